@@ -1,0 +1,3 @@
+"""Fixtures shared by every test tier live in tests/support/fixtures.py."""
+
+pytest_plugins = ["tests.support.fixtures"]

@@ -1,0 +1,1 @@
+"""Gateway: authentication, the REST API with OpenAPI, web pages and the debtor portal."""

@@ -1,0 +1,1 @@
+"""Intake: creditors, debtors, cases, invoice lines and legal amounts."""

@@ -1,0 +1,16 @@
+"""Intake's settings (environment prefix RECOUVRA_INTAKE_)."""
+
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from recouvra_shared.settings import ServiceSettings, dev_database_url
+
+
+class IntakeSettings(ServiceSettings):
+    """Settings of the intake service."""
+
+    model_config = SettingsConfigDict(env_prefix="RECOUVRA_INTAKE_", extra="ignore")
+
+    service_name: str = "intake"
+    grpc_port: int = 50051
+    database_url: SecretStr = dev_database_url("intake")

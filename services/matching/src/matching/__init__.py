@@ -1,0 +1,1 @@
+"""Matching: providers, bidding, auctions, assignments and rotation."""

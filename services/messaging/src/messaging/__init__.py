@@ -1,0 +1,1 @@
+"""Messaging: case threads, dunning plans, debtor portal tokens, instalment plans, disputes."""

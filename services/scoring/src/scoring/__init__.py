@@ -1,0 +1,1 @@
+"""Scoring: the Trustscore, debtor segments and the recommended strategy."""

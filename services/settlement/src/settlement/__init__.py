@@ -1,0 +1,1 @@
+"""Settlement: payments, allocations, the ledger, fees, commissions and payouts."""

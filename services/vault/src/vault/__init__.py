@@ -1,0 +1,1 @@
+"""Vault: encrypted evidence, key ring, access grants and the audit chain."""

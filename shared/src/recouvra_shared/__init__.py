@@ -1,0 +1,1 @@
+"""Recouvra's own platform library: what two services would otherwise copy."""

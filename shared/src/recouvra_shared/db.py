@@ -1,0 +1,183 @@
+"""SQLAlchemy 2 async engine, sessions, the platform's own tables (outbox, inbox), unit of work.
+
+Nothing here connects at import time: `Database.connect` is called once at startup.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from recouvra.events.v1.envelope_pb2 import EventEnvelope
+
+platform_metadata = MetaData()
+
+# Events waiting to be published: written in the same transaction as the state change.
+outbox = Table(
+    "outbox",
+    platform_metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+    Column("topic", String(200), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("publish_attempts", Integer, nullable=False, server_default=text("0")),
+)
+Index("outbox_unsent", outbox.c.id, postgresql_where=outbox.c.sent_at.is_(None))
+
+# Events already handled, per consumer group: written in the same transaction as the effect.
+inbox = Table(
+    "inbox",
+    platform_metadata,
+    Column("consumer", String(200), primary_key=True),
+    Column("event_id", UUID(as_uuid=True), primary_key=True),
+    Column("topic", String(200), nullable=False),
+    Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Messages a consumer gave up on, as sent to the dead-letter topic: for operators to inspect.
+dead_letters = Table(
+    "dead_letters",
+    platform_metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("consumer", String(200), nullable=False),
+    Column("topic", String(200), nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("event_id", String(64), nullable=True),
+    Column("error", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+
+class Database:
+    """One service's connection pool and session factory."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def connect(cls, url: str, *, pool_size: int = 10) -> Database:
+        """Create the pool (no connection is opened until first use)."""
+        engine = create_async_engine(url, pool_size=pool_size, max_overflow=5, pool_pre_ping=True)
+        return cls(engine)
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new unit of work on this database."""
+        return UnitOfWork(self.sessions)
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+@dataclass(frozen=True)
+class OutgoingEvent:
+    """An envelope bound for a topic, as the outbox stores it."""
+
+    topic: str
+    envelope: EventEnvelope
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class UnitOfWork:
+    """One database transaction; the only thing that commits. Events go out through the outbox."""
+
+    session: AsyncSession
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._committed = False
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessions()
+        await self.session.begin()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if not self._committed:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def publish(self, *events: OutgoingEvent) -> None:
+        """Record events in the outbox, to leave only if this unit of work commits."""
+        if not events:
+            return
+        await self.session.execute(
+            insert(outbox),
+            [
+                {
+                    "event_id": uuid.UUID(e.envelope.event_id),
+                    "topic": e.topic,
+                    "key": e.envelope.case_id or e.envelope.event_id,
+                    "payload": e.envelope.SerializeToString(deterministic=True),
+                    "headers": {"event-type": e.envelope.event_type, **e.headers},
+                }
+                for e in events
+            ],
+        )
+
+    async def claim_event(self, consumer: str, event_id: str, topic: str) -> bool:
+        """Record that `consumer` handles `event_id`; False when it was already handled."""
+        result = await self.session.execute(
+            pg_insert(inbox)
+            .values(consumer=consumer, event_id=uuid.UUID(event_id), topic=topic)
+            .on_conflict_do_nothing()
+            .returning(inbox.c.event_id)
+        )
+        return result.first() is not None
+
+    async def commit(self) -> None:
+        """Commit the transaction: state changes, outbox rows and inbox claims together."""
+        await self.session.commit()
+        self._committed = True
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def platform_table_names() -> Sequence[str]:
+    """Names of the platform tables every service database carries."""
+    return tuple(platform_metadata.tables)

@@ -1,0 +1,88 @@
+"""The event envelope: building, naming topics, reading payloads back."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import TypeVar
+
+from google.protobuf.message import DecodeError, Message
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from recouvra.events.v1.envelope_pb2 import EventEnvelope
+from recouvra_shared.context import new_traceparent, traceparent_var
+from recouvra_shared.db import OutgoingEvent, utcnow
+
+M = TypeVar("M", bound=Message)
+
+_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+class EnvelopeError(ValueError):
+    """A Kafka message that is not a readable Recouvra event envelope."""
+
+
+def topic_name(service: str, event_type: str, version: int) -> str:
+    """`<service>.<event>.v<N>`, e.g. intake.case-submitted.v1."""
+    if not _NAME.match(service) or not _NAME.match(event_type) or version < 1:
+        raise ValueError(
+            f"topic name parts must be kebab-case and version >= 1: {service}, "
+            f"{event_type}, {version}"
+        )
+    return f"{service}.{event_type}.v{version}"
+
+
+def dead_letter_topic(topic: str, consumer: str) -> str:
+    """The dead-letter topic of one subscription: each consumer group has its own."""
+    return f"{topic}.dlt.{consumer}"
+
+
+def new_event(
+    *,
+    producer: str,
+    event_type: str,
+    version: int,
+    case_id: str,
+    tenant_id: str,
+    payload: Message,
+    occurred_at: datetime | None = None,
+) -> OutgoingEvent:
+    """Wrap a fact in an envelope bound for its topic, continuing the current trace."""
+    occurred = Timestamp()
+    occurred.FromDatetime(occurred_at or utcnow())
+    envelope = EventEnvelope(
+        event_id=str(uuid.uuid4()),
+        event_type=event_type,
+        version=version,
+        occurred_at=occurred,
+        case_id=case_id,
+        tenant_id=tenant_id,
+        producer=producer,
+        traceparent=traceparent_var.get() or new_traceparent(),
+    )
+    envelope.payload.Pack(payload)
+    return OutgoingEvent(topic=topic_name(producer, event_type, version), envelope=envelope)
+
+
+def parse_envelope(raw: bytes) -> EventEnvelope:
+    """Read an envelope from Kafka bytes; EnvelopeError when it is not one."""
+    envelope = EventEnvelope()
+    try:
+        envelope.ParseFromString(raw)
+    except DecodeError as exc:
+        raise EnvelopeError(f"not an event envelope: {exc}") from exc
+    try:
+        uuid.UUID(envelope.event_id)
+    except ValueError as exc:
+        raise EnvelopeError(f"event_id is not a UUID: {envelope.event_id!r}") from exc
+    return envelope
+
+
+def unpack(envelope: EventEnvelope, message_type: type[M]) -> M:
+    """The payload of an envelope as the expected message type; EnvelopeError otherwise."""
+    message = message_type()
+    if not envelope.payload.Unpack(message):
+        expected = message_type.DESCRIPTOR.full_name
+        raise EnvelopeError(f"payload is {envelope.payload.TypeName()}, expected {expected}")
+    return message

@@ -1,0 +1,201 @@
+"""gRPC on grpc.aio: server with health and reflection, request-wide interceptors, clients.
+
+Interceptors carry, on every call, the request id, the W3C trace context and the caller's
+identity (set by the gateway, which authenticates users; services trust it only from inside the
+cluster, where network policies keep everyone else out). Errors of the domain are translated to
+status codes by each service's entrypoint, never here.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, NoReturn
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from recouvra_shared.context import (
+    Caller,
+    adopt_traceparent,
+    caller_var,
+    request_id_var,
+    traceparent_var,
+)
+
+log = logging.getLogger(__name__)
+
+REQUEST_ID = "x-request-id"
+TRACEPARENT = "traceparent"
+CALLER_KIND = "x-caller-kind"
+CALLER_SUBJECT = "x-caller-subject"
+CALLER_TENANT = "x-caller-tenant"
+
+DEFAULT_DEADLINE_SECONDS = 10.0
+
+
+def _metadata_dict(metadata: Sequence[tuple[str, Any]] | None) -> dict[str, str]:
+    return {k: v for k, v in (metadata or ()) if isinstance(v, str)}
+
+
+class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Puts request id, trace and caller of the incoming call into context variables."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        meta = _metadata_dict(handler_call_details.invocation_metadata)
+        method = handler_call_details.method
+
+        def enter() -> None:
+            request_id_var.set(meta.get(REQUEST_ID) or str(uuid.uuid4()))
+            adopt_traceparent(meta.get(TRACEPARENT))
+            kind = meta.get(CALLER_KIND)
+            caller_var.set(
+                Caller(
+                    kind=kind,
+                    subject=meta.get(CALLER_SUBJECT, ""),
+                    tenant_id=meta.get(CALLER_TENANT) or None,
+                )
+                if kind
+                else None
+            )
+
+        def wrap_unary(behavior: Any) -> Any:
+            async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                enter()
+                log.debug("grpc call %s", method)
+                return await behavior(request, context)
+
+            return wrapped
+
+        def wrap_stream(behavior: Any) -> Any:
+            async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                enter()
+                async for item in behavior(request, context):
+                    yield item
+
+            return wrapped
+
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                wrap_unary(handler.unary_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                wrap_stream(handler.unary_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                wrap_unary(handler.stream_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.stream_stream:
+            return grpc.stream_stream_rpc_method_handler(
+                wrap_stream(handler.stream_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
+
+
+class GrpcServer:
+    """A grpc.aio server with health checking, reflection and graceful shutdown."""
+
+    def __init__(self, bind: str, service_names: Sequence[str]) -> None:
+        self.server = grpc.aio.server(interceptors=[RequestContextInterceptor()])
+        self.health = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        self.service_names = list(service_names)
+        reflection.enable_server_reflection(
+            [*self.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server
+        )
+        self.port = self.server.add_insecure_port(bind)
+        if self.port == 0:
+            raise RuntimeError(f"cannot listen on {bind}")
+
+    async def start(self) -> None:
+        """Start serving and report every service SERVING."""
+        await self.server.start()
+        for name in ["", *self.service_names]:
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    async def stop(self, grace_seconds: float) -> None:
+        """Report NOT_SERVING, let calls in flight finish for the grace period, then stop."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace_seconds)
+
+
+class _ClientContextInterceptor(
+    grpc.aio.UnaryUnaryClientInterceptor,  # type: ignore[misc]
+    grpc.aio.UnaryStreamClientInterceptor,  # type: ignore[misc]
+    grpc.aio.StreamUnaryClientInterceptor,  # type: ignore[misc]
+):
+    """Adds a default deadline and propagates request id, trace and caller to every call."""
+
+    def __init__(self, default_deadline: float) -> None:
+        self.default_deadline = default_deadline
+
+    def _details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+        metadata = list(details.metadata or ())
+        present = {k for k, _ in metadata}
+        extra = {
+            REQUEST_ID: request_id_var.get() or str(uuid.uuid4()),
+            TRACEPARENT: traceparent_var.get(),
+        }
+        caller = caller_var.get()
+        if caller is not None:
+            extra |= {
+                CALLER_KIND: caller.kind,
+                CALLER_SUBJECT: caller.subject,
+                CALLER_TENANT: caller.tenant_id,
+            }
+        metadata += [(k, v) for k, v in extra.items() if v and k not in present]
+        return grpc.aio.ClientCallDetails(
+            method=details.method,
+            timeout=details.timeout if details.timeout is not None else self.default_deadline,
+            metadata=grpc.aio.Metadata(*metadata),
+            credentials=details.credentials,
+            wait_for_ready=details.wait_for_ready,
+        )
+
+    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await continuation(self._details(details), request)
+
+    async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await continuation(self._details(details), request)
+
+    async def intercept_stream_unary(
+        self, continuation: Any, details: Any, request_iterator: Any
+    ) -> Any:
+        return await continuation(self._details(details), request_iterator)
+
+
+def client_channel(target: str, *, default_deadline: float = DEFAULT_DEADLINE_SECONDS) -> Any:
+    """A channel to another service whose calls carry context and never wait forever."""
+    return grpc.aio.insecure_channel(
+        target, interceptors=[_ClientContextInterceptor(default_deadline)]
+    )
+
+
+def current_caller(context: grpc.aio.ServicerContext) -> Caller | None:
+    """The authenticated caller of the current call, if the gateway named one."""
+    return caller_var.get()
+
+
+async def abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, message: str) -> NoReturn:
+    """End the call with a status; the message names the field and the rule where it can."""
+    await context.abort(code, message)
+    raise AssertionError("grpc abort returned")  # abort always raises

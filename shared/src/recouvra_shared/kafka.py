@@ -1,0 +1,351 @@
+"""Kafka through FastStream with safe defaults, the outbox relay and idempotent consumers.
+
+Defaults that lose or duplicate messages are overridden here, once, for every service:
+- the producer is idempotent with acks=all (aiokafka's default is neither);
+- consumers never auto-commit: the offset is committed after the handler's transaction commits
+  (FastStream's default acknowledges first);
+- every consumer records each event id it handled in the same transaction as the effect
+  (inbox), so a redelivery changes nothing;
+- a message that keeps failing goes to its subscription's dead-letter topic after bounded
+  retries with backoff, and the partition moves on; infrastructure outages are waited out
+  instead, so they never fill a dead-letter topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from recouvra.events.v1.envelope_pb2 import EventEnvelope
+from recouvra_shared.context import adopt_traceparent, case_id_var
+from recouvra_shared.db import Database, UnitOfWork, dead_letters, outbox, utcnow
+from recouvra_shared.events import EnvelopeError, dead_letter_topic, parse_envelope
+from recouvra_shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[EventEnvelope, UnitOfWork], Awaitable[None]]
+
+
+def make_broker(settings: ServiceSettings) -> KafkaBroker:
+    """A FastStream Kafka broker whose producer is idempotent with acks=all."""
+    return KafkaBroker(
+        settings.kafka_bootstrap,
+        client_id=f"recouvra-{settings.service_name}",
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
+        ack_policy=AckPolicy.MANUAL,
+        logger=logging.getLogger(f"recouvra.{settings.service_name}.kafka"),
+        log_level=logging.DEBUG,
+        graceful_timeout=settings.shutdown_grace_seconds,
+    )
+
+
+async def ensure_topics(settings: ServiceSettings, topics: list[str]) -> None:
+    """Create the topics a service uses, if missing, with the configured partitions."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [settings.kafka_topic_prefix + t for t in dict.fromkeys(topics)]
+        missing = [t for t in wanted if t not in existing]
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(
+                    [
+                        NewTopic(t, settings.kafka_partitions, settings.kafka_replication)
+                        for t in missing
+                    ]
+                )
+    finally:
+        await admin.close()
+
+
+def is_transient(exc: BaseException) -> bool:
+    """An outage to wait out (database or network down), not a fault of the message."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OSError | ConnectionError | TimeoutError)
+
+
+def backoff_delay(attempt: int, initial: float, maximum: float) -> float:
+    """Exponential backoff with full jitter for the given attempt (1-based)."""
+    ceiling = min(maximum, initial * (2 ** (attempt - 1)))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One consumer group reading one topic with one handler."""
+
+    topic: str
+    consumer: str
+    handler: EventHandler
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return dead_letter_topic(self.topic, self.consumer)
+
+
+class InboxConsumer:
+    """Runs a handler exactly once per event id, with bounded retries and a dead-letter topic."""
+
+    def __init__(
+        self,
+        subscription: Subscription,
+        database: Database,
+        broker: KafkaBroker,
+        settings: ServiceSettings,
+    ) -> None:
+        self.subscription = subscription
+        self.database = database
+        self.broker = broker
+        self.settings = settings
+
+    def register(self) -> None:
+        """Subscribe on the broker, acknowledging only after the work is committed."""
+        sub = self.subscription
+        prefix = self.settings.kafka_topic_prefix
+        subscriber = self.broker.subscriber(
+            prefix + sub.topic,
+            group_id=prefix + sub.consumer,
+            ack_policy=AckPolicy.MANUAL,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+        )
+
+        async def on_message(body: bytes, message: KafkaMessage) -> None:
+            await self.on_message(message)
+
+        subscriber(on_message)
+
+    async def on_message(self, message: KafkaMessage) -> None:
+        """Handle one Kafka message; commit its offset only once its outcome is durable."""
+        record: Any = message.raw_message
+        try:
+            await self.process(record.value, record.key, record.partition, record.offset)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # Could not even dead-letter it (Kafka unreachable): rewind after a pause, so the
+            # message comes back instead of being skipped by the next commit.
+            log.exception("giving the message back to the partition", extra=self._where(record))
+            await asyncio.sleep(self.settings.consumer_backoff_max_seconds)
+            await message.nack()
+            return
+        await message.ack()
+
+    async def process(self, raw: bytes, key: bytes | None, partition: int, offset: int) -> str:
+        """Apply the handler once; returns 'handled', 'duplicate' or 'dead-lettered'."""
+        sub, settings = self.subscription, self.settings
+        try:
+            envelope = parse_envelope(raw)
+        except EnvelopeError as exc:
+            await self.dead_letter(raw, key, partition, offset, None, exc, attempts=1)
+            return "dead-lettered"
+        adopt_traceparent(envelope.traceparent)
+        case_id_var.set(envelope.case_id or None)
+        failures = outages = 0
+        while True:
+            try:
+                async with self.database.unit_of_work() as uow:
+                    first_time = await uow.claim_event(sub.consumer, envelope.event_id, sub.topic)
+                    if first_time:
+                        await sub.handler(envelope, uow)
+                    await uow.commit()
+                return "handled" if first_time else "duplicate"
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if is_transient(exc):
+                    outages += 1
+                    log.warning("outage while handling %s, waiting: %s", envelope.event_id, exc)
+                    await asyncio.sleep(
+                        backoff_delay(
+                            outages,
+                            settings.consumer_backoff_initial_seconds,
+                            settings.consumer_backoff_max_seconds,
+                        )
+                    )
+                    continue
+                failures += 1
+                if failures >= settings.consumer_max_attempts:
+                    await self.dead_letter(
+                        raw, key, partition, offset, envelope.event_id, exc, failures
+                    )
+                    return "dead-lettered"
+                log.warning(
+                    "handler failed (attempt %d of %d): %r",
+                    failures,
+                    settings.consumer_max_attempts,
+                    exc,
+                )
+                await asyncio.sleep(
+                    backoff_delay(
+                        failures,
+                        settings.consumer_backoff_initial_seconds,
+                        settings.consumer_backoff_max_seconds,
+                    )
+                )
+
+    async def dead_letter(
+        self,
+        raw: bytes,
+        key: bytes | None,
+        partition: int,
+        offset: int,
+        event_id: str | None,
+        error: BaseException,
+        attempts: int,
+    ) -> None:
+        """Publish the message untouched to the dead-letter topic, then keep a record of it."""
+        sub = self.subscription
+        reason = f"{type(error).__name__}: {error}"[:2000]
+        await self.broker.publish(
+            raw,
+            self.settings.kafka_topic_prefix + sub.dead_letter_topic,
+            key=key,
+            headers={
+                "x-original-topic": self.settings.kafka_topic_prefix + sub.topic,
+                "x-original-partition": str(partition),
+                "x-original-offset": str(offset),
+                "x-consumer": sub.consumer,
+                "x-attempts": str(attempts),
+                "x-error": reason,
+            },
+        )
+        log.error(
+            "dead-lettered after %d attempt(s): %s",
+            attempts,
+            reason,
+            extra={"topic": sub.topic, "partition": partition, "offset": offset},
+        )
+        try:
+            async with self.database.unit_of_work() as uow:
+                await uow.session.execute(
+                    insert(dead_letters).values(
+                        consumer=sub.consumer,
+                        topic=sub.topic,
+                        partition=partition,
+                        offset=offset,
+                        event_id=event_id,
+                        error=reason,
+                        attempts=attempts,
+                    )
+                )
+                await uow.commit()
+        except Exception:
+            log.exception("could not record the dead letter in the database (it is in Kafka)")
+
+    @staticmethod
+    def _where(record: Any) -> dict[str, Any]:
+        return {"topic": record.topic, "partition": record.partition, "offset": record.offset}
+
+
+class OutboxRelay:
+    """Publishes outbox rows in id order, in batches; a crash only ever re-publishes.
+
+    Only one relay of a service publishes at a time (a transaction-level advisory lock), so
+    events of one case leave in the order they were recorded. Rows are marked sent only after
+    Kafka acknowledged every message of the batch; a relay killed in between publishes the
+    batch again on restart, and consumers drop the duplicates by event id.
+    """
+
+    LOCK_KEY = 0x5245434F5556  # "RECOUV": one relay per service database
+
+    def __init__(self, database: Database, broker: KafkaBroker, settings: ServiceSettings) -> None:
+        self.database = database
+        self.broker = broker
+        self.settings = settings
+        self.batches_published = 0
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        """Relay until stopped; an outage is logged and retried with backoff."""
+        outages = 0
+        while not self._stopping.is_set():
+            try:
+                published = await self.relay_once()
+                outages = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                outages += 1
+                log.warning("outbox relay cannot publish yet: %r", exc)
+                await self._pause(
+                    backoff_delay(outages, 0.2, self.settings.consumer_backoff_max_seconds)
+                )
+                continue
+            if published < self.settings.relay_batch_size:
+                await self._pause(self.settings.relay_idle_poll_seconds)
+
+    def stop(self) -> None:
+        """Finish the current batch, then stop."""
+        self._stopping.set()
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    async def relay_once(self) -> int:
+        """Publish one batch of unsent rows and mark them sent; returns how many."""
+        async with self.database.unit_of_work() as uow:
+            # Held until this transaction ends: a second replica simply waits its turn.
+            locked = await uow.session.scalar(select(func.pg_try_advisory_xact_lock(self.LOCK_KEY)))
+            if not locked:
+                return 0
+            rows = (
+                await uow.session.execute(
+                    select(
+                        outbox.c.id,
+                        outbox.c.topic,
+                        outbox.c.key,
+                        outbox.c.payload,
+                        outbox.c.headers,
+                    )
+                    .where(outbox.c.sent_at.is_(None))
+                    .order_by(outbox.c.id)
+                    .limit(self.settings.relay_batch_size)
+                )
+            ).all()
+            if not rows:
+                return 0
+            pending = [
+                await self.broker.publish(
+                    row.payload,
+                    self.settings.kafka_topic_prefix + row.topic,
+                    key=row.key.encode(),
+                    headers=dict(row.headers),
+                    no_confirm=True,
+                )
+                for row in rows
+            ]
+            await asyncio.gather(*pending)
+            self.batches_published += 1
+            if self.batches_published == self.settings.chaos_relay_kill_after_batches:
+                log.warning("chaos: killing the relay between publishing and marking sent")
+                os.kill(os.getpid(), signal.SIGKILL)
+            await uow.session.execute(
+                update(outbox)
+                .where(outbox.c.id.in_([row.id for row in rows]))
+                .values(sent_at=utcnow(), publish_attempts=outbox.c.publish_attempts + 1)
+            )
+            await uow.commit()
+            return len(rows)

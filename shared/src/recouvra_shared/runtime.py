@@ -1,0 +1,133 @@
+"""One way to run a service: wire adapters once, serve gRPC and Kafka, stop gracefully.
+
+`python -m <service>` serves; `python -m <service> migrate` upgrades its database schema.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from recouvra_shared.db import Database
+from recouvra_shared.grpc import GrpcServer
+from recouvra_shared.kafka import (
+    InboxConsumer,
+    OutboxRelay,
+    Subscription,
+    ensure_topics,
+    make_broker,
+)
+from recouvra_shared.logging import configure_logging
+from recouvra_shared.migrations import upgrade
+from recouvra_shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceParts:
+    """What a service plugs into the runtime, built by its bootstrap from the wired adapters."""
+
+    grpc_services: Sequence[tuple[str, Callable[[grpc.aio.Server], None]]] = ()
+    subscriptions: Sequence[Subscription] = ()
+    published_topics: Sequence[str] = ()
+    background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()
+    on_stop: Sequence[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+
+
+@dataclass
+class Wiring:
+    """The adapters every service gets: its database and its Kafka broker."""
+
+    settings: ServiceSettings
+    database: Database
+    broker: Any
+
+
+Bootstrap = Callable[[Wiring], ServiceParts]
+
+
+class ServiceRuntime:
+    """Starts a service's parts in dependency order and stops them in reverse."""
+
+    def __init__(self, settings: ServiceSettings, bootstrap: Bootstrap) -> None:
+        self.settings = settings
+        self.bootstrap = bootstrap
+        self.stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        """Serve until SIGTERM or SIGINT, then shut down gracefully."""
+        settings = self.settings
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+
+        database = Database.connect(settings.database_url.get_secret_value())
+        broker = make_broker(settings)
+        wiring = Wiring(settings=settings, database=database, broker=broker)
+        parts = self.bootstrap(wiring)
+        for subscription in parts.subscriptions:
+            InboxConsumer(subscription, database, broker, settings).register()
+
+        topics = [*parts.published_topics]
+        for sub in parts.subscriptions:
+            topics += [sub.topic, sub.dead_letter_topic]
+        if topics:
+            await ensure_topics(settings, topics)
+        await broker.start()
+
+        relay = OutboxRelay(database, broker, settings)
+        tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
+        tasks += [asyncio.create_task(job(), name=job.__name__) for job in parts.background]
+
+        server = GrpcServer(settings.grpc_target, [name for name, _ in parts.grpc_services])
+        for _, register in parts.grpc_services:
+            register(server.server)
+        await server.start()
+        log.info("%s serving gRPC on %s:%d", settings.service_name, settings.grpc_host, server.port)
+
+        stop_waiter = asyncio.create_task(self.stopping.wait())
+        done, _ = await asyncio.wait([stop_waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not stop_waiter and task.exception():
+                log.error("background task %s died", task.get_name(), exc_info=task.exception())
+
+        log.info("%s shutting down", settings.service_name)
+        await server.stop(settings.shutdown_grace_seconds)
+        relay.stop()
+        for hook in parts.on_stop:
+            await hook()
+        _, still_running = await asyncio.wait(tasks, timeout=settings.shutdown_grace_seconds)
+        for task in still_running:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await broker.stop()
+        await database.dispose()
+        log.info("%s stopped", settings.service_name)
+
+
+def run_cli(
+    settings_factory: Callable[[], ServiceSettings],
+    bootstrap: Bootstrap,
+    migrations: Path,
+    argv: Sequence[str] | None = None,
+) -> None:
+    """The command line of every service: `serve` (the default) or `migrate`."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    args = parser.parse_args(argv)
+    settings = settings_factory()
+    configure_logging(settings.service_name, settings.log_level)
+    if args.command == "migrate":
+        upgrade(migrations, settings.database_url.get_secret_value())
+        log.info("%s database schema is up to date", settings.service_name)
+        return
+    asyncio.run(ServiceRuntime(settings, bootstrap).run())

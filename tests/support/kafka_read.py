@@ -1,0 +1,66 @@
+"""Reading a whole topic back, to count what really crossed Kafka."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer
+
+from recouvra.events.v1.envelope_pb2 import EventEnvelope
+
+
+@dataclass(frozen=True)
+class TopicContents:
+    """Every record of a topic, as envelopes."""
+
+    envelopes: list[EventEnvelope]
+
+    @property
+    def records(self) -> int:
+        return len(self.envelopes)
+
+    @property
+    def distinct_event_ids(self) -> int:
+        return len({e.event_id for e in self.envelopes})
+
+    @property
+    def distinct_case_ids(self) -> int:
+        return len({e.case_id for e in self.envelopes})
+
+
+async def read_topic(bootstrap: str, topic: str, idle_seconds: float = 3.0) -> TopicContents:
+    """Read a topic from the beginning until it stays quiet for idle_seconds."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+    )
+    await consumer.start()
+    envelopes: list[EventEnvelope] = []
+    try:
+        while True:
+            batch = await consumer.getmany(timeout_ms=int(idle_seconds * 1000))
+            if not batch:
+                break
+            for records in batch.values():
+                for record in records:
+                    envelope = EventEnvelope()
+                    envelope.ParseFromString(record.value)
+                    envelopes.append(envelope)
+    finally:
+        await consumer.stop()
+    return TopicContents(envelopes)
+
+
+async def count_rows(database_url: str, sql: str) -> int:
+    """One integer from a SQL query, over a plain asyncpg connection."""
+    import asyncpg
+
+    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        return int(await connection.fetchval(sql))
+    finally:
+        await connection.close()
