@@ -7,8 +7,9 @@ from datetime import date
 
 from sqlalchemy import insert, select
 
-from recouvra.events.v1.case_events_pb2 import CaseScored, CaseSubmitted
+from recouvra.events.v1.case_events_pb2 import CaseSubmitted
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
+from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra_shared.db import UnitOfWork
 from recouvra_shared.events import new_event, unpack
 from scoring.adapters.orm import scores

@@ -3,10 +3,8 @@
 isort:skip_file
 """
 
-from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from google.protobuf.internal import containers as _containers
 from recouvra.common.v1 import money_pb2 as _money_pb2
 import builtins as _builtins
 import sys
@@ -68,43 +66,59 @@ class CaseSubmitted(_message.Message):
 Global___CaseSubmitted: _TypeAlias = CaseSubmitted  # noqa: Y015
 
 @_typing.final
-class CaseScored(_message.Message):
-    """scoring.case-scored.v1: the platform scored a case."""
+class CaseWithdrawn(_message.Message):
+    """intake.case-withdrawn.v1: the creditor withdrew a case; nobody works it any more."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     CASE_ID_FIELD_NUMBER: _builtins.int
-    TRUSTSCORE_FIELD_NUMBER: _builtins.int
-    RECOVERY_PROBABILITY_FIELD_NUMBER: _builtins.int
-    SEGMENT_FIELD_NUMBER: _builtins.int
-    STRATEGY_FIELD_NUMBER: _builtins.int
-    REASON_CODES_FIELD_NUMBER: _builtins.int
-    MODEL_VERSION_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
-    trustscore: _builtins.int
-    """0-100"""
-    recovery_probability: _builtins.str
-    """decimal string in [0, 1], e.g. "0.7312" """
-    segment: _builtins.str
-    strategy: _builtins.str
-    model_version: _builtins.str
-    @_builtins.property
-    def reason_codes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    reason: _builtins.str
     def __init__(
         self,
         *,
         case_id: _builtins.str = ...,
-        trustscore: _builtins.int = ...,
-        recovery_probability: _builtins.str = ...,
-        segment: _builtins.str = ...,
-        strategy: _builtins.str = ...,
-        reason_codes: _abc.Iterable[_builtins.str] | None = ...,
-        model_version: _builtins.str = ...,
+        reason: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "model_version", b"model_version", "reason_codes", b"reason_codes", "recovery_probability", b"recovery_probability", "segment", b"segment", "strategy", b"strategy", "trustscore", b"trustscore"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "reason", b"reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___CaseScored: _TypeAlias = CaseScored  # noqa: Y015
+Global___CaseWithdrawn: _TypeAlias = CaseWithdrawn  # noqa: Y015
+
+@_typing.final
+class PaymentDeclared(_message.Message):
+    """intake.payment-declared.v1: the creditor declared that the debtor paid it directly
+    (in full or in part). Re-scored by scoring, allocated by settlement.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    PAID_ON_FIELD_NUMBER: _builtins.int
+    SETTLES_IN_FULL_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    paid_on: _builtins.str
+    """ISO 8601 date"""
+    settles_in_full: _builtins.bool
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        amount: _money_pb2.Money | None = ...,
+        paid_on: _builtins.str = ...,
+        settles_in_full: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "paid_on", b"paid_on", "settles_in_full", b"settles_in_full"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentDeclared: _TypeAlias = PaymentDeclared  # noqa: Y015
