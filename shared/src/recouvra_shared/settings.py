@@ -25,7 +25,9 @@ def _is_placeholder(secret: str, extra: set[str]) -> bool:
 class ServiceSettings(BaseSettings):
     """What every Recouvra service needs; a service subclasses it with its prefix and ports."""
 
-    model_config = SettingsConfigDict(env_prefix="RECOUVRA_SERVICE_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="RECOUVRA_SERVICE_", extra="ignore", populate_by_name=True
+    )
 
     service_name: str = "service"
     environment: Literal["development", "production"] = Field(
