@@ -120,7 +120,12 @@ class InboxConsumer:
         self.settings = settings
 
     def register(self) -> None:
-        """Subscribe on the broker, acknowledging only after the work is committed."""
+        """Subscribe on the broker, acknowledging only after the work is committed.
+
+        Records arrive in batches: each record is handled in its own transaction, and the
+        offsets of the batch are committed once, after the last of them, which spares a
+        round trip to the group coordinator per message.
+        """
         sub = self.subscription
         prefix = self.settings.kafka_topic_prefix
         subscriber = self.broker.subscriber(
@@ -129,24 +134,30 @@ class InboxConsumer:
             ack_policy=AckPolicy.MANUAL,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
+            batch=True,
+            max_records=self.settings.consumer_batch_size,
+            batch_timeout_ms=200,
         )
 
-        async def on_message(body: bytes, message: KafkaMessage) -> None:
-            await self.on_message(message)
+        async def on_batch(body: list[bytes], message: KafkaMessage) -> None:
+            await self.on_batch(message)
 
-        subscriber(on_message)
+        subscriber(on_batch)
 
-    async def on_message(self, message: KafkaMessage) -> None:
-        """Handle one Kafka message; commit its offset only once its outcome is durable."""
-        record: Any = message.raw_message
+    async def on_batch(self, message: KafkaMessage) -> None:
+        """Handle a batch in order; commit its offsets only once every outcome is durable."""
+        records: Any = message.raw_message
+        if not isinstance(records, tuple):
+            records = (records,)
         try:
-            await self.process(record.value, record.key, record.partition, record.offset)
+            for record in records:
+                await self.process(record.value, record.key, record.partition, record.offset)
         except asyncio.CancelledError:
             raise
         except Exception:
-            # Could not even dead-letter it (Kafka unreachable): rewind after a pause, so the
-            # message comes back instead of being skipped by the next commit.
-            log.exception("giving the message back to the partition", extra=self._where(record))
+            # Could not even dead-letter a record (Kafka unreachable): rewind the batch after a
+            # pause, so it comes back instead of being skipped; handled records are no-ops then.
+            log.exception("giving the batch back to the partitions")
             await asyncio.sleep(self.settings.consumer_backoff_max_seconds)
             await message.nack()
             return
@@ -253,10 +264,6 @@ class InboxConsumer:
                 await uow.commit()
         except Exception:
             log.exception("could not record the dead letter in the database (it is in Kafka)")
-
-    @staticmethod
-    def _where(record: Any) -> dict[str, Any]:
-        return {"topic": record.topic, "partition": record.partition, "offset": record.offset}
 
 
 class OutboxRelay:

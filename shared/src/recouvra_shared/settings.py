@@ -54,6 +54,7 @@ class ServiceSettings(BaseSettings):
     shutdown_grace_seconds: float = 10.0
 
     consumer_max_attempts: int = Field(default=5, ge=1)
+    consumer_batch_size: int = Field(default=200, ge=1)
     consumer_backoff_initial_seconds: float = Field(default=0.2, gt=0)
     consumer_backoff_max_seconds: float = Field(default=10.0, gt=0)
 

@@ -32,6 +32,9 @@ class CaseSubmitted(_message.Message):
     ISSUE_DATE_FIELD_NUMBER: _builtins.int
     DUE_DATE_FIELD_NUMBER: _builtins.int
     DISPUTED_FIELD_NUMBER: _builtins.int
+    INVOICE_COUNT_FIELD_NUMBER: _builtins.int
+    DEBTOR_SIREN_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     creditor_id: _builtins.str
     debtor_name: _builtins.str
@@ -42,6 +45,14 @@ class CaseSubmitted(_message.Message):
     due_date: _builtins.str
     """ISO 8601 date"""
     disputed: _builtins.bool
+    invoice_count: _builtins.int
+    """Added with multi-invoice cases: invoice_number/issue_date/due_date above are those of the
+    earliest-due invoice and amount is the total principal of all invoices.
+    """
+    debtor_siren: _builtins.str
+    """9 digits when the creditor gave a SIREN/SIRET, else empty"""
+    source: _builtins.str
+    """"api" | "csv" | "e-invoice" """
     @_builtins.property
     def amount(self) -> _money_pb2.Money: ...
     def __init__(
@@ -56,10 +67,13 @@ class CaseSubmitted(_message.Message):
         issue_date: _builtins.str = ...,
         due_date: _builtins.str = ...,
         disputed: _builtins.bool = ...,
+        invoice_count: _builtins.int = ...,
+        debtor_siren: _builtins.str = ...,
+        source: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "creditor_id", b"creditor_id", "debtor_is_business", b"debtor_is_business", "debtor_name", b"debtor_name", "disputed", b"disputed", "due_date", b"due_date", "invoice_number", b"invoice_number", "issue_date", b"issue_date"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "creditor_id", b"creditor_id", "debtor_is_business", b"debtor_is_business", "debtor_name", b"debtor_name", "debtor_siren", b"debtor_siren", "disputed", b"disputed", "due_date", b"due_date", "invoice_count", b"invoice_count", "invoice_number", b"invoice_number", "issue_date", b"issue_date", "source", b"source"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from recouvra.common.v1 import money_pb2 as recouvra_dot_common_dot_v1_dot_money__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1frecouvra/intake/v1/intake.proto\x12\x12recouvra.intake.v1\x1a\x1erecouvra/common/v1/money.proto\"\xed\x01\n\x11SubmitCaseRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x13\n\x0b\x63reditor_id\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65\x62tor_name\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65\x62tor_is_business\x18\x04 \x01(\x08\x12\x16\n\x0einvoice_number\x18\x05 \x01(\t\x12)\n\x06\x61mount\x18\x06 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x12\n\nissue_date\x18\x07 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x08 \x01(\t\x12\x10\n\x08\x64isputed\x18\t \x01(\x08\"7\n\x12SubmitCaseResponse\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x10\n\x08replayed\x18\x02 \x01(\x08\"!\n\x0eGetCaseRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\"\xa6\x01\n\x04\x43\x61se\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63reditor_id\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65\x62tor_name\x18\x04 \x01(\t\x12\x16\n\x0einvoice_number\x18\x05 \x01(\t\x12)\n\x06\x61mount\x18\x06 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x10\n\x08\x64ue_date\x18\x07 \x01(\t2\xb5\x01\n\rIntakeService\x12[\n\nSubmitCase\x12%.recouvra.intake.v1.SubmitCaseRequest\x1a&.recouvra.intake.v1.SubmitCaseResponse\x12G\n\x07GetCase\x12\".recouvra.intake.v1.GetCaseRequest\x1a\x18.recouvra.intake.v1.Caseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1frecouvra/intake/v1/intake.proto\x12\x12recouvra.intake.v1\x1a\x1erecouvra/common/v1/money.proto\"\xd7\x02\n\x11SubmitCaseRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x13\n\x0b\x63reditor_id\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65\x62tor_name\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65\x62tor_is_business\x18\x04 \x01(\x08\x12\x16\n\x0einvoice_number\x18\x05 \x01(\t\x12)\n\x06\x61mount\x18\x06 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x12\n\nissue_date\x18\x07 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x08 \x01(\t\x12\x10\n\x08\x64isputed\x18\t \x01(\x08\x12*\n\x06\x64\x65\x62tor\x18\n \x01(\x0b\x32\x1a.recouvra.intake.v1.Debtor\x12-\n\x08invoices\x18\x0b \x03(\x0b\x32\x1b.recouvra.intake.v1.Invoice\x12\r\n\x05notes\x18\x0c \x01(\t\"\xb3\x02\n\x06\x44\x65\x62tor\x12-\n\x04kind\x18\x01 \x01(\x0e\x32\x1f.recouvra.intake.v1.Debtor.Kind\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x16\n\x0esiren_or_siret\x18\x03 \x01(\t\x12\x12\n\nvat_number\x18\x04 \x01(\t\x12\x32\n\x07\x61\x64\x64ress\x18\x05 \x01(\x0b\x32!.recouvra.intake.v1.PostalAddress\x12\r\n\x05\x65mail\x18\x06 \x01(\t\x12\r\n\x05phone\x18\x07 \x01(\t\x12\x35\n\x0c\x62\x61nk_account\x18\x08 \x01(\x0b\x32\x1f.recouvra.intake.v1.BankAccount\"7\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x0b\n\x07\x43OMPANY\x10\x01\x12\x0c\n\x08\x43ONSUMER\x10\x02\"W\n\rPostalAddress\x12\r\n\x05lines\x18\x01 \x03(\t\x12\x13\n\x0bpostal_code\x18\x02 \x01(\t\x12\x0c\n\x04\x63ity\x18\x03 \x01(\t\x12\x14\n\x0c\x63ountry_code\x18\x04 \x01(\t\"(\n\x0b\x42\x61nkAccount\x12\x0c\n\x04iban\x18\x01 \x01(\t\x12\x0b\n\x03\x62ic\x18\x02 \x01(\t\"\x98\x01\n\x07Invoice\x12\x16\n\x0einvoice_number\x18\x01 \x01(\t\x12\x12\n\nissue_date\x18\x02 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x03 \x01(\t\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12\x12\n\namount_due\x18\x05 \x01(\t\x12\x14\n\x0ctotal_amount\x18\x06 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x07 \x01(\t\"7\n\x12SubmitCaseResponse\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x10\n\x08replayed\x18\x02 \x01(\x08\"E\n\x0eGetCaseRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63reditor_id\x18\x02 \x01(\t\x12\r\n\x05\x61s_of\x18\x03 \x01(\t\"\xd6\x03\n\x04\x43\x61se\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63reditor_id\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65\x62tor_name\x18\x04 \x01(\t\x12\x16\n\x0einvoice_number\x18\x05 \x01(\t\x12)\n\x06\x61mount\x18\x06 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x10\n\x08\x64ue_date\x18\x07 \x01(\t\x12*\n\x06\x64\x65\x62tor\x18\x08 \x01(\x0b\x32\x1a.recouvra.intake.v1.Debtor\x12\x31\n\x08invoices\x18\t \x03(\x0b\x32\x1f.recouvra.intake.v1.InvoiceLine\x12\x10\n\x08\x64isputed\x18\n \x01(\x08\x12\r\n\x05notes\x18\x0b \x01(\t\x12\x14\n\x0csubmitted_at\x18\x0c \x01(\t\x12\x0e\n\x06source\x18\r \x01(\t\x12\x37\n\rlegal_amounts\x18\x0e \x01(\x0b\x32 .recouvra.intake.v1.LegalAmounts\x12\x35\n\x08payments\x18\x0f \x03(\x0b\x32#.recouvra.intake.v1.DeclaredPayment\x12\x18\n\x10withdrawn_reason\x18\x10 \x01(\t\"\xdc\x01\n\x0bInvoiceLine\x12\x16\n\x0einvoice_number\x18\x01 \x01(\t\x12\x12\n\nissue_date\x18\x02 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x03 \x01(\t\x12-\n\namount_due\x18\x04 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12/\n\x0ctotal_amount\x18\x05 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x1a\n\x12\x61mount_due_decimal\x18\x07 \x01(\t\"\xf9\x02\n\x0cLegalAmounts\x12\r\n\x05\x61s_of\x18\x01 \x01(\t\x12,\n\tprincipal\x18\x02 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12+\n\x08interest\x18\x03 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12,\n\tindemnity\x18\x04 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\'\n\x04paid\x18\x05 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12(\n\x05total\x18\x06 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x32\n\x05lines\x18\x07 \x03(\x0b\x32#.recouvra.intake.v1.ComputationLine\x12\x35\n\x08invoices\x18\x08 \x03(\x0b\x32#.recouvra.intake.v1.InvoiceStanding\x12\x13\n\x0brate_source\x18\t \x01(\t\"\xee\x01\n\x0f\x43omputationLine\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x16\n\x0einvoice_number\x18\x02 \x01(\t\x12\x14\n\x0cperiod_start\x18\x03 \x01(\t\x12\x12\n\nperiod_end\x18\x04 \x01(\t\x12\x0c\n\x04\x64\x61ys\x18\x05 \x01(\x05\x12\x14\n\x0crate_percent\x18\x06 \x01(\t\x12\'\n\x04\x62\x61se\x18\x07 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12)\n\x06\x61mount\x18\x08 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x13\n\x0b\x65xplanation\x18\t \x01(\t\"Z\n\x0fInvoiceStanding\x12\x16\n\x0einvoice_number\x18\x01 \x01(\t\x12\x15\n\rdays_past_due\x18\x02 \x01(\x05\x12\x18\n\x10prescribed_after\x18\x03 \x01(\t\"{\n\x0f\x44\x65\x63laredPayment\x12)\n\x06\x61mount\x18\x01 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x0f\n\x07paid_on\x18\x02 \x01(\t\x12\x17\n\x0fsettles_in_full\x18\x03 \x01(\x08\x12\x13\n\x0b\x64\x65\x63lared_at\x18\x04 \x01(\t\"\xd8\x01\n\x10ListCasesRequest\x12\x13\n\x0b\x63reditor_id\x18\x01 \x01(\t\x12\x10\n\x08statuses\x18\x02 \x03(\t\x12\x0e\n\x06\x64\x65\x62tor\x18\x03 \x01(\t\x12\x16\n\x0esubmitted_from\x18\x04 \x01(\t\x12\x14\n\x0csubmitted_to\x18\x05 \x01(\t\x12\x12\n\nmin_amount\x18\x06 \x01(\t\x12\x12\n\nmax_amount\x18\x07 \x01(\t\x12\x10\n\x08\x63urrency\x18\x08 \x01(\t\x12\x11\n\tpage_size\x18\t \x01(\x05\x12\x12\n\npage_token\x18\n \x01(\t\"U\n\x11ListCasesResponse\x12\'\n\x05\x63\x61ses\x18\x01 \x03(\x0b\x32\x18.recouvra.intake.v1.Case\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\">\n\x16GetCaseTimelineRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63reditor_id\x18\x02 \x01(\t\"S\n\x0c\x43\x61seTimeline\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x32\n\x07\x65ntries\x18\x02 \x03(\x0b\x32!.recouvra.intake.v1.TimelineEntry\"k\n\rTimelineEntry\x12\x13\n\x0boccurred_at\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x12\n\nevent_type\x18\x03 \x01(\t\x12\x0f\n\x07summary\x18\x04 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x05 \x01(\t\"d\n\x13WithdrawCaseRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63reditor_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\xa2\x01\n\x15\x44\x65\x63larePaymentRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63reditor_id\x18\x03 \x01(\t\x12\x0e\n\x06\x61mount\x18\x04 \x01(\t\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12\x0f\n\x07paid_on\x18\x06 \x01(\t\x12\x17\n\x0fsettles_in_full\x18\x07 \x01(\x08\"S\n\x12ImportCasesRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x13\n\x0b\x63reditor_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\x0c\"\x87\x01\n\x13ImportCasesResponse\x12\x0c\n\x04rows\x18\x01 \x01(\x05\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x05\x12\x0f\n\x07refused\x18\x03 \x01(\x05\x12-\n\x06report\x18\x04 \x03(\x0b\x32\x1d.recouvra.intake.v1.RowReport\x12\x10\n\x08replayed\x18\x05 \x01(\x08\"t\n\tRowReport\x12\x0c\n\x04line\x18\x01 \x01(\x05\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x08\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12\x36\n\nviolations\x18\x04 \x03(\x0b\x32\".recouvra.intake.v1.FieldViolation\"4\n\x0e\x46ieldViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"\x9d\x01\n\x15ImportEInvoiceRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x13\n\x0b\x63reditor_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\x0c\x12\x10\n\x08\x66ilename\x18\x04 \x01(\t\x12\x10\n\x08\x64isputed\x18\x05 \x01(\x08\x12\r\n\x05notes\x18\x06 \x01(\t\x12\x12\n\namount_due\x18\x07 \x01(\t\"|\n\x16ImportEInvoiceResponse\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x10\n\x08replayed\x18\x02 \x01(\x08\x12\x0e\n\x06\x66ormat\x18\x03 \x01(\t\x12/\n\rimported_case\x18\x04 \x01(\x0b\x32\x18.recouvra.intake.v1.Case\"j\n\x15UploadEvidenceRequest\x12\x38\n\x08metadata\x18\x01 \x01(\x0b\x32$.recouvra.intake.v1.EvidenceMetadataH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"\x96\x01\n\x10\x45videnceMetadata\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63reditor_id\x18\x02 \x01(\t\x12\x10\n\x08\x66ilename\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\x12\x0c\n\x04kind\x18\x05 \x01(\t\x12\x12\n\nsize_bytes\x18\x06 \x01(\x03\x12\x12\n\nsha256_hex\x18\x07 \x01(\t\"-\n\x16UploadEvidenceResponse\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t2\xce\x06\n\rIntakeService\x12[\n\nSubmitCase\x12%.recouvra.intake.v1.SubmitCaseRequest\x1a&.recouvra.intake.v1.SubmitCaseResponse\x12G\n\x07GetCase\x12\".recouvra.intake.v1.GetCaseRequest\x1a\x18.recouvra.intake.v1.Case\x12X\n\tListCases\x12$.recouvra.intake.v1.ListCasesRequest\x1a%.recouvra.intake.v1.ListCasesResponse\x12_\n\x0fGetCaseTimeline\x12*.recouvra.intake.v1.GetCaseTimelineRequest\x1a .recouvra.intake.v1.CaseTimeline\x12Q\n\x0cWithdrawCase\x12\'.recouvra.intake.v1.WithdrawCaseRequest\x1a\x18.recouvra.intake.v1.Case\x12U\n\x0e\x44\x65\x63larePayment\x12).recouvra.intake.v1.DeclarePaymentRequest\x1a\x18.recouvra.intake.v1.Case\x12^\n\x0bImportCases\x12&.recouvra.intake.v1.ImportCasesRequest\x1a\'.recouvra.intake.v1.ImportCasesResponse\x12g\n\x0eImportEInvoice\x12).recouvra.intake.v1.ImportEInvoiceRequest\x1a*.recouvra.intake.v1.ImportEInvoiceResponse\x12i\n\x0eUploadEvidence\x12).recouvra.intake.v1.UploadEvidenceRequest\x1a*.recouvra.intake.v1.UploadEvidenceResponse(\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,13 +33,65 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'recouvra.intake.v1.intake_p
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SUBMITCASEREQUEST']._serialized_start=88
-  _globals['_SUBMITCASEREQUEST']._serialized_end=325
-  _globals['_SUBMITCASERESPONSE']._serialized_start=327
-  _globals['_SUBMITCASERESPONSE']._serialized_end=382
-  _globals['_GETCASEREQUEST']._serialized_start=384
-  _globals['_GETCASEREQUEST']._serialized_end=417
-  _globals['_CASE']._serialized_start=420
-  _globals['_CASE']._serialized_end=586
-  _globals['_INTAKESERVICE']._serialized_start=589
-  _globals['_INTAKESERVICE']._serialized_end=770
+  _globals['_SUBMITCASEREQUEST']._serialized_end=431
+  _globals['_DEBTOR']._serialized_start=434
+  _globals['_DEBTOR']._serialized_end=741
+  _globals['_DEBTOR_KIND']._serialized_start=686
+  _globals['_DEBTOR_KIND']._serialized_end=741
+  _globals['_POSTALADDRESS']._serialized_start=743
+  _globals['_POSTALADDRESS']._serialized_end=830
+  _globals['_BANKACCOUNT']._serialized_start=832
+  _globals['_BANKACCOUNT']._serialized_end=872
+  _globals['_INVOICE']._serialized_start=875
+  _globals['_INVOICE']._serialized_end=1027
+  _globals['_SUBMITCASERESPONSE']._serialized_start=1029
+  _globals['_SUBMITCASERESPONSE']._serialized_end=1084
+  _globals['_GETCASEREQUEST']._serialized_start=1086
+  _globals['_GETCASEREQUEST']._serialized_end=1155
+  _globals['_CASE']._serialized_start=1158
+  _globals['_CASE']._serialized_end=1628
+  _globals['_INVOICELINE']._serialized_start=1631
+  _globals['_INVOICELINE']._serialized_end=1851
+  _globals['_LEGALAMOUNTS']._serialized_start=1854
+  _globals['_LEGALAMOUNTS']._serialized_end=2231
+  _globals['_COMPUTATIONLINE']._serialized_start=2234
+  _globals['_COMPUTATIONLINE']._serialized_end=2472
+  _globals['_INVOICESTANDING']._serialized_start=2474
+  _globals['_INVOICESTANDING']._serialized_end=2564
+  _globals['_DECLAREDPAYMENT']._serialized_start=2566
+  _globals['_DECLAREDPAYMENT']._serialized_end=2689
+  _globals['_LISTCASESREQUEST']._serialized_start=2692
+  _globals['_LISTCASESREQUEST']._serialized_end=2908
+  _globals['_LISTCASESRESPONSE']._serialized_start=2910
+  _globals['_LISTCASESRESPONSE']._serialized_end=2995
+  _globals['_GETCASETIMELINEREQUEST']._serialized_start=2997
+  _globals['_GETCASETIMELINEREQUEST']._serialized_end=3059
+  _globals['_CASETIMELINE']._serialized_start=3061
+  _globals['_CASETIMELINE']._serialized_end=3144
+  _globals['_TIMELINEENTRY']._serialized_start=3146
+  _globals['_TIMELINEENTRY']._serialized_end=3253
+  _globals['_WITHDRAWCASEREQUEST']._serialized_start=3255
+  _globals['_WITHDRAWCASEREQUEST']._serialized_end=3355
+  _globals['_DECLAREPAYMENTREQUEST']._serialized_start=3358
+  _globals['_DECLAREPAYMENTREQUEST']._serialized_end=3520
+  _globals['_IMPORTCASESREQUEST']._serialized_start=3522
+  _globals['_IMPORTCASESREQUEST']._serialized_end=3605
+  _globals['_IMPORTCASESRESPONSE']._serialized_start=3608
+  _globals['_IMPORTCASESRESPONSE']._serialized_end=3743
+  _globals['_ROWREPORT']._serialized_start=3745
+  _globals['_ROWREPORT']._serialized_end=3861
+  _globals['_FIELDVIOLATION']._serialized_start=3863
+  _globals['_FIELDVIOLATION']._serialized_end=3915
+  _globals['_IMPORTEINVOICEREQUEST']._serialized_start=3918
+  _globals['_IMPORTEINVOICEREQUEST']._serialized_end=4075
+  _globals['_IMPORTEINVOICERESPONSE']._serialized_start=4077
+  _globals['_IMPORTEINVOICERESPONSE']._serialized_end=4201
+  _globals['_UPLOADEVIDENCEREQUEST']._serialized_start=4203
+  _globals['_UPLOADEVIDENCEREQUEST']._serialized_end=4309
+  _globals['_EVIDENCEMETADATA']._serialized_start=4312
+  _globals['_EVIDENCEMETADATA']._serialized_end=4462
+  _globals['_UPLOADEVIDENCERESPONSE']._serialized_start=4464
+  _globals['_UPLOADEVIDENCERESPONSE']._serialized_end=4509
+  _globals['_INTAKESERVICE']._serialized_start=4512
+  _globals['_INTAKESERVICE']._serialized_end=5358
 # @@protoc_insertion_point(module_scope)

@@ -3,8 +3,11 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from recouvra.common.v1 import money_pb2 as _money_pb2
 import builtins as _builtins
 import sys
@@ -19,6 +22,10 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class SubmitCaseRequest(_message.Message):
+    """---------------------------------------------------------------------------------------------
+    Submitting
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
@@ -30,9 +37,17 @@ class SubmitCaseRequest(_message.Message):
     ISSUE_DATE_FIELD_NUMBER: _builtins.int
     DUE_DATE_FIELD_NUMBER: _builtins.int
     DISPUTED_FIELD_NUMBER: _builtins.int
+    DEBTOR_FIELD_NUMBER: _builtins.int
+    INVOICES_FIELD_NUMBER: _builtins.int
+    NOTES_FIELD_NUMBER: _builtins.int
     idempotency_key: _builtins.str
+    """Client's Idempotency-Key (see service comment). At most 200 characters."""
     creditor_id: _builtins.str
+    """The creditor the case belongs to (see service comment for who may name which creditor)."""
     debtor_name: _builtins.str
+    """DEPRECATED single-invoice form, kept for existing callers: used only when `debtor` and
+    `invoices` are not set. New callers fill `debtor` and `invoices` and leave these empty.
+    """
     debtor_is_business: _builtins.bool
     invoice_number: _builtins.str
     issue_date: _builtins.str
@@ -40,8 +55,19 @@ class SubmitCaseRequest(_message.Message):
     due_date: _builtins.str
     """ISO 8601 date"""
     disputed: _builtins.bool
+    """The creditor says the debtor disputes the debt (the case is then handled as disputed)."""
+    notes: _builtins.str
+    """Free notes from the creditor (context for the provider), at most 4,000 characters."""
     @_builtins.property
     def amount(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def debtor(self) -> Global___Debtor:
+        """Who owes. Required unless the deprecated fields are used."""
+
+    @_builtins.property
+    def invoices(self) -> _containers.RepeatedCompositeFieldContainer[Global___Invoice]:
+        """The unpaid invoices of this debtor: 1 to 100, all in the same currency."""
+
     def __init__(
         self,
         *,
@@ -54,14 +80,201 @@ class SubmitCaseRequest(_message.Message):
         issue_date: _builtins.str = ...,
         due_date: _builtins.str = ...,
         disputed: _builtins.bool = ...,
+        debtor: Global___Debtor | None = ...,
+        invoices: _abc.Iterable[Global___Invoice] | None = ...,
+        notes: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "debtor", b"debtor"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "creditor_id", b"creditor_id", "debtor_is_business", b"debtor_is_business", "debtor_name", b"debtor_name", "disputed", b"disputed", "due_date", b"due_date", "idempotency_key", b"idempotency_key", "invoice_number", b"invoice_number", "issue_date", b"issue_date"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "creditor_id", b"creditor_id", "debtor", b"debtor", "debtor_is_business", b"debtor_is_business", "debtor_name", b"debtor_name", "disputed", b"disputed", "due_date", b"due_date", "idempotency_key", b"idempotency_key", "invoice_number", b"invoice_number", "invoices", b"invoices", "issue_date", b"issue_date", "notes", b"notes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SubmitCaseRequest: _TypeAlias = SubmitCaseRequest  # noqa: Y015
+
+@_typing.final
+class Debtor(_message.Message):
+    """The debtor: a company (B2B: interest, EUR 40 indemnity, 5-year prescription) or a consumer
+    (none of these; 2-year prescription).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    class _Kind:
+        ValueType = _typing.NewType("ValueType", _builtins.int)
+        V: _TypeAlias = ValueType  # noqa: Y015
+
+    class _KindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[Debtor._Kind.ValueType], _builtins.type):
+        DESCRIPTOR: _descriptor.EnumDescriptor
+        KIND_UNSPECIFIED: Debtor._Kind.ValueType  # 0
+        """refused: say which"""
+        COMPANY: Debtor._Kind.ValueType  # 1
+        CONSUMER: Debtor._Kind.ValueType  # 2
+
+    class Kind(_Kind, metaclass=_KindEnumTypeWrapper): ...
+    KIND_UNSPECIFIED: Debtor.Kind.ValueType  # 0
+    """refused: say which"""
+    COMPANY: Debtor.Kind.ValueType  # 1
+    CONSUMER: Debtor.Kind.ValueType  # 2
+
+    KIND_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    SIREN_OR_SIRET_FIELD_NUMBER: _builtins.int
+    VAT_NUMBER_FIELD_NUMBER: _builtins.int
+    ADDRESS_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
+    PHONE_FIELD_NUMBER: _builtins.int
+    BANK_ACCOUNT_FIELD_NUMBER: _builtins.int
+    kind: Global___Debtor.Kind.ValueType
+    name: _builtins.str
+    """Company name or the consumer's full name; 1 to 200 characters."""
+    siren_or_siret: _builtins.str
+    """COMPANY only, optional: French SIREN (9 digits) or SIRET (14 digits), Luhn-checked.
+    Spaces are allowed and removed. A SIRET also gives the SIREN (its first 9 digits).
+    """
+    vat_number: _builtins.str
+    """COMPANY only, optional: intra-EU VAT number (e.g. FR40303265045), checksum verified for
+    every EU country; for a French number with a SIREN given, both must match.
+    """
+    email: _builtins.str
+    """Optional e-mail address (syntax checked, no DNS look-up), at most 254 characters."""
+    phone: _builtins.str
+    """Optional phone number, E.164 or national format of address.country_code (default FR)."""
+    @_builtins.property
+    def address(self) -> Global___PostalAddress:
+        """Optional postal address."""
+
+    @_builtins.property
+    def bank_account(self) -> Global___BankAccount:
+        """Optional known bank account of the debtor (to recognise its transfers): IBAN checked
+        (country format and checksum), BIC checked when given.
+        """
+
+    def __init__(
+        self,
+        *,
+        kind: Global___Debtor.Kind.ValueType = ...,
+        name: _builtins.str = ...,
+        siren_or_siret: _builtins.str = ...,
+        vat_number: _builtins.str = ...,
+        address: Global___PostalAddress | None = ...,
+        email: _builtins.str = ...,
+        phone: _builtins.str = ...,
+        bank_account: Global___BankAccount | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "bank_account", b"bank_account"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "bank_account", b"bank_account", "email", b"email", "kind", b"kind", "name", b"name", "phone", b"phone", "siren_or_siret", b"siren_or_siret", "vat_number", b"vat_number"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Debtor: _TypeAlias = Debtor  # noqa: Y015
+
+@_typing.final
+class PostalAddress(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINES_FIELD_NUMBER: _builtins.int
+    POSTAL_CODE_FIELD_NUMBER: _builtins.int
+    CITY_FIELD_NUMBER: _builtins.int
+    COUNTRY_CODE_FIELD_NUMBER: _builtins.int
+    postal_code: _builtins.str
+    """Required with an address; 5 digits when country_code is FR."""
+    city: _builtins.str
+    """Required with an address; at most 100 characters."""
+    country_code: _builtins.str
+    """ISO 3166-1 alpha-2 code; empty means FR."""
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Street lines: 1 to 3 lines of at most 100 characters each."""
+
+    def __init__(
+        self,
+        *,
+        lines: _abc.Iterable[_builtins.str] | None = ...,
+        postal_code: _builtins.str = ...,
+        city: _builtins.str = ...,
+        country_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city", b"city", "country_code", b"country_code", "lines", b"lines", "postal_code", b"postal_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PostalAddress: _TypeAlias = PostalAddress  # noqa: Y015
+
+@_typing.final
+class BankAccount(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IBAN_FIELD_NUMBER: _builtins.int
+    BIC_FIELD_NUMBER: _builtins.int
+    iban: _builtins.str
+    """spaces allowed"""
+    bic: _builtins.str
+    """optional, 8 or 11 characters"""
+    def __init__(
+        self,
+        *,
+        iban: _builtins.str = ...,
+        bic: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bic", b"bic", "iban", b"iban"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BankAccount: _TypeAlias = BankAccount  # noqa: Y015
+
+@_typing.final
+class Invoice(_message.Message):
+    """One unpaid invoice (an invoice line of the case)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVOICE_NUMBER_FIELD_NUMBER: _builtins.int
+    ISSUE_DATE_FIELD_NUMBER: _builtins.int
+    DUE_DATE_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    AMOUNT_DUE_FIELD_NUMBER: _builtins.int
+    TOTAL_AMOUNT_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    invoice_number: _builtins.str
+    """The creditor's invoice number; 1 to 100 characters; unique per creditor and debtor."""
+    issue_date: _builtins.str
+    """ISO 8601 date, not in the future"""
+    due_date: _builtins.str
+    """ISO 8601 date, not before issue_date, not in the future"""
+    currency: _builtins.str
+    """ISO 4217 code, e.g. "EUR"; the same for every invoice of a case"""
+    amount_due: _builtins.str
+    """Amount still unpaid, tax included, as a decimal string in major units: "1234.56". Positive,
+    at most the currency's number of decimals, at most 1,000,000,000.
+    """
+    total_amount: _builtins.str
+    """Optional total of the invoice (tax included), same format; not less than amount_due."""
+    description: _builtins.str
+    """Optional description, at most 500 characters."""
+    def __init__(
+        self,
+        *,
+        invoice_number: _builtins.str = ...,
+        issue_date: _builtins.str = ...,
+        due_date: _builtins.str = ...,
+        currency: _builtins.str = ...,
+        amount_due: _builtins.str = ...,
+        total_amount: _builtins.str = ...,
+        description: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_due", b"amount_due", "currency", b"currency", "description", b"description", "due_date", b"due_date", "invoice_number", b"invoice_number", "issue_date", b"issue_date", "total_amount", b"total_amount"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Invoice: _TypeAlias = Invoice  # noqa: Y015
 
 @_typing.final
 class SubmitCaseResponse(_message.Message):
@@ -88,18 +301,30 @@ Global___SubmitCaseResponse: _TypeAlias = SubmitCaseResponse  # noqa: Y015
 
 @_typing.final
 class GetCaseRequest(_message.Message):
+    """---------------------------------------------------------------------------------------------
+    Reading
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CASE_ID_FIELD_NUMBER: _builtins.int
+    CREDITOR_ID_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
+    creditor_id: _builtins.str
+    """Optional for creditors (defaults to the caller's tenant), required for partners."""
+    as_of: _builtins.str
+    """Optional ISO 8601 date to compute legal amounts at (default: today, Europe/Paris)."""
     def __init__(
         self,
         *,
         case_id: _builtins.str = ...,
+        creditor_id: _builtins.str = ...,
+        as_of: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "case_id", b"case_id", "creditor_id", b"creditor_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -116,14 +341,46 @@ class Case(_message.Message):
     INVOICE_NUMBER_FIELD_NUMBER: _builtins.int
     AMOUNT_FIELD_NUMBER: _builtins.int
     DUE_DATE_FIELD_NUMBER: _builtins.int
+    DEBTOR_FIELD_NUMBER: _builtins.int
+    INVOICES_FIELD_NUMBER: _builtins.int
+    DISPUTED_FIELD_NUMBER: _builtins.int
+    NOTES_FIELD_NUMBER: _builtins.int
+    SUBMITTED_AT_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    LEGAL_AMOUNTS_FIELD_NUMBER: _builtins.int
+    PAYMENTS_FIELD_NUMBER: _builtins.int
+    WITHDRAWN_REASON_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     creditor_id: _builtins.str
     status: _builtins.str
+    """submitted | withdrawn | paid_directly (more as other services' events are consumed)."""
     debtor_name: _builtins.str
     invoice_number: _builtins.str
+    """Number of the first invoice (kept for existing callers; see `invoices`)."""
     due_date: _builtins.str
+    """Earliest due date of the invoices."""
+    disputed: _builtins.bool
+    notes: _builtins.str
+    submitted_at: _builtins.str
+    """RFC 3339 timestamp"""
+    source: _builtins.str
+    """How the case came in: "api" | "csv" | "e-invoice"."""
+    withdrawn_reason: _builtins.str
+    """set when status = withdrawn"""
     @_builtins.property
-    def amount(self) -> _money_pb2.Money: ...
+    def amount(self) -> _money_pb2.Money:
+        """Total principal still claimed: the sum of the invoices' amount_due."""
+
+    @_builtins.property
+    def debtor(self) -> Global___Debtor: ...
+    @_builtins.property
+    def invoices(self) -> _containers.RepeatedCompositeFieldContainer[Global___InvoiceLine]: ...
+    @_builtins.property
+    def legal_amounts(self) -> Global___LegalAmounts:
+        """Legal amounts recomputed on this read."""
+
+    @_builtins.property
+    def payments(self) -> _containers.RepeatedCompositeFieldContainer[Global___DeclaredPayment]: ...
     def __init__(
         self,
         *,
@@ -134,11 +391,784 @@ class Case(_message.Message):
         invoice_number: _builtins.str = ...,
         amount: _money_pb2.Money | None = ...,
         due_date: _builtins.str = ...,
+        debtor: Global___Debtor | None = ...,
+        invoices: _abc.Iterable[Global___InvoiceLine] | None = ...,
+        disputed: _builtins.bool = ...,
+        notes: _builtins.str = ...,
+        submitted_at: _builtins.str = ...,
+        source: _builtins.str = ...,
+        legal_amounts: Global___LegalAmounts | None = ...,
+        payments: _abc.Iterable[Global___DeclaredPayment] | None = ...,
+        withdrawn_reason: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "debtor", b"debtor", "legal_amounts", b"legal_amounts"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "creditor_id", b"creditor_id", "debtor_name", b"debtor_name", "due_date", b"due_date", "invoice_number", b"invoice_number", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "creditor_id", b"creditor_id", "debtor", b"debtor", "debtor_name", b"debtor_name", "disputed", b"disputed", "due_date", b"due_date", "invoice_number", b"invoice_number", "invoices", b"invoices", "legal_amounts", b"legal_amounts", "notes", b"notes", "payments", b"payments", "source", b"source", "status", b"status", "submitted_at", b"submitted_at", "withdrawn_reason", b"withdrawn_reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Case: _TypeAlias = Case  # noqa: Y015
+
+@_typing.final
+class InvoiceLine(_message.Message):
+    """An invoice as stored, amounts in minor units."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVOICE_NUMBER_FIELD_NUMBER: _builtins.int
+    ISSUE_DATE_FIELD_NUMBER: _builtins.int
+    DUE_DATE_FIELD_NUMBER: _builtins.int
+    AMOUNT_DUE_FIELD_NUMBER: _builtins.int
+    TOTAL_AMOUNT_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    AMOUNT_DUE_DECIMAL_FIELD_NUMBER: _builtins.int
+    invoice_number: _builtins.str
+    issue_date: _builtins.str
+    due_date: _builtins.str
+    description: _builtins.str
+    amount_due_decimal: _builtins.str
+    """"1234.56" """
+    @_builtins.property
+    def amount_due(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def total_amount(self) -> _money_pb2.Money:
+        """absent when not given"""
+
+    def __init__(
+        self,
+        *,
+        invoice_number: _builtins.str = ...,
+        issue_date: _builtins.str = ...,
+        due_date: _builtins.str = ...,
+        amount_due: _money_pb2.Money | None = ...,
+        total_amount: _money_pb2.Money | None = ...,
+        description: _builtins.str = ...,
+        amount_due_decimal: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount_due", b"amount_due", "total_amount", b"total_amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_due", b"amount_due", "amount_due_decimal", b"amount_due_decimal", "description", b"description", "due_date", b"due_date", "invoice_number", b"invoice_number", "issue_date", b"issue_date", "total_amount", b"total_amount"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvoiceLine: _TypeAlias = InvoiceLine  # noqa: Y015
+
+@_typing.final
+class LegalAmounts(_message.Message):
+    """What the debtor owes as of a date, French rules (Code de commerce L441-10): for a company
+    debtor, late-payment interest at the ECB main refinancing rate in force on the first day of
+    the half-year + 10 points, simple interest on actual days / 365, from the day after the due
+    date; plus EUR 40 fixed recovery indemnity per invoice. Nothing of these for a consumer.
+    Declared payments are allocated to the indemnity, then interest, then principal (oldest
+    invoice first).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AS_OF_FIELD_NUMBER: _builtins.int
+    PRINCIPAL_FIELD_NUMBER: _builtins.int
+    INTEREST_FIELD_NUMBER: _builtins.int
+    INDEMNITY_FIELD_NUMBER: _builtins.int
+    PAID_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    INVOICES_FIELD_NUMBER: _builtins.int
+    RATE_SOURCE_FIELD_NUMBER: _builtins.int
+    as_of: _builtins.str
+    """ISO 8601 date"""
+    rate_source: _builtins.str
+    """Source of the ECB rates used (data file and its reference)."""
+    @_builtins.property
+    def principal(self) -> _money_pb2.Money:
+        """still unpaid principal"""
+
+    @_builtins.property
+    def interest(self) -> _money_pb2.Money:
+        """accrued interest still unpaid"""
+
+    @_builtins.property
+    def indemnity(self) -> _money_pb2.Money:
+        """recovery indemnities still unpaid"""
+
+    @_builtins.property
+    def paid(self) -> _money_pb2.Money:
+        """sum of declared payments"""
+
+    @_builtins.property
+    def total(self) -> _money_pb2.Money:
+        """principal + interest + indemnity"""
+
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___ComputationLine]:
+        """The computation, one line per step, in order; the amounts of the lines add up to the totals."""
+
+    @_builtins.property
+    def invoices(self) -> _containers.RepeatedCompositeFieldContainer[Global___InvoiceStanding]:
+        """Per invoice: days past due as of `as_of` (0 when not yet due) and prescription date."""
+
+    def __init__(
+        self,
+        *,
+        as_of: _builtins.str = ...,
+        principal: _money_pb2.Money | None = ...,
+        interest: _money_pb2.Money | None = ...,
+        indemnity: _money_pb2.Money | None = ...,
+        paid: _money_pb2.Money | None = ...,
+        total: _money_pb2.Money | None = ...,
+        lines: _abc.Iterable[Global___ComputationLine] | None = ...,
+        invoices: _abc.Iterable[Global___InvoiceStanding] | None = ...,
+        rate_source: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["indemnity", b"indemnity", "interest", b"interest", "paid", b"paid", "principal", b"principal", "total", b"total"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "indemnity", b"indemnity", "interest", b"interest", "invoices", b"invoices", "lines", b"lines", "paid", b"paid", "principal", b"principal", "rate_source", b"rate_source", "total", b"total"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LegalAmounts: _TypeAlias = LegalAmounts  # noqa: Y015
+
+@_typing.final
+class ComputationLine(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    INVOICE_NUMBER_FIELD_NUMBER: _builtins.int
+    PERIOD_START_FIELD_NUMBER: _builtins.int
+    PERIOD_END_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    RATE_PERCENT_FIELD_NUMBER: _builtins.int
+    BASE_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    EXPLANATION_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    """principal | interest | indemnity | payment | allocation"""
+    invoice_number: _builtins.str
+    """empty for case-level lines"""
+    period_start: _builtins.str
+    """ISO dates, for interest lines"""
+    period_end: _builtins.str
+    days: _builtins.int
+    """interest lines: days in the period"""
+    rate_percent: _builtins.str
+    """interest lines: e.g. "14.50" """
+    explanation: _builtins.str
+    """Human explanation, e.g. "1,000.00 EUR x 14.50% x 31/365 = 12.32 EUR (ECB 4.50% on
+    2024-01-01 + 10 points)".
+    """
+    @_builtins.property
+    def base(self) -> _money_pb2.Money:
+        """interest lines: principal the rate applies to"""
+
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money:
+        """signed: payments and allocations are negative"""
+
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        invoice_number: _builtins.str = ...,
+        period_start: _builtins.str = ...,
+        period_end: _builtins.str = ...,
+        days: _builtins.int = ...,
+        rate_percent: _builtins.str = ...,
+        base: _money_pb2.Money | None = ...,
+        amount: _money_pb2.Money | None = ...,
+        explanation: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "base", b"base"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "base", b"base", "days", b"days", "explanation", b"explanation", "invoice_number", b"invoice_number", "kind", b"kind", "period_end", b"period_end", "period_start", b"period_start", "rate_percent", b"rate_percent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ComputationLine: _TypeAlias = ComputationLine  # noqa: Y015
+
+@_typing.final
+class InvoiceStanding(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVOICE_NUMBER_FIELD_NUMBER: _builtins.int
+    DAYS_PAST_DUE_FIELD_NUMBER: _builtins.int
+    PRESCRIBED_AFTER_FIELD_NUMBER: _builtins.int
+    invoice_number: _builtins.str
+    days_past_due: _builtins.int
+    prescribed_after: _builtins.str
+    """last day the claim can be acted on (ISO date)"""
+    def __init__(
+        self,
+        *,
+        invoice_number: _builtins.str = ...,
+        days_past_due: _builtins.int = ...,
+        prescribed_after: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days_past_due", b"days_past_due", "invoice_number", b"invoice_number", "prescribed_after", b"prescribed_after"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvoiceStanding: _TypeAlias = InvoiceStanding  # noqa: Y015
+
+@_typing.final
+class DeclaredPayment(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    PAID_ON_FIELD_NUMBER: _builtins.int
+    SETTLES_IN_FULL_FIELD_NUMBER: _builtins.int
+    DECLARED_AT_FIELD_NUMBER: _builtins.int
+    paid_on: _builtins.str
+    settles_in_full: _builtins.bool
+    declared_at: _builtins.str
+    """RFC 3339 timestamp"""
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        amount: _money_pb2.Money | None = ...,
+        paid_on: _builtins.str = ...,
+        settles_in_full: _builtins.bool = ...,
+        declared_at: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "declared_at", b"declared_at", "paid_on", b"paid_on", "settles_in_full", b"settles_in_full"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeclaredPayment: _TypeAlias = DeclaredPayment  # noqa: Y015
+
+@_typing.final
+class ListCasesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CREDITOR_ID_FIELD_NUMBER: _builtins.int
+    STATUSES_FIELD_NUMBER: _builtins.int
+    DEBTOR_FIELD_NUMBER: _builtins.int
+    SUBMITTED_FROM_FIELD_NUMBER: _builtins.int
+    SUBMITTED_TO_FIELD_NUMBER: _builtins.int
+    MIN_AMOUNT_FIELD_NUMBER: _builtins.int
+    MAX_AMOUNT_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    creditor_id: _builtins.str
+    """Optional for creditors (defaults to the caller's tenant), required for partners;
+    optional filter for services.
+    """
+    debtor: _builtins.str
+    """Case-insensitive substring of the debtor name, or an exact SIREN (9 digits)."""
+    submitted_from: _builtins.str
+    """ISO 8601 date, inclusive"""
+    submitted_to: _builtins.str
+    """ISO 8601 date, inclusive"""
+    min_amount: _builtins.str
+    """decimal string, principal, inclusive"""
+    max_amount: _builtins.str
+    """decimal string, principal, inclusive"""
+    currency: _builtins.str
+    """with min/max_amount; default EUR"""
+    page_size: _builtins.int
+    """1..200, default 50"""
+    page_token: _builtins.str
+    """next_page_token of the previous page"""
+    @_builtins.property
+    def statuses(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """any of; empty = all"""
+
+    def __init__(
+        self,
+        *,
+        creditor_id: _builtins.str = ...,
+        statuses: _abc.Iterable[_builtins.str] | None = ...,
+        debtor: _builtins.str = ...,
+        submitted_from: _builtins.str = ...,
+        submitted_to: _builtins.str = ...,
+        min_amount: _builtins.str = ...,
+        max_amount: _builtins.str = ...,
+        currency: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["creditor_id", b"creditor_id", "currency", b"currency", "debtor", b"debtor", "max_amount", b"max_amount", "min_amount", b"min_amount", "page_size", b"page_size", "page_token", b"page_token", "statuses", b"statuses", "submitted_from", b"submitted_from", "submitted_to", b"submitted_to"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCasesRequest: _TypeAlias = ListCasesRequest  # noqa: Y015
+
+@_typing.final
+class ListCasesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASES_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """empty on the last page"""
+    @_builtins.property
+    def cases(self) -> _containers.RepeatedCompositeFieldContainer[Global___Case]:
+        """Cases without legal_amounts (GetCase computes those), newest first."""
+
+    def __init__(
+        self,
+        *,
+        cases: _abc.Iterable[Global___Case] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cases", b"cases", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCasesResponse: _TypeAlias = ListCasesResponse  # noqa: Y015
+
+@_typing.final
+class GetCaseTimelineRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    CREDITOR_ID_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    creditor_id: _builtins.str
+    """as in GetCaseRequest"""
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        creditor_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "creditor_id", b"creditor_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCaseTimelineRequest: _TypeAlias = GetCaseTimelineRequest  # noqa: Y015
+
+@_typing.final
+class CaseTimeline(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___TimelineEntry]:
+        """oldest first"""
+
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        entries: _abc.Iterable[Global___TimelineEntry] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "entries", b"entries"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CaseTimeline: _TypeAlias = CaseTimeline  # noqa: Y015
+
+@_typing.final
+class TimelineEntry(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    EVENT_TYPE_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    EVENT_ID_FIELD_NUMBER: _builtins.int
+    occurred_at: _builtins.str
+    """RFC 3339 timestamp"""
+    source: _builtins.str
+    """service that recorded it, e.g. "intake" """
+    event_type: _builtins.str
+    """e.g. "case-submitted", "case-withdrawn" """
+    summary: _builtins.str
+    """one human sentence"""
+    event_id: _builtins.str
+    """the event's id when it was a published event"""
+    def __init__(
+        self,
+        *,
+        occurred_at: _builtins.str = ...,
+        source: _builtins.str = ...,
+        event_type: _builtins.str = ...,
+        summary: _builtins.str = ...,
+        event_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_id", b"event_id", "event_type", b"event_type", "occurred_at", b"occurred_at", "source", b"source", "summary", b"summary"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TimelineEntry: _TypeAlias = TimelineEntry  # noqa: Y015
+
+@_typing.final
+class WithdrawCaseRequest(_message.Message):
+    """---------------------------------------------------------------------------------------------
+    Changing a case
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    CREDITOR_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    case_id: _builtins.str
+    creditor_id: _builtins.str
+    """as in GetCaseRequest"""
+    reason: _builtins.str
+    """required, 1 to 500 characters"""
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        case_id: _builtins.str = ...,
+        creditor_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "creditor_id", b"creditor_id", "idempotency_key", b"idempotency_key", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WithdrawCaseRequest: _TypeAlias = WithdrawCaseRequest  # noqa: Y015
+
+@_typing.final
+class DeclarePaymentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    CREDITOR_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    PAID_ON_FIELD_NUMBER: _builtins.int
+    SETTLES_IN_FULL_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    case_id: _builtins.str
+    creditor_id: _builtins.str
+    """as in GetCaseRequest"""
+    amount: _builtins.str
+    """decimal string, positive, in the case currency"""
+    currency: _builtins.str
+    """must be the case currency"""
+    paid_on: _builtins.str
+    """ISO 8601 date, not in the future"""
+    settles_in_full: _builtins.bool
+    """true: the debtor owes nothing more, case closes"""
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        case_id: _builtins.str = ...,
+        creditor_id: _builtins.str = ...,
+        amount: _builtins.str = ...,
+        currency: _builtins.str = ...,
+        paid_on: _builtins.str = ...,
+        settles_in_full: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "creditor_id", b"creditor_id", "currency", b"currency", "idempotency_key", b"idempotency_key", "paid_on", b"paid_on", "settles_in_full", b"settles_in_full"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeclarePaymentRequest: _TypeAlias = DeclarePaymentRequest  # noqa: Y015
+
+@_typing.final
+class ImportCasesRequest(_message.Message):
+    """---------------------------------------------------------------------------------------------
+    Imports
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    CREDITOR_ID_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    creditor_id: _builtins.str
+    content: _builtins.bytes
+    """The CSV file, UTF-8 (a BOM is accepted), comma or semicolon separated, at most 50 MiB."""
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        creditor_id: _builtins.str = ...,
+        content: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "creditor_id", b"creditor_id", "idempotency_key", b"idempotency_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportCasesRequest: _TypeAlias = ImportCasesRequest  # noqa: Y015
+
+@_typing.final
+class ImportCasesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROWS_FIELD_NUMBER: _builtins.int
+    ACCEPTED_FIELD_NUMBER: _builtins.int
+    REFUSED_FIELD_NUMBER: _builtins.int
+    REPORT_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    rows: _builtins.int
+    """data rows read (header excluded)"""
+    accepted: _builtins.int
+    refused: _builtins.int
+    replayed: _builtins.bool
+    @_builtins.property
+    def report(self) -> _containers.RepeatedCompositeFieldContainer[Global___RowReport]:
+        """one per data row, in file order"""
+
+    def __init__(
+        self,
+        *,
+        rows: _builtins.int = ...,
+        accepted: _builtins.int = ...,
+        refused: _builtins.int = ...,
+        report: _abc.Iterable[Global___RowReport] | None = ...,
+        replayed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted", b"accepted", "refused", b"refused", "replayed", b"replayed", "report", b"report", "rows", b"rows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportCasesResponse: _TypeAlias = ImportCasesResponse  # noqa: Y015
+
+@_typing.final
+class RowReport(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINE_FIELD_NUMBER: _builtins.int
+    ACCEPTED_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    VIOLATIONS_FIELD_NUMBER: _builtins.int
+    line: _builtins.int
+    """line number in the file (header is line 1)"""
+    accepted: _builtins.bool
+    case_id: _builtins.str
+    """when accepted"""
+    @_builtins.property
+    def violations(self) -> _containers.RepeatedCompositeFieldContainer[Global___FieldViolation]:
+        """When refused: every broken rule; `field` is the CSV column name (e.g. "debtor_siren")."""
+
+    def __init__(
+        self,
+        *,
+        line: _builtins.int = ...,
+        accepted: _builtins.bool = ...,
+        case_id: _builtins.str = ...,
+        violations: _abc.Iterable[Global___FieldViolation] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted", b"accepted", "case_id", b"case_id", "line", b"line", "violations", b"violations"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RowReport: _TypeAlias = RowReport  # noqa: Y015
+
+@_typing.final
+class FieldViolation(_message.Message):
+    """A field and the rule it breaks (same meaning as google.rpc.BadRequest.FieldViolation)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FIELD_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    field: _builtins.str
+    description: _builtins.str
+    def __init__(
+        self,
+        *,
+        field: _builtins.str = ...,
+        description: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "field", b"field"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FieldViolation: _TypeAlias = FieldViolation  # noqa: Y015
+
+@_typing.final
+class ImportEInvoiceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    CREDITOR_ID_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    FILENAME_FIELD_NUMBER: _builtins.int
+    DISPUTED_FIELD_NUMBER: _builtins.int
+    NOTES_FIELD_NUMBER: _builtins.int
+    AMOUNT_DUE_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    creditor_id: _builtins.str
+    content: _builtins.bytes
+    """The file: a Factur-X/ZUGFeRD PDF, or a CII or UBL XML; at most 20 MiB. The format is
+    recognised from the content.
+    """
+    filename: _builtins.str
+    """optional, for the timeline"""
+    disputed: _builtins.bool
+    notes: _builtins.str
+    amount_due: _builtins.str
+    """Optional: amount still due when less than the invoice's due amount (partially paid)."""
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        creditor_id: _builtins.str = ...,
+        content: _builtins.bytes = ...,
+        filename: _builtins.str = ...,
+        disputed: _builtins.bool = ...,
+        notes: _builtins.str = ...,
+        amount_due: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_due", b"amount_due", "content", b"content", "creditor_id", b"creditor_id", "disputed", b"disputed", "filename", b"filename", "idempotency_key", b"idempotency_key", "notes", b"notes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportEInvoiceRequest: _TypeAlias = ImportEInvoiceRequest  # noqa: Y015
+
+@_typing.final
+class ImportEInvoiceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
+    IMPORTED_CASE_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    replayed: _builtins.bool
+    format: _builtins.str
+    """"factur-x" | "cii" | "ubl" """
+    @_builtins.property
+    def imported_case(self) -> Global___Case:
+        """The case as read from the invoice (debtor = buyer; one invoice line)."""
+
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        replayed: _builtins.bool = ...,
+        format: _builtins.str = ...,
+        imported_case: Global___Case | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["imported_case", b"imported_case"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "format", b"format", "imported_case", b"imported_case", "replayed", b"replayed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportEInvoiceResponse: _TypeAlias = ImportEInvoiceResponse  # noqa: Y015
+
+@_typing.final
+class UploadEvidenceRequest(_message.Message):
+    """---------------------------------------------------------------------------------------------
+    Evidence (contract only: refused until the vault exists)
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    METADATA_FIELD_NUMBER: _builtins.int
+    CHUNK_FIELD_NUMBER: _builtins.int
+    chunk: _builtins.bytes
+    """then the file, at most 1 MiB per message"""
+    @_builtins.property
+    def metadata(self) -> Global___EvidenceMetadata:
+        """first message"""
+
+    def __init__(
+        self,
+        *,
+        metadata: Global___EvidenceMetadata | None = ...,
+        chunk: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "metadata", b"metadata", "part", b"part"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "metadata", b"metadata", "part", b"part"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_part: _TypeAlias = _typing.Literal["metadata", "chunk"]  # noqa: Y015
+    _WhichOneofArgType_part: _TypeAlias = _typing.Literal["part", b"part"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_part) -> _WhichOneofReturnType_part | None: ...
+
+Global___UploadEvidenceRequest: _TypeAlias = UploadEvidenceRequest  # noqa: Y015
+
+@_typing.final
+class EvidenceMetadata(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    CREDITOR_ID_FIELD_NUMBER: _builtins.int
+    FILENAME_FIELD_NUMBER: _builtins.int
+    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    SIZE_BYTES_FIELD_NUMBER: _builtins.int
+    SHA256_HEX_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    creditor_id: _builtins.str
+    filename: _builtins.str
+    content_type: _builtins.str
+    """application/pdf, image/png, image/jpeg"""
+    kind: _builtins.str
+    """invoice | terms | delivery_proof | correspondence | other"""
+    size_bytes: _builtins.int
+    """at most 25 MiB"""
+    sha256_hex: _builtins.str
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        creditor_id: _builtins.str = ...,
+        filename: _builtins.str = ...,
+        content_type: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        size_bytes: _builtins.int = ...,
+        sha256_hex: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "content_type", b"content_type", "creditor_id", b"creditor_id", "filename", b"filename", "kind", b"kind", "sha256_hex", b"sha256_hex", "size_bytes", b"size_bytes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EvidenceMetadata: _TypeAlias = EvidenceMetadata  # noqa: Y015
+
+@_typing.final
+class UploadEvidenceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    document_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        document_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UploadEvidenceResponse: _TypeAlias = UploadEvidenceResponse  # noqa: Y015

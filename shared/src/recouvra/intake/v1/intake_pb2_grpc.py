@@ -26,7 +26,42 @@ if _version_not_supported:
 
 
 class IntakeServiceStub:
-    """The intake service owns creditors, debtors and cases.
+    """The intake service owns debtors, cases, invoice lines, legal amounts and the case timeline.
+
+    Who may call (read from the caller metadata the gateway sets: x-caller-kind, x-caller-tenant):
+    - kind "creditor", tenant = the creditor id: sees and changes only its own cases. Every
+    request's `creditor_id` may be left empty (it defaults to the caller's tenant); a different
+    creditor id is answered NOT_FOUND, exactly like an id that does not exist.
+    - kind "partner" (billing software): acts for ONE creditor it referred, named in the request's
+    `creditor_id` (required). The GATEWAY checks the partner -> creditor referral before calling;
+    intake trusts that check and scopes everything to that creditor id.
+    - kind "service" (or no caller metadata: internal traffic inside the cluster): any creditor;
+    `creditor_id` then filters, and is required where a case is created.
+    - any other kind (provider, debtor): nothing exists for it (NOT_FOUND / empty lists).
+
+    Errors (gRPC status codes):
+    - INVALID_ARGUMENT: one or more fields break a rule. The status details carry a
+    google.rpc.BadRequest (read it with grpc_status.rpc_status.from_call) whose
+    field_violations list EVERY bad field: `field` is a path such as "invoices[1].due_date" or
+    "debtor.siren", `description` names the rule. Nothing is stored. The status message is the
+    same list joined by "; ".
+    - ALREADY_EXISTS: duplicate invoice (same invoice number for the same creditor and debtor), or
+    an idempotency key reused with different content. Details: google.rpc.BadRequest as above
+    (field "invoices[i].invoice_number" or "idempotency_key").
+    - NOT_FOUND: unknown case, or a case of another creditor (indistinguishable on purpose).
+    - FAILED_PRECONDITION: the case's state forbids the change (e.g. withdrawing a withdrawn case),
+    or evidence upload while the vault is not available; the message says what and why.
+
+    Idempotency: every mutating RPC takes `idempotency_key` (the gateway passes the client's
+    Idempotency-Key header; it is scoped per creditor). A replay with the same content returns the
+    first response unchanged (with `replayed` = true where the response has that field); the same
+    key with different content is refused (ALREADY_EXISTS, field "idempotency_key"). An empty key
+    means no idempotency protection.
+
+    Money: amounts IN are decimal strings in major units ("1234.56") with an ISO 4217 currency,
+    never floats; the number of decimals may not exceed the currency's minor unit (2 for EUR,
+    0 for JPY, 3 for KWD). Amounts OUT are recouvra.common.v1.Money (integer minor units) plus a
+    decimal string for display.
     """
 
     def __init__(self, channel):
@@ -45,21 +80,155 @@ class IntakeServiceStub:
                 request_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.GetCaseRequest.SerializeToString,
                 response_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.Case.FromString,
                 _registered_method=True)
+        self.ListCases = channel.unary_unary(
+                '/recouvra.intake.v1.IntakeService/ListCases',
+                request_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ListCasesRequest.SerializeToString,
+                response_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ListCasesResponse.FromString,
+                _registered_method=True)
+        self.GetCaseTimeline = channel.unary_unary(
+                '/recouvra.intake.v1.IntakeService/GetCaseTimeline',
+                request_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.GetCaseTimelineRequest.SerializeToString,
+                response_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.CaseTimeline.FromString,
+                _registered_method=True)
+        self.WithdrawCase = channel.unary_unary(
+                '/recouvra.intake.v1.IntakeService/WithdrawCase',
+                request_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.WithdrawCaseRequest.SerializeToString,
+                response_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.Case.FromString,
+                _registered_method=True)
+        self.DeclarePayment = channel.unary_unary(
+                '/recouvra.intake.v1.IntakeService/DeclarePayment',
+                request_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.DeclarePaymentRequest.SerializeToString,
+                response_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.Case.FromString,
+                _registered_method=True)
+        self.ImportCases = channel.unary_unary(
+                '/recouvra.intake.v1.IntakeService/ImportCases',
+                request_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportCasesRequest.SerializeToString,
+                response_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportCasesResponse.FromString,
+                _registered_method=True)
+        self.ImportEInvoice = channel.unary_unary(
+                '/recouvra.intake.v1.IntakeService/ImportEInvoice',
+                request_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportEInvoiceRequest.SerializeToString,
+                response_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportEInvoiceResponse.FromString,
+                _registered_method=True)
+        self.UploadEvidence = channel.stream_unary(
+                '/recouvra.intake.v1.IntakeService/UploadEvidence',
+                request_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.UploadEvidenceRequest.SerializeToString,
+                response_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.UploadEvidenceResponse.FromString,
+                _registered_method=True)
 
 
 class IntakeServiceServicer:
-    """The intake service owns creditors, debtors and cases.
+    """The intake service owns debtors, cases, invoice lines, legal amounts and the case timeline.
+
+    Who may call (read from the caller metadata the gateway sets: x-caller-kind, x-caller-tenant):
+    - kind "creditor", tenant = the creditor id: sees and changes only its own cases. Every
+    request's `creditor_id` may be left empty (it defaults to the caller's tenant); a different
+    creditor id is answered NOT_FOUND, exactly like an id that does not exist.
+    - kind "partner" (billing software): acts for ONE creditor it referred, named in the request's
+    `creditor_id` (required). The GATEWAY checks the partner -> creditor referral before calling;
+    intake trusts that check and scopes everything to that creditor id.
+    - kind "service" (or no caller metadata: internal traffic inside the cluster): any creditor;
+    `creditor_id` then filters, and is required where a case is created.
+    - any other kind (provider, debtor): nothing exists for it (NOT_FOUND / empty lists).
+
+    Errors (gRPC status codes):
+    - INVALID_ARGUMENT: one or more fields break a rule. The status details carry a
+    google.rpc.BadRequest (read it with grpc_status.rpc_status.from_call) whose
+    field_violations list EVERY bad field: `field` is a path such as "invoices[1].due_date" or
+    "debtor.siren", `description` names the rule. Nothing is stored. The status message is the
+    same list joined by "; ".
+    - ALREADY_EXISTS: duplicate invoice (same invoice number for the same creditor and debtor), or
+    an idempotency key reused with different content. Details: google.rpc.BadRequest as above
+    (field "invoices[i].invoice_number" or "idempotency_key").
+    - NOT_FOUND: unknown case, or a case of another creditor (indistinguishable on purpose).
+    - FAILED_PRECONDITION: the case's state forbids the change (e.g. withdrawing a withdrawn case),
+    or evidence upload while the vault is not available; the message says what and why.
+
+    Idempotency: every mutating RPC takes `idempotency_key` (the gateway passes the client's
+    Idempotency-Key header; it is scoped per creditor). A replay with the same content returns the
+    first response unchanged (with `replayed` = true where the response has that field); the same
+    key with different content is refused (ALREADY_EXISTS, field "idempotency_key"). An empty key
+    means no idempotency protection.
+
+    Money: amounts IN are decimal strings in major units ("1234.56") with an ISO 4217 currency,
+    never floats; the number of decimals may not exceed the currency's minor unit (2 for EUR,
+    0 for JPY, 3 for KWD). Amounts OUT are recouvra.common.v1.Money (integer minor units) plus a
+    decimal string for display.
     """
 
     def SubmitCase(self, request, context):
-        """Record a new case and announce it (intake.case-submitted.v1).
+        """Record a new case (one debtor, one or more unpaid invoices) and announce it
+        (intake.case-submitted.v1). A prescribed claim is refused with the date it prescribed.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetCase(self, request, context):
-        """Read one case of the calling creditor; a foreign or unknown id is NOT_FOUND.
+        """Read one case with its legal amounts recomputed as of today (or `as_of`), explained line
+        by line. A foreign or unknown id is NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCases(self, request, context):
+        """List the creditor's cases, newest first, with filters and cursor pagination.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCaseTimeline(self, request, context):
+        """Everything that happened to a case, oldest first (intake's own events now; other services'
+        events as intake consumes them).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WithdrawCase(self, request, context):
+        """The creditor withdraws a case: nobody works it any more (intake.case-withdrawn.v1).
+        FAILED_PRECONDITION when it is already withdrawn or closed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeclarePayment(self, request, context):
+        """The creditor declares that the debtor paid it directly, in full or in part
+        (intake.payment-declared.v1). A full payment closes the case (status "paid_directly").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportCases(self, request, context):
+        """Bulk import from a CSV file (format: services/intake/docs/csv-import.md, sample:
+        services/intake/docs/sample-import.csv). Every row is validated on its own and answered in
+        the report; accepted rows become cases (one case per row), refused rows store nothing.
+        The whole file is refused (INVALID_ARGUMENT, field "content") only when it is not a readable
+        CSV with the required header or has more than 100,000 rows.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportEInvoice(self, request, context):
+        """Create a case from one e-invoice: a Factur-X / ZUGFeRD PDF (its embedded CII XML is read),
+        a UN/CEFACT CII XML or an OASIS UBL 2.1 Invoice XML. Seller must be the creditor (not
+        checked by intake: the gateway knows the creditor's identifiers); the buyer becomes the
+        debtor. Validation, duplicates and idempotency as in SubmitCase.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UploadEvidence(self, request_iterator, context):
+        """Upload contract for evidence documents (invoice PDF, signed terms, delivery proof...),
+        streamed in chunks: the first message carries `metadata`, the next ones `chunk`.
+        NOT AVAILABLE YET: always FAILED_PRECONDITION "evidence: the vault is not available yet";
+        intake never stores documents itself (they belong in the encrypted vault).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -78,6 +247,41 @@ def add_IntakeServiceServicer_to_server(servicer, server):
                     request_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.GetCaseRequest.FromString,
                     response_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.Case.SerializeToString,
             ),
+            'ListCases': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCases,
+                    request_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ListCasesRequest.FromString,
+                    response_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ListCasesResponse.SerializeToString,
+            ),
+            'GetCaseTimeline': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCaseTimeline,
+                    request_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.GetCaseTimelineRequest.FromString,
+                    response_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.CaseTimeline.SerializeToString,
+            ),
+            'WithdrawCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.WithdrawCase,
+                    request_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.WithdrawCaseRequest.FromString,
+                    response_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.Case.SerializeToString,
+            ),
+            'DeclarePayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeclarePayment,
+                    request_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.DeclarePaymentRequest.FromString,
+                    response_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.Case.SerializeToString,
+            ),
+            'ImportCases': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportCases,
+                    request_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportCasesRequest.FromString,
+                    response_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportCasesResponse.SerializeToString,
+            ),
+            'ImportEInvoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportEInvoice,
+                    request_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportEInvoiceRequest.FromString,
+                    response_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportEInvoiceResponse.SerializeToString,
+            ),
+            'UploadEvidence': grpc.stream_unary_rpc_method_handler(
+                    servicer.UploadEvidence,
+                    request_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.UploadEvidenceRequest.FromString,
+                    response_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.UploadEvidenceResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'recouvra.intake.v1.IntakeService', rpc_method_handlers)
@@ -87,7 +291,42 @@ def add_IntakeServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class IntakeService:
-    """The intake service owns creditors, debtors and cases.
+    """The intake service owns debtors, cases, invoice lines, legal amounts and the case timeline.
+
+    Who may call (read from the caller metadata the gateway sets: x-caller-kind, x-caller-tenant):
+    - kind "creditor", tenant = the creditor id: sees and changes only its own cases. Every
+    request's `creditor_id` may be left empty (it defaults to the caller's tenant); a different
+    creditor id is answered NOT_FOUND, exactly like an id that does not exist.
+    - kind "partner" (billing software): acts for ONE creditor it referred, named in the request's
+    `creditor_id` (required). The GATEWAY checks the partner -> creditor referral before calling;
+    intake trusts that check and scopes everything to that creditor id.
+    - kind "service" (or no caller metadata: internal traffic inside the cluster): any creditor;
+    `creditor_id` then filters, and is required where a case is created.
+    - any other kind (provider, debtor): nothing exists for it (NOT_FOUND / empty lists).
+
+    Errors (gRPC status codes):
+    - INVALID_ARGUMENT: one or more fields break a rule. The status details carry a
+    google.rpc.BadRequest (read it with grpc_status.rpc_status.from_call) whose
+    field_violations list EVERY bad field: `field` is a path such as "invoices[1].due_date" or
+    "debtor.siren", `description` names the rule. Nothing is stored. The status message is the
+    same list joined by "; ".
+    - ALREADY_EXISTS: duplicate invoice (same invoice number for the same creditor and debtor), or
+    an idempotency key reused with different content. Details: google.rpc.BadRequest as above
+    (field "invoices[i].invoice_number" or "idempotency_key").
+    - NOT_FOUND: unknown case, or a case of another creditor (indistinguishable on purpose).
+    - FAILED_PRECONDITION: the case's state forbids the change (e.g. withdrawing a withdrawn case),
+    or evidence upload while the vault is not available; the message says what and why.
+
+    Idempotency: every mutating RPC takes `idempotency_key` (the gateway passes the client's
+    Idempotency-Key header; it is scoped per creditor). A replay with the same content returns the
+    first response unchanged (with `replayed` = true where the response has that field); the same
+    key with different content is refused (ALREADY_EXISTS, field "idempotency_key"). An empty key
+    means no idempotency protection.
+
+    Money: amounts IN are decimal strings in major units ("1234.56") with an ISO 4217 currency,
+    never floats; the number of decimals may not exceed the currency's minor unit (2 for EUR,
+    0 for JPY, 3 for KWD). Amounts OUT are recouvra.common.v1.Money (integer minor units) plus a
+    decimal string for display.
     """
 
     @staticmethod
@@ -134,6 +373,195 @@ class IntakeService:
             '/recouvra.intake.v1.IntakeService/GetCase',
             recouvra_dot_intake_dot_v1_dot_intake__pb2.GetCaseRequest.SerializeToString,
             recouvra_dot_intake_dot_v1_dot_intake__pb2.Case.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCases(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.intake.v1.IntakeService/ListCases',
+            recouvra_dot_intake_dot_v1_dot_intake__pb2.ListCasesRequest.SerializeToString,
+            recouvra_dot_intake_dot_v1_dot_intake__pb2.ListCasesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCaseTimeline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.intake.v1.IntakeService/GetCaseTimeline',
+            recouvra_dot_intake_dot_v1_dot_intake__pb2.GetCaseTimelineRequest.SerializeToString,
+            recouvra_dot_intake_dot_v1_dot_intake__pb2.CaseTimeline.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WithdrawCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.intake.v1.IntakeService/WithdrawCase',
+            recouvra_dot_intake_dot_v1_dot_intake__pb2.WithdrawCaseRequest.SerializeToString,
+            recouvra_dot_intake_dot_v1_dot_intake__pb2.Case.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeclarePayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.intake.v1.IntakeService/DeclarePayment',
+            recouvra_dot_intake_dot_v1_dot_intake__pb2.DeclarePaymentRequest.SerializeToString,
+            recouvra_dot_intake_dot_v1_dot_intake__pb2.Case.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportCases(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.intake.v1.IntakeService/ImportCases',
+            recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportCasesRequest.SerializeToString,
+            recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportCasesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportEInvoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.intake.v1.IntakeService/ImportEInvoice',
+            recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportEInvoiceRequest.SerializeToString,
+            recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportEInvoiceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadEvidence(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/recouvra.intake.v1.IntakeService/UploadEvidence',
+            recouvra_dot_intake_dot_v1_dot_intake__pb2.UploadEvidenceRequest.SerializeToString,
+            recouvra_dot_intake_dot_v1_dot_intake__pb2.UploadEvidenceResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -27,29 +27,211 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class IntakeServiceStub:
-    """The intake service owns creditors, debtors and cases."""
+    """The intake service owns debtors, cases, invoice lines, legal amounts and the case timeline.
+
+    Who may call (read from the caller metadata the gateway sets: x-caller-kind, x-caller-tenant):
+    - kind "creditor", tenant = the creditor id: sees and changes only its own cases. Every
+      request's `creditor_id` may be left empty (it defaults to the caller's tenant); a different
+      creditor id is answered NOT_FOUND, exactly like an id that does not exist.
+    - kind "partner" (billing software): acts for ONE creditor it referred, named in the request's
+      `creditor_id` (required). The GATEWAY checks the partner -> creditor referral before calling;
+      intake trusts that check and scopes everything to that creditor id.
+    - kind "service" (or no caller metadata: internal traffic inside the cluster): any creditor;
+      `creditor_id` then filters, and is required where a case is created.
+    - any other kind (provider, debtor): nothing exists for it (NOT_FOUND / empty lists).
+
+    Errors (gRPC status codes):
+    - INVALID_ARGUMENT: one or more fields break a rule. The status details carry a
+      google.rpc.BadRequest (read it with grpc_status.rpc_status.from_call) whose
+      field_violations list EVERY bad field: `field` is a path such as "invoices[1].due_date" or
+      "debtor.siren", `description` names the rule. Nothing is stored. The status message is the
+      same list joined by "; ".
+    - ALREADY_EXISTS: duplicate invoice (same invoice number for the same creditor and debtor), or
+      an idempotency key reused with different content. Details: google.rpc.BadRequest as above
+      (field "invoices[i].invoice_number" or "idempotency_key").
+    - NOT_FOUND: unknown case, or a case of another creditor (indistinguishable on purpose).
+    - FAILED_PRECONDITION: the case's state forbids the change (e.g. withdrawing a withdrawn case),
+      or evidence upload while the vault is not available; the message says what and why.
+
+    Idempotency: every mutating RPC takes `idempotency_key` (the gateway passes the client's
+    Idempotency-Key header; it is scoped per creditor). A replay with the same content returns the
+    first response unchanged (with `replayed` = true where the response has that field); the same
+    key with different content is refused (ALREADY_EXISTS, field "idempotency_key"). An empty key
+    means no idempotency protection.
+
+    Money: amounts IN are decimal strings in major units ("1234.56") with an ISO 4217 currency,
+    never floats; the number of decimals may not exceed the currency's minor unit (2 for EUR,
+    0 for JPY, 3 for KWD). Amounts OUT are recouvra.common.v1.Money (integer minor units) plus a
+    decimal string for display.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> IntakeServiceAsyncStub: ...
     SubmitCase: _grpc.UnaryUnaryMultiCallable[_intake_pb2.SubmitCaseRequest, _intake_pb2.SubmitCaseResponse]
-    """Record a new case and announce it (intake.case-submitted.v1)."""
+    """Record a new case (one debtor, one or more unpaid invoices) and announce it
+    (intake.case-submitted.v1). A prescribed claim is refused with the date it prescribed.
+    """
     GetCase: _grpc.UnaryUnaryMultiCallable[_intake_pb2.GetCaseRequest, _intake_pb2.Case]
-    """Read one case of the calling creditor; a foreign or unknown id is NOT_FOUND."""
+    """Read one case with its legal amounts recomputed as of today (or `as_of`), explained line
+    by line. A foreign or unknown id is NOT_FOUND.
+    """
+    ListCases: _grpc.UnaryUnaryMultiCallable[_intake_pb2.ListCasesRequest, _intake_pb2.ListCasesResponse]
+    """List the creditor's cases, newest first, with filters and cursor pagination."""
+    GetCaseTimeline: _grpc.UnaryUnaryMultiCallable[_intake_pb2.GetCaseTimelineRequest, _intake_pb2.CaseTimeline]
+    """Everything that happened to a case, oldest first (intake's own events now; other services'
+    events as intake consumes them).
+    """
+    WithdrawCase: _grpc.UnaryUnaryMultiCallable[_intake_pb2.WithdrawCaseRequest, _intake_pb2.Case]
+    """The creditor withdraws a case: nobody works it any more (intake.case-withdrawn.v1).
+    FAILED_PRECONDITION when it is already withdrawn or closed.
+    """
+    DeclarePayment: _grpc.UnaryUnaryMultiCallable[_intake_pb2.DeclarePaymentRequest, _intake_pb2.Case]
+    """The creditor declares that the debtor paid it directly, in full or in part
+    (intake.payment-declared.v1). A full payment closes the case (status "paid_directly").
+    """
+    ImportCases: _grpc.UnaryUnaryMultiCallable[_intake_pb2.ImportCasesRequest, _intake_pb2.ImportCasesResponse]
+    """Bulk import from a CSV file (format: services/intake/docs/csv-import.md, sample:
+    services/intake/docs/sample-import.csv). Every row is validated on its own and answered in
+    the report; accepted rows become cases (one case per row), refused rows store nothing.
+    The whole file is refused (INVALID_ARGUMENT, field "content") only when it is not a readable
+    CSV with the required header or has more than 100,000 rows.
+    """
+    ImportEInvoice: _grpc.UnaryUnaryMultiCallable[_intake_pb2.ImportEInvoiceRequest, _intake_pb2.ImportEInvoiceResponse]
+    """Create a case from one e-invoice: a Factur-X / ZUGFeRD PDF (its embedded CII XML is read),
+    a UN/CEFACT CII XML or an OASIS UBL 2.1 Invoice XML. Seller must be the creditor (not
+    checked by intake: the gateway knows the creditor's identifiers); the buyer becomes the
+    debtor. Validation, duplicates and idempotency as in SubmitCase.
+    """
+    UploadEvidence: _grpc.StreamUnaryMultiCallable[_intake_pb2.UploadEvidenceRequest, _intake_pb2.UploadEvidenceResponse]
+    """Upload contract for evidence documents (invoice PDF, signed terms, delivery proof...),
+    streamed in chunks: the first message carries `metadata`, the next ones `chunk`.
+    NOT AVAILABLE YET: always FAILED_PRECONDITION "evidence: the vault is not available yet";
+    intake never stores documents itself (they belong in the encrypted vault).
+    """
 
 @_typing.type_check_only
 class IntakeServiceAsyncStub(IntakeServiceStub):
-    """The intake service owns creditors, debtors and cases."""
+    """The intake service owns debtors, cases, invoice lines, legal amounts and the case timeline.
+
+    Who may call (read from the caller metadata the gateway sets: x-caller-kind, x-caller-tenant):
+    - kind "creditor", tenant = the creditor id: sees and changes only its own cases. Every
+      request's `creditor_id` may be left empty (it defaults to the caller's tenant); a different
+      creditor id is answered NOT_FOUND, exactly like an id that does not exist.
+    - kind "partner" (billing software): acts for ONE creditor it referred, named in the request's
+      `creditor_id` (required). The GATEWAY checks the partner -> creditor referral before calling;
+      intake trusts that check and scopes everything to that creditor id.
+    - kind "service" (or no caller metadata: internal traffic inside the cluster): any creditor;
+      `creditor_id` then filters, and is required where a case is created.
+    - any other kind (provider, debtor): nothing exists for it (NOT_FOUND / empty lists).
+
+    Errors (gRPC status codes):
+    - INVALID_ARGUMENT: one or more fields break a rule. The status details carry a
+      google.rpc.BadRequest (read it with grpc_status.rpc_status.from_call) whose
+      field_violations list EVERY bad field: `field` is a path such as "invoices[1].due_date" or
+      "debtor.siren", `description` names the rule. Nothing is stored. The status message is the
+      same list joined by "; ".
+    - ALREADY_EXISTS: duplicate invoice (same invoice number for the same creditor and debtor), or
+      an idempotency key reused with different content. Details: google.rpc.BadRequest as above
+      (field "invoices[i].invoice_number" or "idempotency_key").
+    - NOT_FOUND: unknown case, or a case of another creditor (indistinguishable on purpose).
+    - FAILED_PRECONDITION: the case's state forbids the change (e.g. withdrawing a withdrawn case),
+      or evidence upload while the vault is not available; the message says what and why.
+
+    Idempotency: every mutating RPC takes `idempotency_key` (the gateway passes the client's
+    Idempotency-Key header; it is scoped per creditor). A replay with the same content returns the
+    first response unchanged (with `replayed` = true where the response has that field); the same
+    key with different content is refused (ALREADY_EXISTS, field "idempotency_key"). An empty key
+    means no idempotency protection.
+
+    Money: amounts IN are decimal strings in major units ("1234.56") with an ISO 4217 currency,
+    never floats; the number of decimals may not exceed the currency's minor unit (2 for EUR,
+    0 for JPY, 3 for KWD). Amounts OUT are recouvra.common.v1.Money (integer minor units) plus a
+    decimal string for display.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     SubmitCase: _aio.UnaryUnaryMultiCallable[_intake_pb2.SubmitCaseRequest, _intake_pb2.SubmitCaseResponse]  # type: ignore[assignment]
-    """Record a new case and announce it (intake.case-submitted.v1)."""
+    """Record a new case (one debtor, one or more unpaid invoices) and announce it
+    (intake.case-submitted.v1). A prescribed claim is refused with the date it prescribed.
+    """
     GetCase: _aio.UnaryUnaryMultiCallable[_intake_pb2.GetCaseRequest, _intake_pb2.Case]  # type: ignore[assignment]
-    """Read one case of the calling creditor; a foreign or unknown id is NOT_FOUND."""
+    """Read one case with its legal amounts recomputed as of today (or `as_of`), explained line
+    by line. A foreign or unknown id is NOT_FOUND.
+    """
+    ListCases: _aio.UnaryUnaryMultiCallable[_intake_pb2.ListCasesRequest, _intake_pb2.ListCasesResponse]  # type: ignore[assignment]
+    """List the creditor's cases, newest first, with filters and cursor pagination."""
+    GetCaseTimeline: _aio.UnaryUnaryMultiCallable[_intake_pb2.GetCaseTimelineRequest, _intake_pb2.CaseTimeline]  # type: ignore[assignment]
+    """Everything that happened to a case, oldest first (intake's own events now; other services'
+    events as intake consumes them).
+    """
+    WithdrawCase: _aio.UnaryUnaryMultiCallable[_intake_pb2.WithdrawCaseRequest, _intake_pb2.Case]  # type: ignore[assignment]
+    """The creditor withdraws a case: nobody works it any more (intake.case-withdrawn.v1).
+    FAILED_PRECONDITION when it is already withdrawn or closed.
+    """
+    DeclarePayment: _aio.UnaryUnaryMultiCallable[_intake_pb2.DeclarePaymentRequest, _intake_pb2.Case]  # type: ignore[assignment]
+    """The creditor declares that the debtor paid it directly, in full or in part
+    (intake.payment-declared.v1). A full payment closes the case (status "paid_directly").
+    """
+    ImportCases: _aio.UnaryUnaryMultiCallable[_intake_pb2.ImportCasesRequest, _intake_pb2.ImportCasesResponse]  # type: ignore[assignment]
+    """Bulk import from a CSV file (format: services/intake/docs/csv-import.md, sample:
+    services/intake/docs/sample-import.csv). Every row is validated on its own and answered in
+    the report; accepted rows become cases (one case per row), refused rows store nothing.
+    The whole file is refused (INVALID_ARGUMENT, field "content") only when it is not a readable
+    CSV with the required header or has more than 100,000 rows.
+    """
+    ImportEInvoice: _aio.UnaryUnaryMultiCallable[_intake_pb2.ImportEInvoiceRequest, _intake_pb2.ImportEInvoiceResponse]  # type: ignore[assignment]
+    """Create a case from one e-invoice: a Factur-X / ZUGFeRD PDF (its embedded CII XML is read),
+    a UN/CEFACT CII XML or an OASIS UBL 2.1 Invoice XML. Seller must be the creditor (not
+    checked by intake: the gateway knows the creditor's identifiers); the buyer becomes the
+    debtor. Validation, duplicates and idempotency as in SubmitCase.
+    """
+    UploadEvidence: _aio.StreamUnaryMultiCallable[_intake_pb2.UploadEvidenceRequest, _intake_pb2.UploadEvidenceResponse]  # type: ignore[assignment]
+    """Upload contract for evidence documents (invoice PDF, signed terms, delivery proof...),
+    streamed in chunks: the first message carries `metadata`, the next ones `chunk`.
+    NOT AVAILABLE YET: always FAILED_PRECONDITION "evidence: the vault is not available yet";
+    intake never stores documents itself (they belong in the encrypted vault).
+    """
 
 class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
-    """The intake service owns creditors, debtors and cases."""
+    """The intake service owns debtors, cases, invoice lines, legal amounts and the case timeline.
+
+    Who may call (read from the caller metadata the gateway sets: x-caller-kind, x-caller-tenant):
+    - kind "creditor", tenant = the creditor id: sees and changes only its own cases. Every
+      request's `creditor_id` may be left empty (it defaults to the caller's tenant); a different
+      creditor id is answered NOT_FOUND, exactly like an id that does not exist.
+    - kind "partner" (billing software): acts for ONE creditor it referred, named in the request's
+      `creditor_id` (required). The GATEWAY checks the partner -> creditor referral before calling;
+      intake trusts that check and scopes everything to that creditor id.
+    - kind "service" (or no caller metadata: internal traffic inside the cluster): any creditor;
+      `creditor_id` then filters, and is required where a case is created.
+    - any other kind (provider, debtor): nothing exists for it (NOT_FOUND / empty lists).
+
+    Errors (gRPC status codes):
+    - INVALID_ARGUMENT: one or more fields break a rule. The status details carry a
+      google.rpc.BadRequest (read it with grpc_status.rpc_status.from_call) whose
+      field_violations list EVERY bad field: `field` is a path such as "invoices[1].due_date" or
+      "debtor.siren", `description` names the rule. Nothing is stored. The status message is the
+      same list joined by "; ".
+    - ALREADY_EXISTS: duplicate invoice (same invoice number for the same creditor and debtor), or
+      an idempotency key reused with different content. Details: google.rpc.BadRequest as above
+      (field "invoices[i].invoice_number" or "idempotency_key").
+    - NOT_FOUND: unknown case, or a case of another creditor (indistinguishable on purpose).
+    - FAILED_PRECONDITION: the case's state forbids the change (e.g. withdrawing a withdrawn case),
+      or evidence upload while the vault is not available; the message says what and why.
+
+    Idempotency: every mutating RPC takes `idempotency_key` (the gateway passes the client's
+    Idempotency-Key header; it is scoped per creditor). A replay with the same content returns the
+    first response unchanged (with `replayed` = true where the response has that field); the same
+    key with different content is refused (ALREADY_EXISTS, field "idempotency_key"). An empty key
+    means no idempotency protection.
+
+    Money: amounts IN are decimal strings in major units ("1234.56") with an ISO 4217 currency,
+    never floats; the number of decimals may not exceed the currency's minor unit (2 for EUR,
+    0 for JPY, 3 for KWD). Amounts OUT are recouvra.common.v1.Money (integer minor units) plus a
+    decimal string for display.
+    """
 
     @_abc_1.abstractmethod
     def SubmitCase(
@@ -57,7 +239,9 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _intake_pb2.SubmitCaseRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_intake_pb2.SubmitCaseResponse, _abc.Awaitable[_intake_pb2.SubmitCaseResponse]]:
-        """Record a new case and announce it (intake.case-submitted.v1)."""
+        """Record a new case (one debtor, one or more unpaid invoices) and announce it
+        (intake.case-submitted.v1). A prescribed claim is refused with the date it prescribed.
+        """
 
     @_abc_1.abstractmethod
     def GetCase(
@@ -65,6 +249,83 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _intake_pb2.GetCaseRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_intake_pb2.Case, _abc.Awaitable[_intake_pb2.Case]]:
-        """Read one case of the calling creditor; a foreign or unknown id is NOT_FOUND."""
+        """Read one case with its legal amounts recomputed as of today (or `as_of`), explained line
+        by line. A foreign or unknown id is NOT_FOUND.
+        """
+
+    @_abc_1.abstractmethod
+    def ListCases(
+        self,
+        request: _intake_pb2.ListCasesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.ListCasesResponse, _abc.Awaitable[_intake_pb2.ListCasesResponse]]:
+        """List the creditor's cases, newest first, with filters and cursor pagination."""
+
+    @_abc_1.abstractmethod
+    def GetCaseTimeline(
+        self,
+        request: _intake_pb2.GetCaseTimelineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.CaseTimeline, _abc.Awaitable[_intake_pb2.CaseTimeline]]:
+        """Everything that happened to a case, oldest first (intake's own events now; other services'
+        events as intake consumes them).
+        """
+
+    @_abc_1.abstractmethod
+    def WithdrawCase(
+        self,
+        request: _intake_pb2.WithdrawCaseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.Case, _abc.Awaitable[_intake_pb2.Case]]:
+        """The creditor withdraws a case: nobody works it any more (intake.case-withdrawn.v1).
+        FAILED_PRECONDITION when it is already withdrawn or closed.
+        """
+
+    @_abc_1.abstractmethod
+    def DeclarePayment(
+        self,
+        request: _intake_pb2.DeclarePaymentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.Case, _abc.Awaitable[_intake_pb2.Case]]:
+        """The creditor declares that the debtor paid it directly, in full or in part
+        (intake.payment-declared.v1). A full payment closes the case (status "paid_directly").
+        """
+
+    @_abc_1.abstractmethod
+    def ImportCases(
+        self,
+        request: _intake_pb2.ImportCasesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.ImportCasesResponse, _abc.Awaitable[_intake_pb2.ImportCasesResponse]]:
+        """Bulk import from a CSV file (format: services/intake/docs/csv-import.md, sample:
+        services/intake/docs/sample-import.csv). Every row is validated on its own and answered in
+        the report; accepted rows become cases (one case per row), refused rows store nothing.
+        The whole file is refused (INVALID_ARGUMENT, field "content") only when it is not a readable
+        CSV with the required header or has more than 100,000 rows.
+        """
+
+    @_abc_1.abstractmethod
+    def ImportEInvoice(
+        self,
+        request: _intake_pb2.ImportEInvoiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.ImportEInvoiceResponse, _abc.Awaitable[_intake_pb2.ImportEInvoiceResponse]]:
+        """Create a case from one e-invoice: a Factur-X / ZUGFeRD PDF (its embedded CII XML is read),
+        a UN/CEFACT CII XML or an OASIS UBL 2.1 Invoice XML. Seller must be the creditor (not
+        checked by intake: the gateway knows the creditor's identifiers); the buyer becomes the
+        debtor. Validation, duplicates and idempotency as in SubmitCase.
+        """
+
+    @_abc_1.abstractmethod
+    def UploadEvidence(
+        self,
+        request_iterator: _MaybeAsyncIterator[_intake_pb2.UploadEvidenceRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.UploadEvidenceResponse, _abc.Awaitable[_intake_pb2.UploadEvidenceResponse]]:
+        """Upload contract for evidence documents (invoice PDF, signed terms, delivery proof...),
+        streamed in chunks: the first message carries `metadata`, the next ones `chunk`.
+        NOT AVAILABLE YET: always FAILED_PRECONDITION "evidence: the vault is not available yet";
+        intake never stores documents itself (they belong in the encrypted vault).
+        """
 
 def add_IntakeServiceServicer_to_server(servicer: IntakeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,163 @@
+"""Kafka throughput, raw and through the platform, measured in the same run.
+
+    python tests/bench/bench_platform.py [--messages N]
+
+1. raw: an idempotent acks=all aiokafka producer sends N envelopes, a consumer reads them back.
+2. platform: N events already in an outbox; the relay publishes them in batches and an
+   InboxConsumer handles each one (inbox claim + commit in PostgreSQL, then offset commit).
+Prints messages per second of each and their ratio. Needs the real stack (see tests/support).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
+from recouvra.events.v1.envelope_pb2 import EventEnvelope
+from recouvra_shared.db import Database, UnitOfWork
+from recouvra_shared.events import new_event
+from recouvra_shared.kafka import (
+    InboxConsumer,
+    OutboxRelay,
+    Subscription,
+    ensure_topics,
+    make_broker,
+)
+from recouvra_shared.migrations import upgrade
+from recouvra_shared.settings import ServiceSettings
+from tests.support.stack import ROOT, Stack, find_stack, unique_name
+
+TOPIC = "bench.case-withdrawn.v1"
+
+
+def sample_event(i: int) -> EventEnvelope:
+    return new_event(
+        producer="bench",
+        event_type="case-withdrawn",
+        version=1,
+        case_id=f"case-{i % 997}",
+        tenant_id="creditor-1",
+        payload=CaseWithdrawn(case_id=f"case-{i % 997}", reason="bench"),
+    ).envelope
+
+
+async def raw_throughput(stack: Stack, messages: int) -> float:
+    """Messages per second from first send to last receive, plain aiokafka."""
+    topic = unique_name("raw") + "." + TOPIC
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(topic, 3, 1)])
+    await admin.close()
+    payloads = [
+        (e.case_id.encode(), e.SerializeToString()) for e in map(sample_event, range(messages))
+    ]
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=stack.kafka_bootstrap,
+        group_id=topic,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    producer = AIOKafkaProducer(
+        bootstrap_servers=stack.kafka_bootstrap, enable_idempotence=True, acks="all", linger_ms=5
+    )
+    await consumer.start()
+    await producer.start()
+    start = time.perf_counter()
+    sends = [await producer.send(topic, value, key=key) for key, value in payloads]
+    await asyncio.gather(*sends)
+    received = 0
+    while received < messages:
+        batch = await consumer.getmany(timeout_ms=1000)
+        received += sum(len(records) for records in batch.values())
+    await consumer.commit()
+    elapsed = time.perf_counter() - start
+    await producer.stop()
+    await consumer.stop()
+    return messages / elapsed
+
+
+async def platform_throughput(stack: Stack, messages: int) -> float:
+    """Messages per second from relay start to the last inbox commit."""
+    name = unique_name("bench")
+    admin = await asyncpg.connect(stack.pg_admin_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = stack.database_url(name)
+    try:
+        migrations = ROOT / "services" / "matching" / "src" / "matching" / "adapters" / "migrations"
+        await asyncio.to_thread(upgrade, migrations, url)
+        settings = ServiceSettings(
+            service_name="bench",
+            kafka_bootstrap=stack.kafka_bootstrap,
+            kafka_topic_prefix=name + ".",
+            database_url=url,
+        )
+        database = Database.connect(url)
+        async with database.unit_of_work() as uow:
+            for chunk in range(0, messages, 1000):
+                await uow.publish(
+                    *(
+                        new_event(
+                            producer="bench",
+                            event_type="case-withdrawn",
+                            version=1,
+                            case_id=f"case-{i % 997}",
+                            tenant_id="creditor-1",
+                            payload=CaseWithdrawn(case_id=f"case-{i % 997}", reason="bench"),
+                        )
+                        for i in range(chunk, min(chunk + 1000, messages))
+                    )
+                )
+            await uow.commit()
+
+        handled = 0
+        done = asyncio.Event()
+
+        async def handler(envelope: EventEnvelope, uow: UnitOfWork) -> None:
+            nonlocal handled
+            handled += 1
+            if handled == messages:
+                done.set()
+
+        broker = make_broker(settings)
+        InboxConsumer(Subscription(TOPIC, "bench", handler), database, broker, settings).register()
+        await ensure_topics(settings, [TOPIC, f"{TOPIC}.dlt.bench"])
+        await broker.start()
+        relay = OutboxRelay(database, broker, settings)
+        start = time.perf_counter()
+        relay_task = asyncio.create_task(relay.run())
+        await asyncio.wait_for(done.wait(), timeout=600)
+        elapsed = time.perf_counter() - start
+        relay.stop()
+        await relay_task
+        await broker.stop()
+        await database.dispose()
+        return messages / elapsed
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def main(messages: int) -> None:
+    stack = find_stack()
+    raw = await raw_throughput(stack, messages)
+    platform = await platform_throughput(stack, messages)
+    print(f"kafka raw produce->consume     : {raw:10.0f} msg/s  ({messages} messages)")
+    print(f"outbox -> relay -> inbox commit: {platform:10.0f} msg/s  ({messages} messages)")
+    print(f"platform / raw                 : {platform / raw:10.3f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=5000)
+    asyncio.run(main(parser.parse_args().messages))
