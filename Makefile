@@ -1,0 +1,78 @@
+# Recouvra: the two commands a newcomer needs are `make up` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+export UV_PYTHON := python3.11
+export UV_PYTHON_DOWNLOADS := never
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+VENV := .venv/bin
+STACK := deploy/local/stack.sh
+SERVICES := deploy/local/services.sh
+WITH_STACK = eval "$$($(STACK) env)" &&
+
+.PHONY: help install up down stack stack-stop services services-stop migrate test test-unit \
+        test-integration test-e2e lint format proto proto-check bench status
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+install:  ## Install uv and every package of the workspace from the lock file
+	@[[ -x "$(UV)" ]] || python3 -m pip install --quiet --user "uv==$(UV_VERSION)"
+	$(UV) sync --frozen --all-packages
+
+up: install stack services  ## Install everything, start the stack and every service
+
+down: services-stop stack-stop  ## Stop every service and the stack
+
+status:  ## Show what runs
+	$(STACK) status || true
+	$(SERVICES) status || true
+
+stack:  ## Install (cached) and start Kafka, PostgreSQL and SeaweedFS on 127.0.0.1
+	$(STACK) start
+
+stack-stop:
+	$(STACK) stop
+
+services: install stack  ## Migrate and start every service in the background (logs in var/log)
+	$(SERVICES) start
+
+services-stop:
+	@[[ ! -x $(VENV)/python ]] || $(SERVICES) stop
+
+migrate: install stack  ## Bring every service's database schema up to date
+	$(WITH_STACK) for s in gateway intake scoring matching messaging vault settlement; do \
+	  $(VENV)/python -m $$s migrate; done
+
+test: install stack  ## Install everything and run every test tier against the real stack
+	$(WITH_STACK) $(VENV)/pytest
+
+test-unit: install  ## Unit tests only (no servers needed)
+	$(VENV)/pytest -m "not integration and not e2e"
+
+test-integration: install stack
+	$(WITH_STACK) $(VENV)/pytest -m integration
+
+test-e2e: install stack
+	$(WITH_STACK) $(VENV)/pytest -m e2e
+
+lint: install  ## ruff, mypy, and a check that generated contracts are fresh
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+	$(VENV)/mypy shared/src services/*/src
+	PATH=$(CURDIR)/$(VENV):$$PATH $(VENV)/python proto/generate.py --check
+	@if [[ -x k8s/validate.sh ]]; then k8s/validate.sh; fi
+
+format: install  ## Format and autofix
+	$(VENV)/ruff format .
+	$(VENV)/ruff check --fix .
+
+proto: install  ## Regenerate the Python code from proto/
+	PATH=$(CURDIR)/$(VENV):$$PATH $(VENV)/python proto/generate.py
+
+bench: install stack  ## Throughput and latency figures, with ratios measured in the same run
+	$(WITH_STACK) $(VENV)/python tests/bench/bench_platform.py
+	@for b in services/*/bench/bench_*.py; do \
+	  [[ -f $$b ]] || continue; echo "== $$b"; $(WITH_STACK) $(VENV)/python $$b --quick; done

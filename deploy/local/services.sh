@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Run every Recouvra service as a local process against the local stack (deploy/local/stack.sh).
+#
+#   deploy/local/services.sh start    migrate each database, start each service, wait until healthy
+#   deploy/local/services.sh stop     SIGTERM each service (graceful shutdown), wait
+#   deploy/local/services.sh status   one line per service; exit 0 only if all are healthy
+#
+# Logs: var/log/<service>.log in the clone (JSON lines). PIDs: var/run/<service>.pid.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+PYTHON="$ROOT/.venv/bin/python"
+LOGS="$ROOT/var/log"
+RUN="$ROOT/var/run"
+SERVICES=(intake scoring matching messaging vault settlement gateway)
+declare -A GRPC_PORT=([gateway]=50050 [intake]=50051 [scoring]=50052 [matching]=50053
+                      [messaging]=50054 [vault]=50055 [settlement]=50056)
+HTTP_PORT=8000
+
+log() { printf '[services] %s\n' "$*" >&2; }
+die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
+
+[[ -x "$PYTHON" ]] || die "no virtual environment at $ROOT/.venv: run 'make install' first"
+eval "$("$ROOT/deploy/local/stack.sh" env)"
+export RECOUVRA_ENV="${RECOUVRA_ENV:-development}"
+
+healthy() {  # healthy SERVICE -> exit 0 when its gRPC health check answers SERVING
+  "$PYTHON" - "${GRPC_PORT[$1]}" <<'PY'
+import sys, grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+with grpc.insecure_channel(f"127.0.0.1:{sys.argv[1]}") as channel:
+    try:
+        reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
+    except grpc.RpcError:
+        sys.exit(1)
+sys.exit(0 if reply.status == health_pb2.HealthCheckResponse.SERVING else 1)
+PY
+}
+
+running() { [[ -f "$RUN/$1.pid" ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+
+start() {
+  mkdir -p "$LOGS" "$RUN"
+  for service in "${SERVICES[@]}"; do
+    "$PYTHON" -m "$service" migrate >>"$LOGS/$service.log" 2>&1 \
+      || die "$service: migration failed, see $LOGS/$service.log"
+  done
+  for service in "${SERVICES[@]}"; do
+    if running "$service"; then log "$service already running (pid $(cat "$RUN/$service.pid"))"; continue; fi
+    nohup "$PYTHON" -m "$service" >>"$LOGS/$service.log" 2>&1 &
+    echo $! >"$RUN/$service.pid"
+  done
+  for service in "${SERVICES[@]}"; do
+    local deadline=$((SECONDS + 60))
+    until healthy "$service"; do
+      running "$service" || die "$service exited, see $LOGS/$service.log"
+      ((SECONDS < deadline)) || die "$service not healthy after 60 s, see $LOGS/$service.log"
+      sleep 0.5
+    done
+    log "$service serving on 127.0.0.1:${GRPC_PORT[$service]}"
+  done
+  log "gateway: http://127.0.0.1:$HTTP_PORT (OpenAPI at /openapi.json, docs at /docs)"
+  log "logs: $LOGS"
+}
+
+stop() {
+  for service in "${SERVICES[@]}"; do
+    running "$service" || { rm -f "$RUN/$service.pid"; continue; }
+    local pid; pid="$(cat "$RUN/$service.pid")"
+    kill -TERM "$pid"
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    if kill -0 "$pid" 2>/dev/null; then log "$service did not stop in 30 s: SIGKILL"; kill -KILL "$pid"; fi
+    rm -f "$RUN/$service.pid"
+    log "$service stopped"
+  done
+}
+
+status() {
+  local all=0
+  for service in "${SERVICES[@]}"; do
+    if healthy "$service"; then printf '%-11s serving  127.0.0.1:%s\n' "$service" "${GRPC_PORT[$service]}"
+    else printf '%-11s down\n' "$service"; all=1; fi
+  done
+  return $all
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) die "usage: $0 start|stop|status" ;;
+esac

@@ -1,0 +1,158 @@
+"""The consumer's retry, dead-letter and idempotency rules, with in-memory fakes."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Self
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
+from recouvra.events.v1.envelope_pb2 import EventEnvelope
+from recouvra_shared.events import new_event
+from recouvra_shared.kafka import InboxConsumer, Subscription, backoff_delay, is_transient
+from recouvra_shared.settings import ServiceSettings
+
+
+class FakeUnitOfWork:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+        self.claims: set[tuple[str, str]] = set()
+        self.session = self
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, *exc: type[BaseException] | BaseException | TracebackType | None
+    ) -> None:
+        return None
+
+    async def claim_event(self, consumer: str, event_id: str, topic: str) -> bool:
+        return (consumer, event_id) not in self.db.inbox and not self.claims.add(
+            (consumer, event_id)
+        )
+
+    async def commit(self) -> None:
+        self.db.inbox |= self.claims
+
+    async def execute(self, statement: Any) -> None:
+        self.db.dead_letter_rows += 1
+
+
+class FakeDatabase:
+    def __init__(self) -> None:
+        self.inbox: set[tuple[str, str]] = set()
+        self.dead_letter_rows = 0
+
+    def unit_of_work(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self)
+
+
+class FakeBroker:
+    def __init__(self) -> None:
+        self.published: list[tuple[bytes, str, dict[str, str]]] = []
+
+    async def publish(self, body: bytes, topic: str, *, key: Any, headers: dict[str, str]) -> None:
+        self.published.append((body, topic, headers))
+
+
+SETTINGS = ServiceSettings(
+    consumer_max_attempts=3,
+    consumer_backoff_initial_seconds=0.001,
+    consumer_backoff_max_seconds=0.002,
+)
+
+
+def envelope_bytes() -> bytes:
+    return new_event(
+        producer="intake",
+        event_type="case-withdrawn",
+        version=1,
+        case_id="c-1",
+        tenant_id="t-1",
+        payload=CaseWithdrawn(case_id="c-1"),
+    ).envelope.SerializeToString()
+
+
+def consumer_with(handler: Any) -> tuple[InboxConsumer, FakeDatabase, FakeBroker]:
+    db, broker = FakeDatabase(), FakeBroker()
+    sub = Subscription("intake.case-withdrawn.v1", "probe", handler)
+    return InboxConsumer(sub, db, broker, SETTINGS), db, broker  # type: ignore[arg-type]
+
+
+async def test_a_redelivered_event_is_handled_once() -> None:
+    calls: list[str] = []
+
+    async def handler(envelope: EventEnvelope, uow: Any) -> None:
+        calls.append(envelope.event_id)
+
+    consumer, _, _ = consumer_with(handler)
+    raw = envelope_bytes()
+    assert await consumer.process(raw, b"c-1", 0, 10) == "handled"
+    assert await consumer.process(raw, b"c-1", 0, 10) == "duplicate"
+    assert len(calls) == 1
+
+
+async def test_a_flaky_handler_succeeds_within_the_retries() -> None:
+    failures = iter([True, True, False])
+
+    async def handler(envelope: EventEnvelope, uow: Any) -> None:
+        if next(failures):
+            raise RuntimeError("flaky")
+
+    consumer, db, broker = consumer_with(handler)
+    assert await consumer.process(envelope_bytes(), b"c-1", 0, 1) == "handled"
+    assert broker.published == []
+    assert len(db.inbox) == 1
+
+
+async def test_a_handler_that_always_fails_is_dead_lettered_unclaimed() -> None:
+    async def handler(envelope: EventEnvelope, uow: Any) -> None:
+        raise ValueError("amount: must be positive")
+
+    consumer, db, broker = consumer_with(handler)
+    raw = envelope_bytes()
+    assert await consumer.process(raw, b"c-1", 2, 7) == "dead-lettered"
+    body, topic, headers = broker.published[0]
+    assert (body, topic) == (raw, "intake.case-withdrawn.v1.dlt.probe")
+    assert headers["x-attempts"] == "3"
+    assert headers["x-original-offset"] == "7"
+    assert "amount: must be positive" in headers["x-error"]
+    assert db.inbox == set()  # a replay after the fix is handled, not skipped
+    assert db.dead_letter_rows == 1
+
+
+async def test_an_outage_is_waited_out_not_dead_lettered() -> None:
+    outages = iter([True] * 6 + [False])
+
+    async def handler(envelope: EventEnvelope, uow: Any) -> None:
+        if next(outages):
+            raise OperationalError("SELECT 1", {}, ConnectionRefusedError("db down"))
+
+    consumer, _, broker = consumer_with(handler)
+    assert await consumer.process(envelope_bytes(), b"c-1", 0, 1) == "handled"
+    assert broker.published == []
+
+
+async def test_an_unreadable_message_goes_straight_to_the_dead_letter_topic() -> None:
+    async def handler(envelope: EventEnvelope, uow: Any) -> None:
+        raise AssertionError("never called")
+
+    consumer, _, broker = consumer_with(handler)
+    assert await consumer.process(b"\xff garbage", None, 0, 3) == "dead-lettered"
+    assert broker.published[0][2]["x-attempts"] == "1"
+
+
+@pytest.mark.parametrize("attempt", range(1, 12))
+def test_backoff_grows_and_stays_capped(attempt: int) -> None:
+    delay = backoff_delay(attempt, initial=0.2, maximum=5.0)
+    ceiling = min(5.0, 0.2 * 2 ** (attempt - 1))
+    assert ceiling / 2 <= delay <= ceiling
+
+
+def test_only_outages_count_as_transient() -> None:
+    assert is_transient(ConnectionRefusedError())
+    assert is_transient(OperationalError("x", {}, Exception()))
+    assert not is_transient(ValueError("bad amount"))
