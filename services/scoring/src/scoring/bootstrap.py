@@ -6,15 +6,26 @@ from recouvra.scoring.v1 import scoring_pb2, scoring_pb2_grpc
 from recouvra_shared.events import topic_name
 from recouvra_shared.kafka import Subscription
 from recouvra_shared.runtime import ServiceParts, Wiring
+from scoring.adapters.model_store import FileModelStore
+from scoring.adapters.registry import CsvCompanyRegistry
+from scoring.config import ScoringSettings
 from scoring.entrypoints.grpc_api import ScoringApi
-from scoring.service_layer.handlers import CASE_SCORED, SERVICE, on_case_submitted
+from scoring.service_layer.handlers import CASE_SCORED, SERVICE, ScoringHandlers
 
 CASE_SUBMITTED_TOPIC = topic_name("intake", "case-submitted", 1)
+PAYMENT_DECLARED_TOPIC = topic_name("intake", "payment-declared", 1)
+CASE_WITHDRAWN_TOPIC = topic_name("intake", "case-withdrawn", 1)
 
 
 def build(wiring: Wiring) -> ServiceParts:
-    """Scoring serves ScoringService, consumes case-submitted and publishes case-scored."""
-    api = ScoringApi(wiring.database)
+    """Scoring serves ScoringService, consumes intake's case facts and publishes case-scored."""
+    settings = wiring.settings
+    assert isinstance(settings, ScoringSettings)
+    scoring = ScoringHandlers(
+        registry=CsvCompanyRegistry(settings.company_registry_file),
+        models=FileModelStore(settings.model_dir),
+    )
+    api = ScoringApi(wiring.database, scoring)
     return ServiceParts(
         grpc_services=[
             (
@@ -22,6 +33,13 @@ def build(wiring: Wiring) -> ServiceParts:
                 lambda server: scoring_pb2_grpc.add_ScoringServiceServicer_to_server(api, server),
             )
         ],
-        subscriptions=[Subscription(CASE_SUBMITTED_TOPIC, SERVICE, on_case_submitted)],
+        subscriptions=[
+            # "scoring" is the group that has consumed case-submitted since the first version.
+            Subscription(CASE_SUBMITTED_TOPIC, SERVICE, scoring.on_case_submitted),
+            Subscription(
+                PAYMENT_DECLARED_TOPIC, f"{SERVICE}-payments", scoring.on_payment_declared
+            ),
+            Subscription(CASE_WITHDRAWN_TOPIC, f"{SERVICE}-withdrawals", scoring.on_case_withdrawn),
+        ],
         published_topics=[topic_name(SERVICE, *CASE_SCORED)],
     )

@@ -1,9 +1,12 @@
 """Scoring's settings (environment prefix RECOUVRA_SCORING_)."""
 
+from pathlib import Path
+
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from recouvra_shared.settings import ServiceSettings, dev_database_url
+from scoring.adapters.registry import DEFAULT_REGISTRY_FILE
 
 
 class ScoringSettings(ServiceSettings):
@@ -14,3 +17,8 @@ class ScoringSettings(ServiceSettings):
     service_name: str = "scoring"
     grpc_port: int = 50052
     database_url: SecretStr = dev_database_url("scoring")
+    # Offline SIRENE + BODACC extract; the production registry client is not built yet.
+    company_registry_file: Path = DEFAULT_REGISTRY_FILE
+    # Where refitted model versions are kept (python -m scoring.training --model-dir); without
+    # it the built-in scorecard is used.
+    model_dir: Path | None = None

@@ -2,6 +2,7 @@
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -11,17 +12,19 @@ from sqlalchemy import (
     String,
     Table,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 metadata = MetaData()
 
-# Every score ever given, with its inputs, so any of them can be explained and reproduced.
+# Every score ever given, with its inputs, features and model version, so any of them can be
+# explained and recomputed. case_id is empty for a what-if quote scored before a case exists.
 scores = Table(
     "scores",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("case_id", UUID(as_uuid=False), nullable=False, index=True),
+    Column("case_id", UUID(as_uuid=False), nullable=True, index=True),
     Column("tenant_id", String(64), nullable=False),
     Column("trigger_event_id", UUID(as_uuid=False), nullable=False, unique=True),
     Column("as_of", Date, nullable=False),
@@ -33,4 +36,45 @@ scores = Table(
     Column("reason_codes", ARRAY(String(64)), nullable=False),
     Column("model_version", String(64), nullable=False),
     Column("scored_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column(
+        "score_id",
+        UUID(as_uuid=False),
+        nullable=False,
+        unique=True,
+        server_default=text("gen_random_uuid()"),
+    ),
+    Column("trigger", String(64), nullable=False, server_default="case-submitted"),
+    Column("expected_days_to_recover", Integer, nullable=True),
+    Column("debtor_insolvent", Boolean, nullable=False, server_default=text("false")),
+    Column("features", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("reasons", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+)
+
+# Scoring's view of each case: its facts, whether it may still be scored, and how it ended.
+# A row may exist before its case-submitted event arrives (a withdrawal or payment came first).
+cases = Table(
+    "cases",
+    metadata,
+    Column("case_id", UUID(as_uuid=False), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    # SIREN of the debtor: the only key debtor history is aggregated on.
+    Column("debtor_key", String(32), nullable=True, index=True),
+    Column("facts", JSONB, nullable=True),
+    Column("due_date", Date, nullable=True),
+    Column("status", String(16), nullable=False),  # open | withdrawn | recovered
+    Column("closed_on", Date, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Payments the creditor declared (intake.payment-declared.v1), for re-scoring and outcomes.
+payments = Table(
+    "payments",
+    metadata,
+    Column("event_id", UUID(as_uuid=False), primary_key=True),
+    Column("case_id", UUID(as_uuid=False), nullable=False, index=True),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("paid_on", Date, nullable=False),
+    Column("settles_in_full", Boolean, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

@@ -2,45 +2,149 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
+from datetime import date
+
 import grpc
 
 from recouvra.scoring.v1 import scoring_pb2, scoring_pb2_grpc
 from recouvra_shared.context import caller_var
 from recouvra_shared.db import Database
 from recouvra_shared.grpc import abort
+from scoring.domain.errors import InvalidInput, ScoringStopped
+from scoring.domain.facts import CaseFacts
 from scoring.service_layer import handlers
+from scoring.service_layer.handlers import ScoringHandlers, StoredScore
+
+EVIDENCE = {
+    scoring_pb2.EVIDENCE_UNSPECIFIED: None,
+    scoring_pb2.EVIDENCE_PRESENT: True,
+    scoring_pb2.EVIDENCE_ABSENT: False,
+}
+
+
+def _date(value: str, field: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(field, "must be an ISO 8601 date (YYYY-MM-DD)") from None
+
+
+def _case_id(value: str) -> str | None:
+    if not value:
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise InvalidInput("case_id", "must be a UUID") from None
+
+
+def facts_from_request(request: scoring_pb2.ScoreRequest) -> CaseFacts:
+    """The facts of a Score request, checked field by field."""
+    if not request.HasField("amount"):
+        raise InvalidInput("amount", "is required")
+    if not request.due_date:
+        raise InvalidInput("due_date", "is required")
+    currency = request.amount.currency
+    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+        raise InvalidInput("amount.currency", "must be an ISO 4217 code such as EUR")
+    if request.HasField("paid") and request.paid.currency != request.amount.currency:
+        raise InvalidInput("paid.currency", "must be the currency of amount")
+    siren = None
+    if request.debtor_siren:
+        siren = handlers.debtor_siren_of(request.debtor_siren)
+        if siren is None:
+            raise InvalidInput("debtor_siren", "must be a valid 9-digit SIREN")
+    if request.evidence not in EVIDENCE:
+        raise InvalidInput("evidence", "must be one of the Evidence values")
+    return CaseFacts(
+        amount_minor=request.amount.minor_units,
+        currency=request.amount.currency,
+        paid_minor=request.paid.minor_units if request.HasField("paid") else 0,
+        issue_date=_date(request.issue_date, "issue_date") if request.issue_date else None,
+        due_date=_date(request.due_date, "due_date"),
+        debtor_is_business=request.debtor_is_business,
+        disputed=request.disputed,
+        debtor_siren=siren,
+        invoice_count=max(1, request.invoice_count),
+        evidence_present=EVIDENCE[request.evidence],
+    )
+
+
+def to_message(stored: StoredScore) -> scoring_pb2.Score:
+    """A stored score as the API shows it (never its inputs: they hold other creditors' counts)."""
+    result = stored.score
+    return scoring_pb2.Score(
+        case_id=stored.case_id or "",
+        trustscore=result.trustscore,
+        recovery_probability=str(result.recovery_probability),
+        segment=result.segment,
+        strategy=result.strategy,
+        reason_codes=result.reason_codes,
+        model_version=result.model_version,
+        expected_days_to_recover=result.expected_days_to_recover,
+        debtor_insolvent=result.debtor_insolvent,
+        reasons=[scoring_pb2.Reason(code=r.code, text=r.text) for r in result.reasons],
+        score_id=stored.score_id,
+        as_of=stored.as_of.isoformat(),
+        scoring_stopped=stored.scoring_stopped,
+    )
 
 
 class ScoringApi(scoring_pb2_grpc.ScoringServiceServicer):
     """ScoringService over the scoring database."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(
+        self,
+        database: Database,
+        scoring: ScoringHandlers,
+        today: Callable[[], date] = date.today,
+    ) -> None:
         self.database = database
+        self.scoring = scoring
+        self.today = today
 
     async def GetScore(
         self, request: scoring_pb2.GetScoreRequest, context: grpc.aio.ServicerContext
     ) -> scoring_pb2.Score:
         try:
+            case_id = _case_id(request.case_id)
+        except InvalidInput:
+            case_id = None
+        found = None
+        if case_id is not None:
             async with self.database.unit_of_work() as uow:
-                found = await handlers.latest_score(request.case_id, uow)
-        except ValueError:
-            found = None
+                found = await handlers.latest_score(case_id, uow)
         caller = caller_var.get()
         foreign = (
             found is not None
             and caller is not None
             and caller.kind == "creditor"
-            and caller.tenant_id != found[0]
+            and caller.tenant_id != found.tenant_id
         )
         if found is None or foreign:
             await abort(context, grpc.StatusCode.NOT_FOUND, "case_id: no score for this case")
-        _, score = found
-        return scoring_pb2.Score(
-            case_id=request.case_id,
-            trustscore=score.trustscore,
-            recovery_probability=str(score.recovery_probability),
-            segment=score.segment,
-            strategy=score.strategy,
-            reason_codes=score.reason_codes,
-            model_version=score.model_version,
-        )
+        assert found is not None
+        return to_message(found)
+
+    async def Score(
+        self, request: scoring_pb2.ScoreRequest, context: grpc.aio.ServicerContext
+    ) -> scoring_pb2.Score:
+        caller = caller_var.get()
+        tenant = caller.tenant_id if caller is not None and caller.kind == "creditor" else None
+        try:
+            case_id = _case_id(request.case_id)
+            facts = facts_from_request(request)
+            as_of = _date(request.as_of, "as_of") if request.as_of else self.today()
+            async with self.database.unit_of_work() as uow:
+                stored = await self.scoring.score_request(facts, case_id, tenant, as_of, uow)
+                await uow.commit()
+        except InvalidInput as exc:
+            await abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except ScoringStopped as exc:
+            await abort(context, grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+        if stored is None:
+            await abort(context, grpc.StatusCode.NOT_FOUND, "case_id: no such case")
+        assert stored is not None
+        return to_message(stored)

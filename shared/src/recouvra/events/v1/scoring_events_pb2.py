@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'recouvra/events/v1/scoring_events.proto\x12\x12recouvra.events.v1\"\x9f\x01\n\nCaseScored\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x12\n\ntrustscore\x18\x02 \x01(\r\x12\x1c\n\x14recovery_probability\x18\x03 \x01(\t\x12\x0f\n\x07segment\x18\x04 \x01(\t\x12\x10\n\x08strategy\x18\x05 \x01(\t\x12\x14\n\x0creason_codes\x18\x06 \x03(\t\x12\x15\n\rmodel_version\x18\x07 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'recouvra/events/v1/scoring_events.proto\x12\x12recouvra.events.v1\"\x8d\x02\n\nCaseScored\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x12\n\ntrustscore\x18\x02 \x01(\r\x12\x1c\n\x14recovery_probability\x18\x03 \x01(\t\x12\x0f\n\x07segment\x18\x04 \x01(\t\x12\x10\n\x08strategy\x18\x05 \x01(\t\x12\x14\n\x0creason_codes\x18\x06 \x03(\t\x12\x15\n\rmodel_version\x18\x07 \x01(\t\x12 \n\x18\x65xpected_days_to_recover\x18\x08 \x01(\r\x12\x18\n\x10\x64\x65\x62tor_insolvent\x18\t \x01(\x08\x12\x0f\n\x07trigger\x18\n \x01(\t\x12\x10\n\x08score_id\x18\x0b \x01(\t\x12\r\n\x05\x61s_of\x18\x0c \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,5 +32,5 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'recouvra.events.v1.scoring_
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CASESCORED']._serialized_start=64
-  _globals['_CASESCORED']._serialized_end=223
+  _globals['_CASESCORED']._serialized_end=333
 # @@protoc_insertion_point(module_scope)

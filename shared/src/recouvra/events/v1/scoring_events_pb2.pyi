@@ -20,7 +20,9 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class CaseScored(_message.Message):
-    """scoring.case-scored.v1: the platform scored a case."""
+    """scoring.case-scored.v1: the platform scored a case (on submission, or again after a fact
+    that changes it, such as a partial payment).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -31,6 +33,11 @@ class CaseScored(_message.Message):
     STRATEGY_FIELD_NUMBER: _builtins.int
     REASON_CODES_FIELD_NUMBER: _builtins.int
     MODEL_VERSION_FIELD_NUMBER: _builtins.int
+    EXPECTED_DAYS_TO_RECOVER_FIELD_NUMBER: _builtins.int
+    DEBTOR_INSOLVENT_FIELD_NUMBER: _builtins.int
+    TRIGGER_FIELD_NUMBER: _builtins.int
+    SCORE_ID_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     trustscore: _builtins.int
     """0-100"""
@@ -39,6 +46,14 @@ class CaseScored(_message.Message):
     segment: _builtins.str
     strategy: _builtins.str
     model_version: _builtins.str
+    expected_days_to_recover: _builtins.int
+    debtor_insolvent: _builtins.bool
+    """in insolvency proceedings: declare the claim, never dun"""
+    trigger: _builtins.str
+    """the event that caused this score, e.g. "payment-declared" """
+    score_id: _builtins.str
+    as_of: _builtins.str
+    """ISO 8601 date"""
     @_builtins.property
     def reason_codes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
@@ -51,10 +66,15 @@ class CaseScored(_message.Message):
         strategy: _builtins.str = ...,
         reason_codes: _abc.Iterable[_builtins.str] | None = ...,
         model_version: _builtins.str = ...,
+        expected_days_to_recover: _builtins.int = ...,
+        debtor_insolvent: _builtins.bool = ...,
+        trigger: _builtins.str = ...,
+        score_id: _builtins.str = ...,
+        as_of: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "model_version", b"model_version", "reason_codes", b"reason_codes", "recovery_probability", b"recovery_probability", "segment", b"segment", "strategy", b"strategy", "trustscore", b"trustscore"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "case_id", b"case_id", "debtor_insolvent", b"debtor_insolvent", "expected_days_to_recover", b"expected_days_to_recover", "model_version", b"model_version", "reason_codes", b"reason_codes", "recovery_probability", b"recovery_probability", "score_id", b"score_id", "segment", b"segment", "strategy", b"strategy", "trigger", b"trigger", "trustscore", b"trustscore"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

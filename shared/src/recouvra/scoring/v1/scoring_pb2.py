@@ -22,19 +22,26 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from recouvra.common.v1 import money_pb2 as recouvra_dot_common_dot_v1_dot_money__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!recouvra/scoring/v1/scoring.proto\x12\x13recouvra.scoring.v1\"\"\n\x0fGetScoreRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\"\x9a\x01\n\x05Score\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x12\n\ntrustscore\x18\x02 \x01(\r\x12\x1c\n\x14recovery_probability\x18\x03 \x01(\t\x12\x0f\n\x07segment\x18\x04 \x01(\t\x12\x10\n\x08strategy\x18\x05 \x01(\t\x12\x14\n\x0creason_codes\x18\x06 \x03(\t\x12\x15\n\rmodel_version\x18\x07 \x01(\t2^\n\x0eScoringService\x12L\n\x08GetScore\x12$.recouvra.scoring.v1.GetScoreRequest\x1a\x1a.recouvra.scoring.v1.Scoreb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!recouvra/scoring/v1/scoring.proto\x12\x13recouvra.scoring.v1\x1a\x1erecouvra/common/v1/money.proto\"\"\n\x0fGetScoreRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\"\xb4\x02\n\x0cScoreRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12)\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\'\n\x04paid\x18\x03 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x12\n\nissue_date\x18\x04 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x05 \x01(\t\x12\x1a\n\x12\x64\x65\x62tor_is_business\x18\x06 \x01(\x08\x12\x10\n\x08\x64isputed\x18\x07 \x01(\x08\x12\x14\n\x0c\x64\x65\x62tor_siren\x18\x08 \x01(\t\x12\x15\n\rinvoice_count\x18\t \x01(\r\x12/\n\x08\x65vidence\x18\n \x01(\x0e\x32\x1d.recouvra.scoring.v1.Evidence\x12\r\n\x05\x61s_of\x18\x0b \x01(\t\"$\n\x06Reason\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\"\xbe\x02\n\x05Score\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x12\n\ntrustscore\x18\x02 \x01(\r\x12\x1c\n\x14recovery_probability\x18\x03 \x01(\t\x12\x0f\n\x07segment\x18\x04 \x01(\t\x12\x10\n\x08strategy\x18\x05 \x01(\t\x12\x14\n\x0creason_codes\x18\x06 \x03(\t\x12\x15\n\rmodel_version\x18\x07 \x01(\t\x12 \n\x18\x65xpected_days_to_recover\x18\x08 \x01(\r\x12\x18\n\x10\x64\x65\x62tor_insolvent\x18\t \x01(\x08\x12,\n\x07reasons\x18\n \x03(\x0b\x32\x1b.recouvra.scoring.v1.Reason\x12\x10\n\x08score_id\x18\x0b \x01(\t\x12\r\n\x05\x61s_of\x18\x0c \x01(\t\x12\x17\n\x0fscoring_stopped\x18\r \x01(\x08*O\n\x08\x45vidence\x12\x18\n\x14\x45VIDENCE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x45VIDENCE_PRESENT\x10\x01\x12\x13\n\x0f\x45VIDENCE_ABSENT\x10\x02\x32\xa6\x01\n\x0eScoringService\x12L\n\x08GetScore\x12$.recouvra.scoring.v1.GetScoreRequest\x1a\x1a.recouvra.scoring.v1.Score\x12\x46\n\x05Score\x12!.recouvra.scoring.v1.ScoreRequest\x1a\x1a.recouvra.scoring.v1.Scoreb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'recouvra.scoring.v1.scoring_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETSCOREREQUEST']._serialized_start=58
-  _globals['_GETSCOREREQUEST']._serialized_end=92
-  _globals['_SCORE']._serialized_start=95
-  _globals['_SCORE']._serialized_end=249
-  _globals['_SCORINGSERVICE']._serialized_start=251
-  _globals['_SCORINGSERVICE']._serialized_end=345
+  _globals['_EVIDENCE']._serialized_start=796
+  _globals['_EVIDENCE']._serialized_end=875
+  _globals['_GETSCOREREQUEST']._serialized_start=90
+  _globals['_GETSCOREREQUEST']._serialized_end=124
+  _globals['_SCOREREQUEST']._serialized_start=127
+  _globals['_SCOREREQUEST']._serialized_end=435
+  _globals['_REASON']._serialized_start=437
+  _globals['_REASON']._serialized_end=473
+  _globals['_SCORE']._serialized_start=476
+  _globals['_SCORE']._serialized_end=794
+  _globals['_SCORINGSERVICE']._serialized_start=878
+  _globals['_SCORINGSERVICE']._serialized_end=1044
 # @@protoc_insertion_point(module_scope)

@@ -7,6 +7,8 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from recouvra.common.v1 import money_pb2 as _money_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -17,6 +19,27 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _Evidence:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _EvidenceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Evidence.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    EVIDENCE_UNSPECIFIED: _Evidence.ValueType  # 0
+    """not known"""
+    EVIDENCE_PRESENT: _Evidence.ValueType  # 1
+    """signed quote, terms or delivery proof on file"""
+    EVIDENCE_ABSENT: _Evidence.ValueType  # 2
+
+class Evidence(_Evidence, metaclass=_EvidenceEnumTypeWrapper): ...
+
+EVIDENCE_UNSPECIFIED: Evidence.ValueType  # 0
+"""not known"""
+EVIDENCE_PRESENT: Evidence.ValueType  # 1
+"""signed quote, terms or delivery proof on file"""
+EVIDENCE_ABSENT: Evidence.ValueType  # 2
+Global___Evidence: _TypeAlias = Evidence  # noqa: Y015
 
 @_typing.final
 class GetScoreRequest(_message.Message):
@@ -38,6 +61,91 @@ class GetScoreRequest(_message.Message):
 Global___GetScoreRequest: _TypeAlias = GetScoreRequest  # noqa: Y015
 
 @_typing.final
+class ScoreRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    PAID_FIELD_NUMBER: _builtins.int
+    ISSUE_DATE_FIELD_NUMBER: _builtins.int
+    DUE_DATE_FIELD_NUMBER: _builtins.int
+    DEBTOR_IS_BUSINESS_FIELD_NUMBER: _builtins.int
+    DISPUTED_FIELD_NUMBER: _builtins.int
+    DEBTOR_SIREN_FIELD_NUMBER: _builtins.int
+    INVOICE_COUNT_FIELD_NUMBER: _builtins.int
+    EVIDENCE_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    """optional: the case this quote is for"""
+    issue_date: _builtins.str
+    """ISO 8601 date, optional"""
+    due_date: _builtins.str
+    """ISO 8601 date"""
+    debtor_is_business: _builtins.bool
+    disputed: _builtins.bool
+    debtor_siren: _builtins.str
+    """9 digits, optional"""
+    invoice_count: _builtins.int
+    """0 means 1"""
+    evidence: Global___Evidence.ValueType
+    as_of: _builtins.str
+    """ISO 8601 date; empty means today"""
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money:
+        """the claim's principal"""
+
+    @_builtins.property
+    def paid(self) -> _money_pb2.Money:
+        """already paid by the debtor (same currency)"""
+
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        amount: _money_pb2.Money | None = ...,
+        paid: _money_pb2.Money | None = ...,
+        issue_date: _builtins.str = ...,
+        due_date: _builtins.str = ...,
+        debtor_is_business: _builtins.bool = ...,
+        disputed: _builtins.bool = ...,
+        debtor_siren: _builtins.str = ...,
+        invoice_count: _builtins.int = ...,
+        evidence: Global___Evidence.ValueType = ...,
+        as_of: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "paid", b"paid"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "as_of", b"as_of", "case_id", b"case_id", "debtor_is_business", b"debtor_is_business", "debtor_siren", b"debtor_siren", "disputed", b"disputed", "due_date", b"due_date", "evidence", b"evidence", "invoice_count", b"invoice_count", "issue_date", b"issue_date", "paid", b"paid"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScoreRequest: _TypeAlias = ScoreRequest  # noqa: Y015
+
+@_typing.final
+class Reason(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    """stable kebab-case code, e.g. "debt-old" """
+    text: _builtins.str
+    """the same in plain words"""
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        text: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Reason: _TypeAlias = Reason  # noqa: Y015
+
+@_typing.final
 class Score(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -48,6 +156,12 @@ class Score(_message.Message):
     STRATEGY_FIELD_NUMBER: _builtins.int
     REASON_CODES_FIELD_NUMBER: _builtins.int
     MODEL_VERSION_FIELD_NUMBER: _builtins.int
+    EXPECTED_DAYS_TO_RECOVER_FIELD_NUMBER: _builtins.int
+    DEBTOR_INSOLVENT_FIELD_NUMBER: _builtins.int
+    REASONS_FIELD_NUMBER: _builtins.int
+    SCORE_ID_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    SCORING_STOPPED_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     trustscore: _builtins.int
     recovery_probability: _builtins.str
@@ -55,8 +169,19 @@ class Score(_message.Message):
     segment: _builtins.str
     strategy: _builtins.str
     model_version: _builtins.str
+    expected_days_to_recover: _builtins.int
+    debtor_insolvent: _builtins.bool
+    """in insolvency proceedings: declare the claim, never dun"""
+    score_id: _builtins.str
+    """the stored score (inputs, features, model version)"""
+    as_of: _builtins.str
+    """ISO 8601 date the score was computed for"""
+    scoring_stopped: _builtins.bool
+    """the case was withdrawn: no further scoring"""
     @_builtins.property
     def reason_codes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def reasons(self) -> _containers.RepeatedCompositeFieldContainer[Global___Reason]: ...
     def __init__(
         self,
         *,
@@ -67,10 +192,16 @@ class Score(_message.Message):
         strategy: _builtins.str = ...,
         reason_codes: _abc.Iterable[_builtins.str] | None = ...,
         model_version: _builtins.str = ...,
+        expected_days_to_recover: _builtins.int = ...,
+        debtor_insolvent: _builtins.bool = ...,
+        reasons: _abc.Iterable[Global___Reason] | None = ...,
+        score_id: _builtins.str = ...,
+        as_of: _builtins.str = ...,
+        scoring_stopped: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "model_version", b"model_version", "reason_codes", b"reason_codes", "recovery_probability", b"recovery_probability", "segment", b"segment", "strategy", b"strategy", "trustscore", b"trustscore"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "case_id", b"case_id", "debtor_insolvent", b"debtor_insolvent", "expected_days_to_recover", b"expected_days_to_recover", "model_version", b"model_version", "reason_codes", b"reason_codes", "reasons", b"reasons", "recovery_probability", b"recovery_probability", "score_id", b"score_id", "scoring_stopped", b"scoring_stopped", "segment", b"segment", "strategy", b"strategy", "trustscore", b"trustscore"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

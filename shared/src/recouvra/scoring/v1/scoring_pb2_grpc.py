@@ -40,6 +40,11 @@ class ScoringServiceStub:
                 request_serializer=recouvra_dot_scoring_dot_v1_dot_scoring__pb2.GetScoreRequest.SerializeToString,
                 response_deserializer=recouvra_dot_scoring_dot_v1_dot_scoring__pb2.Score.FromString,
                 _registered_method=True)
+        self.Score = channel.unary_unary(
+                '/recouvra.scoring.v1.ScoringService/Score',
+                request_serializer=recouvra_dot_scoring_dot_v1_dot_scoring__pb2.ScoreRequest.SerializeToString,
+                response_deserializer=recouvra_dot_scoring_dot_v1_dot_scoring__pb2.Score.FromString,
+                _registered_method=True)
 
 
 class ScoringServiceServicer:
@@ -53,12 +58,25 @@ class ScoringServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Score(self, request, context):
+        """Score the facts given now (for a quote); the answer is stored with its inputs.
+        INVALID_ARGUMENT names the field and the rule; FAILED_PRECONDITION when the case was withdrawn.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ScoringServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'GetScore': grpc.unary_unary_rpc_method_handler(
                     servicer.GetScore,
                     request_deserializer=recouvra_dot_scoring_dot_v1_dot_scoring__pb2.GetScoreRequest.FromString,
+                    response_serializer=recouvra_dot_scoring_dot_v1_dot_scoring__pb2.Score.SerializeToString,
+            ),
+            'Score': grpc.unary_unary_rpc_method_handler(
+                    servicer.Score,
+                    request_deserializer=recouvra_dot_scoring_dot_v1_dot_scoring__pb2.ScoreRequest.FromString,
                     response_serializer=recouvra_dot_scoring_dot_v1_dot_scoring__pb2.Score.SerializeToString,
             ),
     }
@@ -89,6 +107,33 @@ class ScoringService:
             target,
             '/recouvra.scoring.v1.ScoringService/GetScore',
             recouvra_dot_scoring_dot_v1_dot_scoring__pb2.GetScoreRequest.SerializeToString,
+            recouvra_dot_scoring_dot_v1_dot_scoring__pb2.Score.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Score(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.scoring.v1.ScoringService/Score',
+            recouvra_dot_scoring_dot_v1_dot_scoring__pb2.ScoreRequest.SerializeToString,
             recouvra_dot_scoring_dot_v1_dot_scoring__pb2.Score.FromString,
             options,
             channel_credentials,

@@ -35,6 +35,10 @@ class ScoringServiceStub:
     def __new__(cls, channel: _aio.Channel) -> ScoringServiceAsyncStub: ...
     GetScore: _grpc.UnaryUnaryMultiCallable[_scoring_pb2.GetScoreRequest, _scoring_pb2.Score]
     """The latest stored score of a case; NOT_FOUND until the case has been scored."""
+    Score: _grpc.UnaryUnaryMultiCallable[_scoring_pb2.ScoreRequest, _scoring_pb2.Score]
+    """Score the facts given now (for a quote); the answer is stored with its inputs.
+    INVALID_ARGUMENT names the field and the rule; FAILED_PRECONDITION when the case was withdrawn.
+    """
 
 @_typing.type_check_only
 class ScoringServiceAsyncStub(ScoringServiceStub):
@@ -43,6 +47,10 @@ class ScoringServiceAsyncStub(ScoringServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetScore: _aio.UnaryUnaryMultiCallable[_scoring_pb2.GetScoreRequest, _scoring_pb2.Score]  # type: ignore[assignment]
     """The latest stored score of a case; NOT_FOUND until the case has been scored."""
+    Score: _aio.UnaryUnaryMultiCallable[_scoring_pb2.ScoreRequest, _scoring_pb2.Score]  # type: ignore[assignment]
+    """Score the facts given now (for a quote); the answer is stored with its inputs.
+    INVALID_ARGUMENT names the field and the rule; FAILED_PRECONDITION when the case was withdrawn.
+    """
 
 class ScoringServiceServicer(metaclass=_abc_1.ABCMeta):
     """The scoring service says what a case is worth before anyone bids."""
@@ -54,5 +62,15 @@ class ScoringServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_scoring_pb2.Score, _abc.Awaitable[_scoring_pb2.Score]]:
         """The latest stored score of a case; NOT_FOUND until the case has been scored."""
+
+    @_abc_1.abstractmethod
+    def Score(
+        self,
+        request: _scoring_pb2.ScoreRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scoring_pb2.Score, _abc.Awaitable[_scoring_pb2.Score]]:
+        """Score the facts given now (for a quote); the answer is stored with its inputs.
+        INVALID_ARGUMENT names the field and the rule; FAILED_PRECONDITION when the case was withdrawn.
+        """
 
 def add_ScoringServiceServicer_to_server(servicer: ScoringServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

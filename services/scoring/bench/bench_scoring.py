@@ -1,0 +1,164 @@
+"""Scoring latency and throughput: gRPC Score p50/p99 at a fixed concurrency, batch scores/s.
+
+    python services/scoring/bench/bench_scoring.py [--target HOST:PORT] [--requests N]
+        [--concurrency C] [--batch N] [--quick]
+
+1. gRPC Score: N quote requests (simulated cases, some with a registry SIREN) sent by C
+   concurrent callers; each answer is scored, stored with its inputs in PostgreSQL and returned.
+   Against --target (a running `python -m scoring`), or, by default, against an in-process
+   server over a fresh, migrated database on the local stack (dropped afterwards).
+2. Batch: the model alone (features, probability, segment, strategy, reasons) over N simulated
+   cases in one process, in scores per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import asyncpg
+import grpc
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+
+from recouvra.common.v1.money_pb2 import Money
+from recouvra.scoring.v1 import scoring_pb2, scoring_pb2_grpc
+from recouvra_shared.db import Database
+from recouvra_shared.grpc import GrpcServer
+from recouvra_shared.migrations import upgrade
+from scoring.adapters.model_store import FileModelStore
+from scoring.adapters.registry import CsvCompanyRegistry
+from scoring.domain.scorecard import SCORECARD, score
+from scoring.domain.simulator import simulate_portfolio
+from scoring.entrypoints.grpc_api import ScoringApi
+from scoring.service_layer.handlers import ScoringHandlers
+from tests.support.stack import ROOT, find_stack, unique_name
+
+REGISTRY_SIRENS = ["398259796", "190748335", "047966692", "925899130", "860129048"]
+EVIDENCE = {
+    True: scoring_pb2.EVIDENCE_PRESENT,
+    False: scoring_pb2.EVIDENCE_ABSENT,
+    None: scoring_pb2.EVIDENCE_UNSPECIFIED,
+}
+
+
+def requests(count: int) -> list[scoring_pb2.ScoreRequest]:
+    """Quote requests built from simulated cases."""
+    built = []
+    for i, case in enumerate(simulate_portfolio(count, seed=42)):
+        facts = case.inputs.case
+        built.append(
+            scoring_pb2.ScoreRequest(
+                amount=Money(currency="EUR", minor_units=facts.amount_minor),
+                paid=Money(currency="EUR", minor_units=facts.paid_minor),
+                due_date=facts.due_date.isoformat(),
+                debtor_is_business=facts.debtor_is_business,
+                disputed=facts.disputed,
+                debtor_siren=REGISTRY_SIRENS[i % 5] if facts.debtor_is_business else "",
+                invoice_count=facts.invoice_count,
+                evidence=EVIDENCE[facts.evidence_present],
+                as_of=case.as_of.isoformat(),
+            )
+        )
+    return built
+
+
+async def grpc_latencies(target: str, count: int, concurrency: int) -> tuple[list[float], float]:
+    """Per-call seconds of `count` Score calls from `concurrency` callers, and the wall time."""
+    queue = requests(count)
+    warmup = requests(min(50, count))
+    latencies: list[float] = []
+    metadata = (("x-caller-kind", "creditor"), ("x-caller-tenant", "bench-creditor"))
+    async with grpc.aio.insecure_channel(target) as channel:
+        stub = scoring_pb2_grpc.ScoringServiceStub(channel)
+        for request in warmup:
+            await stub.Score(request, metadata=metadata, timeout=10)
+        position = 0
+
+        async def caller() -> None:
+            nonlocal position
+            while position < len(queue):
+                request = queue[position]
+                position += 1
+                started = time.perf_counter()
+                await stub.Score(request, metadata=metadata, timeout=10)
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(caller() for _ in range(concurrency)))
+        wall = time.perf_counter() - started
+    return latencies, wall
+
+
+async def in_process(count: int, concurrency: int) -> tuple[list[float], float]:
+    """Score latencies against an in-process server over a fresh database on the stack."""
+    stack = find_stack()
+    name = unique_name("bench_scoring")
+    admin = await asyncpg.connect(stack.pg_admin_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = stack.database_url(name)
+    try:
+        migrations = ROOT / "services" / "scoring" / "src" / "scoring" / "adapters" / "migrations"
+        await asyncio.to_thread(upgrade, migrations, url)
+        database = Database.connect(url, pool_size=concurrency)
+        handlers = ScoringHandlers(CsvCompanyRegistry(), FileModelStore(None))
+        api = ScoringApi(database, handlers)
+        server = GrpcServer("127.0.0.1:0", ["recouvra.scoring.v1.ScoringService"])
+        scoring_pb2_grpc.add_ScoringServiceServicer_to_server(api, server.server)
+        await server.start()
+        try:
+            return await grpc_latencies(f"127.0.0.1:{server.port}", count, concurrency)
+        finally:
+            await server.stop(1)
+            await database.dispose()
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def batch_rate(count: int) -> float:
+    """Scores per second of the model alone over simulated cases."""
+    book = list(simulate_portfolio(count, seed=43))
+    started = time.perf_counter()
+    for case in book:
+        score(case.inputs, case.as_of, SCORECARD)
+    return count / (time.perf_counter() - started)
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else 0
+
+
+async def main(args: argparse.Namespace) -> None:
+    if args.target:
+        latencies, wall = await grpc_latencies(args.target, args.requests, args.concurrency)
+        where = args.target
+    else:
+        latencies, wall = await in_process(args.requests, args.concurrency)
+        where = "in-process server"
+    p50 = percentile(latencies, 50) * 1000
+    p99 = percentile(latencies, 99) * 1000
+    print(
+        f"gRPC Score ({where}, concurrency {args.concurrency}, {args.requests} requests): "
+        f"p50 {p50:.2f} ms  p99 {p99:.2f} ms  {args.requests / wall:.0f} req/s"
+    )
+    rate = batch_rate(args.batch)
+    print(f"batch scoring ({args.batch} simulated cases, {SCORECARD.version}): {rate:.0f} scores/s")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--target", default="", help="HOST:PORT of a running scoring service")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--batch", type=int, default=20_000)
+    parser.add_argument("--quick", action="store_true", help="smaller run for make bench")
+    arguments = parser.parse_args()
+    if arguments.quick:
+        arguments.requests = min(arguments.requests, 500)
+        arguments.batch = min(arguments.batch, 5000)
+    asyncio.run(main(arguments))
