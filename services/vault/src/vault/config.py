@@ -1,9 +1,13 @@
-"""Vault's settings (environment prefix RECOUVRA_VAULT_)."""
+"""Vault's settings (environment prefix RECOUVRA_VAULT_; the S3 server's own names are shared)."""
 
-from pydantic import SecretStr
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from recouvra_shared.settings import ServiceSettings, dev_database_url
+
+DEV_KEY_FILE = Path.home() / ".local" / "state" / "recouvra" / "vault" / "keys.json"
 
 
 class VaultSettings(ServiceSettings):
@@ -14,3 +18,29 @@ class VaultSettings(ServiceSettings):
     service_name: str = "vault"
     grpc_port: int = 50055
     database_url: SecretStr = dev_database_url("vault")
+
+    s3_endpoint: str = Field(
+        default="127.0.0.1:18333",
+        validation_alias=AliasChoices("RECOUVRA_VAULT_S3_ENDPOINT", "RECOUVRA_S3_ENDPOINT"),
+    )
+    s3_access_key: str = Field(
+        default="recouvra-dev",
+        validation_alias=AliasChoices("RECOUVRA_VAULT_S3_ACCESS_KEY", "RECOUVRA_S3_ACCESS_KEY"),
+    )
+    s3_secret_key: SecretStr = Field(
+        default=SecretStr("recouvra-dev-secret-change-me"),
+        validation_alias=AliasChoices("RECOUVRA_VAULT_S3_SECRET_KEY", "RECOUVRA_S3_SECRET_KEY"),
+    )
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+    bucket: str = "recouvra-vault"
+    # Multipart part size: the most plaintext-sized memory one upload holds (S3 minimum 5 MiB).
+    s3_part_size: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024)
+    chunk_size: int = Field(default=1024 * 1024, ge=1024, le=4 * 1024 * 1024)
+    max_document_bytes: int = Field(default=2 * 1024 * 1024 * 1024, ge=1)
+    # Local key source (development and tests); created on first start in development only.
+    key_file: Path = DEV_KEY_FILE
+    # A checkpoint is signed every N entries, and at least this often while entries arrive,
+    # so the unsigned tail (which could be cut off unseen) stays short in count and in time.
+    audit_checkpoint_every: int = Field(default=100, ge=1)
+    audit_checkpoint_seconds: float = Field(default=300.0, gt=0)

@@ -1,0 +1,149 @@
+"""The audit chain: each entry carries the hash of the previous one; checkpoints are signed.
+
+Editing an entry breaks its own hash; removing or reordering entries breaks the link of the
+entry that follows; rewriting the whole tail consistently is caught by the signed checkpoints.
+Only entries appended after the last checkpoint can be cut off without a trace: checkpoints are
+the anchor, so the verifier says how far the last one reaches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+GENESIS_HASH = bytes(32)
+_CHECKPOINT_LABEL = b"recouvra-vault-audit-checkpoint\x00"
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """What happened, to whom, by whom: the content an entry hashes."""
+
+    action: str
+    outcome: str
+    actor_kind: str
+    actor_subject: str
+    tenant_id: str
+    case_id: str
+    document_id: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One stored link of the chain."""
+
+    seq: int
+    at: datetime
+    record: AuditRecord
+    prev_hash: bytes
+    entry_hash: bytes
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A signature over the chain up to entry `seq`."""
+
+    seq: int
+    entry_hash: bytes
+    signature: bytes
+
+
+def entry_digest(prev_hash: bytes, at: datetime, record: AuditRecord) -> bytes:
+    """SHA-256 of the previous hash and the canonical JSON of this entry's content."""
+    content = {
+        "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "action": record.action,
+        "outcome": record.outcome,
+        "actor_kind": record.actor_kind,
+        "actor_subject": record.actor_subject,
+        "tenant_id": record.tenant_id,
+        "case_id": record.case_id,
+        "document_id": record.document_id,
+        "detail": record.detail,
+    }
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return hashlib.sha256(prev_hash + canonical).digest()
+
+
+def checkpoint_message(seq: int, entry_hash: bytes) -> bytes:
+    """The bytes a checkpoint signs."""
+    return _CHECKPOINT_LABEL + struct.pack(">Q", seq) + entry_hash
+
+
+def sign_checkpoint(key: Ed25519PrivateKey, seq: int, entry_hash: bytes) -> Checkpoint:
+    """A checkpoint over the chain up to `seq`."""
+    return Checkpoint(seq, entry_hash, key.sign(checkpoint_message(seq, entry_hash)))
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The verifier's answer: ok, or the first entry that is wrong and why."""
+
+    entries: int
+    checkpoints: int
+    first_bad_seq: int | None = None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad_seq is None
+
+
+def verify_chain(
+    entries: Sequence[AuditEntry], checkpoints: Sequence[Checkpoint], public_key: Ed25519PublicKey
+) -> VerifyReport:
+    """Walk the chain in seq order and report the first edited, removed or reordered entry."""
+    problems: list[tuple[int, str]] = []
+    seq_of_hash = {e.entry_hash: e.seq for e in entries}
+    prev, expected = GENESIS_HASH, 1
+    by_seq: dict[int, AuditEntry] = {}
+    for entry in entries:
+        by_seq[entry.seq] = entry
+        if problems:
+            continue
+        if entry.seq != expected:
+            problems.append((expected, f"entry {expected} was removed"))
+        elif entry.prev_hash != prev:
+            if seq_of_hash.get(entry.prev_hash, 0) > entry.seq:
+                earlier = seq_of_hash[entry.prev_hash]
+                why = f"entry {entry.seq} is out of order (it follows entry {earlier})"
+            else:
+                why = f"entry {entry.seq} does not follow entry {expected - 1}: chain rewritten"
+            problems.append((entry.seq, why))
+        elif entry_digest(entry.prev_hash, entry.at, entry.record) != entry.entry_hash:
+            problems.append((entry.seq, f"entry {entry.seq} was edited"))
+        prev, expected = entry.entry_hash, entry.seq + 1
+    last_seq = entries[-1].seq if entries else 0
+    for checkpoint in checkpoints:
+        try:
+            public_key.verify(
+                checkpoint.signature, checkpoint_message(checkpoint.seq, checkpoint.entry_hash)
+            )
+        except InvalidSignature:
+            problems.append((checkpoint.seq, f"checkpoint at entry {checkpoint.seq} is forged"))
+            continue
+        anchored = by_seq.get(checkpoint.seq)
+        if anchored is None:
+            where = min(checkpoint.seq, last_seq + 1)
+            problems.append(
+                (where, f"entry {where} was removed (signed at checkpoint {checkpoint.seq})")
+            )
+        elif anchored.entry_hash != checkpoint.entry_hash:
+            problems.append(
+                (
+                    checkpoint.seq,
+                    f"entries up to {checkpoint.seq} were rewritten after being signed",
+                )
+            )
+    if not problems:
+        return VerifyReport(entries=len(entries), checkpoints=len(checkpoints))
+    seq, problem = min(problems)
+    return VerifyReport(len(entries), len(checkpoints), first_bad_seq=seq, problem=problem)

@@ -1,0 +1,143 @@
+"""Documents, callers and who may see what."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from vault.domain.crypto import DocumentIdentity, WrappedKey
+from vault.domain.errors import InvalidField
+
+MAX_ID_LENGTH = 64
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+class DocumentKind(StrEnum):
+    """What a piece of evidence is."""
+
+    INVOICE = "invoice"
+    QUOTE_OR_TERMS = "quote_or_terms"
+    DELIVERY_PROOF = "delivery_proof"
+    CORRESPONDENCE = "correspondence"
+    COURT_PAPER = "court_paper"
+    OTHER = "other"
+
+
+class CallerKind(StrEnum):
+    """The kinds of caller the gateway names."""
+
+    CREDITOR = "creditor"
+    PROVIDER = "provider"
+    DEBTOR = "debtor"
+    SERVICE = "service"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The caller of one request, as the access rules see it."""
+
+    kind: str
+    subject: str
+    tenant_id: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A stored document's description and key material (never its content)."""
+
+    document_id: str
+    tenant_id: str
+    case_id: str
+    kind: DocumentKind
+    content_type: str
+    size_bytes: int
+    sha256: bytes
+    version: int
+    shareable: bool
+    filename: str
+    object_name: str
+    wrapped_key: WrappedKey | None
+    created_at: datetime
+    shredded_at: datetime | None = None
+
+    @property
+    def identity(self) -> DocumentIdentity:
+        """What its ciphertext and wrapped key are bound to."""
+        return DocumentIdentity(self.tenant_id, self.case_id, self.document_id, self.version)
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """A validated upload request (before any byte is stored)."""
+
+    tenant_id: str
+    case_id: str
+    kind: DocumentKind
+    filename: str
+    shareable: bool
+    expected_sha256: bytes | None
+
+
+def check_id(field: str, value: str) -> str:
+    """An identifier as the vault stores it; InvalidField naming the rule otherwise."""
+    if not value or len(value) > MAX_ID_LENGTH or not _ID.match(value):
+        raise InvalidField(
+            f"{field}: must be 1 to {MAX_ID_LENGTH} letters, digits or . _ : - "
+            "and start with a letter or digit"
+        )
+    return value
+
+
+def parse_sha256_hex(field: str, value: str) -> bytes | None:
+    """An optional lowercase hex SHA-256."""
+    if not value:
+        return None
+    if not _SHA256_HEX.match(value):
+        raise InvalidField(f"{field}: must be 64 lowercase hexadecimal characters")
+    return bytes.fromhex(value)
+
+
+def object_name(tenant_id: str, case_id: str, document_id: str, version: int) -> str:
+    """Where a document's ciphertext lives in the bucket."""
+    return f"{tenant_id}/{case_id}/{document_id}/v{version}"
+
+
+def upload_scope(actor: Actor, case_id: str, requested_tenant: str) -> str | None:
+    """The tenant a new document of `case_id` belongs to, or None when the caller may not add one.
+
+    A provider's tenant is decided by its grant (looked up by the caller), so it answers "".
+    """
+    if actor.kind == CallerKind.CREDITOR and actor.tenant_id:
+        return actor.tenant_id
+    if actor.kind == CallerKind.SERVICE:
+        return check_id("metadata.tenant_id", requested_tenant)
+    if actor.kind == CallerKind.PROVIDER and actor.tenant_id:
+        return ""
+    return None
+
+
+def may_read(actor: Actor, document: Document, provider_has_grant: bool) -> bool:
+    """The access rule: owner creditor always, assigned provider, debtor portal if shareable."""
+    if actor.kind == CallerKind.SERVICE:
+        return True
+    if actor.kind == CallerKind.CREDITOR:
+        return bool(actor.tenant_id) and actor.tenant_id == document.tenant_id
+    if actor.kind == CallerKind.PROVIDER:
+        return provider_has_grant
+    if actor.kind == CallerKind.DEBTOR:
+        return (
+            document.shareable
+            and actor.subject == document.case_id
+            and actor.tenant_id == document.tenant_id
+        )
+    return False
+
+
+def may_shred(actor: Actor, document: Document) -> bool:
+    """Erasure is for the owner creditor and internal services (a data-subject request)."""
+    if actor.kind == CallerKind.SERVICE:
+        return True
+    return actor.kind == CallerKind.CREDITOR and actor.tenant_id == document.tenant_id

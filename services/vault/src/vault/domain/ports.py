@@ -1,0 +1,34 @@
+"""What the vault needs from the outside world, as interfaces the adapters implement."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from vault.domain.crypto import DocumentIdentity, WrappedKey
+
+
+class KeyWrapper(Protocol):
+    """Wraps and unwraps data keys with key-encryption keys that may never leave their source.
+
+    Locally `KeyRing` holds the keys (loaded from a key file). A production adapter for a KMS
+    (AWS KMS, GCP KMS, Vault Transit) implements the same three calls with the KMS's Encrypt and
+    Decrypt, passing `identity.encode()` as the encryption context, so the KEK stays in the KMS.
+    """
+
+    @property
+    def active_key_id(self) -> str: ...
+
+    def wrap(self, data_key: bytes, identity: DocumentIdentity) -> WrappedKey: ...
+
+    def unwrap(self, wrapped: WrappedKey, identity: DocumentIdentity) -> bytes: ...
+
+
+class ObjectStore(Protocol):
+    """Where ciphertext lives: put from a stream, get as a stream, delete."""
+
+    async def put_stream(self, name: str, chunks: AsyncIterator[bytes]) -> int: ...
+
+    def get_stream(self, name: str) -> AsyncIterator[bytes]: ...
+
+    async def delete(self, name: str) -> None: ...

@@ -1,0 +1,184 @@
+"""Vault's gRPC API: streams in and out, domain errors translated to status codes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from recouvra.vault.v1 import vault_pb2, vault_pb2_grpc
+from recouvra_shared.context import caller_var
+from recouvra_shared.grpc import abort
+from vault.domain.errors import (
+    DocumentNotFound,
+    DocumentShredded,
+    IntegrityError,
+    InvalidField,
+    PermissionDenied,
+    UnknownKey,
+    VaultError,
+)
+from vault.domain.model import (
+    Actor,
+    Document,
+    DocumentKind,
+    NewDocument,
+    check_id,
+    parse_sha256_hex,
+)
+from vault.service_layer import documents
+from vault.service_layer.documents import VaultDeps
+
+_KINDS = {
+    vault_pb2.DOCUMENT_KIND_INVOICE: DocumentKind.INVOICE,
+    vault_pb2.DOCUMENT_KIND_QUOTE_OR_TERMS: DocumentKind.QUOTE_OR_TERMS,
+    vault_pb2.DOCUMENT_KIND_DELIVERY_PROOF: DocumentKind.DELIVERY_PROOF,
+    vault_pb2.DOCUMENT_KIND_CORRESPONDENCE: DocumentKind.CORRESPONDENCE,
+    vault_pb2.DOCUMENT_KIND_COURT_PAPER: DocumentKind.COURT_PAPER,
+    vault_pb2.DOCUMENT_KIND_OTHER: DocumentKind.OTHER,
+}
+_KIND_NUMBERS = {kind: number for number, kind in _KINDS.items()}
+_STATUS: list[tuple[type[VaultError], grpc.StatusCode]] = [
+    (InvalidField, grpc.StatusCode.INVALID_ARGUMENT),
+    (DocumentNotFound, grpc.StatusCode.NOT_FOUND),
+    (PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
+    (DocumentShredded, grpc.StatusCode.FAILED_PRECONDITION),
+    (IntegrityError, grpc.StatusCode.DATA_LOSS),
+    (UnknownKey, grpc.StatusCode.DATA_LOSS),
+]
+
+
+def _status(exc: VaultError) -> grpc.StatusCode:
+    for kind, code in _STATUS:
+        if isinstance(exc, kind):
+            return code
+    return grpc.StatusCode.INTERNAL
+
+
+def _actor() -> Actor | None:
+    caller = caller_var.get()
+    if caller is None:
+        return None
+    return Actor(kind=caller.kind, subject=caller.subject, tenant_id=caller.tenant_id or "")
+
+
+def _timestamp(value: object) -> Timestamp | None:
+    if value is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(value)  # type: ignore[arg-type]
+    return stamp
+
+
+def to_message(document: Document) -> vault_pb2.Document:
+    """A document's description on the wire."""
+    return vault_pb2.Document(
+        document_id=document.document_id,
+        case_id=document.case_id,
+        tenant_id=document.tenant_id,
+        kind=_KIND_NUMBERS[document.kind],
+        content_type=document.content_type,
+        size_bytes=document.size_bytes,
+        sha256_hex=document.sha256.hex(),
+        version=document.version,
+        shareable=document.shareable,
+        filename=document.filename,
+        created_at=_timestamp(document.created_at),
+        shredded_at=_timestamp(document.shredded_at),
+    )
+
+
+def _new_document(metadata: vault_pb2.DocumentMetadata) -> NewDocument:
+    if metadata.kind not in _KINDS:
+        raise InvalidField(
+            "metadata.kind: must be one of " + ", ".join(k.value for k in DocumentKind)
+        )
+    if len(metadata.filename) > 255:
+        raise InvalidField("metadata.filename: at most 255 characters")
+    return NewDocument(
+        tenant_id=metadata.tenant_id,
+        case_id=check_id("metadata.case_id", metadata.case_id),
+        kind=_KINDS[metadata.kind],
+        filename=metadata.filename,
+        shareable=metadata.shareable,
+        expected_sha256=parse_sha256_hex("metadata.sha256_hex", metadata.sha256_hex),
+    )
+
+
+class VaultApi(vault_pb2_grpc.VaultServiceServicer):
+    """VaultService over the wired use cases."""
+
+    def __init__(self, deps: VaultDeps) -> None:
+        self.deps = deps
+
+    async def _caller(self, context: grpc.aio.ServicerContext) -> Actor:
+        actor = _actor()
+        if actor is None:
+            await abort(context, grpc.StatusCode.UNAUTHENTICATED, "caller: no caller identity")
+        return actor
+
+    async def PutDocument(
+        self,
+        request_iterator: AsyncIterator[vault_pb2.PutDocumentRequest],
+        context: grpc.aio.ServicerContext,
+    ) -> vault_pb2.Document:
+        actor = await self._caller(context)
+        first = await anext(aiter(request_iterator), None)
+        if first is None or first.WhichOneof("part") != "metadata":
+            await abort(
+                context,
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "metadata: the first message must carry it",
+            )
+
+        async def chunks() -> AsyncIterator[bytes]:
+            async for message in request_iterator:
+                if message.WhichOneof("part") != "chunk":
+                    raise InvalidField("metadata: only the first message may carry it")
+                if message.chunk:
+                    yield message.chunk
+
+        try:
+            new = _new_document(first.metadata)
+        except InvalidField as exc:
+            await documents.record(self.deps, documents.refusal("put", actor, str(exc)))
+            await abort(context, _status(exc), str(exc))
+        try:
+            stored = await documents.put_document(self.deps, actor, new, chunks())
+        except VaultError as exc:
+            await abort(context, _status(exc), str(exc))
+        return to_message(stored)
+
+    async def GetDocument(
+        self, request: vault_pb2.GetDocumentRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[vault_pb2.GetDocumentResponse]:
+        actor = await self._caller(context)
+        try:
+            document, plaintext = await documents.open_document(
+                self.deps, actor, request.document_id
+            )
+            yield vault_pb2.GetDocumentResponse(document=to_message(document))
+            async for piece in plaintext:
+                yield vault_pb2.GetDocumentResponse(chunk=piece)
+        except VaultError as exc:
+            await abort(context, _status(exc), str(exc))
+
+    async def ListDocuments(
+        self, request: vault_pb2.ListDocumentsRequest, context: grpc.aio.ServicerContext
+    ) -> vault_pb2.ListDocumentsResponse:
+        actor = await self._caller(context)
+        found = await documents.list_documents(self.deps, actor, request.case_id)
+        return vault_pb2.ListDocumentsResponse(documents=[to_message(d) for d in found])
+
+    async def ShredDocument(
+        self, request: vault_pb2.ShredDocumentRequest, context: grpc.aio.ServicerContext
+    ) -> vault_pb2.Document:
+        actor = await self._caller(context)
+        try:
+            shredded = await documents.shred_document(
+                self.deps, actor, request.document_id, request.reason
+            )
+        except VaultError as exc:
+            await abort(context, _status(exc), str(exc))
+        return to_message(shredded)
