@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from intake.entrypoints.grpc_api import IntakeApi
-from intake.service_layer.handlers import CASE_SUBMITTED, SERVICE
+from intake.service_layer.handlers import (
+    CASE_SCORED_TOPIC,
+    CASE_SUBMITTED,
+    CASE_WITHDRAWN,
+    PAYMENT_DECLARED,
+    SERVICE,
+    on_case_scored,
+)
 from recouvra.intake.v1 import intake_pb2, intake_pb2_grpc
 from recouvra_shared.events import topic_name
+from recouvra_shared.kafka import Subscription
 from recouvra_shared.runtime import ServiceParts, Wiring
 
 
 def build(wiring: Wiring) -> ServiceParts:
-    """Intake serves IntakeService and publishes case events."""
+    """Intake serves IntakeService, publishes case events, and puts other services' case
+    facts on the case timeline."""
     api = IntakeApi(wiring.database)
     return ServiceParts(
         grpc_services=[
@@ -19,5 +28,12 @@ def build(wiring: Wiring) -> ServiceParts:
                 lambda server: intake_pb2_grpc.add_IntakeServiceServicer_to_server(api, server),
             )
         ],
-        published_topics=[topic_name(SERVICE, *CASE_SUBMITTED)],
+        subscriptions=[
+            # Other services' facts about a case go on its timeline.
+            Subscription(topic_name(*CASE_SCORED_TOPIC), f"{SERVICE}-timeline", on_case_scored),
+        ],
+        published_topics=[
+            topic_name(SERVICE, *event)
+            for event in (CASE_SUBMITTED, CASE_WITHDRAWN, PAYMENT_DECLARED)
+        ],
     )

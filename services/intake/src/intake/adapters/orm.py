@@ -6,17 +6,24 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    ForeignKey,
+    Index,
+    Integer,
     LargeBinary,
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
     func,
+    text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 metadata = MetaData()
 
+# One row per case; the invoice-derived columns (first invoice, earliest dates, total principal)
+# keep older readers and the list filters simple.
 cases = Table(
     "cases",
     metadata,
@@ -32,7 +39,56 @@ cases = Table(
     Column("disputed", Boolean, nullable=False),
     Column("status", String(32), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    UniqueConstraint("creditor_id", "debtor_name", "invoice_number", name="cases_invoice_once"),
+    Column("debtor", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("debtor_key", String(300), nullable=False, server_default=""),
+    Column("debtor_siren", String(9), nullable=False, server_default=""),
+    Column("notes", Text, nullable=False, server_default=""),
+    Column("source", String(16), nullable=False, server_default="api"),
+    Column("withdrawn_reason", Text, nullable=False, server_default=""),
+)
+Index("cases_by_creditor_newest", cases.c.creditor_id, cases.c.created_at, cases.c.case_id)
+
+# Each unpaid invoice of a case; an invoice number is claimed once per creditor and debtor.
+invoice_lines = Table(
+    "invoice_lines",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("case_id", UUID(as_uuid=False), ForeignKey("cases.case_id"), nullable=False, index=True),
+    Column("creditor_id", String(64), nullable=False),
+    Column("debtor_key", String(300), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("invoice_number", String(200), nullable=False),
+    Column("issue_date", Date, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("amount_due_minor", BigInteger, nullable=False),
+    Column("total_minor", BigInteger, nullable=True),
+    Column("description", Text, nullable=False, server_default=""),
+    UniqueConstraint("creditor_id", "debtor_key", "invoice_number", name="invoice_once"),
+)
+
+# Payments the creditor says the debtor made to it directly.
+declared_payments = Table(
+    "declared_payments",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("case_id", UUID(as_uuid=False), ForeignKey("cases.case_id"), nullable=False, index=True),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("paid_on", Date, nullable=False),
+    Column("settles_in_full", Boolean, nullable=False),
+    Column("declared_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# What happened to a case, from intake's own events now and other services' events later.
+timeline = Table(
+    "timeline",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("case_id", UUID(as_uuid=False), nullable=False, index=True),
+    Column("occurred_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("source", String(40), nullable=False),
+    Column("event_type", String(100), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("event_id", UUID(as_uuid=False), nullable=True, unique=True),
 )
 
 # The first answer to each idempotency key, so that a replay returns it unchanged.
@@ -42,6 +98,8 @@ idempotency_keys = Table(
     Column("creditor_id", String(64), primary_key=True),
     Column("key", String(200), primary_key=True),
     Column("request_hash", LargeBinary, nullable=False),
-    Column("case_id", UUID(as_uuid=False), nullable=False),
+    Column("case_id", UUID(as_uuid=False), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("operation", String(40), nullable=False, server_default="SubmitCase"),
+    Column("response", LargeBinary, nullable=True),
 )

@@ -2,52 +2,388 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake.adapters.orm import cases, idempotency_keys
-from intake.domain.model import Case
+from intake.adapters.orm import (
+    cases,
+    declared_payments,
+    idempotency_keys,
+    invoice_lines,
+    timeline,
+)
+from intake.domain.model import (
+    COMPANY,
+    CONSUMER,
+    SCORED,
+    SUBMITTED,
+    Case,
+    Debtor,
+    DeclaredPayment,
+    InvoiceLine,
+)
+from recouvra_shared.db import utcnow
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """What a list of cases is narrowed to; None means no narrowing."""
+
+    creditor_id: str | None
+    statuses: tuple[str, ...] = ()
+    debtor_name: str = ""
+    debtor_siren: str = ""
+    submitted_from: date | None = None
+    submitted_before: date | None = None
+    currency: str = ""
+    min_amount_minor: int | None = None
+    max_amount_minor: int | None = None
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ended: the last case's submission time and id (newest first)."""
+
+    created_at: datetime
+    case_id: str
+
+    def encode(self) -> str:
+        """An opaque page token."""
+        raw = f"{self.created_at.isoformat()}|{self.case_id}".encode()
+        return base64.urlsafe_b64encode(raw).decode()
+
+    @classmethod
+    def decode(cls, token: str) -> Cursor:
+        """Read a page token; ValueError when it is not one this service made."""
+        try:
+            created, case_id = base64.urlsafe_b64decode(token.encode()).decode().split("|")
+            return cls(created_at=datetime.fromisoformat(created), case_id=case_id)
+        except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+            raise ValueError("not a page token") from exc
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One thing that happened to a case."""
+
+    occurred_at: datetime
+    source: str
+    event_type: str
+    summary: str
+    event_id: str | None
+
+
+def _debtor_json(debtor: Debtor) -> dict[str, Any]:
+    data = asdict(debtor)
+    data["address_lines"] = list(debtor.address_lines)
+    return data
+
+
+def _debtor_of(row: Any) -> Debtor:
+    data = dict(row["debtor"] or {})
+    if not data:
+        return Debtor(
+            kind=COMPANY if row["debtor_is_business"] else CONSUMER, name=row["debtor_name"]
+        )
+    data["address_lines"] = tuple(data.get("address_lines", ()))
+    return Debtor(**data)
+
+
+def _case_row(case: Case) -> dict[str, Any]:
+    first = case.first_invoice
+    return {
+        "case_id": case.case_id,
+        "creditor_id": case.creditor_id,
+        "debtor_name": case.debtor.name,
+        "debtor_is_business": case.debtor.is_company,
+        "invoice_number": first.invoice_number,
+        "currency": case.currency,
+        "amount_minor": case.principal_minor,
+        "issue_date": min(i.issue_date for i in case.invoices),
+        "due_date": first.due_date,
+        "disputed": case.disputed,
+        "status": case.status,
+        "debtor": _debtor_json(case.debtor),
+        "debtor_key": case.debtor.key,
+        "debtor_siren": case.debtor.siren,
+        "notes": case.notes,
+        "source": case.source,
+        "created_at": case.submitted_at or utcnow(),
+    }
 
 
 class CaseRepository:
-    """Cases of the intake database, always read on behalf of one creditor."""
+    """Cases of the intake database, always read on behalf of one creditor (or a service)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, case: Case) -> bool:
-        """Insert a case; False when the creditor already has this invoice for this debtor."""
-        result = await self.session.execute(
-            insert(cases).values(**asdict(case)).on_conflict_do_nothing().returning(cases.c.case_id)
+    async def claimed_invoices(
+        self, creditor_id: str, debtor_key: str, numbers: Sequence[str]
+    ) -> set[str]:
+        """Which of these invoice numbers the creditor already claimed from this debtor."""
+        rows = await self.session.execute(
+            select(invoice_lines.c.invoice_number).where(
+                invoice_lines.c.creditor_id == creditor_id,
+                invoice_lines.c.debtor_key == debtor_key,
+                invoice_lines.c.invoice_number.in_(list(numbers)),
+            )
         )
-        return result.first() is not None
+        return set(rows.scalars())
 
-    async def get(self, case_id: str, creditor_id: str | None) -> Case | None:
+    async def claimed_pairs(
+        self, creditor_id: str, pairs: Sequence[tuple[str, str]]
+    ) -> set[tuple[str, str]]:
+        """Which (debtor key, invoice number) pairs the creditor already claimed."""
+        if not pairs:
+            return set()
+        rows = await self.session.execute(
+            select(invoice_lines.c.debtor_key, invoice_lines.c.invoice_number).where(
+                invoice_lines.c.creditor_id == creditor_id,
+                invoice_lines.c.invoice_number.in_(sorted({number for _, number in pairs})),
+            )
+        )
+        wanted = set(pairs)
+        found = {(r.debtor_key, r.invoice_number) for r in rows}
+        return found & wanted
+
+    async def add(self, case: Case) -> None:
+        """Insert a case and its invoice lines."""
+        await self.add_many([case])
+
+    async def add_many(self, new_cases: Sequence[Case]) -> None:
+        """Insert cases and their invoice lines, in two statements."""
+        if not new_cases:
+            return
+        await self.session.execute(insert(cases), [_case_row(case) for case in new_cases])
+        await self.session.execute(
+            insert(invoice_lines),
+            [
+                {
+                    "case_id": case.case_id,
+                    "creditor_id": case.creditor_id,
+                    "debtor_key": case.debtor.key,
+                    "position": position,
+                    "invoice_number": line.invoice_number,
+                    "issue_date": line.issue_date,
+                    "due_date": line.due_date,
+                    "amount_due_minor": line.amount_due_minor,
+                    "total_minor": line.total_minor,
+                    "description": line.description,
+                }
+                for case in new_cases
+                for position, line in enumerate(case.invoices)
+            ],
+        )
+
+    async def get(
+        self, case_id: str, creditor_id: str | None, *, lock: bool = False
+    ) -> Case | None:
         """The case, if it exists and (when a creditor is given) belongs to that creditor."""
         query = select(cases).where(cases.c.case_id == case_id)
         if creditor_id is not None:
             query = query.where(cases.c.creditor_id == creditor_id)
+        if lock:
+            query = query.with_for_update()
         row = (await self.session.execute(query)).mappings().first()
-        return None if row is None else Case(**{k: v for k, v in row.items() if k != "created_at"})
+        if row is None:
+            return None
+        return (await self._assemble([row], with_payments=True))[0]
 
-    async def remembered(self, creditor_id: str, key: str) -> tuple[bytes, str] | None:
-        """The request hash and case id first stored under this idempotency key."""
+    async def _assemble(self, rows: Sequence[Any], *, with_payments: bool) -> list[Case]:
+        ids = [row["case_id"] for row in rows]
+        lines: dict[str, list[InvoiceLine]] = {i: [] for i in ids}
+        for line in (
+            await self.session.execute(
+                select(invoice_lines)
+                .where(invoice_lines.c.case_id.in_(ids))
+                .order_by(invoice_lines.c.case_id, invoice_lines.c.position)
+            )
+        ).mappings():
+            lines[line["case_id"]].append(
+                InvoiceLine(
+                    invoice_number=line["invoice_number"],
+                    issue_date=line["issue_date"],
+                    due_date=line["due_date"],
+                    amount_due_minor=line["amount_due_minor"],
+                    total_minor=line["total_minor"],
+                    description=line["description"],
+                )
+            )
+        payments: dict[str, list[DeclaredPayment]] = {i: [] for i in ids}
+        if with_payments:
+            for payment in (
+                await self.session.execute(
+                    select(declared_payments)
+                    .where(declared_payments.c.case_id.in_(ids))
+                    .order_by(declared_payments.c.id)
+                )
+            ).mappings():
+                payments[payment["case_id"]].append(
+                    DeclaredPayment(
+                        amount_minor=payment["amount_minor"],
+                        paid_on=payment["paid_on"],
+                        settles_in_full=payment["settles_in_full"],
+                    )
+                )
+        return [
+            Case(
+                case_id=row["case_id"],
+                creditor_id=row["creditor_id"],
+                debtor=_debtor_of(row),
+                currency=row["currency"],
+                invoices=tuple(lines[row["case_id"]]),
+                disputed=row["disputed"],
+                notes=row["notes"],
+                source=row["source"],
+                status=row["status"],
+                withdrawn_reason=row["withdrawn_reason"],
+                payments=tuple(payments[row["case_id"]]),
+                submitted_at=row["created_at"],
+            )
+            for row in rows
+        ]
+
+    async def find(self, where: CaseFilter, after: Cursor | None, limit: int) -> list[Case]:
+        """Cases matching the filter, newest first, after the cursor."""
+        query = select(cases)
+        conditions = []
+        if where.creditor_id is not None:
+            conditions.append(cases.c.creditor_id == where.creditor_id)
+        if where.statuses:
+            conditions.append(cases.c.status.in_(where.statuses))
+        if where.debtor_siren:
+            conditions.append(cases.c.debtor_siren == where.debtor_siren)
+        elif where.debtor_name:
+            escaped = (
+                where.debtor_name.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+            )
+            conditions.append(cases.c.debtor_name.ilike(f"%{escaped}%", escape="\\"))
+        if where.submitted_from is not None:
+            conditions.append(func.date(cases.c.created_at) >= where.submitted_from)
+        if where.submitted_before is not None:
+            conditions.append(func.date(cases.c.created_at) <= where.submitted_before)
+        if where.min_amount_minor is not None or where.max_amount_minor is not None:
+            conditions.append(cases.c.currency == where.currency)
+        if where.min_amount_minor is not None:
+            conditions.append(cases.c.amount_minor >= where.min_amount_minor)
+        if where.max_amount_minor is not None:
+            conditions.append(cases.c.amount_minor <= where.max_amount_minor)
+        if after is not None:
+            conditions.append(
+                or_(
+                    cases.c.created_at < after.created_at,
+                    and_(cases.c.created_at == after.created_at, cases.c.case_id < after.case_id),
+                )
+            )
+        query = (
+            query.where(*conditions)
+            .order_by(cases.c.created_at.desc(), cases.c.case_id.desc())
+            .limit(limit)
+        )
+        rows = (await self.session.execute(query)).mappings().all()
+        return await self._assemble(rows, with_payments=False) if rows else []
+
+    async def set_status(self, case_id: str, status: str, withdrawn_reason: str = "") -> None:
+        """Change a case's status."""
+        await self.session.execute(
+            update(cases)
+            .where(cases.c.case_id == case_id)
+            .values(status=status, withdrawn_reason=withdrawn_reason)
+        )
+
+    async def add_payment(self, case_id: str, payment: DeclaredPayment) -> None:
+        """Record a payment the creditor declared."""
+        await self.session.execute(
+            insert(declared_payments).values(case_id=case_id, **asdict(payment))
+        )
+
+    async def record(
+        self,
+        case_id: str,
+        source: str,
+        event_type: str,
+        summary: str,
+        event_id: str | None,
+        occurred_at: datetime | None = None,
+    ) -> None:
+        """Append to a case's timeline (an already recorded event id is ignored)."""
+        values: dict[str, Any] = {
+            "case_id": case_id,
+            "source": source,
+            "event_type": event_type,
+            "summary": summary,
+            "event_id": event_id,
+        }
+        if occurred_at is not None:
+            values["occurred_at"] = occurred_at
+        await self.session.execute(insert(timeline).values(**values).on_conflict_do_nothing())
+
+    async def mark_scored(self, case_id: str) -> None:
+        """A submitted case has been scored (later states are left alone)."""
+        await self.session.execute(
+            update(cases)
+            .where(cases.c.case_id == case_id, cases.c.status == SUBMITTED)
+            .values(status=SCORED)
+        )
+
+    async def record_many(self, entries: Sequence[dict[str, str]]) -> None:
+        """Append timeline entries (keys: case_id, source, event_type, summary, event_id)."""
+        if entries:
+            await self.session.execute(insert(timeline).on_conflict_do_nothing(), list(entries))
+
+    async def timeline(self, case_id: str) -> list[TimelineRow]:
+        """A case's timeline, oldest first."""
+        rows = await self.session.execute(
+            select(timeline).where(timeline.c.case_id == case_id).order_by(timeline.c.id)
+        )
+        return [
+            TimelineRow(
+                occurred_at=r["occurred_at"],
+                source=r["source"],
+                event_type=r["event_type"],
+                summary=r["summary"],
+                event_id=r["event_id"],
+            )
+            for r in rows.mappings()
+        ]
+
+
+class IdempotencyStore:
+    """The first answer given under each (creditor, idempotency key)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def remembered(self, creditor_id: str, key: str) -> tuple[bytes, bytes | None] | None:
+        """The request hash and response first stored under this key."""
         row = (
             await self.session.execute(
-                select(idempotency_keys.c.request_hash, idempotency_keys.c.case_id).where(
+                select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
                     idempotency_keys.c.creditor_id == creditor_id, idempotency_keys.c.key == key
                 )
             )
         ).first()
-        return None if row is None else (row.request_hash, row.case_id)
+        return None if row is None else (row.request_hash, row.response)
 
-    async def remember(self, creditor_id: str, key: str, request_hash: bytes, case_id: str) -> None:
+    async def remember(
+        self, creditor_id: str, key: str, operation: str, request_hash: bytes, response: bytes
+    ) -> None:
         """Store the first answer to an idempotency key."""
         await self.session.execute(
             insert(idempotency_keys).values(
-                creditor_id=creditor_id, key=key, request_hash=request_hash, case_id=case_id
+                creditor_id=creditor_id,
+                key=key,
+                operation=operation,
+                request_hash=request_hash,
+                response=response,
             )
         )

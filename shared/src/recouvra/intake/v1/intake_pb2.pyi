@@ -353,7 +353,10 @@ class Case(_message.Message):
     case_id: _builtins.str
     creditor_id: _builtins.str
     status: _builtins.str
-    """submitted | withdrawn | paid_directly (more as other services' events are consumed)."""
+    """submitted -> scored (once scoring.case-scored.v1 arrives) | withdrawn | paid_directly.
+    More values will come as intake consumes other services' events (assigned, settled...):
+    treat unknown values as "in progress".
+    """
     debtor_name: _builtins.str
     invoice_number: _builtins.str
     """Number of the first invoice (kept for existing callers; see `invoices`)."""
@@ -661,9 +664,9 @@ class ListCasesRequest(_message.Message):
     debtor: _builtins.str
     """Case-insensitive substring of the debtor name, or an exact SIREN (9 digits)."""
     submitted_from: _builtins.str
-    """ISO 8601 date, inclusive"""
+    """ISO 8601 date (UTC day), inclusive"""
     submitted_to: _builtins.str
-    """ISO 8601 date, inclusive"""
+    """ISO 8601 date (UTC day), inclusive"""
     min_amount: _builtins.str
     """decimal string, principal, inclusive"""
     max_amount: _builtins.str
@@ -898,9 +901,11 @@ class ImportCasesRequest(_message.Message):
     CREDITOR_ID_FIELD_NUMBER: _builtins.int
     CONTENT_FIELD_NUMBER: _builtins.int
     idempotency_key: _builtins.str
+    """first message only"""
     creditor_id: _builtins.str
+    """first message only"""
     content: _builtins.bytes
-    """The CSV file, UTF-8 (a BOM is accepted), comma or semicolon separated, at most 50 MiB."""
+    """The next chunk of the CSV file: UTF-8 (a BOM is accepted), comma or semicolon separated."""
     def __init__(
         self,
         *,
@@ -925,14 +930,20 @@ class ImportCasesResponse(_message.Message):
     REFUSED_FIELD_NUMBER: _builtins.int
     REPORT_FIELD_NUMBER: _builtins.int
     REPLAYED_FIELD_NUMBER: _builtins.int
+    DONE_FIELD_NUMBER: _builtins.int
     rows: _builtins.int
-    """data rows read (header excluded)"""
+    """Set on the last message (done = true): totals of the whole file.
+    data rows read (header excluded)
+    """
     accepted: _builtins.int
     refused: _builtins.int
     replayed: _builtins.bool
+    """on every message of a replayed import"""
+    done: _builtins.bool
+    """true on the last message only"""
     @_builtins.property
     def report(self) -> _containers.RepeatedCompositeFieldContainer[Global___RowReport]:
-        """one per data row, in file order"""
+        """The next rows of the report (at most 1,000 per message), in file order."""
 
     def __init__(
         self,
@@ -942,10 +953,11 @@ class ImportCasesResponse(_message.Message):
         refused: _builtins.int = ...,
         report: _abc.Iterable[Global___RowReport] | None = ...,
         replayed: _builtins.bool = ...,
+        done: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted", b"accepted", "refused", b"refused", "replayed", b"replayed", "report", b"report", "rows", b"rows"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted", b"accepted", "done", b"done", "refused", b"refused", "replayed", b"replayed", "report", b"report", "rows", b"rows"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -100,7 +100,7 @@ class IntakeServiceStub:
                 request_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.DeclarePaymentRequest.SerializeToString,
                 response_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.Case.FromString,
                 _registered_method=True)
-        self.ImportCases = channel.unary_unary(
+        self.ImportCases = channel.stream_stream(
                 '/recouvra.intake.v1.IntakeService/ImportCases',
                 request_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportCasesRequest.SerializeToString,
                 response_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportCasesResponse.FromString,
@@ -180,8 +180,9 @@ class IntakeServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetCaseTimeline(self, request, context):
-        """Everything that happened to a case, oldest first (intake's own events now; other services'
-        events as intake consumes them).
+        """Everything that happened to a case, oldest first: intake's own events (case-submitted,
+        case-withdrawn, payment-declared) and the other services' events intake consumes
+        (scoring.case-scored.v1 so far).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -203,12 +204,18 @@ class IntakeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def ImportCases(self, request, context):
+    def ImportCases(self, request_iterator, context):
         """Bulk import from a CSV file (format: services/intake/docs/csv-import.md, sample:
-        services/intake/docs/sample-import.csv). Every row is validated on its own and answered in
-        the report; accepted rows become cases (one case per row), refused rows store nothing.
-        The whole file is refused (INVALID_ARGUMENT, field "content") only when it is not a readable
-        CSV with the required header or has more than 100,000 rows.
+        services/intake/docs/sample-import.csv): one invoice per row, rows sharing a case_reference
+        form one case, other rows are a case each. Streams both ways so that a
+        100,000-row file fits gRPC message limits: send the file in chunks of at most 1 MiB
+        (`idempotency_key` and `creditor_id` are read from the FIRST message only); receive the
+        per-row report in messages of at most 1,000 rows, in file order; the last message has
+        `done` = true and the totals. Every case is validated on its own: accepted rows become cases
+        (published as intake.case-submitted.v1), refused rows store nothing and list every broken
+        rule by CSV column. All accepted rows are committed together at the end (one transaction).
+        The whole file is refused (INVALID_ARGUMENT, field "content") only when it is not UTF-8,
+        lacks a required column, has an unknown column, or has more than 100,000 rows or 50 MiB.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -218,7 +225,13 @@ class IntakeServiceServicer:
         """Create a case from one e-invoice: a Factur-X / ZUGFeRD PDF (its embedded CII XML is read),
         a UN/CEFACT CII XML or an OASIS UBL 2.1 Invoice XML. Seller must be the creditor (not
         checked by intake: the gateway knows the creditor's identifiers); the buyer becomes the
-        debtor. Validation, duplicates and idempotency as in SubmitCase.
+        debtor: a COMPANY when the invoice gives it a legal identifier (BT-47, SIREN scheme 0002 or
+        SIRET 0009 kept as siren_or_siret) or a VAT number (BT-48), else a CONSUMER (the cautious
+        side: no interest, no indemnity). Read: BT-1 number, BT-2 issue date, BT-9 due date (required),
+        BT-5 currency, BT-115 amount due (else BT-112), BT-112 total, buyer name, address, contact.
+        The XML is checked against its XSD (EN 16931 CII or UBL 2.1). Refusals of the file itself
+        name the field "content"; refusals of what it says use SubmitCase's field paths.
+        Validation, duplicates and idempotency as in SubmitCase.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -267,7 +280,7 @@ def add_IntakeServiceServicer_to_server(servicer, server):
                     request_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.DeclarePaymentRequest.FromString,
                     response_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.Case.SerializeToString,
             ),
-            'ImportCases': grpc.unary_unary_rpc_method_handler(
+            'ImportCases': grpc.stream_stream_rpc_method_handler(
                     servicer.ImportCases,
                     request_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportCasesRequest.FromString,
                     response_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportCasesResponse.SerializeToString,
@@ -492,7 +505,7 @@ class IntakeService:
             _registered_method=True)
 
     @staticmethod
-    def ImportCases(request,
+    def ImportCases(request_iterator,
             target,
             options=(),
             channel_credentials=None,
@@ -502,8 +515,8 @@ class IntakeService:
             wait_for_ready=None,
             timeout=None,
             metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
+        return grpc.experimental.stream_stream(
+            request_iterator,
             target,
             '/recouvra.intake.v1.IntakeService/ImportCases',
             recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportCasesRequest.SerializeToString,

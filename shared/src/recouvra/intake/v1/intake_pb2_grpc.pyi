@@ -80,8 +80,9 @@ class IntakeServiceStub:
     ListCases: _grpc.UnaryUnaryMultiCallable[_intake_pb2.ListCasesRequest, _intake_pb2.ListCasesResponse]
     """List the creditor's cases, newest first, with filters and cursor pagination."""
     GetCaseTimeline: _grpc.UnaryUnaryMultiCallable[_intake_pb2.GetCaseTimelineRequest, _intake_pb2.CaseTimeline]
-    """Everything that happened to a case, oldest first (intake's own events now; other services'
-    events as intake consumes them).
+    """Everything that happened to a case, oldest first: intake's own events (case-submitted,
+    case-withdrawn, payment-declared) and the other services' events intake consumes
+    (scoring.case-scored.v1 so far).
     """
     WithdrawCase: _grpc.UnaryUnaryMultiCallable[_intake_pb2.WithdrawCaseRequest, _intake_pb2.Case]
     """The creditor withdraws a case: nobody works it any more (intake.case-withdrawn.v1).
@@ -91,18 +92,30 @@ class IntakeServiceStub:
     """The creditor declares that the debtor paid it directly, in full or in part
     (intake.payment-declared.v1). A full payment closes the case (status "paid_directly").
     """
-    ImportCases: _grpc.UnaryUnaryMultiCallable[_intake_pb2.ImportCasesRequest, _intake_pb2.ImportCasesResponse]
+    ImportCases: _grpc.StreamStreamMultiCallable[_intake_pb2.ImportCasesRequest, _intake_pb2.ImportCasesResponse]
     """Bulk import from a CSV file (format: services/intake/docs/csv-import.md, sample:
-    services/intake/docs/sample-import.csv). Every row is validated on its own and answered in
-    the report; accepted rows become cases (one case per row), refused rows store nothing.
-    The whole file is refused (INVALID_ARGUMENT, field "content") only when it is not a readable
-    CSV with the required header or has more than 100,000 rows.
+    services/intake/docs/sample-import.csv): one invoice per row, rows sharing a case_reference
+    form one case, other rows are a case each. Streams both ways so that a
+    100,000-row file fits gRPC message limits: send the file in chunks of at most 1 MiB
+    (`idempotency_key` and `creditor_id` are read from the FIRST message only); receive the
+    per-row report in messages of at most 1,000 rows, in file order; the last message has
+    `done` = true and the totals. Every case is validated on its own: accepted rows become cases
+    (published as intake.case-submitted.v1), refused rows store nothing and list every broken
+    rule by CSV column. All accepted rows are committed together at the end (one transaction).
+    The whole file is refused (INVALID_ARGUMENT, field "content") only when it is not UTF-8,
+    lacks a required column, has an unknown column, or has more than 100,000 rows or 50 MiB.
     """
     ImportEInvoice: _grpc.UnaryUnaryMultiCallable[_intake_pb2.ImportEInvoiceRequest, _intake_pb2.ImportEInvoiceResponse]
     """Create a case from one e-invoice: a Factur-X / ZUGFeRD PDF (its embedded CII XML is read),
     a UN/CEFACT CII XML or an OASIS UBL 2.1 Invoice XML. Seller must be the creditor (not
     checked by intake: the gateway knows the creditor's identifiers); the buyer becomes the
-    debtor. Validation, duplicates and idempotency as in SubmitCase.
+    debtor: a COMPANY when the invoice gives it a legal identifier (BT-47, SIREN scheme 0002 or
+    SIRET 0009 kept as siren_or_siret) or a VAT number (BT-48), else a CONSUMER (the cautious
+    side: no interest, no indemnity). Read: BT-1 number, BT-2 issue date, BT-9 due date (required),
+    BT-5 currency, BT-115 amount due (else BT-112), BT-112 total, buyer name, address, contact.
+    The XML is checked against its XSD (EN 16931 CII or UBL 2.1). Refusals of the file itself
+    name the field "content"; refusals of what it says use SubmitCase's field paths.
+    Validation, duplicates and idempotency as in SubmitCase.
     """
     UploadEvidence: _grpc.StreamUnaryMultiCallable[_intake_pb2.UploadEvidenceRequest, _intake_pb2.UploadEvidenceResponse]
     """Upload contract for evidence documents (invoice PDF, signed terms, delivery proof...),
@@ -163,8 +176,9 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
     ListCases: _aio.UnaryUnaryMultiCallable[_intake_pb2.ListCasesRequest, _intake_pb2.ListCasesResponse]  # type: ignore[assignment]
     """List the creditor's cases, newest first, with filters and cursor pagination."""
     GetCaseTimeline: _aio.UnaryUnaryMultiCallable[_intake_pb2.GetCaseTimelineRequest, _intake_pb2.CaseTimeline]  # type: ignore[assignment]
-    """Everything that happened to a case, oldest first (intake's own events now; other services'
-    events as intake consumes them).
+    """Everything that happened to a case, oldest first: intake's own events (case-submitted,
+    case-withdrawn, payment-declared) and the other services' events intake consumes
+    (scoring.case-scored.v1 so far).
     """
     WithdrawCase: _aio.UnaryUnaryMultiCallable[_intake_pb2.WithdrawCaseRequest, _intake_pb2.Case]  # type: ignore[assignment]
     """The creditor withdraws a case: nobody works it any more (intake.case-withdrawn.v1).
@@ -174,18 +188,30 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
     """The creditor declares that the debtor paid it directly, in full or in part
     (intake.payment-declared.v1). A full payment closes the case (status "paid_directly").
     """
-    ImportCases: _aio.UnaryUnaryMultiCallable[_intake_pb2.ImportCasesRequest, _intake_pb2.ImportCasesResponse]  # type: ignore[assignment]
+    ImportCases: _aio.StreamStreamMultiCallable[_intake_pb2.ImportCasesRequest, _intake_pb2.ImportCasesResponse]  # type: ignore[assignment]
     """Bulk import from a CSV file (format: services/intake/docs/csv-import.md, sample:
-    services/intake/docs/sample-import.csv). Every row is validated on its own and answered in
-    the report; accepted rows become cases (one case per row), refused rows store nothing.
-    The whole file is refused (INVALID_ARGUMENT, field "content") only when it is not a readable
-    CSV with the required header or has more than 100,000 rows.
+    services/intake/docs/sample-import.csv): one invoice per row, rows sharing a case_reference
+    form one case, other rows are a case each. Streams both ways so that a
+    100,000-row file fits gRPC message limits: send the file in chunks of at most 1 MiB
+    (`idempotency_key` and `creditor_id` are read from the FIRST message only); receive the
+    per-row report in messages of at most 1,000 rows, in file order; the last message has
+    `done` = true and the totals. Every case is validated on its own: accepted rows become cases
+    (published as intake.case-submitted.v1), refused rows store nothing and list every broken
+    rule by CSV column. All accepted rows are committed together at the end (one transaction).
+    The whole file is refused (INVALID_ARGUMENT, field "content") only when it is not UTF-8,
+    lacks a required column, has an unknown column, or has more than 100,000 rows or 50 MiB.
     """
     ImportEInvoice: _aio.UnaryUnaryMultiCallable[_intake_pb2.ImportEInvoiceRequest, _intake_pb2.ImportEInvoiceResponse]  # type: ignore[assignment]
     """Create a case from one e-invoice: a Factur-X / ZUGFeRD PDF (its embedded CII XML is read),
     a UN/CEFACT CII XML or an OASIS UBL 2.1 Invoice XML. Seller must be the creditor (not
     checked by intake: the gateway knows the creditor's identifiers); the buyer becomes the
-    debtor. Validation, duplicates and idempotency as in SubmitCase.
+    debtor: a COMPANY when the invoice gives it a legal identifier (BT-47, SIREN scheme 0002 or
+    SIRET 0009 kept as siren_or_siret) or a VAT number (BT-48), else a CONSUMER (the cautious
+    side: no interest, no indemnity). Read: BT-1 number, BT-2 issue date, BT-9 due date (required),
+    BT-5 currency, BT-115 amount due (else BT-112), BT-112 total, buyer name, address, contact.
+    The XML is checked against its XSD (EN 16931 CII or UBL 2.1). Refusals of the file itself
+    name the field "content"; refusals of what it says use SubmitCase's field paths.
+    Validation, duplicates and idempotency as in SubmitCase.
     """
     UploadEvidence: _aio.StreamUnaryMultiCallable[_intake_pb2.UploadEvidenceRequest, _intake_pb2.UploadEvidenceResponse]  # type: ignore[assignment]
     """Upload contract for evidence documents (invoice PDF, signed terms, delivery proof...),
@@ -267,8 +293,9 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _intake_pb2.GetCaseTimelineRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_intake_pb2.CaseTimeline, _abc.Awaitable[_intake_pb2.CaseTimeline]]:
-        """Everything that happened to a case, oldest first (intake's own events now; other services'
-        events as intake consumes them).
+        """Everything that happened to a case, oldest first: intake's own events (case-submitted,
+        case-withdrawn, payment-declared) and the other services' events intake consumes
+        (scoring.case-scored.v1 so far).
         """
 
     @_abc_1.abstractmethod
@@ -294,14 +321,20 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def ImportCases(
         self,
-        request: _intake_pb2.ImportCasesRequest,
+        request_iterator: _MaybeAsyncIterator[_intake_pb2.ImportCasesRequest],
         context: _ServicerContext,
-    ) -> _typing.Union[_intake_pb2.ImportCasesResponse, _abc.Awaitable[_intake_pb2.ImportCasesResponse]]:
+    ) -> _typing.Union[_abc.Iterator[_intake_pb2.ImportCasesResponse], _abc.AsyncIterator[_intake_pb2.ImportCasesResponse]]:
         """Bulk import from a CSV file (format: services/intake/docs/csv-import.md, sample:
-        services/intake/docs/sample-import.csv). Every row is validated on its own and answered in
-        the report; accepted rows become cases (one case per row), refused rows store nothing.
-        The whole file is refused (INVALID_ARGUMENT, field "content") only when it is not a readable
-        CSV with the required header or has more than 100,000 rows.
+        services/intake/docs/sample-import.csv): one invoice per row, rows sharing a case_reference
+        form one case, other rows are a case each. Streams both ways so that a
+        100,000-row file fits gRPC message limits: send the file in chunks of at most 1 MiB
+        (`idempotency_key` and `creditor_id` are read from the FIRST message only); receive the
+        per-row report in messages of at most 1,000 rows, in file order; the last message has
+        `done` = true and the totals. Every case is validated on its own: accepted rows become cases
+        (published as intake.case-submitted.v1), refused rows store nothing and list every broken
+        rule by CSV column. All accepted rows are committed together at the end (one transaction).
+        The whole file is refused (INVALID_ARGUMENT, field "content") only when it is not UTF-8,
+        lacks a required column, has an unknown column, or has more than 100,000 rows or 50 MiB.
         """
 
     @_abc_1.abstractmethod
@@ -313,7 +346,13 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
         """Create a case from one e-invoice: a Factur-X / ZUGFeRD PDF (its embedded CII XML is read),
         a UN/CEFACT CII XML or an OASIS UBL 2.1 Invoice XML. Seller must be the creditor (not
         checked by intake: the gateway knows the creditor's identifiers); the buyer becomes the
-        debtor. Validation, duplicates and idempotency as in SubmitCase.
+        debtor: a COMPANY when the invoice gives it a legal identifier (BT-47, SIREN scheme 0002 or
+        SIRET 0009 kept as siren_or_siret) or a VAT number (BT-48), else a CONSUMER (the cautious
+        side: no interest, no indemnity). Read: BT-1 number, BT-2 issue date, BT-9 due date (required),
+        BT-5 currency, BT-115 amount due (else BT-112), BT-112 total, buyer name, address, contact.
+        The XML is checked against its XSD (EN 16931 CII or UBL 2.1). Refusals of the file itself
+        name the field "content"; refusals of what it says use SubmitCase's field paths.
+        Validation, duplicates and idempotency as in SubmitCase.
         """
 
     @_abc_1.abstractmethod

@@ -1,0 +1,261 @@
+"""The CSV bulk-import format (documented in services/intake/docs/csv-import.md): one case
+per row, columns named after the fields of a case."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+
+from intake.domain.errors import InvalidField, Violation
+from intake.domain.model import DebtorInput, InvoiceInput, SubmitCase
+
+MAX_ROWS = 100_000
+MAX_REFERENCE = 100
+MAX_BYTES = 50 * 1024 * 1024
+REQUIRED = (
+    "invoice_number",
+    "issue_date",
+    "due_date",
+    "currency",
+    "amount_due",
+    "debtor_kind",
+    "debtor_name",
+)
+OPTIONAL = (
+    "case_reference",
+    "total_amount",
+    "description",
+    "debtor_siren_or_siret",
+    "debtor_vat_number",
+    "debtor_address_line1",
+    "debtor_address_line2",
+    "debtor_address_line3",
+    "debtor_postal_code",
+    "debtor_city",
+    "debtor_country",
+    "debtor_email",
+    "debtor_phone",
+    "debtor_iban",
+    "debtor_bic",
+    "disputed",
+    "notes",
+)
+COLUMNS = REQUIRED + OPTIONAL
+
+# Where each field of a case comes from in the file, so that refusals name the column.
+_FIELD_TO_COLUMN = {
+    "debtor.kind": "debtor_kind",
+    "debtor.name": "debtor_name",
+    "debtor.siren_or_siret": "debtor_siren_or_siret",
+    "debtor.vat_number": "debtor_vat_number",
+    "debtor.address.lines": "debtor_address_line1",
+    "debtor.address.lines[0]": "debtor_address_line1",
+    "debtor.address.lines[1]": "debtor_address_line2",
+    "debtor.address.lines[2]": "debtor_address_line3",
+    "debtor.address.postal_code": "debtor_postal_code",
+    "debtor.address.city": "debtor_city",
+    "debtor.address.country_code": "debtor_country",
+    "debtor.email": "debtor_email",
+    "debtor.phone": "debtor_phone",
+    "debtor.bank_account.iban": "debtor_iban",
+    "debtor.bank_account.bic": "debtor_bic",
+    "notes": "notes",
+    "invoices": "case_reference",
+}
+_TRUE = {"yes", "y", "true", "1", "oui", "o"}
+_FALSE = {"", "no", "n", "false", "0", "non"}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One data row: its line in the file and either a command or its violations."""
+
+    line: int
+    command: SubmitCase | None
+    violations: tuple[Violation, ...] = ()
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class CsvCase:
+    """The rows that make one case (one row, or every row sharing a case_reference)."""
+
+    lines: tuple[int, ...]
+    # None when a row could not even be read; the problems then say why.
+    command: SubmitCase | None
+    # Problems found while reading, by line (the case is refused when there are any).
+    problems: dict[int, tuple[Violation, ...]]
+
+    def refuse(self, violations: Sequence[Violation]) -> dict[int, tuple[Violation, ...]]:
+        """Spread the reading problems and a case's violations over its lines: invoices[i] is
+        line i, the rest the first line; lines with nothing of their own are told which line
+        sank them."""
+        by_line: dict[int, list[Violation]] = {k: list(v) for k, v in self.problems.items()}
+        for violation in violations:
+            line, column = self.lines[0], column_of(violation.field)
+            if violation.field.startswith("invoices["):
+                index, _, rest = violation.field.removeprefix("invoices[").partition("].")
+                if index.isdigit() and int(index) < len(self.lines) and rest:
+                    line, column = self.lines[int(index)], rest
+            by_line.setdefault(line, []).append(Violation(column, violation.rule))
+        return _spread(self.lines, by_line)
+
+
+def _spread(
+    lines: Sequence[int], by_line: dict[int, list[Violation]]
+) -> dict[int, tuple[Violation, ...]]:
+    first_bad = min(by_line)
+    sunk = (Violation("case_reference", f"the case is refused because of line {first_bad}"),)
+    return {line: tuple(by_line[line]) if line in by_line else sunk for line in lines}
+
+
+def column_of(field: str) -> str:
+    """The CSV column a case field was read from."""
+    if field.startswith("invoices[0]."):
+        return field.removeprefix("invoices[0].")
+    return _FIELD_TO_COLUMN.get(field, field)
+
+
+def _decode(content: bytes) -> str:
+    if len(content) > MAX_BYTES:
+        raise InvalidField("content", f"must be at most {MAX_BYTES // (1024 * 1024)} MiB")
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidField("content", f"must be UTF-8 text (byte {exc.start} is not)") from None
+
+
+def read_rows(content: bytes, creditor_id: str) -> Iterator[Row]:
+    """Parse the file; InvalidField('content', ...) when the file as a whole is unusable."""
+    text = _decode(content)
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    header = [name.strip() for name in reader.fieldnames or []]
+    if not header:
+        raise InvalidField("content", "is empty: a header line is required")
+    reader.fieldnames = header
+    missing = [name for name in REQUIRED if name not in header]
+    if missing:
+        raise InvalidField("content", f"lacks the required column(s): {', '.join(missing)}")
+    unknown = [name for name in header if name not in COLUMNS]
+    if unknown:
+        raise InvalidField(
+            "content",
+            f"has unknown column(s): {', '.join(unknown)} (see services/intake/docs/csv-import.md)",
+        )
+    rows = 0
+    try:
+        for record in reader:
+            rows += 1
+            if rows > MAX_ROWS:
+                raise InvalidField("content", f"must have at most {MAX_ROWS:,} data rows")
+            yield _row(reader.line_num, record, creditor_id)
+    except csv.Error as exc:
+        raise InvalidField(
+            "content", f"is not valid CSV near line {reader.line_num}: {exc}"
+        ) from None
+
+
+def _decimal(text: str) -> str:
+    """French spreadsheets write 1234,56: a lone comma is the decimal separator."""
+    return text.replace(",", ".") if text.count(",") == 1 and "." not in text else text
+
+
+def _row(line: int, record: dict[str | None, str | list[str] | None], creditor_id: str) -> Row:
+    if record.get(None):
+        return Row(line, None, (Violation("row", "has more values than the header has columns"),))
+
+    def get(name: str) -> str:
+        value = record.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    if len(get("case_reference")) > MAX_REFERENCE:
+        return Row(
+            line,
+            None,
+            (Violation("case_reference", f"must be at most {MAX_REFERENCE} characters"),),
+        )
+    disputed_text = get("disputed").lower()
+    if disputed_text not in _TRUE | _FALSE:
+        return Row(line, None, (Violation("disputed", "must be yes or no"),))
+    command = SubmitCase(
+        creditor_id=creditor_id,
+        debtor=DebtorInput(
+            kind=get("debtor_kind"),
+            name=get("debtor_name"),
+            siren_or_siret=get("debtor_siren_or_siret"),
+            vat_number=get("debtor_vat_number"),
+            address_lines=tuple(
+                get(f"debtor_address_line{n}") for n in (1, 2, 3) if get(f"debtor_address_line{n}")
+            ),
+            postal_code=get("debtor_postal_code"),
+            city=get("debtor_city"),
+            country_code=get("debtor_country"),
+            email=get("debtor_email"),
+            phone=get("debtor_phone"),
+            iban=get("debtor_iban"),
+            bic=get("debtor_bic"),
+        ),
+        invoices=(
+            InvoiceInput(
+                invoice_number=get("invoice_number"),
+                issue_date=get("issue_date"),
+                due_date=get("due_date"),
+                currency=get("currency"),
+                amount_due=_decimal(get("amount_due")),
+                total_amount=_decimal(get("total_amount")),
+                description=get("description"),
+            ),
+        ),
+        disputed=disputed_text in _TRUE,
+        notes=get("notes"),
+        source="csv",
+    )
+    return Row(line, command, reference=get("case_reference"))
+
+
+def read_cases(content: bytes, creditor_id: str) -> list[CsvCase]:
+    """The file's cases in order of their first line: rows sharing a case_reference are the
+    invoices of one case (debtor, dispute flag and notes from its first row)."""
+    groups: dict[str, list[Row]] = {}
+    for row in read_rows(content, creditor_id):
+        key = f"ref:{row.reference}" if row.reference else f"line:{row.line}"
+        groups.setdefault(key, []).append(row)
+    return [_merge(rows) for rows in groups.values()]
+
+
+def _merge(rows: list[Row]) -> CsvCase:
+    lines = tuple(r.line for r in rows)
+    by_line: dict[int, list[Violation]] = {
+        r.line: list(r.violations) for r in rows if r.command is None
+    }
+    first = rows[0].command
+    if first is not None:
+        for row in rows[1:]:
+            debtor = row.command.debtor if row.command else None
+            if debtor is not None and debtor.name and debtor != first.debtor:
+                by_line.setdefault(row.line, []).append(
+                    Violation(
+                        "debtor_name",
+                        f"must describe the same debtor as line {lines[0]} (same case_reference)"
+                        " or be left empty",
+                    )
+                )
+    problems = {line: tuple(found) for line, found in by_line.items()}
+    if first is None or any(r.command is None for r in rows):
+        return CsvCase(lines, None, problems)
+    commands = [r.command for r in rows if r.command is not None]
+    notes = list(dict.fromkeys(c.notes for c in commands if c.notes))
+    return CsvCase(
+        lines,
+        replace(
+            first,
+            invoices=tuple(i for c in commands for i in c.invoices),
+            disputed=any(c.disputed for c in commands),
+            notes="\n".join(notes),
+        ),
+        problems,
+    )

@@ -1,0 +1,87 @@
+"""A database made by the first schema keeps its cases through the multi-invoice migration."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import grpc
+import pytest
+
+from recouvra.common.v1.money_pb2 import Money
+from recouvra.intake.v1 import intake_pb2
+from recouvra_shared.migrations import upgrade
+from services.intake.tests.integration.intake_harness import running_intake
+from tests.support.stack import Stack, unique_name
+
+pytestmark = pytest.mark.integration
+
+MIGRATIONS = Path(__file__).parents[2] / "src" / "intake" / "adapters" / "migrations"
+CASE_ID = "2f0c8f6e-5a8d-4a43-9c3e-6d1f1b7a9e21"
+
+
+@pytest.fixture
+def old_database(stack: Stack) -> Iterator[str]:
+    name = unique_name("t_intake_old")
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(stack.pg_admin_url)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield stack.database_url(name)
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_single_invoice_cases_survive_the_migration(old_database: str) -> None:
+    upgrade(MIGRATIONS, old_database, "0001")
+
+    async def insert_old_case() -> None:
+        dsn = old_database.replace("postgresql+asyncpg://", "postgresql://")
+        connection = await asyncpg.connect(dsn)
+        try:
+            await connection.execute(
+                "INSERT INTO cases (case_id, creditor_id, debtor_name, debtor_is_business,"
+                " invoice_number, currency, amount_minor, issue_date, due_date, disputed, status)"
+                " VALUES ($1, 'creditor-a', 'Vieux  Client SARL', true, 'OLD-1', 'EUR', 12345,"
+                " '2026-01-01', '2026-01-31', false, 'submitted')",
+                CASE_ID,
+            )
+        finally:
+            await connection.close()
+
+    asyncio.run(insert_old_case())
+    upgrade(MIGRATIONS, old_database)
+
+    async def read_back() -> tuple[intake_pb2.Case, grpc.StatusCode]:
+        async with running_intake(old_database) as intake:
+            case = await intake.stub.GetCase(intake_pb2.GetCaseRequest(case_id=CASE_ID))
+            again = intake_pb2.SubmitCaseRequest(
+                creditor_id="creditor-a",
+                debtor_name="vieux client sarl",
+                debtor_is_business=True,
+                invoice_number="OLD-1",
+                amount=Money(currency="EUR", minor_units=12345),
+                issue_date="2026-01-01",
+                due_date="2026-01-31",
+            )
+            try:
+                await intake.stub.SubmitCase(again)
+            except grpc.aio.AioRpcError as exc:
+                return case, exc.code()
+            return case, grpc.StatusCode.OK
+
+    case, resubmitted = asyncio.run(read_back())
+    assert resubmitted == grpc.StatusCode.ALREADY_EXISTS
+    assert case.debtor.kind == intake_pb2.Debtor.COMPANY
+    assert case.debtor.name == "Vieux  Client SARL"
+    assert [i.invoice_number for i in case.invoices] == ["OLD-1"]
+    assert case.amount.minor_units == 12345
+    assert case.legal_amounts.indemnity.minor_units == 4000
