@@ -29,7 +29,7 @@ RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 
 
 def case_request(i: int) -> intake_pb2.SubmitCaseRequest:
-    issued = date(2026, 1, 1) + timedelta(days=i % 200)
+    issued = date.today() - timedelta(days=60 + i % 200)  # overdue, never prescribed
     return intake_pb2.SubmitCaseRequest(
         idempotency_key=f"submit-{i}",
         creditor_id=f"creditor-{i % 7}",
