@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
@@ -29,7 +29,8 @@ RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 
 
 def case_request(i: int) -> intake_pb2.SubmitCaseRequest:
-    issued = date.today() - timedelta(days=60 + i % 200)  # overdue, never prescribed
+    today = datetime.now(UTC).date()
+    issued = today - timedelta(days=60 + i % 200)  # overdue, never prescribed
     return intake_pb2.SubmitCaseRequest(
         idempotency_key=f"submit-{i}",
         creditor_id=f"creditor-{i % 7}",

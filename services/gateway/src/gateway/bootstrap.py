@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Iterator
 
 import uvicorn
 
+from gateway.adapters.repository import SqlGatewayUnitOfWork
+from gateway.adapters.security import Passwords, Tokens
 from gateway.config import GatewaySettings
+from gateway.domain.model import LoginPolicy
+from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.http import create_app
+from gateway.service_layer.accounts import ORGANISATION_REGISTERED, SERVICE
+from recouvra.intake.v1 import intake_pb2_grpc
+from recouvra_shared.events import topic_name
+from recouvra_shared.grpc import client_channel
 from recouvra_shared.runtime import ServiceParts, Wiring
 
 
@@ -21,10 +30,29 @@ class _EmbeddedServer(uvicorn.Server):
 
 
 def build(wiring: Wiring) -> ServiceParts:
-    """The gateway serves HTTP; it keeps no business state of its own."""
+    """The gateway serves HTTP; its own tables hold accounts, announced through the outbox."""
     settings = wiring.settings
     assert isinstance(settings, GatewaySettings)
-    app = create_app(settings)
+    secret = settings.token_secret.get_secret_value()
+    channels = {name: client_channel(target) for name, target in settings.service_targets().items()}
+    services = GatewayServices(
+        unit_of_work=lambda: SqlGatewayUnitOfWork(wiring.database),
+        passwords=Passwords(),
+        tokens=Tokens(
+            secret,
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            ttl_seconds=settings.token_ttl_seconds,
+        ),
+        # Derived, so that rotating the signing secret needs no second setting.
+        login_policy=LoginPolicy(
+            max_failures=settings.login_max_failures,
+            window_seconds=settings.login_failure_window_seconds,
+        ),
+        fingerprint_secret=hashlib.sha256(b"idempotency:" + secret.encode()).digest(),
+        intake=intake_pb2_grpc.IntakeServiceStub(channels["intake"]),
+    )
+    app = create_app(services, channels)
     server = _EmbeddedServer(
         uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_config=None)
     )
@@ -34,5 +62,11 @@ def build(wiring: Wiring) -> ServiceParts:
 
     async def stop_http() -> None:
         server.should_exit = True
+        for channel in channels.values():
+            await channel.close()
 
-    return ServiceParts(background=[serve_http], on_stop=[stop_http])
+    return ServiceParts(
+        published_topics=[topic_name(SERVICE, *ORGANISATION_REGISTERED)],
+        background=[serve_http],
+        on_stop=[stop_http],
+    )

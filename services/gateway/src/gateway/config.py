@@ -1,6 +1,6 @@
 """Gateway's settings (environment prefix RECOUVRA_GATEWAY_)."""
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from recouvra_shared.settings import ServiceSettings, dev_database_url
@@ -22,6 +22,16 @@ class GatewaySettings(ServiceSettings):
     messaging_target: str = "127.0.0.1:50054"
     vault_target: str = "127.0.0.1:50055"
     settlement_target: str = "127.0.0.1:50056"
+    # Signs the access tokens; the shared validator refuses this placeholder outside development.
+    token_secret: SecretStr = SecretStr("dev-secret-change-me-in-production")
+    token_audience: str = "recouvra-api"
+    token_issuer: str = "recouvra-gateway"
+    # Short-lived on purpose: a leaked token is useful for minutes, not days.
+    token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    # Password guessing: this many failed log-ins for one email within the window lock it out
+    # until the oldest of them leaves the window.
+    login_max_failures: int = Field(default=10, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
 
     def service_targets(self) -> dict[str, str]:
         """Every backing service and where its gRPC server answers."""
@@ -33,3 +43,11 @@ class GatewaySettings(ServiceSettings):
             "vault": self.vault_target,
             "settlement": self.settlement_target,
         }
+
+    @field_validator("token_secret")
+    @classmethod
+    def _token_secret_long_enough(cls, value: SecretStr) -> SecretStr:
+        # HMAC-SHA256 keys shorter than the hash output weaken the signature (RFC 7518 3.2).
+        if len(value.get_secret_value().encode()) < 32:
+            raise ValueError("token_secret: must be at least 32 bytes")
+        return value

@@ -1,10 +1,93 @@
-"""Wires matching's adapters once."""
+"""Wires matching's adapters once: the only place that knows which pieces make the service."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from matching.adapters.clock import OffsetFileClock
+from matching.adapters.scheduler import TimerLoop
+from matching.config import MatchingSettings
+from matching.domain.auction import FeeBounds, Smoothing
+from matching.domain.clock import Clock, SystemClock
+from matching.domain.matching import MatchingRules
+from matching.entrypoints.grpc_api import BiddingApi, ProviderDirectoryApi, QuoteApi
+from matching.service_layer.handlers import Matching, MatchingConfig
+from matching.service_layer.outgoing import PUBLISHED, SERVICE
+from recouvra.matching.v1 import bidding_pb2, bidding_pb2_grpc
+from recouvra_shared.events import topic_name
+from recouvra_shared.kafka import Subscription
 from recouvra_shared.runtime import ServiceParts, Wiring
+
+CASE_SUBMITTED_TOPIC = topic_name("intake", "case-submitted", 1)
+CASE_WITHDRAWN_TOPIC = topic_name("intake", "case-withdrawn", 1)
+PAYMENT_DECLARED_TOPIC = topic_name("intake", "payment-declared", 1)
+CASE_SCORED_TOPIC = topic_name("scoring", "case-scored", 1)
+
+
+def matching_config(settings: MatchingSettings) -> MatchingConfig:
+    """The marketplace rules from the settings."""
+    return MatchingConfig(
+        rules=MatchingRules(
+            bidding_period=timedelta(minutes=settings.bidding_minutes),
+            provider_accept_period=timedelta(hours=settings.provider_accept_hours),
+            extension=timedelta(days=settings.extension_days),
+            max_extension=timedelta(days=settings.max_extension_days),
+            max_rounds=settings.max_rounds,
+        ),
+        bounds=FeeBounds(Decimal(settings.min_fee_percent), Decimal(settings.max_fee_percent)),
+        smoothing=Smoothing(Decimal(settings.smoothing_prior_weight)),
+        default_window_days=settings.default_window_days,
+    )
 
 
 def build(wiring: Wiring) -> ServiceParts:
-    """No behaviour yet: the service serves gRPC health and its outbox relay."""
-    return ServiceParts()
+    """Matching serves the bidding, quote and provider APIs, consumes case facts and scores,
+    and fires its durable timers in the background."""
+    settings = wiring.settings
+    assert isinstance(settings, MatchingSettings)
+    clock: Clock = (
+        OffsetFileClock(Path(settings.clock_offset_file))
+        if settings.clock_offset_file
+        else SystemClock()
+    )
+    matching = Matching(clock, matching_config(settings))
+    bidding = BiddingApi(wiring.database, matching, clock)
+    quotes = QuoteApi(wiring.database, matching)
+    directory = ProviderDirectoryApi(wiring.database, matching)
+    timers = TimerLoop(wiring.database, matching, clock, poll_seconds=settings.timer_poll_seconds)
+    services = bidding_pb2.DESCRIPTOR.services_by_name
+    return ServiceParts(
+        grpc_services=[
+            (
+                services["BiddingService"].full_name,
+                lambda server: bidding_pb2_grpc.add_BiddingServiceServicer_to_server(
+                    bidding, server
+                ),
+            ),
+            (
+                services["QuoteService"].full_name,
+                lambda server: bidding_pb2_grpc.add_QuoteServiceServicer_to_server(quotes, server),
+            ),
+            (
+                services["ProviderDirectoryService"].full_name,
+                lambda server: bidding_pb2_grpc.add_ProviderDirectoryServiceServicer_to_server(
+                    directory, server
+                ),
+            ),
+        ],
+        subscriptions=[
+            Subscription(CASE_SUBMITTED_TOPIC, SERVICE, matching.on_case_submitted),
+            Subscription(CASE_SCORED_TOPIC, f"{SERVICE}-scores", matching.on_case_scored),
+            Subscription(
+                PAYMENT_DECLARED_TOPIC, f"{SERVICE}-payments", matching.on_payment_declared
+            ),
+            Subscription(
+                CASE_WITHDRAWN_TOPIC, f"{SERVICE}-withdrawals", matching.on_case_withdrawn
+            ),
+        ],
+        published_topics=[topic_name(SERVICE, *event) for event in PUBLISHED],
+        background=[timers.run],
+        on_stop=[timers.stop],
+    )

@@ -1,6 +1,8 @@
 """Matching's settings (environment prefix RECOUVRA_MATCHING_)."""
 
-from pydantic import SecretStr
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from recouvra_shared.settings import ServiceSettings, dev_database_url
@@ -14,3 +16,23 @@ class MatchingSettings(ServiceSettings):
     service_name: str = "matching"
     grpc_port: int = 50053
     database_url: SecretStr = dev_database_url("matching")
+
+    bidding_minutes: float = Field(default=15.0, ge=0)
+    provider_accept_hours: float = Field(default=48.0, gt=0)
+    default_window_days: int = Field(default=45, ge=1, le=365)
+    extension_days: int = Field(default=15, ge=0)
+    max_extension_days: int = Field(default=30, ge=0)
+    max_rounds: int = Field(default=3, ge=1)
+    min_fee_percent: str = "1"
+    max_fee_percent: str = "50"
+    # Pseudo-cases of platform-average record every provider starts with (Beta prior).
+    smoothing_prior_weight: int = Field(default=20, ge=1)
+    timer_poll_seconds: float = Field(default=1.0, gt=0)
+    # Development only: a file holding seconds to add to the wall clock (test-driven time).
+    clock_offset_file: str = ""
+
+    @model_validator(mode="after")
+    def _test_clock_only_in_development(self) -> Self:
+        if self.clock_offset_file and self.environment != "development":
+            raise ValueError("clock_offset_file: a test clock is refused outside development")
+        return self

@@ -1,5 +1,92 @@
 """Gateway's own tables (its own database); the platform tables come from recouvra_shared."""
 
-from sqlalchemy import MetaData
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 metadata = MetaData()
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("organisation_id", UUID(as_uuid=False), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("siren", String(9), nullable=True),
+    # The partner that brought this creditor: its referral commission is settled later.
+    Column(
+        "referrer_id",
+        UUID(as_uuid=False),
+        ForeignKey("organisations.organisation_id"),
+        nullable=True,
+        index=True,
+    ),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", UUID(as_uuid=False), primary_key=True),
+    Column(
+        "organisation_id",
+        UUID(as_uuid=False),
+        ForeignKey("organisations.organisation_id"),
+        nullable=False,
+        index=True,
+    ),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", UUID(as_uuid=False), primary_key=True),
+    Column(
+        "organisation_id",
+        UUID(as_uuid=False),
+        ForeignKey("organisations.organisation_id"),
+        nullable=False,
+        index=True,
+    ),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(32), nullable=False, unique=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# The first answer to each idempotency key of a gateway-owned POST, replayed on a retry.
+idempotency_records = Table(
+    "idempotency_records",
+    metadata,
+    Column("owner", String(80), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("idempotency_records_created", idempotency_records.c.created_at)
+
+# Recent failed log-ins per email, to slow password guessing down (pruned as they age out).
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False),
+    Column("failed_at", DateTime(timezone=True), nullable=False),
+)
+Index("login_failures_email_time", login_failures.c.email, login_failures.c.failed_at)

@@ -1,4 +1,4 @@
-"""The gateway's HTTP app: health and readiness now; the REST API grows here."""
+"""The gateway's HTTP app: health, readiness and the REST API with its OpenAPI document."""
 
 from __future__ import annotations
 
@@ -7,19 +7,52 @@ from typing import Any
 from fastapi import FastAPI, Response, status
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from gateway.config import GatewaySettings
-from recouvra_shared.grpc import client_channel
+from gateway.entrypoints.api import accounts, cases, problems
+from gateway.entrypoints.api.deps import GatewayServices
+
+DESCRIPTION = """
+Submit unpaid invoices, follow cases, talk to providers, get paid.
+
+**Authentication.** Log in with `POST /v1/auth/token` and send `Authorization: Bearer <token>`,
+or send an API key in `X-API-Key` (or as the bearer). Partners act for a creditor they referred
+by naming it in `X-On-Behalf-Of`.
+
+**Idempotency.** Every POST except log-in requires an `Idempotency-Key` header: a retry with the
+same key and request returns the first response (marked `Idempotent-Replayed: true`); the same
+key with a different request is refused with 409.
+
+**Errors** are `application/problem+json` (RFC 9457); invalid input lists each bad field with
+the rule it breaks in `errors`. Another tenant's resource answers 404, exactly like a missing one.
+"""
 
 
-def create_app(settings: GatewaySettings) -> FastAPI:
+# JSON bodies are small; the upload routes set their own, larger limits.
+MAX_JSON_BODY_BYTES = 1024 * 1024
+
+
+def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
     """The FastAPI application, with its OpenAPI document at /openapi.json."""
-    app = FastAPI(
+    app = problems.ProblemApi(
         title="Recouvra API",
+        max_body_size=MAX_JSON_BODY_BYTES,
         version="0.1.0",
-        description="Submit unpaid invoices, follow cases, talk to providers, get paid.",
+        description=DESCRIPTION,
+        openapi_tags=[
+            {"name": "accounts", "description": "Sign up, log in, who am I"},
+            {"name": "api keys", "description": "Machine credentials, shown once, revocable"},
+            {
+                "name": "partners",
+                "description": "Billing software creating and acting for creditors",
+            },
+            {"name": "cases", "description": "Submit, import, follow, withdraw cases"},
+            {"name": "operations", "description": "Liveness and readiness probes"},
+        ],
     )
-    channels = {name: client_channel(target) for name, target in settings.service_targets().items()}
+    app.state.services = services
     app.state.channels = channels
+    problems.install(app)
+    app.include_router(accounts.router)
+    app.include_router(cases.router)
 
     @app.get("/healthz", tags=["operations"], summary="The gateway process is alive")
     async def healthz() -> dict[str, str]:
@@ -32,17 +65,19 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         responses={503: {"description": "At least one service is not serving"}},
     )
     async def readyz(response: Response) -> dict[str, Any]:
-        services: dict[str, str] = {}
+        services_status: dict[str, str] = {}
         for name, channel in channels.items():
             stub = health_pb2_grpc.HealthStub(channel)
             try:
                 reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=2)
-                services[name] = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+                services_status[name] = health_pb2.HealthCheckResponse.ServingStatus.Name(
+                    reply.status
+                )
             except Exception as exc:  # any failure means "not ready", reported by name
-                services[name] = f"UNAVAILABLE ({type(exc).__name__})"
-        ready = all(value == "SERVING" for value in services.values())
+                services_status[name] = f"UNAVAILABLE ({type(exc).__name__})"
+        ready = all(value == "SERVING" for value in services_status.values())
         if not ready:
             response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-        return {"ready": ready, "services": services}
+        return {"ready": ready, "services": services_status}
 
     return app

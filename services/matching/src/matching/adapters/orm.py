@@ -1,5 +1,98 @@
 """Matching's own tables (its own database); the platform tables come from recouvra_shared."""
 
-from sqlalchemy import MetaData
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
+
+providers = Table(
+    "providers",
+    metadata,
+    Column("provider_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("siren", String(9), nullable=False, unique=True),
+    Column("regions", JSONB, nullable=False),
+    Column("serves_business", Boolean, nullable=False),
+    Column("serves_consumer", Boolean, nullable=False),
+    Column("min_amount_minor", BigInteger, nullable=False),
+    Column("max_amount_minor", BigInteger, nullable=False),
+    Column("judicial", Boolean, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("registered_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+auto_bid_rules = Table(
+    "auto_bid_rules",
+    metadata,
+    Column("provider_id", String(64), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("fee_percent", Numeric(5, 2), nullable=False),
+    Column("fixed_fee_minor", BigInteger, nullable=False),
+    Column("criteria", JSONB, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+creditor_policies = Table(
+    "creditor_policies",
+    metadata,
+    Column("creditor_id", String(64), primary_key=True),
+    Column("max_fee_percent", Numeric(5, 2), nullable=True),
+    Column("auto_accept_below_percent", Numeric(5, 2), nullable=True),
+    Column("window_days", Integer, nullable=False),
+    Column("excluded_providers", JSONB, nullable=False),
+)
+
+# Outcomes per provider and segment, the input of the award's performance smoothing.
+provider_performance = Table(
+    "provider_performance",
+    metadata,
+    Column("provider_id", String(64), primary_key=True),
+    Column("segment", String(64), primary_key=True),
+    Column("finished", Integer, nullable=False),
+    Column("recovered", Integer, nullable=False),
+)
+
+# Case facts arrive from two topics in any order; the auction opens once both are here.
+case_facts = Table(
+    "case_facts",
+    metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("creditor_id", String(64), nullable=False),
+    Column("submitted", JSONB, nullable=True),
+    Column("scored", JSONB, nullable=True),
+)
+
+case_matchings = Table(
+    "case_matchings",
+    metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("creditor_id", String(64), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("holder_provider_id", String(64), nullable=True, index=True),
+    Column("state", JSONB, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("case_matchings_by_status", case_matchings.c.status)
+
+# The durable scheduler: each case's next deadline; a restart picks up where it stopped.
+timers = Table(
+    "timers",
+    metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("due_at", DateTime(timezone=True), nullable=False, index=True),
+)
