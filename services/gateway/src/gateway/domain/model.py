@@ -1,0 +1,133 @@
+"""Accounts as the gateway knows them: organisations (tenants), their users and API keys."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from stdnum.fr import siren as siren_number
+
+from gateway.domain.errors import InvalidField
+
+MAX_NAME = 200
+MIN_PASSWORD = 12
+MAX_PASSWORD = 256
+
+
+class OrganisationKind(StrEnum):
+    """A creditor owns cases; a partner (billing software) creates creditors and refers them."""
+
+    CREDITOR = "creditor"
+    PARTNER = "partner"
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """A tenant: a creditor company or a partner software vendor."""
+
+    organisation_id: str
+    kind: OrganisationKind
+    name: str
+    siren: str | None
+    referrer_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class User:
+    """A person who logs in for one organisation."""
+
+    user_id: str
+    organisation_id: str
+    email: str
+    password_hash: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A machine credential of an organisation; only its hash and visible prefix are kept."""
+
+    key_id: str
+    organisation_id: str
+    name: str
+    prefix: str
+    secret_hash: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        """True until revoked."""
+        return self.revoked_at is None
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who authenticated: the organisation, its kind, and the user or key that proved it."""
+
+    organisation_id: str
+    kind: OrganisationKind
+    subject: str
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    """How many failed log-ins per email, within how many seconds, before a lock-out."""
+
+    max_failures: int = 10
+    window_seconds: int = 900
+
+
+@dataclass(frozen=True)
+class SignUp:
+    """Command: open an organisation with its first user."""
+
+    organisation_name: str
+    kind: OrganisationKind
+    siren: str | None
+    email: str
+    password: str
+
+
+@dataclass(frozen=True)
+class CreateReferredCreditor:
+    """Command: a partner opens a creditor organisation it refers."""
+
+    partner_id: str
+    organisation_name: str
+    siren: str | None
+
+
+def new_id() -> str:
+    """A fresh identifier."""
+    return str(uuid.uuid4())
+
+
+def organisation_name(value: str, field: str = "organisation_name") -> str:
+    """A trimmed organisation name of sensible length."""
+    value = value.strip()
+    if not value:
+        raise InvalidField(field, "is required")
+    if len(value) > MAX_NAME:
+        raise InvalidField(field, f"must be at most {MAX_NAME} characters")
+    return value
+
+
+def valid_siren(value: str | None, field: str = "siren") -> str | None:
+    """A French company number (9 digits, Luhn checksum), compacted; None when absent."""
+    if value is None or not value.strip():
+        return None
+    if not siren_number.is_valid(value):
+        raise InvalidField(field, "must be a valid SIREN (9 digits with a correct checksum)")
+    return str(siren_number.compact(value))
+
+
+def check_password(password: str, field: str = "password") -> None:
+    """A password long enough to resist guessing, short enough to hash cheaply."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidField(field, f"must be at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise InvalidField(field, f"must be at most {MAX_PASSWORD} characters")

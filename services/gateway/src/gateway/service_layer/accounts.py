@@ -1,0 +1,229 @@
+"""Account use cases: plain functions of (command, unit of work); the caller commits.
+
+They run inside a unit of work that the entrypoint commits together with the idempotency
+record of the request, so a retried POST either sees the whole first effect or none of it.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from gateway.adapters.security import (
+    NewApiKey,
+    Passwords,
+    api_key_prefix,
+    hash_api_key,
+    make_api_key,
+    same_hash,
+)
+from gateway.domain.errors import (
+    EmailTaken,
+    InvalidCredentials,
+    InvalidField,
+    NotAllowed,
+    NotAuthenticated,
+    NotFound,
+    TooManyAttempts,
+)
+from gateway.domain.model import (
+    ApiKey,
+    CreateReferredCreditor,
+    LoginPolicy,
+    Organisation,
+    OrganisationKind,
+    Principal,
+    SignUp,
+    User,
+    check_password,
+    new_id,
+    organisation_name,
+    valid_siren,
+)
+from gateway.service_layer.unit_of_work import GatewayUnitOfWork
+from recouvra.gateway.v1.account_events_pb2 import OrganisationRegistered
+from recouvra_shared.db import OutgoingEvent, utcnow
+from recouvra_shared.events import new_event
+
+SERVICE = "gateway"
+ORGANISATION_REGISTERED = ("organisation-registered", 1)
+MAX_KEY_NAME = 100
+
+
+def organisation_registered(organisation: Organisation) -> OutgoingEvent:
+    """The event announcing a new organisation (and who referred it)."""
+    event_type, version = ORGANISATION_REGISTERED
+    return new_event(
+        producer=SERVICE,
+        event_type=event_type,
+        version=version,
+        case_id="",
+        tenant_id=organisation.organisation_id,
+        payload=OrganisationRegistered(
+            organisation_id=organisation.organisation_id,
+            kind=organisation.kind.value,
+            name=organisation.name,
+            siren=organisation.siren or "",
+            referrer_id=organisation.referrer_id or "",
+            registered_at=organisation.created_at.isoformat(),
+        ),
+        occurred_at=organisation.created_at,
+    )
+
+
+def normalise_email(email: str) -> str:
+    """Emails compare case-insensitively."""
+    return email.strip().lower()
+
+
+async def sign_up(
+    command: SignUp, uow: GatewayUnitOfWork, passwords: Passwords
+) -> tuple[Organisation, User]:
+    """Open an organisation (creditor or partner) with its first user."""
+    name = organisation_name(command.organisation_name)
+    siren = valid_siren(command.siren)
+    check_password(command.password)
+    now = utcnow()
+    organisation = Organisation(
+        organisation_id=new_id(),
+        kind=command.kind,
+        name=name,
+        siren=siren,
+        referrer_id=None,
+        created_at=now,
+    )
+    user = User(
+        user_id=new_id(),
+        organisation_id=organisation.organisation_id,
+        email=normalise_email(command.email),
+        password_hash=await passwords.hash(command.password),
+        created_at=now,
+    )
+    await uow.accounts.add_organisation(organisation)
+    if not await uow.accounts.add_user(user):
+        raise EmailTaken("email: an account already uses this address")
+    await uow.publish(organisation_registered(organisation))
+    return organisation, user
+
+
+async def log_in(
+    email: str,
+    password: str,
+    uow: GatewayUnitOfWork,
+    passwords: Passwords,
+    policy: LoginPolicy,
+    now: datetime | None = None,
+) -> Principal:
+    """The user's principal when the password matches; InvalidCredentials otherwise, and
+    TooManyAttempts (even with the right password) while the email is locked out."""
+    email = normalise_email(email)
+    now = now or utcnow()
+    window_start = now - timedelta(seconds=policy.window_seconds)
+    failures = await uow.accounts.login_failures_since(email, window_start)
+    if len(failures) >= policy.max_failures:
+        oldest_counted = failures[len(failures) - policy.max_failures]
+        unlocks_at = oldest_counted + timedelta(seconds=policy.window_seconds)
+        raise TooManyAttempts(retry_after=max(1, math.ceil((unlocks_at - now).total_seconds())))
+    user = await uow.accounts.user_by_email(email)
+    organisation = await uow.accounts.get_organisation(user.organisation_id) if user else None
+    matches = await passwords.verify(user.password_hash if user else None, password)
+    if user is None or organisation is None or not matches:
+        await uow.accounts.record_login_failure(email, now, forget_before=window_start)
+        await uow.commit()
+        raise InvalidCredentials("email or password is wrong")
+    return Principal(
+        organisation_id=organisation.organisation_id,
+        kind=organisation.kind,
+        subject=f"user:{user.user_id}",
+    )
+
+
+async def create_api_key(
+    principal: Principal, name: str, uow: GatewayUnitOfWork
+) -> tuple[ApiKey, NewApiKey]:
+    """A new key for the caller's organisation; the plaintext exists only in the return value."""
+    name = name.strip()
+    if not name:
+        raise InvalidField("name", "is required")
+    if len(name) > MAX_KEY_NAME:
+        raise InvalidField("name", f"must be at most {MAX_KEY_NAME} characters")
+    for _ in range(3):
+        made = make_api_key()
+        key = ApiKey(
+            key_id=new_id(),
+            organisation_id=principal.organisation_id,
+            name=name,
+            prefix=made.prefix,
+            secret_hash=made.secret_hash,
+            created_at=utcnow(),
+        )
+        if await uow.accounts.add_api_key(key):
+            return key, made
+    raise RuntimeError("three random API key prefixes in a row were taken")
+
+
+async def revoke_api_key(
+    principal: Principal, key_id: str, uow: GatewayUnitOfWork, now: datetime | None = None
+) -> None:
+    """Revoke one of the caller's keys; NotFound for another organisation's key."""
+    if not await uow.accounts.revoke_api_key(principal.organisation_id, key_id, now or utcnow()):
+        raise NotFound("api key: no such key")
+
+
+async def authenticate_api_key(plaintext: str, uow: GatewayUnitOfWork) -> Principal:
+    """The principal of a presented key; NotAuthenticated when unknown, forged or revoked."""
+    prefix = api_key_prefix(plaintext)
+    key = await uow.accounts.api_key_by_prefix(prefix) if prefix else None
+    if key is None or not same_hash(key.secret_hash, hash_api_key(plaintext)):
+        raise NotAuthenticated("invalid API key")
+    if not key.active:
+        raise NotAuthenticated("API key revoked")
+    organisation = await uow.accounts.get_organisation(key.organisation_id)
+    if organisation is None:
+        raise NotAuthenticated("invalid API key")
+    return Principal(
+        organisation_id=organisation.organisation_id,
+        kind=organisation.kind,
+        subject=f"key:{key.key_id}",
+    )
+
+
+async def create_referred_creditor(
+    command: CreateReferredCreditor, uow: GatewayUnitOfWork
+) -> Organisation:
+    """A partner opens a creditor and is recorded as its referrer."""
+    partner = await uow.accounts.get_organisation(command.partner_id)
+    if partner is None or partner.kind is not OrganisationKind.PARTNER:
+        raise NotAllowed("only partner accounts create creditors")
+    creditor = Organisation(
+        organisation_id=new_id(),
+        kind=OrganisationKind.CREDITOR,
+        name=organisation_name(command.organisation_name),
+        siren=valid_siren(command.siren),
+        referrer_id=partner.organisation_id,
+        created_at=utcnow(),
+    )
+    await uow.accounts.add_organisation(creditor)
+    await uow.publish(organisation_registered(creditor))
+    return creditor
+
+
+def own_creditor(principal: Principal, on_behalf_of: str | None) -> str:
+    """A creditor acts only for itself; naming another creditor finds nothing."""
+    if on_behalf_of and on_behalf_of != principal.organisation_id:
+        raise NotFound("creditor: no such creditor")
+    return principal.organisation_id
+
+
+async def acting_creditor(
+    principal: Principal, on_behalf_of: str | None, uow: GatewayUnitOfWork
+) -> str:
+    """The creditor a call acts for: the caller itself, or a creditor its partner referred."""
+    if principal.kind is OrganisationKind.CREDITOR:
+        return own_creditor(principal, on_behalf_of)
+    if not on_behalf_of:
+        raise InvalidField("X-On-Behalf-Of", "is required when a partner acts for a creditor")
+    creditor = await uow.accounts.get_organisation(on_behalf_of)
+    if creditor is None or creditor.referrer_id != principal.organisation_id:
+        raise NotFound("creditor: no such creditor")
+    return creditor.organisation_id

@@ -1,0 +1,86 @@
+"""What the gateway's handlers need from storage: accounts, idempotency records, a commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol, Self
+
+from gateway.domain.model import ApiKey, Organisation, User
+from recouvra_shared.db import OutgoingEvent
+
+
+class AccountsRepository(Protocol):
+    """Organisations, users and API keys."""
+
+    async def add_organisation(self, organisation: Organisation) -> None:
+        """Insert an organisation."""
+
+    async def get_organisation(self, organisation_id: str) -> Organisation | None:
+        """One organisation, if it exists."""
+
+    async def referred_creditors(self, partner_id: str) -> list[Organisation]:
+        """The creditors a partner brought, oldest first."""
+
+    async def add_user(self, user: User) -> bool:
+        """Insert a user; False when the email is already taken."""
+
+    async def user_by_email(self, email: str) -> User | None:
+        """The user with this (normalised) email."""
+
+    async def login_failures_since(self, email: str, since: datetime) -> list[datetime]:
+        """When this email failed to log in after `since`, oldest first."""
+
+    async def record_login_failure(self, email: str, at: datetime, forget_before: datetime) -> None:
+        """Remember a failed log-in and forget this email's failures older than forget_before."""
+
+    async def add_api_key(self, key: ApiKey) -> bool:
+        """Insert an API key; False when its visible prefix is already taken."""
+
+    async def api_key_by_prefix(self, prefix: str) -> ApiKey | None:
+        """The key with this visible prefix."""
+
+    async def api_keys_of(self, organisation_id: str) -> list[ApiKey]:
+        """An organisation's keys, newest first."""
+
+    async def revoke_api_key(self, organisation_id: str, key_id: str, now: datetime) -> bool:
+        """Mark the organisation's key revoked (idempotent); False when it has no such key."""
+
+
+class IdempotencyRecords(Protocol):
+    """The first response to each (owner, idempotency key)."""
+
+    async def remembered(self, owner: str, key: str) -> tuple[str, int, Any] | None:
+        """(request hash, status code, response body) of an earlier request, if any."""
+
+    async def claim(self, owner: str, key: str, request_hash: str) -> bool:
+        """Reserve the key in this transaction; False when another request committed it first.
+
+        A concurrent request with the same key waits here until this transaction ends.
+        """
+
+    async def complete(self, owner: str, key: str, status_code: int, response: Any) -> None:
+        """Record the response to a key claimed in this transaction."""
+
+
+class GatewayUnitOfWork(Protocol):
+    """One transaction over the gateway's tables; the only thing that commits."""
+
+    @property
+    def accounts(self) -> AccountsRepository:
+        """Organisations, users and API keys."""
+
+    @property
+    def idempotency(self) -> IdempotencyRecords:
+        """First responses of gateway-owned POSTs."""
+
+    async def __aenter__(self) -> Self:
+        """Begin."""
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Roll back unless committed."""
+
+    async def publish(self, *events: OutgoingEvent) -> None:
+        """Record events in the outbox, to leave only if this unit of work commits."""
+
+    async def commit(self) -> None:
+        """Commit every change made in this unit of work."""

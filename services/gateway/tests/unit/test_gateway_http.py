@@ -1,0 +1,367 @@
+"""The REST layer over fakes: who intake is called as, and every refusal as problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+
+from gateway.adapters.security import Passwords, Tokens
+from gateway.domain.model import LoginPolicy
+from gateway.entrypoints.api.deps import GatewayServices
+from gateway.entrypoints.http import create_app
+from recouvra.intake.v1 import intake_pb2
+from recouvra_shared.context import Caller, caller_var
+from services.gateway.tests.unit.gateway_fakes import FakeStore
+
+PASSWORD = "correct horse battery staple"
+PROBLEM = "application/problem+json"
+
+
+def rpc_error(code: grpc.StatusCode, details: str, violations: dict[str, str] | None = None) -> Any:
+    trailing = grpc.aio.Metadata()
+    if violations is not None:
+        bad = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=f, description=d)
+                for f, d in violations.items()
+            ]
+        )
+        status = status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=details)
+        status.details.add().Pack(bad)
+        trailing = grpc.aio.Metadata(("grpc-status-details-bin", status.SerializeToString()))
+    return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), trailing, details)
+
+
+class FakeIntake:
+    """Answers like intake and records who each call was made as."""
+
+    def __init__(self) -> None:
+        self.callers: list[Caller | None] = []
+        self.requests: list[Any] = []
+        self.error: Any = None
+
+    async def _answer(self, request: Any, reply: Any) -> Any:
+        self.callers.append(caller_var.get())
+        self.requests.append(request)
+        if self.error is not None:
+            raise self.error
+        return reply
+
+    async def SubmitCase(self, request: Any) -> Any:
+        return await self._answer(request, intake_pb2.SubmitCaseResponse(case_id="case-1"))
+
+    def ImportCases(self, requests: Any, metadata: Any = (), timeout: float = 0) -> Any:
+        async def answer() -> Any:
+            received = [request async for request in requests]
+            self.requests.append(received)
+            self.callers.append(dict(metadata))
+            rows = b"".join(r.content for r in received).decode().splitlines()[1:]
+            for start in range(0, len(rows), 2):
+                yield intake_pb2.ImportCasesResponse(
+                    report=[
+                        intake_pb2.RowReport(
+                            line=start + i + 2,
+                            accepted=row.startswith("ok"),
+                            case_id=f"case-{start + i}" if row.startswith("ok") else "",
+                            violations=[]
+                            if row.startswith("ok")
+                            else [
+                                intake_pb2.FieldViolation(field="debtor_siren", description="bad")
+                            ],
+                        )
+                        for i, row in enumerate(rows[start : start + 2])
+                    ]
+                )
+            accepted = sum(row.startswith("ok") for row in rows)
+            yield intake_pb2.ImportCasesResponse(
+                rows=len(rows), accepted=accepted, refused=len(rows) - accepted, done=True
+            )
+
+        return answer()
+
+    async def GetCase(self, request: Any) -> Any:
+        return await self._answer(
+            request,
+            intake_pb2.Case(case_id=request.case_id, creditor_id=request.creditor_id),
+        )
+
+
+@pytest.fixture
+def intake() -> FakeIntake:
+    return FakeIntake()
+
+
+@pytest.fixture
+async def client(store: FakeStore, passwords: Passwords, tokens: Tokens, intake: FakeIntake) -> Any:
+    services = GatewayServices(
+        unit_of_work=store.unit_of_work,
+        passwords=passwords,
+        tokens=tokens,
+        login_policy=LoginPolicy(max_failures=3, window_seconds=60),
+        fingerprint_secret=b"unit",
+        intake=intake,
+    )
+    # As under uvicorn: an unhandled error becomes a 500 answer, not an exception in the test.
+    transport = httpx.ASGITransport(app=create_app(services, {}), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+        yield http
+
+
+async def log_in(client: httpx.AsyncClient, email: str, kind: str = "creditor") -> dict[str, str]:
+    signed = await client.post(
+        "/v1/accounts",
+        json={"organisation_name": email, "kind": kind, "email": email, "password": PASSWORD},
+        headers={"Idempotency-Key": email},
+    )
+    assert signed.status_code == 201, signed.text
+    token = await client.post("/v1/auth/token", json={"email": email, "password": PASSWORD})
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+CASE = {
+    "debtor": {"kind": "consumer", "name": "Jean Martin"},
+    "invoices": [
+        {
+            "invoice_number": "F-1",
+            "issue_date": "2026-01-05",
+            "due_date": "2026-02-04",
+            "currency": "EUR",
+            "amount_due": "99.90",
+        }
+    ],
+}
+
+
+async def test_intake_is_called_as_the_creditor_with_the_clients_key(
+    client: httpx.AsyncClient, intake: FakeIntake
+) -> None:
+    alice = await log_in(client, "alice@example.fr")
+    me = (await client.get("/v1/me", headers=alice)).json()
+    created = await client.post("/v1/cases", json=CASE, headers=alice | {"Idempotency-Key": "k1"})
+    assert created.status_code == 201
+    assert created.headers["Location"] == "/v1/cases/case-1"
+    caller = intake.callers[-1]
+    assert caller == Caller(kind="creditor", subject=me["subject"], tenant_id=me["organisation_id"])
+    request = intake.requests[-1]
+    assert request.idempotency_key == "k1"
+    assert request.creditor_id == me["organisation_id"]
+    assert request.debtor.kind == intake_pb2.Debtor.CONSUMER
+    assert request.invoices[0].amount_due == "99.90"
+    assert caller_var.get() is None  # the caller does not leak past the call
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "fields"),
+    [
+        (rpc_error(grpc.StatusCode.NOT_FOUND, "case_id: no such case"), 404, None),
+        (
+            rpc_error(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "invoices[0].due_date: must not be before issue_date; debtor.vat_number: bad",
+                {
+                    "invoices[0].due_date": "must not be before issue_date",
+                    "debtor.vat_number": "must be a valid EU VAT number",
+                },
+            ),
+            422,
+            {"invoices[0].due_date", "debtor.vat_number"},
+        ),
+        (
+            rpc_error(
+                grpc.StatusCode.ALREADY_EXISTS,
+                "invoices[0].invoice_number: already submitted",
+                {"invoices[0].invoice_number": "already submitted for this debtor"},
+            ),
+            409,
+            {"invoices[0].invoice_number"},
+        ),
+        (rpc_error(grpc.StatusCode.FAILED_PRECONDITION, "case is withdrawn"), 409, None),
+        (rpc_error(grpc.StatusCode.UNAVAILABLE, "connection refused"), 503, None),
+    ],
+)
+async def test_service_refusals_become_problem_details(
+    client: httpx.AsyncClient,
+    intake: FakeIntake,
+    error: Any,
+    status: int,
+    fields: set[str] | None,
+) -> None:
+    alice = await log_in(client, "alice@example.fr")
+    intake.error = error
+    answer = await client.get("/v1/cases/some-case", headers=alice)
+    assert answer.status_code == status
+    assert answer.headers["content-type"] == PROBLEM
+    body = answer.json()
+    assert body["status"] == status
+    assert body["instance"] == "/v1/cases/some-case"
+    if fields is not None:
+        assert {e["field"] for e in body["errors"]} == fields
+
+
+async def test_bad_input_names_every_field_and_reaches_no_service(
+    client: httpx.AsyncClient, intake: FakeIntake
+) -> None:
+    alice = await log_in(client, "alice@example.fr")
+    bad = {
+        "debtor": {"kind": "company", "name": "", "siren_or_siret": "123456789"},
+        "invoices": [CASE["invoices"][0] | {"amount_due": "12.5.0", "currency": "EURO"}],
+        "colour": "blue",
+    }
+    answer = await client.post("/v1/cases", json=bad, headers=alice | {"Idempotency-Key": "k"})
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == PROBLEM
+    assert {e["field"] for e in answer.json()["errors"]} == {
+        "debtor.name",
+        "debtor.siren_or_siret",
+        "invoices[0].amount_due",
+        "invoices[0].currency",
+        "colour",
+    }
+    assert intake.requests == []
+
+
+async def test_a_revoked_api_key_stops_working_at_once(client: httpx.AsyncClient) -> None:
+    alice = await log_in(client, "alice@example.fr")
+    made = await client.post(
+        "/v1/api-keys", json={"name": "export"}, headers=alice | {"Idempotency-Key": "key-1"}
+    )
+    secret = made.json()["key"]
+    assert (await client.get("/v1/me", headers={"X-API-Key": secret})).status_code == 200
+    as_bearer = {"Authorization": f"Bearer {secret}"}
+    assert (await client.get("/v1/me", headers=as_bearer)).json()["subject"].startswith("key:")
+    replay = await client.post(
+        "/v1/api-keys", json={"name": "export"}, headers=alice | {"Idempotency-Key": "key-1"}
+    )
+    assert replay.json()["id"] == made.json()["id"]
+    assert replay.json()["key"] is None  # the secret is shown once, not stored for replays
+    listed = (await client.get("/v1/api-keys", headers=alice)).json()["items"]
+    assert [k["prefix"] for k in listed] == [made.json()["prefix"]]
+    assert secret not in str(listed)
+    assert (
+        await client.delete(f"/v1/api-keys/{made.json()['id']}", headers=alice)
+    ).status_code == 204
+    assert (await client.get("/v1/me", headers=as_bearer)).status_code == 401
+    refused = await client.get("/v1/me", headers={"X-API-Key": secret})
+    assert refused.status_code == 401
+    assert refused.headers["content-type"] == PROBLEM
+    assert refused.json()["detail"] == "API key revoked"
+
+
+async def test_a_partner_calls_intake_for_its_referred_creditor_only(
+    client: httpx.AsyncClient, intake: FakeIntake
+) -> None:
+    partner = await log_in(client, "api@facturo.fr", kind="partner")
+    alice = await log_in(client, "alice@example.fr")
+    alice_id = (await client.get("/v1/me", headers=alice)).json()["organisation_id"]
+    referred = await client.post(
+        "/v1/partner/creditors",
+        json={"organisation_name": "Boulangerie Martin", "siren": "552 100 554"},
+        headers=partner | {"Idempotency-Key": "c1"},
+    )
+    creditor = referred.json()
+    assert creditor["siren"] == "552100554"
+    partner_id = creditor["referrer_id"]
+    read = await client.get("/v1/cases/c", headers=partner | {"X-On-Behalf-Of": creditor["id"]})
+    assert read.status_code == 200
+    assert intake.requests[-1].creditor_id == creditor["id"]
+    assert intake.callers[-1].kind == "partner"
+    assert intake.callers[-1].tenant_id == partner_id
+    calls = len(intake.requests)
+    foreign = await client.get("/v1/cases/c", headers=partner | {"X-On-Behalf-Of": alice_id})
+    assert foreign.status_code == 404
+    unnamed = await client.get("/v1/cases/c", headers=partner)
+    assert unnamed.status_code == 422
+    assert {e["field"] for e in unnamed.json()["errors"]} == {"X-On-Behalf-Of"}
+    assert len(intake.requests) == calls  # neither reached intake
+    listed = await client.get("/v1/partner/creditors", headers=partner)
+    assert [c["id"] for c in listed.json()["items"]] == [creditor["id"]]
+
+
+async def test_a_csv_import_streams_in_chunks_and_answers_row_by_row(
+    client: httpx.AsyncClient, intake: FakeIntake
+) -> None:
+    alice = await log_in(client, "alice@example.fr")
+    me = (await client.get("/v1/me", headers=alice)).json()
+    lines = ["ok", "bad", "ok"] + ["ok" + "x" * 300_000] * 4  # ~1.2 MB: more than one chunk
+    csv = ("header\n" + "\n".join(lines) + "\n").encode()
+    answer = await client.post(
+        "/v1/cases/imports",
+        files={"file": ("cases.csv", csv, "text/csv")},
+        headers=alice | {"Idempotency-Key": "import-1"},
+    )
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert (report["rows"], report["accepted"], report["refused"]) == (7, 6, 1)
+    assert [row["line"] for row in report["report"]] == [2, 3, 4, 5, 6, 7, 8]
+    assert report["report"][1]["errors"] == [{"field": "debtor_siren", "rule": "bad"}]
+    sent = intake.requests[-1]
+    assert len(sent) == 2
+    assert (sent[0].idempotency_key, sent[0].creditor_id) == ("import-1", me["organisation_id"])
+    assert (sent[1].idempotency_key, sent[1].creditor_id) == ("", "")
+    assert b"".join(r.content for r in sent) == csv
+    assert intake.callers[-1]["x-caller-tenant"] == me["organisation_id"]
+    assert intake.callers[-1]["x-caller-kind"] == "creditor"
+
+
+async def test_an_empty_upload_is_refused_naming_the_file(
+    client: httpx.AsyncClient, intake: FakeIntake
+) -> None:
+    alice = await log_in(client, "alice@example.fr")
+    answer = await client.post(
+        "/v1/cases/imports",
+        files={"file": ("cases.csv", b"", "text/csv")},
+        headers=alice | {"Idempotency-Key": "import-2"},
+    )
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [{"field": "file", "rule": "must not be empty"}]
+    assert intake.requests == []
+
+
+async def test_an_unexpected_failure_is_a_problem_too(
+    client: httpx.AsyncClient, intake: FakeIntake
+) -> None:
+    alice = await log_in(client, "alice@example.fr")
+    intake.error = RuntimeError("boom")
+    answer = await client.get("/v1/cases/c", headers=alice)
+    assert answer.status_code == 500
+    assert answer.headers["content-type"] == PROBLEM
+    assert "boom" not in answer.text
+    unknown = await client.get("/v1/nothing-here")
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == PROBLEM
+
+
+async def test_an_oversized_body_is_refused_before_it_is_read(
+    client: httpx.AsyncClient, intake: FakeIntake
+) -> None:
+    alice = await log_in(client, "alice@example.fr")
+    huge = CASE | {"notes": "x" * (2 * 1024 * 1024)}
+    answer = await client.post("/v1/cases", json=huge, headers=alice | {"Idempotency-Key": "big"})
+    assert answer.status_code == 413
+    assert answer.headers["content-type"] == PROBLEM
+    assert intake.requests == []
+    two_mib_csv = b"header\n" + (b"ok" + b"x" * 700_000 + b"\n") * 3  # fine for an upload
+    report = await client.post(
+        "/v1/cases/imports",
+        files={"file": ("cases.csv", two_mib_csv)},
+        headers=alice | {"Idempotency-Key": "csv"},
+    )
+    assert report.status_code == 200, report.text
+
+
+async def test_password_guessing_is_answered_429_with_retry_after(
+    client: httpx.AsyncClient,
+) -> None:
+    await log_in(client, "alice@example.fr")
+    wrong = {"email": "alice@example.fr", "password": "not the password"}
+    for _ in range(3):
+        assert (await client.post("/v1/auth/token", json=wrong)).status_code == 401
+    right = wrong | {"password": PASSWORD}
+    locked = await client.post("/v1/auth/token", json=right)
+    assert locked.status_code == 429
+    assert locked.headers["content-type"] == PROBLEM
+    assert 0 < int(locked.headers["Retry-After"]) <= 60
