@@ -138,17 +138,13 @@ class GrpcServer:
         await self.server.stop(grace_seconds)
 
 
-class _ClientContextInterceptor(
-    grpc.aio.UnaryUnaryClientInterceptor,  # type: ignore[misc]
-    grpc.aio.UnaryStreamClientInterceptor,  # type: ignore[misc]
-    grpc.aio.StreamUnaryClientInterceptor,  # type: ignore[misc]
-):
-    """Adds a default deadline and propagates request id, trace and caller to every call."""
+class _CallContext:
+    """Adds a default deadline and propagates request id, trace and caller to a call."""
 
     def __init__(self, default_deadline: float) -> None:
         self.default_deadline = default_deadline
 
-    def _details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+    def details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
         metadata = list(details.metadata or ())
         present = {k for k, _ in metadata}
         extra = {
@@ -171,23 +167,48 @@ class _ClientContextInterceptor(
             wait_for_ready=details.wait_for_ready,
         )
 
+
+# grpc.aio files each interceptor under the first call kind it matches, so each kind of call
+# needs an interceptor object of its own.
+class _UnaryUnary(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+    def __init__(self, context: _CallContext) -> None:
+        self.context = context
+
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-        return await continuation(self._details(details), request)
+        return await continuation(self.context.details(details), request)
+
+
+class _UnaryStream(grpc.aio.UnaryStreamClientInterceptor):  # type: ignore[misc]
+    def __init__(self, context: _CallContext) -> None:
+        self.context = context
 
     async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
-        return await continuation(self._details(details), request)
+        return await continuation(self.context.details(details), request)
 
-    async def intercept_stream_unary(
-        self, continuation: Any, details: Any, request_iterator: Any
-    ) -> Any:
-        return await continuation(self._details(details), request_iterator)
+
+class _StreamUnary(grpc.aio.StreamUnaryClientInterceptor):  # type: ignore[misc]
+    def __init__(self, context: _CallContext) -> None:
+        self.context = context
+
+    async def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return await continuation(self.context.details(details), requests)
+
+
+class _StreamStream(grpc.aio.StreamStreamClientInterceptor):  # type: ignore[misc]
+    def __init__(self, context: _CallContext) -> None:
+        self.context = context
+
+    async def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return await continuation(self.context.details(details), requests)
 
 
 def client_channel(target: str, *, default_deadline: float = DEFAULT_DEADLINE_SECONDS) -> Any:
     """A channel to another service whose calls carry context and never wait forever."""
-    return grpc.aio.insecure_channel(
-        target, interceptors=[_ClientContextInterceptor(default_deadline)]
-    )
+    context = _CallContext(default_deadline)
+    interceptors = [
+        kind(context) for kind in (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)
+    ]
+    return grpc.aio.insecure_channel(target, interceptors=interceptors)
 
 
 def current_caller(context: grpc.aio.ServicerContext) -> Caller | None:

@@ -1,0 +1,76 @@
+"""Caller, request id and trace reach the server on every kind of call, and health answers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from recouvra_shared.context import Caller, adopt_traceparent, caller_var, trace_id_var
+from recouvra_shared.grpc import GrpcServer, client_channel
+
+
+def _who() -> bytes:
+    caller = caller_var.get()
+    assert caller is not None
+    return f"{caller.kind}/{caller.subject}/{caller.tenant_id}/{trace_id_var.get()}".encode()
+
+
+async def who_unary(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+    return _who()
+
+
+async def who_stream(
+    requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext
+) -> AsyncIterator[bytes]:
+    async for _ in requests:
+        yield _who()
+
+
+async def who_server_stream(
+    request: bytes, context: grpc.aio.ServicerContext
+) -> AsyncIterator[bytes]:
+    yield _who()
+
+
+def echo_handler() -> grpc.GenericRpcHandler:
+    identity = {"request_deserializer": None, "response_serializer": None}
+    return grpc.method_handlers_generic_handler(
+        "probe.Who",
+        {
+            "Unary": grpc.unary_unary_rpc_method_handler(who_unary, **identity),
+            "Stream": grpc.stream_stream_rpc_method_handler(who_stream, **identity),
+            "ServerStream": grpc.unary_stream_rpc_method_handler(who_server_stream, **identity),
+        },
+    )
+
+
+async def test_context_crosses_unary_and_bidi_calls_and_health_reports_serving() -> None:
+    server = GrpcServer("127.0.0.1:0", ["probe.Who"])
+    server.server.add_generic_rpc_handlers([echo_handler()])
+    await server.start()
+    traceparent = adopt_traceparent(None)
+    trace_id = traceparent.split("-")[1]
+    token = caller_var.set(Caller(kind="creditor", subject="user-1", tenant_id="creditor-9"))
+    try:
+        async with client_channel(f"127.0.0.1:{server.port}") as channel:
+            unary = await channel.unary_unary("/probe.Who/Unary")(b"")
+            assert unary == f"creditor/user-1/creditor-9/{trace_id}".encode()
+
+            async def requests() -> AsyncIterator[bytes]:
+                yield b"one"
+                yield b"two"
+
+            replies = [r async for r in channel.stream_stream("/probe.Who/Stream")(requests())]
+            assert replies == [f"creditor/user-1/creditor-9/{trace_id}".encode()] * 2
+
+            server_stream = channel.unary_stream("/probe.Who/ServerStream")(b"")
+            assert [r async for r in server_stream] == [replies[0]]
+
+            health = health_pb2_grpc.HealthStub(channel)
+            status = await health.Check(health_pb2.HealthCheckRequest(service="probe.Who"))
+            assert status.status == health_pb2.HealthCheckResponse.SERVING
+    finally:
+        caller_var.reset(token)
+        await server.stop(0)
