@@ -21,13 +21,14 @@ import random
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
@@ -287,10 +288,15 @@ class OutboxRelay:
     async def run(self) -> None:
         """Relay until stopped; an outage is logged and retried with backoff."""
         outages = 0
+        next_prune = 0.0
+        loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
             try:
                 published = await self.relay_once()
                 outages = 0
+                if loop.time() >= next_prune:
+                    await self.prune_sent()
+                    next_prune = loop.time() + 3600
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -310,6 +316,16 @@ class OutboxRelay:
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    async def prune_sent(self) -> int:
+        """Delete rows sent longer ago than the retention; returns how many."""
+        cutoff = utcnow() - timedelta(hours=self.settings.outbox_retention_hours)
+        async with self.database.unit_of_work() as uow:
+            result = await uow.session.execute(
+                delete(outbox).where(outbox.c.sent_at.is_not(None), outbox.c.sent_at < cutoff)
+            )
+            await uow.commit()
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def relay_once(self) -> int:
         """Publish one batch of unsent rows and mark them sent; returns how many."""

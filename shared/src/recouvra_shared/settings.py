@@ -60,6 +60,8 @@ class ServiceSettings(BaseSettings):
 
     relay_batch_size: int = Field(default=500, ge=1)
     relay_idle_poll_seconds: float = Field(default=0.05, gt=0)
+    # Sent outbox rows are kept this long for inspection, then deleted by the relay (hourly).
+    outbox_retention_hours: float = Field(default=168, gt=0)
     # Fault injection for the crash tests: the relay kills its own process (SIGKILL) after
     # publishing this many batches and before marking them sent. 0 = off; refused in production.
     chaos_relay_kill_after_batches: int = Field(default=0, ge=0)

@@ -1,0 +1,75 @@
+"""The relay publishes every outbox row in order, marks it sent, and prunes old sent rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import text
+
+from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
+from recouvra_shared.db import Database
+from recouvra_shared.events import new_event
+from recouvra_shared.kafka import OutboxRelay, ensure_topics, make_broker
+from recouvra_shared.settings import ServiceSettings
+from tests.support.kafka_read import count_rows, read_topic
+from tests.support.stack import Stack, unique_name
+
+pytestmark = pytest.mark.integration
+
+TOPIC = "intake.case-withdrawn.v1"
+
+
+async def test_relay_publishes_in_order_marks_sent_and_prunes(
+    stack: Stack, make_database: Callable[[str], str]
+) -> None:
+    url = make_database("settlement")
+    prefix = unique_name("relay") + "."
+    settings = ServiceSettings(
+        service_name="relay-probe",
+        kafka_bootstrap=stack.kafka_bootstrap,
+        kafka_topic_prefix=prefix,
+        database_url=url,
+        relay_batch_size=7,
+    )
+    database, broker = Database.connect(url), make_broker(settings)
+    await ensure_topics(settings, [TOPIC])
+    await broker.start()
+    try:
+        async with database.unit_of_work() as uow:
+            for i in range(20):
+                await uow.publish(
+                    new_event(
+                        producer="intake",
+                        event_type="case-withdrawn",
+                        version=1,
+                        case_id="case-1",
+                        tenant_id="creditor-1",
+                        payload=CaseWithdrawn(case_id="case-1", reason=f"r{i}"),
+                    )
+                )
+            await uow.commit()
+        relay = OutboxRelay(database, broker, settings)
+        published = [await relay.relay_once() for _ in range(4)]
+        assert published == [7, 7, 6, 0]  # batches of the configured size, then nothing left
+        assert await count_rows(url, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
+
+        contents = await read_topic(stack.kafka_bootstrap, prefix + TOPIC)
+        reasons = []
+        for envelope in contents.envelopes:
+            payload = CaseWithdrawn()
+            envelope.payload.Unpack(payload)
+            reasons.append(payload.reason)
+        assert reasons == [f"r{i}" for i in range(20)]  # one key, one partition, in order
+
+        assert await relay.prune_sent() == 0  # just sent: kept for the retention period
+        async with database.unit_of_work() as uow:
+            await uow.session.execute(
+                text("UPDATE outbox SET sent_at = now() - interval '8 days' WHERE id <= 5")
+            )
+            await uow.commit()
+        assert await relay.prune_sent() == 5
+        assert await count_rows(url, "SELECT count(*) FROM outbox") == 15
+    finally:
+        await broker.stop()
+        await database.dispose()
