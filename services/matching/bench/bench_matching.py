@@ -1,0 +1,238 @@
+"""Matching latency: time from `case-scored` to `quote-issued` with 50 auto-bidding providers.
+
+    python services/matching/bench/bench_matching.py [--cases N] [--rate R] [--providers P]
+        [--bidding-seconds S] [--quick]
+
+Runs `python -m matching` as its own process on a fresh database of the local stack, registers
+P providers each holding an auto-bid rule, then publishes `intake.case-submitted` and
+`scoring.case-scored` for N cases at R cases/s to real Kafka. It reports, per case, the time from
+publishing `case-scored` to reading `matching.quote-issued` back from Kafka (p50/p99), and the
+largest number of auctions open at once. With --bidding-seconds 0 auctions are awarded the
+moment auto-bids are in; otherwise they close by the durable timer after that many seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import grpc
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from stdnum import luhn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+
+from recouvra.common.v1.money_pb2 import Money
+from recouvra.events.v1.case_events_pb2 import CaseSubmitted
+from recouvra.events.v1.envelope_pb2 import EventEnvelope
+from recouvra.events.v1.scoring_events_pb2 import CaseScored
+from recouvra.matching.v1 import bidding_pb2 as pb
+from recouvra.matching.v1 import bidding_pb2_grpc as pb_grpc
+from recouvra_shared.events import new_event
+from recouvra_shared.migrations import upgrade
+from tests.support.fixtures import wait_serving
+from tests.support.stack import ROOT, find_stack, free_port, unique_name
+
+SEGMENTS = ["good-faith", "difficulty", "dispute"]
+MIGRATIONS = ROOT / "services" / "matching" / "src" / "matching" / "adapters" / "migrations"
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+async def setup_providers(target: str, count: int) -> None:
+    async with grpc.aio.insecure_channel(target) as channel:
+        directory = pb_grpc.ProviderDirectoryServiceStub(channel)
+        bidding = pb_grpc.BiddingServiceStub(channel)
+        for i in range(count):
+            provider_id = f"bench-p{i:03d}"
+            body = f"{i + 1:08d}"
+            await directory.RegisterProvider(
+                pb.RegisterProviderRequest(
+                    provider_id=provider_id,
+                    name=f"Bench {i}",
+                    kind="commissaire",
+                    siren=body + luhn.calc_check_digit(body),
+                    regions=["FR"],
+                    serves_business=True,
+                    serves_consumer=True,
+                    min_amount_minor=10_000,
+                    max_amount_minor=100_000_000,
+                    judicial=True,
+                    capacity=1_000_000,
+                )
+            )
+            rule = pb.SetAutoBidRuleRequest(
+                name="bench", fee_percent=f"{8 + (i * 7) % 13}.{i % 10}", min_trustscore=i % 30
+            )
+            if i % 3 == 0:
+                rule.segments.append(SEGMENTS[i % len(SEGMENTS)])
+            meta = [("x-caller-kind", "provider"), ("x-caller-tenant", provider_id)]
+            await bidding.SetAutoBidRule(rule, metadata=meta)
+
+
+async def run(args: argparse.Namespace, db_url: str, prefix: str, bootstrap: str) -> None:
+    scored_at: dict[str, float] = {}
+    quoted_at: dict[str, float] = {}
+    consumer = AIOKafkaConsumer(
+        f"{prefix}matching.quote-issued.v1",
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    await consumer.start()
+    await producer.start()
+    pg = await asyncpg.connect(db_url.replace("postgresql+asyncpg", "postgresql"))
+    max_open = 0
+    done = asyncio.Event()
+
+    async def read_quotes() -> None:
+        while len(quoted_at) < args.cases:
+            batch = await consumer.getmany(timeout_ms=500)
+            now = time.perf_counter()
+            for records in batch.values():
+                for record in records:
+                    envelope = EventEnvelope()
+                    envelope.ParseFromString(record.value)
+                    quoted_at.setdefault(envelope.case_id, now)
+        done.set()
+
+    async def sample_open() -> None:
+        nonlocal max_open
+        while not done.is_set():
+            count = await pg.fetchval("SELECT count(*) FROM case_matchings WHERE status='bidding'")
+            max_open = max(max_open, count)
+            await asyncio.sleep(0.1)
+
+    reader = asyncio.create_task(read_quotes())
+    sampler = asyncio.create_task(sample_open())
+    started = time.perf_counter()
+    for i in range(args.cases):
+        case_id = str(uuid.uuid4())
+        creditor = f"bench-creditor-{i % 5}"
+        submitted = new_event(
+            producer="intake",
+            event_type="case-submitted",
+            version=1,
+            case_id=case_id,
+            tenant_id=creditor,
+            payload=CaseSubmitted(
+                case_id=case_id,
+                creditor_id=creditor,
+                debtor_is_business=i % 4 != 0,
+                amount=Money(currency="EUR", minor_units=50_000 + 1_337 * i),
+                due_date="2026-08-01",
+            ),
+        )
+        scored = new_event(
+            producer="scoring",
+            event_type="case-scored",
+            version=1,
+            case_id=case_id,
+            tenant_id=creditor,
+            payload=CaseScored(
+                case_id=case_id,
+                trustscore=20 + i % 80,
+                recovery_probability=f"0.{30 + i % 60}",
+                segment=SEGMENTS[i % len(SEGMENTS)],
+                strategy="amicable",
+            ),
+        )
+        for event in (submitted, scored):
+            await producer.send_and_wait(
+                prefix + event.topic, event.envelope.SerializeToString(), key=case_id.encode()
+            )
+        scored_at[case_id] = time.perf_counter()
+        target = started + (i + 1) / args.rate
+        await asyncio.sleep(max(0.0, target - time.perf_counter()))
+    sent_for = time.perf_counter() - started
+    try:
+        await asyncio.wait_for(reader, timeout=args.bidding_seconds + 120)
+    finally:
+        done.set()
+        await sampler
+        await consumer.stop()
+        await producer.stop()
+        await pg.close()
+    latencies = [(quoted_at[c] - scored_at[c]) * 1000 for c in scored_at if c in quoted_at]
+    print(
+        f"matching: {args.providers} providers with auto-bid rules, {args.cases} cases scored "
+        f"at {args.cases / sent_for:.1f}/s, bidding period {args.bidding_seconds:g} s"
+    )
+    print(
+        f"  case-scored -> quote-issued: p50 {percentile(latencies, 50):.0f} ms, "
+        f"p99 {percentile(latencies, 99):.0f} ms, mean {statistics.mean(latencies):.0f} ms "
+        f"({len(latencies)}/{args.cases} quoted)"
+    )
+    print(f"  auctions open at once: at most {max_open}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=600)
+    parser.add_argument("--rate", type=float, default=30.0, help="scored cases per second")
+    parser.add_argument("--providers", type=int, default=50)
+    parser.add_argument("--bidding-seconds", type=float, default=0.0)
+    parser.add_argument("--quick", action="store_true", help="smaller run for make bench")
+    args = parser.parse_args()
+    if args.quick:
+        args.cases = 150
+    args.cases = int(os.environ.get("BENCH_MATCHING_CASES", args.cases))
+    stack = find_stack()
+    name = unique_name("bench_matching")
+    asyncio.run(_admin(stack.pg_admin_url, f'CREATE DATABASE "{name}"'))
+    db_url = stack.database_url(name)
+    upgrade(MIGRATIONS, db_url)
+    prefix = unique_name("bench") + "."
+    port = free_port()
+    env = {
+        **os.environ,
+        "RECOUVRA_ENV": "development",
+        "RECOUVRA_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
+        "RECOUVRA_KAFKA_TOPIC_PREFIX": prefix,
+        "RECOUVRA_MATCHING_DATABASE_URL": db_url,
+        "RECOUVRA_MATCHING_GRPC_PORT": str(port),
+        "RECOUVRA_MATCHING_BIDDING_MINUTES": str(args.bidding_seconds / 60),
+        "RECOUVRA_MATCHING_TIMER_POLL_SECONDS": "0.1",
+        "RECOUVRA_LOG_LEVEL": "WARNING",
+    }
+    log = Path(os.environ.get("BENCH_MATCHING_LOG", os.devnull)).open("ab")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "matching"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_serving(f"127.0.0.1:{port}", process=process)
+        asyncio.run(setup_providers(f"127.0.0.1:{port}", args.providers))
+        asyncio.run(run(args, db_url, prefix, stack.kafka_bootstrap))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+        asyncio.run(_admin(stack.pg_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _admin(admin_url: str, sql: str) -> None:
+    connection = await asyncpg.connect(admin_url)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+if __name__ == "__main__":
+    main()

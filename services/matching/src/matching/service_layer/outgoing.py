@@ -1,0 +1,128 @@
+"""Matching's domain facts as protobuf events bound for their topics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from matching.domain import events
+from recouvra.common.v1.money_pb2 import Money
+from recouvra.events.v1 import assignment_events_pb2 as assignment
+from recouvra.events.v1 import matching_events_pb2 as matching
+from recouvra_shared.db import OutgoingEvent
+from recouvra_shared.events import new_event
+
+SERVICE = "matching"
+AUCTION_OPENED = ("auction-opened", 1)
+BID_PLACED = ("bid-placed", 1)
+QUOTE_ISSUED = ("quote-issued", 1)
+CASE_ASSIGNED = ("case-assigned", 1)
+CASE_RECALLED = ("case-recalled", 1)
+CASE_ROTATED = ("case-rotated", 1)
+CASE_EXHAUSTED = ("case-exhausted", 1)
+CASE_CLOSED = ("case-closed", 1)
+PUBLISHED = (
+    AUCTION_OPENED,
+    BID_PLACED,
+    QUOTE_ISSUED,
+    CASE_ASSIGNED,
+    CASE_RECALLED,
+    CASE_ROTATED,
+    CASE_EXHAUSTED,
+    CASE_CLOSED,
+)
+
+
+def timestamp(moment: datetime) -> Timestamp:
+    """A protobuf timestamp of an aware datetime."""
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def _payload(fact: events.DomainEvent, currency: str) -> tuple[tuple[str, int], Message]:
+    def money(minor: int) -> Money:
+        return Money(currency=currency, minor_units=minor)
+
+    match fact:
+        case events.AuctionOpened():
+            return AUCTION_OPENED, matching.AuctionOpened(
+                case_id=fact.case_id,
+                round=fact.round,
+                eligible_providers=fact.eligible_providers,
+                closes_at=timestamp(fact.closes_at),
+            )
+        case events.BidPlaced():
+            return BID_PLACED, matching.BidPlaced(
+                case_id=fact.case_id,
+                round=fact.round,
+                provider_id=fact.provider_id,
+                fee_percent=str(fact.fee_percent),
+                fixed_fee=money(fact.fixed_fee_minor),
+                source=fact.source,
+            )
+        case events.QuoteIssued():
+            return QUOTE_ISSUED, matching.QuoteIssued(
+                case_id=fact.case_id,
+                round=fact.round,
+                provider_id=fact.provider_id,
+                fee_percent=str(fact.fee_percent),
+                fixed_fee=money(fact.fixed_fee_minor),
+                cost_on_full_recovery=money(fact.cost_on_full_recovery_minor),
+                expected_net_recovery=money(fact.expected_net_minor),
+                why=fact.why,
+                auto_accepted=fact.auto_accepted,
+            )
+        case events.CaseAssigned():
+            return CASE_ASSIGNED, assignment.CaseAssigned(
+                case_id=fact.case_id,
+                provider_id=fact.provider_id,
+                round=fact.round,
+                window_ends_at=timestamp(fact.window_ends_at),
+                success_fee_percent=str(fact.fee_percent),
+                fixed_fee=money(fact.fixed_fee_minor),
+                window_started_at=timestamp(fact.window_started_at),
+            )
+        case events.CaseRecalled():
+            return CASE_RECALLED, assignment.CaseRecalled(
+                case_id=fact.case_id,
+                provider_id=fact.provider_id,
+                reason=fact.reason,
+                round=fact.round,
+            )
+        case events.CaseRotated():
+            return CASE_ROTATED, assignment.CaseRotated(
+                case_id=fact.case_id, from_provider_id=fact.from_provider_id, round=fact.round
+            )
+        case events.CaseExhausted():
+            return CASE_EXHAUSTED, matching.CaseExhausted(
+                case_id=fact.case_id,
+                rounds=fact.rounds,
+                reason=fact.reason,
+                remaining=money(fact.remaining_minor),
+            )
+        case events.CaseClosed():
+            return CASE_CLOSED, assignment.CaseClosed(case_id=fact.case_id)
+
+
+def to_outgoing(
+    facts: list[events.DomainEvent], *, creditor_id: str, currency: str, now: datetime
+) -> list[OutgoingEvent]:
+    """Envelopes for the outbox; the tenant is the creditor that owns the case."""
+    outgoing = []
+    for fact in facts:
+        (event_type, version), payload = _payload(fact, currency)
+        outgoing.append(
+            new_event(
+                producer=SERVICE,
+                event_type=event_type,
+                version=version,
+                case_id=fact.case_id,
+                tenant_id=creditor_id,
+                payload=payload,
+                occurred_at=now,
+            )
+        )
+    return outgoing
