@@ -227,3 +227,19 @@ async def test_rows_sharing_a_case_reference_make_one_case_with_several_invoices
     assert by_line[5] == {"due_date": "must not be before issue_date"}
     assert "same debtor as line 3" in by_line[6]["debtor_name"]
     assert by_line[3] == {"case_reference": "the case is refused because of line 5"}
+
+
+async def test_a_control_character_refuses_its_row_only(intake: Intake) -> None:
+    content = SAMPLE.read_bytes().decode("utf-8")
+    lines = content.splitlines(keepends=True)
+    lines[2] = lines[2].replace(",", ",\x00", 1) if "," in lines[2] else "\x00" + lines[2]
+    report, totals = await run_import(intake, "".join(lines).encode("utf-8"), key="nul-1")
+    assert (totals.rows, totals.refused) == (5, 1)
+    refused = next(r for r in report if r.line == 3)
+    assert not refused.case_id
+    assert {(v.field, v.description) for v in refused.violations} == {
+        ("invoice_number", "must not contain control characters")
+    }
+    async with intake.database.engine.connect() as connection:
+        cases = (await connection.execute(text("SELECT count(*) FROM cases"))).scalar_one()
+    assert cases == 3  # the sample's other rows (two of them share one case) are kept

@@ -363,3 +363,16 @@ async def test_a_score_from_scoring_lands_once_on_the_timeline(intake: Intake) -
         await uow.commit()
     case = await intake.stub.GetCase(intake_pb2.GetCaseRequest(case_id=case_id), metadata=me)
     assert case.status == "withdrawn"
+
+
+async def test_list_filters_with_control_characters_are_refused_by_name(intake: Intake) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await intake.stub.ListCases(
+            intake_pb2.ListCasesRequest(debtor="ACME\x00", statuses=["submitted", "x\x00"]),
+            metadata=Intake.as_creditor("creditor-a"),
+        )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert violations(refused.value) == {
+        "debtor": "must not contain control characters",
+        "statuses[1]": "must not contain control characters",
+    }

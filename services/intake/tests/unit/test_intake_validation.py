@@ -166,3 +166,14 @@ def test_a_csv_with_too_many_values_on_a_row_is_told_so() -> None:
     (row,) = read_rows(content, "c")
     assert row.command is None
     assert row.violations[0].field == "row"
+
+
+def test_control_characters_are_refused_by_name_not_stored() -> None:
+    refused = rules(
+        command(
+            DebtorInput(kind="company", name="ACME\x00SAS", siren_or_siret="552032534"),
+            InvoiceInput("F-\x07", "2026-01-01", "2026-01-31", "EUR", "10.00"),
+        )
+    )
+    assert refused["debtor.name"] == "must not contain control characters"
+    assert refused["invoices[0].invoice_number"] == "must not contain control characters"

@@ -165,6 +165,14 @@ class Case:
         return min(self.invoices, key=lambda i: (i.due_date, i.invoice_number))
 
 
+CONTROL_CHARACTERS_RULE = "must not contain control characters"
+
+
+def has_control_characters(value: str) -> bool:
+    """True for NUL and the other C0/C1 controls (tab, CR and LF are allowed)."""
+    return any((ord(c) < 32 and c not in "\t\r\n") or 127 <= ord(c) < 160 for c in value)
+
+
 class _Checks:
     """Collects violations instead of stopping at the first."""
 
@@ -179,6 +187,8 @@ class _Checks:
         if not value:
             if required:
                 self.fail(path, "is required")
+        elif has_control_characters(value):
+            self.fail(path, CONTROL_CHARACTERS_RULE)
         elif len(value) > limit:
             self.fail(path, f"must be at most {limit} characters")
         return value

@@ -29,11 +29,13 @@ from intake.domain.errors import (
 from intake.domain.model import (
     COMPANY,
     CONSUMER,
+    CONTROL_CHARACTERS_RULE,
     Case,
     DebtorInput,
     InvoiceInput,
     SubmitCase,
     debtor_kind,
+    has_control_characters,
 )
 from intake.domain.money import AmountError, format_amount, to_minor_units
 from intake.service_layer import handlers
@@ -391,6 +393,11 @@ def case_filter(request: intake_pb2.ListCasesRequest, scope: str | None) -> Case
             except AmountError as exc:
                 violations.append(Violation(name, str(exc)))
     debtor = request.debtor.strip()
+    if has_control_characters(debtor):
+        violations.append(Violation("debtor", CONTROL_CHARACTERS_RULE))
+    for index, status in enumerate(request.statuses):
+        if has_control_characters(status):
+            violations.append(Violation(f"statuses[{index}]", CONTROL_CHARACTERS_RULE))
     if violations:
         raise InvalidRequest(violations)
     return CaseFilter(
