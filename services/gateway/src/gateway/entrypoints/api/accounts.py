@@ -19,6 +19,7 @@ from gateway.domain.model import (
 )
 from gateway.entrypoints.api.deps import CurrentPrincipal, IdempotencyKey, Services
 from gateway.entrypoints.api.problems import problem_responses
+from gateway.entrypoints.api.schemas import TextInput
 from gateway.service_layer import accounts
 from gateway.service_layer.idempotency import Answer, Outcome, once, request_fingerprint
 from gateway.service_layer.unit_of_work import GatewayUnitOfWork
@@ -42,7 +43,7 @@ ORGANISATION_EXAMPLE: Any = {
 }
 
 
-class SignUpRequest(BaseModel):
+class SignUpRequest(TextInput):
     """Open an organisation with its first user."""
 
     model_config = ConfigDict(
@@ -115,7 +116,7 @@ class SignUpResponse(BaseModel):
     email: str
 
 
-class TokenRequest(BaseModel):
+class TokenRequest(TextInput):
     """Log in with email and password."""
 
     model_config = ConfigDict(
@@ -171,7 +172,7 @@ class MeResponse(BaseModel):
     subject: str = Field(description="user:<id> or key:<id>")
 
 
-class ApiKeyRequest(BaseModel):
+class ApiKeyRequest(TextInput):
     """Name a new API key."""
 
     model_config = ConfigDict(
@@ -225,7 +226,7 @@ class NewApiKeyResponse(ApiKeyView):
     key: str | None = Field(description="The full key; store it now, it is never shown again")
 
 
-class ReferredCreditorRequest(BaseModel):
+class ReferredCreditorRequest(TextInput):
     """A partner opens a creditor it refers."""
 
     model_config = ConfigDict(

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile, status
 from fastapi.responses import JSONResponse
+from pydantic import AfterValidator
 
 from gateway.domain.errors import InvalidField
 from gateway.entrypoints.api.accounts import REPLAYED_HEADER
@@ -26,6 +27,7 @@ from gateway.entrypoints.api.schemas import (
     TimelineEntry,
     Withdrawal,
     case_view,
+    plain_text,
 )
 from recouvra.intake.v1 import intake_pb2
 
@@ -188,9 +190,11 @@ async def import_e_invoice(
     services: Services,
     idempotency_key: IdempotencyKey,
     disputed: Annotated[bool, Form()] = False,
-    notes: Annotated[str, Form(max_length=4000)] = "",
+    notes: Annotated[str, Form(max_length=4000), AfterValidator(plain_text)] = "",
     amount_due: Annotated[
-        str, Form(max_length=32, description="Still due when less than the invoice's total")
+        str,
+        Form(max_length=32, description="Still due when less than the invoice's total"),
+        AfterValidator(plain_text),
     ] = "",
 ) -> JSONResponse:
     """The buyer becomes the debtor; seller, identifiers, dates and amounts are read from it."""
@@ -221,7 +225,7 @@ async def import_e_invoice(
     "",
     summary="List cases, newest first, with filters and cursor pagination",
     response_model=CaseList,
-    responses=problem_responses(401, 422, 503),
+    responses=problem_responses(401, 404, 422, 503),
 )
 async def list_cases(
     caller: CurrentCaller,
@@ -229,17 +233,28 @@ async def list_cases(
     status_: Annotated[
         list[str] | None,
         Query(alias="status", description="Any of these statuses (repeat the parameter)"),
+        AfterValidator(plain_text),
     ] = None,
     debtor: Annotated[
-        str, Query(max_length=200, description="Part of the debtor name, or a SIREN")
+        str,
+        Query(max_length=200, description="Part of the debtor name, or a SIREN"),
+        AfterValidator(plain_text),
     ] = "",
     submitted_from: Annotated[date | None, Query(description="Inclusive")] = None,
     submitted_to: Annotated[date | None, Query(description="Inclusive")] = None,
-    min_amount: Annotated[str, Query(max_length=32, description="Principal, e.g. 100.00")] = "",
-    max_amount: Annotated[str, Query(max_length=32)] = "",
-    currency: Annotated[str, Query(max_length=3, description="With amounts; default EUR")] = "",
+    min_amount: Annotated[
+        str,
+        Query(max_length=32, description="Principal, e.g. 100.00"),
+        AfterValidator(plain_text),
+    ] = "",
+    max_amount: Annotated[str, Query(max_length=32), AfterValidator(plain_text)] = "",
+    currency: Annotated[
+        str,
+        Query(max_length=3, description="With amounts; default EUR"),
+        AfterValidator(plain_text),
+    ] = "",
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
-    page_token: Annotated[str, Query(max_length=500)] = "",
+    page_token: Annotated[str, Query(max_length=500), AfterValidator(plain_text)] = "",
 ) -> CaseList:
     """Legal amounts are computed only when reading one case."""
     with caller.calling():

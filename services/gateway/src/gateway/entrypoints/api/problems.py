@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
+UNREADABLE_BODY = "must be JSON in UTF-8 (multipart/form-data for file uploads)"
 
 
 class FieldError(BaseModel):
@@ -268,6 +269,10 @@ def install(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400:
+            # FastAPI's only 400: a body it could not even decode (not UTF-8, broken multipart).
+            # That is bad input like any other, so it gets the same 422 naming the field.
+            return invalid_request(request, [FieldError(field="body", rule=UNREADABLE_BODY)])
         return problem(
             exc.status_code,
             str(exc.detail),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Any, Literal
 
@@ -42,6 +43,27 @@ CASE_EXAMPLE: Any = {
     "payments": [],
     "withdrawn_reason": "",
 }
+
+
+# Tab, line feed and carriage return are text; every other control character is not.
+TEXT_CONTROLS = frozenset("\t\n\r")
+
+
+def plain_text(value: Any) -> Any:
+    """Refuse strings (or lists of strings) holding control characters: PostgreSQL cannot
+    store NUL, and letting one through would fail in a backing service, far from the request."""
+    for text in value if isinstance(value, list) else [value]:
+        if isinstance(text, str) and any(
+            unicodedata.category(c) == "Cc" and c not in TEXT_CONTROLS for c in text
+        ):
+            raise ValueError("must not contain control characters")
+    return value
+
+
+class TextInput(BaseModel):
+    """Base of request bodies: every text field is checked by `plain_text`."""
+
+    _plain_text = field_validator("*")(plain_text)
 
 
 def decimal_amount(value: str) -> str:
@@ -125,7 +147,15 @@ class DebtorView(BaseModel):
     bank_account: BankAccount | None = None
 
 
-class DebtorIn(BaseModel):
+class AddressIn(TextInput, Address):
+    """A postal address, as sent."""
+
+
+class BankAccountIn(TextInput, BankAccount):
+    """A known bank account of the debtor, as sent."""
+
+
+class DebtorIn(TextInput):
     """Who owes: a company (SIREN/SIRET, VAT number optional) or a consumer."""
 
     model_config = ConfigDict(extra="forbid")
@@ -134,10 +164,10 @@ class DebtorIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     siren_or_siret: str = Field(default="", max_length=20, description="company only")
     vat_number: str = Field(default="", max_length=20, description="company only")
-    address: Address | None = None
+    address: AddressIn | None = None
     email: str = Field(default="", max_length=254)
     phone: str = Field(default="", max_length=30)
-    bank_account: BankAccount | None = None
+    bank_account: BankAccountIn | None = None
 
     @field_validator("siren_or_siret")
     @classmethod
@@ -149,7 +179,7 @@ class DebtorIn(BaseModel):
         return value
 
 
-class InvoiceIn(BaseModel):
+class InvoiceIn(TextInput):
     """One unpaid invoice."""
 
     model_config = ConfigDict(extra="forbid")
@@ -171,7 +201,7 @@ class InvoiceIn(BaseModel):
         return decimal_amount(value) if value.strip() else value
 
 
-class CaseSubmission(BaseModel):
+class CaseSubmission(TextInput):
     """A new case: one debtor, 1 to 100 unpaid invoices in one currency."""
 
     model_config = ConfigDict(
@@ -357,7 +387,7 @@ class Timeline(BaseModel):
     entries: list[TimelineEntry]
 
 
-class Withdrawal(BaseModel):
+class Withdrawal(TextInput):
     """Withdraw a case: nobody works it any more."""
 
     model_config = ConfigDict(
@@ -368,7 +398,7 @@ class Withdrawal(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-class PaymentDeclaration(BaseModel):
+class PaymentDeclaration(TextInput):
     """The debtor paid the creditor directly."""
 
     model_config = ConfigDict(
