@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import uvicorn
 
+from gateway.adapters.matching import GrpcProviderDirectory
 from gateway.adapters.repository import SqlGatewayUnitOfWork
 from gateway.adapters.security import Passwords, Tokens
 from gateway.config import GatewaySettings
@@ -16,6 +17,7 @@ from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.http import create_app
 from gateway.service_layer.accounts import ORGANISATION_REGISTERED, SERVICE
 from recouvra.intake.v1 import intake_pb2_grpc
+from recouvra.matching.v1 import bidding_pb2_grpc
 from recouvra_shared.events import topic_name
 from recouvra_shared.grpc import client_channel
 from recouvra_shared.runtime import ServiceParts, Wiring
@@ -51,6 +53,11 @@ def build(wiring: Wiring) -> ServiceParts:
         ),
         fingerprint_secret=hashlib.sha256(b"idempotency:" + secret.encode()).digest(),
         intake=intake_pb2_grpc.IntakeServiceStub(channels["intake"]),
+        bidding=bidding_pb2_grpc.BiddingServiceStub(channels["matching"]),
+        quotes=bidding_pb2_grpc.QuoteServiceStub(channels["matching"]),
+        providers=GrpcProviderDirectory(
+            bidding_pb2_grpc.ProviderDirectoryServiceStub(channels["matching"])
+        ),
     )
     app = create_app(services, channels)
     server = _EmbeddedServer(

@@ -15,6 +15,7 @@ from services.gateway.tests.unit.gateway_fakes import FakeStore
 
 PUBLIC = {
     ("post", "/v1/accounts"),
+    ("post", "/v1/provider/accounts"),
     ("post", "/v1/auth/token"),
     ("get", "/healthz"),
     ("get", "/readyz"),

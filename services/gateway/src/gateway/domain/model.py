@@ -17,10 +17,12 @@ MAX_PASSWORD = 256
 
 
 class OrganisationKind(StrEnum):
-    """A creditor owns cases; a partner (billing software) creates creditors and refers them."""
+    """A creditor owns cases; a partner (billing software) creates creditors and refers them;
+    a provider (agency, commissaire de justice, lawyer) bids for cases and works them."""
 
     CREDITOR = "creditor"
     PARTNER = "partner"
+    PROVIDER = "provider"
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,31 @@ class CreateReferredCreditor:
     partner_id: str
     organisation_name: str
     siren: str | None
+
+
+@dataclass(frozen=True)
+class ProviderProfile:
+    """What a provider can take on, as matching's directory records it (amounts in EUR cents)."""
+
+    kind: str
+    regions: tuple[str, ...]
+    serves_business: bool
+    serves_consumer: bool
+    min_amount_minor: int
+    max_amount_minor: int
+    judicial: bool
+    capacity: int
+
+
+@dataclass(frozen=True)
+class SignUpProvider:
+    """Command: open a provider organisation with its first user and its profile."""
+
+    organisation_name: str
+    siren: str
+    email: str
+    password: str
+    profile: ProviderProfile
 
 
 def new_id() -> str:

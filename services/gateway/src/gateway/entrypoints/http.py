@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Response, status
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from gateway.entrypoints.api import accounts, cases, problems
+from gateway.entrypoints.api import accounts, bidding, cases, problems, quotes
 from gateway.entrypoints.api.deps import GatewayServices
 
 DESCRIPTION = """
@@ -15,7 +15,9 @@ Submit unpaid invoices, follow cases, talk to providers, get paid.
 
 **Authentication.** Log in with `POST /v1/auth/token` and send `Authorization: Bearer <token>`,
 or send an API key in `X-API-Key` (or as the bearer). Partners act for a creditor they referred
-by naming it in `X-On-Behalf-Of`.
+by naming it in `X-On-Behalf-Of`. Collection providers sign up with `POST /v1/provider/accounts`,
+log in and use API keys the same way; only provider accounts may use `/v1/provider/...`, and
+only creditors (or their partners) quotes and cases.
 
 **Idempotency.** Every POST except log-in requires an `Idempotency-Key` header: a retry with the
 same key and request returns the first response (marked `Idempotent-Replayed: true`); the same
@@ -45,6 +47,16 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
                 "description": "Billing software creating and acting for creditors",
             },
             {"name": "cases", "description": "Submit, import, follow, withdraw cases"},
+            {"name": "quotes", "description": "Creditors: quotes, acceptance, fee policy"},
+            {"name": "providers", "description": "Collection providers: sign-up and profile"},
+            {
+                "name": "bidding",
+                "description": "Providers: anonymised open auctions, sealed bids, auto-bid rules",
+            },
+            {
+                "name": "assignments",
+                "description": "Providers: accept or decline a case, promise to pay, release",
+            },
             {"name": "operations", "description": "Liveness and readiness probes"},
         ],
     )
@@ -53,6 +65,8 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
     problems.install(app)
     app.include_router(accounts.router)
     app.include_router(cases.router)
+    app.include_router(quotes.router)
+    app.include_router(bidding.router)
 
     @app.get("/healthz", tags=["operations"], summary="The gateway process is alive")
     async def healthz() -> dict[str, str]:

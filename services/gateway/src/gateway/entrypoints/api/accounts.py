@@ -168,7 +168,7 @@ class MeResponse(BaseModel):
     )
 
     organisation_id: str
-    kind: Literal["creditor", "partner"]
+    kind: Literal["creditor", "partner", "provider"]
     subject: str = Field(description="user:<id> or key:<id>")
 
 

@@ -31,7 +31,7 @@ from gateway.entrypoints.api.schemas import (
 )
 from recouvra.intake.v1 import intake_pb2
 
-router = APIRouter(prefix="/v1/cases", tags=["cases"], responses=problem_responses(401, 422))
+router = APIRouter(prefix="/v1/cases", tags=["cases"], responses=problem_responses(401, 403, 422))
 
 MAX_CSV_BYTES = 50 * 1024 * 1024
 MAX_E_INVOICE_BYTES = 20 * 1024 * 1024

@@ -11,9 +11,10 @@ from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from gateway.adapters.security import API_KEY_LABEL, Passwords, Tokens
-from gateway.domain.errors import NotAuthenticated
+from gateway.domain.errors import NotAllowed, NotAuthenticated
 from gateway.domain.model import LoginPolicy, OrganisationKind, Principal
 from gateway.service_layer import accounts
+from gateway.service_layer.providers import ProviderDirectory
 from gateway.service_layer.unit_of_work import GatewayUnitOfWork
 from recouvra_shared.context import Caller, caller_var, request_id_var, traceparent_var
 from recouvra_shared.grpc import (
@@ -35,6 +36,10 @@ class GatewayServices:
     fingerprint_secret: bytes
     login_policy: LoginPolicy
     intake: Any  # recouvra.intake.v1 IntakeServiceStub (generated, untyped)
+    # recouvra.matching.v1 BiddingServiceStub and QuoteServiceStub (generated, untyped)
+    bidding: Any = None
+    quotes: Any = None
+    providers: ProviderDirectory | None = None
 
 
 def _services(request: Request) -> GatewayServices:
@@ -79,11 +84,9 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 @dataclass(frozen=True)
-class ActingCaller:
-    """Who a call to a service is made as, and for which creditor."""
+class CallsAs:
+    """Who a call to a service is made as."""
 
-    principal: Principal
-    creditor_id: str
     caller: Caller
 
     @contextlib.contextmanager
@@ -96,8 +99,8 @@ class ActingCaller:
             caller_var.reset(token)
 
     def metadata(self) -> tuple[tuple[str, str], ...]:
-        """The same context as explicit call metadata, for streaming-both-ways calls, which the
-        shared client interceptor does not see."""
+        """The same context as explicit call metadata, for streaming calls the shared client
+        interceptor does not see, or that are read after the route has returned."""
         values = {
             CALLER_KIND: self.caller.kind,
             CALLER_SUBJECT: self.caller.subject,
@@ -106,6 +109,14 @@ class ActingCaller:
             TRACEPARENT: traceparent_var.get(),
         }
         return tuple((k, v) for k, v in values.items() if v)
+
+
+@dataclass(frozen=True)
+class ActingCaller(CallsAs):
+    """Who a call to a service is made as, and for which creditor."""
+
+    principal: Principal
+    creditor_id: str
 
 
 async def current_caller(
@@ -121,6 +132,8 @@ async def current_caller(
     ] = None,
 ) -> ActingCaller:
     """The creditor a call acts for, after checking a partner really referred it."""
+    if principal.kind is OrganisationKind.PROVIDER:
+        raise NotAllowed("only creditors and their partners do this; providers use /v1/provider")
     if principal.kind is OrganisationKind.PARTNER:
         async with services.unit_of_work() as uow:
             creditor_id = await accounts.acting_creditor(principal, on_behalf_of, uow)
@@ -134,6 +147,29 @@ async def current_caller(
 
 
 CurrentCaller = Annotated[ActingCaller, Depends(current_caller)]
+
+
+@dataclass(frozen=True)
+class ActingProvider(CallsAs):
+    """A provider calling the bidding API: matching knows it by its organisation id."""
+
+    principal: Principal
+
+    @property
+    def provider_id(self) -> str:
+        """The provider's id in matching, its organisation id here."""
+        return self.principal.organisation_id
+
+
+async def current_provider(principal: CurrentPrincipal) -> ActingProvider:
+    """The authenticated provider; any other kind of account is refused."""
+    if principal.kind is not OrganisationKind.PROVIDER:
+        raise NotAllowed("only provider accounts use the bidding API")
+    caller = Caller(kind="provider", subject=principal.subject, tenant_id=principal.organisation_id)
+    return ActingProvider(principal=principal, caller=caller)
+
+
+CurrentProvider = Annotated[ActingProvider, Depends(current_provider)]
 
 IdempotencyKey = Annotated[
     str,

@@ -1,0 +1,717 @@
+"""The marketplace's REST doors over fakes: provider sign-up registers the profile with
+matching, bids and assignments are made as the provider, quotes as the creditor; refusals are
+problem+json naming the REST field; a foreign id is 404 exactly like a missing one."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from gateway.adapters.matching import GrpcProviderDirectory
+from gateway.adapters.security import Passwords, Tokens
+from gateway.domain.model import LoginPolicy
+from gateway.entrypoints.api.deps import GatewayServices
+from gateway.entrypoints.http import create_app
+from recouvra.common.v1.money_pb2 import Money
+from recouvra.matching.v1 import bidding_pb2 as pb
+from recouvra_shared.context import Caller, caller_var
+from services.gateway.tests.unit.gateway_fakes import FakeStore
+
+PASSWORD = "correct horse battery staple"
+PROBLEM = "application/problem+json"
+CLOSES = Timestamp(seconds=int(datetime(2026, 11, 23, 10, 15, tzinfo=UTC).timestamp()))
+PROFILE = {
+    "kind": "commissaire",
+    "regions": ["fr-idf", "FR"],
+    "serves_business": True,
+    "serves_consumer": False,
+    "min_amount": "500",
+    "max_amount": "200000.50",
+    "judicial": True,
+    "capacity": 40,
+}
+
+
+def rpc_error(code: grpc.StatusCode, details: str) -> Any:
+    return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details)
+
+
+class FakeMatching:
+    """Answers like matching's three services; records each call with the caller it came as.
+
+    `errors` maps an RPC name to the error it raises next; `open_case` is the one auction open
+    to the provider `eligible`.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Caller | None, Any]] = []
+        self.errors: dict[str, Any] = {}
+        self.open_case = "case-open"
+        self.eligible = ""
+        self.quote = pb.QuoteReply(case_id="case-open", round=1, status="bidding")
+
+    async def _answer(self, rpc: str, request: Any, reply: Any) -> Any:
+        self.calls.append((rpc, caller_var.get(), request))
+        if rpc in self.errors:
+            raise self.errors.pop(rpc)
+        return reply
+
+    def called(self, rpc: str) -> list[tuple[Caller | None, Any]]:
+        return [(caller, request) for name, caller, request in self.calls if name == rpc]
+
+    # ProviderDirectoryService
+    async def RegisterProvider(self, request: Any) -> Any:
+        return await self._answer(
+            "RegisterProvider", request, pb.RegisterProviderReply(provider_id=request.provider_id)
+        )
+
+    # BiddingService
+    async def ListOpenAuctions(self, request: Any) -> Any:
+        caller = caller_var.get()
+        auctions = self.listed(caller.tenant_id if caller is not None else None)
+        return await self._answer(
+            "ListOpenAuctions", request, pb.ListOpenAuctionsResponse(auctions=auctions)
+        )
+
+    def WatchAuctions(self, request: Any, metadata: Any = (), timeout: float = 0) -> Any:
+        """The auctions open now again (the gateway sent them already), then one new one."""
+        self.calls.append(("WatchAuctions", caller_var.get(), dict(metadata)))
+
+        class Stream:
+            cancelled = False
+
+            def __init__(self, auctions: list[Any]) -> None:
+                self.auctions = auctions
+
+            def __aiter__(self) -> Any:
+                return self._each()
+
+            async def _each(self) -> Any:
+                for auction in self.auctions:
+                    yield auction
+
+            def cancel(self) -> None:
+                self.cancelled = True
+
+        new = pb.OpenAuction(case_id="case-new", round=2, debtor_type="consumer", closes_at=CLOSES)
+        self.stream = Stream([*self.listed(dict(metadata).get("x-caller-tenant")), new])
+        return self.stream
+
+    def listed(self, tenant: str | None) -> list[Any]:
+        if tenant != self.eligible:
+            return []
+        return [
+            pb.OpenAuction(
+                case_id=self.open_case,
+                round=1,
+                amount_band="1000-5000 EUR",
+                days_overdue=54,
+                segment="good-faith-difficulty",
+                trustscore=72,
+                reason_codes=["PAID_LATE_BEFORE"],
+                region="FR-IDF",
+                debtor_type="business",
+                closes_at=CLOSES,
+            )
+        ]
+
+    async def _bid(self, rpc: str, request: Any) -> Any:
+        reply = pb.BidReply(
+            case_id=request.case_id,
+            round=1,
+            fee_percent=request.fee_percent,
+            fixed_fee=Money(currency="EUR", minor_units=request.fixed_fee.minor_units),
+            closes_at=CLOSES,
+        )
+        return await self._answer(rpc, request, reply)
+
+    async def PlaceBid(self, request: Any) -> Any:
+        return await self._bid("PlaceBid", request)
+
+    async def ReplaceBid(self, request: Any) -> Any:
+        return await self._bid("ReplaceBid", request)
+
+    async def WithdrawBid(self, request: Any) -> Any:
+        return await self._answer(
+            "WithdrawBid", request, pb.WithdrawBidReply(case_id=request.case_id)
+        )
+
+    async def SetAutoBidRule(self, request: Any) -> Any:
+        return await self._answer(
+            "SetAutoBidRule", request, pb.SetAutoBidRuleReply(name=request.name)
+        )
+
+    async def _assignment(self, rpc: str, request: Any, status: str) -> Any:
+        reply = pb.AssignmentReply(case_id=request.case_id, round=1, status=status)
+        if status == "assigned":
+            reply.window_ends_at.CopyFrom(CLOSES)
+        return await self._answer(rpc, request, reply)
+
+    async def AcceptAssignment(self, request: Any) -> Any:
+        return await self._assignment("AcceptAssignment", request, "assigned")
+
+    async def DeclineAssignment(self, request: Any) -> Any:
+        return await self._assignment("DeclineAssignment", request, "quoted")
+
+    async def ReportPromiseToPay(self, request: Any) -> Any:
+        return await self._assignment("ReportPromiseToPay", request, "assigned")
+
+    async def ReleaseCase(self, request: Any) -> Any:
+        return await self._assignment("ReleaseCase", request, "bidding")
+
+    # QuoteService
+    async def GetQuote(self, request: Any) -> Any:
+        return await self._answer("GetQuote", request, self.quote)
+
+    async def AcceptQuote(self, request: Any) -> Any:
+        reply = pb.QuoteReply()
+        reply.CopyFrom(self.quote)
+        reply.status = "offered"
+        return await self._answer("AcceptQuote", request, reply)
+
+    async def DeclineQuote(self, request: Any) -> Any:
+        return await self._answer("DeclineQuote", request, pb.QuoteReply(status="bidding"))
+
+    async def SetCreditorPolicy(self, request: Any) -> Any:
+        return await self._answer("SetCreditorPolicy", request, pb.SetCreditorPolicyReply())
+
+
+@pytest.fixture
+def matching() -> FakeMatching:
+    return FakeMatching()
+
+
+@pytest.fixture
+async def client(
+    store: FakeStore, passwords: Passwords, tokens: Tokens, matching: FakeMatching
+) -> Any:
+    services = GatewayServices(
+        unit_of_work=store.unit_of_work,
+        passwords=passwords,
+        tokens=tokens,
+        login_policy=LoginPolicy(max_failures=3, window_seconds=60),
+        fingerprint_secret=b"unit",
+        intake=None,
+        bidding=matching,
+        quotes=matching,
+        providers=GrpcProviderDirectory(matching),
+    )
+    transport = httpx.ASGITransport(app=create_app(services, {}), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+        yield http
+
+
+def key(value: str) -> dict[str, str]:
+    return {"Idempotency-Key": value}
+
+
+async def token(client: httpx.AsyncClient, email: str) -> dict[str, str]:
+    login = await client.post("/v1/auth/token", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+async def sign_up_provider(
+    client: httpx.AsyncClient, email: str, siren: str = "443061841", **profile: Any
+) -> tuple[str, dict[str, str]]:
+    body = {
+        "organisation_name": "Etude Lambert",
+        "siren": siren,
+        "email": email,
+        "password": PASSWORD,
+        "profile": PROFILE | profile,
+    }
+    signed = await client.post("/v1/provider/accounts", json=body, headers=key(email))
+    assert signed.status_code == 201, signed.text
+    return signed.json()["id"], await token(client, email)
+
+
+async def sign_up(client: httpx.AsyncClient, email: str, kind: str = "creditor") -> dict[str, str]:
+    signed = await client.post(
+        "/v1/accounts",
+        json={"organisation_name": email, "kind": kind, "email": email, "password": PASSWORD},
+        headers=key(email),
+    )
+    assert signed.status_code == 201, signed.text
+    return await token(client, email)
+
+
+def fields_of(response: httpx.Response) -> dict[str, str]:
+    assert response.headers["content-type"] == PROBLEM, response.text
+    return {e["field"]: e["rule"] for e in response.json()["errors"]}
+
+
+async def test_provider_sign_up_registers_its_profile_with_matching_under_its_account_id(
+    client: httpx.AsyncClient, matching: FakeMatching
+) -> None:
+    provider_id, provider = await sign_up_provider(client, "bureau@lambert.fr")
+
+    [(caller, registered)] = matching.called("RegisterProvider")
+    assert caller is not None
+    assert caller.kind == "service"
+    assert registered.provider_id == provider_id
+    assert registered.siren == "443061841"
+    assert registered.kind == "commissaire"
+    assert list(registered.regions) == ["FR-IDF", "FR"]
+    assert (registered.min_amount_minor, registered.max_amount_minor) == (50_000, 20_000_050)
+    assert registered.judicial
+    assert registered.serves_business
+    assert not registered.serves_consumer
+    assert registered.capacity == 40
+
+    me = await client.get("/v1/me", headers=provider)
+    assert me.status_code == 200, me.text
+    assert (me.json()["kind"], me.json()["organisation_id"]) == ("provider", provider_id)
+
+    # The provider's token is accepted by the bidding API, and it calls matching as itself.
+    listed = await client.get("/v1/provider/auctions", headers=provider)
+    assert listed.status_code == 200, listed.text
+    [(caller, _)] = matching.called("ListOpenAuctions")
+    assert caller is not None
+    assert (caller.kind, caller.tenant_id) == ("provider", provider_id)
+
+    # A machine of the provider bids with an API key, like a creditor's machine submits cases.
+    made = await client.post("/v1/api-keys", json={"name": "bidder"}, headers=provider | key("a"))
+    assert made.status_code == 201, made.text
+    by_key = await client.get("/v1/provider/auctions", headers={"X-API-Key": made.json()["key"]})
+    assert by_key.status_code == 200, by_key.text
+    caller = matching.called("ListOpenAuctions")[-1][0]
+    assert caller is not None
+    assert (caller.tenant_id, caller.subject) == (provider_id, f"key:{made.json()['id']}")
+
+
+async def test_a_refused_profile_leaves_no_account_and_names_the_field(
+    client: httpx.AsyncClient, matching: FakeMatching
+) -> None:
+    body = {
+        "organisation_name": "Cabinet Roux",
+        "siren": "443061841",
+        "email": "roux@cabinet.fr",
+        "password": PASSWORD,
+        "profile": PROFILE,
+    }
+    matching.errors["RegisterProvider"] = rpc_error(
+        grpc.StatusCode.INVALID_ARGUMENT, "siren: already registered to another provider"
+    )
+    taken = await client.post("/v1/provider/accounts", json=body, headers=key("k1"))
+    assert taken.status_code == 422
+    assert fields_of(taken) == {"siren": "already registered to another provider"}
+    refused_login = await client.post(
+        "/v1/auth/token", json={"email": "roux@cabinet.fr", "password": PASSWORD}
+    )
+    assert refused_login.status_code == 401
+
+    # Rules between profile fields are checked before matching is asked.
+    calls = len(matching.calls)
+    agency = body | {"profile": PROFILE | {"kind": "agency", "judicial": True}}
+    refused = await client.post("/v1/provider/accounts", json=agency, headers=key("k2"))
+    assert fields_of(refused) == {
+        "profile.judicial": "a collection agency cannot act before a court"
+    }
+    narrow = body | {"profile": PROFILE | {"min_amount": "900", "max_amount": "100"}}
+    refused = await client.post("/v1/provider/accounts", json=narrow, headers=key("k3"))
+    assert set(fields_of(refused)) == {"profile.max_amount"}
+    bad = body | {"siren": "443061842", "profile": PROFILE | {"regions": ["Paris"], "capacity": 0}}
+    refused = await client.post("/v1/provider/accounts", json=bad, headers=key("k4"))
+    assert set(fields_of(refused)) == {"siren", "profile.regions", "profile.capacity"}
+    assert len(matching.calls) == calls
+
+    # The same person, once matching accepts, signs up with a fresh key.
+    retried = await client.post("/v1/provider/accounts", json=body, headers=key("k5"))
+    assert retried.status_code == 201, retried.text
+    assert retried.json()["profile"]["min_amount"] == "500.00"
+
+
+async def test_only_providers_bid_and_only_creditors_read_quotes(
+    client: httpx.AsyncClient, matching: FakeMatching
+) -> None:
+    _, provider = await sign_up_provider(client, "bureau@lambert.fr")
+    creditor = await sign_up(client, "alice@atelier.fr")
+    partner = await sign_up(client, "facturo@example.fr", kind="partner")
+    for headers in (creditor, partner):
+        listed = await client.get("/v1/provider/auctions", headers=headers)
+        assert listed.status_code == 403
+        assert listed.headers["content-type"] == PROBLEM
+        bid = await client.post(
+            "/v1/provider/auctions/case-open/bid",
+            json={"fee_percent": "10"},
+            headers=headers | key("b"),
+        )
+        assert bid.status_code == 403
+    for path in ("/v1/cases/case-open/quote", "/v1/cases"):
+        assert (await client.get(path, headers=provider)).status_code == 403
+    assert (await client.get("/v1/provider/auctions")).status_code == 401
+    assert matching.called("PlaceBid") == []
+    assert matching.called("GetQuote") == []
+
+
+async def test_bids_reach_matching_as_the_provider_once_per_idempotency_key(
+    client: httpx.AsyncClient, matching: FakeMatching
+) -> None:
+    provider_id, provider = await sign_up_provider(client, "bureau@lambert.fr")
+    matching.eligible = provider_id
+    auction = await client.get("/v1/provider/auctions/case-open", headers=provider)
+    assert auction.status_code == 200, auction.text
+    assert auction.json()["amount_band"] == "1000-5000 EUR"
+    assert auction.json()["my_fee_percent"] is None
+
+    bid = {"fee_percent": "9.5", "fixed_fee": {"currency": "EUR", "amount": "25.50"}}
+    placed = await client.post(
+        "/v1/provider/auctions/case-open/bid", json=bid, headers=provider | key("bid-1")
+    )
+    assert placed.status_code == 201, placed.text
+    assert placed.json()["fee_percent"] == "9.5"
+    assert placed.json()["fixed_fee"] == {"currency": "EUR", "minor_units": 2550, "value": "25.50"}
+    again = await client.post(
+        "/v1/provider/auctions/case-open/bid", json=bid, headers=provider | key("bid-1")
+    )
+    assert again.json() == placed.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = await client.post(
+        "/v1/provider/auctions/case-open/bid",
+        json={"fee_percent": "8"},
+        headers=provider | key("bid-1"),
+    )
+    assert other.status_code == 409
+    assert set(fields_of(other)) == {"Idempotency-Key"}
+    [(caller, request)] = matching.called("PlaceBid")
+    assert caller is not None
+    assert (caller.kind, caller.tenant_id) == ("provider", provider_id)
+    assert (request.case_id, request.fee_percent) == ("case-open", "9.5")
+    assert (request.fixed_fee.currency, request.fixed_fee.minor_units) == ("EUR", 2550)
+
+    replaced = await client.post(
+        "/v1/provider/auctions/case-open/bid/replacement",
+        json={"fee_percent": "8.25"},
+        headers=provider | key("bid-2"),
+    )
+    assert replaced.status_code == 200, replaced.text
+    assert matching.called("ReplaceBid")[0][1].fee_percent == "8.25"
+    withdrawn = await client.post(
+        "/v1/provider/auctions/case-open/bid/withdrawal", headers=provider | key("bid-3")
+    )
+    assert withdrawn.json() == {"case_id": "case-open", "withdrawn": True}
+
+    for path, rpc, status in [
+        ("acceptance", "AcceptAssignment", "assigned"),
+        ("decline", "DeclineAssignment", "quoted"),
+        ("promise-to-pay", "ReportPromiseToPay", "assigned"),
+        ("release", "ReleaseCase", "bidding"),
+    ]:
+        answered = await client.post(
+            f"/v1/provider/assignments/case-open/{path}", headers=provider | key(path)
+        )
+        assert answered.status_code == 200, answered.text
+        assert answered.json()["status"] == status
+        [(caller, request)] = matching.called(rpc)
+        assert caller is not None
+        assert caller.tenant_id == provider_id
+        assert request.case_id == "case-open"
+    accepted = await client.post(
+        "/v1/provider/assignments/case-open/acceptance", headers=provider | key("acceptance")
+    )
+    assert accepted.json()["window_ends_at"] == "2026-11-23T10:15:00Z"
+    assert len(matching.called("AcceptAssignment")) == 1
+
+
+async def test_new_auctions_stream_as_server_sent_events_after_those_open_now(
+    client: httpx.AsyncClient, matching: FakeMatching
+) -> None:
+    provider_id, provider = await sign_up_provider(client, "bureau@lambert.fr")
+    matching.eligible = provider_id
+    streamed = await client.get("/v1/provider/auctions/stream", headers=provider)
+    assert streamed.status_code == 200, streamed.text
+    assert streamed.headers["content-type"].startswith("text/event-stream")
+    events = [block for block in streamed.text.split("\n\n") if block]
+    assert all(block.startswith("event: auction\ndata: ") for block in events)
+    sent = [json.loads(block.split("data: ", 1)[1]) for block in events]
+    # The auction open now is sent once, though matching's stream repeats it.
+    assert [(a["case_id"], a["round"]) for a in sent] == [("case-open", 1), ("case-new", 2)]
+    assert sent[1]["debtor_type"] == "consumer"
+    [(_, _, metadata)] = [c for c in matching.calls if c[0] == "WatchAuctions"]
+    assert (metadata["x-caller-kind"], metadata["x-caller-tenant"]) == ("provider", provider_id)
+    assert matching.stream.cancelled
+
+    creditor = await sign_up(client, "alice@atelier.fr")
+    refused = await client.get("/v1/provider/auctions/stream", headers=creditor)
+    assert refused.status_code == 403
+    matching.errors["ListOpenAuctions"] = rpc_error(grpc.StatusCode.UNAVAILABLE, "down")
+    down = await client.get("/v1/provider/auctions/stream", headers=provider)
+    assert down.status_code == 503
+    assert down.headers["content-type"] == PROBLEM
+
+
+async def test_a_foreign_case_is_404_exactly_like_a_missing_one(
+    client: httpx.AsyncClient, matching: FakeMatching
+) -> None:
+    owner_id, _ = await sign_up_provider(client, "bureau@lambert.fr")
+    _, other = await sign_up_provider(client, "roux@cabinet.fr", siren="552100554")
+    matching.eligible = owner_id
+
+    # Matching words its NOT_FOUNDs differently; the gateway answers them all the same way.
+    foreign = await client.get("/v1/provider/auctions/case-open", headers=other)
+    missing = await client.get("/v1/provider/auctions/no-such-case", headers=other)
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.json()["detail"] == missing.json()["detail"]
+    answers = []
+    for details in ("auction: no such open auction", "case: no such case"):
+        matching.errors["PlaceBid"] = rpc_error(grpc.StatusCode.NOT_FOUND, details)
+        answers.append(
+            await client.post(
+                "/v1/provider/auctions/case-open/bid",
+                json={"fee_percent": "10"},
+                headers=other | key(details),
+            )
+        )
+    assert [a.status_code for a in answers] == [404, 404]
+    assert answers[0].json()["detail"] == answers[1].json()["detail"]
+    for details in ("assignment: no such assignment offered to you", "case: no such case"):
+        matching.errors["AcceptAssignment"] = rpc_error(grpc.StatusCode.NOT_FOUND, details)
+        refused = await client.post(
+            "/v1/provider/assignments/case-x/acceptance", headers=other | key("a" + details)
+        )
+        assert refused.status_code == 404
+        assert refused.json()["detail"] == "case: no such case offered to or held by you"
+
+    # A refusal is not remembered: the same key asks matching again.
+    retried = await client.post(
+        "/v1/provider/auctions/case-open/bid",
+        json={"fee_percent": "10"},
+        headers=other | key("case: no such case"),
+    )
+    assert retried.status_code == 201
+
+
+async def test_bad_bids_and_rules_name_the_rest_field(
+    client: httpx.AsyncClient, matching: FakeMatching
+) -> None:
+    _, provider = await sign_up_provider(client, "bureau@lambert.fr")
+    refused = await client.post(
+        "/v1/provider/auctions/case-open/bid",
+        json={"fee_percent": "12.555", "fixed_fee": {"currency": "EURO", "amount": "-1"}},
+        headers=provider | key("b1"),
+    )
+    assert set(fields_of(refused)) == {"fee_percent", "fixed_fee.currency", "fixed_fee.amount"}
+    assert matching.called("PlaceBid") == []
+
+    # Platform bounds live in matching: its refusal comes back under the same field name.
+    matching.errors["PlaceBid"] = rpc_error(
+        grpc.StatusCode.INVALID_ARGUMENT, "fee_percent: must be between 1 and 50 percent"
+    )
+    too_high = await client.post(
+        "/v1/provider/auctions/case-open/bid",
+        json={"fee_percent": "75"},
+        headers=provider | key("b2"),
+    )
+    assert too_high.status_code == 422
+    assert fields_of(too_high) == {"fee_percent": "must be between 1 and 50 percent"}
+
+    rule = {
+        "name": "B2B",
+        "fee_percent": "11",
+        "fixed_fee": "10.00",
+        "segments": ["good-faith-difficulty"],
+        "min_trustscore": 40,
+        "min_amount": "500",
+        "max_amount": "50000",
+        "debtor_types": ["business"],
+    }
+    stored = await client.post(
+        "/v1/provider/auto-bid-rules", json=rule, headers=provider | key("r1")
+    )
+    assert stored.status_code == 200, stored.text
+    [(_, request)] = matching.called("SetAutoBidRule")
+    assert (request.fixed_fee_minor, request.min_amount_minor, request.max_amount_minor) == (
+        1_000,
+        50_000,
+        5_000_000,
+    )
+    assert list(request.debtor_types) == ["business"]
+    unbounded = await client.post(
+        "/v1/provider/auto-bid-rules",
+        json={"name": "all", "fee_percent": "14"},
+        headers=provider | key("r2"),
+    )
+    assert unbounded.status_code == 200
+    assert matching.called("SetAutoBidRule")[1][1].max_amount_minor == 0
+
+    inverted = await client.post(
+        "/v1/provider/auto-bid-rules",
+        json=rule | {"max_amount": "100"},
+        headers=provider | key("r3"),
+    )
+    assert set(fields_of(inverted)) == {"max_amount"}
+    matching.errors["SetAutoBidRule"] = rpc_error(
+        grpc.StatusCode.INVALID_ARGUMENT, "min_amount_minor: must not be negative"
+    )
+    mapped = await client.post(
+        "/v1/provider/auto-bid-rules", json=rule, headers=provider | key("r4")
+    )
+    assert set(fields_of(mapped)) == {"min_amount"}
+
+
+async def test_creditors_read_and_answer_quotes_and_set_their_policy_as_themselves(
+    client: httpx.AsyncClient, matching: FakeMatching
+) -> None:
+    alice = await sign_up(client, "alice@atelier.fr")
+    me = (await client.get("/v1/me", headers=alice)).json()
+
+    bidding = await client.get("/v1/cases/case-open/quote", headers=alice)
+    assert bidding.status_code == 200, bidding.text
+    assert bidding.json()["status"] == "bidding"
+    assert bidding.json()["provider"] is None
+    assert bidding.json()["fee_percent"] is None
+
+    matching.quote = pb.QuoteReply(
+        case_id="case-open",
+        round=1,
+        status="quoted",
+        provider_id="prov-1",
+        provider_name="Etude Lambert",
+        provider_kind="commissaire",
+        fee_percent="9.5",
+        fixed_fee=Money(currency="EUR", minor_units=0),
+        cost_on_full_recovery=Money(currency="EUR", minor_units=45_600),
+        expected_net_recovery=Money(currency="EUR", minor_units=268_000),
+        why="best expected net recovery among 3 offers",
+        provider_cases_finished=12,
+        provider_cases_recovered=9,
+        recovery_probability="0.6120",
+    )
+    quote = (await client.get("/v1/cases/case-open/quote", headers=alice)).json()
+    assert quote["provider"] == {
+        "id": "prov-1",
+        "name": "Etude Lambert",
+        "kind": "commissaire",
+        "cases_finished": 12,
+        "cases_recovered": 9,
+    }
+    assert quote["cost_on_full_recovery"] == {
+        "currency": "EUR",
+        "minor_units": 45_600,
+        "value": "456.00",
+    }
+    caller = matching.called("GetQuote")[-1][0]
+    assert caller == Caller(kind="creditor", subject=me["subject"], tenant_id=me["organisation_id"])
+
+    accepted = await client.post("/v1/cases/case-open/quote/acceptance", headers=alice | key("q1"))
+    replay = await client.post("/v1/cases/case-open/quote/acceptance", headers=alice | key("q1"))
+    assert accepted.status_code == replay.status_code == 200, accepted.text
+    assert accepted.json()["status"] == "offered"
+    assert replay.json() == accepted.json()
+    assert len(matching.called("AcceptQuote")) == 1
+    matching.errors["DeclineQuote"] = rpc_error(
+        grpc.StatusCode.FAILED_PRECONDITION, "quote: no quote waiting for an answer"
+    )
+    declined = await client.post("/v1/cases/case-open/quote/decline", headers=alice | key("q2"))
+    assert declined.status_code == 409
+    assert declined.headers["content-type"] == PROBLEM
+
+    policy = {"max_fee_percent": "20", "auto_accept_below_percent": "10", "window_days": 60}
+    stored = await client.post("/v1/quote-policy", json=policy, headers=alice | key("p1"))
+    assert stored.status_code == 200, stored.text
+    assert stored.json() == policy | {"excluded_providers": []}
+    [(caller, request)] = matching.called("SetCreditorPolicy")
+    assert caller is not None
+    assert caller.tenant_id == me["organisation_id"]
+    assert (request.max_fee_percent, request.auto_accept_below_percent) == ("20", "10")
+    assert request.window_days == 60
+    inverted = await client.post(
+        "/v1/quote-policy",
+        json={"max_fee_percent": "10", "auto_accept_below_percent": "12"},
+        headers=alice | key("p2"),
+    )
+    assert set(fields_of(inverted)) == {"auto_accept_below_percent"}
+    cleared = await client.post("/v1/quote-policy", json={}, headers=alice | key("p3"))
+    assert cleared.status_code == 200
+    assert matching.called("SetCreditorPolicy")[-1][1].max_fee_percent == ""
+
+
+async def test_a_partner_answers_quotes_as_the_creditor_it_referred_and_no_other(
+    client: httpx.AsyncClient, matching: FakeMatching
+) -> None:
+    partner = await sign_up(client, "facturo@example.fr", kind="partner")
+    referred = await client.post(
+        "/v1/partner/creditors",
+        json={"organisation_name": "Boulangerie Martin"},
+        headers=partner | key("ref"),
+    )
+    creditor_id = referred.json()["id"]
+    for_it = partner | {"X-On-Behalf-Of": creditor_id}
+    assert (await client.get("/v1/cases/case-open/quote", headers=for_it)).status_code == 200
+    caller = matching.called("GetQuote")[-1][0]
+    assert caller is not None
+    assert (caller.kind, caller.tenant_id) == ("creditor", creditor_id)
+    stranger = await sign_up(client, "bob@atelier.fr")
+    bob_id = (await client.get("/v1/me", headers=stranger)).json()["organisation_id"]
+    for_bob = partner | {"X-On-Behalf-Of": bob_id}
+    assert (await client.get("/v1/cases/case-open/quote", headers=for_bob)).status_code == 404
+    assert len(matching.called("GetQuote")) == 1
+
+
+async def test_matching_unavailable_is_a_retryable_503_that_changes_nothing(
+    client: httpx.AsyncClient, matching: FakeMatching
+) -> None:
+    matching.errors["RegisterProvider"] = rpc_error(grpc.StatusCode.UNAVAILABLE, "down")
+    body = {
+        "organisation_name": "Etude Lambert",
+        "siren": "443061841",
+        "email": "bureau@lambert.fr",
+        "password": PASSWORD,
+        "profile": PROFILE,
+    }
+    down = await client.post("/v1/provider/accounts", json=body, headers=key("s1"))
+    assert down.status_code == 503
+    assert down.headers["Retry-After"] == "1"
+    retried = await client.post("/v1/provider/accounts", json=body, headers=key("s1"))
+    assert retried.status_code == 201, retried.text
+    assert Counter(name for name, _, _ in matching.calls)["RegisterProvider"] == 2
+
+
+def test_every_marketplace_endpoint_is_documented_with_its_tag(
+    store: FakeStore, passwords: Passwords, tokens: Tokens
+) -> None:
+    services = GatewayServices(
+        unit_of_work=store.unit_of_work,
+        passwords=passwords,
+        tokens=tokens,
+        login_policy=LoginPolicy(),
+        fingerprint_secret=b"k",
+        intake=None,
+    )
+    document = create_app(services, {}).openapi()
+    tags = {
+        (method, path): operation["tags"]
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
+    expected = {
+        ("post", "/v1/provider/accounts"): ["providers"],
+        ("get", "/v1/provider/auctions"): ["bidding"],
+        ("get", "/v1/provider/auctions/{case_id}"): ["bidding"],
+        ("get", "/v1/provider/auctions/stream"): ["bidding"],
+        ("post", "/v1/provider/auctions/{case_id}/bid"): ["bidding"],
+        ("post", "/v1/provider/auctions/{case_id}/bid/replacement"): ["bidding"],
+        ("post", "/v1/provider/auctions/{case_id}/bid/withdrawal"): ["bidding"],
+        ("post", "/v1/provider/auto-bid-rules"): ["bidding"],
+        ("post", "/v1/provider/assignments/{case_id}/acceptance"): ["assignments"],
+        ("post", "/v1/provider/assignments/{case_id}/decline"): ["assignments"],
+        ("post", "/v1/provider/assignments/{case_id}/promise-to-pay"): ["assignments"],
+        ("post", "/v1/provider/assignments/{case_id}/release"): ["assignments"],
+        ("get", "/v1/cases/{case_id}/quote"): ["quotes"],
+        ("post", "/v1/cases/{case_id}/quote/acceptance"): ["quotes"],
+        ("post", "/v1/cases/{case_id}/quote/decline"): ["quotes"],
+        ("post", "/v1/quote-policy"): ["quotes"],
+    }
+    assert {k: tags.get(k) for k in expected} == expected
+    # A provider's token on a case route is refused with a documented 403.
+    assert "403" in document["paths"]["/v1/cases/{case_id}"]["get"]["responses"]
+    documented_tags = {t["name"] for t in document["tags"]}
+    assert {"providers", "bidding", "assignments", "quotes"} <= documented_tags
