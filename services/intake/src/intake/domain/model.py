@@ -22,6 +22,7 @@ from stdnum.fr import siren, siret
 from intake.domain.errors import InvalidRequest, Violation
 from intake.domain.legal import prescribed_after, prescription_rule
 from intake.domain.money import AmountError, exponent, to_minor_units
+from recouvra_shared.text import CONTROL_CHARACTERS_RULE, has_control_characters
 
 COMPANY = "company"
 CONSUMER = "consumer"
@@ -163,14 +164,6 @@ class Case:
     def first_invoice(self) -> InvoiceLine:
         """The earliest-due invoice (the one older contracts name)."""
         return min(self.invoices, key=lambda i: (i.due_date, i.invoice_number))
-
-
-CONTROL_CHARACTERS_RULE = "must not contain control characters"
-
-
-def has_control_characters(value: str) -> bool:
-    """True for NUL and the other C0/C1 controls (tab, CR and LF are allowed)."""
-    return any((ord(c) < 32 and c not in "\t\r\n") or 127 <= ord(c) < 160 for c in value)
 
 
 class _Checks:

@@ -29,13 +29,11 @@ from intake.domain.errors import (
 from intake.domain.model import (
     COMPANY,
     CONSUMER,
-    CONTROL_CHARACTERS_RULE,
     Case,
     DebtorInput,
     InvoiceInput,
     SubmitCase,
     debtor_kind,
-    has_control_characters,
 )
 from intake.domain.money import AmountError, format_amount, to_minor_units
 from intake.service_layer import handlers
@@ -43,6 +41,7 @@ from recouvra.common.v1.money_pb2 import Money
 from recouvra.intake.v1 import intake_pb2, intake_pb2_grpc
 from recouvra_shared.context import caller_var
 from recouvra_shared.db import Database, UnitOfWork
+from recouvra_shared.text import CONTROL_CHARACTERS_RULE, has_control_characters
 
 PARIS = ZoneInfo("Europe/Paris")
 REPORT_PAGE = 1000

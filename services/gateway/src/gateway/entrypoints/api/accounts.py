@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -17,7 +18,12 @@ from gateway.domain.model import (
     OrganisationKind,
     SignUp,
 )
-from gateway.entrypoints.api.deps import CurrentPrincipal, IdempotencyKey, Services
+from gateway.entrypoints.api.deps import (
+    CurrentPrincipal,
+    GatewayServices,
+    IdempotencyKey,
+    Services,
+)
 from gateway.entrypoints.api.problems import problem_responses
 from gateway.entrypoints.api.schemas import TextInput
 from gateway.service_layer import accounts
@@ -264,6 +270,21 @@ def answer(result: Answer, response_headers: dict[str, str] | None = None) -> JS
     return JSONResponse(result.body, status_code=result.status_code, headers=headers)
 
 
+async def answer_once(
+    services: GatewayServices,
+    request: Request,
+    owner: str,
+    key: str,
+    content: Any,
+    effect: Callable[[GatewayUnitOfWork], Awaitable[Outcome]],
+) -> JSONResponse:
+    """Run `effect` once per (owner, Idempotency-Key) and answer; a replay gets the first answer."""
+    fingerprint = request_fingerprint(
+        services.fingerprint_secret, request.method, request.url.path, content
+    )
+    return answer(await once(services.unit_of_work, owner, key, fingerprint, effect))
+
+
 def _json(model: BaseModel) -> Any:
     return model.model_dump(mode="json")
 
@@ -295,14 +316,7 @@ async def sign_up(
         )
         return Outcome(status.HTTP_201_CREATED, _json(view))
 
-    result = await once(
-        services.unit_of_work,
-        "anonymous",
-        idempotency_key,
-        request_fingerprint(services.fingerprint_secret, "POST", request.url.path, _json(body)),
-        effect,
-    )
-    return answer(result)
+    return await answer_once(services, request, "anonymous", idempotency_key, _json(body), effect)
 
 
 @router.post(
@@ -363,14 +377,9 @@ async def create_api_key(
             status.HTTP_201_CREATED, _json(view), replay_body=_json(view) | {"key": None}
         )
 
-    result = await once(
-        services.unit_of_work,
-        principal.organisation_id,
-        idempotency_key,
-        request_fingerprint(services.fingerprint_secret, "POST", request.url.path, _json(body)),
-        effect,
+    return await answer_once(
+        services, request, principal.organisation_id, idempotency_key, _json(body), effect
     )
-    return answer(result)
 
 
 @router.get(
@@ -434,14 +443,9 @@ async def create_referred_creditor(
         creditor = await accounts.create_referred_creditor(command, uow)
         return Outcome(status.HTTP_201_CREATED, _json(OrganisationView.of(creditor)))
 
-    result = await once(
-        services.unit_of_work,
-        principal.organisation_id,
-        idempotency_key,
-        request_fingerprint(services.fingerprint_secret, "POST", request.url.path, _json(body)),
-        effect,
+    return await answer_once(
+        services, request, principal.organisation_id, idempotency_key, _json(body), effect
     )
-    return answer(result)
 
 
 @router.get(

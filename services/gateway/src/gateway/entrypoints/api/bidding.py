@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from gateway.domain.errors import InvalidField, NotFound
 from gateway.domain.model import SignUpProvider
-from gateway.entrypoints.api.accounts import answer
+from gateway.entrypoints.api.accounts import answer_once
 from gateway.entrypoints.api.bidding_schemas import (
     AssignmentView,
     AuctionList,
@@ -38,7 +38,7 @@ from gateway.entrypoints.api.deps import (
 from gateway.entrypoints.api.marketplace import CaseId, idempotent, matching_call
 from gateway.entrypoints.api.problems import problem_responses
 from gateway.entrypoints.api.schemas import minor_exponent
-from gateway.service_layer.idempotency import Outcome, once, request_fingerprint
+from gateway.service_layer.idempotency import Outcome
 from gateway.service_layer.providers import sign_up_provider
 from gateway.service_layer.unit_of_work import GatewayUnitOfWork
 from recouvra.common.v1.money_pb2 import Money
@@ -130,16 +130,9 @@ async def sign_up(
         )
         return Outcome(status.HTTP_201_CREATED, view.model_dump(mode="json"))
 
-    result = await once(
-        services.unit_of_work,
-        "anonymous",
-        idempotency_key,
-        request_fingerprint(
-            services.fingerprint_secret, "POST", request.url.path, body.model_dump(mode="json")
-        ),
-        effect,
+    return await answer_once(
+        services, request, "anonymous", idempotency_key, body.model_dump(mode="json"), effect
     )
-    return answer(result)
 
 
 @router.get(

@@ -12,10 +12,10 @@ from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel
 
 from gateway.adapters.matching import refusal
-from gateway.entrypoints.api.accounts import answer
+from gateway.entrypoints.api.accounts import answer_once
 from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.api.schemas import plain_text
-from gateway.service_layer.idempotency import Outcome, once, request_fingerprint
+from gateway.service_layer.idempotency import Outcome
 from gateway.service_layer.unit_of_work import GatewayUnitOfWork
 
 T = TypeVar("T")
@@ -59,8 +59,4 @@ async def idempotent(
     async def run(uow: GatewayUnitOfWork) -> Outcome:
         return Outcome(status_code, (await effect()).model_dump(mode="json"))
 
-    fingerprint = request_fingerprint(
-        services.fingerprint_secret, request.method, request.url.path, fingerprint_body
-    )
-    result = await once(services.unit_of_work, owner, key, fingerprint, run)
-    return answer(result)
+    return await answer_once(services, request, owner, key, fingerprint_body, run)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date
 from typing import Any, Literal
 
@@ -12,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from stdnum.fr import siren, siret
 
 from gateway.entrypoints.api.problems import FieldError
+from recouvra_shared.text import CONTROL_CHARACTERS_RULE, has_control_characters
 
 DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 
@@ -45,18 +45,12 @@ CASE_EXAMPLE: Any = {
 }
 
 
-# Tab, line feed and carriage return are text; every other control character is not.
-TEXT_CONTROLS = frozenset("\t\n\r")
-
-
 def plain_text(value: Any) -> Any:
     """Refuse strings (or lists of strings) holding control characters: PostgreSQL cannot
     store NUL, and letting one through would fail in a backing service, far from the request."""
     for text in value if isinstance(value, list) else [value]:
-        if isinstance(text, str) and any(
-            unicodedata.category(c) == "Cc" and c not in TEXT_CONTROLS for c in text
-        ):
-            raise ValueError("must not contain control characters")
+        if isinstance(text, str) and has_control_characters(text):
+            raise ValueError(CONTROL_CHARACTERS_RULE)
     return value
 
 
