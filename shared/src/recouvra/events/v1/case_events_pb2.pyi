@@ -35,6 +35,7 @@ class CaseSubmitted(_message.Message):
     INVOICE_COUNT_FIELD_NUMBER: _builtins.int
     DEBTOR_SIREN_FIELD_NUMBER: _builtins.int
     SOURCE_FIELD_NUMBER: _builtins.int
+    DEBTOR_REGION_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     creditor_id: _builtins.str
     debtor_name: _builtins.str
@@ -53,6 +54,10 @@ class CaseSubmitted(_message.Message):
     """9 digits when the creditor gave a SIREN/SIRET, else empty"""
     source: _builtins.str
     """"api" | "csv" | "e-invoice" """
+    debtor_region: _builtins.str
+    """Where the debtor is, for providers' territories: an ISO 3166-2 region ("FR-IDF") when the
+    address allows it, else the ISO 3166-1 country ("DE"), else empty.
+    """
     @_builtins.property
     def amount(self) -> _money_pb2.Money: ...
     def __init__(
@@ -70,10 +75,11 @@ class CaseSubmitted(_message.Message):
         invoice_count: _builtins.int = ...,
         debtor_siren: _builtins.str = ...,
         source: _builtins.str = ...,
+        debtor_region: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "creditor_id", b"creditor_id", "debtor_is_business", b"debtor_is_business", "debtor_name", b"debtor_name", "debtor_siren", b"debtor_siren", "disputed", b"disputed", "due_date", b"due_date", "invoice_count", b"invoice_count", "invoice_number", b"invoice_number", "issue_date", b"issue_date", "source", b"source"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "creditor_id", b"creditor_id", "debtor_is_business", b"debtor_is_business", "debtor_name", b"debtor_name", "debtor_region", b"debtor_region", "debtor_siren", b"debtor_siren", "disputed", b"disputed", "due_date", b"due_date", "invoice_count", b"invoice_count", "invoice_number", b"invoice_number", "issue_date", b"issue_date", "source", b"source"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -170,3 +170,108 @@ class CaseExhausted(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CaseExhausted: _TypeAlias = CaseExhausted  # noqa: Y015
+
+@_typing.final
+class ActionReported(_message.Message):
+    """matching.action-reported.v1: the holder reported what it did on the case. The note is the
+    provider's words for the creditor's case thread.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    PROVIDER_ID_FIELD_NUMBER: _builtins.int
+    ACTION_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    PROMISED_AMOUNT_FIELD_NUMBER: _builtins.int
+    PROMISED_ON_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    round: _builtins.int
+    provider_id: _builtins.str
+    action_id: _builtins.str
+    kind: _builtins.str
+    note: _builtins.str
+    promised_on: _builtins.str
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def promised_amount(self) -> _money_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        round: _builtins.int = ...,
+        provider_id: _builtins.str = ...,
+        action_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        note: _builtins.str = ...,
+        promised_amount: _money_pb2.Money | None = ...,
+        promised_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "promised_amount", b"promised_amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action_id", b"action_id", "case_id", b"case_id", "kind", b"kind", "note", b"note", "occurred_at", b"occurred_at", "promised_amount", b"promised_amount", "promised_on", b"promised_on", "provider_id", b"provider_id", "round", b"round"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ActionReported: _TypeAlias = ActionReported  # noqa: Y015
+
+@_typing.final
+class PaymentAttributed(_message.Message):
+    """matching.payment-attributed.v1: a payment on the case (declared by the creditor or reported by
+    a provider) and the provider that held the case the day it was paid, whose fee terms apply.
+    provider_id is empty when nobody held the case that day: no success fee is due.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    PAYMENT_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    PAID_ON_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    PROVIDER_ID_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    SUCCESS_FEE_PERCENT_FIELD_NUMBER: _builtins.int
+    FIXED_FEE_FIELD_NUMBER: _builtins.int
+    SETTLES_IN_FULL_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    payment_id: _builtins.str
+    paid_on: _builtins.str
+    """ISO 8601 date"""
+    source: _builtins.str
+    """"creditor" | "provider" """
+    provider_id: _builtins.str
+    round: _builtins.int
+    success_fee_percent: _builtins.str
+    """the holder's fee terms; "" when nobody"""
+    settles_in_full: _builtins.bool
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def fixed_fee(self) -> _money_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        payment_id: _builtins.str = ...,
+        amount: _money_pb2.Money | None = ...,
+        paid_on: _builtins.str = ...,
+        source: _builtins.str = ...,
+        provider_id: _builtins.str = ...,
+        round: _builtins.int = ...,
+        success_fee_percent: _builtins.str = ...,
+        fixed_fee: _money_pb2.Money | None = ...,
+        settles_in_full: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "fixed_fee", b"fixed_fee"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "fixed_fee", b"fixed_fee", "paid_on", b"paid_on", "payment_id", b"payment_id", "provider_id", b"provider_id", "round", b"round", "settles_in_full", b"settles_in_full", "source", b"source", "success_fee_percent", b"success_fee_percent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentAttributed: _TypeAlias = PaymentAttributed  # noqa: Y015

@@ -324,6 +324,7 @@ class QuoteReply(_message.Message):
     PROVIDER_CASES_FINISHED_FIELD_NUMBER: _builtins.int
     PROVIDER_CASES_RECOVERED_FIELD_NUMBER: _builtins.int
     RECOVERY_PROBABILITY_FIELD_NUMBER: _builtins.int
+    PROVIDER_RECORD_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     round: _builtins.int
     status: _builtins.str
@@ -345,6 +346,10 @@ class QuoteReply(_message.Message):
     def cost_on_full_recovery(self) -> _money_pb2.Money: ...
     @_builtins.property
     def expected_net_recovery(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def provider_record(self) -> Global___ProviderRecord:
+        """the quoted provider's measured record in the segment"""
+
     def __init__(
         self,
         *,
@@ -362,14 +367,64 @@ class QuoteReply(_message.Message):
         provider_cases_finished: _builtins.int = ...,
         provider_cases_recovered: _builtins.int = ...,
         recovery_probability: _builtins.str = ...,
+        provider_record: Global___ProviderRecord | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["cost_on_full_recovery", b"cost_on_full_recovery", "expected_net_recovery", b"expected_net_recovery", "fixed_fee", b"fixed_fee"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cost_on_full_recovery", b"cost_on_full_recovery", "expected_net_recovery", b"expected_net_recovery", "fixed_fee", b"fixed_fee", "provider_record", b"provider_record"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "cost_on_full_recovery", b"cost_on_full_recovery", "expected_net_recovery", b"expected_net_recovery", "fee_percent", b"fee_percent", "fixed_fee", b"fixed_fee", "provider_cases_finished", b"provider_cases_finished", "provider_cases_recovered", b"provider_cases_recovered", "provider_id", b"provider_id", "provider_kind", b"provider_kind", "provider_name", b"provider_name", "recovery_probability", b"recovery_probability", "round", b"round", "status", b"status", "why", b"why"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "cost_on_full_recovery", b"cost_on_full_recovery", "expected_net_recovery", b"expected_net_recovery", "fee_percent", b"fee_percent", "fixed_fee", b"fixed_fee", "provider_cases_finished", b"provider_cases_finished", "provider_cases_recovered", b"provider_cases_recovered", "provider_id", b"provider_id", "provider_kind", b"provider_kind", "provider_name", b"provider_name", "provider_record", b"provider_record", "recovery_probability", b"recovery_probability", "round", b"round", "status", b"status", "why", b"why"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___QuoteReply: _TypeAlias = QuoteReply  # noqa: Y015
+
+@_typing.final
+class ProviderRecord(_message.Message):
+    """A provider's outcomes in one segment, measured by the platform from the cases it held."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SEGMENT_FIELD_NUMBER: _builtins.int
+    CASES_FINISHED_FIELD_NUMBER: _builtins.int
+    CASES_RECOVERED_FIELD_NUMBER: _builtins.int
+    RECOVERY_RATE_FIELD_NUMBER: _builtins.int
+    AMOUNT_RECOVERED_SHARE_FIELD_NUMBER: _builtins.int
+    AVERAGE_DAYS_TO_RECOVER_FIELD_NUMBER: _builtins.int
+    OFFERS_RECEIVED_FIELD_NUMBER: _builtins.int
+    OFFERS_ANSWERED_IN_TIME_FIELD_NUMBER: _builtins.int
+    segment: _builtins.str
+    cases_finished: _builtins.int
+    """holdings that ended: recovered, recalled or released"""
+    cases_recovered: _builtins.int
+    """... of which paid in full while it held them"""
+    recovery_rate: _builtins.str
+    """cases_recovered / cases_finished, "" when none"""
+    amount_recovered_share: _builtins.str
+    """share of the amounts held that it recovered, "" """
+    average_days_to_recover: _builtins.str
+    """from the window's start to full payment, "" """
+    offers_received: _builtins.int
+    """cases it was asked to accept"""
+    offers_answered_in_time: _builtins.int
+    """... accepted or declined before the deadline"""
+    def __init__(
+        self,
+        *,
+        segment: _builtins.str = ...,
+        cases_finished: _builtins.int = ...,
+        cases_recovered: _builtins.int = ...,
+        recovery_rate: _builtins.str = ...,
+        amount_recovered_share: _builtins.str = ...,
+        average_days_to_recover: _builtins.str = ...,
+        offers_received: _builtins.int = ...,
+        offers_answered_in_time: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_recovered_share", b"amount_recovered_share", "average_days_to_recover", b"average_days_to_recover", "cases_finished", b"cases_finished", "cases_recovered", b"cases_recovered", "offers_answered_in_time", b"offers_answered_in_time", "offers_received", b"offers_received", "recovery_rate", b"recovery_rate", "segment", b"segment"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProviderRecord: _TypeAlias = ProviderRecord  # noqa: Y015
 
 @_typing.final
 class SetCreditorPolicyRequest(_message.Message):
@@ -417,6 +472,351 @@ class SetCreditorPolicyReply(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SetCreditorPolicyReply: _TypeAlias = SetCreditorPolicyReply  # noqa: Y015
+
+@_typing.final
+class ReportActionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    PROMISED_AMOUNT_FIELD_NUMBER: _builtins.int
+    PROMISED_ON_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    kind: _builtins.str
+    """"letter" | "email" | "call" | "visit" | "formal-notice" | "promise-to-pay" | "dispute-raised"
+    | "debtor-unreachable" | "injonction-filed" | "court-hearing" | "enforcement" | "other"
+    """
+    note: _builtins.str
+    """at most 2000 characters, no control characters"""
+    promised_on: _builtins.str
+    """promise-to-pay only: ISO 8601 date; optional"""
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp:
+        """unset = now; never in the future"""
+
+    @_builtins.property
+    def promised_amount(self) -> _money_pb2.Money:
+        """promise-to-pay only; optional"""
+
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        note: _builtins.str = ...,
+        promised_amount: _money_pb2.Money | None = ...,
+        promised_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "promised_amount", b"promised_amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "kind", b"kind", "note", b"note", "occurred_at", b"occurred_at", "promised_amount", b"promised_amount", "promised_on", b"promised_on"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportActionRequest: _TypeAlias = ReportActionRequest  # noqa: Y015
+
+@_typing.final
+class ReportActionReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ACTION_ID_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    WINDOW_ENDS_AT_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    action_id: _builtins.str
+    round: _builtins.int
+    @_builtins.property
+    def window_ends_at(self) -> _timestamp_pb2.Timestamp:
+        """after any extension a promise to pay earned"""
+
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        action_id: _builtins.str = ...,
+        round: _builtins.int = ...,
+        window_ends_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["window_ends_at", b"window_ends_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action_id", b"action_id", "case_id", b"case_id", "round", b"round", "window_ends_at", b"window_ends_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportActionReply: _TypeAlias = ReportActionReply  # noqa: Y015
+
+@_typing.final
+class ReportPaymentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    PAID_ON_FIELD_NUMBER: _builtins.int
+    SETTLES_IN_FULL_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    paid_on: _builtins.str
+    """ISO 8601 date, not in the future"""
+    settles_in_full: _builtins.bool
+    reference: _builtins.str
+    """the provider's own reference, unique per case"""
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        amount: _money_pb2.Money | None = ...,
+        paid_on: _builtins.str = ...,
+        settles_in_full: _builtins.bool = ...,
+        reference: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "paid_on", b"paid_on", "reference", b"reference", "settles_in_full", b"settles_in_full"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportPaymentRequest: _TypeAlias = ReportPaymentRequest  # noqa: Y015
+
+@_typing.final
+class ReportPaymentReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    PAYMENT_ID_FIELD_NUMBER: _builtins.int
+    ATTRIBUTED_TO_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    payment_id: _builtins.str
+    attributed_to: _builtins.str
+    """the provider that held the case on paid_on, or "" """
+    status: _builtins.str
+    """the case's matching status after the payment"""
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        payment_id: _builtins.str = ...,
+        attributed_to: _builtins.str = ...,
+        status: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attributed_to", b"attributed_to", "case_id", b"case_id", "payment_id", b"payment_id", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportPaymentReply: _TypeAlias = ReportPaymentReply  # noqa: Y015
+
+@_typing.final
+class ListAssignmentsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAssignmentsRequest: _TypeAlias = ListAssignmentsRequest  # noqa: Y015
+
+@_typing.final
+class HeldCase(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    ACCEPT_BY_FIELD_NUMBER: _builtins.int
+    WINDOW_ENDS_AT_FIELD_NUMBER: _builtins.int
+    FEE_PERCENT_FIELD_NUMBER: _builtins.int
+    FIXED_FEE_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    RECOVERED_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    round: _builtins.int
+    status: _builtins.str
+    """"offered" | "assigned" """
+    fee_percent: _builtins.str
+    @_builtins.property
+    def accept_by(self) -> _timestamp_pb2.Timestamp:
+        """set while offered"""
+
+    @_builtins.property
+    def window_ends_at(self) -> _timestamp_pb2.Timestamp:
+        """set once assigned"""
+
+    @_builtins.property
+    def fixed_fee(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def recovered(self) -> _money_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        round: _builtins.int = ...,
+        status: _builtins.str = ...,
+        accept_by: _timestamp_pb2.Timestamp | None = ...,
+        window_ends_at: _timestamp_pb2.Timestamp | None = ...,
+        fee_percent: _builtins.str = ...,
+        fixed_fee: _money_pb2.Money | None = ...,
+        amount: _money_pb2.Money | None = ...,
+        recovered: _money_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["accept_by", b"accept_by", "amount", b"amount", "fixed_fee", b"fixed_fee", "recovered", b"recovered", "window_ends_at", b"window_ends_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accept_by", b"accept_by", "amount", b"amount", "case_id", b"case_id", "fee_percent", b"fee_percent", "fixed_fee", b"fixed_fee", "recovered", b"recovered", "round", b"round", "status", b"status", "window_ends_at", b"window_ends_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HeldCase: _TypeAlias = HeldCase  # noqa: Y015
+
+@_typing.final
+class ListAssignmentsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def cases(self) -> _containers.RepeatedCompositeFieldContainer[Global___HeldCase]: ...
+    def __init__(
+        self,
+        *,
+        cases: _abc.Iterable[Global___HeldCase] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cases", b"cases"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAssignmentsResponse: _TypeAlias = ListAssignmentsResponse  # noqa: Y015
+
+@_typing.final
+class CaseAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTION_ID_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    PROVIDER_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    PROMISED_AMOUNT_FIELD_NUMBER: _builtins.int
+    PROMISED_ON_FIELD_NUMBER: _builtins.int
+    action_id: _builtins.str
+    round: _builtins.int
+    provider_id: _builtins.str
+    kind: _builtins.str
+    note: _builtins.str
+    promised_on: _builtins.str
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def promised_amount(self) -> _money_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        action_id: _builtins.str = ...,
+        round: _builtins.int = ...,
+        provider_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        note: _builtins.str = ...,
+        promised_amount: _money_pb2.Money | None = ...,
+        promised_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "promised_amount", b"promised_amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action_id", b"action_id", "kind", b"kind", "note", b"note", "occurred_at", b"occurred_at", "promised_amount", b"promised_amount", "promised_on", b"promised_on", "provider_id", b"provider_id", "round", b"round"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CaseAction: _TypeAlias = CaseAction  # noqa: Y015
+
+@_typing.final
+class AttributedPayment(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYMENT_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    PAID_ON_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    PROVIDER_ID_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    payment_id: _builtins.str
+    paid_on: _builtins.str
+    source: _builtins.str
+    """"creditor" | "provider" """
+    provider_id: _builtins.str
+    """who it is attributed to; "" = nobody held the case"""
+    round: _builtins.int
+    """the holder's round; 0 when nobody"""
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        payment_id: _builtins.str = ...,
+        amount: _money_pb2.Money | None = ...,
+        paid_on: _builtins.str = ...,
+        source: _builtins.str = ...,
+        provider_id: _builtins.str = ...,
+        round: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "paid_on", b"paid_on", "payment_id", b"payment_id", "provider_id", b"provider_id", "round", b"round", "source", b"source"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AttributedPayment: _TypeAlias = AttributedPayment  # noqa: Y015
+
+@_typing.final
+class CaseActivity(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    ACTIONS_FIELD_NUMBER: _builtins.int
+    PAYMENTS_FIELD_NUMBER: _builtins.int
+    RECOVERED_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    status: _builtins.str
+    round: _builtins.int
+    @_builtins.property
+    def actions(self) -> _containers.RepeatedCompositeFieldContainer[Global___CaseAction]: ...
+    @_builtins.property
+    def payments(self) -> _containers.RepeatedCompositeFieldContainer[Global___AttributedPayment]: ...
+    @_builtins.property
+    def recovered(self) -> _money_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        status: _builtins.str = ...,
+        round: _builtins.int = ...,
+        actions: _abc.Iterable[Global___CaseAction] | None = ...,
+        payments: _abc.Iterable[Global___AttributedPayment] | None = ...,
+        recovered: _money_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["recovered", b"recovered"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "case_id", b"case_id", "payments", b"payments", "recovered", b"recovered", "round", b"round", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CaseActivity: _TypeAlias = CaseActivity  # noqa: Y015
 
 @_typing.final
 class RegisterProviderRequest(_message.Message):

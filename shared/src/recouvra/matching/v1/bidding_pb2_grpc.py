@@ -86,6 +86,21 @@ class BiddingServiceStub:
                 request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.CaseRef.SerializeToString,
                 response_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.AssignmentReply.FromString,
                 _registered_method=True)
+        self.ReportAction = channel.unary_unary(
+                '/recouvra.matching.v1.BiddingService/ReportAction',
+                request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ReportActionRequest.SerializeToString,
+                response_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ReportActionReply.FromString,
+                _registered_method=True)
+        self.ReportPayment = channel.unary_unary(
+                '/recouvra.matching.v1.BiddingService/ReportPayment',
+                request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ReportPaymentRequest.SerializeToString,
+                response_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ReportPaymentReply.FromString,
+                _registered_method=True)
+        self.ListAssignments = channel.unary_unary(
+                '/recouvra.matching.v1.BiddingService/ListAssignments',
+                request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ListAssignmentsRequest.SerializeToString,
+                response_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ListAssignmentsResponse.FromString,
+                _registered_method=True)
 
 
 class BiddingServiceServicer:
@@ -157,6 +172,29 @@ class BiddingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReportAction(self, request, context):
+        """What the holder did on the case (a letter, a call, a formal notice, a promise to pay...).
+        The creditor sees it on the case; a promise to pay also extends the window.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReportPayment(self, request, context):
+        """Money the debtor paid to the provider. Attributed to whoever held the case on the day paid;
+        the same reference twice is the same payment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAssignments(self, request, context):
+        """The cases this provider holds or is asked to accept now.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BiddingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -209,6 +247,21 @@ def add_BiddingServiceServicer_to_server(servicer, server):
                     servicer.ReleaseCase,
                     request_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.CaseRef.FromString,
                     response_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.AssignmentReply.SerializeToString,
+            ),
+            'ReportAction': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportAction,
+                    request_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ReportActionRequest.FromString,
+                    response_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ReportActionReply.SerializeToString,
+            ),
+            'ReportPayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportPayment,
+                    request_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ReportPaymentRequest.FromString,
+                    response_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ReportPaymentReply.SerializeToString,
+            ),
+            'ListAssignments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAssignments,
+                    request_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ListAssignmentsRequest.FromString,
+                    response_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ListAssignmentsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -493,6 +546,87 @@ class BiddingService:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def ReportAction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.matching.v1.BiddingService/ReportAction',
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.ReportActionRequest.SerializeToString,
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.ReportActionReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportPayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.matching.v1.BiddingService/ReportPayment',
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.ReportPaymentRequest.SerializeToString,
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.ReportPaymentReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAssignments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.matching.v1.BiddingService/ListAssignments',
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.ListAssignmentsRequest.SerializeToString,
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.ListAssignmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class QuoteServiceStub:
     """The creditor's side (x-caller-kind "creditor", tenant = creditor id).
@@ -524,6 +658,11 @@ class QuoteServiceStub:
                 request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetCreditorPolicyRequest.SerializeToString,
                 response_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetCreditorPolicyReply.FromString,
                 _registered_method=True)
+        self.GetCaseActivity = channel.unary_unary(
+                '/recouvra.matching.v1.QuoteService/GetCaseActivity',
+                request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.CaseRef.SerializeToString,
+                response_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.CaseActivity.FromString,
+                _registered_method=True)
 
 
 class QuoteServiceServicer:
@@ -554,6 +693,14 @@ class QuoteServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCaseActivity(self, request, context):
+        """Every action the providers reported on the case and every payment with the provider it is
+        attributed to, oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_QuoteServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -576,6 +723,11 @@ def add_QuoteServiceServicer_to_server(servicer, server):
                     servicer.SetCreditorPolicy,
                     request_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetCreditorPolicyRequest.FromString,
                     response_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetCreditorPolicyReply.SerializeToString,
+            ),
+            'GetCaseActivity': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCaseActivity,
+                    request_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.CaseRef.FromString,
+                    response_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.CaseActivity.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -687,6 +839,33 @@ class QuoteService:
             '/recouvra.matching.v1.QuoteService/SetCreditorPolicy',
             recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetCreditorPolicyRequest.SerializeToString,
             recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetCreditorPolicyReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCaseActivity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.matching.v1.QuoteService/GetCaseActivity',
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.CaseRef.SerializeToString,
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.CaseActivity.FromString,
             options,
             channel_credentials,
             insecure,

@@ -49,6 +49,16 @@ class BiddingServiceStub:
     """The debtor promised to pay or paid in part: the window is extended, up to the platform cap."""
     ReleaseCase: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.AssignmentReply]
     """Give the case back early: it is recalled and rotates to a provider that never had it."""
+    ReportAction: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.ReportActionRequest, _bidding_pb2.ReportActionReply]
+    """What the holder did on the case (a letter, a call, a formal notice, a promise to pay...).
+    The creditor sees it on the case; a promise to pay also extends the window.
+    """
+    ReportPayment: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.ReportPaymentRequest, _bidding_pb2.ReportPaymentReply]
+    """Money the debtor paid to the provider. Attributed to whoever held the case on the day paid;
+    the same reference twice is the same payment.
+    """
+    ListAssignments: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.ListAssignmentsRequest, _bidding_pb2.ListAssignmentsResponse]
+    """The cases this provider holds or is asked to accept now."""
 
 @_typing.type_check_only
 class BiddingServiceAsyncStub(BiddingServiceStub):
@@ -71,6 +81,16 @@ class BiddingServiceAsyncStub(BiddingServiceStub):
     """The debtor promised to pay or paid in part: the window is extended, up to the platform cap."""
     ReleaseCase: _aio.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.AssignmentReply]  # type: ignore[assignment]
     """Give the case back early: it is recalled and rotates to a provider that never had it."""
+    ReportAction: _aio.UnaryUnaryMultiCallable[_bidding_pb2.ReportActionRequest, _bidding_pb2.ReportActionReply]  # type: ignore[assignment]
+    """What the holder did on the case (a letter, a call, a formal notice, a promise to pay...).
+    The creditor sees it on the case; a promise to pay also extends the window.
+    """
+    ReportPayment: _aio.UnaryUnaryMultiCallable[_bidding_pb2.ReportPaymentRequest, _bidding_pb2.ReportPaymentReply]  # type: ignore[assignment]
+    """Money the debtor paid to the provider. Attributed to whoever held the case on the day paid;
+    the same reference twice is the same payment.
+    """
+    ListAssignments: _aio.UnaryUnaryMultiCallable[_bidding_pb2.ListAssignmentsRequest, _bidding_pb2.ListAssignmentsResponse]  # type: ignore[assignment]
+    """The cases this provider holds or is asked to accept now."""
 
 class BiddingServiceServicer(metaclass=_abc_1.ABCMeta):
     """The provider bidding API. The caller is a provider (x-caller-kind "provider", tenant = its
@@ -151,6 +171,34 @@ class BiddingServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_bidding_pb2.AssignmentReply, _abc.Awaitable[_bidding_pb2.AssignmentReply]]:
         """Give the case back early: it is recalled and rotates to a provider that never had it."""
 
+    @_abc_1.abstractmethod
+    def ReportAction(
+        self,
+        request: _bidding_pb2.ReportActionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bidding_pb2.ReportActionReply, _abc.Awaitable[_bidding_pb2.ReportActionReply]]:
+        """What the holder did on the case (a letter, a call, a formal notice, a promise to pay...).
+        The creditor sees it on the case; a promise to pay also extends the window.
+        """
+
+    @_abc_1.abstractmethod
+    def ReportPayment(
+        self,
+        request: _bidding_pb2.ReportPaymentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bidding_pb2.ReportPaymentReply, _abc.Awaitable[_bidding_pb2.ReportPaymentReply]]:
+        """Money the debtor paid to the provider. Attributed to whoever held the case on the day paid;
+        the same reference twice is the same payment.
+        """
+
+    @_abc_1.abstractmethod
+    def ListAssignments(
+        self,
+        request: _bidding_pb2.ListAssignmentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bidding_pb2.ListAssignmentsResponse, _abc.Awaitable[_bidding_pb2.ListAssignmentsResponse]]:
+        """The cases this provider holds or is asked to accept now."""
+
 def add_BiddingServiceServicer_to_server(servicer: BiddingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
 
 class QuoteServiceStub:
@@ -164,6 +212,10 @@ class QuoteServiceStub:
     AcceptQuote: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.QuoteReply]
     DeclineQuote: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.QuoteReply]
     SetCreditorPolicy: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.SetCreditorPolicyRequest, _bidding_pb2.SetCreditorPolicyReply]
+    GetCaseActivity: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.CaseActivity]
+    """Every action the providers reported on the case and every payment with the provider it is
+    attributed to, oldest first.
+    """
 
 @_typing.type_check_only
 class QuoteServiceAsyncStub(QuoteServiceStub):
@@ -174,6 +226,10 @@ class QuoteServiceAsyncStub(QuoteServiceStub):
     AcceptQuote: _aio.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.QuoteReply]  # type: ignore[assignment]
     DeclineQuote: _aio.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.QuoteReply]  # type: ignore[assignment]
     SetCreditorPolicy: _aio.UnaryUnaryMultiCallable[_bidding_pb2.SetCreditorPolicyRequest, _bidding_pb2.SetCreditorPolicyReply]  # type: ignore[assignment]
+    GetCaseActivity: _aio.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.CaseActivity]  # type: ignore[assignment]
+    """Every action the providers reported on the case and every payment with the provider it is
+    attributed to, oldest first.
+    """
 
 class QuoteServiceServicer(metaclass=_abc_1.ABCMeta):
     """The creditor's side (x-caller-kind "creditor", tenant = creditor id)."""
@@ -205,6 +261,16 @@ class QuoteServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _bidding_pb2.SetCreditorPolicyRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_bidding_pb2.SetCreditorPolicyReply, _abc.Awaitable[_bidding_pb2.SetCreditorPolicyReply]]: ...
+
+    @_abc_1.abstractmethod
+    def GetCaseActivity(
+        self,
+        request: _bidding_pb2.CaseRef,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bidding_pb2.CaseActivity, _abc.Awaitable[_bidding_pb2.CaseActivity]]:
+        """Every action the providers reported on the case and every payment with the provider it is
+        attributed to, oldest first.
+        """
 
 def add_QuoteServiceServicer_to_server(servicer: QuoteServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
 
