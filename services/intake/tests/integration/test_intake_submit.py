@@ -78,6 +78,7 @@ async def test_a_case_is_stored_announced_and_read_back_with_its_legal_amounts(
         "732829320",
         150_050,
     )
+    assert event.debtor_region == "FR-IDF"
 
 
 async def test_every_broken_rule_is_named_and_nothing_is_stored(intake: Intake) -> None:

@@ -40,6 +40,7 @@ from intake.domain.model import (
     withdrawal_reason,
 )
 from intake.domain.money import format_amount
+from intake.domain.regions import debtor_region
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn, PaymentDeclared
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
@@ -114,6 +115,7 @@ def case_submitted(case: Case) -> OutgoingEvent:
         invoice_count=len(case.invoices),
         debtor_siren=case.debtor.siren,
         source=case.source,
+        debtor_region=debtor_region(case.debtor.country_code, case.debtor.postal_code),
     )
     return _event(CASE_SUBMITTED, case, payload)
 
