@@ -150,13 +150,15 @@ class Harness:
             creditor,
         )
 
-    async def declare_payment(self, case_id: str, creditor: str, minor: int, *, full: bool) -> None:
+    async def declare_payment(
+        self, case_id: str, creditor: str, minor: int, *, full: bool, paid_on: str = "2026-12-01"
+    ) -> None:
         await self.deliver(
             "on_payment_declared",
             PaymentDeclared(
                 case_id=case_id,
                 amount=Money(currency="EUR", minor_units=minor),
-                paid_on="2026-12-01",
+                paid_on=paid_on,
                 settles_in_full=full,
             ),
             case_id,

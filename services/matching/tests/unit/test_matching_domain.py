@@ -490,7 +490,7 @@ def test_insolvency_closes_the_case_and_ends_the_window() -> None:
     m.accept_quote(T0, RULES)
     m.provider_accepts("p1", T0)
     m.take_events()
-    m.debtor_insolvent()
+    m.debtor_insolvent(T0 + timedelta(days=1))
     assert m.status is Status.CLOSED
     assert m.next_deadline() is None
     assert [type(e) for e in m.take_events()] == [events.CaseClosed]

@@ -4,6 +4,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Index,
     Integer,
@@ -11,6 +12,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    Text,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -64,7 +66,29 @@ provider_performance = Table(
     Column("segment", String(64), primary_key=True),
     Column("finished", Integer, nullable=False),
     Column("recovered", Integer, nullable=False),
+    # Sum over finished holdings of the share of the amount owed recovered while held.
+    Column("amount_share_sum", Numeric(14, 6), nullable=False, server_default="0"),
+    Column("days_to_recover_sum", BigInteger, nullable=False, server_default="0"),
+    Column("offers", Integer, nullable=False, server_default="0"),
+    Column("offers_in_time", Integer, nullable=False, server_default="0"),
 )
+
+# What the holders reported doing on each case, for the creditor to follow.
+case_actions = Table(
+    "case_actions",
+    metadata,
+    Column("action_id", String(36), primary_key=True),
+    Column("case_id", String(64), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("provider_id", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("promised_amount_minor", BigInteger, nullable=False),
+    Column("promised_on", Date, nullable=True),
+    Column("reported_at", DateTime(timezone=True), nullable=False),
+)
+Index("case_actions_by_case", case_actions.c.case_id, case_actions.c.occurred_at)
 
 # Case facts arrive from two topics in any order; the auction opens once both are here.
 case_facts = Table(

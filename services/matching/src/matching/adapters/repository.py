@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from matching.adapters.orm import (
     auto_bid_rules,
+    case_actions,
     case_facts,
     case_matchings,
     creditor_policies,
@@ -21,6 +22,8 @@ from matching.adapters.orm import (
     providers,
     timers,
 )
+from matching.domain import events
+from matching.domain.activity import ProviderRecord
 from matching.domain.auction import AutoBidRule, Performance
 from matching.domain.matching import HELD, CaseMatching, Status
 from matching.domain.providers import CreditorPolicy, Provider, ProviderKind
@@ -211,20 +214,88 @@ class MatchingRepository:
         )
         return own, platform
 
-    async def record_outcome(self, provider_id: str, segment: str, *, recovered: bool) -> None:
-        """Count one finished case for a provider in a segment."""
+    async def provider_record(self, provider_id: str, segment: str) -> ProviderRecord:
+        """A provider's measured record in one segment (empty before its first case there)."""
+        row = (
+            await self.session.execute(
+                select(provider_performance).where(
+                    provider_performance.c.provider_id == provider_id,
+                    provider_performance.c.segment == segment,
+                )
+            )
+        ).first()
+        if row is None:
+            return ProviderRecord(segment)
+        return ProviderRecord(
+            segment,
+            row.finished,
+            row.recovered,
+            Decimal(row.amount_share_sum),
+            row.days_to_recover_sum,
+            row.offers,
+            row.offers_in_time,
+        )
+
+    async def add_outcome(self, outcome: events.ProviderOutcome) -> None:
+        """Add what one step of a case taught about a provider to its record in the segment."""
+        gains = {
+            "finished": outcome.finished,
+            "recovered": outcome.recovered,
+            "amount_share_sum": outcome.amount_share.quantize(Decimal("0.000001")),
+            "days_to_recover_sum": outcome.days_to_recover,
+            "offers": outcome.offers,
+            "offers_in_time": outcome.offers_in_time,
+        }
         stmt = insert(provider_performance).values(
-            provider_id=provider_id, segment=segment, finished=1, recovered=int(recovered)
+            provider_id=outcome.provider_id, segment=outcome.segment, **gains
         )
         await self.session.execute(
             stmt.on_conflict_do_update(
                 index_elements=[provider_performance.c.provider_id, provider_performance.c.segment],
-                set_={
-                    "finished": provider_performance.c.finished + 1,
-                    "recovered": provider_performance.c.recovered + int(recovered),
-                },
+                set_={name: provider_performance.c[name] + gain for name, gain in gains.items()},
             )
         )
+
+    # --- actions -----------------------------------------------------------------------------
+
+    async def save_action(self, action: events.ActionReported, reported_at: datetime) -> None:
+        """Keep a reported action for the creditor's view of the case."""
+        await self.session.execute(
+            insert(case_actions).values(
+                action_id=action.action_id,
+                case_id=action.case_id,
+                round=action.round,
+                provider_id=action.provider_id,
+                kind=action.kind,
+                occurred_at=action.occurred_at,
+                note=action.note,
+                promised_amount_minor=action.promised_amount_minor,
+                promised_on=action.promised_on,
+                reported_at=reported_at,
+            )
+        )
+
+    async def actions(self, case_id: str) -> list[events.ActionReported]:
+        """Every action reported on a case, in the order they happened."""
+        rows = await self.session.execute(
+            select(case_actions)
+            .where(case_actions.c.case_id == case_id)
+            .order_by(case_actions.c.occurred_at, case_actions.c.reported_at)
+        )
+        return [
+            events.ActionReported(
+                r.case_id,
+                r.round,
+                r.provider_id,
+                r.action_id,
+                r.kind,
+                r.occurred_at,
+                r.note,
+                r.promised_amount_minor,
+                r.promised_on,
+            )
+            for r in rows
+        ]
 
     # --- case facts and matchings ------------------------------------------------------------
 
@@ -264,6 +335,7 @@ class MatchingRepository:
         """Store a case's matching and (re)arm its timer at its next deadline."""
         state = _STATE.dump_python(matching, mode="json")
         state.pop("pending", None)
+        state.pop("outcomes", None)
         values = {
             "case_id": matching.case.case_id,
             "creditor_id": matching.case.creditor_id,
@@ -287,6 +359,18 @@ class MatchingRepository:
                 .values(case_id=values["case_id"], due_at=deadline)
                 .on_conflict_do_update(index_elements=[timers.c.case_id], set_={"due_at": deadline})
             )
+
+    async def held_by(self, provider_id: str) -> list[CaseMatching]:
+        """The cases a provider holds or is being asked to accept."""
+        rows = await self.session.execute(
+            select(case_matchings.c.state)
+            .where(
+                case_matchings.c.holder_provider_id == provider_id,
+                case_matchings.c.status.in_(_HELD),
+            )
+            .order_by(case_matchings.c.case_id)
+        )
+        return [_STATE.validate_python(r.state) for r in rows]
 
     async def open_auctions(self) -> list[CaseMatching]:
         """Every case in a bidding round."""

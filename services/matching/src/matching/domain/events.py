@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 
@@ -94,6 +94,51 @@ class CaseClosed:
     reason: str
 
 
+@dataclass(frozen=True)
+class ActionReported:
+    """The holder reported what it did on the case."""
+
+    case_id: str
+    round: int
+    provider_id: str
+    action_id: str
+    kind: str
+    occurred_at: datetime
+    note: str
+    promised_amount_minor: int
+    promised_on: date | None
+
+
+@dataclass(frozen=True)
+class PaymentAttributed:
+    """A payment, credited to the provider that held the case the day it was paid (or nobody)."""
+
+    case_id: str
+    payment_id: str
+    amount_minor: int
+    paid_on: date
+    source: str
+    provider_id: str
+    round: int
+    fee_percent: Decimal | None
+    fixed_fee_minor: int
+    settles_in_full: bool
+
+
+@dataclass(frozen=True)
+class ProviderOutcome:
+    """What a provider's record gains from one step of a case; kept by matching, not published."""
+
+    provider_id: str
+    segment: str
+    finished: int = 0
+    recovered: int = 0
+    amount_share: Decimal = Decimal(0)
+    days_to_recover: int = 0
+    offers: int = 0
+    offers_in_time: int = 0
+
+
 DomainEvent = (
     AuctionOpened
     | BidPlaced
@@ -103,4 +148,6 @@ DomainEvent = (
     | CaseRotated
     | CaseExhausted
     | CaseClosed
+    | ActionReported
+    | PaymentAttributed
 )

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
 from matching.domain import events
+from matching.domain.activity import ActionKind, ActionReport, business_day
 from matching.domain.auction import Bid, Offer, explain
-from matching.domain.errors import NotFound, StateConflict
+from matching.domain.errors import InvalidField, NotFound, StateConflict
 from matching.domain.providers import CaseFile, CreditorPolicy
 
 
@@ -73,6 +75,41 @@ class Assignment:
 
 
 @dataclass
+class Holding:
+    """One provider's time with the case: what it recovered then is credited to it."""
+
+    round: int
+    provider_id: str
+    fee_percent: Decimal
+    fixed_fee_minor: int
+    started_at: datetime
+    ended_at: datetime | None = None
+    recovered_minor: int = 0
+    recovered_in_full: bool = False
+    # True once the holding ended in a way that counts in the provider's record.
+    counted: bool = False
+
+    def covers(self, day: date) -> bool:
+        """True when the provider held the case on that calendar day."""
+        if day < business_day(self.started_at):
+            return False
+        return self.ended_at is None or day <= business_day(self.ended_at)
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A payment on the case and the holder it is attributed to ("" when nobody held it)."""
+
+    payment_id: str
+    amount_minor: int
+    paid_on: date
+    source: str  # "creditor" | "provider"
+    settles_in_full: bool
+    provider_id: str = ""
+    round: int = 0
+
+
+@dataclass
 class CaseMatching:
     """The aggregate: every change to a case's matching goes through its methods."""
 
@@ -92,7 +129,10 @@ class CaseMatching:
     assignment: Assignment | None = None
     recovered_minor: int = 0
     round_needed: bool = False
+    holdings: list[Holding] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
     pending: list[events.DomainEvent] = field(default_factory=list)
+    outcomes: list[events.ProviderOutcome] = field(default_factory=list)
 
     @classmethod
     def open(
@@ -275,6 +315,12 @@ class CaseMatching:
         assignment.window_ends_at = now + timedelta(days=self.window_days)
         self.status = Status.ASSIGNED
         self.past_holders.append(provider_id)
+        self.holdings.append(
+            Holding(
+                self.round, provider_id, assignment.fee_percent, assignment.fixed_fee_minor, now
+            )
+        )
+        self._outcome(provider_id, offers=1, offers_in_time=1)
         self.pending.append(
             events.CaseAssigned(
                 self.case.case_id,
@@ -287,9 +333,12 @@ class CaseMatching:
             )
         )
 
-    def provider_declines(self, provider_id: str, now: datetime, rules: MatchingRules) -> None:
-        """The provider turns the case down: the next offer of the round is quoted."""
+    def provider_declines(
+        self, provider_id: str, now: datetime, rules: MatchingRules, *, in_time: bool = True
+    ) -> None:
+        """The provider turns the case down (or let the deadline pass): the next offer is quoted."""
         self._offered_to(provider_id)
+        self._outcome(provider_id, offers=1, offers_in_time=int(in_time))
         self.passed.append(provider_id)
         self.assignment = None
         self._quote_next(now, rules)
@@ -306,6 +355,10 @@ class CaseMatching:
         assignment.window_ends_at += step
         return assignment.window_ends_at
 
+    def held_by(self, provider_id: str) -> Assignment:
+        """The assignment this provider holds now; NotFound for anyone else."""
+        return self._held_by(provider_id)
+
     def _held_by(self, provider_id: str) -> Assignment:
         if self.status is not Status.ASSIGNED or self.assignment is None:
             raise NotFound("case: no such case assigned to you")
@@ -318,25 +371,229 @@ class CaseMatching:
         self._held_by(provider_id)
         self._recall(now, rules, reason="released by provider")
 
-    def record_payment(self, amount_minor: int, *, settles_in_full: bool) -> str | None:
-        """A payment on the case; a full one closes it. Returns the provider it is credited to."""
-        credited = self.holder if self.status is Status.ASSIGNED else None
+    def report_action(
+        self,
+        provider_id: str,
+        action_id: str,
+        report: ActionReport,
+        now: datetime,
+        rules: MatchingRules,
+    ) -> None:
+        """Record what the holder did; a promise to pay also extends the window while it can."""
+        assignment = self._held_by(provider_id)
+        self.pending.append(
+            events.ActionReported(
+                self.case.case_id,
+                assignment.round,
+                provider_id,
+                action_id,
+                report.kind.value,
+                report.occurred_at,
+                report.note,
+                report.promised_amount_minor,
+                report.promised_on,
+            )
+        )
+        if report.kind is ActionKind.PROMISE_TO_PAY:
+            with suppress(StateConflict):
+                self.extend_window(provider_id, now, rules)
+
+    @property
+    def remaining_minor(self) -> int:
+        """What the debtor still owes on the principal."""
+        return max(0, self.case.amount_minor - self.recovered_minor)
+
+    def holding_on(self, day: date, prefer: str | None = None) -> Holding | None:
+        """Who held the case that day; on a handover day the outgoing holder, unless preferred."""
+        covering = [h for h in self.holdings if h.covers(day)]
+        for holding in covering:
+            if holding.provider_id == prefer:
+                return holding
+        return covering[0] if covering else None
+
+    def provider_payment(
+        self,
+        provider_id: str,
+        reference: str,
+        amount_minor: int,
+        paid_on: date,
+        *,
+        settles_in_full: bool,
+        now: datetime,
+        rules: MatchingRules,
+    ) -> Payment:
+        """A payment the provider collected; only within a window it held the case in."""
+        if not any(h.provider_id == provider_id for h in self.holdings):
+            raise NotFound("case: no such case assigned to you")
+        payment_id = f"{provider_id}/{reference}"
+        for earlier in self.payments:
+            if earlier.payment_id == payment_id:
+                same = (earlier.amount_minor, earlier.paid_on, earlier.settles_in_full) == (
+                    amount_minor,
+                    paid_on,
+                    settles_in_full,
+                )
+                if not same:
+                    raise InvalidField("reference", "already used for a different payment")
+                return earlier
+        holding = self.holding_on(paid_on, prefer=provider_id)
+        if holding is None or holding.provider_id != provider_id:
+            raise InvalidField("paid_on", "must fall within a window in which you held the case")
+        if amount_minor > self.remaining_minor:
+            raise InvalidField(
+                "amount.minor_units", f"must not exceed what is still owed ({self.remaining_minor})"
+            )
+        return self.record_payment(
+            payment_id,
+            amount_minor,
+            paid_on,
+            source="provider",
+            settles_in_full=settles_in_full,
+            now=now,
+            rules=rules,
+            prefer=provider_id,
+        )
+
+    def record_payment(
+        self,
+        payment_id: str,
+        amount_minor: int,
+        paid_on: date,
+        *,
+        source: str,
+        settles_in_full: bool,
+        now: datetime,
+        rules: MatchingRules,
+        prefer: str | None = None,
+    ) -> Payment:
+        """Credit a payment to whoever held the case that day; a full one closes the case."""
+        for earlier in self.payments:
+            if earlier.payment_id == payment_id:
+                return earlier
+        holding = self.holding_on(paid_on, prefer)
+        payment = Payment(
+            payment_id,
+            amount_minor,
+            paid_on,
+            source,
+            settles_in_full,
+            "" if holding is None else holding.provider_id,
+            0 if holding is None else holding.round,
+        )
+        self.payments.append(payment)
         self.recovered_minor += amount_minor
-        if settles_in_full or self.recovered_minor >= self.case.amount_minor:
-            self._close("paid in full")
-        return credited
+        self.pending.append(
+            events.PaymentAttributed(
+                self.case.case_id,
+                payment_id,
+                amount_minor,
+                paid_on,
+                source,
+                payment.provider_id,
+                payment.round,
+                None if holding is None else holding.fee_percent,
+                0 if holding is None else holding.fixed_fee_minor,
+                settles_in_full,
+            )
+        )
+        in_full = settles_in_full or self.recovered_minor >= self.case.amount_minor
+        if holding is not None:
+            self._credit(holding, amount_minor, paid_on, in_full=in_full, now=now)
+        if in_full:
+            self._close("paid in full", now)
+        elif holding is not None and holding.ended_at is None and self.status is Status.ASSIGNED:
+            # A partial payment earns the holder more time, like a promise to pay, up to the cap.
+            with suppress(StateConflict):
+                self.extend_window(holding.provider_id, now, rules)
+        return payment
 
-    def withdraw(self) -> None:
+    def _share(self, recovered_minor: int) -> Decimal:
+        return Decimal(min(recovered_minor, self.case.amount_minor)) / self.case.amount_minor
+
+    def _credit(
+        self, holding: Holding, amount_minor: int, paid_on: date, *, in_full: bool, now: datetime
+    ) -> None:
+        before = self._share(holding.recovered_minor)
+        holding.recovered_minor += amount_minor
+        if holding.counted:
+            # A payment made in a finished window, declared late: the record catches up.
+            recovered = 0
+            days = 0
+            if in_full and not holding.recovered_in_full:
+                holding.recovered_in_full = True
+                recovered = 1
+                days = (paid_on - business_day(holding.started_at)).days
+            self._outcome(
+                holding.provider_id,
+                recovered=recovered,
+                amount_share=self._share(holding.recovered_minor) - before,
+                days_to_recover=days,
+            )
+        elif in_full:
+            holding.recovered_in_full = True
+            self._end_holding(holding, now, recovered=True, paid_on=paid_on)
+
+    def _end_holding(
+        self, holding: Holding, now: datetime, *, recovered: bool, paid_on: date | None = None
+    ) -> None:
+        """The holding is over and counts in the provider's record."""
+        holding.ended_at = now
+        holding.counted = True
+        days = 0
+        if recovered and paid_on is not None:
+            days = max(0, (paid_on - business_day(holding.started_at)).days)
+        self._outcome(
+            holding.provider_id,
+            finished=1,
+            recovered=int(recovered),
+            amount_share=self._share(holding.recovered_minor),
+            days_to_recover=days,
+        )
+
+    def _current_holding(self) -> Holding | None:
+        if self.holdings and self.holdings[-1].ended_at is None:
+            return self.holdings[-1]
+        return None
+
+    def _outcome(
+        self,
+        provider_id: str,
+        *,
+        finished: int = 0,
+        recovered: int = 0,
+        amount_share: Decimal = Decimal(0),
+        days_to_recover: int = 0,
+        offers: int = 0,
+        offers_in_time: int = 0,
+    ) -> None:
+        self.outcomes.append(
+            events.ProviderOutcome(
+                provider_id,
+                self.case.segment,
+                finished,
+                recovered,
+                amount_share,
+                days_to_recover,
+                offers,
+                offers_in_time,
+            )
+        )
+
+    def withdraw(self, now: datetime) -> None:
         """The creditor withdrew the case: matching stops."""
-        self._close("withdrawn by the creditor")
+        self._close("withdrawn by the creditor", now)
 
-    def debtor_insolvent(self) -> None:
+    def debtor_insolvent(self, now: datetime) -> None:
         """Insolvency proceedings opened: the claim is declared to the court, nobody chases it."""
-        self._close("debtor in insolvency proceedings")
+        self._close("debtor in insolvency proceedings", now)
 
-    def _close(self, reason: str) -> None:
+    def _close(self, reason: str, now: datetime) -> None:
         if self.status in (Status.CLOSED, Status.EXHAUSTED, Status.DECLINED):
             return
+        # A holder that did not bring the case to an end is neither praised nor blamed for it.
+        current = self._current_holding()
+        if current is not None:
+            current.ended_at = now
         self.status = Status.CLOSED
         self.round_needed = False
         self.pending.append(events.CaseClosed(self.case.case_id, reason))
@@ -350,7 +607,7 @@ class CaseMatching:
         """Act on a passed deadline other than the end of bidding (which needs a ranking)."""
         if self.status is Status.OFFERED and self.assignment is not None:
             if now >= self.assignment.accept_by:
-                self.provider_declines(self.assignment.provider_id, now, rules)
+                self.provider_declines(self.assignment.provider_id, now, rules, in_time=False)
         elif self.status is Status.ASSIGNED and self.assignment is not None:
             assert self.assignment.window_ends_at is not None
             if now >= self.assignment.window_ends_at:
@@ -359,6 +616,9 @@ class CaseMatching:
     def _recall(self, now: datetime, rules: MatchingRules, *, reason: str) -> None:
         assert self.assignment is not None
         provider_id = self.assignment.provider_id
+        current = self._current_holding()
+        if current is not None:
+            self._end_holding(current, now, recovered=False)
         self.pending.append(events.CaseRecalled(self.case.case_id, self.round, provider_id, reason))
         self.pending.append(events.CaseRotated(self.case.case_id, self.round, provider_id))
         self._end_round_without_holder(now, rules, reason=reason)
@@ -395,4 +655,9 @@ class CaseMatching:
     def take_events(self) -> list[events.DomainEvent]:
         """The facts recorded since the last call, oldest first."""
         taken, self.pending = self.pending, []
+        return taken
+
+    def take_outcomes(self) -> list[events.ProviderOutcome]:
+        """What the providers' records gained since the last call."""
+        taken, self.outcomes = self.outcomes, []
         return taken

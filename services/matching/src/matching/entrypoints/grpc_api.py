@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal
 from typing import TypeVar
 
 import grpc
 
+from matching.domain.activity import ProviderRecord
 from matching.domain.auction import amount_band
 from matching.domain.clock import Clock
 from matching.domain.errors import InvalidField, NotFound, StateConflict
-from matching.domain.matching import CaseMatching
+from matching.domain.events import ActionReported
+from matching.domain.matching import CaseMatching, Status
 from matching.domain.providers import Provider, new_provider
 from matching.service_layer.handlers import Matching
 from matching.service_layer.outgoing import timestamp
@@ -88,7 +90,78 @@ def _assignment_reply(matching: CaseMatching) -> pb.AssignmentReply:
     return reply
 
 
-def _quote_reply(matching: CaseMatching, provider: Provider | None) -> pb.QuoteReply:
+def _money(currency: str, minor: int) -> Money:
+    return Money(currency=currency, minor_units=minor)
+
+
+def _record(record: ProviderRecord) -> pb.ProviderRecord:
+    return pb.ProviderRecord(
+        segment=record.segment,
+        cases_finished=record.finished,
+        cases_recovered=record.recovered,
+        recovery_rate=record.recovery_rate,
+        amount_recovered_share=record.amount_recovered_share,
+        average_days_to_recover=record.average_days_to_recover,
+        offers_received=record.offers,
+        offers_answered_in_time=record.offers_in_time,
+    )
+
+
+def _held_case(matching: CaseMatching) -> pb.HeldCase:
+    assignment = matching.assignment
+    assert assignment is not None
+    currency = matching.case.currency
+    held = pb.HeldCase(
+        case_id=matching.case.case_id,
+        round=matching.round,
+        status=matching.status.value,
+        fee_percent=str(assignment.fee_percent),
+        fixed_fee=_money(currency, assignment.fixed_fee_minor),
+        amount=_money(currency, matching.case.amount_minor),
+        recovered=_money(currency, matching.recovered_minor),
+    )
+    if matching.status is Status.OFFERED:
+        held.accept_by.CopyFrom(timestamp(assignment.accept_by))
+    if assignment.window_ends_at is not None:
+        held.window_ends_at.CopyFrom(timestamp(assignment.window_ends_at))
+    return held
+
+
+def _activity(matching: CaseMatching, actions: list[ActionReported]) -> pb.CaseActivity:
+    currency = matching.case.currency
+    activity = pb.CaseActivity(
+        case_id=matching.case.case_id,
+        status=matching.status.value,
+        round=matching.round,
+        recovered=_money(currency, matching.recovered_minor),
+    )
+    for action in actions:
+        view = activity.actions.add(
+            action_id=action.action_id,
+            round=action.round,
+            provider_id=action.provider_id,
+            kind=action.kind,
+            occurred_at=timestamp(action.occurred_at),
+            note=action.note,
+            promised_on="" if action.promised_on is None else action.promised_on.isoformat(),
+        )
+        if action.promised_amount_minor:
+            view.promised_amount.CopyFrom(_money(currency, action.promised_amount_minor))
+    for payment in matching.payments:
+        activity.payments.add(
+            payment_id=payment.payment_id,
+            amount=_money(currency, payment.amount_minor),
+            paid_on=payment.paid_on.isoformat(),
+            source=payment.source,
+            provider_id=payment.provider_id,
+            round=payment.round,
+        )
+    return activity
+
+
+def _quote_reply(
+    matching: CaseMatching, provider: Provider | None, record: ProviderRecord | None = None
+) -> pb.QuoteReply:
     reply = pb.QuoteReply(
         case_id=matching.case.case_id, round=matching.round, status=matching.status.value
     )
@@ -111,6 +184,8 @@ def _quote_reply(matching: CaseMatching, provider: Provider | None) -> pb.QuoteR
     if provider is not None:
         reply.provider_name = provider.name
         reply.provider_kind = provider.kind.value
+    if record is not None:
+        reply.provider_record.CopyFrom(_record(record))
     return reply
 
 
@@ -279,6 +354,64 @@ class BiddingApi(pb_grpc.BiddingServiceServicer):
     ) -> pb.AssignmentReply:
         return await self._assignment(request, context, self.matching.release_case)
 
+    async def ReportAction(
+        self, request: pb.ReportActionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReportActionReply:
+        async def work(uow: UnitOfWork) -> pb.ReportActionReply:
+            m, action_id = await self.matching.report_action(
+                uow,
+                caller_tenant("provider"),
+                _case_id(request.case_id),
+                kind=request.kind,
+                occurred_at=(
+                    request.occurred_at.ToDatetime(tzinfo=UTC)
+                    if request.HasField("occurred_at")
+                    else None
+                ),
+                note=request.note,
+                promised_amount_minor=request.promised_amount.minor_units,
+                promised_currency=request.promised_amount.currency,
+                promised_on=request.promised_on,
+            )
+            reply = pb.ReportActionReply(case_id=m.case.case_id, action_id=action_id, round=m.round)
+            if m.assignment is not None and m.assignment.window_ends_at is not None:
+                reply.window_ends_at.CopyFrom(timestamp(m.assignment.window_ends_at))
+            return reply
+
+        return await run(self.database, context, work)
+
+    async def ReportPayment(
+        self, request: pb.ReportPaymentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReportPaymentReply:
+        async def work(uow: UnitOfWork) -> pb.ReportPaymentReply:
+            m, payment = await self.matching.report_payment(
+                uow,
+                caller_tenant("provider"),
+                _case_id(request.case_id),
+                amount_minor=request.amount.minor_units,
+                currency=request.amount.currency,
+                paid_on=request.paid_on,
+                settles_in_full=request.settles_in_full,
+                reference=request.reference,
+            )
+            return pb.ReportPaymentReply(
+                case_id=m.case.case_id,
+                payment_id=payment.payment_id,
+                attributed_to=payment.provider_id,
+                status=m.status.value,
+            )
+
+        return await run(self.database, context, work)
+
+    async def ListAssignments(
+        self, request: pb.ListAssignmentsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListAssignmentsResponse:
+        async def work(uow: UnitOfWork) -> pb.ListAssignmentsResponse:
+            held = await self.matching.assignments(uow, caller_tenant("provider"))
+            return pb.ListAssignmentsResponse(cases=[_held_case(m) for m in held])
+
+        return await run(self.database, context, work)
+
 
 class QuoteApi(pb_grpc.QuoteServiceServicer):
     """The creditor's side: quotes and standing policy."""
@@ -293,7 +426,11 @@ class QuoteApi(pb_grpc.QuoteServiceServicer):
         async def work(uow: UnitOfWork) -> pb.QuoteReply:
             creditor_id = caller_tenant("creditor")
             m = await self.matching.quote(uow, creditor_id, _case_id(request.case_id))
-            return _quote_reply(m, await self.matching.quoted_provider(uow, m))
+            return _quote_reply(
+                m,
+                await self.matching.quoted_provider(uow, m),
+                await self.matching.quoted_record(uow, m),
+            )
 
         return await run(self.database, context, work)
 
@@ -305,7 +442,11 @@ class QuoteApi(pb_grpc.QuoteServiceServicer):
             m = await self.matching.answer_quote(
                 uow, creditor_id, _case_id(request.case_id), accept=accept
             )
-            return _quote_reply(m, await self.matching.quoted_provider(uow, m))
+            return _quote_reply(
+                m,
+                await self.matching.quoted_provider(uow, m),
+                await self.matching.quoted_record(uow, m),
+            )
 
         return await run(self.database, context, work)
 
@@ -332,6 +473,17 @@ class QuoteApi(pb_grpc.QuoteServiceServicer):
                 excluded_providers=list(request.excluded_providers),
             )
             return pb.SetCreditorPolicyReply()
+
+        return await run(self.database, context, work)
+
+    async def GetCaseActivity(
+        self, request: pb.CaseRef, context: grpc.aio.ServicerContext
+    ) -> pb.CaseActivity:
+        async def work(uow: UnitOfWork) -> pb.CaseActivity:
+            m, actions = await self.matching.case_activity(
+                uow, caller_tenant("creditor"), _case_id(request.case_id)
+            )
+            return _activity(m, actions)
 
         return await run(self.database, context, work)
 

@@ -6,15 +6,21 @@ unit of work of each command after the handler returns.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
-from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from matching.adapters.repository import MatchingRepository
 from matching.domain import events
+from matching.domain.activity import (
+    ProviderRecord,
+    business_day,
+    new_action_report,
+    parse_paid_on,
+)
 from matching.domain.auction import (
     Bid,
     FeeBounds,
@@ -26,7 +32,7 @@ from matching.domain.auction import (
 )
 from matching.domain.clock import Clock
 from matching.domain.errors import InvalidField, NotFound, StateConflict
-from matching.domain.matching import CaseMatching, MatchingRules, Status
+from matching.domain.matching import CaseMatching, MatchingRules, Payment, Status
 from matching.domain.providers import (
     NOT_AUCTIONED_STRATEGIES,
     CaseFile,
@@ -41,8 +47,10 @@ from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra_shared.db import UnitOfWork
 from recouvra_shared.events import unpack
+from recouvra_shared.text import has_control_characters
 
 MAX_WINDOW_DAYS = 365
+MAX_REFERENCE_LENGTH = 64
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,7 @@ class Matching:
             "amount_minor": event.amount.minor_units,
             "debtor_is_business": event.debtor_is_business,
             "due_date": event.due_date,
+            "region": event.debtor_region,
         }
         repo = MatchingRepository(uow.session)
         await repo.save_case_fact(event.case_id, event.creditor_id, "submitted", facts)
@@ -95,26 +104,31 @@ class Matching:
         if matching is None:
             await self._open_when_complete(uow, repo, event.case_id)
         elif event.debtor_insolvent:
-            matching.debtor_insolvent()
+            matching.debtor_insolvent(self.clock.now())
             await self._finish(uow, repo, matching, self.clock.now())
 
     async def on_payment_declared(self, envelope: EventEnvelope, uow: UnitOfWork) -> None:
-        """Count a payment; a full one closes the case and is credited to the holder of the day."""
+        """A payment the creditor received, credited to the holder on the day it was paid."""
         event = unpack(envelope, PaymentDeclared)
         repo = MatchingRepository(uow.session)
         matching = await repo.get(event.case_id)
         if matching is None:
             return
-        credited = matching.record_payment(
-            event.amount.minor_units, settles_in_full=event.settles_in_full
+        now = self.clock.now()
+        try:
+            paid_on = date.fromisoformat(event.paid_on)
+        except ValueError:
+            paid_on = business_day(now)  # intake validates the date; an old event may lack it
+        matching.record_payment(
+            envelope.event_id,
+            event.amount.minor_units,
+            paid_on,
+            source="creditor",
+            settles_in_full=event.settles_in_full,
+            now=now,
+            rules=self.config.rules,
         )
-        if credited is not None and matching.status is Status.CLOSED:
-            await repo.record_outcome(credited, matching.case.segment, recovered=True)
-        elif credited is not None:
-            # A partial payment earns the holder more time, like a promise to pay, up to the cap.
-            with suppress(StateConflict):
-                matching.extend_window(credited, self.clock.now(), self.config.rules)
-        await self._finish(uow, repo, matching, self.clock.now())
+        await self._finish(uow, repo, matching, now)
 
     async def on_case_withdrawn(self, envelope: EventEnvelope, uow: UnitOfWork) -> None:
         """The creditor withdrew the case: matching stops and whoever held it loses it."""
@@ -123,7 +137,7 @@ class Matching:
         matching = await repo.get(event.case_id)
         if matching is None:
             return
-        matching.withdraw()
+        matching.withdraw(self.clock.now())
         await self._finish(uow, repo, matching, self.clock.now())
 
     async def _open_when_complete(
@@ -141,6 +155,7 @@ class Matching:
             amount_minor=submitted["amount_minor"],
             debtor_is_business=submitted["debtor_is_business"],
             due_date=submitted["due_date"],
+            region=submitted.get("region", ""),
             segment=scored["segment"],
             strategy=scored["strategy"],
             trustscore=scored["trustscore"],
@@ -203,9 +218,11 @@ class Matching:
             matching.open_next_round(eligible, now, self.config.rules)
             await self._price(repo, matching, now)
         facts = matching.take_events()
+        for outcome in matching.take_outcomes():
+            await repo.add_outcome(outcome)
         for fact in facts:
-            if isinstance(fact, events.CaseRecalled):
-                await repo.record_outcome(fact.provider_id, matching.case.segment, recovered=False)
+            if isinstance(fact, events.ActionReported):
+                await repo.save_action(fact, now)
         await repo.save(matching, now)
         await uow.publish(
             *to_outgoing(
@@ -373,7 +390,105 @@ class Matching:
         """The holder gives the case back: recalled and rotated."""
         return await self._assignment_command(uow, provider_id, case_id, "release")
 
+    async def report_action(
+        self,
+        uow: UnitOfWork,
+        provider_id: str,
+        case_id: str,
+        *,
+        kind: str,
+        occurred_at: datetime | None,
+        note: str,
+        promised_amount_minor: int,
+        promised_currency: str,
+        promised_on: str,
+    ) -> tuple[CaseMatching, str]:
+        """The holder reports an action; the creditor sees it and a promise extends the window."""
+        repo = MatchingRepository(uow.session)
+        matching = await self._case_for_provider(repo, case_id)
+        now = self.clock.now()
+        assignment = matching.held_by(provider_id)
+        assert assignment.started_at is not None
+        report = new_action_report(
+            kind=kind,
+            occurred_at=occurred_at,
+            note=note,
+            promised_amount_minor=promised_amount_minor,
+            promised_currency=promised_currency,
+            promised_on=promised_on,
+            case_currency=matching.case.currency,
+            remaining_minor=matching.remaining_minor,
+            window_started_at=assignment.started_at,
+            now=now,
+        )
+        action_id = str(uuid.uuid4())
+        matching.report_action(provider_id, action_id, report, now, self.config.rules)
+        await self._finish(uow, repo, matching, now)
+        return matching, action_id
+
+    async def report_payment(
+        self,
+        uow: UnitOfWork,
+        provider_id: str,
+        case_id: str,
+        *,
+        amount_minor: int,
+        currency: str,
+        paid_on: str,
+        settles_in_full: bool,
+        reference: str,
+    ) -> tuple[CaseMatching, Payment]:
+        """A payment the provider collected, credited to it if it held the case that day."""
+        repo = MatchingRepository(uow.session)
+        matching = await self._case_for_provider(repo, case_id)
+        if not any(h.provider_id == provider_id for h in matching.holdings):
+            raise NotFound("case: no such case assigned to you")
+        now = self.clock.now()
+        reference = reference.strip()
+        if not reference:
+            raise InvalidField("reference", "is required (your own reference for this payment)")
+        if len(reference) > MAX_REFERENCE_LENGTH or has_control_characters(reference):
+            raise InvalidField(
+                "reference", f"at most {MAX_REFERENCE_LENGTH} characters, no control characters"
+            )
+        if currency != matching.case.currency:
+            raise InvalidField("amount.currency", f"must be {matching.case.currency}")
+        if amount_minor <= 0:
+            raise InvalidField("amount.minor_units", "must be positive")
+        payment = matching.provider_payment(
+            provider_id,
+            reference,
+            amount_minor,
+            parse_paid_on(paid_on, business_day(now)),
+            settles_in_full=settles_in_full,
+            now=now,
+            rules=self.config.rules,
+        )
+        await self._finish(uow, repo, matching, now)
+        return matching, payment
+
+    async def assignments(self, uow: UnitOfWork, provider_id: str) -> list[CaseMatching]:
+        """The cases this provider holds or is asked to accept."""
+        repo = MatchingRepository(uow.session)
+        await self._provider(repo, provider_id)
+        return await repo.held_by(provider_id)
+
     # --- creditors ---------------------------------------------------------------------------
+
+    async def case_activity(
+        self, uow: UnitOfWork, creditor_id: str, case_id: str
+    ) -> tuple[CaseMatching, list[events.ActionReported]]:
+        """The creditor's case with every action reported on it."""
+        repo = MatchingRepository(uow.session)
+        matching = await self._creditors_case(repo, creditor_id, case_id)
+        return matching, await repo.actions(case_id)
+
+    async def quoted_record(self, uow: UnitOfWork, matching: CaseMatching) -> ProviderRecord | None:
+        """The quoted provider's record in the case's segment, for the creditor to judge it by."""
+        if matching.quote is None:
+            return None
+        repo = MatchingRepository(uow.session)
+        return await repo.provider_record(matching.quote.provider_id, matching.case.segment)
 
     async def _creditors_case(
         self, repo: MatchingRepository, creditor_id: str, case_id: str

@@ -23,6 +23,8 @@ CASE_RECALLED = ("case-recalled", 1)
 CASE_ROTATED = ("case-rotated", 1)
 CASE_EXHAUSTED = ("case-exhausted", 1)
 CASE_CLOSED = ("case-closed", 1)
+ACTION_REPORTED = ("action-reported", 1)
+PAYMENT_ATTRIBUTED = ("payment-attributed", 1)
 PUBLISHED = (
     AUCTION_OPENED,
     BID_PLACED,
@@ -32,6 +34,8 @@ PUBLISHED = (
     CASE_ROTATED,
     CASE_EXHAUSTED,
     CASE_CLOSED,
+    ACTION_REPORTED,
+    PAYMENT_ATTRIBUTED,
 )
 
 
@@ -105,6 +109,33 @@ def _payload(fact: events.DomainEvent, currency: str) -> tuple[tuple[str, int], 
             )
         case events.CaseClosed():
             return CASE_CLOSED, assignment.CaseClosed(case_id=fact.case_id)
+        case events.ActionReported():
+            reported = matching.ActionReported(
+                case_id=fact.case_id,
+                round=fact.round,
+                provider_id=fact.provider_id,
+                action_id=fact.action_id,
+                kind=fact.kind,
+                occurred_at=timestamp(fact.occurred_at),
+                note=fact.note,
+                promised_on="" if fact.promised_on is None else fact.promised_on.isoformat(),
+            )
+            if fact.promised_amount_minor:
+                reported.promised_amount.CopyFrom(money(fact.promised_amount_minor))
+            return ACTION_REPORTED, reported
+        case events.PaymentAttributed():
+            return PAYMENT_ATTRIBUTED, matching.PaymentAttributed(
+                case_id=fact.case_id,
+                payment_id=fact.payment_id,
+                amount=money(fact.amount_minor),
+                paid_on=fact.paid_on.isoformat(),
+                source=fact.source,
+                provider_id=fact.provider_id,
+                round=fact.round,
+                success_fee_percent="" if fact.fee_percent is None else str(fact.fee_percent),
+                fixed_fee=money(fact.fixed_fee_minor),
+                settles_in_full=fact.settles_in_full,
+            )
 
 
 def to_outgoing(
