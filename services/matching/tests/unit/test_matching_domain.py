@@ -87,6 +87,7 @@ def test_a_valid_provider_is_normalised() -> None:
     assert p.serves_region("FR-IDF")
     assert not p.serves_region("FR-PAC")
     assert provider(regions=["FR"]).serves_region("FR-PAC")
+    assert provider(regions=["FR-20R", "FR-971", "DE"]).serves_region("FR-20R")
 
 
 @pytest.mark.parametrize(
@@ -97,6 +98,9 @@ def test_a_valid_provider_is_normalised() -> None:
         ({"kind": "bailiff"}, "kind"),
         ({"regions": []}, "regions"),
         ({"regions": ["Paris"]}, "regions"),
+        ({"regions": ["XX"]}, "regions"),
+        ({"regions": ["FR-COR"]}, "regions"),  # retired in 2019: Corsica is FR-20R
+        ({"regions": ["FR-75C"]}, "regions"),  # a department; debtors are placed by region
         ({"serves_business": False, "serves_consumer": False}, "serves_business"),
         ({"min_amount_minor": 5000, "max_amount_minor": 5000}, "max_amount_minor"),
         ({"kind": "agency", "judicial": True}, "judicial"),

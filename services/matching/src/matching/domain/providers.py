@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+import pycountry
 from stdnum.exceptions import ValidationError
 from stdnum.fr import siren as siren_number
 
@@ -82,8 +83,12 @@ def new_provider(
     if not region_set:
         raise InvalidField("regions", "at least one region or country is required")
     for region in region_set:
-        if not _REGION.match(region):
-            raise InvalidField("regions", f"{region!r} is not an ISO 3166 country or subdivision")
+        if not _REGION.match(region) or not _known_region(region):
+            raise InvalidField(
+                "regions",
+                f"{region!r} is not an ISO 3166-1 country (FR) or a top-level ISO 3166-2 region"
+                " (FR-IDF)",
+            )
     if not (serves_business or serves_consumer):
         raise InvalidField("serves_business", "a provider serves B2B cases, consumer cases or both")
     if min_amount_minor < 0:
@@ -107,6 +112,16 @@ def new_provider(
         judicial=judicial,
         capacity=capacity,
     )
+
+
+# Only what intake can announce as a debtor's region may be served: a retired code (FR-COR) or a
+# department (FR-75C, whose parent is FR-IDF) would be accepted and then never match a case.
+def _known_region(code: str) -> bool:
+    """True for an ISO 3166-1 country or an ISO 3166-2 subdivision without a parent."""
+    if "-" not in code:
+        return pycountry.countries.get(alpha_2=code) is not None
+    subdivision = pycountry.subdivisions.get(code=code)
+    return subdivision is not None and not subdivision.parent_code
 
 
 # Scoring's strategies that go before a court, and those only one profession may carry out:
