@@ -7,6 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 
 import pycountry
 from stdnum.exceptions import ValidationError
@@ -118,10 +119,14 @@ def new_provider(
 # department (FR-75C, whose parent is FR-IDF) would be accepted and then never match a case.
 def _known_region(code: str) -> bool:
     """True for an ISO 3166-1 country or an ISO 3166-2 subdivision without a parent."""
-    if "-" not in code:
-        return pycountry.countries.get(alpha_2=code) is not None
-    subdivision = pycountry.subdivisions.get(code=code)
-    return subdivision is not None and not subdivision.parent_code
+    return code in _placeable_regions()
+
+
+@cache
+def _placeable_regions() -> frozenset[str]:
+    countries = {country.alpha_2 for country in pycountry.countries}
+    top_level = {s.code for s in pycountry.subdivisions if not s.parent_code}
+    return frozenset(countries | top_level)
 
 
 # Scoring's strategies that go before a court, and those only one profession may carry out:
