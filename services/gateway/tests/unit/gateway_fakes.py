@@ -1,12 +1,26 @@
-"""In-memory fakes of the gateway's storage, with the same behaviour as the SQL adapters."""
+"""In-memory fakes of the gateway's storage, with the same behaviour as the SQL adapters, of
+matching's gRPC services, and the few steps every API test takes (sign up, log in)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Self
 
-from gateway.domain.model import ApiKey, Organisation, User
+import grpc
+import httpx
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from gateway.adapters.matching import GrpcProviderDirectory
+from gateway.adapters.security import Passwords, Tokens
+from gateway.domain.model import ApiKey, LoginPolicy, Organisation, User
+from gateway.entrypoints.api.deps import GatewayServices
+from gateway.entrypoints.http import create_app
+from recouvra.common.v1.money_pb2 import Money
+from recouvra.matching.v1 import bidding_pb2 as pb
+from recouvra_shared.context import Caller, caller_var
 from recouvra_shared.db import OutgoingEvent
 
 SECRET = "unit-test-signing-key-" + "0123456789abcdef" * 4
@@ -130,3 +144,342 @@ class FakeUnitOfWork:
         self.store.accounts = self.accounts
         self.store.idempotency = self.idempotency
         self.store.commits += 1
+
+
+# --- matching, and acting through the API --------------------------------------------------------
+
+PASSWORD = "correct horse battery staple"
+PROBLEM = "application/problem+json"
+CLOSES = Timestamp(seconds=int(datetime(2026, 11, 23, 10, 15, tzinfo=UTC).timestamp()))
+PROFILE = {
+    "kind": "commissaire",
+    "regions": ["fr-idf", "FR"],
+    "serves_business": True,
+    "serves_consumer": False,
+    "min_amount": "500",
+    "max_amount": "200000.50",
+    "judicial": True,
+    "capacity": 40,
+}
+
+
+def rpc_error(code: grpc.StatusCode, details: str) -> Any:
+    return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details)
+
+
+class FakeMatching:
+    """Answers like matching's three services; records each call with the caller it came as.
+
+    `errors` maps an RPC name to the error it raises next; `open_case` is the one auction open
+    to the provider `eligible`; `hold` and `offer` give a creditor's case to a provider, whose
+    reported actions and payments then show in the case's activity, for that creditor only.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Caller | None, Any]] = []
+        self.errors: dict[str, Any] = {}
+        self.open_case = "case-open"
+        self.eligible = ""
+        self.quote = pb.QuoteReply(case_id="case-open", round=1, status="bidding")
+        self.creditors: dict[str, str] = {}
+        self.holders: dict[str, str] = {}
+        self.offers: dict[str, str] = {}
+        self.activity: dict[str, Any] = {}
+        self.payments: dict[tuple[str, str], Any] = {}
+
+    def _called(self, rpc: str, request: Any) -> str:
+        """Records the call and raises the error queued for it; the caller's tenant."""
+        caller = caller_var.get()
+        self.calls.append((rpc, caller, request))
+        if rpc in self.errors:
+            raise self.errors.pop(rpc)
+        return (caller.tenant_id or "") if caller is not None else ""
+
+    async def _answer(self, rpc: str, request: Any, reply: Any) -> Any:
+        self._called(rpc, request)
+        return reply
+
+    def called(self, rpc: str) -> list[tuple[Caller | None, Any]]:
+        return [(caller, request) for name, caller, request in self.calls if name == rpc]
+
+    # ProviderDirectoryService
+    async def RegisterProvider(self, request: Any) -> Any:
+        return await self._answer(
+            "RegisterProvider", request, pb.RegisterProviderReply(provider_id=request.provider_id)
+        )
+
+    # BiddingService
+    async def ListOpenAuctions(self, request: Any) -> Any:
+        caller = caller_var.get()
+        auctions = self.listed(caller.tenant_id if caller is not None else None)
+        return await self._answer(
+            "ListOpenAuctions", request, pb.ListOpenAuctionsResponse(auctions=auctions)
+        )
+
+    def WatchAuctions(self, request: Any, metadata: Any = (), timeout: float = 0) -> Any:
+        """The auctions open now again (the gateway sent them already), then one new one."""
+        self.calls.append(("WatchAuctions", caller_var.get(), dict(metadata)))
+
+        class Stream:
+            cancelled = False
+
+            def __init__(self, auctions: list[Any]) -> None:
+                self.auctions = auctions
+
+            def __aiter__(self) -> Any:
+                return self._each()
+
+            async def _each(self) -> Any:
+                for auction in self.auctions:
+                    yield auction
+
+            def cancel(self) -> None:
+                self.cancelled = True
+
+        new = pb.OpenAuction(case_id="case-new", round=2, debtor_type="consumer", closes_at=CLOSES)
+        self.stream = Stream([*self.listed(dict(metadata).get("x-caller-tenant")), new])
+        return self.stream
+
+    def listed(self, tenant: str | None) -> list[Any]:
+        if tenant != self.eligible:
+            return []
+        return [
+            pb.OpenAuction(
+                case_id=self.open_case,
+                round=1,
+                amount_band="1000-5000 EUR",
+                days_overdue=54,
+                segment="good-faith-difficulty",
+                trustscore=72,
+                reason_codes=["PAID_LATE_BEFORE"],
+                region="FR-IDF",
+                debtor_type="business",
+                closes_at=CLOSES,
+            )
+        ]
+
+    async def _bid(self, rpc: str, request: Any) -> Any:
+        reply = pb.BidReply(
+            case_id=request.case_id,
+            round=1,
+            fee_percent=request.fee_percent,
+            fixed_fee=Money(currency="EUR", minor_units=request.fixed_fee.minor_units),
+            closes_at=CLOSES,
+        )
+        return await self._answer(rpc, request, reply)
+
+    async def PlaceBid(self, request: Any) -> Any:
+        return await self._bid("PlaceBid", request)
+
+    async def ReplaceBid(self, request: Any) -> Any:
+        return await self._bid("ReplaceBid", request)
+
+    async def WithdrawBid(self, request: Any) -> Any:
+        return await self._answer(
+            "WithdrawBid", request, pb.WithdrawBidReply(case_id=request.case_id)
+        )
+
+    async def SetAutoBidRule(self, request: Any) -> Any:
+        return await self._answer(
+            "SetAutoBidRule", request, pb.SetAutoBidRuleReply(name=request.name)
+        )
+
+    async def _assignment(self, rpc: str, request: Any, status: str) -> Any:
+        reply = pb.AssignmentReply(case_id=request.case_id, round=1, status=status)
+        if status == "assigned":
+            reply.window_ends_at.CopyFrom(CLOSES)
+        return await self._answer(rpc, request, reply)
+
+    async def AcceptAssignment(self, request: Any) -> Any:
+        return await self._assignment("AcceptAssignment", request, "assigned")
+
+    async def DeclineAssignment(self, request: Any) -> Any:
+        return await self._assignment("DeclineAssignment", request, "quoted")
+
+    async def ReportPromiseToPay(self, request: Any) -> Any:
+        return await self._assignment("ReportPromiseToPay", request, "assigned")
+
+    async def ReleaseCase(self, request: Any) -> Any:
+        return await self._assignment("ReleaseCase", request, "bidding")
+
+    # QuoteService
+    async def GetQuote(self, request: Any) -> Any:
+        return await self._answer("GetQuote", request, self.quote)
+
+    async def AcceptQuote(self, request: Any) -> Any:
+        reply = pb.QuoteReply()
+        reply.CopyFrom(self.quote)
+        reply.status = "offered"
+        return await self._answer("AcceptQuote", request, reply)
+
+    async def DeclineQuote(self, request: Any) -> Any:
+        return await self._answer("DeclineQuote", request, pb.QuoteReply(status="bidding"))
+
+    async def SetCreditorPolicy(self, request: Any) -> Any:
+        return await self._answer("SetCreditorPolicy", request, pb.SetCreditorPolicyReply())
+
+    async def GetCaseActivity(self, request: Any) -> Any:
+        tenant = self._called("GetCaseActivity", request)
+        if request.case_id not in self.creditors:
+            raise rpc_error(grpc.StatusCode.NOT_FOUND, "case: no such case")
+        if self.creditors[request.case_id] != tenant:
+            raise rpc_error(grpc.StatusCode.NOT_FOUND, "case: not one of yours")
+        return self.activity[request.case_id]
+
+    # Cases held, and what their holders report
+    def hold(self, case_id: str, creditor_id: str, provider_id: str) -> None:
+        """The creditor's case, 1250.00 EUR, assigned to the provider in round 1."""
+        self.creditors[case_id] = creditor_id
+        self.holders[case_id] = provider_id
+        self.activity[case_id] = pb.CaseActivity(
+            case_id=case_id,
+            status="assigned",
+            round=1,
+            recovered=Money(currency="EUR", minor_units=0),
+        )
+
+    def offer(self, case_id: str, creditor_id: str, provider_id: str) -> None:
+        """The creditor's case, offered to the provider, who has not answered yet."""
+        self.creditors[case_id] = creditor_id
+        self.offers[case_id] = provider_id
+
+    def _held_by(self, case_id: str, tenant: str) -> Any:
+        if self.holders.get(case_id) != tenant:
+            raise rpc_error(grpc.StatusCode.NOT_FOUND, "case: not held by you")
+        return self.activity[case_id]
+
+    async def ReportAction(self, request: Any) -> Any:
+        tenant = self._called("ReportAction", request)
+        activity = self._held_by(request.case_id, tenant)
+        action = pb.CaseAction(
+            action_id=f"action-{len(activity.actions) + 1}",
+            round=1,
+            provider_id=tenant,
+            kind=request.kind,
+            occurred_at=request.occurred_at if request.HasField("occurred_at") else CLOSES,
+            note=request.note,
+            promised_on=request.promised_on,
+        )
+        if request.HasField("promised_amount"):
+            action.promised_amount.CopyFrom(request.promised_amount)
+        activity.actions.append(action)
+        return pb.ReportActionReply(
+            case_id=request.case_id, action_id=action.action_id, round=1, window_ends_at=CLOSES
+        )
+
+    async def ReportPayment(self, request: Any) -> Any:
+        tenant = self._called("ReportPayment", request)
+        activity = self._held_by(request.case_id, tenant)
+        known = self.payments.get((request.case_id, request.reference))
+        if known is None:
+            known = pb.AttributedPayment(
+                payment_id=f"payment-{len(activity.payments) + 1}",
+                amount=request.amount,
+                paid_on=request.paid_on,
+                source="provider",
+                provider_id=tenant,
+                round=1,
+            )
+            self.payments[(request.case_id, request.reference)] = known
+            activity.payments.append(known)
+            activity.recovered.minor_units += request.amount.minor_units
+        return pb.ReportPaymentReply(
+            case_id=request.case_id,
+            payment_id=known.payment_id,
+            attributed_to=known.provider_id,
+            status=activity.status,
+        )
+
+    async def ListAssignments(self, request: Any) -> Any:
+        tenant = self._called("ListAssignments", request)
+        amount = Money(currency="EUR", minor_units=125_000)
+        cases = [
+            pb.HeldCase(
+                case_id=case_id,
+                round=1,
+                status="offered",
+                accept_by=CLOSES,
+                fee_percent="9.5",
+                amount=amount,
+            )
+            for case_id, provider_id in self.offers.items()
+            if provider_id == tenant
+        ] + [
+            pb.HeldCase(
+                case_id=case_id,
+                round=1,
+                status="assigned",
+                window_ends_at=CLOSES,
+                fee_percent="9.5",
+                amount=amount,
+                recovered=self.activity[case_id].recovered,
+            )
+            for case_id, provider_id in self.holders.items()
+            if provider_id == tenant
+        ]
+        return pb.ListAssignmentsResponse(cases=cases)
+
+
+def marketplace_services(
+    store: FakeStore, passwords: Passwords, tokens: Tokens, matching: FakeMatching
+) -> GatewayServices:
+    """The gateway wired to the fake store and to the fake matching for all three services."""
+    return GatewayServices(
+        unit_of_work=store.unit_of_work,
+        passwords=passwords,
+        tokens=tokens,
+        login_policy=LoginPolicy(max_failures=3, window_seconds=60),
+        fingerprint_secret=b"unit",
+        intake=None,
+        bidding=matching,
+        quotes=matching,
+        providers=GrpcProviderDirectory(matching),
+    )
+
+
+@contextlib.asynccontextmanager
+async def http_client(services: GatewayServices) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the gateway app in this process: no network."""
+    transport = httpx.ASGITransport(app=create_app(services, {}), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+        yield http
+
+
+def key(value: str) -> dict[str, str]:
+    return {"Idempotency-Key": value}
+
+
+async def token(client: httpx.AsyncClient, email: str) -> dict[str, str]:
+    login = await client.post("/v1/auth/token", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+async def sign_up_provider(
+    client: httpx.AsyncClient, email: str, siren: str = "443061841", **profile: Any
+) -> tuple[str, dict[str, str]]:
+    body = {
+        "organisation_name": "Etude Lambert",
+        "siren": siren,
+        "email": email,
+        "password": PASSWORD,
+        "profile": PROFILE | profile,
+    }
+    signed = await client.post("/v1/provider/accounts", json=body, headers=key(email))
+    assert signed.status_code == 201, signed.text
+    return signed.json()["id"], await token(client, email)
+
+
+async def sign_up(client: httpx.AsyncClient, email: str, kind: str = "creditor") -> dict[str, str]:
+    signed = await client.post(
+        "/v1/accounts",
+        json={"organisation_name": email, "kind": kind, "email": email, "password": PASSWORD},
+        headers=key(email),
+    )
+    assert signed.status_code == 201, signed.text
+    return await token(client, email)
+
+
+def fields_of(response: httpx.Response) -> dict[str, str]:
+    assert response.headers["content-type"] == PROBLEM, response.text
+    return {e["field"]: e["rule"] for e in response.json()["errors"]}

@@ -6,181 +6,33 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Any
 
 import grpc
 import httpx
 import pytest
-from google.protobuf.timestamp_pb2 import Timestamp
 
-from gateway.adapters.matching import GrpcProviderDirectory
 from gateway.adapters.security import Passwords, Tokens
 from gateway.domain.model import LoginPolicy
 from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.http import create_app
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.matching.v1 import bidding_pb2 as pb
-from recouvra_shared.context import Caller, caller_var
-from services.gateway.tests.unit.gateway_fakes import FakeStore
-
-PASSWORD = "correct horse battery staple"
-PROBLEM = "application/problem+json"
-CLOSES = Timestamp(seconds=int(datetime(2026, 11, 23, 10, 15, tzinfo=UTC).timestamp()))
-PROFILE = {
-    "kind": "commissaire",
-    "regions": ["fr-idf", "FR"],
-    "serves_business": True,
-    "serves_consumer": False,
-    "min_amount": "500",
-    "max_amount": "200000.50",
-    "judicial": True,
-    "capacity": 40,
-}
-
-
-def rpc_error(code: grpc.StatusCode, details: str) -> Any:
-    return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details)
-
-
-class FakeMatching:
-    """Answers like matching's three services; records each call with the caller it came as.
-
-    `errors` maps an RPC name to the error it raises next; `open_case` is the one auction open
-    to the provider `eligible`.
-    """
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, Caller | None, Any]] = []
-        self.errors: dict[str, Any] = {}
-        self.open_case = "case-open"
-        self.eligible = ""
-        self.quote = pb.QuoteReply(case_id="case-open", round=1, status="bidding")
-
-    async def _answer(self, rpc: str, request: Any, reply: Any) -> Any:
-        self.calls.append((rpc, caller_var.get(), request))
-        if rpc in self.errors:
-            raise self.errors.pop(rpc)
-        return reply
-
-    def called(self, rpc: str) -> list[tuple[Caller | None, Any]]:
-        return [(caller, request) for name, caller, request in self.calls if name == rpc]
-
-    # ProviderDirectoryService
-    async def RegisterProvider(self, request: Any) -> Any:
-        return await self._answer(
-            "RegisterProvider", request, pb.RegisterProviderReply(provider_id=request.provider_id)
-        )
-
-    # BiddingService
-    async def ListOpenAuctions(self, request: Any) -> Any:
-        caller = caller_var.get()
-        auctions = self.listed(caller.tenant_id if caller is not None else None)
-        return await self._answer(
-            "ListOpenAuctions", request, pb.ListOpenAuctionsResponse(auctions=auctions)
-        )
-
-    def WatchAuctions(self, request: Any, metadata: Any = (), timeout: float = 0) -> Any:
-        """The auctions open now again (the gateway sent them already), then one new one."""
-        self.calls.append(("WatchAuctions", caller_var.get(), dict(metadata)))
-
-        class Stream:
-            cancelled = False
-
-            def __init__(self, auctions: list[Any]) -> None:
-                self.auctions = auctions
-
-            def __aiter__(self) -> Any:
-                return self._each()
-
-            async def _each(self) -> Any:
-                for auction in self.auctions:
-                    yield auction
-
-            def cancel(self) -> None:
-                self.cancelled = True
-
-        new = pb.OpenAuction(case_id="case-new", round=2, debtor_type="consumer", closes_at=CLOSES)
-        self.stream = Stream([*self.listed(dict(metadata).get("x-caller-tenant")), new])
-        return self.stream
-
-    def listed(self, tenant: str | None) -> list[Any]:
-        if tenant != self.eligible:
-            return []
-        return [
-            pb.OpenAuction(
-                case_id=self.open_case,
-                round=1,
-                amount_band="1000-5000 EUR",
-                days_overdue=54,
-                segment="good-faith-difficulty",
-                trustscore=72,
-                reason_codes=["PAID_LATE_BEFORE"],
-                region="FR-IDF",
-                debtor_type="business",
-                closes_at=CLOSES,
-            )
-        ]
-
-    async def _bid(self, rpc: str, request: Any) -> Any:
-        reply = pb.BidReply(
-            case_id=request.case_id,
-            round=1,
-            fee_percent=request.fee_percent,
-            fixed_fee=Money(currency="EUR", minor_units=request.fixed_fee.minor_units),
-            closes_at=CLOSES,
-        )
-        return await self._answer(rpc, request, reply)
-
-    async def PlaceBid(self, request: Any) -> Any:
-        return await self._bid("PlaceBid", request)
-
-    async def ReplaceBid(self, request: Any) -> Any:
-        return await self._bid("ReplaceBid", request)
-
-    async def WithdrawBid(self, request: Any) -> Any:
-        return await self._answer(
-            "WithdrawBid", request, pb.WithdrawBidReply(case_id=request.case_id)
-        )
-
-    async def SetAutoBidRule(self, request: Any) -> Any:
-        return await self._answer(
-            "SetAutoBidRule", request, pb.SetAutoBidRuleReply(name=request.name)
-        )
-
-    async def _assignment(self, rpc: str, request: Any, status: str) -> Any:
-        reply = pb.AssignmentReply(case_id=request.case_id, round=1, status=status)
-        if status == "assigned":
-            reply.window_ends_at.CopyFrom(CLOSES)
-        return await self._answer(rpc, request, reply)
-
-    async def AcceptAssignment(self, request: Any) -> Any:
-        return await self._assignment("AcceptAssignment", request, "assigned")
-
-    async def DeclineAssignment(self, request: Any) -> Any:
-        return await self._assignment("DeclineAssignment", request, "quoted")
-
-    async def ReportPromiseToPay(self, request: Any) -> Any:
-        return await self._assignment("ReportPromiseToPay", request, "assigned")
-
-    async def ReleaseCase(self, request: Any) -> Any:
-        return await self._assignment("ReleaseCase", request, "bidding")
-
-    # QuoteService
-    async def GetQuote(self, request: Any) -> Any:
-        return await self._answer("GetQuote", request, self.quote)
-
-    async def AcceptQuote(self, request: Any) -> Any:
-        reply = pb.QuoteReply()
-        reply.CopyFrom(self.quote)
-        reply.status = "offered"
-        return await self._answer("AcceptQuote", request, reply)
-
-    async def DeclineQuote(self, request: Any) -> Any:
-        return await self._answer("DeclineQuote", request, pb.QuoteReply(status="bidding"))
-
-    async def SetCreditorPolicy(self, request: Any) -> Any:
-        return await self._answer("SetCreditorPolicy", request, pb.SetCreditorPolicyReply())
+from recouvra_shared.context import Caller
+from services.gateway.tests.unit.gateway_fakes import (
+    PASSWORD,
+    PROBLEM,
+    PROFILE,
+    FakeMatching,
+    FakeStore,
+    fields_of,
+    http_client,
+    key,
+    marketplace_services,
+    rpc_error,
+    sign_up,
+    sign_up_provider,
+)
 
 
 @pytest.fixture
@@ -192,60 +44,8 @@ def matching() -> FakeMatching:
 async def client(
     store: FakeStore, passwords: Passwords, tokens: Tokens, matching: FakeMatching
 ) -> Any:
-    services = GatewayServices(
-        unit_of_work=store.unit_of_work,
-        passwords=passwords,
-        tokens=tokens,
-        login_policy=LoginPolicy(max_failures=3, window_seconds=60),
-        fingerprint_secret=b"unit",
-        intake=None,
-        bidding=matching,
-        quotes=matching,
-        providers=GrpcProviderDirectory(matching),
-    )
-    transport = httpx.ASGITransport(app=create_app(services, {}), raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+    async with http_client(marketplace_services(store, passwords, tokens, matching)) as http:
         yield http
-
-
-def key(value: str) -> dict[str, str]:
-    return {"Idempotency-Key": value}
-
-
-async def token(client: httpx.AsyncClient, email: str) -> dict[str, str]:
-    login = await client.post("/v1/auth/token", json={"email": email, "password": PASSWORD})
-    assert login.status_code == 200, login.text
-    return {"Authorization": f"Bearer {login.json()['access_token']}"}
-
-
-async def sign_up_provider(
-    client: httpx.AsyncClient, email: str, siren: str = "443061841", **profile: Any
-) -> tuple[str, dict[str, str]]:
-    body = {
-        "organisation_name": "Etude Lambert",
-        "siren": siren,
-        "email": email,
-        "password": PASSWORD,
-        "profile": PROFILE | profile,
-    }
-    signed = await client.post("/v1/provider/accounts", json=body, headers=key(email))
-    assert signed.status_code == 201, signed.text
-    return signed.json()["id"], await token(client, email)
-
-
-async def sign_up(client: httpx.AsyncClient, email: str, kind: str = "creditor") -> dict[str, str]:
-    signed = await client.post(
-        "/v1/accounts",
-        json={"organisation_name": email, "kind": kind, "email": email, "password": PASSWORD},
-        headers=key(email),
-    )
-    assert signed.status_code == 201, signed.text
-    return await token(client, email)
-
-
-def fields_of(response: httpx.Response) -> dict[str, str]:
-    assert response.headers["content-type"] == PROBLEM, response.text
-    return {e["field"]: e["rule"] for e in response.json()["errors"]}
 
 
 async def test_provider_sign_up_registers_its_profile_with_matching_under_its_account_id(
@@ -592,6 +392,7 @@ async def test_creditors_read_and_answer_quotes_and_set_their_policy_as_themselv
         "kind": "commissaire",
         "cases_finished": 12,
         "cases_recovered": 9,
+        "record": None,
     }
     assert quote["cost_on_full_recovery"] == {
         "currency": "EUR",

@@ -47,7 +47,11 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
                 "description": "Billing software creating and acting for creditors",
             },
             {"name": "cases", "description": "Submit, import, follow, withdraw cases"},
-            {"name": "quotes", "description": "Creditors: quotes, acceptance, fee policy"},
+            {
+                "name": "quotes",
+                "description": "Creditors: quotes with the provider's record, acceptance, fee "
+                "policy, what providers did on a case",
+            },
             {"name": "providers", "description": "Collection providers: sign-up and profile"},
             {
                 "name": "bidding",
@@ -55,7 +59,8 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
             },
             {
                 "name": "assignments",
-                "description": "Providers: accept or decline a case, promise to pay, release",
+                "description": "Providers: the cases you hold, accept or decline, report actions "
+                "and payments, release",
             },
             {"name": "operations", "description": "Liveness and readiness probes"},
         ],

@@ -14,6 +14,8 @@ from gateway.domain.errors import InvalidField, NotFound
 from gateway.domain.model import SignUpProvider
 from gateway.entrypoints.api.accounts import answer_once
 from gateway.entrypoints.api.bidding_schemas import (
+    ActionIn,
+    ActionReported,
     AssignmentView,
     AuctionList,
     AuctionView,
@@ -22,6 +24,11 @@ from gateway.entrypoints.api.bidding_schemas import (
     BidIn,
     BidView,
     BidWithdrawn,
+    HeldCaseList,
+    HeldCaseView,
+    MoneyIn,
+    PaymentIn,
+    PaymentReported,
     ProviderProfileView,
     ProviderSignUpRequest,
     ProviderSignUpResponse,
@@ -440,3 +447,117 @@ _assignment_route(
     "Give the case back early: it is recalled and rotates to another provider",
     "Your access to the case's data ends at once.",
 )
+
+
+@router.get(
+    "/assignments",
+    tags=["assignments"],
+    summary="The cases you hold, and those you are asked to accept now",
+    response_model=HeldCaseList,
+    responses=problem_responses(401, 403, 404, 503),
+)
+async def list_assignments(provider: CurrentProvider, services: Services) -> HeldCaseList:
+    """An offered case shows when to answer by (accept_by); an assigned one, when your window
+    ends and how much was recovered so far."""
+    with provider.calling():
+        reply = await matching_call(
+            services.bidding.ListAssignments(pb.ListAssignmentsRequest()), NOT_REGISTERED
+        )
+    return HeldCaseList(items=[HeldCaseView.of(held) for held in reply.cases])
+
+
+def _money(amount: MoneyIn) -> Money:
+    return Money(currency=amount.currency, minor_units=amount.minor_units)
+
+
+def _action_request(case_id: str, body: ActionIn) -> pb.ReportActionRequest:
+    action = body.checked()
+    request = pb.ReportActionRequest(
+        case_id=case_id,
+        kind=action.kind,
+        note=action.note,
+        promised_on=action.promised_on.isoformat() if action.promised_on is not None else "",
+    )
+    if action.occurred_at is not None:
+        request.occurred_at.FromDatetime(action.occurred_at)
+    if action.promised_amount is not None:
+        request.promised_amount.CopyFrom(_money(action.promised_amount))
+    return request
+
+
+@router.post(
+    "/assignments/{case_id}/actions",
+    tags=["assignments"],
+    summary="Report what you did on a case you hold: a letter, a call, a promise to pay...",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ActionReported,
+    responses=PROVIDER_ERRORS,
+)
+async def report_action(
+    case_id: CaseId,
+    body: ActionIn,
+    request: Request,
+    provider: CurrentProvider,
+    services: Services,
+    idempotency_key: IdempotencyKey,
+) -> JSONResponse:
+    """The creditor sees it on the case. A promise-to-pay also extends your window, up to the
+    platform's cap. 404 for a case you do not hold, exactly like a case that does not exist."""
+    message = _action_request(case_id, body)
+
+    async def effect() -> ActionReported:
+        with provider.calling():
+            reply = await matching_call(services.bidding.ReportAction(message), NO_ASSIGNMENT)
+        return ActionReported.of(reply)
+
+    return await idempotent(
+        services,
+        request,
+        provider.provider_id,
+        idempotency_key,
+        body.model_dump(mode="json"),
+        status.HTTP_201_CREATED,
+        effect,
+    )
+
+
+@router.post(
+    "/assignments/{case_id}/payments",
+    tags=["assignments"],
+    summary="Report money the debtor paid you on a case",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PaymentReported,
+    responses=PROVIDER_ERRORS,
+)
+async def report_payment(
+    case_id: CaseId,
+    body: PaymentIn,
+    request: Request,
+    provider: CurrentProvider,
+    services: Services,
+    idempotency_key: IdempotencyKey,
+) -> JSONResponse:
+    """Attributed to whoever held the case on paid_on (see attributed_to); the same reference
+    twice is the same payment; status is the case's matching status afterwards."""
+    message = pb.ReportPaymentRequest(
+        case_id=case_id,
+        amount=_money(body.amount),
+        paid_on=body.paid_on.isoformat(),
+        settles_in_full=body.settles_in_full,
+        reference=body.reference,
+    )
+
+    async def effect() -> PaymentReported:
+        with provider.calling():
+            reply = await matching_call(services.bidding.ReportPayment(message), NO_ASSIGNMENT)
+        return PaymentReported.of(reply)
+
+    return await idempotent(
+        services,
+        request,
+        provider.provider_id,
+        idempotency_key,
+        body.model_dump(mode="json"),
+        status.HTTP_201_CREATED,
+        effect,
+    )

@@ -1,14 +1,24 @@
 """REST shapes of the marketplace, mirroring matching's contract (bidding.proto): provider
-accounts, open auctions, bids, auto-bid rules, assignments, quotes and the creditor's policy."""
+accounts, open auctions, bids, auto-bid rules, assignments, the provider's actions and payments,
+quotes with the provider's record, the creditor's policy and the case's activity."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+)
 from stdnum.fr import siren as siren_number
 
 from gateway.domain.errors import InvalidField
@@ -60,6 +70,16 @@ def minor_units(value: str) -> int:
 def euros(minor: int) -> str:
     """Cents as a euro amount string."""
     return str((Decimal(minor) / 100).quantize(Decimal("0.01")))
+
+
+def _moment(message: Any, field: str) -> datetime | None:
+    """A Timestamp field as an aware datetime, None when unset."""
+    return getattr(message, field).ToDatetime(tzinfo=UTC) if message.HasField(field) else None
+
+
+def _money(message: Any, field: str) -> Money | None:
+    """A Money field, None when unset."""
+    return Money.of(getattr(message, field)) if message.HasField(field) else None
 
 
 # --- provider accounts -------------------------------------------------------------------------
@@ -443,8 +463,300 @@ class AssignmentView(BaseModel):
         )
 
 
+# --- what the provider did on a case: actions, payments, the cases it holds ---------------------
+
+ActionKind = Literal[
+    "letter",
+    "email",
+    "call",
+    "visit",
+    "formal-notice",
+    "promise-to-pay",
+    "dispute-raised",
+    "debtor-unreachable",
+    "injonction-filed",
+    "court-hearing",
+    "enforcement",
+    "other",
+]
+PROMISE_TO_PAY = "promise-to-pay"
+# int64 in the contract; far above any claim, and refused here rather than overflowing there.
+MAX_MINOR_UNITS = 10**15
+# Actions and payments are dated within the platform's life, never at the edges of the calendar
+# (where a time zone would push a timestamp out of protobuf's range).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+DATE_RULE = "must be a date, YYYY-MM-DD"
+DATETIME_RULE = "must be a date and time with its offset, e.g. 2026-11-20T14:30:00+01:00"
+
+
+def iso_date(value: Any) -> Any:
+    """Only a "YYYY-MM-DD" string is a date here: pydantic would also take a number of seconds."""
+    if not isinstance(value, str):
+        raise ValueError(DATE_RULE)
+    return value
+
+
+def iso_datetime(value: Any) -> Any:
+    """Only an ISO 8601 string is a moment here: pydantic would also take a number of seconds."""
+    if not isinstance(value, str):
+        raise ValueError(DATETIME_RULE)
+    return value
+
+
+def since_2000(value: datetime) -> datetime:
+    """A moment with its offset, in UTC, not before 2000."""
+    try:
+        moment = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must be between 2000-01-01 and 9999-12-31") from None
+    if moment < EARLIEST:
+        raise ValueError("must not be before 2000-01-01")
+    return moment
+
+
+def date_since_2000(value: date) -> date:
+    """A calendar date not before 2000."""
+    if value < EARLIEST.date():
+        raise ValueError("must not be before 2000-01-01")
+    return value
+
+
+def whole_minor_units(value: Any) -> Any:
+    """Only a JSON integer: pydantic would also take 400.0 or "400"."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError("must be an integer of minor units (cents for EUR), not a decimal")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(iso_date), AfterValidator(date_since_2000)]
+IsoMoment = Annotated[AwareDatetime, BeforeValidator(iso_datetime), AfterValidator(since_2000)]
+MONEY_IN_EXAMPLE: Any = {"currency": "EUR", "minor_units": 40000}
+
+
+class MoneyIn(TextInput):
+    """An exact amount: integer minor units of an ISO 4217 currency (40000 EUR cents = 400.00)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [MONEY_IN_EXAMPLE]})
+
+    currency: str = Field(min_length=3, max_length=3, description="ISO 4217, e.g. EUR")
+    minor_units: Annotated[int, BeforeValidator(whole_minor_units)] = Field(
+        gt=0,
+        lt=MAX_MINOR_UNITS,
+        description="A positive integer of the currency's minor unit (cents for EUR); never a "
+        "float or a string",
+    )
+
+    _currency = field_validator("currency")(currency_code)
+
+
+ACTION_EXAMPLES: Any = [
+    {
+        "kind": "call",
+        "occurred_at": "2026-11-20T14:30:00+01:00",
+        "note": "Spoke to the accountant; the invoice is with the director for approval.",
+    },
+    {
+        "kind": "promise-to-pay",
+        "note": "The debtor promised to pay 400 EUR by the end of the month.",
+        "promised_amount": MONEY_IN_EXAMPLE,
+        "promised_on": "2026-11-30",
+    },
+]
+
+
+class ActionIn(TextInput):
+    """Something you did on a case you hold; the creditor sees it on the case."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": ACTION_EXAMPLES})
+
+    kind: ActionKind = Field(
+        description="What was done. A promise-to-pay also extends your window, up to the "
+        "platform's cap."
+    )
+    occurred_at: IsoMoment | None = Field(
+        default=None,
+        description="When it happened, with its offset; never in the future. Null: now.",
+    )
+    note: str = Field(
+        default="",
+        max_length=2000,
+        description="What the creditor should know, at most 2000 characters",
+    )
+    promised_amount: MoneyIn | None = Field(
+        default=None, description="promise-to-pay only: the amount promised, optional"
+    )
+    promised_on: IsoDate | None = Field(
+        default=None, description="promise-to-pay only: the date promised, optional"
+    )
+
+    def checked(self) -> ActionIn:
+        """The action, once its promise fields fit its kind."""
+        if self.kind != PROMISE_TO_PAY:
+            for field in ("promised_amount", "promised_on"):
+                if getattr(self, field) is not None:
+                    raise InvalidField(field, f"only with kind {PROMISE_TO_PAY}")
+        return self
+
+
+ACTION_REPORTED_EXAMPLE: Any = {
+    "case_id": CASE_ID_EXAMPLE,
+    "action_id": "2c9a8f61-7d3e-4b5a-9c1d-8e7f6a5b4c3d",
+    "round": 1,
+    "window_ends_at": "2027-01-07T10:00:00Z",
+}
+
+
+class ActionReported(BaseModel):
+    """The action as recorded."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ACTION_REPORTED_EXAMPLE]})
+
+    case_id: str
+    action_id: str
+    round: int = Field(description="The round in which you hold the case")
+    window_ends_at: datetime | None = Field(
+        description="End of your exclusive window, after any extension a promise to pay earned"
+    )
+
+    @classmethod
+    def of(cls, reply: Any) -> ActionReported:
+        """From recouvra.matching.v1.ReportActionReply."""
+        return cls(
+            case_id=reply.case_id,
+            action_id=reply.action_id,
+            round=reply.round,
+            window_ends_at=_moment(reply, "window_ends_at"),
+        )
+
+
+PAYMENT_IN_EXAMPLE: Any = {
+    "amount": MONEY_IN_EXAMPLE,
+    "paid_on": "2026-11-20",
+    "settles_in_full": False,
+    "reference": "VIR-2026-11-20-0042",
+}
+
+
+class PaymentIn(TextInput):
+    """Money the debtor paid you on a case; it is attributed to whoever held the case that day."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [PAYMENT_IN_EXAMPLE]})
+
+    amount: MoneyIn = Field(description="What the debtor paid, in the case's currency")
+    paid_on: IsoDate = Field(description="The day the debtor paid, not in the future")
+    settles_in_full: bool = Field(
+        default=False, description="True when this payment clears what the debtor owes"
+    )
+    reference: str = Field(
+        min_length=1,
+        max_length=64,
+        description="Your own reference, unique per case: the same reference again is the same "
+        "payment",
+    )
+
+    @field_validator("reference")
+    @classmethod
+    def _reference(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("is required")
+        return value.strip()
+
+
+PAYMENT_REPORTED_EXAMPLE: Any = {
+    "case_id": CASE_ID_EXAMPLE,
+    "payment_id": "8d7c6b5a-4f3e-4d2c-9b1a-0f9e8d7c6b5a",
+    "attributed_to": PROVIDER_ID_EXAMPLE,
+    "status": "assigned",
+}
+
+
+class PaymentReported(BaseModel):
+    """The payment as recorded, and who it is attributed to."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [PAYMENT_REPORTED_EXAMPLE]})
+
+    case_id: str
+    payment_id: str
+    attributed_to: str | None = Field(
+        description="The provider that held the case on paid_on; null when nobody did"
+    )
+    status: str = Field(description="The case's matching status after the payment")
+
+    @classmethod
+    def of(cls, reply: Any) -> PaymentReported:
+        """From recouvra.matching.v1.ReportPaymentReply."""
+        return cls(
+            case_id=reply.case_id,
+            payment_id=reply.payment_id,
+            attributed_to=reply.attributed_to or None,
+            status=reply.status,
+        )
+
+
+HELD_CASE_EXAMPLE: Any = {
+    "case_id": CASE_ID_EXAMPLE,
+    "round": 1,
+    "status": "assigned",
+    "accept_by": None,
+    "window_ends_at": "2027-01-07T10:00:00Z",
+    "fee_percent": "9.5",
+    "fixed_fee": {"currency": "EUR", "minor_units": 0, "value": "0.00"},
+    "amount": MONEY_EXAMPLE,
+    "recovered": {"currency": "EUR", "minor_units": 40000, "value": "400.00"},
+}
+
+
+class HeldCaseView(BaseModel):
+    """A case you hold, or are asked to accept."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [HELD_CASE_EXAMPLE]})
+
+    case_id: str
+    round: int
+    status: str = Field(description="offered: answer by accept_by; assigned: yours to work")
+    accept_by: datetime | None = Field(description="While offered: answer before this moment")
+    window_ends_at: datetime | None = Field(description="Once assigned: end of your window")
+    fee_percent: str = Field(description="Your success fee on what is recovered")
+    fixed_fee: Money | None
+    amount: Money | None = Field(description="What the debtor owes on the case")
+    recovered: Money | None = Field(description="What was paid so far")
+
+    @classmethod
+    def of(cls, held: Any) -> HeldCaseView:
+        """From recouvra.matching.v1.HeldCase."""
+        return cls(
+            case_id=held.case_id,
+            round=held.round,
+            status=held.status,
+            accept_by=_moment(held, "accept_by"),
+            window_ends_at=_moment(held, "window_ends_at"),
+            fee_percent=held.fee_percent,
+            fixed_fee=_money(held, "fixed_fee"),
+            amount=_money(held, "amount"),
+            recovered=_money(held, "recovered"),
+        )
+
+
+class HeldCaseList(BaseModel):
+    """The cases you hold or are asked to accept now."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [HELD_CASE_EXAMPLE]}]})
+
+    items: list[HeldCaseView]
+
+
 # --- quotes and the creditor's policy -----------------------------------------------------------
 
+RECORD_EXAMPLE: Any = {
+    "segment": "good-faith-difficulty",
+    "cases_finished": 12,
+    "cases_recovered": 9,
+    "recovery_rate": "0.7500",
+    "amount_recovered_share": "0.8125",
+    "average_days_to_recover": "23.5",
+    "offers_received": 15,
+    "offers_answered_in_time": 14,
+}
 QUOTE_EXAMPLE: Any = {
     "case_id": CASE_ID_EXAMPLE,
     "round": 1,
@@ -455,6 +767,7 @@ QUOTE_EXAMPLE: Any = {
         "kind": "commissaire",
         "cases_finished": 12,
         "cases_recovered": 9,
+        "record": RECORD_EXAMPLE,
     },
     "fee_percent": "9.5",
     "fixed_fee": {"currency": "EUR", "minor_units": 0, "value": "0.00"},
@@ -465,6 +778,48 @@ QUOTE_EXAMPLE: Any = {
 }
 
 
+class ProviderRecord(BaseModel):
+    """A provider's outcomes in one segment, measured by the platform from the cases it held;
+    decimals are strings, null while there is nothing to measure."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [RECORD_EXAMPLE]})
+
+    segment: str = Field(description="The segment measured: this case's")
+    cases_finished: int = Field(
+        description="Cases it held that ended: recovered, recalled or released"
+    )
+    cases_recovered: int = Field(description="Of those, cases paid in full while it held them")
+    recovery_rate: str | None = Field(
+        description="cases_recovered / cases_finished, a decimal from 0 to 1, e.g. 0.7500"
+    )
+    amount_recovered_share: str | None = Field(
+        description="The mean share of the amount owed it recovered while holding a case, "
+        "a decimal from 0 to 1"
+    )
+    average_days_to_recover: str | None = Field(
+        description="Mean days from the start of its window to full payment, over the cases "
+        "it recovered, e.g. 23.5"
+    )
+    offers_received: int = Field(description="Cases it was asked to accept")
+    offers_answered_in_time: int = Field(
+        description="Of those, offers it accepted or declined before the deadline"
+    )
+
+    @classmethod
+    def of(cls, record: Any) -> ProviderRecord:
+        """From recouvra.matching.v1.ProviderRecord."""
+        return cls(
+            segment=record.segment,
+            cases_finished=record.cases_finished,
+            cases_recovered=record.cases_recovered,
+            recovery_rate=record.recovery_rate or None,
+            amount_recovered_share=record.amount_recovered_share or None,
+            average_days_to_recover=record.average_days_to_recover or None,
+            offers_received=record.offers_received,
+            offers_answered_in_time=record.offers_answered_in_time,
+        )
+
+
 class QuotedProvider(BaseModel):
     """Who would work the case, and its measured record in this case's segment."""
 
@@ -473,6 +828,10 @@ class QuotedProvider(BaseModel):
     kind: str = Field(description="agency | commissaire | lawyer")
     cases_finished: int
     cases_recovered: int
+    record: ProviderRecord | None = Field(
+        description="Its record in this case's segment: recovery rate, share of the amount "
+        "recovered, days to recover, offers answered in time; null when matching sent none"
+    )
 
 
 class QuoteView(BaseModel):
@@ -508,6 +867,9 @@ class QuoteView(BaseModel):
                 kind=reply.provider_kind,
                 cases_finished=reply.provider_cases_finished,
                 cases_recovered=reply.provider_cases_recovered,
+                record=ProviderRecord.of(reply.provider_record)
+                if reply.HasField("provider_record")
+                else None,
             )
             if quoted
             else None,
@@ -574,3 +936,113 @@ class CreditorPolicyView(BaseModel):
     auto_accept_below_percent: str | None
     window_days: int | None
     excluded_providers: list[str]
+
+
+# --- the case's activity, for its creditor --------------------------------------------------------
+
+CASE_ACTION_EXAMPLE: Any = {
+    "action_id": "2c9a8f61-7d3e-4b5a-9c1d-8e7f6a5b4c3d",
+    "round": 1,
+    "provider_id": PROVIDER_ID_EXAMPLE,
+    "kind": "promise-to-pay",
+    "occurred_at": "2026-11-20T13:30:00Z",
+    "note": "The debtor promised to pay 400 EUR by the end of the month.",
+    "promised_amount": {"currency": "EUR", "minor_units": 40000, "value": "400.00"},
+    "promised_on": "2026-11-30",
+}
+ATTRIBUTED_PAYMENT_EXAMPLE: Any = {
+    "payment_id": "8d7c6b5a-4f3e-4d2c-9b1a-0f9e8d7c6b5a",
+    "amount": {"currency": "EUR", "minor_units": 40000, "value": "400.00"},
+    "paid_on": "2026-11-28",
+    "source": "provider",
+    "provider_id": PROVIDER_ID_EXAMPLE,
+    "round": 1,
+}
+
+
+class CaseAction(BaseModel):
+    """Something a provider reported doing on the case."""
+
+    action_id: str
+    round: int = Field(description="The round in which the provider held the case")
+    provider_id: str
+    kind: str = Field(description="letter, email, call, visit, formal-notice, promise-to-pay, ...")
+    occurred_at: datetime | None
+    note: str
+    promised_amount: Money | None = Field(description="promise-to-pay: the amount promised")
+    promised_on: str | None = Field(description="promise-to-pay: the date promised")
+
+    @classmethod
+    def of(cls, action: Any) -> CaseAction:
+        """From recouvra.matching.v1.CaseAction."""
+        return cls(
+            action_id=action.action_id,
+            round=action.round,
+            provider_id=action.provider_id,
+            kind=action.kind,
+            occurred_at=_moment(action, "occurred_at"),
+            note=action.note,
+            promised_amount=_money(action, "promised_amount"),
+            promised_on=action.promised_on or None,
+        )
+
+
+class AttributedPayment(BaseModel):
+    """A payment on the case, and the provider it is attributed to."""
+
+    payment_id: str
+    amount: Money | None
+    paid_on: str = Field(description="ISO 8601 date")
+    source: str = Field(description="creditor: you declared it; provider: the provider did")
+    provider_id: str | None = Field(
+        description="The provider that held the case on paid_on; null when nobody did"
+    )
+    round: int | None = Field(description="That provider's round; null when nobody held it")
+
+    @classmethod
+    def of(cls, payment: Any) -> AttributedPayment:
+        """From recouvra.matching.v1.AttributedPayment."""
+        return cls(
+            payment_id=payment.payment_id,
+            amount=_money(payment, "amount"),
+            paid_on=payment.paid_on,
+            source=payment.source,
+            provider_id=payment.provider_id or None,
+            round=payment.round or None,
+        )
+
+
+ACTIVITY_EXAMPLE: Any = {
+    "case_id": CASE_ID_EXAMPLE,
+    "status": "assigned",
+    "round": 1,
+    "actions": [CASE_ACTION_EXAMPLE],
+    "payments": [ATTRIBUTED_PAYMENT_EXAMPLE],
+    "recovered": {"currency": "EUR", "minor_units": 40000, "value": "400.00"},
+}
+
+
+class CaseActivity(BaseModel):
+    """Every action the providers reported on the case and every payment with the provider it
+    is attributed to, oldest first."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ACTIVITY_EXAMPLE]})
+
+    case_id: str
+    status: str = Field(description="The case's matching status, e.g. assigned, closed")
+    round: int
+    actions: list[CaseAction]
+    payments: list[AttributedPayment]
+    recovered: Money | None = Field(description="Everything paid so far")
+
+    @classmethod
+    def of(cls, activity: Any) -> CaseActivity:
+        """From recouvra.matching.v1.CaseActivity."""
+        return cls(
+            case_id=activity.case_id,
+            status=activity.status,
+            round=activity.round,
+            actions=[CaseAction.of(a) for a in activity.actions],
+            payments=[AttributedPayment.of(p) for p in activity.payments],
+            recovered=_money(activity, "recovered"),
+        )

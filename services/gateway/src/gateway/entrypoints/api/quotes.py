@@ -1,12 +1,17 @@
-"""The creditor's side of the marketplace: quotes and standing policy, over matching's
-QuoteService, always as the creditor the call acts for."""
+"""The creditor's side of the marketplace: quotes, standing policy and what providers did on a
+case, over matching's QuoteService, always as the creditor the call acts for."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
-from gateway.entrypoints.api.bidding_schemas import CreditorPolicyIn, CreditorPolicyView, QuoteView
+from gateway.entrypoints.api.bidding_schemas import (
+    CaseActivity,
+    CreditorPolicyIn,
+    CreditorPolicyView,
+    QuoteView,
+)
 from gateway.entrypoints.api.deps import (
     ActingCaller,
     CallsAs,
@@ -22,6 +27,7 @@ from recouvra_shared.context import Caller
 router = APIRouter(prefix="/v1", tags=["quotes"], responses=problem_responses(401, 422))
 
 NO_QUOTE = "quote: no such case in the marketplace (yet)"
+NO_CASE = "case: no such case in the marketplace (yet)"
 QUOTE_ERRORS = problem_responses(401, 403, 404, 409, 422, 503)
 
 
@@ -46,6 +52,23 @@ async def get_quote(case_id: CaseId, caller: CurrentCaller, services: Services) 
     with as_creditor(caller).calling():
         reply = await matching_call(services.quotes.GetQuote(pb.CaseRef(case_id=case_id)), NO_QUOTE)
     return QuoteView.of(reply)
+
+
+@router.get(
+    "/cases/{case_id}/activity",
+    summary="What providers did on a case, and every payment with the provider it is attributed to",
+    response_model=CaseActivity,
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
+async def get_activity(case_id: CaseId, caller: CurrentCaller, services: Services) -> CaseActivity:
+    """Actions (letters, calls, promises to pay...) and payments, oldest first. 404 until the
+    case reaches the marketplace, and for another creditor's case, with the same answer as for a
+    case that does not exist."""
+    with as_creditor(caller).calling():
+        reply = await matching_call(
+            services.quotes.GetCaseActivity(pb.CaseRef(case_id=case_id)), NO_CASE
+        )
+    return CaseActivity.of(reply)
 
 
 def _answer_route(path: str, rpc: str, summary: str, doc: str) -> None:
