@@ -10,7 +10,7 @@ import pytest
 from matching.domain import events
 from matching.domain.activity import ActionKind, ProviderRecord, new_action_report
 from matching.domain.auction import Bid, Performance, Smoothing, rank_offers
-from matching.domain.errors import InvalidField, NotFound
+from matching.domain.errors import InvalidField, NotFound, StateConflict
 from matching.domain.matching import CaseMatching, MatchingRules
 from matching.domain.providers import CaseFile, CreditorPolicy
 
@@ -332,3 +332,18 @@ def test_a_promise_to_pay_is_recorded_and_extends_the_window_up_to_the_cap() -> 
     assert m.assignment.window_ends_at == T0 + WINDOW + RULES.max_extension
     with pytest.raises(NotFound):
         m.report_action("p2", "a9", promise, T0 + timedelta(days=1), RULES)
+
+
+def test_the_short_promise_is_recorded_once_extends_once_and_is_refused_at_the_cap() -> None:
+    m = new_case()
+    hold(m, "p1", "12", T0)
+    m.take_events()
+    m.promise_to_pay("p1", "a1", T0 + timedelta(days=1), RULES)
+    assert m.assignment is not None
+    assert m.assignment.window_ends_at == T0 + WINDOW + RULES.extension
+    [promise] = m.take_events()
+    assert isinstance(promise, events.ActionReported)
+    assert (promise.kind, promise.provider_id) == ("promise-to-pay", "p1")
+    m.promise_to_pay("p1", "a2", T0 + timedelta(days=2), RULES)
+    with pytest.raises(StateConflict):
+        m.promise_to_pay("p1", "a3", T0 + timedelta(days=3), RULES)

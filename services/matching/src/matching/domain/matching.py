@@ -381,11 +381,25 @@ class CaseMatching:
     ) -> None:
         """Record what the holder did; a promise to pay also extends the window while it can."""
         assignment = self._held_by(provider_id)
+        self._record_action(assignment, action_id, report)
+        if report.kind is ActionKind.PROMISE_TO_PAY:
+            with suppress(StateConflict):
+                self.extend_window(provider_id, now, rules)
+
+    def promise_to_pay(
+        self, provider_id: str, action_id: str, now: datetime, rules: MatchingRules
+    ) -> None:
+        """The short form of a reported promise: refused once the window is at its cap."""
+        self.extend_window(provider_id, now, rules)
+        assignment = self._held_by(provider_id)
+        self._record_action(assignment, action_id, ActionReport(ActionKind.PROMISE_TO_PAY, now, ""))
+
+    def _record_action(self, assignment: Assignment, action_id: str, report: ActionReport) -> None:
         self.pending.append(
             events.ActionReported(
                 self.case.case_id,
                 assignment.round,
-                provider_id,
+                assignment.provider_id,
                 action_id,
                 report.kind.value,
                 report.occurred_at,
@@ -394,9 +408,6 @@ class CaseMatching:
                 report.promised_on,
             )
         )
-        if report.kind is ActionKind.PROMISE_TO_PAY:
-            with suppress(StateConflict):
-                self.extend_window(provider_id, now, rules)
 
     @property
     def remaining_minor(self) -> int:

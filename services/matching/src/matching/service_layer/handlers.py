@@ -364,7 +364,7 @@ class Matching:
         elif action == "decline":
             matching.provider_declines(provider_id, now, rules)
         elif action == "promise":
-            matching.extend_window(provider_id, now, rules)
+            matching.promise_to_pay(provider_id, str(uuid.uuid4()), now, rules)
         else:
             matching.release(provider_id, now, rules)
         await self._finish(uow, repo, matching, now)
