@@ -106,7 +106,7 @@ async def test_payments_are_credited_to_the_holder_of_the_day_across_a_rotation(
     await two_providers_one_case(h)
     held = await h.bidding.ListAssignments(pb.ListAssignmentsRequest(), metadata=as_provider("a"))
     assert [(c.case_id, c.status, c.fee_percent) for c in held.cases] == [
-        ("case-1", "assigned", "10.00")
+        ("case-1", "assigned", "10")
     ]
     paid_in_a_window = (h.clock.now() + timedelta(days=5)).date().isoformat()
 
@@ -162,7 +162,7 @@ async def test_payments_are_credited_to_the_holder_of_the_day_across_a_rotation(
     assert [
         (p.provider_id, p.round, p.success_fee_percent, p.amount.minor_units, p.source)  # type: ignore[attr-defined]
         for p in attributed
-    ] == [("a", 1, "10.00", 80_000, "provider"), ("b", 2, "20.00", 400_000, "creditor")]
+    ] == [("a", 1, "10", 80_000, "provider"), ("b", 2, "20", 400_000, "creditor")]
 
     activity = await h.quotes.GetCaseActivity(CASE, metadata=as_creditor("creditor-1"))
     assert (activity.status, activity.recovered.minor_units) == ("closed", 480_000)

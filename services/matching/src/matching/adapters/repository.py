@@ -29,6 +29,16 @@ from matching.domain.matching import HELD, CaseMatching, Status
 from matching.domain.providers import CreditorPolicy, Provider, ProviderKind
 
 _STATE = TypeAdapter(CaseMatching)
+
+
+def as_entered(stored: Decimal) -> Decimal:
+    """A percentage without the zeros NUMERIC(5,2) pads it with: 12.00 reads back as 12."""
+    value = Decimal(stored)
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
 _HELD = [s.value for s in HELD]
 
 
@@ -132,7 +142,9 @@ class MatchingRepository:
             return CreditorPolicy(creditor_id, window_days=default_window_days)
         return CreditorPolicy(
             creditor_id=creditor_id,
-            max_fee_percent=row.max_fee_percent,
+            max_fee_percent=None
+            if row.max_fee_percent is None
+            else as_entered(row.max_fee_percent),
             auto_accept_below_percent=row.auto_accept_below_percent,
             window_days=row.window_days,
             excluded_providers=frozenset(row.excluded_providers),
@@ -190,7 +202,7 @@ class MatchingRepository:
             rules.setdefault(row.provider_id, []).append(
                 AutoBidRule(
                     provider_id=row.provider_id,
-                    fee_percent=Decimal(row.fee_percent),
+                    fee_percent=as_entered(row.fee_percent),
                     fixed_fee_minor=row.fixed_fee_minor,
                     segments=frozenset(c["segments"]),
                     min_trustscore=c["min_trustscore"],

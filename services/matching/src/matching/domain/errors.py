@@ -20,5 +20,10 @@ class NotFound(MatchingError):
     """No such thing for this caller (a foreign id is reported exactly like a missing one)."""
 
 
+# The one answer for a case the caller may not act on, whether it exists or not: a different
+# wording for "exists but not yours" would tell a provider which case ids are real.
+NO_SUCH_CASE = "case: no such case"
+
+
 class StateConflict(MatchingError):
     """The request does not fit the current state (e.g. bidding on a closed auction)."""

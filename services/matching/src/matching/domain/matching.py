@@ -12,7 +12,7 @@ from enum import StrEnum
 from matching.domain import events
 from matching.domain.activity import ActionKind, ActionReport, business_day
 from matching.domain.auction import Bid, Offer, explain
-from matching.domain.errors import InvalidField, NotFound, StateConflict
+from matching.domain.errors import NO_SUCH_CASE, InvalidField, NotFound, StateConflict
 from matching.domain.providers import CaseFile, CreditorPolicy
 
 
@@ -198,7 +198,7 @@ class CaseMatching:
     def place_bid(self, bid: Bid, now: datetime, *, replace: bool = False) -> None:
         """Record a sealed bid (a provider has at most one per round)."""
         if bid.provider_id not in self.eligible:
-            raise NotFound("auction: no such open auction")
+            raise NotFound(NO_SUCH_CASE)
         if self.status is not Status.BIDDING or now > self.closes_at:
             raise StateConflict("auction: bidding is closed")
         existing = bid.provider_id in self.bids
@@ -221,7 +221,7 @@ class CaseMatching:
     def withdraw_bid(self, provider_id: str, now: datetime) -> None:
         """Take back a bid while bidding is open."""
         if provider_id not in self.eligible:
-            raise NotFound("auction: no such open auction")
+            raise NotFound(NO_SUCH_CASE)
         if self.status is not Status.BIDDING or now > self.closes_at:
             raise StateConflict("auction: bidding is closed")
         if self.bids.pop(provider_id, None) is None:
@@ -303,9 +303,9 @@ class CaseMatching:
 
     def _offered_to(self, provider_id: str) -> Assignment:
         if self.status is not Status.OFFERED or self.assignment is None:
-            raise NotFound("assignment: no such assignment offered to you")
+            raise NotFound(NO_SUCH_CASE)
         if self.assignment.provider_id != provider_id:
-            raise NotFound("assignment: no such assignment offered to you")
+            raise NotFound(NO_SUCH_CASE)
         return self.assignment
 
     def provider_accepts(self, provider_id: str, now: datetime) -> None:
@@ -361,9 +361,9 @@ class CaseMatching:
 
     def _held_by(self, provider_id: str) -> Assignment:
         if self.status is not Status.ASSIGNED or self.assignment is None:
-            raise NotFound("case: no such case assigned to you")
+            raise NotFound(NO_SUCH_CASE)
         if self.assignment.provider_id != provider_id:
-            raise NotFound("case: no such case assigned to you")
+            raise NotFound(NO_SUCH_CASE)
         return self.assignment
 
     def release(self, provider_id: str, now: datetime, rules: MatchingRules) -> None:
@@ -435,7 +435,7 @@ class CaseMatching:
     ) -> Payment:
         """A payment the provider collected; only within a window it held the case in."""
         if not any(h.provider_id == provider_id for h in self.holdings):
-            raise NotFound("case: no such case assigned to you")
+            raise NotFound(NO_SUCH_CASE)
         payment_id = f"{provider_id}/{reference}"
         for earlier in self.payments:
             if earlier.payment_id == payment_id:

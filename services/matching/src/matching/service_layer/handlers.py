@@ -31,7 +31,7 @@ from matching.domain.auction import (
     rank_offers,
 )
 from matching.domain.clock import Clock
-from matching.domain.errors import InvalidField, NotFound, StateConflict
+from matching.domain.errors import NO_SUCH_CASE, InvalidField, NotFound, StateConflict
 from matching.domain.matching import CaseMatching, MatchingRules, Payment, Status
 from matching.domain.providers import (
     NOT_AUCTIONED_STRATEGIES,
@@ -292,7 +292,7 @@ class Matching:
     async def _case_for_provider(self, repo: MatchingRepository, case_id: str) -> CaseMatching:
         matching = await repo.get(case_id)
         if matching is None:
-            raise NotFound("case: no such case")
+            raise NotFound(NO_SUCH_CASE)
         return matching
 
     async def open_auctions(self, uow: UnitOfWork, provider_id: str) -> list[CaseMatching]:
@@ -319,7 +319,7 @@ class Matching:
         matching = await self._case_for_provider(repo, case_id)
         now = self.clock.now()
         if provider_id not in matching.eligible:
-            raise NotFound("case: no such case")
+            raise NotFound(NO_SUCH_CASE)
         if fixed_fee_minor and fixed_fee_currency != matching.case.currency:
             raise InvalidField("fixed_fee.currency", f"must be {matching.case.currency}")
         bid = new_bid(
@@ -442,7 +442,7 @@ class Matching:
         repo = MatchingRepository(uow.session)
         matching = await self._case_for_provider(repo, case_id)
         if not any(h.provider_id == provider_id for h in matching.holdings):
-            raise NotFound("case: no such case assigned to you")
+            raise NotFound(NO_SUCH_CASE)
         now = self.clock.now()
         reference = reference.strip()
         if not reference:
@@ -495,7 +495,7 @@ class Matching:
     ) -> CaseMatching:
         matching = await repo.get(case_id)
         if matching is None or matching.case.creditor_id != creditor_id:
-            raise NotFound("case: no such case")
+            raise NotFound(NO_SUCH_CASE)
         return matching
 
     async def quote(self, uow: UnitOfWork, creditor_id: str, case_id: str) -> CaseMatching:
