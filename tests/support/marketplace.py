@@ -1,20 +1,24 @@
 """Helpers of the end-to-end tests that drive the marketplace: polling for what must happen,
-a test clock for the matching process, and the gateway's HTTP door."""
+a test clock for the matching process, callers of matching's gRPC API, and the gateway's HTTP
+door."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 import httpx
 
 from tests.support.fixtures import ServiceProcess
+from tests.support.kafka_read import count_rows
+from tests.support.stack import unique_name
 
 T = TypeVar("T")
 PASSWORD = "correct horse battery staple"
@@ -50,6 +54,34 @@ class OffsetClock:
         self.path.write_text(str(self.offset.total_seconds()))
 
 
+def as_provider(provider_id: str) -> list[tuple[str, str]]:
+    """gRPC metadata of a call made by this provider (what the gateway sends for it)."""
+    return [
+        ("x-caller-kind", "provider"),
+        ("x-caller-subject", provider_id),
+        ("x-caller-tenant", provider_id),
+    ]
+
+
+def as_creditor(creditor_id: str) -> list[tuple[str, str]]:
+    """gRPC metadata of a call made by a user of this creditor."""
+    return [
+        ("x-caller-kind", "creditor"),
+        ("x-caller-subject", "finance@creditor"),
+        ("x-caller-tenant", creditor_id),
+    ]
+
+
+async def outbox_drained(database_url: str, what: str = "the outbox drains") -> None:
+    """Wait until every event a service recorded has been published to Kafka."""
+
+    async def drained() -> bool | None:
+        unsent = await count_rows(database_url, "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        return True if unsent == 0 else None
+
+    await eventually(drained, what)
+
+
 def idempotency_key() -> dict[str, str]:
     """A fresh Idempotency-Key header, as a client sends with each new POST."""
     return {"Idempotency-Key": str(uuid.uuid4())}
@@ -74,3 +106,47 @@ async def log_in(client: httpx.AsyncClient, email: str) -> dict[str, str]:
     login = await client.post("/v1/auth/token", json={"email": email, "password": PASSWORD})
     assert login.status_code == 200, login.text
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+async def sign_up_provider(
+    client: httpx.AsyncClient, name: str, siren: str
+) -> tuple[str, dict[str, str]]:
+    """A commissaire de justice working all of France, signed up and logged in over REST;
+    returns its provider id (its organisation id) and a bearer header."""
+    email = f"{unique_name('provider')}@example.fr"
+    signed = await client.post(
+        "/v1/provider/accounts",
+        json={
+            "organisation_name": name,
+            "siren": siren,
+            "email": email,
+            "password": PASSWORD,
+            "profile": {
+                "kind": "commissaire",
+                "regions": ["FR"],
+                "serves_business": True,
+                "serves_consumer": True,
+                "min_amount": "100.00",
+                "max_amount": "100000.00",
+                "judicial": True,
+                "capacity": 5,
+            },
+        },
+        headers=idempotency_key(),
+    )
+    assert signed.status_code == 201, signed.text
+    assert signed.json()["kind"] == "provider"
+    return signed.json()["id"], await log_in(client, email)
+
+
+async def first_streamed_auction(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> dict[str, Any]:
+    """The first auction the server-sent event stream pushes to this provider."""
+    async with client.stream("GET", "/v1/provider/auctions/stream", headers=headers) as stream:
+        assert stream.status_code == 200
+        async for line in stream.aiter_lines():
+            if line.startswith("data: "):
+                found: dict[str, Any] = json.loads(line.removeprefix("data: "))
+                return found
+    raise AssertionError("the auction stream ended without an auction")

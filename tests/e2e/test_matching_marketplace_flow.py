@@ -1,0 +1,545 @@
+"""The whole marketplace story with intake, scoring, matching and the gateway as real processes.
+
+A creditor submits a case over REST; scoring scores it and matching auctions it among four
+eligible providers: two price it only by standing auto-bid rules (one rule set over gRPC, one
+over REST), one bids live through gRPC and one through the gateway's REST bidding API with an
+API key. A fifth provider (consumer cases only) is never eligible and never sees the case.
+Every provider is unproven, so each is judged at the case's own score and the lowest fee wins:
+
+- round 1: the REST bidder (8.5 %) wins; the creditor accepts over REST, the provider over REST;
+- round 2: the gRPC bidder (9.5 %) wins; accepted over gRPC on both sides;
+- round 3: the auto-bidder at 11 % wins; the creditor accepts over REST, the provider over gRPC.
+
+Each window expires on the test clock (matching is SIGKILLed and restarted in the middle of the
+first one); the case is recalled and rotates to a provider that never had it, and after round 3
+`matching.case-exhausted.v1` tells the creditor what remains. Every matching event is published
+exactly once and in order within its round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+from google.protobuf.message import Message
+
+from recouvra.events.v1 import assignment_events_pb2 as assignment_events
+from recouvra.events.v1 import matching_events_pb2 as matching_events
+from recouvra.events.v1.envelope_pb2 import EventEnvelope
+from recouvra.events.v1.scoring_events_pb2 import CaseScored
+from recouvra.matching.v1 import bidding_pb2 as pb
+from recouvra.matching.v1 import bidding_pb2_grpc as pb_grpc
+from recouvra_shared.events import unpack
+from tests.support.fixtures import ServiceProcess
+from tests.support.kafka_read import count_rows, read_topic
+from tests.support.marketplace import (
+    PASSWORD,
+    OffsetClock,
+    as_creditor,
+    as_provider,
+    eventually,
+    first_streamed_auction,
+    idempotency_key,
+    log_in,
+    outbox_drained,
+    sign_up_provider,
+    wait_http,
+)
+from tests.support.stack import Stack, free_port, unique_name
+
+pytestmark = pytest.mark.e2e
+
+PROBLEM = "application/problem+json"
+DEBTOR = "Menuiserie Dupont SARL"
+DEBTOR_SIREN = "443061841"
+AMOUNT_MINOR = 480_000  # 4800.00 EUR
+# Providers registered directly with matching (an operator's onboarding, over gRPC).
+LIVE = "etude-garnier"  # bids live through gRPC
+AUTO = "cabinet-aubert"  # bids only by an auto-bid rule set over gRPC
+NEVER = "etude-noel"  # takes consumer cases only: never eligible for this B2B case
+# The two providers signed up over REST get their ids from the gateway: keyed by role here.
+FEES = {"rest": "8.5", LIVE: "9.5", AUTO: "11", "auto-rest": "12"}
+BIDDING_CLOSES = timedelta(minutes=16)  # bidding lasts 15 minutes
+WINDOW_ENDS = timedelta(days=46)  # the default exclusive window is 45 days
+MATCHING_TOPICS: dict[str, type[Message]] = {
+    "auction-opened": matching_events.AuctionOpened,
+    "bid-placed": matching_events.BidPlaced,
+    "quote-issued": matching_events.QuoteIssued,
+    "case-assigned": assignment_events.CaseAssigned,
+    "case-recalled": assignment_events.CaseRecalled,
+    "case-rotated": assignment_events.CaseRotated,
+    "case-exhausted": matching_events.CaseExhausted,
+}
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One matching event of the case as read back from Kafka."""
+
+    event_id: str
+    event_type: str
+    round: int
+    provider_id: str
+    at: datetime
+    tenant_id: str
+    payload: Any
+
+    @property
+    def key(self) -> tuple[str, int, str]:
+        return (self.event_type, self.round, self.provider_id)
+
+
+def fact_of(envelope: EventEnvelope, event_type: str) -> Fact:
+    payload: Any = unpack(envelope, MATCHING_TOPICS[event_type])
+    round_number = payload.rounds if event_type == "case-exhausted" else payload.round
+    provider = getattr(payload, "provider_id", "") or getattr(payload, "from_provider_id", "")
+    return Fact(
+        event_id=envelope.event_id,
+        event_type=event_type,
+        round=round_number,
+        provider_id=provider,
+        at=envelope.occurred_at.ToDatetime(),
+        tenant_id=envelope.tenant_id,
+        payload=payload,
+    )
+
+
+def case_body() -> dict[str, Any]:
+    today = datetime.now(UTC).date()
+    return {
+        "debtor": {"kind": "company", "name": DEBTOR, "siren_or_siret": DEBTOR_SIREN},
+        "invoices": [
+            {
+                "invoice_number": "F-2026-0042",
+                "issue_date": (today - timedelta(days=90)).isoformat(),
+                "due_date": (today - timedelta(days=60)).isoformat(),
+                "currency": "EUR",
+                "amount_due": "4800.00",
+            }
+        ],
+    }
+
+
+def provider_request(
+    provider_id: str, name: str, siren: str, *, serves_business: bool = True
+) -> pb.RegisterProviderRequest:
+    return pb.RegisterProviderRequest(
+        provider_id=provider_id,
+        name=name,
+        kind="commissaire",
+        siren=siren,
+        regions=["FR"],
+        serves_business=serves_business,
+        serves_consumer=True,
+        min_amount_minor=10_000,
+        max_amount_minor=10_000_000,
+        judicial=True,
+        capacity=5,
+    )
+
+
+def expected_net(probability: Decimal, fee_percent: str) -> int:
+    """The creditor's expected net recovery with this fee, as matching ranks it."""
+    return int(probability * AMOUNT_MINOR * (1 - Decimal(fee_percent) / 100))
+
+
+async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each_event_once(
+    stack: Stack,
+    make_database: Callable[[str], str],
+    run_service: Callable[..., ServiceProcess],
+    tmp_path: Path,
+) -> None:
+    prefix = unique_name("e2e_market") + "."
+    clock = OffsetClock(tmp_path / "matching-clock-offset")
+    matching_db = make_database("matching")
+    intake = run_service("intake", make_database("intake"), prefix)
+    scoring = run_service("scoring", make_database("scoring"), prefix)
+    matching = run_service(
+        "matching", matching_db, prefix, clock_offset_file=str(clock.path), timer_poll_seconds="0.2"
+    )
+    http_port = free_port()
+    gateway = run_service(
+        "gateway",
+        make_database("gateway"),
+        prefix,
+        http_port=str(http_port),
+        intake_target=intake.target,
+        matching_target=matching.target,
+    )
+    processes = (gateway, matching, scoring, intake)
+    await asyncio.gather(*(asyncio.to_thread(p.start) for p in processes))
+
+    channel = grpc.aio.insecure_channel(matching.target)
+    client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}", timeout=30)
+    async with channel, client:
+        directory = pb_grpc.ProviderDirectoryServiceStub(channel)
+        bidding = pb_grpc.BiddingServiceStub(channel)
+        quotes = pb_grpc.QuoteServiceStub(channel)
+        await wait_http(client, gateway)
+
+        # --- the market: five providers, one creditor -------------------------------------
+        rest_id, rest_login = await sign_up_provider(client, "Etude Lambert", "732829320")
+        auto_rest_id, auto_rest = await sign_up_provider(client, "Etude Roux", "552100554")
+        assert rest_id != auto_rest_id
+        made = await client.post(
+            "/v1/api-keys", json={"name": "bidding robot"}, headers=rest_login | idempotency_key()
+        )
+        assert made.status_code == 201, made.text
+        rest = {"X-API-Key": made.json()["key"]}
+        for request in (
+            provider_request(LIVE, "Etude Garnier", "542107651"),
+            provider_request(AUTO, "Cabinet Aubert", "356000000"),
+            provider_request(NEVER, "Etude Noel", "552081317", serves_business=False),
+        ):
+            await directory.RegisterProvider(request)
+        await bidding.SetAutoBidRule(
+            pb.SetAutoBidRuleRequest(name="all", fee_percent=FEES[AUTO]),
+            metadata=as_provider(AUTO),
+        )
+        rule = await client.post(
+            "/v1/provider/auto-bid-rules",
+            json={"name": "all", "fee_percent": FEES["auto-rest"]},
+            headers=auto_rest | idempotency_key(),
+        )
+        assert rule.status_code == 200, rule.text
+        fees = {
+            rest_id: FEES["rest"],
+            LIVE: FEES[LIVE],
+            AUTO: FEES[AUTO],
+            auto_rest_id: FEES["auto-rest"],
+        }
+
+        creditor_email = f"{unique_name('creditor')}@example.fr"
+        signed = await client.post(
+            "/v1/accounts",
+            json={
+                "organisation_name": "Atelier Dupuis",
+                "email": creditor_email,
+                "password": PASSWORD,
+            },
+            headers=idempotency_key(),
+        )
+        assert signed.status_code == 201, signed.text
+        creditor_id = signed.json()["organisation"]["id"]
+        creditor = await log_in(client, creditor_email)
+        creditor_call = as_creditor(creditor_id)
+        policy = await client.post(
+            "/v1/quote-policy",
+            json={"max_fee_percent": "20"},
+            headers=creditor | idempotency_key(),
+        )
+        assert policy.status_code == 200, policy.text
+
+        # --- round 1: submitted, scored, auctioned ---------------------------------------
+        # A provider watching the stream is pushed the auction the moment it opens.
+        pushed = asyncio.create_task(first_streamed_auction(client, auto_rest))
+        submitted = await client.post(
+            "/v1/cases", json=case_body(), headers=creditor | idempotency_key()
+        )
+        assert submitted.status_code == 201, submitted.text
+        case_id = submitted.json()["case_id"]
+        auction_url = f"/v1/provider/auctions/{case_id}"
+
+        async def seen_over_rest(headers: dict[str, str]) -> dict[str, Any] | None:
+            listed = await client.get("/v1/provider/auctions", headers=headers)
+            assert listed.status_code == 200, listed.text
+            mine = [a for a in listed.json()["items"] if a["case_id"] == case_id]
+            return mine[0] if mine else None
+
+        async def seen_over_grpc(provider_id: str) -> pb.OpenAuction | None:
+            listing = await bidding.ListOpenAuctions(
+                pb.ListOpenAuctionsRequest(), metadata=as_provider(provider_id)
+            )
+            return next((a for a in listing.auctions if a.case_id == case_id), None)
+
+        async def never_sees_it() -> None:
+            listing = await bidding.ListOpenAuctions(
+                pb.ListOpenAuctionsRequest(), metadata=as_provider(NEVER)
+            )
+            assert list(listing.auctions) == []
+
+        auction = await eventually(lambda: seen_over_rest(rest), "the scored case opens an auction")
+        assert auction["round"] == 1
+        assert auction["amount_band"] == "1000-5000 EUR"
+        assert auction["debtor_type"] == "business"
+        assert auction["my_fee_percent"] is None
+        listing = await client.get("/v1/provider/auctions", headers=rest)
+        assert "Dupont" not in listing.text
+        assert DEBTOR_SIREN not in listing.text
+        # The auto-bid rules priced the case as the auction opened.
+        auto_rest_view = await seen_over_rest(auto_rest)
+        assert auto_rest_view is not None
+        assert Decimal(auto_rest_view["my_fee_percent"]) == Decimal(FEES["auto-rest"])
+        live_view = await seen_over_grpc(LIVE)
+        assert live_view is not None
+        assert live_view.round == 1
+        assert live_view.my_fee_percent == ""
+        assert "Dupont" not in str(live_view)
+        assert DEBTOR_SIREN not in str(live_view)
+        auto_view = await seen_over_grpc(AUTO)
+        assert auto_view is not None
+        assert Decimal(auto_view.my_fee_percent) == Decimal(FEES[AUTO])
+        await never_sees_it()
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await bidding.PlaceBid(
+                pb.BidRequest(case_id=case_id, fee_percent="5"), metadata=as_provider(NEVER)
+            )
+        assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+        streamed = await asyncio.wait_for(pushed, timeout=30)
+        assert streamed["case_id"] == case_id
+        assert streamed["amount_band"] == auction["amount_band"]
+
+        # Live bids: one through the gateway with an API key, one through gRPC.
+        placed = await client.post(
+            f"{auction_url}/bid",
+            json={"fee_percent": FEES["rest"]},
+            headers=rest | idempotency_key(),
+        )
+        assert placed.status_code == 201, placed.text
+        assert placed.json()["fee_percent"] == FEES["rest"]
+        assert placed.json()["round"] == 1
+        assert (await client.get(auction_url, headers=rest)).json()["my_fee_percent"] == "8.5"
+        bid = await bidding.PlaceBid(
+            pb.BidRequest(case_id=case_id, fee_percent=FEES[LIVE]), metadata=as_provider(LIVE)
+        )
+        assert (bid.round, bid.fee_percent) == (1, FEES[LIVE])
+        bidding_quote = await client.get(f"/v1/cases/{case_id}/quote", headers=creditor)
+        assert bidding_quote.status_code == 200, bidding_quote.text
+        assert bidding_quote.json()["status"] == "bidding"
+        assert bidding_quote.json()["provider"] is None
+
+        scored = await read_topic(stack.kafka_bootstrap, f"{prefix}scoring.case-scored.v1", 1.0)
+        probability = Decimal(
+            next(
+                unpack(e, CaseScored).recovery_probability
+                for e in scored.envelopes
+                if e.case_id == case_id
+            )
+        )
+
+        async def rest_quote(round_number: int, status: str) -> dict[str, Any] | None:
+            answer = await client.get(f"/v1/cases/{case_id}/quote", headers=creditor)
+            assert answer.status_code == 200, answer.text
+            quote: dict[str, Any] = answer.json()
+            return quote if (quote["round"], quote["status"]) == (round_number, status) else None
+
+        def assert_won_on_fee(quote: dict[str, Any], winner: str, offers: int) -> None:
+            """The lowest fee wins: every bidder is unproven, so judged at the case's score."""
+            fee = fees[winner]
+            assert quote["provider"]["id"] == winner
+            assert Decimal(quote["fee_percent"]) == Decimal(fee)
+            assert quote["cost_on_full_recovery"]["minor_units"] == int(
+                AMOUNT_MINOR * Decimal(fee) / 100
+            )
+            assert Decimal(quote["recovery_probability"]) == probability.quantize(Decimal("0.0001"))
+            assert quote["expected_net_recovery"]["minor_units"] == expected_net(probability, fee)
+            assert f"among {offers} offer(s)" in quote["why"]
+            assert f"fee {quote['fee_percent']}%" in quote["why"]
+            assert "no outcomes yet" in quote["why"]
+
+        # Bidding closes on the test clock: the cheapest of four equally unproven offers wins.
+        clock.advance(BIDDING_CLOSES)
+        quote = await eventually(lambda: rest_quote(1, "quoted"), "the round-1 quote")
+        assert_won_on_fee(quote, rest_id, offers=4)
+        assert quote["provider"]["name"] == "Etude Lambert"
+        assert quote["cost_on_full_recovery"] == {
+            "currency": "EUR",
+            "minor_units": 40_800,
+            "value": "408.00",
+        }
+        foreign_quote = await client.get(f"/v1/cases/{case_id}/quote", headers=rest_login)
+        assert foreign_quote.status_code == 403
+
+        accept_key = idempotency_key()
+        accepted = await client.post(
+            f"/v1/cases/{case_id}/quote/acceptance", headers=creditor | accept_key
+        )
+        assert accepted.status_code == 200, accepted.text
+        assert accepted.json()["status"] == "offered"
+        replayed = await client.post(
+            f"/v1/cases/{case_id}/quote/acceptance", headers=creditor | accept_key
+        )
+        assert replayed.json() == accepted.json()
+        assert replayed.headers["Idempotent-Replayed"] == "true"
+        taken = await client.post(
+            f"/v1/provider/assignments/{case_id}/acceptance", headers=rest | idempotency_key()
+        )
+        assert taken.status_code == 200, taken.text
+        assert taken.json()["status"] == "assigned"
+        assert taken.json()["round"] == 1
+        assert taken.json()["window_ends_at"] is not None
+
+        # Another provider: the assigned case is as absent as a case that does not exist.
+        missing_id = str(uuid.uuid4())
+        for path in (auction_url, f"/v1/provider/auctions/{missing_id}"):
+            gone = await client.get(path, headers=auto_rest)
+            assert gone.status_code == 404, gone.text
+            assert gone.headers["content-type"] == PROBLEM
+        foreign = await client.get(auction_url, headers=auto_rest)
+        missing = await client.get(f"/v1/provider/auctions/{missing_id}", headers=auto_rest)
+        assert foreign.json()["detail"] == missing.json()["detail"]
+        answers = [
+            await client.post(
+                f"/v1/provider/assignments/{case}/acceptance",
+                headers=auto_rest | idempotency_key(),
+            )
+            for case in (case_id, missing_id)
+        ]
+        assert [a.status_code for a in answers] == [404, 404]
+        assert answers[0].json()["detail"] == answers[1].json()["detail"]
+
+        # A node failure in the middle of the window: the timer lives in the database.
+        await outbox_drained(matching_db, "matching publishes round 1")
+        clock.advance(timedelta(days=20))
+        matching.kill()
+        clock.advance(WINDOW_ENDS - timedelta(days=20))
+        await asyncio.to_thread(matching.start)
+
+        async def grpc_quote(round_number: int, status: str) -> pb.QuoteReply | None:
+            reply = await quotes.GetQuote(pb.CaseRef(case_id=case_id), metadata=creditor_call)
+            return reply if (reply.round, reply.status) == (round_number, status) else None
+
+        # --- round 2: the window expired; the case rotates among those that never had it ----
+        await eventually(lambda: grpc_quote(2, "bidding"), "the case rotates into round 2")
+        for holder_call in (bidding.ReportPromiseToPay, bidding.ReleaseCase):
+            with pytest.raises(grpc.aio.AioRpcError) as recalled:
+                await holder_call(pb.CaseRef(case_id=case_id), metadata=as_provider(rest_id))
+            assert recalled.value.code() == grpc.StatusCode.NOT_FOUND
+        assert await seen_over_grpc(rest_id) is None
+        assert await seen_over_rest(rest) is None
+        assert (await client.get(auction_url, headers=rest)).status_code == 404
+        rebid = await client.post(
+            f"{auction_url}/bid", json={"fee_percent": "5"}, headers=rest | idempotency_key()
+        )
+        assert rebid.status_code == 404, rebid.text
+        promised = await client.post(
+            f"/v1/provider/assignments/{case_id}/promise-to-pay", headers=rest | idempotency_key()
+        )
+        assert promised.status_code == 404, promised.text
+        await never_sees_it()
+        live_view = await seen_over_grpc(LIVE)
+        assert live_view is not None
+        assert live_view.round == 2
+        bid = await bidding.PlaceBid(
+            pb.BidRequest(case_id=case_id, fee_percent=FEES[LIVE]), metadata=as_provider(LIVE)
+        )
+        assert bid.round == 2
+
+        clock.advance(BIDDING_CLOSES)
+        quote = await eventually(lambda: rest_quote(2, "quoted"), "the round-2 quote")
+        assert_won_on_fee(quote, LIVE, offers=3)
+        offered = await quotes.AcceptQuote(pb.CaseRef(case_id=case_id), metadata=creditor_call)
+        assert (offered.status, offered.provider_id) == ("offered", LIVE)
+        assignment = await bidding.AcceptAssignment(
+            pb.CaseRef(case_id=case_id), metadata=as_provider(LIVE)
+        )
+        assert (assignment.round, assignment.status) == (2, "assigned")
+
+        # --- round 3: only the auto-bidders never had it -------------------------------------
+        clock.advance(WINDOW_ENDS)
+        await eventually(lambda: grpc_quote(3, "bidding"), "the case rotates into round 3")
+        with pytest.raises(grpc.aio.AioRpcError) as recalled:
+            await bidding.ReleaseCase(pb.CaseRef(case_id=case_id), metadata=as_provider(LIVE))
+        assert recalled.value.code() == grpc.StatusCode.NOT_FOUND
+        assert await seen_over_grpc(LIVE) is None
+        assert await seen_over_grpc(rest_id) is None
+        assert await seen_over_grpc(AUTO) is not None
+        await never_sees_it()
+
+        clock.advance(BIDDING_CLOSES)
+        quote = await eventually(lambda: rest_quote(3, "quoted"), "the round-3 quote")
+        assert_won_on_fee(quote, AUTO, offers=2)
+        accepted = await client.post(
+            f"/v1/cases/{case_id}/quote/acceptance", headers=creditor | idempotency_key()
+        )
+        assert accepted.status_code == 200, accepted.text
+        assert accepted.json()["status"] == "offered"
+        assignment = await bidding.AcceptAssignment(
+            pb.CaseRef(case_id=case_id), metadata=as_provider(AUTO)
+        )
+        assert (assignment.round, assignment.status) == (3, "assigned")
+
+        clock.advance(WINDOW_ENDS)
+        exhausted = await eventually(lambda: rest_quote(3, "exhausted"), "the case is exhausted")
+        assert exhausted["provider"] is None
+        with pytest.raises(grpc.aio.AioRpcError) as recalled:
+            await bidding.ReleaseCase(pb.CaseRef(case_id=case_id), metadata=as_provider(AUTO))
+        assert recalled.value.code() == grpc.StatusCode.NOT_FOUND
+        await outbox_drained(matching_db, "matching publishes every round")
+
+    # --- every event once, in order -------------------------------------------------------
+    topics = await asyncio.gather(
+        *(
+            read_topic(stack.kafka_bootstrap, f"{prefix}matching.{event_type}.v1", 1.0)
+            for event_type in MATCHING_TOPICS
+        )
+    )
+    facts = [
+        fact_of(envelope, event_type)
+        for event_type, topic in zip(MATCHING_TOPICS, topics, strict=True)
+        for envelope in topic.envelopes
+        if envelope.case_id == case_id
+    ]
+    holders = {1: rest_id, 2: LIVE, 3: AUTO}
+    bidders = {
+        1: [rest_id, LIVE, AUTO, auto_rest_id],
+        2: [LIVE, AUTO, auto_rest_id],
+        3: [AUTO, auto_rest_id],
+    }
+    expected = [("case-exhausted", 3, "")]
+    for n, holder in holders.items():
+        expected.append(("auction-opened", n, ""))
+        expected.extend(("bid-placed", n, p) for p in bidders[n])
+        expected.extend(
+            (event_type, n, holder)
+            for event_type in ("quote-issued", "case-assigned", "case-recalled", "case-rotated")
+        )
+    # A second publish of a fact fails here whether it kept its event id or got a new one.
+    assert sorted(f.key for f in facts) == sorted(expected)
+    assert len({f.event_id for f in facts}) == len(facts) == len(expected)
+    assert {f.tenant_id for f in facts} == {creditor_id}
+    assert NEVER not in {f.provider_id for f in facts}
+
+    at = {f.key: f for f in facts}
+    for n, holder in holders.items():
+        opened = at[("auction-opened", n, "")]
+        assert opened.payload.eligible_providers == len(bidders[n])
+        bids = [f for f in facts if f.event_type == "bid-placed" and f.round == n]
+        for placed_bid in bids:
+            assert Decimal(placed_bid.payload.fee_percent) == Decimal(fees[placed_bid.provider_id])
+            by_rule = placed_bid.provider_id in (AUTO, auto_rest_id)
+            assert placed_bid.payload.source == ("auto" if by_rule else "live")
+            if by_rule:
+                # Auto-bid rules price the case in the very transaction that opens the auction.
+                assert placed_bid.at == opened.at
+            else:
+                assert placed_bid.at > opened.at
+        quoted = at[("quote-issued", n, holder)]
+        assert Decimal(quoted.payload.fee_percent) == Decimal(fees[holder])
+        assert not quoted.payload.auto_accepted
+        assigned = at[("case-assigned", n, holder)]
+        assert Decimal(assigned.payload.success_fee_percent) == Decimal(fees[holder])
+        window = assigned.payload.window_ends_at.ToDatetime()
+        assert window - assigned.payload.window_started_at.ToDatetime() == timedelta(days=45)
+        recalled_fact = at[("case-recalled", n, holder)]
+        assert recalled_fact.payload.reason == "window expired"
+        rotated = at[("case-rotated", n, holder)]
+        after = at[("auction-opened", n + 1, "")] if n < 3 else at[("case-exhausted", 3, "")]
+        assert max(b.at for b in bids) < quoted.at <= assigned.at < recalled_fact.at
+        assert recalled_fact.at <= rotated.at <= after.at
+    finale = at[("case-exhausted", 3, "")].payload
+    assert (finale.remaining.currency, finale.remaining.minor_units) == ("EUR", AMOUNT_MINOR)
+    assert "3 rounds without full recovery" in finale.reason
+
+    assert await count_rows(matching_db, "SELECT count(*) FROM dead_letters") == 0
+    for process in processes:
+        assert process.stop() == 0, process.log_text()[-3000:]
