@@ -114,8 +114,10 @@ async def test_poison_message_is_dead_lettered_and_replayable(
             await uow.commit()
         assert await OutboxRelay(database, broker, settings).relay_once() == 5
 
-        await wait_for(lambda: len(handled) == 4)
-        assert handled == ["first", "third", "fourth", "fifth"]  # the partition kept flowing
+        # A handler may run again when its shared transaction is rolled back (only database
+        # effects count), so the order is read from first appearances.
+        await wait_for(lambda: len(set(handled)) == 4)
+        assert list(dict.fromkeys(handled)) == ["first", "third", "fourth", "fifth"]
         assert attempts["poison"] == 3  # the configured retries, no more
 
         letters = await read_dead_letters(
@@ -135,7 +137,7 @@ async def test_poison_message_is_dead_lettered_and_replayable(
         await wait_for(lambda: "poison" in handled)
         assert await replay(stack.kafka_bootstrap, prefix + subscription.dead_letter_topic) == 0
         await asyncio.sleep(1)
-        assert handled.count("poison") == 1
+        assert handled.count("poison") == 1  # replayed alone: handled in one transaction
         assert await count_rows(database_url, "SELECT count(*) FROM inbox") == 5
     finally:
         await broker.stop()

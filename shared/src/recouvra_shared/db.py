@@ -167,6 +167,23 @@ class UnitOfWork:
         )
         return result.first() is not None
 
+    async def claim_events(self, consumer: str, events: Sequence[tuple[str, str]]) -> set[str]:
+        """Claim many (event_id, topic) at once; returns the ids not handled before."""
+        if not events:
+            return set()
+        result = await self.session.execute(
+            pg_insert(inbox)
+            .values(
+                [
+                    {"consumer": consumer, "event_id": uuid.UUID(event_id), "topic": topic}
+                    for event_id, topic in dict(events).items()
+                ]
+            )
+            .on_conflict_do_nothing()
+            .returning(inbox.c.event_id)
+        )
+        return {str(event_id) for event_id in result.scalars()}
+
     async def commit(self) -> None:
         """Commit the transaction: state changes, outbox rows and inbox claims together."""
         await self.session.commit()

@@ -19,7 +19,8 @@ import logging
 import os
 import random
 import signal
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -77,11 +78,17 @@ async def ensure_topics(settings: ServiceSettings, topics: list[str]) -> None:
         await admin.close()
 
 
+# Serialization failure and deadlock: a concurrent transaction won; trying again is the cure.
+_RETRY_SQLSTATES = frozenset({"40001", "40P01"})
+
+
 def is_transient(exc: BaseException) -> bool:
     """An outage to wait out (database or network down), not a fault of the message."""
     if isinstance(exc, OperationalError | InterfaceError):
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in _RETRY_SQLSTATES:
         return True
     return isinstance(exc, OSError | ConnectionError | TimeoutError)
 
@@ -106,7 +113,12 @@ class Subscription:
 
 
 class InboxConsumer:
-    """Runs a handler exactly once per event id, with bounded retries and a dead-letter topic."""
+    """Commits a handler's effects exactly once per event id, with bounded retries and a DLT.
+
+    A handler may run more than once for one event (a retry, or a shared transaction rolled
+    back because a later record failed): only its database effects count, so anything leaving
+    the service goes through the outbox.
+    """
 
     def __init__(
         self,
@@ -123,8 +135,9 @@ class InboxConsumer:
     def register(self) -> None:
         """Subscribe on the broker, acknowledging only after the work is committed.
 
-        Records arrive in batches: each record is handled in its own transaction, and the
-        offsets of the batch are committed once, after the last of them, which spares a
+        Records arrive in batches and are handled in order, up to consumer_transaction_size of
+        them per database transaction, each in its own savepoint; the offsets of the batch are
+        committed once, after the last transaction, which spares a commit (and its fsync) and a
         round trip to the group coordinator per message.
         """
         sub = self.subscription
@@ -151,8 +164,7 @@ class InboxConsumer:
         if not isinstance(records, tuple):
             records = (records,)
         try:
-            for record in records:
-                await self.process(record.value, record.key, record.partition, record.offset)
+            await self.process_batch(records)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -164,8 +176,84 @@ class InboxConsumer:
             return
         await message.ack()
 
-    async def process(self, raw: bytes, key: bytes | None, partition: int, offset: int) -> str:
-        """Apply the handler once; returns 'handled', 'duplicate' or 'dead-lettered'."""
+    async def process_batch(self, records: Sequence[Any]) -> None:
+        """Handle records in order, many per transaction; one that fails goes on alone."""
+        size = self.settings.consumer_transaction_size
+        position = 0
+        while position < len(records):
+            chunk = records[position : position + size]
+            done, failure = await self._together(chunk)
+            position += done
+            if done < len(chunk):
+                record = records[position]
+                await self.process(
+                    record.value, record.key, record.partition, record.offset, failed_once=failure
+                )
+                position += 1
+
+    async def _together(self, chunk: Sequence[Any]) -> tuple[int, Exception | None]:
+        """Handle a run of records in one transaction, up to the first that fails; commit those.
+
+        The run is claimed in the inbox with one statement and handled without savepoints. When
+        a record fails, the whole transaction is rolled back and the records before it are
+        handled again in a fresh one, so their effects are kept and the failing one's are not.
+        Returns how many are durably handled, and the failure of the record after them (None
+        when it could not be read, or when the commit itself failed and nothing is durable).
+        """
+        sub = self.subscription
+        envelopes: list[EventEnvelope] = []
+        for record in chunk:
+            try:
+                envelopes.append(parse_envelope(record.value))
+            except EnvelopeError:
+                break
+        if not envelopes:
+            return 0, None
+        failed_at, failure = len(envelopes), None
+        async with self.database.unit_of_work() as uow:
+            try:
+                fresh = await uow.claim_events(
+                    sub.consumer, [(e.event_id, sub.topic) for e in envelopes]
+                )
+                for index, envelope in enumerate(envelopes):
+                    event_id = str(uuid.UUID(envelope.event_id))
+                    if event_id not in fresh:
+                        continue  # handled before, or earlier in this very run
+                    fresh.discard(event_id)
+                    adopt_traceparent(envelope.traceparent)
+                    case_id_var.set(envelope.case_id or None)
+                    try:
+                        await sub.handler(envelope, uow)
+                    except Exception as exc:
+                        failed_at, failure = index, exc
+                        break
+                if failure is None:
+                    await uow.commit()
+                    return len(envelopes), None
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("a batch transaction failed, going one by one: %r", exc)
+                return 0, None
+        if failed_at == 0:
+            return 0, failure
+        done, again = await self._together(chunk[:failed_at])
+        return (done, again) if done < failed_at else (failed_at, failure)
+
+    async def process(
+        self,
+        raw: bytes,
+        key: bytes | None,
+        partition: int,
+        offset: int,
+        *,
+        failed_once: Exception | None = None,
+    ) -> str:
+        """Apply the handler once; returns 'handled', 'duplicate' or 'dead-lettered'.
+
+        failed_once is the error of an attempt already made (in a batch transaction): it counts
+        like any other attempt.
+        """
         sub, settings = self.subscription, self.settings
         try:
             envelope = parse_envelope(raw)
@@ -175,6 +263,24 @@ class InboxConsumer:
         adopt_traceparent(envelope.traceparent)
         case_id_var.set(envelope.case_id or None)
         failures = outages = 0
+        if failed_once is not None:
+            if is_transient(failed_once):
+                outages = 1
+            else:
+                failures = 1
+                if failures >= settings.consumer_max_attempts:
+                    await self.dead_letter(
+                        raw, key, partition, offset, envelope.event_id, failed_once, failures
+                    )
+                    return "dead-lettered"
+            log.warning("handler failed in a batch, retrying alone: %r", failed_once)
+            await asyncio.sleep(
+                backoff_delay(
+                    1,
+                    settings.consumer_backoff_initial_seconds,
+                    settings.consumer_backoff_max_seconds,
+                )
+            )
         while True:
             try:
                 async with self.database.unit_of_work() as uow:
