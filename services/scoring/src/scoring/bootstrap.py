@@ -15,10 +15,12 @@ from scoring.service_layer.handlers import CASE_SCORED, SERVICE, ScoringHandlers
 CASE_SUBMITTED_TOPIC = topic_name("intake", "case-submitted", 1)
 PAYMENT_DECLARED_TOPIC = topic_name("intake", "payment-declared", 1)
 CASE_WITHDRAWN_TOPIC = topic_name("intake", "case-withdrawn", 1)
+CASE_EXHAUSTED_TOPIC = topic_name("matching", "case-exhausted", 1)
+PAYMENT_ATTRIBUTED_TOPIC = topic_name("matching", "payment-attributed", 1)
 
 
 def build(wiring: Wiring) -> ServiceParts:
-    """Scoring serves ScoringService, consumes intake's case facts and publishes case-scored."""
+    """Scoring serves ScoringService, consumes case facts and outcomes, publishes case-scored."""
     settings = wiring.settings
     assert isinstance(settings, ScoringSettings)
     scoring = ScoringHandlers(
@@ -40,6 +42,12 @@ def build(wiring: Wiring) -> ServiceParts:
                 PAYMENT_DECLARED_TOPIC, f"{SERVICE}-payments", scoring.on_payment_declared
             ),
             Subscription(CASE_WITHDRAWN_TOPIC, f"{SERVICE}-withdrawals", scoring.on_case_withdrawn),
+            Subscription(CASE_EXHAUSTED_TOPIC, f"{SERVICE}-exhausted", scoring.on_case_exhausted),
+            Subscription(
+                PAYMENT_ATTRIBUTED_TOPIC,
+                f"{SERVICE}-attributed-payments",
+                scoring.on_payment_attributed,
+            ),
         ],
         published_topics=[topic_name(SERVICE, *CASE_SCORED)],
     )

@@ -275,8 +275,13 @@ async def test_events_arriving_before_the_submission_are_taken_into_account(
         handlers.on_case_submitted,
         envelope("case-submitted", withdrawn_first, "t1", submitted(withdrawn_first)),
     )
-    [row] = await score_rows(database, paid_first)
-    assert row["inputs"]["case"]["paid_minor"] == 40_000
+    # The payment was made after the submission day: the first score does not know it (it is
+    # what training learns from), the re-score it causes does, as if it had come in order.
+    first, rescored = await score_rows(database, paid_first)
+    assert (first["trigger"], first["as_of"]) == ("case-submitted", SUBMITTED_ON.date())
+    assert first["inputs"]["case"]["paid_minor"] == 0
+    assert (rescored["trigger"], rescored["as_of"]) == ("payment-declared", date(2026, 11, 10))
+    assert rescored["inputs"]["case"]["paid_minor"] == 40_000
     assert await score_rows(database, withdrawn_first) == []
     async with database.unit_of_work() as uow:
         status = await uow.session.scalar(

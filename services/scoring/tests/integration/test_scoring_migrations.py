@@ -57,3 +57,42 @@ async def test_scores_from_before_0002_survive_the_upgrade(stack: Stack) -> None
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+async def test_payments_and_withdrawals_from_before_0003_keep_counting(stack: Stack) -> None:
+    name = unique_name("t_scoring_upgrade")
+    admin = await asyncpg.connect(stack.pg_admin_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = stack.database_url(name)
+    withdrawn, paid, payment = (str(uuid.uuid4()) for _ in range(3))
+    try:
+        await asyncio.to_thread(upgrade, MIGRATIONS, url, "0002")
+        plain = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            await plain.execute(
+                "INSERT INTO cases (case_id, tenant_id, status) VALUES ($1, 't1', 'withdrawn'),"
+                " ($2, 't1', 'recovered')",
+                withdrawn,
+                paid,
+            )
+            await plain.execute(
+                "INSERT INTO payments (event_id, case_id, currency, amount_minor, paid_on,"
+                " settles_in_full) VALUES ($1, $2, 'EUR', 5000, '2026-11-10', true)",
+                payment,
+                paid,
+            )
+            await asyncio.to_thread(upgrade, MIGRATIONS, url)
+            key, source = await plain.fetchrow("SELECT payment_key, source FROM payments")
+            rows = await plain.fetch(
+                "SELECT case_id::text, withdrawn_on, recovered_share FROM cases ORDER BY status"
+            )
+        finally:
+            await plain.close()
+        # A redelivered declaration or matching's echo of it (payment_id = its event id) is
+        # the same row: the old payment is keyed by its event id.
+        assert (key, source) == (payment, "creditor")
+        by_case = {row[0]: (row[1] is not None, row[2]) for row in rows}
+        assert by_case == {paid: (False, 1), withdrawn: (True, None)}
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()

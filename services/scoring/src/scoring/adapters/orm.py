@@ -11,6 +11,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    UniqueConstraint,
     func,
     text,
 )
@@ -61,12 +62,23 @@ cases = Table(
     Column("debtor_key", String(32), nullable=True, index=True),
     Column("facts", JSONB, nullable=True),
     Column("due_date", Date, nullable=True),
-    Column("status", String(16), nullable=False),  # open | withdrawn | recovered
-    Column("closed_on", Date, nullable=True),
+    # open | withdrawn | recovered | unrecovered, derived by domain/outcomes.py from the columns
+    # below and the case's payments, whatever order the events came in.
+    Column("status", String(16), nullable=False),
+    Column("closed_on", Date, nullable=True),  # the day it was recovered or exhausted
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("withdrawn_on", Date, nullable=True),
+    # matching.case-exhausted.v1: three rounds without full recovery, and what was still owed.
+    Column("exhausted_on", Date, nullable=True),
+    Column("remaining_currency", String(3), nullable=True),
+    Column("remaining_minor", BigInteger, nullable=True),
+    Column("recovered_share", Numeric(5, 4), nullable=True),  # 1 when recovered
 )
 
-# Payments the creditor declared (intake.payment-declared.v1), for re-scoring and outcomes.
+# Payments on a case, for re-scoring and outcomes: declared by the creditor
+# (intake.payment-declared.v1, keyed by its event id) or reported through a provider
+# (matching.payment-attributed.v1, keyed by matching's payment id). Matching names a creditor's
+# payment by the event id of its declaration, so one payment is one row whichever topic told us.
 payments = Table(
     "payments",
     metadata,
@@ -77,4 +89,7 @@ payments = Table(
     Column("paid_on", Date, nullable=False),
     Column("settles_in_full", Boolean, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("payment_key", String(200), nullable=False),
+    Column("source", String(16), nullable=False, server_default="creditor"),
+    UniqueConstraint("case_id", "payment_key", name="payments_case_id_payment_key_key"),
 )

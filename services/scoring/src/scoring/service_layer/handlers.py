@@ -17,6 +17,7 @@ from stdnum.fr import siren as siren_number
 
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn, PaymentDeclared
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
+from recouvra.events.v1.matching_events_pb2 import CaseExhausted, PaymentAttributed
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra_shared.db import UnitOfWork
 from recouvra_shared.events import new_event, unpack
@@ -25,6 +26,15 @@ from scoring.adapters.orm import cases, payments, scores
 from scoring.adapters.registry import CompanyRegistry
 from scoring.domain.errors import ScoringStopped
 from scoring.domain.facts import CaseFacts, DebtorHistory, ScoringInputs
+from scoring.domain.outcomes import (
+    OPEN,
+    RECOVERED,
+    UNRECOVERED,
+    WITHDRAWN,
+    CaseRecord,
+    Outcome,
+    outcome_of,
+)
 from scoring.domain.scorecard import REASON_TEXT, Reason, Score, score
 
 log = logging.getLogger(__name__)
@@ -110,17 +120,35 @@ class ScoringHandlers:
         case_id, as_of = submitted.case_id, envelope.occurred_at.ToDatetime().date()
         await lock_case(uow, case_id)
         facts = facts_from_submitted(submitted)
-        status = await upsert_case(uow, case_id, envelope.tenant_id, facts)
-        if status == "withdrawn":
+        withdrawn = await upsert_case(uow, case_id, envelope.tenant_id, facts)
+        outcome = await refresh_outcome(uow, case_id)
+        if withdrawn:
             log.info("case %s was withdrawn before it was scored: not scoring it", case_id)
             return
-        paid, settled, last_paid_on = await declared_payments(case_id, facts.currency, uow)
+        # The first score of record knows only the payments made by its day, whatever order
+        # their events came in: training learns from it, so nothing later may leak into it.
+        paid, settled, _ = await case_payments(case_id, facts.currency, uow, paid_by=as_of)
         if settled or paid >= facts.amount_minor:
-            await close_case(uow, case_id, last_paid_on or as_of)
-            return
+            return  # recovered before it was submitted: nothing to score
         facts = facts_from_submitted(submitted, paid_minor=paid)
         inputs = await self.inputs_for(facts, case_id, envelope.tenant_id, as_of, uow)
         await self.record_and_publish(envelope, uow, inputs, as_of, "case-submitted")
+        later = await last_payment_after(case_id, facts.currency, as_of, uow)
+        if later is None or outcome.status != OPEN:
+            return
+        # Payments told before the submission re-score it now, as their own events would have.
+        event_id, source, paid_on = later
+        paid, _, _ = await case_payments(case_id, facts.currency, uow)
+        facts = facts_from_submitted(submitted, paid_minor=paid)
+        inputs = await self.inputs_for(facts, case_id, envelope.tenant_id, paid_on, uow)
+        await self.record_and_publish(
+            envelope,
+            uow,
+            inputs,
+            paid_on,
+            "payment-declared" if source == "creditor" else "payment-attributed",
+            trigger_event_id=event_id,
+        )
 
     async def on_payment_declared(self, envelope: EventEnvelope, uow: UnitOfWork) -> None:
         """Re-score a case after a partial payment; a full payment closes it as recovered."""
@@ -128,55 +156,128 @@ class ScoringHandlers:
         case_id = payment.case_id
         paid_on = date.fromisoformat(payment.paid_on)
         await lock_case(uow, case_id)
-        await uow.session.execute(
-            pg_insert(payments)
-            .values(
-                event_id=envelope.event_id,
-                case_id=case_id,
-                currency=payment.amount.currency,
-                amount_minor=payment.amount.minor_units,
-                paid_on=paid_on,
-                settles_in_full=payment.settles_in_full,
-            )
-            .on_conflict_do_nothing()
+        await record_payment(
+            uow,
+            envelope,
+            payment_key=envelope.event_id,
+            source="creditor",
+            case_id=case_id,
+            amount=(payment.amount.currency, payment.amount.minor_units),
+            paid_on=paid_on,
+            settles_in_full=payment.settles_in_full,
         )
+        await self.after_payment(envelope, uow, case_id, payment.amount.currency, paid_on)
+
+    async def on_payment_attributed(self, envelope: EventEnvelope, uow: UnitOfWork) -> None:
+        """Count a payment matching credited to a provider; it may recover the case in full.
+
+        A provider's payment is seen nowhere else and re-scores the case like a declared one.
+        A creditor's payment carries the event id of its declaration as payment id, so it is
+        stored once whichever topic tells us first, and only its declaration re-scores.
+        """
+        payment = unpack(envelope, PaymentAttributed)
+        case_id = payment.case_id
+        try:
+            paid_on = date.fromisoformat(payment.paid_on)
+        except ValueError:
+            paid_on = envelope.occurred_at.ToDatetime().date()
+        await lock_case(uow, case_id)
+        new = await record_payment(
+            uow,
+            envelope,
+            payment_key=payment.payment_id or envelope.event_id,
+            source=payment.source or "provider",
+            case_id=case_id,
+            amount=(payment.amount.currency, payment.amount.minor_units),
+            paid_on=paid_on,
+            settles_in_full=payment.settles_in_full,
+        )
+        if not new or payment.source == "creditor":
+            await refresh_outcome(uow, case_id)
+            return
+        await self.after_payment(
+            envelope, uow, case_id, payment.amount.currency, paid_on, "payment-attributed"
+        )
+
+    async def after_payment(
+        self,
+        envelope: EventEnvelope,
+        uow: UnitOfWork,
+        case_id: str,
+        currency: str,
+        paid_on: date,
+        trigger: str = "payment-declared",
+    ) -> None:
+        """Close the case when paid in full; otherwise re-score it with what is now paid."""
+        outcome = await refresh_outcome(uow, case_id)
         row = (
             (await uow.session.execute(select(cases).where(cases.c.case_id == case_id)))
             .mappings()
             .first()
         )
-        if row is None or row["facts"] is None or row["status"] != "open":
+        if row is None or row["facts"] is None or outcome.status != OPEN:
             return  # not submitted yet (its submission counts this payment) or no longer scored
         submitted = CaseFacts.from_dict(row["facts"])
-        if payment.amount.currency != submitted.currency:
+        if currency != submitted.currency:
             log.warning(
                 "payment on %s in %s, case in %s: not re-scored",
                 case_id,
-                payment.amount.currency,
+                currency,
                 submitted.currency,
             )
             return
-        paid, settled, _ = await declared_payments(case_id, submitted.currency, uow)
-        if settled or paid >= submitted.amount_minor:
-            await close_case(uow, case_id, paid_on)
-            return
+        paid, _, _ = await case_payments(case_id, submitted.currency, uow)
         as_of = max(paid_on, envelope.occurred_at.ToDatetime().date())
         facts = CaseFacts.from_dict(submitted.to_dict() | {"paid_minor": paid})
         inputs = await self.inputs_for(facts, case_id, envelope.tenant_id, as_of, uow)
-        await self.record_and_publish(envelope, uow, inputs, as_of, "payment-declared")
+        await self.record_and_publish(envelope, uow, inputs, as_of, trigger)
+
+    async def on_case_exhausted(self, envelope: EventEnvelope, uow: UnitOfWork) -> None:
+        """Matching ran three rounds without full recovery: the case ended unrecovered."""
+        exhausted = unpack(envelope, CaseExhausted)
+        case_id = exhausted.case_id
+        await lock_case(uow, case_id)
+        values = {
+            "exhausted_on": envelope.occurred_at.ToDatetime().date(),
+            "remaining_currency": exhausted.remaining.currency or None,
+            "remaining_minor": exhausted.remaining.minor_units
+            if exhausted.remaining.currency
+            else None,
+        }
+        await uow.session.execute(
+            pg_insert(cases)
+            .values(case_id=case_id, tenant_id=envelope.tenant_id, status=UNRECOVERED, **values)
+            .on_conflict_do_update(
+                index_elements=[cases.c.case_id],
+                set_=values | {"updated_at": func.now()},
+                # Matching exhausts a case once; a redelivery changes nothing.
+                where=cases.c.exhausted_on.is_(None),
+            )
+        )
+        await refresh_outcome(uow, case_id)
 
     async def on_case_withdrawn(self, envelope: EventEnvelope, uow: UnitOfWork) -> None:
         """A withdrawn case is never scored again."""
         withdrawn = unpack(envelope, CaseWithdrawn)
         await lock_case(uow, withdrawn.case_id)
+        on = envelope.occurred_at.ToDatetime().date()
         await uow.session.execute(
             pg_insert(cases)
-            .values(case_id=withdrawn.case_id, tenant_id=envelope.tenant_id, status="withdrawn")
+            .values(
+                case_id=withdrawn.case_id,
+                tenant_id=envelope.tenant_id,
+                status=WITHDRAWN,
+                withdrawn_on=on,
+            )
             .on_conflict_do_update(
                 index_elements=[cases.c.case_id],
-                set_={"status": "withdrawn", "updated_at": func.now()},
+                set_={
+                    "withdrawn_on": func.coalesce(cases.c.withdrawn_on, on),
+                    "updated_at": func.now(),
+                },
             )
         )
+        await refresh_outcome(uow, withdrawn.case_id)
 
     async def record_and_publish(
         self,
@@ -185,6 +286,7 @@ class ScoringHandlers:
         inputs: ScoringInputs,
         as_of: date,
         trigger: str,
+        trigger_event_id: str | None = None,
     ) -> None:
         """Store a score made because of an event, and announce it in the same transaction."""
         result = score(inputs, as_of, self.models.active())
@@ -192,7 +294,7 @@ class ScoringHandlers:
             uow,
             case_id=envelope.case_id,
             tenant_id=envelope.tenant_id,
-            trigger_event_id=envelope.event_id,
+            trigger_event_id=trigger_event_id or envelope.event_id,
             trigger=trigger,
             as_of=as_of,
             inputs=inputs,
@@ -245,7 +347,7 @@ class ScoringHandlers:
             if row is not None:
                 if tenant_id is not None and row["tenant_id"] != tenant_id:
                     return None
-                if row["status"] != "open":
+                if row["status"] != OPEN:
                     raise ScoringStopped(
                         f"case_id: the case is {row['status']}; no further scoring"
                     )
@@ -280,8 +382,8 @@ class ScoringHandlers:
         return stored, score(stored.inputs, stored.as_of, model)
 
 
-async def upsert_case(uow: UnitOfWork, case_id: str, tenant_id: str, facts: CaseFacts) -> str:
-    """Record a submitted case's facts; returns its status (a withdrawal may have come first)."""
+async def upsert_case(uow: UnitOfWork, case_id: str, tenant_id: str, facts: CaseFacts) -> bool:
+    """Record a submitted case's facts; True when a withdrawal came first."""
     result = await uow.session.execute(
         pg_insert(cases)
         .values(
@@ -301,18 +403,83 @@ async def upsert_case(uow: UnitOfWork, case_id: str, tenant_id: str, facts: Case
                 "updated_at": func.now(),
             },
         )
-        .returning(cases.c.status)
+        .returning(cases.c.withdrawn_on)
     )
-    return str(result.scalar_one())
+    return result.scalar_one() is not None
 
 
-async def close_case(uow: UnitOfWork, case_id: str, on: date) -> None:
-    """The case is recovered in full: an outcome to learn from, and nothing left to score."""
-    await uow.session.execute(
-        update(cases)
-        .where(cases.c.case_id == case_id)
-        .values(status="recovered", closed_on=on, updated_at=func.now())
+async def record_payment(
+    uow: UnitOfWork,
+    envelope: EventEnvelope,
+    *,
+    payment_key: str,
+    source: str,
+    case_id: str,
+    amount: tuple[str, int],
+    paid_on: date,
+    settles_in_full: bool,
+) -> bool:
+    """Store a payment once per (case, payment key); True when it was not known yet."""
+    currency, minor = amount
+    result = await uow.session.execute(
+        pg_insert(payments)
+        .values(
+            event_id=envelope.event_id,
+            payment_key=payment_key,
+            source=source,
+            case_id=case_id,
+            currency=currency,
+            amount_minor=minor,
+            paid_on=paid_on,
+            settles_in_full=settles_in_full,
+        )
+        .on_conflict_do_nothing()
+        .returning(payments.c.event_id)
     )
+    return result.first() is not None
+
+
+async def refresh_outcome(uow: UnitOfWork, case_id: str) -> Outcome:
+    """Derive the case's status from everything known of it and store it if it changed."""
+    row = (
+        (await uow.session.execute(select(cases).where(cases.c.case_id == case_id)))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return Outcome(OPEN)
+    facts = CaseFacts.from_dict(row["facts"]) if row["facts"] is not None else None
+    currency = facts.currency if facts is not None else None
+    paid, settled, last_paid_on = await case_payments(case_id, currency, uow)
+    same_currency = facts is not None and row["remaining_currency"] == facts.currency
+    outcome = outcome_of(
+        CaseRecord(
+            amount_minor=facts.amount_minor if facts is not None else None,
+            paid_minor=paid,
+            settled_in_full=settled,
+            last_paid_on=last_paid_on,
+            withdrawn=row["withdrawn_on"] is not None,
+            exhausted_on=row["exhausted_on"],
+            remaining_minor=row["remaining_minor"] if same_currency else None,
+        )
+    )
+    current = Outcome(
+        row["status"],
+        row["closed_on"],
+        None if row["recovered_share"] is None else Decimal(row["recovered_share"]),
+    )
+    if outcome != current:
+        await uow.session.execute(
+            update(cases)
+            .where(cases.c.case_id == case_id)
+            .values(
+                status=outcome.status,
+                closed_on=outcome.ended_on,
+                recovered_share=outcome.recovered_share,
+                updated_at=func.now(),
+            )
+        )
+    return outcome
 
 
 async def lock_case(uow: UnitOfWork, case_id: str) -> None:
@@ -320,20 +487,43 @@ async def lock_case(uow: UnitOfWork, case_id: str) -> None:
     await uow.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(case_id))))
 
 
-async def declared_payments(
-    case_id: str, currency: str, uow: UnitOfWork
+async def case_payments(
+    case_id: str, currency: str | None, uow: UnitOfWork, paid_by: date | None = None
 ) -> tuple[int, bool, date | None]:
-    """Total declared paid on a case, whether a payment settled it in full, and when last."""
+    """Total paid on a case (by a day), whether a payment settled it in full, and when last.
+
+    Without a currency (the submission has not arrived) every payment counts.
+    """
+    query = select(
+        func.coalesce(func.sum(payments.c.amount_minor), 0),
+        func.coalesce(func.bool_or(payments.c.settles_in_full), False),
+        func.max(payments.c.paid_on),
+    ).where(payments.c.case_id == case_id)
+    if currency is not None:
+        query = query.where(payments.c.currency == currency)
+    if paid_by is not None:
+        query = query.where(payments.c.paid_on <= paid_by)
+    row = (await uow.session.execute(query)).one()
+    return int(row[0]), bool(row[1]), row[2]
+
+
+async def last_payment_after(
+    case_id: str, currency: str, day: date, uow: UnitOfWork
+) -> tuple[str, str, date] | None:
+    """The event id, source and day of the case's last payment made after that day, if any."""
     row = (
         await uow.session.execute(
-            select(
-                func.coalesce(func.sum(payments.c.amount_minor), 0),
-                func.coalesce(func.bool_or(payments.c.settles_in_full), False),
-                func.max(payments.c.paid_on),
-            ).where(payments.c.case_id == case_id, payments.c.currency == currency)
+            select(payments.c.event_id, payments.c.source, payments.c.paid_on)
+            .where(
+                payments.c.case_id == case_id,
+                payments.c.currency == currency,
+                payments.c.paid_on > day,
+            )
+            .order_by(payments.c.paid_on.desc(), payments.c.recorded_at.desc())
+            .limit(1)
         )
-    ).one()
-    return int(row[0]), bool(row[1]), row[2]
+    ).first()
+    return None if row is None else (str(row[0]), str(row[1]), row[2])
 
 
 async def debtor_history(
@@ -350,16 +540,16 @@ async def debtor_history(
         select(
             own,
             func.count(),
-            func.count().filter(cases.c.status == "recovered"),
+            func.count().filter(cases.c.status == RECOVERED),
             func.count().filter(
-                (cases.c.status == "open")
+                cases.c.status.in_((OPEN, UNRECOVERED))
                 & (cases.c.due_date < as_of - timedelta(days=UNPAID_AFTER_DAYS))
             ),
-            func.coalesce(func.sum(days_late).filter(cases.c.status == "recovered"), 0),
+            func.coalesce(func.sum(days_late).filter(cases.c.status == RECOVERED), 0),
         )
         .where(
             cases.c.debtor_key == siren,
-            cases.c.status != "withdrawn",
+            cases.c.status != WITHDRAWN,
             cases.c.facts.is_not(None),
         )
         .group_by(own)
@@ -462,5 +652,7 @@ async def latest_score(case_id: str, uow: UnitOfWork) -> StoredScore | None:
     )
     if row is None:
         return None
-    status = await uow.session.scalar(select(cases.c.status).where(cases.c.case_id == case_id))
-    return stored_score(dict(row), scoring_stopped=status == "withdrawn")
+    withdrawn_on = await uow.session.scalar(
+        select(cases.c.withdrawn_on).where(cases.c.case_id == case_id)
+    )
+    return stored_score(dict(row), scoring_stopped=withdrawn_on is not None)
