@@ -18,6 +18,7 @@ from gateway.entrypoints.http import create_app
 from gateway.service_layer.accounts import ORGANISATION_REGISTERED, SERVICE
 from recouvra.intake.v1 import intake_pb2_grpc
 from recouvra.matching.v1 import bidding_pb2_grpc
+from recouvra.vault.v1 import vault_pb2_grpc
 from recouvra_shared.events import topic_name
 from recouvra_shared.grpc import client_channel
 from recouvra_shared.runtime import ServiceParts, Wiring
@@ -58,6 +59,7 @@ def build(wiring: Wiring) -> ServiceParts:
         providers=GrpcProviderDirectory(
             bidding_pb2_grpc.ProviderDirectoryServiceStub(channels["matching"])
         ),
+        vault=vault_pb2_grpc.VaultServiceStub(channels["vault"]),
     )
     app = create_app(services, channels)
     server = _EmbeddedServer(

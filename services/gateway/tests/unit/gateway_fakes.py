@@ -1,9 +1,12 @@
 """In-memory fakes of the gateway's storage, with the same behaviour as the SQL adapters, of
-matching's gRPC services, and the few steps every API test takes (sign up, log in)."""
+matching's and the vault's gRPC services, and the few steps every API test takes (sign up, log
+in)."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -19,7 +22,9 @@ from gateway.domain.model import ApiKey, LoginPolicy, Organisation, User
 from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.http import create_app
 from recouvra.common.v1.money_pb2 import Money
+from recouvra.intake.v1 import intake_pb2
 from recouvra.matching.v1 import bidding_pb2 as pb
+from recouvra.vault.v1 import vault_pb2
 from recouvra_shared.context import Caller, caller_var
 from recouvra_shared.db import OutgoingEvent
 
@@ -418,6 +423,197 @@ class FakeMatching:
             if provider_id == tenant
         ]
         return pb.ListAssignmentsResponse(cases=cases)
+
+
+class FakeCases:
+    """Intake's GetCase over cases owned by creditors: another creditor's case is NOT_FOUND,
+    exactly like a missing one; a partner names the creditor it acts for."""
+
+    def __init__(self) -> None:
+        self.creditors: dict[str, str] = {}
+        self.callers: list[Caller | None] = []
+
+    async def GetCase(self, request: Any) -> Any:
+        caller = caller_var.get()
+        self.callers.append(caller)
+        scope = ""
+        if caller is not None and caller.kind == "partner":
+            scope = request.creditor_id
+        elif caller is not None and caller.kind == "creditor":
+            scope = caller.tenant_id or ""
+            if request.creditor_id and request.creditor_id != scope:
+                scope = ""
+        if not scope or self.creditors.get(request.case_id) != scope:
+            raise rpc_error(grpc.StatusCode.NOT_FOUND, "case: no such case")
+        return intake_pb2.Case(case_id=request.case_id, creditor_id=scope)
+
+
+def _caller_of(metadata: Any) -> Caller | None:
+    """The caller a call was made as: its explicit metadata, else what the interceptor adds."""
+    named = dict(metadata or ())
+    if "x-caller-kind" in named:
+        return Caller(
+            kind=named["x-caller-kind"],
+            subject=named.get("x-caller-subject", ""),
+            tenant_id=named.get("x-caller-tenant"),
+        )
+    return caller_var.get()
+
+
+class FakeVault:
+    """Answers like the vault's VaultService: the owning creditor reads and erases, the provider
+    `grants` names for a case reads and adds; anyone else gets NOT_FOUND, like a missing id.
+
+    Records each call with its caller and the size of every chunk it received; `corrupted`
+    documents fail their integrity check (DATA_LOSS) before their last chunk, as the real vault
+    does; `errors` maps an RPC name to the error it raises next.
+    """
+
+    def __init__(self) -> None:
+        self.documents: dict[str, vault_pb2.Document] = {}
+        self.contents: dict[str, bytes] = {}
+        self.grants: dict[str, str] = {}
+        self.owners: dict[str, str] = {}
+        self.corrupted: set[str] = set()
+        self.errors: dict[str, Any] = {}
+        self.calls: list[tuple[str, Caller | None, Any]] = []
+        self.chunk_sizes: list[int] = []
+        self.read_chunk = 256 * 1024
+
+    def _called(self, rpc: str, metadata: Any, request: Any) -> Caller | None:
+        caller = _caller_of(metadata)
+        self.calls.append((rpc, caller, request))
+        if rpc in self.errors:
+            raise self.errors.pop(rpc)
+        return caller
+
+    def called(self, rpc: str) -> list[tuple[Caller | None, Any]]:
+        return [(caller, request) for name, caller, request in self.calls if name == rpc]
+
+    def _readable(self, caller: Caller | None, document: vault_pb2.Document) -> bool:
+        if caller is None:
+            return False
+        if caller.kind == "creditor":
+            return caller.tenant_id == document.tenant_id
+        if caller.kind == "provider":
+            return self.grants.get(document.case_id) == caller.tenant_id
+        return False
+
+    def _visible(self, caller: Caller | None, document_id: str) -> vault_pb2.Document:
+        document = self.documents.get(document_id)
+        if document is None or not self._readable(caller, document):
+            raise rpc_error(grpc.StatusCode.NOT_FOUND, "document_id: no such document")
+        return document
+
+    async def PutDocument(self, requests: Any, metadata: Any = (), **_: Any) -> Any:
+        parts = aiter(requests)
+        first = await anext(parts)
+        caller = self._called("PutDocument", metadata, first.metadata)
+        case_id = first.metadata.case_id
+        tenant = None
+        if caller is not None and caller.kind == "creditor":
+            tenant = caller.tenant_id
+        elif (
+            caller is not None
+            and caller.kind == "provider"
+            and self.grants.get(case_id) == caller.tenant_id
+        ):
+            tenant = self.owners.get(case_id)
+        if not tenant:
+            raise rpc_error(grpc.StatusCode.NOT_FOUND, "case_id: no such case")
+        hasher = hashlib.sha256()
+        content = bytearray()
+        async for part in parts:
+            self.chunk_sizes.append(len(part.chunk))
+            hasher.update(part.chunk)
+            content += part.chunk
+        if not content.startswith(b"%PDF-"):
+            raise rpc_error(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "content: only PDF, PNG, JPEG and XML documents are accepted",
+            )
+        if first.metadata.sha256_hex and first.metadata.sha256_hex != hasher.hexdigest():
+            raise rpc_error(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "metadata.sha256_hex: the received content hashes differently",
+            )
+        document = vault_pb2.Document(
+            document_id=str(uuid.uuid4()),
+            case_id=case_id,
+            tenant_id=tenant,
+            kind=first.metadata.kind,
+            content_type="application/pdf",
+            size_bytes=len(content),
+            sha256_hex=hasher.hexdigest(),
+            version=1,
+            shareable=first.metadata.shareable,
+            filename=first.metadata.filename,
+            created_at=CLOSES,
+        )
+        self.documents[document.document_id] = document
+        self.contents[document.document_id] = bytes(content)
+        return document
+
+    def GetDocument(self, request: Any, metadata: Any = (), timeout: float = 0) -> Any:
+        vault = self
+
+        class Stream:
+            cancelled = False
+
+            def __aiter__(self) -> Any:
+                return self._each()
+
+            async def _each(self) -> Any:
+                caller = vault._called("GetDocument", metadata, request)
+                document = vault._visible(caller, request.document_id)
+                if document.HasField("shredded_at"):
+                    raise rpc_error(
+                        grpc.StatusCode.FAILED_PRECONDITION,
+                        "document_id: the document was erased (crypto-shredded)",
+                    )
+                yield vault_pb2.GetDocumentResponse(document=document)
+                content = vault.contents[document.document_id]
+                pieces = [
+                    content[start : start + vault.read_chunk]
+                    for start in range(0, len(content), vault.read_chunk)
+                ]
+                for index, piece in enumerate(pieces):
+                    last = index == len(pieces) - 1
+                    if last and document.document_id in vault.corrupted:
+                        raise rpc_error(
+                            grpc.StatusCode.DATA_LOSS,
+                            "content does not match the SHA-256 recorded at upload",
+                        )
+                    yield vault_pb2.GetDocumentResponse(chunk=piece)
+
+            def cancel(self) -> None:
+                self.cancelled = True
+
+        self.stream = Stream()
+        return self.stream
+
+    async def ListDocuments(self, request: Any) -> Any:
+        caller = self._called("ListDocuments", (), request)
+        return vault_pb2.ListDocumentsResponse(
+            documents=[
+                d
+                for d in self.documents.values()
+                if d.case_id == request.case_id and self._readable(caller, d)
+            ]
+        )
+
+    async def ShredDocument(self, request: Any) -> Any:
+        caller = self._called("ShredDocument", (), request)
+        document = self._visible(caller, request.document_id)
+        if caller is None or caller.kind != "creditor":
+            raise rpc_error(
+                grpc.StatusCode.PERMISSION_DENIED,
+                "document_id: only the owning creditor may erase a document",
+            )
+        if not document.HasField("shredded_at"):
+            document.shredded_at.CopyFrom(CLOSES)
+            self.contents[document.document_id] = b""
+        return document
 
 
 def marketplace_services(

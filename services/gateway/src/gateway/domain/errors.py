@@ -44,3 +44,20 @@ class TooManyAttempts(GatewayError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"too many failed log-ins; retry in {retry_after} s")
         self.retry_after = retry_after
+
+
+class TooLarge(GatewayError):
+    """A field (an uploaded file) is larger than the endpoint accepts."""
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(f"{field}: {rule}")
+        self.field = field
+        self.rule = rule
+
+
+class DocumentErased(GatewayError):
+    """The document was crypto-shredded: its content is gone for good."""
+
+
+class DocumentCorrupted(GatewayError):
+    """The stored document failed its integrity check in the vault and was not served."""

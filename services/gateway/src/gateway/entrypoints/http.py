@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Response, status
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from gateway.entrypoints.api import accounts, bidding, cases, problems, quotes
+from gateway.entrypoints.api import accounts, bidding, cases, documents, problems, quotes
 from gateway.entrypoints.api.deps import GatewayServices
 
 DESCRIPTION = """
@@ -48,6 +48,11 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
             },
             {"name": "cases", "description": "Submit, import, follow, withdraw cases"},
             {
+                "name": "documents",
+                "description": "Evidence in the encrypted vault: creditors attach, read and erase "
+                "the documents of their cases; the provider holding a case now reads and adds",
+            },
+            {
                 "name": "quotes",
                 "description": "Creditors: quotes with the provider's record, acceptance, fee "
                 "policy, what providers did on a case",
@@ -70,8 +75,10 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
     problems.install(app)
     app.include_router(accounts.router)
     app.include_router(cases.router)
+    app.include_router(documents.creditor_router)
     app.include_router(quotes.router)
     app.include_router(bidding.router)
+    app.include_router(documents.provider_router)
 
     @app.get("/healthz", tags=["operations"], summary="The gateway process is alive")
     async def healthz() -> dict[str, str]:

@@ -1097,7 +1097,7 @@ Global___ImportEInvoiceResponse: _TypeAlias = ImportEInvoiceResponse  # noqa: Y0
 @_typing.final
 class UploadEvidenceRequest(_message.Message):
     """---------------------------------------------------------------------------------------------
-    Evidence (contract only: refused until the vault exists)
+    Evidence (contract only, always refused: documents go to the vault, see UploadEvidence)
     """
 
     DESCRIPTOR: _descriptor.Descriptor

@@ -238,10 +238,12 @@ class IntakeServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UploadEvidence(self, request_iterator, context):
-        """Upload contract for evidence documents (invoice PDF, signed terms, delivery proof...),
-        streamed in chunks: the first message carries `metadata`, the next ones `chunk`.
-        NOT AVAILABLE YET: always FAILED_PRECONDITION "evidence: the vault is not available yet";
-        intake never stores documents itself (they belong in the encrypted vault).
+        """Not used: evidence documents (invoice PDF, signed terms, delivery proof...) go to the
+        encrypted vault (recouvra.vault.v1.VaultService.PutDocument), over REST through the
+        gateway's document routes (POST /v1/cases/{case_id}/documents for the creditor,
+        POST /v1/provider/assignments/{case_id}/documents for the provider holding the case).
+        Always FAILED_PRECONDITION "evidence: the vault is not available yet"; intake never stores
+        documents itself.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

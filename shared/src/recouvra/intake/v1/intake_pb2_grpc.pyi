@@ -118,10 +118,12 @@ class IntakeServiceStub:
     Validation, duplicates and idempotency as in SubmitCase.
     """
     UploadEvidence: _grpc.StreamUnaryMultiCallable[_intake_pb2.UploadEvidenceRequest, _intake_pb2.UploadEvidenceResponse]
-    """Upload contract for evidence documents (invoice PDF, signed terms, delivery proof...),
-    streamed in chunks: the first message carries `metadata`, the next ones `chunk`.
-    NOT AVAILABLE YET: always FAILED_PRECONDITION "evidence: the vault is not available yet";
-    intake never stores documents itself (they belong in the encrypted vault).
+    """Not used: evidence documents (invoice PDF, signed terms, delivery proof...) go to the
+    encrypted vault (recouvra.vault.v1.VaultService.PutDocument), over REST through the
+    gateway's document routes (POST /v1/cases/{case_id}/documents for the creditor,
+    POST /v1/provider/assignments/{case_id}/documents for the provider holding the case).
+    Always FAILED_PRECONDITION "evidence: the vault is not available yet"; intake never stores
+    documents itself.
     """
 
 @_typing.type_check_only
@@ -214,10 +216,12 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
     Validation, duplicates and idempotency as in SubmitCase.
     """
     UploadEvidence: _aio.StreamUnaryMultiCallable[_intake_pb2.UploadEvidenceRequest, _intake_pb2.UploadEvidenceResponse]  # type: ignore[assignment]
-    """Upload contract for evidence documents (invoice PDF, signed terms, delivery proof...),
-    streamed in chunks: the first message carries `metadata`, the next ones `chunk`.
-    NOT AVAILABLE YET: always FAILED_PRECONDITION "evidence: the vault is not available yet";
-    intake never stores documents itself (they belong in the encrypted vault).
+    """Not used: evidence documents (invoice PDF, signed terms, delivery proof...) go to the
+    encrypted vault (recouvra.vault.v1.VaultService.PutDocument), over REST through the
+    gateway's document routes (POST /v1/cases/{case_id}/documents for the creditor,
+    POST /v1/provider/assignments/{case_id}/documents for the provider holding the case).
+    Always FAILED_PRECONDITION "evidence: the vault is not available yet"; intake never stores
+    documents itself.
     """
 
 class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -361,10 +365,12 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
         request_iterator: _MaybeAsyncIterator[_intake_pb2.UploadEvidenceRequest],
         context: _ServicerContext,
     ) -> _typing.Union[_intake_pb2.UploadEvidenceResponse, _abc.Awaitable[_intake_pb2.UploadEvidenceResponse]]:
-        """Upload contract for evidence documents (invoice PDF, signed terms, delivery proof...),
-        streamed in chunks: the first message carries `metadata`, the next ones `chunk`.
-        NOT AVAILABLE YET: always FAILED_PRECONDITION "evidence: the vault is not available yet";
-        intake never stores documents itself (they belong in the encrypted vault).
+        """Not used: evidence documents (invoice PDF, signed terms, delivery proof...) go to the
+        encrypted vault (recouvra.vault.v1.VaultService.PutDocument), over REST through the
+        gateway's document routes (POST /v1/cases/{case_id}/documents for the creditor,
+        POST /v1/provider/assignments/{case_id}/documents for the provider holding the case).
+        Always FAILED_PRECONDITION "evidence: the vault is not available yet"; intake never stores
+        documents itself.
         """
 
 def add_IntakeServiceServicer_to_server(servicer: IntakeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

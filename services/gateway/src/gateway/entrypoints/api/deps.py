@@ -40,6 +40,7 @@ class GatewayServices:
     bidding: Any = None
     quotes: Any = None
     providers: ProviderDirectory | None = None
+    vault: Any = None  # recouvra.vault.v1 VaultServiceStub (generated, untyped)
 
 
 def _services(request: Request) -> GatewayServices:

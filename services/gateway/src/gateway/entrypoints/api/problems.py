@@ -17,6 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.domain.errors import (
+    DocumentCorrupted,
+    DocumentErased,
     EmailTaken,
     GatewayError,
     IdempotencyConflict,
@@ -25,6 +27,7 @@ from gateway.domain.errors import (
     NotAllowed,
     NotAuthenticated,
     NotFound,
+    TooLarge,
     TooManyAttempts,
 )
 
@@ -80,8 +83,11 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         403: "This kind of account cannot do this",
         404: "No such resource for this caller (a foreign id looks exactly like a missing one)",
         409: "Conflict: duplicate, idempotency key reused with other content, or state forbids it",
+        410: "The document was erased for good (crypto-shredded); its content cannot be read",
+        413: "The uploaded file is larger than this endpoint accepts (the field is named)",
         422: "Invalid fields: each is named with the rule it breaks",
         429: "Too many failed log-ins for this email; retry after Retry-After seconds",
+        502: "A stored document failed its integrity check and was not served",
         503: "A backing service is unavailable; retry with the same Idempotency-Key",
     }
     return {
@@ -225,6 +231,29 @@ def gateway_problem(request: Request, exc: GatewayError) -> JSONResponse:
         )
     if isinstance(exc, NotFound):
         return problem(404, "Not found", "not-found", request, detail=str(exc))
+    if isinstance(exc, TooLarge):
+        return problem(
+            413,
+            "Request body too large",
+            "too-large",
+            request,
+            detail=str(exc),
+            errors=[FieldError(field=exc.field, rule=exc.rule)],
+        )
+    if isinstance(exc, DocumentErased):
+        return problem(410, "Document erased", "erased", request, detail=str(exc))
+    if isinstance(exc, DocumentCorrupted):
+        # The request was fine and the gateway is healthy: the vault found the stored bytes
+        # altered (or their key unknown) and refused to serve them. A retry will not help.
+        log.error("vault refused a corrupted document: %s", exc)
+        return problem(
+            502,
+            "Stored document failed its integrity check",
+            "integrity",
+            request,
+            detail="the stored document does not match what was uploaded and was not served; "
+            "the failure is recorded in the vault's audit log",
+        )
     if isinstance(exc, NotAllowed):
         return problem(403, "Not allowed", "forbidden", request, detail=str(exc))
     if isinstance(exc, EmailTaken):
@@ -292,6 +321,15 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http_error)
 
 
+def _oversized_fields(scope: Scope) -> list[FieldError] | None:
+    """The field to blame: every multipart route of the API takes one `file`, which is what
+    makes such a body large."""
+    content_type = dict(scope.get("headers") or []).get(b"content-type", b"")
+    if content_type.lower().startswith(b"multipart/form-data"):
+        return [FieldError(field="file", rule="is larger than this endpoint accepts")]
+    return None
+
+
 class OversizedBodyAsProblem:
     """Starlette's body limiter answers 413 in plain text, outside every exception handler;
     this outermost layer rewrites that one answer as problem+json."""
@@ -307,7 +345,11 @@ class OversizedBodyAsProblem:
 
         async def send_problem(message: Message) -> None:
             nonlocal replaced
-            if message["type"] == "http.response.start" and message["status"] == 413:
+            if (
+                message["type"] == "http.response.start"
+                and message["status"] == 413
+                and (b"content-type", PROBLEM_JSON.encode()) not in message.get("headers", [])
+            ):
                 replaced = True
                 body = Problem(
                     type="/problems/too-large",
@@ -315,6 +357,7 @@ class OversizedBodyAsProblem:
                     status=413,
                     detail="the request body is larger than this endpoint accepts",
                     instance=scope.get("path"),
+                    errors=_oversized_fields(scope),
                 ).model_dump_json(exclude_none=True)
                 await send(
                     {
