@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import FastAPI, Response, status
@@ -26,6 +27,24 @@ key with a different request is refused with 409.
 **Errors** are `application/problem+json` (RFC 9457); invalid input lists each bad field with
 the rule it breaks in `errors`. Another tenant's resource answers 404, exactly like a missing one.
 """
+
+
+READINESS_TIMEOUT = 2.0
+
+
+async def _database_answers(services: GatewayServices) -> None:
+    async with services.unit_of_work() as uow:
+        await uow.accounts.get_organisation("readiness-probe")
+
+
+async def _health(channel: Any) -> str:
+    try:
+        reply = await health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(), timeout=READINESS_TIMEOUT
+        )
+    except Exception as exc:  # any failure means "not serving", reported by its kind
+        return f"UNAVAILABLE ({type(exc).__name__})"
+    return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
 
 
 # JSON bodies are small; the upload routes set their own, larger limits.
@@ -67,7 +86,10 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
                 "description": "Providers: the cases you hold, accept or decline, report actions "
                 "and payments, release",
             },
-            {"name": "operations", "description": "Liveness and readiness probes"},
+            {
+                "name": "operations",
+                "description": "Liveness and readiness probes, each backing service's health",
+            },
         ],
     )
     app.state.services = services
@@ -87,23 +109,31 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
     @app.get(
         "/readyz",
         tags=["operations"],
-        summary="Every backing service answers its gRPC health check",
-        responses={503: {"description": "At least one service is not serving"}},
+        summary="This gateway can serve: its own database answers",
+        responses={503: {"description": "The gateway's database does not answer"}},
     )
     async def readyz(response: Response) -> dict[str, Any]:
-        services_status: dict[str, str] = {}
-        for name, channel in channels.items():
-            stub = health_pb2_grpc.HealthStub(channel)
-            try:
-                reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=2)
-                services_status[name] = health_pb2.HealthCheckResponse.ServingStatus.Name(
-                    reply.status
-                )
-            except Exception as exc:  # any failure means "not ready", reported by name
-                services_status[name] = f"UNAVAILABLE ({type(exc).__name__})"
-        ready = all(value == "SERVING" for value in services_status.values())
-        if not ready:
+        # Readiness follows only what every request needs (accounts and keys): a backing
+        # service that is down makes its own routes answer 503, not every gateway pod leave.
+        try:
+            await asyncio.wait_for(_database_answers(services), timeout=READINESS_TIMEOUT)
+            return {"ready": True}
+        except Exception as exc:  # any failure means "not ready", reported by its kind
             response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-        return {"ready": ready, "services": services_status}
+            return {"ready": False, "database": f"UNAVAILABLE ({type(exc).__name__})"}
+
+    @app.get(
+        "/status",
+        tags=["operations"],
+        summary="Each backing service's gRPC health, asked at once",
+    )
+    async def service_status() -> dict[str, Any]:
+        names = list(channels)
+        answers = await asyncio.gather(*(_health(channels[name]) for name in names))
+        services_status = dict(zip(names, answers, strict=True))
+        return {
+            "all_serving": all(value == "SERVING" for value in answers),
+            "services": services_status,
+        }
 
     return app

@@ -1,0 +1,57 @@
+"""Readiness follows the gateway's own database; each backing service's health is on /status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+import httpx
+
+from gateway.adapters.security import Passwords, Tokens
+from gateway.entrypoints.http import create_app
+from recouvra_shared.grpc import GrpcServer
+from services.gateway.tests.unit.gateway_fakes import FakeMatching, FakeStore, marketplace_services
+from tests.support.stack import free_port
+
+
+def client_of(app: Any) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://gateway")
+
+
+async def test_a_backing_service_down_does_not_take_the_gateway_out(
+    store: FakeStore, passwords: Passwords, tokens: Tokens
+) -> None:
+    services = marketplace_services(store, passwords, tokens, FakeMatching())
+    server = GrpcServer("127.0.0.1:0", ["recouvra.intake.v1.IntakeService"])
+    await server.start()
+    serving = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
+    down = grpc.aio.insecure_channel(f"127.0.0.1:{free_port()}")
+    try:
+        app = create_app(services, {"intake": serving, "vault": down})
+        async with client_of(app) as http:
+            ready = await http.get("/readyz")
+            assert (ready.status_code, ready.json()) == (200, {"ready": True})
+            health = await http.get("/status")
+    finally:
+        await serving.close()
+        await down.close()
+        await server.stop(0)
+    assert health.status_code == 200
+    assert health.json()["all_serving"] is False
+    assert health.json()["services"]["intake"] == "SERVING"
+    assert health.json()["services"]["vault"].startswith("UNAVAILABLE")
+
+
+async def test_without_its_database_the_gateway_is_not_ready(
+    store: FakeStore, passwords: Passwords, tokens: Tokens
+) -> None:
+    def broken() -> Any:
+        raise ConnectionRefusedError("database down")
+
+    services = marketplace_services(store, passwords, tokens, FakeMatching())
+    services.unit_of_work = broken
+    async with client_of(create_app(services, {})) as http:
+        answer = await http.get("/readyz")
+    assert answer.status_code == 503
+    assert answer.json() == {"ready": False, "database": "UNAVAILABLE (ConnectionRefusedError)"}
