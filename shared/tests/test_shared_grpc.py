@@ -74,3 +74,25 @@ async def test_context_crosses_unary_and_bidi_calls_and_health_reports_serving()
     finally:
         caller_var.reset(token)
         await server.stop(0)
+
+
+async def test_a_client_spreads_its_calls_over_every_address_of_its_target() -> None:
+    # Two replicas that tell themselves apart by the status they report.
+    first, second = GrpcServer("127.0.0.1:0", []), GrpcServer("127.0.0.1:0", [])
+    await first.start()
+    await second.start()
+    await second.health.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
+    channel = client_channel(f"ipv4:127.0.0.1:{first.port},127.0.0.1:{second.port}")
+    try:
+        health_stub = health_pb2_grpc.HealthStub(channel)
+        answers = [
+            (await health_stub.Check(health_pb2.HealthCheckRequest())).status for _ in range(10)
+        ]
+    finally:
+        await channel.close()
+        await first.stop(0)
+        await second.stop(0)
+    assert set(answers) == {
+        health_pb2.HealthCheckResponse.SERVING,
+        health_pb2.HealthCheckResponse.NOT_SERVING,
+    }

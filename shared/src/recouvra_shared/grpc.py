@@ -8,6 +8,7 @@ status codes by each service's entrypoint, never here.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -26,6 +27,18 @@ from recouvra_shared.context import (
 )
 
 log = logging.getLogger(__name__)
+
+# A client spreads its calls over every address its target resolves to (a headless Service's
+# pod IPs with a dns:/// target) instead of sticking to the first one for the channel's life.
+CLIENT_OPTIONS = [
+    ("grpc.service_config", json.dumps({"loadBalancingConfig": [{"round_robin": {}}]})),
+]
+# Servers close each connection after a few minutes (calls in flight get a grace period), so
+# clients resolve their target again and find the replicas that started since.
+SERVER_OPTIONS = [
+    ("grpc.max_connection_age_ms", 5 * 60 * 1000),
+    ("grpc.max_connection_age_grace_ms", 30 * 1000),
+]
 
 REQUEST_ID = "x-request-id"
 TRACEPARENT = "traceparent"
@@ -115,7 +128,9 @@ class GrpcServer:
     """A grpc.aio server with health checking, reflection and graceful shutdown."""
 
     def __init__(self, bind: str, service_names: Sequence[str]) -> None:
-        self.server = grpc.aio.server(interceptors=[RequestContextInterceptor()])
+        self.server = grpc.aio.server(
+            interceptors=[RequestContextInterceptor()], options=SERVER_OPTIONS
+        )
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         self.service_names = list(service_names)
@@ -208,7 +223,7 @@ def client_channel(target: str, *, default_deadline: float = DEFAULT_DEADLINE_SE
     interceptors = [
         kind(context) for kind in (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)
     ]
-    return grpc.aio.insecure_channel(target, interceptors=interceptors)
+    return grpc.aio.insecure_channel(target, options=CLIENT_OPTIONS, interceptors=interceptors)
 
 
 def current_caller(context: grpc.aio.ServicerContext) -> Caller | None:
