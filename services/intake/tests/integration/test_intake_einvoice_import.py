@@ -116,3 +116,57 @@ async def test_an_unreadable_file_is_refused_and_says_why(
         )
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert rule in violations(refused.value)["content"]
+
+
+async def test_an_invoice_of_another_seller_is_refused_and_nothing_is_stored(
+    intake: Intake,
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await intake.stub.ImportEInvoice(
+            request("invoice-facturx.pdf", creditor_siren="732829320"),
+            metadata=Intake.as_creditor(A),
+        )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert violations(refused.value) == {
+        "seller.siren": "552100554 does not match the importing creditor (SIREN 732829320)",
+        "seller.vat_number": "FR96552100554 does not match the importing creditor "
+        "(SIREN 732829320)",
+    }
+    listed = await intake.stub.ListCases(
+        intake_pb2.ListCasesRequest(), metadata=Intake.as_creditor(A)
+    )
+    assert list(listed.cases) == []
+    # The key was not spent on the refusal: the seller itself imports its invoice with it.
+    accepted = await intake.stub.ImportEInvoice(
+        request("invoice-facturx.pdf", creditor_siren="552 100 554"),
+        metadata=Intake.as_creditor(A),
+    )
+    assert not accepted.replayed
+    assert accepted.imported_case.invoices[0].invoice_number == "FA-2026-0042"
+
+
+async def test_an_unchecked_import_is_accepted_and_logged(
+    intake: Intake, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING", logger="intake.entrypoints.grpc_api"):
+        first = await intake.stub.ImportEInvoice(
+            request("invoice-ubl.xml"), metadata=Intake.as_creditor(A)
+        )
+    warned = [r for r in caplog.records if "seller not checked" in r.getMessage()]
+    assert len(warned) == 1
+    assert "creditor's SIREN is unknown" in warned[0].getMessage()
+    assert warned[0].__dict__["creditor_id"] == A
+    # A retry relayed by a gateway that now passes the SIREN is the same request: a replay.
+    retry = await intake.stub.ImportEInvoice(
+        request("invoice-ubl.xml", creditor_siren="552100554"), metadata=Intake.as_creditor(A)
+    )
+    assert (retry.replayed, retry.case_id) == (True, first.case_id)
+
+
+async def test_a_malformed_creditor_siren_is_refused(intake: Intake) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await intake.stub.ImportEInvoice(
+            request("invoice-cii.xml", creditor_siren="55210055"), metadata=Intake.as_creditor(A)
+        )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert set(violations(refused.value)) == {"creditor_siren"}

@@ -13,6 +13,7 @@ from lxml import etree  # type: ignore[import-untyped]
 
 from intake.domain.errors import InvalidField
 from intake.domain.model import COMPANY, CONSUMER, DebtorInput, InvoiceInput, SubmitCase
+from intake.domain.seller import Seller
 
 MAX_BYTES = 20 * 1024 * 1024
 # ISO 6523 schemes of French company identifiers: 0002 = SIREN, 0009 = SIRET.
@@ -26,6 +27,7 @@ class ReadInvoice:
 
     format: str
     command: SubmitCase
+    seller: Seller
 
 
 def _hardened_tree(xml: bytes) -> Any:
@@ -80,6 +82,18 @@ def read_einvoice(
     return ReadInvoice(
         format="factur-x" if is_pdf else FORMATS[flavor],
         command=_submission(data, creditor_id, disputed, notes, amount_due),
+        seller=_seller(data),
+    )
+
+
+def _seller(data: dict[str, Any]) -> Seller:
+    seller: dict[str, Any] = data.get("BG-4") or {}
+    return Seller(
+        name=_text(seller.get("name")),
+        legal_identifier=_text(seller.get("legal_identifier")),
+        legal_scheme=_text(seller.get("legal_identifier_schemeid")),
+        country_code=_text(seller.get("country_code")),
+        vat_number=_text(seller.get("vat_identifier")),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import date, datetime
 from typing import NoReturn, TypeVar
@@ -16,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from intake.adapters import einvoice
 from intake.adapters.repository import CaseFilter, TimelineRow
-from intake.domain import csv_import, legal
+from intake.domain import csv_import, legal, seller
 from intake.domain.errors import (
     CaseNotFound,
     CaseStateConflict,
@@ -43,6 +44,7 @@ from recouvra_shared.context import caller_var
 from recouvra_shared.db import Database, UnitOfWork
 from recouvra_shared.text import CONTROL_CHARACTERS_RULE, has_control_characters
 
+log = logging.getLogger(__name__)
 PARIS = ZoneInfo("Europe/Paris")
 REPORT_PAGE = 1000
 R = TypeVar("R")
@@ -615,12 +617,19 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
     async def ImportEInvoice(
         self, request: intake_pb2.ImportEInvoiceRequest, context: grpc.aio.ServicerContext
     ) -> intake_pb2.ImportEInvoiceResponse:
+        # The creditor's SIREN says who calls, not what was sent: a retry is the same request
+        # whether or not the gateway that relays it already passes the SIREN.
+        client_content = intake_pb2.ImportEInvoiceRequest()
+        client_content.CopyFrom(request)
+        client_content.ClearField("creditor_siren")
+
         async def work() -> intake_pb2.ImportEInvoiceResponse:
             scope = creditor_scope(request.creditor_id)
             if not scope:
                 if scope == "":
                     raise _Refused(grpc.StatusCode.NOT_FOUND, "creditor_id: no such creditor")
                 raise InvalidField("creditor_id", "is required")
+            creditor_siren = seller.creditor_siren(request.creditor_siren)
             # Schema validation is CPU work: keep the event loop serving other calls.
             read = await asyncio.to_thread(
                 einvoice.read_einvoice,
@@ -630,6 +639,18 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
                 notes=request.notes,
                 amount_due=request.amount_due,
             )
+            unchecked = seller.check_seller(read.seller, creditor_siren)
+            if unchecked:
+                # The response has no place for warnings: the operator's log keeps the trace.
+                log.warning(
+                    "e-invoice seller not checked against the creditor: %s",
+                    unchecked,
+                    extra={
+                        "creditor_id": scope,
+                        "invoice_number": read.command.invoices[0].invoice_number,
+                        "seller_name": read.seller.name,
+                    },
+                )
             today = self.today()
             async with self.unit_of_work() as uow:
 
@@ -646,7 +667,7 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
                     scope,
                     request.idempotency_key,
                     "ImportEInvoice",
-                    _request_fingerprint("ImportEInvoice", request),
+                    _request_fingerprint("ImportEInvoice", client_content),
                     act,
                 )
             reply = intake_pb2.ImportEInvoiceResponse.FromString(raw)

@@ -1031,6 +1031,7 @@ class ImportEInvoiceRequest(_message.Message):
     DISPUTED_FIELD_NUMBER: _builtins.int
     NOTES_FIELD_NUMBER: _builtins.int
     AMOUNT_DUE_FIELD_NUMBER: _builtins.int
+    CREDITOR_SIREN_FIELD_NUMBER: _builtins.int
     idempotency_key: _builtins.str
     creditor_id: _builtins.str
     content: _builtins.bytes
@@ -1043,6 +1044,18 @@ class ImportEInvoiceRequest(_message.Message):
     notes: _builtins.str
     amount_due: _builtins.str
     """Optional: amount still due when less than the invoice's due amount (partially paid)."""
+    creditor_siren: _builtins.str
+    """The importing creditor's SIREN (9 digits), set by the gateway from the creditor's account,
+    never taken from the client (intake trusts it as it trusts creditor_id). When set, the
+    seller's French identifiers on the invoice must name this company: the legal registration
+    (BT-30, SIREN scheme 0002 or SIRET 0009, or a valid SIREN/SIRET without a scheme for a French
+    seller) and a French VAT number (BT-31, whose SIREN part is derived). Otherwise the call is
+    INVALID_ARGUMENT, field "seller.siren", "seller.siret" or "seller.vat_number", e.g.
+    "552100554 does not match the importing creditor (SIREN 732829320)", and nothing is stored.
+    Empty (the creditor has no SIREN on its account, or an older caller), or an invoice naming
+    no French seller identifier: the invoice is accepted unchecked and intake logs a warning.
+    Not part of the idempotency fingerprint. An invalid SIREN is INVALID_ARGUMENT.
+    """
     def __init__(
         self,
         *,
@@ -1053,10 +1066,11 @@ class ImportEInvoiceRequest(_message.Message):
         disputed: _builtins.bool = ...,
         notes: _builtins.str = ...,
         amount_due: _builtins.str = ...,
+        creditor_siren: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_due", b"amount_due", "content", b"content", "creditor_id", b"creditor_id", "disputed", b"disputed", "filename", b"filename", "idempotency_key", b"idempotency_key", "notes", b"notes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_due", b"amount_due", "content", b"content", "creditor_id", b"creditor_id", "creditor_siren", b"creditor_siren", "disputed", b"disputed", "filename", b"filename", "idempotency_key", b"idempotency_key", "notes", b"notes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -223,8 +223,9 @@ class IntakeServiceServicer:
 
     def ImportEInvoice(self, request, context):
         """Create a case from one e-invoice: a Factur-X / ZUGFeRD PDF (its embedded CII XML is read),
-        a UN/CEFACT CII XML or an OASIS UBL 2.1 Invoice XML. Seller must be the creditor (not
-        checked by intake: the gateway knows the creditor's identifiers); the buyer becomes the
+        a UN/CEFACT CII XML or an OASIS UBL 2.1 Invoice XML. The seller must be the creditor: with
+        the request's `creditor_siren` set, an invoice whose seller names a French identifier of
+        another company is refused (see ImportEInvoiceRequest.creditor_siren); the buyer becomes the
         debtor: a COMPANY when the invoice gives it a legal identifier (BT-47, SIREN scheme 0002 or
         SIRET 0009 kept as siren_or_siret) or a VAT number (BT-48), else a CONSUMER (the cautious
         side: no interest, no indemnity). Read: BT-1 number, BT-2 issue date, BT-9 due date (required),

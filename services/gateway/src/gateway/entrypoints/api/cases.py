@@ -197,8 +197,12 @@ async def import_e_invoice(
         AfterValidator(plain_text),
     ] = "",
 ) -> JSONResponse:
-    """The buyer becomes the debtor; seller, identifiers, dates and amounts are read from it."""
+    """The buyer becomes the debtor; identifiers, dates and amounts are read from it. When the
+    creditor's account has a SIREN, an invoice whose seller is another French company is refused
+    (fields seller.siren, seller.siret, seller.vat_number)."""
     content = await _read_limited(file, MAX_E_INVOICE_BYTES)
+    async with services.unit_of_work() as uow:
+        creditor = await uow.accounts.get_organisation(caller.creditor_id)
     with caller.calling():
         reply = await services.intake.ImportEInvoice(
             intake_pb2.ImportEInvoiceRequest(
@@ -209,6 +213,7 @@ async def import_e_invoice(
                 disputed=disputed,
                 notes=notes,
                 amount_due=amount_due,
+                creditor_siren=(creditor.siren or "") if creditor is not None else "",
             )
         )
     imported = EInvoiceImported(
