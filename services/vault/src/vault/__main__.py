@@ -1,19 +1,21 @@
-"""`python -m vault [serve|migrate|verify-audit|rotate-keys]`."""
+"""`python -m vault [serve|migrate|verify-audit|rotate-keys|sweep-orphans [--dry-run]]`."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from recouvra_shared.db import Database
 from recouvra_shared.logging import configure_logging
-from recouvra_shared.runtime import run_cli
+from recouvra_shared.runtime import Wiring, run_cli
 from vault.adapters.keys import add_key_encryption_key, load_key_file
 from vault.adapters.repository import AuditRepository
-from vault.bootstrap import build
+from vault.bootstrap import build, build_deps, orphan_sweeper
 from vault.config import VaultSettings
 from vault.service_layer.audit import verify_audit
 from vault.service_layer.documents import rotate_data_key_wraps
@@ -56,10 +58,39 @@ async def _rotate(settings: VaultSettings) -> int:
     return 0
 
 
+async def _sweep(settings: VaultSettings, *, dry_run: bool) -> int:
+    database = Database.connect(settings.database_url.get_secret_value(), pool_size=2)
+    try:
+        deps = build_deps(settings, Wiring(settings=settings, database=database, broker=None))
+        report = await orphan_sweeper(settings, deps).sweep(dry_run=dry_run)
+    finally:
+        await database.dispose()
+    sys.stdout.write(report.summary() + "\n")
+    return 1 if report.busy or report.failed else 0
+
+
+def _sweep_command(args: Sequence[str]) -> Callable[[VaultSettings], Coroutine[Any, Any, int]]:
+    parser = argparse.ArgumentParser(
+        prog="python -m vault sweep-orphans",
+        description="Delete stored objects no document row points to, older than "
+        "RECOUVRA_VAULT_ORPHAN_GRACE_SECONDS, and what shredded documents left behind.",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="report what would be deleted; change nothing"
+    )
+    options = parser.parse_args(args)
+    return lambda settings: _sweep(settings, dry_run=options.dry_run)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the vault service or one of its operator commands."""
     args = list(sys.argv[1:] if argv is None else argv)
-    operator = {"verify-audit": _verify, "rotate-keys": _rotate}
+    operator: dict[str, Callable[[VaultSettings], Coroutine[Any, Any, int]]] = {
+        "verify-audit": _verify,
+        "rotate-keys": _rotate,
+    }
+    if args and args[0] == "sweep-orphans":
+        operator["sweep-orphans"] = _sweep_command(args[1:])
     if args and args[0] in operator:
         settings = VaultSettings()
         configure_logging(settings.service_name, settings.log_level)

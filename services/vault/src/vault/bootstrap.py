@@ -16,6 +16,7 @@ from vault.config import VaultSettings
 from vault.entrypoints.grpc_api import VaultApi
 from vault.service_layer.documents import VaultDeps
 from vault.service_layer.grants import grant_handlers
+from vault.service_layer.orphans import OrphanSweeper
 
 log = logging.getLogger(__name__)
 CONSUMER = "vault-grants"
@@ -66,11 +67,22 @@ def checkpoint_loop(
     return sign_audit_head
 
 
+def orphan_sweeper(settings: VaultSettings, deps: VaultDeps) -> OrphanSweeper:
+    """The sweeper of objects no document row points to, as the settings tune it."""
+    return OrphanSweeper(
+        deps,
+        grace_seconds=settings.orphan_grace_seconds,
+        every_seconds=settings.orphan_sweep_seconds,
+    )
+
+
 def build(wiring: Wiring) -> ServiceParts:
-    """Vault serves VaultService and follows assignments to grant and revoke access."""
+    """Vault serves VaultService, follows assignments to grant and revoke access, signs audit
+    checkpoints and sweeps orphaned objects in the background."""
     settings = wiring.settings
     assert isinstance(settings, VaultSettings)
     deps = build_deps(settings, wiring)
+    sweeper = orphan_sweeper(settings, deps)
     api = VaultApi(deps)
     handlers = grant_handlers(deps.audit)
     return ServiceParts(
@@ -84,5 +96,6 @@ def build(wiring: Wiring) -> ServiceParts:
             Subscription(topic, f"{CONSUMER}-{topic.split('.')[1]}", handler)
             for topic, handler in handlers.items()
         ],
-        background=[checkpoint_loop(deps, settings.audit_checkpoint_seconds)],
+        background=[checkpoint_loop(deps, settings.audit_checkpoint_seconds), sweeper.run],
+        on_stop=[sweeper.stop],
     )

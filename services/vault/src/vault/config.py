@@ -44,3 +44,7 @@ class VaultSettings(ServiceSettings):
     # so the unsigned tail (which could be cut off unseen) stays short in count and in time.
     audit_checkpoint_every: int = Field(default=100, ge=1)
     audit_checkpoint_seconds: float = Field(default=300.0, gt=0)
+    # Objects without a document row are swept once older than this: an upload in progress has
+    # no row yet, so it must exceed the longest upload (its multipart start to its commit).
+    orphan_grace_seconds: float = Field(default=3600.0, ge=0)
+    orphan_sweep_seconds: float = Field(default=3600.0, gt=0)

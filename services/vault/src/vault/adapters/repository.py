@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -23,9 +23,12 @@ from vault.domain.audit import (
 )
 from vault.domain.crypto import WrappedKey
 from vault.domain.model import Document, DocumentKind
+from vault.domain.orphans import RowRef
 
 # One writer at a time extends the chain: a transaction-scoped advisory lock serialises appends.
 _AUDIT_LOCK = 0x7661756C74  # "vault"
+# One orphan sweep at a time across replicas and the command line.
+_SWEEP_LOCK = 0x7661756C7473  # "vaults"
 
 
 def _document(row: RowMapping | Mapping[str, Any]) -> Document:
@@ -97,6 +100,20 @@ class DocumentRepository:
         )
         return [_document(row) for row in rows.mappings()]
 
+    async def objects_of(self, document_ids: Collection[str]) -> dict[str, RowRef]:
+        """What the rows of these documents say about their objects, by id, in one query."""
+        if not document_ids:
+            return {}
+        rows = await self.session.execute(
+            select(documents.c.document_id, documents.c.object_name, documents.c.shredded_at).where(
+                documents.c.document_id.in_(list(document_ids))
+            )
+        )
+        return {
+            str(row.document_id): RowRef(row.object_name, row.shredded_at is not None)
+            for row in rows
+        }
+
     async def shred(self, document_id: str, at: datetime) -> None:
         """Destroy the only copy of the wrapped data key."""
         await self.session.execute(
@@ -123,6 +140,12 @@ class DocumentRepository:
             .where(documents.c.document_id == document_id)
             .values(key_id=wrapped.key_id, wrapped_key=wrapped.blob)
         )
+
+
+async def try_sweep_lock(session: AsyncSession) -> bool:
+    """Hold the orphan sweeper's lock until this transaction ends, unless a sweep holds it."""
+    taken = await session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _SWEEP_LOCK})
+    return bool(taken.scalar())
 
 
 class GrantRepository:

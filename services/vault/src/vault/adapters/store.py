@@ -8,16 +8,21 @@ held in memory, whatever the size of the document.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from minio import Minio
+from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
 
 from vault.domain.errors import IntegrityError
+from vault.domain.orphans import StoredObject
 
 READ_SIZE = 1024 * 1024
+_UNKNOWN = datetime.max.replace(tzinfo=UTC)
 
 
 class _PullReader:
@@ -142,3 +147,40 @@ class S3ObjectStore:
     async def delete(self, name: str) -> None:
         """Remove `name` (no error when it is already gone)."""
         await asyncio.to_thread(self.client.remove_object, self.bucket, name)
+
+    def _remove(self, names: Sequence[str]) -> set[str]:
+        errors = self.client.remove_objects(self.bucket, [DeleteObject(name) for name in names])
+        return {str(error.name) for error in errors}
+
+    async def delete_many(self, names: Sequence[str]) -> set[str]:
+        """Remove `names` in bulk requests; returns those the store refused to delete."""
+        if not names:
+            return set()
+        return await asyncio.to_thread(self._remove, names)
+
+    def _page(self, after: str | None, size: int) -> list[StoredObject]:
+        listing = self.client.list_objects(self.bucket, recursive=True, start_after=after)
+        try:
+            return [
+                # An object of unknown age counts as brand new: never old enough to sweep.
+                StoredObject(str(o.object_name), int(o.size or 0), o.last_modified or _UNKNOWN)
+                for o in itertools.islice(listing, size)
+            ]
+        except S3Error as exc:
+            if exc.code == "NoSuchBucket":
+                return []
+            raise
+
+    async def list_pages(self, page_size: int) -> AsyncIterator[list[StoredObject]]:
+        """Every object of the bucket in name order, `page_size` at a time.
+
+        Each page is its own listing from after the last name seen, so memory stays at one page
+        and objects deleted from earlier pages do not shift the later ones.
+        """
+        after: str | None = None
+        while True:
+            page = await asyncio.to_thread(self._page, after, page_size)
+            if not page:
+                return
+            yield page
+            after = page[-1].name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -13,6 +14,7 @@ from vault.domain.errors import InvalidField
 MAX_ID_LENGTH = 64
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+_VERSION = re.compile(r"^v[1-9][0-9]*$")
 
 
 class DocumentKind(StrEnum):
@@ -103,6 +105,34 @@ def parse_sha256_hex(field: str, value: str) -> bytes | None:
 def object_name(tenant_id: str, case_id: str, document_id: str, version: int) -> str:
     """Where a document's ciphertext lives in the bucket."""
     return f"{tenant_id}/{case_id}/{document_id}/v{version}"
+
+
+@dataclass(frozen=True)
+class ObjectAddress:
+    """Whose document an object name says it holds."""
+
+    tenant_id: str
+    case_id: str
+    document_id: str
+    version: int
+
+
+def parse_object_name(name: str) -> ObjectAddress | None:
+    """The parts of a name `object_name` could have made; None for any other name."""
+    parts = name.split("/")
+    if len(parts) != 4:
+        return None
+    tenant_id, case_id, document_id, version = parts
+    for part in (tenant_id, case_id):
+        if len(part) > MAX_ID_LENGTH or not _ID.match(part):
+            return None
+    try:
+        canonical = str(uuid.UUID(document_id))
+    except ValueError:
+        return None
+    if canonical != document_id or not _VERSION.match(version):
+        return None
+    return ObjectAddress(tenant_id, case_id, document_id, int(version[1:]))
 
 
 def upload_scope(actor: Actor, case_id: str, requested_tenant: str) -> str | None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
 from vault.domain.crypto import DocumentIdentity, WrappedKey
+from vault.domain.orphans import StoredObject
 
 
 class KeyWrapper(Protocol):
@@ -25,10 +26,14 @@ class KeyWrapper(Protocol):
 
 
 class ObjectStore(Protocol):
-    """Where ciphertext lives: put from a stream, get as a stream, delete."""
+    """Where ciphertext lives: put from a stream, get as a stream, delete, list in pages."""
 
     async def put_stream(self, name: str, chunks: AsyncIterator[bytes]) -> int: ...
 
     def get_stream(self, name: str) -> AsyncIterator[bytes]: ...
 
     async def delete(self, name: str) -> None: ...
+
+    async def delete_many(self, names: Sequence[str]) -> set[str]: ...
+
+    def list_pages(self, page_size: int) -> AsyncIterator[list[StoredObject]]: ...

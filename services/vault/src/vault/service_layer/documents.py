@@ -299,7 +299,7 @@ async def _plaintext(deps: VaultDeps, actor: Actor, document: Document) -> Async
 
 
 async def list_documents(deps: VaultDeps, actor: Actor, case_id: str) -> list[Document]:
-    """The documents of a case the caller may see (none for a foreign case)."""
+    """The documents of a case the caller may see (none for a foreign case); audited."""
     async with deps.database.unit_of_work() as uow:
         found = await DocumentRepository(uow.session).of_case(case_id)
         granted_tenant = None
@@ -307,7 +307,21 @@ async def list_documents(deps: VaultDeps, actor: Actor, case_id: str) -> list[Do
             granted_tenant = await GrantRepository(uow.session).tenant_of_active_grant(
                 case_id, actor.tenant_id
             )
-    return [d for d in found if may_read(actor, d, granted_tenant == d.tenant_id)]
+        shown = [d for d in found if may_read(actor, d, granted_tenant == d.tenant_id)]
+        # A listing reveals filenames and kinds: it is an access like a read, recorded in the
+        # same transaction; the entry says how much was shown, not what is hidden.
+        await deps.audit(uow).append(
+            _record(
+                "list",
+                "listed",
+                actor,
+                tenant_id=shown[0].tenant_id if shown else "",
+                case_id=case_id[:64],
+                detail=f"documents shown: {len(shown)}; caller tenant {actor.tenant_id or '-'}",
+            )
+        )
+        await uow.commit()
+    return shown
 
 
 async def shred_document(deps: VaultDeps, actor: Actor, document_id: str, reason: str) -> Document:
