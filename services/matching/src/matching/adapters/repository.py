@@ -384,6 +384,24 @@ class MatchingRepository:
         )
         return [_STATE.validate_python(r.state) for r in rows]
 
+    async def open_auction_keys(self) -> set[tuple[str, int]]:
+        """(case id, round) of every case in a bidding round, without loading their state."""
+        rows = await self.session.execute(
+            select(case_matchings.c.case_id, case_matchings.c.round).where(
+                case_matchings.c.status == Status.BIDDING.value
+            )
+        )
+        return {(r.case_id, r.round) for r in rows}
+
+    async def matchings(self, case_ids: Iterable[str]) -> list[CaseMatching]:
+        """Some cases' matchings, unlocked, by case id."""
+        rows = await self.session.execute(
+            select(case_matchings.c.state)
+            .where(case_matchings.c.case_id.in_(list(case_ids)))
+            .order_by(case_matchings.c.case_id)
+        )
+        return [_STATE.validate_python(r.state) for r in rows]
+
     async def open_auctions(self) -> list[CaseMatching]:
         """Every case in a bidding round."""
         rows = await self.session.execute(

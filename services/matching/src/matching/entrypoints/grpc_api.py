@@ -201,7 +201,9 @@ class BiddingApi(pb_grpc.BiddingServiceServicer):
         self.watch_poll_seconds = watch_poll_seconds
 
     async def _open_auctions(self, uow: UnitOfWork, provider_id: str) -> list[pb.OpenAuction]:
-        auctions = await self.matching.open_auctions(uow, provider_id)
+        return self._views(await self.matching.open_auctions(uow, provider_id), provider_id)
+
+    def _views(self, auctions: list[CaseMatching], provider_id: str) -> list[pb.OpenAuction]:
         today = self.clock.now().date()
         views = []
         for m in auctions:
@@ -238,24 +240,26 @@ class BiddingApi(pb_grpc.BiddingServiceServicer):
         self, request: pb.ListOpenAuctionsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.OpenAuction]:
         # Polls the database rather than this process's memory: an auction opened by any
-        # replica reaches every watcher.
+        # replica reaches every watcher. Each poll reads only the keys of open auctions and
+        # loads the state of the new ones.
+        seen: set[tuple[str, int]] = set()
         try:
             provider_id = caller_tenant("provider")
-            async with self.database.unit_of_work() as uow:
-                opened = await self._open_auctions(uow, provider_id)
+            while True:
+                async with self.database.unit_of_work() as uow:
+                    fresh, open_keys = await self.matching.auctions_opened_since(
+                        uow, provider_id, seen
+                    )
+                # Forget closed rounds, so a long-lived stream does not grow without bound; a
+                # round that opened between the two reads is remembered by what was sent.
+                seen = open_keys | {(m.case.case_id, m.round) for m in fresh}
+                for auction in self._views(fresh, provider_id):
+                    yield auction
+                await asyncio.sleep(self.watch_poll_seconds)
         except NotFound as exc:
             await abort(context, grpc.StatusCode.NOT_FOUND, str(exc))
         except _Refused as exc:
             await abort(context, exc.code, exc.message)
-        sent: set[tuple[str, int]] = set()
-        while True:
-            for auction in opened:
-                if (auction.case_id, auction.round) not in sent:
-                    sent.add((auction.case_id, auction.round))
-                    yield auction
-            await asyncio.sleep(self.watch_poll_seconds)
-            async with self.database.unit_of_work() as uow:
-                opened = await self._open_auctions(uow, provider_id)
 
     async def _bid(
         self, request: pb.BidRequest, context: grpc.aio.ServicerContext, *, replace: bool

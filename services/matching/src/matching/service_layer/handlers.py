@@ -302,6 +302,24 @@ class Matching:
         now = self.clock.now()
         return [m for m in await repo.open_auctions() if m.can_bid(provider_id, now)]
 
+    async def auctions_opened_since(
+        self, uow: UnitOfWork, provider_id: str, seen: set[tuple[str, int]]
+    ) -> tuple[list[CaseMatching], set[tuple[str, int]]]:
+        """Open auctions this provider may bid in that are not in `seen`, and every open key.
+
+        Only the new auctions are loaded: a watcher polling often costs one light query when
+        nothing opened.
+        """
+        repo = MatchingRepository(uow.session)
+        await self._provider(repo, provider_id)
+        keys = await repo.open_auction_keys()
+        new = {case_id for case_id, round_ in keys - seen}
+        if not new:
+            return [], keys
+        now = self.clock.now()
+        fresh = [m for m in await repo.matchings(new) if m.can_bid(provider_id, now)]
+        return fresh, keys
+
     async def place_bid(
         self,
         uow: UnitOfWork,
