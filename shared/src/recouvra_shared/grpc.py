@@ -28,10 +28,15 @@ from recouvra_shared.context import (
 
 log = logging.getLogger(__name__)
 
-# A client spreads its calls over every address its target resolves to (a headless Service's
-# pod IPs with a dns:/// target) instead of sticking to the first one for the channel's life.
-CLIENT_OPTIONS = [
+# A target naming a resolver (a headless Service's pod IPs behind dns:///, or an ipv4: list)
+# may stand for many servers: the client spreads its calls over all of them instead of sticking
+# to the first for the channel's life, and retries a lost one every few seconds at most. A plain
+# host:port is one server: the default policy reconnects on demand after a restart, where
+# round_robin would fail calls fast until its reconnect backoff ran out.
+RESOLVER_SCHEMES = ("dns:", "ipv4:", "ipv6:")
+BALANCED_OPTIONS = [
     ("grpc.service_config", json.dumps({"loadBalancingConfig": [{"round_robin": {}}]})),
+    ("grpc.max_reconnect_backoff_ms", 5_000),
 ]
 # Servers close each connection after a few minutes (calls in flight get a grace period), so
 # clients resolve their target again and find the replicas that started since.
@@ -223,7 +228,8 @@ def client_channel(target: str, *, default_deadline: float = DEFAULT_DEADLINE_SE
     interceptors = [
         kind(context) for kind in (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)
     ]
-    return grpc.aio.insecure_channel(target, options=CLIENT_OPTIONS, interceptors=interceptors)
+    options = BALANCED_OPTIONS if target.startswith(RESOLVER_SCHEMES) else []
+    return grpc.aio.insecure_channel(target, options=options, interceptors=interceptors)
 
 
 def current_caller(context: grpc.aio.ServicerContext) -> Caller | None:
