@@ -63,6 +63,15 @@ class MatchingConfig:
     default_window_days: int = 45
 
 
+@dataclass(frozen=True)
+class _Market:
+    """What one decision reads of the marketplace, read once: providers, holdings, the policy."""
+
+    providers: dict[str, Provider]
+    held: dict[str, int]
+    policy: CreditorPolicy
+
+
 class Matching:
     """Every use case of matching, sharing one clock and one set of platform rules."""
 
@@ -164,35 +173,41 @@ class Matching:
         )
         check_case_facts(case.currency, case.amount_minor, case.recovery_probability)
         now = self.clock.now()
-        policy = await repo.policy(case.creditor_id, self.config.default_window_days)
-        eligible = await self._eligible(repo, case, policy, ())
-        matching = CaseMatching.open(case, policy, eligible, now, self.config.rules)
-        await self._price(repo, matching, now)
+        market = await self._market(repo, case.creditor_id)
+        eligible = self._eligible(market, case, ())
+        matching = CaseMatching.open(case, market.policy, eligible, now, self.config.rules)
+        await self._price(repo, matching, now, market)
         await self._finish(uow, repo, matching, now)
 
-    async def _eligible(
-        self,
-        repo: MatchingRepository,
-        case: CaseFile,
-        policy: CreditorPolicy,
-        past_holders: Iterable[str],
-    ) -> list[str]:
-        held = await repo.cases_held()
+    async def _market(self, repo: MatchingRepository, creditor_id: str) -> _Market:
+        return _Market(
+            providers={p.provider_id: p for p in await repo.active_providers()},
+            held=await repo.cases_held(),
+            policy=await repo.policy(creditor_id, self.config.default_window_days),
+        )
+
+    def _eligible(self, market: _Market, case: CaseFile, past_holders: Iterable[str]) -> list[str]:
         past = set(past_holders)
         return [
             p.provider_id
-            for p in await repo.active_providers()
+            for p in market.providers.values()
             if ineligibility(
-                p, case, cases_held=held.get(p.provider_id, 0), policy=policy, past_holders=past
+                p,
+                case,
+                cases_held=market.held.get(p.provider_id, 0),
+                policy=market.policy,
+                past_holders=past,
             )
             is None
         ]
 
-    async def _price(self, repo: MatchingRepository, matching: CaseMatching, now: datetime) -> None:
+    async def _price(
+        self, repo: MatchingRepository, matching: CaseMatching, now: datetime, market: _Market
+    ) -> None:
         """Apply standing rules at once; with no bidding period the award follows immediately."""
         await self._auto_bid(repo, matching, now)
         if self.config.rules.bidding_period <= timedelta(0):
-            await self._award(repo, matching, now)
+            await self._award(repo, matching, now, market)
 
     async def _auto_bid(
         self, repo: MatchingRepository, matching: CaseMatching, now: datetime
@@ -213,10 +228,10 @@ class Matching:
     ) -> None:
         """Open the next round if one is due, store, count outcomes, publish through the outbox."""
         while matching.round_needed:
-            policy = await repo.policy(matching.case.creditor_id, self.config.default_window_days)
-            eligible = await self._eligible(repo, matching.case, policy, matching.past_holders)
+            market = await self._market(repo, matching.case.creditor_id)
+            eligible = self._eligible(market, matching.case, matching.past_holders)
             matching.open_next_round(eligible, now, self.config.rules)
-            await self._price(repo, matching, now)
+            await self._price(repo, matching, now, market)
         facts = matching.take_events()
         for outcome in matching.take_outcomes():
             await repo.add_outcome(outcome)
@@ -252,10 +267,17 @@ class Matching:
         await self._finish(uow, repo, matching, now)
         return True
 
-    async def _award(self, repo: MatchingRepository, matching: CaseMatching, now: datetime) -> None:
+    async def _award(
+        self,
+        repo: MatchingRepository,
+        matching: CaseMatching,
+        now: datetime,
+        market: _Market | None = None,
+    ) -> None:
         case = matching.case
-        providers = {p.provider_id: p for p in await repo.active_providers()}
-        held = await repo.cases_held()
+        if market is None:
+            market = await self._market(repo, case.creditor_id)
+        providers, held = market.providers, market.held
         bids = [
             b
             for b in matching.bids.values()
@@ -266,7 +288,7 @@ class Matching:
         ranking = rank_offers(
             case,
             bids,
-            policy=await repo.policy(case.creditor_id, self.config.default_window_days),
+            policy=market.policy,
             performance=own,
             platform=platform,
             smoothing=self.config.smoothing,
