@@ -347,3 +347,21 @@ def test_the_short_promise_is_recorded_once_extends_once_and_is_refused_at_the_c
     m.promise_to_pay("p1", "a2", T0 + timedelta(days=2), RULES)
     with pytest.raises(StateConflict):
         m.promise_to_pay("p1", "a3", T0 + timedelta(days=3), RULES)
+
+
+def test_a_late_full_payment_credits_a_holding_ended_by_withdrawal_and_keeps_its_end() -> None:
+    m = new_case()
+    hold(m, "p1", "12", T0)
+    withdrawn_at = T0 + timedelta(days=10)
+    m.withdraw(withdrawn_at)
+    m.take_outcomes()
+    assert m.holdings[0].ended_at == withdrawn_at
+
+    # Declared a month later, paid the day before the withdrawal: p1 recovered it.
+    declare(m, "pay-1", AMOUNT, date(2026, 12, 2), T0 + timedelta(days=40), full=True)
+    [outcome] = m.take_outcomes()
+    assert (outcome.provider_id, outcome.finished, outcome.recovered) == ("p1", 1, 1)
+    assert m.holdings[0].ended_at == withdrawn_at
+    # A payment after the withdrawal is nobody's.
+    declare(m, "pay-2", 1_000, date(2027, 1, 5), T0 + timedelta(days=45))
+    assert m.payments[-1].provider_id == ""

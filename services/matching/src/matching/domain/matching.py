@@ -547,8 +547,13 @@ class CaseMatching:
     def _end_holding(
         self, holding: Holding, now: datetime, *, recovered: bool, paid_on: date | None = None
     ) -> None:
-        """The holding is over and counts in the provider's record."""
-        holding.ended_at = now
+        """The holding is over and counts in the provider's record.
+
+        A holding that ended uncounted (the case closed for another reason) keeps its end when a
+        late-declared payment made within it turns out to have paid the case in full.
+        """
+        if holding.ended_at is None:
+            holding.ended_at = now
         holding.counted = True
         days = 0
         if recovered and paid_on is not None:
