@@ -166,3 +166,21 @@ async def test_the_case_list_documents_the_404_it_answers_for_a_foreign_creditor
     assert answer.headers["content-type"] == PROBLEM
     document = (await client.get("/openapi.json")).json()
     assert "404" in document["paths"]["/v1/cases"]["get"]["responses"]
+
+
+async def test_a_body_that_is_not_json_names_the_body_not_a_field_called_by_its_offset(
+    client: httpx.AsyncClient, intake: RecordingIntake
+) -> None:
+    # Found by the marketplace schemathesis run: a NUL byte as the body of POST /v1/quote-policy
+    # was refused as `[0]: JSON decode error`, a field no client has.
+    alice = await log_in(client)
+    for body, offset in ((b"\x00", 0), (b'{"notes": ', 10)):
+        answer = await client.post(
+            "/v1/cases",
+            content=body,
+            headers=alice | {"Idempotency-Key": "j", "Content-Type": "application/json"},
+        )
+        assert refused_fields(answer) == {
+            "body": f"must be valid JSON (Expecting value at character {offset})"
+        }
+    assert intake.calls == []

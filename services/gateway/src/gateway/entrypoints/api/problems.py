@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import grpc
@@ -142,6 +142,19 @@ def field_path(loc: Sequence[str | int]) -> str:
 
 def _rule(message: str) -> str:
     return re.sub(r"^(Value error|Assertion failed), ", "", message)
+
+
+def validation_error(error: Mapping[str, Any]) -> FieldError:
+    """One of FastAPI's validation errors as the field it names and the rule it breaks."""
+    if error.get("type") == "json_invalid":
+        # FastAPI locates broken JSON as ('body', <character offset>): the field is the body
+        # itself, and the offset belongs in the rule, not in a field named "[0]".
+        position = error["loc"][-1]
+        reason = error.get("ctx", {}).get("error", "JSON decode error")
+        return FieldError(
+            field="body", rule=f"must be valid JSON ({reason} at character {position})"
+        )
+    return FieldError(field=field_path(error["loc"]), rule=_rule(str(error["msg"])))
 
 
 def invalid_request(request: Request, errors: list[FieldError]) -> JSONResponse:
@@ -283,10 +296,7 @@ def install(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = [
-            FieldError(field=field_path(e["loc"]), rule=_rule(str(e["msg"]))) for e in exc.errors()
-        ]
-        return invalid_request(request, errors)
+        return invalid_request(request, [validation_error(e) for e in exc.errors()])
 
     async def on_gateway_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, GatewayError)
