@@ -10,6 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1 import matching_events_pb2 as market
+from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
 from recouvra.matching.v1 import bidding_pb2 as pb
 from services.matching.tests.integration.matching_harness import (
     START,
@@ -204,3 +205,32 @@ async def test_the_quote_shows_the_providers_measured_record(harness: Harness) -
     assert (record.recovery_rate, record.amount_recovered_share) == ("0.0000", "0.2500")
     assert record.average_days_to_recover == ""
     assert (record.offers_received, record.offers_answered_in_time) == (1, 1)
+
+
+async def test_what_happens_before_the_score_arrives_is_not_lost(harness: Harness) -> None:
+    h = harness
+    await h.register("a", 1)
+    await h.auto_rule("a", "10")
+    # Withdrawn, or paid in full, before matching heard of the score: never auctioned.
+    await h.deliver("on_case_withdrawn", CaseWithdrawn(case_id="gone"), "gone", "creditor-1")
+    await h.submit_scored_case("gone", "creditor-1")
+    await h.declare_payment("paid", "creditor-1", 480_000, full=True)
+    await h.submit_scored_case("paid", "creditor-1")
+    # Paid in part first: auctioned, and the payment is counted, credited to nobody.
+    await h.declare_payment("part", "creditor-1", 80_000, full=False, paid_on="2026-11-20")
+    await h.submit_scored_case("part", "creditor-1")
+
+    opened = await h.payloads("matching.auction-opened.v1", market.AuctionOpened)
+    assert [o.case_id for o in opened] == ["part"]  # type: ignore[attr-defined]
+    activity = await h.quotes.GetCaseActivity(
+        pb.CaseRef(case_id="part"), metadata=as_creditor("creditor-1")
+    )
+    assert activity.recovered.minor_units == 80_000
+    assert [(p.provider_id, p.paid_on) for p in activity.payments] == [("", "2026-11-20")]
+    for case_id in ("gone", "paid"):
+        await refused(
+            h.quotes.GetCaseActivity(
+                pb.CaseRef(case_id=case_id), metadata=as_creditor("creditor-1")
+            ),
+            grpc.StatusCode.NOT_FOUND,
+        )

@@ -98,6 +98,8 @@ case_facts = Table(
     Column("creditor_id", String(64), nullable=False),
     Column("submitted", JSONB, nullable=True),
     Column("scored", JSONB, nullable=True),
+    # What happened before the auction could open: a withdrawal, payments to the creditor.
+    Column("before_auction", JSONB, nullable=True),
 )
 
 case_matchings = Table(

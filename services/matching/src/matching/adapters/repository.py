@@ -320,6 +320,18 @@ class MatchingRepository:
         ).first()
         return (None, None) if row is None else (row.submitted, row.scored)
 
+    async def before_auction(self, case_id: str) -> dict[str, Any]:
+        """What happened to a case before its auction opened (locked until commit)."""
+        row = (
+            await self.session.execute(
+                select(case_facts.c.before_auction)
+                .where(case_facts.c.case_id == case_id)
+                .with_for_update()
+            )
+        ).first()
+        found = None if row is None else row.before_auction
+        return dict(found or {"withdrawn": False, "payments": []})
+
     async def save_case_fact(
         self, case_id: str, creditor_id: str, kind: str, facts: dict[str, Any]
     ) -> None:

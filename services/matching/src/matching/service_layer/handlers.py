@@ -120,14 +120,26 @@ class Matching:
         """A payment the creditor received, credited to the holder on the day it was paid."""
         event = unpack(envelope, PaymentDeclared)
         repo = MatchingRepository(uow.session)
-        matching = await repo.get(event.case_id)
-        if matching is None:
-            return
         now = self.clock.now()
         try:
             paid_on = date.fromisoformat(event.paid_on)
         except ValueError:
             paid_on = business_day(now)  # intake validates the date; an old event may lack it
+        matching = await repo.get(event.case_id)
+        if matching is None:
+            # Kept until the auction opens, which then counts it (or never opens if paid).
+            early = await repo.before_auction(event.case_id)
+            early["payments"] = [
+                *early["payments"],
+                {
+                    "payment_id": envelope.event_id,
+                    "amount_minor": event.amount.minor_units,
+                    "paid_on": paid_on.isoformat(),
+                    "settles_in_full": event.settles_in_full,
+                },
+            ]
+            await repo.save_case_fact(event.case_id, envelope.tenant_id, "before_auction", early)
+            return
         matching.record_payment(
             envelope.event_id,
             event.amount.minor_units,
@@ -145,6 +157,10 @@ class Matching:
         repo = MatchingRepository(uow.session)
         matching = await repo.get(event.case_id)
         if matching is None:
+            # Withdrawn before its score arrived: the auction must never open.
+            early = await repo.before_auction(event.case_id)
+            early["withdrawn"] = True
+            await repo.save_case_fact(event.case_id, envelope.tenant_id, "before_auction", early)
             return
         matching.withdraw(self.clock.now())
         await self._finish(uow, repo, matching, self.clock.now())
@@ -157,6 +173,14 @@ class Matching:
             return
         if scored["debtor_insolvent"] or scored["strategy"] in NOT_AUCTIONED_STRATEGIES:
             return  # a debtor in insolvency proceedings is not chased: nothing to auction
+        early = await repo.before_auction(case_id)
+        paid = sum(p["amount_minor"] for p in early["payments"])
+        if (
+            early["withdrawn"]
+            or any(p["settles_in_full"] for p in early["payments"])
+            or paid >= submitted["amount_minor"]
+        ):
+            return  # withdrawn or paid before anyone could bid: nothing to auction
         case = CaseFile(
             case_id=case_id,
             creditor_id=submitted["creditor_id"],
@@ -176,6 +200,16 @@ class Matching:
         market = await self._market(repo, case.creditor_id)
         eligible = self._eligible(market, case, ())
         matching = CaseMatching.open(case, market.policy, eligible, now, self.config.rules)
+        for payment in early["payments"]:  # credited to nobody: nobody held the case
+            matching.record_payment(
+                payment["payment_id"],
+                payment["amount_minor"],
+                date.fromisoformat(payment["paid_on"]),
+                source="creditor",
+                settles_in_full=False,
+                now=now,
+                rules=self.config.rules,
+            )
         await self._price(repo, matching, now, market)
         await self._finish(uow, repo, matching, now)
 
