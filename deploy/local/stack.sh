@@ -267,8 +267,9 @@ print(u)')
       || { log "kafka: storage format failed; see $LOGS/kafka.log"; return 1; }
   fi
   log "kafka: starting on $HOST:$KAFKA_PORT (log: $LOGS/kafka.log)"
-  # JVM flags follow Kafka's own kafka-server-start.sh / kafka-run-class.sh, with a small heap.
-  launch kafka "$kdir" "$(java_bin)" -Xms128m -Xmx384m -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+  # JVM flags follow Kafka's own kafka-server-start.sh / kafka-run-class.sh. Every test run
+  # leaves its topics (unique prefixes): 384 MiB ran out of heap near 10,000 partitions.
+  launch kafka "$kdir" "$(java_bin)" -Xms256m -Xmx1g -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15 \
     -Djava.awt.headless=true -Dlog4j2.configurationFile="$kdir/log4j2.properties" \
     -Dkafka.logs.dir="$LOGS" -cp "$KAFKA_HOME/libs/*" kafka.Kafka "$props"
