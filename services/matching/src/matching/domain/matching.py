@@ -422,6 +422,13 @@ class CaseMatching:
                 return holding
         return covering[0] if covering else None
 
+    def ever_held_by(self, provider_id: str) -> bool:
+        """True when the provider held the case in some round (now or before)."""
+        return any(h.provider_id == provider_id for h in self.holdings)
+
+    def _payment(self, payment_id: str) -> Payment | None:
+        return next((p for p in self.payments if p.payment_id == payment_id), None)
+
     def provider_payment(
         self,
         provider_id: str,
@@ -434,19 +441,19 @@ class CaseMatching:
         rules: MatchingRules,
     ) -> Payment:
         """A payment the provider collected; only within a window it held the case in."""
-        if not any(h.provider_id == provider_id for h in self.holdings):
+        if not self.ever_held_by(provider_id):
             raise NotFound(NO_SUCH_CASE)
         payment_id = f"{provider_id}/{reference}"
-        for earlier in self.payments:
-            if earlier.payment_id == payment_id:
-                same = (earlier.amount_minor, earlier.paid_on, earlier.settles_in_full) == (
-                    amount_minor,
-                    paid_on,
-                    settles_in_full,
-                )
-                if not same:
-                    raise InvalidField("reference", "already used for a different payment")
-                return earlier
+        earlier = self._payment(payment_id)
+        if earlier is not None:
+            same = (earlier.amount_minor, earlier.paid_on, earlier.settles_in_full) == (
+                amount_minor,
+                paid_on,
+                settles_in_full,
+            )
+            if not same:
+                raise InvalidField("reference", "already used for a different payment")
+            return earlier
         holding = self.holding_on(paid_on, prefer=provider_id)
         if holding is None or holding.provider_id != provider_id:
             raise InvalidField("paid_on", "must fall within a window in which you held the case")
@@ -478,9 +485,9 @@ class CaseMatching:
         prefer: str | None = None,
     ) -> Payment:
         """Credit a payment to whoever held the case that day; a full one closes the case."""
-        for earlier in self.payments:
-            if earlier.payment_id == payment_id:
-                return earlier
+        earlier = self._payment(payment_id)
+        if earlier is not None:
+            return earlier
         holding = self.holding_on(paid_on, prefer)
         payment = Payment(
             payment_id,

@@ -515,7 +515,7 @@ class Matching:
         """A payment the provider collected, credited to it if it held the case that day."""
         repo = MatchingRepository(uow.session)
         matching = await self._case_for_provider(repo, case_id)
-        if not any(h.provider_id == provider_id for h in matching.holdings):
+        if not matching.ever_held_by(provider_id):  # before any check that would tell it exists
             raise NotFound(NO_SUCH_CASE)
         now = self.clock.now()
         reference = reference.strip()
