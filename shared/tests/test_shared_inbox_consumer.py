@@ -11,7 +11,8 @@ from sqlalchemy.exc import OperationalError
 from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra_shared.events import new_event
-from recouvra_shared.kafka import InboxConsumer, Subscription, backoff_delay, is_transient
+from recouvra_shared.inbox import InboxConsumer, Subscription
+from recouvra_shared.outages import backoff_delay, is_transient
 from recouvra_shared.settings import ServiceSettings
 
 
@@ -78,14 +79,14 @@ def envelope_bytes() -> bytes:
 
 def consumer_with(handler: Any) -> tuple[InboxConsumer, FakeDatabase, FakeBroker]:
     db, broker = FakeDatabase(), FakeBroker()
-    sub = Subscription("intake.case-withdrawn.v1", "probe", handler)
-    return InboxConsumer(sub, db, broker, SETTINGS), db, broker  # type: ignore[arg-type]
+    sub = Subscription("intake.case-withdrawn.v1", "probe", CaseWithdrawn, handler)
+    return InboxConsumer(sub, db.unit_of_work, broker, SETTINGS), db, broker  # type: ignore[arg-type]
 
 
 async def test_a_redelivered_event_is_handled_once() -> None:
     calls: list[str] = []
 
-    async def handler(envelope: EventEnvelope, uow: Any) -> None:
+    async def handler(event: CaseWithdrawn, envelope: EventEnvelope, uow: Any) -> None:
         calls.append(envelope.event_id)
 
     consumer, _, _ = consumer_with(handler)
@@ -98,7 +99,7 @@ async def test_a_redelivered_event_is_handled_once() -> None:
 async def test_a_flaky_handler_succeeds_within_the_retries() -> None:
     failures = iter([True, True, False])
 
-    async def handler(envelope: EventEnvelope, uow: Any) -> None:
+    async def handler(event: CaseWithdrawn, envelope: EventEnvelope, uow: Any) -> None:
         if next(failures):
             raise RuntimeError("flaky")
 
@@ -109,7 +110,7 @@ async def test_a_flaky_handler_succeeds_within_the_retries() -> None:
 
 
 async def test_a_handler_that_always_fails_is_dead_lettered_unclaimed() -> None:
-    async def handler(envelope: EventEnvelope, uow: Any) -> None:
+    async def handler(event: CaseWithdrawn, envelope: EventEnvelope, uow: Any) -> None:
         raise ValueError("amount: must be positive")
 
     consumer, db, broker = consumer_with(handler)
@@ -127,7 +128,7 @@ async def test_a_handler_that_always_fails_is_dead_lettered_unclaimed() -> None:
 async def test_an_outage_is_waited_out_not_dead_lettered() -> None:
     outages = iter([True] * 6 + [False])
 
-    async def handler(envelope: EventEnvelope, uow: Any) -> None:
+    async def handler(event: CaseWithdrawn, envelope: EventEnvelope, uow: Any) -> None:
         if next(outages):
             raise OperationalError("SELECT 1", {}, ConnectionRefusedError("db down"))
 
@@ -137,7 +138,7 @@ async def test_an_outage_is_waited_out_not_dead_lettered() -> None:
 
 
 async def test_an_unreadable_message_goes_straight_to_the_dead_letter_topic() -> None:
-    async def handler(envelope: EventEnvelope, uow: Any) -> None:
+    async def handler(event: CaseWithdrawn, envelope: EventEnvelope, uow: Any) -> None:
         raise AssertionError("never called")
 
     consumer, _, broker = consumer_with(handler)

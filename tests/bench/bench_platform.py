@@ -26,15 +26,11 @@ from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra_shared.db import Database, UnitOfWork
 from recouvra_shared.events import new_event
-from recouvra_shared.kafka import (
-    InboxConsumer,
-    OutboxRelay,
-    Subscription,
-    ensure_topics,
-    make_broker,
-)
+from recouvra_shared.inbox import InboxConsumer, Subscription
 from recouvra_shared.migrations import upgrade
+from recouvra_shared.outbox import OutboxRelay
 from recouvra_shared.settings import ServiceSettings
+from recouvra_shared.topics import ensure_topics, make_broker
 from tests.support.stack import ROOT, Stack, find_stack, unique_name
 
 TOPIC = "bench.case-withdrawn.v1"
@@ -123,14 +119,19 @@ async def platform_throughput(stack: Stack, messages: int) -> float:
         handled = 0
         done = asyncio.Event()
 
-        async def handler(envelope: EventEnvelope, uow: UnitOfWork) -> None:
+        async def handler(event: CaseWithdrawn, envelope: EventEnvelope, uow: UnitOfWork) -> None:
             nonlocal handled
             handled += 1
             if handled == messages:
                 done.set()
 
         broker = make_broker(settings)
-        InboxConsumer(Subscription(TOPIC, "bench", handler), database, broker, settings).register()
+        InboxConsumer(
+            Subscription(TOPIC, "bench", CaseWithdrawn, handler),
+            database.unit_of_work,
+            broker,
+            settings,
+        ).register()
         await ensure_topics(settings, [TOPIC, f"{TOPIC}.dlt.bench"])
         await broker.start()
         relay = OutboxRelay(database, broker, settings)

@@ -13,9 +13,9 @@ from pathlib import Path
 import yaml
 
 from recouvra_shared.db import Database
-from recouvra_shared.kafka import make_broker
 from recouvra_shared.runtime import Wiring
 from recouvra_shared.settings import ServiceSettings
+from recouvra_shared.topics import make_broker
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ["gateway", "intake", "scoring", "matching", "messaging", "vault", "settlement"]

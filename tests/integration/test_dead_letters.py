@@ -14,14 +14,10 @@ from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra_shared.db import Database, UnitOfWork
 from recouvra_shared.deadletters import replay
 from recouvra_shared.events import new_event, unpack
-from recouvra_shared.kafka import (
-    InboxConsumer,
-    OutboxRelay,
-    Subscription,
-    ensure_topics,
-    make_broker,
-)
+from recouvra_shared.inbox import InboxConsumer, Subscription
+from recouvra_shared.outbox import OutboxRelay
 from recouvra_shared.settings import ServiceSettings
+from recouvra_shared.topics import ensure_topics, make_broker
 from tests.support.kafka_read import count_rows
 from tests.support.stack import Stack, unique_name
 
@@ -83,8 +79,8 @@ async def test_poison_message_is_dead_lettered_and_replayable(
     attempts: dict[str, int] = {}
     poison_cured = False
 
-    async def handler(envelope: EventEnvelope, uow: UnitOfWork) -> None:
-        reason = unpack(envelope, CaseWithdrawn).reason
+    async def handler(event: CaseWithdrawn, envelope: EventEnvelope, uow: UnitOfWork) -> None:
+        reason = event.reason
         attempts[reason] = attempts.get(reason, 0) + 1
         if reason == "poison" and not poison_cured:
             raise ValueError("cannot withdraw: reason 'poison' is not understood")
@@ -92,8 +88,8 @@ async def test_poison_message_is_dead_lettered_and_replayable(
 
     database = Database.connect(database_url)
     broker = make_broker(settings)
-    subscription = Subscription(TOPIC, CONSUMER, handler)
-    InboxConsumer(subscription, database, broker, settings).register()
+    subscription = Subscription(TOPIC, CONSUMER, CaseWithdrawn, handler)
+    InboxConsumer(subscription, database.unit_of_work, broker, settings).register()
     await ensure_topics(settings, [TOPIC, subscription.dead_letter_topic])
     await broker.start()
     try:

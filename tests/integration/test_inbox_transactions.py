@@ -11,9 +11,10 @@ import pytest
 from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra_shared.db import Database, UnitOfWork
-from recouvra_shared.events import new_event, unpack
-from recouvra_shared.kafka import InboxConsumer, Subscription, ensure_topics, make_broker
+from recouvra_shared.events import new_event
+from recouvra_shared.inbox import InboxConsumer, Subscription
 from recouvra_shared.settings import ServiceSettings
+from recouvra_shared.topics import ensure_topics, make_broker
 from tests.support.kafka_read import count_rows
 from tests.support.stack import Stack, unique_name
 
@@ -69,9 +70,9 @@ async def test_a_failing_record_in_a_shared_transaction_loses_only_its_own_write
     )
     poison_attempts = 0
 
-    async def handler(envelope: EventEnvelope, uow: UnitOfWork) -> None:
+    async def handler(event: CaseWithdrawn, envelope: EventEnvelope, uow: UnitOfWork) -> None:
         nonlocal poison_attempts
-        reason = unpack(envelope, CaseWithdrawn).reason
+        reason = event.reason
         # Every record writes (an outbox row) before deciding; the poison one then fails.
         await uow.publish(
             new_event(
@@ -89,11 +90,11 @@ async def test_a_failing_record_in_a_shared_transaction_loses_only_its_own_write
 
     database = Database.connect(database_url)
     broker = make_broker(settings)
-    subscription = Subscription(TOPIC, CONSUMER, handler)
+    subscription = Subscription(TOPIC, CONSUMER, CaseWithdrawn, handler)
     await ensure_topics(settings, [TOPIC, subscription.dead_letter_topic])
     await broker.start()
     try:
-        consumer = InboxConsumer(subscription, database, broker, settings)
+        consumer = InboxConsumer(subscription, database.unit_of_work, broker, settings)
         records = [withdrawn(n, "poison" if n == 70 else "ok") for n in range(120)]
         await consumer.process_batch(records)
         # A redelivery of the whole batch (a crash before the offsets were committed) is a no-op.

@@ -10,8 +10,9 @@ from sqlalchemy import text
 from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
 from recouvra_shared.db import Database
 from recouvra_shared.events import new_event
-from recouvra_shared.kafka import OutboxRelay, ensure_topics, make_broker
+from recouvra_shared.outbox import OutboxRelay
 from recouvra_shared.settings import ServiceSettings
+from recouvra_shared.topics import ensure_topics, make_broker
 from tests.support.kafka_read import count_rows, read_topic
 from tests.support.stack import Stack, unique_name
 

@@ -1,4 +1,5 @@
-"""Operators' tool: list or replay a subscription's dead letters.
+"""Dead letters: written by a consumer that gives up on a message; listed and replayed by
+operators.
 
     python -m recouvra_shared.deadletters list   intake.case-submitted.v1.dlt.scoring
     python -m recouvra_shared.deadletters replay intake.case-submitted.v1.dlt.scoring
@@ -12,11 +13,88 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from faststream.kafka import KafkaBroker
+from sqlalchemy import insert
+
+from recouvra_shared.db import UnitOfWork, dead_letters
+from recouvra_shared.events import dead_letter_topic
+from recouvra_shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+class DeadLetterWriter:
+    """Sends one subscription's failed messages, untouched, to its dead-letter topic."""
+
+    def __init__(
+        self,
+        topic: str,
+        consumer: str,
+        units: Callable[[], UnitOfWork],
+        broker: KafkaBroker,
+        settings: ServiceSettings,
+    ) -> None:
+        self.topic = topic
+        self.consumer = consumer
+        self.units = units
+        self.broker = broker
+        self.settings = settings
+
+    async def write(
+        self,
+        raw: bytes,
+        key: bytes | None,
+        partition: int,
+        offset: int,
+        event_id: str | None,
+        error: BaseException,
+        attempts: int,
+    ) -> None:
+        """Publish the message to the dead-letter topic, then keep a record of it."""
+        reason = f"{type(error).__name__}: {error}"[:2000]
+        prefix = self.settings.kafka_topic_prefix
+        await self.broker.publish(
+            raw,
+            prefix + dead_letter_topic(self.topic, self.consumer),
+            key=key,
+            headers={
+                "x-original-topic": prefix + self.topic,
+                "x-original-partition": str(partition),
+                "x-original-offset": str(offset),
+                "x-consumer": self.consumer,
+                "x-attempts": str(attempts),
+                "x-error": reason,
+            },
+        )
+        log.error(
+            "dead-lettered after %d attempt(s): %s",
+            attempts,
+            reason,
+            extra={"topic": self.topic, "partition": partition, "offset": offset},
+        )
+        try:
+            async with self.units() as uow:
+                await uow.session.execute(
+                    insert(dead_letters).values(
+                        consumer=self.consumer,
+                        topic=self.topic,
+                        partition=partition,
+                        offset=offset,
+                        event_id=event_id,
+                        error=reason,
+                        attempts=attempts,
+                    )
+                )
+                await uow.commit()
+        except Exception:
+            log.exception("could not record the dead letter in the database (it is in Kafka)")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 from typing import TypeVar
 
+from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.message import DecodeError, Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -86,3 +87,13 @@ def unpack(envelope: EventEnvelope, message_type: type[M]) -> M:
         expected = message_type.DESCRIPTOR.full_name
         raise EnvelopeError(f"payload is {envelope.payload.TypeName()}, expected {expected}")
     return message
+
+
+def decode_payload(envelope: EventEnvelope) -> Message:
+    """The payload as the message type it names (the type must be imported somewhere)."""
+    name = envelope.payload.TypeName()
+    try:
+        descriptor = descriptor_pool.Default().FindMessageTypeByName(name)
+    except KeyError as exc:
+        raise EnvelopeError(f"payload type {name} is unknown") from exc
+    return unpack(envelope, message_factory.GetMessageClass(descriptor))

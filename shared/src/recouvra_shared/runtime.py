@@ -16,18 +16,14 @@ from typing import Any
 
 import grpc
 
-from recouvra_shared.db import Database
+from recouvra_shared.db import Database, UnitOfWork
 from recouvra_shared.grpc import GrpcServer
-from recouvra_shared.kafka import (
-    InboxConsumer,
-    OutboxRelay,
-    Subscription,
-    ensure_topics,
-    make_broker,
-)
+from recouvra_shared.inbox import InboxConsumer, Subscription
 from recouvra_shared.logging import configure_logging
 from recouvra_shared.migrations import upgrade
+from recouvra_shared.outbox import OutboxRelay
 from recouvra_shared.settings import ServiceSettings
+from recouvra_shared.topics import ensure_topics, make_broker
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +33,9 @@ class ServiceParts:
     """What a service plugs into the runtime, built by its bootstrap from the wired adapters."""
 
     grpc_services: Sequence[tuple[str, Callable[[grpc.aio.Server], None]]] = ()
-    subscriptions: Sequence[Subscription] = ()
+    subscriptions: Sequence[Subscription[Any]] = ()
+    # The service's own unit of work (owning its repositories), handed to its event handlers.
+    unit_of_work: Callable[[], UnitOfWork] | None = None
     published_topics: Sequence[str] = ()
     background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()
     on_stop: Sequence[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
@@ -74,8 +72,9 @@ class ServiceRuntime:
         broker = make_broker(settings)
         wiring = Wiring(settings=settings, database=database, broker=broker)
         parts = self.bootstrap(wiring)
+        units = parts.unit_of_work or database.unit_of_work
         for subscription in parts.subscriptions:
-            InboxConsumer(subscription, database, broker, settings).register()
+            InboxConsumer(subscription, units, broker, settings).register()
 
         topics = [*parts.published_topics]
         for sub in parts.subscriptions:

@@ -11,9 +11,10 @@ from intake.service_layer.handlers import (
     SERVICE,
     on_case_scored,
 )
+from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra.intake.v1 import intake_pb2, intake_pb2_grpc
 from recouvra_shared.events import topic_name
-from recouvra_shared.kafka import Subscription
+from recouvra_shared.inbox import Subscription
 from recouvra_shared.runtime import ServiceParts, Wiring
 
 
@@ -30,7 +31,9 @@ def build(wiring: Wiring) -> ServiceParts:
         ],
         subscriptions=[
             # Other services' facts about a case go on its timeline.
-            Subscription(topic_name(*CASE_SCORED_TOPIC), f"{SERVICE}-timeline", on_case_scored),
+            Subscription(
+                topic_name(*CASE_SCORED_TOPIC), f"{SERVICE}-timeline", CaseScored, on_case_scored
+            ),
         ],
         published_topics=[
             topic_name(SERVICE, *event)

@@ -15,7 +15,7 @@ from recouvra.events.v1.case_events_pb2 import CaseWithdrawn, PaymentDeclared
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra.intake.v1 import intake_pb2
-from recouvra_shared.events import new_event
+from recouvra_shared.events import decode_payload, new_event
 from services.intake.tests.integration.intake_harness import (
     Intake,
     company,
@@ -333,7 +333,7 @@ async def test_a_score_from_scoring_lands_once_on_the_timeline(intake: Intake) -
     )
     for _ in range(2):  # a redelivery changes nothing
         async with intake.database.unit_of_work() as uow:
-            await on_case_scored(scored.envelope, uow)
+            await on_case_scored(decode_payload(scored.envelope), scored.envelope, uow)
             await uow.commit()
     me = Intake.as_creditor(A)
     timeline = await intake.stub.GetCaseTimeline(
@@ -359,7 +359,7 @@ async def test_a_score_from_scoring_lands_once_on_the_timeline(intake: Intake) -
         payload=CaseScored(case_id=case_id, trustscore=10, trigger="case-withdrawn"),
     )
     async with intake.database.unit_of_work() as uow:
-        await on_case_scored(late.envelope, uow)
+        await on_case_scored(decode_payload(late.envelope), late.envelope, uow)
         await uow.commit()
     case = await intake.stub.GetCase(intake_pb2.GetCaseRequest(case_id=case_id), metadata=me)
     assert case.status == "withdrawn"

@@ -15,9 +15,11 @@ from matching.domain.matching import MatchingRules
 from matching.entrypoints.grpc_api import BiddingApi, ProviderDirectoryApi, QuoteApi
 from matching.service_layer.handlers import Matching, MatchingConfig
 from matching.service_layer.outgoing import PUBLISHED, SERVICE
+from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn, PaymentDeclared
+from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra.matching.v1 import bidding_pb2, bidding_pb2_grpc
 from recouvra_shared.events import topic_name
-from recouvra_shared.kafka import Subscription
+from recouvra_shared.inbox import Subscription
 from recouvra_shared.runtime import ServiceParts, Wiring
 
 CASE_SUBMITTED_TOPIC = topic_name("intake", "case-submitted", 1)
@@ -78,13 +80,21 @@ def build(wiring: Wiring) -> ServiceParts:
             ),
         ],
         subscriptions=[
-            Subscription(CASE_SUBMITTED_TOPIC, SERVICE, matching.on_case_submitted),
-            Subscription(CASE_SCORED_TOPIC, f"{SERVICE}-scores", matching.on_case_scored),
+            Subscription(CASE_SUBMITTED_TOPIC, SERVICE, CaseSubmitted, matching.on_case_submitted),
             Subscription(
-                PAYMENT_DECLARED_TOPIC, f"{SERVICE}-payments", matching.on_payment_declared
+                CASE_SCORED_TOPIC, f"{SERVICE}-scores", CaseScored, matching.on_case_scored
             ),
             Subscription(
-                CASE_WITHDRAWN_TOPIC, f"{SERVICE}-withdrawals", matching.on_case_withdrawn
+                PAYMENT_DECLARED_TOPIC,
+                f"{SERVICE}-payments",
+                PaymentDeclared,
+                matching.on_payment_declared,
+            ),
+            Subscription(
+                CASE_WITHDRAWN_TOPIC,
+                f"{SERVICE}-withdrawals",
+                CaseWithdrawn,
+                matching.on_case_withdrawn,
             ),
         ],
         published_topics=[topic_name(SERVICE, *event) for event in PUBLISHED],

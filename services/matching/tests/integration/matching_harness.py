@@ -108,7 +108,7 @@ class Harness:
             payload=payload,
         ).envelope
         async with self.database.unit_of_work() as uow:
-            await getattr(self.matching, handler)(envelope, uow)
+            await getattr(self.matching, handler)(payload, envelope, uow)
             await uow.commit()
 
     async def submit_scored_case(

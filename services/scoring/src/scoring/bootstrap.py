@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn, PaymentDeclared
+from recouvra.events.v1.matching_events_pb2 import CaseExhausted, PaymentAttributed
 from recouvra.scoring.v1 import scoring_pb2, scoring_pb2_grpc
 from recouvra_shared.events import topic_name
-from recouvra_shared.kafka import Subscription
+from recouvra_shared.inbox import Subscription
 from recouvra_shared.runtime import ServiceParts, Wiring
 from scoring.adapters.model_store import FileModelStore
 from scoring.adapters.registry import CsvCompanyRegistry
@@ -37,15 +39,29 @@ def build(wiring: Wiring) -> ServiceParts:
         ],
         subscriptions=[
             # "scoring" is the group that has consumed case-submitted since the first version.
-            Subscription(CASE_SUBMITTED_TOPIC, SERVICE, scoring.on_case_submitted),
+            Subscription(CASE_SUBMITTED_TOPIC, SERVICE, CaseSubmitted, scoring.on_case_submitted),
             Subscription(
-                PAYMENT_DECLARED_TOPIC, f"{SERVICE}-payments", scoring.on_payment_declared
+                PAYMENT_DECLARED_TOPIC,
+                f"{SERVICE}-payments",
+                PaymentDeclared,
+                scoring.on_payment_declared,
             ),
-            Subscription(CASE_WITHDRAWN_TOPIC, f"{SERVICE}-withdrawals", scoring.on_case_withdrawn),
-            Subscription(CASE_EXHAUSTED_TOPIC, f"{SERVICE}-exhausted", scoring.on_case_exhausted),
+            Subscription(
+                CASE_WITHDRAWN_TOPIC,
+                f"{SERVICE}-withdrawals",
+                CaseWithdrawn,
+                scoring.on_case_withdrawn,
+            ),
+            Subscription(
+                CASE_EXHAUSTED_TOPIC,
+                f"{SERVICE}-exhausted",
+                CaseExhausted,
+                scoring.on_case_exhausted,
+            ),
             Subscription(
                 PAYMENT_ATTRIBUTED_TOPIC,
                 f"{SERVICE}-attributed-payments",
+                PaymentAttributed,
                 scoring.on_payment_attributed,
             ),
         ],

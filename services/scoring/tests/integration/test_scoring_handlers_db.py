@@ -22,7 +22,7 @@ from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn, Pay
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra_shared.db import Database, outbox
-from recouvra_shared.events import new_event, parse_envelope, unpack
+from recouvra_shared.events import decode_payload, new_event, parse_envelope, unpack
 from scoring.adapters.model_store import FileModelStore
 from scoring.adapters.orm import cases, scores
 from scoring.adapters.registry import CsvCompanyRegistry
@@ -93,7 +93,7 @@ def handlers() -> ScoringHandlers:
 
 async def handle(database: Database, handler: Any, event: EventEnvelope) -> None:
     async with database.unit_of_work() as uow:
-        await handler(event, uow)
+        await handler(decode_payload(event), event, uow)
         await uow.commit()
 
 

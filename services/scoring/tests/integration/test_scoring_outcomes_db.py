@@ -26,7 +26,7 @@ from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.matching_events_pb2 import CaseExhausted, PaymentAttributed
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra_shared.db import Database, outbox
-from recouvra_shared.events import new_event, parse_envelope, unpack
+from recouvra_shared.events import decode_payload, new_event, parse_envelope, unpack
 from scoring.adapters.model_store import FileModelStore
 from scoring.adapters.orm import cases, scores
 from scoring.adapters.registry import CsvCompanyRegistry
@@ -147,7 +147,7 @@ def handler_for(handlers: ScoringHandlers, event: EventEnvelope) -> Any:
 async def deliver(database: Database, handlers: ScoringHandlers, *events: EventEnvelope) -> None:
     for event in events:
         async with database.unit_of_work() as uow:
-            await handler_for(handlers, event)(event, uow)
+            await handler_for(handlers, event)(decode_payload(event), event, uow)
             await uow.commit()
 
 

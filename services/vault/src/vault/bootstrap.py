@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from recouvra.vault.v1 import vault_pb2, vault_pb2_grpc
-from recouvra_shared.kafka import Subscription
+from recouvra_shared.inbox import Subscription
 from recouvra_shared.runtime import ServiceParts, Wiring
 from vault.adapters.keys import KeyFileWrapper, create_key_file, load_key_file
 from vault.adapters.store import S3ObjectStore
@@ -93,8 +93,8 @@ def build(wiring: Wiring) -> ServiceParts:
             )
         ],
         subscriptions=[
-            Subscription(topic, f"{CONSUMER}-{topic.split('.')[1]}", handler)
-            for topic, handler in handlers.items()
+            Subscription(topic, f"{CONSUMER}-{topic.split('.')[1]}", event_type, handler)
+            for topic, (event_type, handler) in handlers.items()
         ],
         background=[checkpoint_loop(deps, settings.audit_checkpoint_seconds), sweeper.run],
         on_stop=[sweeper.stop],

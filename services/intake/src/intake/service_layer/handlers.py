@@ -46,7 +46,7 @@ from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn, Pay
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra_shared.db import OutgoingEvent, UnitOfWork, utcnow
-from recouvra_shared.events import new_event, unpack
+from recouvra_shared.events import new_event
 
 SERVICE = "intake"
 CASE_SUBMITTED = ("case-submitted", 1)
@@ -378,9 +378,8 @@ async def _import_batch(
     return outcomes
 
 
-async def on_case_scored(envelope: EventEnvelope, uow: UnitOfWork) -> None:
+async def on_case_scored(scored: CaseScored, envelope: EventEnvelope, uow: UnitOfWork) -> None:
     """Scoring scored a case: note it on the timeline; a just-submitted case becomes scored."""
-    scored = unpack(envelope, CaseScored)
     repo = CaseRepository(uow.session)
     if not _is_uuid(scored.case_id):
         return

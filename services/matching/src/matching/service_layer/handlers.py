@@ -46,7 +46,6 @@ from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn, Pay
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra_shared.db import UnitOfWork
-from recouvra_shared.events import unpack
 from recouvra_shared.text import has_control_characters
 
 MAX_WINDOW_DAYS = 365
@@ -81,9 +80,10 @@ class Matching:
 
     # --- events in ---------------------------------------------------------------------------
 
-    async def on_case_submitted(self, envelope: EventEnvelope, uow: UnitOfWork) -> None:
+    async def on_case_submitted(
+        self, event: CaseSubmitted, envelope: EventEnvelope, uow: UnitOfWork
+    ) -> None:
         """Remember the case's facts; open its auction if its score is already here."""
-        event = unpack(envelope, CaseSubmitted)
         facts = {
             "creditor_id": event.creditor_id,
             "currency": event.amount.currency,
@@ -96,9 +96,10 @@ class Matching:
         await repo.save_case_fact(event.case_id, event.creditor_id, "submitted", facts)
         await self._open_when_complete(uow, repo, event.case_id)
 
-    async def on_case_scored(self, envelope: EventEnvelope, uow: UnitOfWork) -> None:
+    async def on_case_scored(
+        self, event: CaseScored, envelope: EventEnvelope, uow: UnitOfWork
+    ) -> None:
         """Remember the score; open the case's auction if its facts are already here."""
-        event = unpack(envelope, CaseScored)
         facts = {
             "segment": event.segment,
             "strategy": event.strategy,
@@ -116,9 +117,10 @@ class Matching:
             matching.debtor_insolvent(self.clock.now())
             await self._finish(uow, repo, matching, self.clock.now())
 
-    async def on_payment_declared(self, envelope: EventEnvelope, uow: UnitOfWork) -> None:
+    async def on_payment_declared(
+        self, event: PaymentDeclared, envelope: EventEnvelope, uow: UnitOfWork
+    ) -> None:
         """A payment the creditor received, credited to the holder on the day it was paid."""
-        event = unpack(envelope, PaymentDeclared)
         repo = MatchingRepository(uow.session)
         now = self.clock.now()
         try:
@@ -151,9 +153,10 @@ class Matching:
         )
         await self._finish(uow, repo, matching, now)
 
-    async def on_case_withdrawn(self, envelope: EventEnvelope, uow: UnitOfWork) -> None:
+    async def on_case_withdrawn(
+        self, event: CaseWithdrawn, envelope: EventEnvelope, uow: UnitOfWork
+    ) -> None:
         """The creditor withdrew the case: matching stops and whoever held it loses it."""
-        event = unpack(envelope, CaseWithdrawn)
         repo = MatchingRepository(uow.session)
         matching = await repo.get(event.case_id)
         if matching is None:

@@ -20,7 +20,7 @@ from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.matching_events_pb2 import CaseExhausted, PaymentAttributed
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra_shared.db import UnitOfWork
-from recouvra_shared.events import new_event, unpack
+from recouvra_shared.events import new_event
 from scoring.adapters.model_store import FileModelStore
 from scoring.adapters.orm import cases, payments, scores
 from scoring.adapters.registry import CompanyRegistry
@@ -114,9 +114,10 @@ class ScoringHandlers:
         )
         return ScoringInputs(case=facts, company=company, history=history)
 
-    async def on_case_submitted(self, envelope: EventEnvelope, uow: UnitOfWork) -> None:
+    async def on_case_submitted(
+        self, submitted: CaseSubmitted, envelope: EventEnvelope, uow: UnitOfWork
+    ) -> None:
         """Score a newly submitted case as of the day it was submitted, store it, announce it."""
-        submitted = unpack(envelope, CaseSubmitted)
         case_id, as_of = submitted.case_id, envelope.occurred_at.ToDatetime().date()
         await lock_case(uow, case_id)
         facts = facts_from_submitted(submitted)
@@ -150,9 +151,10 @@ class ScoringHandlers:
             trigger_event_id=event_id,
         )
 
-    async def on_payment_declared(self, envelope: EventEnvelope, uow: UnitOfWork) -> None:
+    async def on_payment_declared(
+        self, payment: PaymentDeclared, envelope: EventEnvelope, uow: UnitOfWork
+    ) -> None:
         """Re-score a case after a partial payment; a full payment closes it as recovered."""
-        payment = unpack(envelope, PaymentDeclared)
         case_id = payment.case_id
         paid_on = date.fromisoformat(payment.paid_on)
         await lock_case(uow, case_id)
@@ -168,14 +170,15 @@ class ScoringHandlers:
         )
         await self.after_payment(envelope, uow, case_id, payment.amount.currency, paid_on)
 
-    async def on_payment_attributed(self, envelope: EventEnvelope, uow: UnitOfWork) -> None:
+    async def on_payment_attributed(
+        self, payment: PaymentAttributed, envelope: EventEnvelope, uow: UnitOfWork
+    ) -> None:
         """Count a payment matching credited to a provider; it may recover the case in full.
 
         A provider's payment is seen nowhere else and re-scores the case like a declared one.
         A creditor's payment carries the event id of its declaration as payment id, so it is
         stored once whichever topic tells us first, and only its declaration re-scores.
         """
-        payment = unpack(envelope, PaymentAttributed)
         case_id = payment.case_id
         try:
             paid_on = date.fromisoformat(payment.paid_on)
@@ -232,9 +235,10 @@ class ScoringHandlers:
         inputs = await self.inputs_for(facts, case_id, envelope.tenant_id, as_of, uow)
         await self.record_and_publish(envelope, uow, inputs, as_of, trigger)
 
-    async def on_case_exhausted(self, envelope: EventEnvelope, uow: UnitOfWork) -> None:
+    async def on_case_exhausted(
+        self, exhausted: CaseExhausted, envelope: EventEnvelope, uow: UnitOfWork
+    ) -> None:
         """Matching ran three rounds without full recovery: the case ended unrecovered."""
-        exhausted = unpack(envelope, CaseExhausted)
         case_id = exhausted.case_id
         await lock_case(uow, case_id)
         values = {
@@ -256,9 +260,10 @@ class ScoringHandlers:
         )
         await refresh_outcome(uow, case_id)
 
-    async def on_case_withdrawn(self, envelope: EventEnvelope, uow: UnitOfWork) -> None:
+    async def on_case_withdrawn(
+        self, withdrawn: CaseWithdrawn, envelope: EventEnvelope, uow: UnitOfWork
+    ) -> None:
         """A withdrawn case is never scored again."""
-        withdrawn = unpack(envelope, CaseWithdrawn)
         await lock_case(uow, withdrawn.case_id)
         on = envelope.occurred_at.ToDatetime().date()
         await uow.session.execute(

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf.message import Message
 
 from recouvra.events.v1.assignment_events_pb2 import (
     CaseAssigned,
@@ -13,7 +16,7 @@ from recouvra.events.v1.assignment_events_pb2 import (
 )
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra_shared.db import UnitOfWork
-from recouvra_shared.events import topic_name, unpack
+from recouvra_shared.events import topic_name
 from vault.adapters.repository import AuditRepository, GrantRepository
 from vault.domain.audit import AuditRecord
 
@@ -23,7 +26,7 @@ CASE_RECALLED = topic_name(PRODUCER, "case-recalled", 1)
 CASE_ROTATED = topic_name(PRODUCER, "case-rotated", 1)
 CASE_CLOSED = topic_name(PRODUCER, "case-closed", 1)
 
-Handler = Callable[[EventEnvelope, UnitOfWork], Awaitable[None]]
+Handler = Callable[[Any, EventEnvelope, UnitOfWork], Awaitable[None]]
 AuditFactory = Callable[[UnitOfWork], AuditRepository]
 
 
@@ -44,11 +47,10 @@ def _audit(action: str, outcome: str, envelope: EventEnvelope, provider: str) ->
     )
 
 
-def grant_handlers(audit: AuditFactory) -> dict[str, Handler]:
-    """The handler of each assignment topic."""
+def grant_handlers(audit: AuditFactory) -> dict[str, tuple[type[Message], Handler]]:
+    """The event type and handler of each assignment topic."""
 
-    async def assigned(envelope: EventEnvelope, uow: UnitOfWork) -> None:
-        fact = unpack(envelope, CaseAssigned)
+    async def assigned(fact: CaseAssigned, envelope: EventEnvelope, uow: UnitOfWork) -> None:
         grants = GrantRepository(uow.session)
         if await grants.is_closed(fact.case_id):
             await audit(uow).append(_audit("grant", "ignored-closed", envelope, fact.provider_id))
@@ -80,22 +82,19 @@ def grant_handlers(audit: AuditFactory) -> dict[str, Handler]:
         outcome = f"revoked-{envelope.event_type}" if applied else "ignored-stale"
         await audit(uow).append(_audit("revoke", outcome, envelope, provider))
 
-    async def recalled(envelope: EventEnvelope, uow: UnitOfWork) -> None:
-        fact = unpack(envelope, CaseRecalled)
+    async def recalled(fact: CaseRecalled, envelope: EventEnvelope, uow: UnitOfWork) -> None:
         await revoke(envelope, uow, fact.case_id, fact.provider_id)
 
-    async def rotated(envelope: EventEnvelope, uow: UnitOfWork) -> None:
-        fact = unpack(envelope, CaseRotated)
+    async def rotated(fact: CaseRotated, envelope: EventEnvelope, uow: UnitOfWork) -> None:
         await revoke(envelope, uow, fact.case_id, fact.from_provider_id)
 
-    async def closed(envelope: EventEnvelope, uow: UnitOfWork) -> None:
-        fact = unpack(envelope, CaseClosed)
+    async def closed(fact: CaseClosed, envelope: EventEnvelope, uow: UnitOfWork) -> None:
         await GrantRepository(uow.session).close_case(fact.case_id, _occurred(envelope))
         await audit(uow).append(_audit("revoke", "case-closed", envelope, "*"))
 
     return {
-        CASE_ASSIGNED: assigned,
-        CASE_RECALLED: recalled,
-        CASE_ROTATED: rotated,
-        CASE_CLOSED: closed,
+        CASE_ASSIGNED: (CaseAssigned, assigned),
+        CASE_RECALLED: (CaseRecalled, recalled),
+        CASE_ROTATED: (CaseRotated, rotated),
+        CASE_CLOSED: (CaseClosed, closed),
     }

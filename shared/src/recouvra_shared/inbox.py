@@ -1,0 +1,273 @@
+"""Idempotent consumers: each event's effects committed once, offsets committed after them.
+
+Defaults that lose or duplicate messages are overridden here, once, for every service:
+- consumers never auto-commit: the offset is committed after the handler's transaction commits
+  (FastStream's default acknowledges first);
+- every consumer records each event id it handled in the same transaction as the effect
+  (inbox), so a redelivery changes nothing;
+- a message that keeps failing goes to its subscription's dead-letter topic after bounded
+  retries with backoff, and the partition moves on; infrastructure outages are waited out
+  instead, so they never fill a dead-letter topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from google.protobuf.message import Message
+
+from recouvra.events.v1.envelope_pb2 import EventEnvelope
+from recouvra_shared.context import adopt_traceparent, case_id_var
+from recouvra_shared.db import UnitOfWork
+from recouvra_shared.deadletters import DeadLetterWriter
+from recouvra_shared.events import EnvelopeError, dead_letter_topic, parse_envelope, unpack
+from recouvra_shared.outages import backoff_delay, is_transient
+from recouvra_shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Message)
+
+
+@dataclass(frozen=True)
+class Subscription(Generic[E]):
+    """One consumer group reading one topic's events of one type with one handler.
+
+    The handler receives the decoded event, its envelope (ids, tenant, time) and the service's
+    unit of work; a payload of another type is a fault of the message and is dead-lettered.
+    """
+
+    topic: str
+    consumer: str
+    event_type: type[E]
+    handler: Callable[[E, EventEnvelope, Any], Awaitable[None]]
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return dead_letter_topic(self.topic, self.consumer)
+
+    async def deliver(self, envelope: EventEnvelope, uow: UnitOfWork) -> None:
+        """Decode the payload and hand it to the handler."""
+        await self.handler(unpack(envelope, self.event_type), envelope, uow)
+
+
+class InboxConsumer:
+    """Commits a handler's effects exactly once per event id, with bounded retries and a DLT.
+
+    A handler may run more than once for one event (a retry, or a shared transaction rolled
+    back because a later record failed): only its database effects count, so anything leaving
+    the service goes through the outbox.
+    """
+
+    def __init__(
+        self,
+        subscription: Subscription[Any],
+        units: Callable[[], UnitOfWork],
+        broker: KafkaBroker,
+        settings: ServiceSettings,
+    ) -> None:
+        self.subscription = subscription
+        self.units = units
+        self.broker = broker
+        self.settings = settings
+        self.dead_letters = DeadLetterWriter(
+            subscription.topic, subscription.consumer, units, broker, settings
+        )
+
+    def register(self) -> None:
+        """Subscribe on the broker, acknowledging only after the work is committed.
+
+        Records arrive in batches and are handled in order, up to consumer_transaction_size of
+        them per database transaction, each in its own savepoint; the offsets of the batch are
+        committed once, after the last transaction, which spares a commit (and its fsync) and a
+        round trip to the group coordinator per message.
+        """
+        sub = self.subscription
+        prefix = self.settings.kafka_topic_prefix
+        subscriber = self.broker.subscriber(
+            prefix + sub.topic,
+            group_id=prefix + sub.consumer,
+            ack_policy=AckPolicy.MANUAL,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            batch=True,
+            max_records=self.settings.consumer_batch_size,
+            batch_timeout_ms=200,
+        )
+
+        async def on_batch(body: list[bytes], message: KafkaMessage) -> None:
+            await self.on_batch(message)
+
+        subscriber(on_batch)
+
+    async def on_batch(self, message: KafkaMessage) -> None:
+        """Handle a batch in order; commit its offsets only once every outcome is durable."""
+        records: Any = message.raw_message
+        if not isinstance(records, tuple):
+            records = (records,)
+        try:
+            await self.process_batch(records)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # Could not even dead-letter a record (Kafka unreachable): rewind the batch after a
+            # pause, so it comes back instead of being skipped; handled records are no-ops then.
+            log.exception("giving the batch back to the partitions")
+            await asyncio.sleep(self.settings.consumer_backoff_max_seconds)
+            await message.nack()
+            return
+        await message.ack()
+
+    async def process_batch(self, records: Sequence[Any]) -> None:
+        """Handle records in order, many per transaction; one that fails goes on alone."""
+        size = self.settings.consumer_transaction_size
+        position = 0
+        while position < len(records):
+            chunk = records[position : position + size]
+            done, failure = await self._together(chunk)
+            position += done
+            if done < len(chunk):
+                record = records[position]
+                await self.process(
+                    record.value, record.key, record.partition, record.offset, failed_once=failure
+                )
+                position += 1
+
+    async def _together(self, chunk: Sequence[Any]) -> tuple[int, Exception | None]:
+        """Handle a run of records in one transaction, up to the first that fails; commit those.
+
+        The run is claimed in the inbox with one statement and handled without savepoints. When
+        a record fails, the whole transaction is rolled back and the records before it are
+        handled again in a fresh one, so their effects are kept and the failing one's are not.
+        Returns how many are durably handled, and the failure of the record after them (None
+        when it could not be read, or when the commit itself failed and nothing is durable).
+        """
+        sub = self.subscription
+        envelopes: list[EventEnvelope] = []
+        for record in chunk:
+            try:
+                envelopes.append(parse_envelope(record.value))
+            except EnvelopeError:
+                break
+        if not envelopes:
+            return 0, None
+        failed_at, failure = len(envelopes), None
+        async with self.units() as uow:
+            try:
+                fresh = await uow.claim_events(
+                    sub.consumer, [(e.event_id, sub.topic) for e in envelopes]
+                )
+                for index, envelope in enumerate(envelopes):
+                    event_id = str(uuid.UUID(envelope.event_id))
+                    if event_id not in fresh:
+                        continue  # handled before, or earlier in this very run
+                    fresh.discard(event_id)
+                    adopt_traceparent(envelope.traceparent)
+                    case_id_var.set(envelope.case_id or None)
+                    try:
+                        await sub.deliver(envelope, uow)
+                    except Exception as exc:
+                        failed_at, failure = index, exc
+                        break
+                if failure is None:
+                    await uow.commit()
+                    return len(envelopes), None
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("a batch transaction failed, going one by one: %r", exc)
+                return 0, None
+        if failed_at == 0:
+            return 0, failure
+        done, again = await self._together(chunk[:failed_at])
+        return (done, again) if done < failed_at else (failed_at, failure)
+
+    async def process(
+        self,
+        raw: bytes,
+        key: bytes | None,
+        partition: int,
+        offset: int,
+        *,
+        failed_once: Exception | None = None,
+    ) -> str:
+        """Apply the handler once; returns 'handled', 'duplicate' or 'dead-lettered'.
+
+        failed_once is the error of an attempt already made (in a batch transaction): it counts
+        like any other attempt.
+        """
+        sub, settings = self.subscription, self.settings
+        try:
+            envelope = parse_envelope(raw)
+        except EnvelopeError as exc:
+            await self.dead_letters.write(raw, key, partition, offset, None, exc, attempts=1)
+            return "dead-lettered"
+        adopt_traceparent(envelope.traceparent)
+        case_id_var.set(envelope.case_id or None)
+        failures = outages = 0
+        if failed_once is not None:
+            if is_transient(failed_once):
+                outages = 1
+            else:
+                failures = 1
+                if failures >= settings.consumer_max_attempts:
+                    await self.dead_letters.write(
+                        raw, key, partition, offset, envelope.event_id, failed_once, failures
+                    )
+                    return "dead-lettered"
+            log.warning("handler failed in a batch, retrying alone: %r", failed_once)
+            await asyncio.sleep(
+                backoff_delay(
+                    1,
+                    settings.consumer_backoff_initial_seconds,
+                    settings.consumer_backoff_max_seconds,
+                )
+            )
+        while True:
+            try:
+                async with self.units() as uow:
+                    first_time = await uow.claim_event(sub.consumer, envelope.event_id, sub.topic)
+                    if first_time:
+                        await sub.deliver(envelope, uow)
+                    await uow.commit()
+                return "handled" if first_time else "duplicate"
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if is_transient(exc):
+                    outages += 1
+                    log.warning("outage while handling %s, waiting: %s", envelope.event_id, exc)
+                    await asyncio.sleep(
+                        backoff_delay(
+                            outages,
+                            settings.consumer_backoff_initial_seconds,
+                            settings.consumer_backoff_max_seconds,
+                        )
+                    )
+                    continue
+                failures += 1
+                if failures >= settings.consumer_max_attempts:
+                    await self.dead_letters.write(
+                        raw, key, partition, offset, envelope.event_id, exc, failures
+                    )
+                    return "dead-lettered"
+                log.warning(
+                    "handler failed (attempt %d of %d): %r",
+                    failures,
+                    settings.consumer_max_attempts,
+                    exc,
+                )
+                await asyncio.sleep(
+                    backoff_delay(
+                        failures,
+                        settings.consumer_backoff_initial_seconds,
+                        settings.consumer_backoff_max_seconds,
+                    )
+                )

@@ -1,0 +1,62 @@
+"""One loop for every background poller: the outbox relay, timers, sweepers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from recouvra_shared.outages import backoff_delay
+
+log = logging.getLogger(__name__)
+
+
+class PollingLoop:
+    """Calls `step` until stopped: again at once while it says there is more to do, after
+    `idle_seconds` when there is not, and with growing pauses while it fails."""
+
+    def __init__(
+        self,
+        name: str,
+        step: Callable[[], Awaitable[bool]],
+        *,
+        idle_seconds: float,
+        max_backoff_seconds: float = 30.0,
+    ) -> None:
+        self.name = name
+        self.step = step
+        self.idle_seconds = idle_seconds
+        self.max_backoff_seconds = max_backoff_seconds
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        """Poll until stopped; a failing step is logged and retried with backoff."""
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                more = await self.step()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                log.warning("%s failed (%d in a row), retrying: %r", self.name, failures, exc)
+                await self.pause(backoff_delay(failures, 0.2, self.max_backoff_seconds))
+                continue
+            if not more:
+                await self.pause(self.idle_seconds)
+
+    def stop(self) -> None:
+        """Finish the current step, then stop."""
+        self._stopping.set()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether stop() was called."""
+        return self._stopping.is_set()
+
+    async def pause(self, seconds: float) -> None:
+        """Sleep, but wake at once when stopped."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)

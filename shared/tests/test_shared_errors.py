@@ -1,0 +1,102 @@
+"""A refusal raised in any service reaches the caller as the same refusal, fields and all."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+import pytest
+
+from recouvra_shared.errors import (
+    Conflict,
+    Gone,
+    InvalidField,
+    InvalidRequest,
+    NotFound,
+    Refusal,
+    StateConflict,
+    Violation,
+)
+from recouvra_shared.grpc import GrpcServer, client_channel, refusal_of
+
+REFUSALS: list[Refusal] = [
+    InvalidRequest([Violation("debtor.siren", "must be 9 digits"), Violation("amount", "> 0")]),
+    InvalidField("fee_percent", "must be between 1 and 50"),
+    NotFound("case: no such case"),
+    Conflict("idempotency_key: already used with other content"),
+    StateConflict("auction: closed"),
+    Gone("document: erased"),
+]
+raised: list[Refusal] = []
+
+
+async def refuse_unary(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+    raise raised[0]
+
+
+async def refuse_stream(request: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[bytes]:
+    yield b"first"
+    raise raised[0]
+
+
+async def plain_abort(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+    await context.abort(grpc.StatusCode.NOT_FOUND, "nothing here")
+    raise AssertionError
+
+
+def handlers() -> grpc.GenericRpcHandler:
+    return grpc.method_handlers_generic_handler(
+        "probe.Refuse",
+        {
+            "Unary": grpc.unary_unary_rpc_method_handler(refuse_unary),
+            "Stream": grpc.unary_stream_rpc_method_handler(refuse_stream),
+            "Plain": grpc.unary_unary_rpc_method_handler(plain_abort),
+        },
+    )
+
+
+@pytest.fixture
+async def channel() -> AsyncIterator[grpc.aio.Channel]:
+    server = GrpcServer("127.0.0.1:0", [])
+    server.server.add_generic_rpc_handlers([handlers()])
+    await server.start()
+    async with client_channel(f"127.0.0.1:{server.port}") as channel:
+        yield channel
+    await server.stop(0)
+
+
+@pytest.mark.parametrize("refusal", REFUSALS, ids=lambda r: type(r).__name__)
+async def test_a_refusal_crosses_the_wire_unchanged(
+    channel: grpc.aio.Channel, refusal: Refusal
+) -> None:
+    raised[:] = [refusal]
+    for method in ("Unary", "Stream"):
+        call = (
+            channel.unary_unary(f"/probe.Refuse/{method}")
+            if method == "Unary"
+            else channel.unary_stream(f"/probe.Refuse/{method}")
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            result = call(b"")
+            if method == "Unary":
+                await result
+            else:
+                async for _ in result:
+                    pass
+        received = refusal_of(caught.value)
+        assert type(received) is type(refusal) or isinstance(refusal, type(received))
+        assert received is not None
+        assert received.reason == refusal.reason
+        assert received.violations == refusal.violations
+        assert str(received) == str(refusal)
+
+
+async def test_a_status_without_details_still_maps_by_its_code(
+    channel: grpc.aio.Channel,
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await channel.unary_unary("/probe.Refuse/Plain")(b"")
+    received = refusal_of(caught.value)
+    assert isinstance(received, NotFound)
+    assert str(received) == "nothing here"
+    assert received.violations == ()
