@@ -70,22 +70,17 @@ async def test_a_refusal_crosses_the_wire_unchanged(
     channel: grpc.aio.Channel, refusal: Refusal
 ) -> None:
     raised[:] = [refusal]
-    for method in ("Unary", "Stream"):
-        call = (
-            channel.unary_unary(f"/probe.Refuse/{method}")
-            if method == "Unary"
-            else channel.unary_stream(f"/probe.Refuse/{method}")
-        )
+
+    async def drain_stream() -> None:
+        async for _ in channel.unary_stream("/probe.Refuse/Stream")(b""):
+            pass
+
+    for call in (channel.unary_unary("/probe.Refuse/Unary")(b""), drain_stream()):
         with pytest.raises(grpc.aio.AioRpcError) as caught:
-            result = call(b"")
-            if method == "Unary":
-                await result
-            else:
-                async for _ in result:
-                    pass
+            await call
         received = refusal_of(caught.value)
-        assert type(received) is type(refusal) or isinstance(refusal, type(received))
         assert received is not None
+        assert isinstance(refusal, type(received))
         assert received.reason == refusal.reason
         assert received.violations == refusal.violations
         assert str(received) == str(refusal)
