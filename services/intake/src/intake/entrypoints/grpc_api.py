@@ -6,23 +6,17 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import date, datetime
-from typing import NoReturn, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import grpc
 from google.protobuf.message import Message
-from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-untyped]
-from grpc_status import rpc_status  # type: ignore[import-untyped]
 from sqlalchemy.exc import IntegrityError
 
 from intake.adapters import einvoice
 from intake.adapters.repository import CaseFilter, TimelineRow
 from intake.domain import csv_import, legal, seller
 from intake.domain.errors import (
-    CaseNotFound,
-    CaseStateConflict,
-    DuplicateInvoice,
-    IdempotencyConflict,
     InvalidField,
     InvalidRequest,
     Violation,
@@ -42,6 +36,7 @@ from recouvra.common.v1.money_pb2 import Money
 from recouvra.intake.v1 import intake_pb2, intake_pb2_grpc
 from recouvra_shared.context import caller_var
 from recouvra_shared.db import Database, UnitOfWork
+from recouvra_shared.errors import NotFound, StateConflict
 from recouvra_shared.text import CONTROL_CHARACTERS_RULE, has_control_characters
 
 log = logging.getLogger(__name__)
@@ -53,15 +48,6 @@ R = TypeVar("R")
 def paris_today() -> date:
     """Today in France, where the legal deadlines run."""
     return datetime.now(PARIS).date()
-
-
-class _Refused(Exception):
-    """Internal: the call must end with this status."""
-
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def creditor_scope(requested: str) -> str | None:
@@ -76,62 +62,28 @@ def creditor_scope(requested: str) -> str | None:
         return requested or None
     if caller.kind == "creditor" and caller.tenant_id:
         if requested and requested != caller.tenant_id:
-            raise _Refused(grpc.StatusCode.NOT_FOUND, "creditor_id: no such creditor")
+            raise NotFound("creditor_id: no such creditor")
         return caller.tenant_id
     if caller.kind == "partner":
         if not requested:
-            raise _Refused(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                "creditor_id: is required for a partner (the creditor it acts for)",
+            raise InvalidField(
+                "creditor_id", "is required for a partner (the creditor it acts for)"
             )
         return requested
     return ""
 
 
-async def _abort_with_violations(
-    context: grpc.aio.ServicerContext, code: grpc.StatusCode, violations: Sequence[Violation]
-) -> NoReturn:
-    message = "; ".join(str(v) for v in violations)
-    detail = error_details_pb2.BadRequest(
-        field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.rule)
-            for v in violations
-        ]
-    )
-    status = status_pb2.Status(code=code.value[0], message=message)
-    status.details.add().Pack(detail)
-    rich = rpc_status.to_status(status)
-    await context.abort(rich.code, rich.details, rich.trailing_metadata)
-    raise AssertionError("grpc abort returned")
-
-
 async def _answer(context: grpc.aio.ServicerContext, work: Callable[[], Awaitable[R]]) -> R:
-    """Run the work, retrying once on a lost race, and turn refusals into statuses."""
-    try:
-        for attempt in range(2):
-            try:
-                return await work()
-            except IntegrityError:
-                # Two calls raced on the same idempotency key or invoice: the second attempt
-                # sees the winner's row and answers like a replay or a duplicate.
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
-    except InvalidRequest as exc:
-        await _abort_with_violations(context, grpc.StatusCode.INVALID_ARGUMENT, exc.violations)
-    except DuplicateInvoice as exc:
-        await _abort_with_violations(context, grpc.StatusCode.ALREADY_EXISTS, exc.violations)
-    except IdempotencyConflict as exc:
-        await _abort_with_violations(
-            context, grpc.StatusCode.ALREADY_EXISTS, [Violation("idempotency_key", str(exc))]
-        )
-    except CaseNotFound:
-        await context.abort(grpc.StatusCode.NOT_FOUND, "case_id: no such case")
-    except CaseStateConflict as exc:
-        await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
-    except _Refused as exc:
-        await context.abort(exc.code, exc.message)
-    raise AssertionError("grpc abort returned")
+    """Run the work, retrying once on a lost race (a refusal reaches the caller as its status)."""
+    for attempt in range(2):
+        try:
+            return await work()
+        except IntegrityError:
+            # Two calls raced on the same idempotency key or invoice: the second attempt
+            # sees the winner's row and answers like a replay or a duplicate.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _money(minor: int, currency: str) -> Money:
@@ -431,7 +383,7 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
         async def work() -> intake_pb2.SubmitCaseResponse:
             scope = creditor_scope(request.creditor_id)
             if scope == "":
-                raise _Refused(grpc.StatusCode.NOT_FOUND, "creditor_id: no such creditor")
+                raise NotFound("creditor_id: no such creditor")
             creditor_id = scope or ""
             command = submit_command(request, creditor_id)
             async with self.unit_of_work() as uow:
@@ -566,11 +518,7 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
             first = first or message
             size += len(message.content)
             if size > csv_import.MAX_BYTES:
-                await _abort_with_violations(
-                    context,
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                    [Violation("content", f"must be at most {csv_import.MAX_BYTES >> 20} MiB")],
-                )
+                raise InvalidField("content", f"must be at most {csv_import.MAX_BYTES >> 20} MiB")
             chunks.append(message.content)
         head = first or intake_pb2.ImportCasesRequest()
         content = b"".join(chunks)
@@ -579,7 +527,7 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
             scope = creditor_scope(head.creditor_id)
             if not scope:
                 if scope == "":
-                    raise _Refused(grpc.StatusCode.NOT_FOUND, "creditor_id: no such creditor")
+                    raise NotFound("creditor_id: no such creditor")
                 raise InvalidField("creditor_id", "is required")
             async with self.unit_of_work() as uow:
 
@@ -627,7 +575,7 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
             scope = creditor_scope(request.creditor_id)
             if not scope:
                 if scope == "":
-                    raise _Refused(grpc.StatusCode.NOT_FOUND, "creditor_id: no such creditor")
+                    raise NotFound("creditor_id: no such creditor")
                 raise InvalidField("creditor_id", "is required")
             creditor_siren = seller.creditor_siren(request.creditor_siren)
             # Schema validation is CPU work: keep the event loop serving other calls.
@@ -682,7 +630,4 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
         context: grpc.aio.ServicerContext,
     ) -> intake_pb2.UploadEvidenceResponse:
         # Refuse before reading the stream: no byte of a document is ever held by intake.
-        await context.abort(
-            grpc.StatusCode.FAILED_PRECONDITION, "evidence: the vault is not available yet"
-        )
-        raise AssertionError("grpc abort returned")
+        raise StateConflict("evidence: the vault is not available yet")

@@ -13,7 +13,7 @@ import grpc
 from matching.domain.activity import ProviderRecord
 from matching.domain.auction import amount_band
 from matching.domain.clock import Clock
-from matching.domain.errors import InvalidField, NotFound, StateConflict
+from matching.domain.errors import InvalidField
 from matching.domain.events import ActionReported
 from matching.domain.matching import CaseMatching, Status
 from matching.domain.providers import Provider, new_provider
@@ -24,25 +24,18 @@ from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra.matching.v1 import bidding_pb2_grpc as pb_grpc
 from recouvra_shared.context import caller_var
 from recouvra_shared.db import Database, UnitOfWork
-from recouvra_shared.grpc import abort
+from recouvra_shared.errors import PermissionDenied, Unauthenticated
 
 R = TypeVar("R")
-
-
-class _Refused(Exception):
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def caller_tenant(kind: str) -> str:
     """The id of the calling provider or creditor; refused for anyone else."""
     caller = caller_var.get()
     if caller is None:
-        raise _Refused(grpc.StatusCode.UNAUTHENTICATED, "caller: no authenticated caller")
+        raise Unauthenticated("caller: no authenticated caller")
     if caller.kind != kind or not caller.tenant_id:
-        raise _Refused(grpc.StatusCode.PERMISSION_DENIED, f"caller: only a {kind} may call this")
+        raise PermissionDenied(f"caller: only a {kind} may call this")
     return caller.tenant_id
 
 
@@ -50,7 +43,7 @@ def require_operator() -> None:
     """Only internal services (the gateway's back office) onboard providers."""
     caller = caller_var.get()
     if caller is not None and caller.kind not in ("service", "operator"):
-        raise _Refused(grpc.StatusCode.PERMISSION_DENIED, "caller: only an operator may call this")
+        raise PermissionDenied("caller: only an operator may call this")
 
 
 async def run(
@@ -58,20 +51,11 @@ async def run(
     context: grpc.aio.ServicerContext,
     work: Callable[[UnitOfWork], Awaitable[R]],
 ) -> R:
-    """One command in one unit of work; domain errors become the matching status code."""
-    try:
-        async with database.unit_of_work() as uow:
-            result = await work(uow)
-            await uow.commit()
-            return result
-    except InvalidField as exc:
-        await abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-    except NotFound as exc:
-        await abort(context, grpc.StatusCode.NOT_FOUND, str(exc))
-    except StateConflict as exc:
-        await abort(context, grpc.StatusCode.FAILED_PRECONDITION, str(exc))
-    except _Refused as exc:
-        await abort(context, exc.code, exc.message)
+    """One command in one unit of work; a refusal reaches the caller as its status."""
+    async with database.unit_of_work() as uow:
+        result = await work(uow)
+        await uow.commit()
+        return result
 
 
 def _case_id(raw: str) -> str:
@@ -243,23 +227,16 @@ class BiddingApi(pb_grpc.BiddingServiceServicer):
         # replica reaches every watcher. Each poll reads only the keys of open auctions and
         # loads the state of the new ones.
         seen: set[tuple[str, int]] = set()
-        try:
-            provider_id = caller_tenant("provider")
-            while True:
-                async with self.database.unit_of_work() as uow:
-                    fresh, open_keys = await self.matching.auctions_opened_since(
-                        uow, provider_id, seen
-                    )
-                # Forget closed rounds, so a long-lived stream does not grow without bound; a
-                # round that opened between the two reads is remembered by what was sent.
-                seen = open_keys | {(m.case.case_id, m.round) for m in fresh}
-                for auction in self._views(fresh, provider_id):
-                    yield auction
-                await asyncio.sleep(self.watch_poll_seconds)
-        except NotFound as exc:
-            await abort(context, grpc.StatusCode.NOT_FOUND, str(exc))
-        except _Refused as exc:
-            await abort(context, exc.code, exc.message)
+        provider_id = caller_tenant("provider")
+        while True:
+            async with self.database.unit_of_work() as uow:
+                fresh, open_keys = await self.matching.auctions_opened_since(uow, provider_id, seen)
+            # Forget closed rounds, so a long-lived stream does not grow without bound; a
+            # round that opened between the two reads is remembered by what was sent.
+            seen = open_keys | {(m.case.case_id, m.round) for m in fresh}
+            for auction in self._views(fresh, provider_id):
+                yield auction
+            await asyncio.sleep(self.watch_poll_seconds)
 
     async def _bid(
         self, request: pb.BidRequest, context: grpc.aio.ServicerContext, *, replace: bool

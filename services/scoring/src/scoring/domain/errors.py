@@ -1,24 +1,21 @@
-"""Scoring's domain errors, translated to gRPC status codes only at the entrypoint."""
+"""Scoring's refusals: the platform's own, turned into status codes once, at the edge."""
 
 from __future__ import annotations
 
-
-class ScoringError(Exception):
-    """Base of scoring's domain errors."""
+from recouvra_shared.errors import InvalidField, NotFound, StateConflict
 
 
-class InvalidInput(ScoringError):
+class InvalidInput(InvalidField):
     """A fact that breaks a rule; names the field and the rule."""
 
-    def __init__(self, field: str, rule: str) -> None:
-        super().__init__(f"{field}: {rule}")
-        self.field = field
-        self.rule = rule
 
-
-class ScoringStopped(ScoringError):
+class ScoringStopped(StateConflict):
     """The case was withdrawn or closed: it is not scored any more."""
 
 
-class UnknownModel(ScoringError):
-    """A model version this process does not know."""
+class NoScore(NotFound):
+    """No score (or no case) for this caller: a foreign case reads exactly like a missing one."""
+
+
+class UnknownModel(Exception):
+    """A model version this process does not know (a deployment fault, not a refusal)."""

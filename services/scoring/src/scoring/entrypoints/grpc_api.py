@@ -11,8 +11,7 @@ import grpc
 from recouvra.scoring.v1 import scoring_pb2, scoring_pb2_grpc
 from recouvra_shared.context import caller_var
 from recouvra_shared.db import Database
-from recouvra_shared.grpc import abort
-from scoring.domain.errors import InvalidInput, ScoringStopped
+from scoring.domain.errors import InvalidInput, NoScore
 from scoring.domain.facts import CaseFacts
 from scoring.service_layer import handlers
 from scoring.service_layer.handlers import ScoringHandlers, StoredScore
@@ -124,8 +123,7 @@ class ScoringApi(scoring_pb2_grpc.ScoringServiceServicer):
             and caller.tenant_id != found.tenant_id
         )
         if found is None or foreign:
-            await abort(context, grpc.StatusCode.NOT_FOUND, "case_id: no score for this case")
-        assert found is not None
+            raise NoScore("case_id: no score for this case")
         return to_message(found)
 
     async def Score(
@@ -133,18 +131,12 @@ class ScoringApi(scoring_pb2_grpc.ScoringServiceServicer):
     ) -> scoring_pb2.Score:
         caller = caller_var.get()
         tenant = caller.tenant_id if caller is not None and caller.kind == "creditor" else None
-        try:
-            case_id = _case_id(request.case_id)
-            facts = facts_from_request(request)
-            as_of = _date(request.as_of, "as_of") if request.as_of else self.today()
-            async with self.database.unit_of_work() as uow:
-                stored = await self.scoring.score_request(facts, case_id, tenant, as_of, uow)
-                await uow.commit()
-        except InvalidInput as exc:
-            await abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        except ScoringStopped as exc:
-            await abort(context, grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+        case_id = _case_id(request.case_id)
+        facts = facts_from_request(request)
+        as_of = _date(request.as_of, "as_of") if request.as_of else self.today()
+        async with self.database.unit_of_work() as uow:
+            stored = await self.scoring.score_request(facts, case_id, tenant, as_of, uow)
+            await uow.commit()
         if stored is None:
-            await abort(context, grpc.StatusCode.NOT_FOUND, "case_id: no such case")
-        assert stored is not None
+            raise NoScore("case_id: no such case")
         return to_message(stored)

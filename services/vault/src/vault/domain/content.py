@@ -31,4 +31,4 @@ def detect_content_type(head: bytes) -> str:
     root = _ROOT.match(text)
     if root and root.group(1).lower() not in _ACTIVE_MARKUP:
         return "application/xml"
-    raise InvalidField("content: only PDF, PNG, JPEG and XML documents are accepted")
+    raise InvalidField("content", "only PDF, PNG, JPEG and XML documents are accepted")

@@ -87,8 +87,9 @@ def check_id(field: str, value: str) -> str:
     """An identifier as the vault stores it; InvalidField naming the rule otherwise."""
     if not value or len(value) > MAX_ID_LENGTH or not _ID.match(value):
         raise InvalidField(
-            f"{field}: must be 1 to {MAX_ID_LENGTH} letters, digits or . _ : - "
-            "and start with a letter or digit"
+            field,
+            f"must be 1 to {MAX_ID_LENGTH} letters, digits or . _ : - "
+            "and start with a letter or digit",
         )
     return value
 
@@ -98,7 +99,7 @@ def parse_sha256_hex(field: str, value: str) -> bytes | None:
     if not value:
         return None
     if not _SHA256_HEX.match(value):
-        raise InvalidField(f"{field}: must be 64 lowercase hexadecimal characters")
+        raise InvalidField(field, "must be 64 lowercase hexadecimal characters")
     return bytes.fromhex(value)
 
 

@@ -9,15 +9,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from recouvra.vault.v1 import vault_pb2, vault_pb2_grpc
 from recouvra_shared.context import caller_var
-from recouvra_shared.grpc import abort
+from recouvra_shared.errors import Unauthenticated
 from vault.domain.errors import (
-    DocumentNotFound,
-    DocumentShredded,
-    IntegrityError,
     InvalidField,
-    PermissionDenied,
-    UnknownKey,
-    VaultError,
 )
 from vault.domain.model import (
     Actor,
@@ -39,21 +33,6 @@ _KINDS = {
     vault_pb2.DOCUMENT_KIND_OTHER: DocumentKind.OTHER,
 }
 _KIND_NUMBERS = {kind: number for number, kind in _KINDS.items()}
-_STATUS: list[tuple[type[VaultError], grpc.StatusCode]] = [
-    (InvalidField, grpc.StatusCode.INVALID_ARGUMENT),
-    (DocumentNotFound, grpc.StatusCode.NOT_FOUND),
-    (PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
-    (DocumentShredded, grpc.StatusCode.FAILED_PRECONDITION),
-    (IntegrityError, grpc.StatusCode.DATA_LOSS),
-    (UnknownKey, grpc.StatusCode.DATA_LOSS),
-]
-
-
-def _status(exc: VaultError) -> grpc.StatusCode:
-    for kind, code in _STATUS:
-        if isinstance(exc, kind):
-            return code
-    return grpc.StatusCode.INTERNAL
 
 
 def _actor() -> Actor | None:
@@ -92,10 +71,10 @@ def to_message(document: Document) -> vault_pb2.Document:
 def _new_document(metadata: vault_pb2.DocumentMetadata) -> NewDocument:
     if metadata.kind not in _KINDS:
         raise InvalidField(
-            "metadata.kind: must be one of " + ", ".join(k.value for k in DocumentKind)
+            "metadata.kind", "must be one of " + ", ".join(k.value for k in DocumentKind)
         )
     if len(metadata.filename) > 255:
-        raise InvalidField("metadata.filename: at most 255 characters")
+        raise InvalidField("metadata.filename", "at most 255 characters")
     return NewDocument(
         tenant_id=metadata.tenant_id,
         case_id=check_id("metadata.case_id", metadata.case_id),
@@ -115,7 +94,7 @@ class VaultApi(vault_pb2_grpc.VaultServiceServicer):
     async def _caller(self, context: grpc.aio.ServicerContext) -> Actor:
         actor = _actor()
         if actor is None:
-            await abort(context, grpc.StatusCode.UNAUTHENTICATED, "caller: no caller identity")
+            raise Unauthenticated("caller: no caller identity")
         return actor
 
     async def PutDocument(
@@ -126,16 +105,12 @@ class VaultApi(vault_pb2_grpc.VaultServiceServicer):
         actor = await self._caller(context)
         first = await anext(aiter(request_iterator), None)
         if first is None or first.WhichOneof("part") != "metadata":
-            await abort(
-                context,
-                grpc.StatusCode.INVALID_ARGUMENT,
-                "metadata: the first message must carry it",
-            )
+            raise InvalidField("metadata", "the first message must carry it")
 
         async def chunks() -> AsyncIterator[bytes]:
             async for message in request_iterator:
                 if message.WhichOneof("part") != "chunk":
-                    raise InvalidField("metadata: only the first message may carry it")
+                    raise InvalidField("metadata", "only the first message may carry it")
                 if message.chunk:
                     yield message.chunk
 
@@ -143,26 +118,18 @@ class VaultApi(vault_pb2_grpc.VaultServiceServicer):
             new = _new_document(first.metadata)
         except InvalidField as exc:
             await documents.record(self.deps, documents.refusal("put", actor, str(exc)))
-            await abort(context, _status(exc), str(exc))
-        try:
-            stored = await documents.put_document(self.deps, actor, new, chunks())
-        except VaultError as exc:
-            await abort(context, _status(exc), str(exc))
+            raise
+        stored = await documents.put_document(self.deps, actor, new, chunks())
         return to_message(stored)
 
     async def GetDocument(
         self, request: vault_pb2.GetDocumentRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[vault_pb2.GetDocumentResponse]:
         actor = await self._caller(context)
-        try:
-            document, plaintext = await documents.open_document(
-                self.deps, actor, request.document_id
-            )
-            yield vault_pb2.GetDocumentResponse(document=to_message(document))
-            async for piece in plaintext:
-                yield vault_pb2.GetDocumentResponse(chunk=piece)
-        except VaultError as exc:
-            await abort(context, _status(exc), str(exc))
+        document, plaintext = await documents.open_document(self.deps, actor, request.document_id)
+        yield vault_pb2.GetDocumentResponse(document=to_message(document))
+        async for piece in plaintext:
+            yield vault_pb2.GetDocumentResponse(chunk=piece)
 
     async def ListDocuments(
         self, request: vault_pb2.ListDocumentsRequest, context: grpc.aio.ServicerContext
@@ -175,10 +142,7 @@ class VaultApi(vault_pb2_grpc.VaultServiceServicer):
         self, request: vault_pb2.ShredDocumentRequest, context: grpc.aio.ServicerContext
     ) -> vault_pb2.Document:
         actor = await self._caller(context)
-        try:
-            shredded = await documents.shred_document(
-                self.deps, actor, request.document_id, request.reason
-            )
-        except VaultError as exc:
-            await abort(context, _status(exc), str(exc))
+        shredded = await documents.shred_document(
+            self.deps, actor, request.document_id, request.reason
+        )
         return to_message(shredded)

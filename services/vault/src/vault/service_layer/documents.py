@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from recouvra_shared.db import Database, UnitOfWork, utcnow
+from recouvra_shared.errors import Refusal
 from vault.adapters.repository import AuditRepository, DocumentRepository, GrantRepository
 from vault.domain.audit import AuditRecord
 from vault.domain.content import SNIFF_BYTES, detect_content_type
@@ -29,7 +30,6 @@ from vault.domain.errors import (
     IntegrityError,
     InvalidField,
     PermissionDenied,
-    VaultError,
 )
 from vault.domain.model import (
     Actor,
@@ -139,7 +139,7 @@ async def put_document(
         tenant_id = await _upload_tenant(deps, actor, new)
         head, chunks = await _peek(chunks, SNIFF_BYTES)
         content_type = detect_content_type(head)
-    except VaultError as exc:
+    except Refusal as exc:
         await record(deps, _record("put", "refused", actor, case_id=new.case_id, detail=str(exc)))
         raise
 
@@ -159,7 +159,7 @@ async def put_document(
             size += len(piece)
             if size > deps.max_document_bytes:
                 raise InvalidField(
-                    f"content: larger than the limit of {deps.max_document_bytes} bytes"
+                    "content", f"larger than the limit of {deps.max_document_bytes} bytes"
                 )
             hasher.update(piece)
             for sealed_chunk in encryptor.update(piece):
@@ -187,7 +187,7 @@ async def put_document(
         stored = True
         digest = hasher.digest()
         if new.expected_sha256 is not None and new.expected_sha256 != digest:
-            raise InvalidField("metadata.sha256_hex: the received content hashes differently")
+            raise InvalidField("metadata.sha256_hex", "the received content hashes differently")
         document = _with_content(document, size, digest)
         async with deps.database.unit_of_work() as uow:
             await DocumentRepository(uow.session).add(document)
@@ -207,7 +207,7 @@ async def put_document(
     except BaseException as exc:
         if stored:
             await asyncio.shield(deps.store.delete(name))
-        if isinstance(exc, VaultError):
+        if isinstance(exc, Refusal):
             await record(
                 deps, _record("put", "refused", actor, case_id=new.case_id, detail=str(exc))
             )
