@@ -58,10 +58,11 @@ test-integration: install stack
 test-e2e: install stack
 	$(WITH_STACK) $(VENV)/pytest -m e2e
 
-lint: install  ## ruff, mypy, and a check that generated contracts are fresh
+lint: install  ## ruff, mypy, the import contracts (.importlinter) and a check that generated contracts are fresh
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/mypy shared/src services/*/src
+	$(VENV)/lint-imports --no-cache
 	PATH=$(CURDIR)/$(VENV):$$PATH $(VENV)/python proto/generate.py --check
 	@if [[ -x k8s/validate.sh ]]; then k8s/validate.sh; fi
 
