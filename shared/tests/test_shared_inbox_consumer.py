@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -14,41 +13,7 @@ from recouvra_shared.events import new_event
 from recouvra_shared.inbox import InboxConsumer, Subscription
 from recouvra_shared.outages import backoff_delay, is_transient
 from recouvra_shared.settings import ServiceSettings
-
-
-class FakeUnitOfWork:
-    def __init__(self, db: FakeDatabase) -> None:
-        self.db = db
-        self.claims: set[tuple[str, str]] = set()
-        self.session = self
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, *exc: type[BaseException] | BaseException | TracebackType | None
-    ) -> None:
-        return None
-
-    async def claim_event(self, consumer: str, event_id: str, topic: str) -> bool:
-        return (consumer, event_id) not in self.db.inbox and not self.claims.add(
-            (consumer, event_id)
-        )
-
-    async def commit(self) -> None:
-        self.db.inbox |= self.claims
-
-    async def execute(self, statement: Any) -> None:
-        self.db.dead_letter_rows += 1
-
-
-class FakeDatabase:
-    def __init__(self) -> None:
-        self.inbox: set[tuple[str, str]] = set()
-        self.dead_letter_rows = 0
-
-    def unit_of_work(self) -> FakeUnitOfWork:
-        return FakeUnitOfWork(self)
+from recouvra_shared.testing import FakeUnitOfWork, PlatformTables
 
 
 class FakeBroker:
@@ -77,10 +42,10 @@ def envelope_bytes() -> bytes:
     ).envelope.SerializeToString()
 
 
-def consumer_with(handler: Any) -> tuple[InboxConsumer, FakeDatabase, FakeBroker]:
-    db, broker = FakeDatabase(), FakeBroker()
+def consumer_with(handler: Any) -> tuple[InboxConsumer, PlatformTables, FakeBroker]:
+    db, broker = PlatformTables(), FakeBroker()
     sub = Subscription("intake.case-withdrawn.v1", "probe", CaseWithdrawn, handler)
-    return InboxConsumer(sub, db.unit_of_work, broker, SETTINGS), db, broker  # type: ignore[arg-type]
+    return InboxConsumer(sub, lambda: FakeUnitOfWork(db), broker, SETTINGS), db, broker  # type: ignore[arg-type]
 
 
 async def test_a_redelivered_event_is_handled_once() -> None:
@@ -122,7 +87,7 @@ async def test_a_handler_that_always_fails_is_dead_lettered_unclaimed() -> None:
     assert headers["x-original-offset"] == "7"
     assert "amount: must be positive" in headers["x-error"]
     assert db.inbox == set()  # a replay after the fix is handled, not skipped
-    assert db.dead_letter_rows == 1
+    assert len(db.dead_letters) == 1
 
 
 async def test_an_outage_is_waited_out_not_dead_lettered() -> None:

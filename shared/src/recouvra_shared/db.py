@@ -184,6 +184,30 @@ class UnitOfWork:
         )
         return {str(event_id) for event_id in result.scalars()}
 
+    async def record_dead_letter(
+        self,
+        *,
+        consumer: str,
+        topic: str,
+        partition: int,
+        offset: int,
+        event_id: str | None,
+        error: str,
+        attempts: int,
+    ) -> None:
+        """Keep a record, for operators, of a message sent to a dead-letter topic."""
+        await self.session.execute(
+            insert(dead_letters).values(
+                consumer=consumer,
+                topic=topic,
+                partition=partition,
+                offset=offset,
+                event_id=event_id,
+                error=error,
+                attempts=attempts,
+            )
+        )
+
     async def commit(self) -> None:
         """Commit the transaction: state changes, outbox rows and inbox claims together."""
         await self.session.commit()

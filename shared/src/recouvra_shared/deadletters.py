@@ -21,9 +21,8 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from faststream.kafka import KafkaBroker
-from sqlalchemy import insert
 
-from recouvra_shared.db import UnitOfWork, dead_letters
+from recouvra_shared.db import UnitOfWork
 from recouvra_shared.events import dead_letter_topic
 from recouvra_shared.settings import ServiceSettings
 
@@ -81,16 +80,14 @@ class DeadLetterWriter:
         )
         try:
             async with self.units() as uow:
-                await uow.session.execute(
-                    insert(dead_letters).values(
-                        consumer=self.consumer,
-                        topic=self.topic,
-                        partition=partition,
-                        offset=offset,
-                        event_id=event_id,
-                        error=reason,
-                        attempts=attempts,
-                    )
+                await uow.record_dead_letter(
+                    consumer=self.consumer,
+                    topic=self.topic,
+                    partition=partition,
+                    offset=offset,
+                    event_id=event_id,
+                    error=reason,
+                    attempts=attempts,
                 )
                 await uow.commit()
         except Exception:

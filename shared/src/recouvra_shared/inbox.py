@@ -110,7 +110,7 @@ class InboxConsumer:
     async def on_batch(self, message: KafkaMessage) -> None:
         """Handle a batch in order; commit its offsets only once every outcome is durable."""
         records: Any = message.raw_message
-        if not isinstance(records, tuple):
+        if not isinstance(records, tuple | list):
             records = (records,)
         try:
             await self.process_batch(records)
