@@ -50,7 +50,7 @@ test: install stack  ## Install everything and run every test tier against the r
 	$(WITH_STACK) $(VENV)/pytest
 
 test-unit: install  ## Unit tests only (no servers needed)
-	$(VENV)/pytest -m "not integration and not e2e"
+	$(VENV)/pytest -n 2 -m "not integration and not e2e"
 
 test-integration: install stack
 	$(WITH_STACK) $(VENV)/pytest -m integration
