@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
 # Run every Recouvra service as a local process against the local stack (deploy/local/stack.sh).
 #
-#   deploy/local/services.sh start    migrate each database, start each service, wait until healthy
-#   deploy/local/services.sh stop     SIGTERM each service (graceful shutdown), wait
-#   deploy/local/services.sh status   one line per service; exit 0 only if all are healthy
+#   deploy/local/services.sh start   [SERVICE...]  migrate, start, wait until healthy
+#   deploy/local/services.sh stop    [SERVICE...]  SIGTERM (graceful shutdown), wait
+#   deploy/local/services.sh restart [SERVICE...]  stop, then start
+#   deploy/local/services.sh status  [SERVICE...]  one line each; exit 0 only if all are healthy
 #
-# Logs: var/log/<service>.log in the clone (JSON lines). PIDs: var/run/<service>.pid.
+# Without SERVICE, every service. Logs: var/log/<service>.log in the clone (JSON lines); PIDs:
+# var/run/<service>.pid (RECOUVRA_VAR_DIR moves var/). A service's gRPC port follows its own
+# setting when exported (RECOUVRA_INTAKE_GRPC_PORT, ...).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PYTHON="$ROOT/.venv/bin/python"
-LOGS="$ROOT/var/log"
-RUN="$ROOT/var/run"
-SERVICES=(intake scoring matching messaging vault settlement gateway)
+VAR="${RECOUVRA_VAR_DIR:-$ROOT/var}"
+LOGS="$VAR/log"
+RUN="$VAR/run"
+ALL=(intake scoring matching messaging vault settlement gateway)
 declare -A GRPC_PORT=([gateway]=50050 [intake]=50051 [scoring]=50052 [matching]=50053
                       [messaging]=50054 [vault]=50055 [settlement]=50056)
+for service in "${ALL[@]}"; do
+  setting="RECOUVRA_${service^^}_GRPC_PORT"
+  GRPC_PORT[$service]="${!setting:-${GRPC_PORT[$service]}}"
+done
 HTTP_PORT=8000
 
 log() { printf '[services] %s\n' "$*" >&2; }
@@ -84,9 +92,19 @@ status() {
   return $all
 }
 
-case "${1:-}" in
+usage="usage: $0 start|stop|restart|status [SERVICE...] (services: ${ALL[*]})"
+command="${1:-}"
+shift || true
+SERVICES=("$@")
+if ((${#SERVICES[@]} == 0)); then SERVICES=("${ALL[@]}"); fi
+for service in "${SERVICES[@]}"; do
+  [[ -n "${GRPC_PORT[$service]:-}" ]] || die "unknown service '$service'; $usage"
+done
+
+case "$command" in
   start) start ;;
   stop) stop ;;
+  restart) stop; start ;;
   status) status ;;
-  *) die "usage: $0 start|stop|status" ;;
+  *) die "$usage" ;;
 esac

@@ -1,0 +1,67 @@
+"""An operator restarts one service with deploy/local/services.sh, leaving the others alone."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.support.stack import ROOT, free_port, unique_name
+
+pytestmark = pytest.mark.e2e
+
+SCRIPT = ROOT / "deploy" / "local" / "services.sh"
+
+
+def services(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=180
+    )
+
+
+def test_one_service_starts_restarts_and_stops_alone(
+    make_database: Callable[[str], str], tmp_path: Path
+) -> None:
+    port = str(free_port())
+    env = {
+        **os.environ,
+        "RECOUVRA_VAR_DIR": str(tmp_path),
+        "RECOUVRA_SCORING_DATABASE_URL": make_database("scoring"),
+        "RECOUVRA_SCORING_GRPC_PORT": port,
+        "RECOUVRA_KAFKA_TOPIC_PREFIX": unique_name("script") + ".",
+    }
+    pid_file = tmp_path / "run" / "scoring.pid"
+    try:
+        started = services(env, "start", "scoring")
+        assert started.returncode == 0, started.stderr
+        assert f"scoring serving on 127.0.0.1:{port}" in started.stderr
+        first_pid = pid_file.read_text().strip()
+        assert "intake" not in started.stderr  # nothing else was started
+
+        status = services(env, "status", "scoring")
+        assert status.returncode == 0
+        assert status.stdout.split() == ["scoring", "serving", f"127.0.0.1:{port}"]
+
+        restarted = services(env, "restart", "scoring")
+        assert restarted.returncode == 0, restarted.stderr
+        assert "scoring stopped" in restarted.stderr
+        assert pid_file.read_text().strip() != first_pid
+        assert services(env, "status", "scoring").returncode == 0
+    finally:
+        stopped = services(env, "stop", "scoring")
+    assert stopped.returncode == 0, stopped.stderr
+    assert not pid_file.exists()
+    down = services(env, "status", "scoring")
+    assert down.returncode == 1
+    assert down.stdout.split()[:2] == ["scoring", "down"]
+    assert '"msg": "scoring stopped"' in (tmp_path / "log" / "scoring.log").read_text()
+
+
+def test_an_unknown_service_is_refused_naming_the_known_ones() -> None:
+    refused = services(dict(os.environ), "restart", "billing")
+    assert refused.returncode == 1
+    assert "unknown service 'billing'" in refused.stderr
+    assert "intake scoring matching" in refused.stderr
