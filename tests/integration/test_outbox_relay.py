@@ -74,3 +74,60 @@ async def test_relay_publishes_in_order_marks_sent_and_prunes(
     finally:
         await broker.stop()
         await database.dispose()
+
+
+async def test_a_row_kafka_keeps_refusing_moves_aside_and_the_rest_goes_out(
+    stack: Stack, make_database: Callable[[str], str]
+) -> None:
+    url = make_database("settlement")
+    prefix = unique_name("relay-bad") + "."
+    settings = ServiceSettings(
+        service_name="relay-probe",
+        kafka_bootstrap=stack.kafka_bootstrap,
+        kafka_topic_prefix=prefix,
+        database_url=url,
+        relay_max_attempts=3,
+    )
+    database, broker = Database.connect(url), make_broker(settings)
+    await ensure_topics(settings, [TOPIC])
+    await broker.start()
+    try:
+        async with database.unit_of_work() as uow:
+            for reason in ("before", "x" * 2_000_000, "after"):  # 2 MB: over Kafka's 1 MiB
+                await uow.publish(
+                    new_event(
+                        producer="intake",
+                        event_type="case-withdrawn",
+                        version=1,
+                        case_id="case-1",
+                        tenant_id="creditor-1",
+                        payload=CaseWithdrawn(case_id="case-1", reason=reason),
+                    )
+                )
+            await uow.commit()
+        relay = OutboxRelay(database, broker, settings)
+        handled = [await relay.relay_once() for _ in range(4)]
+        # "before" goes out, the big row is refused twice (nothing after it leaves, to keep the
+        # order), then moved aside at its third refusal and "after" goes out; then nothing.
+        assert handled == [1, 0, 2, 0]
+        assert relay.moved_aside == 1
+        assert await count_rows(url, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
+        assert await count_rows(url, "SELECT count(*) FROM outbox_dead_letters") == 1
+        assert (
+            await count_rows(
+                url,
+                "SELECT count(*) FROM outbox_dead_letters WHERE attempts = 3"
+                " AND error LIKE 'MessageSizeTooLargeError%' AND length(payload) > 2000000",
+            )
+            == 1
+        )
+        contents = await read_topic(stack.kafka_bootstrap, prefix + TOPIC)
+        reasons = []
+        for envelope in contents.envelopes:
+            payload = CaseWithdrawn()
+            envelope.payload.Unpack(payload)
+            reasons.append(payload.reason)
+        assert reasons == ["before", "after"]
+    finally:
+        await broker.stop()
+        await database.dispose()

@@ -66,6 +66,22 @@ inbox = Table(
     Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+# Outbox rows Kafka kept refusing (not an outage: the row itself), moved aside for operators.
+outbox_dead_letters = Table(
+    "outbox_dead_letters",
+    platform_metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+    Column("topic", String(200), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("headers", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("moved_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
 # Messages a consumer gave up on, as sent to the dead-letter topic: for operators to inspect.
 dead_letters = Table(
     "dead_letters",

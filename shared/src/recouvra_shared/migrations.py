@@ -2,7 +2,8 @@
 
 A service's `adapters/migrations/env.py` calls `run_env(metadata)`; `python -m <service> migrate`
 calls `upgrade(...)`. The platform tables (outbox, inbox, dead letters) are created by each
-service's first migration through `create_platform_tables()`.
+service's first migration through `create_platform_tables()`; later versions of them by a
+migration of each service calling the function of that version.
 """
 
 from __future__ import annotations
@@ -99,6 +100,30 @@ def create_platform_tables() -> None:
             "recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
         ),
     )
+
+
+def create_outbox_dead_letters() -> None:
+    """Version 2 of the platform tables: outbox rows Kafka kept refusing, moved aside."""
+    op.create_table(
+        "outbox_dead_letters",
+        sa.Column("id", sa.BigInteger, primary_key=True),
+        sa.Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+        sa.Column("topic", sa.String(200), nullable=False),
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("payload", sa.LargeBinary, nullable=False),
+        sa.Column("headers", JSONB, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("error", sa.Text, nullable=False),
+        sa.Column(
+            "moved_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+    )
+
+
+def drop_outbox_dead_letters() -> None:
+    """Undo create_outbox_dead_letters."""
+    op.drop_table("outbox_dead_letters")
 
 
 def drop_platform_tables() -> None:

@@ -6,16 +6,26 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
+from aiokafka.errors import BrokerResponseError
 from faststream.kafka import KafkaBroker
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Row, delete, func, insert, select, update
 
-from recouvra_shared.db import Database, outbox, utcnow
+from recouvra_shared.db import Database, UnitOfWork, outbox, outbox_dead_letters, utcnow
 from recouvra_shared.polling import PollingLoop
 from recouvra_shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+
+def is_row_fault(exc: BaseException) -> bool:
+    """Kafka refused this message for what it is (too large, topic refused), not an outage."""
+    if isinstance(exc, BrokerResponseError):
+        return not exc.retriable
+    return isinstance(exc, ValueError | TypeError)
 
 
 class OutboxRelay:
@@ -25,6 +35,10 @@ class OutboxRelay:
     events of one case leave in the order they were recorded. Rows are marked sent only after
     Kafka acknowledged every message of the batch; a relay killed in between publishes the
     batch again on restart, and consumers drop the duplicates by event id.
+
+    A row Kafka refuses for a fault of its own is retried alone, in order, and after
+    `relay_max_attempts` refusals moved to `outbox_dead_letters` (logged and counted), so the
+    rows after it go out. Outages are not the row's fault: they are waited out, uncounted.
     """
 
     LOCK_KEY = 0x5245434F5556  # "RECOUV": one relay per service database
@@ -35,6 +49,7 @@ class OutboxRelay:
         self.broker = broker
         self.settings = settings
         self.batches_published = 0
+        self.moved_aside = 0
         self._next_prune = 0.0
         self.loop = PollingLoop(
             "outbox relay",
@@ -79,13 +94,7 @@ class OutboxRelay:
                 return 0
             rows = (
                 await uow.session.execute(
-                    select(
-                        outbox.c.id,
-                        outbox.c.topic,
-                        outbox.c.key,
-                        outbox.c.payload,
-                        outbox.c.headers,
-                    )
+                    select(outbox)
                     .where(outbox.c.sent_at.is_(None))
                     .order_by(outbox.c.id)
                     .limit(self.settings.relay_batch_size)
@@ -93,25 +102,106 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
-            pending = [
-                await self.broker.publish(
-                    row.payload,
-                    self.settings.kafka_topic_prefix + row.topic,
-                    key=row.key.encode(),
-                    headers=dict(row.headers),
-                    no_confirm=True,
-                )
-                for row in rows
-            ]
-            await asyncio.gather(*pending)
+            sent, handled = await self._publish_in_order(uow, rows)
             self.batches_published += 1
             if self.batches_published == self.settings.chaos_relay_kill_after_batches:
                 log.warning("chaos: killing the relay between publishing and marking sent")
                 os.kill(os.getpid(), signal.SIGKILL)
-            await uow.session.execute(
-                update(outbox)
-                .where(outbox.c.id.in_([row.id for row in rows]))
-                .values(sent_at=utcnow(), publish_attempts=outbox.c.publish_attempts + 1)
-            )
+            if sent:
+                await uow.session.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_([row.id for row in sent]))
+                    .values(sent_at=utcnow(), publish_attempts=outbox.c.publish_attempts + 1)
+                )
             await uow.commit()
-            return len(rows)
+            return handled
+
+    async def _publish_in_order(
+        self, uow: UnitOfWork, rows: Sequence[Row[Any]]
+    ) -> tuple[list[Row[Any]], int]:
+        """Publish rows in order; returns the rows Kafka acknowledged and how many are done.
+
+        A refused row counts an attempt and stops the batch there, to keep the order; at its
+        last attempt it moves aside and the rows after it go on.
+        """
+        sent: list[Row[Any]] = []
+        position = 0
+        while position < len(rows):
+            acknowledged, refusal = await self._publish(rows[position:])
+            sent += rows[position : position + acknowledged]
+            position += acknowledged
+            if refusal is None:
+                break
+            row = rows[position]
+            attempts = row.publish_attempts + 1
+            if attempts < self.settings.relay_max_attempts:
+                log.warning(
+                    "Kafka refused outbox row %d (attempt %d): %r", row.id, attempts, refusal
+                )
+                await uow.session.execute(
+                    update(outbox).where(outbox.c.id == row.id).values(publish_attempts=attempts)
+                )
+                break
+            await self._move_aside(uow, row, attempts, refusal)
+            position += 1
+        return sent, position
+
+    async def _publish(self, rows: Sequence[Row[Any]]) -> tuple[int, BaseException | None]:
+        """Publish rows and wait for Kafka's acknowledgements.
+
+        Returns how many rows, from the first, Kafka acknowledged, and the refusal of the next
+        one if Kafka refused it for a fault of its own; an outage is raised.
+        """
+        pending = []
+        refusal: BaseException | None = None
+        for row in rows:
+            try:
+                pending.append(
+                    await self.broker.publish(
+                        row.payload,
+                        self.settings.kafka_topic_prefix + row.topic,
+                        key=row.key.encode(),
+                        headers=dict(row.headers),
+                        no_confirm=True,
+                    )
+                )
+            except Exception as exc:
+                if not is_row_fault(exc):
+                    raise
+                refusal = exc
+                break
+        outcomes = await asyncio.gather(*pending, return_exceptions=True)
+        for index, outcome in enumerate(outcomes):
+            if isinstance(outcome, BaseException):
+                if not is_row_fault(outcome):
+                    raise outcome
+                return index, outcome
+        return len(outcomes), refusal
+
+    async def _move_aside(
+        self, uow: UnitOfWork, row: Row[Any], attempts: int, error: BaseException
+    ) -> None:
+        reason = f"{type(error).__name__}: {error}"[:2000]
+        log.error(
+            "outbox row %d (event %s, topic %s) moved to outbox_dead_letters after %d attempts: %s",
+            row.id,
+            row.event_id,
+            row.topic,
+            attempts,
+            reason,
+        )
+        await uow.session.execute(
+            insert(outbox_dead_letters).values(
+                id=row.id,
+                event_id=row.event_id,
+                topic=row.topic,
+                key=row.key,
+                payload=row.payload,
+                headers=row.headers,
+                created_at=row.created_at,
+                attempts=attempts,
+                error=reason,
+            )
+        )
+        await uow.session.execute(delete(outbox).where(outbox.c.id == row.id))
+        self.moved_aside += 1

@@ -62,6 +62,9 @@ class ServiceSettings(BaseSettings):
 
     relay_batch_size: int = Field(default=500, ge=1)
     relay_idle_poll_seconds: float = Field(default=0.05, gt=0)
+    # A row Kafka refuses this many times for a fault of its own (too large, topic refused)
+    # moves to outbox_dead_letters, so one bad row never stops a service's events.
+    relay_max_attempts: int = Field(default=5, ge=1)
     # Sent outbox rows are kept this long for inspection, then deleted by the relay (hourly).
     outbox_retention_hours: float = Field(default=168, gt=0)
     # Fault injection for the crash tests: the relay kills its own process (SIGKILL) after
