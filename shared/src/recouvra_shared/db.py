@@ -108,7 +108,10 @@ class Database:
     @classmethod
     def connect(cls, url: str, *, pool_size: int = 10) -> Database:
         """Create the pool (no connection is opened until first use)."""
-        engine = create_async_engine(url, pool_size=pool_size, max_overflow=5, pool_pre_ping=True)
+        # Statement parameters carry debtors' names, e-mails and IBANs: never in logs or errors.
+        engine = create_async_engine(
+            url, pool_size=pool_size, max_overflow=5, pool_pre_ping=True, hide_parameters=True
+        )
         return cls(engine)
 
     def unit_of_work(self) -> UnitOfWork:

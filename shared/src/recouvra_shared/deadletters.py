@@ -24,6 +24,7 @@ from faststream.kafka import KafkaBroker
 
 from recouvra_shared.db import UnitOfWork
 from recouvra_shared.events import dead_letter_topic
+from recouvra_shared.outages import describe_failure
 from recouvra_shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class DeadLetterWriter:
         attempts: int,
     ) -> None:
         """Publish the message to the dead-letter topic, then keep a record of it."""
-        reason = f"{type(error).__name__}: {error}"[:2000]
+        reason = describe_failure(error)
         prefix = self.settings.kafka_topic_prefix
         await self.broker.publish(
             raw,

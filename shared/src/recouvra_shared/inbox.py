@@ -28,7 +28,7 @@ from recouvra_shared.context import adopt_traceparent, case_id_var
 from recouvra_shared.db import UnitOfWork
 from recouvra_shared.deadletters import DeadLetterWriter
 from recouvra_shared.events import EnvelopeError, dead_letter_topic, parse_envelope, unpack
-from recouvra_shared.outages import backoff_delay, is_transient
+from recouvra_shared.outages import backoff_delay, describe_failure, is_transient
 from recouvra_shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -182,7 +182,9 @@ class InboxConsumer:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("a batch transaction failed, going one by one: %r", exc)
+                log.warning(
+                    "a batch transaction failed, going one by one: %s", describe_failure(exc)
+                )
                 return 0, None
         if failed_at == 0:
             return 0, failure
@@ -222,7 +224,9 @@ class InboxConsumer:
                         raw, key, partition, offset, envelope.event_id, failed_once, failures
                     )
                     return "dead-lettered"
-            log.warning("handler failed in a batch, retrying alone: %r", failed_once)
+            log.warning(
+                "handler failed in a batch, retrying alone: %s", describe_failure(failed_once)
+            )
             await asyncio.sleep(
                 backoff_delay(
                     1,
@@ -243,7 +247,11 @@ class InboxConsumer:
             except Exception as exc:
                 if is_transient(exc):
                     outages += 1
-                    log.warning("outage while handling %s, waiting: %s", envelope.event_id, exc)
+                    log.warning(
+                        "outage while handling %s, waiting: %s",
+                        envelope.event_id,
+                        describe_failure(exc),
+                    )
                     await asyncio.sleep(
                         backoff_delay(
                             outages,
@@ -259,10 +267,10 @@ class InboxConsumer:
                     )
                     return "dead-lettered"
                 log.warning(
-                    "handler failed (attempt %d of %d): %r",
+                    "handler failed (attempt %d of %d): %s",
                     failures,
                     settings.consumer_max_attempts,
-                    exc,
+                    describe_failure(exc),
                 )
                 await asyncio.sleep(
                     backoff_delay(

@@ -1,10 +1,11 @@
-"""Telling an outage to wait out from a fault of the work, and how long to wait."""
+"""Telling an outage to wait out from a fault of the work, how long to wait, and how to say
+what failed without repeating the personal data a failing statement carried."""
 
 from __future__ import annotations
 
 import random
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, StatementError
 
 # Serialization failure and deadlock: a concurrent transaction won; trying again is the cure.
 _RETRY_SQLSTATES = frozenset({"40001", "40P01"})
@@ -25,3 +26,18 @@ def backoff_delay(attempt: int, initial: float, maximum: float) -> float:
     """Exponential backoff with full jitter for the given attempt (1-based)."""
     ceiling = min(maximum, initial * (2 ** (attempt - 1)))
     return random.uniform(ceiling / 2, ceiling)
+
+
+def describe_failure(exc: BaseException, limit: int = 2000) -> str:
+    """The error's type and first line, safe for logs and dead-letter headers.
+
+    A database error names the driver's error and its first line only: the SQL, its
+    parameters and the driver's DETAIL line (which repeats a duplicate key's value) are left out.
+    """
+    if isinstance(exc, StatementError) and exc.orig is not None:
+        original = exc.orig
+        cause = getattr(original, "__cause__", None)
+        shown = cause if cause is not None and type(original).__name__ == "Error" else original
+        first_line = str(shown).strip().splitlines()[0] if str(shown).strip() else ""
+        return f"{type(exc).__name__} ({type(shown).__name__}): {first_line}"[:limit]
+    return f"{type(exc).__name__}: {exc}"[:limit]

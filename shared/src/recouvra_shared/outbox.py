@@ -15,6 +15,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy import Row, delete, func, insert, select, update
 
 from recouvra_shared.db import Database, UnitOfWork, outbox, outbox_dead_letters, utcnow
+from recouvra_shared.outages import describe_failure
 from recouvra_shared.polling import PollingLoop
 from recouvra_shared.settings import ServiceSettings
 
@@ -181,7 +182,7 @@ class OutboxRelay:
     async def _move_aside(
         self, uow: UnitOfWork, row: Row[Any], attempts: int, error: BaseException
     ) -> None:
-        reason = f"{type(error).__name__}: {error}"[:2000]
+        reason = describe_failure(error)
         log.error(
             "outbox row %d (event %s, topic %s) moved to outbox_dead_letters after %d attempts: %s",
             row.id,

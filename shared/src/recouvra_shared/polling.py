@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from recouvra_shared.outages import backoff_delay
+from recouvra_shared.outages import backoff_delay, describe_failure
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,12 @@ class PollingLoop:
                 raise
             except Exception as exc:
                 failures += 1
-                log.warning("%s failed (%d in a row), retrying: %r", self.name, failures, exc)
+                log.warning(
+                    "%s failed (%d in a row), retrying: %s",
+                    self.name,
+                    failures,
+                    describe_failure(exc),
+                )
                 await self.pause(backoff_delay(failures, 0.2, self.max_backoff_seconds))
                 continue
             if not more:
