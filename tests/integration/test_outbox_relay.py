@@ -1,7 +1,9 @@
-"""The relay publishes every outbox row in order, marks it sent, and prunes old sent rows."""
+"""The relay publishes every outbox row in order, marks it sent, and prunes old sent rows and
+old inbox records."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -71,6 +73,19 @@ async def test_relay_publishes_in_order_marks_sent_and_prunes(
             await uow.commit()
         assert await relay.prune_sent() == 5
         assert await count_rows(url, "SELECT count(*) FROM outbox") == 15
+
+        async with database.unit_of_work() as uow:  # handled 40 and 2 days ago
+            for event_id, days in ((uuid.uuid4(), 40), (uuid.uuid4(), 2)):
+                await uow.session.execute(
+                    text(
+                        "INSERT INTO inbox (consumer, event_id, topic, processed_at)"
+                        " VALUES ('probe', :id, :topic, now() - make_interval(days => :days))"
+                    ),
+                    {"id": event_id, "topic": TOPIC, "days": days},
+                )
+            await uow.commit()
+        assert await relay.prune_inbox() == 1  # past the 30 days of inbox retention
+        assert await count_rows(url, "SELECT count(*) FROM inbox") == 1
     finally:
         await broker.stop()
         await database.dispose()

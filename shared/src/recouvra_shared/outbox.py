@@ -14,7 +14,14 @@ from aiokafka.errors import BrokerResponseError
 from faststream.kafka import KafkaBroker
 from sqlalchemy import Row, delete, func, insert, select, update
 
-from recouvra_shared.db import Database, UnitOfWork, outbox, outbox_dead_letters, utcnow
+from recouvra_shared.db import (
+    Database,
+    UnitOfWork,
+    inbox,
+    outbox,
+    outbox_dead_letters,
+    utcnow,
+)
 from recouvra_shared.outages import describe_failure
 from recouvra_shared.polling import PollingLoop
 from recouvra_shared.settings import ServiceSettings
@@ -73,6 +80,7 @@ class OutboxRelay:
         now = asyncio.get_running_loop().time()
         if now >= self._next_prune:
             await self.prune_sent()
+            await self.prune_inbox()
             self._next_prune = now + self.PRUNE_EVERY_SECONDS
         return published >= self.settings.relay_batch_size
 
@@ -83,6 +91,14 @@ class OutboxRelay:
             result = await uow.session.execute(
                 delete(outbox).where(outbox.c.sent_at.is_not(None), outbox.c.sent_at < cutoff)
             )
+            await uow.commit()
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def prune_inbox(self) -> int:
+        """Forget handled event ids older than the inbox retention; returns how many."""
+        cutoff = utcnow() - timedelta(days=self.settings.inbox_retention_days)
+        async with self.database.unit_of_work() as uow:
+            result = await uow.session.execute(delete(inbox).where(inbox.c.processed_at < cutoff))
             await uow.commit()
         return int(getattr(result, "rowcount", 0) or 0)
 

@@ -67,6 +67,9 @@ class ServiceSettings(BaseSettings):
     relay_max_attempts: int = Field(default=5, ge=1)
     # Sent outbox rows are kept this long for inspection, then deleted by the relay (hourly).
     outbox_retention_hours: float = Field(default=168, gt=0)
+    # Handled event ids are kept this long, then deleted by the relay (hourly). It must outlast
+    # the topics' retention (7 days): a record older than its inbox row can no longer come back.
+    inbox_retention_days: float = Field(default=30, gt=7)
     # Fault injection for the crash tests: the relay kills its own process (SIGKILL) after
     # publishing this many batches and before marking them sent. 0 = off; refused in production.
     chaos_relay_kill_after_batches: int = Field(default=0, ge=0)
