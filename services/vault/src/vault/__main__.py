@@ -18,7 +18,6 @@ from vault.adapters.keys import add_key_encryption_key, load_key_file
 from vault.bootstrap import build, build_deps, ensure_key_file, units_of
 from vault.config import VaultSettings
 from vault.service_layer.audit import verify_audit
-from vault.service_layer.deps import utc_now
 from vault.service_layer.key_rotation import rewrap_data_keys
 from vault.service_layer.orphans import sweep_orphans
 
@@ -61,7 +60,7 @@ async def _sweep(settings: VaultSettings, *, dry_run: bool) -> int:
     try:
         ensure_key_file(settings)
         deps = build_deps(settings, units_of(settings, database))
-        older_than = utc_now() - timedelta(seconds=settings.orphan_grace_seconds)
+        older_than = deps.clock() - timedelta(seconds=settings.orphan_grace_seconds)
         report = await sweep_orphans(deps, older_than=older_than, dry_run=dry_run)
     finally:
         await database.dispose()
