@@ -7,18 +7,19 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from recouvra_shared.db import Database
 from recouvra_shared.logging import configure_logging
-from recouvra_shared.runtime import Wiring, run_cli
+from recouvra_shared.runtime import run_cli
 from vault.adapters.keys import add_key_encryption_key, load_key_file
-from vault.adapters.repository import AuditRepository
-from vault.bootstrap import build, build_deps, orphan_sweeper
+from vault.bootstrap import build, build_deps, ensure_key_file, units_of
 from vault.config import VaultSettings
 from vault.service_layer.audit import verify_audit
-from vault.service_layer.documents import rotate_data_key_wraps
+from vault.service_layer.key_rotation import rewrap_data_keys
+from vault.service_layer.orphans import sweep_orphans
 
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
 log = logging.getLogger("vault")
@@ -28,7 +29,9 @@ async def _verify(settings: VaultSettings) -> int:
     database = Database.connect(settings.database_url.get_secret_value(), pool_size=1)
     try:
         keys = load_key_file(settings.key_file)
-        report = await verify_audit(database, keys.audit_signing_key.public_key())
+        report = await verify_audit(
+            units_of(settings, database), keys.audit_signing_key.public_key()
+        )
     finally:
         await database.dispose()
     if report.ok:
@@ -45,13 +48,7 @@ async def _rotate(settings: VaultSettings) -> int:
     keys = load_key_file(settings.key_file)
     database = Database.connect(settings.database_url.get_secret_value(), pool_size=1)
     try:
-        count = await rotate_data_key_wraps(
-            database,
-            keys.ring,
-            lambda uow: AuditRepository(
-                uow.session, keys.audit_signing_key, settings.audit_checkpoint_every
-            ),
-        )
+        count = await rewrap_data_keys(units_of(settings, database), keys.ring)
     finally:
         await database.dispose()
     sys.stdout.write(f"active key {new_key_id}; {count} data keys re-wrapped\n")
@@ -61,8 +58,10 @@ async def _rotate(settings: VaultSettings) -> int:
 async def _sweep(settings: VaultSettings, *, dry_run: bool) -> int:
     database = Database.connect(settings.database_url.get_secret_value(), pool_size=2)
     try:
-        deps = build_deps(settings, Wiring(settings=settings, database=database, broker=None))
-        report = await orphan_sweeper(settings, deps).sweep(dry_run=dry_run)
+        ensure_key_file(settings)
+        deps = build_deps(settings, units_of(settings, database))
+        older_than = deps.clock() - timedelta(seconds=settings.orphan_grace_seconds)
+        report = await sweep_orphans(deps, older_than=older_than, dry_run=dry_run)
     finally:
         await database.dispose()
     sys.stdout.write(report.summary() + "\n")

@@ -2,33 +2,43 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable
 
 from recouvra.vault.v1 import vault_pb2, vault_pb2_grpc
-from recouvra_shared.inbox import Subscription
+from recouvra_shared.db import Database
 from recouvra_shared.runtime import ServiceParts, Wiring
 from vault.adapters.keys import KeyFileWrapper, create_key_file, load_key_file
 from vault.adapters.store import S3ObjectStore
+from vault.adapters.unit_of_work import SqlVaultUnitOfWork, vault_units
 from vault.config import VaultSettings
+from vault.entrypoints.assignment_facts import assignment_subscriptions
+from vault.entrypoints.background import audit_checkpoint_job, orphan_sweep_job
 from vault.entrypoints.grpc_api import VaultApi
-from vault.service_layer.documents import VaultDeps
-from vault.service_layer.grants import grant_handlers
-from vault.service_layer.orphans import OrphanSweeper
+from vault.service_layer.deps import VaultDeps
+from vault.service_layer.unit_of_work import VaultUnitOfWork
 
 log = logging.getLogger(__name__)
-CONSUMER = "vault-grants"
 
 
-def build_deps(settings: VaultSettings, wiring: Wiring) -> VaultDeps:
+def ensure_key_file(settings: VaultSettings) -> None:
+    """Create a development key file on first start; anywhere else a missing one is an error."""
+    if settings.key_file.exists():
+        return
+    if settings.environment != "development":
+        raise ValueError(f"key_file: {settings.key_file} does not exist")
+    create_key_file(settings.key_file)
+    log.warning("created a development key file at %s", settings.key_file)
+
+
+def units_of(settings: VaultSettings, database: Database) -> Callable[[], SqlVaultUnitOfWork]:
+    """The vault's units of work on `database`, signing checkpoints with the key file's key."""
+    signing_key = load_key_file(settings.key_file).audit_signing_key
+    return vault_units(database, signing_key, settings.audit_checkpoint_every)
+
+
+def build_deps(settings: VaultSettings, units: Callable[[], VaultUnitOfWork]) -> VaultDeps:
     """The use cases' dependencies from the settings (reads the key file, connects nothing)."""
-    if not settings.key_file.exists():
-        if settings.environment != "development":
-            raise ValueError(f"key_file: {settings.key_file} does not exist")
-        create_key_file(settings.key_file)
-        log.warning("created a development key file at %s", settings.key_file)
     store = S3ObjectStore.connect(
         settings.s3_endpoint,
         settings.s3_access_key,
@@ -39,40 +49,11 @@ def build_deps(settings: VaultSettings, wiring: Wiring) -> VaultDeps:
         part_size=settings.s3_part_size,
     )
     return VaultDeps(
-        database=wiring.database,
+        units=units,
         store=store,
         keys=KeyFileWrapper(settings.key_file),
-        audit_signing_key=load_key_file(settings.key_file).audit_signing_key,
         max_document_bytes=settings.max_document_bytes,
-        checkpoint_every=settings.audit_checkpoint_every,
         chunk_size=settings.chunk_size,
-    )
-
-
-def checkpoint_loop(
-    deps: VaultDeps, every_seconds: float
-) -> Callable[[], Coroutine[Any, Any, None]]:
-    """A background job signing the head of the audit chain when it moved since the last one."""
-
-    async def sign_audit_head() -> None:
-        while True:
-            await asyncio.sleep(every_seconds)
-            try:
-                async with deps.database.unit_of_work() as uow:
-                    await deps.audit(uow).checkpoint_head()
-                    await uow.commit()
-            except Exception:  # a database outage must not end the service; retry next round
-                log.exception("could not sign an audit checkpoint")
-
-    return sign_audit_head
-
-
-def orphan_sweeper(settings: VaultSettings, deps: VaultDeps) -> OrphanSweeper:
-    """The sweeper of objects no document row points to, as the settings tune it."""
-    return OrphanSweeper(
-        deps,
-        grace_seconds=settings.orphan_grace_seconds,
-        every_seconds=settings.orphan_sweep_seconds,
     )
 
 
@@ -81,10 +62,16 @@ def build(wiring: Wiring) -> ServiceParts:
     checkpoints and sweeps orphaned objects in the background."""
     settings = wiring.settings
     assert isinstance(settings, VaultSettings)
-    deps = build_deps(settings, wiring)
-    sweeper = orphan_sweeper(settings, deps)
+    ensure_key_file(settings)
+    units = units_of(settings, wiring.database)
+    deps = build_deps(settings, units)
+    checkpoints = audit_checkpoint_job(deps.units, settings.audit_checkpoint_seconds)
+    sweeper = orphan_sweep_job(
+        deps,
+        grace_seconds=settings.orphan_grace_seconds,
+        every_seconds=settings.orphan_sweep_seconds,
+    )
     api = VaultApi(deps)
-    handlers = grant_handlers(deps.audit)
     return ServiceParts(
         grpc_services=[
             (
@@ -92,10 +79,8 @@ def build(wiring: Wiring) -> ServiceParts:
                 lambda server: vault_pb2_grpc.add_VaultServiceServicer_to_server(api, server),
             )
         ],
-        subscriptions=[
-            Subscription(topic, f"{CONSUMER}-{topic.split('.')[1]}", event_type, handler)
-            for topic, (event_type, handler) in handlers.items()
-        ],
-        background=[checkpoint_loop(deps, settings.audit_checkpoint_seconds), sweeper.run],
-        on_stop=[sweeper.stop],
+        subscriptions=assignment_subscriptions(),
+        unit_of_work=units,
+        background=[checkpoints.run, sweeper.run],
+        on_stop=[checkpoints.stop, sweeper.stop],
     )

@@ -16,8 +16,9 @@ from recouvra_shared.grpc import GrpcServer
 from tests.support.stack import Stack, unique_name
 from vault.adapters.keys import KeyFileWrapper, create_key_file, load_key_file
 from vault.adapters.store import S3ObjectStore
+from vault.adapters.unit_of_work import vault_units
 from vault.entrypoints.grpc_api import VaultApi
-from vault.service_layer.documents import VaultDeps
+from vault.service_layer.deps import VaultDeps
 
 PDF = b"%PDF-1.7\n" + b"invoice F-2026-00042 owed by ACME SARL: EUR 1,234.56\n" * 200
 SERVICE_NAME = vault_pb2.DESCRIPTOR.services_by_name["VaultService"].full_name
@@ -149,12 +150,10 @@ async def _start(
         s3_endpoint, access_key, secret_key, bucket, region="us-east-1", part_size=part_size
     )
     deps = VaultDeps(
-        database=database,
+        units=vault_units(database, load_key_file(key_file).audit_signing_key, checkpoint_every),
         store=store,
         keys=KeyFileWrapper(key_file),
-        audit_signing_key=load_key_file(key_file).audit_signing_key,
         max_document_bytes=max_document_bytes,
-        checkpoint_every=checkpoint_every,
     )
     server = GrpcServer("127.0.0.1:0", [SERVICE_NAME])
     vault_pb2_grpc.add_VaultServiceServicer_to_server(VaultApi(deps), server.server)

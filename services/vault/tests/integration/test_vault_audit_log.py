@@ -24,7 +24,7 @@ async def _entries(vault, n: int) -> None:
 
 async def _report(vault):  # type: ignore[no-untyped-def]
     key = load_key_file(vault.key_file).audit_signing_key.public_key()
-    return await verify_audit(vault.database, key)
+    return await verify_audit(vault.deps.units, key)
 
 
 async def test_an_intact_log_verifies_with_signed_checkpoints(vault) -> None:

@@ -21,7 +21,7 @@ from recouvra.vault.v1 import vault_pb2
 from vault.adapters.keys import load_key_file
 from vault.adapters.orm import audit_log, documents
 from vault.service_layer.audit import verify_audit
-from vault.service_layer.documents import rotate_data_key_wraps
+from vault.service_layer.key_rotation import rewrap_data_keys
 
 pytestmark = pytest.mark.integration
 
@@ -254,7 +254,7 @@ async def test_key_rotation_rewraps_keys_and_every_document_stays_readable(vault
         assert (await vault.get(document.document_id))[1] == vault.pdf + bytes([i])
     # Nothing is left to re-wrap: a second run changes nothing.
     ring = load_key_file(vault.key_file).ring
-    assert await rotate_data_key_wraps(vault.database, ring, vault.deps.audit) == 0
+    assert await rewrap_data_keys(vault.deps.units, ring) == 0
 
 
 async def test_a_shredded_document_cannot_be_read_and_the_erasure_is_audited(vault) -> None:
@@ -296,7 +296,7 @@ async def test_a_shredded_document_cannot_be_read_and_the_erasure_is_audited(vau
     assert row.key_id is None
     assert actions == [("put", "stored"), ("shred", "erased"), ("get", "shredded")]
     report = await verify_audit(
-        vault.database, load_key_file(vault.key_file).audit_signing_key.public_key()
+        vault.deps.units, load_key_file(vault.key_file).audit_signing_key.public_key()
     )
     assert report.ok
 
@@ -305,8 +305,6 @@ async def test_only_the_owner_the_assigned_provider_and_the_portal_for_shareable
     vault,
 ) -> None:
     from datetime import UTC, datetime
-
-    from vault.adapters.repository import GrantRepository
 
     private = await vault.put([vault.pdf])
     shareable = await vault.put([vault.pdf], shareable=True)
@@ -330,8 +328,8 @@ async def test_only_the_owner_the_assigned_provider_and_the_portal_for_shareable
     assert await code(private.document_id, debtor) == grpc.StatusCode.NOT_FOUND
     assert await code(shareable.document_id, debtor) == grpc.StatusCode.OK
 
-    async with vault.database.unit_of_work() as uow:
-        await GrantRepository(uow.session).set(
+    async with vault.deps.units() as uow:
+        await uow.grants.set(
             case_id="case-1",
             provider_id="provider-9",
             tenant_id="creditor-1",

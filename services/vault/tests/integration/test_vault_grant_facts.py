@@ -15,7 +15,7 @@ from recouvra.events.v1.assignment_events_pb2 import (
     CaseRotated,
 )
 from recouvra_shared.events import decode_payload, new_event
-from vault.service_layer.grants import grant_handlers
+from vault.entrypoints.assignment_facts import assignment_subscriptions
 
 pytestmark = pytest.mark.integration
 
@@ -32,9 +32,9 @@ async def apply(vault, event_type: str, payload: Message, minutes: int) -> None:
         payload=payload,
         occurred_at=T0 + timedelta(minutes=minutes),
     )
-    _, handler = grant_handlers(vault.deps.audit)[event.topic]
-    async with vault.database.unit_of_work() as uow:
-        await handler(decode_payload(event.envelope), event.envelope, uow)
+    (subscription,) = [s for s in assignment_subscriptions() if s.topic == event.topic]
+    async with vault.deps.units() as uow:
+        await subscription.handler(decode_payload(event.envelope), event.envelope, uow)
         await uow.commit()
 
 

@@ -18,11 +18,12 @@ from recouvra.vault.v1 import vault_pb2
 from recouvra_shared.db import utcnow
 from vault.adapters.keys import load_key_file
 from vault.adapters.orm import audit_log
-from vault.adapters.repository import DocumentRepository, try_sweep_lock
+from vault.adapters.repository import SqlDocuments
 from vault.adapters.store import S3ObjectStore
 from vault.domain.model import object_name
+from vault.entrypoints.background import orphan_sweep_job
 from vault.service_layer.audit import verify_audit
-from vault.service_layer.orphans import OrphanSweeper, sweep_orphans
+from vault.service_layer.orphans import sweep_orphans
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +60,7 @@ async def audit_rows(vault) -> list[tuple[str, str, str, str]]:  # type: ignore[
 
 async def chain_ok(vault) -> bool:  # type: ignore[no-untyped-def]
     key = load_key_file(vault.key_file).audit_signing_key.public_key()
-    return (await verify_audit(vault.database, key)).ok
+    return (await verify_audit(vault.deps.units, key)).ok
 
 
 async def test_a_sweep_deletes_old_orphans_and_shred_leftovers_only_and_audits_each(
@@ -124,7 +125,7 @@ async def test_an_upload_whose_commit_and_cleanup_both_failed_leaves_an_orphan_t
     async def cleanup_fails(name: str) -> None:
         raise ConnectionError("S3 went away before the cleanup")
 
-    monkeypatch.setattr(DocumentRepository, "add", commit_fails)
+    monkeypatch.setattr(SqlDocuments, "add", commit_fails)
     monkeypatch.setattr(vault.store, "delete", cleanup_fails)
     with pytest.raises(grpc.aio.AioRpcError):
         await vault.put([vault.pdf], case_id="case-lost")
@@ -184,8 +185,8 @@ async def test_the_sweep_command_dry_runs_then_deletes_and_the_chain_verifies(va
 
 async def test_a_sweep_waits_its_turn_while_another_one_runs(vault) -> None:
     stray = await orphan(vault)
-    async with vault.database.unit_of_work() as other:
-        assert await try_sweep_lock(other.session)
+    async with vault.deps.units() as other:
+        assert await other.try_sweep_lock()
         report = await sweep_orphans(vault.deps, older_than=utcnow() + timedelta(hours=1))
     assert report.busy
     assert report.scanned == 0
@@ -195,7 +196,7 @@ async def test_a_sweep_waits_its_turn_while_another_one_runs(vault) -> None:
 async def test_the_background_sweeper_removes_an_orphan_once_past_the_grace(vault) -> None:
     kept = await vault.put([vault.pdf])
     stray = await orphan(vault)
-    sweeper = OrphanSweeper(vault.deps, grace_seconds=0, every_seconds=0.2)
+    sweeper = orphan_sweep_job(vault.deps, grace_seconds=0, every_seconds=0.2)
     running = asyncio.create_task(sweeper.run())
     try:
         for _ in range(75):  # up to 15 s

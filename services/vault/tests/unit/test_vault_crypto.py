@@ -10,10 +10,9 @@ from vault.domain.crypto import (
     HEADER_SIZE,
     TAG_SIZE,
     ChunkDecryptor,
+    ChunkEncryptor,
     DocumentIdentity,
     KeyRing,
-    decrypt_bytes,
-    encrypt_bytes,
     new_data_key,
 )
 from vault.domain.errors import DecryptionFailed, UnknownKey
@@ -24,16 +23,38 @@ plaintexts = st.binary(min_size=0, max_size=CHUNK * 6)
 multi_chunk = st.binary(min_size=CHUNK * 2 + 1, max_size=CHUNK * 6)
 
 
+def seal(key: bytes, identity: DocumentIdentity, plaintext: bytes, chunk_size: int) -> bytes:
+    """A whole object, sealed by the vault's streaming encryptor in one piece."""
+    encryptor = ChunkEncryptor(key, identity, chunk_size)
+    return encryptor.header + b"".join(encryptor.update(plaintext)) + encryptor.finalize()
+
+
+def unseal(key: bytes, identity: DocumentIdentity, sealed: bytes) -> bytes:
+    """A whole plaintext, opened by the vault's streaming decryptor in one piece."""
+    decryptor = ChunkDecryptor(key, identity)
+    return b"".join(decryptor.update(sealed)) + decryptor.finalize()
+
+
 def chunks_of(sealed: bytes) -> tuple[bytes, list[bytes]]:
     body = sealed[HEADER_SIZE:]
     block = CHUNK + TAG_SIZE
     return sealed[:HEADER_SIZE], [body[i : i + block] for i in range(0, len(body), block)]
 
 
-@given(plaintext=plaintexts, split=st.integers(min_value=1, max_value=50))
-def test_round_trip_whatever_the_piece_sizes(plaintext: bytes, split: int) -> None:
+@given(
+    plaintext=plaintexts,
+    fed=st.integers(min_value=1, max_value=50),
+    split=st.integers(min_value=1, max_value=50),
+)
+def test_round_trip_whatever_the_piece_sizes(plaintext: bytes, fed: int, split: int) -> None:
     key = new_data_key()
-    sealed = encrypt_bytes(key, IDENTITY, plaintext, CHUNK)
+    encryptor = ChunkEncryptor(key, IDENTITY, CHUNK)
+    sealed = encryptor.header + b"".join(
+        b"".join(encryptor.update(plaintext[i : i + fed])) for i in range(0, len(plaintext), fed)
+    )
+    sealed += encryptor.finalize()
+    # The chunks are the same whatever the feeding: only their nonce prefix differs.
+    assert len(sealed) == len(seal(key, IDENTITY, plaintext, CHUNK))
     decryptor = ChunkDecryptor(key, IDENTITY)
     out = b"".join(
         b"".join(decryptor.update(sealed[i : i + split])) for i in range(0, len(sealed), split)
@@ -47,42 +68,42 @@ def test_round_trip_whatever_the_piece_sizes(plaintext: bytes, split: int) -> No
 @given(plaintext=plaintexts, data=st.data())
 def test_flipping_any_byte_fails(plaintext: bytes, data: st.DataObject) -> None:
     key = new_data_key()
-    sealed = bytearray(encrypt_bytes(key, IDENTITY, plaintext, CHUNK))
+    sealed = bytearray(seal(key, IDENTITY, plaintext, CHUNK))
     position = data.draw(st.integers(min_value=0, max_value=len(sealed) - 1))
     bit = data.draw(st.integers(min_value=0, max_value=7))
     sealed[position] ^= 1 << bit
     with pytest.raises(DecryptionFailed):
-        decrypt_bytes(key, IDENTITY, bytes(sealed))
+        unseal(key, IDENTITY, bytes(sealed))
 
 
 @settings(max_examples=60)
 @given(plaintext=plaintexts, data=st.data())
 def test_any_truncation_fails(plaintext: bytes, data: st.DataObject) -> None:
     key = new_data_key()
-    sealed = encrypt_bytes(key, IDENTITY, plaintext, CHUNK)
+    sealed = seal(key, IDENTITY, plaintext, CHUNK)
     cut = data.draw(st.integers(min_value=0, max_value=len(sealed) - 1))
     with pytest.raises(DecryptionFailed):
-        decrypt_bytes(key, IDENTITY, sealed[:cut])
+        unseal(key, IDENTITY, sealed[:cut])
 
 
 @given(plaintext=multi_chunk)
 def test_dropping_whole_final_chunks_fails(plaintext: bytes) -> None:
     key = new_data_key()
-    header, chunks = chunks_of(encrypt_bytes(key, IDENTITY, plaintext, CHUNK))
+    header, chunks = chunks_of(seal(key, IDENTITY, plaintext, CHUNK))
     for keep in range(1, len(chunks)):
         with pytest.raises(DecryptionFailed):
-            decrypt_bytes(key, IDENTITY, header + b"".join(chunks[:keep]))
+            unseal(key, IDENTITY, header + b"".join(chunks[:keep]))
 
 
 @given(plaintext=multi_chunk, data=st.data())
 def test_reordering_chunks_fails(plaintext: bytes, data: st.DataObject) -> None:
     key = new_data_key()
-    header, chunks = chunks_of(encrypt_bytes(key, IDENTITY, plaintext, CHUNK))
+    header, chunks = chunks_of(seal(key, IDENTITY, plaintext, CHUNK))
     order = data.draw(st.permutations(range(len(chunks))))
     if list(order) == sorted(order):
         order = [1, 0, *range(2, len(chunks))]
     with pytest.raises(DecryptionFailed):
-        decrypt_bytes(key, IDENTITY, header + b"".join(chunks[i] for i in order))
+        unseal(key, IDENTITY, header + b"".join(chunks[i] for i in order))
 
 
 identities = st.builds(
@@ -97,12 +118,12 @@ identities = st.builds(
 @given(plaintext=plaintexts, other=identities)
 def test_an_object_under_another_identity_fails(plaintext: bytes, other: DocumentIdentity) -> None:
     key = new_data_key()
-    sealed = encrypt_bytes(key, IDENTITY, plaintext, CHUNK)
+    sealed = seal(key, IDENTITY, plaintext, CHUNK)
     if other == IDENTITY:
-        assert decrypt_bytes(key, other, sealed) == plaintext
+        assert unseal(key, other, sealed) == plaintext
         return
     with pytest.raises(DecryptionFailed):
-        decrypt_bytes(key, other, sealed)
+        unseal(key, other, sealed)
 
 
 @given(first=multi_chunk, second=multi_chunk, index=st.integers(min_value=0, max_value=1))
@@ -112,11 +133,11 @@ def test_splicing_a_chunk_from_another_document_fails(
     # Even under the same data key and at the same position, the identity and prefix differ.
     key = new_data_key()
     other = DocumentIdentity("creditor-1", "case-1", "doc-2", 1)
-    header, chunks = chunks_of(encrypt_bytes(key, IDENTITY, first, CHUNK))
-    _, foreign = chunks_of(encrypt_bytes(key, other, second, CHUNK))
+    header, chunks = chunks_of(seal(key, IDENTITY, first, CHUNK))
+    _, foreign = chunks_of(seal(key, other, second, CHUNK))
     chunks[index] = foreign[index]
     with pytest.raises(DecryptionFailed):
-        decrypt_bytes(key, IDENTITY, header + b"".join(chunks))
+        unseal(key, IDENTITY, header + b"".join(chunks))
 
 
 def ring() -> KeyRing:
@@ -139,15 +160,13 @@ def test_rotation_rewraps_without_touching_the_object() -> None:
     old = new_data_key()
     keys = KeyRing({"kek-1": old}, "kek-1")
     data_key = new_data_key()
-    sealed = encrypt_bytes(data_key, IDENTITY, b"%PDF-1.7 evidence", CHUNK)
+    sealed = seal(data_key, IDENTITY, b"%PDF-1.7 evidence", CHUNK)
     wrapped = keys.wrap(data_key, IDENTITY)
     rotated = KeyRing({"kek-1": old, "kek-2": new_data_key()}, "kek-2")
     rewrapped = rotated.rewrap(wrapped, IDENTITY)
     assert rewrapped.key_id == "kek-2"
     retired = KeyRing({"kek-2": rotated._keys["kek-2"]}, "kek-2")
-    assert decrypt_bytes(retired.unwrap(rewrapped, IDENTITY), IDENTITY, sealed) == (
-        b"%PDF-1.7 evidence"
-    )
+    assert unseal(retired.unwrap(rewrapped, IDENTITY), IDENTITY, sealed) == (b"%PDF-1.7 evidence")
     with pytest.raises(UnknownKey):
         retired.unwrap(wrapped, IDENTITY)
 

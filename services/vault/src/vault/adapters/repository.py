@@ -1,4 +1,4 @@
-"""Reading and writing documents, grants and the audit chain inside a unit of work."""
+"""Documents, grants and the audit chain in PostgreSQL, on a unit of work's session."""
 
 from __future__ import annotations
 
@@ -27,8 +27,6 @@ from vault.domain.orphans import RowRef
 
 # One writer at a time extends the chain: a transaction-scoped advisory lock serialises appends.
 _AUDIT_LOCK = 0x7661756C74  # "vault"
-# One orphan sweep at a time across replicas and the command line.
-_SWEEP_LOCK = 0x7661756C7473  # "vaults"
 
 
 def _document(row: RowMapping | Mapping[str, Any]) -> Document:
@@ -55,7 +53,7 @@ def _document(row: RowMapping | Mapping[str, Any]) -> Document:
     )
 
 
-class DocumentRepository:
+class SqlDocuments:
     """The documents table."""
 
     def __init__(self, session: AsyncSession) -> None:
@@ -142,14 +140,8 @@ class DocumentRepository:
         )
 
 
-async def try_sweep_lock(session: AsyncSession) -> bool:
-    """Hold the orphan sweeper's lock until this transaction ends, unless a sweep holds it."""
-    taken = await session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _SWEEP_LOCK})
-    return bool(taken.scalar())
-
-
-class GrantRepository:
-    """Who works which case now, from the assignment facts."""
+class SqlGrants:
+    """The grants and closed_cases tables."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -220,7 +212,7 @@ class GrantRepository:
         return None if found is None else str(found)
 
 
-class AuditRepository:
+class SqlAuditLog:
     """The audit chain: appended under a lock, checkpointed every `checkpoint_every` entries."""
 
     def __init__(
@@ -265,8 +257,8 @@ class AuditRepository:
             .on_conflict_do_nothing()
         )
 
-    async def checkpoint_head(self) -> int | None:
-        """Sign the chain up to its last entry now (the periodic job); returns that seq."""
+    async def sign_head(self) -> int | None:
+        """Sign the chain up to its last entry now; returns that seq (None when empty)."""
         await self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK})
         last = (
             await self.session.execute(
@@ -280,23 +272,23 @@ class AuditRepository:
         await self.checkpoint(last.seq, bytes(last.entry_hash))
         return int(last.seq)
 
-
-async def read_chain(session: AsyncSession) -> tuple[list[AuditEntry], list[Checkpoint]]:
-    """Every entry in seq order and every checkpoint, as stored."""
-    entries = [
-        AuditEntry(
-            seq=row["seq"],
-            at=row["at"],
-            record=AuditRecord(**{field: row[field] for field in AuditRecord.__dataclass_fields__}),
-            prev_hash=bytes(row["prev_hash"]),
-            entry_hash=bytes(row["entry_hash"]),
-        )
-        for row in (await session.execute(select(audit_log).order_by(audit_log.c.seq))).mappings()
-    ]
-    checkpoints = [
-        Checkpoint(row.seq, bytes(row.entry_hash), bytes(row.signature))
-        for row in await session.execute(
-            select(audit_checkpoints).order_by(audit_checkpoints.c.seq)
-        )
-    ]
-    return entries, checkpoints
+    async def chain(self) -> tuple[list[AuditEntry], list[Checkpoint]]:
+        """Every entry in seq order and every checkpoint, as stored."""
+        rows = await self.session.execute(select(audit_log).order_by(audit_log.c.seq))
+        entries = [
+            AuditEntry(
+                seq=row["seq"],
+                at=row["at"],
+                record=AuditRecord(**{f: row[f] for f in AuditRecord.__dataclass_fields__}),
+                prev_hash=bytes(row["prev_hash"]),
+                entry_hash=bytes(row["entry_hash"]),
+            )
+            for row in rows.mappings()
+        ]
+        checkpoints = [
+            Checkpoint(row.seq, bytes(row.entry_hash), bytes(row.signature))
+            for row in await self.session.execute(
+                select(audit_checkpoints).order_by(audit_checkpoints.c.seq)
+            )
+        ]
+        return entries, checkpoints

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -176,45 +175,6 @@ class ChunkDecryptor:
         if self._header is None or len(self._buffer) < TAG_SIZE:
             raise DecryptionFailed("object is truncated")
         return self._open(bytes(self._buffer), final=True)
-
-
-def encrypt_stream(
-    data_key: bytes,
-    identity: DocumentIdentity,
-    pieces: Iterable[bytes],
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-) -> Iterator[bytes]:
-    """The header, then the sealed chunks of `pieces`."""
-    encryptor = ChunkEncryptor(data_key, identity, chunk_size)
-    yield encryptor.header
-    for piece in pieces:
-        yield from encryptor.update(piece)
-    yield encryptor.finalize()
-
-
-def decrypt_stream(
-    data_key: bytes, identity: DocumentIdentity, pieces: Iterable[bytes]
-) -> Iterator[bytes]:
-    """Plaintext of a sealed stream, raising DecryptionFailed at the first forged piece."""
-    decryptor = ChunkDecryptor(data_key, identity)
-    for piece in pieces:
-        yield from decryptor.update(piece)
-    yield decryptor.finalize()
-
-
-def encrypt_bytes(
-    data_key: bytes,
-    identity: DocumentIdentity,
-    plaintext: bytes,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-) -> bytes:
-    """A whole object from a whole plaintext (small documents and tests)."""
-    return b"".join(encrypt_stream(data_key, identity, [plaintext], chunk_size))
-
-
-def decrypt_bytes(data_key: bytes, identity: DocumentIdentity, sealed: bytes) -> bytes:
-    """A whole plaintext from a whole object."""
-    return b"".join(decrypt_stream(data_key, identity, [sealed]))
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,35 @@ class NewDocument:
     expected_sha256: bytes | None
 
 
+MAX_FILENAME_LENGTH = 255
+
+
+def new_document(
+    *,
+    tenant_id: str,
+    case_id: str,
+    kind: DocumentKind | None,
+    filename: str,
+    shareable: bool,
+    sha256_hex: str,
+) -> NewDocument:
+    """An upload's description, checked field by field before any byte is stored."""
+    if kind is None:
+        raise InvalidField(
+            "metadata.kind", "must be one of " + ", ".join(k.value for k in DocumentKind)
+        )
+    if len(filename) > MAX_FILENAME_LENGTH:
+        raise InvalidField("metadata.filename", f"at most {MAX_FILENAME_LENGTH} characters")
+    return NewDocument(
+        tenant_id=tenant_id,
+        case_id=check_id("metadata.case_id", case_id),
+        kind=kind,
+        filename=filename,
+        shareable=shareable,
+        expected_sha256=parse_sha256_hex("metadata.sha256_hex", sha256_hex),
+    )
+
+
 def check_id(field: str, value: str) -> str:
     """An identifier as the vault stores it; InvalidField naming the rule otherwise."""
     if not value or len(value) > MAX_ID_LENGTH or not _ID.match(value):

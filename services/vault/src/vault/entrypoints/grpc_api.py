@@ -1,4 +1,4 @@
-"""Vault's gRPC API: streams in and out, domain errors translated to status codes."""
+"""Vault's gRPC API: messages and streams in and out, commands to the use cases."""
 
 from __future__ import annotations
 
@@ -10,19 +10,13 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from recouvra.vault.v1 import vault_pb2, vault_pb2_grpc
 from recouvra_shared.context import caller_var
 from recouvra_shared.errors import Unauthenticated
-from vault.domain.errors import (
-    InvalidField,
-)
-from vault.domain.model import (
-    Actor,
-    Document,
-    DocumentKind,
-    NewDocument,
-    check_id,
-    parse_sha256_hex,
-)
-from vault.service_layer import documents
-from vault.service_layer.documents import VaultDeps
+from vault.domain import commands
+from vault.domain.errors import InvalidField
+from vault.domain.model import Actor, Document, DocumentKind
+from vault.service_layer.deps import VaultDeps
+from vault.service_layer.reads import list_documents, open_document
+from vault.service_layer.shredding import shred_document
+from vault.service_layer.uploads import store_document
 
 _KINDS = {
     vault_pb2.DOCUMENT_KIND_INVOICE: DocumentKind.INVOICE,
@@ -68,23 +62,6 @@ def to_message(document: Document) -> vault_pb2.Document:
     )
 
 
-def _new_document(metadata: vault_pb2.DocumentMetadata) -> NewDocument:
-    if metadata.kind not in _KINDS:
-        raise InvalidField(
-            "metadata.kind", "must be one of " + ", ".join(k.value for k in DocumentKind)
-        )
-    if len(metadata.filename) > 255:
-        raise InvalidField("metadata.filename", "at most 255 characters")
-    return NewDocument(
-        tenant_id=metadata.tenant_id,
-        case_id=check_id("metadata.case_id", metadata.case_id),
-        kind=_KINDS[metadata.kind],
-        filename=metadata.filename,
-        shareable=metadata.shareable,
-        expected_sha256=parse_sha256_hex("metadata.sha256_hex", metadata.sha256_hex),
-    )
-
-
 class VaultApi(vault_pb2_grpc.VaultServiceServicer):
     """VaultService over the wired use cases."""
 
@@ -114,19 +91,25 @@ class VaultApi(vault_pb2_grpc.VaultServiceServicer):
                 if message.chunk:
                     yield message.chunk
 
-        try:
-            new = _new_document(first.metadata)
-        except InvalidField as exc:
-            await documents.record(self.deps, documents.refusal("put", actor, str(exc)))
-            raise
-        stored = await documents.put_document(self.deps, actor, new, chunks())
-        return to_message(stored)
+        metadata = first.metadata
+        command = commands.StoreDocument(
+            actor=actor,
+            tenant_id=metadata.tenant_id,
+            case_id=metadata.case_id,
+            kind=_KINDS.get(metadata.kind),
+            filename=metadata.filename,
+            shareable=metadata.shareable,
+            sha256_hex=metadata.sha256_hex,
+        )
+        return to_message(await store_document(command, chunks(), self.deps))
 
     async def GetDocument(
         self, request: vault_pb2.GetDocumentRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[vault_pb2.GetDocumentResponse]:
         actor = await self._caller(context)
-        document, plaintext = await documents.open_document(self.deps, actor, request.document_id)
+        document, plaintext = await open_document(
+            commands.ReadDocument(actor, request.document_id), self.deps
+        )
         yield vault_pb2.GetDocumentResponse(document=to_message(document))
         async for piece in plaintext:
             yield vault_pb2.GetDocumentResponse(chunk=piece)
@@ -135,14 +118,14 @@ class VaultApi(vault_pb2_grpc.VaultServiceServicer):
         self, request: vault_pb2.ListDocumentsRequest, context: grpc.aio.ServicerContext
     ) -> vault_pb2.ListDocumentsResponse:
         actor = await self._caller(context)
-        found = await documents.list_documents(self.deps, actor, request.case_id)
+        found = await list_documents(commands.ListDocuments(actor, request.case_id), self.deps)
         return vault_pb2.ListDocumentsResponse(documents=[to_message(d) for d in found])
 
     async def ShredDocument(
         self, request: vault_pb2.ShredDocumentRequest, context: grpc.aio.ServicerContext
     ) -> vault_pb2.Document:
         actor = await self._caller(context)
-        shredded = await documents.shred_document(
-            self.deps, actor, request.document_id, request.reason
+        shredded = await shred_document(
+            commands.ShredDocument(actor, request.document_id, request.reason), self.deps
         )
         return to_message(shredded)

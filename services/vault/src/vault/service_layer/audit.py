@@ -1,16 +1,75 @@
-"""Checking the audit chain as stored."""
+"""The audit chain's own use cases, and the entries the other use cases append to it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from recouvra_shared.db import Database
-from vault.adapters.repository import read_chain
-from vault.domain.audit import VerifyReport, verify_chain
+from vault.domain.audit import AuditRecord, VerifyReport, verify_chain
+from vault.domain.model import Actor
+from vault.service_layer.unit_of_work import VaultUnitOfWork
+
+MAX_DETAIL = 500
 
 
-async def verify_audit(database: Database, public_key: Ed25519PublicKey) -> VerifyReport:
+def entry(
+    action: str,
+    outcome: str,
+    actor: Actor,
+    *,
+    tenant_id: str = "",
+    case_id: str = "",
+    document_id: str = "",
+    detail: str = "",
+) -> AuditRecord:
+    """What a caller's request did, as the audit chain records it."""
+    return AuditRecord(
+        action=action,
+        outcome=outcome,
+        actor_kind=actor.kind,
+        actor_subject=actor.subject or actor.tenant_id,
+        tenant_id=tenant_id,
+        case_id=case_id,
+        document_id=document_id,
+        detail=detail[:MAX_DETAIL],
+    )
+
+
+def service_entry(action: str, outcome: str, detail: str, **where: str) -> AuditRecord:
+    """What the vault did on its own (sweeps, key rotation), as the audit chain records it."""
+    return AuditRecord(
+        action=action,
+        outcome=outcome,
+        actor_kind="service",
+        actor_subject="vault",
+        tenant_id=where.get("tenant_id", ""),
+        case_id=where.get("case_id", ""),
+        document_id=where.get("document_id", ""),
+        detail=detail[:MAX_DETAIL],
+    )
+
+
+async def record(units: Callable[[], VaultUnitOfWork], *entries: AuditRecord) -> None:
+    """Append entries in their own transaction (refusals and failures, whatever else rolls back)."""
+    async with units() as uow:
+        for one in entries:
+            await uow.audit.append(one)
+        await uow.commit()
+
+
+async def sign_audit_head(units: Callable[[], VaultUnitOfWork]) -> int | None:
+    """Sign a checkpoint at the head of the chain, so its unsigned tail stays short in time."""
+    async with units() as uow:
+        signed = await uow.audit.sign_head()
+        await uow.commit()
+    return signed
+
+
+async def verify_audit(
+    units: Callable[[], VaultUnitOfWork], public_key: Ed25519PublicKey
+) -> VerifyReport:
     """Read the whole chain and its checkpoints and report the first tampered entry."""
-    async with database.unit_of_work() as uow:
-        entries, checkpoints = await read_chain(uow.session)
+    async with units() as uow:
+        entries, checkpoints = await uow.audit.chain()
     return verify_chain(entries, checkpoints, public_key)

@@ -1,0 +1,1 @@
+"""Messaging's model: values, commands, facts and errors; it imports no framework."""

@@ -1,0 +1,1 @@
+"""Messaging's use cases, as functions of (command, unit of work, named dependencies)."""

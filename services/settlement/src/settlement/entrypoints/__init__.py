@@ -1,0 +1,2 @@
+"""Settlement's edges: gRPC servicers, Kafka handlers and background loops, turning messages into
+commands."""

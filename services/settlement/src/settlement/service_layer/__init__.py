@@ -1,0 +1,1 @@
+"""Settlement's use cases, as functions of (command, unit of work, named dependencies)."""

@@ -1,0 +1,123 @@
+"""Reading and listing documents: only what the caller may see, every access audited."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import AsyncIterator
+
+from vault.domain.commands import ListDocuments, ReadDocument
+from vault.domain.crypto import ChunkDecryptor
+from vault.domain.errors import DocumentNotFound, DocumentShredded, IntegrityError
+from vault.domain.model import Actor, CallerKind, Document, may_read
+from vault.service_layer.audit import entry, record
+from vault.service_layer.deps import VaultDeps
+from vault.service_layer.unit_of_work import VaultUnitOfWork
+
+
+async def visible_document(uow: VaultUnitOfWork, actor: Actor, document_id: str) -> Document:
+    """The document if the caller may read it; DocumentNotFound when missing or not theirs."""
+    try:
+        uuid.UUID(document_id)
+    except ValueError as exc:
+        raise DocumentNotFound("document_id: no such document") from exc
+    document = await uow.documents.get(document_id)
+    if document is None:
+        raise DocumentNotFound("document_id: no such document")
+    granted = False
+    if actor.kind == CallerKind.PROVIDER and actor.tenant_id:
+        tenant = await uow.grants.tenant_of_active_grant(document.case_id, actor.tenant_id)
+        granted = tenant == document.tenant_id
+    if not may_read(actor, document, granted):
+        raise DocumentNotFound("document_id: no such document")
+    return document
+
+
+async def open_document(
+    command: ReadDocument, deps: VaultDeps
+) -> tuple[Document, AsyncIterator[bytes]]:
+    """A readable document's description and its plaintext stream; every attempt is audited."""
+    actor = command.actor
+    async with deps.units() as uow:
+        try:
+            document = await visible_document(uow, actor, command.document_id)
+        except DocumentNotFound as exc:
+            await uow.audit.append(
+                entry(
+                    "get", "refused", actor, document_id=command.document_id[:64], detail=str(exc)
+                )
+            )
+            await uow.commit()
+            raise
+        where = {
+            "tenant_id": document.tenant_id,
+            "case_id": document.case_id,
+            "document_id": document.document_id,
+        }
+        if document.wrapped_key is None:
+            await uow.audit.append(entry("get", "shredded", actor, **where))
+            await uow.commit()
+            raise DocumentShredded(
+                f"document_id: the document was erased (crypto-shredded) on "
+                f"{document.shredded_at:%Y-%m-%d}; its content cannot be recovered"
+            )
+        await uow.audit.append(entry("get", "granted", actor, **where))
+        await uow.commit()
+    return document, _plaintext(deps, actor, document)
+
+
+async def _plaintext(deps: VaultDeps, actor: Actor, document: Document) -> AsyncIterator[bytes]:
+    """The content, checked against its hash; a failure is audited before it is raised."""
+    assert document.wrapped_key is not None
+    try:
+        data_key = deps.keys.unwrap(document.wrapped_key, document.identity)
+        decryptor = ChunkDecryptor(data_key, document.identity)
+        hasher = hashlib.sha256()
+        async for piece in deps.store.get_stream(document.object_name):
+            for plain in decryptor.update(piece):
+                hasher.update(plain)
+                yield plain
+        last = decryptor.finalize()
+        hasher.update(last)
+        if hasher.digest() != document.sha256:
+            raise IntegrityError("content does not match the SHA-256 recorded at upload")
+        yield last
+    except IntegrityError as exc:
+        await record(
+            deps.units,
+            entry(
+                "get",
+                "integrity-failure",
+                actor,
+                tenant_id=document.tenant_id,
+                case_id=document.case_id,
+                document_id=document.document_id,
+                detail=str(exc),
+            ),
+        )
+        raise
+
+
+async def list_documents(command: ListDocuments, deps: VaultDeps) -> list[Document]:
+    """The documents of a case the caller may see (none for a foreign case); audited."""
+    actor, case_id = command.actor, command.case_id
+    async with deps.units() as uow:
+        found = await uow.documents.of_case(case_id)
+        granted_tenant = None
+        if actor.kind == CallerKind.PROVIDER and actor.tenant_id:
+            granted_tenant = await uow.grants.tenant_of_active_grant(case_id, actor.tenant_id)
+        shown = [d for d in found if may_read(actor, d, granted_tenant == d.tenant_id)]
+        # A listing reveals filenames and kinds: it is an access like a read, recorded in the
+        # same transaction; the entry says how much was shown, not what is hidden.
+        await uow.audit.append(
+            entry(
+                "list",
+                "listed",
+                actor,
+                tenant_id=shown[0].tenant_id if shown else "",
+                case_id=case_id[:64],
+                detail=f"documents shown: {len(shown)}; caller tenant {actor.tenant_id or '-'}",
+            )
+        )
+        await uow.commit()
+    return shown

@@ -1,0 +1,174 @@
+"""Storing a document: sniffed, encrypted while it streams in, recorded only once stored."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+from recouvra_shared.errors import Refusal
+from vault.domain.commands import StoreDocument
+from vault.domain.content import SNIFF_BYTES, detect_content_type
+from vault.domain.crypto import ChunkEncryptor, DocumentIdentity, new_data_key
+from vault.domain.errors import DocumentNotFound, InvalidField
+from vault.domain.model import (
+    Actor,
+    CallerKind,
+    Document,
+    NewDocument,
+    new_document,
+    object_name,
+    upload_scope,
+)
+from vault.service_layer.audit import entry, record
+from vault.service_layer.deps import VaultDeps
+
+
+class _SizedDigest:
+    """The size and SHA-256 of the plaintext that went through an upload."""
+
+    def __init__(self) -> None:
+        self.hasher = hashlib.sha256()
+        self.size = 0
+
+    def add(self, piece: bytes, limit: int) -> None:
+        self.size += len(piece)
+        if self.size > limit:
+            raise InvalidField("content", f"larger than the limit of {limit} bytes")
+        self.hasher.update(piece)
+
+
+async def _peek(chunks: AsyncIterator[bytes], size: int) -> tuple[bytes, AsyncIterator[bytes]]:
+    """The first `size` bytes of a stream, and the whole stream again."""
+    held: list[bytes] = []
+    seen = 0
+    async for piece in chunks:
+        held.append(piece)
+        seen += len(piece)
+        if seen >= size:
+            break
+
+    async def replay() -> AsyncIterator[bytes]:
+        for piece in held:
+            yield piece
+        async for piece in chunks:
+            yield piece
+
+    return b"".join(held)[:size], replay()
+
+
+async def _sealed(
+    plaintext: AsyncIterator[bytes],
+    encryptor: ChunkEncryptor,
+    digest: _SizedDigest,
+    limit: int,
+) -> AsyncIterator[bytes]:
+    """The object's bytes: the header, then the chunks sealed as the plaintext arrives."""
+    yield encryptor.header
+    async for piece in plaintext:
+        digest.add(piece, limit)
+        for sealed_chunk in encryptor.update(piece):
+            yield sealed_chunk
+    yield encryptor.finalize()
+
+
+async def _tenant_of_upload(deps: VaultDeps, actor: Actor, new: NewDocument) -> str:
+    """The creditor the new document belongs to; a provider's comes from its grant."""
+    tenant = upload_scope(actor, new.case_id, new.tenant_id)
+    if tenant is None:
+        raise DocumentNotFound("case_id: no such case")
+    if actor.kind != CallerKind.PROVIDER:
+        return tenant
+    async with deps.units() as uow:
+        granted = await uow.grants.tenant_of_active_grant(new.case_id, actor.tenant_id)
+    if granted is None:
+        raise DocumentNotFound("case_id: no such case")
+    return granted
+
+
+def _described(command: StoreDocument) -> NewDocument:
+    return new_document(
+        tenant_id=command.tenant_id,
+        case_id=command.case_id,
+        kind=command.kind,
+        filename=command.filename,
+        shareable=command.shareable,
+        sha256_hex=command.sha256_hex,
+    )
+
+
+async def store_document(
+    command: StoreDocument, content: AsyncIterator[bytes], deps: VaultDeps
+) -> Document:
+    """Encrypt and store a document streamed in pieces; a refused upload leaves nothing behind."""
+    actor = command.actor
+    try:
+        new = _described(command)
+    except InvalidField as exc:
+        await record(deps.units, entry("put", "refused", actor, detail=str(exc)))
+        raise
+    try:
+        tenant_id = await _tenant_of_upload(deps, actor, new)
+        head, content = await _peek(content, SNIFF_BYTES)
+        content_type = detect_content_type(head)
+    except Refusal as exc:
+        await record(
+            deps.units, entry("put", "refused", actor, case_id=new.case_id, detail=str(exc))
+        )
+        raise
+
+    document_id = str(uuid.uuid4())
+    identity = DocumentIdentity(tenant_id, new.case_id, document_id, version=1)
+    data_key = new_data_key()
+    document = Document(
+        document_id=document_id,
+        tenant_id=tenant_id,
+        case_id=new.case_id,
+        kind=new.kind,
+        content_type=content_type,
+        size_bytes=0,
+        sha256=b"",
+        version=identity.version,
+        shareable=new.shareable,
+        filename=new.filename,
+        object_name=object_name(tenant_id, new.case_id, document_id, identity.version),
+        wrapped_key=deps.keys.wrap(data_key, identity),
+        created_at=deps.clock(),
+    )
+    digest = _SizedDigest()
+    encryptor = ChunkEncryptor(data_key, identity, deps.chunk_size)
+    stored = False
+    try:
+        await deps.store.put_stream(
+            document.object_name, _sealed(content, encryptor, digest, deps.max_document_bytes)
+        )
+        stored = True
+        sha256 = digest.hasher.digest()
+        if new.expected_sha256 is not None and new.expected_sha256 != sha256:
+            raise InvalidField("metadata.sha256_hex", "the received content hashes differently")
+        document = replace(document, size_bytes=digest.size, sha256=sha256)
+        async with deps.units() as uow:
+            await uow.documents.add(document)
+            await uow.audit.append(
+                entry(
+                    "put",
+                    "stored",
+                    actor,
+                    tenant_id=tenant_id,
+                    case_id=new.case_id,
+                    document_id=document_id,
+                    detail=f"{content_type} {digest.size} bytes sha256={sha256.hex()}",
+                )
+            )
+            await uow.commit()
+        return document
+    except BaseException as exc:
+        if stored:
+            await asyncio.shield(deps.store.delete(document.object_name))
+        if isinstance(exc, Refusal):
+            await record(
+                deps.units, entry("put", "refused", actor, case_id=new.case_id, detail=str(exc))
+            )
+        raise

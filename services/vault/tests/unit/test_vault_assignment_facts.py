@@ -1,0 +1,80 @@
+"""Matching's facts as the vault's consumers receive them, turned into grants and revocations."""
+
+from __future__ import annotations
+
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from recouvra.events.v1.assignment_events_pb2 import (
+    CaseAssigned,
+    CaseClosed,
+    CaseRecalled,
+    CaseRotated,
+)
+from recouvra_shared.events import decode_payload, new_event
+from services.vault.tests.unit.fakes import FakeVault, minutes
+from vault.entrypoints.assignment_facts import assignment_subscriptions
+
+
+async def deliver(
+    vault: FakeVault, event_type: str, fact: Message, at: int, producer: str = "matching"
+) -> None:
+    event = new_event(
+        producer="matching",
+        event_type=event_type,
+        version=1,
+        case_id="case-1",
+        tenant_id="creditor-1",
+        payload=fact,
+        occurred_at=minutes(at),
+    )
+    event.envelope.producer = producer
+    (subscription,) = [s for s in assignment_subscriptions() if s.topic == event.topic]
+    async with vault.units() as uow:
+        await subscription.handler(decode_payload(event.envelope), event.envelope, uow)
+        await uow.commit()
+
+
+def test_each_fact_has_its_topic_and_its_own_consumer_group() -> None:
+    assert [(s.topic, s.consumer, s.event_type) for s in assignment_subscriptions()] == [
+        ("matching.case-assigned.v1", "vault-grants-case-assigned", CaseAssigned),
+        ("matching.case-recalled.v1", "vault-grants-case-recalled", CaseRecalled),
+        ("matching.case-rotated.v1", "vault-grants-case-rotated", CaseRotated),
+        ("matching.case-closed.v1", "vault-grants-case-closed", CaseClosed),
+    ]
+
+
+async def test_an_assignment_fact_becomes_a_grant_with_its_round_window_and_time() -> None:
+    vault = FakeVault()
+    window = Timestamp()
+    window.FromDatetime(minutes(90))
+    fact = CaseAssigned(case_id="case-1", provider_id="p-1", round=3, window_ends_at=window)
+    await deliver(vault, "case-assigned", fact, 1, producer="")
+    grant = vault.tables.grants[("case-1", "p-1")]
+    assert (grant.tenant_id, grant.round, grant.active) == ("creditor-1", 3, True)
+    assert (grant.as_of, grant.window_ends_at) == (minutes(1), minutes(90))
+    assert vault.last_entry().actor_subject == "matching"  # an envelope without a producer
+
+
+async def test_an_assignment_without_a_window_grants_without_one() -> None:
+    vault = FakeVault()
+    await deliver(vault, "case-assigned", CaseAssigned(case_id="case-1", provider_id="p-1"), 1)
+    assert vault.tables.grants[("case-1", "p-1")].window_ends_at is None
+
+
+async def test_rotation_moves_access_and_closure_ends_it() -> None:
+    vault = FakeVault()
+    await deliver(vault, "case-assigned", CaseAssigned(case_id="case-1", provider_id="p-1"), 1)
+    await deliver(vault, "case-rotated", CaseRotated(case_id="case-1", from_provider_id="p-1"), 2)
+    await deliver(vault, "case-assigned", CaseAssigned(case_id="case-1", provider_id="p-2"), 3)
+    await deliver(vault, "case-recalled", CaseRecalled(case_id="case-1", provider_id="p-2"), 4)
+    await deliver(vault, "case-closed", CaseClosed(case_id="case-1"), 5)
+    assert vault.audit() == [
+        ("grant", "granted"),
+        ("revoke", "revoked-case-rotated"),
+        ("grant", "granted"),
+        ("revoke", "revoked-case-recalled"),
+        ("revoke", "case-closed"),
+    ]
+    assert not any(grant.active for grant in vault.tables.grants.values())
+    assert vault.tables.closed_cases == {"case-1": minutes(5)}

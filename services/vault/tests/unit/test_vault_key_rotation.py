@@ -1,0 +1,41 @@
+"""Key rotation on fakes: every live data key re-wrapped, objects untouched, each batch audited."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from services.vault.tests.unit.fakes import CREDITOR, PDF, FakeVault, read_all, stream
+from vault.domain.commands import ReadDocument, ShredDocument, StoreDocument
+from vault.domain.model import DocumentKind
+from vault.service_layer.key_rotation import rewrap_data_keys
+from vault.service_layer.reads import open_document
+from vault.service_layer.shredding import shred_document
+from vault.service_layer.uploads import store_document
+
+UPLOAD = StoreDocument(CREDITOR, "", "case-1", DocumentKind.INVOICE, "f.pdf", False, "")
+
+
+async def test_every_live_key_is_rewrapped_in_batches_and_documents_stay_readable() -> None:
+    vault = FakeVault()
+    stored = [await store_document(UPLOAD, stream(PDF + bytes([i])), vault.deps) for i in range(3)]
+    erased = await store_document(UPLOAD, stream(PDF), vault.deps)
+    await shred_document(ShredDocument(CREDITOR, erased.document_id, "x"), vault.deps)
+    objects_before = dict(vault.store.objects)
+
+    rotated = vault.rotate_keys()
+    assert await rewrap_data_keys(vault.units, rotated, batch_size=2) == 3
+    assert {d.wrapped_key.key_id for d in vault.tables.documents.values() if d.wrapped_key} == {
+        "kek-2"
+    }
+    assert vault.store.objects == objects_before
+    rotations = [e.record for e in vault.tables.entries if e.record.action == "key-rotation"]
+    assert [(r.outcome, r.actor_subject, r.detail) for r in rotations] == [
+        ("rewrapped", "vault", "2 data keys now wrapped by kek-2"),
+        ("rewrapped", "vault", "1 data keys now wrapped by kek-2"),
+    ]
+
+    vault.deps = replace(vault.deps, keys=rotated)
+    for i, document in enumerate(stored):
+        _, content = await open_document(ReadDocument(CREDITOR, document.document_id), vault.deps)
+        assert await read_all(content) == PDF + bytes([i])
+    assert await rewrap_data_keys(vault.units, rotated) == 0

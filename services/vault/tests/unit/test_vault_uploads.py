@@ -1,0 +1,159 @@
+"""Storing a document on fakes: only ciphertext is kept, a refusal leaves nothing and is audited."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+
+from services.vault.tests.unit.fakes import (
+    CREDITOR,
+    PDF,
+    FakeDocuments,
+    FakeVault,
+    fact_source,
+    read_all,
+    stream,
+)
+from vault.domain.commands import GrantAccess, ReadDocument, StoreDocument
+from vault.domain.errors import DocumentNotFound, InvalidField
+from vault.domain.model import Actor, DocumentKind
+from vault.service_layer.grants import grant_access
+from vault.service_layer.reads import open_document
+from vault.service_layer.uploads import store_document
+
+UPLOAD = StoreDocument(
+    actor=CREDITOR,
+    tenant_id="",
+    case_id="case-1",
+    kind=DocumentKind.INVOICE,
+    filename="invoice.pdf",
+    shareable=False,
+    sha256_hex="",
+)
+
+
+async def test_a_document_is_stored_encrypted_and_reads_back() -> None:
+    vault = FakeVault()
+    stored = await store_document(UPLOAD, stream(PDF[:100], PDF[100:]), vault.deps)
+
+    assert (stored.tenant_id, stored.content_type) == ("creditor-1", "application/pdf")
+    assert (stored.size_bytes, stored.sha256) == (len(PDF), hashlib.sha256(PDF).digest())
+    assert stored.object_name == f"creditor-1/case-1/{stored.document_id}/v1"
+    ciphertext = vault.store.read(stored.object_name)
+    assert b"ACME SARL" not in ciphertext
+    assert b"%PDF" not in ciphertext
+    assert vault.tables.documents[stored.document_id] == stored
+
+    document, content = await open_document(ReadDocument(CREDITOR, stored.document_id), vault.deps)
+    assert document == stored
+    assert await read_all(content) == PDF
+    assert vault.audit() == [("put", "stored"), ("get", "granted")]
+    assert vault.tables.entries[0].record.detail == (
+        f"application/pdf {len(PDF)} bytes sha256={hashlib.sha256(PDF).hexdigest()}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"kind": None}, "metadata.kind: must be one of invoice, "),
+        ({"filename": "f" * 256}, "metadata.filename: at most 255 characters"),
+        ({"case_id": "../other"}, "metadata.case_id: "),
+        ({"sha256_hex": "ABC"}, "metadata.sha256_hex: must be 64 lowercase"),
+    ],
+)
+async def test_a_bad_description_is_refused_before_any_byte_is_read(
+    change: dict[str, object], message: str
+) -> None:
+    vault = FakeVault()
+    with pytest.raises(InvalidField) as refused:
+        await store_document(replace(UPLOAD, **change), stream(PDF), vault.deps)  # type: ignore[arg-type]
+    assert str(refused.value).startswith(message)
+    assert vault.store.objects == {}
+    assert vault.audit() == [("put", "refused")]
+    assert vault.last_entry().case_id == ""
+    assert vault.last_entry().detail == str(refused.value)
+
+
+async def test_content_that_is_not_an_accepted_type_is_refused_and_nothing_is_stored() -> None:
+    vault = FakeVault()
+    with pytest.raises(InvalidField, match=r"^content: only PDF, PNG, JPEG and XML"):
+        await store_document(UPLOAD, stream(b"MZ\x90\x00" + b"\x00" * 600), vault.deps)
+    assert vault.store.objects == {}
+    assert vault.tables.documents == {}
+    assert vault.audit() == [("put", "refused")]
+    assert vault.last_entry().case_id == "case-1"
+
+
+async def test_content_hashing_differently_from_its_description_is_removed() -> None:
+    vault = FakeVault()
+    with pytest.raises(InvalidField, match=r"^metadata.sha256_hex: the received content"):
+        await store_document(replace(UPLOAD, sha256_hex="0" * 64), stream(PDF), vault.deps)
+    assert vault.store.objects == {}
+    assert vault.tables.documents == {}
+    assert vault.audit() == [("put", "refused")]
+
+
+async def test_content_over_the_limit_is_refused_while_it_streams() -> None:
+    vault = FakeVault()
+    vault.deps.max_document_bytes = 1000
+    received: list[int] = []
+
+    async def endless() -> AsyncIterator[bytes]:
+        for i in range(100):
+            received.append(i)
+            yield PDF[:300]
+
+    with pytest.raises(InvalidField, match=r"^content: larger than the limit of 1000 bytes"):
+        await store_document(UPLOAD, endless(), vault.deps)
+    assert len(received) < 10
+    assert vault.store.objects == {}
+    assert vault.audit() == [("put", "refused")]
+
+
+async def test_a_record_that_fails_to_commit_takes_its_ciphertext_with_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    vault = FakeVault()
+
+    async def database_gone(self: FakeDocuments, document: object) -> None:
+        raise ConnectionError("database went away")
+
+    monkeypatch.setattr(FakeDocuments, "add", database_gone)
+    with pytest.raises(ConnectionError):
+        await store_document(UPLOAD, stream(PDF), vault.deps)
+    assert vault.store.objects == {}
+    assert vault.audit() == []
+
+
+async def test_a_provider_adds_evidence_only_to_a_case_it_works_for_its_creditor() -> None:
+    vault = FakeVault()
+    provider = Actor("provider", "bob", "provider-9")
+    upload = replace(UPLOAD, actor=provider, tenant_id="someone-else")
+    with pytest.raises(DocumentNotFound, match="case_id: no such case"):
+        await store_document(upload, stream(PDF), vault.deps)
+
+    async with vault.units() as uow:
+        await grant_access(
+            GrantAccess("case-1", "provider-9", 1, None, fact_source("case-assigned", 1)), uow
+        )
+        await uow.commit()
+    stored = await store_document(upload, stream(PDF), vault.deps)
+    assert stored.tenant_id == "creditor-1"
+    assert vault.audit() == [("put", "refused"), ("grant", "granted"), ("put", "stored")]
+
+
+async def test_a_service_names_the_tenant_and_an_unknown_caller_may_not_upload() -> None:
+    vault = FakeVault()
+    service = Actor("service", "intake", "")
+    stored = await store_document(
+        replace(UPLOAD, actor=service, tenant_id="creditor-7"), stream(PDF), vault.deps
+    )
+    assert stored.tenant_id == "creditor-7"
+    with pytest.raises(DocumentNotFound):
+        await store_document(
+            replace(UPLOAD, actor=Actor("debtor", "case-1", "creditor-1")), stream(PDF), vault.deps
+        )
