@@ -53,7 +53,7 @@ class Subscription(Generic[E]):
     def dead_letter_topic(self) -> str:
         return dead_letter_topic(self.topic, self.consumer)
 
-    async def deliver(self, envelope: EventEnvelope, uow: UnitOfWork) -> None:
+    async def deliver(self, envelope: EventEnvelope, uow: Any) -> None:
         """Decode the payload and hand it to the handler."""
         await self.handler(unpack(envelope, self.event_type), envelope, uow)
 
