@@ -37,6 +37,8 @@ MAX_E_INVOICE_BYTES = 20 * 1024 * 1024
 MULTIPART_SLACK_BYTES = 64 * 1024
 # Intake's contract: CSV chunks of at most 1 MiB per message.
 CHUNK_BYTES = 1024 * 1024
+# Intake checks its own case ids (the marketplace routes share deps.CaseId, which refuses
+# control characters before matching or the vault is asked).
 CaseId = Annotated[str, Path(max_length=64, description="The case id", examples=["7b0e8c9e-..."])]
 
 

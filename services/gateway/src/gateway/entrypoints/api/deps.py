@@ -1,4 +1,5 @@
-"""Typed FastAPI dependencies: the wired services, the authenticated principal, the caller."""
+"""Typed FastAPI dependencies: the wired services and typed clients of the backends, the
+authenticated principal, who a call acts as, and the path parameters routes share."""
 
 from __future__ import annotations
 
