@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import uvicorn
 
 from gateway.adapters.intake import IntakeClient
-from gateway.adapters.matching import BiddingClient, GrpcProviderDirectory, QuoteClient
+from gateway.adapters.matching import BiddingClient, ProviderDirectoryClient, QuoteClient
 from gateway.adapters.repository import SqlGatewayUnitOfWork
 from gateway.adapters.security import Passwords, Tokens
 from gateway.adapters.vault import VaultClient
@@ -58,7 +58,7 @@ def build(wiring: Wiring) -> ServiceParts:
         intake=IntakeClient(intake_pb2_grpc.IntakeServiceStub(channels["intake"])),
         bidding=BiddingClient(bidding_pb2_grpc.BiddingServiceStub(channels["matching"])),
         quotes=QuoteClient(bidding_pb2_grpc.QuoteServiceStub(channels["matching"])),
-        providers=GrpcProviderDirectory(
+        providers=ProviderDirectoryClient(
             bidding_pb2_grpc.ProviderDirectoryServiceStub(channels["matching"])
         ),
         vault=VaultClient(vault_pb2_grpc.VaultServiceStub(channels["vault"])),

@@ -20,7 +20,7 @@ import grpc
 import httpx
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from gateway.adapters.matching import BiddingClient, GrpcProviderDirectory, QuoteClient
+from gateway.adapters.matching import BiddingClient, ProviderDirectoryClient, QuoteClient
 from gateway.adapters.security import Passwords, Tokens
 from gateway.domain.model import ApiKey, LoginPolicy, Organisation, User
 from gateway.entrypoints.api.deps import GatewayServices
@@ -651,7 +651,7 @@ def marketplace_services(
         fingerprint_secret=b"unit",
         bidding=BiddingClient(matching),
         quotes=QuoteClient(matching),
-        providers=GrpcProviderDirectory(matching),
+        providers=ProviderDirectoryClient(matching),
     )
 
 

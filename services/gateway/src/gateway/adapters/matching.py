@@ -73,7 +73,7 @@ RULE_FIELDS = {
 }
 
 
-class GrpcProviderDirectory:
+class ProviderDirectoryClient:
     """Registers providers with matching's ProviderDirectoryService."""
 
     def __init__(self, stub: Any) -> None:
