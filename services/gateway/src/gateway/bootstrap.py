@@ -8,9 +8,11 @@ from collections.abc import Iterator
 
 import uvicorn
 
-from gateway.adapters.matching import GrpcProviderDirectory
+from gateway.adapters.intake import IntakeClient
+from gateway.adapters.matching import BiddingClient, ProviderDirectoryClient, QuoteClient
 from gateway.adapters.repository import SqlGatewayUnitOfWork
 from gateway.adapters.security import Passwords, Tokens
+from gateway.adapters.vault import VaultClient
 from gateway.config import GatewaySettings
 from gateway.domain.model import LoginPolicy
 from gateway.entrypoints.api.deps import GatewayServices
@@ -53,13 +55,13 @@ def build(wiring: Wiring) -> ServiceParts:
             window_seconds=settings.login_failure_window_seconds,
         ),
         fingerprint_secret=hashlib.sha256(b"idempotency:" + secret.encode()).digest(),
-        intake=intake_pb2_grpc.IntakeServiceStub(channels["intake"]),
-        bidding=bidding_pb2_grpc.BiddingServiceStub(channels["matching"]),
-        quotes=bidding_pb2_grpc.QuoteServiceStub(channels["matching"]),
-        providers=GrpcProviderDirectory(
+        intake=IntakeClient(intake_pb2_grpc.IntakeServiceStub(channels["intake"])),
+        bidding=BiddingClient(bidding_pb2_grpc.BiddingServiceStub(channels["matching"])),
+        quotes=QuoteClient(bidding_pb2_grpc.QuoteServiceStub(channels["matching"])),
+        providers=ProviderDirectoryClient(
             bidding_pb2_grpc.ProviderDirectoryServiceStub(channels["matching"])
         ),
-        vault=vault_pb2_grpc.VaultServiceStub(channels["vault"]),
+        vault=VaultClient(vault_pb2_grpc.VaultServiceStub(channels["vault"])),
     )
     app = create_app(services, channels)
     server = _EmbeddedServer(

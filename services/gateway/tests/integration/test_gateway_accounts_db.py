@@ -15,8 +15,8 @@ from gateway.adapters.repository import SqlGatewayUnitOfWork
 from gateway.adapters.security import Passwords
 from gateway.domain.errors import EmailTaken, IdempotencyConflict, NotFound
 from gateway.domain.model import OrganisationKind, Principal, SignUp
+from gateway.entrypoints.api.idempotency import Answer, Outcome, once, request_fingerprint
 from gateway.service_layer import accounts
-from gateway.service_layer.idempotency import Answer, Outcome, once, request_fingerprint
 from gateway.service_layer.unit_of_work import GatewayUnitOfWork
 from recouvra_shared.db import Database
 

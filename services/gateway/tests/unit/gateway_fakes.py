@@ -1,6 +1,10 @@
 """In-memory fakes of the gateway's storage, with the same behaviour as the SQL adapters, of
-matching's and the vault's gRPC services, and the few steps every API test takes (sign up, log
-in)."""
+intake's, matching's and the vault's gRPC stubs, and the few steps every API test takes (sign up,
+log in).
+
+The fake stubs sit behind the gateway's real typed clients and refuse the way the real services
+do: with a gRPC status carrying the platform's refusal in google.rpc details (`refused`), so a
+refusal takes the same path to its HTTP problem here as in production."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ import grpc
 import httpx
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from gateway.adapters.matching import GrpcProviderDirectory
+from gateway.adapters.matching import BiddingClient, ProviderDirectoryClient, QuoteClient
 from gateway.adapters.security import Passwords, Tokens
 from gateway.domain.model import ApiKey, LoginPolicy, Organisation, User
 from gateway.entrypoints.api.deps import GatewayServices
@@ -27,6 +31,15 @@ from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra.vault.v1 import vault_pb2
 from recouvra_shared.context import Caller, caller_var
 from recouvra_shared.db import OutgoingEvent
+from recouvra_shared.errors import (
+    DataLoss,
+    Gone,
+    InvalidField,
+    NotFound,
+    PermissionDenied,
+    Refusal,
+)
+from recouvra_shared.grpc import rich_status
 
 SECRET = "unit-test-signing-key-" + "0123456789abcdef" * 4
 
@@ -169,7 +182,19 @@ PROFILE = {
 
 
 def rpc_error(code: grpc.StatusCode, details: str) -> Any:
+    """A bare status, as gRPC itself reports a service it cannot reach (UNAVAILABLE, ...)."""
     return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details)
+
+
+def status_for(refusal: Refusal) -> grpc.aio.AioRpcError:
+    """The status a service's shared interceptor sends for `refusal`, with its details."""
+    status = rich_status(refusal)
+    return grpc.aio.AioRpcError(
+        status.code,
+        grpc.aio.Metadata(),
+        grpc.aio.Metadata(*status.trailing_metadata),
+        status.details,
+    )
 
 
 class FakeMatching:
@@ -326,9 +351,9 @@ class FakeMatching:
     async def GetCaseActivity(self, request: Any) -> Any:
         tenant = self._called("GetCaseActivity", request)
         if request.case_id not in self.creditors:
-            raise rpc_error(grpc.StatusCode.NOT_FOUND, "case: no such case")
+            raise status_for(NotFound("case: no such case"))
         if self.creditors[request.case_id] != tenant:
-            raise rpc_error(grpc.StatusCode.NOT_FOUND, "case: not one of yours")
+            raise status_for(NotFound("case: not one of yours"))
         return self.activity[request.case_id]
 
     # Cases held, and what their holders report
@@ -350,7 +375,7 @@ class FakeMatching:
 
     def _held_by(self, case_id: str, tenant: str) -> Any:
         if self.holders.get(case_id) != tenant:
-            raise rpc_error(grpc.StatusCode.NOT_FOUND, "case: not held by you")
+            raise status_for(NotFound("case: not held by you"))
         return self.activity[case_id]
 
     async def ReportAction(self, request: Any) -> Any:
@@ -444,7 +469,7 @@ class FakeCases:
             if request.creditor_id and request.creditor_id != scope:
                 scope = ""
         if not scope or self.creditors.get(request.case_id) != scope:
-            raise rpc_error(grpc.StatusCode.NOT_FOUND, "case: no such case")
+            raise status_for(NotFound("case: no such case"))
         return intake_pb2.Case(case_id=request.case_id, creditor_id=scope)
 
 
@@ -502,7 +527,7 @@ class FakeVault:
     def _visible(self, caller: Caller | None, document_id: str) -> vault_pb2.Document:
         document = self.documents.get(document_id)
         if document is None or not self._readable(caller, document):
-            raise rpc_error(grpc.StatusCode.NOT_FOUND, "document_id: no such document")
+            raise status_for(NotFound("document_id: no such document"))
         return document
 
     async def PutDocument(self, requests: Any, metadata: Any = (), **_: Any) -> Any:
@@ -520,7 +545,7 @@ class FakeVault:
         ):
             tenant = self.owners.get(case_id)
         if not tenant:
-            raise rpc_error(grpc.StatusCode.NOT_FOUND, "case_id: no such case")
+            raise status_for(NotFound("case_id: no such case"))
         hasher = hashlib.sha256()
         content = bytearray()
         async for part in parts:
@@ -528,14 +553,12 @@ class FakeVault:
             hasher.update(part.chunk)
             content += part.chunk
         if not content.startswith(b"%PDF-"):
-            raise rpc_error(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                "content: only PDF, PNG, JPEG and XML documents are accepted",
+            raise status_for(
+                InvalidField("content", "only PDF, PNG, JPEG and XML documents are accepted")
             )
         if first.metadata.sha256_hex and first.metadata.sha256_hex != hasher.hexdigest():
-            raise rpc_error(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                "metadata.sha256_hex: the received content hashes differently",
+            raise status_for(
+                InvalidField("metadata.sha256_hex", "the received content hashes differently")
             )
         document = vault_pb2.Document(
             document_id=str(uuid.uuid4()),
@@ -567,9 +590,11 @@ class FakeVault:
                 caller = vault._called("GetDocument", metadata, request)
                 document = vault._visible(caller, request.document_id)
                 if document.HasField("shredded_at"):
-                    raise rpc_error(
-                        grpc.StatusCode.FAILED_PRECONDITION,
-                        "document_id: the document was erased (crypto-shredded)",
+                    raise status_for(
+                        Gone(
+                            "document_id: the document was erased (crypto-shredded) on "
+                            "2026-11-23; its content cannot be recovered"
+                        )
                     )
                 yield vault_pb2.GetDocumentResponse(document=document)
                 content = vault.contents[document.document_id]
@@ -580,9 +605,8 @@ class FakeVault:
                 for index, piece in enumerate(pieces):
                     last = index == len(pieces) - 1
                     if last and document.document_id in vault.corrupted:
-                        raise rpc_error(
-                            grpc.StatusCode.DATA_LOSS,
-                            "content does not match the SHA-256 recorded at upload",
+                        raise status_for(
+                            DataLoss("content does not match the SHA-256 recorded at upload")
                         )
                     yield vault_pb2.GetDocumentResponse(chunk=piece)
 
@@ -606,9 +630,8 @@ class FakeVault:
         caller = self._called("ShredDocument", (), request)
         document = self._visible(caller, request.document_id)
         if caller is None or caller.kind != "creditor":
-            raise rpc_error(
-                grpc.StatusCode.PERMISSION_DENIED,
-                "document_id: only the owning creditor may erase a document",
+            raise status_for(
+                PermissionDenied("document_id: only the owning creditor may erase a document")
             )
         if not document.HasField("shredded_at"):
             document.shredded_at.CopyFrom(CLOSES)
@@ -626,10 +649,9 @@ def marketplace_services(
         tokens=tokens,
         login_policy=LoginPolicy(max_failures=3, window_seconds=60),
         fingerprint_secret=b"unit",
-        intake=None,
-        bidding=matching,
-        quotes=matching,
-        providers=GrpcProviderDirectory(matching),
+        bidding=BiddingClient(matching),
+        quotes=QuoteClient(matching),
+        providers=ProviderDirectoryClient(matching),
     )
 
 

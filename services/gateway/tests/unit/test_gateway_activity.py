@@ -23,6 +23,7 @@ from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.http import create_app
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.matching.v1 import bidding_pb2 as pb
+from recouvra_shared.errors import InvalidField, StateConflict
 from services.gateway.tests.unit.gateway_fakes import (
     PROBLEM,
     SECRET,
@@ -35,6 +36,7 @@ from services.gateway.tests.unit.gateway_fakes import (
     rpc_error,
     sign_up,
     sign_up_provider,
+    status_for,
 )
 
 PROMISE = {
@@ -273,8 +275,8 @@ async def test_matchings_refusals_name_the_rest_field_or_the_state(
 ) -> None:
     provider_id, provider = await sign_up_provider(client, "bureau@lambert.fr")
     matching.hold("case-1", "creditor-x", provider_id)
-    matching.errors["ReportPayment"] = rpc_error(
-        grpc.StatusCode.INVALID_ARGUMENT, "paid_on: must not be in the future"
+    matching.errors["ReportPayment"] = status_for(
+        InvalidField("paid_on", "must not be in the future")
     )
     future = await client.post(
         "/v1/provider/assignments/case-1/payments",
@@ -283,8 +285,8 @@ async def test_matchings_refusals_name_the_rest_field_or_the_state(
     )
     assert future.status_code == 422
     assert fields_of(future) == {"paid_on": "must not be in the future"}
-    matching.errors["ReportAction"] = rpc_error(
-        grpc.StatusCode.FAILED_PRECONDITION, "window: already extended up to the platform cap"
+    matching.errors["ReportAction"] = status_for(
+        StateConflict("window: already extended up to the platform cap")
     )
     capped = await client.post(
         "/v1/provider/assignments/case-1/actions", json=PROMISE, headers=provider | key("a1")

@@ -19,6 +19,7 @@ from gateway.entrypoints.http import create_app
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra_shared.context import Caller
+from recouvra_shared.errors import InvalidField, NotFound, StateConflict
 from services.gateway.tests.unit.gateway_fakes import (
     PASSWORD,
     PROBLEM,
@@ -32,6 +33,7 @@ from services.gateway.tests.unit.gateway_fakes import (
     rpc_error,
     sign_up,
     sign_up_provider,
+    status_for,
 )
 
 
@@ -97,8 +99,8 @@ async def test_a_refused_profile_leaves_no_account_and_names_the_field(
         "password": PASSWORD,
         "profile": PROFILE,
     }
-    matching.errors["RegisterProvider"] = rpc_error(
-        grpc.StatusCode.INVALID_ARGUMENT, "siren: already registered to another provider"
+    matching.errors["RegisterProvider"] = status_for(
+        InvalidField("siren", "already registered to another provider")
     )
     taken = await client.post("/v1/provider/accounts", json=body, headers=key("k1"))
     assert taken.status_code == 422
@@ -262,7 +264,7 @@ async def test_a_foreign_case_is_404_exactly_like_a_missing_one(
     assert foreign.json()["detail"] == missing.json()["detail"]
     answers = []
     for details in ("auction: no such open auction", "case: no such case"):
-        matching.errors["PlaceBid"] = rpc_error(grpc.StatusCode.NOT_FOUND, details)
+        matching.errors["PlaceBid"] = status_for(NotFound(details))
         answers.append(
             await client.post(
                 "/v1/provider/auctions/case-open/bid",
@@ -273,7 +275,7 @@ async def test_a_foreign_case_is_404_exactly_like_a_missing_one(
     assert [a.status_code for a in answers] == [404, 404]
     assert answers[0].json()["detail"] == answers[1].json()["detail"]
     for details in ("assignment: no such assignment offered to you", "case: no such case"):
-        matching.errors["AcceptAssignment"] = rpc_error(grpc.StatusCode.NOT_FOUND, details)
+        matching.errors["AcceptAssignment"] = status_for(NotFound(details))
         refused = await client.post(
             "/v1/provider/assignments/case-x/acceptance", headers=other | key("a" + details)
         )
@@ -295,23 +297,28 @@ async def test_bad_bids_and_rules_name_the_rest_field(
     _, provider = await sign_up_provider(client, "bureau@lambert.fr")
     refused = await client.post(
         "/v1/provider/auctions/case-open/bid",
-        json={"fee_percent": "12.555", "fixed_fee": {"currency": "EURO", "amount": "-1"}},
+        json={"fee_percent": "12.5", "fixed_fee": {"currency": "EURO", "amount": "-1"}},
         headers=provider | key("b1"),
     )
-    assert set(fields_of(refused)) == {"fee_percent", "fixed_fee.currency", "fixed_fee.amount"}
+    assert set(fields_of(refused)) == {"fixed_fee.currency", "fixed_fee.amount"}
     assert matching.called("PlaceBid") == []
 
-    # Platform bounds live in matching: its refusal comes back under the same field name.
-    matching.errors["PlaceBid"] = rpc_error(
-        grpc.StatusCode.INVALID_ARGUMENT, "fee_percent: must be between 1 and 50 percent"
-    )
-    too_high = await client.post(
-        "/v1/provider/auctions/case-open/bid",
-        json={"fee_percent": "75"},
-        headers=provider | key("b2"),
-    )
-    assert too_high.status_code == 422
-    assert fields_of(too_high) == {"fee_percent": "must be between 1 and 50 percent"}
+    # Matching owns the fee's rules: the gateway relays the fee as written and matching's
+    # refusal comes back under the same field name.
+    for fee, rule in [
+        ("75", "must be between 1 and 50 percent"),
+        ("12.555", "at most two decimal places"),
+        ("lots", "must be a decimal number such as 12.5"),
+    ]:
+        matching.errors["PlaceBid"] = status_for(InvalidField("fee_percent", rule))
+        answer = await client.post(
+            "/v1/provider/auctions/case-open/bid",
+            json={"fee_percent": fee},
+            headers=provider | key(f"b-{fee}"),
+        )
+        assert answer.status_code == 422
+        assert fields_of(answer) == {"fee_percent": rule}
+        assert matching.called("PlaceBid")[-1][1].fee_percent == fee
 
     rule = {
         "name": "B2B",
@@ -348,8 +355,8 @@ async def test_bad_bids_and_rules_name_the_rest_field(
         headers=provider | key("r3"),
     )
     assert set(fields_of(inverted)) == {"max_amount"}
-    matching.errors["SetAutoBidRule"] = rpc_error(
-        grpc.StatusCode.INVALID_ARGUMENT, "min_amount_minor: must not be negative"
+    matching.errors["SetAutoBidRule"] = status_for(
+        InvalidField("min_amount_minor", "must not be negative")
     )
     mapped = await client.post(
         "/v1/provider/auto-bid-rules", json=rule, headers=provider | key("r4")
@@ -408,8 +415,8 @@ async def test_creditors_read_and_answer_quotes_and_set_their_policy_as_themselv
     assert accepted.json()["status"] == "offered"
     assert replay.json() == accepted.json()
     assert len(matching.called("AcceptQuote")) == 1
-    matching.errors["DeclineQuote"] = rpc_error(
-        grpc.StatusCode.FAILED_PRECONDITION, "quote: no quote waiting for an answer"
+    matching.errors["DeclineQuote"] = status_for(
+        StateConflict("quote: no quote waiting for an answer")
     )
     declined = await client.post("/v1/cases/case-open/quote/decline", headers=alice | key("q2"))
     assert declined.status_code == 409
@@ -424,12 +431,18 @@ async def test_creditors_read_and_answer_quotes_and_set_their_policy_as_themselv
     assert caller.tenant_id == me["organisation_id"]
     assert (request.max_fee_percent, request.auto_accept_below_percent) == ("20", "10")
     assert request.window_days == 60
-    inverted = await client.post(
-        "/v1/quote-policy",
-        json={"max_fee_percent": "10", "auto_accept_below_percent": "12"},
-        headers=alice | key("p2"),
-    )
-    assert set(fields_of(inverted)) == {"auto_accept_below_percent"}
+    for policy, field, rule in [
+        (
+            {"max_fee_percent": "10", "auto_accept_below_percent": "12"},
+            "auto_accept_below_percent",
+            "must not exceed max_fee_percent",
+        ),
+        ({"max_fee_percent": "75"}, "max_fee_percent", "must be between 1 and 50 percent"),
+    ]:
+        matching.errors["SetCreditorPolicy"] = status_for(InvalidField(field, rule))
+        refused = await client.post("/v1/quote-policy", json=policy, headers=alice | key(field))
+        assert refused.status_code == 422
+        assert fields_of(refused) == {field: rule}
     cleared = await client.post("/v1/quote-policy", json={}, headers=alice | key("p3"))
     assert cleared.status_code == 200
     assert matching.called("SetCreditorPolicy")[-1][1].max_fee_percent == ""
@@ -485,7 +498,6 @@ def test_every_marketplace_endpoint_is_documented_with_its_tag(
         tokens=tokens,
         login_policy=LoginPolicy(),
         fingerprint_secret=b"k",
-        intake=None,
     )
     document = create_app(services, {}).openapi()
     tags = {

@@ -14,7 +14,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from gateway.adapters.intake import IntakeClient
 from gateway.adapters.security import Passwords, Tokens
+from gateway.adapters.vault import VaultClient
 from gateway.entrypoints.api import documents
 from gateway.entrypoints.http import create_app
 from recouvra.vault.v1 import vault_pb2
@@ -51,7 +53,7 @@ def app(
     store: FakeStore, passwords: Passwords, tokens: Tokens, cases: FakeCases, vault: FakeVault
 ) -> FastAPI:
     services = marketplace_services(store, passwords, tokens, FakeMatching())
-    return create_app(replace(services, intake=cases, vault=vault), {})
+    return create_app(replace(services, intake=IntakeClient(cases), vault=VaultClient(vault)), {})
 
 
 @pytest.fixture

@@ -6,22 +6,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import grpc
 import httpx
 import pytest
-from google.rpc import code_pb2, error_details_pb2, status_pb2
 
+from gateway.adapters.intake import IntakeClient
 from gateway.adapters.security import Passwords, Tokens
 from gateway.domain.model import LoginPolicy
 from gateway.entrypoints.api.deps import GatewayServices
 from recouvra.intake.v1 import intake_pb2
 from recouvra_shared.context import Caller, caller_var
+from recouvra_shared.errors import InvalidField
 from services.gateway.tests.unit.gateway_fakes import (
     PASSWORD,
     FakeStore,
     fields_of,
     http_client,
     key,
+    status_for,
     token,
 )
 
@@ -57,7 +58,7 @@ async def client(
         tokens=tokens,
         login_policy=LoginPolicy(max_failures=3, window_seconds=60),
         fingerprint_secret=b"unit",
-        intake=intake,
+        intake=IntakeClient(intake),
     )
     async with http_client(services) as http:
         yield http
@@ -127,19 +128,7 @@ async def test_intakes_refusal_of_another_sellers_invoice_names_the_seller_field
 ) -> None:
     alice = await sign_up(client, "alice@atelier-dupont.fr", siren="732829320")
     rule = "552100554 does not match the importing creditor (SIREN 732829320)"
-    bad = error_details_pb2.BadRequest(
-        field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(field="seller.siren", description=rule)
-        ]
-    )
-    status = status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=f"seller.siren: {rule}")
-    status.details.add().Pack(bad)
-    intake.error = grpc.aio.AioRpcError(
-        grpc.StatusCode.INVALID_ARGUMENT,
-        grpc.aio.Metadata(),
-        grpc.aio.Metadata(("grpc-status-details-bin", status.SerializeToString())),
-        status.message,
-    )
+    intake.error = status_for(InvalidField("seller.siren", rule))
     answer = await import_e_invoice(client, alice)
     assert answer.status_code == 422
     assert fields_of(answer) == {"seller.siren": rule}

@@ -16,6 +16,7 @@ from argon2 import PasswordHasher
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gateway.adapters.intake import IntakeClient
 from gateway.adapters.security import Passwords, Tokens
 from gateway.domain.model import LoginPolicy
 from gateway.entrypoints.api.deps import GatewayServices
@@ -89,7 +90,7 @@ class Client:
             ),
             login_policy=LoginPolicy(max_failures=3, window_seconds=60),
             fingerprint_secret=b"fuzz",
-            intake=AcceptingIntake(),
+            intake=IntakeClient(AcceptingIntake()),
         )
         transport = httpx.ASGITransport(app=create_app(services, {}), raise_app_exceptions=False)
         self.loop = asyncio.new_event_loop()

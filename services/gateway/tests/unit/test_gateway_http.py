@@ -7,33 +7,25 @@ from typing import Any
 import grpc
 import httpx
 import pytest
-from google.rpc import code_pb2, error_details_pb2, status_pb2
 
+from gateway.adapters.intake import IntakeClient
 from gateway.adapters.security import Passwords, Tokens
 from gateway.domain.model import LoginPolicy
 from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.http import create_app
 from recouvra.intake.v1 import intake_pb2
 from recouvra_shared.context import Caller, caller_var
-from services.gateway.tests.unit.gateway_fakes import FakeStore
+from recouvra_shared.errors import (
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    StateConflict,
+    Violation,
+)
+from services.gateway.tests.unit.gateway_fakes import FakeStore, rpc_error, status_for
 
 PASSWORD = "correct horse battery staple"
 PROBLEM = "application/problem+json"
-
-
-def rpc_error(code: grpc.StatusCode, details: str, violations: dict[str, str] | None = None) -> Any:
-    trailing = grpc.aio.Metadata()
-    if violations is not None:
-        bad = error_details_pb2.BadRequest(
-            field_violations=[
-                error_details_pb2.BadRequest.FieldViolation(field=f, description=d)
-                for f, d in violations.items()
-            ]
-        )
-        status = status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=details)
-        status.details.add().Pack(bad)
-        trailing = grpc.aio.Metadata(("grpc-status-details-bin", status.SerializeToString()))
-    return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), trailing, details)
 
 
 class FakeIntake:
@@ -103,7 +95,7 @@ async def client(store: FakeStore, passwords: Passwords, tokens: Tokens, intake:
         tokens=tokens,
         login_policy=LoginPolicy(max_failures=3, window_seconds=60),
         fingerprint_secret=b"unit",
-        intake=intake,
+        intake=IntakeClient(intake),
     )
     # As under uvicorn: an unhandled error becomes a 500 answer, not an exception in the test.
     transport = httpx.ASGITransport(app=create_app(services, {}), raise_app_exceptions=False)
@@ -157,29 +149,31 @@ async def test_intake_is_called_as_the_creditor_with_the_clients_key(
 @pytest.mark.parametrize(
     ("error", "status", "fields"),
     [
-        (rpc_error(grpc.StatusCode.NOT_FOUND, "case_id: no such case"), 404, None),
+        (status_for(NotFound("case_id: no such case")), 404, None),
         (
-            rpc_error(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                "invoices[0].due_date: must not be before issue_date; debtor.vat_number: bad",
-                {
-                    "invoices[0].due_date": "must not be before issue_date",
-                    "debtor.vat_number": "must be a valid EU VAT number",
-                },
+            status_for(
+                InvalidRequest(
+                    [
+                        Violation("invoices[0].due_date", "must not be before issue_date"),
+                        Violation("debtor.vat_number", "must be a valid EU VAT number"),
+                    ]
+                )
             ),
             422,
             {"invoices[0].due_date", "debtor.vat_number"},
         ),
         (
-            rpc_error(
-                grpc.StatusCode.ALREADY_EXISTS,
-                "invoices[0].invoice_number: already submitted",
-                {"invoices[0].invoice_number": "already submitted for this debtor"},
+            status_for(
+                Conflict(
+                    violations=[
+                        Violation("invoices[0].invoice_number", "already submitted for this debtor")
+                    ]
+                )
             ),
             409,
             {"invoices[0].invoice_number"},
         ),
-        (rpc_error(grpc.StatusCode.FAILED_PRECONDITION, "case is withdrawn"), 409, None),
+        (status_for(StateConflict("case is withdrawn")), 409, None),
         (rpc_error(grpc.StatusCode.UNAVAILABLE, "connection refused"), 503, None),
     ],
 )

@@ -31,7 +31,6 @@ def document(store: FakeStore, passwords: Passwords, tokens: Tokens) -> dict[str
         tokens=tokens,
         login_policy=LoginPolicy(max_failures=3, window_seconds=60),
         fingerprint_secret=b"k",
-        intake=None,
     )
     app: FastAPI = create_app(services, {})
     return app.openapi()

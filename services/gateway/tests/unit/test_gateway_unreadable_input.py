@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.adapters.intake import IntakeClient
 from gateway.adapters.security import Passwords, Tokens
 from gateway.domain.model import LoginPolicy
 from gateway.entrypoints.api.deps import GatewayServices
@@ -66,7 +67,7 @@ async def client(
         tokens=tokens,
         login_policy=LoginPolicy(max_failures=3, window_seconds=60),
         fingerprint_secret=b"unit",
-        intake=intake,
+        intake=IntakeClient(intake),
     )
     transport = httpx.ASGITransport(app=create_app(services, {}), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:

@@ -1,21 +1,58 @@
-"""Matching's gRPC API as the gateway uses it: its refusals become the gateway's, by REST name."""
+"""Matching's gRPC API as the gateway uses it: the provider directory, bidding and quotes, in the
+gateway's REST shapes; refusals name the gateway's fields, and "not found" reads one way."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import AsyncGenerator
+from decimal import Decimal
 from typing import Any
 
 import grpc
 
-from gateway.domain.errors import InvalidField, NotFound
+from gateway.adapters.calls import metadata_of, unary
+from gateway.domain.errors import InvalidField
 from gateway.domain.model import Organisation, ProviderProfile
+from gateway.schemas.assignments import (
+    ActionIn,
+    ActionReported,
+    AssignmentView,
+    HeldCaseList,
+    HeldCaseView,
+    MoneyIn,
+    PaymentIn,
+    PaymentReported,
+)
+from gateway.schemas.bidding import (
+    AuctionView,
+    AutoBidRuleIn,
+    AutoBidRuleView,
+    BidIn,
+    BidView,
+    BidWithdrawn,
+)
+from gateway.schemas.common import minor_exponent, minor_units
+from gateway.schemas.quotes import CaseActivity, CreditorPolicyIn, CreditorPolicyView, QuoteView
+from recouvra.common.v1.money_pb2 import Money
 from recouvra.matching.v1 import bidding_pb2 as pb
-from recouvra_shared.context import Caller, caller_var
+from recouvra_shared.context import Caller
+
+log = logging.getLogger(__name__)
 
 # The gateway onboards providers as an internal service: matching refuses anyone else.
 ONBOARDING_CALLER = Caller(kind="service", subject="gateway:provider-sign-up")
 
-# Matching's field names for a provider, as the sign-up body names them.
+# One answer per question for what the caller may not see, whatever matching's words: a
+# different wording for "exists but not yours" would tell which ids are real.
+NO_PROVIDER = "provider: no such provider"
+NOT_REGISTERED = "provider: not registered with the marketplace"
+NO_AUCTION = "auction: no such open auction for you"
+NO_BID = "bid: no such bid of yours in an open auction"
+NO_ASSIGNMENT = "case: no such case offered to or held by you"
+NO_QUOTE = "quote: no such case in the marketplace (yet)"
+NO_MARKETPLACE_CASE = "case: no such case in the marketplace (yet)"
+
+# Matching's field names, as the gateway's requests name them.
 PROFILE_FIELDS = {
     "name": "organisation_name",
     "siren": "siren",
@@ -28,25 +65,15 @@ PROFILE_FIELDS = {
     "judicial": "profile.judicial",
     "capacity": "profile.capacity",
 }
+BID_FIELDS = {"fixed_fee.minor_units": "fixed_fee.amount"}
+RULE_FIELDS = {
+    "fixed_fee.minor_units": "fixed_fee",
+    "min_amount_minor": "min_amount",
+    "max_amount_minor": "max_amount",
+}
 
 
-def refusal(exc: grpc.aio.AioRpcError, fields: Mapping[str, str], not_found: str) -> Exception:
-    """Matching's INVALID_ARGUMENT as InvalidField named as the REST body names it, and every
-    NOT_FOUND as one fixed message, so a foreign id reads exactly like a missing one; any other
-    status is returned unchanged (the problem handler maps it)."""
-    code = exc.code()
-    if code is grpc.StatusCode.NOT_FOUND:
-        return NotFound(not_found)
-    if code is grpc.StatusCode.INVALID_ARGUMENT:
-        field, sep, rule = (exc.details() or "").partition(": ")
-        if not sep:
-            return InvalidField("body", field)
-        return InvalidField(fields.get(field, field), rule)
-    unchanged: Exception = exc
-    return unchanged
-
-
-class GrpcProviderDirectory:
+class ProviderDirectoryClient:
     """Registers providers with matching's ProviderDirectoryService."""
 
     def __init__(self, stub: Any) -> None:
@@ -67,13 +94,191 @@ class GrpcProviderDirectory:
             judicial=profile.judicial,
             capacity=profile.capacity,
         )
-        token = caller_var.set(ONBOARDING_CALLER)
+        await unary(
+            self.stub.RegisterProvider, request, ONBOARDING_CALLER, NO_PROVIDER, PROFILE_FIELDS
+        )
+
+
+def _money(amount: MoneyIn) -> Money:
+    return Money(currency=amount.currency, minor_units=amount.minor_units)
+
+
+def _bid(case_id: str, body: BidIn) -> pb.BidRequest:
+    """The fee is relayed as written: matching parses it and owns its bounds."""
+    request = pb.BidRequest(case_id=case_id, fee_percent=body.fee_percent)
+    if body.fixed_fee is not None:
+        fee = body.fixed_fee
+        scaled = Decimal(fee.amount) * 10 ** minor_exponent(fee.currency)
+        if scaled != scaled.to_integral_value():
+            raise InvalidField("fixed_fee.amount", f"has more decimals than {fee.currency} allows")
+        request.fixed_fee.CopyFrom(Money(currency=fee.currency, minor_units=int(scaled)))
+    return request
+
+
+def _action(case_id: str, action: ActionIn) -> pb.ReportActionRequest:
+    request = pb.ReportActionRequest(
+        case_id=case_id,
+        kind=action.kind,
+        note=action.note,
+        promised_on=action.promised_on.isoformat() if action.promised_on is not None else "",
+    )
+    if action.occurred_at is not None:
+        request.occurred_at.FromDatetime(action.occurred_at)
+    if action.promised_amount is not None:
+        request.promised_amount.CopyFrom(_money(action.promised_amount))
+    return request
+
+
+class BiddingClient:
+    """Matching's BiddingService, always called as the provider."""
+
+    def __init__(self, stub: Any) -> None:
+        self.stub = stub  # recouvra.matching.v1 BiddingServiceStub (generated, untyped)
+
+    async def open_auctions(
+        self, provider: Caller, not_found: str = NOT_REGISTERED
+    ) -> list[AuctionView]:
+        """The auctions the provider may bid in now, anonymised."""
+        reply = await unary(
+            self.stub.ListOpenAuctions, pb.ListOpenAuctionsRequest(), provider, not_found
+        )
+        return [AuctionView.of(auction) for auction in reply.auctions]
+
+    async def watch_auctions(self, provider: Caller, seconds: float) -> AsyncGenerator[AuctionView]:
+        """Auctions as they open (those open now first), for `seconds` at most; ends quietly
+        when matching goes away: the caller has its answer already."""
+        call = self.stub.WatchAuctions(
+            pb.ListOpenAuctionsRequest(), metadata=metadata_of(provider), timeout=seconds
+        )
         try:
-            await self.stub.RegisterProvider(request)
+            async for auction in call:
+                yield AuctionView.of(auction)
         except grpc.aio.AioRpcError as exc:
-            mapped = refusal(exc, PROFILE_FIELDS, "provider: no such provider")
-            if mapped is exc:
-                raise
-            raise mapped from exc
+            log.info("auction stream ended: %s", exc.code())
         finally:
-            caller_var.reset(token)
+            call.cancel()
+
+    async def place_bid(self, provider: Caller, case_id: str, body: BidIn) -> BidView:
+        """The provider's sealed bid in the case's open round."""
+        reply = await unary(
+            self.stub.PlaceBid, _bid(case_id, body), provider, NO_AUCTION, BID_FIELDS
+        )
+        return BidView.of(reply)
+
+    async def replace_bid(self, provider: Caller, case_id: str, body: BidIn) -> BidView:
+        """The provider's bid, replaced while the auction is open."""
+        reply = await unary(self.stub.ReplaceBid, _bid(case_id, body), provider, NO_BID, BID_FIELDS)
+        return BidView.of(reply)
+
+    async def withdraw_bid(self, provider: Caller, case_id: str) -> BidWithdrawn:
+        """The provider's bid, withdrawn while the auction is open."""
+        reply = await unary(self.stub.WithdrawBid, pb.CaseRef(case_id=case_id), provider, NO_BID)
+        return BidWithdrawn(case_id=reply.case_id)
+
+    async def set_auto_bid_rule(self, provider: Caller, rule: AutoBidRuleIn) -> AutoBidRuleView:
+        """A standing rule, stored under its name."""
+        request = pb.SetAutoBidRuleRequest(
+            name=rule.name,
+            fee_percent=rule.fee_percent,
+            fixed_fee_minor=minor_units(rule.fixed_fee),
+            segments=rule.segments,
+            min_trustscore=rule.min_trustscore,
+            min_amount_minor=minor_units(rule.min_amount),
+            max_amount_minor=minor_units(rule.max_amount) if rule.max_amount is not None else 0,
+            debtor_types=list(rule.debtor_types),
+        )
+        await unary(self.stub.SetAutoBidRule, request, provider, NOT_REGISTERED, RULE_FIELDS)
+        return AutoBidRuleView(**rule.model_dump())
+
+    async def _assignment(self, rpc: str, provider: Caller, case_id: str) -> AssignmentView:
+        method = getattr(self.stub, rpc)
+        reply = await unary(method, pb.CaseRef(case_id=case_id), provider, NO_ASSIGNMENT)
+        return AssignmentView.of(reply)
+
+    async def accept_assignment(self, provider: Caller, case_id: str) -> AssignmentView:
+        """Take the case offered: the exclusive window starts."""
+        return await self._assignment("AcceptAssignment", provider, case_id)
+
+    async def decline_assignment(self, provider: Caller, case_id: str) -> AssignmentView:
+        """Turn the case offered down: the next offer is quoted."""
+        return await self._assignment("DeclineAssignment", provider, case_id)
+
+    async def report_promise_to_pay(self, provider: Caller, case_id: str) -> AssignmentView:
+        """Extend the window after a promise to pay, up to the platform's cap."""
+        return await self._assignment("ReportPromiseToPay", provider, case_id)
+
+    async def release_case(self, provider: Caller, case_id: str) -> AssignmentView:
+        """Give the case back early."""
+        return await self._assignment("ReleaseCase", provider, case_id)
+
+    async def assignments(self, provider: Caller) -> HeldCaseList:
+        """The cases the provider holds, and those it is asked to accept."""
+        reply = await unary(
+            self.stub.ListAssignments, pb.ListAssignmentsRequest(), provider, NOT_REGISTERED
+        )
+        return HeldCaseList(items=[HeldCaseView.of(held) for held in reply.cases])
+
+    async def report_action(self, provider: Caller, case_id: str, body: ActionIn) -> ActionReported:
+        """Something the provider did on a case it holds."""
+        request = _action(case_id, body)
+        return ActionReported.of(
+            await unary(self.stub.ReportAction, request, provider, NO_ASSIGNMENT)
+        )
+
+    async def report_payment(
+        self, provider: Caller, case_id: str, body: PaymentIn
+    ) -> PaymentReported:
+        """Money the debtor paid the provider."""
+        request = pb.ReportPaymentRequest(
+            case_id=case_id,
+            amount=_money(body.amount),
+            paid_on=body.paid_on.isoformat(),
+            settles_in_full=body.settles_in_full,
+            reference=body.reference,
+        )
+        return PaymentReported.of(
+            await unary(self.stub.ReportPayment, request, provider, NO_ASSIGNMENT)
+        )
+
+
+class QuoteClient:
+    """Matching's QuoteService, always called as the creditor."""
+
+    def __init__(self, stub: Any) -> None:
+        self.stub = stub  # recouvra.matching.v1 QuoteServiceStub (generated, untyped)
+
+    async def _quote(self, rpc: str, creditor: Caller, case_id: str) -> QuoteView:
+        reply = await unary(
+            getattr(self.stub, rpc), pb.CaseRef(case_id=case_id), creditor, NO_QUOTE
+        )
+        return QuoteView.of(reply)
+
+    async def quote(self, creditor: Caller, case_id: str) -> QuoteView:
+        """The case's quote, or its bidding status."""
+        return await self._quote("GetQuote", creditor, case_id)
+
+    async def accept_quote(self, creditor: Caller, case_id: str) -> QuoteView:
+        """Accept: the quoted provider is asked to take the case."""
+        return await self._quote("AcceptQuote", creditor, case_id)
+
+    async def decline_quote(self, creditor: Caller, case_id: str) -> QuoteView:
+        """Decline the quote."""
+        return await self._quote("DeclineQuote", creditor, case_id)
+
+    async def set_policy(self, creditor: Caller, policy: CreditorPolicyIn) -> CreditorPolicyView:
+        """The creditor's policy, replaced whole; matching checks its fees."""
+        request = pb.SetCreditorPolicyRequest(
+            max_fee_percent=policy.max_fee_percent or "",
+            auto_accept_below_percent=policy.auto_accept_below_percent or "",
+            window_days=policy.window_days or 0,
+            excluded_providers=policy.excluded_providers,
+        )
+        await unary(self.stub.SetCreditorPolicy, request, creditor, NO_QUOTE)
+        return CreditorPolicyView(**policy.model_dump())
+
+    async def activity(self, creditor: Caller, case_id: str) -> CaseActivity:
+        """What providers did on the case, and its payments."""
+        reply = await unary(
+            self.stub.GetCaseActivity, pb.CaseRef(case_id=case_id), creditor, NO_MARKETPLACE_CASE
+        )
+        return CaseActivity.of(reply)

@@ -1,17 +1,23 @@
-"""The vault's gRPC API as the gateway uses it: kinds by REST name, refusals by REST field."""
+"""The vault's gRPC API as the gateway uses it: documents by their REST kind names, uploads and
+downloads streamed in pieces, "not found" answered one way per question."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
 import grpc
 
-from gateway.domain.errors import (
-    DocumentCorrupted,
-    DocumentErased,
-    InvalidField,
-    NotAllowed,
-    NotFound,
-)
+from gateway.adapters.calls import metadata_of, relayed, unary
+from gateway.domain.documents import Document
+from gateway.domain.errors import DocumentCorrupted, NotFound
 from recouvra.vault.v1 import vault_pb2
+from recouvra_shared.context import Caller
+
+log = logging.getLogger(__name__)
 
 # The REST names of the kinds of evidence, and the vault's enum values.
 KINDS: dict[str, int] = {
@@ -33,26 +39,144 @@ FIELDS = {
     "content": "file",
     "document_id": "document_id",
 }
+NO_CASE = "case: no such case"
+NO_DOCUMENT = "document: no such document in this case"
+# The vault's contract: at most 1 MiB of content per message.
+CHUNK_BYTES = 1024 * 1024
+# 25 MiB take seconds on a healthy network; the shared default deadline (10 s) is for questions.
+TRANSFER_DEADLINE_SECONDS = 300.0
 
 
-def refusal(exc: grpc.aio.AioRpcError, not_found: str) -> Exception:
-    """The vault's status as the gateway's refusal; UNAVAILABLE and the like are returned
-    unchanged for the problem handler (503 with Retry-After)."""
-    code = exc.code()
-    details = exc.details() or ""
-    if code is grpc.StatusCode.NOT_FOUND:
-        # One fixed message: the vault's own words could tell a missing document from a hidden one.
-        return NotFound(not_found)
-    if code is grpc.StatusCode.INVALID_ARGUMENT:
-        field, sep, rule = details.partition(": ")
-        if not sep:
-            return InvalidField("file", details)
-        return InvalidField(FIELDS.get(field, field), rule)
-    if code is grpc.StatusCode.FAILED_PRECONDITION:
-        return DocumentErased(details.partition(": ")[2] or details)
-    if code is grpc.StatusCode.DATA_LOSS:
-        return DocumentCorrupted(details)
-    if code is grpc.StatusCode.PERMISSION_DENIED:
-        return NotAllowed(details.partition(": ")[2] or details)
-    unchanged: Exception = exc
-    return unchanged
+@dataclass(frozen=True)
+class NewDocument:
+    """What the gateway asks the vault to store; the content's hash was taken from its bytes."""
+
+    case_id: str
+    kind: str
+    filename: str
+    shareable: bool
+    sha256_hex: str
+
+
+@dataclass(frozen=True)
+class Download:
+    """A document's description, and its content as the vault decrypts it."""
+
+    document: Document
+    content: AsyncIterator[bytes]
+
+
+def _when(message: Any, field: str) -> datetime | None:
+    if not message.HasField(field):
+        return None
+    stamp: datetime = getattr(message, field).ToDatetime(tzinfo=UTC)
+    return stamp
+
+
+def _document(message: vault_pb2.Document) -> Document:
+    return Document(
+        document_id=message.document_id,
+        case_id=message.case_id,
+        kind=KIND_NAMES.get(message.kind, "unspecified"),
+        filename=message.filename,
+        content_type=message.content_type,
+        size_bytes=message.size_bytes,
+        sha256_hex=message.sha256_hex,
+        version=message.version,
+        shareable=message.shareable,
+        created_at=_when(message, "created_at"),
+        shredded_at=_when(message, "shredded_at"),
+    )
+
+
+async def _relayed(call: Any, not_found: str) -> Any:
+    """Await a piece of a streaming call; a refusal comes back as the platform's refusal."""
+    try:
+        return await call
+    except grpc.aio.AioRpcError as exc:
+        refusal = relayed(exc, not_found, FIELDS)
+        if refusal is None:
+            raise
+        raise refusal from exc
+
+
+class VaultClient:
+    """The vault's VaultService, called as the creditor of a case or the provider holding it."""
+
+    def __init__(self, stub: Any) -> None:
+        self.stub = stub  # recouvra.vault.v1 VaultServiceStub (generated, untyped)
+
+    async def put_document(
+        self, caller: Caller, new: NewDocument, content: AsyncIterator[bytes], not_found: str
+    ) -> Document:
+        """Store a document, streamed in pieces; the vault checks the bytes against the hash."""
+        metadata = vault_pb2.DocumentMetadata(
+            case_id=new.case_id,
+            kind=KINDS[new.kind],  # type: ignore[arg-type]
+            filename=new.filename,
+            shareable=new.shareable,
+            sha256_hex=new.sha256_hex,
+        )
+
+        async def parts() -> AsyncIterator[vault_pb2.PutDocumentRequest]:
+            yield vault_pb2.PutDocumentRequest(metadata=metadata)
+            async for piece in content:
+                yield vault_pb2.PutDocumentRequest(chunk=piece)
+
+        stored = await _relayed(
+            self.stub.PutDocument(
+                parts(), metadata=metadata_of(caller), timeout=TRANSFER_DEADLINE_SECONDS
+            ),
+            not_found,
+        )
+        return _document(stored)
+
+    async def documents(self, caller: Caller, case_id: str) -> list[Document]:
+        """The documents of a case the caller may see, oldest first."""
+        request = vault_pb2.ListDocumentsRequest(case_id=case_id)
+        reply = await unary(self.stub.ListDocuments, request, caller, NO_CASE, FIELDS)
+        return [_document(d) for d in reply.documents]
+
+    async def shred_document(self, caller: Caller, document_id: str, reason: str) -> Document:
+        """Destroy the document's key: its content is gone for good."""
+        request = vault_pb2.ShredDocumentRequest(document_id=document_id, reason=reason)
+        return _document(await unary(self.stub.ShredDocument, request, caller, NO_DOCUMENT, FIELDS))
+
+    async def download(self, caller: Caller, case_id: str, document_id: str) -> Download:
+        """A document of the case, streamed back; its description and first bytes are awaited
+        here, so a refusal or a failed integrity check on a small document is a refusal, not a
+        broken stream."""
+        call = self.stub.GetDocument(
+            vault_pb2.GetDocumentRequest(document_id=document_id),
+            metadata=metadata_of(caller),
+            timeout=TRANSFER_DEADLINE_SECONDS,
+        )
+        parts = aiter(call)
+        try:
+            first = await _relayed(anext(parts, None), NO_DOCUMENT)
+            if first is None or first.WhichOneof("part") != "document":
+                raise DocumentCorrupted("the vault sent no description of the document")
+            if first.document.case_id != case_id:
+                raise NotFound(NO_DOCUMENT)
+            head = await _relayed(anext(parts, None), NO_DOCUMENT)
+        except BaseException:
+            call.cancel()
+            raise
+
+        async def content() -> AsyncIterator[bytes]:
+            try:
+                if head is not None:
+                    yield head.chunk
+                async for part in parts:
+                    yield part.chunk
+            except grpc.aio.AioRpcError as exc:
+                # The status line is sent already: cutting the connection short of
+                # Content-Length is the only way left to tell the client it was not served whole.
+                log.error(
+                    "document %s stream failed: %s %s", document_id, exc.code(), exc.details()
+                )
+                raise
+            finally:
+                call.cancel()
+
+        return Download(_document(first.document), content())

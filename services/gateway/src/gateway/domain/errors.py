@@ -1,63 +1,77 @@
-"""The gateway's refusals: translated to HTTP problem responses only at the entrypoint."""
+"""The gateway's refusals: the platform's own (recouvra_shared.errors), with the few kinds only
+the gateway makes, so that one mapping turns every refusal, the gateway's or a backend's, into
+an HTTP problem at the entrypoint."""
+
+from __future__ import annotations
+
+from recouvra_shared.errors import (
+    Conflict,
+    DataLoss,
+    InvalidField,
+    NotFound,
+    PermissionDenied,
+    Refusal,
+    Unauthenticated,
+    Violation,
+)
+
+__all__ = [
+    "DocumentCorrupted",
+    "EmailTaken",
+    "IdempotencyConflict",
+    "InvalidCredentials",
+    "InvalidField",
+    "NotAllowed",
+    "NotAuthenticated",
+    "NotFound",
+    "TooLarge",
+    "TooManyAttempts",
+]
 
 
-class GatewayError(Exception):
-    """Base of every refusal the gateway makes itself."""
-
-
-class InvalidField(GatewayError):
-    """A field breaks a rule; the message names both."""
-
-    def __init__(self, field: str, rule: str) -> None:
-        super().__init__(f"{field}: {rule}")
-        self.field = field
-        self.rule = rule
-
-
-class NotAuthenticated(GatewayError):
+class NotAuthenticated(Unauthenticated):
     """No valid credentials: missing, expired, revoked or forged."""
 
 
-class InvalidCredentials(GatewayError):
+class InvalidCredentials(Unauthenticated):
     """Email and password do not match an account."""
 
 
-class EmailTaken(GatewayError):
+class EmailTaken(Conflict):
     """An account already uses this email address."""
 
+    def __init__(self) -> None:
+        super().__init__(violations=[Violation("email", "an account already uses this address")])
 
-class NotFound(GatewayError):
-    """No such resource for this caller (a foreign id looks exactly like a missing one)."""
 
-
-class NotAllowed(GatewayError):
+class NotAllowed(PermissionDenied):
     """The caller's kind of account cannot do this (e.g. a creditor creating creditors)."""
 
 
-class IdempotencyConflict(GatewayError):
-    """The idempotency key was already used with a different request."""
+class IdempotencyConflict(Conflict):
+    """The idempotency key was already used with a different request, or is still in use."""
+
+    reason = "IDEMPOTENCY_CONFLICT"
+
+    def __init__(self, rule: str) -> None:
+        super().__init__(rule, [Violation("Idempotency-Key", rule)])
 
 
-class TooManyAttempts(GatewayError):
+class TooManyAttempts(Refusal):
     """Too many failed log-ins for this email recently; retry after `retry_after` seconds."""
+
+    reason = "TOO_MANY_ATTEMPTS"
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"too many failed log-ins; retry in {retry_after} s")
         self.retry_after = retry_after
 
 
-class TooLarge(GatewayError):
+class TooLarge(InvalidField):
     """A field (an uploaded file) is larger than the endpoint accepts."""
 
-    def __init__(self, field: str, rule: str) -> None:
-        super().__init__(f"{field}: {rule}")
-        self.field = field
-        self.rule = rule
+    reason = "TOO_LARGE"
 
 
-class DocumentErased(GatewayError):
-    """The document was crypto-shredded: its content is gone for good."""
-
-
-class DocumentCorrupted(GatewayError):
+class DocumentCorrupted(DataLoss):
     """The stored document failed its integrity check in the vault and was not served."""

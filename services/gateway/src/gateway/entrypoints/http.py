@@ -8,7 +8,16 @@ from typing import Any
 from fastapi import FastAPI, Response, status
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from gateway.entrypoints.api import accounts, bidding, cases, documents, problems, quotes
+from gateway.entrypoints.api import (
+    accounts,
+    assignments,
+    bidding,
+    cases,
+    documents,
+    problem_handlers,
+    providers,
+    quotes,
+)
 from gateway.entrypoints.api.deps import GatewayServices
 
 DESCRIPTION = """
@@ -53,7 +62,7 @@ MAX_JSON_BODY_BYTES = 1024 * 1024
 
 def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
     """The FastAPI application, with its OpenAPI document at /openapi.json."""
-    app = problems.ProblemApi(
+    app = problem_handlers.ProblemApi(
         title="Recouvra API",
         max_body_size=MAX_JSON_BODY_BYTES,
         version="0.1.0",
@@ -94,12 +103,14 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
     )
     app.state.services = services
     app.state.channels = channels
-    problems.install(app)
+    problem_handlers.install(app)
     app.include_router(accounts.router)
     app.include_router(cases.router)
     app.include_router(documents.creditor_router)
     app.include_router(quotes.router)
+    app.include_router(providers.router)
     app.include_router(bidding.router)
+    app.include_router(assignments.router)
     app.include_router(documents.provider_router)
 
     @app.get("/healthz", tags=["operations"], summary="The gateway process is alive")

@@ -101,7 +101,7 @@ async def sign_up(
     )
     await uow.accounts.add_organisation(organisation)
     if not await uow.accounts.add_user(user):
-        raise EmailTaken("email: an account already uses this address")
+        raise EmailTaken()
     await uow.publish(organisation_registered(organisation))
     return organisation, user
 

@@ -1,4 +1,7 @@
-"""Cases: REST over intake's gRPC API, always as the authenticated creditor."""
+"""Cases: REST over intake's gRPC API, always as the authenticated creditor (or its partner).
+
+Intake keeps the idempotency keys of what it stores: these routes hand the Idempotency-Key on
+and mark intake's replays."""
 
 from __future__ import annotations
 
@@ -10,26 +13,21 @@ from fastapi import APIRouter, File, Form, Path, Query, UploadFile, status
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator
 
+from gateway.adapters.intake import CaseQuery, EInvoice
 from gateway.domain.errors import InvalidField
-from gateway.entrypoints.api.accounts import REPLAYED_HEADER
-from gateway.entrypoints.api.deps import CurrentCaller, IdempotencyKey, Services
-from gateway.entrypoints.api.problems import FieldError, problem_responses
-from gateway.entrypoints.api.schemas import (
+from gateway.entrypoints.api.deps import CurrentCaller, Intake, Services
+from gateway.entrypoints.api.idempotency import Idempotent, replayed_header
+from gateway.entrypoints.api.problems import problem_responses
+from gateway.schemas.case_views import CaseList, CaseView, Timeline
+from gateway.schemas.cases import (
     CaseCreated,
-    CaseList,
     CaseSubmission,
-    CaseView,
     EInvoiceImported,
     ImportReport,
     PaymentDeclaration,
-    RowReport,
-    Timeline,
-    TimelineEntry,
     Withdrawal,
-    case_view,
-    plain_text,
 )
-from recouvra.intake.v1 import intake_pb2
+from gateway.schemas.common import plain_text
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"], responses=problem_responses(401, 403, 422))
 
@@ -39,13 +37,9 @@ MAX_E_INVOICE_BYTES = 20 * 1024 * 1024
 MULTIPART_SLACK_BYTES = 64 * 1024
 # Intake's contract: CSV chunks of at most 1 MiB per message.
 CHUNK_BYTES = 1024 * 1024
-IMPORT_DEADLINE_SECONDS = 600.0
+# Intake checks its own case ids (the marketplace routes share deps.CaseId, which refuses
+# control characters before matching or the vault is asked).
 CaseId = Annotated[str, Path(max_length=64, description="The case id", examples=["7b0e8c9e-..."])]
-DEBTOR_KINDS = {"company": intake_pb2.Debtor.COMPANY, "consumer": intake_pb2.Debtor.CONSUMER}
-
-
-def _replayed(replayed: bool) -> dict[str, str]:
-    return {REPLAYED_HEADER: "true"} if replayed else {}
 
 
 def _check_size(upload: UploadFile, limit: int) -> None:
@@ -67,43 +61,6 @@ async def _read_limited(upload: UploadFile, limit: int) -> bytes:
     return content
 
 
-def _submit_request(
-    body: CaseSubmission, creditor_id: str, key: str
-) -> intake_pb2.SubmitCaseRequest:
-    debtor = body.debtor
-    message = intake_pb2.Debtor(
-        kind=DEBTOR_KINDS[debtor.kind],
-        name=debtor.name,
-        siren_or_siret=debtor.siren_or_siret,
-        vat_number=debtor.vat_number,
-        email=debtor.email,
-        phone=debtor.phone,
-    )
-    if debtor.address is not None:
-        message.address.CopyFrom(intake_pb2.PostalAddress(**debtor.address.model_dump()))
-    if debtor.bank_account is not None:
-        message.bank_account.CopyFrom(intake_pb2.BankAccount(**debtor.bank_account.model_dump()))
-    return intake_pb2.SubmitCaseRequest(
-        idempotency_key=key,
-        creditor_id=creditor_id,
-        debtor=message,
-        invoices=[
-            intake_pb2.Invoice(
-                invoice_number=invoice.invoice_number,
-                issue_date=invoice.issue_date.isoformat(),
-                due_date=invoice.due_date.isoformat(),
-                currency=invoice.currency,
-                amount_due=invoice.amount_due,
-                total_amount=invoice.total_amount,
-                description=invoice.description,
-            )
-            for invoice in body.invoices
-        ],
-        disputed=body.disputed,
-        notes=body.notes,
-    )
-
-
 @router.post(
     "",
     summary="Submit one case (one debtor, one or more unpaid invoices)",
@@ -112,19 +69,16 @@ def _submit_request(
     responses=problem_responses(401, 404, 409, 422, 503),
 )
 async def submit_case(
-    body: CaseSubmission, caller: CurrentCaller, services: Services, idempotency_key: IdempotencyKey
+    body: CaseSubmission, caller: CurrentCaller, intake: Intake, once: Idempotent
 ) -> JSONResponse:
     """Intake validates every field and recognises a duplicate invoice; a retry with the same
     Idempotency-Key returns the first answer."""
-    with caller.calling():
-        reply = await services.intake.SubmitCase(
-            _submit_request(body, caller.creditor_id, idempotency_key)
-        )
-    created = CaseCreated(case_id=reply.case_id, href=f"/v1/cases/{reply.case_id}")
+    submitted = await intake.submit_case(caller.caller, caller.creditor_id, once.key, body)
+    created = CaseCreated(case_id=submitted.value, href=f"/v1/cases/{submitted.value}")
     return JSONResponse(
         created.model_dump(),
         status_code=status.HTTP_201_CREATED,
-        headers={"Location": created.href, **_replayed(reply.replayed)},
+        headers={"Location": created.href, **replayed_header(submitted.replayed)},
     )
 
 
@@ -138,42 +92,19 @@ async def submit_case(
 async def import_cases(
     file: Annotated[UploadFile, File(description="CSV, UTF-8, comma or semicolon, <= 50 MiB")],
     caller: CurrentCaller,
-    services: Services,
-    idempotency_key: IdempotencyKey,
+    intake: Intake,
+    once: Idempotent,
 ) -> JSONResponse:
     """Each row is accepted (a case) or refused with every broken rule, by column name; the
     format is documented in services/intake/docs/csv-import.md."""
     _check_size(file, MAX_CSV_BYTES)
 
-    async def chunks() -> AsyncIterator[intake_pb2.ImportCasesRequest]:
-        first = True
+    async def chunks() -> AsyncIterator[bytes]:
         while chunk := await file.read(CHUNK_BYTES):
-            yield intake_pb2.ImportCasesRequest(
-                idempotency_key=idempotency_key if first else "",
-                creditor_id=caller.creditor_id if first else "",
-                content=chunk,
-            )
-            first = False
+            yield chunk
 
-    report = ImportReport(rows=0, accepted=0, refused=0, report=[])
-    replayed = False
-    call = services.intake.ImportCases(
-        chunks(), metadata=caller.metadata(), timeout=IMPORT_DEADLINE_SECONDS
-    )
-    async for part in call:
-        replayed = replayed or part.replayed
-        report.report.extend(
-            RowReport(
-                line=row.line,
-                accepted=row.accepted,
-                case_id=row.case_id,
-                errors=[FieldError(field=v.field, rule=v.description) for v in row.violations],
-            )
-            for row in part.report
-        )
-        if part.done:
-            report.rows, report.accepted, report.refused = part.rows, part.accepted, part.refused
-    return JSONResponse(report.model_dump(), headers=_replayed(replayed))
+    imported = await intake.import_cases(caller.caller, caller.creditor_id, once.key, chunks())
+    return JSONResponse(imported.value.model_dump(), headers=replayed_header(imported.replayed))
 
 
 @router.post(
@@ -188,7 +119,8 @@ async def import_e_invoice(
     file: Annotated[UploadFile, File(description="Factur-X PDF, CII or UBL 2.1 XML, <= 20 MiB")],
     caller: CurrentCaller,
     services: Services,
-    idempotency_key: IdempotencyKey,
+    intake: Intake,
+    once: Idempotent,
     disputed: Annotated[bool, Form()] = False,
     notes: Annotated[str, Form(max_length=4000), AfterValidator(plain_text)] = "",
     amount_due: Annotated[
@@ -203,26 +135,22 @@ async def import_e_invoice(
     content = await _read_limited(file, MAX_E_INVOICE_BYTES)
     async with services.unit_of_work() as uow:
         creditor = await uow.accounts.get_organisation(caller.creditor_id)
-    with caller.calling():
-        reply = await services.intake.ImportEInvoice(
-            intake_pb2.ImportEInvoiceRequest(
-                idempotency_key=idempotency_key,
-                creditor_id=caller.creditor_id,
-                content=content,
-                filename=file.filename or "",
-                disputed=disputed,
-                notes=notes,
-                amount_due=amount_due,
-                creditor_siren=(creditor.siren or "") if creditor is not None else "",
-            )
-        )
-    imported = EInvoiceImported(
-        case_id=reply.case_id, format=reply.format, case=case_view(reply.imported_case)
+    e_invoice = EInvoice(
+        content=content,
+        filename=file.filename or "",
+        disputed=disputed,
+        notes=notes,
+        amount_due=amount_due,
+        creditor_siren=(creditor.siren or "") if creditor is not None else "",
     )
+    imported = await intake.import_e_invoice(caller.caller, caller.creditor_id, once.key, e_invoice)
     return JSONResponse(
-        imported.model_dump(mode="json"),
+        imported.value.model_dump(mode="json"),
         status_code=status.HTTP_201_CREATED,
-        headers={"Location": f"/v1/cases/{reply.case_id}", **_replayed(reply.replayed)},
+        headers={
+            "Location": f"/v1/cases/{imported.value.case_id}",
+            **replayed_header(imported.replayed),
+        },
     )
 
 
@@ -234,7 +162,7 @@ async def import_e_invoice(
 )
 async def list_cases(
     caller: CurrentCaller,
-    services: Services,
+    intake: Intake,
     status_: Annotated[
         list[str] | None,
         Query(alias="status", description="Any of these statuses (repeat the parameter)"),
@@ -262,24 +190,18 @@ async def list_cases(
     page_token: Annotated[str, Query(max_length=500), AfterValidator(plain_text)] = "",
 ) -> CaseList:
     """Legal amounts are computed only when reading one case."""
-    with caller.calling():
-        reply = await services.intake.ListCases(
-            intake_pb2.ListCasesRequest(
-                creditor_id=caller.creditor_id,
-                statuses=status_ or [],
-                debtor=debtor,
-                submitted_from=submitted_from.isoformat() if submitted_from else "",
-                submitted_to=submitted_to.isoformat() if submitted_to else "",
-                min_amount=min_amount,
-                max_amount=max_amount,
-                currency=currency,
-                page_size=page_size,
-                page_token=page_token,
-            )
-        )
-    return CaseList(
-        items=[case_view(case) for case in reply.cases], next_page_token=reply.next_page_token
+    query = CaseQuery(
+        statuses=status_ or [],
+        debtor=debtor,
+        submitted_from=submitted_from.isoformat() if submitted_from else "",
+        submitted_to=submitted_to.isoformat() if submitted_to else "",
+        min_amount=min_amount,
+        max_amount=max_amount,
+        currency=currency,
+        page_size=page_size,
+        page_token=page_token,
     )
+    return await intake.list_cases(caller.caller, caller.creditor_id, query)
 
 
 @router.get(
@@ -291,19 +213,12 @@ async def list_cases(
 async def get_case(
     case_id: CaseId,
     caller: CurrentCaller,
-    services: Services,
+    intake: Intake,
     as_of: Annotated[date | None, Query(description="Compute amounts at this date")] = None,
 ) -> CaseView:
     """Another creditor's case is 404, exactly like a case that does not exist."""
-    with caller.calling():
-        case = await services.intake.GetCase(
-            intake_pb2.GetCaseRequest(
-                case_id=case_id,
-                creditor_id=caller.creditor_id,
-                as_of=as_of.isoformat() if as_of else "",
-            )
-        )
-    return case_view(case)
+    when = as_of.isoformat() if as_of else ""
+    return await intake.get_case(caller.caller, caller.creditor_id, case_id, when)
 
 
 @router.get(
@@ -312,25 +227,9 @@ async def get_case(
     response_model=Timeline,
     responses=problem_responses(401, 404, 422, 503),
 )
-async def get_timeline(case_id: CaseId, caller: CurrentCaller, services: Services) -> Timeline:
+async def get_timeline(case_id: CaseId, caller: CurrentCaller, intake: Intake) -> Timeline:
     """Built from the events of every service that touched the case."""
-    with caller.calling():
-        reply = await services.intake.GetCaseTimeline(
-            intake_pb2.GetCaseTimelineRequest(case_id=case_id, creditor_id=caller.creditor_id)
-        )
-    return Timeline(
-        case_id=reply.case_id,
-        entries=[
-            TimelineEntry(
-                occurred_at=e.occurred_at,
-                source=e.source,
-                event_type=e.event_type,
-                summary=e.summary,
-                event_id=e.event_id,
-            )
-            for e in reply.entries
-        ],
-    )
+    return await intake.timeline(caller.caller, caller.creditor_id, case_id)
 
 
 @router.post(
@@ -340,23 +239,12 @@ async def get_timeline(case_id: CaseId, caller: CurrentCaller, services: Service
     responses=problem_responses(401, 404, 409, 422, 503),
 )
 async def withdraw_case(
-    case_id: CaseId,
-    body: Withdrawal,
-    caller: CurrentCaller,
-    services: Services,
-    idempotency_key: IdempotencyKey,
+    case_id: CaseId, body: Withdrawal, caller: CurrentCaller, intake: Intake, once: Idempotent
 ) -> CaseView:
     """409 when the case is already withdrawn or closed."""
-    with caller.calling():
-        case = await services.intake.WithdrawCase(
-            intake_pb2.WithdrawCaseRequest(
-                idempotency_key=idempotency_key,
-                case_id=case_id,
-                creditor_id=caller.creditor_id,
-                reason=body.reason,
-            )
-        )
-    return case_view(case)
+    return await intake.withdraw_case(
+        caller.caller, caller.creditor_id, once.key, case_id, body.reason
+    )
 
 
 @router.post(
@@ -369,20 +257,8 @@ async def declare_payment(
     case_id: CaseId,
     body: PaymentDeclaration,
     caller: CurrentCaller,
-    services: Services,
-    idempotency_key: IdempotencyKey,
+    intake: Intake,
+    once: Idempotent,
 ) -> CaseView:
     """A payment in full closes the case (status paid_directly)."""
-    with caller.calling():
-        case = await services.intake.DeclarePayment(
-            intake_pb2.DeclarePaymentRequest(
-                idempotency_key=idempotency_key,
-                case_id=case_id,
-                creditor_id=caller.creditor_id,
-                amount=body.amount,
-                currency=body.currency,
-                paid_on=body.paid_on.isoformat(),
-                settles_in_full=body.settles_in_full,
-            )
-        )
-    return case_view(case)
+    return await intake.declare_payment(caller.caller, caller.creditor_id, once.key, case_id, body)

@@ -1,29 +1,29 @@
-"""Typed FastAPI dependencies: the wired services, the authenticated principal, the caller."""
+"""Typed FastAPI dependencies: the wired services and typed clients of the backends, the
+authenticated principal, who a call acts as, and the path parameters routes share."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AfterValidator
 
+from gateway.adapters.intake import IntakeClient
+from gateway.adapters.matching import BiddingClient, QuoteClient
 from gateway.adapters.security import API_KEY_LABEL, Passwords, Tokens
+from gateway.adapters.vault import VaultClient
 from gateway.domain.errors import NotAllowed, NotAuthenticated
 from gateway.domain.model import LoginPolicy, OrganisationKind, Principal
+from gateway.schemas.common import plain_text
 from gateway.service_layer import accounts
 from gateway.service_layer.providers import ProviderDirectory
 from gateway.service_layer.unit_of_work import GatewayUnitOfWork
-from recouvra_shared.context import Caller, caller_var, request_id_var, traceparent_var
-from recouvra_shared.grpc import (
-    CALLER_KIND,
-    CALLER_SUBJECT,
-    CALLER_TENANT,
-    REQUEST_ID,
-    TRACEPARENT,
-)
+from recouvra_shared.context import Caller
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -35,12 +35,11 @@ class GatewayServices:
     tokens: Tokens
     fingerprint_secret: bytes
     login_policy: LoginPolicy
-    intake: Any  # recouvra.intake.v1 IntakeServiceStub (generated, untyped)
-    # recouvra.matching.v1 BiddingServiceStub and QuoteServiceStub (generated, untyped)
-    bidding: Any = None
-    quotes: Any = None
+    intake: IntakeClient | None = None
+    bidding: BiddingClient | None = None
+    quotes: QuoteClient | None = None
     providers: ProviderDirectory | None = None
-    vault: Any = None  # recouvra.vault.v1 VaultServiceStub (generated, untyped)
+    vault: VaultClient | None = None
 
 
 def _services(request: Request) -> GatewayServices:
@@ -50,6 +49,45 @@ def _services(request: Request) -> GatewayServices:
 
 
 Services = Annotated[GatewayServices, Depends(_services)]
+
+
+def _wired(client: T | None, name: str) -> T:
+    if client is None:
+        raise RuntimeError(f"the {name} client is not wired")
+    return client
+
+
+def _intake(services: Services) -> IntakeClient:
+    return _wired(services.intake, "intake")
+
+
+def _bidding(services: Services) -> BiddingClient:
+    return _wired(services.bidding, "bidding")
+
+
+def _quotes(services: Services) -> QuoteClient:
+    return _wired(services.quotes, "quotes")
+
+
+def _providers(services: Services) -> ProviderDirectory:
+    return _wired(services.providers, "provider directory")
+
+
+def _vault(services: Services) -> VaultClient:
+    return _wired(services.vault, "vault")
+
+
+Intake = Annotated[IntakeClient, Depends(_intake)]
+Bidding = Annotated[BiddingClient, Depends(_bidding)]
+Quotes = Annotated[QuoteClient, Depends(_quotes)]
+Providers = Annotated[ProviderDirectory, Depends(_providers)]
+Vault = Annotated[VaultClient, Depends(_vault)]
+
+CaseId = Annotated[
+    str,
+    Path(max_length=64, description="The case id", examples=["7b0e8c9e-2f4d-4b7a-9d51"]),
+    AfterValidator(plain_text),
+]
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -85,39 +123,18 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 @dataclass(frozen=True)
-class CallsAs:
-    """Who a call to a service is made as."""
-
-    caller: Caller
-
-    @contextlib.contextmanager
-    def calling(self) -> Iterator[None]:
-        """Within this block, every gRPC call carries this caller in its metadata."""
-        token = caller_var.set(self.caller)
-        try:
-            yield
-        finally:
-            caller_var.reset(token)
-
-    def metadata(self) -> tuple[tuple[str, str], ...]:
-        """The same context as explicit call metadata, for streaming calls the shared client
-        interceptor does not see, or that are read after the route has returned."""
-        values = {
-            CALLER_KIND: self.caller.kind,
-            CALLER_SUBJECT: self.caller.subject,
-            CALLER_TENANT: self.caller.tenant_id,
-            REQUEST_ID: request_id_var.get(),
-            TRACEPARENT: traceparent_var.get(),
-        }
-        return tuple((k, v) for k, v in values.items() if v)
-
-
-@dataclass(frozen=True)
-class ActingCaller(CallsAs):
+class ActingCaller:
     """Who a call to a service is made as, and for which creditor."""
 
+    caller: Caller
     principal: Principal
     creditor_id: str
+
+    @property
+    def as_creditor(self) -> Caller:
+        """Matching and the vault answer creditors only: a partner calls as the creditor it
+        was checked to act for, still named as the subject."""
+        return Caller(kind="creditor", subject=self.caller.subject, tenant_id=self.creditor_id)
 
 
 async def current_caller(
@@ -151,9 +168,10 @@ CurrentCaller = Annotated[ActingCaller, Depends(current_caller)]
 
 
 @dataclass(frozen=True)
-class ActingProvider(CallsAs):
+class ActingProvider:
     """A provider calling the bidding API: matching knows it by its organisation id."""
 
+    caller: Caller
     principal: Principal
 
     @property
@@ -171,17 +189,3 @@ async def current_provider(principal: CurrentPrincipal) -> ActingProvider:
 
 
 CurrentProvider = Annotated[ActingProvider, Depends(current_provider)]
-
-IdempotencyKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
-        description=(
-            "Required on every POST: a retry with the same key and the same request returns "
-            "the first response; the same key with a different request is refused (409)."
-        ),
-        examples=["5f0c7c1e-2b7a-4c59-9a53-0f5a2f1d6e21"],
-    ),
-]

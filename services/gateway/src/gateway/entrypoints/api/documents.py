@@ -7,42 +7,26 @@ to the vault in 1 MiB messages; a download is streamed back as the vault decrypt
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import PurePosixPath
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 from urllib.parse import quote
 
-import grpc
-from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, Path, Query, UploadFile, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import AfterValidator
 
-from gateway.adapters.vault import KINDS, refusal
-from gateway.domain.errors import DocumentCorrupted, InvalidField, NotFound, TooLarge
-from gateway.entrypoints.api.accounts import answer
-from gateway.entrypoints.api.deps import (
-    CallsAs,
-    CurrentCaller,
-    CurrentProvider,
-    GatewayServices,
-    IdempotencyKey,
-    Services,
-)
-from gateway.entrypoints.api.document_schemas import DocumentKindName, DocumentList, DocumentView
-from gateway.entrypoints.api.marketplace import CaseId
+from gateway.adapters.vault import NO_CASE, NO_DOCUMENT, NewDocument, VaultClient
+from gateway.domain.errors import InvalidField, NotFound, TooLarge
+from gateway.entrypoints.api.deps import CaseId, CurrentCaller, CurrentProvider, Intake, Vault
+from gateway.entrypoints.api.idempotency import Idempotent, IdempotentPost, Outcome, respond
 from gateway.entrypoints.api.problems import problem_responses
-from gateway.entrypoints.api.quotes import as_creditor
-from gateway.entrypoints.api.schemas import plain_text
-from gateway.service_layer.idempotency import Outcome, once, request_fingerprint
+from gateway.schemas.common import plain_text
+from gateway.schemas.documents import DocumentKindName, DocumentList, DocumentView
 from gateway.service_layer.unit_of_work import GatewayUnitOfWork
-from recouvra.intake.v1 import intake_pb2
-from recouvra.vault.v1 import vault_pb2
+from recouvra_shared.context import Caller
 from recouvra_shared.text import CONTROL_CHARACTERS_RULE, has_control_characters
-
-log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 creditor_router = APIRouter(
     prefix="/v1/cases", tags=["documents"], responses=problem_responses(401, 403, 422)
@@ -55,14 +39,10 @@ MIB = 1024 * 1024
 MAX_DOCUMENT_BYTES = 25 * MIB
 # Room for the multipart envelope and the form fields around the file itself.
 MULTIPART_SLACK_BYTES = 64 * 1024
-# The vault's contract: at most 1 MiB of content per message.
+# Hashed piece by piece, as the vault is sent it: at most 1 MiB per message.
 CHUNK_BYTES = MIB
 MAX_FILENAME_CHARACTERS = 255
-# 25 MiB take seconds on a healthy network; the shared default deadline (10 s) is for questions.
-TRANSFER_DEADLINE_SECONDS = 300.0
-NO_CASE = "case: no such case"
 NO_HELD_CASE = "case: no such case held by you"
-NO_DOCUMENT = "document: no such document in this case"
 EXTENSIONS = {
     "application/pdf": ".pdf",
     "image/png": ".png",
@@ -105,30 +85,6 @@ DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def vault_call(call: Awaitable[T], not_found: str) -> T:
-    """Await a call to the vault; its refusals become the gateway's (NOT_FOUND: one fixed 404)."""
-    try:
-        return await call
-    except grpc.aio.AioRpcError as exc:
-        mapped = refusal(exc, not_found)
-        if mapped is exc:
-            raise
-        raise mapped from exc
-
-
-async def _own_case(services: GatewayServices, caller: CurrentCaller, case_id: str) -> None:
-    """The same question the case's GET route asks intake: another creditor's case is 404."""
-    with caller.calling():
-        try:
-            await services.intake.GetCase(
-                intake_pb2.GetCaseRequest(case_id=case_id, creditor_id=caller.creditor_id)
-            )
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() is grpc.StatusCode.NOT_FOUND:
-                raise NotFound(NO_CASE) from exc
-            raise
-
-
 def _checked_filename(upload: UploadFile) -> str:
     filename = upload.filename or ""
     if len(filename) > MAX_FILENAME_CHARACTERS:
@@ -158,20 +114,17 @@ async def _sha256_of(upload: UploadFile) -> str:
     return hasher.hexdigest()
 
 
-async def _parts(
-    upload: UploadFile, metadata: vault_pb2.DocumentMetadata
-) -> AsyncIterator[vault_pb2.PutDocumentRequest]:
-    yield vault_pb2.PutDocumentRequest(metadata=metadata)
+async def _pieces(upload: UploadFile) -> AsyncIterator[bytes]:
+    await upload.seek(0)
     while piece := await upload.read(CHUNK_BYTES):
-        yield vault_pb2.PutDocumentRequest(chunk=piece)
+        yield piece
 
 
 async def _upload(
-    services: GatewayServices,
-    request: Request,
-    calls_as: CallsAs,
+    vault: VaultClient,
+    once: IdempotentPost,
+    caller: Caller,
     owner: str,
-    idempotency_key: str,
     *,
     case_id: str,
     upload: UploadFile,
@@ -191,43 +144,25 @@ async def _upload(
     digest = await _sha256_of(upload)
     if sha256 is not None and sha256.lower() != digest:
         raise InvalidField("sha256", "does not match the SHA-256 of the uploaded file")
-    metadata = vault_pb2.DocumentMetadata(
-        case_id=case_id,
-        kind=KINDS[kind],  # type: ignore[arg-type]
-        filename=filename,
-        shareable=shareable,
-        sha256_hex=digest,
+    new = NewDocument(
+        case_id=case_id, kind=kind, filename=filename, shareable=shareable, sha256_hex=digest
     )
     asked = {"kind": kind, "shareable": shareable, "filename": filename, "sha256": digest}
 
-    async def effect(uow: GatewayUnitOfWork) -> Outcome:
-        await upload.seek(0)
-        stored = await vault_call(
-            services.vault.PutDocument(
-                _parts(upload, metadata),
-                metadata=calls_as.metadata(),
-                timeout=TRANSFER_DEADLINE_SECONDS,
-            ),
-            not_found,
-        )
+    async def store(uow: GatewayUnitOfWork) -> Outcome:
+        stored = await vault.put_document(caller, new, _pieces(upload), not_found)
         view = DocumentView.of(stored, href(stored.document_id))
         return Outcome(status.HTTP_201_CREATED, view.model_dump(mode="json"))
 
-    fingerprint = request_fingerprint(
-        services.fingerprint_secret, request.method, request.url.path, asked
-    )
-    result = await once(services.unit_of_work, owner, idempotency_key, fingerprint, effect)
-    return answer(result, {"Location": str(result.body["href"])})
+    answer = await once.run(owner, asked, store)
+    return respond(answer, {"Location": str(answer.body["href"])})
 
 
 async def _list(
-    services: GatewayServices, calls_as: CallsAs, case_id: str, href: Callable[[str], str]
+    vault: VaultClient, caller: Caller, case_id: str, href: Callable[[str], str]
 ) -> DocumentList:
-    with calls_as.calling():
-        reply = await vault_call(
-            services.vault.ListDocuments(vault_pb2.ListDocumentsRequest(case_id=case_id)), NO_CASE
-        )
-    return DocumentList(items=[DocumentView.of(d, href(d.document_id)) for d in reply.documents])
+    documents = await vault.documents(caller, case_id)
+    return DocumentList(items=[DocumentView.of(d, href(d.document_id)) for d in documents])
 
 
 def content_disposition(filename: str, fallback: str) -> str:
@@ -240,48 +175,14 @@ def content_disposition(filename: str, fallback: str) -> str:
 
 
 async def _download(
-    services: GatewayServices,
-    calls_as: CallsAs,
-    case_id: str,
-    document_id: str,
+    vault: VaultClient, caller: Caller, case_id: str, document_id: str
 ) -> StreamingResponse:
-    """Stream a document back; its description and first bytes are awaited before answering,
-    so a refusal or a failed integrity check on a small document is a problem, not a stream."""
-    call = services.vault.GetDocument(
-        vault_pb2.GetDocumentRequest(document_id=document_id),
-        metadata=calls_as.metadata(),
-        timeout=TRANSFER_DEADLINE_SECONDS,
-    )
-    parts = aiter(call)
-    try:
-        first = await vault_call(anext(parts, None), NO_DOCUMENT)
-        if first is None or first.WhichOneof("part") != "document":
-            raise DocumentCorrupted("the vault sent no description of the document")
-        document = first.document
-        if document.case_id != case_id:
-            raise NotFound(NO_DOCUMENT)
-        head = await vault_call(anext(parts, None), NO_DOCUMENT)
-    except BaseException:
-        call.cancel()
-        raise
-
-    async def content() -> AsyncIterator[bytes]:
-        try:
-            if head is not None:
-                yield head.chunk
-            async for part in parts:
-                yield part.chunk
-        except grpc.aio.AioRpcError as exc:
-            # The status line is sent already: cutting the connection short of Content-Length
-            # is the only way left to tell the client the document was not served whole.
-            log.error("document %s stream failed: %s %s", document_id, exc.code(), exc.details())
-            raise
-        finally:
-            call.cancel()
-
+    """Stream a document back as the vault decrypts it."""
+    download = await vault.download(caller, case_id, document_id)
+    document = download.document
     fallback = document.document_id + EXTENSIONS.get(document.content_type, "")
     return StreamingResponse(
-        content(),
+        download.content,
         media_type=document.content_type,
         headers={
             "Content-Length": str(document.size_bytes),
@@ -312,22 +213,21 @@ async def upload_document(
     case_id: CaseId,
     file: FileField,
     kind: KindField,
-    request: Request,
     caller: CurrentCaller,
-    services: Services,
-    idempotency_key: IdempotencyKey,
+    intake: Intake,
+    vault: Vault,
+    once: Idempotent,
     shareable: ShareableField = False,
     sha256: Sha256Field = None,
 ) -> JSONResponse:
     """Encrypted in the vault with a key of its own; readable by you and by the provider
     holding the case now. Only PDF, PNG, JPEG and XML are accepted, told from the bytes."""
-    await _own_case(services, caller, case_id)
+    await intake.require_case(caller.caller, caller.creditor_id, case_id)
     return await _upload(
-        services,
-        request,
-        as_creditor(caller),
+        vault,
+        once,
+        caller.as_creditor,
         caller.principal.organisation_id,
-        idempotency_key,
         case_id=case_id,
         upload=file,
         kind=kind,
@@ -345,11 +245,11 @@ async def upload_document(
     responses=problem_responses(401, 403, 404, 422, 503),
 )
 async def list_documents(
-    case_id: CaseId, caller: CurrentCaller, services: Services
+    case_id: CaseId, caller: CurrentCaller, intake: Intake, vault: Vault
 ) -> DocumentList:
     """Another creditor's case is 404, exactly like a case that does not exist."""
-    await _own_case(services, caller, case_id)
-    return await _list(services, as_creditor(caller), case_id, _creditor_href(case_id))
+    await intake.require_case(caller.caller, caller.creditor_id, case_id)
+    return await _list(vault, caller.as_creditor, case_id, _creditor_href(case_id))
 
 
 @creditor_router.get(
@@ -359,12 +259,12 @@ async def list_documents(
     responses=DOWNLOAD_RESPONSES,
 )
 async def download_document(
-    case_id: CaseId, document_id: DocumentId, caller: CurrentCaller, services: Services
+    case_id: CaseId, document_id: DocumentId, caller: CurrentCaller, intake: Intake, vault: Vault
 ) -> StreamingResponse:
     """The vault checks the content against the SHA-256 recorded at upload (the ETag); 410
     once erased, 502 if the stored bytes were altered."""
-    await _own_case(services, caller, case_id)
-    return await _download(services, as_creditor(caller), case_id, document_id)
+    await intake.require_case(caller.caller, caller.creditor_id, case_id)
+    return await _download(vault, caller.as_creditor, case_id, document_id)
 
 
 @creditor_router.delete(
@@ -377,7 +277,8 @@ async def shred_document(
     case_id: CaseId,
     document_id: DocumentId,
     caller: CurrentCaller,
-    services: Services,
+    intake: Intake,
+    vault: Vault,
     reason: Annotated[
         str,
         Query(max_length=500, description="Why, for the audit log (e.g. a GDPR request)"),
@@ -386,20 +287,12 @@ async def shred_document(
 ) -> DocumentView:
     """Its data key is destroyed: nobody, the platform included, can read it again. The
     description stays, with `shredded_at`; erasing it again changes nothing."""
-    await _own_case(services, caller, case_id)
-    vault = as_creditor(caller)
-    listed = await _list(services, vault, case_id, _creditor_href(case_id))
-    if all(document.id != document_id for document in listed.items):
+    await intake.require_case(caller.caller, caller.creditor_id, case_id)
+    creditor = caller.as_creditor
+    listed = await vault.documents(creditor, case_id)
+    if all(document.document_id != document_id for document in listed):
         raise NotFound(NO_DOCUMENT)
-    with vault.calling():
-        shredded = await vault_call(
-            services.vault.ShredDocument(
-                vault_pb2.ShredDocumentRequest(
-                    document_id=document_id, reason=reason or "erased by the creditor"
-                )
-            ),
-            NO_DOCUMENT,
-        )
+    shredded = await vault.shred_document(creditor, document_id, reason or "erased by the creditor")
     return DocumentView.of(shredded, _creditor_href(case_id)(document_id))
 
 
@@ -422,21 +315,19 @@ async def provider_upload_document(
     case_id: CaseId,
     file: FileField,
     kind: KindField,
-    request: Request,
     provider: CurrentProvider,
-    services: Services,
-    idempotency_key: IdempotencyKey,
+    vault: Vault,
+    once: Idempotent,
     shareable: ShareableField = False,
     sha256: Sha256Field = None,
 ) -> JSONResponse:
     """Stored for the case's creditor, who sees it too. 404 for a case you do not hold now,
     exactly like one that does not exist."""
     return await _upload(
-        services,
-        request,
-        provider,
+        vault,
+        once,
+        provider.caller,
         provider.provider_id,
-        idempotency_key,
         case_id=case_id,
         upload=file,
         kind=kind,
@@ -454,11 +345,11 @@ async def provider_upload_document(
     responses=problem_responses(401, 403, 422, 503),
 )
 async def provider_list_documents(
-    case_id: CaseId, provider: CurrentProvider, services: Services
+    case_id: CaseId, provider: CurrentProvider, vault: Vault
 ) -> DocumentList:
     """Empty for a case you do not hold (or no longer hold), exactly as for one without
     documents: access ends the moment the case is recalled or rotates."""
-    return await _list(services, provider, case_id, _provider_href(case_id))
+    return await _list(vault, provider.caller, case_id, _provider_href(case_id))
 
 
 @provider_router.get(
@@ -468,7 +359,7 @@ async def provider_list_documents(
     responses=DOWNLOAD_RESPONSES,
 )
 async def provider_download_document(
-    case_id: CaseId, document_id: DocumentId, provider: CurrentProvider, services: Services
+    case_id: CaseId, document_id: DocumentId, provider: CurrentProvider, vault: Vault
 ) -> StreamingResponse:
     """404 for a case you do not hold now, exactly like a document that does not exist."""
-    return await _download(services, provider, case_id, document_id)
+    return await _download(vault, provider.caller, case_id, document_id)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.adapters.vault import KIND_NAMES
-from recouvra.vault.v1 import vault_pb2
+from gateway.domain.documents import Document
 
 DocumentKindName = Literal[
     "invoice", "quote-or-terms", "delivery-proof", "correspondence", "court-paper", "other"
 ]
 
+DOCUMENT_KINDS = frozenset(get_args(DocumentKindName))
 DOCUMENT_EXAMPLE: Any = {
     "id": "3f0b6c52-8d1e-4c1a-9b7e-2a6d5c4b3a21",
     "case_id": "7b0e8c9e-2f4d-4b7a-9d51-3c2a1f0e9d8c",
@@ -29,15 +29,6 @@ DOCUMENT_EXAMPLE: Any = {
     "href": "/v1/cases/7b0e8c9e-2f4d-4b7a-9d51-3c2a1f0e9d8c/documents/"
     "3f0b6c52-8d1e-4c1a-9b7e-2a6d5c4b3a21",
 }
-
-
-def _when(
-    message: vault_pb2.Document, field: Literal["created_at", "shredded_at"]
-) -> datetime | None:
-    if not message.HasField(field):
-        return None
-    stamp: datetime = getattr(message, field).ToDatetime(tzinfo=UTC)
-    return stamp
 
 
 class DocumentView(BaseModel):
@@ -61,20 +52,21 @@ class DocumentView(BaseModel):
     href: str
 
     @classmethod
-    def of(cls, message: vault_pb2.Document, href: str) -> DocumentView:
-        """The view of the vault's description, downloadable at `href`."""
+    def of(cls, document: Document, href: str) -> DocumentView:
+        """The view of a document's description, downloadable at `href`."""
+        kind = document.kind if document.kind in DOCUMENT_KINDS else "unspecified"
         return cls(
-            id=message.document_id,
-            case_id=message.case_id,
-            kind=KIND_NAMES.get(message.kind, "unspecified"),
-            filename=message.filename,
-            content_type=message.content_type,
-            size_bytes=message.size_bytes,
-            sha256=message.sha256_hex,
-            version=message.version,
-            shareable=message.shareable,
-            created_at=_when(message, "created_at"),
-            shredded_at=_when(message, "shredded_at"),
+            id=document.document_id,
+            case_id=document.case_id,
+            kind=kind,
+            filename=document.filename,
+            content_type=document.content_type,
+            size_bytes=document.size_bytes,
+            sha256=document.sha256_hex,
+            version=document.version,
+            shareable=document.shareable,
+            created_at=document.created_at,
+            shredded_at=document.shredded_at,
             href=href,
         )
 

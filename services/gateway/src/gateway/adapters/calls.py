@@ -1,0 +1,85 @@
+"""What every typed client shares: calls made as a caller, and a backend's refusal relayed as the
+platform's refusal, under the names the gateway gave the fields and with its one answer for a
+thing the caller may not see."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import grpc
+
+from recouvra_shared.context import Caller, caller_var, request_id_var, traceparent_var
+from recouvra_shared.errors import NotFound, Refusal, Violation
+from recouvra_shared.grpc import (
+    CALLER_KIND,
+    CALLER_SUBJECT,
+    CALLER_TENANT,
+    REQUEST_ID,
+    TRACEPARENT,
+    refusal_of,
+)
+
+
+@contextlib.contextmanager
+def calling_as(caller: Caller) -> Iterator[None]:
+    """Within this block, every gRPC call carries this caller in its metadata."""
+    token = caller_var.set(caller)
+    try:
+        yield
+    finally:
+        caller_var.reset(token)
+
+
+def metadata_of(caller: Caller) -> tuple[tuple[str, str], ...]:
+    """The same context as explicit call metadata, for streaming calls the shared client
+    interceptor does not see, or that are read after the route has returned."""
+    values = {
+        CALLER_KIND: caller.kind,
+        CALLER_SUBJECT: caller.subject,
+        CALLER_TENANT: caller.tenant_id,
+        REQUEST_ID: request_id_var.get(),
+        TRACEPARENT: traceparent_var.get(),
+    }
+    return tuple((k, v) for k, v in values.items() if v)
+
+
+def relayed(
+    error: grpc.aio.AioRpcError,
+    not_found: str | None = None,
+    fields: Mapping[str, str] | None = None,
+) -> Refusal | None:
+    """The refusal a backend sent, its fields named as the gateway's request names them; every
+    NotFound becomes `not_found`, so a foreign id reads exactly like a missing one whatever the
+    backend's words. None when the status is a failure rather than a refusal."""
+    refusal = refusal_of(error)
+    if refusal is None:
+        return None
+    if isinstance(refusal, NotFound) and not_found is not None:
+        return NotFound(not_found)
+    if fields and refusal.violations:
+        renamed = [Violation(fields.get(v.field, v.field), v.rule) for v in refusal.violations]
+        same_kind = Refusal.__new__(type(refusal))
+        Refusal.__init__(same_kind, refusal.message, renamed)
+        return same_kind
+    return refusal
+
+
+async def unary(
+    method: Any,
+    request: Any,
+    caller: Caller,
+    not_found: str | None = None,
+    fields: Mapping[str, str] | None = None,
+) -> Any:
+    """One unary call of a generated stub `method`, made as `caller`; a refusal is raised as
+    the platform's refusal (see `relayed`), a failure as the gRPC error itself."""
+    with calling_as(caller):
+        try:
+            return await method(request)
+        except grpc.aio.AioRpcError as exc:
+            refusal = relayed(exc, not_found, fields)
+            if refusal is None:
+                raise
+            raise refusal from exc

@@ -1,0 +1,142 @@
+"""The cases a provider holds: its answers to offers, the actions and payments it reports, over
+matching's BiddingService, always as the provider."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, status
+from fastapi.responses import JSONResponse
+
+from gateway.adapters.matching import BiddingClient
+from gateway.entrypoints.api.deps import Bidding, CaseId, CurrentProvider
+from gateway.entrypoints.api.idempotency import Idempotent
+from gateway.entrypoints.api.problems import problem_responses
+from gateway.schemas.assignments import (
+    ActionIn,
+    ActionReported,
+    AssignmentView,
+    HeldCaseList,
+    PaymentIn,
+    PaymentReported,
+)
+from recouvra_shared.context import Caller
+
+router = APIRouter(
+    prefix="/v1/provider/assignments", tags=["assignments"], responses=problem_responses(422)
+)
+
+PROVIDER_ERRORS = problem_responses(401, 403, 404, 409, 422, 503)
+AssignmentAnswer = Callable[[BiddingClient, Caller, str], Awaitable[AssignmentView]]
+
+
+def _assignment_route(
+    path: str, name: str, answer: AssignmentAnswer, summary: str, doc: str
+) -> None:
+    async def route(
+        case_id: CaseId, provider: CurrentProvider, bidding: Bidding, once: Idempotent
+    ) -> JSONResponse:
+        return await once.relay(
+            provider.provider_id,
+            {},
+            status.HTTP_200_OK,
+            lambda: answer(bidding, provider.caller, case_id),
+        )
+
+    route.__doc__ = doc
+    route.__name__ = name
+    router.add_api_route(
+        f"/{{case_id}}/{path}",
+        route,
+        methods=["POST"],
+        summary=summary,
+        response_model=AssignmentView,
+        responses=PROVIDER_ERRORS,
+    )
+
+
+_assignment_route(
+    "acceptance",
+    "assignment_AcceptAssignment",
+    BiddingClient.accept_assignment,
+    "Accept the case offered to you: your exclusive window starts",
+    "Answer within the agreed time, or the next offer is quoted.",
+)
+_assignment_route(
+    "decline",
+    "assignment_DeclineAssignment",
+    BiddingClient.decline_assignment,
+    "Decline the case offered to you: the next offer is quoted",
+    "Declining costs nothing but the case.",
+)
+_assignment_route(
+    "promise-to-pay",
+    "assignment_ReportPromiseToPay",
+    BiddingClient.report_promise_to_pay,
+    "Report a promise to pay or a partial payment: your window is extended",
+    "Extended up to the platform's cap; 409 once the cap is reached.",
+)
+_assignment_route(
+    "release",
+    "assignment_ReleaseCase",
+    BiddingClient.release_case,
+    "Give the case back early: it is recalled and rotates to another provider",
+    "Your access to the case's data ends at once.",
+)
+
+
+@router.get(
+    "",
+    summary="The cases you hold, and those you are asked to accept now",
+    response_model=HeldCaseList,
+    responses=problem_responses(401, 403, 404, 503),
+)
+async def list_assignments(provider: CurrentProvider, bidding: Bidding) -> HeldCaseList:
+    """An offered case shows when to answer by (accept_by); an assigned one, when your window
+    ends and how much was recovered so far."""
+    return await bidding.assignments(provider.caller)
+
+
+@router.post(
+    "/{case_id}/actions",
+    summary="Report what you did on a case you hold: a letter, a call, a promise to pay...",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ActionReported,
+    responses=PROVIDER_ERRORS,
+)
+async def report_action(
+    case_id: CaseId, body: ActionIn, provider: CurrentProvider, bidding: Bidding, once: Idempotent
+) -> JSONResponse:
+    """The creditor sees it on the case. A promise-to-pay also extends your window, up to the
+    platform's cap. 404 for a case you do not hold, exactly like a case that does not exist."""
+    action = body.checked()
+    return await once.relay(
+        provider.provider_id,
+        body.model_dump(mode="json"),
+        status.HTTP_201_CREATED,
+        lambda: bidding.report_action(provider.caller, case_id, action),
+    )
+
+
+@router.post(
+    "/{case_id}/payments",
+    summary="Report money the debtor paid you on a case",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PaymentReported,
+    responses=PROVIDER_ERRORS,
+)
+async def report_payment(
+    case_id: CaseId,
+    body: PaymentIn,
+    provider: CurrentProvider,
+    bidding: Bidding,
+    once: Idempotent,
+) -> JSONResponse:
+    """Attributed to whoever held the case on paid_on (see attributed_to); the same reference
+    twice is the same payment; status is the case's matching status afterwards."""
+    return await once.relay(
+        provider.provider_id,
+        body.model_dump(mode="json"),
+        status.HTTP_201_CREATED,
+        lambda: bidding.report_payment(provider.caller, case_id, body),
+    )

@@ -1,0 +1,68 @@
+"""Provider accounts: sign-up opens the account here and registers the profile with matching."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from fastapi.responses import JSONResponse
+
+from gateway.domain.model import SignUpProvider
+from gateway.entrypoints.api.deps import Providers, Services
+from gateway.entrypoints.api.idempotency import Idempotent, Outcome
+from gateway.entrypoints.api.problems import problem_responses
+from gateway.schemas.common import euros
+from gateway.schemas.providers import (
+    ProviderProfileView,
+    ProviderSignUpRequest,
+    ProviderSignUpResponse,
+)
+from gateway.service_layer.providers import sign_up_provider
+from gateway.service_layer.unit_of_work import GatewayUnitOfWork
+
+router = APIRouter(prefix="/v1/provider", responses=problem_responses(422))
+
+
+@router.post(
+    "/accounts",
+    tags=["providers"],
+    summary="Sign up as a collection provider (agency, commissaire de justice, lawyer)",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ProviderSignUpResponse,
+    responses=problem_responses(409, 422, 503),
+)
+async def sign_up(
+    body: ProviderSignUpRequest, services: Services, directory: Providers, once: Idempotent
+) -> JSONResponse:
+    """Opens the account and registers the profile with the marketplace, both or neither; log
+    in with POST /v1/auth/token afterwards. The organisation id is your provider id."""
+    profile = body.profile.checked()
+    command = SignUpProvider(
+        organisation_name=body.organisation_name,
+        siren=body.siren,
+        email=str(body.email),
+        password=body.password,
+        profile=profile,
+    )
+
+    async def open_account(uow: GatewayUnitOfWork) -> Outcome:
+        organisation, user = await sign_up_provider(command, uow, services.passwords, directory)
+        view = ProviderSignUpResponse(
+            id=organisation.organisation_id,
+            name=organisation.name,
+            siren=organisation.siren or "",
+            created_at=organisation.created_at,
+            user_id=user.user_id,
+            email=user.email,
+            profile=ProviderProfileView(
+                kind=body.profile.kind,
+                regions=list(profile.regions),
+                serves_business=profile.serves_business,
+                serves_consumer=profile.serves_consumer,
+                min_amount=euros(profile.min_amount_minor),
+                max_amount=euros(profile.max_amount_minor),
+                judicial=profile.judicial,
+                capacity=profile.capacity,
+            ),
+        )
+        return Outcome(status.HTTP_201_CREATED, view.model_dump(mode="json"))
+
+    return await once.answer("anonymous", body.model_dump(mode="json"), open_account)
