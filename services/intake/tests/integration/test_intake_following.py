@@ -1,9 +1,8 @@
 """Following cases against a real database: list, timeline, withdraw, declared payments,
-tenant isolation and the refused evidence upload."""
+and tenant isolation."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import grpc
@@ -302,21 +301,6 @@ async def test_creditors_list_and_create_only_their_own(intake: Intake, case_of_
         intake_pb2.ListCasesRequest(), metadata=Intake.as_kind("provider")
     )
     assert not provider.cases
-
-
-async def test_evidence_is_refused_until_the_vault_exists(intake: Intake, case_of_a: str) -> None:
-    async def upload() -> AsyncIterator[intake_pb2.UploadEvidenceRequest]:
-        yield intake_pb2.UploadEvidenceRequest(
-            metadata=intake_pb2.EvidenceMetadata(
-                case_id=case_of_a, filename="facture.pdf", content_type="application/pdf"
-            )
-        )
-        yield intake_pb2.UploadEvidenceRequest(chunk=b"%PDF-1.7 secret contents")
-
-    with pytest.raises(grpc.aio.AioRpcError) as refused:
-        await intake.stub.UploadEvidence(upload(), metadata=Intake.as_creditor(A))
-    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert refused.value.details() == "evidence: the vault is not available yet"
 
 
 async def test_a_score_from_scoring_lands_once_on_the_timeline(intake: Intake) -> None:

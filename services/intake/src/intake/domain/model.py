@@ -4,7 +4,6 @@ case must satisfy. Every broken rule is collected so that the caller can fix the
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -473,8 +472,3 @@ def withdrawal_reason(reason: str) -> str:
 def debtor_kind(is_company: bool) -> str:
     """The debtor kind of the older boolean field."""
     return COMPANY if is_company else CONSUMER
-
-
-def invoice_numbers(invoices: Sequence[InvoiceLine]) -> list[str]:
-    """The invoice numbers of a case, in order."""
-    return [i.invoice_number for i in invoices]

@@ -36,7 +36,7 @@ from recouvra.common.v1.money_pb2 import Money
 from recouvra.intake.v1 import intake_pb2, intake_pb2_grpc
 from recouvra_shared.context import caller_var
 from recouvra_shared.db import Database, UnitOfWork
-from recouvra_shared.errors import NotFound, StateConflict
+from recouvra_shared.errors import NotFound
 from recouvra_shared.text import CONTROL_CHARACTERS_RULE, has_control_characters
 
 log = logging.getLogger(__name__)
@@ -623,11 +623,3 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
             return reply
 
         return await _answer(context, work)
-
-    async def UploadEvidence(
-        self,
-        request_iterator: AsyncIterator[intake_pb2.UploadEvidenceRequest],
-        context: grpc.aio.ServicerContext,
-    ) -> intake_pb2.UploadEvidenceResponse:
-        # Refuse before reading the stream: no byte of a document is ever held by intake.
-        raise StateConflict("evidence: the vault is not available yet")
