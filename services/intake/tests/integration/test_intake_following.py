@@ -9,7 +9,8 @@ import grpc
 import pytest
 from sqlalchemy import text
 
-from intake.service_layer.handlers import on_case_scored
+from intake.bootstrap import units_of_work
+from intake.entrypoints.kafka_handlers import on_case_scored
 from recouvra.events.v1.case_events_pb2 import CaseWithdrawn, PaymentDeclared
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
@@ -316,7 +317,7 @@ async def test_a_score_from_scoring_lands_once_on_the_timeline(intake: Intake) -
         ),
     )
     for _ in range(2):  # a redelivery changes nothing
-        async with intake.database.unit_of_work() as uow:
+        async with units_of_work(intake.database)() as uow:
             await on_case_scored(decode_payload(scored.envelope), scored.envelope, uow)
             await uow.commit()
     me = Intake.as_creditor(A)
@@ -342,7 +343,7 @@ async def test_a_score_from_scoring_lands_once_on_the_timeline(intake: Intake) -
         tenant_id=A,
         payload=CaseScored(case_id=case_id, trustscore=10, trigger="case-withdrawn"),
     )
-    async with intake.database.unit_of_work() as uow:
+    async with units_of_work(intake.database)() as uow:
         await on_case_scored(decode_payload(late.envelope), late.envelope, uow)
         await uow.commit()
     case = await intake.stub.GetCase(intake_pb2.GetCaseRequest(case_id=case_id), metadata=me)

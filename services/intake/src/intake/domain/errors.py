@@ -47,3 +47,8 @@ class DuplicateInvoice(Conflict):
 
 class CaseStateConflict(StateConflict):
     """The case's status forbids the change asked for."""
+
+
+class ConcurrentClaim(Exception):
+    """Another transaction claimed the same invoice or idempotency key first: not a refusal,
+    a lost race; the same request tried again sees the winner and answers accordingly."""
