@@ -45,7 +45,7 @@ class Checks:
             self.fail(path, f"must not be in the future (today is {today})")
         return parsed
 
-    def raise_any(self) -> None:
+    def refuse_if_broken(self) -> None:
         """Refuse the input when any rule was broken."""
         if self.violations:
             raise InvalidRequest(self.violations)

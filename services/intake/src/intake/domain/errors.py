@@ -16,6 +16,7 @@ from recouvra_shared.errors import (
 __all__ = [
     "CaseNotFound",
     "CaseStateConflict",
+    "ConcurrentClaim",
     "DuplicateInvoice",
     "IdempotencyConflict",
     "InvalidField",

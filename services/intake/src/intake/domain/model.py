@@ -107,7 +107,7 @@ def new_case(command: SubmitCase, today: date) -> Case:
         if line is not None:
             lines.append(line)
     notes = checks.text("notes", command.notes, MAX_NOTES, required=False)
-    checks.raise_any()
+    checks.refuse_if_broken()
     return Case(
         case_id=str(uuid.uuid4()),
         creditor_id=creditor_id,
@@ -135,7 +135,7 @@ def declared_payment(
         except AmountError as exc:
             checks.fail("amount", str(exc))
     day = checks.date("paid_on", paid_on, today)
-    checks.raise_any()
+    checks.refuse_if_broken()
     assert day is not None
     return DeclaredPayment(amount_minor=minor, paid_on=day, settles_in_full=settles_in_full)
 
@@ -144,7 +144,7 @@ def withdrawal_reason(reason: str) -> str:
     """Validate the reason the creditor gives for a withdrawal."""
     checks = Checks()
     text = checks.text("reason", reason, MAX_DESCRIPTION)
-    checks.raise_any()
+    checks.refuse_if_broken()
     return text
 
 
