@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from intake.adapters import einvoice
 from intake.adapters.clock import paris_today
@@ -31,6 +32,15 @@ def intake_api(database: Database, today: Callable[[], date] = paris_today) -> I
     return IntakeApi(units_of_work(database), today, einvoice.read_in_thread)
 
 
+def subscriptions() -> list[Subscription[Any]]:
+    """The other services' facts intake consumes: each about a case goes on its timeline."""
+    return [
+        Subscription(
+            topic_name(*CASE_SCORED_TOPIC), f"{SERVICE}-timeline", CaseScored, on_case_scored
+        ),
+    ]
+
+
 def build(wiring: Wiring) -> ServiceParts:
     """Intake serves IntakeService, publishes case events, and puts other services' case
     facts on the case timeline."""
@@ -42,12 +52,7 @@ def build(wiring: Wiring) -> ServiceParts:
                 lambda server: intake_pb2_grpc.add_IntakeServiceServicer_to_server(api, server),
             )
         ],
-        subscriptions=[
-            # Other services' facts about a case go on its timeline.
-            Subscription(
-                topic_name(*CASE_SCORED_TOPIC), f"{SERVICE}-timeline", CaseScored, on_case_scored
-            ),
-        ],
+        subscriptions=subscriptions(),
         unit_of_work=units_of_work(wiring.database),
         published_topics=PUBLISHED_TOPICS,
     )

@@ -3,10 +3,10 @@ submitted becomes scored while a closed one stays as it is."""
 
 from __future__ import annotations
 
+from intake.bootstrap import subscriptions
 from intake.domain.commands import SubmitCase, WithdrawCase
 from intake.domain.debtors import DebtorInput
 from intake.domain.invoices import InvoiceInput
-from intake.entrypoints.kafka_handlers import on_case_scored
 from intake.service_layer.submit_case import submit_case
 from intake.service_layer.withdraw_case import withdraw_case
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
@@ -35,9 +35,10 @@ async def deliver(storage: FakeIntakeStorage, scored: CaseScored) -> None:
         tenant_id=A,
         payload=scored,
     )
+    [subscription] = subscriptions()
     for _ in range(2):  # a redelivery changes nothing
         async with storage.unit_of_work() as uow:
-            await on_case_scored(scored, event.envelope, uow)
+            await subscription.deliver(event.envelope, uow)  # type: ignore[arg-type]
             await uow.commit()
 
 
@@ -74,6 +75,14 @@ async def test_a_late_score_leaves_a_withdrawn_case_withdrawn() -> None:
     await deliver(storage, CaseScored(case_id=case_id, trustscore=10, trigger="case-withdrawn"))
     assert storage.cases[case_id].status == "withdrawn"
     assert storage.timeline_of(case_id)[-1].summary.startswith("scored (case-withdrawn)")
+
+
+def test_intake_reads_scorings_case_scored_topic_in_its_own_group() -> None:
+    [subscription] = subscriptions()
+    assert (subscription.topic, subscription.consumer) == (
+        "scoring.case-scored.v1",
+        "intake-timeline",
+    )
 
 
 async def test_a_score_of_a_case_intake_never_made_is_ignored() -> None:
