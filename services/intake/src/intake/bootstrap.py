@@ -2,41 +2,57 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from intake.adapters import einvoice
+from intake.adapters.clock import paris_today
+from intake.adapters.unit_of_work import SqlIntakeUnitOfWork
 from intake.entrypoints.grpc_api import IntakeApi
-from intake.service_layer.handlers import (
-    CASE_SCORED_TOPIC,
-    CASE_SUBMITTED,
-    CASE_WITHDRAWN,
-    PAYMENT_DECLARED,
-    SERVICE,
-    on_case_scored,
-)
+from intake.entrypoints.kafka_handlers import CASE_SCORED_TOPIC, on_case_scored
+from intake.service_layer.events import PUBLISHED_TOPICS, SERVICE
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra.intake.v1 import intake_pb2, intake_pb2_grpc
+from recouvra_shared.db import Database
 from recouvra_shared.events import topic_name
 from recouvra_shared.inbox import Subscription
 from recouvra_shared.runtime import ServiceParts, Wiring
+
+SERVICE_NAME = intake_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name
+
+
+def units_of_work(database: Database) -> Callable[[], SqlIntakeUnitOfWork]:
+    """Intake's units of work on its database."""
+    return lambda: SqlIntakeUnitOfWork(database.sessions)
+
+
+def intake_api(database: Database, today: Callable[[], date] = paris_today) -> IntakeApi:
+    """IntakeService on the database, with the clock given (tests pin the day)."""
+    return IntakeApi(units_of_work(database), today, einvoice.read_in_thread)
+
+
+def subscriptions() -> list[Subscription[Any]]:
+    """The other services' facts intake consumes: each about a case goes on its timeline."""
+    return [
+        Subscription(
+            topic_name(*CASE_SCORED_TOPIC), f"{SERVICE}-timeline", CaseScored, on_case_scored
+        ),
+    ]
 
 
 def build(wiring: Wiring) -> ServiceParts:
     """Intake serves IntakeService, publishes case events, and puts other services' case
     facts on the case timeline."""
-    api = IntakeApi(wiring.database)
+    api = intake_api(wiring.database)
     return ServiceParts(
         grpc_services=[
             (
-                intake_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name,
+                SERVICE_NAME,
                 lambda server: intake_pb2_grpc.add_IntakeServiceServicer_to_server(api, server),
             )
         ],
-        subscriptions=[
-            # Other services' facts about a case go on its timeline.
-            Subscription(
-                topic_name(*CASE_SCORED_TOPIC), f"{SERVICE}-timeline", CaseScored, on_case_scored
-            ),
-        ],
-        published_topics=[
-            topic_name(SERVICE, *event)
-            for event in (CASE_SUBMITTED, CASE_WITHDRAWN, PAYMENT_DECLARED)
-        ],
+        subscriptions=subscriptions(),
+        unit_of_work=units_of_work(wiring.database),
+        published_topics=PUBLISHED_TOPICS,
     )

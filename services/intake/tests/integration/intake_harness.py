@@ -11,12 +11,11 @@ import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from intake.entrypoints.grpc_api import IntakeApi
+from intake.bootstrap import SERVICE_NAME, intake_api
 from recouvra.intake.v1 import intake_pb2, intake_pb2_grpc
 from recouvra_shared.db import Database
 from recouvra_shared.grpc import CALLER_KIND, CALLER_SUBJECT, CALLER_TENANT, GrpcServer
 
-SERVICE_NAME = intake_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name
 TODAY = date(2026, 11, 23)
 
 
@@ -51,7 +50,7 @@ async def running_intake(
     """Serve IntakeService on a free local port against the given database."""
     database = Database.connect(url, pool_size=4)
     server = GrpcServer("127.0.0.1:0", [SERVICE_NAME])
-    intake_pb2_grpc.add_IntakeServiceServicer_to_server(IntakeApi(database, today), server.server)
+    intake_pb2_grpc.add_IntakeServiceServicer_to_server(intake_api(database, today), server.server)
     await server.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
     try:

@@ -148,7 +148,7 @@ async def test_an_invoice_of_another_seller_is_refused_and_nothing_is_stored(
 async def test_an_unchecked_import_is_accepted_and_logged(
     intake: Intake, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level("WARNING", logger="intake.entrypoints.grpc_api"):
+    with caplog.at_level("WARNING", logger="intake.service_layer.import_einvoice"):
         first = await intake.stub.ImportEInvoice(
             request("invoice-ubl.xml"), metadata=Intake.as_creditor(A)
         )

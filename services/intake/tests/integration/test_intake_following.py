@@ -1,16 +1,16 @@
 """Following cases against a real database: list, timeline, withdraw, declared payments,
-tenant isolation and the refused evidence upload."""
+and tenant isolation."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import grpc
 import pytest
 from sqlalchemy import text
 
-from intake.service_layer.handlers import on_case_scored
+from intake.bootstrap import units_of_work
+from intake.entrypoints.kafka_handlers import on_case_scored
 from recouvra.events.v1.case_events_pb2 import CaseWithdrawn, PaymentDeclared
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
@@ -304,21 +304,6 @@ async def test_creditors_list_and_create_only_their_own(intake: Intake, case_of_
     assert not provider.cases
 
 
-async def test_evidence_is_refused_until_the_vault_exists(intake: Intake, case_of_a: str) -> None:
-    async def upload() -> AsyncIterator[intake_pb2.UploadEvidenceRequest]:
-        yield intake_pb2.UploadEvidenceRequest(
-            metadata=intake_pb2.EvidenceMetadata(
-                case_id=case_of_a, filename="facture.pdf", content_type="application/pdf"
-            )
-        )
-        yield intake_pb2.UploadEvidenceRequest(chunk=b"%PDF-1.7 secret contents")
-
-    with pytest.raises(grpc.aio.AioRpcError) as refused:
-        await intake.stub.UploadEvidence(upload(), metadata=Intake.as_creditor(A))
-    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert refused.value.details() == "evidence: the vault is not available yet"
-
-
 async def test_a_score_from_scoring_lands_once_on_the_timeline(intake: Intake) -> None:
     case_id = await submit(intake, A, "F-1", "500.00")
     scored = new_event(
@@ -332,7 +317,7 @@ async def test_a_score_from_scoring_lands_once_on_the_timeline(intake: Intake) -
         ),
     )
     for _ in range(2):  # a redelivery changes nothing
-        async with intake.database.unit_of_work() as uow:
+        async with units_of_work(intake.database)() as uow:
             await on_case_scored(decode_payload(scored.envelope), scored.envelope, uow)
             await uow.commit()
     me = Intake.as_creditor(A)
@@ -358,7 +343,7 @@ async def test_a_score_from_scoring_lands_once_on_the_timeline(intake: Intake) -
         tenant_id=A,
         payload=CaseScored(case_id=case_id, trustscore=10, trigger="case-withdrawn"),
     )
-    async with intake.database.unit_of_work() as uow:
+    async with units_of_work(intake.database)() as uow:
         await on_case_scored(decode_payload(late.envelope), late.envelope, uow)
         await uow.commit()
     case = await intake.stub.GetCase(intake_pb2.GetCaseRequest(case_id=case_id), metadata=me)

@@ -10,10 +10,13 @@ import pytest
 from google.protobuf.any_pb2 import Any as Packed
 
 from intake.adapters.einvoice import read_einvoice
+from intake.domain.commands import SubmitCase
 from intake.domain.csv_import import read_cases
-from intake.domain.model import DebtorInput, InvoiceInput, SubmitCase, new_case
+from intake.domain.debtors import DebtorInput
+from intake.domain.invoices import InvoiceInput
+from intake.domain.model import new_case
 from intake.domain.regions import FRENCH_POSTAL_EXCEPTIONS, debtor_region
-from intake.service_layer.handlers import case_submitted
+from intake.service_layer.events import case_submitted
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted
 
 TODAY = date(2026, 11, 23)

@@ -9,9 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from intake.domain.commands import SubmitCase
 from intake.domain.csv_import import column_of, read_rows
+from intake.domain.debtors import DebtorInput
 from intake.domain.errors import InvalidRequest, Violation
-from intake.domain.model import DebtorInput, InvoiceInput, SubmitCase, new_case
+from intake.domain.invoices import InvoiceInput
+from intake.domain.model import new_case
 from intake.domain.money import AmountError, format_amount, to_minor_units
 
 TODAY = date(2026, 11, 23)

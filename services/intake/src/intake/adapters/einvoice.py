@@ -4,30 +4,23 @@ terms (BT-1 invoice number, BT-2 issue date, BT-9 due date, BG-7 buyer...)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
 from datetime import date
 from typing import Any
 
 import facturx  # type: ignore[import-untyped]
 from lxml import etree  # type: ignore[import-untyped]
 
+from intake.domain.commands import ImportEInvoice, SubmitCase
+from intake.domain.debtors import COMPANY, CONSUMER, DebtorInput
 from intake.domain.errors import InvalidField
-from intake.domain.model import COMPANY, CONSUMER, DebtorInput, InvoiceInput, SubmitCase
-from intake.domain.seller import Seller
+from intake.domain.invoices import InvoiceInput
+from intake.domain.seller import ReadInvoice, Seller
 
 MAX_BYTES = 20 * 1024 * 1024
 # ISO 6523 schemes of French company identifiers: 0002 = SIREN, 0009 = SIRET.
 FRENCH_COMPANY_SCHEMES = {"0002", "0009"}
 FORMATS = {"factur-x": "cii", "ubl-2.1-invoice": "ubl"}
-
-
-@dataclass(frozen=True)
-class ReadInvoice:
-    """What an e-invoice says, as a case submission."""
-
-    format: str
-    command: SubmitCase
-    seller: Seller
 
 
 def _hardened_tree(xml: bytes) -> Any:
@@ -83,6 +76,19 @@ def read_einvoice(
         format="factur-x" if is_pdf else FORMATS[flavor],
         command=_submission(data, creditor_id, disputed, notes, amount_due),
         seller=_seller(data),
+    )
+
+
+async def read_in_thread(command: ImportEInvoice, creditor_id: str) -> ReadInvoice:
+    """Read the command's e-invoice off the event loop: schema validation is CPU work, and the
+    loop keeps serving other calls meanwhile."""
+    return await asyncio.to_thread(
+        read_einvoice,
+        command.content,
+        creditor_id,
+        disputed=command.disputed,
+        notes=command.notes,
+        amount_due=command.amount_due,
     )
 
 

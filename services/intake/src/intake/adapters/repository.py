@@ -1,16 +1,16 @@
-"""Reading and writing cases inside a unit of work."""
+"""Intake's tables read and written inside a unit of work (the SQL side of
+service_layer/unit_of_work.py)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.adapters.orm import (
@@ -20,65 +20,21 @@ from intake.adapters.orm import (
     invoice_lines,
     timeline,
 )
-from intake.domain.model import (
-    COMPANY,
-    CONSUMER,
-    SCORED,
-    SUBMITTED,
-    Case,
-    Debtor,
-    DeclaredPayment,
-    InvoiceLine,
-)
+from intake.domain.debtors import COMPANY, CONSUMER, Debtor
+from intake.domain.errors import ConcurrentClaim
+from intake.domain.invoices import InvoiceLine
+from intake.domain.listing import CaseFilter, Cursor
+from intake.domain.model import SCORED, SUBMITTED, Case, DeclaredPayment, TimelineEntry
 from recouvra_shared.db import utcnow
 
 
-@dataclass(frozen=True)
-class CaseFilter:
-    """What a list of cases is narrowed to; None means no narrowing."""
-
-    creditor_id: str | None
-    statuses: tuple[str, ...] = ()
-    debtor_name: str = ""
-    debtor_siren: str = ""
-    submitted_from: date | None = None
-    submitted_before: date | None = None
-    currency: str = ""
-    min_amount_minor: int | None = None
-    max_amount_minor: int | None = None
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """Where a page ended: the last case's submission time and id (newest first)."""
-
-    created_at: datetime
-    case_id: str
-
-    def encode(self) -> str:
-        """An opaque page token."""
-        raw = f"{self.created_at.isoformat()}|{self.case_id}".encode()
-        return base64.urlsafe_b64encode(raw).decode()
-
-    @classmethod
-    def decode(cls, token: str) -> Cursor:
-        """Read a page token; ValueError when it is not one this service made."""
-        try:
-            created, case_id = base64.urlsafe_b64decode(token.encode()).decode().split("|")
-            return cls(created_at=datetime.fromisoformat(created), case_id=case_id)
-        except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-            raise ValueError("not a page token") from exc
-
-
-@dataclass(frozen=True)
-class TimelineRow:
-    """One thing that happened to a case."""
-
-    occurred_at: datetime
-    source: str
-    event_type: str
-    summary: str
-    event_id: str | None
+@contextmanager
+def _claims() -> Iterator[None]:
+    """A unique row another transaction inserted first is a lost race, not a fault."""
+    try:
+        yield
+    except IntegrityError as exc:
+        raise ConcurrentClaim(str(exc.orig)) from exc
 
 
 def _debtor_json(debtor: Debtor) -> dict[str, Any]:
@@ -120,7 +76,7 @@ def _case_row(case: Case) -> dict[str, Any]:
     }
 
 
-class CaseRepository:
+class SqlCases:
     """Cases of the intake database, always read on behalf of one creditor (or a service)."""
 
     def __init__(self, session: AsyncSession) -> None:
@@ -155,34 +111,31 @@ class CaseRepository:
         found = {(r.debtor_key, r.invoice_number) for r in rows}
         return found & wanted
 
-    async def add(self, case: Case) -> None:
-        """Insert a case and its invoice lines."""
-        await self.add_many([case])
-
-    async def add_many(self, new_cases: Sequence[Case]) -> None:
+    async def add(self, *new_cases: Case) -> None:
         """Insert cases and their invoice lines, in two statements."""
         if not new_cases:
             return
         await self.session.execute(insert(cases), [_case_row(case) for case in new_cases])
-        await self.session.execute(
-            insert(invoice_lines),
-            [
-                {
-                    "case_id": case.case_id,
-                    "creditor_id": case.creditor_id,
-                    "debtor_key": case.debtor.key,
-                    "position": position,
-                    "invoice_number": line.invoice_number,
-                    "issue_date": line.issue_date,
-                    "due_date": line.due_date,
-                    "amount_due_minor": line.amount_due_minor,
-                    "total_minor": line.total_minor,
-                    "description": line.description,
-                }
-                for case in new_cases
-                for position, line in enumerate(case.invoices)
-            ],
-        )
+        with _claims():
+            await self.session.execute(
+                insert(invoice_lines),
+                [
+                    {
+                        "case_id": case.case_id,
+                        "creditor_id": case.creditor_id,
+                        "debtor_key": case.debtor.key,
+                        "position": position,
+                        "invoice_number": line.invoice_number,
+                        "issue_date": line.issue_date,
+                        "due_date": line.due_date,
+                        "amount_due_minor": line.amount_due_minor,
+                        "total_minor": line.total_minor,
+                        "description": line.description,
+                    }
+                    for case in new_cases
+                    for position, line in enumerate(case.invoices)
+                ],
+            )
 
     async def get(
         self, case_id: str, creditor_id: str | None, *, lock: bool = False
@@ -306,27 +259,6 @@ class CaseRepository:
             insert(declared_payments).values(case_id=case_id, **asdict(payment))
         )
 
-    async def record(
-        self,
-        case_id: str,
-        source: str,
-        event_type: str,
-        summary: str,
-        event_id: str | None,
-        occurred_at: datetime | None = None,
-    ) -> None:
-        """Append to a case's timeline (an already recorded event id is ignored)."""
-        values: dict[str, Any] = {
-            "case_id": case_id,
-            "source": source,
-            "event_type": event_type,
-            "summary": summary,
-            "event_id": event_id,
-        }
-        if occurred_at is not None:
-            values["occurred_at"] = occurred_at
-        await self.session.execute(insert(timeline).values(**values).on_conflict_do_nothing())
-
     async def mark_scored(self, case_id: str) -> None:
         """A submitted case has been scored (later states are left alone)."""
         await self.session.execute(
@@ -335,18 +267,32 @@ class CaseRepository:
             .values(status=SCORED)
         )
 
-    async def record_many(self, entries: Sequence[dict[str, str]]) -> None:
-        """Append timeline entries (keys: case_id, source, event_type, summary, event_id)."""
-        if entries:
-            await self.session.execute(insert(timeline).on_conflict_do_nothing(), list(entries))
 
-    async def timeline(self, case_id: str) -> list[TimelineRow]:
+class SqlTimelines:
+    """What happened to each case, from intake's own events and the other services' ones."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def append(self, *entries: TimelineEntry) -> None:
+        """Append entries (an already recorded event id is ignored); an entry without a time
+        takes the database's."""
+        dated = [
+            _timeline_row(e) | {"occurred_at": e.occurred_at} for e in entries if e.occurred_at
+        ]
+        undated = [_timeline_row(e) for e in entries if e.occurred_at is None]
+        for rows in (dated, undated):
+            if rows:
+                await self.session.execute(insert(timeline).on_conflict_do_nothing(), rows)
+
+    async def of_case(self, case_id: str) -> list[TimelineEntry]:
         """A case's timeline, oldest first."""
         rows = await self.session.execute(
             select(timeline).where(timeline.c.case_id == case_id).order_by(timeline.c.id)
         )
         return [
-            TimelineRow(
+            TimelineEntry(
+                case_id=r["case_id"],
                 occurred_at=r["occurred_at"],
                 source=r["source"],
                 event_type=r["event_type"],
@@ -357,33 +303,45 @@ class CaseRepository:
         ]
 
 
-class IdempotencyStore:
-    """The first answer given under each (creditor, idempotency key)."""
+def _timeline_row(entry: TimelineEntry) -> dict[str, Any]:
+    return {
+        "case_id": entry.case_id,
+        "source": entry.source,
+        "event_type": entry.event_type,
+        "summary": entry.summary,
+        "event_id": entry.event_id,
+    }
+
+
+class SqlIdempotencyRecords:
+    """The first answer given under each (owner, idempotency key); the owner is a creditor, or a
+    case for an internal service's change."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def remembered(self, creditor_id: str, key: str) -> tuple[bytes, bytes | None] | None:
+    async def remembered(self, owner: str, key: str) -> tuple[bytes, bytes | None] | None:
         """The request hash and response first stored under this key."""
         row = (
             await self.session.execute(
                 select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
-                    idempotency_keys.c.creditor_id == creditor_id, idempotency_keys.c.key == key
+                    idempotency_keys.c.creditor_id == owner, idempotency_keys.c.key == key
                 )
             )
         ).first()
         return None if row is None else (row.request_hash, row.response)
 
     async def remember(
-        self, creditor_id: str, key: str, operation: str, request_hash: bytes, response: bytes
+        self, owner: str, key: str, operation: str, request_hash: bytes, response: bytes
     ) -> None:
         """Store the first answer to an idempotency key."""
-        await self.session.execute(
-            insert(idempotency_keys).values(
-                creditor_id=creditor_id,
-                key=key,
-                operation=operation,
-                request_hash=request_hash,
-                response=response,
+        with _claims():
+            await self.session.execute(
+                insert(idempotency_keys).values(
+                    creditor_id=owner,
+                    key=key,
+                    operation=operation,
+                    request_hash=request_hash,
+                    response=response,
+                )
             )
-        )

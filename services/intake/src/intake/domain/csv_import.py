@@ -8,8 +8,10 @@ import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
+from intake.domain.commands import SubmitCase
+from intake.domain.debtors import DebtorInput
 from intake.domain.errors import InvalidField, Violation
-from intake.domain.model import DebtorInput, InvoiceInput, SubmitCase
+from intake.domain.invoices import InvoiceInput
 
 MAX_ROWS = 100_000
 MAX_REFERENCE = 100

@@ -16,6 +16,7 @@ from recouvra_shared.errors import (
 __all__ = [
     "CaseNotFound",
     "CaseStateConflict",
+    "ConcurrentClaim",
     "DuplicateInvoice",
     "IdempotencyConflict",
     "InvalidField",
@@ -47,3 +48,8 @@ class DuplicateInvoice(Conflict):
 
 class CaseStateConflict(StateConflict):
     """The case's status forbids the change asked for."""
+
+
+class ConcurrentClaim(Exception):
+    """Another transaction claimed the same invoice or idempotency key first: not a refusal,
+    a lost race; the same request tried again sees the winner and answers accordingly."""

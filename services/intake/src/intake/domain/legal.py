@@ -1,5 +1,5 @@
 """French legal amounts of a case: days past due, late-payment interest, recovery indemnity,
-prescription. Pure: the rates come from a data file, the date is always given.
+prescription. Pure: the rates come from a data file (ecb_rates), the date is always given.
 
 Rules (Code de commerce L441-10, L110-4; Code de la consommation L218-2):
 - between professionals, interest runs from the day after the due date at the ECB main
@@ -15,110 +15,18 @@ Rules (Code de commerce L441-10, L110-4; Code de la consommation L218-2):
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
-from importlib import resources
 
+from intake.domain.ecb_rates import RateTable, half_year_end, half_year_start, shipped_rates
 from intake.domain.money import format_amount
+from intake.domain.prescription import days_past_due, prescribed_after
 
-RATES_FILE = "ecb_main_refinancing_rates.csv"
 STATUTORY_MARGIN = Decimal(10)
 INDEMNITY_EUR_MINOR = 4000
-COMMERCIAL_PRESCRIPTION_YEARS = 5
-CONSUMER_PRESCRIPTION_YEARS = 2
 DAY_COUNT = 365
-
-
-@dataclass(frozen=True)
-class RateTable:
-    """ECB main refinancing rates by effective date, and how far the table was checked."""
-
-    changes: tuple[tuple[date, Decimal], ...]
-    verified_through: date
-    source: str
-
-    def rate_on(self, day: date) -> Decimal:
-        """The ECB main refinancing rate in force on a day, in percent."""
-        rate: Decimal | None = None
-        for effective, value in self.changes:
-            if effective > day:
-                break
-            rate = value
-        if rate is None:
-            raise ValueError(f"no ECB rate known on {day} (the table starts {self.changes[0][0]})")
-        return rate
-
-
-def parse_rate_table(lines: Iterable[str], source: str) -> RateTable:
-    """Read the rate file: '#' comments (one says 'verified_through: YYYY-MM-DD'), then CSV."""
-    verified: date | None = None
-    data: list[str] = []
-    for line in lines:
-        stripped = line.strip()
-        if stripped.startswith("#"):
-            if stripped.startswith("# verified_through:"):
-                verified = date.fromisoformat(stripped.split(":", 1)[1].strip())
-        elif stripped:
-            data.append(stripped)
-    changes = tuple(
-        sorted(
-            (date.fromisoformat(row["effective_date"]), Decimal(row["rate_percent"]))
-            for row in csv.DictReader(data)
-        )
-    )
-    if verified is None or not changes:
-        raise ValueError("the rate file needs a '# verified_through:' line and at least one rate")
-    return RateTable(changes=changes, verified_through=verified, source=source)
-
-
-@lru_cache(maxsize=1)
-def shipped_rates() -> RateTable:
-    """The rate table shipped with intake (domain/data/ecb_main_refinancing_rates.csv)."""
-    text = resources.files("intake.domain.data").joinpath(RATES_FILE).read_text("utf-8")
-    source = f"intake/domain/data/{RATES_FILE} (European Central Bank, key ECB interest rates)"
-    return parse_rate_table(text.splitlines(), source)
-
-
-def half_year_start(day: date) -> date:
-    """1 January or 1 July of the half-year containing day."""
-    return date(day.year, 1 if day.month <= 6 else 7, 1)
-
-
-def half_year_end(day: date) -> date:
-    """30 June or 31 December of the half-year containing day."""
-    return date(day.year, 6, 30) if day.month <= 6 else date(day.year, 12, 31)
-
-
-def add_years(day: date, years: int) -> date:
-    """The same calendar day `years` later (29 February becomes 28 February)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
-
-
-def prescribed_after(due_date: date, debtor_is_company: bool) -> date:
-    """The last day the claim can be acted on; after it the claim is prescribed."""
-    years = COMMERCIAL_PRESCRIPTION_YEARS if debtor_is_company else CONSUMER_PRESCRIPTION_YEARS
-    return add_years(due_date, years)
-
-
-def prescription_rule(debtor_is_company: bool) -> str:
-    """The prescription period that applies, in words."""
-    if debtor_is_company:
-        return f"{COMMERCIAL_PRESCRIPTION_YEARS}-year commercial prescription"
-    return (
-        f"{CONSUMER_PRESCRIPTION_YEARS}-year prescription of a professional's claim on a consumer"
-    )
-
-
-def days_past_due(due_date: date, as_of: date) -> int:
-    """Days since the due date (0 when not yet due)."""
-    return max(0, (as_of - due_date).days)
 
 
 @dataclass(frozen=True)

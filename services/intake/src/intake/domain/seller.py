@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from stdnum.eu import vat
 from stdnum.fr import siren, siret, tva
 
+from intake.domain.commands import SubmitCase
 from intake.domain.errors import InvalidField, InvalidRequest, Violation
 
 # ISO 6523 schemes of the seller's legal registration (BT-30): 0002 = SIREN, 0009 = SIRET.
@@ -57,6 +58,15 @@ class Seller:
                 SellerIdentifier("seller.vat_number", vat_number, tva.to_siren(vat_number))
             )
         return tuple(found)
+
+
+@dataclass(frozen=True)
+class ReadInvoice:
+    """What an e-invoice says: its format, the case it asks for, and who sold the invoice."""
+
+    format: str
+    command: SubmitCase
+    seller: Seller
 
 
 def creditor_siren(value: str) -> str:

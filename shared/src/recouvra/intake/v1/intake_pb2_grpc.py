@@ -50,7 +50,8 @@ class IntakeServiceStub:
     (field "invoices[i].invoice_number" or "idempotency_key").
     - NOT_FOUND: unknown case, or a case of another creditor (indistinguishable on purpose).
     - FAILED_PRECONDITION: the case's state forbids the change (e.g. withdrawing a withdrawn case),
-    or evidence upload while the vault is not available; the message says what and why.
+    the message says what and why. Evidence documents go to the vault
+    (recouvra.vault.v1.VaultService), never through intake.
 
     Idempotency: every mutating RPC takes `idempotency_key` (the gateway passes the client's
     Idempotency-Key header; it is scoped per creditor). A replay with the same content returns the
@@ -110,11 +111,6 @@ class IntakeServiceStub:
                 request_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportEInvoiceRequest.SerializeToString,
                 response_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportEInvoiceResponse.FromString,
                 _registered_method=True)
-        self.UploadEvidence = channel.stream_unary(
-                '/recouvra.intake.v1.IntakeService/UploadEvidence',
-                request_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.UploadEvidenceRequest.SerializeToString,
-                response_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.UploadEvidenceResponse.FromString,
-                _registered_method=True)
 
 
 class IntakeServiceServicer:
@@ -142,7 +138,8 @@ class IntakeServiceServicer:
     (field "invoices[i].invoice_number" or "idempotency_key").
     - NOT_FOUND: unknown case, or a case of another creditor (indistinguishable on purpose).
     - FAILED_PRECONDITION: the case's state forbids the change (e.g. withdrawing a withdrawn case),
-    or evidence upload while the vault is not available; the message says what and why.
+    the message says what and why. Evidence documents go to the vault
+    (recouvra.vault.v1.VaultService), never through intake.
 
     Idempotency: every mutating RPC takes `idempotency_key` (the gateway passes the client's
     Idempotency-Key header; it is scoped per creditor). A replay with the same content returns the
@@ -238,18 +235,6 @@ class IntakeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def UploadEvidence(self, request_iterator, context):
-        """Not used: evidence documents (invoice PDF, signed terms, delivery proof...) go to the
-        encrypted vault (recouvra.vault.v1.VaultService.PutDocument), over REST through the
-        gateway's document routes (POST /v1/cases/{case_id}/documents for the creditor,
-        POST /v1/provider/assignments/{case_id}/documents for the provider holding the case).
-        Always FAILED_PRECONDITION "evidence: the vault is not available yet"; intake never stores
-        documents itself.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
 
 def add_IntakeServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -293,11 +278,6 @@ def add_IntakeServiceServicer_to_server(servicer, server):
                     request_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportEInvoiceRequest.FromString,
                     response_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportEInvoiceResponse.SerializeToString,
             ),
-            'UploadEvidence': grpc.stream_unary_rpc_method_handler(
-                    servicer.UploadEvidence,
-                    request_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.UploadEvidenceRequest.FromString,
-                    response_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.UploadEvidenceResponse.SerializeToString,
-            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'recouvra.intake.v1.IntakeService', rpc_method_handlers)
@@ -331,7 +311,8 @@ class IntakeService:
     (field "invoices[i].invoice_number" or "idempotency_key").
     - NOT_FOUND: unknown case, or a case of another creditor (indistinguishable on purpose).
     - FAILED_PRECONDITION: the case's state forbids the change (e.g. withdrawing a withdrawn case),
-    or evidence upload while the vault is not available; the message says what and why.
+    the message says what and why. Evidence documents go to the vault
+    (recouvra.vault.v1.VaultService), never through intake.
 
     Idempotency: every mutating RPC takes `idempotency_key` (the gateway passes the client's
     Idempotency-Key header; it is scoped per creditor). A replay with the same content returns the
@@ -551,33 +532,6 @@ class IntakeService:
             '/recouvra.intake.v1.IntakeService/ImportEInvoice',
             recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportEInvoiceRequest.SerializeToString,
             recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportEInvoiceResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def UploadEvidence(request_iterator,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.stream_unary(
-            request_iterator,
-            target,
-            '/recouvra.intake.v1.IntakeService/UploadEvidence',
-            recouvra_dot_intake_dot_v1_dot_intake__pb2.UploadEvidenceRequest.SerializeToString,
-            recouvra_dot_intake_dot_v1_dot_intake__pb2.UploadEvidenceResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -51,7 +51,8 @@ class IntakeServiceStub:
       (field "invoices[i].invoice_number" or "idempotency_key").
     - NOT_FOUND: unknown case, or a case of another creditor (indistinguishable on purpose).
     - FAILED_PRECONDITION: the case's state forbids the change (e.g. withdrawing a withdrawn case),
-      or evidence upload while the vault is not available; the message says what and why.
+      the message says what and why. Evidence documents go to the vault
+      (recouvra.vault.v1.VaultService), never through intake.
 
     Idempotency: every mutating RPC takes `idempotency_key` (the gateway passes the client's
     Idempotency-Key header; it is scoped per creditor). A replay with the same content returns the
@@ -118,14 +119,6 @@ class IntakeServiceStub:
     name the field "content"; refusals of what it says use SubmitCase's field paths.
     Validation, duplicates and idempotency as in SubmitCase.
     """
-    UploadEvidence: _grpc.StreamUnaryMultiCallable[_intake_pb2.UploadEvidenceRequest, _intake_pb2.UploadEvidenceResponse]
-    """Not used: evidence documents (invoice PDF, signed terms, delivery proof...) go to the
-    encrypted vault (recouvra.vault.v1.VaultService.PutDocument), over REST through the
-    gateway's document routes (POST /v1/cases/{case_id}/documents for the creditor,
-    POST /v1/provider/assignments/{case_id}/documents for the provider holding the case).
-    Always FAILED_PRECONDITION "evidence: the vault is not available yet"; intake never stores
-    documents itself.
-    """
 
 @_typing.type_check_only
 class IntakeServiceAsyncStub(IntakeServiceStub):
@@ -153,7 +146,8 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
       (field "invoices[i].invoice_number" or "idempotency_key").
     - NOT_FOUND: unknown case, or a case of another creditor (indistinguishable on purpose).
     - FAILED_PRECONDITION: the case's state forbids the change (e.g. withdrawing a withdrawn case),
-      or evidence upload while the vault is not available; the message says what and why.
+      the message says what and why. Evidence documents go to the vault
+      (recouvra.vault.v1.VaultService), never through intake.
 
     Idempotency: every mutating RPC takes `idempotency_key` (the gateway passes the client's
     Idempotency-Key header; it is scoped per creditor). A replay with the same content returns the
@@ -217,14 +211,6 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
     name the field "content"; refusals of what it says use SubmitCase's field paths.
     Validation, duplicates and idempotency as in SubmitCase.
     """
-    UploadEvidence: _aio.StreamUnaryMultiCallable[_intake_pb2.UploadEvidenceRequest, _intake_pb2.UploadEvidenceResponse]  # type: ignore[assignment]
-    """Not used: evidence documents (invoice PDF, signed terms, delivery proof...) go to the
-    encrypted vault (recouvra.vault.v1.VaultService.PutDocument), over REST through the
-    gateway's document routes (POST /v1/cases/{case_id}/documents for the creditor,
-    POST /v1/provider/assignments/{case_id}/documents for the provider holding the case).
-    Always FAILED_PRECONDITION "evidence: the vault is not available yet"; intake never stores
-    documents itself.
-    """
 
 class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
     """The intake service owns debtors, cases, invoice lines, legal amounts and the case timeline.
@@ -251,7 +237,8 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
       (field "invoices[i].invoice_number" or "idempotency_key").
     - NOT_FOUND: unknown case, or a case of another creditor (indistinguishable on purpose).
     - FAILED_PRECONDITION: the case's state forbids the change (e.g. withdrawing a withdrawn case),
-      or evidence upload while the vault is not available; the message says what and why.
+      the message says what and why. Evidence documents go to the vault
+      (recouvra.vault.v1.VaultService), never through intake.
 
     Idempotency: every mutating RPC takes `idempotency_key` (the gateway passes the client's
     Idempotency-Key header; it is scoped per creditor). A replay with the same content returns the
@@ -360,20 +347,6 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
         The XML is checked against its XSD (EN 16931 CII or UBL 2.1). Refusals of the file itself
         name the field "content"; refusals of what it says use SubmitCase's field paths.
         Validation, duplicates and idempotency as in SubmitCase.
-        """
-
-    @_abc_1.abstractmethod
-    def UploadEvidence(
-        self,
-        request_iterator: _MaybeAsyncIterator[_intake_pb2.UploadEvidenceRequest],
-        context: _ServicerContext,
-    ) -> _typing.Union[_intake_pb2.UploadEvidenceResponse, _abc.Awaitable[_intake_pb2.UploadEvidenceResponse]]:
-        """Not used: evidence documents (invoice PDF, signed terms, delivery proof...) go to the
-        encrypted vault (recouvra.vault.v1.VaultService.PutDocument), over REST through the
-        gateway's document routes (POST /v1/cases/{case_id}/documents for the creditor,
-        POST /v1/provider/assignments/{case_id}/documents for the provider holding the case).
-        Always FAILED_PRECONDITION "evidence: the vault is not available yet"; intake never stores
-        documents itself.
         """
 
 def add_IntakeServiceServicer_to_server(servicer: IntakeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,24 @@
+"""Intake's unit of work on PostgreSQL: the platform's one (outbox, inbox, commit) with intake's
+repositories on its session."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from intake.adapters.repository import SqlCases, SqlIdempotencyRecords, SqlTimelines
+from recouvra_shared.db import UnitOfWork
+
+
+class SqlIntakeUnitOfWork(UnitOfWork):
+    """One transaction over intake's tables; usable by the shared inbox consumer as it is."""
+
+    cases: SqlCases
+    timelines: SqlTimelines
+    idempotency: SqlIdempotencyRecords
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        self.cases = SqlCases(self.session)
+        self.timelines = SqlTimelines(self.session)
+        self.idempotency = SqlIdempotencyRecords(self.session)
+        return self

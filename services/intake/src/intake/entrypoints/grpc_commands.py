@@ -1,0 +1,227 @@
+"""Intake's gRPC requests as commands and queries: who calls, what is asked, and the content an
+idempotency key is bound to. No rule is decided here."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+
+from google.protobuf.message import Message
+
+from intake.domain.commands import (
+    DeclarePayment,
+    GetCase,
+    GetCaseTimeline,
+    IdempotencyKey,
+    ImportCases,
+    ImportEInvoice,
+    ListCases,
+    Requester,
+    SubmitCase,
+    WithdrawCase,
+)
+from intake.domain.csv_import import MAX_BYTES
+from intake.domain.debtors import COMPANY, CONSUMER, DebtorInput, debtor_kind
+from intake.domain.errors import InvalidField
+from intake.domain.invoices import InvoiceInput
+from intake.domain.money import AmountError, format_amount
+from recouvra.intake.v1 import intake_pb2
+from recouvra_shared.context import caller_var
+
+
+def requester() -> Requester:
+    """Who calls, as the server interceptor read it from the call's metadata (no caller
+    metadata: internal traffic)."""
+    caller = caller_var.get()
+    if caller is None:
+        return Requester()
+    return Requester(kind=caller.kind, tenant_id=caller.tenant_id or "")
+
+
+KeyedRequest = (
+    intake_pb2.SubmitCaseRequest
+    | intake_pb2.WithdrawCaseRequest
+    | intake_pb2.DeclarePaymentRequest
+    | intake_pb2.ImportEInvoiceRequest
+)
+
+
+def idempotency(request: KeyedRequest, *, ignored: Sequence[str] = ()) -> IdempotencyKey:
+    """The request's idempotency key, bound to everything else the request says (less the
+    `ignored` fields, which say who calls rather than what is asked)."""
+    content: Message = type(request)()
+    content.CopyFrom(request)
+    for name in ("idempotency_key", *ignored):
+        content.ClearField(name)
+    return IdempotencyKey(request.idempotency_key, content.SerializeToString(deterministic=True))
+
+
+def debtor_input(debtor: intake_pb2.Debtor) -> DebtorInput:
+    """The proto debtor as a domain input."""
+    kinds = {intake_pb2.Debtor.COMPANY: COMPANY, intake_pb2.Debtor.CONSUMER: CONSUMER}
+    return DebtorInput(
+        kind=kinds.get(debtor.kind, ""),
+        name=debtor.name,
+        siren_or_siret=debtor.siren_or_siret,
+        vat_number=debtor.vat_number,
+        address_lines=tuple(debtor.address.lines),
+        postal_code=debtor.address.postal_code,
+        city=debtor.address.city,
+        country_code=debtor.address.country_code,
+        email=debtor.email,
+        phone=debtor.phone,
+        iban=debtor.bank_account.iban,
+        bic=debtor.bank_account.bic,
+    )
+
+
+def submit_command(request: intake_pb2.SubmitCaseRequest) -> SubmitCase:
+    """A SubmitCaseRequest (new or deprecated single-invoice form) as a command."""
+    legacy = bool(request.debtor_name or request.invoice_number or request.HasField("amount"))
+    modern = request.HasField("debtor") or bool(request.invoices)
+    if legacy and modern:
+        raise InvalidField(
+            "debtor_name",
+            "use either debtor + invoices or the deprecated single-invoice fields, not both",
+        )
+    if modern:
+        return SubmitCase(
+            creditor_id=request.creditor_id,
+            debtor=debtor_input(request.debtor),
+            invoices=tuple(
+                InvoiceInput(
+                    invoice_number=i.invoice_number,
+                    issue_date=i.issue_date,
+                    due_date=i.due_date,
+                    currency=i.currency,
+                    amount_due=i.amount_due,
+                    total_amount=i.total_amount,
+                    description=i.description,
+                )
+                for i in request.invoices
+            ),
+            disputed=request.disputed,
+            notes=request.notes,
+            requester=requester(),
+            idempotency=idempotency(request),
+        )
+    try:
+        amount = format_amount(request.amount.minor_units, request.amount.currency)
+    except AmountError:
+        amount = str(request.amount.minor_units)
+    return SubmitCase(
+        creditor_id=request.creditor_id,
+        debtor=DebtorInput(kind=debtor_kind(request.debtor_is_business), name=request.debtor_name),
+        invoices=(
+            InvoiceInput(
+                invoice_number=request.invoice_number,
+                issue_date=request.issue_date,
+                due_date=request.due_date,
+                currency=request.amount.currency,
+                amount_due=amount,
+            ),
+        ),
+        disputed=request.disputed,
+        notes=request.notes,
+        requester=requester(),
+        idempotency=idempotency(request),
+    )
+
+
+def withdraw_command(request: intake_pb2.WithdrawCaseRequest) -> WithdrawCase:
+    """A WithdrawCaseRequest as a command."""
+    return WithdrawCase(
+        case_id=request.case_id,
+        reason=request.reason,
+        creditor_id=request.creditor_id,
+        requester=requester(),
+        idempotency=idempotency(request),
+    )
+
+
+def payment_command(request: intake_pb2.DeclarePaymentRequest) -> DeclarePayment:
+    """A DeclarePaymentRequest as a command."""
+    return DeclarePayment(
+        case_id=request.case_id,
+        amount=request.amount,
+        currency=request.currency,
+        paid_on=request.paid_on,
+        settles_in_full=request.settles_in_full,
+        creditor_id=request.creditor_id,
+        requester=requester(),
+        idempotency=idempotency(request),
+    )
+
+
+def einvoice_command(request: intake_pb2.ImportEInvoiceRequest) -> ImportEInvoice:
+    """An ImportEInvoiceRequest as a command.
+
+    The creditor's SIREN says who calls, not what was sent: a retry is the same request whether
+    or not the gateway that relays it already passes the SIREN.
+    """
+    return ImportEInvoice(
+        content=request.content,
+        creditor_id=request.creditor_id,
+        disputed=request.disputed,
+        notes=request.notes,
+        amount_due=request.amount_due,
+        creditor_siren=request.creditor_siren,
+        requester=requester(),
+        idempotency=idempotency(request, ignored=("creditor_siren",)),
+    )
+
+
+def get_query(request: intake_pb2.GetCaseRequest) -> GetCase:
+    """A GetCaseRequest as a query."""
+    return GetCase(
+        case_id=request.case_id,
+        creditor_id=request.creditor_id,
+        as_of=request.as_of,
+        requester=requester(),
+    )
+
+
+def list_query(request: intake_pb2.ListCasesRequest) -> ListCases:
+    """A ListCasesRequest as a query."""
+    return ListCases(
+        creditor_id=request.creditor_id,
+        statuses=tuple(request.statuses),
+        debtor=request.debtor,
+        submitted_from=request.submitted_from,
+        submitted_to=request.submitted_to,
+        currency=request.currency,
+        min_amount=request.min_amount,
+        max_amount=request.max_amount,
+        page_token=request.page_token,
+        page_size=request.page_size,
+        requester=requester(),
+    )
+
+
+def timeline_query(request: intake_pb2.GetCaseTimelineRequest) -> GetCaseTimeline:
+    """A GetCaseTimelineRequest as a query."""
+    return GetCaseTimeline(
+        case_id=request.case_id, creditor_id=request.creditor_id, requester=requester()
+    )
+
+
+async def import_command(
+    messages: AsyncIterator[intake_pb2.ImportCasesRequest],
+) -> ImportCases:
+    """The streamed file as one command (key and creditor from the first message); a file
+    over the size limit is refused before the rest of it is read."""
+    first: intake_pb2.ImportCasesRequest | None = None
+    chunks: list[bytes] = []
+    size = 0
+    async for message in messages:
+        first = first or message
+        size += len(message.content)
+        if size > MAX_BYTES:
+            raise InvalidField("content", f"must be at most {MAX_BYTES >> 20} MiB")
+        chunks.append(message.content)
+    head = first or intake_pb2.ImportCasesRequest()
+    return ImportCases(
+        content=b"".join(chunks),
+        creditor_id=head.creditor_id,
+        requester=requester(),
+        idempotency_key=head.idempotency_key,
+    )

@@ -1,0 +1,94 @@
+"""The facts intake announces (through the outbox), and the timeline entries that record them."""
+
+from __future__ import annotations
+
+from google.protobuf.message import Message
+
+from intake.domain.model import Case, DeclaredPayment, TimelineEntry
+from intake.domain.money import format_amount
+from intake.domain.regions import debtor_region
+from recouvra.common.v1.money_pb2 import Money
+from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn, PaymentDeclared
+from recouvra_shared.db import OutgoingEvent
+from recouvra_shared.events import new_event, topic_name
+
+SERVICE = "intake"
+CASE_SUBMITTED = ("case-submitted", 1)
+CASE_WITHDRAWN = ("case-withdrawn", 1)
+PAYMENT_DECLARED = ("payment-declared", 1)
+PUBLISHED_TOPICS = tuple(
+    topic_name(SERVICE, *event) for event in (CASE_SUBMITTED, CASE_WITHDRAWN, PAYMENT_DECLARED)
+)
+
+
+def _event(event: tuple[str, int], case: Case, payload: Message) -> OutgoingEvent:
+    event_type, version = event
+    return new_event(
+        producer=SERVICE,
+        event_type=event_type,
+        version=version,
+        case_id=case.case_id,
+        tenant_id=case.creditor_id,
+        payload=payload,
+    )
+
+
+def case_submitted(case: Case) -> OutgoingEvent:
+    """The case-submitted event of a new case."""
+    first = case.first_invoice
+    payload = CaseSubmitted(
+        case_id=case.case_id,
+        creditor_id=case.creditor_id,
+        debtor_name=case.debtor.name,
+        debtor_is_business=case.debtor.is_company,
+        invoice_number=first.invoice_number,
+        amount=Money(currency=case.currency, minor_units=case.principal_minor),
+        issue_date=min(i.issue_date for i in case.invoices).isoformat(),
+        due_date=first.due_date.isoformat(),
+        disputed=case.disputed,
+        invoice_count=len(case.invoices),
+        debtor_siren=case.debtor.siren,
+        source=case.source,
+        debtor_region=debtor_region(case.debtor.country_code, case.debtor.postal_code),
+    )
+    return _event(CASE_SUBMITTED, case, payload)
+
+
+def case_withdrawn(case: Case, reason: str) -> OutgoingEvent:
+    """The case-withdrawn event of a case the creditor withdrew."""
+    return _event(CASE_WITHDRAWN, case, CaseWithdrawn(case_id=case.case_id, reason=reason))
+
+
+def payment_declared(case: Case, payment: DeclaredPayment) -> OutgoingEvent:
+    """The payment-declared event of a payment the creditor declared."""
+    return _event(
+        PAYMENT_DECLARED,
+        case,
+        PaymentDeclared(
+            case_id=case.case_id,
+            amount=Money(currency=case.currency, minor_units=payment.amount_minor),
+            paid_on=payment.paid_on.isoformat(),
+            settles_in_full=payment.settles_in_full,
+        ),
+    )
+
+
+def recorded(event: OutgoingEvent, summary: str) -> TimelineEntry:
+    """The timeline entry of one of intake's own events."""
+    envelope = event.envelope
+    return TimelineEntry(
+        case_id=envelope.case_id,
+        source=SERVICE,
+        event_type=envelope.event_type,
+        summary=summary,
+        event_id=envelope.event_id,
+    )
+
+
+def submission_summary(case: Case) -> str:
+    """How a new case reads on its timeline."""
+    total = format_amount(case.principal_minor, case.currency)
+    return (
+        f"case submitted ({case.source}): {len(case.invoices)} invoice(s), "
+        f"{total} {case.currency} owed by {case.debtor.name}"
+    )

@@ -1,0 +1,133 @@
+"""Importing a CSV file of cases: every case validated on its own, acceptable ones recorded and
+announced together, refused rows reported with every rule they break, by column."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import TypeVar
+
+from intake.domain import csv_import
+from intake.domain.commands import IdempotencyKey, ImportCases
+from intake.domain.csv_import import CsvCase
+from intake.domain.errors import InvalidRequest, Violation
+from intake.domain.model import Case, new_case
+from intake.domain.tenancy import acting_creditor
+from intake.service_layer.events import case_submitted, recorded, submission_summary
+from intake.service_layer.idempotency import Reply, once
+from intake.service_layer.unit_of_work import IntakeUnitOfWork
+from recouvra_shared.db import utcnow
+
+# Cases checked for duplicates and inserted together: a few statements per batch, not per row.
+IMPORT_BATCH = 500
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    """What became of one imported row: a case, or the rules it broke."""
+
+    line: int
+    case_id: str = ""
+    violations: tuple[Violation, ...] = ()
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Consecutive lists of at most `size` items."""
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def import_cases(
+    command: ImportCases,
+    unit_of_work: Callable[[], IntakeUnitOfWork],
+    today: date,
+    reply: Callable[[list[RowOutcome]], bytes],
+) -> Reply:
+    """Record every acceptable case of the file in one transaction; `reply` writes the report
+    (one outcome per row, in file order) that a replay of the same key returns."""
+    creditor_id = acting_creditor(command.requester, command.creditor_id, required=True)
+
+    async def import_and_report(uow: IntakeUnitOfWork) -> bytes:
+        csv_cases = csv_import.read_cases(command.content, creditor_id)
+        return reply(await record_cases(csv_cases, creditor_id, uow, today))
+
+    key = IdempotencyKey(command.idempotency_key, command.content)
+    return await once(unit_of_work, creditor_id, "ImportCases", key, import_and_report)
+
+
+async def record_cases(
+    csv_cases: Iterable[CsvCase], creditor_id: str, uow: IntakeUnitOfWork, today: date
+) -> list[RowOutcome]:
+    """Validate and record every acceptable case (not committed); one outcome per row, in file
+    order."""
+    outcomes: list[RowOutcome] = []
+    for batch in batched(csv_cases, IMPORT_BATCH):
+        outcomes += await _record_batch(batch, creditor_id, uow, today)
+    return sorted(outcomes, key=lambda o: o.line)
+
+
+def _refused(refusals: dict[int, tuple[Violation, ...]]) -> list[RowOutcome]:
+    return [RowOutcome(line, violations=v) for line, v in refusals.items()]
+
+
+async def _record_batch(
+    batch: Sequence[CsvCase], creditor_id: str, uow: IntakeUnitOfWork, today: date
+) -> list[RowOutcome]:
+    outcomes: list[RowOutcome] = []
+    candidates: list[tuple[CsvCase, Case]] = []
+    now = utcnow()
+    for csv_case in batch:
+        if csv_case.command is None:
+            outcomes += _refused(csv_case.refuse([]))
+            continue
+        try:
+            case = replace(new_case(csv_case.command, today), submitted_at=now)
+        except InvalidRequest as exc:
+            outcomes += _refused(csv_case.refuse(exc.violations))
+            continue
+        if csv_case.problems:
+            outcomes += _refused(csv_case.refuse([]))
+            continue
+        candidates.append((csv_case, case))
+    pairs = [
+        (case.debtor.key, line.invoice_number) for _, case in candidates for line in case.invoices
+    ]
+    claimed = await uow.cases.claimed_pairs(creditor_id, pairs)
+    first_seen: dict[tuple[str, str], int] = {}
+    accepted: list[Case] = []
+    for csv_case, case in candidates:
+        problems: list[Violation] = []
+        for index, line in enumerate(case.invoices):
+            pair = (case.debtor.key, line.invoice_number)
+            if pair in claimed:
+                rule = f"{pair[1]} was already submitted for this debtor"
+            elif pair in first_seen:
+                rule = f"{pair[1]} for this debtor is already on line {first_seen[pair]}"
+            else:
+                continue
+            problems.append(Violation(f"invoices[{index}].invoice_number", rule))
+        if problems:
+            outcomes += _refused(csv_case.refuse(problems))
+            continue
+        for index, line in enumerate(case.invoices):
+            first_seen[(case.debtor.key, line.invoice_number)] = csv_case.lines[index]
+        accepted.append(case)
+        outcomes += [RowOutcome(line, case_id=case.case_id) for line in csv_case.lines]
+    await uow.cases.add(*accepted)
+    events = [case_submitted(case) for case in accepted]
+    await uow.publish(*events)
+    await uow.timelines.append(
+        *(
+            recorded(event, submission_summary(case))
+            for case, event in zip(accepted, events, strict=True)
+        )
+    )
+    return outcomes

@@ -1,0 +1,104 @@
+"""What intake's use cases need from storage: cases, their timelines, idempotency records, the
+outbox and one commit. The SQL implementation is adapters/unit_of_work.py; the tests' in-memory
+one is tests/unit/fakes.py."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Protocol, Self
+
+from intake.domain.listing import CaseFilter, Cursor
+from intake.domain.model import Case, DeclaredPayment, TimelineEntry
+from recouvra_shared.db import OutgoingEvent
+
+
+class CaseRepository(Protocol):
+    """Cases with their invoice lines and declared payments."""
+
+    async def claimed_invoices(
+        self, creditor_id: str, debtor_key: str, numbers: Sequence[str]
+    ) -> set[str]:
+        """Which of these invoice numbers the creditor already claimed from this debtor."""
+
+    async def claimed_pairs(
+        self, creditor_id: str, pairs: Sequence[tuple[str, str]]
+    ) -> set[tuple[str, str]]:
+        """Which (debtor key, invoice number) pairs the creditor already claimed."""
+
+    async def add(self, *cases: Case) -> None:
+        """Insert cases and their invoice lines; ConcurrentClaim when another transaction
+        claimed one of the invoices first."""
+
+    async def get(
+        self, case_id: str, creditor_id: str | None, *, lock: bool = False
+    ) -> Case | None:
+        """The case, if it exists and (when a creditor is given) belongs to that creditor;
+        locked until the end of the unit of work when asked."""
+
+    async def find(self, where: CaseFilter, after: Cursor | None, limit: int) -> list[Case]:
+        """Cases matching the filter, newest first, after the cursor (without payments)."""
+
+    async def set_status(self, case_id: str, status: str, withdrawn_reason: str = "") -> None:
+        """Change a case's status."""
+
+    async def add_payment(self, case_id: str, payment: DeclaredPayment) -> None:
+        """Record a payment the creditor declared."""
+
+    async def mark_scored(self, case_id: str) -> None:
+        """A submitted case has been scored (later states are left alone)."""
+
+
+class Timelines(Protocol):
+    """What happened to each case."""
+
+    async def append(self, *entries: TimelineEntry) -> None:
+        """Append entries to their cases' timelines (an already recorded event id is ignored)."""
+
+    async def of_case(self, case_id: str) -> list[TimelineEntry]:
+        """A case's timeline, oldest first."""
+
+
+class IdempotencyRecords(Protocol):
+    """The first answer given under each (owner, idempotency key)."""
+
+    async def remembered(self, owner: str, key: str) -> tuple[bytes, bytes | None] | None:
+        """The request hash and the response first stored under this key."""
+
+    async def remember(
+        self, owner: str, key: str, operation: str, request_hash: bytes, response: bytes
+    ) -> None:
+        """Store the first answer to a key; ConcurrentClaim when another transaction did first."""
+
+
+class IntakeUnitOfWork(Protocol):
+    """One transaction over intake's tables; the only thing that commits."""
+
+    @property
+    def cases(self) -> CaseRepository:
+        """Cases, invoice lines and declared payments."""
+
+    @property
+    def timelines(self) -> Timelines:
+        """Case timelines."""
+
+    @property
+    def idempotency(self) -> IdempotencyRecords:
+        """First answers of the mutating RPCs."""
+
+    async def __aenter__(self) -> Self:
+        """Begin."""
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back unless committed."""
+
+    async def publish(self, *events: OutgoingEvent) -> None:
+        """Record events in the outbox, to leave only if this unit of work commits."""
+
+    async def commit(self) -> None:
+        """Commit every change made in this unit of work."""

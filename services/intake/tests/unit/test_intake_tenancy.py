@@ -1,0 +1,53 @@
+"""Who may touch which creditor's cases, and how a gRPC caller becomes a requester."""
+
+from __future__ import annotations
+
+import pytest
+
+from intake.domain.commands import Requester
+from intake.domain.errors import InvalidField
+from intake.domain.tenancy import NOBODY, acting_creditor, creditor_scope
+from intake.entrypoints.grpc_commands import requester
+from recouvra_shared.context import Caller, caller_var
+from recouvra_shared.errors import NotFound
+
+A = "creditor-a"
+
+
+def test_a_creditor_acts_for_itself_only() -> None:
+    me = Requester("creditor", A)
+    assert creditor_scope(me, "") == A
+    assert creditor_scope(me, f" {A} ") == A
+    with pytest.raises(NotFound):
+        creditor_scope(me, "creditor-b")
+
+
+def test_a_partner_names_the_creditor_it_acts_for() -> None:
+    partner = Requester("partner", "billing-soft")
+    assert creditor_scope(partner, A) == A
+    with pytest.raises(InvalidField):
+        creditor_scope(partner, "")
+
+
+def test_a_service_sees_any_creditor_and_anyone_else_none() -> None:
+    assert creditor_scope(Requester(), "") is None
+    assert creditor_scope(Requester(), A) == A
+    assert creditor_scope(Requester("provider", "p-1"), A) == NOBODY
+    assert creditor_scope(Requester("creditor", ""), A) == NOBODY
+
+
+def test_a_new_case_needs_one_creditor() -> None:
+    assert acting_creditor(Requester(), "", required=False) == ""
+    with pytest.raises(InvalidField):
+        acting_creditor(Requester(), "", required=True)
+    with pytest.raises(NotFound):
+        acting_creditor(Requester("debtor"), A, required=True)
+
+
+def test_the_caller_of_a_call_is_its_requester() -> None:
+    assert requester() == Requester()
+    token = caller_var.set(Caller(kind="creditor", subject="u-1", tenant_id=A))
+    try:
+        assert requester() == Requester("creditor", A)
+    finally:
+        caller_var.reset(token)
