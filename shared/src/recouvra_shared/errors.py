@@ -9,7 +9,7 @@ imports gRPC: a domain may raise these freely.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -38,6 +38,11 @@ class Refusal(Exception):
     def message(self) -> str:
         """What the caller is told."""
         return str(self)
+
+    def with_fields_renamed(self, names: Mapping[str, str]) -> Refusal:
+        """The same refusal with its violations' fields renamed (a contract's name to the API's)."""
+        renamed = [Violation(names.get(v.field, v.field), v.rule) for v in self.violations]
+        return rebuild(type(self), self.message, renamed)
 
 
 class InvalidRequest(Refusal):
@@ -117,3 +122,10 @@ REFUSALS: tuple[type[Refusal], ...] = (
     Unavailable,
     DataLoss,
 )
+
+
+def rebuild(kind: type[Refusal], message: str, violations: Sequence[Violation]) -> Refusal:
+    """A refusal of the given kind from its parts, whatever its own constructor takes."""
+    refusal = Refusal.__new__(kind)
+    Refusal.__init__(refusal, message, violations)
+    return refusal

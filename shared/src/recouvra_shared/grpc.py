@@ -41,6 +41,7 @@ from recouvra_shared.errors import (
     Unauthenticated,
     Unavailable,
     Violation,
+    rebuild,
 )
 
 log = logging.getLogger(__name__)
@@ -152,9 +153,7 @@ def refusal_of(error: grpc.aio.AioRpcError) -> Refusal | None:
     kind = _REFUSAL_OF_REASON.get(reason) or _REFUSAL_OF_CODE.get(error.code())
     if kind is None:
         return None
-    refusal = Refusal.__new__(kind)
-    Refusal.__init__(refusal, error.details() or "", violations)
-    return refusal
+    return rebuild(kind, error.details() or "", violations)
 
 
 class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]

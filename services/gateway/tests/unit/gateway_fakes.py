@@ -592,7 +592,7 @@ class FakeVault:
                 if document.HasField("shredded_at"):
                     raise status_for(
                         Gone(
-                            "document_id: the document was erased (crypto-shredded) on "
+                            "the document was erased (crypto-shredded) on "
                             "2026-11-23; its content cannot be recovered"
                         )
                     )

@@ -11,7 +11,7 @@ from typing import Any
 import grpc
 
 from recouvra_shared.context import Caller, caller_var, request_id_var, traceparent_var
-from recouvra_shared.errors import NotFound, Refusal, Violation
+from recouvra_shared.errors import NotFound, Refusal
 from recouvra_shared.grpc import (
     CALLER_KIND,
     CALLER_SUBJECT,
@@ -59,10 +59,7 @@ def relayed(
     if isinstance(refusal, NotFound) and not_found is not None:
         return NotFound(not_found)
     if fields and refusal.violations:
-        renamed = [Violation(fields.get(v.field, v.field), v.rule) for v in refusal.violations]
-        same_kind = Refusal.__new__(type(refusal))
-        Refusal.__init__(same_kind, refusal.message, renamed)
-        return same_kind
+        return refusal.with_fields_renamed(fields)
     return refusal
 
 

@@ -58,7 +58,7 @@ async def open_document(
             await uow.audit.append(entry("get", "shredded", actor, **where))
             await uow.commit()
             raise DocumentShredded(
-                f"document_id: the document was erased (crypto-shredded) on "
+                f"the document was erased (crypto-shredded) on "
                 f"{document.shredded_at:%Y-%m-%d}; its content cannot be recovered"
             )
         await uow.audit.append(entry("get", "granted", actor, **where))
