@@ -9,9 +9,8 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from gateway.adapters.security import (
+from gateway.domain.api_keys import (
     NewApiKey,
-    Passwords,
     api_key_prefix,
     hash_api_key,
     make_api_key,
@@ -40,7 +39,7 @@ from gateway.domain.model import (
     organisation_name,
     valid_siren,
 )
-from gateway.service_layer.unit_of_work import GatewayUnitOfWork
+from gateway.service_layer.unit_of_work import GatewayUnitOfWork, Passwords
 from recouvra.gateway.v1.account_events_pb2 import OrganisationRegistered
 from recouvra_shared.db import OutgoingEvent, utcnow
 from recouvra_shared.events import new_event

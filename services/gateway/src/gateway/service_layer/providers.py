@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from gateway.adapters.security import Passwords
 from gateway.domain.errors import InvalidField
 from gateway.domain.model import (
     Organisation,
@@ -15,7 +14,7 @@ from gateway.domain.model import (
     User,
 )
 from gateway.service_layer.accounts import sign_up
-from gateway.service_layer.unit_of_work import GatewayUnitOfWork
+from gateway.service_layer.unit_of_work import GatewayUnitOfWork, Passwords
 
 
 class ProviderDirectory(Protocol):

@@ -62,6 +62,16 @@ class IdempotencyRecords(Protocol):
         """Record the response to a key claimed in this transaction."""
 
 
+class Passwords(Protocol):
+    """Slow, salted password hashing (argon2id in production)."""
+
+    async def hash(self, password: str) -> str:
+        """A salted hash of the password."""
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        """True when the password matches; an absent hash costs the same and answers False."""
+
+
 class GatewayUnitOfWork(Protocol):
     """One transaction over the gateway's tables; the only thing that commits."""
 

@@ -13,8 +13,9 @@ from pydantic import AfterValidator
 
 from gateway.adapters.intake import IntakeClient
 from gateway.adapters.matching import BiddingClient, QuoteClient
-from gateway.adapters.security import API_KEY_LABEL, Passwords, Tokens
+from gateway.adapters.security import Passwords, Tokens
 from gateway.adapters.vault import VaultClient
+from gateway.domain.api_keys import API_KEY_LABEL
 from gateway.domain.errors import NotAllowed, NotAuthenticated
 from gateway.domain.model import LoginPolicy, OrganisationKind, Principal
 from gateway.schemas.common import plain_text
