@@ -14,6 +14,7 @@ from matching.domain.activity import ActionKind, ActionReport, business_day
 from matching.domain.auction import Bid, Offer, explain
 from matching.domain.errors import NO_SUCH_CASE, InvalidField, NotFound, StateConflict
 from matching.domain.providers import CaseFile, CreditorPolicy
+from matching.domain.rules import MatchingRules
 
 
 class Status(StrEnum):
@@ -26,20 +27,11 @@ class Status(StrEnum):
     DECLINED = "declined"  # the creditor declined the quote
     EXHAUSTED = "exhausted"
     CLOSED = "closed"
+    # A round ended without a holder: the next opens, with fresh eligibility, before saving.
+    BETWEEN_ROUNDS = "between-rounds"
 
 
 HELD = (Status.OFFERED, Status.ASSIGNED)
-
-
-@dataclass(frozen=True)
-class MatchingRules:
-    """The platform's timings and limits."""
-
-    bidding_period: timedelta = timedelta(minutes=15)
-    provider_accept_period: timedelta = timedelta(hours=48)
-    extension: timedelta = timedelta(days=15)
-    max_extension: timedelta = timedelta(days=30)
-    max_rounds: int = 3
 
 
 @dataclass
@@ -128,7 +120,6 @@ class CaseMatching:
     quote: Quote | None = None
     assignment: Assignment | None = None
     recovered_minor: int = 0
-    round_needed: bool = False
     holdings: list[Holding] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
     pending: list[events.DomainEvent] = field(default_factory=list)
@@ -618,7 +609,6 @@ class CaseMatching:
         if current is not None:
             current.ended_at = now
         self.status = Status.CLOSED
-        self.round_needed = False
         self.pending.append(events.CaseClosed(self.case.case_id, reason))
 
     def due(self, now: datetime) -> bool:
@@ -626,12 +616,15 @@ class CaseMatching:
         deadline = self.next_deadline()
         return deadline is not None and deadline <= now
 
-    def lapse(self, now: datetime, rules: MatchingRules) -> None:
-        """Act on a passed deadline other than the end of bidding (which needs a ranking)."""
-        if self.status is Status.OFFERED and self.assignment is not None:
-            if now >= self.assignment.accept_by:
-                self.provider_declines(self.assignment.provider_id, now, rules, in_time=False)
-        elif self.status is Status.ASSIGNED and self.assignment is not None:
+    def accept_deadline_passed(self, now: datetime, rules: MatchingRules) -> None:
+        """The offered provider let its deadline pass: a decline that counts as late."""
+        assignment = self.assignment
+        if self.status is Status.OFFERED and assignment is not None and now >= assignment.accept_by:
+            self.provider_declines(assignment.provider_id, now, rules, in_time=False)
+
+    def window_ended(self, now: datetime, rules: MatchingRules) -> None:
+        """The holder's window is over: the case is recalled and rotates."""
+        if self.status is Status.ASSIGNED and self.assignment is not None:
             assert self.assignment.window_ends_at is not None
             if now >= self.assignment.window_ends_at:
                 self._recall(now, rules, reason="window expired")
@@ -663,16 +656,14 @@ class CaseMatching:
             )
             return
         # The service layer opens the next round with freshly computed eligibility.
-        self.status = Status.BIDDING
+        self.status = Status.BETWEEN_ROUNDS
         self.eligible = []
         self.closes_at = now
-        self.round_needed = True
 
     def open_next_round(self, eligible: Iterable[str], now: datetime, rules: MatchingRules) -> None:
         """Start the next round among providers that never had the case."""
-        if not self.round_needed:
+        if self.status is not Status.BETWEEN_ROUNDS:
             raise StateConflict("auction: no round to open")
-        self.round_needed = False
         self._open_round(eligible, now, rules)
 
     def take_events(self) -> list[events.DomainEvent]:
