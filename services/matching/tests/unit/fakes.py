@@ -14,11 +14,12 @@ from types import TracebackType
 from typing import Self
 
 from matching.domain import events
-from matching.domain.activity import ProviderRecord
 from matching.domain.auction import AutoBidRule, Performance
 from matching.domain.case_facts import BeforeAuction, ScoredFacts, SubmittedFacts
-from matching.domain.matching import HELD, CaseMatching, Status
+from matching.domain.case_matching import CaseMatching
+from matching.domain.provider_records import ProviderRecord
 from matching.domain.providers import CreditorPolicy, Provider
+from matching.domain.status import HELD, Status
 from matching.service_layer.unit_of_work import (
     AutoBidRules,
     CaseActions,

@@ -8,10 +8,11 @@ from decimal import Decimal
 import pytest
 
 from matching.domain import events
-from matching.domain.activity import ActionKind, ProviderRecord, new_action_report
+from matching.domain.activity import ActionKind, new_action_report
 from matching.domain.auction import Bid, Performance, Smoothing, rank_offers
+from matching.domain.case_matching import CaseMatching
 from matching.domain.errors import InvalidField, NotFound, StateConflict
-from matching.domain.matching import CaseMatching
+from matching.domain.provider_records import ProviderRecord
 from matching.domain.providers import CaseFile, CreditorPolicy
 from matching.domain.rules import MatchingRules
 

@@ -19,9 +19,9 @@ from matching.domain.auction import (
     provider_probability,
     rank_offers,
 )
+from matching.domain.case_matching import CaseMatching
 from matching.domain.errors import InvalidField, NotFound, StateConflict
 from matching.domain.fees import FeeBounds, FeePercent
-from matching.domain.matching import CaseMatching, Status
 from matching.domain.providers import (
     CaseFile,
     CreditorPolicy,
@@ -30,6 +30,7 @@ from matching.domain.providers import (
     new_provider,
 )
 from matching.domain.rules import MatchingRules
+from matching.domain.status import Status
 from services.matching.tests.unit.fakes import ManualClock
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

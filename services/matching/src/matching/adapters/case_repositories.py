@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from matching.adapters.orm import case_actions, case_facts, case_matchings, timers
 from matching.domain import events
 from matching.domain.case_facts import BeforeAuction, EarlyPayment, ScoredFacts, SubmittedFacts
-from matching.domain.matching import HELD, CaseMatching, Status
+from matching.domain.case_matching import CaseMatching
+from matching.domain.status import HELD, Status
 
 _STATE = TypeAdapter(CaseMatching)
 _HELD = [s.value for s in HELD]

@@ -18,8 +18,8 @@ from matching.adapters.orm import (
     providers,
 )
 from matching.domain import events
-from matching.domain.activity import ProviderRecord
 from matching.domain.auction import AutoBidRule, Performance
+from matching.domain.provider_records import ProviderRecord
 from matching.domain.providers import CreditorPolicy, Provider, ProviderKind
 
 

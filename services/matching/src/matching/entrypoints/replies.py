@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from matching.domain.activity import ProviderRecord
 from matching.domain.auction import amount_band
+from matching.domain.case_matching import CaseMatching
 from matching.domain.events import ActionReported
-from matching.domain.matching import CaseMatching, Status
+from matching.domain.provider_records import ProviderRecord
 from matching.domain.providers import Provider
+from matching.domain.status import Status
 from matching.service_layer.outgoing import timestamp
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.matching.v1 import bidding_pb2 as pb

@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 
 from matching.domain import events
 from matching.domain.auction import Bid, rank_offers
-from matching.domain.matching import CaseMatching, Status
+from matching.domain.case_matching import CaseMatching
 from matching.domain.providers import CaseFile, CreditorPolicy, Provider, ineligibility
 from matching.domain.rules import MatchingConfig
+from matching.domain.status import Status
 from matching.service_layer.outgoing import to_outgoing
 from matching.service_layer.unit_of_work import MatchingUnitOfWork
 

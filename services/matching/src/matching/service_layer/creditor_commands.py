@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from matching.domain import events
-from matching.domain.activity import ProviderRecord
+from matching.domain.case_matching import CaseMatching
 from matching.domain.clock import Clock
 from matching.domain.commands import AnswerQuote, SetCreditorPolicy
 from matching.domain.errors import NO_SUCH_CASE, NotFound, StateConflict
-from matching.domain.matching import CaseMatching, Status
+from matching.domain.provider_records import ProviderRecord
 from matching.domain.providers import CreditorPolicy, Provider, new_creditor_policy
 from matching.domain.rules import MatchingConfig
+from matching.domain.status import Status
 from matching.service_layer.auction_rounds import save_and_publish
 from matching.service_layer.unit_of_work import MatchingUnitOfWork
 

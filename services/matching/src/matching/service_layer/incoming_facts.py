@@ -14,8 +14,8 @@ from matching.domain.case_facts import (
     PaymentDeclaredFact,
     case_file,
 )
+from matching.domain.case_matching import CaseMatching
 from matching.domain.clock import Clock
-from matching.domain.matching import CaseMatching
 from matching.domain.rules import MatchingConfig
 from matching.service_layer.auction_rounds import price_round, read_market, save_and_publish
 from matching.service_layer.unit_of_work import MatchingUnitOfWork

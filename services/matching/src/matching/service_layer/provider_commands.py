@@ -7,6 +7,8 @@ import uuid
 
 from matching.domain.activity import business_day, new_action_report, parse_paid_on
 from matching.domain.auction import new_auto_bid_rule, new_bid
+from matching.domain.case_matching import CaseMatching
+from matching.domain.case_state import Payment
 from matching.domain.clock import Clock
 from matching.domain.commands import (
     AcceptAssignment,
@@ -20,14 +22,11 @@ from matching.domain.commands import (
     WithdrawBid,
 )
 from matching.domain.errors import NO_SUCH_CASE, InvalidField, NotFound
-from matching.domain.matching import CaseMatching, Payment
+from matching.domain.payments import check_reported_payment
 from matching.domain.providers import Provider
 from matching.domain.rules import MatchingConfig
 from matching.service_layer.auction_rounds import save_and_publish
 from matching.service_layer.unit_of_work import MatchingUnitOfWork
-from recouvra_shared.text import has_control_characters
-
-MAX_REFERENCE_LENGTH = 64
 
 
 async def registered_provider(uow: MatchingUnitOfWork, provider_id: str) -> Provider:
@@ -220,17 +219,12 @@ async def report_payment(
     if not matching.ever_held_by(command.provider_id):  # before any check that tells it exists
         raise NotFound(NO_SUCH_CASE)
     now = clock.now()
-    reference = command.reference.strip()
-    if not reference:
-        raise InvalidField("reference", "is required (your own reference for this payment)")
-    if len(reference) > MAX_REFERENCE_LENGTH or has_control_characters(reference):
-        raise InvalidField(
-            "reference", f"at most {MAX_REFERENCE_LENGTH} characters, no control characters"
-        )
-    if command.currency != matching.case.currency:
-        raise InvalidField("amount.currency", f"must be {matching.case.currency}")
-    if command.amount_minor <= 0:
-        raise InvalidField("amount.minor_units", "must be positive")
+    reference = check_reported_payment(
+        reference=command.reference,
+        currency=command.currency,
+        amount_minor=command.amount_minor,
+        case_currency=matching.case.currency,
+    )
     payment = matching.provider_payment(
         command.provider_id,
         reference,

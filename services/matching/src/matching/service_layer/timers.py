@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from matching.domain.case_matching import CaseMatching
 from matching.domain.clock import Clock
-from matching.domain.matching import CaseMatching, Status
 from matching.domain.rules import MatchingConfig
+from matching.domain.status import Status
 from matching.service_layer.auction_rounds import award, save_and_publish
 from matching.service_layer.unit_of_work import MatchingUnitOfWork
 

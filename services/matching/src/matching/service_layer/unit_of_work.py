@@ -8,10 +8,10 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from matching.domain import events
-from matching.domain.activity import ProviderRecord
 from matching.domain.auction import AutoBidRule, Performance
 from matching.domain.case_facts import BeforeAuction, ScoredFacts, SubmittedFacts
-from matching.domain.matching import CaseMatching
+from matching.domain.case_matching import CaseMatching
+from matching.domain.provider_records import ProviderRecord
 from matching.domain.providers import CreditorPolicy, Provider
 from recouvra_shared.db import OutgoingEvent
 
