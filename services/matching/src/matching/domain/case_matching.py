@@ -1,7 +1,9 @@
 """One case's path through matching: the aggregate every change to a case goes through.
 
-Its parts live in modules named for them: rounds (bids, award, quote), holdings (offer, window,
-recall), payments (credited to the holder of the day) and provider records (outcomes).
+It is built in parts, each on the one before and each in a module named for it: `case_state`
+(what is stored), `provider_records` (outcomes), `rounds` (bids, award, quote), `holdings`
+(offer, window, recall), `payments` (credited to the holder of the day); this module adds the
+case's life as a whole: opening, deadlines, withdrawal and insolvency.
 """
 
 from __future__ import annotations

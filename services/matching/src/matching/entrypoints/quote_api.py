@@ -34,7 +34,7 @@ class QuoteApi(pb_grpc.QuoteServiceServicer):
         case_id = required_case_id(request.case_id)
         async with self.units() as uow:
             view = await creditor_commands.quote(creditor_id, case_id, uow)
-        return replies.quote_reply(view.matching, view.provider, view.record)
+        return replies.quote_reply(view)
 
     async def _answer(self, request: pb.CaseRef, *, accept: bool) -> pb.QuoteReply:
         command = AnswerQuote(
@@ -45,7 +45,7 @@ class QuoteApi(pb_grpc.QuoteServiceServicer):
                 command, uow, clock=self.clock, config=self.config
             )
             await uow.commit()
-        return replies.quote_reply(view.matching, view.provider, view.record)
+        return replies.quote_reply(view)
 
     async def AcceptQuote(
         self, request: pb.CaseRef, context: grpc.aio.ServicerContext

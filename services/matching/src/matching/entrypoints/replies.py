@@ -9,14 +9,15 @@ from matching.domain.auction import amount_band
 from matching.domain.case_matching import CaseMatching
 from matching.domain.events import ActionReported
 from matching.domain.provider_records import ProviderRecord
-from matching.domain.providers import Provider
 from matching.domain.status import Status
+from matching.service_layer.creditor_commands import QuoteView
 from matching.service_layer.outgoing import timestamp
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.matching.v1 import bidding_pb2 as pb
 
 
 def assignment_reply(matching: CaseMatching) -> pb.AssignmentReply:
+    """Where the provider's offered or held case stands after its command."""
     reply = pb.AssignmentReply(
         case_id=matching.case.case_id, round=matching.round, status=matching.status.value
     )
@@ -26,10 +27,12 @@ def assignment_reply(matching: CaseMatching) -> pb.AssignmentReply:
 
 
 def money(currency: str, minor: int) -> Money:
+    """An amount in the case's currency."""
     return Money(currency=currency, minor_units=minor)
 
 
 def provider_record(record: ProviderRecord) -> pb.ProviderRecord:
+    """The quoted provider's measured record, as the creditor reads it."""
     return pb.ProviderRecord(
         segment=record.segment,
         cases_finished=record.finished,
@@ -43,6 +46,7 @@ def provider_record(record: ProviderRecord) -> pb.ProviderRecord:
 
 
 def held_case(matching: CaseMatching) -> pb.HeldCase:
+    """A case the provider holds or is offered, with its terms and deadlines."""
     assignment = matching.assignment
     assert assignment is not None
     currency = matching.case.currency
@@ -63,6 +67,7 @@ def held_case(matching: CaseMatching) -> pb.HeldCase:
 
 
 def case_activity(matching: CaseMatching, actions: list[ActionReported]) -> pb.CaseActivity:
+    """The creditor's view of its case: reported actions and payments with whom they credit."""
     currency = matching.case.currency
     activity = pb.CaseActivity(
         case_id=matching.case.case_id,
@@ -94,9 +99,9 @@ def case_activity(matching: CaseMatching, actions: list[ActionReported]) -> pb.C
     return activity
 
 
-def quote_reply(
-    matching: CaseMatching, provider: Provider | None, record: ProviderRecord | None = None
-) -> pb.QuoteReply:
+def quote_reply(view: QuoteView) -> pb.QuoteReply:
+    """The case's quote as its creditor sees it: who, at what cost, why, and its record."""
+    matching, provider, record = view.matching, view.provider, view.record
     reply = pb.QuoteReply(
         case_id=matching.case.case_id, round=matching.round, status=matching.status.value
     )
