@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Self
 
+from matching.adapters.provider_repositories import as_entered
 from matching.domain import events
 from matching.domain.auction import AutoBidRule, Performance
 from matching.domain.case_facts import BeforeAuction, ScoredFacts, SubmittedFacts
@@ -181,7 +182,10 @@ class FakeCreditorPolicies:
         )
 
     async def save(self, policy: CreditorPolicy) -> None:
-        self.state.policies[policy.creditor_id] = policy
+        fee = policy.max_fee_percent
+        self.state.policies[policy.creditor_id] = replace(
+            policy, max_fee_percent=None if fee is None else as_entered(fee)
+        )
 
 
 class FakeAutoBidRules:
@@ -189,7 +193,9 @@ class FakeAutoBidRules:
         self.state = state
 
     async def save(self, name: str, rule: AutoBidRule, now: datetime) -> None:
-        self.state.rules[(rule.provider_id, name)] = rule
+        self.state.rules[(rule.provider_id, name)] = replace(
+            rule, fee_percent=as_entered(rule.fee_percent)
+        )
 
     async def of_providers(self, provider_ids: Iterable[str]) -> dict[str, list[AutoBidRule]]:
         wanted = set(provider_ids)
