@@ -23,6 +23,7 @@ from matching.domain.commands import (
 from matching.domain.rules import MatchingConfig
 from matching.entrypoints import replies
 from matching.entrypoints.callers import caller_tenant, required_case_id
+from matching.entrypoints.command_runner import CommandRunner
 from matching.service_layer import provider_commands
 from matching.service_layer.outgoing import timestamp
 from matching.service_layer.unit_of_work import MatchingUnitOfWork
@@ -43,7 +44,7 @@ class BiddingApi(pb_grpc.BiddingServiceServicer):
     ) -> None:
         self.units = units
         self.clock = clock
-        self.config = config
+        self.run = CommandRunner(units, clock, config)
         self.watch_poll_seconds = watch_poll_seconds
 
     async def ListOpenAuctions(
@@ -85,11 +86,7 @@ class BiddingApi(pb_grpc.BiddingServiceServicer):
             fixed_fee_currency=request.fixed_fee.currency,
             replace=replace,
         )
-        async with self.units() as uow:
-            m = await provider_commands.place_bid(
-                command, uow, clock=self.clock, config=self.config
-            )
-            await uow.commit()
+        m = await self.run(provider_commands.place_bid, command)
         bid = m.bids[command.provider_id]
         return pb.BidReply(
             case_id=m.case.case_id,
@@ -114,9 +111,7 @@ class BiddingApi(pb_grpc.BiddingServiceServicer):
     ) -> pb.WithdrawBidReply:
         case_id = required_case_id(request.case_id)
         command = WithdrawBid(provider_id=caller_tenant("provider"), case_id=case_id)
-        async with self.units() as uow:
-            await provider_commands.withdraw_bid(command, uow, clock=self.clock, config=self.config)
-            await uow.commit()
+        await self.run(provider_commands.withdraw_bid, command)
         return pb.WithdrawBidReply(case_id=case_id)
 
     async def SetAutoBidRule(
@@ -133,55 +128,35 @@ class BiddingApi(pb_grpc.BiddingServiceServicer):
             max_amount_minor=request.max_amount_minor or None,
             debtor_types=tuple(request.debtor_types),
         )
-        async with self.units() as uow:
-            name = await provider_commands.set_auto_bid_rule(
-                command, uow, clock=self.clock, config=self.config
-            )
-            await uow.commit()
+        name = await self.run(provider_commands.set_auto_bid_rule, command)
         return pb.SetAutoBidRuleReply(name=name)
 
     async def AcceptAssignment(
         self, request: pb.CaseRef, context: grpc.aio.ServicerContext
     ) -> pb.AssignmentReply:
         command = AcceptAssignment(caller_tenant("provider"), required_case_id(request.case_id))
-        async with self.units() as uow:
-            m = await provider_commands.accept_assignment(
-                command, uow, clock=self.clock, config=self.config
-            )
-            await uow.commit()
+        m = await self.run(provider_commands.accept_assignment, command)
         return replies.assignment_reply(m)
 
     async def DeclineAssignment(
         self, request: pb.CaseRef, context: grpc.aio.ServicerContext
     ) -> pb.AssignmentReply:
         command = DeclineAssignment(caller_tenant("provider"), required_case_id(request.case_id))
-        async with self.units() as uow:
-            m = await provider_commands.decline_assignment(
-                command, uow, clock=self.clock, config=self.config
-            )
-            await uow.commit()
+        m = await self.run(provider_commands.decline_assignment, command)
         return replies.assignment_reply(m)
 
     async def ReportPromiseToPay(
         self, request: pb.CaseRef, context: grpc.aio.ServicerContext
     ) -> pb.AssignmentReply:
         command = PromiseToPay(caller_tenant("provider"), required_case_id(request.case_id))
-        async with self.units() as uow:
-            m = await provider_commands.promise_to_pay(
-                command, uow, clock=self.clock, config=self.config
-            )
-            await uow.commit()
+        m = await self.run(provider_commands.promise_to_pay, command)
         return replies.assignment_reply(m)
 
     async def ReleaseCase(
         self, request: pb.CaseRef, context: grpc.aio.ServicerContext
     ) -> pb.AssignmentReply:
         command = ReleaseCase(caller_tenant("provider"), required_case_id(request.case_id))
-        async with self.units() as uow:
-            m = await provider_commands.release_case(
-                command, uow, clock=self.clock, config=self.config
-            )
-            await uow.commit()
+        m = await self.run(provider_commands.release_case, command)
         return replies.assignment_reply(m)
 
     async def ReportAction(
@@ -201,11 +176,7 @@ class BiddingApi(pb_grpc.BiddingServiceServicer):
             promised_currency=request.promised_amount.currency,
             promised_on=request.promised_on,
         )
-        async with self.units() as uow:
-            m, action_id = await provider_commands.report_action(
-                command, uow, clock=self.clock, config=self.config
-            )
-            await uow.commit()
+        m, action_id = await self.run(provider_commands.report_action, command)
         reply = pb.ReportActionReply(case_id=m.case.case_id, action_id=action_id, round=m.round)
         if m.assignment is not None and m.assignment.window_ends_at is not None:
             reply.window_ends_at.CopyFrom(timestamp(m.assignment.window_ends_at))
@@ -223,11 +194,7 @@ class BiddingApi(pb_grpc.BiddingServiceServicer):
             settles_in_full=request.settles_in_full,
             reference=request.reference,
         )
-        async with self.units() as uow:
-            m, payment = await provider_commands.report_payment(
-                command, uow, clock=self.clock, config=self.config
-            )
-            await uow.commit()
+        m, payment = await self.run(provider_commands.report_payment, command)
         return pb.ReportPaymentReply(
             case_id=m.case.case_id,
             payment_id=payment.payment_id,

@@ -11,6 +11,7 @@ from matching.domain.commands import AnswerQuote, SetCreditorPolicy
 from matching.domain.rules import MatchingConfig
 from matching.entrypoints import replies
 from matching.entrypoints.callers import caller_tenant, required_case_id
+from matching.entrypoints.command_runner import CommandRunner
 from matching.service_layer import creditor_commands
 from matching.service_layer.unit_of_work import MatchingUnitOfWork
 from recouvra.matching.v1 import bidding_pb2 as pb
@@ -24,8 +25,8 @@ class QuoteApi(pb_grpc.QuoteServiceServicer):
         self, units: Callable[[], MatchingUnitOfWork], clock: Clock, config: MatchingConfig
     ) -> None:
         self.units = units
-        self.clock = clock
         self.config = config
+        self.run = CommandRunner(units, clock, config)
 
     async def GetQuote(
         self, request: pb.CaseRef, context: grpc.aio.ServicerContext
@@ -40,11 +41,7 @@ class QuoteApi(pb_grpc.QuoteServiceServicer):
         command = AnswerQuote(
             caller_tenant("creditor"), required_case_id(request.case_id), accept=accept
         )
-        async with self.units() as uow:
-            view = await creditor_commands.answer_quote(
-                command, uow, clock=self.clock, config=self.config
-            )
-            await uow.commit()
+        view = await self.run(creditor_commands.answer_quote, command)
         return replies.quote_reply(view)
 
     async def AcceptQuote(
