@@ -6,14 +6,18 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from matching.adapters.clock import OffsetFileClock
-from matching.adapters.scheduler import TimerLoop
+from matching.adapters.clock import OffsetFileClock, SystemClock
+from matching.adapters.unit_of_work import unit_of_work_factory
 from matching.config import MatchingSettings
-from matching.domain.auction import FeeBounds, Smoothing
-from matching.domain.clock import Clock, SystemClock
-from matching.domain.matching import MatchingRules
-from matching.entrypoints.grpc_api import BiddingApi, ProviderDirectoryApi, QuoteApi
-from matching.service_layer.handlers import Matching, MatchingConfig
+from matching.domain.auction import Smoothing
+from matching.domain.clock import Clock
+from matching.domain.fees import FeeBounds
+from matching.domain.rules import MatchingConfig, MatchingRules
+from matching.entrypoints.bidding_api import BiddingApi
+from matching.entrypoints.case_fact_consumers import CaseFactConsumers
+from matching.entrypoints.provider_directory_api import ProviderDirectoryApi
+from matching.entrypoints.quote_api import QuoteApi
+from matching.entrypoints.timer_loop import TimerLoop
 from matching.service_layer.outgoing import PUBLISHED, SERVICE
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn, PaymentDeclared
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
@@ -54,11 +58,13 @@ def build(wiring: Wiring) -> ServiceParts:
         if settings.clock_offset_file
         else SystemClock()
     )
-    matching = Matching(clock, matching_config(settings))
-    bidding = BiddingApi(wiring.database, matching, clock)
-    quotes = QuoteApi(wiring.database, matching)
-    directory = ProviderDirectoryApi(wiring.database, matching)
-    timers = TimerLoop(wiring.database, matching, clock, poll_seconds=settings.timer_poll_seconds)
+    config = matching_config(settings)
+    units = unit_of_work_factory(wiring.database)
+    bidding = BiddingApi(units, clock, config)
+    quotes = QuoteApi(units, clock, config)
+    directory = ProviderDirectoryApi(units)
+    consumers = CaseFactConsumers(clock, config)
+    timers = TimerLoop(units, clock, config, poll_seconds=settings.timer_poll_seconds)
     services = bidding_pb2.DESCRIPTOR.services_by_name
     return ServiceParts(
         grpc_services=[
@@ -80,23 +86,24 @@ def build(wiring: Wiring) -> ServiceParts:
             ),
         ],
         subscriptions=[
-            Subscription(CASE_SUBMITTED_TOPIC, SERVICE, CaseSubmitted, matching.on_case_submitted),
+            Subscription(CASE_SUBMITTED_TOPIC, SERVICE, CaseSubmitted, consumers.on_case_submitted),
             Subscription(
-                CASE_SCORED_TOPIC, f"{SERVICE}-scores", CaseScored, matching.on_case_scored
+                CASE_SCORED_TOPIC, f"{SERVICE}-scores", CaseScored, consumers.on_case_scored
             ),
             Subscription(
                 PAYMENT_DECLARED_TOPIC,
                 f"{SERVICE}-payments",
                 PaymentDeclared,
-                matching.on_payment_declared,
+                consumers.on_payment_declared,
             ),
             Subscription(
                 CASE_WITHDRAWN_TOPIC,
                 f"{SERVICE}-withdrawals",
                 CaseWithdrawn,
-                matching.on_case_withdrawn,
+                consumers.on_case_withdrawn,
             ),
         ],
+        unit_of_work=units,
         published_topics=[topic_name(SERVICE, *event) for event in PUBLISHED],
         background=[timers.run],
         on_stop=[timers.stop],

@@ -13,12 +13,13 @@ from google.protobuf.message import Message
 from sqlalchemy import select
 from stdnum import luhn
 
-from matching.adapters.scheduler import TimerLoop
-from matching.domain.auction import FeeBounds, Smoothing
-from matching.domain.clock import ManualClock
-from matching.domain.matching import MatchingRules
-from matching.entrypoints.grpc_api import BiddingApi, ProviderDirectoryApi, QuoteApi
-from matching.service_layer.handlers import Matching, MatchingConfig
+from matching.adapters.unit_of_work import SqlMatchingUnitOfWork, unit_of_work_factory
+from matching.domain.rules import MatchingConfig, MatchingRules
+from matching.entrypoints.bidding_api import BiddingApi
+from matching.entrypoints.case_fact_consumers import CaseFactConsumers
+from matching.entrypoints.provider_directory_api import ProviderDirectoryApi
+from matching.entrypoints.quote_api import QuoteApi
+from matching.entrypoints.timer_loop import TimerLoop
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn, PaymentDeclared
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
@@ -28,9 +29,10 @@ from recouvra.matching.v1 import bidding_pb2_grpc as pb_grpc
 from recouvra_shared.db import Database, outbox
 from recouvra_shared.events import new_event
 from recouvra_shared.grpc import CALLER_KIND, CALLER_SUBJECT, CALLER_TENANT, GrpcServer
+from services.matching.tests.unit.fakes import ManualClock
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-CONFIG = MatchingConfig(rules=MatchingRules(), bounds=FeeBounds(), smoothing=Smoothing())
+CONFIG = MatchingConfig()
 SERVICES = [s.full_name for s in pb.DESCRIPTOR.services_by_name.values()]
 
 
@@ -55,7 +57,7 @@ class Harness:
     url: str
     database: Database
     clock: ManualClock
-    matching: Matching
+    consumers: CaseFactConsumers
     timers: TimerLoop
     bidding: pb_grpc.BiddingServiceStub
     quotes: pb_grpc.QuoteServiceStub
@@ -107,8 +109,8 @@ class Harness:
             tenant_id=creditor,
             payload=payload,
         ).envelope
-        async with self.database.unit_of_work() as uow:
-            await getattr(self.matching, handler)(payload, envelope, uow)
+        async with SqlMatchingUnitOfWork(self.database.sessions) as uow:
+            await getattr(self.consumers, handler)(payload, envelope, uow)
             await uow.commit()
 
     async def submit_scored_case(
@@ -210,14 +212,14 @@ async def running_matching(
     """Serve matching's gRPC APIs on a free local port against the given database."""
     clock = clock or ManualClock(START)
     database = Database.connect(url, pool_size=4)
-    matching = Matching(clock, config)
+    units = unit_of_work_factory(database)
     server = GrpcServer("127.0.0.1:0", SERVICES)
     pb_grpc.add_BiddingServiceServicer_to_server(
-        BiddingApi(database, matching, clock, watch_poll_seconds=0.05), server.server
+        BiddingApi(units, clock, config, watch_poll_seconds=0.05), server.server
     )
-    pb_grpc.add_QuoteServiceServicer_to_server(QuoteApi(database, matching), server.server)
+    pb_grpc.add_QuoteServiceServicer_to_server(QuoteApi(units, clock, config), server.server)
     pb_grpc.add_ProviderDirectoryServiceServicer_to_server(
-        ProviderDirectoryApi(database, matching), server.server
+        ProviderDirectoryApi(units), server.server
     )
     await server.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
@@ -226,8 +228,8 @@ async def running_matching(
             url=url,
             database=database,
             clock=clock,
-            matching=matching,
-            timers=TimerLoop(database, matching, clock, poll_seconds=0.05),
+            consumers=CaseFactConsumers(clock, config),
+            timers=TimerLoop(units, clock, config, poll_seconds=0.05),
             bidding=pb_grpc.BiddingServiceStub(channel),
             quotes=pb_grpc.QuoteServiceStub(channel),
             directory=pb_grpc.ProviderDirectoryServiceStub(channel),

@@ -10,7 +10,6 @@ from decimal import Decimal
 import grpc
 import pytest
 
-from matching.domain.clock import ManualClock
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1 import assignment_events_pb2 as assignment
 from recouvra.events.v1 import matching_events_pb2 as market
@@ -25,6 +24,7 @@ from services.matching.tests.integration.matching_harness import (
     as_provider,
     running_matching,
 )
+from services.matching.tests.unit.fakes import ManualClock
 
 pytestmark = pytest.mark.integration
 

@@ -8,11 +8,13 @@ from decimal import Decimal
 import pytest
 
 from matching.domain import events
-from matching.domain.activity import ActionKind, ProviderRecord, new_action_report
+from matching.domain.activity import ActionKind, new_action_report
 from matching.domain.auction import Bid, Performance, Smoothing, rank_offers
+from matching.domain.case_matching import CaseMatching
 from matching.domain.errors import InvalidField, NotFound, StateConflict
-from matching.domain.matching import CaseMatching, MatchingRules
+from matching.domain.provider_records import ProviderRecord
 from matching.domain.providers import CaseFile, CreditorPolicy
+from matching.domain.rules import MatchingRules
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday, 10:00 in Paris
 RULES = MatchingRules()
@@ -54,7 +56,7 @@ def hold(m: CaseMatching, provider_id: str, percent: str, now: datetime) -> None
 
 def rotate(m: CaseMatching, now: datetime) -> None:
     """Let the holder's window lapse and open the next round."""
-    m.lapse(now, RULES)
+    m.window_ended(now, RULES)
     m.open_next_round(["p1", "p2", "p3"], now, RULES)
 
 
@@ -200,7 +202,7 @@ def test_a_lapsed_window_counts_the_share_recovered_and_a_missed_reply_counts_ag
     m.accept_quote(later, RULES)
     assert m.holder is not None
     silent = m.holder
-    m.lapse(later + RULES.provider_accept_period, RULES)
+    m.accept_deadline_passed(later + RULES.provider_accept_period, RULES)
     answered = record(m, silent)
     assert (answered.offers, answered.offers_in_time, answered.finished) == (1, 0, 0)
 

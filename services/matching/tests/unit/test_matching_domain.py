@@ -11,19 +11,17 @@ from matching.domain import events
 from matching.domain.auction import (
     AutoBidRule,
     Bid,
-    FeeBounds,
     Performance,
     Smoothing,
     amount_band,
     new_auto_bid_rule,
     new_bid,
-    parse_fee_percent,
     provider_probability,
     rank_offers,
 )
-from matching.domain.clock import ManualClock
+from matching.domain.case_matching import CaseMatching
 from matching.domain.errors import InvalidField, NotFound, StateConflict
-from matching.domain.matching import CaseMatching, MatchingRules, Status
+from matching.domain.fees import FeeBounds, FeePercent
 from matching.domain.providers import (
     CaseFile,
     CreditorPolicy,
@@ -31,6 +29,9 @@ from matching.domain.providers import (
     ineligibility,
     new_provider,
 )
+from matching.domain.rules import MatchingRules
+from matching.domain.status import Status
+from services.matching.tests.unit.fakes import ManualClock
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 RULES = MatchingRules()
@@ -205,13 +206,13 @@ def test_eligibility(
 )
 def test_fee_percent_outside_platform_rules_is_refused(raw: str, rule: str) -> None:
     with pytest.raises(InvalidField) as exc:
-        parse_fee_percent(raw, BOUNDS)
+        FeePercent.parse(raw, BOUNDS)
     assert exc.value.field == "fee_percent"
     assert exc.value.rule == rule
 
 
 def test_fee_percent_is_exact() -> None:
-    assert parse_fee_percent(" 12.50 ", BOUNDS) == Decimal("12.5")
+    assert FeePercent.parse(" 12.50 ", BOUNDS).value == Decimal("12.5")
 
 
 def test_fixed_fee_must_be_below_the_amount() -> None:
@@ -395,9 +396,9 @@ def test_full_cycle_assign_expire_rotate_exhaust() -> None:
         assert m.next_deadline() == clock.now() + timedelta(days=30)
         clock.advance(timedelta(days=30))
         assert m.due(clock.now())
-        m.lapse(clock.now(), RULES)
+        m.window_ended(clock.now(), RULES)
         if round_number < 3:
-            assert m.round_needed
+            assert m.status is Status.BETWEEN_ROUNDS
             m.open_next_round(["p1", "p2", "p3", "p4"], clock.now(), RULES)
     kinds = [type(e).__name__ for e in m.take_events()]
     assert kinds.count("CaseAssigned") == 3
@@ -433,7 +434,7 @@ def test_a_declining_or_silent_provider_passes_the_case_to_the_next_offer() -> N
     assert m.quote is not None
     assert m.quote.provider_id == "p2"
     m.accept_quote(T0, RULES)
-    m.lapse(T0 + RULES.provider_accept_period, RULES)
+    m.accept_deadline_passed(T0 + RULES.provider_accept_period, RULES)
     assert m.quote is not None
     assert m.quote.provider_id == "p3"
     assert m.past_holders == []
@@ -443,7 +444,7 @@ def test_a_round_without_offers_moves_on() -> None:
     m = opened(["p1"])
     m.take_events()
     award_to(m, T0 + RULES.bidding_period)
-    assert m.round_needed
+    assert m.status is Status.BETWEEN_ROUNDS
     assert m.round == 1
 
 

@@ -6,6 +6,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 
+class SystemClock:
+    """The wall clock."""
+
+    def now(self) -> datetime:
+        """The current time from the operating system."""
+        return datetime.now(UTC)
+
+
 class OffsetFileClock:
     """The wall clock moved forward by the seconds written in a file: end-to-end tests jump
     weeks ahead without sleeping (development only; settings refuse it elsewhere)."""

@@ -1,10 +1,9 @@
-"""What providers report on the cases they hold, and the record the platform keeps of them."""
+"""What providers report on the cases they hold, on the calendar of the country they work in."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -112,37 +111,3 @@ def parse_paid_on(raw: str, today: date) -> date:
     if paid_on > today:
         raise InvalidField("paid_on", "must not be in the future")
     return paid_on
-
-
-def _ratio(numerator: Decimal, denominator: int, places: str) -> str:
-    if denominator == 0:
-        return ""
-    return str((numerator / denominator).quantize(Decimal(places), rounding=ROUND_HALF_EVEN))
-
-
-@dataclass(frozen=True)
-class ProviderRecord:
-    """A provider's measured outcomes in one segment, as creditors see them before accepting."""
-
-    segment: str
-    finished: int = 0
-    recovered: int = 0
-    amount_share_sum: Decimal = Decimal(0)
-    days_to_recover_sum: int = 0
-    offers: int = 0
-    offers_in_time: int = 0
-
-    @property
-    def recovery_rate(self) -> str:
-        """Cases paid in full over cases finished, or "" before the first finished case."""
-        return _ratio(Decimal(self.recovered), self.finished, "0.0001")
-
-    @property
-    def amount_recovered_share(self) -> str:
-        """The mean share of the amount owed that it recovered while holding a case."""
-        return _ratio(self.amount_share_sum, self.finished, "0.0001")
-
-    @property
-    def average_days_to_recover(self) -> str:
-        """Mean days from the window's start to full payment, over the cases it recovered."""
-        return _ratio(Decimal(self.days_to_recover_sum), self.recovered, "0.1")

@@ -5,38 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from matching.domain.errors import InvalidField
+from matching.domain.fees import FeeBounds, FeePercent
 from matching.domain.providers import CaseFile, CreditorPolicy
 
 HUNDRED = Decimal(100)
 ONE = Decimal(1)
-
-
-@dataclass(frozen=True)
-class FeeBounds:
-    """The platform's limits on a success fee, in percent of the amount recovered."""
-
-    min_percent: Decimal = Decimal("1")
-    max_percent: Decimal = Decimal("50")
-
-
-def parse_fee_percent(raw: str, bounds: FeeBounds, field_name: str = "fee_percent") -> Decimal:
-    """A success-fee percentage as an exact Decimal within the platform's bounds."""
-    try:
-        value = Decimal(raw.strip())
-    except (InvalidOperation, AttributeError):
-        raise InvalidField(field_name, "must be a decimal number such as 12.5") from None
-    if not value.is_finite():
-        raise InvalidField(field_name, "must be a decimal number such as 12.5")
-    if value.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise InvalidField(field_name, "at most two decimal places")
-    if not bounds.min_percent <= value <= bounds.max_percent:
-        raise InvalidField(
-            field_name, f"must be between {bounds.min_percent} and {bounds.max_percent} percent"
-        )
-    return value
 
 
 @dataclass(frozen=True)
@@ -61,7 +37,7 @@ def new_bid(
     source: str = "live",
 ) -> Bid:
     """A validated bid on one case."""
-    percent = parse_fee_percent(fee_percent, bounds)
+    percent = FeePercent.parse(fee_percent, bounds).value
     if fixed_fee_minor < 0:
         raise InvalidField("fixed_fee.minor_units", "must not be negative")
     if fixed_fee_minor >= case.amount_minor:
@@ -115,7 +91,7 @@ def new_auto_bid_rule(
     bounds: FeeBounds,
 ) -> AutoBidRule:
     """A validated auto-bid rule."""
-    percent = parse_fee_percent(fee_percent, bounds)
+    percent = FeePercent.parse(fee_percent, bounds).value
     if fixed_fee_minor < 0:
         raise InvalidField("fixed_fee.minor_units", "must not be negative")
     if not 0 <= min_trustscore <= 100:

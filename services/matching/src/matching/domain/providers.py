@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -14,6 +14,7 @@ from stdnum.exceptions import ValidationError
 from stdnum.fr import siren as siren_number
 
 from matching.domain.errors import InvalidField
+from matching.domain.fees import FeeBounds, FeePercent
 
 _REGION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -191,6 +192,36 @@ class CreditorPolicy:
     auto_accept_below_percent: Decimal | None = None
     window_days: int = 45
     excluded_providers: frozenset[str] = field(default_factory=frozenset)
+
+
+MAX_WINDOW_DAYS = 365
+
+
+def new_creditor_policy(
+    *,
+    creditor_id: str,
+    max_fee_percent: str,
+    auto_accept_below_percent: str,
+    window_days: int,
+    excluded_providers: Iterable[str],
+    bounds: FeeBounds,
+    default_window_days: int,
+) -> CreditorPolicy:
+    """A validated policy: fees within the platform's bounds, auto-accept not above the maximum."""
+    max_fee = FeePercent.optional(max_fee_percent, bounds, "max_fee_percent")
+    auto = FeePercent.optional(auto_accept_below_percent, bounds, "auto_accept_below_percent")
+    if max_fee is not None and auto is not None and auto.value > max_fee.value:
+        raise InvalidField("auto_accept_below_percent", "must not exceed max_fee_percent")
+    days = window_days or default_window_days
+    if not 1 <= days <= MAX_WINDOW_DAYS:
+        raise InvalidField("window_days", f"must be between 1 and {MAX_WINDOW_DAYS}")
+    return CreditorPolicy(
+        creditor_id=creditor_id,
+        max_fee_percent=None if max_fee is None else max_fee.value,
+        auto_accept_below_percent=None if auto is None else auto.value,
+        window_days=days,
+        excluded_providers=frozenset(p.strip() for p in excluded_providers if p.strip()),
+    )
 
 
 def ineligibility(

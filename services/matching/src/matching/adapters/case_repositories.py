@@ -1,0 +1,298 @@
+"""SQL for cases: their facts before the auction, their matching, their timers and actions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from matching.adapters.orm import case_actions, case_facts, case_matchings, timers
+from matching.domain import events
+from matching.domain.case_facts import BeforeAuction, EarlyPayment, ScoredFacts, SubmittedFacts
+from matching.domain.case_matching import CaseMatching
+from matching.domain.status import HELD, Status
+
+_STATE = TypeAdapter(CaseMatching)
+_HELD = [s.value for s in HELD]
+
+
+class SqlCaseMatchings:
+    """Case matchings stored as JSON state, with the columns the queries filter on."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, case_id: str) -> CaseMatching | None:
+        """A case's matching, locked until the unit of work ends."""
+        row = (
+            await self.session.execute(
+                select(case_matchings.c.state)
+                .where(case_matchings.c.case_id == case_id)
+                .with_for_update()
+            )
+        ).first()
+        return None if row is None else _STATE.validate_python(row.state)
+
+    async def save(self, matching: CaseMatching, now: datetime) -> None:
+        """Store a case's matching and (re)arm its timer at its next deadline."""
+        state = _STATE.dump_python(matching, mode="json")
+        state.pop("pending", None)
+        state.pop("outcomes", None)
+        values = {
+            "case_id": matching.case.case_id,
+            "creditor_id": matching.case.creditor_id,
+            "status": matching.status.value,
+            "round": matching.round,
+            "holder_provider_id": matching.holder,
+            "state": state,
+            "updated_at": now,
+        }
+        await self.session.execute(
+            insert(case_matchings)
+            .values(**values)
+            .on_conflict_do_update(index_elements=[case_matchings.c.case_id], set_=values)
+        )
+        deadline = matching.next_deadline()
+        if deadline is None:
+            await self.session.execute(delete(timers).where(timers.c.case_id == values["case_id"]))
+        else:
+            await self.session.execute(
+                insert(timers)
+                .values(case_id=values["case_id"], due_at=deadline)
+                .on_conflict_do_update(index_elements=[timers.c.case_id], set_={"due_at": deadline})
+            )
+
+    async def held_by(self, provider_id: str) -> list[CaseMatching]:
+        """The cases a provider holds or is being asked to accept."""
+        rows = await self.session.execute(
+            select(case_matchings.c.state)
+            .where(
+                case_matchings.c.holder_provider_id == provider_id,
+                case_matchings.c.status.in_(_HELD),
+            )
+            .order_by(case_matchings.c.case_id)
+        )
+        return [_STATE.validate_python(r.state) for r in rows]
+
+    async def held_counts(self) -> dict[str, int]:
+        """How many cases each provider holds or is being offered right now."""
+        rows = await self.session.execute(
+            select(case_matchings.c.holder_provider_id, func.count())
+            .where(case_matchings.c.status.in_(_HELD))
+            .group_by(case_matchings.c.holder_provider_id)
+        )
+        return {provider_id: count for provider_id, count in rows if provider_id}
+
+    async def open_auction_keys(self) -> set[tuple[str, int]]:
+        """(case id, round) of every case in a bidding round, without loading their state."""
+        rows = await self.session.execute(
+            select(case_matchings.c.case_id, case_matchings.c.round).where(
+                case_matchings.c.status == Status.BIDDING.value
+            )
+        )
+        return {(r.case_id, r.round) for r in rows}
+
+    async def unlocked(self, case_ids: Iterable[str]) -> list[CaseMatching]:
+        """Some cases' matchings, unlocked, by case id."""
+        rows = await self.session.execute(
+            select(case_matchings.c.state)
+            .where(case_matchings.c.case_id.in_(list(case_ids)))
+            .order_by(case_matchings.c.case_id)
+        )
+        return [_STATE.validate_python(r.state) for r in rows]
+
+    async def open_auctions(self) -> list[CaseMatching]:
+        """Every case in a bidding round."""
+        rows = await self.session.execute(
+            select(case_matchings.c.state)
+            .where(case_matchings.c.status == Status.BIDDING.value)
+            .order_by(case_matchings.c.case_id)
+        )
+        return [_STATE.validate_python(r.state) for r in rows]
+
+
+def _submitted(stored: dict[str, Any]) -> SubmittedFacts:
+    return SubmittedFacts(
+        creditor_id=stored["creditor_id"],
+        currency=stored["currency"],
+        amount_minor=stored["amount_minor"],
+        debtor_is_business=stored["debtor_is_business"],
+        due_date=stored["due_date"],
+        region=stored.get("region", ""),
+    )
+
+
+def _scored(stored: dict[str, Any]) -> ScoredFacts:
+    return ScoredFacts(
+        segment=stored["segment"],
+        strategy=stored["strategy"],
+        trustscore=stored["trustscore"],
+        recovery_probability=stored["recovery_probability"],
+        reason_codes=tuple(stored["reason_codes"]),
+        debtor_insolvent=stored["debtor_insolvent"],
+    )
+
+
+def _before_auction(stored: dict[str, Any] | None) -> BeforeAuction:
+    if not stored:
+        return BeforeAuction()
+    return BeforeAuction(
+        withdrawn=stored["withdrawn"],
+        payments=tuple(
+            EarlyPayment(
+                payment_id=p["payment_id"],
+                amount_minor=p["amount_minor"],
+                paid_on=date.fromisoformat(p["paid_on"]),
+                settles_in_full=p["settles_in_full"],
+            )
+            for p in stored["payments"]
+        ),
+    )
+
+
+def _stored_before_auction(before: BeforeAuction) -> dict[str, Any]:
+    return {
+        "withdrawn": before.withdrawn,
+        "payments": [{**asdict(p), "paid_on": p.paid_on.isoformat()} for p in before.payments],
+    }
+
+
+class SqlCaseFacts:
+    """Case facts arrive from two topics in any order, stored as JSON per topic."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def facts(self, case_id: str) -> tuple[SubmittedFacts | None, ScoredFacts | None]:
+        """What case-submitted and case-scored said of a case (locked until commit)."""
+        row = (
+            await self.session.execute(
+                select(case_facts).where(case_facts.c.case_id == case_id).with_for_update()
+            )
+        ).first()
+        if row is None:
+            return None, None
+        return (
+            None if row.submitted is None else _submitted(row.submitted),
+            None if row.scored is None else _scored(row.scored),
+        )
+
+    async def before_auction(self, case_id: str) -> BeforeAuction:
+        """What happened to a case before its auction opened (locked until commit)."""
+        row = (
+            await self.session.execute(
+                select(case_facts.c.before_auction)
+                .where(case_facts.c.case_id == case_id)
+                .with_for_update()
+            )
+        ).first()
+        return _before_auction(None if row is None else row.before_auction)
+
+    async def save_submitted(self, case_id: str, creditor_id: str, facts: SubmittedFacts) -> None:
+        """Store what case-submitted said."""
+        await self._save(case_id, creditor_id, "submitted", asdict(facts))
+
+    async def save_scored(self, case_id: str, creditor_id: str, facts: ScoredFacts) -> None:
+        """Store what case-scored said."""
+        await self._save(
+            case_id,
+            creditor_id,
+            "scored",
+            {**asdict(facts), "reason_codes": list(facts.reason_codes)},
+        )
+
+    async def save_before_auction(
+        self, case_id: str, creditor_id: str, before: BeforeAuction
+    ) -> None:
+        """Store what happened to a case before its auction opened."""
+        await self._save(case_id, creditor_id, "before_auction", _stored_before_auction(before))
+
+    async def _save(self, case_id: str, creditor_id: str, kind: str, facts: dict[str, Any]) -> None:
+        values = {"case_id": case_id, "creditor_id": creditor_id, kind: facts}
+        # A score names the creditor only by the envelope's tenant: the submission's name stays.
+        update = {kind: facts} if kind == "scored" else {kind: facts, "creditor_id": creditor_id}
+        await self.session.execute(
+            insert(case_facts)
+            .values(**values)
+            .on_conflict_do_update(index_elements=[case_facts.c.case_id], set_=update)
+        )
+
+
+class SqlTimers:
+    """The durable scheduler's table: one due time per case."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def due(self, now: datetime, limit: int) -> list[str]:
+        """Cases whose timer has passed, oldest first."""
+        rows = await self.session.execute(
+            select(timers.c.case_id)
+            .where(timers.c.due_at <= now)
+            .order_by(timers.c.due_at)
+            .limit(limit)
+        )
+        return [r.case_id for r in rows]
+
+    async def claim(self, case_id: str, now: datetime) -> bool:
+        """Lock a due timer so that one worker fires it; False when gone, not due or taken."""
+        row = (
+            await self.session.execute(
+                select(timers.c.case_id)
+                .where(timers.c.case_id == case_id, timers.c.due_at <= now)
+                .with_for_update(skip_locked=True)
+            )
+        ).first()
+        return row is not None
+
+
+class SqlCaseActions:
+    """Reported actions, one row each."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, action: events.ActionReported, reported_at: datetime) -> None:
+        """Keep a reported action for the creditor's view of the case."""
+        await self.session.execute(
+            insert(case_actions).values(
+                action_id=action.action_id,
+                case_id=action.case_id,
+                round=action.round,
+                provider_id=action.provider_id,
+                kind=action.kind,
+                occurred_at=action.occurred_at,
+                note=action.note,
+                promised_amount_minor=action.promised_amount_minor,
+                promised_on=action.promised_on,
+                reported_at=reported_at,
+            )
+        )
+
+    async def of_case(self, case_id: str) -> list[events.ActionReported]:
+        """Every action reported on a case, in the order they happened."""
+        rows = await self.session.execute(
+            select(case_actions)
+            .where(case_actions.c.case_id == case_id)
+            .order_by(case_actions.c.occurred_at, case_actions.c.reported_at)
+        )
+        return [
+            events.ActionReported(
+                r.case_id,
+                r.round,
+                r.provider_id,
+                r.action_id,
+                r.kind,
+                r.occurred_at,
+                r.note,
+                r.promised_amount_minor,
+                r.promised_on,
+            )
+            for r in rows
+        ]

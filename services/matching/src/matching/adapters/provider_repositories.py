@@ -1,0 +1,264 @@
+"""SQL for providers and creditors: profiles, standing bids, policies and measured records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from matching.adapters.orm import (
+    auto_bid_rules,
+    creditor_policies,
+    provider_performance,
+    providers,
+)
+from matching.domain import events
+from matching.domain.auction import AutoBidRule, Performance
+from matching.domain.provider_records import ProviderRecord
+from matching.domain.providers import CreditorPolicy, Provider, ProviderKind
+
+
+def as_entered(stored: Decimal) -> Decimal:
+    """A percentage without the zeros NUMERIC(5,2) pads it with: 12.00 reads back as 12."""
+    value = Decimal(stored)
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+def _provider(row: Any) -> Provider:
+    return Provider(
+        provider_id=row.provider_id,
+        name=row.name,
+        kind=ProviderKind(row.kind),
+        siren=row.siren,
+        regions=frozenset(row.regions),
+        serves_business=row.serves_business,
+        serves_consumer=row.serves_consumer,
+        min_amount_minor=row.min_amount_minor,
+        max_amount_minor=row.max_amount_minor,
+        judicial=row.judicial,
+        capacity=row.capacity,
+        active=row.active,
+    )
+
+
+class SqlProviders:
+    """Provider profiles, one row each."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, provider_id: str) -> Provider | None:
+        """One provider, or None."""
+        row = (
+            await self.session.execute(
+                select(providers).where(providers.c.provider_id == provider_id)
+            )
+        ).first()
+        return None if row is None else _provider(row)
+
+    async def with_siren(self, siren: str) -> Provider | None:
+        """The provider registered under a SIREN, or None."""
+        row = (
+            await self.session.execute(select(providers).where(providers.c.siren == siren))
+        ).first()
+        return None if row is None else _provider(row)
+
+    async def save(self, provider: Provider) -> None:
+        """Register a provider or update its profile."""
+        values = {
+            "provider_id": provider.provider_id,
+            "name": provider.name,
+            "kind": provider.kind.value,
+            "siren": provider.siren,
+            "regions": sorted(provider.regions),
+            "serves_business": provider.serves_business,
+            "serves_consumer": provider.serves_consumer,
+            "min_amount_minor": provider.min_amount_minor,
+            "max_amount_minor": provider.max_amount_minor,
+            "judicial": provider.judicial,
+            "capacity": provider.capacity,
+            "active": provider.active,
+        }
+        stmt = insert(providers).values(**values)
+        await self.session.execute(
+            stmt.on_conflict_do_update(index_elements=[providers.c.provider_id], set_=values)
+        )
+
+    async def lock(self, provider_id: str) -> Provider | None:
+        """A provider, locked so that two cases cannot take its last free slot at once."""
+        row = (
+            await self.session.execute(
+                select(providers).where(providers.c.provider_id == provider_id).with_for_update()
+            )
+        ).first()
+        return None if row is None else _provider(row)
+
+    async def active(self) -> list[Provider]:
+        """Every provider that takes cases, in id order."""
+        rows = await self.session.execute(
+            select(providers).where(providers.c.active).order_by(providers.c.provider_id)
+        )
+        return [_provider(r) for r in rows]
+
+
+class SqlCreditorPolicies:
+    """Creditor policies, one row each."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, creditor_id: str, default_window_days: int) -> CreditorPolicy:
+        """The creditor's policy, or the platform defaults."""
+        row = (
+            await self.session.execute(
+                select(creditor_policies).where(creditor_policies.c.creditor_id == creditor_id)
+            )
+        ).first()
+        if row is None:
+            return CreditorPolicy(creditor_id, window_days=default_window_days)
+        return CreditorPolicy(
+            creditor_id=creditor_id,
+            max_fee_percent=None
+            if row.max_fee_percent is None
+            else as_entered(row.max_fee_percent),
+            auto_accept_below_percent=row.auto_accept_below_percent,
+            window_days=row.window_days,
+            excluded_providers=frozenset(row.excluded_providers),
+        )
+
+    async def save(self, policy: CreditorPolicy) -> None:
+        """Store a creditor's policy."""
+        values = {
+            "creditor_id": policy.creditor_id,
+            "max_fee_percent": policy.max_fee_percent,
+            "auto_accept_below_percent": policy.auto_accept_below_percent,
+            "window_days": policy.window_days,
+            "excluded_providers": sorted(policy.excluded_providers),
+        }
+        await self.session.execute(
+            insert(creditor_policies)
+            .values(**values)
+            .on_conflict_do_update(index_elements=[creditor_policies.c.creditor_id], set_=values)
+        )
+
+
+class SqlAutoBidRules:
+    """Auto-bid rules, one row per provider and rule name, criteria as JSON."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def save(self, name: str, rule: AutoBidRule, now: datetime) -> None:
+        """Store a provider's rule under its name (same name replaces)."""
+        values = {
+            "provider_id": rule.provider_id,
+            "name": name,
+            "fee_percent": rule.fee_percent,
+            "fixed_fee_minor": rule.fixed_fee_minor,
+            "criteria": {
+                "segments": sorted(rule.segments),
+                "min_trustscore": rule.min_trustscore,
+                "min_amount_minor": rule.min_amount_minor,
+                "max_amount_minor": rule.max_amount_minor,
+                "debtor_types": sorted(rule.debtor_types),
+            },
+            "updated_at": now,
+        }
+        await self.session.execute(
+            insert(auto_bid_rules)
+            .values(**values)
+            .on_conflict_do_update(
+                index_elements=[auto_bid_rules.c.provider_id, auto_bid_rules.c.name], set_=values
+            )
+        )
+
+    async def of_providers(self, provider_ids: Iterable[str]) -> dict[str, list[AutoBidRule]]:
+        """The standing rules of the given providers."""
+        rows = await self.session.execute(
+            select(auto_bid_rules)
+            .where(auto_bid_rules.c.provider_id.in_(list(provider_ids)))
+            .order_by(auto_bid_rules.c.provider_id, auto_bid_rules.c.name)
+        )
+        rules: dict[str, list[AutoBidRule]] = {}
+        for row in rows:
+            c = row.criteria
+            rules.setdefault(row.provider_id, []).append(
+                AutoBidRule(
+                    provider_id=row.provider_id,
+                    fee_percent=as_entered(row.fee_percent),
+                    fixed_fee_minor=row.fixed_fee_minor,
+                    segments=frozenset(c["segments"]),
+                    min_trustscore=c["min_trustscore"],
+                    min_amount_minor=c["min_amount_minor"],
+                    max_amount_minor=c["max_amount_minor"],
+                    debtor_types=frozenset(c["debtor_types"]),
+                )
+            )
+        return rules
+
+
+class SqlProviderRecords:
+    """Outcome sums per provider and segment, added to as cases move."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def performance(self, segment: str) -> tuple[dict[str, Performance], Performance]:
+        """Each provider's outcomes in a segment, and the platform's over all providers."""
+        rows = await self.session.execute(
+            select(provider_performance).where(provider_performance.c.segment == segment)
+        )
+        own = {r.provider_id: Performance(r.finished, r.recovered) for r in rows}
+        platform = Performance(
+            sum(p.finished for p in own.values()), sum(p.recovered for p in own.values())
+        )
+        return own, platform
+
+    async def record(self, provider_id: str, segment: str) -> ProviderRecord:
+        """A provider's measured record in one segment (empty before its first case there)."""
+        row = (
+            await self.session.execute(
+                select(provider_performance).where(
+                    provider_performance.c.provider_id == provider_id,
+                    provider_performance.c.segment == segment,
+                )
+            )
+        ).first()
+        if row is None:
+            return ProviderRecord(segment)
+        return ProviderRecord(
+            segment,
+            row.finished,
+            row.recovered,
+            Decimal(row.amount_share_sum),
+            row.days_to_recover_sum,
+            row.offers,
+            row.offers_in_time,
+        )
+
+    async def add_outcome(self, outcome: events.ProviderOutcome) -> None:
+        """Add what one step of a case taught about a provider to its record in the segment."""
+        gains = {
+            "finished": outcome.finished,
+            "recovered": outcome.recovered,
+            "amount_share_sum": outcome.amount_share.quantize(Decimal("0.000001")),
+            "days_to_recover_sum": outcome.days_to_recover,
+            "offers": outcome.offers,
+            "offers_in_time": outcome.offers_in_time,
+        }
+        stmt = insert(provider_performance).values(
+            provider_id=outcome.provider_id, segment=outcome.segment, **gains
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[provider_performance.c.provider_id, provider_performance.c.segment],
+                set_={name: provider_performance.c[name] + gain for name, gain in gains.items()},
+            )
+        )

@@ -1,0 +1,60 @@
+"""Matching's unit of work on PostgreSQL: the platform's transaction with its repositories."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Self
+
+from matching.adapters.case_repositories import (
+    SqlCaseActions,
+    SqlCaseFacts,
+    SqlCaseMatchings,
+    SqlTimers,
+)
+from matching.adapters.provider_repositories import (
+    SqlAutoBidRules,
+    SqlCreditorPolicies,
+    SqlProviderRecords,
+    SqlProviders,
+)
+from matching.service_layer.unit_of_work import (
+    AutoBidRules,
+    CaseActions,
+    CaseFactsRepository,
+    CaseMatchings,
+    CreditorPolicies,
+    ProviderRecords,
+    Providers,
+    Timers,
+)
+from recouvra_shared.db import Database, UnitOfWork
+
+
+class SqlMatchingUnitOfWork(UnitOfWork):
+    """One transaction; its repositories share its session (and so its locks)."""
+
+    cases: CaseMatchings
+    facts: CaseFactsRepository
+    providers: Providers
+    policies: CreditorPolicies
+    rules: AutoBidRules
+    records: ProviderRecords
+    actions: CaseActions
+    timers: Timers
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        self.cases = SqlCaseMatchings(self.session)
+        self.facts = SqlCaseFacts(self.session)
+        self.providers = SqlProviders(self.session)
+        self.policies = SqlCreditorPolicies(self.session)
+        self.rules = SqlAutoBidRules(self.session)
+        self.records = SqlProviderRecords(self.session)
+        self.actions = SqlCaseActions(self.session)
+        self.timers = SqlTimers(self.session)
+        return self
+
+
+def unit_of_work_factory(database: Database) -> Callable[[], SqlMatchingUnitOfWork]:
+    """A factory of matching's units of work on this database, for entrypoints and consumers."""
+    return lambda: SqlMatchingUnitOfWork(database.sessions)

@@ -1,0 +1,43 @@
+"""Onboarding of providers by operators over gRPC."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import grpc
+
+from matching.domain.providers import new_provider
+from matching.entrypoints.callers import require_operator
+from matching.service_layer.provider_directory import register_provider
+from matching.service_layer.unit_of_work import MatchingUnitOfWork
+from recouvra.matching.v1 import bidding_pb2 as pb
+from recouvra.matching.v1 import bidding_pb2_grpc as pb_grpc
+
+
+class ProviderDirectoryApi(pb_grpc.ProviderDirectoryServiceServicer):
+    """Operators register collection providers."""
+
+    def __init__(self, units: Callable[[], MatchingUnitOfWork]) -> None:
+        self.units = units
+
+    async def RegisterProvider(
+        self, request: pb.RegisterProviderRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RegisterProviderReply:
+        require_operator()
+        provider = new_provider(
+            provider_id=request.provider_id,
+            name=request.name,
+            kind=request.kind,
+            siren=request.siren,
+            regions=list(request.regions),
+            serves_business=request.serves_business,
+            serves_consumer=request.serves_consumer,
+            min_amount_minor=request.min_amount_minor,
+            max_amount_minor=request.max_amount_minor,
+            judicial=request.judicial,
+            capacity=request.capacity,
+        )
+        async with self.units() as uow:
+            await register_provider(provider, uow)
+            await uow.commit()
+        return pb.RegisterProviderReply(provider_id=provider.provider_id)

@@ -1,0 +1,79 @@
+"""The creditor's side over gRPC: quotes, answers to them, standing policy, case activity."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import grpc
+
+from matching.domain.clock import Clock
+from matching.domain.commands import AnswerQuote, SetCreditorPolicy
+from matching.domain.rules import MatchingConfig
+from matching.entrypoints import replies
+from matching.entrypoints.callers import caller_tenant, required_case_id
+from matching.entrypoints.command_runner import CommandRunner
+from matching.service_layer import creditor_commands
+from matching.service_layer.unit_of_work import MatchingUnitOfWork
+from recouvra.matching.v1 import bidding_pb2 as pb
+from recouvra.matching.v1 import bidding_pb2_grpc as pb_grpc
+
+
+class QuoteApi(pb_grpc.QuoteServiceServicer):
+    """The creditor's side: quotes and standing policy."""
+
+    def __init__(
+        self, units: Callable[[], MatchingUnitOfWork], clock: Clock, config: MatchingConfig
+    ) -> None:
+        self.units = units
+        self.config = config
+        self.run = CommandRunner(units, clock, config)
+
+    async def GetQuote(
+        self, request: pb.CaseRef, context: grpc.aio.ServicerContext
+    ) -> pb.QuoteReply:
+        creditor_id = caller_tenant("creditor")
+        case_id = required_case_id(request.case_id)
+        async with self.units() as uow:
+            view = await creditor_commands.quote(creditor_id, case_id, uow)
+        return replies.quote_reply(view)
+
+    async def _answer(self, request: pb.CaseRef, *, accept: bool) -> pb.QuoteReply:
+        command = AnswerQuote(
+            caller_tenant("creditor"), required_case_id(request.case_id), accept=accept
+        )
+        view = await self.run(creditor_commands.answer_quote, command)
+        return replies.quote_reply(view)
+
+    async def AcceptQuote(
+        self, request: pb.CaseRef, context: grpc.aio.ServicerContext
+    ) -> pb.QuoteReply:
+        return await self._answer(request, accept=True)
+
+    async def DeclineQuote(
+        self, request: pb.CaseRef, context: grpc.aio.ServicerContext
+    ) -> pb.QuoteReply:
+        return await self._answer(request, accept=False)
+
+    async def SetCreditorPolicy(
+        self, request: pb.SetCreditorPolicyRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SetCreditorPolicyReply:
+        command = SetCreditorPolicy(
+            creditor_id=caller_tenant("creditor"),
+            max_fee_percent=request.max_fee_percent,
+            auto_accept_below_percent=request.auto_accept_below_percent,
+            window_days=request.window_days,
+            excluded_providers=tuple(request.excluded_providers),
+        )
+        async with self.units() as uow:
+            await creditor_commands.set_policy(command, uow, config=self.config)
+            await uow.commit()
+        return pb.SetCreditorPolicyReply()
+
+    async def GetCaseActivity(
+        self, request: pb.CaseRef, context: grpc.aio.ServicerContext
+    ) -> pb.CaseActivity:
+        creditor_id = caller_tenant("creditor")
+        case_id = required_case_id(request.case_id)
+        async with self.units() as uow:
+            m, actions = await creditor_commands.case_activity(creditor_id, case_id, uow)
+        return replies.case_activity(m, actions)

@@ -1,0 +1,139 @@
+"""Opening, pricing and awarding auction rounds, and storing a case after every change.
+
+Every use case that changes a case ends with `save_and_publish`: it opens the next round when
+one is due, counts the providers' outcomes, stores the case and puts its events on the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from matching.domain import events
+from matching.domain.auction import Bid, rank_offers
+from matching.domain.case_matching import CaseMatching
+from matching.domain.providers import CaseFile, CreditorPolicy, Provider, ineligibility
+from matching.domain.rules import MatchingConfig
+from matching.domain.status import Status
+from matching.service_layer.outgoing import to_outgoing
+from matching.service_layer.unit_of_work import MatchingUnitOfWork
+
+
+@dataclass(frozen=True)
+class MarketView:
+    """What one decision reads of the marketplace, read once: providers, holdings, the policy."""
+
+    providers: dict[str, Provider]
+    held: dict[str, int]
+    policy: CreditorPolicy
+
+    def eligible(self, case: CaseFile, past_holders: Iterable[str]) -> list[str]:
+        """The providers that may bid on this case now."""
+        past = set(past_holders)
+        return [
+            p.provider_id
+            for p in self.providers.values()
+            if ineligibility(
+                p,
+                case,
+                cases_held=self.held.get(p.provider_id, 0),
+                policy=self.policy,
+                past_holders=past,
+            )
+            is None
+        ]
+
+
+async def read_market(
+    uow: MatchingUnitOfWork, creditor_id: str, config: MatchingConfig
+) -> MarketView:
+    """The active providers, what each holds, and the creditor's policy."""
+    return MarketView(
+        providers={p.provider_id: p for p in await uow.providers.active()},
+        held=await uow.cases.held_counts(),
+        policy=await uow.policies.get(creditor_id, config.default_window_days),
+    )
+
+
+async def price_round(
+    uow: MatchingUnitOfWork,
+    matching: CaseMatching,
+    now: datetime,
+    market: MarketView,
+    config: MatchingConfig,
+) -> None:
+    """Apply standing rules at once; with no bidding period the award follows immediately."""
+    await place_auto_bids(uow, matching, now)
+    if config.rules.bidding_period <= timedelta(0):
+        await award(uow, matching, now, config, market)
+
+
+async def place_auto_bids(uow: MatchingUnitOfWork, matching: CaseMatching, now: datetime) -> None:
+    """Each eligible provider's cheapest fitting rule bids for it."""
+    rules = await uow.rules.of_providers(matching.eligible)
+    for provider_id in matching.eligible:
+        fitting = [r for r in rules.get(provider_id, []) if r.matches(matching.case)]
+        fitting = [r for r in fitting if r.fixed_fee_minor < matching.case.amount_minor]
+        if not fitting:
+            continue
+        rule = min(fitting, key=lambda r: (r.fee_percent, r.fixed_fee_minor))
+        matching.place_bid(
+            Bid(provider_id, rule.fee_percent, rule.fixed_fee_minor, now, "auto"), now
+        )
+
+
+async def award(
+    uow: MatchingUnitOfWork,
+    matching: CaseMatching,
+    now: datetime,
+    config: MatchingConfig,
+    market: MarketView | None = None,
+) -> None:
+    """Close bidding: rank the bids of providers with room left and quote the best."""
+    case = matching.case
+    if market is None:
+        market = await read_market(uow, case.creditor_id, config)
+    providers, held = market.providers, market.held
+    bids = [
+        b
+        for b in matching.bids.values()
+        if b.provider_id in providers
+        and held.get(b.provider_id, 0) < providers[b.provider_id].capacity
+    ]
+    own, platform = await uow.records.performance(case.segment)
+    ranking = rank_offers(
+        case,
+        bids,
+        policy=market.policy,
+        performance=own,
+        platform=platform,
+        smoothing=config.smoothing,
+    )
+    matching.award(ranking, now, config.rules)
+
+
+async def save_and_publish(
+    uow: MatchingUnitOfWork, matching: CaseMatching, now: datetime, config: MatchingConfig
+) -> None:
+    """Open the next round if one is due, store, count outcomes, publish through the outbox."""
+    while matching.status is Status.BETWEEN_ROUNDS:
+        market = await read_market(uow, matching.case.creditor_id, config)
+        eligible = market.eligible(matching.case, matching.past_holders)
+        matching.open_next_round(eligible, now, config.rules)
+        await price_round(uow, matching, now, market, config)
+    facts = matching.take_events()
+    for outcome in matching.take_outcomes():
+        await uow.records.add_outcome(outcome)
+    for fact in facts:
+        if isinstance(fact, events.ActionReported):
+            await uow.actions.add(fact, now)
+    await uow.cases.save(matching, now)
+    await uow.publish(
+        *to_outgoing(
+            facts,
+            creditor_id=matching.case.creditor_id,
+            currency=matching.case.currency,
+            now=now,
+        )
+    )

@@ -1,0 +1,56 @@
+"""What happens when a deadline passes: a bidding period ends, a provider lets its accept
+deadline pass, a holder's window ends. The timer loop fires each due case here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from matching.domain.case_matching import CaseMatching
+from matching.domain.clock import Clock
+from matching.domain.rules import MatchingConfig
+from matching.domain.status import Status
+from matching.service_layer.auction_rounds import award, save_and_publish
+from matching.service_layer.unit_of_work import MatchingUnitOfWork
+
+
+async def due_cases(uow: MatchingUnitOfWork, *, clock: Clock, limit: int) -> list[str]:
+    """Cases whose deadline has passed, oldest first."""
+    return await uow.timers.due(clock.now(), limit)
+
+
+async def fire_timer(
+    case_id: str, uow: MatchingUnitOfWork, *, clock: Clock, config: MatchingConfig
+) -> bool:
+    """Act on a case whose deadline passed; False when another worker has it or it moved."""
+    now = clock.now()
+    if not await uow.timers.claim(case_id, now):
+        return False
+    matching = await uow.cases.get(case_id)
+    if matching is None:
+        return False
+    if matching.due(now):
+        if matching.status is Status.BIDDING:
+            await bidding_period_ended(uow, matching, now, config)
+        elif matching.status is Status.OFFERED:
+            accept_deadline_passed(matching, now, config)
+        elif matching.status is Status.ASSIGNED:
+            window_ended(matching, now, config)
+    await save_and_publish(uow, matching, now, config)
+    return True
+
+
+async def bidding_period_ended(
+    uow: MatchingUnitOfWork, matching: CaseMatching, now: datetime, config: MatchingConfig
+) -> None:
+    """Bidding closes: the bids are ranked and the best one is quoted to the creditor."""
+    await award(uow, matching, now, config)
+
+
+def accept_deadline_passed(matching: CaseMatching, now: datetime, config: MatchingConfig) -> None:
+    """The provider never answered the offer: it counts as a late decline, the next is quoted."""
+    matching.accept_deadline_passed(now, config.rules)
+
+
+def window_ended(matching: CaseMatching, now: datetime, config: MatchingConfig) -> None:
+    """The holder's window is over without full recovery: recalled, and the case rotates."""
+    matching.window_ended(now, config.rules)

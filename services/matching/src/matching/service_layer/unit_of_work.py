@@ -1,0 +1,164 @@
+"""What matching's use cases need from storage: its repositories, the outbox and a commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from matching.domain import events
+from matching.domain.auction import AutoBidRule, Performance
+from matching.domain.case_facts import BeforeAuction, ScoredFacts, SubmittedFacts
+from matching.domain.case_matching import CaseMatching
+from matching.domain.provider_records import ProviderRecord
+from matching.domain.providers import CreditorPolicy, Provider
+from recouvra_shared.db import OutgoingEvent
+
+
+class CaseMatchings(Protocol):
+    """Every case's matching, the aggregate each command loads, changes and saves."""
+
+    async def get(self, case_id: str) -> CaseMatching | None:
+        """A case's matching, locked until the unit of work ends."""
+
+    async def save(self, matching: CaseMatching, now: datetime) -> None:
+        """Store a case's matching and (re)arm its timer at its next deadline."""
+
+    async def held_by(self, provider_id: str) -> list[CaseMatching]:
+        """The cases a provider holds or is being asked to accept, by case id."""
+
+    async def held_counts(self) -> dict[str, int]:
+        """How many cases each provider holds or is being offered right now."""
+
+    async def open_auctions(self) -> list[CaseMatching]:
+        """Every case in a bidding round, by case id."""
+
+    async def open_auction_keys(self) -> set[tuple[str, int]]:
+        """(case id, round) of every case in a bidding round, without loading their state."""
+
+    async def unlocked(self, case_ids: Iterable[str]) -> list[CaseMatching]:
+        """Some cases' matchings, unlocked, by case id."""
+
+
+class CaseFactsRepository(Protocol):
+    """What intake and scoring said of each case before its auction opened."""
+
+    async def facts(self, case_id: str) -> tuple[SubmittedFacts | None, ScoredFacts | None]:
+        """What case-submitted and case-scored said of a case (locked until commit)."""
+
+    async def before_auction(self, case_id: str) -> BeforeAuction:
+        """What happened to a case before its auction opened (locked until commit)."""
+
+    async def save_submitted(self, case_id: str, creditor_id: str, facts: SubmittedFacts) -> None:
+        """Store what case-submitted said."""
+
+    async def save_scored(self, case_id: str, creditor_id: str, facts: ScoredFacts) -> None:
+        """Store what case-scored said."""
+
+    async def save_before_auction(
+        self, case_id: str, creditor_id: str, before: BeforeAuction
+    ) -> None:
+        """Store what happened to a case before its auction opened."""
+
+
+class Providers(Protocol):
+    """The registered collection providers."""
+
+    async def get(self, provider_id: str) -> Provider | None:
+        """One provider, or None."""
+
+    async def with_siren(self, siren: str) -> Provider | None:
+        """The provider registered under a SIREN, or None."""
+
+    async def save(self, provider: Provider) -> None:
+        """Register a provider or update its profile."""
+
+    async def lock(self, provider_id: str) -> Provider | None:
+        """A provider, locked so that two cases cannot take its last free slot at once."""
+
+    async def active(self) -> list[Provider]:
+        """Every provider that takes cases, in id order."""
+
+
+class CreditorPolicies(Protocol):
+    """Each creditor's standing choices."""
+
+    async def get(self, creditor_id: str, default_window_days: int) -> CreditorPolicy:
+        """The creditor's policy, or the platform defaults."""
+
+    async def save(self, policy: CreditorPolicy) -> None:
+        """Store a creditor's policy."""
+
+
+class AutoBidRules(Protocol):
+    """The providers' standing bids."""
+
+    async def save(self, name: str, rule: AutoBidRule, now: datetime) -> None:
+        """Store a provider's rule under its name (same name replaces)."""
+
+    async def of_providers(self, provider_ids: Iterable[str]) -> dict[str, list[AutoBidRule]]:
+        """The standing rules of the given providers."""
+
+
+class ProviderRecords(Protocol):
+    """What each provider's past cases measured, per segment."""
+
+    async def performance(self, segment: str) -> tuple[dict[str, Performance], Performance]:
+        """Each provider's outcomes in a segment, and the platform's over all providers."""
+
+    async def record(self, provider_id: str, segment: str) -> ProviderRecord:
+        """A provider's measured record in one segment (empty before its first case there)."""
+
+    async def add_outcome(self, outcome: events.ProviderOutcome) -> None:
+        """Add what one step of a case taught about a provider to its record in the segment."""
+
+
+class CaseActions(Protocol):
+    """What holders reported doing on each case."""
+
+    async def add(self, action: events.ActionReported, reported_at: datetime) -> None:
+        """Keep a reported action for the creditor's view of the case."""
+
+    async def of_case(self, case_id: str) -> list[events.ActionReported]:
+        """Every action reported on a case, in the order they happened."""
+
+
+class Timers(Protocol):
+    """Each case's next deadline (armed when its matching is saved)."""
+
+    async def due(self, now: datetime, limit: int) -> list[str]:
+        """Cases whose timer has passed, oldest first."""
+
+    async def claim(self, case_id: str, now: datetime) -> bool:
+        """Lock a due timer so that one worker fires it; False when gone, not due or taken."""
+
+
+class MatchingUnitOfWork(Protocol):
+    """One transaction over matching's tables; the only thing that commits."""
+
+    cases: CaseMatchings
+    facts: CaseFactsRepository
+    providers: Providers
+    policies: CreditorPolicies
+    rules: AutoBidRules
+    records: ProviderRecords
+    actions: CaseActions
+    timers: Timers
+
+    async def __aenter__(self) -> Self:
+        """Begin."""
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back unless committed."""
+
+    async def publish(self, *events: OutgoingEvent) -> None:
+        """Record events in the outbox, to leave only if this unit of work commits."""
+
+    async def commit(self) -> None:
+        """Commit every change made in this unit of work."""

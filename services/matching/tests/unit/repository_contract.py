@@ -1,0 +1,230 @@
+"""What matching's use cases expect of storage, written once and run against every backend.
+
+`RepositoryContract` is subclassed by the in-memory fakes' test (unit tier) and by the SQL
+repositories' test (integration tier, on PostgreSQL), so the fakes the unit tests rely on keep
+behaving like the real thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from matching.domain import events
+from matching.domain.auction import AutoBidRule, Bid, Performance, Smoothing, rank_offers
+from matching.domain.case_facts import BeforeAuction, EarlyPayment, ScoredFacts, SubmittedFacts
+from matching.domain.case_matching import CaseMatching
+from matching.domain.providers import CaseFile, CreditorPolicy, Provider, ProviderKind
+from matching.domain.rules import MatchingRules
+from matching.domain.status import Status
+from matching.service_layer.unit_of_work import MatchingUnitOfWork
+
+Units = Callable[[], MatchingUnitOfWork]
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+RULES = MatchingRules()
+
+
+def provider(provider_id: str, siren: str, *, active: bool = True) -> Provider:
+    return Provider(
+        provider_id=provider_id,
+        name=f"Cabinet {provider_id}",
+        kind=ProviderKind.COMMISSAIRE,
+        siren=siren,
+        regions=frozenset({"FR"}),
+        serves_business=True,
+        serves_consumer=True,
+        min_amount_minor=0,
+        max_amount_minor=1_000_000,
+        judicial=True,
+        capacity=5,
+        active=active,
+    )
+
+
+def opened(case_id: str, eligible: list[str]) -> CaseMatching:
+    case = CaseFile(case_id, "creditor-1", "EUR", 480_000, True, "2026-09-01", segment="s")
+    return CaseMatching.open(case, CreditorPolicy("creditor-1"), eligible, T0, RULES)
+
+
+def offered(case_id: str, provider_id: str) -> CaseMatching:
+    """A case whose quote the creditor accepted: offered to provider_id, who must answer."""
+    matching = opened(case_id, [provider_id])
+    matching.place_bid(Bid(provider_id, Decimal(10), 0, T0), T0)
+    ranking = rank_offers(
+        matching.case,
+        matching.bids.values(),
+        policy=CreditorPolicy("creditor-1"),
+        performance={},
+        platform=Performance(),
+        smoothing=Smoothing(),
+    )
+    matching.award(ranking, T0, RULES)
+    matching.accept_quote(T0, RULES)
+    matching.take_events()
+    return matching
+
+
+class RepositoryContract:
+    """Each test gets `units`, a factory of units of work over a fresh, empty store."""
+
+    async def test_a_saved_case_reads_back_whole_and_arms_its_timer(self, units: Units) -> None:
+        matching = opened("case-a", ["p1", "p2"])
+        matching.place_bid(Bid("p1", Decimal("12.5"), 100, T0), T0)
+        matching.take_events()
+        async with units() as uow:
+            assert await uow.cases.get("case-a") is None
+            await uow.cases.save(matching, T0)
+            await uow.commit()
+        async with units() as uow:
+            found = await uow.cases.get("case-a")
+            assert await uow.timers.due(T0, 10) == []
+            assert await uow.timers.due(matching.closes_at, 10) == ["case-a"]
+        assert found is not None
+        assert (found.status, found.round, found.eligible) == (Status.BIDDING, 1, ["p1", "p2"])
+        assert found.bids["p1"].fee_percent == Decimal("12.5")
+        assert found.closes_at == matching.closes_at
+        assert found.take_events() == []
+
+    async def test_nothing_stays_without_a_commit(self, units: Units) -> None:
+        async with units() as uow:
+            await uow.cases.save(opened("case-a", ["p1"]), T0)
+            await uow.providers.save(provider("p1", "732829320"))
+        async with units() as uow:
+            assert await uow.cases.get("case-a") is None
+            assert await uow.providers.get("p1") is None
+
+    async def test_open_auctions_and_held_cases_are_found_by_state(self, units: Units) -> None:
+        async with units() as uow:
+            await uow.cases.save(opened("case-b", ["p1"]), T0)
+            await uow.cases.save(opened("case-a", ["p1"]), T0)
+            await uow.cases.save(offered("case-c", "p2"), T0)
+            await uow.commit()
+        async with units() as uow:
+            assert [m.case.case_id for m in await uow.cases.open_auctions()] == [
+                "case-a",
+                "case-b",
+            ]
+            assert await uow.cases.open_auction_keys() == {("case-a", 1), ("case-b", 1)}
+            unlocked = await uow.cases.unlocked(["case-b", "case-c", "nope"])
+            assert [m.case.case_id for m in unlocked] == ["case-b", "case-c"]
+            assert [m.case.case_id for m in await uow.cases.held_by("p2")] == ["case-c"]
+            assert await uow.cases.held_by("p1") == []
+            assert await uow.cases.held_counts() == {"p2": 1}
+            offer = await uow.cases.get("case-c")
+            assert offer is not None
+            assert await uow.timers.claim("case-c", T0) is False
+            due = offer.next_deadline()
+            assert due is not None
+            assert await uow.timers.claim("case-c", due) is True
+
+    async def test_a_closed_case_has_no_timer(self, units: Units) -> None:
+        matching = opened("case-a", ["p1"])
+        matching.withdraw(T0)
+        async with units() as uow:
+            await uow.cases.save(matching, T0)
+            await uow.commit()
+        async with units() as uow:
+            assert await uow.timers.due(T0 + timedelta(days=400), 10) == []
+
+    async def test_case_facts_arrive_in_any_order(self, units: Units) -> None:
+        submitted = SubmittedFacts("creditor-1", "EUR", 480_000, True, "2026-09-01", "FR-IDF")
+        scored = ScoredFacts("good-faith", "amicable", 64, "0.62", ("LATE_90", "B2B"), False)
+        early = EarlyPayment("pay-1", 1_000, date(2026, 11, 20), False)
+        async with units() as uow:
+            assert await uow.facts.facts("case-a") == (None, None)
+            assert await uow.facts.before_auction("case-a") == BeforeAuction()
+            await uow.facts.save_scored("case-a", "creditor-1", scored)
+            await uow.facts.save_before_auction(
+                "case-a", "creditor-1", BeforeAuction().with_payment(early).after_withdrawal()
+            )
+            await uow.facts.save_submitted("case-a", "creditor-1", submitted)
+            await uow.commit()
+        async with units() as uow:
+            assert await uow.facts.facts("case-a") == (submitted, scored)
+            before = await uow.facts.before_auction("case-a")
+        assert before == BeforeAuction(withdrawn=True, payments=(early,))
+
+    async def test_providers_by_id_siren_and_activity(self, units: Units) -> None:
+        async with units() as uow:
+            await uow.providers.save(provider("p2", "732829320"))
+            await uow.providers.save(provider("p1", "552100554"))
+            await uow.providers.save(provider("p3", "443061841", active=False))
+            await uow.commit()
+        async with units() as uow:
+            assert (await uow.providers.with_siren("552100554")) == provider("p1", "552100554")
+            assert await uow.providers.with_siren("000000000") is None
+            assert [p.provider_id for p in await uow.providers.active()] == ["p1", "p2"]
+            assert await uow.providers.lock("p3") == provider("p3", "443061841", active=False)
+
+    async def test_policies_read_back_as_entered_or_default(self, units: Units) -> None:
+        policy = CreditorPolicy(
+            "creditor-1", Decimal("12.00"), Decimal("9.5"), 30, frozenset({"p9"})
+        )
+        async with units() as uow:
+            default = await uow.policies.get("creditor-1", 45)
+            await uow.policies.save(policy)
+            await uow.commit()
+        assert default == CreditorPolicy("creditor-1", window_days=45)
+        async with units() as uow:
+            found = await uow.policies.get("creditor-1", 45)
+        assert str(found.max_fee_percent) == "12"
+        assert found.auto_accept_below_percent == Decimal("9.5")
+        assert (found.window_days, found.excluded_providers) == (30, frozenset({"p9"}))
+
+    async def test_auto_bid_rules_by_provider_a_name_replaces(self, units: Units) -> None:
+        first = AutoBidRule("p1", Decimal("10.00"), segments=frozenset({"s"}))
+        second = AutoBidRule("p1", Decimal("11.5"), 100, max_amount_minor=9_000)
+        async with units() as uow:
+            await uow.rules.save("b", first, T0)
+            await uow.rules.save("a", first, T0)
+            await uow.rules.save("a", second, T0)
+            await uow.rules.save("x", AutoBidRule("p2", Decimal(20)), T0)
+            await uow.commit()
+        async with units() as uow:
+            rules = await uow.rules.of_providers(["p1"])
+        assert rules == {"p1": [second, first]}
+        assert [str(r.fee_percent) for r in rules["p1"]] == ["11.5", "10"]  # as a person writes it
+
+    async def test_outcomes_add_up_into_records_and_performance(self, units: Units) -> None:
+        async with units() as uow:
+            for outcome in (
+                events.ProviderOutcome("p1", "s", 1, 1, Decimal("0.5"), 10, 1, 1),
+                events.ProviderOutcome("p1", "s", 1, 0, Decimal("0.25"), 0, 1, 0),
+                events.ProviderOutcome("p2", "s", 1, 1, Decimal(1), 4, 0, 0),
+                events.ProviderOutcome("p1", "other", 1, 1, Decimal(1), 1, 0, 0),
+            ):
+                await uow.records.add_outcome(outcome)
+            await uow.commit()
+        async with units() as uow:
+            record = await uow.records.record("p1", "s")
+            empty = await uow.records.record("p3", "s")
+            own, platform = await uow.records.performance("s")
+        assert (record.finished, record.recovered, record.offers, record.offers_in_time) == (
+            2,
+            1,
+            2,
+            1,
+        )
+        assert record.amount_share_sum == Decimal("0.75")
+        assert (empty.segment, empty.finished) == ("s", 0)
+        assert {p: (r.finished, r.recovered) for p, r in own.items()} == {
+            "p1": (2, 1),
+            "p2": (1, 1),
+        }
+        assert (platform.finished, platform.recovered) == (3, 2)
+
+    async def test_actions_read_back_in_the_order_they_happened(self, units: Units) -> None:
+        later = events.ActionReported(
+            "case-a", 1, "p1", "a-2", "call", T0 + timedelta(hours=2), "", 0, None
+        )
+        earlier = events.ActionReported(
+            "case-a", 1, "p1", "a-1", "promise-to-pay", T0, "soon", 5_000, date(2026, 12, 1)
+        )
+        async with units() as uow:
+            await uow.actions.add(later, T0 + timedelta(hours=3))
+            await uow.actions.add(earlier, T0 + timedelta(hours=3))
+            await uow.commit()
+        async with units() as uow:
+            assert await uow.actions.of_case("case-a") == [earlier, later]
+            assert await uow.actions.of_case("case-b") == []

@@ -1,0 +1,268 @@
+"""What a provider does on the marketplace, on fakes: bids, rules, offered and held cases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from matching.domain.activity import business_day
+from matching.domain.commands import (
+    AnswerQuote,
+    DeclineAssignment,
+    PlaceBid,
+    PromiseToPay,
+    ReleaseCase,
+    ReportAction,
+    ReportPayment,
+    SetAutoBidRule,
+    WithdrawBid,
+)
+from matching.domain.errors import InvalidField, NotFound, StateConflict
+from matching.domain.providers import new_provider
+from matching.domain.status import Status
+from matching.service_layer import creditor_commands, provider_commands
+from services.matching.tests.unit.matching_market import CREDITOR, Market, siren
+
+
+async def bid(m: Market, provider_id: str, case_id: str, fee: str, **fields: object) -> None:
+    command = PlaceBid(provider_id, case_id, fee, 0, "EUR", **fields)  # type: ignore[arg-type]
+    await m.committed(lambda uow: provider_commands.place_bid(command, uow, **m.deps))
+
+
+async def test_one_siren_belongs_to_one_provider_and_a_profile_can_be_updated() -> None:
+    m = Market()
+    await m.register("p1", 1)
+    with pytest.raises(InvalidField) as refused:
+        await m.register("p2", 1)
+    assert refused.value.field == "siren"
+    await m.register("p1", 1, capacity=3)
+    assert m.database.state.providers["p1"].capacity == 3
+    assert set(m.database.state.providers) == {"p1"}
+
+
+async def test_a_provider_lists_the_auctions_it_may_bid_in_and_a_watcher_only_new_ones() -> None:
+    m = Market()
+    await m.register("p1", 1)
+    await m.register("consumer-only", 2, serves_business=False)
+    await m.submit_scored_case("case-a")
+    async with m.database.unit_of_work() as uow:
+        mine = await provider_commands.open_auctions("p1", uow, clock=m.clock)
+        none = await provider_commands.open_auctions("consumer-only", uow, clock=m.clock)
+        with pytest.raises(NotFound):
+            await provider_commands.open_auctions("stranger", uow, clock=m.clock)
+        fresh, seen = await provider_commands.auctions_opened_since("p1", set(), uow, clock=m.clock)
+        again, _ = await provider_commands.auctions_opened_since("p1", seen, uow, clock=m.clock)
+    assert [a.case.case_id for a in mine] == ["case-a"]
+    assert none == []
+    assert ([a.case.case_id for a in fresh], seen, again) == (["case-a"], {("case-a", 1)}, [])
+
+
+async def test_a_bid_is_placed_replaced_and_withdrawn_while_bidding_is_open() -> None:
+    m = Market()
+    await m.register("p1", 1)
+    await m.submit_scored_case("case-a")
+    await bid(m, "p1", "case-a", "12.5")
+    with pytest.raises(StateConflict):
+        await bid(m, "p1", "case-a", "11")
+    await bid(m, "p1", "case-a", "11", replace=True)
+    assert str(m.case("case-a").bids["p1"].fee_percent) == "11"
+    await m.committed(
+        lambda uow: provider_commands.withdraw_bid(WithdrawBid("p1", "case-a"), uow, **m.deps)
+    )
+    assert m.case("case-a").bids == {}
+    assert m.published().count("bid-placed") == 2
+
+
+@pytest.mark.parametrize(
+    ("fee", "fixed", "currency", "field"),
+    [
+        ("0.5", 0, "EUR", "fee_percent"),
+        ("12.345", 0, "EUR", "fee_percent"),
+        ("12", 500, "USD", "fixed_fee.currency"),
+        ("12", 480_000, "EUR", "fixed_fee.minor_units"),
+    ],
+)
+async def test_a_bad_bid_is_refused_naming_the_field_and_changes_nothing(
+    fee: str, fixed: int, currency: str, field: str
+) -> None:
+    m = Market()
+    await m.register("p1", 1)
+    await m.submit_scored_case("case-a")
+    command = PlaceBid("p1", "case-a", fee, fixed, currency)
+    with pytest.raises(InvalidField) as refused:
+        await m.committed(lambda uow: provider_commands.place_bid(command, uow, **m.deps))
+    assert refused.value.field == field
+    assert m.case("case-a").bids == {}
+
+
+async def test_only_an_eligible_registered_provider_may_bid() -> None:
+    m = Market()
+    await m.register("p1", 1)
+    await m.register("consumer-only", 2, serves_business=False)
+    await m.submit_scored_case("case-a")
+    for provider_id, case_id in (("consumer-only", "case-a"), ("p1", "no-case")):
+        with pytest.raises(NotFound):
+            await bid(m, provider_id, case_id, "10")
+    with pytest.raises(NotFound):
+        await bid(m, "stranger", "case-a", "10")
+
+
+async def test_an_auto_bid_rule_needs_a_name_and_valid_criteria() -> None:
+    m = Market()
+    await m.register("p1", 1)
+    for command, field in (
+        (SetAutoBidRule("p1", "  ", "10"), "name"),
+        (SetAutoBidRule("p1", "r", "60"), "fee_percent"),
+        (SetAutoBidRule("p1", "r", "10", debtor_types=("robot",)), "debtor_types"),
+    ):
+        with pytest.raises(InvalidField) as refused:
+            await m.committed(
+                lambda uow, c=command: provider_commands.set_auto_bid_rule(c, uow, **m.deps)
+            )
+        assert refused.value.field == field
+    rule = SetAutoBidRule("p1", " consumer ", "9", debtor_types=("consumer",))
+    name = await m.committed(lambda uow: provider_commands.set_auto_bid_rule(rule, uow, **m.deps))
+    assert name == "consumer"
+    await m.submit_scored_case("case-b2b")
+    assert m.case("case-b2b").bids == {}  # the rule takes consumer cases only
+
+
+async def test_offered_then_held_cases_and_a_decline_passes_to_the_next_offer() -> None:
+    m = Market()
+    for n, provider_id in enumerate(("p1", "p2"), start=1):
+        await m.register(provider_id, n)
+    await m.auto_rule("p1", "10")
+    await m.auto_rule("p2", "11")
+    await m.submit_scored_case("case-a")
+    await m.close_bidding()
+    await m.committed(
+        lambda uow: creditor_commands.answer_quote(
+            AnswerQuote(CREDITOR, "case-a", accept=True), uow, **m.deps
+        )
+    )
+    async with m.database.unit_of_work() as uow:
+        offered = await provider_commands.held_cases("p1", uow)
+    assert [(c.case.case_id, c.status) for c in offered] == [("case-a", Status.OFFERED)]
+    with pytest.raises(NotFound):
+        await m.committed(
+            lambda uow: provider_commands.decline_assignment(
+                DeclineAssignment("p2", "case-a"), uow, **m.deps
+            )
+        )
+    await m.committed(
+        lambda uow: provider_commands.decline_assignment(
+            DeclineAssignment("p1", "case-a"), uow, **m.deps
+        )
+    )
+    case = m.case("case-a")
+    assert (case.status, case.quote and case.quote.provider_id) == (Status.QUOTED, "p2")
+
+
+async def test_a_promise_extends_the_window_up_to_the_cap_and_a_release_rotates() -> None:
+    m = Market()
+    await m.register("p1", 1)
+    await m.register("p2", 2)
+    await m.auto_rule("p1", "10")
+    await m.submit_scored_case("case-a")
+    await m.assign("case-a", "p1")
+    ends = m.case("case-a").assignment.window_ends_at  # type: ignore[union-attr]
+    promise = PromiseToPay("p1", "case-a")
+    for _ in range(2):
+        await m.committed(lambda uow: provider_commands.promise_to_pay(promise, uow, **m.deps))
+    assert m.case("case-a").assignment.window_ends_at == ends + timedelta(days=30)  # type: ignore[union-attr]
+    with pytest.raises(StateConflict):
+        await m.committed(lambda uow: provider_commands.promise_to_pay(promise, uow, **m.deps))
+    await m.committed(
+        lambda uow: provider_commands.release_case(ReleaseCase("p1", "case-a"), uow, **m.deps)
+    )
+    case = m.case("case-a")
+    assert (case.status, case.round, case.eligible) == (Status.BIDDING, 2, ["p2"])
+    assert m.published()[-3:] == ["case-recalled", "case-rotated", "auction-opened"]
+
+
+async def test_the_holder_reports_actions_the_creditor_follows() -> None:
+    m = Market()
+    await m.register("p1", 1)
+    await m.auto_rule("p1", "10")
+    await m.submit_scored_case("case-a")
+    await m.assign("case-a", "p1")
+    m.clock.advance(timedelta(hours=1))
+    call = ReportAction("p1", "case-a", "call", None, "reached the debtor")
+    _, action_id = await m.committed(
+        lambda uow: provider_commands.report_action(call, uow, **m.deps)
+    )
+    bad = ReportAction("p1", "case-a", "séance", None)
+    with pytest.raises(InvalidField) as refused:
+        await m.committed(lambda uow: provider_commands.report_action(bad, uow, **m.deps))
+    assert refused.value.field == "kind"
+    other = ReportAction("p2", "case-a", "call", None)
+    with pytest.raises(NotFound):
+        await m.committed(lambda uow: provider_commands.report_action(other, uow, **m.deps))
+    async with m.database.unit_of_work() as uow:
+        _, actions = await creditor_commands.case_activity(CREDITOR, "case-a", uow)
+    assert [(a.action_id, a.kind, a.note) for a in actions] == [
+        (action_id, "call", "reached the debtor")
+    ]
+    assert m.published()[-1] == "action-reported"
+
+
+async def test_a_reported_payment_is_checked_then_credited_to_its_holder() -> None:
+    m = Market()
+    await m.register("p1", 1)
+    await m.register("p2", 2)
+    await m.auto_rule("p1", "10")
+    await m.submit_scored_case("case-a")
+    await m.assign("case-a", "p1")
+    today = business_day(m.clock.now()).isoformat()
+
+    async def report(provider_id: str, **fields: object) -> object:
+        values: dict[str, object] = {
+            "amount_minor": 100_000,
+            "currency": "EUR",
+            "paid_on": today,
+            "settles_in_full": False,
+            "reference": "R-1",
+            **fields,
+        }
+        command = ReportPayment(provider_id, "case-a", **values)  # type: ignore[arg-type]
+        return await m.committed(
+            lambda uow: provider_commands.report_payment(command, uow, **m.deps)
+        )
+
+    with pytest.raises(NotFound):
+        await report("p2")
+    for fields, field in (
+        ({"reference": " "}, "reference"),
+        ({"reference": "x" * 65}, "reference"),
+        ({"currency": "USD"}, "amount.currency"),
+        ({"amount_minor": 0}, "amount.minor_units"),
+        ({"paid_on": "2030-01-01"}, "paid_on"),
+        ({"amount_minor": 480_001}, "amount.minor_units"),
+    ):
+        with pytest.raises(InvalidField) as refused:
+            await report("p1", **fields)
+        assert refused.value.field == field
+    await report("p1")
+    await report("p1")  # the same reference is the same payment
+    case = m.case("case-a")
+    assert [(p.payment_id, p.provider_id) for p in case.payments] == [("p1/R-1", "p1")]
+    assert case.recovered_minor == 100_000
+
+
+def test_a_bad_profile_is_refused_before_it_reaches_the_directory() -> None:
+    with pytest.raises(InvalidField) as refused:
+        new_provider(
+            provider_id="p1",
+            name="Cabinet",
+            kind="agency",
+            siren=siren(1),
+            regions=["FR"],
+            serves_business=True,
+            serves_consumer=True,
+            min_amount_minor=0,
+            max_amount_minor=10,
+            judicial=True,
+            capacity=1,
+        )
+    assert refused.value.field == "judicial"
