@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from functools import partial
 from pathlib import Path
 from typing import TextIO
@@ -103,23 +104,25 @@ def model_store_at(directory: Path | None) -> FileModelStore:
     return FileModelStore(directory)
 
 
-async def read_platform_ended_cases(out: TextIO) -> list[EndedCase]:
-    """The platform's ended cases, read once from scoring's database for the train command."""
-    settings = ScoringSettings()
+@contextlib.asynccontextmanager
+async def command_unit_of_work(settings: ScoringSettings) -> AsyncIterator[SqlScoringUnitOfWork]:
+    """One unit of work on scoring's database for a one-off command; the pool closes after."""
     database = Database.connect(settings.database_url.get_secret_value(), pool_size=1)
     try:
         async with units_of_work(database)() as uow:
-            return await platform_ended_cases(uow, out)
+            yield uow
     finally:
         await database.dispose()
+
+
+async def read_platform_ended_cases(out: TextIO) -> list[EndedCase]:
+    """The platform's ended cases, read from scoring's database for the train command."""
+    async with command_unit_of_work(ScoringSettings()) as uow:
+        return await platform_ended_cases(uow, out)
 
 
 async def reproduce_stored_score(score_id: str) -> Reproduction | None:
-    """One stored score recomputed, read once from scoring's database for the explain command."""
+    """One stored score recomputed, read from scoring's database for the explain command."""
     settings = ScoringSettings()
-    database = Database.connect(settings.database_url.get_secret_value(), pool_size=1)
-    try:
-        async with units_of_work(database)() as uow:
-            return await reproduce_score(score_id, uow, FileModelStore(settings.model_dir))
-    finally:
-        await database.dispose()
+    async with command_unit_of_work(settings) as uow:
+        return await reproduce_score(score_id, uow, FileModelStore(settings.model_dir))

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
@@ -30,6 +30,12 @@ from scoring.domain.outcomes import (
 from scoring.domain.reasons import REASON_TEXT, Reason
 from scoring.domain.scorecard import Score
 from scoring.domain.scores import SCORE_REQUEST, StoredScore
+
+
+async def first_row(session: AsyncSession, query: Select[Any]) -> RowMapping | None:
+    """The query's first row by column name, or None."""
+    row: RowMapping | None = (await session.execute(query)).mappings().first()
+    return row
 
 
 def known_case(row: RowMapping) -> KnownCase:
@@ -57,11 +63,7 @@ class SqlCases:
         await self.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(case_id))))
 
     async def get(self, case_id: str) -> KnownCase | None:
-        row = (
-            (await self.session.execute(select(cases).where(cases.c.case_id == case_id)))
-            .mappings()
-            .first()
-        )
+        row = await first_row(self.session, select(cases).where(cases.c.case_id == case_id))
         return None if row is None else known_case(row)
 
     async def record_submission(self, case_id: str, tenant_id: str, facts: CaseFacts) -> bool:
@@ -291,25 +293,16 @@ class SqlScores:
         )
 
     async def get(self, score_id: str) -> StoredScore | None:
-        row = (
-            (await self.session.execute(select(scores).where(scores.c.score_id == score_id)))
-            .mappings()
-            .first()
-        )
+        row = await first_row(self.session, select(scores).where(scores.c.score_id == score_id))
         return None if row is None else stored_score(row)
 
     async def latest_of_record(self, case_id: str) -> StoredScore | None:
-        row = (
-            (
-                await self.session.execute(
-                    select(scores)
-                    .where(scores.c.case_id == case_id, scores.c.trigger != SCORE_REQUEST)
-                    .order_by(scores.c.id.desc())
-                    .limit(1)
-                )
-            )
-            .mappings()
-            .first()
+        row = await first_row(
+            self.session,
+            select(scores)
+            .where(scores.c.case_id == case_id, scores.c.trigger != SCORE_REQUEST)
+            .order_by(scores.c.id.desc())
+            .limit(1),
         )
         return None if row is None else stored_score(row)
 

@@ -33,13 +33,20 @@ def _date(value: str, field: str) -> date:
         raise InvalidInput(field, "must be an ISO 8601 date (YYYY-MM-DD)") from None
 
 
-def _case_id(value: str) -> str | None:
-    if not value:
-        return None
+def _uuid_or_none(value: str) -> str | None:
+    """The id in its canonical form, or None when there is none or it is not a UUID."""
     try:
-        return str(uuid.UUID(value))
+        return str(uuid.UUID(value)) if value else None
     except ValueError:
-        raise InvalidInput("case_id", "must be a UUID") from None
+        return None
+
+
+def _case_id(value: str) -> str | None:
+    """The case a request names, if any; a malformed id is refused."""
+    case_id = _uuid_or_none(value)
+    if value and case_id is None:
+        raise InvalidInput("case_id", "must be a UUID")
+    return case_id
 
 
 def facts_from_request(request: scoring_pb2.ScoreRequest) -> CaseFacts:
@@ -116,12 +123,10 @@ class ScoringApi(scoring_pb2_grpc.ScoringServiceServicer):
     async def GetScore(
         self, request: scoring_pb2.GetScoreRequest, context: grpc.aio.ServicerContext
     ) -> scoring_pb2.Score:
-        try:
-            case_id = _case_id(request.case_id)
-        except InvalidInput:
-            case_id = None  # a malformed id reads like a missing case
+        # A malformed id reads like a missing case.
+        query = GetScoreOfRecord(_uuid_or_none(request.case_id), creditor_tenant())
         async with self.units() as uow:
-            found = await score_of_record(GetScoreOfRecord(case_id, creditor_tenant()), uow)
+            found = await score_of_record(query, uow)
         return to_message(found)
 
     async def Score(

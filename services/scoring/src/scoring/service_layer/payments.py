@@ -72,15 +72,12 @@ async def rescore_after_payment(
         )
         return
     paid = await uow.payments.totals(case_id, submitted.currency)
-    as_of = max(payment.paid_on, told_on)
-    facts = replace(submitted, paid_minor=paid.paid_minor)
-    inputs = await scorer.inputs_for(uow, facts, case_id, tenant_id, as_of)
     await scorer.keep_and_announce(
         uow,
-        inputs,
+        replace(submitted, paid_minor=paid.paid_minor),
         case_id=case_id,
         tenant_id=tenant_id,
-        as_of=as_of,
+        as_of=max(payment.paid_on, told_on),
         trigger=trigger,
         trigger_event_id=payment.event_id,
     )

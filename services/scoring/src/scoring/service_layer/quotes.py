@@ -29,10 +29,9 @@ async def quote_score(command: QuoteScore, uow: ScoringUnitOfWork, scorer: Score
                     f"case_id: the case is {case.outcome.status}; no further scoring"
                 )
             owner = case.tenant_id
-    inputs = await scorer.inputs_for(uow, command.facts, command.case_id, owner, command.as_of)
     return await scorer.keep(
         uow,
-        inputs,
+        command.facts,
         case_id=command.case_id,
         tenant_id=owner,
         as_of=command.as_of,

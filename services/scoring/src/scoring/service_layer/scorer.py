@@ -43,7 +43,7 @@ class Scorer:
     async def keep(
         self,
         uow: ScoringUnitOfWork,
-        inputs: ScoringInputs,
+        facts: CaseFacts,
         *,
         case_id: str | None,
         tenant_id: str,
@@ -51,7 +51,8 @@ class Scorer:
         trigger: str,
         trigger_event_id: str,
     ) -> StoredScore:
-        """Score the inputs with the active model and store the score with them."""
+        """Score the facts with the active model and store the score with its inputs."""
+        inputs = await self.inputs_for(uow, facts, case_id, tenant_id, as_of)
         stored = StoredScore(
             score_id=str(uuid.uuid4()),
             case_id=case_id,
@@ -67,7 +68,7 @@ class Scorer:
     async def keep_and_announce(
         self,
         uow: ScoringUnitOfWork,
-        inputs: ScoringInputs,
+        facts: CaseFacts,
         *,
         case_id: str,
         tenant_id: str,
@@ -78,7 +79,7 @@ class Scorer:
         """Store a score of record and announce it in the same transaction."""
         stored = await self.keep(
             uow,
-            inputs,
+            facts,
             case_id=case_id,
             tenant_id=tenant_id,
             as_of=as_of,

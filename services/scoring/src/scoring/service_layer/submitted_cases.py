@@ -33,11 +33,9 @@ async def score_submitted_case(
     paid_by_then = await uow.payments.totals(case_id, currency, paid_by=as_of)
     if paid_by_then.settled_in_full or paid_by_then.paid_minor >= command.facts.amount_minor:
         return  # recovered before it was submitted: nothing to score
-    facts = replace(command.facts, paid_minor=paid_by_then.paid_minor)
-    inputs = await scorer.inputs_for(uow, facts, case_id, tenant_id, as_of)
     await scorer.keep_and_announce(
         uow,
-        inputs,
+        replace(command.facts, paid_minor=paid_by_then.paid_minor),
         case_id=case_id,
         tenant_id=tenant_id,
         as_of=as_of,
@@ -49,11 +47,9 @@ async def score_submitted_case(
         return
     # Payments told before the submission re-score it now, as their own events would have.
     paid = await uow.payments.totals(case_id, currency)
-    facts = replace(command.facts, paid_minor=paid.paid_minor)
-    inputs = await scorer.inputs_for(uow, facts, case_id, tenant_id, later.paid_on)
     await scorer.keep_and_announce(
         uow,
-        inputs,
+        replace(command.facts, paid_minor=paid.paid_minor),
         case_id=case_id,
         tenant_id=tenant_id,
         as_of=later.paid_on,
