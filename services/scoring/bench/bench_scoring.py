@@ -32,10 +32,11 @@ from recouvra_shared.grpc import GrpcServer
 from recouvra_shared.migrations import upgrade
 from scoring.adapters.model_store import FileModelStore
 from scoring.adapters.registry import CsvCompanyRegistry
+from scoring.bootstrap import units_of_work
 from scoring.domain.scorecard import SCORECARD, score
 from scoring.domain.simulator import simulate_portfolio
 from scoring.entrypoints.grpc_api import ScoringApi
-from scoring.service_layer.handlers import ScoringHandlers
+from scoring.service_layer.scorer import Scorer
 from tests.support.stack import ROOT, find_stack, unique_name
 
 REGISTRY_SIRENS = ["398259796", "190748335", "047966692", "925899130", "860129048"]
@@ -105,8 +106,8 @@ async def in_process(count: int, concurrency: int) -> tuple[list[float], float]:
         migrations = ROOT / "services" / "scoring" / "src" / "scoring" / "adapters" / "migrations"
         await asyncio.to_thread(upgrade, migrations, url)
         database = Database.connect(url, pool_size=concurrency)
-        handlers = ScoringHandlers(CsvCompanyRegistry(), FileModelStore(None))
-        api = ScoringApi(database, handlers)
+        scorer = Scorer(CsvCompanyRegistry(), FileModelStore(None))
+        api = ScoringApi(units_of_work(database), scorer)
         server = GrpcServer("127.0.0.1:0", ["recouvra.scoring.v1.ScoringService"])
         scoring_pb2_grpc.add_ScoringServiceServicer_to_server(api, server.server)
         await server.start()

@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from recouvra_shared.runtime import run_cli
-from scoring.bootstrap import build
+from scoring import bootstrap
 from scoring.config import ScoringSettings
 
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
@@ -13,16 +13,20 @@ MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
 def main() -> None:
     """Run the scoring service, its training command or the explanation of a score."""
     if sys.argv[1:2] == ["train"]:
-        from scoring.training import main as train
+        from scoring.entrypoints import train_command
 
-        train(sys.argv[2:])
+        train_command.main(
+            sys.argv[2:],
+            model_store_at=bootstrap.model_store_at,
+            platform_ended_cases=bootstrap.read_platform_ended_cases,
+        )
         return
     if sys.argv[1:2] == ["explain"]:
-        from scoring.explain import main as explain
+        from scoring.entrypoints import explain_command
 
-        explain(sys.argv[2:])
+        explain_command.main(sys.argv[2:], reproduce=bootstrap.reproduce_stored_score)
         return
-    run_cli(ScoringSettings, build, MIGRATIONS)
+    run_cli(ScoringSettings, bootstrap.build, MIGRATIONS)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,6 @@ class ScoringSettings(ServiceSettings):
     database_url: SecretStr = dev_database_url("scoring")
     # Offline SIRENE + BODACC extract; the production registry client is not built yet.
     company_registry_file: Path = DEFAULT_REGISTRY_FILE
-    # Where refitted model versions are kept (python -m scoring.training --model-dir); without
+    # Where refitted model versions are kept (python -m scoring train --model-dir); without
     # it the built-in scorecard is used.
     model_dir: Path | None = None

@@ -22,14 +22,14 @@ from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn, Pay
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra_shared.db import Database, outbox
-from recouvra_shared.events import decode_payload, new_event, parse_envelope, unpack
+from recouvra_shared.events import new_event, parse_envelope, unpack
 from scoring.adapters.model_store import FileModelStore
 from scoring.adapters.orm import cases, scores
-from scoring.adapters.registry import CsvCompanyRegistry
-from scoring.domain.errors import ScoringStopped
+from scoring.domain.errors import NoScore, ScoringStopped
 from scoring.domain.facts import CaseFacts
-from scoring.domain.scorecard import SCORECARD, LinearModel
-from scoring.service_layer.handlers import ScoringHandlers, latest_score
+from scoring.domain.features import LinearModel
+from scoring.domain.scorecard import SCORECARD
+from services.scoring.tests.integration.wired_scoring import WiredScoring
 
 pytestmark = pytest.mark.integration
 
@@ -87,14 +87,12 @@ async def database(make_database: Callable[[str], str]) -> AsyncIterator[Databas
 
 
 @pytest.fixture
-def handlers() -> ScoringHandlers:
-    return ScoringHandlers(registry=CsvCompanyRegistry(), models=FileModelStore(None))
+def handlers(database: Database) -> WiredScoring:
+    return WiredScoring(database)
 
 
 async def handle(database: Database, handler: Any, event: EventEnvelope) -> None:
-    async with database.unit_of_work() as uow:
-        await handler(decode_payload(event), event, uow)
-        await uow.commit()
+    await WiredScoring(database).handle(handler, event)
 
 
 async def published(database: Database) -> list[CaseScored]:
@@ -118,7 +116,7 @@ needs_siren = pytest.mark.skipif(
 
 
 async def test_a_submitted_case_is_stored_with_its_inputs_and_can_be_reproduced(
-    database: Database, handlers: ScoringHandlers
+    database: Database, handlers: WiredScoring
 ) -> None:
     case_id = str(uuid.uuid4())
     await handle(
@@ -140,15 +138,13 @@ async def test_a_submitted_case_is_stored_with_its_inputs_and_can_be_reproduced(
     assert list(event.reason_codes) == row["reason_codes"]
     assert event.expected_days_to_recover == row["expected_days_to_recover"] > 0
 
-    async with database.unit_of_work() as uow:
-        reproduced = await handlers.reproduce(str(row["score_id"]), uow)
+    reproduced = await handlers.reproduce(str(row["score_id"]))
     assert reproduced is not None
-    stored, again = reproduced
-    assert again == stored.score
+    assert reproduced.matches
 
 
 async def test_a_partial_payment_rescores_the_case_upward(
-    database: Database, handlers: ScoringHandlers
+    database: Database, handlers: WiredScoring
 ) -> None:
     case_id = str(uuid.uuid4())
     await handle(
@@ -169,15 +165,14 @@ async def test_a_partial_payment_rescores_the_case_upward(
     assert "partly-paid" in second["reason_codes"]
     events = await published(database)
     assert [e.trigger for e in events] == ["case-submitted", "payment-declared"]
-    async with database.unit_of_work() as uow:
-        latest = await latest_score(case_id, uow)
+    latest = await handlers.score_of_record(case_id)
     assert latest is not None
     assert latest.score_id == str(second["score_id"])
 
 
 @needs_siren
 async def test_debtor_history_is_shared_only_as_counts_over_several_creditors(
-    database: Database, handlers: ScoringHandlers
+    database: Database, handlers: WiredScoring
 ) -> None:
     paid_at_a, open_at_b, new_at_c = (str(uuid.uuid4()) for _ in range(3))
     await handle(
@@ -220,7 +215,7 @@ async def test_debtor_history_is_shared_only_as_counts_over_several_creditors(
 
 
 async def test_a_withdrawn_case_is_never_scored_again(
-    database: Database, handlers: ScoringHandlers
+    database: Database, handlers: WiredScoring
 ) -> None:
     case_id = str(uuid.uuid4())
     await handle(
@@ -243,16 +238,15 @@ async def test_a_withdrawn_case_is_never_scored_again(
     facts = CaseFacts(
         amount_minor=1_000, due_date=date(2026, 9, 1), debtor_is_business=True, disputed=False
     )
-    async with database.unit_of_work() as uow:
-        with pytest.raises(ScoringStopped, match="withdrawn"):
-            await handlers.score_request(facts, case_id, "t1", date(2026, 11, 23), uow)
-        latest = await latest_score(case_id, uow)
+    with pytest.raises(ScoringStopped, match="withdrawn"):
+        await handlers.quote(facts, case_id, "t1", date(2026, 11, 23))
+    latest = await handlers.score_of_record(case_id)
     assert latest is not None
     assert latest.scoring_stopped
 
 
 async def test_events_arriving_before_the_submission_are_taken_into_account(
-    database: Database, handlers: ScoringHandlers
+    database: Database, handlers: WiredScoring
 ) -> None:
     paid_first, withdrawn_first = str(uuid.uuid4()), str(uuid.uuid4())
     await handle(
@@ -292,7 +286,7 @@ async def test_events_arriving_before_the_submission_are_taken_into_account(
 
 @needs_siren
 async def test_an_insolvent_debtor_is_routed_to_declaring_the_claim(
-    database: Database, handlers: ScoringHandlers
+    database: Database, handlers: WiredScoring
 ) -> None:
     case_id = str(uuid.uuid4())
     await handle(
@@ -311,7 +305,7 @@ async def test_an_insolvent_debtor_is_routed_to_declaring_the_claim(
 
 
 async def test_a_quote_for_another_tenants_case_is_refused(
-    database: Database, handlers: ScoringHandlers
+    database: Database, handlers: WiredScoring
 ) -> None:
     case_id = str(uuid.uuid4())
     await handle(
@@ -322,17 +316,13 @@ async def test_a_quote_for_another_tenants_case_is_refused(
     facts = CaseFacts(
         amount_minor=240_000, due_date=date(2026, 9, 1), debtor_is_business=True, disputed=False
     )
-    async with database.unit_of_work() as uow:
-        foreign = await handlers.score_request(facts, case_id, "tenant-b", date(2026, 11, 2), uow)
-        own = await handlers.score_request(facts, case_id, "tenant-a", date(2026, 11, 2), uow)
-        await uow.commit()
-    assert foreign is None
-    assert own is not None
+    with pytest.raises(NoScore, match="no such case"):
+        await handlers.quote(facts, case_id, "tenant-b", date(2026, 11, 2))
+    own = await handlers.quote(facts, case_id, "tenant-a", date(2026, 11, 2))
     assert own.tenant_id == "tenant-a"
     assert own.trigger == "score-request"
     # A quote is kept for explanation but is not the case's score of record.
-    async with database.unit_of_work() as uow:
-        latest = await latest_score(case_id, uow)
+    latest = await handlers.score_of_record(case_id)
     assert latest is not None
     assert latest.trigger == "case-submitted"
 
@@ -341,7 +331,7 @@ async def test_a_promoted_model_scores_new_cases_and_old_scores_still_reproduce(
     database: Database, tmp_path: Path
 ) -> None:
     store = FileModelStore(tmp_path)
-    handlers = ScoringHandlers(registry=CsvCompanyRegistry(), models=store)
+    handlers = WiredScoring(database, store)
     before, after = str(uuid.uuid4()), str(uuid.uuid4())
     await handle(
         database,
@@ -359,16 +349,14 @@ async def test_a_promoted_model_scores_new_cases_and_old_scores_still_reproduce(
     assert (old["model_version"], new["model_version"]) == ("scorecard-v1", "refit-test")
     assert new["recovery_probability"] < old["recovery_probability"]
     for row in (old, new):
-        async with database.unit_of_work() as uow:
-            reproduced = await handlers.reproduce(str(row["score_id"]), uow)
+        reproduced = await handlers.reproduce(str(row["score_id"]))
         assert reproduced is not None
-        stored, again = reproduced
-        assert again == stored.score
-        assert again.model_version == row["model_version"]
+        assert reproduced.matches
+        assert reproduced.again.model_version == row["model_version"]
 
 
 async def test_a_payment_racing_its_submission_is_never_lost(
-    database: Database, handlers: ScoringHandlers
+    database: Database, handlers: WiredScoring
 ) -> None:
     case_ids = [str(uuid.uuid4()) for _ in range(12)]
 
@@ -388,15 +376,14 @@ async def test_a_payment_racing_its_submission_is_never_lost(
 
     await asyncio.gather(*(both(case_id) for case_id in case_ids))
     for case_id in case_ids:
-        async with database.unit_of_work() as uow:
-            latest = await latest_score(case_id, uow)
+        latest = await handlers.score_of_record(case_id)
         assert latest is not None
         assert latest.inputs is not None
         assert latest.inputs.case.paid_minor == 50_000
 
 
 async def test_an_operator_can_explain_a_stored_score_and_see_it_recomputed(
-    database: Database, handlers: ScoringHandlers
+    database: Database, handlers: WiredScoring
 ) -> None:
     case_id = str(uuid.uuid4())
     await handle(

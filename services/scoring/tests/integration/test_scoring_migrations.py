@@ -11,7 +11,7 @@ import pytest
 
 from recouvra_shared.db import Database
 from recouvra_shared.migrations import upgrade
-from scoring.service_layer.handlers import latest_score
+from scoring.bootstrap import units_of_work
 from tests.support.stack import ROOT, Stack, unique_name
 
 pytestmark = pytest.mark.integration
@@ -43,8 +43,8 @@ async def test_scores_from_before_0002_survive_the_upgrade(stack: Stack) -> None
         await asyncio.to_thread(upgrade, MIGRATIONS, url)
         database = Database.connect(url, pool_size=1)
         try:
-            async with database.unit_of_work() as uow:
-                found = await latest_score(case_id, uow)
+            async with units_of_work(database)() as uow:
+                found = await uow.scores.latest_of_record(case_id)
         finally:
             await database.dispose()
         assert found is not None

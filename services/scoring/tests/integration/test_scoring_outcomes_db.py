@@ -26,14 +26,11 @@ from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.matching_events_pb2 import CaseExhausted, PaymentAttributed
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra_shared.db import Database, outbox
-from recouvra_shared.events import decode_payload, new_event, parse_envelope, unpack
-from scoring.adapters.model_store import FileModelStore
+from recouvra_shared.events import new_event, parse_envelope, unpack
 from scoring.adapters.orm import cases, scores
-from scoring.adapters.registry import CsvCompanyRegistry
 from scoring.domain.errors import ScoringStopped
 from scoring.domain.facts import CaseFacts
-from scoring.service_layer.handlers import ScoringHandlers, latest_score
-from scoring.service_layer.outcomes import ended_cases
+from services.scoring.tests.integration.wired_scoring import WiredScoring
 
 pytestmark = pytest.mark.integration
 
@@ -50,8 +47,8 @@ async def database(make_database: Callable[[str], str]) -> AsyncIterator[Databas
 
 
 @pytest.fixture
-def handlers() -> ScoringHandlers:
-    return ScoringHandlers(registry=CsvCompanyRegistry(), models=FileModelStore(None))
+def handlers(database: Database) -> WiredScoring:
+    return WiredScoring(database)
 
 
 def envelope(
@@ -134,7 +131,7 @@ def withdrawal(case_id: str) -> EventEnvelope:
     return envelope("intake", "case-withdrawn", case_id, CaseWithdrawn(case_id=case_id), on)
 
 
-def handler_for(handlers: ScoringHandlers, event: EventEnvelope) -> Any:
+def handler_for(handlers: WiredScoring, event: EventEnvelope) -> Any:
     return {
         "case-submitted": handlers.on_case_submitted,
         "payment-declared": handlers.on_payment_declared,
@@ -144,11 +141,9 @@ def handler_for(handlers: ScoringHandlers, event: EventEnvelope) -> Any:
     }[event.event_type]
 
 
-async def deliver(database: Database, handlers: ScoringHandlers, *events: EventEnvelope) -> None:
+async def deliver(database: Database, handlers: WiredScoring, *events: EventEnvelope) -> None:
     for event in events:
-        async with database.unit_of_work() as uow:
-            await handler_for(handlers, event)(decode_payload(event), event, uow)
-            await uow.commit()
+        await handlers.handle(handler_for(handlers, event), event)
 
 
 async def case_row(database: Database, case_id: str) -> dict[str, Any]:
@@ -176,7 +171,7 @@ async def published(database: Database) -> list[CaseScored]:
 
 
 async def test_an_exhausted_case_ends_unrecovered_with_the_share_recovered(
-    database: Database, handlers: ScoringHandlers
+    database: Database, handlers: WiredScoring
 ) -> None:
     case_id = str(uuid.uuid4())
     paid_on = SUBMITTED_ON.date() + timedelta(days=20)
@@ -206,13 +201,12 @@ async def test_an_exhausted_case_ends_unrecovered_with_the_share_recovered(
         debtor_is_business=True,
         disputed=False,
     )
-    async with database.unit_of_work() as uow:
-        with pytest.raises(ScoringStopped, match="unrecovered"):
-            await handlers.score_request(facts, case_id, TENANT, EXHAUSTED_AT.date(), uow)
+    with pytest.raises(ScoringStopped, match="unrecovered"):
+        await handlers.quote(facts, case_id, TENANT, EXHAUSTED_AT.date())
 
 
 async def test_a_case_paid_in_full_through_a_provider_is_recovered(
-    database: Database, handlers: ScoringHandlers
+    database: Database, handlers: WiredScoring
 ) -> None:
     case_id = str(uuid.uuid4())
     paid_on = SUBMITTED_ON.date() + timedelta(days=40)
@@ -235,7 +229,7 @@ async def test_a_case_paid_in_full_through_a_provider_is_recovered(
 
 
 async def test_a_creditors_payment_told_by_both_topics_counts_once(
-    database: Database, handlers: ScoringHandlers
+    database: Database, handlers: WiredScoring
 ) -> None:
     """Matching names a declared payment by its declaration's event id: one payment, one count."""
     attributed_first, declared_first = str(uuid.uuid4()), str(uuid.uuid4())
@@ -262,7 +256,7 @@ async def test_a_creditors_payment_told_by_both_topics_counts_once(
 
 
 async def test_the_outcome_is_the_same_in_whatever_order_the_events_arrive(
-    database: Database, handlers: ScoringHandlers
+    database: Database, handlers: WiredScoring
 ) -> None:
     paid_on = SUBMITTED_ON.date() + timedelta(days=20)
     endings = set()
@@ -290,8 +284,7 @@ async def test_the_outcome_is_the_same_in_whatever_order_the_events_arrive(
         first_scores.add(
             (rows[0]["trigger"], rows[0]["as_of"], rows[0]["inputs"]["case"]["paid_minor"])
         )
-        async with database.unit_of_work() as uow:
-            latest = await latest_score(case_id, uow)
+        latest = await handlers.score_of_record(case_id)
         assert latest is not None
         assert latest.scoring_stopped  # withdrawn, even though it ended unrecovered
     assert endings == {("unrecovered", EXHAUSTED_AT.date(), Decimal("0.3750"))}
@@ -299,7 +292,7 @@ async def test_the_outcome_is_the_same_in_whatever_order_the_events_arrive(
 
 
 async def seed_ended_cases(
-    database: Database, handlers: ScoringHandlers, count: int, rng: random.Random
+    database: Database, handlers: WiredScoring, count: int, rng: random.Random
 ) -> None:
     """Half recovered, half exhausted; recovered ones tend to be younger, smaller, undisputed."""
     for i in range(count):
@@ -321,7 +314,7 @@ async def seed_ended_cases(
 
 
 async def test_train_from_platform_outcomes_end_to_end(
-    database: Database, handlers: ScoringHandlers, tmp_path: Path
+    database: Database, handlers: WiredScoring, tmp_path: Path
 ) -> None:
     url = database.engine.url.render_as_string(hide_password=False)
     model_dir = tmp_path / "models"
@@ -347,8 +340,8 @@ async def test_train_from_platform_outcomes_end_to_end(
     assert not model_dir.exists()
 
     await seed_ended_cases(database, handlers, 64, rng)
-    async with database.unit_of_work() as uow:
-        found = await ended_cases(uow)
+    async with handlers.units() as uow:
+        found = await uow.scores.first_of_ended_cases()
     assert len(found.cases) == 80
     # Each case as of its first score: no later payment, and the submission day.
     assert all(c.inputs.case.paid_minor == 0 for c in found.cases)

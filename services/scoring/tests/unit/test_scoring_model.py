@@ -12,15 +12,9 @@ from hypothesis import strategies as st
 
 from scoring.domain.errors import InvalidInput
 from scoring.domain.facts import CaseFacts, CompanyFacts, DebtorHistory, ScoringInputs
-from scoring.domain.scorecard import (
-    DIRECTIONS,
-    REASON_TEXT,
-    SCORECARD,
-    SEGMENTS,
-    STRATEGIES,
-    LinearModel,
-    score,
-)
+from scoring.domain.features import DIRECTIONS, LinearModel
+from scoring.domain.reasons import REASON_TEXT
+from scoring.domain.scorecard import SCORECARD, SEGMENTS, STRATEGIES, score
 
 AS_OF = date(2026, 11, 23)
 

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from scoring.adapters.model_store import FileModelStore
+from scoring.domain.errors import TooFewOutcomes
 from scoring.domain.facts import CaseFacts, DebtorHistory, ScoringInputs
+from scoring.domain.features import FEATURES, features_of
 from scoring.domain.outcomes import (
     CaseRecord,
     EndedCase,
@@ -20,9 +22,9 @@ from scoring.domain.outcomes import (
     recovered_within,
     training_set,
 )
-from scoring.domain.scorecard import FEATURES, SCORECARD, features_of
+from scoring.domain.scorecard import SCORECARD
 from scoring.domain.simulator import simulate_portfolio
-from scoring.training import TooFewOutcomes, train_on_platform
+from scoring.service_layer.training import train_on_platform
 
 EXHAUSTED_ON = date(2027, 3, 1)
 

@@ -13,9 +13,10 @@ import pytest
 from scoring.adapters.model_store import FileModelStore
 from scoring.adapters.registry import CsvCompanyRegistry
 from scoring.domain.errors import UnknownModel
-from scoring.domain.scorecard import SCORECARD, LinearModel, score
+from scoring.domain.features import LinearModel
+from scoring.domain.scorecard import SCORECARD, score
 from scoring.domain.simulator import simulate_case, simulate_portfolio
-from scoring.training import CAVEAT, train
+from scoring.service_layer.training import CAVEAT, train_on_simulator
 
 
 async def test_the_registry_file_flags_collective_proceedings_but_not_closed_ones() -> None:
@@ -66,14 +67,19 @@ def test_scorecard_ranks_simulated_cases_better_than_chance() -> None:
 def test_training_promotes_a_better_refit_and_keeps_the_previous_version(tmp_path: Path) -> None:
     store = FileModelStore(tmp_path)
     out = io.StringIO()
-    promoted = train(3000, seed=1, store=store, out=out, version="refit-a")
+    promoted = train_on_simulator(3000, seed=1, store=store, out=out, version="refit-a")
     report = out.getvalue()
     assert report.startswith(CAVEAT)
     for label in ("AUC", "Brier", "reliability", "active scorecard-v1", "candidate refit-a"):
         assert label in report
     assert promoted, report
     assert store.active().version == "refit-a"
-    assert store.previous_version() == SCORECARD.version
+    assert "PROMOTED: refit-a replaces scorecard-v1 (kept as the previous version)" in report
+    # active.json names the version in use and the one before it, for an operator to go back.
+    assert json.loads((tmp_path / "active.json").read_text()) == {
+        "active": "refit-a",
+        "previous": SCORECARD.version,
+    }
     assert store.get(SCORECARD.version) == SCORECARD
     kept = json.loads((tmp_path / "refit-a.json").read_text())
     assert kept["metrics"]["simulated"] is True
@@ -82,9 +88,9 @@ def test_training_promotes_a_better_refit_and_keeps_the_previous_version(tmp_pat
 
 def test_a_candidate_that_is_not_better_is_kept_but_not_promoted(tmp_path: Path) -> None:
     store = FileModelStore(tmp_path)
-    train(3000, seed=1, store=store, out=io.StringIO(), version="refit-a")
+    train_on_simulator(3000, seed=1, store=store, out=io.StringIO(), version="refit-a")
     out = io.StringIO()
-    promoted = train(300, seed=2, store=store, out=out, version="refit-b")
+    promoted = train_on_simulator(300, seed=2, store=store, out=out, version="refit-b")
     assert not promoted
     assert "NOT PROMOTED" in out.getvalue()
     assert store.active().version == "refit-a"

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from scoring.domain.errors import UnknownModel
-from scoring.domain.scorecard import SCORECARD, LinearModel
+from scoring.domain.features import LinearModel
+from scoring.domain.scorecard import SCORECARD
 
 
 class FileModelStore:
@@ -22,6 +23,11 @@ class FileModelStore:
         self.directory = directory
         self._models: dict[str, LinearModel] = {}
         self._pointer_cache: tuple[float, dict[str, Any]] | None = None
+
+    @property
+    def keeps_versions(self) -> bool:
+        """Whether new versions can be kept: only with a directory to keep them in."""
+        return self.directory is not None
 
     def _path(self, version: str) -> Path:
         assert self.directory is not None
@@ -46,10 +52,6 @@ class FileModelStore:
         """The model new scores use: the promoted one, or the built-in scorecard."""
         pointer = self._pointer()
         return self.get(pointer["active"]) if pointer else SCORECARD
-
-    def previous_version(self) -> str | None:
-        pointer = self._pointer()
-        return None if pointer is None else pointer.get("previous")
 
     def save(self, model: LinearModel, metrics: dict[str, Any]) -> None:
         """Keep a model version (never overwrites one already stored)."""

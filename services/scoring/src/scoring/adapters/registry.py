@@ -1,7 +1,7 @@
 """Company facts (KYC) behind one interface: an offline registry file now, a public client later.
 
-The interface is `CompanyRegistry.lookup(siren) -> CompanyFacts | None`. Two implementations are
-intended:
+The interface is `CompanyRegistry.lookup(siren) -> CompanyFacts | None` (in
+`service_layer/ports.py`). Two implementations are intended:
 
 - `CsvCompanyRegistry` (built): a CSV file in the columns of the public data sets, used by tests
   and local runs. SIRENE's StockUniteLegale gives ``siren``, ``denominationUniteLegale``,
@@ -25,21 +25,12 @@ import csv
 import unicodedata
 from datetime import date
 from pathlib import Path
-from typing import Protocol
 
 from stdnum.fr import siren as siren_number
 
 from scoring.domain.facts import CompanyFacts
 
 DEFAULT_REGISTRY_FILE = Path(__file__).parent / "data" / "company_registry.csv"
-
-
-class CompanyRegistry(Protocol):
-    """Where company facts come from."""
-
-    async def lookup(self, siren: str) -> CompanyFacts | None:
-        """The company with this SIREN (or SIRET), or None when unknown or unreachable."""
-        ...
 
 
 def _plain(text: str) -> str:

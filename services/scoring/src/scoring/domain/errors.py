@@ -19,3 +19,7 @@ class NoScore(NotFound):
 
 class UnknownModel(Exception):
     """A model version this process does not know (a deployment fault, not a refusal)."""
+
+
+class TooFewOutcomes(Exception):
+    """Not enough ended cases of each outcome to fit and hold out."""

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from stdnum.fr import siren as siren_number
+
 from scoring.domain.errors import InvalidInput
 
 # Commercial claims prescribe after 5 years; a professional's claim on a consumer after 2.
@@ -19,6 +21,14 @@ PRESCRIPTION_DAYS_CONSUMER = 2 * 365
 
 def _date_or_none(value: Any) -> date | None:
     return None if value in (None, "") else date.fromisoformat(str(value))
+
+
+def debtor_siren_of(raw: object) -> str | None:
+    """A valid SIREN (from a SIREN or SIRET), or None: a wrong number identifies nobody."""
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    number = siren_number.compact(raw)[:9]
+    return number if siren_number.is_valid(number) else None
 
 
 @dataclass(frozen=True)

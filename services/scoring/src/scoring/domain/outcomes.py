@@ -24,7 +24,7 @@ from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
 from scoring.domain.facts import ScoringInputs
-from scoring.domain.scorecard import FEATURES, features_of
+from scoring.domain.features import FEATURES, features_of
 
 OPEN, WITHDRAWN, RECOVERED, UNRECOVERED = "open", "withdrawn", "recovered", "unrecovered"
 ENDED = (RECOVERED, UNRECOVERED)
@@ -87,6 +87,14 @@ class EndedCase:
     ended_on: date | None
     scored_on: date  # as_of of the first score of record
     inputs: ScoringInputs  # exactly as stored with that score
+
+
+@dataclass(frozen=True)
+class EndedCases:
+    """The usable ended cases, and how many were left out because their inputs were not kept."""
+
+    cases: list[EndedCase]
+    without_inputs: int
 
 
 @dataclass(frozen=True)

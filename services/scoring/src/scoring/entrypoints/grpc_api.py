@@ -10,11 +10,14 @@ import grpc
 
 from recouvra.scoring.v1 import scoring_pb2, scoring_pb2_grpc
 from recouvra_shared.context import caller_var
-from recouvra_shared.db import Database
-from scoring.domain.errors import InvalidInput, NoScore
-from scoring.domain.facts import CaseFacts
-from scoring.service_layer import handlers
-from scoring.service_layer.handlers import ScoringHandlers, StoredScore
+from scoring.domain.commands import GetScoreOfRecord, QuoteScore
+from scoring.domain.errors import InvalidInput
+from scoring.domain.facts import CaseFacts, debtor_siren_of
+from scoring.domain.scores import StoredScore
+from scoring.service_layer.quotes import quote_score
+from scoring.service_layer.scorer import Scorer
+from scoring.service_layer.scores_of_record import score_of_record
+from scoring.service_layer.unit_of_work import ScoringUnitOfWork
 
 EVIDENCE = {
     scoring_pb2.EVIDENCE_UNSPECIFIED: None,
@@ -30,13 +33,20 @@ def _date(value: str, field: str) -> date:
         raise InvalidInput(field, "must be an ISO 8601 date (YYYY-MM-DD)") from None
 
 
-def _case_id(value: str) -> str | None:
-    if not value:
-        return None
+def _uuid_or_none(value: str) -> str | None:
+    """The id in its canonical form, or None when there is none or it is not a UUID."""
     try:
-        return str(uuid.UUID(value))
+        return str(uuid.UUID(value)) if value else None
     except ValueError:
-        raise InvalidInput("case_id", "must be a UUID") from None
+        return None
+
+
+def _case_id(value: str) -> str | None:
+    """The case a request names, if any; a malformed id is refused."""
+    case_id = _uuid_or_none(value)
+    if value and case_id is None:
+        raise InvalidInput("case_id", "must be a UUID")
+    return case_id
 
 
 def facts_from_request(request: scoring_pb2.ScoreRequest) -> CaseFacts:
@@ -52,7 +62,7 @@ def facts_from_request(request: scoring_pb2.ScoreRequest) -> CaseFacts:
         raise InvalidInput("paid.currency", "must be the currency of amount")
     siren = None
     if request.debtor_siren:
-        siren = handlers.debtor_siren_of(request.debtor_siren)
+        siren = debtor_siren_of(request.debtor_siren)
         if siren is None:
             raise InvalidInput("debtor_siren", "must be a valid 9-digit SIREN")
     if request.evidence not in EVIDENCE:
@@ -91,52 +101,42 @@ def to_message(stored: StoredScore) -> scoring_pb2.Score:
     )
 
 
+def creditor_tenant() -> str | None:
+    """The tenant of the creditor calling, or None when the platform itself calls."""
+    caller = caller_var.get()
+    return caller.tenant_id if caller is not None and caller.kind == "creditor" else None
+
+
 class ScoringApi(scoring_pb2_grpc.ScoringServiceServicer):
-    """ScoringService over the scoring database."""
+    """ScoringService: requests become queries and quotes on scoring's unit of work."""
 
     def __init__(
         self,
-        database: Database,
-        scoring: ScoringHandlers,
+        units: Callable[[], ScoringUnitOfWork],
+        scorer: Scorer,
         today: Callable[[], date] = date.today,
     ) -> None:
-        self.database = database
-        self.scoring = scoring
+        self.units = units
+        self.scorer = scorer
         self.today = today
 
     async def GetScore(
         self, request: scoring_pb2.GetScoreRequest, context: grpc.aio.ServicerContext
     ) -> scoring_pb2.Score:
-        try:
-            case_id = _case_id(request.case_id)
-        except InvalidInput:
-            case_id = None
-        found = None
-        if case_id is not None:
-            async with self.database.unit_of_work() as uow:
-                found = await handlers.latest_score(case_id, uow)
-        caller = caller_var.get()
-        foreign = (
-            found is not None
-            and caller is not None
-            and caller.kind == "creditor"
-            and caller.tenant_id != found.tenant_id
-        )
-        if found is None or foreign:
-            raise NoScore("case_id: no score for this case")
+        # A malformed id reads like a missing case.
+        query = GetScoreOfRecord(_uuid_or_none(request.case_id), creditor_tenant())
+        async with self.units() as uow:
+            found = await score_of_record(query, uow)
         return to_message(found)
 
     async def Score(
         self, request: scoring_pb2.ScoreRequest, context: grpc.aio.ServicerContext
     ) -> scoring_pb2.Score:
-        caller = caller_var.get()
-        tenant = caller.tenant_id if caller is not None and caller.kind == "creditor" else None
+        tenant = creditor_tenant()
         case_id = _case_id(request.case_id)
         facts = facts_from_request(request)
         as_of = _date(request.as_of, "as_of") if request.as_of else self.today()
-        async with self.database.unit_of_work() as uow:
-            stored = await self.scoring.score_request(facts, case_id, tenant, as_of, uow)
+        async with self.units() as uow:
+            stored = await quote_score(QuoteScore(facts, case_id, tenant, as_of), uow, self.scorer)
             await uow.commit()
-        if stored is None:
-            raise NoScore("case_id: no such case")
         return to_message(stored)

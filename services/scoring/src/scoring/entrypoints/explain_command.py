@@ -12,34 +12,20 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import asdict
-from typing import TextIO
+from typing import Any, TextIO
 
-from recouvra_shared.db import Database
-from scoring.adapters.model_store import FileModelStore
-from scoring.adapters.registry import CsvCompanyRegistry
-from scoring.config import ScoringSettings
-from scoring.domain.scorecard import FEATURES
-from scoring.service_layer.handlers import ScoringHandlers
+from scoring.domain.features import FEATURES
+from scoring.service_layer.explanations import Reproduction
+
+Reproduce = Callable[[str], Coroutine[Any, Any, Reproduction | None]]
 
 
-async def explain(settings: ScoringSettings, score_id: str, out: TextIO) -> bool:
-    """Print one score's explanation; True when recomputing it gives the stored result."""
-    models = FileModelStore(settings.model_dir)
-    handlers = ScoringHandlers(CsvCompanyRegistry(settings.company_registry_file), models)
-    database = Database.connect(settings.database_url.get_secret_value(), pool_size=1)
-    try:
-        async with database.unit_of_work() as uow:
-            found = await handlers.reproduce(score_id, uow)
-    finally:
-        await database.dispose()
-    if found is None:
-        out.write(f"score_id: no stored score {score_id} with reproducible inputs\n")
-        return False
-    stored, again = found
+def write_report(found: Reproduction, out: TextIO) -> None:
+    """The stored score, what made it and whether it recomputes, as JSON."""
+    stored, model = found.stored, found.model
     assert stored.inputs is not None
-    model = models.get(stored.score.model_version)
     contributions = {
         name: round(model.weights.get(name, 0.0) * stored.score.features.get(name, 0.0), 4)
         for name in FEATURES
@@ -58,16 +44,25 @@ async def explain(settings: ScoringSettings, score_id: str, out: TextIO) -> bool
             "recovery_probability": str(stored.score.recovery_probability),
             "reasons": [r.code for r in stored.score.reasons],
         },
-        "recomputed_matches": again == stored.score,
+        "recomputed_matches": found.matches,
     }
     out.write(json.dumps(report, indent=2, default=str) + "\n")
-    return again == stored.score
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Command line of the explanation."""
+async def explain(reproduce: Reproduce, score_id: str, out: TextIO) -> bool:
+    """Print one score's explanation; True when recomputing it gives the stored result."""
+    found = await reproduce(score_id)
+    if found is None:
+        out.write(f"score_id: no stored score {score_id} with reproducible inputs\n")
+        return False
+    write_report(found, out)
+    return found.matches
+
+
+def main(argv: Sequence[str] | None, *, reproduce: Reproduce) -> None:
+    """Command line of the explanation: exit 1 unless the score recomputes."""
     parser = argparse.ArgumentParser(prog="python -m scoring explain", description=__doc__)
     parser.add_argument("score_id", help="the score_id of a stored score")
     args = parser.parse_args(argv)
-    matches = asyncio.run(explain(ScoringSettings(), args.score_id, sys.stdout))
+    matches = asyncio.run(explain(reproduce, args.score_id, sys.stdout))
     sys.exit(0 if matches else 1)
