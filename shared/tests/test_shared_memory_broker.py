@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
-from recouvra_shared.db import OutgoingEvent
 from recouvra_shared.events import new_event
 from recouvra_shared.inbox import Subscription
 from recouvra_shared.testing import FakeUnitOfWork, PlatformTables, memory_broker
+from recouvra_shared.unit_of_work import OutgoingEvent
 
 TOPIC = "intake.case-withdrawn.v1"
 

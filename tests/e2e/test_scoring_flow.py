@@ -75,10 +75,6 @@ async def wait_for_rows(database_url: str, sql: str, expected: int, seconds: flo
         await asyncio.sleep(0.3)
 
 
-@pytest.mark.skipif(
-    "debtor_siren" not in CaseSubmitted.DESCRIPTOR.fields_by_name,
-    reason="intake's CaseSubmitted does not carry debtor_siren yet",
-)
 async def test_cases_are_scored_rescored_on_payment_and_routed_by_insolvency(
     stack: Stack,
     make_database: Callable[[str], str],

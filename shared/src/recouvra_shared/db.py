@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
@@ -36,7 +34,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from recouvra.events.v1.envelope_pb2 import EventEnvelope
+from recouvra_shared.unit_of_work import OutgoingEvent
 
 platform_metadata = MetaData()
 
@@ -121,15 +119,6 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
-
-
-@dataclass(frozen=True)
-class OutgoingEvent:
-    """An envelope bound for a topic, as the outbox stores it."""
-
-    topic: str
-    envelope: EventEnvelope
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 class UnitOfWork:
@@ -231,11 +220,6 @@ class UnitOfWork:
         """Commit the transaction: state changes, outbox rows and inbox claims together."""
         await self.session.commit()
         self._committed = True
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware."""
-    return datetime.now(UTC)
 
 
 def platform_table_names() -> Sequence[str]:

@@ -13,7 +13,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra_shared.context import new_traceparent, traceparent_var
-from recouvra_shared.db import OutgoingEvent, utcnow
+from recouvra_shared.unit_of_work import OutgoingEvent, utcnow
 
 M = TypeVar("M", bound=Message)
 

@@ -14,17 +14,11 @@ from aiokafka.errors import BrokerResponseError
 from faststream.kafka import KafkaBroker
 from sqlalchemy import Row, delete, func, insert, select, update
 
-from recouvra_shared.db import (
-    Database,
-    UnitOfWork,
-    inbox,
-    outbox,
-    outbox_dead_letters,
-    utcnow,
-)
+from recouvra_shared.db import Database, UnitOfWork, inbox, outbox, outbox_dead_letters
 from recouvra_shared.outages import describe_failure
 from recouvra_shared.polling import PollingLoop
 from recouvra_shared.settings import ServiceSettings
+from recouvra_shared.unit_of_work import utcnow
 
 log = logging.getLogger(__name__)
 

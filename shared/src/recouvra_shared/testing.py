@@ -16,9 +16,10 @@ from typing import Any, Self
 
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
-from recouvra_shared.db import OutgoingEvent, UnitOfWork
+from recouvra_shared.db import UnitOfWork
 from recouvra_shared.inbox import InboxConsumer, Subscription
 from recouvra_shared.settings import ServiceSettings
+from recouvra_shared.unit_of_work import OutgoingEvent
 
 
 @dataclass

@@ -30,7 +30,6 @@ from recouvra.intake.v1 import intake_pb2
 from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra.vault.v1 import vault_pb2
 from recouvra_shared.context import Caller, caller_var
-from recouvra_shared.db import OutgoingEvent
 from recouvra_shared.errors import (
     DataLoss,
     Gone,
@@ -40,6 +39,7 @@ from recouvra_shared.errors import (
     Refusal,
 )
 from recouvra_shared.grpc import rich_status
+from recouvra_shared.unit_of_work import OutgoingEvent
 
 SECRET = "unit-test-signing-key-" + "0123456789abcdef" * 4
 

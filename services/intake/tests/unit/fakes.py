@@ -14,7 +14,7 @@ from typing import Self
 from intake.domain.errors import ConcurrentClaim
 from intake.domain.listing import CaseFilter, Cursor
 from intake.domain.model import SCORED, SUBMITTED, Case, DeclaredPayment, TimelineEntry
-from recouvra_shared.db import OutgoingEvent
+from recouvra_shared.unit_of_work import OutgoingEvent
 
 TODAY = date(2026, 11, 23)
 

@@ -31,7 +31,7 @@ from matching.service_layer.unit_of_work import (
     Providers,
     Timers,
 )
-from recouvra_shared.db import OutgoingEvent
+from recouvra_shared.unit_of_work import OutgoingEvent
 
 
 class ManualClock:

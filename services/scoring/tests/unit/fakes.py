@@ -11,7 +11,7 @@ from datetime import date
 from types import TracebackType
 from typing import Any, Self
 
-from recouvra_shared.db import OutgoingEvent
+from recouvra_shared.unit_of_work import OutgoingEvent
 from scoring.domain.cases import KnownCase, LaterPayment, Payment, PaymentTotals
 from scoring.domain.errors import UnknownModel
 from scoring.domain.facts import CaseFacts, CompanyFacts

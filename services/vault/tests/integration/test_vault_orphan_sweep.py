@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from recouvra.vault.v1 import vault_pb2
-from recouvra_shared.db import utcnow
+from recouvra_shared.unit_of_work import utcnow
 from vault.adapters.keys import load_key_file
 from vault.adapters.orm import audit_log
 from vault.adapters.repository import SqlDocuments

@@ -20,7 +20,8 @@ from gateway.adapters.orm import (
     users,
 )
 from gateway.domain.model import ApiKey, Organisation, OrganisationKind, User
-from recouvra_shared.db import Database, OutgoingEvent, UnitOfWork, utcnow
+from recouvra_shared.db import Database, UnitOfWork
+from recouvra_shared.unit_of_work import OutgoingEvent, utcnow
 
 
 def _is_uuid(value: str) -> bool:

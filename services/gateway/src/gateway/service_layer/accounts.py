@@ -41,8 +41,8 @@ from gateway.domain.model import (
 )
 from gateway.service_layer.unit_of_work import GatewayUnitOfWork, Passwords
 from recouvra.gateway.v1.account_events_pb2 import OrganisationRegistered
-from recouvra_shared.db import OutgoingEvent, utcnow
 from recouvra_shared.events import new_event
+from recouvra_shared.unit_of_work import OutgoingEvent, utcnow
 
 SERVICE = "gateway"
 ORGANISATION_REGISTERED = ("organisation-registered", 1)

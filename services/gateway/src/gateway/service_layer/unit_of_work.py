@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 from gateway.domain.model import ApiKey, Organisation, User
-from recouvra_shared.db import OutgoingEvent
+from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 
 
 class AccountsRepository(Protocol):
@@ -72,7 +72,7 @@ class Passwords(Protocol):
         """True when the password matches; an absent hash costs the same and answers False."""
 
 
-class GatewayUnitOfWork(Protocol):
+class GatewayUnitOfWork(UnitOfWorkProtocol, Protocol):
     """One transaction over the gateway's tables; the only thing that commits."""
 
     @property
@@ -82,15 +82,3 @@ class GatewayUnitOfWork(Protocol):
     @property
     def idempotency(self) -> IdempotencyRecords:
         """First responses of gateway-owned POSTs."""
-
-    async def __aenter__(self) -> Self:
-        """Begin."""
-
-    async def __aexit__(self, *exc: object) -> None:
-        """Roll back unless committed."""
-
-    async def publish(self, *events: OutgoingEvent) -> None:
-        """Record events in the outbox, to leave only if this unit of work commits."""
-
-    async def commit(self) -> None:
-        """Commit every change made in this unit of work."""

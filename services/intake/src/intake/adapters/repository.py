@@ -25,7 +25,7 @@ from intake.domain.errors import ConcurrentClaim
 from intake.domain.invoices import InvoiceLine
 from intake.domain.listing import CaseFilter, Cursor
 from intake.domain.model import SCORED, SUBMITTED, Case, DeclaredPayment, TimelineEntry
-from recouvra_shared.db import utcnow
+from recouvra_shared.unit_of_work import utcnow
 
 
 @contextmanager

@@ -9,8 +9,8 @@ from intake.domain.money import format_amount
 from intake.domain.regions import debtor_region
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn, PaymentDeclared
-from recouvra_shared.db import OutgoingEvent
 from recouvra_shared.events import new_event, topic_name
+from recouvra_shared.unit_of_work import OutgoingEvent
 
 SERVICE = "intake"
 CASE_SUBMITTED = ("case-submitted", 1)

@@ -17,7 +17,7 @@ from intake.domain.tenancy import acting_creditor
 from intake.service_layer.events import case_submitted, recorded, submission_summary
 from intake.service_layer.idempotency import Reply, once
 from intake.service_layer.unit_of_work import IntakeUnitOfWork
-from recouvra_shared.db import utcnow
+from recouvra_shared.unit_of_work import utcnow
 
 # Cases checked for duplicates and inserted together: a few statements per batch, not per row.
 IMPORT_BATCH = 500

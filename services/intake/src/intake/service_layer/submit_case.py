@@ -14,7 +14,7 @@ from intake.domain.tenancy import acting_creditor
 from intake.service_layer.events import case_submitted, recorded, submission_summary
 from intake.service_layer.idempotency import Reply, once
 from intake.service_layer.unit_of_work import IntakeUnitOfWork
-from recouvra_shared.db import utcnow
+from recouvra_shared.unit_of_work import utcnow
 
 
 async def record_case(command: SubmitCase, uow: IntakeUnitOfWork, today: date) -> Case:

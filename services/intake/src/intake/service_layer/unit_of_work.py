@@ -5,12 +5,11 @@ one is tests/unit/fakes.py."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from intake.domain.listing import CaseFilter, Cursor
 from intake.domain.model import Case, DeclaredPayment, TimelineEntry
-from recouvra_shared.db import OutgoingEvent
+from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 
 
 class CaseRepository(Protocol):
@@ -71,7 +70,7 @@ class IdempotencyRecords(Protocol):
         """Store the first answer to a key; ConcurrentClaim when another transaction did first."""
 
 
-class IntakeUnitOfWork(Protocol):
+class IntakeUnitOfWork(UnitOfWorkProtocol, Protocol):
     """One transaction over intake's tables; the only thing that commits."""
 
     @property
@@ -85,20 +84,3 @@ class IntakeUnitOfWork(Protocol):
     @property
     def idempotency(self) -> IdempotencyRecords:
         """First answers of the mutating RPCs."""
-
-    async def __aenter__(self) -> Self:
-        """Begin."""
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Roll back unless committed."""
-
-    async def publish(self, *events: OutgoingEvent) -> None:
-        """Record events in the outbox, to leave only if this unit of work commits."""
-
-    async def commit(self) -> None:
-        """Commit every change made in this unit of work."""

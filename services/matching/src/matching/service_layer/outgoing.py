@@ -11,8 +11,8 @@ from matching.domain import events
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1 import assignment_events_pb2 as assignment
 from recouvra.events.v1 import matching_events_pb2 as matching
-from recouvra_shared.db import OutgoingEvent
 from recouvra_shared.events import new_event
+from recouvra_shared.unit_of_work import OutgoingEvent
 
 SERVICE = "matching"
 AUCTION_OPENED = ("auction-opened", 1)

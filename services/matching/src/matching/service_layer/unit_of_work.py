@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from matching.domain import events
 from matching.domain.auction import AutoBidRule, Performance
@@ -13,7 +12,7 @@ from matching.domain.case_facts import BeforeAuction, ScoredFacts, SubmittedFact
 from matching.domain.case_matching import CaseMatching
 from matching.domain.provider_records import ProviderRecord
 from matching.domain.providers import CreditorPolicy, Provider
-from recouvra_shared.db import OutgoingEvent
+from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 
 
 class CaseMatchings(Protocol):
@@ -134,7 +133,7 @@ class Timers(Protocol):
         """Lock a due timer so that one worker fires it; False when gone, not due or taken."""
 
 
-class MatchingUnitOfWork(Protocol):
+class MatchingUnitOfWork(UnitOfWorkProtocol, Protocol):
     """One transaction over matching's tables; the only thing that commits."""
 
     cases: CaseMatchings
@@ -145,20 +144,3 @@ class MatchingUnitOfWork(Protocol):
     records: ProviderRecords
     actions: CaseActions
     timers: Timers
-
-    async def __aenter__(self) -> Self:
-        """Begin."""
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Roll back unless committed."""
-
-    async def publish(self, *events: OutgoingEvent) -> None:
-        """Record events in the outbox, to leave only if this unit of work commits."""
-
-    async def commit(self) -> None:
-        """Commit every change made in this unit of work."""

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
-from recouvra_shared.db import OutgoingEvent
 from recouvra_shared.events import new_event
+from recouvra_shared.unit_of_work import OutgoingEvent
 from scoring.domain.scores import StoredScore
 
 SERVICE = "scoring"

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
-from recouvra_shared.db import OutgoingEvent
+from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 from scoring.domain.cases import KnownCase, LaterPayment, Payment, PaymentTotals
 from scoring.domain.facts import CaseFacts
 from scoring.domain.history import CaseCounts
@@ -78,7 +77,7 @@ class ScoresRepository(Protocol):
         """Every recovered or unrecovered case with the inputs of its first score of record."""
 
 
-class ScoringUnitOfWork(Protocol):
+class ScoringUnitOfWork(UnitOfWorkProtocol, Protocol):
     """One transaction over scoring's tables; the only thing that commits."""
 
     @property
@@ -92,20 +91,3 @@ class ScoringUnitOfWork(Protocol):
     @property
     def scores(self) -> ScoresRepository:
         """Stored scores."""
-
-    async def __aenter__(self) -> Self:
-        """Begin."""
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Roll back unless committed."""
-
-    async def publish(self, *events: OutgoingEvent) -> None:
-        """Record events in the outbox, to leave only if this unit of work commits."""
-
-    async def commit(self) -> None:
-        """Commit every change made in this unit of work."""

@@ -11,7 +11,7 @@ from sqlalchemy import RowMapping, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from recouvra_shared.db import utcnow
+from recouvra_shared.unit_of_work import utcnow
 from vault.adapters.orm import audit_checkpoints, audit_log, closed_cases, documents, grants
 from vault.domain.audit import (
     GENESIS_HASH,

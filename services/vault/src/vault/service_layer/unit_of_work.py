@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
+from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 from vault.domain.audit import AuditEntry, AuditRecord, Checkpoint
 from vault.domain.crypto import WrappedKey
 from vault.domain.model import Document
@@ -80,7 +80,7 @@ class AuditLog(Protocol):
         """Every entry in seq order and every checkpoint, as stored."""
 
 
-class VaultUnitOfWork(Protocol):
+class VaultUnitOfWork(UnitOfWorkProtocol, Protocol):
     """One transaction over the vault's tables; the only thing that commits."""
 
     @property
@@ -97,17 +97,3 @@ class VaultUnitOfWork(Protocol):
 
     async def try_sweep_lock(self) -> bool:
         """Hold the orphan sweep's lock until this unit of work ends; False when one holds it."""
-
-    async def __aenter__(self) -> Self:
-        """Begin."""
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Roll back unless committed."""
-
-    async def commit(self) -> None:
-        """Commit every change made in this unit of work."""
