@@ -20,15 +20,26 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from recouvra_shared.migrations import upgrade
-from tests.support.stack import ROOT, Stack, find_stack, free_port, unique_name
+from tests.support.stack import (
+    ISSUED_NAMES,
+    ROOT,
+    Stack,
+    delete_topics_of,
+    find_stack,
+    free_port,
+    unique_name,
+)
 
 T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
-def stack() -> Stack:
-    """The real Kafka, PostgreSQL and S3 servers (started locally when none are named)."""
-    return find_stack()
+def stack() -> Iterator[Stack]:
+    """The real Kafka, PostgreSQL and S3 servers (started locally when none are named); the
+    topics this run created are deleted at its end."""
+    found = find_stack()
+    yield found
+    _off_loop(asyncio.run, delete_topics_of(found.kafka_bootstrap, ISSUED_NAMES))
 
 
 async def _admin(stack: Stack, sql: str) -> None:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from aiokafka.admin import AIOKafkaAdminClient
+
 ROOT = Path(__file__).resolve().parents[2]
 STACK_SCRIPT = ROOT / "deploy" / "local" / "stack.sh"
 REQUIRED = ("RECOUVRA_KAFKA_BOOTSTRAP", "RECOUVRA_PG_ADMIN_URL", "RECOUVRA_S3_ENDPOINT")
@@ -109,6 +111,31 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# Every name handed out in this run: the topics that start with one are this run's to delete.
+ISSUED_NAMES: list[str] = []
+
+
 def unique_name(prefix: str) -> str:
     """A name no earlier test run used (databases, topic prefixes)."""
-    return f"{prefix}_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    ISSUED_NAMES.append(name)
+    return name
+
+
+async def delete_topics_of(bootstrap: str, names: list[str]) -> list[str]:
+    """Delete the topics whose names start with one of `names`; returns the deleted ones.
+
+    Each test's topics carry a unique prefix, and a long-lived local Kafka that keeps them all
+    runs out of memory after a few thousand runs' worth of partitions.
+    """
+    if not names:
+        return []
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        doomed = [t for t in await admin.list_topics() if t.startswith(tuple(names))]
+        if doomed:
+            await admin.delete_topics(doomed)
+        return doomed
+    finally:
+        await admin.close()
