@@ -56,11 +56,20 @@ BALANCED_OPTIONS = [
     ("grpc.service_config", json.dumps({"loadBalancingConfig": [{"round_robin": {}}]})),
     ("grpc.max_reconnect_backoff_ms", 5_000),
 ]
+# The largest message any call carries: a 20 MiB e-invoice (the REST limit) in one request, or a
+# page of 200 cases with their lines (about 13 MiB) in one reply. gRPC's default is 4 MiB; what is
+# larger than this (documents, CSV files) streams in pieces.
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+MESSAGE_SIZE_OPTIONS = [
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+]
 # Servers close each connection after a few minutes (calls in flight get a grace period), so
 # clients resolve their target again and find the replicas that started since.
 SERVER_OPTIONS = [
     ("grpc.max_connection_age_ms", 5 * 60 * 1000),
     ("grpc.max_connection_age_grace_ms", 30 * 1000),
+    *MESSAGE_SIZE_OPTIONS,
 ]
 
 REQUEST_ID = "x-request-id"
@@ -333,7 +342,9 @@ def client_channel(target: str, *, default_deadline: float = DEFAULT_DEADLINE_SE
     interceptors = [
         kind(context) for kind in (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)
     ]
-    options = BALANCED_OPTIONS if target.startswith(RESOLVER_SCHEMES) else []
+    options = [*MESSAGE_SIZE_OPTIONS]
+    if target.startswith(RESOLVER_SCHEMES):
+        options += BALANCED_OPTIONS
     return grpc.aio.insecure_channel(target, options=options, interceptors=interceptors)
 
 

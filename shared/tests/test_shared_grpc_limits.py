@@ -1,0 +1,40 @@
+"""Messages as large as the REST API accepts cross between services; larger ones are refused."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from recouvra_shared.grpc import GrpcServer, client_channel
+
+
+async def echo(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+    return request
+
+
+@pytest.mark.parametrize(
+    ("size", "answered"),
+    [(21 * 1024 * 1024, True), (40 * 1024 * 1024, False)],
+    ids=["a-20-MiB-e-invoice-passes", "past-the-limit-is-refused"],
+)
+async def test_messages_as_large_as_the_rest_limits_cross(size: int, answered: bool) -> None:
+    server = GrpcServer("127.0.0.1:0", [])
+    server.server.add_generic_rpc_handlers(
+        [
+            grpc.method_handlers_generic_handler(
+                "probe.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(echo)}
+            )
+        ]
+    )
+    await server.start()
+    try:
+        async with client_channel(f"127.0.0.1:{server.port}") as channel:
+            call = channel.unary_unary("/probe.Echo/Echo")(b"x" * size)
+            if answered:
+                assert len(await call) == size
+            else:
+                with pytest.raises(grpc.aio.AioRpcError) as refused:
+                    await call
+                assert refused.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    finally:
+        await server.stop(0)
