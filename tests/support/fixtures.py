@@ -80,7 +80,10 @@ def wait_serving(
 ) -> None:
     """Block until the gRPC health check at target answers SERVING."""
     deadline = time.monotonic() + timeout
-    with grpc.insecure_channel(target) as channel:
+    # gRPC's reconnect backoff grows to minutes: a service that starts slowly (a busy machine)
+    # would answer long after it is up. Reconnect every second at most instead.
+    options = [("grpc.initial_reconnect_backoff_ms", 200), ("grpc.max_reconnect_backoff_ms", 1000)]
+    with grpc.insecure_channel(target, options=options) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             if process is not None and process.poll() is not None:
