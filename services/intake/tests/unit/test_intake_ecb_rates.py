@@ -187,5 +187,9 @@ def test_the_command_prints_what_it_added_or_why_it_refused() -> None:
     assert run(["import", str(EXPORT)], refused, out) == 2
     assert out.getvalue().startswith("refused, nothing changed:\n  file: has neither")
     out = io.StringIO()
+    assert run(["import", "-"], imported, out, stdin=io.BytesIO(EXPORT.read_bytes())) == 0
+    assert seen[1].content == EXPORT.read_bytes()
+    assert seen[1].file_name == "standard input"
+    out = io.StringIO()
     assert run(["import", "/nonexistent/export.csv"], imported, out) == 2
     assert out.getvalue() == "refused: file: cannot be read (No such file or directory)\n"

@@ -1,4 +1,4 @@
-"""`python -m intake rates import FILE [--downloaded-on YYYY-MM-DD]`: an operator brings the ECB
+"""`python -m intake rates import FILE|- [--downloaded-on YYYY-MM-DD]`: an operator brings the ECB
 main refinancing rate table up to date from the ECB Data Portal's CSV export of series
 FM.B.U2.EUR.4F.KR.MRR_FR.LEV (see services/intake/README.md).
 
@@ -13,7 +13,7 @@ import asyncio
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from intake.domain.commands import ImportRates
 from intake.domain.ecb_rates import RateImport
@@ -33,24 +33,34 @@ def summary(done: RateImport) -> str:
     )
 
 
-def run(argv: Sequence[str] | None, import_rate_file: ImportRateFile, out: TextIO) -> int:
-    """Import one file; the exit status: 0 imported, 2 refused (with why on `out`)."""
+def run(
+    argv: Sequence[str] | None,
+    import_rate_file: ImportRateFile,
+    out: TextIO,
+    stdin: BinaryIO | None = None,
+) -> int:
+    """Import one file ('-': standard input); the exit status: 0 imported, 2 refused (with why
+    on `out`)."""
     parser = argparse.ArgumentParser(prog="python -m intake rates", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     importing = commands.add_parser("import", help="import an ECB Data Portal CSV export")
-    importing.add_argument("file", type=Path, help="the CSV file downloaded from the portal")
+    importing.add_argument(
+        "file", type=Path, help="the CSV file downloaded from the portal ('-': standard input)"
+    )
     importing.add_argument(
         "--downloaded-on",
         default="",
         help="the day the file was downloaded (YYYY-MM-DD): the table is verified through it",
     )
     args = parser.parse_args(argv)
+    reading_stdin = str(args.file) == "-"
     try:
-        content = args.file.read_bytes()
+        content = (stdin or sys.stdin.buffer).read() if reading_stdin else args.file.read_bytes()
     except OSError as exc:
         out.write(f"refused: file: cannot be read ({exc.strerror})\n")
         return REFUSED
-    command = ImportRates(content, args.file.name, args.downloaded_on)
+    name = "standard input" if reading_stdin else args.file.name
+    command = ImportRates(content, name, args.downloaded_on)
     try:
         done = asyncio.run(import_rate_file(command))
     except Refusal as refusal:
