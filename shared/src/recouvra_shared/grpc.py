@@ -342,7 +342,7 @@ def client_channel(target: str, *, default_deadline: float = DEFAULT_DEADLINE_SE
     interceptors = [
         kind(context) for kind in (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)
     ]
-    options = [*MESSAGE_SIZE_OPTIONS]
+    options: list[tuple[str, object]] = [*MESSAGE_SIZE_OPTIONS]
     if target.startswith(RESOLVER_SCHEMES):
         options += BALANCED_OPTIONS
     return grpc.aio.insecure_channel(target, options=options, interceptors=interceptors)

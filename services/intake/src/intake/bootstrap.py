@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from datetime import date
 from typing import Any
 
 from intake.adapters import einvoice
 from intake.adapters.clock import paris_today
 from intake.adapters.unit_of_work import SqlIntakeUnitOfWork
+from intake.config import IntakeSettings
+from intake.domain.commands import ImportRates
+from intake.domain.ecb_rates import RateImport
 from intake.entrypoints.grpc_api import IntakeApi
 from intake.entrypoints.kafka_handlers import CASE_SCORED_TOPIC, on_case_scored
 from intake.service_layer.events import PUBLISHED_TOPICS, SERVICE
+from intake.service_layer.rates import import_rates
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra.intake.v1 import intake_pb2, intake_pb2_grpc
 from recouvra_shared.db import Database
@@ -56,3 +61,19 @@ def build(wiring: Wiring) -> ServiceParts:
         unit_of_work=units_of_work(wiring.database),
         published_topics=PUBLISHED_TOPICS,
     )
+
+
+@contextlib.asynccontextmanager
+async def command_database(settings: IntakeSettings) -> AsyncIterator[Database]:
+    """Intake's database for a one-off command; the pool closes after."""
+    database = Database.connect(settings.database_url.get_secret_value(), pool_size=1)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+async def import_rate_file(command: ImportRates) -> RateImport:
+    """Import an ECB export into intake's database, for the `rates import` command."""
+    async with command_database(IntakeSettings()) as database:
+        return await import_rates(command, units_of_work(database), paris_today())

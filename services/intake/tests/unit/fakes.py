@@ -8,9 +8,11 @@ import copy
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Self
 
+from intake.domain.ecb_rates import ImportedRates
 from intake.domain.errors import ConcurrentClaim
 from intake.domain.listing import CaseFilter, Cursor
 from intake.domain.model import SCORED, SUBMITTED, Case, DeclaredPayment, TimelineEntry
@@ -28,6 +30,9 @@ class IntakeState:
     # (owner, key) -> (operation, request hash, response)
     idempotency: dict[tuple[str, str], tuple[str, bytes, bytes]] = field(default_factory=dict)
     outbox: list[OutgoingEvent] = field(default_factory=list)
+    rate_changes: dict[date, Decimal] = field(default_factory=dict)
+    # (file name, last observation, verified through, changes added)
+    rate_imports: list[tuple[str, date, date, int]] = field(default_factory=list)
 
     def claimed(self) -> set[tuple[str, str, str]]:
         """Every (creditor, debtor key, invoice number) claimed so far."""
@@ -156,12 +161,38 @@ class FakeIdempotencyRecords:
         self.state.idempotency[(owner, key)] = (operation, request_hash, response)
 
 
+class FakeRates:
+    """Imported ECB rate changes in a dictionary."""
+
+    def __init__(self, state: IntakeState) -> None:
+        self.state = state
+
+    async def imported(self) -> ImportedRates:
+        verified = max((i[2] for i in self.state.rate_imports), default=None)
+        return ImportedRates(tuple(sorted(self.state.rate_changes.items())), verified)
+
+    async def lock(self) -> None:
+        return None
+
+    async def record(
+        self,
+        added: tuple[tuple[date, Decimal], ...],
+        *,
+        file_name: str,
+        last_observation: date,
+        verified_through: date,
+    ) -> None:
+        self.state.rate_changes.update(added)
+        self.state.rate_imports.append((file_name, last_observation, verified_through, len(added)))
+
+
 class FakeUnitOfWork:
     """A transaction on a copy of the storage, made the storage on commit."""
 
     cases: FakeCases
     timelines: FakeTimelines
     idempotency: FakeIdempotencyRecords
+    rates: FakeRates
 
     def __init__(self, storage: FakeIntakeStorage) -> None:
         self.storage = storage
@@ -173,6 +204,7 @@ class FakeUnitOfWork:
         self.cases = FakeCases(self.working)
         self.timelines = FakeTimelines(self.working)
         self.idempotency = FakeIdempotencyRecords(self.working)
+        self.rates = FakeRates(self.working)
         return self
 
     async def __aexit__(

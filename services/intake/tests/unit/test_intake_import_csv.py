@@ -97,3 +97,16 @@ async def test_an_unusable_file_or_creditor_is_refused_whole() -> None:
 def test_batches_keep_order_and_size() -> None:
     assert list(batched(range(5), 2)) == [[0, 1], [2, 3], [4]]
     assert list(batched([], 3)) == []
+
+
+async def test_a_row_with_only_the_default_country_needs_no_postal_code_or_city() -> None:
+    storage = FakeIntakeStorage()
+    header = HEADER.rstrip("\n") + ";debtor_country;debtor_city\n"
+    content = header + line("C-1") + ";FR;\n" + line("C-2") + ";DE;\n" + line("C-3") + ";;Lyon\n"
+    report = await run(storage, content.encode())
+    by_line = {o.line: {v.field: v.rule for v in o.violations} for o in report}
+    assert report[0].case_id
+    assert report[1].case_id
+    assert by_line[4] == {"debtor_postal_code": "is required with an address"}
+    countries = sorted(c.debtor.country_code for c in storage.cases.values())
+    assert countries == ["DE", "FR"]

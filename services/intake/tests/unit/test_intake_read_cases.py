@@ -52,6 +52,21 @@ async def test_a_case_comes_with_what_is_owed_on_the_day_asked() -> None:
     ]
 
 
+async def test_amounts_before_the_invoice_was_issued_are_refused_naming_as_of() -> None:
+    storage = FakeIntakeStorage()
+    case_id = await submit(storage, A, "F-1", "1000.00")
+    async with storage.unit_of_work() as uow:
+        with pytest.raises(InvalidRequest) as refused:
+            await get_case(GetCase(case_id, as_of="2026-02-28", requester=AS_A), uow, TODAY)
+        on_issue_day = await get_case(
+            GetCase(case_id, as_of="2026-03-01", requester=AS_A), uow, TODAY
+        )
+    assert [(v.field, v.rule) for v in refused.value.violations] == [
+        ("as_of", "must not be before 2026-03-01, the issue date of invoice F-1")
+    ]
+    assert on_issue_day.amounts.total_minor == 100_000
+
+
 async def test_a_foreign_case_is_exactly_as_missing_as_an_unknown_one() -> None:
     storage = FakeIntakeStorage()
     case_id = await submit(storage, A, "F-1", "10.00")

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Numeric,
     String,
     Table,
     Text,
@@ -102,4 +103,26 @@ idempotency_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("operation", String(40), nullable=False, server_default="SubmitCase"),
     Column("response", LargeBinary, nullable=True),
+)
+
+# ECB main refinancing rate changes operators imported (`python -m intake rates import`); the
+# table shipped in domain/data is the seed they extend. In the database so that an import
+# survives restarts and reaches every replica.
+ecb_rate_changes = Table(
+    "ecb_rate_changes",
+    metadata,
+    Column("effective_date", Date, primary_key=True),
+    Column("rate_percent", Numeric(7, 4), nullable=False),
+)
+
+# One row per import: which file, up to which date it verified the table, what it added.
+ecb_rate_imports = Table(
+    "ecb_rate_imports",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("imported_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("file_name", Text, nullable=False),
+    Column("last_observation", Date, nullable=False),
+    Column("verified_through", Date, nullable=False),
+    Column("changes_added", Integer, nullable=False),
 )

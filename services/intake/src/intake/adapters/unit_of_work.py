@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Self
 
+from intake.adapters.rates import SqlRates
 from intake.adapters.repository import SqlCases, SqlIdempotencyRecords, SqlTimelines
 from recouvra_shared.db import UnitOfWork
 
@@ -15,10 +16,12 @@ class SqlIntakeUnitOfWork(UnitOfWork):
     cases: SqlCases
     timelines: SqlTimelines
     idempotency: SqlIdempotencyRecords
+    rates: SqlRates
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.cases = SqlCases(self.session)
         self.timelines = SqlTimelines(self.session)
         self.idempotency = SqlIdempotencyRecords(self.session)
+        self.rates = SqlRates(self.session)
         return self

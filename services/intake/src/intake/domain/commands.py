@@ -143,3 +143,13 @@ class NoteCaseScored:
     strategy: str
     trigger: str
     debtor_insolvent: bool
+
+
+@dataclass(frozen=True)
+class ImportRates:
+    """Command: an operator imports the ECB Data Portal's export of the main refinancing rate."""
+
+    content: bytes
+    file_name: str
+    # The day the export was downloaded ('' when not said): the table is verified through it.
+    downloaded_on: str = ""

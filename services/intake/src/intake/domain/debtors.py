@@ -189,11 +189,13 @@ def checked_debtor(checks: Checks, raw: DebtorInput) -> Debtor:
     else:
         siren_number, siret_number, vat_number = _company_ids(checks, path, raw)
     lines = tuple(line.strip() for line in raw.address_lines if line.strip())
-    postal_code, city, country = raw.postal_code.strip(), raw.city.strip(), ""
+    postal_code, city = raw.postal_code.strip(), raw.city.strip()
     country_raw = raw.country_code.strip().upper()
     if country_raw and pycountry.countries.get(alpha_2=country_raw) is None:
         checks.fail(f"{path}.address.country_code", "must be an ISO 3166-1 alpha-2 code, e.g. FR")
-    if lines or postal_code or city or country_raw:
+    # A country alone says where the debtor is, not where to write: it is no address to complete.
+    country = country_raw
+    if lines or postal_code or city:
         country = country_raw or "FR"
         if len(lines) > MAX_ADDRESS_LINES:
             checks.fail(f"{path}.address.lines", f"must have at most {MAX_ADDRESS_LINES} lines")

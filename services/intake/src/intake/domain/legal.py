@@ -1,5 +1,6 @@
 """French legal amounts of a case: days past due, late-payment interest, recovery indemnity,
-prescription. Pure: the rates come from a data file (ecb_rates), the date is always given.
+prescription. Pure: the rate table is given (the shipped one by default, see ecb_rates), and so
+is the date.
 
 Rules (Code de commerce L441-10, L110-4; Code de la consommation L218-2):
 - between professionals, interest runs from the day after the due date at the ECB main

@@ -12,6 +12,8 @@ from intake.domain import legal
 from intake.domain.checks import Checks
 from intake.domain.commands import SubmitCase
 from intake.domain.debtors import CONSUMER, Debtor, checked_debtor
+from intake.domain.ecb_rates import RateTable
+from intake.domain.errors import InvalidField
 from intake.domain.invoices import MAX_DESCRIPTION, InvoiceLine, checked_invoice
 from intake.domain.money import AmountError, to_minor_units
 
@@ -148,7 +150,7 @@ def withdrawal_reason(reason: str) -> str:
     return text
 
 
-def amounts_owed(case: Case, as_of: date) -> legal.LegalAmounts:
+def amounts_owed(case: Case, as_of: date, rates: RateTable | None = None) -> legal.LegalAmounts:
     """What the case's debtor owes on a date, explained line by line."""
     return legal.compute(
         [legal.Claim(i.invoice_number, i.due_date, i.amount_due_minor) for i in case.invoices],
@@ -158,12 +160,25 @@ def amounts_owed(case: Case, as_of: date) -> legal.LegalAmounts:
         payments=[
             legal.Payment(p.paid_on, p.amount_minor, p.settles_in_full) for p in case.payments
         ],
+        rates=rates,
     )
 
 
-def with_amounts(case: Case, as_of: date) -> CaseWithAmounts:
-    """The case with what its debtor owes on a date."""
-    return CaseWithAmounts(case, amounts_owed(case, as_of))
+def with_amounts(case: Case, as_of: date, rates: RateTable | None = None) -> CaseWithAmounts:
+    """The case with what its debtor owes on a date (ECB rates: the shipped table by default)."""
+    return CaseWithAmounts(case, amounts_owed(case, as_of, rates))
+
+
+def checked_as_of(case: Case, as_of: date) -> date:
+    """A date asked for the legal amounts: nothing is owed on an invoice before it was issued."""
+    latest = max(case.invoices, key=lambda i: (i.issue_date, i.invoice_number))
+    if as_of < latest.issue_date:
+        raise InvalidField(
+            "as_of",
+            f"must not be before {latest.issue_date}, the issue date of invoice "
+            f"{latest.invoice_number}",
+        )
+    return as_of
 
 
 def is_case_id(value: str) -> bool:

@@ -33,7 +33,7 @@ def debtor_message(case: Case) -> intake_pb2.Debtor:
         email=d.email,
         phone=d.phone,
     )
-    if d.address_lines or d.postal_code or d.city:
+    if d.address_lines or d.postal_code or d.city or d.country_code:
         message.address.CopyFrom(
             intake_pb2.PostalAddress(
                 lines=list(d.address_lines),

@@ -14,6 +14,7 @@ from intake.domain.tenancy import creditor_scope
 from intake.service_layer.events import payment_declared, recorded
 from intake.service_layer.idempotency import Reply, once
 from intake.service_layer.lookup import open_case
+from intake.service_layer.rates import current_rates
 from intake.service_layer.unit_of_work import IntakeUnitOfWork
 
 
@@ -46,7 +47,7 @@ async def declare_payment(
         )
         await uow.timelines.append(recorded(event, summary))
         declared = replace(case, status=status, payments=(*case.payments, payment))
-        return reply(with_amounts(declared, today))
+        return reply(with_amounts(declared, today, await current_rates(uow)))
 
     # Keys are per creditor; a service caller's key is scoped by the case instead.
     owner = scope or f"case:{command.case_id}"

@@ -13,6 +13,7 @@ from intake.domain.model import CaseWithAmounts, with_amounts
 from intake.domain.seller import ReadInvoice, check_seller, creditor_siren
 from intake.domain.tenancy import acting_creditor
 from intake.service_layer.idempotency import Reply, once
+from intake.service_layer.rates import current_rates
 from intake.service_layer.submit_case import record_case
 from intake.service_layer.unit_of_work import IntakeUnitOfWork
 
@@ -58,7 +59,8 @@ async def import_einvoice(
 
     async def record_and_reply(uow: IntakeUnitOfWork) -> bytes:
         case = await record_case(read.command, uow, today)
-        return reply(ImportedInvoice(read.format, with_amounts(case, today)))
+        rates = await current_rates(uow)
+        return reply(ImportedInvoice(read.format, with_amounts(case, today, rates)))
 
     return await once(
         unit_of_work, creditor_id, "ImportEInvoice", command.idempotency, record_and_reply

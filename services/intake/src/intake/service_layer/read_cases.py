@@ -7,9 +7,16 @@ from datetime import date
 
 from intake.domain.commands import GetCase, GetCaseTimeline, ListCases
 from intake.domain.listing import Cursor, case_filter, optional_date, page_size, page_start
-from intake.domain.model import Case, CaseWithAmounts, TimelineEntry, with_amounts
+from intake.domain.model import (
+    Case,
+    CaseWithAmounts,
+    TimelineEntry,
+    checked_as_of,
+    with_amounts,
+)
 from intake.domain.tenancy import creditor_scope
 from intake.service_layer.lookup import visible_case
+from intake.service_layer.rates import current_rates
 from intake.service_layer.unit_of_work import IntakeUnitOfWork
 
 
@@ -24,9 +31,10 @@ class CasePage:
 async def get_case(query: GetCase, uow: IntakeUnitOfWork, today: date) -> CaseWithAmounts:
     """One case with what its debtor owes on the date asked (today by default)."""
     scope = creditor_scope(query.requester, query.creditor_id)
-    as_of = optional_date("as_of", query.as_of) or today
+    asked = optional_date("as_of", query.as_of)
     case = await visible_case(query.case_id, scope, uow)
-    return with_amounts(case, as_of)
+    as_of = checked_as_of(case, asked) if asked is not None else today
+    return with_amounts(case, as_of, await current_rates(uow))
 
 
 async def list_cases(query: ListCases, uow: IntakeUnitOfWork) -> CasePage:

@@ -1,12 +1,15 @@
 """What intake's use cases need from storage: cases, their timelines, idempotency records, the
-outbox and one commit. The SQL implementation is adapters/unit_of_work.py; the tests' in-memory
-one is tests/unit/fakes.py."""
+imported ECB rates, the outbox and one commit. The SQL implementation is
+adapters/unit_of_work.py; the tests' in-memory one is tests/unit/fakes.py."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
 from typing import Protocol
 
+from intake.domain.ecb_rates import ImportedRates
 from intake.domain.listing import CaseFilter, Cursor
 from intake.domain.model import Case, DeclaredPayment, TimelineEntry
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
@@ -70,6 +73,26 @@ class IdempotencyRecords(Protocol):
         """Store the first answer to a key; ConcurrentClaim when another transaction did first."""
 
 
+class RateRepository(Protocol):
+    """The ECB rate changes operators imported on top of the shipped table."""
+
+    async def imported(self) -> ImportedRates:
+        """Every imported change, and the latest date an import verified the table through."""
+
+    async def lock(self) -> None:
+        """Hold off other imports until the end of the unit of work."""
+
+    async def record(
+        self,
+        added: tuple[tuple[date, Decimal], ...],
+        *,
+        file_name: str,
+        last_observation: date,
+        verified_through: date,
+    ) -> None:
+        """Store the changes an import added, and the import itself."""
+
+
 class IntakeUnitOfWork(UnitOfWorkProtocol, Protocol):
     """One transaction over intake's tables; the only thing that commits."""
 
@@ -84,3 +107,7 @@ class IntakeUnitOfWork(UnitOfWorkProtocol, Protocol):
     @property
     def idempotency(self) -> IdempotencyRecords:
         """First answers of the mutating RPCs."""
+
+    @property
+    def rates(self) -> RateRepository:
+        """Imported ECB rates."""

@@ -13,6 +13,7 @@ from intake.domain.tenancy import creditor_scope
 from intake.service_layer.events import case_withdrawn, recorded
 from intake.service_layer.idempotency import Reply, once
 from intake.service_layer.lookup import open_case
+from intake.service_layer.rates import current_rates
 from intake.service_layer.unit_of_work import IntakeUnitOfWork
 
 
@@ -33,7 +34,7 @@ async def withdraw_case(
         await uow.publish(event)
         await uow.timelines.append(recorded(event, f"case withdrawn by the creditor: {reason}"))
         withdrawn = replace(case, status=WITHDRAWN, withdrawn_reason=reason)
-        return reply(with_amounts(withdrawn, today))
+        return reply(with_amounts(withdrawn, today, await current_rates(uow)))
 
     # Keys are per creditor; a service caller's key is scoped by the case instead.
     owner = scope or f"case:{command.case_id}"

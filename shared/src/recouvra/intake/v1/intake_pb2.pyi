@@ -179,11 +179,13 @@ class PostalAddress(_message.Message):
     CITY_FIELD_NUMBER: _builtins.int
     COUNTRY_CODE_FIELD_NUMBER: _builtins.int
     postal_code: _builtins.str
-    """Required with an address; 5 digits when country_code is FR."""
+    """Required with an address (street lines or a city); 5 digits when country_code is FR."""
     city: _builtins.str
-    """Required with an address; at most 100 characters."""
+    """Required with an address (street lines or a postal code); at most 100 characters."""
     country_code: _builtins.str
-    """ISO 3166-1 alpha-2 code; empty means FR."""
+    """ISO 3166-1 alpha-2 code; empty means FR. A country alone is no address: it asks for no
+    postal code or city.
+    """
     @_builtins.property
     def lines(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Street lines: 1 to 3 lines of at most 100 characters each."""
@@ -314,7 +316,9 @@ class GetCaseRequest(_message.Message):
     creditor_id: _builtins.str
     """Optional for creditors (defaults to the caller's tenant), required for partners."""
     as_of: _builtins.str
-    """Optional ISO 8601 date to compute legal amounts at (default: today, Europe/Paris)."""
+    """Optional ISO 8601 date to compute legal amounts at (default: today, Europe/Paris); not
+    before the latest issue date of the case's invoices (INVALID_ARGUMENT, field "as_of").
+    """
     def __init__(
         self,
         *,
