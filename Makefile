@@ -47,7 +47,8 @@ migrate: install stack  ## Bring every service's database schema up to date
 	  $(VENV)/python -m $$s migrate; done
 
 test: install stack  ## Install everything and run every test tier against the real stack
-	$(WITH_STACK) $(VENV)/pytest
+	$(VENV)/pytest -n 2 -m "not integration and not e2e"
+	$(WITH_STACK) $(VENV)/pytest -m "integration or e2e"
 
 test-unit: install  ## Unit tests only (no servers needed)
 	$(VENV)/pytest -n 2 -m "not integration and not e2e"
