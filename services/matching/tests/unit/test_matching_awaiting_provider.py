@@ -33,7 +33,16 @@ async def test_a_case_nobody_may_take_waits_and_uses_up_no_round() -> None:
     assert case.awaiting is not None
     assert (case.awaiting.since, case.awaiting.cause) == (T0, WaitCause.NO_PROVIDER)
     assert case.awaiting.reason == "no provider takes cases yet"
-    assert "case-a" not in m.database.state.timers
+    assert m.published() == ["case-awaiting-provider"]
+    # Looked at again now and then, in case a provider change raced with the start of the wait.
+    recheck = m.config.rules.awaiting_recheck
+    assert m.database.state.timers["case-a"] == T0 + recheck
+    m.clock.advance(recheck)
+    assert await m.timers().tick() == 1
+    case = m.case("case-a")
+    assert (case.status, case.round) == (Status.AWAITING_PROVIDER, 0)
+    assert case.awaiting is not None
+    assert case.awaiting.since == T0
     assert m.published() == ["case-awaiting-provider"]
 
 
@@ -78,7 +87,7 @@ async def test_a_provider_that_cannot_cover_the_case_does_not_wake_it() -> None:
     await m.register("small", 1, max_amount_minor=100_000)
     await m.register("elsewhere", 2, regions=["BE"])
     await m.register("consumers", 3, serves_business=False)
-    assert m.database.state.timers == {}
+    assert m.database.state.timers == {"case-a": T0 + m.config.rules.awaiting_recheck}
     case = m.case("case-a")
     assert case.awaiting is not None
     assert case.awaiting.since == T0

@@ -64,6 +64,8 @@ class CaseMatching(Payments):
             return self.assignment.accept_by
         if self.status is Status.ASSIGNED and self.assignment is not None:
             return self.assignment.window_ends_at
+        if self.status is Status.AWAITING_PROVIDER and self.awaiting is not None:
+            return self.awaiting.recheck_at
         return None
 
     def due(self, now: datetime) -> bool:

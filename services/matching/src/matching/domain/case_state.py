@@ -79,6 +79,7 @@ class Awaiting:
     since: datetime
     cause: WaitCause
     reason: str
+    recheck_at: datetime
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ class AuctionRounds(ProviderOutcomes):
     ) -> None:
         bidders = sorted(set(eligible) - set(self.past_holders))
         if not bidders:
-            self._await_provider(why_none or UNEXPLAINED, now)
+            self._await_provider(why_none or UNEXPLAINED, now, rules)
             return
         self.awaiting = None
         self.round += 1
@@ -49,7 +49,7 @@ class AuctionRounds(ProviderOutcomes):
             events.AuctionOpened(self.case.case_id, self.round, len(self.eligible), self.closes_at)
         )
 
-    def _await_provider(self, why: NobodyEligible, now: datetime) -> None:
+    def _await_provider(self, why: NobodyEligible, now: datetime, rules: MatchingRules) -> None:
         """Nobody may bid: no round opens, so none is used up; the wait starts (or goes on)."""
         self.status = Status.AWAITING_PROVIDER
         self.eligible = []
@@ -58,10 +58,11 @@ class AuctionRounds(ProviderOutcomes):
         self.passed = []
         self.quote = None
         self.assignment = None
+        recheck_at = now + rules.awaiting_recheck
         if self.awaiting is not None:
-            self.awaiting = Awaiting(self.awaiting.since, why.cause, why.reason)
+            self.awaiting = Awaiting(self.awaiting.since, why.cause, why.reason, recheck_at)
             return
-        self.awaiting = Awaiting(now, why.cause, why.reason)
+        self.awaiting = Awaiting(now, why.cause, why.reason, recheck_at)
         self.pending.append(
             events.CaseAwaitingProvider(
                 self.case.case_id, self.round + 1, why.cause.value, why.reason, now
