@@ -15,6 +15,7 @@ import grpc
 import httpx
 import pytest
 from argon2 import PasswordHasher
+from google.protobuf.timestamp_pb2 import Timestamp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -458,3 +459,43 @@ def test_a_mutated_report_is_recorded_or_refused_naming_fields(
     assert answer.status_code in {201, 422}, answer.text
     if answer.status_code == 422:
         assert fields_of(answer), answer.text
+
+
+async def test_a_case_waiting_for_a_provider_says_why_and_since_when(
+    client: httpx.AsyncClient, matching: FakeMatching
+) -> None:
+    creditor_id, alice = await creditor(client, "alice@atelier.fr")
+    since = Timestamp()
+    since.FromDatetime(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    awaiting = pb.AwaitingProvider(
+        since=since,
+        next_round=1,
+        cause="not-covered",
+        reason="no provider covers the debtor's region (FR-IDF) yet",
+    )
+    matching.quote = pb.QuoteReply(
+        case_id="case-open", round=0, status="awaiting-provider", awaiting_provider=awaiting
+    )
+    quote = await client.get("/v1/cases/case-open/quote", headers=alice)
+    assert quote.status_code == 200, quote.text
+    expected = {
+        "since": "2026-11-23T09:00:00Z",
+        "next_round": 1,
+        "cause": "not-covered",
+        "reason": "no provider covers the debtor's region (FR-IDF) yet",
+    }
+    assert (quote.json()["status"], quote.json()["round"]) == ("awaiting-provider", 0)
+    assert quote.json()["awaiting_provider"] == expected
+    assert quote.json()["provider"] is None
+
+    matching.creditors["case-w"] = creditor_id
+    matching.activity["case-w"] = pb.CaseActivity(
+        case_id="case-w", status="awaiting-provider", awaiting_provider=awaiting
+    )
+    activity = await client.get("/v1/cases/case-w/activity", headers=alice)
+    assert activity.status_code == 200, activity.text
+    assert activity.json()["awaiting_provider"] == expected
+
+    matching.quote = pb.QuoteReply(case_id="case-open", round=1, status="bidding")
+    bidding = (await client.get("/v1/cases/case-open/quote", headers=alice)).json()
+    assert bidding["awaiting_provider"] is None

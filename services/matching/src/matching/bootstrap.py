@@ -62,7 +62,7 @@ def build(wiring: Wiring) -> ServiceParts:
     units = unit_of_work_factory(wiring.database)
     bidding = BiddingApi(units, clock, config)
     quotes = QuoteApi(units, clock, config)
-    directory = ProviderDirectoryApi(units)
+    directory = ProviderDirectoryApi(units, clock)
     consumers = CaseFactConsumers(clock, config)
     timers = TimerLoop(units, clock, config, poll_seconds=settings.timer_poll_seconds)
     services = bidding_pb2.DESCRIPTOR.services_by_name

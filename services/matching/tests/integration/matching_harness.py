@@ -219,7 +219,7 @@ async def running_matching(
     )
     pb_grpc.add_QuoteServiceServicer_to_server(QuoteApi(units, clock, config), server.server)
     pb_grpc.add_ProviderDirectoryServiceServicer_to_server(
-        ProviderDirectoryApi(units), server.server
+        ProviderDirectoryApi(units, clock), server.server
     )
     await server.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")

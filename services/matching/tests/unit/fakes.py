@@ -82,7 +82,7 @@ class FakeCaseMatchings:
 
     async def save(self, matching: CaseMatching, now: datetime) -> None:
         stored = copy.deepcopy(matching)
-        stored.pending, stored.outcomes = [], []
+        stored.pending, stored.outcomes, stored.released = [], [], []
         self.state.matchings[matching.case.case_id] = stored
         deadline = matching.next_deadline()
         if deadline is None:
@@ -125,6 +125,20 @@ class FakeCaseMatchings:
             for case_id, m in sorted(self.state.matchings.items())
             if case_id in wanted
         ]
+
+    async def wake_awaiting_for(self, provider: Provider, now: datetime) -> None:
+        self._wake([m for m in self._awaiting() if provider.may_cover(m.case)], now)
+
+    async def wake_awaiting_of(self, creditor_id: str, now: datetime) -> None:
+        self._wake([m for m in self._awaiting() if m.case.creditor_id == creditor_id], now)
+
+    def _awaiting(self) -> list[CaseMatching]:
+        return [m for m in self.state.matchings.values() if m.awaiting is not None]
+
+    def _wake(self, cases: list[CaseMatching], now: datetime) -> None:
+        for m in cases:
+            due = self.state.timers.get(m.case.case_id)
+            self.state.timers[m.case.case_id] = now if due is None else min(due, now)
 
 
 class FakeCaseFacts:

@@ -87,7 +87,9 @@ class Market:
             "capacity": 10,
         }
         provider = new_provider(**{**profile, **overrides})
-        await self.committed(lambda uow: provider_directory.register_provider(provider, uow))
+        await self.committed(
+            lambda uow: provider_directory.register_provider(provider, uow, clock=self.clock)
+        )
 
     async def auto_rule(self, provider_id: str, fee: str, **criteria: Any) -> None:
         """Give a provider a standing bid."""

@@ -25,21 +25,35 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 RULES = MatchingRules()
 
 
-def provider(provider_id: str, siren: str, *, active: bool = True) -> Provider:
+def provider(
+    provider_id: str,
+    siren: str,
+    *,
+    active: bool = True,
+    regions: frozenset[str] = frozenset({"FR"}),
+    serves_business: bool = True,
+    min_amount_minor: int = 0,
+) -> Provider:
     return Provider(
         provider_id=provider_id,
         name=f"Cabinet {provider_id}",
         kind=ProviderKind.COMMISSAIRE,
         siren=siren,
-        regions=frozenset({"FR"}),
-        serves_business=True,
+        regions=regions,
+        serves_business=serves_business,
         serves_consumer=True,
-        min_amount_minor=0,
+        min_amount_minor=min_amount_minor,
         max_amount_minor=1_000_000,
         judicial=True,
         capacity=5,
         active=active,
     )
+
+
+def waiting(case_id: str, creditor_id: str = "creditor-1", region: str = "FR-IDF") -> CaseMatching:
+    """A case nobody could take: it waits for a provider, with no deadline."""
+    case = CaseFile(case_id, creditor_id, "EUR", 480_000, True, "2026-09-01", region=region)
+    return CaseMatching.open(case, CreditorPolicy(creditor_id), [], T0, RULES)
 
 
 def opened(case_id: str, eligible: list[str]) -> CaseMatching:
@@ -228,3 +242,62 @@ class RepositoryContract:
         async with units() as uow:
             assert await uow.actions.of_case("case-a") == [earlier, later]
             assert await uow.actions.of_case("case-b") == []
+
+    async def test_only_the_waiting_cases_a_provider_may_cover_are_woken(
+        self, units: Units
+    ) -> None:
+        later = T0 + timedelta(minutes=1)  # before the open auction's deadline
+        async with units() as uow:
+            await uow.cases.save(waiting("case-idf"), T0)
+            await uow.cases.save(waiting("case-unknown-region", region=""), T0)
+            await uow.cases.save(waiting("case-be", region="BE"), T0)
+            await uow.cases.save(opened("case-open", ["p1"]), T0)
+            await uow.commit()
+        async with units() as uow:
+            assert await uow.timers.due(later, 10) == []
+            for elsewhere in (
+                provider("p-ara", "1", regions=frozenset({"FR-ARA", "DE"})),
+                provider("p-consumer", "2", regions=frozenset({"BE"}), serves_business=False),
+                provider("p-large", "3", regions=frozenset({"BE"}), min_amount_minor=500_000),
+            ):
+                await uow.cases.wake_awaiting_for(elsewhere, later)
+            await uow.commit()
+        async with units() as uow:
+            assert await uow.timers.due(later, 10) == ["case-unknown-region"]
+            await uow.cases.wake_awaiting_for(
+                provider("p-fr", "4", regions=frozenset({"FR"})), later
+            )
+            await uow.commit()
+        async with units() as uow:
+            due = await uow.timers.due(later, 10)
+            assert sorted(due) == ["case-idf", "case-unknown-region"]
+            assert await uow.timers.claim("case-idf", later) is True
+
+    async def test_a_creditors_waiting_cases_are_woken_and_a_case_that_opens_leaves(
+        self, units: Units
+    ) -> None:
+        async with units() as uow:
+            await uow.cases.save(waiting("case-a"), T0)
+            await uow.cases.save(waiting("case-b", creditor_id="creditor-2"), T0)
+            await uow.commit()
+        async with units() as uow:
+            await uow.cases.wake_awaiting_of("creditor-2", T0)
+            await uow.commit()
+        async with units() as uow:
+            assert await uow.timers.due(T0, 10) == ["case-b"]
+            reopened = await uow.cases.get("case-b")
+            assert reopened is not None
+            assert reopened.awaiting is not None
+            assert reopened.awaiting.since == T0
+            reopened.open_next_round(["p1"], T0, RULES)
+            await uow.cases.save(reopened, T0)
+            await uow.commit()
+        a_minute_later = T0 + timedelta(minutes=1)
+        async with units() as uow:
+            await uow.cases.wake_awaiting_of("creditor-2", a_minute_later)
+            await uow.cases.wake_awaiting_for(provider("p1", "1"), a_minute_later)
+            await uow.commit()
+        async with units() as uow:
+            # case-b is bidding: its timer stays at its deadline; case-a still waits, is woken.
+            assert await uow.timers.due(a_minute_later, 10) == ["case-a"]
+            assert await uow.timers.due(T0 + RULES.bidding_period, 10) == ["case-a", "case-b"]

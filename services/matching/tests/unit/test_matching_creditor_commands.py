@@ -19,7 +19,7 @@ async def answer(m: Market, case_id: str, *, accept: bool, creditor: str = CREDI
 
 async def set_policy(m: Market, **fields: object) -> None:
     command = SetCreditorPolicy(CREDITOR, **fields)  # type: ignore[arg-type]
-    await m.committed(lambda uow: creditor_commands.set_policy(command, uow, config=m.config))
+    await m.committed(lambda uow: creditor_commands.set_policy(command, uow, **m.deps))
 
 
 async def quoted_market() -> Market:

@@ -32,6 +32,7 @@ QUOTE_EXAMPLE: Any = {
     "case_id": CASE_ID_EXAMPLE,
     "round": 1,
     "status": "quoted",
+    "awaiting_provider": None,
     "provider": {
         "id": PROVIDER_ID_EXAMPLE,
         "name": "Etude Lambert, commissaires de justice",
@@ -91,6 +92,44 @@ class ProviderRecord(BaseModel):
         )
 
 
+AWAITING_EXAMPLE: Any = {
+    "since": "2026-11-23T09:00:00Z",
+    "next_round": 1,
+    "cause": "not-covered",
+    "reason": "no provider covers the debtor's region (FR-IDF) yet",
+}
+
+
+class AwaitingProvider(BaseModel):
+    """Why no round is open: no provider may take the case yet. None of its three rounds is used
+    up while it waits; the round opens as soon as one can (a provider joins, widens what it
+    covers, frees a slot, or you stop excluding one)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [AWAITING_EXAMPLE]})
+
+    since: datetime | None = Field(description="When the case started waiting")
+    next_round: int = Field(description="The round that opens once a provider can take the case")
+    cause: str = Field(
+        description="no-provider | not-covered (region, debtor type, amount or court route) | "
+        "at-capacity | excluded (by your quote policy) | already-held (every provider that "
+        "covers it had it in an earlier round)"
+    )
+    reason: str = Field(description="The same, in words")
+
+    @classmethod
+    def of(cls, message: Any, field: str) -> AwaitingProvider | None:
+        """From the recouvra.matching.v1.AwaitingProvider field of a reply, None when unset."""
+        if not message.HasField(field):
+            return None
+        awaiting = getattr(message, field)
+        return cls(
+            since=moment_of(awaiting, "since"),
+            next_round=awaiting.next_round,
+            cause=awaiting.cause,
+            reason=awaiting.reason,
+        )
+
+
 class QuotedProvider(BaseModel):
     """Who would work the case, and its measured record in this case's segment."""
 
@@ -114,7 +153,11 @@ class QuoteView(BaseModel):
     case_id: str
     round: int
     status: str = Field(
-        description="bidding, quoted, offered, assigned, declined, exhausted, closed"
+        description="awaiting-provider, bidding, quoted, offered, assigned, declined, exhausted, "
+        "closed"
+    )
+    awaiting_provider: AwaitingProvider | None = Field(
+        description="While status is awaiting-provider: why no round is open, and since when"
     )
     provider: QuotedProvider | None
     fee_percent: str | None
@@ -132,6 +175,7 @@ class QuoteView(BaseModel):
             case_id=reply.case_id,
             round=reply.round,
             status=reply.status,
+            awaiting_provider=AwaitingProvider.of(reply, "awaiting_provider"),
             provider=QuotedProvider(
                 id=reply.provider_id,
                 name=reply.provider_name,
@@ -284,6 +328,7 @@ ACTIVITY_EXAMPLE: Any = {
     "case_id": CASE_ID_EXAMPLE,
     "status": "assigned",
     "round": 1,
+    "awaiting_provider": None,
     "actions": [CASE_ACTION_EXAMPLE],
     "payments": [ATTRIBUTED_PAYMENT_EXAMPLE],
     "recovered": {"currency": "EUR", "minor_units": 40000, "value": "400.00"},
@@ -297,8 +342,13 @@ class CaseActivity(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [ACTIVITY_EXAMPLE]})
 
     case_id: str
-    status: str = Field(description="The case's matching status, e.g. assigned, closed")
+    status: str = Field(
+        description="The case's matching status, e.g. awaiting-provider, assigned, closed"
+    )
     round: int
+    awaiting_provider: AwaitingProvider | None = Field(
+        description="While status is awaiting-provider: why no round is open, and since when"
+    )
     actions: list[CaseAction]
     payments: list[AttributedPayment]
     recovered: Money | None = Field(description="Everything paid so far")
@@ -310,6 +360,7 @@ class CaseActivity(BaseModel):
             case_id=activity.case_id,
             status=activity.status,
             round=activity.round,
+            awaiting_provider=AwaitingProvider.of(activity, "awaiting_provider"),
             actions=[CaseAction.of(a) for a in activity.actions],
             payments=[AttributedPayment.of(p) for p in activity.payments],
             recovered=money_of(activity, "recovered"),

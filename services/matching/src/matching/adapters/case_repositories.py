@@ -8,14 +8,21 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, DateTime, delete, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from matching.adapters.orm import case_actions, case_facts, case_matchings, timers
+from matching.adapters.orm import (
+    awaiting_provider,
+    case_actions,
+    case_facts,
+    case_matchings,
+    timers,
+)
 from matching.domain import events
 from matching.domain.case_facts import BeforeAuction, EarlyPayment, ScoredFacts, SubmittedFacts
 from matching.domain.case_matching import CaseMatching
+from matching.domain.providers import Provider
 from matching.domain.status import HELD, Status
 
 _STATE = TypeAdapter(CaseMatching)
@@ -42,8 +49,8 @@ class SqlCaseMatchings:
     async def save(self, matching: CaseMatching, now: datetime) -> None:
         """Store a case's matching and (re)arm its timer at its next deadline."""
         state = _STATE.dump_python(matching, mode="json")
-        state.pop("pending", None)
-        state.pop("outcomes", None)
+        for transient in ("pending", "outcomes", "released"):
+            state.pop(transient, None)
         values = {
             "case_id": matching.case.case_id,
             "creditor_id": matching.case.creditor_id,
@@ -67,6 +74,66 @@ class SqlCaseMatchings:
                 .values(case_id=values["case_id"], due_at=deadline)
                 .on_conflict_do_update(index_elements=[timers.c.case_id], set_={"due_at": deadline})
             )
+        await self._keep_awaiting(matching)
+
+    async def _keep_awaiting(self, matching: CaseMatching) -> None:
+        """A waiting case is listed with what a provider must cover; any other case is not."""
+        case = matching.case
+        if matching.awaiting is None:
+            await self.session.execute(
+                delete(awaiting_provider).where(awaiting_provider.c.case_id == case.case_id)
+            )
+            return
+        await self.session.execute(
+            insert(awaiting_provider)
+            .values(
+                case_id=case.case_id,
+                creditor_id=case.creditor_id,
+                since=matching.awaiting.since,
+                amount_minor=case.amount_minor,
+                debtor_is_business=case.debtor_is_business,
+                region=case.region,
+            )
+            .on_conflict_do_nothing(index_elements=[awaiting_provider.c.case_id])
+        )
+
+    async def wake_awaiting_for(self, provider: Provider, now: datetime) -> None:
+        """Arm, due now, the timer of each case waiting for a provider that this one may cover."""
+        debtor_types = [
+            business
+            for business, served in (
+                (True, provider.serves_business),
+                (False, provider.serves_consumer),
+            )
+            if served
+        ]
+        region = awaiting_provider.c.region
+        # Provider.may_cover in SQL: an unknown region matches all; "FR" serves "FR-IDF".
+        serves_region: list[ColumnElement[bool]] = [region == "", region.in_(provider.regions)]
+        serves_region += [region.like(f"{r}-%") for r in provider.regions]
+        await self._wake(
+            awaiting_provider.c.debtor_is_business.in_(debtor_types),
+            awaiting_provider.c.amount_minor.between(
+                provider.min_amount_minor, provider.max_amount_minor
+            ),
+            or_(*serves_region),
+            now=now,
+        )
+
+    async def wake_awaiting_of(self, creditor_id: str, now: datetime) -> None:
+        """Arm, due now, the timer of each of this creditor's cases waiting for a provider."""
+        await self._wake(awaiting_provider.c.creditor_id == creditor_id, now=now)
+
+    async def _wake(self, *where: ColumnElement[bool], now: datetime) -> None:
+        due_now = literal(now, DateTime(timezone=True)).label("due_at")
+        waiting = select(awaiting_provider.c.case_id, due_now).where(*where)
+        arm = insert(timers).from_select(["case_id", "due_at"], waiting)
+        await self.session.execute(
+            arm.on_conflict_do_update(
+                index_elements=[timers.c.case_id],
+                set_={"due_at": func.least(timers.c.due_at, arm.excluded.due_at)},
+            )
+        )
 
     async def held_by(self, provider_id: str) -> list[CaseMatching]:
         """The cases a provider holds or is being asked to accept."""

@@ -107,7 +107,7 @@ case_matchings = Table(
     metadata,
     Column("case_id", String(64), primary_key=True),
     Column("creditor_id", String(64), nullable=False, index=True),
-    Column("status", String(16), nullable=False),
+    Column("status", String(32), nullable=False),
     Column("round", Integer, nullable=False),
     Column("holder_provider_id", String(64), nullable=True, index=True),
     Column("state", JSONB, nullable=False),
@@ -121,4 +121,17 @@ timers = Table(
     metadata,
     Column("case_id", String(64), primary_key=True),
     Column("due_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# Cases waiting for a provider (no deadline, so no timer), with what a provider must cover to be
+# worth waking them for: a provider change arms only the timers of the cases it may concern.
+awaiting_provider = Table(
+    "awaiting_provider",
+    metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("creditor_id", String(64), nullable=False, index=True),
+    Column("since", DateTime(timezone=True), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False, index=True),
+    Column("debtor_is_business", Boolean, nullable=False),
+    Column("region", String(64), nullable=False),
 )

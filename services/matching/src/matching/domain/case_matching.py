@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from matching.domain import events
+from matching.domain.availability import NobodyEligible
 from matching.domain.payments import Payments
 from matching.domain.providers import CaseFile, CreditorPolicy
 from matching.domain.rules import MatchingRules
@@ -31,8 +32,10 @@ class CaseMatching(Payments):
         eligible: Iterable[str],
         now: datetime,
         rules: MatchingRules,
+        *,
+        why_none: NobodyEligible | None = None,
     ) -> CaseMatching:
-        """Open the first auction round of a freshly scored case."""
+        """Open the first auction round of a freshly scored case (or wait for a provider)."""
         matching = cls(
             case=case,
             window_days=policy.window_days,
@@ -43,7 +46,7 @@ class CaseMatching(Payments):
             closes_at=now,
             eligible=[],
         )
-        matching._open_round(eligible, now, rules)
+        matching._open_round(eligible, now, rules, why_none)
         return matching
 
     @property
@@ -61,6 +64,8 @@ class CaseMatching(Payments):
             return self.assignment.accept_by
         if self.status is Status.ASSIGNED and self.assignment is not None:
             return self.assignment.window_ends_at
+        if self.status is Status.AWAITING_PROVIDER and self.awaiting is not None:
+            return self.awaiting.recheck_at
         return None
 
     def due(self, now: datetime) -> bool:
@@ -79,4 +84,9 @@ class CaseMatching(Payments):
     def take_events(self) -> list[events.DomainEvent]:
         """The facts recorded since the last call, oldest first."""
         taken, self.pending = self.pending, []
+        return taken
+
+    def take_released(self) -> list[str]:
+        """The providers that stopped holding (or being offered) the case since the last call."""
+        taken, self.released = self.released, []
         return taken

@@ -13,6 +13,7 @@ from decimal import Decimal
 from matching.domain import events
 from matching.domain.activity import business_day
 from matching.domain.auction import Bid, Offer
+from matching.domain.availability import WaitCause
 from matching.domain.providers import CaseFile
 from matching.domain.status import Status
 
@@ -72,6 +73,16 @@ class Holding:
 
 
 @dataclass(frozen=True)
+class Awaiting:
+    """A case waiting for a provider before its next round: since when, and why."""
+
+    since: datetime
+    cause: WaitCause
+    reason: str
+    recheck_at: datetime
+
+
+@dataclass(frozen=True)
 class Payment:
     """A payment on the case and the holder it is attributed to ("" when nobody held it)."""
 
@@ -107,3 +118,6 @@ class CaseState:
     payments: list[Payment] = field(default_factory=list)
     pending: list[events.DomainEvent] = field(default_factory=list)
     outcomes: list[events.ProviderOutcome] = field(default_factory=list)
+    awaiting: Awaiting | None = None
+    # Providers whose offer or hold on the case ended in this change (a slot freed; not stored).
+    released: list[str] = field(default_factory=list)

@@ -18,6 +18,17 @@ class AuctionOpened:
 
 
 @dataclass(frozen=True)
+class CaseAwaitingProvider:
+    """Nobody may take part in the case's next round: it waits, and no round is used up."""
+
+    case_id: str
+    next_round: int
+    cause: str
+    reason: str
+    since: datetime
+
+
+@dataclass(frozen=True)
 class BidPlaced:
     """A provider bid, live or by an auto-bid rule."""
 
@@ -141,6 +152,7 @@ class ProviderOutcome:
 
 DomainEvent = (
     AuctionOpened
+    | CaseAwaitingProvider
     | BidPlaced
     | QuoteIssued
     | CaseAssigned

@@ -12,7 +12,7 @@ from matching.domain.case_state import Assignment, Holding
 from matching.domain.errors import NO_SUCH_CASE, NotFound, StateConflict
 from matching.domain.rounds import AuctionRounds
 from matching.domain.rules import MatchingRules
-from matching.domain.status import Status
+from matching.domain.status import HELD, Status
 
 
 class Holdings(AuctionRounds):
@@ -65,6 +65,7 @@ class Holdings(AuctionRounds):
         self._offered_to(provider_id)
         self._outcome(provider_id, offers=1, offers_in_time=int(in_time))
         self.passed.append(provider_id)
+        self.released.append(provider_id)
         self.assignment = None
         self._quote_next(now, rules)
 
@@ -167,6 +168,7 @@ class Holdings(AuctionRounds):
     def _recall(self, now: datetime, rules: MatchingRules, *, reason: str) -> None:
         assert self.assignment is not None
         provider_id = self.assignment.provider_id
+        self.released.append(provider_id)
         current = self._current_holding()
         if current is not None:
             self._end_holding(current, now, recovered=False)
@@ -178,9 +180,12 @@ class Holdings(AuctionRounds):
         """Matching stops for the case; whoever held it loses it, uncounted."""
         if self.status in (Status.CLOSED, Status.EXHAUSTED, Status.DECLINED):
             return
+        if self.status in HELD and self.assignment is not None:
+            self.released.append(self.assignment.provider_id)
         # A holder that did not bring the case to an end is neither praised nor blamed for it.
         current = self._current_holding()
         if current is not None:
             current.ended_at = now
         self.status = Status.CLOSED
+        self.awaiting = None
         self.pending.append(events.CaseClosed(self.case.case_id, reason))

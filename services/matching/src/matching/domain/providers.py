@@ -52,6 +52,15 @@ class Provider:
             return True
         return any(region == r or region.startswith(f"{r}-") for r in self.regions)
 
+    def may_cover(self, case: CaseFile) -> bool:
+        """True when the debtor type, amount and region fit: a waiting case worth a fresh look."""
+        serves_debtor = self.serves_business if case.debtor_is_business else self.serves_consumer
+        return (
+            serves_debtor
+            and self.min_amount_minor <= case.amount_minor <= self.max_amount_minor
+            and self.serves_region(case.region)
+        )
+
 
 def new_provider(
     *,

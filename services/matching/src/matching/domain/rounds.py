@@ -1,5 +1,6 @@
 """A case's auction rounds: sealed bids while bidding is open, the award, the quote put to the
-creditor and its answer; a round that ends without a holder makes way for the next."""
+creditor and its answer; a round that ends without a holder makes way for the next, which opens
+only once some provider may take part (until then the case waits and keeps its rounds)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from datetime import datetime
 
 from matching.domain import events
 from matching.domain.auction import Bid, Offer, explain
-from matching.domain.case_state import Assignment, Quote
+from matching.domain.availability import UNEXPLAINED, NobodyEligible
+from matching.domain.case_state import Assignment, Awaiting, Quote
 from matching.domain.errors import NO_SUCH_CASE, NotFound, StateConflict
 from matching.domain.provider_records import ProviderOutcomes
 from matching.domain.rules import MatchingRules
@@ -21,12 +23,23 @@ class AuctionRounds(ProviderOutcomes):
     Built on the outcome counting; holdings build on the rounds (a decline quotes the next offer).
     """
 
-    def _open_round(self, eligible: Iterable[str], now: datetime, rules: MatchingRules) -> None:
+    def _open_round(
+        self,
+        eligible: Iterable[str],
+        now: datetime,
+        rules: MatchingRules,
+        why_none: NobodyEligible | None,
+    ) -> None:
+        bidders = sorted(set(eligible) - set(self.past_holders))
+        if not bidders:
+            self._await_provider(why_none or UNEXPLAINED, now, rules)
+            return
+        self.awaiting = None
         self.round += 1
         self.status = Status.BIDDING
         self.opened_at = now
         self.closes_at = now + rules.bidding_period
-        self.eligible = sorted(set(eligible) - set(self.past_holders))
+        self.eligible = bidders
         self.bids = {}
         self.ranking = []
         self.passed = []
@@ -34,6 +47,26 @@ class AuctionRounds(ProviderOutcomes):
         self.assignment = None
         self.pending.append(
             events.AuctionOpened(self.case.case_id, self.round, len(self.eligible), self.closes_at)
+        )
+
+    def _await_provider(self, why: NobodyEligible, now: datetime, rules: MatchingRules) -> None:
+        """Nobody may bid: no round opens, so none is used up; the wait starts (or goes on)."""
+        self.status = Status.AWAITING_PROVIDER
+        self.eligible = []
+        self.bids = {}
+        self.ranking = []
+        self.passed = []
+        self.quote = None
+        self.assignment = None
+        recheck_at = now + rules.awaiting_recheck
+        if self.awaiting is not None:
+            self.awaiting = Awaiting(self.awaiting.since, why.cause, why.reason, recheck_at)
+            return
+        self.awaiting = Awaiting(now, why.cause, why.reason, recheck_at)
+        self.pending.append(
+            events.CaseAwaitingProvider(
+                self.case.case_id, self.round + 1, why.cause.value, why.reason, now
+            )
         )
 
     def can_bid(self, provider_id: str, now: datetime) -> bool:
@@ -169,8 +202,15 @@ class AuctionRounds(ProviderOutcomes):
         self.eligible = []
         self.closes_at = now
 
-    def open_next_round(self, eligible: Iterable[str], now: datetime, rules: MatchingRules) -> None:
-        """Start the next round among providers that never had the case."""
-        if self.status is not Status.BETWEEN_ROUNDS:
+    def open_next_round(
+        self,
+        eligible: Iterable[str],
+        now: datetime,
+        rules: MatchingRules,
+        *,
+        why_none: NobodyEligible | None = None,
+    ) -> None:
+        """Start the next round among providers that never had the case; with none, wait."""
+        if self.status not in (Status.BETWEEN_ROUNDS, Status.AWAITING_PROVIDER):
             raise StateConflict("auction: no round to open")
-        self._open_round(eligible, now, rules)
+        self._open_round(eligible, now, rules, why_none)

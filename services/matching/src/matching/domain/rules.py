@@ -18,6 +18,9 @@ class MatchingRules:
     extension: timedelta = timedelta(days=15)
     max_extension: timedelta = timedelta(days=30)
     max_rounds: int = 3
+    # A waiting case is woken by the provider changes that may concern it; it is also looked at
+    # again this often, in case a change raced with the moment it started waiting.
+    awaiting_recheck: timedelta = timedelta(hours=6)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ class Status(StrEnum):
     CLOSED = "closed"
     # A round ended without a holder: the next opens, with fresh eligibility, before saving.
     BETWEEN_ROUNDS = "between-rounds"
+    # Nobody may take part in the next round: it does not open (no round is used up) until one can.
+    AWAITING_PROVIDER = "awaiting-provider"
 
 
 HELD = (Status.OFFERED, Status.ASSIGNED)

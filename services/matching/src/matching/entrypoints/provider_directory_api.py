@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import grpc
 
+from matching.domain.clock import Clock
 from matching.domain.providers import new_provider
 from matching.entrypoints.callers import require_operator
 from matching.service_layer.provider_directory import register_provider
@@ -17,8 +18,9 @@ from recouvra.matching.v1 import bidding_pb2_grpc as pb_grpc
 class ProviderDirectoryApi(pb_grpc.ProviderDirectoryServiceServicer):
     """Operators register collection providers."""
 
-    def __init__(self, units: Callable[[], MatchingUnitOfWork]) -> None:
+    def __init__(self, units: Callable[[], MatchingUnitOfWork], clock: Clock) -> None:
         self.units = units
+        self.clock = clock
 
     async def RegisterProvider(
         self, request: pb.RegisterProviderRequest, context: grpc.aio.ServicerContext
@@ -38,6 +40,6 @@ class ProviderDirectoryApi(pb_grpc.ProviderDirectoryServiceServicer):
             capacity=request.capacity,
         )
         async with self.units() as uow:
-            await register_provider(provider, uow)
+            await register_provider(provider, uow, clock=self.clock)
             await uow.commit()
         return pb.RegisterProviderReply(provider_id=provider.provider_id)

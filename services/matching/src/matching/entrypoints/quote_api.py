@@ -25,6 +25,7 @@ class QuoteApi(pb_grpc.QuoteServiceServicer):
         self, units: Callable[[], MatchingUnitOfWork], clock: Clock, config: MatchingConfig
     ) -> None:
         self.units = units
+        self.clock = clock
         self.config = config
         self.run = CommandRunner(units, clock, config)
 
@@ -65,7 +66,7 @@ class QuoteApi(pb_grpc.QuoteServiceServicer):
             excluded_providers=tuple(request.excluded_providers),
         )
         async with self.units() as uow:
-            await creditor_commands.set_policy(command, uow, config=self.config)
+            await creditor_commands.set_policy(command, uow, clock=self.clock, config=self.config)
             await uow.commit()
         return pb.SetCreditorPolicyReply()
 

@@ -66,6 +66,19 @@ def held_case(matching: CaseMatching) -> pb.HeldCase:
     return held
 
 
+def awaiting_provider(matching: CaseMatching) -> pb.AwaitingProvider | None:
+    """Why the case waits for a provider before its next round, and since when; None if not."""
+    awaiting = matching.awaiting
+    if awaiting is None:
+        return None
+    return pb.AwaitingProvider(
+        since=timestamp(awaiting.since),
+        next_round=matching.round + 1,
+        cause=awaiting.cause.value,
+        reason=awaiting.reason,
+    )
+
+
 def case_activity(matching: CaseMatching, actions: list[ActionReported]) -> pb.CaseActivity:
     """The creditor's view of its case: reported actions and payments with whom they credit."""
     currency = matching.case.currency
@@ -74,6 +87,7 @@ def case_activity(matching: CaseMatching, actions: list[ActionReported]) -> pb.C
         status=matching.status.value,
         round=matching.round,
         recovered=money(currency, matching.recovered_minor),
+        awaiting_provider=awaiting_provider(matching),
     )
     for action in actions:
         view = activity.actions.add(
@@ -103,7 +117,10 @@ def quote_reply(view: QuoteView) -> pb.QuoteReply:
     """The case's quote as its creditor sees it: who, at what cost, why, and its record."""
     matching, provider, record = view.matching, view.provider, view.record
     reply = pb.QuoteReply(
-        case_id=matching.case.case_id, round=matching.round, status=matching.status.value
+        case_id=matching.case.case_id,
+        round=matching.round,
+        status=matching.status.value,
+        awaiting_provider=awaiting_provider(matching),
     )
     quote = matching.quote
     if quote is not None:

@@ -1,21 +1,24 @@
 """Opening, pricing and awarding auction rounds, and storing a case after every change.
 
 Every use case that changes a case ends with `save_and_publish`: it opens the next round when
-one is due, counts the providers' outcomes, stores the case and puts its events on the outbox.
+one is due (or lets the case wait when nobody may take part), counts the providers' outcomes,
+stores the case, has the cases waiting for a provider looked at again when it freed a slot, and
+puts its events on the outbox.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from matching.domain import events
 from matching.domain.auction import Bid, rank_offers
+from matching.domain.availability import Eligibility, eligibility
 from matching.domain.case_matching import CaseMatching
-from matching.domain.providers import CaseFile, CreditorPolicy, Provider, ineligibility
+from matching.domain.providers import CaseFile, CreditorPolicy, Provider
 from matching.domain.rules import MatchingConfig
 from matching.domain.status import Status
+from matching.service_layer.awaiting_provider import slots_freed
 from matching.service_layer.outgoing import to_outgoing
 from matching.service_layer.unit_of_work import MatchingUnitOfWork
 
@@ -28,21 +31,15 @@ class MarketView:
     held: dict[str, int]
     policy: CreditorPolicy
 
-    def eligible(self, case: CaseFile, past_holders: Iterable[str]) -> list[str]:
-        """The providers that may bid on this case now."""
-        past = set(past_holders)
-        return [
-            p.provider_id
-            for p in self.providers.values()
-            if ineligibility(
-                p,
-                case,
-                cases_held=self.held.get(p.provider_id, 0),
-                policy=self.policy,
-                past_holders=past,
-            )
-            is None
-        ]
+    def eligibility(self, case: CaseFile, past_holders: list[str]) -> Eligibility:
+        """The providers that may bid on this case now, or why none may."""
+        return eligibility(
+            self.providers.values(),
+            case,
+            held=self.held,
+            policy=self.policy,
+            past_holders=set(past_holders),
+        )
 
 
 async def read_market(
@@ -113,15 +110,24 @@ async def award(
     matching.award(ranking, now, config.rules)
 
 
+async def open_next_round(
+    uow: MatchingUnitOfWork, matching: CaseMatching, now: datetime, config: MatchingConfig
+) -> None:
+    """Open the case's next round among the providers eligible now; with none, the case waits."""
+    market = await read_market(uow, matching.case.creditor_id, config)
+    found = market.eligibility(matching.case, matching.past_holders)
+    matching.open_next_round(found.providers, now, config.rules, why_none=found.why_none)
+    if matching.status is Status.BIDDING:
+        await price_round(uow, matching, now, market, config)
+
+
 async def save_and_publish(
     uow: MatchingUnitOfWork, matching: CaseMatching, now: datetime, config: MatchingConfig
 ) -> None:
     """Open the next round if one is due, store, count outcomes, publish through the outbox."""
     while matching.status is Status.BETWEEN_ROUNDS:
-        market = await read_market(uow, matching.case.creditor_id, config)
-        eligible = market.eligible(matching.case, matching.past_holders)
-        matching.open_next_round(eligible, now, config.rules)
-        await price_round(uow, matching, now, market, config)
+        await open_next_round(uow, matching, now, config)
+    await slots_freed(matching.take_released(), uow, now)
     facts = matching.take_events()
     for outcome in matching.take_outcomes():
         await uow.records.add_outcome(outcome)

@@ -15,6 +15,7 @@ from matching.domain.provider_records import ProviderRecord
 from matching.domain.providers import CreditorPolicy, Provider, new_creditor_policy
 from matching.domain.rules import MatchingConfig
 from matching.domain.status import Status
+from matching.service_layer import awaiting_provider
 from matching.service_layer.auction_rounds import save_and_publish
 from matching.service_layer.unit_of_work import MatchingUnitOfWork
 
@@ -84,9 +85,10 @@ async def _pass_over_unavailable(
 
 
 async def set_policy(
-    command: SetCreditorPolicy, uow: MatchingUnitOfWork, *, config: MatchingConfig
+    command: SetCreditorPolicy, uow: MatchingUnitOfWork, *, clock: Clock, config: MatchingConfig
 ) -> CreditorPolicy:
-    """Store the creditor's maximum fee, auto-accept fee, window and exclusions."""
+    """Store the creditor's maximum fee, auto-accept fee, window and exclusions; its cases
+    waiting for a provider are looked at again (it may have stopped excluding one)."""
     policy = new_creditor_policy(
         creditor_id=command.creditor_id,
         max_fee_percent=command.max_fee_percent,
@@ -97,6 +99,7 @@ async def set_policy(
         default_window_days=config.default_window_days,
     )
     await uow.policies.save(policy)
+    await awaiting_provider.policy_changed(command.creditor_id, uow, clock.now())
     return policy
 
 

@@ -17,6 +17,7 @@ from matching.domain.case_facts import (
 from matching.domain.case_matching import CaseMatching
 from matching.domain.clock import Clock
 from matching.domain.rules import MatchingConfig
+from matching.domain.status import Status
 from matching.service_layer.auction_rounds import price_round, read_market, save_and_publish
 from matching.service_layer.unit_of_work import MatchingUnitOfWork
 
@@ -103,8 +104,10 @@ async def _open_when_complete(
     case = case_file(case_id, submitted, scored)
     now = clock.now()
     market = await read_market(uow, case.creditor_id, config)
-    eligible = market.eligible(case, ())
-    matching = CaseMatching.open(case, market.policy, eligible, now, config.rules)
+    found = market.eligibility(case, [])
+    matching = CaseMatching.open(
+        case, market.policy, found.providers, now, config.rules, why_none=found.why_none
+    )
     for payment in before.payments:  # credited to nobody: nobody held the case
         matching.record_payment(
             payment.payment_id,
@@ -115,5 +118,6 @@ async def _open_when_complete(
             now=now,
             rules=config.rules,
         )
-    await price_round(uow, matching, now, market, config)
+    if matching.status is Status.BIDDING:
+        await price_round(uow, matching, now, market, config)
     await save_and_publish(uow, matching, now, config)

@@ -16,6 +16,7 @@ from recouvra_shared.unit_of_work import OutgoingEvent
 
 SERVICE = "matching"
 AUCTION_OPENED = ("auction-opened", 1)
+CASE_AWAITING_PROVIDER = ("case-awaiting-provider", 1)
 BID_PLACED = ("bid-placed", 1)
 QUOTE_ISSUED = ("quote-issued", 1)
 CASE_ASSIGNED = ("case-assigned", 1)
@@ -27,6 +28,7 @@ ACTION_REPORTED = ("action-reported", 1)
 PAYMENT_ATTRIBUTED = ("payment-attributed", 1)
 PUBLISHED = (
     AUCTION_OPENED,
+    CASE_AWAITING_PROVIDER,
     BID_PLACED,
     QUOTE_ISSUED,
     CASE_ASSIGNED,
@@ -57,6 +59,14 @@ def _payload(fact: events.DomainEvent, currency: str) -> tuple[tuple[str, int], 
                 round=fact.round,
                 eligible_providers=fact.eligible_providers,
                 closes_at=timestamp(fact.closes_at),
+            )
+        case events.CaseAwaitingProvider():
+            return CASE_AWAITING_PROVIDER, matching.CaseAwaitingProvider(
+                case_id=fact.case_id,
+                next_round=fact.next_round,
+                cause=fact.cause,
+                reason=fact.reason,
+                since=timestamp(fact.since),
             )
         case events.BidPlaced():
             return BID_PLACED, matching.BidPlaced(

@@ -1,5 +1,6 @@
 """What happens when a deadline passes: a bidding period ends, a provider lets its accept
-deadline pass, a holder's window ends. The timer loop fires each due case here."""
+deadline pass, a holder's window ends; and when a case waiting for a provider is woken because a
+provider may have become available. The timer loop fires each due case here."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from matching.domain.case_matching import CaseMatching
 from matching.domain.clock import Clock
 from matching.domain.rules import MatchingConfig
 from matching.domain.status import Status
-from matching.service_layer.auction_rounds import award, save_and_publish
+from matching.service_layer.auction_rounds import award, open_next_round, save_and_publish
 from matching.service_layer.unit_of_work import MatchingUnitOfWork
 
 
@@ -28,7 +29,9 @@ async def fire_timer(
     matching = await uow.cases.get(case_id)
     if matching is None:
         return False
-    if matching.due(now):
+    if matching.status is Status.AWAITING_PROVIDER:
+        await provider_may_be_available(uow, matching, now, config)
+    elif matching.due(now):
         if matching.status is Status.BIDDING:
             await bidding_period_ended(uow, matching, now, config)
         elif matching.status is Status.OFFERED:
@@ -44,6 +47,13 @@ async def bidding_period_ended(
 ) -> None:
     """Bidding closes: the bids are ranked and the best one is quoted to the creditor."""
     await award(uow, matching, now, config)
+
+
+async def provider_may_be_available(
+    uow: MatchingUnitOfWork, matching: CaseMatching, now: datetime, config: MatchingConfig
+) -> None:
+    """A provider registered, changed or freed a slot: the waiting case's round opens if it can."""
+    await open_next_round(uow, matching, now, config)
 
 
 def accept_deadline_passed(matching: CaseMatching, now: datetime, config: MatchingConfig) -> None:

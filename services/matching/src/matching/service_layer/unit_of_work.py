@@ -39,6 +39,12 @@ class CaseMatchings(Protocol):
     async def unlocked(self, case_ids: Iterable[str]) -> list[CaseMatching]:
         """Some cases' matchings, unlocked, by case id."""
 
+    async def wake_awaiting_for(self, provider: Provider, now: datetime) -> None:
+        """Arm, due now, the timer of each case waiting for a provider that this one may cover."""
+
+    async def wake_awaiting_of(self, creditor_id: str, now: datetime) -> None:
+        """Arm, due now, the timer of each of this creditor's cases waiting for a provider."""
+
 
 class CaseFactsRepository(Protocol):
     """What intake and scoring said of each case before its auction opened."""

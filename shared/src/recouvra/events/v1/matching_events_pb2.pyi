@@ -51,6 +51,47 @@ class AuctionOpened(_message.Message):
 Global___AuctionOpened: _TypeAlias = AuctionOpened  # noqa: Y015
 
 @_typing.final
+class CaseAwaitingProvider(_message.Message):
+    """matching.case-awaiting-provider.v1: no provider may take the case now, so its next round does
+    not open (none of its rounds is used up); matching.auction-opened.v1 follows once one can.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    NEXT_ROUND_FIELD_NUMBER: _builtins.int
+    CAUSE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    SINCE_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    next_round: _builtins.int
+    """the round that opens once a provider can"""
+    cause: _builtins.str
+    """"no-provider" | "not-covered" | "at-capacity" """
+    reason: _builtins.str
+    """| "excluded" | "already-held"
+    the same, in words for the creditor
+    """
+    @_builtins.property
+    def since(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        next_round: _builtins.int = ...,
+        cause: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        since: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["since", b"since"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "cause", b"cause", "next_round", b"next_round", "reason", b"reason", "since", b"since"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CaseAwaitingProvider: _TypeAlias = CaseAwaitingProvider  # noqa: Y015
+
+@_typing.final
 class BidPlaced(_message.Message):
     """matching.bid-placed.v1: a provider bid on an open auction, live or by an auto-bid rule."""
 

@@ -325,6 +325,7 @@ class QuoteReply(_message.Message):
     PROVIDER_CASES_RECOVERED_FIELD_NUMBER: _builtins.int
     RECOVERY_PROBABILITY_FIELD_NUMBER: _builtins.int
     PROVIDER_RECORD_FIELD_NUMBER: _builtins.int
+    AWAITING_PROVIDER_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     round: _builtins.int
     status: _builtins.str
@@ -350,6 +351,12 @@ class QuoteReply(_message.Message):
     def provider_record(self) -> Global___ProviderRecord:
         """the quoted provider's measured record in the segment"""
 
+    @_builtins.property
+    def awaiting_provider(self) -> Global___AwaitingProvider:
+        """Set while status is "awaiting-provider": no provider may take the case yet, so no round
+        opens and none of the case's rounds is used up.
+        """
+
     def __init__(
         self,
         *,
@@ -368,14 +375,49 @@ class QuoteReply(_message.Message):
         provider_cases_recovered: _builtins.int = ...,
         recovery_probability: _builtins.str = ...,
         provider_record: Global___ProviderRecord | None = ...,
+        awaiting_provider: Global___AwaitingProvider | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["cost_on_full_recovery", b"cost_on_full_recovery", "expected_net_recovery", b"expected_net_recovery", "fixed_fee", b"fixed_fee", "provider_record", b"provider_record"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["awaiting_provider", b"awaiting_provider", "cost_on_full_recovery", b"cost_on_full_recovery", "expected_net_recovery", b"expected_net_recovery", "fixed_fee", b"fixed_fee", "provider_record", b"provider_record"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "cost_on_full_recovery", b"cost_on_full_recovery", "expected_net_recovery", b"expected_net_recovery", "fee_percent", b"fee_percent", "fixed_fee", b"fixed_fee", "provider_cases_finished", b"provider_cases_finished", "provider_cases_recovered", b"provider_cases_recovered", "provider_id", b"provider_id", "provider_kind", b"provider_kind", "provider_name", b"provider_name", "provider_record", b"provider_record", "recovery_probability", b"recovery_probability", "round", b"round", "status", b"status", "why", b"why"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["awaiting_provider", b"awaiting_provider", "case_id", b"case_id", "cost_on_full_recovery", b"cost_on_full_recovery", "expected_net_recovery", b"expected_net_recovery", "fee_percent", b"fee_percent", "fixed_fee", b"fixed_fee", "provider_cases_finished", b"provider_cases_finished", "provider_cases_recovered", b"provider_cases_recovered", "provider_id", b"provider_id", "provider_kind", b"provider_kind", "provider_name", b"provider_name", "provider_record", b"provider_record", "recovery_probability", b"recovery_probability", "round", b"round", "status", b"status", "why", b"why"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___QuoteReply: _TypeAlias = QuoteReply  # noqa: Y015
+
+@_typing.final
+class AwaitingProvider(_message.Message):
+    """Why a case waits for a provider before its next round opens, and since when."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SINCE_FIELD_NUMBER: _builtins.int
+    NEXT_ROUND_FIELD_NUMBER: _builtins.int
+    CAUSE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    next_round: _builtins.int
+    """the round that opens once a provider can take it"""
+    cause: _builtins.str
+    """"no-provider" | "not-covered" | "at-capacity" | "excluded" | "already-held" """
+    reason: _builtins.str
+    """the same, in words for the creditor"""
+    @_builtins.property
+    def since(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        since: _timestamp_pb2.Timestamp | None = ...,
+        next_round: _builtins.int = ...,
+        cause: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["since", b"since"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cause", b"cause", "next_round", b"next_round", "reason", b"reason", "since", b"since"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AwaitingProvider: _TypeAlias = AwaitingProvider  # noqa: Y015
 
 @_typing.final
 class ProviderRecord(_message.Message):
@@ -791,6 +833,7 @@ class CaseActivity(_message.Message):
     ACTIONS_FIELD_NUMBER: _builtins.int
     PAYMENTS_FIELD_NUMBER: _builtins.int
     RECOVERED_FIELD_NUMBER: _builtins.int
+    AWAITING_PROVIDER_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     status: _builtins.str
     round: _builtins.int
@@ -800,6 +843,10 @@ class CaseActivity(_message.Message):
     def payments(self) -> _containers.RepeatedCompositeFieldContainer[Global___AttributedPayment]: ...
     @_builtins.property
     def recovered(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def awaiting_provider(self) -> Global___AwaitingProvider:
+        """set while status is "awaiting-provider" """
+
     def __init__(
         self,
         *,
@@ -809,10 +856,11 @@ class CaseActivity(_message.Message):
         actions: _abc.Iterable[Global___CaseAction] | None = ...,
         payments: _abc.Iterable[Global___AttributedPayment] | None = ...,
         recovered: _money_pb2.Money | None = ...,
+        awaiting_provider: Global___AwaitingProvider | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["recovered", b"recovered"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["awaiting_provider", b"awaiting_provider", "recovered", b"recovered"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "case_id", b"case_id", "payments", b"payments", "recovered", b"recovered", "round", b"round", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "awaiting_provider", b"awaiting_provider", "case_id", b"case_id", "payments", b"payments", "recovered", b"recovered", "round", b"round", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -670,7 +670,9 @@ class QuoteServiceServicer:
     """
 
     def GetQuote(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """The case's quote, or where it stands; while no provider may take the case, status is
+        "awaiting-provider" and awaiting_provider says why and since when (no round is used up).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')

@@ -209,6 +209,9 @@ class QuoteServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> QuoteServiceAsyncStub: ...
     GetQuote: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.QuoteReply]
+    """The case's quote, or where it stands; while no provider may take the case, status is
+    "awaiting-provider" and awaiting_provider says why and since when (no round is used up).
+    """
     AcceptQuote: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.QuoteReply]
     DeclineQuote: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.QuoteReply]
     SetCreditorPolicy: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.SetCreditorPolicyRequest, _bidding_pb2.SetCreditorPolicyReply]
@@ -223,6 +226,9 @@ class QuoteServiceAsyncStub(QuoteServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetQuote: _aio.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.QuoteReply]  # type: ignore[assignment]
+    """The case's quote, or where it stands; while no provider may take the case, status is
+    "awaiting-provider" and awaiting_provider says why and since when (no round is used up).
+    """
     AcceptQuote: _aio.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.QuoteReply]  # type: ignore[assignment]
     DeclineQuote: _aio.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.QuoteReply]  # type: ignore[assignment]
     SetCreditorPolicy: _aio.UnaryUnaryMultiCallable[_bidding_pb2.SetCreditorPolicyRequest, _bidding_pb2.SetCreditorPolicyReply]  # type: ignore[assignment]
@@ -239,7 +245,10 @@ class QuoteServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _bidding_pb2.CaseRef,
         context: _ServicerContext,
-    ) -> _typing.Union[_bidding_pb2.QuoteReply, _abc.Awaitable[_bidding_pb2.QuoteReply]]: ...
+    ) -> _typing.Union[_bidding_pb2.QuoteReply, _abc.Awaitable[_bidding_pb2.QuoteReply]]:
+        """The case's quote, or where it stands; while no provider may take the case, status is
+        "awaiting-provider" and awaiting_provider says why and since when (no round is used up).
+        """
 
     @_abc_1.abstractmethod
     def AcceptQuote(

@@ -28,9 +28,11 @@ QuoteAnswer = Callable[[QuoteClient, Caller, str], Awaitable[QuoteView]]
     responses=problem_responses(401, 403, 404, 422, 503),
 )
 async def get_quote(case_id: CaseId, caller: CurrentCaller, quotes: Quotes) -> QuoteView:
-    """While bidding is open the status says so and the quote fields are null. 404 until the
-    case is scored and reaches the marketplace, and for another creditor's case, with the same
-    answer as for a case that does not exist."""
+    """While bidding is open the status says so and the quote fields are null. While no provider
+    may take the case yet, the status is awaiting-provider and `awaiting_provider` says why and
+    since when: no round is used up until one can. 404 until the case is scored and reaches the
+    marketplace, and for another creditor's case, with the same answer as for a case that does
+    not exist."""
     return await quotes.quote(caller.as_creditor, case_id)
 
 
