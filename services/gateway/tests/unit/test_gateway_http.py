@@ -245,6 +245,43 @@ async def test_a_revoked_api_key_stops_working_at_once(client: httpx.AsyncClient
     assert refused.json()["detail"] == "API key revoked"
 
 
+async def new_api_key(client: httpx.AsyncClient, headers: dict[str, str], name: str) -> str:
+    made = await client.post(
+        "/v1/api-keys", json={"name": name}, headers=headers | {"Idempotency-Key": name}
+    )
+    assert made.status_code == 201, made.text
+    return str(made.json()["key"])
+
+
+async def test_credentials_that_disagree_or_fail_are_refused_whatever_comes_with_them(
+    client: httpx.AsyncClient,
+) -> None:
+    alice = await log_in(client, "alice@example.fr")
+    bob = await log_in(client, "bob@example.fr")
+    alice_key = await new_api_key(client, alice, "alice-export")
+    bob_key = await new_api_key(client, bob, "bob-export")
+    forged = alice_key[:-4] + "xxxx"
+    refused = [
+        alice | {"X-API-Key": bob_key},  # two accounts
+        {"Authorization": f"Bearer {bob_key}", "X-API-Key": alice_key},
+        alice | {"X-API-Key": forged},  # an invalid key beside a valid token
+        {"Authorization": "Bearer not-a-token", "X-API-Key": alice_key},
+    ]
+    for headers in refused:
+        answer = await client.get("/v1/me", headers=headers)
+        assert answer.status_code == 401, headers
+        assert answer.headers["content-type"] == PROBLEM
+        assert answer.headers["WWW-Authenticate"] == "Bearer"
+    me = (await client.get("/v1/me", headers=alice)).json()
+    for headers in (
+        alice | {"X-API-Key": alice_key},
+        {"Authorization": f"Bearer {alice_key}", "X-API-Key": alice_key},
+    ):
+        both = await client.get("/v1/me", headers=headers)
+        assert both.status_code == 200, both.text
+        assert both.json()["organisation_id"] == me["organisation_id"]
+
+
 async def test_a_partner_calls_intake_for_its_referred_creditor_only(
     client: httpx.AsyncClient, intake: FakeIntake
 ) -> None:

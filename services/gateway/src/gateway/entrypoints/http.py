@@ -25,9 +25,11 @@ Submit unpaid invoices, follow cases, talk to providers, get paid.
 
 **Authentication.** Log in with `POST /v1/auth/token` and send `Authorization: Bearer <token>`,
 or send an API key in `X-API-Key` (or as the bearer). Partners act for a creditor they referred
-by naming it in `X-On-Behalf-Of`. Collection providers sign up with `POST /v1/provider/accounts`,
-log in and use API keys the same way; only provider accounts may use `/v1/provider/...`, and
-only creditors (or their partners) quotes and cases.
+by naming it in `X-On-Behalf-Of`. Send one credential: a bearer and an `X-API-Key` together
+must both be valid and name the same account, or the call is refused with 401. Collection
+providers sign up with `POST /v1/provider/accounts`, log in and use API keys the same way;
+only provider accounts may use `/v1/provider/...`, and only creditors (or their partners) quotes
+and cases.
 
 **Idempotency.** Every POST except log-in requires an `Idempotency-Key` header: a retry with the
 same key and request returns the first response (marked `Idempotent-Replayed: true`); the same
