@@ -31,6 +31,11 @@ providers sign up with `POST /v1/provider/accounts`, log in and use API keys the
 only provider accounts may use `/v1/provider/...`, and only creditors (or their partners) quotes
 and cases.
 
+**Money** has one shape everywhere, in requests and answers: the `Money` schema,
+`{"amount": "1234.56", "currency": "EUR"}`. `amount` is a decimal string in major units with
+exactly as many decimals as the currency has (2 for EUR, 0 for JPY); a request may write fewer
+(`"400"` is 400.00 EUR), never more and never a JSON number: either is a 422 naming the field.
+
 **Idempotency.** Every POST except log-in requires an `Idempotency-Key` header: a retry with the
 same key and request returns the first response (marked `Idempotent-Replayed: true`); the same
 key with a different request is refused with 409.

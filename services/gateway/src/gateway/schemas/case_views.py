@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -127,7 +128,7 @@ class DeclaredPayment(BaseModel):
     amount: Money | None
     paid_on: str
     settles_in_full: bool
-    declared_at: str
+    declared_at: datetime | None = Field(description="When you declared it; null when unknown")
 
 
 class CaseView(BaseModel):
@@ -200,6 +201,15 @@ class Timeline(BaseModel):
 
     case_id: str
     entries: list[TimelineEntry]
+
+
+def timestamp_or_none(text: str) -> datetime | None:
+    """An RFC 3339 timestamp from a contract's string field; None when it is empty or malformed
+    rather than an empty string a client cannot parse as a date."""
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 def debtor_view(debtor: Any) -> DebtorView:
@@ -300,7 +310,7 @@ def case_view(case: Any) -> CaseView:
                 amount=money_of(p, "amount"),
                 paid_on=p.paid_on,
                 settles_in_full=p.settles_in_full,
-                declared_at=p.declared_at,
+                declared_at=timestamp_or_none(p.declared_at),
             )
             for p in case.payments
         ],
