@@ -19,6 +19,7 @@ from gateway.entrypoints.api import (
     quotes,
 )
 from gateway.entrypoints.api.deps import GatewayServices
+from gateway.entrypoints.web import api_docs
 
 DESCRIPTION = """
 Submit unpaid invoices, follow cases, talk to providers, get paid.
@@ -72,6 +73,8 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
     app = problem_handlers.ProblemApi(
         title="Recouvra API",
         max_body_size=MAX_JSON_BODY_BYTES,
+        docs_url=None,  # served from local assets by api_docs, never from a CDN
+        redoc_url=None,
         version="0.1.0",
         description=DESCRIPTION,
         openapi_tags=[
@@ -95,7 +98,8 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
             {"name": "providers", "description": "Collection providers: sign-up and profile"},
             {
                 "name": "bidding",
-                "description": "Providers: anonymised open auctions, sealed bids, auto-bid rules",
+                "description": "Providers: anonymised open auctions, each open for bids 15 "
+                "minutes after it opens, sealed bids, auto-bid rules",
             },
             {
                 "name": "assignments",
@@ -111,6 +115,7 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
     app.state.services = services
     app.state.channels = channels
     problem_handlers.install(app)
+    api_docs.install(app)
     app.include_router(accounts.router)
     app.include_router(cases.router)
     app.include_router(documents.creditor_router)

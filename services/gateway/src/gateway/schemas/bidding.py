@@ -47,7 +47,9 @@ class AuctionView(BaseModel):
     reason_codes: list[str]
     region: str = Field(description="ISO 3166-2 of the debtor, empty when unknown")
     debtor_type: Literal["business", "consumer"]
-    closes_at: datetime
+    closes_at: datetime = Field(
+        description="When bidding ends: 15 minutes after the auction opened (the bidding window)"
+    )
     my_fee_percent: str | None = Field(description="Your bid in this round, if any")
 
     @classmethod

@@ -42,6 +42,18 @@ CASE_EXAMPLE: Any = {
 }
 
 
+# What intake's legal computation writes (intake/domain/legal.py).
+COMPUTATION_LINE_KINDS = (
+    "principal",
+    "interest",
+    "indemnity",
+    "payment",
+    "allocation",
+    "settlement",
+    "note",
+)
+
+
 class Address(BaseModel):
     """A postal address."""
 
@@ -89,7 +101,12 @@ class InvoiceLine(BaseModel):
 class ComputationLine(BaseModel):
     """One step of the legal amounts' computation."""
 
-    kind: str = Field(description="principal | interest | indemnity | payment | allocation")
+    kind: str = Field(
+        description="principal, interest, indemnity: what is owed; payment and allocation: what "
+        "was paid and where it went; settlement: what a payment in full stopped claiming; note: "
+        "an explanation with no amount (e.g. why no interest is due)",
+        json_schema_extra={"enum": list(COMPUTATION_LINE_KINDS)},
+    )
     invoice_number: str
     period_start: str
     period_end: str
