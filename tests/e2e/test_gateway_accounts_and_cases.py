@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -143,8 +144,7 @@ def case_body(invoice_number: str, **debtor: Any) -> dict[str, Any]:
                 "invoice_number": invoice_number,
                 "issue_date": "2026-03-02",
                 "due_date": "2026-04-01",
-                "currency": "EUR",
-                "amount_due": "1250.00",
+                "amount_due": {"amount": "1250.00", "currency": "EUR"},
             }
         ],
         "notes": "Two reminders by e-mail, no answer.",
@@ -234,7 +234,7 @@ async def test_creditors_submit_and_read_only_their_own_cases(
     case = read.json()
     assert case["creditor_id"] == creditor_a
     assert case["debtor"]["name"] == "Transports Lefèvre SAS"
-    assert case["amount"] == {"currency": "EUR", "minor_units": 125000, "value": "1250.00"}
+    assert case["amount"] == {"amount": "1250.00", "currency": "EUR"}
 
     # Creditor B: A's case is 404, with the same answer as a case that does not exist.
     foreign = await client.get(f"/v1/cases/{case_id}", headers=bob)
@@ -248,7 +248,7 @@ async def test_creditors_submit_and_read_only_their_own_cases(
 
     # Bad input: problem+json naming each field and the rule; nothing is stored.
     bad = case_body("F-2026-0043", siren_or_siret="552100555")
-    bad["invoices"][0]["amount_due"] = "-10.00"
+    bad["invoices"][0]["amount_due"] = {"amount": "-10.00", "currency": "EUR"}
     refused = await client.post("/v1/cases", json=bad, headers=alice | key())
     assert refused.status_code == 422
     assert fields_of(refused) == {"debtor.siren_or_siret", "invoices[0].amount_due"}
@@ -331,13 +331,13 @@ async def test_a_case_is_followed_paid_in_part_and_withdrawn_only_by_its_credito
     assert read.status_code == 200, read.text
     legal = read.json()["legal_amounts"]
     assert legal["as_of"] == "2026-06-30"
-    assert legal["principal"]["value"] == "1250.00"
-    assert legal["indemnity"] == {"currency": "EUR", "minor_units": 4000, "value": "40.00"}
-    assert legal["interest"]["minor_units"] > 0
+    assert legal["principal"]["amount"] == "1250.00"
+    assert legal["indemnity"] == {"amount": "40.00", "currency": "EUR"}
+    assert Decimal(legal["interest"]["amount"]) > 0
     assert any(line["kind"] == "interest" for line in legal["lines"])
 
     # Another creditor can neither see nor change it; it answers as if it did not exist.
-    payment = {"amount": "400.00", "currency": "EUR", "paid_on": "2026-11-20"}
+    payment = {"amount": {"amount": "400.00", "currency": "EUR"}, "paid_on": "2026-11-20"}
     for method, path, body in [
         ("GET", f"{case_url}/timeline", None),
         ("POST", f"{case_url}/payments", payment),
@@ -349,9 +349,9 @@ async def test_a_case_is_followed_paid_in_part_and_withdrawn_only_by_its_credito
     pay_key = key()
     paid = await client.post(f"{case_url}/payments", json=payment, headers=alice | pay_key)
     assert paid.status_code == 200, paid.text
-    assert [p["amount"]["value"] for p in paid.json()["payments"]] == ["400.00"]
+    assert [p["amount"]["amount"] for p in paid.json()["payments"]] == ["400.00"]
     again = await client.post(f"{case_url}/payments", json=payment, headers=alice | pay_key)
-    assert [p["amount"]["value"] for p in again.json()["payments"]] == ["400.00"]
+    assert [p["amount"]["amount"] for p in again.json()["payments"]] == ["400.00"]
 
     withdrawn = await client.post(
         f"{case_url}/withdrawal", json={"reason": "Settled amicably"}, headers=alice | key()
@@ -402,7 +402,7 @@ async def test_authorisation_matrix_every_route_for_every_kind_of_caller(
         "partner for no one": 422,
         "anonymous": 401,
     }
-    payment = {"amount": "10.00", "currency": "EUR", "paid_on": "2026-11-20"}
+    payment = {"amount": {"amount": "10.00", "currency": "EUR"}, "paid_on": "2026-11-20"}
     case_routes: list[tuple[str, str, Any]] = [
         ("GET", case_url, None),
         ("GET", f"{case_url}/timeline", None),

@@ -61,8 +61,7 @@ def case_body() -> dict[str, object]:
                 "invoice_number": "F-2026-0042",
                 "issue_date": (today - timedelta(days=90)).isoformat(),
                 "due_date": (today - timedelta(days=60)).isoformat(),
-                "currency": "EUR",
-                "amount_due": "1250.00",
+                "amount_due": {"amount": "1250.00", "currency": "EUR"},
             }
         ],
     }

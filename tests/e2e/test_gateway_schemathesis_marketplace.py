@@ -97,8 +97,7 @@ def _case_body(invoice_number: str) -> dict[str, object]:
                 "invoice_number": invoice_number,
                 "issue_date": (today - timedelta(days=90)).isoformat(),
                 "due_date": (today - timedelta(days=60)).isoformat(),
-                "currency": "EUR",
-                "amount_due": "1250.00",
+                "amount_due": {"amount": "1250.00", "currency": "EUR"},
             }
         ],
     }
@@ -153,8 +152,8 @@ def _seed(url: str, clock: OffsetClock) -> Market:
                     "regions": ["FR"],
                     "serves_business": True,
                     "serves_consumer": True,
-                    "min_amount": "100.00",
-                    "max_amount": "100000.00",
+                    "min_amount": {"amount": "100.00", "currency": "EUR"},
+                    "max_amount": {"amount": "100000.00", "currency": "EUR"},
                     "judicial": True,
                     "capacity": 5,
                 },

@@ -122,8 +122,7 @@ def case_body() -> dict[str, Any]:
                 "invoice_number": "F-2026-0042",
                 "issue_date": (today - timedelta(days=90)).isoformat(),
                 "due_date": (today - timedelta(days=60)).isoformat(),
-                "currency": "EUR",
-                "amount_due": "4800.00",
+                "amount_due": {"amount": "4800.00", "currency": "EUR"},
             }
         ],
     }
@@ -145,6 +144,12 @@ def provider_request(
         judicial=True,
         capacity=5,
     )
+
+
+def cents(money: dict[str, str]) -> int:
+    """A REST amount in EUR as cents."""
+    assert money["currency"] == "EUR"
+    return int(Decimal(money["amount"]) * 100)
 
 
 def expected_net(probability: Decimal, fee_percent: str) -> int:
@@ -337,11 +342,9 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
             fee = fees[winner]
             assert quote["provider"]["id"] == winner
             assert Decimal(quote["fee_percent"]) == Decimal(fee)
-            assert quote["cost_on_full_recovery"]["minor_units"] == int(
-                AMOUNT_MINOR * Decimal(fee) / 100
-            )
+            assert cents(quote["cost_on_full_recovery"]) == int(AMOUNT_MINOR * Decimal(fee) / 100)
             assert Decimal(quote["recovery_probability"]) == probability.quantize(Decimal("0.0001"))
-            assert quote["expected_net_recovery"]["minor_units"] == expected_net(probability, fee)
+            assert cents(quote["expected_net_recovery"]) == expected_net(probability, fee)
             assert f"among {offers} offer(s)" in quote["why"]
             assert f"fee {quote['fee_percent']}%" in quote["why"]
             assert "no outcomes yet" in quote["why"]
@@ -351,11 +354,7 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         quote = await eventually(lambda: rest_quote(1, "quoted"), "the round-1 quote")
         assert_won_on_fee(quote, rest_id, offers=4)
         assert quote["provider"]["name"] == "Etude Lambert"
-        assert quote["cost_on_full_recovery"] == {
-            "currency": "EUR",
-            "minor_units": 40_800,
-            "value": "408.00",
-        }
+        assert quote["cost_on_full_recovery"] == {"amount": "408.00", "currency": "EUR"}
         foreign_quote = await client.get(f"/v1/cases/{case_id}/quote", headers=rest_login)
         assert foreign_quote.status_code == 403
 

@@ -174,8 +174,8 @@ PROFILE = {
     "regions": ["fr-idf", "FR"],
     "serves_business": True,
     "serves_consumer": False,
-    "min_amount": "500",
-    "max_amount": "200000.50",
+    "min_amount": {"amount": "500", "currency": "EUR"},
+    "max_amount": {"amount": "200000.50", "currency": "EUR"},
     "judicial": True,
     "capacity": 40,
 }

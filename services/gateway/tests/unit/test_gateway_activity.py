@@ -44,16 +44,16 @@ PROMISE = {
     "kind": "promise-to-pay",
     "occurred_at": "2026-11-20T14:30:00+01:00",
     "note": "Promised 400 EUR by the end of the month.\nWill call back on Monday.",
-    "promised_amount": {"currency": "EUR", "minor_units": 40_000},
+    "promised_amount": {"amount": "400", "currency": "EUR"},
     "promised_on": "2026-11-30",
 }
 PAYMENT = {
-    "amount": {"currency": "EUR", "minor_units": 40_000},
+    "amount": {"amount": "400.00", "currency": "EUR"},
     "paid_on": "2026-11-28",
     "settles_in_full": False,
     "reference": "VIR-0042",
 }
-FOUR_HUNDRED = {"currency": "EUR", "minor_units": 40_000, "value": "400.00"}
+FOUR_HUNDRED = {"amount": "400.00", "currency": "EUR"}
 
 
 @pytest.fixture
@@ -156,7 +156,7 @@ async def test_a_providers_action_and_payment_reach_matching_as_it_and_show_to_t
     [case] = held.json()["items"]
     assert (case["case_id"], case["status"], case["accept_by"]) == ("case-1", "assigned", None)
     assert case["recovered"] == FOUR_HUNDRED
-    assert case["amount"]["value"] == "1250.00"
+    assert case["amount"] == {"amount": "1250.00", "currency": "EUR"}
 
     activity = await client.get("/v1/cases/case-1/activity", headers=alice)
     assert activity.status_code == 200, activity.text
@@ -237,12 +237,16 @@ async def test_another_creditors_case_is_404_exactly_like_a_missing_one(
         ("payments", PAYMENT | {"paid_on": "28/11/2026"}, "paid_on"),
         ("payments", PAYMENT | {"paid_on": "2026-02-30"}, "paid_on"),
         ("payments", PAYMENT | {"paid_on": 1_764_288_000}, "paid_on"),
-        ("payments", PAYMENT | {"amount": {"currency": "EUR", "minor_units": 400.5}}, "amount"),
-        ("payments", PAYMENT | {"amount": {"currency": "EUR", "minor_units": "400"}}, "amount"),
-        ("payments", PAYMENT | {"amount": {"currency": "EUR", "minor_units": 0}}, "amount"),
-        ("payments", PAYMENT | {"amount": {"currency": "EUR", "minor_units": True}}, "amount"),
-        ("payments", PAYMENT | {"amount": {"currency": "EURO", "minor_units": 1}}, "amount"),
-        ("payments", PAYMENT | {"amount": {"currency": "EUR", "minor_units": 10**19}}, "amount"),
+        ("payments", PAYMENT | {"amount": {"currency": "EUR", "amount": 400.5}}, "amount"),
+        ("payments", PAYMENT | {"amount": {"currency": "EUR", "amount": 400}}, "amount"),
+        ("payments", PAYMENT | {"amount": {"currency": "EUR", "amount": "400.005"}}, "amount"),
+        ("payments", PAYMENT | {"amount": {"currency": "EUR", "amount": "0.00"}}, "amount"),
+        ("payments", PAYMENT | {"amount": {"currency": "EUR", "amount": "-5"}}, "amount"),
+        ("payments", PAYMENT | {"amount": {"currency": "EUR", "amount": True}}, "amount"),
+        ("payments", PAYMENT | {"amount": {"currency": "EURO", "amount": "1"}}, "amount"),
+        ("payments", PAYMENT | {"amount": {"currency": "EUR", "amount": "1" * 19}}, "amount"),
+        ("payments", PAYMENT | {"amount": {"currency": "EUR", "minor_units": 1}}, "amount"),
+        ("payments", PAYMENT | {"amount": "400.00"}, "amount"),
         ("payments", PAYMENT | {"reference": "   "}, "reference"),
         ("payments", PAYMENT | {"reference": "VIR\x00"}, "reference"),
         ("payments", PAYMENT | {"reference": "R" * 65}, "reference"),
@@ -375,8 +379,7 @@ def test_the_openapi_document_lists_the_new_routes(services: GatewayServices) ->
         )
         assert {success, "401", "403", "404", "503"} <= set(operation["responses"]), path
     schemas = document["components"]["schemas"]
-    minor = schemas["MoneyIn"]["properties"]["minor_units"]
-    assert minor["type"] == "integer"
+    assert schemas["PaymentIn"]["properties"]["amount"]["$ref"] == "#/components/schemas/Money"
     assert schemas["PaymentIn"]["properties"]["paid_on"]["format"] == "date"
     assert set(schemas["ActionIn"]["properties"]["kind"]["enum"]) >= {"letter", "promise-to-pay"}
     assert "record" in schemas["QuotedProvider"]["properties"]
@@ -403,7 +406,7 @@ json_values = st.recursive(
 FIELDS = [
     ("payments", ("amount",)),
     ("payments", ("amount", "currency")),
-    ("payments", ("amount", "minor_units")),
+    ("payments", ("amount", "amount")),
     ("payments", ("paid_on",)),
     ("payments", ("settles_in_full",)),
     ("payments", ("reference",)),
@@ -411,7 +414,7 @@ FIELDS = [
     ("actions", ("occurred_at",)),
     ("actions", ("note",)),
     ("actions", ("promised_amount",)),
-    ("actions", ("promised_amount", "minor_units")),
+    ("actions", ("promised_amount", "amount")),
     ("actions", ("promised_on",)),
 ]
 

@@ -117,7 +117,8 @@ async def test_a_refused_profile_leaves_no_account_and_names_the_field(
     assert fields_of(refused) == {
         "profile.judicial": "a collection agency cannot act before a court"
     }
-    narrow = body | {"profile": PROFILE | {"min_amount": "900", "max_amount": "100"}}
+    euros = [{"amount": amount, "currency": "EUR"} for amount in ("900", "100")]
+    narrow = body | {"profile": PROFILE | {"min_amount": euros[0], "max_amount": euros[1]}}
     refused = await client.post("/v1/provider/accounts", json=narrow, headers=key("k3"))
     assert set(fields_of(refused)) == {"profile.max_amount"}
     bad = body | {"siren": "443061842", "profile": PROFILE | {"regions": ["Paris"], "capacity": 0}}
@@ -128,7 +129,7 @@ async def test_a_refused_profile_leaves_no_account_and_names_the_field(
     # The same person, once matching accepts, signs up with a fresh key.
     retried = await client.post("/v1/provider/accounts", json=body, headers=key("k5"))
     assert retried.status_code == 201, retried.text
-    assert retried.json()["profile"]["min_amount"] == "500.00"
+    assert retried.json()["profile"]["min_amount"] == {"amount": "500.00", "currency": "EUR"}
 
 
 async def test_only_providers_bid_and_only_creditors_read_quotes(
@@ -164,13 +165,13 @@ async def test_bids_reach_matching_as_the_provider_once_per_idempotency_key(
     assert auction.json()["amount_band"] == "1000-5000 EUR"
     assert auction.json()["my_fee_percent"] is None
 
-    bid = {"fee_percent": "9.5", "fixed_fee": {"currency": "EUR", "amount": "25.50"}}
+    bid = {"fee_percent": "9.5", "fixed_fee": {"currency": "EUR", "amount": "25.5"}}
     placed = await client.post(
         "/v1/provider/auctions/case-open/bid", json=bid, headers=provider | key("bid-1")
     )
     assert placed.status_code == 201, placed.text
     assert placed.json()["fee_percent"] == "9.5"
-    assert placed.json()["fixed_fee"] == {"currency": "EUR", "minor_units": 2550, "value": "25.50"}
+    assert placed.json()["fixed_fee"] == {"amount": "25.50", "currency": "EUR"}
     again = await client.post(
         "/v1/provider/auctions/case-open/bid", json=bid, headers=provider | key("bid-1")
     )
@@ -297,7 +298,7 @@ async def test_bad_bids_and_rules_name_the_rest_field(
     _, provider = await sign_up_provider(client, "bureau@lambert.fr")
     refused = await client.post(
         "/v1/provider/auctions/case-open/bid",
-        json={"fee_percent": "12.5", "fixed_fee": {"currency": "EURO", "amount": "-1"}},
+        json={"fee_percent": "12.5", "fixed_fee": {"currency": "EURO", "amount": 12.5}},
         headers=provider | key("b1"),
     )
     assert set(fields_of(refused)) == {"fixed_fee.currency", "fixed_fee.amount"}
@@ -323,11 +324,11 @@ async def test_bad_bids_and_rules_name_the_rest_field(
     rule = {
         "name": "B2B",
         "fee_percent": "11",
-        "fixed_fee": "10.00",
+        "fixed_fee": {"amount": "10.00", "currency": "EUR"},
         "segments": ["good-faith-difficulty"],
         "min_trustscore": 40,
-        "min_amount": "500",
-        "max_amount": "50000",
+        "min_amount": {"amount": "500", "currency": "EUR"},
+        "max_amount": {"amount": "50000", "currency": "EUR"},
         "debtor_types": ["business"],
     }
     stored = await client.post(
@@ -341,6 +342,7 @@ async def test_bad_bids_and_rules_name_the_rest_field(
         5_000_000,
     )
     assert list(request.debtor_types) == ["business"]
+    assert stored.json()["max_amount"] == {"amount": "50000.00", "currency": "EUR"}
     unbounded = await client.post(
         "/v1/provider/auto-bid-rules",
         json={"name": "all", "fee_percent": "14"},
@@ -351,17 +353,23 @@ async def test_bad_bids_and_rules_name_the_rest_field(
 
     inverted = await client.post(
         "/v1/provider/auto-bid-rules",
-        json=rule | {"max_amount": "100"},
+        json=rule | {"max_amount": {"amount": "100", "currency": "EUR"}},
         headers=provider | key("r3"),
     )
     assert set(fields_of(inverted)) == {"max_amount"}
+    in_dollars = await client.post(
+        "/v1/provider/auto-bid-rules",
+        json=rule | {"fixed_fee": {"amount": "10.00", "currency": "USD"}},
+        headers=provider | key("r3-usd"),
+    )
+    assert fields_of(in_dollars) == {"fixed_fee": "must be in EUR"}
     matching.errors["SetAutoBidRule"] = status_for(
         InvalidField("min_amount_minor", "must not be negative")
     )
     mapped = await client.post(
         "/v1/provider/auto-bid-rules", json=rule, headers=provider | key("r4")
     )
-    assert set(fields_of(mapped)) == {"min_amount"}
+    assert set(fields_of(mapped)) == {"min_amount.amount"}
 
 
 async def test_creditors_read_and_answer_quotes_and_set_their_policy_as_themselves(
@@ -401,11 +409,7 @@ async def test_creditors_read_and_answer_quotes_and_set_their_policy_as_themselv
         "cases_recovered": 9,
         "record": None,
     }
-    assert quote["cost_on_full_recovery"] == {
-        "currency": "EUR",
-        "minor_units": 45_600,
-        "value": "456.00",
-    }
+    assert quote["cost_on_full_recovery"] == {"amount": "456.00", "currency": "EUR"}
     caller = matching.called("GetQuote")[-1][0]
     assert caller == Caller(kind="creditor", subject=me["subject"], tenant_id=me["organisation_id"])
 

@@ -36,8 +36,7 @@ VALID_CASE: dict[str, Any] = {
             "invoice_number": "F-1",
             "issue_date": "2026-03-02",
             "due_date": "2026-04-01",
-            "currency": "EUR",
-            "amount_due": "1250.00",
+            "amount_due": {"amount": "1250.00", "currency": "EUR"},
         }
     ],
     "disputed": False,
@@ -51,8 +50,9 @@ PATHS = [
     ("debtor", "address", "lines"),
     ("invoices",),
     ("invoices", 0, "issue_date"),
-    ("invoices", 0, "currency"),
     ("invoices", 0, "amount_due"),
+    ("invoices", 0, "amount_due", "amount"),
+    ("invoices", 0, "amount_due", "currency"),
     ("disputed",),
     ("notes",),
 ]

@@ -13,6 +13,7 @@ from gateway.adapters.security import Passwords, Tokens
 from gateway.domain.model import LoginPolicy
 from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.http import create_app
+from recouvra.common.v1.money_pb2 import Money
 from recouvra.intake.v1 import intake_pb2
 from recouvra_shared.context import Caller, caller_var
 from recouvra_shared.errors import (
@@ -35,6 +36,7 @@ class FakeIntake:
         self.callers: list[Caller | None] = []
         self.requests: list[Any] = []
         self.error: Any = None
+        self.declared_at = ""
 
     async def _answer(self, request: Any, reply: Any) -> Any:
         self.callers.append(caller_var.get())
@@ -74,6 +76,17 @@ class FakeIntake:
             )
 
         return answer()
+
+    async def DeclarePayment(self, request: Any) -> Any:
+        # Intake leaves declared_at empty when it does not know it.
+        payment = intake_pb2.DeclaredPayment(
+            amount=Money(currency=request.currency, minor_units=40_000),
+            paid_on=request.paid_on,
+            declared_at=self.declared_at,
+        )
+        case = intake_pb2.Case(case_id=request.case_id, creditor_id=request.creditor_id)
+        case.payments.append(payment)
+        return await self._answer(request, case)
 
     async def GetCase(self, request: Any) -> Any:
         return await self._answer(
@@ -121,8 +134,7 @@ CASE = {
             "invoice_number": "F-1",
             "issue_date": "2026-01-05",
             "due_date": "2026-02-04",
-            "currency": "EUR",
-            "amount_due": "99.90",
+            "amount_due": {"amount": "99.90", "currency": "EUR"},
         }
     ],
 }
@@ -142,7 +154,7 @@ async def test_intake_is_called_as_the_creditor_with_the_clients_key(
     assert request.idempotency_key == "k1"
     assert request.creditor_id == me["organisation_id"]
     assert request.debtor.kind == intake_pb2.Debtor.CONSUMER
-    assert request.invoices[0].amount_due == "99.90"
+    assert (request.invoices[0].amount_due, request.invoices[0].currency) == ("99.90", "EUR")
     assert caller_var.get() is None  # the caller does not leak past the call
 
 
@@ -202,7 +214,13 @@ async def test_bad_input_names_every_field_and_reaches_no_service(
     alice = await log_in(client, "alice@example.fr")
     bad = {
         "debtor": {"kind": "company", "name": "", "siren_or_siret": "123456789"},
-        "invoices": [CASE["invoices"][0] | {"amount_due": "12.5.0", "currency": "EURO"}],
+        "invoices": [
+            CASE["invoices"][0]
+            | {
+                "amount_due": {"amount": "12.5.0", "currency": "EUR"},
+                "total_amount": {"amount": 12.5, "currency": "EUR"},
+            }
+        ],
         "colour": "blue",
     }
     answer = await client.post("/v1/cases", json=bad, headers=alice | {"Idempotency-Key": "k"})
@@ -211,11 +229,58 @@ async def test_bad_input_names_every_field_and_reaches_no_service(
     assert {e["field"] for e in answer.json()["errors"]} == {
         "debtor.name",
         "debtor.siren_or_siret",
-        "invoices[0].amount_due",
-        "invoices[0].currency",
+        "invoices[0].amount_due.amount",
+        "invoices[0].total_amount.amount",
         "colour",
     }
     assert intake.requests == []
+
+
+async def test_money_is_one_shape_in_and_out_and_inexact_amounts_are_refused_by_name(
+    client: httpx.AsyncClient, intake: FakeIntake
+) -> None:
+    alice = await log_in(client, "alice@example.fr")
+    payment = {"amount": {"amount": "400", "currency": "EUR"}, "paid_on": "2026-11-20"}
+    paid = await client.post(
+        "/v1/cases/c/payments", json=payment, headers=alice | {"Idempotency-Key": "p1"}
+    )
+    assert paid.status_code == 200, paid.text
+    assert (intake.requests[-1].amount, intake.requests[-1].currency) == ("400.00", "EUR")
+    [declared] = paid.json()["payments"]
+    assert declared["amount"] == {"amount": "400.00", "currency": "EUR"}
+    assert declared["declared_at"] is None  # never "", which no client reads as a date
+    calls = len(intake.requests)
+    for amount, rule in [
+        (400.0, 'must be a decimal string in major units, e.g. "1234.56", never a JSON number'),
+        ("400.001", "must have at most 2 decimals in EUR"),
+        ("4e2", 'must be a decimal string in major units, e.g. "1234.56", never a JSON number'),
+    ]:
+        bad = payment | {"amount": {"amount": amount, "currency": "EUR"}}
+        refused = await client.post(
+            "/v1/cases/c/payments", json=bad, headers=alice | {"Idempotency-Key": str(amount)}
+        )
+        assert refused.status_code == 422
+        assert refused.json()["errors"] == [{"field": "amount.amount", "rule": rule}]
+    in_yen = payment | {"amount": {"amount": "400.5", "currency": "JPY"}}
+    refused = await client.post(
+        "/v1/cases/c/payments", json=in_yen, headers=alice | {"Idempotency-Key": "yen"}
+    )
+    assert refused.json()["errors"] == [
+        {"field": "amount.amount", "rule": "must have at most 0 decimals in JPY"}
+    ]
+    assert len(intake.requests) == calls  # nothing reached intake
+
+
+async def test_a_declared_payment_carries_when_it_was_declared(
+    client: httpx.AsyncClient, intake: FakeIntake
+) -> None:
+    alice = await log_in(client, "alice@example.fr")
+    intake.declared_at = "2026-11-20T09:30:00+00:00"
+    payment = {"amount": {"amount": "400.00", "currency": "EUR"}, "paid_on": "2026-11-20"}
+    paid = await client.post(
+        "/v1/cases/c/payments", json=payment, headers=alice | {"Idempotency-Key": "p"}
+    )
+    assert paid.json()["payments"][0]["declared_at"] == "2026-11-20T09:30:00Z"
 
 
 async def test_a_revoked_api_key_stops_working_at_once(client: httpx.AsyncClient) -> None:
@@ -243,6 +308,43 @@ async def test_a_revoked_api_key_stops_working_at_once(client: httpx.AsyncClient
     assert refused.status_code == 401
     assert refused.headers["content-type"] == PROBLEM
     assert refused.json()["detail"] == "API key revoked"
+
+
+async def new_api_key(client: httpx.AsyncClient, headers: dict[str, str], name: str) -> str:
+    made = await client.post(
+        "/v1/api-keys", json={"name": name}, headers=headers | {"Idempotency-Key": name}
+    )
+    assert made.status_code == 201, made.text
+    return str(made.json()["key"])
+
+
+async def test_credentials_that_disagree_or_fail_are_refused_whatever_comes_with_them(
+    client: httpx.AsyncClient,
+) -> None:
+    alice = await log_in(client, "alice@example.fr")
+    bob = await log_in(client, "bob@example.fr")
+    alice_key = await new_api_key(client, alice, "alice-export")
+    bob_key = await new_api_key(client, bob, "bob-export")
+    forged = alice_key[:-4] + "xxxx"
+    refused = [
+        alice | {"X-API-Key": bob_key},  # two accounts
+        {"Authorization": f"Bearer {bob_key}", "X-API-Key": alice_key},
+        alice | {"X-API-Key": forged},  # an invalid key beside a valid token
+        {"Authorization": "Bearer not-a-token", "X-API-Key": alice_key},
+    ]
+    for headers in refused:
+        answer = await client.get("/v1/me", headers=headers)
+        assert answer.status_code == 401, headers
+        assert answer.headers["content-type"] == PROBLEM
+        assert answer.headers["WWW-Authenticate"] == "Bearer"
+    me = (await client.get("/v1/me", headers=alice)).json()
+    for headers in (
+        alice | {"X-API-Key": alice_key},
+        {"Authorization": f"Bearer {alice_key}", "X-API-Key": alice_key},
+    ):
+        both = await client.get("/v1/me", headers=headers)
+        assert both.status_code == 200, both.text
+        assert both.json()["organisation_id"] == me["organisation_id"]
 
 
 async def test_a_partner_calls_intake_for_its_referred_creditor_only(

@@ -105,3 +105,37 @@ def test_errors_are_documented_as_problem_details(document: dict[str, Any]) -> N
                     path,
                     code,
                 )
+
+
+def refers_to_money(schema: dict[str, Any]) -> bool:
+    options = schema.get("anyOf", [schema])
+    return any(o.get("$ref") == "#/components/schemas/Money" for o in options)
+
+
+def test_every_amount_sent_or_received_is_the_one_money_shape(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    money = schemas["Money"]
+    assert set(money["required"]) == {"amount", "currency"}
+    assert money["properties"]["amount"]["type"] == "string"
+    assert "exactly as many decimals as the currency has" in money["description"]
+    amounts = {
+        "InvoiceIn": {"amount_due", "total_amount"},
+        "PaymentDeclaration": {"amount"},
+        "PaymentIn": {"amount"},
+        "ActionIn": {"promised_amount"},
+        "BidIn": {"fixed_fee"},
+        "BidView": {"fixed_fee"},
+        "AutoBidRuleIn": {"fixed_fee", "min_amount", "max_amount"},
+        "AutoBidRuleView": {"fixed_fee", "min_amount", "max_amount"},
+        "ProviderProfileIn": {"min_amount", "max_amount"},
+        "ProviderProfileView": {"min_amount", "max_amount"},
+        "QuoteView": {"fixed_fee", "cost_on_full_recovery", "expected_net_recovery"},
+        "DeclaredPayment": {"amount"},
+        "CaseView": {"amount"},
+        "HeldCaseView": {"fixed_fee", "amount", "recovered"},
+    }
+    for name, fields in amounts.items():
+        for field in fields:
+            assert refers_to_money(schemas[name]["properties"][field]), (name, field)
+    # No other shape carries a currency of its own beside an amount.
+    assert [n for n, s in schemas.items() if "currency" in s.get("properties", {})] == ["Money"]

@@ -30,8 +30,7 @@ CASE: dict[str, Any] = {
             "invoice_number": "F-1",
             "issue_date": "2026-01-05",
             "due_date": "2026-02-04",
-            "currency": "EUR",
-            "amount_due": "99.90",
+            "amount_due": {"amount": "99.90", "currency": "EUR"},
         }
     ],
 }

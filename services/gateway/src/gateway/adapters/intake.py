@@ -26,6 +26,11 @@ T = TypeVar("T")
 # The answer for a case the caller may not see, whether it exists or not.
 NO_CASE = "case: no such case"
 DEBTOR_KINDS = {"company": intake_pb2.Debtor.COMPANY, "consumer": intake_pb2.Debtor.CONSUMER}
+# Intake's field names for a currency, as the gateway's requests name them (in one Money).
+SUBMISSION_FIELDS = {
+    f"invoices[{i}].currency": f"invoices[{i}].amount_due.currency" for i in range(100)
+}
+PAYMENT_FIELDS = {"currency": "amount.currency"}
 # A CSV of 50 MiB takes a while to check row by row; the shared default deadline is for questions.
 IMPORT_DEADLINE_SECONDS = 600.0
 
@@ -89,9 +94,9 @@ def _submission(body: CaseSubmission, creditor_id: str, key: str) -> intake_pb2.
                 invoice_number=invoice.invoice_number,
                 issue_date=invoice.issue_date.isoformat(),
                 due_date=invoice.due_date.isoformat(),
-                currency=invoice.currency,
-                amount_due=invoice.amount_due,
-                total_amount=invoice.total_amount,
+                currency=invoice.amount_due.currency,
+                amount_due=invoice.amount_due.amount,
+                total_amount=invoice.total_amount.amount if invoice.total_amount else "",
                 description=invoice.description,
             )
             for invoice in body.invoices
@@ -111,7 +116,8 @@ class IntakeClient:
         self, caller: Caller, creditor_id: str, key: str, body: CaseSubmission
     ) -> Replayable[str]:
         """The new case's id (the first one's, on a retry with the same key)."""
-        reply = await unary(self.stub.SubmitCase, _submission(body, creditor_id, key), caller)
+        request = _submission(body, creditor_id, key)
+        reply = await unary(self.stub.SubmitCase, request, caller, fields=SUBMISSION_FIELDS)
         return Replayable(reply.case_id, reply.replayed)
 
     async def import_cases(
@@ -244,9 +250,11 @@ class IntakeClient:
             idempotency_key=key,
             case_id=case_id,
             creditor_id=creditor_id,
-            amount=body.amount,
-            currency=body.currency,
+            amount=body.amount.amount,
+            currency=body.amount.currency,
             paid_on=body.paid_on.isoformat(),
             settles_in_full=body.settles_in_full,
         )
-        return case_view(await unary(self.stub.DeclarePayment, request, caller))
+        return case_view(
+            await unary(self.stub.DeclarePayment, request, caller, fields=PAYMENT_FIELDS)
+        )

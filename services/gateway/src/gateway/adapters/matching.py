@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator
-from decimal import Decimal
 from typing import Any
 
 import grpc
 
 from gateway.adapters.calls import metadata_of, unary
-from gateway.domain.errors import InvalidField
 from gateway.domain.model import Organisation, ProviderProfile
 from gateway.schemas.assignments import (
     ActionIn,
@@ -19,7 +17,6 @@ from gateway.schemas.assignments import (
     AssignmentView,
     HeldCaseList,
     HeldCaseView,
-    MoneyIn,
     PaymentIn,
     PaymentReported,
 )
@@ -31,7 +28,7 @@ from gateway.schemas.bidding import (
     BidView,
     BidWithdrawn,
 )
-from gateway.schemas.common import minor_exponent, minor_units
+from gateway.schemas.common import Money as MoneyView
 from gateway.schemas.quotes import CaseActivity, CreditorPolicyIn, CreditorPolicyView, QuoteView
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.matching.v1 import bidding_pb2 as pb
@@ -60,17 +57,20 @@ PROFILE_FIELDS = {
     "regions": "profile.regions",
     "serves_business": "profile.serves_business",
     "serves_consumer": "profile.serves_consumer",
-    "min_amount_minor": "profile.min_amount",
-    "max_amount_minor": "profile.max_amount",
+    "min_amount_minor": "profile.min_amount.amount",
+    "max_amount_minor": "profile.max_amount.amount",
     "judicial": "profile.judicial",
     "capacity": "profile.capacity",
 }
 BID_FIELDS = {"fixed_fee.minor_units": "fixed_fee.amount"}
 RULE_FIELDS = {
-    "fixed_fee.minor_units": "fixed_fee",
-    "min_amount_minor": "min_amount",
-    "max_amount_minor": "max_amount",
+    "fixed_fee_minor": "fixed_fee.amount",
+    "fixed_fee.minor_units": "fixed_fee.amount",
+    "min_amount_minor": "min_amount.amount",
+    "max_amount_minor": "max_amount.amount",
 }
+PAYMENT_FIELDS = {"amount.minor_units": "amount.amount", "amount.currency": "amount.currency"}
+PROMISE_FIELDS = {"promised_amount.minor_units": "promised_amount.amount"}
 
 
 class ProviderDirectoryClient:
@@ -99,7 +99,7 @@ class ProviderDirectoryClient:
         )
 
 
-def _money(amount: MoneyIn) -> Money:
+def _money(amount: MoneyView) -> Money:
     return Money(currency=amount.currency, minor_units=amount.minor_units)
 
 
@@ -107,12 +107,12 @@ def _bid(case_id: str, body: BidIn) -> pb.BidRequest:
     """The fee is relayed as written: matching parses it and owns its bounds."""
     request = pb.BidRequest(case_id=case_id, fee_percent=body.fee_percent)
     if body.fixed_fee is not None:
-        fee = body.fixed_fee
-        scaled = Decimal(fee.amount) * 10 ** minor_exponent(fee.currency)
-        if scaled != scaled.to_integral_value():
-            raise InvalidField("fixed_fee.amount", f"has more decimals than {fee.currency} allows")
-        request.fixed_fee.CopyFrom(Money(currency=fee.currency, minor_units=int(scaled)))
+        request.fixed_fee.CopyFrom(_money(body.fixed_fee))
     return request
+
+
+def _minor(amount: MoneyView | None) -> int:
+    return amount.minor_units if amount is not None else 0
 
 
 def _action(case_id: str, action: ActionIn) -> pb.ReportActionRequest:
@@ -180,11 +180,11 @@ class BiddingClient:
         request = pb.SetAutoBidRuleRequest(
             name=rule.name,
             fee_percent=rule.fee_percent,
-            fixed_fee_minor=minor_units(rule.fixed_fee),
+            fixed_fee_minor=_minor(rule.fixed_fee),
             segments=rule.segments,
             min_trustscore=rule.min_trustscore,
-            min_amount_minor=minor_units(rule.min_amount),
-            max_amount_minor=minor_units(rule.max_amount) if rule.max_amount is not None else 0,
+            min_amount_minor=_minor(rule.min_amount),
+            max_amount_minor=_minor(rule.max_amount),
             debtor_types=list(rule.debtor_types),
         )
         await unary(self.stub.SetAutoBidRule, request, provider, NOT_REGISTERED, RULE_FIELDS)
@@ -222,7 +222,7 @@ class BiddingClient:
         """Something the provider did on a case it holds."""
         request = _action(case_id, body)
         return ActionReported.of(
-            await unary(self.stub.ReportAction, request, provider, NO_ASSIGNMENT)
+            await unary(self.stub.ReportAction, request, provider, NO_ASSIGNMENT, PROMISE_FIELDS)
         )
 
     async def report_payment(
@@ -237,7 +237,7 @@ class BiddingClient:
             reference=body.reference,
         )
         return PaymentReported.of(
-            await unary(self.stub.ReportPayment, request, provider, NO_ASSIGNMENT)
+            await unary(self.stub.ReportPayment, request, provider, NO_ASSIGNMENT, PAYMENT_FIELDS)
         )
 
 

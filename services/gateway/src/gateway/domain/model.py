@@ -74,6 +74,10 @@ class Principal:
     kind: OrganisationKind
     subject: str
 
+    def same_account(self, other: Principal) -> bool:
+        """Two credentials of one organisation (a user's token and a key) name one account."""
+        return (self.organisation_id, self.kind) == (other.organisation_id, other.kind)
+
 
 @dataclass(frozen=True)
 class LoginPolicy:

@@ -19,15 +19,23 @@ from gateway.entrypoints.api import (
     quotes,
 )
 from gateway.entrypoints.api.deps import GatewayServices
+from gateway.entrypoints.web import api_docs
 
 DESCRIPTION = """
 Submit unpaid invoices, follow cases, talk to providers, get paid.
 
 **Authentication.** Log in with `POST /v1/auth/token` and send `Authorization: Bearer <token>`,
 or send an API key in `X-API-Key` (or as the bearer). Partners act for a creditor they referred
-by naming it in `X-On-Behalf-Of`. Collection providers sign up with `POST /v1/provider/accounts`,
-log in and use API keys the same way; only provider accounts may use `/v1/provider/...`, and
-only creditors (or their partners) quotes and cases.
+by naming it in `X-On-Behalf-Of`. Send one credential: a bearer and an `X-API-Key` together
+must both be valid and name the same account, or the call is refused with 401. Collection
+providers sign up with `POST /v1/provider/accounts`, log in and use API keys the same way;
+only provider accounts may use `/v1/provider/...`, and only creditors (or their partners) quotes
+and cases.
+
+**Money** has one shape everywhere, in requests and answers: the `Money` schema,
+`{"amount": "1234.56", "currency": "EUR"}`. `amount` is a decimal string in major units with
+exactly as many decimals as the currency has (2 for EUR, 0 for JPY); a request may write fewer
+(`"400"` is 400.00 EUR), never more and never a JSON number: either is a 422 naming the field.
 
 **Idempotency.** Every POST except log-in requires an `Idempotency-Key` header: a retry with the
 same key and request returns the first response (marked `Idempotent-Replayed: true`); the same
@@ -65,6 +73,8 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
     app = problem_handlers.ProblemApi(
         title="Recouvra API",
         max_body_size=MAX_JSON_BODY_BYTES,
+        docs_url=None,  # served from local assets by api_docs, never from a CDN
+        redoc_url=None,
         version="0.1.0",
         description=DESCRIPTION,
         openapi_tags=[
@@ -88,7 +98,8 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
             {"name": "providers", "description": "Collection providers: sign-up and profile"},
             {
                 "name": "bidding",
-                "description": "Providers: anonymised open auctions, sealed bids, auto-bid rules",
+                "description": "Providers: anonymised open auctions, each open for bids 15 "
+                "minutes after it opens, sealed bids, auto-bid rules",
             },
             {
                 "name": "assignments",
@@ -104,6 +115,7 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
     app.state.services = services
     app.state.channels = channels
     problem_handlers.install(app)
+    api_docs.install(app)
     app.include_router(accounts.router)
     app.include_router(cases.router)
     app.include_router(documents.creditor_router)

@@ -22,8 +22,8 @@ from gateway.schemas.common import (
     MONEY_EXAMPLE,
     PROVIDER_ID_EXAMPLE,
     Money,
+    PositiveMoney,
     TextInput,
-    currency_code,
     moment_of,
     money_of,
 )
@@ -75,8 +75,6 @@ ActionKind = Literal[
     "other",
 ]
 PROMISE_TO_PAY = "promise-to-pay"
-# int64 in the contract; far above any claim, and refused here rather than overflowing there.
-MAX_MINOR_UNITS = 10**15
 # Actions and payments are dated within the platform's life, never at the edges of the calendar
 # (where a time zone would push a timestamp out of protobuf's range).
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -116,32 +114,9 @@ def date_since_2000(value: date) -> date:
     return value
 
 
-def whole_minor_units(value: Any) -> Any:
-    """Only a JSON integer: pydantic would also take 400.0 or "400"."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError("must be an integer of minor units (cents for EUR), not a decimal")
-    return value
-
-
 IsoDate = Annotated[date, BeforeValidator(iso_date), AfterValidator(date_since_2000)]
 IsoMoment = Annotated[AwareDatetime, BeforeValidator(iso_datetime), AfterValidator(since_2000)]
-MONEY_IN_EXAMPLE: Any = {"currency": "EUR", "minor_units": 40000}
-
-
-class MoneyIn(TextInput):
-    """An exact amount: integer minor units of an ISO 4217 currency (40000 EUR cents = 400.00)."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [MONEY_IN_EXAMPLE]})
-
-    currency: str = Field(min_length=3, max_length=3, description="ISO 4217, e.g. EUR")
-    minor_units: Annotated[int, BeforeValidator(whole_minor_units)] = Field(
-        gt=0,
-        lt=MAX_MINOR_UNITS,
-        description="A positive integer of the currency's minor unit (cents for EUR); never a "
-        "float or a string",
-    )
-
-    _currency = field_validator("currency")(currency_code)
+MONEY_IN_EXAMPLE: Any = {"amount": "400.00", "currency": "EUR"}
 
 
 ACTION_EXAMPLES: Any = [
@@ -177,7 +152,7 @@ class ActionIn(TextInput):
         max_length=2000,
         description="What the creditor should know, at most 2000 characters",
     )
-    promised_amount: MoneyIn | None = Field(
+    promised_amount: PositiveMoney | None = Field(
         default=None, description="promise-to-pay only: the amount promised, optional"
     )
     promised_on: IsoDate | None = Field(
@@ -237,7 +212,7 @@ class PaymentIn(TextInput):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [PAYMENT_IN_EXAMPLE]})
 
-    amount: MoneyIn = Field(description="What the debtor paid, in the case's currency")
+    amount: PositiveMoney = Field(description="What the debtor paid, in the case's currency")
     paid_on: IsoDate = Field(description="The day the debtor paid, not in the future")
     settles_in_full: bool = Field(
         default=False, description="True when this payment clears what the debtor owes"
@@ -295,9 +270,9 @@ HELD_CASE_EXAMPLE: Any = {
     "accept_by": None,
     "window_ends_at": "2027-01-07T10:00:00Z",
     "fee_percent": "9.5",
-    "fixed_fee": {"currency": "EUR", "minor_units": 0, "value": "0.00"},
+    "fixed_fee": {"amount": "0.00", "currency": "EUR"},
     "amount": MONEY_EXAMPLE,
-    "recovered": {"currency": "EUR", "minor_units": 40000, "value": "400.00"},
+    "recovered": MONEY_IN_EXAMPLE,
 }
 
 

@@ -5,7 +5,6 @@ their rules."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -13,10 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from gateway.domain.errors import InvalidField
 from gateway.schemas.common import (
     CASE_ID_EXAMPLE,
+    EuroMoney,
+    FeeMoney,
     Money,
     TextInput,
-    check_amount,
-    currency_code,
 )
 
 AUCTION_EXAMPLE: Any = {
@@ -48,7 +47,9 @@ class AuctionView(BaseModel):
     reason_codes: list[str]
     region: str = Field(description="ISO 3166-2 of the debtor, empty when unknown")
     debtor_type: Literal["business", "consumer"]
-    closes_at: datetime
+    closes_at: datetime = Field(
+        description="When bidding ends: 15 minutes after the auction opened (the bidding window)"
+    )
     my_fee_percent: str | None = Field(description="Your bid in this round, if any")
 
     @classmethod
@@ -77,18 +78,6 @@ class AuctionList(BaseModel):
     items: list[AuctionView]
 
 
-class FixedFeeIn(TextInput):
-    """A fee due whatever is recovered, in the case's currency."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    currency: str = Field(min_length=3, max_length=3)
-    amount: str = Field(max_length=20, description="Major units, e.g. 25.00")
-
-    _currency = field_validator("currency")(currency_code)
-    _amount = field_validator("amount")(check_amount)
-
-
 class BidIn(TextInput):
     """A sealed bid: your success fee on what is recovered, optionally a fixed fee."""
 
@@ -97,7 +86,7 @@ class BidIn(TextInput):
         json_schema_extra={
             "examples": [
                 {"fee_percent": "12.5"},
-                {"fee_percent": "9", "fixed_fee": {"currency": "EUR", "amount": "25.00"}},
+                {"fee_percent": "9", "fixed_fee": {"amount": "25.00", "currency": "EUR"}},
             ]
         },
     )
@@ -107,14 +96,16 @@ class BidIn(TextInput):
         description="A decimal percentage within the platform's bounds, e.g. 12.5 (matching "
         "states them when it refuses one)",
     )
-    fixed_fee: FixedFeeIn | None = None
+    fixed_fee: FeeMoney | None = Field(
+        default=None, description="Due whatever is recovered, in the case's currency; null: none"
+    )
 
 
 BID_EXAMPLE: Any = {
     "case_id": CASE_ID_EXAMPLE,
     "round": 1,
     "fee_percent": "12.5",
-    "fixed_fee": {"currency": "EUR", "minor_units": 0, "value": "0.00"},
+    "fixed_fee": {"amount": "0.00", "currency": "EUR"},
     "closes_at": "2026-11-23T10:15:00Z",
 }
 
@@ -156,11 +147,11 @@ class BidWithdrawn(BaseModel):
 RULE_EXAMPLE: Any = {
     "name": "B2B Ile-de-France",
     "fee_percent": "11",
-    "fixed_fee": "0",
+    "fixed_fee": None,
     "segments": ["good-faith-difficulty"],
     "min_trustscore": 40,
-    "min_amount": "500.00",
-    "max_amount": "50000.00",
+    "min_amount": {"amount": "500.00", "currency": "EUR"},
+    "max_amount": {"amount": "50000.00", "currency": "EUR"},
     "debtor_types": ["business"],
 }
 
@@ -174,18 +165,22 @@ class AutoBidRuleIn(TextInput):
     fee_percent: str = Field(
         max_length=10, description="A decimal percentage within the platform's bounds, e.g. 11"
     )
-    fixed_fee: str = Field(default="0", max_length=20, description="EUR, due whatever happens")
+    fixed_fee: EuroMoney | None = Field(
+        default=None, description="In EUR, due whatever is recovered; null: none"
+    )
     segments: list[str] = Field(
         default_factory=list, max_length=20, description="Empty: any segment"
     )
     min_trustscore: int = Field(default=0, ge=0, le=100)
-    min_amount: str = Field(default="0", max_length=20, description="EUR")
-    max_amount: str | None = Field(default=None, max_length=20, description="EUR; null: no max")
+    min_amount: EuroMoney | None = Field(
+        default=None, description="Smallest claim, in EUR; null: no minimum"
+    )
+    max_amount: EuroMoney | None = Field(
+        default=None, description="Largest claim, in EUR; null: no maximum"
+    )
     debtor_types: list[Literal["business", "consumer"]] = Field(
         default_factory=list, max_length=2, description="Empty: both"
     )
-
-    _amounts = field_validator("fixed_fee", "min_amount")(check_amount)
 
     @field_validator("name")
     @classmethod
@@ -201,14 +196,10 @@ class AutoBidRuleIn(TextInput):
             raise ValueError("each segment must be 1 to 64 characters")
         return [s.strip() for s in value]
 
-    @field_validator("max_amount")
-    @classmethod
-    def _max(cls, value: str | None) -> str | None:
-        return check_amount(value) if value is not None else None
-
     def checked(self) -> AutoBidRuleIn:
         """The rule, once its amount range holds."""
-        if self.max_amount is not None and Decimal(self.max_amount) < Decimal(self.min_amount):
+        least = self.min_amount.minor_units if self.min_amount is not None else 0
+        if self.max_amount is not None and self.max_amount.minor_units < least:
             raise InvalidField("max_amount", "must not be below min_amount")
         return self
 
@@ -220,9 +211,9 @@ class AutoBidRuleView(BaseModel):
 
     name: str
     fee_percent: str
-    fixed_fee: str
+    fixed_fee: Money | None
     segments: list[str]
     min_trustscore: int
-    min_amount: str
-    max_amount: str | None
+    min_amount: Money | None
+    max_amount: Money | None
     debtor_types: list[Literal["business", "consumer"]]

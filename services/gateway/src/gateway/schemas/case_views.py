@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -39,6 +40,18 @@ CASE_EXAMPLE: Any = {
     "payments": [],
     "withdrawn_reason": "",
 }
+
+
+# What intake's legal computation writes (intake/domain/legal.py).
+COMPUTATION_LINE_KINDS = (
+    "principal",
+    "interest",
+    "indemnity",
+    "payment",
+    "allocation",
+    "settlement",
+    "note",
+)
 
 
 class Address(BaseModel):
@@ -88,7 +101,12 @@ class InvoiceLine(BaseModel):
 class ComputationLine(BaseModel):
     """One step of the legal amounts' computation."""
 
-    kind: str = Field(description="principal | interest | indemnity | payment | allocation")
+    kind: str = Field(
+        description="principal, interest, indemnity: what is owed; payment and allocation: what "
+        "was paid and where it went; settlement: what a payment in full stopped claiming; note: "
+        "an explanation with no amount (e.g. why no interest is due)",
+        json_schema_extra={"enum": list(COMPUTATION_LINE_KINDS)},
+    )
     invoice_number: str
     period_start: str
     period_end: str
@@ -127,7 +145,7 @@ class DeclaredPayment(BaseModel):
     amount: Money | None
     paid_on: str
     settles_in_full: bool
-    declared_at: str
+    declared_at: datetime | None = Field(description="When you declared it; null when unknown")
 
 
 class CaseView(BaseModel):
@@ -200,6 +218,15 @@ class Timeline(BaseModel):
 
     case_id: str
     entries: list[TimelineEntry]
+
+
+def timestamp_or_none(text: str) -> datetime | None:
+    """An RFC 3339 timestamp from a contract's string field; None when it is empty or malformed
+    rather than an empty string a client cannot parse as a date."""
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 def debtor_view(debtor: Any) -> DebtorView:
@@ -300,7 +327,7 @@ def case_view(case: Any) -> CaseView:
                 amount=money_of(p, "amount"),
                 paid_on=p.paid_on,
                 settles_in_full=p.settles_in_full,
-                declared_at=p.declared_at,
+                declared_at=timestamp_or_none(p.declared_at),
             )
             for p in case.payments
         ],

@@ -6,16 +6,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from stdnum.fr import siren, siret
 
 from gateway.schemas.case_views import CASE_EXAMPLE, Address, BankAccount, CaseView
 from gateway.schemas.common import (
     CASE_ID_EXAMPLE,
     FieldError,
+    Money,
+    PositiveMoney,
     TextInput,
-    currency_code,
-    decimal_amount,
 )
 
 
@@ -59,18 +59,19 @@ class InvoiceIn(TextInput):
     invoice_number: str = Field(min_length=1, max_length=100)
     issue_date: date
     due_date: date
-    currency: str = Field(min_length=3, max_length=3)
-    amount_due: str = Field(max_length=32, description="Still unpaid, tax included: '1234.56'")
-    total_amount: str = Field(default="", max_length=32)
+    amount_due: PositiveMoney = Field(description="Still unpaid, tax included")
+    total_amount: PositiveMoney | None = Field(
+        default=None, description="The invoice's total, in the same currency; null: not given"
+    )
     description: str = Field(default="", max_length=500)
-
-    _currency = field_validator("currency")(currency_code)
-    _amount = field_validator("amount_due")(decimal_amount)
 
     @field_validator("total_amount")
     @classmethod
-    def _total(cls, value: str) -> str:
-        return decimal_amount(value) if value.strip() else value
+    def _same_currency(cls, value: Money | None, info: ValidationInfo) -> Money | None:
+        due = info.data.get("amount_due")
+        if value is not None and due is not None and value.currency != due.currency:
+            raise ValueError(f"must be in the currency of amount_due ({due.currency})")
+        return value
 
 
 class CaseSubmission(TextInput):
@@ -99,9 +100,8 @@ class CaseSubmission(TextInput):
                             "invoice_number": "F-2026-0042",
                             "issue_date": "2026-03-02",
                             "due_date": "2026-04-01",
-                            "currency": "EUR",
-                            "amount_due": "1250.00",
-                            "total_amount": "1500.00",
+                            "amount_due": {"amount": "1250.00", "currency": "EUR"},
+                            "total_amount": {"amount": "1500.00", "currency": "EUR"},
                             "description": "Transport de marchandises, mars 2026",
                         }
                     ],
@@ -150,8 +150,7 @@ class PaymentDeclaration(TextInput):
         json_schema_extra={
             "examples": [
                 {
-                    "amount": "400.00",
-                    "currency": "EUR",
+                    "amount": {"amount": "400.00", "currency": "EUR"},
                     "paid_on": "2026-11-20",
                     "settles_in_full": False,
                 }
@@ -159,13 +158,9 @@ class PaymentDeclaration(TextInput):
         },
     )
 
-    amount: str = Field(max_length=32)
-    currency: str = Field(min_length=3, max_length=3)
+    amount: PositiveMoney = Field(description="What the debtor paid, in the case's currency")
     paid_on: date
     settles_in_full: bool = False
-
-    _amount = field_validator("amount")(decimal_amount)
-    _currency = field_validator("currency")(currency_code)
 
 
 class RowReport(BaseModel):

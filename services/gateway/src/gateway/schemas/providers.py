@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
@@ -12,7 +11,7 @@ from stdnum.fr import siren as siren_number
 
 from gateway.domain.errors import InvalidField
 from gateway.domain.model import ProviderProfile
-from gateway.schemas.common import PROVIDER_ID_EXAMPLE, TextInput, check_amount, minor_units
+from gateway.schemas.common import PROVIDER_ID_EXAMPLE, EuroMoney, Money, TextInput
 
 REGION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
 
@@ -22,8 +21,8 @@ PROFILE_EXAMPLE: Any = {
     "regions": ["FR-IDF", "FR-HDF"],
     "serves_business": True,
     "serves_consumer": False,
-    "min_amount": "500.00",
-    "max_amount": "200000.00",
+    "min_amount": {"amount": "500.00", "currency": "EUR"},
+    "max_amount": {"amount": "200000.00", "currency": "EUR"},
     "judicial": True,
     "capacity": 40,
 }
@@ -44,12 +43,12 @@ class ProviderProfileIn(TextInput):
     )
     serves_business: bool = Field(description="Takes B2B cases")
     serves_consumer: bool = Field(description="Takes cases against consumers")
-    min_amount: str = Field(default="0", max_length=20, description="Smallest claim, EUR")
-    max_amount: str = Field(max_length=20, description="Largest claim, EUR")
+    min_amount: EuroMoney | None = Field(
+        default=None, description="Smallest claim, in EUR; null: no minimum"
+    )
+    max_amount: EuroMoney = Field(description="Largest claim, in EUR")
     judicial: bool = Field(default=False, description="May act before a court (never an agency)")
     capacity: int = Field(ge=1, le=100_000, description="Cases it holds at once, at most")
-
-    _amounts = field_validator("min_amount", "max_amount")(check_amount)
 
     @field_validator("regions")
     @classmethod
@@ -68,7 +67,8 @@ class ProviderProfileIn(TextInput):
             raise InvalidField(
                 "profile.serves_business", "a provider serves B2B cases, consumer cases or both"
             )
-        if Decimal(self.max_amount) <= Decimal(self.min_amount):
+        least = self.min_amount.minor_units if self.min_amount is not None else 0
+        if self.max_amount.minor_units <= least:
             raise InvalidField("profile.max_amount", "must be greater than min_amount")
         if self.kind == "agency" and self.judicial:
             raise InvalidField("profile.judicial", "a collection agency cannot act before a court")
@@ -77,8 +77,8 @@ class ProviderProfileIn(TextInput):
             regions=tuple(dict.fromkeys(self.regions)),
             serves_business=self.serves_business,
             serves_consumer=self.serves_consumer,
-            min_amount_minor=minor_units(self.min_amount),
-            max_amount_minor=minor_units(self.max_amount),
+            min_amount_minor=least,
+            max_amount_minor=self.max_amount.minor_units,
             judicial=self.judicial,
             capacity=self.capacity,
         )
@@ -125,8 +125,8 @@ class ProviderProfileView(BaseModel):
     regions: list[str]
     serves_business: bool
     serves_consumer: bool
-    min_amount: str
-    max_amount: str
+    min_amount: Money
+    max_amount: Money
     judicial: bool
     capacity: int
 

@@ -42,8 +42,8 @@ QUOTE_EXAMPLE: Any = {
         "record": RECORD_EXAMPLE,
     },
     "fee_percent": "9.5",
-    "fixed_fee": {"currency": "EUR", "minor_units": 0, "value": "0.00"},
-    "cost_on_full_recovery": {"currency": "EUR", "minor_units": 45600, "value": "456.00"},
+    "fixed_fee": {"amount": "0.00", "currency": "EUR"},
+    "cost_on_full_recovery": {"amount": "456.00", "currency": "EUR"},
     "expected_net_recovery": MONEY_EXAMPLE,
     "recovery_probability": "0.6120",
     "why": "best expected net recovery among 3 offers",
@@ -259,12 +259,12 @@ CASE_ACTION_EXAMPLE: Any = {
     "kind": "promise-to-pay",
     "occurred_at": "2026-11-20T13:30:00Z",
     "note": "The debtor promised to pay 400 EUR by the end of the month.",
-    "promised_amount": {"currency": "EUR", "minor_units": 40000, "value": "400.00"},
+    "promised_amount": {"amount": "400.00", "currency": "EUR"},
     "promised_on": "2026-11-30",
 }
 ATTRIBUTED_PAYMENT_EXAMPLE: Any = {
     "payment_id": "8d7c6b5a-4f3e-4d2c-9b1a-0f9e8d7c6b5a",
-    "amount": {"currency": "EUR", "minor_units": 40000, "value": "400.00"},
+    "amount": {"amount": "400.00", "currency": "EUR"},
     "paid_on": "2026-11-28",
     "source": "provider",
     "provider_id": PROVIDER_ID_EXAMPLE,
@@ -331,7 +331,7 @@ ACTIVITY_EXAMPLE: Any = {
     "awaiting_provider": None,
     "actions": [CASE_ACTION_EXAMPLE],
     "payments": [ATTRIBUTED_PAYMENT_EXAMPLE],
-    "recovered": {"currency": "EUR", "minor_units": 40000, "value": "400.00"},
+    "recovered": {"amount": "400.00", "currency": "EUR"},
 }
 
 

@@ -57,7 +57,9 @@ PROVIDER_ERRORS = problem_responses(401, 403, 404, 409, 422, 503)
 )
 async def list_auctions(provider: CurrentProvider, bidding: Bidding) -> AuctionList:
     """Amount band, days overdue, segment, Trustscore and reason codes, region and debtor type:
-    never the debtor's identity or contacts before the case is assigned to you."""
+    never the debtor's identity or contacts before the case is assigned to you. Each auction
+    stays open for bids 15 minutes after it opens (the platform's bidding window); its
+    `closes_at` says exactly when."""
     return AuctionList(items=await bidding.open_auctions(provider.caller))
 
 
@@ -74,8 +76,9 @@ async def list_auctions(provider: CurrentProvider, bidding: Bidding) -> AuctionL
     },
 )
 async def watch_auctions(provider: CurrentProvider, bidding: Bidding) -> StreamingResponse:
-    """The stream ends after an hour or when matching goes away: reconnect, and the auctions
-    open then are sent again first."""
+    """Each auction stays open for bids 15 minutes after it opens (its `closes_at`). The stream
+    ends after an hour or when matching goes away: reconnect, and the auctions open then are
+    sent again first."""
     # Asked once before streaming, so that an unknown provider or an unreachable matching
     # answers a problem, not a stream that silently never starts.
     opened = await bidding.open_auctions(provider.caller)
@@ -108,8 +111,8 @@ def _event(auction: AuctionView) -> str:
     responses=problem_responses(401, 403, 404, 422, 503),
 )
 async def get_auction(case_id: CaseId, provider: CurrentProvider, bidding: Bidding) -> AuctionView:
-    """404 once bidding is over, and for any case you may not bid on, exactly like a case that
-    does not exist."""
+    """Bidding is open 15 minutes from the auction's opening (until `closes_at`); 404 once it is
+    over, and for any case you may not bid on, exactly like a case that does not exist."""
     for auction in await bidding.open_auctions(provider.caller, not_found=NO_AUCTION):
         if auction.case_id == case_id:
             return auction
@@ -126,7 +129,8 @@ async def get_auction(case_id: CaseId, provider: CurrentProvider, bidding: Biddi
 async def place_bid(
     case_id: CaseId, body: BidIn, provider: CurrentProvider, bidding: Bidding, once: Idempotent
 ) -> JSONResponse:
-    """One bid per provider and round; 409 when you already bid (replace it instead) or when
+    """One bid per provider and round, within the bidding window: 15 minutes from the auction's
+    opening (until its `closes_at`); 409 when you already bid (replace it instead) or when
     bidding has closed. Matching states the platform's bounds on the fee when it refuses one."""
     return await once.relay(
         provider.provider_id,
@@ -145,7 +149,8 @@ async def place_bid(
 async def replace_bid(
     case_id: CaseId, body: BidIn, provider: CurrentProvider, bidding: Bidding, once: Idempotent
 ) -> JSONResponse:
-    """404 when you have no bid in this case's open auction."""
+    """Until the auction's `closes_at`, 15 minutes after it opened; 404 when you have no bid in
+    this case's open auction."""
     return await once.relay(
         provider.provider_id,
         body.model_dump(mode="json"),
@@ -163,7 +168,8 @@ async def replace_bid(
 async def withdraw_bid(
     case_id: CaseId, provider: CurrentProvider, bidding: Bidding, once: Idempotent
 ) -> JSONResponse:
-    """You may bid again afterwards, while bidding is open."""
+    """You may bid again afterwards, while bidding is open (15 minutes from the auction's
+    opening, until its `closes_at`)."""
     return await once.relay(
         provider.provider_id,
         {},
@@ -182,7 +188,8 @@ async def set_auto_bid_rule(
     body: AutoBidRuleIn, provider: CurrentProvider, bidding: Bidding, once: Idempotent
 ) -> JSONResponse:
     """Every auction opened from now on that meets the criteria gets this bid the moment it
-    opens, so most cases are priced within seconds."""
+    opens, well within the bidding window (15 minutes from the opening), so most cases are
+    priced within seconds."""
     rule = body.checked()
     return await once.relay(
         provider.provider_id,

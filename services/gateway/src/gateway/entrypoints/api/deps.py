@@ -103,21 +103,32 @@ api_key_scheme = APIKeyHeader(
 )
 
 
+async def _key_principal(services: GatewayServices, key: str) -> Principal:
+    async with services.unit_of_work() as uow:
+        return await accounts.authenticate_api_key(key, uow)
+
+
 async def current_principal(
     services: Services,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal:
-    """The organisation proven by a bearer access token or an API key."""
-    presented_key = api_key
+    """The organisation proven by a bearer access token or an API key (many HTTP clients only
+    know how to send a bearer, so a key may come as one). When both are sent, each must be
+    valid and both must name the same account: a call never picks one of two identities."""
+    principals: list[Principal] = []
     if bearer is not None and bearer.credentials:
-        if not bearer.credentials.startswith(API_KEY_LABEL):
-            return services.tokens.verify(bearer.credentials)
-        presented_key = bearer.credentials  # many HTTP clients only know how to send a bearer
-    if presented_key:
-        async with services.unit_of_work() as uow:
-            return await accounts.authenticate_api_key(presented_key, uow)
-    raise NotAuthenticated("send a bearer access token or an X-API-Key header")
+        if bearer.credentials.startswith(API_KEY_LABEL):
+            principals.append(await _key_principal(services, bearer.credentials))
+        else:
+            principals.append(services.tokens.verify(bearer.credentials))
+    if api_key:
+        principals.append(await _key_principal(services, api_key))
+    if not principals:
+        raise NotAuthenticated("send a bearer access token or an X-API-Key header")
+    if any(not principals[0].same_account(other) for other in principals[1:]):
+        raise NotAuthenticated("the bearer and the X-API-Key name different accounts; send one")
+    return principals[0]
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.entrypoints.api.problems import (
@@ -54,13 +55,10 @@ def install(app: FastAPI) -> None:
             # FastAPI's only 400: a body it could not even decode (not UTF-8, broken multipart).
             # That is bad input like any other, so it gets the same 422 naming the field.
             return invalid_request(request, [FieldError(field="body", rule=UNREADABLE_BODY)])
-        return problem(
-            exc.status_code,
-            str(exc.detail),
-            "http",
-            request,
-            headers=dict(exc.headers) if exc.headers else None,
-        )
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
+        return problem(exc.status_code, str(exc.detail), "http", request, headers=headers or None)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error on %s", request.url.path, exc_info=exc)
@@ -71,6 +69,21 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Refusal, on_refusal)
     app.add_exception_handler(grpc.aio.AioRpcError, on_grpc_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+
+
+HTTP_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> str | None:
+    """Every method the path accepts: FastAPI makes one route per method, and Starlette's 405
+    names only the first route whose path matched. Mounts (static files) name their own."""
+    routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
+    methods = [
+        method
+        for method in HTTP_METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
+    return ", ".join(methods) or None
 
 
 def _oversized_fields(scope: Scope) -> list[FieldError] | None:

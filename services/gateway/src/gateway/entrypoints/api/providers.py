@@ -9,7 +9,7 @@ from gateway.domain.model import SignUpProvider
 from gateway.entrypoints.api.deps import Providers, Services
 from gateway.entrypoints.api.idempotency import Idempotent, Outcome
 from gateway.entrypoints.api.problems import problem_responses
-from gateway.schemas.common import euros
+from gateway.schemas.common import Money
 from gateway.schemas.providers import (
     ProviderProfileView,
     ProviderSignUpRequest,
@@ -57,8 +57,8 @@ async def sign_up(
                 regions=list(profile.regions),
                 serves_business=profile.serves_business,
                 serves_consumer=profile.serves_consumer,
-                min_amount=euros(profile.min_amount_minor),
-                max_amount=euros(profile.max_amount_minor),
+                min_amount=Money.of_minor("EUR", profile.min_amount_minor),
+                max_amount=Money.of_minor("EUR", profile.max_amount_minor),
                 judicial=profile.judicial,
                 capacity=profile.capacity,
             ),

@@ -93,7 +93,7 @@ _answer_route(
     "/quote-policy",
     summary="Set your maximum fee, auto-accept fee, window and excluded providers",
     response_model=CreditorPolicyView,
-    responses=problem_responses(401, 403, 404, 422, 503),
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
 )
 async def set_policy(
     body: CreditorPolicyIn, caller: CurrentCaller, quotes: Quotes, once: Idempotent
