@@ -59,8 +59,7 @@ def case_body() -> dict[str, Any]:
                 "invoice_number": "F-2026-0077",
                 "issue_date": (today - timedelta(days=90)).isoformat(),
                 "due_date": (today - timedelta(days=60)).isoformat(),
-                "currency": "EUR",
-                "amount_due": "4800.00",
+                "amount_due": {"amount": "4800.00", "currency": "EUR"},
             }
         ],
     }
