@@ -15,7 +15,7 @@ from recouvra_shared.db import Database
 from recouvra_shared.logging import configure_logging
 from recouvra_shared.runtime import run_cli
 from vault.adapters.keys import add_key_encryption_key, load_key_file
-from vault.bootstrap import build, build_deps, ensure_key_file, units_of
+from vault.bootstrap import build, build_deps, ensure_key_file, sweep_policy, units_of
 from vault.config import VaultSettings
 from vault.service_layer.audit import verify_audit
 from vault.service_layer.key_rotation import rewrap_data_keys
@@ -60,22 +60,29 @@ async def _sweep(settings: VaultSettings, *, dry_run: bool) -> int:
     try:
         ensure_key_file(settings)
         deps = build_deps(settings, units_of(settings, database))
-        older_than = deps.clock() - timedelta(seconds=settings.orphan_grace_seconds)
-        report = await sweep_orphans(deps, older_than=older_than, dry_run=dry_run)
+        now = deps.clock()
+        report = await sweep_orphans(
+            deps,
+            older_than=now - timedelta(seconds=settings.orphan_grace_seconds),
+            dry_run=dry_run,
+            policy=sweep_policy(settings),
+            purge_before=now - timedelta(seconds=settings.orphan_quarantine_seconds),
+        )
     finally:
         await database.dispose()
     sys.stdout.write(report.summary() + "\n")
-    return 1 if report.busy or report.failed else 0
+    return 1 if report.busy or report.failed or report.refused else 0
 
 
 def _sweep_command(args: Sequence[str]) -> Callable[[VaultSettings], Coroutine[Any, Any, int]]:
     parser = argparse.ArgumentParser(
         prog="python -m vault sweep-orphans",
-        description="Delete stored objects no document row points to, older than "
-        "RECOUVRA_VAULT_ORPHAN_GRACE_SECONDS, and what shredded documents left behind.",
+        description="Quarantine stored objects no document row points to, older than "
+        "RECOUVRA_VAULT_ORPHAN_GRACE_SECONDS, and what shredded documents left behind; "
+        "delete those quarantined longer than RECOUVRA_VAULT_ORPHAN_QUARANTINE_SECONDS.",
     )
     parser.add_argument(
-        "--dry-run", action="store_true", help="report what would be deleted; change nothing"
+        "--dry-run", action="store_true", help="report what would be moved; change nothing"
     )
     options = parser.parse_args(args)
     return lambda settings: _sweep(settings, dry_run=options.dry_run)

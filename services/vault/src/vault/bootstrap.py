@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from recouvra.vault.v1 import vault_pb2, vault_pb2_grpc
 from recouvra_shared.db import Database
@@ -12,6 +13,7 @@ from vault.adapters.keys import KeyFileWrapper, create_key_file, load_key_file
 from vault.adapters.store import S3ObjectStore
 from vault.adapters.unit_of_work import SqlVaultUnitOfWork, vault_units
 from vault.config import VaultSettings
+from vault.domain.orphans import SweepPolicy
 from vault.entrypoints.assignment_facts import assignment_subscriptions
 from vault.entrypoints.background import audit_checkpoint_job, orphan_sweep_job
 from vault.entrypoints.grpc_api import VaultApi
@@ -35,6 +37,16 @@ def units_of(settings: VaultSettings, database: Database) -> Callable[[], SqlVau
     """The vault's units of work on `database`, signing checkpoints with the key file's key."""
     signing_key = load_key_file(settings.key_file).audit_signing_key
     return vault_units(database, signing_key, settings.audit_checkpoint_every)
+
+
+def sweep_policy(settings: VaultSettings) -> SweepPolicy:
+    """The orphan sweeper's limits from the settings."""
+    return SweepPolicy(
+        max_per_run=settings.orphan_max_per_run,
+        max_orphan_share=settings.orphan_max_share,
+        share_floor=settings.orphan_share_floor,
+        new_database_margin=timedelta(seconds=settings.orphan_new_database_margin_seconds),
+    )
 
 
 def build_deps(settings: VaultSettings, units: Callable[[], VaultUnitOfWork]) -> VaultDeps:
@@ -70,6 +82,8 @@ def build(wiring: Wiring) -> ServiceParts:
         deps,
         grace_seconds=settings.orphan_grace_seconds,
         every_seconds=settings.orphan_sweep_seconds,
+        quarantine_seconds=settings.orphan_quarantine_seconds,
+        policy=sweep_policy(settings),
     )
     api = VaultApi(deps)
     return ServiceParts(

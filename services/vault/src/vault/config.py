@@ -48,3 +48,13 @@ class VaultSettings(ServiceSettings):
     # no row yet, so it must exceed the longest upload (its multipart start to its commit).
     orphan_grace_seconds: float = Field(default=3600.0, ge=0)
     orphan_sweep_seconds: float = Field(default=3600.0, gt=0)
+    # Swept objects wait this long under the quarantine prefix before they are deleted: time
+    # for an operator to notice a sweep that went wrong and move them back.
+    orphan_quarantine_seconds: float = Field(default=30 * 86400.0, ge=0)
+    orphan_max_per_run: int = Field(default=1000, ge=1)
+    # A sweep refuses to move anything when orphans exceed this share of the vault's objects
+    # (and number more than the floor), or when the oldest document row is younger than the
+    # oldest object by more than the margin: the database looks new, wrong or restored.
+    orphan_max_share: float = Field(default=0.05, gt=0, le=1)
+    orphan_share_floor: int = Field(default=10, ge=0)
+    orphan_new_database_margin_seconds: float = Field(default=86400.0, ge=0)

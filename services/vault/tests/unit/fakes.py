@@ -23,7 +23,7 @@ from vault.domain.commands import FactSource
 from vault.domain.crypto import KeyRing, WrappedKey, new_data_key
 from vault.domain.errors import IntegrityError
 from vault.domain.model import Actor, Document
-from vault.domain.orphans import RowRef, StoredObject
+from vault.domain.orphans import RowRef, StoredObject, quarantine_name
 from vault.service_layer.deps import VaultDeps, utc_now
 
 CREDITOR = Actor("creditor", "alice", "creditor-1")
@@ -76,6 +76,9 @@ class FakeDocuments:
             for i in document_ids
             if i in rows
         }
+
+    async def oldest_created_at(self) -> datetime | None:
+        return min((d.created_at for d in self.tables.documents.values()), default=None)
 
     async def shred(self, document_id: str, at: datetime) -> None:
         document = self.tables.documents[document_id]
@@ -249,10 +252,20 @@ class FakeObjectStore:
                 self.objects.pop(name, None)
         return refused
 
-    async def list_pages(self, page_size: int) -> AsyncIterator[list[StoredObject]]:
+    async def quarantine(self, names: Sequence[str]) -> set[str]:
+        refused = {name for name in names if name in self.refuse}
+        for name in names:
+            if name not in refused and name in self.objects:
+                self.objects[quarantine_name(name)] = (self.objects.pop(name)[0], utc_now())
+        return refused
+
+    async def list_pages(
+        self, page_size: int, *, prefix: str = ""
+    ) -> AsyncIterator[list[StoredObject]]:
         after = ""
         while True:
-            names = sorted(name for name in self.objects if name > after)[:page_size]
+            names = sorted(n for n in self.objects if n > after and n.startswith(prefix))
+            names = names[:page_size]
             if not names:
                 return
             yield [StoredObject(n, len(self.objects[n][0]), self.objects[n][1]) for n in names]

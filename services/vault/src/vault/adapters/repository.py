@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import RowMapping, select, text, update
+from sqlalchemy import RowMapping, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -111,6 +111,11 @@ class SqlDocuments:
             str(row.document_id): RowRef(row.object_name, row.shredded_at is not None)
             for row in rows
         }
+
+    async def oldest_created_at(self) -> datetime | None:
+        """When the oldest document row was made (None when there is none)."""
+        oldest = await self.session.scalar(select(func.min(documents.c.created_at)))
+        return oldest if isinstance(oldest, datetime) else None
 
     async def shred(self, document_id: str, at: datetime) -> None:
         """Destroy the only copy of the wrapped data key."""

@@ -26,7 +26,7 @@ class KeyWrapper(Protocol):
 
 
 class ObjectStore(Protocol):
-    """Where ciphertext lives: put from a stream, get as a stream, delete, list in pages."""
+    """Where ciphertext lives: put from a stream, get as a stream, delete, quarantine, list."""
 
     async def put_stream(self, name: str, chunks: AsyncIterator[bytes]) -> int: ...
 
@@ -36,4 +36,10 @@ class ObjectStore(Protocol):
 
     async def delete_many(self, names: Sequence[str]) -> set[str]: ...
 
-    def list_pages(self, page_size: int) -> AsyncIterator[list[StoredObject]]: ...
+    async def quarantine(self, names: Sequence[str]) -> set[str]:
+        """Move each name to `quarantine_name(name)`; returns those it could not move."""
+        ...
+
+    def list_pages(
+        self, page_size: int, *, prefix: str = ""
+    ) -> AsyncIterator[list[StoredObject]]: ...

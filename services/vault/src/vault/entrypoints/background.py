@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from recouvra_shared.polling import PollingLoop
+from vault.domain.orphans import DEFAULT_POLICY, SweepPolicy
 from vault.service_layer.audit import sign_audit_head
 from vault.service_layer.deps import VaultDeps
 from vault.service_layer.orphans import sweep_orphans
@@ -53,17 +54,28 @@ def audit_checkpoint_job(units: Callable[[], VaultUnitOfWork], every_seconds: fl
 
 
 def orphan_sweep_job(
-    deps: VaultDeps, *, grace_seconds: float, every_seconds: float, page_size: int = 1000
+    deps: VaultDeps,
+    *,
+    grace_seconds: float,
+    every_seconds: float,
+    quarantine_seconds: float = 30 * 86400.0,
+    policy: SweepPolicy = DEFAULT_POLICY,
+    page_size: int = 1000,
 ) -> PeriodicJob:
-    """Sweeps, every period, objects without a row once older than the grace."""
+    """Quarantines, every period, objects without a row once older than the grace, and deletes
+    those quarantined longer than `quarantine_seconds`."""
     grace = timedelta(seconds=grace_seconds)
+    retention = timedelta(seconds=quarantine_seconds)
 
     async def sweep() -> None:
+        now = deps.clock()
         await sweep_orphans(
             deps,
-            older_than=deps.clock() - grace,
+            older_than=now - grace,
             page_size=page_size,
             stopping=lambda: job.stopping,
+            policy=policy,
+            purge_before=now - retention,
         )
 
     job = PeriodicJob("orphan sweep", sweep, every_seconds)

@@ -28,6 +28,9 @@ class DocumentRepository(Protocol):
     async def objects_of(self, document_ids: Collection[str]) -> dict[str, RowRef]:
         """What the rows of these documents say about their objects, by id."""
 
+    async def oldest_created_at(self) -> datetime | None:
+        """When the oldest document row was made (None when there is none)."""
+
     async def shred(self, document_id: str, at: datetime) -> None:
         """Destroy the only copy of the wrapped data key."""
 
