@@ -304,7 +304,7 @@ async def test_a_shredded_document_cannot_be_read_and_the_erasure_is_audited(vau
 async def test_only_the_owner_the_assigned_provider_and_the_portal_for_shareable_docs_read(
     vault,
 ) -> None:
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, timedelta
 
     private = await vault.put([vault.pdf])
     shareable = await vault.put([vault.pdf], shareable=True)
@@ -336,6 +336,7 @@ async def test_only_the_owner_the_assigned_provider_and_the_portal_for_shareable
             round_=1,
             active=True,
             as_of=datetime.now(UTC),
+            window_ends_at=datetime.now(UTC) + timedelta(days=30),
         )
         await uow.commit()
     assert await code(private.document_id, provider) == grpc.StatusCode.OK

@@ -22,7 +22,7 @@ from vault.domain.audit import (
 from vault.domain.commands import FactSource
 from vault.domain.crypto import KeyRing, WrappedKey, new_data_key
 from vault.domain.errors import IntegrityError
-from vault.domain.model import Actor, Document
+from vault.domain.model import Actor, CaseGrant, Document
 from vault.domain.orphans import RowRef, StoredObject, quarantine_name
 from vault.service_layer.deps import VaultDeps, utc_now
 
@@ -135,11 +135,14 @@ class FakeGrants:
     async def is_closed(self, case_id: str) -> bool:
         return case_id in self.tables.closed_cases
 
-    async def tenant_of_active_grant(self, case_id: str, provider_id: str) -> str | None:
-        grant = self.tables.grants.get((case_id, provider_id))
-        if grant is None or not grant.active or case_id in self.tables.closed_cases:
-            return None
-        return grant.tenant_id
+    async def live_grants(self, case_id: str) -> list[CaseGrant]:
+        if case_id in self.tables.closed_cases:
+            return []
+        return [
+            CaseGrant(provider, g.tenant_id, g.round, g.as_of, g.window_ends_at)
+            for (case, provider), g in self.tables.grants.items()
+            if case == case_id and g.active
+        ]
 
 
 class FakeAuditLog:
@@ -321,6 +324,8 @@ async def read_all(content: AsyncIterator[bytes]) -> bytes:
 
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+# The window end of a grant the tests read under with the real clock.
+OPEN_WINDOW = datetime(2099, 1, 1, tzinfo=UTC)
 
 
 def minutes(n: int) -> datetime:

@@ -10,6 +10,7 @@ import pytest
 
 from services.vault.tests.unit.fakes import (
     CREDITOR,
+    OPEN_WINDOW,
     PDF,
     FakeDocuments,
     FakeVault,
@@ -138,7 +139,8 @@ async def test_a_provider_adds_evidence_only_to_a_case_it_works_for_its_creditor
 
     async with vault.units() as uow:
         await grant_access(
-            GrantAccess("case-1", "provider-9", 1, None, fact_source("case-assigned", 1)), uow
+            GrantAccess("case-1", "provider-9", 1, OPEN_WINDOW, fact_source("case-assigned", 1)),
+            uow,
         )
         await uow.commit()
     stored = await store_document(upload, stream(PDF), vault.deps)

@@ -22,7 +22,7 @@ from vault.domain.audit import (
     sign_checkpoint,
 )
 from vault.domain.crypto import WrappedKey
-from vault.domain.model import Document, DocumentKind
+from vault.domain.model import CaseGrant, Document, DocumentKind
 from vault.domain.orphans import RowRef
 
 # One writer at a time extends the chain: a transaction-scoped advisory lock serialises appends.
@@ -203,18 +203,19 @@ class SqlGrants:
         )
         return row.first() is not None
 
-    async def tenant_of_active_grant(self, case_id: str, provider_id: str) -> str | None:
-        """The creditor of the case if `provider_id` works it now."""
-        row = await self.session.execute(
-            select(grants.c.tenant_id).where(
+    async def live_grants(self, case_id: str) -> list[CaseGrant]:
+        """The case's grants no fact revoked (none for a closed case)."""
+        rows = await self.session.execute(
+            select(grants).where(
                 grants.c.case_id == case_id,
-                grants.c.provider_id == provider_id,
                 grants.c.active.is_(True),
                 ~select(closed_cases.c.case_id).where(closed_cases.c.case_id == case_id).exists(),
             )
         )
-        found = row.scalar_one_or_none()
-        return None if found is None else str(found)
+        return [
+            CaseGrant(row.provider_id, row.tenant_id, row.round, row.as_of, row.window_ends_at)
+            for row in rows
+        ]
 
 
 class SqlAuditLog:

@@ -179,6 +179,36 @@ def upload_scope(actor: Actor, case_id: str, requested_tenant: str) -> str | Non
     return None
 
 
+@dataclass(frozen=True)
+class CaseGrant:
+    """One provider's live grant on a case, as the latest assignment fact left it."""
+
+    provider_id: str
+    tenant_id: str
+    round: int
+    as_of: datetime
+    window_ends_at: datetime | None
+
+
+def tenant_granted(grants: list[CaseGrant], provider_id: str, at: datetime) -> str | None:
+    """The creditor whose case `provider_id` may work at `at`, from the case's live grants.
+
+    Checked at each access, so access fails closed when a revocation never arrived: the grant
+    ends with its window (a grant without one is not trusted), and only the latest holder of
+    the case holds it (a later assignment to another provider ends this one's).
+    """
+    mine = [grant for grant in grants if grant.provider_id == provider_id]
+    if not mine:
+        return None
+    holder = max(grants, key=lambda grant: (grant.as_of, grant.round))
+    grant = mine[0]
+    if holder.provider_id != provider_id:
+        return None
+    if grant.window_ends_at is None or at >= grant.window_ends_at:
+        return None
+    return grant.tenant_id
+
+
 def may_read(actor: Actor, document: Document, provider_has_grant: bool) -> bool:
     """The access rule: owner creditor always, assigned provider, debtor portal if shareable."""
     if actor.kind == CallerKind.SERVICE:

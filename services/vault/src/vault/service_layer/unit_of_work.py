@@ -9,7 +9,7 @@ from typing import Protocol
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 from vault.domain.audit import AuditEntry, AuditRecord, Checkpoint
 from vault.domain.crypto import WrappedKey
-from vault.domain.model import Document
+from vault.domain.model import CaseGrant, Document
 from vault.domain.orphans import RowRef
 
 
@@ -66,8 +66,8 @@ class GrantRepository(Protocol):
     async def is_closed(self, case_id: str) -> bool:
         """Whether the case was closed."""
 
-    async def tenant_of_active_grant(self, case_id: str, provider_id: str) -> str | None:
-        """The creditor of the case if `provider_id` works it now (never for a closed case)."""
+    async def live_grants(self, case_id: str) -> list[CaseGrant]:
+        """The case's grants no fact revoked (none for a closed case)."""
 
 
 class AuditLog(Protocol):

@@ -24,6 +24,7 @@ from vault.domain.model import (
 )
 from vault.service_layer.audit import entry, record
 from vault.service_layer.deps import VaultDeps
+from vault.service_layer.grants import granted_tenant
 
 
 class _SizedDigest:
@@ -82,7 +83,7 @@ async def _tenant_of_upload(deps: VaultDeps, actor: Actor, new: NewDocument) -> 
     if actor.kind != CallerKind.PROVIDER:
         return tenant
     async with deps.units() as uow:
-        granted = await uow.grants.tenant_of_active_grant(new.case_id, actor.tenant_id)
+        granted = await granted_tenant(uow, new.case_id, actor.tenant_id, deps.clock())
     if granted is None:
         raise DocumentNotFound("case_id: no such case")
     return granted
