@@ -57,6 +57,7 @@ class Harness:
         metadata: list[tuple[str, str]] = CREDITOR,
         shareable: bool = False,
         sha256_hex: str = "",
+        idempotency_key: str = "",
     ) -> vault_pb2.Document:
         async def requests() -> AsyncIterator[vault_pb2.PutDocumentRequest]:
             yield vault_pb2.PutDocumentRequest(
@@ -66,6 +67,7 @@ class Harness:
                     filename="invoice.pdf",
                     shareable=shareable,
                     sha256_hex=sha256_hex,
+                    idempotency_key=idempotency_key,
                 )
             )
             if isinstance(pieces, AsyncIterator):

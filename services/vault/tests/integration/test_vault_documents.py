@@ -343,3 +343,29 @@ async def test_only_the_owner_the_assigned_provider_and_the_portal_for_shareable
     assert await code(private.document_id, vault.caller("provider", "provider-8")) == (
         grpc.StatusCode.NOT_FOUND
     )
+
+
+async def test_point_9_retries_with_one_idempotency_key_store_one_document(vault) -> None:
+    key = "gateway-retry-after-deadline"
+    half = len(vault.pdf) // 2
+
+    async def slowly() -> AsyncIterator[bytes]:
+        yield vault.pdf[:half]
+        await asyncio.sleep(0.3)
+        yield vault.pdf[half:]
+
+    # The first attempt is still streaming when the gateway, past its deadline, retries.
+    first, retry = await asyncio.gather(
+        vault.put(slowly(), idempotency_key=key), vault.put([vault.pdf], idempotency_key=key)
+    )
+    later = await vault.put([vault.pdf], idempotency_key=key)
+    assert first.document_id == retry.document_id == later.document_id
+    async with vault.database.unit_of_work() as uow:
+        rows = await uow.session.scalar(select(func.count()).select_from(documents))
+    assert rows == 1
+    assert len(vault.object_names()) == 1
+
+    with pytest.raises(grpc.aio.AioRpcError) as conflict:
+        await vault.put([vault.pdf + b"other content"], idempotency_key=key)
+    assert conflict.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert len(vault.object_names()) == 1

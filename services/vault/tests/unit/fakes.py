@@ -58,9 +58,16 @@ class FakeDocuments:
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
 
-    async def add(self, document: Document) -> None:
+    async def add(self, document: Document) -> bool:
         assert document.document_id not in self.tables.documents
+        if document.idempotency_key and await self.with_idempotency_key(document.idempotency_key):
+            return False
         self.tables.documents[document.document_id] = document
+        return True
+
+    async def with_idempotency_key(self, key: str) -> Document | None:
+        found = [d for d in self.tables.documents.values() if d.idempotency_key == key]
+        return found[0] if found else None
 
     async def get(self, document_id: str, *, for_update: bool = False) -> Document | None:
         return self.tables.documents.get(document_id)

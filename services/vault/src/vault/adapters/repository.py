@@ -50,6 +50,7 @@ def _document(row: RowMapping | Mapping[str, Any]) -> Document:
         wrapped_key=wrapped,
         created_at=row["created_at"],
         shredded_at=row["shredded_at"],
+        idempotency_key=row["idempotency_key"],
     )
 
 
@@ -59,11 +60,12 @@ class SqlDocuments:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, document: Document) -> None:
-        """Insert a new document row."""
+    async def add(self, document: Document) -> bool:
+        """Insert a new document row; False (nothing inserted) when its idempotency key is taken."""
         assert document.wrapped_key is not None
-        await self.session.execute(
-            insert(documents).values(
+        inserted = await self.session.execute(
+            insert(documents)
+            .values(
                 document_id=document.document_id,
                 tenant_id=document.tenant_id,
                 case_id=document.case_id,
@@ -78,8 +80,18 @@ class SqlDocuments:
                 key_id=document.wrapped_key.key_id,
                 wrapped_key=document.wrapped_key.blob,
                 created_at=document.created_at,
+                idempotency_key=document.idempotency_key,
             )
+            .on_conflict_do_nothing(index_elements=[documents.c.idempotency_key])
+            .returning(documents.c.document_id)
         )
+        return inserted.first() is not None
+
+    async def with_idempotency_key(self, key: str) -> Document | None:
+        """The document an upload with this (scoped) key stored, if any."""
+        query = select(documents).where(documents.c.idempotency_key == key)
+        row = (await self.session.execute(query)).mappings().first()
+        return None if row is None else _document(row)
 
     async def get(self, document_id: str, *, for_update: bool = False) -> Document | None:
         """One document by id, whoever owns it (the caller checks access)."""

@@ -64,6 +64,8 @@ class Document:
     wrapped_key: WrappedKey | None
     created_at: datetime
     shredded_at: datetime | None = None
+    # The caller's key, scoped to the caller, when the upload carried one.
+    idempotency_key: str | None = None
 
     @property
     def identity(self) -> DocumentIdentity:
@@ -81,9 +83,24 @@ class NewDocument:
     filename: str
     shareable: bool
     expected_sha256: bytes | None
+    idempotency_key: str | None = None
 
 
 MAX_FILENAME_LENGTH = 255
+MAX_IDEMPOTENCY_KEY_LENGTH = 128
+_IDEMPOTENCY_KEY = re.compile(r"^[!-~]+$")
+
+
+def scoped_idempotency_key(actor: Actor, key: str) -> str | None:
+    """The caller's key as stored: one caller's key never answers another caller's upload."""
+    if not key:
+        return None
+    if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not _IDEMPOTENCY_KEY.match(key):
+        raise InvalidField(
+            "metadata.idempotency_key",
+            f"at most {MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters, no spaces",
+        )
+    return f"{actor.kind}/{actor.tenant_id}/{actor.subject}/{key}"
 
 
 def new_document(

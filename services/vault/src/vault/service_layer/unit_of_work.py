@@ -16,8 +16,11 @@ from vault.domain.orphans import RowRef
 class DocumentRepository(Protocol):
     """Documents' descriptions and the only copy of their wrapped data keys."""
 
-    async def add(self, document: Document) -> None:
-        """Insert a new document."""
+    async def add(self, document: Document) -> bool:
+        """Insert a new document; False (nothing inserted) when its idempotency key is taken."""
+
+    async def with_idempotency_key(self, key: str) -> Document | None:
+        """The document an upload with this (scoped) key stored, if any."""
 
     async def get(self, document_id: str, *, for_update: bool = False) -> Document | None:
         """One document by id, whoever owns it (the caller checks access)."""
