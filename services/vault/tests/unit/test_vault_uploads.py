@@ -221,3 +221,24 @@ async def test_point_9_a_concurrent_attempt_that_commits_first_wins_and_the_lose
     assert [first] == winner
     assert len(vault.tables.documents) == 1
     assert set(vault.store.objects) == {first.object_name}
+
+
+async def test_point_14_xml_with_an_svg_root_after_a_declaration_is_refused_and_not_kept() -> None:
+    vault = FakeVault()
+    svg = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n'
+        b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>'
+    )
+    with pytest.raises(InvalidField, match=r"^content: XML whose root is <svg>"):
+        await store_document(UPLOAD, stream(svg[:20], svg[20:]), vault.deps)
+    script_deep_inside = (
+        b'<?xml version="1.0"?><Invoice>' + b"<Line>ok</Line>" * 200 + b"<script>x</script>"
+    )
+    with pytest.raises(InvalidField, match=r"^content: XML with <script>"):
+        await store_document(UPLOAD, stream(script_deep_inside), vault.deps)
+    assert vault.store.objects == {}
+    assert vault.tables.documents == {}
+    assert vault.audit() == [("put", "refused"), ("put", "refused")]
+    invoice = b'<?xml version="1.0"?><Invoice>' + b"<Line>ok</Line>" * 200 + b"</Invoice>"
+    stored = await store_document(UPLOAD, stream(invoice), vault.deps)
+    assert stored.content_type == "application/xml"

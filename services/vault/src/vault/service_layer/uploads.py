@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from recouvra_shared.errors import Conflict, Refusal
 from vault.domain.commands import StoreDocument
-from vault.domain.content import SNIFF_BYTES, detect_content_type
+from vault.domain.content import SNIFF_BYTES, XML, XmlGuard, detect_content_type
 from vault.domain.crypto import ChunkEncryptor, DocumentIdentity, new_data_key
 from vault.domain.errors import DocumentNotFound, InvalidField
 from vault.domain.model import (
@@ -40,6 +40,15 @@ class _SizedDigest:
         if self.size > limit:
             raise InvalidField("content", f"larger than the limit of {limit} bytes")
         self.hasher.update(piece)
+
+
+async def _checked_xml(content: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The XML content, each piece checked before it goes on; refused as soon as it is active."""
+    guard = XmlGuard()
+    async for piece in content:
+        guard.feed(piece)
+        yield piece
+    guard.close()
 
 
 class _Repeat(Exception):
@@ -174,6 +183,8 @@ async def store_document(
         tenant_id = await _tenant_of_upload(deps, actor, new)
         head, content = await _peek(content, SNIFF_BYTES)
         content_type = detect_content_type(head)
+        if content_type == XML:
+            content = _checked_xml(content)
         first = await _repeated(deps, new, tenant_id, content)
     except Refusal as exc:
         await record(
