@@ -1,9 +1,11 @@
-"""`python -m vault [serve|migrate|verify-audit|rotate-keys|sweep-orphans [--dry-run]]`."""
+"""`python -m vault [serve|migrate|verify-audit|audit-public-key|rotate-keys|sweep-orphans
+[--dry-run]]`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -15,7 +17,16 @@ from recouvra_shared.db import Database
 from recouvra_shared.logging import configure_logging
 from recouvra_shared.runtime import run_cli
 from vault.adapters.keys import add_key_encryption_key, load_key_file
-from vault.bootstrap import build, build_deps, ensure_key_file, sweep_policy, units_of
+from vault.adapters.unit_of_work import vault_units
+from vault.bootstrap import (
+    audit_anchor,
+    build,
+    build_deps,
+    ensure_key_file,
+    pinned_public_key,
+    sweep_policy,
+    units_of,
+)
 from vault.config import VaultSettings
 from vault.service_layer.audit import verify_audit
 from vault.service_layer.key_rotation import rewrap_data_keys
@@ -26,17 +37,18 @@ log = logging.getLogger("vault")
 
 
 async def _verify(settings: VaultSettings) -> int:
+    public_key = pinned_public_key(settings)
     database = Database.connect(settings.database_url.get_secret_value(), pool_size=1)
     try:
-        keys = load_key_file(settings.key_file)
-        report = await verify_audit(
-            units_of(settings, database), keys.audit_signing_key.public_key()
-        )
+        # Reading the chain needs no key: the units of work sign nothing here.
+        units = vault_units(database, None, settings.audit_checkpoint_every)
+        report = await verify_audit(units, public_key, audit_anchor(settings))
     finally:
         await database.dispose()
     if report.ok:
         sys.stdout.write(
-            f"audit chain intact: {report.entries} entries, {report.checkpoints} checkpoints\n"
+            f"audit chain intact: {report.entries} entries, {report.checkpoints} checkpoints, "
+            f"{report.anchored} anchored\n"
         )
         return 0
     sys.stdout.write(f"audit chain broken at entry {report.first_bad_seq}: {report.problem}\n")
@@ -88,12 +100,19 @@ def _sweep_command(args: Sequence[str]) -> Callable[[VaultSettings], Coroutine[A
     return lambda settings: _sweep(settings, dry_run=options.dry_run)
 
 
+async def _public_key(settings: VaultSettings) -> int:
+    key = load_key_file(settings.key_file).audit_signing_key.public_key()
+    sys.stdout.write(base64.b64encode(key.public_bytes_raw()).decode("ascii") + "\n")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the vault service or one of its operator commands."""
     args = list(sys.argv[1:] if argv is None else argv)
     operator: dict[str, Callable[[VaultSettings], Coroutine[Any, Any, int]]] = {
         "verify-audit": _verify,
         "rotate-keys": _rotate,
+        "audit-public-key": _public_key,
     }
     if args and args[0] == "sweep-orphans":
         operator["sweep-orphans"] = _sweep_command(args[1:])

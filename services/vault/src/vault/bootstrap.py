@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from minio import Minio
+
 from recouvra.vault.v1 import vault_pb2, vault_pb2_grpc
 from recouvra_shared.db import Database
 from recouvra_shared.runtime import ServiceParts, Wiring
+from vault.adapters.anchor import S3AuditAnchor
 from vault.adapters.keys import KeyFileWrapper, create_key_file, load_key_file
 from vault.adapters.store import S3ObjectStore
 from vault.adapters.unit_of_work import SqlVaultUnitOfWork, vault_units
@@ -33,6 +38,48 @@ def ensure_key_file(settings: VaultSettings) -> None:
     log.warning("created a development key file at %s", settings.key_file)
 
 
+def s3_client(settings: VaultSettings) -> Minio:
+    """A client of the vault's S3 store (no request is made until first use)."""
+    return Minio(
+        settings.s3_endpoint,
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key.get_secret_value(),
+        secure=settings.s3_secure,
+        region=settings.s3_region,
+    )
+
+
+def audit_anchor(settings: VaultSettings) -> S3AuditAnchor:
+    """Where checkpoints are anchored outside the database."""
+    return S3AuditAnchor(
+        s3_client(settings),
+        settings.audit_anchor_bucket,
+        timedelta(days=settings.audit_anchor_retention_days),
+    )
+
+
+def pinned_public_key(settings: VaultSettings) -> Ed25519PublicKey:
+    """The audit verification key pinned in the settings; ValueError when missing or wrong."""
+    try:
+        return Ed25519PublicKey.from_public_bytes(base64.b64decode(settings.audit_public_key))
+    except ValueError as exc:
+        raise ValueError(
+            "audit_public_key: set RECOUVRA_VAULT_AUDIT_PUBLIC_KEY to the output of "
+            "`python -m vault audit-public-key` (base64 of a raw Ed25519 public key)"
+        ) from exc
+
+
+def check_pinned_key(settings: VaultSettings) -> None:
+    """Refuse a signing key that does not match the pinned public key (when one is pinned)."""
+    if not settings.audit_public_key:
+        if settings.environment != "development":
+            log.warning("audit_public_key is not pinned: `verify-audit` cannot run without it")
+        return
+    signing = load_key_file(settings.key_file).audit_signing_key.public_key()
+    if signing.public_bytes_raw() != pinned_public_key(settings).public_bytes_raw():
+        raise ValueError("audit_public_key: does not match the key file's audit signing key")
+
+
 def units_of(settings: VaultSettings, database: Database) -> Callable[[], SqlVaultUnitOfWork]:
     """The vault's units of work on `database`, signing checkpoints with the key file's key."""
     signing_key = load_key_file(settings.key_file).audit_signing_key
@@ -51,15 +98,7 @@ def sweep_policy(settings: VaultSettings) -> SweepPolicy:
 
 def build_deps(settings: VaultSettings, units: Callable[[], VaultUnitOfWork]) -> VaultDeps:
     """The use cases' dependencies from the settings (reads the key file, connects nothing)."""
-    store = S3ObjectStore.connect(
-        settings.s3_endpoint,
-        settings.s3_access_key,
-        settings.s3_secret_key.get_secret_value(),
-        settings.bucket,
-        secure=settings.s3_secure,
-        region=settings.s3_region,
-        part_size=settings.s3_part_size,
-    )
+    store = S3ObjectStore(s3_client(settings), settings.bucket, settings.s3_part_size)
     return VaultDeps(
         units=units,
         store=store,
@@ -75,9 +114,12 @@ def build(wiring: Wiring) -> ServiceParts:
     settings = wiring.settings
     assert isinstance(settings, VaultSettings)
     ensure_key_file(settings)
+    check_pinned_key(settings)
     units = units_of(settings, wiring.database)
     deps = build_deps(settings, units)
-    checkpoints = audit_checkpoint_job(deps.units, settings.audit_checkpoint_seconds)
+    checkpoints = audit_checkpoint_job(
+        deps.units, audit_anchor(settings), settings.audit_checkpoint_seconds
+    )
     sweeper = orphan_sweep_job(
         deps,
         grace_seconds=settings.orphan_grace_seconds,

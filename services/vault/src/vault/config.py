@@ -46,6 +46,14 @@ class VaultSettings(ServiceSettings):
     audit_checkpoint_seconds: float = Field(default=300.0, gt=0)
     # Objects without a document row are swept once older than this: an upload in progress has
     # no row yet, so it must exceed the longest upload (its multipart start to its commit).
+    # Each checkpoint is also anchored in this bucket, under Object Lock (COMPLIANCE) for this
+    # long where the store supports it; the verifier checks the database against it.
+    audit_anchor_bucket: str = "recouvra-vault-audit"
+    audit_anchor_retention_days: int = Field(default=3650, ge=1)
+    # The audit signing key's public half (base64, raw Ed25519), pinned at deploy time from
+    # `python -m vault audit-public-key`: `verify-audit` needs only this, and the service
+    # refuses to start when its signing key does not match it.
+    audit_public_key: str = ""
     orphan_grace_seconds: float = Field(default=3600.0, ge=0)
     orphan_sweep_seconds: float = Field(default=3600.0, gt=0)
     # Swept objects wait this long under the quarantine prefix before they are deleted: time

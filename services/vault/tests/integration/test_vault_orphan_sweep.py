@@ -194,6 +194,8 @@ async def test_the_sweep_command_dry_runs_then_quarantines_and_the_chain_verifie
         "RECOUVRA_VAULT_S3_SECRET_KEY": stack.s3_secret_key,
         "RECOUVRA_VAULT_BUCKET": vault.store.bucket,
         "RECOUVRA_VAULT_ORPHAN_GRACE_SECONDS": "0",
+        "RECOUVRA_VAULT_AUDIT_PUBLIC_KEY": vault.pinned_public_key(),
+        "RECOUVRA_VAULT_AUDIT_ANCHOR_BUCKET": f"{vault.store.bucket}-never-anchored",
     }
 
     async def command(*args: str) -> subprocess.CompletedProcess[str]:

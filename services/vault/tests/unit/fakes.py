@@ -171,6 +171,9 @@ class FakeAuditLog:
             self._sign(added)
         return added
 
+    async def checkpoints_after(self, seq: int) -> list[Checkpoint]:
+        return [self.tables.checkpoints[s] for s in sorted(self.tables.checkpoints) if s > seq]
+
     def _sign(self, head: AuditEntry) -> None:
         signed = sign_checkpoint(self.signing_key, head.seq, head.entry_hash)
         self.tables.checkpoints.setdefault(head.seq, signed)
@@ -280,6 +283,22 @@ class FakeObjectStore:
                 return
             yield [StoredObject(n, len(self.objects[n][0]), self.objects[n][1]) for n in names]
             after = names[-1]
+
+
+class FakeAnchor:
+    """A write-once store of checkpoints: what is anchored stays, every version of it."""
+
+    def __init__(self) -> None:
+        self.kept: list[Checkpoint] = []
+
+    async def anchor(self, checkpoint: Checkpoint) -> None:
+        self.kept.append(checkpoint)
+
+    async def highest_seq(self) -> int:
+        return max((checkpoint.seq for checkpoint in self.kept), default=0)
+
+    async def anchored(self) -> list[Checkpoint]:
+        return list(self.kept)
 
 
 class FakeVault:

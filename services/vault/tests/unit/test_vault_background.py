@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from services.vault.tests.unit.fakes import CREDITOR, PDF, FakeVault, minutes, stream
+from services.vault.tests.unit.fakes import CREDITOR, PDF, FakeAnchor, FakeVault, minutes, stream
 from vault.domain.commands import StoreDocument
 from vault.domain.model import DocumentKind, object_name
 from vault.domain.orphans import quarantine_name
@@ -73,15 +73,17 @@ async def test_the_sweeper_quarantines_an_orphan_once_past_the_grace() -> None:
     assert ("orphan-swept", "quarantined") in vault.audit()
 
 
-async def test_the_checkpoint_job_signs_the_head() -> None:
+async def test_the_checkpoint_job_signs_the_head_and_anchors_it() -> None:
     vault = FakeVault()
+    anchor = FakeAnchor()
     await record(vault.units, service_entry("test", "done", "one entry"))
-    signer = audit_checkpoint_job(vault.units, every_seconds=0.01)
+    signer = audit_checkpoint_job(vault.units, anchor, every_seconds=0.01)
     running = asyncio.create_task(signer.run())
     for _ in range(100):
-        if vault.tables.checkpoints:
+        if anchor.kept:
             break
         await asyncio.sleep(0.01)
     await signer.stop()
     await asyncio.wait_for(running, 1)
     assert list(vault.tables.checkpoints) == [1]
+    assert [checkpoint.seq for checkpoint in anchor.kept] == [1]

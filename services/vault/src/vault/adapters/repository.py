@@ -234,7 +234,7 @@ class SqlAuditLog:
     """The audit chain: appended under a lock, checkpointed every `checkpoint_every` entries."""
 
     def __init__(
-        self, session: AsyncSession, signing_key: Ed25519PrivateKey, checkpoint_every: int
+        self, session: AsyncSession, signing_key: Ed25519PrivateKey | None, checkpoint_every: int
     ) -> None:
         self.session = session
         self.signing_key = signing_key
@@ -268,6 +268,8 @@ class SqlAuditLog:
 
     async def checkpoint(self, seq: int, entry_hash: bytes) -> None:
         """Sign the chain up to `seq`."""
+        if self.signing_key is None:
+            raise RuntimeError("this unit of work reads the audit chain only: no signing key")
         signed = sign_checkpoint(self.signing_key, seq, entry_hash)
         await self.session.execute(
             insert(audit_checkpoints)
@@ -289,6 +291,15 @@ class SqlAuditLog:
             return None
         await self.checkpoint(last.seq, bytes(last.entry_hash))
         return int(last.seq)
+
+    async def checkpoints_after(self, seq: int) -> list[Checkpoint]:
+        """The checkpoints signed after entry `seq`, in seq order."""
+        rows = await self.session.execute(
+            select(audit_checkpoints)
+            .where(audit_checkpoints.c.seq > seq)
+            .order_by(audit_checkpoints.c.seq)
+        )
+        return [Checkpoint(row.seq, bytes(row.entry_hash), bytes(row.signature)) for row in rows]
 
     async def chain(self) -> tuple[list[AuditEntry], list[Checkpoint]]:
         """Every entry in seq order and every checkpoint, as stored."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
+from vault.domain.audit import Checkpoint
 from vault.domain.crypto import DocumentIdentity, WrappedKey
 from vault.domain.orphans import StoredObject
 
@@ -23,6 +24,23 @@ class KeyWrapper(Protocol):
     def wrap(self, data_key: bytes, identity: DocumentIdentity) -> WrappedKey: ...
 
     def unwrap(self, wrapped: WrappedKey, identity: DocumentIdentity) -> bytes: ...
+
+
+class AuditAnchor(Protocol):
+    """Where signed checkpoints are copied outside the vault's database, never to be changed.
+
+    Locally and on S3: a separate bucket with Object Lock (compliance retention) where the store
+    supports it, so even the vault's own credentials cannot delete an anchored checkpoint.
+    """
+
+    async def anchor(self, checkpoint: Checkpoint) -> None:
+        """Keep a copy of `checkpoint` for good."""
+
+    async def highest_seq(self) -> int:
+        """The seq of the latest anchored checkpoint (0 when none)."""
+
+    async def anchored(self) -> list[Checkpoint]:
+        """Every checkpoint ever anchored, every version of each, as stored."""
 
 
 class ObjectStore(Protocol):

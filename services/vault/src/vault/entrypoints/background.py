@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from recouvra_shared.polling import PollingLoop
 from vault.domain.orphans import DEFAULT_POLICY, SweepPolicy
-from vault.service_layer.audit import sign_audit_head
+from vault.domain.ports import AuditAnchor
+from vault.service_layer.audit import checkpoint_and_anchor
 from vault.service_layer.deps import VaultDeps
 from vault.service_layer.orphans import sweep_orphans
 from vault.service_layer.unit_of_work import VaultUnitOfWork
@@ -48,9 +49,14 @@ class PeriodicJob:
         return self.loop.stopping
 
 
-def audit_checkpoint_job(units: Callable[[], VaultUnitOfWork], every_seconds: float) -> PeriodicJob:
-    """Signs the head of the audit chain every period, so its unsigned tail stays short in time."""
-    return PeriodicJob("audit checkpoint", lambda: sign_audit_head(units), every_seconds)
+def audit_checkpoint_job(
+    units: Callable[[], VaultUnitOfWork], anchor: AuditAnchor, every_seconds: float
+) -> PeriodicJob:
+    """Signs the head of the audit chain every period and anchors the new checkpoints outside
+    the database, so the tail that could be cut off unseen stays short in time."""
+    return PeriodicJob(
+        "audit checkpoint", lambda: checkpoint_and_anchor(units, anchor), every_seconds
+    )
 
 
 def orphan_sweep_job(

@@ -85,6 +85,9 @@ class AuditLog(Protocol):
     async def chain(self) -> tuple[list[AuditEntry], list[Checkpoint]]:
         """Every entry in seq order and every checkpoint, as stored."""
 
+    async def checkpoints_after(self, seq: int) -> list[Checkpoint]:
+        """The checkpoints signed after entry `seq`, in seq order."""
+
 
 class VaultUnitOfWork(UnitOfWorkProtocol, Protocol):
     """One transaction over the vault's tables; the only thing that commits."""
