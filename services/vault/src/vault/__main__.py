@@ -1,5 +1,5 @@
-"""`python -m vault [serve|migrate|verify-audit|audit-public-key|rotate-keys|sweep-orphans
-[--dry-run]]`."""
+"""`python -m vault [serve|migrate|verify-audit|audit-public-key|rotate-keys|retire-keys|
+sweep-orphans [--dry-run]]`."""
 
 from __future__ import annotations
 
@@ -9,14 +9,18 @@ import base64
 import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from recouvra_shared.db import Database
 from recouvra_shared.logging import configure_logging
 from recouvra_shared.runtime import run_cli
-from vault.adapters.keys import add_key_encryption_key, load_key_file
+from vault.adapters.keys import (
+    add_key_encryption_key,
+    load_key_file,
+    remove_key_encryption_keys,
+)
 from vault.adapters.unit_of_work import vault_units
 from vault.bootstrap import (
     audit_anchor,
@@ -29,7 +33,7 @@ from vault.bootstrap import (
 )
 from vault.config import VaultSettings
 from vault.service_layer.audit import verify_audit
-from vault.service_layer.key_rotation import rewrap_data_keys
+from vault.service_layer.key_rotation import retire_old_keys, rewrap_data_keys
 from vault.service_layer.orphans import sweep_orphans
 
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
@@ -106,12 +110,41 @@ async def _public_key(settings: VaultSettings) -> int:
     return 0
 
 
+async def _retire(settings: VaultSettings) -> int:
+    ensure_key_file(settings)
+    keys = load_key_file(settings.key_file)
+    # An upload wraps its data key when it starts and commits when it ends: a key active a
+    # moment ago may still be wrapping one. Uploads last less than the orphan grace.
+    settle = timedelta(seconds=settings.orphan_grace_seconds)
+    if keys.active_since is None or datetime.now(UTC) - keys.active_since < settle:
+        sys.stdout.write(
+            f"the active key {keys.ring.active_key_id} is younger than "
+            f"RECOUVRA_VAULT_ORPHAN_GRACE_SECONDS ({settle}): uploads started before the "
+            "rotation may still use an older key; retire later\n"
+        )
+        return 1
+    database = Database.connect(settings.database_url.get_secret_value(), pool_size=1)
+    try:
+        retired = await retire_old_keys(
+            units_of(settings, database),
+            keys.ring,
+            lambda key_ids: remove_key_encryption_keys(settings.key_file, key_ids),
+        )
+    finally:
+        await database.dispose()
+    sys.stdout.write(
+        f"active key {keys.ring.active_key_id}; retired {', '.join(retired) or 'none'}\n"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the vault service or one of its operator commands."""
     args = list(sys.argv[1:] if argv is None else argv)
     operator: dict[str, Callable[[VaultSettings], Coroutine[Any, Any, int]]] = {
         "verify-audit": _verify,
         "rotate-keys": _rotate,
+        "retire-keys": _retire,
         "audit-public-key": _public_key,
     }
     if args and args[0] == "sweep-orphans":

@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 
 def ensure_key_file(settings: VaultSettings) -> None:
-    """Create a development key file on first start; anywhere else a missing one is an error."""
+    """Create a development key file on first start; anywhere else a missing one is an error
+    (weak keys are refused by the settings themselves)."""
     if settings.key_file.exists():
         return
     if settings.environment != "development":

@@ -1,11 +1,13 @@
 """Vault's settings (environment prefix RECOUVRA_VAULT_; the S3 server's own names are shared)."""
 
 from pathlib import Path
+from typing import Self
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from recouvra_shared.settings import ServiceSettings, dev_database_url
+from vault.adapters.keys import load_key_file
 
 DEV_KEY_FILE = Path.home() / ".local" / "state" / "recouvra" / "vault" / "keys.json"
 
@@ -66,3 +68,13 @@ class VaultSettings(ServiceSettings):
     orphan_max_share: float = Field(default=0.05, gt=0, le=1)
     orphan_share_floor: int = Field(default=10, ge=0)
     orphan_new_database_margin_seconds: float = Field(default=86400.0, ge=0)
+
+    @model_validator(mode="after")
+    def _refuse_weak_keys_outside_development(self) -> Self:
+        """Placeholder or hand-made keys may protect test data only, never real documents."""
+        if self.environment == "development" or not self.key_file.exists():
+            return self
+        weaknesses = load_key_file(self.key_file).weaknesses()
+        if weaknesses:
+            raise ValueError(f"key_file: refused in {self.environment}: " + "; ".join(weaknesses))
+        return self

@@ -256,6 +256,23 @@ async def test_key_rotation_rewraps_keys_and_every_document_stays_readable(vault
     ring = load_key_file(vault.key_file).ring
     assert await rewrap_data_keys(vault.deps.units, ring) == 0
 
+    # Point 7: retiring destroys the old key; the running server, never restarted, follows.
+    retired = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "vault", "retire-keys"],
+        env={**env, "RECOUVRA_VAULT_ORPHAN_GRACE_SECONDS": "0"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert retired.returncode == 0, retired.stderr
+    assert f"active key {new_key}; retired {old_key}" in retired.stdout
+    assert load_key_file(vault.key_file).ring.key_ids == (new_key,)
+    assert vault.deps.keys.active_key_id == new_key
+    for i, document in enumerate(stored):
+        assert (await vault.get(document.document_id))[1] == vault.pdf + bytes([i])
+
 
 async def test_a_shredded_document_cannot_be_read_and_the_erasure_is_audited(vault) -> None:
     stored = await vault.put([vault.pdf])

@@ -99,6 +99,9 @@ class FakeDocuments:
         ]
         return sorted(live, key=lambda d: (d.created_at, d.document_id))[:limit]
 
+    async def key_ids_in_use(self) -> set[str]:
+        return {d.wrapped_key.key_id for d in self.tables.documents.values() if d.wrapped_key}
+
     async def rewrap(self, document_id: str, wrapped: WrappedKey) -> None:
         document = self.tables.documents[document_id]
         self.tables.documents[document_id] = replace(document, wrapped_key=wrapped)

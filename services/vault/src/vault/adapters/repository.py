@@ -148,6 +148,13 @@ class SqlDocuments:
         )
         return [_document(row) for row in rows.mappings()]
 
+    async def key_ids_in_use(self) -> set[str]:
+        """The key-encryption keys some live data key is still wrapped by."""
+        rows = await self.session.execute(
+            select(documents.c.key_id).where(documents.c.wrapped_key.is_not(None)).distinct()
+        )
+        return {str(key_id) for key_id in rows.scalars()}
+
     async def rewrap(self, document_id: str, wrapped: WrappedKey) -> None:
         """Store a document's data key wrapped under another key-encryption key."""
         await self.session.execute(

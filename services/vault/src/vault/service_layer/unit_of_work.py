@@ -40,6 +40,9 @@ class DocumentRepository(Protocol):
     async def wrapped_under_other_keys(self, active_key_id: str, limit: int) -> list[Document]:
         """Live documents whose data key is not wrapped by the active key (oldest first)."""
 
+    async def key_ids_in_use(self) -> set[str]:
+        """The key-encryption keys some live data key is still wrapped by."""
+
     async def rewrap(self, document_id: str, wrapped: WrappedKey) -> None:
         """Store a document's data key wrapped under another key-encryption key."""
 
