@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -207,6 +208,62 @@ class VaultUnitOfWorkContract:
         assert entries == appended
         assert [c.seq for c in checkpoints] == [CHECKPOINT_EVERY, 4]
         assert verify_chain(entries, checkpoints, signing_key.public_key()).ok
+
+    async def test_the_oldest_row_and_the_keys_in_use(self, units: Units) -> None:
+        async with units() as uow:
+            assert await uow.documents.oldest_created_at() is None
+            assert await uow.documents.key_ids_in_use() == set()
+            erased = a_document(1, key_id="kek-0")
+            for document in (a_document(3), erased, a_document(2, key_id="kek-2")):
+                await uow.documents.add(document)
+            await uow.documents.shred(erased.document_id, at(4))
+            await uow.commit()
+        async with units() as uow:
+            assert await uow.documents.oldest_created_at() == at(1)
+            assert await uow.documents.key_ids_in_use() == {"kek-1", "kek-2"}
+
+    async def test_an_idempotency_key_names_one_document_only(self, units: Units) -> None:
+        first = replace(a_document(1), idempotency_key="creditor/creditor-1/alice/k-1")
+        second = replace(a_document(2), idempotency_key=first.idempotency_key)
+        async with units() as uow:
+            assert await uow.documents.add(first)
+            await uow.commit()
+        async with units() as uow:
+            assert not await uow.documents.add(second)
+            assert await uow.documents.with_idempotency_key("creditor/creditor-1/alice/k-1") == (
+                first
+            )
+            assert await uow.documents.with_idempotency_key("creditor/creditor-1/bob/k-1") is None
+            assert await uow.documents.get(second.document_id) is None
+
+    async def test_live_grants_of_a_case_with_their_windows(self, units: Units) -> None:
+        async with units() as uow:
+            for provider, active in (("p-1", True), ("p-2", False)):
+                await uow.grants.set(
+                    case_id="case-1",
+                    provider_id=provider,
+                    tenant_id="creditor-1",
+                    round_=1,
+                    active=active,
+                    as_of=at(1),
+                    window_ends_at=at(60),
+                )
+            await uow.commit()
+        async with units() as uow:
+            assert await uow.grants.live_grants("case-1") == [
+                CaseGrant("p-1", "creditor-1", 1, at(1), at(60))
+            ]
+            assert await uow.grants.live_grants("case-2") == []
+
+    async def test_checkpoints_after_a_seq_in_order(self, units: Units) -> None:
+        async with units() as uow:
+            for n in range(1, 2 * CHECKPOINT_EVERY + 2):
+                await uow.audit.append(a_record(n))
+            await uow.audit.sign_head()
+            await uow.commit()
+        async with units() as uow:
+            after = await uow.audit.checkpoints_after(CHECKPOINT_EVERY)
+        assert [c.seq for c in after] == [2 * CHECKPOINT_EVERY, 2 * CHECKPOINT_EVERY + 1]
 
     async def test_one_sweep_lock_holder_at_a_time(self, units: Units) -> None:
         async with units() as first:
