@@ -22,6 +22,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 from minio import Minio
 
 from recouvra.events.v1.assignment_events_pb2 import CaseAssigned, CaseRecalled
@@ -31,6 +32,14 @@ from tests.support.marketplace import idempotency_key, log_in, sign_up_provider,
 from tests.support.stack import ROOT, Stack, free_port, unique_name
 
 pytestmark = pytest.mark.e2e
+
+
+def window_open() -> Timestamp:
+    """A window end a day away: the vault refuses access once an assignment's window ends."""
+    ends = Timestamp()
+    ends.FromDatetime(datetime.now(UTC) + timedelta(days=1))
+    return ends
+
 
 PASSWORD = "correct horse battery staple"
 PROBLEM = "application/problem+json"
@@ -172,7 +181,10 @@ async def test_evidence_is_read_by_its_creditor_and_the_provider_holding_the_cas
         held = f"/v1/provider/assignments/{case_id}/documents/{document['id']}"
         assert (await client.get(held, headers=provider)).status_code == 404
         await publish(
-            "case-assigned", CaseAssigned(case_id=case_id, provider_id=provider_id, round=1)
+            "case-assigned",
+            CaseAssigned(
+                case_id=case_id, provider_id=provider_id, round=1, window_ends_at=window_open()
+            ),
         )
         granted = await status_within(client, held, provider, 200)
         assert granted.content == PDF

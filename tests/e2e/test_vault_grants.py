@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
 import pytest
 from aiokafka import AIOKafkaProducer
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 from minio import Minio
 
 from recouvra.events.v1.assignment_events_pb2 import CaseAssigned, CaseClosed, CaseRotated
@@ -24,6 +26,14 @@ from tests.support.fixtures import ServiceProcess
 from tests.support.stack import Stack, unique_name
 
 pytestmark = pytest.mark.e2e
+
+
+def window_open() -> Timestamp:
+    """A window end a day away: the vault refuses access once an assignment's window ends."""
+    ends = Timestamp()
+    ends.FromDatetime(datetime.now(UTC) + timedelta(days=1))
+    return ends
+
 
 PDF = b"%PDF-1.7\nsigned terms of sale, delivery note 2026-118\n" * 100
 
@@ -114,7 +124,13 @@ async def test_provider_access_follows_assignment_rotation_and_closure(
             assert await read_code(stub, document.document_id, "provider-a") == "NOT_FOUND"
 
             await publish(
-                "case-assigned", CaseAssigned(case_id="case-7", provider_id="provider-a", round=1)
+                "case-assigned",
+                CaseAssigned(
+                    case_id="case-7",
+                    provider_id="provider-a",
+                    round=1,
+                    window_ends_at=window_open(),
+                ),
             )
             await wait_for(stub, document.document_id, "provider-a", "OK")
             assert await read_code(stub, document.document_id, "provider-b") == "NOT_FOUND"
@@ -124,7 +140,13 @@ async def test_provider_access_follows_assignment_rotation_and_closure(
                 CaseRotated(case_id="case-7", from_provider_id="provider-a", round=1),
             )
             await publish(
-                "case-assigned", CaseAssigned(case_id="case-7", provider_id="provider-b", round=2)
+                "case-assigned",
+                CaseAssigned(
+                    case_id="case-7",
+                    provider_id="provider-b",
+                    round=2,
+                    window_ends_at=window_open(),
+                ),
             )
             await wait_for(stub, document.document_id, "provider-a", "NOT_FOUND")
             await wait_for(stub, document.document_id, "provider-b", "OK")

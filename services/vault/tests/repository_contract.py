@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from vault.domain.audit import AuditRecord, verify_chain
 from vault.domain.crypto import WrappedKey
-from vault.domain.model import Document, DocumentKind, object_name
+from vault.domain.model import CaseGrant, Document, DocumentKind, object_name
 from vault.domain.orphans import RowRef
 from vault.service_layer.unit_of_work import VaultUnitOfWork
 
@@ -26,6 +27,11 @@ CHECKPOINT_EVERY = 3
 
 def at(minute: int) -> datetime:
     return T0 + timedelta(minutes=minute)
+
+
+def holder(grants: list[CaseGrant], provider_id: str) -> str | None:
+    """The tenant of `provider_id`'s live grant among `grants` (the window is the rule's)."""
+    return next((g.tenant_id for g in grants if g.provider_id == provider_id), None)
 
 
 def a_document(minute: int, *, case_id: str = "case-1", key_id: str = "kek-1") -> Document:
@@ -137,7 +143,7 @@ class VaultUnitOfWorkContract:
                 as_of=at(2),
             )
             assert not stale
-            assert await grants.tenant_of_active_grant("case-1", "p-1") == "creditor-1"
+            assert holder(await grants.live_grants("case-1"), "p-1") == "creditor-1"
             assert await grants.set(
                 case_id="case-1",
                 provider_id="p-1",
@@ -146,7 +152,7 @@ class VaultUnitOfWorkContract:
                 active=False,
                 as_of=at(4),
             )
-            assert await grants.tenant_of_active_grant("case-1", "p-1") is None
+            assert holder(await grants.live_grants("case-1"), "p-1") is None
             # A revocation keeps the grant's tenant: re-granting later names it again.
             assert await grants.set(
                 case_id="case-1",
@@ -156,8 +162,8 @@ class VaultUnitOfWorkContract:
                 active=True,
                 as_of=at(5),
             )
-            assert await grants.tenant_of_active_grant("case-1", "p-1") == "creditor-1"
-            assert await grants.tenant_of_active_grant("case-1", "p-2") is None
+            assert holder(await grants.live_grants("case-1"), "p-1") == "creditor-1"
+            assert holder(await grants.live_grants("case-1"), "p-2") is None
             await uow.commit()
 
     async def test_a_closed_case_grants_nothing_any_more(self, units: Units) -> None:
@@ -174,7 +180,7 @@ class VaultUnitOfWorkContract:
             await uow.grants.close_case("case-1", at(2))
             await uow.grants.close_case("case-1", at(3))
             assert await uow.grants.is_closed("case-1")
-            assert await uow.grants.tenant_of_active_grant("case-1", "p-1") is None
+            assert holder(await uow.grants.live_grants("case-1"), "p-1") is None
             await uow.grants.set(
                 case_id="case-1",
                 provider_id="p-1",
@@ -183,7 +189,7 @@ class VaultUnitOfWorkContract:
                 active=True,
                 as_of=at(4),
             )
-            assert await uow.grants.tenant_of_active_grant("case-1", "p-1") is None
+            assert holder(await uow.grants.live_grants("case-1"), "p-1") is None
             await uow.commit()
 
     async def test_the_audit_chain_links_and_signs_every_n_entries_and_its_head(
@@ -202,6 +208,62 @@ class VaultUnitOfWorkContract:
         assert entries == appended
         assert [c.seq for c in checkpoints] == [CHECKPOINT_EVERY, 4]
         assert verify_chain(entries, checkpoints, signing_key.public_key()).ok
+
+    async def test_the_oldest_row_and_the_keys_in_use(self, units: Units) -> None:
+        async with units() as uow:
+            assert await uow.documents.oldest_created_at() is None
+            assert await uow.documents.key_ids_in_use() == set()
+            erased = a_document(1, key_id="kek-0")
+            for document in (a_document(3), erased, a_document(2, key_id="kek-2")):
+                await uow.documents.add(document)
+            await uow.documents.shred(erased.document_id, at(4))
+            await uow.commit()
+        async with units() as uow:
+            assert await uow.documents.oldest_created_at() == at(1)
+            assert await uow.documents.key_ids_in_use() == {"kek-1", "kek-2"}
+
+    async def test_an_idempotency_key_names_one_document_only(self, units: Units) -> None:
+        first = replace(a_document(1), idempotency_key="creditor/creditor-1/alice/k-1")
+        second = replace(a_document(2), idempotency_key=first.idempotency_key)
+        async with units() as uow:
+            assert await uow.documents.add(first)
+            await uow.commit()
+        async with units() as uow:
+            assert not await uow.documents.add(second)
+            assert await uow.documents.with_idempotency_key("creditor/creditor-1/alice/k-1") == (
+                first
+            )
+            assert await uow.documents.with_idempotency_key("creditor/creditor-1/bob/k-1") is None
+            assert await uow.documents.get(second.document_id) is None
+
+    async def test_live_grants_of_a_case_with_their_windows(self, units: Units) -> None:
+        async with units() as uow:
+            for provider, active in (("p-1", True), ("p-2", False)):
+                await uow.grants.set(
+                    case_id="case-1",
+                    provider_id=provider,
+                    tenant_id="creditor-1",
+                    round_=1,
+                    active=active,
+                    as_of=at(1),
+                    window_ends_at=at(60),
+                )
+            await uow.commit()
+        async with units() as uow:
+            assert await uow.grants.live_grants("case-1") == [
+                CaseGrant("p-1", "creditor-1", 1, at(1), at(60))
+            ]
+            assert await uow.grants.live_grants("case-2") == []
+
+    async def test_checkpoints_after_a_seq_in_order(self, units: Units) -> None:
+        async with units() as uow:
+            for n in range(1, 2 * CHECKPOINT_EVERY + 2):
+                await uow.audit.append(a_record(n))
+            await uow.audit.sign_head()
+            await uow.commit()
+        async with units() as uow:
+            after = await uow.audit.checkpoints_after(CHECKPOINT_EVERY)
+        assert [c.seq for c in after] == [2 * CHECKPOINT_EVERY, 2 * CHECKPOINT_EVERY + 1]
 
     async def test_one_sweep_lock_holder_at_a_time(self, units: Units) -> None:
         async with units() as first:

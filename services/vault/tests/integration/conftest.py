@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ class Harness:
         metadata: list[tuple[str, str]] = CREDITOR,
         shareable: bool = False,
         sha256_hex: str = "",
+        idempotency_key: str = "",
     ) -> vault_pb2.Document:
         async def requests() -> AsyncIterator[vault_pb2.PutDocumentRequest]:
             yield vault_pb2.PutDocumentRequest(
@@ -66,6 +68,7 @@ class Harness:
                     filename="invoice.pdf",
                     shareable=shareable,
                     sha256_hex=sha256_hex,
+                    idempotency_key=idempotency_key,
                 )
             )
             if isinstance(pieces, AsyncIterator):
@@ -114,6 +117,11 @@ class Harness:
         finally:
             response.close()
             response.release_conn()
+
+    def pinned_public_key(self) -> str:
+        """The audit verification key, as `RECOUVRA_VAULT_AUDIT_PUBLIC_KEY` pins it."""
+        key = load_key_file(self.key_file).audit_signing_key.public_key()
+        return base64.b64encode(key.public_bytes_raw()).decode("ascii")
 
     def object_names(self) -> list[str]:
         return [

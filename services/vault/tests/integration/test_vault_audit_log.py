@@ -83,7 +83,13 @@ async def test_the_verify_command_names_the_first_bad_entry(vault, stack) -> Non
         "RECOUVRA_VAULT_DATABASE_URL": vault.database.engine.url.render_as_string(
             hide_password=False
         ),
-        "RECOUVRA_VAULT_KEY_FILE": str(vault.key_file),
+        # The verifier needs the pinned public key only: no key file at all.
+        "RECOUVRA_VAULT_KEY_FILE": "/nonexistent/keys.json",
+        "RECOUVRA_VAULT_AUDIT_PUBLIC_KEY": vault.pinned_public_key(),
+        "RECOUVRA_VAULT_AUDIT_ANCHOR_BUCKET": f"{vault.store.bucket}-never-anchored",
+        "RECOUVRA_VAULT_S3_ENDPOINT": stack.s3_endpoint,
+        "RECOUVRA_VAULT_S3_ACCESS_KEY": stack.s3_access_key,
+        "RECOUVRA_VAULT_S3_SECRET_KEY": stack.s3_secret_key,
     }
     result = await asyncio.to_thread(
         subprocess.run,

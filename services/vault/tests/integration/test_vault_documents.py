@@ -256,6 +256,23 @@ async def test_key_rotation_rewraps_keys_and_every_document_stays_readable(vault
     ring = load_key_file(vault.key_file).ring
     assert await rewrap_data_keys(vault.deps.units, ring) == 0
 
+    # Point 7: retiring destroys the old key; the running server, never restarted, follows.
+    retired = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "vault", "retire-keys"],
+        env={**env, "RECOUVRA_VAULT_ORPHAN_GRACE_SECONDS": "0"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert retired.returncode == 0, retired.stderr
+    assert f"active key {new_key}; retired {old_key}" in retired.stdout
+    assert load_key_file(vault.key_file).ring.key_ids == (new_key,)
+    assert vault.deps.keys.active_key_id == new_key
+    for i, document in enumerate(stored):
+        assert (await vault.get(document.document_id))[1] == vault.pdf + bytes([i])
+
 
 async def test_a_shredded_document_cannot_be_read_and_the_erasure_is_audited(vault) -> None:
     stored = await vault.put([vault.pdf])
@@ -304,7 +321,7 @@ async def test_a_shredded_document_cannot_be_read_and_the_erasure_is_audited(vau
 async def test_only_the_owner_the_assigned_provider_and_the_portal_for_shareable_docs_read(
     vault,
 ) -> None:
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, timedelta
 
     private = await vault.put([vault.pdf])
     shareable = await vault.put([vault.pdf], shareable=True)
@@ -336,9 +353,36 @@ async def test_only_the_owner_the_assigned_provider_and_the_portal_for_shareable
             round_=1,
             active=True,
             as_of=datetime.now(UTC),
+            window_ends_at=datetime.now(UTC) + timedelta(days=30),
         )
         await uow.commit()
     assert await code(private.document_id, provider) == grpc.StatusCode.OK
     assert await code(private.document_id, vault.caller("provider", "provider-8")) == (
         grpc.StatusCode.NOT_FOUND
     )
+
+
+async def test_point_9_retries_with_one_idempotency_key_store_one_document(vault) -> None:
+    key = "gateway-retry-after-deadline"
+    half = len(vault.pdf) // 2
+
+    async def slowly() -> AsyncIterator[bytes]:
+        yield vault.pdf[:half]
+        await asyncio.sleep(0.3)
+        yield vault.pdf[half:]
+
+    # The first attempt is still streaming when the gateway, past its deadline, retries.
+    first, retry = await asyncio.gather(
+        vault.put(slowly(), idempotency_key=key), vault.put([vault.pdf], idempotency_key=key)
+    )
+    later = await vault.put([vault.pdf], idempotency_key=key)
+    assert first.document_id == retry.document_id == later.document_id
+    async with vault.database.unit_of_work() as uow:
+        rows = await uow.session.scalar(select(func.count()).select_from(documents))
+    assert rows == 1
+    assert len(vault.object_names()) == 1
+
+    with pytest.raises(grpc.aio.AioRpcError) as conflict:
+        await vault.put([vault.pdf + b"other content"], idempotency_key=key)
+    assert conflict.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert len(vault.object_names()) == 1

@@ -1,4 +1,4 @@
-"""Sweeping ciphertext no document row points to, against real PostgreSQL and S3."""
+"""Quarantining ciphertext no document row points to, against real PostgreSQL and S3."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from vault.adapters.orm import audit_log
 from vault.adapters.repository import SqlDocuments
 from vault.adapters.store import S3ObjectStore
 from vault.domain.model import object_name
+from vault.domain.orphans import QUARANTINE_PREFIX, quarantine_name
 from vault.entrypoints.background import orphan_sweep_job
 from vault.service_layer.audit import verify_audit
 from vault.service_layer.orphans import sweep_orphans
@@ -37,6 +38,18 @@ async def orphan(vault, case_id: str = "case-1") -> str:  # type: ignore[no-unty
     name = object_name("creditor-1", case_id, str(uuid.uuid4()), 1)
     await vault.store.put_stream(name, _bytes(b"sealed bytes nobody can open"))
     return name
+
+
+def live(vault) -> set[str]:  # type: ignore[no-untyped-def]
+    return {name for name in vault.object_names() if not name.startswith(QUARANTINE_PREFIX)}
+
+
+def in_quarantine(vault) -> set[str]:  # type: ignore[no-untyped-def]
+    return {
+        name.removeprefix(QUARANTINE_PREFIX)
+        for name in vault.object_names()
+        if name.startswith(QUARANTINE_PREFIX)
+    }
 
 
 def last_modified(vault, name: str) -> datetime:  # type: ignore[no-untyped-def]
@@ -63,7 +76,7 @@ async def chain_ok(vault) -> bool:  # type: ignore[no-untyped-def]
     return (await verify_audit(vault.deps.units, key)).ok
 
 
-async def test_a_sweep_deletes_old_orphans_and_shred_leftovers_only_and_audits_each(
+async def test_a_sweep_quarantines_old_orphans_and_shred_leftovers_only_and_audits_each(
     vault,
 ) -> None:
     kept = await vault.put([vault.pdf])
@@ -92,18 +105,23 @@ async def test_a_sweep_deletes_old_orphans_and_shred_leftovers_only_and_audits_e
     # Pages of two: the five objects span three listings.
     dry = await sweep_orphans(vault.deps, older_than=cutoff, dry_run=True, page_size=2)
     assert (dry.scanned, dry.orphans, dry.shredded_leftovers) == (5, 1, 1)
-    assert (dry.referenced, dry.recent, dry.foreign, dry.deleted) == (1, 1, 1, 0)
+    assert (dry.referenced, dry.recent, dry.foreign, dry.quarantined) == (1, 1, 1, 0)
     assert set(vault.object_names()) == before
     assert await audit_rows(vault) == entries_before
 
+    swept_at = utcnow()
     report = await sweep_orphans(vault.deps, older_than=cutoff, page_size=2)
-    assert (report.deleted, report.failed) == (2, 0)
-    assert set(vault.object_names()) == {kept_name, foreign, recent_orphan}
+    assert (report.quarantined, report.failed) == (2, 0)
+    assert live(vault) == {kept_name, foreign, recent_orphan}
+    assert in_quarantine(vault) == {old_orphan, leftover_name}
+    # The copy is dated when it was moved: the retention counts from the quarantine.
+    moved = last_modified(vault, quarantine_name(old_orphan))
+    assert moved >= swept_at.replace(microsecond=0) - timedelta(seconds=1)
     new_entries = (await audit_rows(vault))[len(entries_before) :]
     assert sorted(new_entries) == sorted(
         [
-            ("orphan-swept", "deleted", old_orphan.split("/")[2], "vault"),
-            ("shred-leftover-swept", "deleted", leftover.document_id, "vault"),
+            ("orphan-swept", "quarantined", old_orphan.split("/")[2], "vault"),
+            ("shred-leftover-swept", "quarantined", leftover.document_id, "vault"),
         ]
     )
     assert await chain_ok(vault)
@@ -111,7 +129,27 @@ async def test_a_sweep_deletes_old_orphans_and_shred_leftovers_only_and_audits_e
     assert body == vault.pdf
 
     again = await sweep_orphans(vault.deps, older_than=cutoff, page_size=2)
-    assert (again.scanned, again.deleted) == (3, 0)
+    assert (again.scanned, again.quarantined, again.in_quarantine) == (3, 0, 2)
+
+    purged = await sweep_orphans(
+        vault.deps, older_than=cutoff, purge_before=utcnow() + timedelta(minutes=1)
+    )
+    assert purged.purged == 2
+    assert set(vault.object_names()) == {kept_name, foreign, recent_orphan}
+    assert await chain_ok(vault)
+
+
+async def test_point_3_a_sweep_against_an_empty_database_deletes_nothing(vault) -> None:
+    strays = {await orphan(vault, case_id=f"case-{n}") for n in range(3)}
+    report = await sweep_orphans(
+        vault.deps,
+        older_than=utcnow() + timedelta(hours=1),
+        purge_before=utcnow() + timedelta(days=365),
+    )
+    assert (report.orphans, report.quarantined, report.purged) == (3, 0, 0)
+    assert "no document rows" in (report.refused or "")
+    assert set(vault.object_names()) == strays
+    assert [row[:2] for row in await audit_rows(vault)] == [("orphan-sweep", "refused")]
 
 
 async def test_an_upload_whose_commit_and_cleanup_both_failed_leaves_an_orphan_the_sweep_takes(
@@ -135,12 +173,14 @@ async def test_an_upload_whose_commit_and_cleanup_both_failed_leaves_an_orphan_t
     assert stray.startswith("creditor-1/case-lost/")
 
     report = await sweep_orphans(vault.deps, older_than=utcnow() + timedelta(seconds=5))
-    assert (report.orphans, report.deleted) == (1, 1)
-    assert vault.object_names() == [kept_name]
+    assert (report.orphans, report.quarantined) == (1, 1)
+    assert live(vault) == {kept_name}
     assert await chain_ok(vault)
 
 
-async def test_the_sweep_command_dry_runs_then_deletes_and_the_chain_verifies(vault, stack) -> None:
+async def test_the_sweep_command_dry_runs_then_quarantines_and_the_chain_verifies(
+    vault, stack
+) -> None:
     kept = await vault.put([vault.pdf])
     stray = await orphan(vault)
     env = {
@@ -154,6 +194,8 @@ async def test_the_sweep_command_dry_runs_then_deletes_and_the_chain_verifies(va
         "RECOUVRA_VAULT_S3_SECRET_KEY": stack.s3_secret_key,
         "RECOUVRA_VAULT_BUCKET": vault.store.bucket,
         "RECOUVRA_VAULT_ORPHAN_GRACE_SECONDS": "0",
+        "RECOUVRA_VAULT_AUDIT_PUBLIC_KEY": vault.pinned_public_key(),
+        "RECOUVRA_VAULT_AUDIT_ANCHOR_BUCKET": f"{vault.store.bucket}-never-anchored",
     }
 
     async def command(*args: str) -> subprocess.CompletedProcess[str]:
@@ -170,13 +212,14 @@ async def test_the_sweep_command_dry_runs_then_deletes_and_the_chain_verifies(va
     dry = await command("sweep-orphans", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "1 referenced, 1 orphans" in dry.stdout
-    assert "would delete 1 (dry run)" in dry.stdout
+    assert "would quarantine 1 (dry run)" in dry.stdout
     assert stray in vault.object_names()
 
     swept = await command("sweep-orphans")
     assert swept.returncode == 0, swept.stderr
-    assert "deleted 1, failed 0" in swept.stdout
-    assert vault.object_names() == [object_name("creditor-1", "case-1", kept.document_id, 1)]
+    assert "quarantined 1, failed 0" in swept.stdout
+    assert live(vault) == {object_name("creditor-1", "case-1", kept.document_id, 1)}
+    assert in_quarantine(vault) == {stray}
 
     verified = await command("verify-audit")
     assert verified.returncode == 0, verified.stdout + verified.stderr
@@ -193,21 +236,21 @@ async def test_a_sweep_waits_its_turn_while_another_one_runs(vault) -> None:
     assert stray in vault.object_names()
 
 
-async def test_the_background_sweeper_removes_an_orphan_once_past_the_grace(vault) -> None:
+async def test_the_background_sweeper_quarantines_an_orphan_once_past_the_grace(vault) -> None:
     kept = await vault.put([vault.pdf])
     stray = await orphan(vault)
     sweeper = orphan_sweep_job(vault.deps, grace_seconds=0, every_seconds=0.2)
     running = asyncio.create_task(sweeper.run())
     try:
         for _ in range(75):  # up to 15 s
-            if stray not in vault.object_names():
+            if stray not in live(vault):
                 break
             await asyncio.sleep(0.2)
     finally:
         await sweeper.stop()
         await asyncio.wait_for(running, 15)
-    assert vault.object_names() == [object_name("creditor-1", "case-1", kept.document_id, 1)]
-    assert ("orphan-swept", "deleted", stray.split("/")[2], "vault") in await audit_rows(vault)
+    assert live(vault) == {object_name("creditor-1", "case-1", kept.document_id, 1)}
+    assert ("orphan-swept", "quarantined", stray.split("/")[2], "vault") in await audit_rows(vault)
 
 
 async def test_a_bucket_never_written_to_lists_nothing(stack) -> None:

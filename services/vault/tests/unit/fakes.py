@@ -22,8 +22,8 @@ from vault.domain.audit import (
 from vault.domain.commands import FactSource
 from vault.domain.crypto import KeyRing, WrappedKey, new_data_key
 from vault.domain.errors import IntegrityError
-from vault.domain.model import Actor, Document
-from vault.domain.orphans import RowRef, StoredObject
+from vault.domain.model import Actor, CaseGrant, Document
+from vault.domain.orphans import RowRef, StoredObject, quarantine_name
 from vault.service_layer.deps import VaultDeps, utc_now
 
 CREDITOR = Actor("creditor", "alice", "creditor-1")
@@ -58,9 +58,16 @@ class FakeDocuments:
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
 
-    async def add(self, document: Document) -> None:
+    async def add(self, document: Document) -> bool:
         assert document.document_id not in self.tables.documents
+        if document.idempotency_key and await self.with_idempotency_key(document.idempotency_key):
+            return False
         self.tables.documents[document.document_id] = document
+        return True
+
+    async def with_idempotency_key(self, key: str) -> Document | None:
+        found = [d for d in self.tables.documents.values() if d.idempotency_key == key]
+        return found[0] if found else None
 
     async def get(self, document_id: str, *, for_update: bool = False) -> Document | None:
         return self.tables.documents.get(document_id)
@@ -77,6 +84,9 @@ class FakeDocuments:
             if i in rows
         }
 
+    async def oldest_created_at(self) -> datetime | None:
+        return min((d.created_at for d in self.tables.documents.values()), default=None)
+
     async def shred(self, document_id: str, at: datetime) -> None:
         document = self.tables.documents[document_id]
         self.tables.documents[document_id] = replace(document, wrapped_key=None, shredded_at=at)
@@ -88,6 +98,9 @@ class FakeDocuments:
             if d.wrapped_key is not None and d.wrapped_key.key_id != active_key_id
         ]
         return sorted(live, key=lambda d: (d.created_at, d.document_id))[:limit]
+
+    async def key_ids_in_use(self) -> set[str]:
+        return {d.wrapped_key.key_id for d in self.tables.documents.values() if d.wrapped_key}
 
     async def rewrap(self, document_id: str, wrapped: WrappedKey) -> None:
         document = self.tables.documents[document_id]
@@ -132,11 +145,14 @@ class FakeGrants:
     async def is_closed(self, case_id: str) -> bool:
         return case_id in self.tables.closed_cases
 
-    async def tenant_of_active_grant(self, case_id: str, provider_id: str) -> str | None:
-        grant = self.tables.grants.get((case_id, provider_id))
-        if grant is None or not grant.active or case_id in self.tables.closed_cases:
-            return None
-        return grant.tenant_id
+    async def live_grants(self, case_id: str) -> list[CaseGrant]:
+        if case_id in self.tables.closed_cases:
+            return []
+        return [
+            CaseGrant(provider, g.tenant_id, g.round, g.as_of, g.window_ends_at)
+            for (case, provider), g in self.tables.grants.items()
+            if case == case_id and g.active
+        ]
 
 
 class FakeAuditLog:
@@ -157,6 +173,9 @@ class FakeAuditLog:
         if seq % self.every == 0:
             self._sign(added)
         return added
+
+    async def checkpoints_after(self, seq: int) -> list[Checkpoint]:
+        return [self.tables.checkpoints[s] for s in sorted(self.tables.checkpoints) if s > seq]
 
     def _sign(self, head: AuditEntry) -> None:
         signed = sign_checkpoint(self.signing_key, head.seq, head.entry_hash)
@@ -249,14 +268,40 @@ class FakeObjectStore:
                 self.objects.pop(name, None)
         return refused
 
-    async def list_pages(self, page_size: int) -> AsyncIterator[list[StoredObject]]:
+    async def quarantine(self, names: Sequence[str]) -> set[str]:
+        refused = {name for name in names if name in self.refuse}
+        for name in names:
+            if name not in refused and name in self.objects:
+                self.objects[quarantine_name(name)] = (self.objects.pop(name)[0], utc_now())
+        return refused
+
+    async def list_pages(
+        self, page_size: int, *, prefix: str = ""
+    ) -> AsyncIterator[list[StoredObject]]:
         after = ""
         while True:
-            names = sorted(name for name in self.objects if name > after)[:page_size]
+            names = sorted(n for n in self.objects if n > after and n.startswith(prefix))
+            names = names[:page_size]
             if not names:
                 return
             yield [StoredObject(n, len(self.objects[n][0]), self.objects[n][1]) for n in names]
             after = names[-1]
+
+
+class FakeAnchor:
+    """A write-once store of checkpoints: what is anchored stays, every version of it."""
+
+    def __init__(self) -> None:
+        self.kept: list[Checkpoint] = []
+
+    async def anchor(self, checkpoint: Checkpoint) -> None:
+        self.kept.append(checkpoint)
+
+    async def highest_seq(self) -> int:
+        return max((checkpoint.seq for checkpoint in self.kept), default=0)
+
+    async def anchored(self) -> list[Checkpoint]:
+        return list(self.kept)
 
 
 class FakeVault:
@@ -308,6 +353,8 @@ async def read_all(content: AsyncIterator[bytes]) -> bytes:
 
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+# The window end of a grant the tests read under with the real clock.
+OPEN_WINDOW = datetime(2099, 1, 1, tzinfo=UTC)
 
 
 def minutes(n: int) -> datetime:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from services.vault.tests.unit.fakes import FakeVault, fact_source, minutes
 from vault.domain.commands import CloseCase, GrantAccess, RevokeAccess
-from vault.service_layer.grants import close_case, grant_access, revoke_access
+from vault.service_layer.grants import close_case, grant_access, granted_tenant, revoke_access
 
 
 async def works(vault: FakeVault, provider: str) -> bool:
     async with vault.units() as uow:
-        return await uow.grants.tenant_of_active_grant("case-1", provider) == "creditor-1"
+        return await granted_tenant(uow, "case-1", provider, minutes(30)) == "creditor-1"
 
 
 async def assign(vault: FakeVault, provider: str, at: int) -> None:

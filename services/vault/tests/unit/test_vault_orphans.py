@@ -76,13 +76,13 @@ def test_an_object_its_documents_row_does_not_name_is_an_orphan() -> None:
 def test_the_report_counts_each_verdict_and_says_what_a_dry_run_would_do() -> None:
     report = SweepReport(dry_run=True)
     for verdict in [Verdict.ORPHAN, Verdict.ORPHAN, Verdict.REFERENCED, Verdict.FOREIGN]:
-        report.count(verdict)
-    report.count(Verdict.SHREDDED_LEFTOVER)
-    report.count(Verdict.RECENT)
+        report.count(StoredObject(NAME, 10, OLD), verdict)
+    report.count(StoredObject(NAME, 10, OLD), Verdict.SHREDDED_LEFTOVER)
+    report.count(StoredObject(NAME, 10, OLD), Verdict.RECENT)
     assert (report.scanned, report.orphans, report.referenced) == (6, 2, 1)
     assert (report.foreign, report.shredded_leftovers, report.recent) == (1, 1, 1)
     assert report.summary() == (
         "scanned 6 objects: 1 referenced, 2 orphans, 1 left by shredded documents, "
-        "1 too recent, 1 not named by the vault; would delete 3 (dry run)"
+        "1 too recent, 1 not named by the vault; would quarantine 3 (dry run)"
     )
     assert SweepReport(dry_run=False, busy=True).summary().startswith("another sweep is running")

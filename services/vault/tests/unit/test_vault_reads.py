@@ -9,9 +9,11 @@ import pytest
 
 from services.vault.tests.unit.fakes import (
     CREDITOR,
+    OPEN_WINDOW,
     PDF,
     FakeVault,
     fact_source,
+    minutes,
     read_all,
     stream,
 )
@@ -74,7 +76,9 @@ async def test_a_provider_reads_while_it_works_the_case_and_the_portal_only_shar
     assert not await reads(vault, DEBTOR, private.document_id)
     assert await reads(vault, DEBTOR, shareable.document_id)
     async with vault.units() as uow:
-        command = GrantAccess("case-1", "provider-9", 1, None, fact_source("case-assigned", 1))
+        command = GrantAccess(
+            "case-1", "provider-9", 1, OPEN_WINDOW, fact_source("case-assigned", 1)
+        )
         await grant_access(command, uow)
         await uow.commit()
     assert await reads(vault, PROVIDER, private.document_id)
@@ -131,3 +135,50 @@ async def test_a_listing_shows_what_the_caller_may_see_and_is_audited() -> None:
         ("mallory", "", "case-1", "documents shown: 0; caller tenant creditor-2"),
         ("bob", "", "case-1", "documents shown: 0; caller tenant provider-9"),
     ]
+
+
+async def assign(vault: FakeVault, provider: str, at_minute: int, window_end: int) -> None:
+    """Matching's assignment of case-1 to `provider`, its window ending `window_end` after T0."""
+    async with vault.units() as uow:
+        fact = fact_source("case-assigned", at_minute)
+        await grant_access(GrantAccess("case-1", provider, 1, minutes(window_end), fact), uow)
+        await uow.commit()
+
+
+async def test_point_8_a_read_after_the_window_end_is_refused_though_no_revoke_arrived() -> None:
+    vault = FakeVault()
+    stored = await put(vault)
+    await assign(vault, PROVIDER.tenant_id, 1, window_end=60)
+    vault.deps.clock = lambda: minutes(59)
+    assert await reads(vault, PROVIDER, stored.document_id)
+    assert await list_documents(ListDocuments(PROVIDER, "case-1"), vault.deps)
+
+    vault.deps.clock = lambda: minutes(60)
+    assert not await reads(vault, PROVIDER, stored.document_id)
+    assert await list_documents(ListDocuments(PROVIDER, "case-1"), vault.deps) == []
+    upload = StoreDocument(PROVIDER, "", "case-1", DocumentKind.INVOICE, "late.pdf", False, "")
+    with pytest.raises(DocumentNotFound):
+        await store_document(upload, stream(PDF), vault.deps)
+    assert vault.audit()[-3:] == [("get", "refused"), ("list", "listed"), ("put", "refused")]
+
+
+async def test_point_8_a_rotation_whose_revoke_was_lost_still_ends_the_old_holders_access() -> None:
+    vault = FakeVault()
+    stored = await put(vault)
+    await assign(vault, PROVIDER.tenant_id, 1, window_end=600)
+    # The rotation away from provider-9 went to the dead-letter topic; the next holder's
+    # assignment arrived.
+    await assign(vault, "provider-7", 10, window_end=600)
+    vault.deps.clock = lambda: minutes(20)
+    assert not await reads(vault, PROVIDER, stored.document_id)
+    assert await reads(vault, replace(PROVIDER, tenant_id="provider-7"), stored.document_id)
+
+
+async def test_point_8_a_grant_without_a_window_end_is_not_trusted() -> None:
+    vault = FakeVault()
+    stored = await put(vault)
+    async with vault.units() as uow:
+        fact = fact_source("case-assigned", 1)
+        await grant_access(GrantAccess("case-1", PROVIDER.tenant_id, 1, None, fact), uow)
+        await uow.commit()
+    assert not await reads(vault, PROVIDER, stored.document_id)

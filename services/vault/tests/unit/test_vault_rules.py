@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
 
-from vault.domain.content import detect_content_type
+from vault.domain.content import XmlGuard, detect_content_type
 from vault.domain.crypto import WrappedKey
 from vault.domain.errors import InvalidField
 from vault.domain.model import Actor, Document, DocumentKind, check_id, may_read, may_shred
@@ -32,6 +33,65 @@ def test_allowed_types_are_told_from_their_bytes(head: bytes, expected: str) -> 
 def test_other_types_are_refused_naming_the_field(head: bytes) -> None:
     with pytest.raises(InvalidField, match=r"^content: only PDF, PNG, JPEG and XML"):
         detect_content_type(head)
+
+
+FACTUR_X = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:'
+    b'CrossIndustryInvoice:100"><rsm:ExchangedDocument><ram:ID xmlns:ram="urn:x">F-42</ram:ID>'
+    b"</rsm:ExchangedDocument></rsm:CrossIndustryInvoice>"
+)
+
+
+def guarded(document: bytes, piece_size: int = 7) -> None:
+    guard = XmlGuard()
+    for start in range(0, len(document), piece_size):
+        guard.feed(document[start : start + piece_size])
+    guard.close()
+
+
+def test_point_14_inert_xml_evidence_passes_the_guard() -> None:
+    guarded(FACTUR_X)
+    guarded(b"\xef\xbb\xbf<?xml version='1.0'?><Invoice><Note>&lt;script&gt;</Note></Invoice>")
+
+
+@pytest.mark.parametrize(
+    ("document", "rule"),
+    [
+        (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="x()"/>', "root"),
+        (b'<?xml version="1.0"?><html><body>hi</body></html>', "root"),
+        (b'<?xml version="1.0"?><xhtml/>', "root"),
+        (b'<?xml version="1.0"?><Invoice><script>fetch("/x")</script></Invoice>', "script"),
+        (
+            b'<?xml version="1.0"?><Invoice><h:p xmlns:h="http://www.w3.org/1999/xhtml"/>'
+            b"</Invoice>",
+            "<p>",
+        ),
+        (
+            b'<?xml version="1.0"?><Invoice><g xmlns="http://www.w3.org/2000/svg"/></Invoice>',
+            "<g>",
+        ),
+        (
+            b'<?xml version="1.0"?><?xml-stylesheet href="evil.xsl"?><Invoice/>',
+            "processing instructions",
+        ),
+        (b'<?xml version="1.0"?><Invoice><?php echo 1; ?></Invoice>', "processing instructions"),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+            b"<d>&b;</d>",
+            "DTD",
+        ),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE d SYSTEM "file:///etc/passwd"><d/>',
+            "DTD",
+        ),
+        (b'<?xml version="1.0"?><Invoice><open></Invoice>', "not well-formed"),
+        (b'<?xml version="1.0"?><Invoice>', "not well-formed"),
+    ],
+)
+def test_point_14_active_or_dangerous_xml_is_refused(document: bytes, rule: str) -> None:
+    with pytest.raises(InvalidField, match=r"^content: XML .*" + re.escape(rule)):
+        guarded(document)
 
 
 def test_identifiers_are_checked() -> None:

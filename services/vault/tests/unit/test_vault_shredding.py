@@ -6,6 +6,7 @@ import pytest
 
 from services.vault.tests.unit.fakes import (
     CREDITOR,
+    OPEN_WINDOW,
     PDF,
     FakeVault,
     fact_source,
@@ -52,7 +53,7 @@ async def test_only_the_owner_may_erase() -> None:
         )
     async with vault.units() as uow:
         await grant_access(
-            GrantAccess("case-1", "p-1", 1, None, fact_source("case-assigned", 1)), uow
+            GrantAccess("case-1", "p-1", 1, OPEN_WINDOW, fact_source("case-assigned", 1)), uow
         )
         await uow.commit()
     with pytest.raises(PermissionDenied, match="only the owning creditor may erase"):

@@ -8,8 +8,10 @@ from dataclasses import replace
 
 import pytest
 
+from recouvra_shared.errors import Conflict
 from services.vault.tests.unit.fakes import (
     CREDITOR,
+    OPEN_WINDOW,
     PDF,
     FakeDocuments,
     FakeVault,
@@ -138,7 +140,8 @@ async def test_a_provider_adds_evidence_only_to_a_case_it_works_for_its_creditor
 
     async with vault.units() as uow:
         await grant_access(
-            GrantAccess("case-1", "provider-9", 1, None, fact_source("case-assigned", 1)), uow
+            GrantAccess("case-1", "provider-9", 1, OPEN_WINDOW, fact_source("case-assigned", 1)),
+            uow,
         )
         await uow.commit()
     stored = await store_document(upload, stream(PDF), vault.deps)
@@ -157,3 +160,85 @@ async def test_a_service_names_the_tenant_and_an_unknown_caller_may_not_upload()
         await store_document(
             replace(UPLOAD, actor=Actor("debtor", "case-1", "creditor-1")), stream(PDF), vault.deps
         )
+
+
+async def test_point_9_a_retry_with_the_same_key_and_content_answers_the_first_document() -> None:
+    vault = FakeVault()
+    upload = replace(UPLOAD, idempotency_key="gateway-req-7f3a")
+    first = await store_document(upload, stream(PDF), vault.deps)
+    again = await store_document(upload, stream(PDF[:100], PDF[100:]), vault.deps)
+    assert again == first
+    assert len(vault.tables.documents) == 1
+    assert len(vault.store.objects) == 1
+    assert vault.audit() == [("put", "stored"), ("put", "repeated")]
+
+
+async def test_point_9_the_same_key_with_other_content_is_a_conflict_and_stores_nothing() -> None:
+    vault = FakeVault()
+    upload = replace(UPLOAD, idempotency_key="gateway-req-7f3a")
+    await store_document(upload, stream(PDF), vault.deps)
+    with pytest.raises(Conflict, match="idempotency_key: already used for another upload"):
+        await store_document(upload, stream(PDF + b"tampered"), vault.deps)
+    with pytest.raises(Conflict):
+        await store_document(replace(upload, case_id="case-2"), stream(PDF), vault.deps)
+    assert len(vault.tables.documents) == 1
+    assert len(vault.store.objects) == 1
+    assert vault.audit()[-2:] == [("put", "refused"), ("put", "refused")]
+
+
+async def test_point_9_keys_belong_to_their_caller_and_no_key_stores_every_time() -> None:
+    vault = FakeVault()
+    key = "shared-looking-key"
+    mine = await store_document(replace(UPLOAD, idempotency_key=key), stream(PDF), vault.deps)
+    colleague = replace(UPLOAD, actor=replace(CREDITOR, subject="carol"), idempotency_key=key)
+    theirs = await store_document(colleague, stream(PDF), vault.deps)
+    assert theirs.document_id != mine.document_id
+    await store_document(UPLOAD, stream(PDF), vault.deps)
+    await store_document(UPLOAD, stream(PDF), vault.deps)
+    assert len(vault.tables.documents) == 4
+    with pytest.raises(InvalidField, match=r"metadata\.idempotency_key"):
+        await store_document(replace(UPLOAD, idempotency_key="a b"), stream(PDF), vault.deps)
+
+
+async def test_point_9_a_concurrent_attempt_that_commits_first_wins_and_the_loser_leaves_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    vault = FakeVault()
+    upload = replace(UPLOAD, idempotency_key="gateway-req-race")
+    original_add = FakeDocuments.add
+    winner: list[object] = []
+
+    async def add_after_the_other_attempt(self: FakeDocuments, document: object) -> bool:
+        if not winner:
+            # The other attempt (the gateway's retry) commits while this one was uploading.
+            monkeypatch.setattr(FakeDocuments, "add", original_add)
+            winner.append(await store_document(upload, stream(PDF), vault.deps))
+            self.tables.documents.update(vault.tables.documents)
+        return await original_add(self, document)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(FakeDocuments, "add", add_after_the_other_attempt)
+    first = await store_document(upload, stream(PDF), vault.deps)
+    assert [first] == winner
+    assert len(vault.tables.documents) == 1
+    assert set(vault.store.objects) == {first.object_name}
+
+
+async def test_point_14_xml_with_an_svg_root_after_a_declaration_is_refused_and_not_kept() -> None:
+    vault = FakeVault()
+    svg = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n'
+        b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>'
+    )
+    with pytest.raises(InvalidField, match=r"^content: XML whose root is <svg>"):
+        await store_document(UPLOAD, stream(svg[:20], svg[20:]), vault.deps)
+    script_deep_inside = (
+        b'<?xml version="1.0"?><Invoice>' + b"<Line>ok</Line>" * 200 + b"<script>x</script>"
+    )
+    with pytest.raises(InvalidField, match=r"^content: XML with <script>"):
+        await store_document(UPLOAD, stream(script_deep_inside), vault.deps)
+    assert vault.store.objects == {}
+    assert vault.tables.documents == {}
+    assert vault.audit() == [("put", "refused"), ("put", "refused")]
+    invoice = b'<?xml version="1.0"?><Invoice>' + b"<Line>ok</Line>" * 200 + b"</Invoice>"
+    stored = await store_document(UPLOAD, stream(invoice), vault.deps)
+    assert stored.content_type == "application/xml"

@@ -36,6 +36,8 @@ documents = Table(
     Column("wrapped_key", LargeBinary, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("shredded_at", DateTime(timezone=True), nullable=True),
+    # The uploading caller's idempotency key, scoped to the caller: a retry finds the first.
+    Column("idempotency_key", String(400), nullable=True, unique=True),
 )
 
 # Who works a case now. `as_of` is the time of the last assignment fact applied to the row, so

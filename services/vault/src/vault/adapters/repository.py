@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import RowMapping, select, text, update
+from sqlalchemy import RowMapping, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +22,7 @@ from vault.domain.audit import (
     sign_checkpoint,
 )
 from vault.domain.crypto import WrappedKey
-from vault.domain.model import Document, DocumentKind
+from vault.domain.model import CaseGrant, Document, DocumentKind
 from vault.domain.orphans import RowRef
 
 # One writer at a time extends the chain: a transaction-scoped advisory lock serialises appends.
@@ -50,6 +50,7 @@ def _document(row: RowMapping | Mapping[str, Any]) -> Document:
         wrapped_key=wrapped,
         created_at=row["created_at"],
         shredded_at=row["shredded_at"],
+        idempotency_key=row["idempotency_key"],
     )
 
 
@@ -59,11 +60,12 @@ class SqlDocuments:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, document: Document) -> None:
-        """Insert a new document row."""
+    async def add(self, document: Document) -> bool:
+        """Insert a new document row; False (nothing inserted) when its idempotency key is taken."""
         assert document.wrapped_key is not None
-        await self.session.execute(
-            insert(documents).values(
+        inserted = await self.session.execute(
+            insert(documents)
+            .values(
                 document_id=document.document_id,
                 tenant_id=document.tenant_id,
                 case_id=document.case_id,
@@ -78,8 +80,18 @@ class SqlDocuments:
                 key_id=document.wrapped_key.key_id,
                 wrapped_key=document.wrapped_key.blob,
                 created_at=document.created_at,
+                idempotency_key=document.idempotency_key,
             )
+            .on_conflict_do_nothing(index_elements=[documents.c.idempotency_key])
+            .returning(documents.c.document_id)
         )
+        return inserted.first() is not None
+
+    async def with_idempotency_key(self, key: str) -> Document | None:
+        """The document an upload with this (scoped) key stored, if any."""
+        query = select(documents).where(documents.c.idempotency_key == key)
+        row = (await self.session.execute(query)).mappings().first()
+        return None if row is None else _document(row)
 
     async def get(self, document_id: str, *, for_update: bool = False) -> Document | None:
         """One document by id, whoever owns it (the caller checks access)."""
@@ -112,6 +124,11 @@ class SqlDocuments:
             for row in rows
         }
 
+    async def oldest_created_at(self) -> datetime | None:
+        """When the oldest document row was made (None when there is none)."""
+        oldest = await self.session.scalar(select(func.min(documents.c.created_at)))
+        return oldest if isinstance(oldest, datetime) else None
+
     async def shred(self, document_id: str, at: datetime) -> None:
         """Destroy the only copy of the wrapped data key."""
         await self.session.execute(
@@ -130,6 +147,13 @@ class SqlDocuments:
             .with_for_update(skip_locked=True)
         )
         return [_document(row) for row in rows.mappings()]
+
+    async def key_ids_in_use(self) -> set[str]:
+        """The key-encryption keys some live data key is still wrapped by."""
+        rows = await self.session.execute(
+            select(documents.c.key_id).where(documents.c.wrapped_key.is_not(None)).distinct()
+        )
+        return {str(key_id) for key_id in rows.scalars()}
 
     async def rewrap(self, document_id: str, wrapped: WrappedKey) -> None:
         """Store a document's data key wrapped under another key-encryption key."""
@@ -198,25 +222,26 @@ class SqlGrants:
         )
         return row.first() is not None
 
-    async def tenant_of_active_grant(self, case_id: str, provider_id: str) -> str | None:
-        """The creditor of the case if `provider_id` works it now."""
-        row = await self.session.execute(
-            select(grants.c.tenant_id).where(
+    async def live_grants(self, case_id: str) -> list[CaseGrant]:
+        """The case's grants no fact revoked (none for a closed case)."""
+        rows = await self.session.execute(
+            select(grants).where(
                 grants.c.case_id == case_id,
-                grants.c.provider_id == provider_id,
                 grants.c.active.is_(True),
                 ~select(closed_cases.c.case_id).where(closed_cases.c.case_id == case_id).exists(),
             )
         )
-        found = row.scalar_one_or_none()
-        return None if found is None else str(found)
+        return [
+            CaseGrant(row.provider_id, row.tenant_id, row.round, row.as_of, row.window_ends_at)
+            for row in rows
+        ]
 
 
 class SqlAuditLog:
     """The audit chain: appended under a lock, checkpointed every `checkpoint_every` entries."""
 
     def __init__(
-        self, session: AsyncSession, signing_key: Ed25519PrivateKey, checkpoint_every: int
+        self, session: AsyncSession, signing_key: Ed25519PrivateKey | None, checkpoint_every: int
     ) -> None:
         self.session = session
         self.signing_key = signing_key
@@ -250,6 +275,8 @@ class SqlAuditLog:
 
     async def checkpoint(self, seq: int, entry_hash: bytes) -> None:
         """Sign the chain up to `seq`."""
+        if self.signing_key is None:
+            raise RuntimeError("this unit of work reads the audit chain only: no signing key")
         signed = sign_checkpoint(self.signing_key, seq, entry_hash)
         await self.session.execute(
             insert(audit_checkpoints)
@@ -271,6 +298,15 @@ class SqlAuditLog:
             return None
         await self.checkpoint(last.seq, bytes(last.entry_hash))
         return int(last.seq)
+
+    async def checkpoints_after(self, seq: int) -> list[Checkpoint]:
+        """The checkpoints signed after entry `seq`, in seq order."""
+        rows = await self.session.execute(
+            select(audit_checkpoints)
+            .where(audit_checkpoints.c.seq > seq)
+            .order_by(audit_checkpoints.c.seq)
+        )
+        return [Checkpoint(row.seq, bytes(row.entry_hash), bytes(row.signature)) for row in rows]
 
     async def chain(self) -> tuple[list[AuditEntry], list[Checkpoint]]:
         """Every entry in seq order and every checkpoint, as stored."""

@@ -15,11 +15,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from minio import Minio
+from minio.commonconfig import CopySource
 from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
 
 from vault.domain.errors import IntegrityError
-from vault.domain.orphans import StoredObject
+from vault.domain.orphans import StoredObject, quarantine_name
 
 READ_SIZE = 1024 * 1024
 _UNKNOWN = datetime.max.replace(tzinfo=UTC)
@@ -158,8 +159,29 @@ class S3ObjectStore:
             return set()
         return await asyncio.to_thread(self._remove, names)
 
-    def _page(self, after: str | None, size: int) -> list[StoredObject]:
-        listing = self.client.list_objects(self.bucket, recursive=True, start_after=after)
+    def _move(self, names: Sequence[str]) -> set[str]:
+        refused: set[str] = set()
+        for name in names:
+            try:
+                # A copy is dated when it is made: the retention counts from the quarantine.
+                self.client.copy_object(
+                    self.bucket, quarantine_name(name), CopySource(self.bucket, name)
+                )
+            except S3Error:
+                refused.add(name)
+        moved = [name for name in names if name not in refused]
+        return refused | (self._remove(moved) if moved else set())
+
+    async def quarantine(self, names: Sequence[str]) -> set[str]:
+        """Copy each name under the quarantine prefix, then remove it; returns those not moved."""
+        if not names:
+            return set()
+        return await asyncio.to_thread(self._move, names)
+
+    def _page(self, after: str | None, size: int, prefix: str) -> list[StoredObject]:
+        listing = self.client.list_objects(
+            self.bucket, prefix=prefix or None, recursive=True, start_after=after
+        )
         try:
             return [
                 # An object of unknown age counts as brand new: never old enough to sweep.
@@ -171,15 +193,17 @@ class S3ObjectStore:
                 return []
             raise
 
-    async def list_pages(self, page_size: int) -> AsyncIterator[list[StoredObject]]:
-        """Every object of the bucket in name order, `page_size` at a time.
+    async def list_pages(
+        self, page_size: int, *, prefix: str = ""
+    ) -> AsyncIterator[list[StoredObject]]:
+        """Every object of the bucket (under `prefix`) in name order, `page_size` at a time.
 
         Each page is its own listing from after the last name seen, so memory stays at one page
         and objects deleted from earlier pages do not shift the later ones.
         """
         after: str | None = None
         while True:
-            page = await asyncio.to_thread(self._page, after, page_size)
+            page = await asyncio.to_thread(self._page, after, page_size, prefix)
             if not page:
                 return
             yield page

@@ -26,7 +26,7 @@ class SqlVaultUnitOfWork(UnitOfWork):
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        signing_key: Ed25519PrivateKey,
+        signing_key: Ed25519PrivateKey | None,
         checkpoint_every: int,
     ) -> None:
         super().__init__(sessions)
@@ -46,7 +46,8 @@ class SqlVaultUnitOfWork(UnitOfWork):
 
 
 def vault_units(
-    database: Database, signing_key: Ed25519PrivateKey, checkpoint_every: int
+    database: Database, signing_key: Ed25519PrivateKey | None, checkpoint_every: int
 ) -> Callable[[], SqlVaultUnitOfWork]:
-    """The factory of the vault's units of work on `database`."""
+    """The factory of the vault's units of work on `database` (without a signing key they only
+    read the audit chain: the verifier's)."""
     return lambda: SqlVaultUnitOfWork(database.sessions, signing_key, checkpoint_every)

@@ -2,8 +2,10 @@
 
 Editing an entry breaks its own hash; removing or reordering entries breaks the link of the
 entry that follows; rewriting the whole tail consistently is caught by the signed checkpoints.
-Only entries appended after the last checkpoint can be cut off without a trace: checkpoints are
-the anchor, so the verifier says how far the last one reaches.
+Checkpoints stored next to the entries can be deleted with them (a rollback), so each one is
+also anchored outside the database (a write-once bucket): an anchored checkpoint the database
+no longer matches names the truncation. Only entries appended after the last anchored
+checkpoint can be cut off without a trace.
 """
 
 from __future__ import annotations
@@ -91,16 +93,63 @@ class VerifyReport:
     checkpoints: int
     first_bad_seq: int | None = None
     problem: str = ""
+    anchored: int = 0
 
     @property
     def ok(self) -> bool:
         return self.first_bad_seq is None
 
 
+def _anchor_problems(
+    entries: Sequence[AuditEntry],
+    checkpoints: Sequence[Checkpoint],
+    anchored: Sequence[Checkpoint],
+    public_key: Ed25519PublicKey,
+) -> list[tuple[int, str]]:
+    """What the checkpoints anchored outside the database say the database lost or changed."""
+    problems: list[tuple[int, str]] = []
+    by_seq = {entry.seq: entry for entry in entries}
+    stored = {checkpoint.seq: checkpoint for checkpoint in checkpoints}
+    last_seq = entries[-1].seq if entries else 0
+    beyond = 0
+    for anchor in anchored:
+        try:
+            public_key.verify(anchor.signature, checkpoint_message(anchor.seq, anchor.entry_hash))
+        except InvalidSignature:
+            problems.append((anchor.seq, f"anchored checkpoint at entry {anchor.seq} is forged"))
+            continue
+        entry = by_seq.get(anchor.seq)
+        if anchor.seq > last_seq:
+            beyond = max(beyond, anchor.seq)
+        elif entry is None:
+            problems.append((anchor.seq, f"entry {anchor.seq} was removed (anchored)"))
+        elif entry.entry_hash != anchor.entry_hash:
+            problems.append(
+                (anchor.seq, f"entries up to {anchor.seq} were rewritten after being anchored")
+            )
+        elif anchor.seq not in stored:
+            problems.append(
+                (anchor.seq, f"checkpoint at entry {anchor.seq} was deleted from the database")
+            )
+    if beyond:
+        problems.append(
+            (
+                last_seq + 1,
+                f"entries {last_seq + 1} to {beyond} were removed: the chain ends at entry "
+                f"{last_seq} but a checkpoint at entry {beyond} was anchored",
+            )
+        )
+    return problems
+
+
 def verify_chain(
-    entries: Sequence[AuditEntry], checkpoints: Sequence[Checkpoint], public_key: Ed25519PublicKey
+    entries: Sequence[AuditEntry],
+    checkpoints: Sequence[Checkpoint],
+    public_key: Ed25519PublicKey,
+    anchored: Sequence[Checkpoint] = (),
 ) -> VerifyReport:
-    """Walk the chain in seq order and report the first edited, removed or reordered entry."""
+    """Walk the chain in seq order and report the first edited, removed or reordered entry,
+    checking it against the checkpoints stored with it and those anchored outside."""
     problems: list[tuple[int, str]] = []
     seq_of_hash = {e.entry_hash: e.seq for e in entries}
     prev, expected = GENESIS_HASH, 1
@@ -130,20 +179,25 @@ def verify_chain(
         except InvalidSignature:
             problems.append((checkpoint.seq, f"checkpoint at entry {checkpoint.seq} is forged"))
             continue
-        anchored = by_seq.get(checkpoint.seq)
-        if anchored is None:
+        signed = by_seq.get(checkpoint.seq)
+        if signed is None:
             where = min(checkpoint.seq, last_seq + 1)
             problems.append(
                 (where, f"entry {where} was removed (signed at checkpoint {checkpoint.seq})")
             )
-        elif anchored.entry_hash != checkpoint.entry_hash:
+        elif signed.entry_hash != checkpoint.entry_hash:
             problems.append(
                 (
                     checkpoint.seq,
                     f"entries up to {checkpoint.seq} were rewritten after being signed",
                 )
             )
+    problems += _anchor_problems(entries, checkpoints, anchored, public_key)
     if not problems:
-        return VerifyReport(entries=len(entries), checkpoints=len(checkpoints))
+        return VerifyReport(
+            entries=len(entries), checkpoints=len(checkpoints), anchored=len(anchored)
+        )
     seq, problem = min(problems)
-    return VerifyReport(len(entries), len(checkpoints), first_bad_seq=seq, problem=problem)
+    return VerifyReport(
+        len(entries), len(checkpoints), first_bad_seq=seq, problem=problem, anchored=len(anchored)
+    )

@@ -19,6 +19,7 @@ class StoreDocument:
     filename: str
     shareable: bool
     sha256_hex: str
+    idempotency_key: str = ""  # "": every attempt stores a new document
 
 
 @dataclass(frozen=True)

@@ -201,6 +201,10 @@ class KeyRing:
         self._keys = dict(keys)
         self.active_key_id = active_key_id
 
+    def raw_keys(self) -> dict[str, bytes]:
+        """The key bytes by id (for the key source's own checks, never to leave it)."""
+        return dict(self._keys)
+
     @property
     def key_ids(self) -> tuple[str, ...]:
         """Every key id the ring can unwrap with."""

@@ -64,6 +64,8 @@ class Document:
     wrapped_key: WrappedKey | None
     created_at: datetime
     shredded_at: datetime | None = None
+    # The caller's key, scoped to the caller, when the upload carried one.
+    idempotency_key: str | None = None
 
     @property
     def identity(self) -> DocumentIdentity:
@@ -81,9 +83,24 @@ class NewDocument:
     filename: str
     shareable: bool
     expected_sha256: bytes | None
+    idempotency_key: str | None = None
 
 
 MAX_FILENAME_LENGTH = 255
+MAX_IDEMPOTENCY_KEY_LENGTH = 128
+_IDEMPOTENCY_KEY = re.compile(r"^[!-~]+$")
+
+
+def scoped_idempotency_key(actor: Actor, key: str) -> str | None:
+    """The caller's key as stored: one caller's key never answers another caller's upload."""
+    if not key:
+        return None
+    if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not _IDEMPOTENCY_KEY.match(key):
+        raise InvalidField(
+            "metadata.idempotency_key",
+            f"at most {MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters, no spaces",
+        )
+    return f"{actor.kind}/{actor.tenant_id}/{actor.subject}/{key}"
 
 
 def new_document(
@@ -177,6 +194,36 @@ def upload_scope(actor: Actor, case_id: str, requested_tenant: str) -> str | Non
     if actor.kind == CallerKind.PROVIDER and actor.tenant_id:
         return ""
     return None
+
+
+@dataclass(frozen=True)
+class CaseGrant:
+    """One provider's live grant on a case, as the latest assignment fact left it."""
+
+    provider_id: str
+    tenant_id: str
+    round: int
+    as_of: datetime
+    window_ends_at: datetime | None
+
+
+def tenant_granted(grants: list[CaseGrant], provider_id: str, at: datetime) -> str | None:
+    """The creditor whose case `provider_id` may work at `at`, from the case's live grants.
+
+    Checked at each access, so access fails closed when a revocation never arrived: the grant
+    ends with its window (a grant without one is not trusted), and only the latest holder of
+    the case holds it (a later assignment to another provider ends this one's).
+    """
+    mine = [grant for grant in grants if grant.provider_id == provider_id]
+    if not mine:
+        return None
+    holder = max(grants, key=lambda grant: (grant.as_of, grant.round))
+    grant = mine[0]
+    if holder.provider_id != provider_id:
+        return None
+    if grant.window_ends_at is None or at >= grant.window_ends_at:
+        return None
+    return grant.tenant_id
 
 
 def may_read(actor: Actor, document: Document, provider_has_grant: bool) -> bool:

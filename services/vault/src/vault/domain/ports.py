@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
+from vault.domain.audit import Checkpoint
 from vault.domain.crypto import DocumentIdentity, WrappedKey
 from vault.domain.orphans import StoredObject
 
@@ -25,8 +26,25 @@ class KeyWrapper(Protocol):
     def unwrap(self, wrapped: WrappedKey, identity: DocumentIdentity) -> bytes: ...
 
 
+class AuditAnchor(Protocol):
+    """Where signed checkpoints are copied outside the vault's database, never to be changed.
+
+    Locally and on S3: a separate bucket with Object Lock (compliance retention) where the store
+    supports it, so even the vault's own credentials cannot delete an anchored checkpoint.
+    """
+
+    async def anchor(self, checkpoint: Checkpoint) -> None:
+        """Keep a copy of `checkpoint` for good."""
+
+    async def highest_seq(self) -> int:
+        """The seq of the latest anchored checkpoint (0 when none)."""
+
+    async def anchored(self) -> list[Checkpoint]:
+        """Every checkpoint ever anchored, every version of each, as stored."""
+
+
 class ObjectStore(Protocol):
-    """Where ciphertext lives: put from a stream, get as a stream, delete, list in pages."""
+    """Where ciphertext lives: put from a stream, get as a stream, delete, quarantine, list."""
 
     async def put_stream(self, name: str, chunks: AsyncIterator[bytes]) -> int: ...
 
@@ -36,4 +54,10 @@ class ObjectStore(Protocol):
 
     async def delete_many(self, names: Sequence[str]) -> set[str]: ...
 
-    def list_pages(self, page_size: int) -> AsyncIterator[list[StoredObject]]: ...
+    async def quarantine(self, names: Sequence[str]) -> set[str]:
+        """Move each name to `quarantine_name(name)`; returns those it could not move."""
+        ...
+
+    def list_pages(
+        self, page_size: int, *, prefix: str = ""
+    ) -> AsyncIterator[list[StoredObject]]: ...

@@ -6,7 +6,9 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from recouvra_shared.polling import PollingLoop
-from vault.service_layer.audit import sign_audit_head
+from vault.domain.orphans import DEFAULT_POLICY, SweepPolicy
+from vault.domain.ports import AuditAnchor
+from vault.service_layer.audit import checkpoint_and_anchor
 from vault.service_layer.deps import VaultDeps
 from vault.service_layer.orphans import sweep_orphans
 from vault.service_layer.unit_of_work import VaultUnitOfWork
@@ -47,23 +49,39 @@ class PeriodicJob:
         return self.loop.stopping
 
 
-def audit_checkpoint_job(units: Callable[[], VaultUnitOfWork], every_seconds: float) -> PeriodicJob:
-    """Signs the head of the audit chain every period, so its unsigned tail stays short in time."""
-    return PeriodicJob("audit checkpoint", lambda: sign_audit_head(units), every_seconds)
+def audit_checkpoint_job(
+    units: Callable[[], VaultUnitOfWork], anchor: AuditAnchor, every_seconds: float
+) -> PeriodicJob:
+    """Signs the head of the audit chain every period and anchors the new checkpoints outside
+    the database, so the tail that could be cut off unseen stays short in time."""
+    return PeriodicJob(
+        "audit checkpoint", lambda: checkpoint_and_anchor(units, anchor), every_seconds
+    )
 
 
 def orphan_sweep_job(
-    deps: VaultDeps, *, grace_seconds: float, every_seconds: float, page_size: int = 1000
+    deps: VaultDeps,
+    *,
+    grace_seconds: float,
+    every_seconds: float,
+    quarantine_seconds: float = 30 * 86400.0,
+    policy: SweepPolicy = DEFAULT_POLICY,
+    page_size: int = 1000,
 ) -> PeriodicJob:
-    """Sweeps, every period, objects without a row once older than the grace."""
+    """Quarantines, every period, objects without a row once older than the grace, and deletes
+    those quarantined longer than `quarantine_seconds`."""
     grace = timedelta(seconds=grace_seconds)
+    retention = timedelta(seconds=quarantine_seconds)
 
     async def sweep() -> None:
+        now = deps.clock()
         await sweep_orphans(
             deps,
-            older_than=deps.clock() - grace,
+            older_than=now - grace,
             page_size=page_size,
             stopping=lambda: job.stopping,
+            policy=policy,
+            purge_before=now - retention,
         )
 
     job = PeriodicJob("orphan sweep", sweep, every_seconds)

@@ -100,6 +100,7 @@ class VaultApi(vault_pb2_grpc.VaultServiceServicer):
             filename=metadata.filename,
             shareable=metadata.shareable,
             sha256_hex=metadata.sha256_hex,
+            idempotency_key=metadata.idempotency_key,
         )
         return to_message(await store_document(command, chunks(), self.deps))
 

@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from vault.domain.audit import AuditRecord, VerifyReport, verify_chain
 from vault.domain.model import Actor
+from vault.domain.ports import AuditAnchor
 from vault.service_layer.unit_of_work import VaultUnitOfWork
 
 MAX_DETAIL = 500
@@ -66,10 +67,33 @@ async def sign_audit_head(units: Callable[[], VaultUnitOfWork]) -> int | None:
     return signed
 
 
+async def anchor_checkpoints(units: Callable[[], VaultUnitOfWork], anchor: AuditAnchor) -> int:
+    """Copy the checkpoints not anchored yet outside the database; how many were copied."""
+    since = await anchor.highest_seq()
+    async with units() as uow:
+        pending = await uow.audit.checkpoints_after(since)
+    for checkpoint in pending:
+        await anchor.anchor(checkpoint)
+    return len(pending)
+
+
+async def checkpoint_and_anchor(
+    units: Callable[[], VaultUnitOfWork], anchor: AuditAnchor
+) -> int | None:
+    """Sign the head of the chain, then anchor every checkpoint signed since the last run."""
+    signed = await sign_audit_head(units)
+    await anchor_checkpoints(units, anchor)
+    return signed
+
+
 async def verify_audit(
-    units: Callable[[], VaultUnitOfWork], public_key: Ed25519PublicKey
+    units: Callable[[], VaultUnitOfWork],
+    public_key: Ed25519PublicKey,
+    anchor: AuditAnchor | None = None,
 ) -> VerifyReport:
-    """Read the whole chain and its checkpoints and report the first tampered entry."""
+    """Read the whole chain, its checkpoints and the anchored ones; report the first tampered
+    entry. Only the public key is needed."""
+    anchored = await anchor.anchored() if anchor is not None else []
     async with units() as uow:
         entries, checkpoints = await uow.audit.chain()
-    return verify_chain(entries, checkpoints, public_key)
+    return verify_chain(entries, checkpoints, public_key, anchored)

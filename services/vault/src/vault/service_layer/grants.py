@@ -7,9 +7,19 @@ audited.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from vault.domain.audit import AuditRecord
 from vault.domain.commands import CloseCase, FactSource, GrantAccess, RevokeAccess
+from vault.domain.model import tenant_granted
 from vault.service_layer.unit_of_work import VaultUnitOfWork
+
+
+async def granted_tenant(
+    uow: VaultUnitOfWork, case_id: str, provider_id: str, at: datetime
+) -> str | None:
+    """The creditor whose case `provider_id` may work at `at`, checked at each access."""
+    return tenant_granted(await uow.grants.live_grants(case_id), provider_id, at)
 
 
 def _entry(action: str, outcome: str, source: FactSource, provider: str) -> AuditRecord:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 from vault.domain.commands import ListDocuments, ReadDocument
 from vault.domain.crypto import ChunkDecryptor
@@ -12,10 +13,13 @@ from vault.domain.errors import DocumentNotFound, DocumentShredded, IntegrityErr
 from vault.domain.model import Actor, CallerKind, Document, may_read
 from vault.service_layer.audit import entry, record
 from vault.service_layer.deps import VaultDeps
+from vault.service_layer.grants import granted_tenant
 from vault.service_layer.unit_of_work import VaultUnitOfWork
 
 
-async def visible_document(uow: VaultUnitOfWork, actor: Actor, document_id: str) -> Document:
+async def visible_document(
+    uow: VaultUnitOfWork, actor: Actor, document_id: str, at: datetime
+) -> Document:
     """The document if the caller may read it; DocumentNotFound when missing or not theirs."""
     try:
         uuid.UUID(document_id)
@@ -26,7 +30,7 @@ async def visible_document(uow: VaultUnitOfWork, actor: Actor, document_id: str)
         raise DocumentNotFound("document_id: no such document")
     granted = False
     if actor.kind == CallerKind.PROVIDER and actor.tenant_id:
-        tenant = await uow.grants.tenant_of_active_grant(document.case_id, actor.tenant_id)
+        tenant = await granted_tenant(uow, document.case_id, actor.tenant_id, at)
         granted = tenant == document.tenant_id
     if not may_read(actor, document, granted):
         raise DocumentNotFound("document_id: no such document")
@@ -40,7 +44,7 @@ async def open_document(
     actor = command.actor
     async with deps.units() as uow:
         try:
-            document = await visible_document(uow, actor, command.document_id)
+            document = await visible_document(uow, actor, command.document_id, deps.clock())
         except DocumentNotFound as exc:
             await uow.audit.append(
                 entry(
@@ -103,10 +107,10 @@ async def list_documents(command: ListDocuments, deps: VaultDeps) -> list[Docume
     actor, case_id = command.actor, command.case_id
     async with deps.units() as uow:
         found = await uow.documents.of_case(case_id)
-        granted_tenant = None
+        granted = None
         if actor.kind == CallerKind.PROVIDER and actor.tenant_id:
-            granted_tenant = await uow.grants.tenant_of_active_grant(case_id, actor.tenant_id)
-        shown = [d for d in found if may_read(actor, d, granted_tenant == d.tenant_id)]
+            granted = await granted_tenant(uow, case_id, actor.tenant_id, deps.clock())
+        shown = [d for d in found if may_read(actor, d, granted == d.tenant_id)]
         # A listing reveals filenames and kinds: it is an access like a read, recorded in the
         # same transaction; the entry says how much was shown, not what is hidden.
         await uow.audit.append(

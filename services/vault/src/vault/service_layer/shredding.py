@@ -19,7 +19,7 @@ async def shred_document(command: ShredDocument, deps: VaultDeps) -> Document:
     """Destroy a document's data key for good, then drop its ciphertext."""
     actor, document_id = command.actor, command.document_id
     async with deps.units() as uow:
-        document = await visible_document(uow, actor, document_id)
+        document = await visible_document(uow, actor, document_id, deps.clock())
         if not may_shred(actor, document):
             raise PermissionDenied("document_id: only the owning creditor may erase a document")
         locked = await uow.documents.get(document_id, for_update=True)

@@ -9,15 +9,18 @@ from typing import Protocol
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 from vault.domain.audit import AuditEntry, AuditRecord, Checkpoint
 from vault.domain.crypto import WrappedKey
-from vault.domain.model import Document
+from vault.domain.model import CaseGrant, Document
 from vault.domain.orphans import RowRef
 
 
 class DocumentRepository(Protocol):
     """Documents' descriptions and the only copy of their wrapped data keys."""
 
-    async def add(self, document: Document) -> None:
-        """Insert a new document."""
+    async def add(self, document: Document) -> bool:
+        """Insert a new document; False (nothing inserted) when its idempotency key is taken."""
+
+    async def with_idempotency_key(self, key: str) -> Document | None:
+        """The document an upload with this (scoped) key stored, if any."""
 
     async def get(self, document_id: str, *, for_update: bool = False) -> Document | None:
         """One document by id, whoever owns it (the caller checks access)."""
@@ -28,11 +31,17 @@ class DocumentRepository(Protocol):
     async def objects_of(self, document_ids: Collection[str]) -> dict[str, RowRef]:
         """What the rows of these documents say about their objects, by id."""
 
+    async def oldest_created_at(self) -> datetime | None:
+        """When the oldest document row was made (None when there is none)."""
+
     async def shred(self, document_id: str, at: datetime) -> None:
         """Destroy the only copy of the wrapped data key."""
 
     async def wrapped_under_other_keys(self, active_key_id: str, limit: int) -> list[Document]:
         """Live documents whose data key is not wrapped by the active key (oldest first)."""
+
+    async def key_ids_in_use(self) -> set[str]:
+        """The key-encryption keys some live data key is still wrapped by."""
 
     async def rewrap(self, document_id: str, wrapped: WrappedKey) -> None:
         """Store a document's data key wrapped under another key-encryption key."""
@@ -63,8 +72,8 @@ class GrantRepository(Protocol):
     async def is_closed(self, case_id: str) -> bool:
         """Whether the case was closed."""
 
-    async def tenant_of_active_grant(self, case_id: str, provider_id: str) -> str | None:
-        """The creditor of the case if `provider_id` works it now (never for a closed case)."""
+    async def live_grants(self, case_id: str) -> list[CaseGrant]:
+        """The case's grants no fact revoked (none for a closed case)."""
 
 
 class AuditLog(Protocol):
@@ -78,6 +87,9 @@ class AuditLog(Protocol):
 
     async def chain(self) -> tuple[list[AuditEntry], list[Checkpoint]]:
         """Every entry in seq order and every checkpoint, as stored."""
+
+    async def checkpoints_after(self, seq: int) -> list[Checkpoint]:
+        """The checkpoints signed after entry `seq`, in seq order."""
 
 
 class VaultUnitOfWork(UnitOfWorkProtocol, Protocol):

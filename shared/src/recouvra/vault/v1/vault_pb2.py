@@ -25,31 +25,31 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1drecouvra/vault/v1/vault.proto\x12\x11recouvra.vault.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9e\x01\n\x10\x44ocumentMetadata\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12-\n\x04kind\x18\x03 \x01(\x0e\x32\x1f.recouvra.vault.v1.DocumentKind\x12\x10\n\x08\x66ilename\x18\x04 \x01(\t\x12\x11\n\tshareable\x18\x05 \x01(\x08\x12\x12\n\nsha256_hex\x18\x06 \x01(\t\"f\n\x12PutDocumentRequest\x12\x37\n\x08metadata\x18\x01 \x01(\x0b\x32#.recouvra.vault.v1.DocumentMetadataH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"\xc7\x02\n\x08\x44ocument\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x11\n\ttenant_id\x18\x03 \x01(\t\x12-\n\x04kind\x18\x04 \x01(\x0e\x32\x1f.recouvra.vault.v1.DocumentKind\x12\x14\n\x0c\x63ontent_type\x18\x05 \x01(\t\x12\x12\n\nsize_bytes\x18\x06 \x01(\x04\x12\x12\n\nsha256_hex\x18\x07 \x01(\t\x12\x0f\n\x07version\x18\x08 \x01(\r\x12\x11\n\tshareable\x18\t \x01(\x08\x12\x10\n\x08\x66ilename\x18\n \x01(\t\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bshredded_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\")\n\x12GetDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\"_\n\x13GetDocumentResponse\x12/\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x1b.recouvra.vault.v1.DocumentH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"\'\n\x14ListDocumentsRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\"G\n\x15ListDocumentsResponse\x12.\n\tdocuments\x18\x01 \x03(\x0b\x32\x1b.recouvra.vault.v1.Document\";\n\x14ShredDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t*\xe6\x01\n\x0c\x44ocumentKind\x12\x1d\n\x19\x44OCUMENT_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15\x44OCUMENT_KIND_INVOICE\x10\x01\x12 \n\x1c\x44OCUMENT_KIND_QUOTE_OR_TERMS\x10\x02\x12 \n\x1c\x44OCUMENT_KIND_DELIVERY_PROOF\x10\x03\x12 \n\x1c\x44OCUMENT_KIND_CORRESPONDENCE\x10\x04\x12\x1d\n\x19\x44OCUMENT_KIND_COURT_PAPER\x10\x05\x12\x17\n\x13\x44OCUMENT_KIND_OTHER\x10\x06\x32\xfe\x02\n\x0cVaultService\x12S\n\x0bPutDocument\x12%.recouvra.vault.v1.PutDocumentRequest\x1a\x1b.recouvra.vault.v1.Document(\x01\x12^\n\x0bGetDocument\x12%.recouvra.vault.v1.GetDocumentRequest\x1a&.recouvra.vault.v1.GetDocumentResponse0\x01\x12\x62\n\rListDocuments\x12\'.recouvra.vault.v1.ListDocumentsRequest\x1a(.recouvra.vault.v1.ListDocumentsResponse\x12U\n\rShredDocument\x12\'.recouvra.vault.v1.ShredDocumentRequest\x1a\x1b.recouvra.vault.v1.Documentb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1drecouvra/vault/v1/vault.proto\x12\x11recouvra.vault.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb7\x01\n\x10\x44ocumentMetadata\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12-\n\x04kind\x18\x03 \x01(\x0e\x32\x1f.recouvra.vault.v1.DocumentKind\x12\x10\n\x08\x66ilename\x18\x04 \x01(\t\x12\x11\n\tshareable\x18\x05 \x01(\x08\x12\x12\n\nsha256_hex\x18\x06 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x07 \x01(\t\"f\n\x12PutDocumentRequest\x12\x37\n\x08metadata\x18\x01 \x01(\x0b\x32#.recouvra.vault.v1.DocumentMetadataH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"\xc7\x02\n\x08\x44ocument\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x11\n\ttenant_id\x18\x03 \x01(\t\x12-\n\x04kind\x18\x04 \x01(\x0e\x32\x1f.recouvra.vault.v1.DocumentKind\x12\x14\n\x0c\x63ontent_type\x18\x05 \x01(\t\x12\x12\n\nsize_bytes\x18\x06 \x01(\x04\x12\x12\n\nsha256_hex\x18\x07 \x01(\t\x12\x0f\n\x07version\x18\x08 \x01(\r\x12\x11\n\tshareable\x18\t \x01(\x08\x12\x10\n\x08\x66ilename\x18\n \x01(\t\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bshredded_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\")\n\x12GetDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\"_\n\x13GetDocumentResponse\x12/\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x1b.recouvra.vault.v1.DocumentH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"\'\n\x14ListDocumentsRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\"G\n\x15ListDocumentsResponse\x12.\n\tdocuments\x18\x01 \x03(\x0b\x32\x1b.recouvra.vault.v1.Document\";\n\x14ShredDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t*\xe6\x01\n\x0c\x44ocumentKind\x12\x1d\n\x19\x44OCUMENT_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15\x44OCUMENT_KIND_INVOICE\x10\x01\x12 \n\x1c\x44OCUMENT_KIND_QUOTE_OR_TERMS\x10\x02\x12 \n\x1c\x44OCUMENT_KIND_DELIVERY_PROOF\x10\x03\x12 \n\x1c\x44OCUMENT_KIND_CORRESPONDENCE\x10\x04\x12\x1d\n\x19\x44OCUMENT_KIND_COURT_PAPER\x10\x05\x12\x17\n\x13\x44OCUMENT_KIND_OTHER\x10\x06\x32\xfe\x02\n\x0cVaultService\x12S\n\x0bPutDocument\x12%.recouvra.vault.v1.PutDocumentRequest\x1a\x1b.recouvra.vault.v1.Document(\x01\x12^\n\x0bGetDocument\x12%.recouvra.vault.v1.GetDocumentRequest\x1a&.recouvra.vault.v1.GetDocumentResponse0\x01\x12\x62\n\rListDocuments\x12\'.recouvra.vault.v1.ListDocumentsRequest\x1a(.recouvra.vault.v1.ListDocumentsResponse\x12U\n\rShredDocument\x12\'.recouvra.vault.v1.ShredDocumentRequest\x1a\x1b.recouvra.vault.v1.Documentb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'recouvra.vault.v1.vault_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DOCUMENTKIND']._serialized_start=996
-  _globals['_DOCUMENTKIND']._serialized_end=1226
+  _globals['_DOCUMENTKIND']._serialized_start=1021
+  _globals['_DOCUMENTKIND']._serialized_end=1251
   _globals['_DOCUMENTMETADATA']._serialized_start=86
-  _globals['_DOCUMENTMETADATA']._serialized_end=244
-  _globals['_PUTDOCUMENTREQUEST']._serialized_start=246
-  _globals['_PUTDOCUMENTREQUEST']._serialized_end=348
-  _globals['_DOCUMENT']._serialized_start=351
-  _globals['_DOCUMENT']._serialized_end=678
-  _globals['_GETDOCUMENTREQUEST']._serialized_start=680
-  _globals['_GETDOCUMENTREQUEST']._serialized_end=721
-  _globals['_GETDOCUMENTRESPONSE']._serialized_start=723
-  _globals['_GETDOCUMENTRESPONSE']._serialized_end=818
-  _globals['_LISTDOCUMENTSREQUEST']._serialized_start=820
-  _globals['_LISTDOCUMENTSREQUEST']._serialized_end=859
-  _globals['_LISTDOCUMENTSRESPONSE']._serialized_start=861
-  _globals['_LISTDOCUMENTSRESPONSE']._serialized_end=932
-  _globals['_SHREDDOCUMENTREQUEST']._serialized_start=934
-  _globals['_SHREDDOCUMENTREQUEST']._serialized_end=993
-  _globals['_VAULTSERVICE']._serialized_start=1229
-  _globals['_VAULTSERVICE']._serialized_end=1611
+  _globals['_DOCUMENTMETADATA']._serialized_end=269
+  _globals['_PUTDOCUMENTREQUEST']._serialized_start=271
+  _globals['_PUTDOCUMENTREQUEST']._serialized_end=373
+  _globals['_DOCUMENT']._serialized_start=376
+  _globals['_DOCUMENT']._serialized_end=703
+  _globals['_GETDOCUMENTREQUEST']._serialized_start=705
+  _globals['_GETDOCUMENTREQUEST']._serialized_end=746
+  _globals['_GETDOCUMENTRESPONSE']._serialized_start=748
+  _globals['_GETDOCUMENTRESPONSE']._serialized_end=843
+  _globals['_LISTDOCUMENTSREQUEST']._serialized_start=845
+  _globals['_LISTDOCUMENTSREQUEST']._serialized_end=884
+  _globals['_LISTDOCUMENTSRESPONSE']._serialized_start=886
+  _globals['_LISTDOCUMENTSRESPONSE']._serialized_end=957
+  _globals['_SHREDDOCUMENTREQUEST']._serialized_start=959
+  _globals['_SHREDDOCUMENTREQUEST']._serialized_end=1018
+  _globals['_VAULTSERVICE']._serialized_start=1254
+  _globals['_VAULTSERVICE']._serialized_end=1636
 # @@protoc_insertion_point(module_scope)

@@ -55,6 +55,7 @@ class DocumentMetadata(_message.Message):
     FILENAME_FIELD_NUMBER: _builtins.int
     SHAREABLE_FIELD_NUMBER: _builtins.int
     SHA256_HEX_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     tenant_id: _builtins.str
     """only for service callers; others store under their own scope"""
@@ -65,6 +66,12 @@ class DocumentMetadata(_message.Message):
     """the debtor portal may show it"""
     sha256_hex: _builtins.str
     """optional: refused when the received bytes hash differently"""
+    idempotency_key: _builtins.str
+    """Optional, at most 128 printable ASCII characters, chosen by the caller once per document it
+    means to store and sent again on every retry: the same key (for the same caller) with the
+    same case and bytes answers the document the first attempt stored; with other content,
+    ALREADY_EXISTS (a Conflict) and nothing is stored.
+    """
     def __init__(
         self,
         *,
@@ -74,10 +81,11 @@ class DocumentMetadata(_message.Message):
         filename: _builtins.str = ...,
         shareable: _builtins.bool = ...,
         sha256_hex: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "filename", b"filename", "kind", b"kind", "sha256_hex", b"sha256_hex", "shareable", b"shareable", "tenant_id", b"tenant_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "filename", b"filename", "idempotency_key", b"idempotency_key", "kind", b"kind", "sha256_hex", b"sha256_hex", "shareable", b"shareable", "tenant_id", b"tenant_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
