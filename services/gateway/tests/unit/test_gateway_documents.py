@@ -191,6 +191,19 @@ async def test_a_5_mib_upload_reaches_the_vault_in_pieces_of_at_most_1_mib(
     assert len(pieces) >= 5 * MIB // vault.read_chunk
 
 
+async def test_the_vault_is_given_the_idempotency_key_so_a_retry_after_a_deadline_stores_once(
+    client: httpx.AsyncClient, cases: FakeCases, vault: FakeVault
+) -> None:
+    alice_id, alice = await creditor(client, "alice@example.fr")
+    cases.creditors["case-a"] = alice_id
+
+    stored = await upload(client, "/v1/cases/case-a/documents", alice, idempotency_key="up-77")
+
+    assert stored.status_code == 201, stored.text
+    [(_, metadata)] = vault.called("PutDocument")
+    assert metadata.idempotency_key == "up-77"
+
+
 async def test_a_file_over_the_limit_is_413_naming_file_and_never_reaches_the_vault(
     client: httpx.AsyncClient, cases: FakeCases, vault: FakeVault, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -56,6 +56,9 @@ class NewDocument:
     filename: str
     shareable: bool
     sha256_hex: str
+    # The client's Idempotency-Key: the vault stores one document per key, so a retry after a
+    # deadline (the first attempt may have been stored) stores nothing twice.
+    idempotency_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,7 @@ class VaultClient:
             filename=new.filename,
             shareable=new.shareable,
             sha256_hex=new.sha256_hex,
+            idempotency_key=new.idempotency_key,
         )
 
         async def parts() -> AsyncIterator[vault_pb2.PutDocumentRequest]:

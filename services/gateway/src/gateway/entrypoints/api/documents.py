@@ -145,7 +145,12 @@ async def _upload(
     if sha256 is not None and sha256.lower() != digest:
         raise InvalidField("sha256", "does not match the SHA-256 of the uploaded file")
     new = NewDocument(
-        case_id=case_id, kind=kind, filename=filename, shareable=shareable, sha256_hex=digest
+        case_id=case_id,
+        kind=kind,
+        filename=filename,
+        shareable=shareable,
+        sha256_hex=digest,
+        idempotency_key=once.key,
     )
     asked = {"kind": kind, "shareable": shareable, "filename": filename, "sha256": digest}
 
