@@ -11,6 +11,7 @@ from intake.adapters.clock import paris_today
 from intake.adapters.unit_of_work import SqlIntakeUnitOfWork
 from intake.entrypoints.grpc_api import IntakeApi
 from intake.entrypoints.kafka_handlers import CASE_SCORED_TOPIC, on_case_scored
+from intake.entrypoints.matching_handlers import matching_handlers
 from intake.service_layer.events import PUBLISHED_TOPICS, SERVICE
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra.intake.v1 import intake_pb2, intake_pb2_grpc
@@ -33,10 +34,15 @@ def intake_api(database: Database, today: Callable[[], date] = paris_today) -> I
 
 
 def subscriptions() -> list[Subscription[Any]]:
-    """The other services' facts intake consumes: each about a case goes on its timeline."""
+    """The other services' facts intake consumes: each about a case goes on its timeline, and
+    matching's move the case along its life (one consumer group per fact, `intake-life-*`)."""
     return [
         Subscription(
             topic_name(*CASE_SCORED_TOPIC), f"{SERVICE}-timeline", CaseScored, on_case_scored
+        ),
+        *(
+            Subscription(topic_name("matching", name, version), f"{SERVICE}-life-{name}", kind, on)
+            for name, version, kind, on in matching_handlers()
         ),
     ]
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
+from intake.domain.case_life import CaseLife
 from intake.domain.listing import CaseFilter, Cursor
 from intake.domain.model import Case, DeclaredPayment, TimelineEntry
 from recouvra_shared.db import OutgoingEvent
@@ -47,6 +48,9 @@ class CaseRepository(Protocol):
 
     async def mark_scored(self, case_id: str) -> None:
         """A submitted case has been scored (later states are left alone)."""
+
+    async def follow(self, case_id: str, life: CaseLife) -> None:
+        """Record where the case now stands in its life: status, round and holder."""
 
 
 class Timelines(Protocol):
