@@ -165,7 +165,12 @@ async def list_cases(
     intake: Intake,
     status_: Annotated[
         list[str] | None,
-        Query(alias="status", description="Any of these statuses (repeat the parameter)"),
+        Query(
+            alias="status",
+            description="Any of these statuses (repeat the parameter): submitted, scored, "
+            "quoted, offered, assigned, recalled, rotated, paid, exhausted, closed, withdrawn, "
+            "paid_directly; another value is a 422 listing them",
+        ),
         AfterValidator(plain_text),
     ] = None,
     debtor: Annotated[
