@@ -4,6 +4,7 @@ status it moves the case to and a sentence for the creditor's timeline."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,9 +21,17 @@ from recouvra.events.v1 import assignment_events_pb2 as assignment
 from recouvra.events.v1 import matching_events_pb2 as matching
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 
-# What a fact of each type says: the status it moves the case to ('' for none), its round, the
-# holder it names with its window end, and the sentence for the timeline.
-Reading = tuple[str, int, str, datetime | None, str]
+
+@dataclass(frozen=True)
+class Reading:
+    """What a fact says: the status it moves the case to ('' for none), its round, the sentence
+    for the timeline, and the holder it names with its window's end."""
+
+    status: str
+    round: int
+    summary: str
+    holder: str = ""
+    window_ends_at: datetime | None = None
 
 
 def _when(stamp: Timestamp) -> datetime | None:
@@ -55,8 +64,8 @@ def quote_issued(fact: matching.QuoteIssued) -> Reading:
     )
     if fact.auto_accepted:
         summary += "; accepted automatically (below your auto-accept fee), offered to the provider"
-        return case_life.OFFERED, fact.round, "", None, summary
-    return case_life.QUOTED, fact.round, "", None, summary
+        return Reading(case_life.OFFERED, fact.round, summary)
+    return Reading(case_life.QUOTED, fact.round, summary)
 
 
 def case_assigned(fact: assignment.CaseAssigned) -> Reading:
@@ -66,7 +75,7 @@ def case_assigned(fact: assignment.CaseAssigned) -> Reading:
         f"assigned in round {fact.round} to provider {fact.provider_id} until "
         f"{_day(fact.window_ends_at)}, at {_fee(fact.success_fee_percent, fact.fixed_fee)}"
     )
-    return case_life.ASSIGNED, fact.round, fact.provider_id, ends, summary
+    return Reading(case_life.ASSIGNED, fact.round, summary, fact.provider_id, ends)
 
 
 def action_reported(fact: matching.ActionReported) -> Reading:
@@ -78,7 +87,7 @@ def action_reported(fact: matching.ActionReported) -> Reading:
             summary += f" by {fact.promised_on}"
     if fact.note:
         summary += f" ({fact.note})"
-    return "", fact.round, "", None, summary
+    return Reading("", fact.round, summary)
 
 
 def payment_attributed(fact: matching.PaymentAttributed) -> Reading:
@@ -90,19 +99,19 @@ def payment_attributed(fact: matching.PaymentAttributed) -> Reading:
     if fact.settles_in_full:
         summary += ", settling the case in full"
     status = case_life.PAID if fact.settles_in_full else ""
-    return status, fact.round, "", None, summary
+    return Reading(status, fact.round, summary)
 
 
 def case_recalled(fact: assignment.CaseRecalled) -> Reading:
     """The holder lost the case before or as its window ended."""
     summary = f"recalled from provider {fact.provider_id} in round {fact.round}: {fact.reason}"
-    return case_life.RECALLED, fact.round, "", None, summary
+    return Reading(case_life.RECALLED, fact.round, summary)
 
 
 def case_rotated(fact: assignment.CaseRotated) -> Reading:
     """The round ended without full recovery: the case moves on to another provider."""
     summary = f"rotated: round {fact.round} with provider {fact.from_provider_id} ended"
-    return case_life.ROTATED, fact.round, "", None, summary
+    return Reading(case_life.ROTATED, fact.round, summary)
 
 
 def case_exhausted(fact: matching.CaseExhausted) -> Reading:
@@ -110,30 +119,30 @@ def case_exhausted(fact: matching.CaseExhausted) -> Reading:
     summary = f"exhausted after {fact.rounds} rounds: {fact.reason}"
     if fact.HasField("remaining"):
         summary += f"; {_money(fact.remaining)} remains"
-    return case_life.EXHAUSTED, fact.rounds, "", None, summary
+    return Reading(case_life.EXHAUSTED, fact.rounds, summary)
 
 
 def case_closed(fact: assignment.CaseClosed) -> Reading:
     """Matching is over for the case: nobody works it any more."""
-    return case_life.CLOSED, 0, "", None, "closed: nobody works the case any more"
+    return Reading(case_life.CLOSED, 0, "closed: nobody works the case any more")
 
 
 def _handler(
     read: Callable[[Any], Reading],
 ) -> Callable[[Message, EventEnvelope, IntakeUnitOfWork], Awaitable[None]]:
     async def on_fact(fact: Message, envelope: EventEnvelope, uow: IntakeUnitOfWork) -> None:
-        status, round_number, holder, window_ends_at, summary = read(fact)
+        reading = read(fact)
         command = NoteCaseFact(
             case_id=getattr(fact, "case_id", ""),
             event_id=envelope.event_id,
             event_type=envelope.event_type,
             producer=envelope.producer,
             occurred_at=_when(envelope.occurred_at) if envelope.HasField("occurred_at") else None,
-            summary=summary,
-            status=status,
-            round=round_number,
-            holder_provider_id=holder,
-            window_ends_at=window_ends_at,
+            summary=reading.summary,
+            status=reading.status,
+            round=reading.round,
+            holder_provider_id=reading.holder,
+            window_ends_at=reading.window_ends_at,
         )
         await note_case_fact(command, uow)
 
