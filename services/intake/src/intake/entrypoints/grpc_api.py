@@ -8,7 +8,6 @@ from datetime import date
 
 import grpc
 
-from intake.domain.commands import GetCaseFile
 from intake.entrypoints import grpc_commands as commands
 from intake.entrypoints import grpc_replies as replies
 from intake.service_layer import read_cases
@@ -80,7 +79,7 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
     async def GetCaseFile(
         self, request: intake_pb2.GetCaseFileRequest, context: grpc.aio.ServicerContext
     ) -> intake_pb2.CaseFile:
-        query = GetCaseFile(case_id=request.case_id, requester=commands.requester())
+        query = commands.case_file_query(request)
         async with self.unit_of_work() as uow:
             found, holder = await read_case_file(query, uow, self.today())
         return intake_pb2.CaseFile(
