@@ -37,7 +37,9 @@ class IntakeServiceStub:
     intake trusts that check and scopes everything to that creditor id.
     - kind "service" (or no caller metadata: internal traffic inside the cluster): any creditor;
     `creditor_id` then filters, and is required where a case is created.
-    - any other kind (provider, debtor): nothing exists for it (NOT_FOUND / empty lists).
+    - kind "provider", tenant = the provider id: only GetCaseFile, for a case it holds now;
+    everything else is as for any other kind.
+    - any other kind (debtor...): nothing exists for it (NOT_FOUND / empty lists).
 
     Errors (gRPC status codes):
     - INVALID_ARGUMENT: one or more fields break a rule. The status details carry a
@@ -130,7 +132,9 @@ class IntakeServiceServicer:
     intake trusts that check and scopes everything to that creditor id.
     - kind "service" (or no caller metadata: internal traffic inside the cluster): any creditor;
     `creditor_id` then filters, and is required where a case is created.
-    - any other kind (provider, debtor): nothing exists for it (NOT_FOUND / empty lists).
+    - kind "provider", tenant = the provider id: only GetCaseFile, for a case it holds now;
+    everything else is as for any other kind.
+    - any other kind (debtor...): nothing exists for it (NOT_FOUND / empty lists).
 
     Errors (gRPC status codes):
     - INVALID_ARGUMENT: one or more fields break a rule. The status details carry a
@@ -323,7 +327,9 @@ class IntakeService:
     intake trusts that check and scopes everything to that creditor id.
     - kind "service" (or no caller metadata: internal traffic inside the cluster): any creditor;
     `creditor_id` then filters, and is required where a case is created.
-    - any other kind (provider, debtor): nothing exists for it (NOT_FOUND / empty lists).
+    - kind "provider", tenant = the provider id: only GetCaseFile, for a case it holds now;
+    everything else is as for any other kind.
+    - any other kind (debtor...): nothing exists for it (NOT_FOUND / empty lists).
 
     Errors (gRPC status codes):
     - INVALID_ARGUMENT: one or more fields break a rule. The status details carry a
