@@ -14,6 +14,11 @@ Each window expires on the test clock (matching is SIGKILLed and restarted in th
 first one); the case is recalled and rotates to a provider that never had it, and after round 3
 `matching.case-exhausted.v1` tells the creditor what remains. Every matching event is published
 exactly once and in order within its round.
+
+Intake follows the case's life from those facts: once it accepts, the round-1 winner reads the
+debtor's contact details in its case file (every read on the creditor's timeline) while nobody
+else can, and gets 404 for them once the case rotates; the creditor lists the case by each status
+it reaches and sees the whole life on its timeline.
 """
 
 from __future__ import annotations
@@ -61,6 +66,8 @@ pytestmark = pytest.mark.e2e
 PROBLEM = "application/problem+json"
 DEBTOR = "Menuiserie Dupont SARL"
 DEBTOR_SIREN = "443061841"
+DEBTOR_EMAIL = "compta@menuiserie.example"
+DEBTOR_PHONE = "+33 1 42 68 53 00"
 AMOUNT_MINOR = 480_000  # 4800.00 EUR
 # Providers registered directly with matching (an operator's onboarding, over gRPC).
 LIVE = "etude-garnier"  # bids live through gRPC
@@ -116,7 +123,14 @@ def fact_of(envelope: EventEnvelope, event_type: str) -> Fact:
 def case_body() -> dict[str, Any]:
     today = datetime.now(UTC).date()
     return {
-        "debtor": {"kind": "company", "name": DEBTOR, "siren_or_siret": DEBTOR_SIREN},
+        "debtor": {
+            "kind": "company",
+            "name": DEBTOR,
+            "siren_or_siret": DEBTOR_SIREN,
+            "address": {"lines": ["3 rue des Artisans"], "postal_code": "69003", "city": "Lyon"},
+            "email": DEBTOR_EMAIL,
+            "phone": DEBTOR_PHONE,
+        },
         "invoices": [
             {
                 "invoice_number": "F-2026-0042",
@@ -396,6 +410,53 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         assert [a.status_code for a in answers] == [404, 404]
         assert answers[0].json()["detail"] == answers[1].json()["detail"]
 
+        # The winner reads whom to collect from, once intake has followed the assignment.
+        case_file_url = f"/v1/provider/assignments/{case_id}/case-file"
+
+        async def case_file_of(headers: dict[str, str]) -> dict[str, Any] | None:
+            answer = await client.get(case_file_url, headers=headers)
+            if answer.status_code == 404:
+                return None
+            assert answer.status_code == 200, answer.text
+            body: dict[str, Any] = answer.json()
+            return body
+
+        held = await eventually(lambda: case_file_of(rest), "the winner reads its case file")
+        debtor = held["case"]["debtor"]
+        assert (debtor["name"], debtor["siren_or_siret"], debtor["email"]) == (
+            DEBTOR,
+            DEBTOR_SIREN,
+            DEBTOR_EMAIL,
+        )
+        assert debtor["phone"]
+        assert debtor["address"]["city"] == "Lyon"
+        assert [i["invoice_number"] for i in held["case"]["invoices"]] == ["F-2026-0042"]
+        assert held["case"]["amount"]["minor_units"] == AMOUNT_MINOR
+        assert (held["holder"]["provider_id"], held["holder"]["round"]) == (rest_id, 1)
+        assert datetime.fromisoformat(held["holder"]["window_ends_at"]) == datetime.fromisoformat(
+            taken.json()["window_ends_at"]
+        )
+        not_held = await client.get(case_file_url, headers=auto_rest)
+        no_case = await client.get(
+            f"/v1/provider/assignments/{missing_id}/case-file", headers=auto_rest
+        )
+        assert (not_held.status_code, no_case.status_code) == (404, 404)
+        assert not_held.json()["detail"] == no_case.json()["detail"]
+        listed = await client.get("/v1/cases?status=assigned", headers=creditor)
+        assert listed.status_code == 200, listed.text
+        [mine] = [c for c in listed.json()["items"] if c["case_id"] == case_id]
+        assert (mine["status"], mine["holder"]["provider_id"]) == ("assigned", rest_id)
+        unknown = await client.get("/v1/cases?status=won", headers=creditor)
+        assert unknown.status_code == 422, unknown.text
+        [error] = unknown.json()["errors"]
+        assert error["field"] == "status"
+        assert "assigned" in error["rule"]
+        assert "rotated" in error["rule"]
+        timeline = await client.get(f"/v1/cases/{case_id}/timeline", headers=creditor)
+        read = [e for e in timeline.json()["entries"] if e["event_type"] == "case-file-read"]
+        assert len(read) == 1
+        assert rest_id in read[0]["summary"]
+
         # A node failure in the middle of the window: the timer lives in the database.
         await outbox_drained(matching_db, "matching publishes round 1")
         clock.advance(timedelta(days=20))
@@ -409,6 +470,14 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
 
         # --- round 2: the window expired; the case rotates among those that never had it ----
         await eventually(lambda: grpc_quote(2, "bidding"), "the case rotates into round 2")
+
+        async def case_file_refused() -> bool | None:
+            answer = await client.get(case_file_url, headers=rest)
+            return True if answer.status_code == 404 else None
+
+        await eventually(case_file_refused, "the past holder loses its case file")
+        lost = await client.get(case_file_url, headers=rest)
+        assert lost.json()["detail"] == no_case.json()["detail"]
         for holder_call in (bidding.ReportPromiseToPay, bidding.ReleaseCase):
             with pytest.raises(grpc.aio.AioRpcError) as recalled:
                 await holder_call(pb.CaseRef(case_id=case_id), metadata=as_provider(rest_id))
@@ -470,6 +539,30 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         clock.advance(WINDOW_ENDS)
         exhausted = await eventually(lambda: rest_quote(3, "exhausted"), "the case is exhausted")
         assert exhausted["provider"] is None
+
+        async def listed_as(status: str) -> dict[str, Any] | None:
+            answer = await client.get("/v1/cases", params={"status": status}, headers=creditor)
+            assert answer.status_code == 200, answer.text
+            return next((c for c in answer.json()["items"] if c["case_id"] == case_id), None)
+
+        final = await eventually(lambda: listed_as("exhausted"), "the case is listed exhausted")
+        assert (final["round"], final["holder"]) == (3, None)
+        assert await listed_as("assigned") is None
+
+        async def whole_life() -> list[str] | None:
+            answer = await client.get(f"/v1/cases/{case_id}/timeline", headers=creditor)
+            kinds = [e["event_type"] for e in answer.json()["entries"]]
+            return kinds if kinds.count("case-rotated") == 3 else None
+
+        life = await eventually(whole_life, "the creditor's timeline shows the whole life")
+        for event_type, times in (
+            ("quote-issued", 3),
+            ("case-assigned", 3),
+            ("case-recalled", 3),
+            ("case-exhausted", 1),
+            ("case-file-read", 1),
+        ):
+            assert life.count(event_type) == times, (event_type, life)
         with pytest.raises(grpc.aio.AioRpcError) as recalled:
             await bidding.ReleaseCase(pb.CaseRef(case_id=case_id), metadata=as_provider(AUTO))
         assert recalled.value.code() == grpc.StatusCode.NOT_FOUND

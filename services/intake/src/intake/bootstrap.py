@@ -15,6 +15,7 @@ from intake.domain.commands import ImportRates
 from intake.domain.ecb_rates import RateImport
 from intake.entrypoints.grpc_api import IntakeApi
 from intake.entrypoints.kafka_handlers import CASE_SCORED_TOPIC, on_case_scored
+from intake.entrypoints.matching_handlers import matching_handlers
 from intake.service_layer.events import PUBLISHED_TOPICS, SERVICE
 from intake.service_layer.rates import import_rates
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
@@ -38,10 +39,15 @@ def intake_api(database: Database, today: Callable[[], date] = paris_today) -> I
 
 
 def subscriptions() -> list[Subscription[Any]]:
-    """The other services' facts intake consumes: each about a case goes on its timeline."""
+    """The other services' facts intake consumes: each about a case goes on its timeline, and
+    matching's move the case along its life (one consumer group per fact, `intake-life-*`)."""
     return [
         Subscription(
             topic_name(*CASE_SCORED_TOPIC), f"{SERVICE}-timeline", CaseScored, on_case_scored
+        ),
+        *(
+            Subscription(topic_name("matching", name, version), f"{SERVICE}-life-{name}", kind, on)
+            for name, version, kind, on in matching_handlers()
         ),
     ]
 

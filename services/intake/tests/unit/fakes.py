@@ -12,10 +12,11 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Self
 
+from intake.domain.case_life import SCORED, SUBMITTED, CaseLife
 from intake.domain.ecb_rates import ImportedRates
 from intake.domain.errors import ConcurrentClaim
 from intake.domain.listing import CaseFilter, Cursor
-from intake.domain.model import SCORED, SUBMITTED, Case, DeclaredPayment, TimelineEntry
+from intake.domain.model import Case, DeclaredPayment, TimelineEntry
 from recouvra_shared.unit_of_work import OutgoingEvent
 
 TODAY = date(2026, 11, 23)
@@ -95,6 +96,12 @@ class FakeCases:
         case = self.state.cases.get(case_id)
         if case is not None and case.status == SUBMITTED:
             self.state.cases[case_id] = replace(case, status=SCORED)
+
+    async def follow(self, case_id: str, life: CaseLife) -> None:
+        case = self.state.cases[case_id]
+        self.state.cases[case_id] = replace(
+            case, status=life.status, round=life.round, holder=life.holder
+        )
 
 
 def _matches(case: Case, where: CaseFilter) -> bool:

@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 import grpc
 
 from gateway.adapters.calls import metadata_of, relayed, unary
+from gateway.schemas.case_file import CaseFileView, case_file_view
 from gateway.schemas.case_views import CaseList, CaseView, Timeline, TimelineEntry, case_view
 from gateway.schemas.cases import (
     CaseSubmission,
@@ -31,6 +32,10 @@ SUBMISSION_FIELDS = {
     f"invoices[{i}].currency": f"invoices[{i}].amount_due.currency" for i in range(100)
 }
 PAYMENT_FIELDS = {"currency": "amount.currency"}
+# The provider's answer for a case it does not hold now, whether it exists or not.
+NO_HELD_CASE = "case: no such case held by you"
+# The list's filters as the REST query names them.
+LIST_FIELDS = {"statuses": "status"}
 # A CSV of 50 MiB takes a while to check row by row; the shared default deadline is for questions.
 IMPORT_DEADLINE_SECONDS = 600.0
 
@@ -198,7 +203,7 @@ class IntakeClient:
             page_size=query.page_size,
             page_token=query.page_token,
         )
-        reply = await unary(self.stub.ListCases, request, caller)
+        reply = await unary(self.stub.ListCases, request, caller, fields=LIST_FIELDS)
         return CaseList(
             items=[case_view(case) for case in reply.cases], next_page_token=reply.next_page_token
         )
@@ -209,6 +214,13 @@ class IntakeClient:
         """One case with its legal amounts as of `as_of` (today when empty)."""
         request = intake_pb2.GetCaseRequest(case_id=case_id, creditor_id=creditor_id, as_of=as_of)
         return case_view(await unary(self.stub.GetCase, request, caller))
+
+    async def case_file(self, caller: Caller, case_id: str) -> CaseFileView:
+        """The full case file, for the provider holding the case now; NotFound for anyone else."""
+        request = intake_pb2.GetCaseFileRequest(case_id=case_id)
+        return case_file_view(
+            await unary(self.stub.GetCaseFile, request, caller, not_found=NO_HELD_CASE)
+        )
 
     async def require_case(self, caller: Caller, creditor_id: str, case_id: str) -> None:
         """Refuse with one answer (NotFound) unless the case is the creditor's."""

@@ -148,6 +148,14 @@ class DeclaredPayment(BaseModel):
     declared_at: datetime | None = Field(description="When you declared it; null when unknown")
 
 
+class HolderView(BaseModel):
+    """The provider working the case exclusively, in which round, until when."""
+
+    provider_id: str
+    round: int
+    window_ends_at: str = Field(description="RFC 3339: the end of its exclusive window")
+
+
 class CaseView(BaseModel):
     """A case of the calling creditor."""
 
@@ -155,7 +163,11 @@ class CaseView(BaseModel):
 
     case_id: str
     creditor_id: str
-    status: str = Field(description="submitted | withdrawn | paid_directly | ...")
+    status: str = Field(
+        description="Where the case stands, forward only: submitted, scored, quoted, offered, "
+        "assigned, recalled, rotated (then quoted again, next round), paid, exhausted, closed; "
+        "or the creditor's own exits withdrawn, paid_directly"
+    )
     debtor: DebtorView
     invoices: list[InvoiceLine]
     amount: Money | None = Field(description="Total principal still claimed")
@@ -169,6 +181,10 @@ class CaseView(BaseModel):
     )
     payments: list[DeclaredPayment]
     withdrawn_reason: str
+    round: int = Field(default=0, description="Matching's round (1 to 3); 0 before any")
+    holder: HolderView | None = Field(
+        default=None, description="Who works the case now; only while it is assigned"
+    )
 
 
 class CaseList(BaseModel):
@@ -290,6 +306,13 @@ def legal_amounts_view(legal: Any) -> LegalAmounts:
     )
 
 
+def holder_view(holder: Any) -> HolderView:
+    """From recouvra.intake.v1.CaseHolder."""
+    return HolderView(
+        provider_id=holder.provider_id, round=holder.round, window_ends_at=holder.window_ends_at
+    )
+
+
 def case_view(case: Any) -> CaseView:
     """From recouvra.intake.v1.Case."""
     debtor = (
@@ -332,4 +355,6 @@ def case_view(case: Any) -> CaseView:
             for p in case.payments
         ],
         withdrawn_reason=case.withdrawn_reason,
+        round=case.round,
+        holder=holder_view(case.holder) if case.HasField("holder") else None,
     )

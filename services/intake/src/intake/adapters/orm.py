@@ -46,8 +46,14 @@ cases = Table(
     Column("notes", Text, nullable=False, server_default=""),
     Column("source", String(16), nullable=False, server_default="api"),
     Column("withdrawn_reason", Text, nullable=False, server_default=""),
+    # Where the case stands in matching's rounds, and who holds it (from matching's facts).
+    Column("round", Integer, nullable=False, server_default="0"),
+    Column("holder_provider_id", String(64), nullable=False, server_default=""),
+    Column("holder_round", Integer, nullable=False, server_default="0"),
+    Column("holder_window_ends_at", DateTime(timezone=True), nullable=True),
 )
 Index("cases_by_creditor_newest", cases.c.creditor_id, cases.c.created_at, cases.c.case_id)
+Index("cases_by_status", cases.c.creditor_id, cases.c.status)
 
 # Each unpaid invoice of a case; an invoice number is claimed once per creditor and debtor.
 invoice_lines = Table(

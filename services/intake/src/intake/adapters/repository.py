@@ -20,11 +20,12 @@ from intake.adapters.orm import (
     invoice_lines,
     timeline,
 )
+from intake.domain.case_life import SCORED, SUBMITTED, CaseLife, Holder
 from intake.domain.debtors import COMPANY, CONSUMER, Debtor
 from intake.domain.errors import ConcurrentClaim
 from intake.domain.invoices import InvoiceLine
 from intake.domain.listing import CaseFilter, Cursor
-from intake.domain.model import SCORED, SUBMITTED, Case, DeclaredPayment, TimelineEntry
+from intake.domain.model import Case, DeclaredPayment, TimelineEntry
 from recouvra_shared.unit_of_work import utcnow
 
 
@@ -74,6 +75,12 @@ def _case_row(case: Case) -> dict[str, Any]:
         "source": case.source,
         "created_at": case.submitted_at or utcnow(),
     }
+
+
+def _holder_of(row: Any) -> Holder | None:
+    if not row["holder_provider_id"]:
+        return None
+    return Holder(row["holder_provider_id"], row["holder_round"], row["holder_window_ends_at"])
 
 
 class SqlCases:
@@ -201,6 +208,8 @@ class SqlCases:
                 withdrawn_reason=row["withdrawn_reason"],
                 payments=tuple(payments[row["case_id"]]),
                 submitted_at=row["created_at"],
+                round=row["round"],
+                holder=_holder_of(row),
             )
             for row in rows
         ]
@@ -265,6 +274,21 @@ class SqlCases:
             update(cases)
             .where(cases.c.case_id == case_id, cases.c.status == SUBMITTED)
             .values(status=SCORED)
+        )
+
+    async def follow(self, case_id: str, life: CaseLife) -> None:
+        """Record the case's status, round and holder (none but while assigned)."""
+        holder = life.holder
+        await self.session.execute(
+            update(cases)
+            .where(cases.c.case_id == case_id)
+            .values(
+                status=life.status,
+                round=life.round,
+                holder_provider_id=holder.provider_id if holder else "",
+                holder_round=holder.round if holder else 0,
+                holder_window_ends_at=holder.window_ends_at if holder else None,
+            )
         )
 
 

@@ -153,3 +153,28 @@ class ImportRates:
     file_name: str
     # The day the export was downloaded ('' when not said): the table is verified through it.
     downloaded_on: str = ""
+
+
+@dataclass(frozen=True)
+class NoteCaseFact:
+    """Command: matching says something happened to a case; note it on the timeline and, when
+    it moves the case forward, follow it (`status` '' for a fact that moves nothing)."""
+
+    case_id: str
+    event_id: str
+    event_type: str
+    producer: str
+    occurred_at: datetime | None
+    summary: str
+    status: str = ""
+    round: int = 0
+    holder_provider_id: str = ""
+    window_ends_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class GetCaseFile:
+    """Query: the full case file, for the provider holding the case now (and nobody else)."""
+
+    case_id: str
+    requester: Requester = Requester()

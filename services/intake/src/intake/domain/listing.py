@@ -7,6 +7,7 @@ import binascii
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from intake.domain.case_life import STATUSES, unknown_statuses
 from intake.domain.commands import ListCases
 from intake.domain.errors import InvalidField, InvalidRequest, Violation
 from intake.domain.money import AmountError, to_minor_units
@@ -89,6 +90,14 @@ def case_filter(query: ListCases, scope: str | None) -> CaseFilter:
     for index, status in enumerate(query.statuses):
         if has_control_characters(status):
             violations.append(Violation(f"statuses[{index}]", CONTROL_CHARACTERS_RULE))
+    unknown = unknown_statuses(query.statuses)
+    if unknown and not any(v.field.startswith("statuses[") for v in violations):
+        violations.append(
+            Violation(
+                "statuses",
+                f"must each be one of {', '.join(STATUSES)}; unknown: {', '.join(unknown)}",
+            )
+        )
     if violations:
         raise InvalidRequest(violations)
     is_siren = debtor.isdigit() and len(debtor) == 9

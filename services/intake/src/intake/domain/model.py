@@ -9,6 +9,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from intake.domain import legal
+from intake.domain.case_life import (
+    PAID_DIRECTLY,
+    SUBMITTED,
+    WITHDRAWN,
+    CaseLife,
+    Holder,
+)
 from intake.domain.checks import Checks
 from intake.domain.commands import SubmitCase
 from intake.domain.debtors import CONSUMER, Debtor, checked_debtor
@@ -21,10 +28,6 @@ MAX_NOTES = 4000
 MAX_CREDITOR_ID = 64
 MAX_INVOICES = 100
 
-SUBMITTED = "submitted"
-SCORED = "scored"
-WITHDRAWN = "withdrawn"
-PAID_DIRECTLY = "paid_directly"
 CLOSED_STATUSES = frozenset({WITHDRAWN, PAID_DIRECTLY})
 
 
@@ -53,6 +56,13 @@ class Case:
     withdrawn_reason: str = ""
     payments: tuple[DeclaredPayment, ...] = field(default=())
     submitted_at: datetime | None = None
+    round: int = 0
+    holder: Holder | None = None
+
+    @property
+    def life(self) -> CaseLife:
+        """Where the case stands in its life, and who holds it."""
+        return CaseLife(self.status, self.round, self.holder)
 
     @property
     def principal_minor(self) -> int:

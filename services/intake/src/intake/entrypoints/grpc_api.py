@@ -11,6 +11,7 @@ import grpc
 from intake.entrypoints import grpc_commands as commands
 from intake.entrypoints import grpc_replies as replies
 from intake.service_layer import read_cases
+from intake.service_layer.case_file import read_case_file
 from intake.service_layer.declare_payment import declare_payment
 from intake.service_layer.import_csv import import_cases
 from intake.service_layer.import_einvoice import ReadEInvoice, import_einvoice
@@ -73,6 +74,17 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
             entries = await read_cases.case_timeline(query, uow)
         return intake_pb2.CaseTimeline(
             case_id=request.case_id, entries=[replies.timeline_entry(e) for e in entries]
+        )
+
+    async def GetCaseFile(
+        self, request: intake_pb2.GetCaseFileRequest, context: grpc.aio.ServicerContext
+    ) -> intake_pb2.CaseFile:
+        query = commands.case_file_query(request)
+        async with self.unit_of_work() as uow:
+            found, holder = await read_case_file(query, uow, self.today())
+        return intake_pb2.CaseFile(
+            case=replies.case_message(found.case, found.amounts),
+            holder=replies.holder_message(holder),
         )
 
     async def WithdrawCase(

@@ -10,6 +10,7 @@ from google.protobuf.message import Message
 from intake.domain.commands import (
     DeclarePayment,
     GetCase,
+    GetCaseFile,
     GetCaseTimeline,
     IdempotencyKey,
     ImportCases,
@@ -195,6 +196,11 @@ def list_query(request: intake_pb2.ListCasesRequest) -> ListCases:
         page_size=request.page_size,
         requester=requester(),
     )
+
+
+def case_file_query(request: intake_pb2.GetCaseFileRequest) -> GetCaseFile:
+    """A GetCaseFileRequest as a query: the caller, never the request, says who asks."""
+    return GetCaseFile(case_id=request.case_id, requester=requester())
 
 
 def timeline_query(request: intake_pb2.GetCaseTimelineRequest) -> GetCaseTimeline:

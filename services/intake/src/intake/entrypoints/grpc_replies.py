@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from intake.domain import legal
+from intake.domain.case_life import Holder
 from intake.domain.model import Case, CaseWithAmounts, TimelineEntry
 from intake.domain.money import format_amount
 from intake.service_layer.import_csv import RowOutcome
@@ -121,10 +122,24 @@ def case_message(case: Case, amounts: legal.LegalAmounts | None = None) -> intak
             for p in case.payments
         ],
         withdrawn_reason=case.withdrawn_reason,
+        round=case.round,
     )
+    holder = case.life.current_holder
+    if holder is not None:
+        message.holder.CopyFrom(holder_message(holder))
     if amounts is not None:
         message.legal_amounts.CopyFrom(legal_message(amounts))
     return message
+
+
+def holder_message(holder: Holder) -> intake_pb2.CaseHolder:
+    """Who works the case, in which round, until when."""
+    ends = holder.window_ends_at
+    return intake_pb2.CaseHolder(
+        provider_id=holder.provider_id,
+        round=holder.round,
+        window_ends_at=ends.isoformat() if ends else "",
+    )
 
 
 def import_report(outcomes: Sequence[RowOutcome]) -> intake_pb2.ImportCasesResponse:

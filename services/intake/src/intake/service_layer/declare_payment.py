@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
+from intake.domain.case_life import PAID_DIRECTLY
 from intake.domain.commands import DeclarePayment
-from intake.domain.model import PAID_DIRECTLY, CaseWithAmounts, declared_payment, with_amounts
+from intake.domain.model import CaseWithAmounts, declared_payment, with_amounts
 from intake.domain.money import format_amount
 from intake.domain.tenancy import creditor_scope
 from intake.service_layer.events import payment_declared, recorded

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
+from intake.domain.case_life import CaseLife
 from intake.domain.ecb_rates import ImportedRates
 from intake.domain.listing import CaseFilter, Cursor
 from intake.domain.model import Case, DeclaredPayment, TimelineEntry
@@ -49,6 +50,9 @@ class CaseRepository(Protocol):
 
     async def mark_scored(self, case_id: str) -> None:
         """A submitted case has been scored (later states are left alone)."""
+
+    async def follow(self, case_id: str, life: CaseLife) -> None:
+        """Record where the case now stands in its life: status, round and holder."""
 
 
 class Timelines(Protocol):

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
+from intake.domain.case_life import WITHDRAWN
 from intake.domain.commands import WithdrawCase
-from intake.domain.model import WITHDRAWN, CaseWithAmounts, with_amounts, withdrawal_reason
+from intake.domain.model import CaseWithAmounts, with_amounts, withdrawal_reason
 from intake.domain.tenancy import creditor_scope
 from intake.service_layer.events import case_withdrawn, recorded
 from intake.service_layer.idempotency import Reply, once

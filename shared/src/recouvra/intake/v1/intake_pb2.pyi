@@ -354,12 +354,17 @@ class Case(_message.Message):
     LEGAL_AMOUNTS_FIELD_NUMBER: _builtins.int
     PAYMENTS_FIELD_NUMBER: _builtins.int
     WITHDRAWN_REASON_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    HOLDER_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     creditor_id: _builtins.str
     status: _builtins.str
-    """submitted -> scored (once scoring.case-scored.v1 arrives) | withdrawn | paid_directly.
-    More values will come as intake consumes other services' events (assigned, settled...):
-    treat unknown values as "in progress".
+    """The case's life, following scoring's and matching's facts, forward only (a late or repeated
+    fact never moves it back): submitted -> scored -> quoted (a quote waits for the creditor)
+    -> offered (auto-accepted, waiting for the provider) -> assigned (`holder` works it) ->
+    recalled -> rotated (next round: quoted ...) -> paid | exhausted -> closed; the creditor's
+    own exits: withdrawn, paid_directly. More values may come (settled...): treat unknown values
+    as "in progress". ListCasesRequest.statuses accepts exactly these values.
     """
     debtor_name: _builtins.str
     invoice_number: _builtins.str
@@ -374,6 +379,8 @@ class Case(_message.Message):
     """How the case came in: "api" | "csv" | "e-invoice"."""
     withdrawn_reason: _builtins.str
     """set when status = withdrawn"""
+    round: _builtins.int
+    """matching's round (1 to 3) the case is in; 0 before any"""
     @_builtins.property
     def amount(self) -> _money_pb2.Money:
         """Total principal still claimed: the sum of the invoices' amount_due."""
@@ -388,6 +395,10 @@ class Case(_message.Message):
 
     @_builtins.property
     def payments(self) -> _containers.RepeatedCompositeFieldContainer[Global___DeclaredPayment]: ...
+    @_builtins.property
+    def holder(self) -> Global___CaseHolder:
+        """set only while status = assigned"""
+
     def __init__(
         self,
         *,
@@ -407,14 +418,44 @@ class Case(_message.Message):
         legal_amounts: Global___LegalAmounts | None = ...,
         payments: _abc.Iterable[Global___DeclaredPayment] | None = ...,
         withdrawn_reason: _builtins.str = ...,
+        round: _builtins.int = ...,
+        holder: Global___CaseHolder | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "debtor", b"debtor", "legal_amounts", b"legal_amounts"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "debtor", b"debtor", "holder", b"holder", "legal_amounts", b"legal_amounts"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "creditor_id", b"creditor_id", "debtor", b"debtor", "debtor_name", b"debtor_name", "disputed", b"disputed", "due_date", b"due_date", "invoice_number", b"invoice_number", "invoices", b"invoices", "legal_amounts", b"legal_amounts", "notes", b"notes", "payments", b"payments", "source", b"source", "status", b"status", "submitted_at", b"submitted_at", "withdrawn_reason", b"withdrawn_reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "creditor_id", b"creditor_id", "debtor", b"debtor", "debtor_name", b"debtor_name", "disputed", b"disputed", "due_date", b"due_date", "holder", b"holder", "invoice_number", b"invoice_number", "invoices", b"invoices", "legal_amounts", b"legal_amounts", "notes", b"notes", "payments", b"payments", "round", b"round", "source", b"source", "status", b"status", "submitted_at", b"submitted_at", "withdrawn_reason", b"withdrawn_reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Case: _TypeAlias = Case  # noqa: Y015
+
+@_typing.final
+class CaseHolder(_message.Message):
+    """The provider working a case exclusively, as matching's case-assigned fact said."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROVIDER_ID_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    WINDOW_ENDS_AT_FIELD_NUMBER: _builtins.int
+    provider_id: _builtins.str
+    round: _builtins.int
+    window_ends_at: _builtins.str
+    """RFC 3339 timestamp: the exclusive window's end when assigned"""
+    def __init__(
+        self,
+        *,
+        provider_id: _builtins.str = ...,
+        round: _builtins.int = ...,
+        window_ends_at: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["provider_id", b"provider_id", "round", b"round", "window_ends_at", b"window_ends_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CaseHolder: _TypeAlias = CaseHolder  # noqa: Y015
 
 @_typing.final
 class InvoiceLine(_message.Message):
@@ -683,7 +724,9 @@ class ListCasesRequest(_message.Message):
     """next_page_token of the previous page"""
     @_builtins.property
     def statuses(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """any of; empty = all"""
+        """Any of these statuses (see Case.status); empty = all. Another value is INVALID_ARGUMENT,
+        field "statuses", listing the allowed values.
+        """
 
     def __init__(
         self,
@@ -816,6 +859,53 @@ class TimelineEntry(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TimelineEntry: _TypeAlias = TimelineEntry  # noqa: Y015
+
+@_typing.final
+class GetCaseFileRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCaseFileRequest: _TypeAlias = GetCaseFileRequest  # noqa: Y015
+
+@_typing.final
+class CaseFile(_message.Message):
+    """What the holder needs to collect: the case (debtor with contacts, invoice lines, legal amounts
+    as of today) and its own holding.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_FIELD_NUMBER: _builtins.int
+    HOLDER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def case(self) -> Global___Case: ...
+    @_builtins.property
+    def holder(self) -> Global___CaseHolder: ...
+    def __init__(
+        self,
+        *,
+        case: Global___Case | None = ...,
+        holder: Global___CaseHolder | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["case", b"case", "holder", b"holder"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case", b"case", "holder", b"holder"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CaseFile: _TypeAlias = CaseFile  # noqa: Y015
 
 @_typing.final
 class WithdrawCaseRequest(_message.Message):

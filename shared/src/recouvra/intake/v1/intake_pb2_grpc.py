@@ -37,7 +37,9 @@ class IntakeServiceStub:
     intake trusts that check and scopes everything to that creditor id.
     - kind "service" (or no caller metadata: internal traffic inside the cluster): any creditor;
     `creditor_id` then filters, and is required where a case is created.
-    - any other kind (provider, debtor): nothing exists for it (NOT_FOUND / empty lists).
+    - kind "provider", tenant = the provider id: only GetCaseFile, for a case it holds now;
+    everything else is as for any other kind.
+    - any other kind (debtor...): nothing exists for it (NOT_FOUND / empty lists).
 
     Errors (gRPC status codes):
     - INVALID_ARGUMENT: one or more fields break a rule. The status details carry a
@@ -91,6 +93,11 @@ class IntakeServiceStub:
                 request_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.GetCaseTimelineRequest.SerializeToString,
                 response_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.CaseTimeline.FromString,
                 _registered_method=True)
+        self.GetCaseFile = channel.unary_unary(
+                '/recouvra.intake.v1.IntakeService/GetCaseFile',
+                request_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.GetCaseFileRequest.SerializeToString,
+                response_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.CaseFile.FromString,
+                _registered_method=True)
         self.WithdrawCase = channel.unary_unary(
                 '/recouvra.intake.v1.IntakeService/WithdrawCase',
                 request_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.WithdrawCaseRequest.SerializeToString,
@@ -125,7 +132,9 @@ class IntakeServiceServicer:
     intake trusts that check and scopes everything to that creditor id.
     - kind "service" (or no caller metadata: internal traffic inside the cluster): any creditor;
     `creditor_id` then filters, and is required where a case is created.
-    - any other kind (provider, debtor): nothing exists for it (NOT_FOUND / empty lists).
+    - kind "provider", tenant = the provider id: only GetCaseFile, for a case it holds now;
+    everything else is as for any other kind.
+    - any other kind (debtor...): nothing exists for it (NOT_FOUND / empty lists).
 
     Errors (gRPC status codes):
     - INVALID_ARGUMENT: one or more fields break a rule. The status details carry a
@@ -177,9 +186,24 @@ class IntakeServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetCaseTimeline(self, request, context):
-        """Everything that happened to a case, oldest first: intake's own events (case-submitted,
-        case-withdrawn, payment-declared) and the other services' events intake consumes
-        (scoring.case-scored.v1 so far).
+        """Everything that happened to a case, oldest first, each with its date: intake's own events
+        (case-submitted, case-withdrawn, payment-declared), the other services' events intake
+        consumes (scoring.case-scored.v1; matching's quote-issued, case-assigned, action-reported,
+        payment-attributed, case-recalled, case-rotated, case-exhausted, case-closed), and each read
+        of the case file by its holder (event_type "case-file-read", naming the provider).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCaseFile(self, request, context):
+        """The full case file for the provider holding the case now (caller kind "provider", tenant =
+        the provider id): the debtor's identity and contacts (name, address, e-mail, phone, SIREN),
+        the invoice lines and what is owed today. Who holds the case is intake's own record of
+        matching's facts (case-assigned, then case-recalled / case-rotated / case-exhausted /
+        case-closed end it), never what the caller says. Anyone else (another provider, a past
+        holder after a recall or rotation, a creditor, a service) gets NOT_FOUND, exactly like a
+        case that does not exist. Every read is put on the case's timeline ("case-file-read").
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -258,6 +282,11 @@ def add_IntakeServiceServicer_to_server(servicer, server):
                     request_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.GetCaseTimelineRequest.FromString,
                     response_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.CaseTimeline.SerializeToString,
             ),
+            'GetCaseFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCaseFile,
+                    request_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.GetCaseFileRequest.FromString,
+                    response_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.CaseFile.SerializeToString,
+            ),
             'WithdrawCase': grpc.unary_unary_rpc_method_handler(
                     servicer.WithdrawCase,
                     request_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.WithdrawCaseRequest.FromString,
@@ -298,7 +327,9 @@ class IntakeService:
     intake trusts that check and scopes everything to that creditor id.
     - kind "service" (or no caller metadata: internal traffic inside the cluster): any creditor;
     `creditor_id` then filters, and is required where a case is created.
-    - any other kind (provider, debtor): nothing exists for it (NOT_FOUND / empty lists).
+    - kind "provider", tenant = the provider id: only GetCaseFile, for a case it holds now;
+    everything else is as for any other kind.
+    - any other kind (debtor...): nothing exists for it (NOT_FOUND / empty lists).
 
     Errors (gRPC status codes):
     - INVALID_ARGUMENT: one or more fields break a rule. The status details carry a
@@ -424,6 +455,33 @@ class IntakeService:
             '/recouvra.intake.v1.IntakeService/GetCaseTimeline',
             recouvra_dot_intake_dot_v1_dot_intake__pb2.GetCaseTimelineRequest.SerializeToString,
             recouvra_dot_intake_dot_v1_dot_intake__pb2.CaseTimeline.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCaseFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.intake.v1.IntakeService/GetCaseFile',
+            recouvra_dot_intake_dot_v1_dot_intake__pb2.GetCaseFileRequest.SerializeToString,
+            recouvra_dot_intake_dot_v1_dot_intake__pb2.CaseFile.FromString,
             options,
             channel_credentials,
             insecure,

@@ -38,7 +38,9 @@ class IntakeServiceStub:
       intake trusts that check and scopes everything to that creditor id.
     - kind "service" (or no caller metadata: internal traffic inside the cluster): any creditor;
       `creditor_id` then filters, and is required where a case is created.
-    - any other kind (provider, debtor): nothing exists for it (NOT_FOUND / empty lists).
+    - kind "provider", tenant = the provider id: only GetCaseFile, for a case it holds now;
+      everything else is as for any other kind.
+    - any other kind (debtor...): nothing exists for it (NOT_FOUND / empty lists).
 
     Errors (gRPC status codes):
     - INVALID_ARGUMENT: one or more fields break a rule. The status details carry a
@@ -81,9 +83,20 @@ class IntakeServiceStub:
     ListCases: _grpc.UnaryUnaryMultiCallable[_intake_pb2.ListCasesRequest, _intake_pb2.ListCasesResponse]
     """List the creditor's cases, newest first, with filters and cursor pagination."""
     GetCaseTimeline: _grpc.UnaryUnaryMultiCallable[_intake_pb2.GetCaseTimelineRequest, _intake_pb2.CaseTimeline]
-    """Everything that happened to a case, oldest first: intake's own events (case-submitted,
-    case-withdrawn, payment-declared) and the other services' events intake consumes
-    (scoring.case-scored.v1 so far).
+    """Everything that happened to a case, oldest first, each with its date: intake's own events
+    (case-submitted, case-withdrawn, payment-declared), the other services' events intake
+    consumes (scoring.case-scored.v1; matching's quote-issued, case-assigned, action-reported,
+    payment-attributed, case-recalled, case-rotated, case-exhausted, case-closed), and each read
+    of the case file by its holder (event_type "case-file-read", naming the provider).
+    """
+    GetCaseFile: _grpc.UnaryUnaryMultiCallable[_intake_pb2.GetCaseFileRequest, _intake_pb2.CaseFile]
+    """The full case file for the provider holding the case now (caller kind "provider", tenant =
+    the provider id): the debtor's identity and contacts (name, address, e-mail, phone, SIREN),
+    the invoice lines and what is owed today. Who holds the case is intake's own record of
+    matching's facts (case-assigned, then case-recalled / case-rotated / case-exhausted /
+    case-closed end it), never what the caller says. Anyone else (another provider, a past
+    holder after a recall or rotation, a creditor, a service) gets NOT_FOUND, exactly like a
+    case that does not exist. Every read is put on the case's timeline ("case-file-read").
     """
     WithdrawCase: _grpc.UnaryUnaryMultiCallable[_intake_pb2.WithdrawCaseRequest, _intake_pb2.Case]
     """The creditor withdraws a case: nobody works it any more (intake.case-withdrawn.v1).
@@ -133,7 +146,9 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
       intake trusts that check and scopes everything to that creditor id.
     - kind "service" (or no caller metadata: internal traffic inside the cluster): any creditor;
       `creditor_id` then filters, and is required where a case is created.
-    - any other kind (provider, debtor): nothing exists for it (NOT_FOUND / empty lists).
+    - kind "provider", tenant = the provider id: only GetCaseFile, for a case it holds now;
+      everything else is as for any other kind.
+    - any other kind (debtor...): nothing exists for it (NOT_FOUND / empty lists).
 
     Errors (gRPC status codes):
     - INVALID_ARGUMENT: one or more fields break a rule. The status details carry a
@@ -173,9 +188,20 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
     ListCases: _aio.UnaryUnaryMultiCallable[_intake_pb2.ListCasesRequest, _intake_pb2.ListCasesResponse]  # type: ignore[assignment]
     """List the creditor's cases, newest first, with filters and cursor pagination."""
     GetCaseTimeline: _aio.UnaryUnaryMultiCallable[_intake_pb2.GetCaseTimelineRequest, _intake_pb2.CaseTimeline]  # type: ignore[assignment]
-    """Everything that happened to a case, oldest first: intake's own events (case-submitted,
-    case-withdrawn, payment-declared) and the other services' events intake consumes
-    (scoring.case-scored.v1 so far).
+    """Everything that happened to a case, oldest first, each with its date: intake's own events
+    (case-submitted, case-withdrawn, payment-declared), the other services' events intake
+    consumes (scoring.case-scored.v1; matching's quote-issued, case-assigned, action-reported,
+    payment-attributed, case-recalled, case-rotated, case-exhausted, case-closed), and each read
+    of the case file by its holder (event_type "case-file-read", naming the provider).
+    """
+    GetCaseFile: _aio.UnaryUnaryMultiCallable[_intake_pb2.GetCaseFileRequest, _intake_pb2.CaseFile]  # type: ignore[assignment]
+    """The full case file for the provider holding the case now (caller kind "provider", tenant =
+    the provider id): the debtor's identity and contacts (name, address, e-mail, phone, SIREN),
+    the invoice lines and what is owed today. Who holds the case is intake's own record of
+    matching's facts (case-assigned, then case-recalled / case-rotated / case-exhausted /
+    case-closed end it), never what the caller says. Anyone else (another provider, a past
+    holder after a recall or rotation, a creditor, a service) gets NOT_FOUND, exactly like a
+    case that does not exist. Every read is put on the case's timeline ("case-file-read").
     """
     WithdrawCase: _aio.UnaryUnaryMultiCallable[_intake_pb2.WithdrawCaseRequest, _intake_pb2.Case]  # type: ignore[assignment]
     """The creditor withdraws a case: nobody works it any more (intake.case-withdrawn.v1).
@@ -224,7 +250,9 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
       intake trusts that check and scopes everything to that creditor id.
     - kind "service" (or no caller metadata: internal traffic inside the cluster): any creditor;
       `creditor_id` then filters, and is required where a case is created.
-    - any other kind (provider, debtor): nothing exists for it (NOT_FOUND / empty lists).
+    - kind "provider", tenant = the provider id: only GetCaseFile, for a case it holds now;
+      everything else is as for any other kind.
+    - any other kind (debtor...): nothing exists for it (NOT_FOUND / empty lists).
 
     Errors (gRPC status codes):
     - INVALID_ARGUMENT: one or more fields break a rule. The status details carry a
@@ -286,9 +314,26 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _intake_pb2.GetCaseTimelineRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_intake_pb2.CaseTimeline, _abc.Awaitable[_intake_pb2.CaseTimeline]]:
-        """Everything that happened to a case, oldest first: intake's own events (case-submitted,
-        case-withdrawn, payment-declared) and the other services' events intake consumes
-        (scoring.case-scored.v1 so far).
+        """Everything that happened to a case, oldest first, each with its date: intake's own events
+        (case-submitted, case-withdrawn, payment-declared), the other services' events intake
+        consumes (scoring.case-scored.v1; matching's quote-issued, case-assigned, action-reported,
+        payment-attributed, case-recalled, case-rotated, case-exhausted, case-closed), and each read
+        of the case file by its holder (event_type "case-file-read", naming the provider).
+        """
+
+    @_abc_1.abstractmethod
+    def GetCaseFile(
+        self,
+        request: _intake_pb2.GetCaseFileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.CaseFile, _abc.Awaitable[_intake_pb2.CaseFile]]:
+        """The full case file for the provider holding the case now (caller kind "provider", tenant =
+        the provider id): the debtor's identity and contacts (name, address, e-mail, phone, SIREN),
+        the invoice lines and what is owed today. Who holds the case is intake's own record of
+        matching's facts (case-assigned, then case-recalled / case-rotated / case-exhausted /
+        case-closed end it), never what the caller says. Anyone else (another provider, a past
+        holder after a recall or rotation, a creditor, a service) gets NOT_FOUND, exactly like a
+        case that does not exist. Every read is put on the case's timeline ("case-file-read").
         """
 
     @_abc_1.abstractmethod

@@ -9,7 +9,7 @@ from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
 from gateway.adapters.matching import BiddingClient
-from gateway.entrypoints.api.deps import Bidding, CaseId, CurrentProvider
+from gateway.entrypoints.api.deps import Bidding, CaseId, CurrentProvider, Intake
 from gateway.entrypoints.api.idempotency import Idempotent
 from gateway.entrypoints.api.problems import problem_responses
 from gateway.schemas.assignments import (
@@ -20,6 +20,7 @@ from gateway.schemas.assignments import (
     PaymentIn,
     PaymentReported,
 )
+from gateway.schemas.case_file import CaseFileView
 from recouvra_shared.context import Caller
 
 router = APIRouter(
@@ -95,6 +96,20 @@ async def list_assignments(provider: CurrentProvider, bidding: Bidding) -> HeldC
     """An offered case shows when to answer by (accept_by); an assigned one, when your window
     ends and how much was recovered so far."""
     return await bidding.assignments(provider.caller)
+
+
+@router.get(
+    "/{case_id}/case-file",
+    summary="The full case file of a case you hold: whom to collect from, and what",
+    response_model=CaseFileView,
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
+async def get_case_file(case_id: CaseId, provider: CurrentProvider, intake: Intake) -> CaseFileView:
+    """The debtor's name, address, e-mail, phone and SIREN, the invoice lines and what is owed
+    today, while you hold the case (from your acceptance until it is recalled, rotates or
+    closes). Each read is recorded and shown to the creditor. 404 for a case you do not hold
+    now, exactly like a case that does not exist."""
+    return await intake.case_file(provider.caller, case_id)
 
 
 @router.post(

@@ -165,7 +165,12 @@ async def list_cases(
     intake: Intake,
     status_: Annotated[
         list[str] | None,
-        Query(alias="status", description="Any of these statuses (repeat the parameter)"),
+        Query(
+            alias="status",
+            description="Any of these statuses (repeat the parameter): submitted, scored, "
+            "quoted, offered, assigned, recalled, rotated, paid, exhausted, closed, withdrawn, "
+            "paid_directly; another value is a 422 listing them",
+        ),
         AfterValidator(plain_text),
     ] = None,
     debtor: Annotated[
@@ -228,7 +233,9 @@ async def get_case(
     responses=problem_responses(401, 404, 422, 503),
 )
 async def get_timeline(case_id: CaseId, caller: CurrentCaller, intake: Intake) -> Timeline:
-    """Built from the events of every service that touched the case."""
+    """Built from the events of every service that touched the case, each with its date: quoted,
+    assigned (to whom, until when), actions, payments, recalled, rotated, exhausted, closed;
+    and each read of the case file by the provider holding it (case-file-read)."""
     return await intake.timeline(caller.caller, caller.creditor_id, case_id)
 
 

@@ -1,0 +1,41 @@
+"""Matching said something happened to a case: the fact goes on the case's timeline with its
+date, and the case's status and holder follow it, forward only."""
+
+from __future__ import annotations
+
+from intake.domain.case_life import Holder, LifeStep, after
+from intake.domain.commands import NoteCaseFact
+from intake.domain.model import TimelineEntry, is_case_id
+from intake.service_layer.unit_of_work import IntakeUnitOfWork
+
+
+def _step(command: NoteCaseFact) -> LifeStep:
+    holder = (
+        Holder(command.holder_provider_id, command.round, command.window_ends_at)
+        if command.holder_provider_id
+        else None
+    )
+    return LifeStep(command.status, command.round, holder)
+
+
+async def note_case_fact(command: NoteCaseFact, uow: IntakeUnitOfWork) -> None:
+    """Record the fact once per event (not committed); a case intake never made is ignored."""
+    if not is_case_id(command.case_id):
+        return
+    case = await uow.cases.get(command.case_id, None, lock=True)
+    if case is None:
+        return
+    if command.status:
+        moved = after(case.life, _step(command))
+        if moved != case.life:
+            await uow.cases.follow(case.case_id, moved)
+    await uow.timelines.append(
+        TimelineEntry(
+            case_id=case.case_id,
+            source=command.producer or "matching",
+            event_type=command.event_type,
+            summary=command.summary,
+            event_id=command.event_id,
+            occurred_at=command.occurred_at,
+        )
+    )

@@ -1,0 +1,170 @@
+"""A case's life and its case file against a real database: matching's facts, handed over as the
+inbox consumer hands them (claimed once, in one transaction), move the case forward only, its
+holder reads the case file over gRPC until it loses the case, and the creditor sees it all."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import grpc
+import pytest
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from intake.bootstrap import subscriptions, units_of_work
+from recouvra.common.v1.money_pb2 import Money
+from recouvra.events.v1 import assignment_events_pb2 as assignment
+from recouvra.events.v1 import matching_events_pb2 as matching
+from recouvra.intake.v1 import intake_pb2
+from recouvra_shared.events import new_event
+from recouvra_shared.grpc import CALLER_KIND, CALLER_SUBJECT, CALLER_TENANT
+from services.intake.tests.integration.intake_harness import Intake, company, invoice, violations
+
+pytestmark = pytest.mark.integration
+
+A = "creditor-a"
+WINDOW_END = datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
+
+
+def as_provider(provider_id: str) -> list[tuple[str, str]]:
+    return [
+        (CALLER_KIND, "provider"),
+        (CALLER_SUBJECT, f"user-of-{provider_id}"),
+        (CALLER_TENANT, provider_id),
+    ]
+
+
+async def submit(intake: Intake, number: str) -> str:
+    reply = await intake.stub.SubmitCase(
+        intake_pb2.SubmitCaseRequest(
+            creditor_id=A, debtor=company(), invoices=[invoice(number, "1200.00")]
+        ),
+        metadata=Intake.as_creditor(A),
+    )
+    return reply.case_id
+
+
+async def deliver(intake: Intake, fact: Message, *, times: int = 1) -> None:
+    """One of matching's facts through intake's own subscription, claimed in the inbox."""
+    [subscription] = [
+        s for s in subscriptions() if s.event_type is type(fact) and s.topic.startswith("matching")
+    ]
+    event = new_event(
+        producer="matching",
+        event_type=subscription.topic.split(".")[1],
+        version=1,
+        case_id=fact.case_id,  # type: ignore[attr-defined]
+        tenant_id=A,
+        payload=fact,
+    ).envelope
+    for _ in range(times):
+        async with units_of_work(intake.database)() as uow:
+            if await uow.claim_event(subscription.consumer, event.event_id, subscription.topic):
+                await subscription.deliver(event, uow)
+            await uow.commit()
+
+
+def assigned(case_id: str, provider: str, round_number: int) -> assignment.CaseAssigned:
+    ends = Timestamp()
+    ends.FromDatetime(WINDOW_END)
+    return assignment.CaseAssigned(
+        case_id=case_id,
+        provider_id=provider,
+        round=round_number,
+        window_ends_at=ends,
+        success_fee_percent="12.5",
+        fixed_fee=Money(currency="EUR", minor_units=0),
+    )
+
+
+async def case_file(intake: Intake, case_id: str, provider: str) -> intake_pb2.CaseFile:
+    return await intake.stub.GetCaseFile(
+        intake_pb2.GetCaseFileRequest(case_id=case_id), metadata=as_provider(provider)
+    )
+
+
+async def test_the_holder_reads_the_case_file_until_the_case_rotates(intake: Intake) -> None:
+    case_id = await submit(intake, "F-1")
+    me = Intake.as_creditor(A)
+    quote = matching.QuoteIssued(case_id=case_id, round=1, provider_id="prov-1", fee_percent="12.5")
+    await deliver(intake, quote, times=2)
+    with pytest.raises(grpc.aio.AioRpcError) as before:
+        await case_file(intake, case_id, "prov-1")
+    assert before.value.code() == grpc.StatusCode.NOT_FOUND
+
+    await deliver(intake, assigned(case_id, "prov-1", 1), times=2)
+    held = await case_file(intake, case_id, "prov-1")
+    debtor = held.case.debtor
+    assert (debtor.name, debtor.siren_or_siret, debtor.email) == (
+        "Boulangerie Martin SARL",
+        "732829320",
+        "compta@martin.example",
+    )
+    assert debtor.phone
+    assert list(debtor.address.lines) == ["12 rue de la Paix"]
+    assert [i.invoice_number for i in held.case.invoices] == ["F-1"]
+    assert held.case.legal_amounts.principal.minor_units == 120000
+    assert (held.holder.provider_id, held.holder.round) == ("prov-1", 1)
+    assert held.holder.window_ends_at == WINDOW_END.isoformat()
+
+    case = await intake.stub.GetCase(intake_pb2.GetCaseRequest(case_id=case_id), metadata=me)
+    assert (case.status, case.round, case.holder.provider_id) == ("assigned", 1, "prov-1")
+
+    for stranger in (as_provider("prov-2"), me, Intake.as_kind("service")):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await intake.stub.GetCaseFile(
+                intake_pb2.GetCaseFileRequest(case_id=case_id), metadata=stranger
+            )
+        assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+        assert refused.value.details() == "case_id: no such case"
+
+    await deliver(
+        intake, assignment.CaseRotated(case_id=case_id, from_provider_id="prov-1", round=1)
+    )
+    # A late assignment of the round that just ended gives the case back to nobody.
+    await deliver(intake, assigned(case_id, "prov-1", 1))
+    with pytest.raises(grpc.aio.AioRpcError) as after:
+        await case_file(intake, case_id, "prov-1")
+    assert after.value.code() == grpc.StatusCode.NOT_FOUND
+    case = await intake.stub.GetCase(intake_pb2.GetCaseRequest(case_id=case_id), metadata=me)
+    assert (case.status, case.HasField("holder")) == ("rotated", False)
+
+    timeline = await intake.stub.GetCaseTimeline(
+        intake_pb2.GetCaseTimelineRequest(case_id=case_id), metadata=me
+    )
+    assert [(e.source, e.event_type) for e in timeline.entries] == [
+        ("intake", "case-submitted"),
+        ("matching", "quote-issued"),
+        ("matching", "case-assigned"),
+        ("intake", "case-file-read"),
+        ("matching", "case-rotated"),
+        ("matching", "case-assigned"),  # noted as it came, moving nothing
+    ]
+    assert "prov-1" in timeline.entries[3].summary
+    assert all(e.occurred_at for e in timeline.entries)
+
+
+async def test_cases_are_listed_by_their_life_and_an_unknown_status_is_refused(
+    intake: Intake,
+) -> None:
+    quoted_case, assigned_case = await submit(intake, "F-1"), await submit(intake, "F-2")
+    await deliver(intake, matching.QuoteIssued(case_id=quoted_case, round=1, provider_id="p"))
+    await deliver(intake, assigned(assigned_case, "prov-1", 1))
+    me = Intake.as_creditor(A)
+
+    async def listed(*statuses: str) -> set[str]:
+        page = await intake.stub.ListCases(
+            intake_pb2.ListCasesRequest(statuses=list(statuses)), metadata=me
+        )
+        return {c.case_id for c in page.cases}
+
+    assert await listed("assigned") == {assigned_case}
+    assert await listed("quoted", "assigned") == {quoted_case, assigned_case}
+    assert await listed("scored") == set()
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await listed("assigned", "lost")
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    rule = violations(refused.value)["statuses"]
+    assert "lost" in rule
+    assert "rotated" in rule
+    assert "exhausted" in rule
