@@ -431,7 +431,7 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         assert debtor["phone"]
         assert debtor["address"]["city"] == "Lyon"
         assert [i["invoice_number"] for i in held["case"]["invoices"]] == ["F-2026-0042"]
-        assert held["case"]["amount"]["minor_units"] == AMOUNT_MINOR
+        assert held["case"]["amount"] == {"amount": "4800.00", "currency": "EUR"}
         assert (held["holder"]["provider_id"], held["holder"]["round"]) == (rest_id, 1)
         assert datetime.fromisoformat(held["holder"]["window_ends_at"]) == datetime.fromisoformat(
             taken.json()["window_ends_at"]
