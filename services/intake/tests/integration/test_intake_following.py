@@ -190,6 +190,9 @@ async def test_declared_payments_reduce_what_is_owed_and_a_full_one_closes_the_c
     )
     assert full.status == "paid_directly"
     assert full.legal_amounts.total.minor_units == 0
+    # Each payment says when the creditor declared it (it used to come back as "").
+    for payment in full.payments:
+        assert datetime.fromisoformat(payment.declared_at).tzinfo is not None
     declared = await events(intake, "intake.payment-declared.v1")
     assert len(declared) == 2
     last = PaymentDeclared()

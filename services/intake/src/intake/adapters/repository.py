@@ -192,6 +192,7 @@ class SqlCases:
                         amount_minor=payment["amount_minor"],
                         paid_on=payment["paid_on"],
                         settles_in_full=payment["settles_in_full"],
+                        declared_at=payment["declared_at"],
                     )
                 )
         return [

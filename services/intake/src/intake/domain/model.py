@@ -38,6 +38,7 @@ class DeclaredPayment:
     amount_minor: int
     paid_on: date
     settles_in_full: bool
+    declared_at: datetime | None = None  # set when stored
 
 
 @dataclass(frozen=True)

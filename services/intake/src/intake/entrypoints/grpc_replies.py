@@ -118,6 +118,7 @@ def case_message(case: Case, amounts: legal.LegalAmounts | None = None) -> intak
                 amount=_money(p.amount_minor, cur),
                 paid_on=p.paid_on.isoformat(),
                 settles_in_full=p.settles_in_full,
+                declared_at=p.declared_at.isoformat() if p.declared_at else "",
             )
             for p in case.payments
         ],

@@ -17,6 +17,7 @@ from intake.service_layer.idempotency import Reply, once
 from intake.service_layer.lookup import open_case
 from intake.service_layer.rates import current_rates
 from intake.service_layer.unit_of_work import IntakeUnitOfWork
+from recouvra_shared.unit_of_work import utcnow
 
 
 async def declare_payment(
@@ -31,8 +32,16 @@ async def declare_payment(
 
     async def declare_and_reply(uow: IntakeUnitOfWork) -> bytes:
         case = await open_case(command.case_id, scope, uow)
-        payment = declared_payment(
-            case, command.amount, command.currency, command.paid_on, command.settles_in_full, today
+        payment = replace(
+            declared_payment(
+                case,
+                command.amount,
+                command.currency,
+                command.paid_on,
+                command.settles_in_full,
+                today,
+            ),
+            declared_at=utcnow(),
         )
         await uow.cases.add_payment(case.case_id, payment)
         status = PAID_DIRECTLY if payment.settles_in_full else case.status
