@@ -346,14 +346,3 @@ def client_channel(target: str, *, default_deadline: float = DEFAULT_DEADLINE_SE
     if target.startswith(RESOLVER_SCHEMES):
         options += BALANCED_OPTIONS
     return grpc.aio.insecure_channel(target, options=options, interceptors=interceptors)
-
-
-def current_caller(context: grpc.aio.ServicerContext) -> Caller | None:
-    """The authenticated caller of the current call, if the gateway named one."""
-    return caller_var.get()
-
-
-async def abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, message: str) -> NoReturn:
-    """End the call with a status; the message names the field and the rule where it can."""
-    await context.abort(code, message)
-    raise AssertionError("grpc abort returned")  # abort always raises
