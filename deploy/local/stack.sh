@@ -21,6 +21,9 @@ STATE="${RECOUVRA_STATE:-${HOME:?HOME must be set}/.local/state/recouvra}"
 LOGS="$STATE/logs"
 RUN="$STATE/run"
 START_TIMEOUT="${RECOUVRA_START_TIMEOUT:-120}"   # seconds, per server
+# Kafka recovers every partition after an unclean stop (a killed machine): with thousands of
+# leftover topics that takes minutes. It may take this long as long as its log shows progress.
+KAFKA_START_TIMEOUT="${RECOUVRA_KAFKA_START_TIMEOUT:-900}"
 
 # ---- Fixed interface: tests and docker-compose.yml depend on these values. ----------------------
 HOST=127.0.0.1
@@ -123,18 +126,30 @@ show_log() {
 }
 
 # Wait until CHECK succeeds; fail early if the process died.
-wait_ready() {  # wait_ready NAME PATTERN CHECK...
-  local name=$1 pattern=$2; shift 2
-  local deadline=$((SECONDS + START_TIMEOUT))
-  while ((SECONDS < deadline)); do
+wait_ready() {  # wait_ready NAME PATTERN CHECK...   (RECOUVRA_START_TIMEOUT seconds)
+  wait_ready_within "$START_TIMEOUT" "$@"
+}
+
+# Waits up to TIMEOUT seconds, but gives up after START_TIMEOUT seconds in which the server's log
+# did not grow: a server that is busy recovering keeps its time, a stuck one does not.
+wait_ready_within() {  # wait_ready_within TIMEOUT NAME PATTERN CHECK...
+  local timeout=$1 name=$2 pattern=$3; shift 3
+  local logfile="$LOGS/$name.log" start=$SECONDS size last_size=-1 last_progress=$SECONDS next_note=$((SECONDS + 30))
+  while ((SECONDS - start < timeout && SECONDS - last_progress < START_TIMEOUT)); do
     if ! pid_alive "$RUN/$name.pid" "$pattern"; then
       log "$name exited during startup"; show_log "$name"
       return 1
     fi
     if "$@" >/dev/null 2>&1; then return 0; fi
+    size=$(stat -c %s "$logfile" 2>/dev/null || echo 0)
+    if ((size != last_size)); then last_size=$size; last_progress=$SECONDS; fi
+    if ((SECONDS >= next_note)); then
+      log "$name: still starting after $((SECONDS - start))s (its log keeps growing: $logfile)"
+      next_note=$((SECONDS + 30))
+    fi
     sleep 1
   done
-  log "$name did not answer within ${START_TIMEOUT}s"; show_log "$name"
+  log "$name did not answer within $((SECONDS - start))s"; show_log "$name"
   return 1
 }
 
@@ -276,7 +291,7 @@ print(u)')
 }
 
 wait_kafka() {
-  wait_ready kafka kafka.Kafka kafka_probe || return 1
+  wait_ready_within "$KAFKA_START_TIMEOUT" kafka kafka.Kafka kafka_probe || return 1
   # One request with Kafka's own admin client (also proves the tools classpath works).
   if ! timeout 60 "$(java_bin)" -Xmx256m -XX:TieredStopAtLevel=1 \
       -Dlog4j2.configurationFile="$STATE/kafka/log4j2-tools.properties" -cp "$KAFKA_HOME/libs/*" \
