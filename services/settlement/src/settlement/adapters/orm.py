@@ -1,5 +1,82 @@
-"""Settlement's own tables (its own database); the platform tables come from recouvra_shared."""
+"""Settlement's own tables (its own database); the platform tables come from recouvra_shared.
 
-from sqlalchemy import MetaData
+The ledger's guards (numbering, balance at commit, no change once posted) are triggers, written
+in the migration that creates these tables (`versions/0003_ledger.py`).
+"""
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import UUID
 
 metadata = MetaData()
+
+ledger_accounts = Table(
+    "ledger_accounts",
+    metadata,
+    Column("code", String(80), primary_key=True),
+    Column("number", String(10), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("type", String(10), nullable=False),
+    Column("party_kind", String(10), nullable=True),
+    Column("party_id", String(64), nullable=True),
+    Column("opened_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint(
+        "type IN ('asset', 'liability', 'equity', 'income', 'expense')", name="account_type"
+    ),
+    CheckConstraint("(party_kind IS NULL) = (party_id IS NULL)", name="account_party"),
+    CheckConstraint("code = number || coalesce('/' || party_id, '')", name="account_code"),
+)
+
+journal_entries = Table(
+    "journal_entries",
+    metadata,
+    Column("entry_id", UUID(as_uuid=False), primary_key=True),
+    # Given by a trigger, under a lock: 1, 2, 3... without gaps, in the order entries commit.
+    Column("entry_no", BigInteger, nullable=False, unique=True),
+    Column("fact_key", String(200), nullable=False, unique=True),
+    Column("booked_on", Date, nullable=False, index=True),
+    Column("journal", String(4), nullable=False),
+    Column("description", Text, nullable=False),
+    Column(
+        "reverses",
+        UUID(as_uuid=False),
+        ForeignKey("journal_entries.entry_id"),
+        nullable=True,
+        unique=True,
+    ),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+journal_lines = Table(
+    "journal_lines",
+    metadata,
+    Column(
+        "entry_id",
+        UUID(as_uuid=False),
+        ForeignKey("journal_entries.entry_id"),
+        primary_key=True,
+    ),
+    Column("line_no", Integer, primary_key=True),
+    Column(
+        "account_code", String(80), ForeignKey("ledger_accounts.code"), nullable=False, index=True
+    ),
+    Column("case_id", String(64), nullable=True, index=True),
+    Column("debit", BigInteger, nullable=False, server_default=text("0")),
+    Column("credit", BigInteger, nullable=False, server_default=text("0")),
+    Column("currency", String(3), nullable=False, server_default=text("'EUR'")),
+    CheckConstraint("debit >= 0 AND credit >= 0 AND (debit > 0) <> (credit > 0)", name="one_side"),
+    CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_code"),
+)

@@ -1,18 +1,23 @@
-"""Settlement's unit of work on PostgreSQL: the shared one, which its repositories will join."""
+"""Settlement's unit of work on PostgreSQL: the shared one, with settlement's repositories."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Self
 
 from recouvra_shared.db import Database, UnitOfWork
+from settlement.adapters.ledger_repository import SqlLedger
 
 
 class SqlSettlementUnitOfWork(UnitOfWork):
-    """One transaction over settlement's tables; usable by the shared inbox consumer as is.
+    """One transaction over settlement's tables; usable by the shared inbox consumer as is."""
 
-    Repositories are created in `__aenter__`, after `await super().__aenter__()`, on
-    `self.session`, as the vault's are.
-    """
+    ledger: SqlLedger
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        self.ledger = SqlLedger(self.session)
+        return self
 
 
 def settlement_units(database: Database) -> Callable[[], SqlSettlementUnitOfWork]:

@@ -1,15 +1,49 @@
-"""What settlement's use cases need from storage: a transaction, the outbox, a commit.
-
-It owns no repository yet: each table settlement gets comes with its repository protocol here,
-and the unit of work gains a property for it (see the gateway's and the vault's).
-"""
+"""What settlement's use cases need from storage: the ledger, the outbox, a commit."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import date
 from typing import Protocol
 
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
+from settlement.domain.accounts import Account
+from settlement.domain.invariants import LedgerRows
+from settlement.domain.ledger import Balance, JournalEntry
+
+
+class LedgerRepository(Protocol):
+    """The chart's accounts as opened, and the journal: written once, read many ways."""
+
+    async def open_accounts(self, accounts: Collection[Account]) -> None:
+        """Open the accounts not opened yet (opening one twice changes nothing)."""
+
+    async def add(self, entry: JournalEntry) -> JournalEntry | None:
+        """Post an entry, numbered next in sequence; None (nothing posted) when its fact was
+        booked already."""
+
+    async def entry(self, entry_id: str) -> JournalEntry | None:
+        """A posted entry by id."""
+
+    async def entry_for_fact(self, fact_key: str) -> JournalEntry | None:
+        """The entry a fact caused, if it was booked."""
+
+    async def reversal_of(self, entry_id: str) -> JournalEntry | None:
+        """The entry that reversed this one, if any."""
+
+    async def balances(
+        self, at: date, *, account: str | None = None, case_id: str | None = None
+    ) -> list[Balance]:
+        """Per account, the totals of entries booked on or before `at`, of one account or of
+        one case's lines when asked, sorted by account."""
+
+    async def rows(self) -> LedgerRows:
+        """Every account, entry and line as stored, for the invariants' check and exports."""
 
 
 class SettlementUnitOfWork(UnitOfWorkProtocol, Protocol):
     """One transaction over settlement's tables; the only thing that commits."""
+
+    @property
+    def ledger(self) -> LedgerRepository:
+        """The double-entry ledger."""

@@ -1,0 +1,19 @@
+"""Settlement's refusals: the platform's own, named for what they refuse."""
+
+from __future__ import annotations
+
+from recouvra_shared.errors import Conflict, NotFound, StateConflict
+
+__all__ = ["AlreadyReversed", "EntryNotFound", "FactAlreadyBooked"]
+
+
+class EntryNotFound(NotFound):
+    """No journal entry has this id."""
+
+
+class FactAlreadyBooked(Conflict):
+    """The fact was booked before, with other lines: a replay must carry the same content."""
+
+
+class AlreadyReversed(StateConflict):
+    """The entry was reversed already; a second reversal would book the correction twice."""

@@ -1,0 +1,63 @@
+"""Fixtures of settlement's integration tests: its database, migrated, on the real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import asyncpg
+import pytest
+
+from recouvra_shared.db import Database
+from settlement.bootstrap import units_of
+from settlement.service_layer.unit_of_work import SettlementUnitOfWork
+
+
+@dataclass
+class Ledger:
+    """Settlement's database: its units of work, raw SQL as the admin, and its command line."""
+
+    url: str
+    units: Callable[[], SettlementUnitOfWork]
+
+    async def admin(self, *statements: str, bypass_guards: bool = False) -> None:
+        """Run SQL as the database's admin in one transaction; with `bypass_guards`, as an
+        admin who switched the ledger's triggers (and foreign keys) off for the session."""
+        connection = await asyncpg.connect(self.url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            async with connection.transaction():
+                if bypass_guards:
+                    await connection.execute("SET LOCAL session_replication_role = replica")
+                for statement in statements:
+                    await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    def command(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """`python -m settlement ARGS` against this database."""
+        env = {
+            **os.environ,
+            "RECOUVRA_ENV": "development",
+            "RECOUVRA_SETTLEMENT_DATABASE_URL": self.url,
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "settlement", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+
+@pytest.fixture
+async def ledger(make_database: Callable[[str], str]) -> AsyncIterator[Ledger]:
+    url = make_database("settlement")
+    database = Database.connect(url, pool_size=4)
+    try:
+        yield Ledger(url, units_of(database))
+    finally:
+        await database.dispose()

@@ -1,0 +1,123 @@
+"""In-memory stand-ins for settlement's unit of work and ledger, wired like bootstrap."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+
+from recouvra_shared.testing import FakeUnitOfWork
+from settlement.domain.accounts import Account
+from settlement.domain.invariants import LedgerRows, StoredAccount, StoredEntry, StoredLine
+from settlement.domain.ledger import Balance, JournalEntry, balances
+
+
+@dataclass
+class Tables:
+    """What settlement's database holds."""
+
+    accounts: dict[str, Account] = field(default_factory=dict)
+    entries: list[JournalEntry] = field(default_factory=list)
+
+
+class FakeLedger:
+    """The ledger tables, in memory: numbered in order, one entry per fact, never changed."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    async def open_accounts(self, accounts: Collection[Account]) -> None:
+        for account in accounts:
+            self.tables.accounts.setdefault(account.code, account)
+
+    async def add(self, entry: JournalEntry) -> JournalEntry | None:
+        if any(e.fact_key == entry.fact_key for e in self.tables.entries):
+            return None
+        # The database's guards, as the real tables enforce them.
+        assert all(line.account in self.tables.accounts for line in entry.lines)
+        assert sum(x.debit for x in entry.lines) == sum(x.credit for x in entry.lines)
+        assert entry.reverses is None or not any(
+            e.reverses == entry.reverses for e in self.tables.entries
+        )
+        posted = replace(
+            entry, entry_no=len(self.tables.entries) + 1, recorded_at=datetime.now(UTC)
+        )
+        self.tables.entries.append(posted)
+        return posted
+
+    async def entry(self, entry_id: str) -> JournalEntry | None:
+        return next((e for e in self.tables.entries if e.entry_id == entry_id), None)
+
+    async def entry_for_fact(self, fact_key: str) -> JournalEntry | None:
+        return next((e for e in self.tables.entries if e.fact_key == fact_key), None)
+
+    async def reversal_of(self, entry_id: str) -> JournalEntry | None:
+        return next((e for e in self.tables.entries if e.reverses == entry_id), None)
+
+    async def balances(
+        self, at: date, *, account: str | None = None, case_id: str | None = None
+    ) -> list[Balance]:
+        lines = [
+            line
+            for entry in self.tables.entries
+            if entry.booked_on <= at
+            for line in entry.lines
+            if (account is None or line.account == account)
+            and (case_id is None or line.case_id == case_id)
+        ]
+        return balances(lines)
+
+    async def rows(self) -> LedgerRows:
+        return LedgerRows(
+            accounts=[
+                StoredAccount(
+                    a.code,
+                    a.account_class.number,
+                    a.type.value,
+                    a.account_class.party.value if a.account_class.party else None,
+                    a.party_id,
+                )
+                for a in self.tables.accounts.values()
+            ],
+            entries=[
+                StoredEntry(
+                    e.entry_id,
+                    e.entry_no or 0,
+                    e.fact_key,
+                    e.booked_on,
+                    e.journal.value,
+                    e.description,
+                    e.reverses,
+                )
+                for e in self.tables.entries
+            ],
+            lines=[
+                StoredLine(e.entry_id, n, x.account, x.case_id, x.debit, x.credit, x.currency)
+                for e in self.tables.entries
+                for n, x in enumerate(e.lines, start=1)
+            ],
+        )
+
+
+class FakeSettlementUnitOfWork(FakeUnitOfWork):
+    """Settlement's unit of work in memory: nothing is kept unless committed."""
+
+    def __init__(self, tables: Tables | None = None) -> None:
+        super().__init__()
+        self.kept = tables if tables is not None else Tables()
+        self.working = copy.deepcopy(self.kept)
+        self.ledger = FakeLedger(self.working)
+
+    async def __aenter__(self) -> FakeSettlementUnitOfWork:
+        await super().__aenter__()
+        self.discard_changes()
+        return self
+
+    def commit_changes(self) -> None:
+        self.kept.accounts = dict(self.working.accounts)
+        self.kept.entries = list(self.working.entries)
+
+    def discard_changes(self) -> None:
+        self.working.accounts = dict(self.kept.accounts)
+        self.working.entries = list(self.kept.entries)
