@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from recouvra.settlement.v1 import settlement_pb2_grpc
 from recouvra_shared.db import Database
 from recouvra_shared.runtime import ServiceParts, Wiring
 from settlement.adapters.unit_of_work import settlement_units
+from settlement.config import SettlementSettings
+from settlement.domain.payment_instructions import ClientMoneyAccount, client_money_account
+from settlement.entrypoints.grpc_api import SERVICE_NAME, SettlementApi
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
 
 
@@ -15,7 +19,28 @@ def units_of(database: Database) -> Callable[[], SettlementUnitOfWork]:
     return settlement_units(database)
 
 
+def account_of(settings: SettlementSettings) -> ClientMoneyAccount:
+    """The client-money account, refused at start-up unless its IBAN and BIC are valid."""
+    return client_money_account(
+        settings.client_money_beneficiary, settings.client_money_iban, settings.client_money_bic
+    )
+
+
 def build(wiring: Wiring) -> ServiceParts:
-    """The service serves gRPC health and its outbox relay, and hands its own unit of work to
-    the event handlers it will subscribe; the ledger is reached by the operator commands."""
-    return ServiceParts(unit_of_work=settlement_units(wiring.database))
+    """The SettlementService (payment instructions), gRPC health and the outbox relay; the
+    ledger is reached by the operator commands so far."""
+    settings = wiring.settings
+    assert isinstance(settings, SettlementSettings)
+    units = settlement_units(wiring.database)
+    api = SettlementApi(units, account_of(settings))
+    return ServiceParts(
+        grpc_services=[
+            (
+                SERVICE_NAME,
+                lambda server: settlement_pb2_grpc.add_SettlementServiceServicer_to_server(
+                    api, server
+                ),
+            )
+        ],
+        unit_of_work=units,
+    )

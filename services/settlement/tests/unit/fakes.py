@@ -19,6 +19,7 @@ class Tables:
 
     accounts: dict[str, Account] = field(default_factory=dict)
     entries: list[JournalEntry] = field(default_factory=list)
+    references: dict[str, str] = field(default_factory=dict)
 
 
 class FakeLedger:
@@ -100,6 +101,22 @@ class FakeLedger:
         )
 
 
+class FakeReferences:
+    """The payment_references table, in memory: one per case, none shared."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    async def of_case(self, case_id: str) -> str | None:
+        return self.tables.references.get(case_id)
+
+    async def add(self, case_id: str, reference: str) -> bool:
+        if case_id in self.tables.references or reference in self.tables.references.values():
+            return False
+        self.tables.references[case_id] = reference
+        return True
+
+
 class FakeSettlementUnitOfWork(FakeUnitOfWork):
     """Settlement's unit of work in memory: nothing is kept unless committed."""
 
@@ -108,6 +125,7 @@ class FakeSettlementUnitOfWork(FakeUnitOfWork):
         self.kept = tables if tables is not None else Tables()
         self.working = copy.deepcopy(self.kept)
         self.ledger = FakeLedger(self.working)
+        self.references = FakeReferences(self.working)
 
     async def __aenter__(self) -> FakeSettlementUnitOfWork:
         await super().__aenter__()
@@ -117,7 +135,9 @@ class FakeSettlementUnitOfWork(FakeUnitOfWork):
     def commit_changes(self) -> None:
         self.kept.accounts = dict(self.working.accounts)
         self.kept.entries = list(self.working.entries)
+        self.kept.references = dict(self.working.references)
 
     def discard_changes(self) -> None:
         self.working.accounts = dict(self.kept.accounts)
         self.working.entries = list(self.kept.entries)
+        self.working.references = dict(self.kept.references)

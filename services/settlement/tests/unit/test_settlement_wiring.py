@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+from pydantic import ValidationError
+
 from recouvra_shared.db import Database
+from recouvra_shared.errors import InvalidField
 from recouvra_shared.runtime import Wiring
 from settlement.adapters.unit_of_work import SqlSettlementUnitOfWork
 from settlement.bootstrap import build
@@ -20,3 +24,21 @@ async def test_the_runtime_gets_settlements_own_unit_of_work() -> None:
         assert isinstance(uow, SqlSettlementUnitOfWork)
     finally:
         await database.dispose()
+
+
+def test_the_example_client_money_account_is_refused_in_production() -> None:
+    with pytest.raises(ValidationError, match="client_money_iban: the example account is refused"):
+        SettlementSettings(environment="production", database_url="postgresql+asyncpg://s:x@h/s")
+    real = SettlementSettings(
+        environment="production",
+        database_url="postgresql+asyncpg://s:x@h/s",
+        client_money_iban="DE89370400440532013000",
+        client_money_bic="COBADEFF",
+    )
+    assert real.client_money_iban == "DE89370400440532013000"
+
+
+def test_an_invalid_client_money_account_stops_the_service_at_start() -> None:
+    settings = SettlementSettings(client_money_iban="FR7630006000011234567890188")
+    with pytest.raises(InvalidField, match="client_money_iban"):
+        build(Wiring(settings=settings, database=None, broker=None))  # type: ignore[arg-type]

@@ -80,3 +80,12 @@ journal_lines = Table(
     CheckConstraint("debit >= 0 AND credit >= 0 AND (debit > 0) <> (credit > 0)", name="one_side"),
     CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_code"),
 )
+
+# Each case's RF creditor reference (ISO 11649): given once, never changed (a trigger refuses it).
+payment_references = Table(
+    "payment_references",
+    metadata,
+    Column("case_id", UUID(as_uuid=False), primary_key=True),
+    Column("reference", String(25), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

@@ -7,16 +7,19 @@ from typing import Self
 
 from recouvra_shared.db import Database, UnitOfWork
 from settlement.adapters.ledger_repository import SqlLedger
+from settlement.adapters.payment_references import SqlPaymentReferences
 
 
 class SqlSettlementUnitOfWork(UnitOfWork):
     """One transaction over settlement's tables; usable by the shared inbox consumer as is."""
 
     ledger: SqlLedger
+    references: SqlPaymentReferences
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.ledger = SqlLedger(self.session)
+        self.references = SqlPaymentReferences(self.session)
         return self
 
 

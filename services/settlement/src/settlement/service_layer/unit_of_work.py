@@ -1,4 +1,4 @@
-"""What settlement's use cases need from storage: the ledger, the outbox, a commit."""
+"""What settlement's use cases need from storage: ledger, references, outbox, a commit."""
 
 from __future__ import annotations
 
@@ -41,9 +41,24 @@ class LedgerRepository(Protocol):
         """Every account, entry and line as stored, for the invariants' check and exports."""
 
 
+class PaymentReferenceRepository(Protocol):
+    """Each case's RF creditor reference: given once, never changed, never shared."""
+
+    async def of_case(self, case_id: str) -> str | None:
+        """The case's reference, if it was given one."""
+
+    async def add(self, case_id: str, reference: str) -> bool:
+        """Give the case this reference; False (nothing stored) when the case already has one
+        or another case has this one."""
+
+
 class SettlementUnitOfWork(UnitOfWorkProtocol, Protocol):
     """One transaction over settlement's tables; the only thing that commits."""
 
     @property
     def ledger(self) -> LedgerRepository:
         """The double-entry ledger."""
+
+    @property
+    def references(self) -> PaymentReferenceRepository:
+        """Cases' payment references."""
