@@ -64,6 +64,21 @@ async def test_check_names_the_invariant_an_admin_broke_behind_the_guards(ledger
     assert "ok     orphan-line" in checked.stdout
 
 
+async def test_check_finds_money_moved_between_creditors_behind_the_guards(ledger: Ledger) -> None:
+    await books(ledger)
+    await ledger.admin(
+        "INSERT INTO ledger_accounts (code, number, name, type, party_kind, party_id) VALUES "
+        "('4671/cred-2', '4671', 'Fonds', 'liability', 'creditor', 'cred-2')",
+        "UPDATE journal_lines SET account_code = '4671/cred-2' WHERE account_code = '4671/cred-1'",
+        bypass_guards=True,
+    )
+    checked = ledger.command("check")
+    assert checked.returncode == 1
+    assert "BROKEN entry-chain" in checked.stdout
+    assert "entry 1 (bank-line:L1) does not match its digest" in checked.stdout
+    assert "ok     entry-balanced" in checked.stdout
+
+
 async def test_check_finds_an_entry_deleted_behind_the_guards(ledger: Ledger) -> None:
     fee_entry = await books(ledger)
     await ledger.admin(

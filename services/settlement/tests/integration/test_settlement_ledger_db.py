@@ -27,8 +27,8 @@ def raw_entry(entry_id: str, fact: str, *lines: tuple[str, int, int]) -> list[st
         "INSERT INTO ledger_accounts (code, number, name, type) VALUES "
         "('5121', '5121', 'Banque', 'asset'), ('471', '471', 'Attente', 'liability') "
         "ON CONFLICT DO NOTHING",
-        "INSERT INTO journal_entries (entry_id, fact_key, booked_on, journal, description) "
-        f"VALUES ('{entry_id}', '{fact}', '2026-12-01', 'BQ', 'raw')",
+        "INSERT INTO journal_entries (entry_id, fact_key, booked_on, journal, description, digest)"
+        f" VALUES ('{entry_id}', '{fact}', '2026-12-01', 'BQ', 'raw', '\\x{'00' * 32}')",
         *(
             "INSERT INTO journal_lines (entry_id, line_no, account_code, debit, credit) "
             f"VALUES ('{entry_id}', {n}, '{account}', {dr}, {cr})"

@@ -9,7 +9,13 @@ from datetime import UTC, date, datetime
 
 from recouvra_shared.testing import FakeUnitOfWork
 from settlement.domain.accounts import Account
-from settlement.domain.invariants import LedgerRows, StoredAccount, StoredEntry, StoredLine
+from settlement.domain.invariants import (
+    GENESIS,
+    LedgerRows,
+    StoredAccount,
+    entry_digest,
+    stored_rows_of,
+)
 from settlement.domain.ledger import Balance, JournalEntry, balances
 
 
@@ -41,9 +47,11 @@ class FakeLedger:
         assert entry.reverses is None or not any(
             e.reverses == entry.reverses for e in self.tables.entries
         )
-        posted = replace(
-            entry, entry_no=len(self.tables.entries) + 1, recorded_at=datetime.now(UTC)
-        )
+        entry_no = len(self.tables.entries) + 1
+        previous = self.tables.entries[-1].digest if self.tables.entries else GENESIS
+        assert previous is not None
+        digest = entry_digest(previous, *stored_rows_of(entry, entry_no))
+        posted = replace(entry, entry_no=entry_no, recorded_at=datetime.now(UTC), digest=digest)
         self.tables.entries.append(posted)
         return posted
 
@@ -82,22 +90,10 @@ class FakeLedger:
                 for a in self.tables.accounts.values()
             ],
             entries=[
-                StoredEntry(
-                    e.entry_id,
-                    e.entry_no or 0,
-                    e.fact_key,
-                    e.booked_on,
-                    e.journal.value,
-                    e.description,
-                    e.reverses,
-                )
+                replace(stored_rows_of(e, e.entry_no or 0)[0], digest=e.digest or b"")
                 for e in self.tables.entries
             ],
-            lines=[
-                StoredLine(e.entry_id, n, x.account, x.case_id, x.debit, x.credit, x.currency)
-                for e in self.tables.entries
-                for n, x in enumerate(e.lines, start=1)
-            ],
+            lines=[line for e in self.tables.entries for line in stored_rows_of(e, 0)[1]],
         )
 
 

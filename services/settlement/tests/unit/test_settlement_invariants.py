@@ -8,10 +8,12 @@ from datetime import date
 import pytest
 
 from settlement.domain.invariants import (
+    GENESIS,
     LedgerRows,
     StoredAccount,
     StoredEntry,
     StoredLine,
+    entry_digest,
     verify,
 )
 
@@ -25,6 +27,8 @@ LINES = [
     StoredLine("e-2", 1, "5121", "case-1", 0, 1_000, "EUR"),
     StoredLine("e-2", 2, "4671/cred-1", "case-1", 1_000, 0, "EUR"),
 ]
+E1 = replace(E1, digest=entry_digest(GENESIS, E1, LINES[:2]))
+E2 = replace(E2, digest=entry_digest(E1.digest, E2, LINES[2:]))
 SOUND = LedgerRows([BANK, HELD], [E1, E2], LINES)
 
 
@@ -78,4 +82,25 @@ def test_a_reversal_that_moves_the_money_elsewhere_does_not_mirror() -> None:
     other = StoredAccount("4671/cred-2", "4671", "liability", "creditor", "cred-2")
     lines = [*LINES[:3], replace(LINES[3], account="4671/cred-2")]
     found = broken(LedgerRows([BANK, HELD, other], [E1, E2], lines))
-    assert found == {"reversal-mirrors": ["entry 2 does not mirror entry 1"]}
+    assert found["reversal-mirrors"] == ["entry 2 does not mirror entry 1"]
+    assert list(found) == ["reversal-mirrors", "entry-chain"]
+
+
+def test_a_balanced_forgery_is_caught_by_the_chain_alone() -> None:
+    # Both lines of entry 1 moved to another creditor, and its reversal likewise: every sum
+    # still holds, only the digests tell.
+    other = StoredAccount("4671/cred-2", "4671", "liability", "creditor", "cred-2")
+    lines = [x if x.account == "5121" else replace(x, account="4671/cred-2") for x in LINES]
+    found = broken(LedgerRows([BANK, HELD, other], [E1, E2], lines))
+    assert found == {
+        "entry-chain": [
+            "entry 1 (bank-line:L1) does not match its digest: it, one of its lines or an entry "
+            "before it changed after posting"
+        ]
+    }
+
+
+def test_an_entry_removed_with_its_lines_breaks_the_chain_after_it() -> None:
+    found = broken(replace(SOUND, entries=[E2], lines=LINES[2:]))
+    assert "entry-chain" in found
+    assert "entry-sequence" in found

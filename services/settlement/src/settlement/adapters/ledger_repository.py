@@ -12,8 +12,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from settlement.adapters.orm import journal_entries, journal_lines, ledger_accounts
 from settlement.domain.accounts import Account
-from settlement.domain.invariants import LedgerRows, StoredAccount, StoredEntry, StoredLine
+from settlement.domain.invariants import (
+    GENESIS,
+    LedgerRows,
+    StoredAccount,
+    StoredEntry,
+    StoredLine,
+    entry_digest,
+    stored_rows_of,
+)
 from settlement.domain.ledger import Balance, Journal, JournalEntry, Line
+
+# The numbering trigger takes this transaction-scoped lock too (migration 0003): holding it first,
+# the writer knows the number and the previous digest the trigger will see.
+LEDGER_LOCK = 7310582926110204718
 
 
 def _entry(row: Mapping[Any, Any], lines: Sequence[Mapping[Any, Any]]) -> JournalEntry:
@@ -36,6 +48,7 @@ def _entry(row: Mapping[Any, Any], lines: Sequence[Mapping[Any, Any]]) -> Journa
         reverses=str(row["reverses"]) if row["reverses"] else None,
         entry_no=row["entry_no"],
         recorded_at=row["recorded_at"],
+        digest=bytes(row["digest"]),
     )
 
 
@@ -62,6 +75,16 @@ class SqlLedger:
         await self.session.execute(insert(ledger_accounts).values(rows).on_conflict_do_nothing())
 
     async def add(self, entry: JournalEntry) -> JournalEntry | None:
+        await self.session.execute(select(func.pg_advisory_xact_lock(LEDGER_LOCK)))
+        last = (
+            await self.session.execute(
+                select(journal_entries.c.entry_no, journal_entries.c.digest)
+                .order_by(journal_entries.c.entry_no.desc())
+                .limit(1)
+            )
+        ).first()
+        entry_no, previous = (last[0] + 1, bytes(last[1])) if last else (1, GENESIS)
+        digest = entry_digest(previous, *stored_rows_of(entry, entry_no))
         inserted = (
             (
                 await self.session.execute(
@@ -73,6 +96,7 @@ class SqlLedger:
                         journal=entry.journal.value,
                         description=entry.description,
                         reverses=entry.reverses,
+                        digest=digest,
                     )
                     .on_conflict_do_nothing(index_elements=["fact_key"])
                     .returning(journal_entries)
@@ -83,6 +107,7 @@ class SqlLedger:
         )
         if inserted is None:
             return None
+        assert inserted["entry_no"] == entry_no, "the numbering trigger and the writer disagree"
         lines = [
             {
                 "entry_id": entry.entry_id,
@@ -189,6 +214,7 @@ class SqlLedger:
                     journal=e["journal"],
                     description=e["description"],
                     reverses=str(e["reverses"]) if e["reverses"] else None,
+                    digest=bytes(e["digest"]),
                 )
                 for e in entries
             ],

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -58,6 +59,8 @@ journal_entries = Table(
         unique=True,
     ),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # SHA-256 chaining this entry to the previous one (settlement.domain.invariants.entry_digest).
+    Column("digest", LargeBinary, nullable=False),
 )
 
 journal_lines = Table(

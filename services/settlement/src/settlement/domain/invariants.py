@@ -6,13 +6,16 @@ auditor's second look, for what someone with the power to bypass those guards ma
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from recouvra_shared.errors import Refusal
 from settlement.domain.accounts import account_of_code
-from settlement.domain.ledger import CURRENCY
+from settlement.domain.ledger import CURRENCY, JournalEntry
 
 # Each invariant's name, as `python -m settlement check` reports it, and what it means.
 INVARIANTS: dict[str, str] = {
@@ -26,7 +29,9 @@ INVARIANTS: dict[str, str] = {
     "entry-sequence": "entries are numbered 1, 2, 3... without gap or repeat",
     "fact-unique": "no fact is booked by two entries",
     "reversal-mirrors": "a reversal reverses a stored entry, once, line for line",
+    "entry-chain": "each entry's digest covers its content, its lines and the previous digest",
 }
+GENESIS = bytes(32)
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class StoredEntry:
     journal: str
     description: str
     reverses: str | None
+    digest: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,46 @@ class LedgerRows:
     accounts: list[StoredAccount] = field(default_factory=list)
     entries: list[StoredEntry] = field(default_factory=list)
     lines: list[StoredLine] = field(default_factory=list)
+
+
+def stored_rows_of(entry: JournalEntry, entry_no: int) -> tuple[StoredEntry, list[StoredLine]]:
+    """The rows an entry is stored as, numbered `entry_no`, lines numbered from 1."""
+    stored = StoredEntry(
+        entry_id=entry.entry_id,
+        entry_no=entry_no,
+        fact_key=entry.fact_key,
+        booked_on=entry.booked_on,
+        journal=entry.journal.value,
+        description=entry.description,
+        reverses=entry.reverses,
+    )
+    lines = [
+        StoredLine(entry.entry_id, n, x.account, x.case_id, x.debit, x.credit, x.currency)
+        for n, x in enumerate(entry.lines, start=1)
+    ]
+    return stored, lines
+
+
+def entry_digest(previous: bytes, entry: StoredEntry, lines: Sequence[StoredLine]) -> bytes:
+    """SHA-256 of the previous entry's digest and this entry's every stored field and line:
+    changing, removing or inserting any entry or line after the fact breaks the chain from there
+    on, balanced or not."""
+    content = [
+        previous.hex(),
+        entry.entry_no,
+        entry.entry_id,
+        entry.fact_key,
+        entry.booked_on.isoformat(),
+        entry.journal,
+        entry.description,
+        entry.reverses,
+        [
+            [x.line_no, x.account, x.case_id, x.debit, x.credit, x.currency]
+            for x in sorted(lines, key=lambda x: x.line_no)
+        ],
+    ]
+    encoded = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+    return hashlib.sha256(encoded).digest()
 
 
 @dataclass(frozen=True)
@@ -227,6 +273,25 @@ def _trial_balance_breaches(rows: LedgerRows) -> list[Breach]:
     ]
 
 
+def _chain_breaches(rows: LedgerRows) -> list[Breach]:
+    lines_of: dict[str, list[StoredLine]] = defaultdict(list)
+    for line in rows.lines:
+        lines_of[line.entry_id].append(line)
+    previous = GENESIS
+    for entry in sorted(rows.entries, key=lambda e: e.entry_no):
+        if entry.digest != entry_digest(previous, entry, lines_of[entry.entry_id]):
+            # Every later digest depends on this one: the first break is the one to name.
+            return [
+                Breach(
+                    "entry-chain",
+                    f"entry {entry.entry_no} ({entry.fact_key}) does not match its digest: "
+                    "it, one of its lines or an entry before it changed after posting",
+                )
+            ]
+        previous = entry.digest
+    return []
+
+
 def verify(rows: LedgerRows) -> list[Breach]:
     """Every broken invariant, each with where it breaks; empty when the ledger is sound."""
     return [
@@ -236,4 +301,5 @@ def verify(rows: LedgerRows) -> list[Breach]:
         *_sequence_breaches(rows),
         *_reversal_breaches(rows),
         *_trial_balance_breaches(rows),
+        *_chain_breaches(rows),
     ]

@@ -70,6 +70,8 @@ class JournalEntry:
     reverses: str | None = None
     entry_no: int | None = None
     recorded_at: datetime | None = None
+    # Chains this entry to the one numbered before it (see `invariants.entry_digest`).
+    digest: bytes | None = None
 
     def same_content(self, other: JournalEntry) -> bool:
         """Whether two entries book the same thing, whatever their ids and numbers."""

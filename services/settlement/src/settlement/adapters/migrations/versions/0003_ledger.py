@@ -1,6 +1,8 @@
 """The double-entry ledger: accounts, journal entries and their lines, guarded by the database.
 
 - Entries are numbered 1, 2, 3... by a trigger under a transaction lock: no gaps, commit order.
+  Each carries a SHA-256 digest chaining it to the previous one (computed by the writer under the
+  same lock, verified by `python -m settlement check`).
 - Each entry must balance per currency, with at least two lines: checked at commit by deferred
   constraint triggers, whatever client wrote it.
 - Nothing posted changes: UPDATE, DELETE and TRUNCATE of accounts, entries and lines are refused
@@ -45,7 +47,8 @@ CREATE TABLE journal_entries (
     journal varchar(4) NOT NULL,
     description text NOT NULL,
     reverses uuid UNIQUE REFERENCES journal_entries (entry_id),
-    recorded_at timestamptz NOT NULL DEFAULT now()
+    recorded_at timestamptz NOT NULL DEFAULT now(),
+    digest bytea NOT NULL CONSTRAINT digest_sha256 CHECK (length(digest) = 32)
 );
 CREATE INDEX ix_journal_entries_booked_on ON journal_entries (booked_on);
 
@@ -66,6 +69,7 @@ CREATE INDEX ix_journal_lines_case_id ON journal_lines (case_id);
 
 -- Numbering: one writer at a time takes the next number; the lock lasts until commit, so a
 -- rolled-back entry leaves no hole and numbers follow commit order.
+-- The lock key is settlement.adapters.ledger_repository.LEDGER_LOCK.
 CREATE FUNCTION ledger_number_entry() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM pg_advisory_xact_lock(7310582926110204718);
