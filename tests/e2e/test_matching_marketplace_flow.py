@@ -37,6 +37,7 @@ import httpx
 import pytest
 from google.protobuf.message import Message
 
+from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1 import assignment_events_pb2 as assignment_events
 from recouvra.events.v1 import matching_events_pb2 as matching_events
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
@@ -511,6 +512,45 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
             pb.CaseRef(case_id=case_id), metadata=as_provider(LIVE)
         )
         assert (assignment.round, assignment.status) == (2, "assigned")
+
+        # A provider's payment report is a claim (issue 13, point 1): the past holder cannot make
+        # one, the holder's counts nowhere until the creditor answers, a disputed one never does.
+        fake_payment = {
+            "amount": {"amount": "0.01", "currency": "EUR"},
+            "paid_on": datetime.now(UTC).date().isoformat(),  # in the past holder's window
+            "settles_in_full": True,
+            "reference": "FAKE-1",
+        }
+        past = await client.post(
+            f"/v1/provider/assignments/{case_id}/payments",
+            json=fake_payment,
+            headers=rest | idempotency_key(),
+        )
+        assert past.status_code == 404, past.text
+        claimed = await bidding.ReportPayment(
+            pb.ReportPaymentRequest(
+                case_id=case_id,
+                amount=Money(currency="EUR", minor_units=10_000),
+                paid_on=(datetime.now(UTC) + clock.offset).date().isoformat(),
+                reference="VIR-LIVE-1",
+            ),
+            metadata=as_provider(LIVE),
+        )
+        assert (claimed.status, claimed.claim_state) == ("assigned", "claimed")
+        seen = (await client.get(f"/v1/cases/{case_id}/activity", headers=creditor)).json()
+        assert (seen["status"], seen["recovered"]["amount"], seen["payments"]) == (
+            "assigned",
+            "0.00",
+            [],
+        )
+        assert [(c["provider_id"], c["state"]) for c in seen["claims"]] == [(LIVE, "claimed")]
+        disputed = await client.post(
+            f"/v1/cases/{case_id}/payment-claims/{claimed.payment_id}/dispute",
+            json={"reason": "Nothing reached our account"},
+            headers=creditor | idempotency_key(),
+        )
+        assert disputed.status_code == 200, disputed.text
+        assert disputed.json()["claim"]["state"] == "disputed"
 
         # --- round 3: only the auto-bidders never had it -------------------------------------
         clock.advance(WINDOW_ENDS)

@@ -13,7 +13,7 @@ import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Self
 
 import grpc
@@ -37,6 +37,7 @@ from recouvra_shared.errors import (
     NotFound,
     PermissionDenied,
     Refusal,
+    StateConflict,
 )
 from recouvra_shared.grpc import rich_status
 from recouvra_shared.unit_of_work import OutgoingEvent
@@ -169,6 +170,7 @@ class FakeUnitOfWork:
 PASSWORD = "correct horse battery staple"
 PROBLEM = "application/problem+json"
 CLOSES = Timestamp(seconds=int(datetime(2026, 11, 23, 10, 15, tzinfo=UTC).timestamp()))
+CLOSES_DAY = date(2026, 11, 23)
 PROFILE = {
     "kind": "commissaire",
     "regions": ["fr-idf", "FR"],
@@ -214,8 +216,12 @@ class FakeMatching:
         self.creditors: dict[str, str] = {}
         self.holders: dict[str, str] = {}
         self.offers: dict[str, str] = {}
+        self.amounts: dict[str, int] = {}
         self.activity: dict[str, Any] = {}
-        self.payments: dict[tuple[str, str], Any] = {}
+        self.ever_held: dict[str, list[str]] = {}
+        self.window_starts: dict[str, date] = {}
+        self.claims: dict[str, Any] = {}
+        self.claim_cases: dict[str, str] = {}
 
     def _called(self, rpc: str, request: Any) -> str:
         """Records the call and raises the error queued for it; the caller's tenant."""
@@ -348,25 +354,48 @@ class FakeMatching:
     async def SetCreditorPolicy(self, request: Any) -> Any:
         return await self._answer("SetCreditorPolicy", request, pb.SetCreditorPolicyReply())
 
+    def _creditors(self, case_id: str, tenant: str) -> Any:
+        if self.creditors.get(case_id) != tenant or case_id not in self.activity:
+            raise status_for(NotFound("case: no such case"))
+        return self.activity[case_id]
+
     async def GetCaseActivity(self, request: Any) -> Any:
         tenant = self._called("GetCaseActivity", request)
-        if request.case_id not in self.creditors:
-            raise status_for(NotFound("case: no such case"))
-        if self.creditors[request.case_id] != tenant:
-            raise status_for(NotFound("case: not one of yours"))
-        return self.activity[request.case_id]
+        activity = pb.CaseActivity()
+        activity.CopyFrom(self._creditors(request.case_id, tenant))
+        activity.claims.extend(
+            c for i, c in self.claims.items() if self.claim_cases[i] == request.case_id
+        )
+        return activity
 
     # Cases held, and what their holders report
-    def hold(self, case_id: str, creditor_id: str, provider_id: str) -> None:
-        """The creditor's case, 1250.00 EUR, assigned to the provider in round 1."""
+    def hold(
+        self,
+        case_id: str,
+        creditor_id: str,
+        provider_id: str,
+        since: date = CLOSES_DAY,
+        amount_minor: int = 125_000,
+    ) -> None:
+        """The creditor's case, 1250.00 EUR, assigned to the provider in round 1 from `since`."""
         self.creditors[case_id] = creditor_id
         self.holders[case_id] = provider_id
+        self.ever_held[case_id] = [provider_id]
+        self.window_starts[case_id] = since
+        self.amounts[case_id] = amount_minor
         self.activity[case_id] = pb.CaseActivity(
             case_id=case_id,
             status="assigned",
             round=1,
             recovered=Money(currency="EUR", minor_units=0),
         )
+
+    def rotate(self, case_id: str, provider_id: str, since: date) -> None:
+        """The holder's window lapsed: the case is now another provider's, from `since`."""
+        self.holders[case_id] = provider_id
+        self.ever_held[case_id].append(provider_id)
+        self.window_starts[case_id] = since
+        self.activity[case_id].round += 1
 
     def offer(self, case_id: str, creditor_id: str, provider_id: str) -> None:
         """The creditor's case, offered to the provider, who has not answered yet."""
@@ -398,27 +427,106 @@ class FakeMatching:
         )
 
     async def ReportPayment(self, request: Any) -> Any:
+        """A claim, as matching keeps it: only the current holder, within its window."""
         tenant = self._called("ReportPayment", request)
-        activity = self._held_by(request.case_id, tenant)
-        known = self.payments.get((request.case_id, request.reference))
-        if known is None:
-            known = pb.AttributedPayment(
-                payment_id=f"payment-{len(activity.payments) + 1}",
+        case_id = request.case_id
+        claim_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{case_id}/{tenant}/{request.reference}"))
+        known = self.claims.get(claim_id)
+        same = known is not None and (
+            known.amount.minor_units,
+            known.paid_on,
+            known.settles_in_full,
+        ) == (request.amount.minor_units, request.paid_on, request.settles_in_full)
+        if not same:
+            activity = self._held_by(case_id, tenant)
+            if known is not None:
+                raise status_for(InvalidField("reference", "already used for a different payment"))
+            if date.fromisoformat(request.paid_on) < self.window_starts[case_id]:
+                raise status_for(InvalidField("paid_on", "must fall within your current window"))
+            owed = self.amounts[case_id] - activity.recovered.minor_units
+            if request.amount.minor_units > owed:
+                raise status_for(InvalidField("amount.minor_units", f"must not exceed {owed}"))
+            known = pb.PaymentClaim(
+                claim_id=claim_id,
+                reference=request.reference,
+                provider_id=tenant,
+                round=activity.round,
                 amount=request.amount,
                 paid_on=request.paid_on,
-                source="provider",
-                provider_id=tenant,
-                round=1,
+                settles_in_full=request.settles_in_full,
+                state="claimed",
+                claimed_at=CLOSES,
             )
-            self.payments[(request.case_id, request.reference)] = known
-            activity.payments.append(known)
-            activity.recovered.minor_units += request.amount.minor_units
+            self.claims[claim_id] = known
+            self.claim_cases[claim_id] = case_id
         return pb.ReportPaymentReply(
-            case_id=request.case_id,
-            payment_id=known.payment_id,
+            case_id=case_id,
+            payment_id=known.claim_id,
             attributed_to=known.provider_id,
-            status=activity.status,
+            status=self.activity[case_id].status,
+            claim_state=known.state,
         )
+
+    async def ListPaymentClaims(self, request: Any) -> Any:
+        tenant = self._called("ListPaymentClaims", request)
+        if tenant not in self.ever_held.get(request.case_id, []):
+            raise status_for(NotFound("case: no such case"))
+        mine = [
+            c
+            for i, c in self.claims.items()
+            if self.claim_cases[i] == request.case_id and c.provider_id == tenant
+        ]
+        return pb.ListPaymentClaimsResponse(claims=mine)
+
+    def _claim(self, case_id: str, claim_id: str, tenant: str) -> tuple[Any, Any]:
+        activity = self._creditors(case_id, tenant)
+        if self.claim_cases.get(claim_id) != case_id:
+            raise status_for(NotFound("claim_id: no such payment claim on this case"))
+        return activity, self.claims[claim_id]
+
+    def _claim_reply(self, case_id: str, claim: Any) -> Any:
+        activity = self.activity[case_id]
+        return pb.PaymentClaimReply(
+            case_id=case_id, status=activity.status, claim=claim, recovered=activity.recovered
+        )
+
+    async def ConfirmPayment(self, request: Any) -> Any:
+        """The claim becomes a payment of its claimant; one in full closes the case."""
+        tenant = self._called("ConfirmPayment", request)
+        activity, claim = self._claim(request.case_id, request.claim_id, tenant)
+        if claim.state != "confirmed":
+            claim.state, claim.decided_by = "confirmed", "creditor"
+            claim.decided_at.CopyFrom(CLOSES)
+            activity.payments.add(
+                payment_id=claim.claim_id,
+                amount=claim.amount,
+                paid_on=claim.paid_on,
+                source="provider",
+                provider_id=claim.provider_id,
+                round=claim.round,
+            )
+            activity.recovered.minor_units += claim.amount.minor_units
+            if (
+                claim.settles_in_full
+                or activity.recovered.minor_units >= self.amounts[request.case_id]
+            ):
+                activity.status = "closed"
+                self.holders.pop(request.case_id, None)
+        return self._claim_reply(request.case_id, claim)
+
+    async def DisputePayment(self, request: Any) -> Any:
+        """The claim counts nowhere and shows the creditor's reason."""
+        tenant = self._called("DisputePayment", request)
+        _, claim = self._claim(request.case_id, request.claim_id, tenant)
+        if not request.reason.strip():
+            raise status_for(InvalidField("reason", "is required"))
+        if claim.state == "confirmed":
+            raise status_for(StateConflict("claim: already confirmed"))
+        if claim.state == "claimed":
+            claim.state, claim.decided_by = "disputed", "creditor"
+            claim.dispute_reason = request.reason.strip()
+            claim.decided_at.CopyFrom(CLOSES)
+        return self._claim_reply(request.case_id, claim)
 
     async def ListAssignments(self, request: Any) -> Any:
         tenant = self._called("ListAssignments", request)

@@ -135,11 +135,13 @@ async def test_a_providers_action_and_payment_reach_matching_as_it_and_show_to_t
         "/v1/provider/assignments/case-1/payments", json=PAYMENT, headers=provider | key("p1")
     )
     assert paid.status_code == 201, paid.text
+    claim_id = paid.json()["payment_id"]
     assert paid.json() == {
         "case_id": "case-1",
-        "payment_id": "payment-1",
+        "payment_id": claim_id,
         "attributed_to": provider_id,
         "status": "assigned",
+        "state": "claimed",
     }
     [(caller, request)] = matching.called("ReportPayment")
     assert caller is not None
@@ -151,11 +153,12 @@ async def test_a_providers_action_and_payment_reach_matching_as_it_and_show_to_t
         "VIR-0042",
     )
 
+    # A claim counts nowhere until the creditor confirms it.
     held = await client.get("/v1/provider/assignments", headers=provider)
     assert held.status_code == 200, held.text
     [case] = held.json()["items"]
     assert (case["case_id"], case["status"], case["accept_by"]) == ("case-1", "assigned", None)
-    assert case["recovered"] == FOUR_HUNDRED
+    assert case["recovered"] == {"amount": "0.00", "currency": "EUR"}
     assert case["amount"] == {"amount": "1250.00", "currency": "EUR"}
 
     activity = await client.get("/v1/cases/case-1/activity", headers=alice)
@@ -168,9 +171,23 @@ async def test_a_providers_action_and_payment_reach_matching_as_it_and_show_to_t
     assert promise["note"] == PROMISE["note"]
     assert (promise["promised_amount"], promise["promised_on"]) == (FOUR_HUNDRED, "2026-11-30")
     assert body["actions"][1]["promised_amount"] is None
+    assert body["payments"] == []
+    assert [(c["claim_id"], c["state"], c["amount"]) for c in body["claims"]] == [
+        (claim_id, "claimed", FOUR_HUNDRED)
+    ]
+
+    confirmed = await client.post(
+        f"/v1/cases/case-1/payment-claims/{claim_id}/confirmation", headers=alice | key("c1")
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    assert (confirmed.json()["status"], confirmed.json()["claim"]["state"]) == (
+        "assigned",
+        "confirmed",
+    )
+    body = (await client.get("/v1/cases/case-1/activity", headers=alice)).json()
     assert body["payments"] == [
         {
-            "payment_id": "payment-1",
+            "payment_id": claim_id,
             "amount": FOUR_HUNDRED,
             "paid_on": "2026-11-28",
             "source": "provider",
@@ -179,7 +196,13 @@ async def test_a_providers_action_and_payment_reach_matching_as_it_and_show_to_t
         }
     ]
     assert body["recovered"] == FOUR_HUNDRED
-    [(caller, _)] = matching.called("GetCaseActivity")
+    mine = await client.get("/v1/provider/assignments/case-1/payments", headers=provider)
+    assert mine.status_code == 200, mine.text
+    assert [(c["claim_id"], c["state"]) for c in mine.json()["items"]] == [(claim_id, "confirmed")]
+    [(caller, request)] = matching.called("ConfirmPayment")
+    assert caller is not None
+    assert (caller.kind, caller.tenant_id, request.claim_id) == ("creditor", alice_id, claim_id)
+    caller, _ = matching.called("GetCaseActivity")[0]
     assert caller is not None
     assert (caller.kind, caller.tenant_id) == ("creditor", alice_id)
 
@@ -229,6 +252,65 @@ async def test_another_creditors_case_is_404_exactly_like_a_missing_one(
     assert creditors_try.status_code == 403
     assert matching.activity["case-1"].actions == []
     assert matching.activity["case-1"].payments == []
+    assert matching.claims == {}
+
+    # A creditor answers only the claims on its own cases; a provider answers none.
+    claimed = await client.post(
+        "/v1/provider/assignments/case-1/payments", json=PAYMENT, headers=provider | key("p")
+    )
+    claim = f"/v1/cases/case-1/payment-claims/{claimed.json()['payment_id']}"
+    foreign = await client.post(f"{claim}/confirmation", headers=bob | key("c1"))
+    missing = await client.post(
+        "/v1/cases/case-1/payment-claims/no-such-claim/confirmation", headers=bob | key("c2")
+    )
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.json()["detail"] == missing.json()["detail"]
+    disputed = await client.post(f"{claim}/dispute", json={"reason": "no"}, headers=bob | key("d"))
+    assert disputed.status_code == 404
+    by_provider = await client.post(f"{claim}/confirmation", headers=provider | key("c3"))
+    assert by_provider.status_code == 403
+    listed = await client.get("/v1/provider/assignments/case-1/payments", headers=rival)
+    assert listed.status_code == 404
+    assert [c.state for c in matching.claims.values()] == ["claimed"]
+
+
+async def test_a_creditor_disputes_a_claim_saying_why_and_the_provider_sees_it(
+    client: httpx.AsyncClient, matching: FakeMatching
+) -> None:
+    provider_id, provider = await sign_up_provider(client, "bureau@lambert.fr")
+    alice_id, alice = await creditor(client, "alice@atelier.fr")
+    matching.hold("case-1", alice_id, provider_id)
+    full = PAYMENT | {"settles_in_full": True}
+    claimed = await client.post(
+        "/v1/provider/assignments/case-1/payments", json=full, headers=provider | key("p")
+    )
+    claim = f"/v1/cases/case-1/payment-claims/{claimed.json()['payment_id']}"
+
+    for bad in ({}, {"reason": ""}, {"reason": "x" * 501}, {"reason": "no", "extra": 1}):
+        refused = await client.post(f"{claim}/dispute", json=bad, headers=alice | key(str(bad)))
+        assert refused.status_code == 422, bad
+    disputed = await client.post(
+        f"{claim}/dispute", json={"reason": "Nothing reached our account"}, headers=alice | key("d")
+    )
+    assert disputed.status_code == 200, disputed.text
+    body = disputed.json()
+    assert (body["status"], body["claim"]["state"], body["recovered"]["amount"]) == (
+        "assigned",
+        "disputed",
+        "0.00",
+    )
+    mine = (await client.get("/v1/provider/assignments/case-1/payments", headers=provider)).json()
+    assert [(c["state"], c["dispute_reason"]) for c in mine["items"]] == [
+        ("disputed", "Nothing reached our account")
+    ]
+    # The money turns up after all: confirmed, it closes the case (it settled in full).
+    confirmed = await client.post(f"{claim}/confirmation", headers=alice | key("c"))
+    assert (confirmed.json()["status"], confirmed.json()["claim"]["state"]) == (
+        "closed",
+        "confirmed",
+    )
+    again = await client.post(f"{claim}/dispute", json={"reason": "no"}, headers=alice | key("d2"))
+    assert again.status_code == 409
 
 
 @pytest.mark.parametrize(
@@ -308,7 +390,7 @@ async def test_matchings_refusals_name_the_rest_field_or_the_state(
         "/v1/provider/assignments/case-1/payments", json=PAYMENT, headers=provider | key("p1")
     )
     assert retried.status_code == 201, retried.text
-    assert len(matching.activity["case-1"].payments) == 1
+    assert len(matching.claims) == 1
 
 
 async def test_the_quote_shows_the_providers_record_before_the_creditor_accepts(
@@ -371,6 +453,9 @@ def test_the_openapi_document_lists_the_new_routes(services: GatewayServices) ->
         ("post", "/v1/provider/assignments/{case_id}/payments"): "201",
         ("get", "/v1/provider/assignments"): "200",
         ("get", "/v1/cases/{case_id}/activity"): "200",
+        ("get", "/v1/provider/assignments/{case_id}/payments"): "200",
+        ("post", "/v1/cases/{case_id}/payment-claims/{claim_id}/confirmation"): "200",
+        ("post", "/v1/cases/{case_id}/payment-claims/{claim_id}/dispute"): "200",
     }
     for (method, path), success in expected.items():
         operation = paths[path][method]

@@ -133,6 +133,8 @@ def test_every_amount_sent_or_received_is_the_one_money_shape(document: dict[str
         "DeclaredPayment": {"amount"},
         "CaseView": {"amount"},
         "HeldCaseView": {"fixed_fee", "amount", "recovered"},
+        "PaymentClaimView": {"amount"},
+        "PaymentClaimAnswer": {"recovered"},
     }
     for name, fields in amounts.items():
         for field in fields:

@@ -109,7 +109,26 @@ async def test_payments_are_credited_to_the_holder_of_the_day_across_a_rotation(
     assert [(c.case_id, c.status, c.fee_percent) for c in held.cases] == [
         ("case-1", "assigned", "10")
     ]
-    paid_in_a_window = (h.clock.now() + timedelta(days=5)).date().isoformat()
+    h.clock.advance(timedelta(days=5))
+    paid_in_a_window = h.clock.now().date().isoformat()
+
+    def payment(minor: int, reference: str) -> pb.ReportPaymentRequest:
+        return pb.ReportPaymentRequest(
+            case_id="case-1",
+            amount=Money(currency="EUR", minor_units=minor),
+            paid_on=paid_in_a_window,
+            reference=reference,
+        )
+
+    # a, holding the case, reports a payment it collected: a claim, counted nowhere yet.
+    reported = await h.bidding.ReportPayment(
+        payment(80_000, "VIR-2026-118"), metadata=as_provider("a")
+    )
+    assert (reported.attributed_to, reported.status, reported.claim_state) == (
+        "a",
+        "assigned",
+        "claimed",
+    )
 
     # a's window lapses; b takes round 2.
     h.clock.advance(WINDOW + timedelta(minutes=1))
@@ -119,41 +138,32 @@ async def test_payments_are_credited_to_the_holder_of_the_day_across_a_rotation(
         await h.bidding.ListAssignments(pb.ListAssignmentsRequest(), metadata=as_provider("a"))
     ).cases
 
-    # a reports, after losing the case, a payment it collected during its window.
-    reported = await h.bidding.ReportPayment(
-        pb.ReportPaymentRequest(
-            case_id="case-1",
-            amount=Money(currency="EUR", minor_units=80_000),
-            paid_on=paid_in_a_window,
-            reference="VIR-2026-118",
-        ),
-        metadata=as_provider("a"),
-    )
-    assert (reported.attributed_to, reported.status) == ("a", "assigned")
-    # The same reference again is the same payment; a different amount under it is refused.
+    # The same reference again is the same claim, even now; a different amount under it, or any
+    # new claim from a provider that no longer holds the case, is refused.
     replay = await h.bidding.ReportPayment(
-        pb.ReportPaymentRequest(
-            case_id="case-1",
-            amount=Money(currency="EUR", minor_units=80_000),
-            paid_on=paid_in_a_window,
-            reference="VIR-2026-118",
-        ),
-        metadata=as_provider("a"),
+        payment(80_000, "VIR-2026-118"), metadata=as_provider("a")
     )
     assert replay.payment_id == reported.payment_id
-    details = await refused(
-        h.bidding.ReportPayment(
-            pb.ReportPaymentRequest(
-                case_id="case-1",
-                amount=Money(currency="EUR", minor_units=90_000),
-                paid_on=paid_in_a_window,
-                reference="VIR-2026-118",
-            ),
-            metadata=as_provider("a"),
-        ),
-        grpc.StatusCode.INVALID_ARGUMENT,
+    await refused(
+        h.bidding.ReportPayment(payment(90_000, "VIR-2026-118"), metadata=as_provider("a")),
+        grpc.StatusCode.NOT_FOUND,
     )
-    assert details.startswith("reference:")
+    await refused(
+        h.bidding.ReportPayment(payment(1, "VIR-2026-119"), metadata=as_provider("a")),
+        grpc.StatusCode.NOT_FOUND,
+    )
+    assert not await h.payloads("matching.payment-attributed.v1", market.PaymentAttributed)
+
+    # The creditor confirms a's claim: credited to a, on round 1's terms.
+    confirmed = await h.quotes.ConfirmPayment(
+        pb.PaymentClaimRef(case_id="case-1", claim_id=reported.payment_id),
+        metadata=as_creditor("creditor-1"),
+    )
+    assert (confirmed.claim.state, confirmed.recovered.minor_units) == ("confirmed", 80_000)
+    mine = await h.bidding.ListPaymentClaims(CASE, metadata=as_provider("a"))
+    assert [(c.reference, c.state, c.decided_by) for c in mine.claims] == [
+        ("VIR-2026-118", "confirmed", "creditor")
+    ]
 
     # The creditor declares the rest, paid during b's window: b's terms apply and the case closes.
     h.clock.advance(timedelta(days=3))  # not the handover day, which is still a's
@@ -168,6 +178,7 @@ async def test_payments_are_credited_to_the_holder_of_the_day_across_a_rotation(
     activity = await h.quotes.GetCaseActivity(CASE, metadata=as_creditor("creditor-1"))
     assert (activity.status, activity.recovered.minor_units) == ("closed", 480_000)
     assert [(p.provider_id, p.round) for p in activity.payments] == [("a", 1), ("b", 2)]
+    assert [(c.provider_id, c.round, c.state) for c in activity.claims] == [("a", 1, "confirmed")]
 
     # A provider that never held the case cannot report anything on it.
     await h.register("c", 3)

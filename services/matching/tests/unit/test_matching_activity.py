@@ -11,6 +11,7 @@ from matching.domain import events
 from matching.domain.activity import ActionKind, new_action_report
 from matching.domain.auction import Bid, Performance, Smoothing, rank_offers
 from matching.domain.case_matching import CaseMatching
+from matching.domain.case_state import ConfirmedBy
 from matching.domain.errors import InvalidField, NotFound, StateConflict
 from matching.domain.provider_records import ProviderRecord
 from matching.domain.providers import CaseFile, CreditorPolicy
@@ -138,10 +139,9 @@ def test_on_a_handover_day_the_outgoing_holder_is_credited_unless_the_new_one_re
     declare(m, "pay-1", 10_000, day, handover + timedelta(hours=2))
     assert [p.provider_id for p in attributed(m)] == ["p1"]
 
-    reported = m.provider_payment(
-        "p2", "R-1", 10_000, day, settles_in_full=False, now=handover, rules=RULES
-    )
-    assert reported.provider_id == "p2"
+    claim = m.claim_payment("p2", "R-1", 10_000, day, settles_in_full=False, now=handover)
+    m.confirm_claim(claim.claim_id, handover, RULES, by=ConfirmedBy.CREDITOR)
+    assert [p.provider_id for p in attributed(m)] == ["p2"]
 
 
 def test_a_full_payment_in_an_earlier_window_closes_the_case_and_credits_that_provider() -> None:
@@ -219,42 +219,33 @@ def test_the_record_reads_empty_before_the_first_finished_case() -> None:
 # --- provider payments -----------------------------------------------------------------------
 
 
-def test_provider_payments_are_checked_against_the_windows_it_held() -> None:
+def test_a_claim_is_checked_against_the_current_holders_window() -> None:
     m = new_case()
     hold(m, "p1", "12", T0)
     with pytest.raises(NotFound):
-        m.provider_payment("p3", "R", 1_000, T0.date(), settles_in_full=False, now=T0, rules=RULES)
+        m.claim_payment("p3", "R", 1_000, T0.date(), settles_in_full=False, now=T0)
     with pytest.raises(InvalidField) as before:
-        m.provider_payment(
-            "p1", "R", 1_000, date(2026, 11, 1), settles_in_full=False, now=T0, rules=RULES
-        )
+        m.claim_payment("p1", "R", 1_000, date(2026, 11, 1), settles_in_full=False, now=T0)
     assert before.value.field == "paid_on"
     with pytest.raises(InvalidField) as too_much:
-        m.provider_payment(
-            "p1", "R", AMOUNT + 1, T0.date(), settles_in_full=False, now=T0, rules=RULES
-        )
+        m.claim_payment("p1", "R", AMOUNT + 1, T0.date(), settles_in_full=False, now=T0)
     assert too_much.value.field == "amount.minor_units"
+    assert m.claims == []
 
 
-def test_the_same_reference_is_the_same_payment_and_cannot_change() -> None:
+def test_the_same_reference_is_the_same_claim_and_cannot_change() -> None:
     m = new_case()
     hold(m, "p1", "12", T0)
     m.take_events()
-    first = m.provider_payment(
-        "p1", "R-7", 40_000, T0.date(), settles_in_full=False, now=T0, rules=RULES
-    )
-    again = m.provider_payment(
-        "p1", "R-7", 40_000, T0.date(), settles_in_full=False, now=T0, rules=RULES
-    )
+    first = m.claim_payment("p1", "R-7", 40_000, T0.date(), settles_in_full=False, now=T0)
+    again = m.claim_payment("p1", "R-7", 40_000, T0.date(), settles_in_full=False, now=T0)
     assert again == first
-    assert len(attributed(m)) == 1
-    assert m.recovered_minor == 40_000
+    assert len(m.claims) == 1
     with pytest.raises(InvalidField) as changed:
-        m.provider_payment(
-            "p1", "R-7", 41_000, T0.date(), settles_in_full=False, now=T0, rules=RULES
-        )
+        m.claim_payment("p1", "R-7", 41_000, T0.date(), settles_in_full=False, now=T0)
     assert changed.value.field == "reference"
-    assert m.recovered_minor == 40_000
+    # A claim is not a payment: nothing is recovered, nothing is published.
+    assert (m.recovered_minor, m.payments, m.take_events()) == (0, [], [])
 
 
 # --- actions ---------------------------------------------------------------------------------

@@ -207,7 +207,7 @@ async def test_the_holder_reports_actions_the_creditor_follows() -> None:
     assert m.published()[-1] == "action-reported"
 
 
-async def test_a_reported_payment_is_checked_then_credited_to_its_holder() -> None:
+async def test_a_reported_payment_is_checked_then_kept_as_the_holders_claim() -> None:
     m = Market()
     await m.register("p1", 1)
     await m.register("p2", 2)
@@ -244,10 +244,12 @@ async def test_a_reported_payment_is_checked_then_credited_to_its_holder() -> No
             await report("p1", **fields)
         assert refused.value.field == field
     await report("p1")
-    await report("p1")  # the same reference is the same payment
+    await report("p1")  # the same reference is the same claim
     case = m.case("case-a")
-    assert [(p.payment_id, p.provider_id) for p in case.payments] == [("p1/R-1", "p1")]
-    assert case.recovered_minor == 100_000
+    assert [(c.reference, c.provider_id, c.state.value) for c in case.claims] == [
+        ("R-1", "p1", "claimed")
+    ]
+    assert (case.payments, case.recovered_minor) == ([], 0)
 
 
 def test_a_bad_profile_is_refused_before_it_reaches_the_directory() -> None:

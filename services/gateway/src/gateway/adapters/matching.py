@@ -29,6 +29,12 @@ from gateway.schemas.bidding import (
     BidWithdrawn,
 )
 from gateway.schemas.common import Money as MoneyView
+from gateway.schemas.payment_claims import (
+    DisputeIn,
+    PaymentClaimAnswer,
+    PaymentClaimList,
+    PaymentClaimView,
+)
 from gateway.schemas.quotes import CaseActivity, CreditorPolicyIn, CreditorPolicyView, QuoteView
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.matching.v1 import bidding_pb2 as pb
@@ -48,6 +54,8 @@ NO_BID = "bid: no such bid of yours in an open auction"
 NO_ASSIGNMENT = "case: no such case offered to or held by you"
 NO_QUOTE = "quote: no such case in the marketplace (yet)"
 NO_MARKETPLACE_CASE = "case: no such case in the marketplace (yet)"
+NO_CLAIM = "claim: no such payment claim on one of your cases"
+NO_CLAIMS_CASE = "case: no such case held by you, now or before"
 
 # Matching's field names, as the gateway's requests name them.
 PROFILE_FIELDS = {
@@ -240,6 +248,13 @@ class BiddingClient:
             await unary(self.stub.ReportPayment, request, provider, NO_ASSIGNMENT, PAYMENT_FIELDS)
         )
 
+    async def payment_claims(self, provider: Caller, case_id: str) -> PaymentClaimList:
+        """The payments the provider reported on a case it holds or held, with their answers."""
+        reply = await unary(
+            self.stub.ListPaymentClaims, pb.CaseRef(case_id=case_id), provider, NO_CLAIMS_CASE
+        )
+        return PaymentClaimList(items=[PaymentClaimView.of(c) for c in reply.claims])
+
 
 class QuoteClient:
     """Matching's QuoteService, always called as the creditor."""
@@ -282,3 +297,19 @@ class QuoteClient:
             self.stub.GetCaseActivity, pb.CaseRef(case_id=case_id), creditor, NO_MARKETPLACE_CASE
         )
         return CaseActivity.of(reply)
+
+    async def confirm_payment(
+        self, creditor: Caller, case_id: str, claim_id: str
+    ) -> PaymentClaimAnswer:
+        """The provider's claim is true: it becomes a payment; one in full closes the case."""
+        request = pb.PaymentClaimRef(case_id=case_id, claim_id=claim_id)
+        reply = await unary(self.stub.ConfirmPayment, request, creditor, NO_CLAIM)
+        return PaymentClaimAnswer.of(reply)
+
+    async def dispute_payment(
+        self, creditor: Caller, case_id: str, claim_id: str, body: DisputeIn
+    ) -> PaymentClaimAnswer:
+        """The provider's claim is disputed: it counts nowhere and shows the reason."""
+        request = pb.DisputePaymentRequest(case_id=case_id, claim_id=claim_id, reason=body.reason)
+        reply = await unary(self.stub.DisputePayment, request, creditor, NO_CLAIM)
+        return PaymentClaimAnswer.of(reply)

@@ -208,7 +208,8 @@ PAYMENT_IN_EXAMPLE: Any = {
 
 
 class PaymentIn(TextInput):
-    """Money the debtor paid you on a case; it is attributed to whoever held the case that day."""
+    """Money the debtor paid you, in your current window on a case you hold: a claim, counted
+    (and credited to you) once the creditor confirms it."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [PAYMENT_IN_EXAMPLE]})
 
@@ -237,20 +238,20 @@ PAYMENT_REPORTED_EXAMPLE: Any = {
     "payment_id": "8d7c6b5a-4f3e-4d2c-9b1a-0f9e8d7c6b5a",
     "attributed_to": PROVIDER_ID_EXAMPLE,
     "status": "assigned",
+    "state": "claimed",
 }
 
 
 class PaymentReported(BaseModel):
-    """The payment as recorded, and who it is attributed to."""
+    """Your claim as recorded: it counts once the creditor confirms it."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [PAYMENT_REPORTED_EXAMPLE]})
 
     case_id: str
-    payment_id: str
-    attributed_to: str | None = Field(
-        description="The provider that held the case on paid_on; null when nobody did"
-    )
-    status: str = Field(description="The case's matching status after the payment")
+    payment_id: str = Field(description="The claim's id")
+    attributed_to: str | None = Field(description="You: credited once the creditor confirms")
+    status: str = Field(description="The case's matching status (a claim does not change it)")
+    state: str = Field(description="claimed, confirmed or disputed")
 
     @classmethod
     def of(cls, reply: Any) -> PaymentReported:
@@ -260,6 +261,7 @@ class PaymentReported(BaseModel):
             payment_id=reply.payment_id,
             attributed_to=reply.attributed_to or None,
             status=reply.status,
+            state=reply.claim_state,
         )
 
 

@@ -17,6 +17,7 @@ from gateway.schemas.common import (
     moment_of,
     money_of,
 )
+from gateway.schemas.payment_claims import PAYMENT_CLAIM_EXAMPLE, PaymentClaimView
 
 RECORD_EXAMPLE: Any = {
     "segment": "good-faith-difficulty",
@@ -305,7 +306,9 @@ class AttributedPayment(BaseModel):
     payment_id: str
     amount: Money | None
     paid_on: str = Field(description="ISO 8601 date")
-    source: str = Field(description="creditor: you declared it; provider: the provider did")
+    source: str = Field(
+        description="creditor: you declared it; provider: a provider's claim you confirmed"
+    )
     provider_id: str | None = Field(
         description="The provider that held the case on paid_on; null when nobody did"
     )
@@ -331,13 +334,14 @@ ACTIVITY_EXAMPLE: Any = {
     "awaiting_provider": None,
     "actions": [CASE_ACTION_EXAMPLE],
     "payments": [ATTRIBUTED_PAYMENT_EXAMPLE],
+    "claims": [PAYMENT_CLAIM_EXAMPLE],
     "recovered": {"amount": "400.00", "currency": "EUR"},
 }
 
 
 class CaseActivity(BaseModel):
-    """Every action the providers reported on the case and every payment with the provider it
-    is attributed to, oldest first."""
+    """Every action the providers reported on the case, every payment with the provider it is
+    attributed to, and every payment a provider claims with your answer, oldest first."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [ACTIVITY_EXAMPLE]})
 
@@ -350,8 +354,16 @@ class CaseActivity(BaseModel):
         description="While status is awaiting-provider: why no round is open, and since when"
     )
     actions: list[CaseAction]
-    payments: list[AttributedPayment]
-    recovered: Money | None = Field(description="Everything paid so far")
+    payments: list[AttributedPayment] = Field(
+        description="Payments that count: yours, and providers' claims you confirmed"
+    )
+    claims: list[PaymentClaimView] = Field(
+        description="Payments providers reported: counted only once you confirm them "
+        "(POST .../payment-claims/{claim_id}/confirmation) or dispute them (.../dispute)"
+    )
+    recovered: Money | None = Field(
+        description="Everything paid so far (claims only once confirmed)"
+    )
 
     @classmethod
     def of(cls, activity: Any) -> CaseActivity:
@@ -363,5 +375,6 @@ class CaseActivity(BaseModel):
             awaiting_provider=AwaitingProvider.of(activity, "awaiting_provider"),
             actions=[CaseAction.of(a) for a in activity.actions],
             payments=[AttributedPayment.of(p) for p in activity.payments],
+            claims=[PaymentClaimView.of(c) for c in activity.claims],
             recovered=money_of(activity, "recovered"),
         )

@@ -2,7 +2,8 @@
 
 It is built in parts, each on the one before and each in a module named for it: `case_state`
 (what is stored), `provider_records` (outcomes), `rounds` (bids, award, quote), `holdings`
-(offer, window, recall), `payments` (credited to the holder of the day); this module adds the
+(offer, window, recall), `payments` (credited to the holder of the day), `payment_claims`
+(what holders report, counted once confirmed); this module adds the
 case's life as a whole: opening, deadlines, withdrawal and insolvency.
 """
 
@@ -14,14 +15,14 @@ from datetime import datetime
 
 from matching.domain import events
 from matching.domain.availability import NobodyEligible
-from matching.domain.payments import Payments
+from matching.domain.payment_claims import PaymentClaims
 from matching.domain.providers import CaseFile, CreditorPolicy
 from matching.domain.rules import MatchingRules
 from matching.domain.status import HELD, Status
 
 
 @dataclass
-class CaseMatching(Payments):
+class CaseMatching(PaymentClaims):
     """The aggregate: every change to a case's matching goes through its methods."""
 
     @classmethod

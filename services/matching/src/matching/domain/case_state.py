@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 
 from matching.domain import events
 from matching.domain.activity import business_day
@@ -95,6 +96,48 @@ class Payment:
     round: int = 0
 
 
+class ClaimState(StrEnum):
+    """Where a provider's reported payment stands: only a confirmed one counts anywhere."""
+
+    CLAIMED = "claimed"
+    CONFIRMED = "confirmed"
+    DISPUTED = "disputed"
+
+
+class ConfirmedBy(StrEnum):
+    """Who may turn a claim into a payment: the creditor's word, or money seen by settlement."""
+
+    CREDITOR = "creditor"
+    SETTLEMENT = "settlement"
+
+
+@dataclass
+class PaymentClaim:
+    """A payment the holder says the debtor made to it: a claim until confirmed."""
+
+    claim_id: str
+    reference: str
+    provider_id: str
+    round: int
+    amount_minor: int
+    paid_on: date
+    settles_in_full: bool
+    claimed_at: datetime
+    state: ClaimState = ClaimState.CLAIMED
+    decided_at: datetime | None = None
+    decided_by: str = ""
+    dispute_reason: str = ""
+
+    def repeats(self, provider_id: str, amount_minor: int, paid_on: date, full: bool) -> bool:
+        """True when a report is this claim again (a retry), not a different payment."""
+        return (self.provider_id, self.amount_minor, self.paid_on, self.settles_in_full) == (
+            provider_id,
+            amount_minor,
+            paid_on,
+            full,
+        )
+
+
 @dataclass
 class CaseState:
     """A case's matching as stored: the round, bids, quote, holder, holdings and payments."""
@@ -116,6 +159,7 @@ class CaseState:
     recovered_minor: int = 0
     holdings: list[Holding] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
+    claims: list[PaymentClaim] = field(default_factory=list)
     pending: list[events.DomainEvent] = field(default_factory=list)
     outcomes: list[events.ProviderOutcome] = field(default_factory=list)
     awaiting: Awaiting | None = None

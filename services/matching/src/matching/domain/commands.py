@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from matching.domain.case_state import ConfirmedBy
+
 
 @dataclass(frozen=True)
 class PlaceBid:
@@ -98,6 +100,27 @@ class ReportPayment:
     paid_on: str
     settles_in_full: bool
     reference: str
+
+
+@dataclass(frozen=True)
+class ConfirmPayment:
+    """A provider's payment claim is confirmed: by its creditor, or by settlement once the money
+    is matched (creditor_id is then empty: settlement acts for the platform)."""
+
+    case_id: str
+    claim_id: str
+    by: ConfirmedBy
+    creditor_id: str = ""
+
+
+@dataclass(frozen=True)
+class DisputePayment:
+    """The creditor disputes a provider's payment claim, saying why."""
+
+    creditor_id: str
+    case_id: str
+    claim_id: str
+    reason: str
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""Payments on a case: each is credited to whoever held the case the day it was paid."""
+"""Payments on a case: each is credited to whoever held the case the day it was paid.
+
+A payment is what the creditor declared, or a provider's claim once confirmed (payment_claims).
+"""
 
 from __future__ import annotations
 
@@ -8,35 +11,14 @@ from datetime import date, datetime
 from matching.domain import events
 from matching.domain.activity import business_day
 from matching.domain.case_state import Holding, Payment
-from matching.domain.errors import NO_SUCH_CASE, InvalidField, NotFound, StateConflict
+from matching.domain.errors import StateConflict
 from matching.domain.holdings import Holdings
 from matching.domain.rules import MatchingRules
 from matching.domain.status import Status
-from recouvra_shared.text import has_control_characters
-
-MAX_REFERENCE_LENGTH = 64
-
-
-def check_reported_payment(
-    *, reference: str, currency: str, amount_minor: int, case_currency: str
-) -> str:
-    """The provider's own reference for a payment it reports, once the payment is well formed."""
-    reference = reference.strip()
-    if not reference:
-        raise InvalidField("reference", "is required (your own reference for this payment)")
-    if len(reference) > MAX_REFERENCE_LENGTH or has_control_characters(reference):
-        raise InvalidField(
-            "reference", f"at most {MAX_REFERENCE_LENGTH} characters, no control characters"
-        )
-    if currency != case_currency:
-        raise InvalidField("amount.currency", f"must be {case_currency}")
-    if amount_minor <= 0:
-        raise InvalidField("amount.minor_units", "must be positive")
-    return reference
 
 
 class Payments(Holdings):
-    """The aggregate's payments: what the creditor declares and the holders report.
+    """The aggregate's payments: what the creditor declares and the claims it confirms.
 
     Built on the holdings: a payment is credited to the holding of its day.
     """
@@ -48,49 +30,6 @@ class Payments(Holdings):
 
     def _payment(self, payment_id: str) -> Payment | None:
         return next((p for p in self.payments if p.payment_id == payment_id), None)
-
-    def provider_payment(
-        self,
-        provider_id: str,
-        reference: str,
-        amount_minor: int,
-        paid_on: date,
-        *,
-        settles_in_full: bool,
-        now: datetime,
-        rules: MatchingRules,
-    ) -> Payment:
-        """A payment the provider collected; only within a window it held the case in."""
-        if not self.ever_held_by(provider_id):
-            raise NotFound(NO_SUCH_CASE)
-        payment_id = f"{provider_id}/{reference}"
-        earlier = self._payment(payment_id)
-        if earlier is not None:
-            same = (earlier.amount_minor, earlier.paid_on, earlier.settles_in_full) == (
-                amount_minor,
-                paid_on,
-                settles_in_full,
-            )
-            if not same:
-                raise InvalidField("reference", "already used for a different payment")
-            return earlier
-        holding = self.holding_on(paid_on, prefer=provider_id)
-        if holding is None or holding.provider_id != provider_id:
-            raise InvalidField("paid_on", "must fall within a window in which you held the case")
-        if amount_minor > self.remaining_minor:
-            raise InvalidField(
-                "amount.minor_units", f"must not exceed what is still owed ({self.remaining_minor})"
-            )
-        return self.record_payment(
-            payment_id,
-            amount_minor,
-            paid_on,
-            source="provider",
-            settles_in_full=settles_in_full,
-            now=now,
-            rules=rules,
-            prefer=provider_id,
-        )
 
     def record_payment(
         self,

@@ -194,12 +194,25 @@ class BiddingApi(pb_grpc.BiddingServiceServicer):
             settles_in_full=request.settles_in_full,
             reference=request.reference,
         )
-        m, payment = await self.run(provider_commands.report_payment, command)
+        m, claim = await self.run(provider_commands.report_payment, command)
         return pb.ReportPaymentReply(
             case_id=m.case.case_id,
-            payment_id=payment.payment_id,
-            attributed_to=payment.provider_id,
+            payment_id=claim.claim_id,
+            attributed_to=claim.provider_id,
             status=m.status.value,
+            claim_state=claim.state.value,
+        )
+
+    async def ListPaymentClaims(
+        self, request: pb.CaseRef, context: grpc.aio.ServicerContext
+    ) -> pb.ListPaymentClaimsResponse:
+        provider_id = caller_tenant("provider")
+        case_id = required_case_id(request.case_id)
+        async with self.units() as uow:
+            m, claims = await provider_commands.payment_claims(provider_id, case_id, uow)
+        currency = m.case.currency
+        return pb.ListPaymentClaimsResponse(
+            claims=[replies.payment_claim(c, currency) for c in claims]
         )
 
     async def ListAssignments(

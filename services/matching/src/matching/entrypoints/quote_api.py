@@ -1,4 +1,5 @@
-"""The creditor's side over gRPC: quotes, answers to them, standing policy, case activity."""
+"""The creditor's side over gRPC: quotes, answers to them, standing policy, case activity and
+its answers to the payments providers claim."""
 
 from __future__ import annotations
 
@@ -6,13 +7,19 @@ from collections.abc import Callable
 
 import grpc
 
+from matching.domain.case_state import ConfirmedBy
 from matching.domain.clock import Clock
-from matching.domain.commands import AnswerQuote, SetCreditorPolicy
+from matching.domain.commands import (
+    AnswerQuote,
+    ConfirmPayment,
+    DisputePayment,
+    SetCreditorPolicy,
+)
 from matching.domain.rules import MatchingConfig
 from matching.entrypoints import replies
 from matching.entrypoints.callers import caller_tenant, required_case_id
 from matching.entrypoints.command_runner import CommandRunner
-from matching.service_layer import creditor_commands
+from matching.service_layer import creditor_commands, payment_claims
 from matching.service_layer.unit_of_work import MatchingUnitOfWork
 from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra.matching.v1 import bidding_pb2_grpc as pb_grpc
@@ -78,3 +85,27 @@ class QuoteApi(pb_grpc.QuoteServiceServicer):
         async with self.units() as uow:
             m, actions = await creditor_commands.case_activity(creditor_id, case_id, uow)
         return replies.case_activity(m, actions)
+
+    async def ConfirmPayment(
+        self, request: pb.PaymentClaimRef, context: grpc.aio.ServicerContext
+    ) -> pb.PaymentClaimReply:
+        command = ConfirmPayment(
+            case_id=required_case_id(request.case_id),
+            claim_id=request.claim_id,
+            by=ConfirmedBy.CREDITOR,
+            creditor_id=caller_tenant("creditor"),
+        )
+        m, claim = await self.run(payment_claims.confirm_payment, command)
+        return replies.payment_claim_reply(m, claim)
+
+    async def DisputePayment(
+        self, request: pb.DisputePaymentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PaymentClaimReply:
+        command = DisputePayment(
+            creditor_id=caller_tenant("creditor"),
+            case_id=required_case_id(request.case_id),
+            claim_id=request.claim_id,
+            reason=request.reason,
+        )
+        m, claim = await self.run(payment_claims.dispute_payment, command)
+        return replies.payment_claim_reply(m, claim)

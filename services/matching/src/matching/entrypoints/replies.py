@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from matching.domain.auction import amount_band
 from matching.domain.case_matching import CaseMatching
+from matching.domain.case_state import PaymentClaim
 from matching.domain.events import ActionReported
 from matching.domain.provider_records import ProviderRecord
 from matching.domain.status import Status
@@ -66,6 +67,37 @@ def held_case(matching: CaseMatching) -> pb.HeldCase:
     return held
 
 
+def payment_claim(claim: PaymentClaim, currency: str) -> pb.PaymentClaim:
+    """A provider's payment claim and where it stands."""
+    view = pb.PaymentClaim(
+        claim_id=claim.claim_id,
+        reference=claim.reference,
+        provider_id=claim.provider_id,
+        round=claim.round,
+        amount=money(currency, claim.amount_minor),
+        paid_on=claim.paid_on.isoformat(),
+        settles_in_full=claim.settles_in_full,
+        state=claim.state.value,
+        claimed_at=timestamp(claim.claimed_at),
+        decided_by=claim.decided_by,
+        dispute_reason=claim.dispute_reason,
+    )
+    if claim.decided_at is not None:
+        view.decided_at.CopyFrom(timestamp(claim.decided_at))
+    return view
+
+
+def payment_claim_reply(matching: CaseMatching, claim: PaymentClaim) -> pb.PaymentClaimReply:
+    """The claim after the creditor's answer, with the case's status and confirmed recovery."""
+    currency = matching.case.currency
+    return pb.PaymentClaimReply(
+        case_id=matching.case.case_id,
+        status=matching.status.value,
+        claim=payment_claim(claim, currency),
+        recovered=money(currency, matching.recovered_minor),
+    )
+
+
 def awaiting_provider(matching: CaseMatching) -> pb.AwaitingProvider | None:
     """Why the case waits for a provider before its next round, and since when; None if not."""
     awaiting = matching.awaiting
@@ -110,6 +142,7 @@ def case_activity(matching: CaseMatching, actions: list[ActionReported]) -> pb.C
             provider_id=payment.provider_id,
             round=payment.round,
         )
+    activity.claims.extend(payment_claim(c, currency) for c in matching.claims)
     return activity
 
 

@@ -8,7 +8,7 @@ import uuid
 from matching.domain.activity import business_day, new_action_report, parse_paid_on
 from matching.domain.auction import new_auto_bid_rule, new_bid
 from matching.domain.case_matching import CaseMatching
-from matching.domain.case_state import Payment
+from matching.domain.case_state import PaymentClaim
 from matching.domain.clock import Clock
 from matching.domain.commands import (
     AcceptAssignment,
@@ -22,7 +22,7 @@ from matching.domain.commands import (
     WithdrawBid,
 )
 from matching.domain.errors import NO_SUCH_CASE, InvalidField, NotFound
-from matching.domain.payments import check_reported_payment
+from matching.domain.payment_claims import check_reported_payment
 from matching.domain.providers import Provider
 from matching.domain.rules import MatchingConfig
 from matching.service_layer.auction_rounds import save_and_publish
@@ -213,8 +213,9 @@ async def report_action(
 
 async def report_payment(
     command: ReportPayment, uow: MatchingUnitOfWork, *, clock: Clock, config: MatchingConfig
-) -> tuple[CaseMatching, Payment]:
-    """A payment the provider collected, credited to it if it held the case that day."""
+) -> tuple[CaseMatching, PaymentClaim]:
+    """A payment the holder says it collected in its current window: a claim, which counts
+    nowhere until the creditor confirms it. Anyone but the holder is told there is no case."""
     matching = await _case(uow, command.case_id)
     if not matching.ever_held_by(command.provider_id):  # before any check that tells it exists
         raise NotFound(NO_SUCH_CASE)
@@ -225,14 +226,23 @@ async def report_payment(
         amount_minor=command.amount_minor,
         case_currency=matching.case.currency,
     )
-    payment = matching.provider_payment(
+    claim = matching.claim_payment(
         command.provider_id,
         reference,
         command.amount_minor,
         parse_paid_on(command.paid_on, business_day(now)),
         settles_in_full=command.settles_in_full,
         now=now,
-        rules=config.rules,
     )
     await save_and_publish(uow, matching, now, config)
-    return matching, payment
+    return matching, claim
+
+
+async def payment_claims(
+    provider_id: str, case_id: str, uow: MatchingUnitOfWork
+) -> tuple[CaseMatching, list[PaymentClaim]]:
+    """The claims this provider made on a case it holds or held, with the creditor's answers."""
+    matching = await _case(uow, case_id)
+    if not matching.ever_held_by(provider_id):
+        raise NotFound(NO_SUCH_CASE)
+    return matching, matching.claims_of(provider_id)

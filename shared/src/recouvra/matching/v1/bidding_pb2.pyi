@@ -633,12 +633,16 @@ class ReportPaymentReply(_message.Message):
     PAYMENT_ID_FIELD_NUMBER: _builtins.int
     ATTRIBUTED_TO_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
+    CLAIM_STATE_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     payment_id: _builtins.str
+    """the claim's id"""
     attributed_to: _builtins.str
-    """the provider that held the case on paid_on, or "" """
+    """the provider credited once it is confirmed"""
     status: _builtins.str
-    """the case's matching status after the payment"""
+    """the case's matching status after the report"""
+    claim_state: _builtins.str
+    """"claimed" | "confirmed" | "disputed" """
     def __init__(
         self,
         *,
@@ -646,14 +650,182 @@ class ReportPaymentReply(_message.Message):
         payment_id: _builtins.str = ...,
         attributed_to: _builtins.str = ...,
         status: _builtins.str = ...,
+        claim_state: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attributed_to", b"attributed_to", "case_id", b"case_id", "payment_id", b"payment_id", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attributed_to", b"attributed_to", "case_id", b"case_id", "claim_state", b"claim_state", "payment_id", b"payment_id", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ReportPaymentReply: _TypeAlias = ReportPaymentReply  # noqa: Y015
+
+@_typing.final
+class PaymentClaim(_message.Message):
+    """A payment a provider reported: a claim until the creditor confirms it (or settlement matches
+    it to money received); a disputed one counts nowhere.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLAIM_ID_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    PROVIDER_ID_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    PAID_ON_FIELD_NUMBER: _builtins.int
+    SETTLES_IN_FULL_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    CLAIMED_AT_FIELD_NUMBER: _builtins.int
+    DECIDED_AT_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_FIELD_NUMBER: _builtins.int
+    DISPUTE_REASON_FIELD_NUMBER: _builtins.int
+    claim_id: _builtins.str
+    reference: _builtins.str
+    """the provider's own reference"""
+    provider_id: _builtins.str
+    round: _builtins.int
+    paid_on: _builtins.str
+    """ISO 8601 date"""
+    settles_in_full: _builtins.bool
+    state: _builtins.str
+    """"claimed" | "confirmed" | "disputed" """
+    decided_by: _builtins.str
+    """"creditor" | "settlement"; "" while claimed"""
+    dispute_reason: _builtins.str
+    """the creditor's words, when disputed"""
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def claimed_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def decided_at(self) -> _timestamp_pb2.Timestamp:
+        """set once confirmed or disputed"""
+
+    def __init__(
+        self,
+        *,
+        claim_id: _builtins.str = ...,
+        reference: _builtins.str = ...,
+        provider_id: _builtins.str = ...,
+        round: _builtins.int = ...,
+        amount: _money_pb2.Money | None = ...,
+        paid_on: _builtins.str = ...,
+        settles_in_full: _builtins.bool = ...,
+        state: _builtins.str = ...,
+        claimed_at: _timestamp_pb2.Timestamp | None = ...,
+        decided_at: _timestamp_pb2.Timestamp | None = ...,
+        decided_by: _builtins.str = ...,
+        dispute_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "claimed_at", b"claimed_at", "decided_at", b"decided_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "claim_id", b"claim_id", "claimed_at", b"claimed_at", "decided_at", b"decided_at", "decided_by", b"decided_by", "dispute_reason", b"dispute_reason", "paid_on", b"paid_on", "provider_id", b"provider_id", "reference", b"reference", "round", b"round", "settles_in_full", b"settles_in_full", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentClaim: _TypeAlias = PaymentClaim  # noqa: Y015
+
+@_typing.final
+class ListPaymentClaimsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLAIMS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def claims(self) -> _containers.RepeatedCompositeFieldContainer[Global___PaymentClaim]: ...
+    def __init__(
+        self,
+        *,
+        claims: _abc.Iterable[Global___PaymentClaim] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["claims", b"claims"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPaymentClaimsResponse: _TypeAlias = ListPaymentClaimsResponse  # noqa: Y015
+
+@_typing.final
+class PaymentClaimRef(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    CLAIM_ID_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    claim_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        claim_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "claim_id", b"claim_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentClaimRef: _TypeAlias = PaymentClaimRef  # noqa: Y015
+
+@_typing.final
+class DisputePaymentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    CLAIM_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    claim_id: _builtins.str
+    reason: _builtins.str
+    """required, at most 500 characters"""
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        claim_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "claim_id", b"claim_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DisputePaymentRequest: _TypeAlias = DisputePaymentRequest  # noqa: Y015
+
+@_typing.final
+class PaymentClaimReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    CLAIM_FIELD_NUMBER: _builtins.int
+    RECOVERED_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    status: _builtins.str
+    """the case's matching status after the answer"""
+    @_builtins.property
+    def claim(self) -> Global___PaymentClaim: ...
+    @_builtins.property
+    def recovered(self) -> _money_pb2.Money:
+        """on the case, confirmed payments only"""
+
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        status: _builtins.str = ...,
+        claim: Global___PaymentClaim | None = ...,
+        recovered: _money_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["claim", b"claim", "recovered", b"recovered"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "claim", b"claim", "recovered", b"recovered", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentClaimReply: _TypeAlias = PaymentClaimReply  # noqa: Y015
 
 @_typing.final
 class ListAssignmentsRequest(_message.Message):
@@ -834,6 +1006,7 @@ class CaseActivity(_message.Message):
     PAYMENTS_FIELD_NUMBER: _builtins.int
     RECOVERED_FIELD_NUMBER: _builtins.int
     AWAITING_PROVIDER_FIELD_NUMBER: _builtins.int
+    CLAIMS_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     status: _builtins.str
     round: _builtins.int
@@ -847,6 +1020,10 @@ class CaseActivity(_message.Message):
     def awaiting_provider(self) -> Global___AwaitingProvider:
         """set while status is "awaiting-provider" """
 
+    @_builtins.property
+    def claims(self) -> _containers.RepeatedCompositeFieldContainer[Global___PaymentClaim]:
+        """What providers reported, with the creditor's answer; only confirmed ones are in payments."""
+
     def __init__(
         self,
         *,
@@ -857,10 +1034,11 @@ class CaseActivity(_message.Message):
         payments: _abc.Iterable[Global___AttributedPayment] | None = ...,
         recovered: _money_pb2.Money | None = ...,
         awaiting_provider: Global___AwaitingProvider | None = ...,
+        claims: _abc.Iterable[Global___PaymentClaim] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["awaiting_provider", b"awaiting_provider", "recovered", b"recovered"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "awaiting_provider", b"awaiting_provider", "case_id", b"case_id", "payments", b"payments", "recovered", b"recovered", "round", b"round", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "awaiting_provider", b"awaiting_provider", "case_id", b"case_id", "claims", b"claims", "payments", b"payments", "recovered", b"recovered", "round", b"round", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -96,6 +96,11 @@ class BiddingServiceStub:
                 request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ReportPaymentRequest.SerializeToString,
                 response_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ReportPaymentReply.FromString,
                 _registered_method=True)
+        self.ListPaymentClaims = channel.unary_unary(
+                '/recouvra.matching.v1.BiddingService/ListPaymentClaims',
+                request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.CaseRef.SerializeToString,
+                response_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ListPaymentClaimsResponse.FromString,
+                _registered_method=True)
         self.ListAssignments = channel.unary_unary(
                 '/recouvra.matching.v1.BiddingService/ListAssignments',
                 request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ListAssignmentsRequest.SerializeToString,
@@ -181,8 +186,16 @@ class BiddingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ReportPayment(self, request, context):
-        """Money the debtor paid to the provider. Attributed to whoever held the case on the day paid;
-        the same reference twice is the same payment.
+        """Money the debtor paid to the provider, in its current window: a claim, which counts nowhere
+        (recovered amount, status, the provider's record) until the creditor confirms it. Only the
+        current holder may report; the same reference twice is the same claim.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPaymentClaims(self, request, context):
+        """The payment claims this provider made on a case it holds or held, with their state.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -257,6 +270,11 @@ def add_BiddingServiceServicer_to_server(servicer, server):
                     servicer.ReportPayment,
                     request_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ReportPaymentRequest.FromString,
                     response_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ReportPaymentReply.SerializeToString,
+            ),
+            'ListPaymentClaims': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPaymentClaims,
+                    request_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.CaseRef.FromString,
+                    response_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ListPaymentClaimsResponse.SerializeToString,
             ),
             'ListAssignments': grpc.unary_unary_rpc_method_handler(
                     servicer.ListAssignments,
@@ -601,6 +619,33 @@ class BiddingService:
             _registered_method=True)
 
     @staticmethod
+    def ListPaymentClaims(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.matching.v1.BiddingService/ListPaymentClaims',
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.CaseRef.SerializeToString,
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.ListPaymentClaimsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def ListAssignments(request,
             target,
             options=(),
@@ -663,6 +708,16 @@ class QuoteServiceStub:
                 request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.CaseRef.SerializeToString,
                 response_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.CaseActivity.FromString,
                 _registered_method=True)
+        self.ConfirmPayment = channel.unary_unary(
+                '/recouvra.matching.v1.QuoteService/ConfirmPayment',
+                request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.PaymentClaimRef.SerializeToString,
+                response_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.PaymentClaimReply.FromString,
+                _registered_method=True)
+        self.DisputePayment = channel.unary_unary(
+                '/recouvra.matching.v1.QuoteService/DisputePayment',
+                request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.DisputePaymentRequest.SerializeToString,
+                response_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.PaymentClaimReply.FromString,
+                _registered_method=True)
 
 
 class QuoteServiceServicer:
@@ -703,6 +758,21 @@ class QuoteServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ConfirmPayment(self, request, context):
+        """Confirm a provider's payment claim: it becomes a payment credited to that provider; one
+        that settles in full closes the case.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DisputePayment(self, request, context):
+        """Dispute a provider's payment claim, saying why: it counts nowhere and shows as disputed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_QuoteServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -730,6 +800,16 @@ def add_QuoteServiceServicer_to_server(servicer, server):
                     servicer.GetCaseActivity,
                     request_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.CaseRef.FromString,
                     response_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.CaseActivity.SerializeToString,
+            ),
+            'ConfirmPayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmPayment,
+                    request_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.PaymentClaimRef.FromString,
+                    response_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.PaymentClaimReply.SerializeToString,
+            ),
+            'DisputePayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.DisputePayment,
+                    request_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.DisputePaymentRequest.FromString,
+                    response_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.PaymentClaimReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -868,6 +948,60 @@ class QuoteService:
             '/recouvra.matching.v1.QuoteService/GetCaseActivity',
             recouvra_dot_matching_dot_v1_dot_bidding__pb2.CaseRef.SerializeToString,
             recouvra_dot_matching_dot_v1_dot_bidding__pb2.CaseActivity.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmPayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.matching.v1.QuoteService/ConfirmPayment',
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.PaymentClaimRef.SerializeToString,
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.PaymentClaimReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DisputePayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.matching.v1.QuoteService/DisputePayment',
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.DisputePaymentRequest.SerializeToString,
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.PaymentClaimReply.FromString,
             options,
             channel_credentials,
             insecure,

@@ -54,9 +54,12 @@ class BiddingServiceStub:
     The creditor sees it on the case; a promise to pay also extends the window.
     """
     ReportPayment: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.ReportPaymentRequest, _bidding_pb2.ReportPaymentReply]
-    """Money the debtor paid to the provider. Attributed to whoever held the case on the day paid;
-    the same reference twice is the same payment.
+    """Money the debtor paid to the provider, in its current window: a claim, which counts nowhere
+    (recovered amount, status, the provider's record) until the creditor confirms it. Only the
+    current holder may report; the same reference twice is the same claim.
     """
+    ListPaymentClaims: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.ListPaymentClaimsResponse]
+    """The payment claims this provider made on a case it holds or held, with their state."""
     ListAssignments: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.ListAssignmentsRequest, _bidding_pb2.ListAssignmentsResponse]
     """The cases this provider holds or is asked to accept now."""
 
@@ -86,9 +89,12 @@ class BiddingServiceAsyncStub(BiddingServiceStub):
     The creditor sees it on the case; a promise to pay also extends the window.
     """
     ReportPayment: _aio.UnaryUnaryMultiCallable[_bidding_pb2.ReportPaymentRequest, _bidding_pb2.ReportPaymentReply]  # type: ignore[assignment]
-    """Money the debtor paid to the provider. Attributed to whoever held the case on the day paid;
-    the same reference twice is the same payment.
+    """Money the debtor paid to the provider, in its current window: a claim, which counts nowhere
+    (recovered amount, status, the provider's record) until the creditor confirms it. Only the
+    current holder may report; the same reference twice is the same claim.
     """
+    ListPaymentClaims: _aio.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.ListPaymentClaimsResponse]  # type: ignore[assignment]
+    """The payment claims this provider made on a case it holds or held, with their state."""
     ListAssignments: _aio.UnaryUnaryMultiCallable[_bidding_pb2.ListAssignmentsRequest, _bidding_pb2.ListAssignmentsResponse]  # type: ignore[assignment]
     """The cases this provider holds or is asked to accept now."""
 
@@ -187,9 +193,18 @@ class BiddingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _bidding_pb2.ReportPaymentRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_bidding_pb2.ReportPaymentReply, _abc.Awaitable[_bidding_pb2.ReportPaymentReply]]:
-        """Money the debtor paid to the provider. Attributed to whoever held the case on the day paid;
-        the same reference twice is the same payment.
+        """Money the debtor paid to the provider, in its current window: a claim, which counts nowhere
+        (recovered amount, status, the provider's record) until the creditor confirms it. Only the
+        current holder may report; the same reference twice is the same claim.
         """
+
+    @_abc_1.abstractmethod
+    def ListPaymentClaims(
+        self,
+        request: _bidding_pb2.CaseRef,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bidding_pb2.ListPaymentClaimsResponse, _abc.Awaitable[_bidding_pb2.ListPaymentClaimsResponse]]:
+        """The payment claims this provider made on a case it holds or held, with their state."""
 
     @_abc_1.abstractmethod
     def ListAssignments(
@@ -219,6 +234,12 @@ class QuoteServiceStub:
     """Every action the providers reported on the case and every payment with the provider it is
     attributed to, oldest first.
     """
+    ConfirmPayment: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.PaymentClaimRef, _bidding_pb2.PaymentClaimReply]
+    """Confirm a provider's payment claim: it becomes a payment credited to that provider; one
+    that settles in full closes the case.
+    """
+    DisputePayment: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.DisputePaymentRequest, _bidding_pb2.PaymentClaimReply]
+    """Dispute a provider's payment claim, saying why: it counts nowhere and shows as disputed."""
 
 @_typing.type_check_only
 class QuoteServiceAsyncStub(QuoteServiceStub):
@@ -236,6 +257,12 @@ class QuoteServiceAsyncStub(QuoteServiceStub):
     """Every action the providers reported on the case and every payment with the provider it is
     attributed to, oldest first.
     """
+    ConfirmPayment: _aio.UnaryUnaryMultiCallable[_bidding_pb2.PaymentClaimRef, _bidding_pb2.PaymentClaimReply]  # type: ignore[assignment]
+    """Confirm a provider's payment claim: it becomes a payment credited to that provider; one
+    that settles in full closes the case.
+    """
+    DisputePayment: _aio.UnaryUnaryMultiCallable[_bidding_pb2.DisputePaymentRequest, _bidding_pb2.PaymentClaimReply]  # type: ignore[assignment]
+    """Dispute a provider's payment claim, saying why: it counts nowhere and shows as disputed."""
 
 class QuoteServiceServicer(metaclass=_abc_1.ABCMeta):
     """The creditor's side (x-caller-kind "creditor", tenant = creditor id)."""
@@ -280,6 +307,24 @@ class QuoteServiceServicer(metaclass=_abc_1.ABCMeta):
         """Every action the providers reported on the case and every payment with the provider it is
         attributed to, oldest first.
         """
+
+    @_abc_1.abstractmethod
+    def ConfirmPayment(
+        self,
+        request: _bidding_pb2.PaymentClaimRef,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bidding_pb2.PaymentClaimReply, _abc.Awaitable[_bidding_pb2.PaymentClaimReply]]:
+        """Confirm a provider's payment claim: it becomes a payment credited to that provider; one
+        that settles in full closes the case.
+        """
+
+    @_abc_1.abstractmethod
+    def DisputePayment(
+        self,
+        request: _bidding_pb2.DisputePaymentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bidding_pb2.PaymentClaimReply, _abc.Awaitable[_bidding_pb2.PaymentClaimReply]]:
+        """Dispute a provider's payment claim, saying why: it counts nowhere and shows as disputed."""
 
 def add_QuoteServiceServicer_to_server(servicer: QuoteServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
 

@@ -21,6 +21,7 @@ from gateway.schemas.assignments import (
     PaymentReported,
 )
 from gateway.schemas.case_file import CaseFileView
+from gateway.schemas.payment_claims import PaymentClaimList
 from recouvra_shared.context import Caller
 
 router = APIRouter(
@@ -135,7 +136,7 @@ async def report_action(
 
 @router.post(
     "/{case_id}/payments",
-    summary="Report money the debtor paid you on a case",
+    summary="Report money the debtor paid you on a case you hold: a claim until confirmed",
     status_code=status.HTTP_201_CREATED,
     response_model=PaymentReported,
     responses=PROVIDER_ERRORS,
@@ -147,11 +148,28 @@ async def report_payment(
     bidding: Bidding,
     once: Idempotent,
 ) -> JSONResponse:
-    """Attributed to whoever held the case on paid_on (see attributed_to); the same reference
-    twice is the same payment; status is the case's matching status afterwards."""
+    """A claim (state "claimed"): it counts nowhere (not in what was recovered, not in the case's
+    status, not in your record) until the creditor confirms it; one that settles in full then
+    closes the case. Only while you hold the case, for a day within your current window: 404 for
+    a case you do not hold now, exactly like a case that does not exist. The same reference twice
+    is the same claim."""
     return await once.relay(
         provider.provider_id,
         body.model_dump(mode="json"),
         status.HTTP_201_CREATED,
         lambda: bidding.report_payment(provider.caller, case_id, body),
     )
+
+
+@router.get(
+    "/{case_id}/payments",
+    summary="The payments you reported on a case, and the creditor's answer to each",
+    response_model=PaymentClaimList,
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
+async def list_payment_claims(
+    case_id: CaseId, provider: CurrentProvider, bidding: Bidding
+) -> PaymentClaimList:
+    """Each claim is claimed (waiting), confirmed (a payment now, credited to you) or disputed
+    (with the creditor's reason). Also after the case left you; 404 for a case you never held."""
+    return await bidding.payment_claims(provider.caller, case_id)

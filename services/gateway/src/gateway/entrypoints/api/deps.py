@@ -90,6 +90,16 @@ CaseId = Annotated[
     AfterValidator(plain_text),
 ]
 
+ClaimId = Annotated[
+    str,
+    Path(
+        max_length=64,
+        description="A payment claim's id, as the case's activity lists it",
+        examples=["3f1e2d3c-4b5a-5c6d-8e7f-9a0b1c2d3e4f"],
+    ),
+    AfterValidator(plain_text),
+]
+
 bearer_scheme = HTTPBearer(
     auto_error=False,
     scheme_name="bearerAuth",

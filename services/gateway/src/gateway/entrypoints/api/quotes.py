@@ -1,5 +1,6 @@
-"""The creditor's side of the marketplace: quotes, standing policy and what providers did on a
-case, over matching's QuoteService, always as the creditor the call acts for."""
+"""The creditor's side of the marketplace: quotes, standing policy, what providers did on a
+case and its answer to the payments they claim, over matching's QuoteService, always as the
+creditor the call acts for."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
 from gateway.adapters.matching import QuoteClient
-from gateway.entrypoints.api.deps import CaseId, CurrentCaller, Quotes
+from gateway.entrypoints.api.deps import CaseId, ClaimId, CurrentCaller, Quotes
 from gateway.entrypoints.api.idempotency import Idempotent
 from gateway.entrypoints.api.problems import problem_responses
+from gateway.schemas.payment_claims import DisputeIn, PaymentClaimAnswer
 from gateway.schemas.quotes import CaseActivity, CreditorPolicyIn, CreditorPolicyView, QuoteView
 from recouvra_shared.context import Caller
 
@@ -38,14 +40,16 @@ async def get_quote(case_id: CaseId, caller: CurrentCaller, quotes: Quotes) -> Q
 
 @router.get(
     "/cases/{case_id}/activity",
-    summary="What providers did on a case, and every payment with the provider it is attributed to",
+    summary="What providers did on a case, every payment with the provider it is attributed to, "
+    "and the payments providers claim",
     response_model=CaseActivity,
     responses=problem_responses(401, 403, 404, 422, 503),
 )
 async def get_activity(case_id: CaseId, caller: CurrentCaller, quotes: Quotes) -> CaseActivity:
-    """Actions (letters, calls, promises to pay...) and payments, oldest first. 404 until the
-    case reaches the marketplace, and for another creditor's case, with the same answer as for a
-    case that does not exist."""
+    """Actions (letters, calls, promises to pay...), payments and providers' payment claims
+    (claimed, confirmed or disputed), oldest first. A claim counts only once you confirm it. 404
+    until the case reaches the marketplace, and for another creditor's case, with the same answer
+    as for a case that does not exist."""
     return await quotes.activity(caller.as_creditor, case_id)
 
 
@@ -106,4 +110,51 @@ async def set_policy(
         body.model_dump(mode="json") | {"creditor_id": caller.creditor_id},
         status.HTTP_200_OK,
         lambda: quotes.set_policy(caller.as_creditor, body),
+    )
+
+
+@router.post(
+    "/cases/{case_id}/payment-claims/{claim_id}/confirmation",
+    summary="Confirm a payment a provider reported: it counts, and credits that provider",
+    response_model=PaymentClaimAnswer,
+    responses=QUOTE_ERRORS,
+)
+async def confirm_payment(
+    case_id: CaseId, claim_id: ClaimId, caller: CurrentCaller, quotes: Quotes, once: Idempotent
+) -> JSONResponse:
+    """The claim becomes a payment, credited to the provider that held the case that day; one
+    that settles in full closes the case. A disputed claim may still be confirmed (the money
+    turned up). 404 for a claim or case that is not yours, exactly like one that does not
+    exist."""
+    return await once.relay(
+        caller.principal.organisation_id,
+        {"creditor_id": caller.creditor_id, "case_id": case_id, "claim_id": claim_id},
+        status.HTTP_200_OK,
+        lambda: quotes.confirm_payment(caller.as_creditor, case_id, claim_id),
+    )
+
+
+@router.post(
+    "/cases/{case_id}/payment-claims/{claim_id}/dispute",
+    summary="Dispute a payment a provider reported, saying why: it counts nowhere",
+    response_model=PaymentClaimAnswer,
+    responses=QUOTE_ERRORS,
+)
+async def dispute_payment(
+    case_id: CaseId,
+    claim_id: ClaimId,
+    body: DisputeIn,
+    caller: CurrentCaller,
+    quotes: Quotes,
+    once: Idempotent,
+) -> JSONResponse:
+    """The claim stays visible as disputed, with your reason, to you and the provider. 409 for a
+    claim you already confirmed. 404 for a claim or case that is not yours, exactly like one that
+    does not exist."""
+    return await once.relay(
+        caller.principal.organisation_id,
+        body.model_dump(mode="json")
+        | {"creditor_id": caller.creditor_id, "case_id": case_id, "claim_id": claim_id},
+        status.HTTP_200_OK,
+        lambda: quotes.dispute_payment(caller.as_creditor, case_id, claim_id, body),
     )
