@@ -64,7 +64,7 @@ SETTINGS: dict[str, Any] = {
 
 
 def _wait_http(url: str, gateway: ServiceProcess) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         assert gateway.exited() is None, gateway.log_text()[-3000:]
         try:

@@ -76,7 +76,7 @@ def make_database(stack: Stack) -> Iterator[Callable[[str], str]]:
 
 
 def wait_serving(
-    target: str, timeout: float = 60.0, process: subprocess.Popen[bytes] | None = None
+    target: str, timeout: float = 180.0, process: subprocess.Popen[bytes] | None = None
 ) -> None:
     """Block until the gRPC health check at target answers SERVING."""
     deadline = time.monotonic() + timeout
