@@ -268,9 +268,9 @@ async def test_no_topic_carries_a_debtors_name_address_email_phone_or_iban(
         for record in records
         if record.carries(needle)
     )
-    assert leaks == []
+    assert not leaks, leaks
 
     kept = [row for url in databases.values() for row in await outbox_payloads(url)]
     assert kept, "the outboxes keep their sent rows"
     leaks = sorted({what for what, needle in needles().items() for row in kept if needle in row})
-    assert leaks == []
+    assert not leaks, leaks
