@@ -97,7 +97,11 @@ def case_body(debtor: dict[str, str], kind: str, invoice_number: str) -> dict[st
             "kind": kind,
             "name": debtor["name"],
             **({"siren_or_siret": "732829320"} if kind == "company" else {}),
-            "address": {"lines": [debtor["line"]], "postal_code": postal_code, "city": debtor["city"]},
+            "address": {
+                "lines": [debtor["line"]],
+                "postal_code": postal_code,
+                "city": debtor["city"],
+            },
             "email": debtor["email"],
             "phone": debtor["phone"],
             "bank_account": {"iban": debtor["iban"]},
@@ -160,7 +164,7 @@ async def test_no_topic_carries_a_debtors_name_address_email_phone_or_iban(
 
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}", timeout=30) as client:
         await wait_http(client, gateway)
-        provider_id, provider = await sign_up_provider(client, "Etude Lambert", "552100554")
+        _, provider = await sign_up_provider(client, "Etude Lambert", "552100554")
         rule = await client.post(
             "/v1/provider/auto-bid-rules",
             json={"name": "all", "fee_percent": "10"},
@@ -170,7 +174,11 @@ async def test_no_topic_carries_a_debtors_name_address_email_phone_or_iban(
         creditor_email = f"{unique_name('creditor')}@example.fr"
         signed = await client.post(
             "/v1/accounts",
-            json={"organisation_name": CREDITOR_NAME, "email": creditor_email, "password": PASSWORD},
+            json={
+                "organisation_name": CREDITOR_NAME,
+                "email": creditor_email,
+                "password": PASSWORD,
+            },
             headers=idempotency_key(),
         )
         assert signed.status_code == 201, signed.text
@@ -186,7 +194,9 @@ async def test_no_topic_carries_a_debtors_name_address_email_phone_or_iban(
             ("sole trader", SOLE_TRADER, "company", "F-2026-0100"),
         ):
             made = await client.post(
-                "/v1/cases", json=case_body(debtor, kind, number), headers=creditor | idempotency_key()
+                "/v1/cases",
+                json=case_body(debtor, kind, number),
+                headers=creditor | idempotency_key(),
             )
             assert made.status_code == 201, made.text
             cases[label] = made.json()["case_id"]
