@@ -42,9 +42,7 @@ def case_submitted(case_id: str, siren: str) -> CaseSubmitted:
     message = CaseSubmitted(
         case_id=case_id,
         creditor_id="creditor-1",
-        debtor_name="Debtor SAS",
         debtor_is_business=True,
-        invoice_number="F-2026-001",
         amount=Money(currency="EUR", minor_units=320_000),
         issue_date="2026-08-15",
         due_date="2026-09-15",
@@ -99,7 +97,7 @@ async def test_cases_are_scored_rescored_on_payment_and_routed_by_insolvency(
             producer,
             prefix + "intake.case-withdrawn.v1",
             withdrawn,
-            CaseWithdrawn(case_id=withdrawn, reason="paid elsewhere"),
+            CaseWithdrawn(case_id=withdrawn),
         )
         await wait_for_rows(scoring_db, "SELECT count(*) FROM cases WHERE status = 'withdrawn'", 1)
         partial = PaymentDeclared(

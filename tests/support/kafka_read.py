@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 
@@ -53,6 +54,63 @@ async def read_topic(bootstrap: str, topic: str, idle_seconds: float = 3.0) -> T
     finally:
         await consumer.stop()
     return TopicContents(envelopes)
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One Kafka record as any reader of the topic gets it: key, value and headers, as bytes."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...]
+
+    def carries(self, needle: bytes) -> bool:
+        """Whether these bytes appear anywhere in the record (key, value, header names or
+        values)."""
+        parts = [self.key, self.value]
+        for name, value in self.headers:
+            parts += [name.encode(), value]
+        return any(needle in part for part in parts)
+
+
+async def topics_starting_with(bootstrap: str, prefix: str) -> list[str]:
+    """Every topic whose name starts with prefix (a test's own topics, dead letters included)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return sorted(t for t in await admin.list_topics() if t.startswith(prefix))
+    finally:
+        await admin.close()
+
+
+async def read_raw_records(
+    bootstrap: str, topic: str, idle_seconds: float = 2.0
+) -> list[RawRecord]:
+    """Every record of a topic from the beginning, undecoded, until it stays quiet."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_uncommitted",
+    )
+    await consumer.start()
+    found: list[RawRecord] = []
+    try:
+        while True:
+            batch = await consumer.getmany(timeout_ms=int(idle_seconds * 1000))
+            if not batch:
+                break
+            for records in batch.values():
+                found.extend(
+                    RawRecord(topic, r.key or b"", r.value or b"", tuple(r.headers))
+                    for r in records
+                )
+    finally:
+        await consumer.stop()
+    return found
 
 
 async def count_rows(database_url: str, sql: str) -> int:

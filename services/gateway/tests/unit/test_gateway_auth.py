@@ -195,11 +195,13 @@ async def test_a_partner_acts_only_for_the_creditors_it_referred(
     as_stranger = Principal(stranger.organisation_id, OrganisationKind.CREDITOR, "user:o")
     assert referred.referrer_id == partner.organisation_id
     announced = [unpack(e.envelope, OrganisationRegistered) for e in store.published]
-    assert [(a.name, a.kind, a.referrer_id) for a in announced] == [
-        ("Facturo", "partner", ""),
-        ("Other", "creditor", ""),
-        ("Boulangerie Martin", "creditor", partner.organisation_id),
+    assert [(a.organisation_id, a.kind, a.referrer_id) for a in announced] == [
+        (partner.organisation_id, "partner", ""),
+        (stranger.organisation_id, "creditor", ""),
+        (referred.organisation_id, "creditor", partner.organisation_id),
     ]
+    # The organisation's name (a sole trader's is a person's) stays in the gateway.
+    assert all(b"Martin" not in e.envelope.SerializeToString() for e in store.published)
     assert {e.topic for e in store.published} == {"gateway.organisation-registered.v1"}
     async with store.unit_of_work() as uow:
         acting = await accounts.acting_creditor(as_partner, referred.organisation_id, uow)

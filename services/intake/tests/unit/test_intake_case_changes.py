@@ -89,7 +89,7 @@ async def test_a_withdrawal_is_announced_recorded_and_final() -> None:
     assert len(withdrawn) == 1
     message = CaseWithdrawn()
     withdrawn[0].envelope.payload.Unpack(message)
-    assert message.reason == "client paid a supplier instead"
+    assert (message.case_id, message.reason) == (case_id, "")  # the creditor's words stay here
     entries = storage.timeline_of(case_id)
     assert [e.event_type for e in entries] == ["case-submitted", "case-withdrawn"]
     assert entries[1].summary == "case withdrawn by the creditor: client paid a supplier instead"

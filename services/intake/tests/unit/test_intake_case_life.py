@@ -126,7 +126,6 @@ async def test_every_fact_of_a_life_moves_the_case_and_lands_on_the_timeline_wit
             provider_id="prov-1",
             kind="letter",
             occurred_at=stamp(datetime(2026, 12, 1, tzinfo=UTC)),
-            note="formal notice sent",
         )
     )
     await step(

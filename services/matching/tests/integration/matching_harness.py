@@ -127,9 +127,7 @@ class Harness:
             CaseSubmitted(
                 case_id=case_id,
                 creditor_id=creditor,
-                debtor_name="Boulangerie Secrète SARL",
                 debtor_is_business=business,
-                invoice_number="F-1",
                 amount=Money(currency="EUR", minor_units=amount_minor),
                 issue_date="2026-08-01",
                 due_date="2026-09-01",

@@ -57,9 +57,7 @@ def submitted(case_id: str, *, siren: str = SOUND_SIREN, amount: int = 240_000) 
     message = CaseSubmitted(
         case_id=case_id,
         creditor_id="creditor-1",
-        debtor_name="Some debtor",
         debtor_is_business=True,
-        invoice_number="F-1",
         amount=Money(currency="EUR", minor_units=amount),
         issue_date="2026-08-01",
         due_date="2026-09-01",

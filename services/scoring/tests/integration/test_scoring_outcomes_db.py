@@ -76,9 +76,7 @@ def submission(
     payload = CaseSubmitted(
         case_id=case_id,
         creditor_id="creditor-1",
-        debtor_name="Some debtor",
         debtor_is_business=True,
-        invoice_number="F-1",
         amount=eur(amount),
         issue_date=(due - timedelta(days=30)).isoformat(),
         due_date=due.isoformat(),

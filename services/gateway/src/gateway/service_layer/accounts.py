@@ -61,7 +61,6 @@ def organisation_registered(organisation: Organisation) -> OutgoingEvent:
         payload=OrganisationRegistered(
             organisation_id=organisation.organisation_id,
             kind=organisation.kind.value,
-            name=organisation.name,
             siren=organisation.siren or "",
             referrer_id=organisation.referrer_id or "",
             registered_at=organisation.created_at.isoformat(),

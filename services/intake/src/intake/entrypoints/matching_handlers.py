@@ -79,14 +79,12 @@ def case_assigned(fact: assignment.CaseAssigned) -> Reading:
 
 
 def action_reported(fact: matching.ActionReported) -> Reading:
-    """What the holder did; it moves nothing."""
+    """What the holder did; it moves nothing. The provider's note is read from matching."""
     summary = f"provider {fact.provider_id} reported a {fact.kind} on {_day(fact.occurred_at)}"
     if fact.HasField("promised_amount") and fact.promised_amount.minor_units:
         summary += f": promised {_money(fact.promised_amount)}"
         if fact.promised_on:
             summary += f" by {fact.promised_on}"
-    if fact.note:
-        summary += f" ({fact.note})"
     return Reading("", fact.round, summary)
 
 

@@ -34,29 +34,29 @@ def _event(event: tuple[str, int], case: Case, payload: Message) -> OutgoingEven
 
 
 def case_submitted(case: Case) -> OutgoingEvent:
-    """The case-submitted event of a new case."""
+    """The case-submitted event of a new case: what consumers need, nothing that names the
+    debtor (docs/personal-data.md)."""
     first = case.first_invoice
     payload = CaseSubmitted(
         case_id=case.case_id,
         creditor_id=case.creditor_id,
-        debtor_name=case.debtor.name,
         debtor_is_business=case.debtor.is_company,
-        invoice_number=first.invoice_number,
         amount=Money(currency=case.currency, minor_units=case.principal_minor),
         issue_date=min(i.issue_date for i in case.invoices).isoformat(),
         due_date=first.due_date.isoformat(),
         disputed=case.disputed,
         invoice_count=len(case.invoices),
-        debtor_siren=case.debtor.siren,
+        debtor_siren=case.debtor.siren if case.debtor.is_company else "",
         source=case.source,
         debtor_region=debtor_region(case.debtor.country_code, case.debtor.postal_code),
     )
     return _event(CASE_SUBMITTED, case, payload)
 
 
-def case_withdrawn(case: Case, reason: str) -> OutgoingEvent:
-    """The case-withdrawn event of a case the creditor withdrew."""
-    return _event(CASE_WITHDRAWN, case, CaseWithdrawn(case_id=case.case_id, reason=reason))
+def case_withdrawn(case: Case) -> OutgoingEvent:
+    """The case-withdrawn event of a case the creditor withdrew; the creditor's reason stays in
+    intake (it may name the debtor)."""
+    return _event(CASE_WITHDRAWN, case, CaseWithdrawn(case_id=case.case_id))
 
 
 def payment_declared(case: Case, payment: DeclaredPayment) -> OutgoingEvent:

@@ -31,7 +31,7 @@ async def withdraw_case(
         reason = withdrawal_reason(command.reason)
         case = await open_case(command.case_id, scope, uow)
         await uow.cases.set_status(case.case_id, WITHDRAWN, reason)
-        event = case_withdrawn(case, reason)
+        event = case_withdrawn(case)
         await uow.publish(event)
         await uow.timelines.append(recorded(event, f"case withdrawn by the creditor: {reason}"))
         withdrawn = replace(case, status=WITHDRAWN, withdrawn_reason=reason)

@@ -127,7 +127,6 @@ def _payload(fact: events.DomainEvent, currency: str) -> tuple[tuple[str, int], 
                 action_id=fact.action_id,
                 kind=fact.kind,
                 occurred_at=timestamp(fact.occurred_at),
-                note=fact.note,
                 promised_on="" if fact.promised_on is None else fact.promised_on.isoformat(),
             )
             if fact.promised_amount_minor:

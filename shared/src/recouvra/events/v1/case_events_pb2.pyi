@@ -15,19 +15,25 @@ if sys.version_info >= (3, 11):
 else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
+if sys.version_info >= (3, 13):
+    from warnings import deprecated as _deprecated
+else:
+    from typing_extensions import deprecated as _deprecated
+
 DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class CaseSubmitted(_message.Message):
-    """intake.case-submitted.v1: a creditor submitted an unpaid-invoice case."""
+    """intake.case-submitted.v1: a creditor submitted an unpaid-invoice case.
+    No personal data of the debtor (docs/personal-data.md): who the debtor is stays in intake,
+    which serves it over gRPC to those allowed to read it.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     CASE_ID_FIELD_NUMBER: _builtins.int
     CREDITOR_ID_FIELD_NUMBER: _builtins.int
-    DEBTOR_NAME_FIELD_NUMBER: _builtins.int
     DEBTOR_IS_BUSINESS_FIELD_NUMBER: _builtins.int
-    INVOICE_NUMBER_FIELD_NUMBER: _builtins.int
     AMOUNT_FIELD_NUMBER: _builtins.int
     ISSUE_DATE_FIELD_NUMBER: _builtins.int
     DUE_DATE_FIELD_NUMBER: _builtins.int
@@ -38,9 +44,7 @@ class CaseSubmitted(_message.Message):
     DEBTOR_REGION_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     creditor_id: _builtins.str
-    debtor_name: _builtins.str
     debtor_is_business: _builtins.bool
-    invoice_number: _builtins.str
     issue_date: _builtins.str
     """ISO 8601 date"""
     due_date: _builtins.str
@@ -51,7 +55,9 @@ class CaseSubmitted(_message.Message):
     earliest-due invoice and amount is the total principal of all invoices.
     """
     debtor_siren: _builtins.str
-    """9 digits when the creditor gave a SIREN/SIRET, else empty"""
+    """A company debtor's SIREN (9 digits) when the creditor gave a SIREN/SIRET, else empty; never
+    set for a consumer. Scoring matches it with the public company registers.
+    """
     source: _builtins.str
     """"api" | "csv" | "e-invoice" """
     debtor_region: _builtins.str
@@ -65,9 +71,7 @@ class CaseSubmitted(_message.Message):
         *,
         case_id: _builtins.str = ...,
         creditor_id: _builtins.str = ...,
-        debtor_name: _builtins.str = ...,
         debtor_is_business: _builtins.bool = ...,
-        invoice_number: _builtins.str = ...,
         amount: _money_pb2.Money | None = ...,
         issue_date: _builtins.str = ...,
         due_date: _builtins.str = ...,
@@ -79,7 +83,7 @@ class CaseSubmitted(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "creditor_id", b"creditor_id", "debtor_is_business", b"debtor_is_business", "debtor_name", b"debtor_name", "debtor_region", b"debtor_region", "debtor_siren", b"debtor_siren", "disputed", b"disputed", "due_date", b"due_date", "invoice_count", b"invoice_count", "invoice_number", b"invoice_number", "issue_date", b"issue_date", "source", b"source"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "creditor_id", b"creditor_id", "debtor_is_business", b"debtor_is_business", "debtor_region", b"debtor_region", "debtor_siren", b"debtor_siren", "disputed", b"disputed", "due_date", b"due_date", "invoice_count", b"invoice_count", "issue_date", b"issue_date", "source", b"source"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -94,7 +98,20 @@ class CaseWithdrawn(_message.Message):
     CASE_ID_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
-    reason: _builtins.str
+    @_builtins.property
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def reason(self) -> _builtins.str:
+        """Never filled since issue 12: the creditor's words may name the debtor; they stay in intake
+        (GetCase's withdrawn_reason). To be reserved once no test uses it as a sample payload.
+        """
+
+    @reason.setter
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def reason(self, value: _builtins.str) -> None:
+        """Never filled since issue 12: the creditor's words may name the debtor; they stay in intake
+        (GetCase's withdrawn_reason). To be reserved once no test uses it as a sample payload.
+        """
+
     def __init__(
         self,
         *,

@@ -214,8 +214,8 @@ Global___CaseExhausted: _TypeAlias = CaseExhausted  # noqa: Y015
 
 @_typing.final
 class ActionReported(_message.Message):
-    """matching.action-reported.v1: the holder reported what it did on the case. The note is the
-    provider's words for the creditor's case thread.
+    """matching.action-reported.v1: the holder reported what it did on the case. The provider's
+    note (free words, which name the debtor) stays in matching: the case's activity serves it.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -226,7 +226,6 @@ class ActionReported(_message.Message):
     ACTION_ID_FIELD_NUMBER: _builtins.int
     KIND_FIELD_NUMBER: _builtins.int
     OCCURRED_AT_FIELD_NUMBER: _builtins.int
-    NOTE_FIELD_NUMBER: _builtins.int
     PROMISED_AMOUNT_FIELD_NUMBER: _builtins.int
     PROMISED_ON_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
@@ -234,7 +233,6 @@ class ActionReported(_message.Message):
     provider_id: _builtins.str
     action_id: _builtins.str
     kind: _builtins.str
-    note: _builtins.str
     promised_on: _builtins.str
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
@@ -249,13 +247,12 @@ class ActionReported(_message.Message):
         action_id: _builtins.str = ...,
         kind: _builtins.str = ...,
         occurred_at: _timestamp_pb2.Timestamp | None = ...,
-        note: _builtins.str = ...,
         promised_amount: _money_pb2.Money | None = ...,
         promised_on: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "promised_amount", b"promised_amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action_id", b"action_id", "case_id", b"case_id", "kind", b"kind", "note", b"note", "occurred_at", b"occurred_at", "promised_amount", b"promised_amount", "promised_on", b"promised_on", "provider_id", b"provider_id", "round", b"round"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action_id", b"action_id", "case_id", b"case_id", "kind", b"kind", "occurred_at", b"occurred_at", "promised_amount", b"promised_amount", "promised_on", b"promised_on", "provider_id", b"provider_id", "round", b"round"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

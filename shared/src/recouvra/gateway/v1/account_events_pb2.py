@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(recouvra/gateway/v1/account_events.proto\x12\x13recouvra.gateway.v1\"\x88\x01\n\x16OrganisationRegistered\x12\x17\n\x0forganisation_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\r\n\x05siren\x18\x04 \x01(\t\x12\x13\n\x0breferrer_id\x18\x05 \x01(\t\x12\x15\n\rregistered_at\x18\x06 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(recouvra/gateway/v1/account_events.proto\x12\x13recouvra.gateway.v1\"\x86\x01\n\x16OrganisationRegistered\x12\x17\n\x0forganisation_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\r\n\x05siren\x18\x04 \x01(\t\x12\x13\n\x0breferrer_id\x18\x05 \x01(\t\x12\x15\n\rregistered_at\x18\x06 \x01(\tJ\x04\x08\x03\x10\x04R\x04nameb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,5 +32,5 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'recouvra.gateway.v1.account
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ORGANISATIONREGISTERED']._serialized_start=66
-  _globals['_ORGANISATIONREGISTERED']._serialized_end=202
+  _globals['_ORGANISATIONREGISTERED']._serialized_end=200
 # @@protoc_insertion_point(module_scope)

@@ -22,20 +22,19 @@ class OrganisationRegistered(_message.Message):
     self sign-up or by a partner through the API. Settlement reads `referrer_id` to pay the
     partner's referral commission on what is later recovered for this creditor.
     Envelope: tenant_id = organisation_id; no case id (the Kafka key is the event id).
+    The organisation's name stays in the gateway: a sole trader's name is a person's.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_ID_FIELD_NUMBER: _builtins.int
     KIND_FIELD_NUMBER: _builtins.int
-    NAME_FIELD_NUMBER: _builtins.int
     SIREN_FIELD_NUMBER: _builtins.int
     REFERRER_ID_FIELD_NUMBER: _builtins.int
     REGISTERED_AT_FIELD_NUMBER: _builtins.int
     organisation_id: _builtins.str
     kind: _builtins.str
     """"creditor" | "partner" """
-    name: _builtins.str
     siren: _builtins.str
     """9 digits, or empty when not given"""
     referrer_id: _builtins.str
@@ -47,14 +46,13 @@ class OrganisationRegistered(_message.Message):
         *,
         organisation_id: _builtins.str = ...,
         kind: _builtins.str = ...,
-        name: _builtins.str = ...,
         siren: _builtins.str = ...,
         referrer_id: _builtins.str = ...,
         registered_at: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "name", b"name", "organisation_id", b"organisation_id", "referrer_id", b"referrer_id", "registered_at", b"registered_at", "siren", b"siren"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "organisation_id", b"organisation_id", "referrer_id", b"referrer_id", "registered_at", b"registered_at", "siren", b"siren"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,0 +1,65 @@
+"""What intake announces about a debtor: enough for scoring and matching, nothing that names a
+person (docs/personal-data.md)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from intake.domain.commands import SubmitCase
+from intake.domain.debtors import DebtorInput
+from intake.domain.invoices import InvoiceInput
+from intake.domain.model import new_case
+from intake.service_layer.events import case_submitted
+from recouvra.events.v1.case_events_pb2 import CaseSubmitted
+
+TODAY = date(2026, 11, 23)
+PERSON = DebtorInput(
+    kind="consumer",
+    name="Zéphyrine Baptistin",
+    address_lines=("17 impasse des Glycines",),
+    postal_code="13007",
+    city="Marseille",
+    email="zephyrine.baptistin@exemple.fr",
+    phone="+33612345678",
+    iban="FR7630006000011234567890189",
+)
+COMPANY = DebtorInput(
+    kind="company", name="Transports Lefèvre SAS", siren_or_siret="55210055400013"
+)
+
+
+def submission(debtor: DebtorInput) -> SubmitCase:
+    return SubmitCase(
+        creditor_id="creditor-a",
+        debtor=debtor,
+        invoices=(InvoiceInput("F-BAPTISTIN-7", "2026-01-01", "2026-01-31", "EUR", "10.00"),),
+    )
+
+
+def test_a_consumers_case_is_announced_without_anything_that_names_the_debtor() -> None:
+    case = new_case(submission(PERSON), TODAY)
+    event = case_submitted(case)
+    wire = event.envelope.SerializeToString()
+    for value in (
+        "Baptistin",
+        "Glycines",
+        "Marseille",
+        "13007",
+        "zephyrine",
+        "+33612345678",
+        "FR7630006000011234567890189",
+        "F-BAPTISTIN-7",
+    ):
+        assert value.encode() not in wire, value
+    announced = CaseSubmitted()
+    assert event.envelope.payload.Unpack(announced)
+    assert (announced.debtor_is_business, announced.debtor_siren) == (False, "")
+    assert announced.debtor_region == "FR-PAC"
+    assert announced.amount.minor_units == 1000
+
+
+def test_a_company_debtor_is_announced_by_its_siren_for_the_registers() -> None:
+    announced = CaseSubmitted()
+    assert case_submitted(new_case(submission(COMPANY), TODAY)).envelope.payload.Unpack(announced)
+    assert (announced.debtor_is_business, announced.debtor_siren) == (True, "552100554")
+    assert b"Lef" not in announced.SerializeToString()
