@@ -19,6 +19,7 @@ from intake.service_layer.read_cases import list_cases
 from intake.service_layer.submit_case import submit_case
 from intake.service_layer.withdraw_case import withdraw_case
 from recouvra.common.v1.money_pb2 import Money
+from recouvra.common.v1.percentage_pb2 import Percentage
 from recouvra.events.v1 import assignment_events_pb2 as assignment
 from recouvra.events.v1 import matching_events_pb2 as matching
 from recouvra_shared.events import new_event
@@ -78,7 +79,7 @@ def quoted(case_id: str, round_number: int = 1, *, auto: bool = False) -> matchi
         case_id=case_id,
         round=round_number,
         provider_id="prov-1",
-        fee_percent="12.5",
+        fee=Percentage(basis_points=1250),
         fixed_fee=Money(currency="EUR", minor_units=0),
         cost_on_full_recovery=Money(currency="EUR", minor_units=6250),
         auto_accepted=auto,
@@ -93,7 +94,7 @@ def assigned(
         provider_id=provider,
         round=round_number,
         window_ends_at=stamp(WINDOW_END),
-        success_fee_percent="12.5",
+        success_fee=Percentage(basis_points=725),
         fixed_fee=Money(currency="EUR", minor_units=2000),
     )
 
@@ -187,8 +188,10 @@ async def test_every_fact_of_a_life_moves_the_case_and_lands_on_the_timeline_wit
         "case-closed",
     ]
     assert all(e.occurred_at is not None for e in entries)
+    # Fees arrive in basis points and read exactly as a person writes them.
+    assert "provider prov-1 at 12.5% success fee; costs 62.50 EUR" in entries[1].summary
     assert entries[2].summary == (
-        "assigned in round 1 to provider prov-1 until 2027-01-15 09:00 UTC, at 12.5% success fee "
+        "assigned in round 1 to provider prov-1 until 2027-01-15 09:00 UTC, at 7.25% success fee "
         "+ 20.00 EUR fixed"
     )
     assert "letter on 2026-12-01" in entries[3].summary

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from matching.domain.commands import AnswerQuote, SetCreditorPolicy
@@ -18,7 +20,8 @@ async def answer(m: Market, case_id: str, *, accept: bool, creditor: str = CREDI
 
 
 async def set_policy(m: Market, **fields: object) -> None:
-    command = SetCreditorPolicy(CREDITOR, **fields)  # type: ignore[arg-type]
+    fees = {k: Decimal(str(v)) for k, v in fields.items() if k.endswith("_percent")}
+    command = SetCreditorPolicy(CREDITOR, **(fields | fees))  # type: ignore[arg-type]
     await m.committed(lambda uow: creditor_commands.set_policy(command, uow, **m.deps))
 
 
@@ -78,9 +81,9 @@ async def test_a_provider_at_capacity_is_passed_over_when_the_creditor_accepts()
 @pytest.mark.parametrize(
     ("fields", "field"),
     [
-        ({"max_fee_percent": "60"}, "max_fee_percent"),
-        ({"auto_accept_below_percent": "abc"}, "auto_accept_below_percent"),
-        ({"max_fee_percent": "10", "auto_accept_below_percent": "12"}, "auto_accept_below_percent"),
+        ({"max_fee_percent": "60"}, "max_fee"),
+        ({"auto_accept_below_percent": "0.5"}, "auto_accept_below"),
+        ({"max_fee_percent": "10", "auto_accept_below_percent": "12"}, "auto_accept_below"),
         ({"window_days": 366}, "window_days"),
     ],
 )

@@ -20,6 +20,7 @@ from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1 import assignment_events_pb2 as assignment
 from recouvra.events.v1 import matching_events_pb2 as matching
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
+from recouvra_shared.percentages import percent_field
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,10 @@ def _money(money: Money) -> str:
         return f"{money.minor_units} minor units of {money.currency or 'no currency'}"
 
 
-def _fee(percent: str, fixed: Money) -> str:
-    fee = f"{percent or '0'}% success fee"
+def _fee(fact: Message, percent_name: str, fixed: Money) -> str:
+    """The fee terms a fact names, its Percentage read exactly ("12.5", "7.25")."""
+    percent = percent_field(fact, percent_name)
+    fee = f"{percent if percent is not None else 0}% success fee"
     return fee + (f" + {_money(fixed)} fixed" if fixed.minor_units else "")
 
 
@@ -59,7 +62,7 @@ def quote_issued(fact: matching.QuoteIssued) -> Reading:
     """A quote offered to the creditor (offered to the provider at once when auto-accepted)."""
     summary = (
         f"quoted in round {fact.round}: provider {fact.provider_id} at "
-        f"{_fee(fact.fee_percent, fact.fixed_fee)}; costs {_money(fact.cost_on_full_recovery)} "
+        f"{_fee(fact, 'fee', fact.fixed_fee)}; costs {_money(fact.cost_on_full_recovery)} "
         f"on full recovery"
     )
     if fact.auto_accepted:
@@ -73,7 +76,7 @@ def case_assigned(fact: assignment.CaseAssigned) -> Reading:
     ends = _when(fact.window_ends_at)
     summary = (
         f"assigned in round {fact.round} to provider {fact.provider_id} until "
-        f"{_day(fact.window_ends_at)}, at {_fee(fact.success_fee_percent, fact.fixed_fee)}"
+        f"{_day(fact.window_ends_at)}, at {_fee(fact, 'success_fee', fact.fixed_fee)}"
     )
     return Reading(case_life.ASSIGNED, fact.round, summary, fact.provider_id, ends)
 

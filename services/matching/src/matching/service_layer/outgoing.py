@@ -12,6 +12,7 @@ from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1 import assignment_events_pb2 as assignment
 from recouvra.events.v1 import matching_events_pb2 as matching
 from recouvra_shared.events import new_event
+from recouvra_shared.percentages import to_percentage
 from recouvra_shared.unit_of_work import OutgoingEvent
 
 SERVICE = "matching"
@@ -73,7 +74,7 @@ def _payload(fact: events.DomainEvent, currency: str) -> tuple[tuple[str, int], 
                 case_id=fact.case_id,
                 round=fact.round,
                 provider_id=fact.provider_id,
-                fee_percent=str(fact.fee_percent),
+                fee=to_percentage(fact.fee_percent),
                 fixed_fee=money(fact.fixed_fee_minor),
                 source=fact.source,
             )
@@ -82,7 +83,7 @@ def _payload(fact: events.DomainEvent, currency: str) -> tuple[tuple[str, int], 
                 case_id=fact.case_id,
                 round=fact.round,
                 provider_id=fact.provider_id,
-                fee_percent=str(fact.fee_percent),
+                fee=to_percentage(fact.fee_percent),
                 fixed_fee=money(fact.fixed_fee_minor),
                 cost_on_full_recovery=money(fact.cost_on_full_recovery_minor),
                 expected_net_recovery=money(fact.expected_net_minor),
@@ -95,7 +96,7 @@ def _payload(fact: events.DomainEvent, currency: str) -> tuple[tuple[str, int], 
                 provider_id=fact.provider_id,
                 round=fact.round,
                 window_ends_at=timestamp(fact.window_ends_at),
-                success_fee_percent=str(fact.fee_percent),
+                success_fee=to_percentage(fact.fee_percent),
                 fixed_fee=money(fact.fixed_fee_minor),
                 window_started_at=timestamp(fact.window_started_at),
             )
@@ -142,7 +143,7 @@ def _payload(fact: events.DomainEvent, currency: str) -> tuple[tuple[str, int], 
                 source=fact.source,
                 provider_id=fact.provider_id,
                 round=fact.round,
-                success_fee_percent="" if fact.fee_percent is None else str(fact.fee_percent),
+                success_fee=None if fact.fee_percent is None else to_percentage(fact.fee_percent),
                 fixed_fee=money(fact.fixed_fee_minor),
                 settles_in_full=fact.settles_in_full,
             )

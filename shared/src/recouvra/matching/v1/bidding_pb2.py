@@ -24,73 +24,74 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from recouvra.common.v1 import money_pb2 as recouvra_dot_common_dot_v1_dot_money__pb2
+from recouvra.common.v1 import percentage_pb2 as recouvra_dot_common_dot_v1_dot_percentage__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"recouvra/matching/v1/bidding.proto\x12\x14recouvra.matching.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1erecouvra/common/v1/money.proto\"\x1a\n\x07\x43\x61seRef\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\"\x19\n\x17ListOpenAuctionsRequest\"\xff\x01\n\x0bOpenAuction\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12\x13\n\x0b\x61mount_band\x18\x03 \x01(\t\x12\x14\n\x0c\x64\x61ys_overdue\x18\x04 \x01(\r\x12\x0f\n\x07segment\x18\x05 \x01(\t\x12\x12\n\ntrustscore\x18\x06 \x01(\r\x12\x14\n\x0creason_codes\x18\x07 \x03(\t\x12\x0e\n\x06region\x18\x08 \x01(\t\x12\x13\n\x0b\x64\x65\x62tor_type\x18\t \x01(\t\x12-\n\tcloses_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0emy_fee_percent\x18\x0b \x01(\t\"O\n\x18ListOpenAuctionsResponse\x12\x33\n\x08\x61uctions\x18\x01 \x03(\x0b\x32!.recouvra.matching.v1.OpenAuction\"`\n\nBidRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x13\n\x0b\x66\x65\x65_percent\x18\x02 \x01(\t\x12,\n\tfixed_fee\x18\x03 \x01(\x0b\x32\x19.recouvra.common.v1.Money\"\x9c\x01\n\x08\x42idReply\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12\x13\n\x0b\x66\x65\x65_percent\x18\x03 \x01(\t\x12,\n\tfixed_fee\x18\x04 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12-\n\tcloses_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"#\n\x10WithdrawBidReply\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\"\xc7\x01\n\x15SetAutoBidRuleRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x66\x65\x65_percent\x18\x02 \x01(\t\x12\x17\n\x0f\x66ixed_fee_minor\x18\x03 \x01(\x03\x12\x10\n\x08segments\x18\x04 \x03(\t\x12\x16\n\x0emin_trustscore\x18\x05 \x01(\r\x12\x18\n\x10min_amount_minor\x18\x06 \x01(\x03\x12\x18\n\x10max_amount_minor\x18\x07 \x01(\x03\x12\x14\n\x0c\x64\x65\x62tor_types\x18\x08 \x03(\t\"#\n\x13SetAutoBidRuleReply\x12\x0c\n\x04name\x18\x01 \x01(\t\"u\n\x0f\x41ssignmentReply\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x32\n\x0ewindow_ends_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa6\x04\n\nQuoteReply\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x13\n\x0bprovider_id\x18\x04 \x01(\t\x12\x13\n\x0b\x66\x65\x65_percent\x18\x05 \x01(\t\x12,\n\tfixed_fee\x18\x06 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x38\n\x15\x63ost_on_full_recovery\x18\x07 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x38\n\x15\x65xpected_net_recovery\x18\x08 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x0b\n\x03why\x18\t \x01(\t\x12\x15\n\rprovider_name\x18\n \x01(\t\x12\x15\n\rprovider_kind\x18\x0b \x01(\t\x12\x1f\n\x17provider_cases_finished\x18\x0c \x01(\r\x12 \n\x18provider_cases_recovered\x18\r \x01(\r\x12\x1c\n\x14recovery_probability\x18\x0e \x01(\t\x12=\n\x0fprovider_record\x18\x0f \x01(\x0b\x32$.recouvra.matching.v1.ProviderRecord\x12\x41\n\x11\x61waiting_provider\x18\x10 \x01(\x0b\x32&.recouvra.matching.v1.AwaitingProvider\"p\n\x10\x41waitingProvider\x12)\n\x05since\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nnext_round\x18\x02 \x01(\r\x12\r\n\x05\x63\x61use\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\xe4\x01\n\x0eProviderRecord\x12\x0f\n\x07segment\x18\x01 \x01(\t\x12\x16\n\x0e\x63\x61ses_finished\x18\x02 \x01(\r\x12\x17\n\x0f\x63\x61ses_recovered\x18\x03 \x01(\r\x12\x15\n\rrecovery_rate\x18\x04 \x01(\t\x12\x1e\n\x16\x61mount_recovered_share\x18\x05 \x01(\t\x12\x1f\n\x17\x61verage_days_to_recover\x18\x06 \x01(\t\x12\x17\n\x0foffers_received\x18\x07 \x01(\r\x12\x1f\n\x17offers_answered_in_time\x18\x08 \x01(\r\"\x87\x01\n\x18SetCreditorPolicyRequest\x12\x17\n\x0fmax_fee_percent\x18\x01 \x01(\t\x12!\n\x19\x61uto_accept_below_percent\x18\x02 \x01(\t\x12\x13\n\x0bwindow_days\x18\x03 \x01(\r\x12\x1a\n\x12\x65xcluded_providers\x18\x04 \x03(\t\"\x18\n\x16SetCreditorPolicyReply\"\xbc\x01\n\x13ReportActionRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04note\x18\x04 \x01(\t\x12\x32\n\x0fpromised_amount\x18\x05 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x13\n\x0bpromised_on\x18\x06 \x01(\t\"z\n\x11ReportActionReply\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x11\n\taction_id\x18\x02 \x01(\t\x12\r\n\x05round\x18\x03 \x01(\r\x12\x32\n\x0ewindow_ends_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8f\x01\n\x14ReportPaymentRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12)\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x0f\n\x07paid_on\x18\x03 \x01(\t\x12\x17\n\x0fsettles_in_full\x18\x04 \x01(\x08\x12\x11\n\treference\x18\x05 \x01(\t\"`\n\x12ReportPaymentReply\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x12\n\npayment_id\x18\x02 \x01(\t\x12\x15\n\rattributed_to\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\"\x18\n\x16ListAssignmentsRequest\"\xb9\x02\n\x08HeldCase\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12\x0e\n\x06status\x18\x03 \x01(\t\x12-\n\taccept_by\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0ewindow_ends_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x66\x65\x65_percent\x18\x06 \x01(\t\x12,\n\tfixed_fee\x18\x07 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12)\n\x06\x61mount\x18\x08 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12,\n\trecovered\x18\t \x01(\x0b\x32\x19.recouvra.common.v1.Money\"H\n\x17ListAssignmentsResponse\x12-\n\x05\x63\x61ses\x18\x01 \x03(\x0b\x32\x1e.recouvra.matching.v1.HeldCase\"\xd9\x01\n\nCaseAction\x12\x11\n\taction_id\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12\x13\n\x0bprovider_id\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12/\n\x0boccurred_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04note\x18\x06 \x01(\t\x12\x32\n\x0fpromised_amount\x18\x07 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x13\n\x0bpromised_on\x18\x08 \x01(\t\"\x97\x01\n\x11\x41ttributedPayment\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12)\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x0f\n\x07paid_on\x18\x03 \x01(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\x12\x13\n\x0bprovider_id\x18\x05 \x01(\t\x12\r\n\x05round\x18\x06 \x01(\r\"\x9d\x02\n\x0c\x43\x61seActivity\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\r\n\x05round\x18\x03 \x01(\r\x12\x31\n\x07\x61\x63tions\x18\x04 \x03(\x0b\x32 .recouvra.matching.v1.CaseAction\x12\x39\n\x08payments\x18\x05 \x03(\x0b\x32\'.recouvra.matching.v1.AttributedPayment\x12,\n\trecovered\x18\x06 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x41\n\x11\x61waiting_provider\x18\x07 \x01(\x0b\x32&.recouvra.matching.v1.AwaitingProvider\"\xf4\x01\n\x17RegisterProviderRequest\x12\x13\n\x0bprovider_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\r\n\x05siren\x18\x04 \x01(\t\x12\x0f\n\x07regions\x18\x05 \x03(\t\x12\x17\n\x0fserves_business\x18\x06 \x01(\x08\x12\x17\n\x0fserves_consumer\x18\x07 \x01(\x08\x12\x18\n\x10min_amount_minor\x18\x08 \x01(\x03\x12\x18\n\x10max_amount_minor\x18\t \x01(\x03\x12\x10\n\x08judicial\x18\n \x01(\x08\x12\x10\n\x08\x63\x61pacity\x18\x0b \x01(\r\",\n\x15RegisterProviderReply\x12\x13\n\x0bprovider_id\x18\x01 \x01(\t2\xe7\t\n\x0e\x42iddingService\x12q\n\x10ListOpenAuctions\x12-.recouvra.matching.v1.ListOpenAuctionsRequest\x1a..recouvra.matching.v1.ListOpenAuctionsResponse\x12\x63\n\rWatchAuctions\x12-.recouvra.matching.v1.ListOpenAuctionsRequest\x1a!.recouvra.matching.v1.OpenAuction0\x01\x12L\n\x08PlaceBid\x12 .recouvra.matching.v1.BidRequest\x1a\x1e.recouvra.matching.v1.BidReply\x12N\n\nReplaceBid\x12 .recouvra.matching.v1.BidRequest\x1a\x1e.recouvra.matching.v1.BidReply\x12T\n\x0bWithdrawBid\x12\x1d.recouvra.matching.v1.CaseRef\x1a&.recouvra.matching.v1.WithdrawBidReply\x12h\n\x0eSetAutoBidRule\x12+.recouvra.matching.v1.SetAutoBidRuleRequest\x1a).recouvra.matching.v1.SetAutoBidRuleReply\x12X\n\x10\x41\x63\x63\x65ptAssignment\x12\x1d.recouvra.matching.v1.CaseRef\x1a%.recouvra.matching.v1.AssignmentReply\x12Y\n\x11\x44\x65\x63lineAssignment\x12\x1d.recouvra.matching.v1.CaseRef\x1a%.recouvra.matching.v1.AssignmentReply\x12Z\n\x12ReportPromiseToPay\x12\x1d.recouvra.matching.v1.CaseRef\x1a%.recouvra.matching.v1.AssignmentReply\x12S\n\x0bReleaseCase\x12\x1d.recouvra.matching.v1.CaseRef\x1a%.recouvra.matching.v1.AssignmentReply\x12\x62\n\x0cReportAction\x12).recouvra.matching.v1.ReportActionRequest\x1a\'.recouvra.matching.v1.ReportActionReply\x12\x65\n\rReportPayment\x12*.recouvra.matching.v1.ReportPaymentRequest\x1a(.recouvra.matching.v1.ReportPaymentReply\x12n\n\x0fListAssignments\x12,.recouvra.matching.v1.ListAssignmentsRequest\x1a-.recouvra.matching.v1.ListAssignmentsResponse2\xc5\x03\n\x0cQuoteService\x12K\n\x08GetQuote\x12\x1d.recouvra.matching.v1.CaseRef\x1a .recouvra.matching.v1.QuoteReply\x12N\n\x0b\x41\x63\x63\x65ptQuote\x12\x1d.recouvra.matching.v1.CaseRef\x1a .recouvra.matching.v1.QuoteReply\x12O\n\x0c\x44\x65\x63lineQuote\x12\x1d.recouvra.matching.v1.CaseRef\x1a .recouvra.matching.v1.QuoteReply\x12q\n\x11SetCreditorPolicy\x12..recouvra.matching.v1.SetCreditorPolicyRequest\x1a,.recouvra.matching.v1.SetCreditorPolicyReply\x12T\n\x0fGetCaseActivity\x12\x1d.recouvra.matching.v1.CaseRef\x1a\".recouvra.matching.v1.CaseActivity2\x8a\x01\n\x18ProviderDirectoryService\x12n\n\x10RegisterProvider\x12-.recouvra.matching.v1.RegisterProviderRequest\x1a+.recouvra.matching.v1.RegisterProviderReplyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"recouvra/matching/v1/bidding.proto\x12\x14recouvra.matching.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1erecouvra/common/v1/money.proto\x1a#recouvra/common/v1/percentage.proto\"\x1a\n\x07\x43\x61seRef\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\"\x19\n\x17ListOpenAuctionsRequest\"\xad\x02\n\x0bOpenAuction\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12\x13\n\x0b\x61mount_band\x18\x03 \x01(\t\x12\x14\n\x0c\x64\x61ys_overdue\x18\x04 \x01(\r\x12\x0f\n\x07segment\x18\x05 \x01(\t\x12\x12\n\ntrustscore\x18\x06 \x01(\r\x12\x14\n\x0creason_codes\x18\x07 \x03(\t\x12\x0e\n\x06region\x18\x08 \x01(\t\x12\x13\n\x0b\x64\x65\x62tor_type\x18\t \x01(\t\x12-\n\tcloses_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x06my_fee\x18\x0c \x01(\x0b\x32\x1e.recouvra.common.v1.PercentageJ\x04\x08\x0b\x10\x0cR\x0emy_fee_percent\"O\n\x18ListOpenAuctionsResponse\x12\x33\n\x08\x61uctions\x18\x01 \x03(\x0b\x32!.recouvra.matching.v1.OpenAuction\"\x8b\x01\n\nBidRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12,\n\tfixed_fee\x18\x03 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12+\n\x03\x66\x65\x65\x18\x04 \x01(\x0b\x32\x1e.recouvra.common.v1.PercentageJ\x04\x08\x02\x10\x03R\x0b\x66\x65\x65_percent\"\xc7\x01\n\x08\x42idReply\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12,\n\tfixed_fee\x18\x04 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12-\n\tcloses_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x03\x66\x65\x65\x18\x06 \x01(\x0b\x32\x1e.recouvra.common.v1.PercentageJ\x04\x08\x03\x10\x04R\x0b\x66\x65\x65_percent\"#\n\x10WithdrawBidReply\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\"\xf2\x01\n\x15SetAutoBidRuleRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x17\n\x0f\x66ixed_fee_minor\x18\x03 \x01(\x03\x12\x10\n\x08segments\x18\x04 \x03(\t\x12\x16\n\x0emin_trustscore\x18\x05 \x01(\r\x12\x18\n\x10min_amount_minor\x18\x06 \x01(\x03\x12\x18\n\x10max_amount_minor\x18\x07 \x01(\x03\x12\x14\n\x0c\x64\x65\x62tor_types\x18\x08 \x03(\t\x12+\n\x03\x66\x65\x65\x18\t \x01(\x0b\x32\x1e.recouvra.common.v1.PercentageJ\x04\x08\x02\x10\x03R\x0b\x66\x65\x65_percent\"#\n\x13SetAutoBidRuleReply\x12\x0c\n\x04name\x18\x01 \x01(\t\"u\n\x0f\x41ssignmentReply\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x32\n\x0ewindow_ends_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd1\x04\n\nQuoteReply\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x13\n\x0bprovider_id\x18\x04 \x01(\t\x12,\n\tfixed_fee\x18\x06 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x38\n\x15\x63ost_on_full_recovery\x18\x07 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x38\n\x15\x65xpected_net_recovery\x18\x08 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x0b\n\x03why\x18\t \x01(\t\x12\x15\n\rprovider_name\x18\n \x01(\t\x12\x15\n\rprovider_kind\x18\x0b \x01(\t\x12\x1f\n\x17provider_cases_finished\x18\x0c \x01(\r\x12 \n\x18provider_cases_recovered\x18\r \x01(\r\x12\x1c\n\x14recovery_probability\x18\x0e \x01(\t\x12=\n\x0fprovider_record\x18\x0f \x01(\x0b\x32$.recouvra.matching.v1.ProviderRecord\x12\x41\n\x11\x61waiting_provider\x18\x10 \x01(\x0b\x32&.recouvra.matching.v1.AwaitingProvider\x12+\n\x03\x66\x65\x65\x18\x11 \x01(\x0b\x32\x1e.recouvra.common.v1.PercentageJ\x04\x08\x05\x10\x06R\x0b\x66\x65\x65_percent\"p\n\x10\x41waitingProvider\x12)\n\x05since\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nnext_round\x18\x02 \x01(\r\x12\r\n\x05\x63\x61use\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\xe4\x01\n\x0eProviderRecord\x12\x0f\n\x07segment\x18\x01 \x01(\t\x12\x16\n\x0e\x63\x61ses_finished\x18\x02 \x01(\r\x12\x17\n\x0f\x63\x61ses_recovered\x18\x03 \x01(\r\x12\x15\n\rrecovery_rate\x18\x04 \x01(\t\x12\x1e\n\x16\x61mount_recovered_share\x18\x05 \x01(\t\x12\x1f\n\x17\x61verage_days_to_recover\x18\x06 \x01(\t\x12\x17\n\x0foffers_received\x18\x07 \x01(\r\x12\x1f\n\x17offers_answered_in_time\x18\x08 \x01(\r\"\xef\x01\n\x18SetCreditorPolicyRequest\x12\x13\n\x0bwindow_days\x18\x03 \x01(\r\x12\x1a\n\x12\x65xcluded_providers\x18\x04 \x03(\t\x12/\n\x07max_fee\x18\x05 \x01(\x0b\x32\x1e.recouvra.common.v1.Percentage\x12\x39\n\x11\x61uto_accept_below\x18\x06 \x01(\x0b\x32\x1e.recouvra.common.v1.PercentageJ\x04\x08\x01\x10\x02J\x04\x08\x02\x10\x03R\x0fmax_fee_percentR\x19\x61uto_accept_below_percent\"\x18\n\x16SetCreditorPolicyReply\"\xbc\x01\n\x13ReportActionRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04note\x18\x04 \x01(\t\x12\x32\n\x0fpromised_amount\x18\x05 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x13\n\x0bpromised_on\x18\x06 \x01(\t\"z\n\x11ReportActionReply\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x11\n\taction_id\x18\x02 \x01(\t\x12\r\n\x05round\x18\x03 \x01(\r\x12\x32\n\x0ewindow_ends_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8f\x01\n\x14ReportPaymentRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12)\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x0f\n\x07paid_on\x18\x03 \x01(\t\x12\x17\n\x0fsettles_in_full\x18\x04 \x01(\x08\x12\x11\n\treference\x18\x05 \x01(\t\"`\n\x12ReportPaymentReply\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x12\n\npayment_id\x18\x02 \x01(\t\x12\x15\n\rattributed_to\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\"\x18\n\x16ListAssignmentsRequest\"\xe4\x02\n\x08HeldCase\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12\x0e\n\x06status\x18\x03 \x01(\t\x12-\n\taccept_by\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0ewindow_ends_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\tfixed_fee\x18\x07 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12)\n\x06\x61mount\x18\x08 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12,\n\trecovered\x18\t \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12+\n\x03\x66\x65\x65\x18\n \x01(\x0b\x32\x1e.recouvra.common.v1.PercentageJ\x04\x08\x06\x10\x07R\x0b\x66\x65\x65_percent\"H\n\x17ListAssignmentsResponse\x12-\n\x05\x63\x61ses\x18\x01 \x03(\x0b\x32\x1e.recouvra.matching.v1.HeldCase\"\xd9\x01\n\nCaseAction\x12\x11\n\taction_id\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12\x13\n\x0bprovider_id\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12/\n\x0boccurred_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04note\x18\x06 \x01(\t\x12\x32\n\x0fpromised_amount\x18\x07 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x13\n\x0bpromised_on\x18\x08 \x01(\t\"\x97\x01\n\x11\x41ttributedPayment\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12)\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x0f\n\x07paid_on\x18\x03 \x01(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\x12\x13\n\x0bprovider_id\x18\x05 \x01(\t\x12\r\n\x05round\x18\x06 \x01(\r\"\x9d\x02\n\x0c\x43\x61seActivity\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\r\n\x05round\x18\x03 \x01(\r\x12\x31\n\x07\x61\x63tions\x18\x04 \x03(\x0b\x32 .recouvra.matching.v1.CaseAction\x12\x39\n\x08payments\x18\x05 \x03(\x0b\x32\'.recouvra.matching.v1.AttributedPayment\x12,\n\trecovered\x18\x06 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x41\n\x11\x61waiting_provider\x18\x07 \x01(\x0b\x32&.recouvra.matching.v1.AwaitingProvider\"\xf4\x01\n\x17RegisterProviderRequest\x12\x13\n\x0bprovider_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\r\n\x05siren\x18\x04 \x01(\t\x12\x0f\n\x07regions\x18\x05 \x03(\t\x12\x17\n\x0fserves_business\x18\x06 \x01(\x08\x12\x17\n\x0fserves_consumer\x18\x07 \x01(\x08\x12\x18\n\x10min_amount_minor\x18\x08 \x01(\x03\x12\x18\n\x10max_amount_minor\x18\t \x01(\x03\x12\x10\n\x08judicial\x18\n \x01(\x08\x12\x10\n\x08\x63\x61pacity\x18\x0b \x01(\r\",\n\x15RegisterProviderReply\x12\x13\n\x0bprovider_id\x18\x01 \x01(\t2\xe7\t\n\x0e\x42iddingService\x12q\n\x10ListOpenAuctions\x12-.recouvra.matching.v1.ListOpenAuctionsRequest\x1a..recouvra.matching.v1.ListOpenAuctionsResponse\x12\x63\n\rWatchAuctions\x12-.recouvra.matching.v1.ListOpenAuctionsRequest\x1a!.recouvra.matching.v1.OpenAuction0\x01\x12L\n\x08PlaceBid\x12 .recouvra.matching.v1.BidRequest\x1a\x1e.recouvra.matching.v1.BidReply\x12N\n\nReplaceBid\x12 .recouvra.matching.v1.BidRequest\x1a\x1e.recouvra.matching.v1.BidReply\x12T\n\x0bWithdrawBid\x12\x1d.recouvra.matching.v1.CaseRef\x1a&.recouvra.matching.v1.WithdrawBidReply\x12h\n\x0eSetAutoBidRule\x12+.recouvra.matching.v1.SetAutoBidRuleRequest\x1a).recouvra.matching.v1.SetAutoBidRuleReply\x12X\n\x10\x41\x63\x63\x65ptAssignment\x12\x1d.recouvra.matching.v1.CaseRef\x1a%.recouvra.matching.v1.AssignmentReply\x12Y\n\x11\x44\x65\x63lineAssignment\x12\x1d.recouvra.matching.v1.CaseRef\x1a%.recouvra.matching.v1.AssignmentReply\x12Z\n\x12ReportPromiseToPay\x12\x1d.recouvra.matching.v1.CaseRef\x1a%.recouvra.matching.v1.AssignmentReply\x12S\n\x0bReleaseCase\x12\x1d.recouvra.matching.v1.CaseRef\x1a%.recouvra.matching.v1.AssignmentReply\x12\x62\n\x0cReportAction\x12).recouvra.matching.v1.ReportActionRequest\x1a\'.recouvra.matching.v1.ReportActionReply\x12\x65\n\rReportPayment\x12*.recouvra.matching.v1.ReportPaymentRequest\x1a(.recouvra.matching.v1.ReportPaymentReply\x12n\n\x0fListAssignments\x12,.recouvra.matching.v1.ListAssignmentsRequest\x1a-.recouvra.matching.v1.ListAssignmentsResponse2\xc5\x03\n\x0cQuoteService\x12K\n\x08GetQuote\x12\x1d.recouvra.matching.v1.CaseRef\x1a .recouvra.matching.v1.QuoteReply\x12N\n\x0b\x41\x63\x63\x65ptQuote\x12\x1d.recouvra.matching.v1.CaseRef\x1a .recouvra.matching.v1.QuoteReply\x12O\n\x0c\x44\x65\x63lineQuote\x12\x1d.recouvra.matching.v1.CaseRef\x1a .recouvra.matching.v1.QuoteReply\x12q\n\x11SetCreditorPolicy\x12..recouvra.matching.v1.SetCreditorPolicyRequest\x1a,.recouvra.matching.v1.SetCreditorPolicyReply\x12T\n\x0fGetCaseActivity\x12\x1d.recouvra.matching.v1.CaseRef\x1a\".recouvra.matching.v1.CaseActivity2\x8a\x01\n\x18ProviderDirectoryService\x12n\n\x10RegisterProvider\x12-.recouvra.matching.v1.RegisterProviderRequest\x1a+.recouvra.matching.v1.RegisterProviderReplyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'recouvra.matching.v1.bidding_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CASEREF']._serialized_start=125
-  _globals['_CASEREF']._serialized_end=151
-  _globals['_LISTOPENAUCTIONSREQUEST']._serialized_start=153
-  _globals['_LISTOPENAUCTIONSREQUEST']._serialized_end=178
-  _globals['_OPENAUCTION']._serialized_start=181
-  _globals['_OPENAUCTION']._serialized_end=436
-  _globals['_LISTOPENAUCTIONSRESPONSE']._serialized_start=438
-  _globals['_LISTOPENAUCTIONSRESPONSE']._serialized_end=517
-  _globals['_BIDREQUEST']._serialized_start=519
-  _globals['_BIDREQUEST']._serialized_end=615
-  _globals['_BIDREPLY']._serialized_start=618
-  _globals['_BIDREPLY']._serialized_end=774
-  _globals['_WITHDRAWBIDREPLY']._serialized_start=776
-  _globals['_WITHDRAWBIDREPLY']._serialized_end=811
-  _globals['_SETAUTOBIDRULEREQUEST']._serialized_start=814
-  _globals['_SETAUTOBIDRULEREQUEST']._serialized_end=1013
-  _globals['_SETAUTOBIDRULEREPLY']._serialized_start=1015
-  _globals['_SETAUTOBIDRULEREPLY']._serialized_end=1050
-  _globals['_ASSIGNMENTREPLY']._serialized_start=1052
-  _globals['_ASSIGNMENTREPLY']._serialized_end=1169
-  _globals['_QUOTEREPLY']._serialized_start=1172
-  _globals['_QUOTEREPLY']._serialized_end=1722
-  _globals['_AWAITINGPROVIDER']._serialized_start=1724
-  _globals['_AWAITINGPROVIDER']._serialized_end=1836
-  _globals['_PROVIDERRECORD']._serialized_start=1839
-  _globals['_PROVIDERRECORD']._serialized_end=2067
-  _globals['_SETCREDITORPOLICYREQUEST']._serialized_start=2070
-  _globals['_SETCREDITORPOLICYREQUEST']._serialized_end=2205
-  _globals['_SETCREDITORPOLICYREPLY']._serialized_start=2207
-  _globals['_SETCREDITORPOLICYREPLY']._serialized_end=2231
-  _globals['_REPORTACTIONREQUEST']._serialized_start=2234
-  _globals['_REPORTACTIONREQUEST']._serialized_end=2422
-  _globals['_REPORTACTIONREPLY']._serialized_start=2424
-  _globals['_REPORTACTIONREPLY']._serialized_end=2546
-  _globals['_REPORTPAYMENTREQUEST']._serialized_start=2549
-  _globals['_REPORTPAYMENTREQUEST']._serialized_end=2692
-  _globals['_REPORTPAYMENTREPLY']._serialized_start=2694
-  _globals['_REPORTPAYMENTREPLY']._serialized_end=2790
-  _globals['_LISTASSIGNMENTSREQUEST']._serialized_start=2792
-  _globals['_LISTASSIGNMENTSREQUEST']._serialized_end=2816
-  _globals['_HELDCASE']._serialized_start=2819
-  _globals['_HELDCASE']._serialized_end=3132
-  _globals['_LISTASSIGNMENTSRESPONSE']._serialized_start=3134
-  _globals['_LISTASSIGNMENTSRESPONSE']._serialized_end=3206
-  _globals['_CASEACTION']._serialized_start=3209
-  _globals['_CASEACTION']._serialized_end=3426
-  _globals['_ATTRIBUTEDPAYMENT']._serialized_start=3429
-  _globals['_ATTRIBUTEDPAYMENT']._serialized_end=3580
-  _globals['_CASEACTIVITY']._serialized_start=3583
-  _globals['_CASEACTIVITY']._serialized_end=3868
-  _globals['_REGISTERPROVIDERREQUEST']._serialized_start=3871
-  _globals['_REGISTERPROVIDERREQUEST']._serialized_end=4115
-  _globals['_REGISTERPROVIDERREPLY']._serialized_start=4117
-  _globals['_REGISTERPROVIDERREPLY']._serialized_end=4161
-  _globals['_BIDDINGSERVICE']._serialized_start=4164
-  _globals['_BIDDINGSERVICE']._serialized_end=5419
-  _globals['_QUOTESERVICE']._serialized_start=5422
-  _globals['_QUOTESERVICE']._serialized_end=5875
-  _globals['_PROVIDERDIRECTORYSERVICE']._serialized_start=5878
-  _globals['_PROVIDERDIRECTORYSERVICE']._serialized_end=6016
+  _globals['_CASEREF']._serialized_start=162
+  _globals['_CASEREF']._serialized_end=188
+  _globals['_LISTOPENAUCTIONSREQUEST']._serialized_start=190
+  _globals['_LISTOPENAUCTIONSREQUEST']._serialized_end=215
+  _globals['_OPENAUCTION']._serialized_start=218
+  _globals['_OPENAUCTION']._serialized_end=519
+  _globals['_LISTOPENAUCTIONSRESPONSE']._serialized_start=521
+  _globals['_LISTOPENAUCTIONSRESPONSE']._serialized_end=600
+  _globals['_BIDREQUEST']._serialized_start=603
+  _globals['_BIDREQUEST']._serialized_end=742
+  _globals['_BIDREPLY']._serialized_start=745
+  _globals['_BIDREPLY']._serialized_end=944
+  _globals['_WITHDRAWBIDREPLY']._serialized_start=946
+  _globals['_WITHDRAWBIDREPLY']._serialized_end=981
+  _globals['_SETAUTOBIDRULEREQUEST']._serialized_start=984
+  _globals['_SETAUTOBIDRULEREQUEST']._serialized_end=1226
+  _globals['_SETAUTOBIDRULEREPLY']._serialized_start=1228
+  _globals['_SETAUTOBIDRULEREPLY']._serialized_end=1263
+  _globals['_ASSIGNMENTREPLY']._serialized_start=1265
+  _globals['_ASSIGNMENTREPLY']._serialized_end=1382
+  _globals['_QUOTEREPLY']._serialized_start=1385
+  _globals['_QUOTEREPLY']._serialized_end=1978
+  _globals['_AWAITINGPROVIDER']._serialized_start=1980
+  _globals['_AWAITINGPROVIDER']._serialized_end=2092
+  _globals['_PROVIDERRECORD']._serialized_start=2095
+  _globals['_PROVIDERRECORD']._serialized_end=2323
+  _globals['_SETCREDITORPOLICYREQUEST']._serialized_start=2326
+  _globals['_SETCREDITORPOLICYREQUEST']._serialized_end=2565
+  _globals['_SETCREDITORPOLICYREPLY']._serialized_start=2567
+  _globals['_SETCREDITORPOLICYREPLY']._serialized_end=2591
+  _globals['_REPORTACTIONREQUEST']._serialized_start=2594
+  _globals['_REPORTACTIONREQUEST']._serialized_end=2782
+  _globals['_REPORTACTIONREPLY']._serialized_start=2784
+  _globals['_REPORTACTIONREPLY']._serialized_end=2906
+  _globals['_REPORTPAYMENTREQUEST']._serialized_start=2909
+  _globals['_REPORTPAYMENTREQUEST']._serialized_end=3052
+  _globals['_REPORTPAYMENTREPLY']._serialized_start=3054
+  _globals['_REPORTPAYMENTREPLY']._serialized_end=3150
+  _globals['_LISTASSIGNMENTSREQUEST']._serialized_start=3152
+  _globals['_LISTASSIGNMENTSREQUEST']._serialized_end=3176
+  _globals['_HELDCASE']._serialized_start=3179
+  _globals['_HELDCASE']._serialized_end=3535
+  _globals['_LISTASSIGNMENTSRESPONSE']._serialized_start=3537
+  _globals['_LISTASSIGNMENTSRESPONSE']._serialized_end=3609
+  _globals['_CASEACTION']._serialized_start=3612
+  _globals['_CASEACTION']._serialized_end=3829
+  _globals['_ATTRIBUTEDPAYMENT']._serialized_start=3832
+  _globals['_ATTRIBUTEDPAYMENT']._serialized_end=3983
+  _globals['_CASEACTIVITY']._serialized_start=3986
+  _globals['_CASEACTIVITY']._serialized_end=4271
+  _globals['_REGISTERPROVIDERREQUEST']._serialized_start=4274
+  _globals['_REGISTERPROVIDERREQUEST']._serialized_end=4518
+  _globals['_REGISTERPROVIDERREPLY']._serialized_start=4520
+  _globals['_REGISTERPROVIDERREPLY']._serialized_end=4564
+  _globals['_BIDDINGSERVICE']._serialized_start=4567
+  _globals['_BIDDINGSERVICE']._serialized_end=5822
+  _globals['_QUOTESERVICE']._serialized_start=5825
+  _globals['_QUOTESERVICE']._serialized_end=6278
+  _globals['_PROVIDERDIRECTORYSERVICE']._serialized_start=6281
+  _globals['_PROVIDERDIRECTORYSERVICE']._serialized_end=6419
 # @@protoc_insertion_point(module_scope)
