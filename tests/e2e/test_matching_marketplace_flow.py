@@ -15,7 +15,8 @@ first one); the case is recalled and rotates to a provider that never had it, an
 `matching.case-exhausted.v1` tells the creditor what remains. Every matching event is published
 exactly once and in order within its round.
 
-Intake follows the case's life from those facts: once it accepts, the round-1 winner reads the
+Intake follows the case's life from those facts: once the creditor accepts the case reads
+"offered", and once the provider accepts, the round-1 winner reads the
 debtor's contact details in its case file (every read on the creditor's timeline) while nobody
 else can, and gets 404 for them once the case rotates; the creditor lists the case by each status
 it reaches and sees the whole life on its timeline.
@@ -84,6 +85,7 @@ MATCHING_TOPICS: dict[str, type[Message]] = {
     "auction-opened": matching_events.AuctionOpened,
     "bid-placed": matching_events.BidPlaced,
     "quote-issued": matching_events.QuoteIssued,
+    "case-offered": matching_events.CaseOffered,
     "case-assigned": assignment_events.CaseAssigned,
     "case-recalled": assignment_events.CaseRecalled,
     "case-rotated": assignment_events.CaseRotated,
@@ -390,6 +392,15 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         )
         assert replayed.json() == accepted.json()
         assert replayed.headers["Idempotent-Replayed"] == "true"
+
+        async def intake_lists_as(status: str) -> dict[str, Any] | None:
+            answer = await client.get("/v1/cases", params={"status": status}, headers=creditor)
+            assert answer.status_code == 200, answer.text
+            return next((c for c in answer.json()["items"] if c["case_id"] == case_id), None)
+
+        # The acceptance is a fact intake follows: the creditor's case reads "offered" at once.
+        offered_case = await eventually(lambda: intake_lists_as("offered"), "the case is offered")
+        assert (offered_case["round"], offered_case["holder"]) == (1, None)
         taken = await client.post(
             f"/v1/provider/assignments/{case_id}/acceptance", headers=rest | idempotency_key()
         )
@@ -567,6 +578,7 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         life = await eventually(whole_life, "the creditor's timeline shows the whole life")
         for event_type, times in (
             ("quote-issued", 3),
+            ("case-offered", 3),
             ("case-assigned", 3),
             ("case-recalled", 3),
             ("case-exhausted", 1),
@@ -603,7 +615,13 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         expected.extend(("bid-placed", n, p) for p in bidders[n])
         expected.extend(
             (event_type, n, holder)
-            for event_type in ("quote-issued", "case-assigned", "case-recalled", "case-rotated")
+            for event_type in (
+                "quote-issued",
+                "case-offered",
+                "case-assigned",
+                "case-recalled",
+                "case-rotated",
+            )
         )
     # A second publish of a fact fails here whether it kept its event id or got a new one.
     assert sorted(f.key for f in facts) == sorted(expected)
@@ -628,6 +646,8 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         quoted = at[("quote-issued", n, holder)]
         assert percent_text(quoted.payload.fee) == fees[holder]
         assert not quoted.payload.auto_accepted
+        offered = at[("case-offered", n, holder)]
+        assert not offered.payload.auto_accepted
         assigned = at[("case-assigned", n, holder)]
         assert percent_text(assigned.payload.success_fee) == fees[holder]
         window = assigned.payload.window_ends_at.ToDatetime()
@@ -636,7 +656,7 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         assert recalled_fact.payload.reason == "window expired"
         rotated = at[("case-rotated", n, holder)]
         after = at[("auction-opened", n + 1, "")] if n < 3 else at[("case-exhausted", 3, "")]
-        assert max(b.at for b in bids) < quoted.at <= assigned.at < recalled_fact.at
+        assert max(b.at for b in bids) < quoted.at <= offered.at <= assigned.at < recalled_fact.at
         assert recalled_fact.at <= rotated.at <= after.at
     finale = at[("case-exhausted", 3, "")].payload
     assert (finale.remaining.currency, finale.remaining.minor_units) == ("EUR", AMOUNT_MINOR)

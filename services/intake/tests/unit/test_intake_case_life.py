@@ -29,6 +29,7 @@ A = "creditor-a"
 WINDOW_END = datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
 TOPICS = {
     matching.QuoteIssued: "matching.quote-issued.v1",
+    matching.CaseOffered: "matching.case-offered.v1",
     assignment.CaseAssigned: "matching.case-assigned.v1",
     matching.ActionReported: "matching.action-reported.v1",
     matching.PaymentAttributed: "matching.payment-attributed.v1",
@@ -197,6 +198,54 @@ async def test_every_fact_of_a_life_moves_the_case_and_lands_on_the_timeline_wit
     assert "letter on 2026-12-01" in entries[3].summary
     assert "payment of 100.00 EUR on 2026-12-02" in entries[4].summary
     assert "400.00 EUR remains" in entries[10].summary
+
+
+async def test_a_quote_the_creditor_accepts_shows_the_case_offered_with_its_date() -> None:
+    storage = FakeIntakeStorage()
+    case_id = await a_case(storage)
+    await deliver(storage, quoted(case_id))
+    accepted_at = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
+    offer = matching.CaseOffered(
+        case_id=case_id,
+        round=1,
+        provider_id="prov-1",
+        offered_at=stamp(accepted_at),
+        accept_by=stamp(datetime(2026, 12, 3, 10, 30, tzinfo=UTC)),
+    )
+    event = new_event(
+        producer="matching",
+        event_type="case-offered",
+        version=1,
+        case_id=case_id,
+        tenant_id=A,
+        payload=offer,
+        occurred_at=accepted_at,
+    )
+    [subscription] = [s for s in subscriptions() if s.topic == "matching.case-offered.v1"]
+    for _ in range(2):  # Kafka delivers it again: the inbox makes the replay a no-op
+        async with storage.unit_of_work() as uow:
+            await subscription.deliver(event.envelope, uow)
+            await uow.commit()
+    case = storage.cases[case_id]
+    assert (case.status, case.round, case.life.current_holder) == ("offered", 1, None)
+    async with storage.unit_of_work() as uow:
+        [listed] = (
+            await list_cases(
+                ListCases(statuses=("offered",), requester=Requester("creditor", A)), uow
+            )
+        ).cases
+    assert listed.case_id == case_id
+    entries = storage.timeline_of(case_id)
+    assert [e.event_type for e in entries] == ["case-submitted", "quote-issued", "case-offered"]
+    assert entries[-1].occurred_at == accepted_at
+    assert entries[-1].summary == (
+        "offered in round 1 to provider prov-1, the quote accepted by you; "
+        "it answers by 2026-12-03 10:30 UTC"
+    )
+    # The provider's acceptance moves it on; a late copy of the offer never moves it back.
+    await deliver(storage, assigned(case_id))
+    await deliver(storage, offer)
+    assert storage.cases[case_id].status == "assigned"
 
 
 async def test_a_payment_in_full_makes_the_case_paid_and_ends_the_holding() -> None:

@@ -71,6 +71,16 @@ def quote_issued(fact: matching.QuoteIssued) -> Reading:
     return Reading(case_life.QUOTED, fact.round, summary)
 
 
+def case_offered(fact: matching.CaseOffered) -> Reading:
+    """The quote was accepted: the case is offered to its provider, who answers by a deadline."""
+    by = "automatically (below your auto-accept fee)" if fact.auto_accepted else "by you"
+    summary = (
+        f"offered in round {fact.round} to provider {fact.provider_id}, the quote accepted {by}; "
+        f"it answers by {_day(fact.accept_by)}"
+    )
+    return Reading(case_life.OFFERED, fact.round, summary)
+
+
 def case_assigned(fact: assignment.CaseAssigned) -> Reading:
     """The provider accepted the case: it holds it until its window ends."""
     ends = _when(fact.window_ends_at)
@@ -157,6 +167,7 @@ def _handler(
 # (event name, version, event type, reader): the case's life as matching publishes it.
 MATCHING_FACTS: tuple[tuple[str, int, type[Message], Callable[[Any], Reading]], ...] = (
     ("quote-issued", 1, matching.QuoteIssued, quote_issued),
+    ("case-offered", 1, matching.CaseOffered, case_offered),
     ("case-assigned", 1, assignment.CaseAssigned, case_assigned),
     ("action-reported", 1, matching.ActionReported, action_reported),
     ("payment-attributed", 1, matching.PaymentAttributed, payment_attributed),

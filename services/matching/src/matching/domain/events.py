@@ -56,6 +56,19 @@ class QuoteIssued:
 
 
 @dataclass(frozen=True)
+class CaseOffered:
+    """The quote was accepted (by the creditor, or for them below their auto-accept fee): the
+    case is offered to the quoted provider, who must answer by accept_by."""
+
+    case_id: str
+    round: int
+    provider_id: str
+    offered_at: datetime
+    accept_by: datetime
+    auto_accepted: bool
+
+
+@dataclass(frozen=True)
 class CaseAssigned:
     """A provider accepted the case; its exclusive window started."""
 
@@ -155,6 +168,7 @@ DomainEvent = (
     | CaseAwaitingProvider
     | BidPlaced
     | QuoteIssued
+    | CaseOffered
     | CaseAssigned
     | CaseRecalled
     | CaseRotated

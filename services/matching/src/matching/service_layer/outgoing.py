@@ -20,6 +20,7 @@ AUCTION_OPENED = ("auction-opened", 1)
 CASE_AWAITING_PROVIDER = ("case-awaiting-provider", 1)
 BID_PLACED = ("bid-placed", 1)
 QUOTE_ISSUED = ("quote-issued", 1)
+CASE_OFFERED = ("case-offered", 1)
 CASE_ASSIGNED = ("case-assigned", 1)
 CASE_RECALLED = ("case-recalled", 1)
 CASE_ROTATED = ("case-rotated", 1)
@@ -32,6 +33,7 @@ PUBLISHED = (
     CASE_AWAITING_PROVIDER,
     BID_PLACED,
     QUOTE_ISSUED,
+    CASE_OFFERED,
     CASE_ASSIGNED,
     CASE_RECALLED,
     CASE_ROTATED,
@@ -88,6 +90,15 @@ def _payload(fact: events.DomainEvent, currency: str) -> tuple[tuple[str, int], 
                 cost_on_full_recovery=money(fact.cost_on_full_recovery_minor),
                 expected_net_recovery=money(fact.expected_net_minor),
                 why=fact.why,
+                auto_accepted=fact.auto_accepted,
+            )
+        case events.CaseOffered():
+            return CASE_OFFERED, matching.CaseOffered(
+                case_id=fact.case_id,
+                round=fact.round,
+                provider_id=fact.provider_id,
+                offered_at=timestamp(fact.offered_at),
+                accept_by=timestamp(fact.accept_by),
                 auto_accepted=fact.auto_accepted,
             )
         case events.CaseAssigned():

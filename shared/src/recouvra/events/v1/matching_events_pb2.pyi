@@ -182,6 +182,48 @@ class QuoteIssued(_message.Message):
 Global___QuoteIssued: _TypeAlias = QuoteIssued  # noqa: Y015
 
 @_typing.final
+class CaseOffered(_message.Message):
+    """matching.case-offered.v1: the creditor accepted the quote (or it was accepted for them, below
+    their auto-accept fee): the case is offered to the quoted provider, who must accept it by
+    accept_by or the next offer is quoted. The envelope's tenant_id is the creditor.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    PROVIDER_ID_FIELD_NUMBER: _builtins.int
+    OFFERED_AT_FIELD_NUMBER: _builtins.int
+    ACCEPT_BY_FIELD_NUMBER: _builtins.int
+    AUTO_ACCEPTED_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    round: _builtins.int
+    provider_id: _builtins.str
+    auto_accepted: _builtins.bool
+    """accepted below the creditor's auto-accept fee"""
+    @_builtins.property
+    def offered_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def accept_by(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        round: _builtins.int = ...,
+        provider_id: _builtins.str = ...,
+        offered_at: _timestamp_pb2.Timestamp | None = ...,
+        accept_by: _timestamp_pb2.Timestamp | None = ...,
+        auto_accepted: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["accept_by", b"accept_by", "offered_at", b"offered_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accept_by", b"accept_by", "auto_accepted", b"auto_accepted", "case_id", b"case_id", "offered_at", b"offered_at", "provider_id", b"provider_id", "round", b"round"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CaseOffered: _TypeAlias = CaseOffered  # noqa: Y015
+
+@_typing.final
 class CaseExhausted(_message.Message):
     """matching.case-exhausted.v1: three rounds passed without full recovery; the creditor decides
     what next (typically the judicial route).
