@@ -30,6 +30,7 @@ WINDOW_END = datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
 TOPICS = {
     matching.QuoteIssued: "matching.quote-issued.v1",
     matching.CaseOffered: "matching.case-offered.v1",
+    matching.WindowExtended: "matching.window-extended.v1",
     assignment.CaseAssigned: "matching.case-assigned.v1",
     matching.ActionReported: "matching.action-reported.v1",
     matching.PaymentAttributed: "matching.payment-attributed.v1",
@@ -246,6 +247,36 @@ async def test_a_quote_the_creditor_accepts_shows_the_case_offered_with_its_date
     await deliver(storage, assigned(case_id))
     await deliver(storage, offer)
     assert storage.cases[case_id].status == "assigned"
+
+
+async def test_an_extended_window_moves_the_holders_end_and_a_late_one_changes_nothing() -> None:
+    storage = FakeIntakeStorage()
+    case_id = await a_case(storage)
+    later = datetime(2027, 1, 30, 9, 0, tzinfo=UTC)
+
+    def extended(provider: str = "prov-1", round_number: int = 1) -> matching.WindowExtended:
+        return matching.WindowExtended(
+            case_id=case_id, round=round_number, provider_id=provider, window_ends_at=stamp(later)
+        )
+
+    await deliver(storage, quoted(case_id), assigned(case_id))
+    await deliver(storage, extended(), times=2)
+    holder = storage.cases[case_id].life.current_holder
+    assert holder is not None
+    assert (storage.cases[case_id].status, holder.provider_id) == ("assigned", "prov-1")
+    assert holder.window_ends_at == later
+    assert storage.timeline_of(case_id)[-1].summary == (
+        "window of provider prov-1 extended in round 1 until 2027-01-30 09:00 UTC"
+    )
+    # The assignment read late does not shorten the window again.
+    await deliver(storage, assigned(case_id))
+    assert storage.cases[case_id].life.current_holder.window_ends_at == later  # type: ignore[union-attr]
+    # Nor does an extension of a holding that already ended give the case back.
+    await deliver(storage, rotated(case_id), extended())
+    assert (storage.cases[case_id].status, storage.cases[case_id].life.current_holder) == (
+        "rotated",
+        None,
+    )
 
 
 async def test_a_payment_in_full_makes_the_case_paid_and_ends_the_holding() -> None:

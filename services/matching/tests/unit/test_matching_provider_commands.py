@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 import pytest
@@ -177,6 +177,17 @@ async def test_a_promise_extends_the_window_up_to_the_cap_and_a_release_rotates(
     assert m.case("case-a").assignment.window_ends_at == ends + timedelta(days=30)  # type: ignore[union-attr]
     with pytest.raises(StateConflict):
         await m.committed(lambda uow: provider_commands.promise_to_pay(promise, uow, **m.deps))
+    # Each extension is a fact, published once with the window's new end; the refused one is not.
+    extended = [
+        unpack(e.envelope, matching_events.WindowExtended)
+        for e in m.database.state.outbox
+        if e.envelope.event_type == "window-extended"
+    ]
+    assert [(x.provider_id, x.round) for x in extended] == [("p1", 1), ("p1", 1)]
+    assert [x.window_ends_at.ToDatetime(tzinfo=UTC) for x in extended] == [
+        ends + timedelta(days=15),  # type: ignore[operator]
+        ends + timedelta(days=30),  # type: ignore[operator]
+    ]
     await m.committed(
         lambda uow: provider_commands.release_case(ReleaseCase("p1", "case-a"), uow, **m.deps)
     )

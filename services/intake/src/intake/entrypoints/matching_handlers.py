@@ -91,6 +91,16 @@ def case_assigned(fact: assignment.CaseAssigned) -> Reading:
     return Reading(case_life.ASSIGNED, fact.round, summary, fact.provider_id, ends)
 
 
+def window_extended(fact: matching.WindowExtended) -> Reading:
+    """The holder's window was extended: it holds the case longer."""
+    ends = _when(fact.window_ends_at)
+    summary = (
+        f"window of provider {fact.provider_id} extended in round {fact.round} until "
+        f"{_day(fact.window_ends_at)}"
+    )
+    return Reading(case_life.ASSIGNED, fact.round, summary, fact.provider_id, ends)
+
+
 def action_reported(fact: matching.ActionReported) -> Reading:
     """What the holder did; it moves nothing."""
     summary = f"provider {fact.provider_id} reported a {fact.kind} on {_day(fact.occurred_at)}"
@@ -169,6 +179,7 @@ MATCHING_FACTS: tuple[tuple[str, int, type[Message], Callable[[Any], Reading]], 
     ("quote-issued", 1, matching.QuoteIssued, quote_issued),
     ("case-offered", 1, matching.CaseOffered, case_offered),
     ("case-assigned", 1, assignment.CaseAssigned, case_assigned),
+    ("window-extended", 1, matching.WindowExtended, window_extended),
     ("action-reported", 1, matching.ActionReported, action_reported),
     ("payment-attributed", 1, matching.PaymentAttributed, payment_attributed),
     ("case-recalled", 1, assignment.CaseRecalled, case_recalled),

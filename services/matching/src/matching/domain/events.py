@@ -82,6 +82,16 @@ class CaseAssigned:
 
 
 @dataclass(frozen=True)
+class WindowExtended:
+    """The holder's window was extended (a promise to pay, a partial payment), up to the cap."""
+
+    case_id: str
+    round: int
+    provider_id: str
+    window_ends_at: datetime
+
+
+@dataclass(frozen=True)
 class CaseRecalled:
     """The holder lost the case: window over or released."""
 
@@ -170,6 +180,7 @@ DomainEvent = (
     | QuoteIssued
     | CaseOffered
     | CaseAssigned
+    | WindowExtended
     | CaseRecalled
     | CaseRotated
     | CaseExhausted

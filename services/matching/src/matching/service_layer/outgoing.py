@@ -22,6 +22,7 @@ BID_PLACED = ("bid-placed", 1)
 QUOTE_ISSUED = ("quote-issued", 1)
 CASE_OFFERED = ("case-offered", 1)
 CASE_ASSIGNED = ("case-assigned", 1)
+WINDOW_EXTENDED = ("window-extended", 1)
 CASE_RECALLED = ("case-recalled", 1)
 CASE_ROTATED = ("case-rotated", 1)
 CASE_EXHAUSTED = ("case-exhausted", 1)
@@ -35,6 +36,7 @@ PUBLISHED = (
     QUOTE_ISSUED,
     CASE_OFFERED,
     CASE_ASSIGNED,
+    WINDOW_EXTENDED,
     CASE_RECALLED,
     CASE_ROTATED,
     CASE_EXHAUSTED,
@@ -110,6 +112,13 @@ def _payload(fact: events.DomainEvent, currency: str) -> tuple[tuple[str, int], 
                 success_fee=to_percentage(fact.fee_percent),
                 fixed_fee=money(fact.fixed_fee_minor),
                 window_started_at=timestamp(fact.window_started_at),
+            )
+        case events.WindowExtended():
+            return WINDOW_EXTENDED, matching.WindowExtended(
+                case_id=fact.case_id,
+                round=fact.round,
+                provider_id=fact.provider_id,
+                window_ends_at=timestamp(fact.window_ends_at),
             )
         case events.CaseRecalled():
             return CASE_RECALLED, assignment.CaseRecalled(

@@ -224,6 +224,39 @@ class CaseOffered(_message.Message):
 Global___CaseOffered: _TypeAlias = CaseOffered  # noqa: Y015
 
 @_typing.final
+class WindowExtended(_message.Message):
+    """matching.window-extended.v1: the holder's exclusive window was extended (a promise to pay or a
+    partial payment), up to the platform's cap; it now ends at window_ends_at.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    PROVIDER_ID_FIELD_NUMBER: _builtins.int
+    WINDOW_ENDS_AT_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    round: _builtins.int
+    provider_id: _builtins.str
+    @_builtins.property
+    def window_ends_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        round: _builtins.int = ...,
+        provider_id: _builtins.str = ...,
+        window_ends_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["window_ends_at", b"window_ends_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "provider_id", b"provider_id", "round", b"round", "window_ends_at", b"window_ends_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WindowExtended: _TypeAlias = WindowExtended  # noqa: Y015
+
+@_typing.final
 class CaseExhausted(_message.Message):
     """matching.case-exhausted.v1: three rounds passed without full recovery; the creditor decides
     what next (typically the judicial route).
