@@ -21,6 +21,7 @@ import grpc
 import httpx
 import pytest
 
+from recouvra.common.v1.percentage_pb2 import Percentage
 from recouvra.events.v1 import matching_events_pb2 as matching_events
 from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra.matching.v1 import bidding_pb2_grpc as pb_grpc
@@ -118,7 +119,8 @@ async def test_a_case_without_an_eligible_provider_keeps_its_rounds_until_one_ap
         # --- the market: one provider, consumer cases only, with a standing rule -------------
         await directory.RegisterProvider(provider_profile(serves_business=False))
         await bidding.SetAutoBidRule(
-            pb.SetAutoBidRuleRequest(name="all", fee_percent="10"), metadata=as_provider(PROVIDER)
+            pb.SetAutoBidRuleRequest(name="all", fee=Percentage(basis_points=1000)),
+            metadata=as_provider(PROVIDER),
         )
         email = f"{unique_name('creditor')}@example.fr"
         signed = await client.post(

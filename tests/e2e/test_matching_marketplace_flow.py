@@ -6,7 +6,7 @@ over REST), one bids live through gRPC and one through the gateway's REST biddin
 API key. A fifth provider (consumer cases only) is never eligible and never sees the case.
 Every provider is unproven, so each is judged at the case's own score and the lowest fee wins:
 
-- round 1: the REST bidder (8.5 %) wins; the creditor accepts over REST, the provider over REST;
+- round 1: the REST bidder (7.25 %) wins; the creditor accepts over REST, the provider over REST;
 - round 2: the gRPC bidder (9.5 %) wins; accepted over gRPC on both sides;
 - round 3: the auto-bidder at 11 % wins; the creditor accepts over REST, the provider over gRPC.
 
@@ -15,7 +15,8 @@ first one); the case is recalled and rotates to a provider that never had it, an
 `matching.case-exhausted.v1` tells the creditor what remains. Every matching event is published
 exactly once and in order within its round.
 
-Intake follows the case's life from those facts: once it accepts, the round-1 winner reads the
+Intake follows the case's life from those facts: once the creditor accepts the case reads
+"offered", and once the provider accepts, the round-1 winner reads the
 debtor's contact details in its case file (every read on the creditor's timeline) while nobody
 else can, and gets 404 for them once the case rotates; the creditor lists the case by each status
 it reaches and sees the whole life on its timeline.
@@ -38,6 +39,7 @@ import pytest
 from google.protobuf.message import Message
 
 from recouvra.common.v1.money_pb2 import Money
+from recouvra.common.v1.percentage_pb2 import Percentage
 from recouvra.events.v1 import assignment_events_pb2 as assignment_events
 from recouvra.events.v1 import matching_events_pb2 as matching_events
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
@@ -45,6 +47,7 @@ from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra.matching.v1 import bidding_pb2_grpc as pb_grpc
 from recouvra_shared.events import unpack
+from recouvra_shared.percentages import percent_text, to_percentage
 from tests.support.fixtures import ServiceProcess
 from tests.support.kafka_read import count_rows, read_topic
 from tests.support.marketplace import (
@@ -75,13 +78,15 @@ LIVE = "etude-garnier"  # bids live through gRPC
 AUTO = "cabinet-aubert"  # bids only by an auto-bid rule set over gRPC
 NEVER = "etude-noel"  # takes consumer cases only: never eligible for this B2B case
 # The two providers signed up over REST get their ids from the gateway: keyed by role here.
-FEES = {"rest": "8.5", LIVE: "9.5", AUTO: "11", "auto-rest": "12"}
+# Fees travel as basis points between services: 7.25 and 12.5 must come back exactly as written.
+FEES = {"rest": "7.25", LIVE: "9.5", AUTO: "11", "auto-rest": "12.5"}
 BIDDING_CLOSES = timedelta(minutes=16)  # bidding lasts 15 minutes
 WINDOW_ENDS = timedelta(days=46)  # the default exclusive window is 45 days
 MATCHING_TOPICS: dict[str, type[Message]] = {
     "auction-opened": matching_events.AuctionOpened,
     "bid-placed": matching_events.BidPlaced,
     "quote-issued": matching_events.QuoteIssued,
+    "case-offered": matching_events.CaseOffered,
     "case-assigned": assignment_events.CaseAssigned,
     "case-recalled": assignment_events.CaseRecalled,
     "case-rotated": assignment_events.CaseRotated,
@@ -167,6 +172,10 @@ def cents(money: dict[str, str]) -> int:
     return int(Decimal(money["amount"]) * 100)
 
 
+def pct(text: str) -> Percentage:
+    return to_percentage(Decimal(text))
+
+
 def expected_net(probability: Decimal, fee_percent: str) -> int:
     """The creditor's expected net recovery with this fee, as matching ranks it."""
     return int(probability * AMOUNT_MINOR * (1 - Decimal(fee_percent) / 100))
@@ -222,7 +231,7 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         ):
             await directory.RegisterProvider(request)
         await bidding.SetAutoBidRule(
-            pb.SetAutoBidRuleRequest(name="all", fee_percent=FEES[AUTO]),
+            pb.SetAutoBidRuleRequest(name="all", fee=pct(FEES[AUTO])),
             metadata=as_provider(AUTO),
         )
         rule = await client.post(
@@ -298,20 +307,20 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         # The auto-bid rules priced the case as the auction opened.
         auto_rest_view = await seen_over_rest(auto_rest)
         assert auto_rest_view is not None
-        assert Decimal(auto_rest_view["my_fee_percent"]) == Decimal(FEES["auto-rest"])
+        assert auto_rest_view["my_fee_percent"] == FEES["auto-rest"] == "12.5"
         live_view = await seen_over_grpc(LIVE)
         assert live_view is not None
         assert live_view.round == 1
-        assert live_view.my_fee_percent == ""
+        assert not live_view.HasField("my_fee")
         assert "Dupont" not in str(live_view)
         assert DEBTOR_SIREN not in str(live_view)
         auto_view = await seen_over_grpc(AUTO)
         assert auto_view is not None
-        assert Decimal(auto_view.my_fee_percent) == Decimal(FEES[AUTO])
+        assert percent_text(auto_view.my_fee) == FEES[AUTO]
         await never_sees_it()
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await bidding.PlaceBid(
-                pb.BidRequest(case_id=case_id, fee_percent="5"), metadata=as_provider(NEVER)
+                pb.BidRequest(case_id=case_id, fee=pct("5")), metadata=as_provider(NEVER)
             )
         assert refused.value.code() == grpc.StatusCode.NOT_FOUND
         streamed = await asyncio.wait_for(pushed, timeout=30)
@@ -327,11 +336,11 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         assert placed.status_code == 201, placed.text
         assert placed.json()["fee_percent"] == FEES["rest"]
         assert placed.json()["round"] == 1
-        assert (await client.get(auction_url, headers=rest)).json()["my_fee_percent"] == "8.5"
+        assert (await client.get(auction_url, headers=rest)).json()["my_fee_percent"] == "7.25"
         bid = await bidding.PlaceBid(
-            pb.BidRequest(case_id=case_id, fee_percent=FEES[LIVE]), metadata=as_provider(LIVE)
+            pb.BidRequest(case_id=case_id, fee=pct(FEES[LIVE])), metadata=as_provider(LIVE)
         )
-        assert (bid.round, bid.fee_percent) == (1, FEES[LIVE])
+        assert (bid.round, percent_text(bid.fee)) == (1, FEES[LIVE])
         bidding_quote = await client.get(f"/v1/cases/{case_id}/quote", headers=creditor)
         assert bidding_quote.status_code == 200, bidding_quote.text
         assert bidding_quote.json()["status"] == "bidding"
@@ -369,7 +378,7 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         quote = await eventually(lambda: rest_quote(1, "quoted"), "the round-1 quote")
         assert_won_on_fee(quote, rest_id, offers=4)
         assert quote["provider"]["name"] == "Etude Lambert"
-        assert quote["cost_on_full_recovery"] == {"amount": "408.00", "currency": "EUR"}
+        assert quote["cost_on_full_recovery"] == {"amount": "348.00", "currency": "EUR"}
         foreign_quote = await client.get(f"/v1/cases/{case_id}/quote", headers=rest_login)
         assert foreign_quote.status_code == 403
 
@@ -384,6 +393,15 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         )
         assert replayed.json() == accepted.json()
         assert replayed.headers["Idempotent-Replayed"] == "true"
+
+        async def intake_lists_as(status: str) -> dict[str, Any] | None:
+            answer = await client.get("/v1/cases", params={"status": status}, headers=creditor)
+            assert answer.status_code == 200, answer.text
+            return next((c for c in answer.json()["items"] if c["case_id"] == case_id), None)
+
+        # The acceptance is a fact intake follows: the creditor's case reads "offered" at once.
+        offered_case = await eventually(lambda: intake_lists_as("offered"), "the case is offered")
+        assert (offered_case["round"], offered_case["holder"]) == (1, None)
         taken = await client.post(
             f"/v1/provider/assignments/{case_id}/acceptance", headers=rest | idempotency_key()
         )
@@ -456,6 +474,9 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         timeline = await client.get(f"/v1/cases/{case_id}/timeline", headers=creditor)
         read = [e for e in timeline.json()["entries"] if e["event_type"] == "case-file-read"]
         assert len(read) == 1
+        # The fee written over REST reaches intake's timeline exactly, through two services.
+        [held] = [e for e in timeline.json()["entries"] if e["event_type"] == "case-assigned"]
+        assert f"at {FEES['rest']}% success fee" in held["summary"]
         assert rest_id in read[0]["summary"]
 
         # A node failure in the middle of the window: the timer lives in the database.
@@ -499,7 +520,7 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         assert live_view is not None
         assert live_view.round == 2
         bid = await bidding.PlaceBid(
-            pb.BidRequest(case_id=case_id, fee_percent=FEES[LIVE]), metadata=as_provider(LIVE)
+            pb.BidRequest(case_id=case_id, fee=pct(FEES[LIVE])), metadata=as_provider(LIVE)
         )
         assert bid.round == 2
 
@@ -597,6 +618,7 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         life = await eventually(whole_life, "the creditor's timeline shows the whole life")
         for event_type, times in (
             ("quote-issued", 3),
+            ("case-offered", 3),
             ("case-assigned", 3),
             ("case-recalled", 3),
             ("case-exhausted", 1),
@@ -633,7 +655,13 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         expected.extend(("bid-placed", n, p) for p in bidders[n])
         expected.extend(
             (event_type, n, holder)
-            for event_type in ("quote-issued", "case-assigned", "case-recalled", "case-rotated")
+            for event_type in (
+                "quote-issued",
+                "case-offered",
+                "case-assigned",
+                "case-recalled",
+                "case-rotated",
+            )
         )
     # A second publish of a fact fails here whether it kept its event id or got a new one.
     assert sorted(f.key for f in facts) == sorted(expected)
@@ -647,7 +675,7 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         assert opened.payload.eligible_providers == len(bidders[n])
         bids = [f for f in facts if f.event_type == "bid-placed" and f.round == n]
         for placed_bid in bids:
-            assert Decimal(placed_bid.payload.fee_percent) == Decimal(fees[placed_bid.provider_id])
+            assert percent_text(placed_bid.payload.fee) == fees[placed_bid.provider_id]
             by_rule = placed_bid.provider_id in (AUTO, auto_rest_id)
             assert placed_bid.payload.source == ("auto" if by_rule else "live")
             if by_rule:
@@ -656,17 +684,19 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
             else:
                 assert placed_bid.at > opened.at
         quoted = at[("quote-issued", n, holder)]
-        assert Decimal(quoted.payload.fee_percent) == Decimal(fees[holder])
+        assert percent_text(quoted.payload.fee) == fees[holder]
         assert not quoted.payload.auto_accepted
+        offered = at[("case-offered", n, holder)]
+        assert not offered.payload.auto_accepted
         assigned = at[("case-assigned", n, holder)]
-        assert Decimal(assigned.payload.success_fee_percent) == Decimal(fees[holder])
+        assert percent_text(assigned.payload.success_fee) == fees[holder]
         window = assigned.payload.window_ends_at.ToDatetime()
         assert window - assigned.payload.window_started_at.ToDatetime() == timedelta(days=45)
         recalled_fact = at[("case-recalled", n, holder)]
         assert recalled_fact.payload.reason == "window expired"
         rotated = at[("case-rotated", n, holder)]
         after = at[("auction-opened", n + 1, "")] if n < 3 else at[("case-exhausted", 3, "")]
-        assert max(b.at for b in bids) < quoted.at <= assigned.at < recalled_fact.at
+        assert max(b.at for b in bids) < quoted.at <= offered.at <= assigned.at < recalled_fact.at
         assert recalled_fact.at <= rotated.at <= after.at
     finale = at[("case-exhausted", 3, "")].payload
     assert (finale.remaining.currency, finale.remaining.minor_units) == ("EUR", AMOUNT_MINOR)

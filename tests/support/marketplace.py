@@ -87,7 +87,9 @@ def idempotency_key() -> dict[str, str]:
     return {"Idempotency-Key": str(uuid.uuid4())}
 
 
-async def wait_http(client: httpx.AsyncClient, gateway: ServiceProcess, within: float = 180) -> None:
+async def wait_http(
+    client: httpx.AsyncClient, gateway: ServiceProcess, within: float = 180
+) -> None:
     """Block until the gateway's HTTP door answers, failing with its log if it died."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:

@@ -31,6 +31,7 @@ from stdnum import luhn
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from recouvra.common.v1.money_pb2 import Money
+from recouvra.common.v1.percentage_pb2 import Percentage
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
@@ -73,7 +74,9 @@ async def setup_providers(target: str, count: int) -> None:
                 )
             )
             rule = pb.SetAutoBidRuleRequest(
-                name="bench", fee_percent=f"{8 + (i * 7) % 13}.{i % 10}", min_trustscore=i % 30
+                name="bench",
+                fee=Percentage(basis_points=(8 + (i * 7) % 13) * 100 + (i % 10) * 10),
+                min_trustscore=i % 30,
             )
             if i % 3 == 0:
                 rule.segments.append(SEGMENTS[i % len(SEGMENTS)])

@@ -26,6 +26,7 @@ from gateway.domain.model import ApiKey, LoginPolicy, Organisation, User
 from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.http import create_app
 from recouvra.common.v1.money_pb2 import Money
+from recouvra.common.v1.percentage_pb2 import Percentage
 from recouvra.intake.v1 import intake_pb2
 from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra.vault.v1 import vault_pb2
@@ -298,7 +299,7 @@ class FakeMatching:
         reply = pb.BidReply(
             case_id=request.case_id,
             round=1,
-            fee_percent=request.fee_percent,
+            fee=request.fee,
             fixed_fee=Money(currency="EUR", minor_units=request.fixed_fee.minor_units),
             closes_at=CLOSES,
         )
@@ -537,7 +538,7 @@ class FakeMatching:
                 round=1,
                 status="offered",
                 accept_by=CLOSES,
-                fee_percent="9.5",
+                fee=Percentage(basis_points=950),
                 amount=amount,
             )
             for case_id, provider_id in self.offers.items()
@@ -548,7 +549,7 @@ class FakeMatching:
                 round=1,
                 status="assigned",
                 window_ends_at=CLOSES,
-                fee_percent="9.5",
+                fee=Percentage(basis_points=950),
                 amount=amount,
                 recovered=self.activity[case_id].recovered,
             )

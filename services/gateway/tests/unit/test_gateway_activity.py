@@ -23,6 +23,7 @@ from gateway.adapters.security import Passwords, Tokens
 from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.http import create_app
 from recouvra.common.v1.money_pb2 import Money
+from recouvra.common.v1.percentage_pb2 import Percentage
 from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra_shared.errors import InvalidField, StateConflict
 from services.gateway.tests.unit.gateway_fakes import (
@@ -404,7 +405,7 @@ async def test_the_quote_shows_the_providers_record_before_the_creditor_accepts(
         provider_id="prov-1",
         provider_name="Etude Lambert",
         provider_kind="commissaire",
-        fee_percent="9.5",
+        fee=Percentage(basis_points=950),
         fixed_fee=Money(currency="EUR", minor_units=0),
         cost_on_full_recovery=Money(currency="EUR", minor_units=45_600),
         expected_net_recovery=Money(currency="EUR", minor_units=268_000),

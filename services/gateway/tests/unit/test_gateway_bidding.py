@@ -17,6 +17,7 @@ from gateway.domain.model import LoginPolicy
 from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.http import create_app
 from recouvra.common.v1.money_pb2 import Money
+from recouvra.common.v1.percentage_pb2 import Percentage
 from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra_shared.context import Caller
 from recouvra_shared.errors import InvalidField, NotFound, StateConflict
@@ -187,7 +188,7 @@ async def test_bids_reach_matching_as_the_provider_once_per_idempotency_key(
     [(caller, request)] = matching.called("PlaceBid")
     assert caller is not None
     assert (caller.kind, caller.tenant_id) == ("provider", provider_id)
-    assert (request.case_id, request.fee_percent) == ("case-open", "9.5")
+    assert (request.case_id, request.fee.basis_points) == ("case-open", 950)
     assert (request.fixed_fee.currency, request.fixed_fee.minor_units) == ("EUR", 2550)
 
     replaced = await client.post(
@@ -196,7 +197,7 @@ async def test_bids_reach_matching_as_the_provider_once_per_idempotency_key(
         headers=provider | key("bid-2"),
     )
     assert replaced.status_code == 200, replaced.text
-    assert matching.called("ReplaceBid")[0][1].fee_percent == "8.25"
+    assert matching.called("ReplaceBid")[0][1].fee.basis_points == 825
     withdrawn = await client.post(
         "/v1/provider/auctions/case-open/bid/withdrawal", headers=provider | key("bid-3")
     )
@@ -304,14 +305,11 @@ async def test_bad_bids_and_rules_name_the_rest_field(
     assert set(fields_of(refused)) == {"fixed_fee.currency", "fixed_fee.amount"}
     assert matching.called("PlaceBid") == []
 
-    # Matching owns the fee's rules: the gateway relays the fee as written and matching's
-    # refusal comes back under the same field name.
+    # A fee that is no percentage in basis points never leaves the gateway...
     for fee, rule in [
-        ("75", "must be between 1 and 50 percent"),
         ("12.555", "at most two decimal places"),
         ("lots", "must be a decimal number such as 12.5"),
     ]:
-        matching.errors["PlaceBid"] = status_for(InvalidField("fee_percent", rule))
         answer = await client.post(
             "/v1/provider/auctions/case-open/bid",
             json={"fee_percent": fee},
@@ -319,7 +317,20 @@ async def test_bad_bids_and_rules_name_the_rest_field(
         )
         assert answer.status_code == 422
         assert fields_of(answer) == {"fee_percent": rule}
-        assert matching.called("PlaceBid")[-1][1].fee_percent == fee
+        assert matching.called("PlaceBid") == []
+    # ... and matching owns the bounds: its refusal of the contract's `fee` comes back under the
+    # REST field's name.
+    matching.errors["PlaceBid"] = status_for(
+        InvalidField("fee", "must be between 1 and 50 percent")
+    )
+    answer = await client.post(
+        "/v1/provider/auctions/case-open/bid",
+        json={"fee_percent": "75"},
+        headers=provider | key("b-75"),
+    )
+    assert answer.status_code == 422
+    assert fields_of(answer) == {"fee_percent": "must be between 1 and 50 percent"}
+    assert matching.called("PlaceBid")[-1][1].fee.basis_points == 7500
 
     rule = {
         "name": "B2B",
@@ -391,7 +402,7 @@ async def test_creditors_read_and_answer_quotes_and_set_their_policy_as_themselv
         provider_id="prov-1",
         provider_name="Etude Lambert",
         provider_kind="commissaire",
-        fee_percent="9.5",
+        fee=Percentage(basis_points=950),
         fixed_fee=Money(currency="EUR", minor_units=0),
         cost_on_full_recovery=Money(currency="EUR", minor_units=45_600),
         expected_net_recovery=Money(currency="EUR", minor_units=268_000),
@@ -433,23 +444,27 @@ async def test_creditors_read_and_answer_quotes_and_set_their_policy_as_themselv
     [(caller, request)] = matching.called("SetCreditorPolicy")
     assert caller is not None
     assert caller.tenant_id == me["organisation_id"]
-    assert (request.max_fee_percent, request.auto_accept_below_percent) == ("20", "10")
+    assert (request.max_fee.basis_points, request.auto_accept_below.basis_points) == (2000, 1000)
     assert request.window_days == 60
     for policy, field, rule in [
         (
             {"max_fee_percent": "10", "auto_accept_below_percent": "12"},
-            "auto_accept_below_percent",
-            "must not exceed max_fee_percent",
+            "auto_accept_below",
+            "must not exceed the maximum fee",
         ),
-        ({"max_fee_percent": "75"}, "max_fee_percent", "must be between 1 and 50 percent"),
+        ({"max_fee_percent": "75"}, "max_fee", "must be between 1 and 50 percent"),
     ]:
         matching.errors["SetCreditorPolicy"] = status_for(InvalidField(field, rule))
         refused = await client.post("/v1/quote-policy", json=policy, headers=alice | key(field))
         assert refused.status_code == 422
-        assert fields_of(refused) == {field: rule}
+        assert fields_of(refused) == {f"{field}_percent": rule}
+    refused = await client.post(
+        "/v1/quote-policy", json={"max_fee_percent": "1O"}, headers=alice | key("typo")
+    )
+    assert fields_of(refused) == {"max_fee_percent": "must be a decimal number such as 12.5"}
     cleared = await client.post("/v1/quote-policy", json={}, headers=alice | key("p3"))
     assert cleared.status_code == 200
-    assert matching.called("SetCreditorPolicy")[-1][1].max_fee_percent == ""
+    assert not matching.called("SetCreditorPolicy")[-1][1].HasField("max_fee")
 
 
 async def test_a_partner_answers_quotes_as_the_creditor_it_referred_and_no_other(
@@ -532,3 +547,17 @@ def test_every_marketplace_endpoint_is_documented_with_its_tag(
     assert "403" in document["paths"]["/v1/cases/{case_id}"]["get"]["responses"]
     documented_tags = {t["name"] for t in document["tags"]}
     assert {"providers", "bidding", "assignments", "quotes"} <= documented_tags
+
+
+async def test_a_fee_reaches_matching_in_basis_points_and_comes_back_as_written(
+    client: httpx.AsyncClient, matching: FakeMatching
+) -> None:
+    provider_id, provider = await sign_up_provider(client, "bureau@lambert.fr")
+    matching.eligible = provider_id
+    for n, (fee, points) in enumerate((("12.5", 1250), ("7.25", 725), ("12.50", 1250))):
+        path = "/v1/provider/auctions/case-open/bid" + ("/replacement" if n else "")
+        placed = await client.post(path, json={"fee_percent": fee}, headers=provider | key(fee))
+        assert placed.status_code in (200, 201), placed.text
+        assert placed.json()["fee_percent"] == fee.rstrip("0")
+        [*_, (_, request)] = matching.called("ReplaceBid" if n else "PlaceBid")
+        assert request.fee == Percentage(basis_points=points)

@@ -13,6 +13,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from intake.bootstrap import subscriptions, units_of_work
 from recouvra.common.v1.money_pb2 import Money
+from recouvra.common.v1.percentage_pb2 import Percentage
 from recouvra.events.v1 import assignment_events_pb2 as assignment
 from recouvra.events.v1 import matching_events_pb2 as matching
 from recouvra.intake.v1 import intake_pb2
@@ -72,7 +73,7 @@ def assigned(case_id: str, provider: str, round_number: int) -> assignment.CaseA
         provider_id=provider,
         round=round_number,
         window_ends_at=ends,
-        success_fee_percent="12.5",
+        success_fee=Percentage(basis_points=1250),
         fixed_fee=Money(currency="EUR", minor_units=0),
     )
 
@@ -86,7 +87,7 @@ async def case_file(intake: Intake, case_id: str, provider: str) -> intake_pb2.C
 async def test_the_holder_reads_the_case_file_until_the_case_rotates(intake: Intake) -> None:
     case_id = await submit(intake, "F-1")
     me = Intake.as_creditor(A)
-    quote = matching.QuoteIssued(case_id=case_id, round=1, provider_id="prov-1", fee_percent="12.5")
+    quote = matching.QuoteIssued(case_id=case_id, round=1, provider_id="prov-1")
     await deliver(intake, quote, times=2)
     with pytest.raises(grpc.aio.AioRpcError) as before:
         await case_file(intake, case_id, "prov-1")

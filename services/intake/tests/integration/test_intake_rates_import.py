@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from recouvra.intake.v1 import intake_pb2
+from recouvra_shared.percentages import percent_text
 from services.intake.tests.integration.intake_harness import Intake, company, invoice
 from services.intake.tests.integration.test_intake_submit import count
 
@@ -77,5 +78,5 @@ async def test_an_imported_export_reaches_the_serving_intake_and_ends_the_warnin
     )
     after = await interest_lines(intake, reply.case_id)
     assert not any("may be missing" in line.explanation for line in after)
-    assert [line.rate_percent for line in after] == ["12.15", "12.15", "12.40"]
+    assert [percent_text(line.rate) for line in after] == ["12.15", "12.15", "12.4"]
     assert await count(intake, "ecb_rate_changes") == 2

@@ -19,6 +19,7 @@ from intake.service_layer.read_cases import list_cases
 from intake.service_layer.submit_case import submit_case
 from intake.service_layer.withdraw_case import withdraw_case
 from recouvra.common.v1.money_pb2 import Money
+from recouvra.common.v1.percentage_pb2 import Percentage
 from recouvra.events.v1 import assignment_events_pb2 as assignment
 from recouvra.events.v1 import matching_events_pb2 as matching
 from recouvra_shared.events import new_event
@@ -28,6 +29,8 @@ A = "creditor-a"
 WINDOW_END = datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
 TOPICS = {
     matching.QuoteIssued: "matching.quote-issued.v1",
+    matching.CaseOffered: "matching.case-offered.v1",
+    matching.WindowExtended: "matching.window-extended.v1",
     assignment.CaseAssigned: "matching.case-assigned.v1",
     matching.ActionReported: "matching.action-reported.v1",
     matching.PaymentAttributed: "matching.payment-attributed.v1",
@@ -78,7 +81,7 @@ def quoted(case_id: str, round_number: int = 1, *, auto: bool = False) -> matchi
         case_id=case_id,
         round=round_number,
         provider_id="prov-1",
-        fee_percent="12.5",
+        fee=Percentage(basis_points=1250),
         fixed_fee=Money(currency="EUR", minor_units=0),
         cost_on_full_recovery=Money(currency="EUR", minor_units=6250),
         auto_accepted=auto,
@@ -93,7 +96,7 @@ def assigned(
         provider_id=provider,
         round=round_number,
         window_ends_at=stamp(WINDOW_END),
-        success_fee_percent="12.5",
+        success_fee=Percentage(basis_points=725),
         fixed_fee=Money(currency="EUR", minor_units=2000),
     )
 
@@ -186,13 +189,93 @@ async def test_every_fact_of_a_life_moves_the_case_and_lands_on_the_timeline_wit
         "case-closed",
     ]
     assert all(e.occurred_at is not None for e in entries)
+    # Fees arrive in basis points and read exactly as a person writes them.
+    assert "provider prov-1 at 12.5% success fee; costs 62.50 EUR" in entries[1].summary
     assert entries[2].summary == (
-        "assigned in round 1 to provider prov-1 until 2027-01-15 09:00 UTC, at 12.5% success fee "
+        "assigned in round 1 to provider prov-1 until 2027-01-15 09:00 UTC, at 7.25% success fee "
         "+ 20.00 EUR fixed"
     )
     assert "letter on 2026-12-01" in entries[3].summary
     assert "payment of 100.00 EUR on 2026-12-02" in entries[4].summary
     assert "400.00 EUR remains" in entries[10].summary
+
+
+async def test_a_quote_the_creditor_accepts_shows_the_case_offered_with_its_date() -> None:
+    storage = FakeIntakeStorage()
+    case_id = await a_case(storage)
+    await deliver(storage, quoted(case_id))
+    accepted_at = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
+    offer = matching.CaseOffered(
+        case_id=case_id,
+        round=1,
+        provider_id="prov-1",
+        offered_at=stamp(accepted_at),
+        accept_by=stamp(datetime(2026, 12, 3, 10, 30, tzinfo=UTC)),
+    )
+    event = new_event(
+        producer="matching",
+        event_type="case-offered",
+        version=1,
+        case_id=case_id,
+        tenant_id=A,
+        payload=offer,
+        occurred_at=accepted_at,
+    )
+    [subscription] = [s for s in subscriptions() if s.topic == "matching.case-offered.v1"]
+    for _ in range(2):  # Kafka delivers it again: the inbox makes the replay a no-op
+        async with storage.unit_of_work() as uow:
+            await subscription.deliver(event.envelope, uow)
+            await uow.commit()
+    case = storage.cases[case_id]
+    assert (case.status, case.round, case.life.current_holder) == ("offered", 1, None)
+    async with storage.unit_of_work() as uow:
+        [listed] = (
+            await list_cases(
+                ListCases(statuses=("offered",), requester=Requester("creditor", A)), uow
+            )
+        ).cases
+    assert listed.case_id == case_id
+    entries = storage.timeline_of(case_id)
+    assert [e.event_type for e in entries] == ["case-submitted", "quote-issued", "case-offered"]
+    assert entries[-1].occurred_at == accepted_at
+    assert entries[-1].summary == (
+        "offered in round 1 to provider prov-1, the quote accepted by you; "
+        "it answers by 2026-12-03 10:30 UTC"
+    )
+    # The provider's acceptance moves it on; a late copy of the offer never moves it back.
+    await deliver(storage, assigned(case_id))
+    await deliver(storage, offer)
+    assert storage.cases[case_id].status == "assigned"
+
+
+async def test_an_extended_window_moves_the_holders_end_and_a_late_one_changes_nothing() -> None:
+    storage = FakeIntakeStorage()
+    case_id = await a_case(storage)
+    later = datetime(2027, 1, 30, 9, 0, tzinfo=UTC)
+
+    def extended(provider: str = "prov-1", round_number: int = 1) -> matching.WindowExtended:
+        return matching.WindowExtended(
+            case_id=case_id, round=round_number, provider_id=provider, window_ends_at=stamp(later)
+        )
+
+    await deliver(storage, quoted(case_id), assigned(case_id))
+    await deliver(storage, extended(), times=2)
+    holder = storage.cases[case_id].life.current_holder
+    assert holder is not None
+    assert (storage.cases[case_id].status, holder.provider_id) == ("assigned", "prov-1")
+    assert holder.window_ends_at == later
+    assert storage.timeline_of(case_id)[-1].summary == (
+        "window of provider prov-1 extended in round 1 until 2027-01-30 09:00 UTC"
+    )
+    # The assignment read late does not shorten the window again.
+    await deliver(storage, assigned(case_id))
+    assert storage.cases[case_id].life.current_holder.window_ends_at == later  # type: ignore[union-attr]
+    # Nor does an extension of a holding that already ended give the case back.
+    await deliver(storage, rotated(case_id), extended())
+    assert (storage.cases[case_id].status, storage.cases[case_id].life.current_holder) == (
+        "rotated",
+        None,
+    )
 
 
 async def test_a_payment_in_full_makes_the_case_paid_and_ends_the_holding() -> None:

@@ -88,6 +88,8 @@ def test_dates_and_rates_that_do_not_parse_or_do_not_increase_are_refused_by_lin
         ("2024-12-18", ""),
         ("2025-02-05", "2.90"),
         ("2025-01-30", "2.65"),
+        ("2025-03-12", "2.650"),
+        ("2025-04-16", "2.405"),
     )
     assert refusal(content) == [
         "line 3: DATE '12/09/2024' is not a date (YYYY-MM-DD)",
@@ -95,6 +97,8 @@ def test_dates_and_rates_that_do_not_parse_or_do_not_increase_are_refused_by_lin
         "line 5: has no rate on 2024-12-18 (the fixed rate is published for every change"
         " since 2008)",
         "line 7: 2025-01-30 is not after 2025-02-05: the dates must increase",
+        # A rate travels in whole basis points (recouvra.common.v1.Percentage): never rounded.
+        "line 9: the rate '2.405' of 2025-04-16 has more than two decimals (the ECB publishes two)",
     ]
 
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import grpc
 from google.protobuf.message import Message
@@ -21,6 +22,7 @@ from matching.entrypoints.provider_directory_api import ProviderDirectoryApi
 from matching.entrypoints.quote_api import QuoteApi
 from matching.entrypoints.timer_loop import TimerLoop
 from recouvra.common.v1.money_pb2 import Money
+from recouvra.common.v1.percentage_pb2 import Percentage
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn, PaymentDeclared
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
@@ -29,11 +31,17 @@ from recouvra.matching.v1 import bidding_pb2_grpc as pb_grpc
 from recouvra_shared.db import Database, outbox
 from recouvra_shared.events import new_event
 from recouvra_shared.grpc import CALLER_KIND, CALLER_SUBJECT, CALLER_TENANT, GrpcServer
+from recouvra_shared.percentages import to_percentage
 from services.matching.tests.unit.fakes import ManualClock
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CONFIG = MatchingConfig()
 SERVICES = [s.full_name for s in pb.DESCRIPTOR.services_by_name.values()]
+
+
+def pct(text: str) -> Percentage:
+    """A percentage as the contract carries it, from the way a person writes it."""
+    return to_percentage(Decimal(text))
 
 
 def siren(n: int) -> str:
@@ -85,7 +93,7 @@ class Harness:
         await self.directory.RegisterProvider(request)
 
     async def auto_rule(self, provider_id: str, fee: str, **criteria: object) -> None:
-        request = pb.SetAutoBidRuleRequest(name="default", fee_percent=fee)
+        request = pb.SetAutoBidRuleRequest(name="default", fee=pct(fee))
         for key, value in criteria.items():
             if isinstance(value, list):
                 getattr(request, key)[:] = value

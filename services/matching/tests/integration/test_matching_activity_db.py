@@ -12,6 +12,7 @@ from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1 import matching_events_pb2 as market
 from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
 from recouvra.matching.v1 import bidding_pb2 as pb
+from recouvra_shared.percentages import percent_text
 from services.matching.tests.integration.matching_harness import (
     START,
     Harness,
@@ -106,7 +107,7 @@ async def test_payments_are_credited_to_the_holder_of_the_day_across_a_rotation(
     h = harness
     await two_providers_one_case(h)
     held = await h.bidding.ListAssignments(pb.ListAssignmentsRequest(), metadata=as_provider("a"))
-    assert [(c.case_id, c.status, c.fee_percent) for c in held.cases] == [
+    assert [(c.case_id, c.status, percent_text(c.fee)) for c in held.cases] == [
         ("case-1", "assigned", "10")
     ]
     h.clock.advance(timedelta(days=5))
@@ -171,7 +172,7 @@ async def test_payments_are_credited_to_the_holder_of_the_day_across_a_rotation(
     await h.declare_payment("case-1", "creditor-1", 400_000, full=True, paid_on=today)
     attributed = await h.payloads("matching.payment-attributed.v1", market.PaymentAttributed)
     assert [
-        (p.provider_id, p.round, p.success_fee_percent, p.amount.minor_units, p.source)  # type: ignore[attr-defined]
+        (p.provider_id, p.round, percent_text(p.success_fee), p.amount.minor_units, p.source)  # type: ignore[attr-defined]
         for p in attributed
     ] == [("a", 1, "10", 80_000, "provider"), ("b", 2, "20", 400_000, "creditor")]
 

@@ -16,12 +16,14 @@ from recouvra.events.v1 import matching_events_pb2 as market
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra.matching.v1 import bidding_pb2 as pb
+from recouvra_shared.percentages import percent_of
 from services.matching.tests.integration.matching_harness import (
     CONFIG,
     START,
     Harness,
     as_creditor,
     as_provider,
+    pct,
     running_matching,
 )
 from services.matching.tests.unit.fakes import ManualClock
@@ -78,17 +80,17 @@ async def test_three_rounds_from_scored_case_to_exhausted(harness: Harness) -> N
 
     # A live bid beats the auto-bids; an ineligible provider and a missing case look alike.
     await h.bidding.PlaceBid(
-        pb.BidRequest(case_id="case-a", fee_percent="9.5"), metadata=as_provider("p3")
+        pb.BidRequest(case_id="case-a", fee=pct("9.5")), metadata=as_provider("p3")
     )
     not_eligible = await expect_status(
         h.bidding.PlaceBid(
-            pb.BidRequest(case_id="case-a", fee_percent="9"), metadata=as_provider("p5")
+            pb.BidRequest(case_id="case-a", fee=pct("9")), metadata=as_provider("p5")
         ),
         grpc.StatusCode.NOT_FOUND,
     )
     missing = await expect_status(
         h.bidding.PlaceBid(
-            pb.BidRequest(case_id="case-zz", fee_percent="9"), metadata=as_provider("p5")
+            pb.BidRequest(case_id="case-zz", fee=pct("9")), metadata=as_provider("p5")
         ),
         grpc.StatusCode.NOT_FOUND,
     )
@@ -107,7 +109,7 @@ async def test_three_rounds_from_scored_case_to_exhausted(harness: Harness) -> N
         assert quote.round == round_number
         assert quote.status == "quoted"
         assert quote.provider_id not in holders
-        expected_cost = Decimal(480_000) * Decimal(quote.fee_percent) / 100
+        expected_cost = Decimal(480_000) * percent_of(quote.fee) / 100
         assert quote.cost_on_full_recovery.minor_units == expected_cost
         assert "best expected net recovery" in quote.why
         await h.quotes.AcceptQuote(pb.CaseRef(case_id="case-a"), metadata=as_creditor("creditor-1"))
@@ -135,14 +137,14 @@ async def test_three_rounds_from_scored_case_to_exhausted(harness: Harness) -> N
             assert list(listing.auctions) == []
             await expect_status(
                 h.bidding.PlaceBid(
-                    pb.BidRequest(case_id="case-a", fee_percent="5"),
+                    pb.BidRequest(case_id="case-a", fee=pct("5")),
                     metadata=as_provider(holders[-1]),
                 ),
                 grpc.StatusCode.NOT_FOUND,
             )
             if round_number == 1:
                 await h.bidding.PlaceBid(
-                    pb.BidRequest(case_id="case-a", fee_percent="20"), metadata=as_provider("p4")
+                    pb.BidRequest(case_id="case-a", fee=pct("20")), metadata=as_provider("p4")
                 )
     h.clock.advance(WINDOW)
     assert await h.timers.tick() == 1
@@ -205,7 +207,7 @@ async def test_capacity_and_the_creditor_maximum_fee(harness: Harness) -> None:
     await h.auto_rule("dear", "30")
     await h.auto_rule("cheap", "14")
     await h.quotes.SetCreditorPolicy(
-        pb.SetCreditorPolicyRequest(max_fee_percent="15", auto_accept_below_percent="9"),
+        pb.SetCreditorPolicyRequest(max_fee=pct("15"), auto_accept_below=pct("9")),
         metadata=as_creditor("creditor-1"),
     )
     await h.submit_scored_case("case-1", "creditor-1")
@@ -237,11 +239,11 @@ async def test_bad_bid_is_refused_naming_the_field_and_changes_nothing(harness: 
     before = await h.event_counts()
     detail = await expect_status(
         h.bidding.PlaceBid(
-            pb.BidRequest(case_id="case-b", fee_percent="75"), metadata=as_provider("p1")
+            pb.BidRequest(case_id="case-b", fee=pct("75")), metadata=as_provider("p1")
         ),
         grpc.StatusCode.INVALID_ARGUMENT,
     )
-    assert detail == "fee_percent: must be between 1 and 50 percent"
+    assert detail == "fee: must be between 1 and 50 percent"
     detail = await expect_status(
         h.directory.RegisterProvider(
             pb.RegisterProviderRequest(provider_id="x", name="X", kind="lawyer", siren="123456789")
@@ -252,7 +254,7 @@ async def test_bad_bid_is_refused_naming_the_field_and_changes_nothing(harness: 
     assert await h.event_counts() == before
     await expect_status(
         h.bidding.PlaceBid(
-            pb.BidRequest(case_id="case-b", fee_percent="10"), metadata=as_creditor("creditor-1")
+            pb.BidRequest(case_id="case-b", fee=pct("10")), metadata=as_creditor("creditor-1")
         ),
         grpc.StatusCode.PERMISSION_DENIED,
     )

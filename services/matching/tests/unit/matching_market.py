@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from stdnum import luhn
@@ -93,7 +94,7 @@ class Market:
 
     async def auto_rule(self, provider_id: str, fee: str, **criteria: Any) -> None:
         """Give a provider a standing bid."""
-        command = SetAutoBidRule(provider_id, "default", fee, **criteria)
+        command = SetAutoBidRule(provider_id, "default", Decimal(fee), **criteria)
         await self.committed(
             lambda uow: provider_commands.set_auto_bid_rule(command, uow, **self.deps)
         )

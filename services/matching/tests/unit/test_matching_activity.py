@@ -334,7 +334,8 @@ def test_the_short_promise_is_recorded_once_extends_once_and_is_refused_at_the_c
     m.promise_to_pay("p1", "a1", T0 + timedelta(days=1), RULES)
     assert m.assignment is not None
     assert m.assignment.window_ends_at == T0 + WINDOW + RULES.extension
-    [promise] = m.take_events()
+    [extended, promise] = m.take_events()
+    assert extended == events.WindowExtended(m.case.case_id, 1, "p1", T0 + WINDOW + RULES.extension)
     assert isinstance(promise, events.ActionReported)
     assert (promise.kind, promise.provider_id) == ("promise-to-pay", "p1")
     m.promise_to_pay("p1", "a2", T0 + timedelta(days=2), RULES)

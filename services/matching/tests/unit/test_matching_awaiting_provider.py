@@ -4,6 +4,7 @@ when a provider registers, changes its profile to cover it, or frees a slot."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from matching.domain.availability import WaitCause, eligibility
 from matching.domain.case_facts import CaseWithdrawnFact
@@ -62,7 +63,7 @@ async def test_a_new_provider_opens_round_one_of_a_waiting_case() -> None:
     )
     assert m.published() == ["case-awaiting-provider", "auction-opened"]
     # Then round 1 runs as usual.
-    bid = PlaceBid("p1", "case-a", "9", 0, "EUR")
+    bid = PlaceBid("p1", "case-a", Decimal(9), 0, "EUR")
     await m.committed(lambda uow: provider_commands.place_bid(bid, uow, **m.deps))
     await m.assign("case-a", "p1")
     assert (m.case("case-a").status, m.case("case-a").round) == (Status.ASSIGNED, 1)
@@ -144,13 +145,13 @@ async def test_a_rotated_case_keeps_its_remaining_rounds_until_a_new_provider_co
 async def test_a_creditor_that_stops_excluding_a_provider_opens_the_round() -> None:
     m = Market()
     await m.register("p1", 1)
-    exclude = SetCreditorPolicy(CREDITOR, "", "", 0, ("p1",))
+    exclude = SetCreditorPolicy(CREDITOR, None, None, 0, ("p1",))
     await m.committed(lambda uow: creditor_commands.set_policy(exclude, uow, **m.deps))
     await m.submit_scored_case("case-a")
     case = m.case("case-a")
     assert case.awaiting is not None
     assert case.awaiting.cause is WaitCause.EXCLUDED
-    include = SetCreditorPolicy(CREDITOR, "", "", 0, ())
+    include = SetCreditorPolicy(CREDITOR, None, None, 0, ())
     await m.committed(lambda uow: creditor_commands.set_policy(include, uow, **m.deps))
     assert await m.timers().tick() == 1
     assert (m.case("case-a").status, m.case("case-a").round) == (Status.BIDDING, 1)

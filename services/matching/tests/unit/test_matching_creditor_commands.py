@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+from decimal import Decimal
+
 import pytest
 
 from matching.domain.commands import AnswerQuote, SetCreditorPolicy
@@ -9,6 +12,8 @@ from matching.domain.errors import InvalidField, NotFound, StateConflict
 from matching.domain.status import Status
 from matching.service_layer import creditor_commands
 from matching.service_layer.creditor_commands import QuoteView
+from recouvra.events.v1 import matching_events_pb2 as matching_events
+from recouvra_shared.events import unpack
 from services.matching.tests.unit.matching_market import CREDITOR, Market
 
 
@@ -18,7 +23,8 @@ async def answer(m: Market, case_id: str, *, accept: bool, creditor: str = CREDI
 
 
 async def set_policy(m: Market, **fields: object) -> None:
-    command = SetCreditorPolicy(CREDITOR, **fields)  # type: ignore[arg-type]
+    fees = {k: Decimal(str(v)) for k, v in fields.items() if k.endswith("_percent")}
+    command = SetCreditorPolicy(CREDITOR, **(fields | fees))  # type: ignore[arg-type]
     await m.committed(lambda uow: creditor_commands.set_policy(command, uow, **m.deps))
 
 
@@ -45,6 +51,46 @@ async def test_the_creditor_sees_the_quoted_provider_and_its_record_and_no_one_e
     assert view.record is not None
     assert view.record.finished == 0
     assert "best expected net recovery among 2 offer(s)" in view.matching.quote.why  # type: ignore[union-attr]
+
+
+def offers_published(m: Market) -> list[matching_events.CaseOffered]:
+    return [
+        unpack(e.envelope, matching_events.CaseOffered)
+        for e in m.database.state.outbox
+        if e.envelope.event_type == "case-offered"
+    ]
+
+
+async def test_accepting_a_quote_publishes_the_offer_once_with_its_deadline() -> None:
+    m = await quoted_market()
+    assert offers_published(m) == []
+    await answer(m, "case-a", accept=True)
+    with pytest.raises(StateConflict):
+        await answer(m, "case-a", accept=True)  # a second click offers nothing more
+    [offered] = offers_published(m)
+    assert m.published()[-1] == "case-offered"
+    assert (offered.case_id, offered.round, offered.provider_id) == ("case-a", 1, "p1")
+    assert not offered.auto_accepted
+    now = m.clock.now()
+    assert offered.offered_at.ToDatetime(tzinfo=UTC) == now
+    deadline = now + m.config.rules.provider_accept_period
+    assert offered.accept_by.ToDatetime(tzinfo=UTC) == deadline
+    [envelope] = [
+        e.envelope for e in m.database.state.outbox if e.envelope.event_type == "case-offered"
+    ]
+    assert (envelope.tenant_id, envelope.case_id) == (CREDITOR, "case-a")
+
+
+async def test_a_quote_accepted_by_the_creditors_policy_publishes_the_offer_too() -> None:
+    m = Market()
+    await m.register("p1", 1)
+    await set_policy(m, auto_accept_below_percent="12")
+    await m.auto_rule("p1", "10")
+    await m.submit_scored_case("case-a")
+    await m.close_bidding()
+    [offered] = offers_published(m)
+    assert (offered.provider_id, offered.auto_accepted) == ("p1", True)
+    assert m.published()[-2:] == ["quote-issued", "case-offered"]
 
 
 async def test_accepting_offers_the_case_to_the_provider_and_declining_stops_matching() -> None:
@@ -78,9 +124,9 @@ async def test_a_provider_at_capacity_is_passed_over_when_the_creditor_accepts()
 @pytest.mark.parametrize(
     ("fields", "field"),
     [
-        ({"max_fee_percent": "60"}, "max_fee_percent"),
-        ({"auto_accept_below_percent": "abc"}, "auto_accept_below_percent"),
-        ({"max_fee_percent": "10", "auto_accept_below_percent": "12"}, "auto_accept_below_percent"),
+        ({"max_fee_percent": "60"}, "max_fee"),
+        ({"auto_accept_below_percent": "0.5"}, "auto_accept_below"),
+        ({"max_fee_percent": "10", "auto_accept_below_percent": "12"}, "auto_accept_below"),
         ({"window_days": 366}, "window_days"),
     ],
 )

@@ -197,7 +197,6 @@ def test_eligibility(
 @pytest.mark.parametrize(
     ("raw", "rule"),
     [
-        ("abc", "must be a decimal number such as 12.5"),
         ("NaN", "must be a decimal number such as 12.5"),
         ("12.345", "at most two decimal places"),
         ("0.5", "must be between 1 and 50 percent"),
@@ -206,20 +205,23 @@ def test_eligibility(
 )
 def test_fee_percent_outside_platform_rules_is_refused(raw: str, rule: str) -> None:
     with pytest.raises(InvalidField) as exc:
-        FeePercent.parse(raw, BOUNDS)
-    assert exc.value.field == "fee_percent"
+        FeePercent.of(Decimal(raw), BOUNDS)
+    assert exc.value.field == "fee"
     assert exc.value.rule == rule
 
 
-def test_fee_percent_is_exact() -> None:
-    assert FeePercent.parse(" 12.50 ", BOUNDS).value == Decimal("12.5")
+def test_fee_percent_is_exact_and_required() -> None:
+    assert FeePercent.of(Decimal("12.50"), BOUNDS).value == Decimal("12.5")
+    with pytest.raises(InvalidField) as exc:
+        FeePercent.of(None, BOUNDS)
+    assert (exc.value.field, exc.value.rule) == ("fee", "is required")
 
 
 def test_fixed_fee_must_be_below_the_amount() -> None:
     with pytest.raises(InvalidField) as exc:
         new_bid(
             provider_id="p1",
-            fee_percent="10",
+            fee_percent=Decimal(10),
             fixed_fee_minor=500_000,
             placed_at=T0,
             case=case(),
@@ -231,7 +233,7 @@ def test_fixed_fee_must_be_below_the_amount() -> None:
 def test_auto_bid_rule_criteria() -> None:
     rule = new_auto_bid_rule(
         provider_id="p1",
-        fee_percent="9",
+        fee_percent=Decimal(9),
         fixed_fee_minor=0,
         segments=["good-faith"],
         min_trustscore=60,
@@ -249,7 +251,7 @@ def test_auto_bid_rule_criteria() -> None:
     with pytest.raises(InvalidField) as exc:
         new_auto_bid_rule(
             provider_id="p1",
-            fee_percent="9",
+            fee_percent=Decimal(9),
             fixed_fee_minor=0,
             segments=[],
             min_trustscore=0,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -22,11 +23,14 @@ from matching.domain.errors import InvalidField, NotFound, StateConflict
 from matching.domain.providers import new_provider
 from matching.domain.status import Status
 from matching.service_layer import creditor_commands, provider_commands
+from recouvra.events.v1 import assignment_events_pb2 as assignment_events
+from recouvra.events.v1 import matching_events_pb2 as matching_events
+from recouvra_shared.events import unpack
 from services.matching.tests.unit.matching_market import CREDITOR, Market, siren
 
 
 async def bid(m: Market, provider_id: str, case_id: str, fee: str, **fields: object) -> None:
-    command = PlaceBid(provider_id, case_id, fee, 0, "EUR", **fields)  # type: ignore[arg-type]
+    command = PlaceBid(provider_id, case_id, Decimal(fee), 0, "EUR", **fields)  # type: ignore[arg-type]
     await m.committed(lambda uow: provider_commands.place_bid(command, uow, **m.deps))
 
 
@@ -77,8 +81,8 @@ async def test_a_bid_is_placed_replaced_and_withdrawn_while_bidding_is_open() ->
 @pytest.mark.parametrize(
     ("fee", "fixed", "currency", "field"),
     [
-        ("0.5", 0, "EUR", "fee_percent"),
-        ("12.345", 0, "EUR", "fee_percent"),
+        ("0.5", 0, "EUR", "fee"),
+        ("12.345", 0, "EUR", "fee"),
         ("12", 500, "USD", "fixed_fee.currency"),
         ("12", 480_000, "EUR", "fixed_fee.minor_units"),
     ],
@@ -89,7 +93,7 @@ async def test_a_bad_bid_is_refused_naming_the_field_and_changes_nothing(
     m = Market()
     await m.register("p1", 1)
     await m.submit_scored_case("case-a")
-    command = PlaceBid("p1", "case-a", fee, fixed, currency)
+    command = PlaceBid("p1", "case-a", Decimal(fee), fixed, currency)
     with pytest.raises(InvalidField) as refused:
         await m.committed(lambda uow: provider_commands.place_bid(command, uow, **m.deps))
     assert refused.value.field == field
@@ -112,16 +116,16 @@ async def test_an_auto_bid_rule_needs_a_name_and_valid_criteria() -> None:
     m = Market()
     await m.register("p1", 1)
     for command, field in (
-        (SetAutoBidRule("p1", "  ", "10"), "name"),
-        (SetAutoBidRule("p1", "r", "60"), "fee_percent"),
-        (SetAutoBidRule("p1", "r", "10", debtor_types=("robot",)), "debtor_types"),
+        (SetAutoBidRule("p1", "  ", Decimal(10)), "name"),
+        (SetAutoBidRule("p1", "r", Decimal(60)), "fee"),
+        (SetAutoBidRule("p1", "r", Decimal(10), debtor_types=("robot",)), "debtor_types"),
     ):
         with pytest.raises(InvalidField) as refused:
             await m.committed(
                 lambda uow, c=command: provider_commands.set_auto_bid_rule(c, uow, **m.deps)
             )
         assert refused.value.field == field
-    rule = SetAutoBidRule("p1", " consumer ", "9", debtor_types=("consumer",))
+    rule = SetAutoBidRule("p1", " consumer ", Decimal(9), debtor_types=("consumer",))
     name = await m.committed(lambda uow: provider_commands.set_auto_bid_rule(rule, uow, **m.deps))
     assert name == "consumer"
     await m.submit_scored_case("case-b2b")
@@ -173,6 +177,17 @@ async def test_a_promise_extends_the_window_up_to_the_cap_and_a_release_rotates(
     assert m.case("case-a").assignment.window_ends_at == ends + timedelta(days=30)  # type: ignore[union-attr]
     with pytest.raises(StateConflict):
         await m.committed(lambda uow: provider_commands.promise_to_pay(promise, uow, **m.deps))
+    # Each extension is a fact, published once with the window's new end; the refused one is not.
+    extended = [
+        unpack(e.envelope, matching_events.WindowExtended)
+        for e in m.database.state.outbox
+        if e.envelope.event_type == "window-extended"
+    ]
+    assert [(x.provider_id, x.round) for x in extended] == [("p1", 1), ("p1", 1)]
+    assert [x.window_ends_at.ToDatetime(tzinfo=UTC) for x in extended] == [
+        ends + timedelta(days=15),  # type: ignore[operator]
+        ends + timedelta(days=30),  # type: ignore[operator]
+    ]
     await m.committed(
         lambda uow: provider_commands.release_case(ReleaseCase("p1", "case-a"), uow, **m.deps)
     )
@@ -268,3 +283,30 @@ def test_a_bad_profile_is_refused_before_it_reaches_the_directory() -> None:
             capacity=1,
         )
     assert refused.value.field == "judicial"
+
+
+async def test_fees_leave_matching_exactly_in_basis_points() -> None:
+    m = Market()
+    await m.register("p1", 1)
+    await m.register("p2", 2)
+    await m.auto_rule("p2", "7.25")
+    await m.submit_scored_case("case-a")
+    await bid(m, "p1", "case-a", "12.5")
+    await m.assign("case-a", "p2")
+    carried = {
+        "bid-placed": (matching_events.BidPlaced, "fee"),
+        "quote-issued": (matching_events.QuoteIssued, "fee"),
+        "case-assigned": (assignment_events.CaseAssigned, "success_fee"),
+    }
+    fees = []
+    for event in m.database.state.outbox:
+        if (kind := carried.get(event.envelope.event_type)) is not None:
+            message, field = kind
+            fee = getattr(unpack(event.envelope, message), field)
+            fees.append((event.envelope.event_type, fee.basis_points))
+    assert fees == [
+        ("bid-placed", 725),
+        ("bid-placed", 1250),
+        ("quote-issued", 725),
+        ("case-assigned", 725),
+    ]

@@ -21,6 +21,7 @@ from google.protobuf.message import Message
 from sqlalchemy import select
 
 from recouvra.common.v1.money_pb2 import Money
+from recouvra.common.v1.percentage_pb2 import Percentage
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn, PaymentDeclared
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.matching_events_pb2 import CaseExhausted, PaymentAttributed
@@ -110,7 +111,7 @@ def attributed(
         source=source,
         provider_id="provider-7",
         round=1,
-        success_fee_percent="12",
+        success_fee=Percentage(basis_points=1200),
         settles_in_full=full,
     )
     on = datetime.combine(paid_on, datetime.min.time(), UTC)

@@ -37,8 +37,10 @@ from gateway.schemas.payment_claims import (
 )
 from gateway.schemas.quotes import CaseActivity, CreditorPolicyIn, CreditorPolicyView, QuoteView
 from recouvra.common.v1.money_pb2 import Money
+from recouvra.common.v1.percentage_pb2 import Percentage
 from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra_shared.context import Caller
+from recouvra_shared.percentages import parse_percent, to_percentage
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +72,9 @@ PROFILE_FIELDS = {
     "judicial": "profile.judicial",
     "capacity": "profile.capacity",
 }
-BID_FIELDS = {"fixed_fee.minor_units": "fixed_fee.amount"}
+BID_FIELDS = {"fee": "fee_percent", "fixed_fee.minor_units": "fixed_fee.amount"}
 RULE_FIELDS = {
+    "fee": "fee_percent",
     "fixed_fee_minor": "fixed_fee.amount",
     "fixed_fee.minor_units": "fixed_fee.amount",
     "min_amount_minor": "min_amount.amount",
@@ -79,6 +82,7 @@ RULE_FIELDS = {
 }
 PAYMENT_FIELDS = {"amount.minor_units": "amount.amount", "amount.currency": "amount.currency"}
 PROMISE_FIELDS = {"promised_amount.minor_units": "promised_amount.amount"}
+POLICY_FIELDS = {"max_fee": "max_fee_percent", "auto_accept_below": "auto_accept_below_percent"}
 
 
 class ProviderDirectoryClient:
@@ -111,9 +115,13 @@ def _money(amount: MoneyView) -> Money:
     return Money(currency=amount.currency, minor_units=amount.minor_units)
 
 
+def _percentage(text: str, field: str) -> Percentage:
+    """The REST text ("12.5") as the contract's exact type; matching owns the bounds."""
+    return to_percentage(parse_percent(text, field))
+
+
 def _bid(case_id: str, body: BidIn) -> pb.BidRequest:
-    """The fee is relayed as written: matching parses it and owns its bounds."""
-    request = pb.BidRequest(case_id=case_id, fee_percent=body.fee_percent)
+    request = pb.BidRequest(case_id=case_id, fee=_percentage(body.fee_percent, "fee_percent"))
     if body.fixed_fee is not None:
         request.fixed_fee.CopyFrom(_money(body.fixed_fee))
     return request
@@ -187,7 +195,7 @@ class BiddingClient:
         """A standing rule, stored under its name."""
         request = pb.SetAutoBidRuleRequest(
             name=rule.name,
-            fee_percent=rule.fee_percent,
+            fee=_percentage(rule.fee_percent, "fee_percent"),
             fixed_fee_minor=_minor(rule.fixed_fee),
             segments=rule.segments,
             min_trustscore=rule.min_trustscore,
@@ -283,12 +291,16 @@ class QuoteClient:
     async def set_policy(self, creditor: Caller, policy: CreditorPolicyIn) -> CreditorPolicyView:
         """The creditor's policy, replaced whole; matching checks its fees."""
         request = pb.SetCreditorPolicyRequest(
-            max_fee_percent=policy.max_fee_percent or "",
-            auto_accept_below_percent=policy.auto_accept_below_percent or "",
             window_days=policy.window_days or 0,
             excluded_providers=policy.excluded_providers,
         )
-        await unary(self.stub.SetCreditorPolicy, request, creditor, NO_QUOTE)
+        for field, text in (
+            ("max_fee", policy.max_fee_percent),
+            ("auto_accept_below", policy.auto_accept_below_percent),
+        ):
+            if text is not None:
+                getattr(request, field).CopyFrom(_percentage(text, POLICY_FIELDS[field]))
+        await unary(self.stub.SetCreditorPolicy, request, creditor, NO_QUOTE, POLICY_FIELDS)
         return CreditorPolicyView(**policy.model_dump())
 
     async def activity(self, creditor: Caller, case_id: str) -> CaseActivity:

@@ -27,6 +27,7 @@ from gateway.schemas.common import (
     moment_of,
     money_of,
 )
+from recouvra_shared.percentages import percent_field
 
 ASSIGNMENT_EXAMPLE: Any = {
     "case_id": CASE_ID_EXAMPLE,
@@ -302,7 +303,7 @@ class HeldCaseView(BaseModel):
             status=held.status,
             accept_by=moment_of(held, "accept_by"),
             window_ends_at=moment_of(held, "window_ends_at"),
-            fee_percent=held.fee_percent,
+            fee_percent=str(percent_field(held, "fee")),
             fixed_fee=money_of(held, "fixed_fee"),
             amount=money_of(held, "amount"),
             recovered=money_of(held, "recovered"),

@@ -1,6 +1,6 @@
 """REST shapes of the provider's bidding, mirroring matching's contract (bidding.proto): open
-auctions, sealed bids, auto-bid rules. Fees travel as text: matching parses them and owns
-their rules."""
+auctions, sealed bids, auto-bid rules. A fee is written as text ("12.5"); the typed client
+turns it into the contract's Percentage (basis points) and matching owns its bounds."""
 
 from __future__ import annotations
 
@@ -17,6 +17,12 @@ from gateway.schemas.common import (
     Money,
     TextInput,
 )
+from recouvra_shared.percentages import percent_field
+
+
+def _text(percent: Any) -> str | None:
+    return None if percent is None else str(percent)
+
 
 AUCTION_EXAMPLE: Any = {
     "case_id": CASE_ID_EXAMPLE,
@@ -66,7 +72,7 @@ class AuctionView(BaseModel):
             region=auction.region,
             debtor_type="business" if auction.debtor_type == "business" else "consumer",
             closes_at=auction.closes_at.ToDatetime(tzinfo=UTC),
-            my_fee_percent=auction.my_fee_percent or None,
+            my_fee_percent=_text(percent_field(auction, "my_fee")),
         )
 
 
@@ -127,7 +133,7 @@ class BidView(BaseModel):
         return cls(
             case_id=reply.case_id,
             round=reply.round,
-            fee_percent=reply.fee_percent,
+            fee_percent=str(percent_field(reply, "fee")),
             fixed_fee=Money.of(reply.fixed_fee),
             closes_at=reply.closes_at.ToDatetime(tzinfo=UTC),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,6 +15,7 @@ from gateway.schemas.common import (
     Money,
     money_of,
 )
+from recouvra_shared.percentages import percent_field
 
 CASE_EXAMPLE: Any = {
     "case_id": CASE_ID_EXAMPLE,
@@ -271,6 +273,11 @@ def debtor_view(debtor: Any) -> DebtorView:
     )
 
 
+def _rate(percent: Decimal | None) -> str:
+    """A rate with two decimals ("14.50"), as the explanation writes it; "" when none."""
+    return "" if percent is None else f"{percent:.2f}"
+
+
 def legal_amounts_view(legal: Any) -> LegalAmounts:
     """From recouvra.intake.v1.LegalAmounts."""
     return LegalAmounts(
@@ -287,7 +294,7 @@ def legal_amounts_view(legal: Any) -> LegalAmounts:
                 period_start=line.period_start,
                 period_end=line.period_end,
                 days=line.days,
-                rate_percent=line.rate_percent,
+                rate_percent=_rate(percent_field(line, "rate")),
                 base=money_of(line, "base"),
                 amount=money_of(line, "amount"),
                 explanation=line.explanation,

@@ -18,6 +18,7 @@ from gateway.schemas.common import (
     money_of,
 )
 from gateway.schemas.payment_claims import PAYMENT_CLAIM_EXAMPLE, PaymentClaimView
+from recouvra_shared.percentages import percent_field
 
 RECORD_EXAMPLE: Any = {
     "segment": "good-faith-difficulty",
@@ -189,7 +190,7 @@ class QuoteView(BaseModel):
             )
             if quoted
             else None,
-            fee_percent=reply.fee_percent if quoted else None,
+            fee_percent=str(percent_field(reply, "fee")) if quoted else None,
             fixed_fee=Money.of(reply.fixed_fee) if quoted else None,
             cost_on_full_recovery=Money.of(reply.cost_on_full_recovery) if quoted else None,
             expected_net_recovery=Money.of(reply.expected_net_recovery) if quoted else None,
@@ -229,7 +230,7 @@ class CreditorPolicyIn(TextInput):
     @field_validator("max_fee_percent", "auto_accept_below_percent")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
-        """An empty fee means none; matching parses the others and owns their rules."""
+        """An empty fee means none; matching owns the others' bounds."""
         return value.strip() if value is not None and value.strip() else None
 
     @field_validator("excluded_providers")

@@ -4,7 +4,7 @@ normal: the life only ever moves forward, and the holder is whoever the latest s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 SUBMITTED = "submitted"
@@ -90,10 +90,26 @@ def after(life: CaseLife, step: LifeStep) -> CaseLife:
     repeated, or the creditor already took the case out."""
     if life.status in _SIDE_EXITS:
         return life
+    if _extends(life, step):
+        return replace(life, holder=step.holder)
     if _rank(step.status, step.round) <= _rank(life.status, life.round):
         return life
     holder = step.holder if step.status == ASSIGNED else None
     return CaseLife(status=step.status, round=max(step.round, life.round), holder=holder)
+
+
+def _extends(life: CaseLife, step: LifeStep) -> bool:
+    """The same holding, in the same round, with a window that ends later (an extension)."""
+    held, named = life.current_holder, step.holder
+    return (
+        step.status == ASSIGNED
+        and held is not None
+        and named is not None
+        and (named.provider_id, named.round) == (held.provider_id, held.round)
+        and step.round == life.round
+        and named.window_ends_at is not None
+        and (held.window_ends_at is None or named.window_ends_at > held.window_ends_at)
+    )
 
 
 def unknown_statuses(statuses: tuple[str, ...]) -> list[str]:

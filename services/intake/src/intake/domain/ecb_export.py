@@ -139,6 +139,8 @@ def _observation(
         rate = _rate(raw_value)
     except ValueError:
         return f"the rate {raw_value!r} of {day} is not a number of percent"
+    if rate is not None and rate != rate.quantize(Decimal("0.01")):
+        return f"the rate {raw_value!r} of {day} has more than two decimals (the ECB publishes two)"
     if rate is None and day >= FIXED_RATES_SINCE:
         return f"has no rate on {day} (the fixed rate is published for every change since 2008)"
     if observations and day <= observations[-1][0]:

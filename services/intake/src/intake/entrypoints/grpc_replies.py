@@ -13,6 +13,7 @@ from intake.service_layer.import_csv import RowOutcome
 from intake.service_layer.import_einvoice import ImportedInvoice
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.intake.v1 import intake_pb2
+from recouvra_shared.percentages import to_percentage
 
 # Rows of an import report per streamed message: far below gRPC's message size limit.
 REPORT_PAGE = 1000
@@ -65,7 +66,7 @@ def legal_message(amounts: legal.LegalAmounts) -> intake_pb2.LegalAmounts:
                 period_start=line.period_start.isoformat() if line.period_start else "",
                 period_end=line.period_end.isoformat() if line.period_end else "",
                 days=line.days,
-                rate_percent=f"{line.rate_percent:.2f}" if line.rate_percent is not None else "",
+                rate=None if line.rate_percent is None else to_percentage(line.rate_percent),
                 base=_money(line.base_minor, cur),
                 amount=_money(line.amount_minor, cur),
                 explanation=line.explanation,

@@ -20,6 +20,7 @@ from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1 import assignment_events_pb2 as assignment
 from recouvra.events.v1 import matching_events_pb2 as matching
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
+from recouvra_shared.percentages import percent_field
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,10 @@ def _money(money: Money) -> str:
         return f"{money.minor_units} minor units of {money.currency or 'no currency'}"
 
 
-def _fee(percent: str, fixed: Money) -> str:
-    fee = f"{percent or '0'}% success fee"
+def _fee(fact: Message, percent_name: str, fixed: Money) -> str:
+    """The fee terms a fact names, its Percentage read exactly ("12.5", "7.25")."""
+    percent = percent_field(fact, percent_name)
+    fee = f"{percent if percent is not None else 0}% success fee"
     return fee + (f" + {_money(fixed)} fixed" if fixed.minor_units else "")
 
 
@@ -59,7 +62,7 @@ def quote_issued(fact: matching.QuoteIssued) -> Reading:
     """A quote offered to the creditor (offered to the provider at once when auto-accepted)."""
     summary = (
         f"quoted in round {fact.round}: provider {fact.provider_id} at "
-        f"{_fee(fact.fee_percent, fact.fixed_fee)}; costs {_money(fact.cost_on_full_recovery)} "
+        f"{_fee(fact, 'fee', fact.fixed_fee)}; costs {_money(fact.cost_on_full_recovery)} "
         f"on full recovery"
     )
     if fact.auto_accepted:
@@ -68,12 +71,32 @@ def quote_issued(fact: matching.QuoteIssued) -> Reading:
     return Reading(case_life.QUOTED, fact.round, summary)
 
 
+def case_offered(fact: matching.CaseOffered) -> Reading:
+    """The quote was accepted: the case is offered to its provider, who answers by a deadline."""
+    by = "automatically (below your auto-accept fee)" if fact.auto_accepted else "by you"
+    summary = (
+        f"offered in round {fact.round} to provider {fact.provider_id}, the quote accepted {by}; "
+        f"it answers by {_day(fact.accept_by)}"
+    )
+    return Reading(case_life.OFFERED, fact.round, summary)
+
+
 def case_assigned(fact: assignment.CaseAssigned) -> Reading:
     """The provider accepted the case: it holds it until its window ends."""
     ends = _when(fact.window_ends_at)
     summary = (
         f"assigned in round {fact.round} to provider {fact.provider_id} until "
-        f"{_day(fact.window_ends_at)}, at {_fee(fact.success_fee_percent, fact.fixed_fee)}"
+        f"{_day(fact.window_ends_at)}, at {_fee(fact, 'success_fee', fact.fixed_fee)}"
+    )
+    return Reading(case_life.ASSIGNED, fact.round, summary, fact.provider_id, ends)
+
+
+def window_extended(fact: matching.WindowExtended) -> Reading:
+    """The holder's window was extended: it holds the case longer."""
+    ends = _when(fact.window_ends_at)
+    summary = (
+        f"window of provider {fact.provider_id} extended in round {fact.round} until "
+        f"{_day(fact.window_ends_at)}"
     )
     return Reading(case_life.ASSIGNED, fact.round, summary, fact.provider_id, ends)
 
@@ -152,7 +175,9 @@ def _handler(
 # (event name, version, event type, reader): the case's life as matching publishes it.
 MATCHING_FACTS: tuple[tuple[str, int, type[Message], Callable[[Any], Reading]], ...] = (
     ("quote-issued", 1, matching.QuoteIssued, quote_issued),
+    ("case-offered", 1, matching.CaseOffered, case_offered),
     ("case-assigned", 1, assignment.CaseAssigned, case_assigned),
+    ("window-extended", 1, matching.WindowExtended, window_extended),
     ("action-reported", 1, matching.ActionReported, action_reported),
     ("payment-attributed", 1, matching.PaymentAttributed, payment_attributed),
     ("case-recalled", 1, assignment.CaseRecalled, case_recalled),

@@ -29,7 +29,7 @@ class Bid:
 def new_bid(
     *,
     provider_id: str,
-    fee_percent: str,
+    fee_percent: Decimal | None,
     fixed_fee_minor: int,
     placed_at: datetime,
     case: CaseFile,
@@ -37,7 +37,7 @@ def new_bid(
     source: str = "live",
 ) -> Bid:
     """A validated bid on one case."""
-    percent = FeePercent.parse(fee_percent, bounds).value
+    percent = FeePercent.of(fee_percent, bounds).value
     if fixed_fee_minor < 0:
         raise InvalidField("fixed_fee.minor_units", "must not be negative")
     if fixed_fee_minor >= case.amount_minor:
@@ -81,7 +81,7 @@ class AutoBidRule:
 def new_auto_bid_rule(
     *,
     provider_id: str,
-    fee_percent: str,
+    fee_percent: Decimal | None,
     fixed_fee_minor: int,
     segments: Iterable[str],
     min_trustscore: int,
@@ -91,7 +91,7 @@ def new_auto_bid_rule(
     bounds: FeeBounds,
 ) -> AutoBidRule:
     """A validated auto-bid rule."""
-    percent = FeePercent.parse(fee_percent, bounds).value
+    percent = FeePercent.of(fee_percent, bounds).value
     if fixed_fee_minor < 0:
         raise InvalidField("fixed_fee.minor_units", "must not be negative")
     if not 0 <= min_trustscore <= 100:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from matching.domain.case_state import ConfirmedBy
 
@@ -14,7 +15,7 @@ class PlaceBid:
 
     provider_id: str
     case_id: str
-    fee_percent: str
+    fee_percent: Decimal | None
     fixed_fee_minor: int
     fixed_fee_currency: str
     replace: bool = False
@@ -34,7 +35,7 @@ class SetAutoBidRule:
 
     provider_id: str
     name: str
-    fee_percent: str
+    fee_percent: Decimal | None
     fixed_fee_minor: int = 0
     segments: tuple[str, ...] = ()
     min_trustscore: int = 0
@@ -134,10 +135,10 @@ class AnswerQuote:
 
 @dataclass(frozen=True)
 class SetCreditorPolicy:
-    """The creditor's maximum fee, auto-accept fee, window and exclusions, as entered."""
+    """The creditor's maximum fee, auto-accept fee, window and exclusions; None: not given."""
 
     creditor_id: str
-    max_fee_percent: str = ""
-    auto_accept_below_percent: str = ""
+    max_fee_percent: Decimal | None = None
+    auto_accept_below_percent: Decimal | None = None
     window_days: int = 0
     excluded_providers: tuple[str, ...] = ()

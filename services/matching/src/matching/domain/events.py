@@ -56,6 +56,19 @@ class QuoteIssued:
 
 
 @dataclass(frozen=True)
+class CaseOffered:
+    """The quote was accepted (by the creditor, or for them below their auto-accept fee): the
+    case is offered to the quoted provider, who must answer by accept_by."""
+
+    case_id: str
+    round: int
+    provider_id: str
+    offered_at: datetime
+    accept_by: datetime
+    auto_accepted: bool
+
+
+@dataclass(frozen=True)
 class CaseAssigned:
     """A provider accepted the case; its exclusive window started."""
 
@@ -65,6 +78,16 @@ class CaseAssigned:
     fee_percent: Decimal
     fixed_fee_minor: int
     window_started_at: datetime
+    window_ends_at: datetime
+
+
+@dataclass(frozen=True)
+class WindowExtended:
+    """The holder's window was extended (a promise to pay, a partial payment), up to the cap."""
+
+    case_id: str
+    round: int
+    provider_id: str
     window_ends_at: datetime
 
 
@@ -155,7 +178,9 @@ DomainEvent = (
     | CaseAwaitingProvider
     | BidPlaced
     | QuoteIssued
+    | CaseOffered
     | CaseAssigned
+    | WindowExtended
     | CaseRecalled
     | CaseRotated
     | CaseExhausted

@@ -1,9 +1,9 @@
-"""Success fees: matching owns the rule (the platform's bounds), so a fee is parsed here, once."""
+"""Success fees: matching owns the rule (the platform's bounds), so a fee is checked here, once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from matching.domain.errors import InvalidField
 
@@ -23,15 +23,13 @@ class FeePercent:
     value: Decimal
 
     @classmethod
-    def parse(cls, raw: str, bounds: FeeBounds, field_name: str = "fee_percent") -> FeePercent:
-        """The fee as entered ("12.5"), refused naming the field when it breaks a rule."""
-        try:
-            value = Decimal(raw.strip())
-        except (InvalidOperation, AttributeError):
-            raise InvalidField(field_name, "must be a decimal number such as 12.5") from None
+    def of(cls, value: Decimal | None, bounds: FeeBounds, field_name: str = "fee") -> FeePercent:
+        """The fee as received, refused naming the field when it is missing or breaks a rule."""
+        if value is None:
+            raise InvalidField(field_name, "is required")
         if not value.is_finite():
             raise InvalidField(field_name, "must be a decimal number such as 12.5")
-        if value.as_tuple().exponent < -2:  # type: ignore[operator]
+        if value != value.quantize(Decimal("0.01")):
             raise InvalidField(field_name, "at most two decimal places")
         if not bounds.min_percent <= value <= bounds.max_percent:
             raise InvalidField(
@@ -41,9 +39,11 @@ class FeePercent:
         return cls(value)
 
     @classmethod
-    def optional(cls, raw: str, bounds: FeeBounds, field_name: str) -> FeePercent | None:
-        """An optional fee: None when left blank."""
-        return cls.parse(raw, bounds, field_name) if raw.strip() else None
+    def optional(
+        cls, value: Decimal | None, bounds: FeeBounds, field_name: str
+    ) -> FeePercent | None:
+        """An optional fee: None when not given."""
+        return None if value is None else cls.of(value, bounds, field_name)
 
     def __str__(self) -> str:
         return str(self.value)

@@ -79,6 +79,11 @@ class Holdings(AuctionRounds):
         step = min(rules.extension, room)
         assignment.extended_by += step
         assignment.window_ends_at += step
+        self.pending.append(
+            events.WindowExtended(
+                self.case.case_id, assignment.round, provider_id, assignment.window_ends_at
+            )
+        )
         return assignment.window_ends_at
 
     def held_by(self, provider_id: str) -> Assignment:

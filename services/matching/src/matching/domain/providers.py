@@ -209,18 +209,18 @@ MAX_WINDOW_DAYS = 365
 def new_creditor_policy(
     *,
     creditor_id: str,
-    max_fee_percent: str,
-    auto_accept_below_percent: str,
+    max_fee_percent: Decimal | None,
+    auto_accept_below_percent: Decimal | None,
     window_days: int,
     excluded_providers: Iterable[str],
     bounds: FeeBounds,
     default_window_days: int,
 ) -> CreditorPolicy:
     """A validated policy: fees within the platform's bounds, auto-accept not above the maximum."""
-    max_fee = FeePercent.optional(max_fee_percent, bounds, "max_fee_percent")
-    auto = FeePercent.optional(auto_accept_below_percent, bounds, "auto_accept_below_percent")
+    max_fee = FeePercent.optional(max_fee_percent, bounds, "max_fee")
+    auto = FeePercent.optional(auto_accept_below_percent, bounds, "auto_accept_below")
     if max_fee is not None and auto is not None and auto.value > max_fee.value:
-        raise InvalidField("auto_accept_below_percent", "must not exceed max_fee_percent")
+        raise InvalidField("auto_accept_below", "must not exceed the maximum fee")
     days = window_days or default_window_days
     if not 1 <= days <= MAX_WINDOW_DAYS:
         raise InvalidField("window_days", f"must be between 1 and {MAX_WINDOW_DAYS}")

@@ -152,10 +152,11 @@ class AuctionRounds(ProviderOutcomes):
             )
         )
         if auto:
-            self.accept_quote(now, rules)
+            self.accept_quote(now, rules, auto=True)
 
-    def accept_quote(self, now: datetime, rules: MatchingRules) -> None:
-        """The creditor accepts: the case is offered to the quoted provider, who must accept."""
+    def accept_quote(self, now: datetime, rules: MatchingRules, *, auto: bool = False) -> None:
+        """The creditor accepts (auto: their policy did): the case is offered to the quoted
+        provider, who must accept."""
         if self.status is not Status.QUOTED or self.quote is None:
             raise StateConflict("quote: no quote waiting for an answer")
         self.assignment = Assignment(
@@ -167,6 +168,16 @@ class AuctionRounds(ProviderOutcomes):
             accept_by=now + rules.provider_accept_period,
         )
         self.status = Status.OFFERED
+        self.pending.append(
+            events.CaseOffered(
+                self.case.case_id,
+                self.round,
+                self.quote.provider_id,
+                now,
+                self.assignment.accept_by,
+                auto,
+            )
+        )
 
     def pass_over_quoted(self, now: datetime, rules: MatchingRules) -> None:
         """The quoted provider can no longer take the case (e.g. at capacity): quote the next."""

@@ -30,6 +30,7 @@ from matching.service_layer.unit_of_work import MatchingUnitOfWork
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra.matching.v1 import bidding_pb2_grpc as pb_grpc
+from recouvra_shared.percentages import percent_field, to_percentage
 
 
 class BiddingApi(pb_grpc.BiddingServiceServicer):
@@ -81,7 +82,7 @@ class BiddingApi(pb_grpc.BiddingServiceServicer):
         command = PlaceBid(
             provider_id=caller_tenant("provider"),
             case_id=required_case_id(request.case_id),
-            fee_percent=request.fee_percent,
+            fee_percent=percent_field(request, "fee"),
             fixed_fee_minor=request.fixed_fee.minor_units,
             fixed_fee_currency=request.fixed_fee.currency,
             replace=replace,
@@ -91,7 +92,7 @@ class BiddingApi(pb_grpc.BiddingServiceServicer):
         return pb.BidReply(
             case_id=m.case.case_id,
             round=m.round,
-            fee_percent=str(bid.fee_percent),
+            fee=to_percentage(bid.fee_percent),
             fixed_fee=Money(currency=m.case.currency, minor_units=bid.fixed_fee_minor),
             closes_at=timestamp(m.closes_at),
         )
@@ -120,7 +121,7 @@ class BiddingApi(pb_grpc.BiddingServiceServicer):
         command = SetAutoBidRule(
             provider_id=caller_tenant("provider"),
             name=request.name,
-            fee_percent=request.fee_percent,
+            fee_percent=percent_field(request, "fee"),
             fixed_fee_minor=request.fixed_fee_minor,
             segments=tuple(request.segments),
             min_trustscore=request.min_trustscore,

@@ -23,6 +23,7 @@ from matching.service_layer import creditor_commands, payment_claims
 from matching.service_layer.unit_of_work import MatchingUnitOfWork
 from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra.matching.v1 import bidding_pb2_grpc as pb_grpc
+from recouvra_shared.percentages import percent_field
 
 
 class QuoteApi(pb_grpc.QuoteServiceServicer):
@@ -67,8 +68,8 @@ class QuoteApi(pb_grpc.QuoteServiceServicer):
     ) -> pb.SetCreditorPolicyReply:
         command = SetCreditorPolicy(
             creditor_id=caller_tenant("creditor"),
-            max_fee_percent=request.max_fee_percent,
-            auto_accept_below_percent=request.auto_accept_below_percent,
+            max_fee_percent=percent_field(request, "max_fee"),
+            auto_accept_below_percent=percent_field(request, "auto_accept_below"),
             window_days=request.window_days,
             excluded_providers=tuple(request.excluded_providers),
         )

@@ -15,6 +15,7 @@ from matching.service_layer.creditor_commands import QuoteView
 from matching.service_layer.outgoing import timestamp
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.matching.v1 import bidding_pb2 as pb
+from recouvra_shared.percentages import to_percentage
 
 
 def assignment_reply(matching: CaseMatching) -> pb.AssignmentReply:
@@ -55,7 +56,7 @@ def held_case(matching: CaseMatching) -> pb.HeldCase:
         case_id=matching.case.case_id,
         round=matching.round,
         status=matching.status.value,
-        fee_percent=str(assignment.fee_percent),
+        fee=to_percentage(assignment.fee_percent),
         fixed_fee=money(currency, assignment.fixed_fee_minor),
         amount=money(currency, matching.case.amount_minor),
         recovered=money(currency, matching.recovered_minor),
@@ -159,7 +160,7 @@ def quote_reply(view: QuoteView) -> pb.QuoteReply:
     if quote is not None:
         currency = matching.case.currency
         reply.provider_id = quote.provider_id
-        reply.fee_percent = str(quote.fee_percent)
+        reply.fee.CopyFrom(to_percentage(quote.fee_percent))
         reply.fixed_fee.CopyFrom(Money(currency=currency, minor_units=quote.fixed_fee_minor))
         reply.cost_on_full_recovery.CopyFrom(
             Money(currency=currency, minor_units=quote.cost_on_full_recovery_minor)
@@ -200,7 +201,7 @@ def open_auctions(
                 region=case.region,
                 debtor_type="business" if case.debtor_is_business else "consumer",
                 closes_at=timestamp(m.closes_at),
-                my_fee_percent="" if mine is None else str(mine.fee_percent),
+                my_fee=None if mine is None else to_percentage(mine.fee_percent),
             )
         )
     return views

@@ -12,6 +12,7 @@ from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1 import assignment_events_pb2 as assignment
 from recouvra.events.v1 import matching_events_pb2 as matching
 from recouvra_shared.events import new_event
+from recouvra_shared.percentages import to_percentage
 from recouvra_shared.unit_of_work import OutgoingEvent
 
 SERVICE = "matching"
@@ -19,7 +20,9 @@ AUCTION_OPENED = ("auction-opened", 1)
 CASE_AWAITING_PROVIDER = ("case-awaiting-provider", 1)
 BID_PLACED = ("bid-placed", 1)
 QUOTE_ISSUED = ("quote-issued", 1)
+CASE_OFFERED = ("case-offered", 1)
 CASE_ASSIGNED = ("case-assigned", 1)
+WINDOW_EXTENDED = ("window-extended", 1)
 CASE_RECALLED = ("case-recalled", 1)
 CASE_ROTATED = ("case-rotated", 1)
 CASE_EXHAUSTED = ("case-exhausted", 1)
@@ -31,7 +34,9 @@ PUBLISHED = (
     CASE_AWAITING_PROVIDER,
     BID_PLACED,
     QUOTE_ISSUED,
+    CASE_OFFERED,
     CASE_ASSIGNED,
+    WINDOW_EXTENDED,
     CASE_RECALLED,
     CASE_ROTATED,
     CASE_EXHAUSTED,
@@ -73,7 +78,7 @@ def _payload(fact: events.DomainEvent, currency: str) -> tuple[tuple[str, int], 
                 case_id=fact.case_id,
                 round=fact.round,
                 provider_id=fact.provider_id,
-                fee_percent=str(fact.fee_percent),
+                fee=to_percentage(fact.fee_percent),
                 fixed_fee=money(fact.fixed_fee_minor),
                 source=fact.source,
             )
@@ -82,11 +87,20 @@ def _payload(fact: events.DomainEvent, currency: str) -> tuple[tuple[str, int], 
                 case_id=fact.case_id,
                 round=fact.round,
                 provider_id=fact.provider_id,
-                fee_percent=str(fact.fee_percent),
+                fee=to_percentage(fact.fee_percent),
                 fixed_fee=money(fact.fixed_fee_minor),
                 cost_on_full_recovery=money(fact.cost_on_full_recovery_minor),
                 expected_net_recovery=money(fact.expected_net_minor),
                 why=fact.why,
+                auto_accepted=fact.auto_accepted,
+            )
+        case events.CaseOffered():
+            return CASE_OFFERED, matching.CaseOffered(
+                case_id=fact.case_id,
+                round=fact.round,
+                provider_id=fact.provider_id,
+                offered_at=timestamp(fact.offered_at),
+                accept_by=timestamp(fact.accept_by),
                 auto_accepted=fact.auto_accepted,
             )
         case events.CaseAssigned():
@@ -95,9 +109,16 @@ def _payload(fact: events.DomainEvent, currency: str) -> tuple[tuple[str, int], 
                 provider_id=fact.provider_id,
                 round=fact.round,
                 window_ends_at=timestamp(fact.window_ends_at),
-                success_fee_percent=str(fact.fee_percent),
+                success_fee=to_percentage(fact.fee_percent),
                 fixed_fee=money(fact.fixed_fee_minor),
                 window_started_at=timestamp(fact.window_started_at),
+            )
+        case events.WindowExtended():
+            return WINDOW_EXTENDED, matching.WindowExtended(
+                case_id=fact.case_id,
+                round=fact.round,
+                provider_id=fact.provider_id,
+                window_ends_at=timestamp(fact.window_ends_at),
             )
         case events.CaseRecalled():
             return CASE_RECALLED, assignment.CaseRecalled(
@@ -141,7 +162,7 @@ def _payload(fact: events.DomainEvent, currency: str) -> tuple[tuple[str, int], 
                 source=fact.source,
                 provider_id=fact.provider_id,
                 round=fact.round,
-                success_fee_percent="" if fact.fee_percent is None else str(fact.fee_percent),
+                success_fee=None if fact.fee_percent is None else to_percentage(fact.fee_percent),
                 fixed_fee=money(fact.fixed_fee_minor),
                 settles_in_full=fact.settles_in_full,
             )

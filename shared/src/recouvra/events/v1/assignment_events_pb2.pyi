@@ -7,6 +7,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from recouvra.common.v1 import money_pb2 as _money_pb2
+from recouvra.common.v1 import percentage_pb2 as _percentage_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -30,15 +31,13 @@ class CaseAssigned(_message.Message):
     PROVIDER_ID_FIELD_NUMBER: _builtins.int
     ROUND_FIELD_NUMBER: _builtins.int
     WINDOW_ENDS_AT_FIELD_NUMBER: _builtins.int
-    SUCCESS_FEE_PERCENT_FIELD_NUMBER: _builtins.int
     FIXED_FEE_FIELD_NUMBER: _builtins.int
     WINDOW_STARTED_AT_FIELD_NUMBER: _builtins.int
+    SUCCESS_FEE_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     provider_id: _builtins.str
     round: _builtins.int
     """1 for the first assignment, up to 3"""
-    success_fee_percent: _builtins.str
-    """decimal string, e.g. "12.5": share of what is recovered"""
     @_builtins.property
     def window_ends_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -47,6 +46,10 @@ class CaseAssigned(_message.Message):
 
     @_builtins.property
     def window_started_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def success_fee(self) -> _percentage_pb2.Percentage:
+        """share of what is recovered"""
+
     def __init__(
         self,
         *,
@@ -54,13 +57,13 @@ class CaseAssigned(_message.Message):
         provider_id: _builtins.str = ...,
         round: _builtins.int = ...,
         window_ends_at: _timestamp_pb2.Timestamp | None = ...,
-        success_fee_percent: _builtins.str = ...,
         fixed_fee: _money_pb2.Money | None = ...,
         window_started_at: _timestamp_pb2.Timestamp | None = ...,
+        success_fee: _percentage_pb2.Percentage | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["fixed_fee", b"fixed_fee", "window_ends_at", b"window_ends_at", "window_started_at", b"window_started_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["fixed_fee", b"fixed_fee", "success_fee", b"success_fee", "window_ends_at", b"window_ends_at", "window_started_at", b"window_started_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "fixed_fee", b"fixed_fee", "provider_id", b"provider_id", "round", b"round", "success_fee_percent", b"success_fee_percent", "window_ends_at", b"window_ends_at", "window_started_at", b"window_started_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "fixed_fee", b"fixed_fee", "provider_id", b"provider_id", "round", b"round", "success_fee", b"success_fee", "window_ends_at", b"window_ends_at", "window_started_at", b"window_started_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -24,27 +24,32 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from recouvra.common.v1 import money_pb2 as recouvra_dot_common_dot_v1_dot_money__pb2
+from recouvra.common.v1 import percentage_pb2 as recouvra_dot_common_dot_v1_dot_percentage__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(recouvra/events/v1/matching_events.proto\x12\x12recouvra.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1erecouvra/common/v1/money.proto\"z\n\rAuctionOpened\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12\x1a\n\x12\x65ligible_providers\x18\x03 \x01(\r\x12-\n\tcloses_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x85\x01\n\x14\x43\x61seAwaitingProvider\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x12\n\nnext_round\x18\x02 \x01(\r\x12\r\n\x05\x63\x61use\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12)\n\x05since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x93\x01\n\tBidPlaced\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12\x13\n\x0bprovider_id\x18\x03 \x01(\t\x12\x13\n\x0b\x66\x65\x65_percent\x18\x04 \x01(\t\x12,\n\tfixed_fee\x18\x05 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x0e\n\x06source\x18\x06 \x01(\t\"\x9d\x02\n\x0bQuoteIssued\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12\x13\n\x0bprovider_id\x18\x03 \x01(\t\x12\x13\n\x0b\x66\x65\x65_percent\x18\x04 \x01(\t\x12,\n\tfixed_fee\x18\x05 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x38\n\x15\x63ost_on_full_recovery\x18\x06 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x38\n\x15\x65xpected_net_recovery\x18\x07 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x0b\n\x03why\x18\x08 \x01(\t\x12\x15\n\rauto_accepted\x18\t \x01(\x08\"n\n\rCaseExhausted\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x0e\n\x06rounds\x18\x02 \x01(\r\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12,\n\tremaining\x18\x04 \x01(\x0b\x32\x19.recouvra.common.v1.Money\"\xec\x01\n\x0e\x41\x63tionReported\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12\x13\n\x0bprovider_id\x18\x03 \x01(\t\x12\x11\n\taction_id\x18\x04 \x01(\t\x12\x0c\n\x04kind\x18\x05 \x01(\t\x12/\n\x0boccurred_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0fpromised_amount\x18\x08 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x13\n\x0bpromised_on\x18\t \x01(\tJ\x04\x08\x07\x10\x08R\x04note\"\x8c\x02\n\x11PaymentAttributed\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x12\n\npayment_id\x18\x02 \x01(\t\x12)\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x0f\n\x07paid_on\x18\x04 \x01(\t\x12\x0e\n\x06source\x18\x05 \x01(\t\x12\x13\n\x0bprovider_id\x18\x06 \x01(\t\x12\r\n\x05round\x18\x07 \x01(\r\x12\x1b\n\x13success_fee_percent\x18\x08 \x01(\t\x12,\n\tfixed_fee\x18\t \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x17\n\x0fsettles_in_full\x18\n \x01(\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(recouvra/events/v1/matching_events.proto\x12\x12recouvra.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1erecouvra/common/v1/money.proto\x1a#recouvra/common/v1/percentage.proto\"z\n\rAuctionOpened\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12\x1a\n\x12\x65ligible_providers\x18\x03 \x01(\r\x12-\n\tcloses_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x85\x01\n\x14\x43\x61seAwaitingProvider\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x12\n\nnext_round\x18\x02 \x01(\r\x12\r\n\x05\x63\x61use\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12)\n\x05since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbe\x01\n\tBidPlaced\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12\x13\n\x0bprovider_id\x18\x03 \x01(\t\x12,\n\tfixed_fee\x18\x05 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x0e\n\x06source\x18\x06 \x01(\t\x12+\n\x03\x66\x65\x65\x18\x07 \x01(\x0b\x32\x1e.recouvra.common.v1.PercentageJ\x04\x08\x04\x10\x05R\x0b\x66\x65\x65_percent\"\xc8\x02\n\x0bQuoteIssued\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12\x13\n\x0bprovider_id\x18\x03 \x01(\t\x12,\n\tfixed_fee\x18\x05 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x38\n\x15\x63ost_on_full_recovery\x18\x06 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x38\n\x15\x65xpected_net_recovery\x18\x07 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x0b\n\x03why\x18\x08 \x01(\t\x12\x15\n\rauto_accepted\x18\t \x01(\x08\x12+\n\x03\x66\x65\x65\x18\n \x01(\x0b\x32\x1e.recouvra.common.v1.PercentageJ\x04\x08\x04\x10\x05R\x0b\x66\x65\x65_percent\"\xb8\x01\n\x0b\x43\x61seOffered\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12\x13\n\x0bprovider_id\x18\x03 \x01(\t\x12.\n\noffered_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\taccept_by\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rauto_accepted\x18\x06 \x01(\x08\"y\n\x0eWindowExtended\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12\x13\n\x0bprovider_id\x18\x03 \x01(\t\x12\x32\n\x0ewindow_ends_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"n\n\rCaseExhausted\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x0e\n\x06rounds\x18\x02 \x01(\r\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12,\n\tremaining\x18\x04 \x01(\x0b\x32\x19.recouvra.common.v1.Money\"\xec\x01\n\x0e\x41\x63tionReported\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12\x13\n\x0bprovider_id\x18\x03 \x01(\t\x12\x11\n\taction_id\x18\x04 \x01(\t\x12\x0c\n\x04kind\x18\x05 \x01(\t\x12/\n\x0boccurred_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0fpromised_amount\x18\x08 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x13\n\x0bpromised_on\x18\t \x01(\tJ\x04\x08\x07\x10\x08R\x04note\"\xbf\x02\n\x11PaymentAttributed\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x12\n\npayment_id\x18\x02 \x01(\t\x12)\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x0f\n\x07paid_on\x18\x04 \x01(\t\x12\x0e\n\x06source\x18\x05 \x01(\t\x12\x13\n\x0bprovider_id\x18\x06 \x01(\t\x12\r\n\x05round\x18\x07 \x01(\r\x12,\n\tfixed_fee\x18\t \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x17\n\x0fsettles_in_full\x18\n \x01(\x08\x12\x33\n\x0bsuccess_fee\x18\x0b \x01(\x0b\x32\x1e.recouvra.common.v1.PercentageJ\x04\x08\x08\x10\tR\x13success_fee_percentb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'recouvra.events.v1.matching_events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_AUCTIONOPENED']._serialized_start=129
-  _globals['_AUCTIONOPENED']._serialized_end=251
-  _globals['_CASEAWAITINGPROVIDER']._serialized_start=254
-  _globals['_CASEAWAITINGPROVIDER']._serialized_end=387
-  _globals['_BIDPLACED']._serialized_start=390
-  _globals['_BIDPLACED']._serialized_end=537
-  _globals['_QUOTEISSUED']._serialized_start=540
-  _globals['_QUOTEISSUED']._serialized_end=825
-  _globals['_CASEEXHAUSTED']._serialized_start=827
-  _globals['_CASEEXHAUSTED']._serialized_end=937
-  _globals['_ACTIONREPORTED']._serialized_start=940
-  _globals['_ACTIONREPORTED']._serialized_end=1176
-  _globals['_PAYMENTATTRIBUTED']._serialized_start=1179
-  _globals['_PAYMENTATTRIBUTED']._serialized_end=1447
+  _globals['_AUCTIONOPENED']._serialized_start=166
+  _globals['_AUCTIONOPENED']._serialized_end=288
+  _globals['_CASEAWAITINGPROVIDER']._serialized_start=291
+  _globals['_CASEAWAITINGPROVIDER']._serialized_end=424
+  _globals['_BIDPLACED']._serialized_start=427
+  _globals['_BIDPLACED']._serialized_end=617
+  _globals['_QUOTEISSUED']._serialized_start=620
+  _globals['_QUOTEISSUED']._serialized_end=948
+  _globals['_CASEOFFERED']._serialized_start=951
+  _globals['_CASEOFFERED']._serialized_end=1135
+  _globals['_WINDOWEXTENDED']._serialized_start=1137
+  _globals['_WINDOWEXTENDED']._serialized_end=1258
+  _globals['_CASEEXHAUSTED']._serialized_start=1260
+  _globals['_CASEEXHAUSTED']._serialized_end=1370
+  _globals['_ACTIONREPORTED']._serialized_start=1373
+  _globals['_ACTIONREPORTED']._serialized_end=1609
+  _globals['_PAYMENTATTRIBUTED']._serialized_start=1612
+  _globals['_PAYMENTATTRIBUTED']._serialized_end=1931
 # @@protoc_insertion_point(module_scope)

@@ -7,6 +7,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from recouvra.common.v1 import money_pb2 as _money_pb2
+from recouvra.common.v1 import percentage_pb2 as _percentage_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -100,31 +101,31 @@ class BidPlaced(_message.Message):
     CASE_ID_FIELD_NUMBER: _builtins.int
     ROUND_FIELD_NUMBER: _builtins.int
     PROVIDER_ID_FIELD_NUMBER: _builtins.int
-    FEE_PERCENT_FIELD_NUMBER: _builtins.int
     FIXED_FEE_FIELD_NUMBER: _builtins.int
     SOURCE_FIELD_NUMBER: _builtins.int
+    FEE_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     round: _builtins.int
     provider_id: _builtins.str
-    fee_percent: _builtins.str
-    """decimal string, e.g. "12.5" """
     source: _builtins.str
     """"live" | "auto" """
     @_builtins.property
     def fixed_fee(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def fee(self) -> _percentage_pb2.Percentage: ...
     def __init__(
         self,
         *,
         case_id: _builtins.str = ...,
         round: _builtins.int = ...,
         provider_id: _builtins.str = ...,
-        fee_percent: _builtins.str = ...,
         fixed_fee: _money_pb2.Money | None = ...,
         source: _builtins.str = ...,
+        fee: _percentage_pb2.Percentage | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["fixed_fee", b"fixed_fee"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["fee", b"fee", "fixed_fee", b"fixed_fee"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "fee_percent", b"fee_percent", "fixed_fee", b"fixed_fee", "provider_id", b"provider_id", "round", b"round", "source", b"source"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "fee", b"fee", "fixed_fee", b"fixed_fee", "provider_id", b"provider_id", "round", b"round", "source", b"source"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -139,16 +140,15 @@ class QuoteIssued(_message.Message):
     CASE_ID_FIELD_NUMBER: _builtins.int
     ROUND_FIELD_NUMBER: _builtins.int
     PROVIDER_ID_FIELD_NUMBER: _builtins.int
-    FEE_PERCENT_FIELD_NUMBER: _builtins.int
     FIXED_FEE_FIELD_NUMBER: _builtins.int
     COST_ON_FULL_RECOVERY_FIELD_NUMBER: _builtins.int
     EXPECTED_NET_RECOVERY_FIELD_NUMBER: _builtins.int
     WHY_FIELD_NUMBER: _builtins.int
     AUTO_ACCEPTED_FIELD_NUMBER: _builtins.int
+    FEE_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     round: _builtins.int
     provider_id: _builtins.str
-    fee_percent: _builtins.str
     why: _builtins.str
     auto_accepted: _builtins.bool
     """below the creditor's auto-accept fee"""
@@ -158,26 +158,103 @@ class QuoteIssued(_message.Message):
     def cost_on_full_recovery(self) -> _money_pb2.Money: ...
     @_builtins.property
     def expected_net_recovery(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def fee(self) -> _percentage_pb2.Percentage: ...
     def __init__(
         self,
         *,
         case_id: _builtins.str = ...,
         round: _builtins.int = ...,
         provider_id: _builtins.str = ...,
-        fee_percent: _builtins.str = ...,
         fixed_fee: _money_pb2.Money | None = ...,
         cost_on_full_recovery: _money_pb2.Money | None = ...,
         expected_net_recovery: _money_pb2.Money | None = ...,
         why: _builtins.str = ...,
         auto_accepted: _builtins.bool = ...,
+        fee: _percentage_pb2.Percentage | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["cost_on_full_recovery", b"cost_on_full_recovery", "expected_net_recovery", b"expected_net_recovery", "fixed_fee", b"fixed_fee"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cost_on_full_recovery", b"cost_on_full_recovery", "expected_net_recovery", b"expected_net_recovery", "fee", b"fee", "fixed_fee", b"fixed_fee"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["auto_accepted", b"auto_accepted", "case_id", b"case_id", "cost_on_full_recovery", b"cost_on_full_recovery", "expected_net_recovery", b"expected_net_recovery", "fee_percent", b"fee_percent", "fixed_fee", b"fixed_fee", "provider_id", b"provider_id", "round", b"round", "why", b"why"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auto_accepted", b"auto_accepted", "case_id", b"case_id", "cost_on_full_recovery", b"cost_on_full_recovery", "expected_net_recovery", b"expected_net_recovery", "fee", b"fee", "fixed_fee", b"fixed_fee", "provider_id", b"provider_id", "round", b"round", "why", b"why"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___QuoteIssued: _TypeAlias = QuoteIssued  # noqa: Y015
+
+@_typing.final
+class CaseOffered(_message.Message):
+    """matching.case-offered.v1: the creditor accepted the quote (or it was accepted for them, below
+    their auto-accept fee): the case is offered to the quoted provider, who must accept it by
+    accept_by or the next offer is quoted. The envelope's tenant_id is the creditor.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    PROVIDER_ID_FIELD_NUMBER: _builtins.int
+    OFFERED_AT_FIELD_NUMBER: _builtins.int
+    ACCEPT_BY_FIELD_NUMBER: _builtins.int
+    AUTO_ACCEPTED_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    round: _builtins.int
+    provider_id: _builtins.str
+    auto_accepted: _builtins.bool
+    """accepted below the creditor's auto-accept fee"""
+    @_builtins.property
+    def offered_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def accept_by(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        round: _builtins.int = ...,
+        provider_id: _builtins.str = ...,
+        offered_at: _timestamp_pb2.Timestamp | None = ...,
+        accept_by: _timestamp_pb2.Timestamp | None = ...,
+        auto_accepted: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["accept_by", b"accept_by", "offered_at", b"offered_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accept_by", b"accept_by", "auto_accepted", b"auto_accepted", "case_id", b"case_id", "offered_at", b"offered_at", "provider_id", b"provider_id", "round", b"round"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CaseOffered: _TypeAlias = CaseOffered  # noqa: Y015
+
+@_typing.final
+class WindowExtended(_message.Message):
+    """matching.window-extended.v1: the holder's exclusive window was extended (a promise to pay or a
+    partial payment), up to the platform's cap; it now ends at window_ends_at.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    PROVIDER_ID_FIELD_NUMBER: _builtins.int
+    WINDOW_ENDS_AT_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    round: _builtins.int
+    provider_id: _builtins.str
+    @_builtins.property
+    def window_ends_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        round: _builtins.int = ...,
+        provider_id: _builtins.str = ...,
+        window_ends_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["window_ends_at", b"window_ends_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "provider_id", b"provider_id", "round", b"round", "window_ends_at", b"window_ends_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WindowExtended: _TypeAlias = WindowExtended  # noqa: Y015
 
 @_typing.final
 class CaseExhausted(_message.Message):
@@ -274,9 +351,9 @@ class PaymentAttributed(_message.Message):
     SOURCE_FIELD_NUMBER: _builtins.int
     PROVIDER_ID_FIELD_NUMBER: _builtins.int
     ROUND_FIELD_NUMBER: _builtins.int
-    SUCCESS_FEE_PERCENT_FIELD_NUMBER: _builtins.int
     FIXED_FEE_FIELD_NUMBER: _builtins.int
     SETTLES_IN_FULL_FIELD_NUMBER: _builtins.int
+    SUCCESS_FEE_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     payment_id: _builtins.str
     paid_on: _builtins.str
@@ -285,13 +362,15 @@ class PaymentAttributed(_message.Message):
     """"creditor" | "provider" """
     provider_id: _builtins.str
     round: _builtins.int
-    success_fee_percent: _builtins.str
-    """the holder's fee terms; "" when nobody"""
     settles_in_full: _builtins.bool
     @_builtins.property
     def amount(self) -> _money_pb2.Money: ...
     @_builtins.property
     def fixed_fee(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def success_fee(self) -> _percentage_pb2.Percentage:
+        """the holder's fee terms; unset when nobody"""
+
     def __init__(
         self,
         *,
@@ -302,13 +381,13 @@ class PaymentAttributed(_message.Message):
         source: _builtins.str = ...,
         provider_id: _builtins.str = ...,
         round: _builtins.int = ...,
-        success_fee_percent: _builtins.str = ...,
         fixed_fee: _money_pb2.Money | None = ...,
         settles_in_full: _builtins.bool = ...,
+        success_fee: _percentage_pb2.Percentage | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "fixed_fee", b"fixed_fee"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "fixed_fee", b"fixed_fee", "success_fee", b"success_fee"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "fixed_fee", b"fixed_fee", "paid_on", b"paid_on", "payment_id", b"payment_id", "provider_id", b"provider_id", "round", b"round", "settles_in_full", b"settles_in_full", "source", b"source", "success_fee_percent", b"success_fee_percent"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "fixed_fee", b"fixed_fee", "paid_on", b"paid_on", "payment_id", b"payment_id", "provider_id", b"provider_id", "round", b"round", "settles_in_full", b"settles_in_full", "source", b"source", "success_fee", b"success_fee"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -9,6 +9,7 @@ from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from recouvra.common.v1 import money_pb2 as _money_pb2
+from recouvra.common.v1 import percentage_pb2 as _percentage_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -584,10 +585,10 @@ class ComputationLine(_message.Message):
     PERIOD_START_FIELD_NUMBER: _builtins.int
     PERIOD_END_FIELD_NUMBER: _builtins.int
     DAYS_FIELD_NUMBER: _builtins.int
-    RATE_PERCENT_FIELD_NUMBER: _builtins.int
     BASE_FIELD_NUMBER: _builtins.int
     AMOUNT_FIELD_NUMBER: _builtins.int
     EXPLANATION_FIELD_NUMBER: _builtins.int
+    RATE_FIELD_NUMBER: _builtins.int
     kind: _builtins.str
     """principal | interest | indemnity | payment | allocation"""
     invoice_number: _builtins.str
@@ -597,8 +598,6 @@ class ComputationLine(_message.Message):
     period_end: _builtins.str
     days: _builtins.int
     """interest lines: days in the period"""
-    rate_percent: _builtins.str
-    """interest lines: e.g. "14.50" """
     explanation: _builtins.str
     """Human explanation, e.g. "1,000.00 EUR x 14.50% x 31/365 = 12.32 EUR (ECB 4.50% on
     2024-01-01 + 10 points)".
@@ -611,6 +610,10 @@ class ComputationLine(_message.Message):
     def amount(self) -> _money_pb2.Money:
         """signed: payments and allocations are negative"""
 
+    @_builtins.property
+    def rate(self) -> _percentage_pb2.Percentage:
+        """interest lines only: e.g. 1450 basis points (14.50 %)"""
+
     def __init__(
         self,
         *,
@@ -619,14 +622,14 @@ class ComputationLine(_message.Message):
         period_start: _builtins.str = ...,
         period_end: _builtins.str = ...,
         days: _builtins.int = ...,
-        rate_percent: _builtins.str = ...,
         base: _money_pb2.Money | None = ...,
         amount: _money_pb2.Money | None = ...,
         explanation: _builtins.str = ...,
+        rate: _percentage_pb2.Percentage | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "base", b"base"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "base", b"base", "rate", b"rate"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "base", b"base", "days", b"days", "explanation", b"explanation", "invoice_number", b"invoice_number", "kind", b"kind", "period_end", b"period_end", "period_start", b"period_start", "rate_percent", b"rate_percent"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "base", b"base", "days", b"days", "explanation", b"explanation", "invoice_number", b"invoice_number", "kind", b"kind", "period_end", b"period_end", "period_start", b"period_start", "rate", b"rate"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -9,6 +9,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from recouvra.common.v1 import money_pb2 as _money_pb2
+from recouvra.common.v1 import percentage_pb2 as _percentage_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -68,7 +69,7 @@ class OpenAuction(_message.Message):
     REGION_FIELD_NUMBER: _builtins.int
     DEBTOR_TYPE_FIELD_NUMBER: _builtins.int
     CLOSES_AT_FIELD_NUMBER: _builtins.int
-    MY_FEE_PERCENT_FIELD_NUMBER: _builtins.int
+    MY_FEE_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     round: _builtins.int
     amount_band: _builtins.str
@@ -80,12 +81,14 @@ class OpenAuction(_message.Message):
     """ISO 3166-2, empty when unknown"""
     debtor_type: _builtins.str
     """"business" | "consumer" """
-    my_fee_percent: _builtins.str
-    """empty when this provider has not bid"""
     @_builtins.property
     def reason_codes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def closes_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def my_fee(self) -> _percentage_pb2.Percentage:
+        """unset when this provider has not bid"""
+
     def __init__(
         self,
         *,
@@ -99,11 +102,11 @@ class OpenAuction(_message.Message):
         region: _builtins.str = ...,
         debtor_type: _builtins.str = ...,
         closes_at: _timestamp_pb2.Timestamp | None = ...,
-        my_fee_percent: _builtins.str = ...,
+        my_fee: _percentage_pb2.Percentage | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["closes_at", b"closes_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["closes_at", b"closes_at", "my_fee", b"my_fee"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_band", b"amount_band", "case_id", b"case_id", "closes_at", b"closes_at", "days_overdue", b"days_overdue", "debtor_type", b"debtor_type", "my_fee_percent", b"my_fee_percent", "reason_codes", b"reason_codes", "region", b"region", "round", b"round", "segment", b"segment", "trustscore", b"trustscore"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_band", b"amount_band", "case_id", b"case_id", "closes_at", b"closes_at", "days_overdue", b"days_overdue", "debtor_type", b"debtor_type", "my_fee", b"my_fee", "reason_codes", b"reason_codes", "region", b"region", "round", b"round", "segment", b"segment", "trustscore", b"trustscore"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -134,25 +137,27 @@ class BidRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     CASE_ID_FIELD_NUMBER: _builtins.int
-    FEE_PERCENT_FIELD_NUMBER: _builtins.int
     FIXED_FEE_FIELD_NUMBER: _builtins.int
+    FEE_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
-    fee_percent: _builtins.str
-    """decimal string within platform bounds, e.g. "12.5" """
     @_builtins.property
     def fixed_fee(self) -> _money_pb2.Money:
         """optional"""
+
+    @_builtins.property
+    def fee(self) -> _percentage_pb2.Percentage:
+        """required; within the platform's bounds"""
 
     def __init__(
         self,
         *,
         case_id: _builtins.str = ...,
-        fee_percent: _builtins.str = ...,
         fixed_fee: _money_pb2.Money | None = ...,
+        fee: _percentage_pb2.Percentage | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["fixed_fee", b"fixed_fee"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["fee", b"fee", "fixed_fee", b"fixed_fee"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "fee_percent", b"fee_percent", "fixed_fee", b"fixed_fee"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "fee", b"fee", "fixed_fee", b"fixed_fee"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -164,28 +169,29 @@ class BidReply(_message.Message):
 
     CASE_ID_FIELD_NUMBER: _builtins.int
     ROUND_FIELD_NUMBER: _builtins.int
-    FEE_PERCENT_FIELD_NUMBER: _builtins.int
     FIXED_FEE_FIELD_NUMBER: _builtins.int
     CLOSES_AT_FIELD_NUMBER: _builtins.int
+    FEE_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     round: _builtins.int
-    fee_percent: _builtins.str
     @_builtins.property
     def fixed_fee(self) -> _money_pb2.Money: ...
     @_builtins.property
     def closes_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def fee(self) -> _percentage_pb2.Percentage: ...
     def __init__(
         self,
         *,
         case_id: _builtins.str = ...,
         round: _builtins.int = ...,
-        fee_percent: _builtins.str = ...,
         fixed_fee: _money_pb2.Money | None = ...,
         closes_at: _timestamp_pb2.Timestamp | None = ...,
+        fee: _percentage_pb2.Percentage | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["closes_at", b"closes_at", "fixed_fee", b"fixed_fee"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["closes_at", b"closes_at", "fee", b"fee", "fixed_fee", b"fixed_fee"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "closes_at", b"closes_at", "fee_percent", b"fee_percent", "fixed_fee", b"fixed_fee", "round", b"round"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "closes_at", b"closes_at", "fee", b"fee", "fixed_fee", b"fixed_fee", "round", b"round"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -215,16 +221,15 @@ class SetAutoBidRuleRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     NAME_FIELD_NUMBER: _builtins.int
-    FEE_PERCENT_FIELD_NUMBER: _builtins.int
     FIXED_FEE_MINOR_FIELD_NUMBER: _builtins.int
     SEGMENTS_FIELD_NUMBER: _builtins.int
     MIN_TRUSTSCORE_FIELD_NUMBER: _builtins.int
     MIN_AMOUNT_MINOR_FIELD_NUMBER: _builtins.int
     MAX_AMOUNT_MINOR_FIELD_NUMBER: _builtins.int
     DEBTOR_TYPES_FIELD_NUMBER: _builtins.int
+    FEE_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """the provider's name for the rule; same name replaces"""
-    fee_percent: _builtins.str
     fixed_fee_minor: _builtins.int
     min_trustscore: _builtins.int
     min_amount_minor: _builtins.int
@@ -238,21 +243,25 @@ class SetAutoBidRuleRequest(_message.Message):
     def debtor_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """"business" | "consumer"; empty = both"""
 
+    @_builtins.property
+    def fee(self) -> _percentage_pb2.Percentage:
+        """required; within the platform's bounds"""
+
     def __init__(
         self,
         *,
         name: _builtins.str = ...,
-        fee_percent: _builtins.str = ...,
         fixed_fee_minor: _builtins.int = ...,
         segments: _abc.Iterable[_builtins.str] | None = ...,
         min_trustscore: _builtins.int = ...,
         min_amount_minor: _builtins.int = ...,
         max_amount_minor: _builtins.int = ...,
         debtor_types: _abc.Iterable[_builtins.str] | None = ...,
+        fee: _percentage_pb2.Percentage | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["fee", b"fee"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["debtor_types", b"debtor_types", "fee_percent", b"fee_percent", "fixed_fee_minor", b"fixed_fee_minor", "max_amount_minor", b"max_amount_minor", "min_amount_minor", b"min_amount_minor", "min_trustscore", b"min_trustscore", "name", b"name", "segments", b"segments"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["debtor_types", b"debtor_types", "fee", b"fee", "fixed_fee_minor", b"fixed_fee_minor", "max_amount_minor", b"max_amount_minor", "min_amount_minor", b"min_amount_minor", "min_trustscore", b"min_trustscore", "name", b"name", "segments", b"segments"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -314,7 +323,6 @@ class QuoteReply(_message.Message):
     ROUND_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
     PROVIDER_ID_FIELD_NUMBER: _builtins.int
-    FEE_PERCENT_FIELD_NUMBER: _builtins.int
     FIXED_FEE_FIELD_NUMBER: _builtins.int
     COST_ON_FULL_RECOVERY_FIELD_NUMBER: _builtins.int
     EXPECTED_NET_RECOVERY_FIELD_NUMBER: _builtins.int
@@ -326,12 +334,12 @@ class QuoteReply(_message.Message):
     RECOVERY_PROBABILITY_FIELD_NUMBER: _builtins.int
     PROVIDER_RECORD_FIELD_NUMBER: _builtins.int
     AWAITING_PROVIDER_FIELD_NUMBER: _builtins.int
+    FEE_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     round: _builtins.int
     status: _builtins.str
     """the case's matching status after the call"""
     provider_id: _builtins.str
-    fee_percent: _builtins.str
     why: _builtins.str
     provider_name: _builtins.str
     """Who the provider is and its measured record in this case's segment, before accepting."""
@@ -357,6 +365,10 @@ class QuoteReply(_message.Message):
         opens and none of the case's rounds is used up.
         """
 
+    @_builtins.property
+    def fee(self) -> _percentage_pb2.Percentage:
+        """the quoted provider's success fee"""
+
     def __init__(
         self,
         *,
@@ -364,7 +376,6 @@ class QuoteReply(_message.Message):
         round: _builtins.int = ...,
         status: _builtins.str = ...,
         provider_id: _builtins.str = ...,
-        fee_percent: _builtins.str = ...,
         fixed_fee: _money_pb2.Money | None = ...,
         cost_on_full_recovery: _money_pb2.Money | None = ...,
         expected_net_recovery: _money_pb2.Money | None = ...,
@@ -376,10 +387,11 @@ class QuoteReply(_message.Message):
         recovery_probability: _builtins.str = ...,
         provider_record: Global___ProviderRecord | None = ...,
         awaiting_provider: Global___AwaitingProvider | None = ...,
+        fee: _percentage_pb2.Percentage | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["awaiting_provider", b"awaiting_provider", "cost_on_full_recovery", b"cost_on_full_recovery", "expected_net_recovery", b"expected_net_recovery", "fixed_fee", b"fixed_fee", "provider_record", b"provider_record"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["awaiting_provider", b"awaiting_provider", "cost_on_full_recovery", b"cost_on_full_recovery", "expected_net_recovery", b"expected_net_recovery", "fee", b"fee", "fixed_fee", b"fixed_fee", "provider_record", b"provider_record"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["awaiting_provider", b"awaiting_provider", "case_id", b"case_id", "cost_on_full_recovery", b"cost_on_full_recovery", "expected_net_recovery", b"expected_net_recovery", "fee_percent", b"fee_percent", "fixed_fee", b"fixed_fee", "provider_cases_finished", b"provider_cases_finished", "provider_cases_recovered", b"provider_cases_recovered", "provider_id", b"provider_id", "provider_kind", b"provider_kind", "provider_name", b"provider_name", "provider_record", b"provider_record", "recovery_probability", b"recovery_probability", "round", b"round", "status", b"status", "why", b"why"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["awaiting_provider", b"awaiting_provider", "case_id", b"case_id", "cost_on_full_recovery", b"cost_on_full_recovery", "expected_net_recovery", b"expected_net_recovery", "fee", b"fee", "fixed_fee", b"fixed_fee", "provider_cases_finished", b"provider_cases_finished", "provider_cases_recovered", b"provider_cases_recovered", "provider_id", b"provider_id", "provider_kind", b"provider_kind", "provider_name", b"provider_name", "provider_record", b"provider_record", "recovery_probability", b"recovery_probability", "round", b"round", "status", b"status", "why", b"why"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -472,29 +484,33 @@ Global___ProviderRecord: _TypeAlias = ProviderRecord  # noqa: Y015
 class SetCreditorPolicyRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    MAX_FEE_PERCENT_FIELD_NUMBER: _builtins.int
-    AUTO_ACCEPT_BELOW_PERCENT_FIELD_NUMBER: _builtins.int
     WINDOW_DAYS_FIELD_NUMBER: _builtins.int
     EXCLUDED_PROVIDERS_FIELD_NUMBER: _builtins.int
-    max_fee_percent: _builtins.str
-    """empty = no maximum"""
-    auto_accept_below_percent: _builtins.str
-    """empty = always ask"""
+    MAX_FEE_FIELD_NUMBER: _builtins.int
+    AUTO_ACCEPT_BELOW_FIELD_NUMBER: _builtins.int
     window_days: _builtins.int
     """0 = platform default (45)"""
     @_builtins.property
     def excluded_providers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def max_fee(self) -> _percentage_pb2.Percentage:
+        """unset = no maximum"""
+
+    @_builtins.property
+    def auto_accept_below(self) -> _percentage_pb2.Percentage:
+        """unset = always ask"""
+
     def __init__(
         self,
         *,
-        max_fee_percent: _builtins.str = ...,
-        auto_accept_below_percent: _builtins.str = ...,
         window_days: _builtins.int = ...,
         excluded_providers: _abc.Iterable[_builtins.str] | None = ...,
+        max_fee: _percentage_pb2.Percentage | None = ...,
+        auto_accept_below: _percentage_pb2.Percentage | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["auto_accept_below", b"auto_accept_below", "max_fee", b"max_fee"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["auto_accept_below_percent", b"auto_accept_below_percent", "excluded_providers", b"excluded_providers", "max_fee_percent", b"max_fee_percent", "window_days", b"window_days"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auto_accept_below", b"auto_accept_below", "excluded_providers", b"excluded_providers", "max_fee", b"max_fee", "window_days", b"window_days"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -851,15 +867,14 @@ class HeldCase(_message.Message):
     STATUS_FIELD_NUMBER: _builtins.int
     ACCEPT_BY_FIELD_NUMBER: _builtins.int
     WINDOW_ENDS_AT_FIELD_NUMBER: _builtins.int
-    FEE_PERCENT_FIELD_NUMBER: _builtins.int
     FIXED_FEE_FIELD_NUMBER: _builtins.int
     AMOUNT_FIELD_NUMBER: _builtins.int
     RECOVERED_FIELD_NUMBER: _builtins.int
+    FEE_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     round: _builtins.int
     status: _builtins.str
     """"offered" | "assigned" """
-    fee_percent: _builtins.str
     @_builtins.property
     def accept_by(self) -> _timestamp_pb2.Timestamp:
         """set while offered"""
@@ -874,6 +889,8 @@ class HeldCase(_message.Message):
     def amount(self) -> _money_pb2.Money: ...
     @_builtins.property
     def recovered(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def fee(self) -> _percentage_pb2.Percentage: ...
     def __init__(
         self,
         *,
@@ -882,14 +899,14 @@ class HeldCase(_message.Message):
         status: _builtins.str = ...,
         accept_by: _timestamp_pb2.Timestamp | None = ...,
         window_ends_at: _timestamp_pb2.Timestamp | None = ...,
-        fee_percent: _builtins.str = ...,
         fixed_fee: _money_pb2.Money | None = ...,
         amount: _money_pb2.Money | None = ...,
         recovered: _money_pb2.Money | None = ...,
+        fee: _percentage_pb2.Percentage | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["accept_by", b"accept_by", "amount", b"amount", "fixed_fee", b"fixed_fee", "recovered", b"recovered", "window_ends_at", b"window_ends_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["accept_by", b"accept_by", "amount", b"amount", "fee", b"fee", "fixed_fee", b"fixed_fee", "recovered", b"recovered", "window_ends_at", b"window_ends_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accept_by", b"accept_by", "amount", b"amount", "case_id", b"case_id", "fee_percent", b"fee_percent", "fixed_fee", b"fixed_fee", "recovered", b"recovered", "round", b"round", "status", b"status", "window_ends_at", b"window_ends_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accept_by", b"accept_by", "amount", b"amount", "case_id", b"case_id", "fee", b"fee", "fixed_fee", b"fixed_fee", "recovered", b"recovered", "round", b"round", "status", b"status", "window_ends_at", b"window_ends_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
