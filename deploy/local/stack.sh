@@ -32,6 +32,8 @@ KAFKA_CONTROLLER_PORT=19093
 PG_PORT=15432
 PG_SUPERUSER=recouvra
 PG_SUPERPASS=recouvra
+# One database, owner role and runtime role per service (postgres-init.sql has the same default).
+PG_SERVICES=(gateway intake scoring matching messaging vault settlement)
 S3_PORT=18333
 S3_ACCESS_KEY=recouvra-dev
 S3_SECRET_KEY=recouvra-dev-secret-change-me   # must match deploy/local/seaweedfs/s3.json
@@ -402,9 +404,19 @@ start_postgres() {
 wait_postgres() {
   wait_ready postgres "$(pg_bindir)/postgres" pg_probe || return 1
   # Roles and databases per service (idempotent; also picks up services added later).
-  if ! pg_psql postgres -f "$SCRIPT_DIR/postgres-init.sql" >>"$LOGS/postgres.log" 2>&1; then
+  local s services
+  services=$(IFS=,; echo "${PG_SERVICES[*]}")
+  if ! pg_psql postgres -v services="$services" -v maintenance=true -f "$SCRIPT_DIR/postgres-init.sql" \
+      >>"$LOGS/postgres.log" 2>&1; then
     log "postgres: provisioning roles/databases failed; see $LOGS/postgres.log"; return 1
   fi
+  # A database made before the owner/runtime split holds tables of the runtime role: hand them
+  # to the owner (a no-op once done). `python -m <service> migrate` grants the rows back.
+  for s in "${PG_SERVICES[@]}"; do
+    if ! pg_psql "$s" -c "REASSIGN OWNED BY \"$s\" TO \"${s}_owner\"" >>"$LOGS/postgres.log" 2>&1; then
+      log "postgres: handing $s's tables to ${s}_owner failed; see $LOGS/postgres.log"; return 1
+    fi
+  done
   log "postgres: ready on $HOST:$PG_PORT"
 }
 

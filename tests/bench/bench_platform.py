@@ -16,7 +16,6 @@ import sys
 import time
 from pathlib import Path
 
-import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
@@ -27,11 +26,11 @@ from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra_shared.db import Database, UnitOfWork
 from recouvra_shared.events import new_event
 from recouvra_shared.inbox import InboxConsumer, Subscription
-from recouvra_shared.migrations import upgrade
 from recouvra_shared.outbox import OutboxRelay
 from recouvra_shared.settings import ServiceSettings
 from recouvra_shared.topics import ensure_topics, make_broker
-from tests.support.stack import ROOT, Stack, find_stack, unique_name
+from tests.support.databases import create_service_database, drop_service_database
+from tests.support.stack import Stack, find_stack, unique_name
 
 TOPIC = "bench.case-withdrawn.v1"
 
@@ -86,12 +85,10 @@ async def raw_throughput(stack: Stack, messages: int) -> float:
 async def platform_throughput(stack: Stack, messages: int) -> float:
     """Messages per second from relay start to the last inbox commit."""
     name = unique_name("bench")
-    admin = await asyncpg.connect(stack.pg_admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = stack.database_url(name)
+    db = await create_service_database(stack, "matching")  # any service: the platform tables
+    url = db.url
     try:
-        migrations = ROOT / "services" / "matching" / "src" / "matching" / "adapters" / "migrations"
-        await asyncio.to_thread(upgrade, migrations, url)
+        await asyncio.to_thread(db.migrate)
         settings = ServiceSettings(
             service_name="bench",
             kafka_bootstrap=stack.kafka_bootstrap,
@@ -145,8 +142,7 @@ async def platform_throughput(stack: Stack, messages: int) -> float:
         await database.dispose()
         return messages / elapsed
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await drop_service_database(stack, db)
 
 
 async def main(messages: int) -> None:

@@ -20,13 +20,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
 from recouvra.gateway.v1.account_events_pb2 import OrganisationRegistered
 from recouvra_shared.events import unpack
-from recouvra_shared.migrations import upgrade
+from tests.support.databases import discard, provision
 from tests.support.fixtures import ServiceProcess
 from tests.support.kafka_read import read_topic
 from tests.support.stack import ROOT, Stack, free_port, unique_name
@@ -47,33 +46,6 @@ class Door:
     gateway: ServiceProcess
     intake: ServiceProcess
     topic_prefix: str
-
-
-def _migrated_database(stack: Stack, service: str) -> tuple[str, str]:
-    async def create(name: str) -> None:
-        connection = await asyncpg.connect(stack.pg_admin_url)
-        try:
-            await connection.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await connection.close()
-
-    name = unique_name(f"t_{service}")
-    asyncio.run(create(name))
-    url = stack.database_url(name)
-    upgrade(ROOT / "services" / service / "src" / service / "adapters" / "migrations", url)
-    return name, url
-
-
-def _drop(stack: Stack, names: list[str]) -> None:
-    async def drop() -> None:
-        connection = await asyncpg.connect(stack.pg_admin_url)
-        try:
-            for name in names:
-                await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await connection.close()
-
-    asyncio.run(drop())
 
 
 def _process(
@@ -103,9 +75,8 @@ def door(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Doo
     prefix = unique_name("e2e_gw") + "."
     log = tmp_path_factory.mktemp("gateway_e2e")
     with ThreadPoolExecutor(max_workers=1) as pool:  # set-up runs its own event loops
-        (intake_db, intake_url), (gateway_db, gateway_url) = pool.map(
-            lambda s: _migrated_database(stack, s), ["intake", "gateway"]
-        )
+        intake_db, gateway_db = pool.map(lambda s: provision(stack, s), ["intake", "gateway"])
+    intake_url, gateway_url = intake_db.url, gateway_db.url
     intake = _process(stack, "intake", intake_url, prefix, log)
     port = free_port()
     gateway = _process(
@@ -121,7 +92,7 @@ def door(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Doo
         gateway.kill()
         intake.kill()
         with ThreadPoolExecutor(max_workers=1) as pool:
-            pool.submit(_drop, stack, [intake_db, gateway_db]).result()
+            pool.submit(discard, stack, [intake_db, gateway_db]).result()
 
 
 @pytest.fixture

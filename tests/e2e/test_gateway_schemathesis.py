@@ -8,7 +8,6 @@ server error, and status code, content type and body exactly as the document pro
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 import uuid
@@ -18,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-import asyncpg
 import httpx
 import pytest
 import schemathesis
@@ -31,9 +29,9 @@ from schemathesis.specs.openapi.checks import (
 
 from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.http import create_app
-from recouvra_shared.migrations import upgrade
+from tests.support.databases import ServiceDatabase, discard, provision
 from tests.support.fixtures import ServiceProcess
-from tests.support.stack import ROOT, Stack, free_port, unique_name
+from tests.support.stack import Stack, free_port, unique_name
 
 pytestmark = pytest.mark.e2e
 
@@ -99,28 +97,17 @@ class Door:
     authorization: str
 
 
-def _admin(stack: Stack, sql: str) -> None:
-    async def run() -> None:
-        connection = await asyncpg.connect(stack.pg_admin_url)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
+def _database(stack: Stack, service: str, created: list[ServiceDatabase]) -> str:
     # Set-up runs its own event loop, apart from any loop pytest-asyncio keeps running.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, run()).result()
+        database = pool.submit(provision, stack, service).result()
+    created.append(database)
+    return database.url
 
 
-def _database(stack: Stack, service: str, created: list[str]) -> str:
-    name = unique_name(f"t_{service}")
-    _admin(stack, f'CREATE DATABASE "{name}"')
-    created.append(name)
-    url = stack.database_url(name)
-    migrations = ROOT / "services" / service / "src" / service / "adapters" / "migrations"
+def _drop(stack: Stack, databases: list[ServiceDatabase]) -> None:
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(upgrade, migrations, url).result()
-    return url
+        pool.submit(discard, stack, databases).result()
 
 
 def _process(
@@ -148,7 +135,7 @@ def door(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Doo
     """One intake and one gateway for every operation's run: starting them is the slow part."""
     prefix = unique_name("e2e_fuzz") + "."
     log = tmp_path_factory.mktemp("gateway_fuzz")
-    databases: list[str] = []
+    databases: list[ServiceDatabase] = []
     processes: list[ServiceProcess] = []
     try:
         intake = _process(stack, "intake", _database(stack, "intake", databases), prefix, log)
@@ -176,8 +163,7 @@ def door(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Doo
     finally:
         for process in processes:
             process.kill()
-        for name in databases:
-            _admin(stack, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop(stack, databases)
 
 
 # Read from the application itself, since nothing listens yet at collection time (schemathesis'

@@ -29,6 +29,7 @@ import pytest
 import schemathesis
 
 from tests.e2e import test_gateway_schemathesis as base
+from tests.support.databases import ServiceDatabase
 from tests.support.fixtures import ServiceProcess
 from tests.support.marketplace import OffsetClock
 from tests.support.stack import ROOT, Stack, free_port, unique_name
@@ -194,7 +195,7 @@ def market(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[M
     """Every service the marketplace routes reach, started once for every operation's run."""
     prefix = unique_name("e2e_fuzz_market") + "."
     log = tmp_path_factory.mktemp("gateway_fuzz_market")
-    databases: list[str] = []
+    databases: list[ServiceDatabase] = []
     processes: list[ServiceProcess] = []
 
     def start(service: str, **env: str) -> ServiceProcess:
@@ -235,8 +236,7 @@ def market(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[M
     finally:
         for process in processes:
             process.kill()
-        for name in databases:
-            base._admin(stack, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        base._drop(stack, databases)
 
 
 schema = (

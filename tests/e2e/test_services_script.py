@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.databases import ServiceDatabase
 from tests.support.stack import ROOT, free_port, unique_name
 
 pytestmark = pytest.mark.e2e
@@ -23,13 +24,15 @@ def services(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
 
 
 def test_one_service_starts_restarts_and_stops_alone(
-    make_database: Callable[[str], str], tmp_path: Path
+    make_service_database: Callable[..., ServiceDatabase], tmp_path: Path
 ) -> None:
     port = str(free_port())
+    database = make_service_database("scoring", migrated=False)  # the script migrates it
     env = {
         **os.environ,
         "RECOUVRA_VAR_DIR": str(tmp_path),
-        "RECOUVRA_SCORING_DATABASE_URL": make_database("scoring"),
+        "RECOUVRA_SCORING_DATABASE_URL": database.url,
+        "RECOUVRA_SCORING_MIGRATION_DATABASE_URL": database.owner_url,
         "RECOUVRA_SCORING_GRPC_PORT": port,
         "RECOUVRA_KAFKA_TOPIC_PREFIX": unique_name("script") + ".",
     }

@@ -6,15 +6,18 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import text
 
 from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra_shared.db import Database, UnitOfWork
+from recouvra_shared.db_roles import quote_identifier
 from recouvra_shared.events import new_event
 from recouvra_shared.inbox import InboxConsumer, Subscription
 from recouvra_shared.settings import ServiceSettings
+from tests.support.databases import ServiceDatabase, plain
 
 pytestmark = pytest.mark.integration
 
@@ -30,12 +33,17 @@ class CapturingBroker:
 
 
 async def test_a_duplicate_key_error_names_the_rule_not_the_debtor(
-    make_database: Callable[[str], str], caplog: pytest.LogCaptureFixture
+    make_service_database: Callable[..., ServiceDatabase], caplog: pytest.LogCaptureFixture
 ) -> None:
-    url = make_database("settlement")
-    database = Database.connect(url)
+    db = make_service_database("settlement")
+    owner = await asyncpg.connect(plain(db.owner_url))  # tables are the schema owner's to make
+    try:
+        await owner.execute("CREATE TABLE debtor_probe (email text UNIQUE)")
+        await owner.execute(f"GRANT SELECT, INSERT ON debtor_probe TO {quote_identifier(db.role)}")
+    finally:
+        await owner.close()
+    database = Database.connect(db.url)
     async with database.unit_of_work() as uow:
-        await uow.session.execute(text("CREATE TABLE debtor_probe (email text UNIQUE)"))
         await uow.session.execute(text("INSERT INTO debtor_probe VALUES (:e)"), {"e": EMAIL})
         await uow.commit()
 

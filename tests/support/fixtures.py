@@ -13,13 +13,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TypeVar
+from urllib.parse import urlsplit
 
-import asyncpg
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from recouvra_shared.migrations import upgrade
+from tests.support.databases import (
+    ServiceDatabase,
+    admin_user,
+    create_service_database,
+    drop_service_database,
+)
 from tests.support.stack import (
     ISSUED_NAMES,
     ROOT,
@@ -29,6 +34,9 @@ from tests.support.stack import (
     free_port,
     unique_name,
 )
+
+# Tests import these from here too.
+__all__ = ["ROOT", "Stack", "unique_name"]
 
 T = TypeVar("T")
 
@@ -42,14 +50,6 @@ def stack() -> Iterator[Stack]:
     _off_loop(asyncio.run, delete_topics_of(found.kafka_bootstrap, ISSUED_NAMES))
 
 
-async def _admin(stack: Stack, sql: str) -> None:
-    connection = await asyncpg.connect(stack.pg_admin_url)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
 def _off_loop(fn: Callable[..., T], *args: object) -> T:
     """Run blocking set-up (its own asyncio.run inside) even when an event loop is running."""
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -57,22 +57,27 @@ def _off_loop(fn: Callable[..., T], *args: object) -> T:
 
 
 @pytest.fixture
-def make_database(stack: Stack) -> Iterator[Callable[[str], str]]:
-    """Factory: a fresh database migrated to the head of a service's schema; dropped after."""
-    created: list[str] = []
+def make_service_database(stack: Stack) -> Iterator[Callable[..., ServiceDatabase]]:
+    """Factory: a fresh database of a service with its own owner and runtime roles, migrated to
+    the head of its schema unless `migrated=False`; dropped, with its roles, after."""
+    created: list[ServiceDatabase] = []
 
-    def make(service: str) -> str:
-        name = unique_name(f"t_{service}")
-        _off_loop(asyncio.run, _admin(stack, f'CREATE DATABASE "{name}"'))
-        created.append(name)
-        url = stack.database_url(name)
-        migrations = ROOT / "services" / service / "src" / service / "adapters" / "migrations"
-        _off_loop(upgrade, migrations, url)
-        return url
+    def make(service: str, *, migrated: bool = True) -> ServiceDatabase:
+        database: ServiceDatabase = _off_loop(asyncio.run, create_service_database(stack, service))
+        created.append(database)
+        if migrated:
+            _off_loop(database.migrate)
+        return database
 
     yield make
-    for name in created:
-        _off_loop(asyncio.run, _admin(stack, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    for database in created:
+        _off_loop(asyncio.run, drop_service_database(stack, database))
+
+
+@pytest.fixture
+def make_database(make_service_database: Callable[..., ServiceDatabase]) -> Callable[[str], str]:
+    """Factory: the URL, as the service's runtime role, of a fresh migrated database of it."""
+    return lambda service: make_service_database(service).url
 
 
 def wait_serving(
@@ -154,6 +159,8 @@ def run_service(stack: Stack, tmp_path: Path) -> Iterator[Callable[..., ServiceP
     started: list[ServiceProcess] = []
 
     def configure(service: str, database_url: str, topic_prefix: str, **env: str) -> ServiceProcess:
+        if urlsplit(database_url).username == admin_user(stack):
+            raise ValueError(f"{service} must connect as its own role, not the administrator")
         port = free_port()
         prefix = f"RECOUVRA_{service.upper()}_"
         proc = ServiceProcess(

@@ -16,7 +16,7 @@ import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -30,15 +30,21 @@ class Stack:
     """Where the real servers answer."""
 
     kafka_bootstrap: str
-    pg_admin_url: str  # postgresql://user:password@host:port/postgres
+    # postgresql://user:password@host:port/postgres: for tests.support.databases alone, which
+    # creates and drops each test's database and roles; no test connects as the administrator.
+    pg_admin_url: str
     s3_endpoint: str
     s3_access_key: str
     s3_secret_key: str
 
-    def database_url(self, name: str, driver: str = "postgresql+asyncpg") -> str:
-        """The URL of database `name` on the same server, as the admin role."""
-        parts = urlsplit(self.pg_admin_url)
-        return urlunsplit((driver, parts.netloc, f"/{name}", "", ""))
+    def database_url(
+        self, name: str, role: str, password: str, driver: str = "postgresql+asyncpg"
+    ) -> str:
+        """The URL of database `name` on the same server, as `role` (never the administrator's:
+        tests connect as the services do, tests.support.databases)."""
+        host = urlsplit(self.pg_admin_url).netloc.rpartition("@")[2]
+        credentials = f"{quote(role, safe='')}:{quote(password, safe='')}"
+        return urlunsplit((driver, f"{credentials}@{host}", f"/{name}", "", ""))
 
 
 def _from_environment() -> Stack | None:

@@ -42,9 +42,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from recouvra_shared.migrations import upgrade
+from tests.support.databases import ServiceDatabase, discard, provision
 from tests.support.fixtures import ServiceProcess
-from tests.support.stack import ROOT, Stack, find_stack, free_port, unique_name
+from tests.support.stack import Stack, find_stack, free_port, unique_name
 
 PASSWORD = "correct horse battery staple"
 # Valid SIRENs (check digit verified by intake): debtors rotate through them.
@@ -208,7 +208,8 @@ async def csv_import(client: httpx.AsyncClient, auth: dict[str, str], rows: list
 
 async def raw_inserts(database_url: str, rows: list[Row]) -> tuple[float, float]:
     """Seconds to write `rows` as cases + invoice lines straight into PostgreSQL: with COPY,
-    then with executemany INSERTs, each in one transaction."""
+    then with executemany INSERTs, each in one transaction. `database_url` is the schema
+    owner's: the raw tables are made for the comparison, which the runtime role may not do."""
     connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
     creditor = str(uuid.uuid4())
     try:
@@ -307,7 +308,7 @@ async def raw_inserts(database_url: str, rows: list[Row]) -> tuple[float, float]
     return copy_seconds, insert_seconds
 
 
-async def run(args: argparse.Namespace, url: str, intake_database_url: str) -> None:
+async def run(args: argparse.Namespace, url: str, intake_owner_url: str) -> None:
     async with httpx.AsyncClient(
         base_url=url,
         timeout=60,
@@ -331,7 +332,7 @@ async def run(args: argparse.Namespace, url: str, intake_database_url: str) -> N
         f"CSV import of a {scope} through POST /v1/cases/imports: {import_seconds:.1f} s "
         f"({import_rate:.0f} rows/s, every row accepted)"
     )
-    copy_seconds, insert_seconds = await raw_inserts(intake_database_url, rows)
+    copy_seconds, insert_seconds = await raw_inserts(intake_owner_url, rows)
     copy_rate, insert_rate = len(rows) / copy_seconds, len(rows) / insert_seconds
     print(
         f"raw PostgreSQL, same {len(rows):,} cases (+ invoice lines) into scratch copies of "
@@ -343,24 +344,6 @@ async def run(args: argparse.Namespace, url: str, intake_database_url: str) -> N
         f"{import_rate / insert_rate:.1%} of executemany "
         f"(import is {copy_rate / import_rate:.1f}x slower than COPY)"
     )
-
-
-async def admin(stack: Stack, sql: str) -> None:
-    connection = await asyncpg.connect(stack.pg_admin_url)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-def database(stack: Stack, service: str, created: list[str]) -> str:
-    """A fresh database migrated to the head of `service`'s schema."""
-    name = unique_name(f"bench_{service}")
-    asyncio.run(admin(stack, f'CREATE DATABASE "{name}"'))
-    created.append(name)
-    url = stack.database_url(name)
-    upgrade(ROOT / "services" / service / "src" / service / "adapters" / "migrations", url)
-    return url
 
 
 def service(
@@ -410,19 +393,20 @@ def main() -> None:
         args.rows = min(args.rows, 20_000)
     stack = find_stack()
     prefix = unique_name("bench_intake") + "."
-    created: list[str] = []
+    created: list[ServiceDatabase] = []
     started: list[ServiceProcess] = []
     with tempfile.TemporaryDirectory(prefix="bench_intake_") as logs:
         try:
-            intake_url = database(stack, "intake", created)
-            intake = service(stack, "intake", intake_url, prefix, Path(logs))
+            created.append(intake_db := provision(stack, "intake"))
+            created.append(gateway_db := provision(stack, "gateway"))
+            intake = service(stack, "intake", intake_db.url, prefix, Path(logs))
             started.append(intake)
             intake.start()
             port = free_port()
             gateway = service(
                 stack,
                 "gateway",
-                database(stack, "gateway", created),
+                gateway_db.url,
                 prefix,
                 Path(logs),
                 http_port=str(port),
@@ -434,7 +418,7 @@ def main() -> None:
             gateway.start()
             url = f"http://127.0.0.1:{port}"
             wait_http(url, gateway)
-            asyncio.run(run(args, url, intake_url))
+            asyncio.run(run(args, url, intake_db.owner_url))
         except BaseException:
             for process in started:
                 print(f"--- {process.service} log\n{process.log_text()[-3000:]}", file=sys.stderr)
@@ -447,8 +431,7 @@ def main() -> None:
                     process.stop()
                 except subprocess.TimeoutExpired:
                     process.kill()
-            for name in created:
-                asyncio.run(admin(stack, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            discard(stack, created)
 
 
 if __name__ == "__main__":

@@ -38,12 +38,11 @@ from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra.matching.v1 import bidding_pb2_grpc as pb_grpc
 from recouvra_shared.events import new_event
-from recouvra_shared.migrations import upgrade
+from tests.support.databases import discard, provision
 from tests.support.fixtures import wait_serving
-from tests.support.stack import ROOT, find_stack, free_port, unique_name
+from tests.support.stack import find_stack, free_port, unique_name
 
 SEGMENTS = ["good-faith", "difficulty", "dispute"]
-MIGRATIONS = ROOT / "services" / "matching" / "src" / "matching" / "adapters" / "migrations"
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -194,10 +193,8 @@ def main() -> None:
         args.cases = 150
     args.cases = int(os.environ.get("BENCH_MATCHING_CASES", args.cases))
     stack = find_stack()
-    name = unique_name("bench_matching")
-    asyncio.run(_admin(stack.pg_admin_url, f'CREATE DATABASE "{name}"'))
-    db_url = stack.database_url(name)
-    upgrade(MIGRATIONS, db_url)
+    database = provision(stack, "matching")
+    db_url = database.url
     prefix = unique_name("bench") + "."
     port = free_port()
     env = {
@@ -226,15 +223,7 @@ def main() -> None:
         process.terminate()
         process.wait(timeout=30)
         log.close()
-        asyncio.run(_admin(stack.pg_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _admin(admin_url: str, sql: str) -> None:
-    connection = await asyncpg.connect(admin_url)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
+        discard(stack, [database])
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ import sys
 import time
 from pathlib import Path
 
-import asyncpg
 import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
@@ -29,7 +28,6 @@ from recouvra.common.v1.money_pb2 import Money
 from recouvra.scoring.v1 import scoring_pb2, scoring_pb2_grpc
 from recouvra_shared.db import Database
 from recouvra_shared.grpc import GrpcServer
-from recouvra_shared.migrations import upgrade
 from scoring.adapters.model_store import FileModelStore
 from scoring.adapters.registry import CsvCompanyRegistry
 from scoring.bootstrap import units_of_work
@@ -37,7 +35,8 @@ from scoring.domain.scorecard import SCORECARD, score
 from scoring.domain.simulator import simulate_portfolio
 from scoring.entrypoints.grpc_api import ScoringApi
 from scoring.service_layer.scorer import Scorer
-from tests.support.stack import ROOT, find_stack, unique_name
+from tests.support.databases import create_service_database, drop_service_database
+from tests.support.stack import find_stack
 
 REGISTRY_SIRENS = ["398259796", "190748335", "047966692", "925899130", "860129048"]
 EVIDENCE = {
@@ -98,14 +97,10 @@ async def grpc_latencies(target: str, count: int, concurrency: int) -> tuple[lis
 async def in_process(count: int, concurrency: int) -> tuple[list[float], float]:
     """Score latencies against an in-process server over a fresh database on the stack."""
     stack = find_stack()
-    name = unique_name("bench_scoring")
-    admin = await asyncpg.connect(stack.pg_admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = stack.database_url(name)
+    db = await create_service_database(stack, "scoring")
     try:
-        migrations = ROOT / "services" / "scoring" / "src" / "scoring" / "adapters" / "migrations"
-        await asyncio.to_thread(upgrade, migrations, url)
-        database = Database.connect(url, pool_size=concurrency)
+        await asyncio.to_thread(db.migrate)
+        database = Database.connect(db.url, pool_size=concurrency)
         scorer = Scorer(CsvCompanyRegistry(), FileModelStore(None))
         api = ScoringApi(units_of_work(database), scorer)
         server = GrpcServer("127.0.0.1:0", ["recouvra.scoring.v1.ScoringService"])
@@ -117,8 +112,7 @@ async def in_process(count: int, concurrency: int) -> tuple[list[float], float]:
             await server.stop(1)
             await database.dispose()
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await drop_service_database(stack, db)
 
 
 def batch_rate(count: int) -> float:

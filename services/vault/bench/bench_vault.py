@@ -25,11 +25,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-import asyncpg  # noqa: E402
 import grpc  # noqa: E402
 
 from recouvra.vault.v1 import vault_pb2, vault_pb2_grpc  # noqa: E402
-from recouvra_shared.migrations import upgrade  # noqa: E402
+from tests.support.databases import (  # noqa: E402
+    create_service_database,
+    drop_service_database,
+)
 from tests.support.fixtures import wait_serving  # noqa: E402
 from tests.support.stack import find_stack, free_port, unique_name  # noqa: E402
 from vault.adapters.store import S3ObjectStore  # noqa: E402
@@ -41,7 +43,6 @@ CREDITOR = [
     ("x-caller-subject", "bench"),
     ("x-caller-tenant", "t-1"),
 ]
-MIGRATIONS = ROOT / "services" / "vault" / "src" / "vault" / "adapters" / "migrations"
 BLOCK = os.urandom(PIECE)
 PART_SIZE = 8 * 1024 * 1024
 
@@ -159,8 +160,7 @@ async def run(quick: bool) -> None:
     stack = find_stack()
     name = unique_name("bench_vault")
     bucket = name.replace("_", "-")
-    admin = await asyncpg.connect(stack.pg_admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
+    db = await create_service_database(stack, "vault")
     store = S3ObjectStore.connect(
         stack.s3_endpoint,
         stack.s3_access_key,
@@ -172,8 +172,8 @@ async def run(quick: bool) -> None:
     server: subprocess.Popen[bytes] | None = None
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            url = stack.database_url(name)
-            await asyncio.to_thread(upgrade, MIGRATIONS, url)
+            url = db.url
+            await asyncio.to_thread(db.migrate)
             port = free_port()
             log = Path(tmp) / "vault.log"
             env = {
@@ -236,8 +236,7 @@ async def run(quick: bool) -> None:
                 for obj in store.client.list_objects(bucket, recursive=True):
                     store.client.remove_object(bucket, str(obj.object_name))
                 store.client.remove_bucket(bucket)
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
+            await drop_service_database(stack, db)
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """One way to run a service: wire adapters once, serve gRPC and Kafka, stop gracefully.
 
-`python -m <service>` serves; `python -m <service> migrate` upgrades its database schema.
+`python -m <service>` serves; `python -m <service> migrate` upgrades its database schema as the
+schema owner and lets the runtime role use the tables (`recouvra_shared.db_roles`).
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from typing import Any
 import grpc
 
 from recouvra_shared.db import Database, UnitOfWork
+from recouvra_shared.db_roles import migrate
 from recouvra_shared.grpc import GrpcServer
 from recouvra_shared.inbox import InboxConsumer, Subscription
 from recouvra_shared.logging import configure_logging
-from recouvra_shared.migrations import upgrade
 from recouvra_shared.outbox import OutboxRelay
 from recouvra_shared.settings import ServiceSettings
 from recouvra_shared.topics import ensure_topics, make_broker
@@ -126,7 +127,15 @@ def run_cli(
     settings = settings_factory()
     configure_logging(settings.service_name, settings.log_level)
     if args.command == "migrate":
-        upgrade(migrations, settings.database_url.get_secret_value())
+        runtime_url = settings.database_url.get_secret_value()
+        owner_url = settings.migration_database_url.get_secret_value()
+        if not owner_url and settings.environment != "development":
+            prefix = settings.model_config.get("env_prefix", "")
+            raise SystemExit(
+                f"migrate: {prefix}MIGRATION_DATABASE_URL (the schema owner) is required in "
+                f"{settings.environment}: the runtime role may not change the schema"
+            )
+        migrate(migrations, owner_url or runtime_url, runtime_url)
         log.info("%s database schema is up to date", settings.service_name)
         return
     asyncio.run(ServiceRuntime(settings, bootstrap).run())

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_MARKERS = ("change-me", "changeme", "placeholder", "dev-secret")
 DEV_PASSWORDS = {"", "recouvra", "password", "postgres", "secret"}
+DATABASE_URLS = ("database_url", "migration_database_url")
 
 
 def _is_placeholder(secret: str, extra: set[str]) -> bool:
@@ -48,7 +49,10 @@ class ServiceSettings(BaseSettings):
     kafka_replication: int = Field(
         default=1, ge=1, validation_alias=AliasChoices("RECOUVRA_KAFKA_REPLICATION")
     )
+    # The runtime role's URL: rows only (recouvra_shared.db_roles).
     database_url: SecretStr = SecretStr("")
+    # The schema owner's URL, used by `migrate` alone; empty: migrate as the runtime role.
+    migration_database_url: SecretStr = SecretStr("")
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 0
     shutdown_grace_seconds: float = 10.0
@@ -78,15 +82,22 @@ class ServiceSettings(BaseSettings):
     def _refuse_placeholders_outside_development(self) -> Self:
         if self.environment == "development":
             return self
-        password = urlsplit(self.database_url.get_secret_value()).password or ""
-        if _is_placeholder(password, {self.service_name}):
-            raise ValueError(
-                f"database_url: a placeholder password is refused in {self.environment}; "
-                "set a real secret"
-            )
+        if "migration_database_url" not in self.model_fields_set:
+            # A service's default is the local stack's owner: never meant outside development.
+            self.migration_database_url = SecretStr("")
+        dev_passwords = {self.service_name, f"{self.service_name}_owner"}
+        for name in DATABASE_URLS:
+            url = getattr(self, name).get_secret_value()
+            if name == "migration_database_url" and not url:
+                continue  # only the migrate command needs it, and refuses to run without it
+            if _is_placeholder(urlsplit(url).password or "", dev_passwords):
+                raise ValueError(
+                    f"{name}: a placeholder password is refused in {self.environment}; "
+                    "set a real secret"
+                )
         for name, value in self:
             secret = value.get_secret_value() if isinstance(value, SecretStr) else None
-            if secret is not None and name != "database_url" and _is_placeholder(secret, set()):
+            if secret is not None and name not in DATABASE_URLS and _is_placeholder(secret, set()):
                 raise ValueError(f"{name}: a placeholder secret is refused in {self.environment}")
         if self.chaos_relay_kill_after_batches:
             raise ValueError(
@@ -103,3 +114,9 @@ class ServiceSettings(BaseSettings):
 def dev_database_url(service: str) -> SecretStr:
     """The local stack's database of a service (deploy/local), for development only."""
     return SecretStr(f"postgresql+asyncpg://{service}:{service}@127.0.0.1:15432/{service}")
+
+
+def dev_migration_database_url(service: str) -> SecretStr:
+    """The local stack's schema owner of a service's database (deploy/local), for development."""
+    owner = f"{service}_owner"
+    return SecretStr(f"postgresql+asyncpg://{owner}:{owner}@127.0.0.1:15432/{service}")

@@ -3,7 +3,11 @@
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from recouvra_shared.settings import ServiceSettings, dev_database_url
+from recouvra_shared.settings import (
+    ServiceSettings,
+    dev_database_url,
+    dev_migration_database_url,
+)
 
 
 class GatewaySettings(ServiceSettings):
@@ -16,6 +20,7 @@ class GatewaySettings(ServiceSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     database_url: SecretStr = dev_database_url("gateway")
+    migration_database_url: SecretStr = dev_migration_database_url("gateway")
     intake_target: str = "127.0.0.1:50051"
     scoring_target: str = "127.0.0.1:50052"
     matching_target: str = "127.0.0.1:50053"

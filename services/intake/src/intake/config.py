@@ -3,7 +3,11 @@
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from recouvra_shared.settings import ServiceSettings, dev_database_url
+from recouvra_shared.settings import (
+    ServiceSettings,
+    dev_database_url,
+    dev_migration_database_url,
+)
 
 
 class IntakeSettings(ServiceSettings):
@@ -14,3 +18,4 @@ class IntakeSettings(ServiceSettings):
     service_name: str = "intake"
     grpc_port: int = 50051
     database_url: SecretStr = dev_database_url("intake")
+    migration_database_url: SecretStr = dev_migration_database_url("intake")

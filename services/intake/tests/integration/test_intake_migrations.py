@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
@@ -14,7 +14,7 @@ from recouvra.common.v1.money_pb2 import Money
 from recouvra.intake.v1 import intake_pb2
 from recouvra_shared.migrations import upgrade
 from services.intake.tests.integration.intake_harness import running_intake
-from tests.support.stack import Stack, unique_name
+from tests.support.databases import ServiceDatabase, plain
 
 pytestmark = pytest.mark.integration
 
@@ -23,29 +23,16 @@ CASE_ID = "2f0c8f6e-5a8d-4a43-9c3e-6d1f1b7a9e21"
 
 
 @pytest.fixture
-def old_database(stack: Stack) -> Iterator[str]:
-    name = unique_name("t_intake_old")
-
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(stack.pg_admin_url)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield stack.database_url(name)
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+def old_database(make_service_database: Callable[..., ServiceDatabase]) -> ServiceDatabase:
+    return make_service_database("intake", migrated=False)
 
 
-def test_single_invoice_cases_survive_the_migration(old_database: str) -> None:
-    upgrade(MIGRATIONS, old_database, "0001")
+def test_single_invoice_cases_survive_the_migration(old_database: ServiceDatabase) -> None:
+    upgrade(MIGRATIONS, old_database.owner_url, "0001")
 
     async def insert_old_case() -> None:
-        dsn = old_database.replace("postgresql+asyncpg://", "postgresql://")
-        connection = await asyncpg.connect(dsn)
+        # The rows an older release wrote (as the owner: no grants at that revision yet).
+        connection = await asyncpg.connect(plain(old_database.owner_url))
         try:
             await connection.execute(
                 "INSERT INTO cases (case_id, creditor_id, debtor_name, debtor_is_business,"
@@ -58,10 +45,10 @@ def test_single_invoice_cases_survive_the_migration(old_database: str) -> None:
             await connection.close()
 
     asyncio.run(insert_old_case())
-    upgrade(MIGRATIONS, old_database)
+    old_database.migrate()
 
     async def read_back() -> tuple[intake_pb2.Case, grpc.StatusCode]:
-        async with running_intake(old_database) as intake:
+        async with running_intake(old_database.url) as intake:
             case = await intake.stub.GetCase(intake_pb2.GetCaseRequest(case_id=CASE_ID))
             again = intake_pb2.SubmitCaseRequest(
                 creditor_id="creditor-a",

@@ -5,7 +5,11 @@ from typing import Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from recouvra_shared.settings import ServiceSettings, dev_database_url
+from recouvra_shared.settings import (
+    ServiceSettings,
+    dev_database_url,
+    dev_migration_database_url,
+)
 
 
 class MatchingSettings(ServiceSettings):
@@ -16,6 +20,7 @@ class MatchingSettings(ServiceSettings):
     service_name: str = "matching"
     grpc_port: int = 50053
     database_url: SecretStr = dev_database_url("matching")
+    migration_database_url: SecretStr = dev_migration_database_url("matching")
 
     bidding_minutes: float = Field(default=15.0, ge=0)
     provider_accept_hours: float = Field(default=48.0, gt=0)

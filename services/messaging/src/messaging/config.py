@@ -3,7 +3,11 @@
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from recouvra_shared.settings import ServiceSettings, dev_database_url
+from recouvra_shared.settings import (
+    ServiceSettings,
+    dev_database_url,
+    dev_migration_database_url,
+)
 
 
 class MessagingSettings(ServiceSettings):
@@ -14,3 +18,4 @@ class MessagingSettings(ServiceSettings):
     service_name: str = "messaging"
     grpc_port: int = 50054
     database_url: SecretStr = dev_database_url("messaging")
+    migration_database_url: SecretStr = dev_migration_database_url("messaging")

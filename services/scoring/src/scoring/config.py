@@ -5,7 +5,11 @@ from pathlib import Path
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from recouvra_shared.settings import ServiceSettings, dev_database_url
+from recouvra_shared.settings import (
+    ServiceSettings,
+    dev_database_url,
+    dev_migration_database_url,
+)
 from scoring.adapters.registry import DEFAULT_REGISTRY_FILE
 
 
@@ -17,6 +21,7 @@ class ScoringSettings(ServiceSettings):
     service_name: str = "scoring"
     grpc_port: int = 50052
     database_url: SecretStr = dev_database_url("scoring")
+    migration_database_url: SecretStr = dev_migration_database_url("scoring")
     # Offline SIRENE + BODACC extract; the production registry client is not built yet.
     company_registry_file: Path = DEFAULT_REGISTRY_FILE
     # Where refitted model versions are kept (python -m scoring train --model-dir); without

@@ -5,7 +5,11 @@ from typing import Self
 from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from recouvra_shared.settings import ServiceSettings, dev_database_url
+from recouvra_shared.settings import (
+    ServiceSettings,
+    dev_database_url,
+    dev_migration_database_url,
+)
 
 # The French banks' published example account: right for development, never for real debtors.
 EXAMPLE_IBAN = "FR7630006000011234567890189"
@@ -19,6 +23,7 @@ class SettlementSettings(ServiceSettings):
     service_name: str = "settlement"
     grpc_port: int = 50056
     database_url: SecretStr = dev_database_url("settlement")
+    migration_database_url: SecretStr = dev_migration_database_url("settlement")
     # The client-money account debtors pay into (R124-2 CPCE), checked at start-up.
     client_money_beneficiary: str = "Recouvra SAS - fonds de tiers"
     client_money_iban: str = EXAMPLE_IBAN

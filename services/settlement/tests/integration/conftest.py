@@ -8,12 +8,13 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-import asyncpg
 import pytest
 
 from recouvra_shared.db import Database
 from settlement.bootstrap import units_of
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
+from tests.support.databases import ServiceDatabase, tamper_as_administrator
+from tests.support.stack import Stack
 
 
 @dataclass
@@ -22,19 +23,15 @@ class Ledger:
 
     url: str
     units: Callable[[], SettlementUnitOfWork]
+    stack: Stack
+    database: ServiceDatabase
 
     async def admin(self, *statements: str, bypass_guards: bool = False) -> None:
         """Run SQL as the database's admin in one transaction; with `bypass_guards`, as an
         admin who switched the ledger's triggers (and foreign keys) off for the session."""
-        connection = await asyncpg.connect(self.url.replace("postgresql+asyncpg", "postgresql"))
-        try:
-            async with connection.transaction():
-                if bypass_guards:
-                    await connection.execute("SET LOCAL session_replication_role = replica")
-                for statement in statements:
-                    await connection.execute(statement)
-        finally:
-            await connection.close()
+        await tamper_as_administrator(
+            self.stack, self.database, *statements, bypass_guards=bypass_guards
+        )
 
     def command(self, *args: str) -> subprocess.CompletedProcess[str]:
         """`python -m settlement ARGS` against this database."""
@@ -54,10 +51,12 @@ class Ledger:
 
 
 @pytest.fixture
-async def ledger(make_database: Callable[[str], str]) -> AsyncIterator[Ledger]:
-    url = make_database("settlement")
-    database = Database.connect(url, pool_size=4)
+async def ledger(
+    stack: Stack, make_service_database: Callable[..., ServiceDatabase]
+) -> AsyncIterator[Ledger]:
+    made = make_service_database("settlement")
+    database = Database.connect(made.url, pool_size=4)
     try:
-        yield Ledger(url, units_of(database))
+        yield Ledger(made.url, units_of(database), stack, made)
     finally:
         await database.dispose()

@@ -6,7 +6,11 @@ from typing import Self
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from recouvra_shared.settings import ServiceSettings, dev_database_url
+from recouvra_shared.settings import (
+    ServiceSettings,
+    dev_database_url,
+    dev_migration_database_url,
+)
 from vault.adapters.keys import load_key_file
 
 DEV_KEY_FILE = Path.home() / ".local" / "state" / "recouvra" / "vault" / "keys.json"
@@ -20,6 +24,7 @@ class VaultSettings(ServiceSettings):
     service_name: str = "vault"
     grpc_port: int = 50055
     database_url: SecretStr = dev_database_url("vault")
+    migration_database_url: SecretStr = dev_migration_database_url("vault")
 
     s3_endpoint: str = Field(
         default="127.0.0.1:18333",
