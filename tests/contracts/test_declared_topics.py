@@ -7,6 +7,7 @@ the retention nor the review. So the wiring of the seven services and k8s/infra 
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from pathlib import Path
 
@@ -23,7 +24,14 @@ DLT_RETENTION_MS = 30 * 24 * 3600 * 1000
 
 
 def wired_topics() -> dict[str, set[str]]:
-    """Topic -> the services that need it, from each service's own bootstrap (nothing connects)."""
+    """Topic -> the services that need it, from each service's own bootstrap (nothing connects).
+
+    Built inside an event loop of its own, as the services build it: the broker and the pool
+    want one, and an earlier test in the same worker may have closed the default loop."""
+    return asyncio.run(_wired_topics())
+
+
+async def _wired_topics() -> dict[str, set[str]]:
     needed: dict[str, set[str]] = {}
     for service in SERVICES:
         bootstrap = importlib.import_module(f"{service}.bootstrap")
