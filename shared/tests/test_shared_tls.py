@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,7 +17,13 @@ from pydantic import ValidationError
 from recouvra_shared.grpc import GrpcServer, client_channel
 from recouvra_shared.pki import Issued, create_ca, ensure_pki, issue_certificate
 from recouvra_shared.settings import ServiceSettings
-from recouvra_shared.tls import TlsMaterial, TlsNotConfigured, load_tls, server_name_options
+from recouvra_shared.tls import (
+    TlsMaterial,
+    TlsNotConfigured,
+    load_tls,
+    server_name_options,
+    watch_renewal,
+)
 from tests.support.pki import TEST_CLIENT, platform_pki, rogue_pki
 
 PKI = platform_pki()
@@ -203,3 +210,26 @@ def test_the_local_pki_is_made_once_and_renews_what_is_close_to_its_end(tmp_path
         issue_certificate(create_ca(), "intake", ["intake"]).cert_pem
     )
     assert ensure_pki(tmp_path, ["intake"], ["operator"]) == ["intake"]
+
+
+async def test_a_renewed_certificate_on_disk_makes_the_service_restart_to_present_it(
+    tmp_path: Path,
+) -> None:
+    ensure_pki(tmp_path, ["intake"])
+    settings = ServiceSettings(
+        tls_ca_file=tmp_path / "ca.crt",
+        tls_cert_file=tmp_path / "intake.crt",
+        tls_key_file=tmp_path / "intake.key",
+    )
+    loaded = load_tls(settings)
+    assert loaded is not None
+    renewed = asyncio.Event()
+    watch = asyncio.create_task(
+        watch_renewal(settings, loaded, renewed.set, check_seconds=0.01, spread_seconds=0)
+    )
+    await asyncio.sleep(0.1)
+    assert not renewed.is_set()  # the same files: nothing to do
+    ca = Issued((tmp_path / "ca.crt").read_bytes(), (tmp_path / "ca.key").read_bytes())
+    (tmp_path / "intake.crt").write_bytes(issue_certificate(ca, "intake", ["intake"]).cert_pem)
+    await asyncio.wait_for(watch, timeout=5)
+    assert renewed.is_set()

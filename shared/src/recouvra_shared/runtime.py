@@ -23,7 +23,7 @@ from recouvra_shared.logging import configure_logging
 from recouvra_shared.migrations import upgrade
 from recouvra_shared.outbox import OutboxRelay
 from recouvra_shared.settings import ServiceSettings
-from recouvra_shared.tls import TlsMaterial, load_tls
+from recouvra_shared.tls import TlsMaterial, load_tls, watch_renewal
 from recouvra_shared.topics import ensure_topics, make_broker
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,9 @@ class ServiceRuntime:
         relay = OutboxRelay(database, broker, settings)
         tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
         tasks += [asyncio.create_task(job(), name=job.__name__) for job in parts.background]
+        if tls is not None and settings.tls_restart_on_renewal:
+            renewal = watch_renewal(settings, tls, self.stopping.set)
+            tasks.append(asyncio.create_task(renewal, name="tls-renewal"))
 
         server = GrpcServer(
             settings.grpc_target,

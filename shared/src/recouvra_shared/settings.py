@@ -68,6 +68,11 @@ class ServiceSettings(BaseSettings):
     tls_key_file: Path | None = Field(
         default=None, validation_alias=AliasChoices("RECOUVRA_TLS_KEY_FILE")
     )
+    # Restart gracefully (after a random delay) when the files above change on disk, to present
+    # a renewed certificate: for a supervisor that starts the process again (Kubernetes).
+    tls_restart_on_renewal: bool = Field(
+        default=False, validation_alias=AliasChoices("RECOUVRA_TLS_RESTART_ON_RENEWAL")
+    )
     # Development only: serve and call gRPC in plain text. Without it (or the files above) a
     # service refuses to start; in production it is refused.
     tls_insecure: bool = Field(

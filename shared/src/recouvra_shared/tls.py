@@ -9,11 +9,22 @@ therefore name the service and its cluster DNS names, never `localhost` or an IP
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import grpc
+
+log = logging.getLogger(__name__)
+
+# How often a service looks at its certificate files for a renewal, and how long at most it
+# waits before restarting to present it (randomly, so that replicas restart one by one).
+RENEWAL_CHECK_SECONDS = 60.0
+RENEWAL_RESTART_SPREAD_SECONDS = 900.0
 
 
 class TlsNotConfigured(RuntimeError):
@@ -71,3 +82,33 @@ def load_tls(settings: Any) -> TlsMaterial | None:
         "RECOUVRA_TLS_CERT_FILE and RECOUVRA_TLS_KEY_FILE (deploy/local/certificates.py makes "
         "them), or RECOUVRA_TLS_INSECURE=true for plain text in development"
     )
+
+
+async def watch_renewal(
+    settings: Any,
+    loaded: TlsMaterial,
+    on_renewed: Callable[[], None],
+    *,
+    check_seconds: float = RENEWAL_CHECK_SECONDS,
+    spread_seconds: float = RENEWAL_RESTART_SPREAD_SECONDS,
+) -> None:
+    """Call `on_renewed` once the TLS files on disk differ from those the process loaded.
+
+    grpc cannot swap a running server's or channel's certificate, so a service restarts
+    gracefully to present a renewed one (cert-manager renews 10 days before the end, the kubelet
+    updates the mounted files, the container restarts). The restart waits a random part of
+    `spread_seconds` so that the replicas, which share the Secret, do not all go at once.
+    """
+    files = (settings.tls_ca_file, settings.tls_cert_file, settings.tls_key_file)
+    while True:
+        await asyncio.sleep(check_seconds)
+        try:
+            current = TlsMaterial.from_files(*files)
+        except OSError:
+            continue  # being replaced: look again next time
+        if current != loaded:
+            break
+    delay = random.uniform(0, spread_seconds)  # spreads restarts; nothing secret about it
+    log.warning("TLS certificate renewed on disk: restarting in %.0f s to present it", delay)
+    await asyncio.sleep(delay)
+    on_renewed()
