@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from recouvra_shared.grpc import GrpcServer, client_channel
 from recouvra_shared.pki import Issued, create_ca, ensure_pki, issue_certificate
+from recouvra_shared.runtime import ServiceParts, ServiceRuntime, Wiring
 from recouvra_shared.settings import ServiceSettings
 from recouvra_shared.tls import (
     TlsMaterial,
@@ -162,6 +163,15 @@ def test_a_service_refuses_to_start_without_tls_unless_told_plain_text_in_develo
     assert load_tls(ServiceSettings(service_name="intake", tls_insecure=True)) is None
     with pytest.raises(ValidationError, match="tls_insecure: plain-text gRPC is refused"):
         ServiceSettings(environment="production", tls_insecure=True)
+
+
+async def test_the_runtime_refuses_to_start_a_service_without_tls_before_wiring_anything() -> None:
+    def bootstrap(wiring: Wiring) -> ServiceParts:
+        raise AssertionError("wired without TLS")
+
+    runtime = ServiceRuntime(ServiceSettings(service_name="intake"), bootstrap)
+    with pytest.raises(TlsNotConfigured, match="intake: gRPC needs mutual TLS"):
+        await runtime.run()
 
 
 def test_half_the_tls_material_is_refused_naming_what_is_missing() -> None:

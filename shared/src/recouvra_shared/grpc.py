@@ -245,7 +245,8 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
 
 
 class GrpcServer:
-    """A grpc.aio server with health checking, reflection and graceful shutdown."""
+    """A grpc.aio server with health checking, reflection and graceful shutdown: mutual TLS when
+    given TLS material, and, when given `health_bind`, a plain port that answers health only."""
 
     def __init__(
         self,
