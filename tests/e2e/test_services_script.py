@@ -55,7 +55,7 @@ def test_one_service_starts_restarts_and_stops_alone(
         # The script made the local CA and certificates; the service speaks nothing but mTLS.
         assert (tmp_path / "tls" / "scoring.key").stat().st_mode & 0o077 == 0
         assert plain_text_health(f"127.0.0.1:{port}") is grpc.StatusCode.UNAVAILABLE
-        assert "intake" not in started.stderr  # nothing else was started
+        assert "intake serving" not in started.stderr  # nothing else was started
 
         status = services(env, "status", "scoring")
         assert status.returncode == 0
