@@ -7,7 +7,7 @@
 #    ${RECOUVRA_CACHE:-$HOME/.cache/recouvra}/bin.
 # 2. The built-in kinds' JSON schemas are built once into the same cache from Kubernetes' own
 #    OpenAPI document (k8s/kubernetes_schemas.py; the Go module proxy serves it, GitHub is not
-#    needed). The custom resources' schemas (Strimzi, CloudNativePG) are checked in under
+#    needed). The custom resources' schemas (Strimzi, CloudNativePG, cert-manager) are checked in under
 #    k8s/schemas/crds.
 # 3. Each target is rendered with kustomize and checked with `kubeconform -strict`: unknown
 #    fields, wrong types and kinds without a schema all fail.

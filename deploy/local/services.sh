@@ -9,6 +9,9 @@
 # Without SERVICE, every service. Logs: var/log/<service>.log in the clone (JSON lines); PIDs:
 # var/run/<service>.pid (RECOUVRA_VAR_DIR moves var/). A service's gRPC port follows its own
 # setting when exported (RECOUVRA_INTAKE_GRPC_PORT, ...).
+# gRPC is mutual TLS: `start` makes or renews the local CA and a certificate per service in
+# var/tls (deploy/local/certificates.py) and hands each service its own; health checks call in
+# with var/tls/operator.crt, the client certificate for people (see the README for grpcurl).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -16,6 +19,7 @@ PYTHON="$ROOT/.venv/bin/python"
 VAR="${RECOUVRA_VAR_DIR:-$ROOT/var}"
 LOGS="$VAR/log"
 RUN="$VAR/run"
+TLS="$VAR/tls"
 ALL=(intake scoring matching messaging vault settlement gateway)
 declare -A GRPC_PORT=([gateway]=50050 [intake]=50051 [scoring]=50052 [matching]=50053
                       [messaging]=50054 [vault]=50055 [settlement]=50056)
@@ -32,11 +36,19 @@ die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
 eval "$("$ROOT/deploy/local/stack.sh" env)"
 export RECOUVRA_ENV="${RECOUVRA_ENV:-development}"
 
-healthy() {  # healthy SERVICE -> exit 0 when its gRPC health check answers SERVING
-  "$PYTHON" - "${GRPC_PORT[$1]}" <<'PY'
+healthy() {  # healthy SERVICE -> exit 0 when its gRPC health check answers SERVING (over mTLS)
+  "$PYTHON" - "$1" "${GRPC_PORT[$1]}" "$TLS" <<'PY'
 import sys, grpc
+from pathlib import Path
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-with grpc.insecure_channel(f"127.0.0.1:{sys.argv[1]}") as channel:
+from recouvra_shared.tls import TlsMaterial, server_name_options
+service, port, tls = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+if not (tls / "operator.key").exists():
+    sys.exit(1)
+operator = TlsMaterial.from_files(tls / "ca.crt", tls / "operator.crt", tls / "operator.key")
+with grpc.secure_channel(
+    f"127.0.0.1:{port}", operator.channel_credentials(), options=server_name_options(service)
+) as channel:
     try:
         reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
     except grpc.RpcError:
@@ -49,13 +61,17 @@ running() { [[ -f "$RUN/$1.pid" ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null
 
 start() {
   mkdir -p "$LOGS" "$RUN"
+  "$PYTHON" "$ROOT/deploy/local/certificates.py" "$TLS" >&2 \
+    || die "could not make the local certificates in $TLS"
   for service in "${SERVICES[@]}"; do
     "$PYTHON" -m "$service" migrate >>"$LOGS/$service.log" 2>&1 \
       || die "$service: migration failed, see $LOGS/$service.log"
   done
   for service in "${SERVICES[@]}"; do
     if running "$service"; then log "$service already running (pid $(cat "$RUN/$service.pid"))"; continue; fi
-    nohup "$PYTHON" -m "$service" >>"$LOGS/$service.log" 2>&1 &
+    RECOUVRA_TLS_CA_FILE="$TLS/ca.crt" RECOUVRA_TLS_CERT_FILE="$TLS/$service.crt" \
+      RECOUVRA_TLS_KEY_FILE="$TLS/$service.key" \
+      nohup "$PYTHON" -m "$service" >>"$LOGS/$service.log" 2>&1 &
     echo $! >"$RUN/$service.pid"
   done
   for service in "${SERVICES[@]}"; do
@@ -65,7 +81,7 @@ start() {
       ((SECONDS < deadline)) || die "$service not healthy after 60 s, see $LOGS/$service.log"
       sleep 0.5
     done
-    log "$service serving on 127.0.0.1:${GRPC_PORT[$service]}"
+    log "$service serving (mutual TLS) on 127.0.0.1:${GRPC_PORT[$service]}"
   done
   log "gateway: http://127.0.0.1:$HTTP_PORT (OpenAPI at /openapi.json, docs at /docs)"
   log "logs: $LOGS"

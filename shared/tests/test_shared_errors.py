@@ -18,6 +18,10 @@ from recouvra_shared.errors import (
     Violation,
 )
 from recouvra_shared.grpc import GrpcServer, client_channel, refusal_of
+from tests.support.pki import TEST_CLIENT, platform_pki
+
+# Every server and channel here is mutual TLS, as in production.
+PKI = platform_pki()
 
 REFUSALS: list[Refusal] = [
     InvalidRequest([Violation("debtor.siren", "must be 9 digits"), Violation("amount", "> 0")]),
@@ -57,10 +61,12 @@ def handlers() -> grpc.GenericRpcHandler:
 
 @pytest.fixture
 async def channel() -> AsyncIterator[grpc.aio.Channel]:
-    server = GrpcServer("127.0.0.1:0", [])
+    server = GrpcServer("127.0.0.1:0", [], tls=PKI.material("intake"))
     server.server.add_generic_rpc_handlers([handlers()])
     await server.start()
-    async with client_channel(f"127.0.0.1:{server.port}") as channel:
+    async with client_channel(
+        f"127.0.0.1:{server.port}", tls=PKI.material(TEST_CLIENT), server_name="intake"
+    ) as channel:
         yield channel
     await server.stop(0)
 

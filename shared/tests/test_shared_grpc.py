@@ -9,6 +9,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from recouvra_shared.context import Caller, adopt_traceparent, caller_var, trace_id_var
 from recouvra_shared.grpc import GrpcServer, client_channel
+from tests.support.pki import TEST_CLIENT, platform_pki
+
+# Every server and channel here is mutual TLS, as in production.
+PKI = platform_pki()
 
 
 def _who() -> bytes:
@@ -47,14 +51,16 @@ def echo_handler() -> grpc.GenericRpcHandler:
 
 
 async def test_context_crosses_unary_and_bidi_calls_and_health_reports_serving() -> None:
-    server = GrpcServer("127.0.0.1:0", ["probe.Who"])
+    server = GrpcServer("127.0.0.1:0", ["probe.Who"], tls=PKI.material("intake"))
     server.server.add_generic_rpc_handlers([echo_handler()])
     await server.start()
     traceparent = adopt_traceparent(None)
     trace_id = traceparent.split("-")[1]
     token = caller_var.set(Caller(kind="creditor", subject="user-1", tenant_id="creditor-9"))
     try:
-        async with client_channel(f"127.0.0.1:{server.port}") as channel:
+        async with client_channel(
+            f"127.0.0.1:{server.port}", tls=PKI.material(TEST_CLIENT), server_name="intake"
+        ) as channel:
             unary = await channel.unary_unary("/probe.Who/Unary")(b"")
             assert unary == f"creditor/user-1/creditor-9/{trace_id}".encode()
 
@@ -78,11 +84,18 @@ async def test_context_crosses_unary_and_bidi_calls_and_health_reports_serving()
 
 async def test_a_client_spreads_its_calls_over_every_address_of_its_target() -> None:
     # Two replicas that tell themselves apart by the status they report.
-    first, second = GrpcServer("127.0.0.1:0", []), GrpcServer("127.0.0.1:0", [])
+    first, second = (
+        GrpcServer("127.0.0.1:0", [], tls=PKI.material("intake")),
+        GrpcServer("127.0.0.1:0", [], tls=PKI.material("intake")),
+    )
     await first.start()
     await second.start()
     await second.health.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
-    channel = client_channel(f"ipv4:127.0.0.1:{first.port},127.0.0.1:{second.port}")
+    channel = client_channel(
+        f"ipv4:127.0.0.1:{first.port},127.0.0.1:{second.port}",
+        tls=PKI.material(TEST_CLIENT),
+        server_name="intake",
+    )
     try:
         health_stub = health_pb2_grpc.HealthStub(channel)
         answers = [

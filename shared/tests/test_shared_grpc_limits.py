@@ -6,6 +6,10 @@ import grpc
 import pytest
 
 from recouvra_shared.grpc import GrpcServer, client_channel
+from tests.support.pki import TEST_CLIENT, platform_pki
+
+# Every server and channel here is mutual TLS, as in production.
+PKI = platform_pki()
 
 
 async def echo(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
@@ -18,7 +22,7 @@ async def echo(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
     ids=["a-20-MiB-e-invoice-passes", "past-the-limit-is-refused"],
 )
 async def test_messages_as_large_as_the_rest_limits_cross(size: int, answered: bool) -> None:
-    server = GrpcServer("127.0.0.1:0", [])
+    server = GrpcServer("127.0.0.1:0", [], tls=PKI.material("intake"))
     server.server.add_generic_rpc_handlers(
         [
             grpc.method_handlers_generic_handler(
@@ -28,7 +32,9 @@ async def test_messages_as_large_as_the_rest_limits_cross(size: int, answered: b
     )
     await server.start()
     try:
-        async with client_channel(f"127.0.0.1:{server.port}") as channel:
+        async with client_channel(
+            f"127.0.0.1:{server.port}", tls=PKI.material(TEST_CLIENT), server_name="intake"
+        ) as channel:
             call = channel.unary_unary("/probe.Echo/Echo")(b"x" * size)
             if answered:
                 assert len(await call) == size

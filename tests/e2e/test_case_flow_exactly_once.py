@@ -52,7 +52,7 @@ async def submit_all(intake: ServiceProcess, deadline: float) -> set[str]:
         queue.put_nowait(i)
 
     async def worker() -> None:
-        async with grpc.aio.insecure_channel(intake.target) as channel:
+        async with intake.channel() as channel:
             stub = intake_pb2_grpc.IntakeServiceStub(channel)
             while not queue.empty():
                 i = queue.get_nowait()

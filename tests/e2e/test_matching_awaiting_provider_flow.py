@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import grpc
 import httpx
 import pytest
 
@@ -109,7 +108,7 @@ async def test_a_case_without_an_eligible_provider_keeps_its_rounds_until_one_ap
     for process in reversed(processes):  # one at a time: kinder to a busy machine
         await asyncio.to_thread(process.start)
 
-    channel = grpc.aio.insecure_channel(matching.target)
+    channel = matching.channel()
     client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}", timeout=30)
     async with channel, client:
         directory = pb_grpc.ProviderDirectoryServiceStub(channel)

@@ -207,7 +207,7 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
     processes = (gateway, matching, scoring, intake)
     await asyncio.gather(*(asyncio.to_thread(p.start) for p in processes))
 
-    channel = grpc.aio.insecure_channel(matching.target)
+    channel = matching.channel()
     client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}", timeout=30)
     async with channel, client:
         directory = pb_grpc.ProviderDirectoryServiceStub(channel)

@@ -24,7 +24,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.support.fixtures import ServiceProcess, wait_serving
+from tests.support.fixtures import ServiceProcess
 from tests.support.kafka_read import RawRecord, read_raw_records, topics_starting_with
 from tests.support.marketplace import (
     PASSWORD,
@@ -119,14 +119,6 @@ def case_body(debtor: dict[str, str], kind: str, invoice_number: str) -> dict[st
     }
 
 
-def start_patiently(service: ServiceProcess) -> None:
-    """Start a service, giving it three more minutes when a loaded machine slows it down."""
-    try:
-        service.start()
-    except TimeoutError:
-        wait_serving(service.target, timeout=180, process=service.process)
-
-
 async def outbox_payloads(database_url: str) -> list[bytes]:
     """What a service keeps in its outbox (sent rows stay there a week) and its dead letters."""
     connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
@@ -168,7 +160,7 @@ async def test_no_topic_carries_a_debtors_name_address_email_phone_or_iban(
         matching_target=matching.target,
     )
     for process in (intake, scoring, matching, gateway):  # one at a time: a busy machine
-        await asyncio.to_thread(start_patiently, process)
+        await asyncio.to_thread(process.start)
 
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}", timeout=30) as client:
         await wait_http(client, gateway)

@@ -130,7 +130,7 @@ async def test_cases_are_scored_rescored_on_payment_and_routed_by_insolvency(
     assert declared.reason_codes[0] == "debtor-in-insolvency-proceedings"
     assert all(e.model_version == "scorecard-v1" for e in scored)
 
-    async with grpc.aio.insecure_channel(scoring.target) as channel:
+    async with scoring.channel() as channel:
         stub = scoring_pb2_grpc.ScoringServiceStub(channel)
         latest = await stub.GetScore(
             scoring_pb2.GetScoreRequest(case_id=sound), metadata=creditor(TENANT)

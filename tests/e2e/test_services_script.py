@@ -7,7 +7,9 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.support.databases import ServiceDatabase
 from tests.support.stack import ROOT, free_port, unique_name
@@ -21,6 +23,17 @@ def services(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
     return subprocess.run(
         ["bash", str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=180
     )
+
+
+def plain_text_health(target: str) -> grpc.StatusCode | None:
+    """The status a health check without TLS gets (None: it was answered)."""
+    with grpc.insecure_channel(target) as channel:
+        try:
+            health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+        except grpc.RpcError as error:
+            code: grpc.StatusCode = error.code()
+            return code
+    return None
 
 
 def test_one_service_starts_restarts_and_stops_alone(
@@ -40,9 +53,12 @@ def test_one_service_starts_restarts_and_stops_alone(
     try:
         started = services(env, "start", "scoring")
         assert started.returncode == 0, started.stderr
-        assert f"scoring serving on 127.0.0.1:{port}" in started.stderr
+        assert f"scoring serving (mutual TLS) on 127.0.0.1:{port}" in started.stderr
         first_pid = pid_file.read_text().strip()
-        assert "intake" not in started.stderr  # nothing else was started
+        # The script made the local CA and certificates; the service speaks nothing but mTLS.
+        assert (tmp_path / "tls" / "scoring.key").stat().st_mode & 0o077 == 0
+        assert plain_text_health(f"127.0.0.1:{port}") is grpc.StatusCode.UNAVAILABLE
+        assert "intake serving" not in started.stderr  # nothing else was started
 
         status = services(env, "status", "scoring")
         assert status.returncode == 0

@@ -103,7 +103,7 @@ async def test_provider_access_follows_assignment_rotation_and_closure(
         )
 
     try:
-        async with grpc.aio.insecure_channel(vault.target) as channel:
+        async with vault.channel() as channel:
             stub = vault_pb2_grpc.VaultServiceStub(channel)
 
             async def upload() -> vault_pb2.Document:

@@ -25,6 +25,7 @@ from tests.support.databases import (
     create_service_database,
     drop_service_database,
 )
+from tests.support.pki import LocalPki, platform_pki
 from tests.support.stack import (
     ISSUED_NAMES,
     ROOT,
@@ -39,6 +40,12 @@ from tests.support.stack import (
 __all__ = ["ROOT", "Stack", "unique_name"]
 
 T = TypeVar("T")
+
+
+@pytest.fixture(scope="session")
+def pki() -> LocalPki:
+    """The tests' CA, a certificate per service and one for the tests as a caller."""
+    return platform_pki()
 
 
 @pytest.fixture(scope="session")
@@ -81,14 +88,17 @@ def make_database(make_service_database: Callable[..., ServiceDatabase]) -> Call
 
 
 def wait_serving(
-    target: str, timeout: float = 180.0, process: subprocess.Popen[bytes] | None = None
+    target: str,
+    service: str,
+    timeout: float = 180.0,
+    process: subprocess.Popen[bytes] | None = None,
 ) -> None:
-    """Block until the gRPC health check at target answers SERVING."""
+    """Block until the gRPC health check of `service` at target answers SERVING, over mTLS."""
     deadline = time.monotonic() + timeout
     # gRPC's reconnect backoff grows to minutes: a service that starts slowly (a busy machine)
     # would answer long after it is up. Reconnect every second at most instead.
     options = [("grpc.initial_reconnect_backoff_ms", 200), ("grpc.max_reconnect_backoff_ms", 1000)]
-    with grpc.insecure_channel(target, options=options) as channel:
+    with platform_pki().sync_channel(target, service, options=options) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             if process is not None and process.poll() is not None:
@@ -118,6 +128,10 @@ class ServiceProcess:
     def target(self) -> str:
         return f"127.0.0.1:{self.grpc_port}"
 
+    def channel(self) -> grpc.aio.Channel:
+        """A mutual-TLS channel to this service, as the tests' own client certificate."""
+        return platform_pki().channel(self.target, self.service)
+
     def start(self, **extra_env: str) -> ServiceProcess:
         """Start the process and wait until it reports SERVING."""
         self._log = self.log_path.open("ab")
@@ -127,7 +141,7 @@ class ServiceProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        wait_serving(self.target, process=self.process)
+        wait_serving(self.target, self.service, process=self.process)
         return self
 
     def kill(self) -> None:
@@ -169,6 +183,7 @@ def run_service(stack: Stack, tmp_path: Path) -> Iterator[Callable[..., ServiceP
                 "RECOUVRA_ENV": "development",
                 "RECOUVRA_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
                 "RECOUVRA_KAFKA_TOPIC_PREFIX": topic_prefix,
+                **platform_pki().env(service),
                 f"{prefix}DATABASE_URL": database_url,
                 f"{prefix}GRPC_PORT": str(port),
                 **{f"{prefix}{k.upper()}": v for k, v in env.items()},

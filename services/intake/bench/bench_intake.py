@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from tests.support.databases import ServiceDatabase, discard, provision
 from tests.support.fixtures import ServiceProcess
+from tests.support.pki import platform_pki
 from tests.support.stack import Stack, find_stack, free_port, unique_name
 
 PASSWORD = "correct horse battery staple"
@@ -358,6 +359,7 @@ def service(
             "RECOUVRA_LOG_LEVEL": "WARNING",
             "RECOUVRA_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
             "RECOUVRA_KAFKA_TOPIC_PREFIX": prefix,
+            **platform_pki().env(name),
             f"{own}DATABASE_URL": database_url,
             f"{own}GRPC_PORT": str(port),
             **{f"{own}{key.upper()}": value for key, value in env.items()},

@@ -24,7 +24,6 @@ import uuid
 from pathlib import Path
 
 import asyncpg
-import grpc
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from stdnum import luhn
 
@@ -40,6 +39,7 @@ from recouvra.matching.v1 import bidding_pb2_grpc as pb_grpc
 from recouvra_shared.events import new_event
 from tests.support.databases import discard, provision
 from tests.support.fixtures import wait_serving
+from tests.support.pki import platform_pki
 from tests.support.stack import find_stack, free_port, unique_name
 
 SEGMENTS = ["good-faith", "difficulty", "dispute"]
@@ -51,7 +51,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def setup_providers(target: str, count: int) -> None:
-    async with grpc.aio.insecure_channel(target) as channel:
+    async with platform_pki().channel(target, "matching") as channel:
         directory = pb_grpc.ProviderDirectoryServiceStub(channel)
         bidding = pb_grpc.BiddingServiceStub(channel)
         for i in range(count):
@@ -202,6 +202,7 @@ def main() -> None:
         "RECOUVRA_ENV": "development",
         "RECOUVRA_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
         "RECOUVRA_KAFKA_TOPIC_PREFIX": prefix,
+        **platform_pki().env("matching"),
         "RECOUVRA_MATCHING_DATABASE_URL": db_url,
         "RECOUVRA_MATCHING_GRPC_PORT": str(port),
         "RECOUVRA_MATCHING_BIDDING_MINUTES": str(args.bidding_seconds / 60),
@@ -216,7 +217,7 @@ def main() -> None:
         stderr=subprocess.STDOUT,
     )
     try:
-        wait_serving(f"127.0.0.1:{port}", process=process)
+        wait_serving(f"127.0.0.1:{port}", "matching", process=process)
         asyncio.run(setup_providers(f"127.0.0.1:{port}", args.providers))
         asyncio.run(run(args, db_url, prefix, stack.kafka_bootstrap))
     finally:

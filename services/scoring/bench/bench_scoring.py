@@ -36,6 +36,7 @@ from scoring.domain.simulator import simulate_portfolio
 from scoring.entrypoints.grpc_api import ScoringApi
 from scoring.service_layer.scorer import Scorer
 from tests.support.databases import create_service_database, drop_service_database
+from tests.support.pki import platform_pki
 from tests.support.stack import find_stack
 
 REGISTRY_SIRENS = ["398259796", "190748335", "047966692", "925899130", "860129048"]
@@ -67,13 +68,18 @@ def requests(count: int) -> list[scoring_pb2.ScoreRequest]:
     return built
 
 
-async def grpc_latencies(target: str, count: int, concurrency: int) -> tuple[list[float], float]:
+async def grpc_latencies(
+    target: str, count: int, concurrency: int, *, tls: bool = True
+) -> tuple[list[float], float]:
     """Per-call seconds of `count` Score calls from `concurrency` callers, and the wall time."""
     queue = requests(count)
     warmup = requests(min(50, count))
     latencies: list[float] = []
     metadata = (("x-caller-kind", "creditor"), ("x-caller-tenant", "bench-creditor"))
-    async with grpc.aio.insecure_channel(target) as channel:
+    channel = (
+        platform_pki().channel(target, "scoring") if tls else grpc.aio.insecure_channel(target)
+    )
+    async with channel:
         stub = scoring_pb2_grpc.ScoringServiceStub(channel)
         for request in warmup:
             await stub.Score(request, metadata=metadata, timeout=10)
@@ -94,8 +100,9 @@ async def grpc_latencies(target: str, count: int, concurrency: int) -> tuple[lis
     return latencies, wall
 
 
-async def in_process(count: int, concurrency: int) -> tuple[list[float], float]:
-    """Score latencies against an in-process server over a fresh database on the stack."""
+async def in_process(count: int, concurrency: int, *, tls: bool) -> tuple[list[float], float]:
+    """Score latencies against an in-process server over a fresh database on the stack, over
+    mutual TLS or (to measure what it costs) plain text."""
     stack = find_stack()
     db = await create_service_database(stack, "scoring")
     try:
@@ -103,11 +110,15 @@ async def in_process(count: int, concurrency: int) -> tuple[list[float], float]:
         database = Database.connect(db.url, pool_size=concurrency)
         scorer = Scorer(CsvCompanyRegistry(), FileModelStore(None))
         api = ScoringApi(units_of_work(database), scorer)
-        server = GrpcServer("127.0.0.1:0", ["recouvra.scoring.v1.ScoringService"])
+        server = GrpcServer(
+            "127.0.0.1:0",
+            ["recouvra.scoring.v1.ScoringService"],
+            tls=platform_pki().material("scoring") if tls else None,
+        )
         scoring_pb2_grpc.add_ScoringServiceServicer_to_server(api, server.server)
         await server.start()
         try:
-            return await grpc_latencies(f"127.0.0.1:{server.port}", count, concurrency)
+            return await grpc_latencies(f"127.0.0.1:{server.port}", count, concurrency, tls=tls)
         finally:
             await server.stop(1)
             await database.dispose()
@@ -130,17 +141,22 @@ def percentile(values: list[float], q: float) -> float:
 
 async def main(args: argparse.Namespace) -> None:
     if args.target:
-        latencies, wall = await grpc_latencies(args.target, args.requests, args.concurrency)
-        where = args.target
+        runs = [(args.target, await grpc_latencies(args.target, args.requests, args.concurrency))]
     else:
-        latencies, wall = await in_process(args.requests, args.concurrency)
-        where = "in-process server"
-    p50 = percentile(latencies, 50) * 1000
-    p99 = percentile(latencies, 99) * 1000
-    print(
-        f"gRPC Score ({where}, concurrency {args.concurrency}, {args.requests} requests): "
-        f"p50 {p50:.2f} ms  p99 {p99:.2f} ms  {args.requests / wall:.0f} req/s"
-    )
+        runs = [
+            (
+                f"in-process server, {name}",
+                await in_process(args.requests, args.concurrency, tls=tls),
+            )
+            for name, tls in (("mutual TLS", True), ("plain text", False))
+        ]
+    for where, (latencies, wall) in runs:
+        p50 = percentile(latencies, 50) * 1000
+        p99 = percentile(latencies, 99) * 1000
+        print(
+            f"gRPC Score ({where}, concurrency {args.concurrency}, {args.requests} requests): "
+            f"p50 {p50:.2f} ms  p99 {p99:.2f} ms  {args.requests / wall:.0f} req/s"
+        )
     rate = batch_rate(args.batch)
     print(f"batch scoring ({args.batch} simulated cases, {SCORECARD.version}): {rate:.0f} scores/s")
 

@@ -25,7 +25,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-import grpc  # noqa: E402
 
 from recouvra.vault.v1 import vault_pb2, vault_pb2_grpc  # noqa: E402
 from tests.support.databases import (  # noqa: E402
@@ -33,6 +32,7 @@ from tests.support.databases import (  # noqa: E402
     drop_service_database,
 )
 from tests.support.fixtures import wait_serving  # noqa: E402
+from tests.support.pki import platform_pki  # noqa: E402
 from tests.support.stack import find_stack, free_port, unique_name  # noqa: E402
 from vault.adapters.store import S3ObjectStore  # noqa: E402
 
@@ -182,6 +182,7 @@ async def run(quick: bool) -> None:
                 "RECOUVRA_LOG_LEVEL": "WARNING",
                 "RECOUVRA_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
                 "RECOUVRA_KAFKA_TOPIC_PREFIX": name + ".",
+                **platform_pki().env("vault"),
                 "RECOUVRA_VAULT_DATABASE_URL": url,
                 "RECOUVRA_VAULT_GRPC_PORT": str(port),
                 "RECOUVRA_VAULT_KEY_FILE": str(Path(tmp) / "keys.json"),
@@ -197,8 +198,8 @@ async def run(quick: bool) -> None:
             }
             server = await asyncio.to_thread(start_vault, env, log)
             target = f"127.0.0.1:{port}"
-            await asyncio.to_thread(wait_serving, target, 60.0, server)
-            async with grpc.aio.insecure_channel(target) as channel:
+            await asyncio.to_thread(wait_serving, target, "vault", 60.0, server)
+            async with platform_pki().channel(target, "vault") as channel:
                 stub = vault_pb2_grpc.VaultServiceStub(channel)
                 await get(stub, await put(stub, 12 * MB))  # warm-up (bucket, pools, buffers)
                 for size in [MB, 16 * MB] if quick else [MB, 100 * MB]:

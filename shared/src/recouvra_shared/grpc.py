@@ -43,6 +43,7 @@ from recouvra_shared.errors import (
     Violation,
     rebuild,
 )
+from recouvra_shared.tls import TlsMaterial, server_name_options
 
 log = logging.getLogger(__name__)
 
@@ -244,9 +245,17 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
 
 
 class GrpcServer:
-    """A grpc.aio server with health checking, reflection and graceful shutdown."""
+    """A grpc.aio server with health checking, reflection and graceful shutdown: mutual TLS when
+    given TLS material, and, when given `health_bind`, a plain port that answers health only."""
 
-    def __init__(self, bind: str, service_names: Sequence[str]) -> None:
+    def __init__(
+        self,
+        bind: str,
+        service_names: Sequence[str],
+        *,
+        tls: TlsMaterial | None = None,
+        health_bind: str | None = None,
+    ) -> None:
         self.server = grpc.aio.server(
             interceptors=[RequestContextInterceptor()], options=SERVER_OPTIONS
         )
@@ -256,13 +265,29 @@ class GrpcServer:
         reflection.enable_server_reflection(
             [*self.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server
         )
-        self.port = self.server.add_insecure_port(bind)
+        # With TLS material every connection is mutual TLS; plain text only without it.
+        if tls is None:
+            self.port = self.server.add_insecure_port(bind)
+        else:
+            self.port = self.server.add_secure_port(bind, tls.server_credentials())
         if self.port == 0:
             raise RuntimeError(f"cannot listen on {bind}")
+        # Probes that cannot present a certificate get the same health answers on a plain port
+        # that serves nothing else: no business service, no reflection.
+        self.health_server: grpc.aio.Server | None = None
+        self.health_port = 0
+        if health_bind is not None:
+            self.health_server = grpc.aio.server()
+            health_pb2_grpc.add_HealthServicer_to_server(self.health, self.health_server)
+            self.health_port = self.health_server.add_insecure_port(health_bind)
+            if self.health_port == 0:
+                raise RuntimeError(f"cannot listen on {health_bind}")
 
     async def start(self) -> None:
         """Start serving and report every service SERVING."""
         await self.server.start()
+        if self.health_server is not None:
+            await self.health_server.start()
         for name in ["", *self.service_names]:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
 
@@ -270,6 +295,8 @@ class GrpcServer:
         """Report NOT_SERVING, let calls in flight finish for the grace period, then stop."""
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace_seconds)
+        if self.health_server is not None:
+            await self.health_server.stop(0)
 
 
 class _CallContext:
@@ -336,8 +363,18 @@ class _StreamStream(grpc.aio.StreamStreamClientInterceptor):  # type: ignore[mis
         return await continuation(self.context.details(details), requests)
 
 
-def client_channel(target: str, *, default_deadline: float = DEFAULT_DEADLINE_SECONDS) -> Any:
-    """A channel to another service whose calls carry context and never wait forever."""
+def client_channel(
+    target: str,
+    *,
+    default_deadline: float = DEFAULT_DEADLINE_SECONDS,
+    tls: TlsMaterial | None = None,
+    server_name: str | None = None,
+) -> Any:
+    """A channel to another service whose calls carry context and never wait forever.
+
+    With `tls`, the channel is mutual TLS and accepts only a server whose certificate names
+    `server_name` (the service called, e.g. "intake"), whatever address the target dials.
+    """
     context = _CallContext(default_deadline)
     interceptors = [
         kind(context) for kind in (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)
@@ -345,4 +382,11 @@ def client_channel(target: str, *, default_deadline: float = DEFAULT_DEADLINE_SE
     options: list[tuple[str, object]] = [*MESSAGE_SIZE_OPTIONS]
     if target.startswith(RESOLVER_SCHEMES):
         options += BALANCED_OPTIONS
-    return grpc.aio.insecure_channel(target, options=options, interceptors=interceptors)
+    if tls is None:
+        return grpc.aio.insecure_channel(target, options=options, interceptors=interceptors)
+    if not server_name:
+        raise ValueError("server_name: a TLS channel must name the service it expects")
+    options += server_name_options(server_name)
+    return grpc.aio.secure_channel(
+        target, tls.channel_credentials(), options=options, interceptors=interceptors
+    )

@@ -24,6 +24,7 @@ from recouvra_shared.inbox import InboxConsumer, Subscription
 from recouvra_shared.logging import configure_logging
 from recouvra_shared.outbox import OutboxRelay
 from recouvra_shared.settings import ServiceSettings
+from recouvra_shared.tls import TlsMaterial, load_tls, watch_renewal
 from recouvra_shared.topics import ensure_topics, make_broker
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,9 @@ class Wiring:
     settings: ServiceSettings
     database: Database
     broker: Any
+    # This process's mutual TLS material, for its gRPC server and its clients; None only under
+    # the development switch RECOUVRA_TLS_INSECURE.
+    tls: TlsMaterial | None = None
 
 
 Bootstrap = Callable[[Wiring], ServiceParts]
@@ -69,9 +73,10 @@ class ServiceRuntime:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
 
+        tls = load_tls(settings)  # before anything connects: no certificate, no service
         database = Database.connect(settings.database_url.get_secret_value())
         broker = make_broker(settings)
-        wiring = Wiring(settings=settings, database=database, broker=broker)
+        wiring = Wiring(settings=settings, database=database, broker=broker, tls=tls)
         parts = self.bootstrap(wiring)
         units = parts.unit_of_work or database.unit_of_work
         for subscription in parts.subscriptions:
@@ -87,12 +92,26 @@ class ServiceRuntime:
         relay = OutboxRelay(database, broker, settings)
         tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
         tasks += [asyncio.create_task(job(), name=job.__name__) for job in parts.background]
+        if tls is not None and settings.tls_restart_on_renewal:
+            renewal = watch_renewal(settings, tls, self.stopping.set)
+            tasks.append(asyncio.create_task(renewal, name="tls-renewal"))
 
-        server = GrpcServer(settings.grpc_target, [name for name, _ in parts.grpc_services])
+        server = GrpcServer(
+            settings.grpc_target,
+            [name for name, _ in parts.grpc_services],
+            tls=tls,
+            health_bind=settings.grpc_health_target,
+        )
         for _, register in parts.grpc_services:
             register(server.server)
         await server.start()
-        log.info("%s serving gRPC on %s:%d", settings.service_name, settings.grpc_host, server.port)
+        log.info(
+            "%s serving gRPC (%s) on %s:%d",
+            settings.service_name,
+            "mutual TLS" if tls else "PLAIN TEXT, development only",
+            settings.grpc_host,
+            server.port,
+        )
 
         stop_waiter = asyncio.create_task(self.stopping.wait())
         done, _ = await asyncio.wait([stop_waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)

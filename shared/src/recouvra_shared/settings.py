@@ -7,6 +7,7 @@ settings of every service (as `make up` does).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal, Self
 from urllib.parse import urlsplit
 
@@ -55,7 +56,32 @@ class ServiceSettings(BaseSettings):
     migration_database_url: SecretStr = SecretStr("")
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 0
+    # A second, plain-text port answering only grpc.health.v1, for probes that cannot present a
+    # client certificate (the kubelet's); None = none. The business port is mutual TLS only.
+    grpc_health_port: int | None = None
     shutdown_grace_seconds: float = 10.0
+
+    # Mutual TLS for gRPC (recouvra_shared.tls): the CA bundle every peer must chain to, and this
+    # process's own certificate and key (PEM files), presented as a server and as a client.
+    tls_ca_file: Path | None = Field(
+        default=None, validation_alias=AliasChoices("RECOUVRA_TLS_CA_FILE")
+    )
+    tls_cert_file: Path | None = Field(
+        default=None, validation_alias=AliasChoices("RECOUVRA_TLS_CERT_FILE")
+    )
+    tls_key_file: Path | None = Field(
+        default=None, validation_alias=AliasChoices("RECOUVRA_TLS_KEY_FILE")
+    )
+    # Restart gracefully (after a random delay) when the files above change on disk, to present
+    # a renewed certificate: for a supervisor that starts the process again (Kubernetes).
+    tls_restart_on_renewal: bool = Field(
+        default=False, validation_alias=AliasChoices("RECOUVRA_TLS_RESTART_ON_RENEWAL")
+    )
+    # Development only: serve and call gRPC in plain text. Without it (or the files above) a
+    # service refuses to start; in production it is refused.
+    tls_insecure: bool = Field(
+        default=False, validation_alias=AliasChoices("RECOUVRA_TLS_INSECURE")
+    )
 
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_batch_size: int = Field(default=200, ge=1)
@@ -79,9 +105,23 @@ class ServiceSettings(BaseSettings):
     chaos_relay_kill_after_batches: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
+    def _refuse_partial_tls(self) -> Self:
+        files = {
+            "tls_ca_file": self.tls_ca_file,
+            "tls_cert_file": self.tls_cert_file,
+            "tls_key_file": self.tls_key_file,
+        }
+        missing = [name for name, path in files.items() if path is None]
+        if missing and len(missing) < len(files):
+            raise ValueError(f"{', '.join(missing)}: mutual TLS needs the CA, certificate and key")
+        return self
+
+    @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> Self:
         if self.environment == "development":
             return self
+        if self.tls_insecure:
+            raise ValueError(f"tls_insecure: plain-text gRPC is refused in {self.environment}")
         if "migration_database_url" not in self.model_fields_set:
             # A service's default is the local stack's owner: never meant outside development.
             self.migration_database_url = SecretStr("")
@@ -109,6 +149,13 @@ class ServiceSettings(BaseSettings):
     def grpc_target(self) -> str:
         """host:port this service's gRPC server listens on."""
         return f"{self.grpc_host}:{self.grpc_port}"
+
+    @property
+    def grpc_health_target(self) -> str | None:
+        """host:port of the plain health-only port, if there is one."""
+        if self.grpc_health_port is None:
+            return None
+        return f"{self.grpc_host}:{self.grpc_health_port}"
 
 
 def dev_database_url(service: str) -> SecretStr:

@@ -39,7 +39,11 @@ def build(wiring: Wiring) -> ServiceParts:
     settings = wiring.settings
     assert isinstance(settings, GatewaySettings)
     secret = settings.token_secret.get_secret_value()
-    channels = {name: client_channel(target) for name, target in settings.service_targets().items()}
+    # Each channel accepts only the certificate of the service it names, wherever it dials.
+    channels = {
+        name: client_channel(target, tls=wiring.tls, server_name=name)
+        for name, target in settings.service_targets().items()
+    }
     services = GatewayServices(
         unit_of_work=lambda: SqlGatewayUnitOfWork(wiring.database),
         passwords=Passwords(),

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import grpc
 import httpx
 
 from gateway.adapters.security import Passwords, Tokens
 from gateway.entrypoints.http import create_app
-from recouvra_shared.grpc import GrpcServer
+from recouvra_shared.grpc import GrpcServer, client_channel
 from services.gateway.tests.unit.gateway_fakes import FakeMatching, FakeStore, marketplace_services
+from tests.support.pki import LocalPki
 from tests.support.stack import free_port
 
 
@@ -20,13 +20,16 @@ def client_of(app: Any) -> httpx.AsyncClient:
 
 
 async def test_a_backing_service_down_does_not_take_the_gateway_out(
-    store: FakeStore, passwords: Passwords, tokens: Tokens
+    store: FakeStore, passwords: Passwords, tokens: Tokens, pki: LocalPki
 ) -> None:
     services = marketplace_services(store, passwords, tokens, FakeMatching())
-    server = GrpcServer("127.0.0.1:0", ["recouvra.intake.v1.IntakeService"])
+    server = GrpcServer(
+        "127.0.0.1:0", ["recouvra.intake.v1.IntakeService"], tls=pki.material("intake")
+    )
     await server.start()
-    serving = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
-    down = grpc.aio.insecure_channel(f"127.0.0.1:{free_port()}")
+    gateway = pki.material("gateway")
+    serving = client_channel(f"127.0.0.1:{server.port}", tls=gateway, server_name="intake")
+    down = client_channel(f"127.0.0.1:{free_port()}", tls=gateway, server_name="vault")
     try:
         app = create_app(services, {"intake": serving, "vault": down})
         async with client_of(app) as http:

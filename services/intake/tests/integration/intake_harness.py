@@ -15,6 +15,7 @@ from intake.bootstrap import SERVICE_NAME, intake_api
 from recouvra.intake.v1 import intake_pb2, intake_pb2_grpc
 from recouvra_shared.db import Database
 from recouvra_shared.grpc import CALLER_KIND, CALLER_SUBJECT, CALLER_TENANT, GrpcServer
+from tests.support.pki import platform_pki
 
 TODAY = date(2026, 11, 23)
 
@@ -49,10 +50,10 @@ async def running_intake(
 ) -> AsyncIterator[Intake]:
     """Serve IntakeService on a free local port against the given database."""
     database = Database.connect(url, pool_size=4)
-    server = GrpcServer("127.0.0.1:0", [SERVICE_NAME])
+    server = GrpcServer("127.0.0.1:0", [SERVICE_NAME], tls=platform_pki().material("intake"))
     intake_pb2_grpc.add_IntakeServiceServicer_to_server(intake_api(database, today), server.server)
     await server.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
+    channel = platform_pki().channel(f"127.0.0.1:{server.port}", "intake")
     try:
         yield Intake(stub=intake_pb2_grpc.IntakeServiceStub(channel), database=database)
     finally:

@@ -7,7 +7,6 @@ import asyncio
 import time
 from collections.abc import Callable
 
-import grpc
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -44,7 +43,7 @@ async def test_events_flow_out_and_scores_flow_into_the_timeline(
     prefix = unique_name("it") + "."
     url = make_database("intake")
     intake = run_service("intake", url, prefix).start()
-    async with grpc.aio.insecure_channel(intake.target) as channel:
+    async with intake.channel() as channel:
         stub = intake_pb2_grpc.IntakeServiceStub(channel)
         me = Intake.as_creditor(A)
         reply = await stub.SubmitCase(

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import grpc
 from google.protobuf.message import Message
 from sqlalchemy import select
 from stdnum import luhn
@@ -33,6 +32,7 @@ from recouvra_shared.events import new_event
 from recouvra_shared.grpc import CALLER_KIND, CALLER_SUBJECT, CALLER_TENANT, GrpcServer
 from recouvra_shared.percentages import to_percentage
 from services.matching.tests.unit.fakes import ManualClock
+from tests.support.pki import platform_pki
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CONFIG = MatchingConfig()
@@ -219,7 +219,7 @@ async def running_matching(
     clock = clock or ManualClock(START)
     database = Database.connect(url, pool_size=4)
     units = unit_of_work_factory(database)
-    server = GrpcServer("127.0.0.1:0", SERVICES)
+    server = GrpcServer("127.0.0.1:0", SERVICES, tls=platform_pki().material("matching"))
     pb_grpc.add_BiddingServiceServicer_to_server(
         BiddingApi(units, clock, config, watch_poll_seconds=0.05), server.server
     )
@@ -228,7 +228,7 @@ async def running_matching(
         ProviderDirectoryApi(units, clock), server.server
     )
     await server.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
+    channel = platform_pki().channel(f"127.0.0.1:{server.port}", "matching")
     try:
         yield Harness(
             url=url,

@@ -14,6 +14,7 @@ import pytest
 from recouvra.vault.v1 import vault_pb2, vault_pb2_grpc
 from recouvra_shared.db import Database
 from recouvra_shared.grpc import GrpcServer
+from tests.support.pki import platform_pki
 from tests.support.stack import Stack, unique_name
 from vault.adapters.keys import KeyFileWrapper, create_key_file, load_key_file
 from vault.adapters.store import S3ObjectStore
@@ -163,10 +164,10 @@ async def _start(
         keys=KeyFileWrapper(key_file),
         max_document_bytes=max_document_bytes,
     )
-    server = GrpcServer("127.0.0.1:0", [SERVICE_NAME])
+    server = GrpcServer("127.0.0.1:0", [SERVICE_NAME], tls=platform_pki().material("vault"))
     vault_pb2_grpc.add_VaultServiceServicer_to_server(VaultApi(deps), server.server)
     await server.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
+    channel = platform_pki().channel(f"127.0.0.1:{server.port}", "vault")
     stub = vault_pb2_grpc.VaultServiceStub(channel)
     return Running(server, channel, Harness(deps, store, database, key_file, stub))
 
