@@ -298,9 +298,7 @@ async def test_creditors_submit_and_read_only_their_own_cases(
     assert not_partner.status_code == 403
 
     # The referral left the gateway as an event (through its outbox), for settlement.
-    topic = await read_topic(
-        stack.kafka_bootstrap, door.topic_prefix + "gateway.organisation-registered.v1"
-    )
+    topic = await read_topic(stack, door.topic_prefix + "gateway.organisation-registered.v1")
     registered = {e.tenant_id: unpack(e, OrganisationRegistered) for e in topic.envelopes}
     assert registered[referred.json()["id"]].referrer_id == referred.json()["referrer_id"]
     assert registered[creditor_a].referrer_id == ""

@@ -116,7 +116,7 @@ async def test_cases_are_scored_rescored_on_payment_and_routed_by_insolvency(
 
     # Published: one score per submission, one re-score for the partial payment, none after
     # the withdrawal.
-    topic = await read_topic(stack.kafka_bootstrap, prefix + "scoring.case-scored.v1")
+    topic = await read_topic(stack, prefix + "scoring.case-scored.v1")
     scored = [unpack(e, CaseScored) for e in topic.envelopes]
     by_case: dict[str, list[CaseScored]] = {}
     for event in scored:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer
 
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
+from recouvra_shared.kafka_security import KafkaConnection
+from tests.support.stack import Stack
 
 
 @dataclass(frozen=True)
@@ -28,11 +30,15 @@ class TopicContents:
         return len({e.case_id for e in self.envelopes})
 
 
-async def read_topic(bootstrap: str, topic: str, idle_seconds: float = 3.0) -> TopicContents:
-    """Read a topic from the beginning until it stays quiet for idle_seconds."""
+async def read_topic(
+    reader: Stack | KafkaConnection, topic: str, idle_seconds: float = 3.0
+) -> TopicContents:
+    """Read a topic from the beginning until it stays quiet for idle_seconds (as the harness's
+    admin when given the stack)."""
+    connection = reader.kafka_admin() if isinstance(reader, Stack) else reader
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **connection.client_options(),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",

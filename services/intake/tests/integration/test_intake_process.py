@@ -90,8 +90,8 @@ async def test_events_flow_out_and_scores_flow_into_the_timeline(
 
     unsent = "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
     assert await wait_for(url, unsent, lambda n: n == 0) == 0
-    submitted = await read_topic(stack.kafka_bootstrap, prefix + "intake.case-submitted.v1")
-    withdrawn = await read_topic(stack.kafka_bootstrap, prefix + "intake.case-withdrawn.v1")
+    submitted = await read_topic(stack, prefix + "intake.case-submitted.v1")
+    withdrawn = await read_topic(stack, prefix + "intake.case-withdrawn.v1")
     assert [e.case_id for e in submitted.envelopes] == [case_id]
     assert [e.case_id for e in withdrawn.envelopes] == [case_id]
     assert intake.stop() == 0
