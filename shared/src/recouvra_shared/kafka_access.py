@@ -172,13 +172,20 @@ async def create_topics(
     }
     if refused:
         raise RuntimeError(f"kafka refused to create topics: {refused}")
-    # The controller answers once the topics are committed; the broker's metadata follows a
-    # moment later, and a service starting in between would find them missing.
-    for _ in range(100):
-        if not set(missing) - set(await admin.list_topics()):
+    # The controller answers once the topics are committed; the broker's metadata and the
+    # partitions' leaders follow a moment later, and a client arriving in between would find
+    # the topics missing or leaderless.
+    for _ in range(200):
+        described = await admin.describe_topics(missing)
+        if all(
+            not t["error_code"]
+            and t["partitions"]
+            and all(p["leader"] >= 0 for p in t["partitions"])
+            for t in described
+        ):
             return
         await asyncio.sleep(0.1)
-    raise RuntimeError(f"kafka topics {missing} were created but the broker does not list them")
+    raise RuntimeError(f"kafka topics {missing} were created but have no leader yet")
 
 
 async def provision(
