@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from recouvra_shared.migrations import upgrade
 from tests.support.fixtures import ServiceProcess
-from tests.support.stack import ROOT, Stack, find_stack, free_port, unique_name
+from tests.support.stack import ROOT, Stack, find_stack, free_port, provision_kafka, unique_name
 
 PASSWORD = "correct horse battery staple"
 # Valid SIRENs (check digit verified by intake): debtors rotate through them.
@@ -368,12 +368,13 @@ def service(
 ) -> ServiceProcess:
     port = free_port()
     own = f"RECOUVRA_{name.upper()}_"
+    provision_kafka(stack, prefix, [name])
     return ServiceProcess(
         service=name,
         env={
             "RECOUVRA_ENV": "development",
             "RECOUVRA_LOG_LEVEL": "WARNING",
-            "RECOUVRA_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
+            **stack.kafka_env(name),
             "RECOUVRA_KAFKA_TOPIC_PREFIX": prefix,
             f"{own}DATABASE_URL": database_url,
             f"{own}GRPC_PORT": str(port),

@@ -31,7 +31,12 @@ import grpc  # noqa: E402
 from recouvra.vault.v1 import vault_pb2, vault_pb2_grpc  # noqa: E402
 from recouvra_shared.migrations import upgrade  # noqa: E402
 from tests.support.fixtures import wait_serving  # noqa: E402
-from tests.support.stack import find_stack, free_port, unique_name  # noqa: E402
+from tests.support.stack import (  # noqa: E402
+    find_stack,
+    free_port,
+    provision_kafka,
+    unique_name,
+)
 from vault.adapters.store import S3ObjectStore  # noqa: E402
 
 MB = 1_000_000
@@ -176,11 +181,12 @@ async def run(quick: bool) -> None:
             await asyncio.to_thread(upgrade, MIGRATIONS, url)
             port = free_port()
             log = Path(tmp) / "vault.log"
+            provision_kafka(stack, name + ".", ["vault"])
             env = {
                 **os.environ,
                 "RECOUVRA_ENV": "development",
                 "RECOUVRA_LOG_LEVEL": "WARNING",
-                "RECOUVRA_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
+                **stack.kafka_env("vault"),
                 "RECOUVRA_KAFKA_TOPIC_PREFIX": name + ".",
                 "RECOUVRA_VAULT_DATABASE_URL": url,
                 "RECOUVRA_VAULT_GRPC_PORT": str(port),

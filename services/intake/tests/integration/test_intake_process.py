@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaProducer
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra.intake.v1 import intake_pb2, intake_pb2_grpc
 from recouvra_shared.events import new_event
+from recouvra_shared.kafka_security import KafkaConnection
 from services.intake.tests.integration.intake_harness import Intake, company, invoice
 from tests.support.fixtures import ServiceProcess
 from tests.support.kafka_read import count_rows, read_topic
@@ -40,6 +41,7 @@ async def test_events_flow_out_and_scores_flow_into_the_timeline(
     stack: Stack,
     make_database: Callable[[str], str],
     run_service: Callable[..., ServiceProcess],
+    kafka_as: Callable[[str, str], KafkaConnection],
 ) -> None:
     prefix = unique_name("it") + "."
     url = make_database("intake")
@@ -66,7 +68,8 @@ async def test_events_flow_out_and_scores_flow_into_the_timeline(
             tenant_id=A,
             payload=CaseScored(case_id=case_id, trustscore=64, segment="slow-payer"),
         )
-        producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap)
+        # As scoring's Kafka user: the only one who may write scoring's facts.
+        producer = AIOKafkaProducer(**kafka_as("scoring", prefix).client_options())
         await producer.start()
         try:
             payload = scored.envelope.SerializeToString()
