@@ -22,7 +22,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "deploy" / "kafka-access.json"
-KAFKA_USERS = ROOT / "k8s" / "infra" / "kafka-users.yaml"
+KAFKA_USERS = ROOT / "k8s" / "base" / "kafka-users.yaml"
 SERVICES = ["gateway", "intake", "scoring", "matching", "messaging", "vault", "settlement"]
 
 Acl = dict[str, Any]
@@ -106,7 +106,8 @@ def kafka_users_yaml(catalogue: dict[str, Any]) -> str:
         "# One Kafka user per service (SCRAM-SHA-512), with the ACLs of deploy/kafka-access.json.\n"
         "# Generated from the services' wiring by `python -m tests.support.kafka_catalogue`;\n"
         "# do not edit by hand (tests/contracts/test_kafka_access.py checks it). Strimzi's user\n"
-        "# operator creates a Secret per user (key `password`) in this namespace.\n"
+        "# operator writes each password into Secret kafka-<user> (key `password`) beside the\n"
+        "# services, who read it from there.\n"
     )
     documents = [
         {

@@ -27,6 +27,9 @@ def make_broker(settings: ServiceSettings) -> KafkaBroker:
         acks="all",
         linger_ms=5,
         ack_policy=AckPolicy.MANUAL,
+        # ensure_topics checks every topic once at start; FastStream's own per-subscriber
+        # creation would open an admin connection each and, under ACLs, log refusals.
+        allow_auto_create_topics=False,
         logger=logging.getLogger(f"recouvra.{settings.service_name}.kafka"),
         log_level=logging.DEBUG,
         graceful_timeout=settings.shutdown_grace_seconds,
