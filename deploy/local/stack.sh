@@ -285,7 +285,13 @@ kafka_provision() {
 
 start_kafka() {
   local kdir="$STATE/kafka" props="$STATE/kafka/server.properties" id
-  if pid_alive "$RUN/kafka.pid" kafka.Kafka; then log "kafka: already running (pid $(<"$RUN/kafka.pid"))"; return 0; fi
+  if pid_alive "$RUN/kafka.pid" kafka.Kafka; then
+    if [[ ! -f $kdir/credentials ]]; then
+      log "kafka: running in plain text, without users (started by an older stack.sh); run '$0 reset' then '$0 start'"
+      return 1
+    fi
+    log "kafka: already running (pid $(<"$RUN/kafka.pid"))"; return 0
+  fi
   port_open "$KAFKA_PORT" && { log "kafka: port $HOST:$KAFKA_PORT is taken by another process (another stack with a different RECOUVRA_STATE? see: ss -ltnp)"; return 1; }
   mkdir -p "$kdir/data"
   if [[ -f $kdir/data/meta.properties && ! -f $kdir/credentials ]]; then

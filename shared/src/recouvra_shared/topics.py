@@ -16,9 +16,18 @@ from recouvra_shared.kafka_security import KafkaConnection
 from recouvra_shared.settings import ServiceSettings
 
 
+def _not_the_auto_create_notice(record: logging.LogRecord) -> bool:
+    """FastStream warns at every subscriber that it will not create topics; ensure_topics has
+    already checked them all, so the warning says nothing."""
+    return not str(record.msg).startswith("Auto create topics is disabled")
+
+
 def make_broker(settings: ServiceSettings) -> KafkaBroker:
     """A FastStream Kafka broker whose producer is idempotent with acks=all, connecting as the
     service's own Kafka user when the platform uses SASL_SSL."""
+    logger = logging.getLogger(f"recouvra.{settings.service_name}.kafka")
+    if _not_the_auto_create_notice not in logger.filters:
+        logger.addFilter(_not_the_auto_create_notice)
     return KafkaBroker(
         settings.kafka_bootstrap,
         security=KafkaConnection.of(settings).faststream_security(),
@@ -30,7 +39,7 @@ def make_broker(settings: ServiceSettings) -> KafkaBroker:
         # ensure_topics checks every topic once at start; FastStream's own per-subscriber
         # creation would open an admin connection each and, under ACLs, log refusals.
         allow_auto_create_topics=False,
-        logger=logging.getLogger(f"recouvra.{settings.service_name}.kafka"),
+        logger=logger,
         log_level=logging.DEBUG,
         graceful_timeout=settings.shutdown_grace_seconds,
     )
