@@ -69,9 +69,14 @@ start() {
   done
   for service in "${SERVICES[@]}"; do
     if running "$service"; then log "$service already running (pid $(cat "$RUN/$service.pid"))"; continue; fi
+    # Each service connects to Kafka as its own user: it gets its own password and no other.
+    local -a unset_foreign=(-u RECOUVRA_KAFKA_ADMIN_PASSWORD)
+    for other in "${ALL[@]}"; do
+      [[ $other == "$service" ]] || unset_foreign+=(-u "RECOUVRA_${other^^}_KAFKA_PASSWORD")
+    done
     RECOUVRA_TLS_CA_FILE="$TLS/ca.crt" RECOUVRA_TLS_CERT_FILE="$TLS/$service.crt" \
       RECOUVRA_TLS_KEY_FILE="$TLS/$service.key" \
-      nohup "$PYTHON" -m "$service" >>"$LOGS/$service.log" 2>&1 &
+      nohup env "${unset_foreign[@]}" "$PYTHON" -m "$service" >>"$LOGS/$service.log" 2>&1 &
     echo $! >"$RUN/$service.pid"
   done
   for service in "${SERVICES[@]}"; do

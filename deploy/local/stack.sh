@@ -3,19 +3,28 @@
 # run as plain processes bound to 127.0.0.1.
 #
 #   deploy/local/stack.sh install   install the three servers into the cache (idempotent)
-#   deploy/local/stack.sh start     install if needed, start what is not running, wait until each answers
-#   deploy/local/stack.sh stop      stop all three (SIGTERM, wait, then SIGKILL)
-#   deploy/local/stack.sh status    up/down per server; exit 0 only if all are up
+#   deploy/local/stack.sh start [SERVER...]   install if needed, start what is not running, wait until each answers
+#   deploy/local/stack.sh stop [SERVER...]    stop (SIGTERM, wait, then SIGKILL)
+#   deploy/local/stack.sh status [SERVER...]  up/down per server; exit 0 only if all are up
 #   deploy/local/stack.sh env       export lines: eval "$(deploy/local/stack.sh env)"
-#   deploy/local/stack.sh reset     stop, then delete data dirs (keeps cached installs and logs)
+#   deploy/local/stack.sh reset [SERVER...]   stop, then delete data dirs (keeps cached installs and logs)
 #
 # Installs are cached in ${RECOUVRA_CACHE:-$HOME/.cache/recouvra}; data dirs, pid files and logs
 # live in ${RECOUVRA_STATE:-$HOME/.local/state/recouvra}. Both are outside the clone, so several
 # clones on one machine share one cache and one running stack. deploy/docker-compose.yml runs the
 # same servers with the same ports and credentials for people who have Docker.
+# SERVER is kafka, postgres or seaweedfs (default: all three). A second Kafka beside the shared
+# one: RECOUVRA_STATE=<own dir> RECOUVRA_KAFKA_PORT=29092 RECOUVRA_KAFKA_CONTROLLER_PORT=29093
+# deploy/local/stack.sh start kafka
+#
+# Kafka speaks only SASL_SSL (SCRAM-SHA-512) with ACLs: one user per service plus `admin`, their
+# passwords generated into $RECOUVRA_STATE/kafka/credentials, the CA in $RECOUVRA_STATE/kafka/tls;
+# `env` prints them. Starting Kafka provisions the ACLs and topics of deploy/kafka-access.json
+# with the clone's .venv (make install).
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 CACHE="${RECOUVRA_CACHE:-${HOME:?HOME must be set}/.cache/recouvra}"
 STATE="${RECOUVRA_STATE:-${HOME:?HOME must be set}/.local/state/recouvra}"
 LOGS="$STATE/logs"
@@ -27,8 +36,10 @@ KAFKA_START_TIMEOUT="${RECOUVRA_KAFKA_START_TIMEOUT:-900}"
 
 # ---- Fixed interface: tests and docker-compose.yml depend on these values. ----------------------
 HOST=127.0.0.1
-KAFKA_PORT=19092
-KAFKA_CONTROLLER_PORT=19093
+KAFKA_PORT="${RECOUVRA_KAFKA_PORT:-19092}"
+KAFKA_CONTROLLER_PORT="${RECOUVRA_KAFKA_CONTROLLER_PORT:-19093}"
+KAFKA_ADMIN=admin
+KAFKA_CATALOGUE="$ROOT/deploy/kafka-access.json"   # the services' users, ACLs and topics
 PG_PORT=15432
 PG_SUPERUSER=recouvra
 PG_SUPERPASS=recouvra
@@ -217,14 +228,15 @@ kafka_tool() {  # kafka_tool MAIN_CLASS ARGS...  (short-lived Kafka tools: small
     -cp "$KAFKA_HOME/libs/*" "$@"
 }
 
-# A real Kafka wire-protocol round trip without starting a JVM: ApiVersions (v0) then Metadata
-# (v4, the lowest Kafka 4 still accepts). Succeeds only if the broker answers with no error, lists
-# at least one broker and knows its active controller.
+# A real Kafka round trip without starting a JVM: a TLS handshake that checks the broker's
+# certificate against our CA and its name (127.0.0.1), then ApiVersions (v0), which Kafka answers
+# before authentication. The broker opens its client listener only once it has started.
 kafka_probe() {
-  python3 - "$HOST" "$KAFKA_PORT" <<'PY'
-import socket, struct, sys
-host, port = sys.argv[1], int(sys.argv[2])
-s = socket.create_connection((host, port), timeout=5)
+  python3 - "$HOST" "$KAFKA_PORT" "$STATE/kafka/tls/ca.pem" <<'PY'
+import socket, ssl, struct, sys
+host, port, ca = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+context = ssl.create_default_context(cafile=ca)
+s = context.wrap_socket(socket.create_connection((host, port), timeout=5), server_hostname=host)
 s.settimeout(5)
 def recvn(n):
     buf = b""
@@ -234,42 +246,75 @@ def recvn(n):
             raise SystemExit("connection closed")
         buf += chunk
     return buf
-def call(api_key, version, corr, body):
-    client = b"recouvra-stack-probe"
-    msg = struct.pack(">hhih", api_key, version, corr, len(client)) + client + body
-    s.sendall(struct.pack(">i", len(msg)) + msg)
-    (size,) = struct.unpack(">i", recvn(4))
-    data = recvn(size)
-    if struct.unpack(">i", data[:4])[0] != corr:
-        raise SystemExit("bad correlation id")
-    return data[4:]
-resp = call(18, 0, 1, b"")                                    # ApiVersions v0
-if struct.unpack(">h", resp[:2])[0] != 0:
-    raise SystemExit("ApiVersions error")
-resp = call(3, 4, 2, struct.pack(">ib", -1, 0))              # Metadata v4: all topics, no auto-create
-off = 4                                                       # throttle_time_ms
-(nbrokers,) = struct.unpack_from(">i", resp, off); off += 4
-for _ in range(nbrokers):
-    off += 4                                                  # node_id
-    (hl,) = struct.unpack_from(">h", resp, off); off += 2 + hl
-    off += 4                                                  # port
-    (rl,) = struct.unpack_from(">h", resp, off); off += 2 + max(rl, 0)
-(cl,) = struct.unpack_from(">h", resp, off); off += 2 + max(cl, 0)  # cluster_id
-(controller,) = struct.unpack_from(">i", resp, off)
-if nbrokers < 1 or controller < 0:
-    raise SystemExit(f"not ready: brokers={nbrokers} controller={controller}")
+client = b"recouvra-stack-probe"
+msg = struct.pack(">hhih", 18, 0, 1, len(client)) + client        # ApiVersions v0
+s.sendall(struct.pack(">i", len(msg)) + msg)
+(size,) = struct.unpack(">i", recvn(4))
+data = recvn(size)
+if struct.unpack(">i", data[:4])[0] != 1 or struct.unpack(">h", data[4:6])[0] != 0:
+    raise SystemExit("ApiVersions failed")
 PY
+}
+
+kafka_users() {  # the services' users, from the catalogue
+  python3 -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["users"]))' "$KAFKA_CATALOGUE"
+}
+
+kafka_password() {  # kafka_password USER
+  sed -n "s/^$1=//p" "$STATE/kafka/credentials"
+}
+
+# One generated password per user (the node itself, the admin, each service), kept with the data
+# they belong to: the users are created when the data dir is formatted.
+make_kafka_credentials() {
+  local file="$STATE/kafka/credentials" user
+  [[ -f $file ]] && return 0
+  (
+    umask 077
+    for user in kafka-broker "$KAFKA_ADMIN" $(kafka_users); do
+      printf '%s=%s\n' "$user" "$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
+    done >"$file.new"
+  )
+  mv "$file.new" "$file"
+}
+
+# Run the admin's provisioning (ACLs and topics of the catalogue) with the clone's Python.
+kafka_provision() {
+  local python="$ROOT/.venv/bin/python"
+  [[ -x $python ]] || { log "kafka: no $python to provision ACLs and topics; run 'make install'"; return 1; }
+  (eval "$(cmd_env)" && "$python" -m recouvra_shared.kafka_access provision "$KAFKA_CATALOGUE")
 }
 
 start_kafka() {
   local kdir="$STATE/kafka" props="$STATE/kafka/server.properties" id
-  if pid_alive "$RUN/kafka.pid" kafka.Kafka; then log "kafka: already running (pid $(<"$RUN/kafka.pid"))"; return 0; fi
+  if pid_alive "$RUN/kafka.pid" kafka.Kafka; then
+    if [[ ! -f $kdir/credentials ]]; then
+      log "kafka: running in plain text, without users (started by an older stack.sh); run '$0 reset' then '$0 start'"
+      return 1
+    fi
+    log "kafka: already running (pid $(<"$RUN/kafka.pid"))"; return 0
+  fi
   port_open "$KAFKA_PORT" && { log "kafka: port $HOST:$KAFKA_PORT is taken by another process (another stack with a different RECOUVRA_STATE? see: ss -ltnp)"; return 1; }
   mkdir -p "$kdir/data"
+  if [[ -f $kdir/data/meta.properties && ! -f $kdir/credentials ]]; then
+    log "kafka: $kdir/data was formatted before Kafka had users and TLS; run '$0 reset' (deletes the data)"
+    return 1
+  fi
+  local user
+  make_kafka_credentials
+  for user in $(kafka_users); do
+    [[ -n $(kafka_password "$user") ]] && continue
+    log "kafka: user $user (deploy/kafka-access.json) has no credentials in $kdir/credentials; run '$0 reset'"
+    return 1
+  done
+  "$SCRIPT_DIR/kafka/tls.sh" "$kdir/tls" >>"$LOGS/kafka.log" 2>&1 \
+    || { log "kafka: making the TLS certificates failed; see $LOGS/kafka.log"; return 1; }
   # Rendered on every start so template edits apply; copied so a deleted clone can't break a running stack.
-  sed -e "s|@HOST@|$HOST|g" -e "s|@BROKER_PORT@|$KAFKA_PORT|g" \
+  (umask 077 && sed -e "s|@HOST@|$HOST|g" -e "s|@BROKER_PORT@|$KAFKA_PORT|g" \
       -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" -e "s|@DATA_DIR@|$kdir/data|g" \
-      "$SCRIPT_DIR/kafka/server.properties.tmpl" >"$props"
+      -e "s|@TLS_DIR@|$kdir/tls|g" -e "s|@TLS_PASSWORD@|$(<"$kdir/tls/store-password")|g" \
+      -e "s|@BROKER_PASSWORD@|$(kafka_password kafka-broker)|g" \
+      "$SCRIPT_DIR/kafka/server.properties.tmpl" >"$props")
   cp "$SCRIPT_DIR/kafka/log4j2.properties" "$SCRIPT_DIR/kafka/log4j2-tools.properties" "$kdir/"
   if [[ ! -f $kdir/data/meta.properties ]]; then
     # KRaft needs its log dir formatted once with a cluster id. Static controller.quorum.voters
@@ -279,8 +324,12 @@ start_kafka() {
     id=$(python3 -c 'import base64, uuid
 while (u := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")).startswith("-"): pass
 print(u)')
-    log "kafka: formatting $kdir/data (cluster id $id)"
-    kafka_tool kafka.tools.StorageTool format -t "$id" -c "$props" >>"$LOGS/kafka.log" 2>&1 \
+    log "kafka: formatting $kdir/data (cluster id $id) with a SCRAM-SHA-512 user per service"
+    local -a scram=()
+    while IFS='=' read -r user password; do
+      scram+=(--add-scram "SCRAM-SHA-512=[name=$user,password=$password]")
+    done <"$kdir/credentials"
+    kafka_tool kafka.tools.StorageTool format -t "$id" -c "$props" "${scram[@]}" >>"$LOGS/kafka.log" 2>&1 \
       || { log "kafka: storage format failed; see $LOGS/kafka.log"; return 1; }
   fi
   log "kafka: starting on $HOST:$KAFKA_PORT (log: $LOGS/kafka.log)"
@@ -294,13 +343,15 @@ print(u)')
 
 wait_kafka() {
   wait_ready_within "$KAFKA_START_TIMEOUT" kafka kafka.Kafka kafka_probe || return 1
-  # One request with Kafka's own admin client (also proves the tools classpath works).
-  if ! timeout 60 "$(java_bin)" -Xmx256m -XX:TieredStopAtLevel=1 \
-      -Dlog4j2.configurationFile="$STATE/kafka/log4j2-tools.properties" -cp "$KAFKA_HOME/libs/*" \
-      org.apache.kafka.tools.TopicCommand --bootstrap-server "$HOST:$KAFKA_PORT" --list >/dev/null 2>>"$LOGS/kafka.log"; then
-    log "kafka: answers the wire protocol but TopicCommand --list failed; see $LOGS/kafka.log"; return 1
-  fi
-  log "kafka: ready on $HOST:$KAFKA_PORT"
+  # As the admin, over SASL_SSL: the services' ACLs and topics (also proves the credentials work).
+  local deadline=$((SECONDS + 60))
+  until kafka_provision >>"$LOGS/kafka.log" 2>&1; do
+    if ((SECONDS >= deadline)); then
+      log "kafka: answers TLS but provisioning ACLs and topics as $KAFKA_ADMIN failed; see $LOGS/kafka.log"; return 1
+    fi
+    sleep 2
+  done
+  log "kafka: ready on $HOST:$KAFKA_PORT (SASL_SSL, SCRAM-SHA-512, ACLs of deploy/kafka-access.json)"
 }
 
 # ================================ PostgreSQL ====================================================
@@ -500,7 +551,9 @@ wait_seaweedfs() {
 }
 
 # ================================ Commands ======================================================
-SERVERS=(kafka postgres seaweedfs)
+ALL_SERVERS=(kafka postgres seaweedfs)
+SERVERS=("${ALL_SERVERS[@]}")   # main narrows it to the servers named on the command line
+chosen() { [[ " ${SERVERS[*]} " == *" $1 "* ]]; }
 
 cmd_install() {
   mkdir -p "$CACHE" "$LOGS" "$RUN"
@@ -529,8 +582,9 @@ cmd_stop() {
   lock "$RUN/stack.lock" 9
   # Kafka: SIGTERM = controlled shutdown. Weed: SIGTERM. Postgres: SIGINT = "fast" shutdown
   # (SIGTERM would be "smart" and wait for every client, e.g. a test's leaked pool, to leave).
-  stop_pid kafka kafka.Kafka 60
-  stop_pid seaweedfs "$WEED_BIN" 30
+  if chosen kafka; then stop_pid kafka kafka.Kafka 60; fi
+  if chosen seaweedfs; then stop_pid seaweedfs "$WEED_BIN" 30; fi
+  chosen postgres || return 0
   local pgpat=/usr/lib/postgresql/
   if [[ ! -f $RUN/postgres.pid && -f $PG_DATA/postmaster.pid ]]; then head -n1 "$PG_DATA/postmaster.pid" >"$RUN/postgres.pid"; fi
   stop_pid postgres "$pgpat" 60 INT
@@ -546,10 +600,11 @@ cmd_status() {
       printf '%-10s down  %-16s log %s\n' "$name" "$addr" "$LOGS/$name.log"; ok=1
     fi
   }
-  report kafka kafka.Kafka "$HOST:$KAFKA_PORT" kafka_probe
-  if pg_bindir >/dev/null; then report postgres "$(pg_bindir)/postgres" "$HOST:$PG_PORT" pg_probe
+  if chosen kafka; then report kafka kafka.Kafka "$HOST:$KAFKA_PORT" kafka_probe; fi
+  if ! chosen postgres; then :
+  elif pg_bindir >/dev/null; then report postgres "$(pg_bindir)/postgres" "$HOST:$PG_PORT" pg_probe
   else printf '%-10s down  %-16s (not installed)\n' postgres "$HOST:$PG_PORT"; ok=1; fi
-  report seaweedfs "$WEED_BIN" "$HOST:$S3_PORT" s3_probe
+  if chosen seaweedfs; then report seaweedfs "$WEED_BIN" "$HOST:$S3_PORT" s3_probe; fi
   return $ok
 }
 
@@ -564,18 +619,36 @@ export RECOUVRA_S3_ACCESS_KEY=$S3_ACCESS_KEY
 export RECOUVRA_S3_SECRET_KEY=$S3_SECRET_KEY
 export RECOUVRA_STACK_LOGS=$(printf '%q' "$LOGS")
 EOF
+  [[ -f $STATE/kafka/credentials ]] || return 0
+  local user
+  printf 'export RECOUVRA_KAFKA_SECURITY_PROTOCOL=SASL_SSL\n'
+  printf 'export RECOUVRA_KAFKA_CA_FILE=%q\n' "$STATE/kafka/tls/ca.pem"
+  printf 'export RECOUVRA_KAFKA_ADMIN_USERNAME=%s\n' "$KAFKA_ADMIN"
+  printf 'export RECOUVRA_KAFKA_ADMIN_PASSWORD=%s\n' "$(kafka_password "$KAFKA_ADMIN")"
+  for user in $(kafka_users); do
+    printf 'export RECOUVRA_%s_KAFKA_USERNAME=%s\n' "${user^^}" "$user"
+    printf 'export RECOUVRA_%s_KAFKA_PASSWORD=%s\n' "${user^^}" "$(kafka_password "$user")"
+  done
 }
 
 cmd_reset() {
   cmd_stop
-  log "deleting data dirs under $STATE (cached installs in $CACHE are kept)"
-  rm -rf "$STATE/kafka" "$STATE/postgres" "$STATE/seaweedfs"
+  log "deleting the data dirs of ${SERVERS[*]} under $STATE (cached installs in $CACHE are kept)"
+  local s
+  for s in "${SERVERS[@]}"; do rm -rf "${STATE:?}/$s"; done
 }
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
 
 main() {
   mkdir -p "$LOGS" "$RUN"
+  if (($# > 1)); then
+    local s
+    for s in "${@:2}"; do
+      [[ " ${ALL_SERVERS[*]} " == *" $s "* ]] || die "unknown server '$s' (servers: ${ALL_SERVERS[*]})"
+    done
+    SERVERS=("${@:2}")
+  fi
   case "${1:-}" in
     install) cmd_install ;;
     start) cmd_start ;;

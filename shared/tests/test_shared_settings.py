@@ -1,9 +1,11 @@
 """Settings refuse placeholder secrets outside development."""
 
+import certifi
 import pytest
 from pydantic import ValidationError
 
 from intake.config import IntakeSettings
+from recouvra_shared.kafka_security import KafkaConnection
 
 
 def test_development_accepts_the_local_stack_defaults() -> None:
@@ -24,11 +26,53 @@ def test_production_refuses_placeholder_database_passwords(url: str) -> None:
         IntakeSettings(environment="production", database_url=url)
 
 
+REAL_URL = "postgresql+asyncpg://intake:Vq8w1n5Zr2Lp9x@db:5432/intake"
+SASL = {"kafka_security_protocol": "SASL_SSL", "kafka_password": "Hw3-kafka-Zq8p1Lx"}
+
+
 def test_production_accepts_a_real_secret_and_refuses_fault_injection() -> None:
-    url = "postgresql+asyncpg://intake:Vq8w1n5Zr2Lp9x@db:5432/intake"
-    assert IntakeSettings(environment="production", database_url=url).environment == "production"
+    settings = IntakeSettings(environment="production", database_url=REAL_URL, **SASL)
+    assert settings.environment == "production"
     with pytest.raises(ValidationError, match="fault injection is refused"):
-        IntakeSettings(environment="production", database_url=url, chaos_relay_kill_after_batches=1)
+        IntakeSettings(
+            environment="production",
+            database_url=REAL_URL,
+            chaos_relay_kill_after_batches=1,
+            **SASL,
+        )
+
+
+def test_production_refuses_plaintext_kafka_and_a_missing_kafka_password() -> None:
+    with pytest.raises(ValidationError, match="kafka_security_protocol: PLAINTEXT is refused"):
+        IntakeSettings(
+            environment="production", database_url=REAL_URL, kafka_password="Hw3-kafka-Zq8p1Lx"
+        )
+    with pytest.raises(ValidationError, match="kafka_password: a placeholder secret is refused"):
+        IntakeSettings(
+            environment="production", database_url=REAL_URL, kafka_security_protocol="SASL_SSL"
+        )
+
+
+def test_a_service_connects_to_kafka_as_its_own_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECOUVRA_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("RECOUVRA_KAFKA_CA_FILE", certifi.where())
+    monkeypatch.setenv("RECOUVRA_INTAKE_KAFKA_PASSWORD", "intake-secret")
+    monkeypatch.setenv("RECOUVRA_SCORING_KAFKA_PASSWORD", "scoring-secret")
+    options = KafkaConnection.of(IntakeSettings()).client_options()
+    assert (options["sasl_plain_username"], options["sasl_plain_password"]) == (
+        "intake",
+        "intake-secret",
+    )
+    assert (options["security_protocol"], options["sasl_mechanism"]) == (
+        "SASL_SSL",
+        "SCRAM-SHA-512",
+    )
+    assert options["ssl_context"].check_hostname  # the broker's name is checked
+
+
+def test_sasl_without_credentials_is_refused_before_any_connection() -> None:
+    with pytest.raises(ValueError, match="SASL_SSL needs a username and a password"):
+        KafkaConnection("kafka:9093", "SASL_SSL", "intake", "")
 
 
 def test_environment_variables_use_the_service_prefix(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -49,7 +49,8 @@ def sample_event(i: int) -> EventEnvelope:
 async def raw_throughput(stack: Stack, messages: int) -> float:
     """Messages per second from first send to last receive, plain aiokafka."""
     topic = unique_name("raw") + "." + TOPIC
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
+    kafka = stack.kafka_admin()  # the harness measures the broker itself
+    admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     await admin.create_topics([NewTopic(topic, 3, 1)])
     await admin.close()
@@ -58,13 +59,13 @@ async def raw_throughput(stack: Stack, messages: int) -> float:
     ]
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=stack.kafka_bootstrap,
+        **kafka.client_options(),
         group_id=topic,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
     producer = AIOKafkaProducer(
-        bootstrap_servers=stack.kafka_bootstrap, enable_idempotence=True, acks="all", linger_ms=5
+        **kafka.client_options(), enable_idempotence=True, acks="all", linger_ms=5
     )
     await consumer.start()
     await producer.start()
@@ -89,9 +90,14 @@ async def platform_throughput(stack: Stack, messages: int) -> float:
     url = db.url
     try:
         await asyncio.to_thread(db.migrate)
+        admin_kafka = stack.kafka_admin()  # relay and consumer in one harness: the admin's user
         settings = ServiceSettings(
             service_name="bench",
-            kafka_bootstrap=stack.kafka_bootstrap,
+            kafka_bootstrap=admin_kafka.bootstrap,
+            kafka_security_protocol=admin_kafka.security_protocol,
+            kafka_ca_file=admin_kafka.ca_file,
+            kafka_username=admin_kafka.username,
+            kafka_password=admin_kafka.password,
             kafka_topic_prefix=name + ".",
             database_url=url,
         )

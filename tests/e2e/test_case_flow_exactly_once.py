@@ -118,7 +118,7 @@ async def test_thousand_cases_cross_kafka_exactly_once_through_crashes(
     assert len(case_ids) == CASES
     assert await count_rows(intake_db, "SELECT count(*) FROM cases") == CASES
     assert await count_rows(intake_db, "SELECT count(*) FROM outbox") == CASES
-    submitted = await read_topic(stack.kafka_bootstrap, prefix + "intake.case-submitted.v1")
+    submitted = await read_topic(stack, prefix + "intake.case-submitted.v1")
     assert submitted.distinct_event_ids == CASES
     # The relay crash re-published the batch it had not marked: duplicates on the wire...
     assert submitted.records > CASES
@@ -127,7 +127,7 @@ async def test_thousand_cases_cross_kafka_exactly_once_through_crashes(
     assert await count_rows(scoring_db, "SELECT count(*) FROM scores") == CASES
     assert await count_rows(scoring_db, "SELECT count(DISTINCT case_id) FROM scores") == CASES
     assert await count_rows(scoring_db, "SELECT count(*) FROM inbox") == CASES
-    scored_topic = await read_topic(stack.kafka_bootstrap, prefix + "scoring.case-scored.v1")
+    scored_topic = await read_topic(stack, prefix + "scoring.case-scored.v1")
     assert scored_topic.distinct_event_ids == CASES
     assert {e.case_id for e in scored_topic.envelopes} == case_ids
 

@@ -28,7 +28,7 @@ from recouvra_shared.events import unpack
 from tests.support.databases import discard, provision
 from tests.support.fixtures import ServiceProcess
 from tests.support.kafka_read import read_topic
-from tests.support.stack import ROOT, Stack, free_port, unique_name
+from tests.support.stack import ROOT, Stack, free_port, provision_kafka, unique_name
 
 pytestmark = pytest.mark.e2e
 
@@ -53,11 +53,12 @@ def _process(
 ) -> ServiceProcess:
     port = free_port()
     own = f"RECOUVRA_{service.upper()}_"
+    provision_kafka(stack, prefix, [service])
     return ServiceProcess(
         service=service,
         env={
             "RECOUVRA_ENV": "development",
-            "RECOUVRA_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
+            **stack.kafka_env(service),
             "RECOUVRA_KAFKA_TOPIC_PREFIX": prefix,
             f"{own}DATABASE_URL": url,
             f"{own}GRPC_PORT": str(port),
@@ -269,9 +270,7 @@ async def test_creditors_submit_and_read_only_their_own_cases(
     assert not_partner.status_code == 403
 
     # The referral left the gateway as an event (through its outbox), for settlement.
-    topic = await read_topic(
-        stack.kafka_bootstrap, door.topic_prefix + "gateway.organisation-registered.v1"
-    )
+    topic = await read_topic(stack, door.topic_prefix + "gateway.organisation-registered.v1")
     registered = {e.tenant_id: unpack(e, OrganisationRegistered) for e in topic.envelopes}
     assert registered[referred.json()["id"]].referrer_id == referred.json()["referrer_id"]
     assert registered[creditor_a].referrer_id == ""

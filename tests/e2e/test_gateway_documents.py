@@ -27,6 +27,7 @@ from minio import Minio
 
 from recouvra.events.v1.assignment_events_pb2 import CaseAssigned, CaseRecalled
 from recouvra_shared.events import new_event
+from recouvra_shared.kafka_security import KafkaConnection
 from tests.support.fixtures import ServiceProcess
 from tests.support.marketplace import idempotency_key, log_in, sign_up_provider, wait_http
 from tests.support.stack import ROOT, Stack, free_port, unique_name
@@ -91,6 +92,7 @@ async def test_evidence_is_read_by_its_creditor_and_the_provider_holding_the_cas
     stack: Stack,
     make_database: Callable[[str], str],
     run_service: Callable[..., ServiceProcess],
+    kafka_as: Callable[[str, str], KafkaConnection],
     tmp_path: Path,
 ) -> None:
     prefix = unique_name("e2e_docs") + "."
@@ -119,8 +121,8 @@ async def test_evidence_is_read_by_its_creditor_and_the_provider_holding_the_cas
     )
     processes = (intake, matching, vault, gateway)
     await asyncio.gather(*(asyncio.to_thread(p.start) for p in processes))
-    producer = AIOKafkaProducer(
-        bootstrap_servers=stack.kafka_bootstrap, enable_idempotence=True, acks="all"
+    producer = AIOKafkaProducer(  # as matching's Kafka user: the only one who may write these
+        **kafka_as("matching", prefix).client_options(), enable_idempotence=True, acks="all"
     )
     await producer.start()
     client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}", timeout=30)

@@ -31,7 +31,7 @@ from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.http import create_app
 from tests.support.databases import ServiceDatabase, discard, provision
 from tests.support.fixtures import ServiceProcess
-from tests.support.stack import Stack, free_port, unique_name
+from tests.support.stack import Stack, free_port, provision_kafka, unique_name
 
 pytestmark = pytest.mark.e2e
 
@@ -115,11 +115,12 @@ def _process(
 ) -> ServiceProcess:
     port = free_port()
     own = f"RECOUVRA_{service.upper()}_"
+    provision_kafka(stack, prefix, [service])
     return ServiceProcess(
         service=service,
         env={
             "RECOUVRA_ENV": "development",
-            "RECOUVRA_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
+            **stack.kafka_env(service),
             "RECOUVRA_KAFKA_TOPIC_PREFIX": prefix,
             f"{own}DATABASE_URL": url,
             f"{own}GRPC_PORT": str(port),

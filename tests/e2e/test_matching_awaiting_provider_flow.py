@@ -188,8 +188,8 @@ async def test_a_case_without_an_eligible_provider_keeps_its_rounds_until_one_ap
 
     # --- told once that it waits, then round 1 opened once ---------------------------------------
     told, opened = await asyncio.gather(
-        read_topic(stack.kafka_bootstrap, f"{prefix}matching.case-awaiting-provider.v1", 1.0),
-        read_topic(stack.kafka_bootstrap, f"{prefix}matching.auction-opened.v1", 1.0),
+        read_topic(stack, f"{prefix}matching.case-awaiting-provider.v1", 1.0),
+        read_topic(stack, f"{prefix}matching.auction-opened.v1", 1.0),
     )
     waits = [
         unpack(e, matching_events.CaseAwaitingProvider)

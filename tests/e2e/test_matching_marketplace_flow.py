@@ -346,7 +346,7 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         assert bidding_quote.json()["status"] == "bidding"
         assert bidding_quote.json()["provider"] is None
 
-        scored = await read_topic(stack.kafka_bootstrap, f"{prefix}scoring.case-scored.v1", 1.0)
+        scored = await read_topic(stack, f"{prefix}scoring.case-scored.v1", 1.0)
         probability = Decimal(
             next(
                 unpack(e, CaseScored).recovery_probability
@@ -633,7 +633,7 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
     # --- every event once, in order -------------------------------------------------------
     topics = await asyncio.gather(
         *(
-            read_topic(stack.kafka_bootstrap, f"{prefix}matching.{event_type}.v1", 1.0)
+            read_topic(stack, f"{prefix}matching.{event_type}.v1", 1.0)
             for event_type in MATCHING_TOPICS
         )
     )

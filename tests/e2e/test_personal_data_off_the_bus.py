@@ -258,10 +258,10 @@ async def test_no_topic_carries_a_debtors_name_address_email_phone_or_iban(
     for name, url in databases.items():
         await outbox_drained(url, f"{name}'s outbox drains")
 
-    topics = await topics_starting_with(stack.kafka_bootstrap, prefix)
+    topics = await topics_starting_with(stack, prefix)
     records: list[RawRecord] = []
     for topic in topics:
-        records += await read_raw_records(stack.kafka_bootstrap, topic, idle_seconds=1.0)
+        records += await read_raw_records(stack, topic, idle_seconds=1.0)
     seen = {r.topic.removeprefix(prefix) for r in records}
     assert {
         "intake.case-submitted.v1",

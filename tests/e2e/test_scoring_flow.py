@@ -23,6 +23,7 @@ from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn, Pay
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra.scoring.v1 import scoring_pb2, scoring_pb2_grpc
 from recouvra_shared.events import new_event, unpack
+from recouvra_shared.kafka_security import KafkaConnection
 from tests.support.fixtures import ServiceProcess
 from tests.support.kafka_read import count_rows, read_topic
 from tests.support.stack import Stack, unique_name
@@ -77,14 +78,15 @@ async def test_cases_are_scored_rescored_on_payment_and_routed_by_insolvency(
     stack: Stack,
     make_database: Callable[[str], str],
     run_service: Callable[..., ServiceProcess],
+    kafka_as: Callable[[str, str], KafkaConnection],
 ) -> None:
     prefix = unique_name("e2e_scoring") + "."
     scoring_db = make_database("scoring")
     scoring = run_service("scoring", scoring_db, prefix).start()
     sound, insolvent, withdrawn = (str(uuid.uuid4()) for _ in range(3))
 
-    producer = AIOKafkaProducer(
-        bootstrap_servers=stack.kafka_bootstrap, enable_idempotence=True, acks="all"
+    producer = AIOKafkaProducer(  # as intake's Kafka user: the only one who may write these
+        **kafka_as("intake", prefix).client_options(), enable_idempotence=True, acks="all"
     )
     await producer.start()
     try:
@@ -114,7 +116,7 @@ async def test_cases_are_scored_rescored_on_payment_and_routed_by_insolvency(
 
     # Published: one score per submission, one re-score for the partial payment, none after
     # the withdrawal.
-    topic = await read_topic(stack.kafka_bootstrap, prefix + "scoring.case-scored.v1")
+    topic = await read_topic(stack, prefix + "scoring.case-scored.v1")
     scored = [unpack(e, CaseScored) for e in topic.envelopes]
     by_case: dict[str, list[CaseScored]] = {}
     for event in scored:

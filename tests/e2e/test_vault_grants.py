@@ -22,6 +22,7 @@ from minio import Minio
 from recouvra.events.v1.assignment_events_pb2 import CaseAssigned, CaseClosed, CaseRotated
 from recouvra.vault.v1 import vault_pb2, vault_pb2_grpc
 from recouvra_shared.events import new_event
+from recouvra_shared.kafka_security import KafkaConnection
 from tests.support.fixtures import ServiceProcess
 from tests.support.stack import Stack, unique_name
 
@@ -68,6 +69,7 @@ async def test_provider_access_follows_assignment_rotation_and_closure(
     stack: Stack,
     make_database: Callable[[str], str],
     run_service: Callable[..., ServiceProcess],
+    kafka_as: Callable[[str, str], KafkaConnection],
     tmp_path: Path,
 ) -> None:
     prefix = unique_name("e2e") + "."
@@ -82,8 +84,8 @@ async def test_provider_access_follows_assignment_rotation_and_closure(
         s3_access_key=stack.s3_access_key,
         s3_secret_key=stack.s3_secret_key,
     ).start()
-    producer = AIOKafkaProducer(
-        bootstrap_servers=stack.kafka_bootstrap, enable_idempotence=True, acks="all"
+    producer = AIOKafkaProducer(  # as matching's Kafka user: the only one who may write these
+        **kafka_as("matching", prefix).client_options(), enable_idempotence=True, acks="all"
     )
     await producer.start()
 

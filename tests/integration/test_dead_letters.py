@@ -15,6 +15,7 @@ from recouvra_shared.db import Database, UnitOfWork
 from recouvra_shared.deadletters import replay
 from recouvra_shared.events import new_event, unpack
 from recouvra_shared.inbox import InboxConsumer, Subscription
+from recouvra_shared.kafka_security import KafkaConnection
 from recouvra_shared.outbox import OutboxRelay
 from recouvra_shared.settings import ServiceSettings
 from recouvra_shared.topics import ensure_topics, make_broker
@@ -24,7 +25,9 @@ from tests.support.stack import Stack, unique_name
 pytestmark = pytest.mark.integration
 
 TOPIC = "intake.case-withdrawn.v1"
-CONSUMER = "dlt-probe"
+# Matching's own group on this topic: the test consumes as matching's Kafka user, and publishes
+# intake's events as intake's.
+CONSUMER = "matching-withdrawals"
 
 
 async def wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
@@ -36,11 +39,14 @@ async def wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
 
 
 async def read_dead_letters(
-    bootstrap: str, topic: str, expected: int
+    connection: KafkaConnection, topic: str, expected: int
 ) -> list[tuple[EventEnvelope, dict[str, str]]]:
     """Read a dead-letter topic from the start until `expected` letters came (or 30 s)."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+        topic,
+        **connection.client_options(),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
     )
     await consumer.start()
     found = []
@@ -62,13 +68,17 @@ async def read_dead_letters(
 
 
 async def test_poison_message_is_dead_lettered_and_replayable(
-    stack: Stack, make_database: Callable[[str], str]
+    stack: Stack,
+    make_database: Callable[[str], str],
+    kafka_as: Callable[[str, str], KafkaConnection],
 ) -> None:
     database_url = make_database("matching")  # any service database: it has the platform tables
     prefix = unique_name("dlt") + "."
+    kafka_as("intake", prefix)
+    kafka_as("matching", prefix)
     settings = ServiceSettings(
-        service_name=CONSUMER,
-        kafka_bootstrap=stack.kafka_bootstrap,
+        service_name="matching",
+        **stack.kafka_settings("matching"),
         kafka_topic_prefix=prefix,
         database_url=database_url,
         consumer_max_attempts=3,
@@ -88,10 +98,15 @@ async def test_poison_message_is_dead_lettered_and_replayable(
 
     database = Database.connect(database_url)
     broker = make_broker(settings)
+    intake_settings = settings.model_copy(
+        update={"service_name": "intake", **stack.kafka_settings("intake")}
+    )
+    intake_broker = make_broker(intake_settings)
     subscription = Subscription(TOPIC, CONSUMER, CaseWithdrawn, handler)
     InboxConsumer(subscription, database.unit_of_work, broker, settings).register()
     await ensure_topics(settings, [TOPIC, subscription.dead_letter_topic])
     await broker.start()
+    await intake_broker.start()
     try:
         # Five events of one case (one key, so one partition, in order); the second always fails.
         reasons = ["first", "poison", "third", "fourth", "fifth"]
@@ -108,7 +123,7 @@ async def test_poison_message_is_dead_lettered_and_replayable(
                     )
                 )
             await uow.commit()
-        assert await OutboxRelay(database, broker, settings).relay_once() == 5
+        assert await OutboxRelay(database, intake_broker, intake_settings).relay_once() == 5
 
         # A handler may run again when its shared transaction is rolled back (only database
         # effects count), so the order is read from first appearances.
@@ -117,7 +132,7 @@ async def test_poison_message_is_dead_lettered_and_replayable(
         assert attempts["poison"] == 3  # the configured retries, no more
 
         letters = await read_dead_letters(
-            stack.kafka_bootstrap, prefix + subscription.dead_letter_topic, expected=1
+            stack.kafka_admin(), prefix + subscription.dead_letter_topic, expected=1
         )
         assert len(letters) == 1
         envelope, headers = letters[0]
@@ -129,12 +144,13 @@ async def test_poison_message_is_dead_lettered_and_replayable(
 
         # Once the cause is fixed, an operator replays the letter and it is handled once.
         poison_cured = True
-        assert await replay(stack.kafka_bootstrap, prefix + subscription.dead_letter_topic) == 1
+        assert await replay(stack.kafka_admin(), prefix + subscription.dead_letter_topic) == 1
         await wait_for(lambda: "poison" in handled)
-        assert await replay(stack.kafka_bootstrap, prefix + subscription.dead_letter_topic) == 0
+        assert await replay(stack.kafka_admin(), prefix + subscription.dead_letter_topic) == 0
         await asyncio.sleep(1)
         assert handled.count("poison") == 1  # replayed alone: handled in one transaction
         assert await count_rows(database_url, "SELECT count(*) FROM inbox") == 5
     finally:
+        await intake_broker.stop()
         await broker.stop()
         await database.dispose()

@@ -13,6 +13,7 @@ from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra_shared.db import Database, UnitOfWork
 from recouvra_shared.events import new_event
 from recouvra_shared.inbox import InboxConsumer, Subscription
+from recouvra_shared.kafka_security import KafkaConnection
 from recouvra_shared.settings import ServiceSettings
 from recouvra_shared.topics import ensure_topics, make_broker
 from tests.support.kafka_read import count_rows
@@ -21,7 +22,8 @@ from tests.support.stack import Stack, unique_name
 pytestmark = pytest.mark.integration
 
 TOPIC = "intake.case-withdrawn.v1"
-CONSUMER = "txn-probe"
+# Matching's own group on this topic: the test consumes as matching's Kafka user.
+CONSUMER = "matching-withdrawals"
 
 
 async def fetch_column(url: str, query: str) -> list[str]:
@@ -55,13 +57,17 @@ def withdrawn(n: int, reason: str) -> Record:
 
 
 async def test_a_failing_record_in_a_shared_transaction_loses_only_its_own_writes(
-    stack: Stack, make_database: Callable[[str], str]
+    stack: Stack,
+    make_database: Callable[[str], str],
+    kafka_as: Callable[[str, str], KafkaConnection],
 ) -> None:
     database_url = make_database("matching")  # any service database: it has the platform tables
+    prefix = unique_name("txn") + "."
+    kafka_as("matching", prefix)
     settings = ServiceSettings(
-        service_name=CONSUMER,
-        kafka_bootstrap=stack.kafka_bootstrap,
-        kafka_topic_prefix=unique_name("txn") + ".",
+        service_name="matching",
+        **stack.kafka_settings("matching"),
+        kafka_topic_prefix=prefix,
         database_url=database_url,
         consumer_max_attempts=3,
         consumer_transaction_size=50,

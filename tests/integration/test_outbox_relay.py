@@ -12,6 +12,7 @@ from sqlalchemy import text
 from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
 from recouvra_shared.db import Database
 from recouvra_shared.events import new_event
+from recouvra_shared.kafka_security import KafkaConnection
 from recouvra_shared.outbox import OutboxRelay
 from recouvra_shared.settings import ServiceSettings
 from recouvra_shared.topics import ensure_topics, make_broker
@@ -24,13 +25,16 @@ TOPIC = "intake.case-withdrawn.v1"
 
 
 async def test_relay_publishes_in_order_marks_sent_and_prunes(
-    stack: Stack, make_database: Callable[[str], str]
+    stack: Stack,
+    make_database: Callable[[str], str],
+    kafka_as: Callable[[str, str], KafkaConnection],
 ) -> None:
     url = make_database("settlement")
     prefix = unique_name("relay") + "."
+    kafka_as("intake", prefix)  # the relay publishes intake's event as intake's Kafka user
     settings = ServiceSettings(
-        service_name="relay-probe",
-        kafka_bootstrap=stack.kafka_bootstrap,
+        service_name="intake",
+        **stack.kafka_settings("intake"),
         kafka_topic_prefix=prefix,
         database_url=url,
         relay_batch_size=7,
@@ -57,7 +61,7 @@ async def test_relay_publishes_in_order_marks_sent_and_prunes(
         assert published == [7, 7, 6, 0]  # batches of the configured size, then nothing left
         assert await count_rows(url, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
 
-        contents = await read_topic(stack.kafka_bootstrap, prefix + TOPIC)
+        contents = await read_topic(stack, prefix + TOPIC)
         reasons = []
         for envelope in contents.envelopes:
             payload = CaseWithdrawn()
@@ -92,13 +96,16 @@ async def test_relay_publishes_in_order_marks_sent_and_prunes(
 
 
 async def test_a_row_kafka_keeps_refusing_moves_aside_and_the_rest_goes_out(
-    stack: Stack, make_database: Callable[[str], str]
+    stack: Stack,
+    make_database: Callable[[str], str],
+    kafka_as: Callable[[str, str], KafkaConnection],
 ) -> None:
     url = make_database("settlement")
     prefix = unique_name("relay-bad") + "."
+    kafka_as("intake", prefix)  # the relay publishes intake's event as intake's Kafka user
     settings = ServiceSettings(
-        service_name="relay-probe",
-        kafka_bootstrap=stack.kafka_bootstrap,
+        service_name="intake",
+        **stack.kafka_settings("intake"),
         kafka_topic_prefix=prefix,
         database_url=url,
         relay_max_attempts=3,
@@ -136,7 +143,7 @@ async def test_a_row_kafka_keeps_refusing_moves_aside_and_the_rest_goes_out(
             )
             == 1
         )
-        contents = await read_topic(stack.kafka_bootstrap, prefix + TOPIC)
+        contents = await read_topic(stack, prefix + TOPIC)
         reasons = []
         for envelope in contents.envelopes:
             payload = CaseWithdrawn()

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from recouvra_shared.settings import ServiceSettings
-from recouvra_shared.topics import ensure_topics
+from recouvra_shared.kafka_access import create_topics
+from recouvra_shared.kafka_security import KafkaConnection
 from tests.support.stack import ISSUED_NAMES, Stack, delete_topics_of, unique_name
 
 pytestmark = pytest.mark.integration
 
 
-async def topics(bootstrap: str) -> set[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def topics(connection: KafkaConnection) -> set[str]:
+    admin = AIOKafkaAdminClient(**connection.client_options())
     await admin.start()
     try:
         return set(await admin.list_topics())
@@ -21,22 +21,29 @@ async def topics(bootstrap: str) -> set[str]:
         await admin.close()
 
 
+async def make_topics(connection: KafkaConnection, names: list[str]) -> None:
+    admin = AIOKafkaAdminClient(**connection.client_options())
+    await admin.start()
+    try:
+        await create_topics(admin, names, partitions=1, replication=1)
+    finally:
+        await admin.close()
+
+
 async def test_the_runs_own_topics_go_and_others_stay(stack: Stack) -> None:
     ours, other = unique_name("cleanup"), f"not-issued-{unique_name('x')}"
     ISSUED_NAMES.remove(other.removeprefix("not-issued-"))  # a name this run did not hand out
+    admin = stack.kafka_admin()  # topics are the admin's to make and to delete
     for prefix in (ours, other):
-        settings = ServiceSettings(
-            kafka_bootstrap=stack.kafka_bootstrap,
-            kafka_topic_prefix=prefix + ".",
-            kafka_partitions=1,
+        await make_topics(
+            admin, [f"{prefix}.intake.case-submitted.v1", f"{prefix}.intake.case-withdrawn.v1"]
         )
-        await ensure_topics(settings, ["intake.case-submitted.v1", "intake.case-withdrawn.v1"])
-    deleted = await delete_topics_of(stack.kafka_bootstrap, [ours])
+    deleted = await delete_topics_of(admin, [ours])
     assert sorted(deleted) == [
         f"{ours}.intake.case-submitted.v1",
         f"{ours}.intake.case-withdrawn.v1",
     ]
-    left = await topics(stack.kafka_bootstrap)
+    left = await topics(admin)
     assert not any(t.startswith(ours) for t in left)
     assert f"{other}.intake.case-submitted.v1" in left
-    await delete_topics_of(stack.kafka_bootstrap, [other])
+    await delete_topics_of(admin, [other])

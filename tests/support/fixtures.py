@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +19,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from recouvra_shared.kafka_security import KafkaConnection
 from tests.support.databases import (
     ServiceDatabase,
     admin_user,
@@ -33,6 +34,8 @@ from tests.support.stack import (
     delete_topics_of,
     find_stack,
     free_port,
+    provision_kafka,
+    revoke_provisioned,
     unique_name,
 )
 
@@ -51,10 +54,23 @@ def pki() -> LocalPki:
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
     """The real Kafka, PostgreSQL and S3 servers (started locally when none are named); the
-    topics this run created are deleted at its end."""
+    topics this run created, and the ACLs it granted, are deleted at its end."""
     found = find_stack()
     yield found
-    _off_loop(asyncio.run, delete_topics_of(found.kafka_bootstrap, ISSUED_NAMES))
+    _off_loop(asyncio.run, revoke_provisioned(found))
+    _off_loop(asyncio.run, delete_topics_of(found.kafka_admin(), ISSUED_NAMES))
+
+
+@pytest.fixture
+def kafka_as(stack: Stack) -> Callable[[str, str], KafkaConnection]:
+    """Factory: `service`'s own Kafka connection, once its ACLs and topics exist under `prefix`
+    (granted by the admin as at deploy)."""
+
+    def connect(service: str, prefix: str) -> KafkaConnection:
+        provision_kafka(stack, prefix, [service])
+        return stack.kafka_as(service)
+
+    return connect
 
 
 def _off_loop(fn: Callable[..., T], *args: object) -> T:
@@ -113,6 +129,11 @@ def wait_serving(
     raise TimeoutError(f"{target} did not report SERVING within {timeout} s")
 
 
+def _without_kafka_passwords(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment minus every Kafka password: a service gets only its own."""
+    return {k: v for k, v in env.items() if not k.endswith("KAFKA_PASSWORD")}
+
+
 @dataclass
 class ServiceProcess:
     """A service running as its own OS process (`python -m <service>`)."""
@@ -137,7 +158,7 @@ class ServiceProcess:
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", self.service],
-            env={**os.environ, **self.env, **extra_env},
+            env={**_without_kafka_passwords(os.environ), **self.env, **extra_env},
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
@@ -177,11 +198,12 @@ def run_service(stack: Stack, tmp_path: Path) -> Iterator[Callable[..., ServiceP
             raise ValueError(f"{service} must connect as its own role, not the administrator")
         port = free_port()
         prefix = f"RECOUVRA_{service.upper()}_"
+        provision_kafka(stack, topic_prefix, [service])
         proc = ServiceProcess(
             service=service,
             env={
                 "RECOUVRA_ENV": "development",
-                "RECOUVRA_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
+                **stack.kafka_env(service),
                 "RECOUVRA_KAFKA_TOPIC_PREFIX": topic_prefix,
                 **platform_pki().env(service),
                 f"{prefix}DATABASE_URL": database_url,

@@ -8,6 +8,8 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
+from recouvra_shared.kafka_security import KafkaConnection
+from tests.support.stack import Stack
 
 
 @dataclass(frozen=True)
@@ -29,11 +31,15 @@ class TopicContents:
         return len({e.case_id for e in self.envelopes})
 
 
-async def read_topic(bootstrap: str, topic: str, idle_seconds: float = 3.0) -> TopicContents:
-    """Read a topic from the beginning until it stays quiet for idle_seconds."""
+async def read_topic(
+    reader: Stack | KafkaConnection, topic: str, idle_seconds: float = 3.0
+) -> TopicContents:
+    """Read a topic from the beginning until it stays quiet for idle_seconds (as the harness's
+    admin when given the stack)."""
+    connection = reader.kafka_admin() if isinstance(reader, Stack) else reader
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **connection.client_options(),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -74,9 +80,10 @@ class RawRecord:
         return any(needle in part for part in parts)
 
 
-async def topics_starting_with(bootstrap: str, prefix: str) -> list[str]:
-    """Every topic whose name starts with prefix (a test's own topics, dead letters included)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def topics_starting_with(stack: Stack, prefix: str) -> list[str]:
+    """Every topic whose name starts with prefix (a test's own topics, dead letters included),
+    listed as the harness's admin."""
+    admin = AIOKafkaAdminClient(**stack.kafka_admin().client_options())
     await admin.start()
     try:
         return sorted(t for t in await admin.list_topics() if t.startswith(prefix))
@@ -84,13 +91,12 @@ async def topics_starting_with(bootstrap: str, prefix: str) -> list[str]:
         await admin.close()
 
 
-async def read_raw_records(
-    bootstrap: str, topic: str, idle_seconds: float = 2.0
-) -> list[RawRecord]:
-    """Every record of a topic from the beginning, undecoded, until it stays quiet."""
+async def read_raw_records(stack: Stack, topic: str, idle_seconds: float = 2.0) -> list[RawRecord]:
+    """Every record of a topic from the beginning, undecoded, until it stays quiet (as the
+    harness's admin)."""
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **stack.kafka_admin().client_options(),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",

@@ -4,25 +4,40 @@ The servers are found through environment variables (RECOUVRA_KAFKA_BOOTSTRAP,
 RECOUVRA_PG_ADMIN_URL, RECOUVRA_S3_ENDPOINT, ...). When none are given, the project's own
 local stack is started (deploy/local/stack.sh, real processes on 127.0.0.1). Where a Docker
 engine answers and RECOUVRA_TESTCONTAINERS=1, testcontainers starts them instead.
+
+When Kafka speaks SASL_SSL (RECOUVRA_KAFKA_SECURITY_PROTOCOL), every test talks to it as one
+service's user, with the ACLs that service has in production, granted under the test's topic
+prefix by `provision_kafka`; only the harness (reading topics back, deleting them) is the admin.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import shutil
 import socket
 import subprocess
 import uuid
-from dataclasses import dataclass
+from collections.abc import Coroutine, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from aiokafka.admin import AIOKafkaAdminClient
+from pydantic import SecretStr
+
+from recouvra_shared.kafka_access import load_catalogue, provision, revoke
+from recouvra_shared.kafka_security import KafkaConnection, SecurityProtocol
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK_SCRIPT = ROOT / "deploy" / "local" / "stack.sh"
 REQUIRED = ("RECOUVRA_KAFKA_BOOTSTRAP", "RECOUVRA_PG_ADMIN_URL", "RECOUVRA_S3_ENDPOINT")
+KAFKA_CATALOGUE = ROOT / "deploy" / "kafka-access.json"
+KAFKA_USERS = tuple(load_catalogue(KAFKA_CATALOGUE)["users"])
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -36,6 +51,52 @@ class Stack:
     s3_endpoint: str
     s3_access_key: str
     s3_secret_key: str
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    kafka_ca_file: str = ""
+    kafka_admin_password: str = field(default="", repr=False)
+    kafka_passwords: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def kafka_secured(self) -> bool:
+        return self.kafka_security_protocol == "SASL_SSL"
+
+    def kafka_admin(self) -> KafkaConnection:
+        """The harness's own connection: reads topics back and deletes them, nothing else."""
+        if not self.kafka_secured:
+            return KafkaConnection(self.kafka_bootstrap)
+        return KafkaConnection(
+            self.kafka_bootstrap, "SASL_SSL", "admin", self.kafka_admin_password, self.kafka_ca_file
+        )
+
+    def kafka_as(self, service: str) -> KafkaConnection:
+        """A service's own connection (its user, its password)."""
+        if not self.kafka_secured:
+            return KafkaConnection(self.kafka_bootstrap)
+        return self.kafka_admin().as_user(service, self.kafka_passwords[service])
+
+    def kafka_settings(self, service: str) -> dict[str, Any]:
+        """ServiceSettings keyword arguments that connect as `service`'s Kafka user."""
+        connection = self.kafka_as(service)
+        return {
+            "kafka_bootstrap": connection.bootstrap,
+            "kafka_security_protocol": connection.security_protocol,
+            "kafka_ca_file": connection.ca_file,
+            "kafka_username": connection.username,
+            "kafka_password": SecretStr(connection.password),
+        }
+
+    def kafka_env(self, service: str) -> dict[str, str]:
+        """The environment of a service process that connects as its own Kafka user."""
+        connection = self.kafka_as(service)
+        env = {
+            "RECOUVRA_KAFKA_BOOTSTRAP": connection.bootstrap,
+            "RECOUVRA_KAFKA_SECURITY_PROTOCOL": connection.security_protocol,
+            "RECOUVRA_KAFKA_CA_FILE": connection.ca_file,
+        }
+        if self.kafka_secured:
+            env[f"RECOUVRA_{service.upper()}_KAFKA_USERNAME"] = connection.username
+            env[f"RECOUVRA_{service.upper()}_KAFKA_PASSWORD"] = connection.password
+        return env
 
     def database_url(
         self, name: str, role: str, password: str, driver: str = "postgresql+asyncpg"
@@ -56,6 +117,15 @@ def _from_environment() -> Stack | None:
         s3_endpoint=os.environ["RECOUVRA_S3_ENDPOINT"],
         s3_access_key=os.environ.get("RECOUVRA_S3_ACCESS_KEY", ""),
         s3_secret_key=os.environ.get("RECOUVRA_S3_SECRET_KEY", ""),
+        kafka_security_protocol="SASL_SSL"
+        if os.environ.get("RECOUVRA_KAFKA_SECURITY_PROTOCOL") == "SASL_SSL"
+        else "PLAINTEXT",
+        kafka_ca_file=os.environ.get("RECOUVRA_KAFKA_CA_FILE", ""),
+        kafka_admin_password=os.environ.get("RECOUVRA_KAFKA_ADMIN_PASSWORD", ""),
+        kafka_passwords={
+            user: os.environ.get(f"RECOUVRA_{user.upper()}_KAFKA_PASSWORD", "")
+            for user in KAFKA_USERS
+        },
     )
 
 
@@ -128,7 +198,37 @@ def unique_name(prefix: str) -> str:
     return name
 
 
-async def delete_topics_of(bootstrap: str, names: list[str]) -> list[str]:
+def run_blocking(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to the end from sync code, even inside a running event loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, work).result()
+
+
+# (prefix, service) pairs granted in this run: their ACLs are revoked at its end.
+PROVISIONED: list[tuple[str, str]] = []
+
+
+def provision_kafka(stack: Stack, prefix: str, services: Iterable[str]) -> None:
+    """As the admin, what deploy/local/stack.sh does at deploy, under a test's topic prefix:
+    the services' ACLs (deploy/kafka-access.json) and their topics. Nothing on a PLAINTEXT
+    Kafka, where services create their own topics and nobody is checked."""
+    wanted = [s for s in dict.fromkeys(services) if (prefix, s) not in PROVISIONED]
+    if not stack.kafka_secured or not wanted:
+        return
+    run_blocking(provision(stack.kafka_admin(), load_catalogue(KAFKA_CATALOGUE), prefix, wanted))
+    PROVISIONED.extend((prefix, s) for s in wanted)
+
+
+async def revoke_provisioned(stack: Stack) -> None:
+    """Remove every ACL provision_kafka granted in this run."""
+    catalogue = load_catalogue(KAFKA_CATALOGUE)
+    for prefix in dict.fromkeys(p for p, _ in PROVISIONED):
+        services = [s for p, s in PROVISIONED if p == prefix]
+        await revoke(stack.kafka_admin(), catalogue, prefix, services)
+    PROVISIONED.clear()
+
+
+async def delete_topics_of(admin_connection: KafkaConnection, names: list[str]) -> list[str]:
     """Delete the topics whose names start with one of `names`; returns the deleted ones.
 
     Each test's topics carry a unique prefix, and a long-lived local Kafka that keeps them all
@@ -136,7 +236,7 @@ async def delete_topics_of(bootstrap: str, names: list[str]) -> list[str]:
     """
     if not names:
         return []
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**admin_connection.client_options())
     await admin.start()
     try:
         doomed = [t for t in await admin.list_topics() if t.startswith(tuple(names))]

@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 from tests.support.databases import ServiceDatabase, discard, provision
 from tests.support.fixtures import ServiceProcess
 from tests.support.pki import platform_pki
-from tests.support.stack import Stack, find_stack, free_port, unique_name
+from tests.support.stack import Stack, find_stack, free_port, provision_kafka, unique_name
 
 PASSWORD = "correct horse battery staple"
 # Valid SIRENs (check digit verified by intake): debtors rotate through them.
@@ -352,12 +352,13 @@ def service(
 ) -> ServiceProcess:
     port = free_port()
     own = f"RECOUVRA_{name.upper()}_"
+    provision_kafka(stack, prefix, [name])
     return ServiceProcess(
         service=name,
         env={
             "RECOUVRA_ENV": "development",
             "RECOUVRA_LOG_LEVEL": "WARNING",
-            "RECOUVRA_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
+            **stack.kafka_env(name),
             "RECOUVRA_KAFKA_TOPIC_PREFIX": prefix,
             **platform_pki().env(name),
             f"{own}DATABASE_URL": database_url,

@@ -37,10 +37,11 @@ from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra.matching.v1 import bidding_pb2_grpc as pb_grpc
 from recouvra_shared.events import new_event
+from recouvra_shared.kafka_security import KafkaConnection
 from tests.support.databases import discard, provision
 from tests.support.fixtures import wait_serving
 from tests.support.pki import platform_pki
-from tests.support.stack import find_stack, free_port, unique_name
+from tests.support.stack import find_stack, free_port, provision_kafka, unique_name
 
 SEGMENTS = ["good-faith", "difficulty", "dispute"]
 
@@ -83,17 +84,18 @@ async def setup_providers(target: str, count: int) -> None:
             await bidding.SetAutoBidRule(rule, metadata=meta)
 
 
-async def run(args: argparse.Namespace, db_url: str, prefix: str, bootstrap: str) -> None:
+async def run(args: argparse.Namespace, db_url: str, prefix: str, kafka: KafkaConnection) -> None:
+    """`kafka` is the harness's (admin) connection: it stands in for intake and scoring."""
     scored_at: dict[str, float] = {}
     quoted_at: dict[str, float] = {}
     consumer = AIOKafkaConsumer(
         f"{prefix}matching.quote-issued.v1",
-        bootstrap_servers=bootstrap,
+        **kafka.client_options(),
         group_id=None,
         auto_offset_reset="earliest",
         isolation_level="read_committed",
     )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(**kafka.client_options(), enable_idempotence=True, acks="all")
     await consumer.start()
     await producer.start()
     pg = await asyncpg.connect(db_url.replace("postgresql+asyncpg", "postgresql"))
@@ -197,10 +199,11 @@ def main() -> None:
     db_url = database.url
     prefix = unique_name("bench") + "."
     port = free_port()
+    provision_kafka(stack, prefix, ["matching"])
     env = {
         **os.environ,
         "RECOUVRA_ENV": "development",
-        "RECOUVRA_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
+        **stack.kafka_env("matching"),
         "RECOUVRA_KAFKA_TOPIC_PREFIX": prefix,
         **platform_pki().env("matching"),
         "RECOUVRA_MATCHING_DATABASE_URL": db_url,
@@ -219,7 +222,7 @@ def main() -> None:
     try:
         wait_serving(f"127.0.0.1:{port}", "matching", process=process)
         asyncio.run(setup_providers(f"127.0.0.1:{port}", args.providers))
-        asyncio.run(run(args, db_url, prefix, stack.kafka_bootstrap))
+        asyncio.run(run(args, db_url, prefix, stack.kafka_admin()))
     finally:
         process.terminate()
         process.wait(timeout=30)

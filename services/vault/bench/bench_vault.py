@@ -33,7 +33,12 @@ from tests.support.databases import (  # noqa: E402
 )
 from tests.support.fixtures import wait_serving  # noqa: E402
 from tests.support.pki import platform_pki  # noqa: E402
-from tests.support.stack import find_stack, free_port, unique_name  # noqa: E402
+from tests.support.stack import (  # noqa: E402  # noqa: E402
+    find_stack,
+    free_port,
+    provision_kafka,
+    unique_name,
+)
 from vault.adapters.store import S3ObjectStore  # noqa: E402
 
 MB = 1_000_000
@@ -176,11 +181,12 @@ async def run(quick: bool) -> None:
             await asyncio.to_thread(db.migrate)
             port = free_port()
             log = Path(tmp) / "vault.log"
+            provision_kafka(stack, name + ".", ["vault"])
             env = {
                 **os.environ,
                 "RECOUVRA_ENV": "development",
                 "RECOUVRA_LOG_LEVEL": "WARNING",
-                "RECOUVRA_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
+                **stack.kafka_env("vault"),
                 "RECOUVRA_KAFKA_TOPIC_PREFIX": name + ".",
                 **platform_pki().env("vault"),
                 "RECOUVRA_VAULT_DATABASE_URL": url,

@@ -7,14 +7,15 @@ operators.
 Replay publishes each dead letter, unchanged and with its key, back to its original topic and
 commits the dead-letter topic's offset for the replayer group, so a letter is replayed once.
 Consumers that already handled the event ignore it (inbox); the failing one tries again.
+Both run as the operator: the RECOUVRA_KAFKA_* variables (admin user, CA) of `stack.sh env`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from faststream.kafka import KafkaBroker
 
 from recouvra_shared.db import UnitOfWork
 from recouvra_shared.events import dead_letter_topic
+from recouvra_shared.kafka_security import KafkaConnection
 from recouvra_shared.outages import describe_failure
 from recouvra_shared.settings import ServiceSettings
 
@@ -106,12 +108,12 @@ class DeadLetter:
 
 
 async def read_dead_letters(
-    bootstrap: str, topic: str, group: str | None, idle_seconds: float = 2.0
+    connection: KafkaConnection, topic: str, group: str | None, idle_seconds: float = 2.0
 ) -> tuple[AIOKafkaConsumer, list[DeadLetter]]:
     """Read every letter not yet committed by `group` (all of them when group is None)."""
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **connection.client_options(),
         group_id=group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -136,10 +138,10 @@ async def read_dead_letters(
     return consumer, letters
 
 
-async def replay(bootstrap: str, topic: str) -> int:
+async def replay(connection: KafkaConnection, topic: str) -> int:
     """Send every not-yet-replayed letter back to its original topic; returns how many."""
-    consumer, letters = await read_dead_letters(bootstrap, topic, group=f"{topic}.replayer")
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    consumer, letters = await read_dead_letters(connection, topic, group=f"{topic}.replayer")
+    producer = AIOKafkaProducer(**connection.client_options(), enable_idempotence=True, acks="all")
     await producer.start()
     try:
         for letter in letters:
@@ -159,9 +161,9 @@ async def replay(bootstrap: str, topic: str) -> int:
     return len(letters)
 
 
-async def list_letters(bootstrap: str, topic: str) -> list[DeadLetter]:
+async def list_letters(connection: KafkaConnection, topic: str) -> list[DeadLetter]:
     """Every letter in the topic, replayed or not."""
-    consumer, letters = await read_dead_letters(bootstrap, topic, group=None)
+    consumer, letters = await read_dead_letters(connection, topic, group=None)
     await consumer.stop()
     return letters
 
@@ -172,15 +174,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("action", choices=["list", "replay"])
     parser.add_argument("topic", help="a dead-letter topic, <topic>.dlt.<consumer>")
-    parser.add_argument(
-        "--bootstrap", default=os.environ.get("RECOUVRA_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
-    )
+    parser.add_argument("--bootstrap", help="default: RECOUVRA_KAFKA_BOOTSTRAP")
     args = parser.parse_args(argv)
+    connection = KafkaConnection.admin_from_environment()
+    if args.bootstrap:
+        connection = dataclasses.replace(connection, bootstrap=args.bootstrap)
     if args.action == "replay":
-        count = asyncio.run(replay(args.bootstrap, args.topic))
+        count = asyncio.run(replay(connection, args.topic))
         sys.stdout.write(f"replayed {count} dead letter(s) from {args.topic}\n")
         return 0
-    for letter in asyncio.run(list_letters(args.bootstrap, args.topic)):
+    for letter in asyncio.run(list_letters(connection, args.topic)):
         sys.stdout.write(
             f"offset={letter.offset} from={letter.headers.get('x-original-topic')} "
             f"attempts={letter.headers.get('x-attempts')} error={letter.headers.get('x-error')}\n"

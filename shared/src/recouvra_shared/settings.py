@@ -50,6 +50,16 @@ class ServiceSettings(BaseSettings):
     kafka_replication: int = Field(
         default=1, ge=1, validation_alias=AliasChoices("RECOUVRA_KAFKA_REPLICATION")
     )
+    # SASL_SSL: SCRAM-SHA-512 inside TLS, checked against this CA (the system's when empty).
+    # PLAINTEXT is for development only and refused in production.
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", validation_alias=AliasChoices("RECOUVRA_KAFKA_SECURITY_PROTOCOL")
+    )
+    kafka_ca_file: str = Field(default="", validation_alias=AliasChoices("RECOUVRA_KAFKA_CA_FILE"))
+    # The service's own Kafka user, e.g. RECOUVRA_MATCHING_KAFKA_PASSWORD; the user name
+    # defaults to the service's name.
+    kafka_username: str = ""
+    kafka_password: SecretStr = SecretStr("")
     # The runtime role's URL: rows only (recouvra_shared.db_roles).
     database_url: SecretStr = SecretStr("")
     # The schema owner's URL, used by `migrate` alone; empty: migrate as the runtime role.
@@ -139,6 +149,11 @@ class ServiceSettings(BaseSettings):
             secret = value.get_secret_value() if isinstance(value, SecretStr) else None
             if secret is not None and name not in DATABASE_URLS and _is_placeholder(secret, set()):
                 raise ValueError(f"{name}: a placeholder secret is refused in {self.environment}")
+        if self.kafka_security_protocol != "SASL_SSL":
+            raise ValueError(
+                f"kafka_security_protocol: {self.kafka_security_protocol} is refused in "
+                f"{self.environment}; use SASL_SSL"
+            )
         if self.chaos_relay_kill_after_batches:
             raise ValueError(
                 "chaos_relay_kill_after_batches: fault injection is refused in production"

@@ -14,6 +14,8 @@ def test_the_placeholder_secret_is_refused_in_production(monkeypatch: pytest.Mon
     monkeypatch.delenv("RECOUVRA_GATEWAY_TOKEN_SECRET", raising=False)
     monkeypatch.setenv("RECOUVRA_ENV", "production")
     monkeypatch.setenv("RECOUVRA_GATEWAY_DATABASE_URL", REAL_DB)
+    monkeypatch.setenv("RECOUVRA_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("RECOUVRA_GATEWAY_KAFKA_PASSWORD", "Pw7-kafka-real-Zx2q")
     with pytest.raises(ValidationError, match="token_secret: a placeholder secret is refused"):
         GatewaySettings()
     monkeypatch.setenv("RECOUVRA_GATEWAY_TOKEN_SECRET", "k3Jx9Qw7Lm2Np5Rt8Vy1Zb4Cd6Fg0Hj3")

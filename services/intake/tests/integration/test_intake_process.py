@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaProducer
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra.intake.v1 import intake_pb2, intake_pb2_grpc
 from recouvra_shared.events import new_event
+from recouvra_shared.kafka_security import KafkaConnection
 from services.intake.tests.integration.intake_harness import Intake, company, invoice
 from tests.support.fixtures import ServiceProcess
 from tests.support.kafka_read import count_rows, read_topic
@@ -39,6 +40,7 @@ async def test_events_flow_out_and_scores_flow_into_the_timeline(
     stack: Stack,
     make_database: Callable[[str], str],
     run_service: Callable[..., ServiceProcess],
+    kafka_as: Callable[[str, str], KafkaConnection],
 ) -> None:
     prefix = unique_name("it") + "."
     url = make_database("intake")
@@ -65,7 +67,8 @@ async def test_events_flow_out_and_scores_flow_into_the_timeline(
             tenant_id=A,
             payload=CaseScored(case_id=case_id, trustscore=64, segment="slow-payer"),
         )
-        producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap)
+        # As scoring's Kafka user: the only one who may write scoring's facts.
+        producer = AIOKafkaProducer(**kafka_as("scoring", prefix).client_options())
         await producer.start()
         try:
             payload = scored.envelope.SerializeToString()
@@ -89,8 +92,8 @@ async def test_events_flow_out_and_scores_flow_into_the_timeline(
 
     unsent = "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
     assert await wait_for(url, unsent, lambda n: n == 0) == 0
-    submitted = await read_topic(stack.kafka_bootstrap, prefix + "intake.case-submitted.v1")
-    withdrawn = await read_topic(stack.kafka_bootstrap, prefix + "intake.case-withdrawn.v1")
+    submitted = await read_topic(stack, prefix + "intake.case-submitted.v1")
+    withdrawn = await read_topic(stack, prefix + "intake.case-withdrawn.v1")
     assert [e.case_id for e in submitted.envelopes] == [case_id]
     assert [e.case_id for e in withdrawn.envelopes] == [case_id]
     assert intake.stop() == 0

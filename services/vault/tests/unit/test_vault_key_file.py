@@ -55,6 +55,8 @@ PRODUCTION = {
     "RECOUVRA_ENV": "production",
     "RECOUVRA_VAULT_DATABASE_URL": "postgresql+asyncpg://vault:Xq9-long-real-pw@db/vault",
     "RECOUVRA_VAULT_S3_SECRET_KEY": "k7Hq2-s3cr3t-Wv8pLm-9xZ",
+    "RECOUVRA_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+    "RECOUVRA_VAULT_KAFKA_PASSWORD": "Wq3-kafka-real-Lm8x",
 }
 
 
