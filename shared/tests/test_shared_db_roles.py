@@ -27,5 +27,7 @@ def test_production_will_not_migrate_as_the_runtime_role(
 ) -> None:
     monkeypatch.setenv("RECOUVRA_ENV", "production")
     monkeypatch.setenv("RECOUVRA_INTAKE_DATABASE_URL", f"postgresql+asyncpg://intake:{REAL}@db/i")
+    monkeypatch.setenv("RECOUVRA_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("RECOUVRA_INTAKE_KAFKA_PASSWORD", "Tq4-kafka-real-Vb9n")
     with pytest.raises(SystemExit, match="RECOUVRA_INTAKE_MIGRATION_DATABASE_URL"):
         run_cli(IntakeSettings, bootstrap.build, tmp_path, ["migrate"])

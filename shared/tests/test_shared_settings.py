@@ -96,6 +96,8 @@ def test_development_migrates_as_the_local_stacks_schema_owner() -> None:
 def test_production_never_falls_back_on_the_local_owner_and_refuses_its_password(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("RECOUVRA_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("RECOUVRA_INTAKE_KAFKA_PASSWORD", "Tq4-kafka-real-Vb9n")
     url = f"postgresql+asyncpg://intake:{REAL}@db:5432/intake"
     # A running service has no owner URL at all: the local stack's default is not kept.
     running = IntakeSettings(environment="production", database_url=url)

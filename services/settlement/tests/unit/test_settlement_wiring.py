@@ -26,12 +26,21 @@ async def test_the_runtime_gets_settlements_own_unit_of_work() -> None:
         await database.dispose()
 
 
+# What production needs besides: Kafka over SASL_SSL with a real password.
+PRODUCTION_KAFKA = {"kafka_security_protocol": "SASL_SSL", "kafka_password": "Tq4-kafka-real-Vb9n"}
+
+
 def test_the_example_client_money_account_is_refused_in_production() -> None:
     with pytest.raises(ValidationError, match="client_money_iban: the example account is refused"):
-        SettlementSettings(environment="production", database_url="postgresql+asyncpg://s:x@h/s")
+        SettlementSettings(
+            environment="production",
+            database_url="postgresql+asyncpg://s:x@h/s",
+            **PRODUCTION_KAFKA,
+        )
     real = SettlementSettings(
         environment="production",
         database_url="postgresql+asyncpg://s:x@h/s",
+        **PRODUCTION_KAFKA,
         client_money_iban="DE89370400440532013000",
         client_money_bic="COBADEFF",
     )
