@@ -18,6 +18,7 @@ from recouvra_shared.errors import (
     Violation,
 )
 from recouvra_shared.grpc import GrpcServer, client_channel, refusal_of
+from tests.support.identity import IdentityKeys
 
 REFUSALS: list[Refusal] = [
     InvalidRequest([Violation("debtor.siren", "must be 9 digits"), Violation("amount", "> 0")]),
@@ -56,11 +57,14 @@ def handlers() -> grpc.GenericRpcHandler:
 
 
 @pytest.fixture
-async def channel() -> AsyncIterator[grpc.aio.Channel]:
-    server = GrpcServer("127.0.0.1:0", [])
+async def channel(identity_keys: IdentityKeys) -> AsyncIterator[grpc.aio.Channel]:
+    server = GrpcServer("127.0.0.1:0", [], verifier=identity_keys.verifier("probe"))
     server.server.add_generic_rpc_handlers([handlers()])
     await server.start()
-    async with client_channel(f"127.0.0.1:{server.port}") as channel:
+    minter = identity_keys.minter("intake")
+    async with client_channel(
+        f"127.0.0.1:{server.port}", audience="probe", minter=minter
+    ) as channel:
         yield channel
     await server.stop(0)
 

@@ -6,6 +6,7 @@ import grpc
 import pytest
 
 from recouvra_shared.grpc import GrpcServer, client_channel
+from tests.support.identity import IdentityKeys
 
 
 async def echo(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
@@ -17,8 +18,10 @@ async def echo(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
     [(21 * 1024 * 1024, True), (40 * 1024 * 1024, False)],
     ids=["a-20-MiB-e-invoice-passes", "past-the-limit-is-refused"],
 )
-async def test_messages_as_large_as_the_rest_limits_cross(size: int, answered: bool) -> None:
-    server = GrpcServer("127.0.0.1:0", [])
+async def test_messages_as_large_as_the_rest_limits_cross(
+    size: int, answered: bool, identity_keys: IdentityKeys
+) -> None:
+    server = GrpcServer("127.0.0.1:0", [], verifier=identity_keys.verifier("probe"))
     server.server.add_generic_rpc_handlers(
         [
             grpc.method_handlers_generic_handler(
@@ -28,7 +31,9 @@ async def test_messages_as_large_as_the_rest_limits_cross(size: int, answered: b
     )
     await server.start()
     try:
-        async with client_channel(f"127.0.0.1:{server.port}") as channel:
+        minter = identity_keys.minter("intake")
+        target = f"127.0.0.1:{server.port}"
+        async with client_channel(target, audience="probe", minter=minter) as channel:
             call = channel.unary_unary("/probe.Echo/Echo")(b"x" * size)
             if answered:
                 assert len(await call) == size

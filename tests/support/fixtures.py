@@ -20,6 +20,8 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from recouvra_shared.migrations import upgrade
+from tests.support.identity import IdentityKeys
+from tests.support.identity import identity_keys as make_identity_keys
 from tests.support.stack import (
     ISSUED_NAMES,
     ROOT,
@@ -31,6 +33,12 @@ from tests.support.stack import (
 )
 
 T = TypeVar("T")
+
+
+@pytest.fixture(scope="session")
+def identity_keys() -> IdentityKeys:
+    """Every service's signing key and the public keys they all trust, made once per run."""
+    return make_identity_keys()
 
 
 @pytest.fixture(scope="session")
@@ -149,8 +157,11 @@ class ServiceProcess:
 
 
 @pytest.fixture
-def run_service(stack: Stack, tmp_path: Path) -> Iterator[Callable[..., ServiceProcess]]:
-    """Factory: configure (not start) a service process against the stack; killed after."""
+def run_service(
+    stack: Stack, tmp_path: Path, identity_keys: IdentityKeys
+) -> Iterator[Callable[..., ServiceProcess]]:
+    """Factory: configure (not start) a service process against the stack, with its own
+    signing key and the platform's trusted keys; killed after."""
     started: list[ServiceProcess] = []
 
     def configure(service: str, database_url: str, topic_prefix: str, **env: str) -> ServiceProcess:
@@ -164,6 +175,7 @@ def run_service(stack: Stack, tmp_path: Path) -> Iterator[Callable[..., ServiceP
                 "RECOUVRA_KAFKA_TOPIC_PREFIX": topic_prefix,
                 f"{prefix}DATABASE_URL": database_url,
                 f"{prefix}GRPC_PORT": str(port),
+                **identity_keys.env(service),
                 **{f"{prefix}{k.upper()}": v for k, v in env.items()},
             },
             log_path=tmp_path / f"{service}.log",

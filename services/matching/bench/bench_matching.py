@@ -39,6 +39,7 @@ from recouvra.matching.v1 import bidding_pb2_grpc as pb_grpc
 from recouvra_shared.events import new_event
 from recouvra_shared.migrations import upgrade
 from tests.support.fixtures import wait_serving
+from tests.support.identity import as_person, identity_keys
 from tests.support.stack import ROOT, find_stack, free_port, unique_name
 
 SEGMENTS = ["good-faith", "difficulty", "dispute"]
@@ -77,7 +78,7 @@ async def setup_providers(target: str, count: int) -> None:
             )
             if i % 3 == 0:
                 rule.segments.append(SEGMENTS[i % len(SEGMENTS)])
-            meta = [("x-caller-kind", "provider"), ("x-caller-tenant", provider_id)]
+            meta = as_person("matching", "provider", provider_id, provider_id)
             await bidding.SetAutoBidRule(rule, metadata=meta)
 
 
@@ -204,6 +205,7 @@ def main() -> None:
         "RECOUVRA_KAFKA_TOPIC_PREFIX": prefix,
         "RECOUVRA_MATCHING_DATABASE_URL": db_url,
         "RECOUVRA_MATCHING_GRPC_PORT": str(port),
+        **identity_keys().env("matching"),
         "RECOUVRA_MATCHING_BIDDING_MINUTES": str(args.bidding_seconds / 60),
         "RECOUVRA_MATCHING_TIMER_POLL_SECONDS": "0.1",
         "RECOUVRA_LOG_LEVEL": "WARNING",

@@ -37,6 +37,7 @@ from scoring.domain.scorecard import SCORECARD, score
 from scoring.domain.simulator import simulate_portfolio
 from scoring.entrypoints.grpc_api import ScoringApi
 from scoring.service_layer.scorer import Scorer
+from tests.support.identity import as_person, identity_keys
 from tests.support.stack import ROOT, find_stack, unique_name
 
 REGISTRY_SIRENS = ["398259796", "190748335", "047966692", "925899130", "860129048"]
@@ -73,7 +74,7 @@ async def grpc_latencies(target: str, count: int, concurrency: int) -> tuple[lis
     queue = requests(count)
     warmup = requests(min(50, count))
     latencies: list[float] = []
-    metadata = (("x-caller-kind", "creditor"), ("x-caller-tenant", "bench-creditor"))
+    metadata = as_person("scoring", "creditor", "bench-creditor")
     async with grpc.aio.insecure_channel(target) as channel:
         stub = scoring_pb2_grpc.ScoringServiceStub(channel)
         for request in warmup:
@@ -108,7 +109,11 @@ async def in_process(count: int, concurrency: int) -> tuple[list[float], float]:
         database = Database.connect(url, pool_size=concurrency)
         scorer = Scorer(CsvCompanyRegistry(), FileModelStore(None))
         api = ScoringApi(units_of_work(database), scorer)
-        server = GrpcServer("127.0.0.1:0", ["recouvra.scoring.v1.ScoringService"])
+        server = GrpcServer(
+            "127.0.0.1:0",
+            ["recouvra.scoring.v1.ScoringService"],
+            verifier=identity_keys().verifier("scoring"),
+        )
         scoring_pb2_grpc.add_ScoringServiceServicer_to_server(api, server.server)
         await server.start()
         try:

@@ -31,16 +31,13 @@ import grpc  # noqa: E402
 from recouvra.vault.v1 import vault_pb2, vault_pb2_grpc  # noqa: E402
 from recouvra_shared.migrations import upgrade  # noqa: E402
 from tests.support.fixtures import wait_serving  # noqa: E402
+from tests.support.identity import as_person, identity_keys  # noqa: E402
 from tests.support.stack import find_stack, free_port, unique_name  # noqa: E402
 from vault.adapters.store import S3ObjectStore  # noqa: E402
 
 MB = 1_000_000
 PIECE = 1024 * 1024
-CREDITOR = [
-    ("x-caller-kind", "creditor"),
-    ("x-caller-subject", "bench"),
-    ("x-caller-tenant", "t-1"),
-]
+CREDITOR = as_person("vault", "creditor", "t-1", "bench")
 MIGRATIONS = ROOT / "services" / "vault" / "src" / "vault" / "adapters" / "migrations"
 BLOCK = os.urandom(PIECE)
 PART_SIZE = 8 * 1024 * 1024
@@ -179,6 +176,7 @@ async def run(quick: bool) -> None:
             env = {
                 **os.environ,
                 "RECOUVRA_ENV": "development",
+                **identity_keys().env("vault"),
                 "RECOUVRA_LOG_LEVEL": "WARNING",
                 "RECOUVRA_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
                 "RECOUVRA_KAFKA_TOPIC_PREFIX": name + ".",

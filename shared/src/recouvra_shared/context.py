@@ -19,6 +19,7 @@ class Caller:
     kind: str
     subject: str
     tenant_id: str | None = None
+    role: str = ""
 
 
 SERVICE_CALLER = Caller(kind="service", subject="internal")

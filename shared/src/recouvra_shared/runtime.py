@@ -17,7 +17,8 @@ from typing import Any
 import grpc
 
 from recouvra_shared.db import Database, UnitOfWork
-from recouvra_shared.grpc import GrpcServer
+from recouvra_shared.grpc import GrpcServer, client_channel
+from recouvra_shared.identity import ServiceIdentity
 from recouvra_shared.inbox import InboxConsumer, Subscription
 from recouvra_shared.logging import configure_logging
 from recouvra_shared.migrations import upgrade
@@ -43,11 +44,19 @@ class ServiceParts:
 
 @dataclass
 class Wiring:
-    """The adapters every service gets: its database and its Kafka broker."""
+    """The adapters every service gets: its database, its Kafka broker and its identity."""
 
     settings: ServiceSettings
     database: Database
     broker: Any
+    identity: ServiceIdentity | None = None
+
+    def channel_to(self, service: str, target: str) -> Any:
+        """A gRPC channel to `service` at `target` whose calls carry this service's signed
+        tokens (for the caller in `caller_var`, or for this service itself)."""
+        if self.identity is None:
+            raise ValueError(f"{self.settings.service_name}: no identity to call {service} with")
+        return client_channel(target, audience=service, minter=self.identity.signer())
 
 
 Bootstrap = Callable[[Wiring], ServiceParts]
@@ -68,9 +77,10 @@ class ServiceRuntime:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
 
+        identity = ServiceIdentity.from_settings(settings)
         database = Database.connect(settings.database_url.get_secret_value())
         broker = make_broker(settings)
-        wiring = Wiring(settings=settings, database=database, broker=broker)
+        wiring = Wiring(settings=settings, database=database, broker=broker, identity=identity)
         parts = self.bootstrap(wiring)
         units = parts.unit_of_work or database.unit_of_work
         for subscription in parts.subscriptions:
@@ -87,7 +97,11 @@ class ServiceRuntime:
         tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
         tasks += [asyncio.create_task(job(), name=job.__name__) for job in parts.background]
 
-        server = GrpcServer(settings.grpc_target, [name for name, _ in parts.grpc_services])
+        server = GrpcServer(
+            settings.grpc_target,
+            [name for name, _ in parts.grpc_services],
+            verifier=identity.verifier,
+        )
         for _, register in parts.grpc_services:
             register(server.server)
         await server.start()

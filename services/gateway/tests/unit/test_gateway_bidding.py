@@ -238,8 +238,9 @@ async def test_new_auctions_stream_as_server_sent_events_after_those_open_now(
     # The auction open now is sent once, though matching's stream repeats it.
     assert [(a["case_id"], a["round"]) for a in sent] == [("case-open", 1), ("case-new", 2)]
     assert sent[1]["debtor_type"] == "consumer"
-    [(_, _, metadata)] = [c for c in matching.calls if c[0] == "WatchAuctions"]
-    assert (metadata["x-caller-kind"], metadata["x-caller-tenant"]) == ("provider", provider_id)
+    [(_, caller, _)] = [c for c in matching.calls if c[0] == "WatchAuctions"]
+    assert caller is not None
+    assert (caller.kind, caller.tenant_id) == ("provider", provider_id)
     assert matching.stream.cancelled
 
     creditor = await sign_up(client, "alice@atelier.fr")

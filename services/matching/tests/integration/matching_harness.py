@@ -28,8 +28,9 @@ from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra.matching.v1 import bidding_pb2_grpc as pb_grpc
 from recouvra_shared.db import Database, outbox
 from recouvra_shared.events import new_event
-from recouvra_shared.grpc import CALLER_KIND, CALLER_SUBJECT, CALLER_TENANT, GrpcServer
+from recouvra_shared.grpc import GrpcServer
 from services.matching.tests.unit.fakes import ManualClock
+from tests.support.identity import CallAs, as_person, identity_keys
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CONFIG = MatchingConfig()
@@ -42,12 +43,12 @@ def siren(n: int) -> str:
     return body + luhn.calc_check_digit(body)
 
 
-def as_provider(provider_id: str) -> list[tuple[str, str]]:
-    return [(CALLER_KIND, "provider"), (CALLER_SUBJECT, provider_id), (CALLER_TENANT, provider_id)]
+def as_provider(provider_id: str) -> CallAs:
+    return as_person("matching", "provider", provider_id, provider_id)
 
 
-def as_creditor(creditor_id: str) -> list[tuple[str, str]]:
-    return [(CALLER_KIND, "creditor"), (CALLER_SUBJECT, creditor_id), (CALLER_TENANT, creditor_id)]
+def as_creditor(creditor_id: str) -> CallAs:
+    return as_person("matching", "creditor", creditor_id, creditor_id)
 
 
 @dataclass
@@ -213,7 +214,7 @@ async def running_matching(
     clock = clock or ManualClock(START)
     database = Database.connect(url, pool_size=4)
     units = unit_of_work_factory(database)
-    server = GrpcServer("127.0.0.1:0", SERVICES)
+    server = GrpcServer("127.0.0.1:0", SERVICES, verifier=identity_keys().verifier("matching"))
     pb_grpc.add_BiddingServiceServicer_to_server(
         BiddingApi(units, clock, config, watch_poll_seconds=0.05), server.server
     )

@@ -10,39 +10,21 @@ from typing import Any
 
 import grpc
 
-from recouvra_shared.context import Caller, caller_var, request_id_var, traceparent_var
+from recouvra_shared.context import Caller, caller_var
 from recouvra_shared.errors import NotFound, Refusal
-from recouvra_shared.grpc import (
-    CALLER_KIND,
-    CALLER_SUBJECT,
-    CALLER_TENANT,
-    REQUEST_ID,
-    TRACEPARENT,
-    refusal_of,
-)
+from recouvra_shared.grpc import refusal_of
 
 
 @contextlib.contextmanager
 def calling_as(caller: Caller) -> Iterator[None]:
-    """Within this block, every gRPC call carries this caller in its metadata."""
+    """Every gRPC call started within this block (streams included: the client interceptor
+    runs in a task that keeps this context) carries a token the gateway signs for this caller,
+    whom it has authenticated itself; nothing the HTTP client sent is forwarded."""
     token = caller_var.set(caller)
     try:
         yield
     finally:
         caller_var.reset(token)
-
-
-def metadata_of(caller: Caller) -> tuple[tuple[str, str], ...]:
-    """The same context as explicit call metadata, for streaming calls the shared client
-    interceptor does not see, or that are read after the route has returned."""
-    values = {
-        CALLER_KIND: caller.kind,
-        CALLER_SUBJECT: caller.subject,
-        CALLER_TENANT: caller.tenant_id,
-        REQUEST_ID: request_id_var.get(),
-        TRACEPARENT: traceparent_var.get(),
-    }
-    return tuple((k, v) for k, v in values.items() if v)
 
 
 def relayed(
