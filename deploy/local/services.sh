@@ -8,7 +8,9 @@
 #
 # Without SERVICE, every service. Logs: var/log/<service>.log in the clone (JSON lines); PIDs:
 # var/run/<service>.pid (RECOUVRA_VAR_DIR moves var/). A service's gRPC port follows its own
-# setting when exported (RECOUVRA_INTAKE_GRPC_PORT, ...).
+# setting when exported (RECOUVRA_INTAKE_GRPC_PORT, ...). Each service signs its calls with its
+# own key, var/identity/private/<service>.key.pem, and trusts the public keys in
+# var/identity/trusted (made on first start by deploy/local/identity_keys.py).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -16,6 +18,7 @@ PYTHON="$ROOT/.venv/bin/python"
 VAR="${RECOUVRA_VAR_DIR:-$ROOT/var}"
 LOGS="$VAR/log"
 RUN="$VAR/run"
+IDENTITY="$VAR/identity"
 ALL=(intake scoring matching messaging vault settlement gateway)
 declare -A GRPC_PORT=([gateway]=50050 [intake]=50051 [scoring]=50052 [matching]=50053
                       [messaging]=50054 [vault]=50055 [settlement]=50056)
@@ -31,6 +34,8 @@ die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
 [[ -x "$PYTHON" ]] || die "no virtual environment at $ROOT/.venv: run 'make install' first"
 eval "$("$ROOT/deploy/local/stack.sh" env)"
 export RECOUVRA_ENV="${RECOUVRA_ENV:-development}"
+export RECOUVRA_IDENTITY_TRUSTED_KEYS="$IDENTITY/trusted"
+export RECOUVRA_IDENTITY_PEOPLE_ISSUERS=gateway
 
 healthy() {  # healthy SERVICE -> exit 0 when its gRPC health check answers SERVING
   "$PYTHON" - "${GRPC_PORT[$1]}" <<'PY'
@@ -49,13 +54,15 @@ running() { [[ -f "$RUN/$1.pid" ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null
 
 start() {
   mkdir -p "$LOGS" "$RUN"
+  "$PYTHON" "$ROOT/deploy/local/identity_keys.py" "$IDENTITY" "${ALL[@]}"
   for service in "${SERVICES[@]}"; do
     "$PYTHON" -m "$service" migrate >>"$LOGS/$service.log" 2>&1 \
       || die "$service: migration failed, see $LOGS/$service.log"
   done
   for service in "${SERVICES[@]}"; do
     if running "$service"; then log "$service already running (pid $(cat "$RUN/$service.pid"))"; continue; fi
-    nohup "$PYTHON" -m "$service" >>"$LOGS/$service.log" 2>&1 &
+    RECOUVRA_IDENTITY_SIGNING_KEY="$IDENTITY/private/$service.key.pem" \
+      nohup "$PYTHON" -m "$service" >>"$LOGS/$service.log" 2>&1 &
     echo $! >"$RUN/$service.pid"
   done
   for service in "${SERVICES[@]}"; do

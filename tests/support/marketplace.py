@@ -17,7 +17,7 @@ import grpc
 import httpx
 
 from tests.support.fixtures import ServiceProcess
-from tests.support.identity import CallAs, as_person
+from tests.support.identity import CallAs, as_person, as_service
 from tests.support.kafka_read import count_rows
 from tests.support.stack import unique_name
 
@@ -59,6 +59,11 @@ def as_provider(provider_id: str) -> CallAs:
     """gRPC metadata of a call to matching made by this provider (the token the gateway
     signs for it)."""
     return as_person("matching", "provider", provider_id, provider_id)
+
+
+def as_gateway() -> CallAs:
+    """gRPC metadata of the gateway calling matching as itself (to onboard a provider)."""
+    return as_service("matching", "gateway")
 
 
 def as_creditor(creditor_id: str) -> CallAs:

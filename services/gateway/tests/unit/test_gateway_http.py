@@ -148,7 +148,16 @@ async def test_intake_is_called_as_the_creditor_with_the_clients_key(
 ) -> None:
     alice = await log_in(client, "alice@example.fr")
     me = (await client.get("/v1/me", headers=alice)).json()
-    created = await client.post("/v1/cases", json=CASE, headers=alice | {"Idempotency-Key": "k1"})
+    # Headers naming another caller are the client's words: the gateway signs for whom it
+    # authenticated, and forwards nothing of the request's headers.
+    forged = {
+        "X-Caller-Kind": "operator",
+        "X-Caller-Tenant": "creditor-b",
+        "X-Caller-Subject": "root",
+    }
+    created = await client.post(
+        "/v1/cases", json=CASE, headers=alice | forged | {"Idempotency-Key": "k1"}
+    )
     assert created.status_code == 201
     assert created.headers["Location"] == "/v1/cases/case-1"
     caller = intake.callers[-1]

@@ -30,7 +30,7 @@ from recouvra_shared.db import Database, outbox
 from recouvra_shared.events import new_event
 from recouvra_shared.grpc import GrpcServer
 from services.matching.tests.unit.fakes import ManualClock
-from tests.support.identity import CallAs, as_person, identity_keys
+from tests.support.identity import CallAs, as_person, as_service, identity_keys
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CONFIG = MatchingConfig()
@@ -45,6 +45,10 @@ def siren(n: int) -> str:
 
 def as_provider(provider_id: str) -> CallAs:
     return as_person("matching", "provider", provider_id, provider_id)
+
+
+# The gateway onboarding a provider as itself: the one service matching lets do it.
+AS_GATEWAY = as_service("matching", "gateway")
 
 
 def as_creditor(creditor_id: str) -> CallAs:
@@ -83,7 +87,7 @@ class Harness:
                 getattr(request, key)[:] = value
             else:
                 setattr(request, key, value)
-        await self.directory.RegisterProvider(request)
+        await self.directory.RegisterProvider(request, metadata=AS_GATEWAY)
 
     async def auto_rule(self, provider_id: str, fee: str, **criteria: object) -> None:
         request = pb.SetAutoBidRuleRequest(name="default", fee_percent=fee)
