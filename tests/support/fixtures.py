@@ -122,11 +122,13 @@ class ServiceProcess:
         return f"127.0.0.1:{self.grpc_port}"
 
     def start(self, **extra_env: str) -> ServiceProcess:
-        """Start the process and wait until it reports SERVING."""
+        """Start the process and wait until it reports SERVING; it signs with this run's key
+        of its service and trusts this run's keys unless its env says otherwise."""
         self._log = self.log_path.open("ab")
+        identity = make_identity_keys().env(self.service)
         self.process = subprocess.Popen(
             [sys.executable, "-m", self.service],
-            env={**os.environ, **self.env, **extra_env},
+            env={**os.environ, **identity, **self.env, **extra_env},
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
@@ -157,11 +159,9 @@ class ServiceProcess:
 
 
 @pytest.fixture
-def run_service(
-    stack: Stack, tmp_path: Path, identity_keys: IdentityKeys
-) -> Iterator[Callable[..., ServiceProcess]]:
-    """Factory: configure (not start) a service process against the stack, with its own
-    signing key and the platform's trusted keys; killed after."""
+def run_service(stack: Stack, tmp_path: Path) -> Iterator[Callable[..., ServiceProcess]]:
+    """Factory: configure (not start) a service process against the stack (it signs with its
+    own key of this run and trusts this run's keys: `ServiceProcess.start`); killed after."""
     started: list[ServiceProcess] = []
 
     def configure(service: str, database_url: str, topic_prefix: str, **env: str) -> ServiceProcess:
@@ -175,7 +175,6 @@ def run_service(
                 "RECOUVRA_KAFKA_TOPIC_PREFIX": topic_prefix,
                 f"{prefix}DATABASE_URL": database_url,
                 f"{prefix}GRPC_PORT": str(port),
-                **identity_keys.env(service),
                 **{f"{prefix}{k.upper()}": v for k, v in env.items()},
             },
             log_path=tmp_path / f"{service}.log",

@@ -44,7 +44,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from recouvra_shared.migrations import upgrade
 from tests.support.fixtures import ServiceProcess
-from tests.support.identity import identity_keys
 from tests.support.stack import ROOT, Stack, find_stack, free_port, unique_name
 
 PASSWORD = "correct horse battery staple"
@@ -378,7 +377,6 @@ def service(
             "RECOUVRA_KAFKA_TOPIC_PREFIX": prefix,
             f"{own}DATABASE_URL": database_url,
             f"{own}GRPC_PORT": str(port),
-            **identity_keys().env(name),
             **{f"{own}{key.upper()}": value for key, value in env.items()},
         },
         log_path=logs / f"{name}.log",
