@@ -12,6 +12,7 @@ import atexit
 import functools
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,9 +62,18 @@ class IdentityKeys:
         }
 
 
-@functools.cache
+_MAKING = threading.Lock()
+
+
 def identity_keys() -> IdentityKeys:
-    """This test process's keys (generated on first use, deleted at exit)."""
+    """This test process's keys (generated on first use, deleted at exit); tests start service
+    processes from several threads at once, and they must all get the same keys."""
+    with _MAKING:
+        return _make_keys()
+
+
+@functools.cache
+def _make_keys() -> IdentityKeys:
     directory = Path(tempfile.mkdtemp(prefix="recouvra-identity-"))
     atexit.register(shutil.rmtree, directory, True)
     for service in SERVICES:
