@@ -11,7 +11,7 @@ from typing import Any
 import grpc
 
 from recouvra_shared.context import Caller, caller_var
-from recouvra_shared.errors import NotFound, Refusal
+from recouvra_shared.errors import NotFound, Refusal, Unauthenticated
 from recouvra_shared.grpc import refusal_of
 
 
@@ -36,7 +36,9 @@ def relayed(
     NotFound becomes `not_found`, so a foreign id reads exactly like a missing one whatever the
     backend's words. None when the status is a failure rather than a refusal."""
     refusal = refusal_of(error)
-    if refusal is None:
+    # A backend that does not take the gateway's own token is the gateway's failure (a key not
+    # trusted, a clock adrift), never the user's: it must not read as "log in again".
+    if refusal is None or isinstance(refusal, Unauthenticated):
         return None
     if isinstance(refusal, NotFound) and not_found is not None:
         return NotFound(not_found)
