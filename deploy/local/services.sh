@@ -12,6 +12,9 @@
 # gRPC is mutual TLS: `start` makes or renews the local CA and a certificate per service in
 # var/tls (deploy/local/certificates.py) and hands each service its own; health checks call in
 # with var/tls/operator.crt, the client certificate for people (see the README for grpcurl).
+# Each service signs its calls with its own key, var/identity/private/<service>.key.pem, and
+# trusts the public keys in var/identity/trusted (made on first start by
+# deploy/local/identity_keys.py).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -20,6 +23,7 @@ VAR="${RECOUVRA_VAR_DIR:-$ROOT/var}"
 LOGS="$VAR/log"
 RUN="$VAR/run"
 TLS="$VAR/tls"
+IDENTITY="$VAR/identity"
 ALL=(intake scoring matching messaging vault settlement gateway)
 declare -A GRPC_PORT=([gateway]=50050 [intake]=50051 [scoring]=50052 [matching]=50053
                       [messaging]=50054 [vault]=50055 [settlement]=50056)
@@ -35,6 +39,8 @@ die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
 [[ -x "$PYTHON" ]] || die "no virtual environment at $ROOT/.venv: run 'make install' first"
 eval "$("$ROOT/deploy/local/stack.sh" env)"
 export RECOUVRA_ENV="${RECOUVRA_ENV:-development}"
+export RECOUVRA_IDENTITY_TRUSTED_KEYS="$IDENTITY/trusted"
+export RECOUVRA_IDENTITY_PEOPLE_ISSUERS=gateway
 
 healthy() {  # healthy SERVICE -> exit 0 when its gRPC health check answers SERVING (over mTLS)
   "$PYTHON" - "$1" "${GRPC_PORT[$1]}" "$TLS" <<'PY'
@@ -63,6 +69,7 @@ start() {
   mkdir -p "$LOGS" "$RUN"
   "$PYTHON" "$ROOT/deploy/local/certificates.py" "$TLS" >&2 \
     || die "could not make the local certificates in $TLS"
+  "$PYTHON" "$ROOT/deploy/local/identity_keys.py" "$IDENTITY" "${ALL[@]}"
   for service in "${SERVICES[@]}"; do
     "$PYTHON" -m "$service" migrate >>"$LOGS/$service.log" 2>&1 \
       || die "$service: migration failed, see $LOGS/$service.log"
@@ -76,6 +83,7 @@ start() {
     done
     RECOUVRA_TLS_CA_FILE="$TLS/ca.crt" RECOUVRA_TLS_CERT_FILE="$TLS/$service.crt" \
       RECOUVRA_TLS_KEY_FILE="$TLS/$service.key" \
+      RECOUVRA_IDENTITY_SIGNING_KEY="$IDENTITY/private/$service.key.pem" \
       nohup env "${unset_foreign[@]}" "$PYTHON" -m "$service" >>"$LOGS/$service.log" 2>&1 &
     echo $! >"$RUN/$service.pid"
   done

@@ -18,6 +18,7 @@ from recouvra_shared.errors import (
     Violation,
 )
 from recouvra_shared.grpc import GrpcServer, client_channel, refusal_of
+from tests.support.identity import IdentityKeys
 from tests.support.pki import TEST_CLIENT, platform_pki
 
 # Every server and channel here is mutual TLS, as in production.
@@ -60,12 +61,19 @@ def handlers() -> grpc.GenericRpcHandler:
 
 
 @pytest.fixture
-async def channel() -> AsyncIterator[grpc.aio.Channel]:
-    server = GrpcServer("127.0.0.1:0", [], tls=PKI.material("intake"))
+async def channel(identity_keys: IdentityKeys) -> AsyncIterator[grpc.aio.Channel]:
+    server = GrpcServer(
+        "127.0.0.1:0", [], tls=PKI.material("intake"), verifier=identity_keys.verifier("probe")
+    )
     server.server.add_generic_rpc_handlers([handlers()])
     await server.start()
+    minter = identity_keys.minter("intake")
     async with client_channel(
-        f"127.0.0.1:{server.port}", tls=PKI.material(TEST_CLIENT), server_name="intake"
+        f"127.0.0.1:{server.port}",
+        tls=PKI.material(TEST_CLIENT),
+        server_name="intake",
+        audience="probe",
+        minter=minter,
     ) as channel:
         yield channel
     await server.stop(0)

@@ -6,6 +6,7 @@ import grpc
 import pytest
 
 from recouvra_shared.grpc import GrpcServer, client_channel
+from tests.support.identity import IdentityKeys
 from tests.support.pki import TEST_CLIENT, platform_pki
 
 # Every server and channel here is mutual TLS, as in production.
@@ -21,8 +22,12 @@ async def echo(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
     [(21 * 1024 * 1024, True), (40 * 1024 * 1024, False)],
     ids=["a-20-MiB-e-invoice-passes", "past-the-limit-is-refused"],
 )
-async def test_messages_as_large_as_the_rest_limits_cross(size: int, answered: bool) -> None:
-    server = GrpcServer("127.0.0.1:0", [], tls=PKI.material("intake"))
+async def test_messages_as_large_as_the_rest_limits_cross(
+    size: int, answered: bool, identity_keys: IdentityKeys
+) -> None:
+    server = GrpcServer(
+        "127.0.0.1:0", [], tls=PKI.material("intake"), verifier=identity_keys.verifier("probe")
+    )
     server.server.add_generic_rpc_handlers(
         [
             grpc.method_handlers_generic_handler(
@@ -32,8 +37,13 @@ async def test_messages_as_large_as_the_rest_limits_cross(size: int, answered: b
     )
     await server.start()
     try:
+        minter = identity_keys.minter("intake")
         async with client_channel(
-            f"127.0.0.1:{server.port}", tls=PKI.material(TEST_CLIENT), server_name="intake"
+            f"127.0.0.1:{server.port}",
+            tls=PKI.material(TEST_CLIENT),
+            server_name="intake",
+            audience="probe",
+            minter=minter,
         ) as channel:
             call = channel.unary_unary("/probe.Echo/Echo")(b"x" * size)
             if answered:

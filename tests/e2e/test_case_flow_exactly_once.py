@@ -19,6 +19,7 @@ import pytest
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.intake.v1 import intake_pb2, intake_pb2_grpc
 from tests.support.fixtures import ServiceProcess
+from tests.support.identity import as_person
 from tests.support.kafka_read import count_rows, read_topic
 from tests.support.stack import Stack, unique_name
 
@@ -58,7 +59,11 @@ async def submit_all(intake: ServiceProcess, deadline: float) -> set[str]:
                 i = queue.get_nowait()
                 while True:
                     try:
-                        reply = await stub.SubmitCase(case_request(i), timeout=5)
+                        reply = await stub.SubmitCase(
+                            case_request(i),
+                            metadata=as_person("intake", "creditor", f"creditor-{i % 7}"),
+                            timeout=5,
+                        )
                         case_ids.add(reply.case_id)
                         break
                     except grpc.aio.AioRpcError as exc:

@@ -30,6 +30,7 @@ from tests.support.kafka_read import count_rows, read_topic
 from tests.support.marketplace import (
     PASSWORD,
     OffsetClock,
+    as_gateway,
     as_provider,
     eventually,
     idempotency_key,
@@ -116,7 +117,9 @@ async def test_a_case_without_an_eligible_provider_keeps_its_rounds_until_one_ap
         await wait_http(client, gateway)
 
         # --- the market: one provider, consumer cases only, with a standing rule -------------
-        await directory.RegisterProvider(provider_profile(serves_business=False))
+        await directory.RegisterProvider(
+            provider_profile(serves_business=False), metadata=as_gateway()
+        )
         await bidding.SetAutoBidRule(
             pb.SetAutoBidRuleRequest(name="all", fee=Percentage(basis_points=1000)),
             metadata=as_provider(PROVIDER),
@@ -168,7 +171,9 @@ async def test_a_case_without_an_eligible_provider_keeps_its_rounds_until_one_ap
         assert activity.json()["awaiting_provider"] == awaiting
 
         # --- the provider starts taking business debtors: round 1 opens as usual -------------
-        await directory.RegisterProvider(provider_profile(serves_business=True))
+        await directory.RegisterProvider(
+            provider_profile(serves_business=True), metadata=as_gateway()
+        )
         await eventually(lambda: rest_quote(1, "bidding"), "round 1 opens")
         clock.advance(BIDDING_CLOSES)
         quote = await eventually(lambda: rest_quote(1, "quoted"), "the round-1 quote")

@@ -54,6 +54,7 @@ from tests.support.marketplace import (
     PASSWORD,
     OffsetClock,
     as_creditor,
+    as_gateway,
     as_provider,
     eventually,
     first_streamed_auction,
@@ -229,7 +230,7 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
             provider_request(AUTO, "Cabinet Aubert", "356000000"),
             provider_request(NEVER, "Etude Noel", "552081317", serves_business=False),
         ):
-            await directory.RegisterProvider(request)
+            await directory.RegisterProvider(request, metadata=as_gateway())
         await bidding.SetAutoBidRule(
             pb.SetAutoBidRuleRequest(name="all", fee=pct(FEES[AUTO])),
             metadata=as_provider(AUTO),

@@ -25,6 +25,7 @@ from recouvra.scoring.v1 import scoring_pb2, scoring_pb2_grpc
 from recouvra_shared.events import new_event, unpack
 from recouvra_shared.kafka_security import KafkaConnection
 from tests.support.fixtures import ServiceProcess
+from tests.support.identity import CallAs, as_person
 from tests.support.kafka_read import count_rows, read_topic
 from tests.support.stack import Stack, unique_name
 
@@ -35,8 +36,8 @@ INSOLVENT_SIREN = "464686955"  # GARAGE BERNARD, liquidation judiciaire (BODACC)
 TENANT = "creditor-org-1"
 
 
-def creditor(tenant: str) -> tuple[tuple[str, str], ...]:
-    return (("x-caller-kind", "creditor"), ("x-caller-subject", "u1"), ("x-caller-tenant", tenant))
+def creditor(tenant: str) -> CallAs:
+    return as_person("scoring", "creditor", tenant, "u1")
 
 
 def case_submitted(case_id: str, siren: str) -> CaseSubmitted:

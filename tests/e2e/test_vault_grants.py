@@ -24,6 +24,7 @@ from recouvra.vault.v1 import vault_pb2, vault_pb2_grpc
 from recouvra_shared.events import new_event
 from recouvra_shared.kafka_security import KafkaConnection
 from tests.support.fixtures import ServiceProcess
+from tests.support.identity import CallAs, as_person
 from tests.support.stack import Stack, unique_name
 
 pytestmark = pytest.mark.e2e
@@ -39,8 +40,8 @@ def window_open() -> Timestamp:
 PDF = b"%PDF-1.7\nsigned terms of sale, delivery note 2026-118\n" * 100
 
 
-def caller(kind: str, tenant: str) -> list[tuple[str, str]]:
-    return [("x-caller-kind", kind), ("x-caller-subject", "user"), ("x-caller-tenant", tenant)]
+def caller(kind: str, tenant: str) -> CallAs:
+    return as_person("vault", kind, tenant, "user")
 
 
 async def read_code(stub: vault_pb2_grpc.VaultServiceStub, document_id: str, who: str) -> str:

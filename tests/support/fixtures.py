@@ -26,6 +26,8 @@ from tests.support.databases import (
     create_service_database,
     drop_service_database,
 )
+from tests.support.identity import IdentityKeys
+from tests.support.identity import identity_keys as make_identity_keys
 from tests.support.pki import LocalPki, platform_pki
 from tests.support.stack import (
     ISSUED_NAMES,
@@ -49,6 +51,12 @@ T = TypeVar("T")
 def pki() -> LocalPki:
     """The tests' CA, a certificate per service and one for the tests as a caller."""
     return platform_pki()
+
+
+@pytest.fixture(scope="session")
+def identity_keys() -> IdentityKeys:
+    """Every service's signing key and the public keys they all trust, made once per run."""
+    return make_identity_keys()
 
 
 @pytest.fixture(scope="session")
@@ -154,11 +162,13 @@ class ServiceProcess:
         return platform_pki().channel(self.target, self.service)
 
     def start(self, **extra_env: str) -> ServiceProcess:
-        """Start the process and wait until it reports SERVING."""
+        """Start the process and wait until it reports SERVING; it signs with this run's key
+        of its service and trusts this run's keys unless its env says otherwise."""
         self._log = self.log_path.open("ab")
+        identity = make_identity_keys().env(self.service)
         self.process = subprocess.Popen(
             [sys.executable, "-m", self.service],
-            env={**_without_kafka_passwords(os.environ), **self.env, **extra_env},
+            env={**_without_kafka_passwords(os.environ), **identity, **self.env, **extra_env},
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
@@ -190,7 +200,8 @@ class ServiceProcess:
 
 @pytest.fixture
 def run_service(stack: Stack, tmp_path: Path) -> Iterator[Callable[..., ServiceProcess]]:
-    """Factory: configure (not start) a service process against the stack; killed after."""
+    """Factory: configure (not start) a service process against the stack (it signs with its
+    own key of this run and trusts this run's keys: `ServiceProcess.start`); killed after."""
     started: list[ServiceProcess] = []
 
     def configure(service: str, database_url: str, topic_prefix: str, **env: str) -> ServiceProcess:

@@ -17,6 +17,7 @@ import grpc
 import httpx
 
 from tests.support.fixtures import ServiceProcess
+from tests.support.identity import CallAs, as_person, as_service
 from tests.support.kafka_read import count_rows
 from tests.support.stack import unique_name
 
@@ -54,22 +55,20 @@ class OffsetClock:
         self.path.write_text(str(self.offset.total_seconds()))
 
 
-def as_provider(provider_id: str) -> list[tuple[str, str]]:
-    """gRPC metadata of a call made by this provider (what the gateway sends for it)."""
-    return [
-        ("x-caller-kind", "provider"),
-        ("x-caller-subject", provider_id),
-        ("x-caller-tenant", provider_id),
-    ]
+def as_provider(provider_id: str) -> CallAs:
+    """gRPC metadata of a call to matching made by this provider (the token the gateway
+    signs for it)."""
+    return as_person("matching", "provider", provider_id, provider_id)
 
 
-def as_creditor(creditor_id: str) -> list[tuple[str, str]]:
-    """gRPC metadata of a call made by a user of this creditor."""
-    return [
-        ("x-caller-kind", "creditor"),
-        ("x-caller-subject", "finance@creditor"),
-        ("x-caller-tenant", creditor_id),
-    ]
+def as_gateway() -> CallAs:
+    """gRPC metadata of the gateway calling matching as itself (to onboard a provider)."""
+    return as_service("matching", "gateway")
+
+
+def as_creditor(creditor_id: str) -> CallAs:
+    """gRPC metadata of a call to matching made by a user of this creditor."""
+    return as_person("matching", "creditor", creditor_id, "finance@creditor")
 
 
 async def outbox_drained(database_url: str, what: str = "the outbox drains") -> None:

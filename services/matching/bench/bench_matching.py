@@ -40,6 +40,7 @@ from recouvra_shared.events import new_event
 from recouvra_shared.kafka_security import KafkaConnection
 from tests.support.databases import discard, provision
 from tests.support.fixtures import wait_serving
+from tests.support.identity import as_person, identity_keys
 from tests.support.pki import platform_pki
 from tests.support.stack import find_stack, free_port, provision_kafka, unique_name
 
@@ -80,7 +81,7 @@ async def setup_providers(target: str, count: int) -> None:
             )
             if i % 3 == 0:
                 rule.segments.append(SEGMENTS[i % len(SEGMENTS)])
-            meta = [("x-caller-kind", "provider"), ("x-caller-tenant", provider_id)]
+            meta = as_person("matching", "provider", provider_id, provider_id)
             await bidding.SetAutoBidRule(rule, metadata=meta)
 
 
@@ -208,6 +209,7 @@ def main() -> None:
         **platform_pki().env("matching"),
         "RECOUVRA_MATCHING_DATABASE_URL": db_url,
         "RECOUVRA_MATCHING_GRPC_PORT": str(port),
+        **identity_keys().env("matching"),
         "RECOUVRA_MATCHING_BIDDING_MINUTES": str(args.bidding_seconds / 60),
         "RECOUVRA_MATCHING_TIMER_POLL_SECONDS": "0.1",
         "RECOUVRA_LOG_LEVEL": "WARNING",

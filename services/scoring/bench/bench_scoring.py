@@ -36,6 +36,7 @@ from scoring.domain.simulator import simulate_portfolio
 from scoring.entrypoints.grpc_api import ScoringApi
 from scoring.service_layer.scorer import Scorer
 from tests.support.databases import create_service_database, drop_service_database
+from tests.support.identity import as_person, identity_keys
 from tests.support.pki import platform_pki
 from tests.support.stack import find_stack
 
@@ -75,7 +76,7 @@ async def grpc_latencies(
     queue = requests(count)
     warmup = requests(min(50, count))
     latencies: list[float] = []
-    metadata = (("x-caller-kind", "creditor"), ("x-caller-tenant", "bench-creditor"))
+    metadata = as_person("scoring", "creditor", "bench-creditor")
     channel = (
         platform_pki().channel(target, "scoring") if tls else grpc.aio.insecure_channel(target)
     )
@@ -114,6 +115,7 @@ async def in_process(count: int, concurrency: int, *, tls: bool) -> tuple[list[f
             "127.0.0.1:0",
             ["recouvra.scoring.v1.ScoringService"],
             tls=platform_pki().material("scoring") if tls else None,
+            verifier=identity_keys().verifier("scoring"),
         )
         scoring_pb2_grpc.add_ScoringServiceServicer_to_server(api, server.server)
         await server.start()

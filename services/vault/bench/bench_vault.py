@@ -32,6 +32,7 @@ from tests.support.databases import (  # noqa: E402
     drop_service_database,
 )
 from tests.support.fixtures import wait_serving  # noqa: E402
+from tests.support.identity import as_person, identity_keys  # noqa: E402
 from tests.support.pki import platform_pki  # noqa: E402
 from tests.support.stack import (  # noqa: E402  # noqa: E402
     find_stack,
@@ -43,11 +44,7 @@ from vault.adapters.store import S3ObjectStore  # noqa: E402
 
 MB = 1_000_000
 PIECE = 1024 * 1024
-CREDITOR = [
-    ("x-caller-kind", "creditor"),
-    ("x-caller-subject", "bench"),
-    ("x-caller-tenant", "t-1"),
-]
+CREDITOR = as_person("vault", "creditor", "t-1", "bench")
 BLOCK = os.urandom(PIECE)
 PART_SIZE = 8 * 1024 * 1024
 
@@ -185,6 +182,7 @@ async def run(quick: bool) -> None:
             env = {
                 **os.environ,
                 "RECOUVRA_ENV": "development",
+                **identity_keys().env("vault"),
                 "RECOUVRA_LOG_LEVEL": "WARNING",
                 **stack.kafka_env("vault"),
                 "RECOUVRA_KAFKA_TOPIC_PREFIX": name + ".",

@@ -14,14 +14,15 @@ case_id_var: ContextVar[str | None] = ContextVar("case_id", default=None)
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is asking: a creditor tenant, a provider, the debtor portal or another service."""
+    """Who is asking: a creditor tenant, a provider, the debtor portal or another service (whose
+    subject is its own name), as a verified token names it (`recouvra_shared.identity`)."""
 
     kind: str
     subject: str
     tenant_id: str | None = None
+    role: str = ""
 
 
-SERVICE_CALLER = Caller(kind="service", subject="internal")
 caller_var: ContextVar[Caller | None] = ContextVar("caller", default=None)
 
 

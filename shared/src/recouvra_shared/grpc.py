@@ -1,8 +1,10 @@
 """gRPC on grpc.aio: server with health and reflection, request-wide interceptors, clients.
 
-Interceptors carry, on every call, the request id, the W3C trace context and the caller's
-identity (set by the gateway, which authenticates users; services trust it only from inside the
-cluster, where network policies keep everyone else out). A `Refusal` raised by a handler becomes
+Interceptors carry, on every call, the request id, the W3C trace context and a signed token naming
+the caller (`recouvra_shared.identity`), minted by the client for the service it calls. The server
+derives the caller from a verified token only: no token, or one it cannot verify, is
+UNAUTHENTICATED for every method but health checks and reflection, and no other metadata says who
+calls. A `Refusal` raised by a handler becomes
 a status with `google.rpc` details here, once for every service, and `refusal_of` turns such a
 status back into the same refusal on the calling side.
 """
@@ -43,6 +45,7 @@ from recouvra_shared.errors import (
     Violation,
     rebuild,
 )
+from recouvra_shared.identity import TokenMinter, TokenVerifier
 from recouvra_shared.tls import TlsMaterial, server_name_options
 
 log = logging.getLogger(__name__)
@@ -75,9 +78,13 @@ SERVER_OPTIONS = [
 
 REQUEST_ID = "x-request-id"
 TRACEPARENT = "traceparent"
-CALLER_KIND = "x-caller-kind"
-CALLER_SUBJECT = "x-caller-subject"
-CALLER_TENANT = "x-caller-tenant"
+AUTHORIZATION = "authorization"
+# Asked by kubelets and tools before anyone has a token; they say nothing about any tenant.
+UNAUTHENTICATED_METHODS = (
+    "/grpc.health.v1.Health/",
+    "/grpc.reflection.v1alpha.ServerReflection/",
+    "/grpc.reflection.v1.ServerReflection/",
+)
 
 DEFAULT_DEADLINE_SECONDS = 10.0
 
@@ -166,9 +173,30 @@ def refusal_of(error: grpc.aio.AioRpcError) -> Refusal | None:
     return rebuild(kind, error.details() or "", violations)
 
 
+def verified_caller(verifier: TokenVerifier | None, authorization: str | None) -> Caller:
+    """The caller a call's `authorization: Bearer <token>` names, once verified; refused with
+    one answer whatever failed (the reason goes to the log, not to the caller)."""
+    scheme, _, token = (authorization or "").partition(" ")
+    try:
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("authorization: no bearer token")
+        if verifier is None:
+            raise Unauthenticated("authorization: this server trusts no key")
+        return verifier.verify(token.strip())
+    except Unauthenticated as refusal:
+        log.info("call refused: %s", refusal.message)
+        raise Unauthenticated(
+            "authorization: a valid bearer token for this service is required"
+        ) from refusal
+
+
 class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    """Puts request id, trace and caller of the incoming call into context variables, and
-    turns a `Refusal` raised by the handler into its status."""
+    """Puts request id, trace and verified caller of the incoming call into context variables
+    (refusing a call without a valid token), and turns a `Refusal` raised by the handler into
+    its status."""
+
+    def __init__(self, verifier: TokenVerifier | None = None) -> None:
+        self.verifier = verifier
 
     async def intercept_service(
         self,
@@ -181,25 +209,21 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
         meta = _metadata_dict(handler_call_details.invocation_metadata)
         method = handler_call_details.method
 
+        open_to_all = method.startswith(UNAUTHENTICATED_METHODS)
+        verifier = self.verifier
+
         def enter() -> None:
             request_id_var.set(meta.get(REQUEST_ID) or str(uuid.uuid4()))
             adopt_traceparent(meta.get(TRACEPARENT))
-            kind = meta.get(CALLER_KIND)
-            caller_var.set(
-                Caller(
-                    kind=kind,
-                    subject=meta.get(CALLER_SUBJECT, ""),
-                    tenant_id=meta.get(CALLER_TENANT) or None,
-                )
-                if kind
-                else None
-            )
+            caller_var.set(None)
+            if not open_to_all:
+                caller_var.set(verified_caller(verifier, meta.get(AUTHORIZATION)))
 
         def wrap_unary(behavior: Any) -> Any:
             async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
-                enter()
                 log.debug("grpc call %s", method)
                 try:
+                    enter()
                     return await behavior(request, context)
                 except Refusal as refusal:
                     await refuse(context, refusal)
@@ -208,8 +232,8 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
 
         def wrap_stream(behavior: Any) -> Any:
             async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
-                enter()
                 try:
+                    enter()
                     async for item in behavior(request, context):
                         yield item
                 except Refusal as refusal:
@@ -255,9 +279,10 @@ class GrpcServer:
         *,
         tls: TlsMaterial | None = None,
         health_bind: str | None = None,
+        verifier: TokenVerifier | None = None,
     ) -> None:
         self.server = grpc.aio.server(
-            interceptors=[RequestContextInterceptor()], options=SERVER_OPTIONS
+            interceptors=[RequestContextInterceptor(verifier)], options=SERVER_OPTIONS
         )
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
@@ -300,10 +325,18 @@ class GrpcServer:
 
 
 class _CallContext:
-    """Adds a default deadline and propagates request id, trace and caller to a call."""
+    """Adds a default deadline, propagates request id and trace, and signs a token for the
+    called service naming the caller in `caller_var` (or this service itself when none)."""
 
-    def __init__(self, default_deadline: float) -> None:
+    def __init__(
+        self,
+        default_deadline: float,
+        audience: str | None = None,
+        minter: TokenMinter | None = None,
+    ) -> None:
         self.default_deadline = default_deadline
+        self.audience = audience
+        self.minter = minter
 
     def details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
         metadata = list(details.metadata or ())
@@ -312,13 +345,9 @@ class _CallContext:
             REQUEST_ID: request_id_var.get() or str(uuid.uuid4()),
             TRACEPARENT: traceparent_var.get(),
         }
-        caller = caller_var.get()
-        if caller is not None:
-            extra |= {
-                CALLER_KIND: caller.kind,
-                CALLER_SUBJECT: caller.subject,
-                CALLER_TENANT: caller.tenant_id,
-            }
+        if self.minter is not None and self.audience and AUTHORIZATION not in present:
+            token = self.minter.mint(self.audience, caller_var.get())
+            extra[AUTHORIZATION] = f"Bearer {token}"
         metadata += [(k, v) for k, v in extra.items() if v and k not in present]
         return grpc.aio.ClientCallDetails(
             method=details.method,
@@ -369,13 +398,16 @@ def client_channel(
     default_deadline: float = DEFAULT_DEADLINE_SECONDS,
     tls: TlsMaterial | None = None,
     server_name: str | None = None,
+    audience: str | None = None,
+    minter: TokenMinter | None = None,
 ) -> Any:
     """A channel to another service whose calls carry context and never wait forever.
 
     With `tls`, the channel is mutual TLS and accepts only a server whose certificate names
-    `server_name` (the service called, e.g. "intake"), whatever address the target dials.
+    `server_name` (the service called, e.g. "intake"), whatever address the target dials. With a
+    minter, each call carries a token for `audience` (the called service's name).
     """
-    context = _CallContext(default_deadline)
+    context = _CallContext(default_deadline, audience, minter)
     interceptors = [
         kind(context) for kind in (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)
     ]

@@ -19,7 +19,8 @@ import grpc
 
 from recouvra_shared.db import Database, UnitOfWork
 from recouvra_shared.db_roles import migrate
-from recouvra_shared.grpc import GrpcServer
+from recouvra_shared.grpc import GrpcServer, client_channel
+from recouvra_shared.identity import ServiceIdentity
 from recouvra_shared.inbox import InboxConsumer, Subscription
 from recouvra_shared.logging import configure_logging
 from recouvra_shared.outbox import OutboxRelay
@@ -45,7 +46,7 @@ class ServiceParts:
 
 @dataclass
 class Wiring:
-    """The adapters every service gets: its database and its Kafka broker."""
+    """The adapters every service gets: its database, its Kafka broker and its identity."""
 
     settings: ServiceSettings
     database: Database
@@ -53,6 +54,17 @@ class Wiring:
     # This process's mutual TLS material, for its gRPC server and its clients; None only under
     # the development switch RECOUVRA_TLS_INSECURE.
     tls: TlsMaterial | None = None
+    identity: ServiceIdentity | None = None
+
+    def channel_to(self, service: str, target: str) -> Any:
+        """A gRPC channel to `service` at `target`: mutual TLS expecting `service`'s certificate,
+        and calls carrying this service's signed tokens (for the caller in `caller_var`, or for
+        this service itself). Wired without an identity (a test looking at the wiring), its
+        calls carry none and are refused."""
+        minter = self.identity.signer() if self.identity is not None else None
+        return client_channel(
+            target, tls=self.tls, server_name=service, audience=service, minter=minter
+        )
 
 
 Bootstrap = Callable[[Wiring], ServiceParts]
@@ -74,9 +86,12 @@ class ServiceRuntime:
             loop.add_signal_handler(sig, self.stopping.set)
 
         tls = load_tls(settings)  # before anything connects: no certificate, no service
+        identity = ServiceIdentity.from_settings(settings)
         database = Database.connect(settings.database_url.get_secret_value())
         broker = make_broker(settings)
-        wiring = Wiring(settings=settings, database=database, broker=broker, tls=tls)
+        wiring = Wiring(
+            settings=settings, database=database, broker=broker, tls=tls, identity=identity
+        )
         parts = self.bootstrap(wiring)
         units = parts.unit_of_work or database.unit_of_work
         for subscription in parts.subscriptions:
@@ -101,6 +116,7 @@ class ServiceRuntime:
             [name for name, _ in parts.grpc_services],
             tls=tls,
             health_bind=settings.grpc_health_target,
+            verifier=identity.verifier,
         )
         for _, register in parts.grpc_services:
             register(server.server)

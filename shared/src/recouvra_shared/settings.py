@@ -92,6 +92,24 @@ class ServiceSettings(BaseSettings):
     tls_insecure: bool = Field(
         default=False, validation_alias=AliasChoices("RECOUVRA_TLS_INSECURE")
     )
+    # Signed caller identity (recouvra_shared.identity). Each process names its own private key;
+    # every service trusts the same public keys (a directory, or a comma-separated list of
+    # directories and files); only the issuers listed as asserting people may name a person.
+    identity_signing_key: str = Field(
+        default="", validation_alias=AliasChoices("RECOUVRA_IDENTITY_SIGNING_KEY")
+    )
+    identity_trusted_keys: str = Field(
+        default="", validation_alias=AliasChoices("RECOUVRA_IDENTITY_TRUSTED_KEYS")
+    )
+    identity_people_issuers: str = Field(
+        default="gateway", validation_alias=AliasChoices("RECOUVRA_IDENTITY_PEOPLE_ISSUERS")
+    )
+    identity_token_lifetime_seconds: int = Field(
+        default=30,
+        ge=1,
+        le=60,
+        validation_alias=AliasChoices("RECOUVRA_IDENTITY_TOKEN_LIFETIME_SECONDS"),
+    )
 
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_batch_size: int = Field(default=200, ge=1)

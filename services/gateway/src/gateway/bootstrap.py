@@ -22,7 +22,6 @@ from recouvra.intake.v1 import intake_pb2_grpc
 from recouvra.matching.v1 import bidding_pb2_grpc
 from recouvra.vault.v1 import vault_pb2_grpc
 from recouvra_shared.events import topic_name
-from recouvra_shared.grpc import client_channel
 from recouvra_shared.runtime import ServiceParts, Wiring
 
 
@@ -39,10 +38,11 @@ def build(wiring: Wiring) -> ServiceParts:
     settings = wiring.settings
     assert isinstance(settings, GatewaySettings)
     secret = settings.token_secret.get_secret_value()
-    # Each channel accepts only the certificate of the service it names, wherever it dials.
+    # Each channel accepts only the certificate of the service it names, wherever it dials, and
+    # each call carries a token the gateway signs for the person it authenticated, for the
+    # service it calls; nothing of the incoming HTTP request's headers is forwarded.
     channels = {
-        name: client_channel(target, tls=wiring.tls, server_name=name)
-        for name, target in settings.service_targets().items()
+        name: wiring.channel_to(name, target) for name, target in settings.service_targets().items()
     }
     services = GatewayServices(
         unit_of_work=lambda: SqlGatewayUnitOfWork(wiring.database),

@@ -255,7 +255,8 @@ class FakeMatching:
 
     def WatchAuctions(self, request: Any, metadata: Any = (), timeout: float = 0) -> Any:
         """The auctions open now again (the gateway sent them already), then one new one."""
-        self.calls.append(("WatchAuctions", caller_var.get(), dict(metadata)))
+        caller = caller_var.get()
+        self.calls.append(("WatchAuctions", caller, dict(metadata)))
 
         class Stream:
             cancelled = False
@@ -274,7 +275,7 @@ class FakeMatching:
                 self.cancelled = True
 
         new = pb.OpenAuction(case_id="case-new", round=2, debtor_type="consumer", closes_at=CLOSES)
-        self.stream = Stream([*self.listed(dict(metadata).get("x-caller-tenant")), new])
+        self.stream = Stream([*self.listed(caller.tenant_id if caller else None), new])
         return self.stream
 
     def listed(self, tenant: str | None) -> list[Any]:
@@ -583,14 +584,9 @@ class FakeCases:
 
 
 def _caller_of(metadata: Any) -> Caller | None:
-    """The caller a call was made as: its explicit metadata, else what the interceptor adds."""
-    named = dict(metadata or ())
-    if "x-caller-kind" in named:
-        return Caller(
-            kind=named["x-caller-kind"],
-            subject=named.get("x-caller-subject", ""),
-            tenant_id=named.get("x-caller-tenant"),
-        )
+    """The caller a call was started as, whom the client interceptor signs a token for (the
+    gateway sends no caller metadata of its own)."""
+    assert not any(k.startswith("x-caller") for k, _ in metadata or ()), metadata
     return caller_var.get()
 
 
@@ -614,8 +610,7 @@ class FakeVault:
         self.chunk_sizes: list[int] = []
         self.read_chunk = 256 * 1024
 
-    def _called(self, rpc: str, metadata: Any, request: Any) -> Caller | None:
-        caller = _caller_of(metadata)
+    def _called(self, rpc: str, caller: Caller | None, request: Any) -> Caller | None:
         self.calls.append((rpc, caller, request))
         if rpc in self.errors:
             raise self.errors.pop(rpc)
@@ -639,10 +634,13 @@ class FakeVault:
             raise status_for(NotFound("document_id: no such document"))
         return document
 
-    async def PutDocument(self, requests: Any, metadata: Any = (), **_: Any) -> Any:
+    def PutDocument(self, requests: Any, metadata: Any = (), **_: Any) -> Any:
+        return self._put(requests, _caller_of(metadata))
+
+    async def _put(self, requests: Any, started_as: Caller | None) -> Any:
         parts = aiter(requests)
         first = await anext(parts)
-        caller = self._called("PutDocument", metadata, first.metadata)
+        caller = self._called("PutDocument", started_as, first.metadata)
         case_id = first.metadata.case_id
         tenant = None
         if caller is not None and caller.kind == "creditor":
@@ -688,6 +686,7 @@ class FakeVault:
 
     def GetDocument(self, request: Any, metadata: Any = (), timeout: float = 0) -> Any:
         vault = self
+        started_as = _caller_of(metadata)
 
         class Stream:
             cancelled = False
@@ -696,7 +695,7 @@ class FakeVault:
                 return self._each()
 
             async def _each(self) -> Any:
-                caller = vault._called("GetDocument", metadata, request)
+                caller = vault._called("GetDocument", started_as, request)
                 document = vault._visible(caller, request.document_id)
                 if document.HasField("shredded_at"):
                     raise status_for(
@@ -726,7 +725,7 @@ class FakeVault:
         return self.stream
 
     async def ListDocuments(self, request: Any) -> Any:
-        caller = self._called("ListDocuments", (), request)
+        caller = self._called("ListDocuments", _caller_of(()), request)
         return vault_pb2.ListDocumentsResponse(
             documents=[
                 d
@@ -736,7 +735,7 @@ class FakeVault:
         )
 
     async def ShredDocument(self, request: Any) -> Any:
-        caller = self._called("ShredDocument", (), request)
+        caller = self._called("ShredDocument", _caller_of(()), request)
         document = self._visible(caller, request.document_id)
         if caller is None or caller.kind != "creditor":
             raise status_for(

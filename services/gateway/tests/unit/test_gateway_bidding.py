@@ -20,7 +20,7 @@ from recouvra.common.v1.money_pb2 import Money
 from recouvra.common.v1.percentage_pb2 import Percentage
 from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra_shared.context import Caller
-from recouvra_shared.errors import InvalidField, NotFound, StateConflict
+from recouvra_shared.errors import InvalidField, NotFound, StateConflict, Unauthenticated
 from services.gateway.tests.unit.gateway_fakes import (
     PASSWORD,
     PROBLEM,
@@ -239,8 +239,9 @@ async def test_new_auctions_stream_as_server_sent_events_after_those_open_now(
     # The auction open now is sent once, though matching's stream repeats it.
     assert [(a["case_id"], a["round"]) for a in sent] == [("case-open", 1), ("case-new", 2)]
     assert sent[1]["debtor_type"] == "consumer"
-    [(_, _, metadata)] = [c for c in matching.calls if c[0] == "WatchAuctions"]
-    assert (metadata["x-caller-kind"], metadata["x-caller-tenant"]) == ("provider", provider_id)
+    [(_, caller, _)] = [c for c in matching.calls if c[0] == "WatchAuctions"]
+    assert caller is not None
+    assert (caller.kind, caller.tenant_id) == ("provider", provider_id)
     assert matching.stream.cancelled
 
     creditor = await sign_up(client, "alice@atelier.fr")
@@ -250,6 +251,10 @@ async def test_new_auctions_stream_as_server_sent_events_after_those_open_now(
     down = await client.get("/v1/provider/auctions/stream", headers=provider)
     assert down.status_code == 503
     assert down.headers["content-type"] == PROBLEM
+    # Matching refusing the token the gateway signed is the gateway's failure, not the user's.
+    matching.errors["ListOpenAuctions"] = status_for(Unauthenticated("authorization: refused"))
+    untrusted = await client.get("/v1/provider/auctions", headers=provider)
+    assert (untrusted.status_code, untrusted.json()["title"]) == (502, "Backing service error")
 
 
 async def test_a_foreign_case_is_404_exactly_like_a_missing_one(

@@ -49,10 +49,13 @@ class FakeIntake:
         return await self._answer(request, intake_pb2.SubmitCaseResponse(case_id="case-1"))
 
     def ImportCases(self, requests: Any, metadata: Any = (), timeout: float = 0) -> Any:
+        # Like the client interceptor, the caller is read when the call starts.
+        caller = caller_var.get()
+
         async def answer() -> Any:
             received = [request async for request in requests]
             self.requests.append(received)
-            self.callers.append(dict(metadata))
+            self.callers.append(caller)
             rows = b"".join(r.content for r in received).decode().splitlines()[1:]
             for start in range(0, len(rows), 2):
                 yield intake_pb2.ImportCasesResponse(
@@ -145,7 +148,16 @@ async def test_intake_is_called_as_the_creditor_with_the_clients_key(
 ) -> None:
     alice = await log_in(client, "alice@example.fr")
     me = (await client.get("/v1/me", headers=alice)).json()
-    created = await client.post("/v1/cases", json=CASE, headers=alice | {"Idempotency-Key": "k1"})
+    # Headers naming another caller are the client's words: the gateway signs for whom it
+    # authenticated, and forwards nothing of the request's headers.
+    forged = {
+        "X-Caller-Kind": "operator",
+        "X-Caller-Tenant": "creditor-b",
+        "X-Caller-Subject": "root",
+    }
+    created = await client.post(
+        "/v1/cases", json=CASE, headers=alice | forged | {"Idempotency-Key": "k1"}
+    )
     assert created.status_code == 201
     assert created.headers["Location"] == "/v1/cases/case-1"
     caller = intake.callers[-1]
@@ -399,8 +411,7 @@ async def test_a_csv_import_streams_in_chunks_and_answers_row_by_row(
     assert (sent[0].idempotency_key, sent[0].creditor_id) == ("import-1", me["organisation_id"])
     assert (sent[1].idempotency_key, sent[1].creditor_id) == ("", "")
     assert b"".join(r.content for r in sent) == csv
-    assert intake.callers[-1]["x-caller-tenant"] == me["organisation_id"]
-    assert intake.callers[-1]["x-caller-kind"] == "creditor"
+    assert intake.callers[-1] == Caller("creditor", me["subject"], me["organisation_id"])
 
 
 async def test_an_empty_upload_is_refused_naming_the_file(

@@ -131,13 +131,6 @@ BACKEND_REFUSALS: list[tuple[Any, int, str, str, list[dict[str, str]] | None]] =
         "caller: only a creditor may call this",
         None,
     ),
-    (
-        status_for(Unauthenticated("caller: no authenticated caller")),
-        401,
-        "unauthenticated",
-        "caller: no authenticated caller",
-        None,
-    ),
     (status_for(Unavailable("database: down")), 503, "unavailable", UNAVAILABLE_DETAIL, None),
     (
         rpc_error(grpc.StatusCode.UNAVAILABLE, "refused"),
@@ -174,14 +167,25 @@ async def test_a_backends_refusal_reads_as_its_problem(
     assert body.get("errors") == errors
 
 
-async def test_retry_and_authentication_hints_travel_as_headers(
+async def test_retry_hints_travel_as_headers(
     client: httpx.AsyncClient, intake: RefusingIntake
 ) -> None:
     alice = await sign_up(client, "alice@example.fr")
     intake.error = status_for(Unavailable("down"))
     assert (await client.get(PATH, headers=alice)).headers["Retry-After"] == "1"
-    intake.error = status_for(Unauthenticated("caller: none"))
-    assert (await client.get(PATH, headers=alice)).headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_a_backend_refusing_the_gateways_token_is_the_gateways_failure(
+    client: httpx.AsyncClient, intake: RefusingIntake
+) -> None:
+    # The user authenticated; intake not trusting the token the gateway signed for it (a key
+    # not rolled out, a clock adrift) must not read as "log in again".
+    alice = await sign_up(client, "alice@example.fr")
+    intake.error = status_for(Unauthenticated("authorization: a valid bearer token is required"))
+    answer = await client.get(PATH, headers=alice)
+    assert (problem_of(answer)["status"], problem_of(answer)["type"]) == (502, "/problems/upstream")
+    assert "WWW-Authenticate" not in answer.headers
+    assert "bearer" not in answer.text
 
 
 async def test_a_backends_failure_is_a_502_that_tells_nothing_of_it(

@@ -14,7 +14,8 @@ from grpc_status import rpc_status
 from intake.bootstrap import SERVICE_NAME, intake_api
 from recouvra.intake.v1 import intake_pb2, intake_pb2_grpc
 from recouvra_shared.db import Database
-from recouvra_shared.grpc import CALLER_KIND, CALLER_SUBJECT, CALLER_TENANT, GrpcServer
+from recouvra_shared.grpc import GrpcServer
+from tests.support.identity import CallAs, as_person, as_service, identity_keys
 from tests.support.pki import platform_pki
 
 TODAY = date(2026, 11, 23)
@@ -28,20 +29,19 @@ class Intake:
     database: Database
 
     @staticmethod
-    def as_creditor(tenant: str) -> list[tuple[str, str]]:
-        return [
-            (CALLER_KIND, "creditor"),
-            (CALLER_SUBJECT, f"user-of-{tenant}"),
-            (CALLER_TENANT, tenant),
-        ]
+    def as_creditor(tenant: str) -> CallAs:
+        return as_person("intake", "creditor", tenant)
 
     @staticmethod
-    def as_partner(name: str = "billing-soft") -> list[tuple[str, str]]:
-        return [(CALLER_KIND, "partner"), (CALLER_SUBJECT, name), (CALLER_TENANT, name)]
+    def as_partner(name: str = "billing-soft") -> CallAs:
+        return as_person("intake", "partner", name, name)
 
     @staticmethod
-    def as_kind(kind: str) -> list[tuple[str, str]]:
-        return [(CALLER_KIND, kind), (CALLER_SUBJECT, "someone")]
+    def as_kind(kind: str) -> CallAs:
+        """Someone of this kind: a person the gateway names, or another service as itself."""
+        if kind == "service":
+            return as_service("intake", "matching")
+        return as_person("intake", kind, "", "someone")
 
 
 @asynccontextmanager
@@ -50,7 +50,12 @@ async def running_intake(
 ) -> AsyncIterator[Intake]:
     """Serve IntakeService on a free local port against the given database."""
     database = Database.connect(url, pool_size=4)
-    server = GrpcServer("127.0.0.1:0", [SERVICE_NAME], tls=platform_pki().material("intake"))
+    server = GrpcServer(
+        "127.0.0.1:0",
+        [SERVICE_NAME],
+        tls=platform_pki().material("intake"),
+        verifier=identity_keys().verifier("intake"),
+    )
     intake_pb2_grpc.add_IntakeServiceServicer_to_server(intake_api(database, today), server.server)
     await server.start()
     channel = platform_pki().channel(f"127.0.0.1:{server.port}", "intake")

@@ -18,8 +18,8 @@ from recouvra.events.v1 import assignment_events_pb2 as assignment
 from recouvra.events.v1 import matching_events_pb2 as matching
 from recouvra.intake.v1 import intake_pb2
 from recouvra_shared.events import new_event
-from recouvra_shared.grpc import CALLER_KIND, CALLER_SUBJECT, CALLER_TENANT
 from services.intake.tests.integration.intake_harness import Intake, company, invoice, violations
+from tests.support.identity import CallAs, as_person
 
 pytestmark = pytest.mark.integration
 
@@ -27,12 +27,8 @@ A = "creditor-a"
 WINDOW_END = datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
 
 
-def as_provider(provider_id: str) -> list[tuple[str, str]]:
-    return [
-        (CALLER_KIND, "provider"),
-        (CALLER_SUBJECT, f"user-of-{provider_id}"),
-        (CALLER_TENANT, provider_id),
-    ]
+def as_provider(provider_id: str) -> CallAs:
+    return as_person("intake", "provider", provider_id)
 
 
 async def submit(intake: Intake, number: str) -> str:

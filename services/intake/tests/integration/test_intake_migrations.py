@@ -49,7 +49,10 @@ def test_single_invoice_cases_survive_the_migration(old_database: ServiceDatabas
 
     async def read_back() -> tuple[intake_pb2.Case, grpc.StatusCode]:
         async with running_intake(old_database.url) as intake:
-            case = await intake.stub.GetCase(intake_pb2.GetCaseRequest(case_id=CASE_ID))
+            me = intake.as_creditor("creditor-a")
+            case = await intake.stub.GetCase(
+                intake_pb2.GetCaseRequest(case_id=CASE_ID), metadata=me
+            )
             again = intake_pb2.SubmitCaseRequest(
                 creditor_id="creditor-a",
                 debtor_name="vieux client sarl",
@@ -60,7 +63,7 @@ def test_single_invoice_cases_survive_the_migration(old_database: ServiceDatabas
                 due_date="2026-01-31",
             )
             try:
-                await intake.stub.SubmitCase(again)
+                await intake.stub.SubmitCase(again, metadata=me)
             except grpc.aio.AioRpcError as exc:
                 return case, exc.code()
             return case, grpc.StatusCode.OK

@@ -252,8 +252,9 @@ async def test_the_deprecated_single_invoice_form_still_works(intake: Intake) ->
         issue_date="2026-01-02",
         due_date="2026-02-01",
     )
-    reply = await intake.stub.SubmitCase(legacy)
-    case = await intake.stub.GetCase(intake_pb2.GetCaseRequest(case_id=reply.case_id))
+    me = Intake.as_creditor(CREDITOR)
+    reply = await intake.stub.SubmitCase(legacy, metadata=me)
+    case = await intake.stub.GetCase(intake_pb2.GetCaseRequest(case_id=reply.case_id), metadata=me)
     assert case.amount.minor_units == 10_137
     assert case.debtor.kind == intake_pb2.Debtor.COMPANY
     assert case.legal_amounts.indemnity.minor_units == 4000

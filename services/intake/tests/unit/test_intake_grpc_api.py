@@ -3,7 +3,7 @@ idempotency key is bound to), results become replies (streamed import reports in
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -15,9 +15,18 @@ from intake.entrypoints.grpc_commands import einvoice_command, submit_command
 from intake.entrypoints.grpc_replies import REPORT_PAGE, report_pages
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.intake.v1 import intake_pb2
+from recouvra_shared.context import Caller, caller_var
 from services.intake.tests.unit.fakes import TODAY, FakeIntakeStorage
 
 NO_CONTEXT: Any = None
+
+
+@pytest.fixture(autouse=True)
+def creditor_a() -> Iterator[None]:
+    """Every call here is made by a user of creditor-a, as the interceptor would have verified."""
+    token = caller_var.set(Caller(kind="creditor", subject="u-1", tenant_id="creditor-a"))
+    yield
+    caller_var.reset(token)
 
 
 def api(storage: FakeIntakeStorage) -> IntakeApi:

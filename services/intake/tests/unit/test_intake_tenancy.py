@@ -7,9 +7,10 @@ import pytest
 from intake.domain.commands import Requester
 from intake.domain.errors import InvalidField
 from intake.domain.tenancy import NOBODY, acting_creditor, creditor_scope
+from intake.entrypoints import grpc_commands
 from intake.entrypoints.grpc_commands import requester
 from recouvra_shared.context import Caller, caller_var
-from recouvra_shared.errors import NotFound
+from recouvra_shared.errors import NotFound, Unauthenticated
 
 A = "creditor-a"
 
@@ -45,9 +46,25 @@ def test_a_new_case_needs_one_creditor() -> None:
 
 
 def test_the_caller_of_a_call_is_its_requester() -> None:
-    assert requester() == Requester()
     token = caller_var.set(Caller(kind="creditor", subject="u-1", tenant_id=A))
     try:
         assert requester() == Requester("creditor", A)
+    finally:
+        caller_var.reset(token)
+
+
+def test_no_caller_is_refused_and_no_service_acts_for_every_creditor_unless_listed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(Unauthenticated):
+        requester()
+    token = caller_var.set(Caller(kind="service", subject="matching"))
+    try:
+        stranger = requester()
+        assert creditor_scope(stranger, A) == NOBODY
+        with pytest.raises(NotFound):
+            acting_creditor(stranger, A, required=True)
+        monkeypatch.setattr(grpc_commands, "SERVICES_ACTING_FOR_EVERY_CREDITOR", {"matching"})
+        assert creditor_scope(requester(), A) == A
     finally:
         caller_var.reset(token)

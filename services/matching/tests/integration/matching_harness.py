@@ -29,9 +29,10 @@ from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra.matching.v1 import bidding_pb2_grpc as pb_grpc
 from recouvra_shared.db import Database, outbox
 from recouvra_shared.events import new_event
-from recouvra_shared.grpc import CALLER_KIND, CALLER_SUBJECT, CALLER_TENANT, GrpcServer
+from recouvra_shared.grpc import GrpcServer
 from recouvra_shared.percentages import to_percentage
 from services.matching.tests.unit.fakes import ManualClock
+from tests.support.identity import CallAs, as_person, as_service, identity_keys
 from tests.support.pki import platform_pki
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -50,12 +51,16 @@ def siren(n: int) -> str:
     return body + luhn.calc_check_digit(body)
 
 
-def as_provider(provider_id: str) -> list[tuple[str, str]]:
-    return [(CALLER_KIND, "provider"), (CALLER_SUBJECT, provider_id), (CALLER_TENANT, provider_id)]
+def as_provider(provider_id: str) -> CallAs:
+    return as_person("matching", "provider", provider_id, provider_id)
 
 
-def as_creditor(creditor_id: str) -> list[tuple[str, str]]:
-    return [(CALLER_KIND, "creditor"), (CALLER_SUBJECT, creditor_id), (CALLER_TENANT, creditor_id)]
+# The gateway onboarding a provider as itself: the one service matching lets do it.
+AS_GATEWAY = as_service("matching", "gateway")
+
+
+def as_creditor(creditor_id: str) -> CallAs:
+    return as_person("matching", "creditor", creditor_id, creditor_id)
 
 
 @dataclass
@@ -90,7 +95,7 @@ class Harness:
                 getattr(request, key)[:] = value
             else:
                 setattr(request, key, value)
-        await self.directory.RegisterProvider(request)
+        await self.directory.RegisterProvider(request, metadata=AS_GATEWAY)
 
     async def auto_rule(self, provider_id: str, fee: str, **criteria: object) -> None:
         request = pb.SetAutoBidRuleRequest(name="default", fee=pct(fee))
@@ -219,7 +224,12 @@ async def running_matching(
     clock = clock or ManualClock(START)
     database = Database.connect(url, pool_size=4)
     units = unit_of_work_factory(database)
-    server = GrpcServer("127.0.0.1:0", SERVICES, tls=platform_pki().material("matching"))
+    server = GrpcServer(
+        "127.0.0.1:0",
+        SERVICES,
+        tls=platform_pki().material("matching"),
+        verifier=identity_keys().verifier("matching"),
+    )
     pb_grpc.add_BiddingServiceServicer_to_server(
         BiddingApi(units, clock, config, watch_poll_seconds=0.05), server.server
     )

@@ -18,6 +18,7 @@ from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra_shared.percentages import percent_of
 from services.matching.tests.integration.matching_harness import (
+    AS_GATEWAY,
     CONFIG,
     START,
     Harness,
@@ -246,7 +247,8 @@ async def test_bad_bid_is_refused_naming_the_field_and_changes_nothing(harness: 
     assert detail == "fee: must be between 1 and 50 percent"
     detail = await expect_status(
         h.directory.RegisterProvider(
-            pb.RegisterProviderRequest(provider_id="x", name="X", kind="lawyer", siren="123456789")
+            pb.RegisterProviderRequest(provider_id="x", name="X", kind="lawyer", siren="123456789"),
+            metadata=AS_GATEWAY,
         ),
         grpc.StatusCode.INVALID_ARGUMENT,
     )

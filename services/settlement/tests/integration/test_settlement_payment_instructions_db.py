@@ -19,10 +19,12 @@ from recouvra_shared.grpc import GrpcServer
 from recouvra_shared.runtime import Wiring
 from settlement.bootstrap import build
 from settlement.config import SettlementSettings
+from tests.support.identity import as_person, as_service, identity_keys
+from tests.support.pki import platform_pki
 
 pytestmark = pytest.mark.integration
 
-SERVICE = [("x-caller-kind", "service"), ("x-caller-subject", "messaging")]
+SERVICE = as_service("settlement", "messaging")
 
 
 @pytest.fixture
@@ -33,11 +35,16 @@ async def stub(
     settings = SettlementSettings(database_url=url)
     database = Database.connect(url, pool_size=4)
     parts = build(Wiring(settings=settings, database=database, broker=None))
-    server = GrpcServer("127.0.0.1:0", [name for name, _ in parts.grpc_services])
+    server = GrpcServer(
+        "127.0.0.1:0",
+        [name for name, _ in parts.grpc_services],
+        tls=platform_pki().material("settlement"),
+        verifier=identity_keys().verifier("settlement"),
+    )
     for _, register in parts.grpc_services:
         register(server.server)
     await server.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
+    channel = platform_pki().channel(f"127.0.0.1:{server.port}", "settlement")
     try:
         yield settlement_pb2_grpc.SettlementServiceStub(channel), url
     finally:
@@ -95,7 +102,7 @@ async def test_refusals_arrive_as_statuses_naming_the_field(stub) -> None:
         await client.GetPaymentInstructions(request("not-a-uuid"), metadata=SERVICE)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "case_id" in (refused.value.details() or "")
-    debtor = [("x-caller-kind", "debtor"), ("x-caller-subject", str(uuid.uuid4()))]
+    debtor = as_person("settlement", "debtor", "", str(uuid.uuid4()))
     with pytest.raises(grpc.aio.AioRpcError) as foreign:
         await client.GetPaymentInstructions(request(str(uuid.uuid4())), metadata=debtor)
     assert foreign.value.code() == grpc.StatusCode.NOT_FOUND

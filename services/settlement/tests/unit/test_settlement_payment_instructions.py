@@ -113,6 +113,7 @@ async def test_without_an_amount_there_is_no_qr() -> None:
         (ask(kind="debtor", subject=str(uuid.uuid4())), NotFound, None),
         (ask(kind="creditor", subject="alice"), PermissionDenied, None),
         (ask(kind="provider", subject="p-1"), PermissionDenied, None),
+        (ask(kind="service", subject="vault"), PermissionDenied, None),
     ],
 )
 async def test_refusals_name_the_field_and_give_nothing(query, refusal, field) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +14,7 @@ import pytest
 from recouvra.vault.v1 import vault_pb2, vault_pb2_grpc
 from recouvra_shared.db import Database
 from recouvra_shared.grpc import GrpcServer
+from tests.support.identity import CallAs, as_person, as_service, identity_keys
 from tests.support.pki import platform_pki
 from tests.support.stack import Stack, unique_name
 from vault.adapters.keys import KeyFileWrapper, create_key_file, load_key_file
@@ -26,9 +27,11 @@ PDF = b"%PDF-1.7\n" + b"invoice F-2026-00042 owed by ACME SARL: EUR 1,234.56\n" 
 SERVICE_NAME = vault_pb2.DESCRIPTOR.services_by_name["VaultService"].full_name
 
 
-def caller(kind: str, tenant: str, subject: str = "user-1") -> list[tuple[str, str]]:
-    """gRPC metadata naming a caller, as the gateway sets it."""
-    return [("x-caller-kind", kind), ("x-caller-subject", subject), ("x-caller-tenant", tenant)]
+def caller(kind: str, tenant: str, subject: str = "user-1") -> CallAs:
+    """gRPC metadata naming a caller, as the gateway signs it (a service signs as itself)."""
+    if kind == "service":
+        return as_service("vault", subject)
+    return as_person("vault", kind, tenant, subject)
 
 
 CREDITOR = caller("creditor", "creditor-1")
@@ -47,8 +50,8 @@ class Harness:
     creditor: tuple[tuple[str, str], ...] = ()
 
     @staticmethod
-    def caller(kind: str, tenant: str, subject: str = "user-1") -> list[tuple[str, str]]:
-        """gRPC metadata naming a caller, as the gateway sets it."""
+    def caller(kind: str, tenant: str, subject: str = "user-1") -> CallAs:
+        """gRPC metadata naming a caller, as the gateway signs it."""
         return caller(kind, tenant, subject)
 
     async def put(
@@ -56,7 +59,7 @@ class Harness:
         pieces: Iterable[bytes] | AsyncIterator[bytes],
         *,
         case_id: str = "case-1",
-        metadata: list[tuple[str, str]] = CREDITOR,
+        metadata: Sequence[tuple[str, str]] = CREDITOR,
         shareable: bool = False,
         sha256_hex: str = "",
         idempotency_key: str = "",
@@ -85,7 +88,7 @@ class Harness:
         return result
 
     async def get(
-        self, document_id: str, metadata: list[tuple[str, str]] = CREDITOR
+        self, document_id: str, metadata: Sequence[tuple[str, str]] = CREDITOR
     ) -> tuple[vault_pb2.Document, bytes]:
         description, body = None, bytearray()
         async for reply in self.stub.GetDocument(
@@ -99,7 +102,7 @@ class Harness:
         return description, bytes(body)
 
     async def get_digest(
-        self, document_id: str, metadata: list[tuple[str, str]] = CREDITOR
+        self, document_id: str, metadata: Sequence[tuple[str, str]] = CREDITOR
     ) -> tuple[str, int]:
         """SHA-256 and size of a streamed read, without holding the content."""
         hasher, size = hashlib.sha256(), 0
@@ -164,7 +167,12 @@ async def _start(
         keys=KeyFileWrapper(key_file),
         max_document_bytes=max_document_bytes,
     )
-    server = GrpcServer("127.0.0.1:0", [SERVICE_NAME], tls=platform_pki().material("vault"))
+    server = GrpcServer(
+        "127.0.0.1:0",
+        [SERVICE_NAME],
+        tls=platform_pki().material("vault"),
+        verifier=identity_keys().verifier("vault"),
+    )
     vault_pb2_grpc.add_VaultServiceServicer_to_server(VaultApi(deps), server.server)
     await server.start()
     channel = platform_pki().channel(f"127.0.0.1:{server.port}", "vault")

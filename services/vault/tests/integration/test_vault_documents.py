@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 
 import grpc
@@ -168,7 +168,7 @@ async def test_swapped_or_altered_objects_and_keys_fail_to_decrypt(vault) -> Non
 
         client.put_object(bucket, name, io.BytesIO(data), len(data))
 
-    async def read_fails(document_id: str, metadata: list[tuple[str, str]]) -> None:
+    async def read_fails(document_id: str, metadata: Sequence[tuple[str, str]]) -> None:
         with pytest.raises(grpc.aio.AioRpcError) as failed:
             await vault.get(document_id, metadata)
         assert failed.value.code() == grpc.StatusCode.DATA_LOSS
@@ -328,7 +328,7 @@ async def test_only_the_owner_the_assigned_provider_and_the_portal_for_shareable
     provider = vault.caller("provider", "provider-9")
     debtor = vault.caller("debtor", "creditor-1", subject="case-1")
 
-    async def code(document_id: str, metadata: list[tuple[str, str]]) -> grpc.StatusCode:
+    async def code(document_id: str, metadata: Sequence[tuple[str, str]]) -> grpc.StatusCode:
         try:
             await vault.get(document_id, metadata)
         except grpc.aio.AioRpcError as exc:

@@ -10,39 +10,21 @@ from typing import Any
 
 import grpc
 
-from recouvra_shared.context import Caller, caller_var, request_id_var, traceparent_var
-from recouvra_shared.errors import NotFound, Refusal
-from recouvra_shared.grpc import (
-    CALLER_KIND,
-    CALLER_SUBJECT,
-    CALLER_TENANT,
-    REQUEST_ID,
-    TRACEPARENT,
-    refusal_of,
-)
+from recouvra_shared.context import Caller, caller_var
+from recouvra_shared.errors import NotFound, Refusal, Unauthenticated
+from recouvra_shared.grpc import refusal_of
 
 
 @contextlib.contextmanager
 def calling_as(caller: Caller) -> Iterator[None]:
-    """Within this block, every gRPC call carries this caller in its metadata."""
+    """Every gRPC call started within this block (streams included: the client interceptor
+    runs in a task that keeps this context) carries a token the gateway signs for this caller,
+    whom it has authenticated itself; nothing the HTTP client sent is forwarded."""
     token = caller_var.set(caller)
     try:
         yield
     finally:
         caller_var.reset(token)
-
-
-def metadata_of(caller: Caller) -> tuple[tuple[str, str], ...]:
-    """The same context as explicit call metadata, for streaming calls the shared client
-    interceptor does not see, or that are read after the route has returned."""
-    values = {
-        CALLER_KIND: caller.kind,
-        CALLER_SUBJECT: caller.subject,
-        CALLER_TENANT: caller.tenant_id,
-        REQUEST_ID: request_id_var.get(),
-        TRACEPARENT: traceparent_var.get(),
-    }
-    return tuple((k, v) for k, v in values.items() if v)
 
 
 def relayed(
@@ -54,7 +36,9 @@ def relayed(
     NotFound becomes `not_found`, so a foreign id reads exactly like a missing one whatever the
     backend's words. None when the status is a failure rather than a refusal."""
     refusal = refusal_of(error)
-    if refusal is None:
+    # A backend that does not take the gateway's own token is the gateway's failure (a key not
+    # trusted, a clock adrift), never the user's: it must not read as "log in again".
+    if refusal is None or isinstance(refusal, Unauthenticated):
         return None
     if isinstance(refusal, NotFound) and not_found is not None:
         return NotFound(not_found)

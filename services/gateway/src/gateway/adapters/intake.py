@@ -8,7 +8,7 @@ from typing import Any, Generic, TypeVar
 
 import grpc
 
-from gateway.adapters.calls import metadata_of, relayed, unary
+from gateway.adapters.calls import calling_as, relayed, unary
 from gateway.schemas.case_file import CaseFileView, case_file_view
 from gateway.schemas.case_views import CaseList, CaseView, Timeline, TimelineEntry, case_view
 from gateway.schemas.cases import (
@@ -142,9 +142,8 @@ class IntakeClient:
 
         report = ImportReport(rows=0, accepted=0, refused=0, report=[])
         replayed = False
-        call = self.stub.ImportCases(
-            requests(), metadata=metadata_of(caller), timeout=IMPORT_DEADLINE_SECONDS
-        )
+        with calling_as(caller):
+            call = self.stub.ImportCases(requests(), timeout=IMPORT_DEADLINE_SECONDS)
         try:
             async for part in call:
                 replayed = replayed or part.replayed

@@ -9,7 +9,7 @@ from typing import Any
 
 import grpc
 
-from gateway.adapters.calls import metadata_of, unary
+from gateway.adapters.calls import calling_as, unary
 from gateway.domain.model import Organisation, ProviderProfile
 from gateway.schemas.assignments import (
     ActionIn,
@@ -44,8 +44,9 @@ from recouvra_shared.percentages import parse_percent, to_percentage
 
 log = logging.getLogger(__name__)
 
-# The gateway onboards providers as an internal service: matching refuses anyone else.
-ONBOARDING_CALLER = Caller(kind="service", subject="gateway:provider-sign-up")
+# The gateway onboards providers as itself (a token naming the gateway service): matching
+# refuses any other service.
+ONBOARDING_CALLER = Caller(kind="service", subject="gateway")
 
 # One answer per question for what the caller may not see, whatever matching's words: a
 # different wording for "exists but not yours" would tell which ids are real.
@@ -163,9 +164,8 @@ class BiddingClient:
     async def watch_auctions(self, provider: Caller, seconds: float) -> AsyncGenerator[AuctionView]:
         """Auctions as they open (those open now first), for `seconds` at most; ends quietly
         when matching goes away: the caller has its answer already."""
-        call = self.stub.WatchAuctions(
-            pb.ListOpenAuctionsRequest(), metadata=metadata_of(provider), timeout=seconds
-        )
+        with calling_as(provider):
+            call = self.stub.WatchAuctions(pb.ListOpenAuctionsRequest(), timeout=seconds)
         try:
             async for auction in call:
                 yield AuctionView.of(auction)

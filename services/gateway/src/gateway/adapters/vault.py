@@ -11,7 +11,7 @@ from typing import Any
 
 import grpc
 
-from gateway.adapters.calls import metadata_of, relayed, unary
+from gateway.adapters.calls import calling_as, relayed, unary
 from gateway.domain.documents import Document
 from gateway.domain.errors import DocumentCorrupted, NotFound
 from recouvra.vault.v1 import vault_pb2
@@ -127,12 +127,9 @@ class VaultClient:
             async for piece in content:
                 yield vault_pb2.PutDocumentRequest(chunk=piece)
 
-        stored = await _relayed(
-            self.stub.PutDocument(
-                parts(), metadata=metadata_of(caller), timeout=TRANSFER_DEADLINE_SECONDS
-            ),
-            not_found,
-        )
+        with calling_as(caller):
+            call = self.stub.PutDocument(parts(), timeout=TRANSFER_DEADLINE_SECONDS)
+        stored = await _relayed(call, not_found)
         return _document(stored)
 
     async def documents(self, caller: Caller, case_id: str) -> list[Document]:
@@ -150,11 +147,11 @@ class VaultClient:
         """A document of the case, streamed back; its description and first bytes are awaited
         here, so a refusal or a failed integrity check on a small document is a refusal, not a
         broken stream."""
-        call = self.stub.GetDocument(
-            vault_pb2.GetDocumentRequest(document_id=document_id),
-            metadata=metadata_of(caller),
-            timeout=TRANSFER_DEADLINE_SECONDS,
-        )
+        with calling_as(caller):
+            call = self.stub.GetDocument(
+                vault_pb2.GetDocumentRequest(document_id=document_id),
+                timeout=TRANSFER_DEADLINE_SECONDS,
+            )
         parts = aiter(call)
         try:
             first = await _relayed(anext(parts, None), NO_DOCUMENT)

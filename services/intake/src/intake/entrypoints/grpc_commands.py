@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from google.protobuf.message import Message
 
 from intake.domain.commands import (
+    INTERNAL,
     DeclarePayment,
     GetCase,
     GetCaseFile,
@@ -27,14 +28,25 @@ from intake.domain.invoices import InvoiceInput
 from intake.domain.money import AmountError, format_amount
 from recouvra.intake.v1 import intake_pb2
 from recouvra_shared.context import caller_var
+from recouvra_shared.errors import Unauthenticated
+
+# The services (by the name their signed token carries) that may act for every creditor. None
+# today: creditors and their partners act through the gateway, which names them.
+SERVICES_ACTING_FOR_EVERY_CREDITOR: frozenset[str] = frozenset()
+# What another service is to intake: a requester for whom no creditor's case exists.
+UNLISTED_SERVICE = "unlisted-service"
 
 
 def requester() -> Requester:
-    """Who calls, as the server interceptor read it from the call's metadata (no caller
-    metadata: internal traffic)."""
+    """Who calls, from the verified token the server interceptor read; a service acts for
+    every creditor only when it is on the allow-list above."""
     caller = caller_var.get()
     if caller is None:
-        return Requester()
+        raise Unauthenticated("caller: no authenticated caller")
+    if caller.kind == INTERNAL:
+        if caller.subject in SERVICES_ACTING_FOR_EVERY_CREDITOR:
+            return Requester(kind=INTERNAL)
+        return Requester(kind=UNLISTED_SERVICE)
     return Requester(kind=caller.kind, tenant_id=caller.tenant_id or "")
 
 

@@ -17,11 +17,21 @@ def caller_tenant(kind: str) -> str:
     return caller.tenant_id
 
 
+# The services (by the name their signed token carries) that may onboard providers: the
+# gateway, for its self-service provider sign-up.
+SERVICES_ONBOARDING_PROVIDERS = frozenset({"gateway"})
+
+
 def require_operator() -> None:
-    """Only internal services (the gateway's back office) onboard providers."""
+    """Only an operator, or a service on the allow-list above, onboards providers."""
     caller = caller_var.get()
-    if caller is not None and caller.kind not in ("service", "operator"):
-        raise PermissionDenied("caller: only an operator may call this")
+    if caller is None:
+        raise Unauthenticated("caller: no authenticated caller")
+    if caller.kind == "operator":
+        return
+    if caller.kind == "service" and caller.subject in SERVICES_ONBOARDING_PROVIDERS:
+        return
+    raise PermissionDenied("caller: only an operator may call this")
 
 
 def required_case_id(raw: str) -> str:

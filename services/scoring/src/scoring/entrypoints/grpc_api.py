@@ -10,6 +10,7 @@ import grpc
 
 from recouvra.scoring.v1 import scoring_pb2, scoring_pb2_grpc
 from recouvra_shared.context import caller_var
+from recouvra_shared.errors import PermissionDenied, Unauthenticated
 from scoring.domain.commands import GetScoreOfRecord, QuoteScore
 from scoring.domain.errors import InvalidInput
 from scoring.domain.facts import CaseFacts, debtor_siren_of
@@ -101,10 +102,22 @@ def to_message(stored: StoredScore) -> scoring_pb2.Score:
     )
 
 
+# The services (by the name their signed token carries) that may read and quote any creditor's
+# scores. None today: scores reach the other services as events.
+SERVICES_SCORING_FOR_EVERY_CREDITOR: frozenset[str] = frozenset()
+
+
 def creditor_tenant() -> str | None:
-    """The tenant of the creditor calling, or None when the platform itself calls."""
+    """The tenant of the creditor calling, or None for a service on the allow-list above;
+    anyone else is refused."""
     caller = caller_var.get()
-    return caller.tenant_id if caller is not None and caller.kind == "creditor" else None
+    if caller is None:
+        raise Unauthenticated("caller: no authenticated caller")
+    if caller.kind == "creditor" and caller.tenant_id:
+        return caller.tenant_id
+    if caller.kind == "service" and caller.subject in SERVICES_SCORING_FOR_EVERY_CREDITOR:
+        return None
+    raise PermissionDenied("caller: only a creditor may ask for its scores")
 
 
 class ScoringApi(scoring_pb2_grpc.ScoringServiceServicer):

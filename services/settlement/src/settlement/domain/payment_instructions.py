@@ -92,17 +92,23 @@ def checked_case_id(case_id: str) -> str:
         raise InvalidField("case_id", "must be a UUID") from None
 
 
+# The services that may ask for any case's instructions, by the name their signed token carries:
+# messaging puts them in the letters and e-mails it sends. Any other service is refused.
+SERVICES_SEEING_EVERY_CASE = frozenset({"messaging"})
+
+
 def check_may_see(caller_kind: str, caller_subject: str, case_id: str) -> None:
-    """Internal services see every case's instructions, the debtor portal its own case's only."""
+    """Messaging sees every case's instructions, the debtor (through the portal) its own case's
+    only; everyone else is refused."""
     if caller_kind == "service":
-        return
+        if caller_subject in SERVICES_SEEING_EVERY_CASE:
+            return
+        raise PermissionDenied(f"service {caller_subject} is not given payment instructions")
     if caller_kind == "debtor":
         if caller_subject != case_id:
             raise NotFound(f"no case {case_id}")
         return
-    raise PermissionDenied(
-        "payment instructions are given to internal services and to the case's debtor"
-    )
+    raise PermissionDenied("payment instructions are given to messaging and to the case's debtor")
 
 
 def checked_amount_due(cents: int | None, currency: str) -> int | None:

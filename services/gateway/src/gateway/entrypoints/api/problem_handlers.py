@@ -44,7 +44,8 @@ def install(app: FastAPI) -> None:
         # refusal a client did not relay, which still reads like any other).
         assert isinstance(exc, grpc.aio.AioRpcError)
         refusal = refusal_of(exc)
-        if refusal is not None:
+        # A backend refusing the token the gateway signed is the gateway's failure.
+        if refusal is not None and exc.code() is not grpc.StatusCode.UNAUTHENTICATED:
             return refusal_problem(request, refusal)
         log.error("backing service failed: %s %s", exc.code(), exc.details())
         return problem(502, "Backing service error", "upstream", request)
