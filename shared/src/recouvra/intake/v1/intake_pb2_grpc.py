@@ -28,7 +28,7 @@ if _version_not_supported:
 class IntakeServiceStub:
     """The intake service owns debtors, cases, invoice lines, legal amounts and the case timeline.
 
-    Who may call (read from the caller metadata the gateway sets: x-caller-kind, x-caller-tenant):
+    Who may call (from the call's signed token, which the gateway mints: kind, subject, org):
     - kind "creditor", tenant = the creditor id: sees and changes only its own cases. Every
     request's `creditor_id` may be left empty (it defaults to the caller's tenant); a different
     creditor id is answered NOT_FOUND, exactly like an id that does not exist.
@@ -123,7 +123,7 @@ class IntakeServiceStub:
 class IntakeServiceServicer:
     """The intake service owns debtors, cases, invoice lines, legal amounts and the case timeline.
 
-    Who may call (read from the caller metadata the gateway sets: x-caller-kind, x-caller-tenant):
+    Who may call (from the call's signed token, which the gateway mints: kind, subject, org):
     - kind "creditor", tenant = the creditor id: sees and changes only its own cases. Every
     request's `creditor_id` may be left empty (it defaults to the caller's tenant); a different
     creditor id is answered NOT_FOUND, exactly like an id that does not exist.
@@ -318,7 +318,7 @@ def add_IntakeServiceServicer_to_server(servicer, server):
 class IntakeService:
     """The intake service owns debtors, cases, invoice lines, legal amounts and the case timeline.
 
-    Who may call (read from the caller metadata the gateway sets: x-caller-kind, x-caller-tenant):
+    Who may call (from the call's signed token, which the gateway mints: kind, subject, org):
     - kind "creditor", tenant = the creditor id: sees and changes only its own cases. Every
     request's `creditor_id` may be left empty (it defaults to the caller's tenant); a different
     creditor id is answered NOT_FOUND, exactly like an id that does not exist.

@@ -29,7 +29,7 @@ GRPC_VERSION: str
 class IntakeServiceStub:
     """The intake service owns debtors, cases, invoice lines, legal amounts and the case timeline.
 
-    Who may call (read from the caller metadata the gateway sets: x-caller-kind, x-caller-tenant):
+    Who may call (from the call's signed token, which the gateway mints: kind, subject, org):
     - kind "creditor", tenant = the creditor id: sees and changes only its own cases. Every
       request's `creditor_id` may be left empty (it defaults to the caller's tenant); a different
       creditor id is answered NOT_FOUND, exactly like an id that does not exist.
@@ -137,7 +137,7 @@ class IntakeServiceStub:
 class IntakeServiceAsyncStub(IntakeServiceStub):
     """The intake service owns debtors, cases, invoice lines, legal amounts and the case timeline.
 
-    Who may call (read from the caller metadata the gateway sets: x-caller-kind, x-caller-tenant):
+    Who may call (from the call's signed token, which the gateway mints: kind, subject, org):
     - kind "creditor", tenant = the creditor id: sees and changes only its own cases. Every
       request's `creditor_id` may be left empty (it defaults to the caller's tenant); a different
       creditor id is answered NOT_FOUND, exactly like an id that does not exist.
@@ -241,7 +241,7 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
 class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
     """The intake service owns debtors, cases, invoice lines, legal amounts and the case timeline.
 
-    Who may call (read from the caller metadata the gateway sets: x-caller-kind, x-caller-tenant):
+    Who may call (from the call's signed token, which the gateway mints: kind, subject, org):
     - kind "creditor", tenant = the creditor id: sees and changes only its own cases. Every
       request's `creditor_id` may be left empty (it defaults to the caller's tenant); a different
       creditor id is answered NOT_FOUND, exactly like an id that does not exist.

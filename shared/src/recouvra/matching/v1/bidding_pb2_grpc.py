@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class BiddingServiceStub:
-    """The provider bidding API. The caller is a provider (x-caller-kind "provider", tenant = its
+    """The provider bidding API. The caller is a provider (the signed token's kind "provider", org = its
     provider id); a case the provider may not see answers NOT_FOUND, exactly like a missing one.
     """
 
@@ -109,7 +109,7 @@ class BiddingServiceStub:
 
 
 class BiddingServiceServicer:
-    """The provider bidding API. The caller is a provider (x-caller-kind "provider", tenant = its
+    """The provider bidding API. The caller is a provider (the signed token's kind "provider", org = its
     provider id); a case the provider may not see answers NOT_FOUND, exactly like a missing one.
     """
 
@@ -290,7 +290,7 @@ def add_BiddingServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class BiddingService:
-    """The provider bidding API. The caller is a provider (x-caller-kind "provider", tenant = its
+    """The provider bidding API. The caller is a provider (the signed token's kind "provider", org = its
     provider id); a case the provider may not see answers NOT_FOUND, exactly like a missing one.
     """
 
@@ -674,7 +674,7 @@ class BiddingService:
 
 
 class QuoteServiceStub:
-    """The creditor's side (x-caller-kind "creditor", tenant = creditor id).
+    """The creditor's side (the signed token's kind "creditor", org = creditor id).
     """
 
     def __init__(self, channel):
@@ -721,7 +721,7 @@ class QuoteServiceStub:
 
 
 class QuoteServiceServicer:
-    """The creditor's side (x-caller-kind "creditor", tenant = creditor id).
+    """The creditor's side (the signed token's kind "creditor", org = creditor id).
     """
 
     def GetQuote(self, request, context):
@@ -820,7 +820,7 @@ def add_QuoteServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class QuoteService:
-    """The creditor's side (x-caller-kind "creditor", tenant = creditor id).
+    """The creditor's side (the signed token's kind "creditor", org = creditor id).
     """
 
     @staticmethod

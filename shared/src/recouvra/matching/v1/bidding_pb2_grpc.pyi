@@ -27,7 +27,7 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class BiddingServiceStub:
-    """The provider bidding API. The caller is a provider (x-caller-kind "provider", tenant = its
+    """The provider bidding API. The caller is a provider (the signed token's kind "provider", org = its
     provider id); a case the provider may not see answers NOT_FOUND, exactly like a missing one.
     """
 
@@ -65,7 +65,7 @@ class BiddingServiceStub:
 
 @_typing.type_check_only
 class BiddingServiceAsyncStub(BiddingServiceStub):
-    """The provider bidding API. The caller is a provider (x-caller-kind "provider", tenant = its
+    """The provider bidding API. The caller is a provider (the signed token's kind "provider", org = its
     provider id); a case the provider may not see answers NOT_FOUND, exactly like a missing one.
     """
 
@@ -99,7 +99,7 @@ class BiddingServiceAsyncStub(BiddingServiceStub):
     """The cases this provider holds or is asked to accept now."""
 
 class BiddingServiceServicer(metaclass=_abc_1.ABCMeta):
-    """The provider bidding API. The caller is a provider (x-caller-kind "provider", tenant = its
+    """The provider bidding API. The caller is a provider (the signed token's kind "provider", org = its
     provider id); a case the provider may not see answers NOT_FOUND, exactly like a missing one.
     """
 
@@ -217,7 +217,7 @@ class BiddingServiceServicer(metaclass=_abc_1.ABCMeta):
 def add_BiddingServiceServicer_to_server(servicer: BiddingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
 
 class QuoteServiceStub:
-    """The creditor's side (x-caller-kind "creditor", tenant = creditor id)."""
+    """The creditor's side (the signed token's kind "creditor", org = creditor id)."""
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
@@ -243,7 +243,7 @@ class QuoteServiceStub:
 
 @_typing.type_check_only
 class QuoteServiceAsyncStub(QuoteServiceStub):
-    """The creditor's side (x-caller-kind "creditor", tenant = creditor id)."""
+    """The creditor's side (the signed token's kind "creditor", org = creditor id)."""
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetQuote: _aio.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.QuoteReply]  # type: ignore[assignment]
@@ -265,7 +265,7 @@ class QuoteServiceAsyncStub(QuoteServiceStub):
     """Dispute a provider's payment claim, saying why: it counts nowhere and shows as disputed."""
 
 class QuoteServiceServicer(metaclass=_abc_1.ABCMeta):
-    """The creditor's side (x-caller-kind "creditor", tenant = creditor id)."""
+    """The creditor's side (the signed token's kind "creditor", org = creditor id)."""
 
     @_abc_1.abstractmethod
     def GetQuote(

@@ -28,7 +28,7 @@ if _version_not_supported:
 class VaultServiceStub:
     """The vault keeps a case's evidence encrypted on S3 and streams it to who may read it now.
 
-    The caller comes from the request metadata (x-caller-kind, x-caller-subject, x-caller-tenant):
+    The caller comes only from the call's signed token (authorization: Bearer; kind, subject, org):
     - creditor: tenant = the creditor; reads and writes the documents of its own cases;
     - provider: tenant = the provider organisation; reads and adds documents of a case only while
     the case is assigned to it;
@@ -69,7 +69,7 @@ class VaultServiceStub:
 class VaultServiceServicer:
     """The vault keeps a case's evidence encrypted on S3 and streams it to who may read it now.
 
-    The caller comes from the request metadata (x-caller-kind, x-caller-subject, x-caller-tenant):
+    The caller comes only from the call's signed token (authorization: Bearer; kind, subject, org):
     - creditor: tenant = the creditor; reads and writes the documents of its own cases;
     - provider: tenant = the provider organisation; reads and adds documents of a case only while
     the case is assigned to it;
@@ -141,7 +141,7 @@ def add_VaultServiceServicer_to_server(servicer, server):
 class VaultService:
     """The vault keeps a case's evidence encrypted on S3 and streams it to who may read it now.
 
-    The caller comes from the request metadata (x-caller-kind, x-caller-subject, x-caller-tenant):
+    The caller comes only from the call's signed token (authorization: Bearer; kind, subject, org):
     - creditor: tenant = the creditor; reads and writes the documents of its own cases;
     - provider: tenant = the provider organisation; reads and adds documents of a case only while
     the case is assigned to it;

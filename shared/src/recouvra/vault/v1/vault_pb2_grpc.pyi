@@ -29,7 +29,7 @@ GRPC_VERSION: str
 class VaultServiceStub:
     """The vault keeps a case's evidence encrypted on S3 and streams it to who may read it now.
 
-    The caller comes from the request metadata (x-caller-kind, x-caller-subject, x-caller-tenant):
+    The caller comes only from the call's signed token (authorization: Bearer; kind, subject, org):
     - creditor: tenant = the creditor; reads and writes the documents of its own cases;
     - provider: tenant = the provider organisation; reads and adds documents of a case only while
       the case is assigned to it;
@@ -56,7 +56,7 @@ class VaultServiceStub:
 class VaultServiceAsyncStub(VaultServiceStub):
     """The vault keeps a case's evidence encrypted on S3 and streams it to who may read it now.
 
-    The caller comes from the request metadata (x-caller-kind, x-caller-subject, x-caller-tenant):
+    The caller comes only from the call's signed token (authorization: Bearer; kind, subject, org):
     - creditor: tenant = the creditor; reads and writes the documents of its own cases;
     - provider: tenant = the provider organisation; reads and adds documents of a case only while
       the case is assigned to it;
@@ -79,7 +79,7 @@ class VaultServiceAsyncStub(VaultServiceStub):
 class VaultServiceServicer(metaclass=_abc_1.ABCMeta):
     """The vault keeps a case's evidence encrypted on S3 and streams it to who may read it now.
 
-    The caller comes from the request metadata (x-caller-kind, x-caller-subject, x-caller-tenant):
+    The caller comes only from the call's signed token (authorization: Bearer; kind, subject, org):
     - creditor: tenant = the creditor; reads and writes the documents of its own cases;
     - provider: tenant = the provider organisation; reads and adds documents of a case only while
       the case is assigned to it;
