@@ -25,6 +25,7 @@ from recouvra_shared.tls import (
     server_name_options,
     watch_renewal,
 )
+from tests.support.identity import as_service, identity_keys
 from tests.support.pki import TEST_CLIENT, platform_pki, rogue_pki
 
 PKI = platform_pki()
@@ -42,6 +43,7 @@ async def serve(service: str, tls: TlsMaterial, *, health: bool = False) -> Grpc
         ["probe.Echo"],
         tls=tls,
         health_bind="127.0.0.1:0" if health else None,
+        verifier=identity_keys().verifier(service),
     )
     server.server.add_generic_rpc_handlers(
         [
@@ -62,9 +64,11 @@ async def intake() -> AsyncIterator[GrpcServer]:
     await server.stop(0)
 
 
-async def echo_over(channel: grpc.aio.Channel) -> bytes:
+async def echo_over(channel: grpc.aio.Channel, service: str = "intake") -> bytes:
+    """Echo over the channel, with a token for `service` (TLS is what these tests look at)."""
     async with channel:
-        reply: bytes = await channel.unary_unary(ECHO)(b"hello", timeout=5)
+        token = as_service(service, "gateway")
+        reply: bytes = await channel.unary_unary(ECHO)(b"hello", timeout=5, metadata=token)
         return reply
 
 
@@ -115,7 +119,7 @@ async def test_a_client_calling_intake_refuses_a_server_showing_the_vaults_certi
         right = client_channel(
             f"127.0.0.1:{vault.port}", tls=PKI.material("gateway"), server_name="vault"
         )
-        assert await echo_over(right) == b"hello"
+        assert await echo_over(right, "vault") == b"hello"
     finally:
         await vault.stop(0)
 
