@@ -17,7 +17,8 @@ from recouvra_shared.errors import (
     StateConflict,
     Violation,
 )
-from recouvra_shared.grpc import GrpcServer, client_channel, refusal_of
+from recouvra_shared.grpc import GrpcServer, client_channel
+from recouvra_shared.grpc_status import refusal_of
 from tests.support.identity import IdentityKeys
 from tests.support.pki import TEST_CLIENT, platform_pki
 

@@ -4,9 +4,9 @@ Interceptors carry, on every call, the request id, the W3C trace context and a s
 the caller (`recouvra_shared.identity`), minted by the client for the service it calls. The server
 derives the caller from a verified token only: no token, or one it cannot verify, is
 UNAUTHENTICATED for every method but health checks and reflection, and no other metadata says who
-calls. A `Refusal` raised by a handler becomes
-a status with `google.rpc` details here, once for every service, and `refusal_of` turns such a
-status back into the same refusal on the calling side.
+calls. A `Refusal` raised by a handler becomes a status with `google.rpc` details here, once for
+every service (`recouvra_shared.grpc_status` holds the mapping, and `refusal_of` turns such a
+status back into the same refusal on the calling side).
 """
 
 from __future__ import annotations
@@ -15,13 +15,11 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 import grpc
-from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-untyped]
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from grpc_status import rpc_status  # type: ignore[import-untyped]
 
 from recouvra_shared.context import (
     Caller,
@@ -30,21 +28,8 @@ from recouvra_shared.context import (
     request_id_var,
     traceparent_var,
 )
-from recouvra_shared.errors import (
-    REFUSALS,
-    Conflict,
-    DataLoss,
-    Gone,
-    InvalidRequest,
-    NotFound,
-    PermissionDenied,
-    Refusal,
-    StateConflict,
-    Unauthenticated,
-    Unavailable,
-    Violation,
-    rebuild,
-)
+from recouvra_shared.errors import Refusal, Unauthenticated
+from recouvra_shared.grpc_status import refuse
 from recouvra_shared.identity import TokenMinter, TokenVerifier
 from recouvra_shared.tls import TlsMaterial, server_name_options
 
@@ -91,86 +76,6 @@ DEFAULT_DEADLINE_SECONDS = 10.0
 
 def _metadata_dict(metadata: Sequence[tuple[str, Any]] | None) -> dict[str, str]:
     return {k: v for k, v in (metadata or ()) if isinstance(v, str)}
-
-
-ERROR_DOMAIN = "recouvra"
-
-_STATUS_OF: dict[type[Refusal], grpc.StatusCode] = {
-    InvalidRequest: grpc.StatusCode.INVALID_ARGUMENT,
-    NotFound: grpc.StatusCode.NOT_FOUND,
-    Conflict: grpc.StatusCode.ALREADY_EXISTS,
-    StateConflict: grpc.StatusCode.FAILED_PRECONDITION,
-    Gone: grpc.StatusCode.FAILED_PRECONDITION,
-    PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
-    Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
-    Unavailable: grpc.StatusCode.UNAVAILABLE,
-    DataLoss: grpc.StatusCode.DATA_LOSS,
-}
-_REFUSAL_OF_REASON = {kind.reason: kind for kind in REFUSALS}
-# A status without our details (a deadline, a peer that is down) still maps to a refusal.
-_REFUSAL_OF_CODE: dict[grpc.StatusCode, type[Refusal]] = {
-    grpc.StatusCode.INVALID_ARGUMENT: InvalidRequest,
-    grpc.StatusCode.NOT_FOUND: NotFound,
-    grpc.StatusCode.ALREADY_EXISTS: Conflict,
-    grpc.StatusCode.FAILED_PRECONDITION: StateConflict,
-    grpc.StatusCode.PERMISSION_DENIED: PermissionDenied,
-    grpc.StatusCode.UNAUTHENTICATED: Unauthenticated,
-    grpc.StatusCode.UNAVAILABLE: Unavailable,
-    grpc.StatusCode.DEADLINE_EXCEEDED: Unavailable,
-    grpc.StatusCode.DATA_LOSS: DataLoss,
-}
-
-
-def status_code_of(refusal: Refusal) -> grpc.StatusCode:
-    """The gRPC status code a refusal travels as."""
-    for kind in type(refusal).__mro__:
-        if kind in _STATUS_OF:
-            return _STATUS_OF[kind]
-    return grpc.StatusCode.FAILED_PRECONDITION
-
-
-def rich_status(refusal: Refusal) -> Any:
-    """The refusal as a gRPC status with ErrorInfo (its kind) and BadRequest (its fields)."""
-    code = status_code_of(refusal)
-    status = status_pb2.Status(code=code.value[0], message=refusal.message)
-    status.details.add().Pack(
-        error_details_pb2.ErrorInfo(reason=refusal.reason, domain=ERROR_DOMAIN)
-    )
-    if refusal.violations:
-        status.details.add().Pack(
-            error_details_pb2.BadRequest(
-                field_violations=[
-                    error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.rule)
-                    for v in refusal.violations
-                ]
-            )
-        )
-    return rpc_status.to_status(status)
-
-
-async def refuse(context: grpc.aio.ServicerContext, refusal: Refusal) -> NoReturn:
-    """End the call with the refusal's status and details."""
-    rich = rich_status(refusal)
-    await context.abort(rich.code, rich.details, rich.trailing_metadata)
-    raise AssertionError("grpc abort returned")  # abort always raises
-
-
-def refusal_of(error: grpc.aio.AioRpcError) -> Refusal | None:
-    """The refusal a service sent (or that a status code stands for); None for a real failure."""
-    status = rpc_status.from_call(error)
-    reason = ""
-    violations: list[Violation] = []
-    for detail in status.details if status is not None else ():
-        info = error_details_pb2.ErrorInfo()
-        bad = error_details_pb2.BadRequest()
-        if detail.Unpack(info) and info.domain == ERROR_DOMAIN:
-            reason = info.reason
-        elif detail.Unpack(bad):
-            violations = [Violation(v.field, v.description) for v in bad.field_violations]
-    kind = _REFUSAL_OF_REASON.get(reason) or _REFUSAL_OF_CODE.get(error.code())
-    if kind is None:
-        return None
-    return rebuild(kind, error.details() or "", violations)
 
 
 def verified_caller(verifier: TokenVerifier | None, authorization: str | None) -> Caller:

@@ -40,7 +40,7 @@ from recouvra_shared.errors import (
     Refusal,
     StateConflict,
 )
-from recouvra_shared.grpc import rich_status
+from recouvra_shared.grpc_status import rich_status
 from recouvra_shared.unit_of_work import OutgoingEvent
 
 SECRET = "unit-test-signing-key-" + "0123456789abcdef" * 4

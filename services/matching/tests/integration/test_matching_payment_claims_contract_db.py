@@ -11,7 +11,7 @@ import pytest
 from google.protobuf.message import Message
 
 from recouvra_shared.context import Caller
-from recouvra_shared.grpc import refusal_of
+from recouvra_shared.grpc_status import refusal_of
 from services.matching.tests.integration.matching_harness import (
     Harness,
     as_creditor,

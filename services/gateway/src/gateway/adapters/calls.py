@@ -12,7 +12,7 @@ import grpc
 
 from recouvra_shared.context import Caller, caller_var
 from recouvra_shared.errors import NotFound, Refusal, Unauthenticated
-from recouvra_shared.grpc import refusal_of
+from recouvra_shared.grpc_status import refusal_of
 
 
 @contextlib.contextmanager

@@ -23,7 +23,7 @@ from gateway.entrypoints.api.problems import (
     validation_error,
 )
 from recouvra_shared.errors import Refusal
-from recouvra_shared.grpc import refusal_of
+from recouvra_shared.grpc_status import refusal_of
 
 log = logging.getLogger(__name__)
 
