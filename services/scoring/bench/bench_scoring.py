@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.scoring.v1 import scoring_pb2, scoring_pb2_grpc
+from recouvra_shared.context import Caller
 from recouvra_shared.db import Database
 from recouvra_shared.grpc import GrpcServer
 from scoring.adapters.model_store import FileModelStore
@@ -128,6 +129,16 @@ async def in_process(count: int, concurrency: int, *, tls: bool) -> tuple[list[f
         await drop_service_database(stack, db)
 
 
+def token_cost(count: int) -> float:
+    """Seconds to mint (the gateway's side) and verify (scoring's side) one caller token."""
+    minter, verifier = identity_keys().minter("gateway"), identity_keys().verifier("scoring")
+    caller = Caller(kind="creditor", subject="bench", tenant_id="bench-creditor")
+    started = time.perf_counter()
+    for _ in range(count):
+        verifier.verify(minter.mint("scoring", caller))
+    return (time.perf_counter() - started) / count
+
+
 def batch_rate(count: int) -> float:
     """Scores per second of the model alone over simulated cases."""
     book = list(simulate_portfolio(count, seed=43))
@@ -159,6 +170,15 @@ async def main(args: argparse.Namespace) -> None:
             f"gRPC Score ({where}, concurrency {args.concurrency}, {args.requests} requests): "
             f"p50 {p50:.2f} ms  p99 {p99:.2f} ms  {args.requests / wall:.0f} req/s"
         )
+    if not args.target and len(runs) == 2:
+        (_, (tls_latencies, _)), (_, (plain_latencies, _)) = runs
+        ratio = percentile(tls_latencies, 50) / max(percentile(plain_latencies, 50), 1e-9)
+        print(f"mutual TLS / plain text, p50 of the same calls: {ratio:.2f}")
+    per_token = token_cost(2000)
+    print(
+        f"signed caller token, minted by the gateway and verified by scoring: "
+        f"{per_token * 1e6:.0f} us per call (included in every gRPC figure above)"
+    )
     rate = batch_rate(args.batch)
     print(f"batch scoring ({args.batch} simulated cases, {SCORECARD.version}): {rate:.0f} scores/s")
 
