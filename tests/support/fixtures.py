@@ -163,12 +163,20 @@ class ServiceProcess:
 
     def start(self, **extra_env: str) -> ServiceProcess:
         """Start the process and wait until it reports SERVING; it signs with this run's key
-        of its service and trusts this run's keys unless its env says otherwise."""
+        of its service, trusts this run's keys and serves mutual TLS with this run's certificate
+        of its service, unless its env says otherwise."""
         self._log = self.log_path.open("ab")
         identity = make_identity_keys().env(self.service)
+        tls = platform_pki().env(self.service)
         self.process = subprocess.Popen(
             [sys.executable, "-m", self.service],
-            env={**_without_kafka_passwords(os.environ), **identity, **self.env, **extra_env},
+            env={
+                **_without_kafka_passwords(os.environ),
+                **identity,
+                **tls,
+                **self.env,
+                **extra_env,
+            },
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
