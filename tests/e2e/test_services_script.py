@@ -12,7 +12,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.support.databases import ServiceDatabase
-from tests.support.stack import ROOT, free_port, unique_name
+from tests.support.stack import ROOT, Stack, free_port, provision_kafka, unique_name
 
 pytestmark = pytest.mark.e2e
 
@@ -37,17 +37,19 @@ def plain_text_health(target: str) -> grpc.StatusCode | None:
 
 
 def test_one_service_starts_restarts_and_stops_alone(
-    make_service_database: Callable[..., ServiceDatabase], tmp_path: Path
+    stack: Stack, make_service_database: Callable[..., ServiceDatabase], tmp_path: Path
 ) -> None:
     port = str(free_port())
     database = make_service_database("scoring", migrated=False)  # the script migrates it
+    prefix = unique_name("script") + "."
+    provision_kafka(stack, prefix, ["scoring"])  # as stack.sh does at deploy: topics and ACLs
     env = {
         **os.environ,
         "RECOUVRA_VAR_DIR": str(tmp_path),
         "RECOUVRA_SCORING_DATABASE_URL": database.url,
         "RECOUVRA_SCORING_MIGRATION_DATABASE_URL": database.owner_url,
         "RECOUVRA_SCORING_GRPC_PORT": port,
-        "RECOUVRA_KAFKA_TOPIC_PREFIX": unique_name("script") + ".",
+        "RECOUVRA_KAFKA_TOPIC_PREFIX": prefix,
     }
     pid_file = tmp_path / "run" / "scoring.pid"
     try:
