@@ -30,7 +30,7 @@ status:  ## Show what runs
 	$(STACK) status || true
 	$(SERVICES) status || true
 
-stack:  ## Install (cached) and start Kafka, PostgreSQL and SeaweedFS on 127.0.0.1
+stack: install  ## Install (cached) and start Kafka, PostgreSQL and SeaweedFS on 127.0.0.1
 	$(STACK) start
 
 stack-stop:
