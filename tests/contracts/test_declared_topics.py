@@ -7,46 +7,21 @@ the retention nor the review. So the wiring of the seven services and k8s/infra 
 
 from __future__ import annotations
 
-import asyncio
-import importlib
 from pathlib import Path
 
 import yaml
 
-from recouvra_shared.db import Database
-from recouvra_shared.runtime import Wiring
-from recouvra_shared.settings import ServiceSettings
-from recouvra_shared.topics import make_broker
+from tests.support.wiring import SERVICES, parts_of
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ["gateway", "intake", "scoring", "matching", "messaging", "vault", "settlement"]
 DLT_RETENTION_MS = 30 * 24 * 3600 * 1000
 
 
 def wired_topics() -> dict[str, set[str]]:
-    """Topic -> the services that need it, from each service's own bootstrap (nothing connects).
-
-    Built inside an event loop of its own, as the services build it: the broker and the pool
-    want one, and an earlier test in the same worker may have closed the default loop."""
-    return asyncio.run(_wired_topics())
-
-
-async def _wired_topics() -> dict[str, set[str]]:
+    """Topic -> the services that need it, from each service's own bootstrap (nothing connects)."""
     needed: dict[str, set[str]] = {}
     for service in SERVICES:
-        bootstrap = importlib.import_module(f"{service}.bootstrap")
-        config = importlib.import_module(f"{service}.config")
-        [settings_class] = [
-            value
-            for name, value in vars(config).items()
-            if name.endswith("Settings")
-            and isinstance(value, type)
-            and issubclass(value, ServiceSettings)
-            and value is not ServiceSettings
-        ]
-        settings = settings_class(database_url="postgresql+asyncpg://u:p@127.0.0.1:1/none")
-        database = Database.connect(settings.database_url.get_secret_value())
-        parts = bootstrap.build(Wiring(settings, database, make_broker(settings)))
+        parts = parts_of(service)
         topics = [*parts.published_topics]
         for subscription in parts.subscriptions:
             topics += [subscription.topic, subscription.dead_letter_topic]

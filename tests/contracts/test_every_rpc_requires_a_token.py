@@ -34,11 +34,10 @@ from recouvra_shared.identity import (
     load_trusted_keys,
 )
 from recouvra_shared.runtime import Wiring
-from recouvra_shared.settings import ServiceSettings
 from recouvra_shared.topics import make_broker
 from tests.support.identity import PEOPLE_ISSUERS, SERVICES, IdentityKeys
+from tests.support.wiring import NOWHERE, build_parts, settings_of
 
-NOWHERE = "postgresql+asyncpg://u:p@127.0.0.1:1/none"
 CREDITOR = Caller(kind="creditor", subject="finance@acme", tenant_id="creditor-1")
 
 
@@ -55,27 +54,13 @@ class Served:
         return f"127.0.0.1:{self.server.port}"
 
 
-def settings_of(service: str) -> ServiceSettings:
-    config = importlib.import_module(f"{service}.config")
-    [settings_class] = [
-        value
-        for name, value in vars(config).items()
-        if name.endswith("Settings")
-        and isinstance(value, type)
-        and issubclass(value, ServiceSettings)
-        and value is not ServiceSettings
-    ]
-    settings: ServiceSettings = settings_class(database_url=NOWHERE)
-    return settings
-
-
 async def serve(service: str, verifier: TokenVerifier, keys: IdentityKeys) -> Served | None:
     """The service's gRPC APIs as its bootstrap registers them; None when it serves none."""
     settings = settings_of(service)
     identity = ServiceIdentity(service, verifier, keys.minter(service))
     database = Database.connect(NOWHERE)
     wiring = Wiring(settings, database, make_broker(settings), identity=identity)
-    parts = importlib.import_module(f"{service}.bootstrap").build(wiring)
+    parts = build_parts(service, wiring)
     if not parts.grpc_services:
         return None
     names = [name for name, _ in parts.grpc_services]

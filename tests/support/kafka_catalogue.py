@@ -13,41 +13,24 @@ tests/contracts/test_kafka_access.py fails when either file no longer matches th
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from tests.support.wiring import SERVICES, parts_of
+
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "deploy" / "kafka-access.json"
 KAFKA_USERS = ROOT / "k8s" / "base" / "kafka-users.yaml"
-SERVICES = ["gateway", "intake", "scoring", "matching", "messaging", "vault", "settlement"]
 
 Acl = dict[str, Any]
 
 
 def _wiring(service: str) -> tuple[list[str], list[tuple[str, str, str]]]:
     """(published topics, [(topic, group, dead-letter topic)]) from the service's bootstrap."""
-    from recouvra_shared.db import Database
-    from recouvra_shared.runtime import Wiring
-    from recouvra_shared.settings import ServiceSettings
-    from recouvra_shared.topics import make_broker
-
-    bootstrap = importlib.import_module(f"{service}.bootstrap")
-    config = importlib.import_module(f"{service}.config")
-    [settings_class] = [
-        value
-        for name, value in vars(config).items()
-        if name.endswith("Settings")
-        and isinstance(value, type)
-        and issubclass(value, ServiceSettings)
-        and value is not ServiceSettings
-    ]
-    settings = settings_class(database_url="postgresql+asyncpg://u:p@127.0.0.1:1/none")
-    database = Database.connect(settings.database_url.get_secret_value())
-    parts = bootstrap.build(Wiring(settings, database, make_broker(settings)))
+    parts = parts_of(service)
     subscriptions = [(s.topic, s.consumer, s.dead_letter_topic) for s in parts.subscriptions]
     return list(parts.published_topics), subscriptions
 
