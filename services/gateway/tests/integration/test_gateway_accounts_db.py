@@ -99,7 +99,10 @@ async def test_keys_belong_to_their_organisation_and_malformed_ids_are_not_found
             with pytest.raises(NotFound):
                 await accounts.revoke_api_key(who, key_id, uow)
         assert (await accounts.authenticate_api_key(made.plaintext, uow)) == Principal(
-            owner.organisation_id, OrganisationKind.CREDITOR, f"key:{key.key_id}"
+            owner.organisation_id,
+            OrganisationKind.CREDITOR,
+            f"key:{key.key_id}",
+            scopes=frozenset({"read", "write"}),  # stored as PostgreSQL text[] and read back
         )
         assert await uow.accounts.get_organisation("not-a-uuid") is None
 

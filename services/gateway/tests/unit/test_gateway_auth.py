@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -161,7 +162,10 @@ async def test_an_api_key_authenticates_until_revoked(
     async with store.unit_of_work() as uow:
         principal = await accounts.authenticate_api_key(made.plaintext, uow)
     assert principal == Principal(
-        organisation.organisation_id, OrganisationKind.CREDITOR, f"key:{key.key_id}"
+        organisation.organisation_id,
+        OrganisationKind.CREDITOR,
+        f"key:{key.key_id}",
+        scopes=frozenset({"read", "write"}),
     )
     async with store.unit_of_work() as uow:
         with pytest.raises(NotAuthenticated):
@@ -250,3 +254,24 @@ async def test_repeated_wrong_passwords_lock_the_email_out_for_a_while(
         at = start + timedelta(minutes=10, seconds=1)
         principal = await accounts.log_in("a@x.fr", "p" * 12, uow, passwords, POLICY, now=at)
     assert principal.kind is OrganisationKind.CREDITOR
+
+
+async def test_an_api_key_stops_authenticating_at_its_expiry(
+    store: FakeStore, passwords: Passwords
+) -> None:
+    async with store.unit_of_work() as uow:
+        organisation, _ = await accounts.sign_up(
+            SignUp("A", OrganisationKind.CREDITOR, None, "a@x.fr", "p" * 12), uow, passwords
+        )
+        owner = Principal(organisation.organisation_id, organisation.kind, "user:a")
+        soon = datetime.now(UTC) + timedelta(hours=1)
+        key, made = await accounts.create_api_key(owner, "trial", uow, expires_at=soon)
+        await uow.commit()
+    assert key.expires_at == soon
+    async with store.unit_of_work() as uow:
+        assert (await accounts.authenticate_api_key(made.plaintext, uow)).subject.startswith("key:")
+    expired = dataclasses.replace(key, expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    store.accounts.keys[key.key_id] = expired
+    async with store.unit_of_work() as uow:
+        with pytest.raises(NotAuthenticated, match="expired"):
+            await accounts.authenticate_api_key(made.plaintext, uow)

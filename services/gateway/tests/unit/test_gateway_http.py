@@ -472,3 +472,80 @@ async def test_password_guessing_is_answered_429_with_retry_after(
     assert locked.status_code == 429
     assert locked.headers["content-type"] == PROBLEM
     assert 0 < int(locked.headers["Retry-After"]) <= 60
+
+
+async def test_issue_13_point_5_an_api_key_cannot_create_api_keys(
+    client: httpx.AsyncClient,
+) -> None:
+    alice = await log_in(client, "alice@example.fr")
+    plain = {"X-API-Key": await new_api_key(client, alice, "export")}  # read and write
+    made = await client.post(
+        "/v1/api-keys", json={"name": "successor"}, headers=plain | {"Idempotency-Key": "s-1"}
+    )
+    assert made.status_code == 403, made.text
+    assert "keys" in made.json()["detail"]
+    assert (await client.get("/v1/api-keys", headers=plain)).status_code == 403
+    listed = (await client.get("/v1/api-keys", headers=alice)).json()["items"]
+    assert [k["scopes"] for k in listed] == [["read", "write"]]  # nothing was made by the key
+    refused = await client.delete(f"/v1/api-keys/{listed[0]['id']}", headers=plain)
+    assert refused.status_code == 403
+    assert (await client.get("/v1/me", headers=plain)).status_code == 200  # still works
+
+
+async def test_a_key_with_the_keys_scope_grants_only_scopes_it_holds(
+    client: httpx.AsyncClient,
+) -> None:
+    alice = await log_in(client, "alice@example.fr")
+    admin = await client.post(
+        "/v1/api-keys",
+        json={"name": "key admin", "scopes": ["read", "keys"]},
+        headers=alice | {"Idempotency-Key": "admin"},
+    )
+    assert admin.json()["scopes"] == ["read", "keys"]
+    as_admin = {"X-API-Key": admin.json()["key"]}
+    wider = await client.post(
+        "/v1/api-keys",
+        json={"name": "wider", "scopes": ["write"]},
+        headers=as_admin | {"Idempotency-Key": "wider"},
+    )
+    assert wider.status_code == 422
+    assert wider.json()["errors"][0]["field"] == "scopes"
+    reader = await client.post(
+        "/v1/api-keys",
+        json={"name": "dashboard", "scopes": ["read"]},
+        headers=as_admin | {"Idempotency-Key": "reader"},
+    )
+    assert reader.status_code == 201, reader.text
+    as_reader = {"X-API-Key": reader.json()["key"]}
+    assert (await client.get("/v1/me", headers=as_reader)).status_code == 200
+    writing = await client.post(
+        "/v1/cases", json={}, headers=as_reader | {"Idempotency-Key": "case-1"}
+    )
+    assert writing.status_code == 403
+    assert "'write' scope" in writing.json()["detail"]
+    unknown = await client.post(
+        "/v1/api-keys",
+        json={"name": "odd", "scopes": ["admin"]},
+        headers=alice | {"Idempotency-Key": "odd"},
+    )
+    assert unknown.status_code == 422
+
+
+async def test_an_api_key_expires_when_its_creator_said(client: httpx.AsyncClient) -> None:
+    alice = await log_in(client, "alice@example.fr")
+    past = await client.post(
+        "/v1/api-keys",
+        json={"name": "late", "expires_at": "2020-01-01T00:00:00Z"},
+        headers=alice | {"Idempotency-Key": "late"},
+    )
+    assert past.status_code == 422
+    assert past.json()["errors"][0]["field"] == "expires_at"
+    soon = await client.post(
+        "/v1/api-keys",
+        json={"name": "soon", "expires_at": "2099-01-01T00:00:00Z"},
+        headers=alice | {"Idempotency-Key": "soon"},
+    )
+    assert soon.status_code == 201, soon.text
+    assert soon.json()["expires_at"] == "2099-01-01T00:00:00Z"
+    as_soon = {"X-API-Key": soon.json()["key"]}
+    assert (await client.get("/v1/me", headers=as_soon)).status_code == 200

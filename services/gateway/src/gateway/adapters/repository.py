@@ -132,7 +132,7 @@ class SqlAccounts:
             .mappings()
             .first()
         )
-        return ApiKey(**row) if row else None
+        return _api_key(row) if row else None
 
     async def api_keys_of(self, organisation_id: str) -> list[ApiKey]:
         """An organisation's keys, newest first."""
@@ -143,7 +143,7 @@ class SqlAccounts:
                 .order_by(api_keys.c.created_at.desc())
             )
         ).mappings()
-        return [ApiKey(**row) for row in rows]
+        return [_api_key(row) for row in rows]
 
     async def revoke_api_key(self, organisation_id: str, key_id: str, now: datetime) -> bool:
         """Mark the organisation's key revoked (idempotent); False when it has no such key."""
@@ -229,3 +229,8 @@ class SqlGatewayUnitOfWork:
     async def commit(self) -> None:
         """Commit every change made in this unit of work."""
         await self._uow.commit()
+
+
+def _api_key(row: Any) -> ApiKey:
+    """A stored key as the domain's (its scopes come back from PostgreSQL as a list)."""
+    return ApiKey(**{**row, "scopes": tuple(row["scopes"])})

@@ -5,7 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+
+from gateway.domain.errors import InvalidField, NotAllowed
+from gateway.domain.model import API_KEY_SCOPES, DEFAULT_API_KEY_SCOPES, Principal
 
 API_KEY_LABEL = "rk_live_"
 # 48 random bits: visible in lists, and unique among millions of keys (a clash is retried).
@@ -46,3 +51,35 @@ def api_key_prefix(plaintext: str) -> str | None:
 def same_hash(a: str, b: str) -> bool:
     """Constant-time comparison of two hex digests."""
     return hmac.compare_digest(a.encode(), b.encode())
+
+
+def check_manages_keys(principal: Principal) -> None:
+    """Only a person's session, or a key with the `keys` scope, lists, makes or revokes keys:
+    a key that leaked must not be able to mint itself successors."""
+    if not principal.may("keys"):
+        raise NotAllowed("api keys are managed by a logged-in user or a key with the 'keys' scope")
+
+
+def checked_scopes(requested: Sequence[str] | None, granter: Principal) -> tuple[str, ...]:
+    """The scopes of a new key: known ones, at least one, none its maker does not hold."""
+    scopes = tuple(dict.fromkeys(requested)) if requested is not None else DEFAULT_API_KEY_SCOPES
+    unknown = [s for s in scopes if s not in API_KEY_SCOPES]
+    if unknown:
+        raise InvalidField("scopes", f"must be among {', '.join(API_KEY_SCOPES)}; got {unknown}")
+    if not scopes:
+        raise InvalidField("scopes", "must name at least one scope")
+    beyond = [s for s in scopes if not granter.may(s)]
+    if beyond:
+        raise InvalidField("scopes", f"cannot exceed the scopes of the key making it: {beyond}")
+    return tuple(s for s in API_KEY_SCOPES if s in scopes)
+
+
+def checked_expiry(expires_at: datetime | None, now: datetime) -> datetime | None:
+    """A new key's expiry: none, or a moment in the future."""
+    if expires_at is None:
+        return None
+    if expires_at.tzinfo is None:
+        raise InvalidField("expires_at", "must carry a time zone (e.g. 2027-01-31T00:00:00Z)")
+    if expires_at <= now:
+        raise InvalidField("expires_at", "must be in the future")
+    return expires_at

@@ -48,6 +48,12 @@ class User:
     created_at: datetime
 
 
+# What an API key may do: read (GET), write (every other method of the API), manage the
+# organisation's API keys. A key made before scopes existed reads and writes, and manages nothing.
+API_KEY_SCOPES = ("read", "write", "keys")
+DEFAULT_API_KEY_SCOPES = ("read", "write")
+
+
 @dataclass(frozen=True)
 class ApiKey:
     """A machine credential of an organisation; only its hash and visible prefix are kept."""
@@ -59,11 +65,17 @@ class ApiKey:
     secret_hash: str
     created_at: datetime
     revoked_at: datetime | None = None
+    scopes: tuple[str, ...] = DEFAULT_API_KEY_SCOPES
+    expires_at: datetime | None = None
 
     @property
     def active(self) -> bool:
         """True until revoked."""
         return self.revoked_at is None
+
+    def expired(self, now: datetime) -> bool:
+        """True from its expiry on (a key without one never expires)."""
+        return self.expires_at is not None and now >= self.expires_at
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,13 @@ class Principal:
     organisation_id: str
     kind: OrganisationKind
     subject: str
+    # What the credential may do: None for a person's session (everything its account may),
+    # an API key's scopes otherwise.
+    scopes: frozenset[str] | None = None
+
+    def may(self, scope: str) -> bool:
+        """True when the credential carries `scope` (a person's session carries every one)."""
+        return self.scopes is None or scope in self.scopes
 
     def same_account(self, other: Principal) -> bool:
         """Two credentials of one organisation (a user's token and a key) name one account."""

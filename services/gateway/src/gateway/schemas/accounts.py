@@ -14,7 +14,9 @@ API_KEY_EXAMPLE: Any = {
     "id": "3e1c4f7a-1c55-4c1e-8f2e-0f1d2b3c4d5e",
     "name": "Billing export",
     "prefix": "rk_live_ab12cd34ef56",
+    "scopes": ["read", "write"],
     "created_at": "2026-11-23T10:00:00Z",
+    "expires_at": None,
     "revoked_at": None,
 }
 ORGANISATION_EXAMPLE: Any = {
@@ -157,13 +159,30 @@ class MeResponse(BaseModel):
 
 
 class ApiKeyRequest(TextInput):
-    """Name a new API key."""
+    """Name a new API key; say what it may do and, if it should, when it stops working."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"name": "Billing export"}]}
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"name": "Billing export"},
+                {"name": "Dashboard", "scopes": ["read"], "expires_at": "2027-06-30T00:00:00Z"},
+            ]
+        },
     )
 
     name: str = Field(min_length=1, max_length=100)
+    scopes: list[Literal["read", "write", "keys"]] | None = Field(
+        default=None,
+        max_length=3,
+        description=(
+            "read: GET routes; write: every other route; keys: list, create and revoke API keys."
+            " Default read and write. A key cannot grant a scope it does not hold."
+        ),
+    )
+    expires_at: datetime | None = Field(
+        default=None, description="When the key stops working (in the future, with a time zone)"
+    )
 
 
 class ApiKeyView(BaseModel):
@@ -174,7 +193,9 @@ class ApiKeyView(BaseModel):
     id: str
     name: str
     prefix: str = Field(description="Visible start of the key, to recognise it")
+    scopes: list[str] = Field(description="What the key may do: read, write, keys")
     created_at: datetime
+    expires_at: datetime | None
     revoked_at: datetime | None
 
     @classmethod
@@ -184,7 +205,9 @@ class ApiKeyView(BaseModel):
             id=key.key_id,
             name=key.name,
             prefix=key.prefix,
+            scopes=list(key.scopes),
             created_at=key.created_at,
+            expires_at=key.expires_at,
             revoked_at=key.revoked_at,
         )
 
@@ -199,7 +222,9 @@ class NewApiKeyResponse(ApiKeyView):
                     "id": "3e1c4f7a-1c55-4c1e-8f2e-0f1d2b3c4d5e",
                     "name": "Billing export",
                     "prefix": "rk_live_ab12cd34ef56",
+                    "scopes": ["read", "write"],
                     "created_at": "2026-11-23T10:00:00Z",
+                    "expires_at": None,
                     "revoked_at": None,
                     "key": "rk_live_ab12cd34ef56_Q2h5cX...",
                 }

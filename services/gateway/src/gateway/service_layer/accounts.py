@@ -7,11 +7,15 @@ record of the request, so a retried POST either sees the whole first effect or n
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from gateway.domain.api_keys import (
     NewApiKey,
     api_key_prefix,
+    check_manages_keys,
+    checked_expiry,
+    checked_scopes,
     hash_api_key,
     make_api_key,
     same_hash,
@@ -137,9 +141,18 @@ async def log_in(
 
 
 async def create_api_key(
-    principal: Principal, name: str, uow: GatewayUnitOfWork
+    principal: Principal,
+    name: str,
+    uow: GatewayUnitOfWork,
+    scopes: Sequence[str] | None = None,
+    expires_at: datetime | None = None,
 ) -> tuple[ApiKey, NewApiKey]:
-    """A new key for the caller's organisation; the plaintext exists only in the return value."""
+    """A new key for the caller's organisation, with the scopes asked (read and write when none
+    are) and an optional expiry; the plaintext exists only in the return value."""
+    check_manages_keys(principal)
+    now = utcnow()
+    granted = checked_scopes(scopes, principal)
+    expiry = checked_expiry(expires_at, now)
     name = name.strip()
     if not name:
         raise InvalidField("name", "is required")
@@ -153,17 +166,26 @@ async def create_api_key(
             name=name,
             prefix=made.prefix,
             secret_hash=made.secret_hash,
-            created_at=utcnow(),
+            created_at=now,
+            scopes=granted,
+            expires_at=expiry,
         )
         if await uow.accounts.add_api_key(key):
             return key, made
     raise RuntimeError("three random API key prefixes in a row were taken")
 
 
+async def list_api_keys(principal: Principal, uow: GatewayUnitOfWork) -> list[ApiKey]:
+    """The caller's organisation's keys, newest first (never their secrets)."""
+    check_manages_keys(principal)
+    return await uow.accounts.api_keys_of(principal.organisation_id)
+
+
 async def revoke_api_key(
     principal: Principal, key_id: str, uow: GatewayUnitOfWork, now: datetime | None = None
 ) -> None:
     """Revoke one of the caller's keys; NotFound for another organisation's key."""
+    check_manages_keys(principal)
     if not await uow.accounts.revoke_api_key(principal.organisation_id, key_id, now or utcnow()):
         raise NotFound("api key: no such key")
 
@@ -176,6 +198,8 @@ async def authenticate_api_key(plaintext: str, uow: GatewayUnitOfWork) -> Princi
         raise NotAuthenticated("invalid API key")
     if not key.active:
         raise NotAuthenticated("API key revoked")
+    if key.expired(utcnow()):
+        raise NotAuthenticated("API key expired")
     organisation = await uow.accounts.get_organisation(key.organisation_id)
     if organisation is None:
         raise NotAuthenticated("invalid API key")
@@ -183,6 +207,7 @@ async def authenticate_api_key(plaintext: str, uow: GatewayUnitOfWork) -> Princi
         organisation_id=organisation.organisation_id,
         kind=organisation.kind,
         subject=f"key:{key.key_id}",
+        scopes=frozenset(key.scopes),
     )
 
 

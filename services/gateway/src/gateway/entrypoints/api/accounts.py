@@ -105,7 +105,7 @@ async def me(principal: CurrentPrincipal) -> MeResponse:
     summary="Create an API key (its secret is shown once)",
     status_code=status.HTTP_201_CREATED,
     response_model=NewApiKeyResponse,
-    responses=problem_responses(401, 409, 422),
+    responses=problem_responses(401, 403, 409, 422),
 )
 async def create_api_key(
     body: ApiKeyRequest, principal: CurrentPrincipal, once: Idempotent
@@ -113,7 +113,9 @@ async def create_api_key(
     """A new key for the caller's organisation; only its hash is kept."""
 
     async def effect(uow: GatewayUnitOfWork) -> Outcome:
-        key, made = await accounts.create_api_key(principal, body.name, uow)
+        key, made = await accounts.create_api_key(
+            principal, body.name, uow, scopes=body.scopes, expires_at=body.expires_at
+        )
         view = NewApiKeyResponse(**ApiKeyView.of(key).model_dump(), key=made.plaintext)
         return Outcome(
             status.HTTP_201_CREATED, _json(view), replay_body=_json(view) | {"key": None}
@@ -127,12 +129,12 @@ async def create_api_key(
     tags=["api keys"],
     summary="List the organisation's API keys (never their secrets)",
     response_model=ApiKeyList,
-    responses=problem_responses(401),
+    responses=problem_responses(401, 403),
 )
 async def list_api_keys(principal: CurrentPrincipal, services: Services) -> ApiKeyList:
     """Keys of the caller's organisation, newest first."""
     async with services.unit_of_work() as uow:
-        keys = await uow.accounts.api_keys_of(principal.organisation_id)
+        keys = await accounts.list_api_keys(principal, uow)
     return ApiKeyList(items=[ApiKeyView.of(key) for key in keys])
 
 
@@ -142,7 +144,7 @@ async def list_api_keys(principal: CurrentPrincipal, services: Services) -> ApiK
     summary="Revoke an API key: it stops working at once",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
 async def revoke_api_key(
     key_id: Annotated[str, Path(max_length=64)], principal: CurrentPrincipal, services: Services

@@ -118,7 +118,23 @@ async def _key_principal(services: GatewayServices, key: str) -> Principal:
         return await accounts.authenticate_api_key(key, uow)
 
 
+# What a request needs from an API key's scopes: reading routes need `read`, every other method
+# `write`; the API-key routes check `keys` themselves (gateway.domain.api_keys).
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+KEY_ROUTES = "/v1/api-keys"
+
+
+def check_scopes(principal: Principal, method: str, path: str) -> None:
+    """Refuse a request the credential's scopes do not cover (a person's session has them all)."""
+    if path == KEY_ROUTES or path.startswith(KEY_ROUTES + "/"):
+        return
+    needed = "read" if method.upper() in READING_METHODS else "write"
+    if not principal.may(needed):
+        raise NotAllowed(f"this API key lacks the '{needed}' scope that {method} {path} needs")
+
+
 async def current_principal(
+    request: Request,
     services: Services,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
@@ -138,6 +154,11 @@ async def current_principal(
         raise NotAuthenticated("send a bearer access token or an X-API-Key header")
     if any(not principals[0].same_account(other) for other in principals[1:]):
         raise NotAuthenticated("the bearer and the X-API-Key name different accounts; send one")
+    for principal in principals:  # a key sent beside a session still limits the call
+        check_scopes(principal, request.method, request.url.path)
+    keys = [p for p in principals if p.scopes is not None]
+    if keys:
+        return keys[0]
     return principals[0]
 
 
