@@ -52,7 +52,6 @@ from tests.support.fixtures import ServiceProcess
 from tests.support.kafka_read import count_rows, read_topic
 from tests.support.marketplace import (
     PASSWORD,
-    OffsetClock,
     as_creditor,
     as_gateway,
     as_provider,
@@ -60,11 +59,12 @@ from tests.support.marketplace import (
     first_streamed_auction,
     idempotency_key,
     log_in,
+    marketplace,
     outbox_drained,
     sign_up_provider,
     wait_http,
 )
-from tests.support.stack import Stack, free_port, unique_name
+from tests.support.stack import Stack, unique_name
 
 pytestmark = pytest.mark.e2e
 
@@ -188,25 +188,11 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
     run_service: Callable[..., ServiceProcess],
     tmp_path: Path,
 ) -> None:
-    prefix = unique_name("e2e_market") + "."
-    clock = OffsetClock(tmp_path / "matching-clock-offset")
-    matching_db = make_database("matching")
-    intake = run_service("intake", make_database("intake"), prefix)
-    scoring = run_service("scoring", make_database("scoring"), prefix)
-    matching = run_service(
-        "matching", matching_db, prefix, clock_offset_file=str(clock.path), timer_poll_seconds="0.2"
-    )
-    http_port = free_port()
-    gateway = run_service(
-        "gateway",
-        make_database("gateway"),
-        prefix,
-        http_port=str(http_port),
-        intake_target=intake.target,
-        matching_target=matching.target,
-    )
-    processes = (gateway, matching, scoring, intake)
-    await asyncio.gather(*(asyncio.to_thread(p.start) for p in processes))
+    clock_file = tmp_path / "matching-clock-offset"
+    market = marketplace("e2e_market", make_database, run_service, clock_file)
+    prefix, clock, matching_db = market.prefix, market.clock, market.databases["matching"]
+    matching, http_port, processes = market.matching, market.http_port, market.processes
+    await market.start()
 
     channel = matching.channel()
     client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}", timeout=30)
@@ -214,7 +200,7 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         directory = pb_grpc.ProviderDirectoryServiceStub(channel)
         bidding = pb_grpc.BiddingServiceStub(channel)
         quotes = pb_grpc.QuoteServiceStub(channel)
-        await wait_http(client, gateway)
+        await wait_http(client, market.gateway)
 
         # --- the market: five providers, one creditor -------------------------------------
         rest_id, rest_login = await sign_up_provider(client, "Etude Lambert", "732829320")

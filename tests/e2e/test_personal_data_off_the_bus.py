@@ -14,7 +14,6 @@ a person is missing.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,15 +27,15 @@ from tests.support.fixtures import ServiceProcess
 from tests.support.kafka_read import RawRecord, read_raw_records, topics_starting_with
 from tests.support.marketplace import (
     PASSWORD,
-    OffsetClock,
     eventually,
     idempotency_key,
     log_in,
+    marketplace,
     outbox_drained,
     sign_up_provider,
     wait_http,
 )
-from tests.support.stack import Stack, free_port, unique_name
+from tests.support.stack import Stack, unique_name
 
 pytestmark = pytest.mark.e2e
 
@@ -138,29 +137,11 @@ async def test_no_topic_carries_a_debtors_name_address_email_phone_or_iban(
     run_service: Callable[..., ServiceProcess],
     tmp_path: Path,
 ) -> None:
-    prefix = unique_name("e2e_pii") + "."
-    clock = OffsetClock(tmp_path / "matching-clock-offset")
-    databases = {name: make_database(name) for name in ("intake", "scoring", "matching", "gateway")}
-    intake = run_service("intake", databases["intake"], prefix)
-    scoring = run_service("scoring", databases["scoring"], prefix)
-    matching = run_service(
-        "matching",
-        databases["matching"],
-        prefix,
-        clock_offset_file=str(clock.path),
-        timer_poll_seconds="0.2",
-    )
-    http_port = free_port()
-    gateway = run_service(
-        "gateway",
-        databases["gateway"],
-        prefix,
-        http_port=str(http_port),
-        intake_target=intake.target,
-        matching_target=matching.target,
-    )
-    for process in (intake, scoring, matching, gateway):  # one at a time: a busy machine
-        await asyncio.to_thread(process.start)
+    clock_file = tmp_path / "matching-clock-offset"
+    market = marketplace("e2e_pii", make_database, run_service, clock_file)
+    prefix, clock, databases = market.prefix, market.clock, market.databases
+    gateway, http_port = market.gateway, market.http_port
+    await market.start()
 
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}", timeout=30) as client:
         await wait_http(client, gateway)
