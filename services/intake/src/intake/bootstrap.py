@@ -12,7 +12,6 @@ from intake.adapters.clock import paris_today
 from intake.adapters.unit_of_work import SqlIntakeUnitOfWork
 from intake.config import IntakeSettings
 from intake.domain.commands import ImportRates
-from intake.domain.ecb_rates import RateImport
 from intake.entrypoints.grpc_api import IntakeApi
 from intake.entrypoints.kafka_handlers import CASE_SCORED_TOPIC, on_case_scored
 from intake.entrypoints.matching_handlers import matching_handlers
@@ -23,6 +22,7 @@ from recouvra.intake.v1 import intake_pb2, intake_pb2_grpc
 from recouvra_shared.db import Database
 from recouvra_shared.events import topic_name
 from recouvra_shared.inbox import Subscription
+from recouvra_shared.legal.ecb_rates import RateImport
 from recouvra_shared.runtime import ServiceParts, Wiring
 
 SERVICE_NAME = intake_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name

@@ -13,10 +13,10 @@ from types import TracebackType
 from typing import Self
 
 from intake.domain.case_life import SCORED, SUBMITTED, CaseLife
-from intake.domain.ecb_rates import ImportedRates
 from intake.domain.errors import ConcurrentClaim
 from intake.domain.listing import CaseFilter, Cursor
 from intake.domain.model import Case, DeclaredPayment, TimelineEntry
+from recouvra_shared.legal.ecb_rates import ImportedRates
 from recouvra_shared.unit_of_work import OutgoingEvent
 
 TODAY = date(2026, 11, 23)

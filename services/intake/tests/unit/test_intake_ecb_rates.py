@@ -12,14 +12,14 @@ import pytest
 
 from intake.domain.commands import GetCase, ImportRates, Requester, SubmitCase
 from intake.domain.debtors import DebtorInput
-from intake.domain.ecb_export import read_ecb_export
-from intake.domain.ecb_rates import RateImport, RateTable
 from intake.domain.errors import InvalidRequest
 from intake.domain.invoices import InvoiceInput
 from intake.entrypoints.rates_command import run
 from intake.service_layer.rates import import_rates
 from intake.service_layer.read_cases import get_case
 from intake.service_layer.submit_case import submit_case
+from recouvra_shared.legal.ecb_export import read_ecb_export
+from recouvra_shared.legal.ecb_rates import RateImport, RateTable
 from services.intake.tests.unit.fakes import TODAY, FakeIntakeStorage
 
 EXPORT = Path(__file__).parents[1] / "data" / "ecb_mro_export.csv"

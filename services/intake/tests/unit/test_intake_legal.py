@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from intake.domain.ecb_rates import parse_rate_table, shipped_rates
-from intake.domain.legal import Claim, Payment, compute
-from intake.domain.prescription import days_past_due, prescribed_after
+from recouvra_shared.legal.amounts import Claim, Payment, compute
+from recouvra_shared.legal.ecb_rates import parse_rate_table, shipped_rates
+from recouvra_shared.legal.prescription import days_past_due, prescribed_after
 
 
 def one_invoice(principal_minor: int = 100_000, due: date = date(2024, 3, 31)) -> list[Claim]:

@@ -15,7 +15,7 @@ from intake.domain.debtors import DebtorInput
 from intake.domain.errors import InvalidRequest, Violation
 from intake.domain.invoices import InvoiceInput
 from intake.domain.model import new_case
-from intake.domain.money import AmountError, format_amount, to_minor_units
+from recouvra_shared.legal.money import AmountError, format_amount, to_minor_units
 
 TODAY = date(2026, 11, 23)
 

@@ -44,7 +44,7 @@ CASE_EXAMPLE: Any = {
 }
 
 
-# What intake's legal computation writes (intake/domain/legal.py).
+# What intake's legal computation writes (recouvra_shared/legal/amounts.py).
 COMPUTATION_LINE_KINDS = (
     "principal",
     "interest",

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.adapters.orm import ecb_rate_changes, ecb_rate_imports
-from intake.domain.ecb_rates import ImportedRates
+from recouvra_shared.legal.ecb_rates import ImportedRates
 
 
 class SqlRates:

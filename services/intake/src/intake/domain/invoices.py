@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from intake.domain.checks import Checks
-from intake.domain.money import AmountError, exponent, to_minor_units
-from intake.domain.prescription import prescribed_after, prescription_rule
+from recouvra_shared.legal.money import AmountError, exponent, to_minor_units
+from recouvra_shared.legal.prescription import prescribed_after, prescription_rule
 
 MAX_INVOICE_NUMBER = 100
 MAX_DESCRIPTION = 500

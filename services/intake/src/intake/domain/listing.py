@@ -10,7 +10,7 @@ from datetime import date, datetime
 from intake.domain.case_life import STATUSES, unknown_statuses
 from intake.domain.commands import ListCases
 from intake.domain.errors import InvalidField, InvalidRequest, Violation
-from intake.domain.money import AmountError, to_minor_units
+from recouvra_shared.legal.money import AmountError, to_minor_units
 from recouvra_shared.text import CONTROL_CHARACTERS_RULE, has_control_characters
 
 MAX_PAGE_SIZE = 200

@@ -8,7 +8,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from intake.domain import legal
 from intake.domain.case_life import (
     PAID_DIRECTLY,
     SUBMITTED,
@@ -19,10 +18,11 @@ from intake.domain.case_life import (
 from intake.domain.checks import Checks
 from intake.domain.commands import SubmitCase
 from intake.domain.debtors import CONSUMER, Debtor, checked_debtor
-from intake.domain.ecb_rates import RateTable
 from intake.domain.errors import InvalidField
 from intake.domain.invoices import MAX_DESCRIPTION, InvoiceLine, checked_invoice
-from intake.domain.money import AmountError, to_minor_units
+from recouvra_shared.legal import amounts as legal
+from recouvra_shared.legal.ecb_rates import RateTable
+from recouvra_shared.legal.money import AmountError, to_minor_units
 
 MAX_NOTES = 4000
 MAX_CREDITOR_ID = 64

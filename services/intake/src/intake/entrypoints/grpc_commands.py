@@ -25,10 +25,10 @@ from intake.domain.csv_import import MAX_BYTES
 from intake.domain.debtors import COMPANY, CONSUMER, DebtorInput, debtor_kind
 from intake.domain.errors import InvalidField
 from intake.domain.invoices import InvoiceInput
-from intake.domain.money import AmountError, format_amount
 from recouvra.intake.v1 import intake_pb2
 from recouvra_shared.context import caller_var
 from recouvra_shared.errors import Unauthenticated
+from recouvra_shared.legal.money import AmountError, format_amount
 
 # The services (by the name their signed token carries) that may act for every creditor. None
 # today: creditors and their partners act through the gateway, which names them.

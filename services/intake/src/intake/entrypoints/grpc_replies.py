@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from intake.domain import legal
 from intake.domain.case_life import Holder
 from intake.domain.model import Case, CaseWithAmounts, TimelineEntry
-from intake.domain.money import format_amount
 from intake.service_layer.import_csv import RowOutcome
 from intake.service_layer.import_einvoice import ImportedInvoice
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.intake.v1 import intake_pb2
+from recouvra_shared.legal import amounts as legal
+from recouvra_shared.legal.money import format_amount
 from recouvra_shared.percentages import to_percentage
 
 # Rows of an import report per streamed message: far below gRPC's message size limit.

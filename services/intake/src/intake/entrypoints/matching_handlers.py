@@ -13,13 +13,13 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from intake.domain import case_life
 from intake.domain.commands import NoteCaseFact
-from intake.domain.money import AmountError, format_amount
 from intake.service_layer.follow_case_life import note_case_fact
 from intake.service_layer.unit_of_work import IntakeUnitOfWork
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1 import assignment_events_pb2 as assignment
 from recouvra.events.v1 import matching_events_pb2 as matching
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
+from recouvra_shared.legal.money import AmountError, format_amount
 from recouvra_shared.percentages import percent_field
 
 

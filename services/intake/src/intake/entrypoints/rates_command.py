@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from intake.domain.commands import ImportRates
-from intake.domain.ecb_rates import RateImport
 from recouvra_shared.errors import Refusal
+from recouvra_shared.legal.ecb_rates import RateImport
 
 ImportRateFile = Callable[[ImportRates], Coroutine[Any, Any, RateImport]]
 REFUSED = 2

@@ -10,13 +10,13 @@ from datetime import date
 from intake.domain.case_life import PAID_DIRECTLY
 from intake.domain.commands import DeclarePayment
 from intake.domain.model import CaseWithAmounts, declared_payment, with_amounts
-from intake.domain.money import format_amount
 from intake.domain.tenancy import creditor_scope
 from intake.service_layer.events import payment_declared, recorded
 from intake.service_layer.idempotency import Reply, once
 from intake.service_layer.lookup import open_case
 from intake.service_layer.rates import current_rates
 from intake.service_layer.unit_of_work import IntakeUnitOfWork
+from recouvra_shared.legal.money import format_amount
 from recouvra_shared.unit_of_work import utcnow
 
 

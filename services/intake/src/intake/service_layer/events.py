@@ -5,11 +5,11 @@ from __future__ import annotations
 from google.protobuf.message import Message
 
 from intake.domain.model import Case, DeclaredPayment, TimelineEntry
-from intake.domain.money import format_amount
 from intake.domain.regions import debtor_region
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn, PaymentDeclared
 from recouvra_shared.events import new_event, topic_name
+from recouvra_shared.legal.money import format_amount
 from recouvra_shared.unit_of_work import OutgoingEvent
 
 SERVICE = "intake"

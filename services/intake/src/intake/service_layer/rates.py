@@ -7,11 +7,17 @@ from collections.abc import Callable
 from datetime import date
 
 from intake.domain.commands import ImportRates
-from intake.domain.ecb_export import read_ecb_export
-from intake.domain.ecb_rates import RateImport, RateTable, merge_export, shipped_rates, with_imports
 from intake.domain.errors import InvalidField
 from intake.domain.listing import optional_date
 from intake.service_layer.unit_of_work import IntakeUnitOfWork
+from recouvra_shared.legal.ecb_export import read_ecb_export
+from recouvra_shared.legal.ecb_rates import (
+    RateImport,
+    RateTable,
+    merge_export,
+    shipped_rates,
+    with_imports,
+)
 
 
 async def current_rates(uow: IntakeUnitOfWork) -> RateTable:

@@ -10,9 +10,9 @@ from decimal import Decimal
 from typing import Protocol
 
 from intake.domain.case_life import CaseLife
-from intake.domain.ecb_rates import ImportedRates
 from intake.domain.listing import CaseFilter, Cursor
 from intake.domain.model import Case, DeclaredPayment, TimelineEntry
+from recouvra_shared.legal.ecb_rates import ImportedRates
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 
 

@@ -8,8 +8,19 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from messaging.domain.outgoing import DispatchResult, MessageToSend
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 
 
 class MessagingUnitOfWork(UnitOfWorkProtocol, Protocol):
     """One transaction over messaging's tables; the only thing that commits."""
+
+
+class Dispatcher(Protocol):
+    """Composes a message from its template and the case's facts and sends it on its channel.
+
+    Called by the contact plan when a step is due and allowed; must be safe to call again with the
+    same message id after a crash (it sends at most once more, and says so).
+    """
+
+    async def dispatch(self, message: MessageToSend) -> DispatchResult: ...

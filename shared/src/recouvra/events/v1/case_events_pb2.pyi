@@ -3,8 +3,10 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf.internal import containers as _containers
 from recouvra.common.v1 import money_pb2 as _money_pb2
 import builtins as _builtins
 import sys
@@ -42,6 +44,7 @@ class CaseSubmitted(_message.Message):
     DEBTOR_SIREN_FIELD_NUMBER: _builtins.int
     SOURCE_FIELD_NUMBER: _builtins.int
     DEBTOR_REGION_FIELD_NUMBER: _builtins.int
+    INVOICES_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     creditor_id: _builtins.str
     debtor_is_business: _builtins.bool
@@ -66,6 +69,13 @@ class CaseSubmitted(_message.Message):
     """
     @_builtins.property
     def amount(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def invoices(self) -> _containers.RepeatedCompositeFieldContainer[Global___InvoiceTerms]:
+        """Every invoice of the case, oldest due first: what settlement needs to allocate a payment by
+        the same legal computation intake uses (recouvra_shared.legal). No invoice number (it may
+        name the debtor in a creditor's own scheme).
+        """
+
     def __init__(
         self,
         *,
@@ -80,14 +90,43 @@ class CaseSubmitted(_message.Message):
         debtor_siren: _builtins.str = ...,
         source: _builtins.str = ...,
         debtor_region: _builtins.str = ...,
+        invoices: _abc.Iterable[Global___InvoiceTerms] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "creditor_id", b"creditor_id", "debtor_is_business", b"debtor_is_business", "debtor_region", b"debtor_region", "debtor_siren", b"debtor_siren", "disputed", b"disputed", "due_date", b"due_date", "invoice_count", b"invoice_count", "issue_date", b"issue_date", "source", b"source"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "creditor_id", b"creditor_id", "debtor_is_business", b"debtor_is_business", "debtor_region", b"debtor_region", "debtor_siren", b"debtor_siren", "disputed", b"disputed", "due_date", b"due_date", "invoice_count", b"invoice_count", "invoices", b"invoices", "issue_date", b"issue_date", "source", b"source"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CaseSubmitted: _TypeAlias = CaseSubmitted  # noqa: Y015
+
+@_typing.final
+class InvoiceTerms(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PRINCIPAL_FIELD_NUMBER: _builtins.int
+    ISSUE_DATE_FIELD_NUMBER: _builtins.int
+    DUE_DATE_FIELD_NUMBER: _builtins.int
+    issue_date: _builtins.str
+    """ISO 8601 date"""
+    due_date: _builtins.str
+    """ISO 8601 date"""
+    @_builtins.property
+    def principal(self) -> _money_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        principal: _money_pb2.Money | None = ...,
+        issue_date: _builtins.str = ...,
+        due_date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["principal", b"principal"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_date", b"due_date", "issue_date", b"issue_date", "principal", b"principal"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvoiceTerms: _TypeAlias = InvoiceTerms  # noqa: Y015
 
 @_typing.final
 class CaseWithdrawn(_message.Message):

@@ -1,6 +1,7 @@
 """The ECB main refinancing rates that French late-payment interest is built on: the file shipped
-with intake (domain/data/ecb_main_refinancing_rates.csv) is the seed, and the changes operators
-import from the ECB Data Portal (`python -m intake rates import FILE`) extend it."""
+with Recouvra (data/ecb_main_refinancing_rates.csv beside this module) is the seed, and the
+changes operators import from the ECB Data Portal (`python -m intake rates import FILE`)
+extend it."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 
-from intake.domain.ecb_export import SERIES_KEY, EcbExport
-from intake.domain.errors import InvalidField
+from recouvra_shared.errors import InvalidField
+from recouvra_shared.legal.ecb_export import SERIES_KEY, EcbExport
 
 RATES_FILE = "ecb_main_refinancing_rates.csv"
 
@@ -62,9 +63,11 @@ def parse_rate_table(lines: Iterable[str], source: str) -> RateTable:
 
 @lru_cache(maxsize=1)
 def shipped_rates() -> RateTable:
-    """The rate table shipped with intake (domain/data/ecb_main_refinancing_rates.csv)."""
-    text = resources.files("intake.domain.data").joinpath(RATES_FILE).read_text("utf-8")
-    source = f"intake/domain/data/{RATES_FILE} (European Central Bank, key ECB interest rates)"
+    """The rate table shipped with Recouvra (data/ecb_main_refinancing_rates.csv here)."""
+    text = resources.files("recouvra_shared.legal.data").joinpath(RATES_FILE).read_text("utf-8")
+    source = (
+        f"recouvra_shared/legal/data/{RATES_FILE} (European Central Bank, key ECB interest rates)"
+    )
     return parse_rate_table(text.splitlines(), source)
 
 

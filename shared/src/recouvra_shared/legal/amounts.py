@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from intake.domain.ecb_rates import RateTable, half_year_end, half_year_start, shipped_rates
-from intake.domain.money import format_amount
-from intake.domain.prescription import days_past_due, prescribed_after
+from recouvra_shared.legal.ecb_rates import RateTable, half_year_end, half_year_start, shipped_rates
+from recouvra_shared.legal.money import format_amount
+from recouvra_shared.legal.prescription import days_past_due, prescribed_after
 
 STATUTORY_MARGIN = Decimal(10)
 INDEMNITY_EUR_MINOR = 4000

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from intake.domain.errors import InvalidField, InvalidRequest, Violation
+from recouvra_shared.errors import InvalidField, InvalidRequest, Violation
 
 SERIES_KEY = "FM.B.U2.EUR.4F.KR.MRR_FR.LEV"
 SERIES_NAME = f"{SERIES_KEY} (main refinancing operations, fixed rate, date of changes)"
