@@ -10,8 +10,9 @@ import uvicorn
 
 from gateway.adapters.intake import IntakeClient
 from gateway.adapters.matching import BiddingClient, ProviderDirectoryClient, QuoteClient
+from gateway.adapters.rate_limits import CREATE_KEY, LOG_IN, SIGN_UP, ActionLimit, RateLimits
 from gateway.adapters.repository import SqlGatewayUnitOfWork
-from gateway.adapters.security import Passwords, Tokens
+from gateway.adapters.security import DeviceCookies, Passwords, Tokens
 from gateway.adapters.vault import VaultClient
 from gateway.config import GatewaySettings
 from gateway.domain.model import LoginPolicy
@@ -46,7 +47,10 @@ def build(wiring: Wiring) -> ServiceParts:
     }
     services = GatewayServices(
         unit_of_work=lambda: SqlGatewayUnitOfWork(wiring.database),
-        passwords=Passwords(),
+        passwords=Passwords(
+            concurrency=Passwords.concurrency_within(settings.password_hash_memory_mib),
+            waiting=settings.password_hash_waiting,
+        ),
         tokens=Tokens(
             secret,
             issuer=settings.token_issuer,
@@ -57,7 +61,21 @@ def build(wiring: Wiring) -> ServiceParts:
         login_policy=LoginPolicy(
             max_failures=settings.login_max_failures,
             window_seconds=settings.login_failure_window_seconds,
+            max_failures_per_email=settings.login_max_failures_per_email,
         ),
+        rate_limits=RateLimits(
+            {
+                LOG_IN: ActionLimit(settings.login_rate_per_address, settings.login_rate_overall),
+                SIGN_UP: ActionLimit(
+                    settings.sign_up_rate_per_address, settings.sign_up_rate_overall
+                ),
+                CREATE_KEY: ActionLimit(
+                    settings.key_creation_rate_per_address, settings.key_creation_rate_overall
+                ),
+            }
+        ),
+        device_cookies=DeviceCookies(secret),
+        secure_cookies=settings.environment != "development",
         fingerprint_secret=hashlib.sha256(b"idempotency:" + secret.encode()).digest(),
         intake=IntakeClient(intake_pb2_grpc.IntakeServiceStub(channels["intake"])),
         bidding=BiddingClient(bidding_pb2_grpc.BiddingServiceStub(channels["matching"])),
@@ -69,7 +87,14 @@ def build(wiring: Wiring) -> ServiceParts:
     )
     app = create_app(services, channels)
     server = _EmbeddedServer(
-        uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_config=None)
+        uvicorn.Config(
+            app,
+            host=settings.http_host,
+            port=settings.http_port,
+            log_config=None,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+        )
     )
 
     async def serve_http() -> None:

@@ -1,5 +1,6 @@
 """Gateway's settings (environment prefix RECOUVRA_GATEWAY_)."""
 
+from limits import parse
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -37,6 +38,23 @@ class GatewaySettings(ServiceSettings):
     # until the oldest of them leaves the window.
     login_max_failures: int = Field(default=10, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
+    # Guesses spread over many addresses lock an e-mail out for everyone but the devices that
+    # logged in to it before (a signed cookie), once they reach this many within the window.
+    login_max_failures_per_email: int = Field(default=100, ge=1)
+    # Password hashing (argon2id, 64 MiB each) never uses more memory than this at once: with
+    # the default, two hashes run together and up to `password_hash_waiting` more wait.
+    password_hash_memory_mib: int = Field(default=128, ge=64)
+    password_hash_waiting: int = Field(default=64, ge=0)
+    # Rate limits ("N/second|minute|hour|day"), per client address and for the whole replica.
+    login_rate_per_address: str = "30/minute"
+    login_rate_overall: str = "1200/minute"
+    sign_up_rate_per_address: str = "60/hour"
+    sign_up_rate_overall: str = "300/minute"
+    key_creation_rate_per_address: str = "60/hour"
+    key_creation_rate_overall: str = "300/minute"
+    # Who may tell the gateway a client's address (X-Forwarded-For): the ingress in front of it.
+    # Comma-separated addresses or networks; "*" trusts everyone (never on a public port).
+    forwarded_allow_ips: str = "127.0.0.1"
 
     def service_targets(self) -> dict[str, str]:
         """Every backing service and where its gRPC server answers."""
@@ -48,6 +66,22 @@ class GatewaySettings(ServiceSettings):
             "vault": self.vault_target,
             "settlement": self.settlement_target,
         }
+
+    @field_validator(
+        "login_rate_per_address",
+        "login_rate_overall",
+        "sign_up_rate_per_address",
+        "sign_up_rate_overall",
+        "key_creation_rate_per_address",
+        "key_creation_rate_overall",
+    )
+    @classmethod
+    def _rate_readable(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"must read like '30/minute' ({exc})") from exc
+        return value
 
     @field_validator("token_secret")
     @classmethod

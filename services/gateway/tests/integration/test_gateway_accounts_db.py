@@ -13,8 +13,14 @@ from sqlalchemy import text
 
 from gateway.adapters.repository import SqlGatewayUnitOfWork
 from gateway.adapters.security import Passwords
-from gateway.domain.errors import EmailTaken, IdempotencyConflict, NotFound
-from gateway.domain.model import OrganisationKind, Principal, SignUp
+from gateway.domain.errors import (
+    EmailTaken,
+    IdempotencyConflict,
+    InvalidCredentials,
+    NotFound,
+    TooManyAttempts,
+)
+from gateway.domain.model import LoginPolicy, OrganisationKind, Principal, SignUp
 from gateway.entrypoints.api.idempotency import Answer, Outcome, once, request_fingerprint
 from gateway.service_layer import accounts
 from gateway.service_layer.unit_of_work import GatewayUnitOfWork
@@ -121,3 +127,39 @@ async def test_failed_log_ins_are_counted_in_their_window_and_pruned(database: D
         recent = await uow.accounts.login_failures_since("a@x.fr", start)
     assert recent == [start + timedelta(minutes=20)]
     assert await count(database, "login_failures") == 2  # a@ at 0 and 1 pruned; b@ kept
+
+
+async def test_racing_guesses_are_all_counted_and_only_the_limit_is_checked(
+    database: Database,
+) -> None:
+    """Issue 13, point 4: each guess is counted under the email's lock before its password is
+    checked, so thirty guesses at once check exactly the five passwords the limit allows (before,
+    each read the count before any had written it, and about fifteen per replica got through)."""
+    await sign_up_once(database, "first", "Atelier")()
+    policy = LoginPolicy(max_failures=5, window_seconds=900, max_failures_per_email=100)
+
+    async def guess() -> str:
+        async with SqlGatewayUnitOfWork(database) as uow:
+            try:
+                await accounts.log_in(
+                    "race@example.fr",
+                    "a wrong guess",
+                    uow,
+                    PASSWORDS,
+                    policy,
+                    address="203.0.113.9",
+                )
+            except InvalidCredentials:
+                return "checked"
+            except TooManyAttempts:
+                return "locked out"
+        return "logged in"
+
+    results = await asyncio.gather(*(guess() for _ in range(30)))
+    assert results.count("checked") == 5
+    assert results.count("locked out") == 25
+    async with SqlGatewayUnitOfWork(database) as uow:
+        from_elsewhere = await accounts.log_in(
+            "race@example.fr", "p" * 12, uow, PASSWORDS, policy, address="198.51.100.7"
+        )
+    assert from_elsewhere.kind is OrganisationKind.CREDITOR  # the owner is not locked out

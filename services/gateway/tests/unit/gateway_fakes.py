@@ -53,7 +53,9 @@ class FakeAccounts:
         self.organisations: dict[str, Organisation] = {}
         self.users: dict[str, User] = {}
         self.keys: dict[str, ApiKey] = {}
-        self.login_failures: list[tuple[str, datetime]] = []
+        # (email, client address, when)
+        self.login_failures: list[tuple[str, str, datetime]] = []
+        self.locked: list[str] = []  # emails whose log-in lock was taken
 
     async def add_organisation(self, organisation: Organisation) -> None:
         self.organisations[organisation.organisation_id] = organisation
@@ -73,14 +75,30 @@ class FakeAccounts:
     async def user_by_email(self, email: str) -> User | None:
         return next((u for u in self.users.values() if u.email == email), None)
 
-    async def login_failures_since(self, email: str, since: datetime) -> list[datetime]:
-        return sorted(at for e, at in self.login_failures if e == email and at > since)
+    async def lock_login(self, email: str) -> None:
+        self.locked.append(email)
 
-    async def record_login_failure(self, email: str, at: datetime, forget_before: datetime) -> None:
+    async def login_failures_since(
+        self, email: str, since: datetime, address: str | None = None
+    ) -> list[datetime]:
+        return sorted(
+            at
+            for e, a, at in self.login_failures
+            if e == email and at > since and (address is None or a == address)
+        )
+
+    async def record_login_failure(
+        self, email: str, at: datetime, forget_before: datetime, address: str = ""
+    ) -> None:
         self.login_failures = [
-            (e, t) for e, t in self.login_failures if e != email or t > forget_before
+            (e, a, t) for e, a, t in self.login_failures if e != email or t > forget_before
         ]
-        self.login_failures.append((email, at))
+        self.login_failures.append((email, address, at))
+
+    async def forget_login_failures(self, email: str, address: str) -> None:
+        self.login_failures = [
+            (e, a, t) for e, a, t in self.login_failures if (e, a) != (email, address)
+        ]
 
     async def add_api_key(self, key: ApiKey) -> bool:
         if any(k.prefix == key.prefix for k in self.keys.values()):

@@ -83,12 +83,15 @@ idempotency_records = Table(
 )
 Index("idempotency_records_created", idempotency_records.c.created_at)
 
-# Recent failed log-ins per email, to slow password guessing down (pruned as they age out).
+# Recent failed log-ins per email and client address, to slow password guessing down
+# (pruned as they age out).
 login_failures = Table(
     "login_failures",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("email", String(320), nullable=False),
     Column("failed_at", DateTime(timezone=True), nullable=False),
+    # Where the attempt came from (the HTTP client's address): lock-outs are per address.
+    Column("client_address", String(64), nullable=False, server_default=""),
 )
 Index("login_failures_email_time", login_failures.c.email, login_failures.c.failed_at)

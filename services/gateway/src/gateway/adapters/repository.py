@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Self
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -97,23 +97,47 @@ class SqlAccounts:
         )
         return User(**row) if row else None
 
-    async def login_failures_since(self, email: str, since: datetime) -> list[datetime]:
-        """When this email failed to log in after `since`, oldest first."""
-        rows = await self.session.execute(
-            select(login_failures.c.failed_at)
-            .where((login_failures.c.email == email) & (login_failures.c.failed_at > since))
-            .order_by(login_failures.c.failed_at)
+    async def lock_login(self, email: str) -> None:
+        """Serialise log-in attempts for this email until the transaction ends (a
+        transaction-scoped advisory lock on the email's hash: no row needs to exist)."""
+        await self.session.execute(
+            select(func.pg_advisory_xact_lock(func.hashtextextended("login:" + email, 0)))
         )
+
+    async def login_failures_since(
+        self, email: str, since: datetime, address: str | None = None
+    ) -> list[datetime]:
+        """When this email failed to log in after `since` (from `address` only, when given),
+        oldest first."""
+        query = select(login_failures.c.failed_at).where(
+            (login_failures.c.email == email) & (login_failures.c.failed_at > since)
+        )
+        if address is not None:
+            query = query.where(login_failures.c.client_address == address)
+        rows = await self.session.execute(query.order_by(login_failures.c.failed_at))
         return [row[0] for row in rows]
 
-    async def record_login_failure(self, email: str, at: datetime, forget_before: datetime) -> None:
-        """Remember a failed log-in and forget this email's failures older than forget_before."""
+    async def record_login_failure(
+        self, email: str, at: datetime, forget_before: datetime, address: str = ""
+    ) -> None:
+        """Remember a failed log-in from `address` and forget this email's failures older than
+        forget_before."""
         await self.session.execute(
             delete(login_failures).where(
                 (login_failures.c.email == email) & (login_failures.c.failed_at <= forget_before)
             )
         )
-        await self.session.execute(insert(login_failures).values(email=email, failed_at=at))
+        await self.session.execute(
+            insert(login_failures).values(email=email, failed_at=at, client_address=address)
+        )
+
+    async def forget_login_failures(self, email: str, address: str) -> None:
+        """Forget this email's failures from this address (it just logged in)."""
+        await self.session.execute(
+            delete(login_failures).where(
+                (login_failures.c.email == email) & (login_failures.c.client_address == address)
+            )
+        )
 
     async def add_api_key(self, key: ApiKey) -> bool:
         """Insert an API key; False when its visible prefix is already taken."""

@@ -12,10 +12,13 @@ from recouvra_shared.errors import (
     PermissionDenied,
     Refusal,
     Unauthenticated,
+    Unavailable,
     Violation,
 )
 
 __all__ = [
+    "Busy",
+    "Conflict",
     "DocumentCorrupted",
     "EmailTaken",
     "IdempotencyConflict",
@@ -58,13 +61,19 @@ class IdempotencyConflict(Conflict):
 
 
 class TooManyAttempts(Refusal):
-    """Too many failed log-ins for this email recently; retry after `retry_after` seconds."""
+    """Too many failed log-ins for this email recently, or too many requests of one kind (a rate
+    limit); retry after `retry_after` seconds."""
 
     reason = "TOO_MANY_ATTEMPTS"
 
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"too many failed log-ins; retry in {retry_after} s")
+    def __init__(self, retry_after: int, message: str = "") -> None:
+        super().__init__(message or f"too many failed log-ins; retry in {retry_after} s")
         self.retry_after = retry_after
+
+
+class Busy(Unavailable):
+    """The gateway is doing as much of this slow work (password hashing) as its memory allows;
+    retry in a moment."""
 
 
 class TooLarge(InvalidField):

@@ -100,10 +100,18 @@ class Principal:
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    """How many failed log-ins per email, within how many seconds, before a lock-out."""
+    """When failed log-ins lock an email out, and for whom.
+
+    Guesses are counted per email and client address: one address that fails `max_failures`
+    times within the window is locked out for that email, and the owner, logging in from
+    elsewhere, is not. Guesses spread over many addresses lock the email out for every address
+    once they reach `max_failures_per_email`, except for a browser or client that logged in to
+    that email before and shows the device cookie it was given then.
+    """
 
     max_failures: int = 10
     window_seconds: int = 900
+    max_failures_per_email: int = 100
 
 
 @dataclass(frozen=True)

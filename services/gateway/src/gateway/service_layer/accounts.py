@@ -21,6 +21,7 @@ from gateway.domain.api_keys import (
     same_hash,
 )
 from gateway.domain.errors import (
+    Conflict,
     EmailTaken,
     InvalidCredentials,
     InvalidField,
@@ -98,14 +99,48 @@ async def sign_up(
         user_id=new_id(),
         organisation_id=organisation.organisation_id,
         email=normalise_email(command.email),
+        # Hashed before the e-mail is looked up: a taken e-mail costs the same time.
         password_hash=await passwords.hash(command.password),
         created_at=now,
     )
+    if await uow.accounts.user_by_email(user.email) is not None:
+        raise EmailTaken()  # before anything is stored
     await uow.accounts.add_organisation(organisation)
     if not await uow.accounts.add_user(user):
-        raise EmailTaken()
+        # Two sign-ups with one e-mail in the same instant: the other one opened it.
+        raise Conflict("email: an account was opened with it at the same moment")
     await uow.publish(organisation_registered(organisation))
     return organisation, user
+
+
+async def sign_up_quietly(
+    command: SignUp, uow: GatewayUnitOfWork, passwords: Passwords
+) -> tuple[Organisation, User, bool]:
+    """sign_up, answering alike whether or not the e-mail already has an account, so that
+    signing up does not tell who is a customer: for a taken e-mail nothing is stored, and the
+    answer names an organisation and a user that do not exist (`opened` false, for the caller
+    to skip what follows an opening). Its owner logs in as before; the other caller cannot."""
+    try:
+        organisation, user = await sign_up(command, uow, passwords)
+    except EmailTaken:
+        now = utcnow()
+        organisation = Organisation(
+            organisation_id=new_id(),
+            kind=command.kind,
+            name=organisation_name(command.organisation_name),
+            siren=valid_siren(command.siren),
+            referrer_id=None,
+            created_at=now,
+        )
+        user = User(
+            user_id=new_id(),
+            organisation_id=organisation.organisation_id,
+            email=normalise_email(command.email),
+            password_hash="",
+            created_at=now,
+        )
+        return organisation, user, False
+    return organisation, user, True
 
 
 async def log_in(
@@ -115,29 +150,51 @@ async def log_in(
     passwords: Passwords,
     policy: LoginPolicy,
     now: datetime | None = None,
+    *,
+    address: str = "",
+    trusted_device: bool = False,
 ) -> Principal:
-    """The user's principal when the password matches; InvalidCredentials otherwise, and
-    TooManyAttempts (even with the right password) while the email is locked out."""
+    """The user's principal when the password matches; InvalidCredentials otherwise.
+
+    TooManyAttempts (even with the right password) while this address is locked out of this
+    email, or while the email is under guesses from many addresses and the caller is not a
+    device that logged in to it before (`trusted_device`). Each attempt is counted as a failure
+    before the password is checked, under a lock per email, and committed at once: guesses that
+    race each other are all counted. A success forgets this address's failures.
+    """
     email = normalise_email(email)
     now = now or utcnow()
     window_start = now - timedelta(seconds=policy.window_seconds)
-    failures = await uow.accounts.login_failures_since(email, window_start)
-    if len(failures) >= policy.max_failures:
-        oldest_counted = failures[len(failures) - policy.max_failures]
-        unlocks_at = oldest_counted + timedelta(seconds=policy.window_seconds)
-        raise TooManyAttempts(retry_after=max(1, math.ceil((unlocks_at - now).total_seconds())))
+    await uow.accounts.lock_login(email)
+    from_here = await uow.accounts.login_failures_since(email, window_start, address)
+    _refuse_when_locked(from_here, policy.max_failures, policy.window_seconds, now)
+    if not trusted_device:
+        everywhere = await uow.accounts.login_failures_since(email, window_start)
+        _refuse_when_locked(everywhere, policy.max_failures_per_email, policy.window_seconds, now)
+    await uow.accounts.record_login_failure(email, now, forget_before=window_start, address=address)
+    await uow.commit()
     user = await uow.accounts.user_by_email(email)
     organisation = await uow.accounts.get_organisation(user.organisation_id) if user else None
     matches = await passwords.verify(user.password_hash if user else None, password)
     if user is None or organisation is None or not matches:
-        await uow.accounts.record_login_failure(email, now, forget_before=window_start)
-        await uow.commit()
         raise InvalidCredentials("email or password is wrong")
+    await uow.accounts.forget_login_failures(email, address)
+    await uow.commit()
     return Principal(
         organisation_id=organisation.organisation_id,
         kind=organisation.kind,
         subject=f"user:{user.user_id}",
     )
+
+
+def _refuse_when_locked(
+    failures: Sequence[datetime], limit: int, window_seconds: int, now: datetime
+) -> None:
+    """TooManyAttempts until the oldest of the last `limit` failures leaves the window."""
+    if len(failures) >= limit:
+        oldest_counted = failures[len(failures) - limit]
+        unlocks_at = oldest_counted + timedelta(seconds=window_seconds)
+        raise TooManyAttempts(retry_after=max(1, math.ceil((unlocks_at - now).total_seconds())))
 
 
 async def create_api_key(

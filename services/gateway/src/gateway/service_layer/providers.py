@@ -13,7 +13,7 @@ from gateway.domain.model import (
     SignUpProvider,
     User,
 )
-from gateway.service_layer.accounts import sign_up
+from gateway.service_layer.accounts import sign_up_quietly
 from gateway.service_layer.unit_of_work import GatewayUnitOfWork, Passwords
 
 
@@ -35,11 +35,13 @@ async def sign_up_provider(
 
     Registered inside the caller's unit of work, before it commits: when matching refuses the
     profile, no account is left behind; when the commit fails afterwards, matching holds a
-    provider no credential can act for, harmless, and a retry registers a new one.
+    provider no credential can act for, harmless, and a retry registers a new one. An e-mail
+    that already has an account is answered alike and nothing is opened or registered
+    (`sign_up_quietly`).
     """
     if not command.siren.strip():
         raise InvalidField("siren", "is required for a provider")
-    organisation, user = await sign_up(
+    organisation, user, opened = await sign_up_quietly(
         SignUp(
             organisation_name=command.organisation_name,
             kind=OrganisationKind.PROVIDER,
@@ -50,5 +52,6 @@ async def sign_up_provider(
         uow,
         passwords,
     )
-    await directory.register(organisation, command.profile)
+    if opened:
+        await directory.register(organisation, command.profile)
     return organisation, user

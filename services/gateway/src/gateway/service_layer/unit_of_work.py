@@ -27,11 +27,24 @@ class AccountsRepository(Protocol):
     async def user_by_email(self, email: str) -> User | None:
         """The user with this (normalised) email."""
 
-    async def login_failures_since(self, email: str, since: datetime) -> list[datetime]:
-        """When this email failed to log in after `since`, oldest first."""
+    async def lock_login(self, email: str) -> None:
+        """Serialise log-in attempts for this email until the transaction ends, so that racing
+        guesses are counted one after the other."""
 
-    async def record_login_failure(self, email: str, at: datetime, forget_before: datetime) -> None:
-        """Remember a failed log-in and forget this email's failures older than forget_before."""
+    async def login_failures_since(
+        self, email: str, since: datetime, address: str | None = None
+    ) -> list[datetime]:
+        """When this email failed to log in after `since` (from `address` only, when given),
+        oldest first."""
+
+    async def record_login_failure(
+        self, email: str, at: datetime, forget_before: datetime, address: str = ""
+    ) -> None:
+        """Remember a failed log-in from `address` and forget this email's failures older than
+        forget_before."""
+
+    async def forget_login_failures(self, email: str, address: str) -> None:
+        """Forget this email's failures from this address (it just logged in)."""
 
     async def add_api_key(self, key: ApiKey) -> bool:
         """Insert an API key; False when its visible prefix is already taken."""

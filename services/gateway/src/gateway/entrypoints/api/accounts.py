@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from gateway.adapters.rate_limits import CREATE_KEY, LOG_IN, SIGN_UP
 from gateway.domain.errors import NotAllowed
 from gateway.domain.model import CreateReferredCreditor, OrganisationKind, SignUp
-from gateway.entrypoints.api.deps import CurrentPrincipal, Services
+from gateway.entrypoints.api.deps import (
+    CurrentPrincipal,
+    Services,
+    client_address,
+    rate_limited,
+)
 from gateway.entrypoints.api.idempotency import Idempotent, Outcome
 from gateway.entrypoints.api.problems import problem_responses
 from gateway.schemas.accounts import (
@@ -43,10 +49,14 @@ def _json(model: BaseModel) -> Any:
     summary="Sign up: open a creditor or partner organisation with its first user",
     status_code=status.HTTP_201_CREATED,
     response_model=SignUpResponse,
-    responses=problem_responses(409, 422),
+    responses=problem_responses(409, 422, 429, 503),
+    dependencies=[rate_limited(SIGN_UP)],
 )
 async def sign_up(body: SignUpRequest, services: Services, once: Idempotent) -> JSONResponse:
-    """Open an organisation; log in with POST /v1/auth/token afterwards."""
+    """Open an organisation; log in with POST /v1/auth/token afterwards.
+
+    An e-mail that already has an account gets the same answer and nothing is opened: signing
+    up does not tell who is a customer. Its owner logs in with the password it had."""
     command = SignUp(
         organisation_name=body.organisation_name,
         kind=OrganisationKind(body.kind),
@@ -56,7 +66,7 @@ async def sign_up(body: SignUpRequest, services: Services, once: Idempotent) -> 
     )
 
     async def effect(uow: GatewayUnitOfWork) -> Outcome:
-        organisation, user = await accounts.sign_up(command, uow, services.passwords)
+        organisation, user, _ = await accounts.sign_up_quietly(command, uow, services.passwords)
         view = SignUpResponse(
             organisation=OrganisationView.of(organisation), user_id=user.user_id, email=user.email
         )
@@ -70,14 +80,40 @@ async def sign_up(body: SignUpRequest, services: Services, once: Idempotent) -> 
     tags=["accounts"],
     summary="Log in: exchange email and password for a short-lived access token",
     response_model=TokenResponse,
-    responses=problem_responses(401, 422, 429),
+    responses=problem_responses(401, 422, 429, 503),
+    dependencies=[rate_limited(LOG_IN)],
 )
-async def issue_token(body: TokenRequest, services: Services) -> TokenResponse:
+async def issue_token(
+    body: TokenRequest, services: Services, request: Request, response: Response
+) -> TokenResponse:
     """No Idempotency-Key here: logging in changes nothing, and a replayable token would be a
-    credential stored at rest."""
+    credential stored at rest.
+
+    Failures lock this address out of this e-mail for a while; guesses from many addresses lock
+    the e-mail out, except for a client that shows the device cookie a log-in gave it before.
+    """
+    email = accounts.normalise_email(body.email)
+    cookies = services.device_cookies
+    trusted = bool(cookies and cookies.vouches_for(request.cookies.get(cookies.NAME), email))
     async with services.unit_of_work() as uow:
         principal = await accounts.log_in(
-            body.email, body.password, uow, services.passwords, services.login_policy
+            email,
+            body.password,
+            uow,
+            services.passwords,
+            services.login_policy,
+            address=client_address(request),
+            trusted_device=trusted,
+        )
+    if cookies is not None:
+        response.set_cookie(
+            cookies.NAME,
+            cookies.issue(email),
+            max_age=cookies.ttl_seconds,
+            path="/v1/auth",
+            httponly=True,
+            secure=services.secure_cookies,
+            samesite="strict",
         )
     issued = services.tokens.issue(principal)
     return TokenResponse(access_token=issued.token, expires_in=issued.expires_in)
@@ -105,7 +141,8 @@ async def me(principal: CurrentPrincipal) -> MeResponse:
     summary="Create an API key (its secret is shown once)",
     status_code=status.HTTP_201_CREATED,
     response_model=NewApiKeyResponse,
-    responses=problem_responses(401, 403, 409, 422),
+    responses=problem_responses(401, 403, 409, 422, 429),
+    dependencies=[rate_limited(CREATE_KEY)],
 )
 async def create_api_key(
     body: ApiKeyRequest, principal: CurrentPrincipal, once: Idempotent

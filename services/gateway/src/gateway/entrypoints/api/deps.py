@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Path, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -13,7 +13,8 @@ from pydantic import AfterValidator
 
 from gateway.adapters.intake import IntakeClient
 from gateway.adapters.matching import BiddingClient, QuoteClient
-from gateway.adapters.security import Passwords, Tokens
+from gateway.adapters.rate_limits import RateLimits
+from gateway.adapters.security import DeviceCookies, Passwords, Tokens
 from gateway.adapters.vault import VaultClient
 from gateway.domain.api_keys import API_KEY_LABEL
 from gateway.domain.errors import NotAllowed, NotAuthenticated
@@ -41,6 +42,10 @@ class GatewayServices:
     quotes: QuoteClient | None = None
     providers: ProviderDirectory | None = None
     vault: VaultClient | None = None
+    # Unset in tests that do not exercise them: no rate limit, no device cookie.
+    rate_limits: RateLimits | None = None
+    device_cookies: DeviceCookies | None = None
+    secure_cookies: bool = True
 
 
 def _services(request: Request) -> GatewayServices:
@@ -50,6 +55,22 @@ def _services(request: Request) -> GatewayServices:
 
 
 Services = Annotated[GatewayServices, Depends(_services)]
+
+
+def client_address(request: Request) -> str:
+    """The client's address as uvicorn saw it (from X-Forwarded-For only when the connection
+    came from a proxy it trusts: `forwarded_allow_ips`)."""
+    return request.client.host if request.client else "unknown"
+
+
+def rate_limited(action: str) -> Any:
+    """A route dependency counting one `action` from the client's address; 429 past a limit."""
+
+    async def check(request: Request, services: Services) -> None:
+        if services.rate_limits is not None:
+            await services.rate_limits.check(action, client_address(request))
+
+    return Depends(check)
 
 
 def _wired(client: T | None, name: str) -> T:

@@ -14,7 +14,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from gateway.domain.errors import IdempotencyConflict, TooLarge, TooManyAttempts
+from gateway.domain.errors import Busy, IdempotencyConflict, TooLarge, TooManyAttempts
 from gateway.schemas.common import FieldError
 from recouvra_shared.errors import (
     Conflict,
@@ -77,7 +77,8 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         410: "The document was erased for good (crypto-shredded); its content cannot be read",
         413: "The uploaded file is larger than this endpoint accepts (the field is named)",
         422: "Invalid fields: each is named with the rule it breaks",
-        429: "Too many failed log-ins for this email; retry after Retry-After seconds",
+        429: "Too many failed log-ins for this email, or too many requests of this kind from "
+        "this address or on this server; retry after Retry-After seconds",
         502: "A stored document failed its integrity check and was not served",
         503: "A backing service is unavailable; retry with the same Idempotency-Key",
     }
@@ -186,6 +187,7 @@ PROBLEM_KINDS: dict[type[Refusal], ProblemKind] = {
     # a retry will not help.
     DataLoss: ProblemKind(502, "Stored document failed its integrity check", "integrity"),
     Unavailable: ProblemKind(503, "Service unavailable", "unavailable"),
+    Busy: ProblemKind(503, "Busy", "busy"),
 }
 REFUSED = ProblemKind(400, "Refused", "refused")
 UNAVAILABLE_DETAIL = "a backing service did not answer; retry with the same Idempotency-Key"
@@ -222,7 +224,7 @@ def refusal_problem(request: Request, refusal: Refusal) -> JSONResponse:
     if kind.type == "invalid-request":
         errors = errors or [FieldError(field="body", rule=refusal.message)]
         detail = "; ".join(f"{e.field}: {e.rule}" for e in errors)
-    elif isinstance(refusal, Unavailable):
+    elif isinstance(refusal, Unavailable) and not isinstance(refusal, Busy):
         detail = UNAVAILABLE_DETAIL
     elif isinstance(refusal, DataLoss):
         log.error("a stored document failed its integrity check: %s", refusal)

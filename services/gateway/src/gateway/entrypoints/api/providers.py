@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
+from gateway.adapters.rate_limits import SIGN_UP
 from gateway.domain.model import SignUpProvider
-from gateway.entrypoints.api.deps import Providers, Services
+from gateway.entrypoints.api.deps import Providers, Services, rate_limited
 from gateway.entrypoints.api.idempotency import Idempotent, Outcome
 from gateway.entrypoints.api.problems import problem_responses
 from gateway.schemas.common import Money
@@ -27,7 +28,8 @@ router = APIRouter(prefix="/v1/provider", responses=problem_responses(422))
     summary="Sign up as a collection provider (agency, commissaire de justice, lawyer)",
     status_code=status.HTTP_201_CREATED,
     response_model=ProviderSignUpResponse,
-    responses=problem_responses(409, 422, 503),
+    responses=problem_responses(409, 422, 429, 503),
+    dependencies=[rate_limited(SIGN_UP)],
 )
 async def sign_up(
     body: ProviderSignUpRequest, services: Services, directory: Providers, once: Idempotent
