@@ -44,8 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from tests.support.databases import ServiceDatabase, discard, provision
 from tests.support.fixtures import ServiceProcess
-from tests.support.pki import platform_pki
-from tests.support.stack import Stack, find_stack, free_port, provision_kafka, unique_name
+from tests.support.processes import service, wait_http
+from tests.support.stack import find_stack, free_port, unique_name
 
 PASSWORD = "correct horse battery staple"
 # Valid SIRENs (check digit verified by intake): debtors rotate through them.
@@ -345,43 +345,6 @@ async def run(args: argparse.Namespace, url: str, intake_owner_url: str) -> None
         f"{import_rate / insert_rate:.1%} of executemany "
         f"(import is {copy_rate / import_rate:.1f}x slower than COPY)"
     )
-
-
-def service(
-    stack: Stack, name: str, database_url: str, prefix: str, logs: Path, **env: str
-) -> ServiceProcess:
-    port = free_port()
-    own = f"RECOUVRA_{name.upper()}_"
-    provision_kafka(stack, prefix, [name])
-    return ServiceProcess(
-        service=name,
-        env={
-            "RECOUVRA_ENV": "development",
-            "RECOUVRA_LOG_LEVEL": "WARNING",
-            **stack.kafka_env(name),
-            "RECOUVRA_KAFKA_TOPIC_PREFIX": prefix,
-            **platform_pki().env(name),
-            f"{own}DATABASE_URL": database_url,
-            f"{own}GRPC_PORT": str(port),
-            **{f"{own}{key.upper()}": value for key, value in env.items()},
-        },
-        log_path=logs / f"{name}.log",
-        grpc_port=port,
-    )
-
-
-def wait_http(url: str, gateway: ServiceProcess) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if gateway.exited() is not None:
-            raise RuntimeError(gateway.log_text()[-3000:])
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"the gateway did not answer at {url}")
 
 
 def main() -> None:

@@ -172,9 +172,11 @@ async def log_in(
         everywhere = await uow.accounts.login_failures_since(email, window_start)
         _refuse_when_locked(everywhere, policy.max_failures_per_email, policy.window_seconds, now)
     await uow.accounts.record_login_failure(email, now, forget_before=window_start, address=address)
-    await uow.commit()
     user = await uow.accounts.user_by_email(email)
     organisation = await uow.accounts.get_organisation(user.organisation_id) if user else None
+    # Committed before the slow check: no transaction (nor database connection) is held while
+    # the password waits for its turn to be hashed.
+    await uow.commit()
     matches = await passwords.verify(user.password_hash if user else None, password)
     if user is None or organisation is None or not matches:
         raise InvalidCredentials("email or password is wrong")
