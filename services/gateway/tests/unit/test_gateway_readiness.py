@@ -14,8 +14,8 @@ from tests.support.pki import LocalPki
 from tests.support.stack import free_port
 
 
-def client_of(app: Any) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+def client_of(app: Any, address: str = "127.0.0.1") -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 40000))
     return httpx.AsyncClient(transport=transport, base_url="http://gateway")
 
 
@@ -58,3 +58,19 @@ async def test_without_its_database_the_gateway_is_not_ready(
         answer = await http.get("/readyz")
     assert answer.status_code == 503
     assert answer.json() == {"ready": False, "database": "UNAVAILABLE (ConnectionRefusedError)"}
+
+
+async def test_which_services_are_down_is_told_only_on_the_loopback(
+    store: FakeStore, passwords: Passwords, tokens: Tokens
+) -> None:
+    """Issue 13, point 14: /status was public; from elsewhere it is a missing route now."""
+    services = marketplace_services(store, passwords, tokens, FakeMatching())
+    app = create_app(services, {})
+    async with client_of(app, "203.0.113.9") as http:
+        outside = await http.get("/status")
+    async with client_of(app, "::1") as http:
+        local = await http.get("/status")
+    assert outside.status_code == 404
+    assert "services" not in outside.text
+    assert local.status_code == 200
+    assert local.json() == {"all_serving": True, "services": {}}

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from typing import Any
 
-from fastapi import FastAPI, Response, status
+from fastapi import FastAPI, Request, Response, status
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from gateway.domain.errors import NotFound
 from gateway.entrypoints.api import (
     accounts,
     assignments,
@@ -18,7 +20,8 @@ from gateway.entrypoints.api import (
     providers,
     quotes,
 )
-from gateway.entrypoints.api.deps import GatewayServices
+from gateway.entrypoints.api.deps import GatewayServices, client_address
+from gateway.entrypoints.api.problems import problem_responses
 from gateway.entrypoints.web import api_docs
 
 DESCRIPTION = """
@@ -148,9 +151,14 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
     @app.get(
         "/status",
         tags=["operations"],
-        summary="Each backing service's gRPC health, asked at once",
+        summary="Each backing service's gRPC health, asked at once (from this machine only)",
+        responses=problem_responses(404),
     )
-    async def service_status() -> dict[str, Any]:
+    async def service_status(request: Request) -> dict[str, Any]:
+        # Which services are down is for operators (on the host, or through `kubectl
+        # port-forward`, which arrives on the loopback), not for whoever reaches the door.
+        if not _from_loopback(request):
+            raise NotFound("no such route")
         names = list(channels)
         answers = await asyncio.gather(*(_health(channels[name]) for name in names))
         services_status = dict(zip(names, answers, strict=True))
@@ -160,3 +168,10 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
         }
 
     return app
+
+
+def _from_loopback(request: Request) -> bool:
+    try:
+        return ipaddress.ip_address(client_address(request)).is_loopback
+    except ValueError:  # "unknown", or a name a test client gives
+        return False
