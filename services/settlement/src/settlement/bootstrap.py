@@ -10,7 +10,9 @@ from recouvra_shared.runtime import ServiceParts, Wiring
 from settlement.adapters.unit_of_work import settlement_units
 from settlement.config import SettlementSettings
 from settlement.domain.payment_instructions import ClientMoneyAccount, client_money_account
+from settlement.domain.sepa_files import creditor_identifier
 from settlement.entrypoints.grpc_api import SERVICE_NAME, SettlementApi
+from settlement.service_layer.payouts import BankSide, PayoutPolicy
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
 
 
@@ -23,6 +25,21 @@ def account_of(settings: SettlementSettings) -> ClientMoneyAccount:
     """The client-money account, refused at start-up unless its IBAN and BIC are valid."""
     return client_money_account(
         settings.client_money_beneficiary, settings.client_money_iban, settings.client_money_bic
+    )
+
+
+def bank_side_of(settings: SettlementSettings) -> BankSide:
+    """The platform's side of payout files, refused at start-up unless valid."""
+    creditor_id = settings.sepa_creditor_id
+    return BankSide(account_of(settings), creditor_identifier(creditor_id) if creditor_id else None)
+
+
+def payout_policy_of(settings: SettlementSettings) -> PayoutPolicy:
+    """The hold and the minimum, as configured."""
+    return PayoutPolicy(
+        settings.payout_hold_business_days,
+        settings.payout_minimum_cents,
+        direct_debits=bool(settings.sepa_creditor_id),
     )
 
 
