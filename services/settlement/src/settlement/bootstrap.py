@@ -11,6 +11,7 @@ from settlement.adapters.unit_of_work import settlement_units
 from settlement.config import SettlementSettings
 from settlement.domain.payment_instructions import ClientMoneyAccount, client_money_account
 from settlement.domain.sepa_files import creditor_identifier
+from settlement.entrypoints import payouts_api
 from settlement.entrypoints.grpc_api import SERVICE_NAME, SettlementApi
 from settlement.service_layer.payouts import BankSide, PayoutPolicy
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
@@ -50,6 +51,12 @@ def build(wiring: Wiring) -> ServiceParts:
     assert isinstance(settings, SettlementSettings)
     units = settlement_units(wiring.database)
     api = SettlementApi(units, account_of(settings))
+    payout_api = payouts_api.PayoutOperationsApi(
+        units,
+        payout_policy_of(settings),
+        bank_side_of(settings),
+        settings.held_funds_warning_days,
+    )
     return ServiceParts(
         grpc_services=[
             (
@@ -57,7 +64,13 @@ def build(wiring: Wiring) -> ServiceParts:
                 lambda server: settlement_pb2_grpc.add_SettlementServiceServicer_to_server(
                     api, server
                 ),
-            )
+            ),
+            (
+                payouts_api.SERVICE_NAME,
+                lambda server: settlement_pb2_grpc.add_PayoutOperationsServicer_to_server(
+                    payout_api, server
+                ),
+            ),
         ],
         unit_of_work=units,
     )
