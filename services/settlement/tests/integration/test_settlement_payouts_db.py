@@ -153,3 +153,29 @@ async def test_operators_command_line_shows_late_funds_and_receipts(ledger: Ledg
                              "--operator", "alice")  # fmt: skip
     assert refused.returncode == 2
     assert "refused: batch: no payout batch" in refused.stdout
+
+
+async def test_operators_run_a_payout_from_the_command_line(ledger: Ledger, tmp_path: Path) -> None:
+    await payee(ledger.units, "creditor", "cred-1")
+    await money_in(ledger.units, "L1", "cred-1", 42_000, date(2026, 11, 2))
+    proposed = ledger.command("payouts", "propose", "--date", "2030-01-10", "--operator", "alice")
+    assert proposed.returncode == 0, proposed.stdout + proposed.stderr
+    batch_id = proposed.stdout.split()[1]
+    assert "transfer     creditor cred-1" in proposed.stdout
+    assert ledger.command("payouts", "approve", batch_id, "--operator", "alice").returncode == 0
+    twice = ledger.command("payouts", "approve", batch_id, "--operator", "alice")
+    assert twice.returncode == 2
+    assert "four-eyes rule" in twice.stdout
+    early = ledger.command("payouts", "release", batch_id, "--operator", "alice")
+    assert early.returncode == 2
+    assert "2 different operators must approve" in early.stdout
+    assert ledger.command("payouts", "approve", batch_id, "--operator", "bob").returncode == 0
+    released = ledger.command("payouts", "release", batch_id, "--operator", "carol")
+    assert released.returncode == 0, released.stdout + released.stderr
+    assert f"batch {batch_id} for 2030-01-10: released" in released.stdout
+    target = tmp_path / "payout.xml"
+    written = ledger.command("payouts", "file", batch_id, "--output", str(target))
+    assert written.returncode == 0, written.stdout + written.stderr
+    schema = xmlschema.XMLSchema(str(PAIN_001_09))
+    schema.validate(target.read_text(encoding="utf-8"))
+    assert '<InstdAmt Ccy="EUR">420.00</InstdAmt>' in target.read_text(encoding="utf-8")

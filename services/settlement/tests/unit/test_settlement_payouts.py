@@ -243,3 +243,14 @@ async def test_the_released_pain001_is_valid_and_pays_each_payee_from_the_client
     }
     assert paid == {"DE89370400440532013000": "1134.56", "NL91ABNA0417164300": "100.00"}
     assert await batch_file(proposal.batch.batch_id, "pain.001", units()) == content
+
+
+async def test_without_a_sepa_creditor_id_fees_owed_are_listed_not_debited(units: Units) -> None:
+    await payee(units, "creditor", "cred-1", mandate=("MANDATE-1", date(2026, 11, 2)))
+    await fee_owed(units, "F1", "cred-1", "prov-1", 10_000, date(2026, 12, 2))
+    policy = PayoutPolicy(direct_debits=False)
+    proposal = await propose_batch(
+        ProposePayoutBatch("alice", THURSDAY), units(), policy, clock(THURSDAY)
+    )
+    [line] = [x for x in proposal.batch.lines if x.party_kind is PartyKind.CREDITOR]
+    assert (line.kind, line.amount) == (LineKind.RECEIVABLE, 10_000)
