@@ -138,6 +138,18 @@ async def test_a_creditor_owing_more_than_it_is_owed_is_debited_under_its_mandat
     assert b"cred-2" not in debits
 
 
+async def test_money_inside_the_hold_is_offset_later_rather_than_debited_now(
+    units: Units,
+) -> None:
+    await payee(units, "creditor", "cred-1", mandate=("MANDATE-1", date(2026, 11, 2)))
+    await money_in(units, "L1", "cred-1", 3_000, date(2026, 12, 1))
+    await money_in(units, "L2", "cred-1", 5_000, date(2026, 12, 9))  # inside the hold
+    await fee_owed(units, "F1", "cred-1", "prov-1", 10_000, date(2026, 12, 2))
+    [line] = [x for x in (await propose(units)).batch.lines if x.party_kind is PartyKind.CREDITOR]
+    # 30.00 offset now, 50.00 offset once its hold ends: only 20.00 is collected.
+    assert (line.kind, line.offset, line.amount) == (LineKind.DIRECT_DEBIT, 3_000, 2_000)
+
+
 async def test_providers_and_partners_are_paid_what_they_are_owed(units: Units) -> None:
     await payee(units, "provider", "prov-1")
     await payee(units, "partner", "part-1")

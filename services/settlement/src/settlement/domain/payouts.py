@@ -85,6 +85,7 @@ class PartyPosition:
     party_id: str
     eligible: int  # payable from its liability account, after the hold
     owes: int = 0  # fees it owes (4111), creditors only
+    held: int = 0  # the liability account's whole balance, hold or not
 
 
 @dataclass(frozen=True)
@@ -170,20 +171,23 @@ PARTY_OF_NUMBER = {c.number: kind for kind, c in LIABILITY_OF.items()}
 def positions_of(totals: Iterable[AccountTotals]) -> list[PartyPosition]:
     """Each party's payable amount and, for a creditor, the fees it owes (its 4111 balance);
     parties with neither left out."""
-    payable: dict[tuple[PartyKind, str], int] = {}
+    payable: dict[tuple[PartyKind, str], tuple[int, int]] = {}
     owes: dict[str, int] = {}
     for total in totals:
         number, _, party = total.code.partition("/")
         if number in PARTY_OF_NUMBER:
-            payable[PARTY_OF_NUMBER[number], party] = eligible(
-                total.credits_by_cutoff, total.debits
+            payable[PARTY_OF_NUMBER[number], party] = (
+                eligible(total.credits_by_cutoff, total.debits),
+                max(0, total.credits - total.debits),
             )
         elif number == CREDITOR_RECEIVABLES.number:
             owes[party] = max(0, total.debits - total.credits)
-            payable.setdefault((PartyKind.CREDITOR, party), 0)
+            payable.setdefault((PartyKind.CREDITOR, party), (0, 0))
     found = [
-        PartyPosition(kind, party, amount, owes.get(party, 0) if kind is PartyKind.CREDITOR else 0)
-        for (kind, party), amount in sorted(payable.items())
+        PartyPosition(
+            kind, party, amount, owes.get(party, 0) if kind is PartyKind.CREDITOR else 0, held
+        )
+        for (kind, party), (amount, held) in sorted(payable.items())
     ]
     return [p for p in found if p.eligible or p.owes]
 
@@ -200,15 +204,17 @@ def _transfer(
 def _creditor_owing(
     position: PartyPosition, payee: PayeeAccount | None, line_id: str, minimum: int
 ) -> PayoutLine:
-    """A creditor owing at least what it is owed: offset what it can, collect or list the rest."""
+    """A creditor owing at least what it is owed: offset what it can; collect by direct debit
+    only what even the funds still inside the hold will not cover, else list the rest."""
     rest = position.owes - position.eligible
+    uncovered = position.owes - max(position.held, position.eligible)
     if rest == 0:
         kind = LineKind.OFFSET
-    elif payee is not None and payee.mandate is not None and rest >= minimum:
+    elif payee is not None and payee.mandate is not None and uncovered >= minimum:
         return PayoutLine(
             line_id, position.party_kind, position.party_id, LineKind.DIRECT_DEBIT,
-            position.eligible, position.eligible, rest, payee.version, payee.holder, payee.iban,
-            payee.bic, payee.mandate.mandate_id, payee.mandate.signed_on,
+            position.eligible, position.eligible, uncovered, payee.version, payee.holder,
+            payee.iban, payee.bic, payee.mandate.mandate_id, payee.mandate.signed_on,
         )  # fmt: skip
     else:
         kind = LineKind.RECEIVABLE
