@@ -102,6 +102,14 @@ async def test_an_approved_batch_releases_a_schema_valid_pain001_and_books_each_
         "4012/part-1": 0, "5121": 339_999 - 325_200,
     }  # fmt: skip
     assert (await check_ledger(ledger.units())).breaches == []
+    # What was approved and sent stays as it was, whatever client writes.
+    for tampering in (
+        f"UPDATE payout_lines SET iban = 'NL91ABNA0417164300' WHERE batch_id = '{batch_id}'",
+        f"DELETE FROM payout_approvals WHERE batch_id = '{batch_id}'",
+        f"UPDATE payout_files SET content = 'x' WHERE batch_id = '{batch_id}'",
+    ):
+        with pytest.raises(asyncpg.RestrictViolationError, match="kept as written"):
+            await ledger.admin(tampering)
     later = await propose_batch(
         ProposePayoutBatch("bob", date(2026, 12, 16)), ledger.units(), policy, clock(THURSDAY)
     )
