@@ -1,4 +1,5 @@
-"""`python -m settlement [serve|migrate|check|export-beancount [--output FILE]]`."""
+"""`python -m settlement [serve|migrate|check|export-beancount [--output FILE]|payouts ...|
+held-funds|receipts CREDITOR]`."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from pathlib import Path
 from recouvra_shared.db import Database
 from recouvra_shared.logging import configure_logging
 from recouvra_shared.runtime import run_cli
-from settlement.bootstrap import build, units_of
+from settlement.bootstrap import bank_side_of, build, payout_policy_of, units_of
 from settlement.config import SettlementSettings
-from settlement.entrypoints import ledger_commands
+from settlement.entrypoints import ledger_commands, payout_commands
 
+OPERATOR_COMMANDS = ("payouts", "held-funds", "receipts")
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
 
 
@@ -23,6 +25,16 @@ async def _ledger_command(settings: SettlementSettings, args: Sequence[str]) -> 
     try:
         if args[0] == "check":
             return await ledger_commands.check(units, sys.stdout)
+        if args[0] == "payouts":
+            return await payout_commands.payouts_command(
+                units, payout_policy_of(settings), bank_side_of(settings), args[1:], sys.stdout
+            )
+        if args[0] == "held-funds":
+            return await payout_commands.held_funds_command(
+                units, settings.held_funds_warning_days, args[1:], sys.stdout
+            )
+        if args[0] == "receipts":
+            return await payout_commands.receipts_command(units, args[1:], sys.stdout)
         return await ledger_commands.export_beancount(units, args[1:], sys.stdout)
     finally:
         await database.dispose()
@@ -31,7 +43,7 @@ async def _ledger_command(settings: SettlementSettings, args: Sequence[str]) -> 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the settlement service, or check or export its ledger."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] in ("check", "export-beancount"):
+    if args and args[0] in ("check", "export-beancount", *OPERATOR_COMMANDS):
         settings = SettlementSettings()
         configure_logging(settings.service_name, settings.log_level)
         sys.exit(asyncio.run(_ledger_command(settings, args)))

@@ -10,7 +10,10 @@ from recouvra_shared.runtime import ServiceParts, Wiring
 from settlement.adapters.unit_of_work import settlement_units
 from settlement.config import SettlementSettings
 from settlement.domain.payment_instructions import ClientMoneyAccount, client_money_account
+from settlement.domain.sepa_files import creditor_identifier
+from settlement.entrypoints import payouts_api
 from settlement.entrypoints.grpc_api import SERVICE_NAME, SettlementApi
+from settlement.service_layer.payouts import BankSide, PayoutPolicy
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
 
 
@@ -26,6 +29,21 @@ def account_of(settings: SettlementSettings) -> ClientMoneyAccount:
     )
 
 
+def bank_side_of(settings: SettlementSettings) -> BankSide:
+    """The platform's side of payout files, refused at start-up unless valid."""
+    creditor_id = settings.sepa_creditor_id
+    return BankSide(account_of(settings), creditor_identifier(creditor_id) if creditor_id else None)
+
+
+def payout_policy_of(settings: SettlementSettings) -> PayoutPolicy:
+    """The hold and the minimum, as configured."""
+    return PayoutPolicy(
+        settings.payout_hold_business_days,
+        settings.payout_minimum_cents,
+        direct_debits=bool(settings.sepa_creditor_id),
+    )
+
+
 def build(wiring: Wiring) -> ServiceParts:
     """The SettlementService (payment instructions), gRPC health and the outbox relay; the
     ledger is reached by the operator commands so far."""
@@ -33,6 +51,12 @@ def build(wiring: Wiring) -> ServiceParts:
     assert isinstance(settings, SettlementSettings)
     units = settlement_units(wiring.database)
     api = SettlementApi(units, account_of(settings))
+    payout_api = payouts_api.PayoutOperationsApi(
+        units,
+        payout_policy_of(settings),
+        bank_side_of(settings),
+        settings.held_funds_warning_days,
+    )
     return ServiceParts(
         grpc_services=[
             (
@@ -40,7 +64,13 @@ def build(wiring: Wiring) -> ServiceParts:
                 lambda server: settlement_pb2_grpc.add_SettlementServiceServicer_to_server(
                     api, server
                 ),
-            )
+            ),
+            (
+                payouts_api.SERVICE_NAME,
+                lambda server: settlement_pb2_grpc.add_PayoutOperationsServicer_to_server(
+                    payout_api, server
+                ),
+            ),
         ],
         unit_of_work=units,
     )

@@ -2,7 +2,7 @@
 
 from typing import Self
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from recouvra_shared.settings import (
@@ -13,6 +13,8 @@ from recouvra_shared.settings import (
 
 # The French banks' published example account: right for development, never for real debtors.
 EXAMPLE_IBAN = "FR7630006000011234567890189"
+# The Bundesbank's published example SEPA creditor identifier: development only.
+EXAMPLE_CREDITOR_ID = "DE98ZZZ09999999999"
 
 
 class SettlementSettings(ServiceSettings):
@@ -28,6 +30,14 @@ class SettlementSettings(ServiceSettings):
     client_money_beneficiary: str = "Recouvra SAS - fonds de tiers"
     client_money_iban: str = EXAMPLE_IBAN
     client_money_bic: str = "AGRIFRPP"
+    # Payouts (README, "Payouts"): the hold after receipt, the smallest amount sent, the R124-6
+    # warning age, and the platform's SEPA creditor identifier for direct debits of fees owed.
+    payout_hold_business_days: int = Field(default=3, ge=0, le=15)
+    payout_minimum_cents: int = Field(default=100, ge=1)
+    held_funds_warning_days: int = Field(default=21, ge=1, le=30)
+    # Empty: no direct debits (creditors owing fees are listed as receivables); development
+    # uses the example.
+    sepa_creditor_id: str = ""
 
     @model_validator(mode="after")
     def _example_account_only_in_development(self) -> Self:
@@ -35,5 +45,9 @@ class SettlementSettings(ServiceSettings):
         if iban == EXAMPLE_IBAN and self.environment != "development":
             raise ValueError(
                 "client_money_iban: the example account is refused outside development"
+            )
+        if self.sepa_creditor_id == EXAMPLE_CREDITOR_ID and self.environment != "development":
+            raise ValueError(
+                "sepa_creditor_id: the example identifier is refused outside development"
             )
         return self

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from recouvra_shared.testing import FakeUnitOfWork
+from services.settlement.tests.unit.payout_fakes import FakePayouts, PayoutTables
 from settlement.domain.accounts import Account
 from settlement.domain.invariants import (
     GENESIS,
@@ -26,6 +27,7 @@ class Tables:
     accounts: dict[str, Account] = field(default_factory=dict)
     entries: list[JournalEntry] = field(default_factory=list)
     references: dict[str, str] = field(default_factory=dict)
+    payouts: PayoutTables = field(default_factory=PayoutTables)
 
 
 class FakeLedger:
@@ -122,6 +124,7 @@ class FakeSettlementUnitOfWork(FakeUnitOfWork):
         self.working = copy.deepcopy(self.kept)
         self.ledger = FakeLedger(self.working)
         self.references = FakeReferences(self.working)
+        self.payouts = FakePayouts(self.working)
 
     async def __aenter__(self) -> FakeSettlementUnitOfWork:
         await super().__aenter__()
@@ -132,8 +135,10 @@ class FakeSettlementUnitOfWork(FakeUnitOfWork):
         self.kept.accounts = dict(self.working.accounts)
         self.kept.entries = list(self.working.entries)
         self.kept.references = dict(self.working.references)
+        self.kept.payouts = copy.deepcopy(self.working.payouts)
 
     def discard_changes(self) -> None:
         self.working.accounts = dict(self.kept.accounts)
         self.working.entries = list(self.kept.entries)
         self.working.references = dict(self.kept.references)
+        self.working.payouts = copy.deepcopy(self.kept.payouts)

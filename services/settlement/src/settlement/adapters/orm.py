@@ -92,3 +92,75 @@ payment_references = Table(
     Column("reference", String(25), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+# Payouts (migration 0007_payouts): payees' bank details, every version kept; batches, their lines,
+# two operators' approvals and the bank files built at release.
+payee_accounts = Table(
+    "payee_accounts",
+    metadata,
+    Column("party_kind", String(10), primary_key=True),
+    Column("party_id", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("holder", String(70), nullable=False),
+    Column("iban", String(34), nullable=False),
+    Column("bic", String(11), nullable=True),
+    Column("mandate_id", String(35), nullable=True),
+    Column("mandate_signed_on", Date, nullable=True),
+    Column("entered_by", String(200), nullable=False),
+    Column("entered_at", DateTime(timezone=True), nullable=False),
+    Column("confirmed_by", String(200), nullable=True),
+    Column("confirmed_at", DateTime(timezone=True), nullable=True),
+)
+
+payout_batches = Table(
+    "payout_batches",
+    metadata,
+    Column("batch_id", UUID(as_uuid=False), primary_key=True),
+    Column("value_date", Date, nullable=False),
+    Column("proposed_by", String(200), nullable=False),
+    Column("proposed_at", DateTime(timezone=True), nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("released_by", String(200), nullable=True),
+    Column("released_at", DateTime(timezone=True), nullable=True),
+)
+
+payout_lines = Table(
+    "payout_lines",
+    metadata,
+    Column("line_id", UUID(as_uuid=False), primary_key=True),
+    Column("batch_id", UUID(as_uuid=False), ForeignKey("payout_batches.batch_id"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("party_kind", String(10), nullable=False),
+    Column("party_id", String(64), nullable=False),
+    Column("kind", String(12), nullable=False),
+    Column("gross", BigInteger, nullable=False),
+    Column("offset_amount", BigInteger, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("account_version", Integer, nullable=True),
+    Column("holder", String(70), nullable=True),
+    Column("iban", String(34), nullable=True),
+    Column("bic", String(11), nullable=True),
+    Column("mandate_id", String(35), nullable=True),
+    Column("mandate_signed_on", Date, nullable=True),
+)
+
+payout_approvals = Table(
+    "payout_approvals",
+    metadata,
+    Column(
+        "batch_id", UUID(as_uuid=False), ForeignKey("payout_batches.batch_id"), primary_key=True
+    ),
+    Column("operator", String(200), primary_key=True),
+    Column("approved_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+payout_files = Table(
+    "payout_files",
+    metadata,
+    Column(
+        "batch_id", UUID(as_uuid=False), ForeignKey("payout_batches.batch_id"), primary_key=True
+    ),
+    Column("kind", String(10), primary_key=True),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

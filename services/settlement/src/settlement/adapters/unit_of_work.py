@@ -8,6 +8,7 @@ from typing import Self
 from recouvra_shared.db import Database, UnitOfWork
 from settlement.adapters.ledger_repository import SqlLedger
 from settlement.adapters.payment_references import SqlPaymentReferences
+from settlement.adapters.payouts_repository import SqlPayouts
 
 
 class SqlSettlementUnitOfWork(UnitOfWork):
@@ -15,11 +16,13 @@ class SqlSettlementUnitOfWork(UnitOfWork):
 
     ledger: SqlLedger
     references: SqlPaymentReferences
+    payouts: SqlPayouts
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.ledger = SqlLedger(self.session)
         self.references = SqlPaymentReferences(self.session)
+        self.payouts = SqlPayouts(self.session)
         return self
 
 

@@ -7,9 +7,12 @@ from datetime import date
 from typing import Protocol
 
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
-from settlement.domain.accounts import Account
+from settlement.domain.accounts import Account, PartyKind
+from settlement.domain.held_funds import Movement, Receipt
 from settlement.domain.invariants import LedgerRows
 from settlement.domain.ledger import Balance, JournalEntry
+from settlement.domain.payee_accounts import PayeeAccount
+from settlement.domain.payouts import BatchState, PartyPosition, PayoutBatch
 
 
 class LedgerRepository(Protocol):
@@ -52,6 +55,47 @@ class PaymentReferenceRepository(Protocol):
         or another case has this one."""
 
 
+class PayoutRepository(Protocol):
+    """Payees' bank details, payout batches and their files, and the ledger as payouts read it."""
+
+    async def payee_versions(self, party_kind: PartyKind, party_id: str) -> list[PayeeAccount]:
+        """Every version of a party's bank details, oldest first."""
+
+    async def add_payee_version(self, payee: PayeeAccount) -> bool:
+        """Store a new version; False (nothing stored) when that version number exists."""
+
+    async def confirm_payee_version(self, payee: PayeeAccount) -> None:
+        """Record who confirmed this (unconfirmed) version, and when."""
+
+    async def positions(self, cutoff: date) -> list[PartyPosition]:
+        """Each party's payable amount (credits booked by `cutoff` less every debit) and, for
+        creditors, the fees they owe, from the ledger; parties with neither left out."""
+
+    async def held_movements(self) -> list[Movement]:
+        """What each day credited and debited to each creditor's funds held."""
+
+    async def receipts(self, creditor_id: str) -> list[Receipt]:
+        """Every payment received for a creditor (a bank debit crediting its funds held)."""
+
+    async def add_batch(self, batch: PayoutBatch) -> bool:
+        """Store a proposed batch and its lines; False when another batch is still open."""
+
+    async def batch(self, batch_id: str) -> PayoutBatch | None:
+        """A batch with its lines and approvals."""
+
+    async def add_approval(self, batch_id: str, operator: str, state: BatchState) -> None:
+        """Record an operator's approval and the batch's state after it."""
+
+    async def mark(self, batch_id: str, state: BatchState, operator: str) -> None:
+        """Record a batch released or cancelled, by whom and when."""
+
+    async def store_file(self, batch_id: str, kind: str, content: bytes) -> None:
+        """Keep a released batch's bank file (`pain.001`, `pain.008`) as built, once."""
+
+    async def file(self, batch_id: str, kind: str) -> bytes | None:
+        """A released batch's bank file, byte for byte as built."""
+
+
 class SettlementUnitOfWork(UnitOfWorkProtocol, Protocol):
     """One transaction over settlement's tables; the only thing that commits."""
 
@@ -62,3 +106,7 @@ class SettlementUnitOfWork(UnitOfWorkProtocol, Protocol):
     @property
     def references(self) -> PaymentReferenceRepository:
         """Cases' payment references."""
+
+    @property
+    def payouts(self) -> PayoutRepository:
+        """Payees, payout batches and their files."""

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from recouvra.common.v1 import money_pb2 as recouvra_dot_common_dot_v1_dot_money__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'recouvra/settlement/v1/settlement.proto\x12\x16recouvra.settlement.v1\x1a\x1erecouvra/common/v1/money.proto\"_\n\x1dGetPaymentInstructionsRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12-\n\namount_due\x18\x02 \x01(\x0b\x32\x19.recouvra.common.v1.Money\"\xfe\x01\n\x13PaymentInstructions\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x18\n\x10\x62\x65neficiary_name\x18\x02 \x01(\t\x12\x0c\n\x04iban\x18\x03 \x01(\t\x12\x16\n\x0eiban_formatted\x18\x04 \x01(\t\x12\x0b\n\x03\x62ic\x18\x05 \x01(\t\x12\x11\n\treference\x18\x06 \x01(\t\x12\x1b\n\x13reference_formatted\x18\x07 \x01(\t\x12-\n\namount_due\x18\x08 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x16\n\x0e\x65pc_qr_payload\x18\t \x01(\t\x12\x12\n\nepc_qr_svg\x18\n \x01(\t2\x91\x01\n\x11SettlementService\x12|\n\x16GetPaymentInstructions\x12\x35.recouvra.settlement.v1.GetPaymentInstructionsRequest\x1a+.recouvra.settlement.v1.PaymentInstructionsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'recouvra/settlement/v1/settlement.proto\x12\x16recouvra.settlement.v1\x1a\x1erecouvra/common/v1/money.proto\"_\n\x1dGetPaymentInstructionsRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12-\n\namount_due\x18\x02 \x01(\x0b\x32\x19.recouvra.common.v1.Money\"\xfe\x01\n\x13PaymentInstructions\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x18\n\x10\x62\x65neficiary_name\x18\x02 \x01(\t\x12\x0c\n\x04iban\x18\x03 \x01(\t\x12\x16\n\x0eiban_formatted\x18\x04 \x01(\t\x12\x0b\n\x03\x62ic\x18\x05 \x01(\t\x12\x11\n\treference\x18\x06 \x01(\t\x12\x1b\n\x13reference_formatted\x18\x07 \x01(\t\x12-\n\namount_due\x18\x08 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x16\n\x0e\x65pc_qr_payload\x18\t \x01(\t\x12\x12\n\nepc_qr_svg\x18\n \x01(\t\"0\n\x08PayeeRef\x12\x12\n\nparty_kind\x18\x01 \x01(\t\x12\x10\n\x08party_id\x18\x02 \x01(\t\"\xa3\x01\n\x16SetPayeeAccountRequest\x12/\n\x05party\x18\x01 \x01(\x0b\x32 .recouvra.settlement.v1.PayeeRef\x12\x0e\n\x06holder\x18\x02 \x01(\t\x12\x0c\n\x04iban\x18\x03 \x01(\t\x12\x0b\n\x03\x62ic\x18\x04 \x01(\t\x12\x12\n\nmandate_id\x18\x05 \x01(\t\x12\x19\n\x11mandate_signed_on\x18\x06 \x01(\t\"\xba\x01\n\x0cPayeeAccount\x12/\n\x05party\x18\x01 \x01(\x0b\x32 .recouvra.settlement.v1.PayeeRef\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x0e\n\x06holder\x18\x03 \x01(\t\x12\x0c\n\x04iban\x18\x04 \x01(\t\x12\x0b\n\x03\x62ic\x18\x05 \x01(\t\x12\x12\n\nentered_by\x18\x06 \x01(\t\x12\x14\n\x0c\x63onfirmed_by\x18\x07 \x01(\t\x12\x13\n\x0bhas_mandate\x18\x08 \x01(\x08\"/\n\x19ProposePayoutBatchRequest\x12\x12\n\nvalue_date\x18\x01 \x01(\t\"\"\n\x0ePayoutBatchRef\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\"\xea\x01\n\nPayoutLine\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12/\n\x05party\x18\x02 \x01(\x0b\x32 .recouvra.settlement.v1.PayeeRef\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12(\n\x05gross\x18\x04 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12)\n\x06offset\x18\x05 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12)\n\x06\x61mount\x18\x06 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x0c\n\x04iban\x18\x07 \x01(\t\"\xb4\x01\n\x0bPayoutBatch\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x12\n\nvalue_date\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\x12\x13\n\x0bproposed_by\x18\x04 \x01(\t\x12\x13\n\x0b\x61pproved_by\x18\x05 \x03(\t\x12\x13\n\x0breleased_by\x18\x06 \x01(\t\x12\x31\n\x05lines\x18\x07 \x03(\x0b\x32\".recouvra.settlement.v1.PayoutLine\"z\n\x0cSkippedParty\x12/\n\x05party\x18\x01 \x01(\x0b\x32 .recouvra.settlement.v1.PayeeRef\x12)\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x0e\n\x06reason\x18\x03 \x01(\t\"{\n\x0ePayoutProposal\x12\x32\n\x05\x62\x61tch\x18\x01 \x01(\x0b\x32#.recouvra.settlement.v1.PayoutBatch\x12\x35\n\x07skipped\x18\x02 \x03(\x0b\x32$.recouvra.settlement.v1.SkippedParty\"6\n\x14GetPayoutFileRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\"+\n\nPayoutFile\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\"8\n\x14ListHeldFundsRequest\x12\n\n\x02on\x18\x01 \x01(\t\x12\x14\n\x0cwarning_days\x18\x02 \x01(\x05\"\x83\x01\n\tHeldFunds\x12\x13\n\x0b\x63reditor_id\x18\x01 \x01(\t\x12\'\n\x04held\x18\x02 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x18\n\x10oldest_unpaid_on\x18\x03 \x01(\t\x12\x10\n\x08\x61ge_days\x18\x04 \x01(\x05\x12\x0c\n\x04late\x18\x05 \x01(\x08\"E\n\rHeldFundsList\x12\x34\n\tcreditors\x18\x01 \x03(\x0b\x32!.recouvra.settlement.v1.HeldFunds2\x91\x01\n\x11SettlementService\x12|\n\x16GetPaymentInstructions\x12\x35.recouvra.settlement.v1.GetPaymentInstructionsRequest\x1a+.recouvra.settlement.v1.PaymentInstructions2\x9b\x07\n\x10PayoutOperations\x12g\n\x0fSetPayeeAccount\x12..recouvra.settlement.v1.SetPayeeAccountRequest\x1a$.recouvra.settlement.v1.PayeeAccount\x12]\n\x13\x43onfirmPayeeAccount\x12 .recouvra.settlement.v1.PayeeRef\x1a$.recouvra.settlement.v1.PayeeAccount\x12o\n\x12ProposePayoutBatch\x12\x31.recouvra.settlement.v1.ProposePayoutBatchRequest\x1a&.recouvra.settlement.v1.PayoutProposal\x12\x61\n\x12\x41pprovePayoutBatch\x12&.recouvra.settlement.v1.PayoutBatchRef\x1a#.recouvra.settlement.v1.PayoutBatch\x12\x61\n\x12ReleasePayoutBatch\x12&.recouvra.settlement.v1.PayoutBatchRef\x1a#.recouvra.settlement.v1.PayoutBatch\x12`\n\x11\x43\x61ncelPayoutBatch\x12&.recouvra.settlement.v1.PayoutBatchRef\x1a#.recouvra.settlement.v1.PayoutBatch\x12]\n\x0eGetPayoutBatch\x12&.recouvra.settlement.v1.PayoutBatchRef\x1a#.recouvra.settlement.v1.PayoutBatch\x12\x61\n\rGetPayoutFile\x12,.recouvra.settlement.v1.GetPayoutFileRequest\x1a\".recouvra.settlement.v1.PayoutFile\x12\x64\n\rListHeldFunds\x12,.recouvra.settlement.v1.ListHeldFundsRequest\x1a%.recouvra.settlement.v1.HeldFundsListb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,6 +36,36 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETPAYMENTINSTRUCTIONSREQUEST']._serialized_end=194
   _globals['_PAYMENTINSTRUCTIONS']._serialized_start=197
   _globals['_PAYMENTINSTRUCTIONS']._serialized_end=451
-  _globals['_SETTLEMENTSERVICE']._serialized_start=454
-  _globals['_SETTLEMENTSERVICE']._serialized_end=599
+  _globals['_PAYEEREF']._serialized_start=453
+  _globals['_PAYEEREF']._serialized_end=501
+  _globals['_SETPAYEEACCOUNTREQUEST']._serialized_start=504
+  _globals['_SETPAYEEACCOUNTREQUEST']._serialized_end=667
+  _globals['_PAYEEACCOUNT']._serialized_start=670
+  _globals['_PAYEEACCOUNT']._serialized_end=856
+  _globals['_PROPOSEPAYOUTBATCHREQUEST']._serialized_start=858
+  _globals['_PROPOSEPAYOUTBATCHREQUEST']._serialized_end=905
+  _globals['_PAYOUTBATCHREF']._serialized_start=907
+  _globals['_PAYOUTBATCHREF']._serialized_end=941
+  _globals['_PAYOUTLINE']._serialized_start=944
+  _globals['_PAYOUTLINE']._serialized_end=1178
+  _globals['_PAYOUTBATCH']._serialized_start=1181
+  _globals['_PAYOUTBATCH']._serialized_end=1361
+  _globals['_SKIPPEDPARTY']._serialized_start=1363
+  _globals['_SKIPPEDPARTY']._serialized_end=1485
+  _globals['_PAYOUTPROPOSAL']._serialized_start=1487
+  _globals['_PAYOUTPROPOSAL']._serialized_end=1610
+  _globals['_GETPAYOUTFILEREQUEST']._serialized_start=1612
+  _globals['_GETPAYOUTFILEREQUEST']._serialized_end=1666
+  _globals['_PAYOUTFILE']._serialized_start=1668
+  _globals['_PAYOUTFILE']._serialized_end=1711
+  _globals['_LISTHELDFUNDSREQUEST']._serialized_start=1713
+  _globals['_LISTHELDFUNDSREQUEST']._serialized_end=1769
+  _globals['_HELDFUNDS']._serialized_start=1772
+  _globals['_HELDFUNDS']._serialized_end=1903
+  _globals['_HELDFUNDSLIST']._serialized_start=1905
+  _globals['_HELDFUNDSLIST']._serialized_end=1974
+  _globals['_SETTLEMENTSERVICE']._serialized_start=1977
+  _globals['_SETTLEMENTSERVICE']._serialized_end=2122
+  _globals['_PAYOUTOPERATIONS']._serialized_start=2125
+  _globals['_PAYOUTOPERATIONS']._serialized_end=3048
 # @@protoc_insertion_point(module_scope)

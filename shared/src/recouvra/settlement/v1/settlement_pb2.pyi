@@ -3,8 +3,10 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf.internal import containers as _containers
 from recouvra.common.v1 import money_pb2 as _money_pb2
 import builtins as _builtins
 import sys
@@ -100,3 +102,409 @@ class PaymentInstructions(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PaymentInstructions: _TypeAlias = PaymentInstructions  # noqa: Y015
+
+@_typing.final
+class PayeeRef(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PARTY_KIND_FIELD_NUMBER: _builtins.int
+    PARTY_ID_FIELD_NUMBER: _builtins.int
+    party_kind: _builtins.str
+    """creditor, provider or partner"""
+    party_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        party_kind: _builtins.str = ...,
+        party_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["party_id", b"party_id", "party_kind", b"party_kind"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PayeeRef: _TypeAlias = PayeeRef  # noqa: Y015
+
+@_typing.final
+class SetPayeeAccountRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PARTY_FIELD_NUMBER: _builtins.int
+    HOLDER_FIELD_NUMBER: _builtins.int
+    IBAN_FIELD_NUMBER: _builtins.int
+    BIC_FIELD_NUMBER: _builtins.int
+    MANDATE_ID_FIELD_NUMBER: _builtins.int
+    MANDATE_SIGNED_ON_FIELD_NUMBER: _builtins.int
+    holder: _builtins.str
+    iban: _builtins.str
+    bic: _builtins.str
+    """optional"""
+    mandate_id: _builtins.str
+    """SEPA direct debit mandate; optional"""
+    mandate_signed_on: _builtins.str
+    """ISO 8601 date, with mandate_id"""
+    @_builtins.property
+    def party(self) -> Global___PayeeRef: ...
+    def __init__(
+        self,
+        *,
+        party: Global___PayeeRef | None = ...,
+        holder: _builtins.str = ...,
+        iban: _builtins.str = ...,
+        bic: _builtins.str = ...,
+        mandate_id: _builtins.str = ...,
+        mandate_signed_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["party", b"party"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bic", b"bic", "holder", b"holder", "iban", b"iban", "mandate_id", b"mandate_id", "mandate_signed_on", b"mandate_signed_on", "party", b"party"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetPayeeAccountRequest: _TypeAlias = SetPayeeAccountRequest  # noqa: Y015
+
+@_typing.final
+class PayeeAccount(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PARTY_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    HOLDER_FIELD_NUMBER: _builtins.int
+    IBAN_FIELD_NUMBER: _builtins.int
+    BIC_FIELD_NUMBER: _builtins.int
+    ENTERED_BY_FIELD_NUMBER: _builtins.int
+    CONFIRMED_BY_FIELD_NUMBER: _builtins.int
+    HAS_MANDATE_FIELD_NUMBER: _builtins.int
+    version: _builtins.int
+    holder: _builtins.str
+    iban: _builtins.str
+    bic: _builtins.str
+    entered_by: _builtins.str
+    confirmed_by: _builtins.str
+    """empty: not confirmed, payouts on hold"""
+    has_mandate: _builtins.bool
+    @_builtins.property
+    def party(self) -> Global___PayeeRef: ...
+    def __init__(
+        self,
+        *,
+        party: Global___PayeeRef | None = ...,
+        version: _builtins.int = ...,
+        holder: _builtins.str = ...,
+        iban: _builtins.str = ...,
+        bic: _builtins.str = ...,
+        entered_by: _builtins.str = ...,
+        confirmed_by: _builtins.str = ...,
+        has_mandate: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["party", b"party"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bic", b"bic", "confirmed_by", b"confirmed_by", "entered_by", b"entered_by", "has_mandate", b"has_mandate", "holder", b"holder", "iban", b"iban", "party", b"party", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PayeeAccount: _TypeAlias = PayeeAccount  # noqa: Y015
+
+@_typing.final
+class ProposePayoutBatchRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VALUE_DATE_FIELD_NUMBER: _builtins.int
+    value_date: _builtins.str
+    """ISO 8601 date: the requested execution date"""
+    def __init__(
+        self,
+        *,
+        value_date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["value_date", b"value_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProposePayoutBatchRequest: _TypeAlias = ProposePayoutBatchRequest  # noqa: Y015
+
+@_typing.final
+class PayoutBatchRef(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BATCH_ID_FIELD_NUMBER: _builtins.int
+    batch_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        batch_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch_id", b"batch_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PayoutBatchRef: _TypeAlias = PayoutBatchRef  # noqa: Y015
+
+@_typing.final
+class PayoutLine(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINE_ID_FIELD_NUMBER: _builtins.int
+    PARTY_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    GROSS_FIELD_NUMBER: _builtins.int
+    OFFSET_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    IBAN_FIELD_NUMBER: _builtins.int
+    line_id: _builtins.str
+    kind: _builtins.str
+    """transfer, direct-debit, offset, receivable"""
+    iban: _builtins.str
+    @_builtins.property
+    def party(self) -> Global___PayeeRef: ...
+    @_builtins.property
+    def gross(self) -> _money_pb2.Money:
+        """leaves the party's liability account"""
+
+    @_builtins.property
+    def offset(self) -> _money_pb2.Money:
+        """fees the creditor owes, settled by offset"""
+
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money:
+        """what the bank moves"""
+
+    def __init__(
+        self,
+        *,
+        line_id: _builtins.str = ...,
+        party: Global___PayeeRef | None = ...,
+        kind: _builtins.str = ...,
+        gross: _money_pb2.Money | None = ...,
+        offset: _money_pb2.Money | None = ...,
+        amount: _money_pb2.Money | None = ...,
+        iban: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "gross", b"gross", "offset", b"offset", "party", b"party"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "gross", b"gross", "iban", b"iban", "kind", b"kind", "line_id", b"line_id", "offset", b"offset", "party", b"party"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PayoutLine: _TypeAlias = PayoutLine  # noqa: Y015
+
+@_typing.final
+class PayoutBatch(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BATCH_ID_FIELD_NUMBER: _builtins.int
+    VALUE_DATE_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    PROPOSED_BY_FIELD_NUMBER: _builtins.int
+    APPROVED_BY_FIELD_NUMBER: _builtins.int
+    RELEASED_BY_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    batch_id: _builtins.str
+    value_date: _builtins.str
+    state: _builtins.str
+    """proposed, approved, released, cancelled"""
+    proposed_by: _builtins.str
+    released_by: _builtins.str
+    @_builtins.property
+    def approved_by(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___PayoutLine]: ...
+    def __init__(
+        self,
+        *,
+        batch_id: _builtins.str = ...,
+        value_date: _builtins.str = ...,
+        state: _builtins.str = ...,
+        proposed_by: _builtins.str = ...,
+        approved_by: _abc.Iterable[_builtins.str] | None = ...,
+        released_by: _builtins.str = ...,
+        lines: _abc.Iterable[Global___PayoutLine] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved_by", b"approved_by", "batch_id", b"batch_id", "lines", b"lines", "proposed_by", b"proposed_by", "released_by", b"released_by", "state", b"state", "value_date", b"value_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PayoutBatch: _TypeAlias = PayoutBatch  # noqa: Y015
+
+@_typing.final
+class SkippedParty(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PARTY_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    reason: _builtins.str
+    """under minimum, or bank details on hold"""
+    @_builtins.property
+    def party(self) -> Global___PayeeRef: ...
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        party: Global___PayeeRef | None = ...,
+        amount: _money_pb2.Money | None = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "party", b"party"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "party", b"party", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SkippedParty: _TypeAlias = SkippedParty  # noqa: Y015
+
+@_typing.final
+class PayoutProposal(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BATCH_FIELD_NUMBER: _builtins.int
+    SKIPPED_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def batch(self) -> Global___PayoutBatch: ...
+    @_builtins.property
+    def skipped(self) -> _containers.RepeatedCompositeFieldContainer[Global___SkippedParty]: ...
+    def __init__(
+        self,
+        *,
+        batch: Global___PayoutBatch | None = ...,
+        skipped: _abc.Iterable[Global___SkippedParty] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["batch", b"batch"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch", b"batch", "skipped", b"skipped"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PayoutProposal: _TypeAlias = PayoutProposal  # noqa: Y015
+
+@_typing.final
+class GetPayoutFileRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BATCH_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    batch_id: _builtins.str
+    kind: _builtins.str
+    """pain.001 (default) or pain.008"""
+    def __init__(
+        self,
+        *,
+        batch_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch_id", b"batch_id", "kind", b"kind"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPayoutFileRequest: _TypeAlias = GetPayoutFileRequest  # noqa: Y015
+
+@_typing.final
+class PayoutFile(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    content: _builtins.bytes
+    """ISO 20022 XML, UTF-8"""
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        content: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "kind", b"kind"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PayoutFile: _TypeAlias = PayoutFile  # noqa: Y015
+
+@_typing.final
+class ListHeldFundsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ON_FIELD_NUMBER: _builtins.int
+    WARNING_DAYS_FIELD_NUMBER: _builtins.int
+    on: _builtins.str
+    """ISO 8601 date; default today"""
+    warning_days: _builtins.int
+    """default: the configured warning age"""
+    def __init__(
+        self,
+        *,
+        on: _builtins.str = ...,
+        warning_days: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["on", b"on", "warning_days", b"warning_days"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListHeldFundsRequest: _TypeAlias = ListHeldFundsRequest  # noqa: Y015
+
+@_typing.final
+class HeldFunds(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CREDITOR_ID_FIELD_NUMBER: _builtins.int
+    HELD_FIELD_NUMBER: _builtins.int
+    OLDEST_UNPAID_ON_FIELD_NUMBER: _builtins.int
+    AGE_DAYS_FIELD_NUMBER: _builtins.int
+    LATE_FIELD_NUMBER: _builtins.int
+    creditor_id: _builtins.str
+    oldest_unpaid_on: _builtins.str
+    """empty when nothing is held"""
+    age_days: _builtins.int
+    late: _builtins.bool
+    """at least warning_days old"""
+    @_builtins.property
+    def held(self) -> _money_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        creditor_id: _builtins.str = ...,
+        held: _money_pb2.Money | None = ...,
+        oldest_unpaid_on: _builtins.str = ...,
+        age_days: _builtins.int = ...,
+        late: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["held", b"held"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["age_days", b"age_days", "creditor_id", b"creditor_id", "held", b"held", "late", b"late", "oldest_unpaid_on", b"oldest_unpaid_on"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HeldFunds: _TypeAlias = HeldFunds  # noqa: Y015
+
+@_typing.final
+class HeldFundsList(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CREDITORS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def creditors(self) -> _containers.RepeatedCompositeFieldContainer[Global___HeldFunds]: ...
+    def __init__(
+        self,
+        *,
+        creditors: _abc.Iterable[Global___HeldFunds] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["creditors", b"creditors"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HeldFundsList: _TypeAlias = HeldFundsList  # noqa: Y015

@@ -103,3 +103,445 @@ class SettlementService:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class PayoutOperationsStub:
+    """Money out (services/settlement/README.md, "Payouts"): payees' bank details, payout batches
+    approved by two different operators, the SEPA files they release, and the R124-6 check.
+    Callers: operators only (kind `operator`; the operator is the verified token's subject);
+    anyone else gets PERMISSION_DENIED. Refusals name the field and the rule: FAILED_PRECONDITION
+    for a batch not in the right state or bank details changed since the proposal,
+    PERMISSION_DENIED for the four-eyes rule, ALREADY_EXISTS for a second open batch.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.SetPayeeAccount = channel.unary_unary(
+                '/recouvra.settlement.v1.PayoutOperations/SetPayeeAccount',
+                request_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.SetPayeeAccountRequest.SerializeToString,
+                response_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayeeAccount.FromString,
+                _registered_method=True)
+        self.ConfirmPayeeAccount = channel.unary_unary(
+                '/recouvra.settlement.v1.PayoutOperations/ConfirmPayeeAccount',
+                request_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayeeRef.SerializeToString,
+                response_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayeeAccount.FromString,
+                _registered_method=True)
+        self.ProposePayoutBatch = channel.unary_unary(
+                '/recouvra.settlement.v1.PayoutOperations/ProposePayoutBatch',
+                request_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ProposePayoutBatchRequest.SerializeToString,
+                response_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutProposal.FromString,
+                _registered_method=True)
+        self.ApprovePayoutBatch = channel.unary_unary(
+                '/recouvra.settlement.v1.PayoutOperations/ApprovePayoutBatch',
+                request_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatchRef.SerializeToString,
+                response_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatch.FromString,
+                _registered_method=True)
+        self.ReleasePayoutBatch = channel.unary_unary(
+                '/recouvra.settlement.v1.PayoutOperations/ReleasePayoutBatch',
+                request_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatchRef.SerializeToString,
+                response_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatch.FromString,
+                _registered_method=True)
+        self.CancelPayoutBatch = channel.unary_unary(
+                '/recouvra.settlement.v1.PayoutOperations/CancelPayoutBatch',
+                request_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatchRef.SerializeToString,
+                response_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatch.FromString,
+                _registered_method=True)
+        self.GetPayoutBatch = channel.unary_unary(
+                '/recouvra.settlement.v1.PayoutOperations/GetPayoutBatch',
+                request_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatchRef.SerializeToString,
+                response_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatch.FromString,
+                _registered_method=True)
+        self.GetPayoutFile = channel.unary_unary(
+                '/recouvra.settlement.v1.PayoutOperations/GetPayoutFile',
+                request_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.GetPayoutFileRequest.SerializeToString,
+                response_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutFile.FromString,
+                _registered_method=True)
+        self.ListHeldFunds = channel.unary_unary(
+                '/recouvra.settlement.v1.PayoutOperations/ListHeldFunds',
+                request_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ListHeldFundsRequest.SerializeToString,
+                response_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.HeldFundsList.FromString,
+                _registered_method=True)
+
+
+class PayoutOperationsServicer:
+    """Money out (services/settlement/README.md, "Payouts"): payees' bank details, payout batches
+    approved by two different operators, the SEPA files they release, and the R124-6 check.
+    Callers: operators only (kind `operator`; the operator is the verified token's subject);
+    anyone else gets PERMISSION_DENIED. Refusals name the field and the rule: FAILED_PRECONDITION
+    for a batch not in the right state or bank details changed since the proposal,
+    PERMISSION_DENIED for the four-eyes rule, ALREADY_EXISTS for a second open batch.
+    """
+
+    def SetPayeeAccount(self, request, context):
+        """New bank details for a party (IBAN and BIC checked): its payouts wait for a confirmation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfirmPayeeAccount(self, request, context):
+        """Confirm a party's latest bank details; not by the operator who entered them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ProposePayoutBatch(self, request, context):
+        """Gather what is payable on a date into a batch (one open batch at a time).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApprovePayoutBatch(self, request, context):
+        """One operator's approval; two different operators make a batch releasable.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleasePayoutBatch(self, request, context):
+        """Book an approved batch (each line once) and build its pain.001 (and pain.008).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelPayoutBatch(self, request, context):
+        """Drop a batch that was not released.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPayoutBatch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPayoutFile(self, request, context):
+        """A released batch's bank file, byte for byte as built.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListHeldFunds(self, request, context):
+        """Every creditor's funds held and the age of its oldest unpaid receipt (R124-6).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_PayoutOperationsServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'SetPayeeAccount': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPayeeAccount,
+                    request_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.SetPayeeAccountRequest.FromString,
+                    response_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayeeAccount.SerializeToString,
+            ),
+            'ConfirmPayeeAccount': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmPayeeAccount,
+                    request_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayeeRef.FromString,
+                    response_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayeeAccount.SerializeToString,
+            ),
+            'ProposePayoutBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.ProposePayoutBatch,
+                    request_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ProposePayoutBatchRequest.FromString,
+                    response_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutProposal.SerializeToString,
+            ),
+            'ApprovePayoutBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApprovePayoutBatch,
+                    request_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatchRef.FromString,
+                    response_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatch.SerializeToString,
+            ),
+            'ReleasePayoutBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleasePayoutBatch,
+                    request_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatchRef.FromString,
+                    response_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatch.SerializeToString,
+            ),
+            'CancelPayoutBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelPayoutBatch,
+                    request_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatchRef.FromString,
+                    response_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatch.SerializeToString,
+            ),
+            'GetPayoutBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPayoutBatch,
+                    request_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatchRef.FromString,
+                    response_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatch.SerializeToString,
+            ),
+            'GetPayoutFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPayoutFile,
+                    request_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.GetPayoutFileRequest.FromString,
+                    response_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutFile.SerializeToString,
+            ),
+            'ListHeldFunds': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListHeldFunds,
+                    request_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ListHeldFundsRequest.FromString,
+                    response_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.HeldFundsList.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'recouvra.settlement.v1.PayoutOperations', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('recouvra.settlement.v1.PayoutOperations', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class PayoutOperations:
+    """Money out (services/settlement/README.md, "Payouts"): payees' bank details, payout batches
+    approved by two different operators, the SEPA files they release, and the R124-6 check.
+    Callers: operators only (kind `operator`; the operator is the verified token's subject);
+    anyone else gets PERMISSION_DENIED. Refusals name the field and the rule: FAILED_PRECONDITION
+    for a batch not in the right state or bank details changed since the proposal,
+    PERMISSION_DENIED for the four-eyes rule, ALREADY_EXISTS for a second open batch.
+    """
+
+    @staticmethod
+    def SetPayeeAccount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.settlement.v1.PayoutOperations/SetPayeeAccount',
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.SetPayeeAccountRequest.SerializeToString,
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayeeAccount.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmPayeeAccount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.settlement.v1.PayoutOperations/ConfirmPayeeAccount',
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayeeRef.SerializeToString,
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayeeAccount.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ProposePayoutBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.settlement.v1.PayoutOperations/ProposePayoutBatch',
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ProposePayoutBatchRequest.SerializeToString,
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutProposal.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApprovePayoutBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.settlement.v1.PayoutOperations/ApprovePayoutBatch',
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatchRef.SerializeToString,
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatch.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleasePayoutBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.settlement.v1.PayoutOperations/ReleasePayoutBatch',
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatchRef.SerializeToString,
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatch.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelPayoutBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.settlement.v1.PayoutOperations/CancelPayoutBatch',
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatchRef.SerializeToString,
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatch.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPayoutBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.settlement.v1.PayoutOperations/GetPayoutBatch',
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatchRef.SerializeToString,
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutBatch.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPayoutFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.settlement.v1.PayoutOperations/GetPayoutFile',
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.GetPayoutFileRequest.SerializeToString,
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PayoutFile.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListHeldFunds(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.settlement.v1.PayoutOperations/ListHeldFunds',
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ListHeldFundsRequest.SerializeToString,
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.HeldFundsList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -71,3 +71,145 @@ class SettlementServiceServicer(metaclass=_abc_1.ABCMeta):
         """
 
 def add_SettlementServiceServicer_to_server(servicer: SettlementServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class PayoutOperationsStub:
+    """Money out (services/settlement/README.md, "Payouts"): payees' bank details, payout batches
+    approved by two different operators, the SEPA files they release, and the R124-6 check.
+    Callers: operators only (kind `operator`; the operator is the verified token's subject);
+    anyone else gets PERMISSION_DENIED. Refusals name the field and the rule: FAILED_PRECONDITION
+    for a batch not in the right state or bank details changed since the proposal,
+    PERMISSION_DENIED for the four-eyes rule, ALREADY_EXISTS for a second open batch.
+    """
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> PayoutOperationsAsyncStub: ...
+    SetPayeeAccount: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.SetPayeeAccountRequest, _settlement_pb2.PayeeAccount]
+    """New bank details for a party (IBAN and BIC checked): its payouts wait for a confirmation."""
+    ConfirmPayeeAccount: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.PayeeRef, _settlement_pb2.PayeeAccount]
+    """Confirm a party's latest bank details; not by the operator who entered them."""
+    ProposePayoutBatch: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.ProposePayoutBatchRequest, _settlement_pb2.PayoutProposal]
+    """Gather what is payable on a date into a batch (one open batch at a time)."""
+    ApprovePayoutBatch: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.PayoutBatchRef, _settlement_pb2.PayoutBatch]
+    """One operator's approval; two different operators make a batch releasable."""
+    ReleasePayoutBatch: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.PayoutBatchRef, _settlement_pb2.PayoutBatch]
+    """Book an approved batch (each line once) and build its pain.001 (and pain.008)."""
+    CancelPayoutBatch: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.PayoutBatchRef, _settlement_pb2.PayoutBatch]
+    """Drop a batch that was not released."""
+    GetPayoutBatch: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.PayoutBatchRef, _settlement_pb2.PayoutBatch]
+    GetPayoutFile: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.GetPayoutFileRequest, _settlement_pb2.PayoutFile]
+    """A released batch's bank file, byte for byte as built."""
+    ListHeldFunds: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.ListHeldFundsRequest, _settlement_pb2.HeldFundsList]
+    """Every creditor's funds held and the age of its oldest unpaid receipt (R124-6)."""
+
+@_typing.type_check_only
+class PayoutOperationsAsyncStub(PayoutOperationsStub):
+    """Money out (services/settlement/README.md, "Payouts"): payees' bank details, payout batches
+    approved by two different operators, the SEPA files they release, and the R124-6 check.
+    Callers: operators only (kind `operator`; the operator is the verified token's subject);
+    anyone else gets PERMISSION_DENIED. Refusals name the field and the rule: FAILED_PRECONDITION
+    for a batch not in the right state or bank details changed since the proposal,
+    PERMISSION_DENIED for the four-eyes rule, ALREADY_EXISTS for a second open batch.
+    """
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    SetPayeeAccount: _aio.UnaryUnaryMultiCallable[_settlement_pb2.SetPayeeAccountRequest, _settlement_pb2.PayeeAccount]  # type: ignore[assignment]
+    """New bank details for a party (IBAN and BIC checked): its payouts wait for a confirmation."""
+    ConfirmPayeeAccount: _aio.UnaryUnaryMultiCallable[_settlement_pb2.PayeeRef, _settlement_pb2.PayeeAccount]  # type: ignore[assignment]
+    """Confirm a party's latest bank details; not by the operator who entered them."""
+    ProposePayoutBatch: _aio.UnaryUnaryMultiCallable[_settlement_pb2.ProposePayoutBatchRequest, _settlement_pb2.PayoutProposal]  # type: ignore[assignment]
+    """Gather what is payable on a date into a batch (one open batch at a time)."""
+    ApprovePayoutBatch: _aio.UnaryUnaryMultiCallable[_settlement_pb2.PayoutBatchRef, _settlement_pb2.PayoutBatch]  # type: ignore[assignment]
+    """One operator's approval; two different operators make a batch releasable."""
+    ReleasePayoutBatch: _aio.UnaryUnaryMultiCallable[_settlement_pb2.PayoutBatchRef, _settlement_pb2.PayoutBatch]  # type: ignore[assignment]
+    """Book an approved batch (each line once) and build its pain.001 (and pain.008)."""
+    CancelPayoutBatch: _aio.UnaryUnaryMultiCallable[_settlement_pb2.PayoutBatchRef, _settlement_pb2.PayoutBatch]  # type: ignore[assignment]
+    """Drop a batch that was not released."""
+    GetPayoutBatch: _aio.UnaryUnaryMultiCallable[_settlement_pb2.PayoutBatchRef, _settlement_pb2.PayoutBatch]  # type: ignore[assignment]
+    GetPayoutFile: _aio.UnaryUnaryMultiCallable[_settlement_pb2.GetPayoutFileRequest, _settlement_pb2.PayoutFile]  # type: ignore[assignment]
+    """A released batch's bank file, byte for byte as built."""
+    ListHeldFunds: _aio.UnaryUnaryMultiCallable[_settlement_pb2.ListHeldFundsRequest, _settlement_pb2.HeldFundsList]  # type: ignore[assignment]
+    """Every creditor's funds held and the age of its oldest unpaid receipt (R124-6)."""
+
+class PayoutOperationsServicer(metaclass=_abc_1.ABCMeta):
+    """Money out (services/settlement/README.md, "Payouts"): payees' bank details, payout batches
+    approved by two different operators, the SEPA files they release, and the R124-6 check.
+    Callers: operators only (kind `operator`; the operator is the verified token's subject);
+    anyone else gets PERMISSION_DENIED. Refusals name the field and the rule: FAILED_PRECONDITION
+    for a batch not in the right state or bank details changed since the proposal,
+    PERMISSION_DENIED for the four-eyes rule, ALREADY_EXISTS for a second open batch.
+    """
+
+    @_abc_1.abstractmethod
+    def SetPayeeAccount(
+        self,
+        request: _settlement_pb2.SetPayeeAccountRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_settlement_pb2.PayeeAccount, _abc.Awaitable[_settlement_pb2.PayeeAccount]]:
+        """New bank details for a party (IBAN and BIC checked): its payouts wait for a confirmation."""
+
+    @_abc_1.abstractmethod
+    def ConfirmPayeeAccount(
+        self,
+        request: _settlement_pb2.PayeeRef,
+        context: _ServicerContext,
+    ) -> _typing.Union[_settlement_pb2.PayeeAccount, _abc.Awaitable[_settlement_pb2.PayeeAccount]]:
+        """Confirm a party's latest bank details; not by the operator who entered them."""
+
+    @_abc_1.abstractmethod
+    def ProposePayoutBatch(
+        self,
+        request: _settlement_pb2.ProposePayoutBatchRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_settlement_pb2.PayoutProposal, _abc.Awaitable[_settlement_pb2.PayoutProposal]]:
+        """Gather what is payable on a date into a batch (one open batch at a time)."""
+
+    @_abc_1.abstractmethod
+    def ApprovePayoutBatch(
+        self,
+        request: _settlement_pb2.PayoutBatchRef,
+        context: _ServicerContext,
+    ) -> _typing.Union[_settlement_pb2.PayoutBatch, _abc.Awaitable[_settlement_pb2.PayoutBatch]]:
+        """One operator's approval; two different operators make a batch releasable."""
+
+    @_abc_1.abstractmethod
+    def ReleasePayoutBatch(
+        self,
+        request: _settlement_pb2.PayoutBatchRef,
+        context: _ServicerContext,
+    ) -> _typing.Union[_settlement_pb2.PayoutBatch, _abc.Awaitable[_settlement_pb2.PayoutBatch]]:
+        """Book an approved batch (each line once) and build its pain.001 (and pain.008)."""
+
+    @_abc_1.abstractmethod
+    def CancelPayoutBatch(
+        self,
+        request: _settlement_pb2.PayoutBatchRef,
+        context: _ServicerContext,
+    ) -> _typing.Union[_settlement_pb2.PayoutBatch, _abc.Awaitable[_settlement_pb2.PayoutBatch]]:
+        """Drop a batch that was not released."""
+
+    @_abc_1.abstractmethod
+    def GetPayoutBatch(
+        self,
+        request: _settlement_pb2.PayoutBatchRef,
+        context: _ServicerContext,
+    ) -> _typing.Union[_settlement_pb2.PayoutBatch, _abc.Awaitable[_settlement_pb2.PayoutBatch]]: ...
+
+    @_abc_1.abstractmethod
+    def GetPayoutFile(
+        self,
+        request: _settlement_pb2.GetPayoutFileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_settlement_pb2.PayoutFile, _abc.Awaitable[_settlement_pb2.PayoutFile]]:
+        """A released batch's bank file, byte for byte as built."""
+
+    @_abc_1.abstractmethod
+    def ListHeldFunds(
+        self,
+        request: _settlement_pb2.ListHeldFundsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_settlement_pb2.HeldFundsList, _abc.Awaitable[_settlement_pb2.HeldFundsList]]:
+        """Every creditor's funds held and the age of its oldest unpaid receipt (R124-6)."""
+
+def add_PayoutOperationsServicer_to_server(servicer: PayoutOperationsServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
