@@ -64,6 +64,10 @@ class FakeLedger:
     async def reversal_of(self, entry_id: str) -> JournalEntry | None:
         return next((e for e in self.tables.entries if e.reverses == entry_id), None)
 
+    async def entries_between(self, first: date, last: date) -> list[JournalEntry]:
+        found = [e for e in self.tables.entries if first <= e.booked_on <= last]
+        return sorted(found, key=lambda e: (e.booked_on, e.entry_no or 0))
+
     async def balances(
         self, at: date, *, account: str | None = None, case_id: str | None = None
     ) -> list[Balance]:

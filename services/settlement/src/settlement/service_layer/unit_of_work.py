@@ -40,6 +40,10 @@ class LedgerRepository(Protocol):
     async def rows(self) -> LedgerRows:
         """Every account, entry and line as stored, for the invariants' check and exports."""
 
+    async def entries_between(self, first: date, last: date) -> list[JournalEntry]:
+        """The entries booked from `first` to `last` included, with their lines, in date then
+        number order."""
+
 
 class PaymentReferenceRepository(Protocol):
     """Each case's RF creditor reference: given once, never changed, never shared."""
