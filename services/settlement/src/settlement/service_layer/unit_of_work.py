@@ -8,7 +8,9 @@ from typing import Protocol
 
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 from settlement.domain.accounts import Account
+from settlement.domain.documents import Reader
 from settlement.domain.invariants import LedgerRows
+from settlement.domain.invoices import Invoice, InvoiceKind
 from settlement.domain.ledger import Balance, JournalEntry
 
 
@@ -56,6 +58,27 @@ class PaymentReferenceRepository(Protocol):
         or another case has this one."""
 
 
+class InvoiceRepository(Protocol):
+    """Issued invoices, kept as issued with their PDF, and each issuer's counter."""
+
+    async def for_fact(self, fact_key: str, kind: InvoiceKind) -> Invoice | None:
+        """The invoice of this kind a fact caused, if issued."""
+
+    async def next_sequence(self, series: str) -> int:
+        """The series' next number, held (locked) by this transaction until it ends: a rollback
+        gives it back, a commit uses it."""
+
+    async def add(self, invoice: Invoice, pdf: bytes) -> bool:
+        """Keep an issued invoice and its document; False (nothing kept) when another
+        transaction invoiced the same fact and kind first."""
+
+    async def readable_by(self, reader: Reader) -> list[Invoice]:
+        """The invoices the reader is a party to (all for an operator), newest first."""
+
+    async def with_pdf(self, invoice_id: str) -> tuple[Invoice, bytes] | None:
+        """An invoice and its PDF, whoever it belongs to."""
+
+
 class SettlementUnitOfWork(UnitOfWorkProtocol, Protocol):
     """One transaction over settlement's tables; the only thing that commits."""
 
@@ -66,3 +89,7 @@ class SettlementUnitOfWork(UnitOfWorkProtocol, Protocol):
     @property
     def references(self) -> PaymentReferenceRepository:
         """Cases' payment references."""
+
+    @property
+    def invoices(self) -> InvoiceRepository:
+        """Fee invoices."""
