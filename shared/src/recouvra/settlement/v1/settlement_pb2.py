@@ -25,17 +25,31 @@ _sym_db = _symbol_database.Default()
 from recouvra.common.v1 import money_pb2 as recouvra_dot_common_dot_v1_dot_money__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'recouvra/settlement/v1/settlement.proto\x12\x16recouvra.settlement.v1\x1a\x1erecouvra/common/v1/money.proto\"_\n\x1dGetPaymentInstructionsRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12-\n\namount_due\x18\x02 \x01(\x0b\x32\x19.recouvra.common.v1.Money\"\xfe\x01\n\x13PaymentInstructions\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x18\n\x10\x62\x65neficiary_name\x18\x02 \x01(\t\x12\x0c\n\x04iban\x18\x03 \x01(\t\x12\x16\n\x0eiban_formatted\x18\x04 \x01(\t\x12\x0b\n\x03\x62ic\x18\x05 \x01(\t\x12\x11\n\treference\x18\x06 \x01(\t\x12\x1b\n\x13reference_formatted\x18\x07 \x01(\t\x12-\n\namount_due\x18\x08 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x16\n\x0e\x65pc_qr_payload\x18\t \x01(\t\x12\x12\n\nepc_qr_svg\x18\n \x01(\t2\x91\x01\n\x11SettlementService\x12|\n\x16GetPaymentInstructions\x12\x35.recouvra.settlement.v1.GetPaymentInstructionsRequest\x1a+.recouvra.settlement.v1.PaymentInstructionsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'recouvra/settlement/v1/settlement.proto\x12\x16recouvra.settlement.v1\x1a\x1erecouvra/common/v1/money.proto\"\x15\n\x13ListInvoicesRequest\"\xa5\x02\n\x0eInvoiceSummary\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x04 \x01(\t\x12\x11\n\tissued_on\x18\x05 \x01(\t\x12\x0e\n\x06\x64ue_on\x18\x06 \x01(\t\x12\x13\n\x0bseller_name\x18\x07 \x01(\t\x12\x12\n\nbuyer_name\x18\x08 \x01(\t\x12\x32\n\x0f\x61mount_excl_vat\x18\t \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12&\n\x03vat\x18\n \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12(\n\x05total\x18\x0b \x01(\x0b\x32\x19.recouvra.common.v1.Money\"P\n\x14ListInvoicesResponse\x12\x38\n\x08invoices\x18\x01 \x03(\x0b\x32&.recouvra.settlement.v1.InvoiceSummary\"/\n\x19GetInvoiceDocumentRequest\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\"\x83\x01\n\x13GetStatementRequest\x12\x12\n\nparty_role\x18\x01 \x01(\t\x12\x10\n\x08party_id\x18\x02 \x01(\t\x12\r\n\x05month\x18\x03 \x01(\t\x12\x37\n\x06\x66ormat\x18\x04 \x01(\x0e\x32\'.recouvra.settlement.v1.StatementFormat\"B\n\x08\x44ocument\x12\x11\n\tfile_name\x18\x01 \x01(\t\x12\x12\n\nmedia_type\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\x0c\"_\n\x1dGetPaymentInstructionsRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12-\n\namount_due\x18\x02 \x01(\x0b\x32\x19.recouvra.common.v1.Money\"\xfe\x01\n\x13PaymentInstructions\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x18\n\x10\x62\x65neficiary_name\x18\x02 \x01(\t\x12\x0c\n\x04iban\x18\x03 \x01(\t\x12\x16\n\x0eiban_formatted\x18\x04 \x01(\t\x12\x0b\n\x03\x62ic\x18\x05 \x01(\t\x12\x11\n\treference\x18\x06 \x01(\t\x12\x1b\n\x13reference_formatted\x18\x07 \x01(\t\x12-\n\namount_due\x18\x08 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x16\n\x0e\x65pc_qr_payload\x18\t \x01(\t\x12\x12\n\nepc_qr_svg\x18\n \x01(\t*g\n\x0fStatementFormat\x12 \n\x1cSTATEMENT_FORMAT_UNSPECIFIED\x10\x00\x12\x18\n\x14STATEMENT_FORMAT_CSV\x10\x01\x12\x18\n\x14STATEMENT_FORMAT_PDF\x10\x02\x32\xc6\x03\n\x11SettlementService\x12|\n\x16GetPaymentInstructions\x12\x35.recouvra.settlement.v1.GetPaymentInstructionsRequest\x1a+.recouvra.settlement.v1.PaymentInstructions\x12i\n\x0cListInvoices\x12+.recouvra.settlement.v1.ListInvoicesRequest\x1a,.recouvra.settlement.v1.ListInvoicesResponse\x12i\n\x12GetInvoiceDocument\x12\x31.recouvra.settlement.v1.GetInvoiceDocumentRequest\x1a .recouvra.settlement.v1.Document\x12]\n\x0cGetStatement\x12+.recouvra.settlement.v1.GetStatementRequest\x1a .recouvra.settlement.v1.Documentb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'recouvra.settlement.v1.settlement_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETPAYMENTINSTRUCTIONSREQUEST']._serialized_start=99
-  _globals['_GETPAYMENTINSTRUCTIONSREQUEST']._serialized_end=194
-  _globals['_PAYMENTINSTRUCTIONS']._serialized_start=197
-  _globals['_PAYMENTINSTRUCTIONS']._serialized_end=451
-  _globals['_SETTLEMENTSERVICE']._serialized_start=454
-  _globals['_SETTLEMENTSERVICE']._serialized_end=599
+  _globals['_STATEMENTFORMAT']._serialized_start=1105
+  _globals['_STATEMENTFORMAT']._serialized_end=1208
+  _globals['_LISTINVOICESREQUEST']._serialized_start=99
+  _globals['_LISTINVOICESREQUEST']._serialized_end=120
+  _globals['_INVOICESUMMARY']._serialized_start=123
+  _globals['_INVOICESUMMARY']._serialized_end=416
+  _globals['_LISTINVOICESRESPONSE']._serialized_start=418
+  _globals['_LISTINVOICESRESPONSE']._serialized_end=498
+  _globals['_GETINVOICEDOCUMENTREQUEST']._serialized_start=500
+  _globals['_GETINVOICEDOCUMENTREQUEST']._serialized_end=547
+  _globals['_GETSTATEMENTREQUEST']._serialized_start=550
+  _globals['_GETSTATEMENTREQUEST']._serialized_end=681
+  _globals['_DOCUMENT']._serialized_start=683
+  _globals['_DOCUMENT']._serialized_end=749
+  _globals['_GETPAYMENTINSTRUCTIONSREQUEST']._serialized_start=751
+  _globals['_GETPAYMENTINSTRUCTIONSREQUEST']._serialized_end=846
+  _globals['_PAYMENTINSTRUCTIONS']._serialized_start=849
+  _globals['_PAYMENTINSTRUCTIONS']._serialized_end=1103
+  _globals['_SETTLEMENTSERVICE']._serialized_start=1211
+  _globals['_SETTLEMENTSERVICE']._serialized_end=1665
 # @@protoc_insertion_point(module_scope)
