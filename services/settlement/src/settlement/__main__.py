@@ -1,4 +1,5 @@
-"""`python -m settlement [serve|migrate|check|export-beancount [--output FILE]|export-fec ...]`."""
+"""`python -m settlement [serve|migrate|check|export-beancount|export-fec|statement|invoices]`;
+each operator command explains its options with --help."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from recouvra_shared.logging import configure_logging
 from recouvra_shared.runtime import run_cli
 from settlement.bootstrap import build, units_of
 from settlement.config import SettlementSettings
-from settlement.entrypoints import ledger_commands
+from settlement.entrypoints import document_commands, ledger_commands
 
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
 
@@ -23,6 +24,10 @@ async def _ledger_command(settings: SettlementSettings, args: Sequence[str]) -> 
     try:
         if args[0] == "check":
             return await ledger_commands.check(units, sys.stdout)
+        if args[0] == "statement":
+            return await document_commands.statement(units, args[1:], sys.stdout)
+        if args[0] == "invoices":
+            return await document_commands.invoices(units, args[1:], sys.stdout)
         if args[0] == "export-fec":
             return await ledger_commands.export_fec(units, args[1:], sys.stdout)
         return await ledger_commands.export_beancount(units, args[1:], sys.stdout)
@@ -33,7 +38,7 @@ async def _ledger_command(settings: SettlementSettings, args: Sequence[str]) -> 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the settlement service, or check or export its ledger."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] in ("check", "export-beancount", "export-fec"):
+    if args and args[0] in ("check", "export-beancount", "export-fec", "statement", "invoices"):
         settings = SettlementSettings()
         configure_logging(settings.service_name, settings.log_level)
         sys.exit(asyncio.run(_ledger_command(settings, args)))
