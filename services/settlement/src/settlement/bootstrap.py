@@ -9,6 +9,7 @@ from recouvra_shared.db import Database
 from recouvra_shared.runtime import ServiceParts, Wiring
 from settlement.adapters.unit_of_work import settlement_units
 from settlement.config import SettlementSettings
+from settlement.domain.invoices import PLATFORM_PARTY, InvoiceParty, PartyRole, checked_party
 from settlement.domain.payment_instructions import ClientMoneyAccount, client_money_account
 from settlement.entrypoints.grpc_api import SERVICE_NAME, SettlementApi
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
@@ -26,6 +27,25 @@ def account_of(settings: SettlementSettings) -> ClientMoneyAccount:
     )
 
 
+def platform_party_of(settings: SettlementSettings) -> InvoiceParty:
+    """The platform as the seller of its commission invoices, refused at start-up unless its
+    SIREN and VAT number are valid."""
+    return checked_party(
+        "platform",
+        InvoiceParty(
+            PartyRole.PLATFORM,
+            PLATFORM_PARTY,
+            settings.platform_legal_name,
+            settings.platform_address,
+            settings.platform_postcode,
+            settings.platform_city,
+            settings.platform_siren,
+            settings.platform_vat_number,
+        ),
+        PartyRole.PLATFORM,
+    )
+
+
 def build(wiring: Wiring) -> ServiceParts:
     """The SettlementService (payment instructions), gRPC health and the outbox relay; the
     ledger is reached by the operator commands so far."""
@@ -33,6 +53,7 @@ def build(wiring: Wiring) -> ServiceParts:
     assert isinstance(settings, SettlementSettings)
     units = settlement_units(wiring.database)
     api = SettlementApi(units, account_of(settings))
+    platform_party_of(settings)  # refused now rather than at the first commission invoice
     return ServiceParts(
         grpc_services=[
             (

@@ -13,6 +13,8 @@ from recouvra_shared.settings import (
 
 # The French banks' published example account: right for development, never for real debtors.
 EXAMPLE_IBAN = "FR7630006000011234567890189"
+# An example SIREN for the platform's invoices in development, refused elsewhere.
+EXAMPLE_SIREN = "552100554"
 
 
 class SettlementSettings(ServiceSettings):
@@ -28,6 +30,13 @@ class SettlementSettings(ServiceSettings):
     client_money_beneficiary: str = "Recouvra SAS - fonds de tiers"
     client_money_iban: str = EXAMPLE_IBAN
     client_money_bic: str = "AGRIFRPP"
+    # The platform as its commission invoices name it (CGI 242 nonies A), checked at start-up.
+    platform_legal_name: str = "Recouvra SAS"
+    platform_address: str = "10 rue du Louvre"
+    platform_postcode: str = "75001"
+    platform_city: str = "Paris"
+    platform_siren: str = EXAMPLE_SIREN
+    platform_vat_number: str | None = "FR96552100554"
 
     @model_validator(mode="after")
     def _example_account_only_in_development(self) -> Self:
@@ -36,4 +45,6 @@ class SettlementSettings(ServiceSettings):
             raise ValueError(
                 "client_money_iban: the example account is refused outside development"
             )
+        if self.platform_siren == EXAMPLE_SIREN and self.environment != "development":
+            raise ValueError("platform_siren: the example SIREN is refused outside development")
         return self

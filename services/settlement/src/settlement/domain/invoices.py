@@ -161,6 +161,14 @@ def _party_violations(field: str, party: InvoiceParty, role: PartyRole) -> list[
     return found
 
 
+def checked_party(field: str, party: InvoiceParty, role: PartyRole) -> InvoiceParty:
+    """A party as an invoice may name it, refused with every rule it breaks."""
+    found = _party_violations(field, party, role)
+    if found:
+        raise InvalidRequest(found)
+    return party
+
+
 _ROLES = {
     InvoiceKind.PROVIDER_FEE: (PartyRole.PROVIDER, PartyRole.CREDITOR),
     InvoiceKind.PLATFORM_COMMISSION: (PartyRole.PLATFORM, PartyRole.PROVIDER),
