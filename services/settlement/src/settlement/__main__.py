@@ -1,5 +1,6 @@
-"""`python -m settlement [serve|migrate|check|export-beancount [--output FILE]|payouts ...|
-held-funds|receipts CREDITOR]`."""
+"""`python -m settlement [serve|migrate|check|export-beancount|export-fec|statement|invoices|
+payouts ...|held-funds|receipts CREDITOR]`; each operator command explains its options with
+--help."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from recouvra_shared.logging import configure_logging
 from recouvra_shared.runtime import run_cli
 from settlement.bootstrap import bank_side_of, build, payout_policy_of, units_of
 from settlement.config import SettlementSettings
-from settlement.entrypoints import ledger_commands, payout_commands
+from settlement.entrypoints import document_commands, ledger_commands, payout_commands
 
 OPERATOR_COMMANDS = ("payouts", "held-funds", "receipts")
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
@@ -35,6 +36,12 @@ async def _ledger_command(settings: SettlementSettings, args: Sequence[str]) -> 
             )
         if args[0] == "receipts":
             return await payout_commands.receipts_command(units, args[1:], sys.stdout)
+        if args[0] == "statement":
+            return await document_commands.statement(units, args[1:], sys.stdout)
+        if args[0] == "invoices":
+            return await document_commands.invoices(units, args[1:], sys.stdout)
+        if args[0] == "export-fec":
+            return await ledger_commands.export_fec(units, args[1:], sys.stdout)
         return await ledger_commands.export_beancount(units, args[1:], sys.stdout)
     finally:
         await database.dispose()
@@ -43,7 +50,14 @@ async def _ledger_command(settings: SettlementSettings, args: Sequence[str]) -> 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the settlement service, or check or export its ledger."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] in ("check", "export-beancount", *OPERATOR_COMMANDS):
+    if args and args[0] in (
+        "check",
+        "export-beancount",
+        "export-fec",
+        "statement",
+        "invoices",
+        *OPERATOR_COMMANDS,
+    ):
         settings = SettlementSettings()
         configure_logging(settings.service_name, settings.log_level)
         sys.exit(asyncio.run(_ledger_command(settings, args)))

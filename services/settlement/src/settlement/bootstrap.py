@@ -9,6 +9,7 @@ from recouvra_shared.db import Database
 from recouvra_shared.runtime import ServiceParts, Wiring
 from settlement.adapters.unit_of_work import settlement_units
 from settlement.config import SettlementSettings
+from settlement.domain.invoices import PLATFORM_PARTY, InvoiceParty, PartyRole, checked_party
 from settlement.domain.payment_instructions import ClientMoneyAccount, client_money_account
 from settlement.domain.sepa_files import creditor_identifier
 from settlement.entrypoints import payouts_api
@@ -44,6 +45,25 @@ def payout_policy_of(settings: SettlementSettings) -> PayoutPolicy:
     )
 
 
+def platform_party_of(settings: SettlementSettings) -> InvoiceParty:
+    """The platform as the seller of its commission invoices, refused at start-up unless its
+    SIREN and VAT number are valid."""
+    return checked_party(
+        "platform",
+        InvoiceParty(
+            PartyRole.PLATFORM,
+            PLATFORM_PARTY,
+            settings.platform_legal_name,
+            settings.platform_address,
+            settings.platform_postcode,
+            settings.platform_city,
+            settings.platform_siren,
+            settings.platform_vat_number,
+        ),
+        PartyRole.PLATFORM,
+    )
+
+
 def build(wiring: Wiring) -> ServiceParts:
     """The SettlementService (payment instructions), gRPC health and the outbox relay; the
     ledger is reached by the operator commands so far."""
@@ -57,6 +77,7 @@ def build(wiring: Wiring) -> ServiceParts:
         bank_side_of(settings),
         settings.held_funds_warning_days,
     )
+    platform_party_of(settings)  # refused now rather than at the first commission invoice
     return ServiceParts(
         grpc_services=[
             (

@@ -15,6 +15,8 @@ from recouvra_shared.settings import (
 EXAMPLE_IBAN = "FR7630006000011234567890189"
 # The Bundesbank's published example SEPA creditor identifier: development only.
 EXAMPLE_CREDITOR_ID = "DE98ZZZ09999999999"
+# An example SIREN for the platform's invoices in development, refused elsewhere.
+EXAMPLE_SIREN = "552100554"
 
 
 class SettlementSettings(ServiceSettings):
@@ -38,6 +40,13 @@ class SettlementSettings(ServiceSettings):
     # Empty: no direct debits (creditors owing fees are listed as receivables); development
     # uses the example.
     sepa_creditor_id: str = ""
+    # The platform as its commission invoices name it (CGI 242 nonies A), checked at start-up.
+    platform_legal_name: str = "Recouvra SAS"
+    platform_address: str = "10 rue du Louvre"
+    platform_postcode: str = "75001"
+    platform_city: str = "Paris"
+    platform_siren: str = EXAMPLE_SIREN
+    platform_vat_number: str | None = "FR96552100554"
 
     @model_validator(mode="after")
     def _example_account_only_in_development(self) -> Self:
@@ -50,4 +59,6 @@ class SettlementSettings(ServiceSettings):
             raise ValueError(
                 "sepa_creditor_id: the example identifier is refused outside development"
             )
+        if self.platform_siren == EXAMPLE_SIREN and self.environment != "development":
+            raise ValueError("platform_siren: the example SIREN is refused outside development")
         return self

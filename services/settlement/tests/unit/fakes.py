@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from recouvra_shared.testing import FakeUnitOfWork
 from services.settlement.tests.unit.payout_fakes import FakePayouts, PayoutTables
 from settlement.domain.accounts import Account
+from settlement.domain.documents import Reader, may_read
 from settlement.domain.invariants import (
     GENESIS,
     LedgerRows,
@@ -17,6 +18,7 @@ from settlement.domain.invariants import (
     entry_digest,
     stored_rows_of,
 )
+from settlement.domain.invoices import Invoice, InvoiceKind
 from settlement.domain.ledger import Balance, JournalEntry, balances
 
 
@@ -28,6 +30,8 @@ class Tables:
     entries: list[JournalEntry] = field(default_factory=list)
     references: dict[str, str] = field(default_factory=dict)
     payouts: PayoutTables = field(default_factory=PayoutTables)
+    invoices: dict[str, tuple[Invoice, bytes]] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
 
 
 class FakeLedger:
@@ -65,6 +69,10 @@ class FakeLedger:
 
     async def reversal_of(self, entry_id: str) -> JournalEntry | None:
         return next((e for e in self.tables.entries if e.reverses == entry_id), None)
+
+    async def entries_between(self, first: date, last: date) -> list[JournalEntry]:
+        found = [e for e in self.tables.entries if first <= e.booked_on <= last]
+        return sorted(found, key=lambda e: (e.booked_on, e.entry_no or 0))
 
     async def balances(
         self, at: date, *, account: str | None = None, case_id: str | None = None
@@ -115,6 +123,45 @@ class FakeReferences:
         return True
 
 
+class FakeInvoices:
+    """The invoices and invoice_counters tables, in memory."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    async def for_fact(self, fact_key: str, kind: InvoiceKind) -> Invoice | None:
+        return next(
+            (
+                invoice
+                for invoice, _ in self.tables.invoices.values()
+                if (invoice.to_issue.fact_key, invoice.to_issue.kind) == (fact_key, kind)
+            ),
+            None,
+        )
+
+    async def next_sequence(self, series: str) -> int:
+        self.tables.counters[series] = self.tables.counters.get(series, 0) + 1
+        return self.tables.counters[series]
+
+    async def add(self, invoice: Invoice, pdf: bytes) -> bool:
+        if await self.for_fact(invoice.to_issue.fact_key, invoice.to_issue.kind):
+            return False
+        assert invoice.invoice_id not in self.tables.invoices
+        assert all(
+            (i.series, i.sequence) != (invoice.series, invoice.sequence)
+            for i, _ in self.tables.invoices.values()
+        )
+        self.tables.invoices[invoice.invoice_id] = (invoice, pdf)
+        return True
+
+    async def readable_by(self, reader: Reader) -> list[Invoice]:
+        found = [i for i, _ in self.tables.invoices.values() if may_read(reader, i)]
+        return sorted(found, key=lambda i: (i.to_issue.issued_on, i.sequence), reverse=True)
+
+    async def with_pdf(self, invoice_id: str) -> tuple[Invoice, bytes] | None:
+        return self.tables.invoices.get(invoice_id)
+
+
 class FakeSettlementUnitOfWork(FakeUnitOfWork):
     """Settlement's unit of work in memory: nothing is kept unless committed."""
 
@@ -125,6 +172,7 @@ class FakeSettlementUnitOfWork(FakeUnitOfWork):
         self.ledger = FakeLedger(self.working)
         self.references = FakeReferences(self.working)
         self.payouts = FakePayouts(self.working)
+        self.invoices = FakeInvoices(self.working)
 
     async def __aenter__(self) -> FakeSettlementUnitOfWork:
         await super().__aenter__()
@@ -136,9 +184,13 @@ class FakeSettlementUnitOfWork(FakeUnitOfWork):
         self.kept.entries = list(self.working.entries)
         self.kept.references = dict(self.working.references)
         self.kept.payouts = copy.deepcopy(self.working.payouts)
+        self.kept.invoices = dict(self.working.invoices)
+        self.kept.counters = dict(self.working.counters)
 
     def discard_changes(self) -> None:
         self.working.accounts = dict(self.kept.accounts)
         self.working.entries = list(self.kept.entries)
         self.working.references = dict(self.kept.references)
         self.working.payouts = copy.deepcopy(self.kept.payouts)
+        self.working.invoices = dict(self.kept.invoices)
+        self.working.counters = dict(self.kept.counters)

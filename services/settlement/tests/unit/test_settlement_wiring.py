@@ -6,10 +6,10 @@ import pytest
 from pydantic import ValidationError
 
 from recouvra_shared.db import Database
-from recouvra_shared.errors import InvalidField
+from recouvra_shared.errors import InvalidField, InvalidRequest
 from recouvra_shared.runtime import Wiring
 from settlement.adapters.unit_of_work import SqlSettlementUnitOfWork
-from settlement.bootstrap import build
+from settlement.bootstrap import build, platform_party_of
 from settlement.config import SettlementSettings
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
 
@@ -43,6 +43,7 @@ def test_the_example_client_money_account_is_refused_in_production() -> None:
         **PRODUCTION_KAFKA,
         client_money_iban="DE89370400440532013000",
         client_money_bic="COBADEFF",
+        platform_siren="732829320",
     )
     assert real.client_money_iban == "DE89370400440532013000"
 
@@ -51,3 +52,18 @@ def test_an_invalid_client_money_account_stops_the_service_at_start() -> None:
     settings = SettlementSettings(client_money_iban="FR7630006000011234567890188")
     with pytest.raises(InvalidField, match="client_money_iban"):
         build(Wiring(settings=settings, database=None, broker=None))  # type: ignore[arg-type]
+
+
+def test_the_platforms_invoicing_identity_is_checked_at_start() -> None:
+    assert platform_party_of(SettlementSettings()).siren == "552100554"
+    with pytest.raises(InvalidRequest) as refused:
+        platform_party_of(SettlementSettings(platform_siren="552100555", platform_vat_number="FR1"))
+    assert [v.field for v in refused.value.violations] == ["platform.siren", "platform.vat_number"]
+    with pytest.raises(ValidationError, match="platform_siren: the example SIREN is refused"):
+        SettlementSettings(
+            environment="production",
+            database_url="postgresql+asyncpg://s:x@h/s",
+            **PRODUCTION_KAFKA,
+            client_money_iban="DE89370400440532013000",
+            client_money_bic="COBADEFF",
+        )

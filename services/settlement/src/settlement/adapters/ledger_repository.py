@@ -153,6 +153,36 @@ class SqlLedger:
     async def reversal_of(self, entry_id: str) -> JournalEntry | None:
         return await self._one(journal_entries.c.reverses == entry_id)
 
+    async def entries_between(self, first: date, last: date) -> list[JournalEntry]:
+        entries = (
+            (
+                await self.session.execute(
+                    select(journal_entries)
+                    .where(journal_entries.c.booked_on.between(first, last))
+                    .order_by(journal_entries.c.booked_on, journal_entries.c.entry_no)
+                )
+            )
+            .mappings()
+            .all()
+        )
+        lines_of: dict[str, list[Mapping[Any, Any]]] = {str(e["entry_id"]): [] for e in entries}
+        if entries:
+            lines = (
+                (
+                    await self.session.execute(
+                        select(journal_lines)
+                        .join(journal_entries)
+                        .where(journal_entries.c.booked_on.between(first, last))
+                        .order_by(journal_lines.c.entry_id, journal_lines.c.line_no)
+                    )
+                )
+                .mappings()
+                .all()
+            )
+            for line in lines:
+                lines_of[str(line["entry_id"])].append(line)
+        return [_entry(e, lines_of[str(e["entry_id"])]) for e in entries]
+
     async def balances(
         self, at: date, *, account: str | None = None, case_id: str | None = None
     ) -> list[Balance]:

@@ -20,7 +20,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 metadata = MetaData()
 
@@ -162,5 +162,35 @@ payout_files = Table(
     ),
     Column("kind", String(10), primary_key=True),
     Column("content", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Fee invoices (migration 0008_documents): one per (fact, kind), never changed once issued.
+invoice_counters = Table(
+    "invoice_counters",
+    metadata,
+    Column("series", String(80), primary_key=True),
+    Column("last_sequence", BigInteger, nullable=False),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("invoice_id", UUID(as_uuid=False), primary_key=True),
+    Column("series", String(80), nullable=False),
+    Column("sequence", BigInteger, nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("fact_key", String(200), nullable=False),
+    Column("case_id", String(64), nullable=False),
+    Column("seller_role", String(10), nullable=False),
+    Column("seller_id", String(64), nullable=False),
+    Column("buyer_role", String(10), nullable=False),
+    Column("buyer_id", String(64), nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("amount_excl_vat", BigInteger, nullable=False),
+    Column("vat_amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False, server_default=text("'EUR'")),
+    Column("content", JSONB, nullable=False),
+    Column("pdf", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

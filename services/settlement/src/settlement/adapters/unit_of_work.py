@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Self
 
 from recouvra_shared.db import Database, UnitOfWork
+from settlement.adapters.invoice_repository import SqlInvoices
 from settlement.adapters.ledger_repository import SqlLedger
 from settlement.adapters.payment_references import SqlPaymentReferences
 from settlement.adapters.payouts_repository import SqlPayouts
@@ -17,12 +18,14 @@ class SqlSettlementUnitOfWork(UnitOfWork):
     ledger: SqlLedger
     references: SqlPaymentReferences
     payouts: SqlPayouts
+    invoices: SqlInvoices
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.ledger = SqlLedger(self.session)
         self.references = SqlPaymentReferences(self.session)
         self.payouts = SqlPayouts(self.session)
+        self.invoices = SqlInvoices(self.session)
         return self
 
 

@@ -12,14 +12,15 @@ from recouvra_shared.context import caller_var
 from recouvra_shared.errors import Unauthenticated
 from settlement.domain.payment_instructions import ClientMoneyAccount
 from settlement.domain.queries import GetPaymentInstructions
+from settlement.entrypoints.documents_api import DocumentsApi
 from settlement.service_layer.payment_instructions import payment_instructions
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
 
 SERVICE_NAME = settlement_pb2.DESCRIPTOR.services_by_name["SettlementService"].full_name
 
 
-class SettlementApi(settlement_pb2_grpc.SettlementServiceServicer):
-    """The SettlementService servicer."""
+class SettlementApi(DocumentsApi, settlement_pb2_grpc.SettlementServiceServicer):
+    """The SettlementService servicer (invoices and statements in `documents_api`)."""
 
     def __init__(
         self, units: Callable[[], SettlementUnitOfWork], account: ClientMoneyAccount

@@ -8,8 +8,10 @@ from typing import Protocol
 
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 from settlement.domain.accounts import Account, PartyKind
+from settlement.domain.documents import Reader
 from settlement.domain.held_funds import Movement, Receipt
 from settlement.domain.invariants import LedgerRows
+from settlement.domain.invoices import Invoice, InvoiceKind
 from settlement.domain.ledger import Balance, JournalEntry
 from settlement.domain.payee_accounts import PayeeAccount
 from settlement.domain.payouts import BatchState, PartyPosition, PayoutBatch
@@ -42,6 +44,10 @@ class LedgerRepository(Protocol):
 
     async def rows(self) -> LedgerRows:
         """Every account, entry and line as stored, for the invariants' check and exports."""
+
+    async def entries_between(self, first: date, last: date) -> list[JournalEntry]:
+        """The entries booked from `first` to `last` included, with their lines, in date then
+        number order."""
 
 
 class PaymentReferenceRepository(Protocol):
@@ -96,6 +102,27 @@ class PayoutRepository(Protocol):
         """A released batch's bank file, byte for byte as built."""
 
 
+class InvoiceRepository(Protocol):
+    """Issued invoices, kept as issued with their PDF, and each issuer's counter."""
+
+    async def for_fact(self, fact_key: str, kind: InvoiceKind) -> Invoice | None:
+        """The invoice of this kind a fact caused, if issued."""
+
+    async def next_sequence(self, series: str) -> int:
+        """The series' next number, held (locked) by this transaction until it ends: a rollback
+        gives it back, a commit uses it."""
+
+    async def add(self, invoice: Invoice, pdf: bytes) -> bool:
+        """Keep an issued invoice and its document; False (nothing kept) when another
+        transaction invoiced the same fact and kind first."""
+
+    async def readable_by(self, reader: Reader) -> list[Invoice]:
+        """The invoices the reader is a party to (all for an operator), newest first."""
+
+    async def with_pdf(self, invoice_id: str) -> tuple[Invoice, bytes] | None:
+        """An invoice and its PDF, whoever it belongs to."""
+
+
 class SettlementUnitOfWork(UnitOfWorkProtocol, Protocol):
     """One transaction over settlement's tables; the only thing that commits."""
 
@@ -110,3 +137,7 @@ class SettlementUnitOfWork(UnitOfWorkProtocol, Protocol):
     @property
     def payouts(self) -> PayoutRepository:
         """Payees, payout batches and their files."""
+
+    @property
+    def invoices(self) -> InvoiceRepository:
+        """Fee invoices."""

@@ -7,6 +7,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from recouvra.common.v1 import money_pb2 as _money_pb2
 import builtins as _builtins
 import sys
@@ -18,6 +19,192 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _StatementFormat:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _StatementFormatEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_StatementFormat.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    STATEMENT_FORMAT_UNSPECIFIED: _StatementFormat.ValueType  # 0
+    """CSV"""
+    STATEMENT_FORMAT_CSV: _StatementFormat.ValueType  # 1
+    STATEMENT_FORMAT_PDF: _StatementFormat.ValueType  # 2
+
+class StatementFormat(_StatementFormat, metaclass=_StatementFormatEnumTypeWrapper): ...
+
+STATEMENT_FORMAT_UNSPECIFIED: StatementFormat.ValueType  # 0
+"""CSV"""
+STATEMENT_FORMAT_CSV: StatementFormat.ValueType  # 1
+STATEMENT_FORMAT_PDF: StatementFormat.ValueType  # 2
+Global___StatementFormat: _TypeAlias = StatementFormat  # noqa: Y015
+
+@_typing.final
+class ListInvoicesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListInvoicesRequest: _TypeAlias = ListInvoicesRequest  # noqa: Y015
+
+@_typing.final
+class InvoiceSummary(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVOICE_ID_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ISSUED_ON_FIELD_NUMBER: _builtins.int
+    DUE_ON_FIELD_NUMBER: _builtins.int
+    SELLER_NAME_FIELD_NUMBER: _builtins.int
+    BUYER_NAME_FIELD_NUMBER: _builtins.int
+    AMOUNT_EXCL_VAT_FIELD_NUMBER: _builtins.int
+    VAT_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    invoice_id: _builtins.str
+    number: _builtins.str
+    """e.g. HON-prov-1-000001, COM-000001"""
+    kind: _builtins.str
+    """"provider-fee" or "platform-commission" """
+    case_id: _builtins.str
+    issued_on: _builtins.str
+    """YYYY-MM-DD"""
+    due_on: _builtins.str
+    """YYYY-MM-DD"""
+    seller_name: _builtins.str
+    buyer_name: _builtins.str
+    @_builtins.property
+    def amount_excl_vat(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def vat(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def total(self) -> _money_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        invoice_id: _builtins.str = ...,
+        number: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        case_id: _builtins.str = ...,
+        issued_on: _builtins.str = ...,
+        due_on: _builtins.str = ...,
+        seller_name: _builtins.str = ...,
+        buyer_name: _builtins.str = ...,
+        amount_excl_vat: _money_pb2.Money | None = ...,
+        vat: _money_pb2.Money | None = ...,
+        total: _money_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount_excl_vat", b"amount_excl_vat", "total", b"total", "vat", b"vat"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_excl_vat", b"amount_excl_vat", "buyer_name", b"buyer_name", "case_id", b"case_id", "due_on", b"due_on", "invoice_id", b"invoice_id", "issued_on", b"issued_on", "kind", b"kind", "number", b"number", "seller_name", b"seller_name", "total", b"total", "vat", b"vat"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvoiceSummary: _TypeAlias = InvoiceSummary  # noqa: Y015
+
+@_typing.final
+class ListInvoicesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVOICES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def invoices(self) -> _containers.RepeatedCompositeFieldContainer[Global___InvoiceSummary]: ...
+    def __init__(
+        self,
+        *,
+        invoices: _abc.Iterable[Global___InvoiceSummary] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["invoices", b"invoices"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListInvoicesResponse: _TypeAlias = ListInvoicesResponse  # noqa: Y015
+
+@_typing.final
+class GetInvoiceDocumentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVOICE_ID_FIELD_NUMBER: _builtins.int
+    invoice_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        invoice_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["invoice_id", b"invoice_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetInvoiceDocumentRequest: _TypeAlias = GetInvoiceDocumentRequest  # noqa: Y015
+
+@_typing.final
+class GetStatementRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PARTY_ROLE_FIELD_NUMBER: _builtins.int
+    PARTY_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
+    party_role: _builtins.str
+    """"creditor" or "provider"; empty: the caller's"""
+    party_id: _builtins.str
+    """empty: the caller's own"""
+    month: _builtins.str
+    """YYYY-MM"""
+    format: Global___StatementFormat.ValueType
+    def __init__(
+        self,
+        *,
+        party_role: _builtins.str = ...,
+        party_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        format: Global___StatementFormat.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["format", b"format", "month", b"month", "party_id", b"party_id", "party_role", b"party_role"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStatementRequest: _TypeAlias = GetStatementRequest  # noqa: Y015
+
+@_typing.final
+class Document(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    MEDIA_TYPE_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    file_name: _builtins.str
+    media_type: _builtins.str
+    """application/pdf, text/csv"""
+    content: _builtins.bytes
+    def __init__(
+        self,
+        *,
+        file_name: _builtins.str = ...,
+        media_type: _builtins.str = ...,
+        content: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "file_name", b"file_name", "media_type", b"media_type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Document: _TypeAlias = Document  # noqa: Y015
 
 @_typing.final
 class GetPaymentInstructionsRequest(_message.Message):

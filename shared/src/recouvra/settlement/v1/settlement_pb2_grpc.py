@@ -40,6 +40,21 @@ class SettlementServiceStub:
                 request_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.GetPaymentInstructionsRequest.SerializeToString,
                 response_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PaymentInstructions.FromString,
                 _registered_method=True)
+        self.ListInvoices = channel.unary_unary(
+                '/recouvra.settlement.v1.SettlementService/ListInvoices',
+                request_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ListInvoicesRequest.SerializeToString,
+                response_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ListInvoicesResponse.FromString,
+                _registered_method=True)
+        self.GetInvoiceDocument = channel.unary_unary(
+                '/recouvra.settlement.v1.SettlementService/GetInvoiceDocument',
+                request_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.GetInvoiceDocumentRequest.SerializeToString,
+                response_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.Document.FromString,
+                _registered_method=True)
+        self.GetStatement = channel.unary_unary(
+                '/recouvra.settlement.v1.SettlementService/GetStatement',
+                request_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.GetStatementRequest.SerializeToString,
+                response_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.Document.FromString,
+                _registered_method=True)
 
 
 class SettlementServiceServicer:
@@ -57,6 +72,31 @@ class SettlementServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListInvoices(self, request, context):
+        """Fee invoices the caller is a party to: a creditor the provider-fee invoices addressed to it,
+        a provider the fee invoices issued in its name and the commission invoices addressed to it,
+        an operator every one. Newest first. Other callers get PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetInvoiceDocument(self, request, context):
+        """One invoice's Factur-X PDF; an invoice the caller is no party to answers NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStatement(self, request, context):
+        """A party's monthly statement (CSV or PDF): opening balance, movements, closing balance. A
+        creditor or provider gets its own (party fields may be left empty); another party's answers
+        NOT_FOUND; an operator names the party. INVALID_ARGUMENT names the field and the rule.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SettlementServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -64,6 +104,21 @@ def add_SettlementServiceServicer_to_server(servicer, server):
                     servicer.GetPaymentInstructions,
                     request_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.GetPaymentInstructionsRequest.FromString,
                     response_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PaymentInstructions.SerializeToString,
+            ),
+            'ListInvoices': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListInvoices,
+                    request_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ListInvoicesRequest.FromString,
+                    response_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ListInvoicesResponse.SerializeToString,
+            ),
+            'GetInvoiceDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInvoiceDocument,
+                    request_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.GetInvoiceDocumentRequest.FromString,
+                    response_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.Document.SerializeToString,
+            ),
+            'GetStatement': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStatement,
+                    request_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.GetStatementRequest.FromString,
+                    response_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.Document.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -94,6 +149,87 @@ class SettlementService:
             '/recouvra.settlement.v1.SettlementService/GetPaymentInstructions',
             recouvra_dot_settlement_dot_v1_dot_settlement__pb2.GetPaymentInstructionsRequest.SerializeToString,
             recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PaymentInstructions.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListInvoices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.settlement.v1.SettlementService/ListInvoices',
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ListInvoicesRequest.SerializeToString,
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ListInvoicesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInvoiceDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.settlement.v1.SettlementService/GetInvoiceDocument',
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.GetInvoiceDocumentRequest.SerializeToString,
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.Document.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStatement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.settlement.v1.SettlementService/GetStatement',
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.GetStatementRequest.SerializeToString,
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.Document.FromString,
             options,
             channel_credentials,
             insecure,

@@ -40,6 +40,18 @@ class SettlementServiceStub:
     creditors and providers get PERMISSION_DENIED until settlement knows who owns a case.
     INVALID_ARGUMENT names the field and the rule.
     """
+    ListInvoices: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.ListInvoicesRequest, _settlement_pb2.ListInvoicesResponse]
+    """Fee invoices the caller is a party to: a creditor the provider-fee invoices addressed to it,
+    a provider the fee invoices issued in its name and the commission invoices addressed to it,
+    an operator every one. Newest first. Other callers get PERMISSION_DENIED.
+    """
+    GetInvoiceDocument: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.GetInvoiceDocumentRequest, _settlement_pb2.Document]
+    """One invoice's Factur-X PDF; an invoice the caller is no party to answers NOT_FOUND."""
+    GetStatement: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.GetStatementRequest, _settlement_pb2.Document]
+    """A party's monthly statement (CSV or PDF): opening balance, movements, closing balance. A
+    creditor or provider gets its own (party fields may be left empty); another party's answers
+    NOT_FOUND; an operator names the party. INVALID_ARGUMENT names the field and the rule.
+    """
 
 @_typing.type_check_only
 class SettlementServiceAsyncStub(SettlementServiceStub):
@@ -52,6 +64,18 @@ class SettlementServiceAsyncStub(SettlementServiceStub):
     debtor portal for its own case only (a debtor asking for another case gets NOT_FOUND);
     creditors and providers get PERMISSION_DENIED until settlement knows who owns a case.
     INVALID_ARGUMENT names the field and the rule.
+    """
+    ListInvoices: _aio.UnaryUnaryMultiCallable[_settlement_pb2.ListInvoicesRequest, _settlement_pb2.ListInvoicesResponse]  # type: ignore[assignment]
+    """Fee invoices the caller is a party to: a creditor the provider-fee invoices addressed to it,
+    a provider the fee invoices issued in its name and the commission invoices addressed to it,
+    an operator every one. Newest first. Other callers get PERMISSION_DENIED.
+    """
+    GetInvoiceDocument: _aio.UnaryUnaryMultiCallable[_settlement_pb2.GetInvoiceDocumentRequest, _settlement_pb2.Document]  # type: ignore[assignment]
+    """One invoice's Factur-X PDF; an invoice the caller is no party to answers NOT_FOUND."""
+    GetStatement: _aio.UnaryUnaryMultiCallable[_settlement_pb2.GetStatementRequest, _settlement_pb2.Document]  # type: ignore[assignment]
+    """A party's monthly statement (CSV or PDF): opening balance, movements, closing balance. A
+    creditor or provider gets its own (party fields may be left empty); another party's answers
+    NOT_FOUND; an operator names the party. INVALID_ARGUMENT names the field and the rule.
     """
 
 class SettlementServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -68,6 +92,36 @@ class SettlementServiceServicer(metaclass=_abc_1.ABCMeta):
         debtor portal for its own case only (a debtor asking for another case gets NOT_FOUND);
         creditors and providers get PERMISSION_DENIED until settlement knows who owns a case.
         INVALID_ARGUMENT names the field and the rule.
+        """
+
+    @_abc_1.abstractmethod
+    def ListInvoices(
+        self,
+        request: _settlement_pb2.ListInvoicesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_settlement_pb2.ListInvoicesResponse, _abc.Awaitable[_settlement_pb2.ListInvoicesResponse]]:
+        """Fee invoices the caller is a party to: a creditor the provider-fee invoices addressed to it,
+        a provider the fee invoices issued in its name and the commission invoices addressed to it,
+        an operator every one. Newest first. Other callers get PERMISSION_DENIED.
+        """
+
+    @_abc_1.abstractmethod
+    def GetInvoiceDocument(
+        self,
+        request: _settlement_pb2.GetInvoiceDocumentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_settlement_pb2.Document, _abc.Awaitable[_settlement_pb2.Document]]:
+        """One invoice's Factur-X PDF; an invoice the caller is no party to answers NOT_FOUND."""
+
+    @_abc_1.abstractmethod
+    def GetStatement(
+        self,
+        request: _settlement_pb2.GetStatementRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_settlement_pb2.Document, _abc.Awaitable[_settlement_pb2.Document]]:
+        """A party's monthly statement (CSV or PDF): opening balance, movements, closing balance. A
+        creditor or provider gets its own (party fields may be left empty); another party's answers
+        NOT_FOUND; an operator names the party. INVALID_ARGUMENT names the field and the rule.
         """
 
 def add_SettlementServiceServicer_to_server(servicer: SettlementServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
