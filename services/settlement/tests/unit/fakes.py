@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime
 
 from recouvra_shared.testing import FakeUnitOfWork
 from settlement.domain.accounts import Account
+from settlement.domain.billing import BillingChange, CreditorBilling, ProviderBilling
+from settlement.domain.fee_postings import FeeBooking
 from settlement.domain.invariants import (
     GENESIS,
     LedgerRows,
@@ -26,6 +28,10 @@ class Tables:
     accounts: dict[str, Account] = field(default_factory=dict)
     entries: list[JournalEntry] = field(default_factory=list)
     references: dict[str, str] = field(default_factory=dict)
+    providers: dict[str, ProviderBilling] = field(default_factory=dict)
+    creditors: dict[str, CreditorBilling] = field(default_factory=dict)
+    billing_changes: list[BillingChange] = field(default_factory=list)
+    fee_bookings: dict[str, FeeBooking] = field(default_factory=dict)
 
 
 class FakeLedger:
@@ -113,6 +119,57 @@ class FakeReferences:
         return True
 
 
+class FakeBilling:
+    """The billing profile tables and their audit, in memory."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    async def provider(self, provider_id: str) -> ProviderBilling | None:
+        return self.tables.providers.get(provider_id)
+
+    async def creditor(self, creditor_id: str) -> CreditorBilling | None:
+        return self.tables.creditors.get(creditor_id)
+
+    async def save_provider(self, profile: ProviderBilling, change: BillingChange) -> None:
+        self.tables.providers[profile.provider_id] = profile
+        self.tables.billing_changes.append(change)
+
+    async def save_creditor(self, profile: CreditorBilling, change: BillingChange) -> None:
+        self.tables.creditors[profile.creditor_id] = profile
+        self.tables.billing_changes.append(change)
+
+    async def changes(self, subject_id: str | None = None) -> list[BillingChange]:
+        return [c for c in self.tables.billing_changes if subject_id in (None, c.subject_id)]
+
+
+class FakeFeeBookings:
+    """The fee_bookings table, in memory: one per payment."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    async def add(self, booking: FeeBooking) -> None:
+        assert booking.attribution.payment_id not in self.tables.fee_bookings
+        self.tables.fee_bookings[booking.attribution.payment_id] = booking
+
+    async def of_payment(self, payment_id: str) -> FeeBooking | None:
+        return self.tables.fee_bookings.get(payment_id)
+
+    async def fixed_fee_charged(self, case_id: str, round: int, provider_id: str) -> int:
+        return sum(
+            b.figures.fixed_part
+            for b in self.tables.fee_bookings.values()
+            if b.reversed_by is None
+            and (b.attribution.case_id, b.attribution.round, b.attribution.provider_id)
+            == (case_id, round, provider_id)
+        )
+
+    async def mark_reversed(self, payment_id: str, event_id: str) -> None:
+        booking = self.tables.fee_bookings[payment_id]
+        self.tables.fee_bookings[payment_id] = replace(booking, reversed_by=event_id)
+
+
 class FakeSettlementUnitOfWork(FakeUnitOfWork):
     """Settlement's unit of work in memory: nothing is kept unless committed."""
 
@@ -122,6 +179,8 @@ class FakeSettlementUnitOfWork(FakeUnitOfWork):
         self.working = copy.deepcopy(self.kept)
         self.ledger = FakeLedger(self.working)
         self.references = FakeReferences(self.working)
+        self.billing = FakeBilling(self.working)
+        self.fees = FakeFeeBookings(self.working)
 
     async def __aenter__(self) -> FakeSettlementUnitOfWork:
         await super().__aenter__()
@@ -132,8 +191,16 @@ class FakeSettlementUnitOfWork(FakeUnitOfWork):
         self.kept.accounts = dict(self.working.accounts)
         self.kept.entries = list(self.working.entries)
         self.kept.references = dict(self.working.references)
+        self.kept.providers = dict(self.working.providers)
+        self.kept.creditors = dict(self.working.creditors)
+        self.kept.billing_changes = list(self.working.billing_changes)
+        self.kept.fee_bookings = dict(self.working.fee_bookings)
 
     def discard_changes(self) -> None:
         self.working.accounts = dict(self.kept.accounts)
         self.working.entries = list(self.kept.entries)
         self.working.references = dict(self.kept.references)
+        self.working.providers = dict(self.kept.providers)
+        self.working.creditors = dict(self.kept.creditors)
+        self.working.billing_changes = list(self.kept.billing_changes)
+        self.working.fee_bookings = dict(self.kept.fee_bookings)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Self
 
 from recouvra_shared.db import Database, UnitOfWork
+from settlement.adapters.fee_repositories import SqlBilling, SqlFeeBookings
 from settlement.adapters.ledger_repository import SqlLedger
 from settlement.adapters.payment_references import SqlPaymentReferences
 
@@ -15,11 +16,15 @@ class SqlSettlementUnitOfWork(UnitOfWork):
 
     ledger: SqlLedger
     references: SqlPaymentReferences
+    billing: SqlBilling
+    fees: SqlFeeBookings
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.ledger = SqlLedger(self.session)
         self.references = SqlPaymentReferences(self.session)
+        self.billing = SqlBilling(self.session)
+        self.fees = SqlFeeBookings(self.session)
         return self
 
 
