@@ -28,6 +28,10 @@ class SettlementSettings(ServiceSettings):
     client_money_beneficiary: str = "Recouvra SAS - fonds de tiers"
     client_money_iban: str = EXAMPLE_IBAN
     client_money_bic: str = "AGRIFRPP"
+    # The platform's commission on each provider's fee (excl. VAT), and the referring partner's
+    # share of that commission, in basis points (1500 = 15 %); see the README's "Fees".
+    fee_commission_bp: int = 1_500
+    referral_share_bp: int = 2_000
 
     @model_validator(mode="after")
     def _example_account_only_in_development(self) -> Self:

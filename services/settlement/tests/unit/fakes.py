@@ -7,7 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
-from recouvra_shared.testing import FakeUnitOfWork
+from recouvra_shared.testing import FakeUnitOfWork, PlatformTables
 from settlement.domain.accounts import Account
 from settlement.domain.billing import BillingChange, CreditorBilling, ProviderBilling
 from settlement.domain.fee_postings import FeeBooking
@@ -173,8 +173,10 @@ class FakeFeeBookings:
 class FakeSettlementUnitOfWork(FakeUnitOfWork):
     """Settlement's unit of work in memory: nothing is kept unless committed."""
 
-    def __init__(self, tables: Tables | None = None) -> None:
-        super().__init__()
+    def __init__(
+        self, tables: Tables | None = None, platform: PlatformTables | None = None
+    ) -> None:
+        super().__init__(platform)
         self.kept = tables if tables is not None else Tables()
         self.working = copy.deepcopy(self.kept)
         self.ledger = FakeLedger(self.working)
