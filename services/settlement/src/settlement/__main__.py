@@ -1,4 +1,4 @@
-"""`python -m settlement [serve|migrate|check|export-beancount [--output FILE]]`."""
+"""`python -m settlement [serve|migrate|check|export-beancount [--output FILE]|billing ...]`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from recouvra_shared.logging import configure_logging
 from recouvra_shared.runtime import run_cli
 from settlement.bootstrap import build, units_of
 from settlement.config import SettlementSettings
-from settlement.entrypoints import ledger_commands
+from settlement.entrypoints import billing_commands, ledger_commands
 
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
 
@@ -23,6 +23,8 @@ async def _ledger_command(settings: SettlementSettings, args: Sequence[str]) -> 
     try:
         if args[0] == "check":
             return await ledger_commands.check(units, sys.stdout)
+        if args[0] == "billing":
+            return await billing_commands.billing(units, args[1:], sys.stdout)
         return await ledger_commands.export_beancount(units, args[1:], sys.stdout)
     finally:
         await database.dispose()
@@ -31,7 +33,7 @@ async def _ledger_command(settings: SettlementSettings, args: Sequence[str]) -> 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the settlement service, or check or export its ledger."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] in ("check", "export-beancount"):
+    if args and args[0] in ("check", "export-beancount", "billing"):
         settings = SettlementSettings()
         configure_logging(settings.service_name, settings.log_level)
         sys.exit(asyncio.run(_ledger_command(settings, args)))

@@ -79,3 +79,11 @@ async def set_creditor_billing(
             await uow.billing.save_creditor(profile, change)
             await uow.commit()
     return profile
+
+
+async def billing_history(
+    uow: SettlementUnitOfWork, party_id: str | None = None
+) -> list[BillingChange]:
+    """Every profile change, oldest first, of one party when asked."""
+    async with uow:
+        return await uow.billing.changes(party_id)

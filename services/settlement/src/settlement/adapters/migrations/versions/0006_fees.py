@@ -17,16 +17,17 @@ down_revision = "0004"
 branch_labels = None
 depends_on = None
 
-GUARDS = """
+GUARDS = (
+    """
 CREATE FUNCTION billing_changes_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'the billing audit is append-only: % on % is refused',
         TG_OP, TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
 END
-$$;
-CREATE TRIGGER billing_changes_kept BEFORE UPDATE OR DELETE ON billing_changes
-    FOR EACH ROW EXECUTE FUNCTION billing_changes_refuse_change();
-CREATE FUNCTION fee_bookings_only_reversed() RETURNS trigger LANGUAGE plpgsql AS $$
+$$""",
+    """CREATE TRIGGER billing_changes_kept BEFORE UPDATE OR DELETE ON billing_changes
+    FOR EACH ROW EXECUTE FUNCTION billing_changes_refuse_change()""",
+    """CREATE FUNCTION fee_bookings_only_reversed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'UPDATE' AND OLD.reversed_by IS NULL AND NEW.reversed_by IS NOT NULL
        AND (to_jsonb(NEW) - 'reversed_by') = (to_jsonb(OLD) - 'reversed_by') THEN
@@ -35,10 +36,10 @@ BEGIN
     RAISE EXCEPTION 'a fee booking only gains the event that reversed it: % refused', TG_OP
         USING ERRCODE = 'restrict_violation';
 END
-$$;
-CREATE TRIGGER fee_bookings_kept BEFORE UPDATE OR DELETE ON fee_bookings
-    FOR EACH ROW EXECUTE FUNCTION fee_bookings_only_reversed();
-"""
+$$""",
+    """CREATE TRIGGER fee_bookings_kept BEFORE UPDATE OR DELETE ON fee_bookings
+    FOR EACH ROW EXECUTE FUNCTION fee_bookings_only_reversed()""",
+)
 
 
 def _money(name: str, nullable: bool = False) -> sa.Column:  # type: ignore[type-arg]
@@ -111,7 +112,8 @@ def upgrade() -> None:
             "percent_part + fixed_part + fee_vat <= amount_minor", name="fee_within_payment"
         ),
     )
-    op.execute(GUARDS)
+    for statement in GUARDS:
+        op.execute(statement)
 
 
 def downgrade() -> None:
