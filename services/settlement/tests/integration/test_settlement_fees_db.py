@@ -77,7 +77,8 @@ async def test_a_fee_is_booked_once_reversed_once_and_the_books_stay_sound(
         await reverse_fees(ReverseFees("pay-1", "u-1", date(2026, 3, 9)), uow)
         await uow.commit()
     async with ledger.units() as uow:
-        reversed_ = await uow.fees.of_payment("pay-1")
+        assert await uow.fees.of_payment("pay-1") is None  # no fee of it stands
+        reversed_ = await uow.fees.of_event(command.attribution.event_id)
         assert reversed_ is not None
         assert reversed_.reversed_by == "u-1"
         assert await uow.fees.fixed_fee_charged("case-7", 1, "prov-A") == 0

@@ -144,17 +144,28 @@ class FakeBilling:
 
 
 class FakeFeeBookings:
-    """The fee_bookings table, in memory: one per payment."""
+    """The fee_bookings table, in memory, by attribution event: one standing per payment."""
 
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
 
     async def add(self, booking: FeeBooking) -> None:
-        assert booking.attribution.payment_id not in self.tables.fee_bookings
-        self.tables.fee_bookings[booking.attribution.payment_id] = booking
+        assert booking.attribution.event_id not in self.tables.fee_bookings
+        assert await self.of_payment(booking.attribution.payment_id) is None
+        self.tables.fee_bookings[booking.attribution.event_id] = booking
+
+    async def of_event(self, event_id: str) -> FeeBooking | None:
+        return self.tables.fee_bookings.get(event_id)
 
     async def of_payment(self, payment_id: str) -> FeeBooking | None:
-        return self.tables.fee_bookings.get(payment_id)
+        return next(
+            (
+                b
+                for b in self.tables.fee_bookings.values()
+                if b.attribution.payment_id == payment_id and b.reversed_by is None
+            ),
+            None,
+        )
 
     async def fixed_fee_charged(self, case_id: str, round: int, provider_id: str) -> int:
         return sum(
@@ -165,9 +176,9 @@ class FakeFeeBookings:
             == (case_id, round, provider_id)
         )
 
-    async def mark_reversed(self, payment_id: str, event_id: str) -> None:
-        booking = self.tables.fee_bookings[payment_id]
-        self.tables.fee_bookings[payment_id] = replace(booking, reversed_by=event_id)
+    async def mark_reversed(self, booked_by: str, event_id: str) -> None:
+        booking = self.tables.fee_bookings[booked_by]
+        self.tables.fee_bookings[booked_by] = replace(booking, reversed_by=event_id)
 
 
 class FakeSettlementUnitOfWork(FakeUnitOfWork):

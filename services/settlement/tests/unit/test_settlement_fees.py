@@ -182,7 +182,7 @@ async def test_an_unattributed_payment_has_its_fee_entries_reversed_once() -> No
     assert reversed_ is not None
     assert reversed_.reversed_by is not None
     assert await balances(uow) == {"5121": 100_000, "4671/cred-1": 100_000}
-    assert await unbook(uow, "pay-1", 2) == reversed_  # told again: nothing more
+    assert await unbook(uow, "pay-1", 2) is None  # told again: nothing more stands
     assert await unbook(uow, "pay-unknown", 3) is None
     assert len(uow.kept.entries) == 1 + 3 + 3
     assert not (await check_ledger(uow)).breaches
@@ -235,3 +235,17 @@ async def test_each_profile_change_is_audited_and_applies_to_fees_booked_after_i
         ("ops-bob", "franchise", "liable FR40303265045"),
     ]
     assert changes[0].changed_at == at
+
+
+async def test_a_payment_unattributed_then_credited_to_another_holder_is_booked_anew() -> None:
+    uow = FakeSettlementUnitOfWork()
+    await receive(uow, "L1", 100_000)
+    await book(uow, paid(1, 100_000))
+    await unbook(uow, "pay-1", 1)
+    again = await book(uow, paid(2, 100_000, payment_id="pay-1", provider_id="prov-2"))
+    assert again.attribution.provider_id == "prov-2"
+    assert [part for part, _ in again.entries] == ["fee", "commission"]
+    assert (await balances(uow))["4011/prov-2"] == 12_000 - 1_800
+    assert "4011/prov-1" not in await balances(uow)
+    # A second attribution of a payment whose fee stands books nothing more.
+    assert await book(uow, paid(3, 100_000, payment_id="pay-1", provider_id="prov-3")) == again

@@ -50,6 +50,7 @@ class FeeBooks(RuleBasedStateMachine):
         self.cases: dict[str, tuple[str, int, str, int, int]] = {}
         self.had: dict[str, set[str]] = {}
         self.booked: list[str] = []  # payment ids whose fees stand
+        self.unbooked: list[tuple[str, str, int]] = []  # (payment, case, cents) unattributed
 
     def run(self, step):  # type: ignore[no-untyped-def]
         return asyncio.run(step)
@@ -133,11 +134,15 @@ class FeeBooks(RuleBasedStateMachine):
         case = data.draw(st.sampled_from(sorted(self.cases)))
         creditor, round_, provider, fee_bp, fixed = self.cases[case]
         n = self.next_id()
+        payment = f"pay-{n}"
+        if self.unbooked and data.draw(st.booleans()):  # an unattributed payment, credited again
+            payment, case, cents = self.unbooked.pop(0)
+            creditor, round_, provider, fee_bp, fixed = self.cases[case]
         attribution = Attribution(
             event_id=f"00000000-0000-4000-8000-{n:012d}",
             case_id=case,
             creditor_id=creditor,
-            payment_id=f"pay-{n}",
+            payment_id=payment,
             amount_minor=cents,
             paid_on=self.day,
             source=source,
@@ -161,6 +166,11 @@ class FeeBooks(RuleBasedStateMachine):
     def unattribute(self, data: st.DataObject) -> None:
         payment = data.draw(st.sampled_from(self.booked))
         self.booked.remove(payment)
+        booking = self.run(self.uow.fees.of_payment(payment))
+        assert booking is not None
+        self.unbooked.append(
+            (payment, booking.attribution.case_id, booking.attribution.amount_minor)
+        )
         self.day += timedelta(days=1)
         self.run(self._reverse(ReverseFees(payment, f"u-{self.next_id()}", self.day)))
 

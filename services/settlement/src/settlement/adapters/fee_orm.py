@@ -9,11 +9,13 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Index,
     Integer,
     String,
     Table,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -57,8 +59,9 @@ billing_changes = Table(
 fee_bookings = Table(
     "fee_bookings",
     metadata,
-    Column("payment_id", String(100), primary_key=True),
-    Column("event_id", String(64), nullable=False, unique=True),
+    # One row per attribution event; a payment has at most one standing (not reversed).
+    Column("event_id", String(64), primary_key=True),
+    Column("payment_id", String(100), nullable=False, index=True),
     Column("case_id", String(64), nullable=False, index=True),
     Column("creditor_id", String(64), nullable=False, index=True),
     Column("provider_id", String(64), nullable=False),
@@ -84,5 +87,11 @@ fee_bookings = Table(
     Column("booked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint(
         "percent_part + fixed_part + fee_vat <= amount_minor", name="fee_within_payment"
+    ),
+    Index(
+        "fee_bookings_one_standing_per_payment",
+        "payment_id",
+        unique=True,
+        postgresql_where=text("reversed_by IS NULL"),
     ),
 )

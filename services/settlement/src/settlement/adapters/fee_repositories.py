@@ -160,16 +160,17 @@ class SqlFeeBookings:
             )
         )
 
+    async def of_event(self, event_id: str) -> FeeBooking | None:
+        return await self._one(fee_bookings.c.event_id == event_id)
+
     async def of_payment(self, payment_id: str) -> FeeBooking | None:
-        row = (
-            (
-                await self.session.execute(
-                    select(fee_bookings).where(fee_bookings.c.payment_id == payment_id)
-                )
-            )
-            .mappings()
-            .one_or_none()
+        return await self._one(
+            fee_bookings.c.payment_id == payment_id, fee_bookings.c.reversed_by.is_(None)
         )
+
+    async def _one(self, *where: Any) -> FeeBooking | None:
+        query = select(fee_bookings).where(*where)
+        row = (await self.session.execute(query)).mappings().one_or_none()
         return None if row is None else _booking(row)
 
     async def fixed_fee_charged(self, case_id: str, round: int, provider_id: str) -> int:
@@ -183,9 +184,9 @@ class SqlFeeBookings:
         )
         return int(total or 0)
 
-    async def mark_reversed(self, payment_id: str, event_id: str) -> None:
+    async def mark_reversed(self, booked_by: str, event_id: str) -> None:
         await self.session.execute(
             update(fee_bookings)
-            .where(fee_bookings.c.payment_id == payment_id)
+            .where(fee_bookings.c.event_id == booked_by)
             .values(reversed_by=event_id)
         )

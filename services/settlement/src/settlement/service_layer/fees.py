@@ -38,9 +38,12 @@ async def book_fees(
     new_id: Callable[[], str] = _new_id,
 ) -> FeeBooking:
     """Book the fee of the provider that held the case, its commission and referral, once per
-    payment (a second attribution of the same payment answers the first booking)."""
+    payment: the same event, or another attribution of a payment whose fee stands, answers the
+    first booking; a payment whose fee was reversed (unattributed) is booked anew."""
     attribution = command.attribution
-    earlier = await uow.fees.of_payment(attribution.payment_id)
+    earlier = await uow.fees.of_event(attribution.event_id)
+    if earlier is None:
+        earlier = await uow.fees.of_payment(attribution.payment_id)
     if earlier is not None:
         return earlier
     provider = (
@@ -71,10 +74,11 @@ async def book_fees(
 async def reverse_fees(
     command: ReverseFees, uow: SettlementUnitOfWork, new_id: Callable[[], str] = _new_id
 ) -> FeeBooking | None:
-    """Reverse every entry a payment's fee booked, once; None when nothing was booked for it."""
+    """Reverse every entry the payment's standing fee booked, once; None when no fee of it
+    stands (never booked, or reversed already)."""
     booking = await uow.fees.of_payment(command.payment_id)
-    if booking is None or booking.reversed_by is not None:
-        return booking
+    if booking is None:
+        return None
     for part, entry_id in booking.entries:
         await reverse_within(
             ReverseEntry(
@@ -86,5 +90,5 @@ async def reverse_fees(
             uow,
             new_id,
         )
-    await uow.fees.mark_reversed(command.payment_id, command.event_id)
-    return await uow.fees.of_payment(command.payment_id)
+    await uow.fees.mark_reversed(booking.attribution.event_id, command.event_id)
+    return await uow.fees.of_event(booking.attribution.event_id)

@@ -79,14 +79,17 @@ class FeeBookingRepository(Protocol):
     async def add(self, booking: FeeBooking) -> None:
         """Keep what a payment's attribution booked."""
 
+    async def of_event(self, event_id: str) -> FeeBooking | None:
+        """What this attribution event booked, if it was booked."""
+
     async def of_payment(self, payment_id: str) -> FeeBooking | None:
-        """What a payment's attribution booked, if any."""
+        """What the payment's standing (not reversed) attribution booked, if any."""
 
     async def fixed_fee_charged(self, case_id: str, round: int, provider_id: str) -> int:
         """The fixed fee the round's payments bore so far, reversed ones left out."""
 
-    async def mark_reversed(self, payment_id: str, event_id: str) -> None:
-        """Record that the payment was unattributed by this event."""
+    async def mark_reversed(self, booked_by: str, event_id: str) -> None:
+        """Record that the booking of attribution `booked_by` was reversed by this event."""
 
 
 class SettlementUnitOfWork(UnitOfWorkProtocol, Protocol):

@@ -1,7 +1,8 @@
 """Fees: providers' VAT status, creditors' referring partners, their audit, fee bookings.
 
 The audit of billing profile changes is append-only (a trigger refuses UPDATE and DELETE).
-A fee booking may only change once, to record the event that reversed it.
+A fee booking may only change once, to record the event that reversed it; a payment has at most
+one fee booking standing (not reversed).
 
 Revision ID: 0006_fees
 Revises: 0004
@@ -82,8 +83,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "fee_bookings",
-        sa.Column("payment_id", sa.String(100), primary_key=True),
-        sa.Column("event_id", sa.String(64), nullable=False, unique=True),
+        sa.Column("event_id", sa.String(64), primary_key=True),
+        sa.Column("payment_id", sa.String(100), nullable=False, index=True),
         sa.Column("case_id", sa.String(64), nullable=False, index=True),
         sa.Column("creditor_id", sa.String(64), nullable=False, index=True),
         sa.Column("provider_id", sa.String(64), nullable=False),
@@ -111,6 +112,13 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "percent_part + fixed_part + fee_vat <= amount_minor", name="fee_within_payment"
         ),
+    )
+    op.create_index(
+        "fee_bookings_one_standing_per_payment",
+        "fee_bookings",
+        ["payment_id"],
+        unique=True,
+        postgresql_where=sa.text("reversed_by IS NULL"),
     )
     for statement in GUARDS:
         op.execute(statement)
