@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.common.v1.percentage_pb2 import Percentage
 from recouvra.events.v1.matching_events_pb2 import PaymentAttributed
@@ -73,6 +75,9 @@ async def test_an_attributed_payment_books_the_fee_on_the_configured_rates_once(
         f"event:{event.envelope.event_id}:commission",
     ]
     assert len(platform.inbox) == 1
+    # Paid on 30 November, told later: booked the day it was told, never before.
+    told = event.envelope.occurred_at.ToDatetime().date()
+    assert {e.booked_on for e in tables.entries} == {max(told, date(2026, 11, 30))}
 
 
 async def test_an_attribution_settlement_cannot_read_is_a_dead_letter_that_books_nothing() -> None:

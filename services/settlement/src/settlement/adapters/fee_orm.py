@@ -69,6 +69,7 @@ fee_bookings = Table(
     Column("source", String(10), nullable=False),
     Column("base", String(10), nullable=False),
     Column("paid_on", Date, nullable=False),
+    Column("told_on", Date, nullable=True),
     Column("amount_minor", BigInteger, nullable=False),
     Column("principal_minor", BigInteger, nullable=True),
     Column("fee_bp", Integer, nullable=True),

@@ -81,7 +81,7 @@ def fee_entries(
 ) -> list[tuple[str, PostEntry]]:
     """The entries to post, by part, skipping parts with nothing to book; `funds_held` is what
     the creditor's 4671 account holds before this fee."""
-    event, case, on = attribution.event_id, attribution.case_id, attribution.paid_on
+    event, case, on = attribution.event_id, attribution.case_id, attribution.booked_on
     about = f"case {case} round {attribution.round}, payment {attribution.payment_id}"
     parts: list[tuple[str, PostEntry]] = []
     if figures.fee_with_vat and attribution.source is not Source.PROVIDER:

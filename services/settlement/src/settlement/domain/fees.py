@@ -67,6 +67,8 @@ class Attribution:
     base: FeeBase = FeeBase.COLLECTED
     # The part allocated to principal, once settlement's allocation gives it; None: not known.
     principal_minor: int | None = None
+    # The day the attribution was told (its event's date); None: the day paid.
+    told_on: date | None = None
 
     def __post_init__(self) -> None:
         if self.amount_minor <= 0:
@@ -75,6 +77,12 @@ class Attribution:
             raise InvalidField("success_fee", f"basis points between 0 and {BASIS_POINTS}")
         if self.fixed_fee_minor < 0:
             raise InvalidField("fixed_fee", "must not be negative")
+
+    @property
+    def booked_on(self) -> date:
+        """The date its entries carry: the day paid, or the day it was told if later (nothing is
+        booked before it is known, nor before the money it is taken from arrived)."""
+        return self.paid_on if self.told_on is None else max(self.paid_on, self.told_on)
 
     @property
     def earns_fee(self) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.matching_events_pb2 import PaymentAttributed
@@ -37,6 +37,7 @@ def attribution_of(fact: PaymentAttributed, envelope: EventEnvelope) -> Attribut
         payment_id=fact.payment_id or envelope.event_id,
         amount_minor=fact.amount.minor_units,
         paid_on=paid_on,
+        told_on=envelope.occurred_at.ToDatetime(tzinfo=UTC).date(),
         source=source,
         provider_id=fact.provider_id,
         round=fact.round,

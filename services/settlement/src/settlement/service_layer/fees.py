@@ -84,7 +84,7 @@ async def reverse_fees(
             ReverseEntry(
                 entry_id,
                 fact_key(command.event_id, part),
-                max(command.booked_on, booking.attribution.paid_on),
+                max(command.booked_on, booking.attribution.booked_on),
                 f"Reversal of the {part} on payment {command.payment_id}"[:200],
             ),
             uow,

@@ -92,6 +92,7 @@ def upgrade() -> None:
         sa.Column("source", sa.String(10), nullable=False),
         sa.Column("base", sa.String(10), nullable=False),
         sa.Column("paid_on", sa.Date, nullable=False),
+        sa.Column("told_on", sa.Date, nullable=True),
         _money("amount_minor"),
         _money("principal_minor", nullable=True),
         sa.Column("fee_bp", sa.Integer, nullable=True),
