@@ -321,6 +321,7 @@ class FakeMatching:
             fee=request.fee,
             fixed_fee=Money(currency="EUR", minor_units=request.fixed_fee.minor_units),
             closes_at=CLOSES,
+            fee_base=request.fee_base or "collected",
         )
         return await self._answer(rpc, request, reply)
 

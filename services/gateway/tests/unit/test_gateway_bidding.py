@@ -566,3 +566,30 @@ async def test_a_fee_reaches_matching_in_basis_points_and_comes_back_as_written(
         assert placed.json()["fee_percent"] == fee.rstrip("0")
         [*_, (_, request)] = matching.called("ReplaceBid" if n else "PlaceBid")
         assert request.fee == Percentage(basis_points=points)
+
+
+async def test_a_bid_states_its_fee_base_and_reads_it_back(
+    client: httpx.AsyncClient, matching: FakeMatching
+) -> None:
+    provider_id, provider = await sign_up_provider(client, "bureau@lambert.fr")
+    matching.eligible = provider_id
+    path = "/v1/provider/auctions/case-open/bid"
+    refused = await client.post(
+        path, json={"fee_percent": "10", "fee_base": "interest"}, headers=provider | key("fb-0")
+    )
+    assert refused.status_code == 422
+    assert "fee_base" in fields_of(refused)
+    assert matching.called("PlaceBid") == []
+    placed = await client.post(
+        path, json={"fee_percent": "10", "fee_base": "principal"}, headers=provider | key("fb-1")
+    )
+    assert placed.status_code in (200, 201), placed.text
+    assert placed.json()["fee_base"] == "principal"
+    [(_, request)] = matching.called("PlaceBid")
+    assert request.fee_base == "principal"
+    plain = await client.post(
+        path + "/replacement", json={"fee_percent": "10"}, headers=provider | key("fb-2")
+    )
+    assert plain.json()["fee_base"] == "collected"
+    [(_, request)] = matching.called("ReplaceBid")
+    assert request.fee_base == ""

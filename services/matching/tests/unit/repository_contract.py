@@ -100,6 +100,34 @@ class RepositoryContract:
         assert found.closes_at == matching.closes_at
         assert found.take_events() == []
 
+    async def test_the_fee_base_a_bid_stated_reads_back_with_the_quote_and_holding(
+        self, units: Units
+    ) -> None:
+        matching = opened("case-b", ["p1"])
+        matching.place_bid(Bid("p1", Decimal(10), 0, T0, fee_base="principal"), T0)
+        ranking = rank_offers(
+            matching.case,
+            matching.bids.values(),
+            policy=CreditorPolicy("creditor-1"),
+            performance={},
+            platform=Performance(),
+            smoothing=Smoothing(),
+        )
+        matching.award(ranking, T0, RULES)
+        matching.accept_quote(T0, RULES)
+        matching.provider_accepts("p1", T0)
+        matching.take_events()
+        async with units() as uow:
+            await uow.cases.save(matching, T0)
+            await uow.commit()
+        async with units() as uow:
+            found = await uow.cases.get("case-b")
+        assert found is not None
+        assert found.quote is not None
+        assert found.assignment is not None
+        assert (found.quote.fee_base, found.assignment.fee_base) == ("principal", "principal")
+        assert [h.fee_base for h in found.holdings] == ["principal"]
+
     async def test_nothing_stays_without_a_commit(self, units: Units) -> None:
         async with units() as uow:
             await uow.cases.save(opened("case-a", ["p1"]), T0)

@@ -1,6 +1,6 @@
 """`python -m settlement [serve|migrate|check|export-beancount|export-fec|statement|invoices|
-payouts ...|held-funds|receipts CREDITOR]`; each operator command explains its options with
---help."""
+payouts ...|held-funds|receipts CREDITOR|billing ...]`; each operator command explains its
+options with --help."""
 
 from __future__ import annotations
 
@@ -14,7 +14,12 @@ from recouvra_shared.logging import configure_logging
 from recouvra_shared.runtime import run_cli
 from settlement.bootstrap import bank_side_of, build, payout_policy_of, units_of
 from settlement.config import SettlementSettings
-from settlement.entrypoints import document_commands, ledger_commands, payout_commands
+from settlement.entrypoints import (
+    billing_commands,
+    document_commands,
+    ledger_commands,
+    payout_commands,
+)
 
 OPERATOR_COMMANDS = ("payouts", "held-funds", "receipts")
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
@@ -42,6 +47,8 @@ async def _ledger_command(settings: SettlementSettings, args: Sequence[str]) -> 
             return await document_commands.invoices(units, args[1:], sys.stdout)
         if args[0] == "export-fec":
             return await ledger_commands.export_fec(units, args[1:], sys.stdout)
+        if args[0] == "billing":
+            return await billing_commands.billing(units, args[1:], sys.stdout)
         return await ledger_commands.export_beancount(units, args[1:], sys.stdout)
     finally:
         await database.dispose()
@@ -56,6 +63,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "export-fec",
         "statement",
         "invoices",
+        "billing",
         *OPERATOR_COMMANDS,
     ):
         settings = SettlementSettings()

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
+from recouvra.events.v1.matching_events_pb2 import PaymentAttributed
 from recouvra.settlement.v1 import settlement_pb2_grpc
 from recouvra_shared.db import Database
+from recouvra_shared.events import topic_name
+from recouvra_shared.inbox import Subscription
 from recouvra_shared.runtime import ServiceParts, Wiring
 from settlement.adapters.unit_of_work import settlement_units
 from settlement.config import SettlementSettings
+from settlement.domain.billing import FeeRates
 from settlement.domain.invoices import PLATFORM_PARTY, InvoiceParty, PartyRole, checked_party
 from settlement.domain.payment_instructions import ClientMoneyAccount, client_money_account
 from settlement.domain.sepa_files import creditor_identifier
-from settlement.entrypoints import payouts_api
+from settlement.entrypoints import fee_handlers, payouts_api
 from settlement.entrypoints.grpc_api import SERVICE_NAME, SettlementApi
 from settlement.service_layer.payouts import BankSide, PayoutPolicy
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
@@ -64,9 +69,17 @@ def platform_party_of(settings: SettlementSettings) -> InvoiceParty:
     )
 
 
+PAYMENT_ATTRIBUTED_TOPIC = topic_name("matching", "payment-attributed", 1)
+
+
+def rates_of(settings: SettlementSettings) -> FeeRates:
+    """The platform's commission and the partners' share, refused at start-up when out of range."""
+    return FeeRates(settings.fee_commission_bp, settings.referral_share_bp)
+
+
 def build(wiring: Wiring) -> ServiceParts:
-    """The SettlementService (payment instructions), gRPC health and the outbox relay; the
-    ledger is reached by the operator commands so far."""
+    """The SettlementService (payment instructions), gRPC health, the outbox relay, and the
+    consumer that books fees from matching's attributed payments."""
     settings = wiring.settings
     assert isinstance(settings, SettlementSettings)
     units = settlement_units(wiring.database)
@@ -91,6 +104,14 @@ def build(wiring: Wiring) -> ServiceParts:
                 lambda server: settlement_pb2_grpc.add_PayoutOperationsServicer_to_server(
                     payout_api, server
                 ),
+            ),
+        ],
+        subscriptions=[
+            Subscription(
+                PAYMENT_ATTRIBUTED_TOPIC,
+                "settlement-fees",
+                PaymentAttributed,
+                partial(fee_handlers.on_payment_attributed, rates=rates_of(settings)),
             ),
         ],
         unit_of_work=units,

@@ -47,6 +47,10 @@ class SettlementSettings(ServiceSettings):
     platform_city: str = "Paris"
     platform_siren: str = EXAMPLE_SIREN
     platform_vat_number: str | None = "FR96552100554"
+    # The platform's commission on each provider's fee (excl. VAT), and the referring partner's
+    # share of that commission, in basis points (1500 = 15 %); see the README's "Fees".
+    fee_commission_bp: int = 1_500
+    referral_share_bp: int = 2_000
 
     @model_validator(mode="after")
     def _example_account_only_in_development(self) -> Self:

@@ -7,10 +7,12 @@ from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
-from recouvra_shared.testing import FakeUnitOfWork
+from recouvra_shared.testing import FakeUnitOfWork, PlatformTables
 from services.settlement.tests.unit.payout_fakes import FakePayouts, PayoutTables
 from settlement.domain.accounts import Account
+from settlement.domain.billing import BillingChange, CreditorBilling, ProviderBilling
 from settlement.domain.documents import Reader, may_read
+from settlement.domain.fee_postings import FeeBooking
 from settlement.domain.invariants import (
     GENESIS,
     LedgerRows,
@@ -32,6 +34,10 @@ class Tables:
     payouts: PayoutTables = field(default_factory=PayoutTables)
     invoices: dict[str, tuple[Invoice, bytes]] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
+    providers: dict[str, ProviderBilling] = field(default_factory=dict)
+    creditors: dict[str, CreditorBilling] = field(default_factory=dict)
+    billing_changes: list[BillingChange] = field(default_factory=list)
+    fee_bookings: dict[str, FeeBooking] = field(default_factory=dict)
 
 
 class FakeLedger:
@@ -162,17 +168,83 @@ class FakeInvoices:
         return self.tables.invoices.get(invoice_id)
 
 
+class FakeBilling:
+    """The billing profile tables and their audit, in memory."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    async def provider(self, provider_id: str) -> ProviderBilling | None:
+        return self.tables.providers.get(provider_id)
+
+    async def creditor(self, creditor_id: str) -> CreditorBilling | None:
+        return self.tables.creditors.get(creditor_id)
+
+    async def save_provider(self, profile: ProviderBilling, change: BillingChange) -> None:
+        self.tables.providers[profile.provider_id] = profile
+        self.tables.billing_changes.append(change)
+
+    async def save_creditor(self, profile: CreditorBilling, change: BillingChange) -> None:
+        self.tables.creditors[profile.creditor_id] = profile
+        self.tables.billing_changes.append(change)
+
+    async def changes(self, subject_id: str | None = None) -> list[BillingChange]:
+        return [c for c in self.tables.billing_changes if subject_id in (None, c.subject_id)]
+
+
+class FakeFeeBookings:
+    """The fee_bookings table, in memory, by attribution event: one standing per payment."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    async def add(self, booking: FeeBooking) -> None:
+        assert booking.attribution.event_id not in self.tables.fee_bookings
+        assert await self.of_payment(booking.attribution.payment_id) is None
+        self.tables.fee_bookings[booking.attribution.event_id] = booking
+
+    async def of_event(self, event_id: str) -> FeeBooking | None:
+        return self.tables.fee_bookings.get(event_id)
+
+    async def of_payment(self, payment_id: str) -> FeeBooking | None:
+        return next(
+            (
+                b
+                for b in self.tables.fee_bookings.values()
+                if b.attribution.payment_id == payment_id and b.reversed_by is None
+            ),
+            None,
+        )
+
+    async def fixed_fee_charged(self, case_id: str, round: int, provider_id: str) -> int:
+        return sum(
+            b.figures.fixed_part
+            for b in self.tables.fee_bookings.values()
+            if b.reversed_by is None
+            and (b.attribution.case_id, b.attribution.round, b.attribution.provider_id)
+            == (case_id, round, provider_id)
+        )
+
+    async def mark_reversed(self, booked_by: str, event_id: str) -> None:
+        booking = self.tables.fee_bookings[booked_by]
+        self.tables.fee_bookings[booked_by] = replace(booking, reversed_by=event_id)
+
+
 class FakeSettlementUnitOfWork(FakeUnitOfWork):
     """Settlement's unit of work in memory: nothing is kept unless committed."""
 
-    def __init__(self, tables: Tables | None = None) -> None:
-        super().__init__()
+    def __init__(
+        self, tables: Tables | None = None, platform: PlatformTables | None = None
+    ) -> None:
+        super().__init__(platform)
         self.kept = tables if tables is not None else Tables()
         self.working = copy.deepcopy(self.kept)
         self.ledger = FakeLedger(self.working)
         self.references = FakeReferences(self.working)
         self.payouts = FakePayouts(self.working)
         self.invoices = FakeInvoices(self.working)
+        self.billing = FakeBilling(self.working)
+        self.fees = FakeFeeBookings(self.working)
 
     async def __aenter__(self) -> FakeSettlementUnitOfWork:
         await super().__aenter__()
@@ -186,6 +258,10 @@ class FakeSettlementUnitOfWork(FakeUnitOfWork):
         self.kept.payouts = copy.deepcopy(self.working.payouts)
         self.kept.invoices = dict(self.working.invoices)
         self.kept.counters = dict(self.working.counters)
+        self.kept.providers = dict(self.working.providers)
+        self.kept.creditors = dict(self.working.creditors)
+        self.kept.billing_changes = list(self.working.billing_changes)
+        self.kept.fee_bookings = dict(self.working.fee_bookings)
 
     def discard_changes(self) -> None:
         self.working.accounts = dict(self.kept.accounts)
@@ -194,3 +270,7 @@ class FakeSettlementUnitOfWork(FakeUnitOfWork):
         self.working.payouts = copy.deepcopy(self.kept.payouts)
         self.working.invoices = dict(self.kept.invoices)
         self.working.counters = dict(self.kept.counters)
+        self.working.providers = dict(self.kept.providers)
+        self.working.creditors = dict(self.kept.creditors)
+        self.working.billing_changes = list(self.kept.billing_changes)
+        self.working.fee_bookings = dict(self.kept.fee_bookings)

@@ -122,7 +122,11 @@ def _percentage(text: str, field: str) -> Percentage:
 
 
 def _bid(case_id: str, body: BidIn) -> pb.BidRequest:
-    request = pb.BidRequest(case_id=case_id, fee=_percentage(body.fee_percent, "fee_percent"))
+    request = pb.BidRequest(
+        case_id=case_id,
+        fee=_percentage(body.fee_percent, "fee_percent"),
+        fee_base=body.fee_base or "",
+    )
     if body.fixed_fee is not None:
         request.fixed_fee.CopyFrom(_money(body.fixed_fee))
     return request

@@ -105,6 +105,11 @@ class BidIn(TextInput):
     fixed_fee: FeeMoney | None = Field(
         default=None, description="Due whatever is recovered, in the case's currency; null: none"
     )
+    fee_base: Literal["collected", "principal"] | None = Field(
+        default=None,
+        description="What fee_percent is a share of: collected (everything the debtor pays, "
+        "the default) or principal (the principal part of each payment only)",
+    )
 
 
 BID_EXAMPLE: Any = {
@@ -113,6 +118,7 @@ BID_EXAMPLE: Any = {
     "fee_percent": "12.5",
     "fixed_fee": {"amount": "0.00", "currency": "EUR"},
     "closes_at": "2026-11-23T10:15:00Z",
+    "fee_base": "collected",
 }
 
 
@@ -126,6 +132,7 @@ class BidView(BaseModel):
     fee_percent: str
     fixed_fee: Money
     closes_at: datetime
+    fee_base: str = Field(description="collected or principal")
 
     @classmethod
     def of(cls, reply: Any) -> BidView:
@@ -136,6 +143,7 @@ class BidView(BaseModel):
             fee_percent=str(percent_field(reply, "fee")),
             fixed_fee=Money.of(reply.fixed_fee),
             closes_at=reply.closes_at.ToDatetime(tzinfo=UTC),
+            fee_base=reply.fee_base or "collected",
         )
 
 

@@ -44,6 +44,7 @@ QUOTE_EXAMPLE: Any = {
         "record": RECORD_EXAMPLE,
     },
     "fee_percent": "9.5",
+    "fee_base": "collected",
     "fixed_fee": {"amount": "0.00", "currency": "EUR"},
     "cost_on_full_recovery": {"amount": "456.00", "currency": "EUR"},
     "expected_net_recovery": MONEY_EXAMPLE,
@@ -163,6 +164,9 @@ class QuoteView(BaseModel):
     )
     provider: QuotedProvider | None
     fee_percent: str | None
+    fee_base: str | None = Field(
+        default=None, description="What fee_percent is a share of: collected or principal"
+    )
     fixed_fee: Money | None
     cost_on_full_recovery: Money | None = Field(description="Fees if everything is recovered")
     expected_net_recovery: Money | None
@@ -191,6 +195,7 @@ class QuoteView(BaseModel):
             if quoted
             else None,
             fee_percent=str(percent_field(reply, "fee")) if quoted else None,
+            fee_base=(reply.fee_base or "collected") if quoted else None,
             fixed_fee=Money.of(reply.fixed_fee) if quoted else None,
             cost_on_full_recovery=Money.of(reply.cost_on_full_recovery) if quoted else None,
             expected_net_recovery=Money.of(reply.expected_net_recovery) if quoted else None,

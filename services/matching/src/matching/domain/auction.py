@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from matching.domain.errors import InvalidField
+from matching.domain.fee_base import COLLECTED, fee_base_of
 from matching.domain.fees import FeeBounds, FeePercent
 from matching.domain.providers import CaseFile, CreditorPolicy
 
@@ -24,6 +25,7 @@ class Bid:
     fixed_fee_minor: int
     placed_at: datetime
     source: str = "live"  # "live" | "auto"
+    fee_base: str = COLLECTED  # what fee_percent is a share of (domain/fee_base.py)
 
 
 def new_bid(
@@ -35,6 +37,7 @@ def new_bid(
     case: CaseFile,
     bounds: FeeBounds,
     source: str = "live",
+    fee_base: str = COLLECTED,
 ) -> Bid:
     """A validated bid on one case."""
     percent = FeePercent.of(fee_percent, bounds).value
@@ -42,7 +45,7 @@ def new_bid(
         raise InvalidField("fixed_fee.minor_units", "must not be negative")
     if fixed_fee_minor >= case.amount_minor:
         raise InvalidField("fixed_fee.minor_units", "must be less than the amount owed")
-    return Bid(provider_id, percent, fixed_fee_minor, placed_at, source)
+    return Bid(provider_id, percent, fixed_fee_minor, placed_at, source, fee_base_of(fee_base))
 
 
 def fee_on_full_recovery(bid: Bid, amount_minor: int) -> int:

@@ -15,6 +15,7 @@ from matching.domain import events
 from matching.domain.activity import business_day
 from matching.domain.auction import Bid, Offer
 from matching.domain.availability import WaitCause
+from matching.domain.fee_base import COLLECTED
 from matching.domain.providers import CaseFile
 from matching.domain.status import Status
 
@@ -34,6 +35,7 @@ class Quote:
     recovery_probability: Decimal = Decimal(0)
     cases_finished: int = 0
     cases_recovered: int = 0
+    fee_base: str = COLLECTED
 
 
 @dataclass
@@ -49,6 +51,7 @@ class Assignment:
     started_at: datetime | None = None
     window_ends_at: datetime | None = None
     extended_by: timedelta = timedelta(0)
+    fee_base: str = COLLECTED
 
 
 @dataclass
@@ -65,6 +68,7 @@ class Holding:
     recovered_in_full: bool = False
     # True once the holding ended in a way that counts in the provider's record.
     counted: bool = False
+    fee_base: str = COLLECTED
 
     def covers(self, day: date) -> bool:
         """True when the provider held the case on that calendar day."""

@@ -19,6 +19,7 @@ class PlaceBid:
     fixed_fee_minor: int
     fixed_fee_currency: str
     replace: bool = False
+    fee_base: str = ""  # "collected" | "principal"; empty: collected
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ class BidPlaced:
     fee_percent: Decimal
     fixed_fee_minor: int
     source: str
+    fee_base: str = "collected"
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class QuoteIssued:
     expected_net_minor: int
     why: str
     auto_accepted: bool
+    fee_base: str = "collected"
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class CaseAssigned:
     fixed_fee_minor: int
     window_started_at: datetime
     window_ends_at: datetime
+    fee_base: str = "collected"
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,7 @@ class PaymentAttributed:
     fee_percent: Decimal | None
     fixed_fee_minor: int
     settles_in_full: bool
+    fee_base: str = "collected"
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,12 @@ class Holdings(AuctionRounds):
         self.past_holders.append(provider_id)
         self.holdings.append(
             Holding(
-                self.round, provider_id, assignment.fee_percent, assignment.fixed_fee_minor, now
+                self.round,
+                provider_id,
+                assignment.fee_percent,
+                assignment.fixed_fee_minor,
+                now,
+                fee_base=assignment.fee_base,
             )
         )
         self._outcome(provider_id, offers=1, offers_in_time=1)
@@ -50,6 +55,7 @@ class Holdings(AuctionRounds):
                 assignment.fixed_fee_minor,
                 now,
                 assignment.window_ends_at,
+                assignment.fee_base,
             )
         )
 

@@ -71,6 +71,7 @@ class Payments(Holdings):
                 None if holding is None else holding.fee_percent,
                 0 if holding is None else holding.fixed_fee_minor,
                 settles_in_full,
+                "collected" if holding is None else holding.fee_base,
             )
         )
         in_full = settles_in_full or self.recovered_minor >= self.case.amount_minor

@@ -95,6 +95,7 @@ class AuctionRounds(ProviderOutcomes):
                 bid.fee_percent,
                 bid.fixed_fee_minor,
                 bid.source,
+                bid.fee_base,
             )
         )
 
@@ -132,6 +133,7 @@ class AuctionRounds(ProviderOutcomes):
             recovery_probability=best.probability,
             cases_finished=best.record.finished,
             cases_recovered=best.record.recovered,
+            fee_base=best.bid.fee_base,
         )
         self.status = Status.QUOTED
         auto = (
@@ -149,6 +151,7 @@ class AuctionRounds(ProviderOutcomes):
                 self.quote.expected_net_minor,
                 self.quote.why,
                 auto,
+                self.quote.fee_base,
             )
         )
         if auto:
@@ -166,6 +169,7 @@ class AuctionRounds(ProviderOutcomes):
             fixed_fee_minor=self.quote.fixed_fee_minor,
             offered_at=now,
             accept_by=now + rules.provider_accept_period,
+            fee_base=self.quote.fee_base,
         )
         self.status = Status.OFFERED
         self.pending.append(

@@ -86,6 +86,7 @@ class BiddingApi(pb_grpc.BiddingServiceServicer):
             fixed_fee_minor=request.fixed_fee.minor_units,
             fixed_fee_currency=request.fixed_fee.currency,
             replace=replace,
+            fee_base=request.fee_base,
         )
         m = await self.run(provider_commands.place_bid, command)
         bid = m.bids[command.provider_id]
@@ -95,6 +96,7 @@ class BiddingApi(pb_grpc.BiddingServiceServicer):
             fee=to_percentage(bid.fee_percent),
             fixed_fee=Money(currency=m.case.currency, minor_units=bid.fixed_fee_minor),
             closes_at=timestamp(m.closes_at),
+            fee_base=bid.fee_base,
         )
 
     async def PlaceBid(

@@ -60,6 +60,7 @@ def held_case(matching: CaseMatching) -> pb.HeldCase:
         fixed_fee=money(currency, assignment.fixed_fee_minor),
         amount=money(currency, matching.case.amount_minor),
         recovered=money(currency, matching.recovered_minor),
+        fee_base=assignment.fee_base,
     )
     if matching.status is Status.OFFERED:
         held.accept_by.CopyFrom(timestamp(assignment.accept_by))
@@ -169,6 +170,7 @@ def quote_reply(view: QuoteView) -> pb.QuoteReply:
             Money(currency=currency, minor_units=quote.expected_net_minor)
         )
         reply.why = quote.why
+        reply.fee_base = quote.fee_base
         reply.provider_cases_finished = quote.cases_finished
         reply.provider_cases_recovered = quote.cases_recovered
         reply.recovery_probability = str(quote.recovery_probability.quantize(Decimal("0.0001")))

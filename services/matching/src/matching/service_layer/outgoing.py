@@ -81,6 +81,7 @@ def _payload(fact: events.DomainEvent, currency: str) -> tuple[tuple[str, int], 
                 fee=to_percentage(fact.fee_percent),
                 fixed_fee=money(fact.fixed_fee_minor),
                 source=fact.source,
+                fee_base=fact.fee_base,
             )
         case events.QuoteIssued():
             return QUOTE_ISSUED, matching.QuoteIssued(
@@ -93,6 +94,7 @@ def _payload(fact: events.DomainEvent, currency: str) -> tuple[tuple[str, int], 
                 expected_net_recovery=money(fact.expected_net_minor),
                 why=fact.why,
                 auto_accepted=fact.auto_accepted,
+                fee_base=fact.fee_base,
             )
         case events.CaseOffered():
             return CASE_OFFERED, matching.CaseOffered(
@@ -112,6 +114,7 @@ def _payload(fact: events.DomainEvent, currency: str) -> tuple[tuple[str, int], 
                 success_fee=to_percentage(fact.fee_percent),
                 fixed_fee=money(fact.fixed_fee_minor),
                 window_started_at=timestamp(fact.window_started_at),
+                fee_base=fact.fee_base,
             )
         case events.WindowExtended():
             return WINDOW_EXTENDED, matching.WindowExtended(
@@ -165,6 +168,7 @@ def _payload(fact: events.DomainEvent, currency: str) -> tuple[tuple[str, int], 
                 success_fee=None if fact.fee_percent is None else to_percentage(fact.fee_percent),
                 fixed_fee=money(fact.fixed_fee_minor),
                 settles_in_full=fact.settles_in_full,
+                fee_base=fact.fee_base,
             )
 
 

@@ -92,6 +92,7 @@ async def place_bid(
         placed_at=now,
         case=matching.case,
         bounds=config.bounds,
+        fee_base=command.fee_base,
     )
     matching.place_bid(bid, now, replace=command.replace)
     await save_and_publish(uow, matching, now, config)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Self
 
 from recouvra_shared.db import Database, UnitOfWork
+from settlement.adapters.fee_repositories import SqlBilling, SqlFeeBookings
 from settlement.adapters.invoice_repository import SqlInvoices
 from settlement.adapters.ledger_repository import SqlLedger
 from settlement.adapters.payment_references import SqlPaymentReferences
@@ -19,6 +20,8 @@ class SqlSettlementUnitOfWork(UnitOfWork):
     references: SqlPaymentReferences
     payouts: SqlPayouts
     invoices: SqlInvoices
+    billing: SqlBilling
+    fees: SqlFeeBookings
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -26,6 +29,8 @@ class SqlSettlementUnitOfWork(UnitOfWork):
         self.references = SqlPaymentReferences(self.session)
         self.payouts = SqlPayouts(self.session)
         self.invoices = SqlInvoices(self.session)
+        self.billing = SqlBilling(self.session)
+        self.fees = SqlFeeBookings(self.session)
         return self
 
 

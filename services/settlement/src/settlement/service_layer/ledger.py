@@ -48,6 +48,16 @@ async def post_entry(
 ) -> Posted:
     """Book what a fact moved, once: a replay of the same fact answers the first entry, a replay
     with other content is refused."""
+    async with uow:
+        posted = await post_within(command, uow, new_id)
+        await uow.commit()
+    return posted
+
+
+async def post_within(
+    command: PostEntry, uow: SettlementUnitOfWork, new_id: Callable[[], str] = _new_id
+) -> Posted:
+    """`post_entry` inside a unit of work already open (an event handler's), which commits."""
     entry = journal_entry(
         entry_id=new_id(),
         fact_key=command.fact_key,
@@ -56,10 +66,7 @@ async def post_entry(
         description=command.description,
         lines=command.lines,
     )
-    async with uow:
-        posted = await _book(uow, entry)
-        await uow.commit()
-    return posted
+    return await _book(uow, entry)
 
 
 async def reverse_entry(
@@ -67,21 +74,26 @@ async def reverse_entry(
 ) -> Posted:
     """Cancel a posted entry by its mirror image, once; the original stays as it was."""
     async with uow:
-        original = await uow.ledger.entry(command.entry_id)
-        if original is None:
-            raise EntryNotFound(f"no journal entry {command.entry_id}")
-        entry = reversal(
-            original,
-            entry_id=new_id(),
-            fact_key=command.fact_key,
-            booked_on=command.booked_on,
-            description=command.description,
-        )
-        earlier = await uow.ledger.reversal_of(original.entry_id)
-        if earlier is not None and earlier.fact_key != command.fact_key:
-            raise AlreadyReversed(
-                f"entry {original.entry_no} was reversed by entry {earlier.entry_no}"
-            )
-        posted = await _book(uow, entry)
+        posted = await reverse_within(command, uow, new_id)
         await uow.commit()
     return posted
+
+
+async def reverse_within(
+    command: ReverseEntry, uow: SettlementUnitOfWork, new_id: Callable[[], str] = _new_id
+) -> Posted:
+    """`reverse_entry` inside a unit of work already open (an event handler's), which commits."""
+    original = await uow.ledger.entry(command.entry_id)
+    if original is None:
+        raise EntryNotFound(f"no journal entry {command.entry_id}")
+    entry = reversal(
+        original,
+        entry_id=new_id(),
+        fact_key=command.fact_key,
+        booked_on=command.booked_on,
+        description=command.description,
+    )
+    earlier = await uow.ledger.reversal_of(original.entry_id)
+    if earlier is not None and earlier.fact_key != command.fact_key:
+        raise AlreadyReversed(f"entry {original.entry_no} was reversed by entry {earlier.entry_no}")
+    return await _book(uow, entry)

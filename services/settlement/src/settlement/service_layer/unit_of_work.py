@@ -8,7 +8,9 @@ from typing import Protocol
 
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 from settlement.domain.accounts import Account, PartyKind
+from settlement.domain.billing import BillingChange, CreditorBilling, ProviderBilling
 from settlement.domain.documents import Reader
+from settlement.domain.fee_postings import FeeBooking
 from settlement.domain.held_funds import Movement, Receipt
 from settlement.domain.invariants import LedgerRows
 from settlement.domain.invoices import Invoice, InvoiceKind
@@ -123,6 +125,44 @@ class InvoiceRepository(Protocol):
         """An invoice and its PDF, whoever it belongs to."""
 
 
+class BillingRepository(Protocol):
+    """Providers' VAT status and creditors' referring partners, each change kept in an audit."""
+
+    async def provider(self, provider_id: str) -> ProviderBilling | None:
+        """A provider's billing profile, if it was set."""
+
+    async def creditor(self, creditor_id: str) -> CreditorBilling | None:
+        """A creditor's billing profile, if it was set."""
+
+    async def save_provider(self, profile: ProviderBilling, change: BillingChange) -> None:
+        """Set a provider's profile and record who changed it from what to what."""
+
+    async def save_creditor(self, profile: CreditorBilling, change: BillingChange) -> None:
+        """Set a creditor's profile and record who changed it from what to what."""
+
+    async def changes(self, subject_id: str | None = None) -> list[BillingChange]:
+        """The audit of profile changes, oldest first, of one party when asked."""
+
+
+class FeeBookingRepository(Protocol):
+    """What each attributed payment booked, to charge fixed fees once and reverse fees."""
+
+    async def add(self, booking: FeeBooking) -> None:
+        """Keep what a payment's attribution booked."""
+
+    async def of_event(self, event_id: str) -> FeeBooking | None:
+        """What this attribution event booked, if it was booked."""
+
+    async def of_payment(self, payment_id: str) -> FeeBooking | None:
+        """What the payment's standing (not reversed) attribution booked, if any."""
+
+    async def fixed_fee_charged(self, case_id: str, round: int, provider_id: str) -> int:
+        """The fixed fee the round's payments bore so far, reversed ones left out."""
+
+    async def mark_reversed(self, booked_by: str, event_id: str) -> None:
+        """Record that the booking of attribution `booked_by` was reversed by this event."""
+
+
 class SettlementUnitOfWork(UnitOfWorkProtocol, Protocol):
     """One transaction over settlement's tables; the only thing that commits."""
 
@@ -141,3 +181,11 @@ class SettlementUnitOfWork(UnitOfWorkProtocol, Protocol):
     @property
     def invoices(self) -> InvoiceRepository:
         """Fee invoices."""
+
+    @property
+    def billing(self) -> BillingRepository:
+        """Billing profiles and their audit."""
+
+    @property
+    def fees(self) -> FeeBookingRepository:
+        """Fee bookings per attributed payment."""

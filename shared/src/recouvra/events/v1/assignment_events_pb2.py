@@ -27,7 +27,7 @@ from recouvra.common.v1 import money_pb2 as recouvra_dot_common_dot_v1_dot_money
 from recouvra.common.v1 import percentage_pb2 as recouvra_dot_common_dot_v1_dot_percentage__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*recouvra/events/v1/assignment_events.proto\x12\x12recouvra.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1erecouvra/common/v1/money.proto\x1a#recouvra/common/v1/percentage.proto\"\xac\x02\n\x0c\x43\x61seAssigned\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x13\n\x0bprovider_id\x18\x02 \x01(\t\x12\r\n\x05round\x18\x03 \x01(\r\x12\x32\n\x0ewindow_ends_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\tfixed_fee\x18\x06 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x35\n\x11window_started_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0bsuccess_fee\x18\x08 \x01(\x0b\x32\x1e.recouvra.common.v1.PercentageJ\x04\x08\x05\x10\x06R\x13success_fee_percent\"S\n\x0c\x43\x61seRecalled\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x13\n\x0bprovider_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\r\n\x05round\x18\x04 \x01(\r\"G\n\x0b\x43\x61seRotated\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x18\n\x10\x66rom_provider_id\x18\x02 \x01(\t\x12\r\n\x05round\x18\x03 \x01(\r\"\x1d\n\nCaseClosed\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*recouvra/events/v1/assignment_events.proto\x12\x12recouvra.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1erecouvra/common/v1/money.proto\x1a#recouvra/common/v1/percentage.proto\"\xbe\x02\n\x0c\x43\x61seAssigned\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x13\n\x0bprovider_id\x18\x02 \x01(\t\x12\r\n\x05round\x18\x03 \x01(\r\x12\x32\n\x0ewindow_ends_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\tfixed_fee\x18\x06 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x35\n\x11window_started_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0bsuccess_fee\x18\x08 \x01(\x0b\x32\x1e.recouvra.common.v1.Percentage\x12\x10\n\x08\x66\x65\x65_base\x18\t \x01(\tJ\x04\x08\x05\x10\x06R\x13success_fee_percent\"S\n\x0c\x43\x61seRecalled\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x13\n\x0bprovider_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\r\n\x05round\x18\x04 \x01(\r\"G\n\x0b\x43\x61seRotated\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x18\n\x10\x66rom_provider_id\x18\x02 \x01(\t\x12\r\n\x05round\x18\x03 \x01(\r\"\x1d\n\nCaseClosed\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,11 +35,11 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'recouvra.events.v1.assignme
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CASEASSIGNED']._serialized_start=169
-  _globals['_CASEASSIGNED']._serialized_end=469
-  _globals['_CASERECALLED']._serialized_start=471
-  _globals['_CASERECALLED']._serialized_end=554
-  _globals['_CASEROTATED']._serialized_start=556
-  _globals['_CASEROTATED']._serialized_end=627
-  _globals['_CASECLOSED']._serialized_start=629
-  _globals['_CASECLOSED']._serialized_end=658
+  _globals['_CASEASSIGNED']._serialized_end=487
+  _globals['_CASERECALLED']._serialized_start=489
+  _globals['_CASERECALLED']._serialized_end=572
+  _globals['_CASEROTATED']._serialized_start=574
+  _globals['_CASEROTATED']._serialized_end=645
+  _globals['_CASECLOSED']._serialized_start=647
+  _globals['_CASECLOSED']._serialized_end=676
 # @@protoc_insertion_point(module_scope)

@@ -34,10 +34,15 @@ class CaseAssigned(_message.Message):
     FIXED_FEE_FIELD_NUMBER: _builtins.int
     WINDOW_STARTED_AT_FIELD_NUMBER: _builtins.int
     SUCCESS_FEE_FIELD_NUMBER: _builtins.int
+    FEE_BASE_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     provider_id: _builtins.str
     round: _builtins.int
     """1 for the first assignment, up to 3"""
+    fee_base: _builtins.str
+    """What success_fee is a share of: "collected" (all the debtor pays) or "principal" (the part
+    allocated to principal).
+    """
     @_builtins.property
     def window_ends_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -60,10 +65,11 @@ class CaseAssigned(_message.Message):
         fixed_fee: _money_pb2.Money | None = ...,
         window_started_at: _timestamp_pb2.Timestamp | None = ...,
         success_fee: _percentage_pb2.Percentage | None = ...,
+        fee_base: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["fixed_fee", b"fixed_fee", "success_fee", b"success_fee", "window_ends_at", b"window_ends_at", "window_started_at", b"window_started_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "fixed_fee", b"fixed_fee", "provider_id", b"provider_id", "round", b"round", "success_fee", b"success_fee", "window_ends_at", b"window_ends_at", "window_started_at", b"window_started_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "fee_base", b"fee_base", "fixed_fee", b"fixed_fee", "provider_id", b"provider_id", "round", b"round", "success_fee", b"success_fee", "window_ends_at", b"window_ends_at", "window_started_at", b"window_started_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

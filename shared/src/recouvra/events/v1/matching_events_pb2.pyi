@@ -104,11 +104,14 @@ class BidPlaced(_message.Message):
     FIXED_FEE_FIELD_NUMBER: _builtins.int
     SOURCE_FIELD_NUMBER: _builtins.int
     FEE_FIELD_NUMBER: _builtins.int
+    FEE_BASE_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     round: _builtins.int
     provider_id: _builtins.str
     source: _builtins.str
     """"live" | "auto" """
+    fee_base: _builtins.str
+    """"collected" | "principal" (as PaymentAttributed)"""
     @_builtins.property
     def fixed_fee(self) -> _money_pb2.Money: ...
     @_builtins.property
@@ -122,10 +125,11 @@ class BidPlaced(_message.Message):
         fixed_fee: _money_pb2.Money | None = ...,
         source: _builtins.str = ...,
         fee: _percentage_pb2.Percentage | None = ...,
+        fee_base: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["fee", b"fee", "fixed_fee", b"fixed_fee"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "fee", b"fee", "fixed_fee", b"fixed_fee", "provider_id", b"provider_id", "round", b"round", "source", b"source"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "fee", b"fee", "fee_base", b"fee_base", "fixed_fee", b"fixed_fee", "provider_id", b"provider_id", "round", b"round", "source", b"source"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -146,12 +150,15 @@ class QuoteIssued(_message.Message):
     WHY_FIELD_NUMBER: _builtins.int
     AUTO_ACCEPTED_FIELD_NUMBER: _builtins.int
     FEE_FIELD_NUMBER: _builtins.int
+    FEE_BASE_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     round: _builtins.int
     provider_id: _builtins.str
     why: _builtins.str
     auto_accepted: _builtins.bool
     """below the creditor's auto-accept fee"""
+    fee_base: _builtins.str
+    """"collected" | "principal" (as PaymentAttributed)"""
     @_builtins.property
     def fixed_fee(self) -> _money_pb2.Money: ...
     @_builtins.property
@@ -172,10 +179,11 @@ class QuoteIssued(_message.Message):
         why: _builtins.str = ...,
         auto_accepted: _builtins.bool = ...,
         fee: _percentage_pb2.Percentage | None = ...,
+        fee_base: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["cost_on_full_recovery", b"cost_on_full_recovery", "expected_net_recovery", b"expected_net_recovery", "fee", b"fee", "fixed_fee", b"fixed_fee"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["auto_accepted", b"auto_accepted", "case_id", b"case_id", "cost_on_full_recovery", b"cost_on_full_recovery", "expected_net_recovery", b"expected_net_recovery", "fee", b"fee", "fixed_fee", b"fixed_fee", "provider_id", b"provider_id", "round", b"round", "why", b"why"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auto_accepted", b"auto_accepted", "case_id", b"case_id", "cost_on_full_recovery", b"cost_on_full_recovery", "expected_net_recovery", b"expected_net_recovery", "fee", b"fee", "fee_base", b"fee_base", "fixed_fee", b"fixed_fee", "provider_id", b"provider_id", "round", b"round", "why", b"why"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -354,6 +362,7 @@ class PaymentAttributed(_message.Message):
     FIXED_FEE_FIELD_NUMBER: _builtins.int
     SETTLES_IN_FULL_FIELD_NUMBER: _builtins.int
     SUCCESS_FEE_FIELD_NUMBER: _builtins.int
+    FEE_BASE_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     payment_id: _builtins.str
     paid_on: _builtins.str
@@ -363,6 +372,10 @@ class PaymentAttributed(_message.Message):
     provider_id: _builtins.str
     round: _builtins.int
     settles_in_full: _builtins.bool
+    fee_base: _builtins.str
+    """What success_fee is a percentage of, as the holder's bid stated: "collected" (everything the
+    debtor paid) or "principal" (the part allocated to principal); empty means "collected".
+    """
     @_builtins.property
     def amount(self) -> _money_pb2.Money: ...
     @_builtins.property
@@ -384,10 +397,11 @@ class PaymentAttributed(_message.Message):
         fixed_fee: _money_pb2.Money | None = ...,
         settles_in_full: _builtins.bool = ...,
         success_fee: _percentage_pb2.Percentage | None = ...,
+        fee_base: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "fixed_fee", b"fixed_fee", "success_fee", b"success_fee"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "fixed_fee", b"fixed_fee", "paid_on", b"paid_on", "payment_id", b"payment_id", "provider_id", b"provider_id", "round", b"round", "settles_in_full", b"settles_in_full", "source", b"source", "success_fee", b"success_fee"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "fee_base", b"fee_base", "fixed_fee", b"fixed_fee", "paid_on", b"paid_on", "payment_id", b"payment_id", "provider_id", b"provider_id", "round", b"round", "settles_in_full", b"settles_in_full", "source", b"source", "success_fee", b"success_fee"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

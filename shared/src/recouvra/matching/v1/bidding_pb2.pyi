@@ -139,7 +139,12 @@ class BidRequest(_message.Message):
     CASE_ID_FIELD_NUMBER: _builtins.int
     FIXED_FEE_FIELD_NUMBER: _builtins.int
     FEE_FIELD_NUMBER: _builtins.int
+    FEE_BASE_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
+    fee_base: _builtins.str
+    """What the fee is a share of: "collected" (everything the debtor pays: indemnity, interest
+    and principal; the default when empty) or "principal" (the principal part only).
+    """
     @_builtins.property
     def fixed_fee(self) -> _money_pb2.Money:
         """optional"""
@@ -154,10 +159,11 @@ class BidRequest(_message.Message):
         case_id: _builtins.str = ...,
         fixed_fee: _money_pb2.Money | None = ...,
         fee: _percentage_pb2.Percentage | None = ...,
+        fee_base: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["fee", b"fee", "fixed_fee", b"fixed_fee"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "fee", b"fee", "fixed_fee", b"fixed_fee"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "fee", b"fee", "fee_base", b"fee_base", "fixed_fee", b"fixed_fee"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -172,8 +178,11 @@ class BidReply(_message.Message):
     FIXED_FEE_FIELD_NUMBER: _builtins.int
     CLOSES_AT_FIELD_NUMBER: _builtins.int
     FEE_FIELD_NUMBER: _builtins.int
+    FEE_BASE_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     round: _builtins.int
+    fee_base: _builtins.str
+    """"collected" | "principal" """
     @_builtins.property
     def fixed_fee(self) -> _money_pb2.Money: ...
     @_builtins.property
@@ -188,10 +197,11 @@ class BidReply(_message.Message):
         fixed_fee: _money_pb2.Money | None = ...,
         closes_at: _timestamp_pb2.Timestamp | None = ...,
         fee: _percentage_pb2.Percentage | None = ...,
+        fee_base: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["closes_at", b"closes_at", "fee", b"fee", "fixed_fee", b"fixed_fee"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "closes_at", b"closes_at", "fee", b"fee", "fixed_fee", b"fixed_fee", "round", b"round"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "closes_at", b"closes_at", "fee", b"fee", "fee_base", b"fee_base", "fixed_fee", b"fixed_fee", "round", b"round"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -335,6 +345,7 @@ class QuoteReply(_message.Message):
     PROVIDER_RECORD_FIELD_NUMBER: _builtins.int
     AWAITING_PROVIDER_FIELD_NUMBER: _builtins.int
     FEE_FIELD_NUMBER: _builtins.int
+    FEE_BASE_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     round: _builtins.int
     status: _builtins.str
@@ -349,6 +360,8 @@ class QuoteReply(_message.Message):
     provider_cases_recovered: _builtins.int
     recovery_probability: _builtins.str
     """the case's probability adjusted for this provider"""
+    fee_base: _builtins.str
+    """what fee is a share of: "collected" | "principal" """
     @_builtins.property
     def fixed_fee(self) -> _money_pb2.Money: ...
     @_builtins.property
@@ -388,10 +401,11 @@ class QuoteReply(_message.Message):
         provider_record: Global___ProviderRecord | None = ...,
         awaiting_provider: Global___AwaitingProvider | None = ...,
         fee: _percentage_pb2.Percentage | None = ...,
+        fee_base: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["awaiting_provider", b"awaiting_provider", "cost_on_full_recovery", b"cost_on_full_recovery", "expected_net_recovery", b"expected_net_recovery", "fee", b"fee", "fixed_fee", b"fixed_fee", "provider_record", b"provider_record"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["awaiting_provider", b"awaiting_provider", "case_id", b"case_id", "cost_on_full_recovery", b"cost_on_full_recovery", "expected_net_recovery", b"expected_net_recovery", "fee", b"fee", "fixed_fee", b"fixed_fee", "provider_cases_finished", b"provider_cases_finished", "provider_cases_recovered", b"provider_cases_recovered", "provider_id", b"provider_id", "provider_kind", b"provider_kind", "provider_name", b"provider_name", "provider_record", b"provider_record", "recovery_probability", b"recovery_probability", "round", b"round", "status", b"status", "why", b"why"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["awaiting_provider", b"awaiting_provider", "case_id", b"case_id", "cost_on_full_recovery", b"cost_on_full_recovery", "expected_net_recovery", b"expected_net_recovery", "fee", b"fee", "fee_base", b"fee_base", "fixed_fee", b"fixed_fee", "provider_cases_finished", b"provider_cases_finished", "provider_cases_recovered", b"provider_cases_recovered", "provider_id", b"provider_id", "provider_kind", b"provider_kind", "provider_name", b"provider_name", "provider_record", b"provider_record", "recovery_probability", b"recovery_probability", "round", b"round", "status", b"status", "why", b"why"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -871,10 +885,13 @@ class HeldCase(_message.Message):
     AMOUNT_FIELD_NUMBER: _builtins.int
     RECOVERED_FIELD_NUMBER: _builtins.int
     FEE_FIELD_NUMBER: _builtins.int
+    FEE_BASE_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     round: _builtins.int
     status: _builtins.str
     """"offered" | "assigned" """
+    fee_base: _builtins.str
+    """"collected" | "principal" """
     @_builtins.property
     def accept_by(self) -> _timestamp_pb2.Timestamp:
         """set while offered"""
@@ -903,10 +920,11 @@ class HeldCase(_message.Message):
         amount: _money_pb2.Money | None = ...,
         recovered: _money_pb2.Money | None = ...,
         fee: _percentage_pb2.Percentage | None = ...,
+        fee_base: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["accept_by", b"accept_by", "amount", b"amount", "fee", b"fee", "fixed_fee", b"fixed_fee", "recovered", b"recovered", "window_ends_at", b"window_ends_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accept_by", b"accept_by", "amount", b"amount", "case_id", b"case_id", "fee", b"fee", "fixed_fee", b"fixed_fee", "recovered", b"recovered", "round", b"round", "status", b"status", "window_ends_at", b"window_ends_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accept_by", b"accept_by", "amount", b"amount", "case_id", b"case_id", "fee", b"fee", "fee_base", b"fee_base", "fixed_fee", b"fixed_fee", "recovered", b"recovered", "round", b"round", "status", b"status", "window_ends_at", b"window_ends_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
