@@ -7,7 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
-from recouvra_shared.testing import FakeUnitOfWork
+from recouvra_shared.testing import FakeUnitOfWork, PlatformTables
 from settlement.domain.accounts import Account
 from settlement.domain.invariants import (
     GENESIS,
@@ -17,6 +17,7 @@ from settlement.domain.invariants import (
     stored_rows_of,
 )
 from settlement.domain.ledger import Balance, JournalEntry, balances
+from settlement.domain.receipts import Receipt, ReceiptStatus, SettledCase
 
 
 @dataclass
@@ -26,6 +27,9 @@ class Tables:
     accounts: dict[str, Account] = field(default_factory=dict)
     entries: list[JournalEntry] = field(default_factory=list)
     references: dict[str, str] = field(default_factory=dict)
+    cases: dict[str, SettledCase] = field(default_factory=dict)
+    statements: set[tuple[str, str]] = field(default_factory=set)
+    receipts: dict[str, Receipt] = field(default_factory=dict)  # by receipt id, in order kept
 
 
 class FakeLedger:
@@ -112,16 +116,102 @@ class FakeReferences:
         self.tables.references[case_id] = reference
         return True
 
+    async def case_of(self, reference: str) -> str | None:
+        return next((c for c, r in self.tables.references.items() if r == reference), None)
+
+
+class FakeSettledCases:
+    """The settled_cases table, in memory."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    async def get(self, case_id: str) -> SettledCase | None:
+        return self.tables.cases.get(case_id)
+
+    async def put(self, case: SettledCase) -> None:
+        self.tables.cases[case.case_id] = case
+
+    async def open_cases(self) -> list[SettledCase]:
+        return sorted(
+            (c for c in self.tables.cases.values() if not c.withdrawn), key=lambda c: c.case_id
+        )
+
+
+class FakeReceipts:
+    """The bank_statements and receipts tables, in memory: one receipt per bank line."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    async def statement_imported(self, statement_id: str, account_iban: str) -> bool:
+        return (account_iban, statement_id) in self.tables.statements
+
+    async def record_statement(
+        self, statement_id: str, account_iban: str, message_type: str, lines: int
+    ) -> None:
+        self.tables.statements.add((account_iban, statement_id))
+
+    async def add(self, receipt: Receipt) -> bool:
+        if any(r.line_key == receipt.line_key for r in self.tables.receipts.values()):
+            return False
+        split = receipt.allocation
+        assert split is None or split.total == receipt.amount_minor  # allocation_adds_up
+        self.tables.receipts[receipt.receipt_id] = receipt
+        return True
+
+    async def update(self, receipt: Receipt) -> None:
+        assert receipt.receipt_id in self.tables.receipts
+        self.tables.receipts[receipt.receipt_id] = receipt
+
+    async def get(self, receipt_id: str) -> Receipt | None:
+        return self.tables.receipts.get(receipt_id)
+
+    async def of_line(self, line_key: str) -> Receipt | None:
+        return next((r for r in self.tables.receipts.values() if r.line_key == line_key), None)
+
+    async def allocated_to(self, case_id: str) -> list[tuple[date, int]]:
+        return sorted(
+            (r.received_on, r.amount_minor)
+            for r in self.tables.receipts.values()
+            if r.case_id == case_id and r.status is ReceiptStatus.ALLOCATED
+        )
+
+    async def reversible(
+        self, amount_minor: int, end_to_end_id: str | None, reference: str | None
+    ) -> Receipt | None:
+        reversible = (ReceiptStatus.ALLOCATED, ReceiptStatus.SUSPENSE, ReceiptStatus.REFUND_DUE)
+        return next(
+            (
+                r
+                for r in self.tables.receipts.values()
+                if r.amount_minor == amount_minor
+                and r.status in reversible
+                and (
+                    (end_to_end_id is not None and r.end_to_end_id == end_to_end_id)
+                    or (reference is not None and r.reference == reference)
+                )
+            ),
+            None,
+        )
+
+    async def in_suspense(self) -> list[Receipt]:
+        return [r for r in self.tables.receipts.values() if r.status is ReceiptStatus.SUSPENSE]
+
 
 class FakeSettlementUnitOfWork(FakeUnitOfWork):
     """Settlement's unit of work in memory: nothing is kept unless committed."""
 
-    def __init__(self, tables: Tables | None = None) -> None:
-        super().__init__()
+    def __init__(
+        self, tables: Tables | None = None, platform: PlatformTables | None = None
+    ) -> None:
+        super().__init__(platform)
         self.kept = tables if tables is not None else Tables()
         self.working = copy.deepcopy(self.kept)
         self.ledger = FakeLedger(self.working)
         self.references = FakeReferences(self.working)
+        self.cases = FakeSettledCases(self.working)
+        self.receipts = FakeReceipts(self.working)
 
     async def __aenter__(self) -> FakeSettlementUnitOfWork:
         await super().__aenter__()
@@ -132,8 +222,14 @@ class FakeSettlementUnitOfWork(FakeUnitOfWork):
         self.kept.accounts = dict(self.working.accounts)
         self.kept.entries = list(self.working.entries)
         self.kept.references = dict(self.working.references)
+        self.kept.cases = dict(self.working.cases)
+        self.kept.statements = set(self.working.statements)
+        self.kept.receipts = dict(self.working.receipts)
 
     def discard_changes(self) -> None:
         self.working.accounts = dict(self.kept.accounts)
         self.working.entries = list(self.kept.entries)
         self.working.references = dict(self.kept.references)
+        self.working.cases = dict(self.kept.cases)
+        self.working.statements = set(self.kept.statements)
+        self.working.receipts = dict(self.kept.receipts)

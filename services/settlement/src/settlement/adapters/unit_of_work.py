@@ -7,6 +7,7 @@ from typing import Self
 
 from recouvra_shared.db import Database, UnitOfWork
 from settlement.adapters.ledger_repository import SqlLedger
+from settlement.adapters.money_in_repository import SqlReceipts, SqlSettledCases
 from settlement.adapters.payment_references import SqlPaymentReferences
 
 
@@ -15,11 +16,15 @@ class SqlSettlementUnitOfWork(UnitOfWork):
 
     ledger: SqlLedger
     references: SqlPaymentReferences
+    cases: SqlSettledCases
+    receipts: SqlReceipts
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.ledger = SqlLedger(self.session)
         self.references = SqlPaymentReferences(self.session)
+        self.cases = SqlSettledCases(self.session)
+        self.receipts = SqlReceipts(self.session)
         return self
 
 

@@ -43,11 +43,11 @@ async def _book(uow: SettlementUnitOfWork, entry: JournalEntry) -> Posted:
     return Posted(earlier, created=False)
 
 
-async def post_entry(
+async def book(
     command: PostEntry, uow: SettlementUnitOfWork, new_id: Callable[[], str] = _new_id
 ) -> Posted:
-    """Book what a fact moved, once: a replay of the same fact answers the first entry, a replay
-    with other content is refused."""
+    """`post_entry` inside a unit of work the caller holds and commits, so that what the entry
+    records (a receipt, its event) commits with it or not at all."""
     entry = journal_entry(
         entry_id=new_id(),
         fact_key=command.fact_key,
@@ -56,8 +56,36 @@ async def post_entry(
         description=command.description,
         lines=command.lines,
     )
+    return await _book(uow, entry)
+
+
+async def reverse(
+    command: ReverseEntry, uow: SettlementUnitOfWork, new_id: Callable[[], str] = _new_id
+) -> Posted:
+    """`reverse_entry` inside a unit of work the caller holds and commits."""
+    original = await uow.ledger.entry(command.entry_id)
+    if original is None:
+        raise EntryNotFound(f"no journal entry {command.entry_id}")
+    entry = reversal(
+        original,
+        entry_id=new_id(),
+        fact_key=command.fact_key,
+        booked_on=command.booked_on,
+        description=command.description,
+    )
+    earlier = await uow.ledger.reversal_of(original.entry_id)
+    if earlier is not None and earlier.fact_key != command.fact_key:
+        raise AlreadyReversed(f"entry {original.entry_no} was reversed by entry {earlier.entry_no}")
+    return await _book(uow, entry)
+
+
+async def post_entry(
+    command: PostEntry, uow: SettlementUnitOfWork, new_id: Callable[[], str] = _new_id
+) -> Posted:
+    """Book what a fact moved, once: a replay of the same fact answers the first entry, a replay
+    with other content is refused."""
     async with uow:
-        posted = await _book(uow, entry)
+        posted = await book(command, uow, new_id)
         await uow.commit()
     return posted
 
@@ -67,21 +95,6 @@ async def reverse_entry(
 ) -> Posted:
     """Cancel a posted entry by its mirror image, once; the original stays as it was."""
     async with uow:
-        original = await uow.ledger.entry(command.entry_id)
-        if original is None:
-            raise EntryNotFound(f"no journal entry {command.entry_id}")
-        entry = reversal(
-            original,
-            entry_id=new_id(),
-            fact_key=command.fact_key,
-            booked_on=command.booked_on,
-            description=command.description,
-        )
-        earlier = await uow.ledger.reversal_of(original.entry_id)
-        if earlier is not None and earlier.fact_key != command.fact_key:
-            raise AlreadyReversed(
-                f"entry {original.entry_no} was reversed by entry {earlier.entry_no}"
-            )
-        posted = await _book(uow, entry)
+        posted = await reverse(command, uow, new_id)
         await uow.commit()
     return posted

@@ -10,6 +10,7 @@ from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 from settlement.domain.accounts import Account
 from settlement.domain.invariants import LedgerRows
 from settlement.domain.ledger import Balance, JournalEntry
+from settlement.service_layer.money_in_ports import ReceiptRepository, SettledCaseRepository
 
 
 class LedgerRepository(Protocol):
@@ -51,6 +52,9 @@ class PaymentReferenceRepository(Protocol):
         """Give the case this reference; False (nothing stored) when the case already has one
         or another case has this one."""
 
+    async def case_of(self, reference: str) -> str | None:
+        """The case this reference was given to, if any."""
+
 
 class SettlementUnitOfWork(UnitOfWorkProtocol, Protocol):
     """One transaction over settlement's tables; the only thing that commits."""
@@ -62,3 +66,11 @@ class SettlementUnitOfWork(UnitOfWorkProtocol, Protocol):
     @property
     def references(self) -> PaymentReferenceRepository:
         """Cases' payment references."""
+
+    @property
+    def cases(self) -> SettledCaseRepository:
+        """The cases settlement knows (from intake's events)."""
+
+    @property
+    def receipts(self) -> ReceiptRepository:
+        """Imported statements and their receipts."""
