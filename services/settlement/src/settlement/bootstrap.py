@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn
 from recouvra.settlement.v1 import settlement_pb2_grpc
 from recouvra_shared.db import Database
+from recouvra_shared.events import topic_name
+from recouvra_shared.inbox import Subscription
 from recouvra_shared.runtime import ServiceParts, Wiring
 from settlement.adapters.unit_of_work import settlement_units
 from settlement.config import SettlementSettings
 from settlement.domain.payment_instructions import ClientMoneyAccount, client_money_account
+from settlement.entrypoints import case_consumers
 from settlement.entrypoints.grpc_api import SERVICE_NAME, SettlementApi
+from settlement.service_layer.money_events import PUBLISHED, SERVICE
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
+
+CASE_SUBMITTED_TOPIC = topic_name("intake", "case-submitted", 1)
+CASE_WITHDRAWN_TOPIC = topic_name("intake", "case-withdrawn", 1)
 
 
 def units_of(database: Database) -> Callable[[], SettlementUnitOfWork]:
@@ -27,8 +35,8 @@ def account_of(settings: SettlementSettings) -> ClientMoneyAccount:
 
 
 def build(wiring: Wiring) -> ServiceParts:
-    """The SettlementService (payment instructions), gRPC health and the outbox relay; the
-    ledger is reached by the operator commands so far."""
+    """The SettlementService (payment instructions, statement import, suspense queue), gRPC
+    health, intake's case facts consumed, and the outbox relay."""
     settings = wiring.settings
     assert isinstance(settings, SettlementSettings)
     units = settlement_units(wiring.database)
@@ -42,5 +50,17 @@ def build(wiring: Wiring) -> ServiceParts:
                 ),
             )
         ],
+        subscriptions=[
+            Subscription(
+                CASE_SUBMITTED_TOPIC, SERVICE, CaseSubmitted, case_consumers.on_case_submitted
+            ),
+            Subscription(
+                CASE_WITHDRAWN_TOPIC,
+                f"{SERVICE}-withdrawals",
+                CaseWithdrawn,
+                case_consumers.on_case_withdrawn,
+            ),
+        ],
         unit_of_work=units,
+        published_topics=[topic_name(SERVICE, *event) for event in PUBLISHED],
     )

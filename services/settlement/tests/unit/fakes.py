@@ -170,6 +170,9 @@ class FakeReceipts:
     async def of_line(self, line_key: str) -> Receipt | None:
         return next((r for r in self.tables.receipts.values() if r.line_key == line_key), None)
 
+    async def known_lines(self, line_keys: Collection[str]) -> set[str]:
+        return {r.line_key for r in self.tables.receipts.values()} & set(line_keys)
+
     async def allocated_to(self, case_id: str) -> list[tuple[date, int]]:
         return sorted(
             (r.received_on, r.amount_minor)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
 
@@ -224,6 +224,14 @@ class SqlReceipts:
 
     async def of_line(self, line_key: str) -> Receipt | None:
         return await self._one(receipts.c.line_key == line_key)
+
+    async def known_lines(self, line_keys: Collection[str]) -> set[str]:
+        if not line_keys:
+            return set()
+        found = await self.session.scalars(
+            select(receipts.c.line_key).where(receipts.c.line_key.in_(list(line_keys)))
+        )
+        return set(found.all())
 
     async def allocated_to(self, case_id: str) -> list[tuple[date, int]]:
         rows = await self.session.execute(

@@ -12,13 +12,14 @@ from recouvra_shared.context import caller_var
 from recouvra_shared.errors import Unauthenticated
 from settlement.domain.payment_instructions import ClientMoneyAccount
 from settlement.domain.queries import GetPaymentInstructions
+from settlement.entrypoints.money_in_api import MoneyInRpcs
 from settlement.service_layer.payment_instructions import payment_instructions
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
 
 SERVICE_NAME = settlement_pb2.DESCRIPTOR.services_by_name["SettlementService"].full_name
 
 
-class SettlementApi(settlement_pb2_grpc.SettlementServiceServicer):
+class SettlementApi(MoneyInRpcs, settlement_pb2_grpc.SettlementServiceServicer):
     """The SettlementService servicer."""
 
     def __init__(
@@ -26,6 +27,7 @@ class SettlementApi(settlement_pb2_grpc.SettlementServiceServicer):
     ) -> None:
         self.units = units
         self.account = account
+        self.client_money_iban = account.iban
 
     async def GetPaymentInstructions(
         self,

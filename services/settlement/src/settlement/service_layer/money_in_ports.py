@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from typing import Protocol
 
@@ -43,6 +44,9 @@ class ReceiptRepository(Protocol):
 
     async def of_line(self, line_key: str) -> Receipt | None:
         """The receipt a bank line became, if it was imported."""
+
+    async def known_lines(self, line_keys: Collection[str]) -> set[str]:
+        """Which of these bank lines were imported already."""
 
     async def allocated_to(self, case_id: str) -> list[tuple[date, int]]:
         """The (date, cents) of the case's receipts still allocated, oldest first."""

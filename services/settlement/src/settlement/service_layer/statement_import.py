@@ -72,6 +72,31 @@ class _Importer:
         self.report = report
         self.new_id = new_id
         self.rates = rates
+        # Read once per import: references are never changed, cases only by intake's events
+        # (a case withdrawn while its statement is imported may still take a line of it).
+        self.case_ids: dict[str, str | None] = {}
+        self.cases: dict[str, SettledCase | None] = {}
+        self.known: set[str] = set()
+
+    async def chunk(self, uow: SettlementUnitOfWork, lines: Sequence[BankLine]) -> None:
+        keys = [line_key(self.statement, line) for line in lines]
+        self.known = await uow.receipts.known_lines(keys)
+        for line in lines:
+            await self.line(uow, line)
+
+    async def case_by_reference(
+        self, uow: SettlementUnitOfWork, reference: str | None
+    ) -> SettledCase | None:
+        if reference is None:
+            return None
+        if reference not in self.case_ids:
+            self.case_ids[reference] = await uow.references.case_of(reference)
+        case_id = self.case_ids[reference]
+        if case_id is None:
+            return None
+        if case_id not in self.cases:
+            self.cases[case_id] = await uow.cases.get(case_id)
+        return self.cases[case_id]
 
     def receipt(self, line: BankLine, key: str, entry_id: str, status: ReceiptStatus) -> Receipt:
         return Receipt(
@@ -92,7 +117,7 @@ class _Importer:
         key = line_key(self.statement, line)
         if not acceptable(line):
             self.report.ignored += 1
-        elif await uow.receipts.of_line(key) is not None:
+        elif key in self.known:
             self.report.known += 1
         elif line.is_reversal:
             await self.reversal(uow, line, key)
@@ -110,8 +135,7 @@ class _Importer:
         return owed
 
     async def credit(self, uow: SettlementUnitOfWork, line: BankLine, key: str) -> None:
-        case_id = await uow.references.case_of(line.reference) if line.reference else None
-        by_reference = await uow.cases.get(case_id) if case_id else None
+        by_reference = await self.case_by_reference(uow, line.reference)
         owed = {} if by_reference else await self._owed_by_open_case(uow, line)
         match = match_credit(line, by_reference, owed)
         posted = await book(
@@ -243,8 +267,7 @@ async def import_statement(
     chunks = _chunks(statement.lines)
     for number, chunk in enumerate(chunks, start=1):
         async with units() as uow:
-            for line in chunk:
-                await importer.line(uow, line)
+            await importer.chunk(uow, chunk)
             if number == len(chunks):
                 await uow.receipts.record_statement(
                     statement.statement_id,

@@ -25,17 +25,33 @@ _sym_db = _symbol_database.Default()
 from recouvra.common.v1 import money_pb2 as recouvra_dot_common_dot_v1_dot_money__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'recouvra/settlement/v1/settlement.proto\x12\x16recouvra.settlement.v1\x1a\x1erecouvra/common/v1/money.proto\"_\n\x1dGetPaymentInstructionsRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12-\n\namount_due\x18\x02 \x01(\x0b\x32\x19.recouvra.common.v1.Money\"\xfe\x01\n\x13PaymentInstructions\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x18\n\x10\x62\x65neficiary_name\x18\x02 \x01(\t\x12\x0c\n\x04iban\x18\x03 \x01(\t\x12\x16\n\x0eiban_formatted\x18\x04 \x01(\t\x12\x0b\n\x03\x62ic\x18\x05 \x01(\t\x12\x11\n\treference\x18\x06 \x01(\t\x12\x1b\n\x13reference_formatted\x18\x07 \x01(\t\x12-\n\namount_due\x18\x08 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x16\n\x0e\x65pc_qr_payload\x18\t \x01(\t\x12\x12\n\nepc_qr_svg\x18\n \x01(\t2\x91\x01\n\x11SettlementService\x12|\n\x16GetPaymentInstructions\x12\x35.recouvra.settlement.v1.GetPaymentInstructionsRequest\x1a+.recouvra.settlement.v1.PaymentInstructionsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'recouvra/settlement/v1/settlement.proto\x12\x16recouvra.settlement.v1\x1a\x1erecouvra/common/v1/money.proto\")\n\x16ImportStatementRequest\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\x0c\"\xff\x01\n\x11StatementImported\x12\x14\n\x0cstatement_id\x18\x01 \x01(\t\x12\x14\n\x0c\x61\x63\x63ount_iban\x18\x02 \x01(\t\x12\x18\n\x10\x61lready_imported\x18\x03 \x01(\x08\x12\r\n\x05lines\x18\x04 \x01(\x05\x12\x1c\n\x14matched_by_reference\x18\x05 \x01(\x05\x12\x19\n\x11matched_by_amount\x18\x06 \x01(\x05\x12\x10\n\x08suspense\x18\x07 \x01(\x05\x12\x10\n\x08reversed\x18\x08 \x01(\x05\x12\x18\n\x10unmatched_debits\x18\t \x01(\x05\x12\x0f\n\x07ignored\x18\n \x01(\x05\x12\r\n\x05known\x18\x0b \x01(\x05\"U\n\x14ImportStatementReply\x12=\n\nstatements\x18\x01 \x03(\x0b\x32).recouvra.settlement.v1.StatementImported\"\x15\n\x13ListSuspenseRequest\"\xc1\x01\n\x0cSuspenseItem\x12\x12\n\nreceipt_id\x18\x01 \x01(\t\x12)\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x13\n\x0breceived_on\x18\x03 \x01(\t\x12\x11\n\treference\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65\x62tor_name\x18\x05 \x01(\t\x12\x0e\n\x06status\x18\x06 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x07 \x01(\t\x12\x14\n\x0cstatement_id\x18\x08 \x01(\t\"H\n\x11ListSuspenseReply\x12\x33\n\x05items\x18\x01 \x03(\x0b\x32$.recouvra.settlement.v1.SuspenseItem\"<\n\x15\x41ssignSuspenseRequest\x12\x12\n\nreceipt_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\"+\n\x15RefundSuspenseRequest\x12\x12\n\nreceipt_id\x18\x01 \x01(\t\"_\n\x1dGetPaymentInstructionsRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12-\n\namount_due\x18\x02 \x01(\x0b\x32\x19.recouvra.common.v1.Money\"\xfe\x01\n\x13PaymentInstructions\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x18\n\x10\x62\x65neficiary_name\x18\x02 \x01(\t\x12\x0c\n\x04iban\x18\x03 \x01(\t\x12\x16\n\x0eiban_formatted\x18\x04 \x01(\t\x12\x0b\n\x03\x62ic\x18\x05 \x01(\t\x12\x11\n\treference\x18\x06 \x01(\t\x12\x1b\n\x13reference_formatted\x18\x07 \x01(\t\x12-\n\namount_due\x18\x08 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x16\n\x0e\x65pc_qr_payload\x18\t \x01(\t\x12\x12\n\nepc_qr_svg\x18\n \x01(\t2\xb8\x04\n\x11SettlementService\x12|\n\x16GetPaymentInstructions\x12\x35.recouvra.settlement.v1.GetPaymentInstructionsRequest\x1a+.recouvra.settlement.v1.PaymentInstructions\x12o\n\x0fImportStatement\x12..recouvra.settlement.v1.ImportStatementRequest\x1a,.recouvra.settlement.v1.ImportStatementReply\x12\x66\n\x0cListSuspense\x12+.recouvra.settlement.v1.ListSuspenseRequest\x1a).recouvra.settlement.v1.ListSuspenseReply\x12\x65\n\x0e\x41ssignSuspense\x12-.recouvra.settlement.v1.AssignSuspenseRequest\x1a$.recouvra.settlement.v1.SuspenseItem\x12\x65\n\x0eRefundSuspense\x12-.recouvra.settlement.v1.RefundSuspenseRequest\x1a$.recouvra.settlement.v1.SuspenseItemb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'recouvra.settlement.v1.settlement_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETPAYMENTINSTRUCTIONSREQUEST']._serialized_start=99
-  _globals['_GETPAYMENTINSTRUCTIONSREQUEST']._serialized_end=194
-  _globals['_PAYMENTINSTRUCTIONS']._serialized_start=197
-  _globals['_PAYMENTINSTRUCTIONS']._serialized_end=451
-  _globals['_SETTLEMENTSERVICE']._serialized_start=454
-  _globals['_SETTLEMENTSERVICE']._serialized_end=599
+  _globals['_IMPORTSTATEMENTREQUEST']._serialized_start=99
+  _globals['_IMPORTSTATEMENTREQUEST']._serialized_end=140
+  _globals['_STATEMENTIMPORTED']._serialized_start=143
+  _globals['_STATEMENTIMPORTED']._serialized_end=398
+  _globals['_IMPORTSTATEMENTREPLY']._serialized_start=400
+  _globals['_IMPORTSTATEMENTREPLY']._serialized_end=485
+  _globals['_LISTSUSPENSEREQUEST']._serialized_start=487
+  _globals['_LISTSUSPENSEREQUEST']._serialized_end=508
+  _globals['_SUSPENSEITEM']._serialized_start=511
+  _globals['_SUSPENSEITEM']._serialized_end=704
+  _globals['_LISTSUSPENSEREPLY']._serialized_start=706
+  _globals['_LISTSUSPENSEREPLY']._serialized_end=778
+  _globals['_ASSIGNSUSPENSEREQUEST']._serialized_start=780
+  _globals['_ASSIGNSUSPENSEREQUEST']._serialized_end=840
+  _globals['_REFUNDSUSPENSEREQUEST']._serialized_start=842
+  _globals['_REFUNDSUSPENSEREQUEST']._serialized_end=885
+  _globals['_GETPAYMENTINSTRUCTIONSREQUEST']._serialized_start=887
+  _globals['_GETPAYMENTINSTRUCTIONSREQUEST']._serialized_end=982
+  _globals['_PAYMENTINSTRUCTIONS']._serialized_start=985
+  _globals['_PAYMENTINSTRUCTIONS']._serialized_end=1239
+  _globals['_SETTLEMENTSERVICE']._serialized_start=1242
+  _globals['_SETTLEMENTSERVICE']._serialized_end=1810
 # @@protoc_insertion_point(module_scope)
