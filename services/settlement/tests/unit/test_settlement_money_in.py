@@ -194,3 +194,29 @@ async def test_a_statement_of_another_account_is_refused() -> None:
         await world.import_entries([Entry(100)], iban="DE89370400440532013000")
     assert refused.value.violations[0].field == "Stmt/Acct/Id/IBAN"
     assert world.tables.entries == []
+
+
+async def test_reversing_a_credit_an_operator_assigned_unwinds_the_assignment_too() -> None:
+    world = World()
+    world.knows(two_invoice_case(), REF_A)
+    await world.import_entries([Entry(30_000, end_to_end_id="E2E-9")], statement_id="S1")
+    (waiting,) = await suspense_queue(world.uow())
+    await assign(waiting.receipt_id, CASE_A, world.uow(), rates=RATES)
+    await world.import_entries(
+        [Entry(30_000, credit=False, reversal=True, end_to_end_id="E2E-9")], statement_id="S2"
+    )
+    for account in ("5121", "471", "4671/cred-1"):
+        assert await world.balance(account) == 0
+    assert [e.receipt_id for e in world.reversed()] == [waiting.receipt_id]
+    assert not (await check_ledger(world.uow())).breaches
+
+
+async def test_a_reversal_of_no_known_credit_waits_in_suspense() -> None:
+    world = World()
+    report = await world.import_entries(
+        [Entry(7_000, credit=False, reversal=True, end_to_end_id="NOPE")]
+    )
+    assert report.unmatched_debits == 1
+    assert await world.balance("5121") == -7_000
+    assert await world.balance("471") == -7_000
+    assert world.reversed() == []
