@@ -1,6 +1,6 @@
 """`python -m settlement [serve|migrate|check|export-beancount|export-fec|statement|invoices|
-payouts ...|held-funds|receipts CREDITOR|billing ...]`; each operator command explains its
-options with --help."""
+payouts ...|held-funds|receipts CREDITOR|billing ...|import-statement FILE]`; each operator
+command explains its options with --help."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ from pathlib import Path
 from recouvra_shared.db import Database
 from recouvra_shared.logging import configure_logging
 from recouvra_shared.runtime import run_cli
-from settlement.bootstrap import bank_side_of, build, payout_policy_of, units_of
+from settlement.bootstrap import account_of, bank_side_of, build, payout_policy_of, units_of
 from settlement.config import SettlementSettings
 from settlement.entrypoints import (
     billing_commands,
     document_commands,
     ledger_commands,
     payout_commands,
+    statement_commands,
 )
 
 OPERATOR_COMMANDS = ("payouts", "held-funds", "receipts")
@@ -49,13 +50,16 @@ async def _ledger_command(settings: SettlementSettings, args: Sequence[str]) -> 
             return await ledger_commands.export_fec(units, args[1:], sys.stdout)
         if args[0] == "billing":
             return await billing_commands.billing(units, args[1:], sys.stdout)
+        if args[0] == "import-statement":
+            iban = account_of(settings).iban
+            return await statement_commands.import_statement_file(units, iban, args[1:], sys.stdout)
         return await ledger_commands.export_beancount(units, args[1:], sys.stdout)
     finally:
         await database.dispose()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the settlement service, or check or export its ledger."""
+    """Run the settlement service, check or export its ledger, or import a statement."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in (
         "check",
@@ -64,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "statement",
         "invoices",
         "billing",
+        "import-statement",
         *OPERATOR_COMMANDS,
     ):
         settings = SettlementSettings()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
+from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn
 from recouvra.events.v1.matching_events_pb2 import PaymentAttributed
 from recouvra.settlement.v1 import settlement_pb2_grpc
 from recouvra_shared.db import Database
@@ -17,10 +18,14 @@ from settlement.domain.billing import FeeRates
 from settlement.domain.invoices import PLATFORM_PARTY, InvoiceParty, PartyRole, checked_party
 from settlement.domain.payment_instructions import ClientMoneyAccount, client_money_account
 from settlement.domain.sepa_files import creditor_identifier
-from settlement.entrypoints import fee_handlers, payouts_api
+from settlement.entrypoints import case_consumers, fee_handlers, payouts_api
 from settlement.entrypoints.grpc_api import SERVICE_NAME, SettlementApi
+from settlement.service_layer.money_events import PUBLISHED, SERVICE
 from settlement.service_layer.payouts import BankSide, PayoutPolicy
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
+
+CASE_SUBMITTED_TOPIC = topic_name("intake", "case-submitted", 1)
+CASE_WITHDRAWN_TOPIC = topic_name("intake", "case-withdrawn", 1)
 
 
 def units_of(database: Database) -> Callable[[], SettlementUnitOfWork]:
@@ -78,8 +83,9 @@ def rates_of(settings: SettlementSettings) -> FeeRates:
 
 
 def build(wiring: Wiring) -> ServiceParts:
-    """The SettlementService (payment instructions), gRPC health, the outbox relay, and the
-    consumer that books fees from matching's attributed payments."""
+    """The SettlementService (payment instructions, statement import, suspense queue, invoices
+    and statements), payout operations, gRPC health, intake's case facts and matching's
+    attributions consumed (fees), and the outbox relay."""
     settings = wiring.settings
     assert isinstance(settings, SettlementSettings)
     units = settlement_units(wiring.database)
@@ -113,6 +119,16 @@ def build(wiring: Wiring) -> ServiceParts:
                 PaymentAttributed,
                 partial(fee_handlers.on_payment_attributed, rates=rates_of(settings)),
             ),
+            Subscription(
+                CASE_SUBMITTED_TOPIC, SERVICE, CaseSubmitted, case_consumers.on_case_submitted
+            ),
+            Subscription(
+                CASE_WITHDRAWN_TOPIC,
+                f"{SERVICE}-withdrawals",
+                CaseWithdrawn,
+                case_consumers.on_case_withdrawn,
+            ),
         ],
         unit_of_work=units,
+        published_topics=[topic_name(SERVICE, *event) for event in PUBLISHED],
     )

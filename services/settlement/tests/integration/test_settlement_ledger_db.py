@@ -61,7 +61,8 @@ async def test_the_database_refuses_to_change_or_remove_anything_posted(ledger: 
         f"UPDATE journal_entries SET booked_on = '2026-01-01' WHERE entry_id = '{entry_id}'",
         f"DELETE FROM journal_entries WHERE entry_id = '{entry_id}'",
         "UPDATE ledger_accounts SET type = 'income' WHERE code = '5121'",
-        "TRUNCATE journal_lines, journal_entries, ledger_accounts",
+        # CASCADE: receipts (money in) point at entries; the guard refuses all the same.
+        "TRUNCATE journal_lines, journal_entries, ledger_accounts CASCADE",
     ]
     for statement in attempts:
         with pytest.raises(asyncpg.RestrictViolationError, match="the ledger is append-only"):

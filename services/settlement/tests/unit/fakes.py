@@ -22,6 +22,7 @@ from settlement.domain.invariants import (
 )
 from settlement.domain.invoices import Invoice, InvoiceKind
 from settlement.domain.ledger import Balance, JournalEntry, balances
+from settlement.domain.receipts import Receipt, ReceiptStatus, SettledCase
 
 
 @dataclass
@@ -38,6 +39,9 @@ class Tables:
     creditors: dict[str, CreditorBilling] = field(default_factory=dict)
     billing_changes: list[BillingChange] = field(default_factory=list)
     fee_bookings: dict[str, FeeBooking] = field(default_factory=dict)
+    cases: dict[str, SettledCase] = field(default_factory=dict)
+    statements: set[tuple[str, str]] = field(default_factory=set)
+    receipts: dict[str, Receipt] = field(default_factory=dict)  # by receipt id, in order kept
 
 
 class FakeLedger:
@@ -127,6 +131,91 @@ class FakeReferences:
             return False
         self.tables.references[case_id] = reference
         return True
+
+    async def case_of(self, reference: str) -> str | None:
+        return next((c for c, r in self.tables.references.items() if r == reference), None)
+
+
+class FakeSettledCases:
+    """The settled_cases table, in memory."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    async def get(self, case_id: str) -> SettledCase | None:
+        return self.tables.cases.get(case_id)
+
+    async def put(self, case: SettledCase) -> None:
+        self.tables.cases[case.case_id] = case
+
+    async def open_cases(self) -> list[SettledCase]:
+        return sorted(
+            (c for c in self.tables.cases.values() if not c.withdrawn), key=lambda c: c.case_id
+        )
+
+
+class FakeReceipts:
+    """The bank_statements and receipts tables, in memory: one receipt per bank line."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    async def statement_imported(self, statement_id: str, account_iban: str) -> bool:
+        return (account_iban, statement_id) in self.tables.statements
+
+    async def record_statement(
+        self, statement_id: str, account_iban: str, message_type: str, lines: int
+    ) -> None:
+        self.tables.statements.add((account_iban, statement_id))
+
+    async def add(self, receipt: Receipt) -> bool:
+        if any(r.line_key == receipt.line_key for r in self.tables.receipts.values()):
+            return False
+        split = receipt.allocation
+        assert split is None or split.total == receipt.amount_minor  # allocation_adds_up
+        self.tables.receipts[receipt.receipt_id] = receipt
+        return True
+
+    async def update(self, receipt: Receipt) -> None:
+        assert receipt.receipt_id in self.tables.receipts
+        self.tables.receipts[receipt.receipt_id] = receipt
+
+    async def get(self, receipt_id: str) -> Receipt | None:
+        return self.tables.receipts.get(receipt_id)
+
+    async def of_line(self, line_key: str) -> Receipt | None:
+        return next((r for r in self.tables.receipts.values() if r.line_key == line_key), None)
+
+    async def known_lines(self, line_keys: Collection[str]) -> set[str]:
+        return {r.line_key for r in self.tables.receipts.values()} & set(line_keys)
+
+    async def allocated_to(self, case_id: str) -> list[tuple[date, int]]:
+        return sorted(
+            (r.received_on, r.amount_minor)
+            for r in self.tables.receipts.values()
+            if r.case_id == case_id and r.status is ReceiptStatus.ALLOCATED
+        )
+
+    async def reversible(
+        self, amount_minor: int, end_to_end_id: str | None, reference: str | None
+    ) -> Receipt | None:
+        reversible = (ReceiptStatus.ALLOCATED, ReceiptStatus.SUSPENSE, ReceiptStatus.REFUND_DUE)
+        return next(
+            (
+                r
+                for r in self.tables.receipts.values()
+                if r.amount_minor == amount_minor
+                and r.status in reversible
+                and (
+                    (end_to_end_id is not None and r.end_to_end_id == end_to_end_id)
+                    or (reference is not None and r.reference == reference)
+                )
+            ),
+            None,
+        )
+
+    async def in_suspense(self) -> list[Receipt]:
+        return [r for r in self.tables.receipts.values() if r.status is ReceiptStatus.SUSPENSE]
 
 
 class FakeInvoices:
@@ -245,6 +334,8 @@ class FakeSettlementUnitOfWork(FakeUnitOfWork):
         self.invoices = FakeInvoices(self.working)
         self.billing = FakeBilling(self.working)
         self.fees = FakeFeeBookings(self.working)
+        self.cases = FakeSettledCases(self.working)
+        self.receipts = FakeReceipts(self.working)
 
     async def __aenter__(self) -> FakeSettlementUnitOfWork:
         await super().__aenter__()
@@ -262,6 +353,9 @@ class FakeSettlementUnitOfWork(FakeUnitOfWork):
         self.kept.creditors = dict(self.working.creditors)
         self.kept.billing_changes = list(self.working.billing_changes)
         self.kept.fee_bookings = dict(self.working.fee_bookings)
+        self.kept.cases = dict(self.working.cases)
+        self.kept.statements = set(self.working.statements)
+        self.kept.receipts = dict(self.working.receipts)
 
     def discard_changes(self) -> None:
         self.working.accounts = dict(self.kept.accounts)
@@ -274,3 +368,6 @@ class FakeSettlementUnitOfWork(FakeUnitOfWork):
         self.working.creditors = dict(self.kept.creditors)
         self.working.billing_changes = list(self.kept.billing_changes)
         self.working.fee_bookings = dict(self.kept.fee_bookings)
+        self.working.cases = dict(self.kept.cases)
+        self.working.statements = set(self.kept.statements)
+        self.working.receipts = dict(self.kept.receipts)

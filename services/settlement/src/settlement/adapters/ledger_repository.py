@@ -57,10 +57,15 @@ class SqlLedger:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # Accounts this transaction opened or saw opened: not asked again (a statement's
+        # lines book the same few accounts over and over).
+        self._opened: set[str] = set()
 
     async def open_accounts(self, accounts: Collection[Account]) -> None:
+        accounts = [a for a in accounts if a.code not in self._opened]
         if not accounts:
             return
+        self._opened.update(a.code for a in accounts)
         rows = [
             {
                 "code": a.code,

@@ -29,3 +29,9 @@ class SqlPaymentReferences:
             .returning(payment_references.c.case_id)
         )
         return inserted is not None
+
+    async def case_of(self, reference: str) -> str | None:
+        found = await self.session.scalar(
+            select(payment_references.c.case_id).where(payment_references.c.reference == reference)
+        )
+        return str(found) if found is not None else None

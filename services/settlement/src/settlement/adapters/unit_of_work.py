@@ -9,6 +9,7 @@ from recouvra_shared.db import Database, UnitOfWork
 from settlement.adapters.fee_repositories import SqlBilling, SqlFeeBookings
 from settlement.adapters.invoice_repository import SqlInvoices
 from settlement.adapters.ledger_repository import SqlLedger
+from settlement.adapters.money_in_repository import SqlReceipts, SqlSettledCases
 from settlement.adapters.payment_references import SqlPaymentReferences
 from settlement.adapters.payouts_repository import SqlPayouts
 
@@ -22,6 +23,8 @@ class SqlSettlementUnitOfWork(UnitOfWork):
     invoices: SqlInvoices
     billing: SqlBilling
     fees: SqlFeeBookings
+    cases: SqlSettledCases
+    receipts: SqlReceipts
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -31,6 +34,8 @@ class SqlSettlementUnitOfWork(UnitOfWork):
         self.invoices = SqlInvoices(self.session)
         self.billing = SqlBilling(self.session)
         self.fees = SqlFeeBookings(self.session)
+        self.cases = SqlSettledCases(self.session)
+        self.receipts = SqlReceipts(self.session)
         return self
 
 

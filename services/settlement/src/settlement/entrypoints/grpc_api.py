@@ -13,20 +13,23 @@ from recouvra_shared.errors import Unauthenticated
 from settlement.domain.payment_instructions import ClientMoneyAccount
 from settlement.domain.queries import GetPaymentInstructions
 from settlement.entrypoints.documents_api import DocumentsApi
+from settlement.entrypoints.money_in_api import MoneyInRpcs
 from settlement.service_layer.payment_instructions import payment_instructions
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
 
 SERVICE_NAME = settlement_pb2.DESCRIPTOR.services_by_name["SettlementService"].full_name
 
 
-class SettlementApi(DocumentsApi, settlement_pb2_grpc.SettlementServiceServicer):
-    """The SettlementService servicer (invoices and statements in `documents_api`)."""
+class SettlementApi(DocumentsApi, MoneyInRpcs, settlement_pb2_grpc.SettlementServiceServicer):
+    """The SettlementService servicer (invoices and statements in `documents_api`, statement
+    import and the suspense queue in `money_in_api`)."""
 
     def __init__(
         self, units: Callable[[], SettlementUnitOfWork], account: ClientMoneyAccount
     ) -> None:
         self.units = units
         self.account = account
+        self.client_money_iban = account.iban
 
     async def GetPaymentInstructions(
         self,

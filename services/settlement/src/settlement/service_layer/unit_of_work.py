@@ -17,6 +17,7 @@ from settlement.domain.invoices import Invoice, InvoiceKind
 from settlement.domain.ledger import Balance, JournalEntry
 from settlement.domain.payee_accounts import PayeeAccount
 from settlement.domain.payouts import BatchState, PartyPosition, PayoutBatch
+from settlement.service_layer.money_in_ports import ReceiptRepository, SettledCaseRepository
 
 
 class LedgerRepository(Protocol):
@@ -61,6 +62,9 @@ class PaymentReferenceRepository(Protocol):
     async def add(self, case_id: str, reference: str) -> bool:
         """Give the case this reference; False (nothing stored) when the case already has one
         or another case has this one."""
+
+    async def case_of(self, reference: str) -> str | None:
+        """The case this reference was given to, if any."""
 
 
 class PayoutRepository(Protocol):
@@ -189,3 +193,11 @@ class SettlementUnitOfWork(UnitOfWorkProtocol, Protocol):
     @property
     def fees(self) -> FeeBookingRepository:
         """Fee bookings per attributed payment."""
+
+    @property
+    def cases(self) -> SettledCaseRepository:
+        """The cases settlement knows (from intake's events)."""
+
+    @property
+    def receipts(self) -> ReceiptRepository:
+        """Imported statements and their receipts."""

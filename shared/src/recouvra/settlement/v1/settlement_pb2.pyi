@@ -207,6 +207,222 @@ class Document(_message.Message):
 Global___Document: _TypeAlias = Document  # noqa: Y015
 
 @_typing.final
+class ImportStatementRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTENT_FIELD_NUMBER: _builtins.int
+    content: _builtins.bytes
+    """the camt.053 XML file, at most 64 MiB"""
+    def __init__(
+        self,
+        *,
+        content: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportStatementRequest: _TypeAlias = ImportStatementRequest  # noqa: Y015
+
+@_typing.final
+class StatementImported(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATEMENT_ID_FIELD_NUMBER: _builtins.int
+    ACCOUNT_IBAN_FIELD_NUMBER: _builtins.int
+    ALREADY_IMPORTED_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    MATCHED_BY_REFERENCE_FIELD_NUMBER: _builtins.int
+    MATCHED_BY_AMOUNT_FIELD_NUMBER: _builtins.int
+    SUSPENSE_FIELD_NUMBER: _builtins.int
+    REVERSED_FIELD_NUMBER: _builtins.int
+    UNMATCHED_DEBITS_FIELD_NUMBER: _builtins.int
+    IGNORED_FIELD_NUMBER: _builtins.int
+    KNOWN_FIELD_NUMBER: _builtins.int
+    statement_id: _builtins.str
+    account_iban: _builtins.str
+    already_imported: _builtins.bool
+    """imported before: nothing was done"""
+    lines: _builtins.int
+    """booked entries in the statement"""
+    matched_by_reference: _builtins.int
+    matched_by_amount: _builtins.int
+    suspense: _builtins.int
+    reversed: _builtins.int
+    unmatched_debits: _builtins.int
+    """reversals of no known credit (in suspense)"""
+    ignored: _builtins.int
+    """other debits: booked by what caused them"""
+    known: _builtins.int
+    """booked by an earlier, interrupted import"""
+    def __init__(
+        self,
+        *,
+        statement_id: _builtins.str = ...,
+        account_iban: _builtins.str = ...,
+        already_imported: _builtins.bool = ...,
+        lines: _builtins.int = ...,
+        matched_by_reference: _builtins.int = ...,
+        matched_by_amount: _builtins.int = ...,
+        suspense: _builtins.int = ...,
+        reversed: _builtins.int = ...,
+        unmatched_debits: _builtins.int = ...,
+        ignored: _builtins.int = ...,
+        known: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_iban", b"account_iban", "already_imported", b"already_imported", "ignored", b"ignored", "known", b"known", "lines", b"lines", "matched_by_amount", b"matched_by_amount", "matched_by_reference", b"matched_by_reference", "reversed", b"reversed", "statement_id", b"statement_id", "suspense", b"suspense", "unmatched_debits", b"unmatched_debits"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatementImported: _TypeAlias = StatementImported  # noqa: Y015
+
+@_typing.final
+class ImportStatementReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATEMENTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def statements(self) -> _containers.RepeatedCompositeFieldContainer[Global___StatementImported]: ...
+    def __init__(
+        self,
+        *,
+        statements: _abc.Iterable[Global___StatementImported] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["statements", b"statements"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportStatementReply: _TypeAlias = ImportStatementReply  # noqa: Y015
+
+@_typing.final
+class ListSuspenseRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSuspenseRequest: _TypeAlias = ListSuspenseRequest  # noqa: Y015
+
+@_typing.final
+class SuspenseItem(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECEIPT_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    RECEIVED_ON_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    DEBTOR_NAME_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    STATEMENT_ID_FIELD_NUMBER: _builtins.int
+    receipt_id: _builtins.str
+    received_on: _builtins.str
+    """ISO 8601 value date"""
+    reference: _builtins.str
+    """the remittance's RF reference, if any"""
+    debtor_name: _builtins.str
+    """as the bank gave it, if any"""
+    status: _builtins.str
+    """suspense | allocated | refund_due"""
+    case_id: _builtins.str
+    """once assigned"""
+    statement_id: _builtins.str
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        receipt_id: _builtins.str = ...,
+        amount: _money_pb2.Money | None = ...,
+        received_on: _builtins.str = ...,
+        reference: _builtins.str = ...,
+        debtor_name: _builtins.str = ...,
+        status: _builtins.str = ...,
+        case_id: _builtins.str = ...,
+        statement_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "debtor_name", b"debtor_name", "receipt_id", b"receipt_id", "received_on", b"received_on", "reference", b"reference", "statement_id", b"statement_id", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SuspenseItem: _TypeAlias = SuspenseItem  # noqa: Y015
+
+@_typing.final
+class ListSuspenseReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEMS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___SuspenseItem]: ...
+    def __init__(
+        self,
+        *,
+        items: _abc.Iterable[Global___SuspenseItem] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSuspenseReply: _TypeAlias = ListSuspenseReply  # noqa: Y015
+
+@_typing.final
+class AssignSuspenseRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECEIPT_ID_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    receipt_id: _builtins.str
+    case_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        receipt_id: _builtins.str = ...,
+        case_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "receipt_id", b"receipt_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AssignSuspenseRequest: _TypeAlias = AssignSuspenseRequest  # noqa: Y015
+
+@_typing.final
+class RefundSuspenseRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECEIPT_ID_FIELD_NUMBER: _builtins.int
+    receipt_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        receipt_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["receipt_id", b"receipt_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RefundSuspenseRequest: _TypeAlias = RefundSuspenseRequest  # noqa: Y015
+
+@_typing.final
 class GetPaymentInstructionsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

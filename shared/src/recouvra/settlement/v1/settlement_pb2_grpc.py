@@ -55,6 +55,26 @@ class SettlementServiceStub:
                 request_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.GetStatementRequest.SerializeToString,
                 response_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.Document.FromString,
                 _registered_method=True)
+        self.ImportStatement = channel.unary_unary(
+                '/recouvra.settlement.v1.SettlementService/ImportStatement',
+                request_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ImportStatementRequest.SerializeToString,
+                response_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ImportStatementReply.FromString,
+                _registered_method=True)
+        self.ListSuspense = channel.unary_unary(
+                '/recouvra.settlement.v1.SettlementService/ListSuspense',
+                request_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ListSuspenseRequest.SerializeToString,
+                response_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ListSuspenseReply.FromString,
+                _registered_method=True)
+        self.AssignSuspense = channel.unary_unary(
+                '/recouvra.settlement.v1.SettlementService/AssignSuspense',
+                request_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.AssignSuspenseRequest.SerializeToString,
+                response_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.SuspenseItem.FromString,
+                _registered_method=True)
+        self.RefundSuspense = channel.unary_unary(
+                '/recouvra.settlement.v1.SettlementService/RefundSuspense',
+                request_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.RefundSuspenseRequest.SerializeToString,
+                response_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.SuspenseItem.FromString,
+                _registered_method=True)
 
 
 class SettlementServiceServicer:
@@ -97,6 +117,36 @@ class SettlementServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ImportStatement(self, request, context):
+        """Money in (operators only): import a camt.053 statement file of the client-money account
+        (.001.02 or .001.08). A file that does not validate against its ISO 20022 schema is refused
+        whole (INVALID_ARGUMENT naming each element); a statement imported before is a no-op.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSuspense(self, request, context):
+        """Credits no rule matched, oldest first, for an operator to assign or refund.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AssignSuspense(self, request, context):
+        """Assign a suspense credit to a case: held for its creditor, allocated, announced.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RefundSuspense(self, request, context):
+        """Send a suspense credit back to the payer: recorded as a refund to pay out.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SettlementServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -119,6 +169,26 @@ def add_SettlementServiceServicer_to_server(servicer, server):
                     servicer.GetStatement,
                     request_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.GetStatementRequest.FromString,
                     response_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.Document.SerializeToString,
+            ),
+            'ImportStatement': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportStatement,
+                    request_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ImportStatementRequest.FromString,
+                    response_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ImportStatementReply.SerializeToString,
+            ),
+            'ListSuspense': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSuspense,
+                    request_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ListSuspenseRequest.FromString,
+                    response_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ListSuspenseReply.SerializeToString,
+            ),
+            'AssignSuspense': grpc.unary_unary_rpc_method_handler(
+                    servicer.AssignSuspense,
+                    request_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.AssignSuspenseRequest.FromString,
+                    response_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.SuspenseItem.SerializeToString,
+            ),
+            'RefundSuspense': grpc.unary_unary_rpc_method_handler(
+                    servicer.RefundSuspense,
+                    request_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.RefundSuspenseRequest.FromString,
+                    response_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.SuspenseItem.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -230,6 +300,114 @@ class SettlementService:
             '/recouvra.settlement.v1.SettlementService/GetStatement',
             recouvra_dot_settlement_dot_v1_dot_settlement__pb2.GetStatementRequest.SerializeToString,
             recouvra_dot_settlement_dot_v1_dot_settlement__pb2.Document.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportStatement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.settlement.v1.SettlementService/ImportStatement',
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ImportStatementRequest.SerializeToString,
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ImportStatementReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSuspense(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.settlement.v1.SettlementService/ListSuspense',
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ListSuspenseRequest.SerializeToString,
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ListSuspenseReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AssignSuspense(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.settlement.v1.SettlementService/AssignSuspense',
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.AssignSuspenseRequest.SerializeToString,
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.SuspenseItem.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RefundSuspense(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.settlement.v1.SettlementService/RefundSuspense',
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.RefundSuspenseRequest.SerializeToString,
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.SuspenseItem.FromString,
             options,
             channel_credentials,
             insecure,

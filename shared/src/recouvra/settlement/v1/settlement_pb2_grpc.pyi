@@ -52,6 +52,17 @@ class SettlementServiceStub:
     creditor or provider gets its own (party fields may be left empty); another party's answers
     NOT_FOUND; an operator names the party. INVALID_ARGUMENT names the field and the rule.
     """
+    ImportStatement: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.ImportStatementRequest, _settlement_pb2.ImportStatementReply]
+    """Money in (operators only): import a camt.053 statement file of the client-money account
+    (.001.02 or .001.08). A file that does not validate against its ISO 20022 schema is refused
+    whole (INVALID_ARGUMENT naming each element); a statement imported before is a no-op.
+    """
+    ListSuspense: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.ListSuspenseRequest, _settlement_pb2.ListSuspenseReply]
+    """Credits no rule matched, oldest first, for an operator to assign or refund."""
+    AssignSuspense: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.AssignSuspenseRequest, _settlement_pb2.SuspenseItem]
+    """Assign a suspense credit to a case: held for its creditor, allocated, announced."""
+    RefundSuspense: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.RefundSuspenseRequest, _settlement_pb2.SuspenseItem]
+    """Send a suspense credit back to the payer: recorded as a refund to pay out."""
 
 @_typing.type_check_only
 class SettlementServiceAsyncStub(SettlementServiceStub):
@@ -77,6 +88,17 @@ class SettlementServiceAsyncStub(SettlementServiceStub):
     creditor or provider gets its own (party fields may be left empty); another party's answers
     NOT_FOUND; an operator names the party. INVALID_ARGUMENT names the field and the rule.
     """
+    ImportStatement: _aio.UnaryUnaryMultiCallable[_settlement_pb2.ImportStatementRequest, _settlement_pb2.ImportStatementReply]  # type: ignore[assignment]
+    """Money in (operators only): import a camt.053 statement file of the client-money account
+    (.001.02 or .001.08). A file that does not validate against its ISO 20022 schema is refused
+    whole (INVALID_ARGUMENT naming each element); a statement imported before is a no-op.
+    """
+    ListSuspense: _aio.UnaryUnaryMultiCallable[_settlement_pb2.ListSuspenseRequest, _settlement_pb2.ListSuspenseReply]  # type: ignore[assignment]
+    """Credits no rule matched, oldest first, for an operator to assign or refund."""
+    AssignSuspense: _aio.UnaryUnaryMultiCallable[_settlement_pb2.AssignSuspenseRequest, _settlement_pb2.SuspenseItem]  # type: ignore[assignment]
+    """Assign a suspense credit to a case: held for its creditor, allocated, announced."""
+    RefundSuspense: _aio.UnaryUnaryMultiCallable[_settlement_pb2.RefundSuspenseRequest, _settlement_pb2.SuspenseItem]  # type: ignore[assignment]
+    """Send a suspense credit back to the payer: recorded as a refund to pay out."""
 
 class SettlementServiceServicer(metaclass=_abc_1.ABCMeta):
     """Settlement owns the money: where debtors pay, under which reference, and the books."""
@@ -123,6 +145,41 @@ class SettlementServiceServicer(metaclass=_abc_1.ABCMeta):
         creditor or provider gets its own (party fields may be left empty); another party's answers
         NOT_FOUND; an operator names the party. INVALID_ARGUMENT names the field and the rule.
         """
+
+    @_abc_1.abstractmethod
+    def ImportStatement(
+        self,
+        request: _settlement_pb2.ImportStatementRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_settlement_pb2.ImportStatementReply, _abc.Awaitable[_settlement_pb2.ImportStatementReply]]:
+        """Money in (operators only): import a camt.053 statement file of the client-money account
+        (.001.02 or .001.08). A file that does not validate against its ISO 20022 schema is refused
+        whole (INVALID_ARGUMENT naming each element); a statement imported before is a no-op.
+        """
+
+    @_abc_1.abstractmethod
+    def ListSuspense(
+        self,
+        request: _settlement_pb2.ListSuspenseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_settlement_pb2.ListSuspenseReply, _abc.Awaitable[_settlement_pb2.ListSuspenseReply]]:
+        """Credits no rule matched, oldest first, for an operator to assign or refund."""
+
+    @_abc_1.abstractmethod
+    def AssignSuspense(
+        self,
+        request: _settlement_pb2.AssignSuspenseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_settlement_pb2.SuspenseItem, _abc.Awaitable[_settlement_pb2.SuspenseItem]]:
+        """Assign a suspense credit to a case: held for its creditor, allocated, announced."""
+
+    @_abc_1.abstractmethod
+    def RefundSuspense(
+        self,
+        request: _settlement_pb2.RefundSuspenseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_settlement_pb2.SuspenseItem, _abc.Awaitable[_settlement_pb2.SuspenseItem]]:
+        """Send a suspense credit back to the payer: recorded as a refund to pay out."""
 
 def add_SettlementServiceServicer_to_server(servicer: SettlementServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
 

@@ -1,0 +1,54 @@
+"""Kafka handlers: intake's case facts become the cases settlement knows."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn
+from recouvra.events.v1.envelope_pb2 import EventEnvelope
+from settlement.domain.receipts import InvoiceTerm, SettledCase
+from settlement.service_layer import settled_cases
+from settlement.service_layer.unit_of_work import SettlementUnitOfWork
+
+SERVICE = "settlement"
+
+
+def _invoices(event: CaseSubmitted) -> tuple[InvoiceTerm, ...]:
+    """Field 14 when intake fills it; else the one invoice the older fields describe."""
+    if event.invoices:
+        return tuple(
+            InvoiceTerm(
+                i.principal.minor_units,
+                date.fromisoformat(i.issue_date),
+                date.fromisoformat(i.due_date),
+            )
+            for i in event.invoices
+        )
+    return (
+        InvoiceTerm(
+            event.amount.minor_units,
+            date.fromisoformat(event.issue_date),
+            date.fromisoformat(event.due_date),
+        ),
+    )
+
+
+async def on_case_submitted(
+    event: CaseSubmitted, envelope: EventEnvelope, uow: SettlementUnitOfWork
+) -> None:
+    """intake.case-submitted: the creditor is the envelope's tenant."""
+    case = SettledCase(
+        case_id=event.case_id,
+        creditor_id=envelope.tenant_id,
+        debtor_is_business=event.debtor_is_business,
+        currency=event.amount.currency or "EUR",
+        invoices=_invoices(event),
+    )
+    await settled_cases.case_submitted(case, uow)
+
+
+async def on_case_withdrawn(
+    event: CaseWithdrawn, envelope: EventEnvelope, uow: SettlementUnitOfWork
+) -> None:
+    """intake.case-withdrawn."""
+    await settled_cases.case_withdrawn(event.case_id, uow)
