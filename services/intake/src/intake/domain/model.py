@@ -33,12 +33,16 @@ CLOSED_STATUSES = frozenset({WITHDRAWN, PAID_DIRECTLY})
 
 @dataclass(frozen=True)
 class DeclaredPayment:
-    """The creditor says the debtor paid it directly."""
+    """A payment on the case: the creditor says the debtor paid it directly (source
+    "creditor"), or settlement saw the money reach the client-money account (source "bank",
+    with settlement's receipt id)."""
 
     amount_minor: int
     paid_on: date
     settles_in_full: bool
     declared_at: datetime | None = None  # set when stored
+    source: str = "creditor"
+    receipt_id: str = ""
 
 
 @dataclass(frozen=True)
