@@ -212,6 +212,22 @@ async def test_a_creditors_declaration_and_the_bank_receipt_of_it_count_once_eit
     await declare(m, "decl-1", 100_000, today(m) - timedelta(days=2))
     assert m.case("case-a").recovered_minor == 100_000
     assert len(attributions(m)) == 1
+    # The bank takes its credit back: the creditor's word remains, counted once, as its own.
+    await reverse(m, "rcpt-1", today(m))
+    case = m.case("case-a")
+    assert case.recovered_minor == 100_000
+    assert [(p.payment_id, p.source) for p in case.payments] == [("decl-1", "creditor")]
+
+
+async def test_a_reversal_leaves_a_declaration_it_only_confirmed_counted() -> None:
+    m = await rotated_market()
+    await declare(m, "decl-1", 100_000, today(m))
+    await receive(m, "rcpt-1", 100_000, today(m))
+    await reverse(m, "rcpt-1", today(m))
+    case = m.case("case-a")
+    assert case.recovered_minor == 100_000
+    assert [(p.payment_id, p.receipt_id) for p in case.payments] == [("decl-1", "")]
+    assert "payment-unattributed" not in m.published()
 
 
 async def test_the_same_amount_outside_the_window_or_twice_is_another_euro() -> None:

@@ -20,8 +20,9 @@ SAME_MONEY_DAYS calendar days of each other, are the same euro. So:
 A reversal of the bank credit undoes what its receipt counted: a bank payment or a claim it
 confirmed stops counting (the claim is a claim again, for the creditor to answer), the provider's
 record loses what it gained, and `PaymentUnattributed` tells settlement to unwind the fee; a
-declaration it only confirmed stays the creditor's word. A reversal heard before its receipt
-keeps that receipt from ever counting. A case a payment in full closed stays closed.
+declaration it confirmed, or absorbed, stays the creditor's word and counts as such. A reversal
+heard before its receipt keeps that receipt from ever counting. A case a payment in full closed
+stays closed.
 """
 
 from __future__ import annotations
@@ -181,7 +182,9 @@ class BankReceipts(PaymentClaims):
                 claim.decided_by = ConfirmedBy.SETTLEMENT.value
         return claim
 
-    def reverse_receipt(self, receipt_id: str, reversed_on: date) -> None:
+    def reverse_receipt(
+        self, receipt_id: str, reversed_on: date, *, now: datetime, rules: MatchingRules
+    ) -> None:
         """The bank took the money back: what its receipt counted stops counting."""
         payment = next((p for p in self.payments if p.receipt_id == receipt_id), None)
         if payment is None:
@@ -195,6 +198,7 @@ class BankReceipts(PaymentClaims):
             return
         self._uncount(payment)
         self.reversed_receipts.append(receipt_id)
+        self._restore_declaration(payment, now, rules)
         for claim in self.claims:
             if claim.claim_id == payment.payment_id or _CLAIM + claim.claim_id in payment.told_by:
                 claim.state, claim.decided_at, claim.decided_by = ClaimState.CLAIMED, None, ""
@@ -208,6 +212,21 @@ class BankReceipts(PaymentClaims):
                 payment.provider_id,
                 payment.round,
             )
+        )
+
+    def _restore_declaration(self, payment: Payment, now: datetime, rules: MatchingRules) -> None:
+        """A declaration a reversed bank payment absorbed is the creditor's word again."""
+        declared = [t.removeprefix(_CREDITOR) for t in payment.told_by if t.startswith(_CREDITOR)]
+        if not declared:
+            return
+        self.record_payment(
+            declared[0],
+            payment.amount_minor,
+            payment.paid_on,
+            source="creditor",
+            settles_in_full=payment.settles_in_full,
+            now=now,
+            rules=rules,
         )
 
     def _uncount(self, payment: Payment) -> None:

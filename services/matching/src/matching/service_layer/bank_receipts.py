@@ -79,5 +79,5 @@ async def payment_reversed(
         )
         return
     now = clock.now()
-    matching.reverse_receipt(fact.receipt_id, fact.reversed_on)
+    matching.reverse_receipt(fact.receipt_id, fact.reversed_on, now=now, rules=config.rules)
     await save_and_publish(uow, matching, now, config)
