@@ -10,9 +10,10 @@ from google.protobuf.message import Message
 
 from intake.bootstrap import subscriptions
 from intake.domain.case_life import PAID, SUBMITTED
-from intake.domain.commands import GetCase, SubmitCase
+from intake.domain.commands import DeclarePayment, GetCase, SubmitCase
 from intake.domain.debtors import DebtorInput
 from intake.domain.invoices import InvoiceInput
+from intake.service_layer.declare_payment import declare_payment
 from intake.service_layer.read_cases import get_case
 from intake.service_layer.submit_case import submit_case
 from recouvra.common.v1.money_pb2 import Money
@@ -77,6 +78,13 @@ def reversed_(case_id: str, minor: int, receipt: str = "rcpt-1") -> Message:
     return PaymentReversed(
         case_id=case_id, receipt_id=receipt, amount=eur(minor), reversed_on="2026-04-24"
     )
+
+
+async def declare(storage: FakeIntakeStorage, case_id: str, amount: str, paid_on: str) -> None:
+    command = DeclarePayment(
+        case_id=case_id, amount=amount, currency="EUR", paid_on=paid_on, settles_in_full=False
+    )
+    await declare_payment(command, storage.unit_of_work, TODAY, lambda _: b"")
 
 
 async def owed(storage: FakeIntakeStorage, case_id: str) -> tuple[int, list[tuple[str, int]]]:
@@ -146,3 +154,25 @@ async def test_a_payment_for_a_case_intake_never_made_changes_nothing() -> None:
     await deliver(storage, received("not-a-case", 14000))
     assert storage.state.timeline == []
     assert storage.state.receipts == {}
+
+
+async def test_money_the_creditor_declared_and_the_bank_received_counts_once() -> None:
+    storage = FakeIntakeStorage()
+    case_id = await a_case(storage)
+    await declare(storage, case_id, "140.00", "2026-04-17")
+    await deliver(storage, received(case_id, 14000))  # received 2026-04-20: the same euro
+    assert await owed(storage, case_id) == (14000, [("creditor", 14000), ("bank", 14000)])
+    # The bank takes it back: the creditor's word still counts, once.
+    await deliver(storage, reversed_(case_id, 14000))
+    assert await owed(storage, case_id) == (14000, [("creditor", 14000)])
+    await deliver(storage, received(case_id, 14000, "rcpt-2"))
+    await deliver(storage, received(case_id, 14000, "rcpt-3"))  # a second payment
+    assert (await owed(storage, case_id))[0] == 28000
+
+
+async def test_the_same_amount_weeks_apart_is_another_payment() -> None:
+    storage = FakeIntakeStorage()
+    case_id = await a_case(storage)
+    await declare(storage, case_id, "140.00", "2026-04-01")
+    await deliver(storage, received(case_id, 14000))
+    assert (await owed(storage, case_id))[0] == 28000
