@@ -17,6 +17,7 @@ from intake.service_layer.declare_payment import declare_payment
 from intake.service_layer.read_cases import get_case
 from intake.service_layer.submit_case import submit_case
 from recouvra.common.v1.money_pb2 import Money
+from recouvra.events.v1.matching_events_pb2 import PaymentAttributed
 from recouvra.events.v1.settlement_events_pb2 import PaymentReceived, PaymentReversed
 from recouvra_shared.events import new_event
 from services.intake.tests.unit.fakes import TODAY, FakeIntakeStorage
@@ -176,3 +177,33 @@ async def test_the_same_amount_weeks_apart_is_another_payment() -> None:
     await declare(storage, case_id, "140.00", "2026-04-01")
     await deliver(storage, received(case_id, 14000))
     assert (await owed(storage, case_id))[0] == 28000
+
+
+async def test_matchings_attribution_of_bank_money_reads_as_the_bank_on_the_timeline() -> None:
+    storage = FakeIntakeStorage()
+    case_id = await a_case(storage)
+    attributed = PaymentAttributed(
+        case_id=case_id,
+        payment_id="rcpt-1",
+        amount=eur(14000),
+        paid_on="2026-04-20",
+        source="bank",
+        provider_id="prov-1",
+        round=1,
+        receipt_id="rcpt-1",
+    )
+    event = new_event(
+        producer="matching",
+        event_type="payment-attributed",
+        version=1,
+        case_id=case_id,
+        tenant_id=A,
+        payload=attributed,
+    )
+    [subscription] = [s for s in subscriptions() if s.topic == "matching.payment-attributed.v1"]
+    async with storage.unit_of_work() as uow:
+        await subscription.deliver(event.envelope, uow)
+        await uow.commit()
+    [entry] = [e for e in storage.timeline_of(case_id) if e.source == "matching"]
+    assert "reported by the bank (received by transfer)" in entry.summary
+    assert "credited to provider prov-1 (round 1)" in entry.summary
