@@ -15,9 +15,16 @@ from intake.domain.commands import ImportRates
 from intake.entrypoints.grpc_api import IntakeApi
 from intake.entrypoints.kafka_handlers import CASE_SCORED_TOPIC, on_case_scored
 from intake.entrypoints.matching_handlers import matching_handlers
+from intake.entrypoints.settlement_handlers import (
+    PAYMENT_RECEIVED_TOPIC,
+    PAYMENT_REVERSED_TOPIC,
+    on_payment_received,
+    on_payment_reversed,
+)
 from intake.service_layer.events import PUBLISHED_TOPICS, SERVICE
 from intake.service_layer.rates import import_rates
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
+from recouvra.events.v1.settlement_events_pb2 import PaymentReceived, PaymentReversed
 from recouvra.intake.v1 import intake_pb2, intake_pb2_grpc
 from recouvra_shared.db import Database
 from recouvra_shared.events import topic_name
@@ -40,7 +47,8 @@ def intake_api(database: Database, today: Callable[[], date] = paris_today) -> I
 
 def subscriptions() -> list[Subscription[Any]]:
     """The other services' facts intake consumes: each about a case goes on its timeline, and
-    matching's move the case along its life (one consumer group per fact, `intake-life-*`)."""
+    matching's move the case along its life (one consumer group per fact, `intake-life-*`);
+    settlement's money received and reversed are the case's bank payments."""
     return [
         Subscription(
             topic_name(*CASE_SCORED_TOPIC), f"{SERVICE}-timeline", CaseScored, on_case_scored
@@ -48,6 +56,18 @@ def subscriptions() -> list[Subscription[Any]]:
         *(
             Subscription(topic_name("matching", name, version), f"{SERVICE}-life-{name}", kind, on)
             for name, version, kind, on in matching_handlers()
+        ),
+        Subscription(
+            topic_name(*PAYMENT_RECEIVED_TOPIC),
+            f"{SERVICE}-bank-received",
+            PaymentReceived,
+            on_payment_received,
+        ),
+        Subscription(
+            topic_name(*PAYMENT_REVERSED_TOPIC),
+            f"{SERVICE}-bank-reversed",
+            PaymentReversed,
+            on_payment_reversed,
         ),
     ]
 

@@ -34,6 +34,8 @@ class IntakeState:
     rate_changes: dict[date, Decimal] = field(default_factory=dict)
     # (file name, last observation, verified through, changes added)
     rate_imports: list[tuple[str, date, date, int]] = field(default_factory=list)
+    # receipt id -> (case id, whether the bank reversed it)
+    receipts: dict[str, tuple[str, bool]] = field(default_factory=dict)
 
     def claimed(self) -> set[tuple[str, str, str]]:
         """Every (creditor, debtor key, invoice number) claimed so far."""
@@ -152,6 +154,34 @@ class FakeTimelines:
         return [e for e in self.state.timeline if e.case_id == case_id]
 
 
+class FakeBankReceipts:
+    """Bank payments on the fake cases, unique by receipt id like the SQL table."""
+
+    def __init__(self, state: IntakeState) -> None:
+        self.state = state
+
+    async def add(self, case_id: str, payment: DeclaredPayment) -> bool:
+        if payment.receipt_id in self.state.receipts:
+            return False
+        self.state.receipts[payment.receipt_id] = (case_id, False)
+        case = self.state.cases[case_id]
+        self.state.cases[case_id] = replace(case, payments=(*case.payments, payment))
+        return True
+
+    async def reverse(
+        self, case_id: str, receipt_id: str, amount_minor: int, reversed_on: date
+    ) -> DeclaredPayment | None:
+        known = self.state.receipts.get(receipt_id)
+        self.state.receipts[receipt_id] = (case_id, True)
+        if known is None or known[1]:
+            return None
+        case = self.state.cases[case_id]
+        [removed] = [p for p in case.payments if p.receipt_id == receipt_id]
+        kept = tuple(p for p in case.payments if p.receipt_id != receipt_id)
+        self.state.cases[case_id] = replace(case, payments=kept)
+        return removed
+
+
 class FakeIdempotencyRecords:
     """First answers in a dictionary."""
 
@@ -198,6 +228,7 @@ class FakeUnitOfWork:
 
     cases: FakeCases
     timelines: FakeTimelines
+    receipts: FakeBankReceipts
     idempotency: FakeIdempotencyRecords
     rates: FakeRates
 
@@ -210,6 +241,7 @@ class FakeUnitOfWork:
         self.working = copy.deepcopy(self.storage.state)
         self.cases = FakeCases(self.working)
         self.timelines = FakeTimelines(self.working)
+        self.receipts = FakeBankReceipts(self.working)
         self.idempotency = FakeIdempotencyRecords(self.working)
         self.rates = FakeRates(self.working)
         return self

@@ -63,3 +63,26 @@ def test_a_company_debtor_is_announced_by_its_siren_for_the_registers() -> None:
     assert case_submitted(new_case(submission(COMPANY), TODAY)).envelope.payload.Unpack(announced)
     assert (announced.debtor_is_business, announced.debtor_siren) == (True, "552100554")
     assert b"Lef" not in announced.SerializeToString()
+
+
+def test_the_case_submitted_event_lists_each_invoices_terms_oldest_due_first() -> None:
+    command = SubmitCase(
+        creditor_id="creditor-a",
+        debtor=COMPANY,
+        invoices=(
+            InvoiceInput("F-LEFEVRE-2", "2026-03-01", "2026-03-31", "EUR", "250.50"),
+            InvoiceInput("F-LEFEVRE-1", "2026-01-01", "2026-01-31", "EUR", "100.00"),
+        ),
+    )
+    event = case_submitted(new_case(command, TODAY))
+    announced = CaseSubmitted()
+    assert event.envelope.payload.Unpack(announced)
+    assert [
+        (t.principal.minor_units, t.principal.currency, t.issue_date, t.due_date)
+        for t in announced.invoices
+    ] == [
+        (10000, "EUR", "2026-01-01", "2026-01-31"),
+        (25050, "EUR", "2026-03-01", "2026-03-31"),
+    ]
+    assert announced.amount.minor_units == sum(t.principal.minor_units for t in announced.invoices)
+    assert b"F-LEFEVRE" not in event.envelope.SerializeToString()

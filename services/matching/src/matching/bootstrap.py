@@ -17,10 +17,12 @@ from matching.entrypoints.bidding_api import BiddingApi
 from matching.entrypoints.case_fact_consumers import CaseFactConsumers
 from matching.entrypoints.provider_directory_api import ProviderDirectoryApi
 from matching.entrypoints.quote_api import QuoteApi
+from matching.entrypoints.settlement_consumers import SettlementConsumers
 from matching.entrypoints.timer_loop import TimerLoop
 from matching.service_layer.outgoing import PUBLISHED, SERVICE
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn, PaymentDeclared
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
+from recouvra.events.v1.settlement_events_pb2 import PaymentReceived, PaymentReversed
 from recouvra.matching.v1 import bidding_pb2, bidding_pb2_grpc
 from recouvra_shared.events import topic_name
 from recouvra_shared.inbox import Subscription
@@ -30,6 +32,8 @@ CASE_SUBMITTED_TOPIC = topic_name("intake", "case-submitted", 1)
 CASE_WITHDRAWN_TOPIC = topic_name("intake", "case-withdrawn", 1)
 PAYMENT_DECLARED_TOPIC = topic_name("intake", "payment-declared", 1)
 CASE_SCORED_TOPIC = topic_name("scoring", "case-scored", 1)
+PAYMENT_RECEIVED_TOPIC = topic_name("settlement", "payment-received", 1)
+PAYMENT_REVERSED_TOPIC = topic_name("settlement", "payment-reversed", 1)
 
 
 def matching_config(settings: MatchingSettings) -> MatchingConfig:
@@ -49,8 +53,8 @@ def matching_config(settings: MatchingSettings) -> MatchingConfig:
 
 
 def build(wiring: Wiring) -> ServiceParts:
-    """Matching serves the bidding, quote and provider APIs, consumes case facts and scores,
-    and fires its durable timers in the background."""
+    """Matching serves the bidding, quote and provider APIs, consumes case facts, scores and
+    settlement's money received and reversed, and fires its durable timers in the background."""
     settings = wiring.settings
     assert isinstance(settings, MatchingSettings)
     clock: Clock = (
@@ -64,6 +68,7 @@ def build(wiring: Wiring) -> ServiceParts:
     quotes = QuoteApi(units, clock, config)
     directory = ProviderDirectoryApi(units, clock)
     consumers = CaseFactConsumers(clock, config)
+    money = SettlementConsumers(clock, config)
     timers = TimerLoop(units, clock, config, poll_seconds=settings.timer_poll_seconds)
     services = bidding_pb2.DESCRIPTOR.services_by_name
     return ServiceParts(
@@ -101,6 +106,18 @@ def build(wiring: Wiring) -> ServiceParts:
                 f"{SERVICE}-withdrawals",
                 CaseWithdrawn,
                 consumers.on_case_withdrawn,
+            ),
+            Subscription(
+                PAYMENT_RECEIVED_TOPIC,
+                f"{SERVICE}-bank-received",
+                PaymentReceived,
+                money.on_payment_received,
+            ),
+            Subscription(
+                PAYMENT_REVERSED_TOPIC,
+                f"{SERVICE}-bank-reversed",
+                PaymentReversed,
+                money.on_payment_reversed,
             ),
         ],
         unit_of_work=units,

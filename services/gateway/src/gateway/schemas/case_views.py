@@ -142,12 +142,15 @@ class LegalAmounts(BaseModel):
 
 
 class DeclaredPayment(BaseModel):
-    """A payment the debtor made directly to the creditor."""
+    """A payment on the case: made directly to the creditor, or received by bank transfer."""
 
     amount: Money | None
     paid_on: str
     settles_in_full: bool
     declared_at: datetime | None = Field(description="When you declared it; null when unknown")
+    source: str = Field(
+        description='"creditor": you declared it; "bank": it reached the client-money account'
+    )
 
 
 class HolderView(BaseModel):
@@ -358,6 +361,7 @@ def case_view(case: Any) -> CaseView:
                 paid_on=p.paid_on,
                 settles_in_full=p.settles_in_full,
                 declared_at=timestamp_or_none(p.declared_at),
+                source=p.source or "creditor",
             )
             for p in case.payments
         ],

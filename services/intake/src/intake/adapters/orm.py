@@ -73,7 +73,9 @@ invoice_lines = Table(
     UniqueConstraint("creditor_id", "debtor_key", "invoice_number", name="invoice_once"),
 )
 
-# Payments the creditor says the debtor made to it directly.
+# Payments the creditor says the debtor made to it directly, and those settlement saw reach the
+# client-money account (source "bank", one per receipt id; reversed_on set once the bank took
+# the credit back, or first, when the reversal arrived before the receipt).
 declared_payments = Table(
     "declared_payments",
     metadata,
@@ -83,6 +85,9 @@ declared_payments = Table(
     Column("paid_on", Date, nullable=False),
     Column("settles_in_full", Boolean, nullable=False),
     Column("declared_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("source", String(16), nullable=False, server_default="creditor"),
+    Column("receipt_id", String(64), nullable=True, unique=True),
+    Column("reversed_on", Date, nullable=True),
 )
 
 # What happened to a case, from intake's own events now and other services' events later.

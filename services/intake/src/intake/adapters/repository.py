@@ -184,6 +184,7 @@ class SqlCases:
                 await self.session.execute(
                     select(declared_payments)
                     .where(declared_payments.c.case_id.in_(ids))
+                    .where(declared_payments.c.reversed_on.is_(None))
                     .order_by(declared_payments.c.id)
                 )
             ).mappings():
@@ -193,6 +194,8 @@ class SqlCases:
                         paid_on=payment["paid_on"],
                         settles_in_full=payment["settles_in_full"],
                         declared_at=payment["declared_at"],
+                        source=payment["source"],
+                        receipt_id=payment["receipt_id"] or "",
                     )
                 )
         return [
@@ -266,7 +269,9 @@ class SqlCases:
     async def add_payment(self, case_id: str, payment: DeclaredPayment) -> None:
         """Record a payment the creditor declared."""
         await self.session.execute(
-            insert(declared_payments).values(case_id=case_id, **asdict(payment))
+            insert(declared_payments).values(
+                case_id=case_id, **(asdict(payment) | {"receipt_id": payment.receipt_id or None})
+            )
         )
 
     async def mark_scored(self, case_id: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Self
 
+from intake.adapters.bank_receipts import SqlBankReceipts
 from intake.adapters.rates import SqlRates
 from intake.adapters.repository import SqlCases, SqlIdempotencyRecords, SqlTimelines
 from recouvra_shared.db import UnitOfWork
@@ -15,6 +16,7 @@ class SqlIntakeUnitOfWork(UnitOfWork):
 
     cases: SqlCases
     timelines: SqlTimelines
+    receipts: SqlBankReceipts
     idempotency: SqlIdempotencyRecords
     rates: SqlRates
 
@@ -22,6 +24,7 @@ class SqlIntakeUnitOfWork(UnitOfWork):
         await super().__aenter__()
         self.cases = SqlCases(self.session)
         self.timelines = SqlTimelines(self.session)
+        self.receipts = SqlBankReceipts(self.session)
         self.idempotency = SqlIdempotencyRecords(self.session)
         self.rates = SqlRates(self.session)
         return self

@@ -20,6 +20,7 @@ from intake.domain.commands import SubmitCase
 from intake.domain.debtors import CONSUMER, Debtor, checked_debtor
 from intake.domain.errors import InvalidField
 from intake.domain.invoices import MAX_DESCRIPTION, InvoiceLine, checked_invoice
+from intake.domain.same_money import same_money
 from recouvra_shared.legal import amounts as legal
 from recouvra_shared.legal.ecb_rates import RateTable
 from recouvra_shared.legal.money import AmountError, to_minor_units
@@ -33,12 +34,16 @@ CLOSED_STATUSES = frozenset({WITHDRAWN, PAID_DIRECTLY})
 
 @dataclass(frozen=True)
 class DeclaredPayment:
-    """The creditor says the debtor paid it directly."""
+    """A payment on the case: the creditor says the debtor paid it directly (source
+    "creditor"), or settlement saw the money reach the client-money account (source "bank",
+    with settlement's receipt id)."""
 
     amount_minor: int
     paid_on: date
     settles_in_full: bool
     declared_at: datetime | None = None  # set when stored
+    source: str = "creditor"
+    receipt_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -161,6 +166,25 @@ def withdrawal_reason(reason: str) -> str:
     return text
 
 
+def counted_once(payments: tuple[DeclaredPayment, ...]) -> list[DeclaredPayment]:
+    """The payments that count on the balance: a bank receipt of money the creditor declared
+    (same_money) is that declaration, not a second payment; each pairs once, nearest first."""
+    declared = [p for p in payments if p.source != "bank"]
+    unpaired = list(declared)
+    counted = list(declared)
+    for bank in (p for p in payments if p.source == "bank"):
+        twins = [
+            d
+            for d in unpaired
+            if same_money(d.amount_minor, d.paid_on, bank.amount_minor, bank.paid_on)
+        ]
+        if twins:
+            unpaired.remove(min(twins, key=lambda d: abs((d.paid_on - bank.paid_on).days)))
+        else:
+            counted.append(bank)
+    return counted
+
+
 def amounts_owed(case: Case, as_of: date, rates: RateTable | None = None) -> legal.LegalAmounts:
     """What the case's debtor owes on a date, explained line by line."""
     return legal.compute(
@@ -169,7 +193,8 @@ def amounts_owed(case: Case, as_of: date, rates: RateTable | None = None) -> leg
         debtor_is_company=case.debtor.is_company,
         as_of=as_of,
         payments=[
-            legal.Payment(p.paid_on, p.amount_minor, p.settles_in_full) for p in case.payments
+            legal.Payment(p.paid_on, p.amount_minor, p.settles_in_full)
+            for p in counted_once(case.payments)
         ],
         rates=rates,
     )

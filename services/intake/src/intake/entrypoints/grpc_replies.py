@@ -120,6 +120,7 @@ def case_message(case: Case, amounts: legal.LegalAmounts | None = None) -> intak
                 paid_on=p.paid_on.isoformat(),
                 settles_in_full=p.settles_in_full,
                 declared_at=p.declared_at.isoformat() if p.declared_at else "",
+                source=p.source,
             )
             for p in case.payments
         ],

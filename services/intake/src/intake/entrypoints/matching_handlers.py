@@ -113,8 +113,12 @@ def action_reported(fact: matching.ActionReported) -> Reading:
 
 def payment_attributed(fact: matching.PaymentAttributed) -> Reading:
     """A payment on the case; one settling it in full makes the case paid."""
-    by = "the creditor" if fact.source == "creditor" else f"provider {fact.provider_id}"
+    by = {"creditor": "the creditor", "bank": "the bank (received by transfer)"}.get(
+        fact.source, f"provider {fact.provider_id}"
+    )
     summary = f"payment of {_money(fact.amount)} on {fact.paid_on}, reported by {by}"
+    if fact.receipt_id and fact.source != "bank":
+        summary += f", its money received by bank (receipt {fact.receipt_id})"
     if fact.provider_id:
         summary += f", credited to provider {fact.provider_id} (round {fact.round})"
     if fact.settles_in_full:

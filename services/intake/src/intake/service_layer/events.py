@@ -7,7 +7,12 @@ from google.protobuf.message import Message
 from intake.domain.model import Case, DeclaredPayment, TimelineEntry
 from intake.domain.regions import debtor_region
 from recouvra.common.v1.money_pb2 import Money
-from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn, PaymentDeclared
+from recouvra.events.v1.case_events_pb2 import (
+    CaseSubmitted,
+    CaseWithdrawn,
+    InvoiceTerms,
+    PaymentDeclared,
+)
 from recouvra_shared.events import new_event, topic_name
 from recouvra_shared.legal.money import format_amount
 from recouvra_shared.unit_of_work import OutgoingEvent
@@ -49,8 +54,23 @@ def case_submitted(case: Case) -> OutgoingEvent:
         debtor_siren=case.debtor.siren if case.debtor.is_company else "",
         source=case.source,
         debtor_region=debtor_region(case.debtor.country_code, case.debtor.postal_code),
+        invoices=invoice_terms(case),
     )
     return _event(CASE_SUBMITTED, case, payload)
+
+
+def invoice_terms(case: Case) -> list[InvoiceTerms]:
+    """Each invoice's principal and dates, oldest due first (the order payments go to them);
+    never its number, which the creditor writes and which may name the customer."""
+    ordered = sorted(case.invoices, key=lambda i: (i.due_date, i.issue_date, i.invoice_number))
+    return [
+        InvoiceTerms(
+            principal=Money(currency=case.currency, minor_units=i.amount_due_minor),
+            issue_date=i.issue_date.isoformat(),
+            due_date=i.due_date.isoformat(),
+        )
+        for i in ordered
+    ]
 
 
 def case_withdrawn(case: Case) -> OutgoingEvent:

@@ -65,6 +65,19 @@ class Timelines(Protocol):
         """A case's timeline, oldest first."""
 
 
+class BankReceipts(Protocol):
+    """Payments from the bank, one per settlement receipt id, as the case's payments show them."""
+
+    async def add(self, case_id: str, payment: DeclaredPayment) -> bool:
+        """Record a bank payment once; False when its receipt was seen (or reversed) before."""
+
+    async def reverse(
+        self, case_id: str, receipt_id: str, amount_minor: int, reversed_on: date
+    ) -> DeclaredPayment | None:
+        """Take a receipt's payment off the case and return it; None when it was never counted
+        (a reversal arriving first is kept, so that its receipt never counts)."""
+
+
 class IdempotencyRecords(Protocol):
     """The first answer given under each (owner, idempotency key)."""
 
@@ -107,6 +120,10 @@ class IntakeUnitOfWork(UnitOfWorkProtocol, Protocol):
     @property
     def timelines(self) -> Timelines:
         """Case timelines."""
+
+    @property
+    def receipts(self) -> BankReceipts:
+        """Payments from the bank, by settlement's receipt id."""
 
     @property
     def idempotency(self) -> IdempotencyRecords:

@@ -3,7 +3,8 @@
 It is built in parts, each on the one before and each in a module named for it: `case_state`
 (what is stored), `provider_records` (outcomes), `rounds` (bids, award, quote), `holdings`
 (offer, window, recall), `payments` (credited to the holder of the day), `payment_claims`
-(what holders report, counted once confirmed); this module adds the
+(what holders report, counted once confirmed), `bank_receipts` (money settlement saw arrive,
+counted once however it is told); this module adds the
 case's life as a whole: opening, deadlines, withdrawal and insolvency.
 """
 
@@ -15,14 +16,14 @@ from datetime import datetime
 
 from matching.domain import events
 from matching.domain.availability import NobodyEligible
-from matching.domain.payment_claims import PaymentClaims
+from matching.domain.bank_receipts import BankReceipts
 from matching.domain.providers import CaseFile, CreditorPolicy
 from matching.domain.rules import MatchingRules
 from matching.domain.status import HELD, Status
 
 
 @dataclass
-class CaseMatching(PaymentClaims):
+class CaseMatching(BankReceipts):
     """The aggregate: every change to a case's matching goes through its methods."""
 
     @classmethod

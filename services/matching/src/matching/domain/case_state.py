@@ -94,10 +94,14 @@ class Payment:
     payment_id: str
     amount_minor: int
     paid_on: date
-    source: str  # "creditor" | "provider"
+    source: str  # "creditor" | "provider" | "bank"
     settles_in_full: bool
     provider_id: str = ""
     round: int = 0
+    # Settlement's receipt of this money, once it reached the client-money account.
+    receipt_id: str = ""
+    # The creditor's declarations and holders' claims this bank payment turned out to be.
+    told_by: tuple[str, ...] = ()
 
 
 class ClaimState(StrEnum):
@@ -164,6 +168,8 @@ class CaseState:
     holdings: list[Holding] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
     claims: list[PaymentClaim] = field(default_factory=list)
+    # Receipts the bank reversed before matching heard of them: they never count.
+    reversed_receipts: list[str] = field(default_factory=list)
     pending: list[events.DomainEvent] = field(default_factory=list)
     outcomes: list[events.ProviderOutcome] = field(default_factory=list)
     awaiting: Awaiting | None = None

@@ -161,6 +161,20 @@ class PaymentAttributed:
     fixed_fee_minor: int
     settles_in_full: bool
     fee_base: str = "collected"
+    receipt_id: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentUnattributed:
+    """The bank took back the money behind a payment: it no longer counts for anyone."""
+
+    case_id: str
+    payment_id: str
+    receipt_id: str
+    amount_minor: int
+    reversed_on: date
+    provider_id: str
+    round: int
 
 
 @dataclass(frozen=True)
@@ -191,4 +205,5 @@ DomainEvent = (
     | CaseClosed
     | ActionReported
     | PaymentAttributed
+    | PaymentUnattributed
 )

@@ -85,6 +85,10 @@ class PaymentClaims(Payments):
             raise NotFound(NO_SUCH_CASE)
         return current
 
+    def _claimable_minor(self, amount_minor: int, paid_on: date) -> int:
+        """The most a claim may be for: what is still owed."""
+        return self.remaining_minor
+
     def claim_payment(
         self,
         provider_id: str,
@@ -111,10 +115,9 @@ class PaymentClaims(Payments):
         if not holding.covers(paid_on):
             start = business_day(holding.started_at).isoformat()
             raise InvalidField("paid_on", f"must fall within your current window (from {start})")
-        if amount_minor > self.remaining_minor:
-            raise InvalidField(
-                "amount.minor_units", f"must not exceed what is still owed ({self.remaining_minor})"
-            )
+        owed = self._claimable_minor(amount_minor, paid_on)
+        if amount_minor > owed:
+            raise InvalidField("amount.minor_units", f"must not exceed what is still owed ({owed})")
         claim = PaymentClaim(
             claim_id,
             reference,
@@ -129,7 +132,13 @@ class PaymentClaims(Payments):
         return claim
 
     def confirm_claim(
-        self, claim_id: str, now: datetime, rules: MatchingRules, *, by: ConfirmedBy
+        self,
+        claim_id: str,
+        now: datetime,
+        rules: MatchingRules,
+        *,
+        by: ConfirmedBy,
+        receipt_id: str = "",
     ) -> PaymentClaim:
         """The creditor (or settlement, seeing the money) confirms it: it becomes a payment,
         credited to the claimant's holding; one that settles in full closes the case."""
@@ -148,6 +157,7 @@ class PaymentClaims(Payments):
             now=now,
             rules=rules,
             prefer=claim.provider_id,
+            receipt_id=receipt_id,
         )
         return claim
 

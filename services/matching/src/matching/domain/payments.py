@@ -1,6 +1,7 @@
 """Payments on a case: each is credited to whoever held the case the day it was paid.
 
-A payment is what the creditor declared, or a provider's claim once confirmed (payment_claims).
+A payment is what the creditor declared, a provider's claim once confirmed (payment_claims), or
+money settlement saw reach the client-money account (bank_receipts).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Payments(Holdings):
         now: datetime,
         rules: MatchingRules,
         prefer: str | None = None,
+        receipt_id: str = "",
     ) -> Payment:
         """Credit a payment to whoever held the case that day; a full one closes the case."""
         earlier = self._payment(payment_id)
@@ -56,6 +58,7 @@ class Payments(Holdings):
             settles_in_full,
             "" if holding is None else holding.provider_id,
             0 if holding is None else holding.round,
+            receipt_id,
         )
         self.payments.append(payment)
         self.recovered_minor += amount_minor
@@ -72,6 +75,7 @@ class Payments(Holdings):
                 0 if holding is None else holding.fixed_fee_minor,
                 settles_in_full,
                 "collected" if holding is None else holding.fee_base,
+                receipt_id,
             )
         )
         in_full = settles_in_full or self.recovered_minor >= self.case.amount_minor

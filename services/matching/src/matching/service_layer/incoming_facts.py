@@ -61,11 +61,11 @@ async def payment_declared(
             fact.case_id, fact.creditor_id, before.with_payment(payment)
         )
         return
-    matching.record_payment(
+    # Money that already came in by bank is that payment, not a second one (bank_receipts).
+    matching.declared_by_creditor(
         fact.payment_id,
         fact.amount_minor,
         paid_on,
-        source="creditor",
         settles_in_full=fact.settles_in_full,
         now=now,
         rules=config.rules,

@@ -29,6 +29,7 @@ CASE_EXHAUSTED = ("case-exhausted", 1)
 CASE_CLOSED = ("case-closed", 1)
 ACTION_REPORTED = ("action-reported", 1)
 PAYMENT_ATTRIBUTED = ("payment-attributed", 1)
+PAYMENT_UNATTRIBUTED = ("payment-unattributed", 1)
 PUBLISHED = (
     AUCTION_OPENED,
     CASE_AWAITING_PROVIDER,
@@ -43,6 +44,7 @@ PUBLISHED = (
     CASE_CLOSED,
     ACTION_REPORTED,
     PAYMENT_ATTRIBUTED,
+    PAYMENT_UNATTRIBUTED,
 )
 
 
@@ -169,6 +171,17 @@ def _payload(fact: events.DomainEvent, currency: str) -> tuple[tuple[str, int], 
                 fixed_fee=money(fact.fixed_fee_minor),
                 settles_in_full=fact.settles_in_full,
                 fee_base=fact.fee_base,
+                receipt_id=fact.receipt_id,
+            )
+        case events.PaymentUnattributed():
+            return PAYMENT_UNATTRIBUTED, matching.PaymentUnattributed(
+                case_id=fact.case_id,
+                payment_id=fact.payment_id,
+                receipt_id=fact.receipt_id,
+                amount=money(fact.amount_minor),
+                reversed_on=fact.reversed_on.isoformat(),
+                provider_id=fact.provider_id,
+                round=fact.round,
             )
 
 

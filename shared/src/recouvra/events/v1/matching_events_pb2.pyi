@@ -345,9 +345,12 @@ Global___ActionReported: _TypeAlias = ActionReported  # noqa: Y015
 
 @_typing.final
 class PaymentAttributed(_message.Message):
-    """matching.payment-attributed.v1: a payment on the case (declared by the creditor or reported by
-    a provider) and the provider that held the case the day it was paid, whose fee terms apply.
-    provider_id is empty when nobody held the case that day: no success fee is due.
+    """matching.payment-attributed.v1: a payment on the case (declared by the creditor, reported by
+    a provider and confirmed, or received by bank and told by settlement) and the provider that
+    held the case the day it was paid, whose fee terms apply. provider_id is empty when nobody held
+    the case that day: no success fee is due. One real euro is one payment_id: when settlement's
+    receipt turns out to be a payment matching already counted (a confirmed claim, a creditor's
+    declaration), the same payment_id is published again with receipt_id set, never a second one.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -363,12 +366,13 @@ class PaymentAttributed(_message.Message):
     SETTLES_IN_FULL_FIELD_NUMBER: _builtins.int
     SUCCESS_FEE_FIELD_NUMBER: _builtins.int
     FEE_BASE_FIELD_NUMBER: _builtins.int
+    RECEIPT_ID_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     payment_id: _builtins.str
     paid_on: _builtins.str
     """ISO 8601 date"""
     source: _builtins.str
-    """"creditor" | "provider" """
+    """"creditor" | "provider" | "bank" """
     provider_id: _builtins.str
     round: _builtins.int
     settles_in_full: _builtins.bool
@@ -376,6 +380,8 @@ class PaymentAttributed(_message.Message):
     """What success_fee is a percentage of, as the holder's bid stated: "collected" (everything the
     debtor paid) or "principal" (the part allocated to principal); empty means "collected".
     """
+    receipt_id: _builtins.str
+    """settlement's receipt of the money, if seen"""
     @_builtins.property
     def amount(self) -> _money_pb2.Money: ...
     @_builtins.property
@@ -398,11 +404,59 @@ class PaymentAttributed(_message.Message):
         settles_in_full: _builtins.bool = ...,
         success_fee: _percentage_pb2.Percentage | None = ...,
         fee_base: _builtins.str = ...,
+        receipt_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "fixed_fee", b"fixed_fee", "success_fee", b"success_fee"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "fee_base", b"fee_base", "fixed_fee", b"fixed_fee", "paid_on", b"paid_on", "payment_id", b"payment_id", "provider_id", b"provider_id", "round", b"round", "settles_in_full", b"settles_in_full", "source", b"source", "success_fee", b"success_fee"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "fee_base", b"fee_base", "fixed_fee", b"fixed_fee", "paid_on", b"paid_on", "payment_id", b"payment_id", "provider_id", b"provider_id", "receipt_id", b"receipt_id", "round", b"round", "settles_in_full", b"settles_in_full", "source", b"source", "success_fee", b"success_fee"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PaymentAttributed: _TypeAlias = PaymentAttributed  # noqa: Y015
+
+@_typing.final
+class PaymentUnattributed(_message.Message):
+    """matching.payment-unattributed.v1: the bank reversed the credit behind a payment
+    (settlement.payment-reversed.v1): the payment no longer counts for the case or the provider's
+    record, and settlement unwinds the fee it booked for payment_id with the terms named here.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    PAYMENT_ID_FIELD_NUMBER: _builtins.int
+    RECEIPT_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    REVERSED_ON_FIELD_NUMBER: _builtins.int
+    PROVIDER_ID_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    payment_id: _builtins.str
+    """the PaymentAttributed it undoes"""
+    receipt_id: _builtins.str
+    """settlement's reversed receipt"""
+    reversed_on: _builtins.str
+    """ISO 8601 date"""
+    provider_id: _builtins.str
+    """whom it was credited to ("" for nobody)"""
+    round: _builtins.int
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        payment_id: _builtins.str = ...,
+        receipt_id: _builtins.str = ...,
+        amount: _money_pb2.Money | None = ...,
+        reversed_on: _builtins.str = ...,
+        provider_id: _builtins.str = ...,
+        round: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "payment_id", b"payment_id", "provider_id", b"provider_id", "receipt_id", b"receipt_id", "reversed_on", b"reversed_on", "round", b"round"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentUnattributed: _TypeAlias = PaymentUnattributed  # noqa: Y015

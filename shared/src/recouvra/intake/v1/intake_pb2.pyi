@@ -669,10 +669,15 @@ class DeclaredPayment(_message.Message):
     PAID_ON_FIELD_NUMBER: _builtins.int
     SETTLES_IN_FULL_FIELD_NUMBER: _builtins.int
     DECLARED_AT_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
     paid_on: _builtins.str
     settles_in_full: _builtins.bool
     declared_at: _builtins.str
     """RFC 3339 timestamp"""
+    source: _builtins.str
+    """"creditor": the creditor declared it; "bank": settlement saw it reach the client-money
+    account (declared_at is when intake heard of it).
+    """
     @_builtins.property
     def amount(self) -> _money_pb2.Money: ...
     def __init__(
@@ -682,10 +687,11 @@ class DeclaredPayment(_message.Message):
         paid_on: _builtins.str = ...,
         settles_in_full: _builtins.bool = ...,
         declared_at: _builtins.str = ...,
+        source: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "declared_at", b"declared_at", "paid_on", b"paid_on", "settles_in_full", b"settles_in_full"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "declared_at", b"declared_at", "paid_on", b"paid_on", "settles_in_full", b"settles_in_full", "source", b"source"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
