@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Self
 
+from messaging.adapters.webhook_repository import SqlWebhookRepository
 from recouvra_shared.db import Database, UnitOfWork
 
 
@@ -13,6 +15,13 @@ class SqlMessagingUnitOfWork(UnitOfWork):
     Repositories are created in `__aenter__`, after `await super().__aenter__()`, on
     `self.session`, as the vault's are.
     """
+
+    webhooks: SqlWebhookRepository
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        self.webhooks = SqlWebhookRepository(self.session)
+        return self
 
 
 def messaging_units(database: Database) -> Callable[[], SqlMessagingUnitOfWork]:

@@ -9,11 +9,15 @@ from __future__ import annotations
 from typing import Protocol
 
 from messaging.domain.outgoing import DispatchResult, MessageToSend
+from messaging.service_layer.webhook_ports import WebhookRepository
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 
 
 class MessagingUnitOfWork(UnitOfWorkProtocol, Protocol):
     """One transaction over messaging's tables; the only thing that commits."""
+
+    @property
+    def webhooks(self) -> WebhookRepository: ...
 
 
 class Dispatcher(Protocol):
