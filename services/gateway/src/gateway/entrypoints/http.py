@@ -17,6 +17,7 @@ from gateway.entrypoints.api import (
     problem_handlers,
     providers,
     quotes,
+    webhooks,
 )
 from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.web import api_docs
@@ -107,6 +108,11 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
                 "and payments, release",
             },
             {
+                "name": "webhooks",
+                "description": "Creditors: endpoints where your cases' events are posted, "
+                "signed (Standard Webhooks), the delivery log and replay",
+            },
+            {
                 "name": "operations",
                 "description": "Liveness and readiness probes, each backing service's health",
             },
@@ -124,6 +130,7 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
     app.include_router(bidding.router)
     app.include_router(assignments.router)
     app.include_router(documents.provider_router)
+    app.include_router(webhooks.router)
 
     @app.get("/healthz", tags=["operations"], summary="The gateway process is alive")
     async def healthz() -> dict[str, str]:
