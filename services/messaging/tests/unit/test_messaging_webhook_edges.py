@@ -9,6 +9,7 @@ import pytest
 from google.protobuf.any_pb2 import Any as AnyMessage
 
 from messaging.adapters.webhook_sender import HttpxWebhookSender
+from messaging.config import MessagingSettings
 from messaging.domain.webhooks import EVENT_TOPICS
 from messaging.entrypoints.webhook_api import acting_creditor
 from messaging.entrypoints.webhook_events import webhook_subscriptions
@@ -131,3 +132,16 @@ def test_only_a_creditor_manages_webhooks(caller: Caller) -> None:
 def test_a_call_without_a_caller_is_unauthenticated() -> None:
     with pytest.raises(Unauthenticated):
         acting_creditor()
+
+
+def test_private_webhook_targets_are_refused_outside_development() -> None:
+    allowed = MessagingSettings.model_construct(
+        environment="development", webhooks_allow_private_targets=True
+    )
+    assert allowed._private_webhook_targets_in_development_only() is allowed
+    production = MessagingSettings.model_construct(
+        environment="production", webhooks_allow_private_targets=True
+    )
+    with pytest.raises(ValueError, match="webhooks_allow_private_targets"):
+        production._private_webhook_targets_in_development_only()
+    assert MessagingSettings().webhooks_allow_private_targets is False
