@@ -27,9 +27,12 @@ def build(wiring: Wiring) -> ServiceParts:
     )
     webhook_loop = WebhookLoop(units, sender, poll_seconds=settings.webhooks_poll_seconds)
 
-    async def stop_webhooks() -> None:
-        await webhook_loop.stop()
-        await sender.close()
+    async def post_webhooks() -> None:
+        # The client closes once the loop has ended, never under a post in flight.
+        try:
+            await webhook_loop.run()
+        finally:
+            await sender.close()
 
     return ServiceParts(
         grpc_services=[
@@ -42,6 +45,6 @@ def build(wiring: Wiring) -> ServiceParts:
         ],
         subscriptions=webhook_subscriptions(),
         unit_of_work=units,
-        background=[webhook_loop.run],
-        on_stop=[stop_webhooks],
+        background=[post_webhooks],
+        on_stop=[webhook_loop.stop],
     )
