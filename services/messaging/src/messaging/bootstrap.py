@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from messaging.adapters.unit_of_work import messaging_units
+from messaging.adapters.webhook_secret_box import WebhookSecretBox
 from messaging.adapters.webhook_sender import HttpxWebhookSender, resolve_host
 from messaging.config import MessagingSettings
 from messaging.entrypoints.webhook_api import SERVICE_NAME as WEBHOOK_SERVICE
@@ -19,7 +20,8 @@ def build(wiring: Wiring) -> ServiceParts:
     service."""
     settings = wiring.settings
     assert isinstance(settings, MessagingSettings)
-    units = messaging_units(wiring.database)
+    box = WebhookSecretBox(settings.webhooks_secrets_key.get_secret_value())
+    units = messaging_units(wiring.database, box)
     allow_private = settings.webhooks_allow_private_targets
     webhook_api = WebhookApi(units, WebhookPolicy(allow_private), resolve_host, utc_now)
     sender = HttpxWebhookSender(

@@ -25,6 +25,9 @@ class MessagingSettings(ServiceSettings):
     # Webhooks: development may post to http and to loopback or private addresses (a receiver
     # on this machine); refused outside development, where targets must be public https.
     webhooks_allow_private_targets: bool = False
+    # Seals the endpoints' signing secrets in the database (>= 32 bytes; the shared validator
+    # refuses this placeholder outside development).
+    webhooks_secrets_key: SecretStr = SecretStr("dev-webhook-secrets-key-change-me-0123456789")
     webhooks_poll_seconds: float = 1.0
     webhooks_timeout_seconds: float = 10.0
 

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from google.protobuf.any_pb2 import Any as AnyMessage
 
+from messaging.adapters.webhook_secret_box import WebhookSecretBox
 from messaging.adapters.webhook_sender import HttpxWebhookSender
 from messaging.config import MessagingSettings
 from messaging.domain.webhooks import EVENT_TOPICS
@@ -17,7 +18,7 @@ from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.settlement_events_pb2 import PaymentReceived
 from recouvra_shared.context import Caller, caller_var
-from recouvra_shared.errors import PermissionDenied, Unauthenticated
+from recouvra_shared.errors import DataLoss, PermissionDenied, Unauthenticated
 from recouvra_shared.events import topic_name
 from services.messaging.tests.unit.test_messaging_webhooks import World
 from services.messaging.tests.unit.webhook_fakes import FakeResolver
@@ -145,3 +146,16 @@ def test_private_webhook_targets_are_refused_outside_development() -> None:
     with pytest.raises(ValueError, match="webhooks_allow_private_targets"):
         production._private_webhook_targets_in_development_only()
     assert MessagingSettings().webhooks_allow_private_targets is False
+
+
+def test_a_sealed_secret_opens_only_for_its_endpoint_and_key() -> None:
+    box = WebhookSecretBox("unit-tests-webhook-secrets-key-0123")
+    sealed = box.seal("whsec_c2VjcmV0", "ep-1")
+    assert "c2VjcmV0" not in sealed
+    assert box.open(sealed, "ep-1") == "whsec_c2VjcmV0"
+    with pytest.raises(DataLoss):
+        box.open(sealed, "ep-2")  # moved to another endpoint's row
+    with pytest.raises(DataLoss):
+        WebhookSecretBox("another-key-of-at-least-32-bytes!!").open(sealed, "ep-1")
+    with pytest.raises(ValueError, match="32 bytes"):
+        WebhookSecretBox("short")

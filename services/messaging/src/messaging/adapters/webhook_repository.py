@@ -12,6 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from messaging.adapters.webhook_secret_box import WebhookSecretBox
 from messaging.adapters.webhook_tables import (
     webhook_attempts,
     webhook_deliveries,
@@ -29,14 +30,15 @@ def _uuid(text: str) -> uuid.UUID | None:
         return None
 
 
-def _endpoint(row: Any) -> WebhookEndpoint:
+def _endpoint(row: Any, box: WebhookSecretBox) -> WebhookEndpoint:
+    endpoint_id = str(row.endpoint_id)
     return WebhookEndpoint(
-        endpoint_id=str(row.endpoint_id),
+        endpoint_id=endpoint_id,
         creditor_id=row.creditor_id,
         url=row.url,
         event_types=tuple(row.event_types),
-        secret=row.secret,
-        previous_secret=row.previous_secret,
+        secret=box.open(row.secret, endpoint_id),
+        previous_secret=box.open(row.previous_secret, endpoint_id) if row.previous_secret else None,
         previous_secret_until=row.previous_secret_until,
         enabled=row.enabled,
         disabled_reason=row.disabled_reason,
@@ -45,10 +47,13 @@ def _endpoint(row: Any) -> WebhookEndpoint:
     )
 
 
-def _endpoint_values(endpoint: WebhookEndpoint) -> dict[str, Any]:
+def _endpoint_values(endpoint: WebhookEndpoint, box: WebhookSecretBox) -> dict[str, Any]:
     values = asdict(endpoint)
     values["endpoint_id"] = uuid.UUID(endpoint.endpoint_id)
     values["event_types"] = list(endpoint.event_types)
+    values["secret"] = box.seal(endpoint.secret, endpoint.endpoint_id)
+    if endpoint.previous_secret:
+        values["previous_secret"] = box.seal(endpoint.previous_secret, endpoint.endpoint_id)
     return values
 
 
@@ -80,13 +85,17 @@ def _delivery_values(delivery: Delivery) -> dict[str, Any]:
 
 
 class SqlWebhookRepository:
-    """Endpoints, deliveries, attempts and notices in messaging's database."""
+    """Endpoints (their secrets sealed), deliveries, attempts and notices in messaging's
+    database."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, box: WebhookSecretBox) -> None:
         self.session = session
+        self.box = box
 
     async def add_endpoint(self, endpoint: WebhookEndpoint) -> None:
-        await self.session.execute(insert(webhook_endpoints).values(_endpoint_values(endpoint)))
+        await self.session.execute(
+            insert(webhook_endpoints).values(_endpoint_values(endpoint, self.box))
+        )
 
     async def endpoint(self, creditor_id: str, endpoint_id: str) -> WebhookEndpoint | None:
         key = _uuid(endpoint_id)
@@ -100,7 +109,7 @@ class SqlWebhookRepository:
                 )
             )
         ).first()
-        return _endpoint(row) if row is not None else None
+        return _endpoint(row, self.box) if row is not None else None
 
     async def endpoints_of(self, creditor_id: str) -> list[WebhookEndpoint]:
         rows = await self.session.execute(
@@ -108,10 +117,10 @@ class SqlWebhookRepository:
             .where(webhook_endpoints.c.creditor_id == creditor_id)
             .order_by(webhook_endpoints.c.created_at, webhook_endpoints.c.endpoint_id)
         )
-        return [_endpoint(row) for row in rows]
+        return [_endpoint(row, self.box) for row in rows]
 
     async def save_endpoint(self, endpoint: WebhookEndpoint) -> None:
-        values = _endpoint_values(endpoint)
+        values = _endpoint_values(endpoint, self.box)
         await self.session.execute(
             update(webhook_endpoints)
             .where(webhook_endpoints.c.endpoint_id == values.pop("endpoint_id"))
@@ -169,7 +178,7 @@ class SqlWebhookRepository:
             .values(next_attempt_at=now + lease)
         )
         endpoints = {
-            str(row.endpoint_id): _endpoint(row)
+            str(row.endpoint_id): _endpoint(row, self.box)
             for row in await self.session.execute(
                 select(webhook_endpoints).where(
                     webhook_endpoints.c.endpoint_id.in_({row.endpoint_id for row in rows})
