@@ -14,6 +14,7 @@ from gateway.adapters.rate_limits import CREATE_KEY, LOG_IN, SIGN_UP, ActionLimi
 from gateway.adapters.repository import SqlGatewayUnitOfWork
 from gateway.adapters.security import DeviceCookies, Passwords, Tokens
 from gateway.adapters.vault import VaultClient
+from gateway.adapters.webhooks import WebhookClient
 from gateway.config import GatewaySettings
 from gateway.domain.model import LoginPolicy
 from gateway.entrypoints.api.deps import GatewayServices
@@ -21,6 +22,7 @@ from gateway.entrypoints.http import create_app
 from gateway.service_layer.accounts import ORGANISATION_REGISTERED, SERVICE
 from recouvra.intake.v1 import intake_pb2_grpc
 from recouvra.matching.v1 import bidding_pb2_grpc
+from recouvra.messaging.v1 import webhooks_pb2_grpc
 from recouvra.vault.v1 import vault_pb2_grpc
 from recouvra_shared.events import topic_name
 from recouvra_shared.runtime import ServiceParts, Wiring
@@ -84,6 +86,7 @@ def build(wiring: Wiring) -> ServiceParts:
             bidding_pb2_grpc.ProviderDirectoryServiceStub(channels["matching"])
         ),
         vault=VaultClient(vault_pb2_grpc.VaultServiceStub(channels["vault"])),
+        webhooks=WebhookClient(webhooks_pb2_grpc.WebhookServiceStub(channels["messaging"])),
     )
     app = create_app(services, channels)
     server = _EmbeddedServer(

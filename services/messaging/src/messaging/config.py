@@ -1,6 +1,8 @@
 """Messaging's settings (environment prefix RECOUVRA_MESSAGING_)."""
 
-from pydantic import SecretStr
+from typing import Self
+
+from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from recouvra_shared.settings import (
@@ -19,3 +21,20 @@ class MessagingSettings(ServiceSettings):
     grpc_port: int = 50054
     database_url: SecretStr = dev_database_url("messaging")
     migration_database_url: SecretStr = dev_migration_database_url("messaging")
+
+    # Webhooks: development may post to http and to loopback or private addresses (a receiver
+    # on this machine); refused outside development, where targets must be public https.
+    webhooks_allow_private_targets: bool = False
+    # Seals the endpoints' signing secrets in the database (>= 32 bytes; the shared validator
+    # refuses this placeholder outside development).
+    webhooks_secrets_key: SecretStr = SecretStr("dev-webhook-secrets-key-change-me-0123456789")
+    webhooks_poll_seconds: float = 1.0
+    webhooks_timeout_seconds: float = 10.0
+
+    @model_validator(mode="after")
+    def _private_webhook_targets_in_development_only(self) -> Self:
+        if self.webhooks_allow_private_targets and self.environment != "development":
+            raise ValueError(
+                f"webhooks_allow_private_targets: refused in {self.environment} (SSRF)"
+            )
+        return self

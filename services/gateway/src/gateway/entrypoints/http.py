@@ -19,6 +19,7 @@ from gateway.entrypoints.api import (
     problem_handlers,
     providers,
     quotes,
+    webhooks,
 )
 from gateway.entrypoints.api.deps import GatewayServices, client_address
 from gateway.entrypoints.api.problems import problem_responses
@@ -110,6 +111,11 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
                 "and payments, release",
             },
             {
+                "name": "webhooks",
+                "description": "Creditors: endpoints where your cases' events are posted, "
+                "signed (Standard Webhooks), the delivery log and replay",
+            },
+            {
                 "name": "operations",
                 "description": "Liveness and readiness probes, each backing service's health",
             },
@@ -127,6 +133,7 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
     app.include_router(bidding.router)
     app.include_router(assignments.router)
     app.include_router(documents.provider_router)
+    app.include_router(webhooks.router)
 
     @app.get("/healthz", tags=["operations"], summary="The gateway process is alive")
     async def healthz() -> dict[str, str]:

@@ -1,7 +1,7 @@
 """What messaging's use cases need from storage: a transaction, the outbox, a commit.
 
-It owns no repository yet: each table messaging gets comes with its repository protocol here,
-and the unit of work gains a property for it (see the gateway's and the vault's).
+Each table messaging gets comes with its repository protocol, and the unit of work gains a
+property for it (see the gateway's and the vault's): `webhooks` (`webhook_ports.py`) so far.
 """
 
 from __future__ import annotations
@@ -9,11 +9,15 @@ from __future__ import annotations
 from typing import Protocol
 
 from messaging.domain.outgoing import DispatchResult, MessageToSend
+from messaging.service_layer.webhook_ports import WebhookRepository
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 
 
 class MessagingUnitOfWork(UnitOfWorkProtocol, Protocol):
     """One transaction over messaging's tables; the only thing that commits."""
+
+    @property
+    def webhooks(self) -> WebhookRepository: ...
 
 
 class Dispatcher(Protocol):

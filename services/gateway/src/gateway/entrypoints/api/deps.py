@@ -16,6 +16,7 @@ from gateway.adapters.matching import BiddingClient, QuoteClient
 from gateway.adapters.rate_limits import RateLimits
 from gateway.adapters.security import DeviceCookies, Passwords, Tokens
 from gateway.adapters.vault import VaultClient
+from gateway.adapters.webhooks import WebhookClient
 from gateway.domain.api_keys import API_KEY_LABEL
 from gateway.domain.errors import NotAllowed, NotAuthenticated
 from gateway.domain.model import LoginPolicy, OrganisationKind, Principal
@@ -42,6 +43,7 @@ class GatewayServices:
     quotes: QuoteClient | None = None
     providers: ProviderDirectory | None = None
     vault: VaultClient | None = None
+    webhooks: WebhookClient | None = None
     # Unset in tests that do not exercise them: no rate limit, no device cookie.
     rate_limits: RateLimits | None = None
     device_cookies: DeviceCookies | None = None
@@ -99,11 +101,16 @@ def _vault(services: Services) -> VaultClient:
     return _wired(services.vault, "vault")
 
 
+def _webhooks(services: Services) -> WebhookClient:
+    return _wired(services.webhooks, "webhooks")
+
+
 Intake = Annotated[IntakeClient, Depends(_intake)]
 Bidding = Annotated[BiddingClient, Depends(_bidding)]
 Quotes = Annotated[QuoteClient, Depends(_quotes)]
 Providers = Annotated[ProviderDirectory, Depends(_providers)]
 Vault = Annotated[VaultClient, Depends(_vault)]
+Webhooks = Annotated[WebhookClient, Depends(_webhooks)]
 
 CaseId = Annotated[
     str,
