@@ -1,6 +1,8 @@
 """Messaging's settings (environment prefix RECOUVRA_MESSAGING_)."""
 
-from pydantic import SecretStr
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from recouvra_shared.settings import (
@@ -19,3 +21,13 @@ class MessagingSettings(ServiceSettings):
     grpc_port: int = 50054
     database_url: SecretStr = dev_database_url("messaging")
     migration_database_url: SecretStr = dev_migration_database_url("messaging")
+    # The contact plans' durable timers: how often the due-steps table is polled.
+    timer_poll_seconds: float = Field(default=1.0, gt=0)
+    # Development only: a file holding seconds to add to the wall clock (test-driven time).
+    clock_offset_file: str = ""
+
+    @model_validator(mode="after")
+    def _test_clock_only_in_development(self) -> Self:
+        if self.clock_offset_file and self.environment != "development":
+            raise ValueError("clock_offset_file: a test clock is refused outside development")
+        return self

@@ -54,13 +54,19 @@ async def effective_limits(uow: MessagingUnitOfWork, creditor_id: str) -> Contac
 
 
 async def case_for(
-    uow: MessagingUnitOfWork, case_id: str, *, creditor_id: str = "", holder_id: str = ""
+    uow: MessagingUnitOfWork,
+    case_id: str,
+    *,
+    creditor_id: str = "",
+    holder_id: str = "",
+    any_party: bool = False,
 ) -> CaseContact:
-    """The case as its creditor, or its current holder, sees it; a foreign case is not found."""
+    """The case as its creditor, or its current holder, sees it (or the debtor, whose portal
+    token names the case: `any_party`); a foreign case is not found."""
     contact = await uow.contacts.get(case_id)
     if contact is None:
         raise NotFound("case_id: no such case")
-    if creditor_id and contact.creditor_id == creditor_id:
+    if any_party or (creditor_id and contact.creditor_id == creditor_id):
         return contact
     if holder_id:
         plans = await uow.plans.of_case(case_id)
