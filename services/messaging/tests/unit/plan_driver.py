@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from messaging.adapters.calendar import FrenchHolidays
 from messaging.domain.case_contacts import MessageStatus
 from messaging.service_layer import due_steps, plan_lifecycle
+from messaging.service_layer.unit_of_work import MessagingUnitOfWork
 from services.messaging.tests.unit.fakes import RecordingDispatcher, TestClock, Units
 
 HOLIDAYS = FrenchHolidays()
@@ -15,8 +17,11 @@ HOLIDAYS = FrenchHolidays()
 class Driver:
     """Messaging on fakes: facts in, timers fired as time passes, messages recorded."""
 
-    def __init__(self, start: datetime) -> None:
-        self.units = Units()
+    def __init__(
+        self, start: datetime, units: Callable[[], MessagingUnitOfWork] | None = None
+    ) -> None:
+        self.fakes = Units()
+        self.units: Callable[[], MessagingUnitOfWork] = units or self.fakes
         self.clock = TestClock(start)
         self.dispatcher = RecordingDispatcher()
         self.dispatcher.clock = self.clock
@@ -68,15 +73,15 @@ class Driver:
         end = self.clock.now() + duration
         while True:
             await self.fire_due()
-            upcoming = self.next_timer()
+            upcoming = await self.next_timer()
             if upcoming is None or upcoming > end:
                 break
             self.clock.moment = max(self.clock.now(), upcoming)
         self.clock.moment = end
 
-    def next_timer(self) -> datetime | None:
-        """The earliest moment a plan or a pending message is due."""
-        tables = self.units.tables
+    async def next_timer(self) -> datetime | None:
+        """The earliest moment a plan or a pending message is due (subclasses on PostgreSQL)."""
+        tables = self.fakes.tables
         moments = [p.due_at for p in tables.plans.values() if p.due_at is not None]
         moments += [
             tables.retry_at[m.message_id]

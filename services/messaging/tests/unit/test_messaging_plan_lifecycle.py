@@ -201,8 +201,7 @@ async def test_a_pending_message_of_a_plan_stopped_since_is_not_sent() -> None:
     driver.clock.advance(timedelta(hours=1))
     await driver.fire_due()
     assert len(driver.dispatcher.calls) == 1
-    async with driver.units() as uow:
-        (record,) = uow.work.messages.values()
+    (record,) = driver.fakes.tables.messages.values()
     assert (record.status, record.reason) == (
         MessageStatus.NOT_SENT,
         "plan stopped before dispatch",
