@@ -206,3 +206,20 @@ async def test_a_pending_message_of_a_plan_stopped_since_is_not_sent() -> None:
         MessageStatus.NOT_SENT,
         "plan stopped before dispatch",
     )
+
+
+async def test_a_holding_gets_one_plan_even_when_its_assignment_comes_again_after_it_ended() -> (
+    None
+):
+    driver = await _started()
+    async with driver.units() as uow:
+        await plan_lifecycle.holding_ended(
+            uow, case_id="case-1", holder_id="prov-1", round=1, reason=StopReason.RECALLED
+        )
+        await uow.commit()
+    await driver.assigned("case-1", "cred-1", "prov-1", round=1)  # a late redelivery
+    await driver.run_for(timedelta(days=30))
+    async with driver.units() as uow:
+        plans = await uow.plans.of_case("case-1")
+    assert [(p.status, p.stop_reason) for p in plans] == [(PlanStatus.STOPPED, StopReason.RECALLED)]
+    assert [step for _, _, step in driver.sent()] == [1]

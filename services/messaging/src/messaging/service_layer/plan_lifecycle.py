@@ -74,10 +74,13 @@ async def case_assigned(
 ) -> Plan | None:
     """matching.case-assigned: the holder's own plan starts, its first step due at once; any
     earlier holder's plan ends (rotation). None when the debtor must not be chased."""
-    for plan in await _live_plans(uow, case_id):
+    plans = await uow.plans.of_case(case_id)
+    for plan in plans:
         if (plan.round, plan.holder_id) == (round, holder_id):
-            return plan  # a redelivered assignment under another event id
-        await uow.plans.save(stopped(plan, StopReason.ROTATED))
+            return plan  # a redelivered assignment under another event id: one plan a holding
+    for plan in plans:
+        if plan.status in LIVE:
+            await uow.plans.save(stopped(plan, StopReason.ROTATED))
     contact = await _contact(uow, case_id)
     if not contact.creditor_id:
         contact = replace(contact, creditor_id=creditor_id)
