@@ -20,7 +20,7 @@ from messaging.service_layer.unit_of_work import MessagingUnitOfWork
 from recouvra.messaging.v1 import messaging_pb2 as pb
 from recouvra.messaging.v1 import messaging_pb2_grpc
 from recouvra_shared.context import Caller, caller_var
-from recouvra_shared.errors import InvalidField, PermissionDenied, Unauthenticated
+from recouvra_shared.errors import InvalidField, NotFound, PermissionDenied, Unauthenticated
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ContactPlanService"].full_name
 CHANNELS = {
@@ -170,7 +170,9 @@ class ContactPlanApi(messaging_pb2_grpc.ContactPlanServiceServicer):
             raise InvalidField("case_id", "is required")
         tenant = caller.tenant_id or ""
         async with self.units() as uow:
-            if caller.kind == DEBTOR and tenant == case_id:
+            if caller.kind == DEBTOR:
+                if tenant != case_id:
+                    raise NotFound("case_id: no such case")
                 contact = await contact_settings.case_for(uow, case_id, any_party=True)
             elif caller.kind == "creditor":
                 contact = await contact_settings.case_for(uow, case_id, creditor_id=tenant)
