@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 
 from messaging.adapters.plan_repositories import (
     SqlCaseContacts,
-    SqlContactPreferences,
     SqlOutgoingMessages,
     SqlPlans,
     SqlPostponements,
 )
+from messaging.adapters.preference_repositories import SqlContactPreferences
 from messaging.service_layer.unit_of_work import (
     CaseContacts,
     ContactPreferences,
