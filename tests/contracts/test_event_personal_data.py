@@ -40,6 +40,10 @@ ALLOWED = {
         " (insolvency proceedings must stop the chase); a sole trader's is the open residual"
     ),
     ("recouvra.events.v1.CaseSubmitted", "debtor_region"): "an ISO 3166-2 region, or a country",
+    ("recouvra.events.v1.CaseSubmitted", "debtor_key"): (
+        "intake's keyed hash (HMAC-SHA256, secret kept by intake) of the debtor identity: links one"
+        " debtor's cases for messaging's contact limits, reveals nobody without intake's secret"
+    ),
     ("recouvra.events.v1.CaseWithdrawn", "reason"): (
         "deprecated, never filled by intake (its unit test checks it stays empty)"
     ),

@@ -35,14 +35,22 @@ from recouvra_shared.runtime import ServiceParts, Wiring
 SERVICE_NAME = intake_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name
 
 
-def units_of_work(database: Database) -> Callable[[], SqlIntakeUnitOfWork]:
-    """Intake's units of work on its database."""
-    return lambda: SqlIntakeUnitOfWork(database.sessions)
+def units_of_work(
+    database: Database, settings: IntakeSettings | None = None
+) -> Callable[[], SqlIntakeUnitOfWork]:
+    """Intake's units of work on its database, keying debtors' pseudonyms with the settings'
+    secret (the development one when none are given: tests and one-off commands)."""
+    secret = (settings or IntakeSettings()).debtor_key_secret.get_secret_value().encode()
+    return lambda: SqlIntakeUnitOfWork(database.sessions, secret)
 
 
-def intake_api(database: Database, today: Callable[[], date] = paris_today) -> IntakeApi:
+def intake_api(
+    database: Database,
+    today: Callable[[], date] = paris_today,
+    settings: IntakeSettings | None = None,
+) -> IntakeApi:
     """IntakeService on the database, with the clock given (tests pin the day)."""
-    return IntakeApi(units_of_work(database), today, einvoice.read_in_thread)
+    return IntakeApi(units_of_work(database, settings), today, einvoice.read_in_thread)
 
 
 def subscriptions() -> list[Subscription[Any]]:
@@ -75,7 +83,9 @@ def subscriptions() -> list[Subscription[Any]]:
 def build(wiring: Wiring) -> ServiceParts:
     """Intake serves IntakeService, publishes case events, and puts other services' case
     facts on the case timeline."""
-    api = intake_api(wiring.database)
+    settings = wiring.settings
+    assert isinstance(settings, IntakeSettings)
+    api = intake_api(wiring.database, settings=settings)
     return ServiceParts(
         grpc_services=[
             (
@@ -84,7 +94,7 @@ def build(wiring: Wiring) -> ServiceParts:
             )
         ],
         subscriptions=subscriptions(),
-        unit_of_work=units_of_work(wiring.database),
+        unit_of_work=units_of_work(wiring.database, settings),
         published_topics=PUBLISHED_TOPICS,
     )
 
@@ -101,5 +111,6 @@ async def command_database(settings: IntakeSettings) -> AsyncIterator[Database]:
 
 async def import_rate_file(command: ImportRates) -> RateImport:
     """Import an ECB export into intake's database, for the `rates import` command."""
-    async with command_database(IntakeSettings()) as database:
-        return await import_rates(command, units_of_work(database), paris_today())
+    settings = IntakeSettings()
+    async with command_database(settings) as database:
+        return await import_rates(command, units_of_work(database, settings), paris_today())

@@ -19,3 +19,6 @@ class IntakeSettings(ServiceSettings):
     grpc_port: int = 50051
     database_url: SecretStr = dev_database_url("intake")
     migration_database_url: SecretStr = dev_migration_database_url("intake")
+    # Keys the debtor's pseudonym on case-submitted (`debtor_key`); the development value is a
+    # placeholder, refused outside development. Changing it splits old and new cases' keys.
+    debtor_key_secret: SecretStr = SecretStr("dev-secret-intake-debtor-key")

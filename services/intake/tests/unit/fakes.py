@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Self
 
 from intake.domain.case_life import SCORED, SUBMITTED, CaseLife
+from intake.domain.debtors import pseudonymous_key
 from intake.domain.errors import ConcurrentClaim
 from intake.domain.listing import CaseFilter, Cursor
 from intake.domain.model import Case, DeclaredPayment, TimelineEntry
@@ -20,6 +21,7 @@ from recouvra_shared.legal.ecb_rates import ImportedRates
 from recouvra_shared.unit_of_work import OutgoingEvent
 
 TODAY = date(2026, 11, 23)
+FAKE_DEBTOR_KEY_SECRET = b"test-debtor-key-secret"
 
 
 @dataclass
@@ -253,6 +255,9 @@ class FakeUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self.storage.units_closed += 1
+
+    def debtor_key(self, identity: str) -> str:
+        return pseudonymous_key(FAKE_DEBTOR_KEY_SECRET, identity)
 
     async def publish(self, *events: OutgoingEvent) -> None:
         self.working.outbox.extend(events)

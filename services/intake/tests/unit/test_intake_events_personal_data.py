@@ -3,14 +3,17 @@ person (docs/personal-data.md)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from intake.domain.commands import SubmitCase
-from intake.domain.debtors import DebtorInput
+from intake.domain.debtors import DebtorInput, pseudonymous_key
 from intake.domain.invoices import InvoiceInput
 from intake.domain.model import new_case
 from intake.service_layer.events import case_submitted
+from intake.service_layer.submit_case import record_case
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted
+from services.intake.tests.unit.fakes import FAKE_DEBTOR_KEY_SECRET, FakeIntakeStorage
 
 TODAY = date(2026, 11, 23)
 PERSON = DebtorInput(
@@ -86,3 +89,33 @@ def test_the_case_submitted_event_lists_each_invoices_terms_oldest_due_first() -
     ]
     assert announced.amount.minor_units == sum(t.principal.minor_units for t in announced.invoices)
     assert b"F-LEFEVRE" not in event.envelope.SerializeToString()
+
+
+async def test_one_debtors_cases_from_two_creditors_share_a_key_that_names_nobody() -> None:
+    storage = FakeIntakeStorage()
+    announced = []
+    for creditor, debtor, invoice in (
+        ("creditor-a", PERSON, "F-1"),
+        ("creditor-b", PERSON, "F-2"),
+        ("creditor-b", COMPANY, "F-3"),
+    ):
+        command = replace(
+            submission(debtor),
+            creditor_id=creditor,
+            invoices=(InvoiceInput(invoice, "2026-01-01", "2026-01-31", "EUR", "10.00"),),
+        )
+        async with storage.unit_of_work() as uow:
+            await record_case(command, uow, TODAY)
+            await uow.commit()
+    for event in storage.state.outbox:
+        payload = CaseSubmitted()
+        assert event.envelope.payload.Unpack(payload)
+        announced.append(payload.debtor_key)
+    person_a, person_b, company = announced
+    assert person_a == person_b != company
+    assert len(person_a) == 64  # an HMAC-SHA256, hex
+    assert "552100554" not in company
+    assert "baptistin" not in person_a.lower()
+    # Without intake's secret, a guess cannot be checked against the key.
+    assert pseudonymous_key(b"another-secret", "siren:552100554") != company
+    assert pseudonymous_key(FAKE_DEBTOR_KEY_SECRET, "siren:552100554") == company

@@ -2,7 +2,7 @@
 
 from typing import Self
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from recouvra_shared.settings import (
@@ -37,4 +37,15 @@ class MessagingSettings(ServiceSettings):
             raise ValueError(
                 f"webhooks_allow_private_targets: refused in {self.environment} (SSRF)"
             )
+        return self
+
+    # The contact plans' durable timers: how often the due-steps table is polled.
+    timer_poll_seconds: float = Field(default=1.0, gt=0)
+    # Development only: a file holding seconds to add to the wall clock (test-driven time).
+    clock_offset_file: str = ""
+
+    @model_validator(mode="after")
+    def _test_clock_only_in_development(self) -> Self:
+        if self.clock_offset_file and self.environment != "development":
+            raise ValueError("clock_offset_file: a test clock is refused outside development")
         return self

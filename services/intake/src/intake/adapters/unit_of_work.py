@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Self
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from intake.adapters.bank_receipts import SqlBankReceipts
 from intake.adapters.rates import SqlRates
 from intake.adapters.repository import SqlCases, SqlIdempotencyRecords, SqlTimelines
+from intake.domain.debtors import pseudonymous_key
 from recouvra_shared.db import UnitOfWork
 
 
@@ -19,6 +22,16 @@ class SqlIntakeUnitOfWork(UnitOfWork):
     receipts: SqlBankReceipts
     idempotency: SqlIdempotencyRecords
     rates: SqlRates
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], debtor_key_secret: bytes
+    ) -> None:
+        super().__init__(sessions)
+        self.debtor_key_secret = debtor_key_secret
+
+    def debtor_key(self, identity: str) -> str:
+        """The debtor's pseudonym under intake's secret."""
+        return pseudonymous_key(self.debtor_key_secret, identity)
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()

@@ -3,6 +3,8 @@ bank account), and who the same debtor is when it comes back under another spell
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -73,6 +75,13 @@ class Debtor:
         if self.siren:
             return f"siren:{self.siren}"
         return "name:" + " ".join(self.name.casefold().split())
+
+
+def pseudonymous_key(secret: bytes, identity: str) -> str:
+    """The debtor's key on the bus: HMAC-SHA256 of its identity (`Debtor.key`) under intake's
+    secret, so one debtor's cases share it and nobody without the secret can test a guess
+    (docs/personal-data.md)."""
+    return hmac.new(secret, identity.encode(), hashlib.sha256).hexdigest()
 
 
 def debtor_kind(is_company: bool) -> str:

@@ -38,9 +38,9 @@ def _event(event: tuple[str, int], case: Case, payload: Message) -> OutgoingEven
     )
 
 
-def case_submitted(case: Case) -> OutgoingEvent:
+def case_submitted(case: Case, debtor_key: str = "") -> OutgoingEvent:
     """The case-submitted event of a new case: what consumers need, nothing that names the
-    debtor (docs/personal-data.md)."""
+    debtor (docs/personal-data.md); `debtor_key` is its pseudonym (`uow.debtor_key`)."""
     first = case.first_invoice
     payload = CaseSubmitted(
         case_id=case.case_id,
@@ -55,6 +55,7 @@ def case_submitted(case: Case) -> OutgoingEvent:
         source=case.source,
         debtor_region=debtor_region(case.debtor.country_code, case.debtor.postal_code),
         invoices=invoice_terms(case),
+        debtor_key=debtor_key,
     )
     return _event(CASE_SUBMITTED, case, payload)
 

@@ -122,7 +122,7 @@ async def _record_batch(
         accepted.append(case)
         outcomes += [RowOutcome(line, case_id=case.case_id) for line in csv_case.lines]
     await uow.cases.add(*accepted)
-    events = [case_submitted(case) for case in accepted]
+    events = [case_submitted(case, uow.debtor_key(case.debtor.key)) for case in accepted]
     await uow.publish(*events)
     await uow.timelines.append(
         *(

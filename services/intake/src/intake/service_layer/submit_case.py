@@ -34,7 +34,7 @@ async def record_case(command: SubmitCase, uow: IntakeUnitOfWork, today: date) -
             ]
         )
     await uow.cases.add(case)
-    event = case_submitted(case)
+    event = case_submitted(case, uow.debtor_key(case.debtor.key))
     await uow.publish(event)
     await uow.timelines.append(recorded(event, submission_summary(case)))
     return case

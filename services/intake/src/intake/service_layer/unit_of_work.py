@@ -117,6 +117,10 @@ class IntakeUnitOfWork(UnitOfWorkProtocol, Protocol):
     def cases(self) -> CaseRepository:
         """Cases, invoice lines and declared payments."""
 
+    def debtor_key(self, identity: str) -> str:
+        """The debtor's pseudonym on the bus, from its identity (`Debtor.key`)."""
+        ...
+
     @property
     def timelines(self) -> Timelines:
         """Case timelines."""

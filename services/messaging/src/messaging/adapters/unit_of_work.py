@@ -1,14 +1,29 @@
-"""Messaging's unit of work on PostgreSQL: the shared one, which its repositories will join."""
+"""Messaging's unit of work on PostgreSQL: the shared one, with messaging's repositories."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Self
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from messaging.adapters.plan_repositories import (
+    SqlCaseContacts,
+    SqlOutgoingMessages,
+    SqlPlans,
+    SqlPostponements,
+)
+from messaging.adapters.preference_repositories import SqlContactPreferences
 from messaging.adapters.webhook_repository import SqlWebhookRepository
 from messaging.adapters.webhook_secret_box import WebhookSecretBox
+from messaging.service_layer.unit_of_work import (
+    CaseContacts,
+    ContactPreferences,
+    OutgoingMessages,
+    Plans,
+    Postponements,
+)
 from recouvra_shared.db import Database, UnitOfWork
 
 
@@ -20,6 +35,11 @@ class SqlMessagingUnitOfWork(UnitOfWork):
     """
 
     webhooks: SqlWebhookRepository
+    contacts: CaseContacts
+    plans: Plans
+    messages: OutgoingMessages
+    postponements: Postponements
+    preferences: ContactPreferences
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], box: WebhookSecretBox) -> None:
         super().__init__(sessions)
@@ -28,7 +48,18 @@ class SqlMessagingUnitOfWork(UnitOfWork):
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.webhooks = SqlWebhookRepository(self.session, self._box)
+        self.contacts = SqlCaseContacts(self.session)
+        self.plans = SqlPlans(self.session)
+        self.messages = SqlOutgoingMessages(self.session)
+        self.postponements = SqlPostponements(self.session)
+        self.preferences = SqlContactPreferences(self.session)
         return self
+
+    async def lock_debtor(self, debtor: str) -> None:
+        """A transaction-scoped advisory lock on the debtor's key."""
+        await self.session.execute(
+            select(func.pg_advisory_xact_lock(func.hashtextextended(debtor, 0)))
+        )
 
 
 def messaging_units(

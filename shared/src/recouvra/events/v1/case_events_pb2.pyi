@@ -45,6 +45,7 @@ class CaseSubmitted(_message.Message):
     SOURCE_FIELD_NUMBER: _builtins.int
     DEBTOR_REGION_FIELD_NUMBER: _builtins.int
     INVOICES_FIELD_NUMBER: _builtins.int
+    DEBTOR_KEY_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     creditor_id: _builtins.str
     debtor_is_business: _builtins.bool
@@ -66,6 +67,12 @@ class CaseSubmitted(_message.Message):
     debtor_region: _builtins.str
     """Where the debtor is, for providers' territories: an ISO 3166-2 region ("FR-IDF") when the
     address allows it, else the ISO 3166-1 country ("DE"), else empty.
+    """
+    debtor_key: _builtins.str
+    """Who the debtor is, pseudonymously: intake's keyed hash (HMAC-SHA256 under a secret only
+    intake holds) of the debtor identity it de-duplicates on (SIREN, else normalised name).
+    Equal for every case of one debtor, from any creditor; reveals nothing without the secret.
+    Messaging counts its contact limits per debtor with it. Empty until intake fills it.
     """
     @_builtins.property
     def amount(self) -> _money_pb2.Money: ...
@@ -91,10 +98,11 @@ class CaseSubmitted(_message.Message):
         source: _builtins.str = ...,
         debtor_region: _builtins.str = ...,
         invoices: _abc.Iterable[Global___InvoiceTerms] | None = ...,
+        debtor_key: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "creditor_id", b"creditor_id", "debtor_is_business", b"debtor_is_business", "debtor_region", b"debtor_region", "debtor_siren", b"debtor_siren", "disputed", b"disputed", "due_date", b"due_date", "invoice_count", b"invoice_count", "invoices", b"invoices", "issue_date", b"issue_date", "source", b"source"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "creditor_id", b"creditor_id", "debtor_is_business", b"debtor_is_business", "debtor_key", b"debtor_key", "debtor_region", b"debtor_region", "debtor_siren", b"debtor_siren", "disputed", b"disputed", "due_date", b"due_date", "invoice_count", b"invoice_count", "invoices", b"invoices", "issue_date", b"issue_date", "source", b"source"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,0 +1,186 @@
+"""Messaging as its own process on the real stack: it consumes intake's, scoring's and matching's
+facts from Kafka, fires its plan timers on a test clock, keeps them across a SIGKILL, stops on
+a full payment, and serves the creditor its postponements over mutual TLS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import grpc
+import pytest
+from aiokafka import AIOKafkaProducer
+from google.protobuf.message import Message
+
+from messaging.adapters.calendar import FrenchHolidays
+from messaging.adapters.unwired_dispatcher import UNWIRED
+from recouvra.common.v1.money_pb2 import Money
+from recouvra.events.v1.assignment_events_pb2 import CaseAssigned
+from recouvra.events.v1.case_events_pb2 import CaseSubmitted
+from recouvra.events.v1.matching_events_pb2 import PaymentAttributed
+from recouvra.events.v1.scoring_events_pb2 import CaseScored
+from recouvra.messaging.v1 import messaging_pb2, messaging_pb2_grpc
+from recouvra_shared.events import new_event
+from recouvra_shared.kafka_security import KafkaConnection
+from tests.support.fixtures import ServiceProcess
+from tests.support.identity import as_person
+from tests.support.kafka_read import count_rows
+from tests.support.marketplace import OffsetClock, eventually
+from tests.support.stack import unique_name
+
+pytestmark = pytest.mark.integration
+
+PARIS = ZoneInfo("Europe/Paris")
+CASE = "case-plan-1"
+
+
+def quiet_monday_11h_paris(now: datetime) -> datetime:
+    """The next Monday, 11:00 in Paris, that is no holiday and neither is the Monday after:
+    steps 1 and 2 are then due at allowed moments."""
+    holidays = FrenchHolidays()
+    day = now.astimezone(PARIS).date() + timedelta(days=1)
+    while day.weekday() != 0 or holidays(day) or holidays(day + timedelta(days=7)):
+        day += timedelta(days=1)
+    return datetime.combine(day, time(11), PARIS)
+
+
+async def test_plan_timers_follow_kafka_facts_and_survive_a_restart(
+    make_database: Callable[[str], str],
+    run_service: Callable[..., ServiceProcess],
+    kafka_as: Callable[[str, str], KafkaConnection],
+    tmp_path: Path,
+) -> None:
+    prefix = unique_name("msg") + "."
+    producers = {}
+    for service in ("intake", "scoring", "matching"):
+        producers[service] = AIOKafkaProducer(
+            **kafka_as(service, prefix).client_options(), enable_idempotence=True, acks="all"
+        )
+        await producers[service].start()
+    clock = OffsetClock(tmp_path / "clock-offset")
+    start = quiet_monday_11h_paris(datetime.now(UTC))
+    clock.advance(start - datetime.now(UTC))
+    database_url = make_database("messaging")
+    messaging = run_service(
+        "messaging",
+        database_url,
+        prefix,
+        clock_offset_file=str(clock.path),
+        timer_poll_seconds="0.2",
+    ).start()
+
+    async def publish(producer: str, event_type: str, payload: Message) -> None:
+        event = new_event(
+            producer=producer,
+            event_type=event_type,
+            version=1,
+            case_id=CASE,
+            tenant_id="cred-1",
+            payload=payload,
+        )
+        await producers[producer].send_and_wait(
+            prefix + event.topic, event.envelope.SerializeToString(), key=CASE.encode()
+        )
+
+    async def messages(step: int) -> int:
+        return await count_rows(
+            database_url,
+            f"SELECT count(*) FROM outgoing_messages WHERE case_id = '{CASE}' AND step = {step}",
+        )
+
+    async def recorded(step: int) -> bool | None:
+        return True if await messages(step) == 1 else None
+
+    try:
+        await publish(
+            "intake",
+            "case-submitted",
+            CaseSubmitted(
+                case_id=CASE, creditor_id="cred-1", debtor_key="k-debtor", debtor_region="FR-IDF"
+            ),
+        )
+        await publish(
+            "scoring", "case-scored", CaseScored(case_id=CASE, strategy="amicable-reminders")
+        )
+        await publish(
+            "matching", "case-assigned", CaseAssigned(case_id=CASE, provider_id="prov-1", round=1)
+        )
+        await eventually(lambda: recorded(1), "the first letter is let go")
+        # No channel is wired yet: recorded, and honestly not sent, with why.
+        reason = await count_rows(
+            database_url,
+            f"SELECT count(*) FROM outgoing_messages WHERE case_id = '{CASE}'"
+            f" AND status = 'not-sent' AND reason = '{UNWIRED}'",
+        )
+        assert reason == 1
+
+        messaging.kill()
+        clock.advance(timedelta(days=7))  # step 2 comes due while messaging is down
+        messaging.start()
+        await eventually(lambda: recorded(2), "step 2 fires after the restart")
+        assert await messages(1) == 1  # the first letter was not let go twice
+
+        await publish(
+            "matching",
+            "payment-attributed",
+            PaymentAttributed(
+                case_id=CASE,
+                payment_id="pay-1",
+                amount=Money(currency="EUR", minor_units=120_000),
+                settles_in_full=True,
+            ),
+        )
+
+        async def stopped() -> bool | None:
+            status = await count_rows(
+                database_url,
+                f"SELECT count(*) FROM contact_plans WHERE case_id = '{CASE}'"
+                " AND status = 'stopped' AND stop_reason = 'paid-in-full'",
+            )
+            return True if status == 1 else None
+
+        await eventually(stopped, "a full payment stops the plan")
+        clock.advance(timedelta(days=30))
+        messaging.stop()
+        messaging.start()
+        assert await messages(3) == 0
+
+        # The creditor reads its postponements (none: every step fell in allowed hours).
+        async with messaging.channel() as channel:
+            stub = messaging_pb2_grpc.ContactPlanServiceStub(channel)
+            listed = await stub.ListPostponements(
+                messaging_pb2.ListPostponementsRequest(case_id=CASE),
+                metadata=as_person("messaging", "creditor", "cred-1"),
+                timeout=10,
+            )
+            assert list(listed.postponements) == []
+            limits = await stub.GetContactLimits(
+                messaging_pb2.GetContactLimitsRequest(),
+                metadata=as_person("messaging", "creditor", "cred-1"),
+                timeout=10,
+            )
+            assert (limits.per_day, limits.per_week, limits.platform_default) == (1, 3, True)
+            with pytest.raises(grpc.aio.AioRpcError) as laxer:
+                await stub.SetContactLimits(
+                    messaging_pb2.SetContactLimitsRequest(
+                        limits=messaging_pb2.ContactLimits(
+                            per_day=1, per_week=3, start_hour=10, end_hour=22, weekdays=[0, 1]
+                        )
+                    ),
+                    metadata=as_person("messaging", "creditor", "cred-1"),
+                    timeout=10,
+                )
+            assert laxer.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert "end_hour" in (laxer.value.details() or "")
+            with pytest.raises(grpc.aio.AioRpcError) as provider:
+                await stub.GetContactLimits(
+                    messaging_pb2.GetContactLimitsRequest(),
+                    metadata=as_person("messaging", "provider", "prov-1"),
+                    timeout=10,
+                )
+            assert provider.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    finally:
+        for producer in producers.values():
+            await producer.stop()
