@@ -1,19 +1,42 @@
-"""What messaging's use cases need from storage: a transaction, the outbox, a commit.
-
-It owns no repository yet: each table messaging gets comes with its repository protocol here,
-and the unit of work gains a property for it (see the gateway's and the vault's).
-"""
+"""What messaging's use cases need from storage: a transaction, the outbox, a commit, and the
+repositories the unit of work owns (`uow.sent` for the sent-once records, `uow.suppressions` for
+addresses that bounced)."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
 from messaging.domain.outgoing import DispatchResult, MessageToSend
+from messaging.domain.sent_once import SendRecord
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
+
+
+class SendRecords(Protocol):
+    """Each outgoing message's record, by message id."""
+
+    async def get(self, message_id: str) -> SendRecord | None: ...
+
+    async def save(self, record: SendRecord) -> None: ...
+
+    async def duplicates(self) -> int: ...
+
+
+class Suppressions(Protocol):
+    """Addresses no message may be sent to (a bounce said they do not exist)."""
+
+    async def is_suppressed(self, channel: str, address: str) -> bool: ...
+
+    async def suppress(self, channel: str, address: str, reason: str) -> None: ...
 
 
 class MessagingUnitOfWork(UnitOfWorkProtocol, Protocol):
     """One transaction over messaging's tables; the only thing that commits."""
+
+    @property
+    def sent(self) -> SendRecords: ...
+
+    @property
+    def suppressions(self) -> Suppressions: ...
 
 
 class Dispatcher(Protocol):
