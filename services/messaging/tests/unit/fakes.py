@@ -164,3 +164,36 @@ class FakeEvidence:
     ) -> str:
         self.kept.append((case_id, filename, pdf))
         return f"doc-{len(self.kept)}"
+
+
+def make_dsn(
+    recipient: str, original_message_id: str, *, action: str = "failed", status: str = "5.1.1"
+) -> bytes:
+    """A delivery status notification (RFC 3464) as a relay sends it to the Return-Path."""
+    boundary = "dsn-boundary-42"
+    return (
+        "From: Mail Delivery System <MAILER-DAEMON@relay.example>\r\n"
+        "To: bounces@recouvra.local\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "MIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"\r\n'
+        "\r\n"
+        f"--{boundary}\r\n"
+        "Content-Type: text/plain\r\n\r\n"
+        f"Your message to {recipient} could not be delivered.\r\n"
+        f"--{boundary}\r\n"
+        "Content-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; relay.example\r\n"
+        "\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\n"
+        f"Action: {action}\r\n"
+        f"Status: {status}\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 user unknown\r\n"
+        "\r\n"
+        f"--{boundary}\r\n"
+        "Content-Type: text/rfc822-headers\r\n\r\n"
+        f"Message-ID: <{original_message_id}>\r\n"
+        f"To: {recipient}\r\n"
+        "\r\n"
+        f"--{boundary}--\r\n"
+    ).encode()

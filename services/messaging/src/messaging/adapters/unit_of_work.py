@@ -1,9 +1,11 @@
-"""Messaging's unit of work on PostgreSQL: the shared one, which its repositories will join."""
+"""Messaging's unit of work on PostgreSQL: the shared one, with messaging's repositories."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Self
 
+from messaging.adapters.sent_messages import SqlSendRecords, SqlSuppressions
 from recouvra_shared.db import Database, UnitOfWork
 
 
@@ -13,6 +15,15 @@ class SqlMessagingUnitOfWork(UnitOfWork):
     Repositories are created in `__aenter__`, after `await super().__aenter__()`, on
     `self.session`, as the vault's are.
     """
+
+    sent: SqlSendRecords
+    suppressions: SqlSuppressions
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        self.sent = SqlSendRecords(self.session)
+        self.suppressions = SqlSuppressions(self.session)
+        return self
 
 
 def messaging_units(database: Database) -> Callable[[], SqlMessagingUnitOfWork]:

@@ -51,6 +51,15 @@ class Renderer(Protocol):
     def render(self, facts: MessageFacts) -> Rendered: ...
 
 
+class Undeliverable(Exception):
+    """The channel refused the recipient for good (an SMTP 5xx on RCPT, an unknown number)."""
+
+    def __init__(self, recipient: str, reason: str) -> None:
+        super().__init__(f"{recipient}: {reason}")
+        self.recipient = recipient
+        self.reason = reason
+
+
 class OutgoingChannel(Protocol):
     """Where a message leaves: it carries the message id, and can be asked about it later."""
 

@@ -16,7 +16,13 @@ from html import unescape
 from messaging.domain.content import MessageFacts, absent_mentions
 from messaging.domain.outgoing import Channel, DispatchResult, MessageToSend
 from messaging.domain.sent_once import SendRecord, SendState, new_record
-from messaging.service_layer.channels import EvidenceStore, OutgoingChannel, Rendered, Renderer
+from messaging.service_layer.channels import (
+    EvidenceStore,
+    OutgoingChannel,
+    Rendered,
+    Renderer,
+    Undeliverable,
+)
 from messaging.service_layer.compose import FactSources, PortalLinks, compose
 from messaging.service_layer.unit_of_work import MessagingUnitOfWork
 from recouvra_shared.errors import InvalidRequest
@@ -76,7 +82,14 @@ class ChannelDispatcher:
         rendered = self.renderer.render(facts)
         if message.step == 1 and (missing := _absent_mentions(rendered, facts)):
             return await self._refuse(record, f"the template lacks R124-4 mentions: {missing}")
-        reference = await channel.send(message.message_id, recipient, rendered)
+        try:
+            reference = await channel.send(message.message_id, recipient, rendered)
+        except Undeliverable as refused:
+            async with self.units() as uow:
+                await uow.suppressions.suppress(message.channel.value, recipient, refused.reason)
+                await uow.sent.save(record.refused(f"undeliverable: {refused.reason}", self.now()))
+                await uow.commit()
+            return DispatchResult(sent=False, reason=f"undeliverable: {refused.reason}")
         copies = await channel.copies(message.message_id) if was_interrupted else 1
         if rendered.pdf:  # a letter or a formal notice: kept as evidence of what was sent
             await self.evidence.keep_pdf(
