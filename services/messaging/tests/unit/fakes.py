@@ -167,13 +167,18 @@ class FakeEvidence:
 
 
 def make_dsn(
-    recipient: str, original_message_id: str, *, action: str = "failed", status: str = "5.1.1"
+    recipient: str,
+    original_message_id: str,
+    *,
+    action: str = "failed",
+    status: str = "5.1.1",
+    to: str = "bounces@recouvra.local",
 ) -> bytes:
     """A delivery status notification (RFC 3464) as a relay sends it to the Return-Path."""
     boundary = "dsn-boundary-42"
     return (
         "From: Mail Delivery System <MAILER-DAEMON@relay.example>\r\n"
-        "To: bounces@recouvra.local\r\n"
+        f"To: {to}\r\n"
         "Subject: Undelivered Mail Returned to Sender\r\n"
         "MIME-Version: 1.0\r\n"
         f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"\r\n'

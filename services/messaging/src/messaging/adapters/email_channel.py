@@ -58,7 +58,12 @@ def build_email(
         assert isinstance(html_part, EmailMessage)
         for content_id, png in rendered.inline_images.items():
             html_part.add_related(
-                png, "image", "png", cid=f"<{content_id}>", filename=f"{content_id}.png"
+                png,
+                "image",
+                "png",
+                cid=f"<{content_id}>",
+                disposition="inline",
+                filename=f"{content_id}.png",
             )
     return mail
 
