@@ -16,6 +16,9 @@ from messaging.adapters.vault_evidence import VaultEvidence
 from messaging.config import MessagingSettings
 from messaging.domain.outgoing import Channel
 from messaging.entrypoints.bounces import bounce_job
+from messaging.entrypoints.preview_api import SERVICE_NAME as PREVIEW_SERVICE
+from messaging.entrypoints.preview_api import PreviewApi
+from messaging.entrypoints.preview_api import register as register_preview
 from messaging.service_layer.compose import FactSources, PortalLinks
 from messaging.service_layer.dispatch import ChannelDispatcher
 from recouvra_shared.runtime import ServiceParts, Wiring
@@ -24,6 +27,23 @@ from recouvra_shared.runtime import ServiceParts, Wiring
 def utc_now() -> datetime:
     """The wall clock, in UTC."""
     return datetime.now(UTC)
+
+
+def fact_sources(wiring: Wiring, settings: MessagingSettings) -> FactSources:
+    """Intake's cases, the parties file, settlement's payment instructions."""
+    return FactSources(
+        cases=IntakeCases(wiring.channel_to("intake", settings.intake_target)),
+        parties=PartiesFile(settings.parties_file),
+        payments=SettlementPayments(wiring.channel_to("settlement", settings.settlement_target)),
+    )
+
+
+def portal_links(settings: MessagingSettings) -> PortalLinks:
+    """How the debtor's signed portal links are made."""
+    return PortalLinks(
+        base_url=settings.portal_base_url,
+        secret=settings.portal_secret.get_secret_value().encode(),
+    )
 
 
 def build_dispatcher(wiring: Wiring, now: Callable[[], datetime] = utc_now) -> ChannelDispatcher:
@@ -45,17 +65,8 @@ def build_dispatcher(wiring: Wiring, now: Callable[[], datetime] = utc_now) -> C
     )
     return ChannelDispatcher(
         units=units,
-        sources=FactSources(
-            cases=IntakeCases(wiring.channel_to("intake", settings.intake_target)),
-            parties=PartiesFile(settings.parties_file),
-            payments=SettlementPayments(
-                wiring.channel_to("settlement", settings.settlement_target)
-            ),
-        ),
-        portal=PortalLinks(
-            base_url=settings.portal_base_url,
-            secret=settings.portal_secret.get_secret_value().encode(),
-        ),
+        sources=fact_sources(wiring, settings),
+        portal=portal_links(settings),
         renderer=JinjaRenderer(),
         channels={
             Channel.EMAIL: smtp,
@@ -68,8 +79,8 @@ def build_dispatcher(wiring: Wiring, now: Callable[[], datetime] = utc_now) -> C
 
 
 def build(wiring: Wiring) -> ServiceParts:
-    """Messaging's parts: its own unit of work for its event handlers, and the bounce reader
-    that suppresses addresses a DSN says fail."""
+    """Messaging's parts: the preview RPC, its own unit of work for its event handlers, and the
+    bounce reader that suppresses addresses a DSN says fail."""
     settings = wiring.settings
     assert isinstance(settings, MessagingSettings)
     units = messaging_units(wiring.database)
@@ -82,4 +93,12 @@ def build(wiring: Wiring) -> ServiceParts:
     async def stop_bounces() -> None:
         bounces.stop()
 
-    return ServiceParts(unit_of_work=units, background=[bounces.run], on_stop=[stop_bounces])
+    previews = PreviewApi(
+        fact_sources(wiring, settings), portal_links(settings), JinjaRenderer(), utc_now
+    )
+    return ServiceParts(
+        grpc_services=[(PREVIEW_SERVICE, register_preview(previews))],
+        unit_of_work=units,
+        background=[bounces.run],
+        on_stop=[stop_bounces],
+    )

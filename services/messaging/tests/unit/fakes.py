@@ -38,6 +38,7 @@ CASE = CaseFacts(
         InvoiceBasis("F-2026-0057", "2026-07-15", "2026-08-14", 20_000),
     ),
     amounts=ClaimAmounts("EUR", 143_456, 2_874, 8_000, "2026-12-03"),
+    holder_id="provider-1",
 )
 PAYMENT = PaymentDetails(
     beneficiary="Recouvra SAS - compte de cantonnement",

@@ -43,6 +43,7 @@ def case_facts(case: intake_pb2.Case) -> CaseFacts:
     return CaseFacts(
         case_id=case.case_id,
         creditor_id=case.creditor_id,
+        holder_id=case.holder.provider_id,
         debtor=Debtor(
             party=Party(
                 name=debtor.name or case.debtor_name,

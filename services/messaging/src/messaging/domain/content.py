@@ -186,6 +186,7 @@ class CaseFacts:
     debtor: Debtor
     invoices: tuple[InvoiceBasis, ...]
     amounts: ClaimAmounts
+    holder_id: str = ""  # the provider holding the case now; empty when none does
 
 
 def format_money(minor: int, currency: str, language: str) -> str:
