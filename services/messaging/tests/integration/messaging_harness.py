@@ -26,9 +26,13 @@ from messaging.adapters.rendering import JinjaRenderer
 from messaging.adapters.unit_of_work import SqlMessagingUnitOfWork, messaging_units
 from messaging.adapters.vault_evidence import VaultEvidence
 from messaging.domain.outgoing import Channel
+from messaging.entrypoints.preview_api import SERVICE_NAME as PREVIEW_SERVICE
+from messaging.entrypoints.preview_api import PreviewApi
+from messaging.entrypoints.preview_api import register as register_preview
 from messaging.service_layer.compose import FactSources, PortalLinks
 from messaging.service_layer.dispatch import ChannelDispatcher
 from recouvra.intake.v1 import intake_pb2_grpc
+from recouvra.messaging.v1 import preview_pb2_grpc
 from recouvra.vault.v1 import vault_pb2, vault_pb2_grpc
 from recouvra_shared.db import Database
 from recouvra_shared.grpc import GrpcServer, client_channel
@@ -95,6 +99,7 @@ class Platform:
     smtp: SmtpChannel
     letters: LetterFolder
     vault: vault_pb2_grpc.VaultServiceStub
+    preview: preview_pb2_grpc.PreviewServiceStub
 
 
 @asynccontextmanager
@@ -205,6 +210,13 @@ async def running_platform(
             evidence=VaultEvidence(channels[2]),
             now=lambda: datetime.now(UTC),
         )
+        previews = PreviewApi(
+            dispatcher.sources, dispatcher.portal, JinjaRenderer(), dispatcher.now
+        )
+        preview_server = await _serve("messaging", PREVIEW_SERVICE, register_preview(previews))
+        stack_of.push_async_callback(preview_server.stop, 0)
+        preview_channel = platform_pki().channel(f"127.0.0.1:{preview_server.port}", "messaging")
+        stack_of.push_async_callback(preview_channel.close)
         vault_reader = platform_pki().channel(f"127.0.0.1:{vault.port}", "vault")
         stack_of.push_async_callback(vault_reader.close)
         yield Platform(
@@ -214,6 +226,7 @@ async def running_platform(
             smtp=smtp,
             letters=letters,
             vault=vault_pb2_grpc.VaultServiceStub(vault_reader),
+            preview=preview_pb2_grpc.PreviewServiceStub(preview_channel),
         )
 
 

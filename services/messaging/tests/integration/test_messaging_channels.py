@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import aiosmtplib
+import grpc
 import pytest
 import zxingcpp
 from PIL import Image
@@ -22,6 +23,7 @@ from messaging.domain.sent_once import SendState
 from messaging.service_layer.bounces import suppress_bounced
 from messaging.service_layer.compose import compose
 from recouvra.intake.v1 import intake_pb2
+from recouvra.messaging.v1 import preview_pb2
 from recouvra.vault.v1 import vault_pb2
 from services.intake.tests.integration.intake_harness import company, invoice
 from services.messaging.tests.unit.fakes import make_dsn
@@ -187,3 +189,23 @@ async def test_a_bounce_suppresses_the_address_and_nothing_more_goes_to_it(
     again = await platform.dispatcher.dispatch(first_letter(case_id, Channel.EMAIL))
     assert not again.sent
     assert again.reason == "email address suppressed"
+
+
+async def test_the_creditor_previews_over_grpc_and_a_stranger_sees_no_case(
+    platform: Platform,
+) -> None:
+    case_id = await submit_case(platform, "preview@debtor.example")
+    request = preview_pb2.PreviewMessageRequest(case_id=case_id, channel="letter")
+
+    # Nobody holds the case yet: no collector to name, so no lawful first letter to show.
+    with pytest.raises(grpc.aio.AioRpcError) as unassigned:
+        await platform.preview.PreviewMessage(
+            request, metadata=as_person("messaging", "creditor", "creditor-1")
+        )
+    assert unassigned.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "holder.address" in (unassigned.value.details() or "")
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await platform.preview.PreviewMessage(
+            request, metadata=as_person("messaging", "creditor", "creditor-2")
+        )
+    assert refused.value.code() == grpc.StatusCode.NOT_FOUND
