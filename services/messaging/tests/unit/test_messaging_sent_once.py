@@ -10,6 +10,7 @@ import pytest
 from messaging.adapters.rendering import JinjaRenderer
 from messaging.domain.outgoing import Channel
 from messaging.domain.sent_once import SendState
+from messaging.service_layer.channels import Rendered, Undeliverable
 from messaging.service_layer.compose import FactSources, PortalLinks
 from messaging.service_layer.dispatch import ChannelDispatcher
 
@@ -124,3 +125,17 @@ async def test_a_letter_goes_as_a_pdf_to_the_postal_address_and_is_kept_as_evide
     assert recipient.splitlines() == ["ACME SARL", "12 rue des Lilas", "69003 Lyon"]
     assert rendered.pdf.startswith(b"%PDF")
     assert [(case, pdf) for case, _, pdf in evidence.kept] == [(message().case_id, rendered.pdf)]
+
+
+async def test_an_address_the_channel_refuses_for_good_is_suppressed() -> None:
+    tables = Tables()
+
+    class Refusing(FakeChannel):
+        async def send(self, message_id: str, recipient: str, rendered: Rendered) -> str:
+            raise Undeliverable(recipient, "550 5.1.1 user unknown")
+
+    result = await dispatcher(tables, Refusing()).dispatch(message())
+    assert not result.sent
+    assert "550 5.1.1" in result.reason
+    assert ("email", DEBTOR.email) in tables.suppressed
+    assert tables.sent[message().message_id].state is SendState.NOT_SENT

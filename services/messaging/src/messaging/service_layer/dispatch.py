@@ -7,6 +7,7 @@ and one found afterwards is counted on the record.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -26,6 +27,8 @@ from messaging.service_layer.channels import (
 from messaging.service_layer.compose import FactSources, PortalLinks, compose
 from messaging.service_layer.unit_of_work import MessagingUnitOfWork
 from recouvra_shared.errors import InvalidRequest
+
+log = logging.getLogger(__name__)
 
 
 def recipient_of(facts: MessageFacts) -> str:
@@ -91,6 +94,14 @@ class ChannelDispatcher:
                 await uow.commit()
             return DispatchResult(sent=False, reason=f"undeliverable: {refused.reason}")
         copies = await channel.copies(message.message_id) if was_interrupted else 1
+        if copies > 1:
+            log.warning(
+                "message %s reached the %s channel %d times after a crash",
+                message.message_id,
+                message.channel.value,
+                copies,
+                extra={"case_id": message.case_id, "duplicates": copies - 1},
+            )
         if rendered.pdf:  # a letter or a formal notice: kept as evidence of what was sent
             await self.evidence.keep_pdf(
                 case_id=message.case_id,
