@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from pathlib import Path
 
 import aiosmtplib
@@ -156,6 +157,7 @@ async def test_a_crash_after_the_smtp_send_does_not_send_the_email_twice(
     assert record.state is SendState.SENDING
 
     platform.dispatcher.channels = {Channel.EMAIL: real}
+    platform.dispatcher.lease = timedelta(0)  # the killed attempt's lease has run out
     result = await platform.dispatcher.dispatch(message)
 
     assert result.sent

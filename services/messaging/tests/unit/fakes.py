@@ -73,6 +73,16 @@ class FakeSendRecords:
     async def save(self, record: SendRecord) -> None:
         self.rows[record.message_id] = record
 
+    async def claim(self, record: SendRecord, previous_attempts: int) -> bool:
+        found = self.rows.get(record.message_id)
+        if found is None and previous_attempts == 0:
+            self.rows[record.message_id] = record
+            return True
+        if found is not None and found.attempts == previous_attempts and found.state == "sending":
+            self.rows[record.message_id] = record
+            return True
+        return False
+
     async def duplicates(self) -> int:
         return sum(r.duplicates for r in self.rows.values())
 

@@ -3,13 +3,15 @@ duplicate, which is counted; a bounced address is not written to again."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
 from messaging.adapters.rendering import JinjaRenderer
 from messaging.domain.outgoing import Channel
-from messaging.domain.sent_once import SendState
+from messaging.domain.sent_once import SendState, new_record
 from messaging.service_layer.channels import Rendered, Undeliverable
 from messaging.service_layer.compose import FactSources, PortalLinks
 from messaging.service_layer.dispatch import ChannelDispatcher
@@ -26,6 +28,17 @@ from .fakes import (
 )
 from .test_messaging_content import message
 
+clock = [NOW]  # moved on by the tests that wait out an attempt's lease
+
+
+@pytest.fixture(autouse=True)
+def _reset_clock() -> None:
+    clock[0] = NOW
+
+
+def after_the_lease() -> None:
+    clock[0] += timedelta(minutes=3)
+
 
 def dispatcher(
     tables: Tables, channel: FakeChannel, evidence: FakeEvidence | None = None, **facts: object
@@ -38,7 +51,7 @@ def dispatcher(
         renderer=JinjaRenderer(),
         channels={Channel.EMAIL: channel, Channel.LETTER: channel, Channel.SMS: channel},
         evidence=evidence or FakeEvidence(),
-        now=lambda: NOW,
+        now=lambda: clock[0],
     )
 
 
@@ -65,6 +78,7 @@ async def test_after_a_crash_a_message_the_channel_holds_is_not_sent_again() -> 
     tables, channel = Tables(), FakeChannel(crash_after_send=True)
     with pytest.raises(SystemExit):
         await dispatcher(tables, channel).dispatch(message())
+    after_the_lease()
     result = await dispatcher(tables, channel).dispatch(message())
     assert result.sent
     assert len(channel.delivered) == 1
@@ -76,6 +90,7 @@ async def test_a_crash_the_channel_log_missed_gives_one_duplicate_counted() -> N
     with pytest.raises(SystemExit):
         await dispatcher(tables, channel).dispatch(message())
     channel.hide_copies = True  # the search ran before the first copy showed
+    after_the_lease()
     result = await dispatcher(tables, channel).dispatch(message())
     assert result.sent
     assert len(channel.delivered) == 2
@@ -139,3 +154,33 @@ async def test_an_address_the_channel_refuses_for_good_is_suppressed() -> None:
     assert "550 5.1.1" in result.reason
     assert ("email", DEBTOR.email) in tables.suppressed
     assert tables.sent[message().message_id].state is SendState.NOT_SENT
+
+
+async def test_a_second_dispatch_during_the_first_sends_nothing() -> None:
+    tables, sending = Tables(), asyncio.Event()
+
+    class Slow(FakeChannel):
+        async def send(self, message_id: str, recipient: str, rendered: Rendered) -> str:
+            sending.set()
+            await asyncio.sleep(0.05)
+            return await super().send(message_id, recipient, rendered)
+
+    channel = Slow()
+    first = asyncio.create_task(dispatcher(tables, channel).dispatch(message()))
+    await sending.wait()
+    second = await dispatcher(tables, channel).dispatch(message())
+    assert not second.sent
+    assert second.reason == "another dispatch of this message is under way"
+    assert (await first).sent
+    assert len(channel.delivered) == 1
+
+
+async def test_two_first_attempts_at_once_claim_the_message_once() -> None:
+    tables = Tables()
+    units = FakeMessagingUnitOfWork(tables)
+    record = new_record(message().message_id, message().case_id, "email", NOW).attempt(NOW)
+    async with units as uow:
+        assert await uow.sent.claim(record, 0)
+        await uow.commit()
+    async with units as uow:
+        assert not await uow.sent.claim(record, 0)

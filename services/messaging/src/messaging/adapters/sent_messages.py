@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,18 +42,7 @@ class SqlSendRecords:
 
     async def save(self, record: SendRecord) -> None:
         """Insert or replace the record."""
-        values = {
-            "message_id": record.message_id,
-            "case_id": record.case_id,
-            "channel": record.channel,
-            "recipient": record.recipient,
-            "state": record.state.value,
-            "attempts": record.attempts,
-            "duplicates": record.duplicates,
-            "channel_reference": record.channel_reference,
-            "reason": record.reason,
-            "updated_at": record.updated_at,
-        }
+        values = _values(record)
         statement = insert(sent_messages).values(values)
         await self.session.execute(
             statement.on_conflict_do_update(
@@ -61,6 +50,31 @@ class SqlSendRecords:
                 set_={k: v for k, v in values.items() if k != "message_id"},
             )
         )
+
+    async def claim(self, record: SendRecord, previous_attempts: int) -> bool:
+        """Insert the record if it is new, or move it on from `previous_attempts`; False when
+        another transaction did first (its row is there, or its attempt was counted)."""
+        values = _values(record)
+        if previous_attempts == 0:
+            inserted = await self.session.execute(
+                insert(sent_messages)
+                .values(values)
+                .on_conflict_do_nothing()
+                .returning(sent_messages.c.message_id)
+            )
+            if inserted.first() is not None:
+                return True
+        moved = await self.session.execute(
+            update(sent_messages)
+            .where(
+                sent_messages.c.message_id == record.message_id,
+                sent_messages.c.attempts == previous_attempts,
+                sent_messages.c.state == SendState.SENDING.value,
+            )
+            .values({k: v for k, v in values.items() if k != "message_id"})
+            .returning(sent_messages.c.message_id)
+        )
+        return moved.first() is not None
 
     async def duplicates(self) -> int:
         """Every duplicate found so far, across messages."""
@@ -98,3 +112,18 @@ class SqlSuppressions:
             )
             .on_conflict_do_nothing()
         )
+
+
+def _values(record: SendRecord) -> dict[str, object]:
+    return {
+        "message_id": record.message_id,
+        "case_id": record.case_id,
+        "channel": record.channel,
+        "recipient": record.recipient,
+        "state": record.state.value,
+        "attempts": record.attempts,
+        "duplicates": record.duplicates,
+        "channel_reference": record.channel_reference,
+        "reason": record.reason,
+        "updated_at": record.updated_at,
+    }

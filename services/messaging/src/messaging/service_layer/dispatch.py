@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import unescape
 
 from messaging.domain.content import MessageFacts, absent_mentions
@@ -55,6 +55,8 @@ class ChannelDispatcher:
     channels: Mapping[Channel, OutgoingChannel]
     evidence: EvidenceStore
     now: Callable[[], datetime]
+    # How long an attempt may take before a record left `sending` counts as a crash.
+    lease: timedelta = timedelta(minutes=2)
 
     async def dispatch(self, message: MessageToSend) -> DispatchResult:
         """Send `message` unless it already went; say what happened."""
@@ -62,6 +64,15 @@ class ChannelDispatcher:
             record = await uow.sent.get(message.message_id)
         if record is not None and record.state is not SendState.SENDING:
             return _result(record)
+        if (
+            record is not None
+            and record.interrupted
+            and self.now() - record.updated_at < self.lease
+        ):
+            # Another dispatch may be sending it now: a crash only once the lease ran out.
+            return DispatchResult(
+                sent=False, reason="another dispatch of this message is under way"
+            )
         record = record or new_record(
             message.message_id, message.case_id, message.channel.value, self.now()
         )
@@ -81,7 +92,13 @@ class ChannelDispatcher:
             return await self._record(record.sent(message.message_id, 1, self.now()))
         was_interrupted = record.interrupted
         record = _with_recipient(record, recipient).attempt(self.now())
-        await self._save(record)  # before the channel is called
+        async with self.units() as uow:  # recorded before the channel is called
+            claimed = await uow.sent.claim(record, record.attempts - 1)
+            await uow.commit()
+        if not claimed:
+            return DispatchResult(
+                sent=False, reason="another dispatch of this message is under way"
+            )
         rendered = self.renderer.render(facts)
         if message.step == 1 and (missing := _absent_mentions(rendered, facts)):
             return await self._refuse(record, f"the template lacks R124-4 mentions: {missing}")

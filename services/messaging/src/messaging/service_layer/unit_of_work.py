@@ -18,6 +18,11 @@ class SendRecords(Protocol):
 
     async def save(self, record: SendRecord) -> None: ...
 
+    async def claim(self, record: SendRecord, previous_attempts: int) -> bool:
+        """Record one more attempt only if nobody else did since `previous_attempts` was read
+        (a new record: only if none exists); False when another dispatch got there first."""
+        ...
+
     async def duplicates(self) -> int: ...
 
 
