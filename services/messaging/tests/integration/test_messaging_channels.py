@@ -187,6 +187,10 @@ async def test_a_bounce_suppresses_the_address_and_nothing_more_goes_to_it(
 
     assert await suppress_bounced(mailbox, platform.units) == 1
     assert await suppress_bounced(mailbox, platform.units) == 0  # read once
+    async with platform.units() as uow:
+        record = await uow.sent.get(first.message_id)
+    assert record is not None
+    assert record.reason.startswith("bounced:")
 
     again = await platform.dispatcher.dispatch(first_letter(case_id, Channel.EMAIL))
     assert not again.sent

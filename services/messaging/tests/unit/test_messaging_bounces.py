@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from messaging.domain.bounces import parse_dsn
+from messaging.domain.sent_once import SendState, new_record
 from messaging.service_layer.bounces import suppress_bounced
 
-from .fakes import FakeMessagingUnitOfWork, Tables, make_dsn
+from .fakes import NOW, FakeMessagingUnitOfWork, Tables, make_dsn
 
 
 def test_a_permanent_failure_names_the_address_and_the_bounced_mail() -> None:
@@ -43,3 +44,13 @@ async def test_bounced_addresses_are_suppressed_once_and_the_mails_marked_read()
     assert list(tables.suppressed) == [("email", "gone@example.org")]
     assert mailbox.read == ["1", "2"]
     assert await suppress_bounced(mailbox, lambda: FakeMessagingUnitOfWork(tables)) == 0
+
+
+async def test_the_bounced_message_is_marked_on_its_record() -> None:
+    tables = Tables()
+    sent = new_record("m-1", "case-1", "email", NOW).attempt(NOW).sent("<m-1@x>", 1, NOW)
+    tables.sent["m-1"] = sent
+    mailbox = Mailbox([("1", make_dsn("gone@example.org", "m-1@recouvra.local"))])
+    await suppress_bounced(mailbox, lambda: FakeMessagingUnitOfWork(tables), lambda: NOW)
+    assert tables.sent["m-1"].state is SendState.SENT
+    assert tables.sent["m-1"].reason.startswith("bounced: bounced 5.1.1")

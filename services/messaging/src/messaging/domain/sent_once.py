@@ -53,6 +53,10 @@ class SendRecord:
         """Not sent, and why (recorded, never silently dropped)."""
         return replace(self, state=SendState.NOT_SENT, reason=reason, updated_at=now)
 
+    def bounced(self, reason: str, now: datetime) -> SendRecord:
+        """Sent, but a delivery status notification says it never arrived."""
+        return replace(self, reason=f"bounced: {reason}", updated_at=now)
+
     @property
     def interrupted(self) -> bool:
         """A previous attempt may have reached the channel without being recorded."""
