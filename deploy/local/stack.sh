@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Local Recouvra dev/test stack without Docker: Apache Kafka (KRaft), PostgreSQL and SeaweedFS (S3),
-# run as plain processes bound to 127.0.0.1.
+# Local Recouvra dev/test stack without Docker: Apache Kafka (KRaft), PostgreSQL, SeaweedFS (S3) and
+# Mailpit (SMTP with a web view of every mail), run as plain processes bound to 127.0.0.1.
 #
 #   deploy/local/stack.sh install   install the three servers into the cache (idempotent)
 #   deploy/local/stack.sh start [SERVER...]   install if needed, start what is not running, wait until each answers
@@ -13,7 +13,9 @@
 # live in ${RECOUVRA_STATE:-$HOME/.local/state/recouvra}. Both are outside the clone, so several
 # clones on one machine share one cache and one running stack. deploy/docker-compose.yml runs the
 # same servers with the same ports and credentials for people who have Docker.
-# SERVER is kafka, postgres or seaweedfs (default: all three). A second Kafka beside the shared
+# SERVER is kafka, postgres, seaweedfs or mailpit (default: all four). Mailpit takes SMTP on
+# 127.0.0.1:11025 and serves its web UI and API on http://127.0.0.1:18025 (built once with
+# `go install github.com/axllent/mailpit@v1.33.1`). A second Kafka beside the shared
 # one: RECOUVRA_STATE=<own dir> RECOUVRA_KAFKA_PORT=29092 RECOUVRA_KAFKA_CONTROLLER_PORT=29093
 # deploy/local/stack.sh start kafka
 #
@@ -56,6 +58,8 @@ WEED_FILER_PORT=18888
 WEED_ADMIN_PORT=18646
 # gRPC ports: SeaweedFS's convention is http port + 10000.
 GRPC_OFFSET=10000
+MAILPIT_SMTP_PORT=11025
+MAILPIT_HTTP_PORT=18025
 
 # ---- Versions --------------------------------------------------------------------------------
 # Kafka's version lives in kafka/pom.xml (the POM that resolves the jars).
@@ -67,6 +71,11 @@ KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$SCR
 # Pinned by version AND sha256 (x86_64 Linux wheel).
 SEAWEEDFS_VERSION=4.48
 SEAWEEDFS_WHEEL_SHA256=3fa71d325cbe78f674340f5fa7270e4bac446354c8565bd4ee256c3c3c99463d
+
+# Mailpit is built from source by the Go toolchain (the module proxy serves it); MailHog fails to
+# build with current Go.
+MAILPIT_VERSION=1.33.1
+MAILPIT_BIN="$CACHE/mailpit-$MAILPIT_VERSION/mailpit"
 
 KAFKA_HOME="$CACHE/kafka-$KAFKA_VERSION"
 WEED_BIN="$CACHE/seaweedfs-$SEAWEEDFS_VERSION/weed"
@@ -550,8 +559,45 @@ wait_seaweedfs() {
   log "seaweedfs: S3 ready on $HOST:$S3_PORT (wrong secret and anonymous requests refused)"
 }
 
+# ================================ Mailpit =======================================================
+go_bin() { if have go; then command -v go; elif [[ -x /usr/local/go/bin/go ]]; then echo /usr/local/go/bin/go; else return 1; fi; }
+
+mailpit_installed() {  # the binary's build info names the pinned module version
+  [[ -x $MAILPIT_BIN ]] && "$(go_bin)" version -m "$MAILPIT_BIN" 2>/dev/null |
+    grep -Eq "^[[:space:]]+mod[[:space:]]+github.com/axllent/mailpit[[:space:]]+v$MAILPIT_VERSION([[:space:]]|$)"
+}
+
+install_mailpit() {
+  if mailpit_installed; then return 0; fi
+  go_bin >/dev/null || { log "mailpit: needs the Go toolchain (go) to build"; return 1; }
+  log "mailpit: building github.com/axllent/mailpit@v$MAILPIT_VERSION (log: $LOGS/install-mailpit.log)"
+  mkdir -p "$(dirname "$MAILPIT_BIN")"
+  GOBIN="$(dirname "$MAILPIT_BIN")" GOFLAGS=-mod=mod "$(go_bin)" install \
+    "github.com/axllent/mailpit@v$MAILPIT_VERSION" >"$LOGS/install-mailpit.log" 2>&1 || return 1
+  log "mailpit: installed $MAILPIT_BIN"
+}
+
+mailpit_probe() { curl -sf --max-time 5 "http://$HOST:$MAILPIT_HTTP_PORT/api/v1/info" >/dev/null && port_open "$MAILPIT_SMTP_PORT"; }
+
+start_mailpit() {
+  local wdir="$STATE/mailpit"
+  if pid_alive "$RUN/mailpit.pid" "$MAILPIT_BIN"; then log "mailpit: already running (pid $(<"$RUN/mailpit.pid"))"; return 0; fi
+  port_open "$MAILPIT_SMTP_PORT" && { log "mailpit: port $HOST:$MAILPIT_SMTP_PORT is taken by another process"; return 1; }
+  mkdir -p "$wdir"
+  log "mailpit: starting SMTP on $HOST:$MAILPIT_SMTP_PORT, web UI on http://$HOST:$MAILPIT_HTTP_PORT (log: $LOGS/mailpit.log)"
+  # Any SMTP login is accepted (local only); no reverse DNS; keeps the last 20,000 messages.
+  launch mailpit "$wdir" "$MAILPIT_BIN" --database "$wdir/mailpit.db" \
+    --smtp "$HOST:$MAILPIT_SMTP_PORT" --listen "$HOST:$MAILPIT_HTTP_PORT" \
+    --smtp-auth-accept-any --smtp-auth-allow-insecure --smtp-disable-rdns --max 20000
+}
+
+wait_mailpit() {
+  wait_ready mailpit "$MAILPIT_BIN" mailpit_probe || return 1
+  log "mailpit: ready (SMTP $HOST:$MAILPIT_SMTP_PORT, web http://$HOST:$MAILPIT_HTTP_PORT)"
+}
+
 # ================================ Commands ======================================================
-ALL_SERVERS=(kafka postgres seaweedfs)
+ALL_SERVERS=(kafka postgres seaweedfs mailpit)
 SERVERS=("${ALL_SERVERS[@]}")   # main narrows it to the servers named on the command line
 chosen() { [[ " ${SERVERS[*]} " == *" $1 "* ]]; }
 
@@ -567,7 +613,7 @@ cmd_start() {
   cmd_install
   lock "$RUN/stack.lock" 9
   local s failed=()
-  # Launch all three, then wait for each: the JVM and the others boot in parallel.
+  # Launch them all, then wait for each: the JVM and the others boot in parallel.
   for s in "${SERVERS[@]}"; do "start_$s" || failed+=("$s"); done
   for s in "${SERVERS[@]}"; do
     [[ " ${failed[*]} " == *" $s "* ]] && continue
@@ -584,6 +630,7 @@ cmd_stop() {
   # (SIGTERM would be "smart" and wait for every client, e.g. a test's leaked pool, to leave).
   if chosen kafka; then stop_pid kafka kafka.Kafka 60; fi
   if chosen seaweedfs; then stop_pid seaweedfs "$WEED_BIN" 30; fi
+  if chosen mailpit; then stop_pid mailpit "$MAILPIT_BIN" 15; fi
   chosen postgres || return 0
   local pgpat=/usr/lib/postgresql/
   if [[ ! -f $RUN/postgres.pid && -f $PG_DATA/postmaster.pid ]]; then head -n1 "$PG_DATA/postmaster.pid" >"$RUN/postgres.pid"; fi
@@ -605,6 +652,7 @@ cmd_status() {
   elif pg_bindir >/dev/null; then report postgres "$(pg_bindir)/postgres" "$HOST:$PG_PORT" pg_probe
   else printf '%-10s down  %-16s (not installed)\n' postgres "$HOST:$PG_PORT"; ok=1; fi
   if chosen seaweedfs; then report seaweedfs "$WEED_BIN" "$HOST:$S3_PORT" s3_probe; fi
+  if chosen mailpit; then report mailpit "$MAILPIT_BIN" "$HOST:$MAILPIT_SMTP_PORT" mailpit_probe; fi
   return $ok
 }
 
@@ -618,6 +666,9 @@ export RECOUVRA_S3_ENDPOINT=$HOST:$S3_PORT
 export RECOUVRA_S3_ACCESS_KEY=$S3_ACCESS_KEY
 export RECOUVRA_S3_SECRET_KEY=$S3_SECRET_KEY
 export RECOUVRA_STACK_LOGS=$(printf '%q' "$LOGS")
+export RECOUVRA_SMTP_HOST=$HOST
+export RECOUVRA_SMTP_PORT=$MAILPIT_SMTP_PORT
+export RECOUVRA_MAILPIT_URL=http://$HOST:$MAILPIT_HTTP_PORT
 EOF
   [[ -f $STATE/kafka/credentials ]] || return 0
   local user
@@ -638,7 +689,7 @@ cmd_reset() {
   for s in "${SERVERS[@]}"; do rm -rf "${STATE:?}/$s"; done
 }
 
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }
 
 main() {
   mkdir -p "$LOGS" "$RUN"

@@ -9,6 +9,7 @@ from intake.domain.errors import InvalidField
 from intake.domain.tenancy import NOBODY, acting_creditor, creditor_scope
 from intake.entrypoints import grpc_commands
 from intake.entrypoints.grpc_commands import requester
+from recouvra.intake.v1 import intake_pb2
 from recouvra_shared.context import Caller, caller_var
 from recouvra_shared.errors import NotFound, Unauthenticated
 
@@ -66,5 +67,18 @@ def test_no_caller_is_refused_and_no_service_acts_for_every_creditor_unless_list
             acting_creditor(stranger, A, required=True)
         monkeypatch.setattr(grpc_commands, "SERVICES_ACTING_FOR_EVERY_CREDITOR", {"matching"})
         assert creditor_scope(requester(), A) == A
+    finally:
+        caller_var.reset(token)
+
+
+def test_messaging_may_read_any_case_but_change_none() -> None:
+    token = caller_var.set(Caller(kind="service", subject="messaging"))
+    try:
+        read = grpc_commands.get_query(intake_pb2.GetCaseRequest(case_id="c-1"))
+        assert creditor_scope(read.requester, "") is None  # any creditor's case
+        withdraw = grpc_commands.withdraw_command(
+            intake_pb2.WithdrawCaseRequest(case_id="c-1", creditor_id=A)
+        )
+        assert creditor_scope(withdraw.requester, A) == NOBODY
     finally:
         caller_var.reset(token)

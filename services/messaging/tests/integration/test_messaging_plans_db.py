@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from messaging.adapters.plan_tables import contact_plans, outgoing_messages
 from messaging.adapters.unit_of_work import SqlMessagingUnitOfWork, messaging_units
+from messaging.adapters.webhook_secret_box import WebhookSecretBox
 from messaging.domain.case_contacts import MessageStatus
 from messaging.domain.contact_limits import ContactLimits
 from messaging.domain.outgoing import Channel, Tone
@@ -22,6 +23,9 @@ from messaging.service_layer import contact_settings, due_steps, plan_lifecycle
 from recouvra_shared.db import Database
 from recouvra_shared.errors import InvalidRequest
 from services.messaging.tests.unit.plan_driver import HOLIDAYS, Driver
+
+# Seals webhook signing secrets (unused by these tests, needed by the unit of work).
+TEST_BOX = WebhookSecretBox("test-key-sealing-webhook-secrets-0123456789")
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +57,7 @@ async def units(
 ) -> AsyncIterator[Callable[[], SqlMessagingUnitOfWork]]:
     database = Database.connect(make_database("messaging"))
     try:
-        yield messaging_units(database)
+        yield messaging_units(database, TEST_BOX)
     finally:
         await database.dispose()
 

@@ -37,7 +37,9 @@ async def test_messaging_wires_its_consumers_timers_and_grpc_service() -> None:
         assert [name for name, _ in parts.grpc_services] == [
             "recouvra.messaging.v1.ContactPlanService",
             "recouvra.messaging.v1.WebhookService",
+            "recouvra.messaging.v1.PreviewService",
         ]
-        assert len(parts.background) == 2  # the plans' timers, the webhook deliveries
+        # The plans' timers (dispatching through the channels), webhook deliveries, bounces.
+        assert len(parts.background) == 3
     finally:
         await database.dispose()

@@ -19,9 +19,13 @@ def actor_of(caller: Caller) -> Actor | None:
 
 
 def test_a_service_may_not_read_or_shred_unless_listed(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(PermissionDenied, match="the service messaging may not use the vault"):
-        actor_of(Caller(kind="service", subject="messaging"))
-    monkeypatch.setattr(grpc_api, "SERVICES_WITH_EVERY_DOCUMENT", {"messaging"})
+    with pytest.raises(PermissionDenied, match="the service scoring may not use the vault"):
+        actor_of(Caller(kind="service", subject="scoring"))
+    monkeypatch.setattr(grpc_api, "SERVICES_WITH_EVERY_DOCUMENT", {"scoring"})
+    assert actor_of(Caller(kind="service", subject="scoring")) == Actor("service", "scoring", "")
+
+
+def test_messaging_may_store_the_letters_it_sends() -> None:
     assert actor_of(Caller(kind="service", subject="messaging")) == Actor(
         "service", "messaging", ""
     )

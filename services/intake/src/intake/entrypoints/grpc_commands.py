@@ -33,18 +33,21 @@ from recouvra_shared.legal.money import AmountError, format_amount
 # The services (by the name their signed token carries) that may act for every creditor. None
 # today: creditors and their partners act through the gateway, which names them.
 SERVICES_ACTING_FOR_EVERY_CREDITOR: frozenset[str] = frozenset()
+# The services that may READ any creditor's case (GetCase) and nothing more: messaging writes
+# to the debtor and needs the debtor's address and the legal amounts (issue 15).
+SERVICES_READING_EVERY_CASE: frozenset[str] = frozenset({"messaging"})
 # What another service is to intake: a requester for whom no creditor's case exists.
 UNLISTED_SERVICE = "unlisted-service"
 
 
-def requester() -> Requester:
+def requester(readers: frozenset[str] = frozenset()) -> Requester:
     """Who calls, from the verified token the server interceptor read; a service acts for
-    every creditor only when it is on the allow-list above."""
+    every creditor only when it is on the allow-list above (or on `readers`, for a read)."""
     caller = caller_var.get()
     if caller is None:
         raise Unauthenticated("caller: no authenticated caller")
     if caller.kind == INTERNAL:
-        if caller.subject in SERVICES_ACTING_FOR_EVERY_CREDITOR:
+        if caller.subject in SERVICES_ACTING_FOR_EVERY_CREDITOR | readers:
             return Requester(kind=INTERNAL)
         return Requester(kind=UNLISTED_SERVICE)
     return Requester(kind=caller.kind, tenant_id=caller.tenant_id or "")
@@ -189,7 +192,7 @@ def get_query(request: intake_pb2.GetCaseRequest) -> GetCase:
         case_id=request.case_id,
         creditor_id=request.creditor_id,
         as_of=request.as_of,
-        requester=requester(),
+        requester=requester(readers=SERVICES_READING_EVERY_CASE),
     )
 
 

@@ -15,6 +15,7 @@ from messaging.adapters.plan_repositories import (
     SqlPostponements,
 )
 from messaging.adapters.preference_repositories import SqlContactPreferences
+from messaging.adapters.sent_messages import SqlSendRecords, SqlSuppressions
 from messaging.adapters.webhook_repository import SqlWebhookRepository
 from messaging.adapters.webhook_secret_box import WebhookSecretBox
 from messaging.service_layer.unit_of_work import (
@@ -40,6 +41,8 @@ class SqlMessagingUnitOfWork(UnitOfWork):
     messages: OutgoingMessages
     postponements: Postponements
     preferences: ContactPreferences
+    sent: SqlSendRecords
+    suppressions: SqlSuppressions
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], box: WebhookSecretBox) -> None:
         super().__init__(sessions)
@@ -53,6 +56,8 @@ class SqlMessagingUnitOfWork(UnitOfWork):
         self.messages = SqlOutgoingMessages(self.session)
         self.postponements = SqlPostponements(self.session)
         self.preferences = SqlContactPreferences(self.session)
+        self.sent = SqlSendRecords(self.session)
+        self.suppressions = SqlSuppressions(self.session)
         return self
 
     async def lock_debtor(self, debtor: str) -> None:

@@ -1,7 +1,8 @@
 """What messaging's use cases need from storage: a transaction, the outbox, a commit.
 
 Each table messaging has comes with its repository protocol here (or in a `*_ports.py` beside
-it: `webhook_ports.py`), and the unit of work has a property for it.
+it: `webhook_ports.py`), and the unit of work has a property for it: `uow.sent` for the
+sent-once records, `uow.suppressions` for addresses that bounced, the plans' tables, webhooks.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from messaging.domain.case_contacts import CaseContact, OutgoingRecord, Postpone
 from messaging.domain.contact_limits import ContactLimits
 from messaging.domain.outgoing import Channel, DispatchResult, MessageToSend
 from messaging.domain.plans import Plan, PlanTemplate
+from messaging.domain.sent_once import SendRecord
 from messaging.service_layer.webhook_ports import WebhookRepository
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 
@@ -86,8 +88,37 @@ class ContactPreferences(Protocol):
     async def refuse_channel(self, debtor: str, channel: Channel, at: datetime) -> None: ...
 
 
+class SendRecords(Protocol):
+    """Each outgoing message's record, by message id."""
+
+    async def get(self, message_id: str) -> SendRecord | None: ...
+
+    async def save(self, record: SendRecord) -> None: ...
+
+    async def claim(self, record: SendRecord, previous_attempts: int) -> bool:
+        """Record one more attempt only if nobody else did since `previous_attempts` was read
+        (a new record: only if none exists); False when another dispatch got there first."""
+        ...
+
+    async def duplicates(self) -> int: ...
+
+
+class Suppressions(Protocol):
+    """Addresses no message may be sent to (a bounce said they do not exist)."""
+
+    async def is_suppressed(self, channel: str, address: str) -> bool: ...
+
+    async def suppress(self, channel: str, address: str, reason: str) -> None: ...
+
+
 class MessagingUnitOfWork(UnitOfWorkProtocol, Protocol):
     """One transaction over messaging's tables; the only thing that commits."""
+
+    @property
+    def sent(self) -> SendRecords: ...
+
+    @property
+    def suppressions(self) -> Suppressions: ...
 
     @property
     def webhooks(self) -> WebhookRepository: ...

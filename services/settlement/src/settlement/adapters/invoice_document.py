@@ -10,7 +10,7 @@ from pathlib import Path
 import facturx  # type: ignore[import-untyped]
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from lxml import etree  # type: ignore[import-untyped]
-from weasyprint import HTML  # type: ignore[import-untyped]
+from weasyprint import HTML
 
 from settlement.domain.invoices import FRANCHISE_MENTION, Invoice, InvoiceParty, money_text
 

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from weasyprint import HTML  # type: ignore[import-untyped]
+from weasyprint import HTML
 
 from settlement.domain.invoices import money_text
 from settlement.domain.statements import Statement, account_label

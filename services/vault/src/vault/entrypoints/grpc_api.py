@@ -30,9 +30,10 @@ _KIND_NUMBERS = {kind: number for number, kind in _KINDS.items()}
 
 
 # The services (by the name their signed token carries) that may store, read and shred any
-# tenant's documents. None today: people reach the vault through the gateway, which names them;
-# the vault's own consumers change grants without a call.
-SERVICES_WITH_EVERY_DOCUMENT: frozenset[str] = frozenset()
+# tenant's documents. People reach the vault through the gateway, which names them; the vault's
+# own consumers change grants without a call. Messaging stores the letters and formal notices it
+# sends as evidence, under the case's creditor (issue 15).
+SERVICES_WITH_EVERY_DOCUMENT: frozenset[str] = frozenset({"messaging"})
 
 
 def _actor() -> Actor | None:

@@ -1,0 +1,186 @@
+"""A message goes out once: recorded before and after sending; a crash in between costs at most one
+duplicate, which is counted; a bounced address is not written to again."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from messaging.adapters.rendering import JinjaRenderer
+from messaging.domain.outgoing import Channel
+from messaging.domain.sent_once import SendState, new_record
+from messaging.service_layer.channels import Rendered, Undeliverable
+from messaging.service_layer.compose import FactSources, PortalLinks
+from messaging.service_layer.dispatch import ChannelDispatcher
+
+from .channel_fakes import (
+    DEBTOR,
+    HOLDER,
+    NOW,
+    FakeChannel,
+    FakeEvidence,
+    FakeFacts,
+    FakeMessagingUnitOfWork,
+    Tables,
+)
+from .test_messaging_content import message
+
+clock = [NOW]  # moved on by the tests that wait out an attempt's lease
+
+
+@pytest.fixture(autouse=True)
+def _reset_clock() -> None:
+    clock[0] = NOW
+
+
+def after_the_lease() -> None:
+    clock[0] += timedelta(minutes=3)
+
+
+def dispatcher(
+    tables: Tables, channel: FakeChannel, evidence: FakeEvidence | None = None, **facts: object
+) -> ChannelDispatcher:
+    sources = FakeFacts(**facts)  # type: ignore[arg-type]
+    return ChannelDispatcher(
+        units=lambda: FakeMessagingUnitOfWork(tables),
+        sources=FactSources(cases=sources, parties=sources, payments=sources),
+        portal=PortalLinks(base_url="https://portal.example", secret=b"k" * 32),
+        renderer=JinjaRenderer(),
+        channels={Channel.EMAIL: channel, Channel.LETTER: channel, Channel.SMS: channel},
+        evidence=evidence or FakeEvidence(),
+        now=lambda: clock[0],
+    )
+
+
+async def test_a_message_is_sent_once_and_a_replay_sends_nothing() -> None:
+    tables, channel = Tables(), FakeChannel()
+    first = await dispatcher(tables, channel).dispatch(message())
+    again = await dispatcher(tables, channel).dispatch(message())
+    assert first.sent
+    assert again == first
+    assert [(m, to) for m, to, _ in channel.delivered] == [(message().message_id, DEBTOR.email)]
+    record = tables.sent[message().message_id]
+    assert (record.state, record.attempts, record.duplicates) == (SendState.SENT, 1, 0)
+
+
+async def test_the_record_exists_before_the_channel_is_called() -> None:
+    tables, channel = Tables(), FakeChannel(crash_after_send=True)
+    with pytest.raises(SystemExit):
+        await dispatcher(tables, channel).dispatch(message())
+    record = tables.sent[message().message_id]
+    assert (record.state, record.attempts) == (SendState.SENDING, 1)
+
+
+async def test_after_a_crash_a_message_the_channel_holds_is_not_sent_again() -> None:
+    tables, channel = Tables(), FakeChannel(crash_after_send=True)
+    with pytest.raises(SystemExit):
+        await dispatcher(tables, channel).dispatch(message())
+    after_the_lease()
+    result = await dispatcher(tables, channel).dispatch(message())
+    assert result.sent
+    assert len(channel.delivered) == 1
+    assert tables.sent[message().message_id].duplicates == 0
+
+
+async def test_a_crash_the_channel_log_missed_gives_one_duplicate_counted() -> None:
+    tables, channel = Tables(), FakeChannel(crash_after_send=True)
+    with pytest.raises(SystemExit):
+        await dispatcher(tables, channel).dispatch(message())
+    channel.hide_copies = True  # the search ran before the first copy showed
+    after_the_lease()
+    result = await dispatcher(tables, channel).dispatch(message())
+    assert result.sent
+    assert len(channel.delivered) == 2
+    record = tables.sent[message().message_id]
+    assert (record.attempts, record.duplicates) == (2, 1)
+    units = FakeMessagingUnitOfWork(tables)
+    async with units as uow:
+        assert await uow.sent.duplicates() == 1
+
+
+async def test_a_suppressed_address_is_not_written_to_and_the_reason_is_recorded() -> None:
+    tables, channel = Tables(), FakeChannel()
+    tables.suppressed[("email", DEBTOR.email)] = "bounced: 5.1.1 user unknown"
+    result = await dispatcher(tables, channel).dispatch(message())
+    assert not result.sent
+    assert result.reason == "email address suppressed"
+    assert channel.delivered == []
+    assert tables.sent[message().message_id].state is SendState.NOT_SENT
+
+
+async def test_a_first_letter_missing_a_mention_is_not_sent_and_says_why() -> None:
+    tables, channel = Tables(), FakeChannel()
+    no_address = replace(HOLDER, address_lines=(), city="", postal_code="")
+    result = await dispatcher(tables, channel, holder=no_address).dispatch(message())
+    assert not result.sent
+    assert "holder.address" in result.reason
+    assert channel.delivered == []
+
+
+async def test_an_overridden_template_that_drops_l111_8_is_not_sent() -> None:
+    tables, channel = Tables(), FakeChannel()
+    d = dispatcher(tables, channel)
+    d.renderer = JinjaRenderer(
+        overrides={"fr/message.txt.j2": "Payez {{ money(f.amounts.total_minor) }}"}
+    )
+    result = await d.dispatch(message())
+    assert not result.sent
+    assert "l111_8_text" in result.reason
+    assert channel.delivered == []
+
+
+async def test_a_letter_goes_as_a_pdf_to_the_postal_address_and_is_kept_as_evidence() -> None:
+    tables, channel, evidence = Tables(), FakeChannel(), FakeEvidence()
+    result = await dispatcher(tables, channel, evidence).dispatch(message(channel=Channel.LETTER))
+    assert result.sent
+    ((_, recipient, rendered),) = channel.delivered
+    assert recipient.splitlines() == ["ACME SARL", "12 rue des Lilas", "69003 Lyon"]
+    assert rendered.pdf.startswith(b"%PDF")
+    assert [(case, pdf) for case, _, pdf in evidence.kept] == [(message().case_id, rendered.pdf)]
+
+
+async def test_an_address_the_channel_refuses_for_good_is_suppressed() -> None:
+    tables = Tables()
+
+    class Refusing(FakeChannel):
+        async def send(self, message_id: str, recipient: str, rendered: Rendered) -> str:
+            raise Undeliverable(recipient, "550 5.1.1 user unknown")
+
+    result = await dispatcher(tables, Refusing()).dispatch(message())
+    assert not result.sent
+    assert "550 5.1.1" in result.reason
+    assert ("email", DEBTOR.email) in tables.suppressed
+    assert tables.sent[message().message_id].state is SendState.NOT_SENT
+
+
+async def test_a_second_dispatch_during_the_first_sends_nothing() -> None:
+    tables, sending = Tables(), asyncio.Event()
+
+    class Slow(FakeChannel):
+        async def send(self, message_id: str, recipient: str, rendered: Rendered) -> str:
+            sending.set()
+            await asyncio.sleep(0.05)
+            return await super().send(message_id, recipient, rendered)
+
+    channel = Slow()
+    first = asyncio.create_task(dispatcher(tables, channel).dispatch(message()))
+    await sending.wait()
+    second = await dispatcher(tables, channel).dispatch(message())
+    assert not second.sent
+    assert second.reason == "another dispatch of this message is under way"
+    assert (await first).sent
+    assert len(channel.delivered) == 1
+
+
+async def test_two_first_attempts_at_once_claim_the_message_once() -> None:
+    tables = Tables()
+    units = FakeMessagingUnitOfWork(tables)
+    record = new_record(message().message_id, message().case_id, "email", NOW).attempt(NOW)
+    async with units as uow:
+        assert await uow.sent.claim(record, 0)
+        await uow.commit()
+    async with units as uow:
+        assert not await uow.sent.claim(record, 0)
