@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import partial
 
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn
-from recouvra.events.v1.matching_events_pb2 import PaymentAttributed
+from recouvra.events.v1.matching_events_pb2 import PaymentAttributed, PaymentUnattributed
 from recouvra.settlement.v1 import settlement_pb2_grpc
 from recouvra_shared.db import Database
 from recouvra_shared.events import topic_name
@@ -75,6 +75,7 @@ def platform_party_of(settings: SettlementSettings) -> InvoiceParty:
 
 
 PAYMENT_ATTRIBUTED_TOPIC = topic_name("matching", "payment-attributed", 1)
+PAYMENT_UNATTRIBUTED_TOPIC = topic_name("matching", "payment-unattributed", 1)
 
 
 def rates_of(settings: SettlementSettings) -> FeeRates:
@@ -118,6 +119,12 @@ def build(wiring: Wiring) -> ServiceParts:
                 "settlement-fees",
                 PaymentAttributed,
                 partial(fee_handlers.on_payment_attributed, rates=rates_of(settings)),
+            ),
+            Subscription(
+                PAYMENT_UNATTRIBUTED_TOPIC,
+                "settlement-fee-reversals",
+                PaymentUnattributed,
+                fee_handlers.on_payment_unattributed,
             ),
             Subscription(
                 CASE_SUBMITTED_TOPIC, SERVICE, CaseSubmitted, case_consumers.on_case_submitted

@@ -1,17 +1,18 @@
-"""Kafka handlers for fees: a payment attributed to the provider that held the case that day."""
+"""Kafka handlers for fees: a payment attributed to the provider that held the case that day,
+and a payment unattributed because the bank took its money back."""
 
 from __future__ import annotations
 
 from datetime import UTC, date
 
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
-from recouvra.events.v1.matching_events_pb2 import PaymentAttributed
+from recouvra.events.v1.matching_events_pb2 import PaymentAttributed, PaymentUnattributed
 from recouvra_shared.errors import InvalidField
 from settlement.domain.billing import FeeRates
-from settlement.domain.fee_commands import BookFees
+from settlement.domain.fee_commands import BookFees, ReverseFees
 from settlement.domain.fees import Attribution, FeeBase, Source
 from settlement.domain.ledger import CURRENCY
-from settlement.service_layer.fees import book_fees
+from settlement.service_layer.fees import book_fees, reverse_fees
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
 
 
@@ -56,3 +57,15 @@ async def on_payment_attributed(
 ) -> None:
     """matching.payment-attributed.v1: book the holder's fee, its commission and referral."""
     await book_fees(BookFees(attribution_of(fact, envelope)), uow, rates)
+
+
+async def on_payment_unattributed(
+    fact: PaymentUnattributed, envelope: EventEnvelope, uow: SettlementUnitOfWork
+) -> None:
+    """matching.payment-unattributed.v1: the bank reversed the money behind a payment; every
+    entry its fee booked is reversed, once (nothing when no fee of it stands)."""
+    try:
+        reversed_on = date.fromisoformat(fact.reversed_on)
+    except ValueError:
+        raise InvalidField("reversed_on", "an ISO 8601 date") from None
+    await reverse_fees(ReverseFees(fact.payment_id, envelope.event_id, reversed_on), uow)
