@@ -9,6 +9,13 @@ from intake.config import IntakeSettings
 from recouvra_shared.db_roles import migrate
 from recouvra_shared.runtime import run_cli
 
+
+@pytest.fixture(autouse=True)
+def _intake_debtor_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Intake's own production secret, beside the ones these tests are about."""
+    monkeypatch.setenv("RECOUVRA_INTAKE_DEBTOR_KEY_SECRET", "Kd7-debtor-key-real-secret-0123456789")
+
+
 REAL = "Vq8w1n5Zr2Lp9x"
 
 

@@ -8,6 +8,12 @@ from intake.config import IntakeSettings
 from recouvra_shared.kafka_security import KafkaConnection
 
 
+@pytest.fixture(autouse=True)
+def _intake_debtor_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Intake's own production secret, beside the ones these tests are about."""
+    monkeypatch.setenv("RECOUVRA_INTAKE_DEBTOR_KEY_SECRET", "Kd7-debtor-key-real-secret-0123456789")
+
+
 def test_development_accepts_the_local_stack_defaults() -> None:
     settings = IntakeSettings(environment="development")
     assert settings.database_url.get_secret_value().startswith("postgresql+asyncpg://intake:")
