@@ -6,7 +6,6 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from matching.adapters.clock import OffsetFileClock, SystemClock
 from matching.adapters.unit_of_work import unit_of_work_factory
 from matching.config import MatchingSettings
 from matching.domain.auction import Smoothing
@@ -24,6 +23,7 @@ from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn, Pay
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra.events.v1.settlement_events_pb2 import PaymentReceived, PaymentReversed
 from recouvra.matching.v1 import bidding_pb2, bidding_pb2_grpc
+from recouvra_shared.clocks import OffsetFileClock, SystemClock
 from recouvra_shared.events import topic_name
 from recouvra_shared.inbox import Subscription
 from recouvra_shared.runtime import ServiceParts, Wiring

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from matching.adapters.clock import OffsetFileClock, SystemClock
+from recouvra_shared.clocks import OffsetFileClock, SystemClock
 
 
 def test_the_offset_file_moves_the_wall_clock_forward_and_nothing_when_missing(

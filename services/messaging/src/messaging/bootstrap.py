@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from messaging.adapters.calendar import FrenchHolidays
-from messaging.adapters.clock import OffsetFileClock, SystemClock
 from messaging.adapters.email_channel import MailpitLog, SmtpChannel
 from messaging.adapters.facts_clients import IntakeCases, SettlementPayments
 from messaging.adapters.mailpit_bounces import MailpitBounceMailbox
@@ -36,6 +35,7 @@ from messaging.service_layer.compose import FactSources, PortalLinks
 from messaging.service_layer.dispatch import ChannelDispatcher
 from messaging.service_layer.webhooks import WebhookPolicy
 from recouvra.messaging.v1 import messaging_pb2_grpc, webhooks_pb2_grpc
+from recouvra_shared.clocks import OffsetFileClock, SystemClock
 from recouvra_shared.runtime import ServiceParts, Wiring
 
 

@@ -1,4 +1,5 @@
-"""Clocks the running service can be given."""
+"""Clocks a running service can be given: the wall clock, or the wall clock moved forward by a
+file (the test clock matching and messaging share)."""
 
 from __future__ import annotations
 
