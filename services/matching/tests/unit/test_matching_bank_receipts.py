@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from matching.domain.activity import business_day
-from matching.domain.bank_receipts import SAME_MONEY_DAYS, same_money
 from matching.domain.case_facts import PaymentDeclaredFact
 from matching.domain.case_state import ClaimState, ConfirmedBy
 from matching.domain.commands import ReportPayment
@@ -16,6 +15,7 @@ from matching.domain.provider_records import ProviderRecord
 from matching.domain.status import Status
 from matching.service_layer import bank_receipts, incoming_facts, provider_commands
 from recouvra.events.v1.matching_events_pb2 import PaymentAttributed, PaymentUnattributed
+from recouvra_shared.legal.same_money import SAME_MONEY_DAYS, same_money
 from services.matching.tests.unit.matching_market import CREDITOR, Market
 
 AMOUNT = 480_000

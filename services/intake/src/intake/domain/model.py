@@ -20,10 +20,10 @@ from intake.domain.commands import SubmitCase
 from intake.domain.debtors import CONSUMER, Debtor, checked_debtor
 from intake.domain.errors import InvalidField
 from intake.domain.invoices import MAX_DESCRIPTION, InvoiceLine, checked_invoice
-from intake.domain.same_money import same_money
 from recouvra_shared.legal import amounts as legal
 from recouvra_shared.legal.ecb_rates import RateTable
 from recouvra_shared.legal.money import AmountError, to_minor_units
+from recouvra_shared.legal.same_money import same_money
 
 MAX_NOTES = 4000
 MAX_CREDITOR_ID = 64

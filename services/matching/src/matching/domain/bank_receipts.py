@@ -2,7 +2,8 @@
 once, however many ways it is told.
 
 The same payment may be told three ways: the creditor declares it, the holder claims it (a
-claim, counted once confirmed), settlement sees it arrive by bank. The rule (`same_money`): on
+claim, counted once confirmed), settlement sees it arrive by bank. The rule (`same_money`, in
+recouvra_shared.legal, which intake applies too): on
 one case, a bank receipt and a declaration or a claim of the same amount, paid within
 SAME_MONEY_DAYS calendar days of each other, are the same euro. So:
 
@@ -35,17 +36,11 @@ from matching.domain.activity import business_day
 from matching.domain.case_state import ClaimState, ConfirmedBy, Payment, PaymentClaim
 from matching.domain.payment_claims import PaymentClaims
 from matching.domain.rules import MatchingRules
+from recouvra_shared.legal.same_money import same_money
 
-SAME_MONEY_DAYS = 5
 BANK = "bank"
 _CREDITOR = "creditor:"
 _CLAIM = "claim:"
-
-
-def same_money(amount_minor: int, paid_on: date, other_minor: int, other_on: date) -> bool:
-    """Two reports of a payment on one case are the same euro: equal amounts, paid within
-    SAME_MONEY_DAYS calendar days of each other (a transfer takes days to be credited)."""
-    return amount_minor == other_minor and abs((paid_on - other_on).days) <= SAME_MONEY_DAYS
 
 
 class BankReceipts(PaymentClaims):
