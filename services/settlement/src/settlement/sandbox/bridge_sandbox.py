@@ -126,6 +126,7 @@ def sandbox_app(config: SandboxConfig) -> Starlette:
             "Content-Type": "application/json",
             "BridgeApi-Signature": f"v1={signature.upper()}",
         }
+        started = time.perf_counter()
         try:
             async with httpx.AsyncClient(timeout=10) as client:
                 answer = await client.post(config.webhook_url, content=body, headers=headers)
@@ -133,7 +134,14 @@ def sandbox_app(config: SandboxConfig) -> Starlette:
         except httpx.HTTPError as exc:
             status = 0
             headers["X-Sandbox-Error"] = type(exc).__name__
-        delivery = {"type": kind, "body": body.decode(), "headers": headers, "status": status}
+        delivery = {
+            "type": kind,
+            "body": body.decode(),
+            "headers": headers,
+            "status": status,
+            # Sent to answered: the receiver answers once what it booked is committed.
+            "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
+        }
         deliveries.append(delivery)
         return delivery
 
