@@ -39,6 +39,8 @@ die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
 [[ -x "$PYTHON" ]] || die "no virtual environment at $ROOT/.venv: run 'make install' first"
 eval "$("$ROOT/deploy/local/stack.sh" env)"
 export RECOUVRA_ENV="${RECOUVRA_ENV:-development}"
+# Settlement's webhook endpoint (pay by link), where the Bridge sandbox posts.
+export RECOUVRA_SETTLEMENT_HTTP_PORT="${RECOUVRA_SETTLEMENT_HTTP_PORT:-8056}"
 export RECOUVRA_IDENTITY_TRUSTED_KEYS="$IDENTITY/trusted"
 export RECOUVRA_IDENTITY_PEOPLE_ISSUERS=gateway
 
@@ -71,7 +73,7 @@ SANDBOX=bridge-sandbox
 SANDBOX_PORT="${RECOUVRA_BRIDGE_SANDBOX_PORT:-18580}"
 start_sandbox() {
   if running "$SANDBOX"; then return; fi
-  RECOUVRA_BRIDGE_SANDBOX_PORT="$SANDBOX_PORT" RECOUVRA_BRIDGE_SANDBOX_WEBHOOK_URL="http://127.0.0.1:${RECOUVRA_SETTLEMENT_HTTP_PORT:-8056}/webhooks/bridge" \
+  RECOUVRA_BRIDGE_SANDBOX_PORT="$SANDBOX_PORT" RECOUVRA_BRIDGE_SANDBOX_WEBHOOK_URL="http://127.0.0.1:$RECOUVRA_SETTLEMENT_HTTP_PORT/webhooks/bridge" \
     nohup "$PYTHON" -m settlement.sandbox >>"$LOGS/$SANDBOX.log" 2>&1 &
   echo $! >"$RUN/$SANDBOX.pid"
   log "bridge sandbox: http://127.0.0.1:$SANDBOX_PORT (SANDBOX: no money moves)"

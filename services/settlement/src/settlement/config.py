@@ -69,9 +69,10 @@ class SettlementSettings(ServiceSettings):
     # An announced payment no statement line matched within this is unwound and flagged.
     announcement_unmatched_hours: float = Field(default=96, gt=0)
     announcement_sweep_seconds: float = Field(default=60, gt=0)
-    # The webhook endpoint (the only HTTP settlement serves).
+    # The webhook endpoint (the only HTTP settlement serves); unset: not served (a test process,
+    # an operator command), required in production. deploy/local/services.sh and k8s set 8056.
     http_host: str = "127.0.0.1"
-    http_port: int = 8056
+    http_port: int | None = None
 
     @model_validator(mode="after")
     def _example_account_only_in_development(self) -> Self:
@@ -104,6 +105,10 @@ class SettlementSettings(ServiceSettings):
                         f"{name}: Bridge's real credentials are required outside development "
                         "(the sandbox's are refused)"
                     )
+            if self.http_port is None:
+                raise ValueError(
+                    "http_port: Bridge's webhooks need settlement's HTTP endpoint in production"
+                )
         return self
 
     @property

@@ -150,5 +150,7 @@ def test_production_refuses_to_start_with_the_sandbox_credentials() -> None:
         SettlementSettings(**real)
     with pytest.raises(ValidationError, match="bridge_webhook_secrets"):
         SettlementSettings(**real, **{**PRODUCTION_BRIDGE, "bridge_webhook_secrets": " "})
+    with pytest.raises(ValidationError, match="http_port: Bridge's webhooks need"):
+        SettlementSettings(**real, **{**PRODUCTION_BRIDGE, "http_port": None})
     settings = SettlementSettings(**real, **PRODUCTION_BRIDGE)
     assert settings.bridge_client_id == "app-7f3e"

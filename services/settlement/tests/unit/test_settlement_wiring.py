@@ -33,6 +33,7 @@ PRODUCTION_BRIDGE = {
     "bridge_client_id": "app-7f3e",
     "bridge_client_secret": "Zq8-bridge-real-4Lm",
     "bridge_webhook_secrets": "whsec-real-9Hx",
+    "http_port": "8056",
 }
 
 

@@ -64,7 +64,9 @@ def pay_by_link_parts(
     async def receive(notifications: Sequence[StatusNotification]) -> list[Outcome]:
         return await receive_notifications(notifications, units, clock, tolerance)
 
-    server = webhook_server(webhook_app(provider, receive), settings.http_host, settings.http_port)
+    app = webhook_app(provider, receive)
+    port = settings.http_port
+    server = webhook_server(app, settings.http_host, port) if port is not None else None
     unmatched_after = timedelta(hours=settings.announcement_unmatched_hours)
 
     async def sweep() -> bool:
@@ -75,10 +77,12 @@ def pay_by_link_parts(
     )
 
     async def serve_http() -> None:
+        assert server is not None
         await server.serve()
 
     async def stop() -> None:
-        server.should_exit = True
+        if server is not None:
+            server.should_exit = True
         sweeper.stop()
         await provider.client.aclose()
 
@@ -92,6 +96,6 @@ def pay_by_link_parts(
             )
         ],
         published_topics=[topic_name(SERVICE, *event) for event in PUBLISHED],
-        background=[serve_http, sweeper.run],
+        background=[serve_http, sweeper.run] if server is not None else [sweeper.run],
         on_stop=[stop],
     )
