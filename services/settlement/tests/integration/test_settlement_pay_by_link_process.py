@@ -204,6 +204,28 @@ async def test_an_executed_payment_is_announced_once_and_its_bank_line_matches_i
         smaller = await links.CreatePaymentLink(link_request(40_000), metadata=caller)
         assert smaller.created
         assert smaller.replaced_link_id == ""  # the first one was completed by its payment
+
+        # Executed, then rejected by the debtor's bank (Bridge warns it happens): unwound, told.
+        async with httpx.AsyncClient(base_url=sandbox_url, timeout=30) as bridge:
+            paid = await bridge.post(f"/sandbox/payment-links/{smaller.link_id}/execute")
+            assert [d["status"] for d in paid.json()["deliveries"]] == [200, 200, 200]
+            rejected = await bridge.post(f"/sandbox/payment-links/{smaller.link_id}/reject")
+            assert [d["status"] for d in rejected.json()["deliveries"]] == [200]
+        unwound = (
+            "SELECT count(*) FROM payment_announcements WHERE status = 'unwound' "
+            "AND unwind_reason = 'rejected' AND amount_minor = 40000"
+        )
+        assert await count_rows(url, unwound) == 1
+        told = await read_topic(stack, prefix + "settlement.payment-announcement-unwound.v1")
+        assert len(told.envelopes) == 1
+        assert (
+            await count_rows(
+                url,
+                "SELECT coalesce(sum(debit) - sum(credit), 0) FROM journal_lines "
+                "WHERE account_code = '5112'",
+            )
+            == 0
+        )
     finally:
         await channel.close()
         await database.dispose()
