@@ -12,6 +12,8 @@ import pytest
 from pydantic import ValidationError
 
 from recouvra_shared.errors import InvalidRequest, Unauthenticated, Unavailable
+from services.settlement.tests.unit.money_in_world import REF_A, World, two_invoice_case
+from services.settlement.tests.unit.payment_link_fakes import FakeInitiation
 from services.settlement.tests.unit.test_settlement_wiring import (
     PRODUCTION_BRIDGE,
     PRODUCTION_KAFKA,
@@ -22,9 +24,17 @@ from settlement.adapters.bridge_payment_links import (
     signed_header,
 )
 from settlement.config import SettlementSettings
+from settlement.domain.payment_instructions import client_money_account
 from settlement.domain.payment_links import Payer, PaymentStatus
+from settlement.entrypoints.provider_webhooks import webhook_app
 from settlement.sandbox.bridge_sandbox import SandboxConfig, sandbox_app
+from settlement.service_layer.announced_payments import Clock, receive_notifications
 from settlement.service_layer.payment_link_ports import LinkRequest
+from settlement.service_layer.payment_links import (
+    CreatePaymentLink,
+    LinkPolicy,
+    create_payment_link,
+)
 
 SECRET = "whsec-current"
 SANDBOX = SandboxConfig(
@@ -154,3 +164,48 @@ def test_production_refuses_to_start_with_the_sandbox_credentials() -> None:
         SettlementSettings(**real, **{**PRODUCTION_BRIDGE, "http_port": None})
     settings = SettlementSettings(**real, **PRODUCTION_BRIDGE)
     assert settings.bridge_client_id == "app-7f3e"
+
+
+async def test_the_webhook_endpoint_books_a_signed_payment_once_and_refuses_the_rest() -> None:
+    world = World()
+    world.knows(two_invoice_case(), REF_A)
+    now = datetime.now(UTC)
+    policy = LinkPolicy(
+        client_money_account("Recouvra", "FR7630006000011234567890189", "AGRIFRPP"), 30
+    )
+    given = await create_payment_link(
+        CreatePaymentLink(
+            "0b7c1f2a-0000-4000-8000-00000000000a", 150_000, "EUR", "service", "gateway"
+        ),
+        world.uow,
+        FakeInitiation(),
+        policy,
+        lambda: now,
+    )
+
+    async def receive(notifications):  # type: ignore[no-untyped-def]
+        return await receive_notifications(
+            notifications, world.uow, Clock(lambda: now), timedelta(minutes=5)
+        )
+
+    app = webhook_app(adapter(), receive)
+    body = _webhook().replace(b"link-1", given.link.link_id.encode())
+    signed = {"BridgeApi-Signature": signed_header(body, [SECRET])}
+    old = _webhook(at=now - timedelta(minutes=10))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://settlement"
+    ) as client:
+        forged = await client.post("/webhooks/bridge", content=body + b" ", headers=signed)
+        assert forged.status_code == 401
+        stale = await client.post(
+            "/webhooks/bridge",
+            content=old,
+            headers={"BridgeApi-Signature": signed_header(old, [SECRET])},
+        )
+        assert stale.status_code == 400
+        assert "timestamp" in stale.json()["refused"]
+        first = await client.post("/webhooks/bridge", content=body, headers=signed)
+        again = await client.post("/webhooks/bridge", content=body, headers=signed)
+    assert first.json() == {"outcomes": ["announced"]}
+    assert again.json() == {"outcomes": ["duplicate"]}
+    assert [e.topic for e in world.platform.outbox] == ["settlement.payment-announced.v1"]
