@@ -39,6 +39,8 @@ die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
 [[ -x "$PYTHON" ]] || die "no virtual environment at $ROOT/.venv: run 'make install' first"
 eval "$("$ROOT/deploy/local/stack.sh" env)"
 export RECOUVRA_ENV="${RECOUVRA_ENV:-development}"
+# Settlement's webhook endpoint (pay by link), where the Bridge sandbox posts.
+export RECOUVRA_SETTLEMENT_HTTP_PORT="${RECOUVRA_SETTLEMENT_HTTP_PORT:-8056}"
 export RECOUVRA_IDENTITY_TRUSTED_KEYS="$IDENTITY/trusted"
 export RECOUVRA_IDENTITY_PEOPLE_ISSUERS=gateway
 
@@ -65,6 +67,18 @@ PY
 
 running() { [[ -f "$RUN/$1.pid" ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
 
+# The local SANDBOX of Bridge's payment links (settlement's pay by link; development only): it
+# posts its signed webhooks to settlement's webhook endpoint. Started with settlement.
+SANDBOX=bridge-sandbox
+SANDBOX_PORT="${RECOUVRA_BRIDGE_SANDBOX_PORT:-18580}"
+start_sandbox() {
+  if running "$SANDBOX"; then return; fi
+  RECOUVRA_BRIDGE_SANDBOX_PORT="$SANDBOX_PORT" RECOUVRA_BRIDGE_SANDBOX_WEBHOOK_URL="http://127.0.0.1:$RECOUVRA_SETTLEMENT_HTTP_PORT/webhooks/bridge" \
+    nohup "$PYTHON" -m settlement.sandbox >>"$LOGS/$SANDBOX.log" 2>&1 &
+  echo $! >"$RUN/$SANDBOX.pid"
+  log "bridge sandbox: http://127.0.0.1:$SANDBOX_PORT (SANDBOX: no money moves)"
+}
+
 start() {
   mkdir -p "$LOGS" "$RUN"
   "$PYTHON" "$ROOT/deploy/local/certificates.py" "$TLS" >&2 \
@@ -74,6 +88,7 @@ start() {
     "$PYTHON" -m "$service" migrate >>"$LOGS/$service.log" 2>&1 \
       || die "$service: migration failed, see $LOGS/$service.log"
   done
+  [[ " ${SERVICES[*]} " != *" settlement "* ]] || start_sandbox
   for service in "${SERVICES[@]}"; do
     if running "$service"; then log "$service already running (pid $(cat "$RUN/$service.pid"))"; continue; fi
     # Each service connects to Kafka as its own user: it gets its own password and no other.
@@ -101,6 +116,9 @@ start() {
 }
 
 stop() {
+  if [[ " ${SERVICES[*]} " == *" settlement "* ]] && running "$SANDBOX"; then
+    kill -TERM "$(cat "$RUN/$SANDBOX.pid")"; rm -f "$RUN/$SANDBOX.pid"; log "bridge sandbox stopped"
+  fi
   for service in "${SERVICES[@]}"; do
     running "$service" || { rm -f "$RUN/$service.pid"; continue; }
     local pid; pid="$(cat "$RUN/$service.pid")"

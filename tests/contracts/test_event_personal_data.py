@@ -50,6 +50,9 @@ ALLOWED = {
     ("recouvra.events.v1.CaseRecalled", "reason"): "matching's fixed words, never user text",
     ("recouvra.events.v1.CaseAwaitingProvider", "reason"): "matching's fixed words",
     ("recouvra.events.v1.CaseExhausted", "reason"): "matching's fixed words and numbers",
+    ("recouvra.events.v1.PaymentAnnouncementUnwound", "reason"): (
+        "settlement's fixed words: rejected or unmatched"
+    ),
     ("recouvra.events.v1.QuoteIssued", "why"): "matching's fixed words, fees and provider ids",
     ("recouvra.events.v1.CaseScored", "reason_codes"): "scoring's reason codes",
     ("recouvra.events.v1.CaseScored", "debtor_insolvent"): "a flag from the public registers",

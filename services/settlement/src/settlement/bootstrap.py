@@ -20,6 +20,7 @@ from settlement.domain.payment_instructions import ClientMoneyAccount, client_mo
 from settlement.domain.sepa_files import creditor_identifier
 from settlement.entrypoints import case_consumers, fee_handlers, payouts_api
 from settlement.entrypoints.grpc_api import SERVICE_NAME, SettlementApi
+from settlement.entrypoints.pay_by_link_wiring import pay_by_link_parts
 from settlement.service_layer.money_events import PUBLISHED, SERVICE
 from settlement.service_layer.payouts import BankSide, PayoutPolicy
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
@@ -98,6 +99,7 @@ def build(wiring: Wiring) -> ServiceParts:
         settings.held_funds_warning_days,
     )
     platform_party_of(settings)  # refused now rather than at the first commission invoice
+    links = pay_by_link_parts(settings, units, account_of(settings))
     return ServiceParts(
         grpc_services=[
             (
@@ -112,6 +114,7 @@ def build(wiring: Wiring) -> ServiceParts:
                     payout_api, server
                 ),
             ),
+            *links.grpc_services,
         ],
         subscriptions=[
             Subscription(
@@ -137,5 +140,8 @@ def build(wiring: Wiring) -> ServiceParts:
             ),
         ],
         unit_of_work=units,
-        published_topics=[topic_name(SERVICE, *event) for event in PUBLISHED],
+        published_topics=[topic_name(SERVICE, *event) for event in PUBLISHED]
+        + list(links.published_topics),
+        background=links.background,
+        on_stop=links.on_stop,
     )

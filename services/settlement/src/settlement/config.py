@@ -15,6 +15,11 @@ from recouvra_shared.settings import (
 EXAMPLE_IBAN = "FR7630006000011234567890189"
 # The Bundesbank's published example SEPA creditor identifier: development only.
 EXAMPLE_CREDITOR_ID = "DE98ZZZ09999999999"
+# The local Bridge sandbox's credentials (python -m settlement.sandbox): development only.
+SANDBOX_CLIENT_ID = "sandbox-client"
+SANDBOX_CLIENT_SECRET = "sandbox-client-secret"
+SANDBOX_WEBHOOK_SECRET = "sandbox-webhook-secret"
+SANDBOX_URL = "http://127.0.0.1:18580"
 # An example SIREN for the platform's invoices in development, refused elsewhere.
 EXAMPLE_SIREN = "552100554"
 
@@ -51,6 +56,23 @@ class SettlementSettings(ServiceSettings):
     # share of that commission, in basis points (1500 = 15 %); see the README's "Fees".
     fee_commission_bp: int = 1_500
     referral_share_bp: int = 2_000
+    # Pay by link (README, "Pay by link"): Bridge's API (version 2025-01-15) and its webhook
+    # secrets (comma-separated: two while one is rotated). Development talks to the local sandbox;
+    # production refuses to start without real credentials.
+    bridge_api_url: str = SANDBOX_URL
+    bridge_client_id: str = SANDBOX_CLIENT_ID
+    bridge_client_secret: SecretStr = SecretStr(SANDBOX_CLIENT_SECRET)
+    bridge_webhook_secrets: SecretStr = SecretStr(SANDBOX_WEBHOOK_SECRET)
+    payment_link_expiry_days: int = Field(default=30, ge=1, le=90)
+    # A notification signed further than this from now is refused (replays past it).
+    webhook_tolerance_seconds: int = Field(default=300, ge=10, le=3600)
+    # An announced payment no statement line matched within this is unwound and flagged.
+    announcement_unmatched_hours: float = Field(default=96, gt=0)
+    announcement_sweep_seconds: float = Field(default=60, gt=0)
+    # The webhook endpoint (the only HTTP settlement serves); unset: not served (a test process,
+    # an operator command), required in production. deploy/local/services.sh and k8s set 8056.
+    http_host: str = "127.0.0.1"
+    http_port: int | None = None
 
     @model_validator(mode="after")
     def _example_account_only_in_development(self) -> Self:
@@ -65,4 +87,32 @@ class SettlementSettings(ServiceSettings):
             )
         if self.platform_siren == EXAMPLE_SIREN and self.environment != "development":
             raise ValueError("platform_siren: the example SIREN is refused outside development")
+        if self.environment != "development":
+            sandbox = {
+                "bridge_client_id": (self.bridge_client_id, SANDBOX_CLIENT_ID),
+                "bridge_client_secret": (
+                    self.bridge_client_secret.get_secret_value(),
+                    SANDBOX_CLIENT_SECRET,
+                ),
+                "bridge_webhook_secrets": (
+                    self.bridge_webhook_secrets.get_secret_value(),
+                    SANDBOX_WEBHOOK_SECRET,
+                ),
+            }
+            for name, (value, example) in sandbox.items():
+                if not value.strip() or example in value:
+                    raise ValueError(
+                        f"{name}: Bridge's real credentials are required outside development "
+                        "(the sandbox's are refused)"
+                    )
+            if self.http_port is None:
+                raise ValueError(
+                    "http_port: Bridge's webhooks need settlement's HTTP endpoint in production"
+                )
         return self
+
+    @property
+    def webhook_secrets(self) -> tuple[str, ...]:
+        """Bridge's webhook secrets in force (two while one is rotated)."""
+        secrets = self.bridge_webhook_secrets.get_secret_value().split(",")
+        return tuple(s.strip() for s in secrets if s.strip())

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from recouvra_shared.testing import FakeUnitOfWork, PlatformTables
+from services.settlement.tests.unit.payment_link_fakes import FakePaymentLinks, PaymentLinkTables
 from services.settlement.tests.unit.payout_fakes import FakePayouts, PayoutTables
 from settlement.domain.accounts import Account
 from settlement.domain.billing import BillingChange, CreditorBilling, ProviderBilling
@@ -42,6 +43,7 @@ class Tables:
     cases: dict[str, SettledCase] = field(default_factory=dict)
     statements: set[tuple[str, str]] = field(default_factory=set)
     receipts: dict[str, Receipt] = field(default_factory=dict)  # by receipt id, in order kept
+    payment_links: PaymentLinkTables = field(default_factory=PaymentLinkTables)
 
 
 class FakeLedger:
@@ -336,6 +338,7 @@ class FakeSettlementUnitOfWork(FakeUnitOfWork):
         self.fees = FakeFeeBookings(self.working)
         self.cases = FakeSettledCases(self.working)
         self.receipts = FakeReceipts(self.working)
+        self.payment_links = FakePaymentLinks(self.working)
 
     async def __aenter__(self) -> FakeSettlementUnitOfWork:
         await super().__aenter__()
@@ -356,6 +359,7 @@ class FakeSettlementUnitOfWork(FakeUnitOfWork):
         self.kept.cases = dict(self.working.cases)
         self.kept.statements = set(self.working.statements)
         self.kept.receipts = dict(self.working.receipts)
+        self.kept.payment_links = copy.deepcopy(self.working.payment_links)
 
     def discard_changes(self) -> None:
         self.working.accounts = dict(self.kept.accounts)
@@ -371,3 +375,4 @@ class FakeSettlementUnitOfWork(FakeUnitOfWork):
         self.working.cases = dict(self.kept.cases)
         self.working.statements = set(self.kept.statements)
         self.working.receipts = dict(self.kept.receipts)
+        self.working.payment_links = copy.deepcopy(self.kept.payment_links)

@@ -28,6 +28,13 @@ async def test_the_runtime_gets_settlements_own_unit_of_work() -> None:
 
 # What production needs besides: Kafka over SASL_SSL with a real password.
 PRODUCTION_KAFKA = {"kafka_security_protocol": "SASL_SSL", "kafka_password": "Tq4-kafka-real-Vb9n"}
+# ...and Bridge's real credentials (the sandbox's are refused there).
+PRODUCTION_BRIDGE = {
+    "bridge_client_id": "app-7f3e",
+    "bridge_client_secret": "Zq8-bridge-real-4Lm",
+    "bridge_webhook_secrets": "whsec-real-9Hx",
+    "http_port": "8056",
+}
 
 
 def test_the_example_client_money_account_is_refused_in_production() -> None:
@@ -41,6 +48,7 @@ def test_the_example_client_money_account_is_refused_in_production() -> None:
         environment="production",
         database_url="postgresql+asyncpg://s:x@h/s",
         **PRODUCTION_KAFKA,
+        **PRODUCTION_BRIDGE,  # type: ignore[arg-type]
         client_money_iban="DE89370400440532013000",
         client_money_bic="COBADEFF",
         platform_siren="732829320",

@@ -10,6 +10,7 @@ from settlement.adapters.fee_repositories import SqlBilling, SqlFeeBookings
 from settlement.adapters.invoice_repository import SqlInvoices
 from settlement.adapters.ledger_repository import SqlLedger
 from settlement.adapters.money_in_repository import SqlReceipts, SqlSettledCases
+from settlement.adapters.payment_link_repository import SqlPaymentLinks
 from settlement.adapters.payment_references import SqlPaymentReferences
 from settlement.adapters.payouts_repository import SqlPayouts
 
@@ -25,6 +26,7 @@ class SqlSettlementUnitOfWork(UnitOfWork):
     fees: SqlFeeBookings
     cases: SqlSettledCases
     receipts: SqlReceipts
+    payment_links: SqlPaymentLinks
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -36,6 +38,7 @@ class SqlSettlementUnitOfWork(UnitOfWork):
         self.fees = SqlFeeBookings(self.session)
         self.cases = SqlSettledCases(self.session)
         self.receipts = SqlReceipts(self.session)
+        self.payment_links = SqlPaymentLinks(self.session)
         return self
 
 

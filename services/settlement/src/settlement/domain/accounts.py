@@ -86,6 +86,14 @@ PLATFORM_REVENUE = AccountClass(
     "706", "Prestations de services - commissions de la plateforme", AccountType.INCOME,
     slug="706-Prestations-de-services",
 )  # fmt: skip
+ANNOUNCED_TO_COLLECT = AccountClass(
+    "5112", "Valeurs à l'encaissement - virements annoncés (paiement par lien)", AccountType.ASSET,
+    slug="5112-Virements-annonces",
+)  # fmt: skip
+ANNOUNCED_PAYMENTS = AccountClass(
+    "4718", "Compte d'attente - paiements annoncés, non encore reçus", AccountType.LIABILITY,
+    slug="4718-Paiements-annonces",
+)  # fmt: skip
 REFERRAL_EXPENSE = AccountClass(
     "6222", "Commissions et courtages - apporteurs d'affaires", AccountType.EXPENSE,
     slug="6222-Commissions-apporteurs",
@@ -104,6 +112,8 @@ CHART: dict[str, AccountClass] = {
         SUSPENSE,
         PLATFORM_REVENUE,
         REFERRAL_EXPENSE,
+        ANNOUNCED_TO_COLLECT,
+        ANNOUNCED_PAYMENTS,
     )
 }
 

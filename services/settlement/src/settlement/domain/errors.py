@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from recouvra_shared.errors import Conflict, NotFound, StateConflict
+from recouvra_shared.errors import Conflict, InvalidField, NotFound, StateConflict
 
-__all__ = ["AlreadyReversed", "EntryNotFound", "FactAlreadyBooked"]
+__all__ = ["AlreadyReversed", "EntryNotFound", "FactAlreadyBooked", "StaleNotification"]
 
 
 class EntryNotFound(NotFound):
@@ -17,3 +17,10 @@ class FactAlreadyBooked(Conflict):
 
 class AlreadyReversed(StateConflict):
     """The entry was reversed already; a second reversal would book the correction twice."""
+
+
+class StaleNotification(InvalidField):
+    """A provider notification signed outside the tolerance: a replay, or a clock gone wrong."""
+
+    def __init__(self, rule: str) -> None:
+        super().__init__("timestamp", rule)

@@ -31,6 +31,7 @@ from settlement.domain.receipts import (
     allocate,
     amounts_owed,
 )
+from settlement.service_layer.announced_payments import match_announcement
 from settlement.service_layer.ledger import post_within, reverse_within
 from settlement.service_layer.money_events import payment_received, payment_reversed
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
@@ -158,6 +159,7 @@ class _Importer:
             if await uow.receipts.add(receipt):
                 self.report.suspense += 1
                 self.report.receipt_ids.append(receipt.receipt_id)
+                await match_announcement(uow, receipt, self.new_id)
             return
         allocation = allocate(
             case,
@@ -174,6 +176,7 @@ class _Importer:
         )
         if await uow.receipts.add(receipt):
             await uow.publish(payment_received(receipt, allocation))
+            await match_announcement(uow, receipt, self.new_id)
             self.report.receipt_ids.append(receipt.receipt_id)
             if match.rule is MatchRule.REFERENCE:
                 self.report.by_reference += 1

@@ -18,6 +18,7 @@ from settlement.domain.ledger import Balance, JournalEntry
 from settlement.domain.payee_accounts import PayeeAccount
 from settlement.domain.payouts import BatchState, PartyPosition, PayoutBatch
 from settlement.service_layer.money_in_ports import ReceiptRepository, SettledCaseRepository
+from settlement.service_layer.payment_link_ports import PaymentLinkRepository
 
 
 class LedgerRepository(Protocol):
@@ -201,3 +202,7 @@ class SettlementUnitOfWork(UnitOfWorkProtocol, Protocol):
     @property
     def receipts(self) -> ReceiptRepository:
         """Imported statements and their receipts."""
+
+    @property
+    def payment_links(self) -> PaymentLinkRepository:
+        """Pay by link: links, announced payments, notifications acted on."""

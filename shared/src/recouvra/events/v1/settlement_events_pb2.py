@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from recouvra.common.v1 import money_pb2 as recouvra_dot_common_dot_v1_dot_money__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*recouvra/events/v1/settlement_events.proto\x12\x12recouvra.events.v1\x1a\x1erecouvra/common/v1/money.proto\"\xde\x02\n\x0fPaymentReceived\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x12\n\nreceipt_id\x18\x02 \x01(\t\x12)\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x13\n\x0breceived_on\x18\x04 \x01(\t\x12\x0e\n\x06source\x18\x05 \x01(\t\x12/\n\x0cto_indemnity\x18\x06 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12.\n\x0bto_interest\x18\x07 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12/\n\x0cto_principal\x18\x08 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12+\n\x08overpaid\x18\t \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x17\n\x0fsettles_in_full\x18\n \x01(\x08\"v\n\x0fPaymentReversed\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x12\n\nreceipt_id\x18\x02 \x01(\t\x12)\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x13\n\x0breversed_on\x18\x04 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*recouvra/events/v1/settlement_events.proto\x12\x12recouvra.events.v1\x1a\x1erecouvra/common/v1/money.proto\"\xde\x02\n\x0fPaymentReceived\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x12\n\nreceipt_id\x18\x02 \x01(\t\x12)\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x13\n\x0breceived_on\x18\x04 \x01(\t\x12\x0e\n\x06source\x18\x05 \x01(\t\x12/\n\x0cto_indemnity\x18\x06 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12.\n\x0bto_interest\x18\x07 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12/\n\x0cto_principal\x18\x08 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12+\n\x08overpaid\x18\t \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x17\n\x0fsettles_in_full\x18\n \x01(\x08\"v\n\x0fPaymentReversed\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x12\n\nreceipt_id\x18\x02 \x01(\t\x12)\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x13\n\x0breversed_on\x18\x04 \x01(\t\"\xa5\x01\n\x10PaymentAnnounced\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x17\n\x0f\x61nnouncement_id\x18\x02 \x01(\t\x12)\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x14\n\x0c\x61nnounced_at\x18\x04 \x01(\t\x12\x15\n\rend_to_end_id\x18\x05 \x01(\t\x12\x0f\n\x07link_id\x18\x06 \x01(\t\"\x95\x01\n\x1aPaymentAnnouncementUnwound\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x17\n\x0f\x61nnouncement_id\x18\x02 \x01(\t\x12)\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x12\n\nunwound_at\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,4 +36,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PAYMENTRECEIVED']._serialized_end=449
   _globals['_PAYMENTREVERSED']._serialized_start=451
   _globals['_PAYMENTREVERSED']._serialized_end=569
+  _globals['_PAYMENTANNOUNCED']._serialized_start=572
+  _globals['_PAYMENTANNOUNCED']._serialized_end=737
+  _globals['_PAYMENTANNOUNCEMENTUNWOUND']._serialized_start=740
+  _globals['_PAYMENTANNOUNCEMENTUNWOUND']._serialized_end=889
 # @@protoc_insertion_point(module_scope)

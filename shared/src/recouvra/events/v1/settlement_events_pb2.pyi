@@ -115,3 +115,89 @@ class PaymentReversed(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PaymentReversed: _TypeAlias = PaymentReversed  # noqa: Y015
+
+@_typing.final
+class PaymentAnnounced(_message.Message):
+    """settlement.payment-announced.v1: the payment-initiation provider reports a payment for the
+    case executed by the debtor's bank (Bridge: ACSC) before any bank statement shows it. Booked
+    as money announced (Dr 5112 / Cr 4718), not yet as funds held: no allocation, no fee. The
+    contact plan stops on it; the money itself is told by PaymentReceived when the statement line
+    arrives (matched to this announcement, never booked twice).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ANNOUNCEMENT_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    ANNOUNCED_AT_FIELD_NUMBER: _builtins.int
+    END_TO_END_ID_FIELD_NUMBER: _builtins.int
+    LINK_ID_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    announcement_id: _builtins.str
+    """settlement's id, stable across redelivery"""
+    announced_at: _builtins.str
+    """ISO 8601 UTC"""
+    end_to_end_id: _builtins.str
+    """the case's RF reference"""
+    link_id: _builtins.str
+    """the provider's link"""
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        announcement_id: _builtins.str = ...,
+        amount: _money_pb2.Money | None = ...,
+        announced_at: _builtins.str = ...,
+        end_to_end_id: _builtins.str = ...,
+        link_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "announced_at", b"announced_at", "announcement_id", b"announcement_id", "case_id", b"case_id", "end_to_end_id", b"end_to_end_id", "link_id", b"link_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentAnnounced: _TypeAlias = PaymentAnnounced  # noqa: Y015
+
+@_typing.final
+class PaymentAnnouncementUnwound(_message.Message):
+    """settlement.payment-announcement-unwound.v1: an announced payment will not come as announced:
+    rejected by the bank after execution was reported, or not seen on any statement within the
+    configured time. Its booking is reversed and it is flagged for an operator; the contact plan
+    may resume.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ANNOUNCEMENT_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    UNWOUND_AT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    announcement_id: _builtins.str
+    unwound_at: _builtins.str
+    """ISO 8601 UTC"""
+    reason: _builtins.str
+    """"rejected" or "unmatched" """
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        announcement_id: _builtins.str = ...,
+        amount: _money_pb2.Money | None = ...,
+        unwound_at: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "announcement_id", b"announcement_id", "case_id", b"case_id", "reason", b"reason", "unwound_at", b"unwound_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentAnnouncementUnwound: _TypeAlias = PaymentAnnouncementUnwound  # noqa: Y015

@@ -911,3 +911,88 @@ class HeldFundsList(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___HeldFundsList: _TypeAlias = HeldFundsList  # noqa: Y015
+
+@_typing.final
+class CreatePaymentLinkRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    PAYER_COMPANY_NAME_FIELD_NUMBER: _builtins.int
+    PAYER_FIRST_NAME_FIELD_NUMBER: _builtins.int
+    PAYER_LAST_NAME_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    """UUID"""
+    payer_company_name: _builtins.str
+    """Who pays, as the bank's page shows it (Bridge asks a company name or a first and last
+    name); passed to the provider, not kept by settlement. Empty: the case's reference.
+    """
+    payer_first_name: _builtins.str
+    payer_last_name: _builtins.str
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money:
+        """EUR, 0.01 to 999,999,999.99"""
+
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        amount: _money_pb2.Money | None = ...,
+        payer_company_name: _builtins.str = ...,
+        payer_first_name: _builtins.str = ...,
+        payer_last_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "payer_company_name", b"payer_company_name", "payer_first_name", b"payer_first_name", "payer_last_name", b"payer_last_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreatePaymentLinkRequest: _TypeAlias = CreatePaymentLinkRequest  # noqa: Y015
+
+@_typing.final
+class PaymentLink(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINK_ID_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    URL_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    CREATED_FIELD_NUMBER: _builtins.int
+    REPLACED_LINK_ID_FIELD_NUMBER: _builtins.int
+    link_id: _builtins.str
+    """the provider's id"""
+    case_id: _builtins.str
+    url: _builtins.str
+    """what the debtor opens"""
+    reference: _builtins.str
+    """the case's RF reference (end-to-end id too)"""
+    expires_at: _builtins.str
+    """ISO 8601 UTC"""
+    created: _builtins.bool
+    """false: the live link asked before"""
+    replaced_link_id: _builtins.str
+    """the link this one replaced; empty if none"""
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        link_id: _builtins.str = ...,
+        case_id: _builtins.str = ...,
+        url: _builtins.str = ...,
+        amount: _money_pb2.Money | None = ...,
+        reference: _builtins.str = ...,
+        expires_at: _builtins.str = ...,
+        created: _builtins.bool = ...,
+        replaced_link_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "created", b"created", "expires_at", b"expires_at", "link_id", b"link_id", "reference", b"reference", "replaced_link_id", b"replaced_link_id", "url", b"url"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentLink: _TypeAlias = PaymentLink  # noqa: Y015

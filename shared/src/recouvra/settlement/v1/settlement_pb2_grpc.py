@@ -859,3 +859,99 @@ class PayoutOperations:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class PaymentLinksStub:
+    """Pay by link (services/settlement/README.md, "Pay by link"): a payment-initiation link for a
+    case and an amount, through the configured provider (Bridge). The debtor opens it, confirms a
+    pre-filled SEPA transfer at its own bank to the client-money account under the case's RF
+    reference. Callers: internal services (messaging for letters and e-mails, the gateway for the
+    debtor portal), and the debtor portal for its own case only (another case answers NOT_FOUND);
+    anyone else gets PERMISSION_DENIED. INVALID_ARGUMENT names the field and the rule;
+    UNAVAILABLE when the provider does not answer.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.CreatePaymentLink = channel.unary_unary(
+                '/recouvra.settlement.v1.PaymentLinks/CreatePaymentLink',
+                request_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.CreatePaymentLinkRequest.SerializeToString,
+                response_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PaymentLink.FromString,
+                _registered_method=True)
+
+
+class PaymentLinksServicer:
+    """Pay by link (services/settlement/README.md, "Pay by link"): a payment-initiation link for a
+    case and an amount, through the configured provider (Bridge). The debtor opens it, confirms a
+    pre-filled SEPA transfer at its own bank to the client-money account under the case's RF
+    reference. Callers: internal services (messaging for letters and e-mails, the gateway for the
+    debtor portal), and the debtor portal for its own case only (another case answers NOT_FOUND);
+    anyone else gets PERMISSION_DENIED. INVALID_ARGUMENT names the field and the rule;
+    UNAVAILABLE when the provider does not answer.
+    """
+
+    def CreatePaymentLink(self, request, context):
+        """Idempotent per (case, amount): while the case's live link has this amount and has not
+        expired, the same link is answered (`created` false); a different amount revokes the old
+        link at the provider and answers a new one (`replaced_link_id` names the old).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_PaymentLinksServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'CreatePaymentLink': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePaymentLink,
+                    request_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.CreatePaymentLinkRequest.FromString,
+                    response_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PaymentLink.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'recouvra.settlement.v1.PaymentLinks', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('recouvra.settlement.v1.PaymentLinks', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class PaymentLinks:
+    """Pay by link (services/settlement/README.md, "Pay by link"): a payment-initiation link for a
+    case and an amount, through the configured provider (Bridge). The debtor opens it, confirms a
+    pre-filled SEPA transfer at its own bank to the client-money account under the case's RF
+    reference. Callers: internal services (messaging for letters and e-mails, the gateway for the
+    debtor portal), and the debtor portal for its own case only (another case answers NOT_FOUND);
+    anyone else gets PERMISSION_DENIED. INVALID_ARGUMENT names the field and the rule;
+    UNAVAILABLE when the provider does not answer.
+    """
+
+    @staticmethod
+    def CreatePaymentLink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.settlement.v1.PaymentLinks/CreatePaymentLink',
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.CreatePaymentLinkRequest.SerializeToString,
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.PaymentLink.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

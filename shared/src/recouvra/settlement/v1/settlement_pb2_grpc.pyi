@@ -324,3 +324,64 @@ class PayoutOperationsServicer(metaclass=_abc_1.ABCMeta):
         """Every creditor's funds held and the age of its oldest unpaid receipt (R124-6)."""
 
 def add_PayoutOperationsServicer_to_server(servicer: PayoutOperationsServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class PaymentLinksStub:
+    """Pay by link (services/settlement/README.md, "Pay by link"): a payment-initiation link for a
+    case and an amount, through the configured provider (Bridge). The debtor opens it, confirms a
+    pre-filled SEPA transfer at its own bank to the client-money account under the case's RF
+    reference. Callers: internal services (messaging for letters and e-mails, the gateway for the
+    debtor portal), and the debtor portal for its own case only (another case answers NOT_FOUND);
+    anyone else gets PERMISSION_DENIED. INVALID_ARGUMENT names the field and the rule;
+    UNAVAILABLE when the provider does not answer.
+    """
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> PaymentLinksAsyncStub: ...
+    CreatePaymentLink: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.CreatePaymentLinkRequest, _settlement_pb2.PaymentLink]
+    """Idempotent per (case, amount): while the case's live link has this amount and has not
+    expired, the same link is answered (`created` false); a different amount revokes the old
+    link at the provider and answers a new one (`replaced_link_id` names the old).
+    """
+
+@_typing.type_check_only
+class PaymentLinksAsyncStub(PaymentLinksStub):
+    """Pay by link (services/settlement/README.md, "Pay by link"): a payment-initiation link for a
+    case and an amount, through the configured provider (Bridge). The debtor opens it, confirms a
+    pre-filled SEPA transfer at its own bank to the client-money account under the case's RF
+    reference. Callers: internal services (messaging for letters and e-mails, the gateway for the
+    debtor portal), and the debtor portal for its own case only (another case answers NOT_FOUND);
+    anyone else gets PERMISSION_DENIED. INVALID_ARGUMENT names the field and the rule;
+    UNAVAILABLE when the provider does not answer.
+    """
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    CreatePaymentLink: _aio.UnaryUnaryMultiCallable[_settlement_pb2.CreatePaymentLinkRequest, _settlement_pb2.PaymentLink]  # type: ignore[assignment]
+    """Idempotent per (case, amount): while the case's live link has this amount and has not
+    expired, the same link is answered (`created` false); a different amount revokes the old
+    link at the provider and answers a new one (`replaced_link_id` names the old).
+    """
+
+class PaymentLinksServicer(metaclass=_abc_1.ABCMeta):
+    """Pay by link (services/settlement/README.md, "Pay by link"): a payment-initiation link for a
+    case and an amount, through the configured provider (Bridge). The debtor opens it, confirms a
+    pre-filled SEPA transfer at its own bank to the client-money account under the case's RF
+    reference. Callers: internal services (messaging for letters and e-mails, the gateway for the
+    debtor portal), and the debtor portal for its own case only (another case answers NOT_FOUND);
+    anyone else gets PERMISSION_DENIED. INVALID_ARGUMENT names the field and the rule;
+    UNAVAILABLE when the provider does not answer.
+    """
+
+    @_abc_1.abstractmethod
+    def CreatePaymentLink(
+        self,
+        request: _settlement_pb2.CreatePaymentLinkRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_settlement_pb2.PaymentLink, _abc.Awaitable[_settlement_pb2.PaymentLink]]:
+        """Idempotent per (case, amount): while the case's live link has this amount and has not
+        expired, the same link is answered (`created` false); a different amount revokes the old
+        link at the provider and answers a new one (`replaced_link_id` names the old).
+        """
+
+def add_PaymentLinksServicer_to_server(servicer: PaymentLinksServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
