@@ -65,13 +65,12 @@ def open_dispute(
 ) -> Dispute:
     """A dispute with a reason from the list, words of the debtor's own, and its evidence."""
     problems: list[Violation] = []
-    try:
-        chosen = DisputeReason(reason)
-    except ValueError:
-        chosen = DisputeReason.OTHER
+    known = reason in DisputeReason.__members__.values()
+    chosen = DisputeReason(reason) if known else DisputeReason.OTHER
+    if not known:
         problems.append(Violation("reason", f"one of {', '.join(r.value for r in DisputeReason)}"))
     words = text.strip()
-    if chosen is DisputeReason.OTHER and not words:
+    if known and chosen is DisputeReason.OTHER and not words:
         problems.append(Violation("text", "say what is contested when the reason is other"))
     if len(words) > MAX_TEXT:
         problems.append(Violation("text", f"at most {MAX_TEXT} characters"))
