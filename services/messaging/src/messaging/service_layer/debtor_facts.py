@@ -120,7 +120,7 @@ def plan_agreed(plan: InstalmentPlan) -> OutgoingEvent:
             total=Money(minor_units=plan.proposal.total_minor, currency=plan.proposal.currency),
             instalments=_schedule(plan),
             agreed_by=plan.decided_by,
-            last_due_on=plan.instalments[-1].due_on.isoformat(),
+            ends_on=plan.instalments[-1].due_on.isoformat(),
         ),
     )
 

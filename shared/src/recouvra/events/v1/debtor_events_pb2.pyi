@@ -194,12 +194,12 @@ class PlanAgreed(_message.Message):
     TOTAL_FIELD_NUMBER: _builtins.int
     INSTALMENTS_FIELD_NUMBER: _builtins.int
     AGREED_BY_FIELD_NUMBER: _builtins.int
-    LAST_DUE_ON_FIELD_NUMBER: _builtins.int
+    ENDS_ON_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     plan_id: _builtins.str
     agreed_by: _builtins.str
     """"policy" | "creditor" | "holder" """
-    last_due_on: _builtins.str
+    ends_on: _builtins.str
     """ISO 8601 date of the last instalment"""
     @_builtins.property
     def total(self) -> _money_pb2.Money: ...
@@ -213,11 +213,11 @@ class PlanAgreed(_message.Message):
         total: _money_pb2.Money | None = ...,
         instalments: _abc.Iterable[Global___ScheduledInstalment] | None = ...,
         agreed_by: _builtins.str = ...,
-        last_due_on: _builtins.str = ...,
+        ends_on: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["total", b"total"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreed_by", b"agreed_by", "case_id", b"case_id", "instalments", b"instalments", "last_due_on", b"last_due_on", "plan_id", b"plan_id", "total", b"total"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreed_by", b"agreed_by", "case_id", b"case_id", "ends_on", b"ends_on", "instalments", b"instalments", "plan_id", b"plan_id", "total", b"total"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
