@@ -20,6 +20,7 @@ from messaging.adapters.webhook_sender import HttpxWebhookSender, resolve_host
 from messaging.config import MessagingSettings
 from messaging.domain.clock import Clock
 from messaging.domain.outgoing import Channel
+from messaging.entrypoints import debtor_action_api, portal_api
 from messaging.entrypoints.bounces import bounce_job
 from messaging.entrypoints.contact_plan_api import SERVICE_NAME as CONTACT_PLANS
 from messaging.entrypoints.contact_plan_api import ContactPlanApi
@@ -36,6 +37,7 @@ from messaging.service_layer.compose import FactSources, PortalLinks
 from messaging.service_layer.debtor_facts import PUBLISHED
 from messaging.service_layer.debtor_facts import SERVICE as MESSAGING
 from messaging.service_layer.dispatch import ChannelDispatcher
+from messaging.service_layer.portal import PortalSources
 from messaging.service_layer.webhooks import WebhookPolicy
 from recouvra.messaging.v1 import messaging_pb2_grpc, webhooks_pb2_grpc
 from recouvra_shared.clocks import OffsetFileClock, SystemClock
@@ -130,6 +132,13 @@ def build(wiring: Wiring) -> ServiceParts:
     previews = PreviewApi(
         fact_sources(wiring, settings), portal_links(settings), JinjaRenderer(), utc_now
     )
+    sources = fact_sources(wiring, settings)
+    portal = portal_api.PortalApi(
+        units,
+        PortalSources(cases=sources.cases, payments=sources.payments),
+        clock,
+        secret=lambda: settings.portal_secret.get_secret_value().encode(),
+    )
     allow_private = settings.webhooks_allow_private_targets
     webhook_api = WebhookApi(units, WebhookPolicy(allow_private), resolve_host, utc_now)
     sender = HttpxWebhookSender(
@@ -167,6 +176,11 @@ def build(wiring: Wiring) -> ServiceParts:
                 ),
             ),
             (PREVIEW_SERVICE, register_preview(previews)),
+            (portal_api.SERVICE_NAME, portal_api.register(portal)),
+            (
+                debtor_action_api.SERVICE_NAME,
+                debtor_action_api.register(debtor_action_api.DebtorActionApi(units, clock)),
+            ),
         ],
         subscriptions=[*plan_subscriptions(PlanEventConsumers(clock)), *webhook_subscriptions()],
         unit_of_work=units,

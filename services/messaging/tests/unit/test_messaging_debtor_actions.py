@@ -187,6 +187,15 @@ async def test_a_promise_beyond_what_is_owed_is_refused() -> None:
             )
 
 
+def part(name: str | None):  # type: ignore[no-untyped-def]
+    """A caller who is `name` on every case (None: a stranger)."""
+
+    async def of(uow: object, plan: object) -> str | None:
+        return name
+
+    return of
+
+
 THREE_MONTHS = Proposal(90_000, "EUR", 3, date(2027, 3, 15), Period.MONTHLY)
 
 
@@ -248,11 +257,11 @@ async def test_a_plan_outside_the_policy_waits_and_only_the_cases_parties_decide
     async with driver.units() as uow:
         with pytest.raises(NotFound):
             await debtor_actions.decide_plan(
-                uow, plan_id=plan_id, may_decide=lambda plan: None, accept=True, now=MONDAY_11H
+                uow, plan_id=plan_id, may_decide=part(None), accept=True, now=MONDAY_11H
             )
     async with driver.units() as uow:
         plan = await debtor_actions.decide_plan(
-            uow, plan_id=plan_id, may_decide=lambda plan: "creditor", accept=True, now=MONDAY_11H
+            uow, plan_id=plan_id, may_decide=part("creditor"), accept=True, now=MONDAY_11H
         )
     assert (plan.state, plan.decided_by) == (PlanState.AGREED, "creditor")
     async with driver.units() as uow:

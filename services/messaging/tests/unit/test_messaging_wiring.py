@@ -40,6 +40,8 @@ async def test_messaging_wires_its_consumers_timers_and_grpc_service() -> None:
             "recouvra.messaging.v1.ContactPlanService",
             "recouvra.messaging.v1.WebhookService",
             "recouvra.messaging.v1.PreviewService",
+            "recouvra.messaging.v1.PortalService",
+            "recouvra.messaging.v1.DebtorActionService",
         ]
         # The plans' timers (dispatching through the channels), the instalment plans' timers,
         # webhook deliveries, bounces.

@@ -9,7 +9,7 @@ the commit to their caller (the inbox consumer, `check_next_plan`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
 from messaging.domain import debtor_actions as actions
@@ -166,14 +166,14 @@ async def decide_plan(
     uow: MessagingUnitOfWork,
     *,
     plan_id: str,
-    may_decide: Callable[[InstalmentPlan], str | None],
+    may_decide: Callable[[MessagingUnitOfWork, InstalmentPlan], Awaitable[str | None]],
     accept: bool,
     now: datetime,
 ) -> InstalmentPlan:
     """The holder or the creditor accepts or refuses a pending plan. `may_decide` names the
     caller's part on the plan's case ("creditor", "holder"), or None: then the plan is not found."""
     plan = await uow.instalments.get(plan_id)
-    part = None if plan is None else may_decide(plan)
+    part = None if plan is None else await may_decide(uow, plan)
     if plan is None or part is None:
         raise InstalmentPlanNotFound(f"plan_id: no plan {plan_id}")
     plan = decided(plan, accept=accept, by=part, now=now)
