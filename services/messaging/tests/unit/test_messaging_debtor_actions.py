@@ -278,3 +278,48 @@ async def test_a_second_plan_beside_a_live_one_is_refused() -> None:
     await _propose(driver, THREE_MONTHS)
     with pytest.raises(StateConflict):
         await _propose(driver, THREE_MONTHS)
+
+
+async def _dispute(driver: Driver) -> str:
+    async with driver.units() as uow:
+        dispute = await debtor_actions.open_dispute(
+            uow,
+            case_id="case-1",
+            creditor_id="cred-1",
+            reason="not-delivered",
+            text="",
+            evidence_ids=(),
+            opened_by="debtor",
+            now=driver.clock.now(),
+        )
+    return dispute.dispute_id
+
+
+async def test_a_resolved_dispute_lets_contact_go_on_from_its_next_step() -> None:
+    driver = await _started()
+    dispute_id = await _dispute(driver)
+    await driver.run_for(timedelta(days=10))
+    async with driver.units() as uow:
+        await debtor_actions.resolve_dispute(
+            uow, case_id="case-1", dispute_id=dispute_id, now=driver.clock.now()
+        )
+    async with driver.units() as uow:
+        with pytest.raises(StateConflict):
+            await debtor_actions.resolve_dispute(
+                uow, case_id="case-1", dispute_id=dispute_id, now=driver.clock.now()
+            )
+    await driver.run_for(timedelta(days=2))
+    assert [step for _, _, step in driver.sent()] == [1, 2]
+
+
+async def test_a_broken_plan_does_not_resume_contact_while_a_dispute_is_open() -> None:
+    driver = await _started()
+    await _propose(driver, THREE_MONTHS)
+    await _dispute(driver)
+    await _live_until(driver, datetime(2027, 3, 25, 12, 0, tzinfo=UTC))  # 15 March + grace
+    async with driver.units() as uow:
+        (plan,) = await uow.instalments.of_case("case-1")
+        (contact,) = await uow.plans.of_case("case-1")
+    assert plan.state is PlanState.BROKEN
+    assert contact.pause_reason is PauseReason.DISPUTE
+    assert [step for _, _, step in driver.sent()] == [1]

@@ -6,7 +6,7 @@ messaging (events carry only ids, reasons and amounts: docs/personal-data.md).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -80,6 +80,11 @@ def open_dispute(
     if problems:
         raise InvalidRequest(problems)
     return Dispute(dispute_id, case_id, chosen, words, evidence_ids, opened_by, now)
+
+
+def resolved(dispute: Dispute, now: datetime) -> Dispute:
+    """The dispute settled by the holder or the creditor (corrected, explained, withdrawn)."""
+    return replace(dispute, resolved_at=now)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,12 @@ import grpc
 from messaging.domain.clock import Clock
 from messaging.domain.instalments import DEFAULT_POLICY, InstalmentPlan, InstalmentPolicy
 from messaging.domain.plans import PlanStatus
-from messaging.entrypoints.debtor_replies import actions_reply, plan_reply, policy_reply
+from messaging.entrypoints.debtor_replies import (
+    actions_reply,
+    dispute_reply,
+    plan_reply,
+    policy_reply,
+)
 from messaging.service_layer import debtor_actions
 from messaging.service_layer.portal import Units, recorded_actions
 from messaging.service_layer.unit_of_work import MessagingUnitOfWork
@@ -82,6 +87,18 @@ class DebtorActionApi(portal_pb2_grpc.DebtorActionServiceServicer):
                 now=self.clock.now(),
             )
         return plan_reply(plan)
+
+    async def ResolveDispute(
+        self, request: pb.ResolveDisputeRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Dispute:
+        caller = _party()
+        async with self.units() as uow:
+            if await part_on_case(uow, caller, request.case_id) is None:
+                raise NotFound("case_id: no such case")
+            dispute = await debtor_actions.resolve_dispute(
+                uow, case_id=request.case_id, dispute_id=request.dispute_id, now=self.clock.now()
+            )
+        return dispute_reply(dispute)
 
     async def GetInstalmentPolicy(
         self, request: pb.GetInstalmentPolicyRequest, context: grpc.aio.ServicerContext

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
 from messaging.domain import debtor_actions as actions
-from messaging.domain.debtor_actions import Dispute, PaymentDeclaration, Promise
+from messaging.domain.debtor_actions import Dispute, PaymentDeclaration, Promise, resolved
 from messaging.domain.instalments import (
     DEFAULT_POLICY,
     InstalmentPlan,
@@ -126,6 +126,33 @@ async def declare_payment(
     return declaration
 
 
+async def contact_goes_on(uow: MessagingUnitOfWork, case_id: str, now: datetime) -> None:
+    """After a plan ended or a dispute was resolved: contact stays paused while a dispute is open
+    or a plan is agreed, and resumes otherwise."""
+    if any(d.resolved_at is None for d in await uow.debtor_actions.disputes_of(case_id)):
+        await plan_lifecycle.pause_case_plans(uow, case_id, PauseReason.DISPUTE)
+    elif any(p.state is PlanState.AGREED for p in await uow.instalments.of_case(case_id)):
+        await plan_lifecycle.pause_case_plans(uow, case_id, PauseReason.INSTALMENT_PLAN)
+    else:
+        await plan_lifecycle.resume_case_plans(uow, case_id, now)
+
+
+async def resolve_dispute(
+    uow: MessagingUnitOfWork, *, case_id: str, dispute_id: str, now: datetime
+) -> Dispute:
+    """The holder or the creditor settled the dispute: contact goes on (unless a plan holds it)."""
+    found = [d for d in await uow.debtor_actions.disputes_of(case_id) if d.dispute_id == dispute_id]
+    if not found:
+        raise NotFound(f"dispute_id: no dispute {dispute_id} on this case")
+    if found[0].resolved_at is not None:
+        raise StateConflict("dispute_id: already resolved")
+    dispute = resolved(found[0], now)
+    await uow.debtor_actions.save_dispute(dispute)
+    await contact_goes_on(uow, case_id, now)
+    await uow.commit()
+    return dispute
+
+
 async def _agreed(uow: MessagingUnitOfWork, plan: InstalmentPlan) -> None:
     await plan_lifecycle.pause_case_plans(uow, plan.case_id, PauseReason.INSTALMENT_PLAN)
     await uow.publish(debtor_facts.plan_agreed(plan))
@@ -199,7 +226,7 @@ async def payment_towards_plan(
         after = paid(plan, amount_minor)
         await uow.instalments.save(after)
         if after.state is PlanState.COMPLETED:
-            await plan_lifecycle.resume_case_plans(uow, case_id, now)
+            await contact_goes_on(uow, case_id, now)
 
 
 async def check_next_plan(units: Callable[[], MessagingUnitOfWork], now: datetime) -> bool:
@@ -212,7 +239,7 @@ async def check_next_plan(units: Callable[[], MessagingUnitOfWork], now: datetim
         after = judged(plan, now)
         await uow.instalments.save(after)
         if after.state is PlanState.BROKEN:
-            await plan_lifecycle.resume_case_plans(uow, plan.case_id, now)
+            await contact_goes_on(uow, plan.case_id, now)
             await uow.publish(debtor_facts.plan_broken(after, owed_by_now(after, now.date())))
         await uow.commit()
         return True

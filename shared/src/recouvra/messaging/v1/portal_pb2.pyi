@@ -655,6 +655,28 @@ class DecidePlanRequest(_message.Message):
 Global___DecidePlanRequest: _TypeAlias = DecidePlanRequest  # noqa: Y015
 
 @_typing.final
+class ResolveDisputeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    DISPUTE_ID_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    dispute_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        dispute_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "dispute_id", b"dispute_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResolveDisputeRequest: _TypeAlias = ResolveDisputeRequest  # noqa: Y015
+
+@_typing.final
 class GetInstalmentPolicyRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -414,6 +414,11 @@ class DebtorActionServiceStub:
                 request_serializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.DecidePlanRequest.SerializeToString,
                 response_deserializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.InstalmentPlan.FromString,
                 _registered_method=True)
+        self.ResolveDispute = channel.unary_unary(
+                '/recouvra.messaging.v1.DebtorActionService/ResolveDispute',
+                request_serializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.ResolveDisputeRequest.SerializeToString,
+                response_deserializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.Dispute.FromString,
+                _registered_method=True)
         self.GetInstalmentPolicy = channel.unary_unary(
                 '/recouvra.messaging.v1.DebtorActionService/GetInstalmentPolicy',
                 request_serializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.GetInstalmentPolicyRequest.SerializeToString,
@@ -445,6 +450,14 @@ class DebtorActionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ResolveDispute(self, request, context):
+        """The dispute is settled (corrected, explained, withdrawn): contact goes on, unless an agreed
+        plan holds it. FAILED_PRECONDITION when it was resolved already.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetInstalmentPolicy(self, request, context):
         """The creditor's instalment policy (creditors only; the platform's default when none is set).
         """
@@ -470,6 +483,11 @@ def add_DebtorActionServiceServicer_to_server(servicer, server):
                     servicer.DecidePlan,
                     request_deserializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.DecidePlanRequest.FromString,
                     response_serializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.InstalmentPlan.SerializeToString,
+            ),
+            'ResolveDispute': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveDispute,
+                    request_deserializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.ResolveDisputeRequest.FromString,
+                    response_serializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.Dispute.SerializeToString,
             ),
             'GetInstalmentPolicy': grpc.unary_unary_rpc_method_handler(
                     servicer.GetInstalmentPolicy,
@@ -538,6 +556,33 @@ class DebtorActionService:
             '/recouvra.messaging.v1.DebtorActionService/DecidePlan',
             recouvra_dot_messaging_dot_v1_dot_portal__pb2.DecidePlanRequest.SerializeToString,
             recouvra_dot_messaging_dot_v1_dot_portal__pb2.InstalmentPlan.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveDispute(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.messaging.v1.DebtorActionService/ResolveDispute',
+            recouvra_dot_messaging_dot_v1_dot_portal__pb2.ResolveDisputeRequest.SerializeToString,
+            recouvra_dot_messaging_dot_v1_dot_portal__pb2.Dispute.FromString,
             options,
             channel_credentials,
             insecure,

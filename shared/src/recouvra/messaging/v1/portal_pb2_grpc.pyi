@@ -172,6 +172,10 @@ class DebtorActionServiceStub:
     """What the debtor and the holder recorded on a case."""
     DecidePlan: _grpc.UnaryUnaryMultiCallable[_portal_pb2.DecidePlanRequest, _portal_pb2.InstalmentPlan]
     """Accept or refuse a pending plan; the first decision counts (FAILED_PRECONDITION after)."""
+    ResolveDispute: _grpc.UnaryUnaryMultiCallable[_portal_pb2.ResolveDisputeRequest, _portal_pb2.Dispute]
+    """The dispute is settled (corrected, explained, withdrawn): contact goes on, unless an agreed
+    plan holds it. FAILED_PRECONDITION when it was resolved already.
+    """
     GetInstalmentPolicy: _grpc.UnaryUnaryMultiCallable[_portal_pb2.GetInstalmentPolicyRequest, _portal_pb2.InstalmentPolicy]
     """The creditor's instalment policy (creditors only; the platform's default when none is set)."""
     SetInstalmentPolicy: _grpc.UnaryUnaryMultiCallable[_portal_pb2.InstalmentPolicy, _portal_pb2.InstalmentPolicy]
@@ -187,6 +191,10 @@ class DebtorActionServiceAsyncStub(DebtorActionServiceStub):
     """What the debtor and the holder recorded on a case."""
     DecidePlan: _aio.UnaryUnaryMultiCallable[_portal_pb2.DecidePlanRequest, _portal_pb2.InstalmentPlan]  # type: ignore[assignment]
     """Accept or refuse a pending plan; the first decision counts (FAILED_PRECONDITION after)."""
+    ResolveDispute: _aio.UnaryUnaryMultiCallable[_portal_pb2.ResolveDisputeRequest, _portal_pb2.Dispute]  # type: ignore[assignment]
+    """The dispute is settled (corrected, explained, withdrawn): contact goes on, unless an agreed
+    plan holds it. FAILED_PRECONDITION when it was resolved already.
+    """
     GetInstalmentPolicy: _aio.UnaryUnaryMultiCallable[_portal_pb2.GetInstalmentPolicyRequest, _portal_pb2.InstalmentPolicy]  # type: ignore[assignment]
     """The creditor's instalment policy (creditors only; the platform's default when none is set)."""
     SetInstalmentPolicy: _aio.UnaryUnaryMultiCallable[_portal_pb2.InstalmentPolicy, _portal_pb2.InstalmentPolicy]  # type: ignore[assignment]
@@ -211,6 +219,16 @@ class DebtorActionServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_portal_pb2.InstalmentPlan, _abc.Awaitable[_portal_pb2.InstalmentPlan]]:
         """Accept or refuse a pending plan; the first decision counts (FAILED_PRECONDITION after)."""
+
+    @_abc_1.abstractmethod
+    def ResolveDispute(
+        self,
+        request: _portal_pb2.ResolveDisputeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_portal_pb2.Dispute, _abc.Awaitable[_portal_pb2.Dispute]]:
+        """The dispute is settled (corrected, explained, withdrawn): contact goes on, unless an agreed
+        plan holds it. FAILED_PRECONDITION when it was resolved already.
+        """
 
     @_abc_1.abstractmethod
     def GetInstalmentPolicy(
