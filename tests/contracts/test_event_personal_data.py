@@ -55,6 +55,9 @@ ALLOWED = {
     ),
     ("recouvra.events.v1.QuoteIssued", "why"): "matching's fixed words, fees and provider ids",
     ("recouvra.events.v1.CaseScored", "reason_codes"): "scoring's reason codes",
+    ("recouvra.events.v1.DisputeOpened", "reason"): (
+        "a code from messaging's fixed list (DisputeReason); the debtor's words stay in messaging"
+    ),
     ("recouvra.events.v1.CaseScored", "debtor_insolvent"): "a flag from the public registers",
     ("recouvra.gateway.v1.OrganisationRegistered", "siren"): (
         "the creditor's or partner's own SIREN, for the platform's invoices to it"

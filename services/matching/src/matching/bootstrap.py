@@ -14,6 +14,7 @@ from matching.domain.fees import FeeBounds
 from matching.domain.rules import MatchingConfig, MatchingRules
 from matching.entrypoints.bidding_api import BiddingApi
 from matching.entrypoints.case_fact_consumers import CaseFactConsumers
+from matching.entrypoints.debtor_fact_consumers import DebtorFactConsumers, debtor_subscriptions
 from matching.entrypoints.provider_directory_api import ProviderDirectoryApi
 from matching.entrypoints.quote_api import QuoteApi
 from matching.entrypoints.settlement_consumers import SettlementConsumers
@@ -119,6 +120,7 @@ def build(wiring: Wiring) -> ServiceParts:
                 PaymentReversed,
                 money.on_payment_reversed,
             ),
+            *debtor_subscriptions(DebtorFactConsumers(clock, config)),
         ],
         unit_of_work=units,
         published_topics=[topic_name(SERVICE, *event) for event in PUBLISHED],

@@ -23,6 +23,8 @@ async def test_the_runtime_gets_matchings_unit_of_work_subscriptions_and_timer_l
             "CaseWithdrawn",
             "PaymentReceived",
             "PaymentReversed",
+            "PromiseMade",
+            "PlanAgreed",
         ]
         assert len(parts.grpc_services) == 3
         assert (len(parts.background), len(parts.on_stop)) == (1, 1)

@@ -20,9 +20,11 @@ from messaging.adapters.webhook_sender import HttpxWebhookSender, resolve_host
 from messaging.config import MessagingSettings
 from messaging.domain.clock import Clock
 from messaging.domain.outgoing import Channel
+from messaging.entrypoints import debtor_action_api, portal_api
 from messaging.entrypoints.bounces import bounce_job
 from messaging.entrypoints.contact_plan_api import SERVICE_NAME as CONTACT_PLANS
 from messaging.entrypoints.contact_plan_api import ContactPlanApi
+from messaging.entrypoints.instalment_timers import InstalmentTimerLoop
 from messaging.entrypoints.plan_events import PlanEventConsumers, plan_subscriptions
 from messaging.entrypoints.plan_timers import PlanTimerLoop
 from messaging.entrypoints.preview_api import SERVICE_NAME as PREVIEW_SERVICE
@@ -32,10 +34,14 @@ from messaging.entrypoints.webhook_api import SERVICE_NAME as WEBHOOK_SERVICE
 from messaging.entrypoints.webhook_api import WebhookApi
 from messaging.entrypoints.webhook_events import WebhookLoop, webhook_subscriptions
 from messaging.service_layer.compose import FactSources, PortalLinks
+from messaging.service_layer.debtor_facts import PUBLISHED
+from messaging.service_layer.debtor_facts import SERVICE as MESSAGING
 from messaging.service_layer.dispatch import ChannelDispatcher
+from messaging.service_layer.portal import PortalSources
 from messaging.service_layer.webhooks import WebhookPolicy
 from recouvra.messaging.v1 import messaging_pb2_grpc, webhooks_pb2_grpc
 from recouvra_shared.clocks import OffsetFileClock, SystemClock
+from recouvra_shared.events import topic_name
 from recouvra_shared.runtime import ServiceParts, Wiring
 
 
@@ -121,9 +127,17 @@ def build(wiring: Wiring) -> ServiceParts:
         FrenchHolidays(),
         poll_seconds=settings.timer_poll_seconds,
     )
+    instalment_timers = InstalmentTimerLoop(units, clock, poll_seconds=settings.timer_poll_seconds)
     contact_plans = ContactPlanApi(units, clock)
     previews = PreviewApi(
         fact_sources(wiring, settings), portal_links(settings), JinjaRenderer(), utc_now
+    )
+    sources = fact_sources(wiring, settings)
+    portal = portal_api.PortalApi(
+        units,
+        PortalSources(cases=sources.cases, payments=sources.payments),
+        clock,
+        secret=lambda: settings.portal_secret.get_secret_value().encode(),
     )
     allow_private = settings.webhooks_allow_private_targets
     webhook_api = WebhookApi(units, WebhookPolicy(allow_private), resolve_host, utc_now)
@@ -162,9 +176,15 @@ def build(wiring: Wiring) -> ServiceParts:
                 ),
             ),
             (PREVIEW_SERVICE, register_preview(previews)),
+            (portal_api.SERVICE_NAME, portal_api.register(portal)),
+            (
+                debtor_action_api.SERVICE_NAME,
+                debtor_action_api.register(debtor_action_api.DebtorActionApi(units, clock)),
+            ),
         ],
         subscriptions=[*plan_subscriptions(PlanEventConsumers(clock)), *webhook_subscriptions()],
         unit_of_work=units,
-        background=[timers.run, post_webhooks, bounces.run],
-        on_stop=[timers.stop, webhook_loop.stop, stop_bounces],
+        published_topics=[topic_name(MESSAGING, *event) for event in PUBLISHED],
+        background=[timers.run, instalment_timers.run, post_webhooks, bounces.run],
+        on_stop=[timers.stop, instalment_timers.stop, webhook_loop.stop, stop_bounces],
     )

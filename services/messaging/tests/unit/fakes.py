@@ -24,6 +24,12 @@ from messaging.service_layer.unit_of_work import (
     Postponements,
 )
 from recouvra_shared.testing import FakeUnitOfWork, PlatformTables
+from services.messaging.tests.unit.debtor_fakes import (
+    DebtorTables,
+    FakeDebtorActions,
+    FakeInstalmentPlans,
+    FakePortalAttempts,
+)
 
 
 @dataclass
@@ -38,6 +44,7 @@ class MessagingTables:
     templates: dict[tuple[str, str, str], PlanTemplate] = field(default_factory=dict)
     limits: dict[str, ContactLimits] = field(default_factory=dict)
     refused: dict[str, set[Channel]] = field(default_factory=dict)
+    debtor: DebtorTables = field(default_factory=DebtorTables)
 
 
 class FakeContacts:
@@ -189,6 +196,9 @@ class FakeMessagingUnitOfWork(FakeUnitOfWork):
         self.messages = FakeMessages(self.work)
         self.postponements = FakePostponements(self.work)
         self.preferences = FakePreferences(self.work)
+        self.debtor_actions = FakeDebtorActions(self.work.debtor)
+        self.instalments = FakeInstalmentPlans(self.work.debtor)
+        self.portal_attempts = FakePortalAttempts(self.work.debtor)
         return self
 
     async def lock_debtor(self, debtor: str) -> None:

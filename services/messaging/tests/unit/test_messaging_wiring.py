@@ -33,13 +33,18 @@ async def test_messaging_wires_its_consumers_timers_and_grpc_service() -> None:
             "matching.payment-attributed.v1",
         }
         assert "settlement.payment-received.v1" in webhooks
+        assert "messaging.dispute-opened.v1" in webhooks  # creditors hear of messaging's own facts
+        assert "messaging.plan-broken.v1" in parts.published_topics
         assert len(parts.subscriptions) == len(plans) + len(webhooks)  # one group per purpose
         assert [name for name, _ in parts.grpc_services] == [
             "recouvra.messaging.v1.ContactPlanService",
             "recouvra.messaging.v1.WebhookService",
             "recouvra.messaging.v1.PreviewService",
+            "recouvra.messaging.v1.PortalService",
+            "recouvra.messaging.v1.DebtorActionService",
         ]
-        # The plans' timers (dispatching through the channels), webhook deliveries, bounces.
-        assert len(parts.background) == 3
+        # The plans' timers (dispatching through the channels), the instalment plans' timers,
+        # webhook deliveries, bounces.
+        assert len(parts.background) == 4
     finally:
         await database.dispose()

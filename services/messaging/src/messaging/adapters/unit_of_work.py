@@ -8,6 +8,11 @@ from typing import Self
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from messaging.adapters.debtor_repositories import (
+    SqlDebtorActions,
+    SqlInstalmentPlans,
+    SqlPortalAttempts,
+)
 from messaging.adapters.plan_repositories import (
     SqlCaseContacts,
     SqlOutgoingMessages,
@@ -18,6 +23,7 @@ from messaging.adapters.preference_repositories import SqlContactPreferences
 from messaging.adapters.sent_messages import SqlSendRecords, SqlSuppressions
 from messaging.adapters.webhook_repository import SqlWebhookRepository
 from messaging.adapters.webhook_secret_box import WebhookSecretBox
+from messaging.service_layer.debtor_ports import DebtorActions, InstalmentPlans, PortalAttempts
 from messaging.service_layer.unit_of_work import (
     CaseContacts,
     ContactPreferences,
@@ -43,6 +49,9 @@ class SqlMessagingUnitOfWork(UnitOfWork):
     preferences: ContactPreferences
     sent: SqlSendRecords
     suppressions: SqlSuppressions
+    debtor_actions: DebtorActions
+    instalments: InstalmentPlans
+    portal_attempts: PortalAttempts
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], box: WebhookSecretBox) -> None:
         super().__init__(sessions)
@@ -58,6 +67,9 @@ class SqlMessagingUnitOfWork(UnitOfWork):
         self.preferences = SqlContactPreferences(self.session)
         self.sent = SqlSendRecords(self.session)
         self.suppressions = SqlSuppressions(self.session)
+        self.debtor_actions = SqlDebtorActions(self.session)
+        self.instalments = SqlInstalmentPlans(self.session)
+        self.portal_attempts = SqlPortalAttempts(self.session)
         return self
 
     async def lock_debtor(self, debtor: str) -> None:

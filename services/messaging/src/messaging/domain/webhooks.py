@@ -15,18 +15,18 @@ from urllib.parse import urlsplit
 from recouvra_shared.errors import InvalidField, NotFound
 
 # Event types a creditor may choose, and the Kafka topic (producer, event, version) each comes
-# from. None: the fact is not published by any service yet (messaging's own dispute, promise and
-# plan events come with the contact plan); an endpoint may subscribe to it already.
+# from. None: the fact is not published by any service yet; an endpoint may subscribe to it
+# already.
 EVENT_TOPICS: dict[str, tuple[str, str, int] | None] = {
     "case.scored": ("scoring", "case-scored", 1),
     "case.quoted": ("matching", "quote-issued", 1),
     "case.assigned": ("matching", "case-assigned", 1),
     "case.recalled": ("matching", "case-recalled", 1),
     "payment.received": ("settlement", "payment-received", 1),
-    "dispute.opened": None,
-    "promise.made": None,
-    "plan.proposed": None,
-    "plan.agreed": None,
+    "dispute.opened": ("messaging", "dispute-opened", 1),
+    "promise.made": ("messaging", "promise-made", 1),
+    "plan.proposed": ("messaging", "plan-proposed", 1),
+    "plan.agreed": ("messaging", "plan-agreed", 1),
     "case.closed": ("matching", "case-closed", 1),
 }
 MAX_URL_LENGTH = 2048

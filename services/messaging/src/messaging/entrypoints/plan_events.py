@@ -10,7 +10,7 @@ from typing import Any
 
 from messaging.domain.clock import Clock
 from messaging.domain.plans import PauseReason, StopReason
-from messaging.service_layer import plan_lifecycle
+from messaging.service_layer import debtor_actions, plan_lifecycle
 from messaging.service_layer.unit_of_work import MessagingUnitOfWork
 from recouvra.events.v1.assignment_events_pb2 import (
     CaseAssigned,
@@ -137,7 +137,14 @@ class PlanEventConsumers:
         self, event: PaymentAttributed, envelope: EventEnvelope, uow: MessagingUnitOfWork
     ) -> None:
         """matching.payment-attributed: in full it stops the plans, in part it counts towards
-        a promise."""
+        a promise; either way it counts (once per payment id) towards an agreed instalment plan."""
+        await debtor_actions.payment_towards_plan(
+            uow,
+            case_id=event.case_id,
+            payment_id=event.payment_id,
+            amount_minor=event.amount.minor_units,
+            now=self.clock.now(),
+        )
         await plan_lifecycle.payment_attributed(
             uow,
             case_id=event.case_id,

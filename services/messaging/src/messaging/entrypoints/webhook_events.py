@@ -16,6 +16,12 @@ from messaging.domain.webhooks import EVENT_TOPICS
 from messaging.service_layer.webhook_delivery import WebhookFact, deliver_due, enqueue_fact
 from messaging.service_layer.webhook_ports import WebhookSender, WebhookUnitOfWork
 from recouvra.events.v1.assignment_events_pb2 import CaseAssigned, CaseClosed, CaseRecalled
+from recouvra.events.v1.debtor_events_pb2 import (
+    DisputeOpened,
+    PlanAgreed,
+    PlanProposed,
+    PromiseMade,
+)
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.matching_events_pb2 import QuoteIssued
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
@@ -33,6 +39,10 @@ PAYLOAD_TYPES: dict[str, type[Message]] = {
     "case.recalled": CaseRecalled,
     "payment.received": PaymentReceived,
     "case.closed": CaseClosed,
+    "dispute.opened": DisputeOpened,
+    "promise.made": PromiseMade,
+    "plan.proposed": PlanProposed,
+    "plan.agreed": PlanAgreed,
 }
 
 

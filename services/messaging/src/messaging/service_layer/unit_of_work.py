@@ -15,6 +15,7 @@ from messaging.domain.contact_limits import ContactLimits
 from messaging.domain.outgoing import Channel, DispatchResult, MessageToSend
 from messaging.domain.plans import Plan, PlanTemplate
 from messaging.domain.sent_once import SendRecord
+from messaging.service_layer.debtor_ports import DebtorActions, InstalmentPlans, PortalAttempts
 from messaging.service_layer.webhook_ports import WebhookRepository
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 
@@ -128,6 +129,9 @@ class MessagingUnitOfWork(UnitOfWorkProtocol, Protocol):
     messages: OutgoingMessages
     postponements: Postponements
     preferences: ContactPreferences
+    debtor_actions: DebtorActions
+    instalments: InstalmentPlans
+    portal_attempts: PortalAttempts
 
     async def lock_debtor(self, debtor: str) -> None:
         """Hold this debtor's lock until the transaction ends: its caps are checked and used
