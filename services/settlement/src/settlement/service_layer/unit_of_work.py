@@ -16,7 +16,7 @@ from settlement.domain.invariants import LedgerRows
 from settlement.domain.invoices import Invoice, InvoiceKind
 from settlement.domain.ledger import Balance, JournalEntry
 from settlement.domain.payee_accounts import PayeeAccount
-from settlement.domain.payouts import BatchState, PartyPosition, PayoutBatch
+from settlement.domain.payouts import BatchState, PaidOut, PartyPosition, PayoutBatch
 from settlement.service_layer.money_in_ports import ReceiptRepository, SettledCaseRepository
 
 
@@ -85,6 +85,9 @@ class PayoutRepository(Protocol):
 
     async def held_movements(self) -> list[Movement]:
         """What each day credited and debited to each creditor's funds held."""
+
+    async def released_to(self, party_kind: PartyKind, party_id: str) -> list[PaidOut]:
+        """The lines of released batches for one party, newest value date first."""
 
     async def receipts(self, creditor_id: str) -> list[Receipt]:
         """Every payment received for a creditor (a bank debit crediting its funds held)."""
