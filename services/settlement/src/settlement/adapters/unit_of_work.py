@@ -8,6 +8,7 @@ from typing import Self
 from recouvra_shared.db import Database, UnitOfWork
 from settlement.adapters.fee_repositories import SqlBilling, SqlFeeBookings
 from settlement.adapters.invoice_repository import SqlInvoices
+from settlement.adapters.invoice_request_repository import SqlInvoiceRequests
 from settlement.adapters.ledger_repository import SqlLedger
 from settlement.adapters.money_in_repository import SqlReceipts, SqlSettledCases
 from settlement.adapters.payment_references import SqlPaymentReferences
@@ -25,6 +26,7 @@ class SqlSettlementUnitOfWork(UnitOfWork):
     fees: SqlFeeBookings
     cases: SqlSettledCases
     receipts: SqlReceipts
+    invoice_requests: SqlInvoiceRequests
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -36,6 +38,7 @@ class SqlSettlementUnitOfWork(UnitOfWork):
         self.fees = SqlFeeBookings(self.session)
         self.cases = SqlSettledCases(self.session)
         self.receipts = SqlReceipts(self.session)
+        self.invoice_requests = SqlInvoiceRequests(self.session)
         return self
 
 
