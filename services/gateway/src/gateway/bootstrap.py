@@ -13,6 +13,7 @@ from gateway.adapters.matching import BiddingClient, ProviderDirectoryClient, Qu
 from gateway.adapters.rate_limits import CREATE_KEY, LOG_IN, SIGN_UP, ActionLimit, RateLimits
 from gateway.adapters.repository import SqlGatewayUnitOfWork
 from gateway.adapters.security import DeviceCookies, Passwords, Tokens
+from gateway.adapters.settlement import SettlementClient
 from gateway.adapters.vault import VaultClient
 from gateway.adapters.webhooks import WebhookClient
 from gateway.config import GatewaySettings
@@ -23,6 +24,7 @@ from gateway.service_layer.accounts import ORGANISATION_REGISTERED, SERVICE
 from recouvra.intake.v1 import intake_pb2_grpc
 from recouvra.matching.v1 import bidding_pb2_grpc
 from recouvra.messaging.v1 import webhooks_pb2_grpc
+from recouvra.settlement.v1 import settlement_pb2_grpc
 from recouvra.vault.v1 import vault_pb2_grpc
 from recouvra_shared.events import topic_name
 from recouvra_shared.runtime import ServiceParts, Wiring
@@ -87,6 +89,9 @@ def build(wiring: Wiring) -> ServiceParts:
         ),
         vault=VaultClient(vault_pb2_grpc.VaultServiceStub(channels["vault"])),
         webhooks=WebhookClient(webhooks_pb2_grpc.WebhookServiceStub(channels["messaging"])),
+        settlement=SettlementClient(
+            settlement_pb2_grpc.SettlementServiceStub(channels["settlement"])
+        ),
     )
     app = create_app(services, channels)
     server = _EmbeddedServer(

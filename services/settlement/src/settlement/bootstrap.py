@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from functools import partial
+from typing import Any
 
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn
 from recouvra.events.v1.matching_events_pb2 import PaymentAttributed, PaymentUnattributed
@@ -11,7 +12,9 @@ from recouvra.settlement.v1 import settlement_pb2_grpc
 from recouvra_shared.db import Database
 from recouvra_shared.events import topic_name
 from recouvra_shared.inbox import Subscription
+from recouvra_shared.polling import PollingLoop
 from recouvra_shared.runtime import ServiceParts, Wiring
+from settlement.adapters.invoice_document import FacturxRenderer
 from settlement.adapters.unit_of_work import settlement_units
 from settlement.config import SettlementSettings
 from settlement.domain.billing import FeeRates
@@ -21,6 +24,7 @@ from settlement.domain.sepa_files import creditor_identifier
 from settlement.entrypoints import case_consumers, fee_handlers, payouts_api
 from settlement.entrypoints.grpc_api import SERVICE_NAME, SettlementApi
 from settlement.entrypoints.pay_by_link_wiring import pay_by_link_parts
+from settlement.service_layer.invoice_issuing import issue_requested_invoices
 from settlement.service_layer.money_events import PUBLISHED, SERVICE
 from settlement.service_layer.payouts import BankSide, PayoutPolicy
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
@@ -98,8 +102,13 @@ def build(wiring: Wiring) -> ServiceParts:
         bank_side_of(settings),
         settings.held_funds_warning_days,
     )
-    platform_party_of(settings)  # refused now rather than at the first commission invoice
     links = pay_by_link_parts(settings, units, account_of(settings))
+    # Invoices the fees call for, issued in the background (numbered, then rendered).
+    invoice_issuer = PollingLoop(
+        "settlement invoice issuer",
+        partial(issue_requested_invoices, units, FacturxRenderer(), platform_party_of(settings)),
+        idle_seconds=settings.invoice_issue_idle_seconds,
+    )
     return ServiceParts(
         grpc_services=[
             (
@@ -142,6 +151,13 @@ def build(wiring: Wiring) -> ServiceParts:
         unit_of_work=units,
         published_topics=[topic_name(SERVICE, *event) for event in PUBLISHED]
         + list(links.published_topics),
-        background=links.background,
-        on_stop=links.on_stop,
+        background=[invoice_issuer.run, *links.background],
+        on_stop=[_stopper(invoice_issuer), *links.on_stop],
     )
+
+
+def _stopper(loop: PollingLoop) -> Callable[[], Coroutine[Any, Any, None]]:
+    async def stop() -> None:
+        loop.stop()
+
+    return stop

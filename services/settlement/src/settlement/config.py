@@ -42,6 +42,8 @@ class SettlementSettings(ServiceSettings):
     payout_hold_business_days: int = Field(default=3, ge=0, le=15)
     payout_minimum_cents: int = Field(default=100, ge=1)
     held_funds_warning_days: int = Field(default=21, ge=1, le=30)
+    # How long the invoice issuer rests when no invoice a fee calls for can be issued.
+    invoice_issue_idle_seconds: float = Field(default=5.0, gt=0, le=3600)
     # Empty: no direct debits (creditors owing fees are listed as receivables); development
     # uses the example.
     sepa_creditor_id: str = ""

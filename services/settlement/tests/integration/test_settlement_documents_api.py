@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import grpc
 import pytest
+from stdnum import iso11649
 
 from recouvra.settlement.v1 import settlement_pb2, settlement_pb2_grpc
 from recouvra_shared.db import Database
@@ -25,10 +26,29 @@ from services.settlement.tests.unit.invoice_builders import (
     platform_commission,
     provider_fee,
 )
+from services.settlement.tests.unit.money_in_world import two_invoice_case
+from services.settlement.tests.unit.payout_builders import (
+    BANK_SIDE,
+    clock,
+    fee_taken,
+    money_in,
+    payee,
+)
 from settlement.bootstrap import build
 from settlement.config import SettlementSettings
+from settlement.domain.payout_commands import (
+    ApprovePayoutBatch,
+    ProposePayoutBatch,
+    ReleasePayoutBatch,
+)
 from settlement.service_layer.invoices import issue_invoice
 from settlement.service_layer.ledger import post_entry
+from settlement.service_layer.payouts import (
+    PayoutPolicy,
+    approve_batch,
+    propose_batch,
+    release_batch,
+)
 from tests.support.identity import as_person, identity_keys
 from tests.support.pki import platform_pki
 
@@ -150,3 +170,56 @@ async def test_a_creditor_downloads_its_statement_and_no_one_elses(
             settlement_pb2.GetStatementRequest(month="2026-12"), metadata=OPERATOR
         )
     assert unnamed.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_released_payouts_are_listed_to_the_party_paid_and_no_one_else(
+    ledger: Ledger, stub: settlement_pb2_grpc.SettlementServiceStub
+) -> None:
+    units = ledger.units
+    for kind, party in (("creditor", "cred-1"), ("provider", "prov-1")):
+        await payee(units, kind, party)
+    await money_in(units, "L1", "cred-1", 250_000, date(2026, 12, 1))
+    await fee_taken(units, "F1", "cred-1", "prov-1", 30_000, date(2026, 12, 2))
+    thursday = date(2026, 12, 10)
+    proposal = await propose_batch(
+        ProposePayoutBatch("alice", thursday),
+        units(),
+        PayoutPolicy(hold_business_days=3, minimum=100),
+        clock(thursday),
+    )
+    batch_id = proposal.batch.batch_id
+    listed = settlement_pb2.ListPayoutsRequest()
+    assert not (await stub.ListPayouts(listed, metadata=CRED_1)).payouts  # not released yet
+    await approve_batch(ApprovePayoutBatch("alice", batch_id), units())
+    await approve_batch(ApprovePayoutBatch("bob", batch_id), units())
+    await release_batch(ReleasePayoutBatch("carol", batch_id), units, BANK_SIDE)
+
+    mine = (await stub.ListPayouts(listed, metadata=CRED_1)).payouts
+    assert [(p.batch_id, p.kind, p.amount.minor_units) for p in mine] == [
+        (batch_id, "transfer", 220_000)
+    ]
+    fees = (await stub.ListPayouts(listed, metadata=PROV_1)).payouts
+    assert [p.amount.minor_units for p in fees] == [30_000]
+    assert not (await stub.ListPayouts(listed, metadata=CRED_2)).payouts
+    with pytest.raises(grpc.aio.AioRpcError) as operator:
+        await stub.ListPayouts(listed, metadata=OPERATOR)
+    assert operator.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_a_creditor_gets_the_payment_instructions_of_its_own_case_only(
+    ledger: Ledger, stub: settlement_pb2_grpc.SettlementServiceStub
+) -> None:
+    case_id = "0b7c1f2a-0000-4000-8000-00000000000a"
+    async with ledger.units() as uow:
+        await uow.cases.put(two_invoice_case(case_id, creditor="cred-1"))
+        await uow.commit()
+    asked = settlement_pb2.GetPaymentInstructionsRequest(case_id=case_id)
+    mine = await stub.GetPaymentInstructions(asked, metadata=CRED_1)
+    assert iso11649.is_valid(mine.reference)
+    for stranger in (CRED_2, as_person("settlement", "creditor", "")):
+        with pytest.raises(grpc.aio.AioRpcError) as foreign:
+            await stub.GetPaymentInstructions(asked, metadata=stranger)
+        assert foreign.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.aio.AioRpcError) as provider:
+        await stub.GetPaymentInstructions(asked, metadata=PROV_1)
+    assert provider.value.code() == grpc.StatusCode.PERMISSION_DENIED

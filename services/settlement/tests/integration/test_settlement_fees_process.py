@@ -1,9 +1,13 @@
 """Settlement as its own process on the real stack: a payment matching attributed, delivered twice
-on Kafka as matching's user, is booked once with the configured commission."""
+on Kafka as matching's user, is booked once with the configured commission, and its invoices are
+issued by the service once the operator has set the parties' billing identities."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 
@@ -22,6 +26,19 @@ from tests.support.stack import Stack, unique_name
 pytestmark = pytest.mark.integration
 
 CASE = "3c1d9a52-6a7e-4c1b-9f57-2b1e0c4d5a61"
+
+
+def settlement_command(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m settlement ARGS` against the service's database, as an operator runs it."""
+    env = {**os.environ, "RECOUVRA_ENV": "development", "RECOUVRA_SETTLEMENT_DATABASE_URL": url}
+    return subprocess.run(
+        [sys.executable, "-m", "settlement", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 async def wait_for(url: str, sql: str, wanted: int, seconds: float = 90) -> int:
@@ -84,3 +101,24 @@ async def test_an_attributed_payment_on_kafka_is_booked_once(
     await asyncio.sleep(2)  # the second delivery has had time to arrive
     assert await count_rows(url, "SELECT count(*) FROM journal_entries") == 2
     assert await count_rows(url, "SELECT count(*) FROM inbox") == 1
+
+    # Its invoices wait for the parties' billing identities, then the running service issues
+    # them in the background: the fee to the creditor, the commission to the provider, once.
+    assert await count_rows(url, "SELECT count(*) FROM invoice_requests") == 2
+    assert await count_rows(url, "SELECT count(*) FROM invoices") == 0
+    for role, party, name, siren, vat in (
+        ("creditor", "cred-1", "Boulangerie Martin", "542107651", "FR13542107651"),
+        ("provider", "prov-1", "Cabinet Dupont", "732829320", "FR44732829320"),
+    ):
+        done = settlement_command(
+            url, "billing", "identity", role, party, "--name", name, "--address", "1 rue Haute",
+            "--postcode", "75002", "--city", "Paris", "--siren", siren, "--vat-number", vat,
+            "--operator", "ops-anne",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert await wait_for(url, "SELECT count(*) FROM invoice_documents", 2, seconds=120) == 2
+    numbers = "SELECT count(*) FROM invoices WHERE series IN ('HON-prov-1', 'COM')"
+    assert await count_rows(url, numbers) == 2
+    assert (
+        await count_rows(url, "SELECT count(*) FROM invoice_requests WHERE invoice_id IS NULL") == 0
+    )

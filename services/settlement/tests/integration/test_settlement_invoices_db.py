@@ -17,6 +17,7 @@ from services.settlement.tests.unit.invoice_builders import (
 )
 from settlement.adapters.invoice_document import FacturxRenderer
 from settlement.domain.documents import reader_of
+from settlement.domain.invoices import Invoice
 from settlement.service_layer.invoices import invoice_document, invoices_for, issue_invoice
 
 pytestmark = pytest.mark.integration
@@ -34,12 +35,43 @@ async def test_a_failed_issue_leaves_no_gap_and_concurrent_issues_share_none(
     issued = await asyncio.gather(
         *(issue_invoice(provider_fee(f"event:c{n}"), ledger.units(), renderer) for n in range(6)),
         issue_invoice(platform_commission("event:a"), ledger.units(), renderer),
+        # The invoice whose PDF failed kept its number (2): asked again, its PDF is made.
+        issue_invoice(provider_fee("event:b"), ledger.units(), renderer),
     )
     numbers = sorted(
         i.number for i in await invoices_for(ledger.units(), reader_of("operator", None))
     )
-    assert numbers == ["COM-000001"] + [f"HON-prov-1-{n:06d}" for n in range(1, 8)]
+    assert numbers == ["COM-000001"] + [f"HON-prov-1-{n:06d}" for n in range(1, 9)]
     assert sum(i.created for i in issued) == 7
+    retried = issued[-1].invoice
+    assert retried.number == "HON-prov-1-000002"
+    _, pdf = await invoice_document(ledger.units(), reader_of("operator", None), retried.invoice_id)
+    assert pdf == b"%PDF HON-prov-1-000002"
+
+
+async def test_the_series_is_free_while_a_pdf_renders(ledger: Ledger) -> None:
+    """A slow render does not hold the series' counter: another invoice of the same issuer is
+    numbered meanwhile."""
+    started, release = asyncio.Event(), asyncio.Event()
+
+    class SlowRenderer(PlainRenderer):
+        async def render(self, invoice: Invoice) -> bytes:
+            if invoice.to_issue.fact_key == "event:slow":
+                started.set()
+                await release.wait()
+            return await super().render(invoice)
+
+    renderer = SlowRenderer()
+    slow = asyncio.create_task(issue_invoice(provider_fee("event:slow"), ledger.units(), renderer))
+    await asyncio.wait_for(started.wait(), 10)
+    quick = await asyncio.wait_for(
+        issue_invoice(provider_fee("event:quick"), ledger.units(), renderer), 10
+    )
+    release.set()
+    assert ((await slow).invoice.number, quick.invoice.number) == (
+        "HON-prov-1-000001",
+        "HON-prov-1-000002",
+    )
 
 
 async def test_one_invoice_per_fee_even_when_asked_twice_at_once(ledger: Ledger) -> None:
@@ -61,7 +93,7 @@ async def test_an_issued_invoice_cannot_be_changed_or_deleted(ledger: Ledger) ->
     for statement in (
         "UPDATE invoices SET amount_excl_vat = 1",
         "DELETE FROM invoices",
-        "TRUNCATE invoices",
+        "TRUNCATE invoices CASCADE",  # plain TRUNCATE: refused by the foreign keys first
     ):
         with pytest.raises(asyncpg.PostgresError, match="stays as issued"):
             await ledger.admin(statement)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from recouvra_shared.testing import FakeUnitOfWork, PlatformTables
+from services.settlement.tests.unit.invoice_fakes import FakeInvoiceRequests, InvoiceRequestTables
 from services.settlement.tests.unit.payment_link_fakes import FakePaymentLinks, PaymentLinkTables
 from services.settlement.tests.unit.payout_fakes import FakePayouts, PayoutTables
 from settlement.domain.accounts import Account
@@ -34,7 +35,7 @@ class Tables:
     entries: list[JournalEntry] = field(default_factory=list)
     references: dict[str, str] = field(default_factory=dict)
     payouts: PayoutTables = field(default_factory=PayoutTables)
-    invoices: dict[str, tuple[Invoice, bytes]] = field(default_factory=dict)
+    invoices: dict[str, tuple[Invoice, bytes | None]] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
     providers: dict[str, ProviderBilling] = field(default_factory=dict)
     creditors: dict[str, CreditorBilling] = field(default_factory=dict)
@@ -44,6 +45,7 @@ class Tables:
     statements: set[tuple[str, str]] = field(default_factory=set)
     receipts: dict[str, Receipt] = field(default_factory=dict)  # by receipt id, in order kept
     payment_links: PaymentLinkTables = field(default_factory=PaymentLinkTables)
+    invoice_requests: InvoiceRequestTables = field(default_factory=InvoiceRequestTables)
 
 
 class FakeLedger:
@@ -240,7 +242,7 @@ class FakeInvoices:
         self.tables.counters[series] = self.tables.counters.get(series, 0) + 1
         return self.tables.counters[series]
 
-    async def add(self, invoice: Invoice, pdf: bytes) -> bool:
+    async def add(self, invoice: Invoice) -> bool:
         if await self.for_fact(invoice.to_issue.fact_key, invoice.to_issue.kind):
             return False
         assert invoice.invoice_id not in self.tables.invoices
@@ -248,14 +250,22 @@ class FakeInvoices:
             (i.series, i.sequence) != (invoice.series, invoice.sequence)
             for i, _ in self.tables.invoices.values()
         )
-        self.tables.invoices[invoice.invoice_id] = (invoice, pdf)
+        self.tables.invoices[invoice.invoice_id] = (invoice, None)
         return True
+
+    async def store_pdf(self, invoice_id: str, pdf: bytes) -> None:
+        invoice, made = self.tables.invoices[invoice_id]
+        if made is None:
+            self.tables.invoices[invoice_id] = (invoice, pdf)
+
+    async def pdf_of(self, invoice_id: str) -> bytes | None:
+        return self.tables.invoices[invoice_id][1]
 
     async def readable_by(self, reader: Reader) -> list[Invoice]:
         found = [i for i, _ in self.tables.invoices.values() if may_read(reader, i)]
         return sorted(found, key=lambda i: (i.to_issue.issued_on, i.sequence), reverse=True)
 
-    async def with_pdf(self, invoice_id: str) -> tuple[Invoice, bytes] | None:
+    async def with_pdf(self, invoice_id: str) -> tuple[Invoice, bytes | None] | None:
         return self.tables.invoices.get(invoice_id)
 
 
@@ -339,6 +349,7 @@ class FakeSettlementUnitOfWork(FakeUnitOfWork):
         self.cases = FakeSettledCases(self.working)
         self.receipts = FakeReceipts(self.working)
         self.payment_links = FakePaymentLinks(self.working)
+        self.invoice_requests = FakeInvoiceRequests(self.working)
 
     async def __aenter__(self) -> FakeSettlementUnitOfWork:
         await super().__aenter__()
@@ -360,6 +371,7 @@ class FakeSettlementUnitOfWork(FakeUnitOfWork):
         self.kept.statements = set(self.working.statements)
         self.kept.receipts = dict(self.working.receipts)
         self.kept.payment_links = copy.deepcopy(self.working.payment_links)
+        self.kept.invoice_requests = copy.deepcopy(self.working.invoice_requests)
 
     def discard_changes(self) -> None:
         self.working.accounts = dict(self.kept.accounts)
@@ -376,3 +388,4 @@ class FakeSettlementUnitOfWork(FakeUnitOfWork):
         self.working.statements = set(self.kept.statements)
         self.working.receipts = dict(self.kept.receipts)
         self.working.payment_links = copy.deepcopy(self.kept.payment_links)
+        self.working.invoice_requests = copy.deepcopy(self.kept.invoice_requests)

@@ -14,6 +14,7 @@ from settlement.domain.payee_accounts import PayeeAccount
 from settlement.domain.payouts import (
     AccountTotals,
     BatchState,
+    PaidOut,
     PartyPosition,
     PayoutBatch,
     positions_of,
@@ -98,6 +99,16 @@ class FakePayouts:
             return False
         self.kept.batches[batch.batch_id] = batch
         return True
+
+    async def released_to(self, party_kind: PartyKind, party_id: str) -> list[PaidOut]:
+        found = [
+            PaidOut(batch.batch_id, batch.value_date, line)
+            for batch in self.kept.batches.values()
+            if batch.state is BatchState.RELEASED
+            for line in batch.lines
+            if (line.party_kind, line.party_id) == (party_kind, party_id)
+        ]
+        return sorted(found, key=lambda paid: paid.value_date, reverse=True)
 
     async def batch(self, batch_id: str) -> PayoutBatch | None:
         return self.kept.batches.get(batch_id)

@@ -12,7 +12,7 @@ import pytest
 from lxml import etree  # type: ignore[import-untyped]
 from pypdf import PdfReader
 
-from recouvra_shared.errors import InvalidRequest, PermissionDenied
+from recouvra_shared.errors import InvalidRequest, PermissionDenied, Unavailable
 from services.settlement.tests.unit.fakes import FakeSettlementUnitOfWork, Tables
 from services.settlement.tests.unit.invoice_builders import (
     CREDITOR,
@@ -95,16 +95,25 @@ async def test_a_seller_under_the_franchise_charges_no_vat_and_says_why() -> Non
     assert FRANCHISE_MENTION in " ".join(pdf_text(pdf).split())
 
 
-async def test_numbers_run_unbroken_per_issuer_and_a_failed_issue_gives_its_number_back() -> None:
+async def test_numbers_run_unbroken_and_a_failed_render_keeps_its_number_for_the_retry() -> None:
     tables, renderer = Tables(), PlainRenderer()
     first = await issue_invoice(provider_fee("event:a"), FakeSettlementUnitOfWork(tables), renderer)
     renderer.fail = True
     with pytest.raises(RuntimeError):
         await issue_invoice(provider_fee("event:b"), FakeSettlementUnitOfWork(tables), renderer)
+    # Numbered and kept before the PDF is rendered (the series is not held while it renders);
+    # its PDF is missing until the retry, and nobody is served half an invoice meanwhile.
+    (waiting,) = [i for i, pdf in tables.invoices.values() if pdf is None]
+    with pytest.raises(Unavailable):
+        await invoice_document(
+            FakeSettlementUnitOfWork(tables), reader_of("creditor", "cred-1"), waiting.invoice_id
+        )
     renderer.fail = False
     second = await issue_invoice(
         provider_fee("event:b"), FakeSettlementUnitOfWork(tables), renderer
     )
+    assert (second.created, second.invoice) == (False, waiting)
+    assert tables.invoices[waiting.invoice_id][1] == b"%PDF HON-prov-1-000002"
     other = replace(PROVIDER, party_id="prov-2")
     theirs = await issue_invoice(
         provider_fee("event:c", seller=other), FakeSettlementUnitOfWork(tables), renderer

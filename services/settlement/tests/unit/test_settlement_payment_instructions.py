@@ -14,6 +14,7 @@ from recouvra.settlement.v1 import settlement_pb2
 from recouvra_shared.context import Caller, caller_var
 from recouvra_shared.errors import InvalidField, NotFound, PermissionDenied, Unauthenticated
 from services.settlement.tests.unit.fakes import FakeSettlementUnitOfWork
+from services.settlement.tests.unit.money_in_world import two_invoice_case
 from settlement.domain.payment_instructions import (
     client_money_account,
     new_reference_body,
@@ -111,7 +112,7 @@ async def test_without_an_amount_there_is_no_qr() -> None:
         (ask(amount_due=100, currency="USD"), InvalidField, "amount_due.currency"),
         (ask(amount_due=0), InvalidField, "amount_due.minor_units"),
         (ask(kind="debtor", subject=str(uuid.uuid4())), NotFound, None),
-        (ask(kind="creditor", subject="alice"), PermissionDenied, None),
+        (ask(kind="creditor", subject="alice", caller_tenant="cred-1"), NotFound, None),
         (ask(kind="provider", subject="p-1"), PermissionDenied, None),
         (ask(kind="service", subject="vault"), PermissionDenied, None),
     ],
@@ -123,6 +124,22 @@ async def test_refusals_name_the_field_and_give_nothing(query, refusal, field) -
     if field:
         assert refused.value.violations[0].field == field
     assert uow.kept.references == {}
+
+
+async def test_a_creditor_sees_its_own_case_and_another_creditor_gets_not_found() -> None:
+    uow = FakeSettlementUnitOfWork()
+    uow.kept.cases[CASE] = two_invoice_case(CASE, creditor="cred-1")
+    mine = await payment_instructions(
+        ask(kind="creditor", subject="alice", caller_tenant="cred-1"), uow, ACCOUNT
+    )
+    assert iso11649.is_valid(mine.reference)
+    with pytest.raises(NotFound):
+        await payment_instructions(
+            ask(kind="creditor", subject="mallory", caller_tenant="cred-2"), uow, ACCOUNT
+        )
+    with pytest.raises(NotFound):  # a creditor naming no organisation owns nothing
+        await payment_instructions(ask(kind="creditor", subject="alice"), uow, ACCOUNT)
+    assert list(uow.kept.references) == [CASE]
 
 
 async def test_the_debtor_portal_sees_its_own_case() -> None:

@@ -19,6 +19,7 @@ from gateway.entrypoints.api import (
     problem_handlers,
     providers,
     quotes,
+    settlement,
     webhooks,
 )
 from gateway.entrypoints.api.deps import GatewayServices, client_address
@@ -116,6 +117,11 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
                 "signed (Standard Webhooks), the delivery log and replay",
             },
             {
+                "name": "money",
+                "description": "Creditors: fee invoices, monthly statements, payouts, where a "
+                "case's debtor pays; providers: their fee statements",
+            },
+            {
                 "name": "operations",
                 "description": "Liveness and readiness probes, each backing service's health",
             },
@@ -134,6 +140,8 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
     app.include_router(assignments.router)
     app.include_router(documents.provider_router)
     app.include_router(webhooks.router)
+    app.include_router(settlement.creditor_router)
+    app.include_router(settlement.provider_router)
 
     @app.get("/healthz", tags=["operations"], summary="The gateway process is alive")
     async def healthz() -> dict[str, str]:

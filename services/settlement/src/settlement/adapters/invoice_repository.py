@@ -8,11 +8,11 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from settlement.adapters.orm import invoice_counters, invoices
+from settlement.adapters.orm import invoice_counters, invoice_documents, invoices
 from settlement.domain.documents import Reader
 from settlement.domain.invoices import (
     Invoice,
@@ -91,7 +91,7 @@ class SqlInvoices:
         assert found is not None
         return int(found)
 
-    async def add(self, invoice: Invoice, pdf: bytes) -> bool:
+    async def add(self, invoice: Invoice) -> bool:
         to_issue = invoice.to_issue
         inserted = await self.session.scalar(
             insert(invoices)
@@ -110,7 +110,6 @@ class SqlInvoices:
                 amount_excl_vat=to_issue.amount_excl_vat,
                 vat_amount=to_issue.vat_amount,
                 content=content_of(to_issue),
-                pdf=pdf,
             )
             .on_conflict_do_nothing(constraint="one_invoice_per_fact")
             .returning(invoices.c.invoice_id)
@@ -132,14 +131,29 @@ class SqlInvoices:
             )
         return [_invoice(row) for row in (await self.session.execute(query)).mappings()]
 
-    async def with_pdf(self, invoice_id: str) -> tuple[Invoice, bytes] | None:
+    async def store_pdf(self, invoice_id: str, pdf: bytes) -> None:
+        await self.session.execute(
+            insert(invoice_documents)
+            .values(invoice_id=invoice_id, pdf=pdf)
+            .on_conflict_do_nothing(index_elements=["invoice_id"])
+        )
+
+    async def pdf_of(self, invoice_id: str) -> bytes | None:
+        found = await self.session.scalar(
+            select(func.coalesce(invoice_documents.c.pdf, invoices.c.pdf))
+            .select_from(invoices.outerjoin(invoice_documents))
+            .where(invoices.c.invoice_id == invoice_id)
+        )
+        return bytes(found) if found is not None else None
+
+    async def with_pdf(self, invoice_id: str) -> tuple[Invoice, bytes | None] | None:
         row = (
             (
                 await self.session.execute(
-                    select(invoices).where(invoices.c.invoice_id == invoice_id)
+                    select(*_LISTED).where(invoices.c.invoice_id == invoice_id)
                 )
             )
             .mappings()
             .first()
         )
-        return (_invoice(row), bytes(row["pdf"])) if row is not None else None
+        return (_invoice(row), await self.pdf_of(invoice_id)) if row is not None else None

@@ -191,6 +191,53 @@ invoices = Table(
     Column("vat_amount", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False, server_default=text("'EUR'")),
     Column("content", JSONB, nullable=False),
+    # Invoices issued before 0104_money_gaps carry their PDF here; later ones in
+    # invoice_documents, stored once the number is committed.
+    Column("pdf", LargeBinary, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Invoices issued from fees (migration 0104_money_gaps).
+invoice_documents = Table(
+    "invoice_documents",
+    metadata,
+    Column("invoice_id", UUID(as_uuid=False), ForeignKey("invoices.invoice_id"), primary_key=True),
     Column("pdf", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+billing_identities = Table(
+    "billing_identities",
+    metadata,
+    Column("party_role", String(10), primary_key=True),
+    Column("party_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("address", String(200), nullable=False),
+    Column("postcode", String(200), nullable=False),
+    Column("city", String(200), nullable=False),
+    Column("siren", String(9), nullable=False),
+    Column("vat_number", String(20), nullable=True),
+    Column("country", String(2), nullable=False),
+    Column("entered_by", String(200), nullable=False),
+    Column("entered_at", DateTime(timezone=True), nullable=False),
+)
+
+invoice_requests = Table(
+    "invoice_requests",
+    metadata,
+    Column("fact_key", String(200), primary_key=True),
+    Column("kind", String(30), primary_key=True),
+    Column("case_id", String(64), nullable=False),
+    Column("seller_role", String(10), nullable=False),
+    Column("seller_id", String(64), nullable=False),
+    Column("buyer_role", String(10), nullable=False),
+    Column("buyer_id", String(64), nullable=False),
+    Column("description", String(300), nullable=False),
+    Column("amount_excl_vat", BigInteger, nullable=False),
+    Column("vat_rate_bp", Integer, nullable=False),
+    Column("vat_amount", BigInteger, nullable=False),
+    Column("service_date", Date, nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("waiting_for", String(300), nullable=True),
+    Column("invoice_id", UUID(as_uuid=False), ForeignKey("invoices.invoice_id"), nullable=True),
 )

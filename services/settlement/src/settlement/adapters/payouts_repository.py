@@ -26,6 +26,7 @@ from settlement.domain.payouts import (
     AccountTotals,
     BatchState,
     LineKind,
+    PaidOut,
     PartyPosition,
     PayoutBatch,
     PayoutLine,
@@ -222,6 +223,21 @@ class SqlPayouts:
                 ],
             )
         return True
+
+    async def released_to(self, party_kind: PartyKind, party_id: str) -> list[PaidOut]:
+        rows = await self.session.execute(
+            select(payout_lines, payout_batches.c.value_date)
+            .join(payout_batches, payout_batches.c.batch_id == payout_lines.c.batch_id)
+            .where(
+                payout_batches.c.state == BatchState.RELEASED.value,
+                payout_lines.c.party_kind == party_kind.value,
+                payout_lines.c.party_id == party_id,
+            )
+            .order_by(payout_batches.c.value_date.desc(), payout_lines.c.line_no)
+        )
+        return [
+            PaidOut(str(row["batch_id"]), row["value_date"], _line(row)) for row in rows.mappings()
+        ]
 
     async def batch(self, batch_id: str) -> PayoutBatch | None:
         row = (

@@ -8,6 +8,7 @@ from typing import Self
 from recouvra_shared.db import Database, UnitOfWork
 from settlement.adapters.fee_repositories import SqlBilling, SqlFeeBookings
 from settlement.adapters.invoice_repository import SqlInvoices
+from settlement.adapters.invoice_request_repository import SqlInvoiceRequests
 from settlement.adapters.ledger_repository import SqlLedger
 from settlement.adapters.money_in_repository import SqlReceipts, SqlSettledCases
 from settlement.adapters.payment_link_repository import SqlPaymentLinks
@@ -27,6 +28,7 @@ class SqlSettlementUnitOfWork(UnitOfWork):
     cases: SqlSettledCases
     receipts: SqlReceipts
     payment_links: SqlPaymentLinks
+    invoice_requests: SqlInvoiceRequests
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -39,6 +41,7 @@ class SqlSettlementUnitOfWork(UnitOfWork):
         self.cases = SqlSettledCases(self.session)
         self.receipts = SqlReceipts(self.session)
         self.payment_links = SqlPaymentLinks(self.session)
+        self.invoice_requests = SqlInvoiceRequests(self.session)
         return self
 
 

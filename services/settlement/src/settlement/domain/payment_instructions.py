@@ -97,9 +97,20 @@ def checked_case_id(case_id: str) -> str:
 SERVICES_SEEING_EVERY_CASE = frozenset({"messaging"})
 
 
-def check_may_see(caller_kind: str, caller_subject: str, case_id: str) -> None:
+def check_may_see(
+    caller_kind: str,
+    caller_subject: str,
+    case_id: str,
+    caller_tenant: str | None = None,
+    creditor_of_case: str | None = None,
+) -> None:
     """Messaging sees every case's instructions, the debtor (through the portal) its own case's
-    only; everyone else is refused."""
+    only, a creditor the cases it submitted (`creditor_of_case`: as intake told settlement);
+    everyone else is refused, and another's case answers as a missing one."""
+    if caller_kind == "creditor":
+        if not caller_tenant or caller_tenant != creditor_of_case:
+            raise NotFound(f"no case {case_id}")
+        return
     if caller_kind == "service":
         if caller_subject in SERVICES_SEEING_EVERY_CASE:
             return
@@ -108,7 +119,9 @@ def check_may_see(caller_kind: str, caller_subject: str, case_id: str) -> None:
         if caller_subject != case_id:
             raise NotFound(f"no case {case_id}")
         return
-    raise PermissionDenied("payment instructions are given to messaging and to the case's debtor")
+    raise PermissionDenied(
+        "payment instructions are given to messaging, the case's debtor and its creditor"
+    )
 
 
 def checked_amount_due(cents: int | None, currency: str) -> int | None:

@@ -114,6 +114,15 @@ class PayoutLine:
 
 
 @dataclass(frozen=True)
+class PaidOut:
+    """A line of a released batch, as the party it paid (or collected from) reads it."""
+
+    batch_id: str
+    value_date: date
+    line: PayoutLine
+
+
+@dataclass(frozen=True)
 class Skipped:
     """A party with something payable that this batch leaves for later, and why."""
 

@@ -12,5 +12,6 @@ class GetPaymentInstructions:
     case_id: str
     caller_kind: str
     caller_subject: str
+    caller_tenant: str | None = None
     amount_due: int | None = None
     currency: str = "EUR"

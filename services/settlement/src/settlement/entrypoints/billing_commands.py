@@ -1,5 +1,6 @@
 """`python -m settlement billing ...`: operators set providers' VAT status and creditors'
-referring partners; each change is audited with who made it and why."""
+referring partners (each change audited with who made it and why), and who each party is on its
+invoices (`billing identity`)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from typing import TextIO
 
 from recouvra_shared.errors import Refusal
 from settlement.domain.fee_commands import SetCreditorBilling, SetProviderBilling
+from settlement.domain.invoices import InvoiceParty, PartyRole
 from settlement.service_layer.billing import (
     billing_history,
     set_creditor_billing,
     set_provider_billing,
 )
+from settlement.service_layer.invoice_issuing import set_billing_identity
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
 
 Units = Callable[[], SettlementUnitOfWork]
@@ -37,6 +40,16 @@ def _parser() -> argparse.ArgumentParser:
     for command in (provider, creditor):
         command.add_argument("--operator", required=True, help="who makes the change")
         command.add_argument("--reason", required=True, help="why (kept in the audit)")
+    identity = commands.add_parser(
+        "identity", help="set who a creditor or provider is on its invoices"
+    )
+    identity.add_argument("role", choices=["creditor", "provider"])
+    identity.add_argument("party_id")
+    for name in ("name", "address", "postcode", "city", "siren"):
+        identity.add_argument(f"--{name}", required=True)
+    identity.add_argument("--vat-number", help="its EU VAT number, if registered for VAT")
+    identity.add_argument("--country", default="FR", help="ISO 3166 alpha-2 (default FR)")
+    identity.add_argument("--operator", required=True, help="who sets it")
     history = commands.add_parser("history", help="the audit of changes")
     history.add_argument("party_id", nargs="?")
     return parser
@@ -68,6 +81,23 @@ async def billing(units: Units, args: Sequence[str], out: TextIO) -> int:
             )
             partner = creditor.referring_partner_id or "no referring partner"
             out.write(f"creditor {creditor.creditor_id}: {partner}\n")
+        elif options.command == "identity":
+            party = await set_billing_identity(
+                InvoiceParty(
+                    PartyRole(options.role),
+                    options.party_id,
+                    options.name,
+                    options.address,
+                    options.postcode,
+                    options.city,
+                    options.siren,
+                    options.vat_number,
+                    options.country,
+                ),
+                options.operator,
+                units(),
+            )
+            out.write(f"{party.role.value} {party.party_id}: {party.name}, SIREN {party.siren}\n")
         else:
             for change in await billing_history(units(), options.party_id):
                 out.write(

@@ -13,6 +13,7 @@ from settlement.adapters.statement_document import render_statement_pdf
 from settlement.domain.documents import Reader
 from settlement.domain.invoices import PartyRole, money_text
 from settlement.domain.statements import month_of, statement_csv
+from settlement.service_layer.invoice_issuing import pending_invoices
 from settlement.service_layer.invoices import invoice_document, invoices_for
 from settlement.service_layer.statements import statement_for
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
@@ -63,6 +64,9 @@ async def invoices(units: Units, args: Sequence[str], out: TextIO) -> int:
         description="Every fee invoice, newest first; --download writes one's Factur-X PDF.",
     )
     parser.add_argument("--download", metavar="INVOICE_ID", help="the invoice to write")
+    parser.add_argument(
+        "--pending", action="store_true", help="invoices fees call for, not issued yet, and why"
+    )
     parser.add_argument("--output", type=Path, default=Path("."), help="folder to write in")
     options = parser.parse_args(args)
     if options.download:
@@ -73,6 +77,15 @@ async def invoices(units: Units, args: Sequence[str], out: TextIO) -> int:
         target = options.output / f"{invoice.number}.pdf"
         target.write_bytes(pdf)
         out.write(f"{target}\n")
+        return 0
+    if options.pending:
+        for request in await pending_invoices(units()):
+            out.write(
+                f"{request.fact_key}  {request.kind}  {request.case_id}  "
+                f"{request.seller_role} {request.seller_id} -> "
+                f"{request.buyer_role} {request.buyer_id}  {money_text(request.amount_excl_vat)}"
+                f"  waiting: {request.waiting_for or 'the issuer (next pass)'}\n"
+            )
         return 0
     for invoice in await invoices_for(units(), OPERATOR):
         to_issue = invoice.to_issue

@@ -13,8 +13,10 @@ from recouvra_shared.errors import InvalidRequest, Unauthenticated, Violation
 from settlement.adapters.statement_document import render_statement_pdf
 from settlement.domain.documents import Reader, reader_of
 from settlement.domain.invoices import Invoice, PartyRole
+from settlement.domain.payouts import PaidOut
 from settlement.domain.statements import month_of, statement_csv
 from settlement.service_layer.invoices import invoice_document, invoices_for
+from settlement.service_layer.payouts import payouts_for
 from settlement.service_layer.statements import statement_for
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
 
@@ -50,6 +52,21 @@ def invoice_summary(invoice: Invoice) -> settlement_pb2.InvoiceSummary:
     )
 
 
+def party_payout(paid: PaidOut) -> settlement_pb2.PartyPayout:
+    """A released payout line as its party lists it (only the IBAN's last four shown)."""
+    line = paid.line
+    return settlement_pb2.PartyPayout(
+        batch_id=paid.batch_id,
+        line_id=line.line_id,
+        value_date=paid.value_date.isoformat(),
+        kind=line.kind.value,
+        gross=_eur(line.gross),
+        offset=_eur(line.offset),
+        amount=_eur(line.amount),
+        iban_last4=(line.iban or "")[-4:],
+    )
+
+
 def _party_asked(
     reader: Reader, request: settlement_pb2.GetStatementRequest
 ) -> tuple[PartyRole, str]:
@@ -66,7 +83,7 @@ def _party_asked(
 
 
 class DocumentsApi:
-    """ListInvoices, GetInvoiceDocument and GetStatement, mixed into the SettlementService."""
+    """ListInvoices, GetInvoiceDocument, ListPayouts and GetStatement, for the SettlementService."""
 
     units: Callable[[], SettlementUnitOfWork]
 
@@ -83,6 +100,12 @@ class DocumentsApi:
         return settlement_pb2.Document(
             file_name=f"{invoice.number}.pdf", media_type="application/pdf", content=pdf
         )
+
+    async def ListPayouts(
+        self, request: settlement_pb2.ListPayoutsRequest, context: grpc.aio.ServicerContext
+    ) -> settlement_pb2.ListPayoutsReply:
+        found = await payouts_for(self.units(), _reader())
+        return settlement_pb2.ListPayoutsReply(payouts=[party_payout(p) for p in found])
 
     async def GetStatement(
         self, request: settlement_pb2.GetStatementRequest, context: grpc.aio.ServicerContext

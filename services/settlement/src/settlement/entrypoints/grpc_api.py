@@ -45,6 +45,7 @@ class SettlementApi(DocumentsApi, MoneyInRpcs, settlement_pb2_grpc.SettlementSer
                 case_id=request.case_id,
                 caller_kind=caller.kind,
                 caller_subject=caller.subject,
+                caller_tenant=caller.tenant_id,
                 amount_due=asked.minor_units if asked is not None else None,
                 currency=asked.currency if asked is not None else "EUR",
             ),

@@ -16,6 +16,7 @@ from settlement.domain.commands import ReverseEntry
 from settlement.domain.fee_commands import BookFees, ReverseFees
 from settlement.domain.fee_postings import FeeBooking, fact_key, fee_entries
 from settlement.domain.fees import fee_figures
+from settlement.service_layer.invoice_issuing import request_invoices
 from settlement.service_layer.ledger import post_within, reverse_within
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
 
@@ -68,6 +69,7 @@ async def book_fees(
         booked.append((part, posted.entry.entry_id))
     booking = FeeBooking(attribution, figures, partner if figures.referral else None, tuple(booked))
     await uow.fees.add(booking)
+    await request_invoices(booking, uow)
     return booking
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from recouvra_shared.errors import Conflict
+from recouvra_shared.errors import Conflict, Unavailable
 from settlement.domain.documents import InvoiceNotFound, Reader, may_read
 from settlement.domain.invoices import Invoice, InvoiceToIssue, checked, series_of
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
@@ -42,9 +42,25 @@ async def issue_invoice(
     renderer: InvoiceRenderer,
     new_id: Callable[[], str] = _new_id,
 ) -> IssuedInvoice:
-    """Issue the invoice a booked fee calls for, once: numbered next in its issuer's series
-    (the number is taken in this transaction, so a failed issue gives it back)."""
+    """Issue the invoice a booked fee calls for, once: numbered next in its issuer's series in
+    a short transaction (the series' counter is locked only while the number is taken and the
+    invoice recorded), then rendered and its PDF stored. A render that fails leaves the invoice
+    numbered, its PDF made by the next call for the same fact: the series has no gap."""
     checked(to_issue)
+    issued = await _numbered(to_issue, uow, new_id)
+    async with uow:
+        made = await uow.invoices.pdf_of(issued.invoice.invoice_id)
+    if made is None:
+        pdf = await renderer.render(issued.invoice)
+        async with uow:
+            await uow.invoices.store_pdf(issued.invoice.invoice_id, pdf)
+            await uow.commit()
+    return issued
+
+
+async def _numbered(
+    to_issue: InvoiceToIssue, uow: SettlementUnitOfWork, new_id: Callable[[], str]
+) -> IssuedInvoice:
     for _ in range(2):
         async with uow:
             earlier = await uow.invoices.for_fact(to_issue.fact_key, to_issue.kind)
@@ -57,8 +73,7 @@ async def issue_invoice(
             series = series_of(to_issue.kind, to_issue.seller)
             sequence = await uow.invoices.next_sequence(series)
             invoice = Invoice(new_id(), series, sequence, to_issue)
-            pdf = await renderer.render(invoice)
-            if await uow.invoices.add(invoice, pdf):
+            if await uow.invoices.add(invoice):
                 await uow.commit()
                 return IssuedInvoice(invoice, created=True)
         # Another transaction invoiced this fact meanwhile: leaving without a commit gave the
@@ -80,4 +95,7 @@ async def invoice_document(
         found = await uow.invoices.with_pdf(invoice_id)
     if found is None or not may_read(reader, found[0]):
         raise InvoiceNotFound(f"no invoice {invoice_id}")
-    return found
+    invoice, pdf = found
+    if pdf is None:
+        raise Unavailable(f"invoice {invoice.number}: its PDF is being made, ask again shortly")
+    return invoice, pdf

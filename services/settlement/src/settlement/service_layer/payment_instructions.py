@@ -47,7 +47,14 @@ async def payment_instructions(
 ) -> PaymentInstructions:
     """Where the debtor pays and under which reference; the same reference on every ask."""
     case_id = checked_case_id(query.case_id)
-    check_may_see(query.caller_kind, query.caller_subject, case_id)
+    creditor_of_case = None
+    if query.caller_kind == "creditor":
+        async with uow:
+            case = await uow.cases.get(case_id)
+        creditor_of_case = case.creditor_id if case is not None else None
+    check_may_see(
+        query.caller_kind, query.caller_subject, case_id, query.caller_tenant, creditor_of_case
+    )
     amount_due = checked_amount_due(query.amount_due, query.currency)
     async with uow:
         reference = await reference_of(uow, case_id, new_body)

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
-from recouvra_shared.errors import Conflict, InvalidField, NotFound
-from settlement.domain.accounts import CREDITOR_RECEIVABLES, account
+from recouvra_shared.errors import Conflict, InvalidField, NotFound, PermissionDenied
+from settlement.domain.accounts import CREDITOR_RECEIVABLES, PartyKind, account
+from settlement.domain.documents import Reader
+from settlement.domain.invoices import PartyRole
 from settlement.domain.payee_accounts import checked_operator, payable_account
 from settlement.domain.payment_instructions import ClientMoneyAccount
 from settlement.domain.payout_commands import (
@@ -23,6 +25,7 @@ from settlement.domain.payouts import (
     BatchState,
     LineKind,
     NotEnoughHeld,
+    PaidOut,
     PayoutBatch,
     PayoutLine,
     Skipped,
@@ -217,6 +220,15 @@ async def batch_file(batch_id: str, kind: str, uow: SettlementUnitOfWork) -> byt
             + ("" if batch.state is BatchState.RELEASED else "; it is built at release")
         )
     return content
+
+
+async def payouts_for(uow: SettlementUnitOfWork, reader: Reader) -> list[PaidOut]:
+    """What released batches paid a creditor or provider (or collected from it), newest first;
+    operators read whole batches instead."""
+    if reader.role not in (PartyRole.CREDITOR, PartyRole.PROVIDER) or not reader.party_id:
+        raise PermissionDenied("payouts are listed to the creditor or provider they paid")
+    async with uow:
+        return await uow.payouts.released_to(PartyKind(reader.role.value), reader.party_id)
 
 
 async def batch_of(batch_id: str, uow: SettlementUnitOfWork) -> PayoutBatch:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
@@ -13,10 +13,11 @@ from settlement.domain.documents import Reader
 from settlement.domain.fee_postings import FeeBooking
 from settlement.domain.held_funds import Movement, Receipt
 from settlement.domain.invariants import LedgerRows
-from settlement.domain.invoices import Invoice, InvoiceKind
+from settlement.domain.invoice_requests import InvoiceRequest
+from settlement.domain.invoices import Invoice, InvoiceKind, InvoiceParty, PartyRole
 from settlement.domain.ledger import Balance, JournalEntry
 from settlement.domain.payee_accounts import PayeeAccount
-from settlement.domain.payouts import BatchState, PartyPosition, PayoutBatch
+from settlement.domain.payouts import BatchState, PaidOut, PartyPosition, PayoutBatch
 from settlement.service_layer.money_in_ports import ReceiptRepository, SettledCaseRepository
 from settlement.service_layer.payment_link_ports import PaymentLinkRepository
 
@@ -87,6 +88,9 @@ class PayoutRepository(Protocol):
     async def held_movements(self) -> list[Movement]:
         """What each day credited and debited to each creditor's funds held."""
 
+    async def released_to(self, party_kind: PartyKind, party_id: str) -> list[PaidOut]:
+        """The lines of released batches for one party, newest value date first."""
+
     async def receipts(self, creditor_id: str) -> list[Receipt]:
         """Every payment received for a creditor (a bank debit crediting its funds held)."""
 
@@ -119,15 +123,43 @@ class InvoiceRepository(Protocol):
         """The series' next number, held (locked) by this transaction until it ends: a rollback
         gives it back, a commit uses it."""
 
-    async def add(self, invoice: Invoice, pdf: bytes) -> bool:
-        """Keep an issued invoice and its document; False (nothing kept) when another
+    async def add(self, invoice: Invoice) -> bool:
+        """Keep a numbered invoice (its PDF follows); False (nothing kept) when another
         transaction invoiced the same fact and kind first."""
+
+    async def store_pdf(self, invoice_id: str, pdf: bytes) -> None:
+        """Keep an invoice's PDF, once (a second store of it keeps the first)."""
+
+    async def pdf_of(self, invoice_id: str) -> bytes | None:
+        """An invoice's PDF, None while it is not made yet."""
 
     async def readable_by(self, reader: Reader) -> list[Invoice]:
         """The invoices the reader is a party to (all for an operator), newest first."""
 
-    async def with_pdf(self, invoice_id: str) -> tuple[Invoice, bytes] | None:
-        """An invoice and its PDF, whoever it belongs to."""
+    async def with_pdf(self, invoice_id: str) -> tuple[Invoice, bytes | None] | None:
+        """An invoice and its PDF (None while not made yet), whoever it belongs to."""
+
+
+class InvoiceRequestRepository(Protocol):
+    """The invoices fees call for, and the parties' billing identities they are issued with."""
+
+    async def add(self, request: InvoiceRequest, requested_at: datetime) -> None:
+        """Keep a request, once per fact and kind (a second add keeps the first)."""
+
+    async def pending(self, limit: int | None = None) -> list[InvoiceRequest]:
+        """Requests not issued yet, those not known to wait first, oldest first."""
+
+    async def mark_waiting(self, request: InvoiceRequest, reason: str) -> None:
+        """Record why a request is not issued yet."""
+
+    async def mark_issued(self, request: InvoiceRequest, invoice_id: str) -> None:
+        """Record the invoice a request was issued as."""
+
+    async def identity(self, role: PartyRole, party_id: str) -> InvoiceParty | None:
+        """A creditor's or provider's billing identity, None when never set."""
+
+    async def save_identity(self, party: InvoiceParty, operator: str, at: datetime) -> None:
+        """Set (or replace) a party's billing identity; invoices issued before keep theirs."""
 
 
 class BillingRepository(Protocol):
@@ -198,6 +230,10 @@ class SettlementUnitOfWork(UnitOfWorkProtocol, Protocol):
     @property
     def cases(self) -> SettledCaseRepository:
         """The cases settlement knows (from intake's events)."""
+
+    @property
+    def invoice_requests(self) -> InvoiceRequestRepository:
+        """Invoices fees call for, and the billing identities they are issued with."""
 
     @property
     def receipts(self) -> ReceiptRepository:

@@ -207,6 +207,93 @@ class Document(_message.Message):
 Global___Document: _TypeAlias = Document  # noqa: Y015
 
 @_typing.final
+class ListPayoutsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPayoutsRequest: _TypeAlias = ListPayoutsRequest  # noqa: Y015
+
+@_typing.final
+class PartyPayout(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BATCH_ID_FIELD_NUMBER: _builtins.int
+    LINE_ID_FIELD_NUMBER: _builtins.int
+    VALUE_DATE_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    GROSS_FIELD_NUMBER: _builtins.int
+    OFFSET_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    IBAN_LAST4_FIELD_NUMBER: _builtins.int
+    batch_id: _builtins.str
+    line_id: _builtins.str
+    value_date: _builtins.str
+    """YYYY-MM-DD, the requested execution date"""
+    kind: _builtins.str
+    """transfer, direct-debit, offset, receivable"""
+    iban_last4: _builtins.str
+    """the last four characters of the IBAN paid"""
+    @_builtins.property
+    def gross(self) -> _money_pb2.Money:
+        """left the party's account"""
+
+    @_builtins.property
+    def offset(self) -> _money_pb2.Money:
+        """fees the creditor owed, settled by offset"""
+
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money:
+        """what the bank moves"""
+
+    def __init__(
+        self,
+        *,
+        batch_id: _builtins.str = ...,
+        line_id: _builtins.str = ...,
+        value_date: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        gross: _money_pb2.Money | None = ...,
+        offset: _money_pb2.Money | None = ...,
+        amount: _money_pb2.Money | None = ...,
+        iban_last4: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "gross", b"gross", "offset", b"offset"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "batch_id", b"batch_id", "gross", b"gross", "iban_last4", b"iban_last4", "kind", b"kind", "line_id", b"line_id", "offset", b"offset", "value_date", b"value_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PartyPayout: _TypeAlias = PartyPayout  # noqa: Y015
+
+@_typing.final
+class ListPayoutsReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYOUTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def payouts(self) -> _containers.RepeatedCompositeFieldContainer[Global___PartyPayout]: ...
+    def __init__(
+        self,
+        *,
+        payouts: _abc.Iterable[Global___PartyPayout] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["payouts", b"payouts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPayoutsReply: _TypeAlias = ListPayoutsReply  # noqa: Y015
+
+@_typing.final
 class ImportStatementRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -55,6 +55,11 @@ class SettlementServiceStub:
                 request_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.GetStatementRequest.SerializeToString,
                 response_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.Document.FromString,
                 _registered_method=True)
+        self.ListPayouts = channel.unary_unary(
+                '/recouvra.settlement.v1.SettlementService/ListPayouts',
+                request_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ListPayoutsRequest.SerializeToString,
+                response_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ListPayoutsReply.FromString,
+                _registered_method=True)
         self.ImportStatement = channel.unary_unary(
                 '/recouvra.settlement.v1.SettlementService/ImportStatement',
                 request_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ImportStatementRequest.SerializeToString,
@@ -85,7 +90,8 @@ class SettlementServiceServicer:
         """How a debtor pays a case: the client-money account and the case's RF creditor reference
         (ISO 11649), given once per case and never changed. Callers: internal services, and the
         debtor portal for its own case only (a debtor asking for another case gets NOT_FOUND);
-        creditors and providers get PERMISSION_DENIED until settlement knows who owns a case.
+        a creditor for the cases it submitted (another creditor's case answers NOT_FOUND, as does a
+        case settlement has not heard of yet); providers get PERMISSION_DENIED.
         INVALID_ARGUMENT names the field and the rule.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -112,6 +118,15 @@ class SettlementServiceServicer:
         """A party's monthly statement (CSV or PDF): opening balance, movements, closing balance. A
         creditor or provider gets its own (party fields may be left empty); another party's answers
         NOT_FOUND; an operator names the party. INVALID_ARGUMENT names the field and the rule.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPayouts(self, request, context):
+        """The payout lines released to the caller (a creditor or a provider), newest first: what left
+        its account, what fees were offset, what the bank was told to move. Operators read batches
+        through PayoutOperations; other callers get PERMISSION_DENIED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -169,6 +184,11 @@ def add_SettlementServiceServicer_to_server(servicer, server):
                     servicer.GetStatement,
                     request_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.GetStatementRequest.FromString,
                     response_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.Document.SerializeToString,
+            ),
+            'ListPayouts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPayouts,
+                    request_deserializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ListPayoutsRequest.FromString,
+                    response_serializer=recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ListPayoutsReply.SerializeToString,
             ),
             'ImportStatement': grpc.unary_unary_rpc_method_handler(
                     servicer.ImportStatement,
@@ -300,6 +320,33 @@ class SettlementService:
             '/recouvra.settlement.v1.SettlementService/GetStatement',
             recouvra_dot_settlement_dot_v1_dot_settlement__pb2.GetStatementRequest.SerializeToString,
             recouvra_dot_settlement_dot_v1_dot_settlement__pb2.Document.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPayouts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.settlement.v1.SettlementService/ListPayouts',
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ListPayoutsRequest.SerializeToString,
+            recouvra_dot_settlement_dot_v1_dot_settlement__pb2.ListPayoutsReply.FromString,
             options,
             channel_credentials,
             insecure,

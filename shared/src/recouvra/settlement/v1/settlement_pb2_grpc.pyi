@@ -37,7 +37,8 @@ class SettlementServiceStub:
     """How a debtor pays a case: the client-money account and the case's RF creditor reference
     (ISO 11649), given once per case and never changed. Callers: internal services, and the
     debtor portal for its own case only (a debtor asking for another case gets NOT_FOUND);
-    creditors and providers get PERMISSION_DENIED until settlement knows who owns a case.
+    a creditor for the cases it submitted (another creditor's case answers NOT_FOUND, as does a
+    case settlement has not heard of yet); providers get PERMISSION_DENIED.
     INVALID_ARGUMENT names the field and the rule.
     """
     ListInvoices: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.ListInvoicesRequest, _settlement_pb2.ListInvoicesResponse]
@@ -51,6 +52,11 @@ class SettlementServiceStub:
     """A party's monthly statement (CSV or PDF): opening balance, movements, closing balance. A
     creditor or provider gets its own (party fields may be left empty); another party's answers
     NOT_FOUND; an operator names the party. INVALID_ARGUMENT names the field and the rule.
+    """
+    ListPayouts: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.ListPayoutsRequest, _settlement_pb2.ListPayoutsReply]
+    """The payout lines released to the caller (a creditor or a provider), newest first: what left
+    its account, what fees were offset, what the bank was told to move. Operators read batches
+    through PayoutOperations; other callers get PERMISSION_DENIED.
     """
     ImportStatement: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.ImportStatementRequest, _settlement_pb2.ImportStatementReply]
     """Money in (operators only): import a camt.053 statement file of the client-money account
@@ -73,7 +79,8 @@ class SettlementServiceAsyncStub(SettlementServiceStub):
     """How a debtor pays a case: the client-money account and the case's RF creditor reference
     (ISO 11649), given once per case and never changed. Callers: internal services, and the
     debtor portal for its own case only (a debtor asking for another case gets NOT_FOUND);
-    creditors and providers get PERMISSION_DENIED until settlement knows who owns a case.
+    a creditor for the cases it submitted (another creditor's case answers NOT_FOUND, as does a
+    case settlement has not heard of yet); providers get PERMISSION_DENIED.
     INVALID_ARGUMENT names the field and the rule.
     """
     ListInvoices: _aio.UnaryUnaryMultiCallable[_settlement_pb2.ListInvoicesRequest, _settlement_pb2.ListInvoicesResponse]  # type: ignore[assignment]
@@ -87,6 +94,11 @@ class SettlementServiceAsyncStub(SettlementServiceStub):
     """A party's monthly statement (CSV or PDF): opening balance, movements, closing balance. A
     creditor or provider gets its own (party fields may be left empty); another party's answers
     NOT_FOUND; an operator names the party. INVALID_ARGUMENT names the field and the rule.
+    """
+    ListPayouts: _aio.UnaryUnaryMultiCallable[_settlement_pb2.ListPayoutsRequest, _settlement_pb2.ListPayoutsReply]  # type: ignore[assignment]
+    """The payout lines released to the caller (a creditor or a provider), newest first: what left
+    its account, what fees were offset, what the bank was told to move. Operators read batches
+    through PayoutOperations; other callers get PERMISSION_DENIED.
     """
     ImportStatement: _aio.UnaryUnaryMultiCallable[_settlement_pb2.ImportStatementRequest, _settlement_pb2.ImportStatementReply]  # type: ignore[assignment]
     """Money in (operators only): import a camt.053 statement file of the client-money account
@@ -112,7 +124,8 @@ class SettlementServiceServicer(metaclass=_abc_1.ABCMeta):
         """How a debtor pays a case: the client-money account and the case's RF creditor reference
         (ISO 11649), given once per case and never changed. Callers: internal services, and the
         debtor portal for its own case only (a debtor asking for another case gets NOT_FOUND);
-        creditors and providers get PERMISSION_DENIED until settlement knows who owns a case.
+        a creditor for the cases it submitted (another creditor's case answers NOT_FOUND, as does a
+        case settlement has not heard of yet); providers get PERMISSION_DENIED.
         INVALID_ARGUMENT names the field and the rule.
         """
 
@@ -144,6 +157,17 @@ class SettlementServiceServicer(metaclass=_abc_1.ABCMeta):
         """A party's monthly statement (CSV or PDF): opening balance, movements, closing balance. A
         creditor or provider gets its own (party fields may be left empty); another party's answers
         NOT_FOUND; an operator names the party. INVALID_ARGUMENT names the field and the rule.
+        """
+
+    @_abc_1.abstractmethod
+    def ListPayouts(
+        self,
+        request: _settlement_pb2.ListPayoutsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_settlement_pb2.ListPayoutsReply, _abc.Awaitable[_settlement_pb2.ListPayoutsReply]]:
+        """The payout lines released to the caller (a creditor or a provider), newest first: what left
+        its account, what fees were offset, what the bank was told to move. Operators read batches
+        through PayoutOperations; other callers get PERMISSION_DENIED.
         """
 
     @_abc_1.abstractmethod

@@ -15,6 +15,7 @@ from gateway.adapters.intake import IntakeClient
 from gateway.adapters.matching import BiddingClient, QuoteClient
 from gateway.adapters.rate_limits import RateLimits
 from gateway.adapters.security import DeviceCookies, Passwords, Tokens
+from gateway.adapters.settlement import SettlementClient
 from gateway.adapters.vault import VaultClient
 from gateway.adapters.webhooks import WebhookClient
 from gateway.domain.api_keys import API_KEY_LABEL
@@ -44,6 +45,7 @@ class GatewayServices:
     providers: ProviderDirectory | None = None
     vault: VaultClient | None = None
     webhooks: WebhookClient | None = None
+    settlement: SettlementClient | None = None
     # Unset in tests that do not exercise them: no rate limit, no device cookie.
     rate_limits: RateLimits | None = None
     device_cookies: DeviceCookies | None = None
@@ -105,7 +107,12 @@ def _webhooks(services: Services) -> WebhookClient:
     return _wired(services.webhooks, "webhooks")
 
 
+def _settlement(services: Services) -> SettlementClient:
+    return _wired(services.settlement, "settlement")
+
+
 Intake = Annotated[IntakeClient, Depends(_intake)]
+Settlement = Annotated[SettlementClient, Depends(_settlement)]
 Bidding = Annotated[BiddingClient, Depends(_bidding)]
 Quotes = Annotated[QuoteClient, Depends(_quotes)]
 Providers = Annotated[ProviderDirectory, Depends(_providers)]

@@ -2,7 +2,7 @@
 before the bank statement, and the provider notifications already acted on (replays refused).
 
 Revision ID: 0106_payment_links
-Revises: 0005_money_in
+Revises: 0104_money_gaps
 Create Date: 2026-12-03
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import UUID
 
 revision = "0106_payment_links"
-down_revision = "0005_money_in"
+down_revision = "0104_money_gaps"
 branch_labels = None
 depends_on = None
 
