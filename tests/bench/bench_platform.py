@@ -30,7 +30,7 @@ from recouvra_shared.outbox import OutboxRelay
 from recouvra_shared.settings import ServiceSettings
 from recouvra_shared.topics import ensure_topics, make_broker
 from tests.support.databases import create_service_database, drop_service_database
-from tests.support.stack import Stack, find_stack, unique_name
+from tests.support.stack import ISSUED_NAMES, Stack, delete_topics_of, find_stack, unique_name
 
 TOPIC = "bench.case-withdrawn.v1"
 
@@ -153,8 +153,11 @@ async def platform_throughput(stack: Stack, messages: int) -> float:
 
 async def main(messages: int) -> None:
     stack = find_stack()
-    raw = await raw_throughput(stack, messages)
-    platform = await platform_throughput(stack, messages)
+    try:
+        raw = await raw_throughput(stack, messages)
+        platform = await platform_throughput(stack, messages)
+    finally:
+        await delete_topics_of(stack.kafka_admin(), ISSUED_NAMES)  # the bench's own topics
     print(f"kafka raw produce->consume     : {raw:10.0f} msg/s  ({messages} messages)")
     print(f"outbox -> relay -> inbox commit: {platform:10.0f} msg/s  ({messages} messages)")
     print(f"platform / raw                 : {platform / raw:10.3f}")

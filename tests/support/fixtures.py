@@ -69,6 +69,24 @@ def stack() -> Iterator[Stack]:
     _off_loop(asyncio.run, delete_topics_of(found.kafka_admin(), ISSUED_NAMES))
 
 
+@pytest.fixture(autouse=True)
+def _delete_the_tests_topics(request: pytest.FixtureRequest) -> Iterator[None]:
+    """At each test's teardown, delete the Kafka topics under the names issued during it.
+
+    Names issued by module or session fixtures (set up before this one) stay until the run's
+    end; a run that is killed leaves at most the topics of the test it was in, not the run's.
+    """
+    if "stack" not in request.fixturenames:
+        yield  # a unit test: no Kafka
+        return
+    stack: Stack = request.getfixturevalue("stack")
+    first = len(ISSUED_NAMES)
+    yield
+    issued = ISSUED_NAMES[first:]
+    if issued:
+        _off_loop(asyncio.run, delete_topics_of(stack.kafka_admin(), issued))
+
+
 @pytest.fixture
 def kafka_as(stack: Stack) -> Callable[[str, str], KafkaConnection]:
     """Factory: `service`'s own Kafka connection, once its ACLs and topics exist under `prefix`

@@ -71,9 +71,14 @@ def requests(count: int) -> list[scoring_pb2.ScoreRequest]:
 
 
 async def grpc_latencies(
-    target: str, count: int, concurrency: int, *, tls: bool = True
+    target: str, count: int, concurrency: int, *, tls: bool = True, rate: float = 0.0
 ) -> tuple[list[float], float]:
-    """Per-call seconds of `count` Score calls from `concurrency` callers, and the wall time."""
+    """Per-call seconds of `count` Score calls from `concurrency` callers, and the wall time.
+
+    With a rate, calls are instead started on a fixed schedule (rate per second, open loop,
+    however many are in flight), and each latency runs from the call's scheduled start, so a
+    server that falls behind shows it instead of slowing the callers down.
+    """
     queue = requests(count)
     warmup = requests(min(50, count))
     latencies: list[float] = []
@@ -96,13 +101,29 @@ async def grpc_latencies(
                 await stub.Score(request, metadata=metadata, timeout=10)
                 latencies.append(time.perf_counter() - started)
 
+        async def scheduled(request: scoring_pb2.ScoreRequest, due: float) -> None:
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            await stub.Score(request, metadata=metadata, timeout=10)
+            latencies.append(time.perf_counter() - due)
+
         started = time.perf_counter()
-        await asyncio.gather(*(caller() for _ in range(concurrency)))
+        if rate:
+            outcomes = await asyncio.gather(
+                *(scheduled(r, started + i / rate) for i, r in enumerate(queue)),
+                return_exceptions=True,
+            )
+            failed = [o for o in outcomes if isinstance(o, BaseException)]
+            if failed:
+                print(f"{len(failed)} of {len(queue)} calls failed, first: {failed[0]!r}")
+        else:
+            await asyncio.gather(*(caller() for _ in range(concurrency)))
         wall = time.perf_counter() - started
     return latencies, wall
 
 
-async def in_process(count: int, concurrency: int, *, tls: bool) -> tuple[list[float], float]:
+async def in_process(
+    count: int, concurrency: int, *, tls: bool, rate: float = 0.0
+) -> tuple[list[float], float]:
     """Score latencies against an in-process server over a fresh database on the stack, over
     mutual TLS or (to measure what it costs) plain text."""
     stack = find_stack()
@@ -121,7 +142,9 @@ async def in_process(count: int, concurrency: int, *, tls: bool) -> tuple[list[f
         scoring_pb2_grpc.add_ScoringServiceServicer_to_server(api, server.server)
         await server.start()
         try:
-            return await grpc_latencies(f"127.0.0.1:{server.port}", count, concurrency, tls=tls)
+            return await grpc_latencies(
+                f"127.0.0.1:{server.port}", count, concurrency, tls=tls, rate=rate
+            )
         finally:
             await server.stop(1)
             await database.dispose()
@@ -154,20 +177,26 @@ def percentile(values: list[float], q: float) -> float:
 
 async def main(args: argparse.Namespace) -> None:
     if args.target:
-        runs = [(args.target, await grpc_latencies(args.target, args.requests, args.concurrency))]
+        runs = [
+            (
+                args.target,
+                await grpc_latencies(args.target, args.requests, args.concurrency, rate=args.rate),
+            )
+        ]
     else:
         runs = [
             (
                 f"in-process server, {name}",
-                await in_process(args.requests, args.concurrency, tls=tls),
+                await in_process(args.requests, args.concurrency, tls=tls, rate=args.rate),
             )
             for name, tls in (("mutual TLS", True), ("plain text", False))
         ]
     for where, (latencies, wall) in runs:
         p50 = percentile(latencies, 50) * 1000
         p99 = percentile(latencies, 99) * 1000
+        load = f"{args.rate:.0f} req/s offered" if args.rate else f"concurrency {args.concurrency}"
         print(
-            f"gRPC Score ({where}, concurrency {args.concurrency}, {args.requests} requests): "
+            f"gRPC Score ({where}, {load}, {args.requests} requests): "
             f"p50 {p50:.2f} ms  p99 {p99:.2f} ms  {args.requests / wall:.0f} req/s"
         )
     if not args.target and len(runs) == 2:
@@ -189,6 +218,9 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--batch", type=int, default=20_000)
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="offer calls at this many per second (open loop)"
+    )
     parser.add_argument("--quick", action="store_true", help="smaller run for make bench")
     arguments = parser.parse_args()
     if arguments.quick:

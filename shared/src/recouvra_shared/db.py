@@ -64,6 +64,13 @@ inbox = Table(
     Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+_CLAIM_EVENTS = text(
+    "INSERT INTO inbox (consumer, event_id, topic)"
+    " SELECT :consumer, claimed.event_id, claimed.topic"
+    " FROM unnest(CAST(:event_ids AS uuid[]), CAST(:topics AS text[])) AS claimed(event_id, topic)"
+    " ON CONFLICT DO NOTHING RETURNING event_id"
+)
+
 # Outbox rows Kafka kept refusing (not an outage: the row itself), moved aside for operators.
 outbox_dead_letters = Table(
     "outbox_dead_letters",
@@ -176,19 +183,21 @@ class UnitOfWork:
         return result.first() is not None
 
     async def claim_events(self, consumer: str, events: Sequence[tuple[str, str]]) -> set[str]:
-        """Claim many (event_id, topic) at once; returns the ids not handled before."""
+        """Claim many (event_id, topic) at once; returns the ids not handled before.
+
+        One statement of fixed text whatever the count (arrays unnested server-side), so it
+        is prepared once per connection instead of compiled anew for each batch size.
+        """
         if not events:
             return set()
+        claimed = dict(events)
         result = await self.session.execute(
-            pg_insert(inbox)
-            .values(
-                [
-                    {"consumer": consumer, "event_id": uuid.UUID(event_id), "topic": topic}
-                    for event_id, topic in dict(events).items()
-                ]
-            )
-            .on_conflict_do_nothing()
-            .returning(inbox.c.event_id)
+            _CLAIM_EVENTS,
+            {
+                "consumer": consumer,
+                "event_ids": [uuid.UUID(event_id) for event_id in claimed],
+                "topics": list(claimed.values()),
+            },
         )
         return {str(event_id) for event_id in result.scalars()}
 

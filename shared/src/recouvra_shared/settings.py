@@ -113,8 +113,8 @@ class ServiceSettings(BaseSettings):
 
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_batch_size: int = Field(default=200, ge=1)
-    # Records handled in one database transaction (each in its own savepoint); 1 = one each.
-    consumer_transaction_size: int = Field(default=50, ge=1)
+    # Records handled in one database transaction: by default a whole fetched batch, one commit.
+    consumer_transaction_size: int = Field(default=200, ge=1)
     consumer_backoff_initial_seconds: float = Field(default=0.2, gt=0)
     consumer_backoff_max_seconds: float = Field(default=10.0, gt=0)
 

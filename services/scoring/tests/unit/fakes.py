@@ -6,6 +6,7 @@ once, a unit of work that does not commit leaves nothing behind, and events leav
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from types import TracebackType
@@ -171,6 +172,10 @@ class FakeScores:
         if any(event_id == trigger_event_id for _, event_id in self.scores):
             raise ValueError(f"a score was already made by {trigger_event_id}")
         self.scores.append((stored, trigger_event_id))
+
+    async def add_many(self, stored: Sequence[tuple[StoredScore, str]]) -> None:
+        for score, trigger_event_id in stored:
+            await self.add(score, trigger_event_id)
 
     async def get(self, score_id: str) -> StoredScore | None:
         return next((s for s, _ in self.scores if s.score_id == score_id), None)

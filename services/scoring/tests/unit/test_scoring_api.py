@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -152,3 +153,38 @@ async def test_the_api_answers_a_creditor_about_its_own_case_only(creditor_a: No
     assert storage.commits == 2  # the quote was kept
     with pytest.raises(InvalidInput, match="case_id: must be a UUID"):
         await api.Score(scoring_pb2.ScoreRequest(case_id="nope"), context)
+
+
+async def test_concurrent_quotes_share_one_commit_and_a_refused_one_stops_no_other(
+    creditor_a: None,
+) -> None:
+    storage, own_case = await submitted("tenant-a")
+    foreign_case = new_id()
+    await deliver(storage, scorer(), submission(foreign_case, "tenant-b"))
+    api = ScoringApi(lambda: FakeScoringUnitOfWork(storage), scorer(), today=lambda: TODAY)
+    context: Any = None
+    commits_before, quotes_before = storage.commits, len(storage.scores)
+
+    def asking(case_id: str) -> scoring_pb2.ScoreRequest:
+        return scoring_pb2.ScoreRequest(
+            case_id=case_id,
+            amount=Money(currency="EUR", minor_units=240_000),
+            due_date="2026-09-01",
+        )
+
+    cases = [own_case] * 5 + [foreign_case] + [own_case] * 14
+    answers = await asyncio.gather(
+        *(api.Score(asking(case_id), context) for case_id in cases), return_exceptions=True
+    )
+
+    refused = [a for a in answers if isinstance(a, BaseException)]
+    assert len(refused) == 1
+    assert isinstance(answers[5], NoScore)  # the other tenant's case
+    quoted = [a for a in answers if isinstance(a, scoring_pb2.Score)]
+    assert len(quoted) == 19
+    assert len({q.score_id for q in quoted}) == 19
+    kept = {s.score_id for s, _ in storage.scores[quotes_before:]}
+    assert kept == {q.score_id for q in quoted}  # every answered quote is stored, once
+    # Twenty calls, a handful of transactions: the calls that came while one was being written
+    # went together into the next.
+    assert storage.commits - commits_before <= 3

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -260,6 +260,30 @@ def stored_score(row: RowMapping) -> StoredScore:
     )
 
 
+def score_row(stored: StoredScore, trigger_event_id: str) -> dict[str, Any]:
+    """A score as its row of the scores table."""
+    result, inputs = stored.score, stored.inputs
+    return {
+        "score_id": stored.score_id,
+        "case_id": stored.case_id,
+        "tenant_id": stored.tenant_id,
+        "trigger_event_id": trigger_event_id,
+        "trigger": stored.trigger,
+        "as_of": stored.as_of,
+        "inputs": inputs.to_dict() if inputs is not None else {},
+        "features": dict(result.features),
+        "trustscore": result.trustscore,
+        "recovery_probability": result.recovery_probability,
+        "expected_days_to_recover": result.expected_days_to_recover,
+        "segment": result.segment,
+        "strategy": result.strategy,
+        "debtor_insolvent": result.debtor_insolvent,
+        "reason_codes": list(result.reason_codes),
+        "reasons": [{"code": r.code, "text": r.text, "weight": r.weight} for r in result.reasons],
+        "model_version": result.model_version,
+    }
+
+
 class SqlScores:
     """Every score ever given, in the scores table."""
 
@@ -267,30 +291,12 @@ class SqlScores:
         self.session = session
 
     async def add(self, stored: StoredScore, trigger_event_id: str) -> None:
-        result, inputs = stored.score, stored.inputs
-        await self.session.execute(
-            insert(scores).values(
-                score_id=stored.score_id,
-                case_id=stored.case_id,
-                tenant_id=stored.tenant_id,
-                trigger_event_id=trigger_event_id,
-                trigger=stored.trigger,
-                as_of=stored.as_of,
-                inputs=inputs.to_dict() if inputs is not None else {},
-                features=dict(result.features),
-                trustscore=result.trustscore,
-                recovery_probability=result.recovery_probability,
-                expected_days_to_recover=result.expected_days_to_recover,
-                segment=result.segment,
-                strategy=result.strategy,
-                debtor_insolvent=result.debtor_insolvent,
-                reason_codes=list(result.reason_codes),
-                reasons=[
-                    {"code": r.code, "text": r.text, "weight": r.weight} for r in result.reasons
-                ],
-                model_version=result.model_version,
-            )
-        )
+        await self.add_many([(stored, trigger_event_id)])
+
+    async def add_many(self, stored: Sequence[tuple[StoredScore, str]]) -> None:
+        if stored:
+            # One statement text whatever the count: executemany sends the rows in one go.
+            await self.session.execute(insert(scores), [score_row(s, e) for s, e in stored])
 
     async def get(self, score_id: str) -> StoredScore | None:
         row = await first_row(self.session, select(scores).where(scores.c.score_id == score_id))

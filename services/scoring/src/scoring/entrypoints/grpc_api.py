@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 
 import grpc
@@ -15,7 +15,8 @@ from scoring.domain.commands import GetScoreOfRecord, QuoteScore
 from scoring.domain.errors import InvalidInput
 from scoring.domain.facts import CaseFacts, debtor_siren_of
 from scoring.domain.scores import StoredScore
-from scoring.service_layer.quotes import quote_score
+from scoring.service_layer.coalescing import Coalescer
+from scoring.service_layer.quotes import quote_scores
 from scoring.service_layer.scorer import Scorer
 from scoring.service_layer.scores_of_record import score_of_record
 from scoring.service_layer.unit_of_work import ScoringUnitOfWork
@@ -132,6 +133,16 @@ class ScoringApi(scoring_pb2_grpc.ScoringServiceServicer):
         self.units = units
         self.scorer = scorer
         self.today = today
+        # Concurrent Score calls share a transaction and its commit (see coalescing.py).
+        self.quotes: Coalescer[QuoteScore, StoredScore] = Coalescer(self._quote_batch)
+
+    async def _quote_batch(
+        self, commands: Sequence[QuoteScore]
+    ) -> Sequence[StoredScore | BaseException]:
+        async with self.units() as uow:
+            outcomes = await quote_scores(commands, uow, self.scorer)
+            await uow.commit()
+        return outcomes
 
     async def GetScore(
         self, request: scoring_pb2.GetScoreRequest, context: grpc.aio.ServicerContext
@@ -149,7 +160,5 @@ class ScoringApi(scoring_pb2_grpc.ScoringServiceServicer):
         case_id = _case_id(request.case_id)
         facts = facts_from_request(request)
         as_of = _date(request.as_of, "as_of") if request.as_of else self.today()
-        async with self.units() as uow:
-            stored = await quote_score(QuoteScore(facts, case_id, tenant, as_of), uow, self.scorer)
-            await uow.commit()
+        stored = await self.quotes.submit(QuoteScore(facts, case_id, tenant, as_of))
         return to_message(stored)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from scoring.domain.commands import QuoteScore
 from scoring.domain.errors import NoScore, ScoringStopped
@@ -18,6 +19,32 @@ async def quote_score(command: QuoteScore, uow: ScoringUnitOfWork, scorer: Score
     Raises NoScore when the case belongs to another tenant (it reads like a missing one) and
     ScoringStopped when the case was withdrawn or has ended.
     """
+    [outcome] = await quote_scores([command], uow, scorer)
+    if isinstance(outcome, NoScore | ScoringStopped):
+        raise outcome
+    return outcome
+
+
+async def quote_scores(
+    commands: Sequence[QuoteScore], uow: ScoringUnitOfWork, scorer: Scorer
+) -> list[StoredScore | NoScore | ScoringStopped]:
+    """Score and store many quotes in one unit of work (the caller commits once for all), their
+    rows written in one statement.
+
+    A refused quote is returned as its refusal and stores nothing; the others are kept.
+    """
+    outcomes: list[StoredScore | NoScore | ScoringStopped] = []
+    for command in commands:
+        try:
+            outcomes.append(await _quoted(command, uow, scorer))
+        except (NoScore, ScoringStopped) as refusal:
+            outcomes.append(refusal)
+    kept = [(o, str(uuid.uuid4())) for o in outcomes if isinstance(o, StoredScore)]
+    await uow.scores.add_many(kept)
+    return outcomes
+
+
+async def _quoted(command: QuoteScore, uow: ScoringUnitOfWork, scorer: Scorer) -> StoredScore:
     owner = command.tenant_id or ""
     if command.case_id is not None:
         case = await uow.cases.get(command.case_id)
@@ -29,12 +56,11 @@ async def quote_score(command: QuoteScore, uow: ScoringUnitOfWork, scorer: Score
                     f"case_id: the case is {case.outcome.status}; no further scoring"
                 )
             owner = case.tenant_id
-    return await scorer.keep(
+    return await scorer.make(
         uow,
         command.facts,
         case_id=command.case_id,
         tenant_id=owner,
         as_of=command.as_of,
         trigger=SCORE_REQUEST,
-        trigger_event_id=str(uuid.uuid4()),
     )

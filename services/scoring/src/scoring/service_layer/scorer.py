@@ -52,8 +52,25 @@ class Scorer:
         trigger_event_id: str,
     ) -> StoredScore:
         """Score the facts with the active model and store the score with its inputs."""
+        stored = await self.make(
+            uow, facts, case_id=case_id, tenant_id=tenant_id, as_of=as_of, trigger=trigger
+        )
+        await uow.scores.add(stored, trigger_event_id)
+        return stored
+
+    async def make(
+        self,
+        uow: ScoringUnitOfWork,
+        facts: CaseFacts,
+        *,
+        case_id: str | None,
+        tenant_id: str,
+        as_of: date,
+        trigger: str,
+    ) -> StoredScore:
+        """Score the facts with the active model, without storing the score."""
         inputs = await self.inputs_for(uow, facts, case_id, tenant_id, as_of)
-        stored = StoredScore(
+        return StoredScore(
             score_id=str(uuid.uuid4()),
             case_id=case_id,
             tenant_id=tenant_id,
@@ -62,8 +79,6 @@ class Scorer:
             score=score(inputs, as_of, self.models.active()),
             inputs=inputs,
         )
-        await uow.scores.add(stored, trigger_event_id)
-        return stored
 
     async def keep_and_announce(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Protocol
 
@@ -66,6 +67,9 @@ class ScoresRepository(Protocol):
 
     async def add(self, stored: StoredScore, trigger_event_id: str) -> None:
         """Keep a score; trigger_event_id is the event (or request) that made it."""
+
+    async def add_many(self, stored: Sequence[tuple[StoredScore, str]]) -> None:
+        """Keep many scores (each with its trigger event id) in one statement."""
 
     async def get(self, score_id: str) -> StoredScore | None:
         """One stored score."""

@@ -1,0 +1,168 @@
+"""The batch path, crashed twice: a relay killed between publishing a batch and marking it sent
+publishes it again, and a consumer killed in the middle of a batch's transaction gets the whole
+batch again; every event's effect is still kept once, in order per case."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
+from recouvra.events.v1.envelope_pb2 import EventEnvelope
+from recouvra_shared.db import Database, UnitOfWork
+from recouvra_shared.events import new_event
+from recouvra_shared.inbox import InboxConsumer, Subscription
+from recouvra_shared.kafka_security import KafkaConnection
+from recouvra_shared.outbox import OutboxRelay
+from recouvra_shared.settings import ServiceSettings
+from recouvra_shared.topics import ensure_topics, make_broker
+from tests.integration.test_inbox_transactions import fetch_column
+from tests.support.stack import Stack, unique_name
+
+pytestmark = pytest.mark.integration
+
+TOPIC = "intake.case-withdrawn.v1"
+CONSUMER = "matching-withdrawals"
+EVENTS = 300
+
+
+async def every_record(stack: Stack, topic: str, expected: int) -> list[Any]:
+    """Every record of the topic, in offset order per partition, as the consumer gets them."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        **stack.kafka_admin().client_options(),
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+    )
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        while len(records) < expected:
+            batch = await consumer.getmany(timeout_ms=10_000)
+            if not batch:
+                break
+            for partition_records in batch.values():
+                records += partition_records
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def test_a_crash_in_the_middle_of_a_batch_redelivers_nothing_twice_in_effect(
+    stack: Stack,
+    make_database: Callable[[str], str],
+    kafka_as: Callable[[str, str], KafkaConnection],
+) -> None:
+    intake_url, matching_url = make_database("intake"), make_database("matching")
+    prefix = unique_name("batch") + "."
+    kafka_as("intake", prefix)  # the relay publishes intake's events as intake's Kafka user
+    kafka_as("matching", prefix)
+    publishing = ServiceSettings(
+        service_name="intake",
+        **stack.kafka_settings("intake"),
+        kafka_topic_prefix=prefix,
+        database_url=intake_url,
+    )
+    consuming = ServiceSettings(
+        service_name="matching",
+        **stack.kafka_settings("matching"),
+        kafka_topic_prefix=prefix,
+        database_url=matching_url,
+    )
+    source, sink = Database.connect(intake_url), Database.connect(matching_url)
+    broker, consumer_broker = make_broker(publishing), make_broker(consuming)
+    subscription_topics = [TOPIC, f"{TOPIC}.dlt.{CONSUMER}"]
+    await ensure_topics(publishing, subscription_topics)
+    await broker.start()
+    await consumer_broker.start()
+    try:
+        async with source.unit_of_work() as uow:
+            await uow.publish(
+                *(
+                    new_event(
+                        producer="intake",
+                        event_type="case-withdrawn",
+                        version=1,
+                        case_id=f"case-{n % 7}",
+                        tenant_id="creditor-1",
+                        payload=CaseWithdrawn(case_id=f"case-{n % 7}", reason=f"{n:03d}"),
+                    )
+                    for n in range(EVENTS)
+                )
+            )
+            await uow.commit()
+
+        # 1. The relay publishes the whole batch, then dies before marking it sent.
+        relay = OutboxRelay(source, broker, publishing)
+        publish_in_order = relay._publish_in_order
+
+        async def then_die(uow: UnitOfWork, rows: Sequence[Any]) -> Any:
+            await publish_in_order(uow, rows)
+            raise ConnectionResetError("relay killed between publishing and marking sent")
+
+        relay._publish_in_order = then_die  # type: ignore[method-assign]
+        with pytest.raises(ConnectionResetError):
+            await relay.relay_once()
+        # Restarted, it publishes the same batch again and marks it sent.
+        assert await OutboxRelay(source, broker, publishing).relay_once() == EVENTS
+        records = await every_record(stack, prefix + TOPIC, 2 * EVENTS)
+        assert len(records) == 2 * EVENTS  # every event is on Kafka twice
+
+        # 2. The consumer dies in the middle of its first batch's transaction.
+        crashed, delivered = False, 0
+
+        async def handler(event: CaseWithdrawn, envelope: EventEnvelope, uow: UnitOfWork) -> None:
+            nonlocal crashed, delivered
+            delivered += 1
+            if delivered == 100:
+                crashed = True
+                raise asyncio.CancelledError  # the process is going down, mid-transaction
+            await uow.publish(  # the effect: one outbox row per event handled
+                new_event(
+                    producer="matching",
+                    event_type="echoed",
+                    version=1,
+                    case_id=envelope.case_id,
+                    tenant_id="creditor-1",
+                    payload=CaseWithdrawn(case_id=envelope.case_id, reason=event.reason),
+                )
+            )
+
+        consumer = InboxConsumer(
+            Subscription(TOPIC, CONSUMER, CaseWithdrawn, handler),
+            sink.unit_of_work,
+            consumer_broker,
+            consuming,
+        )
+        with pytest.raises(asyncio.CancelledError):
+            await consumer.process_batch(records[: consuming.consumer_batch_size])
+        # Offsets were never committed: everything comes again, duplicates included.
+        for start in range(0, len(records), consuming.consumer_batch_size):
+            await consumer.process_batch(records[start : start + consuming.consumer_batch_size])
+    finally:
+        await consumer_broker.stop()
+        await broker.stop()
+        await source.dispose()
+        await sink.dispose()
+
+    assert crashed
+    echoed = []
+    for raw in await fetch_column(matching_url, "SELECT payload FROM outbox ORDER BY id"):
+        envelope, effect = EventEnvelope(), CaseWithdrawn()
+        envelope.ParseFromString(bytes(raw))  # type: ignore[arg-type]
+        envelope.payload.Unpack(effect)
+        echoed.append((envelope.case_id, effect.reason))
+    # Each event's effect once, though each event came two or three times...
+    assert sorted(reason for _, reason in echoed) == [f"{n:03d}" for n in range(EVENTS)]
+    # ...and in the order the events were recorded, per case.
+    for case in range(7):
+        assert [r for c, r in echoed if c == f"case-{case}"] == [
+            f"{n:03d}" for n in range(case, EVENTS, 7)
+        ]
+    assert await fetch_column(matching_url, "SELECT count(*)::text FROM inbox") == [str(EVENTS)]
