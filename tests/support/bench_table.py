@@ -89,6 +89,8 @@ class Run:
     commit: str = ""
     cores: int = field(default_factory=lambda: os.cpu_count() or 0)
     failed: list[str] = field(default_factory=list)
+    # The machine may be shared: a figure means little without how busy it was.
+    load_average: float = field(default_factory=lambda: os.getloadavg()[1])
 
 
 def _number(value: float | None) -> str:
@@ -156,6 +158,7 @@ def save(run: Run, runs: Path | None = None) -> Path:
             "commit": run.commit,
             "cores": run.cores,
             "failed": run.failed,
+            "load_average": run.load_average,
             "rows": [row.as_json() for row in run.rows],
         },
         indent=2,
@@ -169,7 +172,13 @@ def save(run: Run, runs: Path | None = None) -> Path:
 def load(path: Path) -> Run:
     data = json.loads(path.read_text())
     rows = [Row.from_json(r) for r in data["rows"]]
-    return Run(rows, data["finished_at"], data.get("commit", ""), data.get("cores", 0))
+    return Run(
+        rows,
+        data["finished_at"],
+        data.get("commit", ""),
+        data.get("cores", 0),
+        load_average=data.get("load_average", 0.0),
+    )
 
 
 def history(runs: Path | None = None) -> list[Path]:
@@ -231,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = [Row.from_json(json.loads(line)) for line in text.splitlines() if line.strip()]
         run = Run(rows, commit=_commit(), failed=list(args.failed))
         print(render(rows))
+        print(f"load average (5 min) {run.load_average:.1f} on {run.cores} cores")
         for failed in run.failed:
             print(f"FAILED (no rows): {failed}")
         stamped = save(run)

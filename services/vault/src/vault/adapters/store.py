@@ -14,6 +14,7 @@ import itertools
 import threading
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
+from typing import cast
 
 from minio import Minio
 from minio.commonconfig import CopySource
@@ -71,18 +72,22 @@ class S3ObjectStore:
             self._bucket_ready = True
 
     async def _parts(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-        """The pieces of `chunks` gathered into parts of at least `part_size` bytes."""
-        held: list[bytes] = []
-        size = 0
+        """The pieces of `chunks` gathered into parts of at least `part_size` bytes.
+
+        Each piece is copied into its part as it arrives and dropped at once, so a part is
+        never held twice (as its pieces and joined).
+        """
+        part = bytearray()
+        gathered = 0
         async for piece in chunks:
-            held.append(piece)
-            size += len(piece)
-            if size >= self.part_size:
-                part = b"".join(held)
-                held, size = [], 0  # the pieces go before the part does: one part in memory
-                yield part
-        if held or size == 0:
-            yield b"".join(held)
+            part += piece
+            if len(part) >= self.part_size:
+                gathered += 1
+                # Sent as it is: minio, urllib3 and hashlib take any bytes-like body.
+                yield cast(bytes, part)
+                part = bytearray()
+        if part or not gathered:
+            yield cast(bytes, part)
 
     async def put_stream(self, name: str, chunks: AsyncIterator[bytes]) -> int:
         """Store the bytes of `chunks` under `name`; returns how many were stored.
