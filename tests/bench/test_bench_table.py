@@ -103,6 +103,7 @@ def test_compare_shows_each_rows_change_and_which_way_is_better(tmp_path: Path) 
     save(after, tmp_path)
     older, newer = history(tmp_path)
     text = compare(load(older), load(newer))
+    assert text.splitlines()[0].startswith("2026-12-03T10:00:00+00:00 (, load ")
     vault = next(line for line in text.splitlines() if line.startswith("vault"))
     expected = "MB/s 75.5 700 +827% better 0.10 0.93 NO -> yes"
     assert vault.removeprefix("vault download 16 MB").split() == expected.split()

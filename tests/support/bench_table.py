@@ -222,7 +222,9 @@ def compare(previous: Run, current: Run) -> str:
         for cells in [header, ["-" * w for w in widths], *lines]
     ]
     title = (
-        f"{previous.finished_at} ({previous.commit}) -> {current.finished_at} ({current.commit})"
+        f"{previous.finished_at} ({previous.commit}, load {previous.load_average:.1f}) -> "
+        f"{current.finished_at} ({current.commit}, load {current.load_average:.1f}) "
+        f"on {current.cores} cores"
     )
     return "\n".join([title, *out, *(f"not measured now: {p}" for p in gone)])
 
