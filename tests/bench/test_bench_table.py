@@ -38,6 +38,7 @@ def test_the_table_shows_every_column_of_every_row() -> None:
     expected = "75.5 MB/s 755 (raw S3 get) 0.10 ratio ≥ 0.9 NO"
     assert vault.removeprefix("vault download 16 MB").split() == expected.split()
     assert scoring.split()[-4:] == ["-", "-", "-", "-"]
+    assert "0.0049" in render([Row("Score over gRPC", 41.8, "req/s", baseline=8491.0)])
     assert notes == ["notes:", "  scoring p99: at 8 callers"]
 
 

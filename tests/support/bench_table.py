@@ -101,6 +101,12 @@ def _number(value: float | None) -> str:
     return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
 
 
+def _ratio(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2f}" if value >= 0.1 else f"{value:.2g}"
+
+
 def _met(value: bool | None) -> str:
     return "-" if value is None else ("yes" if value else "NO")
 
@@ -114,7 +120,7 @@ def render(rows: list[Row]) -> str:
             _number(row.figure),
             row.unit,
             _number(row.baseline) + (f" ({row.baseline_label})" if row.baseline_label else ""),
-            "-" if row.ratio is None else f"{row.ratio:.2f}",
+            _ratio(row.ratio),
             row.target.text(row.unit) if row.target else "-",
             _met(row.met),
         ]
@@ -210,8 +216,8 @@ def compare(previous: Run, current: Run) -> str:
                 _number(old.figure if old else None),
                 _number(row.figure),
                 _change(old.figure if old else None, row.figure, row.higher_is_better),
-                "-" if old is None or old.ratio is None else f"{old.ratio:.2f}",
-                "-" if row.ratio is None else f"{row.ratio:.2f}",
+                _ratio(old.ratio if old else None),
+                _ratio(row.ratio),
                 f"{_met(old.met if old else None)} -> {_met(row.met)}",
             ]
         )
