@@ -13,7 +13,7 @@ SERVICES := deploy/local/services.sh
 WITH_STACK = eval "$$($(STACK) env)" &&
 
 .PHONY: help install up down stack stack-stop services services-stop migrate test test-unit \
-        test-integration test-e2e lint format proto proto-check bench status
+        test-integration test-e2e lint format proto proto-check bench bench-compare status
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -74,7 +74,15 @@ format: install  ## Format and autofix
 proto: install  ## Regenerate the Python code from proto/
 	PATH=$(CURDIR)/$(VENV):$$PATH $(VENV)/python proto/generate.py
 
-bench: install stack  ## Throughput and latency figures, with ratios measured in the same run
-	$(WITH_STACK) $(VENV)/python tests/bench/bench_platform.py
-	@for b in services/*/bench/bench_*.py; do \
-	  [[ -f $$b ]] || continue; echo "== $$b"; $(WITH_STACK) $(VENV)/python $$b --quick; done
+bench: install stack  ## Every bench, then one table (path, figure, baseline, ratio, target, met) saved in var/bench/
+	mkdir -p var/bench && rows=$(CURDIR)/var/bench/rows-$$$$.jsonl && failed=() && \
+	for b in tests/bench/bench_platform.py services/*/bench/bench_*.py; do \
+	  [[ -f $$b ]] || continue; echo "== $$b"; quick=--quick; \
+	  [[ $$b == tests/bench/* ]] && quick=; \
+	  $(WITH_STACK) RECOUVRA_BENCH_ROWS=$$rows $(VENV)/python $$b $$quick || failed+=("$$b"); done; \
+	echo "== one table"; status=0; \
+	$(VENV)/python -m tests.support.bench_table table $$rows --failed "$${failed[@]}" || status=$$?; \
+	rm -f $$rows; exit $$status
+
+bench-compare: install  ## Each row of the latest make bench beside the run before it
+	$(VENV)/python -m tests.support.bench_table compare

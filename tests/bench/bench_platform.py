@@ -29,6 +29,7 @@ from recouvra_shared.inbox import InboxConsumer, Subscription
 from recouvra_shared.outbox import OutboxRelay
 from recouvra_shared.settings import ServiceSettings
 from recouvra_shared.topics import ensure_topics, make_broker
+from tests.support.bench_table import Row, Target, report
 from tests.support.databases import create_service_database, drop_service_database
 from tests.support.stack import ISSUED_NAMES, Stack, delete_topics_of, find_stack, unique_name
 
@@ -161,6 +162,18 @@ async def main(messages: int) -> None:
     print(f"kafka raw produce->consume     : {raw:10.0f} msg/s  ({messages} messages)")
     print(f"outbox -> relay -> inbox commit: {platform:10.0f} msg/s  ({messages} messages)")
     print(f"platform / raw                 : {platform / raw:10.3f}")
+    report(
+        [
+            Row(
+                "outbox -> relay -> inbox",
+                platform,
+                "msg/s",
+                baseline=raw,
+                baseline_label="raw Kafka produce->consume",
+                target=Target("ratio", ">=", 0.3),
+            )
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra.matching.v1 import bidding_pb2_grpc as pb_grpc
 from recouvra_shared.events import new_event
 from recouvra_shared.kafka_security import KafkaConnection
+from tests.support.bench_table import Row, report
 from tests.support.databases import discard, provision
 from tests.support.fixtures import wait_serving
 from tests.support.identity import as_person, identity_keys
@@ -182,6 +183,19 @@ async def run(args: argparse.Namespace, db_url: str, prefix: str, kafka: KafkaCo
         f"({len(latencies)}/{args.cases} quoted)"
     )
     print(f"  auctions open at once: at most {max_open}")
+    quoted = f"matching case-scored -> quote-issued, {args.providers} providers"
+    report(
+        [
+            Row(
+                f"{quoted}: p99",
+                percentile(latencies, 99),
+                "ms",
+                higher_is_better=False,
+                note=f"at {args.cases / sent_for:.0f} cases/s; target p99 < 500 ms is at 200/s",
+            ),
+            Row(f"{quoted}: quoted", len(latencies) / args.cases, "share of cases"),
+        ]
+    )
 
 
 def main() -> None:

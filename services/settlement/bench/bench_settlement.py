@@ -35,6 +35,7 @@ from settlement.bootstrap import units_of  # noqa: E402
 from settlement.domain.bank_statement import line_key  # noqa: E402
 from settlement.domain.payment_instructions import new_reference_body, rf_reference  # noqa: E402
 from settlement.service_layer import statement_import  # noqa: E402
+from tests.support.bench_table import Row, report  # noqa: E402
 from tests.support.databases import service_database  # noqa: E402
 from tests.support.stack import find_stack  # noqa: E402
 
@@ -126,6 +127,17 @@ def main() -> None:
     print(f"  import:      {booked:10.1f} lines/s")
     print(f"  raw inserts: {raw:10.1f} rows/s (same rows, same chunks, same driver)")
     print(f"  ratio import/raw: {booked / raw:.3f}")
+    report(
+        [
+            Row(
+                "settlement camt.053 lines booked",
+                booked,
+                "lines/s",
+                baseline=raw,
+                baseline_label="raw INSERTs, same chunks",
+            )
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ class VaultSettings(ServiceSettings):
     s3_secure: bool = False
     s3_region: str = "us-east-1"
     bucket: str = "recouvra-vault"
-    # Multipart part size: the most plaintext-sized memory one upload holds (S3 minimum 5 MiB).
+    # Multipart part size (S3 minimum 5 MiB): an upload holds at most three parts in memory.
     s3_part_size: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024)
     chunk_size: int = Field(default=1024 * 1024, ge=1024, le=4 * 1024 * 1024)
     max_document_bytes: int = Field(default=2 * 1024 * 1024 * 1024, ge=1)

@@ -96,6 +96,47 @@ def test_dropping_whole_final_chunks_fails(plaintext: bytes) -> None:
 
 
 @given(plaintext=multi_chunk, data=st.data())
+def test_dropping_any_chunk_from_the_middle_fails(plaintext: bytes, data: st.DataObject) -> None:
+    key = new_data_key()
+    header, chunks = chunks_of(seal(key, IDENTITY, plaintext, CHUNK))
+    dropped = data.draw(st.integers(min_value=0, max_value=len(chunks) - 2))
+    with pytest.raises(DecryptionFailed):
+        unseal(key, IDENTITY, header + b"".join(c for i, c in enumerate(chunks) if i != dropped))
+
+
+# Written by the vault as it was at 7ae2200 (before the streaming rework): 36 bytes in chunks
+# of 16 under the data key bytes(range(32)). Objects already stored must stay readable.
+OLD_OBJECT = bytes.fromhex(
+    "52564c540100000010a83019c537754cbf4a5ab6e059b46573c64773237d85e81eb47698e71ac56bde7cfe03"
+    "96419bc358eae9bea1b17eaa70b9d0f403c98c3d486bebfa35b307103a8c18268def38ae9d5aa226a63bb45f"
+    "a477798c8a45e46649501aca"
+)
+OLD_IDENTITY = DocumentIdentity("creditor-1", "case-1", "0b7c1f2a-0000-4000-8000-000000000001", 1)
+
+
+@given(piece=st.integers(min_value=1, max_value=len(OLD_OBJECT)))
+def test_an_object_stored_before_the_streaming_rework_still_reads(piece: int) -> None:
+    decryptor = ChunkDecryptor(bytes(range(32)), OLD_IDENTITY)
+    opened = [
+        plain
+        for start in range(0, len(OLD_OBJECT), piece)
+        for plain in decryptor.update(OLD_OBJECT[start : start + piece])
+    ]
+    assert b"".join(opened) + decryptor.finalize() == b"Facture 2026-0042: 1 234,56 EUR due."
+
+
+def test_chunks_fed_whole_are_sealed_without_waiting_for_more_than_the_next() -> None:
+    """A chunk-sized piece is sealed as soon as the next piece shows it is not the last."""
+    key = new_data_key()
+    encryptor = ChunkEncryptor(key, IDENTITY, CHUNK)
+    pieces = [bytes([n]) * CHUNK for n in range(3)]
+    sealed = [encryptor.update(piece) for piece in pieces]
+    assert [len(s) for s in sealed] == [0, 1, 1]
+    body = b"".join(c for s in sealed for c in s) + encryptor.finalize()
+    assert unseal(key, IDENTITY, encryptor.header + body) == b"".join(pieces)
+
+
+@given(plaintext=multi_chunk, data=st.data())
 def test_reordering_chunks_fails(plaintext: bytes, data: st.DataObject) -> None:
     key = new_data_key()
     header, chunks = chunks_of(seal(key, IDENTITY, plaintext, CHUNK))

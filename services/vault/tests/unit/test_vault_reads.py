@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import replace
 
@@ -119,6 +120,37 @@ async def test_content_that_decrypts_but_hashes_differently_fails_the_read() -> 
     with pytest.raises(IntegrityError, match="does not match the SHA-256 recorded at upload"):
         await read_all(content)
     assert vault.audit()[-1] == ("get", "integrity-failure")
+
+
+async def test_a_content_that_hashes_differently_never_hands_out_its_last_chunk() -> None:
+    vault = FakeVault(chunk_size=64)
+    command = StoreDocument(CREDITOR, "", "case-1", DocumentKind.INVOICE, "f.pdf", False, "")
+    content = PDF + bytes(range(256)) * 3
+    stored = await store_document(command, stream(content), vault.deps)
+    vault.tables.documents[stored.document_id] = replace(stored, sha256=b"\x00" * 32)
+    _, plaintext = await open_document(ReadDocument(CREDITOR, stored.document_id), vault.deps)
+    received: list[bytes] = []
+
+    async def receive() -> None:
+        async for piece in plaintext:
+            received.append(piece)
+
+    with pytest.raises(IntegrityError):
+        await receive()
+    final_chunk = (len(content) - 1) % 64 + 1
+    assert b"".join(received) == content[:-final_chunk]
+
+
+async def test_a_reader_that_stops_early_stops_the_reading_behind_it() -> None:
+    vault = FakeVault(chunk_size=64)
+    command = StoreDocument(CREDITOR, "", "case-1", DocumentKind.INVOICE, "f.pdf", False, "")
+    stored = await store_document(command, stream(PDF + bytes(64 * 40)), vault.deps)
+    _, plaintext = await open_document(ReadDocument(CREDITOR, stored.document_id), vault.deps)
+    assert len(await anext(plaintext)) == 64
+    before = {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
+    assert before, "the reading ahead runs as its own task"
+    await plaintext.aclose()  # type: ignore[attr-defined]
+    assert all(task.done() for task in before)
 
 
 async def test_a_listing_shows_what_the_caller_may_see_and_is_audited() -> None:

@@ -1,8 +1,10 @@
 """Ciphertext on S3-compatible storage through the `minio` client, streamed both ways.
 
-The minio client is synchronous: its calls run in worker threads. An upload pulls its bytes
-from the caller's async iterator one part at a time, so at most about one multipart part is
-held in memory, whatever the size of the document.
+The minio client is synchronous: its calls run in worker threads. An upload gathers the
+caller's pieces into parts on the event loop and hands each part to a thread, so the next part
+is received and sealed while the previous ones travel to the store: at most `UPLOADS_IN_FLIGHT`
+parts travel at once and one is being gathered, whatever the size of the document. A document
+that fits in one part is one PUT.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import threading
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import cast
 
 from minio import Minio
 from minio.commonconfig import CopySource
+from minio.datatypes import Part
 from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
 
@@ -23,42 +26,9 @@ from vault.domain.errors import IntegrityError
 from vault.domain.orphans import StoredObject, quarantine_name
 
 READ_SIZE = 1024 * 1024
+UPLOADS_IN_FLIGHT = 2
+_CONTENT_TYPE = {"Content-Type": "application/octet-stream"}
 _UNKNOWN = datetime.max.replace(tzinfo=UTC)
-
-
-class _PullReader:
-    """A blocking file-like `read` (for minio's thread) over an async iterator on the loop."""
-
-    def __init__(self, chunks: AsyncIterator[bytes], loop: asyncio.AbstractEventLoop) -> None:
-        self._chunks = chunks
-        self._loop = loop
-        self._buffer = bytearray()
-        self._eof = False
-        self.total = 0
-
-    async def _next(self) -> bytes | None:
-        try:
-            return await anext(self._chunks)
-        except StopAsyncIteration:
-            return None
-
-    def _run(self, coroutine: Coroutine[Any, Any, bytes | None]) -> bytes | None:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
-
-    def read(self, size: int = -1) -> bytes:
-        while not self._eof and (size < 0 or len(self._buffer) < size):
-            piece = self._run(self._next())
-            if piece is None:
-                self._eof = True
-            else:
-                self._buffer += piece
-        cut = len(self._buffer) if size < 0 else min(size, len(self._buffer))
-        # One copy out of the buffer (a slice then bytes() would make two part-sized copies).
-        with memoryview(self._buffer) as view:
-            data = bytes(view[:cut])
-        del self._buffer[:cut]
-        self.total += len(data)
-        return data
 
 
 class S3ObjectStore:
@@ -101,26 +71,91 @@ class S3ObjectStore:
                         raise
             self._bucket_ready = True
 
-    def _put(self, name: str, reader: _PullReader) -> None:
-        self._ensure_bucket()
-        self.client.put_object(
-            self.bucket,
-            name,
-            reader,  # type: ignore[arg-type]
-            length=-1,
-            part_size=self.part_size,
-            content_type="application/octet-stream",
-        )
+    async def _parts(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        """The pieces of `chunks` gathered into parts of at least `part_size` bytes.
+
+        Each piece is copied into its part as it arrives and dropped at once, so a part is
+        never held twice (as its pieces and joined).
+        """
+        part = bytearray()
+        gathered = 0
+        async for piece in chunks:
+            part += piece
+            if len(part) >= self.part_size:
+                gathered += 1
+                # Sent as it is: minio, urllib3 and hashlib take any bytes-like body.
+                yield cast(bytes, part)
+                part = bytearray()
+        if part or not gathered:
+            yield cast(bytes, part)
 
     async def put_stream(self, name: str, chunks: AsyncIterator[bytes]) -> int:
         """Store the bytes of `chunks` under `name`; returns how many were stored.
 
-        When `chunks` raises, the upload is abandoned (minio aborts a started multipart upload)
-        and nothing is left under `name`.
+        When `chunks` raises (or the store refuses a part), the parts on their way are awaited,
+        the multipart upload is aborted and nothing is left under `name`.
         """
-        reader = _PullReader(chunks, asyncio.get_running_loop())
-        await asyncio.to_thread(self._put, name, reader)
-        return reader.total
+        if not self._bucket_ready:
+            await asyncio.to_thread(self._ensure_bucket)
+        parts = aiter(self._parts(chunks))
+        ahead = [await anext(parts)]
+        second = await anext(parts, None)
+        if second is None:
+            await asyncio.to_thread(
+                self.client._put_object, self.bucket, name, ahead[0], dict(_CONTENT_TYPE)
+            )
+            return len(ahead[0])
+        ahead.append(second)
+        del second
+        upload_id = await asyncio.to_thread(
+            self.client._create_multipart_upload, self.bucket, name, dict(_CONTENT_TYPE)
+        )
+        travelling: dict[asyncio.Task[str], int] = {}
+        etags: dict[int, str] = {}
+        total = 0
+
+        async def land(limit: int) -> None:
+            while len(travelling) > limit:
+                done, _ = await asyncio.wait(travelling, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    etags[travelling.pop(task)] = task.result()
+
+        async def each_part() -> AsyncIterator[bytes]:
+            while ahead:
+                yield ahead.pop(0)
+            async for part in parts:
+                yield part
+
+        try:
+            number = 0
+            async for part in each_part():
+                await land(UPLOADS_IN_FLIGHT - 1)
+                number += 1
+                total += len(part)
+                task = asyncio.ensure_future(
+                    asyncio.to_thread(
+                        self.client._upload_part, self.bucket, name, part, None, upload_id, number
+                    )
+                )
+                travelling[task] = number
+                del part
+            await land(0)
+            await asyncio.to_thread(
+                self.client._complete_multipart_upload,
+                self.bucket,
+                name,
+                upload_id,
+                [Part(n, etags[n]) for n in sorted(etags)],
+            )
+        except BaseException:
+            await asyncio.shield(self._abort(name, upload_id, list(travelling)))
+            raise
+        return total
+
+    async def _abort(self, name: str, upload_id: str, travelling: list[asyncio.Task[str]]) -> None:
+        """Let the parts on their way land, then abort the upload (its parts are discarded)."""
+        await asyncio.gather(*travelling, return_exceptions=True)
+        await asyncio.to_thread(self.client._abort_multipart_upload, self.bucket, name, upload_id)
 
     async def get_stream(self, name: str) -> AsyncIterator[bytes]:
         """The stored bytes of `name`, in pieces; IntegrityError when the object is missing."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections import deque
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -74,6 +75,49 @@ def _associated_data(header: bytes, identity: bytes, index: int, final: bool) ->
     return header + identity + struct.pack(">IB", index, int(final))
 
 
+Bytes = bytes | memoryview
+
+
+class _Pending:
+    """Bytes fed in pieces and taken out in runs of a given size.
+
+    A run that lies inside one piece is a view of it, not a copy: with pieces the size of a
+    chunk (what the vault's clients send and its store reads), nothing is copied before the
+    cipher. A run across pieces is joined once.
+    """
+
+    def __init__(self) -> None:
+        self._pieces: deque[memoryview] = deque()
+        self.size = 0
+
+    def add(self, data: Bytes) -> None:
+        if data:
+            self._pieces.append(memoryview(data).cast("B"))
+            self.size += len(data)
+
+    def take(self, n: int) -> Bytes:
+        """The next `n` bytes (the caller checked that `size` holds them)."""
+        if n == 0:
+            return b""
+        self.size -= n
+        first = self._pieces[0]
+        if len(first) >= n:
+            if len(first) == n:
+                self._pieces.popleft()
+            else:
+                self._pieces[0] = first[n:]
+            return first[:n]
+        runs: list[memoryview] = []
+        while n:
+            piece = self._pieces.popleft()
+            if len(piece) > n:
+                self._pieces.appendleft(piece[n:])
+                piece = piece[:n]
+            runs.append(piece)
+            n -= len(piece)
+        return b"".join(runs)
+
+
 class ChunkEncryptor:
     """Encrypts a byte stream fed in pieces of any size into the chunked format."""
 
@@ -87,11 +131,11 @@ class ChunkEncryptor:
         self._chunk_size = chunk_size
         self._prefix = os.urandom(NONCE_PREFIX_SIZE)
         self.header = _HEADER.pack(MAGIC, FORMAT_VERSION, chunk_size, self._prefix)
-        self._buffer = bytearray()
+        self._pending = _Pending()
         self._index = 0
         self._finished = False
 
-    def _seal(self, plaintext: bytes, final: bool) -> bytes:
+    def _seal(self, plaintext: Bytes, final: bool) -> bytes:
         if self._index >= _MAX_CHUNKS:
             raise ValueError("document too large for the chunk counter")
         nonce = _nonce(self._prefix, self._index, final)
@@ -99,15 +143,14 @@ class ChunkEncryptor:
         self._index += 1
         return self._aead.encrypt(nonce, plaintext, ad)
 
-    def update(self, data: bytes) -> list[bytes]:
+    def update(self, data: Bytes) -> list[bytes]:
         """Sealed chunks now complete; a full chunk waits until more data proves it is not last."""
         if self._finished:
             raise ValueError("encryptor already finalized")
-        self._buffer += data
+        self._pending.add(data)
         sealed = []
-        while len(self._buffer) > self._chunk_size:
-            sealed.append(self._seal(bytes(self._buffer[: self._chunk_size]), final=False))
-            del self._buffer[: self._chunk_size]
+        while self._pending.size > self._chunk_size:
+            sealed.append(self._seal(self._pending.take(self._chunk_size), final=False))
         return sealed
 
     def finalize(self) -> bytes:
@@ -115,9 +158,7 @@ class ChunkEncryptor:
         if self._finished:
             raise ValueError("encryptor already finalized")
         self._finished = True
-        last = self._seal(bytes(self._buffer), final=True)
-        self._buffer.clear()
-        return last
+        return self._seal(self._pending.take(self._pending.size), final=True)
 
 
 class ChunkDecryptor:
@@ -126,7 +167,7 @@ class ChunkDecryptor:
     def __init__(self, data_key: bytes, identity: DocumentIdentity) -> None:
         self._aead = AESGCM(data_key)
         self._identity = identity.encode()
-        self._buffer = bytearray()
+        self._pending = _Pending()
         self._header: bytes | None = None
         self._prefix = b""
         self._block = 0
@@ -134,14 +175,13 @@ class ChunkDecryptor:
         self._finished = False
 
     def _read_header(self) -> None:
-        header = bytes(self._buffer[:HEADER_SIZE])
+        header = bytes(self._pending.take(HEADER_SIZE))
         magic, version, chunk_size, prefix = _HEADER.unpack(header)
         if magic != MAGIC or version != FORMAT_VERSION or not 1 <= chunk_size <= MAX_CHUNK_SIZE:
             raise DecryptionFailed("not a vault object of a known format version")
-        del self._buffer[:HEADER_SIZE]
         self._header, self._prefix, self._block = header, prefix, chunk_size + TAG_SIZE
 
-    def _open(self, sealed: bytes, final: bool) -> bytes:
+    def _open(self, sealed: Bytes, final: bool) -> bytes:
         assert self._header is not None
         nonce = _nonce(self._prefix, self._index, final)
         ad = _associated_data(self._header, self._identity, self._index, final)
@@ -152,19 +192,18 @@ class ChunkDecryptor:
         self._index += 1
         return plaintext
 
-    def update(self, data: bytes) -> list[bytes]:
+    def update(self, data: Bytes) -> list[bytes]:
         """Plaintext of the chunks now complete; the last block waits for `finalize`."""
         if self._finished:
             raise ValueError("decryptor already finalized")
-        self._buffer += data
+        self._pending.add(data)
         if self._header is None:
-            if len(self._buffer) < HEADER_SIZE:
+            if self._pending.size < HEADER_SIZE:
                 return []
             self._read_header()
         opened = []
-        while len(self._buffer) > self._block:
-            opened.append(self._open(bytes(self._buffer[: self._block]), final=False))
-            del self._buffer[: self._block]
+        while self._pending.size > self._block:
+            opened.append(self._open(self._pending.take(self._block), final=False))
         return opened
 
     def finalize(self) -> bytes:
@@ -172,9 +211,9 @@ class ChunkDecryptor:
         if self._finished:
             raise ValueError("decryptor already finalized")
         self._finished = True
-        if self._header is None or len(self._buffer) < TAG_SIZE:
+        if self._header is None or self._pending.size < TAG_SIZE:
             raise DecryptionFailed("object is truncated")
-        return self._open(bytes(self._buffer), final=True)
+        return self._open(self._pending.take(self._pending.size), final=True)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
@@ -70,22 +71,70 @@ async def open_document(
     return document, _plaintext(deps, actor, document)
 
 
-async def _plaintext(deps: VaultDeps, actor: Actor, document: Document) -> AsyncIterator[bytes]:
-    """The content, checked against its hash; a failure is audited before it is raised."""
+# Plaintext opened ahead of the caller: decryption and hashing of the next pieces overlap with
+# the sending of this one. Bounded, so a slow reader holds at most this many chunks.
+OPENED_AHEAD = 4
+# Smaller pieces are opened on the loop: a thread hop would cost more than the work.
+_OFFLOAD_BYTES = 64 * 1024
+_END = object()
+
+
+class _Opener:
+    """Decrypts a document's pieces in order and hashes the plaintext as it comes."""
+
+    def __init__(self, decryptor: ChunkDecryptor) -> None:
+        self.decryptor = decryptor
+        self.hasher = hashlib.sha256()
+
+    def open(self, piece: bytes) -> list[bytes]:
+        opened = self.decryptor.update(piece)
+        for plain in opened:
+            self.hasher.update(plain)
+        return opened
+
+    def finish(self, expected_sha256: bytes) -> bytes:
+        """The last chunk, only once the whole plaintext matched the hash recorded at upload."""
+        last = self.decryptor.finalize()
+        self.hasher.update(last)
+        if self.hasher.digest() != expected_sha256:
+            raise IntegrityError("content does not match the SHA-256 recorded at upload")
+        return last
+
+
+async def _open_into(deps: VaultDeps, document: Document, opened: asyncio.Queue[object]) -> None:
+    """Fill `opened` with the plaintext in order, then the end (or the failure)."""
     assert document.wrapped_key is not None
     try:
         data_key = deps.keys.unwrap(document.wrapped_key, document.identity)
-        decryptor = ChunkDecryptor(data_key, document.identity)
-        hasher = hashlib.sha256()
+        opener = _Opener(ChunkDecryptor(data_key, document.identity))
         async for piece in deps.store.get_stream(document.object_name):
-            for plain in decryptor.update(piece):
-                hasher.update(plain)
-                yield plain
-        last = decryptor.finalize()
-        hasher.update(last)
-        if hasher.digest() != document.sha256:
-            raise IntegrityError("content does not match the SHA-256 recorded at upload")
-        yield last
+            if len(piece) >= _OFFLOAD_BYTES:
+                plain = await asyncio.to_thread(opener.open, piece)
+            else:
+                plain = opener.open(piece)
+            for chunk in plain:
+                await opened.put(chunk)
+        await opened.put(opener.finish(document.sha256))
+    except Exception as exc:
+        await opened.put(exc)
+        return
+    await opened.put(_END)
+
+
+async def _plaintext(deps: VaultDeps, actor: Actor, document: Document) -> AsyncIterator[bytes]:
+    """The content, checked against its hash; a failure is audited before it is raised.
+
+    Every chunk is authenticated before it is handed on, and the last one only after the
+    whole content matched its recorded SHA-256.
+    """
+    opened: asyncio.Queue[object] = asyncio.Queue(maxsize=OPENED_AHEAD)
+    producer = asyncio.create_task(_open_into(deps, document, opened))
+    try:
+        while (item := await opened.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, bytes)
+            yield item
     except IntegrityError as exc:
         await record(
             deps.units,
@@ -100,6 +149,9 @@ async def _plaintext(deps: VaultDeps, actor: Actor, document: Document) -> Async
             ),
         )
         raise
+    finally:
+        producer.cancel()
+        await asyncio.gather(producer, return_exceptions=True)
 
 
 async def list_documents(command: ListDocuments, deps: VaultDeps) -> list[Document]:
