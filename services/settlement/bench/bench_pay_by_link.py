@@ -49,6 +49,7 @@ from settlement.service_layer.payment_links import (  # noqa: E402
     LinkPolicy,
     create_payment_link,
 )
+from tests.support.bench_table import Row, report  # noqa: E402
 from tests.support.databases import service_database  # noqa: E402
 from tests.support.stack import find_stack, free_port  # noqa: E402
 
@@ -124,6 +125,17 @@ async def run(url: str, sandbox_url: str, webhook_port: int, links: int, payment
         print(
             f"  webhook to booking: p50 {statistics.median(latencies):7.1f} ms, "
             f"p99 {percentile(latencies, 0.99):7.1f} ms, max {max(latencies):7.1f} ms"
+        )
+        report(
+            [
+                Row("settlement pay by link: links created", created, "links/s"),
+                Row(
+                    "settlement pay by link: webhook to booking p99",
+                    percentile(latencies, 0.99),
+                    "ms",
+                    higher_is_better=False,
+                ),
+            ]
         )
     finally:
         server.should_exit = True
