@@ -10,6 +10,7 @@ from messaging.adapters.calendar import FrenchHolidays
 from messaging.adapters.email_channel import MailpitLog, SmtpChannel
 from messaging.adapters.facts_clients import IntakeCases, SettlementPayments
 from messaging.adapters.mailpit_bounces import MailpitBounceMailbox
+from messaging.adapters.metrics_readings import messaging_readings
 from messaging.adapters.parties import PartiesFile
 from messaging.adapters.print_and_post import LetterFolder, SmsSink
 from messaging.adapters.rendering import JinjaRenderer
@@ -166,5 +167,6 @@ def build(wiring: Wiring) -> ServiceParts:
         subscriptions=[*plan_subscriptions(PlanEventConsumers(clock)), *webhook_subscriptions()],
         unit_of_work=units,
         background=[timers.run, post_webhooks, bounces.run],
+        readings=[messaging_readings(wiring.database)],
         on_stop=[timers.stop, webhook_loop.stop, stop_bounces],
     )

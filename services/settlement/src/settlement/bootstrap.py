@@ -12,6 +12,7 @@ from recouvra_shared.db import Database
 from recouvra_shared.events import topic_name
 from recouvra_shared.inbox import Subscription
 from recouvra_shared.runtime import ServiceParts, Wiring
+from settlement.adapters.metrics_readings import settlement_readings
 from settlement.adapters.unit_of_work import settlement_units
 from settlement.config import SettlementSettings
 from settlement.domain.billing import FeeRates
@@ -138,4 +139,5 @@ def build(wiring: Wiring) -> ServiceParts:
         ],
         unit_of_work=units,
         published_topics=[topic_name(SERVICE, *event) for event in PUBLISHED],
+        readings=[settlement_readings(wiring.database, units, settings.held_funds_warning_days)],
     )

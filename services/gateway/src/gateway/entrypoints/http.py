@@ -24,6 +24,7 @@ from gateway.entrypoints.api import (
 from gateway.entrypoints.api.deps import GatewayServices, client_address
 from gateway.entrypoints.api.problems import problem_responses
 from gateway.entrypoints.web import api_docs
+from recouvra_shared.metrics.http_routes import RouteMetricsMiddleware
 
 DESCRIPTION = """
 Submit unpaid invoices, follow cases, talk to providers, get paid.
@@ -174,6 +175,7 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
             "services": services_status,
         }
 
+    app.add_middleware(RouteMetricsMiddleware)  # rate, errors and duration per route template
     return app
 
 
