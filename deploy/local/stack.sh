@@ -33,14 +33,14 @@ set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=deploy/local/stack/common.sh
 source "$SCRIPT_DIR/stack/common.sh"
-for component in kafka postgres seaweedfs mailpit; do
+for component in kafka postgres seaweedfs mailpit prometheus; do
   # shellcheck source=/dev/null
   source "$SCRIPT_DIR/stack/$component.sh"
 done
 
 # ================================ Commands ======================================================
-ALL_SERVERS=(kafka postgres seaweedfs mailpit)
-STOP_ORDER=(kafka seaweedfs mailpit postgres)
+ALL_SERVERS=(kafka postgres seaweedfs mailpit prometheus)
+STOP_ORDER=(kafka seaweedfs mailpit prometheus postgres)
 SERVERS=("${ALL_SERVERS[@]}")   # main narrows it to the servers named on the command line
 chosen() { [[ " ${SERVERS[*]} " == *" $1 "* ]]; }
 
@@ -94,6 +94,7 @@ export RECOUVRA_STACK_LOGS=$(printf '%q' "$LOGS")
 export RECOUVRA_SMTP_HOST=$HOST
 export RECOUVRA_SMTP_PORT=$MAILPIT_SMTP_PORT
 export RECOUVRA_MAILPIT_URL=http://$HOST:$MAILPIT_HTTP_PORT
+export RECOUVRA_PROMETHEUS_URL=http://$HOST:$PROMETHEUS_PORT
 EOF
   [[ -f $STATE/kafka/credentials ]] || return 0
   local user

@@ -75,9 +75,19 @@ class ServiceMetrics:
             expect_dead_letters(topic)
         self.registry.register(self.sampled)
         self.registry.register(PoolCollector(self.database.engine))
-        server, _ = start_http_server(
-            self.settings.metrics_port or 0, self.settings.metrics_host, registry=self.registry
-        )
+        try:
+            server, _ = start_http_server(
+                self.settings.metrics_port or 0, self.settings.metrics_host, registry=self.registry
+            )
+        except OSError as exc:
+            # Metrics are for operators: a taken port is logged loudly, the service still serves.
+            log.error(
+                "metrics: cannot serve on %s:%s: %s",
+                self.settings.metrics_host,
+                self.settings.metrics_port,
+                exc,
+            )
+            return
         self._server = server
         self.port = server.server_port
         log.info("metrics on http://%s:%d/metrics", self.settings.metrics_host, self.port)

@@ -10,6 +10,12 @@ from messaging.domain.case_contacts import MessageStatus
 from recouvra_shared.db import Database
 from recouvra_shared.metrics.readings import Reading, ReadingSource, age_seconds
 
+METRIC_OF_STATUS = {
+    MessageStatus.SENT.value: "recouvra_messages_sent",
+    MessageStatus.NOT_SENT.value: "recouvra_messages_not_sent",
+    MessageStatus.PENDING.value: "recouvra_messages_pending",
+}
+
 
 def messaging_readings(database: Database) -> ReadingSource:
     """Counts read from the plan tables, the record of every message and postponement."""
@@ -33,13 +39,14 @@ def messaging_readings(database: Database) -> ReadingSource:
             )
         readings = [
             Reading(
-                f"recouvra_messages_{status.replace('-', '_')}",
+                METRIC_OF_STATUS[status],
                 f"Debtor messages {status} (pending: not sent yet), per channel.",
                 float(count),
                 {"channel": channel},
                 "gauge" if status == MessageStatus.PENDING.value else "counter",
             )
             for channel, status, count in per_status
+            if status in METRIC_OF_STATUS
         ]
         readings += [
             Reading(
