@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Local Recouvra dev/test stack without Docker: Apache Kafka (KRaft), PostgreSQL, SeaweedFS (S3) and
-# Mailpit (SMTP with a web view of every mail), run as plain processes bound to 127.0.0.1.
+# Local Recouvra dev/test stack without Docker: Apache Kafka (KRaft), PostgreSQL, SeaweedFS (S3),
+# Mailpit (SMTP with a web view of every mail) and Prometheus, run as plain processes on 127.0.0.1.
 #
-#   deploy/local/stack.sh install   install the three servers into the cache (idempotent)
+#   deploy/local/stack.sh install   install the servers into the cache (idempotent)
 #   deploy/local/stack.sh start [SERVER...]   install if needed, start what is not running, wait until each answers
 #   deploy/local/stack.sh stop [SERVER...]    stop (SIGTERM, wait, then SIGKILL)
 #   deploy/local/stack.sh status [SERVER...]  up/down per server; exit 0 only if all are up
@@ -13,12 +13,14 @@
 # live in ${RECOUVRA_STATE:-$HOME/.local/state/recouvra}. Both are outside the clone, so several
 # clones on one machine share one cache and one running stack. deploy/docker-compose.yml runs the
 # same servers with the same ports and credentials for people who have Docker.
-# SERVER is kafka, postgres, seaweedfs or mailpit (default: all four). Mailpit takes SMTP on
+# SERVER is kafka, postgres, seaweedfs, mailpit or prometheus (default: all five). Mailpit takes SMTP on
 # 127.0.0.1:11025 and serves its web UI and API on http://127.0.0.1:18025 (built once with
 # `go install github.com/axllent/mailpit@v1.33.1`). A second Kafka beside the shared
 # one: RECOUVRA_STATE=<own dir> RECOUVRA_KAFKA_PORT=29092 RECOUVRA_KAFKA_CONTROLLER_PORT=29093
-# deploy/local/stack.sh start kafka; PostgreSQL and Mailpit likewise with RECOUVRA_POSTGRES_PORT,
-# RECOUVRA_MAILPIT_SMTP_PORT and RECOUVRA_MAILPIT_HTTP_PORT.
+# deploy/local/stack.sh start kafka; PostgreSQL, Mailpit and Prometheus likewise with
+# RECOUVRA_POSTGRES_PORT, RECOUVRA_MAILPIT_SMTP_PORT, RECOUVRA_MAILPIT_HTTP_PORT and
+# RECOUVRA_PROMETHEUS_PORT. Prometheus (Debian's package) listens on http://127.0.0.1:19090 and
+# scrapes every service's metrics port (deploy/local/metrics_ports.sh).
 #
 # Kafka speaks only SASL_SSL (SCRAM-SHA-512) with ACLs: one user per service plus `admin`, their
 # passwords generated into $RECOUVRA_STATE/kafka/credentials, the CA in $RECOUVRA_STATE/kafka/tls;
@@ -115,7 +117,7 @@ cmd_reset() {
   for s in "${SERVERS[@]}"; do rm -rf "${STATE:?}/$s"; done
 }
 
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
 
 main() {
   mkdir -p "$LOGS" "$RUN"
