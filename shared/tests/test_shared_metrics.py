@@ -4,6 +4,7 @@ counts once (a rolled-back one never), and sampled readings are served as last r
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -270,3 +271,19 @@ def test_without_a_metrics_port_nothing_is_served() -> None:
     metrics.start()
     assert not metrics.enabled
     assert metrics.port == 0
+
+
+def test_a_taken_metrics_port_is_logged_and_the_service_still_starts(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    database = Database.connect("postgresql+asyncpg://nobody:secret@127.0.0.1:1/none")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        metrics = ServiceMetrics(
+            ServiceSettings(metrics_port=port), database, registry=CollectorRegistry()
+        )
+        metrics.start()
+    assert metrics.port == 0
+    assert f"metrics: cannot serve on 127.0.0.1:{port}" in caplog.text

@@ -46,16 +46,17 @@ class ServiceMetrics:
         self.database = database
         self.registry = registry
         prefix = settings.kafka_topic_prefix
-        self.lag = ConsumerLag(
-            KafkaConnection.of(settings), [(prefix + g, prefix + t) for g, t in consumer_groups]
-        )
+        self.lag: ConsumerLag | None = None
         self.dead_letter_topics = list(dead_letter_topics)
         self.sources: dict[str, ReadingSource] = {"platform": self._platform}
         if consumer_groups:
+            groups = [(prefix + g, prefix + t) for g, t in consumer_groups]
+            self.lag = ConsumerLag(KafkaConnection.of(settings), groups)
             self.sources["kafka"] = self.lag.readings
         for number, source in enumerate(sources):
             self.sources[f"{getattr(source, '__qualname__', 'service')}#{number}"] = source
         self.sampled = SampledCollector()
+        self.pool = PoolCollector(database.engine)
         self.port = 0
         self._server: Any = None
         self._stopping = asyncio.Event()
@@ -73,8 +74,6 @@ class ServiceMetrics:
             return
         for topic in self.dead_letter_topics:
             expect_dead_letters(topic)
-        self.registry.register(self.sampled)
-        self.registry.register(PoolCollector(self.database.engine))
         try:
             server, _ = start_http_server(
                 self.settings.metrics_port or 0, self.settings.metrics_host, registry=self.registry
@@ -90,6 +89,8 @@ class ServiceMetrics:
             return
         self._server = server
         self.port = server.server_port
+        self.registry.register(self.sampled)
+        self.registry.register(self.pool)
         log.info("metrics on http://%s:%d/metrics", self.settings.metrics_host, self.port)
 
     async def sample_once(self) -> None:
@@ -116,8 +117,12 @@ class ServiceMetrics:
     async def stop(self) -> None:
         """Stop sampling and serving."""
         self._stopping.set()
-        await self.lag.close()
+        if self.lag is not None:
+            await self.lag.close()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+            # A runtime started again in the same process registers them anew.
+            self.registry.unregister(self.sampled)
+            self.registry.unregister(self.pool)
