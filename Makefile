@@ -30,7 +30,7 @@ status:  ## Show what runs
 	$(STACK) status || true
 	$(SERVICES) status || true
 
-stack: install  ## Install (cached) and start Kafka, PostgreSQL and SeaweedFS on 127.0.0.1
+stack: install  ## Install (cached) and start Kafka, PostgreSQL, SeaweedFS, Mailpit and Prometheus on 127.0.0.1
 	$(STACK) start
 
 stack-stop:
@@ -66,6 +66,8 @@ lint: install  ## ruff, mypy, the import contracts (.importlinter) and a check t
 	$(VENV)/lint-imports --no-cache
 	PATH=$(CURDIR)/$(VENV):$$PATH $(VENV)/python proto/generate.py --check
 	@if [[ -x k8s/validate.sh ]]; then k8s/validate.sh; fi
+	@if command -v promtool >/dev/null; then cd k8s/monitoring && promtool check rules prometheus-rules.yml \
+	  && promtool test rules prometheus-rules.test.yml; else echo "promtool missing: make stack installs it"; fi
 
 format: install  ## Format and autofix
 	$(VENV)/ruff format .

@@ -8,7 +8,9 @@
 #
 # Without SERVICE, every service. Logs: var/log/<service>.log in the clone (JSON lines); PIDs:
 # var/run/<service>.pid (RECOUVRA_VAR_DIR moves var/). A service's gRPC port follows its own
-# setting when exported (RECOUVRA_INTAKE_GRPC_PORT, ...).
+# setting when exported (RECOUVRA_INTAKE_GRPC_PORT, ...); so does its metrics port
+# (RECOUVRA_INTAKE_METRICS_PORT, ...; defaults in deploy/local/metrics_ports.sh, scraped by the
+# stack's Prometheus).
 # gRPC is mutual TLS: `start` makes or renews the local CA and a certificate per service in
 # var/tls (deploy/local/certificates.py) and hands each service its own; health checks call in
 # with var/tls/operator.crt, the client certificate for people (see the README for grpcurl).
@@ -27,9 +29,13 @@ IDENTITY="$VAR/identity"
 ALL=(intake scoring matching messaging vault settlement gateway)
 declare -A GRPC_PORT=([gateway]=50050 [intake]=50051 [scoring]=50052 [matching]=50053
                       [messaging]=50054 [vault]=50055 [settlement]=50056)
+# shellcheck source=deploy/local/metrics_ports.sh
+source "$ROOT/deploy/local/metrics_ports.sh"   # METRICS_PORT: where Prometheus scrapes each service
 for service in "${ALL[@]}"; do
   setting="RECOUVRA_${service^^}_GRPC_PORT"
   GRPC_PORT[$service]="${!setting:-${GRPC_PORT[$service]}}"
+  setting="RECOUVRA_${service^^}_METRICS_PORT"
+  METRICS_PORT[$service]="${!setting:-${METRICS_PORT[$service]}}"
 done
 HTTP_PORT=8000
 
@@ -99,7 +105,7 @@ start() {
     RECOUVRA_TLS_CA_FILE="$TLS/ca.crt" RECOUVRA_TLS_CERT_FILE="$TLS/$service.crt" \
       RECOUVRA_TLS_KEY_FILE="$TLS/$service.key" \
       RECOUVRA_IDENTITY_SIGNING_KEY="$IDENTITY/private/$service.key.pem" \
-      nohup env "${unset_foreign[@]}" "$PYTHON" -m "$service" >>"$LOGS/$service.log" 2>&1 &
+      nohup env "${unset_foreign[@]}" "RECOUVRA_${service^^}_METRICS_PORT=${METRICS_PORT[$service]}" "$PYTHON" -m "$service" >>"$LOGS/$service.log" 2>&1 &
     echo $! >"$RUN/$service.pid"
   done
   for service in "${SERVICES[@]}"; do
@@ -109,7 +115,7 @@ start() {
       ((SECONDS < deadline)) || die "$service not healthy after 60 s, see $LOGS/$service.log"
       sleep 0.5
     done
-    log "$service serving (mutual TLS) on 127.0.0.1:${GRPC_PORT[$service]}"
+    log "$service serving (mutual TLS) on 127.0.0.1:${GRPC_PORT[$service]}, metrics on http://127.0.0.1:${METRICS_PORT[$service]}/metrics"
   done
   log "gateway: http://127.0.0.1:$HTTP_PORT (OpenAPI at /openapi.json, docs at /docs)"
   log "logs: $LOGS"

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from recouvra_shared.metrics import count_committed
 from recouvra_shared.unit_of_work import OutgoingEvent
 
 platform_metadata = MetaData()
@@ -136,6 +137,7 @@ class UnitOfWork:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._committed = False
+        self._published: list[OutgoingEvent] = []
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
@@ -158,6 +160,7 @@ class UnitOfWork:
         """Record events in the outbox, to leave only if this unit of work commits."""
         if not events:
             return
+        self._published.extend(events)
         await self.session.execute(
             insert(outbox),
             [
@@ -229,6 +232,8 @@ class UnitOfWork:
         """Commit the transaction: state changes, outbox rows and inbox claims together."""
         await self.session.commit()
         self._committed = True
+        count_committed(self._published)
+        self._published = []
 
 
 def platform_table_names() -> Sequence[str]:

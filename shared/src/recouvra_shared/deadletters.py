@@ -26,6 +26,7 @@ from faststream.kafka import KafkaBroker
 from recouvra_shared.db import UnitOfWork
 from recouvra_shared.events import dead_letter_topic
 from recouvra_shared.kafka_security import KafkaConnection
+from recouvra_shared.metrics import DEAD_LETTERS
 from recouvra_shared.outages import describe_failure
 from recouvra_shared.settings import ServiceSettings
 
@@ -75,6 +76,7 @@ class DeadLetterWriter:
                 "x-error": reason,
             },
         )
+        DEAD_LETTERS.labels(dead_letter_topic(self.topic, self.consumer)).inc()
         log.error(
             "dead-lettered after %d attempt(s): %s",
             attempts,

@@ -31,6 +31,7 @@ from recouvra_shared.context import (
 from recouvra_shared.errors import Refusal, Unauthenticated
 from recouvra_shared.grpc_status import refuse
 from recouvra_shared.identity import TokenMinter, TokenVerifier
+from recouvra_shared.metrics.grpc_server import MetricsInterceptor
 from recouvra_shared.tls import TlsMaterial, server_name_options
 
 log = logging.getLogger(__name__)
@@ -187,7 +188,8 @@ class GrpcServer:
         verifier: TokenVerifier | None = None,
     ) -> None:
         self.server = grpc.aio.server(
-            interceptors=[RequestContextInterceptor(verifier)], options=SERVER_OPTIONS
+            interceptors=[MetricsInterceptor(), RequestContextInterceptor(verifier)],
+            options=SERVER_OPTIONS,
         )
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)

@@ -16,6 +16,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy import Row, delete, func, insert, select, update
 
 from recouvra_shared.db import Database, UnitOfWork, inbox, outbox, outbox_dead_letters
+from recouvra_shared.metrics import OUTBOX_MOVED_ASIDE, OUTBOX_PUBLISHED
 from recouvra_shared.outages import describe_failure
 from recouvra_shared.polling import PollingLoop
 from recouvra_shared.settings import ServiceSettings
@@ -139,6 +140,8 @@ class OutboxRelay:
                     .values(sent_at=utcnow(), publish_attempts=outbox.c.publish_attempts + 1)
                 )
             await uow.commit()
+            for row in sent:
+                OUTBOX_PUBLISHED.labels(row.topic).inc()
             return handled
 
     async def _publish_in_order(
@@ -241,3 +244,4 @@ class OutboxRelay:
         )
         await uow.session.execute(delete(outbox).where(outbox.c.id == row.id))
         self.moved_aside += 1
+        OUTBOX_MOVED_ASIDE.labels(row.topic).inc()

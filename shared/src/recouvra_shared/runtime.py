@@ -23,6 +23,8 @@ from recouvra_shared.grpc import GrpcServer, client_channel
 from recouvra_shared.identity import ServiceIdentity
 from recouvra_shared.inbox import InboxConsumer, Subscription
 from recouvra_shared.logging import configure_logging
+from recouvra_shared.metrics.exposition import ServiceMetrics
+from recouvra_shared.metrics.readings import ReadingSource
 from recouvra_shared.outbox import OutboxRelay
 from recouvra_shared.settings import ServiceSettings
 from recouvra_shared.tls import TlsMaterial, load_tls, watch_renewal
@@ -42,6 +44,8 @@ class ServiceParts:
     published_topics: Sequence[str] = ()
     background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()
     on_stop: Sequence[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    # The service's own metrics read from its database (recouvra_shared.metrics.readings).
+    readings: Sequence[ReadingSource] = ()
 
 
 @dataclass
@@ -105,7 +109,16 @@ class ServiceRuntime:
         await broker.start()
 
         relay = OutboxRelay(database, broker, settings)
+        metrics = ServiceMetrics(
+            settings,
+            database,
+            consumer_groups=[(sub.consumer, sub.topic) for sub in parts.subscriptions],
+            dead_letter_topics=[sub.dead_letter_topic for sub in parts.subscriptions],
+            sources=parts.readings,
+        )
+        metrics.start()
         tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
+        tasks.append(asyncio.create_task(metrics.run(), name="metrics"))
         tasks += [asyncio.create_task(job(), name=job.__name__) for job in parts.background]
         if tls is not None and settings.tls_restart_on_renewal:
             renewal = watch_renewal(settings, tls, self.stopping.set)
@@ -138,6 +151,7 @@ class ServiceRuntime:
         log.info("%s shutting down", settings.service_name)
         await server.stop(settings.shutdown_grace_seconds)
         relay.stop()
+        await metrics.stop()
         for hook in parts.on_stop:
             await hook()
         _, still_running = await asyncio.wait(tasks, timeout=settings.shutdown_grace_seconds)

@@ -70,6 +70,12 @@ class ServiceSettings(BaseSettings):
     # client certificate (the kubelet's); None = none. The business port is mutual TLS only.
     grpc_health_port: int | None = None
     shutdown_grace_seconds: float = 10.0
+    # Prometheus metrics (recouvra_shared.metrics) on http://<metrics_host>:<metrics_port>/metrics,
+    # e.g. RECOUVRA_INTAKE_METRICS_PORT; None = not served. Readings from the database and Kafka
+    # are sampled every metrics_sample_seconds.
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
+    metrics_sample_seconds: float = Field(default=15.0, gt=0)
 
     # Mutual TLS for gRPC (recouvra_shared.tls): the CA bundle every peer must chain to, and this
     # process's own certificate and key (PEM files), presented as a server and as a client.

@@ -10,6 +10,7 @@ from messaging.adapters.calendar import FrenchHolidays
 from messaging.adapters.email_channel import MailpitLog, SmtpChannel
 from messaging.adapters.facts_clients import IntakeCases, SettlementPayments
 from messaging.adapters.mailpit_bounces import MailpitBounceMailbox
+from messaging.adapters.metrics_readings import messaging_readings
 from messaging.adapters.parties import PartiesFile
 from messaging.adapters.print_and_post import LetterFolder, SmsSink
 from messaging.adapters.rendering import JinjaRenderer
@@ -186,5 +187,6 @@ def build(wiring: Wiring) -> ServiceParts:
         unit_of_work=units,
         published_topics=[topic_name(MESSAGING, *event) for event in PUBLISHED],
         background=[timers.run, instalment_timers.run, post_webhooks, bounces.run],
+        readings=[messaging_readings(wiring.database)],
         on_stop=[timers.stop, instalment_timers.stop, webhook_loop.stop, stop_bounces],
     )

@@ -15,6 +15,7 @@ from recouvra_shared.inbox import Subscription
 from recouvra_shared.polling import PollingLoop
 from recouvra_shared.runtime import ServiceParts, Wiring
 from settlement.adapters.invoice_document import FacturxRenderer
+from settlement.adapters.metrics_readings import settlement_readings
 from settlement.adapters.unit_of_work import settlement_units
 from settlement.config import SettlementSettings
 from settlement.domain.billing import FeeRates
@@ -152,6 +153,7 @@ def build(wiring: Wiring) -> ServiceParts:
         published_topics=[topic_name(SERVICE, *event) for event in PUBLISHED]
         + list(links.published_topics),
         background=[invoice_issuer.run, *links.background],
+        readings=[settlement_readings(wiring.database, units, settings.held_funds_warning_days)],
         on_stop=[_stopper(invoice_issuer), *links.on_stop],
     )
 

@@ -25,6 +25,7 @@ from gateway.entrypoints.api import (
 from gateway.entrypoints.api.deps import GatewayServices, client_address
 from gateway.entrypoints.api.problems import problem_responses
 from gateway.entrypoints.web import api_docs
+from recouvra_shared.metrics.http_routes import RouteMetricsMiddleware
 
 DESCRIPTION = """
 Submit unpaid invoices, follow cases, talk to providers, get paid.
@@ -182,6 +183,7 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
             "services": services_status,
         }
 
+    app.add_middleware(RouteMetricsMiddleware)  # rate, errors and duration per route template
     return app
 
 
