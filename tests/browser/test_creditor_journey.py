@@ -1,8 +1,9 @@
 """A creditor's journey through the web pages in Debian's Chromium, against the real stack and
-the gateway, intake and the vault as processes: sign up (a refused form first), log in, submit a
-case, read its case page, attach a document; a second creditor, with JavaScript off, gets 404 on
-the first one's case and document. Every page visited is screenshotted (var/screenshots/) and
-checked with axe-core; a serious or critical violation, or a CSP violation, fails the test."""
+the gateway, intake, scoring and the vault as processes: sign up (a refused form first), log
+in, submit a case, read its case page (amounts, score and reasons), attach a document; a second
+creditor, with JavaScript off, gets 404 on the first one's case and document. Every page
+visited is screenshotted (var/screenshots/) and checked with axe-core; a serious or critical
+violation, or a CSP violation, fails the test."""
 
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ async def test_a_creditor_signs_up_submits_a_case_and_reads_it_and_nobody_else_c
 ) -> None:
     prefix = unique_name("e2e_web") + "."
     intake = run_service("intake", make_database("intake"), prefix)
+    scoring = run_service("scoring", make_database("scoring"), prefix)
     vault = run_service(
         "vault",
         make_database("vault"),
@@ -67,9 +69,11 @@ async def test_a_creditor_signs_up_submits_a_case_and_reads_it_and_nobody_else_c
         prefix,
         http_port=str(http_port),
         intake_target=intake.target,
+        scoring_target=scoring.target,
         vault_target=vault.target,
     )
-    await asyncio.gather(*(asyncio.to_thread(p.start) for p in (intake, vault, gateway)))
+    processes = (intake, scoring, vault, gateway)
+    await asyncio.gather(*(asyncio.to_thread(p.start) for p in processes))
     base = f"http://127.0.0.1:{http_port}"
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         await wait_http(client, gateway)
@@ -132,9 +136,17 @@ async def test_a_creditor_signs_up_submits_a_case_and_reads_it_and_nobody_else_c
                 await link.click()
             downloaded = await (await downloading.value).path()
             assert await asyncio.to_thread(Path(downloaded).read_bytes) == PDF_BYTES
+            # Scoring hears of the case through Kafka: its score and reasons appear.
+            for _ in range(60):
+                if await page.locator("ul.reasons li").count():
+                    break
+                await asyncio.sleep(1)
+                await page.reload()
+            await expect(page.locator("p", has_text="Trustscore")).to_contain_text("/100")
+            await expect(page.locator("ul.reasons li").first).to_be_visible()
             await checked(alice, "case")
 
-            await page.goto(f"{base}/cases?status=submitted&q=Lef%C3%A8vre")
+            await page.goto(f"{base}/cases?q=Lef%C3%A8vre")
             await expect(page.get_by_role("link", name="Transports Lefèvre SAS")).to_be_visible()
             await checked(alice, "cases")
             await page.goto(f"{base}/dashboard")

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from gateway.adapters.intake import IntakeClient
+from gateway.adapters.scoring import ScoreClient
 from gateway.adapters.security import Passwords, Tokens
 from gateway.adapters.vault import VaultClient
 from gateway.domain.model import LoginPolicy
@@ -25,6 +26,7 @@ from gateway.entrypoints.web.rendering import TEMPLATES, read_catalogue
 from gateway.schemas.case_views import CaseView
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.intake.v1 import intake_pb2
+from recouvra.scoring.v1 import scoring_pb2
 from recouvra_shared.context import caller_var
 from recouvra_shared.errors import InvalidField, NotFound
 from services.gateway.tests.unit.gateway_fakes import FakeStore, FakeVault, status_for
@@ -40,6 +42,7 @@ class FakeIntake:
         self.cases: dict[str, intake_pb2.Case] = {}
         self.submitted: list[tuple[str, Any]] = []
         self.refusal: Any = None
+        self.scoring: Any = None
 
     def _tenant(self) -> str:
         caller = caller_var.get()
@@ -85,6 +88,26 @@ class FakeIntake:
         return intake_pb2.CaseTimeline(case_id=request.case_id)
 
 
+class FakeScoring:
+    """Scoring's GetScore: the owning creditor's scored cases; NOT_FOUND before a score."""
+
+    def __init__(self, intake: FakeIntake) -> None:
+        self.intake = intake
+        self.scored: set[str] = set()
+
+    async def GetScore(self, request: Any) -> Any:
+        self.intake._own(request.case_id)
+        if request.case_id not in self.scored:
+            raise status_for(NotFound("case: no score"))
+        return scoring_pb2.Score(
+            case_id=request.case_id,
+            trustscore=72,
+            recovery_probability="0.81",
+            expected_days_to_recover=34,
+            reasons=[scoring_pb2.Reason(code="debt-young", text="the debt is recent")],
+        )
+
+
 @pytest.fixture
 def intake() -> FakeIntake:
     return FakeIntake()
@@ -93,6 +116,7 @@ def intake() -> FakeIntake:
 def services_for(
     store: FakeStore, passwords: Passwords, tokens: Tokens, intake: FakeIntake, secure: bool
 ) -> GatewayServices:
+    scoring = intake.scoring = FakeScoring(intake)
     return GatewayServices(
         unit_of_work=store.unit_of_work,
         passwords=passwords,
@@ -101,6 +125,7 @@ def services_for(
         fingerprint_secret=b"unit",
         intake=IntakeClient(intake),
         vault=VaultClient(FakeVault()),
+        scores=ScoreClient(scoring),
         secure_cookies=secure,
     )
 
@@ -271,6 +296,13 @@ async def test_a_session_cookie_is_httponly_lax_and_secure_outside_development(
     assert "Secure" in cookie
 
 
+async def test_the_api_refuses_a_web_session_as_a_bearer(browser: httpx.AsyncClient) -> None:
+    await signed_in(browser, "owner@acme.fr")
+    session = browser.cookies["recouvra_session"]
+    me = await browser.get("/v1/me", headers={"Authorization": f"Bearer {session}"})
+    assert me.status_code == 401
+
+
 async def test_pages_need_a_session_and_log_out_ends_it(browser: httpx.AsyncClient) -> None:
     away = await browser.get("/cases?status=submitted")
     assert away.status_code == 303
@@ -323,6 +355,12 @@ async def test_a_case_submitted_by_form_reaches_intake_as_the_creditor_and_shows
     page = await browser.get("/cases/case-1")
     assert page.status_code == 200
     assert "Transports Lefèvre SAS" in page.text
+    assert "Pas encore noté" in page.text
+    intake.scoring.scored.add("case-1")
+    scored = await browser.get("/cases/case-1")
+    assert "<strong>72</strong>/100" in scored.text
+    assert "81 %" in scored.text
+    assert "the debt is recent" in scored.text
     listed = await browser.get("/cases")
     assert "/cases/case-1" in listed.text
     assert "1250.00 EUR" in listed.text

@@ -14,6 +14,7 @@ from pydantic import AfterValidator
 from gateway.adapters.intake import IntakeClient
 from gateway.adapters.matching import BiddingClient, QuoteClient
 from gateway.adapters.rate_limits import RateLimits
+from gateway.adapters.scoring import ScoreClient
 from gateway.adapters.security import DeviceCookies, Passwords, Tokens
 from gateway.adapters.vault import VaultClient
 from gateway.adapters.webhooks import WebhookClient
@@ -44,6 +45,7 @@ class GatewayServices:
     providers: ProviderDirectory | None = None
     vault: VaultClient | None = None
     webhooks: WebhookClient | None = None
+    scores: ScoreClient | None = None  # the web pages' case page shows the score
     # Unset in tests that do not exercise them: no rate limit, no device cookie.
     rate_limits: RateLimits | None = None
     device_cookies: DeviceCookies | None = None

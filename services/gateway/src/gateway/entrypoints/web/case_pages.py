@@ -13,9 +13,10 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from gateway.adapters.intake import CaseQuery
+from gateway.adapters.scoring import ScoreLookup
 from gateway.adapters.vault import KINDS, NO_CASE, NewDocument
 from gateway.domain.errors import InvalidField
-from gateway.entrypoints.api.deps import CaseId, Intake, Vault
+from gateway.entrypoints.api.deps import CaseId, Intake, Services, Vault
 from gateway.entrypoints.web.case_form import INVOICE_ROWS, submission
 from gateway.entrypoints.web.page_deps import (
     PageCaller,
@@ -90,12 +91,20 @@ async def submit_case(request: Request, caller: PageCaller, intake: Intake) -> R
 
 @router.get("/cases/{case_id}")
 async def case_page(
-    request: Request, case_id: CaseId, caller: PageCaller, intake: Intake, vault: Vault
+    request: Request,
+    case_id: CaseId,
+    caller: PageCaller,
+    services: Services,
+    intake: Intake,
+    vault: Vault,
 ) -> HTMLResponse:
-    """One case: amounts line by line, what happened, its documents."""
+    """One case: amounts line by line, its score and reasons, what happened, its documents."""
     case = await intake.get_case(caller.caller, caller.creditor_id, case_id)
     timeline = await intake.timeline(caller.caller, caller.creditor_id, case_id)
     documents = await vault.documents(caller.as_creditor, case_id)
+    score = ScoreLookup(state="unavailable")
+    if services.scores is not None:
+        score = await services.scores.score_of(caller.as_creditor, case_id)
     return pages_of(request).render(
         request,
         "case.html",
@@ -103,6 +112,7 @@ async def case_page(
             "case": case,
             "timeline": timeline,
             "documents": documents,
+            "score": score,
             "kinds": list(KINDS),
             "upload_key": str(uuid.uuid4()),
         },

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
+from gateway.domain.errors import NotAuthenticated
 from gateway.domain.model import Principal
 from gateway.entrypoints.api.deps import ActingCaller, Services, current_caller
 from gateway.entrypoints.api.problems import validation_error
@@ -65,7 +66,7 @@ def optional_principal(request: Request) -> Principal | None:
         return None
     try:
         principal = sessions_of(request).principal(cookie)
-    except Exception:
+    except NotAuthenticated:
         return None
     request.state.principal = principal
     return principal
