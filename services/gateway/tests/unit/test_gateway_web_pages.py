@@ -451,4 +451,5 @@ def test_outstanding_amounts_fall_in_their_age_bucket() -> None:
     assert by_label["0-30"] == ("100.10", 1)
     assert by_label["61-90"] == ("75.00", 2)
     assert by_label["> 180"] == ("1000.00", 1)
+    assert by_label["91-180"] == ("0.00", 0)
     assert max(bars, key=lambda b: b.width).label == "> 180"

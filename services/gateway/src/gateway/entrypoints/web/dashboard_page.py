@@ -40,7 +40,7 @@ class Bar:
 
 def age_buckets(cases: list[CaseView], today: date, currency: str = "EUR") -> list[Bar]:
     """Principal still claimed per bucket of days past due, for cases in `currency`."""
-    sums = {label: Decimal(0) for label, _, _ in (*BUCKETS, OLDEST)}
+    sums = {label: Decimal("0.00") for label, _, _ in (*BUCKETS, OLDEST)}
     counts = dict.fromkeys(sums, 0)
     for case in cases:
         if case.status not in OUTSTANDING or case.amount is None:
@@ -81,7 +81,7 @@ async def dashboard(request: Request, caller: PageCaller, intake: Intake) -> HTM
         if not token:
             break
     bars = age_buckets(cases, datetime.now(UTC).date())
-    total = sum((bar.amount for bar in bars), Decimal(0))
+    total = sum((bar.amount for bar in bars), Decimal("0.00"))
     return pages_of(request).render(
         request,
         "dashboard.html",
