@@ -10,10 +10,11 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 VENV := .venv/bin
 STACK := deploy/local/stack.sh
 SERVICES := deploy/local/services.sh
+BROWSER := deploy/local/browser.sh
 WITH_STACK = eval "$$($(STACK) env)" &&
 
 .PHONY: help install up down stack stack-stop services services-stop migrate test test-unit \
-        test-integration test-e2e lint format proto proto-check bench bench-compare status
+        test-integration test-e2e browser lint format proto proto-check bench bench-compare status
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -46,7 +47,7 @@ migrate: install stack  ## Bring every service's database schema up to date
 	$(WITH_STACK) for s in gateway intake scoring matching messaging vault settlement; do \
 	  $(VENV)/python -m $$s migrate; done
 
-test: install stack  ## Install everything and run every test tier against the real stack
+test: install stack browser  ## Install everything and run every test tier against the real stack
 	$(VENV)/pytest -n 2 -m "not integration and not e2e"
 	$(WITH_STACK) $(VENV)/pytest -m "integration or e2e"
 
@@ -56,8 +57,11 @@ test-unit: install  ## Unit tests only (no servers needed)
 test-integration: install stack
 	$(WITH_STACK) $(VENV)/pytest -m integration
 
-test-e2e: install stack
+test-e2e: install stack browser
 	$(WITH_STACK) $(VENV)/pytest -m e2e
+
+browser:  ## Install Debian's Chromium (once) for the browser tests in tests/browser
+	$(BROWSER) install
 
 lint: install  ## ruff, mypy, the import contracts (.importlinter) and a check that generated contracts are fresh
 	$(VENV)/ruff check .

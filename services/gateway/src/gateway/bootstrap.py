@@ -12,6 +12,7 @@ from gateway.adapters.intake import IntakeClient
 from gateway.adapters.matching import BiddingClient, ProviderDirectoryClient, QuoteClient
 from gateway.adapters.rate_limits import CREATE_KEY, LOG_IN, SIGN_UP, ActionLimit, RateLimits
 from gateway.adapters.repository import SqlGatewayUnitOfWork
+from gateway.adapters.scoring import ScoreClient
 from gateway.adapters.security import DeviceCookies, Passwords, Tokens
 from gateway.adapters.settlement import SettlementClient
 from gateway.adapters.vault import VaultClient
@@ -24,6 +25,7 @@ from gateway.service_layer.accounts import ORGANISATION_REGISTERED, SERVICE
 from recouvra.intake.v1 import intake_pb2_grpc
 from recouvra.matching.v1 import bidding_pb2_grpc
 from recouvra.messaging.v1 import webhooks_pb2_grpc
+from recouvra.scoring.v1 import scoring_pb2_grpc
 from recouvra.settlement.v1 import settlement_pb2_grpc
 from recouvra.vault.v1 import vault_pb2_grpc
 from recouvra_shared.events import topic_name
@@ -92,6 +94,7 @@ def build(wiring: Wiring) -> ServiceParts:
         settlement=SettlementClient(
             settlement_pb2_grpc.SettlementServiceStub(channels["settlement"])
         ),
+        scores=ScoreClient(scoring_pb2_grpc.ScoringServiceStub(channels["scoring"])),
     )
     app = create_app(services, channels)
     server = _EmbeddedServer(

@@ -24,7 +24,7 @@ from gateway.entrypoints.api import (
 )
 from gateway.entrypoints.api.deps import GatewayServices, client_address
 from gateway.entrypoints.api.problems import problem_responses
-from gateway.entrypoints.web import api_docs
+from gateway.entrypoints.web import api_docs, site
 from recouvra_shared.metrics.http_routes import RouteMetricsMiddleware
 
 DESCRIPTION = """
@@ -132,6 +132,7 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
     app.state.channels = channels
     problem_handlers.install(app)
     api_docs.install(app)
+    site.install(app, services)  # the web pages, their static files and security headers
     app.include_router(accounts.router)
     app.include_router(cases.router)
     app.include_router(documents.creditor_router)

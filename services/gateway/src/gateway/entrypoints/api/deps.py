@@ -14,6 +14,7 @@ from pydantic import AfterValidator
 from gateway.adapters.intake import IntakeClient
 from gateway.adapters.matching import BiddingClient, QuoteClient
 from gateway.adapters.rate_limits import RateLimits
+from gateway.adapters.scoring import ScoreClient
 from gateway.adapters.security import DeviceCookies, Passwords, Tokens
 from gateway.adapters.settlement import SettlementClient
 from gateway.adapters.vault import VaultClient
@@ -46,6 +47,7 @@ class GatewayServices:
     vault: VaultClient | None = None
     webhooks: WebhookClient | None = None
     settlement: SettlementClient | None = None
+    scores: ScoreClient | None = None  # the web pages' case page shows the score
     # Unset in tests that do not exercise them: no rate limit, no device cookie.
     rate_limits: RateLimits | None = None
     device_cookies: DeviceCookies | None = None
