@@ -80,8 +80,11 @@ def refusal_page(request: Request, refusal: Refusal) -> Response:
     return response
 
 
-def install(app: FastAPI, services: GatewayServices) -> None:
-    """Serve the pages beside the API; call after the API's error handlers are installed."""
+def install(app: FastAPI, services: GatewayServices | None) -> None:
+    """Serve the pages beside the API; call after the API's error handlers are installed. An app
+    built only to print its OpenAPI document (no services: the pages are not in it) gets none."""
+    if services is None:
+        return
     app.state.pages = Pages.load()
     app.state.web_sessions = WebSessions(services.fingerprint_secret)
     app.state.secure_cookies = services.secure_cookies
