@@ -1,5 +1,6 @@
-"""`python -m gateway [serve|migrate]`."""
+"""`python -m gateway [serve|migrate]`, and `python -m gateway operators ...` (entrypoints.cli)."""
 
+import sys
 from pathlib import Path
 
 from gateway.bootstrap import build
@@ -10,7 +11,12 @@ MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
 
 
 def main() -> None:
-    """Run the gateway service."""
+    """Run the gateway service, or one of its operators commands."""
+    if sys.argv[1:2] == ["operators"]:
+        from gateway.entrypoints.cli import main as operators
+
+        operators(sys.argv[2:])
+        return
     run_cli(GatewaySettings, build, MIGRATIONS)
 
 

@@ -16,7 +16,9 @@ from gateway.entrypoints.api import (
     bidding,
     cases,
     documents,
+    operators,
     problem_handlers,
+    profiles,
     providers,
     quotes,
     webhooks,
@@ -116,6 +118,10 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
                 "signed (Standard Webhooks), the delivery log and replay",
             },
             {
+                "name": "operators",
+                "description": "The platform's staff: vet providers, read the audit trail",
+            },
+            {
                 "name": "operations",
                 "description": "Liveness and readiness probes, each backing service's health",
             },
@@ -134,6 +140,8 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
     app.include_router(assignments.router)
     app.include_router(documents.provider_router)
     app.include_router(webhooks.router)
+    app.include_router(profiles.router)
+    app.include_router(operators.router)
 
     @app.get("/healthz", tags=["operations"], summary="The gateway process is alive")
     async def healthz() -> dict[str, str]:
