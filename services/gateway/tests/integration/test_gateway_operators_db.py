@@ -5,6 +5,9 @@ profiles."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -165,3 +168,52 @@ async def test_creditor_siren_is_set_on_the_profile_and_required_before_cases(
         assert (await profiles.require_siren(creditor.organisation_id, uow)).siren == "732829320"
         with pytest.raises(NotFound):
             await profiles.require_siren("00000000-0000-0000-0000-000000000000", uow)
+
+
+def operators_cli(url: str, *args: str, password: str) -> subprocess.CompletedProcess[str]:
+    """`python -m gateway operators ...` against this database, as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", "operators", *args],
+        env={
+            **os.environ,
+            "RECOUVRA_ENV": "development",
+            "RECOUVRA_GATEWAY_DATABASE_URL": url,
+            "RECOUVRA_OPERATOR_PASSWORD": password,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_operator_role_the_command_line_makes_operators_and_the_trail_says_so(
+    make_database: Callable[[str], str],
+) -> None:
+    url = make_database("gateway")
+    made = await asyncio.to_thread(
+        operators_cli, url, "create", "Ops@Recouvra.fr", password="p" * 12
+    )
+    assert made.returncode == 0, made.stderr
+    assert "operator ops@recouvra.fr created" in made.stdout
+    again = await asyncio.to_thread(
+        operators_cli, url, "create", "ops@recouvra.fr", password="p" * 12
+    )
+    assert again.returncode == 2
+    assert "email: an account already uses this address" in again.stderr
+    short = await asyncio.to_thread(operators_cli, url, "create", "b@recouvra.fr", password="short")
+    assert short.returncode == 2
+    assert "password: must be at least 12 characters" in short.stderr
+
+    database = Database.connect(url)
+    try:
+        async with SqlGatewayUnitOfWork(database) as uow:
+            user = await uow.accounts.user_by_email("ops@recouvra.fr")
+            trail = await uow.operations.trail(10)
+    finally:
+        await database.dispose()
+    assert user is not None
+    assert await PASSWORDS.verify(user.password_hash, "p" * 12)
+    [entry] = trail
+    assert entry.action is OperatorAction.OPERATOR_CREATED
+    assert entry.actor.startswith("cli:")
