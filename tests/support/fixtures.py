@@ -197,8 +197,9 @@ class ServiceProcess:
             },
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=300,  # a busy machine of two cores: importing alone can take a minute
             check=False,
+            stdin=subprocess.DEVNULL,
         )
         assert done.returncode == 0, done.stderr[-3000:]
         return done.stdout

@@ -63,8 +63,9 @@ async def _decide(
         view = DecisionView(id=provider.organisation_id, vetting=decision.value)
         return Outcome(status.HTTP_200_OK, view.model_dump(mode="json"))
 
+    # Keys are per operator (they share one organisation).
     return await once.answer(
-        operator.organisation_id, {"id": provider_id, **body.model_dump()}, record_decision
+        operator.subject, {"id": provider_id, **body.model_dump()}, record_decision
     )
 
 
