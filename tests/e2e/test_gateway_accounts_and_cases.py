@@ -146,7 +146,13 @@ async def sign_up_and_log_in(
     email = f"{unique_name(name.lower().replace(' ', '-'))}@example.fr"
     signed = await client.post(
         "/v1/accounts",
-        json={"organisation_name": name, "kind": kind, "email": email, "password": PASSWORD},
+        json={
+            "organisation_name": name,
+            "kind": kind,
+            "siren": "732829320",
+            "email": email,
+            "password": PASSWORD,
+        },
         headers=key(),
     )
     assert signed.status_code == 201, signed.text
@@ -167,7 +173,12 @@ async def test_creditors_submit_and_read_only_their_own_cases(
 
     # Sign-up is idempotent: the same key returns the first answer, other content is refused.
     email = f"{unique_name('alice')}@example.fr"
-    sign_up = {"organisation_name": "Atelier A", "email": email, "password": PASSWORD}
+    sign_up = {
+        "organisation_name": "Atelier A",
+        "siren": "732829320",
+        "email": email,
+        "password": PASSWORD,
+    }
     first_key = key()
     first = await client.post("/v1/accounts", json=sign_up, headers=first_key)
     again = await client.post("/v1/accounts", json=sign_up, headers=first_key)

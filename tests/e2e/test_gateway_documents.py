@@ -29,7 +29,14 @@ from recouvra.events.v1.assignment_events_pb2 import CaseAssigned, CaseRecalled
 from recouvra_shared.events import new_event
 from recouvra_shared.kafka_security import KafkaConnection
 from tests.support.fixtures import ServiceProcess
-from tests.support.marketplace import idempotency_key, log_in, sign_up_provider, wait_http
+from tests.support.marketplace import (
+    CREDITOR_SIREN,
+    idempotency_key,
+    log_in,
+    operator_log_in,
+    sign_up_provider,
+    wait_http,
+)
 from tests.support.stack import ROOT, Stack, free_port, unique_name
 
 pytestmark = pytest.mark.e2e
@@ -51,7 +58,12 @@ async def sign_up_creditor(client: httpx.AsyncClient, name: str) -> tuple[str, d
     email = f"{unique_name('creditor')}@example.fr"
     signed = await client.post(
         "/v1/accounts",
-        json={"organisation_name": name, "email": email, "password": PASSWORD},
+        json={
+            "organisation_name": name,
+            "siren": CREDITOR_SIREN,
+            "email": email,
+            "password": PASSWORD,
+        },
         headers=idempotency_key(),
     )
     assert signed.status_code == 201, signed.text
@@ -130,7 +142,10 @@ async def test_evidence_is_read_by_its_creditor_and_the_provider_holding_the_cas
         await wait_http(client, gateway)
         alice_id, alice = await sign_up_creditor(client, "Atelier A")
         _, bob = await sign_up_creditor(client, "Atelier B")
-        provider_id, provider = await sign_up_provider(client, "Etude Lambert", "732829320")
+        operator = await operator_log_in(client, gateway)
+        provider_id, provider = await sign_up_provider(
+            client, "Etude Lambert", "732829320", operator=operator
+        )
         created = await client.post(
             "/v1/cases", json=case_body(), headers=alice | idempotency_key()
         )

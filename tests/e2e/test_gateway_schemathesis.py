@@ -80,7 +80,12 @@ def _creditor_token(url: str) -> str:
     with httpx.Client(base_url=url, timeout=30) as client:
         signed = client.post(
             "/v1/accounts",
-            json={"organisation_name": "Atelier Fuzz", "email": email, "password": PASSWORD},
+            json={
+                "organisation_name": "Atelier Fuzz",
+                "siren": "732829320",
+                "email": email,
+                "password": PASSWORD,
+            },
             headers={"Idempotency-Key": str(uuid.uuid4())},
         )
         assert signed.status_code == 201, signed.text

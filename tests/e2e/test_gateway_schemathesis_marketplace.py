@@ -136,12 +136,32 @@ class _Seeder:
         return case_id
 
 
-def _seed(url: str, clock: OffsetClock) -> Market:
+def _approve(client: httpx.Client, gateway: ServiceProcess, provider: str) -> None:
+    """An operator (made by the gateway's command line) approves the provider."""
+    email = f"{unique_name('operator')}@recouvra.test"
+    gateway.run_command("operators", "create", email, RECOUVRA_OPERATOR_PASSWORD=PASSWORD)
+    login = client.post("/v1/auth/token", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    provider_id = client.get("/v1/me", headers={"Authorization": provider}).json()
+    approved = client.post(
+        f"/v1/operator/providers/{provider_id['organisation_id']}/approve",
+        json={},
+        headers={
+            "Authorization": f"Bearer {login.json()['access_token']}",
+            "Idempotency-Key": str(uuid.uuid4()),
+        },
+    )
+    assert approved.status_code == 200, approved.text
+
+
+def _seed(url: str, clock: OffsetClock, gateway: ServiceProcess) -> Market:
     """A creditor, a provider eligible for its cases, one case assigned to the provider with a
     document, and one case whose auction is open."""
     with httpx.Client(base_url=url, timeout=30) as client:
         seeder = _Seeder(client)
-        creditor = _sign_up(client, "/v1/accounts", {"organisation_name": "Atelier Fuzz"})
+        creditor = _sign_up(
+            client, "/v1/accounts", {"organisation_name": "Atelier Fuzz", "siren": "732829320"}
+        )
         provider = _sign_up(
             client,
             "/v1/provider/accounts",
@@ -160,6 +180,7 @@ def _seed(url: str, clock: OffsetClock) -> Market:
                 },
             },
         )
+        _approve(client, gateway, provider)
         # The provider's only bid wins once bidding closes on the test clock; the creditor
         # accepts the quote and the provider the case.
         assigned = seeder.auctioned(creditor, provider, "F-2026-0042")
@@ -230,7 +251,7 @@ def market(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[M
         url = f"http://127.0.0.1:{port}"
         base._wait_http(url, gateway)
         assert httpx.get(f"{url}/openapi.json", timeout=30).json() == base.DOCUMENT
-        yield _seed(url, clock)
+        yield _seed(url, clock, gateway)
         for process in reversed(processes):
             assert process.stop() == 0, process.log_text()[-3000:]
     finally:

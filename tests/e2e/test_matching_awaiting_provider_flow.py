@@ -28,8 +28,10 @@ from recouvra_shared.events import unpack
 from tests.support.fixtures import ServiceProcess
 from tests.support.kafka_read import count_rows, read_topic
 from tests.support.marketplace import (
+    CREDITOR_SIREN,
     PASSWORD,
     as_gateway,
+    as_operator,
     as_provider,
     eventually,
     idempotency_key,
@@ -105,6 +107,11 @@ async def test_a_case_without_an_eligible_provider_keeps_its_rounds_until_one_ap
         await directory.RegisterProvider(
             provider_profile(serves_business=False), metadata=as_gateway()
         )
+        # Signed up, a provider waits for an operator's approval (issue 13, point 2).
+        await directory.SetProviderApproval(
+            pb.SetProviderApprovalRequest(provider_id=PROVIDER, approved=True),
+            metadata=as_operator(),
+        )
         await bidding.SetAutoBidRule(
             pb.SetAutoBidRuleRequest(name="all", fee=Percentage(basis_points=1000)),
             metadata=as_provider(PROVIDER),
@@ -112,7 +119,12 @@ async def test_a_case_without_an_eligible_provider_keeps_its_rounds_until_one_ap
         email = f"{unique_name('creditor')}@example.fr"
         signed = await client.post(
             "/v1/accounts",
-            json={"organisation_name": "Atelier Dupuis", "email": email, "password": PASSWORD},
+            json={
+                "organisation_name": "Atelier Dupuis",
+                "siren": CREDITOR_SIREN,
+                "email": email,
+                "password": PASSWORD,
+            },
             headers=idempotency_key(),
         )
         assert signed.status_code == 201, signed.text

@@ -51,15 +51,18 @@ from recouvra_shared.percentages import percent_text, to_percentage
 from tests.support.fixtures import ServiceProcess
 from tests.support.kafka_read import count_rows, read_topic
 from tests.support.marketplace import (
+    CREDITOR_SIREN,
     PASSWORD,
     as_creditor,
     as_gateway,
+    as_operator,
     as_provider,
     eventually,
     first_streamed_auction,
     idempotency_key,
     log_in,
     marketplace,
+    operator_log_in,
     outbox_drained,
     sign_up_provider,
     wait_http,
@@ -201,10 +204,15 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         bidding = pb_grpc.BiddingServiceStub(channel)
         quotes = pb_grpc.QuoteServiceStub(channel)
         await wait_http(client, market.gateway)
+        operator = await operator_log_in(client, market.gateway)
 
         # --- the market: five providers, one creditor -------------------------------------
-        rest_id, rest_login = await sign_up_provider(client, "Etude Lambert", "732829320")
-        auto_rest_id, auto_rest = await sign_up_provider(client, "Etude Roux", "552100554")
+        rest_id, rest_login = await sign_up_provider(
+            client, "Etude Lambert", "732829320", operator=operator
+        )
+        auto_rest_id, auto_rest = await sign_up_provider(
+            client, "Etude Roux", "552100554", operator=operator
+        )
         assert rest_id != auto_rest_id
         made = await client.post(
             "/v1/api-keys", json={"name": "bidding robot"}, headers=rest_login | idempotency_key()
@@ -217,6 +225,10 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
             provider_request(NEVER, "Etude Noel", "552081317", serves_business=False),
         ):
             await directory.RegisterProvider(request, metadata=as_gateway())
+            await directory.SetProviderApproval(
+                pb.SetProviderApprovalRequest(provider_id=request.provider_id, approved=True),
+                metadata=as_operator(),
+            )
         await bidding.SetAutoBidRule(
             pb.SetAutoBidRuleRequest(name="all", fee=pct(FEES[AUTO])),
             metadata=as_provider(AUTO),
@@ -239,6 +251,7 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
             "/v1/accounts",
             json={
                 "organisation_name": "Atelier Dupuis",
+                "siren": CREDITOR_SIREN,
                 "email": creditor_email,
                 "password": PASSWORD,
             },

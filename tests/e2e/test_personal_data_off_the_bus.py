@@ -26,11 +26,13 @@ import pytest
 from tests.support.fixtures import ServiceProcess
 from tests.support.kafka_read import RawRecord, read_raw_records, topics_starting_with
 from tests.support.marketplace import (
+    CREDITOR_SIREN,
     PASSWORD,
     eventually,
     idempotency_key,
     log_in,
     marketplace,
+    operator_log_in,
     outbox_drained,
     sign_up_provider,
     wait_http,
@@ -145,7 +147,10 @@ async def test_no_topic_carries_a_debtors_name_address_email_phone_or_iban(
 
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}", timeout=30) as client:
         await wait_http(client, gateway)
-        _, provider = await sign_up_provider(client, "Etude Lambert", "552100554")
+        operator = await operator_log_in(client, gateway)
+        _, provider = await sign_up_provider(
+            client, "Etude Lambert", "552100554", operator=operator
+        )
         rule = await client.post(
             "/v1/provider/auto-bid-rules",
             json={"name": "all", "fee_percent": "10"},
@@ -157,6 +162,7 @@ async def test_no_topic_carries_a_debtors_name_address_email_phone_or_iban(
             "/v1/accounts",
             json={
                 "organisation_name": CREDITOR_NAME,
+                "siren": CREDITOR_SIREN,
                 "email": creditor_email,
                 "password": PASSWORD,
             },

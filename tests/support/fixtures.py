@@ -201,6 +201,27 @@ class ServiceProcess:
         wait_serving(self.target, self.service, process=self.process)
         return self
 
+    def run_command(self, *args: str, **extra_env: str) -> str:
+        """Run `python -m <service> *args` (an operator's command line) with this service's
+        environment, keys and certificates; its standard output."""
+        done = subprocess.run(
+            [sys.executable, "-m", self.service, *args],
+            env={
+                **_without_kafka_passwords(os.environ),
+                **make_identity_keys().env(self.service),
+                **platform_pki().env(self.service),
+                **self.env,
+                **extra_env,
+            },
+            capture_output=True,
+            text=True,
+            timeout=300,  # a busy machine of two cores: importing alone can take a minute
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done.stdout
+
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, as in a node failure."""
         if self.process is not None and self.process.poll() is None:

@@ -67,6 +67,11 @@ def as_gateway() -> CallAs:
     return as_service("matching", "gateway")
 
 
+def as_operator() -> CallAs:
+    """gRPC metadata of an operator's call to matching, through the gateway (approvals)."""
+    return as_person("matching", "operator", "", "user:operator")
+
+
 def as_creditor(creditor_id: str) -> CallAs:
     """gRPC metadata of a call to matching made by a user of this creditor."""
     return as_person("matching", "creditor", creditor_id, "finance@creditor")
@@ -110,11 +115,36 @@ async def log_in(client: httpx.AsyncClient, email: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
+# A creditor company's SIREN (valid, trading): a creditor gives one before its first case.
+CREDITOR_SIREN = "732829320"
+
+
+async def operator_log_in(client: httpx.AsyncClient, gateway: ServiceProcess) -> dict[str, str]:
+    """An operator of this gateway, made by its command line (the only way to make one), then
+    logged in over REST; a bearer header."""
+    email = f"{unique_name('operator')}@recouvra.test"
+    gateway.run_command("operators", "create", email, RECOUVRA_OPERATOR_PASSWORD=PASSWORD)
+    return await log_in(client, email)
+
+
+async def approve_provider(
+    client: httpx.AsyncClient, operator: dict[str, str], provider_id: str
+) -> None:
+    """The operator approves the provider: from now on it takes part in auctions."""
+    approved = await client.post(
+        f"/v1/operator/providers/{provider_id}/approve",
+        json={"reason": "vetted by the test"},
+        headers=operator | idempotency_key(),
+    )
+    assert approved.status_code == 200, approved.text
+
+
 async def sign_up_provider(
-    client: httpx.AsyncClient, name: str, siren: str
+    client: httpx.AsyncClient, name: str, siren: str, *, operator: dict[str, str] | None = None
 ) -> tuple[str, dict[str, str]]:
-    """A commissaire de justice working all of France, signed up and logged in over REST;
-    returns its provider id (its organisation id) and a bearer header."""
+    """A commissaire de justice working all of France, signed up and logged in over REST, and
+    approved by `operator` when given (a new provider is pending until then); returns its
+    provider id (its organisation id) and a bearer header."""
     email = f"{unique_name('provider')}@example.fr"
     signed = await client.post(
         "/v1/provider/accounts",
@@ -138,6 +168,8 @@ async def sign_up_provider(
     )
     assert signed.status_code == 201, signed.text
     assert signed.json()["kind"] == "provider"
+    if operator is not None:
+        await approve_provider(client, operator, signed.json()["id"])
     return signed.json()["id"], await log_in(client, email)
 
 

@@ -22,7 +22,15 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from gateway.adapters.matching import BiddingClient, ProviderDirectoryClient, QuoteClient
 from gateway.adapters.security import Passwords, Tokens
-from gateway.domain.model import ApiKey, LoginPolicy, Organisation, User
+from gateway.domain.model import (
+    ApiKey,
+    LoginPolicy,
+    Organisation,
+    OrganisationKind,
+    User,
+    Vetting,
+)
+from gateway.domain.operators import AuditEntry, VettingFlag
 from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.http import create_app
 from recouvra.common.v1.money_pb2 import Money
@@ -120,6 +128,60 @@ class FakeAccounts:
             self.keys[key_id] = replace(key, revoked_at=now)
         return True
 
+    async def organisations_of_kind(
+        self, kind: OrganisationKind, vetting: Vetting | None = None
+    ) -> list[Organisation]:
+        return sorted(
+            (
+                o
+                for o in self.organisations.values()
+                if o.kind is kind and (vetting is None or o.vetting is vetting)
+            ),
+            key=lambda o: (o.created_at, o.organisation_id),
+        )
+
+    async def provider_with_siren(self, siren: str) -> Organisation | None:
+        return next(
+            (
+                o
+                for o in self.organisations.values()
+                if o.kind is OrganisationKind.PROVIDER and o.siren == siren
+            ),
+            None,
+        )
+
+    async def set_vetting(self, organisation_id: str, vetting: Vetting) -> None:
+        organisation = self.organisations[organisation_id]
+        self.organisations[organisation_id] = replace(organisation, vetting=vetting)
+
+    async def set_profile(self, organisation_id: str, name: str, siren: str | None) -> None:
+        organisation = self.organisations[organisation_id]
+        self.organisations[organisation_id] = replace(organisation, name=name, siren=siren)
+
+
+class FakeOperations:
+    """The audit trail and the flags in lists."""
+
+    def __init__(self) -> None:
+        self.entries: list[AuditEntry] = []
+        self.raised: list[VettingFlag] = []
+
+    async def record(self, entry: AuditEntry) -> None:
+        self.entries.append(entry)
+
+    async def trail(self, limit: int) -> list[AuditEntry]:
+        return sorted(self.entries, key=lambda e: e.at, reverse=True)[:limit]
+
+    async def raise_flag(self, flag: VettingFlag) -> None:
+        self.raised.append(flag)
+
+    async def flags(self, organisation_id: str | None = None) -> list[VettingFlag]:
+        return [
+            f
+            for f in reversed(self.raised)
+            if organisation_id is None or f.organisation_id == organisation_id
+        ]
+
 
 class FakeIdempotency:
     """Idempotency records in a dictionary."""
@@ -147,6 +209,7 @@ class FakeStore:
     def __init__(self) -> None:
         self.accounts = FakeAccounts()
         self.idempotency = FakeIdempotency()
+        self.operations = FakeOperations()
         self.published: list[OutgoingEvent] = []
         self.commits = 0
 
@@ -168,6 +231,9 @@ class FakeUnitOfWork:
         self.accounts.login_failures = list(self.store.accounts.login_failures)
         self.idempotency = FakeIdempotency()
         self.idempotency.records = dict(self.store.idempotency.records)
+        self.operations = FakeOperations()
+        self.operations.entries = list(self.store.operations.entries)
+        self.operations.raised = list(self.store.operations.raised)
         self.outbox: list[OutgoingEvent] = []
         return self
 
@@ -181,6 +247,7 @@ class FakeUnitOfWork:
         self.store.published.extend(self.outbox)
         self.store.accounts = self.accounts
         self.store.idempotency = self.idempotency
+        self.store.operations = self.operations
         self.store.commits += 1
 
 
@@ -261,6 +328,13 @@ class FakeMatching:
     async def RegisterProvider(self, request: Any) -> Any:
         return await self._answer(
             "RegisterProvider", request, pb.RegisterProviderReply(provider_id=request.provider_id)
+        )
+
+    async def SetProviderApproval(self, request: Any) -> Any:
+        return await self._answer(
+            "SetProviderApproval",
+            request,
+            pb.SetProviderApprovalReply(provider_id=request.provider_id, approved=request.approved),
         )
 
     # BiddingService
@@ -800,9 +874,24 @@ async def token(client: httpx.AsyncClient, email: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
+async def approve(client: httpx.AsyncClient, provider_id: str) -> None:
+    """An operator approved this provider: its account, as the gateway records the decision."""
+    # The app this in-process client calls, and the services it was wired with.
+    services: GatewayServices = client._transport.app.state.services  # type: ignore[attr-defined]
+    async with services.unit_of_work() as uow:
+        await uow.accounts.set_vetting(provider_id, Vetting.APPROVED)
+        await uow.commit()
+
+
 async def sign_up_provider(
-    client: httpx.AsyncClient, email: str, siren: str = "443061841", **profile: Any
+    client: httpx.AsyncClient,
+    email: str,
+    siren: str = "443061841",
+    *,
+    approved: bool = True,
+    **profile: Any,
 ) -> tuple[str, dict[str, str]]:
+    """A provider signed up and logged in, approved by an operator unless told otherwise."""
     body = {
         "organisation_name": "Etude Lambert",
         "siren": siren,
@@ -812,15 +901,25 @@ async def sign_up_provider(
     }
     signed = await client.post("/v1/provider/accounts", json=body, headers=key(email))
     assert signed.status_code == 201, signed.text
+    if approved:
+        await approve(client, signed.json()["id"])
     return signed.json()["id"], await token(client, email)
 
 
-async def sign_up(client: httpx.AsyncClient, email: str, kind: str = "creditor") -> dict[str, str]:
-    signed = await client.post(
-        "/v1/accounts",
-        json={"organisation_name": email, "kind": kind, "email": email, "password": PASSWORD},
-        headers=key(email),
-    )
+# A valid SIREN (a company creditor gives one before its first case).
+CREDITOR_SIREN = "732829320"
+
+
+async def sign_up(
+    client: httpx.AsyncClient,
+    email: str,
+    kind: str = "creditor",
+    siren: str | None = CREDITOR_SIREN,
+) -> dict[str, str]:
+    body = {"organisation_name": email, "kind": kind, "email": email, "password": PASSWORD}
+    if siren is not None:
+        body["siren"] = siren
+    signed = await client.post("/v1/accounts", json=body, headers=key(email))
     assert signed.status_code == 201, signed.text
     return await token(client, email)
 

@@ -97,12 +97,21 @@ async def test_intake_is_told_the_creditors_siren_from_its_account(
     assert request.content == INVOICE[1]
 
 
-async def test_a_creditor_without_a_siren_sends_none(
+async def test_creditor_siren_a_creditor_without_one_is_refused_until_it_adds_it(
     client: httpx.AsyncClient, intake: FakeIntake
 ) -> None:
+    """Issue 13, point 2: the e-invoice seller check never runs without the creditor's SIREN."""
     bob = await sign_up(client, "bob@example.fr", siren=None)
-    assert (await import_e_invoice(client, bob)).status_code == 201
-    assert intake.calls[-1][1].creditor_siren == ""
+    refused = await import_e_invoice(client, bob)
+    assert refused.status_code == 409, refused.text
+    assert fields_of(refused)["siren"].startswith("a company creditor must give its SIREN")
+    assert intake.calls == []
+
+    added = await client.put("/v1/account/profile", json={"siren": "732 829 320"}, headers=bob)
+    assert added.status_code == 200, added.text
+    assert added.json()["siren"] == "732829320"
+    assert (await import_e_invoice(client, bob, "e-2")).status_code == 201
+    assert intake.calls[-1][1].creditor_siren == "732829320"
 
 
 async def test_a_partner_importing_for_its_creditor_sends_that_creditors_siren(

@@ -106,7 +106,12 @@ def signed_in() -> tuple[Client, dict[str, str]]:
     client = Client()
     signed = client.post(
         "/v1/accounts",
-        json={"organisation_name": "A", "email": "a@example.fr", "password": "p" * 12},
+        json={
+            "organisation_name": "A",
+            "siren": "732829320",
+            "email": "a@example.fr",
+            "password": "p" * 12,
+        },
         headers={"Idempotency-Key": "sign-up"},
     )
     assert signed.status_code == 201

@@ -122,7 +122,13 @@ async def client(store: FakeStore, passwords: Passwords, tokens: Tokens, intake:
 async def log_in(client: httpx.AsyncClient, email: str, kind: str = "creditor") -> dict[str, str]:
     signed = await client.post(
         "/v1/accounts",
-        json={"organisation_name": email, "kind": kind, "email": email, "password": PASSWORD},
+        json={
+            "organisation_name": email,
+            "kind": kind,
+            "siren": "732829320",
+            "email": email,
+            "password": PASSWORD,
+        },
         headers={"Idempotency-Key": email},
     )
     assert signed.status_code == 201, signed.text

@@ -77,7 +77,12 @@ async def log_in(client: httpx.AsyncClient) -> dict[str, str]:
     email = "alice@example.fr"
     signed = await client.post(
         "/v1/accounts",
-        json={"organisation_name": "Atelier A", "email": email, "password": PASSWORD},
+        json={
+            "organisation_name": "Atelier A",
+            "siren": "732829320",
+            "email": email,
+            "password": PASSWORD,
+        },
         headers={"Idempotency-Key": "sign-up"},
     )
     assert signed.status_code == 201, signed.text

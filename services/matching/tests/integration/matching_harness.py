@@ -57,6 +57,8 @@ def as_provider(provider_id: str) -> CallAs:
 
 # The gateway onboarding a provider as itself: the one service matching lets do it.
 AS_GATEWAY = as_service("matching", "gateway")
+# An operator approving providers, through the gateway.
+AS_OPERATOR = as_person("matching", "operator", "", "user:operator")
 
 
 def as_creditor(creditor_id: str) -> CallAs:
@@ -96,6 +98,11 @@ class Harness:
             else:
                 setattr(request, key, value)
         await self.directory.RegisterProvider(request, metadata=AS_GATEWAY)
+        # Signed up through the gateway, a provider waits for an operator's approval.
+        await self.directory.SetProviderApproval(
+            pb.SetProviderApprovalRequest(provider_id=provider_id, approved=True),
+            metadata=AS_OPERATOR,
+        )
 
     async def auto_rule(self, provider_id: str, fee: str, **criteria: object) -> None:
         request = pb.SetAutoBidRuleRequest(name="default", fee=pct(fee))

@@ -111,6 +111,13 @@ class ProviderDirectoryClient:
             self.stub.RegisterProvider, request, ONBOARDING_CALLER, NO_PROVIDER, PROFILE_FIELDS
         )
 
+    async def set_approval(self, provider_id: str, approved: bool, operator: str) -> None:
+        """Matching lets an approved provider into auctions; it is told as the operator who
+        decided (matching accepts this from operators only)."""
+        request = pb.SetProviderApprovalRequest(provider_id=provider_id, approved=approved)
+        caller = Caller(kind="operator", subject=operator, tenant_id="")
+        await unary(self.stub.SetProviderApproval, request, caller, NO_PROVIDER)
+
 
 def _money(amount: MoneyView) -> Money:
     return Money(currency=amount.currency, minor_units=amount.minor_units)

@@ -32,6 +32,15 @@ organisations = Table(
         index=True,
     ),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Providers only: pending until an operator approves (or rejects) them.
+    Column("vetting", String(16), nullable=True),
+)
+# One provider per SIREN: a second claim is refused (and the holder flagged for operators).
+Index(
+    "organisations_provider_siren",
+    organisations.c.siren,
+    unique=True,
+    postgresql_where=organisations.c.kind == "provider",
 )
 
 users = Table(
@@ -95,3 +104,33 @@ login_failures = Table(
     Column("client_address", String(64), nullable=False, server_default=""),
 )
 Index("login_failures_email_time", login_failures.c.email, login_failures.c.failed_at)
+
+# Every operator action: who, what, on what, when (appended, never changed).
+operator_audit = Table(
+    "operator_audit",
+    metadata,
+    Column("entry_id", UUID(as_uuid=False), primary_key=True),
+    Column("actor", String(120), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("target", String(120), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("detail", JSONB, nullable=False),
+)
+Index("operator_audit_at", operator_audit.c.at)
+
+# What operators should look at when vetting an organisation.
+vetting_flags = Table(
+    "vetting_flags",
+    metadata,
+    Column("flag_id", UUID(as_uuid=False), primary_key=True),
+    Column(
+        "organisation_id",
+        UUID(as_uuid=False),
+        ForeignKey("organisations.organisation_id"),
+        nullable=False,
+        index=True,
+    ),
+    Column("rule", String(40), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("raised_at", DateTime(timezone=True), nullable=False),
+)

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.adapters.operations import SqlOperations
 from gateway.adapters.orm import (
     api_keys,
     idempotency_records,
@@ -19,7 +20,8 @@ from gateway.adapters.orm import (
     organisations,
     users,
 )
-from gateway.domain.model import ApiKey, Organisation, OrganisationKind, User
+from gateway.domain.errors import Conflict
+from gateway.domain.model import ApiKey, Organisation, OrganisationKind, User, Vetting
 from recouvra_shared.db import Database, UnitOfWork
 from recouvra_shared.unit_of_work import OutgoingEvent, utcnow
 
@@ -41,6 +43,7 @@ def _organisation(row: RowMapping) -> Organisation:
         siren=row["siren"],
         referrer_id=row["referrer_id"],
         created_at=row["created_at"],
+        vetting=Vetting(row["vetting"]) if row["vetting"] else None,
     )
 
 
@@ -51,9 +54,20 @@ class SqlAccounts:
         self.session = session
 
     async def add_organisation(self, organisation: Organisation) -> None:
-        """Insert an organisation."""
-        values = asdict(organisation) | {"kind": organisation.kind.value}
-        await self.session.execute(insert(organisations).values(**values))
+        """Insert an organisation; Conflict when a provider already claimed its SIREN (two
+        sign-ups racing with one SIREN: the unique index decides)."""
+        values = asdict(organisation) | {
+            "kind": organisation.kind.value,
+            "vetting": organisation.vetting.value if organisation.vetting else None,
+        }
+        inserted = await self.session.execute(
+            insert(organisations)
+            .values(**values)
+            .on_conflict_do_nothing()
+            .returning(organisations.c.organisation_id)
+        )
+        if inserted.first() is None:
+            raise Conflict("siren: claimed by another provider at the same moment")
 
     async def get_organisation(self, organisation_id: str) -> Organisation | None:
         """One organisation, if it exists."""
@@ -182,6 +196,50 @@ class SqlAccounts:
         )
         return True
 
+    async def organisations_of_kind(
+        self, kind: OrganisationKind, vetting: Vetting | None = None
+    ) -> list[Organisation]:
+        """Organisations of one kind (in one vetting state, when given), oldest first."""
+        query = select(organisations).where(organisations.c.kind == kind.value)
+        if vetting is not None:
+            query = query.where(organisations.c.vetting == vetting.value)
+        rows = await self.session.execute(
+            query.order_by(organisations.c.created_at, organisations.c.organisation_id)
+        )
+        return [_organisation(row) for row in rows.mappings()]
+
+    async def provider_with_siren(self, siren: str) -> Organisation | None:
+        """The provider that claimed this SIREN, if one did."""
+        row = (
+            (
+                await self.session.execute(
+                    select(organisations).where(
+                        (organisations.c.kind == OrganisationKind.PROVIDER.value)
+                        & (organisations.c.siren == siren)
+                    )
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return _organisation(row) if row else None
+
+    async def set_vetting(self, organisation_id: str, vetting: Vetting) -> None:
+        """Record an operator's decision on a provider."""
+        await self.session.execute(
+            update(organisations)
+            .where(organisations.c.organisation_id == organisation_id)
+            .values(vetting=vetting.value)
+        )
+
+    async def set_profile(self, organisation_id: str, name: str, siren: str | None) -> None:
+        """Change an organisation's name and SIREN."""
+        await self.session.execute(
+            update(organisations)
+            .where(organisations.c.organisation_id == organisation_id)
+            .values(name=name, siren=siren)
+        )
+
 
 class SqlIdempotencyRecords:
     """First responses of gateway-owned POSTs in PostgreSQL."""
@@ -233,6 +291,7 @@ class SqlGatewayUnitOfWork:
 
     accounts: SqlAccounts
     idempotency: SqlIdempotencyRecords
+    operations: SqlOperations
 
     def __init__(self, database: Database) -> None:
         self._uow: UnitOfWork = database.unit_of_work()
@@ -241,6 +300,7 @@ class SqlGatewayUnitOfWork:
         await self._uow.__aenter__()
         self.accounts = SqlAccounts(self._uow.session)
         self.idempotency = SqlIdempotencyRecords(self._uow.session)
+        self.operations = SqlOperations(self._uow.session)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

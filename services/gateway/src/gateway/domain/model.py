@@ -18,11 +18,23 @@ MAX_PASSWORD = 256
 
 class OrganisationKind(StrEnum):
     """A creditor owns cases; a partner (billing software) creates creditors and refers them;
-    a provider (agency, commissaire de justice, lawyer) bids for cases and works them."""
+    a provider (agency, commissaire de justice, lawyer) bids for cases and works them; an
+    operator (the platform's staff, made only by `python -m gateway operators create`) vets
+    providers."""
 
     CREDITOR = "creditor"
     PARTNER = "partner"
     PROVIDER = "provider"
+    OPERATOR = "operator"
+
+
+class Vetting(StrEnum):
+    """Where a provider stands with the operators: a new one is pending until one approves it;
+    only an approved provider sees auctions, bids or holds a case."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,13 @@ class Organisation:
     siren: str | None
     referrer_id: str | None
     created_at: datetime
+    # Providers only: None for every other kind.
+    vetting: Vetting | None = None
+
+    @property
+    def approved(self) -> bool:
+        """True for a provider an operator approved (and not rejected since)."""
+        return self.vetting is Vetting.APPROVED
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,9 @@ from gateway.entrypoints.api import (
     bidding,
     cases,
     documents,
+    operators,
     problem_handlers,
+    profiles,
     providers,
     quotes,
     settlement,
@@ -123,6 +125,10 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
                 "case's debtor pays; providers: their fee statements",
             },
             {
+                "name": "operators",
+                "description": "The platform's staff: vet providers, read the audit trail",
+            },
+            {
                 "name": "operations",
                 "description": "Liveness and readiness probes, each backing service's health",
             },
@@ -144,6 +150,8 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(settlement.creditor_router)
     app.include_router(settlement.provider_router)
+    app.include_router(profiles.router)
+    app.include_router(operators.router)
 
     @app.get("/healthz", tags=["operations"], summary="The gateway process is alive")
     async def healthz() -> dict[str, str]:

@@ -154,7 +154,7 @@ class MeResponse(BaseModel):
     )
 
     organisation_id: str
-    kind: Literal["creditor", "partner", "provider"]
+    kind: Literal["creditor", "partner", "provider", "operator"]
     subject: str = Field(description="user:<id> or key:<id>")
 
 

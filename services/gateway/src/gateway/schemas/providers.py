@@ -156,3 +156,8 @@ class ProviderSignUpResponse(BaseModel):
     user_id: str
     email: str
     profile: ProviderProfileView
+    vetting: Literal["pending", "approved", "rejected"] = Field(
+        default="pending",
+        description="pending until an operator approves the account: until then no auction, "
+        "bid or case",
+    )

@@ -39,6 +39,7 @@ from gateway.domain.model import (
     Principal,
     SignUp,
     User,
+    Vetting,
     check_password,
     new_id,
     organisation_name,
@@ -80,9 +81,9 @@ def normalise_email(email: str) -> str:
 
 
 async def sign_up(
-    command: SignUp, uow: GatewayUnitOfWork, passwords: Passwords
+    command: SignUp, uow: GatewayUnitOfWork, passwords: Passwords, vetting: Vetting | None = None
 ) -> tuple[Organisation, User]:
-    """Open an organisation (creditor or partner) with its first user."""
+    """Open an organisation (creditor, partner or provider) with its first user."""
     name = organisation_name(command.organisation_name)
     siren = valid_siren(command.siren)
     check_password(command.password)
@@ -94,6 +95,7 @@ async def sign_up(
         siren=siren,
         referrer_id=None,
         created_at=now,
+        vetting=vetting,
     )
     user = User(
         user_id=new_id(),
@@ -114,14 +116,14 @@ async def sign_up(
 
 
 async def sign_up_quietly(
-    command: SignUp, uow: GatewayUnitOfWork, passwords: Passwords
+    command: SignUp, uow: GatewayUnitOfWork, passwords: Passwords, vetting: Vetting | None = None
 ) -> tuple[Organisation, User, bool]:
     """sign_up, answering alike whether or not the e-mail already has an account, so that
     signing up does not tell who is a customer: for a taken e-mail nothing is stored, and the
     answer names an organisation and a user that do not exist (`opened` false, for the caller
     to skip what follows an opening). Its owner logs in as before; the other caller cannot."""
     try:
-        organisation, user = await sign_up(command, uow, passwords)
+        organisation, user = await sign_up(command, uow, passwords, vetting)
     except EmailTaken:
         now = utcnow()
         organisation = Organisation(
@@ -131,6 +133,7 @@ async def sign_up_quietly(
             siren=valid_siren(command.siren),
             referrer_id=None,
             created_at=now,
+            vetting=vetting,
         )
         user = User(
             user_id=new_id(),

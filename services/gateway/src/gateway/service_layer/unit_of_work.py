@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from gateway.domain.model import ApiKey, Organisation, User
+from gateway.domain.model import ApiKey, Organisation, OrganisationKind, User, Vetting
+from gateway.domain.operators import AuditEntry, VettingFlag
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 
 
@@ -58,6 +59,36 @@ class AccountsRepository(Protocol):
     async def revoke_api_key(self, organisation_id: str, key_id: str, now: datetime) -> bool:
         """Mark the organisation's key revoked (idempotent); False when it has no such key."""
 
+    async def organisations_of_kind(
+        self, kind: OrganisationKind, vetting: Vetting | None = None
+    ) -> list[Organisation]:
+        """Organisations of one kind (in one vetting state, when given), oldest first."""
+
+    async def provider_with_siren(self, siren: str) -> Organisation | None:
+        """The provider that claimed this SIREN, if one did."""
+
+    async def set_vetting(self, organisation_id: str, vetting: Vetting) -> None:
+        """Record an operator's decision on a provider."""
+
+    async def set_profile(self, organisation_id: str, name: str, siren: str | None) -> None:
+        """Change an organisation's name and SIREN."""
+
+
+class OperationsRepository(Protocol):
+    """What operators did, and what they should look at."""
+
+    async def record(self, entry: AuditEntry) -> None:
+        """Append an entry to the operators' audit trail (never changed or removed)."""
+
+    async def trail(self, limit: int) -> list[AuditEntry]:
+        """The latest entries of the audit trail, newest first."""
+
+    async def raise_flag(self, flag: VettingFlag) -> None:
+        """Flag an organisation for operators."""
+
+    async def flags(self, organisation_id: str | None = None) -> list[VettingFlag]:
+        """Flags raised (on one organisation, when given), newest first."""
+
 
 class IdempotencyRecords(Protocol):
     """The first response to each (owner, idempotency key)."""
@@ -95,3 +126,7 @@ class GatewayUnitOfWork(UnitOfWorkProtocol, Protocol):
     @property
     def idempotency(self) -> IdempotencyRecords:
         """First responses of gateway-owned POSTs."""
+
+    @property
+    def operations(self) -> OperationsRepository:
+        """The operators' audit trail and vetting flags."""

@@ -34,6 +34,16 @@ def require_operator() -> None:
     raise PermissionDenied("caller: only an operator may call this")
 
 
+def require_operator_person() -> None:
+    """Only an operator (a person the gateway authenticated as one) approves providers: no
+    service does on its own account."""
+    caller = caller_var.get()
+    if caller is None:
+        raise Unauthenticated("caller: no authenticated caller")
+    if caller.kind != "operator":
+        raise PermissionDenied("caller: only an operator may call this")
+
+
 def required_case_id(raw: str) -> str:
     """The case id a request names, refused when blank."""
     case_id = raw.strip()

@@ -21,7 +21,7 @@ from matching.domain.commands import (
     SetAutoBidRule,
     WithdrawBid,
 )
-from matching.domain.errors import NO_SUCH_CASE, InvalidField, NotFound
+from matching.domain.errors import NO_SUCH_CASE, InvalidField, NotFound, ProviderNotApproved
 from matching.domain.payment_claims import check_reported_payment
 from matching.domain.providers import Provider
 from matching.domain.rules import MatchingConfig
@@ -34,6 +34,15 @@ async def registered_provider(uow: MatchingUnitOfWork, provider_id: str) -> Prov
     provider = await uow.providers.get(provider_id)
     if provider is None:
         raise NotFound("provider: not registered")
+    return provider
+
+
+async def approved_provider(uow: MatchingUnitOfWork, provider_id: str) -> Provider:
+    """The calling provider, refused until an operator approved it: matching keeps a pending
+    (or rejected) provider out of auctions and bids whatever the gateway let through."""
+    provider = await registered_provider(uow, provider_id)
+    if not provider.active:
+        raise ProviderNotApproved()
     return provider
 
 
@@ -51,7 +60,7 @@ async def open_auctions(
     provider_id: str, uow: MatchingUnitOfWork, *, clock: Clock
 ) -> list[CaseMatching]:
     """The auctions this provider may bid in right now."""
-    await registered_provider(uow, provider_id)
+    await approved_provider(uow, provider_id)
     now = clock.now()
     return [m for m in await uow.cases.open_auctions() if m.can_bid(provider_id, now)]
 
@@ -64,7 +73,7 @@ async def auctions_opened_since(
     Only the new auctions are loaded: a watcher polling often costs one light query when
     nothing opened.
     """
-    await registered_provider(uow, provider_id)
+    await approved_provider(uow, provider_id)
     keys = await uow.cases.open_auction_keys()
     new = {case_id for case_id, round_ in keys - seen}
     if not new:
@@ -78,7 +87,7 @@ async def place_bid(
     command: PlaceBid, uow: MatchingUnitOfWork, *, clock: Clock, config: MatchingConfig
 ) -> CaseMatching:
     """Place or replace this provider's sealed bid on an open auction."""
-    await registered_provider(uow, command.provider_id)
+    await approved_provider(uow, command.provider_id)
     matching = await _case(uow, command.case_id)
     now = clock.now()
     if command.provider_id not in matching.eligible:
@@ -114,7 +123,7 @@ async def set_auto_bid_rule(
 ) -> str:
     """Store a standing rule under its name; it prices every matching case from the next
     auction on."""
-    await registered_provider(uow, command.provider_id)
+    await approved_provider(uow, command.provider_id)
     name = command.name.strip()
     if not name:
         raise InvalidField("name", "is required")
@@ -146,6 +155,7 @@ async def accept_assignment(
     command: AcceptAssignment, uow: MatchingUnitOfWork, *, clock: Clock, config: MatchingConfig
 ) -> CaseMatching:
     """The provider takes the case offered to it; its window starts."""
+    await approved_provider(uow, command.provider_id)
     matching = await _case(uow, command.case_id)
     now = clock.now()
     matching.provider_accepts(command.provider_id, now)

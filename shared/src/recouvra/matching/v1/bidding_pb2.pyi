@@ -1150,3 +1150,47 @@ class RegisterProviderReply(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RegisterProviderReply: _TypeAlias = RegisterProviderReply  # noqa: Y015
+
+@_typing.final
+class SetProviderApprovalRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROVIDER_ID_FIELD_NUMBER: _builtins.int
+    APPROVED_FIELD_NUMBER: _builtins.int
+    provider_id: _builtins.str
+    approved: _builtins.bool
+    def __init__(
+        self,
+        *,
+        provider_id: _builtins.str = ...,
+        approved: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved", b"approved", "provider_id", b"provider_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetProviderApprovalRequest: _TypeAlias = SetProviderApprovalRequest  # noqa: Y015
+
+@_typing.final
+class SetProviderApprovalReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROVIDER_ID_FIELD_NUMBER: _builtins.int
+    APPROVED_FIELD_NUMBER: _builtins.int
+    provider_id: _builtins.str
+    approved: _builtins.bool
+    def __init__(
+        self,
+        *,
+        provider_id: _builtins.str = ...,
+        approved: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved", b"approved", "provider_id", b"provider_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetProviderApprovalReply: _TypeAlias = SetProviderApprovalReply  # noqa: Y015

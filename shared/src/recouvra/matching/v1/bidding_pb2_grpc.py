@@ -1028,6 +1028,11 @@ class ProviderDirectoryServiceStub:
                 request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.RegisterProviderRequest.SerializeToString,
                 response_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.RegisterProviderReply.FromString,
                 _registered_method=True)
+        self.SetProviderApproval = channel.unary_unary(
+                '/recouvra.matching.v1.ProviderDirectoryService/SetProviderApproval',
+                request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetProviderApprovalRequest.SerializeToString,
+                response_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetProviderApprovalReply.FromString,
+                _registered_method=True)
 
 
 class ProviderDirectoryServiceServicer:
@@ -1040,6 +1045,14 @@ class ProviderDirectoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetProviderApproval(self, request, context):
+        """An operator's decision: only an approved provider sees auctions, bids, or holds a case. A
+        provider registered through RegisterProvider is pending until then.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProviderDirectoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -1047,6 +1060,11 @@ def add_ProviderDirectoryServiceServicer_to_server(servicer, server):
                     servicer.RegisterProvider,
                     request_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.RegisterProviderRequest.FromString,
                     response_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.RegisterProviderReply.SerializeToString,
+            ),
+            'SetProviderApproval': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetProviderApproval,
+                    request_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetProviderApprovalRequest.FromString,
+                    response_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetProviderApprovalReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1077,6 +1095,33 @@ class ProviderDirectoryService:
             '/recouvra.matching.v1.ProviderDirectoryService/RegisterProvider',
             recouvra_dot_matching_dot_v1_dot_bidding__pb2.RegisterProviderRequest.SerializeToString,
             recouvra_dot_matching_dot_v1_dot_bidding__pb2.RegisterProviderReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetProviderApproval(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.matching.v1.ProviderDirectoryService/SetProviderApproval',
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetProviderApprovalRequest.SerializeToString,
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetProviderApprovalReply.FromString,
             options,
             channel_credentials,
             insecure,

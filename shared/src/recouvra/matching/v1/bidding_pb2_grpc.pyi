@@ -336,6 +336,10 @@ class ProviderDirectoryServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> ProviderDirectoryServiceAsyncStub: ...
     RegisterProvider: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.RegisterProviderRequest, _bidding_pb2.RegisterProviderReply]
+    SetProviderApproval: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.SetProviderApprovalRequest, _bidding_pb2.SetProviderApprovalReply]
+    """An operator's decision: only an approved provider sees auctions, bids, or holds a case. A
+    provider registered through RegisterProvider is pending until then.
+    """
 
 @_typing.type_check_only
 class ProviderDirectoryServiceAsyncStub(ProviderDirectoryServiceStub):
@@ -343,6 +347,10 @@ class ProviderDirectoryServiceAsyncStub(ProviderDirectoryServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     RegisterProvider: _aio.UnaryUnaryMultiCallable[_bidding_pb2.RegisterProviderRequest, _bidding_pb2.RegisterProviderReply]  # type: ignore[assignment]
+    SetProviderApproval: _aio.UnaryUnaryMultiCallable[_bidding_pb2.SetProviderApprovalRequest, _bidding_pb2.SetProviderApprovalReply]  # type: ignore[assignment]
+    """An operator's decision: only an approved provider sees auctions, bids, or holds a case. A
+    provider registered through RegisterProvider is pending until then.
+    """
 
 class ProviderDirectoryServiceServicer(metaclass=_abc_1.ABCMeta):
     """Onboarding of providers (operators and internal services only)."""
@@ -353,5 +361,15 @@ class ProviderDirectoryServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _bidding_pb2.RegisterProviderRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_bidding_pb2.RegisterProviderReply, _abc.Awaitable[_bidding_pb2.RegisterProviderReply]]: ...
+
+    @_abc_1.abstractmethod
+    def SetProviderApproval(
+        self,
+        request: _bidding_pb2.SetProviderApprovalRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bidding_pb2.SetProviderApprovalReply, _abc.Awaitable[_bidding_pb2.SetProviderApprovalReply]]:
+        """An operator's decision: only an approved provider sees auctions, bids, or holds a case. A
+        provider registered through RegisterProvider is pending until then.
+        """
 
 def add_ProviderDirectoryServiceServicer_to_server(servicer: ProviderDirectoryServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

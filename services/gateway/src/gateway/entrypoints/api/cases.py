@@ -15,7 +15,7 @@ from pydantic import AfterValidator
 
 from gateway.adapters.intake import CaseQuery, EInvoice
 from gateway.domain.errors import InvalidField
-from gateway.entrypoints.api.deps import CurrentCaller, Intake, Services
+from gateway.entrypoints.api.deps import CurrentCaller, Intake, Services, SirenOnFile
 from gateway.entrypoints.api.idempotency import Idempotent, replayed_header
 from gateway.entrypoints.api.problems import problem_responses
 from gateway.schemas.case_views import CaseList, CaseView, Timeline
@@ -67,6 +67,7 @@ async def _read_limited(upload: UploadFile, limit: int) -> bytes:
     status_code=status.HTTP_201_CREATED,
     response_model=CaseCreated,
     responses=problem_responses(401, 404, 409, 422, 503),
+    dependencies=[SirenOnFile],
 )
 async def submit_case(
     body: CaseSubmission, caller: CurrentCaller, intake: Intake, once: Idempotent
@@ -88,6 +89,7 @@ async def submit_case(
     summary="Import cases from a CSV file, with a report row by row",
     response_model=ImportReport,
     responses=problem_responses(401, 404, 409, 422, 503),
+    dependencies=[SirenOnFile],
 )
 async def import_cases(
     file: Annotated[UploadFile, File(description="CSV, UTF-8, comma or semicolon, <= 50 MiB")],
@@ -114,6 +116,7 @@ async def import_cases(
     status_code=status.HTTP_201_CREATED,
     response_model=EInvoiceImported,
     responses=problem_responses(401, 404, 409, 422, 503),
+    dependencies=[SirenOnFile],
 )
 async def import_e_invoice(
     file: Annotated[UploadFile, File(description="Factur-X PDF, CII or UBL 2.1 XML, <= 20 MiB")],
@@ -129,9 +132,10 @@ async def import_e_invoice(
         AfterValidator(plain_text),
     ] = "",
 ) -> JSONResponse:
-    """The buyer becomes the debtor; identifiers, dates and amounts are read from it. When the
-    creditor's account has a SIREN, an invoice whose seller is another French company is refused
-    (fields seller.siren, seller.siret, seller.vat_number)."""
+    """The buyer becomes the debtor; identifiers, dates and amounts are read from it. The
+    creditor's account must have its SIREN (409 naming `siren` otherwise): an invoice whose
+    seller is another French company is refused (fields seller.siren, seller.siret,
+    seller.vat_number)."""
     content = await _read_limited(file, MAX_E_INVOICE_BYTES)
     async with services.unit_of_work() as uow:
         creditor = await uow.accounts.get_organisation(caller.creditor_id)

@@ -4,7 +4,7 @@ authenticated principal, who a call acts as, and the path parameters routes shar
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Path, Request
@@ -23,9 +23,10 @@ from gateway.domain.api_keys import API_KEY_LABEL
 from gateway.domain.errors import NotAllowed, NotAuthenticated
 from gateway.domain.model import LoginPolicy, OrganisationKind, Principal
 from gateway.schemas.common import plain_text
-from gateway.service_layer import accounts
-from gateway.service_layer.providers import ProviderDirectory
+from gateway.service_layer import accounts, profiles
+from gateway.service_layer.providers import CompanyRegistry, ProviderDirectory
 from gateway.service_layer.unit_of_work import GatewayUnitOfWork
+from recouvra_shared.company_registry import CsvCompanyRegistry
 from recouvra_shared.context import Caller
 
 T = TypeVar("T")
@@ -52,6 +53,8 @@ class GatewayServices:
     rate_limits: RateLimits | None = None
     device_cookies: DeviceCookies | None = None
     secure_cookies: bool = True
+    # The offline company registry providers' and creditors' SIRENs are checked against.
+    companies: CompanyRegistry = field(default_factory=CsvCompanyRegistry)
 
 
 def _services(request: Request) -> GatewayServices:
@@ -232,6 +235,8 @@ async def current_caller(
     """The creditor a call acts for, after checking a partner really referred it."""
     if principal.kind is OrganisationKind.PROVIDER:
         raise NotAllowed("only creditors and their partners do this; providers use /v1/provider")
+    if principal.kind is OrganisationKind.OPERATOR:
+        raise NotAllowed("only creditors and their partners do this; operators use /v1/operator")
     if principal.kind is OrganisationKind.PARTNER:
         async with services.unit_of_work() as uow:
             creditor_id = await accounts.acting_creditor(principal, on_behalf_of, uow)
@@ -260,12 +265,39 @@ class ActingProvider:
         return self.principal.organisation_id
 
 
-async def current_provider(principal: CurrentPrincipal) -> ActingProvider:
-    """The authenticated provider; any other kind of account is refused."""
+async def current_provider(principal: CurrentPrincipal, services: Services) -> ActingProvider:
+    """The authenticated provider, once an operator approved it; any other kind of account, and
+    a provider still pending (or rejected), is refused."""
     if principal.kind is not OrganisationKind.PROVIDER:
         raise NotAllowed("only provider accounts use the bidding API")
+    async with services.unit_of_work() as uow:
+        provider = await uow.accounts.get_organisation(principal.organisation_id)
+    if provider is None or not provider.approved:
+        raise NotAllowed(
+            "provider: your account awaits an operator's approval; until then you see no "
+            "auction and cannot bid or hold a case"
+        )
     caller = Caller(kind="provider", subject=principal.subject, tenant_id=principal.organisation_id)
     return ActingProvider(principal=principal, caller=caller)
 
 
 CurrentProvider = Annotated[ActingProvider, Depends(current_provider)]
+
+
+async def current_operator(principal: CurrentPrincipal) -> Principal:
+    """The authenticated operator; any other kind of account is refused."""
+    if principal.kind is not OrganisationKind.OPERATOR:
+        raise NotAllowed("only operators do this")
+    return principal
+
+
+CurrentOperator = Annotated[Principal, Depends(current_operator)]
+
+
+async def siren_on_file(services: Services, caller: CurrentCaller) -> None:
+    """Refuse a case or an import for a creditor that has not given its SIREN yet."""
+    async with services.unit_of_work() as uow:
+        await profiles.require_siren(caller.creditor_id, uow)
+
+
+SirenOnFile = Depends(siren_on_file)

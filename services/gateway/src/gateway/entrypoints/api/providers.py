@@ -35,7 +35,11 @@ async def sign_up(
     body: ProviderSignUpRequest, services: Services, directory: Providers, once: Idempotent
 ) -> JSONResponse:
     """Opens the account and registers the profile with the marketplace, both or neither; log
-    in with POST /v1/auth/token afterwards. The organisation id is your provider id."""
+    in with POST /v1/auth/token afterwards. The organisation id is your provider id.
+
+    The account is `pending` until an operator approves it: until then it sees no auction,
+    cannot bid or hold a case. The SIREN must be valid and not ceased in the company registry;
+    a SIREN another provider holds is refused (409) and reported to the operators."""
     profile = body.profile.checked()
     command = SignUpProvider(
         organisation_name=body.organisation_name,
@@ -46,7 +50,14 @@ async def sign_up(
     )
 
     async def open_account(uow: GatewayUnitOfWork) -> Outcome:
-        organisation, user = await sign_up_provider(command, uow, services.passwords, directory)
+        organisation, user = await sign_up_provider(
+            command,
+            uow,
+            services.passwords,
+            directory,
+            services.companies,
+            services.unit_of_work,
+        )
         view = ProviderSignUpResponse(
             id=organisation.organisation_id,
             name=organisation.name,
@@ -64,6 +75,7 @@ async def sign_up(
                 judicial=profile.judicial,
                 capacity=profile.capacity,
             ),
+            vetting=organisation.vetting.value if organisation.vetting else "pending",
         )
         return Outcome(status.HTTP_201_CREATED, view.model_dump(mode="json"))
 
