@@ -20,7 +20,7 @@ from playwright.async_api import Page, async_playwright, expect
 
 from tests.browser.pages import Watched, checked, launch
 from tests.support.fixtures import ServiceProcess
-from tests.support.marketplace import wait_http
+from tests.support.marketplace import CREDITOR_SIREN, wait_http
 from tests.support.stack import ROOT, Stack, free_port, unique_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -34,6 +34,8 @@ async def sign_up_and_log_in(page: Page, base: str, company: str, email: str) ->
     await page.goto(f"{base}/signup")
     await page.get_by_label("Raison sociale").fill(company)
     await page.get_by_label("E-mail").fill(email)
+    # A company creditor gives its SIREN before its first case (issue 13, point 2).
+    await page.get_by_label("SIREN", exact=True).fill(CREDITOR_SIREN)
     await page.get_by_label("Mot de passe").fill(PASSWORD)
     await page.get_by_role("button", name="Créer un compte").click()
     await expect(page).to_have_url(re.compile(r"/login\?signed_up=true$"))
