@@ -4,6 +4,7 @@ counts once (a rolled-back one never), and sampled readings are served as last r
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator
 from typing import Any
@@ -271,6 +272,18 @@ def test_without_a_metrics_port_nothing_is_served() -> None:
     metrics.start()
     assert not metrics.enabled
     assert metrics.port == 0
+
+
+async def test_without_a_metrics_port_its_task_lasts_until_the_service_stops() -> None:
+    # The runtime stops a service when any of its tasks ends: this one must not end by itself.
+    database = Database.connect("postgresql+asyncpg://nobody:secret@127.0.0.1:1/none")
+    metrics = ServiceMetrics(ServiceSettings(), database, registry=CollectorRegistry())
+    metrics.start()
+    task = asyncio.create_task(metrics.run())
+    await asyncio.sleep(0.2)
+    assert not task.done()
+    await metrics.stop()
+    await asyncio.wait_for(task, timeout=5)
 
 
 def test_a_taken_metrics_port_is_logged_and_the_service_still_starts(

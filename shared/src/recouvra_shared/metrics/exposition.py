@@ -104,8 +104,10 @@ class ServiceMetrics:
                 log.warning("metrics: reading %s failed: %s", name, describe_failure(exc))
 
     async def run(self) -> None:
-        """Sample until stopped."""
+        """Sample until stopped. The runtime stops the service when any of its tasks ends, so
+        without a metrics port this waits for the stop instead of sampling."""
         if not self.enabled:
+            await self._stopping.wait()
             return
         while not self._stopping.is_set():
             await self.sample_once()
