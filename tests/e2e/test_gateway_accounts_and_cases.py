@@ -140,8 +140,11 @@ async def wait_http(client: httpx.AsyncClient, gateway: ServiceProcess) -> None:
     raise TimeoutError(gateway.log_text()[-3000:])
 
 
+SELLER_SIREN = "552100554"  # the seller of intake's sample e-invoices
+
+
 async def sign_up_and_log_in(
-    client: httpx.AsyncClient, name: str, kind: str = "creditor"
+    client: httpx.AsyncClient, name: str, kind: str = "creditor", siren: str = "732829320"
 ) -> tuple[str, dict[str, str]]:
     email = f"{unique_name(name.lower().replace(' ', '-'))}@example.fr"
     signed = await client.post(
@@ -149,7 +152,7 @@ async def sign_up_and_log_in(
         json={
             "organisation_name": name,
             "kind": kind,
-            "siren": "732829320",
+            "siren": siren,
             "email": email,
             "password": PASSWORD,
         },
@@ -425,8 +428,11 @@ async def test_authorisation_matrix_every_route_for_every_kind_of_caller(
 
 
 async def test_csv_and_e_invoice_imports_through_the_gateway(client: httpx.AsyncClient) -> None:
-    _, alice = await sign_up_and_log_in(client, "Atelier A")
-    _, bob = await sign_up_and_log_in(client, "Atelier B")
+    # The e-invoices below were issued by SIREN 552100554: only a creditor with that SIREN may
+    # import them as its own.
+    _, alice = await sign_up_and_log_in(client, "Atelier A", siren=SELLER_SIREN)
+    _, bob = await sign_up_and_log_in(client, "Atelier B", siren=SELLER_SIREN)
+    _, carol = await sign_up_and_log_in(client, "Atelier C")
 
     # The sample file that ships with intake, plus a copy of its first row with another
     # invoice number and a wrong SIREN check digit.
@@ -480,6 +486,11 @@ async def test_csv_and_e_invoice_imports_through_the_gateway(client: httpx.Async
     assert ubl.status_code == 201, ubl.text
     assert ubl.json()["format"] == "ubl"
     assert ubl.json()["case"]["debtor"]["name"] == factur_x.json()["case"]["debtor"]["name"]
+    not_hers = await client.post(
+        "/v1/cases/e-invoices", files=e_invoice("invoice-ubl.xml"), headers=carol | key()
+    )
+    assert not_hers.status_code == 422, not_hers.text
+    assert "seller.siren" in fields_of(not_hers)
     not_invoice = await client.post(
         "/v1/cases/e-invoices",
         files={"file": ("notes.txt", b"hello, this is not an invoice")},
