@@ -19,9 +19,10 @@ WITH_STACK = eval "$$($(STACK) env)" &&
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-install:  ## Install uv and every package of the workspace from the lock file
+install:  ## Install uv, every package of the workspace from the lock file, and the Debian libraries they load
 	@[[ -x "$(UV)" ]] || python3 -m pip install --quiet --user "uv==$(UV_VERSION)"
 	$(UV) sync --frozen --all-packages
+	deploy/local/system_packages.sh install
 
 up: install stack services  ## Install everything, start the stack and every service
 
