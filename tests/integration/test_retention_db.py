@@ -4,6 +4,9 @@ still needs, stay."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -123,3 +126,17 @@ async def test_intake_command_keeps_idempotency_keys_a_replayed_dead_letter_may_
         ]
     finally:
         await database.dispose()
+
+
+def test_the_command_line_counts_then_prunes(
+    make_service_database: Callable[..., ServiceDatabase],
+) -> None:
+    url = make_service_database("gateway").url
+    env = {**os.environ, "RECOUVRA_GATEWAY_DATABASE_URL": url}
+
+    def run(*args: str) -> str:
+        command = [sys.executable, "-m", "gateway", "retention", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+
+    assert "gateway retention: log-in failures: would delete 0 rows" in run("--dry-run")
+    assert "gateway retention: idempotency records: deleted 0 rows" in run()
