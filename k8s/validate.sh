@@ -28,9 +28,12 @@ KUBERNETES_VERSION=v1.32.4      # must match KUBERNETES_VERSION in kubernetes_sc
 SCHEMAS="$CACHE/kubeconform-schemas/$KUBERNETES_VERSION-standalone-strict"
 
 # Everything an operator applies: the two overlays (base + network policies) and the infra,
-# plus the example Secrets, which are applied by hand and belong to no kustomization.
+# plus the example Secrets, which are applied by hand and belong to no kustomization, and the
+# cluster-scoped trust-manager Bundle.
 TARGETS=(overlays/dev overlays/production infra)
 EXAMPLES=(infra/secrets.example.yaml overlays/production/secrets.example.yaml)
+# Cluster-scoped resources applied as files (a kustomization would give them a namespace).
+FILES=(infra/kafka-ca-bundle.yaml)
 
 log() { printf '[k8s] %s\n' "$*" >&2; }
 die() { printf '[k8s] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -96,7 +99,7 @@ if ! ensure_schemas; then
 fi
 
 failed=0
-for target in "${TARGETS[@]}" "${EXAMPLES[@]}"; do
+for target in "${TARGETS[@]}" "${EXAMPLES[@]}" "${FILES[@]}"; do
   out="$WORK/${target//\//-}"
   if [[ $target == *.yaml ]]; then
     cp "$K8S_DIR/$target" "$out"

@@ -1,6 +1,5 @@
 -- Per-service roles and databases for the local/dev PostgreSQL (dev credentials only!).
--- Idempotent: run by deploy/local/stack.sh on every start (as superuser `recouvra`), and by the
--- postgres image's /docker-entrypoint-initdb.d in deploy/docker-compose.yml (first start only).
+-- Idempotent: run by deploy/local/stack.sh on every start (as superuser `recouvra`).
 -- Needs psql (\gexec). Each service S gets two LOGIN roles, whose passwords are their names:
 --
 --   S_owner  owns database S and everything in it: `python -m S migrate` connects as it

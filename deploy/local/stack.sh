@@ -11,8 +11,7 @@
 #
 # Installs are cached in ${RECOUVRA_CACHE:-$HOME/.cache/recouvra}; data dirs, pid files and logs
 # live in ${RECOUVRA_STATE:-$HOME/.local/state/recouvra}. Both are outside the clone, so several
-# clones on one machine share one cache and one running stack. deploy/docker-compose.yml runs the
-# same servers with the same ports and credentials for people who have Docker.
+# clones on one machine share one cache and one running stack.
 # SERVER is kafka, postgres, seaweedfs, mailpit or prometheus (default: all five). Mailpit takes SMTP on
 # 127.0.0.1:11025 and serves its web UI and API on http://127.0.0.1:18025 (built once with
 # `go install github.com/axllent/mailpit@v1.33.1`). A second Kafka beside the shared

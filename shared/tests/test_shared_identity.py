@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from recouvra_shared.context import Caller
 from recouvra_shared.errors import Unauthenticated
 from recouvra_shared.identity import (
+    ReplayGuard,
     ServiceIdentity,
     TokenMinter,
     TokenVerifier,
@@ -205,3 +206,37 @@ def test_the_command_line_mints_a_token_a_service_accepts(
     scheme, token = capsys.readouterr().out.split()
     assert scheme == "Bearer"
     assert verifier(keys).verify(token) == Caller("creditor", "me", "creditor-1")
+
+
+def test_a_token_is_taken_once_then_refused_as_a_replay(keys: Path) -> None:
+    receiver = verifier(keys)
+    token = minter(keys, "gateway").mint("vault", CREDITOR)
+    assert receiver.verify(token) == CREDITOR
+    assert "replayed" in refused_by(receiver, token)
+    # A fresh token for the same caller is another call, taken at once.
+    assert receiver.verify(minter(keys, "gateway").mint("vault", CREDITOR)) == CREDITOR
+
+
+def test_a_refused_token_takes_no_slot_and_an_expired_id_is_forgotten(keys: Path) -> None:
+    now = [1_000_000.0]
+    guard = ReplayGuard(capacity=2, clock=lambda: now[0])
+    receiver = TokenVerifier(
+        "vault", load_trusted_keys([keys / "trusted"]), ["gateway"], replays=guard
+    )
+    assert refused_by(receiver, minter(keys, "intake").mint("vault", CREDITOR))
+    assert len(guard) == 0
+    guard.take("gateway:a", now[0] + 35)
+    guard.take("gateway:b", now[0] + 35)
+    with pytest.raises(Unauthenticated, match="replay cache full"):
+        guard.take("gateway:c", now[0] + 35)
+    with pytest.raises(Unauthenticated, match="replayed"):
+        guard.take("gateway:a", now[0] + 35)
+    now[0] += 36  # both tokens can no longer be verified: their ids are dropped
+    guard.take("gateway:c", now[0] + 35)
+    assert len(guard) == 1
+
+
+def refused_by(receiver: TokenVerifier, token: str) -> str:
+    with pytest.raises(Unauthenticated) as refusal:
+        receiver.verify(token)
+    return refusal.value.message

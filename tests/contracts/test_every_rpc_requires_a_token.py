@@ -174,11 +174,12 @@ async def test_every_rpc_refuses_every_call_it_cannot_trust(
     assert sum(len(running.methods) for running in served) > 20
 
 
-async def test_every_rpc_takes_a_valid_token(
+async def test_every_rpc_takes_a_valid_token_once_and_refuses_its_replay(
     served: list[Served], identity_keys: IdentityKeys
 ) -> None:
     gateway = identity_keys.minter("gateway")
     refused: list[str] = []
+    replayed: list[str] = []
     for running in served:
         for path, method in running.methods:
             for caller in (CREDITOR, None):
@@ -191,7 +192,12 @@ async def test_every_rpc_takes_a_valid_token(
                 # database, but the caller was authenticated.
                 if code is grpc.StatusCode.UNAUTHENTICATED:
                     refused.append(f"{path}: {caller}")
+                # The same token again is a replay, whoever sends it.
+                again = await code_of(running.target, path, method, bearer(token), deadline=1)
+                if again is not grpc.StatusCode.UNAUTHENTICATED:
+                    replayed.append(f"{path}: {caller}")
     assert refused == []
+    assert replayed == []
 
 
 async def test_a_rotated_key_is_taken_beside_the_new_one_until_it_is_removed(

@@ -12,7 +12,7 @@ START_TIMEOUT="${RECOUVRA_START_TIMEOUT:-120}"   # seconds, per server
 # leftover topics that takes minutes. It may take this long as long as its log shows progress.
 KAFKA_START_TIMEOUT="${RECOUVRA_KAFKA_START_TIMEOUT:-900}"
 
-# ---- Fixed interface: tests and docker-compose.yml depend on these values. ----------------------
+# ---- Fixed interface: tests depend on these values. -------------------------------------------
 HOST=127.0.0.1
 
 # ---- Small helpers ---------------------------------------------------------------------------

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import heapq
 import os
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -47,6 +49,8 @@ DEFAULT_LIFETIME_SECONDS = 30
 LEEWAY_SECONDS = 5
 MAX_KEYS_PER_ISSUER = 2
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "nbf", "jti", "kind", "org", "role")
+# Token ids remembered per receiving process (one entry lives 65 s at most: ~1,500 calls a second).
+REPLAY_CACHE_ENTRIES = 100_000
 PRIVATE_SUFFIX = ".key.pem"
 PUBLIC_SUFFIX = ".pub.pem"
 
@@ -190,8 +194,47 @@ class TokenMinter:
         return jwt.encode(claims, self.private_key, algorithm=ALGORITHM, headers=headers)
 
 
+class ReplayGuard:
+    """The token ids this process has taken, each kept until its token can no longer be
+    verified (expiry plus leeway), so a token is taken once. Bounded: when every slot holds a
+    live token id the call is refused (failing closed) rather than forgetting one still usable.
+
+    Per process, not shared between replicas: a token is bound to one audience and lives 30 s
+    (60 at most), and travels only over mutual TLS between services; see "Token replay" in
+    the README for why that suffices."""
+
+    def __init__(
+        self,
+        capacity: int = REPLAY_CACHE_ENTRIES,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.capacity = capacity
+        self.clock = clock
+        self._until: dict[str, float] = {}
+        self._expiries: list[tuple[float, str]] = []
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._until)
+
+    def take(self, token_id: str, usable_until: float) -> None:
+        """Records `token_id`; Unauthenticated when it was taken before or no slot is free."""
+        with self._lock:
+            now = self.clock()
+            while self._expiries and self._expiries[0][0] < now:
+                _, gone = heapq.heappop(self._expiries)
+                self._until.pop(gone, None)
+            if token_id in self._until:
+                raise Unauthenticated("authorization: token already used (jti replayed)")
+            if len(self._until) >= self.capacity:
+                raise Unauthenticated("authorization: replay cache full; call refused")
+            self._until[token_id] = usable_until
+            heapq.heappush(self._expiries, (usable_until, token_id))
+
+
 class TokenVerifier:
-    """Derives the caller of a call from its token, or refuses it as Unauthenticated."""
+    """Derives the caller of a call from its token, or refuses it as Unauthenticated; each
+    token is taken once (its `jti` is remembered until it expires)."""
 
     def __init__(
         self,
@@ -200,11 +243,13 @@ class TokenVerifier:
         people_issuers: Iterable[str],
         *,
         leeway_seconds: int = LEEWAY_SECONDS,
+        replays: ReplayGuard | None = None,
     ) -> None:
         self.audience = audience
         self.trusted = dict(trusted)
         self.people_issuers = frozenset(people_issuers)
         self.leeway_seconds = leeway_seconds
+        self.replays = replays if replays is not None else ReplayGuard()
 
     def verify(self, token: str) -> Caller:
         """The caller the token names; Unauthenticated (its reason says which check failed)."""
@@ -227,7 +272,13 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"authorization: token refused ({exc})") from exc
-        return self._caller(claims)
+        caller = self._caller(claims)
+        # Only a token that passed every check takes a slot: nobody without a key can fill it.
+        token_id = claims["jti"]
+        if not isinstance(token_id, str) or not token_id:
+            raise Unauthenticated("authorization: jti is required")
+        self.replays.take(f"{key.issuer}:{token_id}", claims["exp"] + self.leeway_seconds)
+        return caller
 
     def _caller(self, claims: dict[str, Any]) -> Caller:
         if not isinstance(claims["iat"], int) or not isinstance(claims["exp"], int):

@@ -26,6 +26,7 @@ from recouvra_shared.logging import configure_logging
 from recouvra_shared.metrics.exposition import ServiceMetrics
 from recouvra_shared.metrics.readings import ReadingSource
 from recouvra_shared.outbox import OutboxRelay
+from recouvra_shared.retention import Retention, RetentionRule, platform_rules
 from recouvra_shared.settings import ServiceSettings
 from recouvra_shared.tls import TlsMaterial, load_tls, watch_renewal
 from recouvra_shared.topics import ensure_topics, make_broker
@@ -46,6 +47,8 @@ class ServiceParts:
     on_stop: Sequence[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     # The service's own metrics read from its database (recouvra_shared.metrics.readings).
     readings: Sequence[ReadingSource] = ()
+    # Tables of the service that only grow, pruned hourly (and the inbox, for every service).
+    retention: Sequence[RetentionRule] = ()
 
 
 @dataclass
@@ -120,6 +123,8 @@ class ServiceRuntime:
         tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
         tasks.append(asyncio.create_task(metrics.run(), name="metrics"))
         tasks += [asyncio.create_task(job(), name=job.__name__) for job in parts.background]
+        retention = Retention(database, [*platform_rules(settings), *parts.retention]).loop()
+        tasks.append(asyncio.create_task(retention.run(), name="retention"))
         if tls is not None and settings.tls_restart_on_renewal:
             renewal = watch_renewal(settings, tls, self.stopping.set)
             tasks.append(asyncio.create_task(renewal, name="tls-renewal"))
@@ -151,6 +156,7 @@ class ServiceRuntime:
         log.info("%s shutting down", settings.service_name)
         await server.stop(settings.shutdown_grace_seconds)
         relay.stop()
+        retention.stop()
         await metrics.stop()
         for hook in parts.on_stop:
             await hook()
@@ -169,12 +175,19 @@ def run_cli(
     migrations: Path,
     argv: Sequence[str] | None = None,
 ) -> None:
-    """The command line of every service: `serve` (the default) or `migrate`."""
+    """The command line of every service: `serve` (the default), `migrate` or `retention`
+    (delete what the retention rules say has expired, once; `--dry-run` only counts)."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    parser.add_argument(
+        "command", nargs="?", default="serve", choices=["serve", "migrate", "retention"]
+    )
+    parser.add_argument("--dry-run", action="store_true", help="retention: count, delete nothing")
     args = parser.parse_args(argv)
     settings = settings_factory()
     configure_logging(settings.service_name, settings.log_level)
+    if args.command == "retention":
+        asyncio.run(run_retention(settings, bootstrap, dry_run=args.dry_run))
+        return
     if args.command == "migrate":
         runtime_url = settings.database_url.get_secret_value()
         owner_url = settings.migration_database_url.get_secret_value()
@@ -188,3 +201,22 @@ def run_cli(
         log.info("%s database schema is up to date", settings.service_name)
         return
     asyncio.run(ServiceRuntime(settings, bootstrap).run())
+
+
+async def run_retention(
+    settings: ServiceSettings, bootstrap: Bootstrap, *, dry_run: bool = False
+) -> dict[str, int]:
+    """Apply the service's retention rules once (`python -m <service> retention`), printing
+    how many rows each deleted (or, dry, would delete)."""
+    database = Database.connect(settings.database_url.get_secret_value())
+    try:
+        # The bootstrap only declares the parts here: nothing is served or consumed.
+        parts = bootstrap(Wiring(settings, database, make_broker(settings)))
+        retention = Retention(database, [*platform_rules(settings), *parts.retention])
+        counts = await (retention.count() if dry_run else retention.run_once())
+    finally:
+        await database.dispose()
+    verb = "would delete" if dry_run else "deleted"
+    for name, count in counts.items():
+        print(f"{settings.service_name} retention: {name}: {verb} {count} rows")
+    return counts

@@ -1,4 +1,4 @@
-"""`python -m gateway [serve|migrate]`, and `python -m gateway operators ...` (entrypoints.cli)."""
+"""`python -m gateway [serve|migrate|retention]`, and `python -m gateway operators ...`."""
 
 import sys
 from pathlib import Path

@@ -12,6 +12,7 @@ from gateway.adapters.intake import IntakeClient
 from gateway.adapters.matching import BiddingClient, ProviderDirectoryClient, QuoteClient
 from gateway.adapters.rate_limits import CREATE_KEY, LOG_IN, SIGN_UP, ActionLimit, RateLimits
 from gateway.adapters.repository import SqlGatewayUnitOfWork
+from gateway.adapters.retention import retention_rules
 from gateway.adapters.scoring import ScoreClient
 from gateway.adapters.security import DeviceCookies, Passwords, Tokens
 from gateway.adapters.settlement import SettlementClient
@@ -120,4 +121,5 @@ def build(wiring: Wiring) -> ServiceParts:
         published_topics=[topic_name(SERVICE, *ORGANISATION_REGISTERED)],
         background=[serve_http],
         on_stop=[stop_http],
+        retention=retention_rules(settings.login_failure_window_seconds),
     )

@@ -1,4 +1,4 @@
-"""`python -m intake [serve|migrate|rates import FILE]`."""
+"""`python -m intake [serve|migrate|retention|rates import FILE]`."""
 
 import sys
 from pathlib import Path

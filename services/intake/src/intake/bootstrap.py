@@ -9,6 +9,7 @@ from typing import Any
 
 from intake.adapters import einvoice
 from intake.adapters.clock import paris_today
+from intake.adapters.retention import RETENTION_RULES
 from intake.adapters.unit_of_work import SqlIntakeUnitOfWork
 from intake.config import IntakeSettings
 from intake.domain.commands import ImportRates
@@ -96,6 +97,7 @@ def build(wiring: Wiring) -> ServiceParts:
         subscriptions=subscriptions(),
         unit_of_work=units_of_work(wiring.database, settings),
         published_topics=PUBLISHED_TOPICS,
+        retention=RETENTION_RULES,
     )
 
 

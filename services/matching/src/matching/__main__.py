@@ -1,4 +1,4 @@
-"""`python -m matching [serve|migrate]`."""
+"""`python -m matching [serve|migrate|retention]`."""
 
 from pathlib import Path
 

@@ -1,4 +1,4 @@
-"""`python -m messaging [serve|migrate]`."""
+"""`python -m messaging [serve|migrate|retention]`."""
 
 from pathlib import Path
 

@@ -104,6 +104,7 @@ login_failures = Table(
     Column("client_address", String(64), nullable=False, server_default=""),
 )
 Index("login_failures_email_time", login_failures.c.email, login_failures.c.failed_at)
+Index("login_failures_failed_at", login_failures.c.failed_at)
 
 # Every operator action: who, what, on what, when (appended, never changed).
 operator_audit = Table(

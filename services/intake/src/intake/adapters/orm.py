@@ -115,6 +115,7 @@ idempotency_keys = Table(
     Column("operation", String(40), nullable=False, server_default="SubmitCase"),
     Column("response", LargeBinary, nullable=True),
 )
+Index("idempotency_keys_created", idempotency_keys.c.created_at)
 
 # ECB main refinancing rate changes operators imported (`python -m intake rates import`); the
 # table shipped in domain/data is the seed they extend. In the database so that an import
