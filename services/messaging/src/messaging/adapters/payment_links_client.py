@@ -1,0 +1,37 @@
+"""`PaymentLinkSource` on settlement's PaymentLinks.CreatePaymentLink, calling as messaging."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import grpc
+
+from messaging.adapters.facts_clients import call
+from messaging.domain.content import PayLink
+from recouvra.common.v1 import money_pb2
+from recouvra.settlement.v1 import settlement_pb2, settlement_pb2_grpc
+
+WHOLE_AMOUNT = "whole-amount"
+
+
+class SettlementPaymentLinks:
+    """The case's whole-amount link: settlement answers the live one while the amount holds and
+    replaces it (revoking the old at the provider) when the amount changed."""
+
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self.stub = settlement_pb2_grpc.PaymentLinksStub(channel)
+
+    async def whole_amount_link(self, case_id: str, amount_minor: int, currency: str) -> PayLink:
+        answer = await call(
+            self.stub.CreatePaymentLink,
+            settlement_pb2.CreatePaymentLinkRequest(
+                case_id=case_id,
+                amount=money_pb2.Money(currency=currency, minor_units=amount_minor),
+                purpose=WHOLE_AMOUNT,
+            ),
+        )
+        return PayLink(
+            url=answer.url,
+            amount_minor=answer.amount.minor_units,
+            expires_on=datetime.fromisoformat(answer.expires_at).date(),
+        )
