@@ -105,3 +105,19 @@ async def test_no_link_is_asked_for_an_amount_not_in_euros() -> None:
     sources = FactSources(cases=source, parties=source, payments=source, links=links)
     composed = await compose(message("en"), sources, PORTAL, lambda: NOW)
     assert (composed.pay_link, links.asked) == (None, [])
+
+
+async def test_settlement_unreachable_is_no_link_not_a_failed_message() -> None:
+    from grpc import StatusCode
+    from grpc.aio import AioRpcError, Metadata
+
+    from messaging.adapters.payment_links_client import SettlementPaymentLinks
+
+    class Unreachable:
+        async def CreatePaymentLink(self, request: object, **options: object) -> object:
+            raise AioRpcError(StatusCode.UNIMPLEMENTED, Metadata(), Metadata(), "no such service")
+
+    client = SettlementPaymentLinks.__new__(SettlementPaymentLinks)
+    client.stub = Unreachable()  # type: ignore[assignment]
+    with pytest.raises(Unavailable, match="UNIMPLEMENTED"):
+        await client.whole_amount_link(CASE_ID, 100, "EUR")
