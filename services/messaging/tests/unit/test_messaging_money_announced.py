@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from messaging.domain.instalments import PlanState
 from messaging.domain.plans import PauseReason, PlanStatus, StopReason
 from messaging.entrypoints.plan_events import PlanEventConsumers, plan_subscriptions
 from messaging.service_layer import plan_lifecycle
@@ -16,6 +17,11 @@ from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.matching_events_pb2 import PaymentAttributed
 from recouvra.events.v1.settlement_events_pb2 import PaymentAnnounced, PaymentAnnouncementUnwound
 from services.messaging.tests.unit.plan_driver import Driver
+from services.messaging.tests.unit.test_messaging_debtor_actions import (
+    THREE_MONTHS,
+    _live_until,
+    _propose,
+)
 
 MONDAY_11H = datetime(2027, 3, 8, 10, 0, tzinfo=UTC)  # 11:00 in Paris
 ENVELOPE = EventEnvelope(tenant_id="cred-1")
@@ -190,3 +196,19 @@ async def test_another_pending_announcement_keeps_holding_when_one_is_unwound() 
     await _unwound(driver, consumers, 90_000, "ann-2")
     await driver.run_for(timedelta(days=1))
     assert [step for _, _, step in driver.sent()] == [1, 2]
+
+
+async def test_an_instalment_paid_by_link_is_not_broken_while_its_money_is_announced() -> None:
+    driver, consumers = await _started()
+    await _propose(driver, THREE_MONTHS)  # 300.00 on 15 March, April, May; 5 days' grace
+    driver.clock.moment = datetime(2027, 3, 15, 9, 0, tzinfo=UTC)
+    await _announced(driver, consumers, 30_000)  # paid by link on the day, no statement yet
+    await _live_until(driver, datetime(2027, 3, 25, 12, 0, tzinfo=UTC))
+    async with driver.units() as uow:
+        (plan,) = await uow.instalments.of_case("case-1")
+    assert plan.state is PlanState.AGREED
+    await _unwound(driver, consumers, 30_000)  # the bank rejected it after all
+    await _live_until(driver, datetime(2027, 3, 27, 12, 0, tzinfo=UTC))
+    async with driver.units() as uow:
+        (plan,) = await uow.instalments.of_case("case-1")
+    assert plan.state is PlanState.BROKEN
