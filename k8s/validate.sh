@@ -109,6 +109,11 @@ for target in "${TARGETS[@]}" "${EXAMPLES[@]}" "${FILES[@]}"; do
     failed=1
     continue
   fi
+  # Bridge's sandbox is for development: a production render must neither run it nor talk to it.
+  if [[ $target == overlays/production ]] && grep -qE 'bridge-sandbox|settlement\.sandbox|:18580' "$out"; then
+    log "$target: names Bridge's sandbox (development only)"
+    failed=1
+  fi
   if [[ $validate == 0 ]]; then
     log "$target: rendered $(grep -c '^kind:' "$out") resources"
     continue

@@ -12,6 +12,7 @@ from messaging.adapters.facts_clients import IntakeCases, SettlementPayments
 from messaging.adapters.mailpit_bounces import MailpitBounceMailbox
 from messaging.adapters.metrics_readings import messaging_readings
 from messaging.adapters.parties import PartiesFile
+from messaging.adapters.payment_links_client import SettlementPaymentLinks
 from messaging.adapters.print_and_post import LetterFolder, SmsSink
 from messaging.adapters.rendering import JinjaRenderer
 from messaging.adapters.unit_of_work import SqlMessagingUnitOfWork, messaging_units
@@ -60,11 +61,13 @@ def units_of(wiring: Wiring) -> Callable[[], SqlMessagingUnitOfWork]:
 
 
 def fact_sources(wiring: Wiring, settings: MessagingSettings) -> FactSources:
-    """Intake's cases, the parties file, settlement's payment instructions."""
+    """Intake's cases, the parties file, settlement's payment instructions and links."""
+    settlement = wiring.channel_to("settlement", settings.settlement_target)
     return FactSources(
         cases=IntakeCases(wiring.channel_to("intake", settings.intake_target)),
         parties=PartiesFile(settings.parties_file),
-        payments=SettlementPayments(wiring.channel_to("settlement", settings.settlement_target)),
+        payments=SettlementPayments(settlement),
+        links=SettlementPaymentLinks(settlement),
     )
 
 

@@ -20,6 +20,7 @@ from recouvra.events.v1.assignment_events_pb2 import CaseAssigned
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted
 from recouvra.events.v1.matching_events_pb2 import PaymentAttributed
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
+from recouvra.events.v1.settlement_events_pb2 import PaymentAnnounced, PaymentAnnouncementUnwound
 from recouvra.messaging.v1 import messaging_pb2, messaging_pb2_grpc
 from recouvra_shared.events import new_event
 from recouvra_shared.kafka_security import KafkaConnection
@@ -53,7 +54,7 @@ async def test_plan_timers_follow_kafka_facts_and_survive_a_restart(
 ) -> None:
     prefix = unique_name("msg") + "."
     producers = {}
-    for service in ("intake", "scoring", "matching"):
+    for service in ("intake", "scoring", "matching", "settlement"):
         producers[service] = AIOKafkaProducer(
             **kafka_as(service, prefix).client_options(), enable_idempotence=True, acks="all"
         )
@@ -122,6 +123,41 @@ async def test_plan_timers_follow_kafka_facts_and_survive_a_restart(
         await eventually(lambda: recorded(2), "step 2 fires after the restart")
         assert await messages(1) == 1  # the first letter was not let go twice
 
+        # Paid by link: settlement announces the money (twice, as a redelivery would); the plan
+        # holds, so step 3 coming due sends nothing; the bank rejects it: the plan goes on.
+        announced = PaymentAnnounced(
+            case_id=CASE,
+            announcement_id="ann-1",
+            amount=Money(currency="EUR", minor_units=120_000),
+            announced_at=(datetime.now(UTC) + clock.offset).isoformat(),
+        )
+        await publish("settlement", "payment-announced", announced)
+        await publish("settlement", "payment-announced", announced)
+
+        async def held() -> bool | None:
+            rows = await count_rows(
+                database_url,
+                f"SELECT count(*) FROM contact_plans WHERE case_id = '{CASE}'"
+                " AND status = 'paused' AND pause_reason = 'payment-announced'",
+            )
+            return True if rows == 1 else None
+
+        await eventually(held, "announced money holds the plan")
+        clock.advance(timedelta(days=8))  # step 3 comes due while the money is announced
+        assert await messages(3) == 0
+        await publish(
+            "settlement",
+            "payment-announcement-unwound",
+            PaymentAnnouncementUnwound(
+                case_id=CASE,
+                announcement_id="ann-1",
+                amount=Money(currency="EUR", minor_units=120_000),
+                unwound_at=(datetime.now(UTC) + clock.offset).isoformat(),
+                reason="rejected",
+            ),
+        )
+        await eventually(lambda: recorded(3), "the rejected payment lets step 3 go")
+
         await publish(
             "matching",
             "payment-attributed",
@@ -145,7 +181,7 @@ async def test_plan_timers_follow_kafka_facts_and_survive_a_restart(
         clock.advance(timedelta(days=30))
         messaging.stop()
         messaging.start()
-        assert await messages(3) == 0
+        assert await messages(4) == 0
 
         # The creditor reads its postponements (none: every step fell in allowed hours).
         async with messaging.channel() as channel:

@@ -14,6 +14,7 @@ from messaging.domain.case_contacts import (
     Postponement,
 )
 from messaging.domain.contact_limits import ContactLimits
+from messaging.domain.money_announced import AnnouncedPayment, AnnouncementState
 from messaging.domain.outgoing import Channel, DispatchResult, MessageToSend
 from messaging.domain.plans import ANY_STRATEGY, Plan, PlanStatus, PlanTemplate
 from messaging.service_layer.unit_of_work import (
@@ -45,6 +46,32 @@ class MessagingTables:
     limits: dict[str, ContactLimits] = field(default_factory=dict)
     refused: dict[str, set[Channel]] = field(default_factory=dict)
     debtor: DebtorTables = field(default_factory=DebtorTables)
+    announced: dict[str, AnnouncedPayment] = field(default_factory=dict)
+
+
+class FakeAnnouncedPayments:
+    def __init__(self, rows: dict[str, AnnouncedPayment]) -> None:
+        self.rows = rows
+
+    async def get(self, announcement_id: str) -> AnnouncedPayment | None:
+        return self.rows.get(announcement_id)
+
+    async def add(self, payment: AnnouncedPayment) -> bool:
+        if payment.announcement_id in self.rows:
+            return False
+        self.rows[payment.announcement_id] = payment
+        return True
+
+    async def save(self, payment: AnnouncedPayment) -> None:
+        self.rows[payment.announcement_id] = payment
+
+    async def pending_of_case(self, case_id: str) -> list[AnnouncedPayment]:
+        waiting = [
+            p
+            for p in self.rows.values()
+            if p.case_id == case_id and p.state is AnnouncementState.PENDING
+        ]
+        return sorted(waiting, key=lambda p: (p.announced_at, p.announcement_id))
 
 
 class FakeContacts:
@@ -199,6 +226,7 @@ class FakeMessagingUnitOfWork(FakeUnitOfWork):
         self.debtor_actions = FakeDebtorActions(self.work.debtor)
         self.instalments = FakeInstalmentPlans(self.work.debtor)
         self.portal_attempts = FakePortalAttempts(self.work.debtor)
+        self.announced = FakeAnnouncedPayments(self.work.announced)
         return self
 
     async def lock_debtor(self, debtor: str) -> None:

@@ -31,6 +31,8 @@ async def test_messaging_wires_its_consumers_timers_and_grpc_service() -> None:
             "matching.case-exhausted.v1",
             "matching.action-reported.v1",
             "matching.payment-attributed.v1",
+            "settlement.payment-announced.v1",
+            "settlement.payment-announcement-unwound.v1",
         }
         assert "settlement.payment-received.v1" in webhooks
         assert "messaging.dispute-opened.v1" in webhooks  # creditors hear of messaging's own facts

@@ -111,6 +111,11 @@ class SettlementSettings(ServiceSettings):
                 raise ValueError(
                     "http_port: Bridge's webhooks need settlement's HTTP endpoint in production"
                 )
+            if not self.bridge_api_url.startswith("https://"):
+                raise ValueError(
+                    "bridge_api_url: Bridge's API over https is required outside development "
+                    "(the local sandbox is refused)"
+                )
         return self
 
     @property

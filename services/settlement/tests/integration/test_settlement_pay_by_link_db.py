@@ -1,6 +1,6 @@
 """Pay by link's storage on the real PostgreSQL: an announcement no statement line matched in
 time is unwound and flagged, its booking reversed, the books still sound; one live link per case
-even when asked at once."""
+and purpose even when asked at once."""
 
 from __future__ import annotations
 
@@ -85,9 +85,9 @@ async def test_an_unmatched_announcement_is_unwound_and_flagged_and_the_books_st
 async def test_one_live_link_per_case_even_asked_at_once(ledger: Ledger) -> None:
     provider = FakeInitiation()
 
-    async def ask(cents: int) -> str:
+    async def ask(cents: int, purpose: str = "") -> str:
         given = await create_payment_link(
-            CreatePaymentLink(CASE, cents, "EUR", "service", "messaging"),
+            CreatePaymentLink(CASE, cents, "EUR", "service", "messaging", purpose=purpose),
             ledger.units,
             provider,
             POLICY,
@@ -95,10 +95,19 @@ async def test_one_live_link_per_case_even_asked_at_once(ledger: Ledger) -> None
         )
         return given.link.link_id
 
+    # The provider is asked outside any transaction, so concurrent first asks may each get a
+    # link there: one is kept, every other one is revoked at the provider.
     same = await asyncio.gather(*(ask(90_000) for _ in range(4)))
     assert len(set(same)) == 1
-    assert len(provider.created) == 1
-    await asyncio.gather(ask(50_000), ask(70_000))
+    made = {f"link-{n}" for n in range(1, len(provider.created) + 1)}
+    assert set(provider.revoked) == made - set(same)
     live = "SELECT count(*) FROM payment_links WHERE status = 'live'"
     assert await count_rows(ledger.url, live) == 1
+    await asyncio.gather(ask(50_000), ask(70_000))
+    assert await count_rows(ledger.url, live) == 1
     assert await count_rows(ledger.url, "SELECT count(*) FROM payment_links") == 3
+    # An instalment's link lives beside the whole amount's, one per purpose even asked at once.
+    await asyncio.gather(*(ask(20_000, "instalment") for _ in range(3)))
+    assert await count_rows(ledger.url, live) == 2
+    by_purpose = "SELECT count(DISTINCT purpose) FROM payment_links WHERE status = 'live'"
+    assert await count_rows(ledger.url, by_purpose) == 2

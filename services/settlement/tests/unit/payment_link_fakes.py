@@ -11,6 +11,7 @@ from recouvra_shared.errors import Unavailable
 from settlement.domain.payment_links import (
     Announcement,
     AnnouncementStatus,
+    LinkPurpose,
     LinkStatus,
     PaymentLink,
     StatusNotification,
@@ -51,12 +52,14 @@ class FakePaymentLinks:
     async def lock_case(self, case_id: str) -> None:
         return None
 
-    async def live_link(self, case_id: str) -> PaymentLink | None:
+    async def live_link(self, case_id: str, purpose: LinkPurpose) -> PaymentLink | None:
         return next(
             (
                 link
                 for link in self.tables.links.values()
-                if link.case_id == case_id and link.status is LinkStatus.LIVE
+                if link.case_id == case_id
+                and link.purpose is purpose
+                and link.status is LinkStatus.LIVE
             ),
             None,
         )
@@ -65,7 +68,7 @@ class FakePaymentLinks:
         return self.tables.links.get(link_id)
 
     async def add_link(self, link: PaymentLink) -> None:
-        assert await self.live_link(link.case_id) is None, "one live link per case"
+        assert await self.live_link(link.case_id, link.purpose) is None, "one live per purpose"
         self.tables.links[link.link_id] = link
 
     async def set_link_status(

@@ -34,7 +34,23 @@ PRODUCTION_BRIDGE = {
     "bridge_client_secret": "Zq8-bridge-real-4Lm",
     "bridge_webhook_secrets": "whsec-real-9Hx",
     "http_port": "8056",
+    "bridge_api_url": "https://api.bridgeapi.io",
 }
+
+
+def test_production_refuses_to_talk_to_the_local_bridge_sandbox() -> None:
+    settings = {
+        "environment": "production",
+        "database_url": "postgresql+asyncpg://s:x@h/s",
+        **PRODUCTION_KAFKA,
+        **PRODUCTION_BRIDGE,
+        "client_money_iban": "DE89370400440532013000",
+        "client_money_bic": "COBADEFF",
+        "platform_siren": "732829320",
+        "bridge_api_url": "http://127.0.0.1:18580",
+    }
+    with pytest.raises(ValidationError, match="bridge_api_url: Bridge's API over https"):
+        SettlementSettings(**settings)  # type: ignore[arg-type]
 
 
 def test_the_example_client_money_account_is_refused_in_production() -> None:

@@ -25,7 +25,7 @@ from recouvra.settlement.v1 import settlement_pb2, settlement_pb2_grpc
 from recouvra_shared.grpc_status import refusal_of
 
 
-async def _call(method: Any, request: Any) -> Any:
+async def call(method: Any, request: Any) -> Any:
     try:
         return await method(request, timeout=10)
     except grpc.aio.AioRpcError as error:
@@ -82,7 +82,7 @@ class IntakeCases:
 
     async def case(self, case_id: str) -> CaseFacts:
         """The case with its legal amounts as of today."""
-        answer = await _call(self.stub.GetCase, intake_pb2.GetCaseRequest(case_id=case_id))
+        answer = await call(self.stub.GetCase, intake_pb2.GetCaseRequest(case_id=case_id))
         return case_facts(answer)
 
 
@@ -99,7 +99,7 @@ class SettlementPayments:
             request.amount_due.CopyFrom(
                 money_pb2.Money(minor_units=amount_minor, currency=currency)
             )
-        answer = await _call(self.stub.GetPaymentInstructions, request)
+        answer = await call(self.stub.GetPaymentInstructions, request)
         return PaymentDetails(
             beneficiary=answer.beneficiary_name,
             iban=answer.iban,

@@ -27,6 +27,11 @@ from messaging.service_layer.channels import Rendered
 
 TEMPLATES = Path(__file__).parent / "templates"
 QR_CONTENT_ID = "epc-qr"
+LINK_QR_CONTENT_ID = "pay-link-qr"
+PAY_LINK_LABELS = {
+    "fr": "Payer par virement depuis ma banque",
+    "en": "Pay by bank transfer from my bank",
+}
 PORTAL_LABELS = {
     "fr": "Payer, contester ou proposer un échéancier",
     "en": "Pay, dispute or propose a plan",
@@ -34,7 +39,8 @@ PORTAL_LABELS = {
 
 
 def qr_png(payload: str) -> bytes:
-    """The EPC QR code (error correction M, as EPC069-12 requires) as a PNG."""
+    """A QR code as a PNG, error correction M (as EPC069-12 requires for the EPC QR; the payment
+    link's QR uses the same)."""
     out = io.BytesIO()
     segno.make(payload, error="m", micro=False).save(out, kind="png", scale=5, border=4)
     return out.getvalue()
@@ -94,28 +100,36 @@ class JinjaRenderer:
         subject = " ".join(self._text(f"{lang}/subject.txt.j2", context).split())
         text = self._text(f"{lang}/message.txt.j2", context)
         qr = qr_png(facts.payment.epc_qr_payload) if facts.payment.epc_qr_payload else b""
+        link_qr = qr_png(facts.pay_link.url) if facts.pay_link else b""
         layout = {
             **context,
             "subject": subject,
             "blocks": _paragraphs(text),
             "portal_label": PORTAL_LABELS[lang],
+            "pay_link_label": PAY_LINK_LABELS[lang],
         }
         channel = facts.message.channel
         if channel is Channel.EMAIL:
             layout["qr_src"] = f"cid:{QR_CONTENT_ID}" if qr else ""
+            layout["link_qr_src"] = f"cid:{LINK_QR_CONTENT_ID}" if link_qr else ""
             mjml = self.markup.get_template("email.mjml.j2").render(layout)
             result = mjml_to_html(io.StringIO(mjml))
             if result.errors:
                 raise ValueError(f"MJML refused the e-mail layout: {result.errors}")
             images = {QR_CONTENT_ID: qr} if qr else {}
+            if link_qr:
+                images[LINK_QR_CONTENT_ID] = link_qr
             return Rendered(subject=subject, text=text, html=result.html, inline_images=images)
         if channel is Channel.LETTER:
-            layout["qr_src"] = (
-                "data:image/png;base64," + base64.b64encode(qr).decode() if qr else ""
-            )
+            layout["qr_src"] = _data_uri(qr)
+            layout["link_qr_src"] = _data_uri(link_qr)
             html = self.markup.get_template("letter.html.j2").render(layout)
             return Rendered(subject=subject, text=text, html=html, pdf=pdf_of(html))
         return Rendered(subject=subject, text=_sms(facts, money=context["money"]))
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode() if png else ""
 
 
 def pdf_of(html: str) -> bytes:

@@ -13,6 +13,7 @@ from messaging.adapters.debtor_repositories import (
     SqlInstalmentPlans,
     SqlPortalAttempts,
 )
+from messaging.adapters.money_announced_repository import SqlAnnouncedPayments
 from messaging.adapters.plan_repositories import (
     SqlCaseContacts,
     SqlOutgoingMessages,
@@ -24,6 +25,7 @@ from messaging.adapters.sent_messages import SqlSendRecords, SqlSuppressions
 from messaging.adapters.webhook_repository import SqlWebhookRepository
 from messaging.adapters.webhook_secret_box import WebhookSecretBox
 from messaging.service_layer.debtor_ports import DebtorActions, InstalmentPlans, PortalAttempts
+from messaging.service_layer.money_ports import AnnouncedPayments
 from messaging.service_layer.unit_of_work import (
     CaseContacts,
     ContactPreferences,
@@ -52,6 +54,7 @@ class SqlMessagingUnitOfWork(UnitOfWork):
     debtor_actions: DebtorActions
     instalments: InstalmentPlans
     portal_attempts: PortalAttempts
+    announced: AnnouncedPayments
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], box: WebhookSecretBox) -> None:
         super().__init__(sessions)
@@ -70,6 +73,7 @@ class SqlMessagingUnitOfWork(UnitOfWork):
         self.debtor_actions = SqlDebtorActions(self.session)
         self.instalments = SqlInstalmentPlans(self.session)
         self.portal_attempts = SqlPortalAttempts(self.session)
+        self.announced = SqlAnnouncedPayments(self.session)
         return self
 
     async def lock_debtor(self, debtor: str) -> None:

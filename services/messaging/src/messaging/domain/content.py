@@ -88,6 +88,17 @@ class PaymentDetails:
 
 
 @dataclass(frozen=True)
+class PayLink:
+    """A payment link for the amount the message asks (pay by link: the debtor's bank pre-fills
+    the transfer), shown with its QR code beside the EPC QR; it expires, and is replaced when
+    the amount changes."""
+
+    url: str
+    amount_minor: int
+    expires_on: date
+
+
+@dataclass(frozen=True)
 class MessageFacts:
     """Everything a template may show: nothing else reaches the sandbox."""
 
@@ -104,6 +115,7 @@ class MessageFacts:
     # The holder's first letter, cited by every later message (R124-4, last paragraph).
     first_reference: str = ""
     first_sent_on: date | None = None
+    pay_link: PayLink | None = None  # none when settlement could not give one (Bridge down)
 
 
 class Mention(StrEnum):

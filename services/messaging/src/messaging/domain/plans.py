@@ -153,6 +153,7 @@ class PauseReason(StrEnum):
     DISPUTE = "dispute"
     PROMISE = "promise"
     INSTALMENT_PLAN = "instalment-plan"
+    PAYMENT_ANNOUNCED = "payment-announced"  # paid by link, waiting for the bank (no timer)
 
 
 class StopReason(StrEnum):

@@ -5,12 +5,12 @@ They run inside the platform's inbox consumer, which commits the unit of work it
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from messaging.domain.clock import Clock
 from messaging.domain.plans import PauseReason, StopReason
-from messaging.service_layer import debtor_actions, plan_lifecycle
+from messaging.service_layer import debtor_actions, money_announced, plan_lifecycle
 from messaging.service_layer.unit_of_work import MessagingUnitOfWork
 from recouvra.events.v1.assignment_events_pb2 import (
     CaseAssigned,
@@ -26,6 +26,10 @@ from recouvra.events.v1.matching_events_pb2 import (
     PaymentAttributed,
 )
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
+from recouvra.events.v1.settlement_events_pb2 import (
+    PaymentAnnounced,
+    PaymentAnnouncementUnwound,
+)
 from recouvra_shared.events import topic_name
 from recouvra_shared.inbox import Subscription
 
@@ -136,8 +140,15 @@ class PlanEventConsumers:
     async def on_payment_attributed(
         self, event: PaymentAttributed, envelope: EventEnvelope, uow: MessagingUnitOfWork
     ) -> None:
-        """matching.payment-attributed: in full it stops the plans, in part it counts towards
-        a promise; either way it counts (once per payment id) towards an agreed instalment plan."""
+        """matching.payment-attributed: an announcement of that amount has arrived (the plans it
+        held go on); in full it stops the plans, in part it counts towards a promise; either way
+        it counts (once per payment id) towards an agreed instalment plan."""
+        await money_announced.money_arrived(
+            uow,
+            case_id=event.case_id,
+            amount_minor=event.amount.minor_units,
+            now=self.clock.now(),
+        )
         await debtor_actions.payment_towards_plan(
             uow,
             case_id=event.case_id,
@@ -151,6 +162,38 @@ class PlanEventConsumers:
             amount_minor=event.amount.minor_units,
             settles_in_full=event.settles_in_full,
         )
+
+    async def on_payment_announced(
+        self, event: PaymentAnnounced, envelope: EventEnvelope, uow: MessagingUnitOfWork
+    ) -> None:
+        """settlement.payment-announced: paid by link, not on a statement yet; the plans hold."""
+        await money_announced.payment_announced(
+            uow,
+            announcement_id=event.announcement_id,
+            case_id=event.case_id,
+            amount_minor=event.amount.minor_units,
+            announced_at=_instant(event.announced_at, self.clock.now()),
+        )
+
+    async def on_announcement_unwound(
+        self, event: PaymentAnnouncementUnwound, envelope: EventEnvelope, uow: MessagingUnitOfWork
+    ) -> None:
+        """settlement.payment-announcement-unwound: the money will not come; the plans go on."""
+        await money_announced.announcement_unwound(
+            uow,
+            announcement_id=event.announcement_id,
+            case_id=event.case_id,
+            amount_minor=event.amount.minor_units,
+            now=self.clock.now(),
+        )
+
+
+def _instant(text: str, default: datetime) -> datetime:
+    """An ISO 8601 instant from an event, or `default` when it has none."""
+    if not text:
+        return default
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def plan_subscriptions(consumers: PlanEventConsumers) -> list[Subscription[Any]]:
@@ -166,6 +209,13 @@ def plan_subscriptions(consumers: PlanEventConsumers) -> list[Subscription[Any]]
         ("matching", "case-exhausted", CaseExhausted, consumers.on_case_exhausted),
         ("matching", "action-reported", ActionReported, consumers.on_action_reported),
         ("matching", "payment-attributed", PaymentAttributed, consumers.on_payment_attributed),
+        ("settlement", "payment-announced", PaymentAnnounced, consumers.on_payment_announced),
+        (
+            "settlement",
+            "payment-announcement-unwound",
+            PaymentAnnouncementUnwound,
+            consumers.on_announcement_unwound,
+        ),
     ]
     return [
         Subscription(topic_name(producer, event, 1), f"{CONSUMER}-{event}", kind, handler)

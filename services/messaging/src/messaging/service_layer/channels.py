@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from messaging.domain.content import CaseFacts, MessageFacts, Party, PaymentDetails
+from messaging.domain.content import CaseFacts, MessageFacts, Party, PayLink, PaymentDetails
 
 
 class CaseFactsSource(Protocol):
@@ -32,6 +32,15 @@ class PaymentInstructionsSource(Protocol):
     async def instructions(
         self, case_id: str, amount_minor: int, currency: str
     ) -> PaymentDetails: ...
+
+
+class PaymentLinkSource(Protocol):
+    """The case's payment link for the whole amount (settlement's PaymentLinks): the same link
+    while the amount holds, a new one (the old revoked) when it changed."""
+
+    async def whole_amount_link(self, case_id: str, amount_minor: int, currency: str) -> PayLink:
+        """Unavailable when the payment-initiation provider does not answer."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 
 from messaging.domain import debtor_actions as actions
 from messaging.domain.debtor_actions import Dispute, PaymentDeclaration, Promise, resolved
@@ -29,6 +30,9 @@ from messaging.domain.plans import PauseReason
 from messaging.service_layer import debtor_facts, plan_lifecycle
 from messaging.service_layer.unit_of_work import MessagingUnitOfWork
 from recouvra_shared.errors import NotFound, StateConflict
+
+# An instalment missed while money is announced (pay by link) is judged again this much later.
+ANNOUNCED_RECHECK = timedelta(days=1)
 
 
 class InstalmentPlanNotFound(NotFound):
@@ -237,6 +241,9 @@ async def check_next_plan(units: Callable[[], MessagingUnitOfWork], now: datetim
         if plan is None:
             return False
         after = judged(plan, now)
+        if after.state is PlanState.BROKEN and await uow.announced.pending_of_case(plan.case_id):
+            # Paid by link, not on a statement yet: paid pending, judged again a day later.
+            after = replace(plan, check_at=now + ANNOUNCED_RECHECK)
         await uow.instalments.save(after)
         if after.state is PlanState.BROKEN:
             await contact_goes_on(uow, plan.case_id, now)

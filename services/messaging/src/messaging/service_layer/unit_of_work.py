@@ -16,6 +16,7 @@ from messaging.domain.outgoing import Channel, DispatchResult, MessageToSend
 from messaging.domain.plans import Plan, PlanTemplate
 from messaging.domain.sent_once import SendRecord
 from messaging.service_layer.debtor_ports import DebtorActions, InstalmentPlans, PortalAttempts
+from messaging.service_layer.money_ports import AnnouncedPayments
 from messaging.service_layer.webhook_ports import WebhookRepository
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 
@@ -132,6 +133,7 @@ class MessagingUnitOfWork(UnitOfWorkProtocol, Protocol):
     debtor_actions: DebtorActions
     instalments: InstalmentPlans
     portal_attempts: PortalAttempts
+    announced: AnnouncedPayments
 
     async def lock_debtor(self, debtor: str) -> None:
         """Hold this debtor's lock until the transaction ends: its caps are checked and used

@@ -18,6 +18,7 @@ from settlement.adapters.payment_link_tables import (
 from settlement.domain.payment_links import (
     Announcement,
     AnnouncementStatus,
+    LinkPurpose,
     LinkStatus,
     PaymentLink,
     UnwindReason,
@@ -36,6 +37,7 @@ def _link(row: Mapping[Any, Any]) -> PaymentLink:
         created_at=row["created_at"],
         status=LinkStatus(row["status"]),
         replaced_by=row["replaced_by"],
+        purpose=LinkPurpose(row["purpose"]),
     )
 
 
@@ -70,12 +72,13 @@ class SqlPaymentLinks:
             {"key": f"payment-link:{case_id}"},
         )
 
-    async def live_link(self, case_id: str) -> PaymentLink | None:
+    async def live_link(self, case_id: str, purpose: LinkPurpose) -> PaymentLink | None:
         row = (
             (
                 await self.session.execute(
                     select(payment_links).where(
                         payment_links.c.case_id == case_id,
+                        payment_links.c.purpose == purpose.value,
                         payment_links.c.status == LinkStatus.LIVE.value,
                     )
                 )
@@ -108,6 +111,7 @@ class SqlPaymentLinks:
                 url=link.url,
                 status=link.status.value,
                 replaced_by=link.replaced_by,
+                purpose=link.purpose.value,
                 expires_at=link.expires_at,
                 created_at=link.created_at,
             )

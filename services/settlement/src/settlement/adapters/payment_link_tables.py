@@ -1,5 +1,5 @@
-"""Pay by link's tables (migration 0106_payment_links): links given to cases, payments announced
-by the provider, and the provider's notifications already acted on."""
+"""Pay by link's tables (migrations 0106_payment_links, 0111_link_purposes): links given to
+cases, payments announced by the provider, and the provider's notifications already acted on."""
 
 from sqlalchemy import (
     BigInteger,
@@ -28,6 +28,8 @@ payment_links = Table(
     Column("url", String(500), nullable=False),
     Column("status", String(20), nullable=False),
     Column("replaced_by", String(100), nullable=True),
+    # What it asks for (migration 0111_link_purposes): one live link per case and purpose.
+    Column("purpose", String(20), nullable=False, server_default="whole-amount"),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -35,10 +37,14 @@ payment_links = Table(
     CheckConstraint(
         "status IN ('live', 'replaced', 'completed', 'expired')", name="payment_link_status"
     ),
-    # One live link per case: two concurrent first asks cannot both give one.
+    CheckConstraint(
+        "purpose IN ('whole-amount', 'instalment', 'promise')", name="payment_link_purpose"
+    ),
+    # One live link per case and purpose: two concurrent asks cannot both keep one.
     Index(
-        "payment_links_one_live_per_case",
+        "payment_links_one_live_per_purpose",
         "case_id",
+        "purpose",
         unique=True,
         postgresql_where=text("status = 'live'"),
     ),

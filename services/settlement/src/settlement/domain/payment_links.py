@@ -30,12 +30,34 @@ MAX_LINK_CENTS = 99_999_999_999  # the EPC QR's and the instructions' ceiling, k
 
 
 class LinkStatus(StrEnum):
-    """A link as settlement keeps it: the one live link of a case, or why it no longer is."""
+    """A link as settlement keeps it: the live link of a case for a purpose, or why it no longer
+    is."""
 
     LIVE = "live"
     REPLACED = "replaced"  # the amount changed: revoked at the provider, a new one given
     COMPLETED = "completed"  # a payment was initiated from it
     EXPIRED = "expired"
+
+
+class LinkPurpose(StrEnum):
+    """What a link asks for. A case has one live link per purpose, so a link for an instalment
+    or a promised amount never revokes the link for the whole amount (a letter's), nor the
+    reverse; within a purpose a new amount replaces the old link."""
+
+    WHOLE_AMOUNT = "whole-amount"  # letters, e-mails, the portal's "pay everything"
+    INSTALMENT = "instalment"  # the portal: the instalment due
+    PROMISE = "promise"  # the portal: the amount the debtor promised
+
+
+def checked_purpose(text: str) -> LinkPurpose:
+    """A link's purpose; empty means the whole amount (callers before purposes existed)."""
+    if not text:
+        return LinkPurpose.WHOLE_AMOUNT
+    try:
+        return LinkPurpose(text)
+    except ValueError:
+        allowed = ", ".join(p.value for p in LinkPurpose)
+        raise InvalidField("purpose", f"must be one of {allowed}") from None
 
 
 class PaymentStatus(StrEnum):
@@ -85,6 +107,7 @@ class PaymentLink:
     created_at: datetime
     status: LinkStatus = LinkStatus.LIVE
     replaced_by: str | None = None
+    purpose: LinkPurpose = LinkPurpose.WHOLE_AMOUNT
 
     def usable_at(self, now: datetime) -> bool:
         """Live and not expired: the link a debtor can still pay with."""

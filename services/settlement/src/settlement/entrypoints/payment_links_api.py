@@ -59,6 +59,7 @@ class PaymentLinksApi(settlement_pb2_grpc.PaymentLinksServicer):
                 payer=Payer(
                     request.payer_company_name, request.payer_first_name, request.payer_last_name
                 ),
+                purpose=request.purpose,
             ),
             self.units,
             self.initiation,
@@ -75,4 +76,5 @@ class PaymentLinksApi(settlement_pb2_grpc.PaymentLinksServicer):
             expires_at=link.expires_at.astimezone(UTC).isoformat(),
             created=given.created,
             replaced_link_id=given.replaced_link_id or "",
+            purpose=link.purpose.value,
         )

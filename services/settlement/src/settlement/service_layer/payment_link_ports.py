@@ -10,6 +10,7 @@ from typing import Protocol
 
 from settlement.domain.payment_links import (
     Announcement,
+    LinkPurpose,
     LinkStatus,
     Payer,
     PaymentLink,
@@ -77,8 +78,8 @@ class PaymentLinkRepository(Protocol):
     async def lock_case(self, case_id: str) -> None:
         """Hold the case's links until this transaction ends: one change of link at a time."""
 
-    async def live_link(self, case_id: str) -> PaymentLink | None:
-        """The case's live link, if it has one."""
+    async def live_link(self, case_id: str, purpose: LinkPurpose) -> PaymentLink | None:
+        """The case's live link for this purpose, if it has one."""
 
     async def link(self, link_id: str) -> PaymentLink | None:
         """A link by the provider's id, whatever its status."""

@@ -1008,6 +1008,7 @@ class CreatePaymentLinkRequest(_message.Message):
     PAYER_COMPANY_NAME_FIELD_NUMBER: _builtins.int
     PAYER_FIRST_NAME_FIELD_NUMBER: _builtins.int
     PAYER_LAST_NAME_FIELD_NUMBER: _builtins.int
+    PURPOSE_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     """UUID"""
     payer_company_name: _builtins.str
@@ -1016,6 +1017,11 @@ class CreatePaymentLinkRequest(_message.Message):
     """
     payer_first_name: _builtins.str
     payer_last_name: _builtins.str
+    purpose: _builtins.str
+    """What the link asks for: "whole-amount" (empty means it: letters, e-mails), "instalment" or
+    "promise" (the portal's buttons). One live link per case and purpose: a new amount replaces
+    the link of its own purpose only.
+    """
     @_builtins.property
     def amount(self) -> _money_pb2.Money:
         """EUR, 0.01 to 999,999,999.99"""
@@ -1028,10 +1034,11 @@ class CreatePaymentLinkRequest(_message.Message):
         payer_company_name: _builtins.str = ...,
         payer_first_name: _builtins.str = ...,
         payer_last_name: _builtins.str = ...,
+        purpose: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "payer_company_name", b"payer_company_name", "payer_first_name", b"payer_first_name", "payer_last_name", b"payer_last_name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "payer_company_name", b"payer_company_name", "payer_first_name", b"payer_first_name", "payer_last_name", b"payer_last_name", "purpose", b"purpose"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1049,6 +1056,7 @@ class PaymentLink(_message.Message):
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
     CREATED_FIELD_NUMBER: _builtins.int
     REPLACED_LINK_ID_FIELD_NUMBER: _builtins.int
+    PURPOSE_FIELD_NUMBER: _builtins.int
     link_id: _builtins.str
     """the provider's id"""
     case_id: _builtins.str
@@ -1062,6 +1070,8 @@ class PaymentLink(_message.Message):
     """false: the live link asked before"""
     replaced_link_id: _builtins.str
     """the link this one replaced; empty if none"""
+    purpose: _builtins.str
+    """whole-amount, instalment or promise"""
     @_builtins.property
     def amount(self) -> _money_pb2.Money: ...
     def __init__(
@@ -1075,10 +1085,11 @@ class PaymentLink(_message.Message):
         expires_at: _builtins.str = ...,
         created: _builtins.bool = ...,
         replaced_link_id: _builtins.str = ...,
+        purpose: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "created", b"created", "expires_at", b"expires_at", "link_id", b"link_id", "reference", b"reference", "replaced_link_id", b"replaced_link_id", "url", b"url"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "created", b"created", "expires_at", b"expires_at", "link_id", b"link_id", "purpose", b"purpose", "reference", b"reference", "replaced_link_id", b"replaced_link_id", "url", b"url"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -942,9 +942,10 @@ class PaymentLinksServicer:
     """
 
     def CreatePaymentLink(self, request, context):
-        """Idempotent per (case, amount): while the case's live link has this amount and has not
-        expired, the same link is answered (`created` false); a different amount revokes the old
-        link at the provider and answers a new one (`replaced_link_id` names the old).
+        """Idempotent per (case, purpose, amount): while the case's live link for that purpose has this
+        amount and has not expired, the same link is answered (`created` false); a different amount
+        revokes the old link of that purpose at the provider and answers a new one
+        (`replaced_link_id` names the old). Links of other purposes are untouched.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

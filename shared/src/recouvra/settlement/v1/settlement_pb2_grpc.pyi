@@ -364,9 +364,10 @@ class PaymentLinksStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> PaymentLinksAsyncStub: ...
     CreatePaymentLink: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.CreatePaymentLinkRequest, _settlement_pb2.PaymentLink]
-    """Idempotent per (case, amount): while the case's live link has this amount and has not
-    expired, the same link is answered (`created` false); a different amount revokes the old
-    link at the provider and answers a new one (`replaced_link_id` names the old).
+    """Idempotent per (case, purpose, amount): while the case's live link for that purpose has this
+    amount and has not expired, the same link is answered (`created` false); a different amount
+    revokes the old link of that purpose at the provider and answers a new one
+    (`replaced_link_id` names the old). Links of other purposes are untouched.
     """
 
 @_typing.type_check_only
@@ -382,9 +383,10 @@ class PaymentLinksAsyncStub(PaymentLinksStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreatePaymentLink: _aio.UnaryUnaryMultiCallable[_settlement_pb2.CreatePaymentLinkRequest, _settlement_pb2.PaymentLink]  # type: ignore[assignment]
-    """Idempotent per (case, amount): while the case's live link has this amount and has not
-    expired, the same link is answered (`created` false); a different amount revokes the old
-    link at the provider and answers a new one (`replaced_link_id` names the old).
+    """Idempotent per (case, purpose, amount): while the case's live link for that purpose has this
+    amount and has not expired, the same link is answered (`created` false); a different amount
+    revokes the old link of that purpose at the provider and answers a new one
+    (`replaced_link_id` names the old). Links of other purposes are untouched.
     """
 
 class PaymentLinksServicer(metaclass=_abc_1.ABCMeta):
@@ -403,9 +405,10 @@ class PaymentLinksServicer(metaclass=_abc_1.ABCMeta):
         request: _settlement_pb2.CreatePaymentLinkRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_settlement_pb2.PaymentLink, _abc.Awaitable[_settlement_pb2.PaymentLink]]:
-        """Idempotent per (case, amount): while the case's live link has this amount and has not
-        expired, the same link is answered (`created` false); a different amount revokes the old
-        link at the provider and answers a new one (`replaced_link_id` names the old).
+        """Idempotent per (case, purpose, amount): while the case's live link for that purpose has this
+        amount and has not expired, the same link is answered (`created` false); a different amount
+        revokes the old link of that purpose at the provider and answers a new one
+        (`replaced_link_id` names the old). Links of other purposes are untouched.
         """
 
 def add_PaymentLinksServicer_to_server(servicer: PaymentLinksServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
