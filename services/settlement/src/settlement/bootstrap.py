@@ -6,7 +6,7 @@ from collections.abc import Callable, Coroutine
 from functools import partial
 from typing import Any
 
-from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn
+from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn, PaymentDeclared
 from recouvra.events.v1.matching_events_pb2 import PaymentAttributed, PaymentUnattributed
 from recouvra.settlement.v1 import settlement_pb2_grpc
 from recouvra_shared.db import Database
@@ -32,6 +32,7 @@ from settlement.service_layer.unit_of_work import SettlementUnitOfWork
 
 CASE_SUBMITTED_TOPIC = topic_name("intake", "case-submitted", 1)
 CASE_WITHDRAWN_TOPIC = topic_name("intake", "case-withdrawn", 1)
+PAYMENT_DECLARED_TOPIC = topic_name("intake", "payment-declared", 1)
 
 
 def units_of(database: Database) -> Callable[[], SettlementUnitOfWork]:
@@ -147,6 +148,12 @@ def build(wiring: Wiring) -> ServiceParts:
                 f"{SERVICE}-withdrawals",
                 CaseWithdrawn,
                 case_consumers.on_case_withdrawn,
+            ),
+            Subscription(
+                PAYMENT_DECLARED_TOPIC,
+                f"{SERVICE}-direct-payments",
+                PaymentDeclared,
+                case_consumers.on_payment_declared,
             ),
         ],
         unit_of_work=units,
