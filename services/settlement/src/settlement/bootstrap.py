@@ -14,6 +14,7 @@ from recouvra_shared.events import topic_name
 from recouvra_shared.inbox import Subscription
 from recouvra_shared.polling import PollingLoop
 from recouvra_shared.runtime import ServiceParts, Wiring
+from settlement.adapters.intake_debtor_names import IntakeDebtorNames
 from settlement.adapters.invoice_document import FacturxRenderer
 from settlement.adapters.metrics_readings import settlement_readings
 from settlement.adapters.unit_of_work import settlement_units
@@ -97,7 +98,12 @@ def build(wiring: Wiring) -> ServiceParts:
     settings = wiring.settings
     assert isinstance(settings, SettlementSettings)
     units = settlement_units(wiring.database)
-    api = SettlementApi(units, account_of(settings))
+    names = (
+        IntakeDebtorNames(wiring.channel_to("intake", settings.intake_target))
+        if settings.intake_target
+        else None
+    )
+    api = SettlementApi(units, account_of(settings), names)
     payout_api = payouts_api.PayoutOperationsApi(
         units,
         payout_policy_of(settings),
