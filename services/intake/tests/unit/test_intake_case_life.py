@@ -38,6 +38,7 @@ TOPICS = {
     assignment.CaseRotated: "matching.case-rotated.v1",
     matching.CaseExhausted: "matching.case-exhausted.v1",
     assignment.CaseClosed: "matching.case-closed.v1",
+    assignment.CaseReopened: "matching.case-reopened.v1",
 }
 
 

@@ -71,8 +71,9 @@ def test_no_caller_is_refused_and_no_service_acts_for_every_creditor_unless_list
         caller_var.reset(token)
 
 
-def test_messaging_may_read_any_case_but_change_none() -> None:
-    token = caller_var.set(Caller(kind="service", subject="messaging"))
+@pytest.mark.parametrize("service", ["messaging", "settlement"])
+def test_messaging_and_settlement_may_read_any_case_but_change_none(service: str) -> None:
+    token = caller_var.set(Caller(kind="service", subject=service))
     try:
         read = grpc_commands.get_query(intake_pb2.GetCaseRequest(case_id="c-1"))
         assert creditor_scope(read.requester, "") is None  # any creditor's case

@@ -17,6 +17,7 @@ from matching.adapters.unit_of_work import SqlMatchingUnitOfWork
 from matching.entrypoints.settlement_consumers import SettlementConsumers
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1 import matching_events_pb2 as matching
+from recouvra.events.v1.assignment_events_pb2 import CaseReopened
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.settlement_events_pb2 import PaymentReceived, PaymentReversed
 from recouvra_shared.events import new_event
@@ -113,6 +114,32 @@ async def test_a_bank_receipt_is_credited_once_and_its_reversal_unwinds_it(
     assert stored.recovered_minor == 100_000
     assert [(p.source, p.receipt_id) for p in stored.payments] == [("creditor", "")]
     assert stored.reversed_receipts == ["rcpt-1"]
+
+
+async def test_a_reversed_payment_in_full_reopens_the_case_with_its_holder(
+    harness: Harness,
+) -> None:
+    h = harness
+    await h.register("p1", 1)
+    await h.auto_rule("p1", "10")
+    await h.submit_scored_case("case-y", CREDITOR)
+    await h.assign("case-y", CREDITOR, "p1")
+    day = h.clock.now().date().isoformat()
+    full = received("case-y", "rcpt-9", 480_000, day)
+    full.settles_in_full = True
+    await deliver(h, full, "case-y")
+    async with SqlMatchingUnitOfWork(h.database.sessions) as uow:
+        closed = await uow.cases.get("case-y")
+    assert closed is not None
+    assert (closed.status.value, closed.closed_by) == ("closed", "paid in full")  # stored
+
+    await deliver(h, reversed_("case-y", "rcpt-9", day), "case-y")
+    [reopened] = await h.payloads("matching.case-reopened.v1", CaseReopened)
+    assert (reopened.case_id, reopened.round, reopened.provider_id) == ("case-y", 1, "p1")  # type: ignore[attr-defined]
+    async with SqlMatchingUnitOfWork(h.database.sessions) as uow:
+        stored = await uow.cases.get("case-y")
+    assert stored is not None
+    assert (stored.status.value, stored.holder, stored.closed_by) == ("assigned", "p1", "")
 
 
 async def wait_for(url: str, sql: str, wanted: int, seconds: float = 60) -> int:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Coroutine
 from functools import partial
 from typing import Any
 
-from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn
+from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn, PaymentDeclared
 from recouvra.events.v1.matching_events_pb2 import PaymentAttributed, PaymentUnattributed
 from recouvra.settlement.v1 import settlement_pb2_grpc
 from recouvra_shared.db import Database
@@ -14,6 +14,7 @@ from recouvra_shared.events import topic_name
 from recouvra_shared.inbox import Subscription
 from recouvra_shared.polling import PollingLoop
 from recouvra_shared.runtime import ServiceParts, Wiring
+from settlement.adapters.intake_debtor_names import IntakeDebtorNames
 from settlement.adapters.invoice_document import FacturxRenderer
 from settlement.adapters.metrics_readings import settlement_readings
 from settlement.adapters.unit_of_work import settlement_units
@@ -32,6 +33,7 @@ from settlement.service_layer.unit_of_work import SettlementUnitOfWork
 
 CASE_SUBMITTED_TOPIC = topic_name("intake", "case-submitted", 1)
 CASE_WITHDRAWN_TOPIC = topic_name("intake", "case-withdrawn", 1)
+PAYMENT_DECLARED_TOPIC = topic_name("intake", "payment-declared", 1)
 
 
 def units_of(database: Database) -> Callable[[], SettlementUnitOfWork]:
@@ -96,7 +98,12 @@ def build(wiring: Wiring) -> ServiceParts:
     settings = wiring.settings
     assert isinstance(settings, SettlementSettings)
     units = settlement_units(wiring.database)
-    api = SettlementApi(units, account_of(settings))
+    names = (
+        IntakeDebtorNames(wiring.channel_to("intake", settings.intake_target))
+        if settings.intake_target
+        else None
+    )
+    api = SettlementApi(units, account_of(settings), names)
     payout_api = payouts_api.PayoutOperationsApi(
         units,
         payout_policy_of(settings),
@@ -147,6 +154,12 @@ def build(wiring: Wiring) -> ServiceParts:
                 f"{SERVICE}-withdrawals",
                 CaseWithdrawn,
                 case_consumers.on_case_withdrawn,
+            ),
+            Subscription(
+                PAYMENT_DECLARED_TOPIC,
+                f"{SERVICE}-direct-payments",
+                PaymentDeclared,
+                case_consumers.on_payment_declared,
             ),
         ],
         unit_of_work=units,

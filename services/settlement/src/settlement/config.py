@@ -57,6 +57,9 @@ class SettlementSettings(ServiceSettings):
     # The platform's commission on each provider's fee (excl. VAT), and the referring partner's
     # share of that commission, in basis points (1500 = 15 %); see the README's "Fees".
     fee_commission_bp: int = 1_500
+    # Intake, which answers the debtors' names the suspense queue's proposals compare with the
+    # payer's ("Matching by name"); empty: no proposals.
+    intake_target: str = "127.0.0.1:50051"
     referral_share_bp: int = 2_000
     # Pay by link (README, "Pay by link"): Bridge's API (version 2025-01-15) and its webhook
     # secrets (comma-separated: two while one is rotated). Development talks to the local sandbox;

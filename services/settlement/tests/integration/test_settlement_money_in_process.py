@@ -1,6 +1,7 @@
 """Settlement as its own process on the real stack: intake's case facts on Kafka become cases it
-knows (once, however often delivered); an operator's statement pays one by its RF reference;
-the allocation leaves through the outbox relay as settlement.payment-received.v1."""
+knows (once, however often delivered), and its payment declarations direct payments counted in
+the case's balance; an operator's statement pays one by its RF reference; the allocation leaves
+through the outbox relay as settlement.payment-received.v1."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from aiokafka import AIOKafkaProducer
 
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1 import settlement_events_pb2
-from recouvra.events.v1.case_events_pb2 import CaseSubmitted, InvoiceTerms
+from recouvra.events.v1.case_events_pb2 import CaseSubmitted, InvoiceTerms, PaymentDeclared
 from recouvra.settlement.v1 import settlement_pb2, settlement_pb2_grpc
 from recouvra_shared.events import new_event
 from recouvra_shared.kafka_security import KafkaConnection
@@ -80,6 +81,17 @@ async def test_a_known_case_paid_by_reference_is_announced_once(
         tenant_id=CREDITOR,
         payload=submitted(case_id),
     )
+    # The creditor declares 200.00 the debtor paid it directly on 20 February.
+    declared = new_event(
+        producer="intake",
+        event_type="payment-declared",
+        version=1,
+        case_id=case_id,
+        tenant_id=CREDITOR,
+        payload=PaymentDeclared(
+            case_id=case_id, amount=Money(currency="EUR", minor_units=20_000), paid_on="2026-02-20"
+        ),
+    )
     producer = AIOKafkaProducer(**kafka_as("intake", prefix).client_options())
     await producer.start()
     try:
@@ -89,10 +101,17 @@ async def test_a_known_case_paid_by_reference_is_announced_once(
                 event.envelope.SerializeToString(),
                 key=case_id.encode(),
             )
+            await producer.send_and_wait(
+                prefix + "intake.payment-declared.v1",
+                declared.envelope.SerializeToString(),
+                key=case_id.encode(),
+            )
     finally:
         await producer.stop()
     known = "SELECT count(*) FROM settled_cases WHERE creditor_id = 'creditor-a'"
     assert await wait_for(url, known, lambda n: n >= 1) == 1
+    direct = "SELECT count(*) FROM direct_payments WHERE amount_minor = 20000"
+    assert await wait_for(url, direct, lambda n: n >= 1) == 1
 
     async with settlement.channel() as channel:
         stub = settlement_pb2_grpc.SettlementServiceStub(channel)
@@ -121,6 +140,7 @@ async def test_a_known_case_paid_by_reference_is_announced_once(
     assert (envelope.case_id, envelope.tenant_id) == (case_id, CREDITOR)
     payment = settlement_events_pb2.PaymentReceived()
     assert envelope.payload.Unpack(payment)
-    assert payment.to_indemnity.minor_units == 8000
+    # The 80.00 recovery indemnity was paid by the direct payment, applied first.
+    assert payment.to_indemnity.minor_units == 0
     assert payment.amount.minor_units == 30_000
     assert settlement.stop() == 0

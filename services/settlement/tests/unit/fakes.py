@@ -13,6 +13,7 @@ from services.settlement.tests.unit.payment_link_fakes import FakePaymentLinks, 
 from services.settlement.tests.unit.payout_fakes import FakePayouts, PayoutTables
 from settlement.domain.accounts import Account
 from settlement.domain.billing import BillingChange, CreditorBilling, ProviderBilling
+from settlement.domain.direct_payments import DirectPayment
 from settlement.domain.documents import Reader, may_read
 from settlement.domain.fee_postings import FeeBooking
 from settlement.domain.invariants import (
@@ -44,6 +45,7 @@ class Tables:
     cases: dict[str, SettledCase] = field(default_factory=dict)
     statements: set[tuple[str, str]] = field(default_factory=set)
     receipts: dict[str, Receipt] = field(default_factory=dict)  # by receipt id, in order kept
+    direct_payments: dict[str, DirectPayment] = field(default_factory=dict)  # by payment id
     payment_links: PaymentLinkTables = field(default_factory=PaymentLinkTables)
     invoice_requests: InvoiceRequestTables = field(default_factory=InvoiceRequestTables)
 
@@ -198,6 +200,19 @@ class FakeReceipts:
             (r.received_on, r.amount_minor)
             for r in self.tables.receipts.values()
             if r.case_id == case_id and r.status is ReceiptStatus.ALLOCATED
+        )
+
+    async def add_direct_payment(self, payment: DirectPayment) -> bool:
+        if payment.payment_id in self.tables.direct_payments:
+            return False
+        assert payment.amount_minor > 0  # direct_payment_positive
+        self.tables.direct_payments[payment.payment_id] = payment
+        return True
+
+    async def direct_payments_to(self, case_id: str) -> list[DirectPayment]:
+        return sorted(
+            (p for p in self.tables.direct_payments.values() if p.case_id == case_id),
+            key=lambda p: (p.paid_on, p.payment_id),
         )
 
     async def reversible(
@@ -370,6 +385,7 @@ class FakeSettlementUnitOfWork(FakeUnitOfWork):
         self.kept.cases = dict(self.working.cases)
         self.kept.statements = set(self.working.statements)
         self.kept.receipts = dict(self.working.receipts)
+        self.kept.direct_payments = dict(self.working.direct_payments)
         self.kept.payment_links = copy.deepcopy(self.working.payment_links)
         self.kept.invoice_requests = copy.deepcopy(self.working.invoice_requests)
 
@@ -387,5 +403,6 @@ class FakeSettlementUnitOfWork(FakeUnitOfWork):
         self.working.cases = dict(self.kept.cases)
         self.working.statements = set(self.kept.statements)
         self.working.receipts = dict(self.kept.receipts)
+        self.working.direct_payments = dict(self.kept.direct_payments)
         self.working.payment_links = copy.deepcopy(self.kept.payment_links)
         self.working.invoice_requests = copy.deepcopy(self.kept.invoice_requests)

@@ -19,6 +19,9 @@ EXHAUSTED = "exhausted"
 CLOSED = "closed"
 WITHDRAWN = "withdrawn"
 PAID_DIRECTLY = "paid_directly"
+# Not a status: the step of matching's case-reopened, a case a reversed payment no longer pays
+# in full. It takes a paid (or so closed) case back to its holder, or to the end of its round.
+REOPENED = "reopened"
 
 # In the order a case lives them; a filter on any other value is refused.
 STATUSES = (
@@ -90,12 +93,24 @@ def after(life: CaseLife, step: LifeStep) -> CaseLife:
     repeated, or the creditor already took the case out."""
     if life.status in _SIDE_EXITS:
         return life
+    if step.status == REOPENED:
+        return _reopened(life, step)
     if _extends(life, step):
         return replace(life, holder=step.holder)
     if _rank(step.status, step.round) <= _rank(life.status, life.round):
         return life
     holder = step.holder if step.status == ASSIGNED else None
     return CaseLife(status=step.status, round=max(step.round, life.round), holder=holder)
+
+
+def _reopened(life: CaseLife, step: LifeStep) -> CaseLife:
+    """A paid case open again: with the holder the step names, else rotated in its round (the
+    next round's facts then move it on). Any other life is left as it is."""
+    if life.status not in (PAID, CLOSED):
+        return life
+    if step.holder is not None:
+        return CaseLife(status=ASSIGNED, round=step.round, holder=step.holder)
+    return CaseLife(status=ROTATED, round=step.round)
 
 
 def _extends(life: CaseLife, step: LifeStep) -> bool:

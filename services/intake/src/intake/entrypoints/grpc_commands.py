@@ -34,8 +34,9 @@ from recouvra_shared.legal.money import AmountError, format_amount
 # today: creditors and their partners act through the gateway, which names them.
 SERVICES_ACTING_FOR_EVERY_CREDITOR: frozenset[str] = frozenset()
 # The services that may READ any creditor's case (GetCase) and nothing more: messaging writes
-# to the debtor and needs the debtor's address and the legal amounts (issue 15).
-SERVICES_READING_EVERY_CASE: frozenset[str] = frozenset({"messaging"})
+# to the debtor and needs the debtor's address and the legal amounts (issue 15); settlement
+# compares debtors' names with the payers' of unmatched bank credits (issue 14, point 3).
+SERVICES_READING_EVERY_CASE: frozenset[str] = frozenset({"messaging", "settlement"})
 # What another service is to intake: a requester for whom no creditor's case exists.
 UNLISTED_SERVICE = "unlisted-service"
 

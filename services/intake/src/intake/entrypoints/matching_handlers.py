@@ -152,6 +152,25 @@ def case_closed(fact: assignment.CaseClosed) -> Reading:
     return Reading(case_life.CLOSED, 0, "closed: nobody works the case any more")
 
 
+def case_reopened(fact: assignment.CaseReopened) -> Reading:
+    """The bank reversed a payment that had paid the case in full: it is open again."""
+    summary = "reopened: the bank reversed a payment that had paid the case in full"
+    if fact.provider_id:
+        summary += (
+            f"; back with provider {fact.provider_id} (round {fact.round}) until "
+            f"{_day(fact.window_ends_at)}"
+        )
+        return Reading(
+            case_life.REOPENED,
+            fact.round,
+            summary,
+            fact.provider_id,
+            _when(fact.window_ends_at),
+        )
+    summary += f"; round {fact.round} is over, the case goes on to the next round"
+    return Reading(case_life.REOPENED, fact.round, summary)
+
+
 def _handler(
     read: Callable[[Any], Reading],
 ) -> Callable[[Message, EventEnvelope, IntakeUnitOfWork], Awaitable[None]]:
@@ -188,6 +207,7 @@ MATCHING_FACTS: tuple[tuple[str, int, type[Message], Callable[[Any], Reading]], 
     ("case-rotated", 1, assignment.CaseRotated, case_rotated),
     ("case-exhausted", 1, matching.CaseExhausted, case_exhausted),
     ("case-closed", 1, assignment.CaseClosed, case_closed),
+    ("case-reopened", 1, assignment.CaseReopened, case_reopened),
 )
 
 

@@ -22,8 +22,13 @@ A reversal of the bank credit undoes what its receipt counted: a bank payment or
 confirmed stops counting (the claim is a claim again, for the creditor to answer), the provider's
 record loses what it gained, and `PaymentUnattributed` tells settlement to unwind the fee; a
 declaration it confirmed, or absorbed, stays the creditor's word and counts as such. A reversal
-heard before its receipt keeps that receipt from ever counting. A case a payment in full closed
-stays closed.
+heard before its receipt keeps that receipt from ever counting.
+
+A case a payment in full closed, that the reversal leaves unpaid, is open again
+(`CaseReopened`): back with its holder when the holder's window has not ended (its holding goes
+on, `CaseAssigned` is told again so that access is granted again), else the holder's round ends
+and the next one opens (or the case is exhausted), as when a window ends. A case closed for
+another reason (withdrawn, insolvency) stays closed.
 """
 
 from __future__ import annotations
@@ -35,7 +40,9 @@ from matching.domain import events
 from matching.domain.activity import business_day
 from matching.domain.case_state import ClaimState, ConfirmedBy, Payment, PaymentClaim
 from matching.domain.payment_claims import PaymentClaims
+from matching.domain.payments import PAID_IN_FULL
 from matching.domain.rules import MatchingRules
+from matching.domain.status import Status
 from recouvra_shared.legal.same_money import same_money
 
 BANK = "bank"
@@ -208,6 +215,57 @@ class BankReceipts(PaymentClaims):
                 payment.round,
             )
         )
+        self._reopen_if_unpaid(now, rules)
+
+    def _reopen_if_unpaid(self, now: datetime, rules: MatchingRules) -> None:
+        """A case a payment in full closed, no longer paid in full: open again."""
+        if self.status is not Status.CLOSED or self.closed_by != PAID_IN_FULL:
+            return
+        if self.recovered_minor >= self.case.amount_minor or any(
+            p.settles_in_full for p in self.payments
+        ):
+            return
+        self.closed_by = ""
+        assignment = self.assignment
+        last = self.holdings[-1] if self.holdings else None
+        if (
+            assignment is not None
+            and assignment.started_at is not None
+            and assignment.window_ends_at is not None
+            and now < assignment.window_ends_at
+            and last is not None
+            and (last.provider_id, last.round) == (assignment.provider_id, assignment.round)
+        ):
+            if last.counted:
+                # Its holding goes on: it no longer counts as finished until it ends again.
+                self._outcome(
+                    last.provider_id,
+                    finished=-1,
+                    amount_share=-self._share(last.recovered_minor),
+                )
+                last.counted = False
+            last.ended_at = None
+            self.status = Status.ASSIGNED
+            self.pending.append(
+                events.CaseReopened(
+                    self.case.case_id, self.round, assignment.provider_id, assignment.window_ends_at
+                )
+            )
+            self.pending.append(
+                events.CaseAssigned(
+                    self.case.case_id,
+                    self.round,
+                    assignment.provider_id,
+                    assignment.fee_percent,
+                    assignment.fixed_fee_minor,
+                    assignment.started_at,
+                    assignment.window_ends_at,
+                    assignment.fee_base,
+                )
+            )
+            return
+        self.pending.append(events.CaseReopened(self.case.case_id, self.round))
+        self._end_round_without_holder(now, rules, reason="a payment in full was reversed")
 
     def _restore_declaration(self, payment: Payment, now: datetime, rules: MatchingRules) -> None:
         """A declaration a reversed bank payment absorbed is the creditor's word again."""

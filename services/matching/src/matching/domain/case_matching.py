@@ -78,10 +78,12 @@ class CaseMatching(BankReceipts):
     def withdraw(self, now: datetime) -> None:
         """The creditor withdrew the case: matching stops."""
         self._close("withdrawn by the creditor", now)
+        self.closed_by = "withdrawn by the creditor"  # even when a payment had closed it first
 
     def debtor_insolvent(self, now: datetime) -> None:
         """Insolvency proceedings opened: the claim is declared to the court, nobody chases it."""
         self._close("debtor in insolvency proceedings", now)
+        self.closed_by = "debtor in insolvency proceedings"
 
     def take_events(self) -> list[events.DomainEvent]:
         """The facts recorded since the last call, oldest first."""

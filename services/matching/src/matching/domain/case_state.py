@@ -173,5 +173,8 @@ class CaseState:
     pending: list[events.DomainEvent] = field(default_factory=list)
     outcomes: list[events.ProviderOutcome] = field(default_factory=list)
     awaiting: Awaiting | None = None
+    # Why matching stopped for the case ("paid in full", "withdrawn by the creditor"...): a case
+    # a payment in full closed reopens when the bank reverses that payment.
+    closed_by: str = ""
     # Providers whose offer or hold on the case ended in this change (a slot freed; not stored).
     released: list[str] = field(default_factory=list)

@@ -132,6 +132,17 @@ class CaseClosed:
 
 
 @dataclass(frozen=True)
+class CaseReopened:
+    """A payment in full the bank reversed: the case is open again, back with its holder
+    (provider and window) or on to the next round (no provider)."""
+
+    case_id: str
+    round: int
+    provider_id: str = ""
+    window_ends_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class ActionReported:
     """The holder reported what it did on the case."""
 
@@ -203,6 +214,7 @@ DomainEvent = (
     | CaseRotated
     | CaseExhausted
     | CaseClosed
+    | CaseReopened
     | ActionReported
     | PaymentAttributed
     | PaymentUnattributed

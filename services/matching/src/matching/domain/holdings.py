@@ -198,5 +198,6 @@ class Holdings(AuctionRounds):
         if current is not None:
             current.ended_at = now
         self.status = Status.CLOSED
+        self.closed_by = reason
         self.awaiting = None
         self.pending.append(events.CaseClosed(self.case.case_id, reason))

@@ -17,6 +17,8 @@ from matching.domain.holdings import Holdings
 from matching.domain.rules import MatchingRules
 from matching.domain.status import Status
 
+PAID_IN_FULL = "paid in full"
+
 
 class Payments(Holdings):
     """The aggregate's payments: what the creditor declares and the claims it confirms.
@@ -82,7 +84,7 @@ class Payments(Holdings):
         if holding is not None:
             self._credit(holding, amount_minor, paid_on, in_full=in_full, now=now)
         if in_full:
-            self._close("paid in full", now)
+            self._close(PAID_IN_FULL, now)
         elif holding is not None and holding.ended_at is None and self.status is Status.ASSIGNED:
             # A partial payment earns the holder more time, like a promise to pay, up to the cap.
             with suppress(StateConflict):

@@ -27,6 +27,7 @@ CASE_RECALLED = ("case-recalled", 1)
 CASE_ROTATED = ("case-rotated", 1)
 CASE_EXHAUSTED = ("case-exhausted", 1)
 CASE_CLOSED = ("case-closed", 1)
+CASE_REOPENED = ("case-reopened", 1)
 ACTION_REPORTED = ("action-reported", 1)
 PAYMENT_ATTRIBUTED = ("payment-attributed", 1)
 PAYMENT_UNATTRIBUTED = ("payment-unattributed", 1)
@@ -42,6 +43,7 @@ PUBLISHED = (
     CASE_ROTATED,
     CASE_EXHAUSTED,
     CASE_CLOSED,
+    CASE_REOPENED,
     ACTION_REPORTED,
     PAYMENT_ATTRIBUTED,
     PAYMENT_UNATTRIBUTED,
@@ -145,6 +147,13 @@ def _payload(fact: events.DomainEvent, currency: str) -> tuple[tuple[str, int], 
             )
         case events.CaseClosed():
             return CASE_CLOSED, assignment.CaseClosed(case_id=fact.case_id)
+        case events.CaseReopened():
+            reopened = assignment.CaseReopened(
+                case_id=fact.case_id, round=fact.round, provider_id=fact.provider_id
+            )
+            if fact.window_ends_at is not None:
+                reopened.window_ends_at.CopyFrom(timestamp(fact.window_ends_at))
+            return CASE_REOPENED, reopened
         case events.ActionReported():
             reported = matching.ActionReported(
                 case_id=fact.case_id,

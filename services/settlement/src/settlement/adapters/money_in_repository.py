@@ -10,7 +10,13 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from settlement.adapters.money_in_tables import bank_statements, receipts, settled_cases
+from settlement.adapters.money_in_tables import (
+    bank_statements,
+    direct_payments,
+    receipts,
+    settled_cases,
+)
+from settlement.domain.direct_payments import DirectPayment
 from settlement.domain.receipts import (
     Allocation,
     InvoiceTerm,
@@ -243,6 +249,48 @@ class SqlReceipts:
             .order_by(receipts.c.received_on, receipts.c.created_at, receipts.c.line_key)
         )
         return [(received_on, amount) for received_on, amount in rows.all()]
+
+    async def add_direct_payment(self, payment: DirectPayment) -> bool:
+        inserted = await self.session.scalar(
+            insert(direct_payments)
+            .values(
+                payment_id=payment.payment_id,
+                case_id=payment.case_id,
+                creditor_id=payment.creditor_id,
+                amount_minor=payment.amount_minor,
+                currency=payment.currency,
+                paid_on=payment.paid_on,
+                settles_in_full=payment.settles_in_full,
+            )
+            .on_conflict_do_nothing(index_elements=["payment_id"])
+            .returning(direct_payments.c.payment_id)
+        )
+        return inserted is not None
+
+    async def direct_payments_to(self, case_id: str) -> list[DirectPayment]:
+        rows = (
+            (
+                await self.session.execute(
+                    select(direct_payments)
+                    .where(direct_payments.c.case_id == case_id)
+                    .order_by(direct_payments.c.paid_on, direct_payments.c.payment_id)
+                )
+            )
+            .mappings()
+            .all()
+        )
+        return [
+            DirectPayment(
+                payment_id=row["payment_id"],
+                case_id=str(row["case_id"]),
+                creditor_id=row["creditor_id"],
+                amount_minor=row["amount_minor"],
+                currency=row["currency"],
+                paid_on=row["paid_on"],
+                settles_in_full=row["settles_in_full"],
+            )
+            for row in rows
+        ]
 
     async def reversible(
         self, amount_minor: int, end_to_end_id: str | None, reference: str | None

@@ -99,3 +99,19 @@ receipts = Table(
         name="allocated_when_on_a_case",
     ),
 )
+
+# Migration 0109_money_rest: payments the creditor declared it received directly (no money in
+# the ledger; they count in the case's balance). One row per declaration, by intake's event id.
+direct_payments = Table(
+    "direct_payments",
+    metadata,
+    Column("payment_id", String(64), primary_key=True),
+    Column("case_id", UUID(as_uuid=False), nullable=False, index=True),
+    Column("creditor_id", String(64), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("paid_on", Date, nullable=False),
+    Column("settles_in_full", Boolean, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("amount_minor > 0", name="direct_payment_positive"),
+)

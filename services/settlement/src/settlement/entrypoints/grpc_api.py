@@ -14,6 +14,7 @@ from settlement.domain.payment_instructions import ClientMoneyAccount
 from settlement.domain.queries import GetPaymentInstructions
 from settlement.entrypoints.documents_api import DocumentsApi
 from settlement.entrypoints.money_in_api import MoneyInRpcs
+from settlement.service_layer.name_proposals import DebtorNames
 from settlement.service_layer.payment_instructions import payment_instructions
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
 
@@ -25,11 +26,15 @@ class SettlementApi(DocumentsApi, MoneyInRpcs, settlement_pb2_grpc.SettlementSer
     import and the suspense queue in `money_in_api`)."""
 
     def __init__(
-        self, units: Callable[[], SettlementUnitOfWork], account: ClientMoneyAccount
+        self,
+        units: Callable[[], SettlementUnitOfWork],
+        account: ClientMoneyAccount,
+        debtor_names: DebtorNames | None = None,
     ) -> None:
         self.units = units
         self.account = account
         self.client_money_iban = account.iban
+        self.debtor_names = debtor_names
 
     async def GetPaymentInstructions(
         self,

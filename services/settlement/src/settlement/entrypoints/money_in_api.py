@@ -12,8 +12,10 @@ from recouvra.settlement.v1 import settlement_pb2
 from recouvra_shared.context import caller_var
 from recouvra_shared.errors import PermissionDenied, Unauthenticated
 from settlement.adapters.camt053 import read_statements
+from settlement.domain.name_matching import Candidate
 from settlement.domain.receipts import Receipt
 from settlement.service_layer import suspense
+from settlement.service_layer.name_proposals import DebtorNames, suspense_with_candidates
 from settlement.service_layer.statement_import import ImportReport, import_statement
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
 
@@ -43,7 +45,9 @@ def imported(report: ImportReport) -> settlement_pb2.StatementImported:
     )
 
 
-def suspense_item(receipt: Receipt) -> settlement_pb2.SuspenseItem:
+def suspense_item(
+    receipt: Receipt, proposed: tuple[Candidate, ...] = ()
+) -> settlement_pb2.SuspenseItem:
     """A receipt of the suspense queue as the contract says it."""
     return settlement_pb2.SuspenseItem(
         receipt_id=receipt.receipt_id,
@@ -54,6 +58,14 @@ def suspense_item(receipt: Receipt) -> settlement_pb2.SuspenseItem:
         status=receipt.status.value,
         case_id=receipt.case_id or "",
         statement_id=receipt.statement_id,
+        candidates=[
+            settlement_pb2.SuspenseCandidate(
+                case_id=c.case_id,
+                confidence=c.confidence,
+                owed=money_pb2.Money(currency=receipt.currency, minor_units=c.owed_minor),
+            )
+            for c in proposed
+        ],
     )
 
 
@@ -62,6 +74,7 @@ class MoneyInRpcs:
 
     units: Callable[[], SettlementUnitOfWork]
     client_money_iban: str
+    debtor_names: DebtorNames | None
 
     async def ImportStatement(
         self, request: settlement_pb2.ImportStatementRequest, context: grpc.aio.ServicerContext
@@ -78,8 +91,10 @@ class MoneyInRpcs:
         self, request: settlement_pb2.ListSuspenseRequest, context: grpc.aio.ServicerContext
     ) -> settlement_pb2.ListSuspenseReply:
         _operator_only()
-        waiting = await suspense.suspense_queue(self.units())
-        return settlement_pb2.ListSuspenseReply(items=[suspense_item(r) for r in waiting])
+        waiting = await suspense_with_candidates(self.units, self.debtor_names)
+        return settlement_pb2.ListSuspenseReply(
+            items=[suspense_item(w.receipt, w.candidates) for w in waiting]
+        )
 
     async def AssignSuspense(
         self, request: settlement_pb2.AssignSuspenseRequest, context: grpc.aio.ServicerContext

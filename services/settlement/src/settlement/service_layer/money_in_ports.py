@@ -6,6 +6,7 @@ from collections.abc import Collection
 from datetime import date
 from typing import Protocol
 
+from settlement.domain.direct_payments import DirectPayment
 from settlement.domain.receipts import Receipt, SettledCase
 
 
@@ -50,6 +51,12 @@ class ReceiptRepository(Protocol):
 
     async def allocated_to(self, case_id: str) -> list[tuple[date, int]]:
         """The (date, cents) of the case's receipts still allocated, oldest first."""
+
+    async def add_direct_payment(self, payment: DirectPayment) -> bool:
+        """Keep a payment the creditor declared; False when its id was kept already."""
+
+    async def direct_payments_to(self, case_id: str) -> list[DirectPayment]:
+        """The case's direct payments, oldest first."""
 
     async def reversible(
         self, amount_minor: int, end_to_end_id: str | None, reference: str | None

@@ -32,6 +32,7 @@ from settlement.domain.receipts import (
     amounts_owed,
 )
 from settlement.service_layer.announced_payments import match_announcement
+from settlement.service_layer.direct_payments import paid_before_receipt, paid_towards
 from settlement.service_layer.ledger import post_within, reverse_within
 from settlement.service_layer.money_events import payment_received, payment_reversed
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
@@ -130,7 +131,7 @@ class _Importer:
     ) -> dict[str, tuple[SettledCase, int]]:
         owed = {}
         for case in await uow.cases.open_cases():
-            earlier = await uow.receipts.allocated_to(case.case_id)
+            earlier = await paid_towards(uow, case.case_id)
             due = amounts_owed(case, line.value_date, earlier, self.rates).total_minor
             owed[case.case_id] = (case, due)
         return owed
@@ -165,7 +166,7 @@ class _Importer:
             case,
             line.amount_minor,
             line.value_date,
-            await uow.receipts.allocated_to(case.case_id),
+            await paid_before_receipt(uow, case.case_id, line.value_date, line.amount_minor),
             self.rates,
         )
         receipt = replace(

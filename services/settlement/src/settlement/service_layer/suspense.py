@@ -12,6 +12,7 @@ from settlement.domain.commands import PostEntry
 from settlement.domain.ledger import Journal
 from settlement.domain.money_in import assignment_lines, refund_lines
 from settlement.domain.receipts import Receipt, ReceiptStatus, allocate
+from settlement.service_layer.direct_payments import paid_before_receipt
 from settlement.service_layer.ledger import post_within
 from settlement.service_layer.money_events import payment_received
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
@@ -61,7 +62,7 @@ async def assign(
             uow,
             new_id,
         )
-        earlier = await uow.receipts.allocated_to(case_id)
+        earlier = await paid_before_receipt(uow, case_id, receipt.received_on, receipt.amount_minor)
         allocation = allocate(case, receipt.amount_minor, receipt.received_on, earlier, rates)
         assigned = replace(
             receipt,

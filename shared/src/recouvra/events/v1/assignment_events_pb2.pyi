@@ -154,3 +154,42 @@ class CaseClosed(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CaseClosed: _TypeAlias = CaseClosed  # noqa: Y015
+
+@_typing.final
+class CaseReopened(_message.Message):
+    """matching.case-reopened.v1: a case a payment in full had closed is open again, because the bank
+    reversed that payment. Back to its holder for the rest of its window (provider_id set, and a
+    case-assigned follows for those granting access), else on to the next round (provider_id
+    empty: the round the holder had ended; the next round's facts follow, or case-exhausted).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    PROVIDER_ID_FIELD_NUMBER: _builtins.int
+    WINDOW_ENDS_AT_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    round: _builtins.int
+    """the round the case is in when reopened"""
+    provider_id: _builtins.str
+    """the holder it is back with; empty: rotates"""
+    @_builtins.property
+    def window_ends_at(self) -> _timestamp_pb2.Timestamp:
+        """the holder's window, when back with it"""
+
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        round: _builtins.int = ...,
+        provider_id: _builtins.str = ...,
+        window_ends_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["window_ends_at", b"window_ends_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "provider_id", b"provider_id", "round", b"round", "window_ends_at", b"window_ends_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CaseReopened: _TypeAlias = CaseReopened  # noqa: Y015

@@ -414,6 +414,7 @@ class SuspenseItem(_message.Message):
     STATUS_FIELD_NUMBER: _builtins.int
     CASE_ID_FIELD_NUMBER: _builtins.int
     STATEMENT_ID_FIELD_NUMBER: _builtins.int
+    CANDIDATES_FIELD_NUMBER: _builtins.int
     receipt_id: _builtins.str
     received_on: _builtins.str
     """ISO 8601 value date"""
@@ -428,6 +429,12 @@ class SuspenseItem(_message.Message):
     statement_id: _builtins.str
     @_builtins.property
     def amount(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def candidates(self) -> _containers.RepeatedCompositeFieldContainer[Global___SuspenseCandidate]:
+        """Cases the payer's name proposes (settlement README, "Matching by name"), best first, for
+        the operator to confirm with AssignSuspense: never booked by the name alone.
+        """
+
     def __init__(
         self,
         *,
@@ -439,14 +446,44 @@ class SuspenseItem(_message.Message):
         status: _builtins.str = ...,
         case_id: _builtins.str = ...,
         statement_id: _builtins.str = ...,
+        candidates: _abc.Iterable[Global___SuspenseCandidate] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "debtor_name", b"debtor_name", "receipt_id", b"receipt_id", "received_on", b"received_on", "reference", b"reference", "statement_id", b"statement_id", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "candidates", b"candidates", "case_id", b"case_id", "debtor_name", b"debtor_name", "receipt_id", b"receipt_id", "received_on", b"received_on", "reference", b"reference", "statement_id", b"statement_id", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SuspenseItem: _TypeAlias = SuspenseItem  # noqa: Y015
+
+@_typing.final
+class SuspenseCandidate(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    CONFIDENCE_FIELD_NUMBER: _builtins.int
+    OWED_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    confidence: _builtins.int
+    """0-100; proposed from 80"""
+    @_builtins.property
+    def owed(self) -> _money_pb2.Money:
+        """what the case owes on the credit's date"""
+
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        confidence: _builtins.int = ...,
+        owed: _money_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["owed", b"owed"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "confidence", b"confidence", "owed", b"owed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SuspenseCandidate: _TypeAlias = SuspenseCandidate  # noqa: Y015
 
 @_typing.final
 class ListSuspenseReply(_message.Message):

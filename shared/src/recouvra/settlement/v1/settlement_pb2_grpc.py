@@ -142,7 +142,8 @@ class SettlementServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListSuspense(self, request, context):
-        """Credits no rule matched, oldest first, for an operator to assign or refund.
+        """Credits no rule matched, oldest first, for an operator to assign or refund; each with the
+        cases its payer's name proposes.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -64,7 +64,9 @@ class SettlementServiceStub:
     whole (INVALID_ARGUMENT naming each element); a statement imported before is a no-op.
     """
     ListSuspense: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.ListSuspenseRequest, _settlement_pb2.ListSuspenseReply]
-    """Credits no rule matched, oldest first, for an operator to assign or refund."""
+    """Credits no rule matched, oldest first, for an operator to assign or refund; each with the
+    cases its payer's name proposes.
+    """
     AssignSuspense: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.AssignSuspenseRequest, _settlement_pb2.SuspenseItem]
     """Assign a suspense credit to a case: held for its creditor, allocated, announced."""
     RefundSuspense: _grpc.UnaryUnaryMultiCallable[_settlement_pb2.RefundSuspenseRequest, _settlement_pb2.SuspenseItem]
@@ -106,7 +108,9 @@ class SettlementServiceAsyncStub(SettlementServiceStub):
     whole (INVALID_ARGUMENT naming each element); a statement imported before is a no-op.
     """
     ListSuspense: _aio.UnaryUnaryMultiCallable[_settlement_pb2.ListSuspenseRequest, _settlement_pb2.ListSuspenseReply]  # type: ignore[assignment]
-    """Credits no rule matched, oldest first, for an operator to assign or refund."""
+    """Credits no rule matched, oldest first, for an operator to assign or refund; each with the
+    cases its payer's name proposes.
+    """
     AssignSuspense: _aio.UnaryUnaryMultiCallable[_settlement_pb2.AssignSuspenseRequest, _settlement_pb2.SuspenseItem]  # type: ignore[assignment]
     """Assign a suspense credit to a case: held for its creditor, allocated, announced."""
     RefundSuspense: _aio.UnaryUnaryMultiCallable[_settlement_pb2.RefundSuspenseRequest, _settlement_pb2.SuspenseItem]  # type: ignore[assignment]
@@ -187,7 +191,9 @@ class SettlementServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _settlement_pb2.ListSuspenseRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_settlement_pb2.ListSuspenseReply, _abc.Awaitable[_settlement_pb2.ListSuspenseReply]]:
-        """Credits no rule matched, oldest first, for an operator to assign or refund."""
+        """Credits no rule matched, oldest first, for an operator to assign or refund; each with the
+        cases its payer's name proposes.
+        """
 
     @_abc_1.abstractmethod
     def AssignSuspense(
