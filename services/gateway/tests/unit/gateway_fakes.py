@@ -38,7 +38,7 @@ from recouvra.common.v1.percentage_pb2 import Percentage
 from recouvra.intake.v1 import intake_pb2
 from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra.vault.v1 import vault_pb2
-from recouvra_shared.context import Caller, caller_var
+from recouvra_shared.context import Caller, caller_var, idempotency_key_var
 from recouvra_shared.errors import (
     DataLoss,
     Gone,
@@ -212,6 +212,8 @@ class FakeStore:
         self.operations = FakeOperations()
         self.published: list[OutgoingEvent] = []
         self.commits = 0
+        # Units of work open now: a backend call made while one is open holds a transaction.
+        self.open_units = 0
 
     def unit_of_work(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)
@@ -235,10 +237,11 @@ class FakeUnitOfWork:
         self.operations.entries = list(self.store.operations.entries)
         self.operations.raised = list(self.store.operations.raised)
         self.outbox: list[OutgoingEvent] = []
+        self.store.open_units += 1
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        return None
+        self.store.open_units -= 1
 
     async def publish(self, *events: OutgoingEvent) -> None:
         self.outbox.extend(events)
@@ -308,11 +311,16 @@ class FakeMatching:
         self.window_starts: dict[str, date] = {}
         self.claims: dict[str, Any] = {}
         self.claim_cases: dict[str, str] = {}
+        # The Idempotency-Key each call carried, and the first answer per (rpc, caller, key):
+        # like matching, a keyed retry gets the first answer and acts once.
+        self.keys: list[tuple[str, str | None]] = []
+        self.answers: dict[tuple[str, Caller | None, str], Any] = {}
 
     def _called(self, rpc: str, request: Any) -> str:
         """Records the call and raises the error queued for it; the caller's tenant."""
         caller = caller_var.get()
         self.calls.append((rpc, caller, request))
+        self.keys.append((rpc, idempotency_key_var.get()))
         if rpc in self.errors:
             raise self.errors.pop(rpc)
         return (caller.tenant_id or "") if caller is not None else ""
@@ -502,7 +510,21 @@ class FakeMatching:
             raise status_for(NotFound("case: not held by you"))
         return self.activity[case_id]
 
+    async def _once(self, rpc: str, act: Any) -> Any:
+        key = idempotency_key_var.get()
+        if not key:
+            return await act()
+        seen = (rpc, caller_var.get(), key)
+        if seen not in self.answers:
+            self.answers[seen] = await act()
+        else:
+            self.keys.append((rpc, key))
+        return self.answers[seen]
+
     async def ReportAction(self, request: Any) -> Any:
+        return await self._once("ReportAction", lambda: self._report_action(request))
+
+    async def _report_action(self, request: Any) -> Any:
         tenant = self._called("ReportAction", request)
         activity = self._held_by(request.case_id, tenant)
         action = pb.CaseAction(
