@@ -315,6 +315,9 @@ class FakeMatching:
         # like matching, a keyed retry gets the first answer and acts once.
         self.keys: list[tuple[str, str | None]] = []
         self.answers: dict[tuple[str, Caller | None, str], Any] = {}
+        # Registered providers and whether an operator approved them, as matching keeps them:
+        # a pending one sees no auction and places no bid or rule (issue 13, point 2).
+        self.approved: dict[str, bool] = {}
 
     def _called(self, rpc: str, request: Any) -> str:
         """Records the call and raises the error queued for it; the caller's tenant."""
@@ -332,22 +335,43 @@ class FakeMatching:
     def called(self, rpc: str) -> list[tuple[Caller | None, Any]]:
         return [(caller, request) for name, caller, request in self.calls if name == rpc]
 
+    def approved_provider(self, tenant: str) -> None:
+        """Refused like matching refuses a provider no operator approved (or never registered)."""
+        if tenant not in self.approved:
+            raise status_for(NotFound("provider: not registered"))
+        if not self.approved[tenant]:
+            raise status_for(PermissionDenied("provider: not approved by an operator (yet)"))
+
     # ProviderDirectoryService
     async def RegisterProvider(self, request: Any) -> Any:
-        return await self._answer(
+        caller = caller_var.get()
+        if caller is None or not (
+            caller.kind == "operator" or (caller.kind, caller.subject) == ("service", "gateway")
+        ):
+            self._called("RegisterProvider", request)
+            raise status_for(PermissionDenied("caller: only an operator may call this"))
+        reply = await self._answer(
             "RegisterProvider", request, pb.RegisterProviderReply(provider_id=request.provider_id)
         )
+        self.approved.setdefault(request.provider_id, False)
+        return reply
 
     async def SetProviderApproval(self, request: Any) -> Any:
-        return await self._answer(
-            "SetProviderApproval",
-            request,
-            pb.SetProviderApprovalReply(provider_id=request.provider_id, approved=request.approved),
+        caller = caller_var.get()
+        self._called("SetProviderApproval", request)
+        if caller is None or caller.kind != "operator":
+            raise status_for(PermissionDenied("caller: only an operator may call this"))
+        if request.provider_id not in self.approved:
+            raise status_for(NotFound("provider: no such provider"))
+        self.approved[request.provider_id] = request.approved
+        return pb.SetProviderApprovalReply(
+            provider_id=request.provider_id, approved=request.approved
         )
 
     # BiddingService
     async def ListOpenAuctions(self, request: Any) -> Any:
         caller = caller_var.get()
+        self.approved_provider(caller.tenant_id or "" if caller is not None else "")
         auctions = self.listed(caller.tenant_id if caller is not None else None)
         return await self._answer(
             "ListOpenAuctions", request, pb.ListOpenAuctionsResponse(auctions=auctions)
@@ -397,6 +421,8 @@ class FakeMatching:
         ]
 
     async def _bid(self, rpc: str, request: Any) -> Any:
+        caller = caller_var.get()
+        self.approved_provider(caller.tenant_id or "" if caller is not None else "")
         reply = pb.BidReply(
             case_id=request.case_id,
             round=1,
@@ -419,6 +445,8 @@ class FakeMatching:
         )
 
     async def SetAutoBidRule(self, request: Any) -> Any:
+        caller = caller_var.get()
+        self.approved_provider(caller.tenant_id or "" if caller is not None else "")
         return await self._answer(
             "SetAutoBidRule", request, pb.SetAutoBidRuleReply(name=request.name)
         )
@@ -903,6 +931,10 @@ async def approve(client: httpx.AsyncClient, provider_id: str) -> None:
     async with services.unit_of_work() as uow:
         await uow.accounts.set_vetting(provider_id, Vetting.APPROVED)
         await uow.commit()
+    # And matching was told, as the operator route tells it.
+    matching = getattr(services.bidding, "stub", None)
+    if isinstance(matching, FakeMatching):
+        matching.approved[provider_id] = True
 
 
 async def sign_up_provider(
