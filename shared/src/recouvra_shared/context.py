@@ -24,6 +24,9 @@ class Caller:
 
 
 caller_var: ContextVar[Caller | None] = ContextVar("caller", default=None)
+# The client's Idempotency-Key for the call being served or made: the gRPC interceptors carry it
+# in the `idempotency-key` metadata, so the service that acts deduplicates on (caller, key).
+idempotency_key_var: ContextVar[str | None] = ContextVar("idempotency_key", default=None)
 
 
 def new_traceparent() -> str:

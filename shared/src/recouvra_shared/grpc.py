@@ -25,6 +25,7 @@ from recouvra_shared.context import (
     Caller,
     adopt_traceparent,
     caller_var,
+    idempotency_key_var,
     request_id_var,
     traceparent_var,
 )
@@ -65,6 +66,7 @@ SERVER_OPTIONS = [
 REQUEST_ID = "x-request-id"
 TRACEPARENT = "traceparent"
 AUTHORIZATION = "authorization"
+IDEMPOTENCY_KEY = "idempotency-key"
 # Asked by kubelets and tools before anyone has a token; they say nothing about any tenant.
 UNAUTHENTICATED_METHODS = (
     "/grpc.health.v1.Health/",
@@ -122,6 +124,7 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
             request_id_var.set(meta.get(REQUEST_ID) or str(uuid.uuid4()))
             adopt_traceparent(meta.get(TRACEPARENT))
             caller_var.set(None)
+            idempotency_key_var.set(meta.get(IDEMPOTENCY_KEY) or None)
             if not open_to_all:
                 caller_var.set(verified_caller(verifier, meta.get(AUTHORIZATION)))
 
@@ -251,6 +254,7 @@ class _CallContext:
         extra = {
             REQUEST_ID: request_id_var.get() or str(uuid.uuid4()),
             TRACEPARENT: traceparent_var.get(),
+            IDEMPOTENCY_KEY: idempotency_key_var.get(),
         }
         if self.minter is not None and self.audience and AUTHORIZATION not in present:
             token = self.minter.mint(self.audience, caller_var.get())

@@ -38,7 +38,7 @@ from recouvra.common.v1.percentage_pb2 import Percentage
 from recouvra.intake.v1 import intake_pb2
 from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra.vault.v1 import vault_pb2
-from recouvra_shared.context import Caller, caller_var
+from recouvra_shared.context import Caller, caller_var, idempotency_key_var
 from recouvra_shared.errors import (
     DataLoss,
     Gone,
@@ -212,6 +212,8 @@ class FakeStore:
         self.operations = FakeOperations()
         self.published: list[OutgoingEvent] = []
         self.commits = 0
+        # Units of work open now: a backend call made while one is open holds a transaction.
+        self.open_units = 0
 
     def unit_of_work(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)
@@ -235,10 +237,11 @@ class FakeUnitOfWork:
         self.operations.entries = list(self.store.operations.entries)
         self.operations.raised = list(self.store.operations.raised)
         self.outbox: list[OutgoingEvent] = []
+        self.store.open_units += 1
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        return None
+        self.store.open_units -= 1
 
     async def publish(self, *events: OutgoingEvent) -> None:
         self.outbox.extend(events)
@@ -308,11 +311,19 @@ class FakeMatching:
         self.window_starts: dict[str, date] = {}
         self.claims: dict[str, Any] = {}
         self.claim_cases: dict[str, str] = {}
+        # The Idempotency-Key each call carried, and the first answer per (rpc, caller, key):
+        # like matching, a keyed retry gets the first answer and acts once.
+        self.keys: list[tuple[str, str | None]] = []
+        self.answers: dict[tuple[str, Caller | None, str], Any] = {}
+        # Registered providers and whether an operator approved them, as matching keeps them:
+        # a pending one sees no auction and places no bid or rule (issue 13, point 2).
+        self.approved: dict[str, bool] = {}
 
     def _called(self, rpc: str, request: Any) -> str:
         """Records the call and raises the error queued for it; the caller's tenant."""
         caller = caller_var.get()
         self.calls.append((rpc, caller, request))
+        self.keys.append((rpc, idempotency_key_var.get()))
         if rpc in self.errors:
             raise self.errors.pop(rpc)
         return (caller.tenant_id or "") if caller is not None else ""
@@ -324,22 +335,43 @@ class FakeMatching:
     def called(self, rpc: str) -> list[tuple[Caller | None, Any]]:
         return [(caller, request) for name, caller, request in self.calls if name == rpc]
 
+    def approved_provider(self, tenant: str) -> None:
+        """Refused like matching refuses a provider no operator approved (or never registered)."""
+        if tenant not in self.approved:
+            raise status_for(NotFound("provider: not registered"))
+        if not self.approved[tenant]:
+            raise status_for(PermissionDenied("provider: not approved by an operator (yet)"))
+
     # ProviderDirectoryService
     async def RegisterProvider(self, request: Any) -> Any:
-        return await self._answer(
+        caller = caller_var.get()
+        if caller is None or not (
+            caller.kind == "operator" or (caller.kind, caller.subject) == ("service", "gateway")
+        ):
+            self._called("RegisterProvider", request)
+            raise status_for(PermissionDenied("caller: only an operator may call this"))
+        reply = await self._answer(
             "RegisterProvider", request, pb.RegisterProviderReply(provider_id=request.provider_id)
         )
+        self.approved.setdefault(request.provider_id, False)
+        return reply
 
     async def SetProviderApproval(self, request: Any) -> Any:
-        return await self._answer(
-            "SetProviderApproval",
-            request,
-            pb.SetProviderApprovalReply(provider_id=request.provider_id, approved=request.approved),
+        caller = caller_var.get()
+        self._called("SetProviderApproval", request)
+        if caller is None or caller.kind != "operator":
+            raise status_for(PermissionDenied("caller: only an operator may call this"))
+        if request.provider_id not in self.approved:
+            raise status_for(NotFound("provider: no such provider"))
+        self.approved[request.provider_id] = request.approved
+        return pb.SetProviderApprovalReply(
+            provider_id=request.provider_id, approved=request.approved
         )
 
     # BiddingService
     async def ListOpenAuctions(self, request: Any) -> Any:
         caller = caller_var.get()
+        self.approved_provider(caller.tenant_id or "" if caller is not None else "")
         auctions = self.listed(caller.tenant_id if caller is not None else None)
         return await self._answer(
             "ListOpenAuctions", request, pb.ListOpenAuctionsResponse(auctions=auctions)
@@ -389,6 +421,8 @@ class FakeMatching:
         ]
 
     async def _bid(self, rpc: str, request: Any) -> Any:
+        caller = caller_var.get()
+        self.approved_provider(caller.tenant_id or "" if caller is not None else "")
         reply = pb.BidReply(
             case_id=request.case_id,
             round=1,
@@ -411,6 +445,8 @@ class FakeMatching:
         )
 
     async def SetAutoBidRule(self, request: Any) -> Any:
+        caller = caller_var.get()
+        self.approved_provider(caller.tenant_id or "" if caller is not None else "")
         return await self._answer(
             "SetAutoBidRule", request, pb.SetAutoBidRuleReply(name=request.name)
         )
@@ -502,7 +538,21 @@ class FakeMatching:
             raise status_for(NotFound("case: not held by you"))
         return self.activity[case_id]
 
+    async def _once(self, rpc: str, act: Any) -> Any:
+        key = idempotency_key_var.get()
+        if not key:
+            return await act()
+        seen = (rpc, caller_var.get(), key)
+        if seen not in self.answers:
+            self.answers[seen] = await act()
+        else:
+            self.keys.append((rpc, key))
+        return self.answers[seen]
+
     async def ReportAction(self, request: Any) -> Any:
+        return await self._once("ReportAction", lambda: self._report_action(request))
+
+    async def _report_action(self, request: Any) -> Any:
         tenant = self._called("ReportAction", request)
         activity = self._held_by(request.case_id, tenant)
         action = pb.CaseAction(
@@ -881,6 +931,10 @@ async def approve(client: httpx.AsyncClient, provider_id: str) -> None:
     async with services.unit_of_work() as uow:
         await uow.accounts.set_vetting(provider_id, Vetting.APPROVED)
         await uow.commit()
+    # And matching was told, as the operator route tells it.
+    matching = getattr(services.bidding, "stub", None)
+    if isinstance(matching, FakeMatching):
+        matching.approved[provider_id] = True
 
 
 async def sign_up_provider(

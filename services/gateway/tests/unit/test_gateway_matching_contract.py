@@ -1,6 +1,7 @@
-"""The gateway's fake matching keeps matching's payment-claims contract, as the real service
-does (services/matching/tests/integration/test_matching_payment_claims_contract_db.py): the
-gateway's tests cannot rely on a fake more lenient, or stricter, than matching."""
+"""The gateway's fake matching keeps matching's payment-claims and provider-vetting contracts, as
+the real service does (matching's test_matching_payment_claims_contract_db.py
+and test_matching_provider_vetting_contract_db.py): the gateway's tests cannot rely on a fake
+more lenient, or stricter, than matching."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from tests.support.payment_claims_contract import (
     Days,
     PaymentClaimsContract,
 )
+from tests.support.provider_vetting_contract import ProviderVettingContract
 
 FIRST_WINDOW = date(2026, 11, 23)
 SECOND_WINDOW = date(2027, 1, 8)
@@ -45,3 +47,24 @@ class TestFakeMatchingKeepsThePaymentClaimsContract(PaymentClaimsContract):
     @pytest.fixture
     def matching(self) -> FakeMatchingUnderTest:
         return FakeMatchingUnderTest()
+
+
+class FakeVettingUnderTest:
+    """The fake, called the way the gateway's typed clients call it."""
+
+    def __init__(self) -> None:
+        self.fake = FakeMatching()
+
+    async def open_auction(self) -> str:
+        return self.fake.open_case
+
+    async def call(self, rpc: str, request: Message, caller: Caller) -> Any:
+        return await unary(getattr(self.fake, rpc), request, caller)
+
+
+class TestFakeMatchingKeepsTheProviderVettingContract(ProviderVettingContract):
+    """Issue 13, point 15's drift: the fake once let any provider bid, approved or not."""
+
+    @pytest.fixture
+    def matching(self) -> FakeVettingUnderTest:
+        return FakeVettingUnderTest()

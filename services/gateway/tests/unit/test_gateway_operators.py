@@ -255,3 +255,27 @@ async def test_creditor_siren_required_before_the_first_case_and_set_on_the_prof
     _, provider = await sign_up_provider(client, "bureau@lambert.fr")
     moved = await client.put("/v1/account/profile", json={"siren": "732829320"}, headers=provider)
     assert moved.status_code == 403
+
+
+async def test_operator_reads_are_in_the_audit_trail_too(
+    client: httpx.AsyncClient, store: FakeStore, passwords: Passwords
+) -> None:
+    await sign_up_provider(client, "bureau@lambert.fr", approved=False)
+    await make_operator(store, passwords)
+    operator = await token(client, OPERATOR)
+    me = (await client.get("/v1/me", headers=operator)).json()
+
+    listed = await client.get("/v1/operator/providers?vetting=pending", headers=operator)
+    first = await client.get("/v1/operator/audit?limit=5", headers=operator)
+    second = await client.get("/v1/operator/audit", headers=operator)
+
+    assert listed.status_code == first.status_code == 200
+    assert first.json()["items"][0]["action"] == "providers-read"
+    assert first.json()["items"][0]["detail"] == {"vetting": "pending", "shown": 1}
+    newest = second.json()["items"][0]
+    assert (newest["action"], newest["target"], newest["detail"]) == (
+        "audit-read",
+        "operator_audit",
+        {"shown": len(first.json()["items"])},
+    )
+    assert newest["actor"] == me["subject"]

@@ -27,6 +27,7 @@ from matching.service_layer.unit_of_work import (
     CaseFactsRepository,
     CaseMatchings,
     CreditorPolicies,
+    IdempotencyKeys,
     ProviderRecords,
     Providers,
     Timers,
@@ -70,6 +71,7 @@ class StoredState:
     records: dict[tuple[str, str], ProviderRecord] = field(default_factory=dict)
     actions: list[tuple[events.ActionReported, datetime]] = field(default_factory=list)
     outbox: list[OutgoingEvent] = field(default_factory=list)
+    keys: dict[tuple[str, str], tuple[str, bytes]] = field(default_factory=dict)
 
 
 class FakeCaseMatchings:
@@ -277,6 +279,21 @@ class FakeTimers:
         return at is not None and at <= now
 
 
+class FakeIdempotencyKeys:
+    def __init__(self, state: StoredState) -> None:
+        self.state = state
+
+    async def claim(self, caller: str, key: str, fingerprint: str) -> tuple[str, bytes] | None:
+        first = self.state.keys.get((caller, key))
+        if first is None:
+            self.state.keys[(caller, key)] = (fingerprint, b"")
+        return first
+
+    async def complete(self, caller: str, key: str, answer: bytes) -> None:
+        fingerprint, _ = self.state.keys[(caller, key)]
+        self.state.keys[(caller, key)] = (fingerprint, answer)
+
+
 class FakeDatabase:
     """What has been committed, shared by every unit of work made from it."""
 
@@ -304,6 +321,7 @@ class FakeUnitOfWork:
     records: ProviderRecords
     actions: CaseActions
     timers: Timers
+    idempotency: IdempotencyKeys
 
     def __init__(self, database: FakeDatabase) -> None:
         self.database = database
@@ -319,6 +337,7 @@ class FakeUnitOfWork:
         self.records = FakeProviderRecords(self.working)
         self.actions = FakeCaseActions(self.working)
         self.timers = FakeTimers(self.working)
+        self.idempotency = FakeIdempotencyKeys(self.working)
         return self
 
     async def __aexit__(

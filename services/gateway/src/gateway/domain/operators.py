@@ -22,6 +22,9 @@ class OperatorAction(StrEnum):
     OPERATOR_CREATED = "operator-created"
     PROVIDER_APPROVED = "provider-approved"
     PROVIDER_REJECTED = "provider-rejected"
+    # Reads too: what an operator looked at (providers' files, the trail itself) is on record.
+    PROVIDERS_READ = "providers-read"
+    AUDIT_READ = "audit-read"
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,9 @@ class AuditEntryView(BaseModel):
 
     id: str
     actor: str = Field(description="user:<id> or key:<id> of the operator, cli:<name>")
-    action: Literal["operator-created", "provider-approved", "provider-rejected"]
+    action: Literal[
+        "operator-created", "provider-approved", "provider-rejected", "providers-read", "audit-read"
+    ]
     target: str
     at: datetime
     detail: dict[str, Any]

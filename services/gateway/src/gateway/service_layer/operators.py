@@ -131,14 +131,46 @@ async def decide_as_operator(
 async def providers_to_vet(
     principal: Principal, vetting: Vetting | None, uow: GatewayUnitOfWork
 ) -> list[tuple[Organisation, list[VettingFlag]]]:
-    """Providers (in one vetting state, when given), oldest first, each with its flags."""
+    """Providers (in one vetting state, when given), oldest first, each with its flags. The
+    read is recorded in the audit trail (the caller commits)."""
     check_operator(principal)
     providers = await uow.accounts.organisations_of_kind(OrganisationKind.PROVIDER, vetting)
     flags = await uow.operations.flags()
+    await _record_read(
+        uow,
+        principal,
+        OperatorAction.PROVIDERS_READ,
+        "organisations:provider",
+        {"vetting": vetting.value if vetting else "any", "shown": len(providers)},
+    )
     return [(p, [f for f in flags if f.organisation_id == p.organisation_id]) for p in providers]
 
 
 async def audit_trail(principal: Principal, uow: GatewayUnitOfWork, limit: int) -> list[AuditEntry]:
-    """The latest operator actions, newest first."""
+    """The latest operator actions, newest first; this read is recorded too (the caller
+    commits), after the entries it shows."""
     check_operator(principal)
-    return await uow.operations.trail(max(1, min(limit, MAX_TRAIL)))
+    entries = await uow.operations.trail(max(1, min(limit, MAX_TRAIL)))
+    await _record_read(
+        uow, principal, OperatorAction.AUDIT_READ, "operator_audit", {"shown": len(entries)}
+    )
+    return entries
+
+
+async def _record_read(
+    uow: GatewayUnitOfWork,
+    principal: Principal,
+    action: OperatorAction,
+    target: str,
+    detail: dict[str, object],
+) -> None:
+    await uow.operations.record(
+        AuditEntry(
+            entry_id=new_id(),
+            actor=principal.subject,
+            action=action,
+            target=target,
+            at=utcnow(),
+            detail=detail,
+        )
+    )

@@ -3,6 +3,7 @@ idempotency key is bound to. No rule is decided here."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator, Sequence
 
 from google.protobuf.message import Message
@@ -230,19 +231,23 @@ async def import_command(
     messages: AsyncIterator[intake_pb2.ImportCasesRequest],
 ) -> ImportCases:
     """The streamed file as one command (key and creditor from the first message); a file
-    over the size limit is refused before the rest of it is read."""
+    over the size limit is refused before the rest of it is read. The file is held once: each
+    piece is appended to one buffer, which becomes the command's bytes without a copy."""
     first: intake_pb2.ImportCasesRequest | None = None
-    chunks: list[bytes] = []
+    content = io.BytesIO()
     size = 0
     async for message in messages:
-        first = first or message
+        if first is None:
+            first = intake_pb2.ImportCasesRequest(
+                creditor_id=message.creditor_id, idempotency_key=message.idempotency_key
+            )
         size += len(message.content)
         if size > MAX_BYTES:
             raise InvalidField("content", f"must be at most {MAX_BYTES >> 20} MiB")
-        chunks.append(message.content)
+        content.write(message.content)
     head = first or intake_pb2.ImportCasesRequest()
     return ImportCases(
-        content=b"".join(chunks),
+        content=content.getvalue(),
         creditor_id=head.creditor_id,
         requester=requester(),
         idempotency_key=head.idempotency_key,

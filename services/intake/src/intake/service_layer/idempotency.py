@@ -29,7 +29,9 @@ class Reply:
 
 def fingerprint(operation: str, content: bytes) -> bytes:
     """What an idempotency key is bound to: the operation and the request's content."""
-    return hashlib.sha256(operation.encode() + b"\0" + content).digest()
+    hasher = hashlib.sha256(operation.encode() + b"\0")
+    hasher.update(content)  # never a second copy of a large file
+    return hasher.digest()
 
 
 async def once(

@@ -8,6 +8,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -134,4 +135,16 @@ awaiting_provider = Table(
     Column("amount_minor", BigInteger, nullable=False, index=True),
     Column("debtor_is_business", Boolean, nullable=False),
     Column("region", String(64), nullable=False),
+)
+
+# The answer given to each (caller, Idempotency-Key), written in the transaction of its effect: a
+# retry after a deadline gets the first answer instead of acting twice.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("caller", String(200), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("answer", LargeBinary, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

@@ -11,6 +11,7 @@ from matching.adapters.case_repositories import (
     SqlCaseMatchings,
     SqlTimers,
 )
+from matching.adapters.idempotency import SqlIdempotencyKeys
 from matching.adapters.provider_repositories import (
     SqlAutoBidRules,
     SqlCreditorPolicies,
@@ -23,6 +24,7 @@ from matching.service_layer.unit_of_work import (
     CaseFactsRepository,
     CaseMatchings,
     CreditorPolicies,
+    IdempotencyKeys,
     ProviderRecords,
     Providers,
     Timers,
@@ -41,6 +43,7 @@ class SqlMatchingUnitOfWork(UnitOfWork):
     records: ProviderRecords
     actions: CaseActions
     timers: Timers
+    idempotency: IdempotencyKeys
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -52,6 +55,7 @@ class SqlMatchingUnitOfWork(UnitOfWork):
         self.records = SqlProviderRecords(self.session)
         self.actions = SqlCaseActions(self.session)
         self.timers = SqlTimers(self.session)
+        self.idempotency = SqlIdempotencyKeys(self.session)
         return self
 
 

@@ -8,6 +8,8 @@ from datetime import UTC
 
 import grpc
 
+from matching.domain.case_matching import CaseMatching
+from matching.domain.case_state import PaymentClaim
 from matching.domain.clock import Clock
 from matching.domain.commands import (
     AcceptAssignment,
@@ -88,15 +90,20 @@ class BiddingApi(pb_grpc.BiddingServiceServicer):
             replace=replace,
             fee_base=request.fee_base,
         )
-        m = await self.run(provider_commands.place_bid, command)
-        bid = m.bids[command.provider_id]
-        return pb.BidReply(
-            case_id=m.case.case_id,
-            round=m.round,
-            fee=to_percentage(bid.fee_percent),
-            fixed_fee=Money(currency=m.case.currency, minor_units=bid.fixed_fee_minor),
-            closes_at=timestamp(m.closes_at),
-            fee_base=bid.fee_base,
+
+        def reply(m: CaseMatching) -> pb.BidReply:
+            bid = m.bids[command.provider_id]
+            return pb.BidReply(
+                case_id=m.case.case_id,
+                round=m.round,
+                fee=to_percentage(bid.fee_percent),
+                fixed_fee=Money(currency=m.case.currency, minor_units=bid.fixed_fee_minor),
+                closes_at=timestamp(m.closes_at),
+                fee_base=bid.fee_base,
+            )
+
+        return await self.run.answer(
+            provider_commands.place_bid, command, request, reply, pb.BidReply
         )
 
     async def PlaceBid(
@@ -114,8 +121,13 @@ class BiddingApi(pb_grpc.BiddingServiceServicer):
     ) -> pb.WithdrawBidReply:
         case_id = required_case_id(request.case_id)
         command = WithdrawBid(provider_id=caller_tenant("provider"), case_id=case_id)
-        await self.run(provider_commands.withdraw_bid, command)
-        return pb.WithdrawBidReply(case_id=case_id)
+        return await self.run.answer(
+            provider_commands.withdraw_bid,
+            command,
+            request,
+            lambda _: pb.WithdrawBidReply(case_id=case_id),
+            pb.WithdrawBidReply,
+        )
 
     async def SetAutoBidRule(
         self, request: pb.SetAutoBidRuleRequest, context: grpc.aio.ServicerContext
@@ -131,36 +143,61 @@ class BiddingApi(pb_grpc.BiddingServiceServicer):
             max_amount_minor=request.max_amount_minor or None,
             debtor_types=tuple(request.debtor_types),
         )
-        name = await self.run(provider_commands.set_auto_bid_rule, command)
-        return pb.SetAutoBidRuleReply(name=name)
+        return await self.run.answer(
+            provider_commands.set_auto_bid_rule,
+            command,
+            request,
+            lambda name: pb.SetAutoBidRuleReply(name=name),
+            pb.SetAutoBidRuleReply,
+        )
 
     async def AcceptAssignment(
         self, request: pb.CaseRef, context: grpc.aio.ServicerContext
     ) -> pb.AssignmentReply:
         command = AcceptAssignment(caller_tenant("provider"), required_case_id(request.case_id))
-        m = await self.run(provider_commands.accept_assignment, command)
-        return replies.assignment_reply(m)
+        return await self.run.answer(
+            provider_commands.accept_assignment,
+            command,
+            request,
+            replies.assignment_reply,
+            pb.AssignmentReply,
+        )
 
     async def DeclineAssignment(
         self, request: pb.CaseRef, context: grpc.aio.ServicerContext
     ) -> pb.AssignmentReply:
         command = DeclineAssignment(caller_tenant("provider"), required_case_id(request.case_id))
-        m = await self.run(provider_commands.decline_assignment, command)
-        return replies.assignment_reply(m)
+        return await self.run.answer(
+            provider_commands.decline_assignment,
+            command,
+            request,
+            replies.assignment_reply,
+            pb.AssignmentReply,
+        )
 
     async def ReportPromiseToPay(
         self, request: pb.CaseRef, context: grpc.aio.ServicerContext
     ) -> pb.AssignmentReply:
         command = PromiseToPay(caller_tenant("provider"), required_case_id(request.case_id))
-        m = await self.run(provider_commands.promise_to_pay, command)
-        return replies.assignment_reply(m)
+        return await self.run.answer(
+            provider_commands.promise_to_pay,
+            command,
+            request,
+            replies.assignment_reply,
+            pb.AssignmentReply,
+        )
 
     async def ReleaseCase(
         self, request: pb.CaseRef, context: grpc.aio.ServicerContext
     ) -> pb.AssignmentReply:
         command = ReleaseCase(caller_tenant("provider"), required_case_id(request.case_id))
-        m = await self.run(provider_commands.release_case, command)
-        return replies.assignment_reply(m)
+        return await self.run.answer(
+            provider_commands.release_case,
+            command,
+            request,
+            replies.assignment_reply,
+            pb.AssignmentReply,
+        )
 
     async def ReportAction(
         self, request: pb.ReportActionRequest, context: grpc.aio.ServicerContext
@@ -179,11 +216,19 @@ class BiddingApi(pb_grpc.BiddingServiceServicer):
             promised_currency=request.promised_amount.currency,
             promised_on=request.promised_on,
         )
-        m, action_id = await self.run(provider_commands.report_action, command)
-        reply = pb.ReportActionReply(case_id=m.case.case_id, action_id=action_id, round=m.round)
-        if m.assignment is not None and m.assignment.window_ends_at is not None:
-            reply.window_ends_at.CopyFrom(timestamp(m.assignment.window_ends_at))
-        return reply
+
+        def reply(reported: tuple[CaseMatching, str]) -> pb.ReportActionReply:
+            m, action_id = reported
+            answer = pb.ReportActionReply(
+                case_id=m.case.case_id, action_id=action_id, round=m.round
+            )
+            if m.assignment is not None and m.assignment.window_ends_at is not None:
+                answer.window_ends_at.CopyFrom(timestamp(m.assignment.window_ends_at))
+            return answer
+
+        return await self.run.answer(
+            provider_commands.report_action, command, request, reply, pb.ReportActionReply
+        )
 
     async def ReportPayment(
         self, request: pb.ReportPaymentRequest, context: grpc.aio.ServicerContext
@@ -197,13 +242,19 @@ class BiddingApi(pb_grpc.BiddingServiceServicer):
             settles_in_full=request.settles_in_full,
             reference=request.reference,
         )
-        m, claim = await self.run(provider_commands.report_payment, command)
-        return pb.ReportPaymentReply(
-            case_id=m.case.case_id,
-            payment_id=claim.claim_id,
-            attributed_to=claim.provider_id,
-            status=m.status.value,
-            claim_state=claim.state.value,
+
+        def reply(reported: tuple[CaseMatching, PaymentClaim]) -> pb.ReportPaymentReply:
+            m, claim = reported
+            return pb.ReportPaymentReply(
+                case_id=m.case.case_id,
+                payment_id=claim.claim_id,
+                attributed_to=claim.provider_id,
+                status=m.status.value,
+                claim_state=claim.state.value,
+            )
+
+        return await self.run.answer(
+            provider_commands.report_payment, command, request, reply, pb.ReportPaymentReply
         )
 
     async def ListPaymentClaims(

@@ -50,8 +50,9 @@ class QuoteApi(pb_grpc.QuoteServiceServicer):
         command = AnswerQuote(
             caller_tenant("creditor"), required_case_id(request.case_id), accept=accept
         )
-        view = await self.run(creditor_commands.answer_quote, command)
-        return replies.quote_reply(view)
+        return await self.run.answer(
+            creditor_commands.answer_quote, command, request, replies.quote_reply, pb.QuoteReply
+        )
 
     async def AcceptQuote(
         self, request: pb.CaseRef, context: grpc.aio.ServicerContext
@@ -96,8 +97,13 @@ class QuoteApi(pb_grpc.QuoteServiceServicer):
             by=ConfirmedBy.CREDITOR,
             creditor_id=caller_tenant("creditor"),
         )
-        m, claim = await self.run(payment_claims.confirm_payment, command)
-        return replies.payment_claim_reply(m, claim)
+        return await self.run.answer(
+            payment_claims.confirm_payment,
+            command,
+            request,
+            lambda done: replies.payment_claim_reply(*done),
+            pb.PaymentClaimReply,
+        )
 
     async def DisputePayment(
         self, request: pb.DisputePaymentRequest, context: grpc.aio.ServicerContext
@@ -108,5 +114,10 @@ class QuoteApi(pb_grpc.QuoteServiceServicer):
             claim_id=request.claim_id,
             reason=request.reason,
         )
-        m, claim = await self.run(payment_claims.dispute_payment, command)
-        return replies.payment_claim_reply(m, claim)
+        return await self.run.answer(
+            payment_claims.dispute_payment,
+            command,
+            request,
+            lambda done: replies.payment_claim_reply(*done),
+            pb.PaymentClaimReply,
+        )

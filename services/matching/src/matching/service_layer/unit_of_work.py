@@ -139,6 +139,18 @@ class Timers(Protocol):
         """Lock a due timer so that one worker fires it; False when gone, not due or taken."""
 
 
+class IdempotencyKeys(Protocol):
+    """The answers given to keyed requests, kept in the same transaction as their effect."""
+
+    async def claim(self, caller: str, key: str, fingerprint: str) -> tuple[str, bytes] | None:
+        """Take (caller, key) for this transaction: None when it is new; otherwise the
+        fingerprint and answer of the request that took it first (waiting for that request's
+        transaction to end when it is still running)."""
+
+    async def complete(self, caller: str, key: str, answer: bytes) -> None:
+        """Keep the answer of the request that claimed (caller, key)."""
+
+
 class MatchingUnitOfWork(UnitOfWorkProtocol, Protocol):
     """One transaction over matching's tables; the only thing that commits."""
 
@@ -150,3 +162,4 @@ class MatchingUnitOfWork(UnitOfWorkProtocol, Protocol):
     records: ProviderRecords
     actions: CaseActions
     timers: Timers
+    idempotency: IdempotencyKeys

@@ -38,7 +38,7 @@ def _assignment_route(
     async def route(
         case_id: CaseId, provider: CurrentProvider, bidding: Bidding, once: Idempotent
     ) -> JSONResponse:
-        return await once.relay(
+        return await once.relay_keyed(
             provider.provider_id,
             {},
             status.HTTP_200_OK,
@@ -126,7 +126,7 @@ async def report_action(
     """The creditor sees it on the case. A promise-to-pay also extends your window, up to the
     platform's cap. 404 for a case you do not hold, exactly like a case that does not exist."""
     action = body.checked()
-    return await once.relay(
+    return await once.relay_keyed(
         provider.provider_id,
         body.model_dump(mode="json"),
         status.HTTP_201_CREATED,
@@ -153,7 +153,7 @@ async def report_payment(
     closes the case. Only while you hold the case, for a day within your current window: 404 for
     a case you do not hold now, exactly like a case that does not exist. The same reference twice
     is the same claim."""
-    return await once.relay(
+    return await once.relay_keyed(
         provider.provider_id,
         body.model_dump(mode="json"),
         status.HTTP_201_CREATED,

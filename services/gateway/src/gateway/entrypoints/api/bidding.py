@@ -132,7 +132,7 @@ async def place_bid(
     """One bid per provider and round, within the bidding window: 15 minutes from the auction's
     opening (until its `closes_at`); 409 when you already bid (replace it instead) or when
     bidding has closed. Matching states the platform's bounds on the fee when it refuses one."""
-    return await once.relay(
+    return await once.relay_keyed(
         provider.provider_id,
         body.model_dump(mode="json"),
         status.HTTP_201_CREATED,
@@ -151,7 +151,7 @@ async def replace_bid(
 ) -> JSONResponse:
     """Until the auction's `closes_at`, 15 minutes after it opened; 404 when you have no bid in
     this case's open auction."""
-    return await once.relay(
+    return await once.relay_keyed(
         provider.provider_id,
         body.model_dump(mode="json"),
         status.HTTP_200_OK,
@@ -170,7 +170,7 @@ async def withdraw_bid(
 ) -> JSONResponse:
     """You may bid again afterwards, while bidding is open (15 minutes from the auction's
     opening, until its `closes_at`)."""
-    return await once.relay(
+    return await once.relay_keyed(
         provider.provider_id,
         {},
         status.HTTP_200_OK,
@@ -191,7 +191,7 @@ async def set_auto_bid_rule(
     opens, well within the bidding window (15 minutes from the opening), so most cases are
     priced within seconds."""
     rule = body.checked()
-    return await once.relay(
+    return await once.relay_keyed(
         provider.provider_id,
         body.model_dump(mode="json"),
         status.HTTP_200_OK,

@@ -24,7 +24,6 @@ from gateway.entrypoints.api.idempotency import Idempotent, IdempotentPost, Outc
 from gateway.entrypoints.api.problems import problem_responses
 from gateway.schemas.common import plain_text
 from gateway.schemas.documents import DocumentKindName, DocumentList, DocumentView
-from gateway.service_layer.unit_of_work import GatewayUnitOfWork
 from recouvra_shared.context import Caller
 from recouvra_shared.text import CONTROL_CHARACTERS_RULE, has_control_characters
 
@@ -154,12 +153,13 @@ async def _upload(
     )
     asked = {"kind": kind, "shareable": shareable, "filename": filename, "sha256": digest}
 
-    async def store(uow: GatewayUnitOfWork) -> Outcome:
+    # No transaction is open while the upload streams: the vault keeps the key with the document.
+    async def store() -> Outcome:
         stored = await vault.put_document(caller, new, _pieces(upload), not_found)
         view = DocumentView.of(stored, href(stored.document_id))
         return Outcome(status.HTTP_201_CREATED, view.model_dump(mode="json"))
 
-    answer = await once.run(owner, asked, store)
+    answer = await once.forward(owner, asked, store)
     return respond(answer, {"Location": str(answer.body["href"])})
 
 

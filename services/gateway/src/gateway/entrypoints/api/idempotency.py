@@ -3,9 +3,13 @@
 another request is refused (409).
 
 Gateway-owned effects (accounts, keys) and their first answer commit together. Calls to backends
-that keep no keys of their own (matching, the vault) run while this request holds the key, so a
+that keep no keys of their own (messaging's webhooks) run while this request holds the key, so a
 concurrent retry waits for them; when the backend refuses, nothing is remembered and a retry asks
-again. Intake keeps its own keys: its routes hand the key on and mark its replays.
+again. Matching and the vault keep keys of their own (issue 13, point 9): `forward` hands them the
+key on the call (`idempotency-key` metadata, or the upload's metadata) and holds no transaction
+while they work, so a retry after a deadline gets the backend's first answer rather than acting
+twice, and no database connection waits on a streaming upload. Intake keeps its own keys too: its
+routes hand the key on and mark its replays.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pydantic import BaseModel
 from gateway.domain.errors import IdempotencyConflict
 from gateway.entrypoints.api.deps import GatewayServices, Services
 from gateway.service_layer.unit_of_work import GatewayUnitOfWork
+from recouvra_shared.context import idempotency_key_var
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 
@@ -82,6 +87,33 @@ async def once(
     raise IdempotencyConflict("a request with this key is still being processed")
 
 
+async def forwarded(
+    unit_of_work: Callable[[], GatewayUnitOfWork],
+    owner: str,
+    key: str,
+    fingerprint: str,
+    effect: Callable[[], Awaitable[Outcome]],
+) -> Answer:
+    """Ask a backend that keeps keys of its own (`effect`, every gRPC call of which carries
+    `key`), with no transaction open meanwhile; its answer is remembered here afterwards, so a
+    later retry is answered without asking again (and marked as a replay)."""
+    async with unit_of_work() as uow:
+        seen = await uow.idempotency.remembered(owner, key)
+    if seen is not None and seen[1] != 0:
+        return _replay(seen, fingerprint)
+    token = idempotency_key_var.set(key)
+    try:
+        outcome = await effect()
+    finally:
+        idempotency_key_var.reset(token)
+    stored = outcome.body if outcome.replay_body is None else outcome.replay_body
+    async with unit_of_work() as uow:
+        if await uow.idempotency.claim(owner, key, fingerprint):
+            await uow.idempotency.complete(owner, key, outcome.status_code, stored)
+            await uow.commit()
+    return Answer(outcome.status_code, outcome.body, replayed=False)
+
+
 def _replay(seen: tuple[str, int, Any], fingerprint: str) -> Answer:
     request_hash, status_code, body = seen
     if request_hash != fingerprint:
@@ -127,6 +159,30 @@ class IdempotentPost:
     ) -> JSONResponse:
         """Run `effect` once and answer; a replay gets the first answer."""
         return respond(await self.run(owner, content, effect))
+
+    async def forward(
+        self, owner: str, content: Any, effect: Callable[[], Awaitable[Outcome]]
+    ) -> Answer:
+        """Run `effect` against a backend that deduplicates on the key this request forwards."""
+        services = self.services
+        fingerprint = request_fingerprint(
+            services.fingerprint_secret, self.method, self.path, content
+        )
+        return await forwarded(services.unit_of_work, owner, self.key, fingerprint, effect)
+
+    async def relay_keyed(
+        self,
+        owner: str,
+        content: Any,
+        status_code: int,
+        call: Callable[[], Awaitable[BaseModel]],
+    ) -> JSONResponse:
+        """Ask matching (`call`), which keeps the forwarded key, and answer what it said."""
+
+        async def effect() -> Outcome:
+            return Outcome(status_code, (await call()).model_dump(mode="json"))
+
+        return respond(await self.forward(owner, content, effect))
 
     async def relay(
         self,

@@ -40,11 +40,13 @@ async def list_providers(
     services: Services,
     vetting: Annotated[VettingState | None, Query(description="Only this state")] = None,
 ) -> ProvidersToVet:
-    """Oldest first; each with its flags (a SIREN claimed again, not in the registry, ...)."""
+    """Oldest first; each with its flags (a SIREN claimed again, not in the registry, ...).
+    The read itself goes into the audit trail."""
     async with services.unit_of_work() as uow:
         found = await operators.providers_to_vet(
             operator, Vetting(vetting) if vetting else None, uow
         )
+        await uow.commit()
     return ProvidersToVet(items=[ProviderToVet.of(p, flags) for p, flags in found])
 
 
@@ -114,7 +116,8 @@ async def audit(
     services: Services,
     limit: Annotated[int, Query(ge=1, le=operators.MAX_TRAIL)] = 100,
 ) -> AuditTrail:
-    """Who did what, on what, when."""
+    """Who did what, on what, when; reads included, this one too (recorded after it)."""
     async with services.unit_of_work() as uow:
         entries = await operators.audit_trail(operator, uow, limit)
+        await uow.commit()
     return AuditTrail(items=[AuditEntryView.of(entry) for entry in entries])

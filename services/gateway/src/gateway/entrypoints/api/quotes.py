@@ -57,7 +57,7 @@ def _answer_route(path: str, name: str, answer: QuoteAnswer, summary: str, doc: 
     async def route(
         case_id: CaseId, caller: CurrentCaller, quotes: Quotes, once: Idempotent
     ) -> JSONResponse:
-        return await once.relay(
+        return await once.relay_keyed(
             caller.principal.organisation_id,
             {"creditor_id": caller.creditor_id},
             status.HTTP_200_OK,
@@ -105,7 +105,7 @@ async def set_policy(
     """Replaces the whole policy; it applies to quotes issued from now on. Offers above the
     maximum fee are never quoted; quotes at or below the auto-accept fee are accepted for you.
     Matching states the platform's bounds on fees when it refuses one."""
-    return await once.relay(
+    return await once.relay_keyed(
         caller.principal.organisation_id,
         body.model_dump(mode="json") | {"creditor_id": caller.creditor_id},
         status.HTTP_200_OK,
@@ -126,7 +126,7 @@ async def confirm_payment(
     that settles in full closes the case. A disputed claim may still be confirmed (the money
     turned up). 404 for a claim or case that is not yours, exactly like one that does not
     exist."""
-    return await once.relay(
+    return await once.relay_keyed(
         caller.principal.organisation_id,
         {"creditor_id": caller.creditor_id, "case_id": case_id, "claim_id": claim_id},
         status.HTTP_200_OK,
@@ -151,7 +151,7 @@ async def dispute_payment(
     """The claim stays visible as disputed, with your reason, to you and the provider. 409 for a
     claim you already confirmed. 404 for a claim or case that is not yours, exactly like one that
     does not exist."""
-    return await once.relay(
+    return await once.relay_keyed(
         caller.principal.organisation_id,
         body.model_dump(mode="json")
         | {"creditor_id": caller.creditor_id, "case_id": case_id, "claim_id": claim_id},
