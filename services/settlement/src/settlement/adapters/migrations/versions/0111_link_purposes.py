@@ -2,7 +2,7 @@
 per case and purpose, so a portal button for an instalment no longer revokes a letter's link.
 
 Revision ID: 0111_link_purposes
-Revises: 0106_payment_links
+Revises: 0109_money_rest
 Create Date: 2026-12-03
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0111_link_purposes"
-down_revision = "0106_payment_links"
+down_revision = "0109_money_rest"
 branch_labels = None
 depends_on = None
 
