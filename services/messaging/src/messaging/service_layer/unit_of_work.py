@@ -16,6 +16,7 @@ from messaging.domain.outgoing import Channel, DispatchResult, MessageToSend
 from messaging.domain.plans import Plan, PlanTemplate
 from messaging.domain.sent_once import SendRecord
 from messaging.service_layer.debtor_ports import DebtorActions, InstalmentPlans, PortalAttempts
+from messaging.service_layer.thread_ports import CaseHolders, ThreadMessages, ThreadNotices
 from messaging.service_layer.webhook_ports import WebhookRepository
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 
@@ -132,6 +133,9 @@ class MessagingUnitOfWork(UnitOfWorkProtocol, Protocol):
     debtor_actions: DebtorActions
     instalments: InstalmentPlans
     portal_attempts: PortalAttempts
+    holders: CaseHolders
+    thread: ThreadMessages
+    thread_notices: ThreadNotices
 
     async def lock_debtor(self, debtor: str) -> None:
         """Hold this debtor's lock until the transaction ends: its caps are checked and used
