@@ -20,8 +20,10 @@ from messaging.domain.thread_notices import NoticeState
 from messaging.entrypoints.debtor_action_api import DebtorActionApi
 from messaging.entrypoints.plan_events import PlanEventConsumers
 from messaging.entrypoints.thread_api import CaseThreadApi, PortalThreadApi
-from messaging.service_layer import plan_lifecycle
+from messaging.service_layer import plan_lifecycle, portal
 from messaging.service_layer.case_thread import send_next_notice
+from messaging.service_layer.debtor_actions import DECLARED_PAYMENT_WAIT
+from messaging.service_layer.plan_lifecycle import promise_check_at
 from messaging.service_layer.portal import PortalSources
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1.assignment_events_pb2 import CaseAssigned, CaseRecalled
@@ -334,3 +336,38 @@ async def test_the_holder_records_disputes_promises_and_plans_while_it_holds_the
             "RecordDispute",
             portal_pb2.RecordDisputeRequest(case_id=CASE_ID, reason="defective"),
         )
+
+
+async def test_a_declared_payment_tells_creditor_and_holder_and_holds_contact_for_the_money() -> (
+    None
+):
+    w = await world()
+    sources = PortalSources(cases=Facts(), payments=Facts(), documents=w.vault)
+    declaration = await portal.declare(
+        w.units,
+        sources,
+        case_id=CASE_ID,
+        amount_minor=12_345,
+        currency="EUR",
+        paid_on=NOW.date(),
+        proof_document_id=SHAREABLE,
+        now=NOW,
+    )
+    for kind, tenant in (("creditor", CREDITOR), ("provider", HOLDER)):
+        listed = await w.as_(
+            kind, tenant, "ListThreadMessages", pb.ListThreadMessagesRequest(case_id=CASE_ID)
+        )
+        (told,) = listed.messages
+        assert (told.author, list(told.attachment_document_ids)) == ("debtor", [SHAREABLE])
+        assert "123.45 EUR" in told.text
+    assert declaration.proof_document_id == SHAREABLE
+    async with w.units() as uow:
+        (plan,) = await uow.plans.of_case(CASE_ID)
+    assert plan.status is PlanStatus.PAUSED
+    assert plan.due_at == promise_check_at((NOW + DECLARED_PAYMENT_WAIT).date())
+    while await send_next_notice(w.units, w.addresses, w.mailer, w.clock.now()):
+        pass
+    assert sorted(address for _, address in w.mailer.sent) == [
+        "dossiers@etude.example",
+        "recouvrement@acme.example",
+    ]

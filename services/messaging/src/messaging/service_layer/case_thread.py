@@ -99,25 +99,30 @@ async def post_message(
             attachment_ids=attachment_ids,
             now=now,
         )
-        await uow.thread.add(message)
-        ids = {
-            ThreadParty.CREDITOR: contact.creditor_id,
-            ThreadParty.HOLDER: holder_id,
-            ThreadParty.DEBTOR: case_id,
-        }
-        for party in others(message):
-            await uow.thread_notices.add(
-                ThreadNotice(
-                    notice_id=str(uuid.uuid4()),
-                    message_id=message.message_id,
-                    case_id=case_id,
-                    party=party,
-                    party_id=ids[party],
-                    created_at=now,
-                )
-            )
+        await record(uow, message, contact.creditor_id)
         await uow.commit()
     return message
+
+
+async def record(uow: MessagingUnitOfWork, message: ThreadMessage, creditor_id: str) -> None:
+    """Keeps the message and a pending notice to each recipient, in the caller's transaction."""
+    await uow.thread.add(message)
+    ids = {
+        ThreadParty.CREDITOR: creditor_id,
+        ThreadParty.HOLDER: message.holder_id,
+        ThreadParty.DEBTOR: message.case_id,
+    }
+    for party in others(message):
+        await uow.thread_notices.add(
+            ThreadNotice(
+                notice_id=str(uuid.uuid4()),
+                message_id=message.message_id,
+                case_id=message.case_id,
+                party=party,
+                party_id=ids[party],
+                created_at=message.written_at,
+            )
+        )
 
 
 async def read_thread(units: Units, *, case_id: str, writer: Writer) -> list[ThreadMessage]:
