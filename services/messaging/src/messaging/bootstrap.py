@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from messaging.adapters.calendar import FrenchHolidays
@@ -152,12 +152,14 @@ def build(wiring: Wiring) -> ServiceParts:
             sender=settings.sender,
             sender_name=settings.sender_name,
             domain=settings.mail_domain,
+            log=MailpitLog(settings.mailpit_url),
             username=settings.smtp_username,
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else "",
             start_tls=settings.smtp_start_tls,
         ),
         clock,
         poll_seconds=settings.timer_poll_seconds,
+        lease=timedelta(seconds=settings.thread_notice_lease_seconds),
     )
     allow_private = settings.webhooks_allow_private_targets
     webhook_api = WebhookApi(units, WebhookPolicy(allow_private), resolve_host, utc_now)

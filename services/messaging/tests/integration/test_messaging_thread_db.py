@@ -16,6 +16,7 @@ import grpc
 import pypdf
 import pytest
 
+from messaging.adapters.email_channel import MailpitLog
 from messaging.adapters.facts_clients import IntakeCases
 from messaging.adapters.thread_mail import SmtpNoticeMailer, ThreadAddresses
 from messaging.domain.portal_sessions import open_session
@@ -31,7 +32,15 @@ from tests.support.identity import as_person, as_service, identity_keys
 from tests.support.pki import platform_pki
 from tests.support.stack import Stack
 
-from .messaging_harness import SMTP_HOST, SMTP_PORT, Platform, grpc_code, mailpit, running_platform
+from .messaging_harness import (
+    MAILPIT,
+    SMTP_HOST,
+    SMTP_PORT,
+    Platform,
+    grpc_code,
+    mailpit,
+    running_platform,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -184,6 +193,7 @@ async def test_the_thread_checks_the_vault_tells_each_recipient_and_follows_the_
         sender="notices@recouvra.local",
         sender_name="Recouvra",
         domain=DOMAIN,
+        log=MailpitLog(MAILPIT),
     )
     addresses = ThreadAddresses(thread.platform.parties, intake)
     clock = WallClock()

@@ -257,6 +257,22 @@ async def test_a_notice_lost_in_a_crash_is_sent_again_after_its_lease() -> None:
     assert [(n.party, n.attempts) for n, _ in w.mailer.sent] == [(ThreadParty.HOLDER, 2)]
 
 
+async def test_a_notice_that_arrived_before_the_crash_is_not_sent_again() -> None:
+    w = await world()
+    message = await w.post("creditor", CREDITOR, ["holder"], "Bonjour")
+    async with w.units() as uow:  # the crash: claimed and sent, never recorded
+        claimed = await uow.thread_notices.claim(w.clock.now(), timedelta(minutes=2))
+        await uow.commit()
+    assert claimed is not None
+    w.mailer.delivered.append(claimed.notice_id)
+    w.clock.advance(timedelta(minutes=3))
+    assert await send_next_notice(w.units, w.addresses, w.mailer, w.clock.now())
+    assert w.mailer.sent == []  # the log showed it: recorded sent, not sent twice
+    async with w.units() as uow:
+        (notice,) = await uow.thread_notices.of_message(message.message_id)
+    assert (notice.state, notice.duplicates) == (NoticeState.SENT, 0)
+
+
 async def test_a_party_without_an_address_is_recorded_not_told() -> None:
     w = await world()
     w.addresses.known.clear()

@@ -74,10 +74,14 @@ class FakeThreadNotices:
                 return claimed
         return None
 
-    async def finish(self, notice_id: str, state: NoticeState, at: datetime) -> None:
+    async def finish(
+        self, notice_id: str, state: NoticeState, at: datetime, duplicates: int = 0
+    ) -> None:
         notice = self.tables.notices[notice_id]
         sent_at = at if state is NoticeState.SENT else None
-        self.tables.notices[notice_id] = replace(notice, state=state, sent_at=sent_at)
+        self.tables.notices[notice_id] = replace(
+            notice, state=state, sent_at=sent_at, duplicates=duplicates
+        )
 
     async def of_message(self, message_id: str) -> list[ThreadNotice]:
         found = [n for n in self.tables.notices.values() if n.message_id == message_id]
@@ -119,10 +123,17 @@ class FakeAddresses:
 
 
 class RecordingMailer:
-    """Every notice sent, with its address."""
+    """Every notice sent, with its address; its log is what it sent (plus `delivered`, copies
+    that arrived though their sender died before recording them)."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[ThreadNotice, str]] = []
+        self.delivered: list[str] = []
 
     async def send(self, notice: ThreadNotice, address: str) -> None:
         self.sent.append((notice, address))
+
+    async def copies(self, notice: ThreadNotice) -> int:
+        return self.delivered.count(notice.notice_id) + sum(
+            1 for sent, _ in self.sent if sent.notice_id == notice.notice_id
+        )

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import aiosmtplib
 
+from messaging.adapters.email_channel import MailpitLog
 from messaging.domain.thread import ThreadParty
 from messaging.domain.thread_notices import ThreadNotice
 from messaging.service_layer.channels import CaseFactsSource
@@ -38,6 +39,11 @@ class ThreadAddresses:
         return str(entries.get(KEYS[party], {}).get(party_id, {}).get("email", ""))
 
 
+def message_id_header(notice: ThreadNotice, domain: str) -> str:
+    """The notice's Message-ID, without its angle brackets."""
+    return f"thread-{notice.notice_id}@{domain}"
+
+
 def notice_mail(
     notice: ThreadNotice, *, sender: str, sender_name: str, domain: str, to: str
 ) -> EmailMessage:
@@ -46,7 +52,7 @@ def notice_mail(
     mail["From"] = formataddr((sender_name, sender))
     mail["To"] = to
     mail["Date"] = formatdate(localtime=False)
-    mail["Message-ID"] = f"<thread-{notice.notice_id}@{domain}>"
+    mail["Message-ID"] = f"<{message_id_header(notice, domain)}>"
     mail["Subject"] = f"Nouveau message / New message — dossier {notice.case_id}"
     where = (
         "Ouvrez le lien de votre dernier courrier. / Open the link in your last letter."
@@ -62,13 +68,14 @@ def notice_mail(
 
 @dataclass(frozen=True)
 class SmtpNoticeMailer:
-    """`NoticeMailer` over SMTP; the notice id is the Message-ID."""
+    """`NoticeMailer` over SMTP; the notice id is the Message-ID, looked up in `log`."""
 
     host: str
     port: int
     sender: str
     sender_name: str
     domain: str
+    log: MailpitLog
     username: str = ""
     password: str = ""
     start_tls: bool = False
@@ -89,3 +96,6 @@ class SmtpNoticeMailer:
             )
         except (aiosmtplib.SMTPException, OSError) as failure:
             raise Unavailable(f"smtp: {failure}") from failure
+
+    async def copies(self, notice: ThreadNotice) -> int:
+        return await self.log.count(message_id_header(notice, self.domain))

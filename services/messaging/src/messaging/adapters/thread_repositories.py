@@ -110,6 +110,7 @@ def _notice_of(row: Any) -> ThreadNotice:
         state=NoticeState(row.state),
         attempts=row.attempts,
         sent_at=row.sent_at,
+        duplicates=row.duplicates,
     )
 
 
@@ -157,11 +158,17 @@ class SqlThreadNotices:
         ).first()
         return None if row is None else _notice_of(row)
 
-    async def finish(self, notice_id: str, state: NoticeState, at: datetime) -> None:
+    async def finish(
+        self, notice_id: str, state: NoticeState, at: datetime, duplicates: int = 0
+    ) -> None:
         await self.session.execute(
             update(thread_notices)
             .where(thread_notices.c.notice_id == notice_id)
-            .values(state=state.value, sent_at=at if state is NoticeState.SENT else None)
+            .values(
+                state=state.value,
+                sent_at=at if state is NoticeState.SENT else None,
+                duplicates=duplicates,
+            )
         )
 
     async def of_message(self, message_id: str) -> list[ThreadNotice]:

@@ -41,6 +41,7 @@ thread_notices = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("retry_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("duplicates", Integer, nullable=False, server_default="0"),
     Index(
         "ix_thread_notices_pending",
         "retry_at",

@@ -4,7 +4,9 @@ A notice says that a message was written on a case and where to read it, never t
 words nor its attachments (an e-mail is no place for the debtor's own words or a creditor's
 documents). Each notice is recorded pending in the message's transaction and sent once: its id
 is the SMTP Message-ID, and a crash between the send and its record sends it again after its
-lease, so a crash costs at most one duplicate notice.
+lease. Before sending again, the mail system's log is asked whether the first send arrived (then
+it is recorded sent, not sent again); a copy beyond one is counted in `duplicates`. A crash costs
+at most one duplicate notice, and it is counted.
 """
 
 from __future__ import annotations
@@ -38,3 +40,4 @@ class ThreadNotice:
     state: NoticeState = NoticeState.PENDING
     attempts: int = 0
     sent_at: datetime | None = None
+    duplicates: int = 0

@@ -133,21 +133,29 @@ async def read_thread(units: Units, *, case_id: str, writer: Writer) -> list[Thr
 
 
 async def send_next_notice(
-    units: Units, addresses: PartyAddresses, mailer: NoticeMailer, now: datetime
+    units: Units,
+    addresses: PartyAddresses,
+    mailer: NoticeMailer,
+    now: datetime,
+    lease: timedelta = NOTICE_LEASE,
 ) -> bool:
     """Sends one pending notice (claimed under a lease, so replicas share the work and a crash
     sends it again once the lease ran out); False when none was due."""
     async with units() as uow:
-        notice = await uow.thread_notices.claim(now, NOTICE_LEASE)
+        notice = await uow.thread_notices.claim(now, lease)
         await uow.commit()
     if notice is None:
         return False
+    retried = notice.attempts > 1  # an earlier attempt died between its send and its record
+    duplicates = 0
     address = await addresses.email(notice.case_id, notice.party, notice.party_id)
-    if address:
+    if address and not (retried and await mailer.copies(notice) > 0):
         await mailer.send(notice, address)
+        if retried:
+            duplicates = max(0, await mailer.copies(notice) - 1)
     async with units() as uow:
         state = NoticeState.SENT if address else NoticeState.NO_ADDRESS
-        await uow.thread_notices.finish(notice.notice_id, state, now)
+        await uow.thread_notices.finish(notice.notice_id, state, now, duplicates)
         await uow.commit()
     return True
 

@@ -49,7 +49,9 @@ class ThreadNotices(Protocol):
         transaction and skipped by others."""
         ...
 
-    async def finish(self, notice_id: str, state: NoticeState, at: datetime) -> None: ...
+    async def finish(
+        self, notice_id: str, state: NoticeState, at: datetime, duplicates: int = 0
+    ) -> None: ...
 
     async def of_message(self, message_id: str) -> list[ThreadNotice]: ...
 
@@ -77,6 +79,10 @@ class PartyAddresses(Protocol):
 
 
 class NoticeMailer(Protocol):
-    """Sends one notice; its id is the Message-ID."""
+    """Sends one notice; its id is the Message-ID, which the mail system's log can be asked for."""
 
     async def send(self, notice: ThreadNotice, address: str) -> None: ...
+
+    async def copies(self, notice: ThreadNotice) -> int:
+        """How many copies of the notice the mail system holds."""
+        ...
