@@ -63,4 +63,6 @@ class ThreadMessageView(BaseModel):
 class ThreadMessageList(BaseModel):
     """The messages you may see, oldest first."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [MESSAGE_EXAMPLE]}]})
+
     items: list[ThreadMessageView]

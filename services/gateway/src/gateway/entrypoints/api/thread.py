@@ -16,6 +16,8 @@ creditor_router = APIRouter(prefix="/v1/cases", tags=["thread"])
 provider_router = APIRouter(prefix="/v1/provider/assignments", tags=["thread"])
 
 ERRORS = problem_responses(401, 403, 404, 422, 503)
+# A POST with an Idempotency-Key answers 409 when the key was used with another body.
+POST_ERRORS = problem_responses(401, 403, 404, 409, 422, 503)
 
 
 @creditor_router.get(
@@ -36,7 +38,7 @@ async def creditor_thread(
     summary="Write to the provider holding your case, or to the debtor",
     status_code=status.HTTP_201_CREATED,
     response_model=ThreadMessageView,
-    responses=ERRORS,
+    responses=POST_ERRORS,
 )
 async def creditor_writes(
     case_id: CaseId, body: ThreadMessageIn, caller: CurrentCaller, thread: Thread, once: Idempotent
@@ -70,7 +72,7 @@ async def provider_thread(
     summary="Write to the creditor or the debtor of a case you hold",
     status_code=status.HTTP_201_CREATED,
     response_model=ThreadMessageView,
-    responses=ERRORS,
+    responses=POST_ERRORS,
 )
 async def provider_writes(
     case_id: CaseId,
