@@ -24,7 +24,9 @@ class SqlCaseHolders:
     async def current(self, case_id: str) -> Holding | None:
         row = (
             await self.session.execute(
-                select(case_holders).where(case_holders.c.case_id == case_id)
+                select(case_holders)
+                .where(case_holders.c.case_id == case_id)
+                .with_for_update(read=True)  # a recall waits for what the holder is recording
             )
         ).first()
         return None if row is None else Holding(row.case_id, row.holder_id, row.round)

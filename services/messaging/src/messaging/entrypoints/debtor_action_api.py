@@ -87,16 +87,18 @@ class DebtorActionApi(portal_pb2_grpc.DebtorActionServiceServicer):
     def __init__(self, units: Units, clock: Clock, sources: PortalSources) -> None:
         self.units, self.clock, self.sources = units, clock, sources
 
-    async def _holds(self, case_id: str) -> None:
-        """Only the provider holding the case now, as matching's facts say; else NOT_FOUND."""
+    async def _holds(self, case_id: str) -> str:
+        """Only the provider holding the case now, as matching's facts say; else NOT_FOUND (checked
+        again where the action is recorded)."""
         provider_id = _provider()
         async with self.units() as uow:
             await holdings.held_by(uow, case_id, provider_id)
+        return provider_id
 
     async def RecordDispute(
         self, request: pb.RecordDisputeRequest, context: grpc.aio.ServicerContext
     ) -> pb.Dispute:
-        await self._holds(request.case_id)
+        holder_id = await self._holds(request.case_id)
         with _as_messaging():
             dispute = await portal.dispute(
                 self.units,
@@ -107,13 +109,14 @@ class DebtorActionApi(portal_pb2_grpc.DebtorActionServiceServicer):
                 evidence_ids=tuple(request.evidence_document_ids),
                 now=self.clock.now(),
                 by=HOLDER,
+                holder_id=holder_id,
             )
         return dispute_reply(dispute)
 
     async def RecordPromise(
         self, request: pb.RecordPromiseRequest, context: grpc.aio.ServicerContext
     ) -> pb.Promise:
-        await self._holds(request.case_id)
+        holder_id = await self._holds(request.case_id)
         with _as_messaging():
             promise = await portal.promise(
                 self.units,
@@ -124,13 +127,14 @@ class DebtorActionApi(portal_pb2_grpc.DebtorActionServiceServicer):
                 promised_on=parse_day(request.promised_on, "promised_on"),
                 now=self.clock.now(),
                 by=HOLDER,
+                holder_id=holder_id,
             )
         return promise_reply(promise)
 
     async def RecordPlanProposal(
         self, request: pb.RecordPlanProposalRequest, context: grpc.aio.ServicerContext
     ) -> pb.InstalmentPlan:
-        await self._holds(request.case_id)
+        holder_id = await self._holds(request.case_id)
         with _as_messaging():
             plan = await portal.propose(
                 self.units,
@@ -141,6 +145,7 @@ class DebtorActionApi(portal_pb2_grpc.DebtorActionServiceServicer):
                 period=parse_period(request.period),
                 now=self.clock.now(),
                 by=HOLDER,
+                holder_id=holder_id,
             )
         return plan_reply(plan)
 

@@ -23,7 +23,7 @@ from messaging.domain.portal_sessions import (
     open_session,
     second_factor_matches,
 )
-from messaging.service_layer import contact_settings, debtor_actions
+from messaging.service_layer import contact_settings, debtor_actions, holdings
 from messaging.service_layer.channels import CaseFactsSource, PaymentInstructionsSource
 from messaging.service_layer.evidence import check_case_documents
 from messaging.service_layer.thread_ports import CaseDocumentsSource
@@ -130,6 +130,13 @@ async def claim(units: Units, sources: PortalSources, case_id: str) -> ClaimView
     )
 
 
+async def _still_held(uow: MessagingUnitOfWork, case_id: str, holder_id: str) -> None:
+    """For the holder recording for the debtor: it holds the case in this very transaction (the
+    row is held shared, so a recall waits for it)."""
+    if holder_id:
+        await holdings.held_by(uow, case_id, holder_id)
+
+
 def parse_day(value: str, field: str) -> date:
     """An ISO 8601 date from a request, refused naming the field."""
     try:
@@ -156,6 +163,7 @@ async def propose(
     period: Period,
     now: datetime,
     by: str = "debtor",
+    holder_id: str = "",
 ) -> InstalmentPlan:
     """The debtor (or the holder for it) proposes to pay what is owed today in `count`
     instalments."""
@@ -168,6 +176,7 @@ async def propose(
         period=period,
     )
     async with units() as uow:
+        await _still_held(uow, case_id, holder_id)
         return await debtor_actions.propose_plan(
             uow,
             case_id=case_id,
@@ -188,6 +197,7 @@ async def promise(
     promised_on: date,
     now: datetime,
     by: str = "debtor",
+    holder_id: str = "",
 ) -> Promise:
     """The debtor promises (or the holder records its promise) to pay part or all of what is
     owed by a day."""
@@ -195,6 +205,7 @@ async def promise(
     if currency and currency != facts.amounts.currency:
         raise InvalidField("amount.currency", f"the claim's currency, {facts.amounts.currency}")
     async with units() as uow:
+        await _still_held(uow, case_id, holder_id)
         return await debtor_actions.make_promise(
             uow,
             case_id=case_id,
@@ -218,6 +229,7 @@ async def dispute(
     evidence_ids: tuple[str, ...],
     now: datetime,
     by: str = "debtor",
+    holder_id: str = "",
 ) -> Dispute:
     """The debtor contests the claim (or the holder records that it does); the evidence must be
     the case's documents in the vault."""
@@ -230,6 +242,7 @@ async def dispute(
         field="evidence_document_ids",
     )
     async with units() as uow:
+        await _still_held(uow, case_id, holder_id)
         return await debtor_actions.open_dispute(
             uow,
             case_id=case_id,
