@@ -16,6 +16,7 @@ from gateway.adapters.retention import retention_rules
 from gateway.adapters.scoring import ScoreClient
 from gateway.adapters.security import DeviceCookies, Passwords, Tokens
 from gateway.adapters.settlement import SettlementClient
+from gateway.adapters.thread import ThreadClient
 from gateway.adapters.vault import VaultClient
 from gateway.adapters.webhooks import WebhookClient
 from gateway.config import GatewaySettings
@@ -25,7 +26,7 @@ from gateway.entrypoints.http import create_app
 from gateway.service_layer.accounts import ORGANISATION_REGISTERED, SERVICE
 from recouvra.intake.v1 import intake_pb2_grpc
 from recouvra.matching.v1 import bidding_pb2_grpc
-from recouvra.messaging.v1 import webhooks_pb2_grpc
+from recouvra.messaging.v1 import thread_pb2_grpc, webhooks_pb2_grpc
 from recouvra.scoring.v1 import scoring_pb2_grpc
 from recouvra.settlement.v1 import settlement_pb2_grpc
 from recouvra.vault.v1 import vault_pb2_grpc
@@ -92,6 +93,7 @@ def build(wiring: Wiring) -> ServiceParts:
         ),
         vault=VaultClient(vault_pb2_grpc.VaultServiceStub(channels["vault"])),
         webhooks=WebhookClient(webhooks_pb2_grpc.WebhookServiceStub(channels["messaging"])),
+        thread=ThreadClient(thread_pb2_grpc.CaseThreadServiceStub(channels["messaging"])),
         settlement=SettlementClient(
             settlement_pb2_grpc.SettlementServiceStub(channels["settlement"])
         ),

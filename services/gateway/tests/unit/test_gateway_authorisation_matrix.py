@@ -25,6 +25,7 @@ from gateway.adapters.intake import IntakeClient
 from gateway.adapters.matching import BiddingClient, ProviderDirectoryClient, QuoteClient
 from gateway.adapters.security import Passwords, Tokens
 from gateway.adapters.settlement import SettlementClient
+from gateway.adapters.thread import ThreadClient
 from gateway.adapters.vault import VaultClient
 from gateway.adapters.webhooks import WebhookClient
 from gateway.domain.model import LoginPolicy
@@ -198,6 +199,7 @@ async def world(store: FakeStore, passwords: Passwords, tokens: Tokens) -> Any:
         vault=VaultClient(backend),
         webhooks=WebhookClient(backend),
         settlement=SettlementClient(backend),
+        thread=ThreadClient(backend),
     )
     async with http_client(services) as client:
         yield client, store, passwords, owners, seen

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from messaging.adapters.calendar import FrenchHolidays
@@ -15,14 +15,16 @@ from messaging.adapters.parties import PartiesFile
 from messaging.adapters.payment_links_client import SettlementPaymentLinks
 from messaging.adapters.print_and_post import LetterFolder, SmsSink
 from messaging.adapters.rendering import JinjaRenderer
+from messaging.adapters.thread_mail import SmtpNoticeMailer, ThreadAddresses
 from messaging.adapters.unit_of_work import SqlMessagingUnitOfWork, messaging_units
+from messaging.adapters.vault_documents import VaultDocuments
 from messaging.adapters.vault_evidence import VaultEvidence
 from messaging.adapters.webhook_secret_box import WebhookSecretBox
 from messaging.adapters.webhook_sender import HttpxWebhookSender, resolve_host
 from messaging.config import MessagingSettings
 from messaging.domain.clock import Clock
 from messaging.domain.outgoing import Channel
-from messaging.entrypoints import debtor_action_api, portal_api
+from messaging.entrypoints import debtor_action_api, portal_api, thread_api
 from messaging.entrypoints.bounces import bounce_job
 from messaging.entrypoints.contact_plan_api import SERVICE_NAME as CONTACT_PLANS
 from messaging.entrypoints.contact_plan_api import ContactPlanApi
@@ -32,6 +34,7 @@ from messaging.entrypoints.plan_timers import PlanTimerLoop
 from messaging.entrypoints.preview_api import SERVICE_NAME as PREVIEW_SERVICE
 from messaging.entrypoints.preview_api import PreviewApi
 from messaging.entrypoints.preview_api import register as register_preview
+from messaging.entrypoints.thread_notices import ThreadNoticeLoop
 from messaging.entrypoints.webhook_api import SERVICE_NAME as WEBHOOK_SERVICE
 from messaging.entrypoints.webhook_api import WebhookApi
 from messaging.entrypoints.webhook_events import WebhookLoop, webhook_subscriptions
@@ -137,11 +140,29 @@ def build(wiring: Wiring) -> ServiceParts:
         fact_sources(wiring, settings), portal_links(settings), JinjaRenderer(), utc_now
     )
     sources = fact_sources(wiring, settings)
-    portal = portal_api.PortalApi(
+    documents = VaultDocuments(wiring.channel_to("vault", settings.vault_target))
+    portal_sources = PortalSources(
+        cases=sources.cases, payments=sources.payments, documents=documents
+    )
+    portal_secret = settings.portal_secret.get_secret_value().encode
+    portal = portal_api.PortalApi(units, portal_sources, clock, secret=portal_secret)
+    thread_notices = ThreadNoticeLoop(
         units,
-        PortalSources(cases=sources.cases, payments=sources.payments),
+        ThreadAddresses(settings.parties_file, sources.cases),
+        SmtpNoticeMailer(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.sender,
+            sender_name=settings.sender_name,
+            domain=settings.mail_domain,
+            log=MailpitLog(settings.mailpit_url),
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else "",
+            start_tls=settings.smtp_start_tls,
+        ),
         clock,
-        secret=lambda: settings.portal_secret.get_secret_value().encode(),
+        poll_seconds=settings.timer_poll_seconds,
+        lease=timedelta(seconds=settings.thread_notice_lease_seconds),
     )
     allow_private = settings.webhooks_allow_private_targets
     webhook_api = WebhookApi(units, WebhookPolicy(allow_private), resolve_host, utc_now)
@@ -183,13 +204,37 @@ def build(wiring: Wiring) -> ServiceParts:
             (portal_api.SERVICE_NAME, portal_api.register(portal)),
             (
                 debtor_action_api.SERVICE_NAME,
-                debtor_action_api.register(debtor_action_api.DebtorActionApi(units, clock)),
+                debtor_action_api.register(
+                    debtor_action_api.DebtorActionApi(units, clock, portal_sources)
+                ),
+            ),
+            (
+                thread_api.CASE_THREAD,
+                thread_api.register_case_thread(thread_api.CaseThreadApi(units, documents, clock)),
+            ),
+            (
+                thread_api.PORTAL_THREAD,
+                thread_api.register_portal_thread(
+                    thread_api.PortalThreadApi(units, documents, clock, portal_secret)
+                ),
             ),
         ],
         subscriptions=[*plan_subscriptions(PlanEventConsumers(clock)), *webhook_subscriptions()],
         unit_of_work=units,
         published_topics=[topic_name(MESSAGING, *event) for event in PUBLISHED],
-        background=[timers.run, instalment_timers.run, post_webhooks, bounces.run],
+        background=[
+            timers.run,
+            instalment_timers.run,
+            post_webhooks,
+            bounces.run,
+            thread_notices.run,
+        ],
         readings=[messaging_readings(wiring.database)],
-        on_stop=[timers.stop, instalment_timers.stop, webhook_loop.stop, stop_bounces],
+        on_stop=[
+            timers.stop,
+            instalment_timers.stop,
+            webhook_loop.stop,
+            stop_bounces,
+            thread_notices.stop,
+        ],
     )

@@ -57,6 +57,8 @@ class MessagingSettings(ServiceSettings):
     settlement_target: str = "127.0.0.1:50056"
     # Names and addresses of holders and creditors until a service serves them (adapters/parties).
     parties_file: Path | None = None
+    # A thread notice whose sender died is sent again (if the mail log lacks it) after this.
+    thread_notice_lease_seconds: float = Field(default=120.0, gt=0)
 
     # E-mail: the SMTP server (the stack's Mailpit locally: `stack.sh env` exports these).
     smtp_host: str = Field(

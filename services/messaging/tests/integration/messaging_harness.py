@@ -24,6 +24,7 @@ from messaging.adapters.parties import PartiesFile
 from messaging.adapters.print_and_post import LetterFolder, SmsSink
 from messaging.adapters.rendering import JinjaRenderer
 from messaging.adapters.unit_of_work import SqlMessagingUnitOfWork, messaging_units
+from messaging.adapters.vault_documents import VaultDocuments
 from messaging.adapters.vault_evidence import VaultEvidence
 from messaging.adapters.webhook_secret_box import WebhookSecretBox
 from messaging.domain.outgoing import Channel
@@ -61,12 +62,14 @@ HOLDER = {
     "address_lines": ["4 place Bellecour"],
     "postal_code": "69002",
     "city": "Lyon",
+    "email": "dossiers@durand-recouvrement.example",
 }
 CREDITOR = {
     "name": "Fournil Martin SAS",
     "address_lines": ["8 avenue Foch"],
     "postal_code": "75016",
     "city": "Paris",
+    "email": "compta@fournil-martin.example",
 }
 
 
@@ -104,6 +107,8 @@ class Platform:
     letters: LetterFolder
     vault: vault_pb2_grpc.VaultServiceStub
     preview: preview_pb2_grpc.PreviewServiceStub
+    documents: VaultDocuments  # the vault's documents of a case, read as messaging
+    parties: Path
 
 
 @asynccontextmanager
@@ -231,6 +236,8 @@ async def running_platform(
             letters=letters,
             vault=vault_pb2_grpc.VaultServiceStub(vault_reader),
             preview=preview_pb2_grpc.PreviewServiceStub(preview_channel),
+            documents=VaultDocuments(channels[2]),
+            parties=parties,
         )
 
 

@@ -64,17 +64,15 @@ async def portal(
             tls=platform_pki().material("messaging"),
             verifier=identity_keys().verifier("messaging"),
         )
-        portal_api.register(
-            portal_api.PortalApi(
-                platform.units,
-                PortalSources(cases=sources.cases, payments=sources.payments),
-                WallClock(),
-                lambda: SECRET,
-            )
-        )(server.server)
-        debtor_action_api.register(debtor_action_api.DebtorActionApi(platform.units, WallClock()))(
-            server.server
+        portal_sources = PortalSources(
+            cases=sources.cases, payments=sources.payments, documents=platform.documents
         )
+        portal_api.register(
+            portal_api.PortalApi(platform.units, portal_sources, WallClock(), lambda: SECRET)
+        )(server.server)
+        debtor_action_api.register(
+            debtor_action_api.DebtorActionApi(platform.units, WallClock(), portal_sources)
+        )(server.server)
         await server.start()
         channel = platform_pki().channel(f"127.0.0.1:{server.port}", "messaging")
         try:

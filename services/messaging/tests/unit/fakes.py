@@ -31,6 +31,12 @@ from services.messaging.tests.unit.debtor_fakes import (
     FakeInstalmentPlans,
     FakePortalAttempts,
 )
+from services.messaging.tests.unit.thread_fakes import (
+    FakeCaseHolders,
+    FakeThreadMessages,
+    FakeThreadNotices,
+    ThreadTables,
+)
 
 
 @dataclass
@@ -46,6 +52,7 @@ class MessagingTables:
     limits: dict[str, ContactLimits] = field(default_factory=dict)
     refused: dict[str, set[Channel]] = field(default_factory=dict)
     debtor: DebtorTables = field(default_factory=DebtorTables)
+    thread: ThreadTables = field(default_factory=ThreadTables)
     announced: dict[str, AnnouncedPayment] = field(default_factory=dict)
 
 
@@ -226,6 +233,9 @@ class FakeMessagingUnitOfWork(FakeUnitOfWork):
         self.debtor_actions = FakeDebtorActions(self.work.debtor)
         self.instalments = FakeInstalmentPlans(self.work.debtor)
         self.portal_attempts = FakePortalAttempts(self.work.debtor)
+        self.holders = FakeCaseHolders(self.work.thread)
+        self.thread = FakeThreadMessages(self.work.thread)
+        self.thread_notices = FakeThreadNotices(self.work.thread)
         self.announced = FakeAnnouncedPayments(self.work.announced)
         return self
 

@@ -24,10 +24,12 @@ from recouvra_shared.context import Caller, caller_var
 from recouvra_shared.errors import InvalidRequest, NotFound, PermissionDenied
 from services.messaging.tests.unit.channel_fakes import CASE, NOW, PAYMENT
 from services.messaging.tests.unit.fakes import TestClock, Units
+from services.messaging.tests.unit.thread_fakes import FakeVault
 
 SECRET = b"s" * 32
 CASE_A, CASE_B = "case-a", "case-b"
 EVIDENCE = "0b6f9a55-6a57-4c55-9d8e-2f7d7b1c1a10"
+EVIDENCE_OF_B = "7c1d2e3f-0000-4c55-9d8e-2f7d7b1c1a11"
 GATEWAY = Caller(kind="service", subject="gateway")
 
 
@@ -65,10 +67,12 @@ class World:
         self.units = Units()
         self.clock = TestClock(NOW)
         facts = TwoCases()
-        self.api = PortalApi(
-            self.units, PortalSources(cases=facts, payments=facts), self.clock, lambda: SECRET
-        )
-        self.creditors = DebtorActionApi(self.units, self.clock)
+        self.vault = FakeVault()
+        self.vault.keep(CASE_A, EVIDENCE, "creditor-a")
+        self.vault.keep(CASE_B, EVIDENCE_OF_B, "creditor-b")
+        sources = PortalSources(cases=facts, payments=facts, documents=self.vault)
+        self.api = PortalApi(self.units, sources, self.clock, lambda: SECRET)
+        self.creditors = DebtorActionApi(self.units, self.clock, sources)
 
     async def known(self) -> World:
         for case_id, creditor, debtor in (
@@ -287,3 +291,41 @@ async def test_only_the_cases_creditor_sees_and_decides_its_pending_plan() -> No
         pb.DecidePlanRequest(plan_id=plan.plan_id, accept=True), None
     )  # type: ignore[arg-type]
     assert (agreed.state, agreed.decided_by) == ("agreed", "creditor")
+
+
+async def test_evidence_and_proofs_must_be_documents_of_the_case_in_the_vault() -> None:
+    w = await world()
+    s = await w.open(CASE_A, "69003")
+    for document in (EVIDENCE_OF_B, "0b6f9a55-0000-0000-0000-000000000000"):
+        with pytest.raises(InvalidRequest, match="evidence_document_ids"):
+            await w.call(
+                "OpenDispute",
+                pb.OpenDisputeRequest(
+                    session=s, reason="defective", evidence_document_ids=[EVIDENCE, document]
+                ),
+            )
+        with pytest.raises(InvalidRequest, match="proof_document_id"):
+            await w.call(
+                "DeclarePayment",
+                pb.DeclarePaymentRequest(
+                    session=s,
+                    amount=Money(minor_units=1, currency="EUR"),
+                    paid_on="2026-11-30",
+                    proof_document_id=document,
+                ),
+            )
+    shredded = w.vault.keep(
+        CASE_A, "5a5a5a5a-0000-4000-8000-000000000001", "creditor-a", shredded=True
+    )
+    with pytest.raises(InvalidRequest, match="proof_document_id"):
+        await w.call(
+            "DeclarePayment",
+            pb.DeclarePaymentRequest(
+                session=s,
+                amount=Money(minor_units=1, currency="EUR"),
+                paid_on="2026-11-30",
+                proof_document_id=shredded,
+            ),
+        )
+    claim = await w.call("GetClaim", pb.GetClaimRequest(session=s))
+    assert (list(claim.disputes), list(claim.declarations)) == ([], [])  # nothing was recorded

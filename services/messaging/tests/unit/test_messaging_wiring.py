@@ -44,9 +44,11 @@ async def test_messaging_wires_its_consumers_timers_and_grpc_service() -> None:
             "recouvra.messaging.v1.PreviewService",
             "recouvra.messaging.v1.PortalService",
             "recouvra.messaging.v1.DebtorActionService",
+            "recouvra.messaging.v1.CaseThreadService",
+            "recouvra.messaging.v1.PortalThreadService",
         ]
         # The plans' timers (dispatching through the channels), the instalment plans' timers,
-        # webhook deliveries, bounces.
-        assert len(parts.background) == 4
+        # webhook deliveries, bounces, the thread's e-mail notices.
+        assert len(parts.background) == 5
     finally:
         await database.dispose()

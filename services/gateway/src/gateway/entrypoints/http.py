@@ -22,6 +22,7 @@ from gateway.entrypoints.api import (
     providers,
     quotes,
     settlement,
+    thread,
     webhooks,
 )
 from gateway.entrypoints.api.deps import GatewayServices, client_address
@@ -148,6 +149,8 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
     app.include_router(assignments.router)
     app.include_router(documents.provider_router)
     app.include_router(webhooks.router)
+    app.include_router(thread.creditor_router)
+    app.include_router(thread.provider_router)
     app.include_router(settlement.creditor_router)
     app.include_router(settlement.provider_router)
     app.include_router(profiles.router)

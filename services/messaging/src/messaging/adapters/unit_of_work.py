@@ -22,10 +22,16 @@ from messaging.adapters.plan_repositories import (
 )
 from messaging.adapters.preference_repositories import SqlContactPreferences
 from messaging.adapters.sent_messages import SqlSendRecords, SqlSuppressions
+from messaging.adapters.thread_repositories import (
+    SqlCaseHolders,
+    SqlThreadMessages,
+    SqlThreadNotices,
+)
 from messaging.adapters.webhook_repository import SqlWebhookRepository
 from messaging.adapters.webhook_secret_box import WebhookSecretBox
 from messaging.service_layer.debtor_ports import DebtorActions, InstalmentPlans, PortalAttempts
 from messaging.service_layer.money_ports import AnnouncedPayments
+from messaging.service_layer.thread_ports import CaseHolders, ThreadMessages, ThreadNotices
 from messaging.service_layer.unit_of_work import (
     CaseContacts,
     ContactPreferences,
@@ -55,6 +61,9 @@ class SqlMessagingUnitOfWork(UnitOfWork):
     instalments: InstalmentPlans
     portal_attempts: PortalAttempts
     announced: AnnouncedPayments
+    holders: CaseHolders
+    thread: ThreadMessages
+    thread_notices: ThreadNotices
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], box: WebhookSecretBox) -> None:
         super().__init__(sessions)
@@ -74,6 +83,9 @@ class SqlMessagingUnitOfWork(UnitOfWork):
         self.instalments = SqlInstalmentPlans(self.session)
         self.portal_attempts = SqlPortalAttempts(self.session)
         self.announced = SqlAnnouncedPayments(self.session)
+        self.holders = SqlCaseHolders(self.session)
+        self.thread = SqlThreadMessages(self.session)
+        self.thread_notices = SqlThreadNotices(self.session)
         return self
 
     async def lock_debtor(self, debtor: str) -> None:

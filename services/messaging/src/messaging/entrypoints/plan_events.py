@@ -10,7 +10,7 @@ from typing import Any
 
 from messaging.domain.clock import Clock
 from messaging.domain.plans import PauseReason, StopReason
-from messaging.service_layer import debtor_actions, money_announced, plan_lifecycle
+from messaging.service_layer import debtor_actions, holdings, money_announced, plan_lifecycle
 from messaging.service_layer.unit_of_work import MessagingUnitOfWork
 from recouvra.events.v1.assignment_events_pb2 import (
     CaseAssigned,
@@ -71,7 +71,8 @@ class PlanEventConsumers:
     async def on_case_assigned(
         self, event: CaseAssigned, envelope: EventEnvelope, uow: MessagingUnitOfWork
     ) -> None:
-        """matching.case-assigned: the holder's plan starts."""
+        """matching.case-assigned: the provider holds the case; its plan starts."""
+        await holdings.case_assigned(uow, event.case_id, event.provider_id, event.round or 1)
         await plan_lifecycle.case_assigned(
             uow,
             case_id=event.case_id,
@@ -84,7 +85,8 @@ class PlanEventConsumers:
     async def on_case_rotated(
         self, event: CaseRotated, envelope: EventEnvelope, uow: MessagingUnitOfWork
     ) -> None:
-        """matching.case-rotated: the outgoing holder's plan ends."""
+        """matching.case-rotated: the outgoing holder's holding and plan end."""
+        await holdings.holding_ended(uow, event.case_id, event.from_provider_id, event.round)
         await plan_lifecycle.holding_ended(
             uow,
             case_id=event.case_id,
@@ -96,7 +98,8 @@ class PlanEventConsumers:
     async def on_case_recalled(
         self, event: CaseRecalled, envelope: EventEnvelope, uow: MessagingUnitOfWork
     ) -> None:
-        """matching.case-recalled: the recalled holder's plan ends."""
+        """matching.case-recalled: the recalled holder's holding and plan end."""
+        await holdings.holding_ended(uow, event.case_id, event.provider_id, event.round)
         await plan_lifecycle.holding_ended(
             uow,
             case_id=event.case_id,
@@ -109,18 +112,21 @@ class PlanEventConsumers:
         self, event: CaseClosed, envelope: EventEnvelope, uow: MessagingUnitOfWork
     ) -> None:
         """matching.case-closed: every plan of the case ends."""
+        await holdings.case_over(uow, event.case_id)
         await plan_lifecycle.stop_case_plans(uow, event.case_id, StopReason.CLOSED)
 
     async def on_case_exhausted(
         self, event: CaseExhausted, envelope: EventEnvelope, uow: MessagingUnitOfWork
     ) -> None:
         """matching.case-exhausted: no round left; every plan of the case ends."""
+        await holdings.case_over(uow, event.case_id)
         await plan_lifecycle.stop_case_plans(uow, event.case_id, StopReason.EXHAUSTED)
 
     async def on_case_withdrawn(
         self, event: CaseWithdrawn, envelope: EventEnvelope, uow: MessagingUnitOfWork
     ) -> None:
         """intake.case-withdrawn: every plan of the case ends."""
+        await holdings.case_over(uow, event.case_id)
         await plan_lifecycle.stop_case_plans(uow, event.case_id, StopReason.WITHDRAWN)
 
     async def on_action_reported(

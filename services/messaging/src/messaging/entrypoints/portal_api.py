@@ -165,7 +165,7 @@ class PortalApi(portal_pb2_grpc.PortalServiceServicer):
             case_id = self._case(request.session, now)
             dispute = await portal.dispute(
                 self.units,
-                self.sources.cases,
+                self.sources,
                 case_id=case_id,
                 reason=request.reason,
                 text=request.text,
@@ -182,7 +182,7 @@ class PortalApi(portal_pb2_grpc.PortalServiceServicer):
             case_id = self._case(request.session, now)
             declaration = await portal.declare(
                 self.units,
-                self.sources.cases,
+                self.sources,
                 case_id=case_id,
                 amount_minor=request.amount.minor_units,
                 currency=request.amount.currency,

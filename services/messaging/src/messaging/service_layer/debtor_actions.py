@@ -27,12 +27,17 @@ from messaging.domain.instalments import (
     propose,
 )
 from messaging.domain.plans import PauseReason
-from messaging.service_layer import debtor_facts, plan_lifecycle
+from messaging.domain.thread import ThreadParty, write
+from messaging.service_layer import case_thread, debtor_facts, plan_lifecycle
 from messaging.service_layer.unit_of_work import MessagingUnitOfWork
 from recouvra_shared.errors import NotFound, StateConflict
 
 # An instalment missed while money is announced (pay by link) is judged again this much later.
 ANNOUNCED_RECHECK = timedelta(days=1)
+# A declared payment is given this long to reach the client-money account (a SEPA credit
+# transfer takes a business day or two, settlement reads the bank's statement daily, a cheque
+# takes longer): contact waits as for a promise due that day, then resumes unless it was paid.
+DECLARED_PAYMENT_WAIT = timedelta(days=7)
 
 
 class InstalmentPlanNotFound(NotFound):
@@ -126,8 +131,40 @@ async def declare_payment(
     )
     await uow.debtor_actions.add_declaration(declaration)
     await uow.publish(debtor_facts.payment_declared(declaration, creditor_id))
+    await plan_lifecycle.promise_made(
+        uow,
+        case_id=case_id,
+        promised_minor=amount_minor,
+        promised_on=(now + DECLARED_PAYMENT_WAIT).date(),
+    )
+    await _tell_in_thread(uow, declaration, creditor_id, now)
     await uow.commit()
     return declaration
+
+
+async def _tell_in_thread(
+    uow: MessagingUnitOfWork, declaration: PaymentDeclaration, creditor_id: str, now: datetime
+) -> None:
+    """The creditor and the holder read the declaration in the case's thread, with its proof
+    attached, and are told of it by e-mail as of any message."""
+    holding = await uow.holders.current(declaration.case_id)
+    holder_id = holding.holder_id if holding else ""
+    to = {ThreadParty.CREDITOR} | ({ThreadParty.HOLDER} if holder_id else set())
+    amount = f"{declaration.amount_minor // 100}.{declaration.amount_minor % 100:02d}"
+    message = write(
+        str(uuid.uuid4()),
+        case_id=declaration.case_id,
+        author=ThreadParty.DEBTOR,
+        holder_id=holder_id,
+        to=frozenset(to),
+        text=(
+            f"Paiement déclaré / Payment declared: {amount} {declaration.currency}, "
+            f"{declaration.paid_on.isoformat()}. Justificatif joint / proof attached."
+        ),
+        attachment_ids=(declaration.proof_document_id,),
+        now=now,
+    )
+    await case_thread.record(uow, message, creditor_id)
 
 
 async def contact_goes_on(uow: MessagingUnitOfWork, case_id: str, now: datetime) -> None:

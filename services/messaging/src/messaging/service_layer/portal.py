@@ -23,8 +23,10 @@ from messaging.domain.portal_sessions import (
     open_session,
     second_factor_matches,
 )
-from messaging.service_layer import contact_settings, debtor_actions
+from messaging.service_layer import contact_settings, debtor_actions, holdings
 from messaging.service_layer.channels import CaseFactsSource, PaymentInstructionsSource
+from messaging.service_layer.evidence import check_case_documents
+from messaging.service_layer.thread_ports import CaseDocumentsSource
 from messaging.service_layer.unit_of_work import MessagingUnitOfWork
 from recouvra_shared.errors import InvalidField, PermissionDenied
 
@@ -33,10 +35,12 @@ Units = Callable[[], MessagingUnitOfWork]
 
 @dataclass(frozen=True)
 class PortalSources:
-    """Where the portal reads the case (intake) and how to pay it (settlement)."""
+    """Where the portal reads the case (intake), how to pay it (settlement) and the case's
+    documents (the vault: evidence and proofs must be there)."""
 
     cases: CaseFactsSource
     payments: PaymentInstructionsSource
+    documents: CaseDocumentsSource
 
 
 async def open_portal(
@@ -126,6 +130,13 @@ async def claim(units: Units, sources: PortalSources, case_id: str) -> ClaimView
     )
 
 
+async def _still_held(uow: MessagingUnitOfWork, case_id: str, holder_id: str) -> None:
+    """For the holder recording for the debtor: it holds the case in this very transaction (the
+    row is held shared, so a recall waits for it)."""
+    if holder_id:
+        await holdings.held_by(uow, case_id, holder_id)
+
+
 def parse_day(value: str, field: str) -> date:
     """An ISO 8601 date from a request, refused naming the field."""
     try:
@@ -151,8 +162,11 @@ async def propose(
     first_due_on: date,
     period: Period,
     now: datetime,
+    by: str = "debtor",
+    holder_id: str = "",
 ) -> InstalmentPlan:
-    """The debtor proposes to pay what is owed today in `count` instalments."""
+    """The debtor (or the holder for it) proposes to pay what is owed today in `count`
+    instalments."""
     facts = await cases.case(case_id)
     proposal = Proposal(
         total_minor=facts.amounts.total_minor,
@@ -162,12 +176,13 @@ async def propose(
         period=period,
     )
     async with units() as uow:
+        await _still_held(uow, case_id, holder_id)
         return await debtor_actions.propose_plan(
             uow,
             case_id=case_id,
             creditor_id=facts.creditor_id,
             proposal=proposal,
-            proposed_by="debtor",
+            proposed_by=by,
             now=now,
         )
 
@@ -181,12 +196,16 @@ async def promise(
     currency: str,
     promised_on: date,
     now: datetime,
+    by: str = "debtor",
+    holder_id: str = "",
 ) -> Promise:
-    """The debtor promises to pay part or all of what is owed by a day."""
+    """The debtor promises (or the holder records its promise) to pay part or all of what is
+    owed by a day."""
     facts = await cases.case(case_id)
     if currency and currency != facts.amounts.currency:
         raise InvalidField("amount.currency", f"the claim's currency, {facts.amounts.currency}")
     async with units() as uow:
+        await _still_held(uow, case_id, holder_id)
         return await debtor_actions.make_promise(
             uow,
             case_id=case_id,
@@ -195,24 +214,35 @@ async def promise(
             currency=facts.amounts.currency,
             owed_minor=facts.amounts.total_minor,
             promised_on=promised_on,
-            made_by="debtor",
+            made_by=by,
             now=now,
         )
 
 
 async def dispute(
     units: Units,
-    cases: CaseFactsSource,
+    sources: PortalSources,
     *,
     case_id: str,
     reason: str,
     text: str,
     evidence_ids: tuple[str, ...],
     now: datetime,
+    by: str = "debtor",
+    holder_id: str = "",
 ) -> Dispute:
-    """The debtor contests the claim."""
-    facts = await cases.case(case_id)
+    """The debtor contests the claim (or the holder records that it does); the evidence must be
+    the case's documents in the vault."""
+    facts = await sources.cases.case(case_id)
+    await check_case_documents(
+        sources.documents,
+        case_id=case_id,
+        creditor_id=facts.creditor_id,
+        document_ids=evidence_ids,
+        field="evidence_document_ids",
+    )
     async with units() as uow:
+        await _still_held(uow, case_id, holder_id)
         return await debtor_actions.open_dispute(
             uow,
             case_id=case_id,
@@ -220,14 +250,14 @@ async def dispute(
             reason=reason,
             text=text,
             evidence_ids=evidence_ids,
-            opened_by="debtor",
+            opened_by=by,
             now=now,
         )
 
 
 async def declare(
     units: Units,
-    cases: CaseFactsSource,
+    sources: PortalSources,
     *,
     case_id: str,
     amount_minor: int,
@@ -236,10 +266,17 @@ async def declare(
     proof_document_id: str,
     now: datetime,
 ) -> PaymentDeclaration:
-    """The debtor says it paid already, with a proof."""
-    facts = await cases.case(case_id)
+    """The debtor says it paid already, with a proof: a document of the case in the vault."""
+    facts = await sources.cases.case(case_id)
     if currency and currency != facts.amounts.currency:
         raise InvalidField("amount.currency", f"the claim's currency, {facts.amounts.currency}")
+    await check_case_documents(
+        sources.documents,
+        case_id=case_id,
+        creditor_id=facts.creditor_id,
+        document_ids=(proof_document_id,) if proof_document_id else (),
+        field="proof_document_id",
+    )
     async with units() as uow:
         return await debtor_actions.declare_payment(
             uow,

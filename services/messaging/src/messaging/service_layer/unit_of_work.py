@@ -17,6 +17,7 @@ from messaging.domain.plans import Plan, PlanTemplate
 from messaging.domain.sent_once import SendRecord
 from messaging.service_layer.debtor_ports import DebtorActions, InstalmentPlans, PortalAttempts
 from messaging.service_layer.money_ports import AnnouncedPayments
+from messaging.service_layer.thread_ports import CaseHolders, ThreadMessages, ThreadNotices
 from messaging.service_layer.webhook_ports import WebhookRepository
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 
@@ -134,6 +135,9 @@ class MessagingUnitOfWork(UnitOfWorkProtocol, Protocol):
     instalments: InstalmentPlans
     portal_attempts: PortalAttempts
     announced: AnnouncedPayments
+    holders: CaseHolders
+    thread: ThreadMessages
+    thread_notices: ThreadNotices
 
     async def lock_debtor(self, debtor: str) -> None:
         """Hold this debtor's lock until the transaction ends: its caps are checked and used

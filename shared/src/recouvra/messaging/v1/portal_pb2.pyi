@@ -719,3 +719,89 @@ class InstalmentPolicy(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___InstalmentPolicy: _TypeAlias = InstalmentPolicy  # noqa: Y015
+
+@_typing.final
+class RecordDisputeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    EVIDENCE_DOCUMENT_IDS_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    reason: _builtins.str
+    """as OpenDisputeRequest"""
+    text: _builtins.str
+    @_builtins.property
+    def evidence_document_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """documents of this case in the vault, up to 10"""
+
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        text: _builtins.str = ...,
+        evidence_document_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "evidence_document_ids", b"evidence_document_ids", "reason", b"reason", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordDisputeRequest: _TypeAlias = RecordDisputeRequest  # noqa: Y015
+
+@_typing.final
+class RecordPromiseRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    PROMISED_ON_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    promised_on: _builtins.str
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        amount: _money_pb2.Money | None = ...,
+        promised_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "promised_on", b"promised_on"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordPromiseRequest: _TypeAlias = RecordPromiseRequest  # noqa: Y015
+
+@_typing.final
+class RecordPlanProposalRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    FIRST_DUE_ON_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    count: _builtins.int
+    first_due_on: _builtins.str
+    period: _builtins.str
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        count: _builtins.int = ...,
+        first_due_on: _builtins.str = ...,
+        period: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "count", b"count", "first_due_on", b"first_due_on", "period", b"period"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordPlanProposalRequest: _TypeAlias = RecordPlanProposalRequest  # noqa: Y015

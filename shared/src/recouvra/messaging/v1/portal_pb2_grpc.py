@@ -429,6 +429,21 @@ class DebtorActionServiceStub:
                 request_serializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.InstalmentPolicy.SerializeToString,
                 response_deserializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.InstalmentPolicy.FromString,
                 _registered_method=True)
+        self.RecordDispute = channel.unary_unary(
+                '/recouvra.messaging.v1.DebtorActionService/RecordDispute',
+                request_serializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.RecordDisputeRequest.SerializeToString,
+                response_deserializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.Dispute.FromString,
+                _registered_method=True)
+        self.RecordPromise = channel.unary_unary(
+                '/recouvra.messaging.v1.DebtorActionService/RecordPromise',
+                request_serializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.RecordPromiseRequest.SerializeToString,
+                response_deserializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.Promise.FromString,
+                _registered_method=True)
+        self.RecordPlanProposal = channel.unary_unary(
+                '/recouvra.messaging.v1.DebtorActionService/RecordPlanProposal',
+                request_serializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.RecordPlanProposalRequest.SerializeToString,
+                response_deserializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.InstalmentPlan.FromString,
+                _registered_method=True)
 
 
 class DebtorActionServiceServicer:
@@ -471,6 +486,26 @@ class DebtorActionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordDispute(self, request, context):
+        """The holder records what the debtor told it (the provider holding the case now, as matching's
+        facts say; anyone else NOT_FOUND), with the same rules and effects as the portal's RPCs.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordPromise(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordPlanProposal(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DebtorActionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -498,6 +533,21 @@ def add_DebtorActionServiceServicer_to_server(servicer, server):
                     servicer.SetInstalmentPolicy,
                     request_deserializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.InstalmentPolicy.FromString,
                     response_serializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.InstalmentPolicy.SerializeToString,
+            ),
+            'RecordDispute': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordDispute,
+                    request_deserializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.RecordDisputeRequest.FromString,
+                    response_serializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.Dispute.SerializeToString,
+            ),
+            'RecordPromise': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordPromise,
+                    request_deserializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.RecordPromiseRequest.FromString,
+                    response_serializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.Promise.SerializeToString,
+            ),
+            'RecordPlanProposal': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordPlanProposal,
+                    request_deserializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.RecordPlanProposalRequest.FromString,
+                    response_serializer=recouvra_dot_messaging_dot_v1_dot_portal__pb2.InstalmentPlan.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -637,6 +687,87 @@ class DebtorActionService:
             '/recouvra.messaging.v1.DebtorActionService/SetInstalmentPolicy',
             recouvra_dot_messaging_dot_v1_dot_portal__pb2.InstalmentPolicy.SerializeToString,
             recouvra_dot_messaging_dot_v1_dot_portal__pb2.InstalmentPolicy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordDispute(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.messaging.v1.DebtorActionService/RecordDispute',
+            recouvra_dot_messaging_dot_v1_dot_portal__pb2.RecordDisputeRequest.SerializeToString,
+            recouvra_dot_messaging_dot_v1_dot_portal__pb2.Dispute.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordPromise(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.messaging.v1.DebtorActionService/RecordPromise',
+            recouvra_dot_messaging_dot_v1_dot_portal__pb2.RecordPromiseRequest.SerializeToString,
+            recouvra_dot_messaging_dot_v1_dot_portal__pb2.Promise.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordPlanProposal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.messaging.v1.DebtorActionService/RecordPlanProposal',
+            recouvra_dot_messaging_dot_v1_dot_portal__pb2.RecordPlanProposalRequest.SerializeToString,
+            recouvra_dot_messaging_dot_v1_dot_portal__pb2.InstalmentPlan.FromString,
             options,
             channel_credentials,
             insecure,

@@ -179,6 +179,12 @@ class DebtorActionServiceStub:
     GetInstalmentPolicy: _grpc.UnaryUnaryMultiCallable[_portal_pb2.GetInstalmentPolicyRequest, _portal_pb2.InstalmentPolicy]
     """The creditor's instalment policy (creditors only; the platform's default when none is set)."""
     SetInstalmentPolicy: _grpc.UnaryUnaryMultiCallable[_portal_pb2.InstalmentPolicy, _portal_pb2.InstalmentPolicy]
+    RecordDispute: _grpc.UnaryUnaryMultiCallable[_portal_pb2.RecordDisputeRequest, _portal_pb2.Dispute]
+    """The holder records what the debtor told it (the provider holding the case now, as matching's
+    facts say; anyone else NOT_FOUND), with the same rules and effects as the portal's RPCs.
+    """
+    RecordPromise: _grpc.UnaryUnaryMultiCallable[_portal_pb2.RecordPromiseRequest, _portal_pb2.Promise]
+    RecordPlanProposal: _grpc.UnaryUnaryMultiCallable[_portal_pb2.RecordPlanProposalRequest, _portal_pb2.InstalmentPlan]
 
 @_typing.type_check_only
 class DebtorActionServiceAsyncStub(DebtorActionServiceStub):
@@ -198,6 +204,12 @@ class DebtorActionServiceAsyncStub(DebtorActionServiceStub):
     GetInstalmentPolicy: _aio.UnaryUnaryMultiCallable[_portal_pb2.GetInstalmentPolicyRequest, _portal_pb2.InstalmentPolicy]  # type: ignore[assignment]
     """The creditor's instalment policy (creditors only; the platform's default when none is set)."""
     SetInstalmentPolicy: _aio.UnaryUnaryMultiCallable[_portal_pb2.InstalmentPolicy, _portal_pb2.InstalmentPolicy]  # type: ignore[assignment]
+    RecordDispute: _aio.UnaryUnaryMultiCallable[_portal_pb2.RecordDisputeRequest, _portal_pb2.Dispute]  # type: ignore[assignment]
+    """The holder records what the debtor told it (the provider holding the case now, as matching's
+    facts say; anyone else NOT_FOUND), with the same rules and effects as the portal's RPCs.
+    """
+    RecordPromise: _aio.UnaryUnaryMultiCallable[_portal_pb2.RecordPromiseRequest, _portal_pb2.Promise]  # type: ignore[assignment]
+    RecordPlanProposal: _aio.UnaryUnaryMultiCallable[_portal_pb2.RecordPlanProposalRequest, _portal_pb2.InstalmentPlan]  # type: ignore[assignment]
 
 class DebtorActionServiceServicer(metaclass=_abc_1.ABCMeta):
     """For the case's creditor (tenant = the creditor id) and the provider holding it now (tenant =
@@ -244,5 +256,29 @@ class DebtorActionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _portal_pb2.InstalmentPolicy,
         context: _ServicerContext,
     ) -> _typing.Union[_portal_pb2.InstalmentPolicy, _abc.Awaitable[_portal_pb2.InstalmentPolicy]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordDispute(
+        self,
+        request: _portal_pb2.RecordDisputeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_portal_pb2.Dispute, _abc.Awaitable[_portal_pb2.Dispute]]:
+        """The holder records what the debtor told it (the provider holding the case now, as matching's
+        facts say; anyone else NOT_FOUND), with the same rules and effects as the portal's RPCs.
+        """
+
+    @_abc_1.abstractmethod
+    def RecordPromise(
+        self,
+        request: _portal_pb2.RecordPromiseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_portal_pb2.Promise, _abc.Awaitable[_portal_pb2.Promise]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordPlanProposal(
+        self,
+        request: _portal_pb2.RecordPlanProposalRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_portal_pb2.InstalmentPlan, _abc.Awaitable[_portal_pb2.InstalmentPlan]]: ...
 
 def add_DebtorActionServiceServicer_to_server(servicer: DebtorActionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -17,6 +17,7 @@ from gateway.adapters.rate_limits import RateLimits
 from gateway.adapters.scoring import ScoreClient
 from gateway.adapters.security import DeviceCookies, Passwords, Tokens
 from gateway.adapters.settlement import SettlementClient
+from gateway.adapters.thread import ThreadClient
 from gateway.adapters.vault import VaultClient
 from gateway.adapters.webhooks import WebhookClient
 from gateway.domain.api_keys import API_KEY_LABEL
@@ -48,6 +49,7 @@ class GatewayServices:
     vault: VaultClient | None = None
     webhooks: WebhookClient | None = None
     settlement: SettlementClient | None = None
+    thread: ThreadClient | None = None
     scores: ScoreClient | None = None  # the web pages' case page shows the score
     # Unset in tests that do not exercise them: no rate limit, no device cookie.
     rate_limits: RateLimits | None = None
@@ -112,6 +114,10 @@ def _webhooks(services: Services) -> WebhookClient:
     return _wired(services.webhooks, "webhooks")
 
 
+def _thread(services: Services) -> ThreadClient:
+    return _wired(services.thread, "thread")
+
+
 def _settlement(services: Services) -> SettlementClient:
     return _wired(services.settlement, "settlement")
 
@@ -123,6 +129,7 @@ Quotes = Annotated[QuoteClient, Depends(_quotes)]
 Providers = Annotated[ProviderDirectory, Depends(_providers)]
 Vault = Annotated[VaultClient, Depends(_vault)]
 Webhooks = Annotated[WebhookClient, Depends(_webhooks)]
+Thread = Annotated[ThreadClient, Depends(_thread)]
 
 CaseId = Annotated[
     str,

@@ -1,7 +1,7 @@
 """Money announced by settlement's pay by link, as the contact plans follow it.
 
 Revision ID: 0111_money_announced
-Revises: 0105_debtor_actions
+Revises: 0110_case_thread
 Create Date: 2026-12-03
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0111_money_announced"
-down_revision = "0105_debtor_actions"
+down_revision = "0110_case_thread"
 branch_labels = None
 depends_on = None
 
