@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from messaging.domain.instalments import PlanState
 from messaging.domain.plans import PauseReason, PlanStatus, StopReason
 from messaging.entrypoints.plan_events import PlanEventConsumers, plan_subscriptions
-from messaging.service_layer import plan_lifecycle
+from messaging.service_layer import debtor_actions, plan_lifecycle
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.matching_events_pb2 import PaymentAttributed
@@ -212,3 +212,32 @@ async def test_an_instalment_paid_by_link_is_not_broken_while_its_money_is_annou
     async with driver.units() as uow:
         (plan,) = await uow.instalments.of_case("case-1")
     assert plan.state is PlanState.BROKEN
+
+
+async def test_a_dispute_resolved_while_money_is_announced_does_not_restart_the_demands() -> None:
+    """Found when merging the case thread and pay by link: resolving a dispute resumed every
+    paused plan, the one announced money holds included, so demands went out for money already
+    paid by link; the unwinding then gives the plan back."""
+    driver, consumers = await _started()
+    async with driver.units() as uow:
+        dispute = await debtor_actions.open_dispute(
+            uow,
+            case_id="case-1",
+            creditor_id="cred-1",
+            reason="not-delivered",
+            text="",
+            evidence_ids=(),
+            opened_by="debtor",
+            now=driver.clock.now(),
+        )
+    await _announced(driver, consumers, 120_000)
+    async with driver.units() as uow:
+        await debtor_actions.resolve_dispute(
+            uow, case_id="case-1", dispute_id=dispute.dispute_id, now=driver.clock.now()
+        )
+    await driver.run_for(timedelta(days=20))  # step 2 was due on day 7
+    assert [step for _, _, step in driver.sent()] == [1]
+    assert (await _plan(driver)).pause_reason is PauseReason.PAYMENT_ANNOUNCED
+    await _unwound(driver, consumers, 120_000)
+    await driver.run_for(timedelta(days=2))  # unwound on a Sunday: step 2 goes on the Monday
+    assert [step for _, _, step in driver.sent()] == [1, 2]

@@ -28,7 +28,7 @@ from messaging.domain.instalments import (
 )
 from messaging.domain.plans import PauseReason
 from messaging.domain.thread import ThreadParty, write
-from messaging.service_layer import case_thread, debtor_facts, plan_lifecycle
+from messaging.service_layer import case_thread, debtor_facts, money_announced, plan_lifecycle
 from messaging.service_layer.unit_of_work import MessagingUnitOfWork
 from recouvra_shared.errors import NotFound, StateConflict
 
@@ -169,13 +169,14 @@ async def _tell_in_thread(
 
 async def contact_goes_on(uow: MessagingUnitOfWork, case_id: str, now: datetime) -> None:
     """After a plan ended or a dispute was resolved: contact stays paused while a dispute is open
-    or a plan is agreed, and resumes otherwise."""
+    or a plan is agreed, waits for money still announced (pay by link), and resumes otherwise."""
     if any(d.resolved_at is None for d in await uow.debtor_actions.disputes_of(case_id)):
         await plan_lifecycle.pause_case_plans(uow, case_id, PauseReason.DISPUTE)
     elif any(p.state is PlanState.AGREED for p in await uow.instalments.of_case(case_id)):
         await plan_lifecycle.pause_case_plans(uow, case_id, PauseReason.INSTALMENT_PLAN)
     else:
         await plan_lifecycle.resume_case_plans(uow, case_id, now)
+        await money_announced.hold_again(uow, case_id)
 
 
 async def resolve_dispute(

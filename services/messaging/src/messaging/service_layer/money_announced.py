@@ -74,6 +74,23 @@ async def _let_go(uow: MessagingUnitOfWork, payment: AnnouncedPayment, now: date
                 await uow.plans.save(given_back)
 
 
+async def hold_again(uow: MessagingUnitOfWork, case_id: str) -> None:
+    """Contact was about to go on (a dispute resolved, an instalment plan ended) while money of
+    the case is still announced: the running plans wait for that money too, and its unwinding
+    gives them back."""
+    pending = await uow.announced.pending_of_case(case_id)
+    if not pending:
+        return
+    heir = pending[0]
+    held = {before.plan_id: before for before in heir.held}
+    for plan in await uow.plans.of_case(case_id):
+        if plan.status in LIVE and may_hold(plan):
+            holding, before = hold(plan)
+            await uow.plans.save(holding)
+            held[plan.plan_id] = before
+    await uow.announced.save(replace(heir, held=tuple(held.values())))
+
+
 async def announcement_unwound(
     uow: MessagingUnitOfWork,
     *,
