@@ -15,7 +15,13 @@ from starlette.types import Scope
 
 from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.api.problems import problem_kind, validation_error
-from gateway.entrypoints.web import account_pages, case_pages, dashboard_page
+from gateway.entrypoints.web import (
+    account_pages,
+    case_pages,
+    dashboard_page,
+    import_pages,
+    quote_pages,
+)
 from gateway.entrypoints.web.rendering import STATIC, Pages
 from gateway.entrypoints.web.sessions import SecurityHeaders, WebSessions
 from recouvra_shared.errors import (
@@ -113,4 +119,6 @@ def install(app: FastAPI, services: GatewayServices | None) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.include_router(account_pages.router)
     app.include_router(dashboard_page.router)
+    app.include_router(import_pages.router)  # /cases/import before /cases/{case_id}
+    app.include_router(quote_pages.router)
     app.include_router(case_pages.router)
