@@ -40,8 +40,11 @@ def _local(target: str, default: str = "/dashboard") -> str:
 @router.get("/")
 async def home(request: Request) -> Response:
     """The dashboard for a creditor logged in, the log-in page otherwise."""
-    if optional_principal(request) is None:
+    principal = optional_principal(request)
+    if principal is None:
         return RedirectResponse("/login", status_code=303)
+    if principal.kind is OrganisationKind.PROVIDER:
+        return RedirectResponse("/provider", status_code=303)
     return RedirectResponse("/dashboard", status_code=303)
 
 
@@ -49,7 +52,7 @@ async def home(request: Request) -> Response:
 async def login_form(request: Request, next: str = "", signed_up: bool = False) -> HTMLResponse:
     """The log-in form."""
     return pages_of(request).render(
-        request, "login.html", {"next": _local(next), "signed_up": signed_up}
+        request, "login.html", {"next": _local(next, ""), "signed_up": signed_up}
     )
 
 
@@ -63,7 +66,7 @@ async def log_in(
 ) -> Response:
     """Checks the password with the API's log-in use case (lock-outs, device cookie), then opens
     a session."""
-    request.state.form_context = {"next": _local(next)}
+    request.state.form_context = {"next": _local(next, "")}
     email = accounts.normalise_email(email)
     cookies = services.device_cookies
     trusted = bool(cookies and cookies.vouches_for(request.cookies.get(cookies.NAME), email))
@@ -77,7 +80,8 @@ async def log_in(
             address=client_address(request),
             trusted_device=trusted,
         )
-    response = RedirectResponse(_local(next), status_code=303)
+    home = "/provider" if principal.kind is OrganisationKind.PROVIDER else "/dashboard"
+    response = RedirectResponse(_local(next, home), status_code=303)
     secure = services.secure_cookies
     if cookies is not None:
         response.set_cookie(

@@ -20,6 +20,7 @@ from gateway.entrypoints.web import (
     case_pages,
     dashboard_page,
     import_pages,
+    provider_pages,
     quote_pages,
 )
 from gateway.entrypoints.web.rendering import STATIC, Pages
@@ -121,4 +122,5 @@ def install(app: FastAPI, services: GatewayServices | None) -> None:
     app.include_router(dashboard_page.router)
     app.include_router(import_pages.router)  # /cases/import before /cases/{case_id}
     app.include_router(quote_pages.router)
+    app.include_router(provider_pages.router)
     app.include_router(case_pages.router)
