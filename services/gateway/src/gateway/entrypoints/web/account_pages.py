@@ -23,7 +23,7 @@ from gateway.entrypoints.web.page_deps import (
 from gateway.entrypoints.web.rendering import LANGUAGE_COOKIE, LANGUAGES
 from gateway.entrypoints.web.sessions import SESSION_COOKIE
 from gateway.schemas.accounts import SignUpRequest
-from gateway.service_layer import accounts
+from gateway.service_layer import accounts, web_sessions
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_request)])
 YEAR = 365 * 86400
@@ -38,9 +38,9 @@ def _local(target: str, default: str = "/dashboard") -> str:
 
 
 @router.get("/")
-async def home(request: Request) -> Response:
+async def home(request: Request, services: Services) -> Response:
     """The dashboard for a creditor logged in, the log-in page otherwise."""
-    principal = optional_principal(request)
+    principal = await optional_principal(request, services)
     if principal is None:
         return RedirectResponse("/login", status_code=303)
     if principal.kind is OrganisationKind.PROVIDER:
@@ -80,6 +80,8 @@ async def log_in(
             address=client_address(request),
             trusted_device=trusted,
         )
+    async with services.unit_of_work() as uow:
+        generation = await web_sessions.generation(principal, uow)
     home = "/provider" if principal.kind is OrganisationKind.PROVIDER else "/dashboard"
     response = RedirectResponse(_local(next, home), status_code=303)
     secure = services.secure_cookies
@@ -96,7 +98,7 @@ async def log_in(
     sessions = sessions_of(request)
     response.set_cookie(
         SESSION_COOKIE,
-        sessions.issue(principal),
+        sessions.issue(principal, generation=generation),
         max_age=sessions.ttl_seconds,
         path="/",
         httponly=True,

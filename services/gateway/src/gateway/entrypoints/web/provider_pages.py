@@ -26,10 +26,9 @@ from gateway.entrypoints.web.page_deps import (
     form_page,
     page_request,
     pages_of,
-    sessions_of,
+    session_principal,
     validated,
 )
-from gateway.entrypoints.web.sessions import SESSION_COOKIE
 from gateway.schemas.bidding import BidIn
 from gateway.schemas.providers import ProviderSignUpRequest
 from gateway.service_layer.providers import sign_up_provider
@@ -43,8 +42,7 @@ REFRESH_SECONDS = 5
 
 async def page_provider(request: Request, services: Services) -> ActingProvider:
     """The provider at the browser, approved by an operator (the API's own check)."""
-    principal = sessions_of(request).principal(request.cookies.get(SESSION_COOKIE))
-    request.state.principal = principal
+    principal = await session_principal(request, services)
     return await current_provider(principal, services)
 
 

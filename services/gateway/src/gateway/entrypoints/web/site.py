@@ -22,8 +22,10 @@ from gateway.entrypoints.web import (
     import_pages,
     provider_pages,
     quote_pages,
+    security_pages,
 )
-from gateway.entrypoints.web.rendering import STATIC, Pages
+from gateway.entrypoints.web.rendering import STATIC, Pages, language_of
+from gateway.entrypoints.web.rules_fr import rule_in
 from gateway.entrypoints.web.sessions import SecurityHeaders, WebSessions
 from recouvra_shared.errors import (
     Conflict,
@@ -64,7 +66,11 @@ def refusal_page(request: Request, refusal: Refusal) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
     if template is not None and request.method == "POST" and isinstance(refusal, FORM_REFUSALS):
-        violations = list(refusal.violations) or [Violation("", refusal.message)]
+        language = language_of(request)
+        violations = [
+            Violation(v.field, rule_in(language, v.rule))
+            for v in (list(refusal.violations) or [Violation("", refusal.message)])
+        ]
         errors: dict[str, str] = {}
         for violation in violations:
             errors.setdefault(violation.field, violation.rule)
@@ -123,4 +129,5 @@ def install(app: FastAPI, services: GatewayServices | None) -> None:
     app.include_router(import_pages.router)  # /cases/import before /cases/{case_id}
     app.include_router(quote_pages.router)
     app.include_router(provider_pages.router)
+    app.include_router(security_pages.router)
     app.include_router(case_pages.router)
