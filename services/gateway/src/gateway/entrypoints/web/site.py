@@ -20,6 +20,7 @@ from gateway.entrypoints.web import (
     case_pages,
     dashboard_page,
     import_pages,
+    key_pages,
     provider_pages,
     quote_pages,
     security_pages,
@@ -130,4 +131,5 @@ def install(app: FastAPI, services: GatewayServices | None) -> None:
     app.include_router(quote_pages.router)
     app.include_router(provider_pages.router)
     app.include_router(security_pages.router)
+    app.include_router(key_pages.router)
     app.include_router(case_pages.router)
