@@ -83,6 +83,21 @@ class FakeAccounts:
     async def user_by_email(self, email: str) -> User | None:
         return next((u for u in self.users.values() if u.email == email), None)
 
+    async def user_by_id(self, user_id: str) -> User | None:
+        return self.users.get(user_id)
+
+    async def end_sessions(self, user_id: str) -> int:
+        user = self.users.get(user_id)
+        if user is None:
+            return 0
+        self.users[user_id] = replace(user, session_generation=user.session_generation + 1)
+        return user.session_generation + 1
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        user = self.users.get(user_id)
+        if user is not None:
+            self.users[user_id] = replace(user, password_hash=password_hash)
+
     async def lock_login(self, email: str) -> None:
         self.locked.append(email)
 

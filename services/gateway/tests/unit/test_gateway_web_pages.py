@@ -255,7 +255,7 @@ async def test_form_errors_are_shown_next_to_their_field_with_the_values_kept(
         {"organisation_name": "Acme", "siren": "123456789", "email": "nope", "password": "short"},
     )
     assert page.status_code == 422
-    assert "email" in field_error(page.text, "email")
+    assert "adresse e-mail valide" in field_error(page.text, "email")  # in French, like the page
     assert "12" in field_error(page.text, "password")
     assert field_error(page.text, "organisation_name") == ""
     assert 'value="Acme"' in page.text
@@ -322,7 +322,7 @@ async def test_a_wrong_password_shows_the_form_again_with_the_reason(
         browser, "/login", "/login", {"email": "owner@acme.fr", "password": "not the password"}
     )
     assert wrong.status_code == 401
-    assert "email or password is wrong" in wrong.text
+    assert "e-mail ou mot de passe incorrect" in wrong.text
     assert 'value="owner@acme.fr"' in wrong.text
 
 

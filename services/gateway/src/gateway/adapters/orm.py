@@ -57,6 +57,7 @@ users = Table(
     Column("email", String(320), nullable=False, unique=True),
     Column("password_hash", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("session_generation", Integer, nullable=False, server_default="0"),
 )
 
 api_keys = Table(

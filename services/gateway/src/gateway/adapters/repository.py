@@ -111,6 +111,32 @@ class SqlAccounts:
         )
         return User(**row) if row else None
 
+    async def user_by_id(self, user_id: str) -> User | None:
+        """The user with this id."""
+        row = (
+            (await self.session.execute(select(users).where(users.c.user_id == user_id)))
+            .mappings()
+            .first()
+        )
+        return User(**row) if row else None
+
+    async def end_sessions(self, user_id: str) -> int:
+        """Raise the user's session generation: every web session opened before is refused.
+        The new generation (0 when there is no such user)."""
+        result = await self.session.execute(
+            update(users)
+            .where(users.c.user_id == user_id)
+            .values(session_generation=users.c.session_generation + 1)
+            .returning(users.c.session_generation)
+        )
+        return result.scalar() or 0
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        """Replace the user's password hash."""
+        await self.session.execute(
+            update(users).where(users.c.user_id == user_id).values(password_hash=password_hash)
+        )
+
     async def lock_login(self, email: str) -> None:
         """Serialise log-in attempts for this email until the transaction ends (a
         transaction-scoped advisory lock on the email's hash: no row needs to exist)."""

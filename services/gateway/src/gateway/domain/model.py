@@ -65,6 +65,9 @@ class User:
     email: str
     password_hash: str
     created_at: datetime
+    # Raised to end every web session of the user (log out everywhere, a new password): a
+    # session carries the generation it was opened in and is refused once it is older.
+    session_generation: int = 0
 
 
 # What an API key may do: read (GET), write (every other method of the API), manage the

@@ -28,6 +28,15 @@ class AccountsRepository(Protocol):
     async def user_by_email(self, email: str) -> User | None:
         """The user with this (normalised) email."""
 
+    async def user_by_id(self, user_id: str) -> User | None:
+        """The user with this id."""
+
+    async def end_sessions(self, user_id: str) -> int:
+        """Raise the user's session generation (ending its web sessions); the new one."""
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        """Replace the user's password hash."""
+
     async def lock_login(self, email: str) -> None:
         """Serialise log-in attempts for this email until the transaction ends, so that racing
         guesses are counted one after the other."""

@@ -23,7 +23,7 @@ from gateway.entrypoints.web.page_deps import (
 from gateway.entrypoints.web.rendering import LANGUAGE_COOKIE, LANGUAGES
 from gateway.entrypoints.web.sessions import SESSION_COOKIE
 from gateway.schemas.accounts import SignUpRequest
-from gateway.service_layer import accounts
+from gateway.service_layer import accounts, web_sessions
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_request)])
 YEAR = 365 * 86400
@@ -38,10 +38,13 @@ def _local(target: str, default: str = "/dashboard") -> str:
 
 
 @router.get("/")
-async def home(request: Request) -> Response:
+async def home(request: Request, services: Services) -> Response:
     """The dashboard for a creditor logged in, the log-in page otherwise."""
-    if optional_principal(request) is None:
+    principal = await optional_principal(request, services)
+    if principal is None:
         return RedirectResponse("/login", status_code=303)
+    if principal.kind is OrganisationKind.PROVIDER:
+        return RedirectResponse("/provider", status_code=303)
     return RedirectResponse("/dashboard", status_code=303)
 
 
@@ -49,7 +52,7 @@ async def home(request: Request) -> Response:
 async def login_form(request: Request, next: str = "", signed_up: bool = False) -> HTMLResponse:
     """The log-in form."""
     return pages_of(request).render(
-        request, "login.html", {"next": _local(next), "signed_up": signed_up}
+        request, "login.html", {"next": _local(next, ""), "signed_up": signed_up}
     )
 
 
@@ -63,7 +66,7 @@ async def log_in(
 ) -> Response:
     """Checks the password with the API's log-in use case (lock-outs, device cookie), then opens
     a session."""
-    request.state.form_context = {"next": _local(next)}
+    request.state.form_context = {"next": _local(next, "")}
     email = accounts.normalise_email(email)
     cookies = services.device_cookies
     trusted = bool(cookies and cookies.vouches_for(request.cookies.get(cookies.NAME), email))
@@ -77,7 +80,10 @@ async def log_in(
             address=client_address(request),
             trusted_device=trusted,
         )
-    response = RedirectResponse(_local(next), status_code=303)
+    async with services.unit_of_work() as uow:
+        generation = await web_sessions.generation(principal, uow)
+    home = "/provider" if principal.kind is OrganisationKind.PROVIDER else "/dashboard"
+    response = RedirectResponse(_local(next, home), status_code=303)
     secure = services.secure_cookies
     if cookies is not None:
         response.set_cookie(
@@ -92,7 +98,7 @@ async def log_in(
     sessions = sessions_of(request)
     response.set_cookie(
         SESSION_COOKIE,
-        sessions.issue(principal),
+        sessions.issue(principal, generation=generation),
         max_age=sessions.ttl_seconds,
         path="/",
         httponly=True,

@@ -25,6 +25,7 @@ from gateway.entrypoints.web.page_deps import (
     pages_of,
     validated,
 )
+from gateway.entrypoints.web.quote_pages import quote_of
 from gateway.schemas.cases import CaseSubmission
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_request)])
@@ -105,10 +106,12 @@ async def case_page(
     score = ScoreLookup(state="unavailable")
     if services.scores is not None:
         score = await services.scores.score_of(caller.as_creditor, case_id)
+    quote = await quote_of(services, caller, case_id)
     return pages_of(request).render(
         request,
         "case.html",
         {
+            **quote,
             "case": case,
             "timeline": timeline,
             "documents": documents,

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from gateway.domain.errors import NotAuthenticated
 from gateway.domain.model import Principal
-from gateway.entrypoints.api.deps import ActingCaller, Services, current_caller
+from gateway.entrypoints.api.deps import ActingCaller, GatewayServices, Services, current_caller
 from gateway.entrypoints.api.problems import validation_error
 from gateway.entrypoints.web.rendering import Pages
 from gateway.entrypoints.web.sessions import (
@@ -20,10 +20,11 @@ from gateway.entrypoints.web.sessions import (
     SESSION_COOKIE,
     WebSessions,
 )
+from gateway.service_layer import web_sessions
 from recouvra_shared.errors import InvalidRequest, Violation
 
 # Fields never echoed back into a form that is shown again.
-SECRET_FIELDS = frozenset({"password", CSRF_FIELD})
+SECRET_FIELDS = frozenset({"password", "current_password", "new_password", CSRF_FIELD})
 
 
 def pages_of(request: Request) -> Pages:
@@ -59,23 +60,29 @@ async def page_request(request: Request) -> None:
     request.state.csrf_token = sessions.csrf_token(cookie)
 
 
-def optional_principal(request: Request) -> Principal | None:
-    """The person logged in, if any."""
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie:
-        return None
-    try:
-        principal = sessions_of(request).principal(cookie)
-    except NotAuthenticated:
-        return None
+async def session_principal(request: Request, services: GatewayServices) -> Principal:
+    """The person the session cookie names, once the server checked the session was not ended
+    (logged out everywhere, or the password changed since)."""
+    principal, generation = sessions_of(request).session(request.cookies.get(SESSION_COOKIE))
+    async with services.unit_of_work() as uow:
+        await web_sessions.check_live(principal, generation, uow)
     request.state.principal = principal
     return principal
 
 
+async def optional_principal(request: Request, services: GatewayServices) -> Principal | None:
+    """The person logged in, if any."""
+    if not request.cookies.get(SESSION_COOKIE):
+        return None
+    try:
+        return await session_principal(request, services)
+    except NotAuthenticated:
+        return None
+
+
 async def page_caller(request: Request, services: Services) -> ActingCaller:
     """The creditor the page acts for, checked exactly as the REST API checks a call."""
-    principal = sessions_of(request).principal(request.cookies.get(SESSION_COOKIE))
-    request.state.principal = principal
+    principal = await session_principal(request, services)
     return await current_caller(services, principal, None)
 
 

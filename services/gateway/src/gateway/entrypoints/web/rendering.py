@@ -41,13 +41,14 @@ _QUALITY = re.compile(r"^\s*([a-zA-Z-]+)\s*(?:;\s*q\s*=\s*([0-9.]+))?\s*$")
 
 
 def read_catalogue(language: str) -> dict[str, str]:
-    """msgid -> msgstr of one language's .po file (empty for the source language)."""
-    path = CATALOGUES / language / "LC_MESSAGES" / "messages.po"
-    if not path.is_file():
-        return {}
-    with path.open("rb") as po:
-        catalogue = read_po(po, locale=language)
-    return {str(m.id): str(m.string) for m in catalogue if m.id and m.string}
+    """msgid -> msgstr of one language's .po files (empty for the source language): messages.po,
+    then one file per group of pages (pages.po...), so that teams add texts without conflicts."""
+    translations: dict[str, str] = {}
+    for path in sorted((CATALOGUES / language / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as po:
+            catalogue = read_po(po, locale=language)
+        translations.update({str(m.id): str(m.string) for m in catalogue if m.id and m.string})
+    return translations
 
 
 @dataclass

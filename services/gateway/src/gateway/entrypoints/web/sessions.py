@@ -51,14 +51,16 @@ class WebSessions:
         self._csrf_key = hmac.new(secret, b"web-csrf", hashlib.sha256).digest()
         self.ttl_seconds = hours * 3600
 
-    def issue(self, principal: Principal, now: datetime | None = None) -> str:
-        """A session cookie value for a person who just logged in."""
+    def issue(self, principal: Principal, now: datetime | None = None, generation: int = 0) -> str:
+        """A session cookie value for a person who just logged in, in the user's current
+        session generation (the server refuses it once the user ends its sessions)."""
         now = now or datetime.now(UTC)
         claims = {
             "aud": "recouvra-web",
             "sub": principal.subject,
             "org": principal.organisation_id,
             "kind": principal.kind.value,
+            "gen": generation,
             "iat": now,
             "exp": now + timedelta(seconds=self.ttl_seconds),
         }
@@ -66,18 +68,23 @@ class WebSessions:
 
     def principal(self, cookie: str | None) -> Principal:
         """The person a session cookie names; NotAuthenticated when absent, expired or forged."""
+        return self.session(cookie)[0]
+
+    def session(self, cookie: str | None) -> tuple[Principal, int]:
+        """The person a session cookie names and the session generation it was opened in."""
         if not cookie:
             raise NotAuthenticated("log in to see this page")
         try:
             claims = jwt.decode(
                 cookie, self._session_key, algorithms=[ALGORITHM], audience="recouvra-web"
             )
-            return Principal(
+            principal = Principal(
                 organisation_id=str(claims["org"]),
                 kind=OrganisationKind(claims["kind"]),
                 subject=str(claims["sub"]),
             )
-        except (jwt.PyJWTError, KeyError, ValueError):
+            return principal, int(claims.get("gen", 0))
+        except (jwt.PyJWTError, KeyError, ValueError, TypeError):
             raise NotAuthenticated("your session ended; log in again") from None
 
     @staticmethod

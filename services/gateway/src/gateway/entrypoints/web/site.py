@@ -15,8 +15,18 @@ from starlette.types import Scope
 
 from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.api.problems import problem_kind, validation_error
-from gateway.entrypoints.web import account_pages, case_pages, dashboard_page
-from gateway.entrypoints.web.rendering import STATIC, Pages
+from gateway.entrypoints.web import (
+    account_pages,
+    case_pages,
+    dashboard_page,
+    import_pages,
+    key_pages,
+    provider_pages,
+    quote_pages,
+    security_pages,
+)
+from gateway.entrypoints.web.rendering import STATIC, Pages, language_of
+from gateway.entrypoints.web.rules_fr import rule_in
 from gateway.entrypoints.web.sessions import SecurityHeaders, WebSessions
 from recouvra_shared.errors import (
     Conflict,
@@ -57,7 +67,11 @@ def refusal_page(request: Request, refusal: Refusal) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
     if template is not None and request.method == "POST" and isinstance(refusal, FORM_REFUSALS):
-        violations = list(refusal.violations) or [Violation("", refusal.message)]
+        language = language_of(request)
+        violations = [
+            Violation(v.field, rule_in(language, v.rule))
+            for v in (list(refusal.violations) or [Violation("", refusal.message)])
+        ]
         errors: dict[str, str] = {}
         for violation in violations:
             errors.setdefault(violation.field, violation.rule)
@@ -113,4 +127,9 @@ def install(app: FastAPI, services: GatewayServices | None) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.include_router(account_pages.router)
     app.include_router(dashboard_page.router)
+    app.include_router(import_pages.router)  # /cases/import before /cases/{case_id}
+    app.include_router(quote_pages.router)
+    app.include_router(provider_pages.router)
+    app.include_router(security_pages.router)
+    app.include_router(key_pages.router)
     app.include_router(case_pages.router)

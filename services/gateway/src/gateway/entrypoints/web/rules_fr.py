@@ -1,0 +1,65 @@
+"""The rules a refused form breaks, in French on French pages: the API's rules are English
+(pydantic's and the services' own words); each known shape has its French wording, and a rule
+without one is shown as it is rather than guessed."""
+
+from __future__ import annotations
+
+import re
+
+# (English rule, French wording); groups are carried over. First match wins.
+RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(english, re.IGNORECASE), french)
+    for english, french in (
+        (r"^Field required$", "est obligatoire"),
+        (
+            r"^String should have at least (\d+) characters?$",
+            r"doit compter au moins \1 caractères",
+        ),
+        (r"^String should have at most (\d+) characters?$", r"doit compter au plus \1 caractères"),
+        (r"^must be at least (\d+) characters long$", r"doit compter au moins \1 caractères"),
+        (r"^value is not a valid email address\b.*$", "n'est pas une adresse e-mail valide"),
+        (r"^Input should be a valid integer\b.*$", "doit être un nombre entier"),
+        (r"^Input should be a valid (number|decimal)\b.*$", "doit être un nombre"),
+        (r"^Input should be a valid date\b.*$", "doit être une date au format AAAA-MM-JJ"),
+        (r"^Input should be greater than or equal to (\S+)$", r"doit être au moins \1"),
+        (r"^Input should be greater than (\S+)$", r"doit être supérieur à \1"),
+        (r"^Input should be less than or equal to (\S+)$", r"doit être au plus \1"),
+        (r"^Input should be (('[^']*'(, | or )?)+)$", r"doit valoir \1"),
+        (r"^List should have at least (\d+) items?.*$", r"doit contenir au moins \1 élément(s)"),
+        (
+            r"^must be a valid SIREN \(9 digits with a correct checksum\)$",
+            "doit être un SIREN valide (9 chiffres, clé de contrôle correcte)",
+        ),
+        (
+            r"^'([^']*)' is not an ISO 3166 country \(FR\) or subdivision \(FR-IDF\)$",
+            r"« \1 » n'est ni un pays ISO 3166 (FR) ni une subdivision (FR-IDF)",
+        ),
+        (r"^must not be empty$", "ne doit pas être vide"),
+        (r"^must be at most (\d+) MiB$", r"doit faire au plus \1 Mio"),
+        (r"^email or password is wrong$", "e-mail ou mot de passe incorrect"),
+        (r"^is not your current password$", "n'est pas votre mot de passe actuel"),
+        (r"^must differ from the current password$", "doit différer du mot de passe actuel"),
+        (
+            r"^a provider serves B2B cases, consumer cases or both$",
+            "un prestataire traite des dossiers d'entreprises, de particuliers, ou les deux",
+        ),
+        (r"^must be greater than min_amount$", "doit dépasser la créance la plus petite"),
+        (
+            r"^a collection agency cannot act before a court$",
+            "une agence de recouvrement ne peut pas agir en justice",
+        ),
+    )
+)
+
+
+def in_french(rule: str) -> str:
+    """The rule in French when its shape is known, else unchanged."""
+    for english, french in RULES:
+        if english.match(rule):
+            return english.sub(french, rule, count=1).replace("' or '", "' ou '")
+    return rule
+
+
+def rule_in(language: str, rule: str) -> str:
+    """The rule as a page in `language` shows it."""
+    return in_french(rule) if language == "fr" else rule
