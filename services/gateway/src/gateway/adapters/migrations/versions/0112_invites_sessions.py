@@ -2,7 +2,7 @@
 everywhere" and by a new password; a session opened in an older generation is refused.
 
 Revision ID: 0112_invites_sessions
-Revises: 0102_roles
+Revises: 0108_retention
 Create Date: 2026-12-03
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0112_invites_sessions"
-down_revision = "0102_roles"
+down_revision = "0108_retention"
 branch_labels = None
 depends_on = None
 
