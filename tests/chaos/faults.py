@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from tests.chaos.world import SERVICES, World
 
-KINDS = ("kill", "pg-latency", "pg-drop", "pg-cut", "clock-jump")
+KINDS = ("kill", "pg-latency", "pg-drop", "pg-cut", "clock-jump", "pg-crash")
 
 
 @dataclass(frozen=True)
@@ -30,13 +30,16 @@ def plan(seed: int, count: int, kinds: tuple[str, ...] = KINDS) -> list[Fault]:
     faults = []
     for n in range(count):
         kind = kinds[n] if n < len(kinds) else rng.choice(kinds)
-        target = "matching" if kind == "clock-jump" else rng.choice(SERVICES)
+        target = {"clock-jump": "matching", "pg-crash": "postgres"}.get(kind) or rng.choice(
+            SERVICES
+        )
         size = {
             "kill": 0.0,
             "pg-latency": float(rng.choice((100, 300, 800))),
             "pg-drop": float(rng.choice((50, 300, 1000))),
             "pg-cut": float(rng.choice((1, 3, 6))),
             "clock-jump": float(rng.randint(1, 4)),
+            "pg-crash": float(rng.choice((0, 2, 5))),
         }[kind]
         faults.append(Fault(kind, target, size))
     return faults
@@ -86,6 +89,12 @@ class Injector:
             proxy.cut(link)
             await asyncio.sleep(fault.size)
             proxy.heal(link)
+        elif fault.kind == "pg-crash":
+            postgres = self.world.postgres
+            assert postgres is not None, "pg-crash needs the harness's own PostgreSQL"
+            postgres.crash()
+            await asyncio.sleep(fault.size)
+            await asyncio.to_thread(postgres.start)
         elif fault.kind == "clock-jump":
             assert self.world.clock is not None
             self.world.clock.advance(timedelta(minutes=fault.size))

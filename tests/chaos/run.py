@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tests.chaos.driver import Driver
 from tests.chaos.faults import Injector, plan
+from tests.chaos.own_postgres import OwnPostgres
 from tests.chaos.proxy import Toxiproxy
 from tests.chaos.verdict import Verdict, judge, rows
 from tests.chaos.world import SERVICES, World
@@ -78,10 +79,12 @@ async def chaos_run(
     env: dict[str, dict[str, str]] | None = None,
 ) -> tuple[Verdict, list[str]]:
     """Play one run; returns the verdict and the faults as played."""
+    postgres = OwnPostgres(workdir / "postgres")
     proxy = Toxiproxy(workdir / "toxiproxy.log").start()
-    world = World(stack, workdir, proxy)
+    world = World(postgres.stack(stack), workdir, proxy, postgres=postgres)
     driver: Driver | None = None
     try:
+        await asyncio.to_thread(postgres.start)
         await world.build(env)
         await world.start()
         await asyncio.to_thread(wait_http, world.gateway_url, world.processes["gateway"])
@@ -119,8 +122,11 @@ async def chaos_run(
     finally:
         if driver is not None:
             await driver.close()
-        await world.tear_down()
-        proxy.stop()
+        try:
+            await world.tear_down()
+        finally:
+            proxy.stop()
+            postgres.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

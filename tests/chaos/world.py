@@ -1,8 +1,9 @@
 """The system under chaos: intake, scoring, matching and the gateway as processes, each on a
 database of its own reached through toxiproxy, under one topic prefix; matching on a test clock.
 
-Only the harness's own things are ever killed: these service processes and the proxy links. The
-shared dev stack's Kafka and PostgreSQL stay up (other engineers use them)."""
+Only the harness's own things are ever killed: these service processes, the proxy links and the
+harness's own PostgreSQL server (tests/chaos/own_postgres.py). The shared dev stack's Kafka and
+S3 stay up (other engineers use them)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from tests.chaos.own_postgres import OwnPostgres
 from tests.chaos.proxy import Toxiproxy
 from tests.support.databases import ServiceDatabase, create_service_database, drop_service_database
 from tests.support.fixtures import ServiceProcess
@@ -38,6 +40,7 @@ class World:
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
     http_port: int = field(default_factory=free_port)
     clock: OffsetClock | None = None
+    postgres: OwnPostgres | None = None  # the PostgreSQL `stack` names, when the harness's own
 
     @property
     def gateway_url(self) -> str:
@@ -80,6 +83,7 @@ class World:
     async def tear_down(self) -> None:
         for process in self.processes.values():
             process.kill()
-        for database in self.databases.values():
-            await drop_service_database(self.stack, database)
+        if self.postgres is None:  # the harness's own server is stopped and deleted instead
+            for database in self.databases.values():
+                await drop_service_database(self.stack, database)
         await delete_topics_of(self.stack.kafka_admin(), [self.prefix.rstrip(".")])
