@@ -12,6 +12,7 @@ from datetime import timedelta
 from tests.chaos.world import SERVICES, World
 
 KINDS = ("kill", "pg-latency", "pg-drop", "pg-cut", "clock-jump", "pg-crash")
+KAFKA_CRASH = "kafka-crash"  # only with the harness's own broker (`--own-kafka`): slow to restart
 
 
 @dataclass(frozen=True)
@@ -30,9 +31,9 @@ def plan(seed: int, count: int, kinds: tuple[str, ...] = KINDS) -> list[Fault]:
     faults = []
     for n in range(count):
         kind = kinds[n] if n < len(kinds) else rng.choice(kinds)
-        target = {"clock-jump": "matching", "pg-crash": "postgres"}.get(kind) or rng.choice(
-            SERVICES
-        )
+        target = {"clock-jump": "matching", "pg-crash": "postgres", KAFKA_CRASH: "kafka"}.get(
+            kind
+        ) or rng.choice(SERVICES)
         size = {
             "kill": 0.0,
             "pg-latency": float(rng.choice((100, 300, 800))),
@@ -40,6 +41,7 @@ def plan(seed: int, count: int, kinds: tuple[str, ...] = KINDS) -> list[Fault]:
             "pg-cut": float(rng.choice((1, 3, 6))),
             "clock-jump": float(rng.randint(1, 4)),
             "pg-crash": float(rng.choice((0, 2, 5))),
+            KAFKA_CRASH: float(rng.choice((0, 5))),
         }[kind]
         faults.append(Fault(kind, target, size))
     return faults
@@ -95,6 +97,12 @@ class Injector:
             postgres.crash()
             await asyncio.sleep(fault.size)
             await asyncio.to_thread(postgres.start)
+        elif fault.kind == KAFKA_CRASH:
+            kafka = self.world.kafka
+            assert kafka is not None, "kafka-crash needs the harness's own broker"
+            kafka.crash()
+            await asyncio.sleep(fault.size)
+            await asyncio.to_thread(kafka.start)
         elif fault.kind == "clock-jump":
             assert self.world.clock is not None
             self.world.clock.advance(timedelta(minutes=fault.size))

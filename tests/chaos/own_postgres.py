@@ -27,6 +27,8 @@ class OwnPostgres:
             **os.environ,
             "RECOUVRA_STATE": str(self.state),
             "RECOUVRA_POSTGRES_PORT": str(self.port),
+            # initdb and provisioning on a busy machine of two cores can outlast the default 120 s
+            "RECOUVRA_START_TIMEOUT": "600",
         }
 
     @property
@@ -39,13 +41,18 @@ class OwnPostgres:
         return dataclasses.replace(shared, pg_admin_url=admin)
 
     def start(self) -> OwnPostgres:
-        subprocess.run(
+        done = subprocess.run(
             [str(STACK_SCRIPT), "start", "postgres"],
             env=self.env,
-            check=True,
+            check=False,
             capture_output=True,
+            text=True,
             timeout=300,
         )
+        if done.returncode != 0:
+            log = self.state / "logs" / "postgres.log"
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise RuntimeError(f"stack.sh start postgres: {done.stderr[-2000:]}\n{tail}")
         return self
 
     def crash(self) -> None:

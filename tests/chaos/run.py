@@ -18,7 +18,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.chaos.driver import Driver
-from tests.chaos.faults import Injector, plan
+from tests.chaos.faults import KAFKA_CRASH, KINDS, Injector, plan
+from tests.chaos.own_kafka import OwnKafka
 from tests.chaos.own_postgres import OwnPostgres
 from tests.chaos.proxy import Toxiproxy
 from tests.chaos.verdict import Verdict, judge, rows
@@ -77,14 +78,23 @@ async def chaos_run(
     seed: int,
     size: Size,
     env: dict[str, dict[str, str]] | None = None,
+    *,
+    own_kafka: bool = False,
 ) -> tuple[Verdict, list[str]]:
-    """Play one run; returns the verdict and the faults as played."""
+    """Play one run; returns the verdict and the faults as played. Its PostgreSQL is always
+    the harness's own; its Kafka broker too when `own_kafka` (then the broker crashes as well)."""
     postgres = OwnPostgres(workdir / "postgres")
+    kafka = OwnKafka(workdir / "kafka") if own_kafka else None
     proxy = Toxiproxy(workdir / "toxiproxy.log").start()
-    world = World(postgres.stack(stack), workdir, proxy, postgres=postgres)
     driver: Driver | None = None
+    world: World | None = None
     try:
-        await asyncio.to_thread(postgres.start)
+        if kafka is not None:  # the two servers boot side by side
+            await asyncio.gather(asyncio.to_thread(kafka.start), asyncio.to_thread(postgres.start))
+            stack = kafka.stack(stack)
+        else:
+            await asyncio.to_thread(postgres.start)
+        world = World(postgres.stack(stack), workdir, proxy, postgres=postgres, kafka=kafka)
         await world.build(env)
         await world.start()
         await asyncio.to_thread(wait_http, world.gateway_url, world.processes["gateway"])
@@ -102,8 +112,9 @@ async def chaos_run(
         bidder = asyncio.create_task(driver.bid_live(stop_bids))
         stop_watch = asyncio.Event()
         watchdog = asyncio.create_task(injector.restart_the_dead(stop_watch))
+        kinds = (*KINDS, KAFKA_CRASH) if kafka is not None else KINDS
         faults = asyncio.create_task(
-            injector.play(plan(seed, size.faults), size.every, asyncio.Event())
+            injector.play(plan(seed, size.faults, kinds), size.every, asyncio.Event())
         )
         await driver.submit_cases(size.cases)
         await faults
@@ -123,10 +134,13 @@ async def chaos_run(
         if driver is not None:
             await driver.close()
         try:
-            await world.tear_down()
+            if world is not None:
+                await world.tear_down()
         finally:
             proxy.stop()
             postgres.stop()
+            if kafka is not None:
+                kafka.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,11 +149,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=300)
     parser.add_argument("--faults", type=int, default=60)
     parser.add_argument("--every", type=float, default=2.0)
+    parser.add_argument(
+        "--own-kafka", action="store_true", help="a broker of the run's own, crashed as a fault"
+    )
     args = parser.parse_args(argv)
     started = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="chaos-") as tmp:
         verdict, played = asyncio.run(
-            chaos_run(find_stack(), Path(tmp), args.seed, Size(args.cases, args.faults, args.every))
+            chaos_run(
+                find_stack(),
+                Path(tmp),
+                args.seed,
+                Size(args.cases, args.faults, args.every),
+                own_kafka=args.own_kafka,
+            )
         )
     took = datetime.now(UTC) - started
     report = (

@@ -151,15 +151,22 @@ async def judge(world: World, intents: list[Intent], faults: Counter[str]) -> Ve
             intent.case_id,
             facts["matching.auction-opened.v1"][(intent.case_id, "1", "")],
         )
+    offered = {k[0] for k in facts["matching.case-offered.v1"]}
     for intent in intents:
+        refused = intent.outcome != ACCEPTED
+        bid = (intent.case_id, "1", intent.actor)
+        if intent.kind == "bid" and refused and facts["matching.bid-placed.v1"][bid]:
+            verdict.duplicated["bid-placed of a refused bid"].append(intent.case_id)
+        if intent.kind == "accept-quote" and refused and intent.case_id in offered:
+            verdict.duplicated["case-offered of a refused acceptance"].append(intent.case_id)
         if intent.kind == "bid" and intent.outcome == ACCEPTED:
             key = (intent.case_id, "1", intent.actor)
             verdict.count(
                 "fact bid-placed (live)", intent.case_id, facts["matching.bid-placed.v1"][key]
             )
         if intent.kind == "accept-quote" and intent.outcome == ACCEPTED:
-            offered = [k for k in facts["matching.case-offered.v1"] if k[0] == intent.case_id]
-            seen = sum(facts["matching.case-offered.v1"][k] for k in offered)
+            offers = [k for k in facts["matching.case-offered.v1"] if k[0] == intent.case_id]
+            seen = sum(facts["matching.case-offered.v1"][k] for k in offers)
             verdict.count("fact case-offered", intent.case_id, seen)
             verdict.count(
                 "matching offered", intent.case_id, int(matchings.get(intent.case_id) == "offered")

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from tests.chaos.own_kafka import OwnKafka
 from tests.chaos.own_postgres import OwnPostgres
 from tests.chaos.proxy import Toxiproxy
 from tests.support.databases import ServiceDatabase, create_service_database, drop_service_database
 from tests.support.fixtures import ServiceProcess
 from tests.support.marketplace import OffsetClock
 from tests.support.processes import service
-from tests.support.stack import Stack, delete_topics_of, free_port, unique_name
+from tests.support.stack import PROVISIONED, Stack, delete_topics_of, free_port, unique_name
 
 SERVICES = ("intake", "scoring", "matching", "gateway")
 
@@ -41,6 +42,7 @@ class World:
     http_port: int = field(default_factory=free_port)
     clock: OffsetClock | None = None
     postgres: OwnPostgres | None = None  # the PostgreSQL `stack` names, when the harness's own
+    kafka: OwnKafka | None = None  # the Kafka broker `stack` names, when the harness's own
 
     @property
     def gateway_url(self) -> str:
@@ -86,4 +88,7 @@ class World:
         if self.postgres is None:  # the harness's own server is stopped and deleted instead
             for database in self.databases.values():
                 await drop_service_database(self.stack, database)
-        await delete_topics_of(self.stack.kafka_admin(), [self.prefix.rstrip(".")])
+        if self.kafka is None:
+            await delete_topics_of(self.stack.kafka_admin(), [self.prefix.rstrip(".")])
+        else:  # its ACLs went with the harness's own broker: nothing to revoke on the shared one
+            PROVISIONED[:] = [p for p in PROVISIONED if p[0] != self.prefix]
