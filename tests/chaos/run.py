@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tests.chaos.driver import Driver
 from tests.chaos.faults import KAFKA_CRASH, KINDS, Injector, plan
+from tests.chaos.lag import consumer_lag
 from tests.chaos.own_kafka import OwnKafka
 from tests.chaos.own_postgres import OwnPostgres
 from tests.chaos.proxy import Toxiproxy
@@ -39,7 +40,8 @@ class Size:
 
 
 async def quiet(world: World, within: float) -> None:
-    """Until every outbox is empty and no table count moves for three polls in a row."""
+    """Until every outbox is empty, every consumer group has committed up to its topics' ends,
+    and no table count moves for three polls in a row."""
     deadline, last, still = time.monotonic() + within, None, 0
     while time.monotonic() < deadline and still < 3:
         now = []
@@ -49,7 +51,8 @@ async def quiet(world: World, within: float) -> None:
             )
             handled = await rows(world.direct_url(name), "SELECT count(*) FROM inbox")
             now += [unsent[0][0], handled[0][0]]
-        still = still + 1 if now == last and not any(now[0::2]) else 0
+        behind = sum((await consumer_lag(world.stack, world.prefix)).values())
+        still = still + 1 if now == last and not any(now[0::2]) and not behind else 0
         last = now
         await asyncio.sleep(1.0)
 

@@ -17,6 +17,7 @@ from recouvra.events.v1.case_events_pb2 import CaseSubmitted
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra_shared.events import unpack
 from tests.chaos.driver import ACCEPTED, Intent
+from tests.chaos.lag import consumer_lag
 from tests.chaos.world import SERVICES, World
 from tests.support.databases import plain
 from tests.support.kafka_read import read_topic
@@ -49,10 +50,11 @@ class Verdict:
     lost: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     duplicated: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     dead_letters: list[str] = field(default_factory=list)
+    lagging: dict[str, int] = field(default_factory=dict)  # consumer group -> records behind
 
     @property
     def clean(self) -> bool:
-        return not self.lost and not self.duplicated and not self.dead_letters
+        return not (self.lost or self.duplicated or self.dead_letters or self.lagging)
 
     def count(self, effect: str, subject: str, seen: int) -> None:
         if seen == 1:
@@ -77,6 +79,7 @@ class Verdict:
         for effect, subjects in {**self.duplicated}.items():
             lines.append(f"DUPLICATED {effect}: {', '.join(subjects[:5])}")
         lines += [f"DEAD LETTER {d}" for d in self.dead_letters]
+        lines += [f"CONSUMER BEHIND {g}: {n} record(s)" for g, n in self.lagging.items()]
         lines.append("verdict: " + ("clean" if self.clean else "FAILED"))
         return "\n".join(lines)
 
@@ -176,6 +179,9 @@ async def judge(world: World, intents: list[Intent], faults: Counter[str]) -> Ve
         for fact, times in counted.items():
             if times > 1:
                 verdict.duplicated[f"fact {topic.split('.')[1]}"].append(f"{fact} x{times}")
+
+    lag = await consumer_lag(world.stack, world.prefix)
+    verdict.lagging = {group: behind for group, behind in lag.items() if behind}
 
     # Dead letters and unpublishable outbox rows, with their reasons.
     for name in SERVICES:
