@@ -14,7 +14,8 @@ BROWSER := deploy/local/browser.sh
 WITH_STACK = eval "$$($(STACK) env)" &&
 
 .PHONY: help install up down stack stack-stop services services-stop migrate test test-unit \
-        test-integration test-e2e browser lint format proto proto-check bench bench-compare status
+        test-integration test-e2e browser lint format proto proto-check bench bench-compare status \
+        chaos
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -49,6 +50,7 @@ migrate: install stack  ## Bring every service's database schema up to date
 	  $(VENV)/python -m $$s migrate; done
 
 test: install stack browser  ## Install everything and run every test tier against the real stack
+	deploy/local/toxiproxy.sh install  # the chaos harness's TCP proxy (tests/chaos)
 	$(VENV)/pytest -n 2 -m "not integration and not e2e"
 	$(WITH_STACK) $(VENV)/pytest -m "integration or e2e"
 
@@ -90,6 +92,11 @@ bench: install stack  ## Every bench, then one table (path, figure, baseline, ra
 	echo "== one table"; status=0; \
 	$(VENV)/python -m tests.support.bench_table table $$rows --failed "$${failed[@]}" || status=$$?; \
 	rm -f $$rows; exit $$status
+
+chaos: install stack  ## The long fault run (tests/chaos): users, seeded faults, the verdict in var/chaos/
+	deploy/local/toxiproxy.sh install
+	$(WITH_STACK) $(VENV)/python -m tests.chaos.run --own-kafka --cases $${CASES:-300} \
+	  --faults $${FAULTS:-60} $${SEED:+--seed $$SEED}
 
 bench-compare: install  ## Each row of the latest make bench beside the run before it
 	$(VENV)/python -m tests.support.bench_table compare

@@ -61,6 +61,26 @@ async def test_a_redelivered_event_is_handled_once() -> None:
     assert len(calls) == 1
 
 
+async def test_the_harness_broken_inbox_runs_a_redelivered_event_again_alone_or_in_a_batch() -> (
+    None
+):
+    calls: list[str] = []
+
+    async def handler(event: CaseWithdrawn, envelope: EventEnvelope, uow: Any) -> None:
+        calls.append(envelope.event_id)
+
+    db, broker = PlatformTables(), FakeBroker()
+    sub = Subscription("intake.case-withdrawn.v1", "probe", CaseWithdrawn, handler)
+    broken = SETTINGS.model_copy(update={"chaos_inbox_without_idempotency": True})
+    consumer = InboxConsumer(sub, lambda: FakeUnitOfWork(db), broker, broken)  # type: ignore[arg-type]
+    raw = envelope_bytes()
+    assert await consumer.process(raw, b"c-1", 0, 10) == "handled"
+    assert await consumer.process(raw, b"c-1", 0, 10) == "handled"
+    record = type("Record", (), {"value": raw, "key": b"c-1", "partition": 0, "offset": 10})
+    assert await consumer._together([record]) == (1, None)
+    assert len(calls) == 3
+
+
 async def test_a_flaky_handler_succeeds_within_the_retries() -> None:
     failures = iter([True, True, False])
 

@@ -46,6 +46,13 @@ def test_production_accepts_a_real_secret_and_refuses_fault_injection() -> None:
             chaos_relay_kill_after_batches=1,
             **SASL,
         )
+    with pytest.raises(ValidationError, match="chaos_inbox_without_idempotency: fault injection"):
+        IntakeSettings(
+            environment="production",
+            database_url=REAL_URL,
+            chaos_inbox_without_idempotency=True,
+            **SASL,
+        )
 
 
 def test_production_refuses_plaintext_kafka_and_a_missing_kafka_password() -> None:

@@ -137,6 +137,9 @@ class ServiceSettings(BaseSettings):
     # Fault injection for the crash tests: the relay kills its own process (SIGKILL) after
     # publishing this many batches and before marking them sent. 0 = off; refused in production.
     chaos_relay_kill_after_batches: int = Field(default=0, ge=0)
+    # Fault injection for the chaos harness (tests/chaos): the inbox forgets which events it
+    # handled, so a redelivered event runs its handler again. Off; refused in production.
+    chaos_inbox_without_idempotency: bool = False
 
     @model_validator(mode="after")
     def _refuse_partial_tls(self) -> Self:
@@ -181,6 +184,10 @@ class ServiceSettings(BaseSettings):
         if self.chaos_relay_kill_after_batches:
             raise ValueError(
                 "chaos_relay_kill_after_batches: fault injection is refused in production"
+            )
+        if self.chaos_inbox_without_idempotency:
+            raise ValueError(
+                "chaos_inbox_without_idempotency: fault injection is refused in production"
             )
         return self
 

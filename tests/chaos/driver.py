@@ -1,0 +1,277 @@
+"""The users, played through the gateway's REST API, and the harness's own record of every
+intent it sent: what it asked, under which Idempotency-Key, and what the system answered.
+
+A request is retried with the same Idempotency-Key while the system is down (no answer, or a
+5xx), as a patient client would; an answer of 2xx makes the intent *accepted* (its effects must
+exist exactly once), a 4xx makes it *refused* (no effect may exist)."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from tests.support.marketplace import CREDITOR_SIREN, PASSWORD
+
+ACCEPTED, REFUSED = "accepted", "refused"
+PROVIDER_SIRENS = ("552100554", "542107651", "356000000")
+SECOND_CREDITOR_SIREN = "552081317"
+AUTO_FEES = ("12.5", "11")  # the first two providers bid only by rule
+LIVE_FEE = "9.5"  # the third bids live on every auction it sees
+
+
+@dataclass
+class Intent:
+    """One thing a user asked for."""
+
+    kind: str  # case-json, case-csv, auto-bid-rule, bid, accept-quote
+    subject: str  # what it is about: an invoice number, a case id, a provider
+    actor: str  # creditor or provider id
+    outcome: str = ""
+    case_id: str = ""
+    status: int = 0
+
+
+@dataclass
+class Party:
+    id: str
+    headers: dict[str, str]
+
+
+@dataclass
+class Driver:
+    url: str
+    rng: random.Random
+    run: str  # a label making this run's invoice numbers its own
+    intents: list[Intent] = field(default_factory=list)
+    creditors: list[Party] = field(default_factory=list)
+    auto_providers: list[Party] = field(default_factory=list)
+    live_provider: Party | None = None
+    retries: int = 0
+    client: httpx.AsyncClient = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = httpx.AsyncClient(base_url=self.url, timeout=30)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def call(
+        self, method: str, path: str, *, within: float = 300, **kwargs: Any
+    ) -> httpx.Response:
+        """One request, retried with the same Idempotency-Key until the system answers."""
+        headers = {"Idempotency-Key": str(uuid.uuid4())} | kwargs.pop("headers", {})
+        deadline = time.monotonic() + within
+        while True:
+            try:
+                answer = await self.client.request(method, path, headers=headers, **kwargs)
+                if answer.status_code < 500:
+                    return answer
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{method} {path}: no answer within {within} s")
+            self.retries += 1
+            await asyncio.sleep(0.3)
+
+    def record(self, intent: Intent, answer: httpx.Response) -> Intent:
+        intent.status = answer.status_code
+        intent.outcome = ACCEPTED if answer.status_code < 400 else REFUSED
+        self.intents.append(intent)
+        return intent
+
+    # ---- the market ------------------------------------------------------------------------
+    async def log_in(self, email: str) -> dict[str, str]:
+        login = await self.call(
+            "POST", "/v1/auth/token", json={"email": email, "password": PASSWORD}
+        )
+        assert login.status_code == 200, login.text
+        return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+    async def sign_up_creditor(self, siren: str) -> Party:
+        email = f"creditor-{uuid.uuid4().hex[:8]}@example.fr"
+        body = {"organisation_name": f"Creditor {siren}", "siren": siren, "email": email,
+                "password": PASSWORD}  # fmt: skip
+        signed = await self.call("POST", "/v1/accounts", json=body)
+        assert signed.status_code == 201, signed.text
+        party = Party(signed.json()["organisation"]["id"], await self.log_in(email))
+        policy = await self.call(
+            "POST", "/v1/quote-policy", json={"max_fee_percent": "20"}, headers=party.headers
+        )
+        assert policy.status_code == 200, policy.text
+        self.creditors.append(party)
+        return party
+
+    async def sign_up_provider(self, siren: str, operator: dict[str, str]) -> Party:
+        email = f"provider-{uuid.uuid4().hex[:8]}@example.fr"
+        profile = {
+            "kind": "commissaire", "regions": ["FR"], "serves_business": True,
+            "serves_consumer": True, "min_amount": {"amount": "100.00", "currency": "EUR"},
+            "max_amount": {"amount": "100000.00", "currency": "EUR"}, "judicial": True,
+            "capacity": 100_000,
+        }  # fmt: skip
+        body = {"organisation_name": f"Etude {siren}", "siren": siren, "email": email,
+                "password": PASSWORD, "profile": profile}  # fmt: skip
+        signed = await self.call("POST", "/v1/provider/accounts", json=body)
+        assert signed.status_code == 201, signed.text
+        provider_id = signed.json()["id"]
+        approved = await self.call(
+            "POST",
+            f"/v1/operator/providers/{provider_id}/approve",
+            json={"reason": "chaos harness"},
+            headers=operator,
+        )
+        assert approved.status_code == 200, approved.text
+        return Party(provider_id, await self.log_in(email))
+
+    async def set_up(self, operator: dict[str, str]) -> None:
+        """Two creditors, two providers bidding by rule, one bidding live with an API key."""
+        for siren in (CREDITOR_SIREN, SECOND_CREDITOR_SIREN):
+            await self.sign_up_creditor(siren)
+        for siren, fee in zip(PROVIDER_SIRENS, AUTO_FEES, strict=False):
+            party = await self.sign_up_provider(siren, operator)
+            rule = await self.call(
+                "POST", "/v1/provider/auto-bid-rules",
+                json={"name": "all", "fee_percent": fee}, headers=party.headers,
+            )  # fmt: skip
+            assert self.record(Intent("auto-bid-rule", fee, party.id), rule).outcome == ACCEPTED
+            self.auto_providers.append(party)
+        live = await self.sign_up_provider(PROVIDER_SIRENS[2], operator)
+        key = await self.call(
+            "POST", "/v1/api-keys", json={"name": "bidding robot"}, headers=live.headers
+        )
+        assert key.status_code == 201, key.text
+        self.live_provider = Party(live.id, {"X-API-Key": key.json()["key"]})
+
+    # ---- cases -----------------------------------------------------------------------------
+    def invoice(self, number: int) -> dict[str, Any]:
+        today = datetime.now(UTC).date()
+        issued = today - timedelta(days=60 + number % 200)
+        amount = f"{200 + (number * 137) % 9000}.{number % 100:02d}"
+        return {
+            "invoice_number": f"{self.run}-{number:05d}",
+            "issue_date": issued.isoformat(),
+            "due_date": (issued + timedelta(days=30)).isoformat(),
+            "amount_due": {"amount": amount, "currency": "EUR"},
+        }
+
+    async def submit_json(self, number: int) -> None:
+        creditor = self.creditors[number % len(self.creditors)]
+        invoice = self.invoice(number)
+        body = {
+            "debtor": {
+                "kind": "company", "name": f"Debtor {number} SARL",
+                "address": {"lines": ["3 rue Vendome"], "postal_code": "69003", "city": "Lyon"},
+            },
+            "invoices": [invoice],
+        }  # fmt: skip
+        answer = await self.call("POST", "/v1/cases", json=body, headers=creditor.headers)
+        intent = self.record(Intent("case-json", invoice["invoice_number"], creditor.id), answer)
+        if intent.outcome == ACCEPTED:
+            intent.case_id = answer.json()["case_id"]
+
+    async def submit_csv(self, numbers: list[int]) -> None:
+        """One CSV file of several cases (one invoice each), by one creditor."""
+        creditor = self.creditors[numbers[0] % len(self.creditors)]
+        out = io.StringIO()
+        columns = ["invoice_number", "issue_date", "due_date", "currency", "amount_due",
+                   "debtor_kind", "debtor_name", "debtor_address_line1", "debtor_postal_code",
+                   "debtor_city"]  # fmt: skip
+        writer = csv.DictWriter(out, columns)
+        writer.writeheader()
+        invoices = [self.invoice(n) for n in numbers]
+        for n, invoice in zip(numbers, invoices, strict=True):
+            writer.writerow({
+                "invoice_number": invoice["invoice_number"], "issue_date": invoice["issue_date"],
+                "due_date": invoice["due_date"], "currency": "EUR",
+                "amount_due": invoice["amount_due"]["amount"], "debtor_kind": "company",
+                "debtor_name": f"Debtor {n} SAS", "debtor_address_line1": "12 quai Perrache",
+                "debtor_postal_code": "69002", "debtor_city": "Lyon",
+            })  # fmt: skip
+        files = {"file": ("cases.csv", out.getvalue().encode(), "text/csv")}
+        answer = await self.call("POST", "/v1/cases/imports", files=files, headers=creditor.headers)
+        rows = answer.json().get("report", []) if answer.status_code == 200 else []
+        by_line = {row.get("line"): row for row in rows}
+        for line, invoice in enumerate(invoices, start=2):
+            row = by_line.get(line, {})
+            intent = Intent(
+                "case-csv", invoice["invoice_number"], creditor.id, status=answer.status_code
+            )
+            intent.outcome = ACCEPTED if row.get("accepted") else REFUSED
+            intent.case_id = row.get("case_id") or ""
+            self.intents.append(intent)
+
+    async def submit_cases(self, count: int, workers: int = 4) -> None:
+        """Cases as creditors send them: mostly one by one as JSON, every fifth batch a CSV file."""
+        batches: list[list[int]] = []
+        number = 0
+        while number < count:
+            size = 5 if len(batches) % 5 == 4 else 1
+            batches.append(list(range(number, min(count, number + size))))
+            number += size
+        queue: asyncio.Queue[list[int]] = asyncio.Queue()
+        for batch in batches:
+            queue.put_nowait(batch)
+
+        async def worker() -> None:
+            while not queue.empty():
+                batch = queue.get_nowait()
+                await (self.submit_csv(batch) if len(batch) > 1 else self.submit_json(batch[0]))
+
+        await asyncio.gather(*(worker() for _ in range(workers)))
+
+    def accepted_cases(self) -> list[Intent]:
+        return [i for i in self.intents if i.kind.startswith("case-") and i.outcome == ACCEPTED]
+
+    # ---- live bids and acceptances ---------------------------------------------------------
+    async def bid_live(self, stop: asyncio.Event) -> None:
+        """The live provider bids once on every auction it is shown, until told to stop."""
+        assert self.live_provider is not None
+        live, done = self.live_provider, set[str]()
+        while not stop.is_set():
+            try:
+                listed = await self.client.get("/v1/provider/auctions", headers=live.headers)
+            except httpx.TransportError:
+                listed = None
+            if listed is not None and listed.status_code == 200:
+                for auction in listed.json()["items"]:
+                    case_id = auction["case_id"]
+                    if case_id in done or auction["my_fee_percent"] is not None:
+                        continue
+                    done.add(case_id)
+                    answer = await self.call(
+                        "POST", f"/v1/provider/auctions/{case_id}/bid",
+                        json={"fee_percent": LIVE_FEE}, headers=live.headers,
+                    )  # fmt: skip
+                    self.record(Intent("bid", case_id, live.id, case_id=case_id), answer)
+            await asyncio.sleep(0.5)
+
+    async def accept_quotes(self, within: float) -> None:
+        """Each creditor accepts the quote of each of its cases once it is quoted."""
+        headers = {c.id: c.headers for c in self.creditors}
+        waiting = {i.case_id: i.actor for i in self.accepted_cases()}
+        deadline = time.monotonic() + within
+        while waiting and time.monotonic() < deadline:
+            for case_id, creditor in list(waiting.items()):
+                try:
+                    quote = await self.client.get(
+                        f"/v1/cases/{case_id}/quote", headers=headers[creditor]
+                    )
+                except httpx.TransportError:
+                    continue
+                if quote.status_code != 200 or quote.json()["status"] != "quoted":
+                    continue
+                answer = await self.call(
+                    "POST", f"/v1/cases/{case_id}/quote/acceptance", headers=headers[creditor]
+                )
+                self.record(Intent("accept-quote", case_id, creditor, case_id=case_id), answer)
+                del waiting[case_id]
+            await asyncio.sleep(0.5)

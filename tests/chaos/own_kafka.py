@@ -1,0 +1,85 @@
+"""A Kafka broker of the harness's own (SASL_SSL with its own users and ACLs), started by the
+project's stack script on free ports with its own state directory: the harness SIGKILLs and
+restarts it without touching the shared dev stack's broker that other engineers use."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import shlex
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from tests.support.stack import KAFKA_USERS, STACK_SCRIPT, Stack, free_port
+
+
+@dataclasses.dataclass
+class OwnKafka:
+    state: Path
+    port: int = dataclasses.field(default_factory=free_port)
+    controller_port: int = dataclasses.field(default_factory=free_port)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "RECOUVRA_STATE": str(self.state),
+            "RECOUVRA_KAFKA_PORT": str(self.port),
+            "RECOUVRA_KAFKA_CONTROLLER_PORT": str(self.controller_port),
+            "RECOUVRA_START_TIMEOUT": "600",
+        }
+
+    def _script(self, *args: str, timeout: float = 600) -> str:
+        done = subprocess.run(
+            [str(STACK_SCRIPT), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"stack.sh {' '.join(args)}: {done.stderr[-3000:]}")
+        return done.stdout
+
+    def start(self) -> OwnKafka:
+        self._script("start", "kafka")
+        return self
+
+    def stack(self, shared: Stack) -> Stack:
+        """The shared stack with this broker for Kafka (its users' passwords, its CA)."""
+        exported: dict[str, str] = {}
+        for line in self._script("env", timeout=60).splitlines():
+            if line.startswith("export "):
+                name, _, value = line.removeprefix("export ").partition("=")
+                exported[name] = shlex.split(value)[0] if value else ""
+        return dataclasses.replace(
+            shared,
+            kafka_bootstrap=exported["RECOUVRA_KAFKA_BOOTSTRAP"],
+            kafka_security_protocol="SASL_SSL",
+            kafka_ca_file=exported["RECOUVRA_KAFKA_CA_FILE"],
+            kafka_admin_password=exported["RECOUVRA_KAFKA_ADMIN_PASSWORD"],
+            kafka_passwords={
+                user: exported.get(f"RECOUVRA_{user.upper()}_KAFKA_PASSWORD", "")
+                for user in KAFKA_USERS
+            },
+        )
+
+    def crash(self) -> None:
+        """SIGKILL the broker: nothing flushed, no controlled shutdown."""
+        pid = int((self.state / "run" / "kafka.pid").read_text())
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        with contextlib.suppress(RuntimeError):
+            self._script("stop", "kafka", timeout=120)

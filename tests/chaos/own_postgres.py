@@ -1,0 +1,79 @@
+"""A PostgreSQL server of the harness's own, started by the project's stack script on a free
+port with its own state directory: the harness may crash it (`immediate` stop: no checkpoint, as
+a power cut leaves it) without touching the shared dev stack that other engineers use."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from tests.support.stack import STACK_SCRIPT, Stack, free_port
+
+SUPERUSER = "recouvra:recouvra"  # deploy/local/stack/postgres.sh's local superuser
+
+
+@dataclasses.dataclass
+class OwnPostgres:
+    state: Path
+    port: int = dataclasses.field(default_factory=free_port)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "RECOUVRA_STATE": str(self.state),
+            "RECOUVRA_POSTGRES_PORT": str(self.port),
+            # initdb and provisioning on a busy machine of two cores can outlast the default 120 s
+            "RECOUVRA_START_TIMEOUT": "600",
+        }
+
+    @property
+    def pid_file(self) -> Path:
+        return self.state / "run" / "postgres.pid"
+
+    def stack(self, shared: Stack) -> Stack:
+        """The shared stack's Kafka and S3 with this PostgreSQL."""
+        admin = f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/postgres"
+        return dataclasses.replace(shared, pg_admin_url=admin)
+
+    def start(self) -> OwnPostgres:
+        done = subprocess.run(
+            [str(STACK_SCRIPT), "start", "postgres"],
+            env=self.env,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if done.returncode != 0:
+            log = self.state / "logs" / "postgres.log"
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise RuntimeError(f"stack.sh start postgres: {done.stderr[-2000:]}\n{tail}")
+        return self
+
+    def crash(self) -> None:
+        """`pg_ctl stop -m immediate`: SIGQUIT to the postmaster, every backend gone at once,
+        recovery from the WAL at the next start."""
+        pid = int(self.pid_file.read_text())
+        os.kill(pid, signal.SIGQUIT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"PostgreSQL {pid} still runs a minute after SIGQUIT")
+
+    def stop(self) -> None:
+        subprocess.run(
+            [str(STACK_SCRIPT), "stop", "postgres"],
+            env=self.env,
+            check=False,
+            capture_output=True,
+            timeout=120,
+        )

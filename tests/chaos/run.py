@@ -1,0 +1,186 @@
+"""One chaos run: the stack's services started as processes behind toxiproxy, users played
+through REST while seeded faults hit them, then the verdict once quiet.
+
+    python -m tests.chaos.run --seed 7 --cases 300 --faults 60   (make chaos: the long run)
+
+The report (the table, the faults in order, the seed, the time) is written under var/chaos/."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tests.chaos.driver import Driver
+from tests.chaos.faults import KAFKA_CRASH, KINDS, Injector, plan
+from tests.chaos.lag import consumer_lag
+from tests.chaos.own_kafka import OwnKafka
+from tests.chaos.own_postgres import OwnPostgres
+from tests.chaos.proxy import Toxiproxy
+from tests.chaos.verdict import Verdict, judge, rows
+from tests.chaos.world import SERVICES, World
+from tests.support.marketplace import PASSWORD
+from tests.support.processes import wait_http
+from tests.support.stack import ROOT, Stack, find_stack
+
+BIDDING_CLOSES = timedelta(minutes=16)
+
+
+@dataclass(frozen=True)
+class Size:
+    cases: int
+    faults: int
+    every: float  # seconds between faults
+
+
+async def quiet(world: World, within: float) -> None:
+    """Until every outbox is empty, every consumer group has committed up to its topics' ends,
+    and no table count moves for three polls in a row."""
+    deadline, last, still = time.monotonic() + within, None, 0
+    while time.monotonic() < deadline and still < 3:
+        now = []
+        for name in SERVICES:
+            unsent = await rows(
+                world.direct_url(name), "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
+            )
+            handled = await rows(world.direct_url(name), "SELECT count(*) FROM inbox")
+            now += [unsent[0][0], handled[0][0]]
+        behind = sum((await consumer_lag(world.stack, world.prefix)).values())
+        still = still + 1 if now == last and not any(now[0::2]) and not behind else 0
+        last = now
+        await asyncio.sleep(1.0)
+
+
+async def wait_auctions(world: World, driver: Driver, within: float) -> None:
+    """Until matching opened (or closed) an auction for every accepted case and the live
+    provider bid on each one still open."""
+    wanted = {i.case_id for i in driver.accepted_cases()}
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        found = {
+            r["case_id"]: r["status"]
+            for r in await rows(
+                world.direct_url("matching"), "SELECT case_id, status FROM case_matchings"
+            )
+        }
+        bid = {i.case_id for i in driver.intents if i.kind == "bid"}
+        if all(c in found and (found[c] != "bidding" or c in bid) for c in wanted):
+            return
+        await asyncio.sleep(0.5)
+
+
+async def chaos_run(
+    stack: Stack,
+    workdir: Path,
+    seed: int,
+    size: Size,
+    env: dict[str, dict[str, str]] | None = None,
+    *,
+    own_kafka: bool = False,
+) -> tuple[Verdict, list[str]]:
+    """Play one run; returns the verdict and the faults as played. Its PostgreSQL is always
+    the harness's own; its Kafka broker too when `own_kafka` (then the broker crashes as well)."""
+    postgres = OwnPostgres(workdir / "postgres")
+    kafka = OwnKafka(workdir / "kafka") if own_kafka else None
+    proxy = Toxiproxy(workdir / "toxiproxy.log").start()
+    driver: Driver | None = None
+    world: World | None = None
+    try:
+        if kafka is not None:  # the two servers boot side by side
+            await asyncio.gather(asyncio.to_thread(kafka.start), asyncio.to_thread(postgres.start))
+            stack = kafka.stack(stack)
+        else:
+            await asyncio.to_thread(postgres.start)
+        world = World(postgres.stack(stack), workdir, proxy, postgres=postgres, kafka=kafka)
+        await world.build(env)
+        await world.start()
+        await asyncio.to_thread(wait_http, world.gateway_url, world.processes["gateway"])
+        driver = Driver(
+            world.gateway_url, random.Random(seed), run=f"CH{seed}-{world.prefix[6:12]}"
+        )
+        email = f"operator-{world.prefix[6:16]}@recouvra.test"
+        await asyncio.to_thread(
+            world.processes["gateway"].run_command,
+            "operators", "create", email, RECOUVRA_OPERATOR_PASSWORD=PASSWORD,
+        )  # fmt: skip
+        await driver.set_up(await driver.log_in(email))
+
+        injector, stop_bids = Injector(world), asyncio.Event()
+        bidder = asyncio.create_task(driver.bid_live(stop_bids))
+        stop_watch = asyncio.Event()
+        watchdog = asyncio.create_task(injector.restart_the_dead(stop_watch))
+        kinds = (*KINDS, KAFKA_CRASH) if kafka is not None else KINDS
+        faults = asyncio.create_task(
+            injector.play(plan(seed, size.faults, kinds), size.every, asyncio.Event())
+        )
+        await driver.submit_cases(size.cases)
+        await faults
+        await wait_auctions(world, driver, within=240)
+        stop_bids.set()
+        await bidder
+        assert world.clock is not None
+        world.clock.advance(BIDDING_CLOSES)
+        await driver.accept_quotes(within=240)
+        await quiet(world, within=240)
+        stop_watch.set()
+        await watchdog
+        verdict = await judge(world, driver.intents, injector.done)
+        verdict.intents["(retried requests)"] = driver.retries
+        return verdict, injector.log
+    finally:
+        if driver is not None:
+            await driver.close()
+        try:
+            if world is not None:
+                await world.tear_down()
+        finally:
+            proxy.stop()
+            postgres.stop()
+            if kafka is not None:
+                kafka.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=int(time.time()) % 100_000)
+    parser.add_argument("--cases", type=int, default=300)
+    parser.add_argument("--faults", type=int, default=60)
+    parser.add_argument("--every", type=float, default=2.0)
+    parser.add_argument(
+        "--own-kafka", action="store_true", help="a broker of the run's own, crashed as a fault"
+    )
+    args = parser.parse_args(argv)
+    started = datetime.now(UTC)
+    with tempfile.TemporaryDirectory(prefix="chaos-") as tmp:
+        verdict, played = asyncio.run(
+            chaos_run(
+                find_stack(),
+                Path(tmp),
+                args.seed,
+                Size(args.cases, args.faults, args.every),
+                own_kafka=args.own_kafka,
+            )
+        )
+    took = datetime.now(UTC) - started
+    report = (
+        f"# Chaos run, seed {args.seed}, {args.cases} cases, {args.faults} faults\n"
+        f"started {started.isoformat(timespec='seconds')}, took {took.total_seconds():.0f} s\n\n"
+        f"{verdict.table()}\n\nfaults in order: {', '.join(played)}\n"
+    )
+    out = ROOT / "var" / "chaos"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"report-{started:%Y%m%dT%H%M%S}-seed{args.seed}.md"
+    path.write_text(report)
+    print(report)
+    print(f"report: {path}")
+    return 0 if verdict.clean else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""The short chaos run of `make test`: users through REST while seeded faults hit the services
+(SIGKILL and restart, PostgreSQL links slowed, reset and cut through toxiproxy, matching's clock
+jumping forward); then every effect is counted. And the harness is shown able to fail: with the
+inbox's idempotency check switched off, redelivered events duplicate their effects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.chaos.faults import KINDS
+from tests.chaos.run import Size, chaos_run
+from tests.chaos.world import SERVICES
+from tests.support.stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+SHORT = Size(cases=30, faults=12, every=1.5)
+
+
+async def test_a_short_chaos_run_loses_nothing_and_duplicates_nothing(
+    stack: Stack, tmp_path: Path
+) -> None:
+    verdict, played = await chaos_run(stack, tmp_path, seed=19, size=SHORT)
+    print(verdict.table())
+    assert verdict.clean, verdict.table()
+    assert sum(verdict.faults.values()) == SHORT.faults, played
+    assert set(verdict.faults) == set(KINDS), (
+        "a service died on its own (crash), or a kind is missing"
+    )
+    assert (
+        verdict.found["intake case"]
+        == verdict.intents["case-json accepted"] + verdict.intents["case-csv accepted"]
+    )
+    assert verdict.found["fact case-offered"] > 0
+
+
+async def test_with_the_inbox_idempotency_switched_off_the_verdict_finds_duplicates(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """Intake's relay kills itself between publishing a batch and marking it sent, so its
+    events are delivered twice; every consumer's inbox forgets what it handled."""
+    broken = {"chaos_inbox_without_idempotency": "true"}
+    env = {name: dict(broken) for name in SERVICES}
+    env["intake"] |= {"relay_batch_size": "4", "chaos_relay_kill_after_batches": "2"}
+    verdict, played = await chaos_run(stack, tmp_path, seed=5, size=Size(12, 0, 1), env=env)
+    print(verdict.table())
+    assert verdict.faults["crash (restarted)"] >= 1, played
+    assert verdict.duplicated, verdict.table()
+    assert not verdict.clean

@@ -1,0 +1,94 @@
+"""The system under chaos: intake, scoring, matching and the gateway as processes, each on a
+database of its own reached through toxiproxy, under one topic prefix; matching on a test clock.
+
+Only the harness's own things are ever killed: these service processes, the proxy links and the
+harness's own PostgreSQL server (tests/chaos/own_postgres.py). The shared dev stack's Kafka and
+S3 stay up (other engineers use them)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from tests.chaos.own_kafka import OwnKafka
+from tests.chaos.own_postgres import OwnPostgres
+from tests.chaos.proxy import Toxiproxy
+from tests.support.databases import ServiceDatabase, create_service_database, drop_service_database
+from tests.support.fixtures import ServiceProcess
+from tests.support.marketplace import OffsetClock
+from tests.support.processes import service
+from tests.support.stack import PROVISIONED, Stack, delete_topics_of, free_port, unique_name
+
+SERVICES = ("intake", "scoring", "matching", "gateway")
+
+
+def through(url: str, port: int) -> str:
+    """The same database URL, reached on 127.0.0.1:port (the proxy) instead."""
+    parts = urlsplit(url)
+    credentials = parts.netloc.rpartition("@")[0]
+    return urlunsplit(parts._replace(netloc=f"{credentials}@127.0.0.1:{port}"))
+
+
+@dataclass
+class World:
+    stack: Stack
+    workdir: Path
+    proxy: Toxiproxy
+    prefix: str = field(default_factory=lambda: unique_name("chaos") + ".")
+    databases: dict[str, ServiceDatabase] = field(default_factory=dict)
+    processes: dict[str, ServiceProcess] = field(default_factory=dict)
+    http_port: int = field(default_factory=free_port)
+    clock: OffsetClock | None = None
+    postgres: OwnPostgres | None = None  # the PostgreSQL `stack` names, when the harness's own
+    kafka: OwnKafka | None = None  # the Kafka broker `stack` names, when the harness's own
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def direct_url(self, name: str) -> str:
+        """A service's database as the harness reads it: straight, not through the proxy."""
+        return self.databases[name].url
+
+    async def build(self, env: dict[str, dict[str, str]] | None = None) -> None:
+        """Databases (migrated), one proxy link per service to PostgreSQL, the processes
+        configured (not started)."""
+        env = env or {}
+        self.clock = OffsetClock(self.workdir / "matching-clock-offset")
+        postgres = urlsplit(self.stack.pg_admin_url).netloc.rpartition("@")[2]
+        for name in SERVICES:
+            database = await create_service_database(self.stack, name)
+            self.databases[name] = database
+            await asyncio.to_thread(database.migrate)
+            port = self.proxy.link(f"{name}-postgres", postgres)
+            extra = dict(env.get(name, {}))
+            if name == "matching":
+                extra |= {"clock_offset_file": str(self.clock.path), "timer_poll_seconds": "0.2"}
+            if name == "gateway":
+                extra |= {
+                    "http_port": str(self.http_port),
+                    "intake_target": self.processes["intake"].target,
+                    "matching_target": self.processes["matching"].target,
+                }
+            self.processes[name] = service(
+                self.stack, name, through(database.url, port), self.prefix, self.workdir, **extra
+            )
+            # A service's log keeps INFO: the harness reads why a process died.
+            self.processes[name].env["RECOUVRA_LOG_LEVEL"] = "INFO"
+
+    async def start(self) -> None:
+        for name in SERVICES:
+            await asyncio.to_thread(self.processes[name].start)
+
+    async def tear_down(self) -> None:
+        for process in self.processes.values():
+            process.kill()
+        if self.postgres is None:  # the harness's own server is stopped and deleted instead
+            for database in self.databases.values():
+                await drop_service_database(self.stack, database)
+        if self.kafka is None:
+            await delete_topics_of(self.stack.kafka_admin(), [self.prefix.rstrip(".")])
+        else:  # its ACLs went with the harness's own broker: nothing to revoke on the shared one
+            PROVISIONED[:] = [p for p in PROVISIONED if p[0] != self.prefix]
