@@ -63,10 +63,13 @@ async def log_in(browser: httpx.AsyncClient, email: str) -> httpx.Response:
     return await post_form(browser, "/login", "/login", {"email": email, "password": PASSWORD})
 
 
-async def approve(store: FakeStore, provider_id: str) -> None:
+async def approve(store: FakeStore, matching: FakeMatching, provider_id: str) -> None:
+    """An operator approved the provider: the gateway's account and matching both know it, as
+    the operator route tells them."""
     async with store.unit_of_work() as uow:
         await uow.accounts.set_vetting(provider_id, Vetting.APPROVED)
         await uow.commit()
+    matching.approved[provider_id] = True
 
 
 async def test_a_provider_signs_up_and_waits_for_approval_seeing_no_auction(
@@ -106,7 +109,7 @@ async def test_an_approved_provider_sees_the_auctions_live_and_its_bid_reaches_m
     browser: httpx.AsyncClient, store: FakeStore, matching: FakeMatching
 ) -> None:
     provider_id = await provider_signed_up(browser, store)
-    await approve(store, provider_id)
+    await approve(store, matching, provider_id)
     await log_in(browser, SIGN_UP["email"])
     matching.eligible = provider_id
     market = await browser.get("/provider")
@@ -138,7 +141,7 @@ async def test_an_offered_case_is_listed_and_accepted_from_the_marketplace(
     browser: httpx.AsyncClient, store: FakeStore, matching: FakeMatching
 ) -> None:
     provider_id = await provider_signed_up(browser, store)
-    await approve(store, provider_id)
+    await approve(store, matching, provider_id)
     await log_in(browser, SIGN_UP["email"])
     matching.offer("case-won", "creditor-1", provider_id)
     market = await browser.get("/provider")
