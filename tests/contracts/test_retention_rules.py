@@ -16,6 +16,7 @@ GROWING = {
     ("gateway", "login_failures"): timedelta(seconds=900),  # the lock-out window
     ("gateway", "idempotency_records"): timedelta(days=1),
     ("intake", "idempotency_keys"): timedelta(days=30),  # dead-letter topics' retention
+    ("matching", "idempotency_keys"): timedelta(days=7),  # the gateway's own records
 }
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from matching.adapters.retention import RETENTION_RULES
 from matching.adapters.unit_of_work import unit_of_work_factory
 from matching.config import MatchingSettings
 from matching.domain.auction import Smoothing
@@ -126,4 +127,5 @@ def build(wiring: Wiring) -> ServiceParts:
         published_topics=[topic_name(SERVICE, *event) for event in PUBLISHED],
         background=[timers.run],
         on_stop=[timers.stop],
+        retention=RETENTION_RULES,
     )
