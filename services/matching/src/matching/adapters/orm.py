@@ -147,4 +147,6 @@ idempotency_keys = Table(
     Column("fingerprint", String(64), nullable=False),
     Column("answer", LargeBinary, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Retention deletes by age, whatever the caller.
+    Index("idempotency_keys_created_at", "created_at"),
 )
