@@ -37,8 +37,7 @@ class OwnPostgres:
 
     def stack(self, shared: Stack) -> Stack:
         """The shared stack's Kafka and S3 with this PostgreSQL."""
-        admin = f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/postgres"
-        return dataclasses.replace(shared, pg_admin_url=admin)
+        return shared.on_postgres(f"127.0.0.1:{self.port}", SUPERUSER)
 
     def start(self) -> OwnPostgres:
         done = subprocess.run(

@@ -6,14 +6,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
 
 from tests.chaos.proxy import Toxiproxy
 from tests.chaos.world import through
-from tests.support.databases import plain
+from tests.support.databases import create_service_database, drop_service_database, plain
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
@@ -40,8 +39,16 @@ async def round_trip(url: str) -> float:
 async def test_latency_drops_and_a_cut_link_reach_postgresql_clients(
     stack: Stack, proxy: Toxiproxy
 ) -> None:
-    postgres = urlsplit(stack.pg_admin_url).netloc.rpartition("@")[2]
-    url = plain(through(stack.pg_admin_url, proxy.link("pg", postgres)))
+    database = await create_service_database(stack, "intake")  # connected to as its runtime role
+    try:
+        await _latency_drops_and_cuts(
+            plain(through(database.url, proxy.link("pg", stack.postgres_address))), proxy
+        )
+    finally:
+        await drop_service_database(stack, database)
+
+
+async def _latency_drops_and_cuts(url: str, proxy: Toxiproxy) -> None:
     assert await round_trip(url) < 2
 
     proxy.add_latency("pg", 400)

@@ -57,7 +57,7 @@ class World:
         configured (not started)."""
         env = env or {}
         self.clock = OffsetClock(self.workdir / "matching-clock-offset")
-        postgres = urlsplit(self.stack.pg_admin_url).netloc.rpartition("@")[2]
+        postgres = self.stack.postgres_address
         for name in SERVICES:
             database = await create_service_database(self.stack, name)
             self.databases[name] = database

@@ -13,6 +13,7 @@ prefix by `provision_kafka`; only the harness (reading topics back, deleting the
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import shlex
 import shutil
@@ -98,12 +99,24 @@ class Stack:
             env[f"RECOUVRA_{service.upper()}_KAFKA_PASSWORD"] = connection.password
         return env
 
+    @property
+    def postgres_address(self) -> str:
+        """`host:port` of the stack's PostgreSQL, without any credentials (a proxy's upstream)."""
+        return urlsplit(self.pg_admin_url).netloc.rpartition("@")[2]
+
+    def on_postgres(self, address: str, superuser: str) -> Stack:
+        """The same stack with another PostgreSQL server (a harness's own, at `address`), whose
+        `superuser` (user:password) creates the per-test databases and roles there."""
+        return dataclasses.replace(
+            self, pg_admin_url=f"postgresql://{superuser}@{address}/postgres"
+        )
+
     def database_url(
         self, name: str, role: str, password: str, driver: str = "postgresql+asyncpg"
     ) -> str:
         """The URL of database `name` on the same server, as `role` (never the administrator's:
         tests connect as the services do, tests.support.databases)."""
-        host = urlsplit(self.pg_admin_url).netloc.rpartition("@")[2]
+        host = self.postgres_address
         credentials = f"{quote(role, safe='')}:{quote(password, safe='')}"
         return urlunsplit((driver, f"{credentials}@{host}", f"/{name}", "", ""))
 
