@@ -98,12 +98,13 @@ def build(wiring: Wiring) -> ServiceParts:
     settings = wiring.settings
     assert isinstance(settings, SettlementSettings)
     units = settlement_units(wiring.database)
+    account = account_of(settings)  # a bad client-money account stops the start before any call
     names = (
         IntakeDebtorNames(wiring.channel_to("intake", settings.intake_target))
         if settings.intake_target
         else None
     )
-    api = SettlementApi(units, account_of(settings), names)
+    api = SettlementApi(units, account, names)
     payout_api = payouts_api.PayoutOperationsApi(
         units,
         payout_policy_of(settings),
