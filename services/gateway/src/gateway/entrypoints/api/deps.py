@@ -13,6 +13,7 @@ from pydantic import AfterValidator
 
 from gateway.adapters.intake import IntakeClient
 from gateway.adapters.matching import BiddingClient, QuoteClient
+from gateway.adapters.portal import PortalClient
 from gateway.adapters.rate_limits import RateLimits
 from gateway.adapters.scoring import ScoreClient
 from gateway.adapters.security import DeviceCookies, Passwords, Tokens
@@ -49,6 +50,7 @@ class GatewayServices:
     webhooks: WebhookClient | None = None
     settlement: SettlementClient | None = None
     scores: ScoreClient | None = None  # the web pages' case page shows the score
+    portal: PortalClient | None = None  # the debtor portal's pages
     # Unset in tests that do not exercise them: no rate limit, no device cookie.
     rate_limits: RateLimits | None = None
     device_cookies: DeviceCookies | None = None
