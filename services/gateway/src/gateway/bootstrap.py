@@ -99,6 +99,7 @@ def build(wiring: Wiring) -> ServiceParts:
         portal=PortalClient(
             portal_pb2_grpc.PortalServiceStub(channels["messaging"]),
             settlement_pb2_grpc.PaymentLinksStub(channels["settlement"]),
+            portal_pb2_grpc.DebtorActionServiceStub(channels["messaging"]),
         ),
     )
     app = create_app(services, channels)

@@ -26,9 +26,18 @@ def as_debtor(case_id: str) -> Caller:
 class PortalClient:
     """PortalService (generated stub, untyped) and PaymentLinks (idem) for the portal pages."""
 
-    def __init__(self, portal: Any, payment_links: Any) -> None:
+    def __init__(self, portal: Any, payment_links: Any, debtor_actions: Any = None) -> None:
         self.portal = portal
         self.payment_links = payment_links
+        self.debtor_actions = debtor_actions  # DebtorActionService, for the creditor's case page
+
+    async def actions(self, caller: Caller, case_id: str) -> pb.DebtorActions:
+        """What the debtor recorded on a case, for its creditor (anyone else: NOT_FOUND)."""
+        request = pb.ListDebtorActionsRequest(case_id=case_id)
+        found: pb.DebtorActions = await unary(
+            self.debtor_actions.ListDebtorActions, request, caller, NO_CASE
+        )
+        return found
 
     async def open(self, token: str, second_factor: str) -> pb.PortalSession:
         """A 30-minute session for the link's case once the second factor is right."""

@@ -15,11 +15,12 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
+import grpc
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.adapters.portal import PortalClient
-from gateway.entrypoints.api.deps import Services
+from gateway.entrypoints.api.deps import GatewayServices, Services
 from gateway.entrypoints.web.page_deps import page_request, pages_of
 from gateway.entrypoints.web.portal_view import (
     TOTAL,
@@ -32,7 +33,9 @@ from gateway.entrypoints.web.portal_view import (
 )
 from gateway.entrypoints.web.rendering import language_of
 from recouvra.common.v1.money_pb2 import Money
-from recouvra_shared.errors import InvalidRequest, PermissionDenied, Violation
+from recouvra.messaging.v1 import portal_pb2 as pb
+from recouvra_shared.context import Caller
+from recouvra_shared.errors import InvalidRequest, NotFound, PermissionDenied, Violation
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_request)])
 
@@ -52,6 +55,20 @@ def _portal(services: Services) -> PortalClient:
 
 
 Portal = Annotated[PortalClient, Depends(_portal)]
+
+
+async def debtor_actions_of(
+    services: GatewayServices, caller: Caller, case_id: str
+) -> pb.DebtorActions | None:
+    """What the debtor recorded on the case (plans with their schedule, promises, disputes),
+    for the creditor's case page; None when messaging is not wired or does not answer (the
+    case page still shows everything else)."""
+    if services.portal is None or services.portal.debtor_actions is None:
+        return None
+    try:
+        return await services.portal.actions(caller, case_id)
+    except (grpc.aio.AioRpcError, NotFound):
+        return None
 
 
 def _session(request: Request) -> str:
