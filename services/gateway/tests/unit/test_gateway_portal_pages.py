@@ -6,6 +6,7 @@ pay-by-bank button asking a link as the case's debtor for an amount read from th
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -13,6 +14,7 @@ import pytest
 
 from gateway.adapters.portal import PortalClient
 from gateway.adapters.security import Passwords, Tokens
+from gateway.adapters.vault import VaultClient
 from gateway.domain.model import LoginPolicy
 from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.http import create_app
@@ -20,9 +22,10 @@ from gateway.entrypoints.web.portal_view import money_text, typed_minor
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.messaging.v1 import portal_pb2 as pb
 from recouvra.settlement.v1 import settlement_pb2
+from recouvra.vault.v1 import vault_pb2
 from recouvra_shared.context import caller_var
 from recouvra_shared.errors import InvalidField, InvalidRequest, PermissionDenied, Violation
-from services.gateway.tests.unit.gateway_fakes import FakeStore, status_for
+from services.gateway.tests.unit.gateway_fakes import FakeStore, FakeVault, status_for
 
 TOKEN_A = "v1.case-a.4102444800.sigA"
 TOKEN_B = "v1.case-b.4102444800.sigB"
@@ -82,6 +85,7 @@ class FakePortalService:
         case = CASES[case_id]
         return pb.Claim(
             case_id=case_id,
+            creditor_id=f"cred-{case_id}",
             debtor_name=case["debtor"],
             invoices=[pb.ClaimInvoice(number=case["invoice"], amount_due=eur(125000))],
             as_of="2026-12-03",
@@ -162,9 +166,33 @@ def links() -> FakePaymentLinks:
     return FakePaymentLinks()
 
 
+def shared(vault: FakeVault, case_id: str, name: str, *, shareable: bool = True) -> str:
+    document = vault_pb2.Document(
+        document_id=str(uuid.uuid4()),
+        case_id=case_id,
+        tenant_id=f"cred-{case_id}",
+        content_type="application/pdf",
+        size_bytes=9,
+        shareable=shareable,
+        filename=name,
+    )
+    vault.documents[document.document_id] = document
+    vault.contents[document.document_id] = b"%PDF-1.7\n"
+    return document.document_id
+
+
+@pytest.fixture
+def vault() -> FakeVault:
+    return FakeVault()
+
+
 @pytest.fixture
 async def browser(
-    store: FakeStore, passwords: Passwords, tokens: Tokens, links: FakePaymentLinks
+    store: FakeStore,
+    passwords: Passwords,
+    tokens: Tokens,
+    links: FakePaymentLinks,
+    vault: FakeVault,
 ) -> AsyncIterator[httpx.AsyncClient]:
     services = GatewayServices(
         unit_of_work=store.unit_of_work,
@@ -173,6 +201,7 @@ async def browser(
         login_policy=LoginPolicy(max_failures=3, window_seconds=60),
         fingerprint_secret=b"unit",
         portal=PortalClient(FakePortalService(), links),
+        vault=VaultClient(vault),
         secure_cookies=False,
     )
     transport = httpx.ASGITransport(app=create_app(services, {}), raise_app_exceptions=False)
@@ -325,3 +354,22 @@ def test_amounts_read_and_written_the_french_way() -> None:
         typed_minor("amount", "0", "EUR")
     assert money_text(eur(125050), "fr") == "1\u202f250,50\u00a0EUR"
     assert money_text(eur(125050), "en") == "1,250.50\u00a0EUR"
+
+
+async def test_the_debtor_sees_and_downloads_only_the_documents_shared_on_its_case(
+    browser: httpx.AsyncClient, vault: FakeVault
+) -> None:
+    letter = shared(vault, "case-a", "mise-en-demeure.pdf")
+    shared(vault, "case-a", "notes-internes.pdf", shareable=False)
+    other = shared(vault, "case-b", "facture-roux.pdf")
+    await answer(browser, TOKEN_A, "69002")
+    claim = await browser.get("/portal/claim")
+    assert "mise-en-demeure.pdf" in claim.text
+    assert "notes-internes.pdf" not in claim.text
+    assert "facture-roux.pdf" not in claim.text
+    downloaded = await browser.get(f"/portal/documents/{letter}")
+    assert downloaded.status_code == 200
+    assert downloaded.content == b"%PDF-1.7\n"
+    foreign = await browser.get(f"/portal/documents/{other}")
+    assert foreign.status_code == 404
+    assert foreign.content != b"%PDF-1.7\n"

@@ -18,9 +18,10 @@ AS_GATEWAY = Caller(kind="service", subject="gateway")
 NO_CASE = "case: no such case"
 
 
-def as_debtor(case_id: str) -> Caller:
-    """The debtor of `case_id`, as settlement's payment links know it (subject: the case)."""
-    return Caller(kind="debtor", subject=case_id)
+def as_debtor(case_id: str, creditor_id: str = "") -> Caller:
+    """The debtor of `case_id` (subject: the case), as settlement's payment links and the vault
+    know it; the vault shows it the documents `creditor_id` shares on that case only."""
+    return Caller(kind="debtor", subject=case_id, tenant_id=creditor_id or None)
 
 
 class PortalClient:

@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from gateway.adapters.portal import PortalClient
 from gateway.entrypoints.api.deps import GatewayServices, Services
 from gateway.entrypoints.web.page_deps import page_request, pages_of
+from gateway.entrypoints.web.portal_documents import shared_documents
 from gateway.entrypoints.web.portal_view import (
     TOTAL,
     chosen,
@@ -111,6 +112,7 @@ async def _claim_page(
     if violations is not None and request.method == "POST":
         form = await request.form()
         values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    documents = await shared_documents(request.app.state.services, claim)
     plans = list(claim.plans)
     live_plan = next((p for p in plans if p.state in ("pending", "agreed")), None)
     return pages_of(request).render(
@@ -125,6 +127,7 @@ async def _claim_page(
             "qr_svg": epc_qr_svg(claim.how_to_pay.epc_qr_payload, "EPC QR"),
             "choices": pay_choices(claim),
             "plans": plans,
+            "documents": documents,
             "live_plan": live_plan,
             "next_due": next_instalment(live_plan) if live_plan is not None else None,
             "reasons": REASONS,

@@ -15,7 +15,13 @@ from starlette.types import Scope
 
 from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.api.problems import problem_kind, validation_error
-from gateway.entrypoints.web import account_pages, case_pages, dashboard_page, portal_pages
+from gateway.entrypoints.web import (
+    account_pages,
+    case_pages,
+    dashboard_page,
+    portal_documents,
+    portal_pages,
+)
 from gateway.entrypoints.web.rendering import STATIC, Pages
 from gateway.entrypoints.web.sessions import SecurityHeaders, WebSessions
 from recouvra_shared.errors import (
@@ -115,3 +121,4 @@ def install(app: FastAPI, services: GatewayServices | None) -> None:
     app.include_router(dashboard_page.router)
     app.include_router(case_pages.router)
     app.include_router(portal_pages.router)
+    app.include_router(portal_documents.router)
