@@ -12,6 +12,7 @@ read from the claim (never typed), and redirects the browser to the bank's page.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Annotated, Any
 
@@ -38,6 +39,7 @@ from recouvra.messaging.v1 import portal_pb2 as pb
 from recouvra_shared.context import Caller
 from recouvra_shared.errors import InvalidRequest, NotFound, PermissionDenied, Violation
 
+log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_request)])
 
 PORTAL_COOKIE = "recouvra_portal"
@@ -68,7 +70,8 @@ async def debtor_actions_of(
         return None
     try:
         return await services.portal.actions(caller, case_id)
-    except (grpc.aio.AioRpcError, NotFound):
+    except (grpc.aio.AioRpcError, NotFound) as exc:
+        log.warning("the debtor's answers cannot be shown on a case page: %r", exc)
         return None
 
 
