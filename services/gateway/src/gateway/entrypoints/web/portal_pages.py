@@ -37,7 +37,7 @@ from gateway.entrypoints.web.rendering import language_of
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.messaging.v1 import portal_pb2 as pb
 from recouvra_shared.context import Caller
-from recouvra_shared.errors import InvalidRequest, NotFound, PermissionDenied, Violation
+from recouvra_shared.errors import InvalidRequest, PermissionDenied, Refusal, Violation
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_request)])
@@ -70,7 +70,7 @@ async def debtor_actions_of(
         return None
     try:
         return await services.portal.actions(caller, case_id)
-    except (grpc.aio.AioRpcError, NotFound) as exc:
+    except (grpc.aio.AioRpcError, Refusal) as exc:  # e.g. UNAVAILABLE, relayed as a refusal
         log.warning("the debtor's answers cannot be shown on a case page: %r", exc)
         return None
 
