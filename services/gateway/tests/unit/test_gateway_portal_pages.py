@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -373,3 +374,50 @@ async def test_the_debtor_sees_and_downloads_only_the_documents_shared_on_its_ca
     foreign = await browser.get(f"/portal/documents/{other}")
     assert foreign.status_code == 404
     assert foreign.content != b"%PDF-1.7\n"
+
+
+class FakeDebtorActions:
+    """Messaging's DebtorActionService: the case's creditor reads the plan; others NOT_FOUND."""
+
+    def __init__(self, intake: Any) -> None:
+        self.intake = intake
+
+    async def ListDebtorActions(self, request: pb.ListDebtorActionsRequest) -> pb.DebtorActions:
+        self.intake._own(request.case_id)  # NOT_FOUND for another creditor's case
+        return pb.DebtorActions(
+            plans=[
+                pb.InstalmentPlan(
+                    plan_id="plan-1",
+                    state="agreed",
+                    decided_by="policy",
+                    instalments=[
+                        pb.Instalment(number=n, due_on=f"2027-0{n}-05", amount=eur(44070))
+                        for n in (1, 2, 3)
+                    ],
+                )
+            ]
+        )
+
+
+async def test_the_creditor_reads_the_agreed_plan_on_its_case_page_and_nobody_else_does(
+    store: FakeStore, passwords: Passwords, tokens: Tokens
+) -> None:
+    from services.gateway.tests.unit import test_gateway_web_pages as web
+
+    intake = web.FakeIntake()
+    services = web.services_for(store, passwords, tokens, intake, secure=False)
+    services.portal = PortalClient(FakePortalService(), None, FakeDebtorActions(intake))
+    transport = httpx.ASGITransport(app=create_app(services, {}), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as alice:
+        await web.signed_in(alice, "owner@acme.fr")
+        created = await web.post_form(alice, "/cases/new", "/cases/new", web.CASE_FORM)
+        page = await alice.get(created.headers["location"])
+        assert page.status_code == 200
+        assert 'id="debtor-actions"' in page.text
+        assert "accepté (policy)" in page.text
+        assert page.text.count("440.70 EUR") == 3
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as bob:
+        await web.signed_in(bob, "bob@martin.fr")
+        foreign = await bob.get(created.headers["location"])
+        assert foreign.status_code == 404
+        assert "440.70" not in foreign.text
