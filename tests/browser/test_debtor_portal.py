@@ -1,16 +1,16 @@
 """A debtor's journey through the portal in Debian's Chromium, at a phone's size, against the real
 stack, Mailpit and intake, the vault, messaging, settlement, the gateway and the Bridge sandbox
-as processes.
+(and scoring, for the creditor's case page) as processes.
 
 A creditor submits a case through its pages; the case is awarded (scoring's and matching's facts
 are published on Kafka as those services publish them: the auction itself is
 tests/e2e/test_matching_marketplace_flow.py's subject). Messaging posts the first letter, and a
-week later (its test clock) its first e-mail reaches Mailpit with the portal link. The debtor
+few days later (its test clock) its first e-mail reaches Mailpit with the portal link. The debtor
 opens that link, gives a wrong second factor (the attempts left are shown, nothing else), then
 its postal code; reads the claim; proposes a three-month plan that the creditor's default policy
 accepts, and sees its schedule. The "pay by bank" button for the first instalment lands on the
 Bridge sandbox's page. axe-core checks every portal page; screenshots in var/screenshots/.
-Not here yet: the creditor reading the plan on its case page (see the gateway's README)."""
+The creditor then reads the agreed plan on its case page."""
 
 from __future__ import annotations
 
@@ -64,11 +64,11 @@ CREDITOR = {
 
 
 def quiet_monday_11h_paris(now: datetime) -> datetime:
-    """The next Monday, 11:00 in Paris, that is no holiday and neither is the Monday after: the
-    first letter (step 1) and the first e-mail (step 2, a week later) go at once."""
+    """The next Monday, 11:00 in Paris, that is no holiday and neither is the Thursday after: the
+    first letter (step 1) and the first e-mail (step 2, day 7 or 10 by strategy) go then."""
     holidays = FrenchHolidays()
     day = now.astimezone(PARIS).date() + timedelta(days=1)
-    while day.weekday() != 0 or holidays(day) or holidays(day + timedelta(days=7)):
+    while day.weekday() != 0 or holidays(day) or holidays(day + timedelta(days=10)):
         day += timedelta(days=1)
     return datetime.combine(day, time(11), PARIS)
 
@@ -139,7 +139,7 @@ async def test_a_debtor_opens_the_emailed_link_proposes_a_plan_and_reaches_its_b
     clock = OffsetClock(tmp_path / "clock-offset")
     moment = quiet_monday_11h_paris(datetime.now(UTC))
     clock.advance(moment - datetime.now(UTC))
-    messaging_today: date = moment.date() + timedelta(days=7)  # when the e-mail goes
+    messaging_today: date = moment.date() + timedelta(days=10)  # when the e-mail goes
     parties = tmp_path / "parties.json"
     parties.write_text(json.dumps({"providers": {HOLDER_ID: HOLDER}, "creditors": {}}))
     http_port, webhook_port = free_port(), free_port()
@@ -148,6 +148,7 @@ async def test_a_debtor_opens_the_emailed_link_proposes_a_plan_and_reaches_its_b
 
     intake_db = make_database("intake")
     intake = run_service("intake", intake_db, prefix)
+    scoring = run_service("scoring", make_database("scoring"), prefix)
     settlement = run_service(
         "settlement",
         make_database("settlement"),
@@ -188,9 +189,16 @@ async def test_a_debtor_opens_the_emailed_link_proposes_a_plan_and_reaches_its_b
         vault_target=vault.target,
         messaging_target=messaging.target,
         settlement_target=settlement.target,
-        scoring_target=f"127.0.0.1:{free_port()}",  # no scoring here: the page says so
+        scoring_target=scoring.target,
     )
-    for process in (intake, settlement, vault, messaging, gateway):  # one at a time: kinder
+    for process in (
+        intake,
+        scoring,
+        settlement,
+        vault,
+        messaging,
+        gateway,
+    ):  # one at a time: kinder
         await asyncio.to_thread(process.start)
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         await wait_http(client, gateway)
@@ -279,7 +287,7 @@ async def test_a_debtor_opens_the_emailed_link_proposes_a_plan_and_reaches_its_b
 
             try:
                 await eventually(letter_sent, "the first letter is posted", within=180)
-                clock.advance(timedelta(days=7))
+                clock.advance(timedelta(days=10))  # step 2 is due on day 7 or 10
                 link = await eventually(mailed, "the first e-mail reaches Mailpit", within=180)
             except AssertionError as failed:
                 log = (tmp_path / "messaging.log").read_text(encoding="utf-8")[-6000:]
@@ -330,6 +338,17 @@ async def test_a_debtor_opens_the_emailed_link_proposes_a_plan_and_reaches_its_b
             await dpage.screenshot(
                 path=str(SCREENSHOTS / "portal-bank-sandbox.png"), caret="initial"
             )
+
+            # The creditor sees the plan on the case page.
+            await page.goto(case_url)
+            try:
+                await expect(page.locator("#debtor-actions")).to_be_visible()
+            except AssertionError:
+                log = (tmp_path / "gateway.log").read_text(encoding="utf-8")
+                found = [line for line in log.splitlines() if "warning" in line or "error" in line]
+                raise AssertionError("no debtor's answers:\n" + "\n".join(found[-8:])) from None
+            await expect(page.locator("#debtor-actions + h3")).to_contain_text("accepté")
+            await checked(alice, "case-with-plan")
         finally:
             await browser.close()
             for producer in producers.values():
