@@ -10,6 +10,7 @@ import uvicorn
 
 from gateway.adapters.intake import IntakeClient
 from gateway.adapters.matching import BiddingClient, ProviderDirectoryClient, QuoteClient
+from gateway.adapters.portal import PortalClient
 from gateway.adapters.rate_limits import CREATE_KEY, LOG_IN, SIGN_UP, ActionLimit, RateLimits
 from gateway.adapters.repository import SqlGatewayUnitOfWork
 from gateway.adapters.retention import retention_rules
@@ -26,7 +27,7 @@ from gateway.entrypoints.http import create_app
 from gateway.service_layer.accounts import ORGANISATION_REGISTERED, SERVICE
 from recouvra.intake.v1 import intake_pb2_grpc
 from recouvra.matching.v1 import bidding_pb2_grpc
-from recouvra.messaging.v1 import thread_pb2_grpc, webhooks_pb2_grpc
+from recouvra.messaging.v1 import portal_pb2_grpc, thread_pb2_grpc, webhooks_pb2_grpc
 from recouvra.scoring.v1 import scoring_pb2_grpc
 from recouvra.settlement.v1 import settlement_pb2_grpc
 from recouvra.vault.v1 import vault_pb2_grpc
@@ -98,6 +99,11 @@ def build(wiring: Wiring) -> ServiceParts:
             settlement_pb2_grpc.SettlementServiceStub(channels["settlement"])
         ),
         scores=ScoreClient(scoring_pb2_grpc.ScoringServiceStub(channels["scoring"])),
+        portal=PortalClient(
+            portal_pb2_grpc.PortalServiceStub(channels["messaging"]),
+            settlement_pb2_grpc.PaymentLinksStub(channels["settlement"]),
+            portal_pb2_grpc.DebtorActionServiceStub(channels["messaging"]),
+        ),
     )
     app = create_app(services, channels)
     server = _EmbeddedServer(

@@ -784,6 +784,12 @@ class FakeVault:
             return caller.tenant_id == document.tenant_id
         if caller.kind == "provider":
             return self.grants.get(document.case_id) == caller.tenant_id
+        if caller.kind == "debtor":  # the portal: shared documents of its own case only
+            return (
+                document.shareable
+                and caller.subject == document.case_id
+                and caller.tenant_id == document.tenant_id
+            )
         return False
 
     def _visible(self, caller: Caller | None, document_id: str) -> vault_pb2.Document:

@@ -110,6 +110,7 @@ async def test_an_invoice_number_or_the_postal_code_opens_the_claim_itemised(ans
     session = await w.open(CASE_A, answer)
     claim = await w.call("GetClaim", pb.GetClaimRequest(session=session))
     assert claim.case_id == CASE_A
+    assert claim.creditor_id == "creditor-a"  # the vault's tenant of the shared documents
     assert [i.number for i in claim.invoices] == ["F-2026-0042", "F-2026-0057"]
     assert (claim.principal.minor_units, claim.interest.minor_units) == (143_456, 2_874)
     assert (claim.other_sums.minor_units, claim.total.minor_units) == (8_000, 154_330)

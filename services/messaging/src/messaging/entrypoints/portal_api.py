@@ -91,6 +91,7 @@ class PortalApi(portal_pb2_grpc.PortalServiceServicer):
         currency = facts.amounts.currency
         return pb.Claim(
             case_id=case_id,
+            creditor_id=facts.creditor_id,
             debtor_name=facts.debtor.party.name,
             invoices=[
                 pb.ClaimInvoice(

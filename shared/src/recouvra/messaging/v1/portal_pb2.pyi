@@ -177,10 +177,15 @@ class Claim(_message.Message):
     DISPUTES_FIELD_NUMBER: _builtins.int
     DECLARATIONS_FIELD_NUMBER: _builtins.int
     REFUSED_CHANNELS_FIELD_NUMBER: _builtins.int
+    CREDITOR_ID_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     debtor_name: _builtins.str
     as_of: _builtins.str
     """ISO 8601 date of the amounts"""
+    creditor_id: _builtins.str
+    """The case's creditor: the vault's tenant of the case's documents, so that the gateway lists
+    and reads the ones the creditor shares as the case's debtor (the vault's own rule).
+    """
     @_builtins.property
     def invoices(self) -> _containers.RepeatedCompositeFieldContainer[Global___ClaimInvoice]: ...
     @_builtins.property
@@ -222,10 +227,11 @@ class Claim(_message.Message):
         disputes: _abc.Iterable[Global___Dispute] | None = ...,
         declarations: _abc.Iterable[Global___PaymentDeclaration] | None = ...,
         refused_channels: _abc.Iterable[_builtins.str] | None = ...,
+        creditor_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["how_to_pay", b"how_to_pay", "interest", b"interest", "other_sums", b"other_sums", "principal", b"principal", "total", b"total"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "case_id", b"case_id", "debtor_name", b"debtor_name", "declarations", b"declarations", "disputes", b"disputes", "how_to_pay", b"how_to_pay", "interest", b"interest", "invoices", b"invoices", "other_sums", b"other_sums", "plans", b"plans", "principal", b"principal", "promises", b"promises", "refused_channels", b"refused_channels", "total", b"total"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "case_id", b"case_id", "creditor_id", b"creditor_id", "debtor_name", b"debtor_name", "declarations", b"declarations", "disputes", b"disputes", "how_to_pay", b"how_to_pay", "interest", b"interest", "invoices", b"invoices", "other_sums", b"other_sums", "plans", b"plans", "principal", b"principal", "promises", b"promises", "refused_channels", b"refused_channels", "total", b"total"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -13,6 +13,7 @@ from pydantic import AfterValidator
 
 from gateway.adapters.intake import IntakeClient
 from gateway.adapters.matching import BiddingClient, QuoteClient
+from gateway.adapters.portal import PortalClient
 from gateway.adapters.rate_limits import RateLimits
 from gateway.adapters.scoring import ScoreClient
 from gateway.adapters.security import DeviceCookies, Passwords, Tokens
@@ -51,6 +52,7 @@ class GatewayServices:
     settlement: SettlementClient | None = None
     thread: ThreadClient | None = None
     scores: ScoreClient | None = None  # the web pages' case page shows the score
+    portal: PortalClient | None = None  # the debtor portal's pages
     # Unset in tests that do not exercise them: no rate limit, no device cookie.
     rate_limits: RateLimits | None = None
     device_cookies: DeviceCookies | None = None

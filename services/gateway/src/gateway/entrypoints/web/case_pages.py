@@ -26,6 +26,7 @@ from gateway.entrypoints.web.page_deps import (
     validated,
 )
 from gateway.entrypoints.web.quote_pages import quote_of
+from gateway.entrypoints.web.portal_pages import debtor_actions_of
 from gateway.schemas.cases import CaseSubmission
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_request)])
@@ -103,6 +104,7 @@ async def case_page(
     case = await intake.get_case(caller.caller, caller.creditor_id, case_id)
     timeline = await intake.timeline(caller.caller, caller.creditor_id, case_id)
     documents = await vault.documents(caller.as_creditor, case_id)
+    debtor_actions = await debtor_actions_of(services, caller.as_creditor, case_id)
     score = ScoreLookup(state="unavailable")
     if services.scores is not None:
         score = await services.scores.score_of(caller.as_creditor, case_id)
@@ -116,6 +118,7 @@ async def case_page(
             "timeline": timeline,
             "documents": documents,
             "score": score,
+            "debtor_actions": debtor_actions,
             "kinds": list(KINDS),
             "upload_key": str(uuid.uuid4()),
         },

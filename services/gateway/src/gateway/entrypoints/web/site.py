@@ -21,6 +21,8 @@ from gateway.entrypoints.web import (
     dashboard_page,
     import_pages,
     key_pages,
+    portal_documents,
+    portal_pages,
     provider_pages,
     quote_pages,
     security_pages,
@@ -133,3 +135,5 @@ def install(app: FastAPI, services: GatewayServices | None) -> None:
     app.include_router(security_pages.router)
     app.include_router(key_pages.router)
     app.include_router(case_pages.router)
+    app.include_router(portal_pages.router)
+    app.include_router(portal_documents.router)

@@ -1,0 +1,423 @@
+"""The debtor portal's pages over fakes of messaging's PortalService and settlement's
+PaymentLinks: nothing personal before the second factor, the lock after 5 wrong answers, a
+session that opens its one case only, each action's form (errors beside the field), and the
+pay-by-bank button asking a link as the case's debtor for an amount read from the claim."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.adapters.portal import PortalClient
+from gateway.adapters.security import Passwords, Tokens
+from gateway.adapters.vault import VaultClient
+from gateway.domain.model import LoginPolicy
+from gateway.entrypoints.api.deps import GatewayServices
+from gateway.entrypoints.http import create_app
+from gateway.entrypoints.web.portal_view import money_text, typed_minor
+from recouvra.common.v1.money_pb2 import Money
+from recouvra.messaging.v1 import portal_pb2 as pb
+from recouvra.settlement.v1 import settlement_pb2
+from recouvra.vault.v1 import vault_pb2
+from recouvra_shared.context import caller_var
+from recouvra_shared.errors import InvalidField, InvalidRequest, PermissionDenied, Violation
+from services.gateway.tests.unit.gateway_fakes import FakeStore, FakeVault, status_for
+
+TOKEN_A = "v1.case-a.4102444800.sigA"
+TOKEN_B = "v1.case-b.4102444800.sigB"
+CASES = {
+    "case-a": {"debtor": "Transports Lefèvre SAS", "invoice": "F-2026-0042", "postal": "69002"},
+    "case-b": {"debtor": "Boulangerie Roux", "invoice": "B-77", "postal": "13001"},
+}
+
+
+def eur(minor: int) -> Money:
+    return Money(currency="EUR", minor_units=minor)
+
+
+class FakePortalService:
+    """Links name a case; 5 wrong answers lock a link; sessions name one case; the policy
+    agrees up to 6 monthly instalments at once."""
+
+    def __init__(self) -> None:
+        self.wrong: dict[str, int] = {}
+        self.plans: dict[str, list[pb.InstalmentPlan]] = {}
+        self.disputes: dict[str, list[pb.Dispute]] = {}
+        self.refused: dict[str, list[str]] = {}
+
+    @staticmethod
+    def _gateway() -> None:
+        caller = caller_var.get()
+        assert caller is not None
+        assert caller.kind == "service"
+        assert caller.subject == "gateway"
+
+    @staticmethod
+    def _case(session: str) -> str:
+        if not session.startswith("session:"):
+            raise status_for(PermissionDenied("session: not a portal session"))
+        return session.removeprefix("session:")
+
+    async def OpenPortal(self, request: pb.OpenPortalRequest) -> pb.PortalSession:
+        self._gateway()
+        case_id = {TOKEN_A: "case-a", TOKEN_B: "case-b"}.get(request.token)
+        if case_id is None:
+            raise status_for(PermissionDenied("token: signature does not match"))
+        self.wrong[request.token] = self.wrong.get(request.token, 0)
+        if self.wrong[request.token] >= 5:
+            raise status_for(PermissionDenied("token: locked after 5 wrong answers"))
+        case = CASES[case_id]
+        if request.second_factor not in (case["invoice"], case["postal"]):
+            self.wrong[request.token] += 1
+            left = 5 - self.wrong[request.token]
+            raise status_for(
+                PermissionDenied(f"second_factor: not an invoice number ({left} attempts left)")
+            )
+        return pb.PortalSession(session=f"session:{case_id}", expires_at="2026-12-03T12:30:00Z")
+
+    async def GetClaim(self, request: pb.GetClaimRequest) -> pb.Claim:
+        self._gateway()
+        case_id = self._case(request.session)
+        case = CASES[case_id]
+        return pb.Claim(
+            case_id=case_id,
+            creditor_id=f"cred-{case_id}",
+            debtor_name=case["debtor"],
+            invoices=[pb.ClaimInvoice(number=case["invoice"], amount_due=eur(125000))],
+            as_of="2026-12-03",
+            principal=eur(125000),
+            interest=eur(3210),
+            other_sums=eur(4000),
+            total=eur(132210),
+            how_to_pay=pb.PaymentInstructions(
+                beneficiary="Recouvra compte de cantonnement",
+                iban_formatted="FR76 3000 6000 0112 3456 7890 189",
+                reference_formatted="RF18 5390 0754 7034",
+                amount=eur(132210),
+                epc_qr_payload="BCD\n002\n1\nSCT\n\nRecouvra\nFR7630006000011234567890189\nEUR1322.10",
+            ),
+            plans=self.plans.get(case_id, []),
+            disputes=self.disputes.get(case_id, []),
+            refused_channels=self.refused.get(case_id, []),
+        )
+
+    async def ProposePlan(self, request: pb.ProposePlanRequest) -> pb.InstalmentPlan:
+        case_id = self._case(request.session)
+        if not 2 <= request.count <= 36:
+            raise status_for(InvalidField("count", "2 to 36 instalments"))
+        each = 132210 // request.count
+        instalments = [
+            pb.Instalment(number=n + 1, due_on=f"2027-0{n + 1}-05", amount=eur(each))
+            for n in range(request.count)
+        ]
+        instalments[-1].amount.minor_units += 132210 - each * request.count
+        plan = pb.InstalmentPlan(
+            plan_id="plan-1",
+            case_id=case_id,
+            state="agreed" if request.count <= 6 else "pending",
+            total=eur(132210),
+            instalments=instalments,
+            paid=eur(0),
+        )
+        self.plans.setdefault(case_id, []).append(plan)
+        return plan
+
+    async def OpenDispute(self, request: pb.OpenDisputeRequest) -> pb.Dispute:
+        case_id = self._case(request.session)
+        if request.reason == "other" and not request.text:
+            raise status_for(InvalidRequest([Violation("text", "required when reason is other")]))
+        dispute = pb.Dispute(dispute_id="d-1", reason=request.reason, text=request.text)
+        self.disputes.setdefault(case_id, []).append(dispute)
+        return dispute
+
+    async def SetContactPreferences(
+        self, request: pb.SetContactPreferencesRequest
+    ) -> pb.ContactPreferences:
+        case_id = self._case(request.session)
+        self.refused[case_id] = list(request.refused_channels)
+        return pb.ContactPreferences(refused_channels=request.refused_channels)
+
+
+class FakePaymentLinks:
+    """Settlement's rule: a debtor gets links for its own case only."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, int]] = []
+
+    async def CreatePaymentLink(
+        self, request: settlement_pb2.CreatePaymentLinkRequest
+    ) -> settlement_pb2.PaymentLink:
+        caller = caller_var.get()
+        assert caller is not None
+        assert caller.kind == "debtor"
+        assert caller.subject == request.case_id
+        self.asked.append((request.case_id, request.amount.minor_units))
+        return settlement_pb2.PaymentLink(
+            url=f"https://bank.example/pay/{request.case_id}/{request.amount.minor_units}"
+        )
+
+
+@pytest.fixture
+def links() -> FakePaymentLinks:
+    return FakePaymentLinks()
+
+
+def shared(vault: FakeVault, case_id: str, name: str, *, shareable: bool = True) -> str:
+    document = vault_pb2.Document(
+        document_id=str(uuid.uuid4()),
+        case_id=case_id,
+        tenant_id=f"cred-{case_id}",
+        content_type="application/pdf",
+        size_bytes=9,
+        shareable=shareable,
+        filename=name,
+    )
+    vault.documents[document.document_id] = document
+    vault.contents[document.document_id] = b"%PDF-1.7\n"
+    return document.document_id
+
+
+@pytest.fixture
+def vault() -> FakeVault:
+    return FakeVault()
+
+
+@pytest.fixture
+async def browser(
+    store: FakeStore,
+    passwords: Passwords,
+    tokens: Tokens,
+    links: FakePaymentLinks,
+    vault: FakeVault,
+) -> AsyncIterator[httpx.AsyncClient]:
+    services = GatewayServices(
+        unit_of_work=store.unit_of_work,
+        passwords=passwords,
+        tokens=tokens,
+        login_policy=LoginPolicy(max_failures=3, window_seconds=60),
+        fingerprint_secret=b"unit",
+        portal=PortalClient(FakePortalService(), links),
+        vault=VaultClient(vault),
+        secure_cookies=False,
+    )
+    transport = httpx.ASGITransport(app=create_app(services, {}), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+        yield http
+
+
+def csrf_of(page: httpx.Response) -> str:
+    match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text)
+    assert match, page.text
+    return match.group(1)
+
+
+async def answer(browser: httpx.AsyncClient, token: str, second_factor: str) -> httpx.Response:
+    page = await browser.get(f"/portal/{token}")
+    return await browser.post(
+        f"/portal/{token}", data={"second_factor": second_factor, "csrf_token": csrf_of(page)}
+    )
+
+
+async def post(browser: httpx.AsyncClient, action: str, data: dict[str, str]) -> httpx.Response:
+    page = await browser.get("/portal/claim")
+    return await browser.post(action, data={**data, "csrf_token": csrf_of(page)})
+
+
+async def test_the_link_asks_the_second_factor_before_anything_personal(
+    browser: httpx.AsyncClient,
+) -> None:
+    page = await browser.get(f"/portal/{TOKEN_A}")
+    assert page.status_code == 200
+    assert 'id="second_factor"' in page.text
+    assert "Lefèvre" not in page.text
+    assert "F-2026-0042" not in page.text
+    assert "unsafe-inline" not in page.headers["content-security-policy"]
+    # Without a session the claim is not shown either.
+    claim = await browser.get("/portal/claim")
+    assert claim.status_code == 401
+    assert "Lefèvre" not in claim.text
+
+
+async def test_a_wrong_answer_says_how_many_attempts_are_left_and_five_lock_the_link(
+    browser: httpx.AsyncClient,
+) -> None:
+    wrong = await answer(browser, TOKEN_A, "75001")
+    assert wrong.status_code == 403
+    assert "Essais restants : 4" in wrong.text
+    assert 'aria-invalid="true"' in wrong.text
+    for _ in range(4):
+        await answer(browser, TOKEN_A, "75001")
+    locked = await answer(browser, TOKEN_A, "F-2026-0042")  # right, but too late
+    assert locked.status_code == 403
+    assert "Ce lien est bloqué" in locked.text
+    assert "recouvra_portal" not in locked.headers.get("set-cookie", "")
+    assert "Lefèvre" not in locked.text
+
+
+async def test_the_right_answer_opens_the_claim_itemised_with_how_to_pay(
+    browser: httpx.AsyncClient,
+) -> None:
+    opened = await answer(browser, TOKEN_A, "F-2026-0042")
+    assert opened.status_code == 303
+    cookie = opened.headers["set-cookie"]
+    assert "recouvra_portal=" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
+    assert "Path=/portal" in cookie
+    claim = await browser.get("/portal/claim")
+    assert claim.status_code == 200
+    for text in ("F-2026-0042", "1\u202f322,10\u00a0EUR", "32,10\u00a0EUR", "RF18 5390 0754 7034"):
+        assert text in claim.text
+    assert '<svg role="img" class="qr"' in claim.text
+    assert 'href="/portal/pay?for=total"' in claim.text
+
+
+async def test_a_session_for_one_case_opens_nothing_of_another(
+    browser: httpx.AsyncClient,
+) -> None:
+    await answer(browser, TOKEN_A, "F-2026-0042")
+    # B's link asks its own question, and A's answer does not open B.
+    other = await browser.get(f"/portal/{TOKEN_B}")
+    assert "Boulangerie" not in other.text
+    assert "Lefèvre" not in other.text
+    refused = await answer(browser, TOKEN_B, "F-2026-0042")
+    assert refused.status_code == 403
+    assert "Boulangerie" not in refused.text
+    claim = await browser.get("/portal/claim")
+    assert "Lefèvre" in claim.text
+    assert "Boulangerie" not in claim.text
+
+
+async def test_a_three_month_plan_inside_the_policy_is_agreed_and_its_schedule_shown(
+    browser: httpx.AsyncClient, links: FakePaymentLinks
+) -> None:
+    await answer(browser, TOKEN_A, "69002")
+    refused = await post(browser, "/portal/plan", {"plan_count": "1", "plan_period": "monthly"})
+    assert refused.status_code == 422
+    assert 'id="plan_count-error">2 to 36 instalments' in refused.text
+    agreed = await post(
+        browser,
+        "/portal/plan",
+        {"plan_count": "3", "plan_first_due_on": "2027-01-05", "plan_period": "monthly"},
+    )
+    assert agreed.status_code == 303
+    claim = await browser.get(agreed.headers["location"])
+    assert "accepté" in claim.text
+    assert claim.text.count('<td class="money">440,70\u00a0EUR</td>') == 3  # 1,322.10 / 3
+    assert 'href="/portal/pay?for=instalment-1"' in claim.text
+    bank = await browser.get("/portal/pay?for=instalment-1")
+    assert bank.status_code == 303
+    assert bank.headers["location"] == "https://bank.example/pay/case-a/44070"
+    whole = await browser.get("/portal/pay?for=total")
+    assert whole.headers["location"].endswith("/case-a/132210")
+    # An amount the claim does not offer is refused: the browser never sets the amount.
+    forged = await browser.get("/portal/pay?for=instalment-9")
+    assert forged.status_code == 422
+    assert links.asked == [("case-a", 44070), ("case-a", 132210)]
+
+
+async def test_a_dispute_needs_words_for_another_reason_and_preferences_are_kept(
+    browser: httpx.AsyncClient,
+) -> None:
+    await answer(browser, TOKEN_A, "69002")
+    refused = await post(browser, "/portal/dispute", {"dispute_reason": "other"})
+    assert refused.status_code == 422
+    assert 'id="dispute_text-error"' in refused.text
+    sent = await post(
+        browser, "/portal/dispute", {"dispute_reason": "defective", "dispute_text": "cassé"}
+    )
+    assert sent.status_code == 303
+    claim = await browser.get("/portal/claim")
+    assert "en cours d&#39;examen" in claim.text or "en cours d'examen" in claim.text
+    saved = await post(browser, "/portal/preferences", {"refuse_email": "on"})
+    assert saved.status_code == 303
+    claim = await browser.get("/portal/claim")
+    assert re.search(r'id="refuse_email" name="refuse_email" checked', claim.text)
+
+
+async def test_a_form_without_its_csrf_token_is_refused(browser: httpx.AsyncClient) -> None:
+    await answer(browser, TOKEN_A, "69002")
+    forged = await browser.post("/portal/plan", data={"plan_count": "3"})
+    assert forged.status_code == 403
+
+
+def test_amounts_read_and_written_the_french_way() -> None:
+    assert typed_minor("amount", "1 250,5", "EUR") == 125050
+    assert typed_minor("amount", "120.50", "EUR") == 12050
+    with pytest.raises(InvalidField):
+        typed_minor("amount", "12,345", "EUR")
+    with pytest.raises(InvalidField):
+        typed_minor("amount", "0", "EUR")
+    assert money_text(eur(125050), "fr") == "1\u202f250,50\u00a0EUR"
+    assert money_text(eur(125050), "en") == "1,250.50\u00a0EUR"
+
+
+async def test_the_debtor_sees_and_downloads_only_the_documents_shared_on_its_case(
+    browser: httpx.AsyncClient, vault: FakeVault
+) -> None:
+    letter = shared(vault, "case-a", "mise-en-demeure.pdf")
+    shared(vault, "case-a", "notes-internes.pdf", shareable=False)
+    other = shared(vault, "case-b", "facture-roux.pdf")
+    await answer(browser, TOKEN_A, "69002")
+    claim = await browser.get("/portal/claim")
+    assert "mise-en-demeure.pdf" in claim.text
+    assert "notes-internes.pdf" not in claim.text
+    assert "facture-roux.pdf" not in claim.text
+    downloaded = await browser.get(f"/portal/documents/{letter}")
+    assert downloaded.status_code == 200
+    assert downloaded.content == b"%PDF-1.7\n"
+    foreign = await browser.get(f"/portal/documents/{other}")
+    assert foreign.status_code == 404
+    assert foreign.content != b"%PDF-1.7\n"
+
+
+class FakeDebtorActions:
+    """Messaging's DebtorActionService: the case's creditor reads the plan; others NOT_FOUND."""
+
+    def __init__(self, intake: Any) -> None:
+        self.intake = intake
+
+    async def ListDebtorActions(self, request: pb.ListDebtorActionsRequest) -> pb.DebtorActions:
+        self.intake._own(request.case_id)  # NOT_FOUND for another creditor's case
+        return pb.DebtorActions(
+            plans=[
+                pb.InstalmentPlan(
+                    plan_id="plan-1",
+                    state="agreed",
+                    decided_by="policy",
+                    instalments=[
+                        pb.Instalment(number=n, due_on=f"2027-0{n}-05", amount=eur(44070))
+                        for n in (1, 2, 3)
+                    ],
+                )
+            ]
+        )
+
+
+async def test_the_creditor_reads_the_agreed_plan_on_its_case_page_and_nobody_else_does(
+    store: FakeStore, passwords: Passwords, tokens: Tokens
+) -> None:
+    from services.gateway.tests.unit import test_gateway_web_pages as web
+
+    intake = web.FakeIntake()
+    services = web.services_for(store, passwords, tokens, intake, secure=False)
+    services.portal = PortalClient(FakePortalService(), None, FakeDebtorActions(intake))
+    transport = httpx.ASGITransport(app=create_app(services, {}), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as alice:
+        await web.signed_in(alice, "owner@acme.fr")
+        created = await web.post_form(alice, "/cases/new", "/cases/new", web.CASE_FORM)
+        page = await alice.get(created.headers["location"])
+        assert page.status_code == 200
+        assert 'id="debtor-actions"' in page.text
+        assert "accepté (policy)" in page.text
+        assert page.text.count("440.70 EUR") == 3
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as bob:
+        await web.signed_in(bob, "bob@martin.fr")
+        foreign = await bob.get(created.headers["location"])
+        assert foreign.status_code == 404
+        assert "440.70" not in foreign.text
