@@ -25,8 +25,8 @@ from gateway.entrypoints.web.page_deps import (
     pages_of,
     validated,
 )
-from gateway.entrypoints.web.quote_pages import quote_of
 from gateway.entrypoints.web.portal_pages import debtor_actions_of
+from gateway.entrypoints.web.quote_pages import quote_of
 from gateway.schemas.cases import CaseSubmission
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_request)])
