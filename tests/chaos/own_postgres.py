@@ -27,6 +27,9 @@ class OwnPostgres:
             **os.environ,
             "RECOUVRA_STATE": str(self.state),
             "RECOUVRA_POSTGRES_PORT": str(self.port),
+            # The dev stack's `off` forgets acknowledged commits when the server crashes: the
+            # harness crashes it, and must lose nothing a real server would keep.
+            "RECOUVRA_POSTGRES_SYNCHRONOUS_COMMIT": "on",
             # initdb and provisioning on a busy machine of two cores can outlast the default 120 s
             "RECOUVRA_START_TIMEOUT": "600",
         }

@@ -4,6 +4,10 @@
 # status_ functions for the dispatcher.
 
 PG_PORT="${RECOUVRA_POSTGRES_PORT:-15432}"
+# off (the dev default, fast) acknowledges a commit before its WAL is written: a crash of the
+# server (an `immediate` stop) forgets the last commits it acknowledged. The chaos harness, which
+# crashes its own server, sets on.
+PG_SYNCHRONOUS_COMMIT="${RECOUVRA_POSTGRES_SYNCHRONOUS_COMMIT:-off}"
 PG_SUPERUSER=recouvra
 PG_SUPERPASS=recouvra
 # One database, owner role and runtime role per service (postgres-init.sql has the same default).
@@ -98,12 +102,13 @@ start_postgres() {
   fi
   log "postgres: starting on $HOST:$PG_PORT (log: $LOGS/postgres.log)"
   # Settings on the command line (not in postgresql.conf) so every start applies the current ones.
-  # No Unix socket: everything goes over TCP on 127.0.0.1 with scram. fsync off: throwaway dev data.
+  # No Unix socket: everything goes over TCP on 127.0.0.1 with scram. fsync off: throwaway dev data
+  # (a process crash keeps what reached the OS; only a machine crash loses it).
   local -a runas=()
   [[ $EUID -eq 0 ]] && runas=(setpriv --reuid=postgres --regid=postgres --init-groups --)
   launch postgres "$STATE/postgres" "${runas[@]}" "$bindir/postgres" -D "$PG_DATA" \
     -c listen_addresses="$HOST" -c port="$PG_PORT" -c unix_socket_directories= \
-    -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+    -c max_connections=300 -c fsync=off -c synchronous_commit="$PG_SYNCHRONOUS_COMMIT" -c full_page_writes=off \
     -c password_encryption=scram-sha-256 -c logging_collector=off -c log_line_prefix='%m [%p] %q%u@%d '
 }
 
