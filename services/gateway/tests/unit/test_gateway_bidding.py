@@ -257,6 +257,38 @@ async def test_new_auctions_stream_as_server_sent_events_after_those_open_now(
     assert (untrusted.status_code, untrusted.json()["title"]) == (502, "Backing service error")
 
 
+async def test_issue_13_point_14_a_provider_holds_at_most_three_auction_streams_at_once(
+    client: httpx.AsyncClient, matching: FakeMatching
+) -> None:
+    """Each stream holds a connection here and a polling watch in matching: a provider opening
+    them in a loop gets 429 with Retry-After once three are open, and a stream that ends (or
+    fails before it starts) gives its place back."""
+    provider_id, provider = await sign_up_provider(client, "bureau@lambert.fr")
+    matching.eligible = provider_id
+    services: GatewayServices = client._transport.app.state.services  # type: ignore[attr-defined]
+    quota = services.auction_streams
+    held = [quota.take(provider_id) for _ in range(3)]  # three streams open elsewhere
+
+    refused = await client.get("/v1/provider/auctions/stream", headers=provider)
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "60"
+    assert "at most 3 open at once per provider" in refused.json()["detail"]
+    assert [c for c in matching.calls if c[0] == "WatchAuctions"] == []
+    other_id, other = await sign_up_provider(client, "etude@martin.fr", siren="552100554")
+    matching.eligible = other_id
+    assert (await client.get("/v1/provider/auctions/stream", headers=other)).status_code == 200
+    assert quota.open_streams(other_id) == 0  # its stream ended: its place is free again
+
+    matching.eligible = provider_id
+    held.pop().release()
+    streamed = await client.get("/v1/provider/auctions/stream", headers=provider)
+    assert streamed.status_code == 200, streamed.text
+    assert quota.open_streams(provider_id) == 2
+    matching.errors["ListOpenAuctions"] = rpc_error(grpc.StatusCode.UNAVAILABLE, "down")
+    assert (await client.get("/v1/provider/auctions/stream", headers=provider)).status_code == 503
+    assert quota.open_streams(provider_id) == 2  # a stream that never started holds no place
+
+
 async def test_a_foreign_case_is_404_exactly_like_a_missing_one(
     client: httpx.AsyncClient, matching: FakeMatching
 ) -> None:

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from gateway.adapters.matching import NO_AUCTION
 from gateway.domain.errors import NotFound
-from gateway.entrypoints.api.deps import Bidding, CaseId, CurrentProvider
+from gateway.entrypoints.api.deps import Bidding, CaseId, CurrentProvider, Services
 from gateway.entrypoints.api.idempotency import Idempotent
 from gateway.entrypoints.api.problems import problem_responses
 from gateway.schemas.bidding import (
@@ -72,32 +72,43 @@ async def list_auctions(provider: CurrentProvider, bidding: Bidding) -> AuctionL
             "description": "One `auction` event per open auction (data: an AuctionView)",
             "content": {EVENT_STREAM: {"schema": EVENT_SCHEMA, "example": STREAM_EXAMPLE}},
         },
-        **problem_responses(401, 403, 404, 503),
+        **problem_responses(401, 403, 404, 429, 503),
     },
 )
-async def watch_auctions(provider: CurrentProvider, bidding: Bidding) -> StreamingResponse:
+async def watch_auctions(
+    provider: CurrentProvider, bidding: Bidding, services: Services
+) -> StreamingResponse:
     """Each auction stays open for bids 15 minutes after it opens (its `closes_at`). The stream
     ends after an hour or when matching goes away: reconnect, and the auctions open then are
-    sent again first."""
-    # Asked once before streaming, so that an unknown provider or an unreachable matching
-    # answers a problem, not a stream that silently never starts.
-    opened = await bidding.open_auctions(provider.caller)
+    sent again first. At most 3 streams per provider are open at once (429 beyond, with
+    Retry-After)."""
+    slot = services.auction_streams.take(provider.caller.tenant_id or "")
+    try:
+        # Asked once before streaming, so that an unknown provider or an unreachable matching
+        # answers a problem, not a stream that silently never starts.
+        opened = await bidding.open_auctions(provider.caller)
+    except BaseException:
+        slot.release()
+        raise
     watched = bidding.watch_auctions(provider.caller, WATCH_SECONDS)
 
     async def events() -> AsyncIterator[str]:
         sent: set[tuple[str, int]] = set()
-        async with contextlib.aclosing(watched):
-            for auction in opened:
-                sent.add((auction.case_id, auction.round))
-                yield _event(auction)
-            async for auction in watched:
-                if (auction.case_id, auction.round) not in sent:
+        try:
+            async with contextlib.aclosing(watched):
+                for auction in opened:
                     sent.add((auction.case_id, auction.round))
                     yield _event(auction)
+                async for auction in watched:
+                    if (auction.case_id, auction.round) not in sent:
+                        sent.add((auction.case_id, auction.round))
+                        yield _event(auction)
+        finally:
+            slot.release()
 
-    return StreamingResponse(
-        events(), media_type=EVENT_STREAM, headers={"Cache-Control": "no-store"}
-    )
+    stream = events()
+    slot.tie_to(stream)
+    return StreamingResponse(stream, media_type=EVENT_STREAM, headers={"Cache-Control": "no-store"})
 
 
 def _event(auction: AuctionView) -> str:

@@ -27,6 +27,7 @@ from gateway.domain.model import LoginPolicy, OrganisationKind, Principal
 from gateway.schemas.common import plain_text
 from gateway.service_layer import accounts, profiles
 from gateway.service_layer.providers import CompanyRegistry, ProviderDirectory
+from gateway.service_layer.stream_quota import StreamQuota
 from gateway.service_layer.unit_of_work import GatewayUnitOfWork
 from recouvra_shared.company_registry import CsvCompanyRegistry
 from recouvra_shared.context import Caller
@@ -59,6 +60,8 @@ class GatewayServices:
     secure_cookies: bool = True
     # The offline company registry providers' and creditors' SIRENs are checked against.
     companies: CompanyRegistry = field(default_factory=CsvCompanyRegistry)
+    # The auction streams each provider holds open on this replica.
+    auction_streams: StreamQuota = field(default_factory=StreamQuota)
 
 
 def _services(request: Request) -> GatewayServices:
