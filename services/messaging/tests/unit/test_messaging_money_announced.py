@@ -19,6 +19,7 @@ from recouvra.events.v1.settlement_events_pb2 import PaymentAnnounced, PaymentAn
 from services.messaging.tests.unit.plan_driver import Driver
 from services.messaging.tests.unit.test_messaging_debtor_actions import (
     THREE_MONTHS,
+    _dispute,
     _live_until,
     _propose,
 )
@@ -219,21 +220,11 @@ async def test_a_dispute_resolved_while_money_is_announced_does_not_restart_the_
     paused plan, the one announced money holds included, so demands went out for money already
     paid by link; the unwinding then gives the plan back."""
     driver, consumers = await _started()
-    async with driver.units() as uow:
-        dispute = await debtor_actions.open_dispute(
-            uow,
-            case_id="case-1",
-            creditor_id="cred-1",
-            reason="not-delivered",
-            text="",
-            evidence_ids=(),
-            opened_by="debtor",
-            now=driver.clock.now(),
-        )
+    dispute_id = await _dispute(driver)
     await _announced(driver, consumers, 120_000)
     async with driver.units() as uow:
         await debtor_actions.resolve_dispute(
-            uow, case_id="case-1", dispute_id=dispute.dispute_id, now=driver.clock.now()
+            uow, case_id="case-1", dispute_id=dispute_id, now=driver.clock.now()
         )
     await driver.run_for(timedelta(days=20))  # step 2 was due on day 7
     assert [step for _, _, step in driver.sent()] == [1]
