@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import grpc
 import httpx
@@ -128,6 +129,9 @@ def fact_of(envelope: EventEnvelope, event_type: str) -> Fact:
         tenant_id=envelope.tenant_id,
         payload=payload,
     )
+
+
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def case_body() -> dict[str, Any]:
@@ -559,7 +563,9 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
             pb.ReportPaymentRequest(
                 case_id=case_id,
                 amount=Money(currency="EUR", minor_units=10_000),
-                paid_on=(datetime.now(UTC) + clock.offset).date().isoformat(),
+                # Matching dates windows by the business day in Paris: in UTC, the hour before
+                # midnight in Paris is still the day before, and the claim fell outside.
+                paid_on=(datetime.now(UTC) + clock.offset).astimezone(PARIS).date().isoformat(),
                 reference="VIR-LIVE-1",
             ),
             metadata=as_provider(LIVE),
