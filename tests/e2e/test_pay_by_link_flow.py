@@ -45,7 +45,7 @@ from tests.support.fixtures import ServiceProcess
 from tests.support.identity import as_person
 from tests.support.kafka_read import count_rows
 from tests.support.marketplace import OffsetClock, eventually
-from tests.support.stack import free_port, unique_name
+from tests.support.stack import Stack, free_port, unique_name
 
 pytestmark = pytest.mark.e2e
 
@@ -100,12 +100,13 @@ async def test_a_link_in_the_letter_and_the_email_is_paid_announced_and_booked_o
     run_service: Callable[..., ServiceProcess],
     kafka_as: Callable[[str, str], KafkaConnection],
     sandbox: Callable[[int], str],
+    stack: Stack,
     tmp_path: Path,
 ) -> None:
     prefix = unique_name("pbl") + "."
     clock = OffsetClock(tmp_path / "clock-offset")
     clock.advance(quiet_monday_11h_paris(datetime.now(UTC)) - datetime.now(UTC))
-    db = {s: make_database(s) for s in ("intake", "settlement", "messaging")}
+    db = {s: make_database(s) for s in ("intake", "settlement", "messaging", "vault")}
     webhook_port = free_port()
     sandbox_url = sandbox(webhook_port)
     intake = run_service("intake", db["intake"], prefix).start()
@@ -115,6 +116,17 @@ async def test_a_link_in_the_letter_and_the_email_is_paid_announced_and_booked_o
         prefix,
         bridge_api_url=sandbox_url,
         http_port=str(webhook_port),
+    ).start()
+    # Messaging keeps every letter and e-mail it sends as evidence in the vault.
+    vault = run_service(
+        "vault",
+        db["vault"],
+        prefix,
+        bucket=unique_name("vault").replace("_", "-"),
+        key_file=str(tmp_path / "keys.json"),
+        s3_endpoint=stack.s3_endpoint,
+        s3_access_key=stack.s3_access_key,
+        s3_secret_key=stack.s3_secret_key,
     ).start()
     parties = tmp_path / "parties.json"
     parties.write_text(
@@ -127,6 +139,7 @@ async def test_a_link_in_the_letter_and_the_email_is_paid_announced_and_booked_o
         prefix,
         intake_target=intake.target,
         settlement_target=settlement.target,
+        vault_target=vault.target,
         parties_file=str(parties),
         letters_dir=str(letters),
         clock_offset_file=str(clock.path),
@@ -321,7 +334,7 @@ async def test_a_link_in_the_letter_and_the_email_is_paid_announced_and_booked_o
     finally:
         for producer in producers.values():
             await producer.stop()
-        for process in (messaging, settlement, intake):
+        for process in (messaging, vault, settlement, intake):
             process.stop()
 
 
