@@ -90,6 +90,19 @@ def _denied_session(refusal: PermissionDenied) -> bool:
     return str(refusal).startswith("session")
 
 
+async def _claim_or_ended(request: Request, portal: PortalClient) -> pb.Claim | HTMLResponse:
+    """The session's claim, or the page saying the session is missing or over."""
+    session = _session(request)
+    if not session:
+        return _ended(request)
+    try:
+        return await portal.claim(session)
+    except PermissionDenied as refusal:
+        if _denied_session(refusal):
+            return _ended(request)
+        raise
+
+
 async def _claim_page(
     request: Request,
     portal: PortalClient,
@@ -98,15 +111,9 @@ async def _claim_page(
     status_code: int = 200,
     done: str = "",
 ) -> HTMLResponse:
-    session = _session(request)
-    if not session:
-        return _ended(request)
-    try:
-        claim = await portal.claim(session)
-    except PermissionDenied as refusal:
-        if _denied_session(refusal):
-            return _ended(request)
-        raise
+    claim = await _claim_or_ended(request, portal)
+    if isinstance(claim, HTMLResponse):
+        return claim
     language = language_of(request)
     errors: dict[str, str] = {}
     for violation in violations or []:
@@ -253,15 +260,9 @@ async def pay_by_bank(
     from the claim; the browser goes on to the bank's page. A GET (a link, not a form) so that
     the Content-Security-Policy's form-action, rightly, need not name the bank; the session
     cookie is SameSite=Strict, so another site cannot start it."""
-    session = _session(request)
-    if not session:
-        return _ended(request)
-    try:
-        claim = await portal.claim(session)
-    except PermissionDenied as refusal:
-        if _denied_session(refusal):
-            return _ended(request)
-        raise
+    claim = await _claim_or_ended(request, portal)
+    if isinstance(claim, HTMLResponse):
+        return claim
     choice = chosen(claim, what)
     link = await portal.payment_link(
         claim.case_id, choice.currency, choice.minor_units, claim.debtor_name
