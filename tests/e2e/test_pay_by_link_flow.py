@@ -178,12 +178,22 @@ async def test_a_link_in_the_letter_and_the_email_is_paid_announced_and_booked_o
         cases = {}
         async with intake.channel() as channel:
             stub = intake_pb2_grpc.IntakeServiceStub(channel)
+            # Two debtors: the contact limits count per debtor across cases (one a day), so
+            # two cases of one debtor would not both get their letter on the same day.
+            debtors = {
+                "a": {},
+                "b": {
+                    "name": "Garage Durand SAS",
+                    "siren_or_siret": "552 100 554",
+                    "vat_number": "FR96552100554",
+                },
+            }
             for name in ("a", "b"):
                 email = f"pbl-{name}-{prefix.strip('.')}@debtor.example"
                 reply = await stub.SubmitCase(
                     intake_pb2.SubmitCaseRequest(
                         creditor_id="creditor-1",
-                        debtor=company(email=email),
+                        debtor=company(email=email, **debtors[name]),
                         invoices=[invoice(f"F-PBL-{name}", "1200.00")],
                     ),
                     metadata=as_person("intake", "creditor", "creditor-1"),
