@@ -199,6 +199,18 @@ async def test_a_backends_failure_is_a_502_that_tells_nothing_of_it(
     assert "secrets" not in answer.text
 
 
+async def test_a_busy_backend_is_a_503_to_retry_that_tells_nothing_of_it(
+    client: httpx.AsyncClient, intake: RefusingIntake
+) -> None:
+    alice = await sign_up(client, "alice@example.fr")
+    intake.error = rpc_error(grpc.StatusCode.RESOURCE_EXHAUSTED, "max concurrent rpcs on pod-7")
+    answer = await client.get(PATH, headers=alice)
+    body = problem_of(answer)
+    assert (body["status"], body["type"]) == (503, "/problems/busy")
+    assert answer.headers["Retry-After"] == "1"
+    assert "pod-7" not in answer.text
+
+
 GATEWAY_REFUSALS: list[tuple[Refusal, int, str, str, list[dict[str, str]] | None]] = [
     (
         InvalidField("name", "is required"),

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.domain.errors import Busy
 from gateway.entrypoints.api.problems import (
     PROBLEM_JSON,
     UNREADABLE_BODY,
@@ -47,6 +48,12 @@ def install(app: FastAPI) -> None:
         # A backend refusing the token the gateway signed is the gateway's failure.
         if refusal is not None and exc.code() is not grpc.StatusCode.UNAUTHENTICATED:
             return refusal_problem(request, refusal)
+        if exc.code() is grpc.StatusCode.RESOURCE_EXHAUSTED:
+            # A backend out of room for now (its concurrent-call limit): not the caller's fault
+            # and not a failure, so a 503 to retry in a moment, telling nothing of the backend.
+            log.warning("backing service busy: %s", exc.details())
+            busy = Busy("a backing service is busy; retry in a moment with the same request")
+            return refusal_problem(request, busy)
         log.error("backing service failed: %s %s", exc.code(), exc.details())
         return problem(502, "Backing service error", "upstream", request)
 
