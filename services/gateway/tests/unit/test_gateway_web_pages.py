@@ -158,12 +158,12 @@ async def post_form(
     return await browser.post(action, data={**data, "csrf_token": csrf_of(page)})
 
 
-async def signed_in(browser: httpx.AsyncClient, email: str) -> None:
+async def signed_in(browser: httpx.AsyncClient, email: str, siren: str = "732829320") -> None:
     signed = await post_form(
         browser,
         "/signup",
         "/signup",
-        {"organisation_name": email, "email": email, "password": PASSWORD},
+        {"organisation_name": email, "email": email, "password": PASSWORD, "siren": siren},
     )
     assert signed.status_code == 303, signed.text
     logged = await post_form(browser, "/login", "/login", {"email": email, "password": PASSWORD})
@@ -366,6 +366,17 @@ async def test_a_case_submitted_by_form_reaches_intake_as_the_creditor_and_shows
     assert "1250.00 EUR" in listed.text
 
 
+async def test_a_creditor_without_its_siren_is_refused_on_the_form_as_by_the_api(
+    browser: httpx.AsyncClient, intake: FakeIntake
+) -> None:
+    await signed_in(browser, "owner@acme.fr", siren="")
+    refused = await post_form(browser, "/cases/new", "/cases/new", CASE_FORM)
+    assert refused.status_code == 409
+    assert "SIREN" in refused.text
+    assert "Transports Lefèvre SAS" in refused.text  # what was typed is kept
+    assert intake.submitted == []
+
+
 async def test_case_form_errors_land_beside_the_invoice_and_debtor_inputs(
     browser: httpx.AsyncClient, intake: FakeIntake
 ) -> None:
@@ -389,7 +400,7 @@ async def test_another_creditors_case_and_document_are_not_found(
     created = await post_form(browser, "/cases/new", "/cases/new", CASE_FORM)
     case_page = created.headers["location"]
     async with await another_browser(browser) as other:
-        await signed_in(other, "b@other.fr")
+        await signed_in(other, "b@other.fr", siren="552100554")
         assert (await other.get(case_page)).status_code == 404
         assert (await other.get(f"{case_page}/documents/doc-1")).status_code == 404
         assert "Transports" not in (await other.get("/cases")).text

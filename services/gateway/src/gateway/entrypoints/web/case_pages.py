@@ -28,6 +28,7 @@ from gateway.entrypoints.web.page_deps import (
 from gateway.entrypoints.web.portal_pages import debtor_actions_of
 from gateway.entrypoints.web.quote_pages import quote_of
 from gateway.schemas.cases import CaseSubmission
+from gateway.service_layer import profiles
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_request)])
 
@@ -81,11 +82,16 @@ async def new_case_form(request: Request, caller: PageCaller) -> HTMLResponse:
 
 
 @router.post("/cases/new", dependencies=[form_page("case_new.html", rows=range(INVOICE_ROWS))])
-async def submit_case(request: Request, caller: PageCaller, intake: Intake) -> Response:
-    """The same submission as POST /v1/cases; the form's key makes a double click store once."""
+async def submit_case(
+    request: Request, caller: PageCaller, services: Services, intake: Intake
+) -> Response:
+    """The same submission as POST /v1/cases, refused the same way while the creditor has not
+    given its SIREN; the form's key makes a double click store once."""
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     key = form.get("idempotency_key") or str(uuid.uuid4())
     request.state.form_context = {"rows": range(INVOICE_ROWS), "idempotency_key": key}
+    async with services.unit_of_work() as uow:
+        await profiles.require_siren(caller.creditor_id, uow)
     body: CaseSubmission = validated(CaseSubmission, submission(form))
     submitted = await intake.submit_case(caller.caller, caller.creditor_id, key, body)
     return RedirectResponse(f"/cases/{submitted.value}", status_code=303)
