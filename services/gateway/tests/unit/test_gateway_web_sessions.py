@@ -94,6 +94,40 @@ async def test_a_new_password_ends_other_sessions_and_keeps_this_browser_logged_
     assert "Your password was changed" not in (await browser.get("/account/security")).text
 
 
+async def test_a_new_password_or_log_out_everywhere_ends_the_apis_bearer_tokens_too(
+    browser: httpx.AsyncClient,
+) -> None:
+    # A token copied off a client must not keep working for its 15 minutes once the owner
+    # changed the password or logged out everywhere.
+    await signed_in(browser, "owner@acme.fr")
+
+    async def token(password: str) -> dict[str, str]:
+        issued = await browser.post(
+            "/v1/auth/token", json={"email": "owner@acme.fr", "password": password}
+        )
+        assert issued.status_code == 200, issued.text
+        return {"Authorization": f"Bearer {issued.json()['access_token']}"}
+
+    stolen = await token(PASSWORD)
+    assert (await browser.get("/v1/me", headers=stolen)).status_code == 200
+    changed = await post_form(
+        browser,
+        "/account/security",
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+    )
+    assert changed.status_code == 303
+    refused = await browser.get("/v1/me", headers=stolen)
+    assert refused.status_code == 401
+    assert "log in again" in refused.json()["detail"]
+
+    fresh = await token(NEW_PASSWORD)
+    assert (await browser.get("/v1/me", headers=fresh)).status_code == 200
+    page = await browser.get("/account/security")
+    await browser.post("/logout/everywhere", data={"csrf_token": csrf_of(page)})
+    assert (await browser.get("/v1/me", headers=fresh)).status_code == 401
+
+
 async def test_form_rules_read_in_french_on_french_pages_and_in_english_on_english_ones(
     browser: httpx.AsyncClient,
 ) -> None:

@@ -97,10 +97,13 @@ class Tokens:
         self.audience = audience
         self.ttl_seconds = ttl_seconds
 
-    def issue(self, principal: Principal, now: datetime | None = None) -> IssuedToken:
-        """A token for the principal, valid for ttl_seconds from now."""
+    def issue(
+        self, principal: Principal, now: datetime | None = None, *, generation: int | None = None
+    ) -> IssuedToken:
+        """A token for the principal, valid for ttl_seconds from now; a person's token names
+        the user's session generation, so that logging out everywhere or a new password ends it."""
         now = now or datetime.now(UTC)
-        claims = {
+        claims: dict[str, object] = {
             "iss": self.issuer,
             "aud": self.audience,
             "sub": principal.subject,
@@ -111,11 +114,18 @@ class Tokens:
             "exp": now + timedelta(seconds=self.ttl_seconds),
             "jti": secrets.token_hex(8),
         }
+        if generation is not None:
+            claims["gen"] = generation
         token = jwt.encode(claims, self._secret, algorithm=TOKEN_ALGORITHM)
         return IssuedToken(token=token, expires_in=self.ttl_seconds)
 
     def verify(self, token: str) -> Principal:
         """The principal a token names; NotAuthenticated when it is expired, forged or foreign."""
+        return self.verify_session(token)[0]
+
+    def verify_session(self, token: str) -> tuple[Principal, int | None]:
+        """The principal a token names and the session generation it was issued in (None when
+        it names none); NotAuthenticated when it is expired, forged or foreign."""
         try:
             claims = jwt.decode(
                 token,
@@ -125,12 +135,14 @@ class Tokens:
                 issuer=self.issuer,
                 options={"require": ["exp", "iat", "iss", "aud", "sub", "org", "kind"]},
             )
-            return Principal(
+            principal = Principal(
                 organisation_id=str(claims["org"]),
                 kind=OrganisationKind(claims["kind"]),
                 subject=str(claims["sub"]),
             )
-        except (jwt.PyJWTError, ValueError) as exc:
+            generation = claims.get("gen")
+            return principal, int(generation) if generation is not None else None
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise NotAuthenticated(f"invalid access token ({type(exc).__name__})") from None
 
 

@@ -33,7 +33,7 @@ from gateway.schemas.accounts import (
     TokenRequest,
     TokenResponse,
 )
-from gateway.service_layer import accounts
+from gateway.service_layer import accounts, web_sessions
 from gateway.service_layer.unit_of_work import GatewayUnitOfWork
 
 router = APIRouter(prefix="/v1", responses=problem_responses(422))
@@ -105,6 +105,7 @@ async def issue_token(
             address=client_address(request),
             trusted_device=trusted,
         )
+        generation = await web_sessions.generation(principal, uow)
     if cookies is not None:
         response.set_cookie(
             cookies.NAME,
@@ -115,7 +116,7 @@ async def issue_token(
             secure=services.secure_cookies,
             samesite="strict",
         )
-    issued = services.tokens.issue(principal)
+    issued = services.tokens.issue(principal, generation=generation)
     return TokenResponse(access_token=issued.token, expires_in=issued.expires_in)
 
 

@@ -25,7 +25,7 @@ from gateway.domain.api_keys import API_KEY_LABEL
 from gateway.domain.errors import NotAllowed, NotAuthenticated
 from gateway.domain.model import LoginPolicy, OrganisationKind, Principal
 from gateway.schemas.common import plain_text
-from gateway.service_layer import accounts, profiles
+from gateway.service_layer import accounts, profiles, web_sessions
 from gateway.service_layer.providers import CompanyRegistry, ProviderDirectory
 from gateway.service_layer.stream_quota import StreamQuota
 from gateway.service_layer.unit_of_work import GatewayUnitOfWork
@@ -185,6 +185,16 @@ def check_scopes(principal: Principal, method: str, path: str) -> None:
         raise NotAllowed(f"this API key lacks the '{needed}' scope that {method} {path} needs")
 
 
+async def _token_principal(services: GatewayServices, token: str) -> Principal:
+    """A person's access token, refused once the user logged out everywhere or changed the
+    password after it was issued (its session generation is no longer the user's)."""
+    principal, generation = services.tokens.verify_session(token)
+    if principal.subject.startswith(web_sessions.USER_PREFIX):
+        async with services.unit_of_work() as uow:
+            await web_sessions.check_live(principal, -1 if generation is None else generation, uow)
+    return principal
+
+
 async def current_principal(
     request: Request,
     services: Services,
@@ -199,7 +209,7 @@ async def current_principal(
         if bearer.credentials.startswith(API_KEY_LABEL):
             principals.append(await _key_principal(services, bearer.credentials))
         else:
-            principals.append(services.tokens.verify(bearer.credentials))
+            principals.append(await _token_principal(services, bearer.credentials))
     if api_key:
         principals.append(await _key_principal(services, api_key))
     if not principals:
