@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from recouvra_shared.errors import (
     Conflict,
@@ -15,6 +16,7 @@ from recouvra_shared.errors import (
     NotFound,
     Refusal,
     StateConflict,
+    Unavailable,
     Violation,
 )
 from recouvra_shared.grpc import GrpcServer, client_channel
@@ -45,6 +47,18 @@ async def refuse_stream(request: bytes, context: grpc.aio.ServicerContext) -> As
     raise raised[0]
 
 
+failures: list[Exception] = []
+
+
+async def fail_unary(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+    raise failures[0]
+
+
+async def fail_stream(request: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[bytes]:
+    yield b"first"
+    raise failures[0]
+
+
 async def plain_abort(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
     await context.abort(grpc.StatusCode.NOT_FOUND, "nothing here")
     raise AssertionError
@@ -57,6 +71,8 @@ def handlers() -> grpc.GenericRpcHandler:
             "Unary": grpc.unary_unary_rpc_method_handler(refuse_unary),
             "Stream": grpc.unary_stream_rpc_method_handler(refuse_stream),
             "Plain": grpc.unary_unary_rpc_method_handler(plain_abort),
+            "Fail": grpc.unary_unary_rpc_method_handler(fail_unary),
+            "FailStream": grpc.unary_stream_rpc_method_handler(fail_stream),
         },
     )
 
@@ -110,3 +126,34 @@ async def test_a_status_without_details_still_maps_by_its_code(
     assert isinstance(received, NotFound)
     assert str(received) == "nothing here"
     assert received.violations == ()
+
+
+async def _failure_of(channel: grpc.aio.Channel, method: str) -> grpc.aio.AioRpcError:
+    async def drain() -> None:
+        async for _ in channel.unary_stream(method)(b""):
+            pass
+
+    call = drain() if method.endswith("Stream") else channel.unary_unary(method)(b"")
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call
+    return caught.value
+
+
+@pytest.mark.parametrize("method", ["/probe.Refuse/Fail", "/probe.Refuse/FailStream"])
+async def test_a_database_that_does_not_answer_is_unavailable_to_retry_not_unknown(
+    channel: grpc.aio.Channel, method: str
+) -> None:
+    failures[:] = [OperationalError("SELECT 1", {}, ConnectionRefusedError("port 5432"))]
+    failed = await _failure_of(channel, method)
+    assert failed.code() is grpc.StatusCode.UNAVAILABLE
+    assert isinstance(refusal_of(failed), Unavailable)
+    assert "5432" not in (failed.details() or "")
+
+
+async def test_a_fault_of_the_code_stays_a_failure_not_an_invitation_to_retry(
+    channel: grpc.aio.Channel,
+) -> None:
+    failures[:] = [FileNotFoundError("/etc/recouvra/missing.json")]
+    failed = await _failure_of(channel, "/probe.Refuse/Fail")
+    assert failed.code() is grpc.StatusCode.UNKNOWN
+    assert refusal_of(failed) is None

@@ -29,10 +29,11 @@ from recouvra_shared.context import (
     request_id_var,
     traceparent_var,
 )
-from recouvra_shared.errors import Refusal, Unauthenticated
+from recouvra_shared.errors import Refusal, Unauthenticated, Unavailable
 from recouvra_shared.grpc_status import refuse
 from recouvra_shared.identity import TokenMinter, TokenVerifier
 from recouvra_shared.metrics.grpc_server import MetricsInterceptor
+from recouvra_shared.outages import describe_failure, is_dependency_outage
 from recouvra_shared.tls import TlsMaterial, server_name_options
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,14 @@ def verified_caller(verifier: TokenVerifier | None, authorization: str | None) -
         ) from refusal
 
 
+async def _refuse_outage(context: grpc.aio.ServicerContext, method: str, exc: Exception) -> None:
+    """A database or peer that did not answer is UNAVAILABLE (the caller may retry the same
+    request), not UNKNOWN; anything else is left to fail as it is."""
+    if is_dependency_outage(exc):
+        log.warning("%s: a dependency did not answer: %s", method, describe_failure(exc))
+        await refuse(context, Unavailable("a service this one depends on did not answer; retry"))
+
+
 class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Puts request id, trace and verified caller of the incoming call into context variables
     (refusing a call without a valid token), and turns a `Refusal` raised by the handler into
@@ -136,6 +145,9 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
                     return await behavior(request, context)
                 except Refusal as refusal:
                     await refuse(context, refusal)
+                except Exception as exc:
+                    await _refuse_outage(context, method, exc)
+                    raise
 
             return wrapped
 
@@ -147,6 +159,9 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
                         yield item
                 except Refusal as refusal:
                     await refuse(context, refusal)
+                except Exception as exc:
+                    await _refuse_outage(context, method, exc)
+                    raise
 
             return wrapped
 

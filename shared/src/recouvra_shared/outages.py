@@ -22,6 +22,19 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, OSError | ConnectionError | TimeoutError)
 
 
+def is_dependency_outage(exc: BaseException) -> bool:
+    """A database or a peer that did not answer while a request was served: the request was
+    fine, and the same request later may succeed. Narrower than `is_transient`: any other
+    OSError (a missing file) is a fault to report, not an outage to retry."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in _RETRY_SQLSTATES:
+        return True
+    return isinstance(exc, ConnectionError | TimeoutError)
+
+
 def backoff_delay(attempt: int, initial: float, maximum: float) -> float:
     """Exponential backoff with full jitter for the given attempt (1-based)."""
     ceiling = min(maximum, initial * (2 ** (attempt - 1)))
