@@ -1,14 +1,15 @@
-"""Issue 15 end to end on the real stack: intake, settlement, the vault and messaging as their own
-processes, Mailpit as the SMTP server, a creditor's webhook receiver over HTTP. Scoring's and
-matching's facts (the case scored, then awarded; later the payment attributed) are published on
-Kafka as those services would, since running an auction too would not fit the time budget.
+"""Issue 15 end to end on the real stack: intake, scoring, matching, settlement, the vault and
+messaging as their own processes (matching and messaging on one test clock), Mailpit as the SMTP
+server, a creditor's webhook receiver over HTTP.
 
-A case is awarded: the holder's first letter is in the vault, read back by the holder, with every
-R124-4 mention in its PDF text; a week later the e-mail reaches Mailpit with an EPC QR code that
-zbarimg decodes to settlement's IBAN and reference and the amount owed. The holder records a
-promise: the plan pauses; the promise is missed: it resumes; the money arrives on the bank
-statement: the plan stops. The creditor's receiver verifies every signature, answers 500 once,
-sees that delivery retried, and gets each event exactly once."""
+A case is scored and awarded (a provider's standing rule bids, the creditor accepts the quote,
+the provider the assignment): the holder's first letter is in the vault, read back by the holder,
+with every R124-4 mention in its PDF text; a week later the e-mail reaches Mailpit with an EPC QR
+code that zbarimg decodes to settlement's IBAN and reference and the amount owed. The holder
+records a promise: the plan pauses; the promise is missed: it resumes; the money arrives on the
+bank statement: settlement books it, matching attributes it in full and the plan stops. The
+creditor's receiver verifies every signature, answers 500 once, sees that delivery retried, and
+gets each event exactly once."""
 
 from __future__ import annotations
 
@@ -22,19 +23,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from google.protobuf.timestamp_pb2 import Timestamp
 from pypdf import PdfReader
 
 from messaging.domain.content import Mention
 from recouvra.common.v1.money_pb2 import Money
-from recouvra.events.v1.assignment_events_pb2 import CaseAssigned
-from recouvra.events.v1.matching_events_pb2 import PaymentAttributed
-from recouvra.events.v1.scoring_events_pb2 import CaseScored
+from recouvra.common.v1.percentage_pb2 import Percentage
 from recouvra.intake.v1 import intake_pb2, intake_pb2_grpc
+from recouvra.matching.v1 import bidding_pb2 as bidding
+from recouvra.matching.v1 import bidding_pb2_grpc as bidding_grpc
 from recouvra.messaging.v1 import portal_pb2, portal_pb2_grpc, webhooks_pb2, webhooks_pb2_grpc
 from recouvra.settlement.v1 import settlement_pb2, settlement_pb2_grpc
 from recouvra.vault.v1 import vault_pb2, vault_pb2_grpc
-from recouvra_shared.kafka_security import KafkaConnection
 from services.intake.tests.integration.intake_harness import company, invoice
 from services.messaging.tests.integration.messaging_harness import CREDITOR, HOLDER, mailpit
 from services.messaging.tests.integration.test_messaging_plan_process import (
@@ -42,17 +41,37 @@ from services.messaging.tests.integration.test_messaging_plan_process import (
 )
 from services.messaging.tests.integration.webhook_receiver import Receiver, running_receiver
 from services.settlement.tests.unit.camt_files import Entry, camt053
-from tests.support.fact_producers import FactProducers
 from tests.support.fixtures import ServiceProcess
 from tests.support.identity import as_person
-from tests.support.kafka_read import one
-from tests.support.marketplace import OffsetClock, eventually
+from tests.support.kafka_read import first_row, one
+from tests.support.marketplace import (
+    OffsetClock,
+    as_creditor,
+    as_gateway,
+    as_operator,
+    as_provider,
+    eventually,
+)
 from tests.support.stack import Stack, free_port, unique_name
 
 pytestmark = pytest.mark.e2e
 
 PLAN = "SELECT count(*) FROM contact_plans WHERE case_id = '{}' AND {}"
 WEBHOOK_EVENTS = ["case.scored", "case.assigned", "promise.made", "payment.received"]
+BIDDING_CLOSES = timedelta(minutes=16)  # bidding lasts 15 minutes
+PROVIDER = bidding.RegisterProviderRequest(
+    provider_id="provider-1",  # named in messaging's parties file as the collector
+    name=str(HOLDER["name"]),
+    kind="commissaire",
+    siren="552081317",
+    regions=["FR"],
+    serves_business=True,
+    serves_consumer=True,
+    min_amount_minor=10_000,
+    max_amount_minor=10_000_000,
+    judicial=True,
+    capacity=5,
+)
 
 
 def flat(text: str) -> str:
@@ -109,16 +128,24 @@ def zbar(png: bytes, where: Path) -> str:
 async def test_a_case_awarded_is_written_to_lawfully_paused_resumed_stopped_and_told_by_webhook(
     make_database: Callable[[str], str],
     run_service: Callable[..., ServiceProcess],
-    kafka_as: Callable[[str, str], KafkaConnection],
     stack: Stack,
     tmp_path: Path,
 ) -> None:
     prefix = unique_name("msg-e2e") + "."
-    clock = OffsetClock(tmp_path / "clock-offset")  # messaging's clock only
+    clock = OffsetClock(tmp_path / "clock-offset")  # matching's and messaging's
     monday = quiet_monday_11h_paris(datetime.now(UTC))
     clock.advance(monday - datetime.now(UTC))
-    db = {s: make_database(s) for s in ("intake", "settlement", "messaging", "vault")}
+    services = ("intake", "scoring", "matching", "settlement", "messaging", "vault")
+    db = {s: make_database(s) for s in services}
     intake = run_service("intake", db["intake"], prefix)
+    scoring = run_service("scoring", db["scoring"], prefix)
+    matching = run_service(
+        "matching",
+        db["matching"],
+        prefix,
+        clock_offset_file=str(clock.path),
+        timer_poll_seconds="0.2",
+    )
     # No Bridge listens there: messages go without a payment link (a convenience beside the
     # IBAN and the EPC QR code, issue 20), which this test does not need.
     settlement = run_service(
@@ -152,9 +179,8 @@ async def test_a_case_awarded_is_written_to_lawfully_paused_resumed_stopped_and_
         webhooks_allow_private_targets="true",  # the receiver listens on 127.0.0.1
         webhooks_poll_seconds="0.2",
     )
-    processes = (messaging, vault, settlement, intake)
+    processes = (messaging, vault, settlement, matching, scoring, intake)
     await asyncio.gather(*(asyncio.to_thread(p.start) for p in processes))
-    facts = await FactProducers(prefix, "creditor-1").start(kafka_as, "scoring", "matching")
     holder = as_person("messaging", "provider", "provider-1")
     try:
         async with (
@@ -163,7 +189,20 @@ async def test_a_case_awarded_is_written_to_lawfully_paused_resumed_stopped_and_
             intake.channel() as to_intake,
             settlement.channel() as to_settlement,
             vault.channel() as to_vault,
+            matching.channel() as to_matching,
         ):
+            # A provider of the marketplace, approved, with a standing rule that bids.
+            directory = bidding_grpc.ProviderDirectoryServiceStub(to_matching)
+            await directory.RegisterProvider(PROVIDER, metadata=as_gateway())
+            await directory.SetProviderApproval(
+                bidding.SetProviderApprovalRequest(provider_id="provider-1", approved=True),
+                metadata=as_operator(),
+            )
+            await bidding_grpc.BiddingServiceStub(to_matching).SetAutoBidRule(
+                bidding.SetAutoBidRuleRequest(name="all", fee=Percentage(basis_points=1000)),
+                metadata=as_provider("provider-1"),
+            )
+
             # The creditor registers its webhook endpoint before anything happens.
             created = await webhooks_pb2_grpc.WebhookServiceStub(
                 to_messaging
@@ -178,37 +217,42 @@ async def test_a_case_awarded_is_written_to_lawfully_paused_resumed_stopped_and_
             # The creditor submits the case; it is scored and awarded to provider-1.
             email = f"{prefix.strip('.')}@debtor.example"
             intake_stub = intake_pb2_grpc.IntakeServiceStub(to_intake)
+            today = datetime.now(UTC).date()
             submitted = await intake_stub.SubmitCase(
                 intake_pb2.SubmitCaseRequest(
                     creditor_id="creditor-1",
                     debtor=company(email=email),
-                    invoices=[invoice("F-E2E-15", "1200.00")],
+                    invoices=[
+                        invoice(
+                            "F-E2E-15",
+                            "1200.00",
+                            issue_date=(today - timedelta(days=90)).isoformat(),
+                            due_date=(today - timedelta(days=60)).isoformat(),
+                        )
+                    ],
                 ),
                 metadata=as_person("intake", "creditor", "creditor-1"),
             )
             case_id = str(submitted.case_id)
-            now = datetime.now(UTC)
-            window = (Timestamp(), Timestamp())
-            window[0].FromDatetime(now)
-            window[1].FromDatetime(now + timedelta(days=90))
-            await facts.publish(
-                "scoring",
-                "case-scored",
-                case_id,
-                CaseScored(case_id=case_id, strategy="amicable-reminders"),
+            quotes = bidding_grpc.QuoteServiceStub(to_matching)
+
+            async def quote(status: str) -> bidding.QuoteReply | None:
+                reply: bidding.QuoteReply = await quotes.GetQuote(
+                    bidding.CaseRef(case_id=case_id), metadata=as_creditor("creditor-1")
+                )
+                return reply if reply.status == status else None
+
+            await eventually(lambda: quote("bidding"), "round 1 opens", within=90)
+            clock.advance(BIDDING_CLOSES)
+            quoted = await eventually(lambda: quote("quoted"), "the round-1 quote")
+            assert quoted.provider_id == "provider-1"
+            await quotes.AcceptQuote(
+                bidding.CaseRef(case_id=case_id), metadata=as_creditor("creditor-1")
             )
-            await facts.publish(
-                "matching",
-                "case-assigned",
-                case_id,
-                CaseAssigned(
-                    case_id=case_id,
-                    provider_id="provider-1",
-                    round=1,
-                    window_started_at=window[0],
-                    window_ends_at=window[1],
-                ),
+            assigned = await bidding_grpc.BiddingServiceStub(to_matching).AcceptAssignment(
+                bidding.CaseRef(case_id=case_id), metadata=as_provider("provider-1")
             )
+            assert (assigned.round, assigned.status) == (1, "assigned")
 
             # What is owed, from intake; how to pay it, from settlement (as the creditor).
             legal = (
@@ -313,8 +357,7 @@ async def test_a_case_awarded_is_written_to_lawfully_paused_resumed_stopped_and_
             )
 
             # The money reaches the client-money account (a camt.053 line with the reference):
-            # settlement books it and tells the creditor; matching attributes it in full.
-            today = datetime.now(UTC).date()
+            # settlement books it and tells the creditor, matching attributes it in full.
             imported = await settlement_stub.ImportStatement(
                 settlement_pb2.ImportStatementRequest(
                     content=camt053(
@@ -329,29 +372,30 @@ async def test_a_case_awarded_is_written_to_lawfully_paused_resumed_stopped_and_
                 lambda: delivered(receiver, "payment.received"), "payment.received is posted"
             )
             assert received["settles_in_full"] is True
-            await facts.publish(
-                "matching",
-                "payment-attributed",
-                case_id,
-                PaymentAttributed(
-                    case_id=case_id,
-                    payment_id=received["receipt_id"],
-                    receipt_id=received["receipt_id"],
-                    amount=Money(currency="EUR", minor_units=total),
-                    paid_on=today.isoformat(),
-                    source="bank",
-                    provider_id="provider-1",
-                    round=1,
-                    settles_in_full=True,
-                ),
-            )
-            await eventually(
-                lambda: one(
+
+            # Matching attributes the money in full and closes the case (the creditor reads
+            # both on its timeline); messaging stops the plan on whichever fact it hears first.
+            async def told_on_timeline() -> set[str] | None:
+                timeline = await intake_stub.GetCaseTimeline(
+                    intake_pb2.GetCaseTimelineRequest(case_id=case_id),
+                    metadata=as_person("intake", "creditor", "creditor-1"),
+                )
+                told = {e.event_type for e in timeline.entries if e.source == "matching"}
+                return told if {"payment-attributed", "case-closed"} <= told else None
+
+            await eventually(told_on_timeline, "matching attributes the payment, closes the case")
+
+            async def stop_reason() -> str | None:
+                row = await first_row(
                     db["messaging"],
-                    PLAN.format(case_id, "status = 'stopped' AND stop_reason = 'paid-in-full'"),
-                ),
-                "the full payment stops the plan",
-            )
+                    "SELECT stop_reason FROM contact_plans"
+                    " WHERE case_id = :case AND status = 'stopped'",
+                    case=case_id,
+                )
+                return None if row is None else str(row[0])
+
+            reason = await eventually(stop_reason, "the full payment stops the plan")
+            assert reason in ("paid-in-full", "closed")
 
             # Every signature verified; the first post, answered 500, came again; each event
             # arrived exactly once.
@@ -359,6 +403,9 @@ async def test_a_case_awarded_is_written_to_lawfully_paused_resumed_stopped_and_
                 lambda: all_delivered(receiver), "every chosen event delivered", within=90
             )
             assert all(r.verified for r in receiver.requests)
+            scored = await delivered(receiver, "case.scored")
+            assert scored is not None
+            assert scored["strategy"] == "amicable-reminders"  # a letter, then e-mails
             assert receiver.requests[0].answered == 500
             ids = [r.webhook_id for r in receiver.delivered()]
             assert receiver.requests[0].webhook_id in ids, "the 500 was retried"
@@ -367,7 +414,6 @@ async def test_a_case_awarded_is_written_to_lawfully_paused_resumed_stopped_and_
             assert sorted(r.body["type"] for r in receiver.delivered()) == sorted(WEBHOOK_EVENTS)
             assert {r.body["data"]["case_id"] for r in receiver.delivered()} == {case_id}
     finally:
-        await facts.stop()
         for process in processes:
             process.stop()
 
