@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The Debian libraries the Python packages load at run time, installed once from Debian's packages:
 #   - WeasyPrint (settlement's invoices and statements, messaging's letters) needs Pango and a font;
-#   - zoneinfo needs tzdata (Europe/Paris for contact hours, business days and statements).
+#   - zoneinfo needs tzdata (Europe/Paris for contact hours, business days and statements);
+#   - the messaging end-to-end test decodes the e-mail's EPC QR code with zbarimg (zbar-tools).
 #   deploy/local/system_packages.sh install   install what is missing (root or passwordless sudo)
 #   deploy/local/system_packages.sh check     exit 1 and name what is missing
 set -euo pipefail
 
-PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core tzdata)
+PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core tzdata zbar-tools)
 LOGS=${XDG_STATE_HOME:-$HOME/.local/state}/recouvra/logs
 
 log() { printf '[system] %s\n' "$*" >&2; }
@@ -28,7 +29,7 @@ as_root() {
 }
 
 install() {
-  have dpkg-query || { log "not a Debian system: install Pango, a font and tzdata yourself"; return 0; }
+  have dpkg-query || { log "not a Debian system: install Pango, a font, tzdata and zbar-tools yourself"; return 0; }
   local -a wanted
   mapfile -t wanted < <(missing)
   (( ${#wanted[@]} )) || return 0

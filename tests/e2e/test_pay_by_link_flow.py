@@ -17,20 +17,15 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
-from google.protobuf.message import Message
 from pypdf import PdfReader
-from sqlalchemy import text
 
 from recouvra.events.v1.assignment_events_pb2 import CaseAssigned
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra.intake.v1 import intake_pb2, intake_pb2_grpc
 from recouvra_shared.db import Database
-from recouvra_shared.events import new_event
 from recouvra_shared.kafka_security import KafkaConnection
 from services.intake.tests.integration.intake_harness import company, invoice
 from services.messaging.tests.integration.messaging_harness import CREDITOR, HOLDER, mailpit
@@ -41,9 +36,10 @@ from services.settlement.tests.unit.camt_files import CLIENT_MONEY_IBAN, Entry, 
 from settlement.adapters.camt053 import read_statements
 from settlement.bootstrap import units_of
 from settlement.service_layer.statement_import import import_statement
+from tests.support.fact_producers import FactProducers
 from tests.support.fixtures import ServiceProcess
 from tests.support.identity import as_person
-from tests.support.kafka_read import count_rows
+from tests.support.kafka_read import count_rows, first_row, one
 from tests.support.marketplace import OffsetClock, eventually
 from tests.support.stack import Stack, free_port, unique_name
 
@@ -88,11 +84,6 @@ def sandbox(tmp_path: Path) -> Iterator[Callable[[int], str]]:
     for process in started:
         process.terminate()
         process.wait(timeout=30)
-
-
-async def one(url: str, sql: str) -> int | None:
-    """A count that has reached 1, else None (for `eventually`)."""
-    return 1 if await count_rows(url, sql) == 1 else None
 
 
 async def test_a_link_in_the_letter_and_the_email_is_paid_announced_and_booked_once(
@@ -145,25 +136,7 @@ async def test_a_link_in_the_letter_and_the_email_is_paid_announced_and_booked_o
         clock_offset_file=str(clock.path),
         timer_poll_seconds="0.2",
     ).start()
-    producers = {}
-    for service in ("scoring", "matching"):
-        producers[service] = AIOKafkaProducer(
-            **kafka_as(service, prefix).client_options(), enable_idempotence=True, acks="all"
-        )
-        await producers[service].start()
-
-    async def publish(producer: str, event_type: str, case_id: str, payload: Message) -> None:
-        event = new_event(
-            producer=producer,
-            event_type=event_type,
-            version=1,
-            case_id=case_id,
-            tenant_id="creditor-1",
-            payload=payload,
-        )
-        await producers[producer].send_and_wait(
-            prefix + event.topic, event.envelope.SerializeToString(), key=case_id.encode()
-        )
+    facts = await FactProducers(prefix, "creditor-1").start(kafka_as, "scoring", "matching")
 
     async def live_link(case_id: str) -> tuple[str, str, int] | None:
         row = await first_row(
@@ -200,13 +173,13 @@ async def test_a_link_in_the_letter_and_the_email_is_paid_announced_and_booked_o
                 )
                 cases[name] = (str(reply.case_id), email)
         for case_id, _ in cases.values():
-            await publish(
+            await facts.publish(
                 "scoring",
                 "case-scored",
                 case_id,
                 CaseScored(case_id=case_id, strategy="amicable-reminders"),
             )
-            await publish(
+            await facts.publish(
                 "matching",
                 "case-assigned",
                 case_id,
@@ -342,17 +315,6 @@ async def test_a_link_in_the_letter_and_the_email_is_paid_announced_and_booked_o
             == 1
         )
     finally:
-        for producer in producers.values():
-            await producer.stop()
+        await facts.stop()
         for process in (messaging, vault, settlement, intake):
             process.stop()
-
-
-async def first_row(url: str, sql: str, **params: object) -> Any:
-    """The first row of a query on a service's database, or None."""
-    database = Database.connect(url, pool_size=1)
-    try:
-        async with database.sessions() as session:
-            return (await session.execute(text(sql), params)).first()
-    finally:
-        await database.dispose()

@@ -1,13 +1,17 @@
-"""Reading a whole topic back, to count what really crossed Kafka."""
+"""Reading back what really happened: a whole topic, to count what crossed Kafka, and a
+service's database rows."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
+from sqlalchemy import text
 
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
+from recouvra_shared.db import Database
 from recouvra_shared.kafka_security import KafkaConnection
 from tests.support.stack import Stack
 
@@ -128,3 +132,18 @@ async def count_rows(database_url: str, sql: str) -> int:
         return int(await connection.fetchval(sql))
     finally:
         await connection.close()
+
+
+async def one(database_url: str, sql: str) -> int | None:
+    """A count that has reached 1, else None (a probe for `marketplace.eventually`)."""
+    return 1 if await count_rows(database_url, sql) == 1 else None
+
+
+async def first_row(database_url: str, sql: str, **params: object) -> Any:
+    """The first row of a query on a service's database, or None."""
+    database = Database.connect(database_url, pool_size=1)
+    try:
+        async with database.sessions() as session:
+            return (await session.execute(text(sql), params)).first()
+    finally:
+        await database.dispose()
