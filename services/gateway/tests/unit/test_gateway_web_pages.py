@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import grpc
 import httpx
 import pytest
 
@@ -29,7 +30,7 @@ from recouvra.intake.v1 import intake_pb2
 from recouvra.scoring.v1 import scoring_pb2
 from recouvra_shared.context import caller_var
 from recouvra_shared.errors import InvalidField, NotFound
-from services.gateway.tests.unit.gateway_fakes import FakeStore, FakeVault, status_for
+from services.gateway.tests.unit.gateway_fakes import FakeStore, FakeVault, rpc_error, status_for
 
 PASSWORD = "correct horse battery staple"
 ROOT = Path(__file__).resolve().parents[4]
@@ -94,9 +95,12 @@ class FakeScoring:
     def __init__(self, intake: FakeIntake) -> None:
         self.intake = intake
         self.scored: set[str] = set()
+        self.down = False
 
     async def GetScore(self, request: Any) -> Any:
         self.intake._own(request.case_id)
+        if self.down:
+            raise rpc_error(grpc.StatusCode.UNAVAILABLE, "connection refused")
         if request.case_id not in self.scored:
             raise status_for(NotFound("case: no score"))
         return scoring_pb2.Score(
@@ -364,6 +368,11 @@ async def test_a_case_submitted_by_form_reaches_intake_as_the_creditor_and_shows
     listed = await browser.get("/cases")
     assert "/cases/case-1" in listed.text
     assert "1250.00 EUR" in listed.text
+    intake.scoring.down = True
+    without_score = await browser.get("/cases/case-1")
+    assert without_score.status_code == 200  # the case reads on while scoring is down
+    assert "Transports Lefèvre SAS" in without_score.text
+    assert "<strong>72</strong>/100" not in without_score.text
 
 
 async def test_a_creditor_without_its_siren_is_refused_on_the_form_as_by_the_api(

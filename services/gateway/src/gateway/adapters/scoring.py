@@ -14,7 +14,7 @@ import grpc
 from gateway.adapters.calls import unary
 from recouvra.scoring.v1 import scoring_pb2
 from recouvra_shared.context import Caller
-from recouvra_shared.errors import NotFound
+from recouvra_shared.errors import NotFound, Unavailable
 
 log = logging.getLogger(__name__)
 SCORE_DEADLINE_SECONDS = 3.0
@@ -55,8 +55,9 @@ class ScoreClient:
             score = await unary(self.stub.GetScore, request, creditor)
         except NotFound:
             return ScoreLookup(state="pending")
-        except grpc.aio.AioRpcError as exc:
-            log.warning("scoring did not answer for a case page: %s", exc.code())
+        except (Unavailable, grpc.aio.AioRpcError) as exc:
+            # The rest of the case page stands without its score.
+            log.warning("scoring did not answer for a case page: %s", exc)
             return ScoreLookup(state="unavailable")
         return ScoreLookup(
             state="scored",
