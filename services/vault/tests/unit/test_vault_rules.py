@@ -126,6 +126,13 @@ def test_the_owner_creditor_reads_and_shreds_others_do_not() -> None:
     assert not may_shred(other, DOC)
 
 
+def test_a_service_reads_for_its_work_but_never_shreds_evidence() -> None:
+    messaging = Actor("service", "messaging", "")
+    assert may_read(messaging, DOC, False)
+    assert not may_shred(messaging, DOC)
+    assert not may_shred(Actor("service", "matching", "creditor-1"), DOC)
+
+
 def test_a_provider_reads_only_with_a_grant_and_never_shreds() -> None:
     provider = Actor("provider", "p", "provider-1")
     assert may_read(provider, DOC, True)

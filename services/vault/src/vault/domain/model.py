@@ -244,7 +244,10 @@ def may_read(actor: Actor, document: Document, provider_has_grant: bool) -> bool
 
 
 def may_shred(actor: Actor, document: Document) -> bool:
-    """Erasure is for the owner creditor and internal services (a data-subject request)."""
-    if actor.kind == CallerKind.SERVICE:
-        return True
-    return actor.kind == CallerKind.CREDITOR and actor.tenant_id == document.tenant_id
+    """Erasure is the owner creditor's alone (through the gateway, for a data-subject request
+    too): no service erases evidence, so a compromised one cannot destroy a case's proof."""
+    return (
+        actor.kind == CallerKind.CREDITOR
+        and bool(actor.tenant_id)
+        and actor.tenant_id == document.tenant_id
+    )
