@@ -15,6 +15,7 @@ from messaging.domain.webhooks import EVENT_TOPICS
 from messaging.entrypoints.webhook_api import acting_creditor
 from messaging.entrypoints.webhook_events import webhook_subscriptions
 from recouvra.common.v1.money_pb2 import Money
+from recouvra.events.v1.debtor_events_pb2 import DebtorPaymentDeclared
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.settlement_events_pb2 import PaymentReceived
 from recouvra_shared.context import Caller, caller_var
@@ -111,6 +112,46 @@ async def test_a_consumed_payment_becomes_a_delivery_for_the_cases_creditor() ->
     assert body["type"] == "payment.received"
     assert body["data"]["amount"] == {"currency": "EUR", "minor_units": "12500"}
     assert body["data"]["case_id"] == "case-9"
+
+
+async def test_a_debtor_saying_it_paid_becomes_a_payment_declared_delivery() -> None:
+    # The creditor hears at once that the debtor claims to have paid, with the proof's id, to
+    # check its own account; only the endpoints that chose payment.declared hear it.
+    world = World()
+    await world.register("payment.declared")
+    await world.register("payment.received")
+    [subscription] = [
+        s
+        for s in webhook_subscriptions(world.clock)
+        if s.topic.endswith("messaging.debtor-payment-declared.v1")
+    ]
+    payload = AnyMessage()
+    payload.Pack(
+        DebtorPaymentDeclared(
+            case_id="case-9",
+            declaration_id="decl-1",
+            amount=Money(currency="EUR", minor_units=30000),
+            paid_on="2026-11-30",
+            proof_document_id="doc-7",
+        )
+    )
+    envelope = EventEnvelope(
+        event_id="6a0c2f1e-8d7b-4c3a-9e2f-1b0a9c8d7e6f",
+        event_type="debtor-payment-declared",
+        version=1,
+        case_id="case-9",
+        tenant_id="cred-1",
+        payload=payload,
+    )
+    uow = world.uow()
+    async with uow:
+        await subscription.deliver(envelope, uow)
+        await uow.commit()
+    [delivery] = world.tables.deliveries.values()
+    body = json.loads(delivery.body)
+    assert body["type"] == "payment.declared"
+    assert body["data"]["amount"] == {"currency": "EUR", "minor_units": "30000"}
+    assert (body["data"]["paid_on"], body["data"]["proof_document_id"]) == ("2026-11-30", "doc-7")
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ EventType = Literal[
     "case.assigned",
     "case.recalled",
     "payment.received",
+    "payment.declared",
     "dispute.opened",
     "promise.made",
     "plan.proposed",

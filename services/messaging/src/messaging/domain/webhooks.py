@@ -23,6 +23,8 @@ EVENT_TOPICS: dict[str, tuple[str, str, int] | None] = {
     "case.assigned": ("matching", "case-assigned", 1),
     "case.recalled": ("matching", "case-recalled", 1),
     "payment.received": ("settlement", "payment-received", 1),
+    # The debtor says it paid already (with a proof): the creditor checks its own account.
+    "payment.declared": ("messaging", "debtor-payment-declared", 1),
     "dispute.opened": ("messaging", "dispute-opened", 1),
     "promise.made": ("messaging", "promise-made", 1),
     "plan.proposed": ("messaging", "plan-proposed", 1),

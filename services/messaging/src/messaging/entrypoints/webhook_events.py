@@ -17,6 +17,7 @@ from messaging.service_layer.webhook_delivery import WebhookFact, deliver_due, e
 from messaging.service_layer.webhook_ports import WebhookSender, WebhookUnitOfWork
 from recouvra.events.v1.assignment_events_pb2 import CaseAssigned, CaseClosed, CaseRecalled
 from recouvra.events.v1.debtor_events_pb2 import (
+    DebtorPaymentDeclared,
     DisputeOpened,
     PlanAgreed,
     PlanProposed,
@@ -38,6 +39,7 @@ PAYLOAD_TYPES: dict[str, type[Message]] = {
     "case.assigned": CaseAssigned,
     "case.recalled": CaseRecalled,
     "payment.received": PaymentReceived,
+    "payment.declared": DebtorPaymentDeclared,
     "case.closed": CaseClosed,
     "dispute.opened": DisputeOpened,
     "promise.made": PromiseMade,

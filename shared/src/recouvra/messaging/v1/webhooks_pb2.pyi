@@ -31,7 +31,7 @@ class CreateWebhookEndpointRequest(_message.Message):
     @_builtins.property
     def event_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Of: case.scored, case.quoted, case.assigned, case.recalled, payment.received,
-        dispute.opened, promise.made, plan.proposed, plan.agreed, case.closed.
+        payment.declared, dispute.opened, promise.made, plan.proposed, plan.agreed, case.closed.
         """
 
     def __init__(
