@@ -132,6 +132,12 @@ class IntakeServiceStub:
     name the field "content"; refusals of what it says use SubmitCase's field paths.
     Validation, duplicates and idempotency as in SubmitCase.
     """
+    GetDebtorSiren: _grpc.UnaryUnaryMultiCallable[_intake_pb2.GetDebtorSirenRequest, _intake_pb2.DebtorSiren]
+    """A case's debtor SIREN, for scoring only (its service token; it matches the SIREN with the
+    public company registers). It left intake.case-submitted.v1 for issue 12: a sole trader's
+    SIREN names a person. Any other caller, a creditor or another service, is PERMISSION_DENIED
+    (field "caller"); an unknown case is NOT_FOUND. A consumer's case answers an empty SIREN.
+    """
 
 @_typing.type_check_only
 class IntakeServiceAsyncStub(IntakeServiceStub):
@@ -236,6 +242,12 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
     The XML is checked against its XSD (EN 16931 CII or UBL 2.1). Refusals of the file itself
     name the field "content"; refusals of what it says use SubmitCase's field paths.
     Validation, duplicates and idempotency as in SubmitCase.
+    """
+    GetDebtorSiren: _aio.UnaryUnaryMultiCallable[_intake_pb2.GetDebtorSirenRequest, _intake_pb2.DebtorSiren]  # type: ignore[assignment]
+    """A case's debtor SIREN, for scoring only (its service token; it matches the SIREN with the
+    public company registers). It left intake.case-submitted.v1 for issue 12: a sole trader's
+    SIREN names a person. Any other caller, a creditor or another service, is PERMISSION_DENIED
+    (field "caller"); an unknown case is NOT_FOUND. A consumer's case answers an empty SIREN.
     """
 
 class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -392,6 +404,18 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
         The XML is checked against its XSD (EN 16931 CII or UBL 2.1). Refusals of the file itself
         name the field "content"; refusals of what it says use SubmitCase's field paths.
         Validation, duplicates and idempotency as in SubmitCase.
+        """
+
+    @_abc_1.abstractmethod
+    def GetDebtorSiren(
+        self,
+        request: _intake_pb2.GetDebtorSirenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.DebtorSiren, _abc.Awaitable[_intake_pb2.DebtorSiren]]:
+        """A case's debtor SIREN, for scoring only (its service token; it matches the SIREN with the
+        public company registers). It left intake.case-submitted.v1 for issue 12: a sole trader's
+        SIREN names a person. Any other caller, a creditor or another service, is PERMISSION_DENIED
+        (field "caller"); an unknown case is NOT_FOUND. A consumer's case answers an empty SIREN.
         """
 
 def add_IntakeServiceServicer_to_server(servicer: IntakeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
