@@ -39,6 +39,8 @@ class IntakeServiceStub:
     `creditor_id` then filters, and is required where a case is created.
     - kind "provider", tenant = the provider id: only GetCaseFile, for a case it holds now;
     everything else is as for any other kind.
+    - GetDebtorSiren answers only kind "service" with subject "scoring" (its own signed token);
+    every other caller, a case's own creditor included, is PERMISSION_DENIED.
     - any other kind (debtor...): nothing exists for it (NOT_FOUND / empty lists).
 
     Errors (gRPC status codes):
@@ -139,6 +141,8 @@ class IntakeServiceServicer:
     `creditor_id` then filters, and is required where a case is created.
     - kind "provider", tenant = the provider id: only GetCaseFile, for a case it holds now;
     everything else is as for any other kind.
+    - GetDebtorSiren answers only kind "service" with subject "scoring" (its own signed token);
+    every other caller, a case's own creditor included, is PERMISSION_DENIED.
     - any other kind (debtor...): nothing exists for it (NOT_FOUND / empty lists).
 
     Errors (gRPC status codes):
@@ -349,6 +353,8 @@ class IntakeService:
     `creditor_id` then filters, and is required where a case is created.
     - kind "provider", tenant = the provider id: only GetCaseFile, for a case it holds now;
     everything else is as for any other kind.
+    - GetDebtorSiren answers only kind "service" with subject "scoring" (its own signed token);
+    every other caller, a case's own creditor included, is PERMISSION_DENIED.
     - any other kind (debtor...): nothing exists for it (NOT_FOUND / empty lists).
 
     Errors (gRPC status codes):

@@ -40,6 +40,8 @@ class IntakeServiceStub:
       `creditor_id` then filters, and is required where a case is created.
     - kind "provider", tenant = the provider id: only GetCaseFile, for a case it holds now;
       everything else is as for any other kind.
+    - GetDebtorSiren answers only kind "service" with subject "scoring" (its own signed token);
+      every other caller, a case's own creditor included, is PERMISSION_DENIED.
     - any other kind (debtor...): nothing exists for it (NOT_FOUND / empty lists).
 
     Errors (gRPC status codes):
@@ -154,6 +156,8 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
       `creditor_id` then filters, and is required where a case is created.
     - kind "provider", tenant = the provider id: only GetCaseFile, for a case it holds now;
       everything else is as for any other kind.
+    - GetDebtorSiren answers only kind "service" with subject "scoring" (its own signed token);
+      every other caller, a case's own creditor included, is PERMISSION_DENIED.
     - any other kind (debtor...): nothing exists for it (NOT_FOUND / empty lists).
 
     Errors (gRPC status codes):
@@ -264,6 +268,8 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
       `creditor_id` then filters, and is required where a case is created.
     - kind "provider", tenant = the provider id: only GetCaseFile, for a case it holds now;
       everything else is as for any other kind.
+    - GetDebtorSiren answers only kind "service" with subject "scoring" (its own signed token);
+      every other caller, a case's own creditor included, is PERMISSION_DENIED.
     - any other kind (debtor...): nothing exists for it (NOT_FOUND / empty lists).
 
     Errors (gRPC status codes):
