@@ -48,6 +48,8 @@ export RECOUVRA_ENV="${RECOUVRA_ENV:-development}"
 # Settlement's webhook endpoint (pay by link), where the Bridge sandbox posts.
 export RECOUVRA_SETTLEMENT_HTTP_PORT="${RECOUVRA_SETTLEMENT_HTTP_PORT:-8056}"
 export RECOUVRA_IDENTITY_TRUSTED_KEYS="$IDENTITY/trusted"
+# Scoring asks intake for a business debtor's SIREN (it is not on the bus): wherever intake listens.
+export RECOUVRA_SCORING_INTAKE_TARGET="${RECOUVRA_SCORING_INTAKE_TARGET:-127.0.0.1:${GRPC_PORT[intake]}}"
 export RECOUVRA_IDENTITY_PEOPLE_ISSUERS=gateway
 
 healthy() {  # healthy SERVICE -> exit 0 when its gRPC health check answers SERVING (over mTLS)

@@ -53,7 +53,7 @@ async def test_a_creditor_signs_up_submits_a_case_and_reads_it_and_nobody_else_c
 ) -> None:
     prefix = unique_name("e2e_web") + "."
     intake = run_service("intake", make_database("intake"), prefix)
-    scoring = run_service("scoring", make_database("scoring"), prefix)
+    scoring = run_service("scoring", make_database("scoring"), prefix, intake_target=intake.target)
     vault = run_service(
         "vault",
         make_database("vault"),

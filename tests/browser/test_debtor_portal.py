@@ -148,7 +148,7 @@ async def test_a_debtor_opens_the_emailed_link_proposes_a_plan_and_reaches_its_b
 
     intake_db = make_database("intake")
     intake = run_service("intake", intake_db, prefix)
-    scoring = run_service("scoring", make_database("scoring"), prefix)
+    scoring = run_service("scoring", make_database("scoring"), prefix, intake_target=intake.target)
     settlement = run_service(
         "settlement",
         make_database("settlement"),

@@ -66,6 +66,8 @@ class World:
             extra = dict(env.get(name, {}))
             if name == "matching":
                 extra |= {"clock_offset_file": str(self.clock.path), "timer_poll_seconds": "0.2"}
+            if name == "scoring":  # asks intake for a business debtor's SIREN (issue 12)
+                extra |= {"intake_target": self.processes["intake"].target}
             if name == "gateway":
                 extra |= {
                     "http_port": str(self.http_port),

@@ -35,10 +35,6 @@ PERSONAL_LOOKING = {
 # (message, field) -> why it may be on the bus.
 ALLOWED = {
     ("recouvra.events.v1.CaseSubmitted", "debtor_is_business"): "a flag: B2B or consumer rules",
-    ("recouvra.events.v1.CaseSubmitted", "debtor_siren"): (
-        "a company debtor's SIREN, never a consumer's: scoring matches it with the public registers"
-        " (insolvency proceedings must stop the chase); a sole trader's is the open residual"
-    ),
     ("recouvra.events.v1.CaseSubmitted", "debtor_region"): "an ISO 3166-2 region, or a country",
     ("recouvra.events.v1.CaseSubmitted", "debtor_key"): (
         "intake's keyed hash (HMAC-SHA256, secret kept by intake) of the debtor identity: links one"
@@ -66,7 +62,8 @@ ALLOWED = {
 
 # Fields removed from events for issue 12: reserved, so nobody brings them back by mistake.
 DROPPED = {
-    "recouvra.events.v1.CaseSubmitted": {"debtor_name", "invoice_number"},
+    # debtor_siren: a sole trader's names a person; scoring asks intake (GetDebtorSiren).
+    "recouvra.events.v1.CaseSubmitted": {"debtor_name", "invoice_number", "debtor_siren"},
     "recouvra.events.v1.ActionReported": {"note"},
     "recouvra.gateway.v1.OrganisationRegistered": {"name"},
 }

@@ -83,7 +83,7 @@ async def test_thousand_cases_cross_kafka_exactly_once_through_crashes(
     prefix = unique_name("e2e") + "."
     intake_db, scoring_db = make_database("intake"), make_database("scoring")
     intake = run_service("intake", intake_db, prefix, relay_batch_size="50")
-    scoring = run_service("scoring", scoring_db, prefix)
+    scoring = run_service("scoring", scoring_db, prefix, intake_target=intake.target)
     intake.start(RECOUVRA_INTAKE_CHAOS_RELAY_KILL_AFTER_BATCHES="3")
     scoring.start()
     deadline = time.monotonic() + 300

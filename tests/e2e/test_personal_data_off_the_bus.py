@@ -5,7 +5,8 @@ its own name is a person's) submits two cases over REST, each debtor with a dist
 address, e-mail, phone and IBAN, and free text that names the debtor (notes, invoice numbers).
 The first, a consumer, is scored, auctioned, quoted, accepted and assigned; its provider reports
 a call in a note that repeats the debtor's name and number. The second, a sole trader, is
-withdrawn with a reason that names the debtor. Then every topic of the test, dead letters
+withdrawn with a reason that names the debtor; scoring reads its SIREN (a person's identifier)
+from intake over gRPC, never from the bus. Then every topic of the test, dead letters
 included, is read from the beginning as any reader of the broker would: no record's key, value
 or headers holds any of those values, and neither do the outbox rows the services keep for a
 week after sending. The records are there (the test checks it reads them): only what identifies
@@ -57,7 +58,10 @@ SOLE_TRADER = {
     "email": "anatole.vercingetorix@plomberie-exemple.fr",
     "phone": "+33 4 91 55 66 77",
     "iban": "DE89 3704 0044 0532 0130 00",
+    # A sole trader's SIRET: its SIREN identifies the person; neither is the creditor's own.
+    "siret": "81234567600009",
 }
+SOLE_TRADER_SIREN = "812345676"
 NOTES = "Mme Baptistin-Quillardet dit avoir déménagé chez sa soeur"
 INVOICE_NUMBER = "F-QUILLARDET-0007"
 WITHDRAWAL = "Anatole Vercingétorix a payé en espèces au chemin du Moulin Grimaud"
@@ -86,6 +90,8 @@ def needles() -> dict[str, bytes]:
         "invoice number": INVOICE_NUMBER.encode(),
         "withdrawal reason": WITHDRAWAL.encode(),
         "provider's note": ACTION_NOTE.encode(),
+        "sole trader SIRET": SOLE_TRADER["siret"].encode(),
+        "sole trader SIREN": SOLE_TRADER_SIREN.encode(),
     }
     return found
 
@@ -97,7 +103,7 @@ def case_body(debtor: dict[str, str], kind: str, invoice_number: str) -> dict[st
         "debtor": {
             "kind": kind,
             "name": debtor["name"],
-            **({"siren_or_siret": "732829320"} if kind == "company" else {}),
+            **({"siren_or_siret": debtor["siret"]} if kind == "company" else {}),
             "address": {
                 "lines": [debtor["line"]],
                 "postal_code": postal_code,
@@ -131,6 +137,16 @@ async def outbox_payloads(database_url: str) -> list[bytes]:
     finally:
         await connection.close()
     return [bytes(r["payload"]) + r["headers"].encode() for r in rows]
+
+
+async def scoring_debtor_key(database_url: str, case_id: str) -> str | None:
+    """The SIREN scoring keyed the case's debtor history on, once it has the case."""
+    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        key = await connection.fetchval("SELECT debtor_key FROM cases WHERE case_id = $1", case_id)
+    finally:
+        await connection.close()
+    return str(key) if key else None
 
 
 async def test_no_topic_carries_a_debtors_name_address_email_phone_or_iban(
@@ -241,6 +257,12 @@ async def test_no_topic_carries_a_debtors_name_address_email_phone_or_iban(
             return True if ACTION_NOTE in answer.text else None
 
         await eventually(note_shown, "the creditor sees the provider's note")
+
+    # Scoring has the sole trader's SIREN all the same: it asked intake (GetDebtorSiren).
+    async def siren_scoring_asked_for() -> str | None:
+        return await scoring_debtor_key(databases["scoring"], cases["sole trader"])
+
+    assert await eventually(siren_scoring_asked_for, "scoring asks intake") == SOLE_TRADER_SIREN
 
     for name, url in databases.items():
         await outbox_drained(url, f"{name}'s outbox drains")

@@ -1,8 +1,11 @@
 """Scoring as its own process on the real stack: events in, stored and published scores out.
 
-Intake's events are produced straight to Kafka (as intake's relay would publish them) under a
-per-test topic prefix; the scoring process consumes them, stores scores in PostgreSQL and
-publishes case-scored; its gRPC API answers quotes and reads.
+Cases are submitted to a real intake process, which announces them without their debtor's SIREN
+(issue 12); the scoring process consumes the announcements, asks intake for each business
+debtor's SIREN (GetDebtorSiren, mutual TLS, scoring's own token), stores scores in PostgreSQL
+and publishes case-scored. Payments and withdrawals are produced straight to Kafka as intake's
+relay would publish them. Its gRPC API answers quotes and reads. Last, with intake down, an
+announcement waits (the consumer retries, its offset held) and is scored once intake is back.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from google.protobuf.message import Message
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn, PaymentDeclared
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
+from recouvra.intake.v1 import intake_pb2, intake_pb2_grpc
 from recouvra.scoring.v1 import scoring_pb2, scoring_pb2_grpc
 from recouvra_shared.events import new_event, unpack
 from recouvra_shared.kafka_security import KafkaConnection
@@ -40,18 +44,44 @@ def creditor(tenant: str) -> CallAs:
     return as_person("scoring", "creditor", tenant, "u1")
 
 
-def case_submitted(case_id: str, siren: str) -> CaseSubmitted:
-    message = CaseSubmitted(
-        case_id=case_id,
-        creditor_id="creditor-1",
-        debtor_is_business=True,
-        amount=Money(currency="EUR", minor_units=320_000),
-        issue_date="2026-08-15",
-        due_date="2026-09-15",
-        disputed=False,
+def submission(siren: str, number: str) -> intake_pb2.SubmitCaseRequest:
+    """A business case of TENANT's for 3,200.00, its debtor named by SIREN."""
+    return intake_pb2.SubmitCaseRequest(
+        idempotency_key=number,
+        creditor_id=TENANT,
+        debtor=intake_pb2.Debtor(
+            kind=intake_pb2.Debtor.COMPANY,
+            name=f"Debtor of {number} SARL",
+            siren_or_siret=siren,
+            address=intake_pb2.PostalAddress(
+                lines=["3 rue du Port"], postal_code="29200", city="Brest", country_code="FR"
+            ),
+        ),
+        invoices=[
+            intake_pb2.Invoice(
+                invoice_number=number,
+                issue_date="2026-08-15",
+                due_date="2026-09-15",
+                currency="EUR",
+                amount_due="3200.00",
+            )
+        ],
     )
-    message.debtor_siren = siren
-    return message
+
+
+async def submit_all(intake: ServiceProcess, *sirens: str) -> list[str]:
+    """Submit one case per SIREN to intake as TENANT's user; their case ids."""
+    async with intake.channel() as channel:
+        stub = intake_pb2_grpc.IntakeServiceStub(channel)
+        return [
+            (
+                await stub.SubmitCase(
+                    submission(siren, f"F-{uuid.uuid4().hex[:8]}"),
+                    metadata=as_person("intake", "creditor", TENANT, "u1"),
+                )
+            ).case_id
+            for siren in sirens
+        ]
 
 
 async def send(producer: AIOKafkaProducer, topic: str, case_id: str, payload: Message) -> None:
@@ -62,9 +92,29 @@ async def send(producer: AIOKafkaProducer, topic: str, case_id: str, payload: Me
         case_id=case_id,
         tenant_id=TENANT,
         payload=payload,
-        occurred_at=datetime(2026, 11, 2, 10, 0, tzinfo=UTC),
+        occurred_at=datetime.now(UTC),
     )
     await producer.send_and_wait(topic, event.envelope.SerializeToString(), key=case_id.encode())
+
+
+def case_submitted_again(case_id: str) -> CaseSubmitted:
+    """An announcement of a known business case, as intake's relay may send one again."""
+    return CaseSubmitted(
+        case_id=case_id,
+        creditor_id=TENANT,
+        debtor_is_business=True,
+        amount=Money(currency="EUR", minor_units=320_000),
+        issue_date="2026-08-15",
+        due_date="2026-09-15",
+    )
+
+
+async def wait_for_log(process: ServiceProcess, text: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while text not in process.log_path.read_text(errors="replace"):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{process.service} never logged {text!r}")
+        await asyncio.sleep(0.3)
 
 
 async def wait_for_rows(database_url: str, sql: str, expected: int, seconds: float = 90) -> None:
@@ -83,18 +133,17 @@ async def test_cases_are_scored_rescored_on_payment_and_routed_by_insolvency(
 ) -> None:
     prefix = unique_name("e2e_scoring") + "."
     scoring_db = make_database("scoring")
-    scoring = run_service("scoring", scoring_db, prefix).start()
-    sound, insolvent, withdrawn = (str(uuid.uuid4()) for _ in range(3))
+    intake = run_service("intake", make_database("intake"), prefix).start()
+    scoring = run_service("scoring", scoring_db, prefix, intake_target=intake.target).start()
+    sound, insolvent, withdrawn = await submit_all(
+        intake, SOUND_SIREN, INSOLVENT_SIREN, SOUND_SIREN
+    )
 
     producer = AIOKafkaProducer(  # as intake's Kafka user: the only one who may write these
         **kafka_as("intake", prefix).client_options(), enable_idempotence=True, acks="all"
     )
     await producer.start()
     try:
-        submitted_topic = prefix + "intake.case-submitted.v1"
-        await send(producer, submitted_topic, sound, case_submitted(sound, SOUND_SIREN))
-        await send(producer, submitted_topic, insolvent, case_submitted(insolvent, INSOLVENT_SIREN))
-        await send(producer, submitted_topic, withdrawn, case_submitted(withdrawn, SOUND_SIREN))
         await wait_for_rows(scoring_db, "SELECT count(*) FROM scores", 3)
         await send(
             producer,
@@ -173,4 +222,27 @@ async def test_cases_are_scored_rescored_on_payment_and_routed_by_insolvency(
 
     # The bad request changed nothing; the good quote was kept for explanation.
     assert await count_rows(scoring_db, "SELECT count(*) FROM scores") == 5
+
+    # Intake down: an announcement of a business case waits in scoring (an outage, retried with
+    # its offset held), neither scored without its SIREN nor dead-lettered; once intake is back,
+    # it is scored, insolvency found.
+    assert intake.stop() == 0
+    again = case_submitted_again(insolvent)
+    producer = AIOKafkaProducer(**kafka_as("intake", prefix).client_options(), acks="all")
+    await producer.start()
+    try:
+        await send(producer, prefix + "intake.case-submitted.v1", insolvent, again)
+    finally:
+        await producer.stop()
+    await wait_for_log(scoring, "GetDebtorSiren UNAVAILABLE")
+    assert await count_rows(scoring_db, "SELECT count(*) FROM scores") == 5
+    intake.start()
+    await wait_for_rows(scoring_db, "SELECT count(*) FROM scores", 6)
+    assert await count_rows(scoring_db, "SELECT count(*) FROM inbox") == 7
+    assert await count_rows(scoring_db, "SELECT count(*) FROM dead_letters") == 0
+    rescored = await count_rows(
+        scoring_db,
+        "SELECT count(*) FROM scores WHERE trigger = 'case-submitted' AND segment = 'insolvent'",
+    )
+    assert rescored == 2
     assert scoring.stop() == 0

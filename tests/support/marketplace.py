@@ -222,7 +222,7 @@ def marketplace(
     clock = OffsetClock(clock_path)
     databases = {s: make_database(s) for s in ("intake", "scoring", "matching", "gateway")}
     intake = run_service("intake", databases["intake"], prefix)
-    scoring = run_service("scoring", databases["scoring"], prefix)
+    scoring = run_service("scoring", databases["scoring"], prefix, intake_target=intake.target)
     matching = run_service(
         "matching",
         databases["matching"],

@@ -18,6 +18,7 @@ from services.intake.tests.integration.intake_harness import (
     invoice,
     violations,
 )
+from tests.support.identity import as_service
 
 pytestmark = pytest.mark.integration
 
@@ -73,12 +74,26 @@ async def test_a_case_is_stored_announced_and_read_back_with_its_legal_amounts(
         payload = (await connection.execute(text("SELECT payload FROM outbox"))).scalar_one()
     event = CaseSubmitted()
     EventEnvelope.FromString(payload).payload.Unpack(event)
-    assert (event.invoice_count, event.debtor_siren, event.amount.minor_units) == (
+    assert (event.invoice_count, event.debtor_is_business, event.amount.minor_units) == (
         2,
-        "732829320",
+        True,
         150_050,
     )
     assert event.debtor_region == "FR-IDF"
+    assert b"732829320" not in payload  # the SIREN stays in intake (issue 12)
+
+    # Scoring, calling as itself, reads it over gRPC; the case's own creditor and any other
+    # service may not.
+    ask = intake_pb2.GetDebtorSirenRequest(case_id=reply.case_id)
+    answer = await intake.stub.GetDebtorSiren(ask, metadata=as_service("intake", "scoring"))
+    assert (answer.debtor_is_business, answer.siren) == (True, "732829320")
+    for caller in (as_service("intake", "messaging"), Intake.as_creditor(CREDITOR)):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await intake.stub.GetDebtorSiren(ask, metadata=caller)
+        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.aio.AioRpcError) as anonymous:
+        await intake.stub.GetDebtorSiren(ask)
+    assert anonymous.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
 async def test_every_broken_rule_is_named_and_nothing_is_stored(intake: Intake) -> None:

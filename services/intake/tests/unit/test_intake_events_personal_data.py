@@ -56,16 +56,23 @@ def test_a_consumers_case_is_announced_without_anything_that_names_the_debtor() 
         assert value.encode() not in wire, value
     announced = CaseSubmitted()
     assert event.envelope.payload.Unpack(announced)
-    assert (announced.debtor_is_business, announced.debtor_siren) == (False, "")
+    assert not announced.debtor_is_business
     assert announced.debtor_region == "FR-PAC"
     assert announced.amount.minor_units == 1000
 
 
-def test_a_company_debtor_is_announced_by_its_siren_for_the_registers() -> None:
-    announced = CaseSubmitted()
-    assert case_submitted(new_case(submission(COMPANY), TODAY)).envelope.payload.Unpack(announced)
-    assert (announced.debtor_is_business, announced.debtor_siren) == (True, "552100554")
-    assert b"Lef" not in announced.SerializeToString()
+def test_a_sole_traders_siren_is_not_announced_scoring_asks_intake_for_it() -> None:
+    sole_trader = DebtorInput(kind="company", name="Jean Dupont EI", siren_or_siret="732829320")
+    for debtor, siren in ((sole_trader, b"732829320"), (COMPANY, b"552100554")):
+        event = case_submitted(new_case(submission(debtor), TODAY))
+        announced = CaseSubmitted()
+        assert event.envelope.payload.Unpack(announced)
+        assert announced.debtor_is_business
+        wire = event.envelope.SerializeToString()
+        assert siren not in wire
+        assert b"Dupont" not in wire
+        assert b"Lef" not in wire
+    assert "debtor_siren" not in CaseSubmitted.DESCRIPTOR.fields_by_name
 
 
 def test_the_case_submitted_event_lists_each_invoices_terms_oldest_due_first() -> None:

@@ -151,7 +151,6 @@ class Harness:
                 amount=Money(currency="EUR", minor_units=amount_minor),
                 issue_date="2026-08-01",
                 due_date="2026-09-01",
-                debtor_siren="552100554",
             ),
             case_id,
             creditor,

@@ -15,6 +15,7 @@ from recouvra_shared.db import Database
 from recouvra_shared.events import topic_name
 from recouvra_shared.inbox import Subscription
 from recouvra_shared.runtime import ServiceParts, Wiring
+from scoring.adapters.intake_sirens import IntakeDebtorSirens
 from scoring.adapters.model_store import FileModelStore
 from scoring.adapters.registry import CsvCompanyRegistry
 from scoring.adapters.unit_of_work import SqlScoringUnitOfWork
@@ -48,12 +49,14 @@ def scorer(settings: ScoringSettings) -> Scorer:
 
 
 def build(wiring: Wiring) -> ServiceParts:
-    """Scoring serves ScoringService, consumes case facts and outcomes, publishes case-scored."""
+    """Scoring serves ScoringService, consumes case facts and outcomes (asking intake for a
+    business debtor's SIREN), publishes case-scored."""
     settings = wiring.settings
     assert isinstance(settings, ScoringSettings)
     scoring = scorer(settings)
     units = units_of_work(wiring.database)
     api = ScoringApi(units, scoring)
+    sirens = IntakeDebtorSirens(wiring.channel_to("intake", settings.intake_target))
     return ServiceParts(
         grpc_services=[
             (
@@ -67,7 +70,7 @@ def build(wiring: Wiring) -> ServiceParts:
                 CASE_SUBMITTED_TOPIC,
                 SERVICE,
                 CaseSubmitted,
-                partial(event_handlers.on_case_submitted, scorer=scoring),
+                partial(event_handlers.on_case_submitted, scorer=scoring, sirens=sirens),
             ),
             Subscription(
                 PAYMENT_DECLARED_TOPIC,

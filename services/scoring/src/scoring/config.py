@@ -27,3 +27,6 @@ class ScoringSettings(ServiceSettings):
     # Where refitted model versions are kept (python -m scoring train --model-dir); without
     # it the built-in scorecard is used.
     model_dir: Path | None = None
+    # Intake, which answers a business debtor's SIREN for each submitted case (GetDebtorSiren):
+    # it is no longer on the bus (issue 12). Called over mutual TLS as scoring itself.
+    intake_target: str = "127.0.0.1:50051"

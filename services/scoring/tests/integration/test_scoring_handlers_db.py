@@ -10,26 +10,33 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from google.protobuf.message import Message
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn, PaymentDeclared
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
-from recouvra_shared.db import Database, outbox
+from recouvra_shared.db import Database, dead_letters, outbox
 from recouvra_shared.events import new_event, parse_envelope, unpack
+from recouvra_shared.inbox import Subscription
+from recouvra_shared.testing import memory_broker
 from scoring.adapters.model_store import FileModelStore
 from scoring.adapters.orm import cases, scores
+from scoring.bootstrap import CASE_SUBMITTED_TOPIC
 from scoring.domain.errors import NoScore, ScoringStopped
 from scoring.domain.facts import CaseFacts
 from scoring.domain.features import LinearModel
 from scoring.domain.scorecard import SCORECARD
-from services.scoring.tests.integration.wired_scoring import WiredScoring
+from scoring.entrypoints import event_handlers
+from scoring.service_layer.events import SERVICE
+from services.scoring.tests.integration.wired_scoring import INTAKE_SIRENS, WiredScoring
+from services.scoring.tests.unit.fakes import FakeDebtorSirens
 
 pytestmark = pytest.mark.integration
 
@@ -63,8 +70,7 @@ def submitted(case_id: str, *, siren: str = SOUND_SIREN, amount: int = 240_000) 
         due_date="2026-09-01",
         disputed=False,
     )
-    if "debtor_siren" in CaseSubmitted.DESCRIPTOR.fields_by_name:
-        message.debtor_siren = siren  # type: ignore[attr-defined, unused-ignore]
+    INTAKE_SIRENS.sirens[case_id] = siren  # what intake answers scoring for this case
     return message
 
 
@@ -105,12 +111,6 @@ async def score_rows(database: Database, case_id: str) -> list[dict[str, Any]]:
             select(scores).where(scores.c.case_id == case_id).order_by(scores.c.id)
         )
         return [dict(row) for row in result.mappings()]
-
-
-needs_siren = pytest.mark.skipif(
-    "debtor_siren" not in CaseSubmitted.DESCRIPTOR.fields_by_name,
-    reason="intake's CaseSubmitted does not carry debtor_siren yet",
-)
 
 
 async def test_a_submitted_case_is_stored_with_its_inputs_and_can_be_reproduced(
@@ -168,7 +168,6 @@ async def test_a_partial_payment_rescores_the_case_upward(
     assert latest.score_id == str(second["score_id"])
 
 
-@needs_siren
 async def test_debtor_history_is_shared_only_as_counts_over_several_creditors(
     database: Database, handlers: WiredScoring
 ) -> None:
@@ -282,7 +281,6 @@ async def test_events_arriving_before_the_submission_are_taken_into_account(
     assert status == "withdrawn"
 
 
-@needs_siren
 async def test_an_insolvent_debtor_is_routed_to_declaring_the_claim(
     database: Database, handlers: WiredScoring
 ) -> None:
@@ -421,3 +419,35 @@ async def test_an_operator_can_explain_a_stored_score_and_see_it_recomputed(
     tampered = await asyncio.to_thread(explain)
     assert tampered.returncode == 1
     assert json.loads(tampered.stdout)["recomputed_matches"] is False
+
+
+async def test_intake_unreachable_holds_the_event_until_it_answers_then_scores_it_once(
+    database: Database,
+) -> None:
+    """Scoring's subscription on the real inbox consumer and database: while intake cannot
+    answer the SIREN, the event is retried (an outage, its offset held), never scored without
+    it and never dead-lettered; once intake answers, it is scored once, with the SIREN."""
+    case_id = str(uuid.uuid4())
+    flaky = FakeDebtorSirens({case_id: INSOLVENT_SIREN}, outages=3)
+    wired = WiredScoring(database)
+    handler = partial(event_handlers.on_case_submitted, scorer=wired.scorer, sirens=flaky)
+    subscription = Subscription(CASE_SUBMITTED_TOPIC, SERVICE, CaseSubmitted, handler)
+    payload = submitted(case_id)
+    event = new_event(
+        producer="intake",
+        event_type="case-submitted",
+        version=1,
+        case_id=case_id,
+        tenant_id="t1",
+        payload=payload,
+        occurred_at=SUBMITTED_ON,
+    )
+    async with memory_broker([subscription], wired.units) as broker:
+        await broker.publish(event)
+    assert flaky.asked == [case_id] * 4
+    [row] = await score_rows(database, case_id)
+    assert row["segment"] == "insolvent"
+    assert row["inputs"]["case"]["debtor_siren"] == INSOLVENT_SIREN
+    async with database.unit_of_work() as uow:
+        dead = (await uow.session.execute(select(func.count()).select_from(dead_letters))).scalar()
+    assert dead == 0

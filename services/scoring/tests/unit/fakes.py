@@ -30,6 +30,7 @@ from scoring.domain.outcomes import (
 )
 from scoring.domain.scorecard import SCORECARD
 from scoring.domain.scores import SCORE_REQUEST, StoredScore
+from scoring.service_layer.ports import SirenSourceUnreachable
 
 
 @dataclass
@@ -289,3 +290,20 @@ class FakeModels:
         if wrong:
             raise ValueError(f"{version}: weights against the domain's direction: {wrong}")
         self.active_version = version
+
+
+class FakeDebtorSirens:
+    """Intake's answers in a dictionary (case id -> SIREN); `outages` calls fail first, as an
+    unreachable intake does, and every case asked about is remembered."""
+
+    def __init__(self, sirens: dict[str, str] | None = None, outages: int = 0) -> None:
+        self.sirens = dict(sirens or {})
+        self.outages = outages
+        self.asked: list[str] = []
+
+    async def siren_of(self, case_id: str) -> str | None:
+        self.asked.append(case_id)
+        if self.outages > 0:
+            self.outages -= 1
+            raise SirenSourceUnreachable("intake: GetDebtorSiren UNAVAILABLE: connection refused")
+        return self.sirens.get(case_id)

@@ -103,6 +103,14 @@ class GetCase:
 
 
 @dataclass(frozen=True)
+class GetDebtorSiren:
+    """Query: a case's debtor SIREN, asked by the service named ('' when no service asks)."""
+
+    case_id: str
+    service: str = ""
+
+
+@dataclass(frozen=True)
 class ListCases:
     """Query: a page of the creditor's cases, newest first, narrowed by the filters given."""
 

@@ -9,6 +9,7 @@ from recouvra_shared.errors import (
     InvalidField,
     InvalidRequest,
     NotFound,
+    PermissionDenied,
     StateConflict,
     Violation,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "IdempotencyConflict",
     "InvalidField",
     "InvalidRequest",
+    "SirenReaderOnly",
     "Violation",
 ]
 
@@ -53,3 +55,12 @@ class CaseStateConflict(StateConflict):
 class ConcurrentClaim(Exception):
     """Another transaction claimed the same invoice or idempotency key first: not a refusal,
     a lost race; the same request tried again sees the winner and answers accordingly."""
+
+
+class SirenReaderOnly(PermissionDenied):
+    """Only the services that need a debtor's SIREN may read it (a sole trader's names a person)."""
+
+    def __init__(self, readers: str) -> None:
+        super().__init__(
+            violations=[Violation("caller", f"only {readers} may read a debtor's SIREN")]
+        )

@@ -12,6 +12,7 @@ from intake.entrypoints import grpc_commands as commands
 from intake.entrypoints import grpc_replies as replies
 from intake.service_layer import read_cases
 from intake.service_layer.case_file import read_case_file
+from intake.service_layer.debtor_siren import read_debtor_siren
 from intake.service_layer.declare_payment import declare_payment
 from intake.service_layer.import_csv import import_cases
 from intake.service_layer.import_einvoice import ReadEInvoice, import_einvoice
@@ -85,6 +86,16 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
         return intake_pb2.CaseFile(
             case=replies.case_message(found.case, found.amounts),
             holder=replies.holder_message(holder),
+        )
+
+    async def GetDebtorSiren(
+        self, request: intake_pb2.GetDebtorSirenRequest, context: grpc.aio.ServicerContext
+    ) -> intake_pb2.DebtorSiren:
+        query = commands.siren_query(request)
+        async with self.unit_of_work() as uow:
+            found = await read_debtor_siren(query, uow)
+        return intake_pb2.DebtorSiren(
+            case_id=found.case_id, debtor_is_business=found.is_business, siren=found.siren
         )
 
     async def WithdrawCase(

@@ -14,6 +14,7 @@ from intake.domain.commands import (
     GetCase,
     GetCaseFile,
     GetCaseTimeline,
+    GetDebtorSiren,
     IdempotencyKey,
     ImportCases,
     ImportEInvoice,
@@ -218,6 +219,15 @@ def list_query(request: intake_pb2.ListCasesRequest) -> ListCases:
 def case_file_query(request: intake_pb2.GetCaseFileRequest) -> GetCaseFile:
     """A GetCaseFileRequest as a query: the caller, never the request, says who asks."""
     return GetCaseFile(case_id=request.case_id, requester=requester())
+
+
+def siren_query(request: intake_pb2.GetDebtorSirenRequest) -> GetDebtorSiren:
+    """A GetDebtorSirenRequest as a query: the verified token names the service that asks."""
+    caller = caller_var.get()
+    if caller is None:
+        raise Unauthenticated("caller: no authenticated caller")
+    service = caller.subject if caller.kind == INTERNAL else ""
+    return GetDebtorSiren(case_id=request.case_id, service=service)
 
 
 def timeline_query(request: intake_pb2.GetCaseTimelineRequest) -> GetCaseTimeline:

@@ -51,7 +51,6 @@ def case_submitted(case: Case, debtor_key: str = "") -> OutgoingEvent:
         due_date=first.due_date.isoformat(),
         disputed=case.disputed,
         invoice_count=len(case.invoices),
-        debtor_siren=case.debtor.siren if case.debtor.is_company else "",
         source=case.source,
         debtor_region=debtor_region(case.debtor.country_code, case.debtor.postal_code),
         invoices=invoice_terms(case),

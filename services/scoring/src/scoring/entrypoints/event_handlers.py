@@ -21,6 +21,7 @@ from scoring.domain.commands import (
 from scoring.domain.facts import CaseFacts, debtor_siren_of
 from scoring.service_layer.case_outcomes import record_exhaustion, record_withdrawal
 from scoring.service_layer.payments import record_attributed_payment, record_declared_payment
+from scoring.service_layer.ports import DebtorSirens
 from scoring.service_layer.scorer import Scorer
 from scoring.service_layer.submitted_cases import score_submitted_case
 from scoring.service_layer.unit_of_work import ScoringUnitOfWork
@@ -36,8 +37,9 @@ def occurred_on(envelope: EventEnvelope) -> date:
     return envelope.occurred_at.ToDatetime().date()
 
 
-def facts_from_submitted(submitted: CaseSubmitted) -> CaseFacts:
-    """The case's facts as intake announced them."""
+def facts_from_submitted(submitted: CaseSubmitted, siren: str | None = None) -> CaseFacts:
+    """The case's facts as intake announced them, with the debtor's SIREN intake answered (it
+    is no longer on the bus: a sole trader's names a person)."""
     invoice_count = optional_field(submitted, "invoice_count") or 1
     return CaseFacts(
         amount_minor=submitted.amount.minor_units,
@@ -47,20 +49,27 @@ def facts_from_submitted(submitted: CaseSubmitted) -> CaseFacts:
         debtor_is_business=submitted.debtor_is_business,
         disputed=submitted.disputed,
         invoice_count=max(1, int(invoice_count)),
-        debtor_siren=debtor_siren_of(optional_field(submitted, "debtor_siren")),
+        debtor_siren=debtor_siren_of(siren) if submitted.debtor_is_business else None,
     )
 
 
 async def on_case_submitted(
-    submitted: CaseSubmitted, envelope: EventEnvelope, uow: ScoringUnitOfWork, *, scorer: Scorer
+    submitted: CaseSubmitted,
+    envelope: EventEnvelope,
+    uow: ScoringUnitOfWork,
+    *,
+    scorer: Scorer,
+    sirens: DebtorSirens,
 ) -> None:
-    """intake.case-submitted.v1: score the case as of the day it was submitted."""
+    """intake.case-submitted.v1: score the case as of the day it was submitted, asking intake
+    for a business debtor's SIREN (intake unreachable: the event is retried, not lost)."""
+    siren = await sirens.siren_of(submitted.case_id) if submitted.debtor_is_business else None
     command = ScoreSubmittedCase(
         event_id=envelope.event_id,
         case_id=submitted.case_id,
         tenant_id=envelope.tenant_id,
         submitted_on=occurred_on(envelope),
-        facts=facts_from_submitted(submitted),
+        facts=facts_from_submitted(submitted, siren),
     )
     await score_submitted_case(command, uow, scorer)
 

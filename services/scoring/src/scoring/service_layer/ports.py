@@ -1,4 +1,5 @@
-"""What scoring's use cases need besides its database: company facts and model versions."""
+"""What scoring's use cases need besides its database: company facts, debtors' SIRENs and model
+versions."""
 
 from __future__ import annotations
 
@@ -13,6 +14,19 @@ class CompanyRegistry(Protocol):
 
     async def lookup(self, siren: str) -> CompanyFacts | None:
         """The company with this SIREN (or SIRET), or None when unknown or unreachable."""
+
+
+class SirenSourceUnreachable(ConnectionError):
+    """The debtors' SIRENs could not be read now (intake down or slow): an outage, which the
+    inbox consumer waits out, retrying the event without committing its offset."""
+
+
+class DebtorSirens(Protocol):
+    """Where a case's debtor SIREN comes from: intake, which keeps it off the bus (issue 12)."""
+
+    async def siren_of(self, case_id: str) -> str | None:
+        """The case's debtor SIREN (or SIRET) as intake holds it, or None when the debtor has
+        none or intake does not know the case; SirenSourceUnreachable when it cannot answer."""
 
 
 class ModelVersions(Protocol):

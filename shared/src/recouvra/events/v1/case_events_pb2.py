@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from recouvra.common.v1 import money_pb2 as recouvra_dot_common_dot_v1_dot_money__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$recouvra/events/v1/case_events.proto\x12\x12recouvra.events.v1\x1a\x1erecouvra/common/v1/money.proto\"\xf9\x02\n\rCaseSubmitted\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63reditor_id\x18\x02 \x01(\t\x12\x1a\n\x12\x64\x65\x62tor_is_business\x18\x04 \x01(\x08\x12)\n\x06\x61mount\x18\x06 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x12\n\nissue_date\x18\x07 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x08 \x01(\t\x12\x10\n\x08\x64isputed\x18\t \x01(\x08\x12\x15\n\rinvoice_count\x18\n \x01(\x05\x12\x14\n\x0c\x64\x65\x62tor_siren\x18\x0b \x01(\t\x12\x0e\n\x06source\x18\x0c \x01(\t\x12\x15\n\rdebtor_region\x18\r \x01(\t\x12\x32\n\x08invoices\x18\x0e \x03(\x0b\x32 .recouvra.events.v1.InvoiceTerms\x12\x12\n\ndebtor_key\x18\x0f \x01(\tJ\x04\x08\x03\x10\x04J\x04\x08\x05\x10\x06R\x0b\x64\x65\x62tor_nameR\x0einvoice_number\"b\n\x0cInvoiceTerms\x12,\n\tprincipal\x18\x01 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x12\n\nissue_date\x18\x02 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x03 \x01(\t\"4\n\rCaseWithdrawn\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x12\n\x06reason\x18\x02 \x01(\tB\x02\x18\x01\"w\n\x0fPaymentDeclared\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12)\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x0f\n\x07paid_on\x18\x03 \x01(\t\x12\x17\n\x0fsettles_in_full\x18\x04 \x01(\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$recouvra/events/v1/case_events.proto\x12\x12recouvra.events.v1\x1a\x1erecouvra/common/v1/money.proto\"\xf7\x02\n\rCaseSubmitted\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63reditor_id\x18\x02 \x01(\t\x12\x1a\n\x12\x64\x65\x62tor_is_business\x18\x04 \x01(\x08\x12)\n\x06\x61mount\x18\x06 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x12\n\nissue_date\x18\x07 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x08 \x01(\t\x12\x10\n\x08\x64isputed\x18\t \x01(\x08\x12\x15\n\rinvoice_count\x18\n \x01(\x05\x12\x0e\n\x06source\x18\x0c \x01(\t\x12\x15\n\rdebtor_region\x18\r \x01(\t\x12\x32\n\x08invoices\x18\x0e \x03(\x0b\x32 .recouvra.events.v1.InvoiceTerms\x12\x12\n\ndebtor_key\x18\x0f \x01(\tJ\x04\x08\x03\x10\x04J\x04\x08\x05\x10\x06J\x04\x08\x0b\x10\x0cR\x0b\x64\x65\x62tor_nameR\x0einvoice_numberR\x0c\x64\x65\x62tor_siren\"b\n\x0cInvoiceTerms\x12,\n\tprincipal\x18\x01 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x12\n\nissue_date\x18\x02 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x03 \x01(\t\"4\n\rCaseWithdrawn\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x12\n\x06reason\x18\x02 \x01(\tB\x02\x18\x01\"w\n\x0fPaymentDeclared\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12)\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x19.recouvra.common.v1.Money\x12\x0f\n\x07paid_on\x18\x03 \x01(\t\x12\x17\n\x0fsettles_in_full\x18\x04 \x01(\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,11 +35,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CASEWITHDRAWN'].fields_by_name['reason']._loaded_options = None
   _globals['_CASEWITHDRAWN'].fields_by_name['reason']._serialized_options = b'\030\001'
   _globals['_CASESUBMITTED']._serialized_start=93
-  _globals['_CASESUBMITTED']._serialized_end=470
-  _globals['_INVOICETERMS']._serialized_start=472
-  _globals['_INVOICETERMS']._serialized_end=570
-  _globals['_CASEWITHDRAWN']._serialized_start=572
-  _globals['_CASEWITHDRAWN']._serialized_end=624
-  _globals['_PAYMENTDECLARED']._serialized_start=626
-  _globals['_PAYMENTDECLARED']._serialized_end=745
+  _globals['_CASESUBMITTED']._serialized_end=468
+  _globals['_INVOICETERMS']._serialized_start=470
+  _globals['_INVOICETERMS']._serialized_end=568
+  _globals['_CASEWITHDRAWN']._serialized_start=570
+  _globals['_CASEWITHDRAWN']._serialized_end=622
+  _globals['_PAYMENTDECLARED']._serialized_start=624
+  _globals['_PAYMENTDECLARED']._serialized_end=743
 # @@protoc_insertion_point(module_scope)

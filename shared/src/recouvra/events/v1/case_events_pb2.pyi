@@ -41,7 +41,6 @@ class CaseSubmitted(_message.Message):
     DUE_DATE_FIELD_NUMBER: _builtins.int
     DISPUTED_FIELD_NUMBER: _builtins.int
     INVOICE_COUNT_FIELD_NUMBER: _builtins.int
-    DEBTOR_SIREN_FIELD_NUMBER: _builtins.int
     SOURCE_FIELD_NUMBER: _builtins.int
     DEBTOR_REGION_FIELD_NUMBER: _builtins.int
     INVOICES_FIELD_NUMBER: _builtins.int
@@ -57,10 +56,6 @@ class CaseSubmitted(_message.Message):
     invoice_count: _builtins.int
     """Added with multi-invoice cases: invoice_number/issue_date/due_date above are those of the
     earliest-due invoice and amount is the total principal of all invoices.
-    """
-    debtor_siren: _builtins.str
-    """A company debtor's SIREN (9 digits) when the creditor gave a SIREN/SIRET, else empty; never
-    set for a consumer. Scoring matches it with the public company registers.
     """
     source: _builtins.str
     """"api" | "csv" | "e-invoice" """
@@ -94,7 +89,6 @@ class CaseSubmitted(_message.Message):
         due_date: _builtins.str = ...,
         disputed: _builtins.bool = ...,
         invoice_count: _builtins.int = ...,
-        debtor_siren: _builtins.str = ...,
         source: _builtins.str = ...,
         debtor_region: _builtins.str = ...,
         invoices: _abc.Iterable[Global___InvoiceTerms] | None = ...,
@@ -102,7 +96,7 @@ class CaseSubmitted(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "creditor_id", b"creditor_id", "debtor_is_business", b"debtor_is_business", "debtor_key", b"debtor_key", "debtor_region", b"debtor_region", "debtor_siren", b"debtor_siren", "disputed", b"disputed", "due_date", b"due_date", "invoice_count", b"invoice_count", "invoices", b"invoices", "issue_date", b"issue_date", "source", b"source"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "case_id", b"case_id", "creditor_id", b"creditor_id", "debtor_is_business", b"debtor_is_business", "debtor_key", b"debtor_key", "debtor_region", b"debtor_region", "disputed", b"disputed", "due_date", b"due_date", "invoice_count", b"invoice_count", "invoices", b"invoices", "issue_date", b"issue_date", "source", b"source"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

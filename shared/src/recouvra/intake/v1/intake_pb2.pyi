@@ -917,6 +917,52 @@ class CaseFile(_message.Message):
 Global___CaseFile: _TypeAlias = CaseFile  # noqa: Y015
 
 @_typing.final
+class GetDebtorSirenRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDebtorSirenRequest: _TypeAlias = GetDebtorSirenRequest  # noqa: Y015
+
+@_typing.final
+class DebtorSiren(_message.Message):
+    """Only what scoring needs: whether the debtor is a company, and its SIREN (9 digits, else empty)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    DEBTOR_IS_BUSINESS_FIELD_NUMBER: _builtins.int
+    SIREN_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    debtor_is_business: _builtins.bool
+    siren: _builtins.str
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        debtor_is_business: _builtins.bool = ...,
+        siren: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "debtor_is_business", b"debtor_is_business", "siren", b"siren"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DebtorSiren: _TypeAlias = DebtorSiren  # noqa: Y015
+
+@_typing.final
 class WithdrawCaseRequest(_message.Message):
     """---------------------------------------------------------------------------------------------
     Changing a case

@@ -39,6 +39,8 @@ class IntakeServiceStub:
     `creditor_id` then filters, and is required where a case is created.
     - kind "provider", tenant = the provider id: only GetCaseFile, for a case it holds now;
     everything else is as for any other kind.
+    - GetDebtorSiren answers only kind "service" with subject "scoring" (its own signed token);
+    every other caller, a case's own creditor included, is PERMISSION_DENIED.
     - any other kind (debtor...): nothing exists for it (NOT_FOUND / empty lists).
 
     Errors (gRPC status codes):
@@ -118,6 +120,11 @@ class IntakeServiceStub:
                 request_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportEInvoiceRequest.SerializeToString,
                 response_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportEInvoiceResponse.FromString,
                 _registered_method=True)
+        self.GetDebtorSiren = channel.unary_unary(
+                '/recouvra.intake.v1.IntakeService/GetDebtorSiren',
+                request_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.GetDebtorSirenRequest.SerializeToString,
+                response_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.DebtorSiren.FromString,
+                _registered_method=True)
 
 
 class IntakeServiceServicer:
@@ -134,6 +141,8 @@ class IntakeServiceServicer:
     `creditor_id` then filters, and is required where a case is created.
     - kind "provider", tenant = the provider id: only GetCaseFile, for a case it holds now;
     everything else is as for any other kind.
+    - GetDebtorSiren answers only kind "service" with subject "scoring" (its own signed token);
+    every other caller, a case's own creditor included, is PERMISSION_DENIED.
     - any other kind (debtor...): nothing exists for it (NOT_FOUND / empty lists).
 
     Errors (gRPC status codes):
@@ -259,6 +268,16 @@ class IntakeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetDebtorSiren(self, request, context):
+        """A case's debtor SIREN, for scoring only (its service token; it matches the SIREN with the
+        public company registers). It left intake.case-submitted.v1 for issue 12: a sole trader's
+        SIREN names a person. Any other caller, a creditor or another service, is PERMISSION_DENIED
+        (field "caller"); an unknown case is NOT_FOUND. A consumer's case answers an empty SIREN.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IntakeServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -307,6 +326,11 @@ def add_IntakeServiceServicer_to_server(servicer, server):
                     request_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportEInvoiceRequest.FromString,
                     response_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportEInvoiceResponse.SerializeToString,
             ),
+            'GetDebtorSiren': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDebtorSiren,
+                    request_deserializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.GetDebtorSirenRequest.FromString,
+                    response_serializer=recouvra_dot_intake_dot_v1_dot_intake__pb2.DebtorSiren.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'recouvra.intake.v1.IntakeService', rpc_method_handlers)
@@ -329,6 +353,8 @@ class IntakeService:
     `creditor_id` then filters, and is required where a case is created.
     - kind "provider", tenant = the provider id: only GetCaseFile, for a case it holds now;
     everything else is as for any other kind.
+    - GetDebtorSiren answers only kind "service" with subject "scoring" (its own signed token);
+    every other caller, a case's own creditor included, is PERMISSION_DENIED.
     - any other kind (debtor...): nothing exists for it (NOT_FOUND / empty lists).
 
     Errors (gRPC status codes):
@@ -590,6 +616,33 @@ class IntakeService:
             '/recouvra.intake.v1.IntakeService/ImportEInvoice',
             recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportEInvoiceRequest.SerializeToString,
             recouvra_dot_intake_dot_v1_dot_intake__pb2.ImportEInvoiceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDebtorSiren(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.intake.v1.IntakeService/GetDebtorSiren',
+            recouvra_dot_intake_dot_v1_dot_intake__pb2.GetDebtorSirenRequest.SerializeToString,
+            recouvra_dot_intake_dot_v1_dot_intake__pb2.DebtorSiren.FromString,
             options,
             channel_credentials,
             insecure,

@@ -40,6 +40,8 @@ class IntakeServiceStub:
       `creditor_id` then filters, and is required where a case is created.
     - kind "provider", tenant = the provider id: only GetCaseFile, for a case it holds now;
       everything else is as for any other kind.
+    - GetDebtorSiren answers only kind "service" with subject "scoring" (its own signed token);
+      every other caller, a case's own creditor included, is PERMISSION_DENIED.
     - any other kind (debtor...): nothing exists for it (NOT_FOUND / empty lists).
 
     Errors (gRPC status codes):
@@ -132,6 +134,12 @@ class IntakeServiceStub:
     name the field "content"; refusals of what it says use SubmitCase's field paths.
     Validation, duplicates and idempotency as in SubmitCase.
     """
+    GetDebtorSiren: _grpc.UnaryUnaryMultiCallable[_intake_pb2.GetDebtorSirenRequest, _intake_pb2.DebtorSiren]
+    """A case's debtor SIREN, for scoring only (its service token; it matches the SIREN with the
+    public company registers). It left intake.case-submitted.v1 for issue 12: a sole trader's
+    SIREN names a person. Any other caller, a creditor or another service, is PERMISSION_DENIED
+    (field "caller"); an unknown case is NOT_FOUND. A consumer's case answers an empty SIREN.
+    """
 
 @_typing.type_check_only
 class IntakeServiceAsyncStub(IntakeServiceStub):
@@ -148,6 +156,8 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
       `creditor_id` then filters, and is required where a case is created.
     - kind "provider", tenant = the provider id: only GetCaseFile, for a case it holds now;
       everything else is as for any other kind.
+    - GetDebtorSiren answers only kind "service" with subject "scoring" (its own signed token);
+      every other caller, a case's own creditor included, is PERMISSION_DENIED.
     - any other kind (debtor...): nothing exists for it (NOT_FOUND / empty lists).
 
     Errors (gRPC status codes):
@@ -237,6 +247,12 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
     name the field "content"; refusals of what it says use SubmitCase's field paths.
     Validation, duplicates and idempotency as in SubmitCase.
     """
+    GetDebtorSiren: _aio.UnaryUnaryMultiCallable[_intake_pb2.GetDebtorSirenRequest, _intake_pb2.DebtorSiren]  # type: ignore[assignment]
+    """A case's debtor SIREN, for scoring only (its service token; it matches the SIREN with the
+    public company registers). It left intake.case-submitted.v1 for issue 12: a sole trader's
+    SIREN names a person. Any other caller, a creditor or another service, is PERMISSION_DENIED
+    (field "caller"); an unknown case is NOT_FOUND. A consumer's case answers an empty SIREN.
+    """
 
 class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
     """The intake service owns debtors, cases, invoice lines, legal amounts and the case timeline.
@@ -252,6 +268,8 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
       `creditor_id` then filters, and is required where a case is created.
     - kind "provider", tenant = the provider id: only GetCaseFile, for a case it holds now;
       everything else is as for any other kind.
+    - GetDebtorSiren answers only kind "service" with subject "scoring" (its own signed token);
+      every other caller, a case's own creditor included, is PERMISSION_DENIED.
     - any other kind (debtor...): nothing exists for it (NOT_FOUND / empty lists).
 
     Errors (gRPC status codes):
@@ -392,6 +410,18 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
         The XML is checked against its XSD (EN 16931 CII or UBL 2.1). Refusals of the file itself
         name the field "content"; refusals of what it says use SubmitCase's field paths.
         Validation, duplicates and idempotency as in SubmitCase.
+        """
+
+    @_abc_1.abstractmethod
+    def GetDebtorSiren(
+        self,
+        request: _intake_pb2.GetDebtorSirenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.DebtorSiren, _abc.Awaitable[_intake_pb2.DebtorSiren]]:
+        """A case's debtor SIREN, for scoring only (its service token; it matches the SIREN with the
+        public company registers). It left intake.case-submitted.v1 for issue 12: a sole trader's
+        SIREN names a person. Any other caller, a creditor or another service, is PERMISSION_DENIED
+        (field "caller"); an unknown case is NOT_FOUND. A consumer's case answers an empty SIREN.
         """
 
 def add_IntakeServiceServicer_to_server(servicer: IntakeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
