@@ -55,7 +55,13 @@ def test_production_accepts_a_real_secret_and_refuses_fault_injection() -> None:
         )
 
 
-def test_production_refuses_plaintext_kafka_and_a_missing_kafka_password() -> None:
+def test_production_refuses_plaintext_kafka_and_a_missing_kafka_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The defaults, whatever the shell exported (the dev stack's env sets SASL_SSL).
+    for name in ("RECOUVRA_KAFKA_SECURITY_PROTOCOL", "RECOUVRA_KAFKA_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("RECOUVRA_INTAKE_KAFKA_PASSWORD", raising=False)
     with pytest.raises(ValidationError, match="kafka_security_protocol: PLAINTEXT is refused"):
         IntakeSettings(
             environment="production", database_url=REAL_URL, kafka_password="Hw3-kafka-Zq8p1Lx"
