@@ -192,6 +192,25 @@ class VaultUnitOfWorkContract:
             assert holder(await uow.grants.live_grants("case-1"), "p-1") is None
             await uow.commit()
 
+    async def test_a_reversal_lifts_a_closure_only_if_it_came_after_it(self, units: Units) -> None:
+        async with units() as uow:
+            assert not await uow.grants.reopen_case("case-1", at(1))  # never closed
+            await uow.grants.close_case("case-1", at(2))
+            assert not await uow.grants.reopen_case("case-1", at(1))  # older than the closing
+            assert await uow.grants.is_closed("case-1")
+            assert await uow.grants.reopen_case("case-1", at(3))
+            assert not await uow.grants.is_closed("case-1")
+            await uow.grants.set(
+                case_id="case-1",
+                provider_id="p-1",
+                tenant_id="creditor-1",
+                round_=2,
+                active=True,
+                as_of=at(3),
+            )
+            assert holder(await uow.grants.live_grants("case-1"), "p-1") == "creditor-1"
+            await uow.commit()
+
     async def test_the_audit_chain_links_and_signs_every_n_entries_and_its_head(
         self, units: Units, signing_key: Ed25519PrivateKey
     ) -> None:

@@ -1,6 +1,7 @@
 """Messaging as its own process on the real stack: it consumes intake's, scoring's and matching's
 facts from Kafka, fires its plan timers on a test clock, keeps them across a SIGKILL, stops on
-a full payment, and serves the creditor its postponements over mutual TLS."""
+a full payment, goes on from the next step when a bank reversal reopens the case (once, however
+often the fact is delivered), and serves the creditor its postponements over mutual TLS."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from google.protobuf.message import Message
 
 from messaging.adapters.calendar import FrenchHolidays
 from recouvra.common.v1.money_pb2 import Money
-from recouvra.events.v1.assignment_events_pb2 import CaseAssigned
+from recouvra.events.v1.assignment_events_pb2 import CaseAssigned, CaseReopened
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted
+from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.matching_events_pb2 import PaymentAttributed
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra.events.v1.settlement_events_pb2 import PaymentAnnounced, PaymentAnnouncementUnwound
@@ -26,7 +28,7 @@ from recouvra_shared.events import new_event
 from recouvra_shared.kafka_security import KafkaConnection
 from tests.support.fixtures import ServiceProcess
 from tests.support.identity import as_person
-from tests.support.kafka_read import count_rows
+from tests.support.kafka_read import count_rows, one
 from tests.support.marketplace import OffsetClock, eventually
 from tests.support.stack import unique_name
 
@@ -42,6 +44,15 @@ def quiet_monday_11h_paris(now: datetime) -> datetime:
     holidays = FrenchHolidays()
     day = now.astimezone(PARIS).date() + timedelta(days=1)
     while day.weekday() != 0 or holidays(day) or holidays(day + timedelta(days=7)):
+        day += timedelta(days=1)
+    return datetime.combine(day, time(11), PARIS)
+
+
+def quiet_weekday_11h_paris(now: datetime) -> datetime:
+    """The next weekday, 11:00 in Paris, that is no holiday: a step due then goes at once."""
+    holidays = FrenchHolidays()
+    day = now.astimezone(PARIS).date() + timedelta(days=1)
+    while day.weekday() > 4 or holidays(day):
         day += timedelta(days=1)
     return datetime.combine(day, time(11), PARIS)
 
@@ -71,7 +82,7 @@ async def test_plan_timers_follow_kafka_facts_and_survive_a_restart(
         timer_poll_seconds="0.2",
     ).start()
 
-    async def publish(producer: str, event_type: str, payload: Message) -> None:
+    async def publish(producer: str, event_type: str, payload: Message) -> bytes:
         event = new_event(
             producer=producer,
             event_type=event_type,
@@ -80,9 +91,9 @@ async def test_plan_timers_follow_kafka_facts_and_survive_a_restart(
             tenant_id="cred-1",
             payload=payload,
         )
-        await producers[producer].send_and_wait(
-            prefix + event.topic, event.envelope.SerializeToString(), key=CASE.encode()
-        )
+        raw = event.envelope.SerializeToString()
+        await producers[producer].send_and_wait(prefix + event.topic, raw, key=CASE.encode())
+        return raw
 
     async def messages(step: int) -> int:
         return await count_rows(
@@ -217,6 +228,27 @@ async def test_plan_timers_follow_kafka_facts_and_survive_a_restart(
                     timeout=10,
                 )
             assert provider.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+        # A bank reversal reopens the case back with prov-1: the plan goes on with step 4, the
+        # one after the last sent; the same fact delivered again sends nothing more.
+        moment = datetime.now(UTC) + clock.offset
+        clock.advance(quiet_weekday_11h_paris(moment) - moment)
+        reopened = await publish(
+            "matching", "case-reopened", CaseReopened(case_id=CASE, provider_id="prov-1", round=1)
+        )
+        await producers["matching"].send_and_wait(
+            prefix + "matching.case-reopened.v1", reopened, key=CASE.encode()
+        )
+        await eventually(lambda: recorded(4), "the reopened case's plan sends step 4")
+        behind = await publish(  # after the copy in the same partition: the copy was handled
+            "matching", "case-reopened", CaseReopened(case_id="case-other", round=1)
+        )
+        behind_id = EventEnvelope.FromString(behind).event_id
+        await eventually(
+            lambda: one(database_url, f"SELECT count(*) FROM inbox WHERE event_id = '{behind_id}'"),
+            "the fact behind the copy is handled",
+        )
+        assert [await messages(step) for step in (1, 2, 3, 4)] == [1, 1, 1, 1]
     finally:
         for producer in producers.values():
             await producer.stop()

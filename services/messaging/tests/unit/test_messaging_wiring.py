@@ -28,6 +28,7 @@ async def test_messaging_wires_its_consumers_timers_and_grpc_service() -> None:
             "matching.case-rotated.v1",
             "matching.case-recalled.v1",
             "matching.case-closed.v1",
+            "matching.case-reopened.v1",
             "matching.case-exhausted.v1",
             "matching.action-reported.v1",
             "matching.payment-attributed.v1",

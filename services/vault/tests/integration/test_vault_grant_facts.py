@@ -12,6 +12,7 @@ from recouvra.events.v1.assignment_events_pb2 import (
     CaseAssigned,
     CaseClosed,
     CaseRecalled,
+    CaseReopened,
     CaseRotated,
 )
 from recouvra_shared.events import decode_payload, new_event
@@ -90,4 +91,22 @@ async def test_point_8_a_read_after_the_window_end_is_refused_though_no_revoke_a
     document = await vault.put([vault.pdf])
     ended = datetime.now(UTC) - timedelta(seconds=1)
     await apply(vault, "case-assigned", assigned("p-1", window_ends_at=ended), 1)
+    assert await read_code(vault, document.document_id, "p-1") == grpc.StatusCode.NOT_FOUND
+
+
+async def test_a_case_reopened_to_its_holder_is_readable_by_it_again_and_once(vault) -> None:
+    document = await vault.put([vault.pdf])
+    await apply(vault, "case-assigned", assigned("p-1"), 1)
+    await apply(vault, "case-closed", CaseClosed(case_id="case-1"), 2)
+    assert await read_code(vault, document.document_id, "p-1") == grpc.StatusCode.NOT_FOUND
+
+    back = CaseReopened(case_id="case-1", provider_id="p-1", round=1)
+    back.window_ends_at.FromDatetime(datetime.now(UTC) + timedelta(days=30))
+    await apply(vault, "case-reopened", back, 3)
+    assert await read_code(vault, document.document_id, "p-1") == grpc.StatusCode.OK
+    assert await read_code(vault, document.document_id, "p-2") == grpc.StatusCode.NOT_FOUND
+    added = await vault.put([vault.pdf], metadata=vault.caller("provider", "p-1"))
+    assert added.tenant_id == "creditor-1"
+
+    await apply(vault, "case-closed", CaseClosed(case_id="case-1"), 4)  # paid again, for good
     assert await read_code(vault, document.document_id, "p-1") == grpc.StatusCode.NOT_FOUND

@@ -142,6 +142,13 @@ class FakeGrants:
             if case == case_id:
                 grant.active = False
 
+    async def reopen_case(self, case_id: str, at: datetime) -> bool:
+        closed_at = self.tables.closed_cases.get(case_id)
+        if closed_at is None or closed_at > at:
+            return False
+        del self.tables.closed_cases[case_id]
+        return True
+
     async def is_closed(self, case_id: str) -> bool:
         return case_id in self.tables.closed_cases
 

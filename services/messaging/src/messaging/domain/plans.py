@@ -287,6 +287,23 @@ def resumed(plan: Plan, now: datetime) -> Plan:
     )
 
 
+# What a bank reversal undoes: the payment that stopped the plan, or the closing it led to.
+UNDONE_BY_REVERSAL = frozenset({StopReason.PAID, StopReason.CLOSED})
+
+
+def reopened(plan: Plan, now: datetime) -> Plan:
+    """The plan of a holding whose case a bank reversal reopened: the debtor owes the money
+    again, so the plan goes on from its next step (none is sent twice) at its spacing, as after
+    a pause. The wait on money announced or on a promise is not restored: the payment it waited
+    for came and was reversed. A dispute still holds it. Any other end stands."""
+    if plan.status is not PlanStatus.STOPPED or plan.stop_reason not in UNDONE_BY_REVERSAL:
+        return plan
+    waiting = replace(plan, status=PlanStatus.PAUSED, stop_reason=None)
+    if plan.pause_reason is PauseReason.DISPUTE:
+        return replace(waiting, due_at=None)
+    return resumed(waiting, now)
+
+
 def stopped(plan: Plan, reason: StopReason) -> Plan:
     """The plan ended for good; nothing is due any more."""
     if plan.status in (PlanStatus.STOPPED, PlanStatus.DONE):

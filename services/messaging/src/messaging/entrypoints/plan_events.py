@@ -16,6 +16,7 @@ from recouvra.events.v1.assignment_events_pb2 import (
     CaseAssigned,
     CaseClosed,
     CaseRecalled,
+    CaseReopened,
     CaseRotated,
 )
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn
@@ -115,6 +116,22 @@ class PlanEventConsumers:
         await holdings.case_over(uow, event.case_id)
         await plan_lifecycle.stop_case_plans(uow, event.case_id, StopReason.CLOSED)
 
+    async def on_case_reopened(
+        self, event: CaseReopened, envelope: EventEnvelope, uow: MessagingUnitOfWork
+    ) -> None:
+        """matching.case-reopened: a bank reversal undid the full payment. Back with its holder,
+        the holding and its plan go on; rotating (no holder), the next assignment starts one."""
+        if not event.provider_id:
+            return
+        await holdings.case_reopened(uow, event.case_id, event.provider_id, event.round or 1)
+        await plan_lifecycle.case_reopened(
+            uow,
+            case_id=event.case_id,
+            holder_id=event.provider_id,
+            round=event.round or 1,
+            now=self.clock.now(),
+        )
+
     async def on_case_exhausted(
         self, event: CaseExhausted, envelope: EventEnvelope, uow: MessagingUnitOfWork
     ) -> None:
@@ -212,6 +229,7 @@ def plan_subscriptions(consumers: PlanEventConsumers) -> list[Subscription[Any]]
         ("matching", "case-rotated", CaseRotated, consumers.on_case_rotated),
         ("matching", "case-recalled", CaseRecalled, consumers.on_case_recalled),
         ("matching", "case-closed", CaseClosed, consumers.on_case_closed),
+        ("matching", "case-reopened", CaseReopened, consumers.on_case_reopened),
         ("matching", "case-exhausted", CaseExhausted, consumers.on_case_exhausted),
         ("matching", "action-reported", ActionReported, consumers.on_action_reported),
         ("matching", "payment-attributed", PaymentAttributed, consumers.on_payment_attributed),

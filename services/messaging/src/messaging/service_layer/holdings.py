@@ -12,6 +12,11 @@ async def case_assigned(uow: MessagingUnitOfWork, case_id: str, holder_id: str, 
     await uow.holders.assigned(Holding(case_id=case_id, holder_id=holder_id, round=round))
 
 
+async def case_reopened(uow: MessagingUnitOfWork, case_id: str, holder_id: str, round: int) -> None:
+    """matching.case-reopened back with this provider: it holds the case again."""
+    await uow.holders.assigned(Holding(case_id=case_id, holder_id=holder_id, round=round))
+
+
 async def holding_ended(uow: MessagingUnitOfWork, case_id: str, holder_id: str, round: int) -> None:
     """matching.case-rotated or case-recalled: that provider holds it no more."""
     await uow.holders.ended(case_id, holder_id, round)

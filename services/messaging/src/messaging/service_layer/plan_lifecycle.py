@@ -20,6 +20,7 @@ from messaging.domain.plans import (
     choose_template,
     paused,
     promise_kept,
+    reopened,
     resumed,
     start_plan,
     stopped,
@@ -116,6 +117,23 @@ async def holding_ended(
     for plan in await _live_plans(uow, case_id):
         if plan.holder_id == holder_id and plan.round == round:
             await uow.plans.save(stopped(plan, reason))
+
+
+async def case_reopened(
+    uow: MessagingUnitOfWork, *, case_id: str, holder_id: str, round: int, now: datetime
+) -> Plan | None:
+    """matching.case-reopened back with `holder_id`: that holding's plan, stopped by the payment
+    a bank reversed, goes on from its next step; None when it has none to go on with."""
+    contact = await _contact(uow, case_id)
+    if contact.insolvent:
+        return None
+    for plan in await uow.plans.of_case(case_id):
+        if (plan.round, plan.holder_id) == (round, holder_id):
+            going_on = reopened(plan, now)
+            if going_on != plan:
+                await uow.plans.save(going_on)
+            return going_on if going_on.status in LIVE else None
+    return None
 
 
 async def stop_case_plans(uow: MessagingUnitOfWork, case_id: str, reason: StopReason) -> None:

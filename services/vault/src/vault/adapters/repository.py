@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import RowMapping, func, select, text, update
+from sqlalchemy import RowMapping, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -214,6 +214,15 @@ class SqlGrants:
         await self.session.execute(
             update(grants).where(grants.c.case_id == case_id).values(active=False)
         )
+
+    async def reopen_case(self, case_id: str, at: datetime) -> bool:
+        """A reversal reopened the case: a closure before `at` no longer holds."""
+        lifted = await self.session.execute(
+            delete(closed_cases)
+            .where(closed_cases.c.case_id == case_id, closed_cases.c.closed_at <= at)
+            .returning(closed_cases.c.case_id)
+        )
+        return lifted.first() is not None
 
     async def is_closed(self, case_id: str) -> bool:
         """Whether the case was closed."""

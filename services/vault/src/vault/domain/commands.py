@@ -85,3 +85,15 @@ class CloseCase:
 
     case_id: str
     source: FactSource
+
+
+@dataclass(frozen=True)
+class ReopenCase:
+    """A bank reversal reopened a closed case: it is no longer closed, and when it is back with
+    a holder (`provider_id`; "" when it rotates) that holder works it again until its window."""
+
+    case_id: str
+    provider_id: str
+    round: int
+    window_ends_at: datetime | None
+    source: FactSource

@@ -9,13 +9,14 @@ from recouvra.events.v1.assignment_events_pb2 import (
     CaseAssigned,
     CaseClosed,
     CaseRecalled,
+    CaseReopened,
     CaseRotated,
 )
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra_shared.events import topic_name
 from recouvra_shared.inbox import Subscription
-from vault.domain.commands import CloseCase, FactSource, GrantAccess, RevokeAccess
-from vault.service_layer.grants import close_case, grant_access, revoke_access
+from vault.domain.commands import CloseCase, FactSource, GrantAccess, ReopenCase, RevokeAccess
+from vault.service_layer.grants import close_case, grant_access, reopen_case, revoke_access
 from vault.service_layer.unit_of_work import VaultUnitOfWork
 
 PRODUCER = "matching"
@@ -24,6 +25,7 @@ CASE_ASSIGNED = topic_name(PRODUCER, "case-assigned", 1)
 CASE_RECALLED = topic_name(PRODUCER, "case-recalled", 1)
 CASE_ROTATED = topic_name(PRODUCER, "case-rotated", 1)
 CASE_CLOSED = topic_name(PRODUCER, "case-closed", 1)
+CASE_REOPENED = topic_name(PRODUCER, "case-reopened", 1)
 
 
 def _source(envelope: EventEnvelope) -> FactSource:
@@ -63,6 +65,15 @@ async def on_case_closed(fact: CaseClosed, envelope: EventEnvelope, uow: VaultUn
     await close_case(CloseCase(fact.case_id, _source(envelope)), uow)
 
 
+async def on_case_reopened(
+    fact: CaseReopened, envelope: EventEnvelope, uow: VaultUnitOfWork
+) -> None:
+    """A bank reversal reopened the case: back with its holder, that holder reads it again."""
+    window = fact.window_ends_at.ToDatetime(tzinfo=UTC) if fact.HasField("window_ends_at") else None
+    command = ReopenCase(fact.case_id, fact.provider_id, fact.round, window, _source(envelope))
+    await reopen_case(command, uow)
+
+
 def _consumer(topic: str) -> str:
     """One consumer group per topic, named for its fact: vault-grants-case-closed, ..."""
     return f"{CONSUMER}-{topic.split('.')[1]}"
@@ -75,4 +86,5 @@ def assignment_subscriptions() -> list[Subscription[Any]]:
         Subscription(CASE_RECALLED, _consumer(CASE_RECALLED), CaseRecalled, on_case_recalled),
         Subscription(CASE_ROTATED, _consumer(CASE_ROTATED), CaseRotated, on_case_rotated),
         Subscription(CASE_CLOSED, _consumer(CASE_CLOSED), CaseClosed, on_case_closed),
+        Subscription(CASE_REOPENED, _consumer(CASE_REOPENED), CaseReopened, on_case_reopened),
     ]

@@ -69,6 +69,9 @@ class GrantRepository(Protocol):
     async def close_case(self, case_id: str, at: datetime) -> None:
         """Close a case for good: every grant ends."""
 
+    async def reopen_case(self, case_id: str, at: datetime) -> bool:
+        """Lift the case's closure if it came before `at`; whether a closure was lifted."""
+
     async def is_closed(self, case_id: str) -> bool:
         """Whether the case was closed."""
 
