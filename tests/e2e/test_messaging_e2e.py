@@ -138,7 +138,7 @@ async def test_a_case_awarded_is_written_to_lawfully_paused_resumed_stopped_and_
     services = ("intake", "scoring", "matching", "settlement", "messaging", "vault")
     db = {s: make_database(s) for s in services}
     intake = run_service("intake", db["intake"], prefix)
-    scoring = run_service("scoring", db["scoring"], prefix)
+    scoring = run_service("scoring", db["scoring"], prefix, intake_target=intake.target)
     matching = run_service(
         "matching",
         db["matching"],

@@ -99,7 +99,7 @@ async def test_a_case_awarded_at_12_percent_is_paid_booked_paid_out_and_exported
     clock = OffsetClock(tmp_path / "matching-clock-offset")
     db = {s: make_database(s) for s in ("intake", "scoring", "matching", "settlement")}
     intake = run_service("intake", db["intake"], prefix)
-    scoring = run_service("scoring", db["scoring"], prefix)
+    scoring = run_service("scoring", db["scoring"], prefix, intake_target=intake.target)
     matching = run_service(
         "matching",
         db["matching"],
