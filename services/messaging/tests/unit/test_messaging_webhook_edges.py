@@ -15,6 +15,7 @@ from messaging.domain.webhooks import EVENT_TOPICS
 from messaging.entrypoints.webhook_api import acting_creditor
 from messaging.entrypoints.webhook_events import webhook_subscriptions
 from recouvra.common.v1.money_pb2 import Money
+from recouvra.events.v1.assignment_events_pb2 import CaseReopened
 from recouvra.events.v1.debtor_events_pb2 import DebtorPaymentDeclared
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.settlement_events_pb2 import PaymentReceived
@@ -152,6 +153,32 @@ async def test_a_debtor_saying_it_paid_becomes_a_payment_declared_delivery() -> 
     assert body["type"] == "payment.declared"
     assert body["data"]["amount"] == {"currency": "EUR", "minor_units": "30000"}
     assert (body["data"]["paid_on"], body["data"]["proof_document_id"]) == ("2026-11-30", "doc-7")
+
+
+async def test_a_reopened_case_is_told_to_the_creditor_with_the_holder_it_is_back_with() -> None:
+    world = World()
+    await world.register("case.reopened")
+    [subscription] = [
+        s for s in webhook_subscriptions(world.clock) if s.topic.endswith("case-reopened.v1")
+    ]
+    payload = AnyMessage()
+    payload.Pack(CaseReopened(case_id="case-9", round=2, provider_id="prov-3"))
+    envelope = EventEnvelope(
+        event_id="9b1e2d3c-4f5a-4b6c-8d7e-0f1a2b3c4d5e",
+        event_type="case-reopened",
+        version=1,
+        case_id="case-9",
+        tenant_id="cred-1",
+        payload=payload,
+    )
+    uow = world.uow()
+    async with uow:
+        await subscription.deliver(envelope, uow)
+        await uow.commit()
+    [delivery] = world.tables.deliveries.values()
+    body = json.loads(delivery.body)
+    assert body["type"] == "case.reopened"
+    assert (body["data"]["round"], body["data"]["provider_id"]) == (2, "prov-3")
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ EventType = Literal[
     "plan.proposed",
     "plan.agreed",
     "case.closed",
+    "case.reopened",
 ]
 
 ENDPOINT_EXAMPLE: Any = {

@@ -30,6 +30,8 @@ EVENT_TOPICS: dict[str, tuple[str, str, int] | None] = {
     "plan.proposed": ("messaging", "plan-proposed", 1),
     "plan.agreed": ("messaging", "plan-agreed", 1),
     "case.closed": ("matching", "case-closed", 1),
+    # A bank reversal undid the payment that closed the case: it is open again.
+    "case.reopened": ("matching", "case-reopened", 1),
 }
 MAX_URL_LENGTH = 2048
 MAX_DESCRIPTION_LENGTH = 200

@@ -15,7 +15,12 @@ from google.protobuf.message import Message
 from messaging.domain.webhooks import EVENT_TOPICS
 from messaging.service_layer.webhook_delivery import WebhookFact, deliver_due, enqueue_fact
 from messaging.service_layer.webhook_ports import WebhookSender, WebhookUnitOfWork
-from recouvra.events.v1.assignment_events_pb2 import CaseAssigned, CaseClosed, CaseRecalled
+from recouvra.events.v1.assignment_events_pb2 import (
+    CaseAssigned,
+    CaseClosed,
+    CaseRecalled,
+    CaseReopened,
+)
 from recouvra.events.v1.debtor_events_pb2 import (
     DebtorPaymentDeclared,
     DisputeOpened,
@@ -41,6 +46,7 @@ PAYLOAD_TYPES: dict[str, type[Message]] = {
     "payment.received": PaymentReceived,
     "payment.declared": DebtorPaymentDeclared,
     "case.closed": CaseClosed,
+    "case.reopened": CaseReopened,
     "dispute.opened": DisputeOpened,
     "promise.made": PromiseMade,
     "plan.proposed": PlanProposed,

@@ -31,7 +31,8 @@ class CreateWebhookEndpointRequest(_message.Message):
     @_builtins.property
     def event_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Of: case.scored, case.quoted, case.assigned, case.recalled, payment.received,
-        payment.declared, dispute.opened, promise.made, plan.proposed, plan.agreed, case.closed.
+        payment.declared, dispute.opened, promise.made, plan.proposed, plan.agreed, case.closed,
+        case.reopened.
         """
 
     def __init__(
