@@ -8,23 +8,22 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
-    ColumnElement,
-    Date,
     Select,
-    String,
-    bindparam,
-    column,
     func,
     insert,
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import UUID, distinct_on
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scoring.adapters.debtor_counts import (
+    DEBTOR_COUNTS,
+    DEBTOR_COUNTS_EXCLUDING,
+    DEBTOR_COUNTS_MANY,
+)
 from scoring.adapters.orm import cases, payments, scores
 from scoring.domain.cases import KnownCase, LaterPayment, Payment, PaymentTotals
 from scoring.domain.facts import CaseFacts, ScoringInputs
@@ -32,7 +31,6 @@ from scoring.domain.history import CaseCounts, CountsAsked
 from scoring.domain.outcomes import (
     ENDED,
     OPEN,
-    RECOVERED,
     UNRECOVERED,
     WITHDRAWN,
     EndedCase,
@@ -156,7 +154,7 @@ class SqlCases:
     async def debtor_counts(
         self, siren: str, tenant_id: str, excluding: str | None, unpaid_if_due_before: date
     ) -> tuple[CaseCounts, CaseCounts]:
-        query = _DEBTOR_COUNTS if excluding is None else _DEBTOR_COUNTS_EXCLUDING
+        query = DEBTOR_COUNTS if excluding is None else DEBTOR_COUNTS_EXCLUDING
         parameters = {"siren": siren, "tenant_id": tenant_id, "due_before": unpaid_if_due_before}
         if excluding is not None:
             parameters["excluding"] = excluding
@@ -177,79 +175,9 @@ class SqlCases:
             "due_before": [a.unpaid_if_due_before for a in asked],
         }
         counts = [{True: CaseCounts(), False: CaseCounts()} for _ in asked]
-        for row in (await self.session.execute(_DEBTOR_COUNTS_MANY, parameters)).all():
+        for row in (await self.session.execute(DEBTOR_COUNTS_MANY, parameters)).all():
             counts[int(row[0]) - 1][bool(row[1])] = CaseCounts(*(int(v) for v in row[2:]))
         return [(c[True], c[False]) for c in counts]
-
-
-def _counts_of(own: ColumnElement[bool], due_before: ColumnElement[date]) -> list[Any]:
-    days_late = cases.c.closed_on - cases.c.due_date
-    return [
-        own,
-        func.count(),
-        func.count().filter(cases.c.status == RECOVERED),
-        func.count().filter(
-            cases.c.status.in_((OPEN, UNRECOVERED)) & (cases.c.due_date < due_before)
-        ),
-        func.coalesce(func.sum(days_late).filter(cases.c.status == RECOVERED), 0),
-    ]
-
-
-def _debtor_counts_many() -> Select[Any]:
-    """`_debtor_counts` of many asks in one query: the asks as rows (unnest of one array per
-    field, numbered from 1), each joined with its debtor's cases and counted apart."""
-    asked = (
-        func.unnest(
-            bindparam("sirens", type_=ARRAY(String)),
-            bindparam("tenants", type_=ARRAY(String)),
-            bindparam("excluding", type_=ARRAY(UUID(as_uuid=False))),
-            bindparam("due_before", type_=ARRAY(Date)),
-        )
-        .table_valued(
-            column("siren", String),
-            column("tenant_id", String),
-            column("excluding", UUID(as_uuid=False)),
-            column("due_before", Date),
-            with_ordinality="ask",
-        )
-        .render_derived(name="asked")
-    )
-    own = (cases.c.tenant_id == asked.c.tenant_id).label("own")
-    return (
-        select(asked.c.ask, *_counts_of(own, asked.c.due_before))
-        .select_from(asked)
-        .join(
-            cases,
-            (cases.c.debtor_key == asked.c.siren)
-            & (cases.c.status != WITHDRAWN)
-            & cases.c.facts.is_not(None)
-            & cases.c.case_id.is_distinct_from(asked.c.excluding),
-        )
-        .group_by(asked.c.ask, own)
-    )
-
-
-def _debtor_counts() -> Select[Any]:
-    """A debtor's cases across creditors, counted for the tenant asking (own) and the others.
-
-    Built once, its values bound at each call: building the expression anew for every Score
-    call (operators, functions, bind parameters, then its cache key) cost more than the query.
-    """
-    own = (cases.c.tenant_id == bindparam("tenant_id")).label("own")
-    return (
-        select(*_counts_of(own, bindparam("due_before", type_=Date)))
-        .where(
-            cases.c.debtor_key == bindparam("siren"),
-            cases.c.status != WITHDRAWN,
-            cases.c.facts.is_not(None),
-        )
-        .group_by(own)
-    )
-
-
-_DEBTOR_COUNTS = _debtor_counts()
-_DEBTOR_COUNTS_EXCLUDING = _DEBTOR_COUNTS.where(cases.c.case_id != bindparam("excluding"))
-_DEBTOR_COUNTS_MANY = _debtor_counts_many()
 
 
 class SqlPayments:
