@@ -1,23 +1,30 @@
-"""Scoring latency and throughput: gRPC Score p50/p99 at a fixed concurrency, batch scores/s.
+"""Scoring latency and throughput: gRPC Score p50/p99 closed loop and at a fixed offered rate,
+batch scores/s.
 
     python services/scoring/bench/bench_scoring.py [--target HOST:PORT] [--requests N]
-        [--concurrency C] [--batch N] [--quick]
+        [--concurrency C] [--rate R] [--rate-requests N] [--batch N] [--quick]
 
-1. gRPC Score: N quote requests (simulated cases, some with a registry SIREN) sent by C
-   concurrent callers; each answer is scored, stored with its inputs in PostgreSQL and returned.
+1. gRPC Score: quote requests (simulated cases, some with a registry SIREN), each with a token
+   minted for it, sent by a process of its own: N calls from C concurrent callers (the rate),
+   then calls started on a fixed schedule of R per second (p99 against issue 17's target, 10 ms
+   at 500 req/s). Each answer is scored, stored with its inputs in PostgreSQL and returned.
    Against --target (a running `python -m scoring`), or, by default, against an in-process
-   server over a fresh, migrated database on the local stack (dropped afterwards).
+   server over a fresh, migrated database on the local stack (dropped afterwards), over mutual
+   TLS and, for the fixed rate, over plain text too (what TLS costs).
 2. Batch: the model alone (features, probability, segment, strategy, reasons) over N simulated
-   cases in one process, in scores per second.
-"""
+   cases in one process, in scores per second: the raw baseline."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import statistics
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from math import inf
 from pathlib import Path
 
 import grpc
@@ -28,7 +35,7 @@ from recouvra.common.v1.money_pb2 import Money
 from recouvra.scoring.v1 import scoring_pb2, scoring_pb2_grpc
 from recouvra_shared.context import Caller
 from recouvra_shared.db import Database
-from recouvra_shared.grpc import GrpcServer
+from recouvra_shared.grpc import AUTHORIZATION, GrpcServer
 from scoring.adapters.model_store import FileModelStore
 from scoring.adapters.registry import CsvCompanyRegistry
 from scoring.bootstrap import units_of_work
@@ -36,10 +43,10 @@ from scoring.domain.scorecard import SCORECARD, score
 from scoring.domain.simulator import simulate_portfolio
 from scoring.entrypoints.grpc_api import ScoringApi
 from scoring.service_layer.scorer import Scorer
-from tests.support.bench_table import Row, report
+from tests.support.bench_table import Row, Target, report
 from tests.support.databases import create_service_database, drop_service_database
-from tests.support.identity import as_person, identity_keys
-from tests.support.pki import platform_pki
+from tests.support.identity import IdentityKeys, identity_keys
+from tests.support.pki import LocalPki, platform_pki
 from tests.support.stack import find_stack
 
 REGISTRY_SIRENS = ["398259796", "190748335", "047966692", "925899130", "860129048"]
@@ -71,26 +78,54 @@ def requests(count: int) -> list[scoring_pb2.ScoreRequest]:
     return built
 
 
-async def grpc_latencies(
-    target: str, count: int, concurrency: int, *, tls: bool = True, rate: float = 0.0
-) -> tuple[list[float], float]:
-    """Per-call seconds of `count` Score calls from `concurrency` callers, and the wall time.
+@dataclass(frozen=True)
+class Load:
+    """One load offered to a server: `count` calls, from `concurrency` callers (closed loop),
+    or, with a rate, started on a fixed schedule (open loop)."""
 
-    With a rate, calls are instead started on a fixed schedule (rate per second, open loop,
-    however many are in flight), and each latency runs from the call's scheduled start, so a
-    server that falls behind shows it instead of slowing the callers down.
+    count: int
+    concurrency: int
+    rate: float = 0.0
+
+    def text(self) -> str:
+        shape = f"{self.rate:.0f} req/s offered" if self.rate else f"concurrency {self.concurrency}"
+        return f"{shape}, {self.count} requests"
+
+
+@dataclass(frozen=True)
+class Client:
+    """What the calling process needs: the PKI to dial with (None: plain text) and the key
+    directory its tokens are signed from (the gateway's key, as for a creditor's call)."""
+
+    pki: LocalPki | None
+    keys: IdentityKeys
+
+
+async def grpc_latencies(target: str, load: Load, client: Client) -> tuple[list[float], float]:
+    """Per-call seconds of the load's Score calls, and the wall time.
+
+    Each call carries a token minted for it (as the gateway does). With a rate, each latency
+    runs from the call's scheduled start, so a server that falls behind shows it instead of
+    slowing the callers down.
     """
-    queue = requests(count)
-    warmup = requests(min(50, count))
+    queue = requests(load.count)
+    warmup = requests(min(50, load.count))
     latencies: list[float] = []
-    metadata = as_person("scoring", "creditor", "bench-creditor")
+    minter = client.keys.minter("gateway")
+    person = Caller(kind="creditor", subject="user-of-bench-creditor", tenant_id="bench-creditor")
+
+    def metadata() -> list[tuple[str, str]]:
+        return [(AUTHORIZATION, f"Bearer {minter.mint('scoring', person)}")]
+
     channel = (
-        platform_pki().channel(target, "scoring") if tls else grpc.aio.insecure_channel(target)
+        client.pki.channel(target, "scoring")
+        if client.pki is not None
+        else grpc.aio.insecure_channel(target)
     )
     async with channel:
         stub = scoring_pb2_grpc.ScoringServiceStub(channel)
         for request in warmup:
-            await stub.Score(request, metadata=metadata, timeout=10)
+            await stub.Score(request, metadata=metadata(), timeout=10)
         position = 0
 
         async def caller() -> None:
@@ -99,39 +134,52 @@ async def grpc_latencies(
                 request = queue[position]
                 position += 1
                 started = time.perf_counter()
-                await stub.Score(request, metadata=metadata, timeout=10)
+                await stub.Score(request, metadata=metadata(), timeout=10)
                 latencies.append(time.perf_counter() - started)
 
         async def scheduled(request: scoring_pb2.ScoreRequest, due: float) -> None:
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            await stub.Score(request, metadata=metadata, timeout=10)
+            await stub.Score(request, metadata=metadata(), timeout=10)
             latencies.append(time.perf_counter() - due)
 
         started = time.perf_counter()
-        if rate:
+        if load.rate:
             outcomes = await asyncio.gather(
-                *(scheduled(r, started + i / rate) for i, r in enumerate(queue)),
+                *(scheduled(r, started + i / load.rate) for i, r in enumerate(queue)),
                 return_exceptions=True,
             )
             failed = [o for o in outcomes if isinstance(o, BaseException)]
             if failed:
                 print(f"{len(failed)} of {len(queue)} calls failed, first: {failed[0]!r}")
         else:
-            await asyncio.gather(*(caller() for _ in range(concurrency)))
+            await asyncio.gather(*(caller() for _ in range(load.concurrency)))
         wall = time.perf_counter() - started
     return latencies, wall
 
 
-async def in_process(
-    count: int, concurrency: int, *, tls: bool, rate: float = 0.0
-) -> tuple[list[float], float]:
-    """Score latencies against an in-process server over a fresh database on the stack, over
-    mutual TLS or (to measure what it costs) plain text."""
+def _load_in_this_process(target: str, load: Load, client: Client) -> tuple[list[float], float]:
+    return asyncio.run(grpc_latencies(target, load, client))
+
+
+async def offered(target: str, load: Load, client: Client) -> tuple[list[float], float]:
+    """The load, offered by a process of its own: the callers (minting a token per call,
+    TLS, protobuf) do not share the server's event loop and interpreter lock, as the gateway
+    does not in production; on this 2-core machine each gets a core when nobody else works."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as callers:
+        return await asyncio.get_running_loop().run_in_executor(
+            callers, _load_in_this_process, target, load, client
+        )
+
+
+async def in_process(loads: list[Load], *, tls: bool) -> list[tuple[list[float], float]]:
+    """Score latencies of each load against one in-process server over a fresh database on
+    the stack, over mutual TLS or (to measure what it costs) plain text."""
     stack = find_stack()
     db = await create_service_database(stack, "scoring")
     try:
         await asyncio.to_thread(db.migrate)
-        database = Database.connect(db.url, pool_size=concurrency)
+        database = Database.connect(db.url, pool_size=8)
         scorer = Scorer(CsvCompanyRegistry(), FileModelStore(None))
         api = ScoringApi(units_of_work(database), scorer)
         server = GrpcServer(
@@ -142,10 +190,18 @@ async def in_process(
         )
         scoring_pb2_grpc.add_ScoringServiceServicer_to_server(api, server.server)
         await server.start()
+        client = Client(platform_pki() if tls else None, identity_keys())
         try:
-            return await grpc_latencies(
-                f"127.0.0.1:{server.port}", count, concurrency, tls=tls, rate=rate
-            )
+            runs = []
+            for load in loads:
+                cpu = time.process_time()
+                runs.append(await offered(f"127.0.0.1:{server.port}", load, client))
+                cpu = time.process_time() - cpu
+                print(
+                    f"server CPU ({'mutual TLS' if tls else 'plain text'}, {load.text()}): "
+                    f"{cpu / (load.count + 50) * 1e6:.0f} us per call, all its threads"
+                )
+            return runs
         finally:
             await server.stop(1)
             await database.dispose()
@@ -177,33 +233,35 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def main(args: argparse.Namespace) -> None:
+    closed = Load(args.requests, args.concurrency)
+    opened = Load(args.rate_requests, args.concurrency, args.rate)
     if args.target:
-        runs = [
-            (
-                args.target,
-                await grpc_latencies(args.target, args.requests, args.concurrency, rate=args.rate),
-            )
-        ]
+        client = Client(platform_pki(), identity_keys())
+        runs = {
+            (args.target, load): await offered(args.target, load, client)
+            for load in (closed, opened)
+        }
+        tls_runs = runs
     else:
-        runs = [
-            (
-                f"in-process server, {name}",
-                await in_process(args.requests, args.concurrency, tls=tls, rate=args.rate),
+        tls_runs = {
+            ("in-process server, mutual TLS", load): figures
+            for load, figures in zip(
+                (closed, opened), await in_process([closed, opened], tls=True), strict=True
             )
-            for name, tls in (("mutual TLS", True), ("plain text", False))
-        ]
-    for where, (latencies, wall) in runs:
+        }
+        [plain] = await in_process([opened], tls=False)
+        runs = tls_runs | {("in-process server, plain text", opened): plain}
+    for (where, load), (latencies, wall) in runs.items():
         p50 = percentile(latencies, 50) * 1000
         p99 = percentile(latencies, 99) * 1000
-        load = f"{args.rate:.0f} req/s offered" if args.rate else f"concurrency {args.concurrency}"
         print(
-            f"gRPC Score ({where}, {load}, {args.requests} requests): "
-            f"p50 {p50:.2f} ms  p99 {p99:.2f} ms  {args.requests / wall:.0f} req/s"
+            f"gRPC Score ({where}, {load.text()}): "
+            f"p50 {p50:.2f} ms  p99 {p99:.2f} ms  {len(latencies) / wall:.0f} req/s"
         )
-    if not args.target and len(runs) == 2:
-        (_, (tls_latencies, _)), (_, (plain_latencies, _)) = runs
-        ratio = percentile(tls_latencies, 50) / max(percentile(plain_latencies, 50), 1e-9)
-        print(f"mutual TLS / plain text, p50 of the same calls: {ratio:.2f}")
+    if not args.target:
+        tls_latencies, _ = tls_runs[("in-process server, mutual TLS", opened)]
+        ratio = percentile(tls_latencies, 50) / max(percentile(plain[0], 50), 1e-9)
+        print(f"mutual TLS / plain text, p50 at {args.rate:.0f} req/s: {ratio:.2f}")
     per_token = token_cost(2000)
     print(
         f"signed caller token, minted by the gateway and verified by scoring: "
@@ -211,23 +269,28 @@ async def main(args: argparse.Namespace) -> None:
     )
     rate = batch_rate(args.batch)
     print(f"batch scoring ({args.batch} simulated cases, {SCORECARD.version}): {rate:.0f} scores/s")
-    where, (latencies, wall) = runs[0]
-    score = f"scoring Score over gRPC ({where}, concurrency {args.concurrency})"
+    (where, _), (latencies, wall) = next(iter(tls_runs.items()))
+    open_latencies, open_wall = tls_runs[(where, opened)]
+    answered = len(open_latencies)
     report(
         [
             Row(
-                f"{score}: rate",
-                args.requests / wall,
+                f"scoring Score over gRPC ({where}, concurrency {args.concurrency}): rate",
+                len(latencies) / wall,
                 "req/s",
                 baseline=rate,
                 baseline_label="batch scoring in process",
             ),
             Row(
-                f"{score}: p99",
-                percentile(latencies, 99) * 1000,
+                f"scoring Score over gRPC ({where}, {args.rate:.0f} req/s offered): p99",
+                percentile(open_latencies, 99) * 1000 if answered == opened.count else inf,
                 "ms",
+                baseline=1000 / rate,
+                baseline_label="one score in process (batch)",
+                target=Target("figure", "<=", 10),
                 higher_is_better=False,
-                note="the target (p99 < 10 ms) is at 500 req/s, not measured here",
+                note=f"{answered} of {opened.count} calls answered in {open_wall:.1f} s; each "
+                "latency from the call's scheduled start; callers in a process of their own",
             ),
         ]
     )
@@ -240,11 +303,13 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--batch", type=int, default=20_000)
     parser.add_argument(
-        "--rate", type=float, default=0.0, help="offer calls at this many per second (open loop)"
+        "--rate", type=float, default=500.0, help="the open-loop run's calls per second"
     )
+    parser.add_argument("--rate-requests", type=int, default=10_000)
     parser.add_argument("--quick", action="store_true", help="smaller run for make bench")
     arguments = parser.parse_args()
     if arguments.quick:
         arguments.requests = min(arguments.requests, 500)
+        arguments.rate_requests = min(arguments.rate_requests, 2500)
         arguments.batch = min(arguments.batch, 5000)
     asyncio.run(main(arguments))

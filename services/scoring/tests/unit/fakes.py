@@ -17,7 +17,7 @@ from scoring.domain.cases import KnownCase, LaterPayment, Payment, PaymentTotals
 from scoring.domain.errors import UnknownModel
 from scoring.domain.facts import CaseFacts, CompanyFacts
 from scoring.domain.features import LinearModel
-from scoring.domain.history import CaseCounts
+from scoring.domain.history import CaseCounts, CountsAsked
 from scoring.domain.outcomes import (
     ENDED,
     OPEN,
@@ -117,6 +117,14 @@ class FakeCases:
             counts([c for c in debtors if c.tenant_id == tenant_id]),
             counts([c for c in debtors if c.tenant_id != tenant_id]),
         )
+
+    async def debtor_counts_many(
+        self, asked: Sequence[CountsAsked]
+    ) -> list[tuple[CaseCounts, CaseCounts]]:
+        return [
+            await self.debtor_counts(a.siren, a.tenant_id, a.excluding, a.unpaid_if_due_before)
+            for a in asked
+        ]
 
 
 class FakePayments:

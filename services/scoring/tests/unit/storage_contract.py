@@ -16,7 +16,7 @@ import pytest
 
 from scoring.domain.cases import CREDITOR, PROVIDER, LaterPayment, Payment, PaymentTotals
 from scoring.domain.facts import CaseFacts, ScoringInputs
-from scoring.domain.history import CaseCounts
+from scoring.domain.history import CaseCounts, CountsAsked
 from scoring.domain.outcomes import Outcome
 from scoring.domain.scorecard import score
 from scoring.domain.scores import CASE_SUBMITTED, SCORE_REQUEST, StoredScore
@@ -214,6 +214,40 @@ class ScoringStorageContract:
             assert own.cases == 2
             _, others = await uow.cases.debtor_counts(siren, "t1", me, date(2026, 9, 1))
             assert others.unpaid == 0  # not overdue long enough yet
+
+    async def test_debtor_counts_of_many_asks_in_one_query_answer_each_ask_as_alone(
+        self, units: Units
+    ) -> None:
+        siren, other_siren = "100000009", "100000017"  # shared by no other test
+        cutoff = DAY - timedelta(days=60)
+        me, paid_own, open_elsewhere, other = (new_id() for _ in range(4))
+        async with units() as uow:
+            await uow.cases.record_submission(me, "t1", facts(siren=siren))
+            await uow.cases.record_submission(paid_own, "t1", facts(siren=siren))
+            await uow.cases.set_outcome(
+                paid_own, Outcome("recovered", date(2026, 9, 11), Decimal(1))
+            )
+            await uow.cases.record_submission(open_elsewhere, "t2", facts(siren=siren))
+            await uow.cases.record_submission(other, "t3", facts(siren=other_siren))
+            asked = [
+                CountsAsked(siren, "t1", me, cutoff),
+                CountsAsked("100000025", "t1", None, cutoff),  # a debtor with no case
+                CountsAsked(siren, "t2", None, date(2026, 9, 1)),
+                CountsAsked(other_siren, "t3", other, cutoff),
+                CountsAsked(siren, "t1", me, cutoff),  # asked twice in one batch
+            ]
+            many = await uow.cases.debtor_counts_many(asked)
+            alone = [
+                await uow.cases.debtor_counts(
+                    a.siren, a.tenant_id, a.excluding, a.unpaid_if_due_before
+                )
+                for a in asked
+            ]
+            assert many == alone
+            assert many[0] == (CaseCounts(1, 1, 0, 10), CaseCounts(1, 0, 1, 0))
+            assert many[1] == many[3] == (CaseCounts(), CaseCounts())
+            assert many[2] == (CaseCounts(1, 0, 0, 0), CaseCounts(2, 1, 0, 10))
+            assert await uow.cases.debtor_counts_many([]) == []
 
     async def test_nothing_is_kept_without_a_commit(self, units: Units) -> None:
         case_id = new_id()

@@ -7,20 +7,30 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import (
+    Select,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scoring.adapters.debtor_counts import (
+    DEBTOR_COUNTS,
+    DEBTOR_COUNTS_EXCLUDING,
+    DEBTOR_COUNTS_MANY,
+)
 from scoring.adapters.orm import cases, payments, scores
 from scoring.domain.cases import KnownCase, LaterPayment, Payment, PaymentTotals
 from scoring.domain.facts import CaseFacts, ScoringInputs
-from scoring.domain.history import CaseCounts
+from scoring.domain.history import CaseCounts, CountsAsked
 from scoring.domain.outcomes import (
     ENDED,
     OPEN,
-    RECOVERED,
     UNRECOVERED,
     WITHDRAWN,
     EndedCase,
@@ -144,32 +154,30 @@ class SqlCases:
     async def debtor_counts(
         self, siren: str, tenant_id: str, excluding: str | None, unpaid_if_due_before: date
     ) -> tuple[CaseCounts, CaseCounts]:
-        days_late = cases.c.closed_on - cases.c.due_date
-        own = (cases.c.tenant_id == tenant_id).label("own")
-        query = (
-            select(
-                own,
-                func.count(),
-                func.count().filter(cases.c.status == RECOVERED),
-                func.count().filter(
-                    cases.c.status.in_((OPEN, UNRECOVERED))
-                    & (cases.c.due_date < unpaid_if_due_before)
-                ),
-                func.coalesce(func.sum(days_late).filter(cases.c.status == RECOVERED), 0),
-            )
-            .where(
-                cases.c.debtor_key == siren,
-                cases.c.status != WITHDRAWN,
-                cases.c.facts.is_not(None),
-            )
-            .group_by(own)
-        )
+        query = DEBTOR_COUNTS if excluding is None else DEBTOR_COUNTS_EXCLUDING
+        parameters = {"siren": siren, "tenant_id": tenant_id, "due_before": unpaid_if_due_before}
         if excluding is not None:
-            query = query.where(cases.c.case_id != excluding)
+            parameters["excluding"] = excluding
         counts = {True: CaseCounts(), False: CaseCounts()}
-        for row in (await self.session.execute(query)).all():
+        for row in (await self.session.execute(query, parameters)).all():
             counts[bool(row[0])] = CaseCounts(*(int(value) for value in row[1:]))
         return counts[True], counts[False]
+
+    async def debtor_counts_many(
+        self, asked: Sequence[CountsAsked]
+    ) -> list[tuple[CaseCounts, CaseCounts]]:
+        if not asked:
+            return []
+        parameters = {
+            "sirens": [a.siren for a in asked],
+            "tenants": [a.tenant_id for a in asked],
+            "excluding": [a.excluding for a in asked],
+            "due_before": [a.unpaid_if_due_before for a in asked],
+        }
+        counts = [{True: CaseCounts(), False: CaseCounts()} for _ in asked]
+        for row in (await self.session.execute(DEBTOR_COUNTS_MANY, parameters)).all():
+            counts[int(row[0]) - 1][bool(row[1])] = CaseCounts(*(int(v) for v in row[2:]))
+        return [(c[True], c[False]) for c in counts]
 
 
 class SqlPayments:

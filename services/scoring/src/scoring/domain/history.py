@@ -13,6 +13,16 @@ MIN_OTHER_CREDITOR_CASES = 2
 
 
 @dataclass(frozen=True)
+class CountsAsked:
+    """One debtor's counts asked for a tenant, leaving out one case (its own) if named."""
+
+    siren: str
+    tenant_id: str
+    excluding: str | None
+    unpaid_if_due_before: date
+
+
+@dataclass(frozen=True)
 class CaseCounts:
     """Counts over some of the debtor's other cases (withdrawn ones never count)."""
 

@@ -9,7 +9,7 @@ from scoring.domain.commands import QuoteScore
 from scoring.domain.errors import NoScore, ScoringStopped
 from scoring.domain.outcomes import OPEN
 from scoring.domain.scores import SCORE_REQUEST, StoredScore
-from scoring.service_layer.scorer import Scorer
+from scoring.service_layer.scorer import Scorer, ToScore
 from scoring.service_layer.unit_of_work import ScoringUnitOfWork
 
 
@@ -28,23 +28,32 @@ async def quote_score(command: QuoteScore, uow: ScoringUnitOfWork, scorer: Score
 async def quote_scores(
     commands: Sequence[QuoteScore], uow: ScoringUnitOfWork, scorer: Scorer
 ) -> list[StoredScore | NoScore | ScoringStopped]:
-    """Score and store many quotes in one unit of work (the caller commits once for all), their
-    rows written in one statement.
+    """Score and store many quotes in one unit of work (the caller commits once for all): their
+    debtors' histories counted in one query, their rows written in one statement.
 
     A refused quote is returned as its refusal and stores nothing; the others are kept.
     """
-    outcomes: list[StoredScore | NoScore | ScoringStopped] = []
-    for command in commands:
+    refused: dict[int, NoScore | ScoringStopped] = {}
+    accepted: list[ToScore] = []
+    for position, command in enumerate(commands):
         try:
-            outcomes.append(await _quoted(command, uow, scorer))
+            owner = await _owner(command, uow)
         except (NoScore, ScoringStopped) as refusal:
-            outcomes.append(refusal)
+            refused[position] = refusal
+            continue
+        accepted.append(ToScore(command.facts, command.case_id, owner, command.as_of))
+    made = iter(await scorer.make_many(uow, accepted, trigger=SCORE_REQUEST))
+    outcomes: list[StoredScore | NoScore | ScoringStopped] = [
+        refused[position] if position in refused else next(made)
+        for position in range(len(commands))
+    ]
     kept = [(o, str(uuid.uuid4())) for o in outcomes if isinstance(o, StoredScore)]
     await uow.scores.add_many(kept)
     return outcomes
 
 
-async def _quoted(command: QuoteScore, uow: ScoringUnitOfWork, scorer: Scorer) -> StoredScore:
+async def _owner(command: QuoteScore, uow: ScoringUnitOfWork) -> str:
+    """Whose case the quote is of: the case's tenant when it is known, else the caller's."""
     owner = command.tenant_id or ""
     if command.case_id is not None:
         case = await uow.cases.get(command.case_id)
@@ -56,11 +65,4 @@ async def _quoted(command: QuoteScore, uow: ScoringUnitOfWork, scorer: Scorer) -
                     f"case_id: the case is {case.outcome.status}; no further scoring"
                 )
             owner = case.tenant_id
-    return await scorer.make(
-        uow,
-        command.facts,
-        case_id=command.case_id,
-        tenant_id=owner,
-        as_of=command.as_of,
-        trigger=SCORE_REQUEST,
-    )
+    return owner

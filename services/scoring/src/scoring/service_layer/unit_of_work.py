@@ -9,7 +9,7 @@ from typing import Protocol
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 from scoring.domain.cases import KnownCase, LaterPayment, Payment, PaymentTotals
 from scoring.domain.facts import CaseFacts
-from scoring.domain.history import CaseCounts
+from scoring.domain.history import CaseCounts, CountsAsked
 from scoring.domain.outcomes import EndedCases, Outcome
 from scoring.domain.scores import StoredScore
 
@@ -45,6 +45,11 @@ class CasesRepository(Protocol):
         self, siren: str, tenant_id: str, excluding: str | None, unpaid_if_due_before: date
     ) -> tuple[CaseCounts, CaseCounts]:
         """Counts over the debtor's submitted, not withdrawn cases: the tenant's, then others'."""
+
+    async def debtor_counts_many(
+        self, asked: Sequence[CountsAsked]
+    ) -> list[tuple[CaseCounts, CaseCounts]]:
+        """`debtor_counts` of each ask, in order, in one query."""
 
 
 class PaymentsRepository(Protocol):
