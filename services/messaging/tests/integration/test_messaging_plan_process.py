@@ -245,7 +245,11 @@ async def test_plan_timers_follow_kafka_facts_and_survive_a_restart(
         )
         behind_id = EventEnvelope.FromString(behind).event_id
         await eventually(
-            lambda: one(database_url, f"SELECT count(*) FROM inbox WHERE event_id = '{behind_id}'"),
+            lambda: one(
+                database_url,
+                "SELECT count(*) FROM inbox WHERE consumer = 'messaging-plans-case-reopened'"
+                f" AND event_id = '{behind_id}'",
+            ),
             "the fact behind the copy is handled",
         )
         assert [await messages(step) for step in (1, 2, 3, 4)] == [1, 1, 1, 1]
