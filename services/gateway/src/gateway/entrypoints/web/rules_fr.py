@@ -48,6 +48,33 @@ RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"^a collection agency cannot act before a court$",
             "une agence de recouvrement ne peut pas agir en justice",
         ),
+        # What messaging refuses on the debtor portal (a promise, a plan, a payment, a dispute).
+        (r"^more than zero$", "doit être supérieur à zéro"),
+        (r"^at most what is owed \((\d+) minor units\)$", r"au plus ce qui est dû (\1 centimes)"),
+        (r"^today or later$", "aujourd'hui ou plus tard"),
+        (r"^today or earlier$", "aujourd'hui ou avant"),
+        (r"^within (\d+) days$", r"dans les \1 jours"),
+        (r"^a proof of payment is required$", "un justificatif de paiement est requis"),
+        (r"^a vault document id \(UUID\)$", "un identifiant de document (UUID)"),
+        (r"^at most (\d+) documents$", r"au plus \1 documents"),
+        (r"^at most (\d+) characters$", r"au plus \1 caractères"),
+        (
+            r"^say what is contested when the reason is other$",
+            "dites ce que vous contestez lorsque le motif est « autre »",
+        ),
+        (r"^one of (.+)$", r"l'une des valeurs : \1"),
+        (r"^between (\d+) and (\d+)$", r"entre \1 et \2"),
+        (
+            r"^each instalment must be at least one minor unit$",
+            "chaque échéance doit être d'au moins un centime",
+        ),
+        (r"^nothing is owed on this case$", "rien n'est dû sur ce dossier"),
+        (r"^an ISO 8601 date \(YYYY-MM-DD\)$", "une date au format AAAA-MM-JJ"),
+        (
+            r"^weekly, fortnightly or monthly$",
+            "hebdomadaire, toutes les deux semaines ou mensuelle",
+        ),
+        (r"^the claim's currency, (\w+)$", r"la devise de la créance, \1"),
     )
 )
 
