@@ -228,7 +228,7 @@ def market(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[M
 
     try:
         intake = start("intake")
-        scoring = start("scoring")
+        scoring = start("scoring", intake_target=intake.target)
         clock = OffsetClock(log / "matching-clock-offset")
         matching = start("matching", clock_offset_file=str(clock.path), timer_poll_seconds="0.2")
         vault = start(
