@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
 from google.protobuf.any_pb2 import Any as AnyMessage
+from google.protobuf.message import Message
 
 from messaging.adapters.webhook_secret_box import WebhookSecretBox
 from messaging.adapters.webhook_sender import HttpxWebhookSender
@@ -84,21 +86,17 @@ def test_every_existing_topic_is_consumed_by_its_own_group() -> None:
     assert len({s.consumer for s in subscriptions}) == len(subscriptions)
 
 
-async def test_a_consumed_payment_becomes_a_delivery_for_the_cases_creditor() -> None:
-    world = World()
-    await world.register("payment.received")
-    [subscription] = [
-        s for s in webhook_subscriptions(world.clock) if s.topic.startswith("settlement.")
-    ]
+async def _delivered(
+    world: World, topic_end: str, event_type: str, event_id: str, fact: Message
+) -> dict[str, Any]:
+    """Hand one fact of case-9 (creditor cred-1) to the webhook subscription of the topic ending
+    in `topic_end`; the body of the one delivery it made."""
+    [subscription] = [s for s in webhook_subscriptions(world.clock) if s.topic.endswith(topic_end)]
     payload = AnyMessage()
-    payload.Pack(
-        PaymentReceived(
-            case_id="case-9", receipt_id="r-1", amount=Money(currency="EUR", minor_units=12500)
-        )
-    )
+    payload.Pack(fact)
     envelope = EventEnvelope(
-        event_id="3f1d7c8e-1c52-4b1e-b9e3-0a4f1f4f7b10",
-        event_type="payment-received",
+        event_id=event_id,
+        event_type=event_type,
         version=1,
         case_id="case-9",
         tenant_id="cred-1",
@@ -109,7 +107,21 @@ async def test_a_consumed_payment_becomes_a_delivery_for_the_cases_creditor() ->
         await subscription.deliver(envelope, uow)
         await uow.commit()
     [delivery] = world.tables.deliveries.values()
-    body = json.loads(delivery.body)
+    return dict(json.loads(delivery.body))
+
+
+async def test_a_consumed_payment_becomes_a_delivery_for_the_cases_creditor() -> None:
+    world = World()
+    await world.register("payment.received")
+    body = await _delivered(
+        world,
+        "settlement.payment-received.v1",
+        "payment-received",
+        "3f1d7c8e-1c52-4b1e-b9e3-0a4f1f4f7b10",
+        PaymentReceived(
+            case_id="case-9", receipt_id="r-1", amount=Money(currency="EUR", minor_units=12500)
+        ),
+    )
     assert body["type"] == "payment.received"
     assert body["data"]["amount"] == {"currency": "EUR", "minor_units": "12500"}
     assert body["data"]["case_id"] == "case-9"
@@ -121,35 +133,19 @@ async def test_a_debtor_saying_it_paid_becomes_a_payment_declared_delivery() -> 
     world = World()
     await world.register("payment.declared")
     await world.register("payment.received")
-    [subscription] = [
-        s
-        for s in webhook_subscriptions(world.clock)
-        if s.topic.endswith("messaging.debtor-payment-declared.v1")
-    ]
-    payload = AnyMessage()
-    payload.Pack(
+    body = await _delivered(
+        world,
+        "messaging.debtor-payment-declared.v1",
+        "debtor-payment-declared",
+        "6a0c2f1e-8d7b-4c3a-9e2f-1b0a9c8d7e6f",
         DebtorPaymentDeclared(
             case_id="case-9",
             declaration_id="decl-1",
             amount=Money(currency="EUR", minor_units=30000),
             paid_on="2026-11-30",
             proof_document_id="doc-7",
-        )
+        ),
     )
-    envelope = EventEnvelope(
-        event_id="6a0c2f1e-8d7b-4c3a-9e2f-1b0a9c8d7e6f",
-        event_type="debtor-payment-declared",
-        version=1,
-        case_id="case-9",
-        tenant_id="cred-1",
-        payload=payload,
-    )
-    uow = world.uow()
-    async with uow:
-        await subscription.deliver(envelope, uow)
-        await uow.commit()
-    [delivery] = world.tables.deliveries.values()
-    body = json.loads(delivery.body)
     assert body["type"] == "payment.declared"
     assert body["data"]["amount"] == {"currency": "EUR", "minor_units": "30000"}
     assert (body["data"]["paid_on"], body["data"]["proof_document_id"]) == ("2026-11-30", "doc-7")
@@ -158,25 +154,13 @@ async def test_a_debtor_saying_it_paid_becomes_a_payment_declared_delivery() -> 
 async def test_a_reopened_case_is_told_to_the_creditor_with_the_holder_it_is_back_with() -> None:
     world = World()
     await world.register("case.reopened")
-    [subscription] = [
-        s for s in webhook_subscriptions(world.clock) if s.topic.endswith("case-reopened.v1")
-    ]
-    payload = AnyMessage()
-    payload.Pack(CaseReopened(case_id="case-9", round=2, provider_id="prov-3"))
-    envelope = EventEnvelope(
-        event_id="9b1e2d3c-4f5a-4b6c-8d7e-0f1a2b3c4d5e",
-        event_type="case-reopened",
-        version=1,
-        case_id="case-9",
-        tenant_id="cred-1",
-        payload=payload,
+    body = await _delivered(
+        world,
+        "case-reopened.v1",
+        "case-reopened",
+        "9b1e2d3c-4f5a-4b6c-8d7e-0f1a2b3c4d5e",
+        CaseReopened(case_id="case-9", round=2, provider_id="prov-3"),
     )
-    uow = world.uow()
-    async with uow:
-        await subscription.deliver(envelope, uow)
-        await uow.commit()
-    [delivery] = world.tables.deliveries.values()
-    body = json.loads(delivery.body)
     assert body["type"] == "case.reopened"
     assert (body["data"]["round"], body["data"]["provider_id"]) == (2, "prov-3")
 
