@@ -1,7 +1,8 @@
 """A collection provider's pages: sign up (pending an operator's approval), the marketplace of
 open auctions (refreshed every few seconds by htmx; a reload without JavaScript), a sealed bid,
-and the cases it holds or is offered, with the case file once it holds one. The same use cases
-and the same check as /v1/provider: a provider still pending sees why, and nothing else."""
+and the cases it holds or is offered (a held case has its page in provider_case_pages). The
+same use cases and the same check as /v1/provider: a provider still pending sees why, and
+nothing else."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from gateway.entrypoints.api.deps import (
     ActingProvider,
     Bidding,
     CaseId,
-    Intake,
     Providers,
     Services,
     current_provider,
@@ -167,13 +167,3 @@ async def answer_offer(
         await bidding.decline_assignment(provider.caller, case_id)
         return RedirectResponse("/provider#held", status_code=303)
     raise NotFound("page: no such page")
-
-
-@router.get("/provider/cases/{case_id}")
-async def held_case(
-    request: Request, case_id: CaseId, provider: PageProvider, intake: Intake
-) -> HTMLResponse:
-    """The case file of a case the provider holds (each read is shown to the creditor); 404
-    for any other case."""
-    case_file = await intake.case_file(provider.caller, case_id)
-    return pages_of(request).render(request, "provider_case.html", {"file": case_file})

@@ -23,6 +23,7 @@ from gateway.entrypoints.web import (
     key_pages,
     portal_documents,
     portal_pages,
+    provider_case_pages,
     provider_pages,
     quote_pages,
     security_pages,
@@ -131,6 +132,7 @@ def install(app: FastAPI, services: GatewayServices | None) -> None:
     app.include_router(dashboard_page.router)
     app.include_router(import_pages.router)  # /cases/import before /cases/{case_id}
     app.include_router(quote_pages.router)
+    app.include_router(provider_case_pages.router)  # its POSTs before /provider/cases/{id}/{answer}
     app.include_router(provider_pages.router)
     app.include_router(security_pages.router)
     app.include_router(key_pages.router)

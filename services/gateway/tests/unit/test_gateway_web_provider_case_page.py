@@ -1,0 +1,208 @@
+"""A held case's page over fakes: the holder reads whom to collect from (address included), the
+creditor's documents (downloaded through the vault as itself) and the thread; it reports an
+action, a payment and writes in the thread, each reaching the service as itself; a bad form
+comes back with the rule beside the field and nothing sent; another provider gets 404 on the
+page, its document and its forms."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from gateway.adapters.intake import IntakeClient
+from gateway.adapters.security import Passwords, Tokens
+from gateway.adapters.thread import ThreadClient
+from gateway.adapters.vault import VaultClient
+from recouvra.vault.v1 import vault_pb2
+from services.gateway.tests.unit.gateway_fakes import (
+    CLOSES,
+    FakeMatching,
+    FakeStore,
+    FakeVault,
+    http_client,
+    marketplace_services,
+)
+from services.gateway.tests.unit.test_gateway_case_file import CaseFileIntake
+from services.gateway.tests.unit.test_gateway_thread import CASE, FakeThreadService
+from services.gateway.tests.unit.test_gateway_web_pages import csrf_of
+from services.gateway.tests.unit.test_gateway_web_provider_pages import (
+    SIGN_UP,
+    approve,
+    log_in,
+    provider_signed_up,
+)
+
+PDF = b"%PDF-1.7\nsigned terms of sale\n"
+
+
+@dataclasses.dataclass
+class World:
+    matching: FakeMatching
+    intake: CaseFileIntake
+    vault: FakeVault
+    thread: FakeThreadService
+    store: FakeStore
+
+
+@pytest.fixture
+def world(store: FakeStore) -> World:
+    return World(FakeMatching(), CaseFileIntake(), FakeVault(), FakeThreadService(), store)
+
+
+@pytest.fixture
+async def browser(
+    world: World, passwords: Passwords, tokens: Tokens
+) -> AsyncIterator[httpx.AsyncClient]:
+    services = dataclasses.replace(
+        marketplace_services(world.store, passwords, tokens, world.matching),
+        intake=IntakeClient(world.intake),
+        vault=VaultClient(world.vault),
+        thread=ThreadClient(world.thread),
+        secure_cookies=False,
+    )
+    async with http_client(services) as http:
+        yield http
+
+
+async def holder_logged_in(browser: httpx.AsyncClient, world: World) -> str:
+    """An approved provider holding CASE (with one document of the creditor's), logged in."""
+    provider_id = await provider_signed_up(browser, world.store)
+    await approve(world.store, world.matching, provider_id)
+    await log_in(browser, SIGN_UP["email"])
+    world.matching.hold(CASE, "creditor-a", provider_id)
+    world.intake.holders[CASE] = provider_id
+    world.thread.parties.add(provider_id)
+    world.vault.grants[CASE] = provider_id
+    document = vault_pb2.Document(
+        document_id="doc-1",
+        case_id=CASE,
+        tenant_id="creditor-a",
+        kind=vault_pb2.DOCUMENT_KIND_QUOTE_OR_TERMS,
+        content_type="application/pdf",
+        size_bytes=len(PDF),
+        filename="cgv-signees.pdf",
+        created_at=CLOSES,
+    )
+    world.vault.documents["doc-1"] = document
+    world.vault.contents["doc-1"] = PDF
+    return provider_id
+
+
+async def test_the_holder_reads_the_debtor_the_documents_and_the_thread(
+    browser: httpx.AsyncClient, world: World
+) -> None:
+    await holder_logged_in(browser, world)
+    page = await browser.get(f"/provider/cases/{CASE}")
+    assert page.status_code == 200
+    assert "Boulangerie Martin SARL" in page.text
+    assert "12 rue des Lilas" in page.text
+    assert "75011 Paris" in page.text
+    assert "compta@martin.example" in page.text
+    assert f'href="/provider/cases/{CASE}/documents/doc-1"' in page.text
+    assert "cgv-signees.pdf" in page.text
+    assert "Aucun message pour l\u2019instant." in page.text
+
+    download = await browser.get(f"/provider/cases/{CASE}/documents/doc-1")
+    assert download.status_code == 200
+    assert download.content == PDF
+    assert 'filename="cgv-signees.pdf"' in download.headers["content-disposition"]
+    [(caller, _)] = world.vault.called("GetDocument")
+    assert caller is not None
+    assert caller.kind == "provider"
+
+
+async def test_the_holder_reports_an_action_a_payment_and_writes_in_the_thread(
+    browser: httpx.AsyncClient, world: World
+) -> None:
+    provider_id = await holder_logged_in(browser, world)
+    page = await browser.get(f"/provider/cases/{CASE}")
+    token = csrf_of(page)
+    key = re.search(r'name="form_key" value="([0-9a-f-]+)"', page.text)
+    assert key is not None
+    action = {"csrf_token": token, "form_key": key.group(1), "kind": "call", "note": "Comptable"}
+    for _ in range(2):  # sent twice (a double click): one action
+        sent = await browser.post(f"/provider/cases/{CASE}/actions", data=action)
+        assert (sent.status_code, sent.headers["location"]) == (
+            303,
+            f"/provider/cases/{CASE}#actions",
+        )
+    assert len(world.matching.activity[CASE].actions) == 1
+    assert world.matching.activity[CASE].actions[0].note == "Comptable"
+
+    paid = await browser.post(
+        f"/provider/cases/{CASE}/payments",
+        data={
+            "csrf_token": token,
+            "amount": "400,00",
+            "paid_on": "2026-11-30",
+            "reference": "VIR-42",
+        },
+    )
+    assert paid.status_code == 303
+    [(caller, request)] = world.matching.called("ReportPayment")
+    assert caller is not None
+    assert caller.tenant_id == provider_id
+    assert (request.amount.minor_units, request.reference) == (40_000, "VIR-42")
+
+    wrote = await browser.post(
+        f"/provider/cases/{CASE}/thread",
+        data={"csrf_token": token, "to": ["creditor", "debtor"], "text": "Relance envoyée"},
+    )
+    assert wrote.status_code == 303
+    [message] = world.thread.messages
+    assert list(message.to) == ["creditor", "debtor"]
+
+    page = await browser.get(f"/provider/cases/{CASE}")
+    assert "Relance envoyée" in page.text
+    assert "VIR-42" in page.text
+    assert "400.00 EUR" in page.text
+
+
+async def test_a_bad_form_shows_the_rule_beside_the_field_and_sends_nothing(
+    browser: httpx.AsyncClient, world: World
+) -> None:
+    await holder_logged_in(browser, world)
+    token = csrf_of(await browser.get(f"/provider/cases/{CASE}"))
+    refused = await browser.post(
+        f"/provider/cases/{CASE}/payments",
+        data={"csrf_token": token, "amount": "-5", "paid_on": "30/11/2026", "reference": ""},
+    )
+    assert refused.status_code == 422
+    assert re.search(r'id="amount-error">[^<]+', refused.text)
+    assert re.search(r'id="paid_on-error">[^<]+', refused.text)
+    assert re.search(r'id="reference-error">[^<]+', refused.text)
+    assert "Boulangerie Martin SARL" in refused.text  # the case page again, around the form
+    assert world.matching.called("ReportPayment") == []
+
+    refused = await browser.post(
+        f"/provider/cases/{CASE}/actions",
+        data={"csrf_token": token, "kind": "call", "promised_on": "2026-12-15"},
+    )
+    assert refused.status_code == 422
+    assert re.search(r'id="promised_on-error">[^<]+', refused.text)
+    assert world.matching.called("ReportAction") == []
+
+
+async def test_another_provider_gets_404_on_the_page_the_document_and_the_forms(
+    browser: httpx.AsyncClient, world: World
+) -> None:
+    await holder_logged_in(browser, world)
+    world.intake.holders[CASE] = "provider-b"
+    world.vault.grants[CASE] = "provider-b"
+    world.matching.holders[CASE] = "provider-b"
+    page = await browser.get(f"/provider/cases/{CASE}")
+    assert page.status_code == 404
+    assert "Boulangerie" not in page.text
+    document = await browser.get(f"/provider/cases/{CASE}/documents/doc-1")
+    assert document.status_code == 404
+    assert PDF not in document.content
+    token = csrf_of(await browser.get("/provider"))
+    action = await browser.post(
+        f"/provider/cases/{CASE}/actions", data={"csrf_token": token, "kind": "call"}
+    )
+    assert action.status_code == 404
+    assert world.matching.called("ReportAction") == []
