@@ -206,3 +206,53 @@ async def test_another_provider_gets_404_on_the_page_the_document_and_the_forms(
     )
     assert action.status_code == 404
     assert world.matching.called("ReportAction") == []
+
+
+async def test_an_auto_bid_rule_is_set_from_its_page_and_a_bad_one_is_refused_beside_its_field(
+    browser: httpx.AsyncClient, world: World
+) -> None:
+    provider_id = await holder_logged_in(browser, world)
+    form = await browser.get("/provider/rules")
+    assert form.status_code == 200
+    assert "Règles d’enchère automatique" in form.text
+    token = csrf_of(form)
+    refused = await browser.post(
+        "/provider/rules",
+        data={
+            "csrf_token": token,
+            "name": "PME Lyon",
+            "fee_percent": "11",
+            "min_amount": "5000",
+            "max_amount": "abc",
+        },
+    )
+    assert refused.status_code == 422
+    assert re.search(r'id="max_amount-error">[^<]+', refused.text)
+    assert 'value="PME Lyon"' in refused.text
+    assert world.matching.called("SetAutoBidRule") == []
+
+    saved = await browser.post(
+        "/provider/rules",
+        data={
+            "csrf_token": token,
+            "name": "PME Lyon",
+            "fee_percent": "11,5",
+            "segments": ["disputing", "bad-faith"],
+            "min_trustscore": "40",
+            "max_amount": "50 000",
+            "debtor_types": "business",
+        },
+    )
+    assert saved.status_code == 200
+    assert "Règle enregistrée" in saved.text
+    assert "11.5 %" in saved.text
+    [(caller, request)] = world.matching.called("SetAutoBidRule")
+    assert caller is not None
+    assert caller.tenant_id == provider_id
+    assert (request.name, request.fee.basis_points, request.max_amount_minor) == (
+        "PME Lyon",
+        1150,
+        5_000_000,
+    )
+    assert list(request.segments) == ["disputing", "bad-faith"]
+    assert list(request.debtor_types) == ["business"]

@@ -5,10 +5,9 @@ provider does not hold now answers 404, exactly like one that does not exist."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import grpc
@@ -17,11 +16,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 
 from gateway.entrypoints.api.deps import Bidding, CaseId, Intake, Services, Thread, Vault
 from gateway.entrypoints.web.page_deps import page_request, pages_of, validated
+from gateway.entrypoints.web.provider_forms import amounts_by_their_field, euros
 from gateway.entrypoints.web.provider_pages import PageProvider
 from gateway.schemas.assignments import ActionIn, PaymentIn
 from gateway.schemas.thread import ThreadMessageIn
 from recouvra_shared.context import idempotency_key_var
-from recouvra_shared.errors import InvalidRequest, Unavailable, Violation
+from recouvra_shared.errors import Unavailable
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_request)])
 log = logging.getLogger(__name__)
@@ -126,25 +126,6 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v.strip() for k, v in form.items() if isinstance(v, str)}
 
 
-@contextlib.contextmanager
-def _amounts_by_their_field(*names: str) -> Iterator[None]:
-    """A refusal of an amount's parts (amount.amount, amount.minor_units...) shown beside the
-    one field the form has for it."""
-    try:
-        yield
-    except InvalidRequest as refusal:
-        violations = [
-            Violation(next((n for n in names if v.field.startswith(f"{n}.")), v.field), v.rule)
-            for v in refusal.violations
-        ]
-        raise InvalidRequest(violations) from None
-
-
-def _money(amount: str) -> dict[str, str] | None:
-    amount = amount.replace(",", ".").replace(" ", "")
-    return {"amount": amount, "currency": "EUR"} if amount else None
-
-
 async def _keyed(key: str, effect: Callable[[], Awaitable[object]]) -> None:
     """One form sent twice (a double click, a resent POST) is one report: matching keeps the
     form's key as the call's idempotency key."""
@@ -169,14 +150,14 @@ async def report_action(
 ) -> Response:
     """As POST /v1/provider/assignments/{id}/actions: the creditor sees it on the case."""
     form = await _form(request)
-    with _amounts_by_their_field("promised_amount"):
+    with amounts_by_their_field("promised_amount"):
         body: ActionIn = validated(
             ActionIn,
             {
                 "kind": form.get("kind", ""),
                 "occurred_at": form.get("occurred_at") or None,
                 "note": form.get("note", ""),
-                "promised_amount": _money(form.get("promised_amount", "")),
+                "promised_amount": euros(form.get("promised_amount", "")),
                 "promised_on": form.get("promised_on") or None,
             },
         )
@@ -198,11 +179,11 @@ async def report_payment(
 ) -> Response:
     """As POST /v1/provider/assignments/{id}/payments: a claim until the creditor confirms it."""
     form = await _form(request)
-    with _amounts_by_their_field("amount"):
+    with amounts_by_their_field("amount"):
         body: PaymentIn = validated(
             PaymentIn,
             {
-                "amount": _money(form.get("amount", "")),
+                "amount": euros(form.get("amount", "")),
                 "paid_on": form.get("paid_on", ""),
                 "settles_in_full": "settles_in_full" in form,
                 "reference": form.get("reference", ""),
