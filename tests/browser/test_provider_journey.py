@@ -237,7 +237,10 @@ async def test_a_provider_bids_live_wins_and_works_the_case_and_nobody_else_can(
                 await accept.click()
                 await expect(page).to_have_url(re.compile(rf"/provider/cases/{case_id}$"))
                 held_url = page.url
-                await expect(page.get_by_role("heading", level=1)).to_have_text(DEBTOR)
+                # Intake hears of the assignment through Kafka: the page waits for the file.
+                await expect(page.get_by_role("heading", level=1)).to_have_text(
+                    DEBTOR, timeout=30_000
+                )
                 debtor = page.locator("dl.debtor")
                 await expect(debtor).to_contain_text("3 rue des Artisans")
                 await expect(debtor).to_contain_text("69003 Lyon")

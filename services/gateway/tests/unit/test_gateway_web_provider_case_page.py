@@ -214,7 +214,7 @@ async def test_an_auto_bid_rule_is_set_from_its_page_and_a_bad_one_is_refused_be
     provider_id = await holder_logged_in(browser, world)
     form = await browser.get("/provider/rules")
     assert form.status_code == 200
-    assert "Règles d’enchère automatique" in form.text
+    assert "Règles d\u2019enchère automatique" in form.text
     token = csrf_of(form)
     refused = await browser.post(
         "/provider/rules",
@@ -256,3 +256,16 @@ async def test_an_auto_bid_rule_is_set_from_its_page_and_a_bad_one_is_refused_be
     )
     assert list(request.segments) == ["disputing", "bad-faith"]
     assert list(request.debtor_types) == ["business"]
+
+
+async def test_a_case_just_accepted_waits_for_its_file_and_another_case_is_still_404(
+    browser: httpx.AsyncClient, world: World
+) -> None:
+    await holder_logged_in(browser, world)
+    del world.intake.holders[CASE]  # matching assigned it; intake has not heard yet
+    page = await browser.get(f"/provider/cases/{CASE}")
+    assert page.status_code == 200
+    assert "Votre nouveau dossier" in page.text
+    assert f'hx-get="/provider/cases/{CASE}" hx-trigger="every 2s"' in page.text
+    assert "Boulangerie" not in page.text
+    assert (await browser.get("/provider/cases/case-of-nobody")).status_code == 404

@@ -19,9 +19,10 @@ from gateway.entrypoints.web.page_deps import page_request, pages_of, validated
 from gateway.entrypoints.web.provider_forms import amounts_by_their_field, euros
 from gateway.entrypoints.web.provider_pages import PageProvider
 from gateway.schemas.assignments import ActionIn, PaymentIn
+from gateway.schemas.case_file import CaseFileView
 from gateway.schemas.thread import ThreadMessageIn
 from recouvra_shared.context import idempotency_key_var
-from recouvra_shared.errors import Unavailable
+from recouvra_shared.errors import NotFound, Unavailable
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_request)])
 log = logging.getLogger(__name__)
@@ -54,6 +55,20 @@ async def _or_none(read: Callable[[], Awaitable[T]], what: str) -> T | None:
         return None
 
 
+async def _case_file(
+    provider: PageProvider, case_id: str, intake: Intake, bidding: Bidding
+) -> CaseFileView | None:
+    """The case file; None while intake has not yet heard that matching assigned the case to
+    this provider (the moment just after it accepted: the page then waits for it)."""
+    try:
+        return await intake.case_file(provider.caller, case_id)
+    except NotFound:
+        held = await bidding.assignments(provider.caller)
+        if any(h.case_id == case_id and h.status == "assigned" for h in held.items):
+            return None
+        raise
+
+
 async def held_case_context(
     request: Request,
     case_id: CaseId,
@@ -65,7 +80,7 @@ async def held_case_context(
 ) -> dict[str, Any]:
     """Everything the page shows; the case file first, so another provider's case is 404 before
     anything else is asked."""
-    case_file = await intake.case_file(provider.caller, case_id)
+    case_file = await _case_file(provider, case_id, intake, bidding)
     documents = await _or_none(lambda: vault.documents(provider.caller, case_id), "documents")
     claims = await _or_none(lambda: bidding.payment_claims(provider.caller, case_id), "payments")
     thread = None
