@@ -2,7 +2,8 @@
 creditor's documents (downloaded through the vault as itself) and the thread; it reports an
 action, a payment and writes in the thread, each reaching the service as itself; a bad form
 comes back with the rule beside the field and nothing sent; another provider gets 404 on the
-page, its document and its forms."""
+page, its document and its forms. Its auto-bid rule is set from a page, its monthly fee
+statements download from another."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 
 from gateway.adapters.intake import IntakeClient
 from gateway.adapters.security import Passwords, Tokens
+from gateway.adapters.settlement import SettlementClient
 from gateway.adapters.thread import ThreadClient
 from gateway.adapters.vault import VaultClient
 from recouvra.vault.v1 import vault_pb2
@@ -27,6 +29,7 @@ from services.gateway.tests.unit.gateway_fakes import (
     marketplace_services,
 )
 from services.gateway.tests.unit.test_gateway_case_file import CaseFileIntake
+from services.gateway.tests.unit.test_gateway_settlement import FakeSettlement
 from services.gateway.tests.unit.test_gateway_thread import CASE, FakeThreadService
 from services.gateway.tests.unit.test_gateway_web_pages import csrf_of
 from services.gateway.tests.unit.test_gateway_web_provider_pages import (
@@ -269,3 +272,28 @@ async def test_a_case_just_accepted_waits_for_its_file_and_another_case_is_still
     assert f'hx-get="/provider/cases/{CASE}" hx-trigger="every 2s"' in page.text
     assert "Boulangerie" not in page.text
     assert (await browser.get("/provider/cases/case-of-nobody")).status_code == 404
+
+
+async def test_the_fees_page_lists_the_months_and_a_statement_downloads_as_the_provider(
+    world: World, passwords: Passwords, tokens: Tokens
+) -> None:
+    settlement = FakeSettlement()
+    services = dataclasses.replace(
+        marketplace_services(world.store, passwords, tokens, world.matching),
+        settlement=SettlementClient(settlement),
+        secure_cookies=False,
+    )
+    async with http_client(services) as browser:
+        provider_id = await provider_signed_up(browser, world.store)
+        await approve(world.store, world.matching, provider_id)
+        await log_in(browser, SIGN_UP["email"])
+        page = await browser.get("/provider/fees")
+        assert page.status_code == 200
+        assert "Vos honoraires" in page.text
+        assert page.text.count('href="/provider/fees/') == 24  # 12 months, CSV and PDF
+        csv = await browser.get("/provider/fees/2026-11?format=csv")
+        assert csv.status_code == 200
+        assert csv.content == f"date;entry_no;{provider_id}\r\n".encode()
+        assert f"statement-provider-{provider_id}-2026-11.csv" in csv.headers["content-disposition"]
+        refused = await browser.get("/provider/fees/2026-13")
+        assert refused.status_code == 422

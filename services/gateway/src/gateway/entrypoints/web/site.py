@@ -24,6 +24,7 @@ from gateway.entrypoints.web import (
     portal_documents,
     portal_pages,
     provider_case_pages,
+    provider_fee_pages,
     provider_pages,
     provider_rule_pages,
     quote_pages,
@@ -136,6 +137,7 @@ def install(app: FastAPI, services: GatewayServices | None) -> None:
     app.include_router(provider_case_pages.router)  # its POSTs before /provider/cases/{id}/{answer}
     app.include_router(provider_pages.router)
     app.include_router(provider_rule_pages.router)
+    app.include_router(provider_fee_pages.router)
     app.include_router(security_pages.router)
     app.include_router(key_pages.router)
     app.include_router(case_pages.router)
