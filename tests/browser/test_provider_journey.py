@@ -267,7 +267,9 @@ async def test_a_provider_bids_live_wins_and_works_the_case_and_nobody_else_can(
                 await page.get_by_label("Ce que vous avez fait").select_option("call")
                 await page.get_by_label("Note pour le créancier").fill("Comptable joint.")
                 await page.get_by_role("button", name="Signaler l\u2019action").click()
-                await expect(page).to_have_url(re.compile(rf"/provider/cases/{case_id}"))
+                await expect(page.locator("#done-action")).to_have_text(
+                    "Votre action est signalée au créancier."
+                )
                 await page.get_by_label(re.compile("^Montant payé")).fill("-10")
                 today = datetime.now(UTC).date().isoformat()
                 await page.get_by_label(re.compile("^Payé le")).fill(today)
@@ -280,6 +282,7 @@ async def test_a_provider_bids_live_wins_and_works_the_case_and_nobody_else_can(
                 await checked(alice, "provider-held-case-refused")
                 await page.get_by_label(re.compile("^Montant payé")).fill("400,00")
                 await page.get_by_role("button", name="Déclarer le paiement").click()
+                await expect(page.locator("#done-payment")).to_be_visible()
                 claims = page.locator("table.claims")
                 await expect(claims).to_contain_text("VIR-42")
                 await expect(claims).to_contain_text("400.00 EUR")

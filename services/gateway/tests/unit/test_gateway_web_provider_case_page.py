@@ -131,7 +131,7 @@ async def test_the_holder_reports_an_action_a_payment_and_writes_in_the_thread(
         sent = await browser.post(f"/provider/cases/{CASE}/actions", data=action)
         assert (sent.status_code, sent.headers["location"]) == (
             303,
-            f"/provider/cases/{CASE}#actions",
+            f"/provider/cases/{CASE}?done=action#actions",
         )
     assert len(world.matching.activity[CASE].actions) == 1
     assert world.matching.activity[CASE].actions[0].note == "Comptable"
@@ -159,7 +159,8 @@ async def test_the_holder_reports_an_action_a_payment_and_writes_in_the_thread(
     [message] = world.thread.messages
     assert list(message.to) == ["creditor", "debtor"]
 
-    page = await browser.get(f"/provider/cases/{CASE}")
+    page = await browser.get(wrote.headers["location"])
+    assert "Votre message est envoyé." in page.text
     assert "Relance envoyée" in page.text
     assert "VIR-42" in page.text
     assert "400.00 EUR" in page.text

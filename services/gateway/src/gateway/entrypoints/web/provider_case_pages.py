@@ -97,6 +97,7 @@ async def held_case_context(
         "action_kinds": ACTION_KINDS,
         "recipients": RECIPIENTS,
         "form_key": str(uuid.uuid4()),
+        "done": request.query_params.get("done", "") if request.method == "GET" else "",
     }
     request.state.form_template = "provider_case.html"
     request.state.form_context = context
@@ -151,8 +152,9 @@ async def _keyed(key: str, effect: Callable[[], Awaitable[object]]) -> None:
         idempotency_key_var.reset(token)
 
 
-def _back(case_id: str, anchor: str) -> RedirectResponse:
-    return RedirectResponse(f"/provider/cases/{case_id}#{anchor}", status_code=303)
+def _back(case_id: str, done: str) -> RedirectResponse:
+    """The page again, saying what was just recorded, at the part it was recorded in."""
+    return RedirectResponse(f"/provider/cases/{case_id}?done={done}#{done}s", status_code=303)
 
 
 @router.post("/provider/cases/{case_id}/actions")
@@ -181,7 +183,7 @@ async def report_action(
             form.get("form_key", ""),
             lambda: bidding.report_action(provider.caller, case_id, action),
         )
-    return _back(case_id, "actions")
+    return _back(case_id, "action")
 
 
 @router.post("/provider/cases/{case_id}/payments")
@@ -205,7 +207,7 @@ async def report_payment(
             },
         )
         await bidding.report_payment(provider.caller, case_id, body)
-    return _back(case_id, "payments")
+    return _back(case_id, "payment")
 
 
 @router.post("/provider/cases/{case_id}/thread")
@@ -224,4 +226,4 @@ async def write_in_thread(
         ThreadMessageIn, {"to": recipients, "text": form.get("text", "")}
     )
     await _keyed(form.get("form_key", ""), lambda: thread.post(provider.caller, case_id, body))
-    return _back(case_id, "thread")
+    return _back(case_id, "message")
