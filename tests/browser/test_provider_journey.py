@@ -295,6 +295,27 @@ async def test_a_provider_bids_live_wins_and_works_the_case_and_nobody_else_can(
                 assert "Comptable joint." in activity.text
                 assert "VIR-42" in activity.text
 
+                # A standing rule from its page (a refused amount first), then the fees page.
+                await page.get_by_role("link", name="Règles d\u2019enchère automatique").click()
+                await expect(page).to_have_url(re.compile(r"/provider/rules$"))
+                await checked(alice, "provider-rules")
+                await page.get_by_label(re.compile("^Nom de la règle")).fill("PME Lyon")
+                await page.get_by_label(re.compile("^Honoraires de résultat")).fill("11")
+                await page.get_by_label(re.compile("^Créance la plus élevée")).fill("beaucoup")
+                await page.get_by_role("button", name="Enregistrer la règle").click()
+                await expect(page.locator("#max_amount-error")).to_be_visible()
+                await checked(alice, "provider-rules-refused")
+                await page.get_by_label(re.compile("^Créance la plus élevée")).fill("50000")
+                await page.get_by_label("conteste", exact=True).check()
+                await page.get_by_role("button", name="Enregistrer la règle").click()
+                saved = page.locator("#saved")
+                await expect(saved).to_contain_text("PME Lyon")
+                await expect(saved).to_contain_text("50000.00 EUR")
+                await checked(alice, "provider-rules-saved")
+                await page.get_by_role("link", name="Vos honoraires").click()
+                await expect(page.get_by_role("heading", level=1)).to_have_text("Vos honoraires")
+                await checked(alice, "provider-fees")
+
                 # Provider B, with JavaScript off: the held case and its document are 404.
                 context = await browser.new_context(locale="fr-FR", java_script_enabled=False)
                 bob = Watched(await context.new_page())
