@@ -149,6 +149,8 @@ class FakePortalService:
             amount=request.amount,
             paid_on=request.paid_on,
             proof_document_id=request.proof_document_id,
+            method=request.method,
+            reference=request.reference,
         )
         self.declarations.setdefault(case_id, []).append(declaration)
         return declaration
@@ -537,7 +539,7 @@ async def test_a_declared_payment_is_refused_beside_each_field_and_nothing_is_st
     refused = await post_with_files(
         browser,
         "/portal/declare",
-        {"declare_amount": "2 000,00", "declare_paid_on": "2999-01-01"},
+        {"declare_amount": "2 000,00", "declare_paid_on": "2999-01-01", "declare_method": "cash"},
         [],
     )
     assert refused.status_code == 422
@@ -545,12 +547,13 @@ async def test_a_declared_payment_is_refused_beside_each_field_and_nothing_is_st
     assert errors == {
         "declare_amount": "pas plus que ce qui est dû",
         "declare_paid_on": "aujourd&#39;hui ou avant",
+        "declare_method": "virement, chèque ou carte",
         "declare_proof": "un justificatif de paiement est requis",
     }
     zero = await post_with_files(
         browser,
         "/portal/declare",
-        {"declare_amount": "0", "declare_paid_on": "hier"},
+        {"declare_amount": "0", "declare_paid_on": "hier", "declare_method": "card"},
         [("declare_proof", ("releve.pdf", PDF, "application/pdf"))],
     )
     assert zero.status_code == 422
@@ -571,16 +574,25 @@ async def test_i_paid_already_goes_to_messaging_with_its_proof_and_shows_being_c
     declared = await post_with_files(
         browser,
         "/portal/declare",
-        {"declare_amount": "500,00", "declare_paid_on": "2026-11-28"},
+        {
+            "declare_amount": "500,00",
+            "declare_paid_on": "2026-11-28",
+            "declare_method": "transfer",
+            "declare_reference": " VIR-2026-118 ",
+        },
         [("declare_proof", ("releve.pdf", PDF, "application/pdf"))],
     )
     assert declared.status_code == 303
     [declaration] = messaging.declarations["case-a"]
     assert (declaration.amount.currency, declaration.amount.minor_units) == ("EUR", 50000)
     assert declaration.paid_on == "2026-11-28"
+    assert (declaration.method, declaration.reference) == ("transfer", "VIR-2026-118")
     assert vault.documents[declaration.proof_document_id].filename == "releve.pdf"
     claim = await browser.get(declared.headers["location"])
-    assert "Vous avez déclaré un paiement de 500,00\u00a0EUR effectué le 2026-11-28" in claim.text
+    assert (
+        "Vous avez déclaré un paiement de 500,00\u00a0EUR effectué le 2026-11-28 "
+        "(virement, référence VIR-2026-118)"
+    ) in claim.text
     assert "en cours de vérification" in claim.text
     assert f'href="/portal/documents/{declaration.proof_document_id}"' in claim.text
     # The debtor's own proof is shown with its declaration, not among the creditor's documents.
@@ -594,7 +606,7 @@ async def test_a_debtor_session_for_one_case_cannot_download_another_cases_proof
     await post_with_files(
         browser,
         "/portal/declare",
-        {"declare_amount": "10", "declare_paid_on": "2026-11-28"},
+        {"declare_amount": "10", "declare_paid_on": "2026-11-28", "declare_method": "cheque"},
         [("declare_proof", ("cheque-roux.png", PNG, "image/png"))],
     )
     [proof_b] = [d.proof_document_id for d in messaging.declarations["case-b"]]
@@ -634,6 +646,8 @@ class FakeDebtorAnswers(FakeDebtorActions):
                     amount=eur(50000),
                     paid_on="2026-11-28",
                     proof_document_id=self.proof,
+                    method="cheque",
+                    reference="CHQ 0004512",
                 )
             ],
         )
@@ -658,7 +672,10 @@ async def test_the_creditor_reads_the_debtors_dispute_and_declared_payment_with_
         services.portal = PortalClient(FakePortalService(), None, FakeDebtorAnswers(intake, proof))
         page = await alice.get(created.headers["location"])
         assert page.status_code == 200
-        assert "Paiement déclaré par le débiteur: 500.00 EUR, payé le 2026-11-28" in page.text
+        assert (
+            "Paiement déclaré par le débiteur: 500.00 EUR, payé le 2026-11-28, chèque, "
+            "référence CHQ 0004512"
+        ) in page.text
         assert "Contestation: " in page.text
         link = f'href="/cases/{case_id}/documents/{proof}"'
         assert page.text.count(link) >= 3  # the documents list, the dispute, the declaration

@@ -67,6 +67,8 @@ SESSION_SECONDS = 30 * 60
 REASONS = ("not-delivered", "defective", "not-ordered", "wrong-amount", "already-paid", "other")
 PERIODS = ("monthly", "fortnightly", "weekly")
 REFUSABLE = ("email", "sms")
+METHODS = ("transfer", "cheque", "card")
+MAX_REFERENCE = 140
 _LEFT = re.compile(r"\((\d+) attempts? left\)")
 Token = Annotated[str, Path(max_length=400)]
 
@@ -169,6 +171,7 @@ async def _claim_page(
             "reasons": REASONS,
             "periods": PERIODS,
             "refusable": REFUSABLE,
+            "methods": METHODS,
             "refused": set(claim.refused_channels),
             "open_disputes": [d for d in claim.disputes if not d.resolved_at],
             "errors": errors,
@@ -302,12 +305,15 @@ async def declare_payment(
     services: Services,
     declare_amount: Annotated[str, Form(max_length=30)] = "",
     declare_paid_on: Annotated[str, Form(max_length=10)] = "",
+    declare_method: Annotated[str, Form(max_length=20)] = "",
+    declare_reference: Annotated[str, Form(max_length=200)] = "",
     proof_key: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """ "I paid already": the amount, the day and a proof; messaging records it, tells the
     creditor and holds the reminders while the money is looked for."""
     fields = {"amount": "declare_amount", "amount.currency": "declare_amount"}
     fields |= {"paid_on": "declare_paid_on", "proof_document_id": "declare_proof"}
+    fields |= {"method": "declare_method", "reference": "declare_reference"}
 
     async def act(session: str) -> None:
         claim = await portal.claim(session)
@@ -324,6 +330,10 @@ async def declare_payment(
             paid_on = _paid_on(declare_paid_on)
         except InvalidRequest as refused:
             problems.extend(refused.violations)
+        if declare_method not in METHODS:
+            problems.append(Violation("method", "transfer, cheque or card"))
+        if len(declare_reference.strip()) > MAX_REFERENCE:
+            problems.append(Violation("reference", f"at most {MAX_REFERENCE} characters"))
         try:
             files = attached((await request.form()).getlist("declare_proof"))
             proofs = await checked_proofs("proof_document_id", files, required=True, most=1)
@@ -332,7 +342,9 @@ async def declare_payment(
         if problems:
             raise InvalidRequest(problems)
         stored = await store_proofs(_vault(services), claim, proofs, kind="other", key=proof_key)
-        await portal.declare_payment(session, currency, minor, paid_on, stored[0])
+        await portal.declare_payment(
+            session, currency, minor, paid_on, stored[0], declare_method, declare_reference.strip()
+        )
 
     return await _acted(request, portal, act, fields, "declare")
 

@@ -84,6 +84,11 @@ RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^at most (\d+) files$", r"au plus \1 fichiers"),
         (r"^not more than what is owed$", "pas plus que ce qui est dû"),
         (r"^more than nothing$", "doit être supérieur à zéro"),
+        (r"^transfer, cheque or card$", "virement, chèque ou carte"),
+        (
+            r"^must not contain control characters$",
+            "ne doit pas contenir de caractères de contrôle",
+        ),
         (r"^an amount in euros, for example 120,50$", "un montant en euros, par exemple 120,50"),
     )
 )
