@@ -75,10 +75,11 @@ def pdf_named(name: str) -> FilePayload:
 
 
 async def submit_case(page: Page, base: str, today: date, debtor: str, invoice: str) -> str:
-    """A case submitted through the creditor's pages; its id."""
+    """A case against another debtor (messaging's contact limits count per debtor: the first
+    one had its e-mail today), submitted through the creditor's pages; its id."""
     await page.goto(f"{base}/cases/new")
     await page.locator("#debtor-name").fill(debtor)
-    await page.locator("#debtor-siren_or_siret").fill("552100554")
+    await page.locator("#debtor-siren_or_siret").fill("732829320")
     await page.locator("#debtor-address-lines-0").fill("3 rue de Rome")
     await page.locator("#debtor-address-postal_code").fill("13001")
     await page.locator("#debtor-address-city").fill("Marseille")

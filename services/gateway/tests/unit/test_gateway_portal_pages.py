@@ -532,6 +532,22 @@ async def test_a_proof_is_judged_by_its_bytes_and_size_and_a_refused_one_stores_
     assert messaging.disputes == {}
 
 
+async def test_a_dispute_refused_for_its_words_stores_none_of_its_proof(
+    browser: httpx.AsyncClient, vault: FakeVault, messaging: FakePortalService
+) -> None:
+    await answer(browser, TOKEN_A, "69002")
+    refused = await post_with_files(
+        browser,
+        "/portal/dispute",
+        {"dispute_reason": "other", "dispute_text": "  "},
+        [("dispute_proof", ("courrier.pdf", PDF, "application/pdf"))],
+    )
+    assert refused.status_code == 422
+    assert 'id="dispute_text-error">dites ce que vous contestez' in refused.text
+    assert vault.called("PutDocument") == []
+    assert messaging.disputes == {}
+
+
 async def test_a_declared_payment_is_refused_beside_each_field_and_nothing_is_stored(
     browser: httpx.AsyncClient, vault: FakeVault, messaging: FakePortalService
 ) -> None:

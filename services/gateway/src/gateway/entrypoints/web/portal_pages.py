@@ -274,6 +274,9 @@ async def dispute(
     async def act(session: str) -> None:
         if dispute_reason not in REASONS:
             raise InvalidField("reason", "choose a reason from the list")
+        if dispute_reason == "other" and not dispute_text.strip():
+            # messaging's own rule, checked first so that a refused dispute stores no proof
+            raise InvalidField("text", "say what is contested when the reason is other")
         files = attached((await request.form()).getlist("dispute_proof"))
         proofs = await checked_proofs("evidence_document_ids", files, required=False)
         evidence: list[str] = []
