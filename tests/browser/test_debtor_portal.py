@@ -29,7 +29,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from google.protobuf.message import Message
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import FilePayload, Page, async_playwright, expect
 
 from messaging.adapters.calendar import FrenchHolidays
 from recouvra.events.v1.assignment_events_pb2 import CaseAssigned
@@ -61,6 +61,35 @@ CREDITOR = {
     "postal_code": "75016",
     "city": "Paris",
 }
+
+
+# A small, well-formed PDF (the vault tells the type from the bytes, not the name).
+PROOF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def pdf_named(name: str) -> FilePayload:
+    return {"name": name, "mimeType": "application/pdf", "buffer": PROOF}
+
+
+async def submit_case(page: Page, base: str, today: date, debtor: str, invoice: str) -> str:
+    """A case against another debtor (messaging's contact limits count per debtor: the first
+    one had its e-mail today), submitted through the creditor's pages; its id."""
+    await page.goto(f"{base}/cases/new")
+    await page.locator("#debtor-name").fill(debtor)
+    await page.locator("#debtor-siren_or_siret").fill("732829320")
+    await page.locator("#debtor-address-lines-0").fill("3 rue de Rome")
+    await page.locator("#debtor-address-postal_code").fill("13001")
+    await page.locator("#debtor-address-city").fill("Marseille")
+    await page.locator("#invoices-0-invoice_number").fill(invoice)
+    await page.locator("#invoices-0-issue_date").fill((today - timedelta(days=90)).isoformat())
+    await page.locator("#invoices-0-due_date").fill((today - timedelta(days=60)).isoformat())
+    await page.locator("#invoices-0-amount_due-amount").fill("480.00")
+    await page.get_by_role("button", name="Déposer le dossier").click()
+    await expect(page).to_have_url(re.compile(r"/cases/[0-9a-f-]{36}$"))
+    return page.url.rsplit("/", 1)[1]
 
 
 def quiet_monday_11h_paris(now: datetime) -> datetime:
@@ -330,6 +359,46 @@ async def test_a_debtor_opens_the_emailed_link_proposes_a_plan_and_reaches_its_b
             await expect(dpage.locator("#plan tbody tr")).to_have_count(3)
             await checked(debtor, "portal-plan-agreed")
 
+            # A dispute with a PDF proof: stored in the vault as the case's evidence.
+            await dpage.get_by_label("Pourquoi").select_option("defective")
+            await dpage.get_by_label("Expliquez avec vos mots").fill("Palette reçue cassée.")
+            await dpage.get_by_label("Vos justificatifs (facultatif)").set_input_files(
+                pdf_named("photo-palette.pdf")
+            )
+            await dpage.get_by_role("button", name="Envoyer ma contestation").click()
+            await expect(dpage).to_have_url(re.compile(r"/portal/claim\?done=dispute"))
+            await expect(dpage.locator("#dispute .proofs a")).to_have_text("photo-palette.pdf")
+            await checked(debtor, "portal-dispute-with-proof")
+
+            # "I paid already": a payment more than owed is refused beside the field, then the
+            # right one, with its proof, shows as being checked.
+            await dpage.get_by_label("Montant payé en euros").fill("99 999,00")
+            await dpage.locator("#declare_paid_on").fill(today.isoformat())
+            await dpage.get_by_label("Justificatif de paiement").set_input_files(
+                pdf_named("virement.pdf")
+            )
+            await dpage.get_by_role("button", name="Déclarer ce paiement").click()
+            await expect(dpage.locator("#declare_amount-error")).to_have_text(
+                "pas plus que ce qui est dû"
+            )
+            await checked(debtor, "portal-declared-payment-refused")
+            await dpage.get_by_label("Montant payé en euros").fill("100,00")
+            await dpage.locator("#declare_method").select_option("cheque")
+            await dpage.get_by_label("Référence du paiement").fill("CHQ 0004512")
+            await dpage.get_by_label("Justificatif de paiement").set_input_files(
+                pdf_named("virement.pdf")
+            )
+            await dpage.get_by_role("button", name="Déclarer ce paiement").click()
+            await expect(dpage.locator("#declare .declaration")).to_contain_text(
+                "(chèque, référence CHQ 0004512): en cours de vérification"
+            )
+            await expect(dpage.locator("#declare .proofs a")).to_have_text("virement.pdf")
+            await checked(debtor, "portal-declared-payment")
+            proof_href = await dpage.locator("#declare .proofs a").get_attribute("href")
+            assert proof_href is not None
+            mine = await dpage.request.get(f"{base}{proof_href}")
+            assert (mine.status, await mine.body()) == (200, PROOF)
+
             # Pay by bank, for the first instalment: the sandbox's page for that amount.
             button = dpage.get_by_role("link", name=re.compile(r"Payer par virement · échéance 1"))
             await button.click()
@@ -349,6 +418,61 @@ async def test_a_debtor_opens_the_emailed_link_proposes_a_plan_and_reaches_its_b
                 raise AssertionError("no debtor's answers:\n" + "\n".join(found[-8:])) from None
             await expect(page.locator("#debtor-actions + h3")).to_contain_text("accepté")
             await checked(alice, "case-with-plan")
+
+            # ... and the dispute and the declared payment, each with its proof, downloaded
+            # from the vault with the creditor's own rights.
+            answers = page.locator("#debtor-actions ~ ul.proofs a")
+            await expect(answers).to_have_text(["photo-palette.pdf", "virement.pdf"])
+            await expect(page.get_by_text("Paiement déclaré par le débiteur")).to_contain_text(
+                "100.00 EUR, payé le " + today.isoformat() + ", chèque, référence CHQ 0004512"
+            )
+            for proof_link in await answers.all():
+                href = await proof_link.get_attribute("href")
+                assert href is not None
+                assert href.startswith(f"/cases/{case_id}/documents/")
+                got = await page.request.get(f"{base}{href}")
+                assert (got.status, await got.body()) == (200, PROOF)
+            await checked(alice, "case-with-debtor-proof")
+
+            # Another case of the creditor: the debtor's session for the first opens nothing of
+            # it, neither through its URL nor its documents (its first letter is shareable).
+            other_case = await submit_case(page, base, today, "Boulangerie Roux", "B-77")
+            await publish(
+                "scoring",
+                "case-scored",
+                other_case,
+                creditor_id,
+                CaseScored(case_id=other_case, strategy="amicable-reminders"),
+            )
+            await publish(
+                "matching",
+                "case-assigned",
+                other_case,
+                creditor_id,
+                CaseAssigned(case_id=other_case, provider_id=HOLDER_ID, round=1),
+            )
+
+            async def other_letter() -> str | None:
+                await page.goto(f"{base}/cases/{other_case}")
+                found = page.locator(f'a[href^="/cases/{other_case}/documents/"]')
+                if await found.count() == 0:
+                    return None
+                href = await found.first.get_attribute("href")
+                return href.rsplit("/", 1)[-1] if href else None
+
+            letter_b = await eventually(other_letter, "case B's first letter", within=180)
+            for foreign in (
+                f"{base}/portal/documents/{letter_b}",
+                f"{base}/cases/{other_case}",
+                f"{base}/cases/{other_case}/documents/{letter_b}",
+            ):
+                refused = await dpage.request.get(foreign, max_redirects=0)
+                assert refused.status in (303, 401, 404), (foreign, refused.status)
+                assert b"%PDF" not in await refused.body()
+                assert b"Roux" not in await refused.body()
+            # The proof of case A's debtor is still its own.
+            mine = await dpage.request.get(f"{base}{proof_href}")
+            assert mine.status == 200
         finally:
             await browser.close()
             for producer in producers.values():

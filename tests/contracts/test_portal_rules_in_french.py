@@ -41,6 +41,14 @@ REFUSED: dict[str, Callable[[], object]] = {
         "d", case_id="c", amount_minor=100, currency="EUR", paid_on=TODAY,
         proof_document_id="not-a-uuid", now=NOW,
     ),
+    "payment by pigeon, with a reference too long": lambda: declare_payment(
+        "d", case_id="c", amount_minor=100, currency="EUR", paid_on=TODAY,
+        proof_document_id="", now=NOW, method="pigeon", reference="r" * 141,
+    ),
+    "payment with a reference of control characters": lambda: declare_payment(
+        "d", case_id="c", amount_minor=100, currency="EUR", paid_on=TODAY,
+        proof_document_id="", now=NOW, method="card", reference="VIR\x00",
+    ),
     "dispute for no known reason, too long, too many files": lambda: open_dispute(
         "x", case_id="c", reason="because", text="x" * 5000,
         evidence_ids=tuple("e" for _ in range(11)), opened_by="debtor", now=NOW,

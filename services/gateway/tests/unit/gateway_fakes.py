@@ -748,9 +748,17 @@ def _caller_of(metadata: Any) -> Caller | None:
     return caller_var.get()
 
 
+_SNIFFED = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+)
+
+
 class FakeVault:
     """Answers like the vault's VaultService: the owning creditor reads and erases, the provider
-    `grants` names for a case reads and adds; anyone else gets NOT_FOUND, like a missing id.
+    `grants` names for a case reads and adds, the portal's debtor adds proof to its own case and
+    reads its shareable documents; anyone else gets NOT_FOUND, like a missing id.
 
     Records each call with its caller and the size of every chunk it received; `corrupted`
     documents fail their integrity check (DATA_LOSS) before their last chunk, as the real vault
@@ -815,6 +823,8 @@ class FakeVault:
             and self.grants.get(case_id) == caller.tenant_id
         ):
             tenant = self.owners.get(case_id)
+        elif caller is not None and caller.kind == "debtor" and caller.subject == case_id:
+            tenant = caller.tenant_id  # the portal: proof on its own case, under its creditor
         if not tenant:
             raise status_for(NotFound("case_id: no such case"))
         hasher = hashlib.sha256()
@@ -823,7 +833,8 @@ class FakeVault:
             self.chunk_sizes.append(len(part.chunk))
             hasher.update(part.chunk)
             content += part.chunk
-        if not content.startswith(b"%PDF-"):
+        content_type = next((kind for magic, kind in _SNIFFED if content.startswith(magic)), None)
+        if content_type is None:
             raise status_for(
                 InvalidField("content", "only PDF, PNG, JPEG and XML documents are accepted")
             )
@@ -836,7 +847,7 @@ class FakeVault:
             case_id=case_id,
             tenant_id=tenant,
             kind=first.metadata.kind,
-            content_type="application/pdf",
+            content_type=content_type,
             size_bytes=len(content),
             sha256_hex=hasher.hexdigest(),
             version=1,

@@ -49,6 +49,7 @@ class FakePortalService:
         self.plans: dict[str, list[pb.InstalmentPlan]] = {}
         self.disputes: dict[str, list[pb.Dispute]] = {}
         self.refused: dict[str, list[str]] = {}
+        self.declarations: dict[str, list[pb.PaymentDeclaration]] = {}
 
     @staticmethod
     def _gateway() -> None:
@@ -103,6 +104,7 @@ class FakePortalService:
             ),
             plans=self.plans.get(case_id, []),
             disputes=self.disputes.get(case_id, []),
+            declarations=self.declarations.get(case_id, []),
             refused_channels=self.refused.get(case_id, []),
         )
 
@@ -131,9 +133,27 @@ class FakePortalService:
         case_id = self._case(request.session)
         if request.reason == "other" and not request.text:
             raise status_for(InvalidRequest([Violation("text", "required when reason is other")]))
-        dispute = pb.Dispute(dispute_id="d-1", reason=request.reason, text=request.text)
+        dispute = pb.Dispute(
+            dispute_id="d-1",
+            reason=request.reason,
+            text=request.text,
+            evidence_document_ids=request.evidence_document_ids,
+        )
         self.disputes.setdefault(case_id, []).append(dispute)
         return dispute
+
+    async def DeclarePayment(self, request: pb.DeclarePaymentRequest) -> pb.PaymentDeclaration:
+        case_id = self._case(request.session)
+        declaration = pb.PaymentDeclaration(
+            declaration_id=f"decl-{len(self.declarations.get(case_id, [])) + 1}",
+            amount=request.amount,
+            paid_on=request.paid_on,
+            proof_document_id=request.proof_document_id,
+            method=request.method,
+            reference=request.reference,
+        )
+        self.declarations.setdefault(case_id, []).append(declaration)
+        return declaration
 
     async def SetContactPreferences(
         self, request: pb.SetContactPreferencesRequest
@@ -188,12 +208,18 @@ def vault() -> FakeVault:
 
 
 @pytest.fixture
+def messaging() -> FakePortalService:
+    return FakePortalService()
+
+
+@pytest.fixture
 async def browser(
     store: FakeStore,
     passwords: Passwords,
     tokens: Tokens,
     links: FakePaymentLinks,
     vault: FakeVault,
+    messaging: FakePortalService,
 ) -> AsyncIterator[httpx.AsyncClient]:
     services = GatewayServices(
         unit_of_work=store.unit_of_work,
@@ -201,7 +227,7 @@ async def browser(
         tokens=tokens,
         login_policy=LoginPolicy(max_failures=3, window_seconds=60),
         fingerprint_secret=b"unit",
-        portal=PortalClient(FakePortalService(), links),
+        portal=PortalClient(messaging, links),
         vault=VaultClient(vault),
         secure_cookies=False,
     )
@@ -421,3 +447,260 @@ async def test_the_creditor_reads_the_agreed_plan_on_its_case_page_and_nobody_el
         foreign = await bob.get(created.headers["location"])
         assert foreign.status_code == 404
         assert "440.70" not in foreign.text
+
+
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+async def post_with_files(
+    browser: httpx.AsyncClient,
+    action: str,
+    data: dict[str, str],
+    files: list[tuple[str, tuple[str, bytes, str]]],
+) -> httpx.Response:
+    page = await browser.get("/portal/claim")
+    key = re.search(r'name="proof_key" value="([0-9a-f-]+)"', page.text)
+    assert key, page.text
+    form = {**data, "csrf_token": csrf_of(page), "proof_key": key.group(1)}
+    return await browser.post(action, data=form, files=files)
+
+
+async def test_a_dispute_with_proof_stores_it_in_the_vault_as_the_cases_evidence(
+    browser: httpx.AsyncClient, vault: FakeVault, messaging: FakePortalService
+) -> None:
+    await answer(browser, TOKEN_A, "69002")
+    sent = await post_with_files(
+        browser,
+        "/portal/dispute",
+        {"dispute_reason": "not-delivered", "dispute_text": "jamais reçu"},
+        [
+            ("dispute_proof", ("bon-de-livraison.pdf", PDF, "application/pdf")),
+            ("dispute_proof", ("photo.png", PNG, "image/png")),
+        ],
+    )
+    assert sent.status_code == 303
+    [(debtor, first), (_, second)] = vault.called("PutDocument")
+    assert (debtor.kind, debtor.subject, debtor.tenant_id) == ("debtor", "case-a", "cred-case-a")
+    assert (first.case_id, first.filename, first.shareable) == (
+        "case-a",
+        "bon-de-livraison.pdf",
+        True,
+    )
+    assert second.filename == "photo.png"
+    [dispute] = messaging.disputes["case-a"]
+    stored = list(dispute.evidence_document_ids)
+    assert [vault.documents[i].tenant_id for i in stored] == ["cred-case-a", "cred-case-a"]
+    assert [vault.documents[i].content_type for i in stored] == ["application/pdf", "image/png"]
+    claim = await browser.get("/portal/claim")
+    assert f'href="/portal/documents/{stored[0]}"' in claim.text
+    assert "bon-de-livraison.pdf</a>" in claim.text
+    downloaded = await browser.get(f"/portal/documents/{stored[0]}")
+    assert downloaded.content == PDF
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "rule"),
+    [
+        ("facture.pdf", b"MZ\x90\x00 not a pdf at all", "un fichier PDF, JPEG ou PNG"),
+        ("vide.pdf", b"", "le fichier est vide"),
+        ("enorme.pdf", b"%PDF-" + b"0" * (10 * 1024 * 1024), "au plus 10 Mo"),
+    ],
+)
+async def test_a_proof_is_judged_by_its_bytes_and_size_and_a_refused_one_stores_nothing(
+    browser: httpx.AsyncClient,
+    vault: FakeVault,
+    messaging: FakePortalService,
+    name: str,
+    content: bytes,
+    rule: str,
+) -> None:
+    await answer(browser, TOKEN_A, "69002")
+    refused = await post_with_files(
+        browser,
+        "/portal/dispute",
+        {"dispute_reason": "defective", "dispute_text": "cassé"},
+        [("dispute_proof", (name, content, "application/pdf"))],
+    )
+    assert refused.status_code == 422
+    error = re.search(r'id="dispute_proof-error">([^<]*)<', refused.text)
+    assert error, refused.text
+    assert rule in error.group(1)
+    assert 'id="dispute_proof" name="dispute_proof" type="file"' in refused.text
+    assert "cassé" in refused.text  # the words typed come back
+    assert vault.called("PutDocument") == []
+    assert messaging.disputes == {}
+
+
+async def test_a_dispute_refused_for_its_words_stores_none_of_its_proof(
+    browser: httpx.AsyncClient, vault: FakeVault, messaging: FakePortalService
+) -> None:
+    await answer(browser, TOKEN_A, "69002")
+    refused = await post_with_files(
+        browser,
+        "/portal/dispute",
+        {"dispute_reason": "other", "dispute_text": "  "},
+        [("dispute_proof", ("courrier.pdf", PDF, "application/pdf"))],
+    )
+    assert refused.status_code == 422
+    assert 'id="dispute_text-error">dites ce que vous contestez' in refused.text
+    assert vault.called("PutDocument") == []
+    assert messaging.disputes == {}
+
+
+async def test_a_declared_payment_is_refused_beside_each_field_and_nothing_is_stored(
+    browser: httpx.AsyncClient, vault: FakeVault, messaging: FakePortalService
+) -> None:
+    await answer(browser, TOKEN_A, "69002")
+    refused = await post_with_files(
+        browser,
+        "/portal/declare",
+        {"declare_amount": "2 000,00", "declare_paid_on": "2999-01-01", "declare_method": "cash"},
+        [],
+    )
+    assert refused.status_code == 422
+    errors = dict(re.findall(r'id="(declare_[a-z_]+)-error">([^<]*)<', refused.text))
+    assert errors == {
+        "declare_amount": "pas plus que ce qui est dû",
+        "declare_paid_on": "aujourd&#39;hui ou avant",
+        "declare_method": "virement, chèque ou carte",
+        "declare_proof": "un justificatif de paiement est requis",
+    }
+    zero = await post_with_files(
+        browser,
+        "/portal/declare",
+        {"declare_amount": "0", "declare_paid_on": "hier", "declare_method": "card"},
+        [("declare_proof", ("releve.pdf", PDF, "application/pdf"))],
+    )
+    assert zero.status_code == 422
+    errors = dict(re.findall(r'id="(declare_[a-z_]+)-error">([^<]*)<', zero.text))
+    assert errors == {
+        "declare_amount": "doit être supérieur à zéro",
+        "declare_paid_on": "une date au format AAAA-MM-JJ",
+    }
+    assert '<a href="#declare_paid_on">Payé le</a>: une date au format AAAA-MM-JJ' in zero.text
+    assert vault.called("PutDocument") == []
+    assert messaging.declarations == {}
+
+
+async def test_i_paid_already_goes_to_messaging_with_its_proof_and_shows_being_checked(
+    browser: httpx.AsyncClient, vault: FakeVault, messaging: FakePortalService
+) -> None:
+    await answer(browser, TOKEN_A, "69002")
+    declared = await post_with_files(
+        browser,
+        "/portal/declare",
+        {
+            "declare_amount": "500,00",
+            "declare_paid_on": "2026-11-28",
+            "declare_method": "transfer",
+            "declare_reference": " VIR-2026-118 ",
+        },
+        [("declare_proof", ("releve.pdf", PDF, "application/pdf"))],
+    )
+    assert declared.status_code == 303
+    [declaration] = messaging.declarations["case-a"]
+    assert (declaration.amount.currency, declaration.amount.minor_units) == ("EUR", 50000)
+    assert declaration.paid_on == "2026-11-28"
+    assert (declaration.method, declaration.reference) == ("transfer", "VIR-2026-118")
+    assert vault.documents[declaration.proof_document_id].filename == "releve.pdf"
+    claim = await browser.get(declared.headers["location"])
+    assert (
+        "Vous avez déclaré un paiement de 500,00\u00a0EUR effectué le 2026-11-28 "
+        "(virement, référence VIR-2026-118)"
+    ) in claim.text
+    assert "en cours de vérification" in claim.text
+    assert f'href="/portal/documents/{declaration.proof_document_id}"' in claim.text
+    # The debtor's own proof is shown with its declaration, not among the creditor's documents.
+    assert claim.text.count("releve.pdf") == 1
+
+
+async def test_a_debtor_session_for_one_case_cannot_download_another_cases_proof(
+    browser: httpx.AsyncClient, vault: FakeVault, messaging: FakePortalService
+) -> None:
+    await answer(browser, TOKEN_B, "B-77")
+    await post_with_files(
+        browser,
+        "/portal/declare",
+        {"declare_amount": "10", "declare_paid_on": "2026-11-28", "declare_method": "cheque"},
+        [("declare_proof", ("cheque-roux.png", PNG, "image/png"))],
+    )
+    [proof_b] = [d.proof_document_id for d in messaging.declarations["case-b"]]
+    letter_b = shared(vault, "case-b", "relance-roux.pdf")
+    browser.cookies.clear()
+    await answer(browser, TOKEN_A, "69002")
+    for document_id in (proof_b, letter_b):
+        foreign = await browser.get(f"/portal/documents/{document_id}")
+        assert foreign.status_code == 404
+        assert foreign.content not in (PNG, b"%PDF-1.7\n")
+    claim = await browser.get("/portal/claim")
+    assert "cheque-roux.png" not in claim.text
+    assert "relance-roux.pdf" not in claim.text
+
+
+class FakeDebtorAnswers(FakeDebtorActions):
+    """A dispute and a declared payment whose proof the debtor stored in the vault."""
+
+    def __init__(self, intake: Any, proof: str) -> None:
+        super().__init__(intake)
+        self.proof = proof
+
+    async def ListDebtorActions(self, request: pb.ListDebtorActionsRequest) -> pb.DebtorActions:
+        self.intake._own(request.case_id)
+        return pb.DebtorActions(
+            disputes=[
+                pb.Dispute(
+                    dispute_id="d-1",
+                    reason="already-paid",
+                    evidence_document_ids=[self.proof],
+                    opened_at="2026-12-01T09:00:00Z",
+                )
+            ],
+            declarations=[
+                pb.PaymentDeclaration(
+                    declaration_id="decl-1",
+                    amount=eur(50000),
+                    paid_on="2026-11-28",
+                    proof_document_id=self.proof,
+                    method="cheque",
+                    reference="CHQ 0004512",
+                )
+            ],
+        )
+
+
+async def test_the_creditor_reads_the_debtors_dispute_and_declared_payment_with_their_proof(
+    store: FakeStore, passwords: Passwords, tokens: Tokens
+) -> None:
+    from services.gateway.tests.unit import test_gateway_web_pages as web
+
+    intake = web.FakeIntake()
+    services = web.services_for(store, passwords, tokens, intake, secure=False)
+    assert services.vault is not None
+    vault: FakeVault = services.vault.stub
+    transport = httpx.ASGITransport(app=create_app(services, {}), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as alice:
+        await web.signed_in(alice, "owner@acme.fr")
+        created = await web.post_form(alice, "/cases/new", "/cases/new", web.CASE_FORM)
+        case_id = created.headers["location"].rsplit("/", 1)[-1]
+        proof = shared(vault, case_id, "releve-banque.pdf")
+        vault.documents[proof].tenant_id = intake.cases[case_id].creditor_id
+        services.portal = PortalClient(FakePortalService(), None, FakeDebtorAnswers(intake, proof))
+        page = await alice.get(created.headers["location"])
+        assert page.status_code == 200
+        assert (
+            "Paiement déclaré par le débiteur: 500.00 EUR, payé le 2026-11-28, chèque, "
+            "référence CHQ 0004512"
+        ) in page.text
+        assert "Contestation: " in page.text
+        link = f'href="/cases/{case_id}/documents/{proof}"'
+        assert page.text.count(link) >= 3  # the documents list, the dispute, the declaration
+        assert "releve-banque.pdf</a>" in page.text
+        downloaded = await alice.get(f"/cases/{case_id}/documents/{proof}")
+        assert downloaded.content == b"%PDF-1.7\n"
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as bob:
+        await web.signed_in(bob, "bob@martin.fr")
+        assert (await bob.get(created.headers["location"])).status_code == 404
+        foreign = await bob.get(f"/cases/{case_id}/documents/{proof}")
+        assert foreign.status_code == 404
+        assert foreign.content != b"%PDF-1.7\n"

@@ -221,6 +221,8 @@ async def test_the_debtor_proposes_promises_disputes_declares_and_sees_it_all() 
             amount=Money(minor_units=20_000, currency="EUR"),
             paid_on="2026-11-30",
             proof_document_id=EVIDENCE,
+            method="cheque",
+            reference=" CHQ 0004512 ",
         ),
     )
     prefs = await w.call(
@@ -234,7 +236,9 @@ async def test_the_debtor_proposes_promises_disputes_declares_and_sees_it_all() 
     assert [(d.reason, d.text) for d in claim.disputes] == [
         ("wrong-amount", "Facture 57 déjà avoirée")
     ]
-    assert [d.proof_document_id for d in claim.declarations] == [EVIDENCE]
+    assert [(d.proof_document_id, d.method, d.reference) for d in claim.declarations] == [
+        (EVIDENCE, "cheque", "CHQ 0004512")
+    ]
     assert list(claim.refused_channels) == ["sms"]
 
 
@@ -261,6 +265,17 @@ async def test_bad_values_are_refused_naming_each_field() -> None:
             "DeclarePayment",
             pb.DeclarePaymentRequest(
                 session=s, amount=Money(minor_units=1, currency="EUR"), paid_on="2026-11-30"
+            ),
+        )
+    with pytest.raises(InvalidRequest, match="method: transfer, cheque or card"):
+        await w.call(
+            "DeclarePayment",
+            pb.DeclarePaymentRequest(
+                session=s,
+                amount=Money(minor_units=1, currency="EUR"),
+                paid_on="2026-11-30",
+                proof_document_id=EVIDENCE,
+                method="pigeon",
             ),
         )
     with pytest.raises(InvalidRequest):  # a letter cannot be refused: R124-4 needs one

@@ -158,8 +158,25 @@ async def test_a_service_names_the_tenant_and_an_unknown_caller_may_not_upload()
     assert stored.tenant_id == "creditor-7"
     with pytest.raises(DocumentNotFound):
         await store_document(
-            replace(UPLOAD, actor=Actor("debtor", "case-1", "creditor-1")), stream(PDF), vault.deps
+            replace(UPLOAD, actor=Actor("operator", "someone", "creditor-1")),
+            stream(PDF),
+            vault.deps,
         )
+
+
+async def test_a_debtor_adds_proof_to_its_own_case_only_under_its_creditor() -> None:
+    vault = FakeVault()
+    debtor = Actor("debtor", "case-1", "creditor-1")
+    proof = replace(UPLOAD, actor=debtor, tenant_id="creditor-9", shareable=True)
+    stored = await store_document(proof, stream(PDF), vault.deps)
+    assert (stored.tenant_id, stored.case_id) == ("creditor-1", "case-1")
+    document, content = await open_document(ReadDocument(debtor, stored.document_id), vault.deps)
+    assert await read_all(content) == PDF
+    document, _ = await open_document(ReadDocument(CREDITOR, stored.document_id), vault.deps)
+    assert document.document_id == stored.document_id
+    with pytest.raises(DocumentNotFound):
+        await store_document(replace(proof, case_id="case-2"), stream(PDF), vault.deps)
+    assert len(vault.tables.documents) == 1
 
 
 async def test_point_9_a_retry_with_the_same_key_and_content_answers_the_first_document() -> None:

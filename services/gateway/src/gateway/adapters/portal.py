@@ -87,14 +87,23 @@ class PortalClient:
         return found
 
     async def declare_payment(
-        self, session: str, currency: str, minor_units: int, paid_on: str, proof: str
+        self,
+        session: str,
+        currency: str,
+        minor_units: int,
+        paid_on: str,
+        proof: str,
+        method: str = "",
+        reference: str = "",
     ) -> pb.PaymentDeclaration:
-        """A payment the debtor says it made already, with its proof."""
+        """A payment the debtor says it made already, how, with its reference and proof."""
         request = pb.DeclarePaymentRequest(
             session=session,
             amount=Money(currency=currency, minor_units=minor_units),
             paid_on=paid_on,
             proof_document_id=proof,
+            method=method,
+            reference=reference,
         )
         found: pb.PaymentDeclaration = await unary(
             self.portal.DeclarePayment, request, AS_GATEWAY, NO_CASE

@@ -54,6 +54,8 @@ payment_declarations = Table(
     Column("paid_on", Date, nullable=False),
     Column("proof_document_id", String(64), nullable=False),
     Column("declared_at", DateTime(timezone=True), nullable=False),
+    Column("method", String(16), nullable=False, server_default=""),
+    Column("reference", String(140), nullable=False, server_default=""),
 )
 
 # `check_at` is the plan's durable timer, polled with FOR UPDATE SKIP LOCKED; one live (pending

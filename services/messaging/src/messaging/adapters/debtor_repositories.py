@@ -112,6 +112,8 @@ class SqlDebtorActions:
                 paid_on=row.paid_on,
                 proof_document_id=row.proof_document_id,
                 declared_at=row.declared_at,
+                method=row.method,
+                reference=row.reference,
             )
             for row in rows
         ]

@@ -11,11 +11,15 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from recouvra_shared.errors import InvalidRequest, Violation
+from recouvra_shared.text import CONTROL_CHARACTERS_RULE, has_control_characters
 
 MAX_TEXT = 4_000
 MAX_EVIDENCE = 10
 MAX_PROMISE_DELAY = timedelta(days=90)
 AUTHORS = frozenset({"debtor", "holder"})
+# How a debtor says it paid; "" when the caller did not say (the portal always asks).
+PAYMENT_METHODS = ("transfer", "cheque", "card")
+MAX_PAYMENT_REFERENCE = 140  # a SEPA transfer's remittance information
 
 
 class DisputeReason(StrEnum):
@@ -140,6 +144,8 @@ class PaymentDeclaration:
     paid_on: date
     proof_document_id: str
     declared_at: datetime
+    method: str = ""  # transfer | cheque | card, "" when not said
+    reference: str = ""  # the transfer's reference, the cheque's number...
 
 
 def declare_payment(
@@ -151,9 +157,19 @@ def declare_payment(
     paid_on: date,
     proof_document_id: str,
     now: datetime,
+    method: str = "",
+    reference: str = "",
 ) -> PaymentDeclaration:
-    """A payment in the past, of a positive amount, with a proof document in the vault."""
+    """A payment in the past, of a positive amount, with a proof document in the vault, and how
+    it was made (a transfer, a cheque, a card) with its reference when the debtor gives them."""
     problems: list[Violation] = []
+    if method and method not in PAYMENT_METHODS:
+        problems.append(Violation("method", "transfer, cheque or card"))
+    reference = reference.strip()
+    if len(reference) > MAX_PAYMENT_REFERENCE:
+        problems.append(Violation("reference", f"at most {MAX_PAYMENT_REFERENCE} characters"))
+    elif has_control_characters(reference):
+        problems.append(Violation("reference", CONTROL_CHARACTERS_RULE))
     if amount_minor <= 0:
         problems.append(Violation("amount", "more than zero"))
     if paid_on > now.date():
@@ -165,5 +181,13 @@ def declare_payment(
     if problems:
         raise InvalidRequest(problems)
     return PaymentDeclaration(
-        declaration_id, case_id, amount_minor, currency, paid_on, proof_document_id, now
+        declaration_id,
+        case_id,
+        amount_minor,
+        currency,
+        paid_on,
+        proof_document_id,
+        now,
+        method,
+        reference,
     )

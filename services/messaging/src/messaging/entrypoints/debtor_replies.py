@@ -73,6 +73,8 @@ def declaration_reply(declaration: PaymentDeclaration) -> pb.PaymentDeclaration:
         amount=money(declaration.amount_minor, declaration.currency),
         paid_on=declaration.paid_on.isoformat(),
         proof_document_id=declaration.proof_document_id,
+        method=declaration.method,
+        reference=declaration.reference,
     )
 
 

@@ -190,6 +190,8 @@ class PortalApi(portal_pb2_grpc.PortalServiceServicer):
                 paid_on=parse_day(request.paid_on, "paid_on"),
                 proof_document_id=request.proof_document_id,
                 now=now,
+                method=request.method,
+                reference=request.reference,
             )
         return declaration_reply(declaration)
 

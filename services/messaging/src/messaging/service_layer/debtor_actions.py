@@ -117,6 +117,8 @@ async def declare_payment(
     paid_on: date,
     proof_document_id: str,
     now: datetime,
+    method: str = "",
+    reference: str = "",
 ) -> PaymentDeclaration:
     """A payment the debtor says it made: kept with its proof, told to the creditor. It moves no
     money and stops nothing: settlement books money when it arrives, the creditor confirms."""
@@ -128,6 +130,8 @@ async def declare_payment(
         paid_on=paid_on,
         proof_document_id=proof_document_id,
         now=now,
+        method=method,
+        reference=reference,
     )
     await uow.debtor_actions.add_declaration(declaration)
     await uow.publish(debtor_facts.payment_declared(declaration, creditor_id))
@@ -140,6 +144,21 @@ async def declare_payment(
     await _tell_in_thread(uow, declaration, creditor_id, now)
     await uow.commit()
     return declaration
+
+
+_METHODS_READ = {
+    "transfer": "virement / transfer",
+    "cheque": "chèque / cheque",
+    "card": "carte / card",
+}
+
+
+def _how(declaration: PaymentDeclaration) -> str:
+    """How it was paid and its reference, as the thread's message says it."""
+    how = _METHODS_READ.get(declaration.method, "")
+    if declaration.reference:
+        how = f"{how} réf. / ref. {declaration.reference}".strip()
+    return f", {how}" if how else ""
 
 
 async def _tell_in_thread(
@@ -159,7 +178,8 @@ async def _tell_in_thread(
         to=frozenset(to),
         text=(
             f"Paiement déclaré / Payment declared: {amount} {declaration.currency}, "
-            f"{declaration.paid_on.isoformat()}. Justificatif joint / proof attached."
+            f"{declaration.paid_on.isoformat()}{_how(declaration)}. "
+            "Justificatif joint / proof attached."
         ),
         attachment_ids=(declaration.proof_document_id,),
         now=now,

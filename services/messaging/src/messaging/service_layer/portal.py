@@ -265,6 +265,8 @@ async def declare(
     paid_on: date,
     proof_document_id: str,
     now: datetime,
+    method: str = "",
+    reference: str = "",
 ) -> PaymentDeclaration:
     """The debtor says it paid already, with a proof: a document of the case in the vault."""
     facts = await sources.cases.case(case_id)
@@ -287,6 +289,8 @@ async def declare(
             paid_on=paid_on,
             proof_document_id=proof_document_id,
             now=now,
+            method=method,
+            reference=reference,
         )
 
 

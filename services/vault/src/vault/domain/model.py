@@ -186,6 +186,8 @@ def upload_scope(actor: Actor, case_id: str, requested_tenant: str) -> str | Non
     """The tenant a new document of `case_id` belongs to, or None when the caller may not add one.
 
     A provider's tenant is decided by its grant (looked up by the caller), so it answers "".
+    A debtor (the portal, for the one case its session names) adds its proof under the case's
+    creditor, as the creditor's documents of that case are.
     """
     if actor.kind == CallerKind.CREDITOR and actor.tenant_id:
         return actor.tenant_id
@@ -193,6 +195,8 @@ def upload_scope(actor: Actor, case_id: str, requested_tenant: str) -> str | Non
         return check_id("metadata.tenant_id", requested_tenant)
     if actor.kind == CallerKind.PROVIDER and actor.tenant_id:
         return ""
+    if actor.kind == CallerKind.DEBTOR and actor.tenant_id and actor.subject == case_id:
+        return actor.tenant_id  # the portal's debtor adds proof to its own case only
     return None
 
 

@@ -490,11 +490,17 @@ class DeclarePaymentRequest(_message.Message):
     AMOUNT_FIELD_NUMBER: _builtins.int
     PAID_ON_FIELD_NUMBER: _builtins.int
     PROOF_DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
     session: _builtins.str
     paid_on: _builtins.str
     """ISO 8601 date, today or earlier"""
     proof_document_id: _builtins.str
     """in the vault"""
+    method: _builtins.str
+    """"transfer" | "cheque" | "card"; empty when not said"""
+    reference: _builtins.str
+    """the transfer's reference, the cheque's number...; up to 140"""
     @_builtins.property
     def amount(self) -> _money_pb2.Money: ...
     def __init__(
@@ -504,10 +510,12 @@ class DeclarePaymentRequest(_message.Message):
         amount: _money_pb2.Money | None = ...,
         paid_on: _builtins.str = ...,
         proof_document_id: _builtins.str = ...,
+        method: _builtins.str = ...,
+        reference: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "paid_on", b"paid_on", "proof_document_id", b"proof_document_id", "session", b"session"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "method", b"method", "paid_on", b"paid_on", "proof_document_id", b"proof_document_id", "reference", b"reference", "session", b"session"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -521,9 +529,13 @@ class PaymentDeclaration(_message.Message):
     AMOUNT_FIELD_NUMBER: _builtins.int
     PAID_ON_FIELD_NUMBER: _builtins.int
     PROOF_DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
     declaration_id: _builtins.str
     paid_on: _builtins.str
     proof_document_id: _builtins.str
+    method: _builtins.str
+    reference: _builtins.str
     @_builtins.property
     def amount(self) -> _money_pb2.Money: ...
     def __init__(
@@ -533,10 +545,12 @@ class PaymentDeclaration(_message.Message):
         amount: _money_pb2.Money | None = ...,
         paid_on: _builtins.str = ...,
         proof_document_id: _builtins.str = ...,
+        method: _builtins.str = ...,
+        reference: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "declaration_id", b"declaration_id", "paid_on", b"paid_on", "proof_document_id", b"proof_document_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "declaration_id", b"declaration_id", "method", b"method", "paid_on", b"paid_on", "proof_document_id", b"proof_document_id", "reference", b"reference"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

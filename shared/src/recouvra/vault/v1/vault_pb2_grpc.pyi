@@ -34,7 +34,7 @@ class VaultServiceStub:
     - provider: tenant = the provider organisation; reads and adds documents of a case only while
       the case is assigned to it;
     - debtor (the portal): subject = the case id of the signed link, tenant = the creditor; reads
-      only the documents marked shareable;
+      only the documents marked shareable, and adds proof (a dispute's, a payment's) to that case;
     - service: internal callers; name the tenant in the metadata when storing.
     A document the caller may not see answers NOT_FOUND, exactly like a missing one.
     """
@@ -61,7 +61,7 @@ class VaultServiceAsyncStub(VaultServiceStub):
     - provider: tenant = the provider organisation; reads and adds documents of a case only while
       the case is assigned to it;
     - debtor (the portal): subject = the case id of the signed link, tenant = the creditor; reads
-      only the documents marked shareable;
+      only the documents marked shareable, and adds proof (a dispute's, a payment's) to that case;
     - service: internal callers; name the tenant in the metadata when storing.
     A document the caller may not see answers NOT_FOUND, exactly like a missing one.
     """
@@ -84,7 +84,7 @@ class VaultServiceServicer(metaclass=_abc_1.ABCMeta):
     - provider: tenant = the provider organisation; reads and adds documents of a case only while
       the case is assigned to it;
     - debtor (the portal): subject = the case id of the signed link, tenant = the creditor; reads
-      only the documents marked shareable;
+      only the documents marked shareable, and adds proof (a dispute's, a payment's) to that case;
     - service: internal callers; name the tenant in the metadata when storing.
     A document the caller may not see answers NOT_FOUND, exactly like a missing one.
     """

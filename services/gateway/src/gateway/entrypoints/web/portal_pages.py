@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import grpc
@@ -21,9 +23,20 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.adapters.portal import PortalClient
+from gateway.adapters.vault import VaultClient
 from gateway.entrypoints.api.deps import GatewayServices, Services
 from gateway.entrypoints.web.page_deps import page_request, pages_of
 from gateway.entrypoints.web.portal_documents import shared_documents
+from gateway.entrypoints.web.portal_proofs import (
+    ACCEPTED,
+    FORM_SLACK_BYTES,
+    MAX_PROOF_BYTES,
+    MAX_PROOFS,
+    attached,
+    checked_proofs,
+    proofs_of,
+    store_proofs,
+)
 from gateway.entrypoints.web.portal_view import (
     TOTAL,
     chosen,
@@ -34,10 +47,17 @@ from gateway.entrypoints.web.portal_view import (
     typed_minor,
 )
 from gateway.entrypoints.web.rendering import language_of
+from gateway.entrypoints.web.rules_fr import rule_in
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.messaging.v1 import portal_pb2 as pb
 from recouvra_shared.context import Caller
-from recouvra_shared.errors import InvalidRequest, PermissionDenied, Refusal, Violation
+from recouvra_shared.errors import (
+    InvalidField,
+    InvalidRequest,
+    PermissionDenied,
+    Refusal,
+    Violation,
+)
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_request)])
@@ -47,6 +67,8 @@ SESSION_SECONDS = 30 * 60
 REASONS = ("not-delivered", "defective", "not-ordered", "wrong-amount", "already-paid", "other")
 PERIODS = ("monthly", "fortnightly", "weekly")
 REFUSABLE = ("email", "sms")
+METHODS = ("transfer", "cheque", "card")
+MAX_REFERENCE = 140
 _LEFT = re.compile(r"\((\d+) attempts? left\)")
 Token = Annotated[str, Path(max_length=400)]
 
@@ -115,14 +137,17 @@ async def _claim_page(
     if isinstance(claim, HTMLResponse):
         return claim
     language = language_of(request)
+    shown = [Violation(v.field, rule_in(language, v.rule)) for v in violations or []]
     errors: dict[str, str] = {}
-    for violation in violations or []:
+    for violation in shown:
         errors.setdefault(violation.field, violation.rule)
     values: dict[str, str] = {}
     if violations is not None and request.method == "POST":
         form = await request.form()
         values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     documents = await shared_documents(request.app.state.services, claim)
+    proofs = proofs_of(claim)
+    names = {d.document_id: d.filename for d in documents or []}
     plans = list(claim.plans)
     live_plan = next((p for p in plans if p.state in ("pending", "agreed")), None)
     return pages_of(request).render(
@@ -137,16 +162,20 @@ async def _claim_page(
             "qr_svg": epc_qr_svg(claim.how_to_pay.epc_qr_payload, "EPC QR"),
             "choices": pay_choices(claim),
             "plans": plans,
-            "documents": documents,
+            "documents": [d for d in documents or [] if d.document_id not in proofs],
+            "proof_names": names,
+            "accepted": ACCEPTED,
+            "proof_key": str(uuid.uuid4()),
             "live_plan": live_plan,
             "next_due": next_instalment(live_plan) if live_plan is not None else None,
             "reasons": REASONS,
             "periods": PERIODS,
             "refusable": REFUSABLE,
+            "methods": METHODS,
             "refused": set(claim.refused_channels),
             "open_disputes": [d for d in claim.disputes if not d.resolved_at],
             "errors": errors,
-            "violations": violations or [],
+            "violations": shown,
             "values": values,
             "done": done,
         },
@@ -222,20 +251,105 @@ async def promise(
     return await _acted(request, portal, act, fields, "promise")
 
 
-@router.post("/portal/dispute")
+def _vault(services: GatewayServices) -> VaultClient:
+    if services.vault is None:
+        raise RuntimeError("the vault client is not wired")
+    return services.vault
+
+
+@router.post("/portal/dispute", max_body_size=MAX_PROOFS * MAX_PROOF_BYTES + FORM_SLACK_BYTES)
 async def dispute(
     request: Request,
     portal: Portal,
+    services: Services,
     dispute_reason: Annotated[str, Form(max_length=20)] = "",
     dispute_text: Annotated[str, Form(max_length=4000)] = "",
+    proof_key: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    """Contests the claim with a reason and the debtor's words."""
+    """Contests the claim with a reason, the debtor's words and proof (stored in the vault as
+    the case's evidence before messaging is told; a form refused here stores nothing)."""
     fields = {"reason": "dispute_reason", "text": "dispute_text"}
+    fields["evidence_document_ids"] = "dispute_proof"
 
     async def act(session: str) -> None:
-        await portal.dispute(session, dispute_reason, dispute_text.strip(), [])
+        if dispute_reason not in REASONS:
+            raise InvalidField("reason", "choose a reason from the list")
+        if dispute_reason == "other" and not dispute_text.strip():
+            # messaging's own rule, checked first so that a refused dispute stores no proof
+            raise InvalidField("text", "say what is contested when the reason is other")
+        files = attached((await request.form()).getlist("dispute_proof"))
+        proofs = await checked_proofs("evidence_document_ids", files, required=False)
+        evidence: list[str] = []
+        if proofs:
+            claim = await portal.claim(session)
+            evidence = await store_proofs(
+                _vault(services), claim, proofs, kind="other", key=proof_key
+            )
+        await portal.dispute(session, dispute_reason, dispute_text.strip(), evidence)
 
     return await _acted(request, portal, act, fields, "dispute")
+
+
+def _paid_on(typed: str) -> str:
+    """A day in ISO 8601, today or earlier (messaging checks it again)."""
+    try:
+        day = date.fromisoformat(typed)
+    except ValueError:
+        raise InvalidField("paid_on", "an ISO 8601 date (YYYY-MM-DD)") from None
+    if day > datetime.now(UTC).date():
+        raise InvalidField("paid_on", "today or earlier")
+    return day.isoformat()
+
+
+@router.post("/portal/declare", max_body_size=MAX_PROOF_BYTES + FORM_SLACK_BYTES)
+async def declare_payment(
+    request: Request,
+    portal: Portal,
+    services: Services,
+    declare_amount: Annotated[str, Form(max_length=30)] = "",
+    declare_paid_on: Annotated[str, Form(max_length=10)] = "",
+    declare_method: Annotated[str, Form(max_length=20)] = "",
+    declare_reference: Annotated[str, Form(max_length=200)] = "",
+    proof_key: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """ "I paid already": the amount, the day and a proof; messaging records it, tells the
+    creditor and holds the reminders while the money is looked for."""
+    fields = {"amount": "declare_amount", "amount.currency": "declare_amount"}
+    fields |= {"paid_on": "declare_paid_on", "proof_document_id": "declare_proof"}
+    fields |= {"method": "declare_method", "reference": "declare_reference"}
+
+    async def act(session: str) -> None:
+        claim = await portal.claim(session)
+        currency = str(claim.total.currency)
+        problems: list[Violation] = []
+        minor, paid_on, proofs = 0, "", []
+        try:
+            minor = typed_minor("amount", declare_amount, currency)
+            if minor > int(claim.total.minor_units):
+                raise InvalidField("amount", "not more than what is owed")
+        except InvalidRequest as refused:
+            problems.extend(refused.violations)
+        try:
+            paid_on = _paid_on(declare_paid_on)
+        except InvalidRequest as refused:
+            problems.extend(refused.violations)
+        if declare_method not in METHODS:
+            problems.append(Violation("method", "transfer, cheque or card"))
+        if len(declare_reference.strip()) > MAX_REFERENCE:
+            problems.append(Violation("reference", f"at most {MAX_REFERENCE} characters"))
+        try:
+            files = attached((await request.form()).getlist("declare_proof"))
+            proofs = await checked_proofs("proof_document_id", files, required=True, most=1)
+        except InvalidRequest as refused:
+            problems.extend(refused.violations)
+        if problems:
+            raise InvalidRequest(problems)
+        stored = await store_proofs(_vault(services), claim, proofs, kind="other", key=proof_key)
+        await portal.declare_payment(
+            session, currency, minor, paid_on, stored[0], declare_method, declare_reference.strip()
+        )
+
+    return await _acted(request, portal, act, fields, "declare")
 
 
 @router.post("/portal/preferences")

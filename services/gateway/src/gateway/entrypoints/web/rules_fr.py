@@ -75,6 +75,21 @@ RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "hebdomadaire, toutes les deux semaines ou mensuelle",
         ),
         (r"^the claim's currency, (\w+)$", r"la devise de la créance, \1"),
+        # What the portal's own pages refuse (proof files, a declared payment, a dispute).
+        (r"^choose a reason from the list$", "choisissez un motif dans la liste"),
+        (r"^a PDF, JPEG or PNG file$", "un fichier PDF, JPEG ou PNG"),
+        (r"^each file at most (\d+) MiB$", r"chaque fichier doit faire au plus \1 Mo"),
+        (r"^the file is empty$", "le fichier est vide"),
+        (r"^one file$", "un seul fichier"),
+        (r"^at most (\d+) files$", r"au plus \1 fichiers"),
+        (r"^not more than what is owed$", "pas plus que ce qui est dû"),
+        (r"^more than nothing$", "doit être supérieur à zéro"),
+        (r"^transfer, cheque or card$", "virement, chèque ou carte"),
+        (
+            r"^must not contain control characters$",
+            "ne doit pas contenir de caractères de contrôle",
+        ),
+        (r"^an amount in euros, for example 120,50$", "un montant en euros, par exemple 120,50"),
     )
 )
 
