@@ -69,7 +69,7 @@ FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
 _UNSAFE_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
-def _file(document: SettlementDocument) -> Response:
+def file_response(document: SettlementDocument) -> Response:
     name = _UNSAFE_IN_FILE_NAME.sub("_", document.file_name) or "document"
     return Response(
         document.content,
@@ -107,7 +107,7 @@ async def download_invoice(
     invoice_id: InvoiceId, caller: CurrentCaller, settlement: Settlement
 ) -> Response:
     """Another creditor's invoice is 404, exactly like one that does not exist."""
-    return _file(await settlement.invoice_pdf(caller.as_creditor, invoice_id))
+    return file_response(await settlement.invoice_pdf(caller.as_creditor, invoice_id))
 
 
 @creditor_router.get(
@@ -123,7 +123,7 @@ async def creditor_statement(
     file_format: StatementFormat = "csv",
 ) -> Response:
     """Opening balance, every movement of the month, closing balance (the ledger's)."""
-    return _file(await settlement.statement(caller.as_creditor, month, file_format))
+    return file_response(await settlement.statement(caller.as_creditor, month, file_format))
 
 
 @creditor_router.get(
@@ -171,4 +171,4 @@ async def provider_statement(
     file_format: StatementFormat = "csv",
 ) -> Response:
     """Opening balance, every movement of the month, closing balance (the ledger's)."""
-    return _file(await settlement.statement(provider.caller, month, file_format))
+    return file_response(await settlement.statement(provider.caller, month, file_format))

@@ -8,10 +8,13 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from babel.messages.pofile import read_po
+from babel.numbers import format_currency
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -102,6 +105,7 @@ class Pages:
 
         environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
         environment.globals.update(language=language, static=self.static, htmx_config=HTMX_CONFIG)
+        environment.filters["money"] = partial(money_in, language)
         return environment
 
     def render(
@@ -136,6 +140,12 @@ class Pages:
                 path="/",
             )
         return response
+
+
+def money_in(language: str, money: Any) -> str:
+    """An amount as people of `language` write it (`1 234,56 €` in French), exactly: the
+    API's `Money` (a decimal string and a currency) never passes through a float."""
+    return format_currency(Decimal(money.amount), money.currency, locale=language)
 
 
 def language_of(request: Request) -> str:

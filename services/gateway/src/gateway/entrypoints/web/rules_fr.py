@@ -90,6 +90,29 @@ RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "ne doit pas contenir de caractères de contrôle",
         ),
         (r"^an amount in euros, for example 120,50$", "un montant en euros, par exemple 120,50"),
+        # A creditor's money and webhook settings (the statement form; messaging's URL rules).
+        (r"^must be a calendar month, YYYY-MM$", "doit être un mois au format AAAA-MM"),
+        (r"^must not be in the future$", "ne doit pas être dans le futur"),
+        (r"^must be pdf or csv$", "doit valoir pdf ou csv"),
+        (r"^choose at least one event type$", "choisissez au moins un type d'événement"),
+        (r"^must use https$", "doit utiliser https"),
+        (r"^not a valid URL$", "n'est pas une URL valide"),
+        (r"^must name a host$", "doit nommer un hôte"),
+        (r"^must not carry credentials$", "ne doit pas contenir d'identifiants"),
+        (r"^must not carry a fragment$", "ne doit pas contenir de fragment (#)"),
+        (r"^the host does not resolve$", "l'hôte est introuvable (DNS)"),
+        (
+            r"^must not target a loopback or internal host$",
+            "ne doit pas viser la machine elle-même ni un hôte interne",
+        ),
+        (
+            r"^must not target a loopback, private, link-local or metadata address$",
+            "ne doit pas viser une adresse locale, privée, de lien local ou de métadonnées",
+        ),
+        (
+            r"^an absolute URL of at most (\d+) characters$",
+            r"une URL absolue d'au plus \1 caractères",
+        ),
     )
 )
 

@@ -21,6 +21,7 @@ from gateway.entrypoints.web import (
     dashboard_page,
     import_pages,
     key_pages,
+    money_pages,
     portal_documents,
     portal_pages,
     provider_case_pages,
@@ -29,6 +30,7 @@ from gateway.entrypoints.web import (
     provider_rule_pages,
     quote_pages,
     security_pages,
+    webhook_pages,
 )
 from gateway.entrypoints.web.rendering import STATIC, Pages, language_of
 from gateway.entrypoints.web.rules_fr import rule_in
@@ -140,6 +142,8 @@ def install(app: FastAPI, services: GatewayServices | None) -> None:
     app.include_router(provider_fee_pages.router)
     app.include_router(security_pages.router)
     app.include_router(key_pages.router)
+    app.include_router(money_pages.router)
+    app.include_router(webhook_pages.router)
     app.include_router(case_pages.router)
     app.include_router(portal_pages.router)
     app.include_router(portal_documents.router)
