@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from recouvra_shared.metrics import count_committed
+from recouvra_shared.tracing import trace_headers
 from recouvra_shared.unit_of_work import OutgoingEvent
 
 platform_metadata = MetaData()
@@ -104,6 +105,22 @@ dead_letters = Table(
 )
 
 
+def outbox_rows(events: Sequence[OutgoingEvent]) -> list[dict[str, object]]:
+    """The outbox rows of events: each keeps, in its headers, the trace context of the work
+    recording it (`traceparent`, `tracestate`), which the relay passes on in Kafka headers."""
+    traced = trace_headers()
+    return [
+        {
+            "event_id": uuid.UUID(e.envelope.event_id),
+            "topic": e.topic,
+            "key": e.envelope.case_id or e.envelope.event_id,
+            "payload": e.envelope.SerializeToString(deterministic=True),
+            "headers": {"event-type": e.envelope.event_type, **traced, **e.headers},
+        }
+        for e in events
+    ]
+
+
 class Database:
     """One service's connection pool and session factory."""
 
@@ -161,19 +178,7 @@ class UnitOfWork:
         if not events:
             return
         self._published.extend(events)
-        await self.session.execute(
-            insert(outbox),
-            [
-                {
-                    "event_id": uuid.UUID(e.envelope.event_id),
-                    "topic": e.topic,
-                    "key": e.envelope.case_id or e.envelope.event_id,
-                    "payload": e.envelope.SerializeToString(deterministic=True),
-                    "headers": {"event-type": e.envelope.event_type, **e.headers},
-                }
-                for e in events
-            ],
-        )
+        await self.session.execute(insert(outbox), outbox_rows(events))
 
     async def claim_event(self, consumer: str, event_id: str, topic: str) -> bool:
         """Record that `consumer` handles `event_id`; False when it was already handled."""

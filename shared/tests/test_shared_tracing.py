@@ -1,0 +1,187 @@
+"""One trace from the request that records an event, through the outbox row and the Kafka
+headers the relay sends, to the consumer that handles it (in-memory fakes, spans kept in memory)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import io
+import json
+import logging
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
+
+from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
+from recouvra.events.v1.envelope_pb2 import EventEnvelope
+from recouvra_shared.context import trace_id_of
+from recouvra_shared.db import outbox_rows
+from recouvra_shared.events import new_event
+from recouvra_shared.inbox import InboxConsumer, Subscription
+from recouvra_shared.logging import JsonFormatter
+from recouvra_shared.outbox import OutboxRelay
+from recouvra_shared.settings import ServiceSettings
+from recouvra_shared.testing import FakeUnitOfWork, PlatformTables
+from recouvra_shared.tracing import current_trace_id, span
+from recouvra_shared.unit_of_work import utcnow
+
+TOPIC = "intake.case-withdrawn.v1"
+_EXPORTER = InMemorySpanExporter()
+
+
+@pytest.fixture
+def spans() -> InMemorySpanExporter:
+    """Spans of this process, kept in memory (the provider is installed once per process)."""
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    if not getattr(provider, "_recouvra_test_exporter", False):
+        provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
+        provider._recouvra_test_exporter = True  # type: ignore[attr-defined]
+    _EXPORTER.clear()
+    return _EXPORTER
+
+
+class FakeBroker:
+    def __init__(self) -> None:
+        self.published: list[dict[str, str]] = []
+
+    async def publish(
+        self, body: bytes, topic: str, *, headers: dict[str, str], **_: Any
+    ) -> asyncio.Future[None]:
+        """Keep the headers; Kafka's acknowledgement is already there."""
+        self.published.append(headers)
+        acknowledged: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        acknowledged.set_result(None)
+        return acknowledged
+
+
+def withdrawal() -> Any:
+    return new_event(
+        producer="intake",
+        event_type="case-withdrawn",
+        version=1,
+        case_id="c-1",
+        tenant_id="t-1",
+        payload=CaseWithdrawn(case_id="c-1"),
+    )
+
+
+async def relay_headers(row: dict[str, Any]) -> dict[str, str]:
+    """The Kafka headers the relay sends for one outbox row."""
+    broker = FakeBroker()
+    relay = OutboxRelay(None, broker, ServiceSettings())  # type: ignore[arg-type]
+    stored = SimpleNamespace(**row, id=1, created_at=utcnow(), publish_attempts=0)
+    acknowledged, refusal = await relay._publish([stored])  # type: ignore[list-item]
+    assert (acknowledged, refusal) == (1, None)
+    return broker.published[0]
+
+
+def consumer_seeing(seen: list[tuple[str | None, str]]) -> InboxConsumer:
+    """A consumer whose handler notes the trace id its logs carry and the traceparent of the
+    events it records."""
+
+    async def handler(event: CaseWithdrawn, envelope: EventEnvelope, uow: Any) -> None:
+        seen.append((current_trace_id(), withdrawal().envelope.traceparent))
+
+    sub = Subscription(TOPIC, "probe", CaseWithdrawn, handler)
+    tables = PlatformTables()
+    return InboxConsumer(sub, lambda: FakeUnitOfWork(tables), FakeBroker(), ServiceSettings())  # type: ignore[arg-type]
+
+
+def ids(item: ReadableSpan) -> tuple[str, str]:
+    context = item.get_span_context()
+    assert context is not None
+    return format_trace_id(context.trace_id), format_span_id(context.span_id)
+
+
+def parent_id(item: ReadableSpan) -> str | None:
+    return format_span_id(item.parent.span_id) if item.parent is not None else None
+
+
+async def test_an_event_recorded_by_a_request_is_handled_in_the_same_trace(
+    spans: InMemorySpanExporter,
+) -> None:
+    with span("POST /v1/cases", SpanKind.SERVER):
+        event = withdrawal()
+        (row,) = outbox_rows([event])
+    assert "traceparent" in row["headers"]
+    assert row["headers"]["event-type"] == "case-withdrawn"
+
+    headers = await relay_headers(row)
+    seen: list[tuple[str | None, str]] = []
+    handled = await consumer_seeing(seen).process(
+        row["payload"], b"c-1", 0, 1, headers=[(k, v.encode()) for k, v in headers.items()]
+    )
+
+    assert handled == "handled"
+    by_name = {item.name: item for item in spans.get_finished_spans()}
+    request = by_name["POST /v1/cases"]
+    sent = by_name[f"{TOPIC} send"]
+    processed = by_name[f"{TOPIC} process"]
+    trace_id, request_span = ids(request)
+    # The request, the row's send and its handling: one trace, each the child of the one before.
+    assert [ids(item)[0] for item in (sent, processed)] == [trace_id, trace_id]
+    assert parent_id(sent) == request_span
+    assert parent_id(processed) == ids(sent)[1]
+    assert (sent.kind, processed.kind) == (SpanKind.PRODUCER, SpanKind.CONSUMER)
+    assert dict(processed.attributes or {})["case.id"] == "c-1"
+    assert headers["traceparent"].split("-")[2] == ids(sent)[1]
+    assert headers["event-type"] == "case-withdrawn"
+    # The handler's logs and the events it records carry the same trace.
+    ((logged, recorded),) = seen
+    assert logged == trace_id
+    assert trace_id_of(recorded) == trace_id
+
+
+async def test_a_record_without_trace_headers_continues_its_envelopes_trace(
+    spans: InMemorySpanExporter,
+) -> None:
+    event = withdrawal()
+    seen: list[tuple[str | None, str]] = []
+    raw = event.envelope.SerializeToString()
+
+    assert await consumer_seeing(seen).process(raw, b"c-1", 0, 1, headers=[]) == "handled"
+
+    ((logged, _),) = seen
+    assert logged == trace_id_of(event.envelope.traceparent)
+    (processed,) = spans.get_finished_spans()
+    assert ids(processed)[0] == logged
+
+
+async def test_a_row_recorded_outside_any_trace_is_sent_as_it_is(
+    spans: InMemorySpanExporter,
+) -> None:
+    row = {**outbox_rows([withdrawal()])[0], "headers": {"event-type": "case-withdrawn"}}
+
+    assert await relay_headers(row) == {"event-type": "case-withdrawn"}
+    assert spans.get_finished_spans() == ()
+
+
+def test_a_log_line_written_in_a_span_carries_its_trace_id(spans: InMemorySpanExporter) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter("intake"))
+    logger = logging.getLogger("test.tracing")
+    logger.addHandler(handler)
+
+    def work() -> str:
+        with span("work") as current:
+            logger.warning("inside")
+        logger.warning("outside")
+        return format_trace_id(current.get_span_context().trace_id)
+
+    try:
+        trace_id = contextvars.Context().run(work)  # no trace adopted before
+    finally:
+        logger.removeHandler(handler)
+    inside, outside = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert inside["trace_id"] == trace_id
+    assert "trace_id" not in outside
