@@ -11,6 +11,7 @@ import logging
 from types import SimpleNamespace
 from typing import Any
 
+import grpc
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -20,9 +21,10 @@ from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
 
 from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
-from recouvra_shared.context import trace_id_of
+from recouvra_shared.context import trace_id_of, traceparent_var
 from recouvra_shared.db import outbox_rows
 from recouvra_shared.events import new_event
+from recouvra_shared.grpc import GrpcServer, client_channel
 from recouvra_shared.inbox import InboxConsumer, Subscription
 from recouvra_shared.logging import JsonFormatter
 from recouvra_shared.outbox import OutboxRelay
@@ -30,9 +32,12 @@ from recouvra_shared.settings import ServiceSettings
 from recouvra_shared.testing import FakeUnitOfWork, PlatformTables
 from recouvra_shared.tracing import current_trace_id, span
 from recouvra_shared.unit_of_work import utcnow
+from tests.support.identity import IdentityKeys
+from tests.support.pki import TEST_CLIENT, platform_pki
 
 TOPIC = "intake.case-withdrawn.v1"
 _EXPORTER = InMemorySpanExporter()
+PKI = platform_pki()
 
 
 @pytest.fixture
@@ -185,3 +190,60 @@ def test_a_log_line_written_in_a_span_carries_its_trace_id(spans: InMemorySpanEx
     inside, outside = (json.loads(line) for line in stream.getvalue().splitlines())
     assert inside["trace_id"] == trace_id
     assert "trace_id" not in outside
+
+
+def trace_echo() -> grpc.GenericRpcHandler:
+    """`probe.Trace/Unary` answers the traceparent its handler runs under."""
+
+    async def unary(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        return (traceparent_var.get() or "").encode()
+
+    return grpc.method_handlers_generic_handler(
+        "probe.Trace",
+        {
+            "Unary": grpc.unary_unary_rpc_method_handler(
+                unary, request_deserializer=None, response_serializer=None
+            )
+        },
+    )
+
+
+async def test_a_grpc_call_is_a_client_span_whose_server_span_is_its_child(
+    spans: InMemorySpanExporter, identity_keys: IdentityKeys
+) -> None:
+    server = GrpcServer(
+        "127.0.0.1:0",
+        ["probe.Trace"],
+        tls=PKI.material("intake"),
+        verifier=identity_keys.verifier("probe"),
+    )
+    server.server.add_generic_rpc_handlers([trace_echo()])
+    await server.start()
+    try:
+        async with client_channel(
+            f"127.0.0.1:{server.port}",
+            tls=PKI.material(TEST_CLIENT),
+            server_name="intake",
+            audience="probe",
+            minter=identity_keys.minter("gateway"),
+        ) as channel:
+            with span("POST /v1/cases", SpanKind.SERVER):
+                seen = (await channel.unary_unary("/probe.Trace/Unary")(b"")).decode()
+            for _ in range(50):  # the client span ends just after the call, on the loop
+                if len(spans.get_finished_spans()) == 3:
+                    break
+                await asyncio.sleep(0.01)
+    finally:
+        await server.stop(0)
+
+    finished = {(item.name, item.kind): item for item in spans.get_finished_spans()}
+    request = finished["POST /v1/cases", SpanKind.SERVER]
+    client = finished["probe.Trace/Unary", SpanKind.CLIENT]
+    served = finished["probe.Trace/Unary", SpanKind.SERVER]
+    trace_id = ids(request)[0]
+    assert {ids(item)[0] for item in (client, served)} == {trace_id}
+    assert parent_id(client) == ids(request)[1]
+    assert parent_id(served) == ids(client)[1]
+    # The handler ran under the server span: its logs and events carry that context.
+    assert seen.split("-")[1:3] == list(ids(served))
+    assert dict(client.attributes or {})["rpc.grpc.status_code"] == 0
