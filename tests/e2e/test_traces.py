@@ -33,7 +33,9 @@ from tests.support.stack import Stack, unique_name
 
 pytestmark = pytest.mark.e2e
 
-SERVICES = {"gateway", "intake", "scoring", "matching"}
+SUBMITTED = "intake.case-submitted.v1"
+SCORED = "scoring.case-scored.v1"
+INTAKE = "recouvra.intake.v1.IntakeService"
 
 
 def jaeger() -> tuple[str, str]:
@@ -51,6 +53,25 @@ def spans_by_service(trace: dict[str, Any]) -> dict[str, set[str]]:
     for span in trace["spans"]:
         found.setdefault(names[span["processID"]], set()).add(span["operationName"])
     return found
+
+
+def missing_hops(trace: dict[str, Any]) -> dict[str, set[str]]:
+    """The hops of a case's way from REST to matching that a trace does not hold (yet): spans
+    arrive in Jaeger one batch at a time, each when it ends."""
+    found = spans_by_service(trace)
+    expected = {
+        "gateway": {"POST /v1/cases"},
+        # intake's gRPC method, its relay sending the fact to Kafka, and scoring's question
+        "intake": {f"{INTAKE}/SubmitCase", f"{SUBMITTED} send", f"{INTAKE}/GetDebtorSiren"},
+        # scoring handles it, asks intake for the debtor's SIREN, and sends its score on
+        "scoring": {f"{SUBMITTED} process", f"{INTAKE}/GetDebtorSiren", f"{SCORED} send"},
+        "matching": {f"{SCORED} process"},
+    }
+    return {
+        service: names - found.get(service, set())
+        for service, names in expected.items()
+        if names - found.get(service, set())
+    }
 
 
 async def test_a_case_submitted_over_rest_is_one_trace_across_gateway_intake_scoring_matching(
@@ -92,7 +113,7 @@ async def test_a_case_submitted_over_rest_is_one_trace_across_gateway_intake_sco
     async with httpx.AsyncClient(base_url=jaeger_url, timeout=10) as query:
 
         async def traces_of_the_case() -> list[dict[str, Any]] | None:
-            """The case's traces once matching's span of it has arrived (with the others)."""
+            """The traces of the case matching took part in, once one of them holds every hop."""
             answer = await query.get(
                 "/api/traces",
                 params={
@@ -105,24 +126,17 @@ async def test_a_case_submitted_over_rest_is_one_trace_across_gateway_intake_sco
             if answer.status_code != 200:
                 return None
             traces: list[dict[str, Any]] = answer.json()["data"] or []
-            whole = traces and all(set(spans_by_service(t)) >= SERVICES for t in traces)
-            return traces if whole else None
+            return traces if any(not missing_hops(t) for t in traces) else None
 
         traces = await eventually(
-            traces_of_the_case, "Jaeger holds the case's trace from all four services", within=90
+            traces_of_the_case, "Jaeger holds every hop of the case from REST to matching", 90
         )
 
     assert len(traces) == 1, [t["traceID"] for t in traces]
     (trace,) = traces
-    operations = spans_by_service(trace)
-    assert set(operations) >= SERVICES, operations
-    # It starts at the creditor's request, and each hop is a span of the service that made it.
+    # It starts at the creditor's request: every other span descends from it.
     roots = [s for s in trace["spans"] if not s.get("references")]
     assert [r["operationName"] for r in roots] == ["POST /v1/cases"], roots
-    assert "POST /v1/cases" in operations["gateway"]
-    assert any(name.startswith("recouvra.intake.v1.") for name in operations["intake"])
-    assert any(name.endswith(".case-submitted.v1 process") for name in operations["scoring"])
-    assert any(name.endswith(" process") for name in operations["matching"])
     # The gateway's log line of the request carries the same trace id.
     lines = [json.loads(line) for line in market.gateway.log_text().splitlines() if line[:1] == "{"]
     (request_line,) = [line for line in lines if '"POST /v1/cases' in line["msg"]]
