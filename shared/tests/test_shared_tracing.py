@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import http.server
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
+import threading
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import grpc
 import pytest
 from opentelemetry import trace
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -247,3 +253,60 @@ async def test_a_grpc_call_is_a_client_span_whose_server_span_is_its_child(
     # The handler ran under the server span: its logs and events carry that context.
     assert seen.split("-")[1:3] == list(ids(served))
     assert dict(client.attributes or {})["rpc.grpc.status_code"] == 0
+
+
+class _Collector(http.server.BaseHTTPRequestHandler):
+    """Keeps the bodies POSTed to it, as an OTLP/HTTP collector would receive them."""
+
+    received: ClassVar[list[tuple[str, bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((self.path, body))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet."""
+
+
+def exported_by_a_service(env: dict[str, str]) -> list[tuple[str, bytes]]:
+    """What a service process that traces one span sends to a collector, with this env."""
+    _Collector.received = []
+    collector = http.server.HTTPServer(("127.0.0.1", 0), _Collector)
+    serving = threading.Thread(target=collector.serve_forever, daemon=True)
+    serving.start()
+    program = (
+        "from recouvra_shared.tracing import setup_tracing, span\n"
+        "setup_tracing('intake')\n"
+        "with span('intake.case-submitted.v1 process'):\n"
+        "    pass\n"
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    endpoint = f"http://127.0.0.1:{collector.server_port}"
+    try:
+        subprocess.run(
+            [sys.executable, "-c", program],
+            env=base | {k: v.replace("@COLLECTOR@", endpoint) for k, v in env.items()},
+            check=True,
+            timeout=120,
+        )
+    finally:
+        collector.shutdown()
+        collector.server_close()
+    return list(_Collector.received)
+
+
+def test_a_service_exports_its_spans_over_otlp_http_only_when_given_an_endpoint() -> None:
+    (sent,) = exported_by_a_service({"OTEL_EXPORTER_OTLP_ENDPOINT": "@COLLECTOR@"})
+    path, body = sent
+    request = ExportTraceServiceRequest.FromString(body)
+    (resource,) = request.resource_spans
+    service = {a.key: a.value.string_value for a in resource.resource.attributes}
+    names = [s.name for scope in resource.scope_spans for s in scope.spans]
+    assert path == "/v1/traces"
+    assert service["service.name"] == "intake"
+    assert names == ["intake.case-submitted.v1 process"]
+
+    assert exported_by_a_service({}) == []
