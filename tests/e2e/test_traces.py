@@ -21,15 +21,13 @@ import pytest
 from tests.e2e.test_matching_marketplace_flow import case_body
 from tests.support.fixtures import ServiceProcess
 from tests.support.marketplace import (
-    CREDITOR_SIREN,
-    PASSWORD,
     eventually,
     idempotency_key,
-    log_in,
     marketplace,
+    sign_up_creditor,
     wait_http,
 )
-from tests.support.stack import Stack, unique_name
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -91,19 +89,7 @@ async def test_a_case_submitted_over_rest_is_one_trace_across_gateway_intake_sco
         base_url=f"http://127.0.0.1:{market.http_port}", timeout=30
     ) as client:
         await wait_http(client, market.gateway)
-        email = f"{unique_name('creditor')}@example.fr"
-        signed = await client.post(
-            "/v1/accounts",
-            json={
-                "organisation_name": "Atelier Dupuis",
-                "siren": CREDITOR_SIREN,
-                "email": email,
-                "password": PASSWORD,
-            },
-            headers=idempotency_key(),
-        )
-        assert signed.status_code == 201, signed.text
-        creditor = await log_in(client, email)
+        creditor = await sign_up_creditor(client)
         submitted = await client.post(
             "/v1/cases", json=case_body(), headers=creditor | idempotency_key()
         )
