@@ -18,7 +18,8 @@
 # trusts the public keys in var/identity/trusted (made on first start by
 # deploy/local/identity_keys.py).
 # Each service sends its traces to the stack's Jaeger (OTEL_EXPORTER_OTLP_ENDPOINT, unless
-# exported otherwise; OTEL_SERVICE_NAME is the service's name): http://127.0.0.1:16686 shows them.
+# exported otherwise; OTEL_SERVICE_NAME is the service's name); its query API,
+# http://127.0.0.1:16686/api/traces, finds them (docs/operations.md).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

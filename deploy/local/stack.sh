@@ -21,8 +21,8 @@
 # RECOUVRA_POSTGRES_PORT, RECOUVRA_MAILPIT_SMTP_PORT, RECOUVRA_MAILPIT_HTTP_PORT and
 # RECOUVRA_PROMETHEUS_PORT. Prometheus (Debian's package) listens on http://127.0.0.1:19090 and
 # scrapes every service's metrics port (deploy/local/metrics_ports.sh). Jaeger (built once from
-# the Go module deploy/local/jaeger/, v1.75.0) keeps traces in memory, shows them on
-# http://127.0.0.1:16686 (UI and query API) and takes OTLP/HTTP on 127.0.0.1:14318 (gRPC 14317);
+# the Go module deploy/local/jaeger/, v1.75.0) keeps traces in memory, answers its query API on
+# http://127.0.0.1:16686/api/ (no web UI) and takes OTLP/HTTP on 127.0.0.1:14318 (gRPC 14317);
 # RECOUVRA_JAEGER_QUERY_PORT and RECOUVRA_JAEGER_OTLP_HTTP_PORT move them.
 #
 # Kafka speaks only SASL_SSL (SCRAM-SHA-512) with ACLs: one user per service plus `admin`, their

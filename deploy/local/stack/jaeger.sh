@@ -4,7 +4,9 @@
 # Sourced by deploy/local/stack.sh after common.sh; defines install_, start_, wait_, stop_ and
 # status_ functions for the dispatcher.
 
-JAEGER_QUERY_PORT="${RECOUVRA_JAEGER_QUERY_PORT:-16686}"          # web UI and query API
+# The query API (/api/...); `/` is Jaeger's placeholder page, the UI's web assets not being part
+# of the Go module (they are an npm build of jaeger-ui).
+JAEGER_QUERY_PORT="${RECOUVRA_JAEGER_QUERY_PORT:-16686}"
 JAEGER_QUERY_GRPC_PORT="${RECOUVRA_JAEGER_QUERY_GRPC_PORT:-16685}"
 JAEGER_HEALTH_PORT="${RECOUVRA_JAEGER_HEALTH_PORT:-16687}"
 JAEGER_OTLP_HTTP_PORT="${RECOUVRA_JAEGER_OTLP_HTTP_PORT:-14318}"   # where services send spans
@@ -40,7 +42,7 @@ start_jaeger() {
   mkdir -p "$wdir"
   # The configuration is copied beside the data: a deleted clone cannot break a running Jaeger.
   cp "$JAEGER_MODULE/config.yaml" "$wdir/config.yaml"
-  log "jaeger: starting, UI on http://$HOST:$JAEGER_QUERY_PORT, OTLP/HTTP on $HOST:$JAEGER_OTLP_HTTP_PORT (log: $LOGS/jaeger.log)"
+  log "jaeger: starting, query API on http://$HOST:$JAEGER_QUERY_PORT/api/, OTLP/HTTP on $HOST:$JAEGER_OTLP_HTTP_PORT (log: $LOGS/jaeger.log)"
   JAEGER_HOST=$HOST JAEGER_QUERY_PORT=$JAEGER_QUERY_PORT JAEGER_QUERY_GRPC_PORT=$JAEGER_QUERY_GRPC_PORT \
     JAEGER_HEALTH_PORT=$JAEGER_HEALTH_PORT JAEGER_OTLP_HTTP_PORT=$JAEGER_OTLP_HTTP_PORT \
     JAEGER_OTLP_GRPC_PORT=$JAEGER_OTLP_GRPC_PORT \
@@ -49,7 +51,7 @@ start_jaeger() {
 
 wait_jaeger() {
   wait_ready jaeger "$JAEGER_BIN" jaeger_probe || return 1
-  log "jaeger: ready (UI http://$HOST:$JAEGER_QUERY_PORT, OTLP/HTTP http://$HOST:$JAEGER_OTLP_HTTP_PORT)"
+  log "jaeger: ready (query API http://$HOST:$JAEGER_QUERY_PORT/api/, OTLP/HTTP http://$HOST:$JAEGER_OTLP_HTTP_PORT)"
 }
 
 stop_jaeger() { stop_pid jaeger "$JAEGER_BIN" 15; }

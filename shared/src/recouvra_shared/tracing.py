@@ -143,8 +143,8 @@ def send_span_headers(
     headers: Mapping[str, Any], *, topic: str, case_id: str, created_at: datetime | None
 ) -> dict[str, str]:
     """The Kafka headers of an outbox row, its trace continued by a producer span covering the
-    row's wait in the outbox (from its creation to now); the row's headers as they are when it
-    carries no trace."""
+    row's wait (from its `created_at`, the start of the transaction that wrote it, to now); the
+    row's headers as they are when it carries no trace."""
     sent = {key: str(value) for key, value in headers.items()}
     if TRACEPARENT not in sent:
         return sent
