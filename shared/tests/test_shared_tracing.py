@@ -18,10 +18,8 @@ from typing import Any, ClassVar
 
 import grpc
 import pytest
-from opentelemetry import trace
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
 
@@ -40,24 +38,15 @@ from recouvra_shared.tracing import current_trace_id, span
 from recouvra_shared.unit_of_work import utcnow
 from tests.support.identity import IdentityKeys
 from tests.support.pki import TEST_CLIENT, platform_pki
+from tests.support.spans import recorded_spans
 
 TOPIC = "intake.case-withdrawn.v1"
-_EXPORTER = InMemorySpanExporter()
 PKI = platform_pki()
 
 
 @pytest.fixture
 def spans() -> InMemorySpanExporter:
-    """Spans of this process, kept in memory (the provider is installed once per process)."""
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        provider = TracerProvider()
-        trace.set_tracer_provider(provider)
-    if not getattr(provider, "_recouvra_test_exporter", False):
-        provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
-        provider._recouvra_test_exporter = True  # type: ignore[attr-defined]
-    _EXPORTER.clear()
-    return _EXPORTER
+    return recorded_spans()
 
 
 class FakeBroker:

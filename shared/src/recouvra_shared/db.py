@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from recouvra_shared.metrics import count_committed
-from recouvra_shared.tracing import trace_headers
+from recouvra_shared.tracing import trace_headers, trace_statements
 from recouvra_shared.unit_of_work import OutgoingEvent
 
 platform_metadata = MetaData()
@@ -135,6 +135,7 @@ class Database:
         engine = create_async_engine(
             url, pool_size=pool_size, max_overflow=5, pool_pre_ping=True, hide_parameters=True
         )
+        trace_statements(engine)
         return cls(engine)
 
     def unit_of_work(self) -> UnitOfWork:
