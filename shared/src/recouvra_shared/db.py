@@ -8,8 +8,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -21,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
     func,
     insert,
     text,
@@ -35,7 +38,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from recouvra_shared.metrics import count_committed
-from recouvra_shared.tracing import trace_headers, trace_statements
+from recouvra_shared.tracing import trace_headers, tracer
 from recouvra_shared.unit_of_work import OutgoingEvent
 
 platform_metadata = MetaData()
@@ -119,6 +122,38 @@ def outbox_rows(events: Sequence[OutgoingEvent]) -> list[dict[str, object]]:
         }
         for e in events
     ]
+
+
+def trace_statements(engine: AsyncEngine) -> None:
+    """A client span for each SQL statement run inside a trace (none outside one: the relay's
+    and timers' polling would each start a trace); the statement's text, never its values."""
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "before_cursor_execute")
+    def start(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
+        if context is None or not trace.get_current_span().get_span_context().is_valid:
+            return
+        operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
+        context._recouvra_span = tracer().start_span(
+            operation,
+            kind=SpanKind.CLIENT,
+            attributes={"db.system.name": "postgresql", "db.query.text": statement},
+        )
+
+    @event.listens_for(sync_engine, "after_cursor_execute")
+    def end(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        span = getattr(context, "_recouvra_span", None)
+        if span is not None:
+            span.end()
+
+    @event.listens_for(sync_engine, "handle_error")
+    def failed(error: Any) -> None:
+        span = getattr(error.execution_context, "_recouvra_span", None)
+        if span is not None:
+            span.set_status(Status(StatusCode.ERROR, type(error.original_exception).__name__))
+            span.end()
 
 
 class Database:

@@ -25,10 +25,8 @@ from opentelemetry.context import Context, get_current
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, format_span_id, format_trace_id
+from opentelemetry.trace import Span, SpanKind, format_span_id, format_trace_id
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from recouvra_shared.context import new_traceparent, trace_id_of, trace_id_var, traceparent_var
 
@@ -171,38 +169,6 @@ def send_span_headers(
     finally:
         producer.end()
     return sent
-
-
-def trace_statements(engine: AsyncEngine) -> None:
-    """A client span for each SQL statement run inside a trace (none outside one: the relay's
-    and timers' polling would each start a trace); the statement's text, never its values."""
-    sync_engine = engine.sync_engine
-
-    @event.listens_for(sync_engine, "before_cursor_execute")
-    def start(
-        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
-    ) -> None:
-        if context is None or not trace.get_current_span().get_span_context().is_valid:
-            return
-        operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
-        context._recouvra_span = tracer().start_span(
-            operation,
-            kind=SpanKind.CLIENT,
-            attributes={"db.system.name": "postgresql", "db.query.text": statement},
-        )
-
-    @event.listens_for(sync_engine, "after_cursor_execute")
-    def end(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
-        span = getattr(context, "_recouvra_span", None)
-        if span is not None:
-            span.end()
-
-    @event.listens_for(sync_engine, "handle_error")
-    def failed(error: Any) -> None:
-        span = getattr(error.execution_context, "_recouvra_span", None)
-        if span is not None:
-            span.set_status(Status(StatusCode.ERROR, type(error.original_exception).__name__))
-            span.end()
 
 
 def instrument_http_app(app: Any) -> None:
