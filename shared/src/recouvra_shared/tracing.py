@@ -3,13 +3,14 @@
 One trace follows a request everywhere it goes: the gateway's HTTP span, the gRPC calls it makes
 (`recouvra_shared.grpc` starts client and server spans and carries the context in metadata),
 the outbox row the request wrote (its `headers` keep `traceparent` and `tracestate`), the relay
-that sends the row (a producer span from the row's creation to its hand-over to Kafka, passed on
-in the Kafka headers) and the consumer that handles it (`recouvra_shared.inbox`, a child span of
-those headers), whose own calls and events continue the same trace.
+that sends the row (a producer span from the transaction that wrote it to its hand-over to Kafka,
+passed on in the Kafka headers) and the consumer that handles it (`recouvra_shared.inbox`, a child
+span of those headers), whose own calls, SQL statements (`recouvra_shared.db`) and events continue
+the same trace.
 
-`setup_tracing` is called once by each service at start. Spans leave over OTLP/HTTP to
-`OTEL_EXPORTER_OTLP_ENDPOINT` when it is set; without it they are made (so logs and events still
-carry a trace id) and exported nowhere.
+`setup_tracing` is called once by each service at start (`recouvra_shared.runtime.run_cli`).
+Spans leave over OTLP/HTTP to `OTEL_EXPORTER_OTLP_ENDPOINT` when it is set; without it they are
+made (so logs and events still carry a trace id) and exported nowhere.
 """
 
 from __future__ import annotations
