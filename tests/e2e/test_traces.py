@@ -41,6 +41,11 @@ def jaeger() -> tuple[str, str]:
     url, otlp = os.environ.get("RECOUVRA_JAEGER_URL"), os.environ.get("RECOUVRA_OTLP_ENDPOINT")
     assert url, "RECOUVRA_JAEGER_URL: Jaeger is started by `deploy/local/stack.sh start`"
     assert otlp, "RECOUVRA_OTLP_ENDPOINT: printed by `deploy/local/stack.sh env`"
+    try:
+        answers = httpx.get(f"{url}/api/services", timeout=5).status_code == 200
+    except httpx.TransportError:
+        answers = False
+    assert answers, f"Jaeger does not answer at {url}: `deploy/local/stack.sh start jaeger`"
     return url, otlp
 
 
