@@ -17,6 +17,9 @@
 # Each service signs its calls with its own key, var/identity/private/<service>.key.pem, and
 # trusts the public keys in var/identity/trusted (made on first start by
 # deploy/local/identity_keys.py).
+# Each service sends its traces to the stack's Jaeger (OTEL_EXPORTER_OTLP_ENDPOINT, unless
+# exported otherwise; OTEL_SERVICE_NAME is the service's name); its query API,
+# http://127.0.0.1:16686/api/traces, finds them (docs/operations.md).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -107,7 +110,9 @@ start() {
     RECOUVRA_TLS_CA_FILE="$TLS/ca.crt" RECOUVRA_TLS_CERT_FILE="$TLS/$service.crt" \
       RECOUVRA_TLS_KEY_FILE="$TLS/$service.key" \
       RECOUVRA_IDENTITY_SIGNING_KEY="$IDENTITY/private/$service.key.pem" \
-      nohup env "${unset_foreign[@]}" "RECOUVRA_${service^^}_METRICS_PORT=${METRICS_PORT[$service]}" "$PYTHON" -m "$service" >>"$LOGS/$service.log" 2>&1 &
+      nohup env "${unset_foreign[@]}" "RECOUVRA_${service^^}_METRICS_PORT=${METRICS_PORT[$service]}" \
+      "OTEL_EXPORTER_OTLP_ENDPOINT=${OTEL_EXPORTER_OTLP_ENDPOINT:-$RECOUVRA_OTLP_ENDPOINT}" \
+      "OTEL_SERVICE_NAME=$service" "$PYTHON" -m "$service" >>"$LOGS/$service.log" 2>&1 &
     echo $! >"$RUN/$service.pid"
   done
   for service in "${SERVICES[@]}"; do

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Local Recouvra dev/test stack without Docker: Apache Kafka (KRaft), PostgreSQL, SeaweedFS (S3),
-# Mailpit (SMTP with a web view of every mail) and Prometheus, run as plain processes on 127.0.0.1.
+# Mailpit (SMTP with a web view of every mail), Prometheus and Jaeger (traces), run as plain
+# processes on 127.0.0.1.
 #
 #   deploy/local/stack.sh install   install the servers into the cache (idempotent)
 #   deploy/local/stack.sh start [SERVER...]   install if needed, start what is not running, wait until each answers
@@ -12,14 +13,17 @@
 # Installs are cached in ${RECOUVRA_CACHE:-$HOME/.cache/recouvra}; data dirs, pid files and logs
 # live in ${RECOUVRA_STATE:-$HOME/.local/state/recouvra}. Both are outside the clone, so several
 # clones on one machine share one cache and one running stack.
-# SERVER is kafka, postgres, seaweedfs, mailpit or prometheus (default: all five). Mailpit takes SMTP on
+# SERVER is kafka, postgres, seaweedfs, mailpit, prometheus or jaeger (default: all six). Mailpit takes SMTP on
 # 127.0.0.1:11025 and serves its web UI and API on http://127.0.0.1:18025 (built once with
 # `go install github.com/axllent/mailpit@v1.33.1`). A second Kafka beside the shared
 # one: RECOUVRA_STATE=<own dir> RECOUVRA_KAFKA_PORT=29092 RECOUVRA_KAFKA_CONTROLLER_PORT=29093
 # deploy/local/stack.sh start kafka; PostgreSQL, Mailpit and Prometheus likewise with
 # RECOUVRA_POSTGRES_PORT, RECOUVRA_MAILPIT_SMTP_PORT, RECOUVRA_MAILPIT_HTTP_PORT and
 # RECOUVRA_PROMETHEUS_PORT. Prometheus (Debian's package) listens on http://127.0.0.1:19090 and
-# scrapes every service's metrics port (deploy/local/metrics_ports.sh).
+# scrapes every service's metrics port (deploy/local/metrics_ports.sh). Jaeger (built once from
+# the Go module deploy/local/jaeger/, v1.75.0) keeps traces in memory, answers its query API on
+# http://127.0.0.1:16686/api/ (no web UI) and takes OTLP/HTTP on 127.0.0.1:14318 (gRPC 14317);
+# RECOUVRA_JAEGER_QUERY_PORT and RECOUVRA_JAEGER_OTLP_HTTP_PORT move them.
 #
 # Kafka speaks only SASL_SSL (SCRAM-SHA-512) with ACLs: one user per service plus `admin`, their
 # passwords generated into $RECOUVRA_STATE/kafka/credentials, the CA in $RECOUVRA_STATE/kafka/tls;
@@ -34,14 +38,14 @@ set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=deploy/local/stack/common.sh
 source "$SCRIPT_DIR/stack/common.sh"
-for component in kafka postgres seaweedfs mailpit prometheus; do
+for component in kafka postgres seaweedfs mailpit prometheus jaeger; do
   # shellcheck source=/dev/null
   source "$SCRIPT_DIR/stack/$component.sh"
 done
 
 # ================================ Commands ======================================================
-ALL_SERVERS=(kafka postgres seaweedfs mailpit prometheus)
-STOP_ORDER=(kafka seaweedfs mailpit prometheus postgres)
+ALL_SERVERS=(kafka postgres seaweedfs mailpit prometheus jaeger)
+STOP_ORDER=(kafka seaweedfs mailpit prometheus jaeger postgres)
 SERVERS=("${ALL_SERVERS[@]}")   # main narrows it to the servers named on the command line
 chosen() { [[ " ${SERVERS[*]} " == *" $1 "* ]]; }
 
@@ -96,6 +100,8 @@ export RECOUVRA_SMTP_HOST=$HOST
 export RECOUVRA_SMTP_PORT=$MAILPIT_SMTP_PORT
 export RECOUVRA_MAILPIT_URL=http://$HOST:$MAILPIT_HTTP_PORT
 export RECOUVRA_PROMETHEUS_URL=http://$HOST:$PROMETHEUS_PORT
+export RECOUVRA_JAEGER_URL=http://$HOST:$JAEGER_QUERY_PORT
+export RECOUVRA_OTLP_ENDPOINT=http://$HOST:$JAEGER_OTLP_HTTP_PORT
 EOF
   [[ -f $STATE/kafka/credentials ]] || return 0
   local user
@@ -116,7 +122,7 @@ cmd_reset() {
   for s in "${SERVERS[@]}"; do rm -rf "${STATE:?}/$s"; done
 }
 
-usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; }
 
 main() {
   mkdir -p "$LOGS" "$RUN"

@@ -240,3 +240,21 @@ def marketplace(
         matching_target=matching.target,
     )
     return Marketplace(prefix, clock, databases, intake, scoring, matching, gateway, http_port)
+
+
+async def sign_up_creditor(client: httpx.AsyncClient) -> dict[str, str]:
+    """A new creditor company (its SIREN given, as before a first case), signed up and logged
+    in over REST; a bearer header."""
+    email = f"{unique_name('creditor')}@example.fr"
+    signed = await client.post(
+        "/v1/accounts",
+        json={
+            "organisation_name": "Atelier Dupuis",
+            "siren": CREDITOR_SIREN,
+            "email": email,
+            "password": PASSWORD,
+        },
+        headers=idempotency_key(),
+    )
+    assert signed.status_code == 201, signed.text
+    return await log_in(client, email)

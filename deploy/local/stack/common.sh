@@ -51,6 +51,9 @@ pid_alive() {
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$pattern"
 }
 
+# The Go toolchain that builds Mailpit and Jaeger: on the PATH, or where its tarball installs.
+go_bin() { if have go; then command -v go; elif [[ -x /usr/local/go/bin/go ]]; then echo /usr/local/go/bin/go; else return 1; fi; }
+
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
 # Start a detached server: own session (survives the caller's terminal/CI step, ignores its ^C),

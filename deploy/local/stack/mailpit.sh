@@ -10,8 +10,6 @@ MAILPIT_HTTP_PORT="${RECOUVRA_MAILPIT_HTTP_PORT:-18025}"
 MAILPIT_VERSION=1.33.1
 MAILPIT_BIN="$CACHE/mailpit-$MAILPIT_VERSION/mailpit"
 
-go_bin() { if have go; then command -v go; elif [[ -x /usr/local/go/bin/go ]]; then echo /usr/local/go/bin/go; else return 1; fi; }
-
 mailpit_installed() {  # the binary's build info names the pinned module version
   [[ -x $MAILPIT_BIN ]] && "$(go_bin)" version -m "$MAILPIT_BIN" 2>/dev/null |
     grep -Eq "^[[:space:]]+mod[[:space:]]+github.com/axllent/mailpit[[:space:]]+v$MAILPIT_VERSION([[:space:]]|$)"

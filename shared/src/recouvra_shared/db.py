@@ -8,8 +8,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -21,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
     func,
     insert,
     text,
@@ -35,6 +38,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from recouvra_shared.metrics import count_committed
+from recouvra_shared.tracing import trace_headers, tracer
 from recouvra_shared.unit_of_work import OutgoingEvent
 
 platform_metadata = MetaData()
@@ -104,6 +108,54 @@ dead_letters = Table(
 )
 
 
+def outbox_rows(events: Sequence[OutgoingEvent]) -> list[dict[str, object]]:
+    """The outbox rows of events: each keeps, in its headers, the trace context of the work
+    recording it (`traceparent`, `tracestate`), which the relay passes on in Kafka headers."""
+    traced = trace_headers()
+    return [
+        {
+            "event_id": uuid.UUID(e.envelope.event_id),
+            "topic": e.topic,
+            "key": e.envelope.case_id or e.envelope.event_id,
+            "payload": e.envelope.SerializeToString(deterministic=True),
+            "headers": {"event-type": e.envelope.event_type, **traced, **e.headers},
+        }
+        for e in events
+    ]
+
+
+def trace_statements(engine: AsyncEngine) -> None:
+    """A client span for each SQL statement run inside a trace (none outside one: the relay's
+    and timers' polling would each start a trace); the statement's text, never its values."""
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "before_cursor_execute")
+    def start(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
+        if context is None or not trace.get_current_span().get_span_context().is_valid:
+            return
+        operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
+        context._recouvra_span = tracer().start_span(
+            operation,
+            kind=SpanKind.CLIENT,
+            attributes={"db.system.name": "postgresql", "db.query.text": statement},
+        )
+
+    @event.listens_for(sync_engine, "after_cursor_execute")
+    def end(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        span = getattr(context, "_recouvra_span", None)
+        if span is not None:
+            span.end()
+
+    @event.listens_for(sync_engine, "handle_error")
+    def failed(error: Any) -> None:
+        span = getattr(error.execution_context, "_recouvra_span", None)
+        if span is not None:
+            span.set_status(Status(StatusCode.ERROR, type(error.original_exception).__name__))
+            span.end()
+
+
 class Database:
     """One service's connection pool and session factory."""
 
@@ -118,6 +170,7 @@ class Database:
         engine = create_async_engine(
             url, pool_size=pool_size, max_overflow=5, pool_pre_ping=True, hide_parameters=True
         )
+        trace_statements(engine)
         return cls(engine)
 
     def unit_of_work(self) -> UnitOfWork:
@@ -161,19 +214,7 @@ class UnitOfWork:
         if not events:
             return
         self._published.extend(events)
-        await self.session.execute(
-            insert(outbox),
-            [
-                {
-                    "event_id": uuid.UUID(e.envelope.event_id),
-                    "topic": e.topic,
-                    "key": e.envelope.case_id or e.envelope.event_id,
-                    "payload": e.envelope.SerializeToString(deterministic=True),
-                    "headers": {"event-type": e.envelope.event_type, **e.headers},
-                }
-                for e in events
-            ],
-        )
+        await self.session.execute(insert(outbox), outbox_rows(events))
 
     async def claim_event(self, consumer: str, event_id: str, topic: str) -> bool:
         """Record that `consumer` handles `event_id`; False when it was already handled."""

@@ -12,7 +12,7 @@ from google.protobuf.message import DecodeError, Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
-from recouvra_shared.context import new_traceparent, traceparent_var
+from recouvra_shared.tracing import current_traceparent
 from recouvra_shared.unit_of_work import OutgoingEvent, utcnow
 
 M = TypeVar("M", bound=Message)
@@ -60,7 +60,7 @@ def new_event(
         case_id=case_id,
         tenant_id=tenant_id,
         producer=producer,
-        traceparent=traceparent_var.get() or new_traceparent(),
+        traceparent=current_traceparent(),
     )
     envelope.payload.Pack(payload)
     return OutgoingEvent(topic=topic_name(producer, event_type, version), envelope=envelope)

@@ -11,6 +11,7 @@ status back into the same refusal on the calling side).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -20,14 +21,14 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from recouvra_shared.context import (
     Caller,
-    adopt_traceparent,
     caller_var,
     idempotency_key_var,
     request_id_var,
-    traceparent_var,
 )
 from recouvra_shared.errors import Refusal, Unauthenticated, Unavailable
 from recouvra_shared.grpc_status import refuse
@@ -35,6 +36,7 @@ from recouvra_shared.identity import TokenMinter, TokenVerifier
 from recouvra_shared.metrics.grpc_server import MetricsInterceptor
 from recouvra_shared.outages import describe_failure, is_dependency_outage
 from recouvra_shared.tls import TlsMaterial, server_name_options
+from recouvra_shared.tracing import TRACE_HEADERS, current_context, span, trace_headers, tracer
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,6 @@ SERVER_OPTIONS = [
 ]
 
 REQUEST_ID = "x-request-id"
-TRACEPARENT = "traceparent"
 AUTHORIZATION = "authorization"
 IDEMPOTENCY_KEY = "idempotency-key"
 # Asked by kubelets and tools before anyone has a token; they say nothing about any tenant.
@@ -107,6 +108,11 @@ async def _refuse_outage(context: grpc.aio.ServicerContext, method: str, exc: Ex
         await refuse(context, Unavailable("a service this one depends on did not answer; retry"))
 
 
+def _refused(current: Span, refusal: Refusal) -> None:
+    """A refusal is the caller's answer, not a fault of the server: noted on its span."""
+    current.set_attribute("recouvra.refusal", type(refusal).__name__)
+
+
 class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Puts request id, trace and verified caller of the incoming call into context variables
     (refusing a call without a valid token), and turns a `Refusal` raised by the handler into
@@ -129,9 +135,12 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
         open_to_all = method.startswith(UNAUTHENTICATED_METHODS)
         verifier = self.verifier
 
+        parent = {key: meta[key] for key in TRACE_HEADERS if key in meta}
+        rpc = method.lstrip("/")
+        attributes = {"rpc.system": "grpc", "rpc.method": rpc}
+
         def enter() -> None:
             request_id_var.set(meta.get(REQUEST_ID) or str(uuid.uuid4()))
-            adopt_traceparent(meta.get(TRACEPARENT))
             caller_var.set(None)
             idempotency_key_var.set(meta.get(IDEMPOTENCY_KEY) or None)
             if not open_to_all:
@@ -140,28 +149,32 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
         def wrap_unary(behavior: Any) -> Any:
             async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 log.debug("grpc call %s", method)
-                try:
-                    enter()
-                    return await behavior(request, context)
-                except Refusal as refusal:
-                    await refuse(context, refusal)
-                except Exception as exc:
-                    await _refuse_outage(context, method, exc)
-                    raise
+                with span(rpc, SpanKind.SERVER, parent=parent, attributes=attributes) as current:
+                    try:
+                        enter()
+                        return await behavior(request, context)
+                    except Refusal as refusal:
+                        _refused(current, refusal)
+                        await refuse(context, refusal)
+                    except Exception as exc:
+                        await _refuse_outage(context, method, exc)
+                        raise
 
             return wrapped
 
         def wrap_stream(behavior: Any) -> Any:
             async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
-                try:
-                    enter()
-                    async for item in behavior(request, context):
-                        yield item
-                except Refusal as refusal:
-                    await refuse(context, refusal)
-                except Exception as exc:
-                    await _refuse_outage(context, method, exc)
-                    raise
+                with span(rpc, SpanKind.SERVER, parent=parent, attributes=attributes) as current:
+                    try:
+                        enter()
+                        async for item in behavior(request, context):
+                            yield item
+                    except Refusal as refusal:
+                        _refused(current, refusal)
+                        await refuse(context, refusal)
+                    except Exception as exc:
+                        await _refuse_outage(context, method, exc)
+                        raise
 
             return wrapped
 
@@ -268,7 +281,7 @@ class _CallContext:
         present = {k for k, _ in metadata}
         extra = {
             REQUEST_ID: request_id_var.get() or str(uuid.uuid4()),
-            TRACEPARENT: traceparent_var.get(),
+            **trace_headers(),
             IDEMPOTENCY_KEY: idempotency_key_var.get(),
         }
         if self.minter is not None and self.audience and AUTHORIZATION not in present:
@@ -283,6 +296,50 @@ class _CallContext:
             wait_for_ready=details.wait_for_ready,
         )
 
+    async def call(self, continuation: Any, details: Any, request: Any) -> Any:
+        """Make the call inside a client span, whose context the called server continues; the
+        span ends when the call does."""
+        method = details.method.decode() if isinstance(details.method, bytes) else details.method
+        rpc = str(method).lstrip("/")
+        current = tracer().start_span(
+            rpc,
+            context=current_context(),
+            kind=SpanKind.CLIENT,
+            attributes={"rpc.system": "grpc", "rpc.method": rpc},
+        )
+        with trace.use_span(current, end_on_exit=False):
+            details = self.details(details)
+        try:
+            call = await continuation(details, request)
+        except BaseException as exc:
+            current.record_exception(exc)
+            current.set_status(Status(StatusCode.ERROR, describe_failure(exc)))
+            current.end()
+            raise
+        call.add_done_callback(lambda done: _end_client_span(current, done))
+        return call
+
+
+_ENDING: set[asyncio.Task[None]] = set()  # held until done: the loop keeps only weak references
+
+
+def _end_client_span(current: Span, call: Any) -> None:
+    """End a client span with the status its call ended with (read asynchronously)."""
+
+    async def end() -> None:
+        try:
+            code = await call.code()
+        except BaseException:  # cancelled: no status to read
+            code = grpc.StatusCode.CANCELLED
+        current.set_attribute("rpc.grpc.status_code", code.value[0])
+        if code is not grpc.StatusCode.OK:
+            current.set_status(Status(StatusCode.ERROR, code.name))
+        current.end()
+
+    task = asyncio.ensure_future(end())
+    _ENDING.add(task)
+    task.add_done_callback(_ENDING.discard)
+
 
 # grpc.aio files each interceptor under the first call kind it matches, so each kind of call
 # needs an interceptor object of its own.
@@ -291,7 +348,7 @@ class _UnaryUnary(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
         self.context = context
 
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-        return await continuation(self.context.details(details), request)
+        return await self.context.call(continuation, details, request)
 
 
 class _UnaryStream(grpc.aio.UnaryStreamClientInterceptor):  # type: ignore[misc]
@@ -299,7 +356,7 @@ class _UnaryStream(grpc.aio.UnaryStreamClientInterceptor):  # type: ignore[misc]
         self.context = context
 
     async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
-        return await continuation(self.context.details(details), request)
+        return await self.context.call(continuation, details, request)
 
 
 class _StreamUnary(grpc.aio.StreamUnaryClientInterceptor):  # type: ignore[misc]
@@ -307,7 +364,7 @@ class _StreamUnary(grpc.aio.StreamUnaryClientInterceptor):  # type: ignore[misc]
         self.context = context
 
     async def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
-        return await continuation(self.context.details(details), requests)
+        return await self.context.call(continuation, details, requests)
 
 
 class _StreamStream(grpc.aio.StreamStreamClientInterceptor):  # type: ignore[misc]
@@ -315,7 +372,7 @@ class _StreamStream(grpc.aio.StreamStreamClientInterceptor):  # type: ignore[mis
         self.context = context
 
     async def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
-        return await continuation(self.context.details(details), requests)
+        return await self.context.call(continuation, details, requests)
 
 
 def client_channel(

@@ -16,20 +16,23 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from google.protobuf.message import Message
+from opentelemetry.trace import SpanKind
 
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
-from recouvra_shared.context import adopt_traceparent, case_id_var
+from recouvra_shared.context import case_id_var
 from recouvra_shared.db import UnitOfWork
 from recouvra_shared.deadletters import DeadLetterWriter
 from recouvra_shared.events import EnvelopeError, dead_letter_topic, parse_envelope, unpack
 from recouvra_shared.outages import backoff_delay, describe_failure, is_transient
 from recouvra_shared.settings import ServiceSettings
+from recouvra_shared.tracing import CASE_ID, kafka_trace_headers, span
 
 log = logging.getLogger(__name__)
 
@@ -136,9 +139,33 @@ class InboxConsumer:
             if done < len(chunk):
                 record = records[position]
                 await self.process(
-                    record.value, record.key, record.partition, record.offset, failed_once=failure
+                    record.value,
+                    record.key,
+                    record.partition,
+                    record.offset,
+                    failed_once=failure,
+                    headers=getattr(record, "headers", None),
                 )
                 position += 1
+
+    def _span(
+        self, envelope: EventEnvelope, headers: Sequence[tuple[str, bytes]] | None
+    ) -> AbstractContextManager[Any]:
+        """The consumer span of one event: a child of the trace in its Kafka headers."""
+        sub = self.subscription
+        return span(
+            f"{sub.topic} process",
+            SpanKind.CONSUMER,
+            parent=kafka_trace_headers(headers, envelope.traceparent),
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": sub.topic,
+                "messaging.consumer.group.name": sub.consumer,
+                "messaging.message.id": envelope.event_id,
+                CASE_ID: envelope.case_id,
+            },
+        )
 
     async def _together(self, chunk: Sequence[Any]) -> tuple[int, Exception | None]:
         """Handle a run of records in one transaction, up to the first that fails; commit those.
@@ -156,6 +183,7 @@ class InboxConsumer:
                 envelopes.append(parse_envelope(record.value))
             except EnvelopeError:
                 break
+        traced = [getattr(record, "headers", None) for record in chunk]
         if not envelopes:
             return 0, None
         failed_at, failure = len(envelopes), None
@@ -171,10 +199,10 @@ class InboxConsumer:
                     if event_id not in fresh:
                         continue  # handled before, or earlier in this very run
                     fresh.discard(event_id)
-                    adopt_traceparent(envelope.traceparent)
                     case_id_var.set(envelope.case_id or None)
                     try:
-                        await sub.deliver(envelope, uow)
+                        with self._span(envelope, traced[index]):
+                            await sub.deliver(envelope, uow)
                     except Exception as exc:
                         failed_at, failure = index, exc
                         break
@@ -201,6 +229,7 @@ class InboxConsumer:
         offset: int,
         *,
         failed_once: Exception | None = None,
+        headers: Sequence[tuple[str, bytes]] | None = None,
     ) -> str:
         """Apply the handler once; returns 'handled', 'duplicate' or 'dead-lettered'.
 
@@ -213,7 +242,6 @@ class InboxConsumer:
         except EnvelopeError as exc:
             await self.dead_letters.write(raw, key, partition, offset, None, exc, attempts=1)
             return "dead-lettered"
-        adopt_traceparent(envelope.traceparent)
         case_id_var.set(envelope.case_id or None)
         failures = outages = 0
         if failed_once is not None:
@@ -242,7 +270,8 @@ class InboxConsumer:
                     first_time = await uow.claim_event(sub.consumer, envelope.event_id, sub.topic)
                     first_time |= settings.chaos_inbox_without_idempotency
                     if first_time:
-                        await sub.deliver(envelope, uow)
+                        with self._span(envelope, headers):
+                            await sub.deliver(envelope, uow)
                     await uow.commit()
                 return "handled" if first_time else "duplicate"
             except asyncio.CancelledError:

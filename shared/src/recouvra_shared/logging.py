@@ -8,7 +8,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from recouvra_shared.context import case_id_var, request_id_var, trace_id_var
+from recouvra_shared.context import case_id_var, request_id_var
+from recouvra_shared.tracing import current_trace_id
 
 _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
 
@@ -28,12 +29,11 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        for key, var in (
-            ("case_id", case_id_var),
-            ("trace_id", trace_id_var),
-            ("request_id", request_id_var),
+        for key, value in (
+            ("case_id", case_id_var.get()),
+            ("trace_id", current_trace_id()),
+            ("request_id", request_id_var.get()),
         ):
-            value = var.get()
             if value:
                 entry[key] = value
         entry.update(

@@ -20,6 +20,7 @@ from recouvra_shared.metrics import OUTBOX_MOVED_ASIDE, OUTBOX_PUBLISHED
 from recouvra_shared.outages import describe_failure
 from recouvra_shared.polling import PollingLoop
 from recouvra_shared.settings import ServiceSettings
+from recouvra_shared.tracing import send_span_headers
 from recouvra_shared.unit_of_work import utcnow
 
 log = logging.getLogger(__name__)
@@ -185,13 +186,16 @@ class OutboxRelay:
         producer = kafka_producer(self.broker)
         prefix = self.settings.kafka_topic_prefix
         for row in rows:
+            headers = send_span_headers(
+                row.headers, topic=row.topic, case_id=row.key, created_at=row.created_at
+            )
             try:
                 if producer is None:
                     sending = await self.broker.publish(
                         row.payload,
                         prefix + row.topic,
                         key=row.key.encode(),
-                        headers=dict(row.headers),
+                        headers=headers,
                         no_confirm=True,
                     )
                 else:
@@ -201,7 +205,7 @@ class OutboxRelay:
                         prefix + row.topic,
                         row.payload,
                         key=row.key.encode(),
-                        headers=[(k, str(v).encode()) for k, v in row.headers.items()],
+                        headers=[(k, v.encode()) for k, v in headers.items()],
                     )
                 pending.append(sending)
             except Exception as exc:

@@ -30,6 +30,7 @@ from recouvra_shared.retention import Retention, RetentionRule, platform_rules
 from recouvra_shared.settings import ServiceSettings
 from recouvra_shared.tls import TlsMaterial, load_tls, watch_renewal
 from recouvra_shared.topics import ensure_topics, make_broker
+from recouvra_shared.tracing import setup_tracing
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +186,7 @@ def run_cli(
     args = parser.parse_args(argv)
     settings = settings_factory()
     configure_logging(settings.service_name, settings.log_level)
+    setup_tracing(settings.service_name)
     if args.command == "retention":
         asyncio.run(run_retention(settings, bootstrap, dry_run=args.dry_run))
         return

@@ -29,6 +29,7 @@ from gateway.entrypoints.api.deps import GatewayServices, client_address
 from gateway.entrypoints.api.problems import problem_responses
 from gateway.entrypoints.web import api_docs, site
 from recouvra_shared.metrics.http_routes import RouteMetricsMiddleware
+from recouvra_shared.tracing import instrument_http_app
 
 DESCRIPTION = """
 Submit unpaid invoices, follow cases, talk to providers, get paid.
@@ -196,6 +197,7 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
         }
 
     app.add_middleware(RouteMetricsMiddleware)  # rate, errors and duration per route template
+    instrument_http_app(app)  # a span per request, continued by the gRPC calls it makes
     return app
 
 

@@ -1,0 +1,180 @@
+"""Traces: OpenTelemetry spans with W3C trace context, exported over OTLP when configured.
+
+One trace follows a request everywhere it goes: the gateway's HTTP span, the gRPC calls it makes
+(`recouvra_shared.grpc` starts client and server spans and carries the context in metadata),
+the outbox row the request wrote (its `headers` keep `traceparent` and `tracestate`), the relay
+that sends the row (a producer span from the transaction that wrote it to its hand-over to Kafka,
+passed on in the Kafka headers) and the consumer that handles it (`recouvra_shared.inbox`, a child
+span of those headers), whose own calls, SQL statements (`recouvra_shared.db`) and events continue
+the same trace.
+
+`setup_tracing` is called once by each service at start (`recouvra_shared.runtime.run_cli`).
+Spans leave over OTLP/HTTP to `OTEL_EXPORTER_OTLP_ENDPOINT` when it is set; without it they are
+made (so logs and events still carry a trace id) and exported nowhere.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.context import Context, get_current
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Span, SpanKind, format_span_id, format_trace_id
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from recouvra_shared.context import new_traceparent, trace_id_of, trace_id_var, traceparent_var
+
+TRACEPARENT = "traceparent"
+TRACESTATE = "tracestate"
+TRACE_HEADERS = (TRACEPARENT, TRACESTATE)
+# The span attribute naming a case: Jaeger's search by tag (`case.id=<id>`) finds its traces.
+CASE_ID = "case.id"
+# Probes and scrapes would each make a trace of their own, every few seconds.
+UNTRACED_URLS = "/healthz,/readyz,/metrics,/static"
+
+_propagator = TraceContextTextMapPropagator()
+
+
+def setup_tracing(service_name: str) -> TracerProvider:
+    """Make this process's spans, named for the service (or `OTEL_SERVICE_NAME`), and export
+    them over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` (or its traces variant) is set."""
+    name = os.environ.get("OTEL_SERVICE_NAME") or service_name
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    ):
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def tracer() -> trace.Tracer:
+    """Recouvra's tracer (a no-op one until `setup_tracing` ran)."""
+    return trace.get_tracer("recouvra")
+
+
+def current_context() -> Context:
+    """The current trace context: the current span's, else the one adopted from a peer."""
+    if trace.get_current_span().get_span_context().is_valid:
+        return get_current()
+    adopted = traceparent_var.get()
+    return _propagator.extract({TRACEPARENT: adopted}) if adopted else get_current()
+
+
+def trace_headers() -> dict[str, str]:
+    """The current trace context as W3C headers (`traceparent`, and `tracestate` when any);
+    the context adopted from a peer that sent one when no span is current; else empty."""
+    headers: dict[str, str] = {}
+    _propagator.inject(headers)
+    if TRACEPARENT not in headers and (adopted := traceparent_var.get()):
+        headers[TRACEPARENT] = adopted
+    return headers
+
+
+def current_traceparent() -> str:
+    """The current W3C traceparent, or a new one when nothing traces this work."""
+    return trace_headers().get(TRACEPARENT) or new_traceparent()
+
+
+def current_trace_id() -> str | None:
+    """The id of the current trace, for log lines."""
+    span_context = trace.get_current_span().get_span_context()
+    if span_context.is_valid:
+        return format_trace_id(span_context.trace_id)
+    return trace_id_var.get()
+
+
+def kafka_trace_headers(
+    headers: Sequence[tuple[str, bytes]] | None, fallback_traceparent: str = ""
+) -> dict[str, str]:
+    """The W3C headers of a Kafka record; the envelope's own traceparent for a record sent
+    before the relay put the context in headers."""
+    found = {
+        key: value.decode("ascii", "replace")
+        for key, value in headers or ()
+        if key in TRACE_HEADERS and isinstance(value, bytes)
+    }
+    if TRACEPARENT not in found and fallback_traceparent:
+        found = {TRACEPARENT: fallback_traceparent}
+    return found
+
+
+@contextmanager
+def span(
+    name: str,
+    kind: SpanKind = SpanKind.INTERNAL,
+    *,
+    parent: Mapping[str, str] | None = None,
+    attributes: Mapping[str, Any] | None = None,
+) -> Iterator[Span]:
+    """A current span, child of the W3C `parent` headers when given (else of the current
+    context); logs and events written inside carry its trace id."""
+    context = _propagator.extract(dict(parent)) if parent is not None else current_context()
+    with tracer().start_as_current_span(
+        name, context=context, kind=kind, attributes=dict(attributes or {})
+    ) as current:
+        span_context = current.get_span_context()
+        if span_context.is_valid:
+            traceparent = (
+                f"00-{format_trace_id(span_context.trace_id)}-"
+                f"{format_span_id(span_context.span_id)}-{int(span_context.trace_flags):02x}"
+            )
+        else:  # nothing traces: keep the peer's trace id, or start one, for the logs
+            traceparent = (parent or {}).get(TRACEPARENT) or ""
+            if trace_id_of(traceparent) is None:
+                traceparent = new_traceparent()
+        tokens = (traceparent_var.set(traceparent), trace_id_var.set(trace_id_of(traceparent)))
+        try:
+            yield current
+        finally:
+            traceparent_var.reset(tokens[0])
+            trace_id_var.reset(tokens[1])
+
+
+def send_span_headers(
+    headers: Mapping[str, Any], *, topic: str, case_id: str, created_at: datetime | None
+) -> dict[str, str]:
+    """The Kafka headers of an outbox row, its trace continued by a producer span covering the
+    row's wait (from its `created_at`, the start of the transaction that wrote it, to now); the
+    row's headers as they are when it carries no trace."""
+    sent = {key: str(value) for key, value in headers.items()}
+    if TRACEPARENT not in sent:
+        return sent
+    start = int(created_at.timestamp() * 1e9) if created_at is not None else None
+    producer = tracer().start_span(
+        f"{topic} send",
+        context=_propagator.extract(sent),
+        kind=SpanKind.PRODUCER,
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.operation.type": "send",
+            "messaging.destination.name": topic,
+            CASE_ID: case_id,
+        },
+        start_time=start,
+    )
+    try:
+        if producer.get_span_context().is_valid:
+            for key in TRACE_HEADERS:
+                sent.pop(key, None)
+            _propagator.inject(sent, context=trace.set_span_in_context(producer))
+    finally:
+        producer.end()
+    return sent
+
+
+def instrument_http_app(app: Any) -> None:
+    """A server span for every HTTP request to a FastAPI app but probes, scrapes and assets,
+    continuing a `traceparent` the client sent."""
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    FastAPIInstrumentor.instrument_app(app, excluded_urls=UNTRACED_URLS)

@@ -1,0 +1,63 @@
+"""On a real service database: the outbox row a traced request writes keeps its trace context,
+and each SQL statement run inside a trace is a span of it (its text, never its values), while
+statements outside any trace (the relay's polling) make none."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
+from sqlalchemy import text
+
+from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
+from recouvra_shared.db import Database
+from recouvra_shared.events import new_event
+from recouvra_shared.tracing import span
+from tests.support.spans import recorded_spans
+
+pytestmark = pytest.mark.integration
+
+SECRET = "FR7630006000011234567890189"  # a value bound to a statement: never in a span
+
+
+async def test_a_traced_request_keeps_its_trace_in_the_outbox_row_and_spans_its_statements(
+    make_database: Callable[[str], str],
+) -> None:
+    spans = recorded_spans()
+    database = Database.connect(make_database("intake"))
+    try:
+        async with database.unit_of_work() as uow:
+            with span("POST /v1/cases", SpanKind.SERVER) as request:
+                await uow.publish(
+                    new_event(
+                        producer="intake",
+                        event_type="case-withdrawn",
+                        version=1,
+                        case_id="c-1",
+                        tenant_id="t-1",
+                        payload=CaseWithdrawn(case_id="c-1"),
+                    )
+                )
+                await uow.session.execute(
+                    text("SELECT count(*) FROM outbox WHERE key = :key"), {"key": SECRET}
+                )
+            await uow.commit()
+        async with database.unit_of_work() as uow:  # outside any trace, as the relay polls
+            headers = (await uow.session.execute(text("SELECT headers FROM outbox"))).scalar_one()
+    finally:
+        await database.dispose()
+
+    context = request.get_span_context()
+    trace_id, request_id = format_trace_id(context.trace_id), format_span_id(context.span_id)
+    assert headers["traceparent"].split("-")[1:3] == [trace_id, request_id]
+    assert headers["event-type"] == "case-withdrawn"
+
+    statements = [s for s in spans.get_finished_spans() if s.kind == SpanKind.CLIENT]
+    texts = [str(dict(s.attributes or {})["db.query.text"]) for s in statements]
+    assert [t.split()[0] for t in texts] == ["INSERT", "SELECT"], texts
+    assert "outbox" in texts[0]
+    for statement in statements:
+        assert statement.parent is not None
+        assert format_span_id(statement.parent.span_id) == request_id
+        assert SECRET not in str(dict(statement.attributes or {}))
