@@ -227,6 +227,13 @@ class FakeReceipts:
             key=lambda r: (r.received_on, r.line_key),
         )
 
+    async def any_unpaired(self, *, from_notifications: bool) -> bool:
+        paired = {receipt_id for _, receipt_id in self.tables.twins.values()}
+        return any(
+            from_notification(r.statement_id) == from_notifications and r.receipt_id not in paired
+            for r in self.tables.receipts.values()
+        )
+
     async def pair(self, line_key: str, statement_id: str, receipt_id: str) -> bool:
         paired = {receipt_id for _, receipt_id in self.tables.twins.values()}
         if line_key in self.tables.twins or receipt_id in paired:

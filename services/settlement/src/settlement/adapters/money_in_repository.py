@@ -167,6 +167,17 @@ def _values(receipt: Receipt) -> dict[str, Any]:
     }
 
 
+def _unpaired(from_notifications: bool) -> tuple[Any, ...]:
+    """Receipts of one kind of document (camt.054 or camt.053) no line is paired with yet."""
+    notified = receipts.c.statement_id.startswith(NOTIFICATION_PREFIX, autoescape=True)
+    return (
+        notified if from_notifications else ~notified,
+        ~select(bank_line_twins.c.receipt_id)
+        .where(bank_line_twins.c.receipt_id == receipts.c.receipt_id)
+        .exists(),
+    )
+
+
 class SqlReceipts:
     """The bank_statements and receipts tables."""
 
@@ -267,20 +278,22 @@ class SqlReceipts:
         ]
         if not same:
             return []
-        notified = receipts.c.statement_id.startswith(NOTIFICATION_PREFIX, autoescape=True)
         rows = await self.session.execute(
             select(receipts)
             .where(
                 receipts.c.amount_minor == amount_minor,
                 or_(*same),
-                notified if from_notifications else ~notified,
-                ~select(bank_line_twins.c.receipt_id)
-                .where(bank_line_twins.c.receipt_id == receipts.c.receipt_id)
-                .exists(),
+                *_unpaired(from_notifications),
             )
             .order_by(receipts.c.received_on, receipts.c.created_at, receipts.c.line_key)
         )
         return [_receipt(row) for row in rows.mappings().all()]
+
+    async def any_unpaired(self, *, from_notifications: bool) -> bool:
+        found = await self.session.scalar(
+            select(receipts.c.receipt_id).where(*_unpaired(from_notifications)).limit(1)
+        )
+        return found is not None
 
     async def pair(self, line_key: str, statement_id: str, receipt_id: str) -> bool:
         inserted = await self.session.scalar(

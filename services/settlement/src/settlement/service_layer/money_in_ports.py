@@ -62,6 +62,10 @@ class ReceiptRepository(Protocol):
         notification (else from a camt.053 statement), no line paired with them yet, oldest
         first."""
 
+    async def any_unpaired(self, *, from_notifications: bool) -> bool:
+        """Whether any receipt booked from a camt.054 notification (else from a camt.053
+        statement) has no line paired with it yet: a line could be its twin."""
+
     async def pair(self, line_key: str, statement_id: str, receipt_id: str) -> bool:
         """Record that a bank line is the money of a receipt booked from another document;
         False when the line or the receipt is paired already."""

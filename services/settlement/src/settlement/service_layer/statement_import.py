@@ -94,10 +94,16 @@ class _Importer:
         self.case_ids: dict[str, str | None] = {}
         self.cases: dict[str, SettledCase | None] = {}
         self.booked: dict[str, str] = {}
+        self.twins_possible = False
 
     async def chunk(self, uow: SettlementUnitOfWork, lines: Sequence[BankLine]) -> None:
         keys = [line_key(self.statement, line) for line in lines]
         self.booked = await uow.receipts.booked_lines(keys)
+        # Most imports have no twin to look for (no notification came, or none is left
+        # unpaired): one query per chunk spares one per line.
+        self.twins_possible = await uow.receipts.any_unpaired(
+            from_notifications=not self.statement.intraday
+        )
         for line in lines:
             await self.line(uow, line)
 
@@ -148,6 +154,8 @@ class _Importer:
 
     async def paired_with_twin(self, uow: SettlementUnitOfWork, line: BankLine, key: str) -> bool:
         """Whether the line is money the other kind of document booked (now paired with it)."""
+        if not self.twins_possible:
+            return False
         candidates = await uow.receipts.twin_candidates(
             line.amount_minor,
             line.end_to_end_id,
