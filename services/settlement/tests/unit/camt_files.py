@@ -1,4 +1,5 @@
-"""camt.053 files as a bank would send them (.001.02 or .001.08), for the tests."""
+"""camt.053 statements and camt.054 notifications as a bank would send them (.001.02 or
+.001.08), for the tests."""
 
 from __future__ import annotations
 
@@ -84,4 +85,24 @@ def camt053(
         "<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp>"
         '<Amt Ccy="EUR">0.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-03-02</Dt></Dt></Bal>'
         f"{body}</Stmt></BkToCstmrStmt></Document>"
+    ).encode()
+
+
+def camt054(
+    entries: list[Entry],
+    *,
+    version: str = "08",
+    notification_id: str = "NTF-2026-03-02-0001",
+    iban: str = CLIENT_MONEY_IBAN,
+) -> bytes:
+    """A one-notification camt.054.001.<version> file (intraday) of the client-money account."""
+    body = "".join(_entry(entry, version) for entry in entries)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.{version}">'
+        "<BkToCstmrDbtCdtNtfctn>"
+        "<GrpHdr><MsgId>NTF-MSG-1</MsgId><CreDtTm>2026-03-02T10:15:00</CreDtTm></GrpHdr>"
+        f"<Ntfctn><Id>{notification_id}</Id><CreDtTm>2026-03-02T10:15:00</CreDtTm>"
+        f"<Acct><Id><IBAN>{iban}</IBAN></Id></Acct>"
+        f"{body}</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>"
     ).encode()

@@ -12,6 +12,7 @@ from services.settlement.tests.unit.invoice_fakes import FakeInvoiceRequests, In
 from services.settlement.tests.unit.payment_link_fakes import FakePaymentLinks, PaymentLinkTables
 from services.settlement.tests.unit.payout_fakes import FakePayouts, PayoutTables
 from settlement.domain.accounts import Account
+from settlement.domain.bank_statement import from_notification
 from settlement.domain.billing import BillingChange, CreditorBilling, ProviderBilling
 from settlement.domain.direct_payments import DirectPayment
 from settlement.domain.documents import Reader, may_read
@@ -46,6 +47,7 @@ class Tables:
     statements: set[tuple[str, str]] = field(default_factory=set)
     receipts: dict[str, Receipt] = field(default_factory=dict)  # by receipt id, in order kept
     direct_payments: dict[str, DirectPayment] = field(default_factory=dict)  # by payment id
+    twins: dict[str, tuple[str, str]] = field(default_factory=dict)  # line -> (doc, receipt)
     payment_links: PaymentLinkTables = field(default_factory=PaymentLinkTables)
     invoice_requests: InvoiceRequestTables = field(default_factory=InvoiceRequestTables)
 
@@ -192,8 +194,52 @@ class FakeReceipts:
     async def of_line(self, line_key: str) -> Receipt | None:
         return next((r for r in self.tables.receipts.values() if r.line_key == line_key), None)
 
-    async def known_lines(self, line_keys: Collection[str]) -> set[str]:
-        return {r.line_key for r in self.tables.receipts.values()} & set(line_keys)
+    async def booked_lines(self, line_keys: Collection[str]) -> dict[str, str]:
+        wanted = set(line_keys)
+        own = {r.line_key: r.statement_id for r in self.tables.receipts.values()}
+        paired = {
+            key: self.tables.receipts[receipt_id].statement_id
+            for key, (_, receipt_id) in self.tables.twins.items()
+        }
+        return {k: v for k, v in [*own.items(), *paired.items()] if k in wanted}
+
+    async def twin_candidates(
+        self,
+        amount_minor: int,
+        end_to_end_id: str | None,
+        reference: str | None,
+        *,
+        from_notifications: bool,
+    ) -> list[Receipt]:
+        paired = {receipt_id for _, receipt_id in self.tables.twins.values()}
+        return sorted(
+            (
+                r
+                for r in self.tables.receipts.values()
+                if r.amount_minor == amount_minor
+                and r.receipt_id not in paired
+                and from_notification(r.statement_id) == from_notifications
+                and (
+                    (end_to_end_id is not None and r.end_to_end_id == end_to_end_id)
+                    or (reference is not None and r.reference == reference)
+                )
+            ),
+            key=lambda r: (r.received_on, r.line_key),
+        )
+
+    async def any_unpaired(self, *, from_notifications: bool) -> bool:
+        paired = {receipt_id for _, receipt_id in self.tables.twins.values()}
+        return any(
+            from_notification(r.statement_id) == from_notifications and r.receipt_id not in paired
+            for r in self.tables.receipts.values()
+        )
+
+    async def pair(self, line_key: str, statement_id: str, receipt_id: str) -> bool:
+        paired = {receipt_id for _, receipt_id in self.tables.twins.values()}
+        if line_key in self.tables.twins or receipt_id in paired:
+            return False
+        self.tables.twins[line_key] = (statement_id, receipt_id)
+        return True
 
     async def allocated_to(self, case_id: str) -> list[tuple[date, int]]:
         return sorted(

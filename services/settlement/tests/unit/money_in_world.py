@@ -12,9 +12,9 @@ from google.protobuf.message import Message
 from recouvra.events.v1 import settlement_events_pb2 as events
 from recouvra_shared.legal.ecb_rates import RateTable
 from recouvra_shared.testing import PlatformTables
-from services.settlement.tests.unit.camt_files import CLIENT_MONEY_IBAN, Entry, camt053
+from services.settlement.tests.unit.camt_files import CLIENT_MONEY_IBAN, Entry, camt053, camt054
 from services.settlement.tests.unit.fakes import FakeSettlementUnitOfWork, Tables
-from settlement.adapters.camt053 import read_statements
+from settlement.adapters.camt054 import read_bank_file
 from settlement.domain.receipts import InvoiceTerm, SettledCase
 from settlement.service_layer.reads import account_balance
 from settlement.service_layer.statement_import import ImportReport, import_statement
@@ -67,11 +67,15 @@ class World:
     async def import_file(self, content: bytes) -> list[ImportReport]:
         return [
             await import_statement(statement, self.uow, CLIENT_MONEY_IBAN, rates=RATES)
-            for statement in read_statements(content)
+            for statement in read_bank_file(content)
         ]
 
     async def import_entries(self, entries: list[Entry], **options: str) -> ImportReport:
         (report,) = await self.import_file(camt053(entries, **options))
+        return report
+
+    async def import_notification(self, entries: list[Entry], **options: str) -> ImportReport:
+        (report,) = await self.import_file(camt054(entries, **options))
         return report
 
     async def balance(self, code: str, at: date = date(2026, 12, 31)) -> int:

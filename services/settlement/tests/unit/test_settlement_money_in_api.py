@@ -13,7 +13,7 @@ from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.settlement.v1 import settlement_pb2
 from recouvra_shared.context import Caller, caller_var
 from recouvra_shared.errors import PermissionDenied
-from services.settlement.tests.unit.camt_files import Entry, camt053
+from services.settlement.tests.unit.camt_files import Entry, camt053, camt054
 from services.settlement.tests.unit.money_in_world import CASE_A, REF_A, World, two_invoice_case
 from settlement.domain.payment_instructions import client_money_account
 from settlement.entrypoints import case_consumers
@@ -49,6 +49,28 @@ async def test_an_operator_imports_a_statement_and_works_the_suspense_queue(call
         settlement_pb2.RefundSuspenseRequest(receipt_id=item.receipt_id), CONTEXT
     )
     assert refunded.status == "refund_due"
+
+
+@pytest.mark.parametrize("caller", ["operator"], indirect=True)
+async def test_an_operator_imports_a_notification_then_its_statement_books_nothing_more(
+    caller: None,
+) -> None:
+    world = World()
+    world.knows(two_invoice_case(), REF_A)
+    api = SettlementApi(world.uow, ACCOUNT)
+    paid = Entry(30_000, reference=REF_A, end_to_end_id="E2E-1", servicer_ref="N-1")
+    notified = await api.ImportStatement(
+        settlement_pb2.ImportStatementRequest(content=camt054([paid])), CONTEXT
+    )
+    (notification,) = notified.statements
+    assert notification.statement_id == "ntfctn:NTF-2026-03-02-0001"
+    assert (notification.matched_by_reference, notification.already_booked) == (1, 0)
+    stated = await api.ImportStatement(
+        settlement_pb2.ImportStatementRequest(content=camt053([paid])), CONTEXT
+    )
+    (statement,) = stated.statements
+    assert (statement.matched_by_reference, statement.already_booked) == (0, 1)
+    assert await world.balance("5121") == 30_000
 
 
 @pytest.mark.parametrize("caller", ["creditor", "provider", "service", "debtor"], indirect=True)

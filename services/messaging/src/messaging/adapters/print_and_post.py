@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from messaging.domain.sms import sms_parts
 from messaging.service_layer.channels import Rendered
 
 
@@ -72,7 +73,12 @@ class SmsSink:
 
     def _append(self, message_id: str, recipient: str, rendered: Rendered) -> str:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = {"message_id": message_id, "to": recipient, "text": rendered.text}
+        line = {
+            "message_id": message_id,
+            "to": recipient,
+            "text": rendered.text,
+            "parts": sms_parts(rendered.text),  # what a gateway bills
+        }
         with self.path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
             out.flush()

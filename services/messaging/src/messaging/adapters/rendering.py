@@ -23,6 +23,7 @@ from mjml import mjml_to_html
 
 from messaging.domain.content import L111_8_PARAGRAPHS, MessageFacts, Party, format_money
 from messaging.domain.outgoing import Channel
+from messaging.domain.sms import gsm7
 from messaging.service_layer.channels import Rendered
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -141,13 +142,27 @@ def pdf_of(html: str) -> bytes:
 
 
 def _sms(facts: MessageFacts, *, money: Callable[[int], str]) -> str:
+    """The text: who asks, for whom, how much, the payment link first (one tap to the debtor's
+    bank) when there is one, then the portal (pay otherwise, dispute, ask for a plan); written
+    in GSM-7 so each part holds 153 characters, not 67."""
     total = money(facts.amounts.total_minor)
+    link = facts.pay_link.url if facts.pay_link else ""
     if facts.message.language == "fr":
-        return (
+        text = (
             f"{facts.holder.name} pour {facts.creditor.name} : {total} restent dus "
-            f"(réf. {facts.reference}). Payer ou répondre : {facts.portal_url}"
+            f"(réf. {facts.reference}). "
+            + (
+                f"Payer depuis votre banque : {link} Contester, échéancier : "
+                if link
+                else "Payer ou répondre : "
+            )
+            + facts.portal_url
         )
-    return (
-        f"{facts.holder.name} for {facts.creditor.name}: {total} is owed "
-        f"(ref. {facts.reference}). Pay or reply: {facts.portal_url}"
-    )
+    else:
+        text = (
+            f"{facts.holder.name} for {facts.creditor.name}: {total} is owed "
+            f"(ref. {facts.reference}). "
+            + (f"Pay from your bank: {link} Dispute, plan: " if link else "Pay or reply: ")
+            + facts.portal_url
+        )
+    return gsm7(text)

@@ -4,7 +4,9 @@ The file is first validated, whole, against the official ISO 20022 schema of its
 (`camt053_schemas/`, as published by ISO 20022) with lxml: a file that does not validate is
 refused with every element that breaks it, and nothing of it is booked. It is then read by
 pyiso20022's dataclasses (generated from the same schemas) through xsdata, never by
-hand-written XPath; only the fields money in needs are taken from them.
+hand-written XPath; only the fields money in needs are taken from them. The camt.054 reader
+(`camt054.py`) validates and reads its entries with the same functions: a notification's
+entry is a statement's entry (ReportEntry) under another root.
 """
 
 from __future__ import annotations
@@ -36,8 +38,8 @@ _QUALIFIED = re.compile(r"\{[^}]*\}")
 
 
 @cache
-def _schema(message_type: str) -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(SCHEMAS / f"{message_type}.xsd")))
+def _schema(path: Path) -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(path)))
 
 
 def _refused(field: str, rule: str) -> InvalidRequest:
@@ -60,8 +62,24 @@ def _named_path(root: Any, path: str | None) -> str:
     return "/".join(reversed(names))
 
 
-def _validated(content: bytes) -> str:
-    """The message type of a file valid against its schema; refused otherwise."""
+def message_type_of(content: bytes) -> str:
+    """The ISO 20022 message type a file's Document names (`camt.054.001.08`), read from its
+    root's namespace without validating anything; empty when it names none."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(content[:MAX_BYTES], parser)
+    except etree.XMLSyntaxError:
+        return ""
+    return (etree.QName(root).namespace or "").removeprefix(_NAMESPACE)
+
+
+def validated(
+    content: bytes,
+    schemas: Path = SCHEMAS,
+    documents: dict[str, type[Any]] = DOCUMENTS,
+) -> str:
+    """The message type of a file valid against its schema (`schemas/<type>.xsd`, for the
+    types `documents` names); refused otherwise, with every element that breaks it."""
     if len(content) > MAX_BYTES:
         raise _refused("file", f"at most {MAX_BYTES} bytes")
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
@@ -71,9 +89,9 @@ def _validated(content: bytes) -> str:
         raise _refused(f"line {broken.lineno}", f"well-formed XML: {broken.msg}") from None
     namespace = etree.QName(root).namespace or ""
     message_type = namespace.removeprefix(_NAMESPACE)
-    if etree.QName(root).localname != "Document" or message_type not in DOCUMENTS:
-        raise _refused("Document", "a camt.053.001.02 or camt.053.001.08 Document")
-    schema = _schema(message_type)
+    if etree.QName(root).localname != "Document" or message_type not in documents:
+        raise _refused("Document", "a " + " or ".join(sorted(documents)) + " Document")
+    schema = _schema(schemas / f"{message_type}.xsd")
     if not schema.validate(root):
         raise InvalidRequest(
             [
@@ -122,7 +140,8 @@ def _remittance_texts(tx: Any) -> list[str]:
     return [*structured, *info.ustrd]
 
 
-def _line(index: int, entry: Any) -> BankLine:
+def bank_line(index: int, entry: Any) -> BankLine:
+    """One entry (Ntry) as settlement reads it: amount, direction, dates, references."""
     txs = [tx for details in entry.ntry_dtls for tx in details.tx_dtls]
     texts = [text for tx in txs for text in _remittance_texts(tx)]
     refs = next((tx.refs for tx in txs if tx.refs is not None), None)
@@ -153,24 +172,34 @@ def _status_code(code: Any) -> str:
 def read_statements(content: bytes) -> list[BankStatement]:
     """Every statement of a camt.053 file, with its booked entries (pending ones are not
     money yet); refused whole when the file does not validate."""
-    message_type = _validated(content)
-    parser = XmlParser(config=ParserConfig(fail_on_unknown_properties=True))
-    document = parser.from_bytes(content, DOCUMENTS[message_type])
-    statements = []
-    for stmt in document.bk_to_cstmr_stmt.stmt:
-        booked = [(i, entry) for i, entry in enumerate(stmt.ntry) if _status(entry) == "BOOK"]
-        for _, entry in booked:
-            if entry.bookg_dt is None:
-                raise _refused(f"Stmt[{stmt.id}]/Ntry/BookgDt", "a booked entry has a date")
-        iban = stmt.acct.id.iban
-        if not iban:
-            raise _refused(f"Stmt[{stmt.id}]/Acct/Id/IBAN", "the account is named by its IBAN")
-        statements.append(
-            BankStatement(
-                statement_id=stmt.id,
-                account_iban=iban,
-                message_type=message_type,
-                lines=tuple(_line(index, entry) for index, entry in booked),
-            )
-        )
-    return statements
+    message_type = validated(content)
+    document = parsed(content, DOCUMENTS[message_type])
+    return [
+        booked_report("Stmt", stmt.id, stmt, message_type)
+        for stmt in document.bk_to_cstmr_stmt.stmt
+    ]
+
+
+def parsed(content: bytes, document: type[Any]) -> Any:
+    """A validated file as pyiso20022's dataclasses."""
+    return XmlParser(config=ParserConfig(fail_on_unknown_properties=True)).from_bytes(
+        content, document
+    )
+
+
+def booked_report(element: str, report_id: str, report: Any, message_type: str) -> BankStatement:
+    """A statement (Stmt) or a notification (Ntfctn) of one account, with its booked entries
+    only; refused when a booked entry has no date or the account no IBAN."""
+    booked = [(i, entry) for i, entry in enumerate(report.ntry) if _status(entry) == "BOOK"]
+    for _, entry in booked:
+        if entry.bookg_dt is None:
+            raise _refused(f"{element}[{report_id}]/Ntry/BookgDt", "a booked entry has a date")
+    iban = report.acct.id.iban
+    if not iban:
+        raise _refused(f"{element}[{report_id}]/Acct/Id/IBAN", "the account is named by its IBAN")
+    return BankStatement(
+        statement_id=report_id,
+        account_iban=iban,
+        message_type=message_type,
+        lines=tuple(bank_line(index, entry) for index, entry in booked),
+    )

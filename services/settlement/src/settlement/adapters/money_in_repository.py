@@ -11,11 +11,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from settlement.adapters.money_in_tables import (
+    bank_line_twins,
     bank_statements,
     direct_payments,
     receipts,
     settled_cases,
 )
+from settlement.domain.bank_statement import NOTIFICATION_PREFIX
 from settlement.domain.direct_payments import DirectPayment
 from settlement.domain.receipts import (
     Allocation,
@@ -165,6 +167,17 @@ def _values(receipt: Receipt) -> dict[str, Any]:
     }
 
 
+def _unpaired(from_notifications: bool) -> tuple[Any, ...]:
+    """Receipts of one kind of document (camt.054 or camt.053) no line is paired with yet."""
+    notified = receipts.c.statement_id.startswith(NOTIFICATION_PREFIX, autoescape=True)
+    return (
+        notified if from_notifications else ~notified,
+        ~select(bank_line_twins.c.receipt_id)
+        .where(bank_line_twins.c.receipt_id == receipts.c.receipt_id)
+        .exists(),
+    )
+
+
 class SqlReceipts:
     """The bank_statements and receipts tables."""
 
@@ -231,13 +244,65 @@ class SqlReceipts:
     async def of_line(self, line_key: str) -> Receipt | None:
         return await self._one(receipts.c.line_key == line_key)
 
-    async def known_lines(self, line_keys: Collection[str]) -> set[str]:
+    async def booked_lines(self, line_keys: Collection[str]) -> dict[str, str]:
         if not line_keys:
-            return set()
-        found = await self.session.scalars(
-            select(receipts.c.line_key).where(receipts.c.line_key.in_(list(line_keys)))
+            return {}
+        keys = list(line_keys)
+        own = await self.session.execute(
+            select(receipts.c.line_key, receipts.c.statement_id).where(
+                receipts.c.line_key.in_(keys)
+            )
         )
-        return set(found.all())
+        paired = await self.session.execute(
+            select(bank_line_twins.c.line_key, receipts.c.statement_id)
+            .join(receipts, receipts.c.receipt_id == bank_line_twins.c.receipt_id)
+            .where(bank_line_twins.c.line_key.in_(keys))
+        )
+        return {key: statement_id for key, statement_id in [*own.all(), *paired.all()]}
+
+    async def twin_candidates(
+        self,
+        amount_minor: int,
+        end_to_end_id: str | None,
+        reference: str | None,
+        *,
+        from_notifications: bool,
+    ) -> list[Receipt]:
+        same = [
+            column == value
+            for column, value in (
+                (receipts.c.end_to_end_id, end_to_end_id),
+                (receipts.c.reference, reference),
+            )
+            if value is not None
+        ]
+        if not same:
+            return []
+        rows = await self.session.execute(
+            select(receipts)
+            .where(
+                receipts.c.amount_minor == amount_minor,
+                or_(*same),
+                *_unpaired(from_notifications),
+            )
+            .order_by(receipts.c.received_on, receipts.c.created_at, receipts.c.line_key)
+        )
+        return [_receipt(row) for row in rows.mappings().all()]
+
+    async def any_unpaired(self, *, from_notifications: bool) -> bool:
+        found = await self.session.scalar(
+            select(receipts.c.receipt_id).where(*_unpaired(from_notifications)).limit(1)
+        )
+        return found is not None
+
+    async def pair(self, line_key: str, statement_id: str, receipt_id: str) -> bool:
+        inserted = await self.session.scalar(
+            insert(bank_line_twins)
+            .values(line_key=line_key, statement_id=statement_id, receipt_id=receipt_id)
+            .on_conflict_do_nothing()
+            .returning(bank_line_twins.c.line_key)
+        )
+        return inserted is not None
 
     async def allocated_to(self, case_id: str) -> list[tuple[date, int]]:
         rows = await self.session.execute(

@@ -100,6 +100,24 @@ receipts = Table(
     ),
 )
 
+# Migration 0112_intraday_notifications: a bank line that is money another kind of document
+# already booked (a camt.053 line notified the day before by a camt.054), paired once with the
+# receipt that booked it; it books nothing itself.
+bank_line_twins = Table(
+    "bank_line_twins",
+    metadata,
+    Column("line_key", String(200), primary_key=True),
+    Column("statement_id", String(140), nullable=False),
+    Column(
+        "receipt_id",
+        UUID(as_uuid=False),
+        ForeignKey("receipts.receipt_id"),
+        nullable=False,
+        unique=True,
+    ),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
 # Migration 0109_money_rest: payments the creditor declared it received directly (no money in
 # the ledger; they count in the case's balance). One row per declaration, by intake's event id.
 direct_payments = Table(

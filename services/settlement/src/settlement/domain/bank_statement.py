@@ -17,6 +17,10 @@ from stdnum import iso11649
 
 from recouvra_shared.errors import InvalidRequest, Violation
 
+# A camt.054 notification's id as kept beside statements' ids (bank_statements, receipts):
+# `ntfctn:<Ntfctn/Id>`, so the two kinds of document never share an id.
+NOTIFICATION_PREFIX = "ntfctn:"
+
 
 @dataclass(frozen=True)
 class BankLine:
@@ -41,8 +45,18 @@ class BankStatement:
 
     statement_id: str
     account_iban: str
-    message_type: str  # "camt.053.001.02" or "camt.053.001.08"
+    message_type: str  # "camt.053.001.02", "camt.053.001.08", or camt.054's (a notification)
     lines: tuple[BankLine, ...]
+
+    @property
+    def intraday(self) -> bool:
+        """A camt.054 notification, sent the moment an entry is booked, not the day's statement."""
+        return from_notification(self.statement_id)
+
+
+def from_notification(statement_id: str) -> bool:
+    """Whether a receipt's statement id names a camt.054 notification."""
+    return statement_id.startswith(NOTIFICATION_PREFIX)
 
 
 def line_key(statement: BankStatement, line: BankLine) -> str:

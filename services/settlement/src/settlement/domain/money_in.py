@@ -11,14 +11,14 @@ Rules, in order (issue 14, point 3):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from settlement.domain.accounts import CLIENT_MONEY_BANK, FUNDS_HELD, SUSPENSE, account
 from settlement.domain.bank_statement import BankLine
 from settlement.domain.ledger import Line, credit, debit
-from settlement.domain.receipts import SettledCase
+from settlement.domain.receipts import Receipt, ReceiptStatus, SettledCase
 
 
 class MatchRule(StrEnum):
@@ -93,3 +93,35 @@ def acceptable(line: BankLine) -> bool:
     """Lines money in books: credits, and debits that reverse a credit. Other debits (payouts,
     bank charges) and reversed debits are booked by what caused them, not by the import."""
     return line.is_credit != line.is_reversal
+
+
+_CREDITS = (
+    ReceiptStatus.ALLOCATED,
+    ReceiptStatus.SUSPENSE,
+    ReceiptStatus.REFUND_DUE,
+    ReceiptStatus.REVERSED,
+)
+_REVERSALS = (ReceiptStatus.REVERSAL, ReceiptStatus.UNMATCHED_DEBIT)
+
+
+def twin_of(line: BankLine, candidates: Sequence[Receipt]) -> Receipt | None:
+    """The receipt another document (a camt.054 notification, or the camt.053 statement) already
+    booked for this line's money, among receipts not paired yet, oldest first: the same
+    direction (a credit, or a reversal) and amount, and the same end-to-end id when the line
+    has one, else the same RF reference and value date. A line with neither has no twin: the
+    bank's reference for the line (AcctSvcrRef, the line's key) is then the only way it is
+    recognised. Pairing is one to one, so two equal payments of one case are two lines."""
+    kinds = _REVERSALS if line.is_reversal else _CREDITS
+    for receipt in candidates:
+        if receipt.amount_minor != line.amount_minor or receipt.status not in kinds:
+            continue
+        if line.end_to_end_id is not None:
+            if receipt.end_to_end_id == line.end_to_end_id:
+                return receipt
+        elif (
+            line.reference is not None
+            and receipt.reference == line.reference
+            and receipt.received_on == line.value_date
+        ):
+            return receipt
+    return None

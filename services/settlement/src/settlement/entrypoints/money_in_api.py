@@ -11,7 +11,7 @@ from recouvra.common.v1 import money_pb2
 from recouvra.settlement.v1 import settlement_pb2
 from recouvra_shared.context import caller_var
 from recouvra_shared.errors import PermissionDenied, Unauthenticated
-from settlement.adapters.camt053 import read_statements
+from settlement.adapters.camt054 import read_bank_file
 from settlement.domain.name_matching import Candidate
 from settlement.domain.receipts import Receipt
 from settlement.service_layer import suspense
@@ -42,6 +42,7 @@ def imported(report: ImportReport) -> settlement_pb2.StatementImported:
         unmatched_debits=report.unmatched_debits,
         ignored=report.ignored,
         known=report.known,
+        already_booked=report.already_booked,
     )
 
 
@@ -70,7 +71,8 @@ def suspense_item(
 
 
 class MoneyInRpcs:
-    """ImportStatement and the suspense queue's RPCs, mixed into the SettlementService."""
+    """ImportStatement (a camt.053 statement or a camt.054 notification) and the suspense
+    queue's RPCs, mixed into the SettlementService."""
 
     units: Callable[[], SettlementUnitOfWork]
     client_money_iban: str
@@ -80,7 +82,7 @@ class MoneyInRpcs:
         self, request: settlement_pb2.ImportStatementRequest, context: grpc.aio.ServicerContext
     ) -> settlement_pb2.ImportStatementReply:
         _operator_only()
-        statements = await asyncio.to_thread(read_statements, request.content)
+        statements = await asyncio.to_thread(read_bank_file, request.content)
         reports = [
             await import_statement(statement, self.units, self.client_money_iban)
             for statement in statements

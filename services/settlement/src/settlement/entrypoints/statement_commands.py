@@ -1,4 +1,5 @@
-"""`python -m settlement import-statement FILE`: an operator imports a camt.053 file."""
+"""`python -m settlement import-statement FILE`: an operator imports a camt.053 statement or a
+camt.054 intraday notification."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from recouvra_shared.errors import Refusal
-from settlement.adapters.camt053 import read_statements
+from settlement.adapters.camt054 import read_bank_file
 from settlement.service_layer.statement_import import import_statement
 from settlement.service_layer.unit_of_work import SettlementUnitOfWork
 
@@ -24,24 +25,28 @@ async def import_statement_file(
     included: it is a no-op)."""
     parser = argparse.ArgumentParser(
         prog="python -m settlement import-statement",
-        description="Import a camt.053 (.001.02 or .001.08) statement of the client-money "
-        "account: each booked line is matched and booked once.",
+        description="Import a camt.053 statement or a camt.054 intraday notification "
+        "(.001.02 or .001.08) of the client-money account: each booked line is matched and "
+        "booked once, and a statement line a notification booked before books nothing.",
     )
     parser.add_argument("file", type=Path)
     options = parser.parse_args(args)
     try:
-        statements = read_statements(options.file.read_bytes())
+        statements = read_bank_file(options.file.read_bytes())
         for statement in statements:
             report = await import_statement(statement, units, client_money_iban)
+            kind = "notification" if statement.intraday else "statement"
             out.write(
-                f"statement {report.statement_id} of {report.account_iban}: "
+                f"{kind} {report.statement_id} of {report.account_iban}: "
                 + (
                     "imported before, nothing done\n"
                     if report.already_imported
                     else f"{report.lines} lines: {report.by_reference} by reference, "
                     f"{report.by_amount} by amount, {report.suspense} in suspense, "
                     f"{report.reversed} reversed, {report.unmatched_debits} unmatched debits, "
-                    f"{report.ignored} other debits ignored, {report.known} booked before\n"
+                    f"{report.ignored} other debits ignored, {report.known} booked before, "
+                    f"{report.already_booked} already booked from the "
+                    f"{'statement' if statement.intraday else 'notification'}\n"
                 )
             )
     except Refusal as refused:

@@ -46,8 +46,29 @@ class ReceiptRepository(Protocol):
     async def of_line(self, line_key: str) -> Receipt | None:
         """The receipt a bank line became, if it was imported."""
 
-    async def known_lines(self, line_keys: Collection[str]) -> set[str]:
-        """Which of these bank lines were imported already."""
+    async def booked_lines(self, line_keys: Collection[str]) -> dict[str, str]:
+        """Of these bank lines, those imported already, each with the id of the statement or
+        notification whose receipt holds its money (a paired line: its twin's)."""
+
+    async def twin_candidates(
+        self,
+        amount_minor: int,
+        end_to_end_id: str | None,
+        reference: str | None,
+        *,
+        from_notifications: bool,
+    ) -> list[Receipt]:
+        """Receipts of this amount with this end-to-end id or reference, booked from a camt.054
+        notification (else from a camt.053 statement), no line paired with them yet, oldest
+        first."""
+
+    async def any_unpaired(self, *, from_notifications: bool) -> bool:
+        """Whether any receipt booked from a camt.054 notification (else from a camt.053
+        statement) has no line paired with it yet: a line could be its twin."""
+
+    async def pair(self, line_key: str, statement_id: str, receipt_id: str) -> bool:
+        """Record that a bank line is the money of a receipt booked from another document;
+        False when the line or the receipt is paired already."""
 
     async def allocated_to(self, case_id: str) -> list[tuple[date, int]]:
         """The (date, cents) of the case's receipts still allocated, oldest first."""

@@ -1,6 +1,13 @@
 """Importing a bank statement: each booked line of the client-money account becomes one
 receipt and one journal entry, once, however often the statement is imported or interrupted.
 
+A camt.054 intraday notification is imported the same way, the day's money booked (and a
+pay-by-link announcement matched) at once. When the camt.053 statement then brings the same
+entry, it is recognised and books nothing: by its key (the bank's AcctSvcrRef, as any line seen
+twice), else as the twin of the notified receipt (`money_in.twin_of`: same amount and end-to-end
+id, or RF reference and value date), paired once in `bank_line_twins`. The same holds the other
+way round, for a notification arriving after its statement.
+
 Lines are committed in chunks; a line already kept is skipped, so an import killed halfway and
 run again books the rest and nothing twice. The statement is marked imported by the last chunk:
 after that, importing it again is a no-op.
@@ -14,7 +21,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from recouvra_shared.legal.ecb_rates import RateTable
-from settlement.domain.bank_statement import BankLine, BankStatement, check_statement, line_key
+from settlement.domain.bank_statement import (
+    BankLine,
+    BankStatement,
+    check_statement,
+    from_notification,
+    line_key,
+)
 from settlement.domain.commands import PostEntry, ReverseEntry
 from settlement.domain.ledger import Journal
 from settlement.domain.money_in import (
@@ -22,6 +35,7 @@ from settlement.domain.money_in import (
     acceptable,
     match_credit,
     receipt_lines,
+    twin_of,
     unmatched_debit_lines,
 )
 from settlement.domain.receipts import (
@@ -55,6 +69,7 @@ class ImportReport:
     unmatched_debits: int = 0
     ignored: int = 0  # other debits: booked by what caused them
     known: int = 0  # booked by an earlier (interrupted) import
+    already_booked: int = 0  # the same money booked from the other document (camt.054/053)
     receipt_ids: list[str] = field(default_factory=list)
 
 
@@ -78,11 +93,17 @@ class _Importer:
         # (a case withdrawn while its statement is imported may still take a line of it).
         self.case_ids: dict[str, str | None] = {}
         self.cases: dict[str, SettledCase | None] = {}
-        self.known: set[str] = set()
+        self.booked: dict[str, str] = {}
+        self.twins_possible = False
 
     async def chunk(self, uow: SettlementUnitOfWork, lines: Sequence[BankLine]) -> None:
         keys = [line_key(self.statement, line) for line in lines]
-        self.known = await uow.receipts.known_lines(keys)
+        self.booked = await uow.receipts.booked_lines(keys)
+        # Most imports have no twin to look for (no notification came, or none is left
+        # unpaired): one query per chunk spares one per line.
+        self.twins_possible = await uow.receipts.any_unpaired(
+            from_notifications=not self.statement.intraday
+        )
         for line in lines:
             await self.line(uow, line)
 
@@ -119,12 +140,32 @@ class _Importer:
         key = line_key(self.statement, line)
         if not acceptable(line):
             self.report.ignored += 1
-        elif key in self.known:
-            self.report.known += 1
+        elif key in self.booked:
+            if from_notification(self.booked[key]) == self.statement.intraday:
+                self.report.known += 1
+            else:
+                self.report.already_booked += 1
+        elif await self.paired_with_twin(uow, line, key):
+            self.report.already_booked += 1
         elif line.is_reversal:
             await self.reversal(uow, line, key)
         else:
             await self.credit(uow, line, key)
+
+    async def paired_with_twin(self, uow: SettlementUnitOfWork, line: BankLine, key: str) -> bool:
+        """Whether the line is money the other kind of document booked (now paired with it)."""
+        if not self.twins_possible:
+            return False
+        candidates = await uow.receipts.twin_candidates(
+            line.amount_minor,
+            line.end_to_end_id,
+            line.reference,
+            from_notifications=not self.statement.intraday,
+        )
+        twin = twin_of(line, candidates)
+        if twin is None:
+            return False
+        return await uow.receipts.pair(key, self.statement.statement_id, twin.receipt_id)
 
     async def _owed_by_open_case(
         self, uow: SettlementUnitOfWork, line: BankLine

@@ -299,7 +299,7 @@ class ImportStatementRequest(_message.Message):
 
     CONTENT_FIELD_NUMBER: _builtins.int
     content: _builtins.bytes
-    """the camt.053 XML file, at most 64 MiB"""
+    """a camt.053 or camt.054 XML file, at most 64 MiB"""
     def __init__(
         self,
         *,
@@ -328,7 +328,9 @@ class StatementImported(_message.Message):
     UNMATCHED_DEBITS_FIELD_NUMBER: _builtins.int
     IGNORED_FIELD_NUMBER: _builtins.int
     KNOWN_FIELD_NUMBER: _builtins.int
+    ALREADY_BOOKED_FIELD_NUMBER: _builtins.int
     statement_id: _builtins.str
+    """a camt.054 notification's is "ntfctn:<Id>" """
     account_iban: _builtins.str
     already_imported: _builtins.bool
     """imported before: nothing was done"""
@@ -344,6 +346,8 @@ class StatementImported(_message.Message):
     """other debits: booked by what caused them"""
     known: _builtins.int
     """booked by an earlier, interrupted import"""
+    already_booked: _builtins.int
+    """the same money booked from the other document:"""
     def __init__(
         self,
         *,
@@ -358,10 +362,11 @@ class StatementImported(_message.Message):
         unmatched_debits: _builtins.int = ...,
         ignored: _builtins.int = ...,
         known: _builtins.int = ...,
+        already_booked: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_iban", b"account_iban", "already_imported", b"already_imported", "ignored", b"ignored", "known", b"known", "lines", b"lines", "matched_by_amount", b"matched_by_amount", "matched_by_reference", b"matched_by_reference", "reversed", b"reversed", "statement_id", b"statement_id", "suspense", b"suspense", "unmatched_debits", b"unmatched_debits"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_iban", b"account_iban", "already_booked", b"already_booked", "already_imported", b"already_imported", "ignored", b"ignored", "known", b"known", "lines", b"lines", "matched_by_amount", b"matched_by_amount", "matched_by_reference", b"matched_by_reference", "reversed", b"reversed", "statement_id", b"statement_id", "suspense", b"suspense", "unmatched_debits", b"unmatched_debits"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
