@@ -225,10 +225,26 @@ async def test_a_provider_bids_live_wins_and_works_the_case_and_nobody_else_can(
 
                 quote = await eventually(quoted, "the quote", within=90)
                 assert quote["fee_percent"] == "7.5"
-                accepted = await client.post(
-                    f"/v1/cases/{case_id}/quote/acceptance", headers=creditor | idempotency_key()
-                )
-                assert accepted.status_code == 200, accepted.text
+                # The creditor reads the quote on its page, with the provider's measured record,
+                # and accepts it there.
+                owner = Watched(await (await browser.new_context(locale="fr-FR")).new_page())
+                await owner.page.goto(f"{base}/login")
+                await owner.page.get_by_label("E-mail").fill(creditor_email)
+                await owner.page.get_by_label("Mot de passe").fill(PASSWORD)
+                await owner.page.get_by_role("button", name="Se connecter").click()
+                await expect(owner.page).to_have_url(re.compile(r"/dashboard$"))
+                await owner.page.goto(f"{base}/cases/{case_id}/quote")
+                offer = owner.page.locator("#quote")
+                await expect(offer).to_contain_text("Etude Lambert")
+                await expect(offer).to_contain_text("7.5 %")
+                await expect(owner.page.locator("table.record")).to_be_visible()
+                await checked(owner, "creditor-quote")
+                await owner.page.get_by_role("button", name="Accepter le devis").click()
+                await expect(owner.page).to_have_url(re.compile(rf"/cases/{case_id}(#quote)?$"))
+                await expect(
+                    owner.page.get_by_role("button", name="Accepter le devis")
+                ).to_have_count(0)
+                await checked(owner, "creditor-quote-accepted")
 
                 # The offer appears on the page by itself; the provider accepts the case.
                 accept = page.get_by_role("button", name="Accepter le dossier")
