@@ -333,6 +333,8 @@ class FakeMatching:
         # Registered providers and whether an operator approved them, as matching keeps them:
         # a pending one sees no auction and places no bid or rule (issue 13, point 2).
         self.approved: dict[str, bool] = {}
+        # Standing rules by (provider, name), as SetAutoBidRule stored them.
+        self.rules: dict[tuple[str, str], Any] = {}
 
     def _called(self, rpc: str, request: Any) -> str:
         """Records the call and raises the error queued for it; the caller's tenant."""
@@ -461,10 +463,33 @@ class FakeMatching:
 
     async def SetAutoBidRule(self, request: Any) -> Any:
         caller = caller_var.get()
-        self.approved_provider(caller.tenant_id or "" if caller is not None else "")
-        return await self._answer(
+        provider_id = caller.tenant_id or "" if caller is not None else ""
+        self.approved_provider(provider_id)
+        reply = await self._answer(
             "SetAutoBidRule", request, pb.SetAutoBidRuleReply(name=request.name)
         )
+        self.rules[(provider_id, request.name)] = pb.AutoBidRule(
+            name=request.name,
+            fee=request.fee,
+            fixed_fee_minor=request.fixed_fee_minor,
+            segments=request.segments,
+            min_trustscore=request.min_trustscore,
+            min_amount_minor=request.min_amount_minor,
+            max_amount_minor=request.max_amount_minor,
+            debtor_types=request.debtor_types,
+        )
+        return reply
+
+    async def ListAutoBidRules(self, request: Any) -> Any:
+        provider_id = self._called("ListAutoBidRules", request)
+        mine = sorted((n, r) for (p, n), r in self.rules.items() if p == provider_id)
+        return pb.ListAutoBidRulesReply(rules=[r for _, r in mine])
+
+    async def DeleteAutoBidRule(self, request: Any) -> Any:
+        provider_id = self._called("DeleteAutoBidRule", request)
+        if self.rules.pop((provider_id, request.name), None) is None:
+            raise status_for(NotFound(f"name: no auto-bid rule named {request.name!r}"))
+        return pb.DeleteAutoBidRuleReply(name=request.name)
 
     async def _assignment(self, rpc: str, request: Any, status: str) -> Any:
         reply = pb.AssignmentReply(case_id=request.case_id, round=1, status=status)

@@ -625,3 +625,37 @@ async def test_a_bid_states_its_fee_base_and_reads_it_back(
     assert plain.json()["fee_base"] == "collected"
     [(_, request)] = matching.called("ReplaceBid")
     assert request.fee_base == ""
+
+
+async def test_a_provider_lists_its_rules_and_deletes_one_and_another_cannot(
+    client: httpx.AsyncClient, matching: FakeMatching
+) -> None:
+    _, alice = await sign_up_provider(client, "bureau@lambert.fr")
+    _, bob = await sign_up_provider(client, "etude@roux.fr", "552100554")
+    for name, fee in (("PME", "11.5"), ("all", "9")):
+        saved = await client.post(
+            "/v1/provider/auto-bid-rules",
+            json={
+                "name": name,
+                "fee_percent": fee,
+                "min_amount": {"amount": "500.00", "currency": "EUR"},
+            },
+            headers=alice | key(f"r-{name}"),
+        )
+        assert saved.status_code == 200, saved.text
+    listed = await client.get("/v1/provider/auto-bid-rules", headers=alice)
+    assert listed.status_code == 200
+    assert [(r["name"], r["fee_percent"], r["min_amount"]) for r in listed.json()["items"]] == [
+        ("PME", "11.5", {"amount": "500.00", "currency": "EUR"}),
+        ("all", "9", {"amount": "500.00", "currency": "EUR"}),
+    ]
+    assert (await client.get("/v1/provider/auto-bid-rules", headers=bob)).json() == {"items": []}
+    stolen = await client.delete("/v1/provider/auto-bid-rules/PME", headers=bob)
+    assert stolen.status_code == 404
+    deleted = await client.delete("/v1/provider/auto-bid-rules/PME", headers=alice)
+    assert deleted.status_code == 204
+    names = [
+        r["name"]
+        for r in (await client.get("/v1/provider/auto-bid-rules", headers=alice)).json()["items"]
+    ]
+    assert names == ["all"]

@@ -298,3 +298,39 @@ async def test_the_fees_page_lists_the_months_and_a_statement_downloads_as_the_p
         assert f"statement-provider-{provider_id}-2026-11.csv" in csv.headers["content-disposition"]
         refused = await browser.get("/provider/fees/2026-13")
         assert refused.status_code == 422
+
+
+async def test_the_rules_page_lists_the_providers_rules_and_removes_one(
+    browser: httpx.AsyncClient, world: World
+) -> None:
+    provider_id = await holder_logged_in(browser, world)
+    empty = await browser.get("/provider/rules")
+    assert "Aucune règle pour l'instant" in empty.text
+    token = csrf_of(empty)
+    for name, fee, smallest in (("PME Lyon", "11,5", "5 000"), ("Tout / le reste", "9", "")):
+        saved = await browser.post(
+            "/provider/rules",
+            data={"csrf_token": token, "name": name, "fee_percent": fee, "min_amount": smallest},
+        )
+        assert saved.status_code == 200, saved.text
+    listed = await browser.get("/provider/rules")
+    rows = re.findall(r'<tr id="rule-\d+">(.*?)</tr>', listed.text, re.S)
+    assert [re.search(r"<td>([^<]*)</td>", row).group(1) for row in rows] == [  # type: ignore[union-attr]
+        "PME Lyon",
+        "Tout / le reste",
+    ]
+    assert "5\u202f000,00\xa0€" in rows[0]
+    removed = await browser.post(
+        "/provider/rules/Tout%20%2F%20le%20reste/delete", data={"csrf_token": token}
+    )
+    assert (removed.status_code, removed.headers["location"]) == (303, "/provider/rules")
+    [(caller, request)] = world.matching.called("DeleteAutoBidRule")
+    assert caller is not None
+    assert (caller.tenant_id, request.name) == (provider_id, "Tout / le reste")
+    after = await browser.get("/provider/rules")
+    assert "Tout / le reste" not in after.text
+    assert "PME Lyon" in after.text
+    again = await browser.post(
+        "/provider/rules/Tout%20%2F%20le%20reste/delete", data={"csrf_token": token}
+    )
+    assert again.status_code == 404

@@ -221,6 +221,12 @@ class FakeAutoBidRules:
                 rules.setdefault(provider_id, []).append(rule)
         return rules
 
+    async def named(self, provider_id: str) -> list[tuple[str, AutoBidRule]]:
+        return [(n, r) for (p, n), r in sorted(self.state.rules.items()) if p == provider_id]
+
+    async def delete(self, provider_id: str, name: str) -> bool:
+        return self.state.rules.pop((provider_id, name), None) is not None
+
 
 class FakeProviderRecords:
     def __init__(self, state: StoredState) -> None:

@@ -228,6 +228,26 @@ class RepositoryContract:
         assert rules == {"p1": [second, first]}
         assert [str(r.fee_percent) for r in rules["p1"]] == ["11.5", "10"]  # as a person writes it
 
+    async def test_a_providers_rules_are_listed_by_name_and_one_is_deleted(
+        self, units: Units
+    ) -> None:
+        first = AutoBidRule("p1", Decimal("10.00"), segments=frozenset({"s"}))
+        async with units() as uow:
+            await uow.rules.save("b", first, T0)
+            await uow.rules.save("a", AutoBidRule("p1", Decimal("12")), T0)
+            await uow.rules.save("b", AutoBidRule("p2", Decimal(20)), T0)
+            await uow.commit()
+        async with units() as uow:
+            named = await uow.rules.named("p1")
+            gone = await uow.rules.delete("p1", "b")
+            again = await uow.rules.delete("p1", "b")
+            await uow.commit()
+        assert [(n, str(r.fee_percent)) for n, r in named] == [("a", "12"), ("b", "10")]
+        assert (gone, again) == (True, False)
+        async with units() as uow:
+            assert [n for n, _ in await uow.rules.named("p1")] == ["a"]
+            assert [n for n, _ in await uow.rules.named("p2")] == ["b"]  # another's, untouched
+
     async def test_outcomes_add_up_into_records_and_performance(self, units: Units) -> None:
         async with units() as uow:
             for outcome in (

@@ -11,6 +11,7 @@ from matching.domain.activity import business_day
 from matching.domain.commands import (
     AnswerQuote,
     DeclineAssignment,
+    DeleteAutoBidRule,
     PlaceBid,
     PromiseToPay,
     ReleaseCase,
@@ -130,6 +131,36 @@ async def test_an_auto_bid_rule_needs_a_name_and_valid_criteria() -> None:
     assert name == "consumer"
     await m.submit_scored_case("case-b2b")
     assert m.case("case-b2b").bids == {}  # the rule takes consumer cases only
+
+
+async def test_a_provider_lists_its_rules_and_a_deleted_one_bids_no_more() -> None:
+    m = Market()
+    await m.register("p1", 1)
+    await m.register("p2", 2)
+    for command in (
+        SetAutoBidRule("p1", "any", Decimal(9)),
+        SetAutoBidRule("p1", "big", Decimal("7.5"), min_amount_minor=500_000),
+        SetAutoBidRule("p2", "any", Decimal(12)),
+    ):
+        await m.committed(
+            lambda uow, c=command: provider_commands.set_auto_bid_rule(c, uow, **m.deps)
+        )
+    listed = await m.committed(lambda uow: provider_commands.auto_bid_rules("p1", uow))
+    assert [(n, str(r.fee_percent), r.min_amount_minor) for n, r in listed] == [
+        ("any", "9", 0),
+        ("big", "7.5", 500_000),
+    ]
+    gone = DeleteAutoBidRule("p1", " any ")
+    assert (
+        await m.committed(lambda uow: provider_commands.delete_auto_bid_rule(gone, uow, **m.deps))
+        == "any"
+    )
+    with pytest.raises(NotFound):  # twice, or a name it never had
+        await m.committed(lambda uow: provider_commands.delete_auto_bid_rule(gone, uow, **m.deps))
+    await m.submit_scored_case("case-1")
+    assert set(m.case("case-1").bids) == {"p2"}  # p1's deleted rule bid nothing; p2's did
+    others = await m.committed(lambda uow: provider_commands.auto_bid_rules("p2", uow))
+    assert [n for n, _ in others] == ["any"]
 
 
 async def test_offered_then_held_cases_and_a_decline_passes_to_the_next_offer() -> None:

@@ -40,7 +40,7 @@ from recouvra.common.v1.money_pb2 import Money
 from recouvra.common.v1.percentage_pb2 import Percentage
 from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra_shared.context import Caller
-from recouvra_shared.percentages import parse_percent, to_percentage
+from recouvra_shared.percentages import parse_percent, percent_text, to_percentage
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ NO_PROVIDER = "provider: no such provider"
 NOT_REGISTERED = "provider: not registered with the marketplace"
 NO_AUCTION = "auction: no such open auction for you"
 NO_BID = "bid: no such bid of yours in an open auction"
+NO_RULE = "name: no auto-bid rule of yours by that name"
 NO_ASSIGNMENT = "case: no such case offered to or held by you"
 NO_QUOTE = "quote: no such case in the marketplace (yet)"
 NO_MARKETPLACE_CASE = "case: no such case in the marketplace (yet)"
@@ -143,6 +144,23 @@ def _minor(amount: MoneyView | None) -> int:
     return amount.minor_units if amount is not None else 0
 
 
+def _euros(minor: int) -> MoneyView | None:
+    return MoneyView.of(Money(currency="EUR", minor_units=minor)) if minor else None
+
+
+def _rule_view(rule: pb.AutoBidRule) -> AutoBidRuleView:
+    return AutoBidRuleView(
+        name=rule.name,
+        fee_percent=percent_text(rule.fee),
+        fixed_fee=_euros(rule.fixed_fee_minor),
+        segments=list(rule.segments),
+        min_trustscore=rule.min_trustscore,
+        min_amount=_euros(rule.min_amount_minor),
+        max_amount=_euros(rule.max_amount_minor),
+        debtor_types=[t for t in rule.debtor_types if t in ("business", "consumer")],
+    )
+
+
 def _action(case_id: str, action: ActionIn) -> pb.ReportActionRequest:
     request = pb.ReportActionRequest(
         case_id=case_id,
@@ -216,6 +234,18 @@ class BiddingClient:
         )
         await unary(self.stub.SetAutoBidRule, request, provider, NOT_REGISTERED, RULE_FIELDS)
         return AutoBidRuleView(**rule.model_dump())
+
+    async def auto_bid_rules(self, provider: Caller) -> list[AutoBidRuleView]:
+        """The provider's standing rules, by name."""
+        reply = await unary(
+            self.stub.ListAutoBidRules, pb.ListAutoBidRulesRequest(), provider, NOT_REGISTERED
+        )
+        return [_rule_view(rule) for rule in reply.rules]
+
+    async def delete_auto_bid_rule(self, provider: Caller, name: str) -> None:
+        """The rule of that name removed: auctions opened from now on get no bid from it."""
+        request = pb.DeleteAutoBidRuleRequest(name=name)
+        await unary(self.stub.DeleteAutoBidRule, request, provider, NO_RULE)
 
     async def _assignment(self, rpc: str, provider: Caller, case_id: str) -> AssignmentView:
         method = getattr(self.stub, rpc)

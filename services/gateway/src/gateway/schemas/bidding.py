@@ -231,3 +231,11 @@ class AutoBidRuleView(BaseModel):
     min_amount: Money | None
     max_amount: Money | None
     debtor_types: list[Literal["business", "consumer"]]
+
+
+class AutoBidRuleList(BaseModel):
+    """The provider's standing rules, by name."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [RULE_EXAMPLE]}]})
+
+    items: list[AutoBidRuleView]

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -188,20 +188,40 @@ class SqlAutoBidRules:
         )
         rules: dict[str, list[AutoBidRule]] = {}
         for row in rows:
-            c = row.criteria
-            rules.setdefault(row.provider_id, []).append(
-                AutoBidRule(
-                    provider_id=row.provider_id,
-                    fee_percent=as_entered(row.fee_percent),
-                    fixed_fee_minor=row.fixed_fee_minor,
-                    segments=frozenset(c["segments"]),
-                    min_trustscore=c["min_trustscore"],
-                    min_amount_minor=c["min_amount_minor"],
-                    max_amount_minor=c["max_amount_minor"],
-                    debtor_types=frozenset(c["debtor_types"]),
-                )
-            )
+            rules.setdefault(row.provider_id, []).append(_rule_of(row))
         return rules
+
+    async def named(self, provider_id: str) -> list[tuple[str, AutoBidRule]]:
+        """One provider's rules with their names, by name."""
+        rows = await self.session.execute(
+            select(auto_bid_rules)
+            .where(auto_bid_rules.c.provider_id == provider_id)
+            .order_by(auto_bid_rules.c.name)
+        )
+        return [(row.name, _rule_of(row)) for row in rows]
+
+    async def delete(self, provider_id: str, name: str) -> bool:
+        """Remove one provider's rule; False when it has none of that name."""
+        result = await self.session.execute(
+            delete(auto_bid_rules).where(
+                auto_bid_rules.c.provider_id == provider_id, auto_bid_rules.c.name == name
+            )
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+
+def _rule_of(row: Any) -> AutoBidRule:
+    c = row.criteria
+    return AutoBidRule(
+        provider_id=row.provider_id,
+        fee_percent=as_entered(row.fee_percent),
+        fixed_fee_minor=row.fixed_fee_minor,
+        segments=frozenset(c["segments"]),
+        min_trustscore=c["min_trustscore"],
+        min_amount_minor=c["min_amount_minor"],
+        max_amount_minor=c["max_amount_minor"],
+        debtor_types=frozenset(c["debtor_types"]),
+    )
 
 
 class SqlProviderRecords:

@@ -31,6 +31,14 @@ class WithdrawBid:
 
 
 @dataclass(frozen=True)
+class DeleteAutoBidRule:
+    """Remove a provider's standing bid by its name."""
+
+    provider_id: str
+    name: str
+
+
+@dataclass(frozen=True)
 class SetAutoBidRule:
     """Store a provider's standing bid under a name."""
 

@@ -14,6 +14,7 @@ from matching.domain.clock import Clock
 from matching.domain.commands import (
     AcceptAssignment,
     DeclineAssignment,
+    DeleteAutoBidRule,
     PlaceBid,
     PromiseToPay,
     ReleaseCase,
@@ -149,6 +150,40 @@ class BiddingApi(pb_grpc.BiddingServiceServicer):
             request,
             lambda name: pb.SetAutoBidRuleReply(name=name),
             pb.SetAutoBidRuleReply,
+        )
+
+    async def ListAutoBidRules(
+        self, request: pb.ListAutoBidRulesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListAutoBidRulesReply:
+        provider_id = caller_tenant("provider")
+        async with self.units() as uow:
+            named = await provider_commands.auto_bid_rules(provider_id, uow)
+        return pb.ListAutoBidRulesReply(
+            rules=[
+                pb.AutoBidRule(
+                    name=name,
+                    fee=to_percentage(rule.fee_percent),
+                    fixed_fee_minor=rule.fixed_fee_minor,
+                    segments=sorted(rule.segments),
+                    min_trustscore=rule.min_trustscore,
+                    min_amount_minor=rule.min_amount_minor,
+                    max_amount_minor=rule.max_amount_minor or 0,
+                    debtor_types=sorted(rule.debtor_types),
+                )
+                for name, rule in named
+            ]
+        )
+
+    async def DeleteAutoBidRule(
+        self, request: pb.DeleteAutoBidRuleRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DeleteAutoBidRuleReply:
+        command = DeleteAutoBidRule(provider_id=caller_tenant("provider"), name=request.name)
+        return await self.run.answer(
+            provider_commands.delete_auto_bid_rule,
+            command,
+            request,
+            lambda name: pb.DeleteAutoBidRuleReply(name=name),
+            pb.DeleteAutoBidRuleReply,
         )
 
     async def AcceptAssignment(

@@ -6,13 +6,14 @@ from __future__ import annotations
 import uuid
 
 from matching.domain.activity import business_day, new_action_report, parse_paid_on
-from matching.domain.auction import new_auto_bid_rule, new_bid
+from matching.domain.auction import AutoBidRule, new_auto_bid_rule, new_bid
 from matching.domain.case_matching import CaseMatching
 from matching.domain.case_state import PaymentClaim
 from matching.domain.clock import Clock
 from matching.domain.commands import (
     AcceptAssignment,
     DeclineAssignment,
+    DeleteAutoBidRule,
     PlaceBid,
     PromiseToPay,
     ReleaseCase,
@@ -139,6 +140,28 @@ async def set_auto_bid_rule(
         bounds=config.bounds,
     )
     await uow.rules.save(name, rule, clock.now())
+    return name
+
+
+async def auto_bid_rules(
+    provider_id: str, uow: MatchingUnitOfWork
+) -> list[tuple[str, AutoBidRule]]:
+    """The provider's standing rules with their names, by name."""
+    await registered_provider(uow, provider_id)
+    return await uow.rules.named(provider_id)
+
+
+async def delete_auto_bid_rule(
+    command: DeleteAutoBidRule, uow: MatchingUnitOfWork, *, clock: Clock, config: MatchingConfig
+) -> str:
+    """Remove a standing rule: auctions opened from now on no longer get its bid (bids it
+    already placed stay, as the provider's own bids do)."""
+    await registered_provider(uow, command.provider_id)
+    name = command.name.strip()
+    if not name:
+        raise InvalidField("name", "is required")
+    if not await uow.rules.delete(command.provider_id, name):
+        raise NotFound(f"name: no auto-bid rule named {name!r}")
     return name
 
 

@@ -105,6 +105,12 @@ class AutoBidRules(Protocol):
     async def of_providers(self, provider_ids: Iterable[str]) -> dict[str, list[AutoBidRule]]:
         """The standing rules of the given providers."""
 
+    async def named(self, provider_id: str) -> list[tuple[str, AutoBidRule]]:
+        """One provider's rules with their names, by name."""
+
+    async def delete(self, provider_id: str, name: str) -> bool:
+        """Remove one provider's rule; False when it has none of that name."""
+
 
 class ProviderRecords(Protocol):
     """What each provider's past cases measured, per segment."""

@@ -297,6 +297,127 @@ class SetAutoBidRuleReply(_message.Message):
 Global___SetAutoBidRuleReply: _TypeAlias = SetAutoBidRuleReply  # noqa: Y015
 
 @_typing.final
+class ListAutoBidRulesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAutoBidRulesRequest: _TypeAlias = ListAutoBidRulesRequest  # noqa: Y015
+
+@_typing.final
+class AutoBidRule(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    FEE_FIELD_NUMBER: _builtins.int
+    FIXED_FEE_MINOR_FIELD_NUMBER: _builtins.int
+    SEGMENTS_FIELD_NUMBER: _builtins.int
+    MIN_TRUSTSCORE_FIELD_NUMBER: _builtins.int
+    MIN_AMOUNT_MINOR_FIELD_NUMBER: _builtins.int
+    MAX_AMOUNT_MINOR_FIELD_NUMBER: _builtins.int
+    DEBTOR_TYPES_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    fixed_fee_minor: _builtins.int
+    min_trustscore: _builtins.int
+    min_amount_minor: _builtins.int
+    max_amount_minor: _builtins.int
+    """0 = no maximum"""
+    @_builtins.property
+    def fee(self) -> _percentage_pb2.Percentage: ...
+    @_builtins.property
+    def segments(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """empty = any segment"""
+
+    @_builtins.property
+    def debtor_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """empty = both"""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        fee: _percentage_pb2.Percentage | None = ...,
+        fixed_fee_minor: _builtins.int = ...,
+        segments: _abc.Iterable[_builtins.str] | None = ...,
+        min_trustscore: _builtins.int = ...,
+        min_amount_minor: _builtins.int = ...,
+        max_amount_minor: _builtins.int = ...,
+        debtor_types: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["fee", b"fee"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["debtor_types", b"debtor_types", "fee", b"fee", "fixed_fee_minor", b"fixed_fee_minor", "max_amount_minor", b"max_amount_minor", "min_amount_minor", b"min_amount_minor", "min_trustscore", b"min_trustscore", "name", b"name", "segments", b"segments"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AutoBidRule: _TypeAlias = AutoBidRule  # noqa: Y015
+
+@_typing.final
+class ListAutoBidRulesReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RULES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def rules(self) -> _containers.RepeatedCompositeFieldContainer[Global___AutoBidRule]: ...
+    def __init__(
+        self,
+        *,
+        rules: _abc.Iterable[Global___AutoBidRule] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rules", b"rules"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAutoBidRulesReply: _TypeAlias = ListAutoBidRulesReply  # noqa: Y015
+
+@_typing.final
+class DeleteAutoBidRuleRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteAutoBidRuleRequest: _TypeAlias = DeleteAutoBidRuleRequest  # noqa: Y015
+
+@_typing.final
+class DeleteAutoBidRuleReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteAutoBidRuleReply: _TypeAlias = DeleteAutoBidRuleReply  # noqa: Y015
+
+@_typing.final
 class AssignmentReply(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

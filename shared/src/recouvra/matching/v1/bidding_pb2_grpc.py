@@ -66,6 +66,16 @@ class BiddingServiceStub:
                 request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetAutoBidRuleRequest.SerializeToString,
                 response_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetAutoBidRuleReply.FromString,
                 _registered_method=True)
+        self.ListAutoBidRules = channel.unary_unary(
+                '/recouvra.matching.v1.BiddingService/ListAutoBidRules',
+                request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ListAutoBidRulesRequest.SerializeToString,
+                response_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ListAutoBidRulesReply.FromString,
+                _registered_method=True)
+        self.DeleteAutoBidRule = channel.unary_unary(
+                '/recouvra.matching.v1.BiddingService/DeleteAutoBidRule',
+                request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.DeleteAutoBidRuleRequest.SerializeToString,
+                response_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.DeleteAutoBidRuleReply.FromString,
+                _registered_method=True)
         self.AcceptAssignment = channel.unary_unary(
                 '/recouvra.matching.v1.BiddingService/AcceptAssignment',
                 request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.CaseRef.SerializeToString,
@@ -147,6 +157,20 @@ class BiddingServiceServicer:
 
     def SetAutoBidRule(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAutoBidRules(self, request, context):
+        """The provider's own standing rules, by name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteAutoBidRule(self, request, context):
+        """Remove one: auctions opened from now on no longer get its bid. An unknown name: NOT_FOUND.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -240,6 +264,16 @@ def add_BiddingServiceServicer_to_server(servicer, server):
                     servicer.SetAutoBidRule,
                     request_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetAutoBidRuleRequest.FromString,
                     response_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetAutoBidRuleReply.SerializeToString,
+            ),
+            'ListAutoBidRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAutoBidRules,
+                    request_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ListAutoBidRulesRequest.FromString,
+                    response_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ListAutoBidRulesReply.SerializeToString,
+            ),
+            'DeleteAutoBidRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteAutoBidRule,
+                    request_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.DeleteAutoBidRuleRequest.FromString,
+                    response_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.DeleteAutoBidRuleReply.SerializeToString,
             ),
             'AcceptAssignment': grpc.unary_unary_rpc_method_handler(
                     servicer.AcceptAssignment,
@@ -446,6 +480,60 @@ class BiddingService:
             '/recouvra.matching.v1.BiddingService/SetAutoBidRule',
             recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetAutoBidRuleRequest.SerializeToString,
             recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetAutoBidRuleReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAutoBidRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.matching.v1.BiddingService/ListAutoBidRules',
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.ListAutoBidRulesRequest.SerializeToString,
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.ListAutoBidRulesReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteAutoBidRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.matching.v1.BiddingService/DeleteAutoBidRule',
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.DeleteAutoBidRuleRequest.SerializeToString,
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.DeleteAutoBidRuleReply.FromString,
             options,
             channel_credentials,
             insecure,

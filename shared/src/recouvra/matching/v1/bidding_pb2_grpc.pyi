@@ -43,6 +43,10 @@ class BiddingServiceStub:
     ReplaceBid: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.BidRequest, _bidding_pb2.BidReply]
     WithdrawBid: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.WithdrawBidReply]
     SetAutoBidRule: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.SetAutoBidRuleRequest, _bidding_pb2.SetAutoBidRuleReply]
+    ListAutoBidRules: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.ListAutoBidRulesRequest, _bidding_pb2.ListAutoBidRulesReply]
+    """The provider's own standing rules, by name."""
+    DeleteAutoBidRule: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.DeleteAutoBidRuleRequest, _bidding_pb2.DeleteAutoBidRuleReply]
+    """Remove one: auctions opened from now on no longer get its bid. An unknown name: NOT_FOUND."""
     AcceptAssignment: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.AssignmentReply]
     DeclineAssignment: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.AssignmentReply]
     ReportPromiseToPay: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.AssignmentReply]
@@ -78,6 +82,10 @@ class BiddingServiceAsyncStub(BiddingServiceStub):
     ReplaceBid: _aio.UnaryUnaryMultiCallable[_bidding_pb2.BidRequest, _bidding_pb2.BidReply]  # type: ignore[assignment]
     WithdrawBid: _aio.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.WithdrawBidReply]  # type: ignore[assignment]
     SetAutoBidRule: _aio.UnaryUnaryMultiCallable[_bidding_pb2.SetAutoBidRuleRequest, _bidding_pb2.SetAutoBidRuleReply]  # type: ignore[assignment]
+    ListAutoBidRules: _aio.UnaryUnaryMultiCallable[_bidding_pb2.ListAutoBidRulesRequest, _bidding_pb2.ListAutoBidRulesReply]  # type: ignore[assignment]
+    """The provider's own standing rules, by name."""
+    DeleteAutoBidRule: _aio.UnaryUnaryMultiCallable[_bidding_pb2.DeleteAutoBidRuleRequest, _bidding_pb2.DeleteAutoBidRuleReply]  # type: ignore[assignment]
+    """Remove one: auctions opened from now on no longer get its bid. An unknown name: NOT_FOUND."""
     AcceptAssignment: _aio.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.AssignmentReply]  # type: ignore[assignment]
     DeclineAssignment: _aio.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.AssignmentReply]  # type: ignore[assignment]
     ReportPromiseToPay: _aio.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.AssignmentReply]  # type: ignore[assignment]
@@ -146,6 +154,22 @@ class BiddingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _bidding_pb2.SetAutoBidRuleRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_bidding_pb2.SetAutoBidRuleReply, _abc.Awaitable[_bidding_pb2.SetAutoBidRuleReply]]: ...
+
+    @_abc_1.abstractmethod
+    def ListAutoBidRules(
+        self,
+        request: _bidding_pb2.ListAutoBidRulesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bidding_pb2.ListAutoBidRulesReply, _abc.Awaitable[_bidding_pb2.ListAutoBidRulesReply]]:
+        """The provider's own standing rules, by name."""
+
+    @_abc_1.abstractmethod
+    def DeleteAutoBidRule(
+        self,
+        request: _bidding_pb2.DeleteAutoBidRuleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bidding_pb2.DeleteAutoBidRuleReply, _abc.Awaitable[_bidding_pb2.DeleteAutoBidRuleReply]]:
+        """Remove one: auctions opened from now on no longer get its bid. An unknown name: NOT_FOUND."""
 
     @_abc_1.abstractmethod
     def AcceptAssignment(

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Path, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from gateway.adapters.matching import NO_AUCTION
@@ -18,6 +19,7 @@ from gateway.schemas.bidding import (
     AuctionList,
     AuctionView,
     AutoBidRuleIn,
+    AutoBidRuleList,
     AutoBidRuleView,
     BidIn,
     BidView,
@@ -208,3 +210,32 @@ async def set_auto_bid_rule(
         status.HTTP_200_OK,
         lambda: bidding.set_auto_bid_rule(provider.caller, rule),
     )
+
+
+RuleName = Annotated[str, Path(min_length=1, max_length=100, description="The rule's name")]
+
+
+@router.get(
+    "/auto-bid-rules",
+    summary="Your standing auto-bid rules, by name",
+    response_model=AutoBidRuleList,
+    responses=problem_responses(401, 403, 404, 503),
+)
+async def list_auto_bid_rules(provider: CurrentProvider, bidding: Bidding) -> AutoBidRuleList:
+    """Each rule as stored: its fee and criteria."""
+    return AutoBidRuleList(items=await bidding.auto_bid_rules(provider.caller))
+
+
+@router.delete(
+    "/auto-bid-rules/{name:path}",
+    summary="Remove a standing auto-bid rule",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404, 503),
+)
+async def delete_auto_bid_rule(
+    name: RuleName, provider: CurrentProvider, bidding: Bidding
+) -> Response:
+    """Auctions opened from now on get no bid from it; bids it already placed stay, like bids
+    you placed yourself (withdraw them while bidding is open). A name you have no rule by: 404."""
+    await bidding.delete_auto_bid_rule(provider.caller, name)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
