@@ -26,6 +26,7 @@ from gateway.entrypoints.web import (
     provider_pages,
     quote_pages,
     security_pages,
+    team_pages,
 )
 from gateway.entrypoints.web.rendering import STATIC, Pages, language_of
 from gateway.entrypoints.web.rules_fr import rule_in
@@ -134,6 +135,7 @@ def install(app: FastAPI, services: GatewayServices | None) -> None:
     app.include_router(provider_pages.router)
     app.include_router(security_pages.router)
     app.include_router(key_pages.router)
+    app.include_router(team_pages.router)
     app.include_router(case_pages.router)
     app.include_router(portal_pages.router)
     app.include_router(portal_documents.router)
