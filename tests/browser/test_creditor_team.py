@@ -90,6 +90,15 @@ async def test_an_admin_invites_a_colleague_who_joins_the_same_team_once(
             await bob.page.goto(link)
             await expect(bob.page.get_by_text("déjà été utilisé")).to_be_visible()
             await checked(bob, "invitation-used")
+            # A member sees the team, not the invitations nor the form.
+            await bob.page.goto(f"{base}/account/team")
+            await expect(
+                bob.page.get_by_text("Un administrateur de votre organisation")
+            ).to_be_visible()
+            await expect(bob.page.get_by_role("button", name="Inviter", exact=True)).to_have_count(
+                0
+            )
+            await checked(bob, "team-member")
 
             await page.goto(f"{base}/account/team")
             people = page.get_by_role("table").first

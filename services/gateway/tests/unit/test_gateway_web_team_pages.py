@@ -74,8 +74,16 @@ async def test_an_invited_person_sets_a_password_once_and_joins_the_same_team(
         )
         assert joined.status_code == 303
         assert joined.headers["location"] == "/dashboard"
-        # Logged in, as a member: the team page is an admin's.
-        assert (await invitee.get("/account/team")).status_code == 403
+        # Logged in, as a member: it sees the team, and may not invite.
+        as_member = await invitee.get("/account/team")
+        assert as_member.status_code == 200
+        assert "owner@acme.fr" in as_member.text
+        assert 'action="/account/team/invitations"' not in as_member.text
+        refused = await invitee.post(
+            "/account/team/invitations",
+            data={"email": "x@acme.fr", "csrf_token": csrf_of(as_member)},
+        )
+        assert refused.status_code == 403
         again = await invitee.get(link)
         assert again.status_code == 409
         assert "déjà été utilisé" in again.text

@@ -49,18 +49,29 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def _admin(principal: Principal, uow: GatewayUnitOfWork) -> User:
-    """The creditor's person acting, who must be an admin of its organisation."""
+async def _person(principal: Principal, uow: GatewayUnitOfWork) -> User:
+    """The creditor's person acting (a log-in, not an API key)."""
     if principal.kind is not OrganisationKind.CREDITOR:
         raise NotAllowed("only a creditor's team is managed here")
-    if not principal.subject.startswith(USER_PREFIX):
-        raise NotAllowed("a person logged in manages the team, not an API key")
-    user = await uow.accounts.user_by_id(principal.subject.removeprefix(USER_PREFIX))
+    user = None
+    if principal.subject.startswith(USER_PREFIX):
+        user = await uow.accounts.user_by_id(principal.subject.removeprefix(USER_PREFIX))
     if user is None or user.organisation_id != principal.organisation_id:
         raise NotAllowed("a person logged in manages the team, not an API key")
+    return user
+
+
+async def _admin(principal: Principal, uow: GatewayUnitOfWork) -> User:
+    """The creditor's person acting, who must be an admin of its organisation."""
+    user = await _person(principal, uow)
     if user.role != TeamRole.ADMIN:
         raise NotAllowed("only an admin of your organisation invites people")
     return user
+
+
+async def is_admin(principal: Principal, uow: GatewayUnitOfWork) -> bool:
+    """True when the person acting may invite and withdraw invitations."""
+    return (await _person(principal, uow)).role == TeamRole.ADMIN
 
 
 async def invite(
@@ -109,8 +120,8 @@ async def pending(
 
 
 async def members(principal: Principal, uow: GatewayUnitOfWork) -> list[User]:
-    """The organisation's people, oldest first."""
-    await _admin(principal, uow)
+    """The organisation's people, oldest first (every person of the team may read it)."""
+    await _person(principal, uow)
     return await uow.team.members(principal.organisation_id)
 
 

@@ -40,10 +40,12 @@ Person = Annotated[Principal, Depends(_person)]
 
 async def _team(person: Principal, services: Services) -> dict[str, Any]:
     async with services.unit_of_work() as uow:
+        admin = await team.is_admin(person, uow)
         return {
             "members": await team.members(person, uow),
-            "invitations": await team.pending(person, uow),
+            "invitations": await team.pending(person, uow) if admin else [],
             "roles": ROLES,
+            "admin": admin,
         }
 
 
@@ -51,7 +53,7 @@ async def _team(person: Principal, services: Services) -> dict[str, Any]:
 async def team_page(
     request: Request, person: Person, services: Services, revoked: bool = False
 ) -> HTMLResponse:
-    """The team, its pending invitations and the form to invite someone (admins only)."""
+    """The team; for an admin, its pending invitations and the form to invite someone."""
     context = await _team(person, services)
     return pages_of(request).render(request, "team.html", context | {"revoked": revoked})
 
