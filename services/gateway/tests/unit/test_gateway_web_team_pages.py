@@ -222,3 +222,25 @@ async def test_the_api_invites_lists_revokes_and_accepts(browser: httpx.AsyncCli
         "/v1/invitations/accept", json={"token": "x", "password": PASSWORD}, headers=key("a4")
     )
     assert unknown.status_code == 404
+
+
+async def test_an_email_with_an_account_elsewhere_cannot_join_and_the_link_stays_unused(
+    browser: httpx.AsyncClient, store: FakeStore
+) -> None:
+    async with await another_browser(browser) as other:
+        await signed_in(other, "b@other.fr")
+    await signed_in(browser, "owner@acme.fr")
+    link = await _invite(browser, "b@other.fr")
+    async with await another_browser(browser) as invitee:
+        opened = await invitee.get(link)
+        refused = await invitee.post(
+            link, data={"password": PASSWORD, "csrf_token": csrf_of(opened)}
+        )
+        assert refused.status_code == 409
+        assert "un compte utilise déjà cette adresse" in refused.text
+        assert "recouvra_session" not in refused.headers.get("set-cookie", "")
+    [invitation] = store.team.invitations.values()
+    assert invitation.accepted_at is None
+    assert await _organisation_of(browser, "b@other.fr") != await _organisation_of(
+        browser, "owner@acme.fr"
+    )
