@@ -15,6 +15,7 @@ from tests.support.wiring import SERVICES, parts_of, settings_of
 GROWING = {
     ("gateway", "login_failures"): timedelta(seconds=900),  # the lock-out window
     ("gateway", "idempotency_records"): timedelta(days=1),
+    ("gateway", "invitations"): timedelta(0),  # counted from its expiry: it opens nothing then
     ("intake", "idempotency_keys"): timedelta(days=30),  # dead-letter topics' retention
     ("matching", "idempotency_keys"): timedelta(days=7),  # the gateway's own records
 }

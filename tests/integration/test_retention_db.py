@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Table, insert, select
 
-from gateway.adapters.orm import idempotency_records, login_failures
+from gateway.adapters.orm import idempotency_records, invitations, login_failures, organisations
 from gateway.adapters.retention import retention_rules
 from intake import bootstrap as intake_bootstrap
 from intake.adapters.orm import idempotency_keys
@@ -74,21 +74,41 @@ async def test_gateway_forgets_old_failures_and_idempotency_records_keeping_what
             ),
         )  # fmt: skip
         await add(database, inbox, inbox_row(now - DAY), inbox_row(now - 31 * DAY))
+        organisation = str(uuid.uuid4())
+        await add(
+            database,
+            organisations,
+            {"organisation_id": organisation, "kind": "creditor", "name": "Acme",
+             "created_at": now - 60 * DAY},
+        )  # fmt: skip
+        # An invitation goes a month past its expiry (it opened nothing since).
+        expiries = {"expired long ago": now - 31 * DAY, "expired lately": now - 29 * DAY}
+        await add(
+            database,
+            invitations,
+            *(
+                {"invitation_id": str(uuid.uuid4()), "organisation_id": organisation,
+                 "email": email, "role": "member", "token_hash": uuid.uuid4().hex,
+                 "invited_by": str(uuid.uuid4()), "created_at": at - 7 * DAY, "expires_at": at}
+                for email, at in expiries.items()
+            ),
+        )  # fmt: skip
         rules = [*platform_rules(settings_of("gateway")), *retention_rules(2 * 86400)]
         retention = Retention(database, rules, batch_rows=2)  # batches of 2: five old failures
 
         assert await retention.count() == {
-            "inbox": 1, "idempotency records": 1, "log-in failures": 5
+            "inbox": 1, "idempotency records": 1, "log-in failures": 5, "invitations": 1
         }  # fmt: skip
         assert await retention.run_once() == {
-            "inbox": 1, "idempotency records": 1, "log-in failures": 5
+            "inbox": 1, "idempotency records": 1, "log-in failures": 5, "invitations": 1
         }  # fmt: skip
 
         assert await column_values(database, login_failures, "email") == ["in window", "recent"]
         assert await column_values(database, idempotency_records, "key") == ["recent"]
         assert len(await column_values(database, inbox, "event_id")) == 1
+        assert await column_values(database, invitations, "email") == ["expired lately"]
         assert await retention.run_once() == {
-            "inbox": 0, "idempotency records": 0, "log-in failures": 0
+            "inbox": 0, "idempotency records": 0, "log-in failures": 0, "invitations": 0
         }  # fmt: skip
     finally:
         await database.dispose()

@@ -31,6 +31,7 @@ from gateway.domain.model import (
     Vetting,
 )
 from gateway.domain.operators import AuditEntry, VettingFlag
+from gateway.domain.team import Invitation
 from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.http import create_app
 from recouvra.common.v1.money_pb2 import Money
@@ -218,6 +219,48 @@ class FakeIdempotency:
         self.records[(owner, key)] = (request_hash, status_code, response)
 
 
+class FakeTeam:
+    """Invitations in a dictionary; members read from the accounts of the same unit of work."""
+
+    def __init__(self, accounts: FakeAccounts) -> None:
+        self.accounts = accounts
+        self.invitations: dict[str, Invitation] = {}
+
+    async def add_invitation(self, invitation: Invitation) -> None:
+        self.invitations[invitation.invitation_id] = invitation
+
+    async def invitation_by_token_hash(self, token_hash: str) -> Invitation | None:
+        return next((i for i in self.invitations.values() if i.token_hash == token_hash), None)
+
+    async def pending_invitations(self, organisation_id: str, now: datetime) -> list[Invitation]:
+        found = [
+            i
+            for i in self.invitations.values()
+            if i.organisation_id == organisation_id and i.pending(now)
+        ]
+        return sorted(found, key=lambda i: i.created_at, reverse=True)
+
+    async def revoke_invitation(
+        self, organisation_id: str, invitation_id: str, now: datetime
+    ) -> bool:
+        found = self.invitations.get(invitation_id)
+        if found is None or found.organisation_id != organisation_id or not found.pending(now):
+            return False
+        self.invitations[invitation_id] = replace(found, revoked_at=now)
+        return True
+
+    async def mark_accepted(self, invitation_id: str, now: datetime) -> bool:
+        found = self.invitations.get(invitation_id)
+        if found is None or not found.pending(now):
+            return False
+        self.invitations[invitation_id] = replace(found, accepted_at=now)
+        return True
+
+    async def members(self, organisation_id: str) -> list[User]:
+        found = [u for u in self.accounts.users.values() if u.organisation_id == organisation_id]
+        return sorted(found, key=lambda u: u.created_at)
+
+
 class FakeStore:
     """Committed state; each unit of work works on a copy and publishes it on commit."""
 
@@ -225,6 +268,7 @@ class FakeStore:
         self.accounts = FakeAccounts()
         self.idempotency = FakeIdempotency()
         self.operations = FakeOperations()
+        self.team = FakeTeam(self.accounts)
         self.published: list[OutgoingEvent] = []
         self.commits = 0
         # Units of work open now: a backend call made while one is open holds a transaction.
@@ -251,6 +295,8 @@ class FakeUnitOfWork:
         self.operations = FakeOperations()
         self.operations.entries = list(self.store.operations.entries)
         self.operations.raised = list(self.store.operations.raised)
+        self.team = FakeTeam(self.accounts)
+        self.team.invitations = dict(self.store.team.invitations)
         self.outbox: list[OutgoingEvent] = []
         self.store.open_units += 1
         return self
@@ -266,6 +312,7 @@ class FakeUnitOfWork:
         self.store.accounts = self.accounts
         self.store.idempotency = self.idempotency
         self.store.operations = self.operations
+        self.store.team = self.team
         self.store.commits += 1
 
 

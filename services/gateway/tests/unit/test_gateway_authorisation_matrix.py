@@ -76,6 +76,17 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "operator": {"403"},
         "anonymous": {"401"},
     },
+    # A creditor admin's team: its own invitations (an id it does not have is 404); no other kind.
+    "creditor team": {
+        "creditor A": {"own", "404"},
+        "creditor B": {"own", "404"},
+        "partner": {"403"},
+        "holding provider": {"403"},
+        "other provider": {"403"},
+        "pending provider": {"403"},
+        "operator": {"403"},
+        "anonymous": {"401"},
+    },
     "partner only": {party: {"403"} for party in PARTIES[:-1]}
     | {"partner": {"own"}, "anonymous": {"401"}},
     "creditor's cases": {
@@ -109,6 +120,7 @@ def route_kind(method: str, path: str) -> str | None:
         ("POST", "/v1/accounts"),
         ("POST", "/v1/auth/token"),
         ("POST", "/v1/provider/accounts"),
+        ("POST", "/v1/invitations/accept"),
         ("GET", "/healthz"),
         ("GET", "/readyz"),
         ("GET", "/status"),
@@ -118,6 +130,8 @@ def route_kind(method: str, path: str) -> str | None:
         return "own account"
     if path == "/v1/account/profile":
         return "creditor profile"
+    if path.startswith("/v1/team/"):
+        return "creditor team"
     if path.startswith("/v1/partner/"):
         return "partner only"
     if path.startswith("/v1/operator/"):

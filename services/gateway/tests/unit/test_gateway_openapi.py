@@ -17,6 +17,7 @@ PUBLIC = {
     ("post", "/v1/accounts"),
     ("post", "/v1/provider/accounts"),
     ("post", "/v1/auth/token"),
+    ("post", "/v1/invitations/accept"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/status"),

@@ -58,6 +58,28 @@ users = Table(
     Column("password_hash", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("session_generation", Integer, nullable=False, server_default="0"),
+    Column("role", String(16), nullable=False, server_default="admin"),
+)
+
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("invitation_id", UUID(as_uuid=False), primary_key=True),
+    Column(
+        "organisation_id",
+        UUID(as_uuid=False),
+        ForeignKey("organisations.organisation_id"),
+        nullable=False,
+        index=True,
+    ),
+    Column("email", String(320), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("invited_by", UUID(as_uuid=False), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("accepted_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
 )
 
 api_keys = Table(

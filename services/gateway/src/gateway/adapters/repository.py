@@ -20,6 +20,7 @@ from gateway.adapters.orm import (
     organisations,
     users,
 )
+from gateway.adapters.team import SqlTeam
 from gateway.domain.errors import Conflict
 from gateway.domain.model import ApiKey, Organisation, OrganisationKind, User, Vetting
 from recouvra_shared.db import Database, UnitOfWork
@@ -318,6 +319,7 @@ class SqlGatewayUnitOfWork:
     accounts: SqlAccounts
     idempotency: SqlIdempotencyRecords
     operations: SqlOperations
+    team: SqlTeam
 
     def __init__(self, database: Database) -> None:
         self._uow: UnitOfWork = database.unit_of_work()
@@ -327,6 +329,7 @@ class SqlGatewayUnitOfWork:
         self.accounts = SqlAccounts(self._uow.session)
         self.idempotency = SqlIdempotencyRecords(self._uow.session)
         self.operations = SqlOperations(self._uow.session)
+        self.team = SqlTeam(self._uow.session)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

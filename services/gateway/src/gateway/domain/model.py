@@ -68,6 +68,8 @@ class User:
     # Raised to end every web session of the user (log out everywhere, a new password): a
     # session carries the generation it was opened in and is refused once it is older.
     session_generation: int = 0
+    # "admin" (may invite the team) or "member" (domain.team.TeamRole).
+    role: str = "admin"
 
 
 # What an API key may do: read (GET), write (every other method of the API), manage the

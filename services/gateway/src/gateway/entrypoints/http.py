@@ -22,6 +22,7 @@ from gateway.entrypoints.api import (
     providers,
     quotes,
     settlement,
+    team,
     thread,
     webhooks,
 )
@@ -155,6 +156,7 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
     app.include_router(settlement.creditor_router)
     app.include_router(settlement.provider_router)
     app.include_router(profiles.router)
+    app.include_router(team.router)
     app.include_router(operators.router)
 
     @app.get("/healthz", tags=["operations"], summary="The gateway process is alive")

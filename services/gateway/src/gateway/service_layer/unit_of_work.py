@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from gateway.domain.model import ApiKey, Organisation, OrganisationKind, User, Vetting
 from gateway.domain.operators import AuditEntry, VettingFlag
+from gateway.domain.team import Invitation
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 
 
@@ -99,6 +100,31 @@ class OperationsRepository(Protocol):
         """Flags raised (on one organisation, when given), newest first."""
 
 
+class TeamRepository(Protocol):
+    """A creditor's people and the invitations sent to join it."""
+
+    async def add_invitation(self, invitation: Invitation) -> None:
+        """Store a new invitation."""
+
+    async def invitation_by_token_hash(self, token_hash: str) -> Invitation | None:
+        """The invitation whose link carries this token, whatever its state, locked until the
+        transaction ends."""
+
+    async def pending_invitations(self, organisation_id: str, now: datetime) -> list[Invitation]:
+        """The organisation's invitations neither used, revoked nor expired, newest first."""
+
+    async def revoke_invitation(
+        self, organisation_id: str, invitation_id: str, now: datetime
+    ) -> bool:
+        """Revoke the organisation's pending invitation; False when it has no such one."""
+
+    async def mark_accepted(self, invitation_id: str, now: datetime) -> bool:
+        """Use the invitation; False when it was used, revoked or had expired."""
+
+    async def members(self, organisation_id: str) -> list[User]:
+        """The organisation's people, oldest first."""
+
+
 class IdempotencyRecords(Protocol):
     """The first response to each (owner, idempotency key)."""
 
@@ -139,3 +165,7 @@ class GatewayUnitOfWork(UnitOfWorkProtocol, Protocol):
     @property
     def operations(self) -> OperationsRepository:
         """The operators' audit trail and vetting flags."""
+
+    @property
+    def team(self) -> TeamRepository:
+        """A creditor's people and its invitations."""

@@ -39,6 +39,13 @@ RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^email or password is wrong$", "e-mail ou mot de passe incorrect"),
         (r"^is not your current password$", "n'est pas votre mot de passe actuel"),
         (r"^must differ from the current password$", "doit différer du mot de passe actuel"),
+        (r"^must be at least (\d+) characters$", r"doit compter au moins \1 caractères"),
+        (r"^already a member of your team$", "est déjà membre de votre équipe"),
+        (
+            r"^an invitation to this address is pending; revoke it first$",
+            "une invitation à cette adresse est en attente : retirez-la d'abord",
+        ),
+        (r"^an account already uses this address$", "un compte utilise déjà cette adresse"),
         (
             r"^a provider serves B2B cases, consumer cases or both$",
             "un prestataire traite des dossiers d'entreprises, de particuliers, ou les deux",

@@ -31,6 +31,7 @@ from gateway.entrypoints.web import (
     quote_pages,
     security_pages,
     webhook_pages,
+    team_pages,
 )
 from gateway.entrypoints.web.rendering import STATIC, Pages, language_of
 from gateway.entrypoints.web.rules_fr import rule_in
@@ -133,6 +134,7 @@ def install(app: FastAPI, services: GatewayServices | None) -> None:
     app.add_exception_handler(Refusal, on_refusal)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.include_router(account_pages.router)
+    app.include_router(team_pages.router)
     app.include_router(dashboard_page.router)
     app.include_router(import_pages.router)  # /cases/import before /cases/{case_id}
     app.include_router(quote_pages.router)
