@@ -30,8 +30,8 @@ from gateway.entrypoints.web import (
     provider_rule_pages,
     quote_pages,
     security_pages,
-    webhook_pages,
     team_pages,
+    webhook_pages,
 )
 from gateway.entrypoints.web.rendering import STATIC, Pages, language_of
 from gateway.entrypoints.web.rules_fr import rule_in
