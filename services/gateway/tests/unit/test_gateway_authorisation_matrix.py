@@ -137,8 +137,13 @@ def route_kind(method: str, path: str) -> str | None:
     if path.startswith("/v1/operator/"):
         return "operator only"
     if path.startswith(
-        ("/v1/provider/auctions", "/v1/provider/assignments", "/v1/provider/statements")
-    ) or path == ("/v1/provider/auto-bid-rules"):
+        (
+            "/v1/provider/auctions",
+            "/v1/provider/assignments",
+            "/v1/provider/statements",
+            "/v1/provider/auto-bid-rules",
+        )
+    ):
         return "provider's auctions and cases"
     if path.startswith(("/v1/cases", "/v1/webhooks")) or path == "/v1/quote-policy":
         return "creditor's cases"

@@ -222,7 +222,8 @@ RuleName = Annotated[str, Path(min_length=1, max_length=100, description="The ru
     responses=problem_responses(401, 403, 404, 503),
 )
 async def list_auto_bid_rules(provider: CurrentProvider, bidding: Bidding) -> AutoBidRuleList:
-    """Each rule as stored: its fee and criteria."""
+    """Each rule as stored: its fee and criteria. Each bids on an auction the moment it opens,
+    well within its bidding window (15 minutes from the opening)."""
     return AutoBidRuleList(items=await bidding.auto_bid_rules(provider.caller))
 
 
@@ -236,6 +237,7 @@ async def delete_auto_bid_rule(
     name: RuleName, provider: CurrentProvider, bidding: Bidding
 ) -> Response:
     """Auctions opened from now on get no bid from it; bids it already placed stay, like bids
-    you placed yourself (withdraw them while bidding is open). A name you have no rule by: 404."""
+    you placed yourself (withdraw them while bidding is open: 15 minutes from an auction's
+    opening). A name you have no rule by: 404."""
     await bidding.delete_auto_bid_rule(provider.caller, name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
