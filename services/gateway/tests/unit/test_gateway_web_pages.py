@@ -22,7 +22,7 @@ from gateway.adapters.vault import VaultClient
 from gateway.domain.model import LoginPolicy
 from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.http import create_app
-from gateway.entrypoints.web.dashboard_page import age_buckets
+from gateway.entrypoints.web.dashboard_page import age_buckets, outcomes, recovered_by_month
 from gateway.entrypoints.web.rendering import TEMPLATES, read_catalogue
 from gateway.schemas.case_views import CaseView
 from recouvra.common.v1.money_pb2 import Money
@@ -473,3 +473,57 @@ def test_outstanding_amounts_fall_in_their_age_bucket() -> None:
     assert by_label["> 180"] == ("1000.00", 1)
     assert by_label["91-180"] == ("0.00", 0)
     assert max(bars, key=lambda b: b.width).label == "> 180"
+
+
+def test_recovered_money_falls_in_its_month_and_outcomes_count_finished_cases() -> None:
+    def case(status: str, submitted: str, *payments: tuple[str, str, bool]) -> CaseView:
+        return CaseView.model_validate(
+            {
+                "case_id": f"{status}-{submitted}",
+                "creditor_id": "c",
+                "status": status,
+                "debtor": {"kind": "company", "name": "x"},
+                "invoices": [],
+                "amount": {"amount": "100.00", "currency": "EUR"},
+                "due_date": "2026-01-01",
+                "disputed": False,
+                "notes": "",
+                "submitted_at": f"{submitted}T09:00:00Z",
+                "source": "api",
+                "legal_amounts": None,
+                "payments": [
+                    {
+                        "amount": {"amount": amount, "currency": "EUR"},
+                        "paid_on": paid_on,
+                        "settles_in_full": full,
+                        "declared_at": None,
+                        "source": "bank",
+                    }
+                    for paid_on, amount, full in payments
+                ],
+                "withdrawn_reason": "",
+            }
+        )
+
+    cases = [
+        case("paid", "2026-10-01", ("2026-10-11", "40.10", False), ("2026-11-30", "59.90", True)),
+        case("paid_directly", "2026-11-01", ("2026-11-05", "100.00", True)),
+        case("exhausted", "2026-06-01"),
+        case("assigned", "2026-11-15", ("2026-12-02", "10.00", False)),
+        case("paid", "2025-01-01", ("2025-02-01", "500.00", True)),  # over a year ago
+    ]
+    months = recovered_by_month(cases, today=date(2026, 12, 3))
+    assert [bar.label for bar in months][:1] + [bar.label for bar in months][-1:] == [
+        "2026-01",
+        "2026-12",
+    ]
+    assert len(months) == 12
+    by_month = {bar.label: (str(bar.amount), bar.cases) for bar in months}
+    assert by_month["2026-10"] == ("40.10", 1)
+    assert by_month["2026-11"] == ("159.90", 2)
+    assert by_month["2026-12"] == ("10.00", 1)
+    assert sum(bar.cases for bar in months) == 4  # the 2025 payment is not shown
+    ended = outcomes(cases)
+    # Four finished (three paid, one exhausted); the assigned one is still worked.
+    assert (ended.finished, ended.recovered, ended.rate_percent) == (4, 3, 75)
+    assert ended.median_days == 31  # 4, 31 and 60 days: the middle one

@@ -1,9 +1,10 @@
-"""The creditor's dashboard: what is still owed, by how late it is, drawn as SVG on the server."""
+"""The creditor's dashboard, drawn as SVG on the server from its cases: what is still owed, by
+how late it is; what was recovered, month by month; how often and how fast cases end paid."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Request
@@ -65,22 +66,93 @@ def age_buckets(cases: list[CaseView], today: date, currency: str = "EUR") -> li
     ]
 
 
+# Cases that ended: paid (through the platform or directly to the creditor), exhausted, closed.
+FINISHED = ("paid", "paid_directly", "exhausted", "closed")
+MONTHS_SHOWN = 12
+
+
+def _month_before(month: date) -> date:
+    return (month.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def recovered_by_month(cases: list[CaseView], today: date, currency: str = "EUR") -> list[Bar]:
+    """Money paid on the creditor's cases per calendar month of payment, the last twelve months
+    oldest first (every payment: by bank transfer to the client-money account, or declared as
+    paid directly)."""
+    months = [today.replace(day=1)]
+    while len(months) < MONTHS_SHOWN:
+        months.append(_month_before(months[-1]))
+    months.reverse()
+    sums = {m.strftime("%Y-%m"): Decimal("0.00") for m in months}
+    counts = dict.fromkeys(sums, 0)
+    for case in cases:
+        for payment in case.payments:
+            if payment.amount is None or payment.amount.currency != currency:
+                continue
+            month = payment.paid_on[:7]
+            if month in sums:
+                sums[month] += Decimal(payment.amount.amount)
+                counts[month] += 1
+    largest = max(sums.values()) or Decimal(1)
+    room = CHART_WIDTH - LABEL_WIDTH - 140
+    return [
+        Bar(
+            label=label,
+            amount=amount,
+            cases=counts[label],
+            y=index * (BAR_HEIGHT + 10),
+            width=int(room * amount / largest),
+        )
+        for index, (label, amount) in enumerate(sums.items())
+    ]
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """How the creditor's finished cases ended."""
+
+    finished: int
+    recovered: int
+    median_days: int | None  # submission to the payment that settled the case in full
+
+    @property
+    def rate_percent(self) -> int | None:
+        return None if not self.finished else round(100 * self.recovered / self.finished)
+
+
+def outcomes(cases: list[CaseView]) -> Outcomes:
+    """Finished cases, those recovered in full, and the median days from submission to the
+    payment that settled them."""
+    finished = [c for c in cases if c.status in FINISHED]
+    days: list[int] = []
+    for case in finished:
+        settled = [p.paid_on for p in case.payments if p.settles_in_full and p.paid_on]
+        if settled and case.submitted_at:
+            submitted = date.fromisoformat(case.submitted_at[:10])
+            days.append(max(0, (date.fromisoformat(min(settled)[:10]) - submitted).days))
+    days.sort()
+    median = None if not days else days[len(days) // 2]
+    return Outcomes(finished=len(finished), recovered=len(days), median_days=median)
+
+
 @router.get("/dashboard")
 async def dashboard(request: Request, caller: PageCaller, intake: Intake) -> HTMLResponse:
-    """Amounts outstanding by age, and how many cases are in each state."""
+    """Amounts outstanding by age, recovered per month, and how cases ended."""
     cases: list[CaseView] = []
     token = ""
     for _ in range(MAX_PAGES):
         page = await intake.list_cases(
             caller.caller,
             caller.creditor_id,
-            CaseQuery(statuses=list(OUTSTANDING), page_size=200, page_token=token),
+            CaseQuery(statuses=[], page_size=200, page_token=token),
         )
         cases.extend(page.items)
         token = page.next_page_token
         if not token:
             break
-    bars = age_buckets(cases, datetime.now(UTC).date())
+    today = datetime.now(UTC).date()
+    bars = age_buckets(cases, today)
+    monthly = recovered_by_month(cases, today)
     total = sum((bar.amount for bar in bars), Decimal("0.00"))
     return pages_of(request).render(
         request,
@@ -92,6 +164,10 @@ async def dashboard(request: Request, caller: PageCaller, intake: Intake) -> HTM
             "chart_width": CHART_WIDTH,
             "chart_height": len(bars) * (BAR_HEIGHT + 10),
             "bar_height": BAR_HEIGHT,
+            "monthly": monthly,
+            "monthly_height": len(monthly) * (BAR_HEIGHT + 10),
+            "recovered_total": sum((bar.amount for bar in monthly), Decimal("0.00")),
+            "outcomes": outcomes(cases),
             "label_width": LABEL_WIDTH,
         },
     )
