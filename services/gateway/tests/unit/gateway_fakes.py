@@ -382,6 +382,8 @@ class FakeMatching:
         self.approved: dict[str, bool] = {}
         # Standing rules by (provider, name), as SetAutoBidRule stored them.
         self.rules: dict[tuple[str, str], Any] = {}
+        # Each provider's measured record per segment (matching's pb.ProviderRecord).
+        self.records: dict[str, list[Any]] = {}
 
     def _called(self, rpc: str, request: Any) -> str:
         """Records the call and raises the error queued for it; the caller's tenant."""
@@ -526,6 +528,10 @@ class FakeMatching:
             debtor_types=request.debtor_types,
         )
         return reply
+
+    async def GetOwnRecord(self, request: Any) -> Any:
+        provider_id = self._called("GetOwnRecord", request)
+        return pb.GetOwnRecordReply(records=self.records.get(provider_id, []))
 
     async def ListAutoBidRules(self, request: Any) -> Any:
         provider_id = self._called("ListAutoBidRules", request)

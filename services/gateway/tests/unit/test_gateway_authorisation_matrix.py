@@ -142,6 +142,7 @@ def route_kind(method: str, path: str) -> str | None:
             "/v1/provider/assignments",
             "/v1/provider/statements",
             "/v1/provider/auto-bid-rules",
+            "/v1/provider/record",
         )
     ):
         return "provider's auctions and cases"

@@ -659,3 +659,25 @@ async def test_a_provider_lists_its_rules_and_deletes_one_and_another_cannot(
         for r in (await client.get("/v1/provider/auto-bid-rules", headers=alice)).json()["items"]
     ]
     assert names == ["all"]
+
+
+async def test_a_provider_reads_its_own_record_and_a_creditor_cannot(
+    client: httpx.AsyncClient, matching: FakeMatching
+) -> None:
+    provider_id, provider = await sign_up_provider(client, "bureau@lambert.fr")
+    matching.records[provider_id] = [
+        pb.ProviderRecord(
+            segment="disputing", cases_finished=2, cases_recovered=1, recovery_rate="0.5000"
+        )
+    ]
+    mine = await client.get("/v1/provider/record", headers=provider)
+    assert mine.status_code == 200
+    [record] = mine.json()["items"]
+    assert (record["segment"], record["cases_finished"], record["recovery_rate"]) == (
+        "disputing",
+        2,
+        "0.5000",
+    )
+    assert record["average_days_to_recover"] is None  # not measured yet
+    creditor = await sign_up(client, "compta@acme.fr")
+    assert (await client.get("/v1/provider/record", headers=creditor)).status_code == 403

@@ -19,6 +19,7 @@ from gateway.adapters.security import Passwords, Tokens
 from gateway.adapters.settlement import SettlementClient
 from gateway.adapters.thread import ThreadClient
 from gateway.adapters.vault import VaultClient
+from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra.vault.v1 import vault_pb2
 from services.gateway.tests.unit.gateway_fakes import (
     CLOSES,
@@ -334,3 +335,32 @@ async def test_the_rules_page_lists_the_providers_rules_and_removes_one(
         "/provider/rules/Tout%20%2F%20le%20reste/delete", data={"csrf_token": token}
     )
     assert again.status_code == 404
+
+
+async def test_the_fees_page_shows_the_providers_own_record_per_segment(
+    browser: httpx.AsyncClient, world: World
+) -> None:
+    provider_id = await holder_logged_in(browser, world)
+    assert "Pas encore de résultats" in (await browser.get("/provider/fees")).text
+    world.matching.records[provider_id] = [
+        pb.ProviderRecord(
+            segment="disputing",
+            cases_finished=4,
+            cases_recovered=3,
+            recovery_rate="0.7500",
+            amount_recovered_share="0.8125",
+            average_days_to_recover="23.5",
+            offers_received=5,
+            offers_answered_in_time=4,
+        )
+    ]
+    world.matching.records["someone-else"] = [pb.ProviderRecord(segment="bad-faith")]
+    page = await browser.get("/provider/fees")
+    rows = re.findall(r"<tr>\s*<td>(.*?)</tr>", page.text, re.S)
+    cells = [re.sub(r"<[^>]+>|\s+", " ", row).split() for row in rows if "23.5" in row]
+    assert cells, page.text
+    assert " ".join(cells[0]) == "conteste 4 3 (75 %) 81 % 23.5 4 / 5"  # the segment in French
+    assert "bad-faith" not in page.text
+    [(caller, _)] = world.matching.called("GetOwnRecord")[-1:]
+    assert caller is not None
+    assert caller.tenant_id == provider_id

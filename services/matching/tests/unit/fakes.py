@@ -246,6 +246,9 @@ class FakeProviderRecords:
     async def record(self, provider_id: str, segment: str) -> ProviderRecord:
         return self.state.records.get((provider_id, segment), ProviderRecord(segment))
 
+    async def of_provider(self, provider_id: str) -> list[ProviderRecord]:
+        return [r for (p, _), r in sorted(self.state.records.items()) if p == provider_id]
+
     async def add_outcome(self, outcome: events.ProviderOutcome) -> None:
         key = (outcome.provider_id, outcome.segment)
         r = self.state.records.get(key, ProviderRecord(outcome.segment))

@@ -228,6 +228,25 @@ class RepositoryContract:
         assert rules == {"p1": [second, first]}
         assert [str(r.fee_percent) for r in rules["p1"]] == ["11.5", "10"]  # as a person writes it
 
+    async def test_a_providers_own_records_are_listed_per_segment(self, units: Units) -> None:
+        async with units() as uow:
+            for outcome in (
+                events.ProviderOutcome("p1", "s2", 1, 1, Decimal("0.5"), 10, 1, 1),
+                events.ProviderOutcome("p1", "s1", 1, 0, Decimal("0.25"), 0, 2, 1),
+                events.ProviderOutcome("p2", "s1", 1, 1, Decimal(1), 4, 0, 0),
+            ):
+                await uow.records.add_outcome(outcome)
+            await uow.commit()
+        async with units() as uow:
+            mine = await uow.records.of_provider("p1")
+            none = await uow.records.of_provider("p3")
+        assert [(r.segment, r.finished, r.recovered, r.offers) for r in mine] == [
+            ("s1", 1, 0, 2),
+            ("s2", 1, 1, 1),
+        ]
+        assert mine[1].recovery_rate == "1.0000"
+        assert none == []
+
     async def test_a_providers_rules_are_listed_by_name_and_one_is_deleted(
         self, units: Units
     ) -> None:

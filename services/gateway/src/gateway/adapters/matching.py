@@ -35,7 +35,13 @@ from gateway.schemas.payment_claims import (
     PaymentClaimList,
     PaymentClaimView,
 )
-from gateway.schemas.quotes import CaseActivity, CreditorPolicyIn, CreditorPolicyView, QuoteView
+from gateway.schemas.quotes import (
+    CaseActivity,
+    CreditorPolicyIn,
+    CreditorPolicyView,
+    ProviderRecord,
+    QuoteView,
+)
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.common.v1.percentage_pb2 import Percentage
 from recouvra.matching.v1 import bidding_pb2 as pb
@@ -241,6 +247,13 @@ class BiddingClient:
             self.stub.ListAutoBidRules, pb.ListAutoBidRulesRequest(), provider, NOT_REGISTERED
         )
         return [_rule_view(rule) for rule in reply.rules]
+
+    async def own_record(self, provider: Caller) -> list[ProviderRecord]:
+        """The provider's measured record per segment, as creditors see it in its quotes."""
+        reply = await unary(
+            self.stub.GetOwnRecord, pb.GetOwnRecordRequest(), provider, NOT_REGISTERED
+        )
+        return [ProviderRecord.of(record) for record in reply.records]
 
     async def delete_auto_bid_rule(self, provider: Caller, name: str) -> None:
         """The rule of that name removed: auctions opened from now on get no bid from it."""

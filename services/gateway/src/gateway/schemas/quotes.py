@@ -384,3 +384,11 @@ class CaseActivity(BaseModel):
             claims=[PaymentClaimView.of(c) for c in activity.claims],
             recovered=money_of(activity, "recovered"),
         )
+
+
+class ProviderRecordList(BaseModel):
+    """A provider's own record, one item per segment it has had a case in."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [RECORD_EXAMPLE]}]})
+
+    items: list[ProviderRecord]

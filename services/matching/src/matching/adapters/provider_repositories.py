@@ -210,6 +210,18 @@ class SqlAutoBidRules:
         return bool(getattr(result, "rowcount", 0))
 
 
+def _record_of(row: Any) -> ProviderRecord:
+    return ProviderRecord(
+        row.segment,
+        row.finished,
+        row.recovered,
+        Decimal(row.amount_share_sum),
+        row.days_to_recover_sum,
+        row.offers,
+        row.offers_in_time,
+    )
+
+
 def _rule_of(row: Any) -> AutoBidRule:
     c = row.criteria
     return AutoBidRule(
@@ -251,17 +263,16 @@ class SqlProviderRecords:
                 )
             )
         ).first()
-        if row is None:
-            return ProviderRecord(segment)
-        return ProviderRecord(
-            segment,
-            row.finished,
-            row.recovered,
-            Decimal(row.amount_share_sum),
-            row.days_to_recover_sum,
-            row.offers,
-            row.offers_in_time,
+        return ProviderRecord(segment) if row is None else _record_of(row)
+
+    async def of_provider(self, provider_id: str) -> list[ProviderRecord]:
+        """A provider's records in every segment it has one in, by segment."""
+        rows = await self.session.execute(
+            select(provider_performance)
+            .where(provider_performance.c.provider_id == provider_id)
+            .order_by(provider_performance.c.segment)
         )
+        return [_record_of(row) for row in rows]
 
     async def add_outcome(self, outcome: events.ProviderOutcome) -> None:
         """Add what one step of a case taught about a provider to its record in the segment."""

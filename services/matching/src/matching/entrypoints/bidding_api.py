@@ -174,6 +174,14 @@ class BiddingApi(pb_grpc.BiddingServiceServicer):
             ]
         )
 
+    async def GetOwnRecord(
+        self, request: pb.GetOwnRecordRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetOwnRecordReply:
+        provider_id = caller_tenant("provider")
+        async with self.units() as uow:
+            records = await provider_commands.own_record(provider_id, uow)
+        return pb.GetOwnRecordReply(records=[replies.provider_record(r) for r in records])
+
     async def DeleteAutoBidRule(
         self, request: pb.DeleteAutoBidRuleRequest, context: grpc.aio.ServicerContext
     ) -> pb.DeleteAutoBidRuleReply:

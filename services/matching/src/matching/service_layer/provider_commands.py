@@ -24,6 +24,7 @@ from matching.domain.commands import (
 )
 from matching.domain.errors import NO_SUCH_CASE, InvalidField, NotFound, ProviderNotApproved
 from matching.domain.payment_claims import check_reported_payment
+from matching.domain.provider_records import ProviderRecord
 from matching.domain.providers import Provider
 from matching.domain.rules import MatchingConfig
 from matching.service_layer.auction_rounds import save_and_publish
@@ -163,6 +164,12 @@ async def delete_auto_bid_rule(
     if not await uow.rules.delete(command.provider_id, name):
         raise NotFound(f"name: no auto-bid rule named {name!r}")
     return name
+
+
+async def own_record(provider_id: str, uow: MatchingUnitOfWork) -> list[ProviderRecord]:
+    """The provider's measured record in each segment, as creditors see it in quotes."""
+    await registered_provider(uow, provider_id)
+    return await uow.records.of_provider(provider_id)
 
 
 # --- cases offered and held ----------------------------------------------------------------

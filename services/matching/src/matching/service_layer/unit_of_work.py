@@ -121,6 +121,9 @@ class ProviderRecords(Protocol):
     async def record(self, provider_id: str, segment: str) -> ProviderRecord:
         """A provider's measured record in one segment (empty before its first case there)."""
 
+    async def of_provider(self, provider_id: str) -> list[ProviderRecord]:
+        """A provider's records in every segment it has one in, by segment."""
+
     async def add_outcome(self, outcome: events.ProviderOutcome) -> None:
         """Add what one step of a case taught about a provider to its record in the segment."""
 

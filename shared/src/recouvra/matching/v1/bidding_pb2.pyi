@@ -418,6 +418,43 @@ class DeleteAutoBidRuleReply(_message.Message):
 Global___DeleteAutoBidRuleReply: _TypeAlias = DeleteAutoBidRuleReply  # noqa: Y015
 
 @_typing.final
+class GetOwnRecordRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetOwnRecordRequest: _TypeAlias = GetOwnRecordRequest  # noqa: Y015
+
+@_typing.final
+class GetOwnRecordReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECORDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def records(self) -> _containers.RepeatedCompositeFieldContainer[Global___ProviderRecord]:
+        """one per segment it has had a case in"""
+
+    def __init__(
+        self,
+        *,
+        records: _abc.Iterable[Global___ProviderRecord] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["records", b"records"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetOwnRecordReply: _TypeAlias = GetOwnRecordReply  # noqa: Y015
+
+@_typing.final
 class AssignmentReply(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -76,6 +76,11 @@ class BiddingServiceStub:
                 request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.DeleteAutoBidRuleRequest.SerializeToString,
                 response_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.DeleteAutoBidRuleReply.FromString,
                 _registered_method=True)
+        self.GetOwnRecord = channel.unary_unary(
+                '/recouvra.matching.v1.BiddingService/GetOwnRecord',
+                request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.GetOwnRecordRequest.SerializeToString,
+                response_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.GetOwnRecordReply.FromString,
+                _registered_method=True)
         self.AcceptAssignment = channel.unary_unary(
                 '/recouvra.matching.v1.BiddingService/AcceptAssignment',
                 request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.CaseRef.SerializeToString,
@@ -170,6 +175,13 @@ class BiddingServiceServicer:
 
     def DeleteAutoBidRule(self, request, context):
         """Remove one: auctions opened from now on no longer get its bid. An unknown name: NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOwnRecord(self, request, context):
+        """The provider's own measured record, per segment: what creditors see in its quotes.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -274,6 +286,11 @@ def add_BiddingServiceServicer_to_server(servicer, server):
                     servicer.DeleteAutoBidRule,
                     request_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.DeleteAutoBidRuleRequest.FromString,
                     response_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.DeleteAutoBidRuleReply.SerializeToString,
+            ),
+            'GetOwnRecord': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOwnRecord,
+                    request_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.GetOwnRecordRequest.FromString,
+                    response_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.GetOwnRecordReply.SerializeToString,
             ),
             'AcceptAssignment': grpc.unary_unary_rpc_method_handler(
                     servicer.AcceptAssignment,
@@ -534,6 +551,33 @@ class BiddingService:
             '/recouvra.matching.v1.BiddingService/DeleteAutoBidRule',
             recouvra_dot_matching_dot_v1_dot_bidding__pb2.DeleteAutoBidRuleRequest.SerializeToString,
             recouvra_dot_matching_dot_v1_dot_bidding__pb2.DeleteAutoBidRuleReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOwnRecord(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.matching.v1.BiddingService/GetOwnRecord',
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.GetOwnRecordRequest.SerializeToString,
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.GetOwnRecordReply.FromString,
             options,
             channel_credentials,
             insecure,

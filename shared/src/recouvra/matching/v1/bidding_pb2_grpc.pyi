@@ -47,6 +47,8 @@ class BiddingServiceStub:
     """The provider's own standing rules, by name."""
     DeleteAutoBidRule: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.DeleteAutoBidRuleRequest, _bidding_pb2.DeleteAutoBidRuleReply]
     """Remove one: auctions opened from now on no longer get its bid. An unknown name: NOT_FOUND."""
+    GetOwnRecord: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.GetOwnRecordRequest, _bidding_pb2.GetOwnRecordReply]
+    """The provider's own measured record, per segment: what creditors see in its quotes."""
     AcceptAssignment: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.AssignmentReply]
     DeclineAssignment: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.AssignmentReply]
     ReportPromiseToPay: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.AssignmentReply]
@@ -86,6 +88,8 @@ class BiddingServiceAsyncStub(BiddingServiceStub):
     """The provider's own standing rules, by name."""
     DeleteAutoBidRule: _aio.UnaryUnaryMultiCallable[_bidding_pb2.DeleteAutoBidRuleRequest, _bidding_pb2.DeleteAutoBidRuleReply]  # type: ignore[assignment]
     """Remove one: auctions opened from now on no longer get its bid. An unknown name: NOT_FOUND."""
+    GetOwnRecord: _aio.UnaryUnaryMultiCallable[_bidding_pb2.GetOwnRecordRequest, _bidding_pb2.GetOwnRecordReply]  # type: ignore[assignment]
+    """The provider's own measured record, per segment: what creditors see in its quotes."""
     AcceptAssignment: _aio.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.AssignmentReply]  # type: ignore[assignment]
     DeclineAssignment: _aio.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.AssignmentReply]  # type: ignore[assignment]
     ReportPromiseToPay: _aio.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.AssignmentReply]  # type: ignore[assignment]
@@ -170,6 +174,14 @@ class BiddingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_bidding_pb2.DeleteAutoBidRuleReply, _abc.Awaitable[_bidding_pb2.DeleteAutoBidRuleReply]]:
         """Remove one: auctions opened from now on no longer get its bid. An unknown name: NOT_FOUND."""
+
+    @_abc_1.abstractmethod
+    def GetOwnRecord(
+        self,
+        request: _bidding_pb2.GetOwnRecordRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bidding_pb2.GetOwnRecordReply, _abc.Awaitable[_bidding_pb2.GetOwnRecordReply]]:
+        """The provider's own measured record, per segment: what creditors see in its quotes."""
 
     @_abc_1.abstractmethod
     def AcceptAssignment(

@@ -25,6 +25,7 @@ from gateway.schemas.bidding import (
     BidView,
     BidWithdrawn,
 )
+from gateway.schemas.quotes import ProviderRecordList
 
 router = APIRouter(prefix="/v1/provider", tags=["bidding"], responses=problem_responses(422))
 
@@ -241,3 +242,16 @@ async def delete_auto_bid_rule(
     opening). A name you have no rule by: 404."""
     await bidding.delete_auto_bid_rule(provider.caller, name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/record",
+    summary="Your measured record per segment: what creditors see in your quotes",
+    response_model=ProviderRecordList,
+    responses=problem_responses(401, 403, 404, 503),
+)
+async def own_record(provider: CurrentProvider, bidding: Bidding) -> ProviderRecordList:
+    """Per segment: cases finished and recovered in full, the share of the amounts recovered,
+    the mean days to recover, offers answered in time. Creditors weigh it with your fee when a
+    quote is made at the close of bidding (15 minutes from an auction's opening)."""
+    return ProviderRecordList(items=await bidding.own_record(provider.caller))

@@ -1,7 +1,8 @@
-"""A provider's fees: its monthly statements from settlement (fees earned, the platform's
-commission, payouts; opening and closing balance), to download as CSV or PDF, over the same
-client and call as GET /v1/provider/statements/{month}. Settlement checks again that a party
-reads only its own."""
+"""A provider's record and fees: its measured record per segment, as creditors see it in its
+quotes (matching's GetOwnRecord, as GET /v1/provider/record), and its monthly statements from
+settlement (fees earned, the platform's commission, payouts; opening and closing balance), to
+download as CSV or PDF, over the same client and call as GET /v1/provider/statements/{month}.
+Settlement checks again that a party reads only its own."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from gateway.entrypoints.api.deps import Settlement
+from gateway.entrypoints.api.deps import Bidding, Settlement
 from gateway.entrypoints.web.page_deps import page_request, pages_of
 from gateway.entrypoints.web.provider_pages import PageProvider
+from gateway.schemas.quotes import ProviderRecord
+from recouvra_shared.errors import Unavailable
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_request)])
 
@@ -33,10 +36,18 @@ def recent_months(today: datetime, count: int = MONTHS_SHOWN) -> list[str]:
 
 
 @router.get("/provider/fees")
-async def fees(request: Request, provider: PageProvider) -> HTMLResponse:
-    """The statements of the last twelve months, each as CSV or PDF."""
+async def fees(request: Request, provider: PageProvider, bidding: Bidding) -> HTMLResponse:
+    """The provider's record per segment (or why it cannot be shown now), and the statements
+    of the last twelve months, each as CSV or PDF."""
+    records: list[ProviderRecord] | None
+    try:
+        records = await bidding.own_record(provider.caller)
+    except Unavailable:
+        records = None
     return pages_of(request).render(
-        request, "provider_fees.html", {"months": recent_months(datetime.now(UTC))}
+        request,
+        "provider_fees.html",
+        {"months": recent_months(datetime.now(UTC)), "records": records},
     )
 
 
