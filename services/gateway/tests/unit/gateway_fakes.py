@@ -384,6 +384,8 @@ class FakeMatching:
         self.rules: dict[tuple[str, str], Any] = {}
         # Each provider's measured record per segment (matching's pb.ProviderRecord).
         self.records: dict[str, list[Any]] = {}
+        # Per creditor, what each provider did on its cases (pb.ProviderResult).
+        self.results: dict[str, list[Any]] = {}
 
     def _called(self, rpc: str, request: Any) -> str:
         """Records the call and raises the error queued for it; the caller's tenant."""
@@ -563,6 +565,10 @@ class FakeMatching:
         return await self._assignment("ReleaseCase", request, "bidding")
 
     # QuoteService
+    async def ListProviderResults(self, request: Any) -> Any:
+        creditor_id = self._called("ListProviderResults", request)
+        return pb.ListProviderResultsReply(results=self.results.get(creditor_id, []))
+
     async def GetQuote(self, request: Any) -> Any:
         return await self._answer("GetQuote", request, self.quote)
 

@@ -13,10 +13,13 @@ import httpx
 import pytest
 from grpc import StatusCode
 
+from gateway.adapters.intake import IntakeClient
 from gateway.adapters.security import Passwords, Tokens
 from gateway.adapters.settlement import SettlementClient
 from gateway.adapters.webhooks import WebhookClient
 from gateway.entrypoints.http import create_app
+from recouvra.common.v1.money_pb2 import Money
+from recouvra.matching.v1 import bidding_pb2
 from recouvra.settlement.v1 import settlement_pb2
 from recouvra_shared.errors import InvalidField
 from services.gateway.tests.unit.gateway_fakes import (
@@ -28,6 +31,7 @@ from services.gateway.tests.unit.gateway_fakes import (
 )
 from services.gateway.tests.unit.test_gateway_settlement import FakeSettlement, _eur, invoice
 from services.gateway.tests.unit.test_gateway_web_pages import (
+    FakeIntake,
     csrf_of,
     field_error,
     post_form,
@@ -251,3 +255,40 @@ async def test_another_creditors_endpoint_and_its_deliveries_are_not_found(
     deleted = await bob.post("/account/webhooks/ep-1/delete", data={"csrf_token": token})
     assert deleted.status_code == 404
     assert "ep-1" in messaging.endpoints
+
+
+async def test_the_dashboard_shows_what_each_provider_did_on_the_creditors_cases(
+    store: FakeStore, passwords: Passwords, tokens: Tokens
+) -> None:
+    matching = FakeMatching()
+    services = replace(
+        marketplace_services(store, passwords, tokens, matching),
+        intake=IntakeClient(FakeIntake()),
+        secure_cookies=False,
+    )
+    transport = httpx.ASGITransport(app=create_app(services, {}), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as alice:
+        await signed_in(alice, "alice@example.fr")
+        tenant = await tenant_of(store, "alice@example.fr")
+        assert "Aucun prestataire n'a encore traité" in (await alice.get("/dashboard")).text
+        matching.results[tenant] = [
+            bidding_pb2.ProviderResult(
+                provider_id="p1",
+                provider_name="Etude Lambert",
+                cases_finished=3,
+                cases_recovered=2,
+                recovery_rate="0.6667",
+                average_days_to_recover="30.0",
+                recovered=Money(currency="EUR", minor_units=150_000),
+            )
+        ]
+        matching.results["someone-else"] = [
+            bidding_pb2.ProviderResult(provider_id="p9", provider_name="Etude Roux")
+        ]
+        page = (await alice.get("/dashboard")).text
+    row = next(c for c in re.findall(r"<tr>(.*?)</tr>", page, re.S) if "Etude Lambert" in c)
+    assert cells(row) == ["Etude Lambert", "3", "2", "67 %", "30.0", "1\u202f500,00\xa0€"]
+    assert "Etude Roux" not in page
+    [(caller, _)] = matching.called("ListProviderResults")[-1:]
+    assert caller is not None
+    assert (caller.kind, caller.tenant_id) == ("creditor", tenant)

@@ -92,6 +92,13 @@ class FakeCaseMatchings:
         else:
             self.state.timers[matching.case.case_id] = deadline
 
+    async def of_creditor(self, creditor_id: str, limit: int) -> list[CaseMatching]:
+        return [
+            copy.deepcopy(m)
+            for _, m in sorted(self.state.matchings.items())
+            if m.case.creditor_id == creditor_id
+        ][:limit]
+
     async def held_by(self, provider_id: str) -> list[CaseMatching]:
         return [
             copy.deepcopy(m)

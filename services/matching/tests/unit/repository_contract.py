@@ -267,6 +267,19 @@ class RepositoryContract:
             assert [n for n, _ in await uow.rules.named("p1")] == ["a"]
             assert [n for n, _ in await uow.rules.named("p2")] == ["b"]  # another's, untouched
 
+    async def test_a_creditors_cases_are_read_by_creditor_up_to_a_limit(self, units: Units) -> None:
+        async with units() as uow:
+            for case_id, creditor in (("c-2", "cred-a"), ("c-1", "cred-a"), ("c-3", "cred-b")):
+                await uow.cases.save(waiting(case_id, creditor), T0)
+            await uow.commit()
+        async with units() as uow:
+            mine = await uow.cases.of_creditor("cred-a", 10)
+            first = await uow.cases.of_creditor("cred-a", 1)
+            nobody = await uow.cases.of_creditor("cred-z", 10)
+        assert [m.case.case_id for m in mine] == ["c-1", "c-2"]
+        assert [m.case.case_id for m in first] == ["c-1"]
+        assert nobody == []
+
     async def test_outcomes_add_up_into_records_and_performance(self, units: Units) -> None:
         async with units() as uow:
             for outcome in (

@@ -40,6 +40,7 @@ from gateway.schemas.quotes import (
     CreditorPolicyIn,
     CreditorPolicyView,
     ProviderRecord,
+    ProviderResultView,
     QuoteView,
 )
 from recouvra.common.v1.money_pb2 import Money
@@ -329,6 +330,13 @@ class QuoteClient:
             getattr(self.stub, rpc), pb.CaseRef(case_id=case_id), creditor, NO_QUOTE
         )
         return QuoteView.of(reply)
+
+    async def provider_results(self, creditor: Caller) -> list[ProviderResultView]:
+        """Per provider that held one of the creditor's cases: what it did on them."""
+        reply = await unary(
+            self.stub.ListProviderResults, pb.ListProviderResultsRequest(), creditor, NO_QUOTE
+        )
+        return [ProviderResultView.of(result) for result in reply.results]
 
     async def quote(self, creditor: Caller, case_id: str) -> QuoteView:
         """The case's quote, or its bidding status."""

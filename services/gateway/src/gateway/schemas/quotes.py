@@ -392,3 +392,28 @@ class ProviderRecordList(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"items": [RECORD_EXAMPLE]}]})
 
     items: list[ProviderRecord]
+
+
+class ProviderResultView(BaseModel):
+    """What one provider did on the creditor's cases (the dashboard's per-provider table)."""
+
+    provider_id: str
+    provider_name: str
+    cases_finished: int
+    cases_recovered: int
+    recovery_rate: str | None = Field(description="A decimal from 0 to 1; null before any")
+    average_days_to_recover: str | None
+    recovered: Money | None
+
+    @classmethod
+    def of(cls, result: Any) -> ProviderResultView:
+        """From recouvra.matching.v1.ProviderResult."""
+        return cls(
+            provider_id=result.provider_id,
+            provider_name=result.provider_name,
+            cases_finished=result.cases_finished,
+            cases_recovered=result.cases_recovered,
+            recovery_rate=result.recovery_rate or None,
+            average_days_to_recover=result.average_days_to_recover or None,
+            recovered=Money.of(result.recovered) if result.HasField("recovered") else None,
+        )

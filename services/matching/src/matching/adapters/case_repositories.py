@@ -147,6 +147,16 @@ class SqlCaseMatchings:
         )
         return [_STATE.validate_python(r.state) for r in rows]
 
+    async def of_creditor(self, creditor_id: str, limit: int) -> list[CaseMatching]:
+        """A creditor's cases' matchings, unlocked, at most `limit`, by case id."""
+        rows = await self.session.execute(
+            select(case_matchings.c.state)
+            .where(case_matchings.c.creditor_id == creditor_id)
+            .order_by(case_matchings.c.case_id)
+            .limit(limit)
+        )
+        return [_STATE.validate_python(r.state) for r in rows]
+
     async def held_counts(self) -> dict[str, int]:
         """How many cases each provider holds or is being offered right now."""
         rows = await self.session.execute(

@@ -108,3 +108,44 @@ class ProviderOutcomes(CaseState):
         """What the providers' records gained since the last call."""
         taken, self.outcomes = self.outcomes, []
         return taken
+
+
+@dataclass(frozen=True)
+class ProviderResult:
+    """What one provider did on one creditor's cases: the holdings that ended, those it
+    recovered in full, the money it recovered and the days it took."""
+
+    provider_id: str
+    finished: int = 0
+    recovered: int = 0
+    recovered_minor: int = 0
+    days_to_recover_sum: int = 0
+
+    @property
+    def recovery_rate(self) -> str:
+        """Holdings recovered in full over holdings finished, or "" before the first."""
+        return _ratio(Decimal(self.recovered), self.finished, "0.0001")
+
+    @property
+    def average_days_to_recover(self) -> str:
+        """Mean days from the window's start to full payment, over those recovered in full."""
+        return _ratio(Decimal(self.days_to_recover_sum), self.recovered, "0.1")
+
+
+def results_by_provider(holdings: list[Holding]) -> list[ProviderResult]:
+    """Per provider, from the holdings of one creditor's cases (those still running count
+    their money, not yet as finished); by provider id."""
+    results: dict[str, ProviderResult] = {}
+    for holding in holdings:
+        current = results.get(holding.provider_id, ProviderResult(holding.provider_id))
+        ended = holding.ended_at is not None
+        full = ended and holding.recovered_in_full
+        days = (holding.ended_at - holding.started_at).days if full and holding.ended_at else 0
+        results[holding.provider_id] = ProviderResult(
+            holding.provider_id,
+            finished=current.finished + int(ended),
+            recovered=current.recovered + int(full),
+            recovered_minor=current.recovered_minor + holding.recovered_minor,
+            days_to_recover_sum=current.days_to_recover_sum + max(0, days),
+        )
+    return [results[p] for p in sorted(results)]

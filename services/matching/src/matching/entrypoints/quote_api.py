@@ -21,6 +21,7 @@ from matching.entrypoints.callers import caller_tenant, required_case_id
 from matching.entrypoints.command_runner import CommandRunner
 from matching.service_layer import creditor_commands, payment_claims
 from matching.service_layer.unit_of_work import MatchingUnitOfWork
+from recouvra.common.v1.money_pb2 import Money
 from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra.matching.v1 import bidding_pb2_grpc as pb_grpc
 from recouvra_shared.percentages import percent_field
@@ -45,6 +46,28 @@ class QuoteApi(pb_grpc.QuoteServiceServicer):
         async with self.units() as uow:
             view = await creditor_commands.quote(creditor_id, case_id, uow)
         return replies.quote_reply(view)
+
+    async def ListProviderResults(
+        self, request: pb.ListProviderResultsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListProviderResultsReply:
+        creditor_id = caller_tenant("creditor")
+        async with self.units() as uow:
+            named, read = await creditor_commands.provider_results(creditor_id, uow)
+        return pb.ListProviderResultsReply(
+            results=[
+                pb.ProviderResult(
+                    provider_id=result.provider_id,
+                    provider_name=name,
+                    cases_finished=result.finished,
+                    cases_recovered=result.recovered,
+                    recovery_rate=result.recovery_rate,
+                    average_days_to_recover=result.average_days_to_recover,
+                    recovered=Money(currency="EUR", minor_units=result.recovered_minor),
+                )
+                for result, name in named
+            ],
+            cases_read=read,
+        )
 
     async def _answer(self, request: pb.CaseRef, *, accept: bool) -> pb.QuoteReply:
         command = AnswerQuote(

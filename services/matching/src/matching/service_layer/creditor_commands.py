@@ -11,7 +11,7 @@ from matching.domain.case_matching import CaseMatching
 from matching.domain.clock import Clock
 from matching.domain.commands import AnswerQuote, SetCreditorPolicy
 from matching.domain.errors import NO_SUCH_CASE, NotFound, StateConflict
-from matching.domain.provider_records import ProviderRecord
+from matching.domain.provider_records import ProviderRecord, ProviderResult, results_by_provider
 from matching.domain.providers import CreditorPolicy, Provider, new_creditor_policy
 from matching.domain.rules import MatchingConfig
 from matching.domain.status import Status
@@ -50,6 +50,28 @@ async def _quote_view(uow: MatchingUnitOfWork, matching: CaseMatching) -> QuoteV
 async def quote(creditor_id: str, case_id: str, uow: MatchingUnitOfWork) -> QuoteView:
     """The case's matching as its creditor sees it, with the quoted provider's record."""
     return await _quote_view(uow, await _creditors_case(uow, creditor_id, case_id))
+
+
+# A creditor's dashboard reads at most this many of its cases (the newest ids are not favoured:
+# case ids are random; a creditor with more sees a sample, said by `cases_read`).
+PROVIDER_RESULTS_CASES = 5_000
+
+
+async def provider_results(
+    creditor_id: str, uow: MatchingUnitOfWork
+) -> tuple[list[tuple[ProviderResult, str]], int]:
+    """Per provider that held one of the creditor's cases: what it did on them, with the
+    provider's name; and how many of the creditor's cases were read."""
+    matchings = await uow.cases.of_creditor(creditor_id, PROVIDER_RESULTS_CASES)
+    # Money is summed in euros: a case in another currency is left out of the sums.
+    results = results_by_provider(
+        [h for m in matchings if m.case.currency == "EUR" for h in m.holdings]
+    )
+    named: list[tuple[ProviderResult, str]] = []
+    for result in results:
+        provider = await uow.providers.get(result.provider_id)
+        named.append((result, provider.name if provider is not None else result.provider_id))
+    return named, len(matchings)
 
 
 async def answer_quote(

@@ -24,6 +24,9 @@ class CaseMatchings(Protocol):
     async def save(self, matching: CaseMatching, now: datetime) -> None:
         """Store a case's matching and (re)arm its timer at its next deadline."""
 
+    async def of_creditor(self, creditor_id: str, limit: int) -> list[CaseMatching]:
+        """A creditor's cases' matchings, unlocked, at most `limit`, by case id."""
+
     async def held_by(self, provider_id: str) -> list[CaseMatching]:
         """The cases a provider holds or is being asked to accept, by case id."""
 

@@ -418,6 +418,91 @@ class DeleteAutoBidRuleReply(_message.Message):
 Global___DeleteAutoBidRuleReply: _TypeAlias = DeleteAutoBidRuleReply  # noqa: Y015
 
 @_typing.final
+class ListProviderResultsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListProviderResultsRequest: _TypeAlias = ListProviderResultsRequest  # noqa: Y015
+
+@_typing.final
+class ProviderResult(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROVIDER_ID_FIELD_NUMBER: _builtins.int
+    PROVIDER_NAME_FIELD_NUMBER: _builtins.int
+    CASES_FINISHED_FIELD_NUMBER: _builtins.int
+    CASES_RECOVERED_FIELD_NUMBER: _builtins.int
+    RECOVERY_RATE_FIELD_NUMBER: _builtins.int
+    AVERAGE_DAYS_TO_RECOVER_FIELD_NUMBER: _builtins.int
+    RECOVERED_FIELD_NUMBER: _builtins.int
+    provider_id: _builtins.str
+    provider_name: _builtins.str
+    cases_finished: _builtins.int
+    """its holdings of the creditor's cases that ended"""
+    cases_recovered: _builtins.int
+    """... of which paid in full while it held them"""
+    recovery_rate: _builtins.str
+    """cases_recovered / cases_finished, "" when none"""
+    average_days_to_recover: _builtins.str
+    """window start to full payment, "" when none"""
+    @_builtins.property
+    def recovered(self) -> _money_pb2.Money:
+        """everything paid while it held them"""
+
+    def __init__(
+        self,
+        *,
+        provider_id: _builtins.str = ...,
+        provider_name: _builtins.str = ...,
+        cases_finished: _builtins.int = ...,
+        cases_recovered: _builtins.int = ...,
+        recovery_rate: _builtins.str = ...,
+        average_days_to_recover: _builtins.str = ...,
+        recovered: _money_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["recovered", b"recovered"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["average_days_to_recover", b"average_days_to_recover", "cases_finished", b"cases_finished", "cases_recovered", b"cases_recovered", "provider_id", b"provider_id", "provider_name", b"provider_name", "recovered", b"recovered", "recovery_rate", b"recovery_rate"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProviderResult: _TypeAlias = ProviderResult  # noqa: Y015
+
+@_typing.final
+class ListProviderResultsReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    CASES_READ_FIELD_NUMBER: _builtins.int
+    cases_read: _builtins.int
+    """the creditor's cases these come from"""
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___ProviderResult]:
+        """by provider id"""
+
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___ProviderResult] | None = ...,
+        cases_read: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cases_read", b"cases_read", "results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListProviderResultsReply: _TypeAlias = ListProviderResultsReply  # noqa: Y015
+
+@_typing.final
 class GetOwnRecordRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -835,6 +835,11 @@ class QuoteServiceStub:
                 request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetCreditorPolicyRequest.SerializeToString,
                 response_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetCreditorPolicyReply.FromString,
                 _registered_method=True)
+        self.ListProviderResults = channel.unary_unary(
+                '/recouvra.matching.v1.QuoteService/ListProviderResults',
+                request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ListProviderResultsRequest.SerializeToString,
+                response_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ListProviderResultsReply.FromString,
+                _registered_method=True)
         self.GetCaseActivity = channel.unary_unary(
                 '/recouvra.matching.v1.QuoteService/GetCaseActivity',
                 request_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.CaseRef.SerializeToString,
@@ -878,6 +883,13 @@ class QuoteServiceServicer:
 
     def SetCreditorPolicy(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListProviderResults(self, request, context):
+        """Per provider that held one of the creditor's cases: what it did on them (the dashboard).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -927,6 +939,11 @@ def add_QuoteServiceServicer_to_server(servicer, server):
                     servicer.SetCreditorPolicy,
                     request_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetCreditorPolicyRequest.FromString,
                     response_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetCreditorPolicyReply.SerializeToString,
+            ),
+            'ListProviderResults': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProviderResults,
+                    request_deserializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ListProviderResultsRequest.FromString,
+                    response_serializer=recouvra_dot_matching_dot_v1_dot_bidding__pb2.ListProviderResultsReply.SerializeToString,
             ),
             'GetCaseActivity': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCaseActivity,
@@ -1053,6 +1070,33 @@ class QuoteService:
             '/recouvra.matching.v1.QuoteService/SetCreditorPolicy',
             recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetCreditorPolicyRequest.SerializeToString,
             recouvra_dot_matching_dot_v1_dot_bidding__pb2.SetCreditorPolicyReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProviderResults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/recouvra.matching.v1.QuoteService/ListProviderResults',
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.ListProviderResultsRequest.SerializeToString,
+            recouvra_dot_matching_dot_v1_dot_bidding__pb2.ListProviderResultsReply.FromString,
             options,
             channel_credentials,
             insecure,

@@ -266,6 +266,8 @@ class QuoteServiceStub:
     AcceptQuote: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.QuoteReply]
     DeclineQuote: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.QuoteReply]
     SetCreditorPolicy: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.SetCreditorPolicyRequest, _bidding_pb2.SetCreditorPolicyReply]
+    ListProviderResults: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.ListProviderResultsRequest, _bidding_pb2.ListProviderResultsReply]
+    """Per provider that held one of the creditor's cases: what it did on them (the dashboard)."""
     GetCaseActivity: _grpc.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.CaseActivity]
     """Every action the providers reported on the case and every payment with the provider it is
     attributed to, oldest first.
@@ -289,6 +291,8 @@ class QuoteServiceAsyncStub(QuoteServiceStub):
     AcceptQuote: _aio.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.QuoteReply]  # type: ignore[assignment]
     DeclineQuote: _aio.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.QuoteReply]  # type: ignore[assignment]
     SetCreditorPolicy: _aio.UnaryUnaryMultiCallable[_bidding_pb2.SetCreditorPolicyRequest, _bidding_pb2.SetCreditorPolicyReply]  # type: ignore[assignment]
+    ListProviderResults: _aio.UnaryUnaryMultiCallable[_bidding_pb2.ListProviderResultsRequest, _bidding_pb2.ListProviderResultsReply]  # type: ignore[assignment]
+    """Per provider that held one of the creditor's cases: what it did on them (the dashboard)."""
     GetCaseActivity: _aio.UnaryUnaryMultiCallable[_bidding_pb2.CaseRef, _bidding_pb2.CaseActivity]  # type: ignore[assignment]
     """Every action the providers reported on the case and every payment with the provider it is
     attributed to, oldest first.
@@ -333,6 +337,14 @@ class QuoteServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _bidding_pb2.SetCreditorPolicyRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_bidding_pb2.SetCreditorPolicyReply, _abc.Awaitable[_bidding_pb2.SetCreditorPolicyReply]]: ...
+
+    @_abc_1.abstractmethod
+    def ListProviderResults(
+        self,
+        request: _bidding_pb2.ListProviderResultsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bidding_pb2.ListProviderResultsReply, _abc.Awaitable[_bidding_pb2.ListProviderResultsReply]]:
+        """Per provider that held one of the creditor's cases: what it did on them (the dashboard)."""
 
     @_abc_1.abstractmethod
     def GetCaseActivity(

@@ -11,9 +11,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from gateway.adapters.intake import CaseQuery
-from gateway.entrypoints.api.deps import Intake
+from gateway.entrypoints.api.deps import ActingCaller, GatewayServices, Intake, Services
 from gateway.entrypoints.web.page_deps import PageCaller, page_request, pages_of
 from gateway.schemas.case_views import CaseView
+from gateway.schemas.quotes import ProviderResultView
+from recouvra_shared.errors import Unavailable
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_request)])
 
@@ -135,8 +137,22 @@ def outcomes(cases: list[CaseView]) -> Outcomes:
     return Outcomes(finished=len(finished), recovered=len(days), median_days=median)
 
 
+async def results_per_provider(
+    services: GatewayServices, caller: ActingCaller
+) -> list[ProviderResultView] | None:
+    """Matching's figures per provider on the creditor's cases, or None when it cannot say now."""
+    if services.quotes is None:
+        return None
+    try:
+        return await services.quotes.provider_results(caller.as_creditor)
+    except Unavailable:
+        return None
+
+
 @router.get("/dashboard")
-async def dashboard(request: Request, caller: PageCaller, intake: Intake) -> HTMLResponse:
+async def dashboard(
+    request: Request, caller: PageCaller, intake: Intake, services: Services
+) -> HTMLResponse:
     """Amounts outstanding by age, recovered per month, and how cases ended."""
     cases: list[CaseView] = []
     token = ""
@@ -168,6 +184,7 @@ async def dashboard(request: Request, caller: PageCaller, intake: Intake) -> HTM
             "monthly_height": len(monthly) * (BAR_HEIGHT + 10),
             "recovered_total": sum((bar.amount for bar in monthly), Decimal("0.00")),
             "outcomes": outcomes(cases),
+            "providers": await results_per_provider(services, caller),
             "label_width": LABEL_WIDTH,
         },
     )
