@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import subprocess
 import sys
@@ -45,7 +46,7 @@ from tests.support.stack import Stack, free_port, unique_name
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 PARIS = ZoneInfo("Europe/Paris")
-MAILPIT = "http://127.0.0.1:18025"
+MAILPIT = os.environ.get("RECOUVRA_MAILPIT_URL", "http://127.0.0.1:18025")  # stack.sh env
 HOLDER_ID = "prov-portal-holder"
 PHONE = {"width": 390, "height": 844}
 POSTAL_CODE = "69003"

@@ -31,7 +31,7 @@ from services.messaging.tests.unit.channel_fakes import make_dsn
 from tests.support.identity import as_person
 from tests.support.stack import Stack
 
-from .messaging_harness import SMTP_HOST, SMTP_PORT, Platform, mailpit, running_platform
+from .messaging_harness import MAILPIT, SMTP_HOST, SMTP_PORT, Platform, mailpit, running_platform
 
 pytestmark = pytest.mark.integration
 
@@ -183,7 +183,7 @@ async def test_a_bounce_suppresses_the_address_and_nothing_more_goes_to_it(
         hostname=SMTP_HOST,
         port=SMTP_PORT,
     )
-    mailbox = MailpitBounceMailbox("http://127.0.0.1:18025", bounce_address)
+    mailbox = MailpitBounceMailbox(MAILPIT, bounce_address)
 
     assert await suppress_bounced(mailbox, platform.units) == 1
     assert await suppress_bounced(mailbox, platform.units) == 0  # read once
