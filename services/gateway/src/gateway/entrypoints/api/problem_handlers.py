@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -154,5 +155,11 @@ class ProblemApi(FastAPI):
     """FastAPI whose every answer, even from its outermost middleware, is problem+json."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        """The usual stack, wrapped so that a body-limit refusal is a problem too."""
-        return OversizedBodyAsProblem(super().build_middleware_stack())
+        """The usual stack, with a body-limit refusal made a problem too, just inside Starlette's
+        ServerErrorMiddleware: the stack still starts with it, as OpenTelemetry's FastAPI
+        instrumentation requires (it skips an app whose stack starts otherwise)."""
+        stack = super().build_middleware_stack()
+        if isinstance(stack, ServerErrorMiddleware):
+            stack.app = OversizedBodyAsProblem(stack.app)
+            return stack
+        return OversizedBodyAsProblem(stack)
