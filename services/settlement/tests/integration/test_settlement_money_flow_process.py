@@ -128,7 +128,7 @@ async def test_a_case_paid_by_reference_is_booked_invoiced_paid_out_and_exported
             path.write_bytes(content)
             imported = command(url, "import-statement", str(path))
             assert imported.returncode == 0, imported.stdout + imported.stderr
-            assert "already" not in imported.stdout, imported.stdout
+            assert "imported before" not in imported.stdout, imported.stdout
         reversed_entries = "SELECT count(*) FROM journal_entries WHERE reverses IS NOT NULL"
         assert await count_rows(url, reversed_entries) == 1
 
