@@ -34,6 +34,9 @@ def test_text_goes_to_basis_points_and_back_exactly(text: str, points: int, back
         ("lots", "must be a decimal number such as 12.5"),
         ("NaN", "must be a decimal number such as 12.5"),
         ("", "must be a decimal number such as 12.5"),
+        # Beyond what the contract's int64 of basis points carries: refused by name, not a 500.
+        ("1e100", "must be between -1000000 and 1000000"),
+        ("-1000000.01", "must be between -1000000 and 1000000"),
     ],
 )
 def test_what_is_no_percentage_is_refused_naming_the_field(text: str, rule: str) -> None:

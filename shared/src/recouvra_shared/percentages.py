@@ -17,6 +17,10 @@ from recouvra_shared.errors import InvalidField
 BASIS_POINTS_PER_PERCENT = Decimal(100)
 NOT_A_NUMBER = "must be a decimal number such as 12.5"
 TOO_PRECISE = "at most two decimal places"
+# The contract carries basis points in an int64; no percentage a person means comes near it. A
+# number beyond this is refused by name here rather than failing on the way to the owner's check.
+LARGEST = Decimal(1_000_000)
+TOO_LARGE = "must be between -1000000 and 1000000"
 
 
 def parse_percent(text: str, field: str) -> Decimal:
@@ -27,6 +31,8 @@ def parse_percent(text: str, field: str) -> Decimal:
         raise InvalidField(field, NOT_A_NUMBER) from None
     if not value.is_finite():
         raise InvalidField(field, NOT_A_NUMBER)
+    if abs(value) > LARGEST:
+        raise InvalidField(field, TOO_LARGE)
     if not _whole(value * BASIS_POINTS_PER_PERCENT):
         raise InvalidField(field, TOO_PRECISE)
     return value

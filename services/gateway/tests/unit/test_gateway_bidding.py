@@ -346,6 +346,7 @@ async def test_bad_bids_and_rules_name_the_rest_field(
     for fee, rule in [
         ("12.555", "at most two decimal places"),
         ("lots", "must be a decimal number such as 12.5"),
+        ("1e100", "must be between -1000000 and 1000000"),  # found by schemathesis: was a 500
     ]:
         answer = await client.post(
             "/v1/provider/auctions/case-open/bid",

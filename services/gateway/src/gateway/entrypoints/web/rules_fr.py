@@ -101,6 +101,7 @@ RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^must be a calendar month, YYYY-MM$", "doit être un mois au format AAAA-MM"),
         (r"^must not be in the future$", "ne doit pas être dans le futur"),
         (r"^must be pdf or csv$", "doit valoir pdf ou csv"),
+        (r"^must be between (-?\d+) and (-?\d+)$", r"doit être compris entre \1 et \2"),
         (r"^choose at least one event type$", "choisissez au moins un type d'événement"),
         (r"^must use https$", "doit utiliser https"),
         (r"^not a valid URL$", "n'est pas une URL valide"),
