@@ -2,7 +2,8 @@
 processes: the admin invites a colleague (a wrong e-mail refused beside its field first), passes
 on the link shown once; the colleague opens it in another browser, sets a password (too short
 first), lands on the same organisation's dashboard, and cannot use the link again; the admin
-sees the colleague in the team. Every page is screenshotted and checked with axe-core (a serious
+sees the colleague in the team, makes the colleague an admin, then removes the colleague, whose
+open session ends at once. Every page is screenshotted and checked with axe-core (a serious
 or critical violation, or a CSP violation, fails the test)."""
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ async def test_an_admin_invites_a_colleague_who_joins_the_same_team_once(
             await checked(alice, "team-refused")
 
             await page.get_by_label("E-mail").fill(colleague)
-            await page.get_by_label("Rôle").select_option("member")
+            await page.get_by_label("Rôle", exact=True).select_option("member")
             await page.get_by_role("button", name="Inviter", exact=True).click()
             secret = page.locator("code.secret")
             await expect(secret).to_contain_text("/invitations/")
@@ -101,10 +102,27 @@ async def test_an_admin_invites_a_colleague_who_joins_the_same_team_once(
             await checked(bob, "team-member")
 
             await page.goto(f"{base}/account/team")
-            people = page.get_by_role("table").first
-            await expect(people.get_by_role("row", name=re.compile(colleague))).to_contain_text(
-                "membre"
-            )
+            role = page.get_by_label(f"Rôle de {colleague}", exact=True)
+            await expect(role).to_have_value("member")
             await expect(page.get_by_text("Aucune invitation en attente.")).to_be_visible()
+
+            # The admin makes the colleague an admin, who then sees the invitation form.
+            await role.select_option("admin")
+            await page.get_by_role("button", name=f"Modifier le rôle de {colleague}").click()
+            await expect(page.get_by_text("Le rôle a été modifié.")).to_be_visible()
+            await expect(page.get_by_label(f"Rôle de {colleague}", exact=True)).to_have_value(
+                "admin"
+            )
+            await checked(alice, "team-role-changed")
+            await bob.page.reload()
+            await expect(bob.page.get_by_role("button", name="Inviter", exact=True)).to_be_visible()
+
+            # Then removes the colleague: the colleague's open session ends at once.
+            await page.get_by_role("button", name=f"Retirer de l'équipe : {colleague}").click()
+            await expect(page.get_by_text("retirée de votre équipe")).to_be_visible()
+            await expect(page.get_by_role("cell", name=colleague, exact=True)).to_have_count(0)
+            await checked(alice, "team-removed")
+            await bob.page.reload()
+            await expect(bob.page).to_have_url(re.compile(r"/login"))
         finally:
             await browser.close()

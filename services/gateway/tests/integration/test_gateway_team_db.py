@@ -1,6 +1,8 @@
 """Team invitations on the real PostgreSQL (migration 0114): a link opens once, even when it is
 used twice at the same moment; a withdrawn or expired one opens nothing; another organisation
-cannot withdraw it; the person who joins is a member of the inviting organisation."""
+cannot withdraw it; the person who joins is a member of the inviting organisation. Two admins
+demoting each other at the same moment cannot leave the team without an admin; a person removed
+can no longer log in, and the address may join again."""
 
 from __future__ import annotations
 
@@ -127,3 +129,56 @@ async def test_withdrawn_and_expired_links_open_nothing_and_another_team_cannot_
         assert stored is not None
         assert stored.token_hash != withdrawn.token  # only its hash is kept
         assert stored.revoked_at is not None
+
+
+async def _joined_admin(database: Database, admin: Principal, email: str) -> Principal:
+    async with SqlGatewayUnitOfWork(database) as uow:
+        sent = await team.invite(admin, email, TeamRole.ADMIN, uow)
+        await uow.commit()
+    joined = await _accept(database, sent.token)
+    assert isinstance(joined, Principal), joined
+    return joined
+
+
+async def test_two_admins_demoting_each_other_at_once_leave_one_admin(database: Database) -> None:
+    first = await _admin(database, "first@acme.fr")
+    second = await _joined_admin(database, first, "second@acme.fr")
+
+    async def demote(by: Principal, whom: Principal) -> str:
+        try:
+            async with SqlGatewayUnitOfWork(database) as uow:
+                await team.change_role(by, whom.subject.removeprefix("user:"), TeamRole.MEMBER, uow)
+                await asyncio.sleep(0.05)  # both inside their transaction at once
+                await uow.commit()
+        except Refusal as refusal:
+            return type(refusal).__name__
+        return "changed"
+
+    outcomes = await asyncio.gather(demote(first, second), demote(second, first))
+    assert sorted(outcomes) == ["Conflict", "changed"]
+    async with SqlGatewayUnitOfWork(database) as uow:
+        roles = [m.role for m in await team.members(first, uow)]
+    assert sorted(roles) == ["admin", "member"]
+
+
+async def test_a_removed_person_cannot_log_in_and_the_address_may_join_again(
+    database: Database,
+) -> None:
+    owner = await _admin(database, "owner@acme.fr")
+    colleague = await _joined_admin(database, owner, "colleague@acme.fr")
+    stranger = await _admin(database, "b@other.fr")
+    colleague_id = colleague.subject.removeprefix("user:")
+    with pytest.raises(NotFound):
+        async with SqlGatewayUnitOfWork(database) as uow:
+            await team.remove(stranger, colleague_id, uow)
+    with pytest.raises(NotFound):  # not a user id at all: refused before any SQL
+        async with SqlGatewayUnitOfWork(database) as uow:
+            await team.remove(owner, "not-a-uuid", uow)
+    async with SqlGatewayUnitOfWork(database) as uow:
+        await team.remove(owner, colleague_id, uow)
+        await uow.commit()
+    async with SqlGatewayUnitOfWork(database) as uow:
+        assert [m.email for m in await team.members(owner, uow)] == ["owner@acme.fr"]
+        assert await uow.accounts.user_by_email("colleague@acme.fr") is None
+    again = await _joined_admin(database, owner, "colleague@acme.fr")
+    assert again.organisation_id == owner.organisation_id

@@ -31,7 +31,7 @@ from gateway.domain.model import (
     Vetting,
 )
 from gateway.domain.operators import AuditEntry, VettingFlag
-from gateway.domain.team import Invitation
+from gateway.domain.team import Invitation, TeamRole
 from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.http import create_app
 from recouvra.common.v1.money_pb2 import Money
@@ -259,6 +259,18 @@ class FakeTeam:
     async def members(self, organisation_id: str) -> list[User]:
         found = [u for u in self.accounts.users.values() if u.organisation_id == organisation_id]
         return sorted(found, key=lambda u: u.created_at)
+
+    async def lock_members(self, organisation_id: str) -> list[User]:
+        return await self.members(organisation_id)
+
+    async def set_role(self, organisation_id: str, user_id: str, role: TeamRole) -> None:
+        found = self.accounts.users[user_id]
+        assert found.organisation_id == organisation_id
+        self.accounts.users[user_id] = replace(found, role=role.value)
+
+    async def remove_member(self, organisation_id: str, user_id: str) -> None:
+        assert self.accounts.users[user_id].organisation_id == organisation_id
+        del self.accounts.users[user_id]
 
 
 class FakeStore:

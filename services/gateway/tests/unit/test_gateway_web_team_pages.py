@@ -1,11 +1,15 @@
 """Team invitations (issue 16, point 2): an admin invites a person by e-mail with a role, the link
 is shown once; the person opens it, sets a password and is logged in to the same organisation;
 the link opens once, not after it was withdrawn or expired; another creditor cannot withdraw it;
-a member cannot invite. The same use cases on the REST API."""
+a member cannot invite. An admin changes a person's role and removes a person, whose sessions
+and tokens end at once, never leaving the team without an admin. The same use cases on the REST
+API."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 
@@ -43,6 +47,34 @@ async def _invite(browser: httpx.AsyncClient, email: str, role: str = "member") 
     link = re.search(r'<code class="secret">http://gateway(/invitations/[^<]+)</code>', sent.text)
     assert link is not None, sent.text
     return link.group(1)
+
+
+def _role_shown(page: str, email: str) -> str:
+    """The role an admin's team page shows selected for this person."""
+    match = re.search(
+        rf'aria-label="Rôle de {re.escape(email)}">.*?<option value="(\w+)" selected>', page, re.S
+    )
+    assert match is not None, page
+    return match.group(1)
+
+
+async def _member_id(store: FakeStore, email: str) -> str:
+    return next(u.user_id for u in store.accounts.users.values() if u.email == email)
+
+
+@contextlib.asynccontextmanager
+async def _joined(
+    browser: httpx.AsyncClient, email: str, role: str = "member"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A second browser, logged in as a person who accepted the admin's invitation."""
+    link = await _invite(browser, email, role)
+    async with await another_browser(browser) as invitee:
+        opened = await invitee.get(link)
+        joined = await invitee.post(
+            link, data={"password": PASSWORD, "csrf_token": csrf_of(opened)}
+        )
+        assert joined.status_code == 303, joined.text
+        yield invitee
 
 
 async def _organisation_of(client: httpx.AsyncClient, email: str) -> str:
@@ -92,7 +124,7 @@ async def test_an_invited_person_sets_a_password_once_and_joins_the_same_team(
         browser, "owner@acme.fr"
     )
     team = await browser.get("/account/team")
-    assert re.search(r"<td>compta@acme.fr</td><td>membre</td>", team.text)
+    assert _role_shown(team.text, "compta@acme.fr") == "member"
     assert "Aucune invitation en attente" in team.text
 
 
@@ -244,3 +276,162 @@ async def test_an_email_with_an_account_elsewhere_cannot_join_and_the_link_stays
     assert await _organisation_of(browser, "b@other.fr") != await _organisation_of(
         browser, "owner@acme.fr"
     )
+
+
+async def test_an_admin_changes_a_role_then_removes_the_person_whose_session_ends_at_once(
+    browser: httpx.AsyncClient, store: FakeStore
+) -> None:
+    await signed_in(browser, "owner@acme.fr")
+    async with _joined(browser, "compta@acme.fr") as colleague:
+        colleague_token = await token(colleague, "compta@acme.fr")
+        assert (await colleague.get("/v1/me", headers=colleague_token)).status_code == 200
+        compta = await _member_id(store, "compta@acme.fr")
+
+        promoted = await post_form(
+            browser, "/account/team", f"/account/team/members/{compta}/role", {"role": "admin"}
+        )
+        assert promoted.status_code == 303
+        team = await browser.get(promoted.headers["location"])
+        assert "Le rôle a été modifié" in team.text
+        assert _role_shown(team.text, "compta@acme.fr") == "admin"
+        # Now an admin, the colleague may invite.
+        as_admin = await colleague.get("/account/team")
+        assert 'action="/account/team/invitations"' in as_admin.text
+
+        removed = await post_form(
+            browser, "/account/team", f"/account/team/members/{compta}/remove", {}
+        )
+        assert removed.status_code == 303
+        team = await browser.get(removed.headers["location"])
+        assert "retirée de votre équipe" in team.text
+        assert "compta@acme.fr" not in team.text
+        # The colleague's open session and access token are refused from the next request on.
+        ended = await colleague.get("/account/team")
+        assert ended.status_code == 303
+        assert ended.headers["location"].startswith("/login")
+        assert (await colleague.get("/v1/me", headers=colleague_token)).status_code == 401
+        relog = await colleague.post(
+            "/v1/auth/token", json={"email": "compta@acme.fr", "password": PASSWORD}
+        )
+        assert relog.status_code == 401
+    # The address may be invited again.
+    await _invite(browser, "compta@acme.fr")
+
+
+async def test_the_team_always_keeps_an_admin_and_only_an_admin_of_it_changes_it(
+    browser: httpx.AsyncClient, store: FakeStore
+) -> None:
+    await signed_in(browser, "owner@acme.fr")
+    owner = await _member_id(store, "owner@acme.fr")
+    demoted = await post_form(
+        browser, "/account/team", f"/account/team/members/{owner}/role", {"role": "member"}
+    )
+    assert demoted.status_code == 409
+    assert "garde au moins un administrateur" in demoted.text
+    assert _role_shown(demoted.text, "owner@acme.fr") == "admin"
+    alone = await post_form(browser, "/account/team", f"/account/team/members/{owner}/remove", {})
+    assert alone.status_code == 409
+    assert store.accounts.users[owner].role == "admin"
+    bad = await post_form(
+        browser, "/account/team", f"/account/team/members/{owner}/role", {"role": "boss"}
+    )
+    assert bad.status_code == 422
+
+    async with _joined(browser, "compta@acme.fr") as member:
+        page = await member.get("/account/team")
+        assert f"/account/team/members/{owner}/remove" not in page.text
+        tried = await member.post(
+            f"/account/team/members/{owner}/role",
+            data={"role": "member", "csrf_token": csrf_of(page)},
+        )
+        assert tried.status_code == 403
+    async with await another_browser(browser) as other:
+        await signed_in(other, "b@other.fr")
+        page = await other.get("/account/team")
+        for action in ("remove", "role"):
+            tried = await other.post(
+                f"/account/team/members/{owner}/{action}",
+                data={"role": "member", "csrf_token": csrf_of(page)},
+            )
+            assert tried.status_code == 404
+    assert store.accounts.users[owner].role == "admin"
+
+    # With a second admin, the first may step down, and then leave: sent to the log-in page.
+    async with _joined(browser, "second@acme.fr", "admin"):
+        stepped = await post_form(
+            browser, "/account/team", f"/account/team/members/{owner}/role", {"role": "member"}
+        )
+        assert stepped.status_code == 303
+        assert store.accounts.users[owner].role == "member"
+    second = await _member_id(store, "second@acme.fr")
+    async with await another_browser(browser) as admin:
+        logged = await post_form(
+            admin, "/login", "/login", {"email": "second@acme.fr", "password": PASSWORD}
+        )
+        assert logged.status_code == 303
+        left = await post_form(admin, "/account/team", f"/account/team/members/{second}/remove", {})
+        assert left.status_code == 409  # the owner is a member now: second is the last admin
+        promoted = await post_form(
+            admin, "/account/team", f"/account/team/members/{owner}/role", {"role": "admin"}
+        )
+        assert promoted.status_code == 303
+        left = await post_form(admin, "/account/team", f"/account/team/members/{second}/remove", {})
+        assert left.status_code == 303
+        assert left.headers["location"] == "/login"
+    assert second not in store.accounts.users
+
+
+async def test_the_api_lists_the_team_changes_roles_and_removes_people(
+    browser: httpx.AsyncClient,
+) -> None:
+    api = browser
+    owner = await sign_up(api, "owner@acme.fr")
+    other = await sign_up(api, "b@other.fr")
+    sent = await api.post(
+        "/v1/team/invitations", json={"email": "e@acme.fr"}, headers=owner | key("i1")
+    )
+    token_in_link = sent.json()["link"].rsplit("/", 1)[1]
+    joined = await api.post(
+        "/v1/invitations/accept",
+        json={"token": token_in_link, "password": PASSWORD},
+        headers=key("a1"),
+    )
+    colleague = joined.json()["user_id"]
+    listed = (await api.get("/v1/team/members", headers=owner)).json()["items"]
+    assert [(m["email"], m["role"]) for m in listed] == [
+        ("owner@acme.fr", "admin"),
+        ("e@acme.fr", "member"),
+    ]
+    owner_id = listed[0]["user_id"]
+    assert [
+        m["email"] for m in (await api.get("/v1/team/members", headers=other)).json()["items"]
+    ] == ["b@other.fr"]
+
+    last = await api.patch(f"/v1/team/members/{owner_id}", json={"role": "member"}, headers=owner)
+    assert last.status_code == 409
+    assert "role" in fields_of(last)
+    unknown_role = await api.patch(
+        f"/v1/team/members/{colleague}", json={"role": "boss"}, headers=owner
+    )
+    assert unknown_role.status_code == 422
+    assert "role" in fields_of(unknown_role)
+    elsewhere = await api.patch(
+        f"/v1/team/members/{colleague}", json={"role": "admin"}, headers=other
+    )
+    assert elsewhere.status_code == 404
+    assert (await api.delete(f"/v1/team/members/{colleague}", headers=other)).status_code == 404
+    as_member = await token(api, "e@acme.fr")
+    refused = await api.delete(f"/v1/team/members/{owner_id}", headers=as_member)
+    assert refused.status_code == 403
+
+    promoted = await api.patch(
+        f"/v1/team/members/{colleague}", json={"role": "admin"}, headers=owner
+    )
+    assert promoted.status_code == 200
+    assert promoted.json()["role"] == "admin"
+    gone = await api.delete(f"/v1/team/members/{colleague}", headers=owner)
+    assert gone.status_code == 204
+    assert (await api.get("/v1/me", headers=as_member)).status_code == 401
+    after = (await api.get("/v1/team/members", headers=owner)).json()["items"]
+    assert [m["email"] for m in after] == ["owner@acme.fr"]
+    assert (await api.delete(f"/v1/team/members/{colleague}", headers=owner)).status_code == 404

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -112,3 +112,31 @@ class SqlTeam:
             )
         ).mappings()
         return [User(**row) for row in rows]
+
+    async def lock_members(self, organisation_id: str) -> list[User]:
+        """The organisation's people, oldest first, locked until the transaction ends."""
+        rows = (
+            await self.session.execute(
+                select(users)
+                .where(users.c.organisation_id == organisation_id)
+                .order_by(users.c.created_at)
+                .with_for_update()
+            )
+        ).mappings()
+        return [User(**row) for row in rows]
+
+    async def set_role(self, organisation_id: str, user_id: str, role: TeamRole) -> None:
+        """Give the organisation's person this role."""
+        await self.session.execute(
+            update(users)
+            .where((users.c.organisation_id == organisation_id) & (users.c.user_id == user_id))
+            .values(role=role.value)
+        )
+
+    async def remove_member(self, organisation_id: str, user_id: str) -> None:
+        """Delete the organisation's person (its account)."""
+        await self.session.execute(
+            delete(users).where(
+                (users.c.organisation_id == organisation_id) & (users.c.user_id == user_id)
+            )
+        )

@@ -3,9 +3,12 @@ they expire, to join the same organisation with a password of their own."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+
+from gateway.domain.model import User
 
 INVITATION_DAYS = 7
 
@@ -42,3 +45,15 @@ class Invitation:
 def expiry(now: datetime) -> datetime:
     """When an invitation made now stops opening."""
     return now + timedelta(days=INVITATION_DAYS)
+
+
+LAST_ADMIN = "your team keeps at least one admin: make another person admin first"
+
+
+def keeps_an_admin(people: Sequence[User], user_id: str, role_after: TeamRole | None) -> bool:
+    """Whether the team still has an admin once the person `user_id` has `role_after` (None:
+    once removed). A team left without an admin could never invite or remove anyone again."""
+    return any(
+        (role_after if person.user_id == user_id else person.role) == TeamRole.ADMIN
+        for person in people
+    )

@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from gateway.domain.team import Invitation
+from gateway.domain.model import User
+from gateway.domain.team import Invitation, TeamRole
 from gateway.schemas.common import TextInput
 
 INVITATION_EXAMPLE: Any = {
@@ -112,3 +113,50 @@ class Joined(BaseModel):
     user_id: str
     email: str
     role: Literal["admin", "member"]
+
+
+MEMBER_EXAMPLE: Any = {
+    "user_id": "6f5e4d3c-2b1a-4c0d-9e8f-7a6b5c4d3e2f",
+    "email": "compta@atelier-dupont.fr",
+    "role": "member",
+    "since": "2026-12-04T09:30:00Z",
+}
+
+
+class MemberView(BaseModel):
+    """A person of your team."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [MEMBER_EXAMPLE]})
+
+    user_id: str
+    email: str
+    role: Literal["admin", "member"]
+    since: datetime = Field(description="When the person joined")
+
+    @classmethod
+    def of(cls, user: User) -> MemberView:
+        """From the domain's user."""
+        return cls(
+            user_id=user.user_id,
+            email=user.email,
+            role="member" if user.role == TeamRole.MEMBER else "admin",
+            since=user.created_at,
+        )
+
+
+class MemberList(BaseModel):
+    """Your team's people, oldest first."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [MEMBER_EXAMPLE]}]})
+
+    items: list[MemberView]
+
+
+class RoleChange(TextInput):
+    """A person's new role in your team."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"role": "admin"}]})
+
+    role: Literal["admin", "member"] = Field(
+        description="admin: may invite, change roles and remove people; member: everything else"
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from gateway.domain.errors import Conflict, EmailTaken, NotAllowed, NotFound
@@ -18,7 +18,7 @@ from gateway.domain.model import (
     check_password,
     new_id,
 )
-from gateway.domain.team import Invitation, TeamRole, expiry
+from gateway.domain.team import LAST_ADMIN, Invitation, TeamRole, expiry, keeps_an_admin
 from gateway.service_layer.accounts import normalise_email
 from gateway.service_layer.unit_of_work import GatewayUnitOfWork, Passwords
 from gateway.service_layer.web_sessions import USER_PREFIX
@@ -61,11 +61,13 @@ async def _person(principal: Principal, uow: GatewayUnitOfWork) -> User:
     return user
 
 
-async def _admin(principal: Principal, uow: GatewayUnitOfWork) -> User:
+async def _admin(
+    principal: Principal, uow: GatewayUnitOfWork, does: str = "invites people"
+) -> User:
     """The creditor's person acting, who must be an admin of its organisation."""
     user = await _person(principal, uow)
     if user.role != TeamRole.ADMIN:
-        raise NotAllowed("only an admin of your organisation invites people")
+        raise NotAllowed(f"only an admin of your organisation {does}")
     return user
 
 
@@ -123,6 +125,42 @@ async def members(principal: Principal, uow: GatewayUnitOfWork) -> list[User]:
     """The organisation's people, oldest first (every person of the team may read it)."""
     await _person(principal, uow)
     return await uow.team.members(principal.organisation_id)
+
+
+async def _teammate(principal: Principal, user_id: str, uow: GatewayUnitOfWork) -> list[User]:
+    """The team, locked until the transaction ends (two admins changing each other at once
+    cannot both leave it without an admin), after checking the person acting is its admin and
+    `user_id` one of its people: NotFound otherwise, whether it is someone else's or nobody."""
+    await _admin(principal, uow, "manages its people")
+    people = await uow.team.lock_members(principal.organisation_id)
+    if not any(person.user_id == user_id for person in people):
+        raise NotFound("member: no such person in your team")
+    return people
+
+
+async def change_role(
+    principal: Principal, user_id: str, role: TeamRole, uow: GatewayUnitOfWork
+) -> User:
+    """The person with its new role; refused when it would leave the team without an admin."""
+    people = await _teammate(principal, user_id, uow)
+    if not keeps_an_admin(people, user_id, role):
+        raise Conflict(violations=[Violation("role", LAST_ADMIN)])
+    person = next(p for p in people if p.user_id == user_id)
+    if person.role != role:
+        await uow.team.set_role(principal.organisation_id, user_id, role)
+    return replace(person, role=role.value)
+
+
+async def remove(principal: Principal, user_id: str, uow: GatewayUnitOfWork) -> User:
+    """Take a person out of the team: its account is deleted, so its sessions and access
+    tokens are refused from the next request on and its e-mail may be invited again. The
+    organisation's API keys stay (they belong to it, not to the person). Refused when it would
+    leave the team without an admin."""
+    people = await _teammate(principal, user_id, uow)
+    if not keeps_an_admin(people, user_id, None):
+        raise Conflict(violations=[Violation("user_id", LAST_ADMIN)])
+    await uow.team.remove_member(principal.organisation_id, user_id)
+    return next(p for p in people if p.user_id == user_id)
 
 
 async def revoke(

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from gateway.domain.model import ApiKey, Organisation, OrganisationKind, User, Vetting
 from gateway.domain.operators import AuditEntry, VettingFlag
-from gateway.domain.team import Invitation
+from gateway.domain.team import Invitation, TeamRole
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 
 
@@ -123,6 +123,15 @@ class TeamRepository(Protocol):
 
     async def members(self, organisation_id: str) -> list[User]:
         """The organisation's people, oldest first."""
+
+    async def lock_members(self, organisation_id: str) -> list[User]:
+        """The organisation's people, oldest first, locked until the transaction ends."""
+
+    async def set_role(self, organisation_id: str, user_id: str, role: TeamRole) -> None:
+        """Give the organisation's person this role."""
+
+    async def remove_member(self, organisation_id: str, user_id: str) -> None:
+        """Delete the organisation's person (its account)."""
 
 
 class IdempotencyRecords(Protocol):

@@ -1,6 +1,8 @@
 """A creditor's team: an admin invites people by e-mail with a role (the link is in the answer,
 once: the gateway sends no e-mail yet), lists and revokes pending invitations; the invited
-person accepts with the link's token and a password, and joins the same organisation."""
+person accepts with the link's token and a password, and joins the same organisation. Every
+person lists the team; an admin changes a person's role or removes the person, never leaving
+the team without an admin."""
 
 from __future__ import annotations
 
@@ -22,6 +24,9 @@ from gateway.schemas.team import (
     InvitationSent,
     InvitationView,
     Joined,
+    MemberList,
+    MemberView,
+    RoleChange,
 )
 from gateway.service_layer import team
 from gateway.service_layer.unit_of_work import GatewayUnitOfWork
@@ -30,6 +35,10 @@ router = APIRouter(prefix="/v1", tags=["accounts"])
 
 InvitationId = Annotated[
     str, Path(max_length=64, description="A pending invitation's id"), AfterValidator(plain_text)
+]
+
+UserId = Annotated[
+    str, Path(max_length=64, description="A person's user_id"), AfterValidator(plain_text)
 ]
 
 
@@ -119,3 +128,53 @@ async def accept_invitation(
         return Outcome(status.HTTP_201_CREATED, joined.model_dump(mode="json"))
 
     return await once.answer("anonymous", body.model_dump(mode="json"), effect)
+
+
+@router.get(
+    "/team/members",
+    summary="Your team's people",
+    response_model=MemberList,
+    responses=problem_responses(401, 403, 503),
+)
+async def list_members(principal: CurrentPrincipal, services: Services) -> MemberList:
+    """Oldest first, with their roles; every person of the team may read it (a log-in, not an
+    API key)."""
+    async with services.unit_of_work() as uow:
+        found = await team.members(principal, uow)
+    return MemberList(items=[MemberView.of(user) for user in found])
+
+
+@router.patch(
+    "/team/members/{user_id}",
+    summary="Change a person's role in your team",
+    response_model=MemberView,
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+)
+async def change_role(
+    user_id: UserId, body: RoleChange, principal: CurrentPrincipal, services: Services
+) -> MemberView:
+    """An admin's log-in only. 409 (naming `role`) when it would leave the team without an
+    admin; a person of another team is 404. Setting the role a person has changes nothing."""
+    async with services.unit_of_work() as uow:
+        changed = await team.change_role(principal, user_id, TeamRole(body.role), uow)
+        await uow.commit()
+    return MemberView.of(changed)
+
+
+@router.delete(
+    "/team/members/{user_id}",
+    summary="Remove a person from your team",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+)
+async def remove_member(
+    user_id: UserId, principal: CurrentPrincipal, services: Services
+) -> Response:
+    """An admin's log-in only. The person's account is deleted: its sessions and access tokens
+    are refused from the next request on, and its e-mail may be invited again. The
+    organisation's API keys stay; revoke the ones the person knew. 409 (naming `user_id`) when it
+    would leave the team without an admin; a person of another team is 404."""
+    async with services.unit_of_work() as uow:
+        await team.remove(principal, user_id, uow)
+        await uow.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -47,6 +47,11 @@ RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"^an account already uses this address$", "un compte utilise déjà cette adresse"),
         (
+            r"^your team keeps at least one admin: make another person admin first$",
+            "votre équipe garde au moins un administrateur : nommez d'abord une autre personne"
+            " administrateur",
+        ),
+        (
             r"^a provider serves B2B cases, consumer cases or both$",
             "un prestataire traite des dossiers d'entreprises, de particuliers, ou les deux",
         ),

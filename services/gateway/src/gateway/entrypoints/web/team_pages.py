@@ -1,7 +1,8 @@
 """A creditor's team on a page: an admin sees its people and pending invitations, invites a
 person by e-mail with a role (the link is shown on the answer, once, to pass on: the gateway
-sends no e-mail yet) and revokes an invitation; the invited person opens the link, sets a
-password and is logged in to the same organisation. The API's own use cases (service_layer.team)."""
+sends no e-mail yet), revokes an invitation, changes a person's role and removes a person; the
+invited person opens the link, sets a password and is logged in to the same organisation. The
+API's own use cases (service_layer.team)."""
 
 from __future__ import annotations
 
@@ -22,10 +23,13 @@ from gateway.entrypoints.web.page_deps import (
     sessions_of,
     validated,
 )
+from gateway.entrypoints.web.rendering import language_of
+from gateway.entrypoints.web.rules_fr import rule_in
 from gateway.entrypoints.web.sessions import SESSION_COOKIE
-from gateway.schemas.team import InvitationRequest
+from gateway.schemas.team import InvitationRequest, RoleChange
 from gateway.service_layer import team, web_sessions
-from recouvra_shared.errors import NotFound, StateConflict
+from gateway.service_layer.web_sessions import USER_PREFIX
+from recouvra_shared.errors import Conflict, NotFound, StateConflict
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_request)])
 ROLES = tuple(role.value for role in TeamRole)
@@ -51,11 +55,67 @@ async def _team(person: Principal, services: Services) -> dict[str, Any]:
 
 @router.get("/account/team")
 async def team_page(
-    request: Request, person: Person, services: Services, revoked: bool = False
+    request: Request,
+    person: Person,
+    services: Services,
+    revoked: bool = False,
+    changed: bool = False,
+    removed: bool = False,
 ) -> HTMLResponse:
-    """The team; for an admin, its pending invitations and the form to invite someone."""
+    """The team; for an admin, its pending invitations, the form to invite someone and, for
+    each person, the role and a way to remove the person."""
     context = await _team(person, services)
-    return pages_of(request).render(request, "team.html", context | {"revoked": revoked})
+    done = {"revoked": revoked, "changed": changed, "removed": removed}
+    return pages_of(request).render(request, "team.html", context | done)
+
+
+async def _refused(
+    request: Request, person: Principal, services: Services, refusal: Conflict
+) -> HTMLResponse:
+    """The team again, saying why the change to a person was refused (it would leave the team
+    without an admin), nothing changed."""
+    reasons = [v.rule for v in refusal.violations] or [refusal.message]
+    context = await _team(person, services)
+    error = rule_in(language_of(request), reasons[0])
+    return pages_of(request).render(
+        request, "team.html", context | {"member_error": error}, status_code=409
+    )
+
+
+@router.post("/account/team/members/{user_id}/role")
+async def change_role(
+    request: Request,
+    user_id: str,
+    person: Person,
+    services: Services,
+    role: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    """An admin gives a person another role; a person of another team is 404."""
+    body: RoleChange = validated(RoleChange, {"role": role})
+    async with services.unit_of_work() as uow:
+        try:
+            await team.change_role(person, user_id[:64], TeamRole(body.role), uow)
+        except Conflict as refusal:
+            return await _refused(request, person, services, refusal)
+        await uow.commit()
+    return RedirectResponse("/account/team?changed=true", status_code=303)
+
+
+@router.post("/account/team/members/{user_id}/remove")
+async def remove(request: Request, user_id: str, person: Person, services: Services) -> Response:
+    """An admin removes a person, whose sessions end at once; an admin who removes itself is
+    sent to the log-in page."""
+    async with services.unit_of_work() as uow:
+        try:
+            await team.remove(person, user_id[:64], uow)
+        except Conflict as refusal:
+            return await _refused(request, person, services, refusal)
+        await uow.commit()
+    if person.subject == f"{USER_PREFIX}{user_id}":
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+    return RedirectResponse("/account/team?removed=true", status_code=303)
 
 
 @router.post("/account/team/invitations", dependencies=[form_page("team.html", roles=ROLES)])
