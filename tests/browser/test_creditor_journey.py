@@ -124,7 +124,9 @@ async def test_a_creditor_signs_up_submits_a_case_and_reads_it_and_nobody_else_c
                 "Transports Lefèvre SAS"
             )
             await expect(page.get_by_text("Indemnité forfaitaire de recouvrement")).to_be_visible()
-            await expect(page.locator("td.money", has_text="1250.00 EUR").first).to_be_visible()
+            await expect(
+                page.locator("td.money", has_text="1\u202f250,00\u00a0€").first
+            ).to_be_visible()
 
             # Attach the invoice; it is listed and downloads byte for byte.
             await page.get_by_label("Type de document").select_option("invoice")

@@ -425,7 +425,7 @@ async def test_a_debtor_opens_the_emailed_link_proposes_a_plan_and_reaches_its_b
             answers = page.locator("#debtor-actions ~ ul.proofs a")
             await expect(answers).to_have_text(["photo-palette.pdf", "virement.pdf"])
             await expect(page.get_by_text("Paiement déclaré par le débiteur")).to_contain_text(
-                "100.00 EUR, payé le " + today.isoformat() + ", chèque, référence CHQ 0004512"
+                "100,00\u00a0€, payé le " + today.isoformat() + ", chèque, référence CHQ 0004512"
             )
             for proof_link in await answers.all():
                 href = await proof_link.get_attribute("href")

@@ -302,7 +302,7 @@ async def test_a_provider_bids_live_wins_and_works_the_case_and_nobody_else_can(
                 await expect(page.locator("#done-payment")).to_be_visible()
                 claims = page.locator("table.claims")
                 await expect(claims).to_contain_text("VIR-42")
-                await expect(claims).to_contain_text("400.00 EUR")
+                await expect(claims).to_contain_text("400,00\u00a0€")
                 await expect(claims).to_contain_text("déclaré")
 
                 # The creditor sees what the holder did and claims.
@@ -326,7 +326,7 @@ async def test_a_provider_bids_live_wins_and_works_the_case_and_nobody_else_can(
                 await page.get_by_role("button", name="Enregistrer la règle").click()
                 saved = page.locator("#saved")
                 await expect(saved).to_contain_text("PME Lyon")
-                await expect(saved).to_contain_text("50000.00 EUR")
+                await expect(saved).to_contain_text("50\u202f000,00\u00a0€")
                 await checked(alice, "provider-rules-saved")
                 await page.get_by_role("link", name="Vos honoraires").click()
                 await expect(page.get_by_role("heading", level=1)).to_have_text("Vos honoraires")

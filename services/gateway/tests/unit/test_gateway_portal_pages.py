@@ -441,7 +441,7 @@ async def test_the_creditor_reads_the_agreed_plan_on_its_case_page_and_nobody_el
         assert page.status_code == 200
         assert 'id="debtor-actions"' in page.text
         assert "accepté (policy)" in page.text
-        assert page.text.count("440.70 EUR") == 3
+        assert page.text.count("440,70\u00a0€") == 3
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as bob:
         await web.signed_in(bob, "bob@martin.fr")
         foreign = await bob.get(created.headers["location"])
@@ -689,7 +689,7 @@ async def test_the_creditor_reads_the_debtors_dispute_and_declared_payment_with_
         page = await alice.get(created.headers["location"])
         assert page.status_code == 200
         assert (
-            "Paiement déclaré par le débiteur: 500.00 EUR, payé le 2026-11-28, chèque, "
+            "Paiement déclaré par le débiteur: 500,00\u00a0€, payé le 2026-11-28, chèque, "
             "référence CHQ 0004512"
         ) in page.text
         assert "Contestation: " in page.text

@@ -367,7 +367,7 @@ async def test_a_case_submitted_by_form_reaches_intake_as_the_creditor_and_shows
     assert "the debt is recent" in scored.text
     listed = await browser.get("/cases")
     assert "/cases/case-1" in listed.text
-    assert "1250.00 EUR" in listed.text
+    assert "1\u202f250,00\u00a0€" in listed.text  # as French readers write it
     intake.scoring.down = True
     without_score = await browser.get("/cases/case-1")
     assert without_score.status_code == 200  # the case reads on while scoring is down

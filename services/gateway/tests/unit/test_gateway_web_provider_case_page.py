@@ -164,7 +164,7 @@ async def test_the_holder_reports_an_action_a_payment_and_writes_in_the_thread(
     assert "Votre message est envoyé." in page.text
     assert "Relance envoyée" in page.text
     assert "VIR-42" in page.text
-    assert "400.00 EUR" in page.text
+    assert "400,00\u00a0€" in page.text
 
 
 async def test_a_bad_form_shows_the_rule_beside_the_field_and_sends_nothing(

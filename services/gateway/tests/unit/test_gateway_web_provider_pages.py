@@ -146,7 +146,7 @@ async def test_an_offered_case_is_listed_and_accepted_from_the_marketplace(
     matching.offer("case-won", "creditor-1", provider_id)
     market = await browser.get("/provider")
     assert "Accepter le dossier" in market.text
-    assert "1250.00 EUR" in market.text
+    assert "1\u202f250,00\u00a0€" in market.text
     accepted = await browser.post(
         "/provider/cases/case-won/accept", data={"csrf_token": csrf_of(market)}
     )

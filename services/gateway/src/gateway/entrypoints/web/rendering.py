@@ -19,6 +19,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from gateway.schemas.common import minor_exponent
+
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
@@ -144,8 +146,13 @@ class Pages:
 
 def money_in(language: str, money: Any) -> str:
     """An amount as people of `language` write it (`1 234,56 €` in French), exactly: the
-    API's `Money` (a decimal string and a currency) never passes through a float."""
-    return format_currency(Decimal(money.amount), money.currency, locale=language)
+    API's `Money` (a decimal string and a currency) or the contracts' (minor units and a
+    currency) never passes through a float."""
+    if hasattr(money, "minor_units"):
+        amount = Decimal(int(money.minor_units)).scaleb(-minor_exponent(money.currency))
+    else:
+        amount = Decimal(money.amount)
+    return format_currency(amount, money.currency, locale=language)
 
 
 def language_of(request: Request) -> str:
