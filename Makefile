@@ -15,7 +15,7 @@ WITH_STACK = eval "$$($(STACK) env)" &&
 
 .PHONY: help install up down stack stack-stop services services-stop migrate test test-unit \
         test-integration test-e2e browser lint format proto proto-check bench bench-compare status \
-        chaos
+        chaos image
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -100,3 +100,7 @@ chaos: install stack  ## The long fault run (tests/chaos): users, seeded faults,
 
 bench-compare: install  ## Each row of the latest make bench beside the run before it
 	$(VENV)/python -m tests.support.bench_table compare
+
+image: install  ## Build the image (deploy/Dockerfile) with buildah on a local Debian base; prints its size
+	deploy/local/system_packages.sh install images
+	UV="$(UV)" deploy/local/image.sh build
