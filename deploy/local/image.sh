@@ -106,8 +106,13 @@ build() {
 
 podman_args() {  # one option per line
   if have runc; then echo --runtime=runc; fi
-  echo "--ulimit=nofile=$(ulimit -Hn):$(ulimit -Hn)"
-  echo "--ulimit=nproc=$(ulimit -Hu):$(ulimit -Hu)"
+  local nofile; nofile="$(ulimit -Hn)"
+  [[ $nofile == unlimited ]] || echo "--ulimit=nofile=$nofile:$nofile"
+  # Processes: runc is refused any value above kernel.pid_max (32768 here), even below the hard
+  # limit (96369 here): the lower of the two.
+  local nproc pid_max; nproc="$(ulimit -Hu)"; pid_max="$(cat /proc/sys/kernel/pid_max)"
+  if [[ $nproc == unlimited ]] || (( nproc > pid_max )); then nproc=$pid_max; fi
+  echo "--ulimit=nproc=$nproc:$nproc"
 }
 
 case "${1:-}" in
