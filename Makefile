@@ -51,6 +51,7 @@ migrate: install stack  ## Bring every service's database schema up to date
 
 test: install stack browser  ## Install everything and run every test tier against the real stack
 	deploy/local/toxiproxy.sh install  # the chaos harness's TCP proxy (tests/chaos)
+	deploy/local/system_packages.sh install images  # buildah, podman: the image test
 	$(VENV)/pytest -n 2 -m "not integration and not e2e"
 	$(WITH_STACK) $(VENV)/pytest -m "integration or e2e"
 
@@ -58,6 +59,7 @@ test-unit: install  ## Unit tests only (no servers needed)
 	$(VENV)/pytest -n 2 -m "not integration and not e2e"
 
 test-integration: install stack
+	deploy/local/system_packages.sh install images  # buildah, podman: the image test
 	$(WITH_STACK) $(VENV)/pytest -m integration
 
 test-e2e: install stack browser

@@ -28,7 +28,7 @@ SECURITY_MIRROR="${RECOUVRA_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian
 IMAGE_BASE_PACKAGES=(python3.11 ca-certificates tzdata libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
 BASE_TAG="$(printf '%s\n' "$SUITE" "$MIRROR" "${IMAGE_BASE_PACKAGES[@]}" | sha256sum | cut -c1-12)"
 BASE="localhost/recouvra-debian-python:$SUITE-$BASE_TAG"
-UV="${UV:-$HOME/.local/bin/uv}"
+UV="${UV:-$(command -v uv || echo "$HOME/.local/bin/uv")}"
 NICE=(nice -n 10)  # two cores shared: builds yield to the tests and the stack
 
 log() { printf '[image] %s\n' "$*" >&2; }
@@ -47,26 +47,27 @@ need_tools() {
 base() {
   need_tools
   if exists "$BASE"; then log "base $BASE present"; return; fi
-  local work; work="$(mktemp -d)"
-  trap 'rm -rf "$work"' RETURN
+  WORK="$(mktemp -d)"
+  trap 'rm -rf "$WORK"' EXIT
   log "making $BASE with mmdebstrap from $MIRROR (a few minutes, once)"
   local include; include="$(IFS=,; echo "${IMAGE_BASE_PACKAGES[*]}")"
   "${NICE[@]}" mmdebstrap --quiet --variant=minbase --include="$include" \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
     --dpkgopt='path-exclude=/usr/share/locale/*' \
-    "$SUITE" "$work/base.tar" \
+    "$SUITE" "$WORK/base.tar" \
     "deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main" \
     "deb $SECURITY_MIRROR $SUITE-security main" \
     || die "mmdebstrap failed"
   local container
   container="$(buildah from scratch)"
-  buildah add --quiet "$container" "$work/base.tar" / >/dev/null
+  buildah add --quiet "$container" "$WORK/base.tar" / >/dev/null
   buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --env LANG=C.UTF-8 --cmd /bin/bash --created-by "deploy/local/image.sh base" \
     --label "org.opencontainers.image.description=Debian $SUITE minbase + ${IMAGE_BASE_PACKAGES[*]}" \
     "$container"
   buildah commit --quiet --rm "$container" "$BASE" >/dev/null
+  rm -rf "$WORK"
   log "base $BASE made"
 }
 
@@ -94,7 +95,7 @@ build() {
   [[ -s "$bundle" ]] && secret=(--secret "id=ca-bundle,src=$bundle")
   local started=$SECONDS
   log "building $IMAGE on $BASE (buildah --isolation chroot)"
-  "${NICE[@]}" buildah bud --isolation chroot --network host --layers \
+  "${NICE[@]}" buildah bud --isolation chroot --network host --layers --force-rm \
     --build-arg "PYTHON_IMAGE=$BASE" --build-arg "UV_IMAGE=$UV_IMAGE" \
     --build-arg PYTHON=/usr/bin/python3.11 "${secret[@]}" \
     -f "$ROOT/deploy/Dockerfile" -t "$IMAGE" "$ROOT" >&2 \
