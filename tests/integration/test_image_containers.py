@@ -140,13 +140,15 @@ def test_service_container_serves_health_and_stops_cleanly_on_sigterm(
         **{
             k: v
             for k, v in os.environ.items()
-            if k.startswith("RECOUVRA_") and not k.endswith("KAFKA_PASSWORD")
+            # The stack's addresses; never another service's Kafka password or an admin's.
+            if k.startswith("RECOUVRA_") and not k.endswith("KAFKA_PASSWORD") and "ADMIN" not in k
         },
         **identity_keys().env(service),
         **configured.env,
-        f"{prefix}GRPC_HOST": "0.0.0.0",
+        # The manifests' ports, on the host's loopback (host network) rather than 0.0.0.0.
+        f"{prefix}GRPC_HOST": "127.0.0.1",
         f"{prefix}GRPC_HEALTH_PORT": str(health_port),
-        f"{prefix}METRICS_HOST": "0.0.0.0",
+        f"{prefix}METRICS_HOST": "127.0.0.1",
         f"{prefix}METRICS_PORT": str(metrics_port),
         f"{prefix}SHUTDOWN_GRACE_SECONDS": "10",
     }
@@ -178,6 +180,9 @@ def test_service_container_serves_health_and_stops_cleanly_on_sigterm(
         if service == "gateway":
             reply = httpx.get(f"http://127.0.0.1:{extra['http_port']}/healthz", timeout=5)
             assert reply.json() == {"status": "ok"}
+        # Where the manifests' PodMonitor scrapes.
+        metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5)
+        assert "recouvra_db_pool_size" in metrics.text
 
         # As the manifests say: uid/gid 10001 (from the image itself), a read-only root
         # filesystem, /tmp writable.
