@@ -93,13 +93,18 @@ build() {
   local -a secret=()
   local bundle="${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}"
   [[ -s "$bundle" ]] && secret=(--secret "id=ca-bundle,src=$bundle")
-  local started=$SECONDS
+  local started=$SECONDS previous
+  previous="$(buildah inspect --type image --format '{{.FromImageID}}' "$IMAGE" 2>/dev/null || true)"
   log "building $IMAGE on $BASE (buildah --isolation chroot)"
   "${NICE[@]}" buildah bud --isolation chroot --network host --layers --force-rm \
     --build-arg "PYTHON_IMAGE=$BASE" --build-arg "UV_IMAGE=$UV_IMAGE" \
     --build-arg PYTHON=/usr/bin/python3.11 "${secret[@]}" \
     -f "$ROOT/deploy/Dockerfile" -t "$IMAGE" "$ROOT" >&2 \
     || die "buildah bud failed (output above)"
+  # The image it replaces holds its own copy of the venv (about 730 MB): removed, so that each
+  # code change does not keep one more. Layers still cached for the next build stay.
+  local now; now="$(buildah inspect --type image --format '{{.FromImageID}}' "$IMAGE")"
+  if [[ -n $previous && $previous != "$now" ]]; then buildah rmi "$previous" >/dev/null 2>&1 || true; fi
   local bytes; bytes="$(size)"
   log "built $IMAGE in $((SECONDS - started)) s"
   printf '%s %s MB (%s bytes, uncompressed)\n' "$IMAGE" "$((bytes / 1000000))" "$bytes"
