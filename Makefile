@@ -15,7 +15,7 @@ WITH_STACK = eval "$$($(STACK) env)" &&
 
 .PHONY: help install up down stack stack-stop services services-stop migrate test test-unit \
         test-integration test-e2e browser lint format proto proto-check bench bench-compare status \
-        chaos
+        chaos image
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -51,6 +51,7 @@ migrate: install stack  ## Bring every service's database schema up to date
 
 test: install stack browser  ## Install everything and run every test tier against the real stack
 	deploy/local/toxiproxy.sh install  # the chaos harness's TCP proxy (tests/chaos)
+	deploy/local/system_packages.sh install images  # buildah, podman: the image test
 	$(VENV)/pytest -n 2 -m "not integration and not e2e"
 	$(WITH_STACK) $(VENV)/pytest -m "integration or e2e"
 
@@ -58,6 +59,7 @@ test-unit: install  ## Unit tests only (no servers needed)
 	$(VENV)/pytest -n 2 -m "not integration and not e2e"
 
 test-integration: install stack
+	deploy/local/system_packages.sh install images  # buildah, podman: the image test
 	$(WITH_STACK) $(VENV)/pytest -m integration
 
 test-e2e: install stack browser
@@ -100,3 +102,7 @@ chaos: install stack  ## The long fault run (tests/chaos): users, seeded faults,
 
 bench-compare: install  ## Each row of the latest make bench beside the run before it
 	$(VENV)/python -m tests.support.bench_table compare
+
+image: install  ## Build the image (deploy/Dockerfile) with buildah on a local Debian base; prints its size
+	deploy/local/system_packages.sh install images
+	UV="$(UV)" deploy/local/image.sh build

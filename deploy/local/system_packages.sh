@@ -3,11 +3,16 @@
 #   - WeasyPrint (settlement's invoices and statements, messaging's letters) needs Pango and a font;
 #   - zoneinfo needs tzdata (Europe/Paris for contact hours, business days and statements);
 #   - the messaging end-to-end test decodes the e-mail's EPC QR code with zbarimg (zbar-tools).
-#   deploy/local/system_packages.sh install   install what is missing (root or passwordless sudo)
-#   deploy/local/system_packages.sh check     exit 1 and name what is missing
+# With `images`, the tools of `make image` instead (deploy/local/image.sh): buildah, podman,
+# runc (crun, podman's default, refuses a hybrid cgroup host) and mmdebstrap.
+#   deploy/local/system_packages.sh install [images]   install what is missing (root or passwordless sudo)
+#   deploy/local/system_packages.sh check [images]     exit 1 and name what is missing
 set -euo pipefail
 
 PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core tzdata zbar-tools)
+if [[ ${2:-} == images ]]; then PACKAGES=(buildah podman runc mmdebstrap)
+elif [[ -n ${2:-} ]]; then echo "usage: $0 install|check [images]" >&2; exit 2
+fi
 LOGS=${XDG_STATE_HOME:-$HOME/.local/state}/recouvra/logs
 
 log() { printf '[system] %s\n' "$*" >&2; }
@@ -29,7 +34,7 @@ as_root() {
 }
 
 install() {
-  have dpkg-query || { log "not a Debian system: install Pango, a font, tzdata and zbar-tools yourself"; return 0; }
+  have dpkg-query || { log "not a Debian system: install ${PACKAGES[*]} yourself"; return 0; }
   local -a wanted
   mapfile -t wanted < <(missing)
   (( ${#wanted[@]} )) || return 0
@@ -52,5 +57,5 @@ check() {
 case ${1:-} in
   install) install ;;
   check) check ;;
-  *) echo "usage: $0 install|check" >&2; exit 2 ;;
+  *) echo "usage: $0 install|check [images]" >&2; exit 2 ;;
 esac
