@@ -22,7 +22,7 @@
 #    the disruption controller and allows a disruption; every HorizontalPodAutoscaler is picked up
 #    by its controller (AbleToScale); ScaledObjects, NetworkPolicies and the operators' resources
 #    are admitted by their schemas (no operator runs: nothing reconciles them).
-# 4. Proves the server refuses what it should (a pod breaking the restricted profile, an unknown
+# 4. Proves the server refuses what it should (a pod outside the restricted profile, an unknown
 #    field in a ScaledObject) so a pass means something; then stops every process it started.
 set -euo pipefail
 
@@ -80,7 +80,7 @@ go_install() {
     mkdir -p "$BIN"
     local gobin
     gobin="$(mktemp -d "$BIN/.install.XXXXXX")"
-    if ! env "$@" GOBIN="$gobin" GOFLAGS=-buildvcs=false nice -n 10 \
+    if ! env "$@" GOBIN="$gobin" GOFLAGS=-buildvcs=false nice -n 19 \
         go install -trimpath -ldflags "-s -w" "$module@$version" >"$WORK/install-$name.log" 2>&1; then
       cat "$WORK/install-$name.log" >&2
       rm -rf "$gobin"
@@ -111,7 +111,7 @@ control_plane() {
       ld+=" -X $pkg.gitMajor=$(cut -d. -f1 <<<"${KUBERNETES_VERSION#v}")"
       ld+=" -X $pkg.gitMinor=$(cut -d. -f2 <<<"$KUBERNETES_VERSION")"
     done
-    if ! (cd "$MODULE" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false nice -n 10 \
+    if ! (cd "$MODULE" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false nice -n 19 \
         go build -trimpath -ldflags "$ld" -o "$tmp/" \
           k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
           k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl) \
@@ -206,7 +206,7 @@ start kube-apiserver "$CP/kube-apiserver" \
   --service-account-issuer https://kubernetes.default.svc \
   --service-account-key-file "$PKI/service-accounts.pub" \
   --service-account-signing-key-file "$PKI/service-accounts.key" \
-  --service-cluster-ip-range 10.96.0.0/16 --allow-privileged=false --profiling=false
+  --service-cluster-ip-range 10.96.0.0/16 --allow-privileged=true --profiling=false
 api_pid=${PIDS[-1]}
 log "waiting for kube-apiserver on 127.0.0.1:$API_PORT (kine on $KINE_PORT)"
 for ((i = 0; ; i++)); do
@@ -328,12 +328,20 @@ apply_and_check() {
         || { report_pods "$namespace"; die "$name: a StatefulSet never became ready"; }
     fi
   done
-  # Every wanted replica is running on a kwok node (none Pending, none on another node).
+  # Every wanted replica ready, on a kwok node. Retried: an autoscaler may still be raising a
+  # count to its minimum (the gateway's, to 3 in production).
   local wanted running
-  wanted="$("$KUBECTL" -n "$namespace" get deployment,statefulset -o jsonpath='{range .items[*]}{.spec.replicas}{"\n"}{end}' | awk '{s += $1} END {print s + 0}')"
-  running="$("$KUBECTL" -n "$namespace" get pods --field-selector status.phase=Running -o jsonpath='{range .items[*]}{.spec.nodeName}{"\n"}{end}' | grep -c '^kwok-' || true)"
-  [[ $running -ge $wanted ]] || { report_pods "$namespace"; die "$name: $wanted replicas wanted, $running running"; }
-  log "$name: every Deployment/StatefulSet available, $running pods running on kwok nodes ($("$KUBECTL" -n "$namespace" get pods -o jsonpath='{range .items[*]}{.spec.nodeName}{"\n"}{end}' | sort | uniq -c | awk '{printf "%s: %s, ", $2, $1}' | sed 's/, $//'))"
+  for ((i = 0; ; i++)); do
+    wanted="$("$KUBECTL" -n "$namespace" get deployment,statefulset \
+      -o jsonpath='{range .items[*]}{.spec.replicas}{"\n"}{end}' | awk '{s += $1} END {print s + 0}')"
+    running="$("$KUBECTL" -n "$namespace" get pods --field-selector status.phase=Running \
+      -o jsonpath='{range .items[*]}{.spec.nodeName}{" "}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' \
+      | grep -c '^kwok-[a-z]* True$' || true)"
+    [[ $running == "$wanted" ]] && break
+    ((i < 120)) || { report_pods "$namespace"; die "$name: $wanted replicas wanted, $running ready on kwok nodes"; }
+    sleep 1
+  done
+  log "$name: every Deployment/StatefulSet available, $running pods ready on kwok nodes ($("$KUBECTL" -n "$namespace" get pods -o jsonpath='{range .items[*]}{.spec.nodeName}{"\n"}{end}' | sort | uniq -c | awk '{printf "%s: %s, ", $2, $1}' | sed 's/, $//'))"
 
   if [[ -n "$("$KUBECTL" -n "$namespace" get pdb -o name)" ]]; then
     "$KUBECTL" -n "$namespace" wait pdb --all --for condition=DisruptionAllowed --timeout "$TIMEOUT" \
@@ -373,9 +381,9 @@ refused() {  # refused WHAT YAML: a server-side dry run of YAML must fail
 refused "a pod breaking the restricted Pod Security profile" "
 apiVersion: v1
 kind: Pod
-metadata: {name: privileged, namespace: recouvra}
+metadata: {name: unrestricted, namespace: recouvra}
 spec:
-  containers: [{name: x, image: recouvra, securityContext: {privileged: true}}]"
+  containers: [{name: x, image: recouvra}]"
 refused "a ScaledObject with an unknown field" "
 apiVersion: keda.sh/v1alpha1
 kind: ScaledObject
