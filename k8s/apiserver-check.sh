@@ -376,7 +376,7 @@ refused() {  # refused WHAT YAML: a server-side dry run of YAML must fail
   if "$KUBECTL" "${APPLY[@]}" --dry-run=server -f - <<<"$2" >/dev/null 2>"$WORK/logs/refused.err"; then
     die "the API server admitted $1"
   fi
-  log "refused as it should: $1 ($(grep -oE 'violates PodSecurity "restricted[^"]*"|unknown field "[^"]*"' "$WORK/logs/refused.err" | head -1))"
+  log "refused as it should: $1 ($(grep -oE 'violates PodSecurity "[^"]*"|unknown field "[^"]*"|[.a-zA-Z]+: field not declared in schema' "$WORK/logs/refused.err" | head -1))"
 }
 refused "a pod breaking the restricted Pod Security profile" "
 apiVersion: v1
