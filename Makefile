@@ -93,7 +93,7 @@ bench: install stack  ## Every bench, then one table (path, figure, baseline, ra
 	$(VENV)/python -m tests.support.bench_table table $$rows --failed "$${failed[@]}" || status=$$?; \
 	rm -f $$rows; exit $$status
 
-k8s-check:  ## Apply the manifests to a real kube-apiserver (built once into ~/.cache/recouvra; cold ~30 min) with kwok nodes
+k8s-check:  ## Apply the manifests to a real kube-apiserver (built once into ~/.cache/recouvra, a long first build) with kwok nodes
 	k8s/apiserver-check.sh
 
 chaos: install stack  ## The long fault run (tests/chaos): users, seeded faults, the verdict in var/chaos/

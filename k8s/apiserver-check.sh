@@ -101,7 +101,7 @@ control_plane() {
   if [[ ! -f $dir/.complete ]]; then
     command -v go >/dev/null || die "the control plane is not in $dir and Go is not installed"
     log "building kube-apiserver, kube-controller-manager, kube-scheduler and kubectl" \
-      "$KUBERNETES_VERSION into $dir (cold: about 30 minutes on 2 cores, see k8s/README.md)"
+      "$KUBERNETES_VERSION into $dir (once; long on a cold cache, see k8s/README.md)"
     mkdir -p "$CACHE"
     local tmp ld="-s -w" pkg
     tmp="$(mktemp -d "$CACHE/.kubernetes.XXXXXX")"
