@@ -195,8 +195,9 @@ alive() {
   die "$name exited"
 }
 
+# kine's own defaults for SQLite (WAL, a busy timeout), which it adds only to an empty endpoint.
 start kine "$KINE" --listen-address "127.0.0.1:$KINE_PORT" --metrics-bind-address 0 \
-  --endpoint "sqlite://$WORK/kine/state.db"
+  --endpoint "sqlite://$WORK/kine/state.db?_journal_mode=WAL&_busy_timeout=30000&_synchronous=NORMAL&_txlock=immediate&_stmt_cache_size=20&cache=shared"
 start kube-apiserver "$CP/kube-apiserver" \
   --etcd-servers "http://127.0.0.1:$KINE_PORT" --storage-backend etcd3 \
   --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
