@@ -325,8 +325,11 @@ apply_and_check() {
       "$KUBECTL" -n "$namespace" wait deployment --all --for condition=Available --timeout "$TIMEOUT" \
         >/dev/null || { report_pods "$namespace"; die "$name: a Deployment never became Available"; }
     else
-      "$KUBECTL" -n "$namespace" rollout status statefulset --timeout "$TIMEOUT" >/dev/null \
-        || { report_pods "$namespace"; die "$name: a StatefulSet never became ready"; }
+      local set
+      for set in $("$KUBECTL" -n "$namespace" get statefulset -o name); do
+        "$KUBECTL" -n "$namespace" rollout status "$set" --timeout "$TIMEOUT" >/dev/null \
+          || { report_pods "$namespace"; die "$name: $set never became ready"; }
+      done
     fi
   done
   # Every wanted replica ready, on a kwok node. Retried: an autoscaler may still be raising a
