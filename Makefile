@@ -15,7 +15,7 @@ WITH_STACK = eval "$$($(STACK) env)" &&
 
 .PHONY: help install up down stack stack-stop services services-stop migrate test test-unit \
         test-integration test-e2e browser lint format proto proto-check bench bench-compare status \
-        chaos image
+        chaos image k8s-check
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -94,6 +94,9 @@ bench: install stack  ## Every bench, then one table (path, figure, baseline, ra
 	echo "== one table"; status=0; \
 	$(VENV)/python -m tests.support.bench_table table $$rows --failed "$${failed[@]}" || status=$$?; \
 	rm -f $$rows; exit $$status
+
+k8s-check:  ## Apply the manifests to a real kube-apiserver (built once into ~/.cache/recouvra, a long first build) with kwok nodes
+	k8s/apiserver-check.sh
 
 chaos: install stack  ## The long fault run (tests/chaos): users, seeded faults, the verdict in var/chaos/
 	deploy/local/toxiproxy.sh install

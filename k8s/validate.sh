@@ -2,6 +2,7 @@
 # Render every kustomization under k8s/ and validate the result strictly, offline (`make lint`).
 #
 #   k8s/validate.sh            exit 0 when every overlay renders and every resource is valid
+#   k8s/validate.sh --print-kustomize   build (once) and print the pinned kustomize's path
 #
 # 1. kustomize and kubeconform, pinned, are built once with `go install` into
 #    ${RECOUVRA_CACHE:-$HOME/.cache/recouvra}/bin.
@@ -87,6 +88,8 @@ ensure_schemas() {
 }
 
 KUSTOMIZE="$(tool kustomize "$KUSTOMIZE_MODULE" "$KUSTOMIZE_VERSION")"
+# k8s/apiserver-check.sh renders with the same pinned kustomize.
+if [[ ${1:-} == --print-kustomize ]]; then printf '%s\n' "$KUSTOMIZE"; exit 0; fi
 KUBECONFORM="$(tool kubeconform "$KUBECONFORM_MODULE" "$KUBECONFORM_VERSION")"
 
 validate=1

@@ -6,13 +6,19 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 from tests.support.kafka_catalogue import (
+    AUTOSCALED,
     CATALOGUE,
+    KAFKA_SCALING,
     KAFKA_USERS,
     OPERATOR_USER,
+    _wiring,
     build_catalogue,
     catalogue_json,
+    consumer_groups,
+    kafka_scaling_yaml,
     kafka_users_yaml,
     operator_acls,
     operator_user_yaml,
@@ -78,3 +84,54 @@ def test_a_topic_or_group_outside_the_services_name_is_refused() -> None:
         service_acls("gateway", ["matching.case-assigned.v1"], [])
     with pytest.raises(ValueError, match="consumes in groups outside vault"):
         service_acls("vault", [], [("matching.case-assigned.v1", "matching", "x.dlt.matching")])
+
+
+def test_each_kafka_consumer_scales_on_the_lag_of_every_group_it_reads() -> None:
+    assert KAFKA_SCALING.read_text() == kafka_scaling_yaml(
+        {service: consumer_groups(service) for service in AUTOSCALED}
+    ), "regenerate k8s/base/kafka-scaling.yaml"
+    documents = list(yaml.safe_load_all(KAFKA_SCALING.read_text()))
+    scaled = {d["metadata"]["name"]: d["spec"] for d in documents if d["kind"] == "ScaledObject"}
+    auths = {
+        d["metadata"]["name"]: d["spec"] for d in documents if d["kind"] == "TriggerAuthentication"
+    }
+    usernames = next(d["data"] for d in documents if d["kind"] == "ConfigMap")
+    users = {d["metadata"]["name"] for d in yaml.safe_load_all(KAFKA_USERS.read_text())}
+    partitions = int(
+        next(
+            line.split("=", 1)[1]
+            for line in (KAFKA_USERS.parent / "kustomization.yaml").read_text().splitlines()
+            if "RECOUVRA_KAFKA_PARTITIONS=" in line
+        )
+    )
+    assert set(scaled) == set(AUTOSCALED)
+    for service, spec in scaled.items():
+        _, subscriptions = _wiring(service)
+        assert spec["scaleTargetRef"] == {"name": service}
+        triggers = spec["triggers"]
+        assert {t["metadata"]["consumerGroup"] for t in triggers} == {
+            g for _, g, _ in subscriptions
+        }
+        assert len(triggers) == len({g for _, g, _ in subscriptions})
+        # Idle replicas beyond the partition count would only wait for a rebalance.
+        assert 1 <= spec["minReplicaCount"] <= spec["maxReplicaCount"] <= partitions
+        # KEDA reads the lag as the service's own Kafka user, with the password Strimzi made.
+        [auth_name] = {t["authenticationRef"]["name"] for t in triggers}
+        refs = {r["parameter"]: r for r in auths[auth_name]["secretTargetRef"]}
+        assert refs["password"]["name"] == f"kafka-{service}"
+        assert service in users
+        username = next(
+            r for r in auths[auth_name]["configMapTargetRef"] if r["parameter"] == "username"
+        )
+        assert usernames[username["key"]] == service
+
+
+def test_no_kafka_consumer_is_left_on_a_cpu_autoscaler() -> None:
+    base = KAFKA_USERS.parent
+    cpu_scaled = {
+        d["spec"]["scaleTargetRef"]["name"]
+        for path in base.glob("*.yaml")
+        for d in yaml.safe_load_all(path.read_text())
+        if d and d.get("kind") == "HorizontalPodAutoscaler"
+    }
+    assert cpu_scaled == {"gateway"}

@@ -6,8 +6,9 @@ subscribes to, in its own consumer groups (`<service>` and `<service>-*`), and c
 topics are made at deploy by the admin (deploy/local/stack.sh, Strimzi's KafkaTopic in k8s/).
 
     python -m tests.support.kafka_catalogue   rewrite deploy/kafka-access.json,
-                                              k8s/base/kafka-users.yaml and
-                                              k8s/base/kafka-operator-user.yaml from the wiring
+                                              k8s/base/kafka-users.yaml,
+                                              k8s/base/kafka-operator-user.yaml and
+                                              k8s/base/kafka-scaling.yaml from the wiring
 
 tests/contracts/test_kafka_access.py fails when either file no longer matches the wiring.
 """
@@ -26,6 +27,14 @@ ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "deploy" / "kafka-access.json"
 KAFKA_USERS = ROOT / "k8s" / "base" / "kafka-users.yaml"
 OPERATOR_USER = ROOT / "k8s" / "base" / "kafka-operator-user.yaml"
+KAFKA_SCALING = ROOT / "k8s" / "base" / "kafka-scaling.yaml"
+# The consumers KEDA scales on their lag (the others have fixed replicas, the gateway CPU).
+AUTOSCALED = ("scoring", "messaging", "vault", "settlement")
+# Unhandled events per replica before KEDA adds one, per consumer group; at most one replica
+# per partition is useful (RECOUVRA_KAFKA_PARTITIONS, k8s/infra/kafka-topics.yaml).
+LAG_PER_REPLICA = 50
+MIN_REPLICAS = 2
+MAX_REPLICAS = 6
 # The people's Kafka user, for `python -m recouvra_shared.deadletters list|replay`.
 OPERATOR = "operator"
 
@@ -143,6 +152,102 @@ def kafka_users_yaml(catalogue: dict[str, Any]) -> str:
     return header + yaml.safe_dump_all(documents, sort_keys=False, width=100)
 
 
+def consumer_groups(service: str) -> list[str]:
+    """The consumer groups of a service's subscriptions, from its wiring."""
+    _, subscriptions = _wiring(service)
+    return sorted({group for _, group, _ in subscriptions})
+
+
+def kafka_scaling_yaml(groups: dict[str, list[str]]) -> str:
+    """KEDA's ScaledObject per autoscaled consumer: one Kafka trigger per consumer group, read
+    as the service's own Kafka user (TriggerAuthentication kafka-<service>)."""
+    header = (
+        "# KEDA scales each Kafka consumer on its lag: one `kafka` trigger per consumer group of\n"
+        "# the service (the replica count is the largest any group asks for), read from the\n"
+        "# brokers as the service's own Kafka user, whose ACLs already allow describing its\n"
+        "# groups and topics. Generated from the services' wiring by\n"
+        "# `python -m tests.support.kafka_catalogue`; do not edit by hand\n"
+        "# (tests/contracts/test_kafka_access.py checks it). Needs KEDA 2.21 (k8s/README.md).\n"
+    )
+    documents: list[dict[str, Any]] = [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "kafka-scaling"},
+            # KEDA reads the user name from here: Strimzi's Secret kafka-<user> holds only the
+            # password. TLS (the cluster CA) and SCRAM-SHA-512, as the services connect.
+            "data": {
+                "sasl": "scram_sha512",
+                "tls": "enable",
+                **{f"{service}-username": service for service in groups},
+            },
+        }
+    ]
+    for service, names in groups.items():
+        labels = {"app": service}
+        documents.append(
+            {
+                "apiVersion": "keda.sh/v1alpha1",
+                "kind": "TriggerAuthentication",
+                "metadata": {"name": f"kafka-{service}", "labels": labels},
+                "spec": {
+                    "configMapTargetRef": [
+                        {"parameter": "sasl", "name": "kafka-scaling", "key": "sasl"},
+                        {"parameter": "tls", "name": "kafka-scaling", "key": "tls"},
+                        {
+                            "parameter": "username",
+                            "name": "kafka-scaling",
+                            "key": f"{service}-username",
+                        },
+                    ],
+                    "secretTargetRef": [
+                        {"parameter": "password", "name": f"kafka-{service}", "key": "password"},
+                        {"parameter": "ca", "name": "kafka-cluster-ca", "key": "ca.crt"},
+                    ],
+                },
+            }
+        )
+        documents.append(
+            {
+                "apiVersion": "keda.sh/v1alpha1",
+                "kind": "ScaledObject",
+                "metadata": {"name": service, "labels": labels},
+                "spec": {
+                    "scaleTargetRef": {"name": service},
+                    "pollingInterval": 30,
+                    "minReplicaCount": MIN_REPLICAS,
+                    "maxReplicaCount": MAX_REPLICAS,
+                    "advanced": {
+                        "horizontalPodAutoscalerConfig": {
+                            "behavior": {
+                                # Every scale-down rebalances the consumer groups: slowly.
+                                "scaleDown": {
+                                    "stabilizationWindowSeconds": 300,
+                                    "policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}],
+                                }
+                            }
+                        }
+                    },
+                    "triggers": [
+                        {
+                            "type": "kafka",
+                            "name": group,
+                            "metadata": {
+                                "bootstrapServersFromEnv": "RECOUVRA_KAFKA_BOOTSTRAP",
+                                "consumerGroup": group,
+                                "lagThreshold": str(LAG_PER_REPLICA),
+                                "offsetResetPolicy": "earliest",
+                            },
+                            "authenticationRef": {"name": f"kafka-{service}"},
+                        }
+                        for group in names
+                    ],
+                },
+            }
+        )
+    return header + yaml.safe_dump_all(documents, sort_keys=False, width=100)
+
+
 def catalogue_json(catalogue: dict[str, Any]) -> str:
     """The catalogue as JSON, one ACL or topic list per line (reviewable diffs)."""
     users = ",\n".join(
@@ -162,6 +267,9 @@ def main() -> None:
     CATALOGUE.write_text(catalogue_json(catalogue))
     KAFKA_USERS.write_text(kafka_users_yaml(catalogue))
     OPERATOR_USER.write_text(operator_user_yaml(catalogue))
+    KAFKA_SCALING.write_text(
+        kafka_scaling_yaml({service: consumer_groups(service) for service in AUTOSCALED})
+    )
 
 
 if __name__ == "__main__":
