@@ -18,7 +18,7 @@ WITH_STACK = eval "$$($(STACK) env)" &&
         chaos image k8s-check
 
 help:  ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 install:  ## Install uv, every package of the workspace from the lock file, and the Debian packages they and the tests need
 	@[[ -x "$(UV)" ]] || python3 -m pip install --quiet --user "uv==$(UV_VERSION)"
