@@ -28,7 +28,6 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import psutil
@@ -145,12 +144,16 @@ class CpuMeter:
         return total
 
 
-async def backends(pg: Any) -> list[int]:
+async def backends(db_url: str) -> list[int]:
     """The PostgreSQL backends connected to the bench's database, but the bench's own."""
-    rows = await pg.fetch(
-        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-        " AND pid <> pg_backend_pid()"
-    )
+    pg = await asyncpg.connect(db_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        rows = await pg.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND application_name NOT LIKE 'bench%' AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await pg.close()
     return [r["pid"] for r in rows]
 
 
@@ -174,7 +177,10 @@ async def run(
     producer = AIOKafkaProducer(**kafka.client_options(), enable_idempotence=True, acks="all")
     await consumer.start()
     await producer.start()
-    pg = await asyncpg.connect(db_url.replace("postgresql+asyncpg", "postgresql"))
+    pg = await asyncpg.connect(
+        db_url.replace("postgresql+asyncpg", "postgresql"),
+        server_settings={"application_name": "bench-sampler"},
+    )
     max_open = 0
     done = asyncio.Event()
     last_quote = 0.0
@@ -203,7 +209,7 @@ async def run(
     sampler = asyncio.create_task(sample_open())
     matching_cpu, database_cpu = CpuMeter(), CpuMeter()
     matching_cpu.start(matching_pids)
-    database_cpu.start(await backends(pg))
+    database_cpu.start(await backends(db_url))
     started = time.perf_counter()
     for i in range(args.cases):
         case_id = str(uuid.uuid4())
@@ -247,7 +253,7 @@ async def run(
     try:
         await asyncio.wait_for(reader, timeout=args.bidding_seconds + 120)
         cpu_matching = matching_cpu.spent(matching_pids)
-        cpu_database = database_cpu.spent(await backends(pg))
+        cpu_database = database_cpu.spent(await backends(db_url))
     finally:
         done.set()
         await sampler
