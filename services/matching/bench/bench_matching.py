@@ -342,9 +342,10 @@ def main() -> None:
         "RECOUVRA_MATCHING_DATABASE_URL": db_url,
         **identity_keys().env("matching"),
         "RECOUVRA_MATCHING_BIDDING_MINUTES": str(args.bidding_seconds / 60),
-        "RECOUVRA_MATCHING_TIMER_POLL_SECONDS": "0.1",
         "RECOUVRA_LOG_LEVEL": "WARNING",
     }
+    if args.bidding_seconds > 0:  # bidding periods close on time; with none, nothing is due
+        env["RECOUVRA_MATCHING_TIMER_POLL_SECONDS"] = "0.1"
     log = Path(os.environ.get("BENCH_MATCHING_LOG", os.devnull)).open("ab")  # noqa: SIM115
     processes: list[tuple[subprocess.Popen[bytes], int]] = []
     try:
