@@ -106,7 +106,7 @@ class FakeCaseMatchings:
             if m.status in HELD and m.holder == provider_id
         ]
 
-    async def held_counts(self) -> dict[str, int]:
+    async def held_counts(self, *, reuse: bool = False) -> dict[str, int]:
         counts: dict[str, int] = {}
         for m in self.state.matchings.values():
             if m.status in HELD and m.holder:

@@ -381,3 +381,61 @@ class RepositoryContract:
             # case-b is bidding: its timer stays at its deadline; case-a still waits, is woken.
             assert await uow.timers.due(a_minute_later, 10) == ["case-a"]
             assert await uow.timers.due(T0 + RULES.bidding_period, 10) == ["case-a", "case-b"]
+
+    async def test_what_a_unit_of_work_wrote_is_what_its_auctions_read(self, units: Units) -> None:
+        """An auction reads the marketplace of its unit of work, its own changes included,
+        however often it read it before (a consumer opens a batch of auctions on one)."""
+        async with units() as uow:
+            await uow.providers.save(provider("p1", "552100554"))
+            await uow.commit()
+        async with units() as uow:
+            assert [p.provider_id for p in await uow.providers.active()] == ["p1"]
+            assert await uow.rules.of_providers(["p1"]) == {}
+            assert await uow.policies.get("creditor-1", 45) == CreditorPolicy("creditor-1")
+            assert (await uow.records.performance("s"))[1] == Performance()
+            assert await uow.cases.held_counts(reuse=True) == {}
+            await uow.providers.save(provider("p2", "732829320"))
+            await uow.providers.save(provider("p1", "552100554", active=False))
+            rule = AutoBidRule("p2", Decimal(12))
+            await uow.rules.save("a", rule, T0)
+            await uow.policies.save(CreditorPolicy("creditor-1", window_days=30))
+            await uow.records.add_outcome(
+                events.ProviderOutcome("p2", "s", 1, 1, Decimal(1), 4, 0, 0)
+            )
+            await uow.cases.save(offered("case-a", "p2"), T0)
+            assert [p.provider_id for p in await uow.providers.active()] == ["p2"]
+            assert await uow.rules.of_providers(["p2"]) == {"p2": [rule]}
+            assert (await uow.policies.get("creditor-1", 45)).window_days == 30
+            assert (await uow.records.performance("s"))[1] == Performance(1, 1)
+            assert await uow.cases.held_counts(reuse=True) == {"p2": 1}
+            assert await uow.rules.delete("p2", "a") is True
+            assert await uow.rules.of_providers(["p2"]) == {}
+
+    async def test_a_case_leaving_a_holder_frees_its_slot_in_the_same_unit_of_work(
+        self, units: Units
+    ) -> None:
+        async with units() as uow:
+            await uow.cases.save(offered("case-a", "p1"), T0)
+            await uow.cases.save(offered("case-b", "p1"), T0)
+            await uow.commit()
+        async with units() as uow:
+            assert await uow.cases.held_counts(reuse=True) == {"p1": 2}
+            matching = await uow.cases.get("case-a")
+            assert matching is not None
+            matching.withdraw(T0)
+            await uow.cases.save(matching, T0)
+            assert await uow.cases.held_counts(reuse=True) == {"p1": 1}
+            assert await uow.cases.held_counts() == {"p1": 1}
+
+    async def test_a_new_case_saved_twice_in_one_unit_of_work_keeps_no_stale_timer(
+        self, units: Units
+    ) -> None:
+        async with units() as uow:
+            assert await uow.cases.get("case-a") is None
+            matching = opened("case-a", ["p1"])
+            await uow.cases.save(matching, T0)
+            matching.withdraw(T0)
+            await uow.cases.save(matching, T0)
+            await uow.commit()
+        async with units() as uow:
+            assert await uow.timers.due(T0 + timedelta(days=400), 10) == []

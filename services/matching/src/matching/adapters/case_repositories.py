@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -26,14 +26,38 @@ from matching.domain.providers import Provider
 from matching.domain.status import HELD, Status
 
 _STATE = TypeAdapter(CaseMatching)
+_UNKNOWN: Any = object()  # a case this unit of work did not load
 _HELD = [s.value for s in HELD]
 
 
+@dataclass(frozen=True)
+class _Stored:
+    """What this unit of work knows is stored of a case it loaded locked: who holds it (when
+    its status is a held one) and whether it is listed as waiting for a provider."""
+
+    holder: str | None
+    awaiting: bool
+
+
+def _stored(matching: CaseMatching) -> _Stored:
+    return _Stored(
+        matching.holder if matching.status in HELD else None, matching.awaiting is not None
+    )
+
+
 class SqlCaseMatchings:
-    """Case matchings stored as JSON state, with the columns the queries filter on."""
+    """Case matchings stored as JSON state, with the columns the queries filter on.
+
+    It remembers, for the length of its unit of work, what it loaded locked (or found missing
+    while the case's facts were locked), so that a save writes only what changed: a case new to
+    matching has no timer or waiting-list row to delete. The holdings count is read once and
+    kept up to date with this unit of work's own saves, for whoever may reuse it.
+    """
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._stored: dict[str, _Stored | None] = {}
+        self._held: dict[str, int] | None = None
 
     async def get(self, case_id: str) -> CaseMatching | None:
         """A case's matching, locked until the unit of work ends."""
@@ -44,7 +68,12 @@ class SqlCaseMatchings:
                 .with_for_update()
             )
         ).first()
-        return None if row is None else _STATE.validate_python(row.state)
+        if row is None:
+            self._stored[case_id] = None
+            return None
+        matching = _STATE.validate_python(row.state)
+        self._stored[case_id] = _stored(matching)
+        return matching
 
     async def save(self, matching: CaseMatching, now: datetime) -> None:
         """Store a case's matching and (re)arm its timer at its next deadline."""
@@ -65,16 +94,38 @@ class SqlCaseMatchings:
             .values(**values)
             .on_conflict_do_update(index_elements=[case_matchings.c.case_id], set_=values)
         )
+        case_id = matching.case.case_id
+        # Missing when loaded (under its facts' lock, the only way a case is first stored): no
+        # timer and no waiting-list row can exist yet. Not loaded at all: unknown, so written.
+        known = case_id in self._stored
+        before = self._stored.get(case_id)
+        now_stored = _stored(matching)
+        self._stored[case_id] = now_stored
+        self._count_holding(before if known else _UNKNOWN, now_stored)
         deadline = matching.next_deadline()
         if deadline is None:
-            await self.session.execute(delete(timers).where(timers.c.case_id == values["case_id"]))
+            if not known or before is not None:
+                await self.session.execute(delete(timers).where(timers.c.case_id == case_id))
         else:
             await self.session.execute(
                 insert(timers)
-                .values(case_id=values["case_id"], due_at=deadline)
+                .values(case_id=case_id, due_at=deadline)
                 .on_conflict_do_update(index_elements=[timers.c.case_id], set_={"due_at": deadline})
             )
-        await self._keep_awaiting(matching)
+        if matching.awaiting is not None or not known or (before is not None and before.awaiting):
+            await self._keep_awaiting(matching)
+
+    def _count_holding(self, before: _Stored | None, after: _Stored) -> None:
+        """Keep the holdings read earlier in this unit of work up to date with a save."""
+        if self._held is None or before == after:
+            return
+        if before is _UNKNOWN:
+            self._held = None  # what it was stored as is unknown: read again when asked
+            return
+        if before is not None and before.holder:
+            self._held[before.holder] = self._held.get(before.holder, 0) - 1
+        if after.holder:
+            self._held[after.holder] = self._held.get(after.holder, 0) + 1
 
     async def _keep_awaiting(self, matching: CaseMatching) -> None:
         """A waiting case is listed with what a provider must cover; any other case is not."""
@@ -157,14 +208,21 @@ class SqlCaseMatchings:
         )
         return [_STATE.validate_python(r.state) for r in rows]
 
-    async def held_counts(self) -> dict[str, int]:
-        """How many cases each provider holds or is being offered right now."""
+    async def held_counts(self, *, reuse: bool = False) -> dict[str, int]:
+        """How many cases each provider holds or is being offered right now.
+
+        With `reuse`, the counts this unit of work read before, kept up to date with its own
+        saves, will do (no other transaction's change since is seen); without, they are read
+        afresh (as a capacity check under a provider's lock must)."""
+        if reuse and self._held is not None:
+            return dict(self._held)
         rows = await self.session.execute(
             select(case_matchings.c.holder_provider_id, func.count())
             .where(case_matchings.c.status.in_(_HELD))
             .group_by(case_matchings.c.holder_provider_id)
         )
-        return {provider_id: count for provider_id, count in rows if provider_id}
+        self._held = {provider_id: count for provider_id, count in rows if provider_id}
+        return dict(self._held)
 
     async def open_auction_keys(self) -> set[tuple[str, int]]:
         """(case id, round) of every case in a bidding round, without loading their state."""
@@ -241,18 +299,30 @@ def _stored_before_auction(before: BeforeAuction) -> dict[str, Any]:
 
 
 class SqlCaseFacts:
-    """Case facts arrive from two topics in any order, stored as JSON per topic."""
+    """Case facts arrive from two topics in any order, stored as JSON per topic.
+
+    A case's row, once read locked or written here, is kept for the length of the unit of work
+    (it is locked until then, so nobody else changes it): storing a fact and reading them all
+    back is one statement, not three.
+    """
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._rows: dict[str, Any] = {}
+
+    async def _row(self, case_id: str) -> Any:
+        """The case's row, locked until commit (None when there is none)."""
+        if case_id not in self._rows:
+            self._rows[case_id] = (
+                await self.session.execute(
+                    select(case_facts).where(case_facts.c.case_id == case_id).with_for_update()
+                )
+            ).first()
+        return self._rows[case_id]
 
     async def facts(self, case_id: str) -> tuple[SubmittedFacts | None, ScoredFacts | None]:
         """What case-submitted and case-scored said of a case (locked until commit)."""
-        row = (
-            await self.session.execute(
-                select(case_facts).where(case_facts.c.case_id == case_id).with_for_update()
-            )
-        ).first()
+        row = await self._row(case_id)
         if row is None:
             return None, None
         return (
@@ -262,13 +332,7 @@ class SqlCaseFacts:
 
     async def before_auction(self, case_id: str) -> BeforeAuction:
         """What happened to a case before its auction opened (locked until commit)."""
-        row = (
-            await self.session.execute(
-                select(case_facts.c.before_auction)
-                .where(case_facts.c.case_id == case_id)
-                .with_for_update()
-            )
-        ).first()
+        row = await self._row(case_id)
         return _before_auction(None if row is None else row.before_auction)
 
     async def save_submitted(self, case_id: str, creditor_id: str, facts: SubmittedFacts) -> None:
@@ -294,11 +358,14 @@ class SqlCaseFacts:
         values = {"case_id": case_id, "creditor_id": creditor_id, kind: facts}
         # A score names the creditor only by the envelope's tenant: the submission's name stays.
         update = {kind: facts} if kind == "scored" else {kind: facts, "creditor_id": creditor_id}
-        await self.session.execute(
-            insert(case_facts)
-            .values(**values)
-            .on_conflict_do_update(index_elements=[case_facts.c.case_id], set_=update)
-        )
+        self._rows[case_id] = (
+            await self.session.execute(
+                insert(case_facts)
+                .values(**values)
+                .on_conflict_do_update(index_elements=[case_facts.c.case_id], set_=update)
+                .returning(*case_facts.c)
+            )
+        ).first()
 
 
 class SqlTimers:

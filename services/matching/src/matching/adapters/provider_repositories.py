@@ -1,4 +1,11 @@
-"""SQL for providers and creditors: profiles, standing bids, policies and measured records."""
+"""SQL for providers and creditors: profiles, standing bids, policies and measured records.
+
+What every auction reads of the marketplace (the active providers, their rules, a creditor's
+policy, a segment's records) is read once per unit of work and kept for its length, changed by
+its own writes: a consumer handles a whole batch of cases in one transaction, and each case
+used to read the same rows again. Another transaction's change is seen from the next unit of
+work on, as if this one had begun a moment earlier.
+"""
 
 from __future__ import annotations
 
@@ -53,6 +60,7 @@ class SqlProviders:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._active: list[Provider] | None = None
 
     async def get(self, provider_id: str) -> Provider | None:
         """One provider, or None."""
@@ -87,6 +95,7 @@ class SqlProviders:
             "active": provider.active,
         }
         stmt = insert(providers).values(**values)
+        self._active = None
         await self.session.execute(
             stmt.on_conflict_do_update(index_elements=[providers.c.provider_id], set_=values)
         )
@@ -101,11 +110,13 @@ class SqlProviders:
         return None if row is None else _provider(row)
 
     async def active(self) -> list[Provider]:
-        """Every provider that takes cases, in id order."""
-        rows = await self.session.execute(
-            select(providers).where(providers.c.active).order_by(providers.c.provider_id)
-        )
-        return [_provider(r) for r in rows]
+        """Every provider that takes cases, in id order (read once per unit of work)."""
+        if self._active is None:
+            rows = await self.session.execute(
+                select(providers).where(providers.c.active).order_by(providers.c.provider_id)
+            )
+            self._active = [_provider(r) for r in rows]
+        return list(self._active)
 
 
 class SqlCreditorPolicies:
@@ -113,9 +124,16 @@ class SqlCreditorPolicies:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._read: dict[tuple[str, int], CreditorPolicy] = {}
 
     async def get(self, creditor_id: str, default_window_days: int) -> CreditorPolicy:
-        """The creditor's policy, or the platform defaults."""
+        """The creditor's policy, or the platform defaults (read once per unit of work)."""
+        key = (creditor_id, default_window_days)
+        if key not in self._read:
+            self._read[key] = await self._get(creditor_id, default_window_days)
+        return self._read[key]
+
+    async def _get(self, creditor_id: str, default_window_days: int) -> CreditorPolicy:
         row = (
             await self.session.execute(
                 select(creditor_policies).where(creditor_policies.c.creditor_id == creditor_id)
@@ -142,6 +160,7 @@ class SqlCreditorPolicies:
             "window_days": policy.window_days,
             "excluded_providers": sorted(policy.excluded_providers),
         }
+        self._read.clear()
         await self.session.execute(
             insert(creditor_policies)
             .values(**values)
@@ -154,6 +173,7 @@ class SqlAutoBidRules:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._all: dict[str, list[AutoBidRule]] | None = None
 
     async def save(self, name: str, rule: AutoBidRule, now: datetime) -> None:
         """Store a provider's rule under its name (same name replaces)."""
@@ -171,6 +191,7 @@ class SqlAutoBidRules:
             },
             "updated_at": now,
         }
+        self._all = None
         await self.session.execute(
             insert(auto_bid_rules)
             .values(**values)
@@ -180,7 +201,34 @@ class SqlAutoBidRules:
         )
 
     async def of_providers(self, provider_ids: Iterable[str]) -> dict[str, list[AutoBidRule]]:
-        """The standing rules of the given providers."""
+        """The standing rules of the given providers (every active provider's rules are read
+        once per unit of work)."""
+        if self._all is None:
+            # Every active provider, with its rules if it has any (an outer join: a provider
+            # without rules is known to have none).
+            rows = await self.session.execute(
+                select(providers.c.provider_id.label("active_id"), auto_bid_rules)
+                .select_from(
+                    providers.outerjoin(
+                        auto_bid_rules, auto_bid_rules.c.provider_id == providers.c.provider_id
+                    )
+                )
+                .where(providers.c.active)
+                .order_by(providers.c.provider_id, auto_bid_rules.c.name)
+            )
+            self._all = {}
+            for row in rows:
+                kept = self._all.setdefault(row.active_id, [])
+                if row.provider_id is not None:
+                    kept.append(_rule_of(row))
+        wanted = set(provider_ids)
+        missing = wanted - self._all.keys()
+        rules = {p: list(r) for p, r in self._all.items() if p in wanted and r}
+        if missing:  # an inactive provider's rules: not kept, read as asked
+            rules.update(await self._of(missing))
+        return rules
+
+    async def _of(self, provider_ids: Iterable[str]) -> dict[str, list[AutoBidRule]]:
         rows = await self.session.execute(
             select(auto_bid_rules)
             .where(auto_bid_rules.c.provider_id.in_(list(provider_ids)))
@@ -202,6 +250,7 @@ class SqlAutoBidRules:
 
     async def delete(self, provider_id: str, name: str) -> bool:
         """Remove one provider's rule; False when it has none of that name."""
+        self._all = None
         result = await self.session.execute(
             delete(auto_bid_rules).where(
                 auto_bid_rules.c.provider_id == provider_id, auto_bid_rules.c.name == name
@@ -241,9 +290,17 @@ class SqlProviderRecords:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._performance: dict[str, tuple[dict[str, Performance], Performance]] = {}
 
     async def performance(self, segment: str) -> tuple[dict[str, Performance], Performance]:
-        """Each provider's outcomes in a segment, and the platform's over all providers."""
+        """Each provider's outcomes in a segment, and the platform's over all providers (read
+        once per unit of work and segment, until an outcome is added to it)."""
+        if segment not in self._performance:
+            self._performance[segment] = await self._read_performance(segment)
+        own, platform = self._performance[segment]
+        return dict(own), platform
+
+    async def _read_performance(self, segment: str) -> tuple[dict[str, Performance], Performance]:
         rows = await self.session.execute(
             select(provider_performance).where(provider_performance.c.segment == segment)
         )
@@ -276,6 +333,7 @@ class SqlProviderRecords:
 
     async def add_outcome(self, outcome: events.ProviderOutcome) -> None:
         """Add what one step of a case taught about a provider to its record in the segment."""
+        self._performance.pop(outcome.segment, None)
         gains = {
             "finished": outcome.finished,
             "recovered": outcome.recovered,

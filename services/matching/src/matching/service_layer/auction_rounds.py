@@ -45,10 +45,14 @@ class MarketView:
 async def read_market(
     uow: MatchingUnitOfWork, creditor_id: str, config: MatchingConfig
 ) -> MarketView:
-    """The active providers, what each holds, and the creditor's policy."""
+    """The active providers, what each holds, and the creditor's policy.
+
+    As this unit of work saw them first, with its own changes: a consumer's transaction opens
+    a whole batch of auctions on one reading (capacity is checked again, under the provider's
+    lock, the moment a provider would hold a case)."""
     return MarketView(
         providers={p.provider_id: p for p in await uow.providers.active()},
-        held=await uow.cases.held_counts(),
+        held=await uow.cases.held_counts(reuse=True),
         policy=await uow.policies.get(creditor_id, config.default_window_days),
     )
 

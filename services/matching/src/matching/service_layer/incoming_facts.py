@@ -35,9 +35,11 @@ async def case_scored(
 ) -> None:
     """Remember the score; open the case's auction if its facts are already here."""
     await uow.facts.save_scored(fact.case_id, fact.creditor_id, fact.scored)
+    # Storing the score locked the case's facts, under which alone an auction first opens: a
+    # case missing now stays missing until this unit of work ends.
     matching = await uow.cases.get(fact.case_id)
     if matching is None:
-        await _open_when_complete(fact.case_id, uow, clock=clock, config=config)
+        await _open_when_complete(fact.case_id, uow, clock=clock, config=config, missing=True)
     elif fact.scored.debtor_insolvent:
         matching.debtor_insolvent(clock.now())
         await save_and_publish(uow, matching, clock.now(), config)
@@ -90,11 +92,20 @@ async def case_withdrawn(
 
 
 async def _open_when_complete(
-    case_id: str, uow: MatchingUnitOfWork, *, clock: Clock, config: MatchingConfig
+    case_id: str,
+    uow: MatchingUnitOfWork,
+    *,
+    clock: Clock,
+    config: MatchingConfig,
+    missing: bool = False,
 ) -> None:
-    """Open the first round once both facts are here, unless nothing is left to auction."""
+    """Open the first round once both facts are here, unless nothing is left to auction.
+
+    `missing`: the caller found no matching for the case while holding its facts' lock."""
     submitted, scored = await uow.facts.facts(case_id)
-    if submitted is None or scored is None or await uow.cases.get(case_id) is not None:
+    if submitted is None or scored is None:
+        return
+    if not missing and await uow.cases.get(case_id) is not None:
         return
     if not scored.auctioned:
         return

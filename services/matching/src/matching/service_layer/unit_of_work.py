@@ -30,8 +30,9 @@ class CaseMatchings(Protocol):
     async def held_by(self, provider_id: str) -> list[CaseMatching]:
         """The cases a provider holds or is being asked to accept, by case id."""
 
-    async def held_counts(self) -> dict[str, int]:
-        """How many cases each provider holds or is being offered right now."""
+    async def held_counts(self, *, reuse: bool = False) -> dict[str, int]:
+        """How many cases each provider holds or is being offered right now; with `reuse`,
+        as this unit of work read them before, with its own changes since."""
 
     async def open_auctions(self) -> list[CaseMatching]:
         """Every case in a bidding round, by case id."""
