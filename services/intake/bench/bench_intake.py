@@ -237,6 +237,13 @@ def process_id(process: ServiceProcess) -> int:
     return process.process.pid
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (all its threads)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_bytes(pid: int) -> int:
     """The process's resident set size now."""
     with open(f"/proc/{pid}/status") as status:
@@ -515,8 +522,14 @@ async def run(
             + (f", {failed} failed" if failed else "")
         )
         rows = list(simulated_rows(args.rows, "CSV"))
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         async with RssPeak(pids) as memory:
             import_seconds = await csv_import(client, auth, rows)
+        # CPU per row does not depend on how busy the shared machine is, as the rate does.
+        cpu_ms = {
+            name: (cpu_seconds(pid) - cpu_before[name]) * 1000 / len(rows)
+            for name, pid in pids.items()
+        }
     import_rate = len(rows) / import_seconds
     scope = f"{len(rows):,}-row CSV" + (
         " (--quick; the full run uses 100,000)" if args.quick else ""
@@ -524,7 +537,8 @@ async def run(
     print(
         f"CSV import of a {scope} through POST /v1/cases/imports: {import_seconds:.1f} s "
         f"({import_rate:.0f} rows/s, every row accepted); RSS growth: gateway "
-        f"{memory.growth_mib('gateway'):.0f} MiB, intake {memory.growth_mib('intake'):.0f} MiB"
+        f"{memory.growth_mib('gateway'):.0f} MiB, intake {memory.growth_mib('intake'):.0f} MiB; "
+        f"CPU per row: gateway {cpu_ms['gateway']:.3f} ms, intake {cpu_ms['intake']:.3f} ms"
     )
     copy_seconds, insert_seconds = await raw_inserts(intake_owner_url, rows)
     copy_rate, insert_rate = len(rows) / copy_seconds, len(rows) / insert_seconds
@@ -566,6 +580,13 @@ async def run(
                 baseline=copy_rate,
                 baseline_label="COPY",
                 target=Target("ratio", ">=", 0.3),
+            ),
+            BenchRow(
+                f"CSV import ({len(rows):,} rows): intake CPU per row",
+                cpu_ms["intake"],
+                "ms",
+                higher_is_better=False,
+                note="intake's CPU time during the import (its relay included) / rows",
             ),
             BenchRow(
                 f"CSV import ({len(rows):,} rows): gateway RSS growth",
