@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
+from functools import lru_cache
 from typing import TypeVar
 
 from google.protobuf import descriptor_pool, message_factory
@@ -24,8 +25,10 @@ class EnvelopeError(ValueError):
     """A Kafka message that is not a readable Recouvra event envelope."""
 
 
+@lru_cache(maxsize=256)
 def topic_name(service: str, event_type: str, version: int) -> str:
-    """`<service>.<event>.v<N>`, e.g. intake.case-submitted.v1."""
+    """`<service>.<event>.v<N>`, e.g. intake.case-submitted.v1 (cached: a few names, asked
+    for each event)."""
     if not _NAME.match(service) or not _NAME.match(event_type) or version < 1:
         raise ValueError(
             f"topic name parts must be kebab-case and version >= 1: {service}, "

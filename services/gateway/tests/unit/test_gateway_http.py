@@ -555,3 +555,35 @@ async def test_an_api_key_expires_when_its_creator_said(client: httpx.AsyncClien
     assert soon.json()["expires_at"] == "2099-01-01T00:00:00Z"
     as_soon = {"X-API-Key": soon.json()["key"]}
     assert (await client.get("/v1/me", headers=as_soon)).status_code == 200
+
+
+async def test_a_creditor_without_siren_is_refused_until_it_gives_one_then_always_accepted(
+    client: httpx.AsyncClient, intake: FakeIntake
+) -> None:
+    """The gateway remembers creditors it saw with a SIREN (it can be corrected, never
+    removed): a refusal is never remembered, so the case after the profile goes through."""
+    signed = await client.post(
+        "/v1/accounts",
+        json={"organisation_name": "Atelier", "email": "a@atelier.fr", "password": PASSWORD},
+        headers={"Idempotency-Key": "signup"},
+    )
+    assert signed.status_code == 201, signed.text
+    login = await client.post(
+        "/v1/auth/token", json={"email": "a@atelier.fr", "password": PASSWORD}
+    )
+    creditor = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    for attempt in ("first", "second"):
+        refused = await client.post(
+            "/v1/cases", json=CASE, headers=creditor | {"Idempotency-Key": attempt}
+        )
+        assert refused.status_code == 409, refused.text
+        assert [e["field"] for e in refused.json()["errors"]] == ["siren"]
+    assert intake.requests == []
+    profile = await client.put("/v1/account/profile", json={"siren": "732829320"}, headers=creditor)
+    assert profile.status_code == 200, profile.text
+    for attempt in ("third", "fourth"):
+        accepted = await client.post(
+            "/v1/cases", json=CASE, headers=creditor | {"Idempotency-Key": attempt}
+        )
+        assert accepted.status_code == 201, accepted.text
+    assert len(intake.requests) == 2

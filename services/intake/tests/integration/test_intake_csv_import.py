@@ -243,3 +243,39 @@ async def test_a_control_character_refuses_its_row_only(intake: Intake) -> None:
     async with intake.database.engine.connect() as connection:
         cases = (await connection.execute(text("SELECT count(*) FROM cases"))).scalar_one()
     assert cases == 3  # the sample's other rows (two of them share one case) are kept
+
+
+async def test_a_batch_written_with_copy_reads_back_and_still_claims_its_invoices(
+    intake: Intake,
+) -> None:
+    """A batch of 120 cases goes in with COPY: each case reads back as imported (debtor,
+    invoice line, amount), and its invoices are claimed like a submission's: a second file
+    with some of them refuses those rows, by field and rule, and creates nothing twice."""
+    rows = [
+        row(f"C-{i:04d}", debtor_name=f"Client {i} SAS", amount_due=f"{100 + i},05")
+        for i in range(120)
+    ]
+    report, totals = await run_import(intake, semicolon_csv(rows), key="copy-1")
+    assert (totals.rows, totals.accepted, totals.refused) == (120, 120, 0)
+    by_line = {r.line: r for r in report}
+    me = Intake.as_creditor(A)
+    for i in (0, 59, 119):
+        case = await intake.stub.GetCase(
+            intake_pb2.GetCaseRequest(case_id=by_line[i + 2].case_id), metadata=me
+        )
+        assert case.debtor.name == f"Client {i} SAS"
+        assert case.debtor.siren_or_siret == "542051180"
+        assert [line.invoice_number for line in case.invoices] == [f"C-{i:04d}"]
+        assert case.amount.minor_units == (100 + i) * 100 + 5
+
+    again = [row("C-0007", debtor_name="Client 7 SAS"), row("C-9999")]
+    report, totals = await run_import(intake, semicolon_csv(again), key="copy-2")
+    assert (totals.accepted, totals.refused) == (1, 1)
+    assert {v.field: v.description for v in report[0].violations} == {
+        "invoice_number": "C-0007 was already submitted for this debtor"
+    }
+    async with intake.database.engine.connect() as connection:
+        counted = await connection.scalar(
+            text("SELECT count(*) FROM invoice_lines WHERE invoice_number = 'C-0007'")
+        )
+    assert counted == 1

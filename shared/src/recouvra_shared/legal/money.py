@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import lru_cache
 
 from iso4217 import Currency
 
@@ -16,8 +17,10 @@ class AmountError(ValueError):
     """An amount or currency breaks a rule; the message is the rule."""
 
 
+@lru_cache(maxsize=64)
 def exponent(currency: str) -> int:
-    """The ISO 4217 minor-unit exponent of a currency (2 for EUR, 0 for JPY, 3 for KWD)."""
+    """The ISO 4217 minor-unit exponent of a currency (2 for EUR, 0 for JPY, 3 for KWD).
+    Cached: each amount of an imported file asks several times (a refusal is not cached)."""
     try:
         found = Currency(currency)
     except ValueError:

@@ -3,6 +3,7 @@ its first case or import (so that the e-invoice seller check never runs without 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from gateway.domain.errors import InvalidField, NotAllowed, NotFound
@@ -25,6 +26,26 @@ class SirenMissing(StateConflict):
             f"add it with {PROFILE_ROUTE}"
         )
         super().__init__(rule, [Violation("siren", rule)])
+
+
+class SirensOnFile:
+    """Creditors this process has seen with a SIREN on file. A SIREN can be corrected, never
+    removed, so once seen the check needs no database for that creditor again; a creditor not
+    yet seen is read. Bounded: past `limit` creditors it starts over (each is read again)."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.limit = limit
+        self._known: set[str] = set()
+
+    async def require(self, creditor_id: str, uow: Callable[[], GatewayUnitOfWork]) -> None:
+        """Refuse (as `require_siren`) a creditor without a SIREN on file."""
+        if creditor_id in self._known:
+            return
+        async with uow() as opened:
+            await require_siren(creditor_id, opened)
+        if len(self._known) >= self.limit:
+            self._known.clear()
+        self._known.add(creditor_id)
 
 
 async def require_siren(creditor_id: str, uow: GatewayUnitOfWork) -> Organisation:

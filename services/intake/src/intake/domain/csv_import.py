@@ -249,15 +249,18 @@ def read_cases(content: bytes, creditor_id: str) -> Iterator[CsvCase]:
     """The file's cases in order of their first line: rows sharing a case_reference are the
     invoices of one case (debtor, dispute flag and notes from its first row).
 
-    Streamed: a first pass notes only the last line of each case_reference; the second parses
-    the rows and hands each case on as soon as it and every case before it are complete, so
-    only the cases still waiting for a later row are held (none when every case is one row or
-    its rows are together)."""
+    Streamed: a first pass (only when the header names case_reference) notes only the last
+    line of each case_reference; the second parses the rows and hands each case on as soon as
+    it and every case before it are complete, so only the cases still waiting for a later row
+    are held (none when every case is one row or its rows are together)."""
     last_line: dict[str, int] = {}
-    for line, record in _records(content):
-        reference = _reference(record)
-        if reference:
-            last_line[reference] = line
+    # Without a case_reference column every row is a case: the first pass would find nothing.
+    header_end = content.find(b"\n")  # the header line alone, not a copy of the file
+    if b"case_reference" in (content[:header_end] if header_end >= 0 else content):
+        for line, record in _records(content):
+            reference = _reference(record)
+            if reference:
+                last_line[reference] = line
     waiting: dict[str, list[Row]] = {}
     for row in read_rows(content, creditor_id):
         key = f"ref:{row.reference}" if row.reference else f"line:{row.line}"

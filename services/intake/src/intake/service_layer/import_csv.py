@@ -3,6 +3,8 @@ announced together, refused rows reported with every rule they break, by column.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -67,10 +69,38 @@ async def record_cases(
     csv_cases: Iterable[CsvCase], creditor_id: str, uow: IntakeUnitOfWork, today: date
 ) -> list[RowOutcome]:
     """Validate and record every acceptable case (not committed); one outcome per row, in file
-    order."""
+    order.
+
+    Batches overlap: while PostgreSQL writes one batch, the next one is read and validated
+    (`_screen` hands the loop back every few rows, so the write's statements go out as their
+    answers come in). The duplicate check of a batch still runs after the write before it."""
     outcomes: list[RowOutcome] = []
-    for batch in batched(csv_cases, IMPORT_BATCH):
-        outcomes += await _record_batch(batch, creditor_id, uow, today)
+    first_seen: dict[tuple[str, str], int] = {}
+    writing: asyncio.Task[None] | None = None
+    try:
+        for batch in batched(csv_cases, IMPORT_BATCH):
+            refused, candidates = await _screen(batch, today)
+            outcomes += refused
+            if writing is not None:
+                await writing
+            pairs = [
+                (case.debtor.key, line.invoice_number)
+                for _, case in candidates
+                for line in case.invoices
+            ]
+            claimed = await uow.cases.claimed_pairs(creditor_id, pairs)
+            decided, accepted = _decide(candidates, claimed, first_seen)
+            outcomes += decided
+            writing = asyncio.create_task(_write(accepted, uow))
+            await asyncio.sleep(0)  # the write's first statement leaves now
+        if writing is not None:
+            await writing
+    finally:
+        if writing is not None and not writing.done():
+            # A refusal of the file mid-way: the write in flight ends before the unit of work
+            # rolls back (its own failure, if any, is not the reason to report).
+            with contextlib.suppress(Exception):
+                await writing
     return sorted(outcomes, key=lambda o: o.line)
 
 
@@ -78,13 +108,21 @@ def _refused(refusals: dict[int, tuple[Violation, ...]]) -> list[RowOutcome]:
     return [RowOutcome(line, violations=v) for line, v in refusals.items()]
 
 
-async def _record_batch(
-    batch: Sequence[CsvCase], creditor_id: str, uow: IntakeUnitOfWork, today: date
-) -> list[RowOutcome]:
+# Rows validated between two turns of the event loop while a batch is being written.
+SCREEN_SLICE = 25
+
+
+async def _screen(
+    batch: Sequence[CsvCase], today: date
+) -> tuple[list[RowOutcome], list[tuple[CsvCase, Case]]]:
+    """Each case of the batch validated on its own: the rows refused, the cases to check for
+    duplicates."""
     outcomes: list[RowOutcome] = []
     candidates: list[tuple[CsvCase, Case]] = []
     now = utcnow()
-    for csv_case in batch:
+    for position, csv_case in enumerate(batch, start=1):
+        if position % SCREEN_SLICE == 0:
+            await asyncio.sleep(0)
         if csv_case.command is None:
             outcomes += _refused(csv_case.refuse([]))
             continue
@@ -97,11 +135,17 @@ async def _record_batch(
             outcomes += _refused(csv_case.refuse([]))
             continue
         candidates.append((csv_case, case))
-    pairs = [
-        (case.debtor.key, line.invoice_number) for _, case in candidates for line in case.invoices
-    ]
-    claimed = await uow.cases.claimed_pairs(creditor_id, pairs)
-    first_seen: dict[tuple[str, str], int] = {}
+    return outcomes, candidates
+
+
+def _decide(
+    candidates: Sequence[tuple[CsvCase, Case]],
+    claimed: set[tuple[str, str]],
+    first_seen: dict[tuple[str, str], int],
+) -> tuple[list[RowOutcome], list[Case]]:
+    """Refuse the cases claiming an invoice already submitted, or one an earlier line of the
+    file claims (`first_seen`, updated); accept the others."""
+    outcomes: list[RowOutcome] = []
     accepted: list[Case] = []
     for csv_case, case in candidates:
         problems: list[Violation] = []
@@ -121,8 +165,13 @@ async def _record_batch(
             first_seen[(case.debtor.key, line.invoice_number)] = csv_case.lines[index]
         accepted.append(case)
         outcomes += [RowOutcome(line, case_id=case.case_id) for line in csv_case.lines]
-    await uow.cases.add(*accepted)
+    return outcomes, accepted
+
+
+async def _write(accepted: Sequence[Case], uow: IntakeUnitOfWork) -> None:
+    """Record the accepted cases, their case-submitted events and timeline entries."""
     events = [case_submitted(case, uow.debtor_key(case.debtor.key)) for case in accepted]
+    await uow.cases.add(*accepted)
     await uow.publish(*events)
     await uow.timelines.append(
         *(
@@ -130,4 +179,3 @@ async def _record_batch(
             for case, event in zip(accepted, events, strict=True)
         )
     )
-    return outcomes

@@ -62,6 +62,8 @@ class GatewayServices:
     companies: CompanyRegistry = field(default_factory=CsvCompanyRegistry)
     # The auction streams each provider holds open on this replica.
     auction_streams: StreamQuota = field(default_factory=StreamQuota)
+    # Creditors seen with a SIREN on file (never removed): case routes skip that read for them.
+    sirens_on_file: profiles.SirensOnFile = field(default_factory=profiles.SirensOnFile)
 
 
 def _services(request: Request) -> GatewayServices:
@@ -318,8 +320,7 @@ CurrentOperator = Annotated[Principal, Depends(current_operator)]
 
 async def siren_on_file(services: Services, caller: CurrentCaller) -> None:
     """Refuse a case or an import for a creditor that has not given its SIREN yet."""
-    async with services.unit_of_work() as uow:
-        await profiles.require_siren(caller.creditor_id, uow)
+    await services.sirens_on_file.require(caller.creditor_id, services.unit_of_work)
 
 
 SirenOnFile = Depends(siren_on_file)
