@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
@@ -22,6 +23,11 @@ from tests.support.stack import Stack, unique_name
 pytestmark = pytest.mark.integration
 
 TOPIC = "intake.case-withdrawn.v1"
+
+
+def published_count() -> float:
+    """The relay's published-rows counter for TOPIC, as Prometheus would scrape it."""
+    return REGISTRY.get_sample_value("recouvra_outbox_published_total", {"topic": TOPIC}) or 0.0
 
 
 async def test_relay_publishes_in_order_marks_sent_and_prunes(
@@ -57,9 +63,13 @@ async def test_relay_publishes_in_order_marks_sent_and_prunes(
                 )
             await uow.commit()
         relay = OutboxRelay(database, broker, settings)
+        counted = published_count()
         published = [await relay.relay_once() for _ in range(4)]
         assert published == [7, 7, 6, 0]  # batches of the configured size, then nothing left
         assert await count_rows(url, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
+        # Each row marked sent once, after one attempt, and counted once on the topic's metric.
+        assert await count_rows(url, "SELECT count(*) FROM outbox WHERE publish_attempts = 1") == 20
+        assert published_count() - counted == 20
 
         contents = await read_topic(stack, prefix + TOPIC)
         reasons = []

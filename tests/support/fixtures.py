@@ -38,6 +38,7 @@ from tests.support.stack import (
     free_port,
     provision_kafka,
     revoke_provisioned,
+    topics_deleted_after,
     unique_name,
 )
 
@@ -80,11 +81,8 @@ def _delete_the_tests_topics(request: pytest.FixtureRequest) -> Iterator[None]:
         yield  # a unit test: no Kafka
         return
     stack: Stack = request.getfixturevalue("stack")
-    first = len(ISSUED_NAMES)
-    yield
-    issued = ISSUED_NAMES[first:]
-    if issued:
-        _off_loop(asyncio.run, delete_topics_of(stack.kafka_admin(), issued))
+    with topics_deleted_after(stack):
+        yield
 
 
 @pytest.fixture

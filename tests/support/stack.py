@@ -20,14 +20,16 @@ import shutil
 import socket
 import subprocess
 import uuid
-from collections.abc import Coroutine, Iterable
+from collections.abc import Coroutine, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import UnknownTopicOrPartitionError, for_code
 from pydantic import SecretStr
 
 from recouvra_shared.kafka_access import load_catalogue, provision, revoke
@@ -253,8 +255,34 @@ async def delete_topics_of(admin_connection: KafkaConnection, names: list[str]) 
     await admin.start()
     try:
         doomed = [t for t in await admin.list_topics() if t.startswith(tuple(names))]
-        if doomed:
-            await admin.delete_topics(doomed)
-        return doomed
+        if not doomed:
+            return []
+        response = await admin.delete_topics(doomed)
     finally:
         await admin.close()
+    # A topic gone between the listing and the deletion (its test deleted it, or another
+    # clean-up did) is what was wanted; any other refusal is named rather than left to pile up.
+    refused = {
+        topic: for_code(code).__name__
+        for topic, code in response.topic_error_codes
+        if code and for_code(code) is not UnknownTopicOrPartitionError
+    }
+    if refused:
+        raise RuntimeError(f"kafka refused to delete topics: {refused}")
+    return [topic for topic, code in response.topic_error_codes if not code]
+
+
+@contextmanager
+def topics_deleted_after(stack: Stack) -> Iterator[None]:
+    """Delete, on leaving, the topics under every name `unique_name` issued inside.
+
+    The per-test fixture (`tests/support/fixtures.py`) wraps each test that uses the stack in
+    it, so a test run no longer fills the long-lived local Kafka.
+    """
+    first = len(ISSUED_NAMES)
+    try:
+        yield
+    finally:
+        issued = ISSUED_NAMES[first:]
+        if issued:
+            run_blocking(delete_topics_of(stack.kafka_admin(), issued))

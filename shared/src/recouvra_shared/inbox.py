@@ -189,13 +189,13 @@ class InboxConsumer:
         failed_at, failure = len(envelopes), None
         async with self.units() as uow:
             try:
-                fresh = await uow.claim_events(
-                    sub.consumer, [(e.event_id, sub.topic) for e in envelopes]
-                )
+                # Each id in its canonical form once, for the claim and for the check below.
+                ids = [str(uuid.UUID(e.event_id)) for e in envelopes]
+                fresh = await uow.claim_events(sub.consumer, [(i, sub.topic) for i in ids])
                 if self.settings.chaos_inbox_without_idempotency:  # the harness's broken inbox
-                    fresh = {str(uuid.UUID(e.event_id)) for e in envelopes}
+                    fresh = set(ids)
                 for index, envelope in enumerate(envelopes):
-                    event_id = str(uuid.UUID(envelope.event_id))
+                    event_id = ids[index]
                     if event_id not in fresh:
                         continue  # handled before, or earlier in this very run
                     fresh.discard(event_id)

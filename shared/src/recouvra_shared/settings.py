@@ -118,13 +118,15 @@ class ServiceSettings(BaseSettings):
     )
 
     consumer_max_attempts: int = Field(default=5, ge=1)
-    consumer_batch_size: int = Field(default=200, ge=1)
+    # Records fetched at once; their offsets are committed together after their transaction.
+    consumer_batch_size: int = Field(default=1000, ge=1)
     # Records handled in one database transaction: by default a whole fetched batch, one commit.
-    consumer_transaction_size: int = Field(default=200, ge=1)
+    consumer_transaction_size: int = Field(default=1000, ge=1)
     consumer_backoff_initial_seconds: float = Field(default=0.2, gt=0)
     consumer_backoff_max_seconds: float = Field(default=10.0, gt=0)
 
-    relay_batch_size: int = Field(default=500, ge=1)
+    # Outbox rows published per relay transaction (one select, one update, one commit).
+    relay_batch_size: int = Field(default=1000, ge=1)
     relay_idle_poll_seconds: float = Field(default=0.05, gt=0)
     # A row Kafka refuses this many times for a fault of its own (too large, topic refused)
     # moves to outbox_dead_letters, so one bad row never stops a service's events.

@@ -57,9 +57,14 @@ def setup_tracing(service_name: str) -> TracerProvider:
     return provider
 
 
+# A proxy until `setup_tracing` sets the provider, then it hands over to that provider's tracer:
+# asking OpenTelemetry for it anew at every span was a twentieth of a consumer's time.
+_tracer = trace.get_tracer("recouvra")
+
+
 def tracer() -> trace.Tracer:
     """Recouvra's tracer (a no-op one until `setup_tracing` ran)."""
-    return trace.get_tracer("recouvra")
+    return _tracer
 
 
 def current_context() -> Context:
@@ -120,7 +125,7 @@ def span(
     context); logs and events written inside carry its trace id."""
     context = _propagator.extract(dict(parent)) if parent is not None else current_context()
     with tracer().start_as_current_span(
-        name, context=context, kind=kind, attributes=dict(attributes or {})
+        name, context=context, kind=kind, attributes=attributes
     ) as current:
         span_context = current.get_span_context()
         if span_context.is_valid:
