@@ -32,7 +32,9 @@ MODULE="$ROOT/deploy/local/k8s"
 CACHE="${RECOUVRA_CACHE:-${HOME:?HOME must be set}/.cache/recouvra}"
 BIN="$CACHE/bin"
 
-KUBERNETES_VERSION="$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" {print $3}' "$MODULE/go.mod")"
+# One line `require k8s.io/kubernetes vX` or, as go mod tidy writes it, a line of a require block.
+KUBERNETES_VERSION="$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" {print $3}
+  $1 == "k8s.io/kubernetes" && $2 ~ /^v/ {print $2}' "$MODULE/go.mod" | head -n 1)"
 [[ -n $KUBERNETES_VERSION ]] || { echo "no k8s.io/kubernetes in $MODULE/go.mod" >&2; exit 1; }
 KINE_MODULE=github.com/k3s-io/kine
 KINE_VERSION=v0.17.5
