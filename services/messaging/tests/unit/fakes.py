@@ -278,10 +278,12 @@ class TestClock:
 class RecordingDispatcher:
     """Records every message handed to it; sends each id once, as the real one dedupes."""
 
-    def __init__(self, *, fail_first: int = 0) -> None:
+    def __init__(self, *, fail_first: int = 0, crash_after_send: int = 0) -> None:
         self.calls: list[MessageToSend] = []
         self.sent_at: dict[str, datetime] = {}
         self.fail_first = fail_first
+        # Sends, then fails before answering (its record never hears of it).
+        self.crash_after_send = crash_after_send
         self.clock: TestClock | None = None
 
     async def dispatch(self, message: MessageToSend) -> DispatchResult:
@@ -291,7 +293,15 @@ class RecordingDispatcher:
             raise ConnectionError("channel down")
         if message.message_id not in self.sent_at and self.clock is not None:
             self.sent_at[message.message_id] = self.clock.now()
+        if self.crash_after_send > 0:
+            self.crash_after_send -= 1
+            raise ConnectionError("connection reset after sending")
         return DispatchResult(sent=True, channel_reference=f"<{message.message_id}@test>")
+
+    async def outcome(self, message_id: str, channel: Channel) -> DispatchResult | None:
+        if message_id not in self.sent_at:
+            return None
+        return DispatchResult(sent=True, channel_reference=f"<{message_id}@test>")
 
     @property
     def sent_ids(self) -> list[str]:

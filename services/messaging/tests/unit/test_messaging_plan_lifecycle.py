@@ -208,6 +208,30 @@ async def test_a_pending_message_of_a_plan_stopped_since_is_not_sent() -> None:
     )
 
 
+async def test_a_letter_sent_before_its_record_was_cut_off_is_recorded_sent_if_its_plan_stops() -> (
+    None
+):
+    # Found by the fault harness: the letter went out, the connection dropped before "sent" was
+    # recorded, the debtor paid in full, and the lease's end recorded a letter the debtor had
+    # received as not sent.
+    driver = Driver(MONDAY_11H)
+    driver.dispatcher.crash_after_send = 1
+    await driver.assigned("case-1", "cred-1", "prov-1")
+    with pytest.raises(ConnectionError):
+        await driver.fire_due()
+    async with driver.units() as uow:
+        await plan_lifecycle.payment_attributed(
+            uow, case_id="case-1", amount_minor=1, settles_in_full=True
+        )
+        await uow.commit()
+    driver.clock.advance(due_steps.DISPATCH_LEASE)
+    await driver.fire_due()
+    assert len(driver.dispatcher.calls) == 1  # asked what became of it, not sent again
+    (record,) = driver.fakes.tables.messages.values()
+    assert record.status is MessageStatus.SENT
+    assert record.channel_reference == f"<{record.message_id}@test>"
+
+
 async def test_a_holding_gets_one_plan_even_when_its_assignment_comes_again_after_it_ended() -> (
     None
 ):

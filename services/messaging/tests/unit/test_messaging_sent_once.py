@@ -184,3 +184,28 @@ async def test_two_first_attempts_at_once_claim_the_message_once() -> None:
         await uow.commit()
     async with units as uow:
         assert not await uow.sent.claim(record, 0)
+
+
+async def test_what_became_of_a_message_is_told_without_sending_it() -> None:
+    tables, channel = Tables(), FakeChannel(crash_after_send=True)
+    never = await dispatcher(tables, FakeChannel()).outcome(message().message_id, Channel.EMAIL)
+    assert never is None  # no attempt: nothing to tell
+    with pytest.raises(SystemExit):
+        await dispatcher(tables, channel).dispatch(message())
+    told = await dispatcher(tables, channel).outcome(message().message_id, Channel.EMAIL)
+    assert told is not None  # cut off after the channel took it
+    assert told.sent
+    assert len(channel.delivered) == 1
+    record = tables.sent[message().message_id]
+    assert record.state is SendState.SENT
+    again = await dispatcher(tables, channel).outcome(message().message_id, Channel.EMAIL)
+    assert again == told
+
+
+async def test_an_attempt_that_never_reached_the_channel_is_told_as_none() -> None:
+    tables = Tables()
+    tables.sent[message().message_id] = new_record(
+        message().message_id, message().case_id, Channel.EMAIL.value, NOW
+    ).attempt(NOW)
+    told = await dispatcher(tables, FakeChannel()).outcome(message().message_id, Channel.EMAIL)
+    assert told is None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from messaging.domain.outgoing import DispatchResult, MessageToSend
+from messaging.domain.outgoing import Channel, DispatchResult, MessageToSend
 
 log = logging.getLogger(__name__)
 
@@ -24,3 +24,7 @@ class UnwiredDispatcher:
             message.step,
         )
         return DispatchResult(sent=False, reason=UNWIRED)
+
+    async def outcome(self, message_id: str, channel: Channel) -> DispatchResult | None:
+        """Nothing was ever sent."""
+        return None

@@ -129,6 +129,21 @@ class ChannelDispatcher:
             )
         return await self._record(record.sent(reference, max(copies, 1), self.now()))
 
+    async def outcome(self, message_id: str, channel: Channel) -> DispatchResult | None:
+        """What became of an earlier dispatch of this message, sending nothing: the plan asks
+        before it gives up a message whose plan stopped, so that a letter that went out is
+        never recorded as not sent."""
+        async with self.units() as uow:
+            record = await uow.sent.get(message_id)
+        if record is None:
+            return None
+        if record.state is not SendState.SENDING:
+            return _result(record)
+        copies = await self.channels[channel].copies(message_id)
+        if copies == 0:
+            return None
+        return await self._record(record.sent(message_id, copies, self.now()))
+
     async def _save(self, record: SendRecord) -> None:
         async with self.units() as uow:
             await uow.sent.save(record)

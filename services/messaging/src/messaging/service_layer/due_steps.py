@@ -133,16 +133,21 @@ async def redispatch_pending(
     clock: Clock,
     dispatcher: Dispatcher,
 ) -> bool:
-    """Hand one pending message whose lease ran out to the Dispatcher again, same id. False
-    when none is waiting."""
+    """Hand one pending message whose lease ran out to the Dispatcher again, same id; when its
+    plan stopped since, record what became of it instead (sent, if an earlier dispatch went
+    out; else not sent). False when none is waiting."""
     async with units() as uow:
         record = await uow.messages.claim_pending(clock.now(), DISPATCH_LEASE)
         if record is None:
             return False
         message = await _message_of(uow, record)
         if message is None:
+            # Nobody wants it any more, but an earlier dispatch may have sent it before its
+            # record was cut off: the debtor received it, and the record must say so.
+            earlier = await dispatcher.outcome(record.message_id, record.channel)
             await uow.messages.finish(
-                record.message_id, DispatchResult(sent=False, reason="plan stopped before dispatch")
+                record.message_id,
+                earlier or DispatchResult(sent=False, reason="plan stopped before dispatch"),
             )
         await uow.commit()
     if message is not None:

@@ -159,3 +159,9 @@ class Dispatcher(Protocol):
     """
 
     async def dispatch(self, message: MessageToSend) -> DispatchResult: ...
+
+    async def outcome(self, message_id: str, channel: Channel) -> DispatchResult | None:
+        """What became of an earlier dispatch of this message, sending nothing: its recorded
+        result, or sent when the channel holds a copy of an attempt cut off before its record;
+        None when no attempt reached the channel."""
+        ...
