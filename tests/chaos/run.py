@@ -116,9 +116,11 @@ async def chaos_run(
         stop_watch = asyncio.Event()
         watchdog = asyncio.create_task(injector.restart_the_dead(stop_watch))
         kinds = (*KINDS, KAFKA_CRASH) if kafka is not None else KINDS
-        faults = asyncio.create_task(
-            injector.play(plan(seed, size.faults, kinds), size.every, asyncio.Event())
-        )
+        # Half the faults (every kind at least once) while cases come in, the rest while quotes
+        # are accepted, cases taken and paid.
+        planned = plan(seed, size.faults, kinds)
+        split = min(len(planned), max(len(kinds), (len(planned) + 1) // 2))
+        faults = asyncio.create_task(injector.play(planned[:split], size.every, asyncio.Event()))
         await driver.submit_cases(size.cases)
         await faults
         await wait_auctions(world, driver, within=240)
@@ -126,7 +128,11 @@ async def chaos_run(
         await bidder
         assert world.clock is not None
         world.clock.advance(BIDDING_CLOSES)
+        faults = asyncio.create_task(injector.play(planned[split:], size.every, asyncio.Event()))
         await driver.accept_quotes(within=240)
+        await driver.accept_assignments()
+        await driver.pay(world.import_statement)
+        await faults
         await quiet(world, within=240)
         stop_watch.set()
         await watchdog

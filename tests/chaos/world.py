@@ -1,5 +1,6 @@
-"""The system under chaos: intake, scoring, matching and the gateway as processes, each on a
-database of its own reached through toxiproxy, under one topic prefix; matching on a test clock.
+"""The system under chaos: intake, scoring, matching, settlement and the gateway as processes,
+each on a database of its own reached through toxiproxy, under one topic prefix; matching on a
+test clock.
 
 Only the harness's own things are ever killed: these service processes, the proxy links and the
 harness's own PostgreSQL server (tests/chaos/own_postgres.py). The shared dev stack's Kafka and
@@ -12,16 +13,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import grpc
+
+from recouvra.settlement.v1 import settlement_pb2 as spb
+from recouvra.settlement.v1 import settlement_pb2_grpc as spb_grpc
+from tests.chaos.driver import ACCEPTED, REFUSED
 from tests.chaos.own_kafka import OwnKafka
 from tests.chaos.own_postgres import OwnPostgres
 from tests.chaos.proxy import Toxiproxy
 from tests.support.databases import ServiceDatabase, create_service_database, drop_service_database
 from tests.support.fixtures import ServiceProcess
+from tests.support.identity import as_person
 from tests.support.marketplace import OffsetClock
 from tests.support.processes import service
 from tests.support.stack import PROVISIONED, Stack, delete_topics_of, free_port, unique_name
 
-SERVICES = ("intake", "scoring", "matching", "gateway")
+SERVICES = ("intake", "scoring", "matching", "settlement", "gateway")
+
+# What an operator would not retry: the file or the request is wrong, not the system down.
+REFUSALS = (
+    grpc.StatusCode.INVALID_ARGUMENT,
+    grpc.StatusCode.FAILED_PRECONDITION,
+    grpc.StatusCode.ALREADY_EXISTS,
+    grpc.StatusCode.PERMISSION_DENIED,
+    grpc.StatusCode.NOT_FOUND,
+)
 
 
 def through(url: str, port: int) -> str:
@@ -68,17 +84,42 @@ class World:
                 extra |= {"clock_offset_file": str(self.clock.path), "timer_poll_seconds": "0.2"}
             if name == "scoring":  # asks intake for a business debtor's SIREN (issue 12)
                 extra |= {"intake_target": self.processes["intake"].target}
+            if name == "settlement":  # reads debtors' names of intake for its suspense queue
+                extra |= {"intake_target": self.processes["intake"].target}
             if name == "gateway":
                 extra |= {
                     "http_port": str(self.http_port),
                     "intake_target": self.processes["intake"].target,
                     "matching_target": self.processes["matching"].target,
+                    "settlement_target": self.processes["settlement"].target,
                 }
             self.processes[name] = service(
                 self.stack, name, through(database.url, port), self.prefix, self.workdir, **extra
             )
             # A service's log keeps INFO: the harness reads why a process died.
             self.processes[name].env["RECOUVRA_LOG_LEVEL"] = "INFO"
+
+    async def import_statement(self, content: bytes, within: float = 300) -> tuple[str, int]:
+        """A bank file imported by an operator over settlement's gRPC (as the e2e tests do),
+        tried again while settlement does not answer; accepted or refused, and the retries."""
+        deadline, retried = asyncio.get_running_loop().time() + within, 0
+        settlement = self.processes["settlement"]
+        while True:
+            try:
+                async with settlement.channel() as channel:
+                    await spb_grpc.SettlementServiceStub(channel).ImportStatement(
+                        spb.ImportStatementRequest(content=content),
+                        metadata=as_person("settlement", "operator", "", "chaos-operator"),
+                        timeout=60,
+                    )
+                return ACCEPTED, retried
+            except grpc.aio.AioRpcError as error:
+                if error.code() in REFUSALS:
+                    return REFUSED, retried
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"settlement did not import a statement within {within} s")
+            retried += 1
+            await asyncio.sleep(0.5)
 
     async def start(self) -> None:
         for name in SERVICES:
