@@ -255,6 +255,22 @@ class Driver:
 
         await asyncio.gather(*(worker() for _ in range(workers)))
 
+    async def upload_invoices(self) -> None:
+        """Each creditor attaches the invoice (a PDF of its own) to each of its accepted cases,
+        retried under its Idempotency-Key while the gateway, the vault or its storage is down."""
+        creditors = {c.id: c.headers for c in self.creditors}
+        for case in self.accepted_cases():
+            pdf = b"%PDF-1.4\n%% invoice " + case.subject.encode() + b"\n%%EOF\n"
+            answer = await self.call(
+                "POST",
+                f"/v1/cases/{case.case_id}/documents",
+                files={"file": (f"{case.subject}.pdf", pdf, "application/pdf")},
+                data={"kind": "invoice"},
+                headers=creditors[case.actor],
+            )
+            upload = Intent("invoice-upload", case.subject, case.actor, case_id=case.case_id)
+            self.record(upload, answer)
+
     def accepted_cases(self) -> list[Intent]:
         return [i for i in self.intents if i.kind.startswith("case-") and i.outcome == ACCEPTED]
 

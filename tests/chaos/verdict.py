@@ -91,7 +91,7 @@ class Verdict:
                 f"  {effect:<28} {self.found[effect]:>7} {len(self.lost.get(effect, [])):>7} "
                 f"{len(self.duplicated.get(effect, [])):>10}"
             )
-        lines += [f"  {k:<28} {v:>20}" for k, v in self.money.items()]
+        lines += [f"  {k:<28} {v}" for k, v in self.money.items()]
         for effect, subjects in {**self.lost}.items():
             lines.append(f"LOST {effect}: {', '.join(subjects[:5])}")
         for effect, subjects in {**self.duplicated}.items():
@@ -196,6 +196,7 @@ async def judge(world: World, intents: list[Intent], faults: Counter[str]) -> Ve
                 "matching offered", intent.case_id, int(status in ("offered", "assigned", "closed"))
             )
     await judge_money(world, intents, verdict, facts, matchings)
+    await judge_letters(world, intents, verdict)
     # No fact at all may appear twice, whether or not an intent names it (auto bids, quotes).
     for topic, counted in facts.items():
         for fact, times in counted.items():
@@ -324,3 +325,60 @@ async def judge_money(
         if "BROKEN" in checked:
             verdict.broken.append(f"python -m settlement check: {checked[-500:]}")
         verdict.money["settlement check"] = "ok"
+
+
+async def judge_letters(world: World, intents: list[Intent], verdict: Verdict) -> None:
+    """Each taken case: its first letter once in messaging (sent, or postponed by the contact
+    limits with its reasons) and once in the vault, the holder granted once (the grant and its
+    audit entry); and `python -m vault verify-audit` finds the audit chain intact."""
+    messaging, vault = world.direct_url("messaging"), world.direct_url("vault")
+    step_one = "SELECT case_id FROM outgoing_messages WHERE step = 1"
+    firsts = tally(r["case_id"] for r in await rows(messaging, step_one))
+    sent = tally(r["case_id"] for r in await rows(messaging, f"{step_one} AND status = 'sent'"))
+    postponed = {
+        r["case_id"]
+        for r in await rows(messaging, "SELECT case_id FROM plan_postponements WHERE step = 1")
+    }
+    documents = await rows(vault, "SELECT case_id, kind FROM documents")
+    stored = tally(r["case_id"] for r in documents if r["kind"] == "correspondence")
+    invoices = tally(r["case_id"] for r in documents if r["kind"] == "invoice")
+    grants = {
+        (r["case_id"], r["provider_id"])
+        for r in await rows(vault, "SELECT case_id, provider_id FROM grants WHERE round = 1")
+    }
+    audited = tally(
+        r["case_id"]
+        for r in await rows(
+            vault, "SELECT case_id FROM audit_log WHERE action = 'grant' AND outcome = 'granted'"
+        )
+    )
+    for intent in intents:
+        if intent.kind == "invoice-upload":
+            if intent.outcome == ACCEPTED:
+                verdict.count("vault invoice stored", intent.case_id, invoices[intent.case_id])
+            elif invoices[intent.case_id]:
+                verdict.duplicated["invoice of a refused upload"].append(intent.case_id)
+        if intent.kind != "accept-assignment" or intent.outcome != ACCEPTED:
+            continue
+        case_id = intent.case_id
+        verdict.count("vault grant", case_id, int((case_id, intent.actor) in grants))
+        verdict.count("vault grant audited", case_id, audited[case_id])
+        if not firsts[case_id] and case_id in postponed:
+            verdict.found["first letter postponed"] += 1
+            continue
+        verdict.count("messaging first letter", case_id, firsts[case_id])
+        verdict.count("messaging first letter sent", case_id, sent[case_id])
+        verdict.count("vault letter stored", case_id, stored[case_id])
+    process = world.processes["vault"]
+    try:
+        key = (await asyncio.to_thread(process.run_command, "audit-public-key")).strip()
+        checked = await asyncio.to_thread(
+            process.run_command,
+            "verify-audit",
+            RECOUVRA_VAULT_AUDIT_PUBLIC_KEY=key.splitlines()[-1],
+            RECOUVRA_VAULT_DATABASE_URL=vault,
+        )
+    except AssertionError as failed:  # exit 1: the chain is broken somewhere
+        verdict.broken.append(f"python -m vault verify-audit: {str(failed)[-500:]}")
+    else:
+        verdict.money["vault audit chain"] = checked.strip().splitlines()[-1]
