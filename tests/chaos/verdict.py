@@ -195,8 +195,11 @@ async def judge(world: World, intents: list[Intent], faults: Counter[str]) -> Ve
             verdict.count(
                 "matching offered", intent.case_id, int(status in ("offered", "assigned", "closed"))
             )
-    await judge_money(world, intents, verdict, facts, matchings)
-    await judge_letters(world, intents, verdict)
+    # side by side: each runs an operator's command (settlement check, vault verify-audit)
+    await asyncio.gather(
+        judge_money(world, intents, verdict, facts, matchings),
+        judge_letters(world, intents, verdict),
+    )
     # No fact at all may appear twice, whether or not an intent names it (auto bids, quotes).
     for topic, counted in facts.items():
         for fact, times in counted.items():
