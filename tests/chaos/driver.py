@@ -13,12 +13,15 @@ import io
 import random
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
+from services.settlement.tests.unit.camt_files import Entry, camt053
 from tests.support.marketplace import CREDITOR_SIREN, PASSWORD
 
 ACCEPTED, REFUSED = "accepted", "refused"
@@ -26,18 +29,32 @@ PROVIDER_SIRENS = ("552100554", "542107651", "356000000")
 SECOND_CREDITOR_SIREN = "552081317"
 AUTO_FEES = ("12.5", "11")  # the first two providers bid only by rule
 LIVE_FEE = "9.5"  # the third bids live on every auction it sees
+PARIS = ZoneInfo("Europe/Paris")
+# The operator's import of one bank file: accepted or refused, and how many times it was retried.
+ImportStatement = Callable[[bytes], Awaitable[tuple[str, int]]]
+
+
+def invoice_amount(number: int) -> str:
+    return f"{200 + (number * 137) % 9000}.{number % 100:02d}"
+
+
+def cents(amount: str) -> int:
+    units, _, fraction = amount.partition(".")
+    return int(units) * 100 + int(fraction or 0)
 
 
 @dataclass
 class Intent:
     """One thing a user asked for."""
 
-    kind: str  # case-json, case-csv, auto-bid-rule, bid, accept-quote
+    kind: str  # case-json, case-csv, auto-bid-rule, bid, accept-quote, accept-assignment, payment
     subject: str  # what it is about: an invoice number, a case id, a provider
     actor: str  # creditor or provider id
     outcome: str = ""
     case_id: str = ""
     status: int = 0
+    cents: int = 0  # a case's principal; a payment's amount
+    other: str = ""  # the provider an accepted quote offered the case to
 
 
 @dataclass
@@ -155,7 +172,7 @@ class Driver:
     def invoice(self, number: int) -> dict[str, Any]:
         today = datetime.now(UTC).date()
         issued = today - timedelta(days=60 + number % 200)
-        amount = f"{200 + (number * 137) % 9000}.{number % 100:02d}"
+        amount = invoice_amount(number)
         return {
             "invoice_number": f"{self.run}-{number:05d}",
             "issue_date": issued.isoformat(),
@@ -174,7 +191,15 @@ class Driver:
             "invoices": [invoice],
         }  # fmt: skip
         answer = await self.call("POST", "/v1/cases", json=body, headers=creditor.headers)
-        intent = self.record(Intent("case-json", invoice["invoice_number"], creditor.id), answer)
+        intent = self.record(
+            Intent(
+                "case-json",
+                invoice["invoice_number"],
+                creditor.id,
+                cents=cents(invoice_amount(number)),
+            ),
+            answer,
+        )
         if intent.outcome == ACCEPTED:
             intent.case_id = answer.json()["case_id"]
 
@@ -202,9 +227,11 @@ class Driver:
         by_line = {row.get("line"): row for row in rows}
         for line, invoice in enumerate(invoices, start=2):
             row = by_line.get(line, {})
+            principal = cents(invoice["amount_due"]["amount"])
             intent = Intent(
-                "case-csv", invoice["invoice_number"], creditor.id, status=answer.status_code
-            )
+                "case-csv", invoice["invoice_number"], creditor.id, status=answer.status_code,
+                cents=principal,
+            )  # fmt: skip
             intent.outcome = ACCEPTED if row.get("accepted") else REFUSED
             intent.case_id = row.get("case_id") or ""
             self.intents.append(intent)
@@ -227,6 +254,22 @@ class Driver:
                 await (self.submit_csv(batch) if len(batch) > 1 else self.submit_json(batch[0]))
 
         await asyncio.gather(*(worker() for _ in range(workers)))
+
+    async def upload_invoices(self) -> None:
+        """Each creditor attaches the invoice (a PDF of its own) to each of its accepted cases,
+        retried under its Idempotency-Key while the gateway, the vault or its storage is down."""
+        creditors = {c.id: c.headers for c in self.creditors}
+        for case in self.accepted_cases():
+            pdf = b"%PDF-1.4\n%% invoice " + case.subject.encode() + b"\n%%EOF\n"
+            answer = await self.call(
+                "POST",
+                f"/v1/cases/{case.case_id}/documents",
+                files={"file": (f"{case.subject}.pdf", pdf, "application/pdf")},
+                data={"kind": "invoice"},
+                headers=creditors[case.actor],
+            )
+            upload = Intent("invoice-upload", case.subject, case.actor, case_id=case.case_id)
+            self.record(upload, answer)
 
     def accepted_cases(self) -> list[Intent]:
         return [i for i in self.intents if i.kind.startswith("case-") and i.outcome == ACCEPTED]
@@ -272,6 +315,92 @@ class Driver:
                 answer = await self.call(
                     "POST", f"/v1/cases/{case_id}/quote/acceptance", headers=headers[creditor]
                 )
-                self.record(Intent("accept-quote", case_id, creditor, case_id=case_id), answer)
+                accepted = self.record(
+                    Intent("accept-quote", case_id, creditor, case_id=case_id), answer
+                )
+                if answer.status_code == 200 and answer.json()["status"] == "offered":
+                    accepted.other = (answer.json().get("provider") or {}).get("id", "")
                 del waiting[case_id]
             await asyncio.sleep(0.5)
+
+    # ---- assignments and payments ----------------------------------------------------------
+    def provider_headers(self) -> dict[str, dict[str, str]]:
+        assert self.live_provider is not None
+        return {p.id: p.headers for p in (*self.auto_providers, self.live_provider)}
+
+    async def accept_assignments(self) -> None:
+        """The provider each accepted quote offered its case to takes it: its window starts."""
+        headers = self.provider_headers()
+        for offer in [i for i in self.intents if i.kind == "accept-quote" and i.other]:
+            answer = await self.call(
+                "POST",
+                f"/v1/provider/assignments/{offer.case_id}/acceptance",
+                headers=headers[offer.other],
+            )
+            taken = Intent("accept-assignment", offer.case_id, offer.other, case_id=offer.case_id)
+            self.record(taken, answer)
+
+    async def payment_instructions(
+        self, case_id: str, creditor: dict[str, str], within: float
+    ) -> dict[str, Any]:
+        """Where the case's debtor pays, as its creditor reads it (404 until settlement heard
+        of the case)."""
+        deadline = time.monotonic() + within
+        while True:
+            try:
+                answer = await self.client.get(
+                    f"/v1/cases/{case_id}/payment-instructions", headers=creditor
+                )
+                if answer.status_code == 200:
+                    found: dict[str, Any] = answer.json()
+                    return found
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no payment instructions for {case_id} within {within} s")
+            await asyncio.sleep(0.5)
+
+    async def pay(
+        self, import_statement: ImportStatement, *, per_statement: int = 4, within: float = 240
+    ) -> None:
+        """The debtors of two assigned cases in three pay by transfer, quoting the case's RF
+        reference: every fourth payer all it owes and more (the case is paid in full, the rest
+        held as overpaid), the others a third of the principal. The bank's statements (a few
+        lines each, camt.053) are imported by the operator, every other one twice (a retry)."""
+        cases = {i.case_id: i for i in self.accepted_cases()}
+        creditors = {c.id: c.headers for c in self.creditors}
+        assigned = [
+            i.case_id
+            for i in self.intents
+            if i.kind == "accept-assignment" and i.outcome == ACCEPTED
+        ]
+        paying = [case_id for n, case_id in enumerate(assigned) if n % 3 != 2]
+        today = datetime.now(PARIS).date()
+        lines: list[tuple[Intent, Entry]] = []
+        for n, case_id in enumerate(paying):
+            case = cases[case_id]
+            found = await self.payment_instructions(case_id, creditors[case.actor], within)
+            # In full: the principal, the EUR 40 indemnity and a quarter more (the interest of a
+            # few months at most); partly: a third of the principal.
+            amount = case.cents + 4_000 + case.cents // 4 if n % 4 == 0 else case.cents // 3
+            bank_ref = f"{self.run}-P{n:05d}"
+            payment = Intent("payment", bank_ref, case.actor, case_id=case_id, cents=amount)
+            entry = Entry(
+                amount, reference=found["reference"], servicer_ref=bank_ref, booked_on=today,
+                debtor_name=f"Debtor of {case.subject}",
+            )  # fmt: skip
+            lines.append((payment, entry))
+        for number, start in enumerate(range(0, len(lines), per_statement)):
+            chunk = lines[start : start + per_statement]
+            statement_id = f"{self.run}-S{number:04d}"
+            content = camt053([entry for _, entry in chunk], statement_id=statement_id)
+            for _ in range(1 + number % 2):
+                outcome, retried = await import_statement(content)
+                self.retries += retried
+                self.intents.append(Intent("statement-import", statement_id, "operator", outcome))
+            for payment, _ in chunk:
+                payment.outcome = outcome
+                self.intents.append(payment)
+
+    def payments(self) -> list[Intent]:
+        return [i for i in self.intents if i.kind == "payment" and i.outcome == ACCEPTED]

@@ -13,12 +13,13 @@ from tests.chaos.world import SERVICES, World
 
 KINDS = ("kill", "pg-latency", "pg-drop", "pg-cut", "clock-jump", "pg-crash")
 KAFKA_CRASH = "kafka-crash"  # only with the harness's own broker (`--own-kafka`): slow to restart
+S3_CRASH = "s3-crash"  # only with the harness's own SeaweedFS (`--own-s3`)
 
 
 @dataclass(frozen=True)
 class Fault:
     kind: str
-    target: str  # a service; "matching" for the clock
+    target: str  # a service; "matching" for the clocks (matching's and messaging's)
     size: float  # milliseconds of latency or of a link's life, seconds down, minutes jumped
 
     def __str__(self) -> str:
@@ -31,9 +32,10 @@ def plan(seed: int, count: int, kinds: tuple[str, ...] = KINDS) -> list[Fault]:
     faults = []
     for n in range(count):
         kind = kinds[n] if n < len(kinds) else rng.choice(kinds)
-        target = {"clock-jump": "matching", "pg-crash": "postgres", KAFKA_CRASH: "kafka"}.get(
-            kind
-        ) or rng.choice(SERVICES)
+        target = {
+            "clock-jump": "matching", "pg-crash": "postgres", KAFKA_CRASH: "kafka",
+            S3_CRASH: "seaweedfs",
+        }.get(kind) or rng.choice(SERVICES)  # fmt: skip
         size = {
             "kill": 0.0,
             "pg-latency": float(rng.choice((100, 300, 800))),
@@ -42,6 +44,7 @@ def plan(seed: int, count: int, kinds: tuple[str, ...] = KINDS) -> list[Fault]:
             "clock-jump": float(rng.randint(1, 4)),
             "pg-crash": float(rng.choice((0, 2, 5))),
             KAFKA_CRASH: float(rng.choice((0, 5))),
+            S3_CRASH: float(rng.choice((0, 3))),
         }[kind]
         faults.append(Fault(kind, target, size))
     return faults
@@ -103,9 +106,14 @@ class Injector:
             kafka.crash()
             await asyncio.sleep(fault.size)
             await asyncio.to_thread(kafka.start)
-        elif fault.kind == "clock-jump":
-            assert self.world.clock is not None
-            self.world.clock.advance(timedelta(minutes=fault.size))
+        elif fault.kind == S3_CRASH:
+            seaweed = self.world.seaweed
+            assert seaweed is not None, "s3-crash needs the harness's own SeaweedFS"
+            seaweed.crash()
+            await asyncio.sleep(fault.size)
+            await asyncio.to_thread(seaweed.start)
+        elif fault.kind == "clock-jump":  # matching's and messaging's test clocks
+            self.world.advance_clocks(timedelta(minutes=fault.size))
         else:
             raise ValueError(f"unknown fault kind {fault.kind}")
         self.done[fault.kind] += 1

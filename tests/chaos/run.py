@@ -17,11 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
+
 from tests.chaos.driver import Driver
-from tests.chaos.faults import KAFKA_CRASH, KINDS, Injector, plan
+from tests.chaos.faults import KAFKA_CRASH, KINDS, S3_CRASH, Injector, plan
 from tests.chaos.lag import consumer_lag
 from tests.chaos.own_kafka import OwnKafka
 from tests.chaos.own_postgres import OwnPostgres
+from tests.chaos.own_seaweed import OwnSeaweed
 from tests.chaos.proxy import Toxiproxy
 from tests.chaos.verdict import Verdict, judge, rows
 from tests.chaos.world import SERVICES, World
@@ -30,6 +33,7 @@ from tests.support.processes import wait_http
 from tests.support.stack import ROOT, Stack, find_stack
 
 BIDDING_CLOSES = timedelta(minutes=16)
+LETTER_LEASE = timedelta(minutes=6)  # messaging's pending dispatch lease is 5 minutes
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,28 @@ async def wait_auctions(world: World, driver: Driver, within: float) -> None:
         await asyncio.sleep(0.5)
 
 
+async def wait_first_letters(world: World, driver: Driver, within: float) -> None:
+    """Until messaging sent (or postponed, by the contact limits) each taken case's first letter:
+    its debtor pays once it has it."""
+    taken = {i.case_id for i in driver.intents if i.kind == "accept-assignment"}
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            done = {
+                r["case_id"]
+                for r in await rows(
+                    world.direct_url("messaging"),
+                    "SELECT case_id FROM outgoing_messages WHERE step = 1 AND status = 'sent' "
+                    "UNION SELECT case_id FROM plan_postponements WHERE step = 1",
+                )
+            }
+        except (OSError, asyncpg.PostgresError):  # faults still play: the server may be down
+            done = set()
+        if taken <= done:
+            return
+        await asyncio.sleep(0.5)
+
+
 async def chaos_run(
     stack: Stack,
     workdir: Path,
@@ -83,21 +109,27 @@ async def chaos_run(
     env: dict[str, dict[str, str]] | None = None,
     *,
     own_kafka: bool = False,
+    own_s3: bool = False,
 ) -> tuple[Verdict, list[str]]:
     """Play one run; returns the verdict and the faults as played. Its PostgreSQL is always
-    the harness's own; its Kafka broker too when `own_kafka` (then the broker crashes as well)."""
+    the harness's own; its Kafka broker too when `own_kafka` (then the broker crashes as well),
+    its SeaweedFS when `own_s3` (then SeaweedFS crashes as well)."""
     postgres = OwnPostgres(workdir / "postgres")
     kafka = OwnKafka(workdir / "kafka") if own_kafka else None
+    seaweed = OwnSeaweed(workdir / "seaweedfs") if own_s3 else None
     proxy = Toxiproxy(workdir / "toxiproxy.log").start()
     driver: Driver | None = None
     world: World | None = None
     try:
-        if kafka is not None:  # the two servers boot side by side
-            await asyncio.gather(asyncio.to_thread(kafka.start), asyncio.to_thread(postgres.start))
+        servers = [o for o in (postgres, kafka, seaweed) if o is not None]
+        await asyncio.gather(*(asyncio.to_thread(o.start) for o in servers))  # side by side
+        if kafka is not None:
             stack = kafka.stack(stack)
-        else:
-            await asyncio.to_thread(postgres.start)
-        world = World(postgres.stack(stack), workdir, proxy, postgres=postgres, kafka=kafka)
+        if seaweed is not None:
+            stack = seaweed.stack(stack)
+        world = World(
+            postgres.stack(stack), workdir, proxy, postgres=postgres, kafka=kafka, seaweed=seaweed
+        )
         await world.build(env)
         await world.start()
         await asyncio.to_thread(wait_http, world.gateway_url, world.processes["gateway"])
@@ -110,23 +142,41 @@ async def chaos_run(
             "operators", "create", email, RECOUVRA_OPERATOR_PASSWORD=PASSWORD,
         )  # fmt: skip
         await driver.set_up(await driver.log_in(email))
+        world.list_parties(list(driver.provider_headers()), [c.id for c in driver.creditors])
 
         injector, stop_bids = Injector(world), asyncio.Event()
         bidder = asyncio.create_task(driver.bid_live(stop_bids))
         stop_watch = asyncio.Event()
         watchdog = asyncio.create_task(injector.restart_the_dead(stop_watch))
-        kinds = (*KINDS, KAFKA_CRASH) if kafka is not None else KINDS
-        faults = asyncio.create_task(
-            injector.play(plan(seed, size.faults, kinds), size.every, asyncio.Event())
+        kinds = (
+            *KINDS,
+            *((KAFKA_CRASH,) if kafka is not None else ()),
+            *((S3_CRASH,) if seaweed is not None else ()),
         )
+        # Half the faults (every kind at least once) while cases come in, the rest while quotes
+        # are accepted, cases taken and paid.
+        planned = plan(seed, size.faults, kinds)
+        split = min(len(planned), max(len(kinds), (len(planned) + 1) // 2))
+        faults = asyncio.create_task(injector.play(planned[:split], size.every, asyncio.Event()))
         await driver.submit_cases(size.cases)
+        await driver.upload_invoices()
         await faults
         await wait_auctions(world, driver, within=240)
         stop_bids.set()
         await bidder
         assert world.clock is not None
         world.clock.advance(BIDDING_CLOSES)
+        faults = asyncio.create_task(injector.play(planned[split:], size.every, asyncio.Event()))
         await driver.accept_quotes(within=240)
+        await driver.accept_assignments()
+        await wait_first_letters(world, driver, within=240)
+        await driver.pay(world.import_statement)
+        await faults
+        # A letter whose dispatch a fault interrupted stays pending for messaging's 5-minute
+        # lease, then goes again under the same id: its clock is moved past the lease.
+        assert world.messaging_clock is not None
+        world.messaging_clock.advance(LETTER_LEASE)
+        await wait_first_letters(world, driver, within=120)
         await quiet(world, within=240)
         stop_watch.set()
         await watchdog
@@ -144,6 +194,8 @@ async def chaos_run(
             postgres.stop()
             if kafka is not None:
                 kafka.stop()
+            if seaweed is not None:
+                seaweed.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--own-kafka", action="store_true", help="a broker of the run's own, crashed as a fault"
     )
+    parser.add_argument(
+        "--own-s3", action="store_true", help="a SeaweedFS of the run's own, crashed as a fault"
+    )
     args = parser.parse_args(argv)
     started = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="chaos-") as tmp:
@@ -165,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.seed,
                 Size(args.cases, args.faults, args.every),
                 own_kafka=args.own_kafka,
+                own_s3=args.own_s3,
             )
         )
     took = datetime.now(UTC) - started

@@ -1,7 +1,10 @@
 """The short chaos run of `make test`: users through REST while seeded faults hit the services
-(SIGKILL and restart, PostgreSQL links slowed, reset and cut through toxiproxy, matching's clock
-jumping forward); then every effect is counted. And the harness is shown able to fail: with the
-inbox's idempotency check switched off, redelivered events duplicate their effects."""
+(SIGKILL and restart, PostgreSQL links slowed, reset and cut through toxiproxy, the run's own
+PostgreSQL and SeaweedFS crashed, matching's and messaging's clocks jumping forward): cases
+submitted with their invoices, auctioned, accepted, taken, their first letters sent, paid by bank
+statements (some imported twice); then every effect is counted, and the money to the cent.
+And the harness is shown able to fail: with the inbox's idempotency check switched off,
+redelivered events duplicate their effects."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.faults import KINDS
+from tests.chaos.faults import KINDS, S3_CRASH
 from tests.chaos.run import Size, chaos_run
 from tests.chaos.world import SERVICES
 from tests.support.stack import Stack
@@ -22,18 +25,26 @@ SHORT = Size(cases=30, faults=12, every=1.5)
 async def test_a_short_chaos_run_loses_nothing_and_duplicates_nothing(
     stack: Stack, tmp_path: Path
 ) -> None:
-    verdict, played = await chaos_run(stack, tmp_path, seed=19, size=SHORT)
+    verdict, played = await chaos_run(stack, tmp_path, seed=19, size=SHORT, own_s3=True)
     print(verdict.table())
     assert verdict.clean, verdict.table()
     assert sum(verdict.faults.values()) == SHORT.faults, played
-    assert set(verdict.faults) == set(KINDS), (
+    assert set(verdict.faults) == {*KINDS, S3_CRASH}, (
         "a service died on its own (crash), or a kind is missing"
     )
-    assert (
-        verdict.found["intake case"]
-        == verdict.intents["case-json accepted"] + verdict.intents["case-csv accepted"]
-    )
+    cases = verdict.intents["case-json accepted"] + verdict.intents["case-csv accepted"]
+    assert verdict.found["intake case"] == cases
+    assert verdict.found["vault invoice stored"] == cases
     assert verdict.found["fact case-offered"] > 0
+    taken = verdict.intents["accept-assignment accepted"]
+    assert taken > 0
+    assert verdict.found["vault grant"] == taken
+    letters = verdict.found["messaging first letter"] + verdict.found["first letter postponed"]
+    assert letters == taken
+    paid = verdict.intents["payment accepted"]
+    assert paid > 0
+    assert verdict.found["settlement receipt"] == verdict.found["fact payment-attributed"] == paid
+    assert verdict.money["money paid (driver)"] == verdict.money["client-money account 5121"]
 
 
 async def test_with_the_inbox_idempotency_switched_off_the_verdict_finds_duplicates(

@@ -4,17 +4,21 @@ reason; a table of intents, faults by kind, effects found, lost and duplicated."
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
 from google.protobuf.message import Message
 
+from recouvra.events.v1 import assignment_events_pb2 as assignment_events
 from recouvra.events.v1 import matching_events_pb2 as matching_events
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
+from recouvra.events.v1.settlement_events_pb2 import PaymentReceived
 from recouvra_shared.events import unpack
 from tests.chaos.driver import ACCEPTED, Intent
 from tests.chaos.lag import consumer_lag
@@ -30,15 +34,24 @@ TOPICS: dict[str, type[Message]] = {
     "matching.bid-placed.v1": matching_events.BidPlaced,
     "matching.quote-issued.v1": matching_events.QuoteIssued,
     "matching.case-offered.v1": matching_events.CaseOffered,
+    "matching.case-assigned.v1": assignment_events.CaseAssigned,
+    "matching.case-closed.v1": assignment_events.CaseClosed,
+    "matching.payment-attributed.v1": matching_events.PaymentAttributed,
+    "settlement.payment-received.v1": PaymentReceived,
 }
 
 
 def fact_key(topic: str, case_id: str, payload: Any) -> tuple[str, ...]:
     if topic == "scoring.case-scored.v1":
         return (case_id, payload.trigger or "case-submitted")
-    if topic in ("intake.case-submitted.v1",):
+    if topic in ("intake.case-submitted.v1", "matching.case-closed.v1"):
         return (case_id,)
-    provider = getattr(payload, "provider_id", "") if topic == "matching.bid-placed.v1" else ""
+    if topic == "settlement.payment-received.v1":
+        return (case_id, payload.receipt_id)
+    if topic == "matching.payment-attributed.v1":
+        return (case_id, payload.payment_id)
+    with_provider = ("matching.bid-placed.v1", "matching.case-assigned.v1")
+    provider = getattr(payload, "provider_id", "") if topic in with_provider else ""
     return (case_id, str(payload.round), provider)
 
 
@@ -51,10 +64,14 @@ class Verdict:
     duplicated: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     dead_letters: list[str] = field(default_factory=list)
     lagging: dict[str, int] = field(default_factory=dict)  # consumer group -> records behind
+    money: dict[str, str] = field(default_factory=dict)  # totals, as the table prints them
+    broken: list[str] = field(default_factory=list)  # an invariant that does not hold
 
     @property
     def clean(self) -> bool:
-        return not (self.lost or self.duplicated or self.dead_letters or self.lagging)
+        return not (
+            self.lost or self.duplicated or self.dead_letters or self.lagging or self.broken
+        )
 
     def count(self, effect: str, subject: str, seen: int) -> None:
         if seen == 1:
@@ -74,12 +91,14 @@ class Verdict:
                 f"  {effect:<28} {self.found[effect]:>7} {len(self.lost.get(effect, [])):>7} "
                 f"{len(self.duplicated.get(effect, [])):>10}"
             )
+        lines += [f"  {k:<28} {v}" for k, v in self.money.items()]
         for effect, subjects in {**self.lost}.items():
             lines.append(f"LOST {effect}: {', '.join(subjects[:5])}")
         for effect, subjects in {**self.duplicated}.items():
             lines.append(f"DUPLICATED {effect}: {', '.join(subjects[:5])}")
         lines += [f"DEAD LETTER {d}" for d in self.dead_letters]
         lines += [f"CONSUMER BEHIND {g}: {n} record(s)" for g, n in self.lagging.items()]
+        lines += [f"BROKEN {b}" for b in self.broken]
         lines.append("verdict: " + ("clean" if self.clean else "FAILED"))
         return "\n".join(lines)
 
@@ -171,9 +190,16 @@ async def judge(world: World, intents: list[Intent], faults: Counter[str]) -> Ve
             offers = [k for k in facts["matching.case-offered.v1"] if k[0] == intent.case_id]
             seen = sum(facts["matching.case-offered.v1"][k] for k in offers)
             verdict.count("fact case-offered", intent.case_id, seen)
+            # offered, and taken since by its provider (then paid in full, perhaps)
+            status = matchings.get(intent.case_id)
             verdict.count(
-                "matching offered", intent.case_id, int(matchings.get(intent.case_id) == "offered")
+                "matching offered", intent.case_id, int(status in ("offered", "assigned", "closed"))
             )
+    # side by side: each runs an operator's command (settlement check, vault verify-audit)
+    await asyncio.gather(
+        judge_money(world, intents, verdict, facts, matchings),
+        judge_letters(world, intents, verdict),
+    )
     # No fact at all may appear twice, whether or not an intent names it (auto bids, quotes).
     for topic, counted in facts.items():
         for fact, times in counted.items():
@@ -198,3 +224,164 @@ async def judge(world: World, intents: list[Intent], faults: Counter[str]) -> Ve
                 f"{name} outbox {r['topic']} {r['event_id']}: {r['error'][:200]}"
             )
     return verdict
+
+
+def euros(cents: int) -> str:
+    return f"EUR {Decimal(cents).scaleb(-2):,.2f}"
+
+
+async def judge_money(
+    world: World,
+    intents: list[Intent],
+    verdict: Verdict,
+    facts: dict[str, Counter[tuple[str, ...]]],
+    matchings: dict[str, str],
+) -> None:
+    """Assignments and payments: each payment booked once (a receipt, its bank entry), told
+    once (payment-received), attributed once by matching (payment-attributed, one fee booked),
+    a case paid in full closed once; the ledger balanced, `python -m settlement check` clean,
+    and the money received equal to the money the driver paid, to the cent."""
+    db = world.direct_url("settlement")
+    for intent in intents:
+        if intent.kind == "accept-assignment" and intent.outcome == ACCEPTED:
+            key = (intent.case_id, "1", intent.actor)
+            verdict.count(
+                "fact case-assigned", intent.case_id, facts["matching.case-assigned.v1"][key]
+            )
+    receipts: dict[str, list[asyncpg.Record]] = defaultdict(list)
+    for r in await rows(
+        db,
+        "SELECT case_id::text AS case_id, receipt_id::text AS receipt_id, amount_minor, "
+        "settles_in_full FROM receipts WHERE case_id IS NOT NULL",
+    ):
+        receipts[r["case_id"]].append(r)
+    fees = tally(
+        r["case_id"]
+        for r in await rows(
+            db, "SELECT case_id::text AS case_id FROM fee_bookings WHERE reversed_by IS NULL"
+        )
+    )
+    received = facts["settlement.payment-received.v1"]
+    attributed = facts["matching.payment-attributed.v1"]
+    closed = facts["matching.case-closed.v1"]
+    paid = [i for i in intents if i.kind == "payment" and i.outcome == ACCEPTED]
+    for intent in paid:
+        found = receipts.get(intent.case_id, [])
+        verdict.count("settlement receipt", intent.case_id, len(found))
+        if any(r["amount_minor"] != intent.cents for r in found):
+            verdict.broken.append(f"receipt of {intent.case_id} is not {euros(intent.cents)}")
+        case_facts = [k for k in received if k[0] == intent.case_id]
+        verdict.count("fact payment-received", intent.case_id, sum(received[k] for k in case_facts))
+        case_facts = [k for k in attributed if k[0] == intent.case_id]
+        verdict.count(
+            "fact payment-attributed", intent.case_id, sum(attributed[k] for k in case_facts)
+        )
+        verdict.count("settlement fee booked", intent.case_id, fees[intent.case_id])
+        in_full = any(r["settles_in_full"] for r in found)
+        if in_full:
+            verdict.count("fact case-closed (paid)", intent.case_id, closed[(intent.case_id,)])
+            verdict.count(
+                "matching closed (paid)",
+                intent.case_id,
+                int(matchings.get(intent.case_id) == "closed"),
+            )
+        elif closed[(intent.case_id,)] or matchings.get(intent.case_id) == "closed":
+            verdict.duplicated["case closed, not paid in full"].append(intent.case_id)
+    for intent in intents:
+        if intent.kind == "payment" and intent.outcome != ACCEPTED and receipts.get(intent.case_id):
+            verdict.duplicated["receipt of a refused payment"].append(intent.case_id)
+
+    # The money, to the cent: what the driver paid, what settlement received, what the
+    # client-money account (5121) holds, and the ledger's two sides.
+    driver_paid = sum(i.cents for i in paid)
+    in_receipts = sum(r["amount_minor"] for found in receipts.values() for r in found)
+    (sides,) = await rows(
+        db,
+        "SELECT coalesce(sum(debit), 0) AS debit, coalesce(sum(credit), 0) AS credit, "
+        "coalesce(sum(debit) FILTER (WHERE account_code = '5121'), 0) "
+        "- coalesce(sum(credit) FILTER (WHERE account_code = '5121'), 0) AS bank "
+        "FROM journal_lines",
+    )
+    verdict.money = {
+        "money paid (driver)": euros(driver_paid),
+        "money received (receipts)": euros(in_receipts),
+        "client-money account 5121": euros(sides["bank"]),
+        "ledger debits (= credits)": euros(sides["debit"]),
+    }
+    if not (driver_paid == in_receipts == sides["bank"]):
+        verdict.broken.append(
+            f"money paid {euros(driver_paid)}, received {euros(in_receipts)}, "
+            f"on 5121 {euros(sides['bank'])}"
+        )
+    if sides["debit"] != sides["credit"]:
+        verdict.broken.append(
+            f"ledger: debits {euros(sides['debit'])}, credits {euros(sides['credit'])}"
+        )
+    settlement = world.processes["settlement"]
+    try:
+        checked = await asyncio.to_thread(
+            settlement.run_command, "check", RECOUVRA_SETTLEMENT_DATABASE_URL=db
+        )
+    except AssertionError as failed:  # exit 1: an invariant is broken
+        verdict.broken.append(f"python -m settlement check: {str(failed)[-500:]}")
+    else:
+        if "BROKEN" in checked:
+            verdict.broken.append(f"python -m settlement check: {checked[-500:]}")
+        verdict.money["settlement check"] = "ok"
+
+
+async def judge_letters(world: World, intents: list[Intent], verdict: Verdict) -> None:
+    """Each taken case: its first letter once in messaging (sent, or postponed by the contact
+    limits with its reasons) and once in the vault, the holder granted once (the grant and its
+    audit entry); and `python -m vault verify-audit` finds the audit chain intact."""
+    messaging, vault = world.direct_url("messaging"), world.direct_url("vault")
+    step_one = "SELECT case_id FROM outgoing_messages WHERE step = 1"
+    firsts = tally(r["case_id"] for r in await rows(messaging, step_one))
+    sent = tally(r["case_id"] for r in await rows(messaging, f"{step_one} AND status = 'sent'"))
+    postponed = {
+        r["case_id"]
+        for r in await rows(messaging, "SELECT case_id FROM plan_postponements WHERE step = 1")
+    }
+    documents = await rows(vault, "SELECT case_id, kind FROM documents")
+    stored = tally(r["case_id"] for r in documents if r["kind"] == "correspondence")
+    invoices = tally(r["case_id"] for r in documents if r["kind"] == "invoice")
+    grants = {
+        (r["case_id"], r["provider_id"])
+        for r in await rows(vault, "SELECT case_id, provider_id FROM grants WHERE round = 1")
+    }
+    audited = tally(
+        r["case_id"]
+        for r in await rows(
+            vault, "SELECT case_id FROM audit_log WHERE action = 'grant' AND outcome = 'granted'"
+        )
+    )
+    for intent in intents:
+        if intent.kind == "invoice-upload":
+            if intent.outcome == ACCEPTED:
+                verdict.count("vault invoice stored", intent.case_id, invoices[intent.case_id])
+            elif invoices[intent.case_id]:
+                verdict.duplicated["invoice of a refused upload"].append(intent.case_id)
+        if intent.kind != "accept-assignment" or intent.outcome != ACCEPTED:
+            continue
+        case_id = intent.case_id
+        verdict.count("vault grant", case_id, int((case_id, intent.actor) in grants))
+        verdict.count("vault grant audited", case_id, audited[case_id])
+        if not firsts[case_id] and case_id in postponed:
+            verdict.found["first letter postponed"] += 1
+            continue
+        verdict.count("messaging first letter", case_id, firsts[case_id])
+        verdict.count("messaging first letter sent", case_id, sent[case_id])
+        verdict.count("vault letter stored", case_id, stored[case_id])
+    process = world.processes["vault"]
+    try:
+        key = (await asyncio.to_thread(process.run_command, "audit-public-key")).strip()
+        checked = await asyncio.to_thread(
+            process.run_command,
+            "verify-audit",
+            RECOUVRA_VAULT_AUDIT_PUBLIC_KEY=key.splitlines()[-1],
+            RECOUVRA_VAULT_DATABASE_URL=vault,
+        )
+    except AssertionError as failed:  # exit 1: the chain is broken somewhere
+        verdict.broken.append(f"python -m vault verify-audit: {str(failed)[-500:]}")
+    else:
+        verdict.money["vault audit chain"] = checked.strip().splitlines()[-1]
