@@ -44,6 +44,21 @@ TIMEOUT="${RECOUVRA_K8S_TIMEOUT:-300s}"
 
 log() { printf '[k8s-check] %s\n' "$*" >&2; }
 die() { printf '[k8s-check] FAILED: %s\n' "$*" >&2; exit 1; }
+# kubectl wait ARGS..., tried again until RECOUVRA_K8S_TIMEOUT: kubectl fails at once, rather
+# than waiting, on an object whose status has no conditions yet (".status.conditions accessor
+# error"), as a CRD or a Deployment just created has. The last refusal is printed.
+wait_for() {
+  local seconds="${TIMEOUT%s}"
+  [[ $seconds =~ ^[0-9]+$ ]] || seconds=300
+  local deadline=$((SECONDS + seconds))
+  until "$KUBECTL" "$@" --timeout 10s >/dev/null 2>"$WORK/wait.err"; do
+    if ((SECONDS >= deadline)); then
+      cat "$WORK/wait.err" >&2
+      return 1
+    fi
+    sleep 1
+  done
+}
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/recouvra-k8s-check.XXXXXX")"
 PIDS=()
@@ -237,7 +252,7 @@ APPLY=(apply --server-side --field-manager recouvra-k8s-check --force-conflicts)
 log "installing the vendored CRDs"
 "$KUBECTL" "${APPLY[@]}" -R -f "$K8S_DIR/crds" >"$WORK/logs/crds.out" \
   || die "CRDs refused (see above)"
-"$KUBECTL" wait crd --all --for condition=Established --timeout "$TIMEOUT" >/dev/null
+wait_for wait crd --all --for condition=Established || die "a CRD was never Established"
 
 log "three kwok nodes in three zones"
 for zone in a b c; do
@@ -263,7 +278,7 @@ EOF
 done >"$WORK/rendered/nodes.yaml"
 # create, not a server-side apply: that would drop the status (allocatable) of a new Node.
 "$KUBECTL" create -f "$WORK/rendered/nodes.yaml" >/dev/null
-"$KUBECTL" wait node --all --for condition=Ready --timeout "$TIMEOUT" >/dev/null \
+wait_for wait node --all --for condition=Ready \
   || die "the kwok nodes never became Ready (logs: $WORK/logs/kwok.log)"
 
 # What a cluster's storage would provide: a default StorageClass and volumes for the claims of
@@ -324,8 +339,7 @@ apply_and_check() {
   for kind in deployment statefulset; do
     [[ -n "$("$KUBECTL" -n "$namespace" get "$kind" -o name)" ]] || continue
     if [[ $kind == deployment ]]; then
-      "$KUBECTL" -n "$namespace" wait deployment --all --for condition=Available --timeout "$TIMEOUT" \
-        >/dev/null || { report_pods "$namespace"; die "$name: a Deployment never became Available"; }
+      wait_for -n "$namespace" wait deployment --all --for condition=Available || { report_pods "$namespace"; die "$name: a Deployment never became Available"; }
     else
       local set
       for set in $("$KUBECTL" -n "$namespace" get statefulset -o name); do
@@ -350,13 +364,11 @@ apply_and_check() {
   log "$name: every Deployment/StatefulSet available, $running pods ready on kwok nodes ($("$KUBECTL" -n "$namespace" get pods -o jsonpath='{range .items[*]}{.spec.nodeName}{"\n"}{end}' | sort | uniq -c | awk '{printf "%s: %s, ", $2, $1}' | sed 's/, $//'))"
 
   if [[ -n "$("$KUBECTL" -n "$namespace" get pdb -o name)" ]]; then
-    "$KUBECTL" -n "$namespace" wait pdb --all --for condition=DisruptionAllowed --timeout "$TIMEOUT" \
-      >/dev/null || die "$name: a PodDisruptionBudget does not allow a disruption"
+    wait_for -n "$namespace" wait pdb --all --for condition=DisruptionAllowed || die "$name: a PodDisruptionBudget does not allow a disruption"
     log "$name: every PodDisruptionBudget selects its pods and allows one disruption"
   fi
   if [[ -n "$("$KUBECTL" -n "$namespace" get hpa -o name)" ]]; then
-    "$KUBECTL" -n "$namespace" wait hpa --all --for condition=AbleToScale --timeout "$TIMEOUT" \
-      >/dev/null || die "$name: a HorizontalPodAutoscaler was not taken up by its controller"
+    wait_for -n "$namespace" wait hpa --all --for condition=AbleToScale || die "$name: a HorizontalPodAutoscaler was not taken up by its controller"
     log "$name: every HorizontalPodAutoscaler taken up by its controller (metrics need metrics-server)"
   fi
 }
