@@ -10,9 +10,9 @@ import os
 import shlex
 import signal
 import subprocess
-import time
 from pathlib import Path
 
+from tests.chaos.crashes import signal_and_wait
 from tests.support.stack import KAFKA_USERS, STACK_SCRIPT, Stack, free_port
 
 
@@ -71,14 +71,7 @@ class OwnKafka:
     def crash(self) -> None:
         """SIGKILL the broker: nothing flushed, no controlled shutdown."""
         pid = int((self.state / "run" / "kafka.pid").read_text())
-        os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.1)
+        signal_and_wait(pid, signal.SIGKILL, 30)
 
     def stop(self) -> None:
         with contextlib.suppress(RuntimeError):

@@ -8,9 +8,9 @@ import dataclasses
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
+from tests.chaos.crashes import signal_and_wait
 from tests.support.stack import STACK_SCRIPT, Stack, free_port
 
 SUPERUSER = "recouvra:recouvra"  # deploy/local/stack/postgres.sh's local superuser
@@ -61,15 +61,8 @@ class OwnPostgres:
         """`pg_ctl stop -m immediate`: SIGQUIT to the postmaster, every backend gone at once,
         recovery from the WAL at the next start."""
         pid = int(self.pid_file.read_text())
-        os.kill(pid, signal.SIGQUIT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.1)
-        raise TimeoutError(f"PostgreSQL {pid} still runs a minute after SIGQUIT")
+        if not signal_and_wait(pid, signal.SIGQUIT, 60):
+            raise TimeoutError(f"PostgreSQL {pid} still runs a minute after SIGQUIT")
 
     def stop(self) -> None:
         subprocess.run(

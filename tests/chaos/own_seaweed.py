@@ -9,9 +9,9 @@ import os
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
+from tests.chaos.crashes import signal_and_wait
 from tests.support.stack import STACK_SCRIPT, Stack
 
 GRPC_OFFSET = 10_000  # deploy/local/stack/seaweedfs.sh: each server's gRPC port is 10000 above
@@ -78,15 +78,8 @@ class OwnSeaweed:
     def crash(self) -> None:
         """SIGKILL, as a node failure: no shutdown code runs."""
         pid = int(self.pid_file.read_text())
-        os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.1)
-        raise TimeoutError(f"SeaweedFS {pid} still runs a minute after SIGKILL")
+        if not signal_and_wait(pid, signal.SIGKILL, 60):
+            raise TimeoutError(f"SeaweedFS {pid} still runs a minute after SIGKILL")
 
     def stop(self) -> None:
         subprocess.run(
