@@ -12,6 +12,7 @@ import grpc
 import httpx
 import pytest
 from fastapi import Request
+from sqlalchemy.exc import DBAPIError
 
 from gateway.adapters.intake import IntakeClient
 from gateway.adapters.security import Passwords, Tokens
@@ -42,7 +43,9 @@ from recouvra_shared.errors import (
     Violation,
 )
 from services.gateway.tests.unit.gateway_fakes import (
+    PASSWORD,
     PROBLEM,
+    FakeAccounts,
     FakeMatching,
     FakeStore,
     http_client,
@@ -304,3 +307,48 @@ async def test_the_gateways_own_refusal_reads_as_its_problem(
         assert answer.headers["Retry-After"] == "7"
     if isinstance(refusal, NotAuthenticated | InvalidCredentials):
         assert answer.headers["WWW-Authenticate"] == "Bearer"
+
+
+def connection_reset() -> DBAPIError:
+    """What SQLAlchemy raises when the database connection is reset under a statement."""
+    return DBAPIError(
+        "SELECT users.id FROM users",
+        {},
+        ConnectionResetError("reset by peer"),
+        connection_invalidated=True,
+    )
+
+
+async def test_the_gateways_database_reset_mid_request_is_a_503_to_retry(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await sign_up(client, "alice@example.fr")
+
+    async def reset(self: FakeAccounts, email: str) -> None:
+        raise connection_reset()
+
+    monkeypatch.setattr(FakeAccounts, "user_by_email", reset)
+    answer = await client.post(
+        "/v1/auth/token", json={"email": "alice@example.fr", "password": PASSWORD}
+    )
+    body = answer.json()
+    assert answer.headers["content-type"] == PROBLEM
+    assert (body["status"], body["type"]) == (503, "/problems/unavailable")
+    assert body["detail"] == UNAVAILABLE_DETAIL
+    assert answer.headers["Retry-After"] == "1"
+    assert "users" not in answer.text
+
+
+async def test_a_fault_of_the_gateways_own_code_is_still_a_500(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await sign_up(client, "alice@example.fr")
+
+    async def broken(self: FakeAccounts, email: str) -> None:
+        raise KeyError("organisation_id")
+
+    monkeypatch.setattr(FakeAccounts, "user_by_email", broken)
+    answer = await client.post(
+        "/v1/auth/token", json={"email": "alice@example.fr", "password": PASSWORD}
+    )
+    assert (answer.json()["status"], answer.json()["type"]) == (500, "/problems/internal")

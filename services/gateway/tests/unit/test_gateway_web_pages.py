@@ -14,6 +14,7 @@ from typing import Any
 import grpc
 import httpx
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from gateway.adapters.intake import IntakeClient
 from gateway.adapters.scoring import ScoreClient
@@ -30,7 +31,13 @@ from recouvra.intake.v1 import intake_pb2
 from recouvra.scoring.v1 import scoring_pb2
 from recouvra_shared.context import caller_var
 from recouvra_shared.errors import InvalidField, NotFound
-from services.gateway.tests.unit.gateway_fakes import FakeStore, FakeVault, rpc_error, status_for
+from services.gateway.tests.unit.gateway_fakes import (
+    FakeAccounts,
+    FakeStore,
+    FakeVault,
+    rpc_error,
+    status_for,
+)
 
 PASSWORD = "correct horse battery staple"
 ROOT = Path(__file__).resolve().parents[4]
@@ -527,3 +534,22 @@ def test_recovered_money_falls_in_its_month_and_outcomes_count_finished_cases() 
     # Four finished (three paid, one exhausted); the assigned one is still worked.
     assert (ended.finished, ended.recovered, ended.rate_percent) == (4, 3, 75)
     assert ended.median_days == 31  # 4, 31 and 60 days: the middle one
+
+
+async def test_a_database_reset_while_logging_in_shows_a_page_to_try_again(
+    browser: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await signed_in(browser, "reset@example.fr")
+
+    async def reset(self: FakeAccounts, email: str) -> None:
+        raise DBAPIError(
+            "SELECT 1", {}, ConnectionResetError("reset by peer"), connection_invalidated=True
+        )
+
+    monkeypatch.setattr(FakeAccounts, "user_by_email", reset)
+    page = await post_form(
+        browser, "/login", "/login", {"email": "reset@example.fr", "password": PASSWORD}
+    )
+    assert page.status_code == 503
+    assert page.headers["content-type"].startswith("text/html")
+    assert "SELECT" not in page.text

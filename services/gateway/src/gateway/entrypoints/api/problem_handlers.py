@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 
 import grpc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.routing import Match, Mount
@@ -24,8 +25,9 @@ from gateway.entrypoints.api.problems import (
     refusal_problem,
     validation_error,
 )
-from recouvra_shared.errors import Refusal
+from recouvra_shared.errors import Refusal, Unavailable
 from recouvra_shared.grpc_status import refusal_of
+from recouvra_shared.outages import describe_failure, is_dependency_outage
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +71,15 @@ def install(app: FastAPI) -> None:
             headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
         return problem(exc.status_code, str(exc.detail), "http", request, headers=headers or None)
 
-    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        if is_dependency_outage(exc):
+            # The gateway's own database reset or down mid-request: the request was fine and the
+            # same one (same Idempotency-Key) may succeed in a moment, so a 503 as a backend's
+            # outage reads, through the refusal handler a page answers with as well.
+            log.warning("database outage on %s: %s", request.url.path, describe_failure(exc))
+            outage = Unavailable("the gateway's database did not answer")
+            answer = request.app.exception_handlers[Refusal](request, outage)
+            return await answer if inspect.isawaitable(answer) else answer
         log.error("unhandled error on %s", request.url.path, exc_info=exc)
         return problem(500, "Internal error", "internal", request)
 
