@@ -79,7 +79,8 @@ def install(app: FastAPI) -> None:
             log.warning("database outage on %s: %s", request.url.path, describe_failure(exc))
             outage = Unavailable("the gateway's database did not answer")
             answer = request.app.exception_handlers[Refusal](request, outage)
-            return await answer if inspect.isawaitable(answer) else answer
+            response: Response = await answer if inspect.isawaitable(answer) else answer
+            return response
         log.error("unhandled error on %s", request.url.path, exc_info=exc)
         return problem(500, "Internal error", "internal", request)
 
