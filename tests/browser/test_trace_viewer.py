@@ -387,5 +387,13 @@ async def test_a_failed_span_is_marked_and_shows_its_status_events_and_links(
             await expect(link).to_have_attribute("href", f"/trace/{other_trace}")
             await expect(link).to_have_text(re.compile(rf"of trace {other_trace}$"))
             await checked(watched, "trace-failed-span")
+
+            # A trace Jaeger does not hold: Jaeger's answer, said plainly, and no waterfall.
+            unknown = uuid.uuid4().hex
+            await page.goto(f"{jaeger.url}/trace/{unknown}")
+            await expect(page.locator("#status")).to_have_text(
+                re.compile(r"^Jaeger answered 404: .*not found", re.IGNORECASE)
+            )
+            await expect(page.locator("#trace")).to_be_hidden()
         finally:
             await browser.close()
