@@ -277,11 +277,12 @@ def otlp_attribute(key: str, value: str) -> dict[str, Any]:
 
 
 def a_failing_trace(service: str, now_ns: int) -> tuple[str, str, dict[str, Any]]:
-    """An OTLP/JSON export of three spans: a request to `service`'s front, a worker handling it
-    (linked to a span of another trace) and a statement of the worker that failed with an
-    exception event. Its trace id, the linked trace's id, and the body to POST to /v1/traces."""
+    """An OTLP/JSON export of four spans: a request to `service`'s front, a worker handling it
+    (linked to a span of another trace), a statement of the worker that failed with an
+    exception event, and a span whose parent never arrived. Its trace id, the linked trace's id,
+    and the body to POST to /v1/traces."""
     trace_id, other_trace = uuid.uuid4().hex, uuid.uuid4().hex
-    root, worker, failing, other_span = (uuid.uuid4().hex[:16] for _ in range(4))
+    root, worker, failing, other_span, orphan, lost = (uuid.uuid4().hex[:16] for _ in range(6))
 
     def span(span_id: str, parent: str, name: str, ms: tuple[int, int], **extra: Any) -> Any:
         return {
@@ -327,6 +328,7 @@ def a_failing_trace(service: str, now_ns: int) -> tuple[str, str, dict[str, Any]
                         }
                     ],
                 ),
+                span(orphan, lost, "things retry", (100, 110)),
             ),
         ]
     }
@@ -345,21 +347,29 @@ async def test_a_failed_span_is_marked_and_shows_its_status_events_and_links(
         async def stored() -> bool | None:
             answer = await client.get(f"{jaeger.url}/api/traces/{trace_id}")
             return (
-                answer.status_code == 200 and len(answer.json()["data"][0]["spans"]) == 3
+                answer.status_code == 200 and len(answer.json()["data"][0]["spans"]) == 4
             ) or None
 
-        await eventually(stored, "Jaeger holds the three spans", 30)
+        await eventually(stored, "Jaeger holds the four spans", 30)
 
     async with async_playwright() as playwright:
         browser = await launch(playwright)
         try:
             page = await browser.new_page()
             watched = Watched(page)
+            # The operations offered are those of the service chosen.
+            await page.goto(f"{jaeger.url}/")
+            await page.get_by_label("Service", exact=True).select_option(f"{service}-worker")
+            operations = page.get_by_label("Operation").locator("option")
+            await expect(operations).to_have_text(
+                ["All operations", "UPDATE things", "things process", "things retry"]
+            )
+
             await page.goto(f"{jaeger.url}/?service={service}-worker&lookback=15m&limit=5")
             row = page.locator("#results-table tbody tr")
             await expect(row).to_have_count(1)
             await expect(row.get_by_role("link")).to_have_text(f"{service}-front: POST /v1/things")
-            await expect(row.locator("td").nth(2)).to_have_text("3")
+            await expect(row.locator("td").nth(2)).to_have_text("4")
             await expect(row.locator("td").nth(3)).to_have_text("1")
             await expect(row.locator("td").nth(4)).to_have_text("120 ms")
 
@@ -377,6 +387,10 @@ async def test_a_failed_span_is_marked_and_shows_its_status_events_and_links(
             )
             await expect(details).to_contain_text("+85 ms exception")
             await expect(details).to_contain_text("No links.")
+
+            # A span whose parent never reached Jaeger is shown at the top level, and says so.
+            retry = page.locator("#spans .span-label", has_text="things retry")
+            await expect(retry).to_have_text(f"{service}-worker things retry parent missing")
 
             worker = page.locator(
                 "#spans > li", has=page.locator(".span-label", has_text="things process")
