@@ -16,27 +16,20 @@ import re
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.browser.pages import Watched, checked, launch
-from tests.e2e.test_matching_marketplace_flow import case_body
-from tests.e2e.test_traces import missing_hops
+from tests.e2e.test_traces import a_case_submitted_over_rest, missing_hops
 from tests.support.fixtures import ServiceProcess
-from tests.support.marketplace import (
-    eventually,
-    idempotency_key,
-    marketplace,
-    sign_up_creditor,
-    wait_http,
-)
+from tests.support.marketplace import eventually
 from tests.support.stack import ROOT, Stack, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -101,6 +94,18 @@ def own_jaeger(work: Path) -> Iterator[Jaeger]:
         log.close()
 
 
+@asynccontextmanager
+async def chromium() -> AsyncIterator[tuple[Browser, Page, Watched]]:
+    """Debian's Chromium, a page of it, and that page's CSP watch; closed at the end."""
+    async with async_playwright() as playwright:
+        browser = await launch(playwright)
+        try:
+            page = await browser.new_page()
+            yield browser, page, Watched(page)
+        finally:
+            await browser.close()
+
+
 @pytest.fixture
 def jaeger(tmp_path: Path) -> Iterator[Jaeger]:
     with own_jaeger(tmp_path) as running:
@@ -115,23 +120,9 @@ async def the_case_traced(
 ) -> tuple[str, dict[str, Any]]:
     """A case submitted over REST to the four services tracing to `jaeger`; its id and its
     trace as Jaeger's API answers it once every hop from REST to matching has arrived."""
-    market = marketplace("browser_traces", make_database, run_service, tmp_path / "clock")
-    for process in market.processes:
-        process.env |= {
-            "OTEL_EXPORTER_OTLP_ENDPOINT": jaeger.otlp,
-            "OTEL_BSP_SCHEDULE_DELAY": "200",
-        }
-    await market.start()
-    async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{market.http_port}", timeout=30
-    ) as client:
-        await wait_http(client, market.gateway)
-        creditor = await sign_up_creditor(client)
-        submitted = await client.post(
-            "/v1/cases", json=case_body(), headers=creditor | idempotency_key()
-        )
-        assert submitted.status_code == 201, submitted.text
-        case_id: str = submitted.json()["case_id"]
+    _, case_id = await a_case_submitted_over_rest(
+        "browser_traces", jaeger.otlp, make_database, run_service, tmp_path
+    )
 
     async with httpx.AsyncClient(base_url=jaeger.url, timeout=10) as query:
 
@@ -163,113 +154,105 @@ async def test_a_developer_finds_a_case_by_its_tag_and_follows_it_across_service
     case_id, trace = await the_case_traced(jaeger, make_database, run_service, tmp_path)
     trace_id = trace["traceID"]
 
-    async with async_playwright() as playwright:
-        browser = await launch(playwright)
-        try:
-            page = await browser.new_page()
-            watched = Watched(page)
-            await page.goto(f"{jaeger.url}/")
-            service = page.get_by_label("Service", exact=True)
-            await expect(service.locator("option", has_text="matching")).to_have_count(1)
-            await checked(watched, "traces-search")
+    async with chromium() as (browser, page, watched):
+        await page.goto(f"{jaeger.url}/")
+        service = page.get_by_label("Service", exact=True)
+        await expect(service.locator("option", has_text="matching")).to_have_count(1)
+        await checked(watched, "traces-search")
 
-            # A tag without a value is refused beside the field; nothing is searched.
-            await service.select_option("matching")
-            await page.get_by_label("Tags").fill("case.id")
-            await page.get_by_role("button", name="Find traces").click()
-            await expect(page.locator("#tags-error")).to_have_text(
-                re.compile(r"^Tags: .*case\.id.*key=value")
-            )
-            await expect(page.get_by_label("Tags")).to_have_attribute("aria-invalid", "true")
-            assert "tags=" not in page.url
+        # A tag without a value is refused beside the field; nothing is searched.
+        await service.select_option("matching")
+        await page.get_by_label("Tags").fill("case.id")
+        await page.get_by_role("button", name="Find traces").click()
+        await expect(page.locator("#tags-error")).to_have_text(
+            re.compile(r"^Tags: .*case\.id.*key=value")
+        )
+        await expect(page.get_by_label("Tags")).to_have_attribute("aria-invalid", "true")
+        assert "tags=" not in page.url
 
-            # The case's tag finds its one trace, from the creditor's request to matching.
-            await page.get_by_label("Tags").fill(f"case.id={case_id}")
-            await page.get_by_label("Lookback").select_option("1h")
-            await page.get_by_label("Limit").fill("10")
-            await page.get_by_role("button", name="Find traces").click()
-            await expect(page).to_have_url(re.compile(r"[?&]service=matching(&|$)"))
-            await expect(page.locator("#status")).to_have_text(re.compile(r"^1 trace found"))
-            rows = page.locator("#results-table tbody tr")
-            await expect(rows).to_have_count(1)
-            await expect(rows.get_by_role("link")).to_have_text("gateway: POST /v1/cases")
-            for name in ("gateway", "intake", "scoring", "matching"):
-                await expect(
-                    rows.locator(".chip", has_text=re.compile(rf"^{name} \(\d+\)$"))
-                ).to_have_count(1)
-            await expect(rows.locator("td").nth(2)).to_have_text(str(len(trace["spans"])))
-            await expect(rows.locator("td").nth(3)).to_have_text("0")
-            search_url = page.url
-            await checked(watched, "traces-found")
-
-            # The trace as one waterfall: every span, the request first, each under its parent.
-            await rows.get_by_role("link").click()
-            await expect(page).to_have_url(re.compile(rf"/trace/{trace_id}\?"))
-            await expect(page.get_by_role("heading", level=2)).to_have_text(
-                "gateway: POST /v1/cases"
-            )
-            spans = page.locator("#spans > li")
-            await expect(spans).to_have_count(len(trace["spans"]))
-            services = await waterfall_services(page)
-            assert services[0] == "gateway"
-            assert {"gateway", "intake", "scoring", "matching"} <= set(services), services
-            first = page.locator("#spans .span-label").first
-            await expect(first).to_contain_text("POST /v1/cases")
-            # Matching's handling of the score sits deeper than the request that began it.
-            matching_row = page.locator(
-                "#spans > li[data-service=matching] .span-label",
-                has_text="scoring.case-scored.v1 process",
-            )
-            await expect(matching_row).to_have_count(1)
-            indents = [
-                await button.evaluate("b => parseFloat(getComputedStyle(b).paddingLeft)")
-                for button in (first, matching_row)
-            ]
-            assert indents[1] > indents[0], indents
-
-            # A span's attributes, opened from the keyboard: the case id is among them.
-            await matching_row.focus()
-            await page.keyboard.press("Enter")
-            await expect(matching_row).to_have_attribute("aria-expanded", "true")
-            details = page.locator("#" + (await matching_row.get_attribute("aria-controls") or ""))
-            await expect(details).to_be_visible()
+        # The case's tag finds its one trace, from the creditor's request to matching.
+        await page.get_by_label("Tags").fill(f"case.id={case_id}")
+        await page.get_by_label("Lookback").select_option("1h")
+        await page.get_by_label("Limit").fill("10")
+        await page.get_by_role("button", name="Find traces").click()
+        await expect(page).to_have_url(re.compile(r"[?&]service=matching(&|$)"))
+        await expect(page.locator("#status")).to_have_text(re.compile(r"^1 trace found"))
+        rows = page.locator("#results-table tbody tr")
+        await expect(rows).to_have_count(1)
+        await expect(rows.get_by_role("link")).to_have_text("gateway: POST /v1/cases")
+        for name in ("gateway", "intake", "scoring", "matching"):
             await expect(
-                details.locator("tr", has=page.locator("th", has_text=re.compile(r"^case\.id$")))
-            ).to_contain_text(case_id)
-            await expect(details).to_contain_text("Events (")
-            await expect(details).to_contain_text("Links (")
-            await page.keyboard.press("Home")
-            await expect(first).to_be_focused()
-            await page.keyboard.press("ArrowDown")
-            await expect(page.locator("#spans .span-label").nth(1)).to_be_focused()
-            await checked(watched, "trace-waterfall")
+                rows.locator(".chip", has_text=re.compile(rf"^{name} \(\d+\)$"))
+            ).to_have_count(1)
+        await expect(rows.locator("td").nth(2)).to_have_text(str(len(trace["spans"])))
+        await expect(rows.locator("td").nth(3)).to_have_text("0")
+        search_url = page.url
+        await checked(watched, "traces-found")
 
-            # Back to the search, which the URL kept.
-            await page.get_by_role("link", name="Back to the search").click()
-            await expect(page).to_have_url(search_url)
-            await expect(page.locator("#results-table tbody tr")).to_have_count(1)
+        # The trace as one waterfall: every span, the request first, each under its parent.
+        await rows.get_by_role("link").click()
+        await expect(page).to_have_url(re.compile(rf"/trace/{trace_id}\?"))
+        await expect(page.get_by_role("heading", level=2)).to_have_text("gateway: POST /v1/cases")
+        spans = page.locator("#spans > li")
+        await expect(spans).to_have_count(len(trace["spans"]))
+        services = await waterfall_services(page)
+        assert services[0] == "gateway"
+        assert {"gateway", "intake", "scoring", "matching"} <= set(services), services
+        first = page.locator("#spans .span-label").first
+        await expect(first).to_contain_text("POST /v1/cases")
+        # Matching's handling of the score sits deeper than the request that began it.
+        matching_row = page.locator(
+            "#spans > li[data-service=matching] .span-label",
+            has_text="scoring.case-scored.v1 process",
+        )
+        await expect(matching_row).to_have_count(1)
+        indents = [
+            await button.evaluate("b => parseFloat(getComputedStyle(b).paddingLeft)")
+            for button in (first, matching_row)
+        ]
+        assert indents[1] > indents[0], indents
 
-            # The search shared as a link: a new page opens on the same result.
-            shared = await browser.new_page()
-            await shared.goto(search_url)
-            await expect(shared.get_by_label("Tags")).to_have_value(f"case.id={case_id}")
-            await expect(shared.locator("#results-table tbody tr a")).to_have_attribute(
-                "href", re.compile(rf"^/trace/{trace_id}\?")
-            )
+        # A span's attributes, opened from the keyboard: the case id is among them.
+        await matching_row.focus()
+        await page.keyboard.press("Enter")
+        await expect(matching_row).to_have_attribute("aria-expanded", "true")
+        details = page.locator("#" + (await matching_row.get_attribute("aria-controls") or ""))
+        await expect(details).to_be_visible()
+        await expect(
+            details.locator("tr", has=page.locator("th", has_text=re.compile(r"^case\.id$")))
+        ).to_contain_text(case_id)
+        await expect(details).to_contain_text("Events (")
+        await expect(details).to_contain_text("Links (")
+        await page.keyboard.press("Home")
+        await expect(first).to_be_focused()
+        await page.keyboard.press("ArrowDown")
+        await expect(page.locator("#spans .span-label").nth(1)).to_be_focused()
+        await checked(watched, "trace-waterfall")
 
-            # A trace id typed in opens it; a malformed one is refused beside the field.
-            await page.goto(f"{jaeger.url}/")
-            await page.get_by_label("Trace id").fill("not-a-trace")
-            await page.get_by_role("button", name="Open trace").click()
-            await expect(page.locator("#trace-id-error")).to_have_text(
-                re.compile(r"^Trace id: up to 32 hexadecimal digits")
-            )
-            await page.get_by_label("Trace id").fill(f" {trace_id.upper()} ")
-            await page.get_by_role("button", name="Open trace").click()
-            await expect(page).to_have_url(re.compile(rf"/trace/{trace_id}\?"))
-            await expect(page.locator("#spans > li")).to_have_count(len(trace["spans"]))
-        finally:
-            await browser.close()
+        # Back to the search, which the URL kept.
+        await page.get_by_role("link", name="Back to the search").click()
+        await expect(page).to_have_url(search_url)
+        await expect(page.locator("#results-table tbody tr")).to_have_count(1)
+
+        # The search shared as a link: a new page opens on the same result.
+        shared = await browser.new_page()
+        await shared.goto(search_url)
+        await expect(shared.get_by_label("Tags")).to_have_value(f"case.id={case_id}")
+        await expect(shared.locator("#results-table tbody tr a")).to_have_attribute(
+            "href", re.compile(rf"^/trace/{trace_id}\?")
+        )
+
+        # A trace id typed in opens it; a malformed one is refused beside the field.
+        await page.goto(f"{jaeger.url}/")
+        await page.get_by_label("Trace id").fill("not-a-trace")
+        await page.get_by_role("button", name="Open trace").click()
+        await expect(page.locator("#trace-id-error")).to_have_text(
+            re.compile(r"^Trace id: up to 32 hexadecimal digits")
+        )
+        await page.get_by_label("Trace id").fill(f" {trace_id.upper()} ")
+        await page.get_by_role("button", name="Open trace").click()
+        await expect(page).to_have_url(re.compile(rf"/trace/{trace_id}\?"))
+        await expect(page.locator("#spans > li")).to_have_count(len(trace["spans"]))
 
 
 def otlp_attribute(key: str, value: str) -> dict[str, Any]:
@@ -352,62 +335,54 @@ async def test_a_failed_span_is_marked_and_shows_its_status_events_and_links(
 
         await eventually(stored, "Jaeger holds the four spans", 30)
 
-    async with async_playwright() as playwright:
-        browser = await launch(playwright)
-        try:
-            page = await browser.new_page()
-            watched = Watched(page)
-            # The operations offered are those of the service chosen.
-            await page.goto(f"{jaeger.url}/")
-            await page.get_by_label("Service", exact=True).select_option(f"{service}-worker")
-            operations = page.get_by_label("Operation").locator("option")
-            await expect(operations).to_have_text(
-                ["All operations", "UPDATE things", "things process", "things retry"]
-            )
+    async with chromium() as (_, page, watched):
+        # The operations offered are those of the service chosen.
+        await page.goto(f"{jaeger.url}/")
+        await page.get_by_label("Service", exact=True).select_option(f"{service}-worker")
+        operations = page.get_by_label("Operation").locator("option")
+        await expect(operations).to_have_text(
+            ["All operations", "UPDATE things", "things process", "things retry"]
+        )
 
-            await page.goto(f"{jaeger.url}/?service={service}-worker&lookback=15m&limit=5")
-            row = page.locator("#results-table tbody tr")
-            await expect(row).to_have_count(1)
-            await expect(row.get_by_role("link")).to_have_text(f"{service}-front: POST /v1/things")
-            await expect(row.locator("td").nth(2)).to_have_text("4")
-            await expect(row.locator("td").nth(3)).to_have_text("1")
-            await expect(row.locator("td").nth(4)).to_have_text("120 ms")
+        await page.goto(f"{jaeger.url}/?service={service}-worker&lookback=15m&limit=5")
+        row = page.locator("#results-table tbody tr")
+        await expect(row).to_have_count(1)
+        await expect(row.get_by_role("link")).to_have_text(f"{service}-front: POST /v1/things")
+        await expect(row.locator("td").nth(2)).to_have_text("4")
+        await expect(row.locator("td").nth(3)).to_have_text("1")
+        await expect(row.locator("td").nth(4)).to_have_text("120 ms")
 
-            await row.get_by_role("link").click()
-            failed = page.locator("#spans > li.has-error")
-            await expect(failed).to_have_count(1)
-            label = failed.locator(".span-label")
-            await expect(label).to_have_text(f"{service}-worker UPDATE things error")
-            await label.click()
-            details = failed.locator(".details")
-            await expect(details).to_contain_text("error: the row is locked")
-            await expect(details).to_contain_text("Events (1)")
-            await expect(details.locator("table", has_text="exception")).to_contain_text(
-                "lock timeout"
-            )
-            await expect(details).to_contain_text("+85 ms exception")
-            await expect(details).to_contain_text("No links.")
+        await row.get_by_role("link").click()
+        failed = page.locator("#spans > li.has-error")
+        await expect(failed).to_have_count(1)
+        label = failed.locator(".span-label")
+        await expect(label).to_have_text(f"{service}-worker UPDATE things error")
+        await label.click()
+        details = failed.locator(".details")
+        await expect(details).to_contain_text("error: the row is locked")
+        await expect(details).to_contain_text("Events (1)")
+        await expect(details.locator("table", has_text="exception")).to_contain_text("lock timeout")
+        await expect(details).to_contain_text("+85 ms exception")
+        await expect(details).to_contain_text("No links.")
 
-            # A span whose parent never reached Jaeger is shown at the top level, and says so.
-            retry = page.locator("#spans .span-label", has_text="things retry")
-            await expect(retry).to_have_text(f"{service}-worker things retry parent missing")
+        # A span whose parent never reached Jaeger is shown at the top level, and says so.
+        retry = page.locator("#spans .span-label", has_text="things retry")
+        await expect(retry).to_have_text(f"{service}-worker things retry parent missing")
 
-            worker = page.locator(
-                "#spans > li", has=page.locator(".span-label", has_text="things process")
-            )
-            await worker.locator(".span-label").click()
-            await expect(worker.locator(".details")).to_contain_text("Links (1)")
-            link = worker.locator(".details").get_by_role("link")
-            await expect(link).to_have_attribute("href", f"/trace/{other_trace}")
-            await expect(link).to_have_text(re.compile(rf"of trace {other_trace}$"))
-            await checked(watched, "trace-failed-span")
+        worker = page.locator(
+            "#spans > li", has=page.locator(".span-label", has_text="things process")
+        )
+        await worker.locator(".span-label").click()
+        await expect(worker.locator(".details")).to_contain_text("Links (1)")
+        link = worker.locator(".details").get_by_role("link")
+        await expect(link).to_have_attribute("href", f"/trace/{other_trace}")
+        await expect(link).to_have_text(re.compile(rf"of trace {other_trace}$"))
+        await checked(watched, "trace-failed-span")
 
-            # A trace Jaeger does not hold: Jaeger's answer, said plainly, and no waterfall.
-            unknown = uuid.uuid4().hex
-            await page.goto(f"{jaeger.url}/trace/{unknown}")
-            await expect(page.locator("#status")).to_have_text(
-                re.compile(r"^Jaeger answered 404: .*not found", re.IGNORECASE)
-            )
-            await expect(page.locator("#trace")).to_be_hidden()
-        finally:
-            await browser.close()
+        # A trace Jaeger does not hold: Jaeger's answer, said plainly, and no waterfall.
+        unknown = uuid.uuid4().hex
+        await page.goto(f"{jaeger.url}/trace/{unknown}")
+        await expect(page.locator("#status")).to_have_text(
+            re.compile(r"^Jaeger answered 404: .*not found", re.IGNORECASE)
+        )
+        await expect(page.locator("#trace")).to_be_hidden()
