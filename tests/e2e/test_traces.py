@@ -21,6 +21,7 @@ import pytest
 from tests.e2e.test_matching_marketplace_flow import case_body
 from tests.support.fixtures import ServiceProcess
 from tests.support.marketplace import (
+    Marketplace,
     eventually,
     idempotency_key,
     marketplace,
@@ -77,14 +78,16 @@ def missing_hops(trace: dict[str, Any]) -> dict[str, set[str]]:
     }
 
 
-async def test_a_case_submitted_over_rest_is_one_trace_across_gateway_intake_scoring_matching(
-    stack: Stack,
+async def a_case_submitted_over_rest(
+    name: str,
+    otlp: str,
     make_database: Callable[[str], str],
     run_service: Callable[..., ServiceProcess],
     tmp_path: Path,
-) -> None:
-    jaeger_url, otlp = jaeger()
-    market = marketplace("e2e_traces", make_database, run_service, tmp_path / "clock")
+) -> tuple[Marketplace, str]:
+    """The four services of a marketplace, started and tracing to `otlp`, and the id of a case
+    a new creditor submitted to them over REST."""
+    market = marketplace(name, make_database, run_service, tmp_path / "clock")
     for process in market.processes:
         # Spans leave every 200 ms instead of every 5 s: the test waits less.
         process.env |= {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp, "OTEL_BSP_SCHEDULE_DELAY": "200"}
@@ -99,7 +102,19 @@ async def test_a_case_submitted_over_rest_is_one_trace_across_gateway_intake_sco
             "/v1/cases", json=case_body(), headers=creditor | idempotency_key()
         )
         assert submitted.status_code == 201, submitted.text
-        case_id = submitted.json()["case_id"]
+        return market, submitted.json()["case_id"]
+
+
+async def test_a_case_submitted_over_rest_is_one_trace_across_gateway_intake_scoring_matching(
+    stack: Stack,
+    make_database: Callable[[str], str],
+    run_service: Callable[..., ServiceProcess],
+    tmp_path: Path,
+) -> None:
+    jaeger_url, otlp = jaeger()
+    market, case_id = await a_case_submitted_over_rest(
+        "e2e_traces", otlp, make_database, run_service, tmp_path
+    )
 
     async with httpx.AsyncClient(base_url=jaeger_url, timeout=10) as query:
 

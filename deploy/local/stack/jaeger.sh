@@ -4,8 +4,8 @@
 # Sourced by deploy/local/stack.sh after common.sh; defines install_, start_, wait_, stop_ and
 # status_ functions for the dispatcher.
 
-# The query API (/api/...); `/` is Jaeger's placeholder page, the UI's web assets not being part
-# of the Go module (they are an npm build of jaeger-ui).
+# The query API (/api/...) and, at `/`, our own small trace viewer (deploy/local/jaeger/ui/): the
+# upstream UI's web assets are an npm build of jaeger-ui, not part of the Go module.
 JAEGER_QUERY_PORT="${RECOUVRA_JAEGER_QUERY_PORT:-16686}"
 JAEGER_QUERY_GRPC_PORT="${RECOUVRA_JAEGER_QUERY_GRPC_PORT:-16685}"
 JAEGER_HEALTH_PORT="${RECOUVRA_JAEGER_HEALTH_PORT:-16687}"
@@ -42,16 +42,17 @@ start_jaeger() {
   mkdir -p "$wdir"
   # The configuration is copied beside the data: a deleted clone cannot break a running Jaeger.
   cp "$JAEGER_MODULE/config.yaml" "$wdir/config.yaml"
-  log "jaeger: starting, query API on http://$HOST:$JAEGER_QUERY_PORT/api/, OTLP/HTTP on $HOST:$JAEGER_OTLP_HTTP_PORT (log: $LOGS/jaeger.log)"
+  rm -rf "$wdir/ui" && cp -R "$JAEGER_MODULE/ui" "$wdir/ui"
+  log "jaeger: starting, trace viewer on http://$HOST:$JAEGER_QUERY_PORT/, query API on /api/, OTLP/HTTP on $HOST:$JAEGER_OTLP_HTTP_PORT (log: $LOGS/jaeger.log)"
   JAEGER_HOST=$HOST JAEGER_QUERY_PORT=$JAEGER_QUERY_PORT JAEGER_QUERY_GRPC_PORT=$JAEGER_QUERY_GRPC_PORT \
     JAEGER_HEALTH_PORT=$JAEGER_HEALTH_PORT JAEGER_OTLP_HTTP_PORT=$JAEGER_OTLP_HTTP_PORT \
-    JAEGER_OTLP_GRPC_PORT=$JAEGER_OTLP_GRPC_PORT \
+    JAEGER_OTLP_GRPC_PORT=$JAEGER_OTLP_GRPC_PORT JAEGER_UI_ASSETS=$wdir/ui \
     launch jaeger "$wdir" "$JAEGER_BIN" --config "$wdir/config.yaml"
 }
 
 wait_jaeger() {
   wait_ready jaeger "$JAEGER_BIN" jaeger_probe || return 1
-  log "jaeger: ready (query API http://$HOST:$JAEGER_QUERY_PORT/api/, OTLP/HTTP http://$HOST:$JAEGER_OTLP_HTTP_PORT)"
+  log "jaeger: ready (trace viewer http://$HOST:$JAEGER_QUERY_PORT/, query API http://$HOST:$JAEGER_QUERY_PORT/api/, OTLP/HTTP http://$HOST:$JAEGER_OTLP_HTTP_PORT)"
 }
 
 stop_jaeger() { stop_pid jaeger "$JAEGER_BIN" 15; }
