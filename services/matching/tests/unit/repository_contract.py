@@ -170,9 +170,13 @@ class RepositoryContract:
                 await uow.commit()
         finally:
             traceparent_var.reset(token)
-        async with units() as uow:
-            await uow.cases.save(opened("case-b", ["p1"]), T0)  # armed outside any trace
-            await uow.commit()
+        token = traceparent_var.set(None)  # outside any trace
+        try:
+            async with units() as uow:
+                await uow.cases.save(opened("case-b", ["p1"]), T0)
+                await uow.commit()
+        finally:
+            traceparent_var.reset(token)
         async with units() as uow:
             later = T0 + timedelta(days=30)
             assert await uow.timers.claim("case-a", later) == ClaimedTimer(armed_by)

@@ -5,13 +5,15 @@ that trace on to Kafka."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
+import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, format_trace_id
 
-from recouvra_shared.context import trace_id_of
+from recouvra_shared.context import trace_id_of, traceparent_var
 from recouvra_shared.db import outbox_rows
 from recouvra_shared.tracing import span
 from recouvra_shared.unit_of_work import OutgoingEvent
@@ -20,6 +22,14 @@ from services.matching.tests.unit.matching_market import Market
 from tests.support.spans import recorded_spans
 
 WINDOW = timedelta(days=45)
+
+
+@pytest.fixture(autouse=True)
+def outside_any_trace() -> Iterator[None]:
+    """No trace adopted by an earlier test of the process: work here starts outside any."""
+    token = traceparent_var.set(None)
+    yield
+    traceparent_var.reset(token)
 
 
 def trace_of(item: ReadableSpan) -> str:

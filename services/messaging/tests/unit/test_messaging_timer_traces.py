@@ -5,6 +5,7 @@ a broken plan's event carries it on to Kafka."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -15,13 +16,21 @@ from opentelemetry.trace import StatusCode, format_trace_id
 from messaging.domain.instalments import Period, Proposal
 from messaging.domain.outgoing import DispatchResult, MessageToSend
 from messaging.service_layer import debtor_actions, due_steps
-from recouvra_shared.context import trace_id_of
+from recouvra_shared.context import trace_id_of, traceparent_var
 from recouvra_shared.tracing import current_trace_id
 from services.messaging.tests.unit.fakes import RecordingDispatcher
 from services.messaging.tests.unit.plan_driver import Driver
 from tests.support.spans import recorded_spans
 
 MONDAY_11H = datetime(2027, 3, 8, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def outside_any_trace() -> Iterator[None]:
+    """No trace adopted by an earlier test of the process: work here starts outside any."""
+    token = traceparent_var.set(None)
+    yield
+    traceparent_var.reset(token)
 
 
 class TracedDispatcher(RecordingDispatcher):
