@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,9 @@ from tests.support.marketplace import (
     eventually,
     idempotency_key,
     marketplace,
+    operator_log_in,
     sign_up_creditor,
+    sign_up_provider,
     wait_http,
 )
 from tests.support.stack import Stack
@@ -34,6 +37,8 @@ pytestmark = pytest.mark.e2e
 
 SUBMITTED = "intake.case-submitted.v1"
 SCORED = "scoring.case-scored.v1"
+QUOTED = "matching.quote-issued.v1"
+BIDDING_CLOSES = timedelta(minutes=16)  # bidding lasts 15 minutes
 INTAKE = "recouvra.intake.v1.IntakeService"
 
 
@@ -147,3 +152,90 @@ async def test_a_case_submitted_over_rest_is_one_trace_across_gateway_intake_sco
     lines = [json.loads(line) for line in market.gateway.log_text().splitlines() if line[:1] == "{"]
     (request_line,) = [line for line in lines if '"POST /v1/cases' in line["msg"]]
     assert request_line["trace_id"] == trace["traceID"]
+
+
+async def test_an_auction_closing_is_a_trace_of_its_own_linked_to_the_case_submission(
+    stack: Stack,
+    make_database: Callable[[str], str],
+    run_service: Callable[..., ServiceProcess],
+    tmp_path: Path,
+) -> None:
+    """No request or event closes an auction: matching's timer does. Jaeger shows the closing
+    as its own trace, found by the case id, that starts at `auction close`, follows from the
+    submission's trace (which armed the timer) and holds the quote it sent."""
+    jaeger_url, otlp = jaeger()
+    market = marketplace("e2e_timer_traces", make_database, run_service, tmp_path / "clock")
+    for process in market.processes:
+        process.env |= {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp, "OTEL_BSP_SCHEDULE_DELAY": "200"}
+    await market.start()
+
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{market.http_port}", timeout=30
+    ) as client:
+        await wait_http(client, market.gateway)
+        operator = await operator_log_in(client, market.gateway)
+        _, provider = await sign_up_provider(
+            client, "Etude Lambert", "552100554", operator=operator
+        )
+        rule = await client.post(
+            "/v1/provider/auto-bid-rules",
+            json={"name": "all", "fee_percent": "10"},
+            headers=provider | idempotency_key(),
+        )
+        assert rule.status_code == 200, rule.text
+        creditor = await sign_up_creditor(client)
+        submitted = await client.post(
+            "/v1/cases", json=case_body(), headers=creditor | idempotency_key()
+        )
+        assert submitted.status_code == 201, submitted.text
+        case_id = submitted.json()["case_id"]
+
+    async with httpx.AsyncClient(base_url=jaeger_url, timeout=10) as query:
+
+        async def traces(operation: str) -> list[dict[str, Any]] | None:
+            """Matching's traces of the case holding this operation, once there is one."""
+            answer = await query.get(
+                "/api/traces",
+                params={
+                    "service": "matching",
+                    "operation": operation,
+                    "tags": json.dumps({"case.id": case_id}),
+                    "lookback": "1h",
+                    "limit": "20",
+                },
+            )
+            found: list[dict[str, Any]] = (answer.json()["data"] or []) if answer.is_success else []
+            return found or None
+
+        # The auction opened as matching handled the score, in the submission's trace.
+        (submission,) = await eventually(
+            lambda: traces(f"{SCORED} process"), "matching handled the case's score", 90
+        )
+        market.clock.advance(BIDDING_CLOSES)
+
+        async def closing_with_its_quote() -> list[dict[str, Any]] | None:
+            found = await traces("auction close")
+            if found and any(f"{QUOTED} send" in spans_by_service(t)["matching"] for t in found):
+                return found
+            return None
+
+        closings = await eventually(
+            closing_with_its_quote, "Jaeger holds the auction's closing and its quote", 90
+        )
+
+    assert len(closings) == 1, [t["traceID"] for t in closings]
+    (closing,) = closings
+    assert closing["traceID"] != submission["traceID"]
+    roots = [
+        s
+        for s in closing["spans"]
+        if not any(r["refType"] == "CHILD_OF" for r in s.get("references") or [])
+    ]
+    assert [r["operationName"] for r in roots] == ["auction close"], roots
+    (root,) = roots
+    tags = {t["key"]: t["value"] for t in root["tags"]}
+    assert tags["case.id"] == case_id
+    # It follows from the work that armed the timer: the submission's trace.
+    assert [(r["refType"], r["traceID"]) for r in root["references"]] == [
+        ("FOLLOWS_FROM", submission["traceID"])
+    ]

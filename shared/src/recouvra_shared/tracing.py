@@ -8,6 +8,11 @@ passed on in the Kafka headers) and the consumer that handles it (`recouvra_shar
 span of those headers), whose own calls, SQL statements (`recouvra_shared.db`) and events continue
 the same trace.
 
+Work a timer starts (an auction closing, a contact step coming due) has no request or event to
+continue: `timer_span` gives each unit of it a trace of its own, a root span with the case id,
+linked (`link_to_origin`) to the trace of the work that armed the timer when that was kept; the
+events it records carry its trace on like any other.
+
 `setup_tracing` is called once by each service at start (`recouvra_shared.runtime.run_cli`).
 Spans leave over OTLP/HTTP to `OTEL_EXPORTER_OTLP_ENDPOINT` when it is set; without it they are
 made (so logs and events still carry a trace id) and exported nowhere.
@@ -143,6 +148,30 @@ def span(
         finally:
             traceparent_var.reset(tokens[0])
             trace_id_var.reset(tokens[1])
+
+
+@contextmanager
+def timer_span(name: str, case_id: str) -> Iterator[Span]:
+    """The root span of one unit of work a timer started: a new trace whatever is current,
+    named for the work and carrying the case id; logs and events written inside carry it."""
+    with span(name, parent={}, attributes={CASE_ID: case_id}) as current:
+        yield current
+
+
+def link_to_origin(current: Span, traceparent: str | None) -> None:
+    """Link `current` to the trace a W3C `traceparent` names: the work that armed the timer
+    firing now, so that Jaeger leads from one to the other. Nothing when there is none."""
+    if not traceparent:
+        return
+    origin = trace.get_current_span(_propagator.extract({TRACEPARENT: traceparent}))
+    context = origin.get_span_context()
+    if context.is_valid:
+        current.add_link(context, {"link.kind": "armed-by"})
+
+
+def origin_traceparent() -> str | None:
+    """The traceparent to keep beside a timer being armed: the current trace's, if any."""
+    return trace_headers().get(TRACEPARENT)
 
 
 def send_span_headers(

@@ -26,12 +26,14 @@ from matching.service_layer.unit_of_work import (
     CaseActions,
     CaseFactsRepository,
     CaseMatchings,
+    ClaimedTimer,
     CreditorPolicies,
     IdempotencyKeys,
     ProviderRecords,
     Providers,
     Timers,
 )
+from recouvra_shared.tracing import origin_traceparent
 from recouvra_shared.unit_of_work import OutgoingEvent
 
 
@@ -61,6 +63,8 @@ class StoredState:
 
     matchings: dict[str, CaseMatching] = field(default_factory=dict)
     timers: dict[str, datetime] = field(default_factory=dict)
+    # The traceparent of the work that armed each timer.
+    timers_armed_by: dict[str, str | None] = field(default_factory=dict)
     submitted: dict[str, SubmittedFacts] = field(default_factory=dict)
     scored: dict[str, ScoredFacts] = field(default_factory=dict)
     before: dict[str, BeforeAuction] = field(default_factory=dict)
@@ -91,6 +95,7 @@ class FakeCaseMatchings:
             self.state.timers.pop(matching.case.case_id, None)
         else:
             self.state.timers[matching.case.case_id] = deadline
+            self.state.timers_armed_by[matching.case.case_id] = origin_traceparent()
 
     async def of_creditor(self, creditor_id: str, limit: int) -> list[CaseMatching]:
         return [
@@ -148,6 +153,8 @@ class FakeCaseMatchings:
         for m in cases:
             due = self.state.timers.get(m.case.case_id)
             self.state.timers[m.case.case_id] = now if due is None else min(due, now)
+            if due is None or now < due:
+                self.state.timers_armed_by[m.case.case_id] = origin_traceparent()
 
 
 class FakeCaseFacts:
@@ -290,9 +297,11 @@ class FakeTimers:
         due = sorted((at, case_id) for case_id, at in self.state.timers.items() if at <= now)
         return [case_id for _, case_id in due[:limit]]
 
-    async def claim(self, case_id: str, now: datetime) -> bool:
+    async def claim(self, case_id: str, now: datetime) -> ClaimedTimer | None:
         at = self.state.timers.get(case_id)
-        return at is not None and at <= now
+        if at is None or at > now:
+            return None
+        return ClaimedTimer(self.state.timers_armed_by.get(case_id))
 
 
 class FakeIdempotencyKeys:

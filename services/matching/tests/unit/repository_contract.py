@@ -18,7 +18,8 @@ from matching.domain.case_matching import CaseMatching
 from matching.domain.providers import CaseFile, CreditorPolicy, Provider, ProviderKind
 from matching.domain.rules import MatchingRules
 from matching.domain.status import Status
-from matching.service_layer.unit_of_work import MatchingUnitOfWork
+from matching.service_layer.unit_of_work import ClaimedTimer, MatchingUnitOfWork
+from recouvra_shared.context import traceparent_var
 
 Units = Callable[[], MatchingUnitOfWork]
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -155,10 +156,31 @@ class RepositoryContract:
             assert await uow.cases.held_counts() == {"p2": 1}
             offer = await uow.cases.get("case-c")
             assert offer is not None
-            assert await uow.timers.claim("case-c", T0) is False
+            assert await uow.timers.claim("case-c", T0) is None
             due = offer.next_deadline()
             assert due is not None
-            assert await uow.timers.claim("case-c", due) is True
+            assert await uow.timers.claim("case-c", due) is not None
+
+    async def test_a_timer_keeps_the_trace_of_the_work_that_armed_it(self, units: Units) -> None:
+        armed_by = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        token = traceparent_var.set(armed_by)  # as a consumer adopts its event's trace
+        try:
+            async with units() as uow:
+                await uow.cases.save(opened("case-a", ["p1"]), T0)
+                await uow.commit()
+        finally:
+            traceparent_var.reset(token)
+        token = traceparent_var.set(None)  # outside any trace
+        try:
+            async with units() as uow:
+                await uow.cases.save(opened("case-b", ["p1"]), T0)
+                await uow.commit()
+        finally:
+            traceparent_var.reset(token)
+        async with units() as uow:
+            later = T0 + timedelta(days=30)
+            assert await uow.timers.claim("case-a", later) == ClaimedTimer(armed_by)
+            assert await uow.timers.claim("case-b", later) == ClaimedTimer(None)
 
     async def test_a_closed_case_has_no_timer(self, units: Units) -> None:
         matching = opened("case-a", ["p1"])
@@ -351,7 +373,7 @@ class RepositoryContract:
         async with units() as uow:
             due = await uow.timers.due(later, 10)
             assert sorted(due) == ["case-idf", "case-unknown-region"]
-            assert await uow.timers.claim("case-idf", later) is True
+            assert await uow.timers.claim("case-idf", later) is not None
 
     async def test_a_creditors_waiting_cases_are_woken_and_a_case_that_opens_leaves(
         self, units: Units

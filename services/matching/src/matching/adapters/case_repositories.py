@@ -8,7 +8,8 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, DateTime, delete, func, literal, or_, select
+from sqlalchemy import ColumnElement, DateTime, String, delete, func, literal, or_, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +25,8 @@ from matching.domain.case_facts import BeforeAuction, EarlyPayment, ScoredFacts,
 from matching.domain.case_matching import CaseMatching
 from matching.domain.providers import Provider
 from matching.domain.status import HELD, Status
+from matching.service_layer.unit_of_work import ClaimedTimer
+from recouvra_shared.tracing import origin_traceparent
 
 _STATE = TypeAdapter(CaseMatching)
 _UNKNOWN: Any = object()  # a case this unit of work did not load
@@ -107,10 +110,14 @@ class SqlCaseMatchings:
             if not known or before is not None:
                 await self.session.execute(delete(timers).where(timers.c.case_id == case_id))
         else:
+            armed_by = origin_traceparent()
             await self.session.execute(
                 insert(timers)
-                .values(case_id=case_id, due_at=deadline)
-                .on_conflict_do_update(index_elements=[timers.c.case_id], set_={"due_at": deadline})
+                .values(case_id=case_id, due_at=deadline, armed_by=armed_by)
+                .on_conflict_do_update(
+                    index_elements=[timers.c.case_id],
+                    set_={"due_at": deadline, "armed_by": armed_by},
+                )
             )
         if matching.awaiting is not None or not known or (before is not None and before.awaiting):
             await self._keep_awaiting(matching)
@@ -177,12 +184,20 @@ class SqlCaseMatchings:
 
     async def _wake(self, *where: ColumnElement[bool], now: datetime) -> None:
         due_now = literal(now, DateTime(timezone=True)).label("due_at")
-        waiting = select(awaiting_provider.c.case_id, due_now).where(*where)
-        arm = insert(timers).from_select(["case_id", "due_at"], waiting)
+        armed_by = literal(origin_traceparent(), String(55)).label("armed_by")
+        waiting = select(awaiting_provider.c.case_id, due_now, armed_by).where(*where)
+        arm = insert(timers).from_select(["case_id", "due_at", "armed_by"], waiting)
         await self.session.execute(
             arm.on_conflict_do_update(
                 index_elements=[timers.c.case_id],
-                set_={"due_at": func.least(timers.c.due_at, arm.excluded.due_at)},
+                set_={
+                    "due_at": func.least(timers.c.due_at, arm.excluded.due_at),
+                    # The work that makes it due first is the one it answers.
+                    "armed_by": sql_case(
+                        (arm.excluded.due_at < timers.c.due_at, arm.excluded.armed_by),
+                        else_=timers.c.armed_by,
+                    ),
+                },
             )
         )
 
@@ -384,16 +399,16 @@ class SqlTimers:
         )
         return [r.case_id for r in rows]
 
-    async def claim(self, case_id: str, now: datetime) -> bool:
-        """Lock a due timer so that one worker fires it; False when gone, not due or taken."""
+    async def claim(self, case_id: str, now: datetime) -> ClaimedTimer | None:
+        """Lock a due timer so that one worker fires it; None when gone, not due or taken."""
         row = (
             await self.session.execute(
-                select(timers.c.case_id)
+                select(timers.c.armed_by)
                 .where(timers.c.case_id == case_id, timers.c.due_at <= now)
                 .with_for_update(skip_locked=True)
             )
         ).first()
-        return row is not None
+        return None if row is None else ClaimedTimer(row.armed_by)
 
 
 class SqlCaseActions:

@@ -116,12 +116,14 @@ case_matchings = Table(
 )
 Index("case_matchings_by_status", case_matchings.c.status)
 
-# The durable scheduler: each case's next deadline; a restart picks up where it stopped.
+# The durable scheduler: each case's next deadline; a restart picks up where it stopped. With
+# the W3C traceparent of the work that armed it, which the work it fires links to.
 timers = Table(
     "timers",
     metadata,
     Column("case_id", String(64), primary_key=True),
     Column("due_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("armed_by", String(55), nullable=True),
 )
 
 # Cases waiting for a provider (no deadline, so no timer), with what a provider must cover to be

@@ -9,10 +9,17 @@ from matching.domain.rules import MatchingConfig
 from matching.service_layer import timers
 from matching.service_layer.unit_of_work import MatchingUnitOfWork
 from recouvra_shared.polling import PollingLoop
+from recouvra_shared.tracing import link_to_origin, timer_span
+
+# The name of a timer's span until it knows what it did (left so when another worker had it).
+TIMER = "matching timer"
 
 
 class TimerLoop:
-    """Polls for due timers; each fires in its own transaction, so a crash loses nothing."""
+    """Polls for due timers; each fires in its own transaction, so a crash loses nothing, and
+    in its own trace: a root span named for what it did (`auction close`, `exclusive window
+    end`...) with the case id, linked to the trace that armed the timer; the events it records
+    carry that trace on."""
 
     def __init__(
         self,
@@ -35,10 +42,16 @@ class TimerLoop:
             due = await timers.due_cases(uow, clock=self.clock, limit=self.batch_size)
         fired = 0
         for case_id in due:
-            async with self.units() as uow:
-                if await timers.fire_timer(case_id, uow, clock=self.clock, config=self.config):
-                    await uow.commit()
-                    fired += 1
+            with timer_span(TIMER, case_id) as root:
+                async with self.units() as uow:
+                    done = await timers.fire_timer(
+                        case_id, uow, clock=self.clock, config=self.config
+                    )
+                    if done is not None:
+                        root.update_name(done.work)
+                        link_to_origin(root, done.armed_by)
+                        await uow.commit()
+                        fired += 1
         return fired
 
     async def step(self) -> bool:

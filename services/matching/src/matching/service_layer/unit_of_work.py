@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -142,14 +143,21 @@ class CaseActions(Protocol):
         """Every action reported on a case, in the order they happened."""
 
 
+@dataclass(frozen=True)
+class ClaimedTimer:
+    """A due timer this worker holds, with the W3C traceparent of the work that armed it."""
+
+    armed_by: str | None
+
+
 class Timers(Protocol):
     """Each case's next deadline (armed when its matching is saved)."""
 
     async def due(self, now: datetime, limit: int) -> list[str]:
         """Cases whose timer has passed, oldest first."""
 
-    async def claim(self, case_id: str, now: datetime) -> bool:
-        """Lock a due timer so that one worker fires it; False when gone, not due or taken."""
+    async def claim(self, case_id: str, now: datetime) -> ClaimedTimer | None:
+        """Lock a due timer so that one worker fires it; None when gone, not due or taken."""
 
 
 class IdempotencyKeys(Protocol):

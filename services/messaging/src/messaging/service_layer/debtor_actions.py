@@ -31,9 +31,12 @@ from messaging.domain.thread import ThreadParty, write
 from messaging.service_layer import case_thread, debtor_facts, money_announced, plan_lifecycle
 from messaging.service_layer.unit_of_work import MessagingUnitOfWork
 from recouvra_shared.errors import NotFound, StateConflict
+from recouvra_shared.tracing import timer_span
 
 # An instalment missed while money is announced (pay by link) is judged again this much later.
 ANNOUNCED_RECHECK = timedelta(days=1)
+# The root span of an agreed plan's check, which its timer starts.
+INSTALMENT_CHECK = "instalment check"
 # A declared payment is given this long to reach the client-money account (a SEPA credit
 # transfer takes a business day or two, settlement reads the bank's statement daily, a cheque
 # takes longer): contact waits as for a promise due that day, then resumes unless it was paid.
@@ -298,13 +301,17 @@ async def check_next_plan(units: Callable[[], MessagingUnitOfWork], now: datetim
         plan = await uow.instalments.next_due(now)
         if plan is None:
             return False
-        after = judged(plan, now)
-        if after.state is PlanState.BROKEN and await uow.announced.pending_of_case(plan.case_id):
-            # Paid by link, not on a statement yet: paid pending, judged again a day later.
-            after = replace(plan, check_at=now + ANNOUNCED_RECHECK)
-        await uow.instalments.save(after)
-        if after.state is PlanState.BROKEN:
-            await contact_goes_on(uow, plan.case_id, now)
-            await uow.publish(debtor_facts.plan_broken(after, owed_by_now(after, now.date())))
-        await uow.commit()
+        # A timer started it: a trace of its own, which the plan-broken event carries on.
+        with timer_span(INSTALMENT_CHECK, plan.case_id):
+            after = judged(plan, now)
+            if after.state is PlanState.BROKEN and await uow.announced.pending_of_case(
+                plan.case_id
+            ):
+                # Paid by link, not on a statement yet: paid pending, judged again a day later.
+                after = replace(plan, check_at=now + ANNOUNCED_RECHECK)
+            await uow.instalments.save(after)
+            if after.state is PlanState.BROKEN:
+                await contact_goes_on(uow, plan.case_id, now)
+                await uow.publish(debtor_facts.plan_broken(after, owed_by_now(after, now.date())))
+            await uow.commit()
         return True

@@ -4,12 +4,17 @@ reasons, or recorded pending and handed to the Dispatcher, and marked sent after
 The message id is chosen and recorded (pending) in the same transaction that advances the plan,
 before the Dispatcher is called; a crash after that leaves a pending record that
 `redispatch_pending` hands to the Dispatcher again with the same id, which it dedupes on.
+
+A timer, not a request or an event, starts this work: each unit of it is a trace of its own
+(`timer_span`: `contact step due`, `promise check`, `message redispatch`, with the case id),
+from the transaction that takes the plan to the Dispatcher's answer.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 
 from messaging.domain.case_contacts import CaseContact, OutgoingRecord, Postponement
@@ -24,6 +29,12 @@ from messaging.domain.contact_limits import (
 from messaging.domain.outgoing import DispatchResult, MessageToSend
 from messaging.domain.plans import Plan, PlanStatus, postponed, resumed, step_sent
 from messaging.service_layer.unit_of_work import Dispatcher, Holidays, MessagingUnitOfWork
+from recouvra_shared.tracing import timer_span
+
+# The root spans of the work a plan's timers start.
+STEP_DUE = "contact step due"
+PROMISE_CHECK = "promise check"
+REDISPATCH = "message redispatch"
 
 # How long a pending message waits for its dispatch before it is handed over again.
 DISPATCH_LEASE = timedelta(minutes=5)
@@ -101,20 +112,23 @@ async def fire_next_due(
     """Fire one due plan timer, if any: a promise judged, a step postponed, or a step recorded
     and dispatched. False when nothing was due."""
     now = clock.now()
-    async with units() as uow:
-        plan = await uow.plans.next_due(now)
-        if plan is None:
-            return False
-        message = None
-        if plan.status is PlanStatus.PAUSED:
-            # Only a promise pauses with a timer: at its check the plan goes on (a kept promise
-            # in part leaves the rest owed; a payment in full has stopped the plan already).
-            await uow.plans.save(resumed(plan, now))
-        else:
-            message = await _let_go(uow, plan, now, holidays)
-        await uow.commit()
-    if message is not None:
-        await _dispatch(units, dispatcher, message)
+    with ExitStack() as traced:
+        async with units() as uow:
+            plan = await uow.plans.next_due(now)
+            if plan is None:
+                return False
+            message = None
+            if plan.status is PlanStatus.PAUSED:
+                traced.enter_context(timer_span(PROMISE_CHECK, plan.case_id))
+                # Only a promise pauses with a timer: at its check the plan goes on (a kept
+                # promise in part leaves the rest owed; a payment in full has stopped it already).
+                await uow.plans.save(resumed(plan, now))
+            else:
+                traced.enter_context(timer_span(STEP_DUE, plan.case_id))
+                message = await _let_go(uow, plan, now, holidays)
+            await uow.commit()
+        if message is not None:
+            await _dispatch(units, dispatcher, message)
     return True
 
 
@@ -136,22 +150,24 @@ async def redispatch_pending(
     """Hand one pending message whose lease ran out to the Dispatcher again, same id; when its
     plan stopped since, record what became of it instead (sent, if an earlier dispatch went
     out; else not sent). False when none is waiting."""
-    async with units() as uow:
-        record = await uow.messages.claim_pending(clock.now(), DISPATCH_LEASE)
-        if record is None:
-            return False
-        message = await _message_of(uow, record)
-        if message is None:
-            # Nobody wants it any more, but an earlier dispatch may have sent it before its
-            # record was cut off: the debtor received it, and the record must say so.
-            earlier = await dispatcher.outcome(record.message_id, record.channel)
-            await uow.messages.finish(
-                record.message_id,
-                earlier or DispatchResult(sent=False, reason="plan stopped before dispatch"),
-            )
-        await uow.commit()
-    if message is not None:
-        await _dispatch(units, dispatcher, message)
+    with ExitStack() as traced:
+        async with units() as uow:
+            record = await uow.messages.claim_pending(clock.now(), DISPATCH_LEASE)
+            if record is None:
+                return False
+            traced.enter_context(timer_span(REDISPATCH, record.case_id))
+            message = await _message_of(uow, record)
+            if message is None:
+                # Nobody wants it any more, but an earlier dispatch may have sent it before its
+                # record was cut off: the debtor received it, and the record must say so.
+                earlier = await dispatcher.outcome(record.message_id, record.channel)
+                await uow.messages.finish(
+                    record.message_id,
+                    earlier or DispatchResult(sent=False, reason="plan stopped before dispatch"),
+                )
+            await uow.commit()
+        if message is not None:
+            await _dispatch(units, dispatcher, message)
     return True
 
 
