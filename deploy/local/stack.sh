@@ -17,7 +17,8 @@
 # 127.0.0.1:11025 and serves its web UI and API on http://127.0.0.1:18025 (built once with
 # `go install github.com/axllent/mailpit@v1.33.1`). A second Kafka beside the shared
 # one: RECOUVRA_STATE=<own dir> RECOUVRA_KAFKA_PORT=29092 RECOUVRA_KAFKA_CONTROLLER_PORT=29093
-# deploy/local/stack.sh start kafka; PostgreSQL, Mailpit and Prometheus likewise with
+# deploy/local/stack.sh start kafka (RECOUVRA_KAFKA_ADVERTISED_PORT: the port of a TCP proxy in
+# front of it, which the broker then tells every client to use); PostgreSQL, Mailpit and Prometheus likewise with
 # RECOUVRA_POSTGRES_PORT, RECOUVRA_MAILPIT_SMTP_PORT, RECOUVRA_MAILPIT_HTTP_PORT and
 # RECOUVRA_PROMETHEUS_PORT (SeaweedFS: RECOUVRA_S3_PORT and RECOUVRA_WEED_{MASTER,VOLUME,FILER,
 # ADMIN}_PORT, each gRPC port 10000 above; Jaeger: RECOUVRA_JAEGER_*_PORT). Prometheus (Debian's package) listens on http://127.0.0.1:19090 and
@@ -89,7 +90,7 @@ cmd_status() {
 
 cmd_env() {
   cat <<EOF
-export RECOUVRA_KAFKA_BOOTSTRAP=$HOST:$KAFKA_PORT
+export RECOUVRA_KAFKA_BOOTSTRAP=$HOST:$KAFKA_ADVERTISED_PORT
 export RECOUVRA_PG_ADMIN_URL=postgresql://$PG_SUPERUSER:$PG_SUPERPASS@$HOST:$PG_PORT/postgres
 export RECOUVRA_PG_HOST=$HOST
 export RECOUVRA_PG_PORT=$PG_PORT

@@ -13,6 +13,8 @@ from tests.chaos.world import SERVICES, World
 
 KINDS = ("kill", "pg-latency", "pg-drop", "pg-cut", "clock-jump", "pg-crash")
 KAFKA_CRASH = "kafka-crash"  # only with the harness's own broker (`--own-kafka`): slow to restart
+# Only with the harness's own broker, which every client reaches through toxiproxy (own_kafka.py).
+KAFKA_LINK = ("kafka-latency", "kafka-drop", "kafka-cut")
 S3_CRASH = "s3-crash"  # only with the harness's own SeaweedFS (`--own-s3`)
 
 
@@ -34,7 +36,7 @@ def plan(seed: int, count: int, kinds: tuple[str, ...] = KINDS) -> list[Fault]:
         kind = kinds[n] if n < len(kinds) else rng.choice(kinds)
         target = {
             "clock-jump": "matching", "pg-crash": "postgres", KAFKA_CRASH: "kafka",
-            S3_CRASH: "seaweedfs",
+            S3_CRASH: "seaweedfs", **dict.fromkeys(KAFKA_LINK, "kafka"),
         }.get(kind) or rng.choice(SERVICES)  # fmt: skip
         size = {
             "kill": 0.0,
@@ -44,6 +46,9 @@ def plan(seed: int, count: int, kinds: tuple[str, ...] = KINDS) -> list[Fault]:
             "clock-jump": float(rng.randint(1, 4)),
             "pg-crash": float(rng.choice((0, 2, 5))),
             KAFKA_CRASH: float(rng.choice((0, 5))),
+            "kafka-latency": float(rng.choice((100, 300, 800))),
+            "kafka-drop": float(rng.choice((50, 300, 1000))),
+            "kafka-cut": float(rng.choice((1, 3, 6))),
             S3_CRASH: float(rng.choice((0, 3))),
         }[kind]
         faults.append(Fault(kind, target, size))
@@ -74,6 +79,9 @@ class Injector:
 
     async def apply(self, fault: Fault, hold: float = 2.0) -> None:
         proxy, link = self.world.proxy, f"{fault.target}-postgres"
+        if fault.kind in KAFKA_LINK:  # the one link every client takes to the run's broker
+            assert self.world.kafka is not None, f"{fault.kind} needs the harness's own broker"
+            link = self.world.kafka.LINK
         if fault.kind == "kill":
             process = self.world.processes[fault.target]
             self.busy.add(fault.target)
@@ -82,15 +90,15 @@ class Injector:
                 await asyncio.to_thread(process.start)
             finally:
                 self.busy.discard(fault.target)
-        elif fault.kind == "pg-latency":
+        elif fault.kind in ("pg-latency", "kafka-latency"):
             proxy.add_latency(link, int(fault.size), jitter_ms=int(fault.size) // 4)
             await asyncio.sleep(hold)
             proxy.heal(link)
-        elif fault.kind == "pg-drop":
+        elif fault.kind in ("pg-drop", "kafka-drop"):
             proxy.add_drops(link, after_ms=int(fault.size))
             await asyncio.sleep(hold)
             proxy.heal(link)
-        elif fault.kind == "pg-cut":
+        elif fault.kind in ("pg-cut", "kafka-cut"):
             proxy.cut(link)
             await asyncio.sleep(fault.size)
             proxy.heal(link)

@@ -1,6 +1,12 @@
 """A Kafka broker of the harness's own (SASL_SSL with its own users and ACLs), started by the
 project's stack script on free ports with its own state directory: the harness SIGKILLs and
-restarts it without touching the shared dev stack's broker that other engineers use."""
+restarts it without touching the shared dev stack's broker that other engineers use.
+
+Given a proxy, the broker is reached through it: toxiproxy listens on the port the broker
+advertises (RECOUVRA_KAFKA_ADVERTISED_PORT) and forwards to its client listener, so every
+connection a client opens after the bootstrap (to the partition leaders, the group and
+transaction coordinators; the node's own inter-broker ones too) crosses the proxy, not only
+the first. The controller listener stays direct."""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ import subprocess
 from pathlib import Path
 
 from tests.chaos.crashes import signal_and_wait
+from tests.chaos.proxy import Toxiproxy
 from tests.support.stack import KAFKA_USERS, STACK_SCRIPT, Stack, free_port
 
 
@@ -21,6 +28,16 @@ class OwnKafka:
     state: Path
     port: int = dataclasses.field(default_factory=free_port)
     controller_port: int = dataclasses.field(default_factory=free_port)
+    proxy: Toxiproxy | None = None  # clients reach the broker through its link LINK
+    advertised_port: int = 0  # the proxy's port when there is one, else the listener's
+
+    LINK = "kafka"
+
+    def __post_init__(self) -> None:
+        if self.proxy is not None:
+            self.advertised_port = self.proxy.link(self.LINK, f"127.0.0.1:{self.port}")
+        else:
+            self.advertised_port = self.port
 
     @property
     def env(self) -> dict[str, str]:
@@ -28,6 +45,7 @@ class OwnKafka:
             **os.environ,
             "RECOUVRA_STATE": str(self.state),
             "RECOUVRA_KAFKA_PORT": str(self.port),
+            "RECOUVRA_KAFKA_ADVERTISED_PORT": str(self.advertised_port),
             "RECOUVRA_KAFKA_CONTROLLER_PORT": str(self.controller_port),
             "RECOUVRA_START_TIMEOUT": "600",
         }
@@ -50,7 +68,8 @@ class OwnKafka:
         return self
 
     def stack(self, shared: Stack) -> Stack:
-        """The shared stack with this broker for Kafka (its users' passwords, its CA)."""
+        """The shared stack with this broker for Kafka (its users' passwords, its CA), bootstrapped
+        on the advertised port (through the proxy when there is one)."""
         exported: dict[str, str] = {}
         for line in self._script("env", timeout=60).splitlines():
             if line.startswith("export "):

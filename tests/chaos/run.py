@@ -20,7 +20,7 @@ from pathlib import Path
 import asyncpg
 
 from tests.chaos.driver import Driver
-from tests.chaos.faults import KAFKA_CRASH, KINDS, S3_CRASH, Injector, plan
+from tests.chaos.faults import KAFKA_CRASH, KAFKA_LINK, KINDS, S3_CRASH, Injector, plan
 from tests.chaos.lag import consumer_lag
 from tests.chaos.own_kafka import OwnKafka
 from tests.chaos.own_postgres import OwnPostgres
@@ -113,11 +113,12 @@ async def chaos_run(
 ) -> tuple[Verdict, list[str]]:
     """Play one run; returns the verdict and the faults as played. Its PostgreSQL is always
     the harness's own; its Kafka broker too when `own_kafka` (then the broker crashes as well),
-    its SeaweedFS when `own_s3` (then SeaweedFS crashes as well)."""
+    its SeaweedFS when `own_s3` (then SeaweedFS crashes as well). The run's broker is reached
+    through toxiproxy (its link slowed, reset and cut as well)."""
     postgres = OwnPostgres(workdir / "postgres")
-    kafka = OwnKafka(workdir / "kafka") if own_kafka else None
     seaweed = OwnSeaweed(workdir / "seaweedfs") if own_s3 else None
     proxy = Toxiproxy(workdir / "toxiproxy.log").start()
+    kafka = OwnKafka(workdir / "kafka", proxy=proxy) if own_kafka else None  # through the proxy
     driver: Driver | None = None
     world: World | None = None
     try:
@@ -150,7 +151,7 @@ async def chaos_run(
         watchdog = asyncio.create_task(injector.restart_the_dead(stop_watch))
         kinds = (
             *KINDS,
-            *((KAFKA_CRASH,) if kafka is not None else ()),
+            *((KAFKA_CRASH, *KAFKA_LINK) if kafka is not None else ()),
             *((S3_CRASH,) if seaweed is not None else ()),
         )
         # Half the faults (every kind at least once) while cases come in, the rest while quotes
@@ -205,7 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--faults", type=int, default=60)
     parser.add_argument("--every", type=float, default=2.0)
     parser.add_argument(
-        "--own-kafka", action="store_true", help="a broker of the run's own, crashed as a fault"
+        "--own-kafka",
+        action="store_true",
+        help="a broker of the run's own behind the proxy, crashed and its link cut as faults",
     )
     parser.add_argument(
         "--own-s3", action="store_true", help="a SeaweedFS of the run's own, crashed as a fault"

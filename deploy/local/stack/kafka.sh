@@ -5,6 +5,9 @@
 
 KAFKA_PORT="${RECOUVRA_KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${RECOUVRA_KAFKA_CONTROLLER_PORT:-19093}"
+# The port clients are told to connect to (the broker's metadata): the client port itself, unless a
+# TCP proxy in front of the broker listens there (the fault harness: toxiproxy on it -> KAFKA_PORT).
+KAFKA_ADVERTISED_PORT="${RECOUVRA_KAFKA_ADVERTISED_PORT:-$KAFKA_PORT}"
 KAFKA_ADMIN=admin
 KAFKA_CATALOGUE="$ROOT/deploy/kafka-access.json"   # the services' users, ACLs and topics
 # Kafka's version lives in kafka/pom.xml (the POM that resolves the jars).
@@ -136,6 +139,7 @@ start_kafka() {
     || { log "kafka: making the TLS certificates failed; see $LOGS/kafka.log"; return 1; }
   # Rendered on every start so template edits apply; copied so a deleted clone can't break a running stack.
   (umask 077 && sed -e "s|@HOST@|$HOST|g" -e "s|@BROKER_PORT@|$KAFKA_PORT|g" \
+      -e "s|@ADVERTISED_PORT@|$KAFKA_ADVERTISED_PORT|g" \
       -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" -e "s|@DATA_DIR@|$kdir/data|g" \
       -e "s|@TLS_DIR@|$kdir/tls|g" -e "s|@TLS_PASSWORD@|$(<"$kdir/tls/store-password")|g" \
       -e "s|@BROKER_PASSWORD@|$(kafka_password kafka-broker)|g" \
