@@ -588,8 +588,8 @@ def print_and_report(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=600)
-    parser.add_argument("--rate", type=float, default=10.0, help="cases submitted per second")
+    parser.add_argument("--cases", type=int, default=300)
+    parser.add_argument("--rate", type=float, default=2.0, help="cases submitted per second")
     parser.add_argument("--providers", type=int, default=50)
     parser.add_argument("--partitions", type=int, default=3, help="partitions of each topic")
     parser.add_argument("--wait", type=float, default=120, help="seconds to wait for the last")
@@ -598,10 +598,10 @@ def main() -> None:
         "--relay-idle-seconds",
         help="each service's outbox relay poll when idle (default: the services' setting)",
     )
-    parser.add_argument("--quick", action="store_true", help="make bench: 200 cases at 10/s")
+    parser.add_argument("--quick", action="store_true", help="make bench: 100 cases")
     args = parser.parse_args()
     if args.quick:
-        args.cases = min(args.cases, 200)
+        args.cases = min(args.cases, 100)
     stack = find_stack()
     prefix = unique_name("bench_pipeline") + "."
     created: list[ServiceDatabase] = []
