@@ -54,12 +54,10 @@ import httpx
 import psutil
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from stdnum import luhn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from recouvra.common.v1.money_pb2 import Money
-from recouvra.common.v1.percentage_pb2 import Percentage
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.matching_events_pb2 import CaseOffered
@@ -67,10 +65,12 @@ from recouvra.matching.v1 import bidding_pb2 as pb
 from recouvra.matching.v1 import bidding_pb2_grpc as pb_grpc
 from recouvra_shared.events import new_event, unpack
 from recouvra_shared.kafka_security import KafkaConnection
+from tests.support.auto_bidders import register_auto_bidders
 from tests.support.bench_table import Row, Target, report
 from tests.support.databases import ServiceDatabase, discard, provision
 from tests.support.fixtures import ServiceProcess
 from tests.support.identity import as_person
+from tests.support.marketplace import sign_up_creditor
 from tests.support.pki import platform_pki
 from tests.support.processes import service, wait_http
 from tests.support.stack import (
@@ -83,10 +83,7 @@ from tests.support.stack import (
 )
 
 SERVICES = ("intake", "scoring", "matching", "gateway")
-PASSWORD = "correct horse battery staple"
-CREDITOR_SIREN = "443061841"
 SIRENS = ["552032534", "552100554", "732829320", "542051180", "775670417"]
-SEGMENTS = ["good-faith", "difficulty", "dispute"]
 # The most an auto-bid rule below bids (20.9 %): every quote is at or under it, auto-accepted.
 CREDITOR_FEE_PERCENT = "25"
 P99_TARGET_MS = 2000.0  # issue 17: submission -> assigned
@@ -236,63 +233,9 @@ async def raw_chain(
 # --- the platform --------------------------------------------------------------------------------
 
 
-async def setup_providers(target: str, count: int) -> None:
-    """`count` providers working all of France, approved, each with an auto-bid rule."""
-    operator = as_person("matching", "operator", "", "user:operator")
-    async with platform_pki().channel(target, "matching") as channel:
-        directory = pb_grpc.ProviderDirectoryServiceStub(channel)
-        bidding = pb_grpc.BiddingServiceStub(channel)
-        for i in range(count):
-            provider_id = f"bench-p{i:03d}"
-            body = f"{i + 1:08d}"
-            await directory.RegisterProvider(
-                pb.RegisterProviderRequest(
-                    provider_id=provider_id,
-                    name=f"Bench {i}",
-                    kind="commissaire",
-                    siren=body + luhn.calc_check_digit(body),
-                    regions=["FR"],
-                    serves_business=True,
-                    serves_consumer=True,
-                    min_amount_minor=10_000,
-                    max_amount_minor=100_000_000,
-                    judicial=True,
-                    capacity=1_000_000,
-                ),
-                metadata=operator,
-            )
-            await directory.SetProviderApproval(
-                pb.SetProviderApprovalRequest(provider_id=provider_id, approved=True),
-                metadata=operator,
-            )
-            rule = pb.SetAutoBidRuleRequest(
-                name="bench",
-                fee=Percentage(basis_points=(8 + (i * 7) % 13) * 100 + (i % 10) * 10),
-                min_trustscore=i % 30,
-            )
-            if i % 3 == 0:
-                rule.segments.append(SEGMENTS[i % len(SEGMENTS)])
-            provider = as_person("matching", "provider", provider_id, provider_id)
-            await bidding.SetAutoBidRule(rule, metadata=provider)
-
-
 async def creditor(client: httpx.AsyncClient) -> dict[str, str]:
     """A creditor company signed up and logged in, whose every quote is auto-accepted."""
-    email = f"{unique_name('bench')}@example.fr"
-    signed = await client.post(
-        "/v1/accounts",
-        json={
-            "organisation_name": "Atelier Bench",
-            "siren": CREDITOR_SIREN,
-            "email": email,
-            "password": PASSWORD,
-        },
-        headers={"Idempotency-Key": str(uuid.uuid4())},
-    )
-    signed.raise_for_status()
-    login = await client.post("/v1/auth/token", json={"email": email, "password": PASSWORD})
-    login.raise_for_status()
-    auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    auth = await sign_up_creditor(client)
     policy = await client.post(
         "/v1/quote-policy",
         json={
@@ -650,7 +593,7 @@ def main() -> None:
                 process.start()
             url = f"http://127.0.0.1:{port}"
             wait_http(url, gateway)
-            asyncio.run(setup_providers(matching.target, args.providers))
+            asyncio.run(register_auto_bidders(matching.target, args.providers))
             pids = {name: [p.process.pid] for name, p in processes.items() if p.process}
             admin_url = stack.pg_admin_url
 
