@@ -33,25 +33,22 @@ from pathlib import Path
 import asyncpg
 import psutil
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from stdnum import luhn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from recouvra.common.v1.money_pb2 import Money
-from recouvra.common.v1.percentage_pb2 import Percentage
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
-from recouvra.matching.v1 import bidding_pb2 as pb
-from recouvra.matching.v1 import bidding_pb2_grpc as pb_grpc
 from recouvra_shared.events import new_event
 from recouvra_shared.kafka_access import load_catalogue, revoke
 from recouvra_shared.kafka_access import provision as provision_topics
 from recouvra_shared.kafka_security import KafkaConnection
+from tests.support.auto_bidders import SEGMENTS, register_auto_bidders
 from tests.support.bench_table import Row, Target, report
 from tests.support.databases import discard, provision
 from tests.support.fixtures import wait_serving
-from tests.support.identity import as_person, identity_keys
+from tests.support.identity import identity_keys
 from tests.support.pki import platform_pki
 from tests.support.stack import (
     KAFKA_CATALOGUE,
@@ -61,55 +58,12 @@ from tests.support.stack import (
     unique_name,
 )
 
-SEGMENTS = ["good-faith", "difficulty", "dispute"]
 TARGET_RATE = 200.0  # scored cases/s one matching process must sustain (issue 17)
 
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-# Providers are onboarded by an operator (a person, through the gateway) and then approved.
-AS_OPERATOR = as_person("matching", "operator", "", "user:operator")
-
-
-async def setup_providers(target: str, count: int) -> None:
-    async with platform_pki().channel(target, "matching") as channel:
-        directory = pb_grpc.ProviderDirectoryServiceStub(channel)
-        bidding = pb_grpc.BiddingServiceStub(channel)
-        for i in range(count):
-            provider_id = f"bench-p{i:03d}"
-            body = f"{i + 1:08d}"
-            await directory.RegisterProvider(
-                pb.RegisterProviderRequest(
-                    provider_id=provider_id,
-                    name=f"Bench {i}",
-                    kind="commissaire",
-                    siren=body + luhn.calc_check_digit(body),
-                    regions=["FR"],
-                    serves_business=True,
-                    serves_consumer=True,
-                    min_amount_minor=10_000,
-                    max_amount_minor=100_000_000,
-                    judicial=True,
-                    capacity=1_000_000,
-                ),
-                metadata=AS_OPERATOR,
-            )
-            await directory.SetProviderApproval(
-                pb.SetProviderApprovalRequest(provider_id=provider_id, approved=True),
-                metadata=AS_OPERATOR,
-            )
-            rule = pb.SetAutoBidRuleRequest(
-                name="bench",
-                fee=Percentage(basis_points=(8 + (i * 7) % 13) * 100 + (i % 10) * 10),
-                min_trustscore=i % 30,
-            )
-            if i % 3 == 0:
-                rule.segments.append(SEGMENTS[i % len(SEGMENTS)])
-            meta = as_person("matching", "provider", provider_id, provider_id)
-            await bidding.SetAutoBidRule(rule, metadata=meta)
 
 
 class CpuMeter:
@@ -366,7 +320,7 @@ def main() -> None:
             )
             processes.append((process, port))
             wait_serving(f"127.0.0.1:{port}", "matching", process=process)
-        asyncio.run(setup_providers(f"127.0.0.1:{processes[0][1]}", args.providers))
+        asyncio.run(register_auto_bidders(f"127.0.0.1:{processes[0][1]}", args.providers))
         asyncio.run(run(args, db_url, prefix, admin, [p.pid for p, _ in processes]))
     finally:
         for process, _ in processes:
