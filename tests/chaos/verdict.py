@@ -66,6 +66,7 @@ class Verdict:
     lagging: dict[str, int] = field(default_factory=dict)  # consumer group -> records behind
     money: dict[str, str] = field(default_factory=dict)  # totals, as the table prints them
     broken: list[str] = field(default_factory=list)  # an invariant that does not hold
+    phases: dict[str, float] = field(default_factory=dict)  # the run's phases, seconds each
 
     @property
     def clean(self) -> bool:
@@ -99,6 +100,9 @@ class Verdict:
         lines += [f"DEAD LETTER {d}" for d in self.dead_letters]
         lines += [f"CONSUMER BEHIND {g}: {n} record(s)" for g, n in self.lagging.items()]
         lines += [f"BROKEN {b}" for b in self.broken]
+        if self.phases:
+            lines.append("phases (s):")
+            lines += [f"  {k:<24} {v:>7.1f}" for k, v in self.phases.items()]
         lines.append("verdict: " + ("clean" if self.clean else "FAILED"))
         return "\n".join(lines)
 
