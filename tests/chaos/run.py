@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import random
 import sys
 import tempfile
@@ -94,6 +95,17 @@ async def wait_auctions(world: World, driver: Driver, within: float) -> None:
         if all(c in found and (found[c] != "bidding" or c in bid) for c in wanted):
             return
         await asyncio.sleep(0.5)
+
+
+async def quoted_cases(world: World) -> set[str]:
+    """The cases whose quote waits for its creditor's answer, in one query."""
+    return {
+        r["case_id"]
+        for r in await rows(
+            world.direct_url("matching"),
+            "SELECT case_id FROM case_matchings WHERE status = 'quoted'",
+        )
+    }
 
 
 async def wait_first_letters(world: World, driver: Driver, within: float) -> None:
@@ -192,7 +204,7 @@ async def chaos_run(
         world.clock.advance(BIDDING_CLOSES)
         faults = asyncio.create_task(injector.play(planned[split:], size.every, asyncio.Event()))
         async with phases("quotes accepted"):
-            await driver.accept_quotes(within=240)
+            await driver.accept_quotes(functools.partial(quoted_cases, world), within=240)
         async with phases("assignments"):
             await driver.accept_assignments()
         async with phases("letters"):
