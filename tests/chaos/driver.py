@@ -141,7 +141,6 @@ class Driver:
             "POST", "/v1/quote-policy", json={"max_fee_percent": "20"}, headers=party.headers
         )
         assert policy.status_code == 200, policy.text
-        self.creditors.append(party)
         return party
 
     async def sign_up_provider(self, siren: str, operator: dict[str, str]) -> Party:
@@ -168,17 +167,16 @@ class Driver:
 
     async def set_up(self, operator: dict[str, str]) -> None:
         """Two creditors, two providers bidding by rule, one bidding live with an API key."""
-        for siren in (CREDITOR_SIREN, SECOND_CREDITOR_SIREN):
-            await self.sign_up_creditor(siren)
-        for siren, fee in zip(PROVIDER_SIRENS, AUTO_FEES, strict=False):
-            party = await self.sign_up_provider(siren, operator)
+        creditors = [self.sign_up_creditor(s) for s in (CREDITOR_SIREN, SECOND_CREDITOR_SIREN)]
+        providers = [self.sign_up_provider(siren, operator) for siren in PROVIDER_SIRENS]
+        *self.creditors, first, second, live = await asyncio.gather(*creditors, *providers)
+        for party, fee in zip((first, second), AUTO_FEES, strict=True):
             rule = await self.call(
                 "POST", "/v1/provider/auto-bid-rules",
                 json={"name": "all", "fee_percent": fee}, headers=party.headers,
             )  # fmt: skip
             assert self.record(Intent("auto-bid-rule", fee, party.id), rule).outcome == ACCEPTED
             self.auto_providers.append(party)
-        live = await self.sign_up_provider(PROVIDER_SIRENS[2], operator)
         key = await self.call(
             "POST", "/v1/api-keys", json={"name": "bidding robot"}, headers=live.headers
         )

@@ -68,3 +68,27 @@ async def test_each_phase_of_a_run_is_timed_in_order_even_when_it_fails() -> Non
 
     assert list(phases.took) == ["submit", "auctions"]
     assert phases.took["submit"] >= 0.02
+
+
+async def test_a_letter_stuck_in_its_lease_moves_messaging_clock_instead_of_waiting_it_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fault interrupted a dispatch: the letter stays pending for its 5-minute lease. The
+    wait moves messaging's clock past the lease once no letter went for a while."""
+    jumps: list[Any] = []
+
+    async def rows(url: str, sql: str) -> list[dict[str, str]]:
+        return [{"case_id": "case-1"}] + ([{"case_id": "case-2"}] if jumps else [])
+
+    monkeypatch.setattr(run, "rows", rows)
+    clock = SimpleNamespace(advance=jumps.append)
+    world = SimpleNamespace(direct_url=lambda name: name, messaging_clock=clock)
+    taken = [
+        Intent("accept-assignment", case, "provider-1", ACCEPTED, case_id=case)
+        for case in ("case-1", "case-2")
+    ]
+    driver = SimpleNamespace(intents=taken)
+
+    await run.wait_first_letters(world, driver, within=30, stalled_after=1)  # type: ignore[arg-type]
+
+    assert jumps == [run.LETTER_LEASE]

@@ -98,10 +98,15 @@ class World:
         now = datetime.now(UTC)
         messaging_clock.advance(weekday_11h_paris(now) - now)
         postgres = self.stack.postgres_address
-        for name in SERVICES:
+
+        async def create(name: str) -> None:
             database = await create_service_database(self.stack, name)
-            self.databases[name] = database
             await asyncio.to_thread(database.migrate)
+            self.databases[name] = database
+
+        await asyncio.gather(*(create(name) for name in SERVICES))  # side by side
+        for name in SERVICES:
+            database = self.databases[name]
             port = self.proxy.link(f"{name}-postgres", postgres)
             extra = dict(env.get(name, {}))
             if name == "matching":
@@ -191,8 +196,7 @@ class World:
             await asyncio.sleep(0.5)
 
     async def start(self) -> None:
-        for name in SERVICES:
-            await asyncio.to_thread(self.processes[name].start)
+        await asyncio.gather(*(asyncio.to_thread(self.processes[n].start) for n in SERVICES))
 
     async def tear_down(self) -> None:
         for process in self.processes.values():
