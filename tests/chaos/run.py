@@ -208,14 +208,14 @@ async def chaos_run(
         async with phases("faults (first half)"):
             await faults
         async with phases("auctions"):
-            await wait_auctions(world, driver, within=240)
+            await wait_auctions(world, driver, within=600)
             stop_bids.set()
             await bidder
         assert world.clock is not None
         world.clock.advance(BIDDING_CLOSES)
         faults = asyncio.create_task(injector.play(planned[split:], size.every, asyncio.Event()))
         async with phases("quotes accepted"):
-            await driver.accept_quotes(functools.partial(quoted_cases, world), within=240)
+            await driver.accept_quotes(functools.partial(quoted_cases, world), within=600)
         async with phases("assignments"):
             await driver.accept_assignments()
         async with phases("letters"):
