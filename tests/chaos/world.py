@@ -98,15 +98,10 @@ class World:
         now = datetime.now(UTC)
         messaging_clock.advance(weekday_11h_paris(now) - now)
         postgres = self.stack.postgres_address
-
-        async def create(name: str) -> None:
-            database = await create_service_database(self.stack, name)
-            await asyncio.to_thread(database.migrate)
-            self.databases[name] = database
-
-        await asyncio.gather(*(create(name) for name in SERVICES))  # side by side
         for name in SERVICES:
-            database = self.databases[name]
+            database = await create_service_database(self.stack, name)
+            self.databases[name] = database
+            await asyncio.to_thread(database.migrate)
             port = self.proxy.link(f"{name}-postgres", postgres)
             extra = dict(env.get(name, {}))
             if name == "matching":
@@ -196,7 +191,8 @@ class World:
             await asyncio.sleep(0.5)
 
     async def start(self) -> None:
-        await asyncio.gather(*(asyncio.to_thread(self.processes[n].start) for n in SERVICES))
+        for name in SERVICES:
+            await asyncio.to_thread(self.processes[name].start)
 
     async def tear_down(self) -> None:
         for process in self.processes.values():
