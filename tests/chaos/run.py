@@ -109,12 +109,17 @@ async def quoted_cases(world: World) -> set[str]:
 
 
 async def wait_first_letters(
-    world: World, driver: Driver, within: float, stalled_after: float | None = None
+    world: World,
+    driver: Driver,
+    within: float,
+    stalled_after: float | None = None,
+    jumps: int = 3,
 ) -> None:
     """Until messaging sent (or postponed, by the contact limits) each taken case's first letter:
     its debtor pays once it has it. With `stalled_after`, when no letter went for that long, a
     letter whose dispatch a fault interrupted waits for its lease: messaging's clock is moved
-    past it (as a clock jump would), instead of waiting the lease out in real time."""
+    past it (as a clock jump would), instead of waiting the lease out in real time; at most
+    `jumps` times, so a letter that never goes cannot push the clock past the contact hours."""
     taken = {i.case_id for i in driver.intents if i.kind == "accept-assignment"}
     deadline = time.monotonic() + within
     progress, seen = time.monotonic(), -1
@@ -134,10 +139,10 @@ async def wait_first_letters(
             return
         if len(done) != seen:
             progress, seen = time.monotonic(), len(done)
-        elif stalled_after is not None and time.monotonic() - progress > stalled_after:
+        elif stalled_after is not None and time.monotonic() - progress > stalled_after and jumps:
             assert world.messaging_clock is not None
             world.messaging_clock.advance(LETTER_LEASE)
-            progress = time.monotonic()
+            progress, jumps = time.monotonic(), jumps - 1
         await asyncio.sleep(0.5)
 
 
