@@ -19,9 +19,8 @@ from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
-# 300 cases, 30 faults: 10 minutes on two shared cores at a load average of 16-23; idle, about
-# 4 (estimated: the 30-case run took a third as long idle as loaded). docs/performance.md,
-# "The chaos harness"; the timeout leaves room for a loaded machine.
+# 300 cases, 30 faults: about 6 minutes on two shared cores at a load average of 2-8, 10 at
+# 16-23 (docs/performance.md, "The chaos harness"); the timeout leaves room for a loaded machine.
 SHORT = Size(cases=300, faults=30, every=1.5)
 
 
