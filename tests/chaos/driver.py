@@ -13,12 +13,13 @@ import io
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import httpx
 
 from services.settlement.tests.unit.camt_files import Entry, camt053
@@ -32,6 +33,22 @@ LIVE_FEE = "9.5"  # the third bids live on every auction it sees
 PARIS = ZoneInfo("Europe/Paris")
 # The operator's import of one bank file: accepted or refused, and how many times it was retried.
 ImportStatement = Callable[[bytes], Awaitable[tuple[str, int]]]
+# The cases whose quote waits for its creditor, read in one query of matching's database.
+Quoted = Callable[[], Awaitable[set[str]]]
+# How many requests of one kind users have in flight at once (creditors, providers, debtors).
+IN_FLIGHT = 8
+CSV_ROWS = 25  # a creditor's CSV file: every fifth thing a creditor sends
+
+
+async def side_by_side(work: Iterable[Awaitable[None]], limit: int = IN_FLIGHT) -> None:
+    """Every piece of `work`, at most `limit` at a time, as users would have them in flight."""
+    gate = asyncio.Semaphore(limit)
+
+    async def one(piece: Awaitable[None]) -> None:
+        async with gate:
+            await piece
+
+    await asyncio.gather(*(one(piece) for piece in work))
 
 
 def invoice_amount(number: int) -> str:
@@ -124,7 +141,6 @@ class Driver:
             "POST", "/v1/quote-policy", json={"max_fee_percent": "20"}, headers=party.headers
         )
         assert policy.status_code == 200, policy.text
-        self.creditors.append(party)
         return party
 
     async def sign_up_provider(self, siren: str, operator: dict[str, str]) -> Party:
@@ -151,17 +167,16 @@ class Driver:
 
     async def set_up(self, operator: dict[str, str]) -> None:
         """Two creditors, two providers bidding by rule, one bidding live with an API key."""
-        for siren in (CREDITOR_SIREN, SECOND_CREDITOR_SIREN):
-            await self.sign_up_creditor(siren)
-        for siren, fee in zip(PROVIDER_SIRENS, AUTO_FEES, strict=False):
-            party = await self.sign_up_provider(siren, operator)
+        creditors = [self.sign_up_creditor(s) for s in (CREDITOR_SIREN, SECOND_CREDITOR_SIREN)]
+        providers = [self.sign_up_provider(siren, operator) for siren in PROVIDER_SIRENS]
+        *self.creditors, first, second, live = await asyncio.gather(*creditors, *providers)
+        for party, fee in zip((first, second), AUTO_FEES, strict=True):
             rule = await self.call(
                 "POST", "/v1/provider/auto-bid-rules",
                 json={"name": "all", "fee_percent": fee}, headers=party.headers,
             )  # fmt: skip
             assert self.record(Intent("auto-bid-rule", fee, party.id), rule).outcome == ACCEPTED
             self.auto_providers.append(party)
-        live = await self.sign_up_provider(PROVIDER_SIRENS[2], operator)
         key = await self.call(
             "POST", "/v1/api-keys", json={"name": "bidding robot"}, headers=live.headers
         )
@@ -236,12 +251,15 @@ class Driver:
             intent.case_id = row.get("case_id") or ""
             self.intents.append(intent)
 
-    async def submit_cases(self, count: int, workers: int = 4) -> None:
-        """Cases as creditors send them: mostly one by one as JSON, every fifth batch a CSV file."""
+    async def submit_cases(
+        self, count: int, workers: int = IN_FLIGHT, csv_rows: int = CSV_ROWS
+    ) -> None:
+        """Cases as creditors send them, `workers` requests in flight: one by one as JSON, and
+        every fifth time a CSV file of `csv_rows` cases."""
         batches: list[list[int]] = []
         number = 0
         while number < count:
-            size = 5 if len(batches) % 5 == 4 else 1
+            size = csv_rows if len(batches) % 5 == 4 else 1
             batches.append(list(range(number, min(count, number + size))))
             number += size
         queue: asyncio.Queue[list[int]] = asyncio.Queue()
@@ -259,7 +277,8 @@ class Driver:
         """Each creditor attaches the invoice (a PDF of its own) to each of its accepted cases,
         retried under its Idempotency-Key while the gateway, the vault or its storage is down."""
         creditors = {c.id: c.headers for c in self.creditors}
-        for case in self.accepted_cases():
+
+        async def upload(case: Intent) -> None:
             pdf = b"%PDF-1.4\n%% invoice " + case.subject.encode() + b"\n%%EOF\n"
             answer = await self.call(
                 "POST",
@@ -268,8 +287,10 @@ class Driver:
                 data={"kind": "invoice"},
                 headers=creditors[case.actor],
             )
-            upload = Intent("invoice-upload", case.subject, case.actor, case_id=case.case_id)
-            self.record(upload, answer)
+            uploaded = Intent("invoice-upload", case.subject, case.actor, case_id=case.case_id)
+            self.record(uploaded, answer)
+
+        await side_by_side(upload(case) for case in self.accepted_cases())
 
     def accepted_cases(self) -> list[Intent]:
         return [i for i in self.intents if i.kind.startswith("case-") and i.outcome == ACCEPTED]
@@ -279,49 +300,63 @@ class Driver:
         """The live provider bids once on every auction it is shown, until told to stop."""
         assert self.live_provider is not None
         live, done = self.live_provider, set[str]()
+
+        async def bid(case_id: str) -> None:
+            answer = await self.call(
+                "POST", f"/v1/provider/auctions/{case_id}/bid",
+                json={"fee_percent": LIVE_FEE}, headers=live.headers,
+            )  # fmt: skip
+            self.record(Intent("bid", case_id, live.id, case_id=case_id), answer)
+
         while not stop.is_set():
             try:
                 listed = await self.client.get("/v1/provider/auctions", headers=live.headers)
             except httpx.TransportError:
                 listed = None
             if listed is not None and listed.status_code == 200:
-                for auction in listed.json()["items"]:
-                    case_id = auction["case_id"]
-                    if case_id in done or auction["my_fee_percent"] is not None:
-                        continue
-                    done.add(case_id)
-                    answer = await self.call(
-                        "POST", f"/v1/provider/auctions/{case_id}/bid",
-                        json={"fee_percent": LIVE_FEE}, headers=live.headers,
-                    )  # fmt: skip
-                    self.record(Intent("bid", case_id, live.id, case_id=case_id), answer)
+                new = [
+                    a["case_id"]
+                    for a in listed.json()["items"]
+                    if a["case_id"] not in done and a["my_fee_percent"] is None
+                ]
+                done.update(new)
+                await side_by_side(bid(case_id) for case_id in new)
             await asyncio.sleep(0.5)
 
-    async def accept_quotes(self, within: float) -> None:
-        """Each creditor accepts the quote of each of its cases once it is quoted."""
+    async def accept_quotes(self, quoted: Quoted, within: float) -> None:
+        """Each creditor reads the quote of each of its cases once it is quoted and accepts it,
+        many creditors at once; which cases are quoted is one query of matching's database."""
         headers = {c.id: c.headers for c in self.creditors}
         waiting = {i.case_id: i.actor for i in self.accepted_cases()}
+
+        async def accept(case_id: str, creditor: str) -> None:
+            try:
+                quote = await self.client.get(
+                    f"/v1/cases/{case_id}/quote", headers=headers[creditor]
+                )
+            except httpx.TransportError:
+                return
+            if quote.status_code != 200 or quote.json()["status"] != "quoted":
+                return
+            answer = await self.call(
+                "POST", f"/v1/cases/{case_id}/quote/acceptance", headers=headers[creditor]
+            )
+            accepted = self.record(
+                Intent("accept-quote", case_id, creditor, case_id=case_id), answer
+            )
+            if answer.status_code == 200 and answer.json()["status"] == "offered":
+                accepted.other = (answer.json().get("provider") or {}).get("id", "")
+            del waiting[case_id]
+
         deadline = time.monotonic() + within
         while waiting and time.monotonic() < deadline:
-            for case_id, creditor in list(waiting.items()):
-                try:
-                    quote = await self.client.get(
-                        f"/v1/cases/{case_id}/quote", headers=headers[creditor]
-                    )
-                except httpx.TransportError:
-                    continue
-                if quote.status_code != 200 or quote.json()["status"] != "quoted":
-                    continue
-                answer = await self.call(
-                    "POST", f"/v1/cases/{case_id}/quote/acceptance", headers=headers[creditor]
-                )
-                accepted = self.record(
-                    Intent("accept-quote", case_id, creditor, case_id=case_id), answer
-                )
-                if answer.status_code == 200 and answer.json()["status"] == "offered":
-                    accepted.other = (answer.json().get("provider") or {}).get("id", "")
-                del waiting[case_id]
-            await asyncio.sleep(0.5)
+            try:
+                ready = await quoted()
+            except (OSError, asyncpg.PostgresError):  # faults still play
+                ready = set()
+            await side_by_side(accept(c, waiting[c]) for c in list(waiting) if c in ready)
+            if waiting:
+                await asyncio.sleep(0.5)
 
     # ---- assignments and payments ----------------------------------------------------------
     def provider_headers(self) -> dict[str, dict[str, str]]:
@@ -331,7 +366,8 @@ class Driver:
     async def accept_assignments(self) -> None:
         """The provider each accepted quote offered its case to takes it: its window starts."""
         headers = self.provider_headers()
-        for offer in [i for i in self.intents if i.kind == "accept-quote" and i.other]:
+
+        async def take(offer: Intent) -> None:
             answer = await self.call(
                 "POST",
                 f"/v1/provider/assignments/{offer.case_id}/acceptance",
@@ -339,6 +375,9 @@ class Driver:
             )
             taken = Intent("accept-assignment", offer.case_id, offer.other, case_id=offer.case_id)
             self.record(taken, answer)
+
+        offers = [i for i in self.intents if i.kind == "accept-quote" and i.other]
+        await side_by_side(take(offer) for offer in offers)
 
     async def payment_instructions(
         self, case_id: str, creditor: dict[str, str], within: float
@@ -361,12 +400,13 @@ class Driver:
             await asyncio.sleep(0.5)
 
     async def pay(
-        self, import_statement: ImportStatement, *, per_statement: int = 4, within: float = 240
+        self, import_statement: ImportStatement, *, per_statement: int = 20, within: float = 240
     ) -> None:
         """The debtors of two assigned cases in three pay by transfer, quoting the case's RF
-        reference: every fourth payer all it owes and more (the case is paid in full, the rest
-        held as overpaid), the others a third of the principal. The bank's statements (a few
-        lines each, camt.053) are imported by the operator, every other one twice (a retry)."""
+        reference (their creditors read it side by side): every fourth payer all it owes and
+        more (the case is paid in full, the rest held as overpaid), the others a third of the
+        principal. The bank's statements (`per_statement` lines each, camt.053) are imported by
+        operators a few at a time, every other one twice (a retry)."""
         cases = {i.case_id: i for i in self.accepted_cases()}
         creditors = {c.id: c.headers for c in self.creditors}
         assigned = [
@@ -376,22 +416,29 @@ class Driver:
         ]
         paying = [case_id for n, case_id in enumerate(assigned) if n % 3 != 2]
         today = datetime.now(PARIS).date()
+        references: dict[str, str] = {}
+
+        async def read_reference(case_id: str) -> None:
+            creditor = creditors[cases[case_id].actor]
+            found = await self.payment_instructions(case_id, creditor, within)
+            references[case_id] = found["reference"]
+
+        await side_by_side(read_reference(case_id) for case_id in paying)
         lines: list[tuple[Intent, Entry]] = []
         for n, case_id in enumerate(paying):
             case = cases[case_id]
-            found = await self.payment_instructions(case_id, creditors[case.actor], within)
             # In full: the principal, the EUR 40 indemnity and a quarter more (the interest of a
             # few months at most); partly: a third of the principal.
             amount = case.cents + 4_000 + case.cents // 4 if n % 4 == 0 else case.cents // 3
             bank_ref = f"{self.run}-P{n:05d}"
             payment = Intent("payment", bank_ref, case.actor, case_id=case_id, cents=amount)
             entry = Entry(
-                amount, reference=found["reference"], servicer_ref=bank_ref, booked_on=today,
+                amount, reference=references[case_id], servicer_ref=bank_ref, booked_on=today,
                 debtor_name=f"Debtor of {case.subject}",
             )  # fmt: skip
             lines.append((payment, entry))
-        for number, start in enumerate(range(0, len(lines), per_statement)):
-            chunk = lines[start : start + per_statement]
+
+        async def import_one(number: int, chunk: list[tuple[Intent, Entry]]) -> None:
             statement_id = f"{self.run}-S{number:04d}"
             content = camt053([entry for _, entry in chunk], statement_id=statement_id)
             for _ in range(1 + number % 2):
@@ -401,6 +448,10 @@ class Driver:
             for payment, _ in chunk:
                 payment.outcome = outcome
                 self.intents.append(payment)
+
+        starts = range(0, len(lines), per_statement)
+        chunks = [lines[start : start + per_statement] for start in starts]
+        await side_by_side((import_one(n, chunk) for n, chunk in enumerate(chunks)), limit=4)
 
     def payments(self) -> list[Intent]:
         return [i for i in self.intents if i.kind == "payment" and i.outcome == ACCEPTED]

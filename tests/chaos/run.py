@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import functools
 import random
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,6 +37,21 @@ from tests.support.stack import ROOT, Stack, find_stack
 
 BIDDING_CLOSES = timedelta(minutes=16)
 LETTER_LEASE = timedelta(minutes=6)  # messaging's pending dispatch lease is 5 minutes
+
+
+class Phases:
+    """How long each phase of a run took, in order: `async with phases("submit"): ...`."""
+
+    def __init__(self) -> None:
+        self.took: dict[str, float] = {}
+
+    @contextlib.asynccontextmanager
+    async def __call__(self, name: str) -> AsyncIterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.took[name] = self.took.get(name, 0.0) + time.monotonic() - started
 
 
 @dataclass(frozen=True)
@@ -79,11 +97,32 @@ async def wait_auctions(world: World, driver: Driver, within: float) -> None:
         await asyncio.sleep(0.5)
 
 
-async def wait_first_letters(world: World, driver: Driver, within: float) -> None:
+async def quoted_cases(world: World) -> set[str]:
+    """The cases whose quote waits for its creditor's answer, in one query."""
+    return {
+        r["case_id"]
+        for r in await rows(
+            world.direct_url("matching"),
+            "SELECT case_id FROM case_matchings WHERE status = 'quoted'",
+        )
+    }
+
+
+async def wait_first_letters(
+    world: World,
+    driver: Driver,
+    within: float,
+    stalled_after: float | None = None,
+    jumps: int = 3,
+) -> None:
     """Until messaging sent (or postponed, by the contact limits) each taken case's first letter:
-    its debtor pays once it has it."""
+    its debtor pays once it has it. With `stalled_after`, when no letter went for that long, a
+    letter whose dispatch a fault interrupted waits for its lease: messaging's clock is moved
+    past it (as a clock jump would), instead of waiting the lease out in real time; at most
+    `jumps` times, so a letter that never goes cannot push the clock past the contact hours."""
     taken = {i.case_id for i in driver.intents if i.kind == "accept-assignment"}
     deadline = time.monotonic() + within
+    progress, seen = time.monotonic(), -1
     while time.monotonic() < deadline:
         try:
             done = {
@@ -98,6 +137,12 @@ async def wait_first_letters(world: World, driver: Driver, within: float) -> Non
             done = set()
         if taken <= done:
             return
+        if len(done) != seen:
+            progress, seen = time.monotonic(), len(done)
+        elif stalled_after is not None and time.monotonic() - progress > stalled_after and jumps:
+            assert world.messaging_clock is not None
+            world.messaging_clock.advance(LETTER_LEASE)
+            progress, jumps = time.monotonic(), jumps - 1
         await asyncio.sleep(0.5)
 
 
@@ -131,18 +176,21 @@ async def chaos_run(
         world = World(
             postgres.stack(stack), workdir, proxy, postgres=postgres, kafka=kafka, seaweed=seaweed
         )
-        await world.build(env)
-        await world.start()
-        await asyncio.to_thread(wait_http, world.gateway_url, world.processes["gateway"])
+        phases = Phases()
+        async with phases("start"):
+            await world.build(env)
+            await world.start()
+            await asyncio.to_thread(wait_http, world.gateway_url, world.processes["gateway"])
         driver = Driver(
             world.gateway_url, random.Random(seed), run=f"CH{seed}-{world.prefix[6:12]}"
         )
         email = f"operator-{world.prefix[6:16]}@recouvra.test"
-        await asyncio.to_thread(
-            world.processes["gateway"].run_command,
-            "operators", "create", email, RECOUVRA_OPERATOR_PASSWORD=PASSWORD,
-        )  # fmt: skip
-        await driver.set_up(await driver.log_in(email))
+        async with phases("set up"):
+            await asyncio.to_thread(
+                world.processes["gateway"].run_command,
+                "operators", "create", email, RECOUVRA_OPERATOR_PASSWORD=PASSWORD,
+            )  # fmt: skip
+            await driver.set_up(await driver.log_in(email))
         world.list_parties(list(driver.provider_headers()), [c.id for c in driver.creditors])
 
         injector, stop_bids = Injector(world), asyncio.Event()
@@ -159,30 +207,43 @@ async def chaos_run(
         planned = plan(seed, size.faults, kinds)
         split = min(len(planned), max(len(kinds), (len(planned) + 1) // 2))
         faults = asyncio.create_task(injector.play(planned[:split], size.every, asyncio.Event()))
-        await driver.submit_cases(size.cases)
-        await driver.upload_invoices()
-        await faults
-        await wait_auctions(world, driver, within=240)
-        stop_bids.set()
-        await bidder
+        async with phases("submit"):
+            await driver.submit_cases(size.cases)
+        async with phases("invoices uploaded"):
+            await driver.upload_invoices()
+        async with phases("faults (first half)"):
+            await faults
+        async with phases("auctions"):
+            await wait_auctions(world, driver, within=600)
+            stop_bids.set()
+            await bidder
         assert world.clock is not None
         world.clock.advance(BIDDING_CLOSES)
         faults = asyncio.create_task(injector.play(planned[split:], size.every, asyncio.Event()))
-        await driver.accept_quotes(within=240)
-        await driver.accept_assignments()
-        await wait_first_letters(world, driver, within=240)
-        await driver.pay(world.import_statement)
-        await faults
+        async with phases("quotes accepted"):
+            await driver.accept_quotes(functools.partial(quoted_cases, world), within=600)
+        async with phases("assignments"):
+            await driver.accept_assignments()
+        async with phases("letters"):
+            await wait_first_letters(world, driver, within=600, stalled_after=15)
+        async with phases("payments"):
+            await driver.pay(world.import_statement)
+        async with phases("faults (second half)"):
+            await faults
         # A letter whose dispatch a fault interrupted stays pending for messaging's 5-minute
         # lease, then goes again under the same id: its clock is moved past the lease.
         assert world.messaging_clock is not None
         world.messaging_clock.advance(LETTER_LEASE)
-        await wait_first_letters(world, driver, within=120)
-        await quiet(world, within=240)
-        stop_watch.set()
-        await watchdog
-        verdict = await judge(world, driver.intents, injector.done)
+        async with phases("letters (after lease)"):
+            await wait_first_letters(world, driver, within=120)
+        async with phases("quiet"):
+            await quiet(world, within=240)
+            stop_watch.set()
+            await watchdog
+        async with phases("verdict"):
+            verdict = await judge(world, driver.intents, injector.done)
         verdict.intents["(retried requests)"] = driver.retries
+        verdict.phases = phases.took
         return verdict, injector.log
     finally:
         if driver is not None:

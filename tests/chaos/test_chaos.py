@@ -19,9 +19,14 @@ from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
+# 30 cases, 12 faults: 2-6 minutes on two shared cores. At 300 cases and 30 faults (about 6
+# minutes at a load average of 2-8, 10 at 16-23: docs/performance.md, "The chaos harness") the
+# run finds two messaging bugs not fixed yet (docs/reliability.md, the last two entries), so the
+# run every CI makes stays at this size until they are; the timeout leaves room for a loaded machine.
 SHORT = Size(cases=30, faults=12, every=1.5)
 
 
+@pytest.mark.timeout(1800)
 async def test_a_short_chaos_run_loses_nothing_and_duplicates_nothing(
     stack: Stack, tmp_path: Path
 ) -> None:
@@ -35,9 +40,10 @@ async def test_a_short_chaos_run_loses_nothing_and_duplicates_nothing(
     cases = verdict.intents["case-json accepted"] + verdict.intents["case-csv accepted"]
     assert verdict.found["intake case"] == cases
     assert verdict.found["vault invoice stored"] == cases
-    assert verdict.found["fact case-offered"] > 0
+    # every case auctioned, its quote accepted by its creditor and the case taken
+    assert verdict.found["fact case-offered"] == verdict.intents["accept-quote accepted"] == cases
     taken = verdict.intents["accept-assignment accepted"]
-    assert taken > 0
+    assert taken == cases
     assert verdict.found["vault grant"] == taken
     letters = verdict.found["messaging first letter"] + verdict.found["first letter postponed"]
     assert letters == taken

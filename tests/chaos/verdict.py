@@ -66,6 +66,7 @@ class Verdict:
     lagging: dict[str, int] = field(default_factory=dict)  # consumer group -> records behind
     money: dict[str, str] = field(default_factory=dict)  # totals, as the table prints them
     broken: list[str] = field(default_factory=list)  # an invariant that does not hold
+    phases: dict[str, float] = field(default_factory=dict)  # the run's phases, seconds each
 
     @property
     def clean(self) -> bool:
@@ -99,6 +100,9 @@ class Verdict:
         lines += [f"DEAD LETTER {d}" for d in self.dead_letters]
         lines += [f"CONSUMER BEHIND {g}: {n} record(s)" for g, n in self.lagging.items()]
         lines += [f"BROKEN {b}" for b in self.broken]
+        if self.phases:
+            lines.append("phases (s):")
+            lines += [f"  {k:<24} {v:>7.1f}" for k, v in self.phases.items()]
         lines.append("verdict: " + ("clean" if self.clean else "FAILED"))
         return "\n".join(lines)
 
@@ -113,6 +117,14 @@ async def rows(url: str, sql: str) -> list[asyncpg.Record]:
 
 def tally(keys: Iterable[Any]) -> Counter[Any]:
     return Counter(keys)
+
+
+def by_case(facts: Counter[tuple[str, ...]]) -> Counter[str]:
+    """How many times each case's facts of one topic were seen, all its facts together."""
+    counted: Counter[str] = Counter()
+    for key, times in facts.items():
+        counted[key[0]] += times
+    return counted
 
 
 async def judge(world: World, intents: list[Intent], faults: Counter[str]) -> Verdict:
@@ -153,8 +165,10 @@ async def judge(world: World, intents: list[Intent], faults: Counter[str]) -> Ve
 
     # Kafka: every fact once, whatever the event ids.
     facts: dict[str, Counter[tuple[str, ...]]] = {}
-    for topic, kind in TOPICS.items():
-        contents = await read_topic(world.stack, world.prefix + topic, 2.0)
+    read = await asyncio.gather(
+        *(read_topic(world.stack, world.prefix + topic, 2.0) for topic in TOPICS)
+    )
+    for (topic, kind), contents in zip(TOPICS.items(), read, strict=True):
         unique = {e.event_id: e for e in contents.envelopes}  # a re-sent record is one event
         facts[topic] = tally(fact_key(topic, e.case_id, unpack(e, kind)) for e in unique.values())
     for intent in accepted:
@@ -173,7 +187,7 @@ async def judge(world: World, intents: list[Intent], faults: Counter[str]) -> Ve
             intent.case_id,
             facts["matching.auction-opened.v1"][(intent.case_id, "1", "")],
         )
-    offered = {k[0] for k in facts["matching.case-offered.v1"]}
+    offered = by_case(facts["matching.case-offered.v1"])
     for intent in intents:
         refused = intent.outcome != ACCEPTED
         bid = (intent.case_id, "1", intent.actor)
@@ -187,9 +201,7 @@ async def judge(world: World, intents: list[Intent], faults: Counter[str]) -> Ve
                 "fact bid-placed (live)", intent.case_id, facts["matching.bid-placed.v1"][key]
             )
         if intent.kind == "accept-quote" and intent.outcome == ACCEPTED:
-            offers = [k for k in facts["matching.case-offered.v1"] if k[0] == intent.case_id]
-            seen = sum(facts["matching.case-offered.v1"][k] for k in offers)
-            verdict.count("fact case-offered", intent.case_id, seen)
+            verdict.count("fact case-offered", intent.case_id, offered[intent.case_id])
             # offered, and taken since by its provider (then paid in full, perhaps)
             status = matchings.get(intent.case_id)
             verdict.count(
@@ -261,8 +273,8 @@ async def judge_money(
             db, "SELECT case_id::text AS case_id FROM fee_bookings WHERE reversed_by IS NULL"
         )
     )
-    received = facts["settlement.payment-received.v1"]
-    attributed = facts["matching.payment-attributed.v1"]
+    received = by_case(facts["settlement.payment-received.v1"])
+    attributed = by_case(facts["matching.payment-attributed.v1"])
     closed = facts["matching.case-closed.v1"]
     paid = [i for i in intents if i.kind == "payment" and i.outcome == ACCEPTED]
     for intent in paid:
@@ -270,12 +282,8 @@ async def judge_money(
         verdict.count("settlement receipt", intent.case_id, len(found))
         if any(r["amount_minor"] != intent.cents for r in found):
             verdict.broken.append(f"receipt of {intent.case_id} is not {euros(intent.cents)}")
-        case_facts = [k for k in received if k[0] == intent.case_id]
-        verdict.count("fact payment-received", intent.case_id, sum(received[k] for k in case_facts))
-        case_facts = [k for k in attributed if k[0] == intent.case_id]
-        verdict.count(
-            "fact payment-attributed", intent.case_id, sum(attributed[k] for k in case_facts)
-        )
+        verdict.count("fact payment-received", intent.case_id, received[intent.case_id])
+        verdict.count("fact payment-attributed", intent.case_id, attributed[intent.case_id])
         verdict.count("settlement fee booked", intent.case_id, fees[intent.case_id])
         in_full = any(r["settles_in_full"] for r in found)
         if in_full:
