@@ -278,12 +278,16 @@ class TestClock:
 class RecordingDispatcher:
     """Records every message handed to it; sends each id once, as the real one dedupes."""
 
-    def __init__(self, *, fail_first: int = 0, crash_after_send: int = 0) -> None:
+    def __init__(
+        self, *, fail_first: int = 0, crash_after_send: int = 0, under_way_first: int = 0
+    ) -> None:
         self.calls: list[MessageToSend] = []
         self.sent_at: dict[str, datetime] = {}
         self.fail_first = fail_first
         # Sends, then fails before answering (its record never hears of it).
         self.crash_after_send = crash_after_send
+        # Answers that an earlier attempt may still be sending it (its lease not run out).
+        self.under_way_first = under_way_first
         self.clock: TestClock | None = None
 
     async def dispatch(self, message: MessageToSend) -> DispatchResult:
@@ -291,6 +295,9 @@ class RecordingDispatcher:
         if self.fail_first > 0:
             self.fail_first -= 1
             raise ConnectionError("channel down")
+        if self.under_way_first > 0:
+            self.under_way_first -= 1
+            return DispatchResult(sent=False, reason="under way", under_way=True)
         if message.message_id not in self.sent_at and self.clock is not None:
             self.sent_at[message.message_id] = self.clock.now()
         if self.crash_after_send > 0:

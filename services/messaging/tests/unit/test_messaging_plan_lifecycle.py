@@ -232,6 +232,25 @@ async def test_a_letter_sent_before_its_record_was_cut_off_is_recorded_sent_if_i
     assert record.channel_reference == f"<{record.message_id}@test>"
 
 
+async def test_a_message_an_earlier_attempt_may_still_be_sending_stays_pending_and_goes_once() -> (
+    None
+):
+    # Found by the fault harness at 300 cases: the letter was handed to the post, the vault was
+    # killed before its evidence was kept, and a second dispatch within the lease heard "another
+    # dispatch is under way"; that answer was recorded as final, "not sent", and never retried.
+    driver = Driver(MONDAY_11H)
+    driver.dispatcher.under_way_first = 1
+    await driver.assigned("case-1", "cred-1", "prov-1")
+    await driver.fire_due()
+    (record,) = driver.fakes.tables.messages.values()
+    assert record.status is MessageStatus.PENDING  # nothing decided yet
+    driver.clock.advance(due_steps.DISPATCH_LEASE)
+    await driver.fire_due()
+    (record,) = driver.fakes.tables.messages.values()
+    assert record.status is MessageStatus.SENT
+    assert driver.dispatcher.sent_ids == [record.message_id]  # the same message, once
+
+
 async def test_a_holding_gets_one_plan_even_when_its_assignment_comes_again_after_it_ended() -> (
     None
 ):

@@ -171,6 +171,7 @@ async def test_a_second_dispatch_during_the_first_sends_nothing() -> None:
     second = await dispatcher(tables, channel).dispatch(message())
     assert not second.sent
     assert second.reason == "another dispatch of this message is under way"
+    assert second.under_way  # the plan keeps the message pending, not "not sent" for good
     assert (await first).sent
     assert len(channel.delivered) == 1
 

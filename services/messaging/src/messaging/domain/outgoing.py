@@ -54,3 +54,6 @@ class DispatchResult:
     sent: bool
     channel_reference: str = ""  # e.g. the SMTP Message-ID, the print manifest's line
     reason: str = ""  # why not sent (no address, address suppressed, refused by the channel)
+    # Nothing is decided: an earlier attempt of this message may be sending it right now (its
+    # lease has not run out). The message stays pending and is asked about again later.
+    under_way: bool = False

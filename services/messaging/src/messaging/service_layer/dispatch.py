@@ -44,6 +44,11 @@ def recipient_of(facts: MessageFacts) -> str:
     return "\n".join([party.name, *party.address_lines, f"{party.postal_code} {party.city}"])
 
 
+UNDER_WAY = DispatchResult(
+    sent=False, reason="another dispatch of this message is under way", under_way=True
+)
+
+
 @dataclass
 class ChannelDispatcher:
     """The `Dispatcher` the contact plan calls."""
@@ -70,9 +75,7 @@ class ChannelDispatcher:
             and self.now() - record.updated_at < self.lease
         ):
             # Another dispatch may be sending it now: a crash only once the lease ran out.
-            return DispatchResult(
-                sent=False, reason="another dispatch of this message is under way"
-            )
+            return UNDER_WAY
         record = record or new_record(
             message.message_id, message.case_id, message.channel.value, self.now()
         )
@@ -96,9 +99,7 @@ class ChannelDispatcher:
             claimed = await uow.sent.claim(record, record.attempts - 1)
             await uow.commit()
         if not claimed:
-            return DispatchResult(
-                sent=False, reason="another dispatch of this message is under way"
-            )
+            return UNDER_WAY
         rendered = self.renderer.render(facts)
         if message.step == 1 and (missing := _absent_mentions(rendered, facts)):
             return await self._refuse(record, f"the template lacks R124-4 mentions: {missing}")

@@ -136,6 +136,10 @@ async def _dispatch(
     units: Callable[[], MessagingUnitOfWork], dispatcher: Dispatcher, message: MessageToSend
 ) -> None:
     result = await dispatcher.dispatch(message)
+    if result.under_way:
+        # An earlier attempt may still be sending it: the message stays pending, and once its
+        # lease runs out `redispatch_pending` asks again (sent by then, or sent now).
+        return
     async with units() as uow:
         await uow.messages.finish(message.message_id, result)
         await uow.commit()
