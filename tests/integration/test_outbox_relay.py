@@ -3,6 +3,7 @@ old inbox records."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 
@@ -161,5 +162,54 @@ async def test_a_row_kafka_keeps_refusing_moves_aside_and_the_rest_goes_out(
             reasons.append(payload.reason)
         assert reasons == ["before", "after"]
     finally:
+        await broker.stop()
+        await database.dispose()
+
+
+async def test_a_commit_with_events_wakes_the_relay_without_waiting_its_poll(
+    stack: Stack,
+    make_database: Callable[[str], str],
+    kafka_as: Callable[[str, str], KafkaConnection],
+) -> None:
+    url = make_database("settlement")
+    prefix = unique_name("relay") + "."
+    kafka_as("intake", prefix)
+    settings = ServiceSettings(
+        service_name="intake",
+        **stack.kafka_settings("intake"),
+        kafka_topic_prefix=prefix,
+        database_url=url,
+        relay_idle_poll_seconds=3600,  # only a wake can make it publish within the test
+    )
+    database, broker = Database.connect(url), make_broker(settings)
+    await ensure_topics(settings, [TOPIC])
+    await broker.start()
+    relay = OutboxRelay(database, broker, settings)
+    running = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.5)  # its first pass found nothing: it idles now
+        async with database.unit_of_work() as uow:
+            await uow.publish(
+                new_event(
+                    producer="intake",
+                    event_type="case-withdrawn",
+                    version=1,
+                    case_id="case-1",
+                    tenant_id="creditor-1",
+                    payload=CaseWithdrawn(case_id="case-1", reason="woken"),
+                )
+            )
+            await uow.commit()
+        unsent = "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
+        for _ in range(600):
+            if await count_rows(url, unsent) == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert await count_rows(url, unsent) == 0, "the relay slept on its poll"
+        contents = await read_topic(stack, prefix + TOPIC)
+        assert len(contents.envelopes) == 1
+    finally:
+        relay.stop()
+        await asyncio.wait_for(running, timeout=30)
         await broker.stop()
         await database.dispose()

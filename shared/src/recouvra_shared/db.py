@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -158,6 +158,9 @@ def trace_statements(engine: AsyncEngine) -> None:
             span.end()
 
 
+# Session info key: what a commit with outbox rows calls (Database.when_outbox_written).
+OUTBOX_WRITTEN = "recouvra_outbox_written"
+
 # A pooled connection idle this long is pinged before use; one in steady use is not.
 IDLE_BEFORE_PING = 1.0  # seconds
 
@@ -190,7 +193,15 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # Called once a unit of work of this process committed outbox rows (the relay wakes).
+        self._outbox_written: list[Callable[[], None]] = []
+        self.sessions = async_sessionmaker(
+            engine, expire_on_commit=False, info={OUTBOX_WRITTEN: self._outbox_written}
+        )
+
+    def when_outbox_written(self, callback: Callable[[], None]) -> None:
+        """Call `callback` each time a unit of work of this process commits outbox rows."""
+        self._outbox_written.append(callback)
 
     @classmethod
     def connect(
@@ -304,6 +315,9 @@ class UnitOfWork:
         await self.session.commit()
         self._committed = True
         count_committed(self._published)
+        if self._published:
+            for wake in self.session.info.get(OUTBOX_WRITTEN, ()):
+                wake()
         self._published = []
 
 

@@ -82,6 +82,9 @@ class OutboxRelay:
             idle_seconds=settings.relay_idle_poll_seconds,
             max_backoff_seconds=settings.consumer_backoff_max_seconds,
         )
+        # A commit of this process with outbox rows wakes the relay: its events leave at once,
+        # and the idle poll is only for rows another replica or a command left.
+        database.when_outbox_written(self.loop.wake)
 
     async def run(self) -> None:
         """Relay until stopped; an outage is logged and retried with backoff."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable
 
 from recouvra_shared.outages import backoff_delay, describe_failure
@@ -29,6 +30,7 @@ class PollingLoop:
         self.idle_seconds = idle_seconds
         self.max_backoff_seconds = max_backoff_seconds
         self._stopping = asyncio.Event()
+        self._woken = asyncio.Event()
 
     async def run(self) -> None:
         """Poll until stopped; a failing step is logged and retried with backoff."""
@@ -50,11 +52,27 @@ class PollingLoop:
                 await self.pause(backoff_delay(failures, 0.2, self.max_backoff_seconds))
                 continue
             if not more:
-                await self.pause(self.idle_seconds)
+                await self.idle()
+
+    async def idle(self) -> None:
+        """Wait `idle_seconds`, or less if woken or stopped. A wake that came while the step ran
+        counts: the step may have read just before that work was committed."""
+        if not self._woken.is_set():
+            waits = [asyncio.ensure_future(e.wait()) for e in (self._stopping, self._woken)]
+            try:
+                await asyncio.wait(waits, timeout=self.idle_seconds, return_when=FIRST_COMPLETED)
+            finally:
+                for waiting in waits:
+                    waiting.cancel()
+        self._woken.clear()
 
     def stop(self) -> None:
         """Finish the current step, then stop."""
         self._stopping.set()
+
+    def wake(self) -> None:
+        """Step again now if idle (new work was just written), rather than at the next poll."""
+        self._woken.set()
 
     @property
     def stopping(self) -> bool:

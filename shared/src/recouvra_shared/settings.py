@@ -130,7 +130,10 @@ class ServiceSettings(BaseSettings):
 
     # Outbox rows published per relay transaction (one select, one update, one commit).
     relay_batch_size: int = Field(default=1000, ge=1)
-    relay_idle_poll_seconds: float = Field(default=0.05, gt=0)
+    # A commit of the service's own process wakes its relay at once; this poll only finds rows
+    # written by another process (a replica that stopped, a command): every 50 ms cost each
+    # idle service a tenth of a core (docs/performance.md, the whole pipeline).
+    relay_idle_poll_seconds: float = Field(default=1.0, gt=0)
     # A row Kafka refuses this many times for a fault of its own (too large, topic refused)
     # moves to outbox_dead_letters, so one bad row never stops a service's events.
     relay_max_attempts: int = Field(default=5, ge=1)
