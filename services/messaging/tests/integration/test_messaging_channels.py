@@ -4,6 +4,7 @@ in the vault; a crash between send and record costs no second e-mail; a bounce s
 
 from __future__ import annotations
 
+import hashlib
 import io
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -18,6 +19,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from messaging.adapters.mailpit_bounces import MailpitBounceMailbox
+from messaging.adapters.vault_evidence import VaultEvidence
 from messaging.domain.content import absent_mentions
 from messaging.domain.outgoing import Channel, MessageToSend, Tone
 from messaging.domain.sent_once import SendState
@@ -26,12 +28,21 @@ from messaging.service_layer.compose import compose
 from recouvra.intake.v1 import intake_pb2
 from recouvra.messaging.v1 import preview_pb2
 from recouvra.vault.v1 import vault_pb2
+from recouvra_shared.errors import Unavailable
 from services.intake.tests.integration.intake_harness import company, invoice
 from services.messaging.tests.unit.channel_fakes import make_dsn
 from tests.support.identity import as_person
 from tests.support.stack import Stack
 
-from .messaging_harness import MAILPIT, SMTP_HOST, SMTP_PORT, Platform, mailpit, running_platform
+from .messaging_harness import (
+    MAILPIT,
+    SMTP_HOST,
+    SMTP_PORT,
+    Platform,
+    as_messaging,
+    mailpit,
+    running_platform,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -215,3 +226,40 @@ async def test_the_creditor_previews_over_grpc_and_a_stranger_sees_no_case(
             request, metadata=as_person("messaging", "creditor", "creditor-2")
         )
     assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_a_letter_whose_evidence_the_vault_missed_keeps_the_posted_pdf_on_retry(
+    platform: Platform,
+) -> None:
+    case_id = await submit_case(platform, "letters@debtor.example")
+    message = first_letter(case_id, Channel.LETTER)
+    real = platform.dispatcher.evidence
+    nobody = as_messaging("vault", "127.0.0.1:9")  # the vault does not answer
+    platform.dispatcher.evidence = VaultEvidence(nobody)
+    try:
+        with pytest.raises(Unavailable):
+            await platform.dispatcher.dispatch(message)
+    finally:
+        await nobody.close()
+    async with platform.units() as uow:
+        record = await uow.sent.get(message.message_id)
+    assert record is not None
+    assert record.state is SendState.SENDING  # posted, not yet proven: not recorded sent
+    posted = (platform.letters.root / f"{message.message_id}.pdf").read_bytes()
+
+    platform.dispatcher.evidence = real
+    platform.dispatcher.lease = timedelta(0)  # the failed attempt's lease has run out
+    result = await platform.dispatcher.dispatch(message)
+
+    assert result.sent, result.reason
+    assert await platform.letters.copies(message.message_id) == 1  # not posted twice
+    listed = await platform.vault.ListDocuments(
+        vault_pb2.ListDocumentsRequest(case_id=case_id),
+        metadata=as_person("vault", "creditor", "creditor-1"),
+    )
+    (document,) = listed.documents
+    assert document.sha256_hex == hashlib.sha256(posted).hexdigest()
+    async with platform.units() as uow:
+        record = await uow.sent.get(message.message_id)
+    assert record is not None
+    assert (record.state, record.duplicates) == (SendState.SENT, 0)

@@ -166,15 +166,39 @@ class FakeChannel:
             return 0
         return sum(1 for m, _, _ in self.delivered if m == message_id)
 
+    async def copy_of(self, message_id: str) -> bytes | None:
+        pdfs = [r.pdf for m, _, r in self.delivered if m == message_id and r.pdf]
+        return pdfs[-1] if pdfs else None
+
+
+class VaultDown(Exception):
+    """The vault did not answer."""
+
 
 @dataclass
 class FakeEvidence:
+    """The vault's evidence: one document per message id, as its idempotency key makes it;
+    `failures` calls fail first (the vault does not answer)."""
+
     kept: list[tuple[str, str, bytes]] = field(default_factory=list)
+    creditors: list[str] = field(default_factory=list)
+    failures: int = 0
+    by_key: dict[str, bytes] = field(default_factory=dict)
 
     async def keep_pdf(
         self, *, case_id: str, creditor_id: str, message_id: str, filename: str, pdf: bytes
     ) -> str:
+        if self.failures:
+            self.failures -= 1
+            raise VaultDown("vault: unavailable")
+        key = f"messaging:{message_id}"
+        if key in self.by_key:
+            if self.by_key[key] != pdf:
+                raise ValueError("metadata.idempotency_key: already used for another upload")
+            return f"doc-{list(self.by_key).index(key) + 1}"
+        self.by_key[key] = pdf
         self.kept.append((case_id, filename, pdf))
+        self.creditors.append(creditor_id)
         return f"doc-{len(self.kept)}"
 
 

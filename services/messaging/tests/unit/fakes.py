@@ -279,9 +279,17 @@ class RecordingDispatcher:
     """Records every message handed to it; sends each id once, as the real one dedupes."""
 
     def __init__(
-        self, *, fail_first: int = 0, crash_after_send: int = 0, under_way_first: int = 0
+        self,
+        *,
+        fail_first: int = 0,
+        crash_after_send: int = 0,
+        under_way_first: int = 0,
+        outcome_fails: int = 0,
     ) -> None:
         self.calls: list[MessageToSend] = []
+        self.asked: list[str] = []  # the message ids `outcome` was asked about
+        # `outcome` raises this many times first (the vault does not take the letter's evidence).
+        self.outcome_fails = outcome_fails
         self.sent_at: dict[str, datetime] = {}
         self.fail_first = fail_first
         # Sends, then fails before answering (its record never hears of it).
@@ -306,6 +314,10 @@ class RecordingDispatcher:
         return DispatchResult(sent=True, channel_reference=f"<{message.message_id}@test>")
 
     async def outcome(self, message_id: str, channel: Channel) -> DispatchResult | None:
+        self.asked.append(message_id)
+        if self.outcome_fails > 0:
+            self.outcome_fails -= 1
+            raise ConnectionError("vault: unavailable")
         if message_id not in self.sent_at:
             return None
         return DispatchResult(sent=True, channel_reference=f"<{message_id}@test>")

@@ -47,6 +47,8 @@ async def test_a_letter_is_a_pdf_and_a_manifest_line_found_by_message_id(tmp_pat
     assert (tmp_path / "letters" / "m-1.pdf").read_bytes() == rendered.pdf
     assert await folder.copies("m-1") == 1
     assert await folder.copies("m-2") == 0
+    assert await folder.copy_of("m-1") == rendered.pdf  # what is kept as evidence after a crash
+    assert await folder.copy_of("m-2") is None
 
 
 async def test_a_text_is_a_line_of_the_sink(tmp_path: Path) -> None:
@@ -54,5 +56,6 @@ async def test_a_text_is_a_line_of_the_sink(tmp_path: Path) -> None:
     sink = SmsSink(tmp_path / "sms.jsonl")
     await sink.send("m-1", "+33612345678", rendered)
     assert await sink.copies("m-1") == 1
+    assert await sink.copy_of("m-1") is None  # a text has no PDF to keep
     assert "is owed" in rendered.text
     assert len(rendered.text) < 320  # two SMS at most

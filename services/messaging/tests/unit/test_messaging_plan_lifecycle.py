@@ -251,6 +251,34 @@ async def test_a_message_an_earlier_attempt_may_still_be_sending_stays_pending_a
     assert driver.dispatcher.sent_ids == [record.message_id]  # the same message, once
 
 
+async def test_a_stopped_plan_letter_whose_evidence_fails_is_asked_again_after_its_lease() -> None:
+    # The outcome keeps the letter's evidence first; while the vault does not answer the message
+    # stays pending, its lease taken, so the timer loop goes on to other work meanwhile.
+    driver = Driver(MONDAY_11H)
+    driver.dispatcher.crash_after_send = 1
+    driver.dispatcher.outcome_fails = 1
+    await driver.assigned("case-1", "cred-1", "prov-1")
+    with pytest.raises(ConnectionError):
+        await driver.fire_due()
+    async with driver.units() as uow:
+        await plan_lifecycle.payment_attributed(
+            uow, case_id="case-1", amount_minor=1, settles_in_full=True
+        )
+        await uow.commit()
+    driver.clock.advance(due_steps.DISPATCH_LEASE)
+    with pytest.raises(ConnectionError, match="vault"):
+        await driver.fire_due()
+    (record,) = driver.fakes.tables.messages.values()
+    assert record.status is MessageStatus.PENDING
+    assert await driver.fire_due() == 0  # not asked again before its lease ran out
+    assert driver.dispatcher.asked == [record.message_id]
+    driver.clock.advance(due_steps.DISPATCH_LEASE)
+    await driver.fire_due()
+    (record,) = driver.fakes.tables.messages.values()
+    assert record.status is MessageStatus.SENT
+    assert len(driver.dispatcher.calls) == 1
+
+
 async def test_a_holding_gets_one_plan_even_when_its_assignment_comes_again_after_it_ended() -> (
     None
 ):

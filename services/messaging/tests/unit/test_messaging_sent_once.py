@@ -14,7 +14,7 @@ from messaging.domain.outgoing import Channel
 from messaging.domain.sent_once import SendState, new_record
 from messaging.service_layer.channels import Rendered, Undeliverable
 from messaging.service_layer.compose import FactSources, PortalLinks
-from messaging.service_layer.dispatch import ChannelDispatcher
+from messaging.service_layer.dispatch import ChannelDispatcher, EvidenceMissing
 
 from .channel_fakes import (
     DEBTOR,
@@ -25,6 +25,7 @@ from .channel_fakes import (
     FakeFacts,
     FakeMessagingUnitOfWork,
     Tables,
+    VaultDown,
 )
 from .test_messaging_content import message
 
@@ -210,3 +211,105 @@ async def test_an_attempt_that_never_reached_the_channel_is_told_as_none() -> No
     ).attempt(NOW)
     told = await dispatcher(tables, FakeChannel()).outcome(message().message_id, Channel.EMAIL)
     assert told is None
+
+
+async def letter_handed_over_while_the_vault_is_down(
+    tables: Tables, channel: FakeChannel, evidence: FakeEvidence
+) -> bytes:
+    """A first letter the channel took, whose evidence the vault refused: left `sending`."""
+    with pytest.raises(VaultDown):
+        await dispatcher(tables, channel, evidence).dispatch(message(channel=Channel.LETTER))
+    ((_, _, handed_over),) = channel.delivered
+    assert tables.sent[message().message_id].state is SendState.SENDING
+    assert evidence.kept == []
+    return handed_over.pdf
+
+
+async def test_a_letter_whose_evidence_the_vault_missed_keeps_the_channel_copy_on_retry() -> None:
+    tables, channel, evidence = Tables(), FakeChannel(), FakeEvidence(failures=1)
+    pdf = await letter_handed_over_while_the_vault_is_down(tables, channel, evidence)
+    after_the_lease()
+    result = await dispatcher(tables, channel, evidence).dispatch(message(channel=Channel.LETTER))
+    assert result.sent
+    assert len(channel.delivered) == 1  # not posted twice
+    assert [(case, kept) for case, _, kept in evidence.kept] == [(message().case_id, pdf)]
+    assert evidence.creditors == [message().creditor_id]
+    record = tables.sent[message().message_id]
+    assert (record.state, record.duplicates) == (SendState.SENT, 0)
+
+
+async def test_a_letter_stays_sending_while_the_vault_still_does_not_answer() -> None:
+    tables, channel, evidence = Tables(), FakeChannel(), FakeEvidence(failures=2)
+    pdf = await letter_handed_over_while_the_vault_is_down(tables, channel, evidence)
+    after_the_lease()
+    with pytest.raises(VaultDown):
+        await dispatcher(tables, channel, evidence).dispatch(message(channel=Channel.LETTER))
+    assert tables.sent[message().message_id].state is SendState.SENDING  # never sent unproven
+    after_the_lease()
+    result = await dispatcher(tables, channel, evidence).dispatch(message(channel=Channel.LETTER))
+    assert result.sent
+    assert len(channel.delivered) == 1
+    assert [kept for _, _, kept in evidence.kept] == [pdf]
+
+
+async def test_a_letter_whose_plan_stopped_is_told_sent_only_with_its_evidence() -> None:
+    tables, channel, evidence = Tables(), FakeChannel(), FakeEvidence(failures=2)
+    pdf = await letter_handed_over_while_the_vault_is_down(tables, channel, evidence)
+    after_the_lease()
+    with pytest.raises(VaultDown):
+        await dispatcher(tables, channel, evidence).outcome(message().message_id, Channel.LETTER)
+    assert tables.sent[message().message_id].state is SendState.SENDING
+    told = await dispatcher(tables, channel, evidence).outcome(message().message_id, Channel.LETTER)
+    assert told is not None
+    assert told.sent
+    assert len(channel.delivered) == 1
+    assert [(case, kept) for case, _, kept in evidence.kept] == [(message().case_id, pdf)]
+    assert evidence.creditors == [message().creditor_id]
+    assert tables.sent[message().message_id].state is SendState.SENT
+
+
+async def test_a_letter_kept_before_a_crash_is_kept_once_on_retry() -> None:
+    tables, evidence = Tables(), FakeEvidence()
+
+    class CrashAfterEvidence(FakeEvidence):
+        async def keep_pdf(self, **kept: str | bytes) -> str:  # type: ignore[override]
+            await evidence.keep_pdf(**kept)  # type: ignore[arg-type]
+            raise SystemExit("killed between the vault and the record")
+
+    channel = FakeChannel()
+    with pytest.raises(SystemExit):
+        await dispatcher(tables, channel, CrashAfterEvidence()).dispatch(
+            message(channel=Channel.LETTER)
+        )
+    after_the_lease()
+    result = await dispatcher(tables, channel, evidence).dispatch(message(channel=Channel.LETTER))
+    assert result.sent
+    assert len(channel.delivered) == 1
+    assert [kept for _, _, kept in evidence.kept] == [channel.delivered[0][2].pdf]
+
+
+async def test_a_letter_the_channel_holds_no_pdf_of_is_not_recorded_sent() -> None:
+    tables, evidence = Tables(), FakeEvidence(failures=1)
+
+    class LostFile(FakeChannel):
+        async def copy_of(self, message_id: str) -> bytes | None:
+            return None
+
+    channel = LostFile()
+    await letter_handed_over_while_the_vault_is_down(tables, channel, evidence)
+    after_the_lease()
+    with pytest.raises(EvidenceMissing, match="holds no PDF"):
+        await dispatcher(tables, channel, evidence).dispatch(message(channel=Channel.LETTER))
+    with pytest.raises(EvidenceMissing):
+        await dispatcher(tables, channel, evidence).outcome(message().message_id, Channel.LETTER)
+    assert tables.sent[message().message_id].state is SendState.SENDING
+    assert len(channel.delivered) == 1
+
+
+async def test_an_email_cut_off_after_sending_is_recorded_sent_with_no_evidence() -> None:
+    tables, channel, evidence = Tables(), FakeChannel(crash_after_send=True), FakeEvidence()
+    with pytest.raises(SystemExit):
+        await dispatcher(tables, channel, evidence).dispatch(message())
+    after_the_lease()
+    assert (await dispatcher(tables, channel, evidence).dispatch(message())).sent
+    assert evidence.kept == []  # an e-mail carries no PDF: nothing to keep

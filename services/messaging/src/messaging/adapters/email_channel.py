@@ -120,3 +120,7 @@ class SmtpChannel:
     async def copies(self, message_id: str) -> int:
         """How many copies the mail system holds."""
         return await self.log.count(self.message_id_header(message_id))
+
+    async def copy_of(self, message_id: str) -> bytes | None:
+        """An e-mail carries no PDF (its parts are text, HTML and inline QR images)."""
+        return None

@@ -64,6 +64,14 @@ class LetterFolder:
         """How many manifest lines name this message."""
         return await asyncio.to_thread(self._count, message_id)
 
+    def _read(self, message_id: str) -> bytes | None:
+        pdf = self.root / f"{message_id}.pdf"
+        return pdf.read_bytes() if pdf.exists() else None
+
+    async def copy_of(self, message_id: str) -> bytes | None:
+        """The PDF handed over (written before its manifest line), None before it was."""
+        return await asyncio.to_thread(self._read, message_id)
+
 
 @dataclass
 class SmsSink:
@@ -98,3 +106,7 @@ class SmsSink:
     async def copies(self, message_id: str) -> int:
         """How many texts carry this message id."""
         return await asyncio.to_thread(self._count, message_id)
+
+    async def copy_of(self, message_id: str) -> bytes | None:
+        """A text carries no PDF."""
+        return None

@@ -76,6 +76,11 @@ class OutgoingChannel(Protocol):
 
     async def copies(self, message_id: str) -> int: ...
 
+    async def copy_of(self, message_id: str) -> bytes | None:
+        """The PDF the channel was handed for this message (a letter's), None when it holds
+        none: what is kept as evidence when the first attempt's record was cut off."""
+        ...
+
 
 class EvidenceStore(Protocol):
     """Keeps what was sent as evidence (the vault)."""

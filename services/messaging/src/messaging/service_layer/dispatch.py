@@ -49,6 +49,10 @@ UNDER_WAY = DispatchResult(
 )
 
 
+class EvidenceMissing(Exception):
+    """The channel took a letter but holds no copy of it to keep as evidence."""
+
+
 @dataclass
 class ChannelDispatcher:
     """The `Dispatcher` the contact plan calls."""
@@ -91,7 +95,10 @@ class ChannelDispatcher:
                 return await self._refuse(record, f"{message.channel.value} address suppressed")
         channel = self.channels[message.channel]
         if record.interrupted and await channel.copies(message.message_id) > 0:
-            # The earlier attempt reached the channel: record it instead of sending again.
+            # The earlier attempt reached the channel: keep what it was handed as evidence,
+            # then record it instead of sending again.
+            if pdf := await self._copy_held(channel, record):
+                await self._keep(record, facts.message.creditor_id, f"{facts.reference}.pdf", pdf)
             return await self._record(record.sent(message.message_id, 1, self.now()))
         was_interrupted = record.interrupted
         record = _with_recipient(record, recipient).attempt(self.now())
@@ -121,12 +128,8 @@ class ChannelDispatcher:
                 extra={"case_id": message.case_id, "duplicates": copies - 1},
             )
         if rendered.pdf:  # a letter or a formal notice: kept as evidence of what was sent
-            await self.evidence.keep_pdf(
-                case_id=message.case_id,
-                creditor_id=facts.message.creditor_id,
-                message_id=message.message_id,
-                filename=f"{facts.reference}.pdf",
-                pdf=rendered.pdf,
+            await self._keep(
+                record, facts.message.creditor_id, f"{facts.reference}.pdf", rendered.pdf
             )
         return await self._record(record.sent(reference, max(copies, 1), self.now()))
 
@@ -140,10 +143,34 @@ class ChannelDispatcher:
             return None
         if record.state is not SendState.SENDING:
             return _result(record)
-        copies = await self.channels[channel].copies(message_id)
+        outgoing = self.channels[channel]
+        copies = await outgoing.copies(message_id)
         if copies == 0:
             return None
+        if pdf := await self._copy_held(outgoing, record):
+            case = await self.sources.cases.case(record.case_id)
+            await self._keep(record, case.creditor_id, f"{message_id}.pdf", pdf)
         return await self._record(record.sent(message_id, copies, self.now()))
+
+    async def _copy_held(self, channel: OutgoingChannel, record: SendRecord) -> bytes | None:
+        """The PDF the channel holds of an attempt cut off before its record: the very bytes
+        handed over, kept as evidence before the letter is recorded sent. A letter whose copy is
+        missing raises: it stays `sending` rather than be recorded sent without its evidence."""
+        pdf = await channel.copy_of(record.message_id)
+        if pdf is None and record.channel == Channel.LETTER.value:
+            raise EvidenceMissing(f"the letter channel holds no PDF of message {record.message_id}")
+        return pdf
+
+    async def _keep(self, record: SendRecord, creditor_id: str, filename: str, pdf: bytes) -> None:
+        """Store the PDF in the vault, idempotent on the message id; raises (the record stays
+        `sending`, tried again once its lease ran out) while the vault does not answer."""
+        await self.evidence.keep_pdf(
+            case_id=record.case_id,
+            creditor_id=creditor_id,
+            message_id=record.message_id,
+            filename=filename,
+            pdf=pdf,
+        )
 
     async def _save(self, record: SendRecord) -> None:
         async with self.units() as uow:

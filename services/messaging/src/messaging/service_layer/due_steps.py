@@ -161,17 +161,20 @@ async def redispatch_pending(
                 return False
             traced.enter_context(timer_span(REDISPATCH, record.case_id))
             message = await _message_of(uow, record)
-            if message is None:
-                # Nobody wants it any more, but an earlier dispatch may have sent it before its
-                # record was cut off: the debtor received it, and the record must say so.
-                earlier = await dispatcher.outcome(record.message_id, record.channel)
+            await uow.commit()  # the lease is taken: a failure below is tried again after it
+        if message is not None:
+            await _dispatch(units, dispatcher, message)
+        else:
+            # Nobody wants it any more, but an earlier dispatch may have sent it before its
+            # record was cut off: the debtor received it, and the record must say so (once the
+            # letter's evidence is kept).
+            earlier = await dispatcher.outcome(record.message_id, record.channel)
+            async with units() as uow:
                 await uow.messages.finish(
                     record.message_id,
                     earlier or DispatchResult(sent=False, reason="plan stopped before dispatch"),
                 )
-            await uow.commit()
-        if message is not None:
-            await _dispatch(units, dispatcher, message)
+                await uow.commit()
     return True
 
 
