@@ -5,10 +5,12 @@ reason; a table of intents, faults by kind, effects found, lost and duplicated."
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -380,6 +382,7 @@ async def judge_letters(world: World, intents: list[Intent], verdict: Verdict) -
         verdict.count("messaging first letter", case_id, firsts[case_id])
         verdict.count("messaging first letter sent", case_id, sent[case_id])
         verdict.count("vault letter stored", case_id, stored[case_id])
+    await judge_posted_letters(world, verdict)
     process = world.processes["vault"]
     try:
         key = (await asyncio.to_thread(process.run_command, "audit-public-key")).strip()
@@ -393,3 +396,35 @@ async def judge_letters(world: World, intents: list[Intent], verdict: Verdict) -
         verdict.broken.append(f"python -m vault verify-audit: {str(failed)[-500:]}")
     else:
         verdict.money["vault audit chain"] = checked.strip().splitlines()[-1]
+
+
+def handed_over(folder: Path) -> tuple[Counter[str], set[str]]:
+    """The print-and-post folder: manifest lines per message id, and the PDFs' message ids."""
+    manifest = folder / "manifest.jsonl"
+    lines = manifest.read_text(encoding="utf-8").splitlines() if manifest.exists() else []
+    return Counter(json.loads(line)["message_id"] for line in lines if line), {
+        pdf.stem for pdf in folder.glob("*.pdf")
+    }
+
+
+async def judge_posted_letters(world: World, verdict: Verdict) -> None:
+    """What the post received, against messaging's records: each letter handed over once, each
+    with its PDF, each recorded sent in messaging (a letter the debtor got and messaging calls
+    not sent, or one posted twice, is what a debtor or a court would notice)."""
+    lines, pdfs = handed_over(world.workdir / "letters")
+    records = {
+        str(r["message_id"]): r["status"]
+        for r in await rows(
+            world.direct_url("messaging"),
+            "SELECT message_id, status FROM outgoing_messages WHERE channel = 'letter'",
+        )
+    }
+    for message_id, copies in lines.items():
+        verdict.count("post letter handed over", message_id, copies)
+        if message_id not in pdfs:
+            verdict.broken.append(f"letter {message_id} in the manifest without its PDF")
+        status = records.get(message_id)
+        if status != "sent":
+            verdict.broken.append(f"letter {message_id} was posted; messaging says {status}")
+    for message_id in sorted(pdfs - set(lines)):
+        verdict.broken.append(f"PDF {message_id}.pdf in the letters folder, not in the manifest")
