@@ -77,7 +77,8 @@ def withdrawal() -> Any:
 async def relay_headers(row: dict[str, Any]) -> dict[str, str]:
     """The Kafka headers the relay sends for one outbox row."""
     broker = FakeBroker()
-    relay = OutboxRelay(None, broker, ServiceSettings())  # type: ignore[arg-type]
+    database = SimpleNamespace(when_outbox_written=lambda wake: None)  # no rows to wake for
+    relay = OutboxRelay(database, broker, ServiceSettings())  # type: ignore[arg-type]
     stored = SimpleNamespace(**row, id=1, created_at=utcnow(), publish_attempts=0)
     acknowledged, refusal = await relay._publish([stored])  # type: ignore[list-item]
     assert (acknowledged, refusal) == (1, None)

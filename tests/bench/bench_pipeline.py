@@ -67,7 +67,7 @@ from recouvra_shared.events import new_event, unpack
 from recouvra_shared.kafka_security import KafkaConnection
 from tests.support.auto_bidders import register_auto_bidders
 from tests.support.bench_table import Row, Target, report
-from tests.support.databases import ServiceDatabase, discard, provision
+from tests.support.databases import ServiceDatabase, discard, plain, provision
 from tests.support.fixtures import ServiceProcess
 from tests.support.identity import as_person
 from tests.support.marketplace import sign_up_creditor
@@ -271,20 +271,20 @@ class CpuMeter:
         }
 
 
-async def backends(admin_url: str, databases: dict[str, str]) -> dict[str, list[int]]:
-    """The PostgreSQL backends serving each service's database."""
-    pg = await asyncpg.connect(admin_url)
-    try:
-        rows = await pg.fetch(
-            "SELECT pid, datname FROM pg_stat_activity WHERE datname = ANY($1::text[])",
-            list(databases.values()),
-        )
-    finally:
-        await pg.close()
-    by_name = {db: name for name, db in databases.items()}
-    found: dict[str, list[int]] = {f"{name} PG": [] for name in databases}
-    for row in rows:
-        found[f"{by_name[row['datname']]} PG"].append(row["pid"])
+async def backends(urls: dict[str, str]) -> dict[str, list[int]]:
+    """The PostgreSQL backends serving each service's database, read as the service's own role
+    (pg_stat_activity names every session's database and pid to any role)."""
+    found: dict[str, list[int]] = {}
+    for name, url in urls.items():
+        pg = await asyncpg.connect(plain(url))
+        try:
+            rows = await pg.fetch(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await pg.close()
+        found[f"{name} PG"] = [row["pid"] for row in rows]
     return found
 
 
@@ -595,13 +595,12 @@ def main() -> None:
             wait_http(url, gateway)
             asyncio.run(register_auto_bidders(matching.target, args.providers))
             pids = {name: [p.process.pid] for name, p in processes.items() if p.process}
-            admin_url = stack.pg_admin_url
 
             async def meter() -> CpuMeter:
-                names = {name: databases[name].name for name in SERVICES}
+                urls = {name: databases[name].url for name in SERVICES}
                 # The bench itself (REST client, Kafka reader, the providers' accepts) too:
                 # it takes its share of the same cores.
-                return CpuMeter(pids | await backends(admin_url, names) | {"bench": [os.getpid()]})
+                return CpuMeter(pids | await backends(urls) | {"bench": [os.getpid()]})
 
             def profile() -> list[subprocess.Popen[bytes]]:
                 if not args.profile:

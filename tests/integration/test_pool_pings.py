@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from recouvra_shared.db import Database
 from recouvra_shared.outages import is_transient
-from tests.support.stack import Stack
+from tests.support.databases import plain
 
 pytestmark = pytest.mark.integration
 
@@ -25,9 +25,10 @@ async def backend_of(database: Database) -> int:
     return int(pid)
 
 
-async def close_from_the_server(stack: Stack, pid: int) -> None:
-    """What a server restart or an idle timeout does to one connection."""
-    admin = await asyncpg.connect(stack.pg_admin_url)
+async def close_from_the_server(url: str, pid: int) -> None:
+    """What a server restart or an idle timeout does to one connection (a role may end its own
+    sessions: no administrator needed)."""
+    admin = await asyncpg.connect(plain(url))
     try:
         assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
         for _ in range(200):  # gone within ten seconds
@@ -42,12 +43,13 @@ async def close_from_the_server(stack: Stack, pid: int) -> None:
 
 
 async def test_a_connection_closed_while_idle_is_replaced_before_the_next_transaction(
-    make_database: Callable[[str], str], stack: Stack
+    make_database: Callable[[str], str],
 ) -> None:
-    database = Database.connect(make_database("intake"), pool_size=1, idle_before_ping=0.2)
+    url = make_database("intake")
+    database = Database.connect(url, pool_size=1, idle_before_ping=0.2)
     try:
         first = await backend_of(database)
-        await close_from_the_server(stack, first)
+        await close_from_the_server(url, first)
         await asyncio.sleep(0.3)
         second = await backend_of(database)  # no error: the ping found it closed
     finally:
@@ -56,9 +58,10 @@ async def test_a_connection_closed_while_idle_is_replaced_before_the_next_transa
 
 
 async def test_a_connection_closed_while_in_steady_use_fails_one_transaction_as_an_outage(
-    make_database: Callable[[str], str], stack: Stack
+    make_database: Callable[[str], str],
 ) -> None:
-    database = Database.connect(make_database("intake"), pool_size=2, idle_before_ping=60)
+    url = make_database("intake")
+    database = Database.connect(url, pool_size=2, idle_before_ping=60)
     try:
         # Two connections in the pool, both used a moment ago (so neither is pinged).
         async with database.unit_of_work() as one, database.unit_of_work() as two:
@@ -67,7 +70,7 @@ async def test_a_connection_closed_while_in_steady_use_fails_one_transaction_as_
                 for uow in (one, two)
             ]
         for pid in pids:
-            await close_from_the_server(stack, pid)
+            await close_from_the_server(url, pid)
         with pytest.raises(DBAPIError) as failed:
             await backend_of(database)
         # The pool dropped every connection older than the failure: the next ones are new.
