@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
@@ -18,7 +19,8 @@ from recouvra_shared.kafka_security import KafkaConnection
 from recouvra_shared.outbox import OutboxRelay
 from recouvra_shared.settings import ServiceSettings
 from recouvra_shared.topics import ensure_topics, make_broker
-from tests.support.kafka_read import count_rows, read_topic
+from recouvra_shared.unit_of_work import OutgoingEvent
+from tests.support.kafka_read import TopicContents, count_rows, read_topic
 from tests.support.stack import Stack, unique_name
 
 pytestmark = pytest.mark.integration
@@ -31,6 +33,39 @@ def published_count() -> float:
     return REGISTRY.get_sample_value("recouvra_outbox_published_total", {"topic": TOPIC}) or 0.0
 
 
+def relay_settings(stack: Stack, url: str, prefix: str, **tuning: Any) -> ServiceSettings:
+    """Intake's relay (intake's Kafka user, topics under `prefix`) on the database at `url`."""
+    return ServiceSettings(
+        service_name="intake",
+        **stack.kafka_settings("intake"),
+        kafka_topic_prefix=prefix,
+        database_url=url,
+        **tuning,
+    )
+
+
+def withdrawn(reason: str) -> OutgoingEvent:
+    """One case-withdrawn event of case-1, told apart by its reason."""
+    return new_event(
+        producer="intake",
+        event_type="case-withdrawn",
+        version=1,
+        case_id="case-1",
+        tenant_id="creditor-1",
+        payload=CaseWithdrawn(case_id="case-1", reason=reason),
+    )
+
+
+def reasons_in(contents: TopicContents) -> list[str]:
+    """The reasons of the withdrawals on the topic, in its order."""
+    reasons = []
+    for envelope in contents.envelopes:
+        payload = CaseWithdrawn()
+        envelope.payload.Unpack(payload)
+        reasons.append(payload.reason)
+    return reasons
+
+
 async def test_relay_publishes_in_order_marks_sent_and_prunes(
     stack: Stack,
     make_database: Callable[[str], str],
@@ -39,29 +74,14 @@ async def test_relay_publishes_in_order_marks_sent_and_prunes(
     url = make_database("settlement")
     prefix = unique_name("relay") + "."
     kafka_as("intake", prefix)  # the relay publishes intake's event as intake's Kafka user
-    settings = ServiceSettings(
-        service_name="intake",
-        **stack.kafka_settings("intake"),
-        kafka_topic_prefix=prefix,
-        database_url=url,
-        relay_batch_size=7,
-    )
+    settings = relay_settings(stack, url, prefix, relay_batch_size=7)
     database, broker = Database.connect(url), make_broker(settings)
     await ensure_topics(settings, [TOPIC])
     await broker.start()
     try:
         async with database.unit_of_work() as uow:
             for i in range(20):
-                await uow.publish(
-                    new_event(
-                        producer="intake",
-                        event_type="case-withdrawn",
-                        version=1,
-                        case_id="case-1",
-                        tenant_id="creditor-1",
-                        payload=CaseWithdrawn(case_id="case-1", reason=f"r{i}"),
-                    )
-                )
+                await uow.publish(withdrawn(f"r{i}"))
             await uow.commit()
         relay = OutboxRelay(database, broker, settings)
         counted = published_count()
@@ -73,12 +93,8 @@ async def test_relay_publishes_in_order_marks_sent_and_prunes(
         assert published_count() - counted == 20
 
         contents = await read_topic(stack, prefix + TOPIC)
-        reasons = []
-        for envelope in contents.envelopes:
-            payload = CaseWithdrawn()
-            envelope.payload.Unpack(payload)
-            reasons.append(payload.reason)
-        assert reasons == [f"r{i}" for i in range(20)]  # one key, one partition, in order
+        # One key, one partition, in order.
+        assert reasons_in(contents) == [f"r{i}" for i in range(20)]
 
         assert await relay.prune_sent() == 0  # just sent: kept for the retention period
         async with database.unit_of_work() as uow:
@@ -114,29 +130,14 @@ async def test_a_row_kafka_keeps_refusing_moves_aside_and_the_rest_goes_out(
     url = make_database("settlement")
     prefix = unique_name("relay-bad") + "."
     kafka_as("intake", prefix)  # the relay publishes intake's event as intake's Kafka user
-    settings = ServiceSettings(
-        service_name="intake",
-        **stack.kafka_settings("intake"),
-        kafka_topic_prefix=prefix,
-        database_url=url,
-        relay_max_attempts=3,
-    )
+    settings = relay_settings(stack, url, prefix, relay_max_attempts=3)
     database, broker = Database.connect(url), make_broker(settings)
     await ensure_topics(settings, [TOPIC])
     await broker.start()
     try:
         async with database.unit_of_work() as uow:
             for reason in ("before", "x" * 2_000_000, "after"):  # 2 MB: over Kafka's 1 MiB
-                await uow.publish(
-                    new_event(
-                        producer="intake",
-                        event_type="case-withdrawn",
-                        version=1,
-                        case_id="case-1",
-                        tenant_id="creditor-1",
-                        payload=CaseWithdrawn(case_id="case-1", reason=reason),
-                    )
-                )
+                await uow.publish(withdrawn(reason))
             await uow.commit()
         relay = OutboxRelay(database, broker, settings)
         handled = [await relay.relay_once() for _ in range(4)]
@@ -155,12 +156,7 @@ async def test_a_row_kafka_keeps_refusing_moves_aside_and_the_rest_goes_out(
             == 1
         )
         contents = await read_topic(stack, prefix + TOPIC)
-        reasons = []
-        for envelope in contents.envelopes:
-            payload = CaseWithdrawn()
-            envelope.payload.Unpack(payload)
-            reasons.append(payload.reason)
-        assert reasons == ["before", "after"]
+        assert reasons_in(contents) == ["before", "after"]
     finally:
         await broker.stop()
         await database.dispose()
@@ -174,13 +170,8 @@ async def test_a_commit_with_events_wakes_the_relay_without_waiting_its_poll(
     url = make_database("settlement")
     prefix = unique_name("relay") + "."
     kafka_as("intake", prefix)
-    settings = ServiceSettings(
-        service_name="intake",
-        **stack.kafka_settings("intake"),
-        kafka_topic_prefix=prefix,
-        database_url=url,
-        relay_idle_poll_seconds=3600,  # only a wake can make it publish within the test
-    )
+    # An hourly poll: only a wake can make it publish within the test.
+    settings = relay_settings(stack, url, prefix, relay_idle_poll_seconds=3600)
     database, broker = Database.connect(url), make_broker(settings)
     await ensure_topics(settings, [TOPIC])
     await broker.start()
@@ -189,16 +180,7 @@ async def test_a_commit_with_events_wakes_the_relay_without_waiting_its_poll(
     try:
         await asyncio.sleep(0.5)  # its first pass found nothing: it idles now
         async with database.unit_of_work() as uow:
-            await uow.publish(
-                new_event(
-                    producer="intake",
-                    event_type="case-withdrawn",
-                    version=1,
-                    case_id="case-1",
-                    tenant_id="creditor-1",
-                    payload=CaseWithdrawn(case_id="case-1", reason="woken"),
-                )
-            )
+            await uow.publish(withdrawn("woken"))
             await uow.commit()
         unsent = "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
         for _ in range(600):

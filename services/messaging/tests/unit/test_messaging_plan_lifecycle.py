@@ -208,13 +208,9 @@ async def test_a_pending_message_of_a_plan_stopped_since_is_not_sent() -> None:
     )
 
 
-async def test_a_letter_sent_before_its_record_was_cut_off_is_recorded_sent_if_its_plan_stops() -> (
-    None
-):
-    # Found by the fault harness: the letter went out, the connection dropped before "sent" was
-    # recorded, the debtor paid in full, and the lease's end recorded a letter the debtor had
-    # received as not sent.
-    driver = Driver(MONDAY_11H)
+async def letter_cut_off_then_paid_in_full(driver: Driver) -> None:
+    """The first letter goes out, its record is cut off before "sent", the debtor pays in full
+    (the plan stops), and the pending message's lease runs out."""
     driver.dispatcher.crash_after_send = 1
     await driver.assigned("case-1", "cred-1", "prov-1")
     with pytest.raises(ConnectionError):
@@ -225,6 +221,16 @@ async def test_a_letter_sent_before_its_record_was_cut_off_is_recorded_sent_if_i
         )
         await uow.commit()
     driver.clock.advance(due_steps.DISPATCH_LEASE)
+
+
+async def test_a_letter_sent_before_its_record_was_cut_off_is_recorded_sent_if_its_plan_stops() -> (
+    None
+):
+    # Found by the fault harness: the letter went out, the connection dropped before "sent" was
+    # recorded, the debtor paid in full, and the lease's end recorded a letter the debtor had
+    # received as not sent.
+    driver = Driver(MONDAY_11H)
+    await letter_cut_off_then_paid_in_full(driver)
     await driver.fire_due()
     assert len(driver.dispatcher.calls) == 1  # asked what became of it, not sent again
     (record,) = driver.fakes.tables.messages.values()
@@ -255,17 +261,8 @@ async def test_a_stopped_plan_letter_whose_evidence_fails_is_asked_again_after_i
     # The outcome keeps the letter's evidence first; while the vault does not answer the message
     # stays pending, its lease taken, so the timer loop goes on to other work meanwhile.
     driver = Driver(MONDAY_11H)
-    driver.dispatcher.crash_after_send = 1
     driver.dispatcher.outcome_fails = 1
-    await driver.assigned("case-1", "cred-1", "prov-1")
-    with pytest.raises(ConnectionError):
-        await driver.fire_due()
-    async with driver.units() as uow:
-        await plan_lifecycle.payment_attributed(
-            uow, case_id="case-1", amount_minor=1, settles_in_full=True
-        )
-        await uow.commit()
-    driver.clock.advance(due_steps.DISPATCH_LEASE)
+    await letter_cut_off_then_paid_in_full(driver)
     with pytest.raises(ConnectionError, match="vault"):
         await driver.fire_due()
     (record,) = driver.fakes.tables.messages.values()
