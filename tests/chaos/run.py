@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import functools
 import random
@@ -108,6 +109,35 @@ async def quoted_cases(world: World) -> set[str]:
     }
 
 
+async def say_what_letters_wait_for(world: World, waiting: set[str], taken: int) -> None:
+    """One line on stderr: how many first letters are still awaited, and where they stand in
+    messaging (its plans' status and next due time, its step-1 messages' status)."""
+    try:
+        plans = await rows(
+            world.direct_url("messaging"),
+            "SELECT p.case_id, p.status, p.due_at, m.status AS message "
+            "FROM contact_plans p "
+            "LEFT JOIN outgoing_messages m ON m.plan_id = p.plan_id AND m.step = 1",
+        )
+    except (OSError, asyncpg.PostgresError) as e:
+        print(f"[chaos] letters: {len(waiting)} of {taken} awaited ({e!r})", file=sys.stderr)
+        return
+    where = collections.Counter(
+        f"plan {r['status']}, message {r['message'] or 'none'}"
+        for r in plans
+        if r["case_id"] in waiting
+    )
+    without = len(waiting - {r["case_id"] for r in plans})
+    due = [r["due_at"] for r in plans if r["case_id"] in waiting and r["due_at"] is not None]
+    print(
+        f"[chaos] letters: {len(waiting)} of {taken} awaited; no plan yet {without}; "
+        + "; ".join(f"{k}: {n}" for k, n in sorted(where.items()))
+        + (f"; next due {min(due):%H:%M:%S}" if due else ""),
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 async def wait_first_letters(
     world: World,
     driver: Driver,
@@ -123,6 +153,7 @@ async def wait_first_letters(
     taken = {i.case_id for i in driver.intents if i.kind == "accept-assignment"}
     deadline = time.monotonic() + within
     progress, seen = time.monotonic(), -1
+    said = time.monotonic()
     while time.monotonic() < deadline:
         try:
             done = {
@@ -137,6 +168,9 @@ async def wait_first_letters(
             done = set()
         if taken <= done:
             return
+        if time.monotonic() - said > 10:
+            said = time.monotonic()
+            await say_what_letters_wait_for(world, taken - done, len(taken))
         if len(done) != seen:
             progress, seen = time.monotonic(), len(done)
         elif stalled_after is not None and time.monotonic() - progress > stalled_after and jumps:
