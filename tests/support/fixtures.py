@@ -196,7 +196,14 @@ class ServiceProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        wait_serving(self.target, self.service, process=self.process)
+        try:
+            wait_serving(self.target, self.service, process=self.process)
+        except RuntimeError as died:
+            self._log.flush()
+            tail = self.log_path.read_text(errors="replace").splitlines()[-25:]
+            raise RuntimeError(
+                f"{self.service}: {died}; its log ends:\n" + "\n".join(tail)
+            ) from died
         return self
 
     def run_command(self, *args: str, **extra_env: str) -> str:

@@ -125,10 +125,10 @@ async def test_the_database_keeps_one_open_batch_and_four_eyes_on_bank_details(
             ConfirmPayeeAccount("alice", "creditor", "cred-1"), ledger.units()
         )
     policy = PayoutPolicy()
-    await propose_batch(
+    first = await propose_batch(
         ProposePayoutBatch("alice", THURSDAY), ledger.units(), policy, clock(THURSDAY)
     )
-    with pytest.raises(Conflict, match="another batch is open"):
+    with pytest.raises(Conflict, match=f"another batch is open \\({first.batch.batch_id}\\)"):
         await propose_batch(
             ProposePayoutBatch("bob", THURSDAY), ledger.units(), policy, clock(THURSDAY)
         )

@@ -100,6 +100,9 @@ class FakePayouts:
         self.kept.batches[batch.batch_id] = batch
         return True
 
+    async def open_batch(self) -> str | None:
+        return next((b.batch_id for b in self.kept.batches.values() if b.state in OPEN), None)
+
     async def released_to(self, party_kind: PartyKind, party_id: str) -> list[PaidOut]:
         found = [
             PaidOut(batch.batch_id, batch.value_date, line)

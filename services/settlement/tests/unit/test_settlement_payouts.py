@@ -210,7 +210,8 @@ async def test_nothing_is_paid_twice(units: Units) -> None:
     await payee(units, "creditor", "cred-1")
     await money_in(units, "L1", "cred-1", 100_000, date(2026, 12, 1))
     first = await propose(units)
-    with pytest.raises(Conflict, match="another batch is open"):
+    # the refusal names the open batch: an operator whose first answer was lost finds it
+    with pytest.raises(Conflict, match=f"another batch is open \\({first.batch.batch_id}\\)"):
         await propose(units, by="bob")
     await approve_and_release(units, first.batch.batch_id)
     again = await release_batch(ReleasePayoutBatch("bob", first.batch.batch_id), units, BANK_SIDE)

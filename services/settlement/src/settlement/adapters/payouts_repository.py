@@ -183,6 +183,14 @@ class SqlPayouts:
             for no, on, case_id, amount, fact in rows.all()
         ]
 
+    async def open_batch(self) -> str | None:
+        found: str | None = await self.session.scalar(
+            select(payout_batches.c.batch_id).where(
+                payout_batches.c.state.in_((BatchState.PROPOSED.value, BatchState.APPROVED.value))
+            )
+        )
+        return found
+
     async def add_batch(self, batch: PayoutBatch) -> bool:
         inserted = await self.session.scalar(
             insert(payout_batches)

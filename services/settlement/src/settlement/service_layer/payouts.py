@@ -116,7 +116,11 @@ async def propose_batch(
             new_id(), command.value_date, operator, at, BatchState.PROPOSED, tuple(lines)
         )
         if not await uow.payouts.add_batch(batch):
-            raise Conflict("batch: another batch is open; release or cancel it first")
+            # Named, so that an operator whose proposal's answer was lost finds it again.
+            raise Conflict(
+                f"batch: another batch is open ({await uow.payouts.open_batch()}); "
+                "release or cancel it first"
+            )
         await uow.commit()
     return Proposal(batch, skipped)
 

@@ -97,6 +97,9 @@ class PayoutRepository(Protocol):
     async def add_batch(self, batch: PayoutBatch) -> bool:
         """Store a proposed batch and its lines; False when another batch is still open."""
 
+    async def open_batch(self) -> str | None:
+        """The id of the batch proposed or approved and not yet released or cancelled."""
+
     async def batch(self, batch_id: str) -> PayoutBatch | None:
         """A batch with its lines and approvals."""
 
