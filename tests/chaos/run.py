@@ -29,9 +29,10 @@ from tests.chaos.lag import consumer_lag
 from tests.chaos.own_kafka import OwnKafka
 from tests.chaos.own_postgres import OwnPostgres
 from tests.chaos.own_seaweed import OwnSeaweed
+from tests.chaos.payouts import judge_payouts, pay_out, wait_fees_booked
 from tests.chaos.proxy import Toxiproxy
 from tests.chaos.verdict import Verdict, judge, rows
-from tests.chaos.world import SERVICES, World
+from tests.chaos.world import PARIS, SERVICES, World
 from tests.support.marketplace import PASSWORD
 from tests.support.processes import wait_http
 from tests.support.stack import ROOT, Stack, find_stack
@@ -237,9 +238,10 @@ async def chaos_run(
             *((S3_CRASH,) if seaweed is not None else ()),
         )
         # Half the faults (every kind at least once) while cases come in, the rest while quotes
-        # are accepted, cases taken and paid.
+        # are accepted, cases taken and paid, the last third of the rest while money goes out.
         planned = plan(seed, size.faults, kinds)
         split = min(len(planned), max(len(kinds), (len(planned) + 1) // 2))
+        last = len(planned) - (len(planned) - split) // 3
         faults = asyncio.create_task(injector.play(planned[:split], size.every, asyncio.Event()))
         async with phases("submit"):
             await driver.submit_cases(size.cases)
@@ -253,7 +255,9 @@ async def chaos_run(
             await bidder
         assert world.clock is not None
         world.clock.advance(BIDDING_CLOSES)
-        faults = asyncio.create_task(injector.play(planned[split:], size.every, asyncio.Event()))
+        faults = asyncio.create_task(
+            injector.play(planned[split:last], size.every, asyncio.Event())
+        )
         async with phases("quotes accepted"):
             await driver.accept_quotes(functools.partial(quoted_cases, world), within=600)
         async with phases("assignments"):
@@ -263,6 +267,15 @@ async def chaos_run(
         async with phases("payments"):
             await driver.pay(world.import_statement)
         async with phases("faults (second half)"):
+            await faults
+        async with phases("fees booked"):
+            await wait_fees_booked(world, len(driver.payments()), within=240)
+        parties = [("creditor", c.id) for c in driver.creditors] + [
+            ("provider", p) for p in driver.provider_headers()
+        ]
+        faults = asyncio.create_task(injector.play(planned[last:], size.every, asyncio.Event()))
+        async with phases("payouts"):
+            payouts = await pay_out(world, parties, datetime.now(PARIS).date())
             await faults
         # A letter whose dispatch a fault interrupted stays pending for messaging's 5-minute
         # lease, then goes again under the same id: its clock is moved past the lease.
@@ -275,8 +288,9 @@ async def chaos_run(
             stop_watch.set()
             await watchdog
         async with phases("verdict"):
-            verdict = await judge(world, driver.intents, injector.done)
-        verdict.intents["(retried requests)"] = driver.retries
+            verdict = await judge(world, driver.intents + payouts.intents, injector.done)
+            await judge_payouts(world, payouts, parties, verdict)
+        verdict.intents["(retried requests)"] = driver.retries + payouts.retries
         verdict.phases = phases.took
         return verdict, injector.log
     finally:

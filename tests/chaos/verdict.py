@@ -109,10 +109,10 @@ class Verdict:
         return "\n".join(lines)
 
 
-async def rows(url: str, sql: str) -> list[asyncpg.Record]:
+async def rows(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
     connection = await asyncpg.connect(plain(url))
     try:
-        return list(await connection.fetch(sql))
+        return list(await connection.fetch(sql, *args))
     finally:
         await connection.close()
 
@@ -312,16 +312,23 @@ async def judge_money(
         "- coalesce(sum(credit) FILTER (WHERE account_code = '5121'), 0) AS bank "
         "FROM journal_lines",
     )
+    # What released payout batches sent out by transfer left the client-money account.
+    (out,) = await rows(
+        db,
+        "SELECT coalesce(sum(l.amount), 0) AS paid FROM payout_lines l "
+        "JOIN payout_batches b USING (batch_id) WHERE b.state = 'released' AND l.kind = 'transfer'",
+    )
     verdict.money = {
         "money paid (driver)": euros(driver_paid),
         "money received (receipts)": euros(in_receipts),
+        "paid out (released batches)": euros(out["paid"]),
         "client-money account 5121": euros(sides["bank"]),
         "ledger debits (= credits)": euros(sides["debit"]),
     }
-    if not (driver_paid == in_receipts == sides["bank"]):
+    if not (driver_paid == in_receipts and in_receipts - out["paid"] == sides["bank"]):
         verdict.broken.append(
-            f"money paid {euros(driver_paid)}, received {euros(in_receipts)}, "
-            f"on 5121 {euros(sides['bank'])}"
+            f"money paid {euros(driver_paid)}, received {euros(in_receipts)}, paid out "
+            f"{euros(out['paid'])}, on 5121 {euros(sides['bank'])}"
         )
     if sides["debit"] != sides["credit"]:
         verdict.broken.append(

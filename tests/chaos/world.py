@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
@@ -168,27 +170,42 @@ class World:
         self.clock.advance(delta)
         self.messaging_clock.advance(delta)
 
-    async def import_statement(self, content: bytes, within: float = 300) -> tuple[str, int]:
-        """A bank file imported by an operator over settlement's gRPC (as the e2e tests do),
-        tried again while settlement does not answer; accepted or refused, and the retries."""
+    async def ask_settlement(
+        self,
+        method: Callable[[grpc.aio.Channel], Callable[..., Awaitable[Any]]],
+        request: Any,
+        *,
+        operator: str = "chaos-operator",
+        within: float = 300,
+    ) -> tuple[Any, int]:
+        """One operator's request over settlement's gRPC (as the e2e tests make it), asked
+        again while settlement does not answer; the reply, or the refusal (an `AioRpcError` of
+        `REFUSALS`), and how many times it was asked again."""
         deadline, retried = asyncio.get_running_loop().time() + within, 0
         settlement = self.processes["settlement"]
         while True:
             try:
                 async with settlement.channel() as channel:
-                    await spb_grpc.SettlementServiceStub(channel).ImportStatement(
-                        spb.ImportStatementRequest(content=content),
-                        metadata=as_person("settlement", "operator", "", "chaos-operator"),
+                    return await method(channel)(
+                        request,
+                        metadata=as_person("settlement", "operator", "", operator),
                         timeout=60,
-                    )
-                return ACCEPTED, retried
+                    ), retried
             except grpc.aio.AioRpcError as error:
                 if error.code() in REFUSALS:
-                    return REFUSED, retried
+                    return error, retried
             if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"settlement did not import a statement within {within} s")
+                raise TimeoutError(f"settlement did not answer {request!r:.80} within {within} s")
             retried += 1
             await asyncio.sleep(0.5)
+
+    async def import_statement(self, content: bytes) -> tuple[str, int]:
+        """A bank file imported by an operator: accepted or refused, and the retries."""
+        answer, retried = await self.ask_settlement(
+            lambda channel: spb_grpc.SettlementServiceStub(channel).ImportStatement,
+            spb.ImportStatementRequest(content=content),
+        )
+        return (REFUSED if isinstance(answer, grpc.aio.AioRpcError) else ACCEPTED), retried
 
     async def start(self) -> None:
         for name in SERVICES:
