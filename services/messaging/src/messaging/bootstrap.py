@@ -133,6 +133,7 @@ def build(wiring: Wiring) -> ServiceParts:
         build_dispatcher(wiring),
         FrenchHolidays(),
         poll_seconds=settings.timer_poll_seconds,
+        workers=settings.timer_workers,
     )
     instalment_timers = InstalmentTimerLoop(units, clock, poll_seconds=settings.timer_poll_seconds)
     contact_plans = ContactPlanApi(units, clock)

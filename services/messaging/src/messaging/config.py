@@ -42,6 +42,8 @@ class MessagingSettings(ServiceSettings):
 
     # The contact plans' durable timers: how often the due-steps table is polled.
     timer_poll_seconds: float = Field(default=1.0, gt=0)
+    # How many due steps are fired side by side (each its own transaction, then its dispatch).
+    timer_workers: int = Field(default=4, ge=1, le=32)
     # Development only: a file holding seconds to add to the wall clock (test-driven time).
     clock_offset_file: str = ""
 

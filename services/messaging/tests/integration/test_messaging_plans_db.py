@@ -17,11 +17,13 @@ from messaging.adapters.unit_of_work import SqlMessagingUnitOfWork, messaging_un
 from messaging.adapters.webhook_secret_box import WebhookSecretBox
 from messaging.domain.case_contacts import MessageStatus
 from messaging.domain.contact_limits import ContactLimits
-from messaging.domain.outgoing import Channel, Tone
+from messaging.domain.outgoing import Channel, DispatchResult, MessageToSend, Tone
 from messaging.domain.plans import PlanStatus, PlanStep, StopReason
+from messaging.entrypoints.plan_timers import PlanTimerLoop
 from messaging.service_layer import contact_settings, due_steps, plan_lifecycle
 from recouvra_shared.db import Database
 from recouvra_shared.errors import InvalidRequest
+from services.messaging.tests.unit.fakes import RecordingDispatcher
 from services.messaging.tests.unit.plan_driver import HOLIDAYS, Driver
 
 # Seals webhook signing secrets (unused by these tests, needed by the unit of work).
@@ -118,6 +120,51 @@ async def test_two_replicas_firing_at_once_never_exceed_a_debtors_daily_cap(
         postponed += await contact_settings.postponements_of(uow, "cred-1")
     assert len(postponed) == 5
     assert all("daily cap of 1 reached for this debtor" in p.reasons for p in postponed)
+
+
+class SlowDispatcher:
+    """The driver's dispatcher, each dispatch taking a while (a vault round trip): counts how
+    many are under way at once."""
+
+    def __init__(self, inner: RecordingDispatcher) -> None:
+        self.inner = inner
+        self.under_way = 0
+        self.most = 0
+
+    async def dispatch(self, message: MessageToSend) -> DispatchResult:
+        self.under_way += 1
+        self.most = max(self.most, self.under_way)
+        try:
+            await asyncio.sleep(0.05)
+            return await self.inner.dispatch(message)
+        finally:
+            self.under_way -= 1
+
+    async def outcome(self, message_id: str, channel: Channel) -> DispatchResult | None:
+        return await self.inner.outcome(message_id, channel)
+
+
+async def test_the_timer_loops_workers_send_side_by_side_each_first_letter_once(
+    units: Callable[[], SqlMessagingUnitOfWork],
+) -> None:
+    monday = datetime(2027, 3, 8, 10, 0, tzinfo=UTC)
+    driver = SqlDriver(monday, units)
+    for number in range(12):  # twelve debtors: nothing holds one letter back for another
+        await driver.submitted(f"case-{number}", "cred-1", f"debtor-{number}")
+        await driver.assigned(f"case-{number}", "cred-1", "prov-1")
+    slow = SlowDispatcher(driver.dispatcher)
+    loop = PlanTimerLoop(units, driver.clock, slow, HOLIDAYS, poll_seconds=1, workers=4)
+
+    assert await loop.tick() == 12
+    assert await loop.tick() == 0  # nothing left due, nothing pending
+    assert sorted(case for _, case, step in driver.sent() if step == 1) == sorted(
+        f"case-{n}" for n in range(12)
+    )
+    assert len(driver.dispatcher.calls) == 12  # each handed over once, none twice
+    assert slow.most > 1  # the workers overlapped
+    async with units() as uow:
+        statuses = await uow.session.scalars(select(outgoing_messages.c.status))
+    assert Counter(statuses) == {MessageStatus.SENT.value: 12}
 
 
 async def test_pause_resume_stop_rotation_and_preferences_round_trip(

@@ -1,8 +1,15 @@
 """The contact plans' durable timers: polls the plans whose step (or promise check) is due, and
-the pending messages whose dispatch was interrupted; each in its own transaction."""
+the pending messages whose dispatch was interrupted; each in its own transaction.
+
+Several workers fire side by side (`workers`): each takes its plan or message with
+`FOR UPDATE SKIP LOCKED` and moves it on (the step recorded pending, the lease taken) in that
+transaction before dispatching, so no two take the same one; the contact limits lock the debtor,
+so two letters to one debtor are still judged one after the other. While one worker waits on
+the database or the vault, another renders its letter."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from messaging.domain.clock import Clock
@@ -23,25 +30,44 @@ class PlanTimerLoop:
         *,
         poll_seconds: float,
         batch_size: int = 100,
+        workers: int = 1,
     ) -> None:
         self.units = units
         self.clock = clock
         self.dispatcher = dispatcher
         self.holidays = holidays
         self.batch_size = batch_size
+        self.workers = workers
         self.loop = PollingLoop("messaging plan timers", self.step, idle_seconds=poll_seconds)
 
     async def tick(self) -> int:
-        """Fire up to one batch of due timers and pending messages; returns how many."""
+        """Fire up to one batch of due timers and pending messages, `workers` side by side;
+        returns how many."""
         done = 0
-        while done < self.batch_size and await due_steps.redispatch_pending(
-            self.units, clock=self.clock, dispatcher=self.dispatcher
-        ):
-            done += 1
-        while done < self.batch_size and await due_steps.fire_next_due(
-            self.units, clock=self.clock, dispatcher=self.dispatcher, holidays=self.holidays
-        ):
-            done += 1
+
+        async def worker() -> None:
+            nonlocal done
+            while done < self.batch_size:
+                done += 1  # counted before the await: the workers share one batch
+                if not await due_steps.redispatch_pending(
+                    self.units, clock=self.clock, dispatcher=self.dispatcher
+                ):
+                    done -= 1
+                    break
+            while done < self.batch_size:
+                done += 1
+                if not await due_steps.fire_next_due(
+                    self.units, clock=self.clock, dispatcher=self.dispatcher, holidays=self.holidays
+                ):
+                    done -= 1
+                    break
+
+        # Each worker ends its own message before the poll ends, even when another failed.
+        ended = await asyncio.gather(
+            *(worker() for _ in range(self.workers)), return_exceptions=True
+        )
+        if failed := next((e for e in ended if isinstance(e, BaseException)), None):
+            raise failed
         return done
 
     async def step(self) -> bool:

@@ -7,10 +7,12 @@ and one found afterwards is counted on the record.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from html import unescape
 
@@ -66,6 +68,12 @@ class ChannelDispatcher:
     now: Callable[[], datetime]
     # How long an attempt may take before a record left `sending` counts as a crash.
     lease: timedelta = timedelta(minutes=2)
+    # Rendering (WeasyPrint's PDF above all) is CPU work: done on a thread of its own, so the
+    # event loop serves the other messages' database and vault round trips meanwhile. One
+    # thread: WeasyPrint is not known to be safe to run twice at once in one process.
+    rendering: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="messaging-render")
+    )
 
     async def dispatch(self, message: MessageToSend) -> DispatchResult:
         """Send `message` unless it already went; say what happened."""
@@ -107,7 +115,9 @@ class ChannelDispatcher:
             await uow.commit()
         if not claimed:
             return UNDER_WAY
-        rendered = self.renderer.render(facts)
+        rendered = await asyncio.get_running_loop().run_in_executor(
+            self.rendering, self.renderer.render, facts
+        )
         if message.step == 1 and (missing := _absent_mentions(rendered, facts)):
             return await self._refuse(record, f"the template lacks R124-4 mentions: {missing}")
         try:
