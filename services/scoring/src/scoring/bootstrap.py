@@ -99,6 +99,9 @@ def build(wiring: Wiring) -> ServiceParts:
         ],
         unit_of_work=units,
         published_topics=[topic_name(SERVICE, *CASE_SCORED)],
+        # Score and GetScore keep nothing in process and publish nothing: each call is its own
+        # transaction (or a batch of this process's calls), so any process may answer it.
+        grpc_in_many_processes=True,
     )
 
 
