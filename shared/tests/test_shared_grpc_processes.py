@@ -41,8 +41,9 @@ def test_only_a_service_made_for_it_is_served_by_many_processes() -> None:
 class Sleepers(GrpcProcesses):
     """The supervision as the service runs it, over processes that only sleep."""
 
-    def command(self, number: int) -> list[str]:
-        return [sys.executable, "-c", "import time; time.sleep(120)"]
+    def command(self, number: int, ready_fd: int) -> list[str]:
+        serve = f"import os, time; os.write({ready_fd}, b'1'); time.sleep(120)"
+        return [sys.executable, "-c", serve]
 
 
 def pids(processes: GrpcProcesses) -> list[int]:
@@ -87,11 +88,22 @@ async def test_processes_that_keep_dying_stop_the_service(
     monkeypatch.setattr(grpc_processes, "RESTART_DELAY_SECONDS", 0.01)
 
     class Crashing(GrpcProcesses):
-        def command(self, number: int) -> list[str]:
-            return [sys.executable, "-c", "raise SystemExit(3)"]
+        def command(self, number: int, ready_fd: int) -> list[str]:
+            serve_then_die = f"import os; os.write({ready_fd}, b'1'); raise SystemExit(3)"
+            return [sys.executable, "-c", serve_then_die]
 
     processes = Crashing(ServiceSettings(grpc_processes=2), port=1, module="unused")
     await processes.start()
     with pytest.raises(GrpcProcessesFailing, match="exited with 3"):
         await asyncio.wait_for(processes.supervise(), 60)
     await processes.stop(grace_seconds=1)
+
+
+async def test_a_process_that_never_serves_fails_the_start() -> None:
+    class NeverServing(GrpcProcesses):
+        def command(self, number: int, ready_fd: int) -> list[str]:
+            return [sys.executable, "-c", "raise SystemExit(4)"]
+
+    processes = NeverServing(ServiceSettings(grpc_processes=2), port=1, module="unused")
+    with pytest.raises(GrpcProcessesFailing, match="exited with 4 before serving"):
+        await processes.start()

@@ -64,8 +64,9 @@ class GrpcProcesses:
         self.restarts: deque[float] = deque()
         self.stopping = asyncio.Event()
 
-    def command(self, number: int) -> list[str]:
-        """`python -m <service> grpc-worker` for the process with this number."""
+    def command(self, number: int, ready_fd: int) -> list[str]:
+        """`python -m <service> grpc-worker` for the process with this number, which writes a
+        byte to `ready_fd` once it serves."""
         return [
             sys.executable,
             "-m",
@@ -74,24 +75,45 @@ class GrpcProcesses:
             f"--number={number}",
             f"--port={self.port}",
             f"--parent={os.getpid()}",
+            f"--ready-fd={ready_fd}",
         ]
 
-    async def _start(self, number: int) -> None:
-        # Forked from the event loop's thread, which lives as long as the process: the child's
-        # parent-death signal follows the thread that forked it.
-        process = await asyncio.create_subprocess_exec(*self.command(number))
+    async def _start(self, number: int) -> bool:
+        """Start the process with this number and wait until it serves; False if it died
+        first."""
+        read_end, write_end = os.pipe()
+        try:
+            # Forked from the event loop's thread, which lives as long as the process: the
+            # child's parent-death signal follows the thread that forked it.
+            process = await asyncio.create_subprocess_exec(
+                *self.command(number, write_end), pass_fds=(write_end,)
+            )
+        finally:
+            os.close(write_end)
         self.running[number] = process
+        try:
+            ready = await asyncio.to_thread(os.read, read_end, 1)  # b"" once it exited
+        finally:
+            os.close(read_end)
         log.info(
-            "%s gRPC process %d started (pid %d)",
+            "%s gRPC process %d (pid %d) %s",
             self.settings.service_name,
             number,
             process.pid,
+            "serving" if ready else "exited before serving",
         )
+        return bool(ready)
 
     async def start(self) -> None:
-        """Start every process after the first."""
+        """Start every process after the first and wait until they all serve: the first
+        reports SERVING after this, so a caller's connections meet every process."""
         for number in self.numbers:
-            await self._start(number)
+            if not await self._start(number):
+                code = await self.running[number].wait()
+                raise GrpcProcessesFailing(
+                    f"{self.settings.service_name}: gRPC process {number} exited with {code} "
+                    "before serving"
+                )
 
     async def supervise(self) -> None:
         """Start again a process that died alone; raise when they keep dying, which stops the

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -151,6 +152,11 @@ class ServiceRuntime:
         )
         for _, register in parts.grpc_services:
             register(server.server)
+        # The port is bound (not yet listening): the other processes bind it too and serve
+        # before this one reports SERVING.
+        processes = GrpcProcesses(settings, server.port, service_module(settings))
+        await processes.start()
+        tasks.append(asyncio.create_task(processes.supervise(), name="grpc-processes"))
         await server.start()
         log.info(
             "%s serving gRPC (%s) on %s:%d",
@@ -159,9 +165,6 @@ class ServiceRuntime:
             settings.grpc_host,
             server.port,
         )
-        processes = GrpcProcesses(settings, server.port, service_module(settings))
-        await processes.start()
-        tasks.append(asyncio.create_task(processes.supervise(), name="grpc-processes"))
 
         stop_waiter = asyncio.create_task(self.stopping.wait())
         done, _ = await asyncio.wait([stop_waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
@@ -198,7 +201,12 @@ def refuse_many_processes(settings: ServiceSettings, parts: ServiceParts) -> Non
 
 
 async def serve_grpc_only(
-    settings: ServiceSettings, bootstrap: Bootstrap, number: int, port: int, parent: int
+    settings: ServiceSettings,
+    bootstrap: Bootstrap,
+    number: int,
+    port: int,
+    parent: int,
+    ready_fd: int | None = None,
 ) -> None:
     """One more process answering the service's gRPC on its first process's port (`python -m
     <service> grpc-worker`, started by that process): no consumer, relay or retention, only
@@ -236,6 +244,9 @@ async def serve_grpc_only(
     for _, register in parts.grpc_services:
         register(server.server)
     await server.start()
+    if ready_fd is not None:  # the first process waits for this before it reports SERVING
+        os.write(ready_fd, b"1")
+        os.close(ready_fd)
     log.info(
         "%s gRPC process %d serving on %s:%d",
         settings.service_name,
@@ -273,6 +284,7 @@ def run_cli(
     parser.add_argument("--number", type=int, default=2, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--parent", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     settings = settings_factory()
     configure_logging(settings.service_name, settings.log_level)
@@ -281,7 +293,9 @@ def run_cli(
         asyncio.run(run_retention(settings, bootstrap, dry_run=args.dry_run))
         return
     if args.command == WORKER_COMMAND:
-        asyncio.run(serve_grpc_only(settings, bootstrap, args.number, args.port, args.parent))
+        asyncio.run(
+            serve_grpc_only(settings, bootstrap, args.number, args.port, args.parent, args.ready_fd)
+        )
         return
     if args.command == "migrate":
         runtime_url = settings.database_url.get_secret_value()
