@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import stat
 import time
@@ -12,6 +13,7 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jwt.utils import base64url_encode
 
 from recouvra_shared.context import Caller
 from recouvra_shared.errors import Unauthenticated
@@ -240,3 +242,22 @@ def refused_by(receiver: TokenVerifier, token: str) -> str:
     with pytest.raises(Unauthenticated) as refusal:
         receiver.verify(token)
     return refusal.value.message
+
+
+def test_a_header_seen_in_a_good_token_still_checks_every_token_that_carries_it(
+    keys: Path, tmp_path: Path
+) -> None:
+    receiver = verifier(keys)
+    token = minter(keys, "gateway").mint("vault", CREDITOR)
+    assert receiver.verify(token) == CREDITOR  # its header is now known to the receiver
+    header, _body, signature = minter(keys, "gateway").mint("vault", CREDITOR).split(".")
+    claims = jwt.decode(token, options={"verify_signature": False}) | {"org": "creditor-2"}
+    altered = jwt.encode(claims, "x" * 32, algorithm="HS256").split(".")[1]
+    assert "token refused" in refused_by(receiver, f"{header}.{altered}.{signature}")
+    # The very same header segment, over fresh claims signed by a key nobody trusts.
+    fresh = claims | {"org": "creditor-1", "jti": str(uuid.uuid4())}
+    payload = base64url_encode(json.dumps(fresh).encode()).decode()
+    forged_signature = Ed25519PrivateKey.generate().sign(f"{header}.{payload}".encode())
+    stranger = f"{header}.{payload}.{base64url_encode(forged_signature).decode()}"
+    assert "token refused" in refused_by(receiver, stranger)
+    assert receiver.verify(minter(keys, "gateway").mint("vault", CREDITOR)) == CREDITOR

@@ -232,6 +232,10 @@ class ReplayGuard:
             heapq.heappush(self._expiries, (usable_until, token_id))
 
 
+# Headers are cached only from verified tokens: one per trusted key in practice.
+MAX_CACHED_HEADERS = 64
+
+
 class TokenVerifier:
     """Derives the caller of a call from its token, or refuses it as Unauthenticated; each
     token is taken once (its `jti` is remembered until it expires)."""
@@ -250,13 +254,21 @@ class TokenVerifier:
         self.people_issuers = frozenset(people_issuers)
         self.leeway_seconds = leeway_seconds
         self.replays = replays if replays is not None else ReplayGuard()
+        # The parsed header of each header segment seen in a token that passed every check: one
+        # per caller's key, the same in all its tokens. Parsing it again cost a quarter of a
+        # verification (docs/performance.md, Scoring); the segment is part of what the
+        # signature covers, so a cached one is still checked on every token.
+        self._headers: dict[str, dict[str, Any]] = {}
 
     def verify(self, token: str) -> Caller:
         """The caller the token names; Unauthenticated (its reason says which check failed)."""
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as exc:
-            raise Unauthenticated(f"authorization: not a token ({exc})") from exc
+        segment = token.partition(".")[0]
+        header = self._headers.get(segment)
+        if header is None:
+            try:
+                header = jwt.get_unverified_header(token)
+            except jwt.PyJWTError as exc:
+                raise Unauthenticated(f"authorization: not a token ({exc})") from exc
         key = self.trusted.get(str(header.get("kid", "")))
         if header.get("alg") != ALGORITHM or key is None:
             raise Unauthenticated("authorization: signed by a key this service does not trust")
@@ -278,6 +290,8 @@ class TokenVerifier:
         if not isinstance(token_id, str) or not token_id:
             raise Unauthenticated("authorization: jti is required")
         self.replays.take(f"{key.issuer}:{token_id}", claims["exp"] + self.leeway_seconds)
+        if len(self._headers) < MAX_CACHED_HEADERS:
+            self._headers[segment] = header
         return caller
 
     def _caller(self, claims: dict[str, Any]) -> Caller:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,13 @@ import grpc
 from recouvra_shared.db import Database, UnitOfWork
 from recouvra_shared.db_roles import migrate
 from recouvra_shared.grpc import GrpcServer, client_channel
+from recouvra_shared.grpc_processes import (
+    WORKER_COMMAND,
+    GrpcProcesses,
+    die_with_parent,
+    service_module,
+    watch_parent,
+)
 from recouvra_shared.identity import ServiceIdentity
 from recouvra_shared.inbox import InboxConsumer, Subscription
 from recouvra_shared.logging import configure_logging
@@ -50,6 +58,10 @@ class ServiceParts:
     readings: Sequence[ReadingSource] = ()
     # Tables of the service that only grow, pruned hourly (and the inbox, for every service).
     retention: Sequence[RetentionRule] = ()
+    # Its gRPC handlers keep nothing in process that a call to another process would miss (no
+    # cache to invalidate, no outbox row to wake this process's relay): it may be served by
+    # `grpc_processes` > 1 (recouvra_shared.grpc_processes).
+    grpc_in_many_processes: bool = False
 
 
 @dataclass
@@ -101,6 +113,7 @@ class ServiceRuntime:
             settings=settings, database=database, broker=broker, tls=tls, identity=identity
         )
         parts = self.bootstrap(wiring)
+        refuse_many_processes(settings, parts)
         units = parts.unit_of_work or database.unit_of_work
         for subscription in parts.subscriptions:
             InboxConsumer(subscription, units, broker, settings).register()
@@ -139,6 +152,11 @@ class ServiceRuntime:
         )
         for _, register in parts.grpc_services:
             register(server.server)
+        # The port is bound (not yet listening): the other processes bind it too and serve
+        # before this one reports SERVING.
+        processes = GrpcProcesses(settings, server.port, service_module(settings))
+        await processes.start()
+        tasks.append(asyncio.create_task(processes.supervise(), name="grpc-processes"))
         await server.start()
         log.info(
             "%s serving gRPC (%s) on %s:%d",
@@ -155,7 +173,10 @@ class ServiceRuntime:
                 log.error("background task %s died", task.get_name(), exc_info=task.exception())
 
         log.info("%s shutting down", settings.service_name)
-        await server.stop(settings.shutdown_grace_seconds)
+        await asyncio.gather(
+            server.stop(settings.shutdown_grace_seconds),
+            processes.stop(settings.shutdown_grace_seconds),
+        )
         relay.stop()
         retention.stop()
         await metrics.stop()
@@ -170,6 +191,79 @@ class ServiceRuntime:
         log.info("%s stopped", settings.service_name)
 
 
+def refuse_many_processes(settings: ServiceSettings, parts: ServiceParts) -> None:
+    """Refuse `grpc_processes` > 1 for a service whose gRPC handlers were not made for it."""
+    if settings.grpc_processes > 1 and not parts.grpc_in_many_processes:
+        raise SystemExit(
+            f"grpc_processes: {settings.service_name} serves gRPC from one process only "
+            f"(got {settings.grpc_processes})"
+        )
+
+
+async def serve_grpc_only(
+    settings: ServiceSettings,
+    bootstrap: Bootstrap,
+    number: int,
+    port: int,
+    parent: int,
+    ready_fd: int | None = None,
+) -> None:
+    """One more process answering the service's gRPC on its first process's port (`python -m
+    <service> grpc-worker`, started by that process): no consumer, relay or retention, only
+    this process's own metrics; dies with its parent, stops on SIGTERM."""
+    die_with_parent(parent)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    tls = load_tls(settings)
+    identity = ServiceIdentity.from_settings(settings)
+    database = Database.connect(settings.database_url.get_secret_value())
+    wiring = Wiring(settings, database, make_broker(settings), tls=tls, identity=identity)
+    parts = bootstrap(wiring)  # only its gRPC services are served here
+    refuse_many_processes(settings, parts)
+    own_ports = settings.grpc_process_metrics_ports
+    # Its own port when the operator named them, else any free port (or none, like the first).
+    metrics_port = own_ports[number - 2] if own_ports else settings.metrics_port and 0
+    metrics = ServiceMetrics(
+        settings.model_copy(update={"metrics_port": metrics_port}),
+        database,
+        service_readings=False,
+    )
+    metrics.start()
+    tasks = [
+        asyncio.create_task(metrics.run(), name="metrics"),
+        asyncio.create_task(watch_parent(parent, stopping), name="parent-watch"),
+    ]
+    server = GrpcServer(
+        f"{settings.grpc_host}:{port}",
+        [name for name, _ in parts.grpc_services],
+        tls=tls,
+        verifier=identity.verifier,
+    )
+    for _, register in parts.grpc_services:
+        register(server.server)
+    await server.start()
+    if ready_fd is not None:  # the first process waits for this before it reports SERVING
+        os.write(ready_fd, b"1")
+        os.close(ready_fd)
+    log.info(
+        "%s gRPC process %d serving on %s:%d",
+        settings.service_name,
+        number,
+        settings.grpc_host,
+        port,
+    )
+    await stopping.wait()
+    await server.stop(settings.shutdown_grace_seconds)
+    await metrics.stop()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await database.dispose()
+    log.info("%s gRPC process %d stopped", settings.service_name, number)
+
+
 def run_cli(
     settings_factory: Callable[[], ServiceSettings],
     bootstrap: Bootstrap,
@@ -180,15 +274,28 @@ def run_cli(
     (delete what the retention rules say has expired, once; `--dry-run` only counts)."""
     parser = argparse.ArgumentParser()
     parser.add_argument(
-        "command", nargs="?", default="serve", choices=["serve", "migrate", "retention"]
+        "command",
+        nargs="?",
+        default="serve",
+        choices=["serve", "migrate", "retention", WORKER_COMMAND],
     )
     parser.add_argument("--dry-run", action="store_true", help="retention: count, delete nothing")
+    # grpc-worker: started by `serve` itself when grpc_processes > 1, never by hand.
+    parser.add_argument("--number", type=int, default=2, help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--parent", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     settings = settings_factory()
     configure_logging(settings.service_name, settings.log_level)
     setup_tracing(settings.service_name)
     if args.command == "retention":
         asyncio.run(run_retention(settings, bootstrap, dry_run=args.dry_run))
+        return
+    if args.command == WORKER_COMMAND:
+        asyncio.run(
+            serve_grpc_only(settings, bootstrap, args.number, args.port, args.parent, args.ready_fd)
+        )
         return
     if args.command == "migrate":
         runtime_url = settings.database_url.get_secret_value()

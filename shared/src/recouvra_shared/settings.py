@@ -70,6 +70,16 @@ class ServiceSettings(BaseSettings):
     # client certificate (the kubelet's); None = none. The business port is mutual TLS only.
     grpc_health_port: int | None = None
     shutdown_grace_seconds: float = 10.0
+    # Processes answering gRPC on the one port (gRPC sets SO_REUSEPORT: the kernel spreads new
+    # connections over them), for a host with spare cores: one event loop under one interpreter
+    # lock is one core's worth of Python. The first process also runs everything else (consumers,
+    # relay, retention, the service-wide readings); the others answer gRPC only, die with it and
+    # are started again when they die alone (`recouvra_shared.grpc_processes`). Only a service
+    # whose gRPC handlers keep nothing in process accepts more than 1 (scoring).
+    grpc_processes: int = Field(default=1, ge=1, le=16)
+    # /metrics of the 2nd, 3rd... gRPC process, one port each (the first serves on metrics_port);
+    # as many as grpc_processes - 1 when metrics_port names a port (0: any free port each).
+    grpc_process_metrics_ports: list[int] = Field(default_factory=list)
     # Prometheus metrics (recouvra_shared.metrics) on http://<metrics_host>:<metrics_port>/metrics,
     # e.g. RECOUVRA_INTAKE_METRICS_PORT; None = not served. Readings from the database and Kafka
     # are sampled every metrics_sample_seconds.
@@ -159,6 +169,17 @@ class ServiceSettings(BaseSettings):
         missing = [name for name, path in files.items() if path is None]
         if missing and len(missing) < len(files):
             raise ValueError(f"{', '.join(missing)}: mutual TLS needs the CA, certificate and key")
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_unscraped_grpc_processes(self) -> Self:
+        extra = self.grpc_processes - 1
+        if self.metrics_port and len(self.grpc_process_metrics_ports) != extra:
+            raise ValueError(
+                f"grpc_process_metrics_ports: {extra} port(s) needed, one for each gRPC process "
+                f"after the first (grpc_processes is {self.grpc_processes}, metrics_port is set); "
+                f"got {len(self.grpc_process_metrics_ports)}"
+            )
         return self
 
     @model_validator(mode="after")

@@ -26,7 +26,6 @@ from scoring.entrypoints.grpc_api import ScoringApi
 from scoring.service_layer.events import CASE_SCORED, SERVICE
 from scoring.service_layer.explanations import Reproduction, reproduce_score
 from scoring.service_layer.scorer import Scorer
-from scoring.service_layer.training import platform_ended_cases
 
 CASE_SUBMITTED_TOPIC = topic_name("intake", "case-submitted", 1)
 PAYMENT_DECLARED_TOPIC = topic_name("intake", "payment-declared", 1)
@@ -99,6 +98,9 @@ def build(wiring: Wiring) -> ServiceParts:
         ],
         unit_of_work=units,
         published_topics=[topic_name(SERVICE, *CASE_SCORED)],
+        # Score and GetScore keep nothing in process and publish nothing: each call is its own
+        # transaction (or a batch of this process's calls), so any process may answer it.
+        grpc_in_many_processes=True,
     )
 
 
@@ -120,6 +122,10 @@ async def command_unit_of_work(settings: ScoringSettings) -> AsyncIterator[SqlSc
 
 async def read_platform_ended_cases(out: TextIO) -> list[EndedCase]:
     """The platform's ended cases, read from scoring's database for the train command."""
+    # Imported here: scikit-learn is the train command's alone, and importing it took most of
+    # a serving process's start on a busy machine (docs/performance.md, Scoring).
+    from scoring.service_layer.training import platform_ended_cases
+
     async with command_unit_of_work(ScoringSettings()) as uow:
         return await platform_ended_cases(uow, out)
 

@@ -33,6 +33,10 @@ GRPC_SECONDS = Histogram(
     ["grpc_method"],
     buckets=LATENCY_BUCKETS,
 )
+GRPC_PROCESS_RESTARTS = Counter(
+    "recouvra_grpc_process_restarts",
+    "gRPC processes after a service's first that died alone and were started again.",
+)
 HTTP_REQUESTS = Counter(
     "recouvra_http_requests",
     "HTTP requests answered, per route template, method and status.",

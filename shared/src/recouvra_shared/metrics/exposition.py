@@ -41,6 +41,7 @@ class ServiceMetrics:
         dead_letter_topics: Sequence[str] = (),
         sources: Sequence[ReadingSource] = (),
         registry: CollectorRegistry = REGISTRY,
+        service_readings: bool = True,
     ) -> None:
         self.settings = settings
         self.database = database
@@ -48,7 +49,11 @@ class ServiceMetrics:
         prefix = settings.kafka_topic_prefix
         self.lag: ConsumerLag | None = None
         self.dead_letter_topics = list(dead_letter_topics)
-        self.sources: dict[str, ReadingSource] = {"platform": self._platform}
+        # Without service readings (a service's second gRPC process), only what this process
+        # counts is served: the service-wide readings come from its first process alone.
+        self.sources: dict[str, ReadingSource] = (
+            {"platform": self._platform} if service_readings else {}
+        )
         if consumer_groups:
             groups = [(prefix + g, prefix + t) for g, t in consumer_groups]
             self.lag = ConsumerLag(KafkaConnection.of(settings), groups)
