@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
@@ -32,9 +33,20 @@ from recouvra_shared.deadletters import DeadLetterWriter
 from recouvra_shared.events import EnvelopeError, dead_letter_topic, parse_envelope, unpack
 from recouvra_shared.outages import backoff_delay, describe_failure, is_transient
 from recouvra_shared.settings import ServiceSettings
-from recouvra_shared.tracing import CASE_ID, kafka_trace_headers, span
+from recouvra_shared.tracing import CASE_ID, TRACEPARENT, TRACESTATE, record_span
 
 log = logging.getLogger(__name__)
+
+# The form `str(uuid.UUID(...))` gives, which every producer writes: then no parsing is needed.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def canonical_uuid(value: str) -> str:
+    """A UUID in canonical form (lower case, hyphens); raises ValueError when it is not one."""
+    if _CANONICAL_UUID.fullmatch(value):
+        return value
+    return str(uuid.UUID(value))
+
 
 E = TypeVar("E", bound=Message)
 
@@ -151,13 +163,21 @@ class InboxConsumer:
     def _span(
         self, envelope: EventEnvelope, headers: Sequence[tuple[str, bytes]] | None
     ) -> AbstractContextManager[Any]:
-        """The consumer span of one event: a child of the trace in its Kafka headers."""
+        """The consumer span of one event, a child of the trace in its Kafka headers (else in its
+        envelope); when nothing records spans, only that trace carried on for logs and events."""
         sub = self.subscription
-        return span(
+        traceparent = tracestate = None
+        for key, value in headers or ():
+            if key == TRACEPARENT and isinstance(value, bytes):
+                traceparent = value.decode("ascii", "replace")
+            elif key == TRACESTATE and isinstance(value, bytes):
+                tracestate = value.decode("ascii", "replace")
+        return record_span(
             f"{sub.topic} process",
             SpanKind.CONSUMER,
-            parent=kafka_trace_headers(headers, envelope.traceparent),
-            attributes={
+            traceparent=traceparent or envelope.traceparent or None,
+            tracestate=tracestate if traceparent else None,
+            attributes=lambda: {
                 "messaging.system": "kafka",
                 "messaging.operation.type": "process",
                 "messaging.destination.name": sub.topic,
@@ -190,7 +210,7 @@ class InboxConsumer:
         async with self.units() as uow:
             try:
                 # Each id in its canonical form once, for the claim and for the check below.
-                ids = [str(uuid.UUID(e.event_id)) for e in envelopes]
+                ids = [canonical_uuid(e.event_id) for e in envelopes]
                 fresh = await uow.claim_events(sub.consumer, [(i, sub.topic) for i in ids])
                 if self.settings.chaos_inbox_without_idempotency:  # the harness's broken inbox
                     fresh = set(ids)
