@@ -21,8 +21,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.message import AckStatus
 from google.protobuf.message import Message
 from opentelemetry.trace import SpanKind
 
@@ -92,6 +94,7 @@ class InboxConsumer:
         self.units = units
         self.broker = broker
         self.settings = settings
+        self._committing: asyncio.Task[None] | None = None
         self.dead_letters = DeadLetterWriter(
             subscription.topic, subscription.consumer, units, broker, settings
         )
@@ -138,7 +141,44 @@ class InboxConsumer:
             await asyncio.sleep(self.settings.consumer_backoff_max_seconds)
             await message.nack()
             return
-        await message.ack()
+        await self._commit_offsets(message, records)
+
+    async def _commit_offsets(self, message: KafkaMessage, records: Sequence[Any]) -> None:
+        """Commit the batch's offsets, now that its work is committed, without waiting for the
+        group coordinator's answer: the next batch is handled meanwhile.
+
+        The offsets are the batch's own (past its last record in each partition), not the
+        consumer's position, which moves on with the next fetch. One commit is in flight at a
+        time, sent after the one before it was answered, so committed offsets only move
+        forward. A commit that fails (a rebalance took the partition, the consumer stopped) is
+        logged: the next one covers it, or the partition's next owner gets those records again
+        and the inbox finds them handled.
+        """
+        consumer = getattr(message, "consumer", None)
+        if not isinstance(consumer, AIOKafkaConsumer):
+            await message.ack()  # not a real consumer: as FastStream acknowledges
+            return
+        offsets: dict[TopicPartition, int] = {}
+        for record in records:
+            where = TopicPartition(record.topic, record.partition)
+            offsets[where] = max(offsets.get(where, 0), record.offset + 1)
+        if self._committing is not None:
+            await self._committing
+        self._committing = asyncio.create_task(self._commit(consumer, offsets))
+        message.committed = AckStatus.ACKED
+
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        try:
+            await consumer.commit(offsets)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning(
+                "committing offsets %s failed; they are committed with the next batch or"
+                " handled again, as duplicates, by the next owner: %s",
+                {f"{tp.topic}[{tp.partition}]": offset for tp, offset in offsets.items()},
+                describe_failure(exc),
+            )
 
     async def process_batch(self, records: Sequence[Any]) -> None:
         """Handle records in order, many per transaction; one that fails goes on alone."""
