@@ -25,6 +25,7 @@ from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
 
 from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
+from recouvra_shared import tracing
 from recouvra_shared.context import trace_id_of, traceparent_var
 from recouvra_shared.db import outbox_rows
 from recouvra_shared.events import new_event
@@ -300,3 +301,70 @@ def test_a_service_exports_its_spans_over_otlp_http_only_when_given_an_endpoint(
     assert names == ["intake.case-submitted.v1 process"]
 
     assert exported_by_a_service({}) == []
+
+
+async def test_when_nothing_records_spans_a_consumer_makes_none_but_keeps_the_trace(
+    spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A service with no collector configured: the consumer skips the span and the W3C parsing,
+    # yet its logs and the events it records still carry the trace of the record's headers.
+    monkeypatch.setattr(tracing, "recording", lambda: False)
+    with span("POST /v1/cases", SpanKind.SERVER):
+        (row,) = outbox_rows([withdrawal()])
+    sent_trace = trace_id_of(row["headers"]["traceparent"])
+    spans.clear()
+    headers = [(k, str(v).encode()) for k, v in row["headers"].items()]
+    seen: list[tuple[str | None, str]] = []
+
+    assert await consumer_seeing(seen).process(row["payload"], b"c-1", 0, 1, headers=headers) == (
+        "handled"
+    )
+
+    assert spans.get_finished_spans() == ()
+    ((logged, recorded),) = seen
+    assert logged == sent_trace
+    assert trace_id_of(recorded) == sent_trace
+
+
+async def test_when_nothing_records_a_record_without_headers_keeps_its_envelopes_trace(
+    spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tracing, "recording", lambda: False)
+    event = withdrawal()
+    seen: list[tuple[str | None, str]] = []
+
+    assert (
+        await consumer_seeing(seen).process(
+            event.envelope.SerializeToString(), b"c-1", 0, 1, headers=None
+        )
+        == "handled"
+    )
+
+    ((logged, recorded),) = seen
+    assert logged == trace_id_of(event.envelope.traceparent)
+    assert trace_id_of(recorded) == logged
+    assert spans.get_finished_spans() == ()
+
+
+def test_spans_are_recorded_only_once_something_is_attached_to_the_provider() -> None:
+    program = (
+        "from opentelemetry.sdk.trace.export import SimpleSpanProcessor\n"
+        "from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter\n"
+        "from recouvra_shared.tracing import recording, setup_tracing\n"
+        "print(recording())\n"
+        "provider = setup_tracing('intake')\n"
+        "print(recording())\n"
+        "provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))\n"
+        "print(recording())\n"
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    printed = subprocess.run(
+        [sys.executable, "-c", program],
+        env=base,
+        check=True,
+        timeout=120,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    # No provider, then one with no collector configured, then one with an exporter attached.
+    assert printed == ["False", "False", "True"]

@@ -9,10 +9,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaConsumer
+from aiokafka.partitioner import DefaultPartitioner
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
+from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra_shared.db import Database
 from recouvra_shared.events import new_event
 from recouvra_shared.kafka_security import KafkaConnection
@@ -193,5 +196,99 @@ async def test_a_commit_with_events_wakes_the_relay_without_waiting_its_poll(
     finally:
         relay.stop()
         await asyncio.wait_for(running, timeout=30)
+        await broker.stop()
+        await database.dispose()
+
+
+async def records_by_partition(stack: Stack, topic: str) -> dict[int, list[tuple[str, str]]]:
+    """Each partition's (case id, reason) in partition order, read back as the harness's admin."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        **stack.kafka_admin().client_options(),
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+    )
+    await consumer.start()
+    found: dict[int, list[tuple[str, str]]] = {}
+    try:
+        while batch := await consumer.getmany(timeout_ms=3000):
+            for partition, records in batch.items():
+                for record in records:
+                    envelope = EventEnvelope.FromString(record.value)
+                    payload = CaseWithdrawn()
+                    envelope.payload.Unpack(payload)
+                    found.setdefault(partition.partition, []).append(
+                        (envelope.case_id, payload.reason)
+                    )
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_many_cases_go_out_in_order_per_case_and_a_refused_row_holds_back_those_after_it(
+    stack: Stack,
+    make_database: Callable[[str], str],
+    kafka_as: Callable[[str, str], KafkaConnection],
+) -> None:
+    url = make_database("settlement")
+    prefix = unique_name("relay-many") + "."
+    kafka_as("intake", prefix)
+    settings = relay_settings(stack, url, prefix, relay_max_attempts=2)
+    database, broker = Database.connect(url), make_broker(settings)
+    await ensure_topics(settings, [TOPIC])
+    await broker.start()
+    # 300 withdrawals of 12 cases, about 500 bytes each: several of Kafka's record batches per
+    # partition in one relay batch. The 151st is 2 MB, over Kafka's limit.
+    written = [
+        (f"case-{i % 12}", f"r{i:03d}-" + ("x" * 2_000_000 if i == 150 else "y" * 400))
+        for i in range(300)
+    ]
+    try:
+        async with database.unit_of_work() as uow:
+            for case_id, reason in written:
+                await uow.publish(
+                    new_event(
+                        producer="intake",
+                        event_type="case-withdrawn",
+                        version=1,
+                        case_id=case_id,
+                        tenant_id="creditor-1",
+                        payload=CaseWithdrawn(case_id=case_id, reason=reason),
+                    )
+                )
+            await uow.commit()
+        relay = OutboxRelay(database, broker, settings)
+
+        # The rows before the refused one go; none after it leaves while it is being retried.
+        assert await relay.relay_once() == 150
+        on_topic = await records_by_partition(stack, prefix + TOPIC)
+        assert sorted(r for records in on_topic.values() for _, r in records) == [
+            reason for _, reason in written[:150]
+        ]
+        unsent = "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
+        assert await count_rows(url, unsent) == 150
+
+        # Refused again: moved aside at its last attempt, and the rows after it go on.
+        assert await relay.relay_once() == 150
+        assert await relay.relay_once() == 0
+        assert relay.moved_aside == 1
+        assert await count_rows(url, unsent) == 0
+
+        on_topic = await records_by_partition(stack, prefix + TOPIC)
+        kept = [(case_id, reason) for case_id, reason in written if not reason.startswith("r150")]
+        every = [record for records in on_topic.values() for record in records]
+        assert sorted(every) == sorted(kept)  # each event once
+        partitions = sorted(on_topic)
+        for case in {case_id for case_id, _ in written}:
+            holding = [p for p, records in on_topic.items() if any(c == case for c, _ in records)]
+            # One partition per case, the one the producer's own partitioner gives its key (as
+            # `send` chose before), and the case's events in it in the order they were written.
+            assert holding == [DefaultPartitioner()(case.encode(), partitions, partitions)]
+            assert [r for c, r in on_topic[holding[0]] if c == case] == [
+                r for c, r in kept if c == case
+            ]
+    finally:
         await broker.stop()
         await database.dispose()

@@ -280,7 +280,7 @@ class UnitOfWork:
             _CLAIM_EVENTS,
             {
                 "consumer": consumer,
-                "event_ids": [uuid.UUID(event_id) for event_id in claimed],
+                "event_ids": list(claimed),  # asyncpg encodes a UUID from its text
                 "topics": list(claimed.values()),
             },
         )

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.message import AckStatus
 from google.protobuf.message import Message
 from opentelemetry.trace import SpanKind
 
@@ -32,9 +35,20 @@ from recouvra_shared.deadletters import DeadLetterWriter
 from recouvra_shared.events import EnvelopeError, dead_letter_topic, parse_envelope, unpack
 from recouvra_shared.outages import backoff_delay, describe_failure, is_transient
 from recouvra_shared.settings import ServiceSettings
-from recouvra_shared.tracing import CASE_ID, kafka_trace_headers, span
+from recouvra_shared.tracing import CASE_ID, TRACEPARENT, TRACESTATE, record_span
 
 log = logging.getLogger(__name__)
+
+# The form `str(uuid.UUID(...))` gives, which every producer writes: then no parsing is needed.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def canonical_uuid(value: str) -> str:
+    """A UUID in canonical form (lower case, hyphens); raises ValueError when it is not one."""
+    if _CANONICAL_UUID.fullmatch(value):
+        return value
+    return str(uuid.UUID(value))
+
 
 E = TypeVar("E", bound=Message)
 
@@ -80,6 +94,7 @@ class InboxConsumer:
         self.units = units
         self.broker = broker
         self.settings = settings
+        self._committing: asyncio.Task[None] | None = None
         self.dead_letters = DeadLetterWriter(
             subscription.topic, subscription.consumer, units, broker, settings
         )
@@ -126,7 +141,44 @@ class InboxConsumer:
             await asyncio.sleep(self.settings.consumer_backoff_max_seconds)
             await message.nack()
             return
-        await message.ack()
+        await self._commit_offsets(message, records)
+
+    async def _commit_offsets(self, message: KafkaMessage, records: Sequence[Any]) -> None:
+        """Commit the batch's offsets, now that its work is committed, without waiting for the
+        group coordinator's answer: the next batch is handled meanwhile.
+
+        The offsets are the batch's own (past its last record in each partition), not the
+        consumer's position, which moves on with the next fetch. One commit is in flight at a
+        time, sent after the one before it was answered, so committed offsets only move
+        forward. A commit that fails (a rebalance took the partition, the consumer stopped) is
+        logged: the next one covers it, or the partition's next owner gets those records again
+        and the inbox finds them handled.
+        """
+        consumer = getattr(message, "consumer", None)
+        if not isinstance(consumer, AIOKafkaConsumer):
+            await message.ack()  # not a real consumer: as FastStream acknowledges
+            return
+        offsets: dict[TopicPartition, int] = {}
+        for record in records:
+            where = TopicPartition(record.topic, record.partition)
+            offsets[where] = max(offsets.get(where, 0), record.offset + 1)
+        if self._committing is not None:
+            await self._committing
+        self._committing = asyncio.create_task(self._commit(consumer, offsets))
+        message.committed = AckStatus.ACKED
+
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        try:
+            await consumer.commit(offsets)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning(
+                "committing offsets %s failed; they are committed with the next batch or"
+                " handled again, as duplicates, by the next owner: %s",
+                {f"{tp.topic}[{tp.partition}]": offset for tp, offset in offsets.items()},
+                describe_failure(exc),
+            )
 
     async def process_batch(self, records: Sequence[Any]) -> None:
         """Handle records in order, many per transaction; one that fails goes on alone."""
@@ -151,13 +203,21 @@ class InboxConsumer:
     def _span(
         self, envelope: EventEnvelope, headers: Sequence[tuple[str, bytes]] | None
     ) -> AbstractContextManager[Any]:
-        """The consumer span of one event: a child of the trace in its Kafka headers."""
+        """The consumer span of one event, a child of the trace in its Kafka headers (else in its
+        envelope); when nothing records spans, only that trace carried on for logs and events."""
         sub = self.subscription
-        return span(
+        traceparent = tracestate = None
+        for key, value in headers or ():
+            if key == TRACEPARENT and isinstance(value, bytes):
+                traceparent = value.decode("ascii", "replace")
+            elif key == TRACESTATE and isinstance(value, bytes):
+                tracestate = value.decode("ascii", "replace")
+        return record_span(
             f"{sub.topic} process",
             SpanKind.CONSUMER,
-            parent=kafka_trace_headers(headers, envelope.traceparent),
-            attributes={
+            traceparent=traceparent or envelope.traceparent or None,
+            tracestate=tracestate if traceparent else None,
+            attributes=lambda: {
                 "messaging.system": "kafka",
                 "messaging.operation.type": "process",
                 "messaging.destination.name": sub.topic,
@@ -190,7 +250,7 @@ class InboxConsumer:
         async with self.units() as uow:
             try:
                 # Each id in its canonical form once, for the claim and for the check below.
-                ids = [str(uuid.UUID(e.event_id)) for e in envelopes]
+                ids = [canonical_uuid(e.event_id) for e in envelopes]
                 fresh = await uow.claim_events(sub.consumer, [(i, sub.topic) for i in ids])
                 if self.settings.chaos_inbox_without_idempotency:  # the harness's broken inbox
                     fresh = set(ids)

@@ -21,8 +21,8 @@ made (so logs and events still carry a trace id) and exported nowhere.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -103,19 +103,45 @@ def current_trace_id() -> str | None:
     return trace_id_var.get()
 
 
-def kafka_trace_headers(
-    headers: Sequence[tuple[str, bytes]] | None, fallback_traceparent: str = ""
-) -> dict[str, str]:
-    """The W3C headers of a Kafka record; the envelope's own traceparent for a record sent
-    before the relay put the context in headers."""
-    found = {
-        key: value.decode("ascii", "replace")
-        for key, value in headers or ()
-        if key in TRACE_HEADERS and isinstance(value, bytes)
-    }
-    if TRACEPARENT not in found and fallback_traceparent:
-        found = {TRACEPARENT: fallback_traceparent}
-    return found
+def recording() -> bool:
+    """Whether a span made now would go anywhere: a provider is installed (`setup_tracing`, or
+    a test's) and something is attached to it (an OTLP exporter, a test's memory)."""
+    provider = trace.get_tracer_provider()
+    return isinstance(provider, TracerProvider) and bool(
+        provider._active_span_processor._span_processors
+    )
+
+
+@contextmanager
+def continued(traceparent: str | None) -> Iterator[None]:
+    """Logs and events written inside carry this W3C trace (a new one when it is missing or
+    malformed), with no span made: for work that nothing records."""
+    if not traceparent or trace_id_of(traceparent) is None:
+        traceparent = new_traceparent()
+    tokens = (traceparent_var.set(traceparent), trace_id_var.set(trace_id_of(traceparent)))
+    try:
+        yield
+    finally:
+        traceparent_var.reset(tokens[0])
+        trace_id_var.reset(tokens[1])
+
+
+def record_span(
+    name: str,
+    kind: SpanKind,
+    *,
+    traceparent: str | None,
+    attributes: Callable[[], Mapping[str, Any]],
+    tracestate: str | None = None,
+) -> AbstractContextManager[Any]:
+    """A span child of `traceparent` when something records it; else only `continued`: the W3C
+    parsing, the span and its attributes (built by `attributes`, only then) are all skipped."""
+    if not recording():
+        return continued(traceparent)
+    parent = {TRACEPARENT: traceparent} if traceparent else {}
+    if tracestate and traceparent:
+        parent[TRACESTATE] = tracestate
+    return span(name, kind, parent=parent, attributes=attributes())
 
 
 @contextmanager
