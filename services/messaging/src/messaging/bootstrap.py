@@ -130,7 +130,9 @@ def build(wiring: Wiring) -> ServiceParts:
     timers = PlanTimerLoop(
         units,
         clock,
-        build_dispatcher(wiring),
+        # On the plans' clock: a record's sending lease and the plan's pending lease run out
+        # together when development moves the clock.
+        build_dispatcher(wiring, clock.now),
         FrenchHolidays(),
         poll_seconds=settings.timer_poll_seconds,
         workers=settings.timer_workers,
