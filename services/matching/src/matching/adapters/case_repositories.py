@@ -8,9 +8,21 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, DateTime, String, delete, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    String,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy import case as sql_case
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from matching.adapters.orm import (
@@ -29,8 +41,36 @@ from matching.service_layer.unit_of_work import ClaimedTimer
 from recouvra_shared.tracing import origin_traceparent
 
 _STATE = TypeAdapter(CaseMatching)
+_TRANSIENT = {"pending", "outcomes", "released"}  # handed on by the use case, never stored
 _UNKNOWN: Any = object()  # a case this unit of work did not load
 _HELD = [s.value for s in HELD]
+
+
+def _save_case() -> Any:
+    """Store a case's matching: one statement built once, its state handed over as JSON text
+    (serialised by pydantic in one pass, not dumped to dicts and then encoded again)."""
+    columns = ("case_id", "creditor_id", "status", "round", "holder_provider_id", "updated_at")
+    values: dict[str, Any] = {name: bindparam(name) for name in columns}
+    values["state"] = cast(bindparam("state", type_=Text), JSONB)
+    stored = insert(case_matchings).values(**values)
+    return stored.on_conflict_do_update(
+        index_elements=[case_matchings.c.case_id],
+        set_={name: stored.excluded[name] for name in (*columns[1:], "state")},
+    )
+
+
+def _arm_timer() -> Any:
+    armed = insert(timers).values(
+        case_id=bindparam("case_id"), due_at=bindparam("due_at"), armed_by=bindparam("armed_by")
+    )
+    return armed.on_conflict_do_update(
+        index_elements=[timers.c.case_id],
+        set_={"due_at": armed.excluded.due_at, "armed_by": armed.excluded.armed_by},
+    )
+
+
+_SAVE_CASE = _save_case()
+_ARM_TIMER = _arm_timer()
 
 
 @dataclass(frozen=True)
@@ -80,22 +120,17 @@ class SqlCaseMatchings:
 
     async def save(self, matching: CaseMatching, now: datetime) -> None:
         """Store a case's matching and (re)arm its timer at its next deadline."""
-        state = _STATE.dump_python(matching, mode="json")
-        for transient in ("pending", "outcomes", "released"):
-            state.pop(transient, None)
-        values = {
-            "case_id": matching.case.case_id,
-            "creditor_id": matching.case.creditor_id,
-            "status": matching.status.value,
-            "round": matching.round,
-            "holder_provider_id": matching.holder,
-            "state": state,
-            "updated_at": now,
-        }
         await self.session.execute(
-            insert(case_matchings)
-            .values(**values)
-            .on_conflict_do_update(index_elements=[case_matchings.c.case_id], set_=values)
+            _SAVE_CASE,
+            {
+                "case_id": matching.case.case_id,
+                "creditor_id": matching.case.creditor_id,
+                "status": matching.status.value,
+                "round": matching.round,
+                "holder_provider_id": matching.holder,
+                "state": _STATE.dump_json(matching, exclude=_TRANSIENT).decode(),
+                "updated_at": now,
+            },
         )
         case_id = matching.case.case_id
         # Missing when loaded (under its facts' lock, the only way a case is first stored): no
@@ -110,14 +145,9 @@ class SqlCaseMatchings:
             if not known or before is not None:
                 await self.session.execute(delete(timers).where(timers.c.case_id == case_id))
         else:
-            armed_by = origin_traceparent()
             await self.session.execute(
-                insert(timers)
-                .values(case_id=case_id, due_at=deadline, armed_by=armed_by)
-                .on_conflict_do_update(
-                    index_elements=[timers.c.case_id],
-                    set_={"due_at": deadline, "armed_by": armed_by},
-                )
+                _ARM_TIMER,
+                {"case_id": case_id, "due_at": deadline, "armed_by": origin_traceparent()},
             )
         if matching.awaiting is not None or not known or (before is not None and before.awaiting):
             await self._keep_awaiting(matching)
@@ -370,17 +400,29 @@ class SqlCaseFacts:
         await self._save(case_id, creditor_id, "before_auction", _stored_before_auction(before))
 
     async def _save(self, case_id: str, creditor_id: str, kind: str, facts: dict[str, Any]) -> None:
-        values = {"case_id": case_id, "creditor_id": creditor_id, kind: facts}
-        # A score names the creditor only by the envelope's tenant: the submission's name stays.
-        update = {kind: facts} if kind == "scored" else {kind: facts, "creditor_id": creditor_id}
         self._rows[case_id] = (
             await self.session.execute(
-                insert(case_facts)
-                .values(**values)
-                .on_conflict_do_update(index_elements=[case_facts.c.case_id], set_=update)
-                .returning(*case_facts.c)
+                _SAVE_FACT[kind], {"case_id": case_id, "creditor_id": creditor_id, kind: facts}
             )
         ).first()
+
+
+def _save_fact(kind: str) -> Any:
+    """Store one kind of fact, returning the whole row: a statement built once per kind."""
+    stored = insert(case_facts).values(
+        case_id=bindparam("case_id"),
+        creditor_id=bindparam("creditor_id"),
+        **{kind: bindparam(kind)},
+    )
+    # A score names the creditor only by the envelope's tenant: the submission's name stays.
+    update = [kind] if kind == "scored" else [kind, "creditor_id"]
+    return stored.on_conflict_do_update(
+        index_elements=[case_facts.c.case_id],
+        set_={name: stored.excluded[name] for name in update},
+    ).returning(*case_facts.c)
+
+
+_SAVE_FACT = {kind: _save_fact(kind) for kind in ("submitted", "scored", "before_auction")}
 
 
 class SqlTimers:
