@@ -8,13 +8,18 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from opentelemetry.trace import format_trace_id
+from sqlalchemy import select
 
 from matching.adapters.unit_of_work import SqlMatchingUnitOfWork
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1 import matching_events_pb2 as market
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
+from recouvra_shared.context import trace_id_of
+from recouvra_shared.db import outbox
 from recouvra_shared.events import new_event
+from recouvra_shared.tracing import span
 from services.matching.tests.integration.matching_harness import (
     CONFIG,
     START,
@@ -22,6 +27,7 @@ from services.matching.tests.integration.matching_harness import (
     running_matching,
 )
 from services.matching.tests.unit.fakes import ManualClock
+from tests.support.spans import recorded_spans
 
 pytestmark = pytest.mark.integration
 
@@ -33,8 +39,11 @@ class Crash(Exception):
     """The process going down in the middle of a batch's transaction."""
 
 
-async def deliver_batch(h: Harness, *, crash_after: int | None = None) -> None:
-    """Each case's submission then its score, all in one unit of work, committed at the end."""
+async def deliver_batch(h: Harness, *, crash_after: int | None = None) -> dict[str, str]:
+    """Each case's submission then its score, all in one unit of work, committed at the end;
+    each event handled in a span of its own, as the inbox consumer does. Returns the trace id
+    of each case's score."""
+    traces = {}
     async with SqlMatchingUnitOfWork(h.database.sessions) as uow:
         for n, case_id in enumerate(CASES):
             if n == crash_after:
@@ -65,8 +74,11 @@ async def deliver_batch(h: Harness, *, crash_after: int | None = None) -> None:
                     tenant_id="creditor-1",
                     payload=payload,
                 ).envelope
-                await handler(payload, envelope, uow)  # type: ignore[operator]
+                with span(f"{kind} process") as current:
+                    await handler(payload, envelope, uow)  # type: ignore[operator]
+                traces[case_id] = format_trace_id(current.get_span_context().trace_id)
         await uow.commit()
+    return traces
 
 
 async def test_every_case_of_a_batch_is_priced_by_the_same_rules_and_quoted_once(
@@ -113,3 +125,20 @@ async def test_a_batch_that_failed_half_way_and_came_again_creates_nothing_twice
     assert first["matching.auction-opened.v1"] == len(CASES)
     assert first["matching.bid-placed.v1"] == len(CASES)
     assert first["matching.quote-issued.v1"] == len(CASES)
+
+
+async def test_each_event_of_a_batch_carries_on_the_trace_of_the_event_that_caused_it(
+    matching_db: str,
+) -> None:
+    recorded_spans()
+    async with running_matching(matching_db, ManualClock(START), INSTANT) as h:
+        await h.register("p1", 1)
+        await h.auto_rule("p1", "12")
+        traces = await deliver_batch(h)
+        async with h.database.unit_of_work() as uow:
+            rows = (await uow.session.execute(select(outbox.c.key, outbox.c.headers))).all()
+    assert len({trace for trace in traces.values()}) == len(CASES)
+    assert len(rows) == 3 * len(CASES)  # auction opened, one bid, the quote
+    for case_id, headers in rows:
+        # The Kafka headers the relay will send continue the trace of the case's score.
+        assert trace_id_of(headers["traceparent"]) == traces[case_id]

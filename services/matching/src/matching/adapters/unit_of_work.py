@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Self
 
 from matching.adapters.case_repositories import (
@@ -30,6 +31,7 @@ from matching.service_layer.unit_of_work import (
     Timers,
 )
 from recouvra_shared.db import Database, UnitOfWork
+from recouvra_shared.tracing import trace_headers
 from recouvra_shared.unit_of_work import OutgoingEvent
 
 
@@ -63,8 +65,10 @@ class SqlMatchingUnitOfWork(UnitOfWork):
 
     async def publish(self, *events: OutgoingEvent) -> None:
         """Record events for the outbox: a whole batch's, in the order published, in one
-        statement before the commit."""
-        self._unwritten.extend(events)
+        statement before the commit; each with the trace context current now (the work that
+        published it, e.g. the handling of one consumed event), not at the commit."""
+        traced = trace_headers()
+        self._unwritten.extend(replace(e, headers={**traced, **e.headers}) for e in events)
 
     async def commit(self) -> None:
         """Write what was kept unwritten (cases, timers, then outbox rows), then commit."""
