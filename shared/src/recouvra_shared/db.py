@@ -5,6 +5,7 @@ Nothing here connects at import time: `Database.connect` is called once at start
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -76,6 +77,17 @@ _CLAIM_EVENTS = text(
     " SELECT :consumer, claimed.event_id, claimed.topic"
     " FROM unnest(CAST(:event_ids AS uuid[]), CAST(:topics AS text[])) AS claimed(event_id, topic)"
     " ON CONFLICT DO NOTHING RETURNING event_id"
+)
+
+# Every event of one publish in one statement of fixed text (prepared once per connection),
+# whatever their count; the ids follow the order they were published in (the relay's order).
+_PUBLISH = text(
+    "INSERT INTO outbox (event_id, topic, key, payload, headers)"
+    " SELECT e.event_id, e.topic, e.key, e.payload, CAST(e.headers AS jsonb)"
+    " FROM unnest(CAST(:event_ids AS uuid[]), CAST(:topics AS text[]), CAST(:keys AS text[]),"
+    " CAST(:payloads AS bytea[]), CAST(:headers AS text[]))"
+    " WITH ORDINALITY AS e(event_id, topic, key, payload, headers, position)"
+    " ORDER BY e.position"
 )
 
 # Outbox rows Kafka kept refusing (not an outage: the row itself), moved aside for operators.
@@ -255,7 +267,17 @@ class UnitOfWork:
         if not events:
             return
         self._published.extend(events)
-        await self.session.execute(insert(outbox), outbox_rows(events))
+        rows = outbox_rows(events)
+        await self.session.execute(
+            _PUBLISH,
+            {
+                "event_ids": [row["event_id"] for row in rows],
+                "topics": [row["topic"] for row in rows],
+                "keys": [row["key"] for row in rows],
+                "payloads": [row["payload"] for row in rows],
+                "headers": [json.dumps(row["headers"]) for row in rows],
+            },
+        )
 
     async def claim_event(self, consumer: str, event_id: str, topic: str) -> bool:
         """Record that `consumer` handles `event_id`; False when it was already handled."""

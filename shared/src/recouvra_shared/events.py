@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
 from typing import TypeVar
@@ -53,20 +54,45 @@ def new_event(
     occurred_at: datetime | None = None,
 ) -> OutgoingEvent:
     """Wrap a fact in an envelope bound for its topic, continuing the current trace."""
+    (event,) = new_events(
+        producer=producer,
+        tenant_id=tenant_id,
+        facts=[(event_type, version, case_id, payload)],
+        occurred_at=occurred_at,
+    )
+    return event
+
+
+def new_events(
+    *,
+    producer: str,
+    tenant_id: str,
+    facts: Iterable[tuple[str, int, str, Message]],
+    occurred_at: datetime | None = None,
+) -> list[OutgoingEvent]:
+    """Several facts of one piece of work (event type, version, case id, payload), each in
+    its own envelope with its own id, as `new_event` wraps one: the time and the trace
+    context, the same for all, are read once."""
     occurred = Timestamp()
     occurred.FromDatetime(occurred_at or utcnow())
-    envelope = EventEnvelope(
-        event_id=str(uuid.uuid4()),
-        event_type=event_type,
-        version=version,
-        occurred_at=occurred,
-        case_id=case_id,
-        tenant_id=tenant_id,
-        producer=producer,
-        traceparent=current_traceparent(),
-    )
-    envelope.payload.Pack(payload)
-    return OutgoingEvent(topic=topic_name(producer, event_type, version), envelope=envelope)
+    traceparent = current_traceparent()
+    outgoing = []
+    for event_type, version, case_id, payload in facts:
+        envelope = EventEnvelope(
+            event_id=str(uuid.uuid4()),
+            event_type=event_type,
+            version=version,
+            occurred_at=occurred,
+            case_id=case_id,
+            tenant_id=tenant_id,
+            producer=producer,
+            traceparent=traceparent,
+        )
+        envelope.payload.Pack(payload)
+        outgoing.append(
+            OutgoingEvent(topic=topic_name(producer, event_type, version), envelope=envelope)
+        )
+    return outgoing
 
 
 def parse_envelope(raw: bytes) -> EventEnvelope:

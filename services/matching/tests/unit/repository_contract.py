@@ -461,3 +461,30 @@ class RepositoryContract:
             await uow.commit()
         async with units() as uow:
             assert await uow.timers.due(T0 + timedelta(days=400), 10) == []
+
+    async def test_what_a_unit_of_work_saved_it_reads_back_before_its_commit(
+        self, units: Units
+    ) -> None:
+        """Saves may be written together at the end; every read in between sees them."""
+        bidding = opened("case-a", ["p1", "p2"])
+        bidding.place_bid(Bid("p1", Decimal("12.5"), 100, T0), T0)
+        bidding.take_events()
+        async with units() as uow:
+            await uow.cases.save(bidding, T0)
+            await uow.cases.save(offered("case-b", "p2"), T0)
+            found = await uow.cases.get("case-a")
+            assert found is not None
+            assert found.bids["p1"].fee_percent == Decimal("12.5")
+            assert [m.case.case_id for m in await uow.cases.open_auctions()] == ["case-a"]
+            assert await uow.cases.held_counts() == {"p2": 1}
+            assert await uow.timers.due(bidding.closes_at, 10) == ["case-a"]
+            # Changed again after those reads: the last save is what is kept.
+            found.withdraw(T0)
+            await uow.cases.save(found, T0)
+            assert await uow.cases.open_auction_keys() == set()
+            await uow.commit()
+        async with units() as uow:
+            stored = await uow.cases.get("case-a")
+            assert stored is not None
+            assert stored.status is Status.CLOSED
+            assert await uow.timers.due(T0 + timedelta(days=400), 10) == ["case-b"]

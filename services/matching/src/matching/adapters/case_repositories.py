@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, DateTime, String, delete, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    String,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy import case as sql_case
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from matching.adapters.orm import (
@@ -29,8 +41,36 @@ from matching.service_layer.unit_of_work import ClaimedTimer
 from recouvra_shared.tracing import origin_traceparent
 
 _STATE = TypeAdapter(CaseMatching)
+_TRANSIENT = {"pending", "outcomes", "released"}  # handed on by the use case, never stored
 _UNKNOWN: Any = object()  # a case this unit of work did not load
 _HELD = [s.value for s in HELD]
+
+
+def _save_case() -> Any:
+    """Store a case's matching: one statement built once, its state handed over as JSON text
+    (serialised by pydantic in one pass, not dumped to dicts and then encoded again)."""
+    columns = ("case_id", "creditor_id", "status", "round", "holder_provider_id", "updated_at")
+    values: dict[str, Any] = {name: bindparam(name) for name in columns}
+    values["state"] = cast(bindparam("state", type_=Text), JSONB)
+    stored = insert(case_matchings).values(**values)
+    return stored.on_conflict_do_update(
+        index_elements=[case_matchings.c.case_id],
+        set_={name: stored.excluded[name] for name in (*columns[1:], "state")},
+    )
+
+
+def _arm_timer() -> Any:
+    armed = insert(timers).values(
+        case_id=bindparam("case_id"), due_at=bindparam("due_at"), armed_by=bindparam("armed_by")
+    )
+    return armed.on_conflict_do_update(
+        index_elements=[timers.c.case_id],
+        set_={"due_at": armed.excluded.due_at, "armed_by": armed.excluded.armed_by},
+    )
+
+
+_SAVE_CASE = _save_case()
+_ARM_TIMER = _arm_timer()
 
 
 @dataclass(frozen=True)
@@ -55,15 +95,42 @@ class SqlCaseMatchings:
     while the case's facts were locked), so that a save writes only what changed: a case new to
     matching has no timer or waiting-list row to delete. The holdings count is read once and
     kept up to date with this unit of work's own saves, for whoever may reuse it.
+
+    Saves are written together: a case's row and its timer are kept (the last save of a case
+    wins) and written in one statement each for all the cases saved, before anything reads
+    these tables and before the commit (`flush`). A case saved in this unit of work is read
+    back from what was saved; it is locked by it, or new under its facts' lock.
     """
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._stored: dict[str, _Stored | None] = {}
         self._held: dict[str, int] | None = None
+        self._unwritten: dict[str, dict[str, Any]] = {}  # case id -> its row
+        self._timers: dict[str, tuple[datetime, str | None] | None] = {}  # None: delete
+
+    async def flush(self) -> None:
+        """Write the saved cases and their timers (before a read of them, and the commit)."""
+        if self._unwritten:
+            rows, self._unwritten = list(self._unwritten.values()), {}
+            await self.session.execute(_SAVE_CASE, rows)
+        if self._timers:
+            timers_, self._timers = self._timers, {}
+            armed = [
+                {"case_id": case_id, "due_at": due[0], "armed_by": due[1]}
+                for case_id, due in timers_.items()
+                if due is not None
+            ]
+            disarmed = [case_id for case_id, due in timers_.items() if due is None]
+            if armed:
+                await self.session.execute(_ARM_TIMER, armed)
+            if disarmed:
+                await self.session.execute(delete(timers).where(timers.c.case_id.in_(disarmed)))
 
     async def get(self, case_id: str) -> CaseMatching | None:
         """A case's matching, locked until the unit of work ends."""
+        if (saved := self._unwritten.get(case_id)) is not None:
+            return _STATE.validate_json(saved["state"])
         row = (
             await self.session.execute(
                 select(case_matchings.c.state)
@@ -80,23 +147,15 @@ class SqlCaseMatchings:
 
     async def save(self, matching: CaseMatching, now: datetime) -> None:
         """Store a case's matching and (re)arm its timer at its next deadline."""
-        state = _STATE.dump_python(matching, mode="json")
-        for transient in ("pending", "outcomes", "released"):
-            state.pop(transient, None)
-        values = {
+        self._unwritten[matching.case.case_id] = {
             "case_id": matching.case.case_id,
             "creditor_id": matching.case.creditor_id,
             "status": matching.status.value,
             "round": matching.round,
             "holder_provider_id": matching.holder,
-            "state": state,
+            "state": _STATE.dump_json(matching, exclude=_TRANSIENT).decode(),
             "updated_at": now,
         }
-        await self.session.execute(
-            insert(case_matchings)
-            .values(**values)
-            .on_conflict_do_update(index_elements=[case_matchings.c.case_id], set_=values)
-        )
         case_id = matching.case.case_id
         # Missing when loaded (under its facts' lock, the only way a case is first stored): no
         # timer and no waiting-list row can exist yet. Not loaded at all: unknown, so written.
@@ -107,18 +166,10 @@ class SqlCaseMatchings:
         self._count_holding(before if known else _UNKNOWN, now_stored)
         deadline = matching.next_deadline()
         if deadline is None:
-            if not known or before is not None:
-                await self.session.execute(delete(timers).where(timers.c.case_id == case_id))
+            if not known or before is not None or case_id in self._timers:
+                self._timers[case_id] = None
         else:
-            armed_by = origin_traceparent()
-            await self.session.execute(
-                insert(timers)
-                .values(case_id=case_id, due_at=deadline, armed_by=armed_by)
-                .on_conflict_do_update(
-                    index_elements=[timers.c.case_id],
-                    set_={"due_at": deadline, "armed_by": armed_by},
-                )
-            )
+            self._timers[case_id] = (deadline, origin_traceparent())
         if matching.awaiting is not None or not known or (before is not None and before.awaiting):
             await self._keep_awaiting(matching)
 
@@ -183,6 +234,7 @@ class SqlCaseMatchings:
         await self._wake(awaiting_provider.c.creditor_id == creditor_id, now=now)
 
     async def _wake(self, *where: ColumnElement[bool], now: datetime) -> None:
+        await self.flush()
         due_now = literal(now, DateTime(timezone=True)).label("due_at")
         armed_by = literal(origin_traceparent(), String(55)).label("armed_by")
         waiting = select(awaiting_provider.c.case_id, due_now, armed_by).where(*where)
@@ -203,6 +255,7 @@ class SqlCaseMatchings:
 
     async def held_by(self, provider_id: str) -> list[CaseMatching]:
         """The cases a provider holds or is being asked to accept."""
+        await self.flush()
         rows = await self.session.execute(
             select(case_matchings.c.state)
             .where(
@@ -215,6 +268,7 @@ class SqlCaseMatchings:
 
     async def of_creditor(self, creditor_id: str, limit: int) -> list[CaseMatching]:
         """A creditor's cases' matchings, unlocked, at most `limit`, by case id."""
+        await self.flush()
         rows = await self.session.execute(
             select(case_matchings.c.state)
             .where(case_matchings.c.creditor_id == creditor_id)
@@ -231,6 +285,7 @@ class SqlCaseMatchings:
         afresh (as a capacity check under a provider's lock must)."""
         if reuse and self._held is not None:
             return dict(self._held)
+        await self.flush()
         rows = await self.session.execute(
             select(case_matchings.c.holder_provider_id, func.count())
             .where(case_matchings.c.status.in_(_HELD))
@@ -241,6 +296,7 @@ class SqlCaseMatchings:
 
     async def open_auction_keys(self) -> set[tuple[str, int]]:
         """(case id, round) of every case in a bidding round, without loading their state."""
+        await self.flush()
         rows = await self.session.execute(
             select(case_matchings.c.case_id, case_matchings.c.round).where(
                 case_matchings.c.status == Status.BIDDING.value
@@ -250,6 +306,7 @@ class SqlCaseMatchings:
 
     async def unlocked(self, case_ids: Iterable[str]) -> list[CaseMatching]:
         """Some cases' matchings, unlocked, by case id."""
+        await self.flush()
         rows = await self.session.execute(
             select(case_matchings.c.state)
             .where(case_matchings.c.case_id.in_(list(case_ids)))
@@ -259,6 +316,7 @@ class SqlCaseMatchings:
 
     async def open_auctions(self) -> list[CaseMatching]:
         """Every case in a bidding round."""
+        await self.flush()
         rows = await self.session.execute(
             select(case_matchings.c.state)
             .where(case_matchings.c.status == Status.BIDDING.value)
@@ -370,27 +428,45 @@ class SqlCaseFacts:
         await self._save(case_id, creditor_id, "before_auction", _stored_before_auction(before))
 
     async def _save(self, case_id: str, creditor_id: str, kind: str, facts: dict[str, Any]) -> None:
-        values = {"case_id": case_id, "creditor_id": creditor_id, kind: facts}
-        # A score names the creditor only by the envelope's tenant: the submission's name stays.
-        update = {kind: facts} if kind == "scored" else {kind: facts, "creditor_id": creditor_id}
         self._rows[case_id] = (
             await self.session.execute(
-                insert(case_facts)
-                .values(**values)
-                .on_conflict_do_update(index_elements=[case_facts.c.case_id], set_=update)
-                .returning(*case_facts.c)
+                _SAVE_FACT[kind], {"case_id": case_id, "creditor_id": creditor_id, kind: facts}
             )
         ).first()
 
 
-class SqlTimers:
-    """The durable scheduler's table: one due time per case."""
+def _save_fact(kind: str) -> Any:
+    """Store one kind of fact, returning the whole row: a statement built once per kind."""
+    stored = insert(case_facts).values(
+        case_id=bindparam("case_id"),
+        creditor_id=bindparam("creditor_id"),
+        **{kind: bindparam(kind)},
+    )
+    # A score names the creditor only by the envelope's tenant: the submission's name stays.
+    update = [kind] if kind == "scored" else [kind, "creditor_id"]
+    return stored.on_conflict_do_update(
+        index_elements=[case_facts.c.case_id],
+        set_={name: stored.excluded[name] for name in update},
+    ).returning(*case_facts.c)
 
-    def __init__(self, session: AsyncSession) -> None:
+
+_SAVE_FACT = {kind: _save_fact(kind) for kind in ("submitted", "scored", "before_auction")}
+
+
+class SqlTimers:
+    """The durable scheduler's table: one due time per case. `before_read` writes what the
+    unit of work's cases repository has kept unwritten (their timers among it)."""
+
+    def __init__(
+        self, session: AsyncSession, before_read: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
         self.session = session
+        self.before_read = before_read
 
     async def due(self, now: datetime, limit: int) -> list[str]:
         """Cases whose timer has passed, oldest first."""
+        if self.before_read is not None:
+            await self.before_read()
         rows = await self.session.execute(
             select(timers.c.case_id)
             .where(timers.c.due_at <= now)
@@ -401,6 +477,8 @@ class SqlTimers:
 
     async def claim(self, case_id: str, now: datetime) -> ClaimedTimer | None:
         """Lock a due timer so that one worker fires it; None when gone, not due or taken."""
+        if self.before_read is not None:
+            await self.before_read()
         row = (
             await self.session.execute(
                 select(timers.c.armed_by)

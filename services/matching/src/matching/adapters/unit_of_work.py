@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Self
 
 from matching.adapters.case_repositories import (
@@ -30,6 +31,8 @@ from matching.service_layer.unit_of_work import (
     Timers,
 )
 from recouvra_shared.db import Database, UnitOfWork
+from recouvra_shared.tracing import trace_headers
+from recouvra_shared.unit_of_work import OutgoingEvent
 
 
 class SqlMatchingUnitOfWork(UnitOfWork):
@@ -47,16 +50,33 @@ class SqlMatchingUnitOfWork(UnitOfWork):
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
-        self.cases = SqlCaseMatchings(self.session)
+        self._cases = SqlCaseMatchings(self.session)
+        self.cases = self._cases
         self.facts = SqlCaseFacts(self.session)
         self.providers = SqlProviders(self.session)
         self.policies = SqlCreditorPolicies(self.session)
         self.rules = SqlAutoBidRules(self.session)
         self.records = SqlProviderRecords(self.session)
         self.actions = SqlCaseActions(self.session)
-        self.timers = SqlTimers(self.session)
+        self.timers = SqlTimers(self.session, before_read=self._cases.flush)
         self.idempotency = SqlIdempotencyKeys(self.session)
+        self._unwritten: list[OutgoingEvent] = []
         return self
+
+    async def publish(self, *events: OutgoingEvent) -> None:
+        """Record events for the outbox: a whole batch's, in the order published, in one
+        statement before the commit; each with the trace context current now (the work that
+        published it, e.g. the handling of one consumed event), not at the commit."""
+        traced = trace_headers()
+        self._unwritten.extend(replace(e, headers={**traced, **e.headers}) for e in events)
+
+    async def commit(self) -> None:
+        """Write what was kept unwritten (cases, timers, then outbox rows), then commit."""
+        await self._cases.flush()
+        if self._unwritten:
+            events, self._unwritten = self._unwritten, []
+            await super().publish(*events)
+        await super().commit()
 
 
 def unit_of_work_factory(database: Database) -> Callable[[], SqlMatchingUnitOfWork]:

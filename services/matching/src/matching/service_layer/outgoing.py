@@ -11,7 +11,7 @@ from matching.domain import events
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1 import assignment_events_pb2 as assignment
 from recouvra.events.v1 import matching_events_pb2 as matching
-from recouvra_shared.events import new_event
+from recouvra_shared.events import new_events
 from recouvra_shared.percentages import to_percentage
 from recouvra_shared.unit_of_work import OutgoingEvent
 
@@ -198,18 +198,10 @@ def to_outgoing(
     facts: list[events.DomainEvent], *, creditor_id: str, currency: str, now: datetime
 ) -> list[OutgoingEvent]:
     """Envelopes for the outbox; the tenant is the creditor that owns the case."""
-    outgoing = []
+    if not facts:
+        return []
+    wrapped = []
     for fact in facts:
         (event_type, version), payload = _payload(fact, currency)
-        outgoing.append(
-            new_event(
-                producer=SERVICE,
-                event_type=event_type,
-                version=version,
-                case_id=fact.case_id,
-                tenant_id=creditor_id,
-                payload=payload,
-                occurred_at=now,
-            )
-        )
-    return outgoing
+        wrapped.append((event_type, version, fact.case_id, payload))
+    return new_events(producer=SERVICE, tenant_id=creditor_id, facts=wrapped, occurred_at=now)
