@@ -20,6 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -46,6 +47,7 @@ PDF = ROOT / "services" / "intake" / "tests" / "data" / "invoice-facturx.pdf"
 PDF_BYTES = PDF.read_bytes()
 DEBTOR = "Menuiserie Dupont SARL"
 BIDDING_CLOSES = timedelta(minutes=16)  # bidding lasts 15 minutes
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def case_body() -> dict[str, Any]:
@@ -288,7 +290,9 @@ async def test_a_provider_bids_live_wins_and_works_the_case_and_nobody_else_can(
                     "Votre action est signalée au créancier."
                 )
                 await page.get_by_label(re.compile("^Montant payé")).fill("-10")
-                today = datetime.now(UTC).date().isoformat()
+                # The day in France on matching's clock (moved past the bidding): the window
+                # began that day, which near midnight is already tomorrow in UTC's terms.
+                today = (datetime.now(UTC) + clock.offset).astimezone(PARIS).date().isoformat()
                 await page.get_by_label(re.compile("^Payé le")).fill(today)
                 await page.get_by_label(re.compile("^Votre référence")).fill("VIR-42")
                 await page.get_by_role("button", name="Déclarer le paiement").click()
