@@ -35,6 +35,7 @@ from tests.support.stack import ROOT, Stack, free_port
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 JAEGER_MODULE = ROOT / "deploy" / "local" / "jaeger"
+SETTLED = 5.0  # seconds without a new span before a trace counts as whole (export: 200 ms)
 
 
 def jaeger_binary() -> Path:
@@ -119,22 +120,32 @@ async def the_case_traced(
     tmp_path: Path,
 ) -> tuple[str, dict[str, Any]]:
     """A case submitted over REST to the four services tracing to `jaeger`; its id and its
-    trace as Jaeger's API answers it once every hop from REST to matching has arrived."""
+    trace as Jaeger's API answers it once every hop from REST to matching has arrived and no
+    span has come for `SETTLED` seconds: spans that end later than the hops (a relay's
+    publish, matching's own events) still arrive after them, one batch at a time."""
     _, case_id = await a_case_submitted_over_rest(
         "browser_traces", jaeger.otlp, make_database, run_service, tmp_path
     )
 
     async with httpx.AsyncClient(base_url=jaeger.url, timeout=10) as query:
 
-        async def whole_trace() -> dict[str, Any] | None:
+        last_seen: dict[str, Any] = {"spans": -1, "since": time.monotonic()}
+
+        async def settled_trace() -> dict[str, Any] | None:
             answer = await query.get(
                 "/api/traces",
                 params={"service": "matching", "tags": json.dumps({"case.id": case_id})},
             )
             traces = answer.json()["data"] or [] if answer.status_code == 200 else []
-            return next((t for t in traces if not missing_hops(t)), None)
+            whole = next((t for t in traces if not missing_hops(t)), None)
+            if whole is None:
+                return None
+            if len(whole["spans"]) != last_seen["spans"]:
+                last_seen.update(spans=len(whole["spans"]), since=time.monotonic())
+                return None
+            return whole if time.monotonic() - last_seen["since"] >= SETTLED else None
 
-        trace = await eventually(whole_trace, "Jaeger holds every hop of the case", 90)
+        trace = await eventually(settled_trace, "Jaeger holds the whole case, settled", 120)
     return case_id, trace
 
 
