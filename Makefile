@@ -100,8 +100,8 @@ k8s-check:  ## Apply the manifests to a real kube-apiserver (built once into ~/.
 
 chaos: install stack  ## The long fault run (tests/chaos): users, seeded faults, the verdict in var/chaos/
 	deploy/local/toxiproxy.sh install
-	$(WITH_STACK) $(VENV)/python -m tests.chaos.run --own-kafka --own-s3 --cases $${CASES:-1000} \
-	  --faults $${FAULTS:-100} $${SEED:+--seed $$SEED}
+	$(WITH_STACK) $(VENV)/python -m tests.chaos.run --own-kafka --own-s3 --cases $${CASES:-10000} \
+	  --faults $${FAULTS:-200} $${SEED:+--seed $$SEED}
 
 bench-compare: install  ## Each row of the latest make bench beside the run before it
 	$(VENV)/python -m tests.support.bench_table compare

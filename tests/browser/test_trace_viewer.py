@@ -128,7 +128,6 @@ async def the_case_traced(
     )
 
     async with httpx.AsyncClient(base_url=jaeger.url, timeout=10) as query:
-
         last_seen: dict[str, Any] = {"spans": -1, "since": time.monotonic()}
 
         async def settled_trace() -> dict[str, Any] | None:

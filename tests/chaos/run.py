@@ -62,6 +62,11 @@ class Size:
     faults: int
     every: float  # seconds between faults
 
+    def window(self, per_case: float, at_least: float) -> float:
+        """How long a phase may wait for the system, in seconds: it grows with the run's cases
+        (10,000 cases take ten times the 1,000's letters, quotes and auctions)."""
+        return max(at_least, per_case * self.cases)
+
 
 async def quiet(world: World, within: float) -> None:
     """Until every outbox is empty, every consumer group has committed up to its topics' ends,
@@ -250,7 +255,7 @@ async def chaos_run(
         async with phases("faults (first half)"):
             await faults
         async with phases("auctions"):
-            await wait_auctions(world, driver, within=600)
+            await wait_auctions(world, driver, within=size.window(0.3, 600))
             stop_bids.set()
             await bidder
         assert world.clock is not None
@@ -259,17 +264,19 @@ async def chaos_run(
             injector.play(planned[split:last], size.every, asyncio.Event())
         )
         async with phases("quotes accepted"):
-            await driver.accept_quotes(functools.partial(quoted_cases, world), within=600)
+            await driver.accept_quotes(
+                functools.partial(quoted_cases, world), within=size.window(0.5, 600)
+            )
         async with phases("assignments"):
             await driver.accept_assignments()
         async with phases("letters"):
-            await wait_first_letters(world, driver, within=600, stalled_after=15)
+            await wait_first_letters(world, driver, within=size.window(0.6, 600), stalled_after=15)
         async with phases("payments"):
             await driver.pay(world.import_statement)
         async with phases("faults (second half)"):
             await faults
         async with phases("fees booked"):
-            await wait_fees_booked(world, len(driver.payments()), within=240)
+            await wait_fees_booked(world, len(driver.payments()), within=size.window(0.1, 240))
         parties = [("creditor", c.id) for c in driver.creditors] + [
             ("provider", p) for p in driver.provider_headers()
         ]
@@ -282,9 +289,9 @@ async def chaos_run(
         assert world.messaging_clock is not None
         world.messaging_clock.advance(LETTER_LEASE)
         async with phases("letters (after lease)"):
-            await wait_first_letters(world, driver, within=120)
+            await wait_first_letters(world, driver, within=size.window(0.1, 120))
         async with phases("quiet"):
-            await quiet(world, within=240)
+            await quiet(world, within=size.window(0.1, 240))
             stop_watch.set()
             await watchdog
         async with phases("verdict"):
