@@ -72,6 +72,7 @@ class Intent:
     status: int = 0
     cents: int = 0  # a case's principal; a payment's amount
     other: str = ""  # the provider an accepted quote offered the case to
+    round: int = 1  # the case's round an acceptance answers (2: after its rotation)
 
 
 @dataclass
@@ -323,11 +324,16 @@ class Driver:
                 await side_by_side(bid(case_id) for case_id in new)
             await asyncio.sleep(0.5)
 
-    async def accept_quotes(self, quoted: Quoted, within: float) -> None:
-        """Each creditor reads the quote of each of its cases once it is quoted and accepts it,
-        many creditors at once; which cases are quoted is one query of matching's database."""
+    async def accept_quotes(
+        self, quoted: Quoted, within: float, cases: set[str] | None = None, round_: int = 1
+    ) -> None:
+        """Each creditor reads the quote of each of its cases (all, or `cases`) once it is quoted
+        and accepts it, many creditors at once; which cases are quoted is one query of matching's
+        database. `round_` is the round those quotes belong to (2: after a rotation)."""
         headers = {c.id: c.headers for c in self.creditors}
-        waiting = {i.case_id: i.actor for i in self.accepted_cases()}
+        waiting = {
+            i.case_id: i.actor for i in self.accepted_cases() if cases is None or i.case_id in cases
+        }
 
         async def accept(case_id: str, creditor: str) -> None:
             try:
@@ -342,7 +348,7 @@ class Driver:
                 "POST", f"/v1/cases/{case_id}/quote/acceptance", headers=headers[creditor]
             )
             accepted = self.record(
-                Intent("accept-quote", case_id, creditor, case_id=case_id), answer
+                Intent("accept-quote", case_id, creditor, case_id=case_id, round=round_), answer
             )
             if answer.status_code == 200 and answer.json()["status"] == "offered":
                 accepted.other = (answer.json().get("provider") or {}).get("id", "")
@@ -363,8 +369,9 @@ class Driver:
         assert self.live_provider is not None
         return {p.id: p.headers for p in (*self.auto_providers, self.live_provider)}
 
-    async def accept_assignments(self) -> None:
-        """The provider each accepted quote offered its case to takes it: its window starts."""
+    async def accept_assignments(self, round_: int = 1) -> None:
+        """The provider each accepted quote of `round_` offered its case to takes it: its window
+        starts."""
         headers = self.provider_headers()
 
         async def take(offer: Intent) -> None:
@@ -373,10 +380,14 @@ class Driver:
                 f"/v1/provider/assignments/{offer.case_id}/acceptance",
                 headers=headers[offer.other],
             )
-            taken = Intent("accept-assignment", offer.case_id, offer.other, case_id=offer.case_id)
+            taken = Intent(
+                "accept-assignment", offer.case_id, offer.other, case_id=offer.case_id, round=round_
+            )
             self.record(taken, answer)
 
-        offers = [i for i in self.intents if i.kind == "accept-quote" and i.other]
+        offers = [
+            i for i in self.intents if i.kind == "accept-quote" and i.other and i.round == round_
+        ]
         await side_by_side(take(offer) for offer in offers)
 
     async def payment_instructions(

@@ -31,6 +31,7 @@ from tests.chaos.own_postgres import OwnPostgres
 from tests.chaos.own_seaweed import OwnSeaweed
 from tests.chaos.payouts import judge_payouts, pay_out, wait_fees_booked
 from tests.chaos.proxy import Toxiproxy
+from tests.chaos.rotations import judge_rotations, rotate
 from tests.chaos.verdict import Verdict, judge, rows
 from tests.chaos.world import PARIS, SERVICES, World
 from tests.support.marketplace import PASSWORD
@@ -115,7 +116,18 @@ async def quoted_cases(world: World) -> set[str]:
     }
 
 
-async def say_what_letters_wait_for(world: World, waiting: set[str], taken: int) -> None:
+# The cases whose plan of a round ($1) sent its first letter, or postponed it by the limits.
+FIRST_LETTERS_DONE = (
+    "SELECT m.case_id FROM outgoing_messages m JOIN contact_plans p USING (plan_id) "
+    "WHERE m.step = 1 AND m.status = 'sent' AND p.round = $1 "
+    "UNION SELECT o.case_id FROM plan_postponements o JOIN contact_plans p USING (plan_id) "
+    "WHERE o.step = 1 AND p.round = $1"
+)
+
+
+async def say_what_letters_wait_for(
+    world: World, waiting: set[str], taken: int, round_: int = 1
+) -> None:
     """One line on stderr: how many first letters are still awaited, and where they stand in
     messaging (its plans' status and next due time, its step-1 messages' status)."""
     try:
@@ -123,7 +135,9 @@ async def say_what_letters_wait_for(world: World, waiting: set[str], taken: int)
             world.direct_url("messaging"),
             "SELECT p.case_id, p.status, p.due_at, m.status AS message "
             "FROM contact_plans p "
-            "LEFT JOIN outgoing_messages m ON m.plan_id = p.plan_id AND m.step = 1",
+            "LEFT JOIN outgoing_messages m ON m.plan_id = p.plan_id AND m.step = 1 "
+            "WHERE p.round = $1",
+            round_,
         )
     except (OSError, asyncpg.PostgresError) as e:
         print(f"[chaos] letters: {len(waiting)} of {taken} awaited ({e!r})", file=sys.stderr)
@@ -150,13 +164,17 @@ async def wait_first_letters(
     within: float,
     stalled_after: float | None = None,
     jumps: int = 3,
+    round_: int = 1,
 ) -> None:
-    """Until messaging sent (or postponed, by the contact limits) each taken case's first letter:
-    its debtor pays once it has it. With `stalled_after`, when no letter went for that long, a
-    letter whose dispatch a fault interrupted waits for its lease: messaging's clock is moved
-    past it (as a clock jump would), instead of waiting the lease out in real time; at most
-    `jumps` times, so a letter that never goes cannot push the clock past the contact hours."""
-    taken = {i.case_id for i in driver.intents if i.kind == "accept-assignment"}
+    """Until messaging sent (or postponed, by the contact limits) the first letter of each case
+    taken in `round_` (its holder's plan of that round): its debtor pays once it has it. With
+    `stalled_after`, when no letter went for that long, a letter whose dispatch a fault
+    interrupted waits for its lease: messaging's clock is moved past it (as a clock jump would),
+    instead of waiting the lease out in real time; at most `jumps` times, so a letter that never
+    goes cannot push the clock past the contact hours."""
+    taken = {
+        i.case_id for i in driver.intents if i.kind == "accept-assignment" and i.round == round_
+    }
     deadline = time.monotonic() + within
     progress, seen = time.monotonic(), -1
     said = time.monotonic()
@@ -164,11 +182,7 @@ async def wait_first_letters(
         try:
             done = {
                 r["case_id"]
-                for r in await rows(
-                    world.direct_url("messaging"),
-                    "SELECT case_id FROM outgoing_messages WHERE step = 1 AND status = 'sent' "
-                    "UNION SELECT case_id FROM plan_postponements WHERE step = 1",
-                )
+                for r in await rows(world.direct_url("messaging"), FIRST_LETTERS_DONE, round_)
             }
         except (OSError, asyncpg.PostgresError):  # faults still play: the server may be down
             done = set()
@@ -176,7 +190,7 @@ async def wait_first_letters(
             return
         if time.monotonic() - said > 10:
             said = time.monotonic()
-            await say_what_letters_wait_for(world, taken - done, len(taken))
+            await say_what_letters_wait_for(world, taken - done, len(taken), round_)
         if len(done) != seen:
             progress, seen = time.monotonic(), len(done)
         elif stalled_after is not None and time.monotonic() - progress > stalled_after and jumps:
@@ -280,9 +294,23 @@ async def chaos_run(
         parties = [("creditor", c.id) for c in driver.creditors] + [
             ("provider", p) for p in driver.provider_headers()
         ]
+        # The last faults while the money goes out and the unpaid cases rotate.
         faults = asyncio.create_task(injector.play(planned[last:], size.every, asyncio.Event()))
         async with phases("payouts"):
             payouts = await pay_out(world, parties, datetime.now(PARIS).date())
+        async with phases("rotations"):
+            rotating = await rotate(
+                world,
+                driver,
+                quoted=functools.partial(quoted_cases, world),
+                bidding_closes=BIDDING_CLOSES,
+                within=size.window(0.5, 600),
+            )
+        async with phases("letters (round 2)"):
+            await wait_first_letters(
+                world, driver, within=size.window(0.6, 600), stalled_after=15, round_=2
+            )
+        async with phases("faults (last third)"):
             await faults
         # A letter whose dispatch a fault interrupted stays pending for messaging's 5-minute
         # lease, then goes again under the same id: its clock is moved past the lease.
@@ -297,6 +325,8 @@ async def chaos_run(
         async with phases("verdict"):
             verdict = await judge(world, driver.intents + payouts.intents, injector.done)
             await judge_payouts(world, payouts, parties, verdict)
+            await judge_rotations(world, driver.intents, verdict, verdict.facts)
+        verdict.intents["(cases due to rotate)"] = len(rotating)
         verdict.intents["(retried requests)"] = driver.retries + payouts.retries
         verdict.phases = phases.took
         return verdict, injector.log

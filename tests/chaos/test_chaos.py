@@ -2,8 +2,9 @@
 (SIGKILL and restart, PostgreSQL links slowed, reset and cut through toxiproxy, the run's own
 PostgreSQL and SeaweedFS crashed, matching's and messaging's clocks jumping forward): cases
 submitted with their invoices, auctioned, accepted, taken, their first letters sent, paid by bank
-statements (some imported twice), the money paid out in a batch two operators approve; then every
-effect is counted, and the money to the cent. And the harness is shown able to fail: with the
+statements (some imported twice), the money paid out in a batch two operators approve, the
+unpaid cases rotated to a second provider; then every effect is counted, and the money to the
+cent. And the harness is shown able to fail: with the
 inbox's idempotency check switched off, redelivered events duplicate their effects."""
 
 from __future__ import annotations
@@ -53,6 +54,12 @@ async def test_a_short_chaos_run_loses_nothing_and_duplicates_nothing(
     assert verdict.found["settlement payout released"] == 1
     assert verdict.found["settlement payout booked"] > 0
     assert verdict.found["bank file transfer (pain.001)"] > 0
+    # every case taken and not paid in full rotated once, and taken again in round 2
+    rotating = verdict.intents["(cases due to rotate)"]
+    assert 0 < rotating == taken - verdict.found["matching closed (paid)"]
+    assert verdict.found["fact case-rotated"] == verdict.found["vault access revoked"] == rotating
+    assert verdict.intents["accept-assignment accepted (round 2)"] == rotating
+    assert verdict.found["vault access (round 2)"] == rotating
 
 
 async def test_with_the_inbox_idempotency_switched_off_the_verdict_finds_duplicates(

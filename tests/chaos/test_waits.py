@@ -23,7 +23,7 @@ async def test_waiting_for_first_letters_outlasts_a_crashed_database(
     ]
     asked: list[str] = []
 
-    async def rows(url: str, sql: str) -> list[dict[str, str]]:
+    async def rows(url: str, sql: str, *args: Any) -> list[dict[str, str]]:
         asked.append(url)
         answer = answers.pop(0)
         if isinstance(answer, Exception):
@@ -77,7 +77,7 @@ async def test_a_letter_stuck_in_its_lease_moves_messaging_clock_instead_of_wait
     wait moves messaging's clock past the lease once no letter went for a while."""
     jumps: list[Any] = []
 
-    async def rows(url: str, sql: str) -> list[dict[str, str]]:
+    async def rows(url: str, sql: str, *args: Any) -> list[dict[str, str]]:
         return [{"case_id": "case-1"}] + ([{"case_id": "case-2"}] if jumps else [])
 
     monkeypatch.setattr(run, "rows", rows)

@@ -38,6 +38,8 @@ TOPICS: dict[str, type[Message]] = {
     "matching.case-offered.v1": matching_events.CaseOffered,
     "matching.case-assigned.v1": assignment_events.CaseAssigned,
     "matching.case-closed.v1": assignment_events.CaseClosed,
+    "matching.case-recalled.v1": assignment_events.CaseRecalled,
+    "matching.case-rotated.v1": assignment_events.CaseRotated,
     "matching.payment-attributed.v1": matching_events.PaymentAttributed,
     "settlement.payment-received.v1": PaymentReceived,
 }
@@ -69,6 +71,7 @@ class Verdict:
     money: dict[str, str] = field(default_factory=dict)  # totals, as the table prints them
     broken: list[str] = field(default_factory=list)  # an invariant that does not hold
     phases: dict[str, float] = field(default_factory=dict)  # the run's phases, seconds each
+    facts: dict[str, Counter[tuple[str, ...]]] = field(default_factory=dict)  # topic -> facts
 
     @property
     def clean(self) -> bool:
@@ -131,7 +134,9 @@ def by_case(facts: Counter[tuple[str, ...]]) -> Counter[str]:
 
 async def judge(world: World, intents: list[Intent], faults: Counter[str]) -> Verdict:
     verdict = Verdict(faults=Counter(faults))
-    verdict.intents.update(f"{i.kind} {i.outcome}" for i in intents)
+    verdict.intents.update(
+        f"{i.kind} {i.outcome}" + (f" (round {i.round})" if i.round != 1 else "") for i in intents
+    )
     cases = [i for i in intents if i.kind.startswith("case-")]
     accepted = [i for i in cases if i.outcome == ACCEPTED]
     db = world.direct_url
@@ -157,10 +162,9 @@ async def judge(world: World, intents: list[Intent], faults: Counter[str]) -> Ve
         )
     )
     # matching: one matching per case; every accepted quote's case offered.
-    matchings = {
-        r["case_id"]: r["status"]
-        for r in await rows(db("matching"), "SELECT case_id, status FROM case_matchings")
-    }
+    matching_rows = await rows(db("matching"), "SELECT case_id, status, round FROM case_matchings")
+    matchings = {r["case_id"]: r["status"] for r in matching_rows}
+    rounds = {r["case_id"]: r["round"] for r in matching_rows}
     for intent in accepted:
         verdict.count("scoring score", intent.case_id, scores[intent.case_id])
         verdict.count("matching case", intent.case_id, int(intent.case_id in matchings))
@@ -173,6 +177,7 @@ async def judge(world: World, intents: list[Intent], faults: Counter[str]) -> Ve
     for (topic, kind), contents in zip(TOPICS.items(), read, strict=True):
         unique = {e.event_id: e for e in contents.envelopes}  # a re-sent record is one event
         facts[topic] = tally(fact_key(topic, e.case_id, unpack(e, kind)) for e in unique.values())
+    verdict.facts = facts
     for intent in accepted:
         verdict.count(
             "fact case-submitted",
@@ -189,13 +194,14 @@ async def judge(world: World, intents: list[Intent], faults: Counter[str]) -> Ve
             intent.case_id,
             facts["matching.auction-opened.v1"][(intent.case_id, "1", "")],
         )
-    offered = by_case(facts["matching.case-offered.v1"])
+    offered = facts["matching.case-offered.v1"]
     for intent in intents:
         refused = intent.outcome != ACCEPTED
         bid = (intent.case_id, "1", intent.actor)
+        of_round = (intent.case_id, str(intent.round), "")  # an offer's fact, in the intent's round
         if intent.kind == "bid" and refused and facts["matching.bid-placed.v1"][bid]:
             verdict.duplicated["bid-placed of a refused bid"].append(intent.case_id)
-        if intent.kind == "accept-quote" and refused and intent.case_id in offered:
+        if intent.kind == "accept-quote" and refused and offered[of_round]:
             verdict.duplicated["case-offered of a refused acceptance"].append(intent.case_id)
         if intent.kind == "bid" and intent.outcome == ACCEPTED:
             key = (intent.case_id, "1", intent.actor)
@@ -203,11 +209,13 @@ async def judge(world: World, intents: list[Intent], faults: Counter[str]) -> Ve
                 "fact bid-placed (live)", intent.case_id, facts["matching.bid-placed.v1"][key]
             )
         if intent.kind == "accept-quote" and intent.outcome == ACCEPTED:
-            verdict.count("fact case-offered", intent.case_id, offered[intent.case_id])
-            # offered, and taken since by its provider (then paid in full, perhaps)
-            status = matchings.get(intent.case_id)
+            suffix = "" if intent.round == 1 else f" (round {intent.round})"
+            verdict.count(f"fact case-offered{suffix}", intent.case_id, offered[of_round])
+            # offered, and taken since by its provider (then paid in full, perhaps, or rotated)
+            status, now_in = matchings.get(intent.case_id), rounds.get(intent.case_id, 0)
+            held = status in ("offered", "assigned", "closed") and now_in == intent.round
             verdict.count(
-                "matching offered", intent.case_id, int(status in ("offered", "assigned", "closed"))
+                f"matching offered{suffix}", intent.case_id, int(held or now_in > intent.round)
             )
     # side by side: each runs an operator's command (settlement check, vault verify-audit)
     await asyncio.gather(
@@ -258,9 +266,12 @@ async def judge_money(
     db = world.direct_url("settlement")
     for intent in intents:
         if intent.kind == "accept-assignment" and intent.outcome == ACCEPTED:
-            key = (intent.case_id, "1", intent.actor)
+            key = (intent.case_id, str(intent.round), intent.actor)
+            suffix = "" if intent.round == 1 else f" (round {intent.round})"
             verdict.count(
-                "fact case-assigned", intent.case_id, facts["matching.case-assigned.v1"][key]
+                f"fact case-assigned{suffix}",
+                intent.case_id,
+                facts["matching.case-assigned.v1"][key],
             )
     receipts: dict[str, list[asyncpg.Record]] = defaultdict(list)
     for r in await rows(
@@ -348,28 +359,45 @@ async def judge_money(
 
 
 async def judge_letters(world: World, intents: list[Intent], verdict: Verdict) -> None:
-    """Each taken case: its first letter once in messaging (sent, or postponed by the contact
-    limits with its reasons) and once in the vault, the holder granted once (the grant and its
-    audit entry); and `python -m vault verify-audit` finds the audit chain intact."""
+    """Each taken case, in each round it was taken: its holder's first letter once in
+    messaging (sent, or postponed by the contact limits with its reasons) and once in the
+    vault, the holder granted once (the grant and its audit entry); and `python -m vault
+    verify-audit` finds the audit chain intact."""
     messaging, vault = world.direct_url("messaging"), world.direct_url("vault")
-    step_one = "SELECT case_id FROM outgoing_messages WHERE step = 1"
-    firsts = tally(r["case_id"] for r in await rows(messaging, step_one))
-    sent = tally(r["case_id"] for r in await rows(messaging, f"{step_one} AND status = 'sent'"))
+    step_one = await rows(
+        messaging,
+        "SELECT m.message_id::text AS message_id, m.case_id, p.round, m.status "
+        "FROM outgoing_messages m JOIN contact_plans p USING (plan_id) WHERE m.step = 1",
+    )
+    firsts = tally((r["case_id"], r["round"]) for r in step_one)
+    sent = tally((r["case_id"], r["round"]) for r in step_one if r["status"] == "sent")
+    letter_of = {f"messaging:{r['message_id']}": (r["case_id"], r["round"]) for r in step_one}
     postponed = {
-        r["case_id"]
-        for r in await rows(messaging, "SELECT case_id FROM plan_postponements WHERE step = 1")
+        (r["case_id"], r["round"])
+        for r in await rows(
+            messaging,
+            "SELECT o.case_id, p.round FROM plan_postponements o "
+            "JOIN contact_plans p USING (plan_id) WHERE o.step = 1",
+        )
     }
-    documents = await rows(vault, "SELECT case_id, kind FROM documents")
-    stored = tally(r["case_id"] for r in documents if r["kind"] == "correspondence")
+    documents = await rows(vault, "SELECT case_id, kind, idempotency_key FROM documents")
+    # A letter the vault keeps counts for its message's round (its key, as the vault scopes it:
+    # "<caller>/messaging:<message id>"); one of no first letter counts for round 1.
+    stored = tally(
+        letter_of.get((r["idempotency_key"] or "").rsplit("/", 1)[-1], (r["case_id"], 1))
+        for r in documents
+        if r["kind"] == "correspondence"
+    )
     invoices = tally(r["case_id"] for r in documents if r["kind"] == "invoice")
     grants = {
         (r["case_id"], r["provider_id"])
-        for r in await rows(vault, "SELECT case_id, provider_id FROM grants WHERE round = 1")
+        for r in await rows(vault, "SELECT case_id, provider_id FROM grants")
     }
-    audited = tally(
-        r["case_id"]
+    audited = tally(  # detail: "provider=<id> event=<id>"
+        (r["case_id"], r["detail"].split()[0].removeprefix("provider="))
         for r in await rows(
-            vault, "SELECT case_id FROM audit_log WHERE action = 'grant' AND outcome = 'granted'"
+            vault,
+            "SELECT case_id, detail FROM audit_log WHERE action = 'grant' AND outcome = 'granted'",
         )
     )
     for intent in intents:
@@ -380,15 +408,16 @@ async def judge_letters(world: World, intents: list[Intent], verdict: Verdict) -
                 verdict.duplicated["invoice of a refused upload"].append(intent.case_id)
         if intent.kind != "accept-assignment" or intent.outcome != ACCEPTED:
             continue
-        case_id = intent.case_id
-        verdict.count("vault grant", case_id, int((case_id, intent.actor) in grants))
-        verdict.count("vault grant audited", case_id, audited[case_id])
-        if not firsts[case_id] and case_id in postponed:
-            verdict.found["first letter postponed"] += 1
+        case_id, held = intent.case_id, (intent.case_id, intent.round)
+        suffix = "" if intent.round == 1 else f" (round {intent.round})"
+        verdict.count(f"vault grant{suffix}", case_id, int((case_id, intent.actor) in grants))
+        verdict.count(f"vault grant audited{suffix}", case_id, audited[(case_id, intent.actor)])
+        if not firsts[held] and held in postponed:
+            verdict.found[f"first letter postponed{suffix}"] += 1
             continue
-        verdict.count("messaging first letter", case_id, firsts[case_id])
-        verdict.count("messaging first letter sent", case_id, sent[case_id])
-        verdict.count("vault letter stored", case_id, stored[case_id])
+        verdict.count(f"messaging first letter{suffix}", case_id, firsts[held])
+        verdict.count(f"messaging first letter sent{suffix}", case_id, sent[held])
+        verdict.count(f"vault letter stored{suffix}", case_id, stored[held])
     await judge_posted_letters(world, verdict)
     process = world.processes["vault"]
     try:
