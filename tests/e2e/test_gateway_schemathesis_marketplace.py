@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
+from zoneinfo import ZoneInfo
 
 import httpx
 import jsonschema_rs
@@ -33,6 +34,8 @@ from tests.support.databases import ServiceDatabase
 from tests.support.fixtures import ServiceProcess
 from tests.support.marketplace import OffsetClock
 from tests.support.stack import ROOT, Stack, free_port, unique_name
+
+PARIS = ZoneInfo("Europe/Paris")
 
 pytestmark = pytest.mark.e2e
 
@@ -56,6 +59,9 @@ class Market:
     document_id: str
     # A case whose auction is open to the provider.
     auctioned: str
+    # The day in France on matching's clock (moved past the bidding): the holder's window began
+    # that day, and a payment it reports may not be dated before it.
+    today_in_matching: Callable[[], str]
 
     def authorization(self, path: str) -> str:
         """The provider's routes are the provider's door; every other route the creditor's."""
@@ -208,7 +214,13 @@ def _seed(url: str, clock: OffsetClock, gateway: ServiceProcess) -> Market:
         )
         # Opened after the clock moved: bidding stays open for the whole run.
         auctioned = seeder.auctioned(creditor, provider, "F-2026-0043")
-        return Market(url, creditor, provider, assigned, str(document["id"]), auctioned)
+
+        def today_in_matching() -> str:
+            return (datetime.now(UTC) + clock.offset).astimezone(PARIS).date().isoformat()
+
+        return Market(
+            url, creditor, provider, assigned, str(document["id"]), auctioned, today_in_matching
+        )
 
 
 @pytest.fixture(scope="module")
@@ -302,10 +314,11 @@ def test_marketplace_answers_every_generated_request_as_documented(
         if isinstance(case.body, dict) and "file" in case.body and _pick(case.body, [True]):
             case.body["file"] = cast(Any, PDF)  # bytes: schemathesis sends it as the file
             case.body.pop("sha256", None)
-        # The documented example's date precedes the seeded holding: a payment made today
-        # is one the holder may report.
+        # The documented example's date precedes the seeded holding: a payment made today (in
+        # France, on matching's clock: near midnight the UTC date is the day before the
+        # window's) is one the holder may report.
         if isinstance(case.body, dict) and "paid_on" in case.body and _pick(case.body, [True]):
-            case.body["paid_on"] = datetime.now(UTC).date().isoformat()
+            case.body["paid_on"] = market.today_in_matching()
     case.call_and_validate(base_url=market.url, checks=base.CHECKS)
 
 
