@@ -9,15 +9,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 from aiokafka.partitioner import DefaultPartitioner
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
-from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra_shared.db import Database
-from recouvra_shared.events import new_event
+from recouvra_shared.events import new_event, unpack
 from recouvra_shared.kafka_security import KafkaConnection
 from recouvra_shared.outbox import OutboxRelay
 from recouvra_shared.settings import ServiceSettings
@@ -202,29 +200,11 @@ async def test_a_commit_with_events_wakes_the_relay_without_waiting_its_poll(
 
 async def records_by_partition(stack: Stack, topic: str) -> dict[int, list[tuple[str, str]]]:
     """Each partition's (case id, reason) in partition order, read back as the harness's admin."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        **stack.kafka_admin().client_options(),
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        isolation_level="read_committed",
-    )
-    await consumer.start()
-    found: dict[int, list[tuple[str, str]]] = {}
-    try:
-        while batch := await consumer.getmany(timeout_ms=3000):
-            for partition, records in batch.items():
-                for record in records:
-                    envelope = EventEnvelope.FromString(record.value)
-                    payload = CaseWithdrawn()
-                    envelope.payload.Unpack(payload)
-                    found.setdefault(partition.partition, []).append(
-                        (envelope.case_id, payload.reason)
-                    )
-    finally:
-        await consumer.stop()
-    return found
+    contents = await read_topic(stack, topic)
+    return {
+        partition: [(e.case_id, unpack(e, CaseWithdrawn).reason) for e in envelopes]
+        for partition, envelopes in contents.by_partition().items()
+    }
 
 
 async def test_many_cases_go_out_in_order_per_case_and_a_refused_row_holds_back_those_after_it(

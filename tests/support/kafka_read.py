@@ -18,9 +18,18 @@ from tests.support.stack import Stack
 
 @dataclass(frozen=True)
 class TopicContents:
-    """Every record of a topic, as envelopes."""
+    """Every record of a topic, as envelopes, and the partition each was read from (same
+    order: within a partition, the order Kafka keeps)."""
 
     envelopes: list[EventEnvelope]
+    partitions: list[int]
+
+    def by_partition(self) -> dict[int, list[EventEnvelope]]:
+        """Each partition's envelopes, in that partition's order."""
+        found: dict[int, list[EventEnvelope]] = {}
+        for partition, envelope in zip(self.partitions, self.envelopes, strict=True):
+            found.setdefault(partition, []).append(envelope)
+        return found
 
     @property
     def records(self) -> int:
@@ -51,19 +60,21 @@ async def read_topic(
     )
     await consumer.start()
     envelopes: list[EventEnvelope] = []
+    partitions: list[int] = []
     try:
         while True:
             batch = await consumer.getmany(timeout_ms=int(idle_seconds * 1000))
             if not batch:
                 break
-            for records in batch.values():
+            for partition, records in batch.items():
                 for record in records:
                     envelope = EventEnvelope()
                     envelope.ParseFromString(record.value)
                     envelopes.append(envelope)
+                    partitions.append(partition.partition)
     finally:
         await consumer.stop()
-    return TopicContents(envelopes)
+    return TopicContents(envelopes, partitions)
 
 
 @dataclass(frozen=True)
