@@ -51,10 +51,13 @@ class Phases:
     @contextlib.asynccontextmanager
     async def __call__(self, name: str) -> AsyncIterator[None]:
         started = time.monotonic()
+        print(f"[chaos] {name}...", file=sys.stderr, flush=True)  # a long run says where it is
         try:
             yield
         finally:
-            self.took[name] = self.took.get(name, 0.0) + time.monotonic() - started
+            took = time.monotonic() - started
+            self.took[name] = self.took.get(name, 0.0) + took
+            print(f"[chaos] {name}: {took:.1f} s", file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)
