@@ -11,9 +11,11 @@ import pytest
 
 from services.settlement.tests.integration.conftest import Ledger
 from services.settlement.tests.unit.builders import receipt, success_fee
-from settlement.domain.commands import ReverseEntry
+from settlement.domain.accounts import CLIENT_MONEY_BANK, FUNDS_HELD, account
+from settlement.domain.commands import PostEntry, ReverseEntry
 from settlement.domain.errors import FactAlreadyBooked
-from settlement.service_layer.ledger import post_entry, reverse_entry
+from settlement.domain.ledger import Journal, credit, debit
+from settlement.service_layer.ledger import post_entry, post_within, reverse_entry
 from settlement.service_layer.reads import account_balance, case_balances, check_ledger
 
 pytestmark = pytest.mark.integration
@@ -125,4 +127,41 @@ async def test_balances_per_account_and_per_case_at_any_date(ledger: Ledger) -> 
         "5121": 120_000,
         "706": 3_600,
     }
+    assert (await check_ledger(ledger.units())).breaches == []
+
+
+def held_for(fact: str, creditor: str) -> PostEntry:
+    """A debtor's payment held for `creditor`, on that creditor's own account (opened by the
+    first entry that books on it)."""
+    return PostEntry(
+        fact_key=f"bank-line:{fact}",
+        booked_on=DEC_1,
+        journal=Journal.BANK,
+        description=f"Debtor payment for {creditor}",
+        lines=(
+            debit(account(CLIENT_MONEY_BANK), 10_000, f"case-{fact}"),
+            credit(account(FUNDS_HELD, creditor), 10_000, f"case-{fact}"),
+        ),
+    )
+
+
+async def test_two_writers_opening_the_same_account_in_either_order_both_book(
+    ledger: Ledger,
+) -> None:
+    """Two statements imported at once: one transaction books (and holds the ledger's lock
+    until it commits), the other opens a creditor's account and waits, then the first books
+    on that same new account. Both commit; before, PostgreSQL found a deadlock and refused one
+    (answered as an outage: the operator had to import the statement again)."""
+    holder, other = ledger.units(), ledger.units()
+    async with holder:
+        await post_within(held_for("y-1", "cred-Y"), holder)
+        async with other:
+            waiting = asyncio.create_task(post_within(held_for("x-1", "cred-X"), other))
+            await asyncio.sleep(1.5)  # longer than PostgreSQL's deadlock_timeout (1 s)
+            await post_within(held_for("x-2", "cred-X"), holder)
+            await holder.commit()
+            await waiting
+            await other.commit()
+
+    assert (await account_balance(ledger.units(), "4671/cred-X", DEC_1)).amount == 20_000
     assert (await check_ledger(ledger.units())).breaches == []

@@ -66,6 +66,10 @@ class SqlLedger:
         if not accounts:
             return
         self._opened.update(a.code for a in accounts)
+        # The ledger's lock first, as `add` takes it: a transaction that inserted an account row
+        # and then waited for the lock, while the lock's holder waited to insert the same row,
+        # was a deadlock (two statements imported at once). Held until commit either way.
+        await self.session.execute(select(func.pg_advisory_xact_lock(LEDGER_LOCK)))
         rows = [
             {
                 "code": a.code,
