@@ -75,6 +75,17 @@ class Intent:
     round: int = 1  # the case's round an acceptance answers (2: after its rotation)
 
 
+class Session(dict[str, str]):
+    """A user's request headers while logged in: its bearer token, replaced in place when the
+    user logs in again (the gateway's tokens live 15 minutes; a long run outlives them), so
+    every request of the user's carries the new one."""
+
+    def __init__(self, email: str, token: str) -> None:
+        super().__init__(Authorization=f"Bearer {token}")
+        self.email = email
+        self.renewing = asyncio.Lock()
+
+
 @dataclass
 class Party:
     id: str
@@ -102,12 +113,19 @@ class Driver:
     async def call(
         self, method: str, path: str, *, within: float = 300, **kwargs: Any
     ) -> httpx.Response:
-        """One request, retried with the same Idempotency-Key until the system answers."""
-        headers = {"Idempotency-Key": str(uuid.uuid4())} | kwargs.pop("headers", {})
-        deadline = time.monotonic() + within
+        """One request, retried with the same Idempotency-Key until the system answers; a user
+        whose session ran out (401) logs in again and sends it once more."""
+        given: dict[str, str] = kwargs.pop("headers", {})
+        key = {"Idempotency-Key": str(uuid.uuid4())}
+        deadline, renewed = time.monotonic() + within, False
         while True:
+            sent = key | given
             try:
-                answer = await self.client.request(method, path, headers=headers, **kwargs)
+                answer = await self.client.request(method, path, headers=sent, **kwargs)
+                if answer.status_code == 401 and not renewed:
+                    renewed = await self.log_in_again(given, sent)
+                    if renewed:
+                        continue
                 if answer.status_code < 500:
                     return answer
             except httpx.TransportError:
@@ -124,12 +142,31 @@ class Driver:
         return intent
 
     # ---- the market ------------------------------------------------------------------------
-    async def log_in(self, email: str) -> dict[str, str]:
+    async def log_in(self, email: str) -> Session:
         login = await self.call(
             "POST", "/v1/auth/token", json={"email": email, "password": PASSWORD}
         )
         assert login.status_code == 200, login.text
-        return {"Authorization": f"Bearer {login.json()['access_token']}"}
+        return Session(email, login.json()["access_token"])
+
+    async def log_in_again(self, given: dict[str, str], sent: dict[str, str]) -> bool:
+        """The session of `given` ran out: its user logs in once, however many of its requests
+        were refused meanwhile (one of them already did, when its token is no longer the one
+        sent). False for headers that are no session (an API key)."""
+        if not isinstance(given, Session):
+            return False
+        async with given.renewing:
+            if given["Authorization"] == sent.get("Authorization"):
+                given["Authorization"] = (await self.log_in(given.email))["Authorization"]
+        return True
+
+    async def read(self, path: str, headers: dict[str, str]) -> httpx.Response:
+        """A GET as its user makes it, logging in again once when the session ran out."""
+        sent = dict(headers)
+        answer = await self.client.get(path, headers=sent)
+        if answer.status_code == 401 and await self.log_in_again(headers, sent):
+            answer = await self.client.get(path, headers=headers)
+        return answer
 
     async def sign_up_creditor(self, siren: str) -> Party:
         email = f"creditor-{uuid.uuid4().hex[:8]}@example.fr"
@@ -337,9 +374,7 @@ class Driver:
 
         async def accept(case_id: str, creditor: str) -> None:
             try:
-                quote = await self.client.get(
-                    f"/v1/cases/{case_id}/quote", headers=headers[creditor]
-                )
+                quote = await self.read(f"/v1/cases/{case_id}/quote", headers[creditor])
             except httpx.TransportError:
                 return
             if quote.status_code != 200 or quote.json()["status"] != "quoted":
@@ -398,9 +433,7 @@ class Driver:
         deadline = time.monotonic() + within
         while True:
             try:
-                answer = await self.client.get(
-                    f"/v1/cases/{case_id}/payment-instructions", headers=creditor
-                )
+                answer = await self.read(f"/v1/cases/{case_id}/payment-instructions", creditor)
                 if answer.status_code == 200:
                     found: dict[str, Any] = answer.json()
                     return found

@@ -13,6 +13,7 @@ import collections
 import contextlib
 import functools
 import random
+import signal
 import sys
 import tempfile
 import time
@@ -364,17 +365,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     started = datetime.now(UTC)
-    with tempfile.TemporaryDirectory(prefix="chaos-") as tmp:
-        verdict, played = asyncio.run(
-            chaos_run(
-                find_stack(),
-                Path(tmp),
-                args.seed,
-                Size(args.cases, args.faults, args.every),
-                own_kafka=args.own_kafka,
-                own_s3=args.own_s3,
-            )
+
+    async def stopped_by_sigterm_too(workdir: Path) -> tuple[Verdict, list[str]]:
+        """The run, cancelled by SIGTERM as by Ctrl-C: its servers and services are stopped
+        (SIGTERM's default would leave the run's PostgreSQL, broker and SeaweedFS running)."""
+        run = asyncio.current_task()
+        assert run is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, run.cancel)
+        return await chaos_run(
+            find_stack(),
+            workdir,
+            args.seed,
+            Size(args.cases, args.faults, args.every),
+            own_kafka=args.own_kafka,
+            own_s3=args.own_s3,
         )
+
+    with tempfile.TemporaryDirectory(prefix="chaos-") as tmp:
+        verdict, played = asyncio.run(stopped_by_sigterm_too(Path(tmp)))
     took = datetime.now(UTC) - started
     report = (
         f"# Chaos run, seed {args.seed}, {args.cases} cases, {args.faults} faults\n"
