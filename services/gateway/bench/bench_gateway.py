@@ -38,7 +38,7 @@ from tests.support.bench_table import Row, Target, report
 from tests.support.databases import ServiceDatabase, discard, provision
 from tests.support.fixtures import ServiceProcess
 from tests.support.processes import service, wait_http
-from tests.support.stack import find_stack, free_port, unique_name
+from tests.support.stack import find_stack, free_port, topics_deleted_after, unique_name
 
 PASSWORD = "correct horse battery staple"
 POD_LIMIT_MIB = 512
@@ -161,7 +161,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.log_ins = min(args.log_ins, 300)
-    with tempfile.TemporaryDirectory(prefix="bench_gateway_") as logs:
+    with (
+        topics_deleted_after(find_stack()),
+        tempfile.TemporaryDirectory(prefix="bench_gateway_") as logs,
+    ):
         bounded, rate, p99 = run_one("bounded (2 hashes at once)", "128", args, Path(logs))
         unbounded, _, _ = run_one("unbounded (32 hashes at once)", str(32 * 64), args, Path(logs))
     print(

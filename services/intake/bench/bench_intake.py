@@ -54,7 +54,7 @@ from tests.support.bench_table import Target, report
 from tests.support.databases import ServiceDatabase, discard, provision
 from tests.support.fixtures import ServiceProcess
 from tests.support.processes import service, wait_http
-from tests.support.stack import find_stack, free_port, unique_name
+from tests.support.stack import find_stack, free_port, topics_deleted_after, unique_name
 
 PASSWORD = "correct horse battery staple"
 # Valid SIRENs (check digit verified by intake): debtors rotate through them.
@@ -618,7 +618,7 @@ def main() -> None:
     prefix = unique_name("bench_intake") + "."
     created: list[ServiceDatabase] = []
     started: list[ServiceProcess] = []
-    with tempfile.TemporaryDirectory(prefix="bench_intake_") as logs:
+    with topics_deleted_after(stack), tempfile.TemporaryDirectory(prefix="bench_intake_") as logs:
         try:
             created.append(intake_db := provision(stack, "intake"))
             created.append(gateway_db := provision(stack, "gateway"))

@@ -42,6 +42,7 @@ from tests.support.stack import (  # noqa: E402  # noqa: E402
     find_stack,
     free_port,
     provision_kafka,
+    topics_deleted_after,
     unique_name,
 )
 from vault.adapters.store import S3ObjectStore  # noqa: E402
@@ -295,7 +296,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer rounds")
     parser.add_argument("--profile", type=Path, help="py-spy the vault into this file")
     args = parser.parse_args()
-    asyncio.run(run(args.quick, args.profile))
+    with topics_deleted_after(find_stack()):
+        asyncio.run(run(args.quick, args.profile))
 
 
 if __name__ == "__main__":
