@@ -19,7 +19,13 @@ from pyiso20022.camt.camt_054_001_08 import Document as Document08
 
 from recouvra_shared.errors import InvalidRequest, Violation
 from settlement.adapters.camt053 import DOCUMENTS as STATEMENTS
-from settlement.adapters.camt053 import booked_report, message_type_of, parsed, read_statements
+from settlement.adapters.camt053 import (
+    booked_report,
+    message_type_of,
+    parsed,
+    preload,
+    read_statements,
+)
 from settlement.adapters.camt053 import validated as validated_against
 from settlement.domain.bank_statement import NOTIFICATION_PREFIX, BankStatement
 
@@ -28,6 +34,7 @@ DOCUMENTS: dict[str, type[Any]] = {
     "camt.054.001.02": Document02,
     "camt.054.001.08": Document08,
 }
+preload(SCHEMAS)  # at import, as camt053's
 
 
 def read_notifications(content: bytes) -> list[BankStatement]:
