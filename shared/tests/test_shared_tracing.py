@@ -143,6 +143,46 @@ async def test_an_event_recorded_by_a_request_is_handled_in_the_same_trace(
     assert trace_id_of(recorded) == trace_id
 
 
+async def test_the_rows_one_transaction_wrote_for_one_case_and_topic_share_one_send_span(
+    spans: InMemorySpanExporter,
+) -> None:
+    # An auction's opening writes many rows of one case to one topic at once: one span sends
+    # them (a batch send); another case's row of the same transaction has its own.
+    with span("auction opened", SpanKind.INTERNAL):
+        events = [withdrawal(), withdrawal(), withdrawal()]
+        other = new_event(
+            producer="intake",
+            event_type="case-withdrawn",
+            version=1,
+            case_id="c-2",
+            tenant_id="t-1",
+            payload=CaseWithdrawn(case_id="c-2"),
+        )
+        rows = outbox_rows([*events, other])
+    written = utcnow()
+    broker = FakeBroker()
+    database = SimpleNamespace(when_outbox_written=lambda wake: None)
+    relay = OutboxRelay(database, broker, ServiceSettings())  # type: ignore[arg-type]
+    stored = [
+        SimpleNamespace(**row, id=n, created_at=written, publish_attempts=0)
+        for n, row in enumerate(rows, 1)
+    ]
+    assert await relay._publish(stored) == (4, None)  # type: ignore[arg-type]
+
+    sends = [item for item in spans.get_finished_spans() if item.name == f"{TOPIC} send"]
+    by_case = {dict(item.attributes or {})["case.id"]: item for item in sends}
+    assert sorted(by_case) == ["c-1", "c-2"] and len(sends) == 2
+    counts = {
+        case: dict(item.attributes or {})["messaging.batch.message_count"]
+        for case, item in by_case.items()
+    }
+    assert counts == {"c-1": 3, "c-2": 1}
+    # Each record names its own case's span as the parent of its handling.
+    parents = [headers["traceparent"].split("-")[2] for headers in broker.published]
+    assert parents == [ids(by_case["c-1"])[1]] * 3 + [ids(by_case["c-2"])[1]]
+    assert [headers["event-type"] for headers in broker.published] == ["case-withdrawn"] * 4
+
+
 async def test_a_record_without_trace_headers_continues_its_envelopes_trace(
     spans: InMemorySpanExporter,
 ) -> None:

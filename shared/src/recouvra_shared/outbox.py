@@ -22,7 +22,7 @@ from recouvra_shared.metrics import OUTBOX_MOVED_ASIDE, OUTBOX_PUBLISHED
 from recouvra_shared.outages import describe_failure
 from recouvra_shared.polling import PollingLoop
 from recouvra_shared.settings import ServiceSettings
-from recouvra_shared.tracing import send_span_headers
+from recouvra_shared.tracing import SendSpans
 from recouvra_shared.unit_of_work import utcnow
 
 log = logging.getLogger(__name__)
@@ -197,24 +197,25 @@ class OutboxRelay:
         pending = []
         refusal: BaseException | None = None
         prefix = self.settings.kafka_topic_prefix
-        for row in rows:
-            headers = send_span_headers(
-                row.headers, topic=row.topic, case_id=row.key, created_at=row.created_at
-            )
-            try:
-                sending = await self.broker.publish(
-                    row.payload,
-                    prefix + row.topic,
-                    key=row.key.encode(),
-                    headers=headers,
-                    no_confirm=True,
+        with SendSpans() as spans:
+            for row in rows:
+                headers = spans.headers(
+                    row.headers, topic=row.topic, case_id=row.key, created_at=row.created_at
                 )
-                pending.append(sending)
-            except Exception as exc:
-                if not is_row_fault(exc):
-                    raise
-                refusal = exc
-                break
+                try:
+                    sending = await self.broker.publish(
+                        row.payload,
+                        prefix + row.topic,
+                        key=row.key.encode(),
+                        headers=headers,
+                        no_confirm=True,
+                    )
+                    pending.append(sending)
+                except Exception as exc:
+                    if not is_row_fault(exc):
+                        raise
+                    refusal = exc
+                    break
         outcomes = await asyncio.gather(*pending, return_exceptions=True)
         for index, outcome in enumerate(outcomes):
             if isinstance(outcome, BaseException):
@@ -262,41 +263,47 @@ class OutboxRelay:
         async def hand_over(topic: str, partition: int, batch: Any, indexes: list[int]) -> None:
             handed.append((await producer.send_batch(batch, topic, partition=partition), indexes))
 
-        for index, row in enumerate(rows):
-            topic, key = prefix + row.topic, row.key.encode()
-            headers = [
-                (k, v.encode())
-                for k, v in send_span_headers(
-                    row.headers, topic=row.topic, case_id=row.key, created_at=row.created_at
-                ).items()
-            ]
-            try:  # what `send` checks before enqueueing: the size, the topic's metadata
-                size = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, row.payload, headers)
-                if size > producer._max_request_size:
-                    raise MessageSizeTooLargeError(
-                        f"The message is {size} bytes when serialized which is larger than the"
-                        " maximum request size you have configured with the max_request_size"
-                        " configuration"
+        with SendSpans() as spans:  # they end as the batches are handed over
+            for index, row in enumerate(rows):
+                topic, key = prefix + row.topic, row.key.encode()
+                headers = [
+                    (k, v.encode())
+                    for k, v in spans.headers(
+                        row.headers, topic=row.topic, case_id=row.key, created_at=row.created_at
+                    ).items()
+                ]
+                try:  # what `send` checks before enqueueing: the size, the topic's metadata
+                    size = DefaultRecordBatchBuilder.estimate_size_in_bytes(
+                        key, row.payload, headers
                     )
-                partition = await place(topic, key)
-            except Exception as exc:
-                if not is_row_fault(exc):
-                    raise
-                refusal, stopped = exc, index
-                break
-            batch, indexes = filling.get((topic, partition)) or (producer.create_batch(), [])
-            if batch.append(timestamp=None, key=key, value=row.payload, headers=headers) is None:
-                await hand_over(topic, partition, batch, indexes)  # full: it goes, a new one
-                batch, indexes = producer.create_batch(), []
+                    if size > producer._max_request_size:
+                        raise MessageSizeTooLargeError(
+                            f"The message is {size} bytes when serialized which is larger than the"
+                            " maximum request size you have configured with the max_request_size"
+                            " configuration"
+                        )
+                    partition = await place(topic, key)
+                except Exception as exc:
+                    if not is_row_fault(exc):
+                        raise
+                    refusal, stopped = exc, index
+                    break
+                batch, indexes = filling.get((topic, partition)) or (producer.create_batch(), [])
                 if (
                     batch.append(timestamp=None, key=key, value=row.payload, headers=headers)
                     is None
                 ):
-                    raise RuntimeError(f"outbox row {row.id} fits no empty record batch")
-            indexes.append(index)
-            filling[(topic, partition)] = (batch, indexes)
-        for (topic, partition), (batch, indexes) in filling.items():
-            await hand_over(topic, partition, batch, indexes)
+                    await hand_over(topic, partition, batch, indexes)  # full: it goes, a new one
+                    batch, indexes = producer.create_batch(), []
+                    if (
+                        batch.append(timestamp=None, key=key, value=row.payload, headers=headers)
+                        is None
+                    ):
+                        raise RuntimeError(f"outbox row {row.id} fits no empty record batch")
+                indexes.append(index)
+                filling[(topic, partition)] = (batch, indexes)
+            for (topic, partition), (batch, indexes) in filling.items():
+                await hand_over(topic, partition, batch, indexes)
         outcomes = await asyncio.gather(*(f for f, _ in handed), return_exceptions=True)
         # Every row before the first of a refused batch is in a batch Kafka acknowledged.
         acknowledged = stopped
