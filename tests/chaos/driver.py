@@ -8,8 +8,10 @@ exist exactly once), a 4xx makes it *refused* (no effect may exist)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
+import json
 import random
 import time
 import uuid
@@ -334,10 +336,13 @@ class Driver:
         return [i for i in self.intents if i.kind.startswith("case-") and i.outcome == ACCEPTED]
 
     # ---- live bids and acceptances ---------------------------------------------------------
-    async def bid_live(self, stop: asyncio.Event) -> None:
-        """The live provider bids once on every auction it is shown, until told to stop."""
+    async def bid_live(self, stop: asyncio.Event, quiet_for: float = 60) -> None:
+        """The live provider bids once on every auction it is shown, until told to stop. It
+        watches them as a bidding robot does, on the server-sent stream, and connects again when
+        the stream ends, fails or says nothing for `quiet_for` seconds (a fault may leave it
+        hanging): the auctions open then come first, so none is missed."""
         assert self.live_provider is not None
-        live, done = self.live_provider, set[str]()
+        live, done, bids = self.live_provider, set[str](), set[asyncio.Task[None]]()
 
         async def bid(case_id: str) -> None:
             answer = await self.call(
@@ -346,20 +351,41 @@ class Driver:
             )  # fmt: skip
             self.record(Intent("bid", case_id, live.id, case_id=case_id), answer)
 
-        while not stop.is_set():
-            try:
-                listed = await self.client.get("/v1/provider/auctions", headers=live.headers)
-            except httpx.TransportError:
-                listed = None
-            if listed is not None and listed.status_code == 200:
-                new = [
-                    a["case_id"]
-                    for a in listed.json()["items"]
-                    if a["case_id"] not in done and a["my_fee_percent"] is None
-                ]
-                done.update(new)
-                await side_by_side(bid(case_id) for case_id in new)
-            await asyncio.sleep(0.5)
+        async def watch() -> None:
+            sent = dict(live.headers)
+            timeout = httpx.Timeout(30, read=quiet_for)
+            async with self.client.stream(
+                "GET", "/v1/provider/auctions/stream", headers=sent, timeout=timeout
+            ) as answer:
+                if answer.status_code == 401:
+                    await self.log_in_again(live.headers, sent)
+                if answer.status_code != 200:
+                    return
+                async for line in answer.aiter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    auction = json.loads(line.removeprefix("data:"))
+                    if auction["case_id"] in done or auction["my_fee_percent"] is not None:
+                        continue
+                    done.add(auction["case_id"])
+                    task = asyncio.create_task(bid(auction["case_id"]))
+                    bids.add(task)
+                    task.add_done_callback(bids.discard)
+
+        async def keep_watching() -> None:
+            while True:
+                with contextlib.suppress(httpx.TransportError):
+                    await watch()
+                await asyncio.sleep(0.5)
+
+        watcher = asyncio.create_task(keep_watching())
+        try:
+            await stop.wait()
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            await asyncio.gather(*bids)
 
     async def accept_quotes(
         self, quoted: Quoted, within: float, cases: set[str] | None = None, round_: int = 1

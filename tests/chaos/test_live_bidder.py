@@ -1,0 +1,80 @@
+"""The harness's live provider watches the auctions on the gateway's server-sent stream, as a
+bidding robot does, and bids once on each (unit tier: a gateway faked with httpx's
+MockTransport). Faults break the stream; it must connect again and miss nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import AsyncIterator
+
+import httpx
+
+from tests.chaos.driver import Driver, Party, Session
+
+
+def auction(case_id: str, my_fee: str | None = None) -> bytes:
+    view = {"case_id": case_id, "round": 1, "my_fee_percent": my_fee}
+    return f"event: auction\ndata: {json.dumps(view)}\n\n".encode()
+
+
+class Gateway:
+    """Its first stream is refused (the session ran out), its second sends two auctions and
+    breaks, its third sends what is open then (the same two, a third, one already bid on by
+    the provider elsewhere) and stays open."""
+
+    def __init__(self) -> None:
+        self.streams = 0
+        self.logins = 0
+        self.bids: list[str] = []
+        self.hanging = asyncio.Event()
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/v1/auth/token":
+            self.logins += 1
+            return httpx.Response(200, json={"access_token": f"t{self.logins}"})
+        if path == "/v1/provider/auctions/stream":
+            self.streams += 1
+            if self.streams == 1:
+                return httpx.Response(401, json={"detail": "session expired"})
+            if self.streams == 2:
+                return httpx.Response(200, content=self.broken([auction("c-1"), auction("c-2")]))
+            return httpx.Response(200, content=self.open_ones())
+        assert request.headers["Authorization"] == f"Bearer t{self.logins}"
+        self.bids.append(path.split("/")[4])
+        return httpx.Response(201, json={})
+
+    async def broken(self, events: list[bytes]) -> AsyncIterator[bytes]:
+        for event in events:
+            yield event
+        raise httpx.ReadError("gateway killed")
+
+    async def open_ones(self) -> AsyncIterator[bytes]:
+        for event in (auction("c-1"), auction("c-2"), auction("c-3"), auction("c-4", "12.0")):
+            yield event
+        self.hanging.set()
+        await asyncio.sleep(3600)
+        yield b""
+
+
+async def test_the_live_provider_bids_once_on_each_auction_across_broken_streams() -> None:
+    gateway = Gateway()
+    driver = Driver("http://gateway", random.Random(1), run="T")
+    driver.client = httpx.AsyncClient(
+        base_url="http://gateway", transport=httpx.MockTransport(gateway)
+    )
+    driver.live_provider = Party("p-live", Session("live@example.fr", "t0"))
+    stop = asyncio.Event()
+
+    bidding = asyncio.create_task(driver.bid_live(stop))
+    await asyncio.wait_for(gateway.hanging.wait(), 10)
+    while len(driver.intents) < 3:
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(bidding, 10)
+
+    assert sorted(gateway.bids) == ["c-1", "c-2", "c-3"]
+    assert sorted(i.case_id for i in driver.intents if i.kind == "bid") == ["c-1", "c-2", "c-3"]
+    assert (gateway.streams, gateway.logins) == (3, 1)
