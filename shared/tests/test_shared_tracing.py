@@ -171,7 +171,8 @@ async def test_the_rows_one_transaction_wrote_for_one_case_and_topic_share_one_s
 
     sends = [item for item in spans.get_finished_spans() if item.name == f"{TOPIC} send"]
     by_case = {dict(item.attributes or {})["case.id"]: item for item in sends}
-    assert sorted(by_case) == ["c-1", "c-2"] and len(sends) == 2
+    assert sorted(by_case) == ["c-1", "c-2"]
+    assert len(sends) == 2
     counts = {
         case: dict(item.attributes or {})["messaging.batch.message_count"]
         for case, item in by_case.items()

@@ -69,10 +69,8 @@ async def test_the_live_provider_bids_once_on_each_auction_across_broken_streams
     stop = asyncio.Event()
 
     bidding = asyncio.create_task(driver.bid_live(stop))
-    await asyncio.wait_for(gateway.hanging.wait(), 10)
-    while len(driver.intents) < 3:
-        await asyncio.sleep(0.01)
-    stop.set()
+    await asyncio.wait_for(gateway.hanging.wait(), 10)  # every line before it was read
+    stop.set()  # the bids under way are awaited
     await asyncio.wait_for(bidding, 10)
 
     assert sorted(gateway.bids) == ["c-1", "c-2", "c-3"]
