@@ -31,6 +31,9 @@ ACCEPTED, REFUSED = "accepted", "refused"
 PROVIDER_SIRENS = ("552100554", "542107651", "356000000")
 SECOND_CREDITOR_SIREN = "552081317"
 AUTO_FEES = ("12.5", "11")  # the first two providers bid only by rule
+# What a read of a service's database meets while faults play: the server killed, refusing
+# connections, or restarted and still recovering ("not yet accepting connections").
+DATABASE_DOWN = (OSError, asyncpg.PostgresError)
 LIVE_FEE = "9.5"  # the third bids live on every auction it sees
 PARIS = ZoneInfo("Europe/Paris")
 # The operator's import of one bank file: accepted or refused, and how many times it was retried.
@@ -419,7 +422,7 @@ class Driver:
         while waiting and time.monotonic() < deadline:
             try:
                 ready = await quoted()
-            except (OSError, asyncpg.PostgresError):  # faults still play
+            except DATABASE_DOWN:  # faults still play
                 ready = set()
             await side_by_side(accept(c, waiting[c]) for c in list(waiting) if c in ready)
             if waiting:

@@ -16,13 +16,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
 import grpc
 from schwifty import IBAN
 
 from recouvra.settlement.v1 import settlement_pb2 as spb
 from recouvra.settlement.v1 import settlement_pb2_grpc as spb_grpc
-from tests.chaos.driver import ACCEPTED, REFUSED, Intent
+from tests.chaos.driver import ACCEPTED, DATABASE_DOWN, REFUSED, Intent
 from tests.chaos.verdict import Verdict, euros, rows
 from tests.chaos.world import World
 
@@ -64,7 +63,7 @@ async def wait_fees_booked(world: World, payments: int, within: float) -> None:
             )
             if booked["n"] >= payments:
                 return
-        except (OSError, asyncpg.PostgresError):  # faults still play: the server may be down
+        except DATABASE_DOWN:  # faults still play: the server may be down
             pass
         await asyncio.sleep(0.5)
 

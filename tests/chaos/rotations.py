@@ -13,8 +13,8 @@ import time
 from collections import Counter
 from datetime import timedelta
 
-from tests.chaos.driver import ACCEPTED, Driver, Intent, Quoted
-from tests.chaos.verdict import Verdict, rows
+from tests.chaos.driver import ACCEPTED, DATABASE_DOWN, Driver, Intent, Quoted
+from tests.chaos.verdict import Verdict, rows, rows_once_up
 from tests.chaos.world import World
 
 # The window (45 days), the most its extensions add (30 days: a partial payment extends it),
@@ -32,7 +32,7 @@ async def taken_unpaid(world: World, driver: Driver) -> set[str]:
     }
     assigned = {
         r["case_id"]
-        for r in await rows(
+        for r in await rows_once_up(
             world.direct_url("matching"),
             "SELECT case_id FROM case_matchings WHERE status = 'assigned' AND round = 1",
         )
@@ -52,7 +52,7 @@ async def wait_second_rounds(world: World, cases: set[str], within: float) -> No
                 "AND status <> 'between-rounds'",
                 ROUND_TWO,
             )
-        except OSError:  # faults still play: the server may be down
+        except DATABASE_DOWN:  # faults still play: the server may be down, or recovering
             found = []
         if cases <= {r["case_id"] for r in found}:
             return

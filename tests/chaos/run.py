@@ -22,9 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
-
-from tests.chaos.driver import Driver
+from tests.chaos.driver import DATABASE_DOWN, Driver
 from tests.chaos.faults import KAFKA_CRASH, KAFKA_LINK, KINDS, S3_CRASH, Injector, plan
 from tests.chaos.lag import consumer_lag
 from tests.chaos.own_kafka import OwnKafka
@@ -143,7 +141,7 @@ async def say_what_letters_wait_for(
             "WHERE p.round = $1",
             round_,
         )
-    except (OSError, asyncpg.PostgresError) as e:
+    except DATABASE_DOWN as e:
         print(f"[chaos] letters: {len(waiting)} of {taken} awaited ({e!r})", file=sys.stderr)
         return
     where = collections.Counter(
@@ -188,7 +186,7 @@ async def wait_first_letters(
                 r["case_id"]
                 for r in await rows(world.direct_url("messaging"), FIRST_LETTERS_DONE, round_)
             }
-        except (OSError, asyncpg.PostgresError):  # faults still play: the server may be down
+        except DATABASE_DOWN:  # faults still play: the server may be down
             done = set()
         if taken <= done:
             return

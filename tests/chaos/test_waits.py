@@ -8,9 +8,10 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
+import asyncpg
 import pytest
 
-from tests.chaos import run
+from tests.chaos import rotations, run, verdict
 from tests.chaos.driver import ACCEPTED, Intent, side_by_side
 
 
@@ -39,6 +40,35 @@ async def test_waiting_for_first_letters_outlasts_a_crashed_database(
 
     assert asked == ["postgresql://messaging", "postgresql://messaging"]
     assert answers == []  # it looked again after the refusal, and stopped once the letter was out
+
+
+async def test_the_rotations_reads_outlast_a_database_still_recovering(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A 10,000-case run (seed 1205) died in its rotations: matching's PostgreSQL, restarted by
+    # a fault, answered "not yet accepting connections" while it recovered.
+    recovering = asyncpg.exceptions.CannotConnectNowError(
+        "the database system is not yet accepting connections"
+    )
+    answers: list[Any] = [recovering, [{"case_id": "case-1"}], recovering, [{"case_id": "case-1"}]]
+
+    async def rows(url: str, sql: str, *args: Any) -> list[dict[str, str]]:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return list(answer)
+
+    monkeypatch.setattr(verdict, "rows", rows)
+    monkeypatch.setattr(rotations, "rows", rows)
+    world = SimpleNamespace(direct_url=lambda name: f"postgresql://{name}")
+    taken = Intent("accept-assignment", "case-1", "provider-1", ACCEPTED, case_id="case-1")
+    driver = SimpleNamespace(intents=[taken])
+
+    due = await rotations.taken_unpaid(world, driver)  # type: ignore[arg-type]
+    await rotations.wait_second_rounds(world, due, within=30)  # type: ignore[arg-type]
+
+    assert due == {"case-1"}
+    assert answers == []  # each read was made again after the refusal, and answered
 
 
 async def test_users_side_by_side_are_all_played_never_more_than_the_limit_at_once() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from recouvra.events.v1.case_events_pb2 import CaseSubmitted
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra.events.v1.settlement_events_pb2 import PaymentReceived
 from recouvra_shared.events import unpack
-from tests.chaos.driver import ACCEPTED, Intent
+from tests.chaos.driver import ACCEPTED, DATABASE_DOWN, Intent
 from tests.chaos.lag import consumer_lag
 from tests.chaos.world import SERVICES, World
 from tests.support.databases import plain
@@ -118,6 +119,19 @@ async def rows(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
         return list(await connection.fetch(sql, *args))
     finally:
         await connection.close()
+
+
+async def rows_once_up(url: str, sql: str, *args: Any, within: float = 300) -> list[asyncpg.Record]:
+    """`rows`, asked again until the database answers: for a read the run cannot go on
+    without, made while faults may have its server down."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return await rows(url, sql, *args)
+        except DATABASE_DOWN:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
 
 
 def tally(keys: Iterable[Any]) -> Counter[Any]:
