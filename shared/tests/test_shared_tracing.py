@@ -64,26 +64,36 @@ class FakeBroker:
         return acknowledged
 
 
-def withdrawal() -> Any:
+def withdrawal(case_id: str = "c-1") -> Any:
     return new_event(
         producer="intake",
         event_type="case-withdrawn",
         version=1,
-        case_id="c-1",
+        case_id=case_id,
         tenant_id="t-1",
-        payload=CaseWithdrawn(case_id="c-1"),
+        payload=CaseWithdrawn(case_id=case_id),
     )
+
+
+async def relayed(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The Kafka headers the relay sends for outbox rows one transaction wrote."""
+    broker = FakeBroker()
+    database = SimpleNamespace(when_outbox_written=lambda wake: None)  # no rows to wake for
+    relay = OutboxRelay(database, broker, ServiceSettings())  # type: ignore[arg-type]
+    written = utcnow()
+    stored = [
+        SimpleNamespace(**row, id=n, created_at=written, publish_attempts=0)
+        for n, row in enumerate(rows, 1)
+    ]
+    acknowledged, refusal = await relay._publish(stored)  # type: ignore[arg-type]
+    assert (acknowledged, refusal) == (len(rows), None)
+    return broker.published
 
 
 async def relay_headers(row: dict[str, Any]) -> dict[str, str]:
     """The Kafka headers the relay sends for one outbox row."""
-    broker = FakeBroker()
-    database = SimpleNamespace(when_outbox_written=lambda wake: None)  # no rows to wake for
-    relay = OutboxRelay(database, broker, ServiceSettings())  # type: ignore[arg-type]
-    stored = SimpleNamespace(**row, id=1, created_at=utcnow(), publish_attempts=0)
-    acknowledged, refusal = await relay._publish([stored])  # type: ignore[list-item]
-    assert (acknowledged, refusal) == (1, None)
-    return broker.published[0]
+    (headers,) = await relayed([row])
+    return headers
 
 
 def consumer_seeing(seen: list[tuple[str | None, str]]) -> InboxConsumer:
@@ -149,25 +159,8 @@ async def test_the_rows_one_transaction_wrote_for_one_case_and_topic_share_one_s
     # An auction's opening writes many rows of one case to one topic at once: one span sends
     # them (a batch send); another case's row of the same transaction has its own.
     with span("auction opened", SpanKind.INTERNAL):
-        events = [withdrawal(), withdrawal(), withdrawal()]
-        other = new_event(
-            producer="intake",
-            event_type="case-withdrawn",
-            version=1,
-            case_id="c-2",
-            tenant_id="t-1",
-            payload=CaseWithdrawn(case_id="c-2"),
-        )
-        rows = outbox_rows([*events, other])
-    written = utcnow()
-    broker = FakeBroker()
-    database = SimpleNamespace(when_outbox_written=lambda wake: None)
-    relay = OutboxRelay(database, broker, ServiceSettings())  # type: ignore[arg-type]
-    stored = [
-        SimpleNamespace(**row, id=n, created_at=written, publish_attempts=0)
-        for n, row in enumerate(rows, 1)
-    ]
-    assert await relay._publish(stored) == (4, None)  # type: ignore[arg-type]
+        rows = outbox_rows([withdrawal(), withdrawal(), withdrawal(), withdrawal("c-2")])
+    published = await relayed(rows)
 
     sends = [item for item in spans.get_finished_spans() if item.name == f"{TOPIC} send"]
     by_case = {dict(item.attributes or {})["case.id"]: item for item in sends}
@@ -179,9 +172,9 @@ async def test_the_rows_one_transaction_wrote_for_one_case_and_topic_share_one_s
     }
     assert counts == {"c-1": 3, "c-2": 1}
     # Each record names its own case's span as the parent of its handling.
-    parents = [headers["traceparent"].split("-")[2] for headers in broker.published]
+    parents = [headers["traceparent"].split("-")[2] for headers in published]
     assert parents == [ids(by_case["c-1"])[1]] * 3 + [ids(by_case["c-2"])[1]]
-    assert [headers["event-type"] for headers in broker.published] == ["case-withdrawn"] * 4
+    assert [headers["event-type"] for headers in published] == ["case-withdrawn"] * 4
 
 
 async def test_a_record_without_trace_headers_continues_its_envelopes_trace(
