@@ -102,8 +102,8 @@ async def test_a_crash_in_the_middle_of_a_batch_redelivers_nothing_twice_in_effe
         relay = OutboxRelay(source, broker, publishing)
         publish_in_order = relay._publish_in_order
 
-        async def then_die(uow: UnitOfWork, rows: Sequence[Any]) -> Any:
-            await publish_in_order(uow, rows)
+        async def then_die(uow: UnitOfWork, rows: Sequence[Any], first: Any) -> Any:
+            await publish_in_order(uow, rows, first)
             raise ConnectionResetError("relay killed between publishing and marking sent")
 
         relay._publish_in_order = then_die  # type: ignore[method-assign]

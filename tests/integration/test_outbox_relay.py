@@ -67,15 +67,28 @@ def reasons_in(contents: TopicContents) -> list[str]:
     return reasons
 
 
+@pytest.mark.parametrize(
+    ("batches_per_transaction", "handled"),
+    [(1, [7, 7, 6, 0]), (2, [14, 6, 0])],
+    ids=["a batch per transaction", "two batches per transaction"],
+)
 async def test_relay_publishes_in_order_marks_sent_and_prunes(
     stack: Stack,
     make_database: Callable[[str], str],
     kafka_as: Callable[[str, str], KafkaConnection],
+    batches_per_transaction: int,
+    handled: list[int],
 ) -> None:
     url = make_database("settlement")
     prefix = unique_name("relay") + "."
     kafka_as("intake", prefix)  # the relay publishes intake's event as intake's Kafka user
-    settings = relay_settings(stack, url, prefix, relay_batch_size=7)
+    settings = relay_settings(
+        stack,
+        url,
+        prefix,
+        relay_batch_size=7,
+        relay_batches_per_transaction=batches_per_transaction,
+    )
     database, broker = Database.connect(url), make_broker(settings)
     await ensure_topics(settings, [TOPIC])
     await broker.start()
@@ -86,8 +99,9 @@ async def test_relay_publishes_in_order_marks_sent_and_prunes(
             await uow.commit()
         relay = OutboxRelay(database, broker, settings)
         counted = published_count()
-        published = [await relay.relay_once() for _ in range(4)]
-        assert published == [7, 7, 6, 0]  # batches of the configured size, then nothing left
+        published = [await relay.relay_once() for _ in handled]
+        # Batches of the configured size, as many per transaction as configured, then nothing.
+        assert published == handled
         assert await count_rows(url, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
         # Each row marked sent once, after one attempt, and counted once on the topic's metric.
         assert await count_rows(url, "SELECT count(*) FROM outbox WHERE publish_attempts = 1") == 20
@@ -207,15 +221,31 @@ async def records_by_partition(stack: Stack, topic: str) -> dict[int, list[tuple
     }
 
 
+@pytest.mark.parametrize(
+    ("batch_size", "batches_per_transaction"),
+    [(1000, 1), (100, 3)],
+    ids=["all in one batch", "three batches of 100 per transaction"],
+)
 async def test_many_cases_go_out_in_order_per_case_and_a_refused_row_holds_back_those_after_it(
     stack: Stack,
     make_database: Callable[[str], str],
     kafka_as: Callable[[str, str], KafkaConnection],
+    batch_size: int,
+    batches_per_transaction: int,
 ) -> None:
     url = make_database("settlement")
     prefix = unique_name("relay-many") + "."
     kafka_as("intake", prefix)
-    settings = relay_settings(stack, url, prefix, relay_max_attempts=2)
+    # With batches of 100, the refused row is the 51st of the second batch, and the third batch
+    # is read while the second is being sent: it must wait all the same.
+    settings = relay_settings(
+        stack,
+        url,
+        prefix,
+        relay_max_attempts=2,
+        relay_batch_size=batch_size,
+        relay_batches_per_transaction=batches_per_transaction,
+    )
     database, broker = Database.connect(url), make_broker(settings)
     await ensure_topics(settings, [TOPIC])
     await broker.start()

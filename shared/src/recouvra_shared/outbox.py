@@ -124,24 +124,43 @@ class OutboxRelay:
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def relay_once(self) -> int:
-        """Publish one batch of unsent rows and mark them sent; returns how many."""
+        """Publish unsent rows in batches and mark them sent, in one transaction; returns how
+        many rows were handled (sent, or moved aside).
+
+        The transaction takes up to `relay_batches_per_transaction` batches. While Kafka
+        acknowledges one batch, the next one is read; it is handed to Kafka only once every row
+        of the one before was acknowledged, so a refused row still holds back every row after
+        it, and the batch read after a refusal waits for the next transaction.
+        """
         async with self.database.unit_of_work() as uow:
             # Held until this transaction ends: a second replica simply waits its turn.
             locked = await uow.session.scalar(select(func.pg_try_advisory_xact_lock(self.LOCK_KEY)))
             if not locked:
                 return 0
-            rows = (
-                await uow.session.execute(
-                    select(outbox)
-                    .where(outbox.c.sent_at.is_(None))
-                    .order_by(outbox.c.id)
-                    .limit(self.settings.relay_batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-            if not rows:
+            rows = await self._unsent(uow, after=None)
+            sent: list[Row[Any]] = []
+            handled = taken = 0
+            while rows:
+                taken += 1
+                publishing = asyncio.ensure_future(self._publish(rows))
+                following: Sequence[Row[Any]] = ()
+                if (
+                    taken < self.settings.relay_batches_per_transaction
+                    and len(rows) == self.settings.relay_batch_size
+                ):
+                    try:
+                        following = await self._unsent(uow, after=rows[-1].id)
+                    except BaseException:
+                        publishing.cancel()  # nothing is marked sent: it all goes out again
+                        raise
+                batch_sent, done = await self._publish_in_order(uow, rows, await publishing)
+                sent += batch_sent
+                handled += done
+                if done < len(rows):  # a refused row stopped the batch: the rest waits
+                    break
+                rows = following
+            if not taken:
                 return 0
-            sent, handled = await self._publish_in_order(uow, rows)
             self.batches_published += 1
             if self.batches_published == self.settings.chaos_relay_kill_after_batches:
                 log.warning("chaos: killing the relay between publishing and marking sent")
@@ -155,18 +174,39 @@ class OutboxRelay:
                 OUTBOX_PUBLISHED.labels(topic).inc(count)
             return handled
 
+    async def _unsent(self, uow: UnitOfWork, after: int | None) -> Sequence[Row[Any]]:
+        """The next batch of unsent rows in id order (after the id given), locked."""
+        query = select(outbox).where(outbox.c.sent_at.is_(None))
+        if after is not None:
+            # A row written with a smaller id by a transaction that committed since the batch
+            # before was read goes out in the next transaction, first.
+            query = query.where(outbox.c.id > after)
+        return (
+            await uow.session.execute(
+                query.order_by(outbox.c.id)
+                .limit(self.settings.relay_batch_size)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+
     async def _publish_in_order(
-        self, uow: UnitOfWork, rows: Sequence[Row[Any]]
+        self,
+        uow: UnitOfWork,
+        rows: Sequence[Row[Any]],
+        first: tuple[int, BaseException | None],
     ) -> tuple[list[Row[Any]], int]:
-        """Publish rows in order; returns the rows Kafka acknowledged and how many are done.
+        """Go on from the first `_publish` of rows, in order; returns the rows Kafka
+        acknowledged and how many are done.
 
         A refused row counts an attempt and stops the batch there, to keep the order; at its
         last attempt it moves aside and the rows after it go on.
         """
         sent: list[Row[Any]] = []
         position = 0
+        outcome: tuple[int, BaseException | None] | None = first
         while position < len(rows):
-            acknowledged, refusal = await self._publish(rows[position:])
+            acknowledged, refusal = outcome or await self._publish(rows[position:])
+            outcome = None
             sent += rows[position : position + acknowledged]
             position += acknowledged
             if refusal is None:

@@ -138,8 +138,12 @@ class ServiceSettings(BaseSettings):
     consumer_backoff_initial_seconds: float = Field(default=0.2, gt=0)
     consumer_backoff_max_seconds: float = Field(default=10.0, gt=0)
 
-    # Outbox rows published per relay transaction (one select, one update, one commit).
+    # Outbox rows read by one select of the relay and handed to Kafka together.
     relay_batch_size: int = Field(default=1000, ge=1)
+    # Batches one relay transaction may take (one advisory lock, one update, one commit): the
+    # next batch is read while Kafka acknowledges the one before it, and handed over only once
+    # all of it was acknowledged. A relay killed mid-transaction publishes them all again.
+    relay_batches_per_transaction: int = Field(default=4, ge=1)
     # A commit of the service's own process wakes its relay at once; this poll only finds rows
     # written by another process (a replica that stopped, a command): every 50 ms cost each
     # idle service a tenth of a core (docs/performance.md, the whole pipeline).
