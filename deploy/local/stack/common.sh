@@ -42,14 +42,25 @@ rotate_log() {
 }
 
 # Is the process in pid file $1 alive and is its command line matching $2? (guards pid reuse)
+# A process's command line reads empty while it is between two exec's (launch's wrapper becoming
+# the server: the kernel fills in the new image's arguments only once it is loaded, which on a
+# loaded machine takes a while), so an empty one is read again for up to 3 s before the process
+# is called gone (a zombie's stays empty). Read as gone, a server just launched was reported
+# "exited during startup" while it went on starting (a chaos run's SeaweedFS restart).
 pid_alive() {
-  local pidfile=$1 pattern=$2 pid
+  local pidfile=$1 pattern=$2 pid cmdline=""
   [[ -f $pidfile ]] || return 1
   pid=$(<"$pidfile")
   [[ $pid =~ ^[0-9]+$ ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$pattern"
+  for _ in $(seq 15); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    cmdline=$(proc_cmdline "$pid")
+    [[ -n $cmdline ]] && break
+    sleep 0.2
+  done
+  grep -qF -- "$pattern" <<<"$cmdline"
 }
+proc_cmdline() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null; }
 
 # The Go toolchain that builds Mailpit and Jaeger: on the PATH, or where its tarball installs.
 go_bin() { if have go; then command -v go; elif [[ -x /usr/local/go/bin/go ]]; then echo /usr/local/go/bin/go; else return 1; fi; }
