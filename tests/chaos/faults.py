@@ -7,7 +7,8 @@ import asyncio
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from tests.chaos.world import SERVICES, World
 
@@ -63,6 +64,15 @@ class Injector:
     done: Counter[str] = field(default_factory=Counter)
     log: list[str] = field(default_factory=list)
     busy: set[str] = field(default_factory=set)  # services the injector is restarting
+    # Each fault also written here as it is played, with its time: what a run that dies
+    # before its report leaves to read beside the services' logs.
+    journal: Path | None = None
+
+    def played(self, entry: str) -> None:
+        self.log.append(entry)
+        if self.journal is not None:
+            with self.journal.open("a") as journal:
+                journal.write(f"{datetime.now(UTC).isoformat(timespec='milliseconds')} {entry}\n")
 
     async def restart_the_dead(self, stop: asyncio.Event) -> None:
         """A process that died on its own (a crash, a fault it injected in itself) is counted
@@ -72,7 +82,7 @@ class Injector:
                 if name in self.busy or process.exited() is None:
                     continue
                 self.done["crash (restarted)"] += 1
-                self.log.append(f"crash:{name}:{process.exited()}")
+                self.played(f"crash:{name}:{process.exited()}")
                 process.env.pop(f"RECOUVRA_{name.upper()}_CHAOS_RELAY_KILL_AFTER_BATCHES", None)
                 await asyncio.to_thread(process.start)
             await asyncio.sleep(0.3)
@@ -125,7 +135,7 @@ class Injector:
         else:
             raise ValueError(f"unknown fault kind {fault.kind}")
         self.done[fault.kind] += 1
-        self.log.append(str(fault))
+        self.played(str(fault))
 
     async def play(self, faults: list[Fault], every: float, stop: asyncio.Event) -> None:
         """One fault every `every` seconds until they are all played or `stop` is set."""

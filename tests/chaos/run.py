@@ -13,6 +13,7 @@ import collections
 import contextlib
 import functools
 import random
+import shutil
 import signal
 import sys
 import tempfile
@@ -202,6 +203,19 @@ async def wait_first_letters(
         await asyncio.sleep(0.5)
 
 
+def keep_logs(workdir: Path, kept: Path) -> Path:
+    """Copy what a failed run leaves to read (every server's and service's log, the faults as
+    played) out of its working directory, which goes; Kafka's segment files stay behind."""
+    for path in workdir.rglob("*"):
+        if path.is_file() and (
+            (path.suffix == ".log" and not path.stem.isdigit()) or path.name == "faults-played.txt"
+        ):
+            target = kept / path.relative_to(workdir)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+    return kept
+
+
 async def chaos_run(
     stack: Stack,
     workdir: Path,
@@ -249,7 +263,8 @@ async def chaos_run(
             await driver.set_up(await driver.log_in(email))
         world.list_parties(list(driver.provider_headers()), [c.id for c in driver.creditors])
 
-        injector, stop_bids = Injector(world), asyncio.Event()
+        injector = Injector(world, journal=workdir / "faults-played.txt")
+        stop_bids = asyncio.Event()
         bidder = asyncio.create_task(driver.bid_live(stop_bids))
         stop_watch = asyncio.Event()
         watchdog = asyncio.create_task(injector.restart_the_dead(stop_watch))
@@ -379,15 +394,22 @@ def main(argv: list[str] | None = None) -> int:
             own_s3=args.own_s3,
         )
 
-    with tempfile.TemporaryDirectory(prefix="chaos-") as tmp:
-        verdict, played = asyncio.run(stopped_by_sigterm_too(Path(tmp)))
+    out = ROOT / "var" / "chaos"
+    workdir = Path(tempfile.mkdtemp(prefix="chaos-"))
+    verdict: Verdict | None = None
+    try:
+        verdict, played = asyncio.run(stopped_by_sigterm_too(workdir))
+    finally:
+        if verdict is None or not verdict.clean:
+            kept = keep_logs(workdir, out / f"logs-{started:%Y%m%dT%H%M%S}-seed{args.seed}")
+            print(f"the run's logs and the faults it played: {kept}", file=sys.stderr)
+        shutil.rmtree(workdir, ignore_errors=True)
     took = datetime.now(UTC) - started
     report = (
         f"# Chaos run, seed {args.seed}, {args.cases} cases, {args.faults} faults\n"
         f"started {started.isoformat(timespec='seconds')}, took {took.total_seconds():.0f} s\n\n"
         f"{verdict.table()}\n\nfaults in order: {', '.join(played)}\n"
     )
-    out = ROOT / "var" / "chaos"
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"report-{started:%Y%m%dT%H%M%S}-seed{args.seed}.md"
     path.write_text(report)
