@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from tests.chaos.driver import Driver, Party, Session
+from tests.chaos.driver import IN_FLIGHT, Driver, Party, Session
 
 
 def auction(case_id: str, my_fee: str | None = None) -> bytes:
@@ -76,3 +76,60 @@ async def test_the_live_provider_bids_once_on_each_auction_across_broken_streams
     assert sorted(gateway.bids) == ["c-1", "c-2", "c-3"]
     assert sorted(i.case_id for i in driver.intents if i.kind == "bid") == ["c-1", "c-2", "c-3"]
     assert (gateway.streams, gateway.logins) == (3, 1)
+
+
+class DownGateway:
+    """Sends 40 auctions on its stream while every bid gets 503 for its first `down_for`
+    seconds; counts the bids in flight at once and every bid request."""
+
+    def __init__(self, down_for: float) -> None:
+        self.up_at = asyncio.get_running_loop().time() + down_for
+        self.in_flight = self.most_in_flight = self.requests = 0
+        self.sent = asyncio.Event()
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/provider/auctions/stream":
+            return httpx.Response(200, content=self.auctions())
+        self.requests += 1
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0.01)
+            if asyncio.get_running_loop().time() < self.up_at:
+                return httpx.Response(503, json={"detail": "matching is unavailable"})
+            return httpx.Response(201, json={})
+        finally:
+            self.in_flight -= 1
+
+    async def auctions(self) -> AsyncIterator[bytes]:
+        for n in range(40):
+            yield auction(f"c-{n}")
+        self.sent.set()
+        await asyncio.sleep(3600)
+        yield b""
+
+
+async def test_while_bids_are_refused_they_wait_their_turn_and_ask_again_less_and_less() -> None:
+    """A 10,000-case run drowned its gateway: every auction shown while matching was down got a
+    bid of its own asking again three times a second, thousands at once, and the gateway never
+    came back. A robot keeps a few bids in flight and backs off."""
+    gateway = DownGateway(down_for=3.0)
+    driver = Driver("http://gateway", random.Random(1), run="T")
+    driver.client = httpx.AsyncClient(
+        base_url="http://gateway", transport=httpx.MockTransport(gateway)
+    )
+    driver.live_provider = Party("p-live", Session("live@example.fr", "t0"))
+    stop = asyncio.Event()
+
+    bidding = asyncio.create_task(driver.bid_live(stop))
+    await asyncio.wait_for(gateway.sent.wait(), 10)
+    stop.set()
+    await asyncio.wait_for(bidding, 60)
+
+    assert sorted(i.case_id for i in driver.intents if i.kind == "bid") == sorted(
+        f"c-{n}" for n in range(40)
+    )
+    assert all(i.status == 201 for i in driver.intents)
+    assert gateway.most_in_flight <= IN_FLIGHT
+    # Retried at a fixed 0.3 s, the 8 bids waiting through the 3 s would have asked 80 times.
+    assert gateway.requests - 40 < 40
