@@ -43,10 +43,10 @@ Quoted = Callable[[], Awaitable[set[str]]]
 # How many requests of one kind users have in flight at once (creditors, providers, debtors).
 IN_FLIGHT = 8
 # A refused or unanswered request goes again after a pause that doubles up to the last, each
-# drawn at random between half and all of it, as clients are told to (docs: retry with backoff,
-# under the same Idempotency-Key). A fixed 0.3 s made every waiting request of a 10,000-case run
-# ask again three times a second while a service was down: the gateway drowned in the retries
-# and stayed down after the service was back.
+# drawn at random between half and all of it, under the same Idempotency-Key, as the API's
+# description tells clients to (gateway/entrypoints/http.py). A fixed 0.3 s made every waiting
+# request of a 10,000-case run ask again three times a second while a service was down: the
+# gateway drowned in the retries and stayed down after the service was back.
 RETRY_PAUSES = (0.3, 5.0)
 _JITTER = random.Random()  # not the run's seeded one: the pauses change nothing a seed decides
 CSV_ROWS = 25  # a creditor's CSV file: every fifth thing a creditor sends

@@ -50,7 +50,10 @@ exactly as many decimals as the currency has (2 for EUR, 0 for JPY); a request m
 
 **Idempotency.** Every POST except log-in requires an `Idempotency-Key` header: a retry with the
 same key and request returns the first response (marked `Idempotent-Replayed: true`); the same
-key with a different request is refused with 409.
+key with a different request is refused with 409. When a request gets a 503 or no answer, send
+it again with the same key after a pause that doubles each time (from a fraction of a second to
+a few seconds, each drawn at random below it): a bidding robot that asks again at once, for
+every auction it waits on, only slows its own answers.
 
 **Errors** are `application/problem+json` (RFC 9457); invalid input lists each bad field with
 the rule it breaks in `errors`. Another tenant's resource answers 404, exactly like a missing one.
