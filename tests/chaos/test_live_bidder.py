@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 
@@ -59,19 +59,29 @@ class Gateway:
         yield b""
 
 
-async def test_the_live_provider_bids_once_on_each_auction_across_broken_streams() -> None:
-    gateway = Gateway()
+async def bid_until(
+    gateway: Callable[[httpx.Request], Awaitable[httpx.Response]],
+    shown: asyncio.Event,
+    within: float,
+) -> Driver:
+    """The live provider bids on what `gateway` streams until every auction was shown (`shown`);
+    then it stops, once the bids under way (given `within` seconds) are done."""
     driver = Driver("http://gateway", random.Random(1), run="T")
     driver.client = httpx.AsyncClient(
         base_url="http://gateway", transport=httpx.MockTransport(gateway)
     )
     driver.live_provider = Party("p-live", Session("live@example.fr", "t0"))
     stop = asyncio.Event()
-
     bidding = asyncio.create_task(driver.bid_live(stop))
-    await asyncio.wait_for(gateway.hanging.wait(), 10)  # every line before it was read
+    await asyncio.wait_for(shown.wait(), 10)  # every line before it was read
     stop.set()  # the bids under way are awaited
-    await asyncio.wait_for(bidding, 10)
+    await asyncio.wait_for(bidding, within)
+    return driver
+
+
+async def test_the_live_provider_bids_once_on_each_auction_across_broken_streams() -> None:
+    gateway = Gateway()
+    driver = await bid_until(gateway, gateway.hanging, within=10)
 
     assert sorted(gateway.bids) == ["c-1", "c-2", "c-3"]
     assert sorted(i.case_id for i in driver.intents if i.kind == "bid") == ["c-1", "c-2", "c-3"]
@@ -114,17 +124,7 @@ async def test_while_bids_are_refused_they_wait_their_turn_and_ask_again_less_an
     bid of its own asking again three times a second, thousands at once, and the gateway never
     came back. A robot keeps a few bids in flight and backs off."""
     gateway = DownGateway(down_for=3.0)
-    driver = Driver("http://gateway", random.Random(1), run="T")
-    driver.client = httpx.AsyncClient(
-        base_url="http://gateway", transport=httpx.MockTransport(gateway)
-    )
-    driver.live_provider = Party("p-live", Session("live@example.fr", "t0"))
-    stop = asyncio.Event()
-
-    bidding = asyncio.create_task(driver.bid_live(stop))
-    await asyncio.wait_for(gateway.sent.wait(), 10)
-    stop.set()
-    await asyncio.wait_for(bidding, 60)
+    driver = await bid_until(gateway, gateway.sent, within=60)
 
     assert sorted(i.case_id for i in driver.intents if i.kind == "bid") == sorted(
         f"c-{n}" for n in range(40)
