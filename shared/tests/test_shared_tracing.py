@@ -153,28 +153,31 @@ async def test_an_event_recorded_by_a_request_is_handled_in_the_same_trace(
     assert trace_id_of(recorded) == trace_id
 
 
-async def test_the_rows_one_transaction_wrote_for_one_case_and_topic_share_one_send_span(
+async def test_the_rows_one_transaction_wrote_for_one_topic_share_one_send_span(
     spans: InMemorySpanExporter,
 ) -> None:
     # An auction's opening writes many rows of one case to one topic at once: one span sends
-    # them (a batch send); another case's row of the same transaction has its own.
+    # them (a batch send), and names the case.
     with span("auction opened", SpanKind.INTERNAL):
-        rows = outbox_rows([withdrawal(), withdrawal(), withdrawal(), withdrawal("c-2")])
+        rows = outbox_rows([withdrawal(), withdrawal(), withdrawal()])
+    # A CSV import writes one row for each of many cases: one span too, naming none of them.
+    with span("import", SpanKind.INTERNAL):
+        rows += outbox_rows([withdrawal(f"c-{n}") for n in range(2, 6)])
     published = await relayed(rows)
 
     sends = [item for item in spans.get_finished_spans() if item.name == f"{TOPIC} send"]
-    by_case = {dict(item.attributes or {})["case.id"]: item for item in sends}
-    assert sorted(by_case) == ["c-1", "c-2"]
     assert len(sends) == 2
-    counts = {
-        case: dict(item.attributes or {})["messaging.batch.message_count"]
-        for case, item in by_case.items()
-    }
-    assert counts == {"c-1": 3, "c-2": 1}
-    # Each record names its own case's span as the parent of its handling.
+    auction, imported = sorted(
+        sends, key=lambda item: dict(item.attributes or {})["messaging.batch.message_count"]
+    )
+    assert dict(auction.attributes or {})["messaging.batch.message_count"] == 3
+    assert dict(auction.attributes or {})["case.id"] == "c-1"
+    assert dict(imported.attributes or {})["messaging.batch.message_count"] == 4
+    assert "case.id" not in dict(imported.attributes or {})
+    # Each record names its own transaction's span as the parent of its handling.
     parents = [headers["traceparent"].split("-")[2] for headers in published]
-    assert parents == [ids(by_case["c-1"])[1]] * 3 + [ids(by_case["c-2"])[1]]
-    assert [headers["event-type"] for headers in published] == ["case-withdrawn"] * 4
+    assert parents == [ids(auction)[1]] * 3 + [ids(imported)[1]] * 4
+    assert [headers["event-type"] for headers in published] == ["case-withdrawn"] * 7
 
 
 async def test_a_record_without_trace_headers_continues_its_envelopes_trace(

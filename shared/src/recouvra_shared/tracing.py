@@ -204,23 +204,28 @@ class SendSpans:
     """The producer spans of one relay batch, each covering its rows' wait: from their
     `created_at` (the start of the transaction that wrote them) to the end of the batch.
 
-    The rows one transaction wrote for one case, in one trace, bound for one topic share one
-    span (OpenTelemetry's batch send, `messaging.batch.message_count`): an auction's opening
-    writes some fifty `bid-placed` rows at once, and a span apiece was a tenth of matching's
-    time. Each row's Kafka headers name its span; a row without a trace keeps its headers.
+    The rows one transaction wrote in one trace, bound for one topic, share one span
+    (OpenTelemetry's batch send, `messaging.batch.message_count`), which names their case
+    when they are all of one: an auction's opening writes some fifty `bid-placed` rows of one
+    case at once, and a CSV import one `case-submitted` row for each of thousands of cases; a
+    span apiece was a tenth of matching's time and more than the import itself cost intake.
+    Each row's Kafka headers name its span; a row without a trace keeps its headers.
     Used as a context manager: the spans end as it closes.
     """
 
     def __init__(self) -> None:
-        # (traceparent, tracestate, topic, case id, created_at) -> span, its headers, rows
-        self._open: dict[tuple[Any, ...], tuple[Span, dict[str, str], list[int]]] = {}
+        # (traceparent, tracestate, topic, created_at) -> span, its headers, its rows' count
+        # and their case (None once a second case is among them)
+        self._open: dict[tuple[Any, ...], tuple[Span, dict[str, str], list[Any]]] = {}
 
     def __enter__(self) -> SendSpans:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        for producer, _, rows in self._open.values():
-            producer.set_attribute("messaging.batch.message_count", rows[0])
+        for producer, _, (count, case_id) in self._open.values():
+            producer.set_attribute("messaging.batch.message_count", count)
+            if case_id is not None:
+                producer.set_attribute(CASE_ID, case_id)
             producer.end()
         self._open.clear()
 
@@ -232,7 +237,7 @@ class SendSpans:
         parent = sent.get(TRACEPARENT)
         if parent is None:
             return sent
-        key = (parent, sent.get(TRACESTATE), topic, case_id, created_at)
+        key = (parent, sent.get(TRACESTATE), topic, created_at)
         found = self._open.get(key)
         if found is None:
             start = int(created_at.timestamp() * 1e9) if created_at is not None else None
@@ -244,16 +249,17 @@ class SendSpans:
                     "messaging.system": "kafka",
                     "messaging.operation.type": "send",
                     "messaging.destination.name": topic,
-                    CASE_ID: case_id,
                 },
                 start_time=start,
             )
             carried: dict[str, str] = {}
             if producer.get_span_context().is_valid:
                 _propagator.inject(carried, context=trace.set_span_in_context(producer))
-            found = self._open[key] = (producer, carried, [0])
+            found = self._open[key] = (producer, carried, [0, case_id])
         _, carried, rows = found
         rows[0] += 1
+        if rows[1] != case_id:
+            rows[1] = None
         if carried:
             for name in TRACE_HEADERS:
                 sent.pop(name, None)
