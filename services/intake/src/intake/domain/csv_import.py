@@ -185,9 +185,11 @@ def _row(line: int, record: dict[str | None, str | list[str] | None], creditor_i
     if record.get(None):
         return Row(line, None, (Violation("row", "has more values than the header has columns"),))
 
+    # Each value stripped once; a missing trailing value (None) or column reads "".
+    values = {name: value.strip() for name, value in record.items() if isinstance(value, str)}
+
     def get(name: str) -> str:
-        value = record.get(name)
-        return value.strip() if isinstance(value, str) else ""
+        return values.get(name, "")
 
     if len(get("case_reference")) > MAX_REFERENCE:
         return Row(
@@ -206,7 +208,13 @@ def _row(line: int, record: dict[str | None, str | list[str] | None], creditor_i
             siren_or_siret=get("debtor_siren_or_siret"),
             vat_number=get("debtor_vat_number"),
             address_lines=tuple(
-                get(f"debtor_address_line{n}") for n in (1, 2, 3) if get(f"debtor_address_line{n}")
+                line
+                for line in (
+                    get("debtor_address_line1"),
+                    get("debtor_address_line2"),
+                    get("debtor_address_line3"),
+                )
+                if line
             ),
             postal_code=get("debtor_postal_code"),
             city=get("debtor_city"),
@@ -297,6 +305,8 @@ def _merge(rows: list[Row]) -> CsvCase:
     problems = {line: tuple(found) for line, found in by_line.items()}
     if first is None or any(r.command is None for r in rows):
         return CsvCase(lines, None, problems)
+    if len(rows) == 1:  # its own invoices, dispute flag and notes already
+        return CsvCase(lines, first, problems)
     commands = [r.command for r in rows if r.command is not None]
     notes = list(dict.fromkeys(c.notes for c in commands if c.notes))
     return CsvCase(

@@ -101,8 +101,9 @@ class TimelineEntry:
     occurred_at: datetime | None = None
 
 
-def new_case(command: SubmitCase, today: date) -> Case:
-    """Validate a submission and make the case; InvalidRequest lists every broken rule."""
+def new_case(command: SubmitCase, today: date, submitted_at: datetime | None = None) -> Case:
+    """Validate a submission and make the case, submitted at `submitted_at`; InvalidRequest
+    lists every broken rule."""
     checks = Checks()
     creditor_id = checks.text("creditor_id", command.creditor_id, MAX_CREDITOR_ID)
     debtor = checked_debtor(checks, command.debtor)
@@ -135,6 +136,7 @@ def new_case(command: SubmitCase, today: date) -> Case:
         disputed=command.disputed,
         notes=notes,
         source=command.source,
+        submitted_at=submitted_at,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from google.protobuf.message import Message
 
 from intake.domain.model import Case, DeclaredPayment, TimelineEntry
@@ -13,7 +15,7 @@ from recouvra.events.v1.case_events_pb2 import (
     InvoiceTerms,
     PaymentDeclared,
 )
-from recouvra_shared.events import new_event, topic_name
+from recouvra_shared.events import new_event, new_events, topic_name
 from recouvra_shared.legal.money import format_amount
 from recouvra_shared.unit_of_work import OutgoingEvent
 
@@ -41,8 +43,26 @@ def _event(event: tuple[str, int], case: Case, payload: Message) -> OutgoingEven
 def case_submitted(case: Case, debtor_key: str = "") -> OutgoingEvent:
     """The case-submitted event of a new case: what consumers need, nothing that names the
     debtor (docs/personal-data.md); `debtor_key` is its pseudonym (`uow.debtor_key`)."""
+    return _event(CASE_SUBMITTED, case, _submitted(case, debtor_key))
+
+
+def cases_submitted(creditor_id: str, cases: Sequence[tuple[Case, str]]) -> list[OutgoingEvent]:
+    """`case_submitted` for many new cases of one creditor (an import's batch) and their
+    debtors' pseudonyms: the time and the trace context read once for all."""
+    event_type, version = CASE_SUBMITTED
+    return new_events(
+        producer=SERVICE,
+        tenant_id=creditor_id,
+        facts=[
+            (event_type, version, case.case_id, _submitted(case, debtor_key))
+            for case, debtor_key in cases
+        ],
+    )
+
+
+def _submitted(case: Case, debtor_key: str) -> CaseSubmitted:
     first = case.first_invoice
-    payload = CaseSubmitted(
+    return CaseSubmitted(
         case_id=case.case_id,
         creditor_id=case.creditor_id,
         debtor_is_business=case.debtor.is_company,
@@ -56,7 +76,6 @@ def case_submitted(case: Case, debtor_key: str = "") -> OutgoingEvent:
         invoices=invoice_terms(case),
         debtor_key=debtor_key,
     )
-    return _event(CASE_SUBMITTED, case, payload)
 
 
 def invoice_terms(case: Case) -> list[InvoiceTerms]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
@@ -16,7 +16,7 @@ from intake.domain.csv_import import CsvCase
 from intake.domain.errors import InvalidRequest, Violation
 from intake.domain.model import Case, new_case
 from intake.domain.tenancy import acting_creditor
-from intake.service_layer.events import case_submitted, recorded, submission_summary
+from intake.service_layer.events import cases_submitted, recorded, submission_summary
 from intake.service_layer.idempotency import Reply, once
 from intake.service_layer.unit_of_work import IntakeUnitOfWork
 from recouvra_shared.unit_of_work import utcnow
@@ -91,7 +91,7 @@ async def record_cases(
             claimed = await uow.cases.claimed_pairs(creditor_id, pairs)
             decided, accepted = _decide(candidates, claimed, first_seen)
             outcomes += decided
-            writing = asyncio.create_task(_write(accepted, uow))
+            writing = asyncio.create_task(_write(creditor_id, accepted, uow))
             await asyncio.sleep(0)  # the write's first statement leaves now
         if writing is not None:
             await writing
@@ -127,7 +127,7 @@ async def _screen(
             outcomes += _refused(csv_case.refuse([]))
             continue
         try:
-            case = replace(new_case(csv_case.command, today), submitted_at=now)
+            case = new_case(csv_case.command, today, now)
         except InvalidRequest as exc:
             outcomes += _refused(csv_case.refuse(exc.violations))
             continue
@@ -168,9 +168,13 @@ def _decide(
     return outcomes, accepted
 
 
-async def _write(accepted: Sequence[Case], uow: IntakeUnitOfWork) -> None:
-    """Record the accepted cases, their case-submitted events and timeline entries."""
-    events = [case_submitted(case, uow.debtor_key(case.debtor.key)) for case in accepted]
+async def _write(creditor_id: str, accepted: Sequence[Case], uow: IntakeUnitOfWork) -> None:
+    """Record the creditor's accepted cases, their case-submitted events and timeline entries."""
+    if not accepted:
+        return
+    events = cases_submitted(
+        creditor_id, [(case, uow.debtor_key(case.debtor.key)) for case in accepted]
+    )
     await uow.cases.add(*accepted)
     await uow.publish(*events)
     await uow.timelines.append(

@@ -19,7 +19,7 @@ from recouvra_shared.unit_of_work import utcnow
 
 async def record_case(command: SubmitCase, uow: IntakeUnitOfWork, today: date) -> Case:
     """Validate and record a case with its case-submitted event (not committed)."""
-    case = replace(new_case(command, today), submitted_at=utcnow())
+    case = new_case(command, today, utcnow())
     numbers = [i.invoice_number for i in case.invoices]
     claimed = await uow.cases.claimed_invoices(case.creditor_id, case.debtor.key, numbers)
     if claimed:
