@@ -125,8 +125,9 @@ class Driver:
     async def call(
         self, method: str, path: str, *, within: float = 300, **kwargs: Any
     ) -> httpx.Response:
-        """One request, retried with the same Idempotency-Key until the system answers; a user
-        whose session ran out (401) logs in again and sends it once more."""
+        """One request, retried with the same Idempotency-Key until the system answers (a 429
+        after its Retry-After); a user whose session ran out (401) logs in again and sends it
+        once more."""
         given: dict[str, str] = kwargs.pop("headers", {})
         key = {"Idempotency-Key": str(uuid.uuid4())}
         deadline, renewed = time.monotonic() + within, False
@@ -139,14 +140,16 @@ class Driver:
                     renewed = await self.log_in_again(given, sent)
                     if renewed:
                         continue
-                if answer.status_code < 500:
+                if answer.status_code < 500 and answer.status_code != 429:
                     return answer
             except httpx.TransportError:
-                pass
+                answer = None
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{method} {path}: no answer within {within} s")
             self.retries += 1
-            await asyncio.sleep(_JITTER.uniform(pause / 2, pause))
+            # Told to slow down (429: too many in flight, or a rate limit): not before it says.
+            told = float(answer.headers.get("Retry-After", 0)) if answer is not None else 0.0
+            await asyncio.sleep(max(told, _JITTER.uniform(pause / 2, pause)))
             pause = min(pause * 2, RETRY_PAUSES[1])
 
     def record(self, intent: Intent, answer: httpx.Response) -> Intent:

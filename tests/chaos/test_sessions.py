@@ -6,6 +6,7 @@ the run was 35 minutes old, and nothing could be accepted."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import random
 
@@ -80,3 +81,36 @@ async def test_headers_that_are_no_session_are_refused_as_they_are() -> None:
     assert answer.status_code == 401
     assert gateway.logins == 0
     assert not isinstance(api_key, Session)
+
+
+class CrowdedGateway:
+    """Answers 429 with Retry-After to the first two tries of every request."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = retry_after
+        self.tries: list[float] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.tries.append(asyncio.get_running_loop().time())
+        if len(self.tries) <= 2:
+            return httpx.Response(
+                429, headers={"Retry-After": str(self.retry_after)}, json={"detail": "slow down"}
+            )
+        return httpx.Response(201, json={"case_id": "c-1"})
+
+
+async def test_a_request_told_to_slow_down_goes_again_not_before_it_is_told() -> None:
+    # The gateway answers 429 to a credential with too many requests in flight: the request was
+    # not taken, so it goes again under its Idempotency-Key, after the Retry-After it was given.
+    gateway = CrowdedGateway(retry_after=0.6)
+    driver = Driver("http://gateway", random.Random(1), run="T")
+    driver.client = httpx.AsyncClient(
+        base_url="http://gateway", transport=httpx.MockTransport(gateway)
+    )
+
+    answer = await driver.call("POST", "/v1/cases", json={}, headers={"X-API-Key": "robot"})
+
+    assert answer.status_code == 201
+    assert len(gateway.tries) == 3
+    pauses = [later - earlier for earlier, later in itertools.pairwise(gateway.tries)]
+    assert all(pause >= 0.6 for pause in pauses), pauses

@@ -636,6 +636,9 @@ def main() -> None:
                 intake_target=intake.target,
                 # The longest the settings allow: a 100,000-row import takes minutes.
                 token_ttl_seconds="3600",
+                # The open-loop run offers more than intake answers, from one credential: it
+                # measures the path, not the gateway's limit on requests in flight (429).
+                requests_in_flight_per_credential="0",
             )
             started.append(gateway)
             gateway.start()

@@ -86,6 +86,7 @@ def build(wiring: Wiring) -> ServiceParts:
         device_cookies=DeviceCookies(secret),
         secure_cookies=settings.environment != "development",
         fingerprint_secret=hashlib.sha256(b"idempotency:" + secret.encode()).digest(),
+        in_flight_per_credential=settings.requests_in_flight_per_credential,
         intake=IntakeClient(intake_pb2_grpc.IntakeServiceStub(channels["intake"])),
         bidding=BiddingClient(bidding_pb2_grpc.BiddingServiceStub(channels["matching"])),
         quotes=QuoteClient(bidding_pb2_grpc.QuoteServiceStub(channels["matching"])),

@@ -52,6 +52,9 @@ class GatewaySettings(ServiceSettings):
     sign_up_rate_overall: str = "300/minute"
     key_creation_rate_per_address: str = "60/hour"
     key_creation_rate_overall: str = "300/minute"
+    # Requests one credential (a bearer, an API key) may have in flight on one replica; past it
+    # a request is answered 429 with Retry-After, before any work. 0: no limit.
+    requests_in_flight_per_credential: int = Field(default=32, ge=0)
     # Who may tell the gateway a client's address (X-Forwarded-For): the ingress in front of it.
     # Comma-separated addresses or networks; "*" trusts everyone (never on a public port).
     forwarded_allow_ips: str = "127.0.0.1"

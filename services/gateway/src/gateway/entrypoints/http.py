@@ -27,6 +27,7 @@ from gateway.entrypoints.api import (
     webhooks,
 )
 from gateway.entrypoints.api.deps import GatewayServices, client_address
+from gateway.entrypoints.api.in_flight import InFlightPerCredential
 from gateway.entrypoints.api.problems import problem_responses
 from gateway.entrypoints.web import api_docs, site
 from recouvra_shared.metrics.http_routes import RouteMetricsMiddleware
@@ -54,6 +55,11 @@ key with a different request is refused with 409. When a request gets a 503 or n
 it again with the same key after a pause that doubles each time (from a fraction of a second to
 a few seconds, each drawn at random below it): a bidding robot that asks again at once, for
 every auction it waits on, only slows its own answers.
+
+**Requests in flight.** One credential (a bearer or an API key) may have a limited number of
+requests waiting for their answers at once on each server (32 unless the operator set another);
+one more is answered 429 with `Retry-After`, before anything is done for it. Wait for answers to
+the requests already sent, then send it again with the same `Idempotency-Key`.
 
 **Errors** are `application/problem+json` (RFC 9457); invalid input lists each bad field with
 the rule it breaks in `errors`. Another tenant's resource answers 404, exactly like a missing one.
@@ -201,6 +207,7 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
             "services": services_status,
         }
 
+    app.add_middleware(InFlightPerCredential, limit=services.in_flight_per_credential)
     app.add_middleware(RouteMetricsMiddleware)  # rate, errors and duration per route template
     instrument_http_app(app)  # a span per request, continued by the gRPC calls it makes
     return app

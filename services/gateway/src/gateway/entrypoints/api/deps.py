@@ -64,6 +64,8 @@ class GatewayServices:
     auction_streams: StreamQuota = field(default_factory=StreamQuota)
     # Creditors seen with a SIREN on file (never removed): case routes skip that read for them.
     sirens_on_file: profiles.SirensOnFile = field(default_factory=profiles.SirensOnFile)
+    # Requests one credential may have in flight on this replica (api.in_flight); 0: no limit.
+    in_flight_per_credential: int = 0
 
 
 def _services(request: Request) -> GatewayServices:
