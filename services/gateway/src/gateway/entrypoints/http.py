@@ -207,7 +207,7 @@ def create_app(services: GatewayServices, channels: dict[str, Any]) -> FastAPI:
             "services": services_status,
         }
 
-    app.add_middleware(InFlightPerCredential, limit=services.in_flight_per_credential)
+    app.add_middleware(InFlightPerCredential, services=services)
     app.add_middleware(RouteMetricsMiddleware)  # rate, errors and duration per route template
     instrument_http_app(app)  # a span per request, continued by the gRPC calls it makes
     return app

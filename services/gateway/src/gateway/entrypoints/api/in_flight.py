@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.domain.errors import TooManyAttempts
+from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.api.problems import refusal_problem
 
 # Answers come within a second or two when the gateway is well: a refused request may go again
@@ -30,11 +31,13 @@ def _credential(scope: Scope) -> tuple[bytes, ...] | None:
 
 
 class InFlightPerCredential:
-    """The ASGI layer that counts each credential's requests until their answers end."""
+    """The ASGI layer that counts each credential's requests until their answers end, up to the
+    services' `in_flight_per_credential` (read when the app first serves: the OpenAPI document
+    is built from an app without services)."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, services: GatewayServices) -> None:
         self.app = app
-        self.limit = limit
+        self.limit = services.in_flight_per_credential
         self._in_flight: Counter[tuple[bytes, ...]] = Counter()
 
     def in_flight(self) -> int:
