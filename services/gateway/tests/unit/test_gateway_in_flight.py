@@ -16,8 +16,8 @@ from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.http import create_app
 from recouvra.intake.v1 import intake_pb2
 from services.gateway.tests.unit.gateway_fakes import FakeStore
+from services.gateway.tests.unit.test_gateway_http import log_in
 
-PASSWORD = "correct horse battery staple"
 LIMIT = 2
 
 
@@ -54,23 +54,6 @@ async def client(store: FakeStore, passwords: Passwords, tokens: Tokens, intake:
     transport = httpx.ASGITransport(app=create_app(services, {}), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
         yield http
-
-
-async def log_in(client: httpx.AsyncClient, email: str) -> dict[str, str]:
-    signed = await client.post(
-        "/v1/accounts",
-        json={
-            "organisation_name": email,
-            "kind": "creditor",
-            "siren": "732829320",
-            "email": email,
-            "password": PASSWORD,
-        },
-        headers={"Idempotency-Key": email},
-    )
-    assert signed.status_code == 201, signed.text
-    token = await client.post("/v1/auth/token", json={"email": email, "password": PASSWORD})
-    return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
 
 async def until(condition: Any) -> None:

@@ -40,10 +40,6 @@ class InFlightPerCredential:
         self.limit = services.in_flight_per_credential
         self._in_flight: Counter[tuple[bytes, ...]] = Counter()
 
-    def in_flight(self) -> int:
-        """Requests being served for a credential now, all credentials together."""
-        return sum(self._in_flight.values())
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         credential = _credential(scope) if scope["type"] == "http" and self.limit > 0 else None
         if credential is None:
