@@ -35,6 +35,7 @@ TOPICS: dict[str, type[Message]] = {
     "scoring.case-scored.v1": CaseScored,
     "matching.auction-opened.v1": matching_events.AuctionOpened,
     "matching.bid-placed.v1": matching_events.BidPlaced,
+    "matching.auto-bids-placed.v1": matching_events.AutoBidsPlaced,
     "matching.quote-issued.v1": matching_events.QuoteIssued,
     "matching.case-offered.v1": matching_events.CaseOffered,
     "matching.case-assigned.v1": assignment_events.CaseAssigned,

@@ -90,6 +90,7 @@ WINDOW_ENDS = timedelta(days=46)  # the default exclusive window is 45 days
 MATCHING_TOPICS: dict[str, type[Message]] = {
     "auction-opened": matching_events.AuctionOpened,
     "bid-placed": matching_events.BidPlaced,
+    "auto-bids-placed": matching_events.AutoBidsPlaced,
     "quote-issued": matching_events.QuoteIssued,
     "case-offered": matching_events.CaseOffered,
     "case-assigned": assignment_events.CaseAssigned,
@@ -662,15 +663,13 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         if envelope.case_id == case_id
     ]
     holders = {1: rest_id, 2: LIVE, 3: AUTO}
-    bidders = {
-        1: [rest_id, LIVE, AUTO, auto_rest_id],
-        2: [LIVE, AUTO, auto_rest_id],
-        3: [AUTO, auto_rest_id],
-    }
+    live_bidders = {1: [rest_id, LIVE], 2: [LIVE], 3: []}
+    by_rule = [AUTO, auto_rest_id]  # their rules bid in every round, as it opens
     expected = [("case-exhausted", 3, "")]
     for n, holder in holders.items():
         expected.append(("auction-opened", n, ""))
-        expected.extend(("bid-placed", n, p) for p in bidders[n])
+        expected.append(("auto-bids-placed", n, ""))
+        expected.extend(("bid-placed", n, p) for p in live_bidders[n])
         expected.extend(
             (event_type, n, holder)
             for event_type in (
@@ -690,17 +689,17 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
     at = {f.key: f for f in facts}
     for n, holder in holders.items():
         opened = at[("auction-opened", n, "")]
-        assert opened.payload.eligible_providers == len(bidders[n])
+        assert opened.payload.eligible_providers == len(live_bidders[n]) + len(by_rule)
+        # Auto-bid rules price the case in the very transaction that opens the auction.
+        ruled = at[("auto-bids-placed", n, "")]
+        assert ruled.at == opened.at
+        rule_fees = {b.provider_id: percent_text(b.fee) for b in ruled.payload.bids}
+        assert rule_fees == {p: fees[p] for p in by_rule}
         bids = [f for f in facts if f.event_type == "bid-placed" and f.round == n]
         for placed_bid in bids:
             assert percent_text(placed_bid.payload.fee) == fees[placed_bid.provider_id]
-            by_rule = placed_bid.provider_id in (AUTO, auto_rest_id)
-            assert placed_bid.payload.source == ("auto" if by_rule else "live")
-            if by_rule:
-                # Auto-bid rules price the case in the very transaction that opens the auction.
-                assert placed_bid.at == opened.at
-            else:
-                assert placed_bid.at > opened.at
+            assert placed_bid.payload.source == "live"
+            assert placed_bid.at > opened.at
         quoted = at[("quote-issued", n, holder)]
         assert percent_text(quoted.payload.fee) == fees[holder]
         assert not quoted.payload.auto_accepted
@@ -714,7 +713,8 @@ async def test_a_case_is_auctioned_over_grpc_and_rest_rotated_and_exhausted_each
         assert recalled_fact.payload.reason == "window expired"
         rotated = at[("case-rotated", n, holder)]
         after = at[("auction-opened", n + 1, "")] if n < 3 else at[("case-exhausted", 3, "")]
-        assert max(b.at for b in bids) < quoted.at <= offered.at <= assigned.at < recalled_fact.at
+        last_bid = max(b.at for b in [ruled, *bids])
+        assert last_bid < quoted.at <= offered.at <= assigned.at < recalled_fact.at
         assert recalled_fact.at <= rotated.at <= after.at
     finale = at[("case-exhausted", 3, "")].payload
     assert (finale.remaining.currency, finale.remaining.minor_units) == ("EUR", AMOUNT_MINOR)

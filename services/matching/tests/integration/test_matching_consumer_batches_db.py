@@ -94,17 +94,19 @@ async def test_every_case_of_a_batch_is_priced_by_the_same_rules_and_quoted_once
 
         events = await h.events()
         quotes = await h.payloads("matching.quote-issued.v1", market.QuoteIssued)
-        bids = await h.payloads("matching.bid-placed.v1", market.BidPlaced)
+        placed = await h.payloads("matching.auto-bids-placed.v1", market.AutoBidsPlaced)
     assert sorted(q.case_id for q in quotes) == CASES  # type: ignore[attr-defined]
     assert {q.provider_id for q in quotes} == {"p2"}  # type: ignore[attr-defined]
     for case_id in CASES:
-        placed = sorted(b.provider_id for b in bids if b.case_id == case_id)  # type: ignore[attr-defined]
-        assert placed == ["p1", "p2", "p3"]
+        (bids,) = [p.bids for p in placed if p.case_id == case_id]  # type: ignore[attr-defined]
+        assert sorted(b.provider_id for b in bids) == ["p1", "p2", "p3"]
         # One case's events in the outbox in the order they happened.
         kinds = [topic for topic, envelope in events if envelope.case_id == case_id]
-        assert kinds[0] == "matching.auction-opened.v1"
-        assert kinds[1:4] == ["matching.bid-placed.v1"] * 3
-        assert kinds[4] == "matching.quote-issued.v1"
+        assert kinds[:3] == [
+            "matching.auction-opened.v1",
+            "matching.auto-bids-placed.v1",
+            "matching.quote-issued.v1",
+        ]
 
 
 async def test_a_batch_that_failed_half_way_and_came_again_creates_nothing_twice(
@@ -123,7 +125,7 @@ async def test_a_batch_that_failed_half_way_and_came_again_creates_nothing_twice
         again = await h.event_counts()
     assert first == again
     assert first["matching.auction-opened.v1"] == len(CASES)
-    assert first["matching.bid-placed.v1"] == len(CASES)
+    assert first["matching.auto-bids-placed.v1"] == len(CASES)
     assert first["matching.quote-issued.v1"] == len(CASES)
 
 

@@ -60,7 +60,9 @@ async def test_three_rounds_from_scored_case_to_exhausted(harness: Harness) -> N
     await h.submit_scored_case("case-a", "creditor-1")
     counts = await h.event_counts()
     assert counts["matching.auction-opened.v1"] == 1
-    assert counts["matching.bid-placed.v1"] == 2  # p1 and p2 priced it the moment it opened
+    # p1 and p2 priced it the moment it opened, in one event
+    assert counts["matching.auto-bids-placed.v1"] == 1
+    assert "matching.bid-placed.v1" not in counts
 
     listing = await h.bidding.ListOpenAuctions(
         pb.ListOpenAuctionsRequest(), metadata=as_provider("p3")

@@ -10,9 +10,11 @@ from matching.domain.status import Status
 from matching.entrypoints.case_fact_consumers import CaseFactConsumers
 from matching.service_layer import incoming_facts
 from recouvra.common.v1.money_pb2 import Money
+from recouvra.events.v1 import matching_events_pb2 as matching_events
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
+from recouvra_shared.events import unpack
 from services.matching.tests.unit.matching_market import CREDITOR, Market
 
 
@@ -54,7 +56,27 @@ async def test_a_standing_rule_bids_the_moment_the_auction_opens() -> None:
     await m.submit_scored_case("case-a")
     bid = m.case("case-a").bids["p1"]
     assert (str(bid.fee_percent), bid.source) == ("12", "auto")
-    assert m.published() == ["auction-opened", "bid-placed"]
+    assert m.published() == ["auction-opened", "auto-bids-placed"]
+
+
+async def test_the_rules_that_bid_as_an_auction_opens_are_published_together_each_bid_exact() -> (
+    None
+):
+    m = Market()
+    for n, provider_id in enumerate(("p1", "p2", "p3"), start=1):
+        await m.register(provider_id, n)
+    await m.auto_rule("p1", "12.5")
+    await m.auto_rule("p3", "7.25")
+    await m.submit_scored_case("case-a")
+    assert m.published() == ["auction-opened", "auto-bids-placed"]
+    (event,) = m.database.state.outbox[1:]
+    placed = unpack(event.envelope, matching_events.AutoBidsPlaced)
+    assert (placed.case_id, placed.round) == ("case-a", 1)
+    assert sorted((b.provider_id, b.fee.basis_points, b.fee_base) for b in placed.bids) == [
+        ("p1", 1250, "collected"),
+        ("p3", 725, "collected"),
+    ]
+    assert set(m.case("case-a").bids) == {"p1", "p3"}
 
 
 async def test_an_insolvent_debtor_or_a_claim_for_the_court_is_never_auctioned() -> None:

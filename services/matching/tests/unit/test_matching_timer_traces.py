@@ -95,8 +95,7 @@ async def test_a_window_ending_rotates_the_case_in_a_trace_of_its_own() -> None:
         "case-recalled",
         "case-rotated",
         "auction-opened",
-        "bid-placed",
-        "bid-placed",
+        "auto-bids-placed",
     ]
     # Armed by the provider's acceptance, which ran outside any trace here: nothing to link.
     assert ended.links == ()

@@ -42,6 +42,15 @@ class BidPlaced:
 
 
 @dataclass(frozen=True)
+class AutoBidsPlaced:
+    """The bids the providers' auto-bid rules placed the moment a round opened, together."""
+
+    case_id: str
+    round: int
+    bids: tuple[BidPlaced, ...]
+
+
+@dataclass(frozen=True)
 class QuoteIssued:
     """The best offer of a round was put to the creditor."""
 
@@ -206,6 +215,7 @@ DomainEvent = (
     AuctionOpened
     | CaseAwaitingProvider
     | BidPlaced
+    | AutoBidsPlaced
     | QuoteIssued
     | CaseOffered
     | CaseAssigned

@@ -77,6 +77,15 @@ class AuctionRounds(ProviderOutcomes):
 
     def place_bid(self, bid: Bid, now: datetime, *, replace: bool = False) -> None:
         """Record a sealed bid (a provider has at most one per round)."""
+        self.pending.append(self._record_bid(bid, now, replace=replace))
+
+    def place_auto_bids(self, bids: list[Bid], now: datetime) -> None:
+        """Record the bids the providers' standing rules place as the round opens: one fact."""
+        placed = tuple(self._record_bid(bid, now, replace=False) for bid in bids)
+        if placed:
+            self.pending.append(events.AutoBidsPlaced(self.case.case_id, self.round, placed))
+
+    def _record_bid(self, bid: Bid, now: datetime, *, replace: bool) -> events.BidPlaced:
         if bid.provider_id not in self.eligible:
             raise NotFound(NO_SUCH_CASE)
         if self.status is not Status.BIDDING or now > self.closes_at:
@@ -87,16 +96,14 @@ class AuctionRounds(ProviderOutcomes):
         if existing and not replace:
             raise StateConflict("bid: you already bid; replace or withdraw it")
         self.bids[bid.provider_id] = bid
-        self.pending.append(
-            events.BidPlaced(
-                self.case.case_id,
-                self.round,
-                bid.provider_id,
-                bid.fee_percent,
-                bid.fixed_fee_minor,
-                bid.source,
-                bid.fee_base,
-            )
+        return events.BidPlaced(
+            self.case.case_id,
+            self.round,
+            bid.provider_id,
+            bid.fee_percent,
+            bid.fixed_fee_minor,
+            bid.source,
+            bid.fee_base,
         )
 
     def withdraw_bid(self, provider_id: str, now: datetime) -> None:

@@ -73,15 +73,15 @@ async def price_round(
 async def place_auto_bids(uow: MatchingUnitOfWork, matching: CaseMatching, now: datetime) -> None:
     """Each eligible provider's cheapest fitting rule bids for it."""
     rules = await uow.rules.of_providers(matching.eligible)
+    bids = []
     for provider_id in matching.eligible:
         fitting = [r for r in rules.get(provider_id, []) if r.matches(matching.case)]
         fitting = [r for r in fitting if r.fixed_fee_minor < matching.case.amount_minor]
         if not fitting:
             continue
         rule = min(fitting, key=lambda r: (r.fee_percent, r.fixed_fee_minor))
-        matching.place_bid(
-            Bid(provider_id, rule.fee_percent, rule.fixed_fee_minor, now, "auto"), now
-        )
+        bids.append(Bid(provider_id, rule.fee_percent, rule.fixed_fee_minor, now, "auto"))
+    matching.place_auto_bids(bids, now)
 
 
 async def award(

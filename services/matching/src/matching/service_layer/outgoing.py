@@ -19,6 +19,7 @@ SERVICE = "matching"
 AUCTION_OPENED = ("auction-opened", 1)
 CASE_AWAITING_PROVIDER = ("case-awaiting-provider", 1)
 BID_PLACED = ("bid-placed", 1)
+AUTO_BIDS_PLACED = ("auto-bids-placed", 1)
 QUOTE_ISSUED = ("quote-issued", 1)
 CASE_OFFERED = ("case-offered", 1)
 CASE_ASSIGNED = ("case-assigned", 1)
@@ -35,6 +36,7 @@ PUBLISHED = (
     AUCTION_OPENED,
     CASE_AWAITING_PROVIDER,
     BID_PLACED,
+    AUTO_BIDS_PLACED,
     QUOTE_ISSUED,
     CASE_OFFERED,
     CASE_ASSIGNED,
@@ -86,6 +88,20 @@ def _payload(fact: events.DomainEvent, currency: str) -> tuple[tuple[str, int], 
                 fixed_fee=money(fact.fixed_fee_minor),
                 source=fact.source,
                 fee_base=fact.fee_base,
+            )
+        case events.AutoBidsPlaced():
+            return AUTO_BIDS_PLACED, matching.AutoBidsPlaced(
+                case_id=fact.case_id,
+                round=fact.round,
+                bids=[
+                    matching.AutoBid(
+                        provider_id=bid.provider_id,
+                        fee=to_percentage(bid.fee_percent),
+                        fixed_fee=money(bid.fixed_fee_minor),
+                        fee_base=bid.fee_base,
+                    )
+                    for bid in fact.bids
+                ],
             )
         case events.QuoteIssued():
             return QUOTE_ISSUED, matching.QuoteIssued(

@@ -3,9 +3,11 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from recouvra.common.v1 import money_pb2 as _money_pb2
 from recouvra.common.v1 import percentage_pb2 as _percentage_pb2
 import builtins as _builtins
@@ -94,7 +96,9 @@ Global___CaseAwaitingProvider: _TypeAlias = CaseAwaitingProvider  # noqa: Y015
 
 @_typing.final
 class BidPlaced(_message.Message):
-    """matching.bid-placed.v1: a provider bid on an open auction, live or by an auto-bid rule."""
+    """matching.bid-placed.v1: a provider bid on an open auction, live (the auto-bid rules' bids as
+    a round opens are one AutoBidsPlaced).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -134,6 +138,70 @@ class BidPlaced(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___BidPlaced: _TypeAlias = BidPlaced  # noqa: Y015
+
+@_typing.final
+class AutoBidsPlaced(_message.Message):
+    """matching.auto-bids-placed.v1: the bids the providers' standing auto-bid rules placed the
+    moment a round opened, all in one event; a live bid is a BidPlaced. At most one bid per
+    provider and round, across both topics.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    BIDS_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    round: _builtins.int
+    @_builtins.property
+    def bids(self) -> _containers.RepeatedCompositeFieldContainer[Global___AutoBid]: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        round: _builtins.int = ...,
+        bids: _abc.Iterable[Global___AutoBid] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bids", b"bids", "case_id", b"case_id", "round", b"round"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AutoBidsPlaced: _TypeAlias = AutoBidsPlaced  # noqa: Y015
+
+@_typing.final
+class AutoBid(_message.Message):
+    """One auto-bid rule's bid in an AutoBidsPlaced."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROVIDER_ID_FIELD_NUMBER: _builtins.int
+    FEE_FIELD_NUMBER: _builtins.int
+    FIXED_FEE_FIELD_NUMBER: _builtins.int
+    FEE_BASE_FIELD_NUMBER: _builtins.int
+    provider_id: _builtins.str
+    fee_base: _builtins.str
+    """"collected" | "principal" (as BidPlaced)"""
+    @_builtins.property
+    def fee(self) -> _percentage_pb2.Percentage: ...
+    @_builtins.property
+    def fixed_fee(self) -> _money_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        provider_id: _builtins.str = ...,
+        fee: _percentage_pb2.Percentage | None = ...,
+        fixed_fee: _money_pb2.Money | None = ...,
+        fee_base: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["fee", b"fee", "fixed_fee", b"fixed_fee"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["fee", b"fee", "fee_base", b"fee_base", "fixed_fee", b"fixed_fee", "provider_id", b"provider_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AutoBid: _TypeAlias = AutoBid  # noqa: Y015
 
 @_typing.final
 class QuoteIssued(_message.Message):
