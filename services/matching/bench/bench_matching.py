@@ -8,11 +8,13 @@ stack, its topics made with Q partitions, registers P providers each holding an 
 then publishes `intake.case-submitted` and `scoring.case-scored` for N cases at R cases/s to
 real Kafka. It reports, per case, the time from publishing `case-scored` to reading
 `matching.quote-issued` back from Kafka (p50/p99), the rate at which quotes came out (cases
-quoted over the time from the first case sent to the last quote read: below R, matching fell
-behind), and the largest number of auctions open at once. With --bidding-seconds 0 auctions
-are awarded the moment auto-bids are in; otherwise they close by the durable timer after that
-many seconds. `--quick` (make bench) offers the issue's target rate, 200 cases/s, to one
-process (2,000 cases), then to two processes of one group on 6 partitions (1,000 cases), to show
+quoted over the time from the first quote read to the last: below R, matching fell behind;
+offered more than it can do, what it sustains), and the largest number of auctions open at once.
+With --bidding-seconds 0 auctions are awarded the moment auto-bids are in; otherwise they close
+by the durable timer after that many seconds. `--quick` (make bench) offers the issue's target
+rate, 200 cases/s, to one process (2,000 cases: the p99 is judged there), then 300 cases/s to
+one process (3,000 cases: the quotes a second it sustains, first quote to last, are judged
+there), then 200 cases/s to two processes of one group on 6 partitions (1,000 cases), to show
 how it scales; `--scaling` runs 1 process on Q partitions, 1 on 2Q and 2 on 2Q, each on a fresh
 database and topics, with the same cases.
 
@@ -141,10 +143,10 @@ async def run(
     )
     max_open = 0
     done = asyncio.Event()
-    last_quote = 0.0
+    first_quote = last_quote = 0.0
 
     async def read_quotes() -> None:
-        nonlocal last_quote
+        nonlocal first_quote, last_quote
         while len(quoted_at) < args.cases:
             batch = await consumer.getmany(timeout_ms=500)
             now = time.perf_counter()
@@ -153,6 +155,7 @@ async def run(
                     envelope = EventEnvelope()
                     envelope.ParseFromString(record.value)
                     quoted_at.setdefault(envelope.case_id, now)
+                    first_quote = first_quote or now
                     last_quote = now
         done.set()
 
@@ -225,7 +228,9 @@ async def run(
     latencies = [(quoted_at.get(c, drained) - scored_at[c]) * 1000 for c in scored_at]
     unquoted = args.cases - len(quoted_at)
     offered = args.cases / sent_for
-    quote_rate = len(quoted_at) / max(last_quote - started, 1e-9)
+    # Sustained: the quotes over the time they came out, first to last. Offered more than it
+    # can do, a process shows what it sustains; offered less, this is about the offered rate.
+    quote_rate = (len(quoted_at) - 1) / max(last_quote - first_quote, 1e-9)
     shape = f"{args.processes} process(es), {args.partitions} partitions"
     print(
         f"matching: {args.providers} providers with auto-bid rules, {args.cases} cases scored "
@@ -246,7 +251,12 @@ async def run(
     quoted = f"matching case-scored -> quote-issued, {args.providers} providers"
     if args.processes > 1:  # the target is one process's; more are shown, not judged
         quoted += f", {args.processes} processes on {args.partitions} partitions"
-    at_target = offered >= TARGET_RATE * 0.95 and args.bidding_seconds == 0 and args.processes == 1
+    judged = args.bidding_seconds == 0 and args.processes == 1
+    # The p99 is judged at the target's rate; what one process sustains, offered more than it.
+    at_target = judged and abs(offered - TARGET_RATE) <= TARGET_RATE * 0.05
+    beyond = judged and offered >= TARGET_RATE * 1.25
+    if beyond:
+        quoted += f", {args.rate:.0f} cases/s offered"
     report(
         [
             Row(
@@ -261,9 +271,10 @@ async def run(
                 f"{quoted}: quotes/s",
                 quote_rate,
                 "cases/s",
-                target=Target("figure", ">=", TARGET_RATE) if at_target else None,
+                target=Target("figure", ">=", TARGET_RATE) if beyond else None,
                 note=f"{shape}, {offered:.0f} cases/s offered; quoted "
-                f"{len(quoted_at)}/{args.cases}",
+                f"{len(quoted_at)}/{args.cases}, first quote to last"
+                + ("" if beyond else "; judged in the run offered more than the target"),
             ),
             Row(
                 f"{quoted}: matching CPU per case",
@@ -296,13 +307,14 @@ def main() -> None:
     if args.scaling:
         q = args.partitions
         shapes = [(1, q, args.cases), (1, 2 * q, args.cases), (2, 2 * q, args.cases)]
+    rates = [args.rate] * len(shapes)
     if args.quick:
-        args.rate = TARGET_RATE
-        shapes = [(1, 3, 2000), (2, 6, 1000)]
+        shapes = [(1, 3, 2000), (1, 3, 3000), (2, 6, 1000)]
+        rates = [TARGET_RATE, 1.5 * TARGET_RATE, TARGET_RATE]
     cases = os.environ.get("BENCH_MATCHING_CASES")
-    for processes, partitions, count in shapes:
+    for (processes, partitions, count), rate in zip(shapes, rates, strict=True):
         shape = argparse.Namespace(**vars(args))
-        shape.processes, shape.partitions = processes, partitions
+        shape.processes, shape.partitions, shape.rate = processes, partitions, rate
         shape.cases = int(cases) if cases else count
         run_shape(shape)
 
