@@ -101,6 +101,10 @@ class FakeCases:
         if case is not None and case.status == SUBMITTED:
             self.state.cases[case_id] = replace(case, status=SCORED)
 
+    async def life_of(self, case_id: str, *, lock: bool = False) -> CaseLife | None:
+        case = self.state.cases.get(case_id)
+        return None if case is None else case.life
+
     async def follow(self, case_id: str, life: CaseLife) -> None:
         case = self.state.cases[case_id]
         self.state.cases[case_id] = replace(

@@ -10,7 +10,7 @@ from dataclasses import asdict, fields
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -93,6 +93,17 @@ def _holder_of(row: Any) -> Holder | None:
     if not row["holder_provider_id"]:
         return None
     return Holder(row["holder_provider_id"], row["holder_round"], row["holder_window_ends_at"])
+
+
+# What a case's life is read from: built once, the case id bound at each call.
+_LIFE = select(
+    cases.c.status,
+    cases.c.round,
+    cases.c.holder_provider_id,
+    cases.c.holder_round,
+    cases.c.holder_window_ends_at,
+).where(cases.c.case_id == bindparam("case_id"))
+_LIFE_LOCKED = _LIFE.with_for_update()
 
 
 class SqlCases:
@@ -192,6 +203,15 @@ class SqlCases:
         if row is None:
             return None
         return (await self._assemble([row], with_payments=True))[0]
+
+    async def life_of(self, case_id: str, *, lock: bool = False) -> CaseLife | None:
+        """Status, round and holder of the case, in one statement."""
+        row = (
+            (await self.session.execute(_LIFE_LOCKED if lock else _LIFE, {"case_id": case_id}))
+            .mappings()
+            .first()
+        )
+        return None if row is None else CaseLife(row["status"], row["round"], _holder_of(row))
 
     async def _assemble(self, rows: Sequence[Any], *, with_payments: bool) -> list[Case]:
         ids = [row["case_id"] for row in rows]

@@ -22,16 +22,16 @@ async def note_case_fact(command: NoteCaseFact, uow: IntakeUnitOfWork) -> None:
     """Record the fact once per event (not committed); a case intake never made is ignored."""
     if not is_case_id(command.case_id):
         return
-    case = await uow.cases.get(command.case_id, None, lock=True)
-    if case is None:
+    life = await uow.cases.life_of(command.case_id, lock=True)
+    if life is None:
         return
     if command.status:
-        moved = after(case.life, _step(command))
-        if moved != case.life:
-            await uow.cases.follow(case.case_id, moved)
+        moved = after(life, _step(command))
+        if moved != life:
+            await uow.cases.follow(command.case_id, moved)
     await uow.timelines.append(
         TimelineEntry(
-            case_id=case.case_id,
+            case_id=command.case_id,
             source=command.producer or "matching",
             event_type=command.event_type,
             summary=command.summary,

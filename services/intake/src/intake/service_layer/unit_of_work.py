@@ -51,6 +51,10 @@ class CaseRepository(Protocol):
     async def mark_scored(self, case_id: str) -> None:
         """A submitted case has been scored (later states are left alone)."""
 
+    async def life_of(self, case_id: str, *, lock: bool = False) -> CaseLife | None:
+        """Where a case stands in its life (status, round, holder), None when intake never made
+        it; locked until the end of the unit of work when asked. Reads nothing else of it."""
+
     async def follow(self, case_id: str, life: CaseLife) -> None:
         """Record where the case now stands in its life: status, round and holder."""
 
