@@ -4,6 +4,7 @@ old inbox records."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +15,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
+from recouvra_shared import outbox as outbox_module
 from recouvra_shared.db import Database
 from recouvra_shared.events import new_event, unpack
 from recouvra_shared.kafka_security import KafkaConnection
@@ -132,6 +134,56 @@ async def test_relay_publishes_in_order_marks_sent_and_prunes(
             await uow.commit()
         assert await relay.prune_inbox() == 1  # past the 30 days of inbox retention
         assert await count_rows(url, "SELECT count(*) FROM inbox") == 1
+    finally:
+        await broker.stop()
+        await database.dispose()
+
+
+class Killed(Exception):
+    """Stands in for the SIGKILL the crash tests' relay sends itself."""
+
+
+async def test_the_crash_tests_relay_dies_after_its_nth_batch_even_inside_one_transaction(
+    stack: Stack,
+    make_database: Callable[[str], str],
+    kafka_as: Callable[[str, str], KafkaConnection],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`chaos_relay_kill_after_batches` counts batches, not the transactions that carry them:
+    twelve rows relayed four at a time in one transaction die after the second batch, its rows
+    published and none marked sent (the chaos harness's duplicates depend on it)."""
+    url = make_database("settlement")
+    prefix = unique_name("relay") + "."
+    kafka_as("intake", prefix)
+    settings = relay_settings(
+        stack,
+        url,
+        prefix,
+        relay_batch_size=4,
+        relay_batches_per_transaction=4,
+        chaos_relay_kill_after_batches=2,
+    )
+    kills: list[int] = []
+
+    def kill(pid: int, signal_number: int) -> None:
+        kills.append(signal_number)
+        raise Killed
+
+    monkeypatch.setattr(outbox_module.os, "kill", kill)
+    database, broker = Database.connect(url), make_broker(settings)
+    await ensure_topics(settings, [TOPIC])
+    await broker.start()
+    try:
+        async with database.unit_of_work() as uow:
+            for i in range(12):
+                await uow.publish(withdrawn(f"r{i}"))
+            await uow.commit()
+        with pytest.raises(Killed):
+            await OutboxRelay(database, broker, settings).relay_once()
+        assert kills == [signal.SIGKILL]
+        assert await count_rows(url, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 12
+        contents = await read_topic(stack, prefix + TOPIC)
+        assert reasons_in(contents) == [f"r{i}" for i in range(8)]  # two batches went out
     finally:
         await broker.stop()
         await database.dispose()

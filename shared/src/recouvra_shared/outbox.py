@@ -156,15 +156,15 @@ class OutboxRelay:
                 batch_sent, done = await self._publish_in_order(uow, rows, await publishing)
                 sent += batch_sent
                 handled += done
+                self.batches_published += 1
+                if self.batches_published == self.settings.chaos_relay_kill_after_batches:
+                    log.warning("chaos: killing the relay between publishing and marking sent")
+                    os.kill(os.getpid(), signal.SIGKILL)
                 if done < len(rows):  # a refused row stopped the batch: the rest waits
                     break
                 rows = following
             if not taken:
                 return 0
-            self.batches_published += 1
-            if self.batches_published == self.settings.chaos_relay_kill_after_batches:
-                log.warning("chaos: killing the relay between publishing and marking sent")
-                os.kill(os.getpid(), signal.SIGKILL)
             if sent:
                 await uow.session.execute(
                     _MARK_SENT, {"now": utcnow(), "ids": [row.id for row in sent]}
