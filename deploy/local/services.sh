@@ -30,8 +30,10 @@ RUN="$VAR/run"
 TLS="$VAR/tls"
 IDENTITY="$VAR/identity"
 ALL=(intake scoring matching messaging vault settlement gateway)
-declare -A GRPC_PORT=([gateway]=50050 [intake]=50051 [scoring]=50052 [matching]=50053
-                      [messaging]=50054 [vault]=50055 [settlement]=50056)
+# Below the kernel's ephemeral range (32768-60999, what outgoing connections are given): a port
+# there can be held by a Kafka client's socket in TIME_WAIT when a service starts again.
+declare -A GRPC_PORT=([gateway]=17050 [intake]=17051 [scoring]=17052 [matching]=17053
+                      [messaging]=17054 [vault]=17055 [settlement]=17056)
 # shellcheck source=deploy/local/metrics_ports.sh
 source "$ROOT/deploy/local/metrics_ports.sh"   # METRICS_PORT: where Prometheus scrapes each service
 for service in "${ALL[@]}"; do
@@ -51,8 +53,18 @@ export RECOUVRA_ENV="${RECOUVRA_ENV:-development}"
 # Settlement's webhook endpoint (pay by link), where the Bridge sandbox posts.
 export RECOUVRA_SETTLEMENT_HTTP_PORT="${RECOUVRA_SETTLEMENT_HTTP_PORT:-8056}"
 export RECOUVRA_IDENTITY_TRUSTED_KEYS="$IDENTITY/trusted"
-# Scoring asks intake for a business debtor's SIREN (it is not on the bus): wherever intake listens.
-export RECOUVRA_SCORING_INTAKE_TARGET="${RECOUVRA_SCORING_INTAKE_TARGET:-127.0.0.1:${GRPC_PORT[intake]}}"
+# Each caller reaches its peers wherever they listen (a moved port moves its callers too):
+# RECOUVRA_<CALLER>_<PEER>_TARGET, unless exported otherwise. The gateway calls everyone; scoring
+# asks intake for a business debtor's SIREN (it is not on the bus); messaging asks intake, vault
+# and settlement for a letter's facts; settlement asks intake for the debtors' names.
+declare -A CALLS=([gateway]="intake scoring matching messaging vault settlement"
+                  [scoring]="intake" [messaging]="intake vault settlement" [settlement]="intake")
+for caller in "${!CALLS[@]}"; do
+  for peer in ${CALLS[$caller]}; do
+    setting="RECOUVRA_${caller^^}_${peer^^}_TARGET"
+    export "$setting=${!setting:-127.0.0.1:${GRPC_PORT[$peer]}}"
+  done
+done
 export RECOUVRA_IDENTITY_PEOPLE_ISSUERS=gateway
 
 healthy() {  # healthy SERVICE -> exit 0 when its gRPC health check answers SERVING (over mTLS)

@@ -68,7 +68,7 @@ def test_the_callers_are_known() -> None:
 
 @pytest.mark.parametrize(("service", "peer"), CALLS, ids=[f"{s}->{p}" for s, p in CALLS])
 def test_a_service_reaches_each_peer_it_calls(service: str, peer: str) -> None:
-    port = _settings(peer).model_fields["grpc_port"].default
+    port = int(_env(peer)[f"RECOUVRA_{peer.upper()}_GRPC_PORT"])
     variable = f"RECOUVRA_{service.upper()}_{peer.upper()}_TARGET"
     assert _env(service).get(variable) == f"dns:///{peer}-pods:{port}", (
         f"{service}: {variable} does not name {peer}'s pods"

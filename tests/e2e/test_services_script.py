@@ -40,6 +40,7 @@ def test_one_service_starts_restarts_and_stops_alone(
     stack: Stack, make_service_database: Callable[..., ServiceDatabase], tmp_path: Path
 ) -> None:
     port = str(free_port())
+    intake_port = str(free_port())  # not started: only where scoring is told to find it
     database = make_service_database("scoring", migrated=False)  # the script migrates it
     prefix = unique_name("script") + "."
     provision_kafka(stack, prefix, ["scoring"])  # as stack.sh does at deploy: topics and ACLs
@@ -49,6 +50,7 @@ def test_one_service_starts_restarts_and_stops_alone(
         "RECOUVRA_SCORING_DATABASE_URL": database.url,
         "RECOUVRA_SCORING_MIGRATION_DATABASE_URL": database.owner_url,
         "RECOUVRA_SCORING_GRPC_PORT": port,
+        "RECOUVRA_INTAKE_GRPC_PORT": intake_port,
         "RECOUVRA_KAFKA_TOPIC_PREFIX": prefix,
     }
     pid_file = tmp_path / "run" / "scoring.pid"
@@ -57,6 +59,9 @@ def test_one_service_starts_restarts_and_stops_alone(
         assert started.returncode == 0, started.stderr
         assert f"scoring serving (mutual TLS) on 127.0.0.1:{port}" in started.stderr
         first_pid = pid_file.read_text().strip()
+        # A peer's moved port moves its callers: scoring asks intake where intake now listens.
+        environ = Path(f"/proc/{first_pid}/environ").read_bytes().split(b"\0")
+        assert f"RECOUVRA_SCORING_INTAKE_TARGET=127.0.0.1:{intake_port}".encode() in environ
         # The script made the local CA and certificates; the service speaks nothing but mTLS.
         assert (tmp_path / "tls" / "scoring.key").stat().st_mode & 0o077 == 0
         assert plain_text_health(f"127.0.0.1:{port}") is grpc.StatusCode.UNAVAILABLE

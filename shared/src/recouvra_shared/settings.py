@@ -65,6 +65,9 @@ class ServiceSettings(BaseSettings):
     # The schema owner's URL, used by `migrate` alone; empty: migrate as the runtime role.
     migration_database_url: SecretStr = SecretStr("")
     grpc_host: str = "127.0.0.1"
+    # Each service's default is its local port, 17050 + n (deploy/local/services.sh): below the
+    # kernel's ephemeral range (32768-60999), which hands ports out to outgoing connections, so a
+    # restart never finds its port taken by a Kafka client's socket. Kubernetes sets 5005n.
     grpc_port: int = 0
     # A second, plain-text port answering only grpc.health.v1, for probes that cannot present a
     # client certificate (the kubelet's); None = none. The business port is mutual TLS only.

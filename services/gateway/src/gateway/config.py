@@ -17,17 +17,17 @@ class GatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RECOUVRA_GATEWAY_", extra="ignore")
 
     service_name: str = "gateway"
-    grpc_port: int = 50050
+    grpc_port: int = 17050
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     database_url: SecretStr = dev_database_url("gateway")
     migration_database_url: SecretStr = dev_migration_database_url("gateway")
-    intake_target: str = "127.0.0.1:50051"
-    scoring_target: str = "127.0.0.1:50052"
-    matching_target: str = "127.0.0.1:50053"
-    messaging_target: str = "127.0.0.1:50054"
-    vault_target: str = "127.0.0.1:50055"
-    settlement_target: str = "127.0.0.1:50056"
+    intake_target: str = "127.0.0.1:17051"
+    scoring_target: str = "127.0.0.1:17052"
+    matching_target: str = "127.0.0.1:17053"
+    messaging_target: str = "127.0.0.1:17054"
+    vault_target: str = "127.0.0.1:17055"
+    settlement_target: str = "127.0.0.1:17056"
     # Signs the access tokens; the shared validator refuses this placeholder outside development.
     token_secret: SecretStr = SecretStr("dev-secret-change-me-in-production")
     token_audience: str = "recouvra-api"

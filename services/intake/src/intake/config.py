@@ -16,7 +16,7 @@ class IntakeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RECOUVRA_INTAKE_", extra="ignore")
 
     service_name: str = "intake"
-    grpc_port: int = 50051
+    grpc_port: int = 17051
     database_url: SecretStr = dev_database_url("intake")
     migration_database_url: SecretStr = dev_migration_database_url("intake")
     # Keys the debtor's pseudonym on case-submitted (`debtor_key`); the development value is a

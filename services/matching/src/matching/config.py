@@ -18,7 +18,7 @@ class MatchingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RECOUVRA_MATCHING_", extra="ignore")
 
     service_name: str = "matching"
-    grpc_port: int = 50053
+    grpc_port: int = 17053
     database_url: SecretStr = dev_database_url("matching")
     migration_database_url: SecretStr = dev_migration_database_url("matching")
 

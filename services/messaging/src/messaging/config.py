@@ -19,7 +19,7 @@ class MessagingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RECOUVRA_MESSAGING_", extra="ignore")
 
     service_name: str = "messaging"
-    grpc_port: int = 50054
+    grpc_port: int = 17054
     database_url: SecretStr = dev_database_url("messaging")
     migration_database_url: SecretStr = dev_migration_database_url("messaging")
 
@@ -54,9 +54,9 @@ class MessagingSettings(ServiceSettings):
         return self
 
     # Where the facts come from (gRPC, as service "messaging").
-    intake_target: str = "127.0.0.1:50051"
-    vault_target: str = "127.0.0.1:50055"
-    settlement_target: str = "127.0.0.1:50056"
+    intake_target: str = "127.0.0.1:17051"
+    vault_target: str = "127.0.0.1:17055"
+    settlement_target: str = "127.0.0.1:17056"
     # Names and addresses of holders and creditors until a service serves them (adapters/parties).
     parties_file: Path | None = None
     # A thread notice whose sender died is sent again (if the mail log lacks it) after this.

@@ -19,7 +19,7 @@ class ScoringSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RECOUVRA_SCORING_", extra="ignore")
 
     service_name: str = "scoring"
-    grpc_port: int = 50052
+    grpc_port: int = 17052
     database_url: SecretStr = dev_database_url("scoring")
     migration_database_url: SecretStr = dev_migration_database_url("scoring")
     # Offline SIRENE + BODACC extract; the production registry client is not built yet.
@@ -29,4 +29,4 @@ class ScoringSettings(ServiceSettings):
     model_dir: Path | None = None
     # Intake, which answers a business debtor's SIREN for each submitted case (GetDebtorSiren):
     # it is no longer on the bus (issue 12). Called over mutual TLS as scoring itself.
-    intake_target: str = "127.0.0.1:50051"
+    intake_target: str = "127.0.0.1:17051"

@@ -30,7 +30,7 @@ class SettlementSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RECOUVRA_SETTLEMENT_", extra="ignore")
 
     service_name: str = "settlement"
-    grpc_port: int = 50056
+    grpc_port: int = 17056
     database_url: SecretStr = dev_database_url("settlement")
     migration_database_url: SecretStr = dev_migration_database_url("settlement")
     # The client-money account debtors pay into (R124-2 CPCE), checked at start-up.
@@ -59,7 +59,7 @@ class SettlementSettings(ServiceSettings):
     fee_commission_bp: int = 1_500
     # Intake, which answers the debtors' names the suspense queue's proposals compare with the
     # payer's ("Matching by name"); empty: no proposals.
-    intake_target: str = "127.0.0.1:50051"
+    intake_target: str = "127.0.0.1:17051"
     referral_share_bp: int = 2_000
     # Pay by link (README, "Pay by link"): Bridge's API (version 2025-01-15) and its webhook
     # secrets (comma-separated: two while one is rotated). Development talks to the local sandbox;

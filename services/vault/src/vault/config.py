@@ -22,7 +22,7 @@ class VaultSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RECOUVRA_VAULT_", extra="ignore")
 
     service_name: str = "vault"
-    grpc_port: int = 50055
+    grpc_port: int = 17055
     database_url: SecretStr = dev_database_url("vault")
     migration_database_url: SecretStr = dev_migration_database_url("vault")
 
