@@ -151,6 +151,21 @@ async def test_each_refused_row_says_which_columns_break_which_rules(intake: Int
     assert report[0].violations[0].description == "T-1 was already submitted for this debtor"
 
 
+async def test_an_invoice_is_a_duplicate_only_for_the_same_creditor_and_debtor(
+    intake: Intake,
+) -> None:
+    _, totals = await run_import(intake, semicolon_csv([row("D-1"), row("D-2")]))
+    assert totals.accepted == 2
+    other_debtor = {"debtor_name": "Peugeot SA", "debtor_siren_or_siret": "552100554"}
+    again = [row("D-1", **other_debtor), row("D-2"), row("D-3")]
+    report, totals = await run_import(intake, semicolon_csv(again))
+    assert [bool(r.case_id) for r in report] == [True, False, True]
+    assert report[1].violations[0].description == "D-2 was already submitted for this debtor"
+    # Another creditor's own D-1 and D-2 of the same debtor are its own.
+    _, totals = await run_import(intake, semicolon_csv([row("D-1"), row("D-2")]), creditor="b")
+    assert (totals.accepted, totals.refused) == (2, 0)
+
+
 @pytest.mark.parametrize(
     ("content", "rule"),
     [

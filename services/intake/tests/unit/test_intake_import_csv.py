@@ -9,7 +9,7 @@ import pytest
 
 from intake.domain.commands import ImportCases, Requester
 from intake.domain.errors import InvalidField
-from intake.service_layer.import_csv import RowOutcome, batched, import_cases
+from intake.service_layer.import_csv import IMPORT_BATCH, RowOutcome, batched, import_cases
 from recouvra_shared.errors import NotFound
 from services.intake.tests.unit.fakes import TODAY, FakeIntakeStorage
 
@@ -75,6 +75,18 @@ async def test_refused_rows_name_their_columns_and_duplicates_their_first_line()
     assert again[0].violations[0].rule == "T-1 was already submitted for this debtor"
     assert again[1].case_id
     assert len(storage.cases) == 2
+
+
+async def test_a_duplicate_batches_after_its_first_line_still_names_that_line() -> None:
+    storage = FakeIntakeStorage()
+    many = [line(f"B-{i:04d}") for i in range(IMPORT_BATCH + 20)]
+    report = await run(storage, rows(*many, line("B-0003")))
+    last = report[-1]
+    assert last.line == IMPORT_BATCH + 22
+    assert {v.field: v.rule for v in last.violations} == {
+        "invoice_number": "B-0003 for this debtor is already on line 5"
+    }
+    assert len(storage.cases) == IMPORT_BATCH + 20
 
 
 async def test_an_unusable_file_or_creditor_is_refused_whole() -> None:

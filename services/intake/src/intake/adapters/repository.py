@@ -10,8 +10,19 @@ from dataclasses import asdict, fields
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import and_, bindparam, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    String,
+    and_,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -105,6 +116,32 @@ _LIFE = select(
 ).where(cases.c.case_id == bindparam("case_id"))
 _LIFE_LOCKED = _LIFE.with_for_update()
 
+# Which of many (debtor, invoice number) pairs a creditor already claimed: each pair looked up
+# in the unique index on its three columns (the LIMIT keeps the lookup a probe per pair), so the
+# cost is that of the pairs asked, whatever the creditor's history or the rows this transaction
+# wrote before asking (an import's earlier batches, which the planner's statistics do not
+# count: a join would scan all of the creditor's lines for each batch).
+_ASKED = (
+    func.unnest(
+        bindparam("debtor_keys", type_=ARRAY(String)), bindparam("numbers", type_=ARRAY(String))
+    )
+    .table_valued(column("debtor_key", String), column("invoice_number", String))
+    .render_derived(name="asked")
+)
+_CLAIM = (
+    select(literal_column("1"))
+    .where(
+        invoice_lines.c.creditor_id == bindparam("creditor_id"),
+        invoice_lines.c.debtor_key == _ASKED.c.debtor_key,
+        invoice_lines.c.invoice_number == _ASKED.c.invoice_number,
+    )
+    .limit(1)
+    .lateral("claim")
+)
+_CLAIMED_PAIRS = select(_ASKED.c.debtor_key, _ASKED.c.invoice_number).select_from(
+    _ASKED.join(_CLAIM, true())
+)
+
 
 class SqlCases:
     """Cases of the intake database, always read on behalf of one creditor (or a service)."""
@@ -131,15 +168,16 @@ class SqlCases:
         """Which (debtor key, invoice number) pairs the creditor already claimed."""
         if not pairs:
             return set()
+        asked = sorted(set(pairs))
         rows = await self.session.execute(
-            select(invoice_lines.c.debtor_key, invoice_lines.c.invoice_number).where(
-                invoice_lines.c.creditor_id == creditor_id,
-                invoice_lines.c.invoice_number.in_(sorted({number for _, number in pairs})),
-            )
+            _CLAIMED_PAIRS,
+            {
+                "creditor_id": creditor_id,
+                "debtor_keys": [key for key, _ in asked],
+                "numbers": [number for _, number in asked],
+            },
         )
-        wanted = set(pairs)
-        found = {(r.debtor_key, r.invoice_number) for r in rows}
-        return found & wanted
+        return {(row.debtor_key, row.invoice_number) for row in rows}
 
     async def add(self, *new_cases: Case) -> None:
         """Insert cases and their invoice lines: two statements, or two COPYs for a batch."""

@@ -151,10 +151,10 @@ def _decide(
         problems: list[Violation] = []
         for index, line in enumerate(case.invoices):
             pair = (case.debtor.key, line.invoice_number)
-            if pair in claimed:
-                rule = f"{pair[1]} was already submitted for this debtor"
-            elif pair in first_seen:
+            if pair in first_seen:  # the file's own line, even once its batch is written
                 rule = f"{pair[1]} for this debtor is already on line {first_seen[pair]}"
+            elif pair in claimed:
+                rule = f"{pair[1]} was already submitted for this debtor"
             else:
                 continue
             problems.append(Violation(f"invoices[{index}].invoice_number", rule))
