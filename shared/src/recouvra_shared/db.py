@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from recouvra_shared.metrics import count_committed
+from recouvra_shared.metrics import CommittedFacts
 from recouvra_shared.tracing import trace_headers, tracer
 from recouvra_shared.unit_of_work import OutgoingEvent
 
@@ -243,7 +243,7 @@ class UnitOfWork:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._committed = False
-        self._published: list[OutgoingEvent] = []
+        self._published = CommittedFacts()
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
@@ -266,7 +266,7 @@ class UnitOfWork:
         """Record events in the outbox, to leave only if this unit of work commits."""
         if not events:
             return
-        self._published.extend(events)
+        self._published.add(events)
         rows = outbox_rows(events)
         await self.session.execute(
             _PUBLISH,
@@ -336,11 +336,11 @@ class UnitOfWork:
         """Commit the transaction: state changes, outbox rows and inbox claims together."""
         await self.session.commit()
         self._committed = True
-        count_committed(self._published)
+        self._published.count()
         if self._published:
             for wake in self.session.info.get(OUTBOX_WRITTEN, ()):
                 wake()
-        self._published = []
+        self._published = CommittedFacts()
 
 
 def platform_table_names() -> Sequence[str]:

@@ -18,7 +18,7 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from recouvra_shared.db import UnitOfWork
 from recouvra_shared.inbox import InboxConsumer, Subscription
-from recouvra_shared.metrics import count_committed
+from recouvra_shared.metrics import CommittedFacts
 from recouvra_shared.settings import ServiceSettings
 from recouvra_shared.unit_of_work import OutgoingEvent
 
@@ -79,7 +79,9 @@ class FakeUnitOfWork:
     async def commit(self) -> None:
         """Keep every change of this unit of work."""
         self.tables.outbox.extend(self._outbox)
-        count_committed(self._outbox)
+        facts = CommittedFacts()
+        facts.add(self._outbox)
+        facts.count()
         self.tables.inbox |= self._inbox
         self.tables.dead_letters.extend(self._dead_letters)
         self.commit_changes()

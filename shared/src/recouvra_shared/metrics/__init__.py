@@ -11,6 +11,7 @@ names; `k8s/monitoring/` holds the rules and alerts written against them.
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Iterable
 
 from prometheus_client import Counter, Histogram
@@ -88,16 +89,34 @@ MILESTONES: dict[str, Counter] = {
 PAYMENT_RECEIVED_TOPIC = "settlement.payment-received.v1"
 
 
-def count_committed(events: Iterable[OutgoingEvent]) -> None:
-    """Count facts whose transaction committed: per topic, and the business milestones."""
-    for event in events:
-        EVENTS_COMMITTED.labels(event.topic).inc()
-        milestone = MILESTONES.get(event.topic)
-        if milestone is not None:
-            milestone.inc()
-        if event.topic == PAYMENT_RECEIVED_TOPIC:
-            amount = unpack(event.envelope, PaymentReceived).amount
-            RECOVERED_MINOR.labels(amount.currency or "EUR").inc(amount.minor_units)
+class CommittedFacts:
+    """What a transaction's facts will count once it commits (per topic, the business
+    milestones, the money received), gathered as they are recorded: the events themselves are
+    not kept until the commit (an import's 100,000 envelopes were half of intake's memory)."""
+
+    def __init__(self) -> None:
+        self.per_topic: collections.Counter[str] = collections.Counter()
+        self.received_minor: collections.Counter[str] = collections.Counter()
+
+    def add(self, events: Iterable[OutgoingEvent]) -> None:
+        for event in events:
+            self.per_topic[event.topic] += 1
+            if event.topic == PAYMENT_RECEIVED_TOPIC:
+                amount = unpack(event.envelope, PaymentReceived).amount
+                self.received_minor[amount.currency or "EUR"] += amount.minor_units
+
+    def __bool__(self) -> bool:
+        return bool(self.per_topic)
+
+    def count(self) -> None:
+        """The transaction committed: count its facts."""
+        for topic, facts in self.per_topic.items():
+            EVENTS_COMMITTED.labels(topic).inc(facts)
+            milestone = MILESTONES.get(topic)
+            if milestone is not None:
+                milestone.inc(facts)
+        for currency, minor_units in self.received_minor.items():
+            RECOVERED_MINOR.labels(currency).inc(minor_units)
 
 
 def expect_dead_letters(topic: str) -> None:
