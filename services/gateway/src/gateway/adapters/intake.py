@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import grpc
@@ -38,6 +38,39 @@ NO_HELD_CASE = "case: no such case held by you"
 LIST_FIELDS = {"statuses": "status"}
 # A CSV of 50 MiB takes a while to check row by row; the shared default deadline is for questions.
 IMPORT_DEADLINE_SECONDS = 600.0
+
+
+@dataclass
+class ImportAnswer:
+    """Intake's report of a CSV import: the totals, and the rows kept as intake's pages (as
+    pydantic rows, a 100,000-row report took 50 MiB of the gateway's memory, and its JSON
+    as one body as much again), read a page at a time."""
+
+    rows: int = 0
+    accepted: int = 0
+    refused: int = 0
+    pages: list[intake_pb2.ImportCasesResponse] = field(default_factory=list)
+
+    def report(self) -> Iterator[list[RowReport]]:
+        """The rows, in file order, a page at a time."""
+        for page in self.pages:
+            yield [_row_report(row) for row in page.report]
+
+    def refused_only(self) -> ImportReport:
+        """The totals and the refused rows alone (what a page about the import shows)."""
+        refused = [row for rows in self.report() for row in rows if not row.accepted]
+        return ImportReport(
+            rows=self.rows, accepted=self.accepted, refused=self.refused, report=refused
+        )
+
+
+def _row_report(row: intake_pb2.RowReport) -> RowReport:
+    return RowReport(
+        line=row.line,
+        accepted=row.accepted,
+        case_id=row.case_id,
+        errors=[FieldError(field=v.field, rule=v.description) for v in row.violations],
+    )
 
 
 @dataclass(frozen=True)
@@ -127,8 +160,8 @@ class IntakeClient:
 
     async def import_cases(
         self, caller: Caller, creditor_id: str, key: str, content: AsyncIterator[bytes]
-    ) -> Replayable[ImportReport]:
-        """A CSV streamed in chunks; intake answers row by row as it goes."""
+    ) -> Replayable[ImportAnswer]:
+        """A CSV streamed in chunks; intake answers row by row once it has stored the file."""
 
         async def requests() -> AsyncIterator[intake_pb2.ImportCasesRequest]:
             first = True
@@ -140,33 +173,24 @@ class IntakeClient:
                 )
                 first = False
 
-        report = ImportReport(rows=0, accepted=0, refused=0, report=[])
+        answer = ImportAnswer()
         replayed = False
         with calling_as(caller):
             call = self.stub.ImportCases(requests(), timeout=IMPORT_DEADLINE_SECONDS)
         try:
             async for part in call:
                 replayed = replayed or part.replayed
-                report.report.extend(
-                    RowReport(
-                        line=row.line,
-                        accepted=row.accepted,
-                        case_id=row.case_id,
-                        errors=[
-                            FieldError(field=v.field, rule=v.description) for v in row.violations
-                        ],
-                    )
-                    for row in part.report
-                )
+                if part.report:
+                    answer.pages.append(part)
                 if part.done:
-                    report.rows, report.accepted = part.rows, part.accepted
-                    report.refused = part.refused
+                    answer.rows, answer.accepted = part.rows, part.accepted
+                    answer.refused = part.refused
         except grpc.aio.AioRpcError as exc:
             refusal = relayed(exc)
             if refusal is None:
                 raise
             raise refusal from exc
-        return Replayable(report, replayed)
+        return Replayable(answer, replayed)
 
     async def import_e_invoice(
         self, caller: Caller, creditor_id: str, key: str, e_invoice: EInvoice

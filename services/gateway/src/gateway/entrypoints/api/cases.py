@@ -5,15 +5,15 @@ and mark intake's replays."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile, status
-from fastapi.responses import JSONResponse
-from pydantic import AfterValidator
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import AfterValidator, TypeAdapter
 
-from gateway.adapters.intake import CaseQuery, EInvoice
+from gateway.adapters.intake import CaseQuery, EInvoice, ImportAnswer
 from gateway.domain.errors import InvalidField
 from gateway.entrypoints.api.deps import CurrentCaller, Intake, Services, SirenOnFile
 from gateway.entrypoints.api.idempotency import Idempotent, replayed_header
@@ -25,6 +25,7 @@ from gateway.schemas.cases import (
     EInvoiceImported,
     ImportReport,
     PaymentDeclaration,
+    RowReport,
     Withdrawal,
 )
 from gateway.schemas.common import plain_text
@@ -96,7 +97,7 @@ async def import_cases(
     caller: CurrentCaller,
     intake: Intake,
     once: Idempotent,
-) -> JSONResponse:
+) -> StreamingResponse:
     """Each row is accepted (a case) or refused with every broken rule, by column name; the
     format is documented in services/intake/docs/csv-import.md."""
     _check_size(file, MAX_CSV_BYTES)
@@ -106,7 +107,29 @@ async def import_cases(
             yield chunk
 
     imported = await intake.import_cases(caller.caller, caller.creditor_id, once.key, chunks())
-    return JSONResponse(imported.value.model_dump(), headers=replayed_header(imported.replayed))
+    return StreamingResponse(
+        report_json(imported.value),
+        media_type="application/json",
+        headers=replayed_header(imported.replayed),
+    )
+
+
+_ROWS = TypeAdapter(list[RowReport])
+
+
+def report_json(answer: ImportAnswer) -> Iterator[bytes]:
+    """The ImportReport's JSON written a page of rows at a time, never whole in memory."""
+    yield b'{"rows":%d,"accepted":%d,"refused":%d,"report":[' % (
+        answer.rows,
+        answer.accepted,
+        answer.refused,
+    )
+    separator = b""
+    for rows in answer.report():
+        if rows:
+            yield separator + _ROWS.dump_json(rows)[1:-1]
+            separator = b","
+    yield b"]}"
 
 
 @router.post(

@@ -46,7 +46,7 @@ class ImportRun:
     rows: int
     started: float = field(default_factory=time.monotonic)
     sent_bytes: int = 0
-    report: ImportReport | None = None
+    report: ImportReport | None = None  # the totals and the refused rows
     refusal: str = ""
     violations: list[Violation] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
@@ -118,7 +118,7 @@ async def _run(run: ImportRun, intake: Intake, caller: PageCaller, key: str, dat
 
     try:
         imported = await intake.import_cases(caller.caller, caller.creditor_id, key, chunks())
-        run.report = imported.value
+        run.report = imported.value.refused_only()  # kept for an hour: not the accepted rows
     except Refusal as refusal:
         run.violations = list(refusal.violations)
         run.refusal = refusal.message or "refused"
@@ -169,7 +169,7 @@ async def start_import(
 
 
 def _refused_rows(run: ImportRun) -> list[object]:
-    return [row for row in run.report.report if not row.accepted] if run.report else []
+    return list(run.report.report) if run.report else []
 
 
 @router.get("/cases/import/{import_id}")
