@@ -286,29 +286,41 @@ def _rule_of(row: Any) -> AutoBidRule:
 
 
 class SqlProviderRecords:
-    """Outcome sums per provider and segment, added to as cases move."""
+    """Outcome sums per provider and segment, added to as cases move.
+
+    What a unit of work adds is kept until its commit (`flush`), summed per provider and
+    segment, and read back merged with the stored sums: the rows are written together at the
+    end, in key order, so a provider that wins many cases at once has its row locked for the
+    commit alone, not for the rest of each transaction (a batch of auctions, a timer's), which
+    made the others wait for it under load."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._performance: dict[str, tuple[dict[str, Performance], Performance]] = {}
+        self._performance: dict[str, dict[str, Performance]] = {}  # as stored, per segment
+        self._unwritten: dict[tuple[str, str], ProviderRecord] = {}
 
     async def performance(self, segment: str) -> tuple[dict[str, Performance], Performance]:
         """Each provider's outcomes in a segment, and the platform's over all providers (read
-        once per unit of work and segment, until an outcome is added to it)."""
+        once per unit of work and segment; this unit of work's outcomes added)."""
         if segment not in self._performance:
             self._performance[segment] = await self._read_performance(segment)
-        own, platform = self._performance[segment]
-        return dict(own), platform
-
-    async def _read_performance(self, segment: str) -> tuple[dict[str, Performance], Performance]:
-        rows = await self.session.execute(
-            select(provider_performance).where(provider_performance.c.segment == segment)
-        )
-        own = {r.provider_id: Performance(r.finished, r.recovered) for r in rows}
+        own = dict(self._performance[segment])
+        for (provider_id, of_segment), gained in self._unwritten.items():
+            if of_segment == segment:
+                before = own.get(provider_id, Performance())
+                own[provider_id] = Performance(
+                    before.finished + gained.finished, before.recovered + gained.recovered
+                )
         platform = Performance(
             sum(p.finished for p in own.values()), sum(p.recovered for p in own.values())
         )
         return own, platform
+
+    async def _read_performance(self, segment: str) -> dict[str, Performance]:
+        rows = await self.session.execute(
+            select(provider_performance).where(provider_performance.c.segment == segment)
+        )
+        return {r.provider_id: Performance(r.finished, r.recovered) for r in rows}
 
     async def record(self, provider_id: str, segment: str) -> ProviderRecord:
         """A provider's measured record in one segment (empty before its first case there)."""
@@ -320,34 +332,77 @@ class SqlProviderRecords:
                 )
             )
         ).first()
-        return ProviderRecord(segment) if row is None else _record_of(row)
+        stored = ProviderRecord(segment) if row is None else _record_of(row)
+        return _plus(stored, self._unwritten.get((provider_id, segment)))
 
     async def of_provider(self, provider_id: str) -> list[ProviderRecord]:
         """A provider's records in every segment it has one in, by segment."""
         rows = await self.session.execute(
-            select(provider_performance)
-            .where(provider_performance.c.provider_id == provider_id)
-            .order_by(provider_performance.c.segment)
+            select(provider_performance).where(provider_performance.c.provider_id == provider_id)
         )
-        return [_record_of(row) for row in rows]
+        records = {row.segment: _record_of(row) for row in rows}
+        for (of_provider, segment), gained in self._unwritten.items():
+            if of_provider == provider_id:
+                records[segment] = _plus(records.get(segment, ProviderRecord(segment)), gained)
+        return [records[segment] for segment in sorted(records)]
 
     async def add_outcome(self, outcome: events.ProviderOutcome) -> None:
-        """Add what one step of a case taught about a provider to its record in the segment."""
-        self._performance.pop(outcome.segment, None)
-        gains = {
-            "finished": outcome.finished,
-            "recovered": outcome.recovered,
-            "amount_share_sum": outcome.amount_share.quantize(Decimal("0.000001")),
-            "days_to_recover_sum": outcome.days_to_recover,
-            "offers": outcome.offers,
-            "offers_in_time": outcome.offers_in_time,
-        }
+        """Add what one step of a case taught about a provider to its record in the segment
+        (written at the commit)."""
+        key = (outcome.provider_id, outcome.segment)
+        gained = ProviderRecord(
+            outcome.segment,
+            outcome.finished,
+            outcome.recovered,
+            outcome.amount_share.quantize(SHARE_PLACES),
+            outcome.days_to_recover,
+            outcome.offers,
+            outcome.offers_in_time,
+        )
+        self._unwritten[key] = _plus(gained, self._unwritten.get(key))
+
+    async def flush(self) -> None:
+        """Write the outcomes kept since the last flush: one upsert, rows in key order."""
+        if not self._unwritten:
+            return
+        unwritten, self._unwritten = self._unwritten, {}
         stmt = insert(provider_performance).values(
-            provider_id=outcome.provider_id, segment=outcome.segment, **gains
+            [
+                {"provider_id": provider_id, "segment": segment, **_gains(gained)}
+                for (provider_id, segment), gained in sorted(unwritten.items())
+            ]
         )
         await self.session.execute(
             stmt.on_conflict_do_update(
                 index_elements=[provider_performance.c.provider_id, provider_performance.c.segment],
-                set_={name: provider_performance.c[name] + gain for name, gain in gains.items()},
+                set_={name: provider_performance.c[name] + stmt.excluded[name] for name in GAINS},
             )
         )
+        for _, segment in unwritten:
+            self._performance.pop(segment, None)
+
+
+# The columns of provider_performance an outcome adds to, and the precision of a share.
+GAINS = (
+    "finished",
+    "recovered",
+    "amount_share_sum",
+    "days_to_recover_sum",
+    "offers",
+    "offers_in_time",
+)
+SHARE_PLACES = Decimal("0.000001")
+
+
+def _gains(record: ProviderRecord) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in GAINS}
+
+
+def _plus(record: ProviderRecord, gained: ProviderRecord | None) -> ProviderRecord:
+    """A record with what was gained since added to it."""
+    if gained is None:
+        return record
+    return ProviderRecord(
+        record.segment,
+        **{name: getattr(record, name) + getattr(gained, name) for name in GAINS},
+    )

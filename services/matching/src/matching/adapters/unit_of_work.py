@@ -56,7 +56,8 @@ class SqlMatchingUnitOfWork(UnitOfWork):
         self.providers = SqlProviders(self.session)
         self.policies = SqlCreditorPolicies(self.session)
         self.rules = SqlAutoBidRules(self.session)
-        self.records = SqlProviderRecords(self.session)
+        self._records = SqlProviderRecords(self.session)
+        self.records = self._records
         self.actions = SqlCaseActions(self.session)
         self.timers = SqlTimers(self.session, before_read=self._cases.flush)
         self.idempotency = SqlIdempotencyKeys(self.session)
@@ -71,8 +72,10 @@ class SqlMatchingUnitOfWork(UnitOfWork):
         self._unwritten.extend(replace(e, headers={**traced, **e.headers}) for e in events)
 
     async def commit(self) -> None:
-        """Write what was kept unwritten (cases, timers, then outbox rows), then commit."""
+        """Write what was kept unwritten (cases, timers, the providers' outcomes, then outbox
+        rows), then commit."""
         await self._cases.flush()
+        await self._records.flush()
         if self._unwritten:
             events, self._unwritten = self._unwritten, []
             await super().publish(*events)
