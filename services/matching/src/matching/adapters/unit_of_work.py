@@ -72,13 +72,13 @@ class SqlMatchingUnitOfWork(UnitOfWork):
         self._unwritten.extend(replace(e, headers={**traced, **e.headers}) for e in events)
 
     async def commit(self) -> None:
-        """Write what was kept unwritten (cases, timers, the providers' outcomes, then outbox
-        rows), then commit."""
+        """Write what was kept unwritten (cases, timers, outbox rows, then the providers'
+        outcomes, whose rows others may be waiting for: locked last), then commit."""
         await self._cases.flush()
-        await self._records.flush()
         if self._unwritten:
             events, self._unwritten = self._unwritten, []
             await super().publish(*events)
+        await self._records.flush()
         await super().commit()
 
 
