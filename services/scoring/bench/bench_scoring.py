@@ -44,7 +44,9 @@ from recouvra.common.v1.money_pb2 import Money
 from recouvra.scoring.v1 import scoring_pb2, scoring_pb2_grpc
 from recouvra_shared.context import Caller
 from recouvra_shared.db import Database
+from recouvra_shared.gc_tuning import settle_after_startup
 from recouvra_shared.grpc import AUTHORIZATION, GrpcServer
+from recouvra_shared.settings import ServiceSettings
 from scoring.adapters.model_store import FileModelStore
 from scoring.adapters.registry import CsvCompanyRegistry
 from scoring.bootstrap import units_of_work
@@ -150,6 +152,7 @@ async def grpc_latencies(target: str, load: Load, client: Client) -> tuple[list[
         stubs = itertools.cycle([scoring_pb2_grpc.ScoringServiceStub(c) for c in channels])
         for request in warmup:
             await next(stubs).Score(request, metadata=metadata(), timeout=10)
+        settle_after_startup(SERVICE_GC)  # the callers stand for a service: collected like one
         position = 0
 
         async def caller() -> None:
@@ -179,6 +182,10 @@ async def grpc_latencies(target: str, load: Load, client: Client) -> tuple[list[
             await asyncio.gather(*(caller() for _ in range(load.concurrency)))
         wall = time.perf_counter() - started
     return latencies, wall
+
+
+# The garbage collector's thresholds every service runs with (recouvra_shared.gc_tuning).
+SERVICE_GC = ServiceSettings.model_fields["gc_thresholds"].default
 
 
 def _load_in_this_process(target: str, load: Load, client: Client) -> tuple[list[float], float]:
@@ -215,6 +222,7 @@ async def in_process(
             verifier=identity_keys().verifier("scoring"),
         )
         scoring_pb2_grpc.add_ScoringServiceServicer_to_server(api, server.server)
+        settle_after_startup(SERVICE_GC)  # as the service's runtime does before it serves
         await server.start()
         client = Client(platform_pki() if tls else None, identity_keys(), connections)
         try:

@@ -20,6 +20,7 @@ import grpc
 
 from recouvra_shared.db import Database, UnitOfWork
 from recouvra_shared.db_roles import migrate
+from recouvra_shared.gc_tuning import settle_after_startup
 from recouvra_shared.grpc import GrpcServer, client_channel
 from recouvra_shared.grpc_processes import (
     WORKER_COMMAND,
@@ -157,6 +158,7 @@ class ServiceRuntime:
         processes = GrpcProcesses(settings, server.port, service_module(settings))
         await processes.start()
         tasks.append(asyncio.create_task(processes.supervise(), name="grpc-processes"))
+        settle_after_startup(settings.gc_thresholds)
         await server.start()
         log.info(
             "%s serving gRPC (%s) on %s:%d",
@@ -243,6 +245,7 @@ async def serve_grpc_only(
     )
     for _, register in parts.grpc_services:
         register(server.server)
+    settle_after_startup(settings.gc_thresholds)
     await server.start()
     if ready_fd is not None:  # the first process waits for this before it reports SERVING
         os.write(ready_fd, b"1")

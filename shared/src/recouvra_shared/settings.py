@@ -73,6 +73,11 @@ class ServiceSettings(BaseSettings):
     # client certificate (the kubelet's); None = none. The business port is mutual TLS only.
     grpc_health_port: int | None = None
     shutdown_grace_seconds: float = 10.0
+    # Python's garbage collector (gc.set_threshold), set once the service is built, after what it
+    # built is moved out of the collector's reach (gc.freeze; recouvra_shared.gc_tuning). The
+    # interpreter's default, (700, 10, 10), walks every live object about every 70,000
+    # allocations: tens of milliseconds, the tail of a request's latency under load.
+    gc_thresholds: tuple[int, int, int] = (50_000, 20, 10)
     # Processes answering gRPC on the one port (gRPC sets SO_REUSEPORT: the kernel spreads new
     # connections over them), for a host with spare cores: one event loop under one interpreter
     # lock is one core's worth of Python. The first process also runs everything else (consumers,
