@@ -58,7 +58,7 @@ class ImportAnswer:
 
     def refused_only(self) -> ImportReport:
         """The totals and the refused rows alone (what a page about the import shows)."""
-        refused = [row for rows in self.report() for row in rows if not row.accepted]
+        refused = [_row_report(r) for page in self.pages for r in page.report if not r.accepted]
         return ImportReport(
             rows=self.rows, accepted=self.accepted, refused=self.refused, report=refused
         )
