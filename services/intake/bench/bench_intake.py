@@ -511,13 +511,19 @@ async def run(
         limits=httpx.Limits(max_connections=max(args.concurrency + 2, 256)),
     ) as client:
         auth = await sign_up(client)
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         latencies, wall = await submissions(client, auth, args.submissions, args.concurrency)
+        submit_cpu_ms = {
+            name: (cpu_seconds(pid) - cpu_before[name]) * 1000 / args.submissions
+            for name, pid in pids.items()
+        }
         rate = args.submissions / wall
         print(
             f"case submissions (POST /v1/cases through the gateway REST API -> intake gRPC, "
             f"bearer token, concurrency {args.concurrency}, {args.submissions} requests): "
             f"{rate:.0f} cases/s  p50 {percentile(latencies, 50) * 1000:.1f} ms"
-            f"  p99 {percentile(latencies, 99) * 1000:.1f} ms"
+            f"  p99 {percentile(latencies, 99) * 1000:.1f} ms; CPU per case: gateway "
+            f"{submit_cpu_ms['gateway']:.2f} ms, intake {submit_cpu_ms['intake']:.2f} ms"
         )
         raw_seconds = await raw_transactions(
             intake_owner_url, list(simulated_rows(args.submissions, "RAW")), args.concurrency
@@ -582,6 +588,16 @@ async def run(
             ),
             BenchRow(
                 f"{submission}: p99", percentile(latencies, 99) * 1000, "ms", higher_is_better=False
+            ),
+            *(
+                BenchRow(
+                    f"{submission}: {name} CPU per case",
+                    submit_cpu_ms[name],
+                    "ms",
+                    higher_is_better=False,
+                    note=f"{name}'s CPU time (all its threads) during the run / cases",
+                )
+                for name in ("gateway", "intake")
             ),
             BenchRow(
                 f"case submission REST -> intake at {offered:.0f}/s offered (half raw): p99",

@@ -56,6 +56,7 @@ def build(wiring: Wiring) -> ServiceParts:
     }
     services = GatewayServices(
         unit_of_work=lambda: SqlGatewayUnitOfWork(wiring.database),
+        reading=lambda: SqlGatewayUnitOfWork(wiring.database, reading=True),
         passwords=Passwords(
             concurrency=Passwords.concurrency_within(settings.password_hash_memory_mib),
             waiting=settings.password_hash_waiting,

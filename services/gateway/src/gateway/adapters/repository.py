@@ -321,8 +321,8 @@ class SqlGatewayUnitOfWork:
     operations: SqlOperations
     team: SqlTeam
 
-    def __init__(self, database: Database) -> None:
-        self._uow: UnitOfWork = database.unit_of_work()
+    def __init__(self, database: Database, *, reading: bool = False) -> None:
+        self._uow: UnitOfWork = database.reading() if reading else database.unit_of_work()
 
     async def __aenter__(self) -> Self:
         await self._uow.__aenter__()

@@ -66,9 +66,18 @@ class GatewayServices:
     sirens_on_file: profiles.SirensOnFile = field(default_factory=profiles.SirensOnFile)
     # Requests one credential may have in flight on this replica (api.in_flight); 0: no limit.
     in_flight_per_credential: int = 0
+    # Units of work that only read, for the checks every request makes (who calls, is the
+    # session live): no transaction around them (Database.reading). Unset: unit_of_work.
+    reading: Callable[[], GatewayUnitOfWork] | None = None
+
+    def reads(self) -> GatewayUnitOfWork:
+        """A unit of work for a request's checks, which only read."""
+        return (self.reading or self.unit_of_work)()
 
 
-def _services(request: Request) -> GatewayServices:
+# Every dependency is `async def`, even one that awaits nothing: FastAPI runs a plain `def` in
+# a worker thread, a hop per request that costs more than the dependency's own work.
+async def _services(request: Request) -> GatewayServices:
     services = request.app.state.services
     assert isinstance(services, GatewayServices)
     return services
@@ -99,35 +108,35 @@ def _wired(client: T | None, name: str) -> T:
     return client
 
 
-def _intake(services: Services) -> IntakeClient:
+async def _intake(services: Services) -> IntakeClient:
     return _wired(services.intake, "intake")
 
 
-def _bidding(services: Services) -> BiddingClient:
+async def _bidding(services: Services) -> BiddingClient:
     return _wired(services.bidding, "bidding")
 
 
-def _quotes(services: Services) -> QuoteClient:
+async def _quotes(services: Services) -> QuoteClient:
     return _wired(services.quotes, "quotes")
 
 
-def _providers(services: Services) -> ProviderDirectory:
+async def _providers(services: Services) -> ProviderDirectory:
     return _wired(services.providers, "provider directory")
 
 
-def _vault(services: Services) -> VaultClient:
+async def _vault(services: Services) -> VaultClient:
     return _wired(services.vault, "vault")
 
 
-def _webhooks(services: Services) -> WebhookClient:
+async def _webhooks(services: Services) -> WebhookClient:
     return _wired(services.webhooks, "webhooks")
 
 
-def _thread(services: Services) -> ThreadClient:
+async def _thread(services: Services) -> ThreadClient:
     return _wired(services.thread, "thread")
 
 
-def _settlement(services: Services) -> SettlementClient:
+async def _settlement(services: Services) -> SettlementClient:
     return _wired(services.settlement, "settlement")
 
 
@@ -170,7 +179,7 @@ api_key_scheme = APIKeyHeader(
 
 
 async def _key_principal(services: GatewayServices, key: str) -> Principal:
-    async with services.unit_of_work() as uow:
+    async with services.reads() as uow:
         return await accounts.authenticate_api_key(key, uow)
 
 
@@ -194,7 +203,7 @@ async def _token_principal(services: GatewayServices, token: str) -> Principal:
     password after it was issued (its session generation is no longer the user's)."""
     principal, generation = services.tokens.verify_session(token)
     if principal.subject.startswith(web_sessions.USER_PREFIX):
-        async with services.unit_of_work() as uow:
+        async with services.reads() as uow:
             await web_sessions.check_live(principal, -1 if generation is None else generation, uow)
     return principal
 
@@ -264,7 +273,7 @@ async def current_caller(
     if principal.kind is OrganisationKind.OPERATOR:
         raise NotAllowed("only creditors and their partners do this; operators use /v1/operator")
     if principal.kind is OrganisationKind.PARTNER:
-        async with services.unit_of_work() as uow:
+        async with services.reads() as uow:
             creditor_id = await accounts.acting_creditor(principal, on_behalf_of, uow)
         caller = Caller(
             kind="partner", subject=principal.subject, tenant_id=principal.organisation_id
@@ -296,7 +305,7 @@ async def current_provider(principal: CurrentPrincipal, services: Services) -> A
     a provider still pending (or rejected), is refused."""
     if principal.kind is not OrganisationKind.PROVIDER:
         raise NotAllowed("only provider accounts use the bidding API")
-    async with services.unit_of_work() as uow:
+    async with services.reads() as uow:
         provider = await uow.accounts.get_organisation(principal.organisation_id)
     if provider is None or not provider.approved:
         raise NotAllowed(
@@ -322,7 +331,7 @@ CurrentOperator = Annotated[Principal, Depends(current_operator)]
 
 async def siren_on_file(services: Services, caller: CurrentCaller) -> None:
     """Refuse a case or an import for a creditor that has not given its SIREN yet."""
-    await services.sirens_on_file.require(caller.creditor_id, services.unit_of_work)
+    await services.sirens_on_file.require(caller.creditor_id, services.reads)
 
 
 SirenOnFile = Depends(siren_on_file)

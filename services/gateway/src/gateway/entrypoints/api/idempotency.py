@@ -214,7 +214,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-def _idempotent_post(
+async def _idempotent_post(
     request: Request, services: Services, idempotency_key: IdempotencyKey
 ) -> IdempotentPost:
     return IdempotentPost(idempotency_key, request.method, request.url.path, services)

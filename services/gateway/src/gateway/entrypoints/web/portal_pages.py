@@ -73,7 +73,7 @@ _LEFT = re.compile(r"\((\d+) attempts? left\)")
 Token = Annotated[str, Path(max_length=400)]
 
 
-def _portal(services: Services) -> PortalClient:
+async def _portal(services: Services) -> PortalClient:
     if services.portal is None:
         raise RuntimeError("the portal client is not wired")
     return services.portal
