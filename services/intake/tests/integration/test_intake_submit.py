@@ -302,3 +302,58 @@ async def test_amounts_can_be_computed_at_another_date(intake: Intake) -> None:
             metadata=Intake.as_creditor(CREDITOR),
         )
     assert violations(refused.value) == {"as_of": "must be an ISO 8601 date (YYYY-MM-DD)"}
+
+
+async def test_submissions_arriving_together_each_get_their_own_answer(intake: Intake) -> None:
+    """Calls in flight at once are recorded in shared transactions: every one still gets what
+    it would alone, across creditors, with a key's replay and an invoice's duplicate among them."""
+    as_a, as_b = Intake.as_creditor(CREDITOR), Intake.as_creditor("creditor-b")
+    calls = [
+        *(
+            intake.stub.SubmitCase(
+                submission(idempotency_key=f"k-{n}", invoices=[invoice(f"T-{n}")]), metadata=as_a
+            )
+            for n in range(10)
+        ),
+        # creditor-b's T-0 to T-4 are its own.
+        *(
+            intake.stub.SubmitCase(
+                submission(
+                    creditor_id="creditor-b", idempotency_key=f"k-{n}", invoices=[invoice(f"T-{n}")]
+                ),
+                metadata=as_b,
+            )
+            for n in range(5)
+        ),
+        # The same key and content again: the same case.
+        intake.stub.SubmitCase(
+            submission(idempotency_key="k-3", invoices=[invoice("T-3")]), metadata=as_a
+        ),
+        # Another key claiming T-7 of the same debtor: a duplicate.
+        intake.stub.SubmitCase(
+            submission(idempotency_key="k-dup", invoices=[invoice("T-99"), invoice("T-7")]),
+            metadata=as_a,
+        ),
+    ]
+    answers = await asyncio.gather(*calls, return_exceptions=True)
+    # Which of two calls racing on one key, or on one invoice, came first is the order they
+    # reached the server in: the first makes the case, the other is its replay or duplicate.
+    first, again = answers[3], answers[15]
+    assert isinstance(first, intake_pb2.SubmitCaseResponse)
+    assert isinstance(again, intake_pb2.SubmitCaseResponse)
+    assert first.case_id == again.case_id
+    assert sorted([first.replayed, again.replayed]) == [False, True]
+    made, refused = sorted([answers[7], answers[16]], key=lambda a: isinstance(a, Exception))
+    assert isinstance(made, intake_pb2.SubmitCaseResponse)
+    assert isinstance(refused, grpc.aio.AioRpcError)
+    assert refused.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert list(violations(refused).values()) == ["T-7 was already submitted for this debtor"]
+    created = [a for n, a in enumerate(answers) if n not in (7, 15, 16)] + [made]
+    assert all(isinstance(a, intake_pb2.SubmitCaseResponse) for a in created), created
+    assert len({a.case_id for a in created}) == 15
+    for table in ("cases", "outbox", "timeline", "idempotency_keys"):
+        assert await count(intake, table) == 15, table
+    case = await intake.stub.GetCase(
+        intake_pb2.GetCaseRequest(case_id=answers[12].case_id), metadata=as_b
+    )
+    assert [i.invoice_number for i in case.invoices] == ["T-2"]

@@ -66,6 +66,9 @@ class FakeCases:
         claimed = self.state.claimed()
         return {(key, number) for key, number in pairs if (creditor_id, key, number) in claimed}
 
+    async def claimed(self, invoices: Sequence[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+        return set(invoices) & self.state.claimed()
+
     async def add(self, *cases: Case) -> None:
         for case in cases:
             submitted_at = case.submitted_at or datetime.now(UTC)
@@ -198,10 +201,19 @@ class FakeIdempotencyRecords:
         seen = self.state.idempotency.get((owner, key))
         return None if seen is None else (seen[1], seen[2])
 
+    async def remembered_many(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[bytes, bytes | None]]:
+        return {k: (s[1], s[2]) for k in keys if (s := self.state.idempotency.get(k)) is not None}
+
     async def remember(
         self, owner: str, key: str, operation: str, request_hash: bytes, response: bytes
     ) -> None:
         self.state.idempotency[(owner, key)] = (operation, request_hash, response)
+
+    async def remember_many(self, answers: Sequence[tuple[str, str, str, bytes, bytes]]) -> None:
+        for owner, key, operation, request_hash, response in answers:
+            await self.remember(owner, key, operation, request_hash, response)
 
 
 class FakeRates:

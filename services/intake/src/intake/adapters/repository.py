@@ -20,6 +20,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, insert
@@ -123,22 +124,28 @@ _LIFE_LOCKED = _LIFE.with_for_update()
 # count: a join would scan all of the creditor's lines for each batch).
 _ASKED = (
     func.unnest(
-        bindparam("debtor_keys", type_=ARRAY(String)), bindparam("numbers", type_=ARRAY(String))
+        bindparam("creditor_ids", type_=ARRAY(String)),
+        bindparam("debtor_keys", type_=ARRAY(String)),
+        bindparam("numbers", type_=ARRAY(String)),
     )
-    .table_valued(column("debtor_key", String), column("invoice_number", String))
+    .table_valued(
+        column("creditor_id", String),
+        column("debtor_key", String),
+        column("invoice_number", String),
+    )
     .render_derived(name="asked")
 )
 _CLAIM = (
     select(literal_column("1"))
     .where(
-        invoice_lines.c.creditor_id == bindparam("creditor_id"),
+        invoice_lines.c.creditor_id == _ASKED.c.creditor_id,
         invoice_lines.c.debtor_key == _ASKED.c.debtor_key,
         invoice_lines.c.invoice_number == _ASKED.c.invoice_number,
     )
     .limit(1)
     .lateral("claim")
 )
-_CLAIMED_PAIRS = select(_ASKED.c.debtor_key, _ASKED.c.invoice_number).select_from(
+_CLAIMED = select(_ASKED.c.creditor_id, _ASKED.c.debtor_key, _ASKED.c.invoice_number).select_from(
     _ASKED.join(_CLAIM, true())
 )
 
@@ -166,18 +173,23 @@ class SqlCases:
         self, creditor_id: str, pairs: Sequence[tuple[str, str]]
     ) -> set[tuple[str, str]]:
         """Which (debtor key, invoice number) pairs the creditor already claimed."""
-        if not pairs:
+        claimed = await self.claimed([(creditor_id, key, number) for key, number in pairs])
+        return {(key, number) for _, key, number in claimed}
+
+    async def claimed(self, invoices: Sequence[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+        """Which (creditor, debtor key, invoice number) the creditors already claimed."""
+        if not invoices:
             return set()
-        asked = sorted(set(pairs))
+        asked = sorted(set(invoices))
         rows = await self.session.execute(
-            _CLAIMED_PAIRS,
+            _CLAIMED,
             {
-                "creditor_id": creditor_id,
-                "debtor_keys": [key for key, _ in asked],
-                "numbers": [number for _, number in asked],
+                "creditor_ids": [creditor for creditor, _, _ in asked],
+                "debtor_keys": [key for _, key, _ in asked],
+                "numbers": [number for _, _, number in asked],
             },
         )
-        return {(row.debtor_key, row.invoice_number) for row in rows}
+        return {(row.creditor_id, row.debtor_key, row.invoice_number) for row in rows}
 
     async def add(self, *new_cases: Case) -> None:
         """Insert cases and their invoice lines: two statements, or two COPYs for a batch."""
@@ -454,6 +466,22 @@ class SqlIdempotencyRecords:
         ).first()
         return None if row is None else (row.request_hash, row.response)
 
+    async def remembered_many(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[bytes, bytes | None]]:
+        """`remembered` for many (owner, key) at once: those stored, in one statement."""
+        if not keys:
+            return {}
+        rows = await self.session.execute(
+            select(
+                idempotency_keys.c.creditor_id,
+                idempotency_keys.c.key,
+                idempotency_keys.c.request_hash,
+                idempotency_keys.c.response,
+            ).where(tuple_(idempotency_keys.c.creditor_id, idempotency_keys.c.key).in_(keys))
+        )
+        return {(row.creditor_id, row.key): (row.request_hash, row.response) for row in rows}
+
     async def remember(
         self, owner: str, key: str, operation: str, request_hash: bytes, response: bytes
     ) -> None:
@@ -467,4 +495,24 @@ class SqlIdempotencyRecords:
                     request_hash=request_hash,
                     response=response,
                 )
+            )
+
+    async def remember_many(self, answers: Sequence[tuple[str, str, str, bytes, bytes]]) -> None:
+        """`remember` for many (owner, key, operation, request hash, response), in one
+        statement."""
+        if not answers:
+            return
+        with _claims():
+            await self.session.execute(
+                insert(idempotency_keys),
+                [
+                    {
+                        "creditor_id": owner,
+                        "key": key,
+                        "operation": operation,
+                        "request_hash": request_hash,
+                        "response": response,
+                    }
+                    for owner, key, operation, request_hash, response in answers
+                ],
             )

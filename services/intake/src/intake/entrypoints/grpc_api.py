@@ -16,7 +16,7 @@ from intake.service_layer.debtor_siren import read_debtor_siren
 from intake.service_layer.declare_payment import declare_payment
 from intake.service_layer.import_csv import import_cases
 from intake.service_layer.import_einvoice import ReadEInvoice, import_einvoice
-from intake.service_layer.submit_case import submit_case
+from intake.service_layer.submit_case import Submissions
 from intake.service_layer.unit_of_work import IntakeUnitOfWork
 from intake.service_layer.withdraw_case import withdraw_case
 from recouvra.intake.v1 import intake_pb2, intake_pb2_grpc
@@ -34,16 +34,12 @@ class IntakeApi(intake_pb2_grpc.IntakeServiceServicer):
         self.unit_of_work = unit_of_work
         self.today = today
         self.read_einvoice = read_einvoice
+        self.submissions = Submissions(unit_of_work, replies.submit_reply)
 
     async def SubmitCase(
         self, request: intake_pb2.SubmitCaseRequest, context: grpc.aio.ServicerContext
     ) -> intake_pb2.SubmitCaseResponse:
-        answer = await submit_case(
-            commands.submit_command(request),
-            self.unit_of_work,
-            self.today(),
-            replies.submit_reply,
-        )
+        answer = await self.submissions.submit(commands.submit_command(request), self.today())
         reply = intake_pb2.SubmitCaseResponse.FromString(answer.content)
         reply.replayed = answer.replayed
         return reply

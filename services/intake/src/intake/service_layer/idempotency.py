@@ -53,7 +53,7 @@ async def once(
                 if key.key:
                     seen = await uow.idempotency.remembered(owner, key.key)
                     if seen is not None:
-                        return _replay(seen, request_hash)
+                        return replay(seen, request_hash)
                 answer = await change(uow)
                 if key.key:
                     await uow.idempotency.remember(owner, key.key, operation, request_hash, answer)
@@ -65,7 +65,9 @@ async def once(
     raise AssertionError("unreachable")
 
 
-def _replay(seen: tuple[bytes, bytes | None], request_hash: bytes) -> Reply:
+def replay(seen: tuple[bytes, bytes | None], request_hash: bytes) -> Reply:
+    """The first answer stored under a key, for a request of the same content; refused when
+    the key was first used for other content (or its first change never answered)."""
     first_hash, answer = seen
     if first_hash != request_hash or answer is None:
         raise IdempotencyConflict(

@@ -29,6 +29,9 @@ class CaseRepository(Protocol):
     ) -> set[tuple[str, str]]:
         """Which (debtor key, invoice number) pairs the creditor already claimed."""
 
+    async def claimed(self, invoices: Sequence[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+        """Which (creditor, debtor key, invoice number) the creditors already claimed."""
+
     async def add(self, *cases: Case) -> None:
         """Insert cases and their invoice lines; ConcurrentClaim when another transaction
         claimed one of the invoices first."""
@@ -88,10 +91,18 @@ class IdempotencyRecords(Protocol):
     async def remembered(self, owner: str, key: str) -> tuple[bytes, bytes | None] | None:
         """The request hash and the response first stored under this key."""
 
+    async def remembered_many(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[bytes, bytes | None]]:
+        """`remembered` for many (owner, key) at once: those stored."""
+
     async def remember(
         self, owner: str, key: str, operation: str, request_hash: bytes, response: bytes
     ) -> None:
         """Store the first answer to a key; ConcurrentClaim when another transaction did first."""
+
+    async def remember_many(self, answers: Sequence[tuple[str, str, str, bytes, bytes]]) -> None:
+        """`remember` for many (owner, key, operation, request hash, response)."""
 
 
 class RateRepository(Protocol):

@@ -9,13 +9,13 @@ from datetime import date
 import grpc
 
 from recouvra.scoring.v1 import scoring_pb2, scoring_pb2_grpc
+from recouvra_shared.coalescing import Coalescer
 from recouvra_shared.context import caller_var
 from recouvra_shared.errors import PermissionDenied, Unauthenticated
 from scoring.domain.commands import GetScoreOfRecord, QuoteScore
 from scoring.domain.errors import InvalidInput
 from scoring.domain.facts import CaseFacts, debtor_siren_of
 from scoring.domain.scores import StoredScore
-from scoring.service_layer.coalescing import Coalescer
 from scoring.service_layer.quotes import quote_scores
 from scoring.service_layer.scorer import Scorer
 from scoring.service_layer.scores_of_record import score_of_record

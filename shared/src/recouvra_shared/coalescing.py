@@ -1,9 +1,10 @@
 """Many concurrent calls served by one unit of work: one transaction and one commit for all.
 
-Each Score call used to pay its own transaction: a connection check, BEGIN, its reads, its
-insert and a COMMIT waiting for the WAL flush, five round trips to PostgreSQL for one row. Calls
-that arrive while a batch is being written wait for the next one, so under load each commit
-carries many quotes, and a lone call still goes straight through (no timer, no added delay).
+Each call used to pay its own transaction: BEGIN, its reads, its inserts and a COMMIT waiting
+for the WAL flush, a round trip to PostgreSQL for each (scoring's `Score`, intake's
+`SubmitCase`). Calls that arrive while a batch is being written wait for the next one, so under
+load each commit carries many, and a lone call still goes straight through (no timer, no added
+delay).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from scoring.service_layer.coalescing import Coalescer
+from recouvra_shared.coalescing import Coalescer
 
 
 async def test_callers_meanwhile_share_a_batch_and_each_gets_its_own_outcome() -> None:
