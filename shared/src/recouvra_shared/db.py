@@ -176,10 +176,6 @@ OUTBOX_WRITTEN = "recouvra_outbox_written"
 # A pooled connection idle this long is pinged before use; one in steady use is not.
 IDLE_BEFORE_PING = 1.0  # seconds
 
-# Connections kept for Database.reading (and as many more at a burst): its reads are one round
-# trip each, so a few serve many requests in flight.
-READ_POOL_SIZE = 4
-
 
 def ping_when_idle(engine: AsyncEngine, idle_before_ping: float) -> None:
     """Ping a pooled connection before handing it out only if it sat idle `idle_before_ping`
@@ -230,12 +226,13 @@ class Database:
         """Create the pool (no connection is opened until first use)."""
         # Statement parameters carry debtors' names, e-mails and IBANs: never in logs or errors.
         engine = create_async_engine(url, pool_size=pool_size, max_overflow=5, hide_parameters=True)
-        # Its own small pool, opened on first use: every statement is its own transaction, in
-        # sessions PostgreSQL itself keeps read-only.
+        # Its own pool, opened on first use (a service that never reads this way holds none of
+        # its connections): every statement is its own transaction, in sessions PostgreSQL
+        # itself keeps read-only.
         reads = create_async_engine(
             url,
-            pool_size=min(pool_size, READ_POOL_SIZE),
-            max_overflow=READ_POOL_SIZE,
+            pool_size=pool_size,
+            max_overflow=5,
             hide_parameters=True,
             isolation_level="AUTOCOMMIT",
             connect_args={"server_settings": {"default_transaction_read_only": "on"}},

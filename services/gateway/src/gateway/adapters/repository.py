@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Self
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,6 +46,10 @@ def _organisation(row: RowMapping) -> Organisation:
         created_at=row["created_at"],
         vetting=Vetting(row["vetting"]) if row["vetting"] else None,
     )
+
+
+# Built once: a statement built per call costs its construction and its cache key each time.
+_USER_BY_ID = select(users).where(users.c.user_id == bindparam("user_id"))
 
 
 class SqlAccounts:
@@ -113,12 +117,8 @@ class SqlAccounts:
         return User(**row) if row else None
 
     async def user_by_id(self, user_id: str) -> User | None:
-        """The user with this id."""
-        row = (
-            (await self.session.execute(select(users).where(users.c.user_id == user_id)))
-            .mappings()
-            .first()
-        )
+        """The user with this id (read by every request of a person's session)."""
+        row = (await self.session.execute(_USER_BY_ID, {"user_id": user_id})).mappings().first()
         return User(**row) if row else None
 
     async def end_sessions(self, user_id: str) -> int:
