@@ -114,6 +114,7 @@ def build(wiring: Wiring) -> ServiceParts:
             host=settings.http_host,
             port=settings.http_port,
             log_config=None,
+            http="httptools",  # the C parser (a dependency), not h11's pure Python
             proxy_headers=True,
             forwarded_allow_ips=settings.forwarded_allow_ips,
         )
