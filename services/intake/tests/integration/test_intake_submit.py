@@ -8,11 +8,19 @@ import grpc
 import pytest
 from sqlalchemy import text
 
+from intake.bootstrap import units_of_work
+from intake.domain.commands import IdempotencyKey, Requester, SubmitCase
+from intake.domain.debtors import DebtorInput
+from intake.domain.errors import ConcurrentClaim
+from intake.domain.invoices import InvoiceInput
+from intake.domain.model import Case, new_case
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.intake.v1 import intake_pb2
+from recouvra_shared.unit_of_work import utcnow
 from services.intake.tests.integration.intake_harness import (
+    TODAY,
     Intake,
     company,
     invoice,
@@ -357,3 +365,43 @@ async def test_submissions_arriving_together_each_get_their_own_answer(intake: I
         intake_pb2.GetCaseRequest(case_id=answers[12].case_id), metadata=as_b
     )
     assert [i.invoice_number for i in case.invoices] == ["T-2"]
+
+
+def new_company_case(*numbers: str) -> Case:
+    command = SubmitCase(
+        creditor_id=CREDITOR,
+        debtor=DebtorInput(kind="company", name="ACME SAS", siren_or_siret="552032534"),
+        invoices=tuple(
+            InvoiceInput(n, "2026-01-01", "2026-01-31", "EUR", "100.00") for n in numbers
+        ),
+        requester=Requester("creditor", CREDITOR),
+        idempotency=IdempotencyKey("", b""),
+    )
+    return new_case(command, TODAY, utcnow())
+
+
+async def test_two_transactions_claiming_invoices_in_crossed_orders_wait_instead_of_deadlocking(
+    intake: Intake,
+) -> None:
+    """An import holding X-1 (a batch written, its next to come) and a batch of submissions
+    claiming X-2 and X-1: the batch claims X-1 first, so it waits without holding X-2, which the
+    import then claims; the import commits and the batch is told it lost the race."""
+    units = units_of_work(intake.database)
+    async with units() as importing:
+        await importing.cases.add(new_company_case("X-1"))
+        waiting = asyncio.Event()
+
+        async def submissions() -> None:
+            async with units() as uow:
+                waiting.set()
+                await uow.cases.add(new_company_case("X-2", "X-1"))
+                await uow.commit()
+
+        batch = asyncio.create_task(submissions())
+        await waiting.wait()
+        await asyncio.sleep(0.3)  # the batch is waiting on X-1
+        await importing.cases.add(new_company_case("X-2"))
+        await importing.commit()
+    with pytest.raises(ConcurrentClaim):
+        await batch
+    assert await count(intake, "invoice_lines") == 2

@@ -150,6 +150,10 @@ _CLAIMED = select(_ASKED.c.creditor_id, _ASKED.c.debtor_key, _ASKED.c.invoice_nu
 )
 
 
+def _claim_order(row: dict[str, Any]) -> tuple[str, str, str]:
+    return row["creditor_id"], row["debtor_key"], row["invoice_number"]
+
+
 class SqlCases:
     """Cases of the intake database, always read on behalf of one creditor (or a service)."""
 
@@ -212,6 +216,10 @@ class SqlCases:
             for case in new_cases
             for position, line in enumerate(case.invoices)
         ]
+        # Claimed in the unique key's order: two transactions claiming some of the same
+        # invoices wait for one another (the later is then ConcurrentClaim) instead of each
+        # holding one the other needs, a deadlock PostgreSQL breaks by failing one of them.
+        line_rows.sort(key=_claim_order)
         if len(new_cases) >= COPY_FROM:
             await self._copy(case_rows, line_rows)
             return
@@ -499,7 +507,7 @@ class SqlIdempotencyRecords:
 
     async def remember_many(self, answers: Sequence[tuple[str, str, str, bytes, bytes]]) -> None:
         """`remember` for many (owner, key, operation, request hash, response), in one
-        statement."""
+        statement, in key order (as `SqlCases.add` claims invoices)."""
         if not answers:
             return
         with _claims():
@@ -513,6 +521,6 @@ class SqlIdempotencyRecords:
                         "request_hash": request_hash,
                         "response": response,
                     }
-                    for owner, key, operation, request_hash, response in answers
+                    for owner, key, operation, request_hash, response in sorted(answers)
                 ],
             )
