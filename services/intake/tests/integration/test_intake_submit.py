@@ -102,6 +102,13 @@ async def test_a_case_is_stored_announced_and_read_back_with_its_legal_amounts(
     with pytest.raises(grpc.aio.AioRpcError) as anonymous:
         await intake.stub.GetDebtorSiren(ask)
     assert anonymous.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    for unknown in ("3f6c1a52-8d4e-4c1b-9a57-0c2d9e1b7a10", "not-a-case-id"):
+        with pytest.raises(grpc.aio.AioRpcError) as missing:
+            await intake.stub.GetDebtorSiren(
+                intake_pb2.GetDebtorSirenRequest(case_id=unknown),
+                metadata=as_service("intake", "scoring"),
+            )
+        assert missing.value.code() == grpc.StatusCode.NOT_FOUND
 
 
 async def test_every_broken_rule_is_named_and_nothing_is_stored(intake: Intake) -> None:
@@ -220,6 +227,15 @@ async def test_consumer_debtors_carry_no_company_identifiers(intake: Intake) -> 
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await intake.stub.SubmitCase(request, metadata=Intake.as_creditor(CREDITOR))
     assert violations(refused.value) == {"debtor.siren_or_siret": "is only for a company debtor"}
+    consumer = submission(
+        debtor=intake_pb2.Debtor(kind=intake_pb2.Debtor.CONSUMER, name="Jean Dupont")
+    )
+    reply = await intake.stub.SubmitCase(consumer, metadata=Intake.as_creditor(CREDITOR))
+    answer = await intake.stub.GetDebtorSiren(
+        intake_pb2.GetDebtorSirenRequest(case_id=reply.case_id),
+        metadata=as_service("intake", "scoring"),
+    )
+    assert (answer.debtor_is_business, answer.siren) == (False, "")
 
 
 async def test_a_replay_returns_the_first_answer_and_a_changed_replay_is_refused(

@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Self
 
 from intake.domain.case_life import SCORED, SUBMITTED, CaseLife
-from intake.domain.debtors import pseudonymous_key
+from intake.domain.debtors import Debtor, pseudonymous_key
 from intake.domain.errors import ConcurrentClaim
 from intake.domain.listing import CaseFilter, Cursor
 from intake.domain.model import Case, DeclaredPayment, TimelineEntry
@@ -73,6 +73,10 @@ class FakeCases:
         for case in cases:
             submitted_at = case.submitted_at or datetime.now(UTC)
             self.state.cases[case.case_id] = replace(case, submitted_at=submitted_at)
+
+    async def debtor_of(self, case_id: str) -> Debtor | None:
+        case = self.state.cases.get(case_id)
+        return None if case is None else case.debtor
 
     async def get(
         self, case_id: str, creditor_id: str | None, *, lock: bool = False

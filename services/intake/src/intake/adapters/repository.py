@@ -116,6 +116,9 @@ _LIFE = select(
     cases.c.holder_window_ends_at,
 ).where(cases.c.case_id == bindparam("case_id"))
 _LIFE_LOCKED = _LIFE.with_for_update()
+_DEBTOR = select(cases.c.debtor, cases.c.debtor_is_business, cases.c.debtor_name).where(
+    cases.c.case_id == bindparam("case_id")
+)
 
 # Which of many (debtor, invoice number) pairs a creditor already claimed: each pair looked up
 # in the unique index on its three columns (the LIMIT keeps the lookup a probe per pair), so the
@@ -261,6 +264,11 @@ class SqlCases:
         if row is None:
             return None
         return (await self._assemble([row], with_payments=True))[0]
+
+    async def debtor_of(self, case_id: str) -> Debtor | None:
+        """The case's debtor alone, in one statement (None when there is no such case)."""
+        row = (await self.session.execute(_DEBTOR, {"case_id": case_id})).mappings().first()
+        return None if row is None else _debtor_of(row)
 
     async def life_of(self, case_id: str, *, lock: bool = False) -> CaseLife | None:
         """Status, round and holder of the case, in one statement."""

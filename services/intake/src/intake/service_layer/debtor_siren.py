@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from intake.domain.commands import GetDebtorSiren
-from intake.domain.errors import SirenReaderOnly
-from intake.service_layer.lookup import visible_case
+from intake.domain.errors import CaseNotFound, SirenReaderOnly
+from intake.domain.model import is_case_id
 from intake.service_layer.unit_of_work import IntakeUnitOfWork
 
 # The services (by the name their signed token carries) that may read a debtor's SIREN.
@@ -31,6 +31,7 @@ async def read_debtor_siren(query: GetDebtorSiren, uow: IntakeUnitOfWork) -> Deb
     else (before the case is even looked up), CaseNotFound for an unknown case."""
     if query.service not in SIREN_READERS:
         raise SirenReaderOnly(", ".join(sorted(SIREN_READERS)))
-    case = await visible_case(query.case_id, None, uow)
-    debtor = case.debtor
-    return DebtorSiren(case.case_id, debtor.is_company, debtor.siren if debtor.is_company else "")
+    debtor = await uow.cases.debtor_of(query.case_id) if is_case_id(query.case_id) else None
+    if debtor is None:
+        raise CaseNotFound(query.case_id)
+    return DebtorSiren(query.case_id, debtor.is_company, debtor.siren if debtor.is_company else "")

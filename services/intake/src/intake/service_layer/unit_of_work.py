@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from intake.domain.case_life import CaseLife
+from intake.domain.debtors import Debtor
 from intake.domain.listing import CaseFilter, Cursor
 from intake.domain.model import Case, DeclaredPayment, TimelineEntry
 from recouvra_shared.legal.ecb_rates import ImportedRates
@@ -53,6 +54,9 @@ class CaseRepository(Protocol):
 
     async def mark_scored(self, case_id: str) -> None:
         """A submitted case has been scored (later states are left alone)."""
+
+    async def debtor_of(self, case_id: str) -> Debtor | None:
+        """The case's debtor, without the rest of the case; None when intake has no such case."""
 
     async def life_of(self, case_id: str, *, lock: bool = False) -> CaseLife | None:
         """Where a case stands in its life (status, round, holder), None when intake never made
