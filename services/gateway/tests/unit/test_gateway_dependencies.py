@@ -13,10 +13,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import iter_route_contexts
 
 from gateway.adapters.security import Passwords, Tokens
-from gateway.domain.model import LoginPolicy
-from gateway.entrypoints.api.deps import GatewayServices
 from gateway.entrypoints.http import create_app
-from services.gateway.tests.unit.gateway_fakes import FakeStore
+from services.gateway.tests.unit.gateway_fakes import FakeMatching, FakeStore, marketplace_services
 
 
 def _dependants(dependant: Dependant) -> Iterator[Dependant]:
@@ -35,13 +33,7 @@ def _runs_on_the_loop(call: Any) -> bool:
 def test_no_dependency_of_any_route_is_run_in_a_worker_thread(
     store: FakeStore, passwords: Passwords, tokens: Tokens
 ) -> None:
-    services = GatewayServices(
-        unit_of_work=store.unit_of_work,
-        passwords=passwords,
-        tokens=tokens,
-        login_policy=LoginPolicy(max_failures=3, window_seconds=60),
-        fingerprint_secret=b"k",
-    )
+    services = marketplace_services(store, passwords, tokens, FakeMatching())
     app: FastAPI = create_app(services, {})
     routes = sum(1 for _ in iter_route_contexts(app.routes))
     threaded = {
