@@ -118,11 +118,10 @@ async def test_a_case_awarded_at_12_percent_is_paid_booked_paid_out_and_exported
         ),
     )  # fmt: skip
 
-    # The day the debtor pays, as matching dates a holder's window (Paris). The invoice fell due
-    # 60 days before, or on the eve of the half-year if that is nearer, so that all its interest
-    # runs at one half-year's rate.
-    paid_on = datetime.now(UTC).astimezone(PARIS).date()
-    due = max(paid_on - timedelta(days=60), half_year_start(paid_on) - timedelta(days=1))
+    # The invoice fell due 60 days before today (Paris), or on the eve of the half-year if that
+    # is nearer, so that all its interest runs at one half-year's rate.
+    today = datetime.now(UTC).astimezone(PARIS).date()
+    due = max(today - timedelta(days=60), half_year_start(today) - timedelta(days=1))
 
     # --- submitted, scored, auctioned, awarded at 12 %, accepted by both sides -------------
     async with intake.channel() as channel:
@@ -201,6 +200,10 @@ async def test_a_case_awarded_at_12_percent_is_paid_booked_paid_out_and_exported
             pb.CaseRef(case_id=case_id), metadata=as_provider(PROVIDER)
         )
         assert (assigned.round, assigned.status) == (1, "assigned")
+    # The day the debtor pays: the holder's window has begun on matching's clock, which the
+    # auction moved 16 minutes ahead and which dates the window in Paris. Taken now, not at the
+    # start: a run that crosses midnight in Paris would otherwise pay the day before the window.
+    paid_on = (datetime.now(UTC) + clock.offset).astimezone(PARIS).date()
 
     url = db["settlement"]
     known = f"SELECT count(*) FROM settled_cases WHERE case_id = '{case_id}'"
