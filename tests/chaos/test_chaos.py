@@ -27,9 +27,9 @@ SHORT = Size(cases=1000, faults=30, every=1.5)
 
 @pytest.mark.timeout(3600)
 async def test_a_short_chaos_run_loses_nothing_and_duplicates_nothing(
-    stack: Stack, tmp_path: Path
+    stack: Stack, workdir: Path
 ) -> None:
-    verdict, played = await chaos_run(stack, tmp_path, seed=19, size=SHORT, own_s3=True)
+    verdict, played = await chaos_run(stack, workdir, seed=19, size=SHORT, own_s3=True)
     print(verdict.table())
     assert verdict.clean, verdict.table()
     assert sum(verdict.faults.values()) == SHORT.faults, played
@@ -63,14 +63,14 @@ async def test_a_short_chaos_run_loses_nothing_and_duplicates_nothing(
 
 
 async def test_with_the_inbox_idempotency_switched_off_the_verdict_finds_duplicates(
-    stack: Stack, tmp_path: Path
+    stack: Stack, workdir: Path
 ) -> None:
     """Intake's relay kills itself between publishing a batch and marking it sent, so its
     events are delivered twice; every consumer's inbox forgets what it handled."""
     broken = {"chaos_inbox_without_idempotency": "true"}
     env = {name: dict(broken) for name in SERVICES}
     env["intake"] |= {"relay_batch_size": "4", "chaos_relay_kill_after_batches": "2"}
-    verdict, played = await chaos_run(stack, tmp_path, seed=5, size=Size(12, 0, 1), env=env)
+    verdict, played = await chaos_run(stack, workdir, seed=5, size=Size(12, 0, 1), env=env)
     print(verdict.table())
     assert verdict.faults["crash (restarted)"] >= 1, played
     assert verdict.duplicated, verdict.table()

@@ -22,8 +22,8 @@ BEFORE_THE_CRASH = 500  # acknowledged commits
 
 
 @pytest.fixture
-def postgres(tmp_path: Path) -> Iterator[OwnPostgres]:
-    server = OwnPostgres(tmp_path / "postgres").start()
+def postgres(workdir: Path) -> Iterator[OwnPostgres]:
+    server = OwnPostgres(workdir / "postgres").start()
     yield server
     server.stop()
 
