@@ -12,6 +12,7 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from intake.bootstrap import subscriptions, units_of_work
+from intake.domain.case_life import ASSIGNED, QUOTED, WITHDRAWN, CaseLife, Holder
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.common.v1.percentage_pb2 import Percentage
 from recouvra.events.v1 import assignment_events_pb2 as assignment
@@ -165,3 +166,89 @@ async def test_cases_are_listed_by_their_life_and_an_unknown_status_is_refused(
     assert "lost" in rule
     assert "rotated" in rule
     assert "exhausted" in rule
+
+
+async def test_facts_handled_in_one_transaction_land_on_each_timeline_in_order(
+    intake: Intake,
+) -> None:
+    """As the inbox consumer hands a batch: many facts, several cases, one transaction. Their
+    timeline entries are written when it commits, in the order the facts came; one event
+    handed twice is noted once, and a transaction rolled back notes nothing."""
+    first, second = await submit(intake, "F-1"), await submit(intake, "F-2")
+    facts = [
+        matching.QuoteIssued(case_id=first, round=1, provider_id="prov-1"),
+        matching.QuoteIssued(case_id=second, round=1, provider_id="prov-2"),
+        assigned(first, "prov-1", 1),
+        assignment.CaseRotated(case_id=first, from_provider_id="prov-1", round=1),
+    ]
+    events = []
+    for fact in facts:
+        [subscription] = [
+            s
+            for s in subscriptions()
+            if s.event_type is type(fact) and s.topic.startswith("matching")
+        ]
+        event = new_event(
+            producer="matching",
+            event_type=subscription.topic.split(".")[1],
+            version=1,
+            case_id=fact.case_id,  # type: ignore[attr-defined]
+            tenant_id=A,
+            payload=fact,
+        ).envelope
+        events.append((subscription, event))
+
+    async with units_of_work(intake.database)() as uow:  # rolled back: never committed
+        for subscription, event in events:
+            await subscription.deliver(event, uow)
+    async with units_of_work(intake.database)() as uow:
+        for subscription, event in [*events, events[2]]:  # the assignment handed twice
+            await subscription.deliver(event, uow)
+        await uow.commit()
+
+    me = Intake.as_creditor(A)
+
+    async def timeline(case_id: str) -> list[tuple[str, str]]:
+        reply = await intake.stub.GetCaseTimeline(
+            intake_pb2.GetCaseTimelineRequest(case_id=case_id), metadata=me
+        )
+        return [(e.event_type, e.event_id) for e in reply.entries]
+
+    ids = [event.event_id for _, event in events]
+    assert await timeline(first) == [
+        ("case-submitted", (await timeline(first))[0][1]),
+        ("quote-issued", ids[0]),
+        ("case-assigned", ids[2]),
+        ("case-rotated", ids[3]),
+    ]
+    assert [t for t, _ in await timeline(second)] == ["case-submitted", "quote-issued"]
+    case = await intake.stub.GetCase(intake_pb2.GetCaseRequest(case_id=first), metadata=me)
+    assert (case.status, case.round) == ("rotated", 1)
+
+
+async def test_where_a_case_stands_is_written_before_anything_else_reads_or_changes_it(
+    intake: Intake,
+) -> None:
+    """A case followed in a unit of work is written before any other statement on cases: a
+    status changed after it is not overwritten at the commit, and a read sees it."""
+    withdrawn, listed = await submit(intake, "F-1"), await submit(intake, "F-2")
+    async with units_of_work(intake.database)() as uow:
+        assert (await uow.cases.life_of(withdrawn, lock=True)) is not None
+        await uow.cases.follow(withdrawn, CaseLife(QUOTED, 1))
+        await uow.cases.set_status(withdrawn, WITHDRAWN, "paid the creditor directly")
+        # Followed without a lock: asked with one, it is read (and locked) again.
+        holder = Holder("prov-1", 1, WINDOW_END)
+        await uow.cases.follow(listed, CaseLife(ASSIGNED, 1, holder))
+        assert await uow.cases.life_of(listed, lock=True) == CaseLife(ASSIGNED, 1, holder)
+        case = await uow.cases.get(listed, A)
+        assert case is not None
+        assert (case.status, case.round) == (ASSIGNED, 1)
+        await uow.commit()
+    me = Intake.as_creditor(A)
+    cases = {
+        case_id: await intake.stub.GetCase(intake_pb2.GetCaseRequest(case_id=case_id), metadata=me)
+        for case_id in (withdrawn, listed)
+    }
+    assert cases[withdrawn].status == WITHDRAWN
+    assert (cases[listed].status, cases[listed].holder.provider_id) == (ASSIGNED, "prov-1")
+    assert cases[listed].holder.window_ends_at == WINDOW_END.isoformat()

@@ -41,3 +41,10 @@ class SqlIntakeUnitOfWork(UnitOfWork):
         self.idempotency = SqlIdempotencyRecords(self.session)
         self.rates = SqlRates(self.session)
         return self
+
+    async def commit(self) -> None:
+        """Write where the followed cases stand and the timeline entries, kept until now, then
+        commit."""
+        await self.cases.flush()
+        await self.timelines.flush()
+        await super().commit()
