@@ -24,6 +24,11 @@ stopped and both databases dropped at the end.
 3. Raw PostgreSQL: the same N cases written straight into scratch copies of intake's `cases`
    and `invoice_lines` tables (same columns and indexes) in intake's database, with COPY and
    with executemany INSERTs; the CSV import rate is given as a fraction of both.
+4. A backlog of matching's facts: for each of the N cases submitted in 1, a quote issued, the
+   case assigned and the case rotated (3N events) produced at once on matching's topics, as
+   after an outage of intake or an operator's replay; the time until intake has handled every
+   one (its inbox holds their ids), and intake's CPU per fact. Each fact moves its case and
+   goes on its timeline; the inbox consumer handles a backlog many facts per transaction.
 """
 
 from __future__ import annotations
@@ -49,10 +54,19 @@ from pathlib import Path
 import asyncpg
 import httpx
 import yaml
+from aiokafka import AIOKafkaProducer
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from intake.domain.csv_import import MAX_ROWS
+from recouvra.common.v1.money_pb2 import Money
+from recouvra.common.v1.percentage_pb2 import Percentage
+from recouvra.events.v1 import assignment_events_pb2 as assignment
+from recouvra.events.v1 import matching_events_pb2 as matching
+from recouvra_shared.events import new_event
+from recouvra_shared.kafka_security import KafkaConnection
 from tests.support.bench_table import Row as BenchRow
 from tests.support.bench_table import Target, report
 from tests.support.databases import ServiceDatabase, discard, provision
@@ -502,8 +516,90 @@ async def raw_inserts(database_url: str, rows: list[Row]) -> tuple[float, float]
     return copy_seconds, insert_seconds
 
 
+def matching_facts(case_id: str, creditor_id: str) -> list[tuple[str, Message]]:
+    """What matching says of a case in its first round: quoted, assigned, then rotated."""
+    ends = Timestamp()
+    ends.FromDatetime(datetime.now(UTC) + timedelta(days=30))
+    return [
+        ("quote-issued", matching.QuoteIssued(case_id=case_id, round=1, provider_id="bench-p")),
+        (
+            "case-assigned",
+            assignment.CaseAssigned(
+                case_id=case_id,
+                provider_id="bench-p",
+                round=1,
+                window_ends_at=ends,
+                success_fee=Percentage(basis_points=1200),
+                fixed_fee=Money(currency="EUR", minor_units=0),
+            ),
+        ),
+        (
+            "case-rotated",
+            assignment.CaseRotated(case_id=case_id, from_provider_id="bench-p", round=1),
+        ),
+    ]
+
+
+async def fact_backlog(
+    kafka: KafkaConnection, prefix: str, intake_owner_url: str, intake_pid: int
+) -> tuple[int, float, float, float]:
+    """Produce matching's facts about every case intake holds at once, then wait until intake
+    handled them all: (facts, seconds to produce them, seconds until all handled, intake's CPU
+    ms per fact)."""
+    connection = await asyncpg.connect(_raw_url(intake_owner_url))
+    try:
+        held = await connection.fetch("SELECT case_id::text, creditor_id FROM cases")
+        events = [
+            new_event(
+                producer="matching",
+                event_type=event_type,
+                version=1,
+                case_id=row["case_id"],
+                tenant_id=row["creditor_id"],
+                payload=fact,
+            )
+            for row in held
+            for event_type, fact in matching_facts(row["case_id"], row["creditor_id"])
+        ]
+        ids = [uuid.UUID(e.envelope.event_id) for e in events]
+        producer = AIOKafkaProducer(
+            **kafka.client_options(), enable_idempotence=True, acks="all", linger_ms=5
+        )
+        await producer.start()
+        cpu_before, started = cpu_seconds(intake_pid), time.perf_counter()
+        try:
+            for event in events:
+                await producer.send(
+                    prefix + event.topic,
+                    event.envelope.SerializeToString(),
+                    key=event.envelope.case_id.encode(),
+                )
+            await producer.flush()
+            produced = time.perf_counter() - started
+        finally:
+            await producer.stop()
+        handled = 0
+        while handled < len(ids):
+            await asyncio.sleep(0.2)
+            handled = await connection.fetchval(
+                "SELECT count(*) FROM inbox WHERE event_id = ANY($1::uuid[])", ids
+            )
+            if time.perf_counter() - started > 600:
+                raise TimeoutError(f"intake handled {handled} of {len(ids)} facts in 10 minutes")
+        seconds = time.perf_counter() - started
+        cpu_ms = (cpu_seconds(intake_pid) - cpu_before) * 1000 / len(ids)
+    finally:
+        await connection.close()
+    return len(ids), produced, seconds, cpu_ms
+
+
 async def run(
-    args: argparse.Namespace, url: str, intake_owner_url: str, pids: dict[str, int]
+    args: argparse.Namespace,
+    url: str,
+    intake_owner_url: str,
+    pids: dict[str, int],
+    kafka: KafkaConnection,
+    prefix: str,
 ) -> None:
     async with httpx.AsyncClient(
         base_url=url,
@@ -533,6 +629,16 @@ async def run(
             f"raw PostgreSQL, same {args.submissions} cases, one durable transaction each (case, "
             f"invoice line, outbox row), concurrency {args.concurrency}: {raw_rate:.0f} cases/s "
             f"(submission is {rate / raw_rate:.1%} of it)"
+        )
+        # Before the open-loop run and the import add cases: the backlog is about the cases of 1.
+        facts, produce_seconds, backlog_seconds, fact_cpu_ms = await fact_backlog(
+            kafka, prefix, intake_owner_url, pids["intake"]
+        )
+        print(
+            f"matching's facts from a backlog ({facts} facts, three for each case submitted): "
+            f"handled by intake in {backlog_seconds:.1f} s ({facts / backlog_seconds:.0f} "
+            f"facts/s; produced in {produce_seconds:.1f} s), intake CPU {fact_cpu_ms:.3f} ms "
+            "per fact"
         )
         offered = raw_rate / 2
         scheduled_count = max(50, min(args.submissions, int(offered * 10)))
@@ -598,6 +704,19 @@ async def run(
                     note=f"{name}'s CPU time (all its threads) during the run / cases",
                 )
                 for name in ("gateway", "intake")
+            ),
+            BenchRow(
+                "intake: matching's facts from a backlog",
+                facts / backlog_seconds,
+                "facts/s",
+                note=f"{facts} facts (three per case), produced at once; until all handled",
+            ),
+            BenchRow(
+                "intake: matching's facts from a backlog: intake CPU per fact",
+                fact_cpu_ms,
+                "ms",
+                higher_is_better=False,
+                note="intake's CPU time (all its threads) from the first fact produced / facts",
             ),
             BenchRow(
                 f"case submission REST -> intake at {offered:.0f}/s offered (half raw): p99",
@@ -690,7 +809,7 @@ def main() -> None:
             url = f"http://127.0.0.1:{port}"
             wait_http(url, gateway)
             pids = {"gateway": process_id(gateway), "intake": process_id(intake)}
-            asyncio.run(run(args, url, intake_db.owner_url, pids))
+            asyncio.run(run(args, url, intake_db.owner_url, pids, stack.kafka_admin(), prefix))
         except BaseException:
             for process in started:
                 print(f"--- {process.service} log\n{process.log_text()[-3000:]}", file=sys.stderr)
