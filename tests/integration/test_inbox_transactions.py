@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -94,9 +94,14 @@ async def test_a_failing_record_in_a_shared_transaction_loses_only_its_own_write
             poison_attempts += 1
             raise ValueError("reason 'poison' is not understood")
 
+    prepared: list[list[str]] = []
+
+    async def prepare(envelopes: Sequence[EventEnvelope], uow: UnitOfWork) -> None:
+        prepared.append([e.case_id for e in envelopes])
+
     database = Database.connect(database_url)
     broker = make_broker(settings)
-    subscription = Subscription(TOPIC, CONSUMER, CaseWithdrawn, handler)
+    subscription = Subscription(TOPIC, CONSUMER, CaseWithdrawn, handler, prepare=prepare)
     await ensure_topics(settings, [TOPIC, subscription.dead_letter_topic])
     await broker.start()
     try:
@@ -115,3 +120,8 @@ async def test_a_failing_record_in_a_shared_transaction_loses_only_its_own_write
     assert poison_attempts == 3  # the one in the shared transaction counts as the first
     assert await count_rows(database_url, "SELECT count(*) FROM inbox") == 119
     assert await count_rows(database_url, "SELECT count(*) FROM dead_letters") == 1
+    # The subscription prepared each transaction of many with the records it was about to
+    # handle: 0-49; 50-99, rolled back at the poison; 50-69 again; 71-119 (the poison went
+    # alone, unprepared; the redelivered records were all handled already: nothing to prepare).
+    cases = [f"case-{n}" for n in range(120)]
+    assert prepared == [cases[0:50], cases[50:100], cases[50:70], cases[71:120]]

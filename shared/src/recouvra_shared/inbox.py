@@ -64,12 +64,19 @@ class Subscription(Generic[E]):
 
     The handler receives the decoded event, its envelope (ids, tenant, time) and the service's
     unit of work; a payload of another type is a fault of the message and is dead-lettered.
+
+    `prepare`, when given, is called once per transaction of many events with the envelopes
+    about to be handed over (new to the inbox, in order), before the first: a handler that
+    reads and locks the same rows for each event can have them read and locked for all at once,
+    in one statement and in one order. Handlers must not depend on it: an event retried alone
+    is handed over without it.
     """
 
     topic: str
     consumer: str
     event_type: type[E]
     handler: Callable[[E, EventEnvelope, Any], Awaitable[None]]
+    prepare: Callable[[Sequence[EventEnvelope], Any], Awaitable[None]] | None = None
 
     @property
     def dead_letter_topic(self) -> str:
@@ -78,6 +85,14 @@ class Subscription(Generic[E]):
     async def deliver(self, envelope: EventEnvelope, uow: Any) -> None:
         """Decode the payload and hand it to the handler."""
         await self.handler(unpack(envelope, self.event_type), envelope, uow)
+
+
+def _first(event_id: str, unseen: set[str]) -> bool:
+    """True the first time an id of `unseen` is asked (it is then seen)."""
+    if event_id not in unseen:
+        return False
+    unseen.discard(event_id)
+    return True
 
 
 class InboxConsumer:
@@ -264,6 +279,11 @@ class InboxConsumer:
                 fresh = await uow.claim_events(sub.consumer, [(i, sub.topic) for i in ids])
                 if self.settings.chaos_inbox_without_idempotency:  # the harness's broken inbox
                     fresh = set(ids)
+                if sub.prepare is not None and fresh:
+                    unseen = set(fresh)
+                    await sub.prepare(
+                        [e for i, e in zip(ids, envelopes, strict=True) if _first(i, unseen)], uow
+                    )
                 for index, envelope in enumerate(envelopes):
                     event_id = ids[index]
                     if event_id not in fresh:

@@ -15,7 +15,7 @@ from intake.config import IntakeSettings
 from intake.domain.commands import ImportRates
 from intake.entrypoints.grpc_api import IntakeApi
 from intake.entrypoints.kafka_handlers import CASE_SCORED_TOPIC, on_case_scored
-from intake.entrypoints.matching_handlers import matching_handlers
+from intake.entrypoints.matching_handlers import hold_their_cases, matching_handlers
 from intake.entrypoints.settlement_handlers import (
     PAYMENT_RECEIVED_TOPIC,
     PAYMENT_REVERSED_TOPIC,
@@ -63,7 +63,13 @@ def subscriptions() -> list[Subscription[Any]]:
             topic_name(*CASE_SCORED_TOPIC), f"{SERVICE}-timeline", CaseScored, on_case_scored
         ),
         *(
-            Subscription(topic_name("matching", name, version), f"{SERVICE}-life-{name}", kind, on)
+            Subscription(
+                topic_name("matching", name, version),
+                f"{SERVICE}-life-{name}",
+                kind,
+                on,
+                prepare=hold_their_cases,
+            )
             for name, version, kind, on in matching_handlers()
         ),
         Subscription(

@@ -5,6 +5,7 @@ holder reads the case file over gRPC until it loses the case, and the creditor s
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import grpc
 import pytest
@@ -17,8 +18,10 @@ from recouvra.common.v1.money_pb2 import Money
 from recouvra.common.v1.percentage_pb2 import Percentage
 from recouvra.events.v1 import assignment_events_pb2 as assignment
 from recouvra.events.v1 import matching_events_pb2 as matching
+from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.intake.v1 import intake_pb2
 from recouvra_shared.events import new_event
+from recouvra_shared.inbox import Subscription
 from services.intake.tests.integration.intake_harness import Intake, company, invoice, violations
 from tests.support.identity import CallAs, as_person
 
@@ -171,12 +174,15 @@ async def test_cases_are_listed_by_their_life_and_an_unknown_status_is_refused(
 async def test_facts_handled_in_one_transaction_land_on_each_timeline_in_order(
     intake: Intake,
 ) -> None:
-    """As the inbox consumer hands a batch: many facts, several cases, one transaction. Their
-    timeline entries are written when it commits, in the order the facts came; one event
-    handed twice is noted once, and a transaction rolled back notes nothing."""
+    """As the inbox consumer hands a batch: many facts, several cases, one transaction, their
+    cases held (locked) at once first. Their timeline entries are written when it commits, in
+    the order the facts came; one event handed twice is noted once, a fact about a case intake
+    never made changes nothing, and a transaction rolled back notes nothing."""
     first, second = await submit(intake, "F-1"), await submit(intake, "F-2")
+    stranger = "0b7e4f0e-8c1a-4a8e-9a53-3d1f8f1f2c11"  # no such case in intake
     facts = [
         matching.QuoteIssued(case_id=first, round=1, provider_id="prov-1"),
+        matching.QuoteIssued(case_id=stranger, round=1, provider_id="prov-1"),
         matching.QuoteIssued(case_id=second, round=1, provider_id="prov-2"),
         assigned(first, "prov-1", 1),
         assignment.CaseRotated(case_id=first, from_provider_id="prov-1", round=1),
@@ -198,12 +204,17 @@ async def test_facts_handled_in_one_transaction_land_on_each_timeline_in_order(
         ).envelope
         events.append((subscription, event))
 
+    async def handle(handed: list[tuple[Subscription[Any], EventEnvelope]], uow: Any) -> None:
+        prepare = handed[0][0].prepare
+        assert prepare is not None  # matching's facts hold their cases first
+        await prepare([event for _, event in handed], uow)
+        for subscription, event in handed:
+            await subscription.deliver(event, uow)
+
     async with units_of_work(intake.database)() as uow:  # rolled back: never committed
-        for subscription, event in events:
-            await subscription.deliver(event, uow)
+        await handle(events, uow)
     async with units_of_work(intake.database)() as uow:
-        for subscription, event in [*events, events[2]]:  # the assignment handed twice
-            await subscription.deliver(event, uow)
+        await handle([*events, events[3]], uow)  # the assignment handed twice
         await uow.commit()
 
     me = Intake.as_creditor(A)
@@ -218,8 +229,8 @@ async def test_facts_handled_in_one_transaction_land_on_each_timeline_in_order(
     assert await timeline(first) == [
         ("case-submitted", (await timeline(first))[0][1]),
         ("quote-issued", ids[0]),
-        ("case-assigned", ids[2]),
-        ("case-rotated", ids[3]),
+        ("case-assigned", ids[3]),
+        ("case-rotated", ids[4]),
     ]
     assert [t for t, _ in await timeline(second)] == ["case-submitted", "quote-issued"]
     case = await intake.stub.GetCase(intake_pb2.GetCaseRequest(case_id=first), metadata=me)

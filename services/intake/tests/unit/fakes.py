@@ -53,6 +53,7 @@ class FakeCases:
 
     def __init__(self, state: IntakeState) -> None:
         self.state = state
+        self.held: list[str] = []  # what `hold` was asked to lock, in order
 
     async def claimed_invoices(
         self, creditor_id: str, debtor_key: str, numbers: Sequence[str]
@@ -111,6 +112,9 @@ class FakeCases:
     async def life_of(self, case_id: str, *, lock: bool = False) -> CaseLife | None:
         case = self.state.cases.get(case_id)
         return None if case is None else case.life
+
+    async def hold(self, case_ids: Sequence[str]) -> None:
+        self.held.extend(case_ids)
 
     async def follow(self, case_id: str, life: CaseLife) -> None:
         case = self.state.cases[case_id]

@@ -395,3 +395,28 @@ async def test_an_unknown_status_filter_is_refused_naming_the_allowed_values() -
 def test_intake_reads_each_of_matchings_case_facts_in_a_group_of_its_own() -> None:
     groups = {s.topic: s.consumer for s in subscriptions() if s.topic.startswith("matching.")}
     assert groups == {topic: f"intake-life-{topic.split('.')[1]}" for topic in TOPICS.values()}
+
+
+async def test_each_of_matchings_subscriptions_holds_the_cases_of_a_transaction_first() -> None:
+    """Before a transaction's facts are noted, their cases are held at once (an id that cannot
+    name a case is left out); the inbox consumer calls this for a transaction of many."""
+    storage = FakeIntakeStorage()
+    case_id = await a_case(storage)
+    envelopes = [
+        new_event(
+            producer="matching",
+            event_type="quote-issued",
+            version=1,
+            case_id=named,
+            tenant_id=A,
+            payload=quoted(named),
+        ).envelope
+        for named in (case_id, "not-a-case-id")
+    ]
+    matching_subscriptions = [s for s in subscriptions() if s.topic in TOPICS.values()]
+    assert len(matching_subscriptions) == len(TOPICS)
+    for subscription in matching_subscriptions:
+        assert subscription.prepare is not None
+        async with storage.unit_of_work() as uow:
+            await subscription.prepare(envelopes, uow)
+            assert uow.cases.held == [case_id]

@@ -4,6 +4,7 @@ service_layer/unit_of_work.py)."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, fields
@@ -119,6 +120,14 @@ _LIFE = select(
     cases.c.holder_window_ends_at,
 ).where(cases.c.case_id == bindparam("case_id"))
 _LIFE_LOCKED = _LIFE.with_for_update()
+# The lives of many cases, locked in case id order (two transactions locking some of the same
+# cases wait for one another instead of each holding one the other needs).
+_LIVES_LOCKED = (
+    select(cases.c.case_id, *_LIFE.selected_columns)
+    .where(cases.c.case_id == func.any(bindparam("case_ids", type_=ARRAY(UUID(as_uuid=False)))))
+    .order_by(cases.c.case_id)
+    .with_for_update()
+)
 # Statements every consumed fact runs, built once (building one costs more than running it
 # through the compiled cache). _FOLLOW writes where many cases now stand in one statement: one
 # array per column, unnested into rows and joined to the cases by id.
@@ -206,13 +215,29 @@ class SqlCases:
     all the cases followed in one statement: a batch of consumed facts moves a case each, and
     one UPDATE for the batch costs far less than one per fact. Any other statement of this
     repository writes what was kept first, so nothing reads or overwrites a case behind it;
-    `life_of` of a case already followed, and locked, in this unit of work answers what was
-    kept."""
+    `life_of` of a case already followed, or locked by `hold`, in this unit of work answers
+    from what it holds, without a statement."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._followed: dict[str, CaseLife] = {}
         self._locked: set[str] = set()
+        self._held: dict[str, CaseLife | None] = {}  # locked by `hold`: nobody else changes them
+
+    async def hold(self, case_ids: Sequence[str]) -> None:
+        """Lock these cases until the end of the unit of work, in one statement, and keep
+        where each stands (or that intake never made it) for `life_of`."""
+        asked = sorted(set(case_ids) - self._locked)
+        if not asked:
+            return
+        await self.flush()
+        rows = (await self.session.execute(_LIVES_LOCKED, {"case_ids": asked})).mappings()
+        found = {
+            row["case_id"]: CaseLife(row["status"], row["round"], _holder_of(row)) for row in rows
+        }
+        # Kept under the id as asked (the database answers each in its canonical spelling).
+        self._held.update((case_id, found.get(str(uuid.UUID(case_id)))) for case_id in asked)
+        self._locked.update(asked)
 
     async def flush(self) -> None:
         """Write where each followed case now stands, in case id order."""
@@ -354,6 +379,8 @@ class SqlCases:
         kept = self._followed.get(case_id)
         if kept is not None and (case_id in self._locked or not lock):
             return kept
+        if case_id in self._held:
+            return self._held[case_id]
         await self.flush()
         row = (
             (await self.session.execute(_LIFE_LOCKED if lock else _LIFE, {"case_id": case_id}))
@@ -470,6 +497,7 @@ class SqlCases:
     async def set_status(self, case_id: str, status: str, withdrawn_reason: str = "") -> None:
         """Change a case's status."""
         await self.flush()
+        self._held.clear()
         await self.session.execute(
             update(cases)
             .where(cases.c.case_id == case_id)
@@ -488,6 +516,7 @@ class SqlCases:
     async def mark_scored(self, case_id: str) -> None:
         """A submitted case has been scored (later states are left alone)."""
         await self.flush()
+        self._held.clear()
         await self.session.execute(_MARK_SCORED, {"scored_case": case_id})
 
     async def follow(self, case_id: str, life: CaseLife) -> None:

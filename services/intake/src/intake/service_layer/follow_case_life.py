@@ -3,6 +3,8 @@ date, and the case's status and holder follow it, forward only."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from intake.domain.case_life import Holder, LifeStep, after
 from intake.domain.commands import NoteCaseFact
 from intake.domain.model import TimelineEntry, is_case_id
@@ -16,6 +18,12 @@ def _step(command: NoteCaseFact) -> LifeStep:
         else None
     )
     return LifeStep(command.status, command.round, holder)
+
+
+async def hold_cases(case_ids: Sequence[str], uow: IntakeUnitOfWork) -> None:
+    """Before many facts are noted in one unit of work: lock their cases all at once (in one
+    order), so that noting each reads none."""
+    await uow.cases.hold([case_id for case_id in case_ids if is_case_id(case_id)])
 
 
 async def note_case_fact(command: NoteCaseFact, uow: IntakeUnitOfWork) -> None:

@@ -65,6 +65,10 @@ class CaseRepository(Protocol):
     async def follow(self, case_id: str, life: CaseLife) -> None:
         """Record where the case now stands in its life: status, round and holder."""
 
+    async def hold(self, case_ids: Sequence[str]) -> None:
+        """Lock these cases until the end of the unit of work, all at once; `life_of` then
+        answers for them without reading again."""
+
 
 class Timelines(Protocol):
     """What happened to each case."""
