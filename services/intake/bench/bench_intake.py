@@ -588,6 +588,15 @@ async def fact_backlog(
                 raise TimeoutError(f"intake handled {handled} of {len(ids)} facts in 10 minutes")
         seconds = time.perf_counter() - started
         cpu_ms = (cpu_seconds(intake_pid) - cpu_before) * 1000 / len(ids)
+        # Handled means noted: each fact on its case's timeline, each case rotated.
+        noted = await connection.fetchval(
+            "SELECT count(*) FROM timeline WHERE event_id = ANY($1::uuid[])", ids
+        )
+        rotated = await connection.fetchval("SELECT count(*) FROM cases WHERE status = 'rotated'")
+        if (noted, rotated) != (len(ids), len(held)):
+            raise AssertionError(
+                f"intake noted {noted} of {len(ids)} facts, rotated {rotated} of {len(held)} cases"
+            )
     finally:
         await connection.close()
     return len(ids), produced, seconds, cpu_ms
