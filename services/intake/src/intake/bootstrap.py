@@ -14,8 +14,8 @@ from intake.adapters.unit_of_work import SqlIntakeUnitOfWork
 from intake.config import IntakeSettings
 from intake.domain.commands import ImportRates
 from intake.entrypoints.grpc_api import IntakeApi
-from intake.entrypoints.kafka_handlers import CASE_SCORED_TOPIC, on_case_scored
-from intake.entrypoints.matching_handlers import hold_their_cases, matching_handlers
+from intake.entrypoints.kafka_handlers import CASE_SCORED_TOPIC, hold_their_cases, on_case_scored
+from intake.entrypoints.matching_handlers import matching_handlers
 from intake.entrypoints.settlement_handlers import (
     PAYMENT_RECEIVED_TOPIC,
     PAYMENT_REVERSED_TOPIC,
@@ -57,10 +57,15 @@ def intake_api(
 def subscriptions() -> list[Subscription[Any]]:
     """The other services' facts intake consumes: each about a case goes on its timeline, and
     matching's move the case along its life (one consumer group per fact, `intake-life-*`);
-    settlement's money received and reversed are the case's bank payments."""
+    settlement's money received and reversed are the case's bank payments. Every transaction
+    of many facts holds (locks) their cases first, all at once."""
     return [
         Subscription(
-            topic_name(*CASE_SCORED_TOPIC), f"{SERVICE}-timeline", CaseScored, on_case_scored
+            topic_name(*CASE_SCORED_TOPIC),
+            f"{SERVICE}-timeline",
+            CaseScored,
+            on_case_scored,
+            prepare=hold_their_cases,
         ),
         *(
             Subscription(
@@ -77,12 +82,14 @@ def subscriptions() -> list[Subscription[Any]]:
             f"{SERVICE}-bank-received",
             PaymentReceived,
             on_payment_received,
+            prepare=hold_their_cases,
         ),
         Subscription(
             topic_name(*PAYMENT_REVERSED_TOPIC),
             f"{SERVICE}-bank-reversed",
             PaymentReversed,
             on_payment_reversed,
+            prepare=hold_their_cases,
         ),
     ]
 

@@ -3,7 +3,7 @@ status it moves the case to and a sentence for the creditor's timeline."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +13,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from intake.domain import case_life
 from intake.domain.commands import NoteCaseFact
-from intake.service_layer.follow_case_life import hold_cases, note_case_fact
+from intake.service_layer.follow_case_life import note_case_fact
 from intake.service_layer.unit_of_work import IntakeUnitOfWork
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1 import assignment_events_pb2 as assignment
@@ -211,14 +211,8 @@ MATCHING_FACTS: tuple[tuple[str, int, type[Message], Callable[[Any], Reading]], 
 )
 
 
-async def hold_their_cases(envelopes: Sequence[EventEnvelope], uow: IntakeUnitOfWork) -> None:
-    """Before a transaction's facts are noted: their cases locked at once, in one order."""
-    await hold_cases([envelope.case_id for envelope in envelopes], uow)
-
-
 def matching_handlers() -> list[
     tuple[str, int, type[Message], Callable[[Message, EventEnvelope, IntakeUnitOfWork], Any]]
 ]:
-    """Each fact intake follows, with the handler that notes it (its subscription also holds
-    a transaction's cases with `hold_their_cases` before the first fact)."""
+    """Each fact intake follows, with the handler that notes it."""
     return [(name, version, kind, _handler(read)) for name, version, kind, read in MATCHING_FACTS]
