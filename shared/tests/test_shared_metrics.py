@@ -259,8 +259,10 @@ async def test_metrics_port_serves_readings_and_pool_and_keeps_the_last_good_rea
         await metrics.stop()
         await database.dispose()
     assert "recouvra_payouts_pending 3.0" in page
-    assert 'recouvra_db_pool_connections{state="in_use"} 0.0' in page
-    assert "recouvra_db_pool_size 10.0" in page
+    # Both pools: transactions, and the reads without one (the gateway's per-request checks).
+    for pool in ("transactions", "reads"):
+        assert f'recouvra_db_pool_connections{{pool="{pool}",state="in_use"}} 0.0' in page
+        assert f'recouvra_db_pool_size{{pool="{pool}"}} 10.0' in page
     # A dead-letter topic is shown at 0 before its first letter (an alert sees the first one).
     topic = {"topic": "intake.case-submitted.v1.dlt.probe"}
     assert REGISTRY.get_sample_value("recouvra_dead_letters_total", topic) == 0.0

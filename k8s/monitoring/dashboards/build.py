@@ -190,8 +190,8 @@ def plumbing(job: str) -> list[Panel]:
         panel(
             "Database pool",
             "short",
-            (f"recouvra_db_pool_connections{{{s}}}", "{{state}}"),
-            (f"recouvra_db_pool_size{{{s}}}", "pool size"),
+            (f"recouvra_db_pool_connections{{{s}}}", "{{pool}}: {{state}}"),
+            (f"recouvra_db_pool_size{{{s}}}", "{{pool}}: size"),
         ),
         panel(
             "Up",

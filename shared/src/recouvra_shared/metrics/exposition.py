@@ -61,7 +61,7 @@ class ServiceMetrics:
         for number, source in enumerate(sources):
             self.sources[f"{getattr(source, '__qualname__', 'service')}#{number}"] = source
         self.sampled = SampledCollector()
-        self.pool = PoolCollector(database.engine)
+        self.pool = PoolCollector(database)
         self.port = 0
         self._server: Any = None
         self._stopping = asyncio.Event()

@@ -11,7 +11,6 @@ from typing import Literal
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from recouvra_shared.db import Database, dead_letters, outbox, outbox_dead_letters
 from recouvra_shared.unit_of_work import utcnow
@@ -64,26 +63,37 @@ class SampledCollector(Collector):
 
 
 class PoolCollector(Collector):
-    """The database pool at scrape time: connections in use, idle, and the pool's size."""
+    """The database pools at scrape time: connections in use, idle, and each pool's size; the
+    pool of transactions, and the pool of reads without a transaction (the gateway's checks)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, database: Database) -> None:
+        self.database = database
 
     def collect(self) -> Iterator[Metric]:
-        pool = self.engine.sync_engine.pool
+        engines = {"transactions": self.database.engine}
+        if self.database.reads is not None:
+            engines["reads"] = self.database.reads
         connections = GaugeMetricFamily(
             "recouvra_db_pool_connections",
             "Database connections of the pool, in use or idle.",
-            labels=["state"],
+            labels=["pool", "state"],
         )
-        connections.add_metric(["in_use"], float(getattr(pool, "checkedout", lambda: 0)()))
-        connections.add_metric(["idle"], float(getattr(pool, "checkedin", lambda: 0)()))
-        yield connections
-        size = getattr(pool, "size", None)
-        if size is not None:
-            yield GaugeMetricFamily(
-                "recouvra_db_pool_size", "Connections the pool keeps (before overflow).", size()
+        sizes = GaugeMetricFamily(
+            "recouvra_db_pool_size",
+            "Connections the pool keeps (before overflow).",
+            labels=["pool"],
+        )
+        for name, engine in engines.items():
+            pool = engine.sync_engine.pool
+            connections.add_metric(
+                [name, "in_use"], float(getattr(pool, "checkedout", lambda: 0)())
             )
+            connections.add_metric([name, "idle"], float(getattr(pool, "checkedin", lambda: 0)()))
+            size = getattr(pool, "size", None)
+            if size is not None:
+                sizes.add_metric([name], float(size()))
+        yield connections
+        yield sizes
 
 
 async def platform_readings(database: Database) -> list[Reading]:
