@@ -255,11 +255,17 @@ async def test_where_a_case_stands_is_written_before_anything_else_reads_or_chan
         assert case is not None
         assert (case.status, case.round) == (ASSIGNED, 1)
         await uow.commit()
+    async with units_of_work(intake.database)() as uow:
+        # Held, followed, then written by another statement: what is held follows it.
+        await uow.cases.hold([listed])
+        await uow.cases.follow(listed, CaseLife(QUOTED, 2))
+        assert await uow.cases.get(listed, A) is not None  # writes what was followed
+        assert await uow.cases.life_of(listed, lock=True) == CaseLife(QUOTED, 2)
     me = Intake.as_creditor(A)
     cases = {
         case_id: await intake.stub.GetCase(intake_pb2.GetCaseRequest(case_id=case_id), metadata=me)
         for case_id in (withdrawn, listed)
     }
-    assert cases[withdrawn].status == WITHDRAWN
+    assert cases[withdrawn].status == WITHDRAWN  # (the last unit of work was not committed)
     assert (cases[listed].status, cases[listed].holder.provider_id) == (ASSIGNED, "prov-1")
     assert cases[listed].holder.window_ends_at == WINDOW_END.isoformat()

@@ -523,6 +523,8 @@ class SqlCases:
         """Record the case's status, round and holder (none but while assigned), written at
         the commit or before this repository's next statement."""
         self._followed[case_id] = life
+        if case_id in self._held:  # still locked: what is held stays where the case stands
+            self._held[case_id] = life
 
 
 class SqlTimelines:
