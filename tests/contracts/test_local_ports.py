@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.contracts.test_k8s_service_targets import CALLS, SERVICES, _settings
+from tests.support.stack import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES_SH = (ROOT / "deploy" / "local" / "services.sh").read_text()
@@ -59,3 +60,9 @@ def test_a_caller_finds_its_peer_where_it_listens_locally(service: str, peer: st
     assert peer in _script_map("CALLS").get(service, "").split(), (
         f"deploy/local/services.sh does not export RECOUVRA_{service.upper()}_{peer.upper()}_TARGET"
     )
+
+
+def test_free_ports_are_never_handed_out_twice_in_a_run() -> None:
+    """A test server with several listeners takes one free_port each: they must all differ."""
+    ports = [free_port() for _ in range(300)]
+    assert len(set(ports)) == len(ports)

@@ -195,11 +195,23 @@ def find_stack() -> Stack:
     return _start_local_stack()
 
 
+# Every port free_port handed out in this run: the kernel may give the port it just released to
+# the next bind, so five calls in a row for one server's five listeners once returned the same
+# port twice, and that server failed to start ("bind: address already in use").
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port nobody listens on right now, on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port nobody listens on right now, on 127.0.0.1, and never handed out before in this
+    run."""
+    for _ in range(1000):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
+    raise RuntimeError("no free port the run has not handed out already")
 
 
 # Every name handed out in this run: the topics that start with one are this run's to delete.
