@@ -28,7 +28,8 @@ stopped and both databases dropped at the end.
    case assigned and the case rotated (3N events) produced at once on matching's topics, as
    after an outage of intake or an operator's replay; the time until intake has handled every
    one (its inbox holds their ids), and intake's CPU per fact. Each fact moves its case and
-   goes on its timeline; the inbox consumer handles a backlog many facts per transaction.
+   goes on its timeline (the run fails unless every fact is there and every case rotated); the
+   inbox consumer handles a backlog many facts per transaction.
 """
 
 from __future__ import annotations
@@ -516,7 +517,7 @@ async def raw_inserts(database_url: str, rows: list[Row]) -> tuple[float, float]
     return copy_seconds, insert_seconds
 
 
-def matching_facts(case_id: str, creditor_id: str) -> list[tuple[str, Message]]:
+def matching_facts(case_id: str) -> list[tuple[str, Message]]:
     """What matching says of a case in its first round: quoted, assigned, then rotated."""
     ends = Timestamp()
     ends.FromDatetime(datetime.now(UTC) + timedelta(days=30))
@@ -559,7 +560,7 @@ async def fact_backlog(
                 payload=fact,
             )
             for row in held
-            for event_type, fact in matching_facts(row["case_id"], row["creditor_id"])
+            for event_type, fact in matching_facts(row["case_id"])
         ]
         ids = [uuid.UUID(e.envelope.event_id) for e in events]
         producer = AIOKafkaProducer(
