@@ -45,8 +45,8 @@ async def submit(intake: Intake, number: str) -> str:
     return reply.case_id
 
 
-async def deliver(intake: Intake, fact: Message, *, times: int = 1) -> None:
-    """One of matching's facts through intake's own subscription, claimed in the inbox."""
+def as_published(fact: Message) -> tuple[Subscription[Any], EventEnvelope]:
+    """One of matching's facts as matching publishes it, with intake's subscription to it."""
     [subscription] = [
         s for s in subscriptions() if s.event_type is type(fact) and s.topic.startswith("matching")
     ]
@@ -58,6 +58,12 @@ async def deliver(intake: Intake, fact: Message, *, times: int = 1) -> None:
         tenant_id=A,
         payload=fact,
     ).envelope
+    return subscription, event
+
+
+async def deliver(intake: Intake, fact: Message, *, times: int = 1) -> None:
+    """One of matching's facts through intake's own subscription, claimed in the inbox."""
+    subscription, event = as_published(fact)
     for _ in range(times):
         async with units_of_work(intake.database)() as uow:
             if await uow.claim_event(subscription.consumer, event.event_id, subscription.topic):
@@ -187,22 +193,7 @@ async def test_facts_handled_in_one_transaction_land_on_each_timeline_in_order(
         assigned(first, "prov-1", 1),
         assignment.CaseRotated(case_id=first, from_provider_id="prov-1", round=1),
     ]
-    events = []
-    for fact in facts:
-        [subscription] = [
-            s
-            for s in subscriptions()
-            if s.event_type is type(fact) and s.topic.startswith("matching")
-        ]
-        event = new_event(
-            producer="matching",
-            event_type=subscription.topic.split(".")[1],
-            version=1,
-            case_id=fact.case_id,  # type: ignore[attr-defined]
-            tenant_id=A,
-            payload=fact,
-        ).envelope
-        events.append((subscription, event))
+    events = [as_published(fact) for fact in facts]
 
     async def handle(handed: list[tuple[Subscription[Any], EventEnvelope]], uow: Any) -> None:
         prepare = handed[0][0].prepare
