@@ -93,9 +93,19 @@ def build(wiring: Wiring) -> ServiceParts:
             ),
         ],
         subscriptions=[
-            Subscription(CASE_SUBMITTED_TOPIC, SERVICE, CaseSubmitted, consumers.on_case_submitted),
             Subscription(
-                CASE_SCORED_TOPIC, f"{SERVICE}-scores", CaseScored, consumers.on_case_scored
+                CASE_SUBMITTED_TOPIC,
+                SERVICE,
+                CaseSubmitted,
+                consumers.on_case_submitted,
+                prepare=consumers.before_submissions,
+            ),
+            Subscription(
+                CASE_SCORED_TOPIC,
+                f"{SERVICE}-scores",
+                CaseScored,
+                consumers.on_case_scored,
+                prepare=consumers.before_scores,
             ),
             Subscription(
                 PAYMENT_DECLARED_TOPIC,

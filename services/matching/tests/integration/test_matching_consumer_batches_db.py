@@ -15,10 +15,11 @@ from matching.adapters.unit_of_work import SqlMatchingUnitOfWork
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1 import matching_events_pb2 as market
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted
+from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra_shared.context import trace_id_of
 from recouvra_shared.db import outbox
-from recouvra_shared.events import new_event
+from recouvra_shared.events import new_event, unpack
 from recouvra_shared.tracing import span
 from services.matching.tests.integration.matching_harness import (
     CONFIG,
@@ -79,6 +80,77 @@ async def deliver_batch(h: Harness, *, crash_after: int | None = None) -> dict[s
                 traces[case_id] = format_trace_id(current.get_span_context().trace_id)
         await uow.commit()
     return traces
+
+
+def facts_of(case_id: str, n: int) -> tuple[EventEnvelope, EventEnvelope]:
+    """A case's case-submitted and case-scored envelopes, as intake and scoring publish them."""
+    submitted = CaseSubmitted(
+        case_id=case_id,
+        creditor_id="creditor-1",
+        debtor_is_business=True,
+        amount=Money(currency="EUR", minor_units=200_000 + 10_000 * n),
+        due_date="2026-09-01",
+    )
+    scored = CaseScored(
+        case_id=case_id,
+        trustscore=60,
+        recovery_probability="0.5",
+        segment="good-faith",
+        strategy="amicable",
+    )
+    return tuple(  # type: ignore[return-value]
+        new_event(
+            producer=producer,
+            event_type=kind,
+            version=1,
+            case_id=case_id,
+            tenant_id="creditor-1",
+            payload=payload,
+        ).envelope
+        for producer, kind, payload in (
+            ("intake", "case-submitted", submitted),
+            ("scoring", "case-scored", scored),
+        )
+    )
+
+
+async def deliver_prepared(h: Harness, topic: str, envelopes: list[EventEnvelope]) -> None:
+    """One topic's events in one transaction, as the inbox hands them over: the subscription
+    prepares them all, then each is handled in turn."""
+    prepare, handler, event_type = {
+        "submitted": (h.consumers.before_submissions, h.consumers.on_case_submitted, CaseSubmitted),
+        "scored": (h.consumers.before_scores, h.consumers.on_case_scored, CaseScored),
+    }[topic]
+    async with SqlMatchingUnitOfWork(h.database.sessions) as uow:
+        await prepare(envelopes, uow)
+        for envelope in envelopes:
+            await handler(unpack(envelope, event_type), envelope, uow)  # type: ignore[arg-type]
+        await uow.commit()
+
+
+@pytest.mark.parametrize("first", ["submitted", "scored"])
+async def test_prepared_transactions_quote_each_case_once_whichever_fact_comes_first(
+    matching_db: str, first: str
+) -> None:
+    """Each topic's facts stored at once and their cases locked at once, before handling: every
+    case opens once both facts are in, priced by the same rules, as when handled one by one."""
+    async with running_matching(matching_db, ManualClock(START), INSTANT) as h:
+        for n, (provider, fee) in enumerate((("p1", "14"), ("p2", "11")), 1):
+            await h.register(provider, n)
+            await h.auto_rule(provider, fee)
+        facts = {case_id: facts_of(case_id, n) for n, case_id in enumerate(CASES)}
+        second = "scored" if first == "submitted" else "submitted"
+        index = {"submitted": 0, "scored": 1}
+        # A case's facts may come twice in one transaction (a producer sent it again).
+        await deliver_prepared(h, first, [facts[c][index[first]] for c in CASES + CASES[:2]])
+        assert await h.events() == []  # nothing opens on one fact
+        await deliver_prepared(h, second, [facts[c][index[second]] for c in reversed(CASES)])
+        quotes = await h.payloads("matching.quote-issued.v1", market.QuoteIssued)
+        counts = await h.event_counts()
+    assert sorted(q.case_id for q in quotes) == CASES  # type: ignore[attr-defined]
+    assert {q.provider_id for q in quotes} == {"p2"}  # type: ignore[attr-defined]
+    assert counts["matching.auction-opened.v1"] == len(CASES)
+    assert counts["matching.auto-bids-placed.v1"] == len(CASES)
 
 
 async def test_every_case_of_a_batch_is_priced_by_the_same_rules_and_quoted_once(

@@ -7,7 +7,7 @@ the copy back only on commit, so a refused command leaves the store as it was, a
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -76,6 +76,7 @@ class StoredState:
     actions: list[tuple[events.ActionReported, datetime]] = field(default_factory=list)
     outbox: list[OutgoingEvent] = field(default_factory=list)
     keys: dict[tuple[str, str], tuple[str, bytes]] = field(default_factory=dict)
+    held: list[list[str]] = field(default_factory=list)  # the cases each `hold` was asked
 
 
 class FakeCaseMatchings:
@@ -85,6 +86,9 @@ class FakeCaseMatchings:
     async def get(self, case_id: str) -> CaseMatching | None:
         found = self.state.matchings.get(case_id)
         return None if found is None else copy.deepcopy(found)
+
+    async def hold(self, case_ids: Sequence[str]) -> None:
+        self.state.held.append(sorted(set(case_ids)))
 
     async def save(self, matching: CaseMatching, now: datetime) -> None:
         stored = copy.deepcopy(matching)
@@ -174,6 +178,14 @@ class FakeCaseFacts:
     async def save_scored(self, case_id: str, creditor_id: str, facts: ScoredFacts) -> None:
         self.state.scored[case_id] = facts
         self.state.fact_creditors.setdefault(case_id, creditor_id)
+
+    async def save_all_submitted(self, facts: Sequence[tuple[str, str, SubmittedFacts]]) -> None:
+        for case_id, creditor_id, submitted in facts:
+            await self.save_submitted(case_id, creditor_id, submitted)
+
+    async def save_all_scored(self, facts: Sequence[tuple[str, str, ScoredFacts]]) -> None:
+        for case_id, creditor_id, scored in facts:
+            await self.save_scored(case_id, creditor_id, scored)
 
     async def save_before_auction(
         self, case_id: str, creditor_id: str, before: BeforeAuction

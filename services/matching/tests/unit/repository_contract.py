@@ -488,3 +488,57 @@ class RepositoryContract:
             assert stored is not None
             assert stored.status is Status.CLOSED
             assert await uow.timers.due(T0 + timedelta(days=400), 10) == ["case-b"]
+
+    async def test_many_cases_facts_stored_at_once_read_as_each_stored_alone(
+        self, units: Units
+    ) -> None:
+        """A transaction of many facts stores them in one go; the last of a case's wins, and
+        a handler storing the same fact again after it changes nothing."""
+        first = SubmittedFacts("creditor-1", "EUR", 480_000, True, "2026-09-01", "FR-IDF")
+        corrected = SubmittedFacts("creditor-1", "EUR", 450_000, True, "2026-09-01", "FR-IDF")
+        other = SubmittedFacts("creditor-2", "EUR", 90_000, False, "2026-10-01", "FR-BRE")
+        scored = ScoredFacts("good-faith", "amicable", 64, "0.62", ("LATE_90", "B2B"), False)
+        async with units() as uow:
+            await uow.facts.save_all_scored([("case-b", "creditor-2", scored)])
+            await uow.facts.save_all_submitted(
+                [
+                    ("case-a", "creditor-1", first),
+                    ("case-b", "creditor-2", other),
+                    ("case-a", "creditor-1", corrected),
+                ]
+            )
+            assert await uow.facts.facts("case-a") == (corrected, None)
+            assert await uow.facts.facts("case-b") == (other, scored)
+            await uow.facts.save_submitted("case-b", "creditor-2", other)  # as its handler does
+            await uow.facts.save_scored("case-c", "creditor-1", scored)
+            await uow.commit()
+        async with units() as uow:
+            assert await uow.facts.facts("case-a") == (corrected, None)
+            assert await uow.facts.facts("case-b") == (other, scored)
+            assert await uow.facts.facts("case-c") == (None, scored)
+
+    async def test_held_cases_read_as_stored_and_a_save_after_the_hold_is_what_is_read(
+        self, units: Units
+    ) -> None:
+        async with units() as uow:
+            await uow.cases.save(offered("case-a", "p1"), T0)
+            await uow.cases.save(opened("case-b", ["p1", "p2"]), T0)
+            await uow.commit()
+        withdrawn = opened("case-b", ["p1", "p2"])
+        withdrawn.withdraw(T0)
+        async with units() as uow:
+            await uow.cases.hold(["case-b", "case-z", "case-a"])
+            held = await uow.cases.get("case-a")
+            assert held is not None
+            assert (held.status, held.holder) == (Status.OFFERED, "p1")
+            assert await uow.cases.get("case-z") is None
+            await uow.cases.save(withdrawn, T0)  # without reading what was held first
+            assert await uow.cases.open_auctions() == []  # a read: saves are written first
+            found = await uow.cases.get("case-b")
+            assert found is not None
+            assert found.status is Status.CLOSED
+            await uow.commit()
+        async with units() as uow:
+            stored = await uow.cases.get("case-b")
+            assert stored is not None
+            assert stored.status is Status.CLOSED

@@ -198,3 +198,41 @@ async def test_the_kafka_handlers_hand_each_fact_over_typed() -> None:
         "good-faith",
     )
     assert str(case.recovery_probability) == "0.62"
+
+
+async def test_a_transaction_of_facts_is_stored_and_its_cases_locked_before_any_is_handled() -> (
+    None
+):
+    """The inbox hands a transaction's envelopes to the subscription's prepare first: their facts
+    are stored at once and the cases that may open locked at once; an envelope that carries
+    another payload is left to its handler, which dead-letters it."""
+    m = Market()
+    consumers = CaseFactConsumers(m.clock, m.config)
+    await m.score("case-a")
+
+    def envelope(case_id: str, payload: CaseSubmitted | CaseScored) -> EventEnvelope:
+        wrapped = EventEnvelope(event_id=f"event-{case_id}", tenant_id=CREDITOR, case_id=case_id)
+        wrapped.payload.Pack(payload)
+        return wrapped
+
+    submissions = [
+        envelope(
+            case_id,
+            CaseSubmitted(
+                case_id=case_id,
+                creditor_id=CREDITOR,
+                amount=Money(currency="EUR", minor_units=480_000),
+                due_date="2026-09-01",
+            ),
+        )
+        for case_id in ("case-b", "case-a")
+    ]
+    stray = envelope("case-z", CaseScored(case_id="case-z"))
+    await m.committed(lambda uow: consumers.before_submissions([*submissions, stray], uow))
+    assert sorted(m.database.state.submitted) == ["case-a", "case-b"]
+    assert m.database.state.held == [["case-a"]]  # only case-a has its score: it may open
+    await m.committed(
+        lambda uow: consumers.before_scores([envelope("case-b", CaseScored(case_id="case-b"))], uow)
+    )
+    assert m.database.state.held[-1] == ["case-b"]
+    assert m.database.state.scored["case-b"].segment == ""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+import json
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     cast,
+    column,
     delete,
     func,
     literal,
@@ -22,7 +24,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy import case as sql_case
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from matching.adapters.orm import (
@@ -71,6 +73,18 @@ def _arm_timer() -> Any:
 
 _SAVE_CASE = _save_case()
 _ARM_TIMER = _arm_timer()
+# A case's matching read locked; and many cases' at once, in case id order (`hold`).
+_LOCKED = (
+    select(case_matchings.c.state)
+    .where(case_matchings.c.case_id == bindparam("case_id"))
+    .with_for_update()
+)
+_MANY_LOCKED = (
+    select(case_matchings.c.case_id, case_matchings.c.state)
+    .where(case_matchings.c.case_id == func.any(bindparam("case_ids", type_=ARRAY(String))))
+    .order_by(case_matchings.c.case_id)
+    .with_for_update()
+)
 
 
 @dataclass(frozen=True)
@@ -105,6 +119,7 @@ class SqlCaseMatchings:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._stored: dict[str, _Stored | None] = {}
+        self._locked: dict[str, CaseMatching | None] = {}  # read by `hold`, not yet handed out
         self._held: dict[str, int] | None = None
         self._unwritten: dict[str, dict[str, Any]] = {}  # case id -> its row
         self._timers: dict[str, tuple[datetime, str | None] | None] = {}  # None: delete
@@ -131,19 +146,31 @@ class SqlCaseMatchings:
         """A case's matching, locked until the unit of work ends."""
         if (saved := self._unwritten.get(case_id)) is not None:
             return _STATE.validate_json(saved["state"])
-        row = (
-            await self.session.execute(
-                select(case_matchings.c.state)
-                .where(case_matchings.c.case_id == case_id)
-                .with_for_update()
-            )
-        ).first()
+        if case_id in self._locked:  # held: read locked once, handed out once
+            return self._locked.pop(case_id)
+        row = (await self.session.execute(_LOCKED, {"case_id": case_id})).first()
         if row is None:
             self._stored[case_id] = None
             return None
         matching = _STATE.validate_python(row.state)
         self._stored[case_id] = _stored(matching)
         return matching
+
+    async def hold(self, case_ids: Sequence[str]) -> None:
+        """Lock these cases' matchings until the unit of work ends, in one statement and in case
+        id order, and keep what each was (or that it has none yet) for its `get`."""
+        asked = sorted(set(case_ids) - self._locked.keys() - self._unwritten.keys())
+        if not asked:
+            return
+        await self.flush()
+        found = {
+            row.case_id: _STATE.validate_python(row.state)
+            for row in await self.session.execute(_MANY_LOCKED, {"case_ids": asked})
+        }
+        for case_id in asked:
+            matching = found.get(case_id)
+            self._locked[case_id] = matching
+            self._stored[case_id] = None if matching is None else _stored(matching)
 
     async def save(self, matching: CaseMatching, now: datetime) -> None:
         """Store a case's matching and (re)arm its timer at its next deadline."""
@@ -157,6 +184,7 @@ class SqlCaseMatchings:
             "updated_at": now,
         }
         case_id = matching.case.case_id
+        self._locked.pop(case_id, None)  # what was held is no longer what is stored
         # Missing when loaded (under its facts' lock, the only way a case is first stored): no
         # timer and no waiting-list row can exist yet. Not loaded at all: unknown, so written.
         known = case_id in self._stored
@@ -382,6 +410,9 @@ class SqlCaseFacts:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._rows: dict[str, Any] = {}
+        # What the last statement that wrote a case's row stored (kind, creditor, facts): a save
+        # of the very same is not sent again (`save_all_*` stored it ahead of the handlers).
+        self._saved: dict[str, tuple[str, str, dict[str, Any]]] = {}
 
     async def _row(self, case_id: str) -> Any:
         """The case's row, locked until commit (None when there is none)."""
@@ -414,12 +445,16 @@ class SqlCaseFacts:
 
     async def save_scored(self, case_id: str, creditor_id: str, facts: ScoredFacts) -> None:
         """Store what case-scored said."""
-        await self._save(
-            case_id,
-            creditor_id,
-            "scored",
-            {**asdict(facts), "reason_codes": list(facts.reason_codes)},
-        )
+        await self._save(case_id, creditor_id, "scored", _scored_json(facts))
+
+    async def save_all_submitted(self, facts: Sequence[tuple[str, str, SubmittedFacts]]) -> None:
+        """Store what many case-submitted said, (case id, creditor id, facts) each, in one
+        statement that locks their cases in case id order (the last of a case's wins)."""
+        await self._save_all("submitted", [(c, cr, asdict(f)) for c, cr, f in facts])
+
+    async def save_all_scored(self, facts: Sequence[tuple[str, str, ScoredFacts]]) -> None:
+        """Store what many case-scored said, as `save_all_submitted` does."""
+        await self._save_all("scored", [(c, cr, _scored_json(f)) for c, cr, f in facts])
 
     async def save_before_auction(
         self, case_id: str, creditor_id: str, before: BeforeAuction
@@ -428,11 +463,33 @@ class SqlCaseFacts:
         await self._save(case_id, creditor_id, "before_auction", _stored_before_auction(before))
 
     async def _save(self, case_id: str, creditor_id: str, kind: str, facts: dict[str, Any]) -> None:
+        if self._saved.get(case_id) == (kind, creditor_id, facts):
+            return
         self._rows[case_id] = (
             await self.session.execute(
                 _SAVE_FACT[kind], {"case_id": case_id, "creditor_id": creditor_id, kind: facts}
             )
         ).first()
+        self._saved[case_id] = (kind, creditor_id, facts)
+
+    async def _save_all(self, kind: str, facts: list[tuple[str, str, dict[str, Any]]]) -> None:
+        last = {case_id: (creditor_id, fact) for case_id, creditor_id, fact in facts}
+        ids = sorted(last)
+        rows = await self.session.execute(
+            _SAVE_FACTS[kind],
+            {
+                "case_ids": ids,
+                "creditor_ids": [last[case_id][0] for case_id in ids],
+                "facts": [json.dumps(last[case_id][1]) for case_id in ids],
+            },
+        )
+        for row in rows:
+            self._rows[row.case_id] = row
+        self._saved.update((case_id, (kind, *last[case_id])) for case_id in ids)
+
+
+def _scored_json(facts: ScoredFacts) -> dict[str, Any]:
+    return {**asdict(facts), "reason_codes": list(facts.reason_codes)}
 
 
 def _save_fact(kind: str) -> Any:
@@ -450,7 +507,33 @@ def _save_fact(kind: str) -> Any:
     ).returning(*case_facts.c)
 
 
+def _save_facts(kind: str) -> Any:
+    """Store one kind of fact for many cases, in case id order, returning each whole row: one
+    array per column, unnested into rows."""
+    given = (
+        func.unnest(
+            bindparam("case_ids", type_=ARRAY(String)),
+            bindparam("creditor_ids", type_=ARRAY(String)),
+            bindparam("facts", type_=ARRAY(Text)),
+        )
+        .table_valued(column("case_id", String), column("creditor_id", String), column("facts"))
+        .render_derived(name="given")
+    )
+    stored = insert(case_facts).from_select(
+        ["case_id", "creditor_id", kind],
+        select(given.c.case_id, given.c.creditor_id, cast(given.c.facts, JSONB)).order_by(
+            given.c.case_id
+        ),
+    )
+    update = [kind] if kind == "scored" else [kind, "creditor_id"]
+    return stored.on_conflict_do_update(
+        index_elements=[case_facts.c.case_id],
+        set_={name: stored.excluded[name] for name in update},
+    ).returning(*case_facts.c)
+
+
 _SAVE_FACT = {kind: _save_fact(kind) for kind in ("submitted", "scored", "before_auction")}
+_SAVE_FACTS = {kind: _save_facts(kind) for kind in ("submitted", "scored")}
 
 
 class SqlTimers:

@@ -3,6 +3,7 @@ withdrawn. The auction opens once both the submission and the score are here."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from matching.domain.activity import business_day
@@ -43,6 +44,30 @@ async def case_scored(
     elif fact.scored.debtor_insolvent:
         matching.debtor_insolvent(clock.now())
         await save_and_publish(uow, matching, clock.now(), config)
+
+
+async def hold_submitted(facts: Sequence[CaseSubmittedFact], uow: MatchingUnitOfWork) -> None:
+    """Before a transaction of many submissions is handled: their facts stored at once (which
+    locks their cases' facts in case id order), and the matchings of the cases whose score is
+    already here read locked at once. Each `case_submitted` then finds what it needs."""
+    await uow.facts.save_all_submitted(
+        [(fact.case_id, fact.submitted.creditor_id, fact.submitted) for fact in facts]
+    )
+    complete = []
+    for fact in facts:
+        submitted, scored = await uow.facts.facts(fact.case_id)
+        if submitted is not None and scored is not None:
+            complete.append(fact.case_id)
+    await uow.cases.hold(complete)
+
+
+async def hold_scored(facts: Sequence[CaseScoredFact], uow: MatchingUnitOfWork) -> None:
+    """Before a transaction of many scores is handled: their facts stored at once, then their
+    cases' matchings read locked at once, both in case id order (as `hold_submitted`)."""
+    await uow.facts.save_all_scored(
+        [(fact.case_id, fact.creditor_id, fact.scored) for fact in facts]
+    )
+    await uow.cases.hold([fact.case_id for fact in facts])
 
 
 async def payment_declared(

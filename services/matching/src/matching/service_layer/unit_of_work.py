@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -21,6 +21,9 @@ class CaseMatchings(Protocol):
 
     async def get(self, case_id: str) -> CaseMatching | None:
         """A case's matching, locked until the unit of work ends."""
+
+    async def hold(self, case_ids: Sequence[str]) -> None:
+        """Lock these cases' matchings at once, in case id order, for their `get`."""
 
     async def save(self, matching: CaseMatching, now: datetime) -> None:
         """Store a case's matching and (re)arm its timer at its next deadline."""
@@ -65,6 +68,13 @@ class CaseFactsRepository(Protocol):
 
     async def save_scored(self, case_id: str, creditor_id: str, facts: ScoredFacts) -> None:
         """Store what case-scored said."""
+
+    async def save_all_submitted(self, facts: Sequence[tuple[str, str, SubmittedFacts]]) -> None:
+        """Store what many case-submitted said, (case id, creditor id, facts) each, at once,
+        locking their cases in case id order (the last of a case's wins)."""
+
+    async def save_all_scored(self, facts: Sequence[tuple[str, str, ScoredFacts]]) -> None:
+        """Store what many case-scored said, as `save_all_submitted` does."""
 
     async def save_before_auction(
         self, case_id: str, creditor_id: str, before: BeforeAuction
