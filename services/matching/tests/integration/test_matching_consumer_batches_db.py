@@ -40,48 +40,6 @@ class Crash(Exception):
     """The process going down in the middle of a batch's transaction."""
 
 
-async def deliver_batch(h: Harness, *, crash_after: int | None = None) -> dict[str, str]:
-    """Each case's submission then its score, all in one unit of work, committed at the end;
-    each event handled in a span of its own, as the inbox consumer does. Returns the trace id
-    of each case's score."""
-    traces = {}
-    async with SqlMatchingUnitOfWork(h.database.sessions) as uow:
-        for n, case_id in enumerate(CASES):
-            if n == crash_after:
-                raise Crash
-            submitted = CaseSubmitted(
-                case_id=case_id,
-                creditor_id="creditor-1",
-                debtor_is_business=True,
-                amount=Money(currency="EUR", minor_units=200_000 + 10_000 * n),
-                due_date="2026-09-01",
-            )
-            scored = CaseScored(
-                case_id=case_id,
-                trustscore=60,
-                recovery_probability="0.5",
-                segment="good-faith",
-                strategy="amicable",
-            )
-            for handler, payload, producer, kind in (
-                (h.consumers.on_case_submitted, submitted, "intake", "case-submitted"),
-                (h.consumers.on_case_scored, scored, "scoring", "case-scored"),
-            ):
-                envelope = new_event(
-                    producer=producer,
-                    event_type=kind,
-                    version=1,
-                    case_id=case_id,
-                    tenant_id="creditor-1",
-                    payload=payload,
-                ).envelope
-                with span(f"{kind} process") as current:
-                    await handler(payload, envelope, uow)  # type: ignore[operator]
-                traces[case_id] = format_trace_id(current.get_span_context().trace_id)
-        await uow.commit()
-    return traces
-
-
 def facts_of(case_id: str, n: int) -> tuple[EventEnvelope, EventEnvelope]:
     """A case's case-submitted and case-scored envelopes, as intake and scoring publish them."""
     submitted = CaseSubmitted(
@@ -114,6 +72,28 @@ def facts_of(case_id: str, n: int) -> tuple[EventEnvelope, EventEnvelope]:
     )
 
 
+async def deliver_batch(h: Harness, *, crash_after: int | None = None) -> dict[str, str]:
+    """Each case's submission then its score, all in one unit of work, committed at the end;
+    each event handled in a span of its own, as the inbox consumer does. Returns the trace id
+    of each case's score."""
+    traces = {}
+    async with SqlMatchingUnitOfWork(h.database.sessions) as uow:
+        for n, case_id in enumerate(CASES):
+            if n == crash_after:
+                raise Crash
+            submitted, scored = facts_of(case_id, n)
+            for handler, envelope, event_type in (
+                (h.consumers.on_case_submitted, submitted, CaseSubmitted),
+                (h.consumers.on_case_scored, scored, CaseScored),
+            ):
+                payload = unpack(envelope, event_type)
+                with span(f"{envelope.event_type} process") as current:
+                    await handler(payload, envelope, uow)  # type: ignore[arg-type]
+                traces[case_id] = format_trace_id(current.get_span_context().trace_id)
+        await uow.commit()
+    return traces
+
+
 async def deliver_prepared(h: Harness, topic: str, envelopes: list[EventEnvelope]) -> None:
     """One topic's events in one transaction, as the inbox hands them over: the subscription
     prepares them all, then each is handled in turn."""
@@ -124,7 +104,7 @@ async def deliver_prepared(h: Harness, topic: str, envelopes: list[EventEnvelope
     async with SqlMatchingUnitOfWork(h.database.sessions) as uow:
         await prepare(envelopes, uow)
         for envelope in envelopes:
-            await handler(unpack(envelope, event_type), envelope, uow)  # type: ignore[arg-type]
+            await handler(unpack(envelope, event_type), envelope, uow)  # type: ignore[operator]
         await uow.commit()
 
 
