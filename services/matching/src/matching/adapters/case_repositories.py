@@ -473,6 +473,8 @@ class SqlCaseFacts:
         self._saved[case_id] = (kind, creditor_id, facts)
 
     async def _save_all(self, kind: str, facts: list[tuple[str, str, dict[str, Any]]]) -> None:
+        if not facts:
+            return
         last = {case_id: (creditor_id, fact) for case_id, creditor_id, fact in facts}
         ids = sorted(last)
         rows = await self.session.execute(

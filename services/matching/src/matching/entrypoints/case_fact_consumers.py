@@ -27,6 +27,8 @@ from recouvra.events.v1.envelope_pb2 import EventEnvelope
 from recouvra.events.v1.scoring_events_pb2 import CaseScored
 from recouvra_shared.events import EnvelopeError, unpack
 
+M = TypeVar("M", bound=Message)
+
 
 class CaseFactConsumers:
     """One handler per subscribed topic, sharing the clock and the marketplace rules."""
@@ -84,9 +86,6 @@ class CaseFactConsumers:
         """intake.case-withdrawn."""
         fact = CaseWithdrawnFact(case_id=event.case_id, creditor_id=envelope.tenant_id)
         await incoming_facts.case_withdrawn(fact, uow, clock=self.clock, config=self.config)
-
-
-M = TypeVar("M", bound=Message)
 
 
 def _decoded(
