@@ -72,6 +72,7 @@ from tests.support.bench_table import Row as BenchRow
 from tests.support.bench_table import Target, report
 from tests.support.databases import ServiceDatabase, discard, provision
 from tests.support.fixtures import ServiceProcess
+from tests.support.open_loop import offer
 from tests.support.processes import service, wait_http
 from tests.support.stack import find_stack, free_port, topics_deleted_after, unique_name
 
@@ -227,10 +228,8 @@ async def scheduled_submissions(
 ) -> tuple[list[float], int]:
     """Per-request seconds of `count` submissions started `rate` per second on a fixed
     schedule, each measured from its scheduled start; and how many failed."""
-    latencies: list[float] = []
 
-    async def submit(row: Row, due: float) -> None:
-        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+    async def submit(row: Row) -> None:
         answer = await client.post(
             "/v1/cases",
             json=case_body(row),
@@ -238,17 +237,14 @@ async def scheduled_submissions(
         )
         if answer.status_code != 201:
             raise RuntimeError(f"submission refused: {answer.status_code} {answer.text}")
-        latencies.append(time.perf_counter() - due)
 
-    started = time.perf_counter()
-    outcomes = await asyncio.gather(
-        *(submit(row, started + i / rate) for i, row in enumerate(simulated_rows(count, "OPEN"))),
-        return_exceptions=True,
-    )
-    failed = [o for o in outcomes if isinstance(o, BaseException)]
-    if failed:
-        print(f"{len(failed)} of {count} scheduled submissions failed, first: {failed[0]!r}")
-    return latencies, len(failed)
+    scheduled = await offer(simulated_rows(count, "OPEN"), rate, submit)
+    if scheduled.failures:
+        print(
+            f"{len(scheduled.failures)} of {count} scheduled submissions failed, "
+            f"first: {scheduled.failures[0]!r}"
+        )
+    return scheduled.latencies, len(scheduled.failures)
 
 
 def process_id(process: ServiceProcess) -> int:

@@ -58,6 +58,7 @@ from tests.support.bench_table import Row, Target, report
 from tests.support.databases import create_service_database, drop_service_database
 from tests.support.fixtures import ServiceProcess
 from tests.support.identity import IdentityKeys, identity_keys
+from tests.support.open_loop import offer
 from tests.support.pki import LocalPki, platform_pki
 from tests.support.processes import service
 from tests.support.stack import (
@@ -150,8 +151,13 @@ async def grpc_latencies(target: str, load: Load, client: Client) -> tuple[list[
         for channel in channels:
             await open_channels.enter_async_context(channel)
         stubs = itertools.cycle([scoring_pb2_grpc.ScoringServiceStub(c) for c in channels])
-        for request in warmup:
+
+        async def score(request: scoring_pb2.ScoreRequest) -> None:
             await next(stubs).Score(request, metadata=metadata(), timeout=10)
+
+        # Concurrent, as the load will be: the server opens the connections its parallel
+        # batches use and prepares their statements before anything is measured.
+        await asyncio.gather(*(score(request) for request in warmup))
         settle_after_startup(SERVICE_GC)  # the callers stand for a service: collected like one
         position = 0
 
@@ -161,25 +167,19 @@ async def grpc_latencies(target: str, load: Load, client: Client) -> tuple[list[
                 request = queue[position]
                 position += 1
                 started = time.perf_counter()
-                await next(stubs).Score(request, metadata=metadata(), timeout=10)
+                await score(request)
                 latencies.append(time.perf_counter() - started)
 
-        async def scheduled(request: scoring_pb2.ScoreRequest, due: float) -> None:
-            await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            await next(stubs).Score(request, metadata=metadata(), timeout=10)
-            latencies.append(time.perf_counter() - due)
-
-        started = time.perf_counter()
         if load.rate:
-            outcomes = await asyncio.gather(
-                *(scheduled(r, started + i / load.rate) for i, r in enumerate(queue)),
-                return_exceptions=True,
-            )
-            failed = [o for o in outcomes if isinstance(o, BaseException)]
-            if failed:
-                print(f"{len(failed)} of {len(queue)} calls failed, first: {failed[0]!r}")
-        else:
-            await asyncio.gather(*(caller() for _ in range(load.concurrency)))
+            scheduled = await offer(queue, load.rate, score)
+            if scheduled.failures:
+                print(
+                    f"{len(scheduled.failures)} of {len(queue)} calls failed, "
+                    f"first: {scheduled.failures[0]!r}"
+                )
+            return scheduled.latencies, scheduled.wall
+        started = time.perf_counter()
+        await asyncio.gather(*(caller() for _ in range(load.concurrency)))
         wall = time.perf_counter() - started
     return latencies, wall
 
