@@ -49,10 +49,9 @@ from recouvra_shared.grpc import AUTHORIZATION, GrpcServer
 from recouvra_shared.settings import ServiceSettings
 from scoring.adapters.model_store import FileModelStore
 from scoring.adapters.registry import CsvCompanyRegistry
-from scoring.bootstrap import units_of_work
+from scoring.bootstrap import scoring_api
 from scoring.domain.scorecard import SCORECARD, score
 from scoring.domain.simulator import simulate_portfolio
-from scoring.entrypoints.grpc_api import ScoringApi
 from scoring.service_layer.scorer import Scorer
 from tests.support.bench_table import Row, Target, report
 from tests.support.databases import create_service_database, drop_service_database
@@ -214,7 +213,7 @@ async def in_process(
         await asyncio.to_thread(db.migrate)
         database = Database.connect(db.url, pool_size=8)
         scorer = Scorer(CsvCompanyRegistry(), FileModelStore(None))
-        api = ScoringApi(units_of_work(database), scorer)
+        api = scoring_api(database, scorer)  # as the service builds it
         server = GrpcServer(
             "127.0.0.1:0",
             ["recouvra.scoring.v1.ScoringService"],

@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -138,23 +138,29 @@ def outbox_rows(events: Sequence[OutgoingEvent]) -> list[dict[str, object]]:
     ]
 
 
+def start_statement_span(statement: str) -> Span | None:
+    """A client span for a SQL statement run inside a trace, None outside one (the relay's and
+    timers' polling would each start a trace); the statement's text, never its values."""
+    if not trace.get_current_span().get_span_context().is_valid:
+        return None
+    operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
+    return tracer().start_span(
+        operation,
+        kind=SpanKind.CLIENT,
+        attributes={"db.system.name": "postgresql", "db.query.text": statement},
+    )
+
+
 def trace_statements(engine: AsyncEngine) -> None:
-    """A client span for each SQL statement run inside a trace (none outside one: the relay's
-    and timers' polling would each start a trace); the statement's text, never its values."""
+    """A client span for each SQL statement the engine runs inside a trace."""
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "before_cursor_execute")
     def start(
         conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
     ) -> None:
-        if context is None or not trace.get_current_span().get_span_context().is_valid:
-            return
-        operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
-        context._recouvra_span = tracer().start_span(
-            operation,
-            kind=SpanKind.CLIENT,
-            attributes={"db.system.name": "postgresql", "db.query.text": statement},
-        )
+        if context is not None:
+            context._recouvra_span = start_statement_span(statement)
 
     @event.listens_for(sync_engine, "after_cursor_execute")
     def end(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:

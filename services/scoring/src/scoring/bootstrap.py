@@ -17,6 +17,7 @@ from recouvra_shared.inbox import Subscription
 from recouvra_shared.runtime import ServiceParts, Wiring
 from scoring.adapters.intake_sirens import IntakeDebtorSirens
 from scoring.adapters.model_store import FileModelStore
+from scoring.adapters.quote_unit_of_work import DriverQuoteUnitOfWork
 from scoring.adapters.registry import CsvCompanyRegistry
 from scoring.adapters.unit_of_work import SqlScoringUnitOfWork
 from scoring.config import ScoringSettings
@@ -39,6 +40,15 @@ def units_of_work(database: Database) -> Callable[[], SqlScoringUnitOfWork]:
     return lambda: SqlScoringUnitOfWork(database.sessions)
 
 
+def scoring_api(database: Database, scoring: Scorer) -> ScoringApi:
+    """The gRPC API on this database: its quotes on their own lighter unit of work."""
+    return ScoringApi(
+        units_of_work(database),
+        scoring,
+        quote_units=lambda: DriverQuoteUnitOfWork(database.engine),
+    )
+
+
 def scorer(settings: ScoringSettings) -> Scorer:
     """Scores with the configured company registry and model versions."""
     return Scorer(
@@ -54,7 +64,7 @@ def build(wiring: Wiring) -> ServiceParts:
     assert isinstance(settings, ScoringSettings)
     scoring = scorer(settings)
     units = units_of_work(wiring.database)
-    api = ScoringApi(units, scoring)
+    api = scoring_api(wiring.database, scoring)
     sirens = IntakeDebtorSirens(wiring.channel_to("intake", settings.intake_target))
     return ServiceParts(
         grpc_services=[

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -48,7 +48,7 @@ async def first_row(session: AsyncSession, query: Select[Any]) -> RowMapping | N
     return row
 
 
-def known_case(row: RowMapping) -> KnownCase:
+def known_case(row: Mapping[Any, Any]) -> KnownCase:
     """A cases row as scoring's record of the case."""
     share = row["recovered_share"]
     return KnownCase(
@@ -61,6 +61,17 @@ def known_case(row: RowMapping) -> KnownCase:
         remaining_minor=row["remaining_minor"],
         outcome=Outcome(row["status"], row["closed_on"], None if share is None else Decimal(share)),
     )
+
+
+def counts_of_each_ask(
+    asks: int, rows: Iterable[Sequence[Any]]
+) -> list[tuple[CaseCounts, CaseCounts]]:
+    """DEBTOR_COUNTS_MANY's rows (ask number from 1, own or not, then the counts) as each ask's
+    counts, the tenant's then the others'; none counted is zero."""
+    counts = [{True: CaseCounts(), False: CaseCounts()} for _ in range(asks)]
+    for row in rows:
+        counts[int(row[0]) - 1][bool(row[1])] = CaseCounts(*(int(v) for v in row[2:]))
+    return [(c[True], c[False]) for c in counts]
 
 
 class SqlCases:
@@ -174,10 +185,8 @@ class SqlCases:
             "excluding": [a.excluding for a in asked],
             "due_before": [a.unpaid_if_due_before for a in asked],
         }
-        counts = [{True: CaseCounts(), False: CaseCounts()} for _ in asked]
-        for row in (await self.session.execute(DEBTOR_COUNTS_MANY, parameters)).all():
-            counts[int(row[0]) - 1][bool(row[1])] = CaseCounts(*(int(v) for v in row[2:]))
-        return [(c[True], c[False]) for c in counts]
+        rows = (await self.session.execute(DEBTOR_COUNTS_MANY, parameters)).all()
+        return counts_of_each_ask(len(asked), rows)
 
 
 class SqlPayments:
@@ -290,6 +299,28 @@ def score_row(stored: StoredScore, trigger_event_id: str) -> dict[str, Any]:
         "reasons": [{"code": r.code, "text": r.text, "weight": r.weight} for r in result.reasons],
         "model_version": result.model_version,
     }
+
+
+# The columns score_row fills.
+SCORE_COLUMNS = (
+    "score_id",
+    "case_id",
+    "tenant_id",
+    "trigger_event_id",
+    "trigger",
+    "as_of",
+    "inputs",
+    "features",
+    "trustscore",
+    "recovery_probability",
+    "expected_days_to_recover",
+    "segment",
+    "strategy",
+    "debtor_insolvent",
+    "reason_codes",
+    "reasons",
+    "model_version",
+)
 
 
 class SqlScores:

@@ -19,7 +19,7 @@ from scoring.domain.scores import StoredScore
 from scoring.service_layer.quotes import quote_scores
 from scoring.service_layer.scorer import Scorer
 from scoring.service_layer.scores_of_record import score_of_record
-from scoring.service_layer.unit_of_work import ScoringUnitOfWork
+from scoring.service_layer.unit_of_work import QuoteUnitOfWork, ScoringUnitOfWork
 
 EVIDENCE = {
     scoring_pb2.EVIDENCE_UNSPECIFIED: None,
@@ -129,17 +129,21 @@ class ScoringApi(scoring_pb2_grpc.ScoringServiceServicer):
         units: Callable[[], ScoringUnitOfWork],
         scorer: Scorer,
         today: Callable[[], date] = date.today,
+        quote_units: Callable[[], QuoteUnitOfWork] | None = None,
     ) -> None:
         self.units = units
         self.scorer = scorer
         self.today = today
+        # A batch of quotes reads cases and keeps scores, nothing else: it may run on a lighter
+        # unit of work than the other use cases (adapters/quote_unit_of_work.py).
+        self.quote_units: Callable[[], QuoteUnitOfWork] = quote_units or units
         # Concurrent Score calls share a transaction and its commit (see coalescing.py).
         self.quotes: Coalescer[QuoteScore, StoredScore] = Coalescer(self._quote_batch)
 
     async def _quote_batch(
         self, commands: Sequence[QuoteScore]
     ) -> Sequence[StoredScore | BaseException]:
-        async with self.units() as uow:
+        async with self.quote_units() as uow:
             outcomes = await quote_scores(commands, uow, self.scorer)
             await uow.commit()
         return outcomes

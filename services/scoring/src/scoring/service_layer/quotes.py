@@ -10,10 +10,10 @@ from scoring.domain.errors import NoScore, ScoringStopped
 from scoring.domain.outcomes import OPEN
 from scoring.domain.scores import SCORE_REQUEST, StoredScore
 from scoring.service_layer.scorer import Scorer, ToScore
-from scoring.service_layer.unit_of_work import ScoringUnitOfWork
+from scoring.service_layer.unit_of_work import QuoteUnitOfWork
 
 
-async def quote_score(command: QuoteScore, uow: ScoringUnitOfWork, scorer: Scorer) -> StoredScore:
+async def quote_score(command: QuoteScore, uow: QuoteUnitOfWork, scorer: Scorer) -> StoredScore:
     """Score facts now and store the quote.
 
     Raises NoScore when the case belongs to another tenant (it reads like a missing one) and
@@ -26,7 +26,7 @@ async def quote_score(command: QuoteScore, uow: ScoringUnitOfWork, scorer: Score
 
 
 async def quote_scores(
-    commands: Sequence[QuoteScore], uow: ScoringUnitOfWork, scorer: Scorer
+    commands: Sequence[QuoteScore], uow: QuoteUnitOfWork, scorer: Scorer
 ) -> list[StoredScore | NoScore | ScoringStopped]:
     """Score and store many quotes in one unit of work (the caller commits once for all): their
     debtors' histories counted in one query, their rows written in one statement.
@@ -52,7 +52,7 @@ async def quote_scores(
     return outcomes
 
 
-async def _owner(command: QuoteScore, uow: ScoringUnitOfWork) -> str:
+async def _owner(command: QuoteScore, uow: QuoteUnitOfWork) -> str:
     """Whose case the quote is of: the case's tenant when it is known, else the caller's."""
     owner = command.tenant_id or ""
     if command.case_id is not None:

@@ -13,7 +13,7 @@ from scoring.domain.scorecard import score
 from scoring.domain.scores import StoredScore
 from scoring.service_layer.events import case_scored
 from scoring.service_layer.ports import CompanyRegistry, ModelVersions
-from scoring.service_layer.unit_of_work import ScoringUnitOfWork
+from scoring.service_layer.unit_of_work import QuoteUnitOfWork, ScoringUnitOfWork
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Scorer:
         return inputs
 
     async def inputs_for_many(
-        self, uow: ScoringUnitOfWork, cases: Sequence[ToScore]
+        self, uow: QuoteUnitOfWork, cases: Sequence[ToScore]
     ) -> list[ScoringInputs]:
         """`inputs_for` of many cases, their debtors' histories counted in one query."""
         asked = [
@@ -106,7 +106,7 @@ class Scorer:
         return made
 
     async def make_many(
-        self, uow: ScoringUnitOfWork, cases: Sequence[ToScore], *, trigger: str
+        self, uow: QuoteUnitOfWork, cases: Sequence[ToScore], *, trigger: str
     ) -> list[StoredScore]:
         """`make` of many cases, with one query for all their debtors' histories."""
         model = self.models.active()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
 from recouvra_shared.unit_of_work import UnitOfWorkProtocol
 from scoring.domain.cases import KnownCase, LaterPayment, Payment, PaymentTotals
@@ -14,14 +15,57 @@ from scoring.domain.outcomes import EndedCases, Outcome
 from scoring.domain.scores import StoredScore
 
 
-class CasesRepository(Protocol):
+class QuotedCases(Protocol):
+    """What a quote reads of cases: whose a case is and how it stands, debtors' histories."""
+
+    async def get(self, case_id: str) -> KnownCase | None:
+        """The case, if any fact of it has arrived."""
+
+    async def debtor_counts_many(
+        self, asked: Sequence[CountsAsked]
+    ) -> list[tuple[CaseCounts, CaseCounts]]:
+        """`debtor_counts` of each ask, in order, in one query."""
+
+
+class QuotedScores(Protocol):
+    """Where quotes are kept."""
+
+    async def add_many(self, stored: Sequence[tuple[StoredScore, str]]) -> None:
+        """Keep many scores (each with its trigger event id) in one statement."""
+
+
+class QuoteUnitOfWork(Protocol):
+    """One transaction for a batch of `Score` quotes: they read cases and keep scores, and
+    publish nothing."""
+
+    @property
+    def cases(self) -> QuotedCases:
+        """Whose the quoted cases are, their debtors' histories."""
+
+    @property
+    def scores(self) -> QuotedScores:
+        """The quotes kept."""
+
+    async def __aenter__(self) -> Self:
+        """Begin."""
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back unless committed."""
+
+    async def commit(self) -> None:
+        """Commit the quotes kept."""
+
+
+class CasesRepository(QuotedCases, Protocol):
     """Scoring's record of each case, written as its facts arrive in any order."""
 
     async def lock(self, case_id: str) -> None:
         """Hold the case until this unit of work ends: its events come on several topics."""
-
-    async def get(self, case_id: str) -> KnownCase | None:
-        """The case, if any fact of it has arrived."""
 
     async def record_submission(self, case_id: str, tenant_id: str, facts: CaseFacts) -> bool:
         """Keep a submitted case's facts; True when its withdrawal came first."""
@@ -46,11 +90,6 @@ class CasesRepository(Protocol):
     ) -> tuple[CaseCounts, CaseCounts]:
         """Counts over the debtor's submitted, not withdrawn cases: the tenant's, then others'."""
 
-    async def debtor_counts_many(
-        self, asked: Sequence[CountsAsked]
-    ) -> list[tuple[CaseCounts, CaseCounts]]:
-        """`debtor_counts` of each ask, in order, in one query."""
-
 
 class PaymentsRepository(Protocol):
     """Payments on cases, each kept once per (case, payment key)."""
@@ -67,14 +106,11 @@ class PaymentsRepository(Protocol):
         """The case's last payment in that currency made after that day, if any."""
 
 
-class ScoresRepository(Protocol):
+class ScoresRepository(QuotedScores, Protocol):
     """Every score ever given, with what made it."""
 
     async def add(self, stored: StoredScore, trigger_event_id: str) -> None:
         """Keep a score; trigger_event_id is the event (or request) that made it."""
-
-    async def add_many(self, stored: Sequence[tuple[StoredScore, str]]) -> None:
-        """Keep many scores (each with its trigger event id) in one statement."""
 
     async def get(self, score_id: str) -> StoredScore | None:
         """One stored score."""

@@ -1,0 +1,150 @@
+"""A unit of work whose statements go to asyncpg itself, for a hot path that publishes nothing.
+
+SQLAlchemy's session is the platform's unit of work (`recouvra_shared.db.UnitOfWork`). For a
+transaction of one or two fixed statements it is most of the cost: at 500 of scoring's `Score`
+calls a second most batches hold one call, and the session (its transaction, each statement's
+execution context, the result rows) cost the call 0.45 ms of the service's CPU, the statements
+on the driver 0.65 ms in all (docs/performance.md, "Session 22"). Here a connection is taken
+from the service's own pool, as a session would take it (the pool's idle ping included), and
+the statements are compiled once from the same SQLAlchemy expressions, so the SQL sent is the
+one the session would send. No outbox: a unit of work that publishes events is a `UnitOfWork`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Self, cast
+
+import asyncpg  # type: ignore[import-untyped]
+from opentelemetry.trace import Status, StatusCode
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter, ClauseElement
+
+from recouvra_shared.db import start_statement_span
+
+_DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
+
+
+def _processor(bind: BindParameter[Any] | None) -> Any:
+    """How SQLAlchemy converts a value of that parameter for asyncpg (JSON written as text)."""
+    if bind is None:
+        return None
+    return bind.type.dialect_impl(_DIALECT).bind_processor(_DIALECT)
+
+
+class DriverStatement:
+    """A SQLAlchemy statement compiled once to asyncpg's text: the casts, the constants and
+    the expanded IN lists SQLAlchemy would send; its values bound by name, each converted as
+    SQLAlchemy converts it. `columns` compiles an INSERT of those columns, one row per set of
+    values, without the RETURNING a single-row INSERT would get."""
+
+    def __init__(self, statement: ClauseElement, columns: Sequence[str] | None = None) -> None:
+        compiled = cast(
+            SQLCompiler,
+            statement.compile(
+                dialect=_DIALECT, column_keys=columns, for_executemany=columns is not None
+            ),
+        )
+        state = compiled.construct_expanded_state(
+            {name: None for name, bind in compiled.binds.items() if bind.required}
+        )
+        assert state.positiontup is not None, "asyncpg's parameters are positional"
+        self.text: str = state.statement
+        self._names: Sequence[str] = state.positiontup
+        self._constants = state.parameters
+        self._processors = [
+            state.processors.get(name) or _processor(compiled.binds.get(name))
+            for name in self._names
+        ]
+
+    def args(self, values: Mapping[str, Any]) -> list[Any]:
+        """The statement's positional arguments: `values` by name, the rest its constants."""
+        return [
+            value if process is None or value is None else process(value)
+            for value, process in zip(
+                (values[n] if n in values else self._constants[n] for n in self._names),
+                self._processors,
+                strict=True,
+            )
+        ]
+
+
+@contextlib.contextmanager
+def _traced(statement: DriverStatement) -> Iterator[None]:
+    span = start_statement_span(statement.text)
+    try:
+        yield
+    except BaseException as error:
+        if span is not None:
+            span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+        raise
+    finally:
+        if span is not None:
+            span.end()
+
+
+class DriverUnitOfWork:
+    """One transaction on a connection of the service's pool, its statements sent to asyncpg.
+    Rolled back unless committed; a connection that broke meanwhile leaves the pool."""
+
+    connection: asyncpg.Connection
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._committed = False
+
+    async def __aenter__(self) -> Self:
+        self._pooled: AsyncConnection = await self._engine.connect()
+        try:
+            raw = (await self._pooled.get_raw_connection()).driver_connection
+            assert isinstance(raw, asyncpg.Connection), "the service's pool is asyncpg's"
+            self.connection = raw
+            self._transaction = raw.transaction()
+            await self._transaction.start()
+        except BaseException:
+            await self._release()
+            raise
+        return self
+
+    async def fetch(self, statement: DriverStatement, **values: Any) -> list[asyncpg.Record]:
+        """The rows of one statement."""
+        with _traced(statement):
+            rows: list[asyncpg.Record] = await self.connection.fetch(
+                statement.text, *statement.args(values)
+            )
+            return rows
+
+    async def executemany(
+        self, statement: DriverStatement, rows: Iterable[Mapping[str, Any]]
+    ) -> None:
+        """One statement for each set of values, sent together."""
+        with _traced(statement):
+            await self.connection.executemany(statement.text, [statement.args(row) for row in rows])
+
+    async def commit(self) -> None:
+        """Commit every statement of this unit of work."""
+        await self._transaction.commit()
+        self._committed = True
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if not self._committed and not self.connection.is_closed():
+                await self._transaction.rollback()
+        finally:
+            await self._release()
+
+    async def _release(self) -> None:
+        """Back to the pool; a connection asyncpg closed (the server went away) is dropped."""
+        raw = getattr(self, "connection", None)
+        if raw is not None and raw.is_closed():
+            await self._pooled.invalidate()
+        await self._pooled.close()
