@@ -25,8 +25,8 @@ class OutgoingEvent:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class UnitOfWorkProtocol(Protocol):
-    """One transaction; the only thing that commits. Events go out only if it commits."""
+class TransactionProtocol(Protocol):
+    """One transaction; the only thing that commits."""
 
     async def __aenter__(self) -> Self:
         """Begin."""
@@ -39,11 +39,15 @@ class UnitOfWorkProtocol(Protocol):
     ) -> None:
         """Roll back unless committed."""
 
-    async def publish(self, *events: OutgoingEvent) -> None:
-        """Record events in the outbox, to leave only if this unit of work commits."""
-
     async def commit(self) -> None:
         """Commit every change made in this unit of work."""
+
+
+class UnitOfWorkProtocol(TransactionProtocol, Protocol):
+    """One transaction; the only thing that commits. Events go out only if it commits."""
+
+    async def publish(self, *events: OutgoingEvent) -> None:
+        """Record events in the outbox, to leave only if this unit of work commits."""
 
 
 def utcnow() -> datetime:

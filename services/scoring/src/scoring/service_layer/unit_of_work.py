@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
-from recouvra_shared.unit_of_work import UnitOfWorkProtocol
+from recouvra_shared.unit_of_work import TransactionProtocol, UnitOfWorkProtocol
 from scoring.domain.cases import KnownCase, LaterPayment, Payment, PaymentTotals
 from scoring.domain.facts import CaseFacts
 from scoring.domain.history import CaseCounts, CountsAsked
@@ -34,7 +33,7 @@ class QuotedScores(Protocol):
         """Keep many scores (each with its trigger event id) in one statement."""
 
 
-class QuoteUnitOfWork(Protocol):
+class QuoteUnitOfWork(TransactionProtocol, Protocol):
     """One transaction for a batch of `Score` quotes: they read cases and keep scores, and
     publish nothing."""
 
@@ -45,20 +44,6 @@ class QuoteUnitOfWork(Protocol):
     @property
     def scores(self) -> QuotedScores:
         """The quotes kept."""
-
-    async def __aenter__(self) -> Self:
-        """Begin."""
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Roll back unless committed."""
-
-    async def commit(self) -> None:
-        """Commit the quotes kept."""
 
 
 class CasesRepository(QuotedCases, Protocol):
