@@ -1,17 +1,22 @@
 """On a real service database: the outbox row a traced request writes keeps its trace context,
-and each SQL statement run inside a trace is a span of it (its text, never its values), while
-statements outside any trace (the relay's polling) make none."""
+and each SQL statement run inside a trace is a span of it (its text, never its values), whether
+the session or the driver sends it, while statements outside any trace (the relay's polling)
+make none."""
 
 from __future__ import annotations
 
+import contextlib
+import uuid
 from collections.abc import Callable
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest
-from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
-from sqlalchemy import text
+from opentelemetry.trace import SpanKind, StatusCode, format_span_id, format_trace_id
+from sqlalchemy import bindparam, func, insert, select, text
 
 from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
-from recouvra_shared.db import Database
+from recouvra_shared.db import Database, inbox, outbox
+from recouvra_shared.driver import DriverStatement, DriverUnitOfWork
 from recouvra_shared.events import new_event
 from recouvra_shared.tracing import span
 from tests.support.spans import recorded_spans
@@ -61,3 +66,34 @@ async def test_a_traced_request_keeps_its_trace_in_the_outbox_row_and_spans_its_
         assert statement.parent is not None
         assert format_span_id(statement.parent.span_id) == request_id
         assert SECRET not in str(dict(statement.attributes or {}))
+
+
+async def test_statements_sent_on_the_driver_are_spans_of_their_trace_too(
+    make_database: Callable[[str], str],
+) -> None:
+    spans = recorded_spans()
+    count = DriverStatement(select(func.count()).where(outbox.c.key == bindparam("key")))
+    claim = DriverStatement(insert(inbox), columns=["consumer", "event_id", "topic"])
+    claimed = {"consumer": "c", "event_id": uuid.uuid4(), "topic": "t"}
+    database = Database.connect(make_database("intake"))
+    try:
+        async with DriverUnitOfWork(database.engine) as uow:
+            await uow.executemany(claim, [claimed])
+            await uow.commit()
+        with span("Score", SpanKind.SERVER) as request:
+            async with DriverUnitOfWork(database.engine) as uow:
+                [[found]] = await uow.fetch(count, key=SECRET)
+                with contextlib.suppress(asyncpg.UniqueViolationError):
+                    await uow.executemany(claim, [claimed])
+    finally:
+        await database.dispose()
+
+    assert found == 0
+    statements = [s for s in spans.get_finished_spans() if s.kind == SpanKind.CLIENT]
+    assert [s.name for s in statements] == ["SELECT", "INSERT"]  # none for the untraced claim
+    request_id = format_span_id(request.get_span_context().span_id)
+    for statement in statements:
+        assert statement.parent is not None
+        assert format_span_id(statement.parent.span_id) == request_id
+        assert SECRET not in str(dict(statement.attributes or {}))
+    assert [s.status.status_code for s in statements] == [StatusCode.UNSET, StatusCode.ERROR]

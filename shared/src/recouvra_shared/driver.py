@@ -54,23 +54,20 @@ class DriverStatement:
         )
         assert state.positiontup is not None, "asyncpg's parameters are positional"
         self.text: str = state.statement
-        self._names: Sequence[str] = state.positiontup
         self._constants = state.parameters
-        self._processors = [
-            state.processors.get(name) or _processor(compiled.binds.get(name))
-            for name in self._names
+        # Each positional parameter's name and how its value is converted, in order.
+        self._plan = [
+            (name, state.processors.get(name) or _processor(compiled.binds.get(name)))
+            for name in state.positiontup
         ]
 
     def args(self, values: Mapping[str, Any]) -> list[Any]:
         """The statement's positional arguments: `values` by name, the rest its constants."""
-        return [
-            value if process is None or value is None else process(value)
-            for value, process in zip(
-                (values[n] if n in values else self._constants[n] for n in self._names),
-                self._processors,
-                strict=True,
-            )
-        ]
+        arguments = []
+        for name, process in self._plan:
+            value = values[name] if name in values else self._constants[name]
+            arguments.append(value if process is None or value is None else process(value))
+        return arguments
 
 
 @contextlib.contextmanager
