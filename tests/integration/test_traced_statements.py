@@ -78,13 +78,14 @@ async def test_statements_sent_on_the_driver_are_spans_of_their_trace_too(
     database = Database.connect(make_database("intake"))
     try:
         async with DriverUnitOfWork(database.engine) as uow:
-            await uow.executemany(claim, [claimed])
+            uow.write(claim, [claimed])
             await uow.commit()
         with span("Score", SpanKind.SERVER) as request:
             async with DriverUnitOfWork(database.engine) as uow:
                 [[found]] = await uow.fetch(count, key=SECRET)
+                uow.write(claim, [claimed])
                 with contextlib.suppress(asyncpg.UniqueViolationError):
-                    await uow.executemany(claim, [claimed])
+                    await uow.commit()
     finally:
         await database.dispose()
 

@@ -64,7 +64,7 @@ class DriverQuotedScores:
 
     async def add_many(self, stored: Sequence[tuple[StoredScore, str]]) -> None:
         if stored:
-            await self._uow.executemany(KEEP, [score_row(s, e) for s, e in stored])
+            self._uow.write(KEEP, [score_row(s, e) for s, e in stored])
 
 
 class DriverQuoteUnitOfWork(DriverUnitOfWork):
