@@ -1,13 +1,13 @@
 """A unit of work whose statements go to asyncpg itself, for a hot path that publishes nothing.
 
 SQLAlchemy's session is the platform's unit of work (`recouvra_shared.db.UnitOfWork`). For a
-transaction of one or two fixed statements it is most of the cost: at 500 of scoring's `Score`
-calls a second most batches hold one call, and the session (its transaction, each statement's
-execution context, the result rows) cost the call 0.45 ms of the service's CPU, the statements
-on the driver 0.65 ms in all (docs/performance.md, "Session 22"). Here a connection is taken
-from the service's own pool, as a session would take it (the pool's idle ping included), and
-the statements are compiled once from the same SQLAlchemy expressions, so the SQL sent is the
-one the session would send. No outbox: a unit of work that publishes events is a `UnitOfWork`.
+unit of work of one or two fixed statements it is most of the cost: at 500 of scoring's `Score`
+calls a second most batches hold one call, and a batch of one cost 1.1 ms of the service's CPU
+through the session against 0.65 ms with the same statements on the driver (docs/performance.md,
+"Session 22"). Here a connection is taken from the service's own pool, as a session would take
+it (the pool's idle ping included), and the statements are compiled once from the same
+SQLAlchemy expressions, so the SQL sent is the one the session would send. No outbox: a unit of
+work that publishes events is a `UnitOfWork`.
 """
 
 from __future__ import annotations

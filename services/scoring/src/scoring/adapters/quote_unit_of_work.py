@@ -68,7 +68,7 @@ class DriverQuotedScores:
 
 
 class DriverQuoteUnitOfWork(DriverUnitOfWork):
-    """One transaction for a batch of quotes."""
+    """A batch of quotes: its reads at once, its scores kept at the commit."""
 
     cases: DriverQuotedCases
     scores: DriverQuotedScores

@@ -34,8 +34,8 @@ class QuotedScores(Protocol):
 
 
 class QuoteUnitOfWork(TransactionProtocol, Protocol):
-    """One transaction for a batch of `Score` quotes: they read cases and keep scores, and
-    publish nothing."""
+    """A batch of `Score` quotes: they read cases, then keep scores, all or none at the commit,
+    and publish nothing."""
 
     @property
     def cases(self) -> QuotedCases:
