@@ -137,7 +137,7 @@ class ScoringApi(scoring_pb2_grpc.ScoringServiceServicer):
         # A batch of quotes reads cases and keeps scores, nothing else: it may run on a lighter
         # unit of work than the other use cases (adapters/quote_unit_of_work.py).
         self.quote_units: Callable[[], QuoteUnitOfWork] = quote_units or units
-        # Concurrent Score calls share a transaction and its commit (see coalescing.py).
+        # Concurrent Score calls share a unit of work and its commit (see coalescing.py).
         self.quotes: Coalescer[QuoteScore, StoredScore] = Coalescer(self._quote_batch)
 
     async def _quote_batch(
