@@ -10,6 +10,7 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from recouvra_shared.db import Database
+from recouvra_shared.outages import is_dependency_outage
 from scoring.adapters.quote_unit_of_work import DriverQuoteUnitOfWork
 from scoring.bootstrap import units_of_work
 from scoring.domain.facts import CompanyFacts, DebtorHistory, ScoringInputs
@@ -110,8 +111,9 @@ async def test_nothing_is_kept_without_a_commit_nor_after_a_refused_statement(
 
 
 async def test_a_connection_the_server_dropped_leaves_the_pool(database: Database) -> None:
-    with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, OSError)):
+    with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, OSError)) as dropped:
         await drop_its_connection(database)
+    assert is_dependency_outage(dropped.value)  # UNAVAILABLE to the caller, who may retry
     kept = quote(None)
     await keep(database, (kept, new_id()))  # at once: the pool's idle ping would not run
     async with units_of_work(database)() as session_uow:
