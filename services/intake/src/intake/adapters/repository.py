@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, fields
-from itertools import groupby
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -23,6 +22,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     true,
     tuple_,
     update,
@@ -166,7 +166,20 @@ _MARK_SCORED = (
     .where(cases.c.case_id == bindparam("scored_case"), cases.c.status == SUBMITTED)
     .values(status=SCORED)
 )
-_APPEND = insert(timeline).on_conflict_do_nothing()
+# Timeline entries in one statement of fixed text (prepared once per connection), whatever
+# their count, in the order given (their ids follow it); an entry without a time takes the
+# transaction's start, as the column's default would.
+_APPEND = text(
+    "INSERT INTO timeline (case_id, occurred_at, source, event_type, summary, event_id)"
+    " SELECT t.case_id, COALESCE(t.occurred_at, now()), t.source, t.event_type, t.summary,"
+    " t.event_id"
+    " FROM unnest(CAST(:case_ids AS uuid[]), CAST(:times AS timestamptz[]),"
+    " CAST(:sources AS text[]), CAST(:event_types AS text[]), CAST(:summaries AS text[]),"
+    " CAST(:event_ids AS uuid[]))"
+    " WITH ORDINALITY AS t(case_id, occurred_at, source, event_type, summary, event_id, position)"
+    " ORDER BY t.position"
+    " ON CONFLICT DO NOTHING"
+)
 _DEBTOR = select(cases.c.debtor, cases.c.debtor_is_business, cases.c.debtor_name).where(
     cases.c.case_id == bindparam("case_id")
 )
@@ -530,9 +543,12 @@ class SqlCases:
 class SqlTimelines:
     """What happened to each case, from intake's own events and the other services' ones.
 
-    Entries are kept until the unit of work commits (or reads a timeline), then written in
-    one statement: a batch of consumed facts appends one entry each, and one INSERT for the
-    batch costs far less than one per fact."""
+    Entries are kept until the unit of work commits, reads a timeline or has appended
+    `WRITE_AT` of them, then written in one statement: a batch of consumed facts appends one
+    entry each, and one INSERT for the batch costs far less than one per fact; an import's
+    batches are written as they come, while the next one is read."""
+
+    WRITE_AT = 500
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -542,19 +558,25 @@ class SqlTimelines:
         """Append entries (an already recorded event id is ignored); an entry without a time
         takes the database's (the transaction's start)."""
         self._unwritten.extend(entries)
+        if len(self._unwritten) >= self.WRITE_AT:
+            await self.flush()
 
     async def flush(self) -> None:
         """Write the entries appended so far, in the order they were appended."""
         if not self._unwritten:
             return
         entries, self._unwritten = self._unwritten, []
-        # One statement per run of dated or undated entries (their rows have other keys).
-        for dated, run in groupby(entries, key=lambda e: e.occurred_at is not None):
-            rows = [
-                _timeline_row(e) | {"occurred_at": e.occurred_at} if dated else _timeline_row(e)
-                for e in run
-            ]
-            await self.session.execute(_APPEND, rows)
+        await self.session.execute(
+            _APPEND,
+            {
+                "case_ids": [e.case_id for e in entries],
+                "times": [e.occurred_at for e in entries],
+                "sources": [e.source for e in entries],
+                "event_types": [e.event_type for e in entries],
+                "summaries": [e.summary for e in entries],
+                "event_ids": [e.event_id for e in entries],
+            },
+        )
 
     async def of_case(self, case_id: str) -> list[TimelineEntry]:
         """A case's timeline, oldest first."""
@@ -573,16 +595,6 @@ class SqlTimelines:
             )
             for r in rows.mappings()
         ]
-
-
-def _timeline_row(entry: TimelineEntry) -> dict[str, Any]:
-    return {
-        "case_id": entry.case_id,
-        "source": entry.source,
-        "event_type": entry.event_type,
-        "summary": entry.summary,
-        "event_id": entry.event_id,
-    }
 
 
 class SqlIdempotencyRecords:
