@@ -77,6 +77,35 @@ async def test_refused_rows_name_their_columns_and_duplicates_their_first_line()
     assert len(storage.cases) == 2
 
 
+async def test_a_debtor_repeated_down_the_file_is_judged_the_same_on_every_line() -> None:
+    storage = FakeIntakeStorage()
+    siret = "54205118000066"  # the SIRET of the SIREN 542051180
+    report = await run(
+        storage,
+        rows(
+            line("R-1", siren="542051181"),
+            line("R-2", siren=siret),
+            line("R-3", siren="542051181"),
+            line("R-4", siren=siret),
+            line("R-5", siren="5420511"),
+            line("R-6", siren="5420511"),
+        ),
+    )
+    by_line = {o.line: {v.field: v.rule for v in o.violations} for o in report}
+    wrong_digit = {"debtor_siren_or_siret": "is not a valid SIREN: the check digit is wrong"}
+    wrong_length = {"debtor_siren_or_siret": "must be a SIREN (9 digits) or a SIRET (14 digits)"}
+    assert by_line == {
+        2: wrong_digit,
+        3: {},
+        4: wrong_digit,
+        5: {},
+        6: wrong_length,
+        7: wrong_length,
+    }
+    assert {c.debtor.siret for c in storage.cases.values()} == {siret}
+    assert {c.debtor.siren for c in storage.cases.values()} == {"542051180"}
+
+
 async def test_a_duplicate_batches_after_its_first_line_still_names_that_line() -> None:
     storage = FakeIntakeStorage()
     many = [line(f"B-{i:04d}") for i in range(IMPORT_BATCH + 20)]

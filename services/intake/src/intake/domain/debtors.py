@@ -100,33 +100,46 @@ def _stdnum_rule(exc: StdnumError, name: str) -> str:
 
 
 def _company_ids(checks: Checks, path: str, raw: DebtorInput) -> tuple[str, str, str]:
+    siren_number, siret_number, vat_number, broken = _checked_company_ids(
+        raw.siren_or_siret, raw.vat_number
+    )
+    for field, rule in broken:
+        checks.fail(f"{path}.{field}", rule)
+    return siren_number, siret_number, vat_number
+
+
+@lru_cache(maxsize=4096)
+def _checked_company_ids(
+    siren_or_siret: str, vat_raw: str
+) -> tuple[str, str, str, tuple[tuple[str, str], ...]]:
+    """(SIREN, SIRET, VAT number, the rules broken by field); cached: imports repeat debtors,
+    and each check digit costs more than the rest of a row's debtor."""
     siren_number = siret_number = vat_number = ""
-    identifier = "".join(raw.siren_or_siret.split())
+    broken: list[tuple[str, str]] = []
+    identifier = "".join(siren_or_siret.split())
     if identifier:
         if len(identifier) == 14:
             try:
                 siret_number = siret.validate(identifier)
                 siren_number = siret_number[:9]
             except StdnumError as exc:
-                checks.fail(f"{path}.siren_or_siret", _stdnum_rule(exc, "SIRET"))
+                broken.append(("siren_or_siret", _stdnum_rule(exc, "SIRET")))
         elif len(identifier) == 9:
             try:
                 siren_number = siren.validate(identifier)
             except StdnumError as exc:
-                checks.fail(f"{path}.siren_or_siret", _stdnum_rule(exc, "SIREN"))
+                broken.append(("siren_or_siret", _stdnum_rule(exc, "SIREN")))
         else:
-            checks.fail(
-                f"{path}.siren_or_siret", "must be a SIREN (9 digits) or a SIRET (14 digits)"
-            )
-    if raw.vat_number.strip():
+            broken.append(("siren_or_siret", "must be a SIREN (9 digits) or a SIRET (14 digits)"))
+    if vat_raw.strip():
         try:
-            vat_number = vat.validate(raw.vat_number)
+            vat_number = vat.validate(vat_raw)
         except StdnumError as exc:
-            checks.fail(f"{path}.vat_number", _stdnum_rule(exc, "EU VAT number"))
+            broken.append(("vat_number", _stdnum_rule(exc, "EU VAT number")))
         else:
             if vat_number.startswith("FR") and siren_number and vat_number[4:] != siren_number:
-                checks.fail(f"{path}.vat_number", "does not match the SIREN of the debtor")
-    return siren_number, siret_number, vat_number
+                broken.append(("vat_number", "does not match the SIREN of the debtor"))
+    return siren_number, siret_number, vat_number, tuple(broken)
 
 
 @lru_cache(maxsize=4096)
