@@ -14,6 +14,7 @@ from google.protobuf.message import DecodeError, Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
+from recouvra_shared.ids import uuid4_texts
 from recouvra_shared.tracing import current_traceparent
 from recouvra_shared.unit_of_work import OutgoingEvent, utcnow
 
@@ -76,10 +77,13 @@ def new_events(
     occurred = Timestamp()
     occurred.FromDatetime(occurred_at or utcnow())
     traceparent = current_traceparent()
+    facts = list(facts)
     outgoing = []
-    for event_type, version, case_id, payload in facts:
+    for event_id, (event_type, version, case_id, payload) in zip(
+        uuid4_texts(len(facts)), facts, strict=True
+    ):
         envelope = EventEnvelope(
-            event_id=str(uuid.uuid4()),
+            event_id=event_id,
             event_type=event_type,
             version=version,
             occurred_at=occurred,

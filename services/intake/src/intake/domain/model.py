@@ -101,9 +101,14 @@ class TimelineEntry:
     occurred_at: datetime | None = None
 
 
-def new_case(command: SubmitCase, today: date, submitted_at: datetime | None = None) -> Case:
-    """Validate a submission and make the case, submitted at `submitted_at`; InvalidRequest
-    lists every broken rule."""
+def new_case(
+    command: SubmitCase,
+    today: date,
+    submitted_at: datetime | None = None,
+    case_id: str | None = None,
+) -> Case:
+    """Validate a submission and make the case, submitted at `submitted_at`, under `case_id`
+    (a new random id when none is given); InvalidRequest lists every broken rule."""
     checks = Checks()
     creditor_id = checks.text("creditor_id", command.creditor_id, MAX_CREDITOR_ID)
     debtor = checked_debtor(checks, command.debtor)
@@ -128,7 +133,7 @@ def new_case(command: SubmitCase, today: date, submitted_at: datetime | None = N
     notes = checks.text("notes", command.notes, MAX_NOTES, required=False)
     checks.refuse_if_broken()
     return Case(
-        case_id=str(uuid.uuid4()),
+        case_id=case_id or str(uuid.uuid4()),
         creditor_id=creditor_id,
         debtor=debtor,
         currency=currency,

@@ -19,6 +19,7 @@ from intake.domain.tenancy import acting_creditor
 from intake.service_layer.events import cases_submitted, recorded, submission_summary
 from intake.service_layer.idempotency import Reply, once
 from intake.service_layer.unit_of_work import IntakeUnitOfWork
+from recouvra_shared.ids import uuid4_texts
 from recouvra_shared.unit_of_work import utcnow
 
 # Cases checked for duplicates and inserted together: a few statements per batch, not per row.
@@ -120,6 +121,7 @@ async def _screen(
     outcomes: list[RowOutcome] = []
     candidates: list[tuple[CsvCase, Case]] = []
     now = utcnow()
+    case_ids = uuid4_texts(len(batch))
     for position, csv_case in enumerate(batch, start=1):
         if position % SCREEN_SLICE == 0:
             await asyncio.sleep(0)
@@ -127,7 +129,7 @@ async def _screen(
             outcomes += _refused(csv_case.refuse([]))
             continue
         try:
-            case = new_case(csv_case.command, today, now)
+            case = new_case(csv_case.command, today, now, case_ids[position - 1])
         except InvalidRequest as exc:
             outcomes += _refused(csv_case.refuse(exc.violations))
             continue
