@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
@@ -15,10 +16,11 @@ from opentelemetry.trace import SpanKind, StatusCode, format_span_id, format_tra
 from sqlalchemy import bindparam, func, insert, select, text
 
 from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
-from recouvra_shared.db import Database, inbox, outbox
+from recouvra_shared.db import Database, inbox, outbox, outbox_rows
 from recouvra_shared.driver import DriverStatement, DriverUnitOfWork
 from recouvra_shared.events import new_event
 from recouvra_shared.tracing import span
+from recouvra_shared.unit_of_work import OutgoingEvent
 from tests.support.spans import recorded_spans
 
 pytestmark = pytest.mark.integration
@@ -66,6 +68,46 @@ async def test_a_traced_request_keeps_its_trace_in_the_outbox_row_and_spans_its_
         assert statement.parent is not None
         assert format_span_id(statement.parent.span_id) == request_id
         assert SECRET not in str(dict(statement.attributes or {}))
+
+
+async def test_each_outbox_row_keeps_its_own_type_and_headers_among_many_sharing_one(
+    make_database: Callable[[str], str],
+) -> None:
+    def withdrawal(case_id: str, event_type: str = "case-withdrawn") -> OutgoingEvent:
+        return new_event(
+            producer="intake",
+            event_type=event_type,
+            version=1,
+            case_id=case_id,
+            tenant_id="t-1",
+            payload=CaseWithdrawn(case_id=case_id),
+        )
+
+    events = [withdrawal(f"c-{n}") for n in range(3)]
+    events.insert(1, replace(withdrawal("c-9"), headers={"retry-of": "e-1"}))
+    events.append(withdrawal("c-7", event_type="payment-declared"))
+    database = Database.connect(make_database("intake"))
+    try:
+        async with database.unit_of_work() as uow:
+            with span("import", SpanKind.SERVER):
+                await uow.publish(*events)
+                expected = outbox_rows(events)
+            await uow.commit()
+        async with database.unit_of_work() as uow:
+            rows = (
+                await uow.session.execute(
+                    text("SELECT event_id, key, payload, headers FROM outbox ORDER BY id")
+                )
+            ).all()
+    finally:
+        await database.dispose()
+
+    assert [(r.event_id, r.key, r.payload, r.headers) for r in rows] == [
+        (e["event_id"], e["key"], e["payload"], e["headers"]) for e in expected
+    ]
+    assert [r.headers["event-type"] for r in rows] == ["case-withdrawn"] * 4 + ["payment-declared"]
+    assert [r.headers.get("retry-of") for r in rows] == [None, "e-1", None, None, None]
+    assert len({r.headers["traceparent"] for r in rows}) == 1
 
 
 async def test_statements_sent_on_the_driver_are_spans_of_their_trace_too(

@@ -132,10 +132,39 @@ def outbox_rows(events: Sequence[OutgoingEvent]) -> list[dict[str, object]]:
             "topic": e.topic,
             "key": e.envelope.case_id or e.envelope.event_id,
             "payload": e.envelope.SerializeToString(deterministic=True),
-            "headers": {"event-type": e.envelope.event_type, **traced, **e.headers},
+            "headers": _row_headers(e, traced),
         }
         for e in events
     ]
+
+
+def _row_headers(event: OutgoingEvent, traced: dict[str, str]) -> dict[str, str]:
+    return {"event-type": event.envelope.event_type, **traced, **event.headers}
+
+
+def _outbox_columns(events: Sequence[OutgoingEvent]) -> dict[str, list[Any]]:
+    """`outbox_rows` as the columns `_PUBLISH` binds: the ids as text, the headers as JSON
+    text, written once for all the events of one type without headers of their own (an
+    import's thousands of events share one)."""
+    traced = trace_headers()
+    shared: dict[str, str] = {}
+    headers = []
+    for e in events:
+        if e.headers:
+            headers.append(json.dumps(_row_headers(e, traced)))
+            continue
+        event_type = e.envelope.event_type
+        text = shared.get(event_type)
+        if text is None:
+            text = shared[event_type] = json.dumps(_row_headers(e, traced))
+        headers.append(text)
+    return {
+        "event_ids": [e.envelope.event_id for e in events],
+        "topics": [e.topic for e in events],
+        "keys": [e.envelope.case_id or e.envelope.event_id for e in events],
+        "payloads": [e.envelope.SerializeToString(deterministic=True) for e in events],
+        "headers": headers,
+    }
 
 
 def start_statement_span(statement: str) -> Span | None:
@@ -300,17 +329,7 @@ class UnitOfWork:
         if not events:
             return
         self._published.add(events)
-        rows = outbox_rows(events)
-        await self.session.execute(
-            _PUBLISH,
-            {
-                "event_ids": [row["event_id"] for row in rows],
-                "topics": [row["topic"] for row in rows],
-                "keys": [row["key"] for row in rows],
-                "payloads": [row["payload"] for row in rows],
-                "headers": [json.dumps(row["headers"]) for row in rows],
-            },
-        )
+        await self.session.execute(_PUBLISH, _outbox_columns(events))
 
     async def claim_event(self, consumer: str, event_id: str, topic: str) -> bool:
         """Record that `consumer` handles `event_id`; False when it was already handled."""

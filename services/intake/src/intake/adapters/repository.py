@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, fields
+from functools import lru_cache
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -67,6 +68,13 @@ def _debtor_json(debtor: Debtor) -> dict[str, Any]:
     return data
 
 
+@lru_cache(maxsize=4096)
+def _debtor_text(debtor: Debtor) -> str:
+    """The debtor's JSON as SQLAlchemy's JSONB would write it, for COPY; cached: an import's
+    rows repeat their debtors."""
+    return json.dumps(_debtor_json(debtor))
+
+
 def _debtor_of(row: Any) -> Debtor:
     data = dict(row["debtor"] or {})
     if not data:
@@ -77,7 +85,8 @@ def _debtor_of(row: Any) -> Debtor:
     return Debtor(**data)
 
 
-def _case_row(case: Case) -> dict[str, Any]:
+def _case_row(case: Case, debtor: Callable[[Debtor], object] = _debtor_json) -> dict[str, Any]:
+    """The case's row; its debtor as `debtor` writes it (a dict for JSONB, text for COPY)."""
     first = case.first_invoice
     return {
         "case_id": case.case_id,
@@ -91,7 +100,7 @@ def _case_row(case: Case) -> dict[str, Any]:
         "due_date": first.due_date,
         "disputed": case.disputed,
         "status": case.status,
-        "debtor": _debtor_json(case.debtor),
+        "debtor": debtor(case.debtor),
         "debtor_key": case.debtor.key,
         "debtor_siren": case.debtor.siren,
         "notes": case.notes,
@@ -314,7 +323,10 @@ class SqlCases:
         await self.flush()
         if not new_cases:
             return
-        case_rows = [_case_row(case) for case in new_cases]
+        copied = len(new_cases) >= COPY_FROM
+        case_rows = [
+            _case_row(case, _debtor_text if copied else _debtor_json) for case in new_cases
+        ]
         line_rows = [
             {
                 "case_id": case.case_id,
@@ -335,7 +347,7 @@ class SqlCases:
         # invoices wait for one another (the later is then ConcurrentClaim) instead of each
         # holding one the other needs, a deadlock PostgreSQL breaks by failing one of them.
         line_rows.sort(key=_claim_order)
-        if len(new_cases) >= COPY_FROM:
+        if copied:
             await self._copy(case_rows, line_rows)
             return
         await self.session.execute(insert(cases), case_rows)
@@ -347,8 +359,6 @@ class SqlCases:
         connection = await self.session.connection()
         raw = (await connection.get_raw_connection()).driver_connection
         assert raw is not None, "an asyncpg connection"
-        for row in case_rows:
-            row["debtor"] = json.dumps(row["debtor"])  # as SQLAlchemy's JSONB would write it
         await raw.copy_records_to_table(
             cases.name,
             records=[tuple(row.values()) for row in case_rows],
