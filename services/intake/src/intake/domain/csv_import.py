@@ -46,6 +46,8 @@ OPTIONAL = (
     "notes",
 )
 COLUMNS = REQUIRED + OPTIONAL
+# Every column, blank: what a row reads where the file has no such column or value.
+_BLANK: dict[str | None, str] = dict.fromkeys(COLUMNS, "")
 
 # Where each field of a case comes from in the file, so that refusals name the column.
 _FIELD_TO_COLUMN = {
@@ -69,6 +71,7 @@ _FIELD_TO_COLUMN = {
 }
 _TRUE = {"yes", "y", "true", "1", "oui", "o"}
 _FALSE = {"", "no", "n", "false", "0", "non"}
+_YES_OR_NO = _TRUE | _FALSE
 
 
 @dataclass(frozen=True)
@@ -186,60 +189,59 @@ def _row(line: int, record: dict[str | None, str | list[str] | None], creditor_i
         return Row(line, None, (Violation("row", "has more values than the header has columns"),))
 
     # Each value stripped once; a missing trailing value (None) or column reads "".
-    values = {name: value.strip() for name, value in record.items() if isinstance(value, str)}
+    values = _BLANK | {
+        name: value.strip() for name, value in record.items() if isinstance(value, str)
+    }
 
-    def get(name: str) -> str:
-        return values.get(name, "")
-
-    if len(get("case_reference")) > MAX_REFERENCE:
+    if len(values["case_reference"]) > MAX_REFERENCE:
         return Row(
             line,
             None,
             (Violation("case_reference", f"must be at most {MAX_REFERENCE} characters"),),
         )
-    disputed_text = get("disputed").lower()
-    if disputed_text not in _TRUE | _FALSE:
+    disputed_text = values["disputed"].lower()
+    if disputed_text not in _YES_OR_NO:
         return Row(line, None, (Violation("disputed", "must be yes or no"),))
     command = SubmitCase(
         creditor_id=creditor_id,
         debtor=DebtorInput(
-            kind=get("debtor_kind"),
-            name=get("debtor_name"),
-            siren_or_siret=get("debtor_siren_or_siret"),
-            vat_number=get("debtor_vat_number"),
+            kind=values["debtor_kind"],
+            name=values["debtor_name"],
+            siren_or_siret=values["debtor_siren_or_siret"],
+            vat_number=values["debtor_vat_number"],
             address_lines=tuple(
                 line
                 for line in (
-                    get("debtor_address_line1"),
-                    get("debtor_address_line2"),
-                    get("debtor_address_line3"),
+                    values["debtor_address_line1"],
+                    values["debtor_address_line2"],
+                    values["debtor_address_line3"],
                 )
                 if line
             ),
-            postal_code=get("debtor_postal_code"),
-            city=get("debtor_city"),
-            country_code=get("debtor_country"),
-            email=get("debtor_email"),
-            phone=get("debtor_phone"),
-            iban=get("debtor_iban"),
-            bic=get("debtor_bic"),
+            postal_code=values["debtor_postal_code"],
+            city=values["debtor_city"],
+            country_code=values["debtor_country"],
+            email=values["debtor_email"],
+            phone=values["debtor_phone"],
+            iban=values["debtor_iban"],
+            bic=values["debtor_bic"],
         ),
         invoices=(
             InvoiceInput(
-                invoice_number=get("invoice_number"),
-                issue_date=get("issue_date"),
-                due_date=get("due_date"),
-                currency=get("currency"),
-                amount_due=_decimal(get("amount_due")),
-                total_amount=_decimal(get("total_amount")),
-                description=get("description"),
+                invoice_number=values["invoice_number"],
+                issue_date=values["issue_date"],
+                due_date=values["due_date"],
+                currency=values["currency"],
+                amount_due=_decimal(values["amount_due"]),
+                total_amount=_decimal(values["total_amount"]),
+                description=values["description"],
             ),
         ),
         disputed=disputed_text in _TRUE,
-        notes=get("notes"),
+        notes=values["notes"],
         source="csv",
     )
-    return Row(line, command, reference=get("case_reference"))
+    return Row(line, command, reference=values["case_reference"])
 
 
 def _reference(record: dict[str | None, str | list[str] | None]) -> str:
@@ -248,7 +250,7 @@ def _reference(record: dict[str | None, str | list[str] | None]) -> str:
     reference = value.strip() if isinstance(value, str) else ""
     disputed = record.get("disputed")
     disputed_text = disputed.strip().lower() if isinstance(disputed, str) else ""
-    if record.get(None) or len(reference) > MAX_REFERENCE or disputed_text not in _TRUE | _FALSE:
+    if record.get(None) or len(reference) > MAX_REFERENCE or disputed_text not in _YES_OR_NO:
         return ""
     return reference
 
@@ -271,6 +273,9 @@ def read_cases(content: bytes, creditor_id: str) -> Iterator[CsvCase]:
                 last_line[reference] = line
     waiting: dict[str, list[Row]] = {}
     for row in read_rows(content, creditor_id):
+        if not row.reference and not waiting:  # a case of its own, nothing before it waits
+            yield _merge([row])
+            continue
         key = f"ref:{row.reference}" if row.reference else f"line:{row.line}"
         waiting.setdefault(key, []).append(row)
         while waiting:
@@ -286,6 +291,11 @@ def read_cases(content: bytes, creditor_id: str) -> Iterator[CsvCase]:
 
 
 def _merge(rows: list[Row]) -> CsvCase:
+    if len(rows) == 1:  # most files: a case per row
+        (row,) = rows
+        if row.command is None:
+            return CsvCase((row.line,), None, {row.line: row.violations})
+        return CsvCase((row.line,), row.command, {})
     lines = tuple(r.line for r in rows)
     by_line: dict[int, list[Violation]] = {
         r.line: list(r.violations) for r in rows if r.command is None
@@ -305,8 +315,6 @@ def _merge(rows: list[Row]) -> CsvCase:
     problems = {line: tuple(found) for line, found in by_line.items()}
     if first is None or any(r.command is None for r in rows):
         return CsvCase(lines, None, problems)
-    if len(rows) == 1:  # its own invoices, dispute flag and notes already
-        return CsvCase(lines, first, problems)
     commands = [r.command for r in rows if r.command is not None]
     notes = list(dict.fromkeys(c.notes for c in commands if c.notes))
     return CsvCase(
