@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from google.protobuf.message import Message
 
+from intake.domain.invoices import InvoiceLine
 from intake.domain.model import Case, DeclaredPayment, TimelineEntry
 from intake.domain.regions import debtor_region
 from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1.case_events_pb2 import (
     CaseSubmitted,
     CaseWithdrawn,
-    InvoiceTerms,
     PaymentDeclared,
 )
 from recouvra_shared.events import new_event, new_events, topic_name
@@ -61,35 +62,48 @@ def cases_submitted(creditor_id: str, cases: Sequence[tuple[Case, str]]) -> list
 
 
 def _submitted(case: Case, debtor_key: str) -> CaseSubmitted:
-    first = case.first_invoice
-    return CaseSubmitted(
+    invoices = case.invoices
+    if len(invoices) == 1:  # an import's usual case: nothing to order
+        first = invoices[0]
+        ordered: Sequence[InvoiceLine] = invoices
+        issued = first.issue_date
+    else:
+        first = case.first_invoice
+        ordered = _oldest_due_first(invoices)
+        issued = min(i.issue_date for i in invoices)
+    submitted = CaseSubmitted(
         case_id=case.case_id,
         creditor_id=case.creditor_id,
         debtor_is_business=case.debtor.is_company,
-        amount=Money(currency=case.currency, minor_units=case.principal_minor),
-        issue_date=min(i.issue_date for i in case.invoices).isoformat(),
+        issue_date=issued.isoformat(),
         due_date=first.due_date.isoformat(),
         disputed=case.disputed,
-        invoice_count=len(case.invoices),
+        invoice_count=len(invoices),
         source=case.source,
-        debtor_region=debtor_region(case.debtor.country_code, case.debtor.postal_code),
-        invoices=invoice_terms(case),
+        debtor_region=_region(case.debtor.country_code, case.debtor.postal_code),
         debtor_key=debtor_key,
     )
-
-
-def invoice_terms(case: Case) -> list[InvoiceTerms]:
-    """Each invoice's principal and dates, oldest due first (the order payments go to them);
-    never its number, which the creditor writes and which may name the customer."""
-    ordered = sorted(case.invoices, key=lambda i: (i.due_date, i.issue_date, i.invoice_number))
-    return [
-        InvoiceTerms(
-            principal=Money(currency=case.currency, minor_units=i.amount_due_minor),
-            issue_date=i.issue_date.isoformat(),
-            due_date=i.due_date.isoformat(),
+    # Filled in place: a message passed to a constructor is copied into it.
+    submitted.amount.currency = case.currency
+    submitted.amount.minor_units = case.principal_minor
+    for line in ordered:
+        terms = submitted.invoices.add(
+            issue_date=line.issue_date.isoformat(), due_date=line.due_date.isoformat()
         )
-        for i in ordered
-    ]
+        terms.principal.currency = case.currency
+        terms.principal.minor_units = line.amount_due_minor
+    return submitted
+
+
+# A debtor's region from its address; cached: an import's rows repeat their debtors.
+_region = lru_cache(maxsize=4096)(debtor_region)
+
+
+def _oldest_due_first(invoices: Sequence[InvoiceLine]) -> list[InvoiceLine]:
+    """The order payments go to invoices, oldest due first: each invoice's principal and dates
+    go out in it, never its number, which the creditor writes and which may name the
+    customer."""
+    return sorted(invoices, key=lambda i: (i.due_date, i.issue_date, i.invoice_number))
 
 
 def case_withdrawn(case: Case) -> OutgoingEvent:
