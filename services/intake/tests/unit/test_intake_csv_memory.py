@@ -17,14 +17,13 @@ HEADER = (
 )
 
 # Run in a process of its own, so that its peak resident size is this import's alone: the file
-# arrives in 1 MiB gRPC messages, is bound to its idempotency key, then read case by case in the
-# batches the import records them in.
+# arrives in 1 MiB gRPC messages, is bound to its idempotency key, then read case by case, as
+# the import reads it.
 MEASURE = """
 import asyncio, sys
 from intake.domain import csv_import
 from intake.entrypoints.grpc_commands import import_command
 from intake.service_layer.idempotency import fingerprint
-from intake.service_layer.import_csv import IMPORT_BATCH, batched
 from recouvra.intake.v1 import intake_pb2
 from recouvra_shared.context import Caller, caller_var
 
@@ -50,9 +49,7 @@ async def main(path):
     before = start_measuring()
     command = await import_command(messages())
     fingerprint("ImportCases", command.content)
-    cases = 0
-    for batch in batched(csv_import.read_cases(command.content, "c"), IMPORT_BATCH):
-        cases += sum(1 for case in batch if case.command is not None)
+    cases = sum(1 for case in csv_import.read_cases(command.content, "c") if case.command)
     print(cases, status_mib("VmHWM") - before)
 
 asyncio.run(main(sys.argv[1]))

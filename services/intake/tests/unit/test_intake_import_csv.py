@@ -9,7 +9,7 @@ import pytest
 
 from intake.domain.commands import ImportCases, Requester
 from intake.domain.errors import InvalidField
-from intake.service_layer.import_csv import IMPORT_BATCH, RowOutcome, batched, import_cases
+from intake.service_layer.import_csv import IMPORT_BATCH, RowOutcome, import_cases
 from recouvra_shared.errors import NotFound
 from services.intake.tests.unit.fakes import TODAY, FakeIntakeStorage
 
@@ -133,11 +133,6 @@ async def test_an_unusable_file_or_creditor_is_refused_whole() -> None:
             keep,
         )
     assert storage.cases == {}
-
-
-def test_batches_keep_order_and_size() -> None:
-    assert list(batched(range(5), 2)) == [[0, 1], [2, 3], [4]]
-    assert list(batched([], 3)) == []
 
 
 async def test_a_row_with_only_the_default_country_needs_no_postal_code_or_city() -> None:

@@ -6,25 +6,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import TypeVar
+from itertools import islice
 
 from intake.domain import csv_import
 from intake.domain.commands import IdempotencyKey, ImportCases
 from intake.domain.csv_import import CsvCase
 from intake.domain.errors import InvalidRequest, Violation
-from intake.domain.model import Case, new_case
+from intake.domain.model import Case, TimelineEntry, new_case
 from intake.domain.tenancy import acting_creditor
 from intake.service_layer.events import cases_submitted, recorded, submission_summary
 from intake.service_layer.idempotency import Reply, once
 from intake.service_layer.unit_of_work import IntakeUnitOfWork
 from recouvra_shared.ids import uuid4_texts
-from recouvra_shared.unit_of_work import utcnow
+from recouvra_shared.unit_of_work import OutgoingEvent, utcnow
 
 # Cases checked for duplicates and inserted together: a few statements per batch, not per row.
 IMPORT_BATCH = 500
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -34,18 +33,6 @@ class RowOutcome:
     line: int
     case_id: str = ""
     violations: tuple[Violation, ...] = ()
-
-
-def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    """Consecutive lists of at most `size` items."""
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 async def import_cases(
@@ -72,27 +59,28 @@ async def record_cases(
     """Validate and record every acceptable case (not committed); one outcome per row, in file
     order.
 
-    Batches overlap: while PostgreSQL writes one batch, the next one is read and validated
-    (`_screen` hands the loop back every few rows, so the write's statements go out as their
-    answers come in). The duplicate check of a batch still runs after the write before it."""
+    Batches overlap: while PostgreSQL writes one batch, the next one is read, validated and
+    given its events and timeline entries (`_screen` hands the loop back every few rows, so
+    the write's statements go out as their answers come in; the write itself is only
+    statements). The duplicate check of a batch still runs after the write before it."""
     outcomes: list[RowOutcome] = []
     first_seen: dict[tuple[str, str], int] = {}
     writing: asyncio.Task[None] | None = None
+    unread = iter(csv_cases)
     try:
-        for batch in batched(csv_cases, IMPORT_BATCH):
-            refused, candidates = await _screen(batch, today)
-            outcomes += refused
+        while screened := await _screen(unread, creditor_id, uow, today):
+            outcomes += screened.refused
             if writing is not None:
                 await writing
             pairs = [
-                (case.debtor.key, line.invoice_number)
-                for _, case in candidates
-                for line in case.invoices
+                (candidate.case.debtor.key, line.invoice_number)
+                for candidate in screened.candidates
+                for line in candidate.case.invoices
             ]
             claimed = await uow.cases.claimed_pairs(creditor_id, pairs)
-            decided, accepted = _decide(candidates, claimed, first_seen)
+            decided, accepted = _decide(screened.candidates, claimed, first_seen)
             outcomes += decided
-            writing = asyncio.create_task(_write(creditor_id, accepted, uow))
+            writing = asyncio.create_task(_write(accepted, uow))
             await asyncio.sleep(0)  # the write's first statement leaves now
         if writing is not None:
             await writing
@@ -109,47 +97,82 @@ def _refused(refusals: dict[int, tuple[Violation, ...]]) -> list[RowOutcome]:
     return [RowOutcome(line, violations=v) for line, v in refusals.items()]
 
 
-# Rows validated between two turns of the event loop while a batch is being written.
+# Rows read and validated between two turns of the event loop while a batch is being written.
 SCREEN_SLICE = 25
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    """A valid case, still to be checked for duplicates, with what recording it writes."""
+
+    csv_case: CsvCase
+    case: Case
+    event: OutgoingEvent
+    entry: TimelineEntry
+
+
+@dataclass
+class _Screened:
+    """A batch read from the file: its refused rows, and its cases to check for duplicates."""
+
+    read: int = 0
+    refused: list[RowOutcome] = field(default_factory=list)
+    candidates: list[_Candidate] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return self.read > 0
+
+
 async def _screen(
-    batch: Sequence[CsvCase], today: date
-) -> tuple[list[RowOutcome], list[tuple[CsvCase, Case]]]:
-    """Each case of the batch validated on its own: the rows refused, the cases to check for
-    duplicates."""
-    outcomes: list[RowOutcome] = []
-    candidates: list[tuple[CsvCase, Case]] = []
+    unread: Iterator[CsvCase], creditor_id: str, uow: IntakeUnitOfWork, today: date
+) -> _Screened:
+    """The next batch of cases from the file, each validated on its own; the valid ones with
+    their case-submitted events and timeline entries, built now so that the batch's write is
+    only statements. Empty when the file is read."""
+    screened = _Screened()
     now = utcnow()
-    case_ids = uuid4_texts(len(batch))
-    for position, csv_case in enumerate(batch, start=1):
-        if position % SCREEN_SLICE == 0:
-            await asyncio.sleep(0)
-        if csv_case.command is None:
-            outcomes += _refused(csv_case.refuse([]))
-            continue
-        try:
-            case = new_case(csv_case.command, today, now, case_ids[position - 1])
-        except InvalidRequest as exc:
-            outcomes += _refused(csv_case.refuse(exc.violations))
-            continue
-        if csv_case.problems:
-            outcomes += _refused(csv_case.refuse([]))
-            continue
-        candidates.append((csv_case, case))
-    return outcomes, candidates
+    while screened.read < IMPORT_BATCH:
+        chunk = list(islice(unread, min(SCREEN_SLICE, IMPORT_BATCH - screened.read)))
+        if not chunk:
+            break
+        screened.read += len(chunk)
+        valid: list[tuple[CsvCase, Case]] = []
+        for csv_case, case_id in zip(chunk, uuid4_texts(len(chunk)), strict=True):
+            if csv_case.command is None:
+                screened.refused += _refused(csv_case.refuse([]))
+                continue
+            try:
+                case = new_case(csv_case.command, today, now, case_id)
+            except InvalidRequest as exc:
+                screened.refused += _refused(csv_case.refuse(exc.violations))
+                continue
+            if csv_case.problems:
+                screened.refused += _refused(csv_case.refuse([]))
+                continue
+            valid.append((csv_case, case))
+        # A case refused as a duplicate later drops its event unsent and its entry unwritten.
+        events = cases_submitted(
+            creditor_id, [(case, uow.debtor_key(case.debtor.key)) for _, case in valid]
+        )
+        screened.candidates += [
+            _Candidate(csv_case, case, event, recorded(event, submission_summary(case)))
+            for (csv_case, case), event in zip(valid, events, strict=True)
+        ]
+        await asyncio.sleep(0)
+    return screened
 
 
 def _decide(
-    candidates: Sequence[tuple[CsvCase, Case]],
+    candidates: Sequence[_Candidate],
     claimed: set[tuple[str, str]],
     first_seen: dict[tuple[str, str], int],
-) -> tuple[list[RowOutcome], list[Case]]:
+) -> tuple[list[RowOutcome], list[_Candidate]]:
     """Refuse the cases claiming an invoice already submitted, or one an earlier line of the
     file claims (`first_seen`, updated); accept the others."""
     outcomes: list[RowOutcome] = []
-    accepted: list[Case] = []
-    for csv_case, case in candidates:
+    accepted: list[_Candidate] = []
+    for candidate in candidates:
+        csv_case, case = candidate.csv_case, candidate.case
         problems: list[Violation] = []
         for index, line in enumerate(case.invoices):
             pair = (case.debtor.key, line.invoice_number)
@@ -165,23 +188,15 @@ def _decide(
             continue
         for index, line in enumerate(case.invoices):
             first_seen[(case.debtor.key, line.invoice_number)] = csv_case.lines[index]
-        accepted.append(case)
+        accepted.append(candidate)
         outcomes += [RowOutcome(line, case_id=case.case_id) for line in csv_case.lines]
     return outcomes, accepted
 
 
-async def _write(creditor_id: str, accepted: Sequence[Case], uow: IntakeUnitOfWork) -> None:
-    """Record the creditor's accepted cases, their case-submitted events and timeline entries."""
+async def _write(accepted: Sequence[_Candidate], uow: IntakeUnitOfWork) -> None:
+    """Record the accepted cases, their case-submitted events and timeline entries."""
     if not accepted:
         return
-    events = cases_submitted(
-        creditor_id, [(case, uow.debtor_key(case.debtor.key)) for case in accepted]
-    )
-    await uow.cases.add(*accepted)
-    await uow.publish(*events)
-    await uow.timelines.append(
-        *(
-            recorded(event, submission_summary(case))
-            for case, event in zip(accepted, events, strict=True)
-        )
-    )
+    await uow.cases.add(*(candidate.case for candidate in accepted))
+    await uow.publish(*(candidate.event for candidate in accepted))
+    await uow.timelines.append(*(candidate.entry for candidate in accepted))
