@@ -78,6 +78,8 @@ class Case:
     @property
     def first_invoice(self) -> InvoiceLine:
         """The earliest-due invoice (the one older contracts name)."""
+        if len(self.invoices) == 1:
+            return self.invoices[0]
         return min(self.invoices, key=lambda i: (i.due_date, i.invoice_number))
 
 
