@@ -16,6 +16,7 @@ from typing import Any
 from recouvra_shared.db import Database
 from recouvra_shared.logging import configure_logging
 from recouvra_shared.runtime import run_cli
+from vault.adapters.allocator import bound_allocator
 from vault.adapters.keys import (
     add_key_encryption_key,
     load_key_file,
@@ -140,6 +141,7 @@ async def _retire(settings: VaultSettings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the vault service or one of its operator commands."""
+    bound_allocator()
     args = list(sys.argv[1:] if argv is None else argv)
     operator: dict[str, Callable[[VaultSettings], Coroutine[Any, Any, int]]] = {
         "verify-audit": _verify,

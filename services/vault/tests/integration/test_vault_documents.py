@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import hashlib
 import os
 import subprocess
@@ -18,6 +17,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from recouvra.vault.v1 import vault_pb2
+from vault.adapters.allocator import bound_allocator
 from vault.adapters.keys import load_key_file
 from vault.adapters.orm import audit_log, documents
 from vault.service_layer.audit import verify_audit
@@ -26,7 +26,6 @@ from vault.service_layer.key_rotation import rewrap_data_keys
 pytestmark = pytest.mark.integration
 
 MiB = 1024 * 1024
-M_MMAP_THRESHOLD = -3
 
 
 async def test_a_document_round_trips_and_the_store_holds_only_ciphertext(vault) -> None:
@@ -53,15 +52,6 @@ async def test_a_document_round_trips_and_the_store_holds_only_ciphertext(vault)
         metadata=vault.caller("creditor", "creditor-2"),
     )
     assert list(foreign.documents) == []
-
-
-def pin_mmap_threshold() -> None:
-    """Make glibc return freed large buffers to the OS at once.
-
-    Otherwise its adaptive threshold moves megabyte buffers into per-thread heap arenas that
-    keep their pages, and RSS shows allocator retention instead of what the code holds.
-    """
-    ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, 128 * 1024)
 
 
 @contextmanager
@@ -92,7 +82,7 @@ def peak_rss_growth() -> Iterator[list[int]]:
 
 async def test_a_64_mib_document_streams_both_ways_with_flat_memory(vault) -> None:
     size = 64 * MiB
-    pin_mmap_threshold()
+    bound_allocator()  # as `python -m vault` starts: the allocator is part of the memory bound
     block = os.urandom(MiB)
     sent = hashlib.sha256()
 
@@ -115,8 +105,9 @@ async def test_a_64_mib_document_streams_both_ways_with_flat_memory(vault) -> No
     assert received == size
     # Client and server share this process: gRPC flow-control windows, a 5 MiB multipart part
     # and minio's copies of it while signing and sending, 1 MiB encryption chunks. Measured at
-    # 32-40 MiB (upload) and ~10 MiB (download) for 64 and 128 MiB documents alike; holding
-    # the document would exceed 64 MiB.
+    # 20-23 MiB (upload) and 3-4 MiB (download) with the vault's allocator settings (32-40 and
+    # ~10 MiB with every buffer above 128 KiB mapped apart); holding the document would exceed
+    # 64 MiB.
     upload_growth = upload[1] - upload[0]
     download_growth = download[1] - download[0]
     assert upload_growth < 56 * MiB, f"upload grew RSS by {upload_growth / MiB:.1f} MiB"
