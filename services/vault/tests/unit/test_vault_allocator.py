@@ -35,6 +35,7 @@ def applied(**environment: str) -> dict[str, int]:
 def test_megabyte_buffers_stay_in_two_arenas_and_larger_ones_are_mapped_apart() -> None:
     assert applied() == {
         "MALLOC_MMAP_THRESHOLD_": allocator.MMAP_THRESHOLD,
+        "MALLOC_TRIM_THRESHOLD_": allocator.TRIM_THRESHOLD,
         "MALLOC_ARENA_MAX": allocator.ARENA_MAX,
     }
     # A streamed chunk (1 MiB and its tag) fits under the threshold; an upload part (5 MiB at
@@ -44,5 +45,12 @@ def test_megabyte_buffers_stay_in_two_arenas_and_larger_ones_are_mapped_apart() 
 
 @glibc
 def test_the_operators_environment_wins() -> None:
-    assert applied(MALLOC_ARENA_MAX="4") == {"MALLOC_MMAP_THRESHOLD_": allocator.MMAP_THRESHOLD}
-    assert applied(MALLOC_MMAP_THRESHOLD_="131072", MALLOC_ARENA_MAX="4") == {}
+    assert applied(MALLOC_ARENA_MAX="4", MALLOC_TRIM_THRESHOLD_="131072") == {
+        "MALLOC_MMAP_THRESHOLD_": allocator.MMAP_THRESHOLD
+    }
+    assert (
+        applied(
+            MALLOC_MMAP_THRESHOLD_="131072", MALLOC_TRIM_THRESHOLD_="131072", MALLOC_ARENA_MAX="4"
+        )
+        == {}
+    )

@@ -4,9 +4,11 @@ Every chunk the vault streams lives in a few buffers of about 1 MiB (the piece r
 plaintext, the serialized message, gRPC's copy), and an upload gathers 8 MiB parts. With glibc's
 defaults, freed 1 MiB buffers stay in per-thread arenas (the threshold for mapping them apart
 adapts upwards), so a 1 GB upload grew the process by 96 MiB. Mapping every buffer above 128 KiB
-apart keeps memory flat but faults in fresh pages for each one: the downloads spent half their CPU
-there. The middle: buffers up to 2 MiB come from at most two arenas and are reused, larger ones
-(upload parts) are mapped apart and returned at once.
+apart keeps memory flat but faults in fresh pages for each one: downloads spent half their CPU
+there. Between the two: buffers up to 2 MiB come from at most two arenas and are reused, an
+arena keeps up to 8 MiB free at its top instead of handing it back after every free (which
+faults the pages in again for the next buffer), and larger buffers (upload parts) are mapped
+apart and returned at once.
 
 An operator's own `MALLOC_MMAP_THRESHOLD_` or `MALLOC_ARENA_MAX` wins over these.
 """
@@ -18,14 +20,17 @@ import ctypes.util
 import os
 
 # glibc's mallopt parameters (malloc.h).
+M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 M_ARENA_MAX = -8
 
 MMAP_THRESHOLD = 2 * 1024 * 1024
+TRIM_THRESHOLD = 8 * 1024 * 1024
 ARENA_MAX = 2
 
 _SETTINGS = (
     ("MALLOC_MMAP_THRESHOLD_", M_MMAP_THRESHOLD, MMAP_THRESHOLD),
+    ("MALLOC_TRIM_THRESHOLD_", M_TRIM_THRESHOLD, TRIM_THRESHOLD),
     ("MALLOC_ARENA_MAX", M_ARENA_MAX, ARENA_MAX),
 )
 
