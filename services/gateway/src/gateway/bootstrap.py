@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-from collections.abc import Iterator
-
-import uvicorn
 
 from gateway.adapters.intake import IntakeClient
 from gateway.adapters.matching import BiddingClient, ProviderDirectoryClient, QuoteClient
@@ -32,15 +28,8 @@ from recouvra.scoring.v1 import scoring_pb2_grpc
 from recouvra.settlement.v1 import settlement_pb2_grpc
 from recouvra.vault.v1 import vault_pb2_grpc
 from recouvra_shared.events import topic_name
+from recouvra_shared.http_server import embedded_server
 from recouvra_shared.runtime import ServiceParts, Wiring
-
-
-class _EmbeddedServer(uvicorn.Server):
-    """uvicorn without its own signal handlers: the service runtime owns shutdown."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 def build(wiring: Wiring) -> ServiceParts:
@@ -108,16 +97,14 @@ def build(wiring: Wiring) -> ServiceParts:
         ),
     )
     app = create_app(services, channels)
-    server = _EmbeddedServer(
-        uvicorn.Config(
-            app,
-            host=settings.http_host,
-            port=settings.http_port,
-            log_config=None,
-            http="httptools",  # the C parser (a dependency), not h11's pure Python
-            proxy_headers=True,
-            forwarded_allow_ips=settings.forwarded_allow_ips,
-        )
+    server = embedded_server(
+        app,
+        settings.http_host,
+        settings.http_port,
+        settings.http_keep_alive_seconds,
+        http="httptools",  # the C parser (a dependency), not h11's pure Python
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
     async def serve_http() -> None:

@@ -4,6 +4,7 @@ from limits import parse
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from recouvra_shared.http_server import KEEP_ALIVE_SECONDS
 from recouvra_shared.settings import (
     ServiceSettings,
     dev_database_url,
@@ -20,6 +21,9 @@ class GatewaySettings(ServiceSettings):
     grpc_port: int = 17050
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # How long an idle keep-alive connection stays open: longer than the ingress or load
+    # balancer in front keeps its own (recouvra_shared.http_server).
+    http_keep_alive_seconds: int = Field(default=KEEP_ALIVE_SECONDS, ge=1)
     database_url: SecretStr = dev_database_url("gateway")
     migration_database_url: SecretStr = dev_migration_database_url("gateway")
     intake_target: str = "127.0.0.1:17051"

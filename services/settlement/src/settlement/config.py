@@ -5,6 +5,7 @@ from typing import Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from recouvra_shared.http_server import KEEP_ALIVE_SECONDS
 from recouvra_shared.settings import (
     ServiceSettings,
     dev_database_url,
@@ -78,6 +79,8 @@ class SettlementSettings(ServiceSettings):
     # an operator command), required in production. deploy/local/services.sh and k8s set 8056.
     http_host: str = "127.0.0.1"
     http_port: int | None = None
+    # Longer than the ingress in front keeps an idle connection (recouvra_shared.http_server).
+    http_keep_alive_seconds: int = Field(default=KEEP_ALIVE_SECONDS, ge=1)
 
     @model_validator(mode="after")
     def _example_account_only_in_development(self) -> Self:

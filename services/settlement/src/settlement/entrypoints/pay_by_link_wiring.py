@@ -66,7 +66,11 @@ def pay_by_link_parts(
 
     app = webhook_app(provider, receive)
     port = settings.http_port
-    server = webhook_server(app, settings.http_host, port) if port is not None else None
+    server = (
+        webhook_server(app, settings.http_host, port, settings.http_keep_alive_seconds)
+        if port is not None
+        else None
+    )
     unmatched_after = timedelta(hours=settings.announcement_unmatched_hours)
 
     async def sweep() -> bool:

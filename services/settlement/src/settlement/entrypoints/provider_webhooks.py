@@ -8,16 +8,15 @@ A notification acted on before answers 200 and does nothing more.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from recouvra_shared.errors import InvalidRequest, Refusal, Unauthenticated
+from recouvra_shared.http_server import KEEP_ALIVE_SECONDS, EmbeddedServer, embedded_server
 from settlement.domain.payment_links import StatusNotification
 from settlement.service_layer.announced_payments import Outcome
 from settlement.service_layer.payment_link_ports import PaymentInitiation
@@ -53,14 +52,8 @@ def webhook_app(provider: PaymentInitiation, receive: Receive) -> Starlette:
     return Starlette(routes=[Route("/webhooks/bridge", bridge, methods=["POST"])])
 
 
-class EmbeddedServer(uvicorn.Server):
-    """uvicorn without its own signal handlers: the service runtime owns shutdown."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def webhook_server(app: Starlette, host: str, port: int) -> EmbeddedServer:
+def webhook_server(
+    app: Starlette, host: str, port: int, keep_alive_seconds: int = KEEP_ALIVE_SECONDS
+) -> EmbeddedServer:
     """The webhook endpoint's server, started and stopped by the service runtime."""
-    return EmbeddedServer(uvicorn.Config(app, host=host, port=port, log_config=None))
+    return embedded_server(app, host, port, keep_alive_seconds)
