@@ -52,6 +52,7 @@ def assert_idle_connection_kept(port: int) -> None:
         connection.sendall(HEALTH)
         assert answer(connection).startswith(b"HTTP/1.1 200")
 
+
 SERVICES = ["intake", "scoring", "matching", "messaging", "vault", "settlement", "gateway"]
 
 
