@@ -20,11 +20,7 @@ SHOW = (
 
 
 def applied(**environment: str) -> dict[str, int]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_ARENA_MAX")
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     ran = subprocess.run(
         [sys.executable, "-c", SHOW], env={**env, **environment}, capture_output=True, check=True
     )

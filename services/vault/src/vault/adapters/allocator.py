@@ -1,16 +1,17 @@
 """How the C allocator treats the vault's megabyte buffers.
 
-Every chunk the vault streams lives in a few buffers of about 1 MiB (the piece read from S3, its
-plaintext, the serialized message, gRPC's copy), and an upload gathers 8 MiB parts. With glibc's
-defaults, freed 1 MiB buffers stay in per-thread arenas (the threshold for mapping them apart
-adapts upwards), so a 1 GB upload grew the process by 96 MiB. Mapping every buffer above 128 KiB
-apart keeps memory flat but faults in fresh pages for each one: downloads spent half their CPU
-there. Between the two: buffers up to 2 MiB come from at most two arenas and are reused, an
-arena keeps up to 8 MiB free at its top instead of handing it back after every free (which
-faults the pages in again for the next buffer), and larger buffers (upload parts) are mapped
-apart and returned at once.
+Every chunk the vault streams lives in a few buffers of about 1 MiB (the piece read from S3,
+its plaintext, the serialized message, gRPC's copy), and an upload gathers 8 MiB parts. With
+glibc's defaults, freed 1 MiB buffers stay in per-thread arenas (the threshold for mapping them
+apart adapts upwards), so a 1 GB upload grew the process by 81 to 145 MiB. Mapping every buffer
+above 128 KiB apart keeps memory flat but faults in fresh pages for each one: downloads spent
+half their CPU there. Between the two: buffers up to 2 MiB come from at most two arenas and are
+reused, an arena keeps up to 8 MiB free at its top instead of handing it back after every free
+(which faults the pages in again for the next buffer), and larger buffers (upload parts) are
+mapped apart and returned at once.
 
-An operator's own `MALLOC_MMAP_THRESHOLD_` or `MALLOC_ARENA_MAX` wins over these.
+An operator's own `MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_` or `MALLOC_ARENA_MAX` wins
+over the setting it names.
 """
 
 from __future__ import annotations
