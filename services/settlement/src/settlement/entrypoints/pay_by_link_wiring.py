@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from recouvra.settlement.v1 import settlement_pb2_grpc
 from recouvra_shared.events import topic_name
+from recouvra_shared.http_server import embedded_server
 from recouvra_shared.polling import PollingLoop
 from recouvra_shared.runtime import ServiceParts
 from settlement.adapters.bridge_payment_links import BridgeConfig, BridgePaymentLinks
@@ -15,7 +16,7 @@ from settlement.config import SettlementSettings
 from settlement.domain.payment_instructions import ClientMoneyAccount
 from settlement.domain.payment_links import StatusNotification, checked_expiry_days
 from settlement.entrypoints import payment_links_api
-from settlement.entrypoints.provider_webhooks import webhook_app, webhook_server
+from settlement.entrypoints.provider_webhooks import webhook_app
 from settlement.service_layer.announced_payments import (
     Clock,
     Outcome,
@@ -67,7 +68,7 @@ def pay_by_link_parts(
     app = webhook_app(provider, receive)
     port = settings.http_port
     server = (
-        webhook_server(app, settings.http_host, port, settings.http_keep_alive_seconds)
+        embedded_server(app, settings.http_host, port, settings.http_keep_alive_seconds)
         if port is not None
         else None
     )

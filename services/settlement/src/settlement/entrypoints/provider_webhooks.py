@@ -16,7 +16,6 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from recouvra_shared.errors import InvalidRequest, Refusal, Unauthenticated
-from recouvra_shared.http_server import KEEP_ALIVE_SECONDS, EmbeddedServer, embedded_server
 from settlement.domain.payment_links import StatusNotification
 from settlement.service_layer.announced_payments import Outcome
 from settlement.service_layer.payment_link_ports import PaymentInitiation
@@ -50,10 +49,3 @@ def webhook_app(provider: PaymentInitiation, receive: Receive) -> Starlette:
         return JSONResponse({"outcomes": [outcome.value for outcome in outcomes]})
 
     return Starlette(routes=[Route("/webhooks/bridge", bridge, methods=["POST"])])
-
-
-def webhook_server(
-    app: Starlette, host: str, port: int, keep_alive_seconds: int = KEEP_ALIVE_SECONDS
-) -> EmbeddedServer:
-    """The webhook endpoint's server, started and stopped by the service runtime."""
-    return embedded_server(app, host, port, keep_alive_seconds)
