@@ -176,6 +176,8 @@ async def test_an_invoice_is_a_duplicate_only_for_the_same_creditor_and_debtor(
         ),
         (b"\xff\xfeinvoice", "must be UTF-8 text"),
         (b"", "is empty"),
+        # A header that is not CSV (text after a closing quote) was an unhandled error.
+        (b'"invoice_number"x,amount_due\nF-1,10\n', "is not valid CSV near line 1"),
     ],
 )
 async def test_an_unusable_file_is_refused_whole(intake: Intake, content: bytes, rule: str) -> None:

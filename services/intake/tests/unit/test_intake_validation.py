@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from intake.domain.commands import SubmitCase
 from intake.domain.csv_import import column_of, read_rows
 from intake.domain.debtors import DebtorInput
-from intake.domain.errors import InvalidRequest, Violation
+from intake.domain.errors import InvalidField, InvalidRequest, Violation
 from intake.domain.invoices import InvoiceInput
 from intake.domain.model import new_case
 from recouvra_shared.legal.money import AmountError, format_amount, to_minor_units
@@ -169,6 +169,21 @@ def test_a_csv_with_too_many_values_on_a_row_is_told_so() -> None:
     (row,) = read_rows(content, "c")
     assert row.command is None
     assert row.violations[0].field == "row"
+
+
+def test_a_csv_header_that_is_not_csv_refuses_the_file_by_name() -> None:
+    with pytest.raises(InvalidField) as refused:
+        list(read_rows(b'"invoice_number"x,amount_due\nF-1,10\n', "c"))
+    assert refused.value.field == "content"
+    assert refused.value.rule.startswith("is not valid CSV near line 1:")
+
+
+def test_blank_lines_are_skipped_and_lines_keep_their_numbers() -> None:
+    content = b"debtor_kind,debtor_name,invoice_number,issue_date,due_date,currency,amount_due\n"
+    content += b"\ncompany,Acme,F-1,2026-01-01,2026-01-31,EUR,10\n\n"
+    (row,) = read_rows(content, "c")
+    assert row.line == 3
+    assert row.command is not None
 
 
 def test_control_characters_are_refused_by_name_not_stored() -> None:
