@@ -21,7 +21,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
+from opentelemetry.trace import SpanKind, StatusCode, format_span_id, format_trace_id
 
 from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
@@ -405,3 +405,72 @@ def test_spans_are_recorded_only_once_something_is_attached_to_the_provider() ->
     ).stdout.split()
     # No provider, then one with no collector configured, then one with an exporter attached.
     assert printed == ["False", "False", "True"]
+
+
+def traced_app() -> Any:
+    """A FastAPI app with an included router, instrumented as the gateway is."""
+    from fastapi import APIRouter, FastAPI
+
+    app = FastAPI()
+    things = APIRouter(prefix="/v1/things")
+
+    @things.get("/{thing_id}")
+    async def thing(thing_id: str) -> dict[str, str]:
+        return {"id": thing_id}
+
+    @things.get("/broken/now")
+    async def broken() -> None:
+        raise RuntimeError("the disk is full")
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(things)
+    tracing.instrument_http_app(app)
+    return app
+
+
+async def http_spans(path: str, headers: dict[str, str] | None = None) -> list[ReadableSpan]:
+    import httpx
+
+    spans = recorded_spans()
+    transport = httpx.ASGITransport(app=traced_app(), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+        await client.get(path, headers=headers or {})
+    return list(spans.get_finished_spans())
+
+
+def status_code_of(recorded: ReadableSpan) -> Any:
+    attributes = recorded.attributes or {}
+    return attributes.get("http.response.status_code", attributes.get("http.status_code"))
+
+
+async def test_a_request_is_one_server_span_named_after_its_route_template() -> None:
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    (server,) = await http_spans("/v1/things/42", {"traceparent": traceparent})
+    # Named by the template, never the id; reading and writing the body are no spans.
+    assert server.name == "GET /v1/things/{thing_id}"
+    assert (server.attributes or {})["http.route"] == "/v1/things/{thing_id}"
+    assert server.kind == SpanKind.SERVER
+    assert status_code_of(server) == 200
+    # It continues the client's trace.
+    assert format_trace_id(server.context.trace_id) == "0af7651916cd43dd8448eb211c80319c"
+    assert server.parent is not None
+    assert format_span_id(server.parent.span_id) == "b7ad6b7169203331"
+
+
+async def test_a_request_no_route_matched_is_named_by_its_method_and_probes_make_no_span() -> None:
+    (unmatched,) = await http_spans("/v1/nowhere/42")
+    assert unmatched.name == "GET"
+    assert "http.route" not in (unmatched.attributes or {})
+    assert status_code_of(unmatched) == 404
+    assert await http_spans("/healthz") == []
+
+
+async def test_an_unhandled_error_is_recorded_on_the_requests_span() -> None:
+    (server,) = await http_spans("/v1/things/broken/now")
+    assert server.name == "GET /v1/things/broken/now"
+    assert server.status.status_code == StatusCode.ERROR
+    assert [event.name for event in server.events] == ["exception"]
+    assert "the disk is full" in str((server.events[0].attributes or {})["exception.message"])
