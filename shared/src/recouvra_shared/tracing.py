@@ -281,7 +281,7 @@ def instrument_http_app(app: Any) -> None:
     """A server span for every HTTP request to a FastAPI app but probes, scrapes and assets,
     continuing a `traceparent` the client sent, named after the route template the app chose
     for it (`POST /v1/cases/{case_id}`). The method alone names a request no route matched and
-    one a middleware answered before routing (a 429 for too many requests in flight, a 413);
+    one a middleware answered before routing (a 429 for too many requests in flight);
     its path is among the span's attributes.
 
     The span is named once the app has routed the request. OpenTelemetry's FastAPI
