@@ -296,3 +296,26 @@ async def test_a_batch_written_with_copy_reads_back_and_still_claims_its_invoice
             text("SELECT count(*) FROM invoice_lines WHERE invoice_number = 'C-0007'")
         )
     assert counted == 1
+
+
+async def test_a_file_refused_past_its_first_batches_leaves_nothing_and_the_next_import_works(
+    intake: Intake,
+) -> None:
+    """A line that breaks the CSV quoting rules after 1,200 good rows: the batches before it
+    were already written (the third in flight) when it is read. The whole file is refused by
+    that line, nothing of it is kept (cases, invoice lines, outbox, timeline), and the same
+    rows without it then import in full on the same service."""
+    good = semicolon_csv([row(f"R-{i:04d}") for i in range(1200)])
+    broken = good + b'"R-bad"x;2026-06-01;2026-07-01;EUR;10;company;Total;542051180;non\n'
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await run_import(intake, broken, key="broken-late")
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "is not valid CSV near line 1202" in violations(refused.value)["content"]
+    async with intake.database.engine.connect() as connection:
+        for table in ("cases", "invoice_lines", "outbox", "timeline"):
+            kept = await connection.scalar(text(f"SELECT count(*) FROM {table}"))
+            assert kept == 0, table
+
+    report, totals = await run_import(intake, good, key="good-after")
+    assert (totals.rows, totals.accepted, totals.refused) == (1200, 1200, 0)
+    assert all(r.case_id for r in report)
