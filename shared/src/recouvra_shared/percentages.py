@@ -40,10 +40,15 @@ def parse_percent(text: str, field: str) -> Decimal:
 
 def to_percentage(percent: Decimal) -> Percentage:
     """The exact message for a percentage; ValueError when it has more than two decimals."""
+    return Percentage(basis_points=basis_points(percent))
+
+
+def basis_points(percent: Decimal) -> int:
+    """A percentage in whole basis points (12.5 -> 1250); ValueError past two decimals."""
     points = percent * BASIS_POINTS_PER_PERCENT
     if not percent.is_finite() or not _whole(points):
         raise ValueError(f"{percent} percent is not a whole number of basis points")
-    return Percentage(basis_points=int(points))
+    return int(points)
 
 
 def percent_of(message: Percentage) -> Decimal:

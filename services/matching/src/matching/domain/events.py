@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from matching.domain.auction import Bid
+
 
 @dataclass(frozen=True)
 class AuctionOpened:
@@ -47,7 +49,7 @@ class AutoBidsPlaced:
 
     case_id: str
     round: int
-    bids: tuple[BidPlaced, ...]
+    bids: tuple[Bid, ...]
 
 
 @dataclass(frozen=True)

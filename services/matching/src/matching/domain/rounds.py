@@ -4,7 +4,7 @@ only once some provider may take part (until then the case waits and keeps its r
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from datetime import datetime
 
 from matching.domain import events
@@ -77,16 +77,33 @@ class AuctionRounds(ProviderOutcomes):
 
     def place_bid(self, bid: Bid, now: datetime, *, replace: bool = False) -> None:
         """Record a sealed bid (a provider has at most one per round)."""
-        self.pending.append(self._record_bid(bid, now, replace=replace))
+        self._record_bid(bid, now, self.eligible, replace=replace)
+        self.pending.append(
+            events.BidPlaced(
+                self.case.case_id,
+                self.round,
+                bid.provider_id,
+                bid.fee_percent,
+                bid.fixed_fee_minor,
+                bid.source,
+                bid.fee_base,
+            )
+        )
 
     def place_auto_bids(self, bids: list[Bid], now: datetime) -> None:
-        """Record the bids the providers' standing rules place as the round opens: one fact."""
-        placed = tuple(self._record_bid(bid, now, replace=False) for bid in bids)
-        if placed:
-            self.pending.append(events.AutoBidsPlaced(self.case.case_id, self.round, placed))
+        """Record the bids the providers' standing rules place as the round opens: one fact,
+        which carries the bids themselves."""
+        if not bids:
+            return
+        eligible = set(self.eligible)
+        for bid in bids:
+            self._record_bid(bid, now, eligible, replace=False)
+        self.pending.append(events.AutoBidsPlaced(self.case.case_id, self.round, tuple(bids)))
 
-    def _record_bid(self, bid: Bid, now: datetime, *, replace: bool) -> events.BidPlaced:
-        if bid.provider_id not in self.eligible:
+    def _record_bid(
+        self, bid: Bid, now: datetime, eligible: Container[str], *, replace: bool
+    ) -> None:
+        if bid.provider_id not in eligible:
             raise NotFound(NO_SUCH_CASE)
         if self.status is not Status.BIDDING or now > self.closes_at:
             raise StateConflict("auction: bidding is closed")
@@ -96,15 +113,6 @@ class AuctionRounds(ProviderOutcomes):
         if existing and not replace:
             raise StateConflict("bid: you already bid; replace or withdraw it")
         self.bids[bid.provider_id] = bid
-        return events.BidPlaced(
-            self.case.case_id,
-            self.round,
-            bid.provider_id,
-            bid.fee_percent,
-            bid.fixed_fee_minor,
-            bid.source,
-            bid.fee_base,
-        )
 
     def withdraw_bid(self, provider_id: str, now: datetime) -> None:
         """Take back a bid while bidding is open."""

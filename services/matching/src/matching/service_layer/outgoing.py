@@ -12,7 +12,7 @@ from recouvra.common.v1.money_pb2 import Money
 from recouvra.events.v1 import assignment_events_pb2 as assignment
 from recouvra.events.v1 import matching_events_pb2 as matching
 from recouvra_shared.events import new_events
-from recouvra_shared.percentages import to_percentage
+from recouvra_shared.percentages import basis_points, to_percentage
 from recouvra_shared.unit_of_work import OutgoingEvent
 
 SERVICE = "matching"
@@ -90,19 +90,7 @@ def _payload(fact: events.DomainEvent, currency: str) -> tuple[tuple[str, int], 
                 fee_base=fact.fee_base,
             )
         case events.AutoBidsPlaced():
-            return AUTO_BIDS_PLACED, matching.AutoBidsPlaced(
-                case_id=fact.case_id,
-                round=fact.round,
-                bids=[
-                    matching.AutoBid(
-                        provider_id=bid.provider_id,
-                        fee=to_percentage(bid.fee_percent),
-                        fixed_fee=money(bid.fixed_fee_minor),
-                        fee_base=bid.fee_base,
-                    )
-                    for bid in fact.bids
-                ],
-            )
+            return AUTO_BIDS_PLACED, _auto_bids_placed(fact, currency)
         case events.QuoteIssued():
             return QUOTE_ISSUED, matching.QuoteIssued(
                 case_id=fact.case_id,
@@ -208,6 +196,20 @@ def _payload(fact: events.DomainEvent, currency: str) -> tuple[tuple[str, int], 
                 provider_id=fact.provider_id,
                 round=fact.round,
             )
+
+
+def _auto_bids_placed(fact: events.AutoBidsPlaced, currency: str) -> Message:
+    """Each bid's message built in place in the event's list (fifty of them, for a busy
+    market), rather than built apart and copied in with its fee and its fixed fee."""
+    placed = matching.AutoBidsPlaced(case_id=fact.case_id, round=fact.round)
+    for bid in fact.bids:
+        auto = placed.bids.add(provider_id=bid.provider_id, fee_base=bid.fee_base)
+        auto.fee.SetInParent()  # set even at 0 %, as to_percentage's message is
+        auto.fee.basis_points = basis_points(bid.fee_percent)
+        auto.fixed_fee.SetInParent()
+        auto.fixed_fee.currency = currency
+        auto.fixed_fee.minor_units = bid.fixed_fee_minor
+    return placed
 
 
 def to_outgoing(
