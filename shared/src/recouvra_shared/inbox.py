@@ -59,6 +59,26 @@ async def _the_message_itself(message: KafkaMessage) -> KafkaMessage:
 
 
 @dataclass(frozen=True)
+class FetchGathering:
+    """How long the broker may hold a fetch to gather records: until `min_bytes` are there, or
+    `max_wait_ms` passed.
+
+    Kafka answers a consumer's fetch at the first record by default, so a consumer whose work
+    is quick runs a transaction for every few records, paying its fixed cost (the inbox claim,
+    the statements, the commit, the offsets) each time, on the event loop its service's busier
+    consumers share. Gathering trades up to `max_wait_ms` of latency when traffic is light for
+    fewer, fuller transactions when it is heavy (docs/performance.md, Matching, session 28).
+    """
+
+    min_bytes: int
+    max_wait_ms: int
+
+
+# Kafka's own defaults: a fetch is answered at the first record; an empty one waits 500 ms.
+AT_FIRST_RECORD = FetchGathering(min_bytes=1, max_wait_ms=500)
+
+
+@dataclass(frozen=True)
 class Subscription(Generic[E]):
     """One consumer group reading one topic's events of one type with one handler.
 
@@ -70,6 +90,9 @@ class Subscription(Generic[E]):
     reads and locks the same rows for each event can have them read and locked for all at once,
     in one statement and in one order. Handlers must not depend on it: an event retried alone
     is handed over without it.
+
+    `gather`, when given, lets the broker hold each fetch to gather more records
+    (`FetchGathering`); without it a fetch is answered as soon as a record is there.
     """
 
     topic: str
@@ -77,6 +100,7 @@ class Subscription(Generic[E]):
     event_type: type[E]
     handler: Callable[[E, EventEnvelope, Any], Awaitable[None]]
     prepare: Callable[[Sequence[EventEnvelope], Any], Awaitable[None]] | None = None
+    gather: FetchGathering | None = None
 
     @property
     def dead_letter_topic(self) -> str:
@@ -129,6 +153,7 @@ class InboxConsumer:
         """
         sub = self.subscription
         prefix = self.settings.kafka_topic_prefix
+        gather = sub.gather or AT_FIRST_RECORD
         subscriber = self.broker.subscriber(
             prefix + sub.topic,
             group_id=prefix + sub.consumer,
@@ -143,6 +168,8 @@ class InboxConsumer:
             # `KafkaMessage` asked for as context is resolved in a worker thread per batch:
             # together a third of a consumer's CPU. The batch's message is handed over as is.
             decoder=_the_message_itself,
+            fetch_min_bytes=gather.min_bytes,
+            fetch_max_wait_ms=gather.max_wait_ms,
         )
 
         async def on_batch(message: Any) -> None:

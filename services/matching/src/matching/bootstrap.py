@@ -27,7 +27,7 @@ from recouvra.events.v1.settlement_events_pb2 import PaymentReceived, PaymentRev
 from recouvra.matching.v1 import bidding_pb2, bidding_pb2_grpc
 from recouvra_shared.clocks import OffsetFileClock, SystemClock
 from recouvra_shared.events import topic_name
-from recouvra_shared.inbox import Subscription
+from recouvra_shared.inbox import FetchGathering, Subscription
 from recouvra_shared.runtime import ServiceParts, Wiring
 
 CASE_SUBMITTED_TOPIC = topic_name("intake", "case-submitted", 1)
@@ -73,6 +73,11 @@ def build(wiring: Wiring) -> ServiceParts:
     money = SettlementConsumers(clock, config)
     timers = TimerLoop(units, clock, config, poll_seconds=settings.timer_poll_seconds)
     services = bidding_pb2.DESCRIPTOR.services_by_name
+    # The case facts come at the marketplace's rate, and an auction opens on the second of two:
+    # fetched fuller, both subscriptions pay their transactions' fixed cost less often.
+    case_facts = FetchGathering(
+        settings.case_facts_fetch_min_bytes, settings.case_facts_fetch_max_wait_ms
+    )
     return ServiceParts(
         grpc_services=[
             (
@@ -99,6 +104,7 @@ def build(wiring: Wiring) -> ServiceParts:
                 CaseSubmitted,
                 consumers.on_case_submitted,
                 prepare=consumers.before_submissions,
+                gather=case_facts,
             ),
             Subscription(
                 CASE_SCORED_TOPIC,
@@ -106,6 +112,7 @@ def build(wiring: Wiring) -> ServiceParts:
                 CaseScored,
                 consumers.on_case_scored,
                 prepare=consumers.before_scores,
+                gather=case_facts,
             ),
             Subscription(
                 PAYMENT_DECLARED_TOPIC,
