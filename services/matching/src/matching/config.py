@@ -35,7 +35,8 @@ class MatchingSettings(ServiceSettings):
     timer_poll_seconds: float = Field(default=1.0, gt=0)
     # The case-submitted and case-scored subscriptions: the broker holds a fetch until this many
     # bytes of facts are there (about 25 of them), or this long passed. Under load, fewer and
-    # fuller transactions (less CPU a case, a lower quote p99); when quiet, up to this much later.
+    # fuller transactions (less CPU a case); when quiet, a fact handled up to this much later.
+    # A minimum of 1 byte answers at the first record, as every other subscription is.
     case_facts_fetch_min_bytes: int = Field(default=16384, ge=1)
     case_facts_fetch_max_wait_ms: int = Field(default=100, ge=0, le=500)
     # Development only: a file holding seconds to add to the wall clock (test-driven time).
