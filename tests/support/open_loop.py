@@ -44,9 +44,9 @@ async def offer(items: Iterable[T], rate: float, call: Callable[[T], Awaitable[o
     calls = []
     for position, item in enumerate(items):
         due = started + position / rate
-        delay = due - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        # A call that is already due still lets the loop start the one before it first: a
+        # caller that has fallen behind then sends its calls one by one, not drawn in a burst.
+        await asyncio.sleep(max(due - time.perf_counter(), 0.0))
         calls.append(asyncio.create_task(timed(item, due)))
     await asyncio.gather(*calls)
     offered.wall = time.perf_counter() - started
