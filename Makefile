@@ -53,7 +53,7 @@ test: install stack browser  ## Install everything and run every test tier again
 	deploy/local/toxiproxy.sh install  # the chaos harness's TCP proxy (tests/chaos)
 	deploy/local/system_packages.sh install images  # buildah, podman: the image test
 	$(VENV)/pytest -n 2 -m "not integration and not e2e"
-	$(WITH_STACK) $(VENV)/pytest -m "integration or e2e"
+	$(WITH_STACK) $(VENV)/pytest -m "integration or e2e" --durations=30  # the slowest, for the 90-minute CI limit
 
 test-unit: install  ## Unit tests only (no servers needed)
 	$(VENV)/pytest -n 2 -m "not integration and not e2e"
