@@ -142,3 +142,42 @@ def test_only_outages_count_as_transient() -> None:
     assert is_transient(ConnectionRefusedError())
     assert is_transient(OperationalError("x", {}, Exception()))
     assert not is_transient(ValueError("bad amount"))
+
+
+class QuietConsumer:
+    """An aiokafka consumer's `getmany` as seen by the subscriber: nothing, then records."""
+
+    def __init__(self, *answers: dict[str, list[str]]) -> None:
+        self.answers = list(answers)
+        self.polls: list[tuple[int, int | None]] = []
+
+    async def getmany(self, *, timeout_ms: int, max_records: int | None) -> dict[str, list[str]]:
+        self.polls.append((timeout_ms, max_records))
+        return self.answers.pop(0)
+
+
+async def test_after_a_poll_that_found_nothing_the_subscription_polls_again_without_a_pause(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """FastStream's batch subscriber paused `batch_timeout_ms` after an empty poll, so a record
+    arriving then waited up to 200 ms at each consumer it crossed."""
+    import faststream.kafka.subscriber.usecase as faststream_subscribers
+    from faststream.kafka import KafkaBroker
+
+    pauses: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        pauses.append(seconds)
+
+    monkeypatch.setattr(faststream_subscribers.anyio, "sleep", pause)
+    broker = KafkaBroker("127.0.0.1:1")  # never connected
+    consumer, _, _ = consumer_with(None)
+    InboxConsumer(consumer.subscription, consumer.units, broker, SETTINGS).register()
+    (subscriber,) = broker.subscribers
+    kafka = QuietConsumer({}, {"p1": ["r3"], "p0": ["r1", "r2"]})
+
+    assert await subscriber.get_msg(kafka) == ()  # type: ignore[arg-type]
+    assert await subscriber.get_msg(kafka) == ("r3", "r1", "r2")  # type: ignore[arg-type]
+    assert pauses == []
+    # The poll itself still waits for records, up to the batch timeout, for a whole batch.
+    assert kafka.polls == [(200, SETTINGS.consumer_batch_size)] * 2
