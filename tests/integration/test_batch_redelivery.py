@@ -13,15 +13,14 @@ from aiokafka import AIOKafkaConsumer
 
 from recouvra.events.v1.case_events_pb2 import CaseWithdrawn
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
-from recouvra_shared.db import Database, UnitOfWork
+from recouvra_shared.db import UnitOfWork
 from recouvra_shared.events import new_event
 from recouvra_shared.inbox import InboxConsumer, Subscription
 from recouvra_shared.kafka_security import KafkaConnection
 from recouvra_shared.outbox import OutboxRelay
-from recouvra_shared.settings import ServiceSettings
-from recouvra_shared.topics import ensure_topics, make_broker
 from tests.integration.test_inbox_transactions import fetch_column
-from tests.support.stack import Stack, unique_name
+from tests.support.intake_to_matching import intake_to_matching
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
 
@@ -59,47 +58,12 @@ async def test_a_crash_in_the_middle_of_a_batch_redelivers_nothing_twice_in_effe
     make_database: Callable[[str], str],
     kafka_as: Callable[[str, str], KafkaConnection],
 ) -> None:
-    intake_url, matching_url = make_database("intake"), make_database("matching")
-    prefix = unique_name("batch") + "."
-    kafka_as("intake", prefix)  # the relay publishes intake's events as intake's Kafka user
-    kafka_as("matching", prefix)
-    publishing = ServiceSettings(
-        service_name="intake",
-        **stack.kafka_settings("intake"),
-        kafka_topic_prefix=prefix,
-        database_url=intake_url,
-    )
-    consuming = ServiceSettings(
-        service_name="matching",
-        **stack.kafka_settings("matching"),
-        kafka_topic_prefix=prefix,
-        database_url=matching_url,
-    )
-    source, sink = Database.connect(intake_url), Database.connect(matching_url)
-    broker, consumer_broker = make_broker(publishing), make_broker(consuming)
-    subscription_topics = [TOPIC, f"{TOPIC}.dlt.{CONSUMER}"]
-    await ensure_topics(publishing, subscription_topics)
-    await broker.start()
-    await consumer_broker.start()
-    try:
-        async with source.unit_of_work() as uow:
-            await uow.publish(
-                *(
-                    new_event(
-                        producer="intake",
-                        event_type="case-withdrawn",
-                        version=1,
-                        case_id=f"case-{n % 7}",
-                        tenant_id="creditor-1",
-                        payload=CaseWithdrawn(case_id=f"case-{n % 7}", reason=f"{n:03d}"),
-                    )
-                    for n in range(EVENTS)
-                )
-            )
-            await uow.commit()
-
+    async with intake_to_matching(stack, make_database, kafka_as, "batch") as pair:
+        await pair.ensure_topics([(TOPIC, CONSUMER)])
+        await pair.start()
+        await pair.publish_withdrawals(EVENTS)
         # 1. The relay publishes the whole batch, then dies before marking it sent.
-        relay = OutboxRelay(source, broker, publishing)
+        relay = OutboxRelay(pair.source, pair.broker, pair.publishing)
         publish_in_order = relay._publish_in_order
 
         async def then_die(uow: UnitOfWork, rows: Sequence[Any], first: Any) -> Any:
@@ -110,8 +74,8 @@ async def test_a_crash_in_the_middle_of_a_batch_redelivers_nothing_twice_in_effe
         with pytest.raises(ConnectionResetError):
             await relay.relay_once()
         # Restarted, it publishes the same batch again and marks it sent.
-        assert await OutboxRelay(source, broker, publishing).relay_once() == EVENTS
-        records = await every_record(stack, prefix + TOPIC, 2 * EVENTS)
+        assert await OutboxRelay(pair.source, pair.broker, pair.publishing).relay_once() == EVENTS
+        records = await every_record(stack, pair.prefix + TOPIC, 2 * EVENTS)
         assert len(records) == 2 * EVENTS  # every event is on Kafka twice
 
         # 2. The consumer dies in the middle of its first batch's transaction.
@@ -136,24 +100,20 @@ async def test_a_crash_in_the_middle_of_a_batch_redelivers_nothing_twice_in_effe
 
         consumer = InboxConsumer(
             Subscription(TOPIC, CONSUMER, CaseWithdrawn, handler),
-            sink.unit_of_work,
-            consumer_broker,
-            consuming,
+            pair.sink.unit_of_work,
+            pair.consumer_broker,
+            pair.consuming,
         )
+        batch = pair.consuming.consumer_batch_size
         with pytest.raises(asyncio.CancelledError):
-            await consumer.process_batch(records[: consuming.consumer_batch_size])
+            await consumer.process_batch(records[:batch])
         # Offsets were never committed: everything comes again, duplicates included.
-        for start in range(0, len(records), consuming.consumer_batch_size):
-            await consumer.process_batch(records[start : start + consuming.consumer_batch_size])
-    finally:
-        await consumer_broker.stop()
-        await broker.stop()
-        await source.dispose()
-        await sink.dispose()
+        for start in range(0, len(records), batch):
+            await consumer.process_batch(records[start : start + batch])
 
     assert crashed
     echoed = []
-    for raw in await fetch_column(matching_url, "SELECT payload FROM outbox ORDER BY id"):
+    for raw in await fetch_column(pair.matching_url, "SELECT payload FROM outbox ORDER BY id"):
         envelope, effect = EventEnvelope(), CaseWithdrawn()
         envelope.ParseFromString(bytes(raw))  # type: ignore[arg-type]
         envelope.payload.Unpack(effect)
@@ -165,4 +125,5 @@ async def test_a_crash_in_the_middle_of_a_batch_redelivers_nothing_twice_in_effe
         assert [r for c, r in echoed if c == f"case-{case}"] == [
             f"{n:03d}" for n in range(case, EVENTS, 7)
         ]
-    assert await fetch_column(matching_url, "SELECT count(*)::text FROM inbox") == [str(EVENTS)]
+    inbox = await fetch_column(pair.matching_url, "SELECT count(*)::text FROM inbox")
+    assert inbox == [str(EVENTS)]

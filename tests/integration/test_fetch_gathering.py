@@ -11,14 +11,13 @@ import pytest
 
 from recouvra.events.v1.case_events_pb2 import CaseSubmitted, CaseWithdrawn
 from recouvra.events.v1.envelope_pb2 import EventEnvelope
-from recouvra_shared.db import Database, UnitOfWork
+from recouvra_shared.db import UnitOfWork
 from recouvra_shared.events import new_event
 from recouvra_shared.inbox import FetchGathering, InboxConsumer, Subscription
 from recouvra_shared.kafka_security import KafkaConnection
 from recouvra_shared.outbox import OutboxRelay
-from recouvra_shared.settings import ServiceSettings
-from recouvra_shared.topics import ensure_topics, make_broker
-from tests.support.stack import Stack, unique_name
+from tests.support.intake_to_matching import intake_to_matching
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
 
@@ -36,25 +35,6 @@ async def test_a_gathering_subscription_handles_a_trickle_in_fewer_transactions(
     make_database: Callable[[str], str],
     kafka_as: Callable[[str, str], KafkaConnection],
 ) -> None:
-    intake_url, matching_url = make_database("intake"), make_database("matching")
-    prefix = unique_name("gather") + "."
-    kafka_as("intake", prefix)
-    kafka_as("matching", prefix)
-    common = {"kafka_topic_prefix": prefix}
-    publishing = ServiceSettings(
-        service_name="intake", **stack.kafka_settings("intake"), database_url=intake_url, **common
-    )
-    consuming = ServiceSettings(
-        service_name="matching",
-        **stack.kafka_settings("matching"),
-        database_url=matching_url,
-        **common,
-    )
-    source, sink = Database.connect(intake_url), Database.connect(matching_url)
-    broker, consumer_broker = make_broker(publishing), make_broker(consuming)
-    await ensure_topics(
-        publishing, [t for group, topic in TOPICS.items() for t in (topic, f"{topic}.dlt.{group}")]
-    )
     # Each group's transactions (one unit of work each) and the events each one handled.
     transactions: dict[str, dict[int, int]] = {AT_ONCE: {}, GATHERING: {}}
     handled = {AT_ONCE: asyncio.Event(), GATHERING: asyncio.Event()}
@@ -68,22 +48,22 @@ async def test_a_gathering_subscription_handles_a_trickle_in_fewer_transactions(
 
         return handler
 
-    for group, event_type, gather in (
-        (AT_ONCE, CaseWithdrawn, None),
-        (GATHERING, CaseSubmitted, GATHER),
-    ):
-        InboxConsumer(
-            Subscription(TOPICS[group], group, event_type, handler_of(group), gather=gather),
-            sink.unit_of_work,
-            consumer_broker,
-            consuming,
-        ).register()
-    await broker.start()
-    await consumer_broker.start()
-    relay = OutboxRelay(source, broker, publishing)
-    try:
+    async with intake_to_matching(stack, make_database, kafka_as, "gather") as pair:
+        await pair.ensure_topics((topic, group) for group, topic in TOPICS.items())
+        for group, event_type, gather in (
+            (AT_ONCE, CaseWithdrawn, None),
+            (GATHERING, CaseSubmitted, GATHER),
+        ):
+            InboxConsumer(
+                Subscription(TOPICS[group], group, event_type, handler_of(group), gather=gather),
+                pair.sink.unit_of_work,
+                pair.consumer_broker,
+                pair.consuming,
+            ).register()
+        await pair.start()
+        relay = OutboxRelay(pair.source, pair.broker, pair.publishing)
         for n in range(EVENTS):  # a trickle: one event a topic a produce request, 25 ms apart
-            async with source.unit_of_work() as uow:
+            async with pair.source.unit_of_work() as uow:
                 await uow.publish(
                     new_event(
                         producer="intake",
@@ -114,8 +94,3 @@ async def test_a_gathering_subscription_handles_a_trickle_in_fewer_transactions(
         assert sum(transactions[GATHERING].values()) == EVENTS
         # The same trickle, answered at the first record, takes more transactions.
         assert at_once > gathered, (transactions[AT_ONCE], transactions[GATHERING])
-    finally:
-        await consumer_broker.stop()
-        await broker.stop()
-        await source.dispose()
-        await sink.dispose()
